@@ -1,0 +1,416 @@
+import * as core from '@actions/core'
+import fs from 'node:fs'
+import path from 'node:path'
+import { z } from 'zod'
+import { InputError } from './errors.js'
+import { flavourOf, type Flavour } from './layout.js'
+
+export type Mode = 'deploy' | 'stage' | 'plan'
+export type Hosting = 'fastcgi' | 'httpplatform'
+export type PoolIdentity = 'ApplicationPoolIdentity' | 'NetworkService' | 'LocalService' | 'LocalSystem'
+
+export interface EnvVar {
+  name: string
+  value: string
+  secret: boolean
+}
+
+export interface ShibbolethConfig {
+  enabled: boolean
+  configPath: string
+  host: string
+  remoteUser: string[]
+  check: string[]
+  service: string
+  requireRemoteUser: boolean
+}
+
+export interface VerifyConfig {
+  url: string
+  status: number
+  body?: { text: string } | { regex: string }
+  extraUrls: string[]
+  hostHeader: string
+  requestTimeoutMs: number
+  totalTimeoutMs: number
+  intervalMs: number
+  caBundle: string
+  insecure: boolean
+  followRedirects: boolean
+  checkStatic: boolean
+}
+
+/** Every input, read once, typed and validated: nothing below this module reads action inputs. */
+export interface DeployConfig {
+  mode: Mode
+  appDir: string
+  managePy: string
+  requirements: string
+  python: string
+  pipArgs: string[]
+  venvSystemSitePackages: boolean
+  wfastcgi: string
+  deployRoot: string
+  flavour: Flavour
+  siteName: string
+  appPath: string
+  appPool: string
+  poolIdentity: PoolIdentity
+  settingsModule: string
+  env: EnvVar[]
+  hosting: Hosting
+  httpPlatformCommand: string
+  httpPlatformPackage: string
+  shibboleth: ShibbolethConfig
+  verify: VerifyConfig
+  preflightPath: string
+  outputDir: string
+  templatesDir: string
+  appcmd: string
+  icacls: string
+  keepReleases: number
+  keepBackups: number
+  lockTimeoutMs: number
+  releaseId: string
+}
+
+export type InputReader = (name: string) => string
+
+const DEFAULTS: Record<string, string> = {
+  mode: 'deploy',
+  'app-dir': '.',
+  'venv-system-site-packages': 'false',
+  wfastcgi: 'wfastcgi==3.0.0',
+  'site-name': 'Default Web Site',
+  'pool-identity': 'ApplicationPoolIdentity',
+  hosting: 'fastcgi',
+  'httpplatform-package': 'waitress',
+  shibboleth: 'false',
+  'shibboleth-config': 'C:\\opt\\shibboleth-sp\\etc\\shibboleth\\shibboleth2.xml',
+  'shibboleth-check': 'C:\\opt\\shibboleth-sp\\sbin64\\shibd.exe -check',
+  'shibboleth-service': 'shibd_Default',
+  'require-remote-user': 'true',
+  'verify-status': '200',
+  'verify-request-timeout': '10',
+  'verify-timeout': '120',
+  'verify-interval': '0.25',
+  'verify-insecure': 'false',
+  'verify-follow-redirects': 'false',
+  'verify-static': 'true',
+  'preflight-path': '/',
+  appcmd: '%windir%\\system32\\inetsrv\\appcmd.exe',
+  icacls: 'icacls',
+  'keep-releases': '5',
+  'keep-backups': '5',
+  'lock-timeout': '600'
+}
+
+/** Reads inputs the way the runner passes them; defaults mirror action.yml so local runs and tests behave alike. */
+export const actionInputs: InputReader = name => core.getInput(name) || DEFAULTS[name] || ''
+
+/** Characters appcmd cannot carry inside a single-quoted collection-indexer value (iis-facts: quoting unverified). */
+const INDEXER_UNSAFE = /['\]\r\n]/
+
+function indexerSafe(input: string, value: string, what = 'value'): string {
+  const bad = INDEXER_UNSAFE.exec(value)
+  if (bad) {
+    const shown = bad[0] === "'" ? "'" : bad[0] === ']' ? ']' : 'a line break'
+    throw new InputError(input, `${what} contains ${shown}, which appcmd cannot pass inside a collection indexer; remove it`)
+  }
+  return value
+}
+
+function bool(input: string, raw: string): boolean {
+  const v = raw.trim().toLowerCase()
+  if (['true', 'yes', '1', 'on'].includes(v)) return true
+  if (['false', 'no', '0', 'off', ''].includes(v)) return false
+  throw new InputError(input, `'${raw}' is not a boolean; use true or false`)
+}
+
+function oneOf<T extends string>(input: string, raw: string, values: readonly T[]): T {
+  const parsed = z.enum(values as [T, ...T[]]).safeParse(raw.trim())
+  if (!parsed.success) throw new InputError(input, `unknown value '${raw}'; use one of: ${values.join(', ')}`)
+  return parsed.data
+}
+
+function number(input: string, raw: string, min: number, max: number, integer = true): number {
+  const schema = (integer ? z.coerce.number().int() : z.coerce.number()).min(min).max(max)
+  const parsed = schema.safeParse(raw.trim())
+  if (raw.trim() === '' || !parsed.success) {
+    throw new InputError(input, `'${raw}' is not ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}`)
+  }
+  return parsed.data
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+/** Names IIS or wfastcgi set themselves; an env input must not silently override them. */
+const RESERVED_ENV = new Set(['DJANGO_SETTINGS_MODULE', 'PYTHONPATH', 'WSGI_HANDLER', 'WSGI_LOG'])
+
+export function parseEnv(input: string, raw: string, secret: boolean): EnvVar[] {
+  const out: EnvVar[] = []
+  raw.split(/\r?\n/).forEach((line, index) => {
+    if (line.trim() === '' || line.trimStart().startsWith('#')) return
+    const eq = line.indexOf('=')
+    const where = `line ${index + 1}`
+    if (eq <= 0) throw new InputError(input, `${where} is not KEY=VALUE; write one KEY=VALUE a line`)
+    const name = line.slice(0, eq).trim()
+    const value = line.slice(eq + 1)
+    if (!ENV_NAME.test(name)) {
+      throw new InputError(input, `${where}: '${name}' is not a valid variable name; use letters, digits and _ and do not start with a digit`)
+    }
+    if (RESERVED_ENV.has(name.toUpperCase())) {
+      throw new InputError(input, `${where}: ${name} is set by the action itself; use the matching input instead`)
+    }
+    if (value === '') throw new InputError(input, `${where}: ${name} has an empty value, which IIS refuses (appcmd exit 13); drop the line`)
+    indexerSafe(input, value, `the value of ${name}`)
+    out.push({ name, value, secret })
+  })
+  return out
+}
+
+/** Splits pip-args and similar on whitespace, honouring double quotes (Windows paths with spaces). */
+export function splitArgs(raw: string): string[] {
+  const out: string[] = []
+  const re = /"([^"]*)"|(\S+)/g
+  let m: RegExpExecArray | null
+  while ((m = re.exec(raw)) !== null) out.push(m[1] ?? m[2] ?? '')
+  return out
+}
+
+/** The settings module manage.py sets, e.g. os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'hello.settings'). */
+export function settingsFromManagePy(source: string): string | undefined {
+  const m = /DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([A-Za-z_][\w.]*)['"]/.exec(source)
+  return m?.[1]
+}
+
+function settingsModuleFile(appDir: string, module: string): string | undefined {
+  const base = path.join(appDir, ...module.split('.'))
+  return [`${base}.py`, path.join(base, '__init__.py')].find(f => fs.existsSync(f))
+}
+
+export function derivePoolName(siteName: string, appPath: string): string {
+  const site = siteName.replace(/[^A-Za-z0-9]/g, '')
+  const app = appPath.replace(/^\/+|\/+$/g, '').replace(/[^A-Za-z0-9]+/g, '-')
+  return app ? `${site}-${app}` : site
+}
+
+function defaultVerifyUrl(appPath: string): string {
+  return `http://localhost${appPath === '/' ? '/' : `${appPath}/`}`
+}
+
+function defaultReleaseId(env: NodeJS.ProcessEnv): string {
+  if (env.GITHUB_RUN_ID) return `${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT ?? '1'}`
+  return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')
+}
+
+function httpUrl(input: string, raw: string): string {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new InputError(input, `'${raw}' is not a URL; give a full http:// or https:// URL`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InputError(input, `'${raw}' is not http(s); give an http:// or https:// URL`)
+  }
+  return url.toString()
+}
+
+/**
+ * Reads and validates every input. Throws InputError naming the first bad input; touches nothing on disk
+ * except to check that files the inputs name exist.
+ */
+export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): DeployConfig {
+  const get = (name: string): string => (read(name) ?? '').trim()
+  const raw = (name: string): string => read(name) ?? ''
+
+  const mode = oneOf('mode', get('mode') || 'deploy', ['deploy', 'stage', 'plan'] as const)
+  const hosting = oneOf('hosting', get('hosting') || 'fastcgi', ['fastcgi', 'httpplatform'] as const)
+
+  const appDir = path.resolve(cwd, get('app-dir') || '.')
+  if (!fs.existsSync(appDir) || !fs.statSync(appDir).isDirectory()) {
+    throw new InputError('app-dir', `folder ${appDir} does not exist; point app-dir at the folder that holds manage.py`)
+  }
+  const managePy = path.join(appDir, 'manage.py')
+  if (!fs.existsSync(managePy)) {
+    throw new InputError('app-dir', `${appDir} has no manage.py; point app-dir at the Django project's folder`)
+  }
+
+  const requirements = path.resolve(appDir, get('requirements') || 'requirements.txt')
+  if (!fs.existsSync(requirements)) {
+    throw new InputError('requirements', `${requirements} does not exist; commit a requirements file or set requirements to its path`)
+  }
+
+  const deployRoot = get('deploy-root')
+  if (!deployRoot) throw new InputError('deploy-root', 'is required; set it to the server folder for releases, e.g. C:\\inetpub\\wwwroot\\app')
+  indexerSafe('deploy-root', deployRoot, 'the path')
+  const flavour = flavourOf(deployRoot)
+  if (flavour === 'posix' && !path.posix.isAbsolute(deployRoot)) {
+    throw new InputError('deploy-root', `'${deployRoot}' is not an absolute path; give a full path such as C:\\inetpub\\wwwroot\\app`)
+  }
+
+  const siteName = get('site-name') || 'Default Web Site'
+  indexerSafe('site-name', siteName)
+  if (siteName.includes('"') || siteName.includes('/')) {
+    throw new InputError('site-name', 'must not contain " or /; use the site name as IIS Manager shows it')
+  }
+
+  const appPathRaw = get('app-path')
+  if (!appPathRaw) throw new InputError('app-path', 'is required; give the IIS virtual path, e.g. /app')
+  if (!appPathRaw.startsWith('/')) throw new InputError('app-path', `'${appPathRaw}' must start with /, e.g. /${appPathRaw}`)
+  if (!/^\/[A-Za-z0-9._~/-]*$/.test(appPathRaw) || appPathRaw.includes('//')) {
+    throw new InputError('app-path', `'${appPathRaw}' may hold only letters, digits, . _ ~ - and single / separators`)
+  }
+  const appPath = appPathRaw.length > 1 ? appPathRaw.replace(/\/+$/, '') : '/'
+
+  const appPool = get('app-pool') || derivePoolName(siteName, appPath)
+  indexerSafe('app-pool', appPool)
+  if (!/^[^"/\\[\]:*?<>|]+$/.test(appPool)) throw new InputError('app-pool', `'${appPool}' has characters IIS refuses in a pool name`)
+
+  const poolIdentity = oneOf('pool-identity', get('pool-identity') || 'ApplicationPoolIdentity', [
+    'ApplicationPoolIdentity',
+    'NetworkService',
+    'LocalService',
+    'LocalSystem'
+  ] as const)
+
+  let settingsModule = get('settings-module')
+  if (!settingsModule) {
+    settingsModule = settingsFromManagePy(fs.readFileSync(managePy, 'utf8')) ?? ''
+    if (!settingsModule) throw new InputError('settings-module', 'manage.py does not set DJANGO_SETTINGS_MODULE; set settings-module, e.g. mysite.settings')
+  }
+  if (!/^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/.test(settingsModule)) {
+    throw new InputError('settings-module', `'${settingsModule}' is not a Python module path; use dotted names such as mysite.settings`)
+  }
+  if (!settingsModuleFile(appDir, settingsModule)) {
+    throw new InputError('settings-module', `${settingsModule} is not importable from ${appDir} (no ${settingsModule.replace(/\./g, '/')}.py); fix settings-module or app-dir`)
+  }
+
+  const envVars = [...parseEnv('env', raw('env'), false), ...parseEnv('secret-env', raw('secret-env'), true)]
+  const seen = new Set<string>()
+  for (const v of envVars) {
+    const key = v.name.toUpperCase()
+    if (seen.has(key)) throw new InputError(v.secret ? 'secret-env' : 'env', `${v.name} is set twice (across env and secret-env); keep one`)
+    seen.add(key)
+  }
+
+  const shibEnabled = bool('shibboleth', get('shibboleth'))
+  if (shibEnabled && hosting === 'httpplatform') {
+    throw new InputError(
+      'hosting',
+      'httpplatform cannot be used with shibboleth: REMOTE_USER does not cross HttpPlatformHandler, and identity passed in headers can be spoofed; use hosting fastcgi'
+    )
+  }
+
+  const verifyUrl = get('verify-url') ? httpUrl('verify-url', get('verify-url')) : defaultVerifyUrl(appPath)
+  const bodyRaw = get('verify-body')
+  let body: VerifyConfig['body']
+  if (bodyRaw.length > 2 && bodyRaw.startsWith('/') && bodyRaw.endsWith('/')) {
+    const source = bodyRaw.slice(1, -1)
+    try {
+      new RegExp(source)
+    } catch (e) {
+      throw new InputError('verify-body', `/${source}/ is not a valid regular expression (${(e as Error).message})`)
+    }
+    body = { regex: source }
+  } else if (bodyRaw) {
+    body = { text: bodyRaw }
+  }
+  const extraUrls = raw('verify-urls')
+    .split(/\r?\n/)
+    .map(s => s.trim())
+    .filter(Boolean)
+    .map(u => httpUrl('verify-urls', u))
+  const caBundle = get('verify-ca-bundle')
+  if (caBundle && !fs.existsSync(caBundle)) throw new InputError('verify-ca-bundle', `${caBundle} does not exist; give a PEM file`)
+
+  const shibHost = get('shibboleth-host') || new URL(verifyUrl).hostname
+  const remoteUser = get('remote-user').split(/\s+/).filter(Boolean)
+  for (const id of remoteUser) {
+    if (!/^[A-Za-z0-9_.:-]+$/.test(id)) throw new InputError('remote-user', `'${id}' is not an attribute id; list ids separated by spaces, e.g. eppn subject-id`)
+  }
+  const check = splitArgs(get('shibboleth-check'))
+  if (shibEnabled && check.length === 0) throw new InputError('shibboleth-check', 'is empty; give the SP check command, e.g. C:\\opt\\shibboleth-sp\\sbin64\\shibd.exe -check')
+
+  const httpPlatformCommand = get('httpplatform-command')
+  if (hosting === 'httpplatform' && /(^|[\s\\/])gunicorn(\.exe)?(\s|$)/i.test(httpPlatformCommand)) {
+    throw new InputError('httpplatform-command', 'gunicorn does not run on Windows; leave the input empty for waitress, or use uvicorn')
+  }
+  if (httpPlatformCommand && !httpPlatformCommand.includes('%HTTP_PLATFORM_PORT%')) {
+    throw new InputError('httpplatform-command', 'must contain %HTTP_PLATFORM_PORT%, the port HttpPlatformHandler proxies to')
+  }
+
+  const preflightPath = get('preflight-path') || '/'
+  if (!preflightPath.startsWith('/')) throw new InputError('preflight-path', `'${preflightPath}' must start with /`)
+
+  const templatesDir = get('templates') ? path.resolve(cwd, get('templates')) : ''
+  if (templatesDir && !fs.existsSync(templatesDir)) throw new InputError('templates', `folder ${templatesDir} does not exist`)
+
+  const releaseId = get('release-id') || defaultReleaseId(env)
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(releaseId)) {
+    throw new InputError('release-id', `'${releaseId}' must be letters, digits, . _ - (it names a folder)`)
+  }
+
+  return {
+    mode,
+    appDir,
+    managePy,
+    requirements,
+    python: get('python') || (process.platform === 'win32' ? 'python' : 'python3'),
+    pipArgs: splitArgs(get('pip-args')),
+    venvSystemSitePackages: bool('venv-system-site-packages', get('venv-system-site-packages')),
+    wfastcgi: get('wfastcgi') || 'wfastcgi==3.0.0',
+    deployRoot,
+    flavour,
+    siteName,
+    appPath,
+    appPool,
+    poolIdentity,
+    settingsModule,
+    env: envVars,
+    hosting,
+    httpPlatformCommand,
+    httpPlatformPackage: get('httpplatform-package') || 'waitress',
+    shibboleth: {
+      enabled: shibEnabled,
+      configPath: get('shibboleth-config') || DEFAULTS['shibboleth-config'],
+      host: shibHost,
+      remoteUser,
+      check,
+      service: get('shibboleth-service') || 'shibd_Default',
+      requireRemoteUser: bool('require-remote-user', get('require-remote-user') || 'true')
+    },
+    verify: {
+      url: verifyUrl,
+      status: number('verify-status', get('verify-status') || '200', 100, 599),
+      body,
+      extraUrls,
+      hostHeader: get('verify-host'),
+      requestTimeoutMs: number('verify-request-timeout', get('verify-request-timeout') || '10', 0.1, 600, false) * 1000,
+      totalTimeoutMs: number('verify-timeout', get('verify-timeout') || '120', 0, 3600, false) * 1000,
+      intervalMs: number('verify-interval', get('verify-interval') || '0.25', 0.01, 60, false) * 1000,
+      caBundle,
+      insecure: bool('verify-insecure', get('verify-insecure')),
+      followRedirects: bool('verify-follow-redirects', get('verify-follow-redirects')),
+      checkStatic: bool('verify-static', get('verify-static') || 'true')
+    },
+    preflightPath,
+    outputDir: path.resolve(cwd, get('output-dir') || path.join(env.RUNNER_TEMP || cwd, env.RUNNER_TEMP ? 'django-iis-deploy' : 'iis-deploy-output')),
+    templatesDir,
+    appcmd: expandWindowsVars(get('appcmd') || DEFAULTS.appcmd, env),
+    icacls: get('icacls') || 'icacls',
+    keepReleases: number('keep-releases', get('keep-releases') || '5', 2, 1000),
+    keepBackups: number('keep-backups', get('keep-backups') || '5', 1, 1000),
+    lockTimeoutMs: number('lock-timeout', get('lock-timeout') || '600', 0, 86400, false) * 1000,
+    releaseId
+  }
+}
+
+/** %windir% and friends, as cmd.exe would expand them; unknown names stay as written. */
+export function expandWindowsVars(value: string, env: NodeJS.ProcessEnv): string {
+  return value.replace(/%([A-Za-z_][A-Za-z0-9_]*)%/g, (whole, name: string) => {
+    const key = Object.keys(env).find(k => k.toLowerCase() === name.toLowerCase())
+    return key !== undefined && env[key] !== undefined ? (env[key] as string) : whole
+  })
+}

@@ -1,0 +1,58 @@
+import path from 'node:path'
+
+/** The path rules of the server the deploy targets: Windows for IIS, POSIX when staging on Linux or macOS. */
+export type Flavour = 'win32' | 'posix'
+
+/** A deploy-root like C:\x, C:/x or \\server\share is a Windows target whatever machine renders the plan. */
+export function flavourOf(deployRoot: string): Flavour {
+  return /^[a-zA-Z]:[\\/]/.test(deployRoot) || /^\\\\[^\\]/.test(deployRoot) ? 'win32' : 'posix'
+}
+
+export function pathApi(flavour: Flavour): path.PlatformPath {
+  return flavour === 'win32' ? path.win32 : path.posix
+}
+
+/** Where everything of one target lives under deploy-root. */
+export interface Layout {
+  flavour: Flavour
+  root: string
+  releasesDir: string
+  venvsDir: string
+  logsDir: string
+  wsgiLog: string
+  lockFile: string
+  releaseDir(id: string): string
+  /** The collected static files of a release, served by the static virtual directory. */
+  staticDir(id: string): string
+  venvDir(hash: string): string
+  venvPython(hash: string): string
+  /** Where pip puts wfastcgi.py in a venv; posix venvs carry the Python version in the path. */
+  venvSitePackages(hash: string, pythonVersion: string): string
+}
+
+export function layoutFor(deployRoot: string): Layout {
+  const flavour = flavourOf(deployRoot)
+  const p = pathApi(flavour)
+  const root = p.normalize(deployRoot).replace(/[\\/]+$/, '') || deployRoot
+  const releasesDir = p.join(root, 'releases')
+  const venvsDir = p.join(root, 'venvs')
+  const logsDir = p.join(root, 'logs')
+  return {
+    flavour,
+    root,
+    releasesDir,
+    venvsDir,
+    logsDir,
+    wsgiLog: p.join(logsDir, 'wfastcgi.log'),
+    lockFile: p.join(root, '.deploy.lock'),
+    releaseDir: id => p.join(releasesDir, id),
+    staticDir: id => p.join(releasesDir, id, 'static'),
+    venvDir: hash => p.join(venvsDir, hash),
+    venvPython: hash =>
+      flavour === 'win32' ? p.join(venvsDir, hash, 'Scripts', 'python.exe') : p.join(venvsDir, hash, 'bin', 'python'),
+    venvSitePackages: (hash, pythonVersion) =>
+      flavour === 'win32'
+        ? p.join(venvsDir, hash, 'Lib', 'site-packages')
+        : p.join(venvsDir, hash, 'lib', `python${pythonVersion}`, 'site-packages')
+  }
+}

@@ -1,0 +1,70 @@
+import type { DeployConfig, EnvVar } from '../config.js'
+import { layoutFor, pathApi } from '../layout.js'
+import type { DesiredState } from './types.js'
+
+/** What the stage phase (or, in plan mode, a dry probe) learned; everything else comes from config. */
+export interface StageFacts {
+  releaseId: string
+  venvHash: string
+  /** major.minor of the venv's interpreter, for POSIX site-packages paths. */
+  pythonVersion: string
+  /** Install folder of the base interpreter (sys.base_prefix): the pool identity must read it. */
+  pythonHome: string
+  /** Django's WSGI_APPLICATION, e.g. 'hello.wsgi.application'; empty when the settings do not say. */
+  wsgiApplication: string
+}
+
+export const STATIC_VDIR = '/static'
+
+/** wfastcgi calls a handler whose name ends in (); Django's factory gives a fresh application. */
+export function wsgiHandler(facts: StageFacts): string {
+  return facts.wsgiApplication || 'django.core.wsgi.get_wsgi_application()'
+}
+
+export function poolPrincipal(pool: string): string {
+  return `IIS AppPool\\${pool}`
+}
+
+/** The variables the app sees under IIS, in the order they are registered: ours first, then the inputs. */
+export function appEnvironment(config: DeployConfig, facts: StageFacts): EnvVar[] {
+  const layout = layoutFor(config.deployRoot)
+  const ours: EnvVar[] = [
+    { name: 'DJANGO_SETTINGS_MODULE', value: config.settingsModule, secret: false },
+    { name: 'PYTHONPATH', value: layout.releaseDir(facts.releaseId), secret: false },
+    { name: 'WSGI_HANDLER', value: wsgiHandler(facts), secret: false },
+    { name: 'WSGI_LOG', value: layout.wsgiLog, secret: false }
+  ]
+  return [...ours, ...config.env]
+}
+
+export function desiredState(config: DeployConfig, facts: StageFacts): DesiredState {
+  const layout = layoutFor(config.deployRoot)
+  const p = pathApi(layout.flavour)
+  const releaseDir = layout.releaseDir(facts.releaseId)
+  const venvDir = layout.venvDir(facts.venvHash)
+  const principal = poolPrincipal(config.appPool)
+  const fastcgi = config.hosting === 'fastcgi'
+  const handlersLocation = config.appPath === '/' ? config.siteName : `${config.siteName}${config.appPath}`
+  return {
+    hosting: config.hosting,
+    pool: { name: config.appPool, identity: config.poolIdentity, managedRuntimeVersion: '' },
+    app: { site: config.siteName, path: config.appPath, pool: config.appPool, physicalPath: releaseDir },
+    staticVdir: { path: STATIC_VDIR, physicalPath: layout.staticDir(facts.releaseId) },
+    fastCgi: fastcgi
+      ? {
+          fullPath: layout.venvPython(facts.venvHash),
+          arguments: p.join(layout.venvSitePackages(facts.venvHash, facts.pythonVersion), 'wfastcgi.py'),
+          env: appEnvironment(config, facts)
+        }
+      : undefined,
+    httpPlatformSecretEnv: fastcgi ? [] : config.env.filter(v => v.secret),
+    handlersLocation,
+    ownedPrefix: layout.venvsDir,
+    acl: [
+      { path: facts.pythonHome, permission: '(OI)(CI)RX', why: `${principal} runs the base Python interpreter` },
+      { path: venvDir, permission: '(OI)(CI)RX', why: `${principal} runs the venv and imports its packages` },
+      { path: releaseDir, permission: '(OI)(CI)RX', why: `${principal} reads the release's code, web.config and static files` },
+      { path: layout.logsDir, permission: '(OI)(CI)M', why: `${principal} writes WSGI_LOG and server logs (FastCGI dies silently otherwise)` }
+    ]
+  }
+}

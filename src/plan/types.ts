@@ -1,0 +1,57 @@
+import type { EnvVar, Hosting, PoolIdentity } from '../config.js'
+
+/** What IIS must look like for this app when the deploy is done (pure data, derived from config and facts). */
+export interface DesiredState {
+  hosting: Hosting
+  pool: {
+    name: string
+    identity: PoolIdentity
+    /** '' = No Managed Code: Python needs no CLR. */
+    managedRuntimeVersion: ''
+  }
+  app: {
+    site: string
+    /** '/app', or '/' for a site's root app. */
+    path: string
+    pool: string
+    /** The release folder the app's root virtual directory serves. */
+    physicalPath: string
+  }
+  staticVdir: {
+    /** Virtual path under the app, e.g. '/static'. */
+    path: string
+    physicalPath: string
+  }
+  /** Present for hosting fastcgi. */
+  fastCgi?: {
+    fullPath: string
+    arguments: string
+    /** Ours, from earlier releases: removed when their key differs from this one (venv changed). */
+    env: EnvVar[]
+  }
+  /** hosting httpplatform: secret env set location-scoped in applicationHost.config, never in web.config. */
+  httpPlatformSecretEnv: EnvVar[]
+  /** appcmd location path where system.webServer/handlers is unlocked, e.g. 'Default Web Site/app'. */
+  handlersLocation: string
+  /** Folder whose venvs are ours: a FastCGI application whose fullPath starts here and is not desired is stale. */
+  ownedPrefix: string
+  acl: AclGrant[]
+}
+
+export interface AclGrant {
+  path: string
+  /** icacls permission, e.g. '(OI)(CI)RX' or '(OI)(CI)M'. */
+  permission: string
+  why: string
+}
+
+export type Tool = 'appcmd' | 'icacls' | 'file' | 'shibboleth'
+
+/** One step of the plan: printed in plan.json and the log, executed by apply. */
+export interface Operation {
+  tool: Tool
+  argv: string[]
+  why: string
+  /** False for reads (list, backup listing): they never need a backup or an undo. */
+  mutates: boolean
+}
