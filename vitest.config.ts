@@ -8,6 +8,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     fileParallelism: true,
-    maxWorkers: 2
+    maxWorkers: 2,
+    // @actions/workflow-parser imports its JSON schemas without an import attribute, which only a bundler
+    // accepts: let vite transform it instead of handing it to Node.
+    server: { deps: { inline: ['@actions/workflow-parser'] } }
   }
 })
