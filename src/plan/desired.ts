@@ -21,6 +21,14 @@ export function wsgiHandler(facts: StageFacts): string {
   return facts.wsgiApplication || 'django.core.wsgi.get_wsgi_application()'
 }
 
+/**
+ * FastCGI passes `arguments` to the interpreter as a command line, so a path with spaces must be quoted there;
+ * the same quotes then belong to scriptProcessor (iis-facts: compared byte for byte).
+ */
+export function commandLineArgument(value: string): string {
+  return /\s/.test(value) ? `"${value}"` : value
+}
+
 export function poolPrincipal(pool: string): string {
   return `IIS AppPool\\${pool}`
 }
@@ -53,7 +61,7 @@ export function desiredState(config: DeployConfig, facts: StageFacts): DesiredSt
     fastCgi: fastcgi
       ? {
           fullPath: layout.venvPython(facts.venvHash),
-          arguments: p.join(layout.venvSitePackages(facts.venvHash, facts.pythonVersion), 'wfastcgi.py'),
+          arguments: commandLineArgument(p.join(layout.venvSitePackages(facts.venvHash, facts.pythonVersion), 'wfastcgi.py')),
           env: appEnvironment(config, facts)
         }
       : undefined,

@@ -54,4 +54,6 @@ export interface Operation {
   why: string
   /** False for reads (list, backup listing): they never need a backup or an undo. */
   mutates: boolean
+  /** Values inside argv that must reach the tool but be masked wherever the operation is printed or logged. */
+  secrets?: string[]
 }

@@ -1,0 +1,161 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { DOMParser } from '@xmldom/xmldom'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { getInputs, type DeployConfig } from '../src/config.js'
+import { InputError } from '../src/errors.js'
+import { desiredState, type StageFacts } from '../src/plan/desired.js'
+import { renderReleaseConfigs, scriptProcessor } from '../src/render/release-configs.js'
+import { TemplateSet } from '../src/render/templates.js'
+import { xmlEscape } from '../src/render/xml.js'
+import { writeFileAtomic } from '../src/render/atomic-write.js'
+
+const golden = path.join(import.meta.dirname, 'golden')
+const example = path.join(import.meta.dirname, '..', 'examples', 'hello')
+let tmp: string
+
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'render-'))
+})
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))
+
+const facts: StageFacts = {
+  releaseId: '101-1',
+  venvHash: 'abc123def456',
+  pythonVersion: '3.12',
+  pythonHome: 'C:\\Python312',
+  wsgiApplication: 'hello.wsgi.application'
+}
+
+function config(over: Record<string, string> = {}): DeployConfig {
+  const values: Record<string, string> = {
+    'app-dir': example,
+    'deploy-root': 'C:\\inetpub\\wwwroot\\hello',
+    'app-path': '/app',
+    env: 'DJANGO_ALLOWED_HOSTS=localhost,web01',
+    'secret-env': 'DJANGO_SECRET_KEY=top&secret<value>',
+    ...over
+  }
+  return getInputs(name => values[name] ?? '', {}, example)
+}
+
+/** Golden files are the reviewed expected output; UPDATE_GOLDEN=1 rewrites them for a deliberate change. */
+function expectGolden(name: string, actual: string): void {
+  const file = path.join(golden, name)
+  if (process.env.UPDATE_GOLDEN === '1') fs.writeFileSync(file, actual)
+  expect(actual).toBe(fs.readFileSync(file, 'utf8'))
+}
+
+function attr(xml: string, element: string, name: string): string | null {
+  const doc = new DOMParser().parseFromString(xml, 'text/xml')
+  const el = doc.getElementsByTagName(element)[0]
+  return el ? el.getAttribute(name) : null
+}
+
+describe('release configs', () => {
+  it('renders the FastCGI web.config and the static one (golden)', () => {
+    const c = config()
+    const files = renderReleaseConfigs(new TemplateSet(), c, desiredState(c, facts), facts)
+    expect(files.map(f => f.relPath)).toEqual(['web.config', 'static/web.config'])
+    expectGolden('fastcgi-web.config', files[0].content)
+    expectGolden('static-web.config', files[1].content)
+  })
+
+  it("puts exactly the FastCGI registration's fullPath|arguments into scriptProcessor", () => {
+    const c = config()
+    const desired = desiredState(c, facts)
+    const [web] = renderReleaseConfigs(new TemplateSet(), c, desired, facts)
+    expect(desired.fastCgi?.fullPath).toBe('C:\\inetpub\\wwwroot\\hello\\venvs\\abc123def456\\Scripts\\python.exe')
+    expect(desired.fastCgi?.arguments).toBe('C:\\inetpub\\wwwroot\\hello\\venvs\\abc123def456\\Lib\\site-packages\\wfastcgi.py')
+    expect(attr(web.content, 'add', 'scriptProcessor')).toBe(scriptProcessor(desired.fastCgi!))
+  })
+
+  it('quotes a wfastcgi path with spaces and escapes it in XML, still equal after parsing', () => {
+    const c = config({ 'deploy-root': 'C:\\Program Files\\My & Co\\app' })
+    const desired = desiredState(c, facts)
+    const [web] = renderReleaseConfigs(new TemplateSet(), c, desired, facts)
+    expect(desired.fastCgi?.arguments).toBe('"C:\\Program Files\\My & Co\\app\\venvs\\abc123def456\\Lib\\site-packages\\wfastcgi.py"')
+    expect(web.content).toContain('scriptProcessor="C:\\Program Files\\My &amp; Co\\app\\venvs\\abc123def456\\Scripts\\python.exe|&quot;C:\\Program Files')
+    expect(attr(web.content, 'add', 'scriptProcessor')).toBe(scriptProcessor(desired.fastCgi!))
+  })
+
+  it('uses POSIX venv paths for a POSIX deploy-root', () => {
+    const c = config({ 'deploy-root': '/srv/hello' })
+    const desired = desiredState(c, facts)
+    expect(desired.fastCgi?.fullPath).toBe('/srv/hello/venvs/abc123def456/bin/python')
+    expect(desired.fastCgi?.arguments).toBe('/srv/hello/venvs/abc123def456/lib/python3.12/site-packages/wfastcgi.py')
+    expect(desired.app.physicalPath).toBe('/srv/hello/releases/101-1')
+  })
+
+  it('renders the HttpPlatformHandler web.config without secrets (golden)', () => {
+    const c = config({ hosting: 'httpplatform' })
+    const desired = desiredState(c, facts)
+    const [web] = renderReleaseConfigs(new TemplateSet(), c, desired, facts)
+    expectGolden('httpplatform-web.config', web.content)
+    expect(web.content).not.toContain('top&amp;secret')
+    expect(web.content).not.toContain('DJANGO_SECRET_KEY')
+    expect(desired.fastCgi).toBeUndefined()
+    expect(desired.httpPlatformSecretEnv.map(v => v.name)).toEqual(['DJANGO_SECRET_KEY'])
+    expect(attr(web.content, 'httpPlatform', 'arguments')).toBe('-m waitress --listen=127.0.0.1:%HTTP_PLATFORM_PORT% hello.wsgi:application')
+  })
+
+  it('never writes a secret into the FastCGI web.config either', () => {
+    const c = config()
+    for (const f of renderReleaseConfigs(new TemplateSet(), c, desiredState(c, facts), facts)) {
+      expect(f.content).not.toContain('top&')
+      expect(f.content).not.toContain('secret')
+    }
+  })
+})
+
+describe('templates', () => {
+  it('escapes every XML-special character', () => {
+    expect(xmlEscape(`a&b<c>d"e'f`)).toBe('a&amp;b&lt;c&gt;d&quot;e&apos;f')
+  })
+
+  it('round-trips hostile values through a template', () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'tpl-'))
+    fs.writeFileSync(path.join(dir, 'static-web.config.hbs'), '<root v="{{xml staticUrlPath}}" w="{{staticUrlPath}}">{{xml staticUrlPath}}</root>\n')
+    const value = `/a&b<"x'>`
+    const out = new TemplateSet(dir).render('static-web.config', { staticUrlPath: value })
+    const doc = new DOMParser().parseFromString(out, 'text/xml')
+    expect(doc.documentElement!.getAttribute('v')).toBe(value)
+    expect(doc.documentElement!.getAttribute('w')).toBe(value)
+    expect(doc.documentElement!.textContent).toBe(value)
+  })
+
+  it('reports a template syntax error with file and line', () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'tpl-'))
+    const file = path.join(dir, 'app-web.config.hbs')
+    fs.writeFileSync(file, '<configuration>\n  <a b="{{xml scriptProcessor}}" />\n  {{#if x}}\n</configuration>\n')
+    const templates = new TemplateSet(dir)
+    expect(() => templates.checkAll(['app-web.config'])).toThrow(InputError)
+    expect(() => templates.checkAll(['app-web.config'])).toThrow(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+: template syntax error`))
+  })
+
+  it('refuses a template whose output is not well-formed XML', () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'tpl-'))
+    fs.writeFileSync(path.join(dir, 'static-web.config.hbs'), '<configuration><handlers></configuration>\n')
+    expect(() => new TemplateSet(dir).render('static-web.config', { staticUrlPath: '/s/' })).toThrow(/not well-formed XML/)
+  })
+
+  it('refuses an unknown variable instead of rendering an empty attribute', () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'tpl-'))
+    fs.writeFileSync(path.join(dir, 'static-web.config.hbs'), '<c v="{{xml statikUrlPath}}" />\n')
+    expect(() => new TemplateSet(dir).render('static-web.config', { staticUrlPath: '/s/' })).toThrow(/variable used at line 1 is not defined/)
+  })
+})
+
+describe('writeFileAtomic', () => {
+  it('writes, then reports an unchanged file without rewriting it', () => {
+    const file = path.join(tmp, 'sub', 'web.config')
+    expect(writeFileAtomic(file, 'one')).toBe(true)
+    const before = fs.statSync(file).mtimeMs
+    expect(writeFileAtomic(file, 'one')).toBe(false)
+    expect(fs.statSync(file).mtimeMs).toBe(before)
+    expect(writeFileAtomic(file, 'two')).toBe(true)
+    expect(fs.readFileSync(file, 'utf8')).toBe('two')
+    expect(fs.readdirSync(path.dirname(file))).toEqual(['web.config'])
+  })
+})

@@ -1,0 +1,23 @@
+// After ncc: dist/ is ESM (@actions/core 3 is ESM-only), and the files the code reads at run time ship beside it.
+import fs from 'node:fs'
+import path from 'node:path'
+
+const root = path.resolve(import.meta.dirname, '..')
+const dist = path.join(root, 'dist')
+
+fs.writeFileSync(path.join(dist, 'package.json'), JSON.stringify({ type: 'module' }, null, 2) + '\n')
+
+for (const [from, to] of [
+  ['templates', 'templates'],
+  [path.join('src', 'python', 'scripts'), 'python']
+]) {
+  const source = path.join(root, from)
+  const target = path.join(dist, to)
+  fs.rmSync(target, { recursive: true, force: true })
+  if (!fs.existsSync(source)) continue
+  fs.mkdirSync(target, { recursive: true })
+  for (const name of fs.readdirSync(source).sort()) {
+    if (name === '__pycache__') continue
+    fs.copyFileSync(path.join(source, name), path.join(target, name))
+  }
+}

@@ -1,0 +1,41 @@
+import type { Operation } from './types.js'
+
+export interface PlanDocument {
+  target: { site: string; appPath: string; pool: string; deployRoot: string; hosting: string }
+  mode: string
+  release: string
+  /** False when no server state was read (plan mode): the operations are those of a fresh server. */
+  diffedAgainstServer: boolean
+  operations: Operation[]
+  files: { path: string; status: 'written' | 'unchanged' }[]
+  shibboleth?: { file: string; changed: boolean; diff: string }
+}
+
+/** plan.json as written to output-dir; secrets are redacted by the caller's redactor. */
+export function planJson(plan: PlanDocument, redact: (text: string) => string): string {
+  return redact(JSON.stringify(plan, null, 2)) + '\n'
+}
+
+/** A readable rendering for the log: one numbered line per operation, with its reason. */
+export function planText(plan: PlanDocument, redact: (text: string) => string): string {
+  const lines: string[] = []
+  const where = `${plan.target.site}${plan.target.appPath === '/' ? '/' : plan.target.appPath}`
+  lines.push(`Target ${where} (pool ${plan.target.pool}, ${plan.target.hosting}), release ${plan.release}`)
+  if (!plan.diffedAgainstServer) lines.push('No server state was read: these are the operations for a server without this app.')
+  if (plan.operations.length === 0) lines.push('IIS: nothing to change.')
+  plan.operations.forEach((op, i) => {
+    lines.push(`${String(i + 1).padStart(3)}. ${op.tool} ${op.argv.map(quoteForDisplay).join(' ')}`)
+    lines.push(`       why: ${op.why}`)
+  })
+  for (const f of plan.files) lines.push(`file ${f.status}: ${f.path}`)
+  if (plan.shibboleth) {
+    lines.push(`Shibboleth ${plan.shibboleth.file}: ${plan.shibboleth.changed ? 'changes' : 'unchanged'}`)
+    if (plan.shibboleth.diff) lines.push(plan.shibboleth.diff)
+  }
+  return redact(lines.join('\n'))
+}
+
+/** Shows argv the way a Windows shell user would type it. */
+function quoteForDisplay(arg: string): string {
+  return /[\s"]/.test(arg) ? `"${arg.replace(/"/g, '\\"')}"` : arg
+}

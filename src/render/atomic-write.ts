@@ -1,0 +1,20 @@
+import fs from 'node:fs'
+import path from 'node:path'
+
+/**
+ * Writes via a temp file in the same folder and a rename, so IIS (which watches web.config) or a concurrent reader
+ * sees the old file or the new one, never half of one. Returns false when the content was already there.
+ */
+export function writeFileAtomic(file: string, content: string | Buffer): boolean {
+  const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content
+  if (fs.existsSync(file) && fs.readFileSync(file).equals(data)) return false
+  fs.mkdirSync(path.dirname(file), { recursive: true })
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`)
+  try {
+    fs.writeFileSync(temp, data)
+    fs.renameSync(temp, file)
+  } finally {
+    fs.rmSync(temp, { force: true })
+  }
+  return true
+}

@@ -1,0 +1,61 @@
+import type { DeployConfig } from '../config.js'
+import { layoutFor, pathApi } from '../layout.js'
+import { STATIC_VDIR, type StageFacts } from '../plan/desired.js'
+import type { DesiredState } from '../plan/types.js'
+import type { TemplateSet } from './templates.js'
+
+/** A file of the release, path relative to the release folder with '/' separators. */
+export interface RenderedFile {
+  relPath: string
+  content: string
+}
+
+/** IIS splits scriptProcessor at '|' and compares it with the FastCGI registration verbatim. */
+export function scriptProcessor(fastCgi: { fullPath: string; arguments: string }): string {
+  return `${fastCgi.fullPath}|${fastCgi.arguments}`
+}
+
+/** 'hello.wsgi.application' → 'hello.wsgi:application', the form waitress and uvicorn take. */
+export function wsgiTarget(wsgiApplication: string, settingsModule: string): string {
+  const dotted = wsgiApplication || `${settingsModule.split('.')[0]}.wsgi.application`
+  const at = dotted.lastIndexOf('.')
+  return `${dotted.slice(0, at)}:${dotted.slice(at + 1)}`
+}
+
+/** The command HttpPlatformHandler starts after processPath (the venv's python). */
+export function httpPlatformArguments(config: DeployConfig, facts: StageFacts): string {
+  if (config.httpPlatformCommand) return config.httpPlatformCommand
+  return `-m waitress --listen=127.0.0.1:%HTTP_PLATFORM_PORT% ${wsgiTarget(facts.wsgiApplication, config.settingsModule)}`
+}
+
+export function renderReleaseConfigs(templates: TemplateSet, config: DeployConfig, desired: DesiredState, facts: StageFacts): RenderedFile[] {
+  const layout = layoutFor(config.deployRoot)
+  const p = pathApi(layout.flavour)
+  const common = { siteName: config.siteName, appPath: config.appPath === '/' ? '' : config.appPath, releaseId: facts.releaseId }
+  const files: RenderedFile[] = []
+  if (desired.fastCgi) {
+    files.push({ relPath: 'web.config', content: templates.render('app-web.config', { ...common, scriptProcessor: scriptProcessor(desired.fastCgi) }) })
+  } else {
+    const env = [
+      { name: 'DJANGO_SETTINGS_MODULE', value: config.settingsModule },
+      { name: 'PYTHONPATH', value: desired.app.physicalPath },
+      ...config.env.filter(v => !v.secret).map(v => ({ name: v.name, value: v.value }))
+    ]
+    files.push({
+      relPath: 'web.config',
+      content: templates.render('httpplatform-web.config', {
+        ...common,
+        processPath: layout.venvPython(facts.venvHash),
+        arguments: httpPlatformArguments(config, facts),
+        stdoutLogFile: p.join(layout.logsDir, 'httpplatform-stdout'),
+        startupTimeLimit: 60,
+        env
+      })
+    })
+  }
+  files.push({
+    relPath: 'static/web.config',
+    content: templates.render('static-web.config', { staticUrlPath: `${common.appPath}${STATIC_VDIR}/` })
+  })
+  return files
+}

@@ -1,0 +1,219 @@
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import type { DeployConfig } from './config.js'
+import { PhaseError } from './errors.js'
+import { layoutFor } from './layout.js'
+import type { Log } from './log.js'
+import { appEnvironment, desiredState, type StageFacts } from './plan/desired.js'
+import type { DesiredState } from './plan/types.js'
+import type { ProcessRunner } from './process.js'
+import { checkDeploy, collectStatic, inspectSettings, preflightRequest, type SettingsFacts } from './python/django.js'
+import type { InterpreterInfo } from './python/interpreter.js'
+import { copyProject, treeHash } from './python/release-files.js'
+import { ensureVenv, venvHash } from './python/venv.js'
+import { writeFileAtomic } from './render/atomic-write.js'
+import { renderReleaseConfigs, type RenderedFile } from './render/release-configs.js'
+import type { TemplateSet } from './render/templates.js'
+import { checkRemoteUserSettings } from './shibboleth/remote-user-check.js'
+
+export const RELEASE_MANIFEST = 'release.json'
+
+export interface ReleaseManifest {
+  id: string
+  createdAt: string
+  venvHash: string
+  /** Same fingerprint, same release: a re-run reuses it instead of building and switching to a copy. */
+  fingerprint: string
+  wsgiApplication: string
+  staticFiles: string[]
+}
+
+export interface StageResult {
+  facts: StageFacts
+  desired: DesiredState
+  releaseDir: string
+  /** An identical release already existed under deploy-root and is used as it is. */
+  releaseReused: boolean
+  venvReused: boolean
+  staticFiles: string[]
+  checkWarnings: { id: string; message: string }[]
+  configs: RenderedFile[]
+}
+
+/** The packages the hosting mode needs in the venv besides the app's requirements. */
+export function hostingRequirements(config: DeployConfig): string[] {
+  return config.hosting === 'fastcgi' ? [config.wfastcgi] : [config.httpPlatformPackage]
+}
+
+export function computeVenvHash(config: DeployConfig, interpreter: InterpreterInfo): string {
+  return venvHash({
+    interpreterVersion: interpreter.version,
+    interpreterPath: interpreter.executable,
+    requirementsText: fs.readFileSync(config.requirements, 'utf8'),
+    pipArgs: config.pipArgs,
+    extraRequirements: hostingRequirements(config),
+    systemSitePackages: config.venvSystemSitePackages
+  })
+}
+
+/**
+ * Everything that makes two releases interchangeable: the project's files, the venv, and every input that shapes the
+ * rendered configs. Secret values enter only through a hash.
+ */
+export function releaseFingerprint(config: DeployConfig, projectTreeHash: string, venv: string, templates: TemplateSet): string {
+  const h = crypto.createHash('sha256')
+  const shaping = {
+    projectTreeHash,
+    venv,
+    hosting: config.hosting,
+    siteName: config.siteName,
+    appPath: config.appPath,
+    appPool: config.appPool,
+    settingsModule: config.settingsModule,
+    deployRoot: config.deployRoot,
+    httpPlatformCommand: config.httpPlatformCommand,
+    env: config.env.map(v => [v.name, crypto.createHash('sha256').update(v.value).digest('hex')]),
+    templates: (['app-web.config', 'static-web.config', 'httpplatform-web.config'] as const).map(n => fs.readFileSync(templates.fileOf(n), 'utf8'))
+  }
+  h.update(JSON.stringify(shaping))
+  return h.digest('hex').slice(0, 16)
+}
+
+function readManifest(releaseDir: string): ReleaseManifest | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(releaseDir, RELEASE_MANIFEST), 'utf8')) as ReleaseManifest
+  } catch {
+    return undefined
+  }
+}
+
+/** A complete release (its manifest is written last) with this fingerprint, if one exists. */
+export function findReleaseByFingerprint(releasesDir: string, fingerprint: string): ReleaseManifest | undefined {
+  if (!fs.existsSync(releasesDir)) return undefined
+  for (const name of fs.readdirSync(releasesDir)) {
+    const manifest = readManifest(path.join(releasesDir, name))
+    if (manifest?.fingerprint === fingerprint && manifest.id === name) return manifest
+  }
+  return undefined
+}
+
+export interface StageDeps {
+  runner: ProcessRunner
+  log: Log
+  templates: TemplateSet
+}
+
+/**
+ * Builds a release that is proven to work before IIS sees it: venv (reused by hash), project copy, collectstatic,
+ * rendered web.config files, and a preflight through the WSGI handler with the environment IIS will give it.
+ */
+export async function stageRelease(deps: StageDeps, config: DeployConfig, interpreter: InterpreterInfo): Promise<StageResult> {
+  const { runner, log, templates } = deps
+  const layout = layoutFor(config.deployRoot)
+  const hash = computeVenvHash(config, interpreter)
+  const venvPython = layout.venvPython(hash)
+
+  const venv = await log.group(`Virtual environment ${hash}`, async () => {
+    const result = await ensureVenv(runner, log, {
+      python: interpreter.executable,
+      venvDir: layout.venvDir(hash),
+      venvPython,
+      hash,
+      systemSitePackages: config.venvSystemSitePackages,
+      requirementsFile: config.requirements,
+      pipArgs: config.pipArgs,
+      extraRequirements: hostingRequirements(config)
+    })
+    log.info(result.reused ? `Reused: interpreter, requirements and pip-args are unchanged (hash ${hash}).` : `Built ${layout.venvDir(hash)}.`)
+    return result
+  })
+
+  fs.mkdirSync(layout.releasesDir, { recursive: true })
+  // Copy first into a scratch folder: its tree hash decides whether this release is new at all.
+  const scratch = path.join(layout.releasesDir, `.staging-${config.releaseId}-${process.pid}`)
+  fs.rmSync(scratch, { recursive: true, force: true })
+  copyProject(config.appDir, scratch)
+  const fingerprint = releaseFingerprint(config, treeHash(scratch), hash, templates)
+  const existing = findReleaseByFingerprint(layout.releasesDir, fingerprint)
+
+  if (existing) {
+    fs.rmSync(scratch, { recursive: true, force: true })
+    log.info(`Release ${existing.id} has the same code, venv and settings (fingerprint ${fingerprint}): reusing it, no collectstatic or preflight.`)
+    const facts = factsFor(config, interpreter, existing.id, hash, existing.wsgiApplication)
+    const desired = desiredState(config, facts)
+    return {
+      facts,
+      desired,
+      releaseDir: layout.releaseDir(existing.id),
+      releaseReused: true,
+      venvReused: venv.reused,
+      staticFiles: existing.staticFiles,
+      checkWarnings: [],
+      configs: renderReleaseConfigs(templates, config, desired, facts)
+    }
+  }
+
+  const releaseDir = layout.releaseDir(config.releaseId)
+  if (fs.existsSync(releaseDir)) {
+    fs.rmSync(scratch, { recursive: true, force: true })
+    throw new PhaseError('stage', `release folder ${releaseDir} already exists with other content`, 'set release-id to a new value (it defaults to the run id and attempt)')
+  }
+  fs.renameSync(scratch, releaseDir)
+
+  try {
+    const settings = await log.group('Django settings', () =>
+      inspectSettings(runner, { venvPython, projectDir: releaseDir, settingsModule: config.settingsModule, env: [] })
+    )
+    const facts = factsFor(config, interpreter, config.releaseId, hash, settings.WSGI_APPLICATION ?? '')
+    const desired = desiredState(config, facts)
+    const env = appEnvironment(config, facts).map(v => ({ name: v.name, value: v.value }))
+    const django = { venvPython, projectDir: releaseDir, settingsModule: config.settingsModule, env }
+
+    const staticFiles = await log.group('collectstatic', async () => {
+      const result = await collectStatic(runner, log, { ...django, staticRoot: layout.staticDir(config.releaseId) })
+      log.info(`${result.files.length} static files collected into ${layout.staticDir(config.releaseId)}.`)
+      return result.files
+    })
+
+    const configs = renderReleaseConfigs(templates, config, desired, facts)
+    for (const file of configs) writeFileAtomic(path.join(releaseDir, ...file.relPath.split('/')), file.content)
+
+    const checkWarnings = await log.group('Preflight', async () => {
+      const { warnings } = await checkDeploy(runner, django)
+      for (const w of warnings) log.warning(`${w.id}: ${w.message}`, { title: 'manage.py check --deploy' })
+      if (config.shibboleth.enabled && config.shibboleth.requireRemoteUser) {
+        const problems = checkRemoteUserSettings(settingsForRemoteUser(settings))
+        if (problems.length > 0) throw new PhaseError('preflight', problems.join(' '), 'add the settings above, or set require-remote-user: false when the app authenticates otherwise')
+      }
+      const verifyHost = config.verify.hostHeader || new URL(config.verify.url).hostname
+      const response = await preflightRequest(runner, { ...django, path: config.preflightPath, host: verifyHost, scriptName: config.appPath === '/' ? '' : config.appPath })
+      log.info(`GET ${config.preflightPath} through ${response.handler} (Host: ${verifyHost}) answered ${response.status}.`)
+      return warnings
+    })
+
+    const manifest: ReleaseManifest = {
+      id: config.releaseId,
+      createdAt: new Date().toISOString(),
+      venvHash: hash,
+      fingerprint,
+      wsgiApplication: facts.wsgiApplication,
+      staticFiles
+    }
+    // Written last: a release without a manifest never counts as complete.
+    writeFileAtomic(path.join(releaseDir, RELEASE_MANIFEST), JSON.stringify(manifest, null, 2) + '\n')
+    return { facts, desired, releaseDir, releaseReused: false, venvReused: venv.reused, staticFiles, checkWarnings, configs }
+  } catch (e) {
+    // A release that failed to stage must never be picked up later.
+    fs.rmSync(releaseDir, { recursive: true, force: true })
+    throw e
+  }
+}
+
+export function factsFor(config: DeployConfig, interpreter: InterpreterInfo, releaseId: string, hash: string, wsgiApplication: string): StageFacts {
+  return { releaseId, venvHash: hash, pythonVersion: interpreter.majorMinor, pythonHome: interpreter.basePrefix, wsgiApplication }
+}
+
+function settingsForRemoteUser(settings: SettingsFacts): { MIDDLEWARE: string[]; AUTHENTICATION_BACKENDS: string[] } {
+  return { MIDDLEWARE: settings.MIDDLEWARE ?? [], AUTHENTICATION_BACKENDS: settings.AUTHENTICATION_BACKENDS ?? [] }
+}
