@@ -1,0 +1,221 @@
+import type { VerifyConfig } from '../config.js'
+import type { Log } from '../log.js'
+import { httpGet, type HttpResponse } from './http.js'
+import { MIN_ATTEMPT_MS, nextSleep } from './schedule.js'
+import { contentTypeMatches } from './static.js'
+
+export { contentTypeFor, contentTypeMatches, pickStaticFile, staticUrl } from './static.js'
+
+export type CheckKind = 'main' | 'extra' | 'static' | 'protected'
+
+export interface CheckResult {
+  name: string
+  kind: CheckKind
+  url: string
+  ok: boolean
+  status?: number
+  /** Time until the check passed or gave up. */
+  ms: number
+  attempts: number
+  /** One line: why it passed or failed. */
+  detail: string
+  /** First lines of the last body, kept for diagnosis when the check failed. */
+  bodyStart?: string
+  contentType?: string
+  location?: string
+}
+
+/** What verify checks: the verify inputs, plus the static file and SSO checks main derives from the deploy. */
+export interface VerifyPlan extends Omit<VerifyConfig, 'checkStatic'> {
+  staticFile?: { url: string; expectedContentType: string }
+  /** With SSO: an unauthenticated request here must be redirected to the SP's handler. */
+  protectedPath?: { url: string }
+}
+
+export function verifyPlan(verify: VerifyConfig, extras: Pick<VerifyPlan, 'staticFile' | 'protectedPath'> = {}): VerifyPlan {
+  const { checkStatic, ...rest } = verify
+  return {
+    ...rest,
+    ...(checkStatic && extras.staticFile ? { staticFile: extras.staticFile } : {}),
+    ...(extras.protectedPath ? { protectedPath: extras.protectedPath } : {})
+  }
+}
+
+/** The verdict on one response. `final` stops polling: waiting cannot fix it. */
+export interface Judgement {
+  ok: boolean
+  detail: string
+  final?: boolean
+}
+
+const LOGIN = /log-?in|sign-?in|sso|saml|oauth/i
+const BODY_START_LINES = 15
+const BODY_START_CHARS = 1500
+
+export function bodyStart(body: string): string {
+  return body.split(/\r?\n/).slice(0, BODY_START_LINES).join('\n').slice(0, BODY_START_CHARS)
+}
+
+function failed(response: HttpResponse): Judgement | undefined {
+  if (response.error === undefined) return undefined
+  return { ok: false, detail: response.error, final: response.errorKind === 'tls' }
+}
+
+function loginRedirect(response: HttpResponse): string | undefined {
+  if (response.location && LOGIN.test(response.location)) return response.location
+  if (response.redirects.length > 0 && LOGIN.test(new URL(response.url).pathname)) return response.url
+  return undefined
+}
+
+function statusDetail(response: HttpResponse, expected: number): string {
+  const login = loginRedirect(response)
+  if (login) {
+    return `redirected to a login page (${login}), expected HTTP ${expected}: verify a URL that needs no login, or set verify-status to ${response.status}`
+  }
+  const where = response.location ? ` to ${response.location}` : ''
+  return `HTTP ${response.status}${where}, expected ${expected}`
+}
+
+export function judgeStatus(response: HttpResponse, expected: number): Judgement {
+  const error = failed(response)
+  if (error) return error
+  if (response.status !== expected) return { ok: false, detail: statusDetail(response, expected) }
+  // A followed redirect that lands on a login page answers 200, but not with the app's page.
+  const login = response.redirects.length > 0 ? loginRedirect(response) : undefined
+  if (login && expected < 300) return { ok: false, detail: `redirected to a login page (${login}): verify a URL that needs no login` }
+  return { ok: true, detail: `HTTP ${response.status}` }
+}
+
+export function judgeMain(response: HttpResponse, expected: Pick<VerifyPlan, 'status' | 'body'>): Judgement {
+  const error = failed(response)
+  if (error) return error
+  if (response.status !== expected.status) return { ok: false, detail: statusDetail(response, expected.status) }
+  const body = expected.body
+  if (body && 'text' in body && !response.body.includes(body.text)) {
+    return { ok: false, detail: `HTTP ${response.status}, but the body does not contain ${JSON.stringify(body.text)} (verify-body)` }
+  }
+  if (body && 'regex' in body && !new RegExp(body.regex).test(response.body)) {
+    return { ok: false, detail: `HTTP ${response.status}, but the body does not match /${body.regex}/ (verify-body)` }
+  }
+  if (!body) return judgeStatus(response, expected.status)
+  return { ok: true, detail: `HTTP ${response.status}, body matches` }
+}
+
+export function judgeStatic(response: HttpResponse, expectedContentType: string): Judgement {
+  const error = failed(response)
+  if (error) return error
+  const contentType = response.headers['content-type']
+  if (response.status === 404) {
+    return { ok: false, detail: 'HTTP 404: the collected static file is not served (static virtual directory or its web.config)' }
+  }
+  if (response.status !== 200) return { ok: false, detail: statusDetail(response, 200) }
+  if (!contentTypeMatches(contentType, expectedContentType)) {
+    return {
+      ok: false,
+      detail: `served as ${contentType ?? 'no content type'}, expected ${expectedContentType}: the static handler does not serve this path`
+    }
+  }
+  return { ok: true, detail: `HTTP 200, ${contentType}` }
+}
+
+const SSO_HANDLER = '/Shibboleth.sso/'
+
+export function judgeProtected(response: HttpResponse): Judgement {
+  const error = failed(response)
+  if (error) return error
+  const status = response.status ?? 0
+  if (status >= 300 && status < 400) {
+    if (response.location?.includes(SSO_HANDLER)) return { ok: true, detail: `HTTP ${status} to ${response.location}` }
+    return { ok: false, detail: `HTTP ${status} to ${response.location ?? '(no Location)'}, not to the SP's ${SSO_HANDLER} handler` }
+  }
+  if (status === 200) {
+    return { ok: false, detail: 'HTTP 200 without a login: the path is not protected by the Shibboleth SP (RequestMap Host, ISAPI Site id)' }
+  }
+  return { ok: false, detail: `HTTP ${status}, expected a redirect to ${SSO_HANDLER}` }
+}
+
+interface CheckSpec {
+  name: string
+  kind: CheckKind
+  url: string
+  followRedirects: boolean
+  judge: (response: HttpResponse) => Judgement
+}
+
+function specsOf(plan: VerifyPlan): CheckSpec[] {
+  const specs: CheckSpec[] = [
+    { name: 'main', kind: 'main', url: plan.url, followRedirects: plan.followRedirects, judge: r => judgeMain(r, plan) }
+  ]
+  plan.extraUrls.forEach((url, index) =>
+    specs.push({ name: `extra ${index + 1}`, kind: 'extra', url, followRedirects: plan.followRedirects, judge: r => judgeStatus(r, plan.status) })
+  )
+  const staticFile = plan.staticFile
+  if (staticFile) {
+    specs.push({ name: 'static', kind: 'static', url: staticFile.url, followRedirects: false, judge: r => judgeStatic(r, staticFile.expectedContentType) })
+  }
+  // The redirect itself is the evidence, so it is never followed.
+  if (plan.protectedPath) specs.push({ name: 'protected', kind: 'protected', url: plan.protectedPath.url, followRedirects: false, judge: judgeProtected })
+  return specs
+}
+
+const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
+
+async function poll(spec: CheckSpec, plan: VerifyPlan, log: Log): Promise<CheckResult> {
+  const started = performance.now()
+  const deadline = started + plan.totalTimeoutMs
+  let attempts = 0
+  let timeoutMs = plan.requestTimeoutMs
+  for (;;) {
+    attempts++
+    const response = await httpGet({
+      url: spec.url,
+      hostHeader: plan.hostHeader || undefined,
+      timeoutMs,
+      caBundle: plan.caBundle || undefined,
+      insecure: plan.insecure,
+      followRedirects: spec.followRedirects
+    })
+    const verdict = spec.judge(response)
+    log.debug(`verify ${spec.name}: attempt ${attempts}: ${verdict.detail} (${response.ms} ms)`)
+    const remaining = deadline - performance.now()
+    const wait = nextSleep(plan.intervalMs, attempts, response.ms, remaining)
+    if (verdict.ok || verdict.final || remaining - wait < MIN_ATTEMPT_MS) {
+      const ms = Math.round(performance.now() - started)
+      const tries = `${attempts} attempt${attempts === 1 ? '' : 's'}`
+      return {
+        name: spec.name,
+        kind: spec.kind,
+        url: spec.url,
+        ok: verdict.ok,
+        ...(response.status !== undefined ? { status: response.status } : {}),
+        ms,
+        attempts,
+        detail: verdict.ok ? verdict.detail : `${verdict.detail} (gave up after ${tries} in ${(ms / 1000).toFixed(1)} s)`,
+        ...(!verdict.ok && response.body ? { bodyStart: bodyStart(response.body) } : {}),
+        ...(typeof response.headers['content-type'] === 'string' ? { contentType: response.headers['content-type'] } : {}),
+        ...(response.location ? { location: response.location } : {})
+      }
+    }
+    await sleep(wait)
+    // A request never outlives the total timeout, so verify ends within verify-timeout (or one request timeout).
+    timeoutMs = Math.max(MIN_ATTEMPT_MS, Math.min(plan.requestTimeoutMs, deadline - performance.now()))
+  }
+}
+
+/**
+ * Runs every check of the plan side by side, each polling until it passes or the shared total timeout ends,
+ * so the whole verify is bounded by verify-timeout however many URLs there are.
+ */
+export async function runChecks(plan: VerifyPlan, log: Log): Promise<CheckResult[]> {
+  const specs = specsOf(plan)
+  if (plan.insecure && specs.some(s => s.url.startsWith('https:'))) {
+    log.warning('verify-insecure is on: TLS certificates of the checked URLs are not verified')
+  }
+  const results = await Promise.all(specs.map(spec => poll(spec, plan, log)))
+  for (const r of results) {
+    const line = `${r.ok ? 'passed' : 'FAILED'} ${r.name} ${r.url}: ${r.detail}${r.ok ? ` in ${r.ms} ms, ${r.attempts} attempt(s)` : ''}`
+    // Failures become one error annotation in main, with rollback's result; here they are plain log lines.
+    log.info(line)
+  }
+  return results
+}
