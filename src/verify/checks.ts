@@ -178,8 +178,7 @@ async function poll(spec: CheckSpec, plan: VerifyPlan, log: Log): Promise<CheckR
     const verdict = spec.judge(response)
     log.debug(`verify ${spec.name}: attempt ${attempts}: ${verdict.detail} (${response.ms} ms)`)
     const remaining = deadline - performance.now()
-    const wait = nextSleep(plan.intervalMs, attempts, response.ms, remaining)
-    if (verdict.ok || verdict.final || remaining - wait < MIN_ATTEMPT_MS) {
+    if (verdict.ok || verdict.final || remaining < MIN_ATTEMPT_MS) {
       const ms = Math.round(performance.now() - started)
       const tries = `${attempts} attempt${attempts === 1 ? '' : 's'}`
       return {
@@ -196,7 +195,8 @@ async function poll(spec: CheckSpec, plan: VerifyPlan, log: Log): Promise<CheckR
         ...(response.location ? { location: response.location } : {})
       }
     }
-    await sleep(wait)
+    // The last poll starts before the deadline with room to complete.
+    await sleep(nextSleep(plan.intervalMs, attempts, response.ms, remaining - MIN_ATTEMPT_MS))
     // A request never outlives the total timeout, so verify ends within verify-timeout (or one request timeout).
     timeoutMs = Math.max(MIN_ATTEMPT_MS, Math.min(plan.requestTimeoutMs, deadline - performance.now()))
   }

@@ -1,0 +1,189 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import type { VerifyConfig } from '../src/config.js'
+import { runChecks, verifyPlan, type VerifyPlan } from '../src/verify/checks.js'
+import { captureLog, freePort, makePki, serve, serveHttps, serveLate, type Running } from './verify-servers.js'
+
+const open: Running[] = []
+async function track(r: Promise<Running>): Promise<Running> {
+  const running = await r
+  open.push(running)
+  return running
+}
+afterAll(async () => {
+  await Promise.all(open.map(r => r.close()))
+})
+
+function config(url: string, overrides: Partial<VerifyConfig> = {}): VerifyConfig {
+  return {
+    url,
+    status: 200,
+    extraUrls: [],
+    hostHeader: '',
+    requestTimeoutMs: 2000,
+    totalTimeoutMs: 10_000,
+    intervalMs: 50,
+    caBundle: '',
+    insecure: false,
+    followRedirects: false,
+    checkStatic: true,
+    ...overrides
+  }
+}
+
+function plan(url: string, overrides: Partial<VerifyConfig> = {}, extras: Pick<VerifyPlan, 'staticFile' | 'protectedPath'> = {}): VerifyPlan {
+  return verifyPlan(config(url, overrides), extras)
+}
+
+describe('runChecks against real loopback servers', () => {
+  it('passes on the fourth attempt after three 500s', async () => {
+    let calls = 0
+    const s = await track(serve((_req, res) => (++calls <= 3 ? res.writeHead(500).end('boom') : res.writeHead(200).end('ok'))))
+    const [main] = await runChecks(plan(s.url), captureLog())
+    expect(main).toMatchObject({ name: 'main', kind: 'main', ok: true, status: 200, attempts: 4 })
+    expect(main?.bodyStart).toBeUndefined()
+  })
+
+  it('passes when the site starts listening late', async () => {
+    const port = await freePort()
+    const late = serveLate(port, 700, (_req, res) => res.writeHead(200).end('up'))
+    const [main] = await runChecks(plan(`http://127.0.0.1:${port}/`), captureLog())
+    open.push(await late.started)
+    expect(main?.ok).toBe(true)
+    expect(main?.attempts).toBeGreaterThan(1)
+  })
+
+  it('gives up on a site that never becomes healthy within the total timeout, saying why', { timeout: 8000 }, async () => {
+    const s = await track(serve((_req, res) => res.writeHead(503, { 'content-type': 'text/html' }).end('<h1>Service Unavailable</h1>\nline 2')))
+    const log = captureLog()
+    const [main] = await runChecks(plan(s.url, { totalTimeoutMs: 1500 }), log)
+    expect(main?.ok).toBe(false)
+    expect(main?.status).toBe(503)
+    expect(main?.attempts).toBeGreaterThan(2)
+    expect(main?.detail).toMatch(/^HTTP 503, expected 200 \(gave up after \d+ attempts in \d+\.\d s\)$/)
+    expect(main?.bodyStart).toBe('<h1>Service Unavailable</h1>\nline 2')
+    expect(log.lines.some(l => l.startsWith('info FAILED main'))).toBe(true)
+  })
+
+  it('reports a refused connection when nothing ever listens', { timeout: 8000 }, async () => {
+    const port = await freePort()
+    const [main] = await runChecks(plan(`http://127.0.0.1:${port}/`, { totalTimeoutMs: 600 }), captureLog())
+    expect(main?.ok).toBe(false)
+    expect(main?.status).toBeUndefined()
+    expect(main?.detail).toContain('connection refused')
+  })
+
+  it('checks the body text and regex of the main URL', async () => {
+    const s = await track(serve((_req, res) => res.writeHead(200).end('Hello from Django, release 42')))
+    const [text] = await runChecks(plan(s.url, { body: { text: 'release 42' } }), captureLog())
+    expect(text?.ok).toBe(true)
+    const [regex] = await runChecks(plan(s.url, { body: { regex: 'release \\d+$' } }), captureLog())
+    expect(regex?.ok).toBe(true)
+    const [missing] = await runChecks(plan(s.url, { body: { text: 'release 43' }, totalTimeoutMs: 300 }), captureLog())
+    expect(missing?.ok).toBe(false)
+    expect(missing?.detail).toContain('the body does not contain "release 43" (verify-body)')
+  })
+
+  it('reports a redirect to a login page as such', { timeout: 8000 }, async () => {
+    const s = await track(serve((_req, res) => res.writeHead(302, { location: '/accounts/login/?next=/' }).end()))
+    const [main] = await runChecks(plan(s.url, { totalTimeoutMs: 300 }), captureLog())
+    expect(main?.ok).toBe(false)
+    expect(main?.location).toBe('/accounts/login/?next=/')
+    expect(main?.detail).toMatch(/^redirected to a login page \(\/accounts\/login\/\?next=\/\), expected HTTP 200/)
+  })
+
+  it('reports a followed redirect that lands on a login page', { timeout: 8000 }, async () => {
+    const s = await track(
+      serve((req, res) => (req.url === '/' ? res.writeHead(302, { location: '/signin' }).end() : res.writeHead(200).end('<form>')))
+    )
+    const [main] = await runChecks(plan(s.url, { totalTimeoutMs: 300, followRedirects: true }), captureLog())
+    expect(main?.ok).toBe(false)
+    expect(main?.detail).toContain(`redirected to a login page (${s.url}signin)`)
+  })
+
+  it('checks extra URLs for the expected status', { timeout: 8000 }, async () => {
+    const s = await track(serve((req, res) => res.writeHead(req.url === '/health' ? 200 : 404).end()))
+    const results = await runChecks(plan(s.url, { extraUrls: [`${s.url}health`, `${s.url}missing`], totalTimeoutMs: 300 }), captureLog())
+    expect(results.map(r => [r.name, r.ok])).toEqual([
+      ['main', false],
+      ['extra 1', true],
+      ['extra 2', false]
+    ])
+    expect(results[2]?.detail).toMatch(/^HTTP 404, expected 200/)
+  })
+
+  describe('static file', () => {
+    it('passes when served with the matching content type', async () => {
+      const s = await track(serve((_req, res) => res.writeHead(200, { 'content-type': 'text/css; charset=utf-8' }).end('body{}')))
+      const results = await runChecks(plan(s.url, {}, { staticFile: { url: `${s.url}static/admin/css/base.css`, expectedContentType: 'text/css' } }), captureLog())
+      expect(results.find(r => r.kind === 'static')).toMatchObject({ ok: true, contentType: 'text/css; charset=utf-8' })
+    })
+
+    it('fails with a clear detail when served with the wrong content type', { timeout: 8000 }, async () => {
+      const s = await track(serve((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>Page not found</h1>')))
+      const results = await runChecks(
+        plan(s.url, { totalTimeoutMs: 300 }, { staticFile: { url: `${s.url}static/admin/css/base.css`, expectedContentType: 'text/css' } }),
+        captureLog()
+      )
+      const check = results.find(r => r.kind === 'static')
+      expect(check?.ok).toBe(false)
+      expect(check?.detail).toMatch(/^served as text\/html, expected text\/css: the static handler does not serve this path/)
+    })
+
+    it('accepts either spelling of the JavaScript type', async () => {
+      const s = await track(serve((_req, res) => res.writeHead(200, { 'content-type': 'text/javascript' }).end('1')))
+      const results = await runChecks(plan(s.url, {}, { staticFile: { url: `${s.url}static/app.js`, expectedContentType: 'application/javascript' } }), captureLog())
+      expect(results.find(r => r.kind === 'static')?.ok).toBe(true)
+    })
+
+    it('is left out when verify-static is off', () => {
+      const p = plan('http://127.0.0.1/', { checkStatic: false }, { staticFile: { url: 'http://127.0.0.1/static/x.css', expectedContentType: 'text/css' } })
+      expect(p.staticFile).toBeUndefined()
+    })
+  })
+
+  describe('protected path (SSO)', () => {
+    it('passes when redirected to the Shibboleth handler', async () => {
+      const s = await track(
+        serve((req, res) =>
+          req.url === '/private/' ? res.writeHead(302, { location: 'https://host.example.org/Shibboleth.sso/Login?target=%2Fprivate%2F' }).end() : res.writeHead(200).end()
+        )
+      )
+      const results = await runChecks(plan(s.url, { followRedirects: true }, { protectedPath: { url: `${s.url}private/` } }), captureLog())
+      expect(results.find(r => r.kind === 'protected')).toMatchObject({ ok: true, status: 302, attempts: 1 })
+    })
+
+    it('fails when the path answers 200', { timeout: 8000 }, async () => {
+      const s = await track(serve((_req, res) => res.writeHead(200).end('secret page')))
+      const results = await runChecks(plan(s.url, { totalTimeoutMs: 300 }, { protectedPath: { url: `${s.url}private/` } }), captureLog())
+      const check = results.find(r => r.kind === 'protected')
+      expect(check?.ok).toBe(false)
+      expect(check?.detail).toMatch(/^HTTP 200 without a login: the path is not protected/)
+    })
+
+    it('fails when redirected somewhere other than the SP handler', { timeout: 8000 }, async () => {
+      const s = await track(serve((_req, res) => res.writeHead(302, { location: '/accounts/login/' }).end()))
+      const results = await runChecks(plan(s.url, { totalTimeoutMs: 300, status: 302 }, { protectedPath: { url: `${s.url}private/` } }), captureLog())
+      expect(results.find(r => r.kind === 'main')?.ok).toBe(true)
+      expect(results.find(r => r.kind === 'protected')?.detail).toMatch(/^HTTP 302 to \/accounts\/login\/, not to the SP's \/Shibboleth\.sso\/ handler/)
+    })
+  })
+
+  describe('https', () => {
+    it('passes with the CA bundle and stops at once with a TLS error without it', async () => {
+      const pki = makePki()
+      const s = await track(serveHttps((_req, res) => res.writeHead(200).end('ok'), pki))
+      const [trusted] = await runChecks(plan(s.url, { caBundle: pki.caCert }), captureLog())
+      expect(trusted?.ok).toBe(true)
+      const [untrusted] = await runChecks(plan(s.url), captureLog())
+      expect(untrusted?.ok).toBe(false)
+      // Waiting cannot fix a certificate chain: one attempt, not a poll until the timeout.
+      expect(untrusted?.attempts).toBe(1)
+      expect(untrusted?.detail).toContain('not trusted')
+      expect(untrusted?.detail).toContain('pass verify-ca-bundle or fix the chain')
+      const log = captureLog()
+      const [insecure] = await runChecks(plan(s.url, { insecure: true }), log)
+      expect(insecure?.ok).toBe(true)
+      expect(log.lines).toContain('warning verify-insecure is on: TLS certificates of the checked URLs are not verified')
+    })
+  })
+})
