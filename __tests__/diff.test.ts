@@ -1,0 +1,214 @@
+import { describe, expect, it } from 'vitest'
+import { diffState, planChanges } from '../src/plan/diff.js'
+import type { CurrentState } from '../src/iis/state.js'
+import type { DesiredState } from '../src/plan/types.js'
+import { IndexerValueError } from '../src/iis/appcmd.js'
+
+const ROOT = 'C:\\inetpub\\django\\hello'
+const PY = `${ROOT}\\venvs\\abc123\\Scripts\\python.exe`
+const WFC = `${ROOT}\\venvs\\abc123\\Lib\\site-packages\\wfastcgi.py`
+
+function desired(over: Partial<DesiredState> = {}): DesiredState {
+  return {
+    hosting: 'fastcgi',
+    pool: { name: 'DefaultWebSite-app', identity: 'ApplicationPoolIdentity', managedRuntimeVersion: '' },
+    app: { site: 'Default Web Site', path: '/app', pool: 'DefaultWebSite-app', physicalPath: `${ROOT}\\releases\\r2` },
+    staticVdir: { path: '/static', physicalPath: `${ROOT}\\releases\\r2\\static` },
+    fastCgi: {
+      fullPath: PY,
+      arguments: WFC,
+      env: [
+        { name: 'DJANGO_SETTINGS_MODULE', value: 'hello.settings', secret: false },
+        { name: 'WSGI_LOG', value: `${ROOT}\\logs\\wfastcgi.log`, secret: false },
+        { name: 'API_TOKEN', value: 's3cr3t-token', secret: true }
+      ]
+    },
+    httpPlatformSecretEnv: [],
+    handlersLocation: 'Default Web Site/app',
+    ownedPrefix: `${ROOT}\\venvs`,
+    acl: [],
+    ...over
+  }
+}
+
+/** The state IIS is in right after `desired()` was applied. */
+function matching(d: DesiredState): CurrentState {
+  return {
+    pool: { exists: true, identity: d.pool.identity, managedRuntimeVersion: '' },
+    site: { exists: true, id: '1', bindings: [{ protocol: 'http', bindingInformation: '*:80:' }] },
+    app: { exists: true, pool: d.pool.name, physicalPath: d.app.physicalPath },
+    staticVdir: { exists: true, physicalPath: d.staticVdir.physicalPath },
+    fastCgi: d.fastCgi
+      ? [{ fullPath: d.fastCgi.fullPath, arguments: d.fastCgi.arguments, env: d.fastCgi.env.map(({ name, value }) => ({ name, value })) }]
+      : [],
+    handlersUnlocked: true
+  }
+}
+
+const KEY = `[fullPath='${PY}',arguments='${WFC}']`
+
+describe('diffState', () => {
+  it('plans every operation, in dependency order, for a fresh server', () => {
+    const ops = diffState(undefined, desired())
+    expect(ops.map(o => o.argv)).toEqual([
+      ['add', 'apppool', '/name:DefaultWebSite-app', '/managedRuntimeVersion:', '/processModel.identityType:ApplicationPoolIdentity'],
+      ['add', 'app', '/site.name:Default Web Site', '/path:/app', `/physicalPath:${ROOT}\\releases\\r2`, '/applicationPool:DefaultWebSite-app'],
+      ['unlock', 'config', 'Default Web Site/app', '-section:system.webServer/handlers', '/commit:apphost'],
+      ['add', 'vdir', '/app.name:Default Web Site/app', '/path:/static', `/physicalPath:${ROOT}\\releases\\r2\\static`],
+      ['set', 'config', '-section:system.webServer/fastCgi', `/+${KEY}`, '/commit:apphost'],
+      ['set', 'config', '-section:system.webServer/fastCgi', `/+${KEY}.environmentVariables.[name='DJANGO_SETTINGS_MODULE',value='hello.settings']`, '/commit:apphost'],
+      ['set', 'config', '-section:system.webServer/fastCgi', `/+${KEY}.environmentVariables.[name='WSGI_LOG',value='${ROOT}\\logs\\wfastcgi.log']`, '/commit:apphost'],
+      ['set', 'config', '-section:system.webServer/fastCgi', `/+${KEY}.environmentVariables.[name='API_TOKEN',value='s3cr3t-token']`, '/commit:apphost'],
+      ['recycle', 'apppool', '/apppool.name:DefaultWebSite-app']
+    ])
+    expect(ops.every(o => o.tool === 'appcmd' && o.mutates)).toBe(true)
+    // The secret reaches appcmd's argv but is marked, and never appears in the explanation.
+    const secretOp = ops[7]!
+    expect(secretOp.secrets).toEqual(['s3cr3t-token'])
+    expect(ops.filter(o => o.secrets).length).toBe(1)
+    expect(ops.map(o => o.why).join('\n')).not.toContain('s3cr3t-token')
+  })
+
+  it('plans nothing when IIS already matches', () => {
+    const d = desired()
+    expect(diffState(matching(d), d)).toEqual([])
+    expect(planChanges(matching(d), d).objects.every(o => o.status === 'unchanged')).toBe(true)
+  })
+
+  it('treats names and paths case-insensitively, as IIS does', () => {
+    const d = desired()
+    const now = matching(d)
+    now.app.pool = d.pool.name.toUpperCase()
+    now.app.physicalPath = `${d.app.physicalPath.toLowerCase()}\\`
+    expect(diffState(now, d)).toEqual([])
+  })
+
+  it('sets exactly the one changed environment value, then recycles', () => {
+    const d = desired()
+    const now = matching(d)
+    now.fastCgi[0]!.env[0]!.value = 'hello.settings_old'
+    const ops = diffState(now, d)
+    expect(ops.map(o => o.argv)).toEqual([
+      ['set', 'config', '-section:system.webServer/fastCgi', `/${KEY}.environmentVariables.[name='DJANGO_SETTINGS_MODULE'].value:hello.settings`, '/commit:apphost'],
+      ['recycle', 'apppool', '/apppool.name:DefaultWebSite-app']
+    ])
+  })
+
+  it('adds a missing variable and removes a stale one of ours', () => {
+    const d = desired()
+    const now = matching(d)
+    now.fastCgi[0]!.env = now.fastCgi[0]!.env.filter(v => v.name !== 'WSGI_LOG')
+    now.fastCgi[0]!.env.push({ name: 'OLD_FLAG', value: '1' })
+    const argv = diffState(now, d).map(o => o.argv[3])
+    expect(argv).toEqual([`/+${KEY}.environmentVariables.[name='WSGI_LOG',value='${ROOT}\\logs\\wfastcgi.log']`, `/-${KEY}.environmentVariables.[name='OLD_FLAG']`, undefined])
+  })
+
+  it('registers the new venv, switches, then removes the old FastCGI app of ours but not foreign ones', () => {
+    const d = desired()
+    const now = matching(d)
+    const oldPy = `${ROOT}\\venvs\\old999\\Scripts\\python.exe`
+    const oldWfc = `${ROOT}\\venvs\\old999\\Lib\\site-packages\\wfastcgi.py`
+    now.fastCgi = [
+      { fullPath: oldPy, arguments: oldWfc, env: now.fastCgi[0]!.env },
+      { fullPath: 'C:\\PHP\\php-cgi.exe', arguments: '', env: [] },
+      // Same prefix text but a sibling folder: not ours.
+      { fullPath: `${ROOT}\\venvs-other\\python.exe`, arguments: 'x', env: [] }
+    ]
+    now.app.physicalPath = `${ROOT}\\releases\\r1`
+    now.staticVdir.physicalPath = `${ROOT}\\releases\\r1\\static`
+    const plan = planChanges(now, d)
+    const ops = diffState(now, d)
+    expect(ops.map(o => o.argv.slice(0, 4).join(' '))).toEqual([
+      `set vdir Default Web Site/app/static /physicalPath:${ROOT}\\releases\\r2\\static`,
+      `set config -section:system.webServer/fastCgi /+${KEY}`,
+      ...d.fastCgi!.env.map(v => `set config -section:system.webServer/fastCgi /+${KEY}.environmentVariables.[name='${v.name}',value='${v.value}']`),
+      `set vdir Default Web Site/app/ /physicalPath:${ROOT}\\releases\\r2`,
+      `set config -section:system.webServer/fastCgi /-[fullPath='${oldPy}',arguments='${oldWfc}']`,
+      'recycle apppool /apppool.name:DefaultWebSite-app'
+    ])
+    expect(plan.switchOp?.argv[2]).toBe('Default Web Site/app/')
+    expect(plan.objects.filter(o => o.kind === 'fastCgi').map(o => o.status)).toEqual(['created', 'removed'])
+  })
+
+  it('switches the root virtual directory last among writes when only the release changed', () => {
+    const d = desired()
+    const now = matching(d)
+    now.app.physicalPath = `${ROOT}\\releases\\r1`
+    const ops = diffState(now, d)
+    expect(ops.map(o => o.argv.slice(0, 3).join(' '))).toEqual(['set vdir Default Web Site/app/', 'recycle apppool /apppool.name:DefaultWebSite-app'])
+  })
+
+  it('fixes the pool identity and runtime in one set, and re-pools the app', () => {
+    const d = desired({ pool: { name: 'DefaultWebSite-app', identity: 'NetworkService', managedRuntimeVersion: '' } })
+    const now = matching(d)
+    now.pool = { exists: true, identity: 'ApplicationPoolIdentity', managedRuntimeVersion: 'v4.0' }
+    now.app.pool = 'DefaultAppPool'
+    expect(diffState(now, d).map(o => o.argv)).toEqual([
+      ['set', 'apppool', '/apppool.name:DefaultWebSite-app', '/managedRuntimeVersion:', '/processModel.identityType:NetworkService'],
+      ['set', 'app', 'Default Web Site/app', '/applicationPool:DefaultWebSite-app'],
+      ['recycle', 'apppool', '/apppool.name:DefaultWebSite-app']
+    ])
+  })
+
+  it('unlocks handlers at the app location only when not known to be unlocked', () => {
+    const d = desired()
+    const now = matching(d)
+    now.handlersUnlocked = false
+    expect(diffState(now, d).map(o => o.argv.join(' '))).toEqual([
+      'unlock config Default Web Site/app -section:system.webServer/handlers /commit:apphost',
+      'recycle apppool /apppool.name:DefaultWebSite-app'
+    ])
+  })
+
+  it('uses site-root identifiers for an app at /', () => {
+    const d = desired({ app: { site: 'S', path: '/', pool: 'S', physicalPath: 'C:\\r\\releases\\2' }, handlersLocation: 'S' })
+    const now = matching(d)
+    now.app.physicalPath = 'C:\\r\\releases\\1'
+    now.staticVdir = { exists: false }
+    expect(diffState(now, d).map(o => o.argv.slice(0, 4).join(' '))).toEqual([
+      `add vdir /app.name:S/ /path:/static`,
+      'set vdir S/ /physicalPath:C:\\r\\releases\\2',
+      'recycle apppool /apppool.name:DefaultWebSite-app'
+    ])
+  })
+
+  it('for httpplatform hosting removes our FastCGI apps and sets secrets location-scoped', () => {
+    const d = desired({
+      hosting: 'httpplatform',
+      fastCgi: undefined,
+      httpPlatformSecretEnv: [{ name: 'API_TOKEN', value: 'new-secret', secret: true }]
+    })
+    const now = matching(d)
+    expect(now.fastCgi).toEqual([])
+    now.fastCgi = [{ fullPath: PY, arguments: WFC, env: [] }]
+    now.httpPlatformEnv = [
+      { name: 'API_TOKEN', value: 'old-secret' },
+      { name: 'GONE', value: 'x' }
+    ]
+    const ops = diffState(now, d)
+    expect(ops.map(o => o.argv)).toEqual([
+      ['set', 'config', 'Default Web Site/app', '-section:system.webServer/httpPlatform', "/environmentVariables.[name='API_TOKEN'].value:new-secret", '/commit:apphost'],
+      ['set', 'config', 'Default Web Site/app', '-section:system.webServer/httpPlatform', "/-environmentVariables.[name='GONE']", '/commit:apphost'],
+      ['set', 'config', '-section:system.webServer/fastCgi', `/-${KEY}`, '/commit:apphost'],
+      ['recycle', 'apppool', '/apppool.name:DefaultWebSite-app']
+    ])
+    expect(ops[0]!.secrets).toEqual(['new-secret'])
+  })
+
+  it.each([
+    ["a quote", "it's"],
+    ['a closing bracket', 'a]b'],
+    ['a line break', 'a\nb']
+  ])('refuses an indexer value with %s before planning anything', (_what, value) => {
+    const d = desired()
+    d.fastCgi!.env.push({ name: 'BAD', value, secret: false })
+    expect(() => diffState(undefined, d)).toThrow(IndexerValueError)
+    expect(() => diffState(undefined, d)).toThrow(/BAD/)
+  })
+
+  it('refuses a release path appcmd cannot carry in an indexer key', () => {
+    const d = desired()
+    d.fastCgi!.fullPath = "C:\\it's\\python.exe"
+    expect(() => diffState(undefined, d)).toThrow(IndexerValueError)
+  })
+})

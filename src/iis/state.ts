@@ -1,0 +1,157 @@
+import { DOMParser, type Element } from '@xmldom/xmldom'
+import { PhaseError } from '../errors.js'
+import type { DesiredState } from '../plan/types.js'
+import { appId } from '../plan/diff.js'
+import type { Appcmd } from './appcmd.js'
+
+export interface NameValue {
+  name: string
+  value: string
+}
+
+export interface FastCgiApp {
+  fullPath: string
+  arguments: string
+  env: NameValue[]
+}
+
+/** What IIS holds now for one target, as far as the diff needs it. */
+export interface CurrentState {
+  pool: { exists: boolean; identity?: string; managedRuntimeVersion?: string }
+  site: { exists: boolean; id: string; bindings: { protocol: string; bindingInformation: string }[] }
+  app: { exists: boolean; pool?: string; physicalPath?: string }
+  staticVdir: { exists: boolean; physicalPath?: string }
+  fastCgi: FastCgiApp[]
+  /** Whether system.webServer/handlers is known to be unlocked at desired.handlersLocation. */
+  handlersUnlocked: boolean
+  /** hosting httpplatform only: location-scoped httpPlatform environment variables. */
+  httpPlatformEnv?: NameValue[]
+}
+
+function parse(xml: string, what: string): Element {
+  try {
+    const doc = new DOMParser({ onError: (level, message) => {
+      if (level !== 'warning') throw new Error(message)
+    } }).parseFromString(xml.trim() || '<appcmd/>', 'text/xml')
+    const root = doc.documentElement
+    if (!root) throw new Error('no document element')
+    return root
+  } catch (err) {
+    throw new PhaseError('apply', `appcmd's XML for ${what} could not be parsed: ${(err as Error).message}`)
+  }
+}
+
+function children(el: Element, name: string): Element[] {
+  const out: Element[] = []
+  for (let n = el.firstChild; n; n = n.nextSibling) {
+    if (n.nodeType === 1 && (n as Element).nodeName.toLowerCase() === name.toLowerCase()) out.push(n as Element)
+  }
+  return out
+}
+
+function attr(el: Element, name: string): string | undefined {
+  return el.hasAttribute(name) ? el.getAttribute(name) ?? '' : undefined
+}
+
+const same = (a: string | undefined, b: string): boolean => (a ?? '').toLowerCase() === b.toLowerCase()
+
+/** `appcmd list apppool P /config /xml`. */
+export function parsePool(xml: string, name: string): CurrentState['pool'] {
+  const root = parse(xml, `app pool ${name}`)
+  const wrapper = children(root, 'APPPOOL').find(e => same(attr(e, 'APPPOOL.NAME'), name))
+  if (!wrapper) return { exists: false }
+  const add = children(wrapper, 'add')[0]
+  const model = add ? children(add, 'processModel')[0] : undefined
+  return {
+    exists: true,
+    // IIS 7.5+ defaults the identity to ApplicationPoolIdentity when processModel does not say.
+    identity: (model && attr(model, 'identityType')) || 'ApplicationPoolIdentity',
+    managedRuntimeVersion: (add && attr(add, 'managedRuntimeVersion')) ?? attr(wrapper, 'RuntimeVersion') ?? 'v4.0'
+  }
+}
+
+/** The application's path relative to its site, as IIS stores it: '/' or '/app'. */
+function normalAppPath(p: string): string {
+  return p === '/' ? '/' : `/${p.replace(/^\/+|\/+$/g, '')}`
+}
+
+/** `appcmd list site "S" /config /xml`: site id and bindings, the application and its vdirs in one read. */
+export function parseSite(xml: string, desired: DesiredState): Pick<CurrentState, 'site' | 'app' | 'staticVdir'> {
+  const root = parse(xml, `site ${desired.app.site}`)
+  const wrapper = children(root, 'SITE').find(e => same(attr(e, 'SITE.NAME'), desired.app.site))
+  const site = wrapper ? children(wrapper, 'site')[0] : undefined
+  if (!wrapper || !site) {
+    return { site: { exists: false, id: '', bindings: [] }, app: { exists: false }, staticVdir: { exists: false } }
+  }
+  const bindingsEl = children(site, 'bindings')[0]
+  const bindings = (bindingsEl ? children(bindingsEl, 'binding') : []).map(b => ({
+    protocol: attr(b, 'protocol') ?? '',
+    bindingInformation: attr(b, 'bindingInformation') ?? ''
+  }))
+  const id = attr(site, 'id') ?? attr(wrapper, 'SITE.ID') ?? ''
+  const application = children(site, 'application').find(a => same(normalAppPath(attr(a, 'path') ?? ''), normalAppPath(desired.app.path)))
+  if (!application) return { site: { exists: true, id, bindings }, app: { exists: false }, staticVdir: { exists: false } }
+  const vdirs = children(application, 'virtualDirectory')
+  const rootVdir = vdirs.find(v => attr(v, 'path') === '/')
+  const staticVdir = vdirs.find(v => same(normalAppPath(attr(v, 'path') ?? ''), normalAppPath(desired.staticVdir.path)))
+  return {
+    site: { exists: true, id, bindings },
+    // An application without applicationPool runs in the site's default pool; '' makes the diff set ours.
+    app: { exists: true, pool: attr(application, 'applicationPool') ?? '', physicalPath: rootVdir ? attr(rootVdir, 'physicalPath') : undefined },
+    staticVdir: staticVdir ? { exists: true, physicalPath: attr(staticVdir, 'physicalPath') ?? '' } : { exists: false }
+  }
+}
+
+function sectionElement(root: Element, section: string): Element | undefined {
+  const config = children(root, 'CONFIG')[0]
+  if (!config) return undefined
+  return children(config, section.replace(/\//g, '-'))[0]
+}
+
+function environment(el: Element): NameValue[] {
+  const vars = children(el, 'environmentVariables')[0]
+  return (vars ? children(vars, 'environmentVariable') : []).map(v => ({ name: attr(v, 'name') ?? '', value: attr(v, 'value') ?? '' }))
+}
+
+/** `appcmd list config -section:system.webServer/fastCgi /xml`. */
+export function parseFastCgi(xml: string): FastCgiApp[] {
+  const section = sectionElement(parse(xml, 'system.webServer/fastCgi'), 'system.webServer/fastCgi')
+  if (!section) return []
+  return children(section, 'application').map(a => ({
+    fullPath: attr(a, 'fullPath') ?? '',
+    arguments: attr(a, 'arguments') ?? '',
+    env: environment(a)
+  }))
+}
+
+/** `appcmd list config "S/app" -section:system.webServer/httpPlatform /xml`. */
+export function parseHttpPlatformEnv(xml: string): NameValue[] {
+  const section = sectionElement(parse(xml, 'system.webServer/httpPlatform'), 'system.webServer/httpPlatform')
+  return section ? environment(section) : []
+}
+
+/**
+ * Reads the target's current state: pool, site (with its applications and vdirs), fastCgi; three reads for
+ * fastcgi hosting, a fourth for httpplatform's location-scoped variables. Whether handlers are unlocked is
+ * not visible in these reads, so the caller passes what the deploy-root record says (see unlock-record.ts).
+ */
+export async function readState(appcmd: Appcmd, desired: DesiredState, handlersUnlocked: boolean): Promise<CurrentState> {
+  const pool = parsePool(await appcmd.read('list', 'apppool', desired.pool.name, '/config', '/xml'), desired.pool.name)
+  const siteXml = await appcmd.read('list', 'site', desired.app.site, '/config', '/xml')
+  const fromSite = parseSite(siteXml, desired)
+  if (!fromSite.site.exists) {
+    throw new PhaseError(
+      'apply',
+      `IIS has no site named '${desired.app.site}'`,
+      "set site-name to an existing IIS site (appcmd list sites shows them), or create the site first"
+    )
+  }
+  const fastCgi = parseFastCgi(await appcmd.read('list', 'config', '-section:system.webServer/fastCgi', '/xml'))
+  const state: CurrentState = { pool, ...fromSite, fastCgi, handlersUnlocked }
+  if (desired.hosting === 'httpplatform' && fromSite.app.exists) {
+    state.httpPlatformEnv = parseHttpPlatformEnv(
+      await appcmd.read('list', 'config', appId(desired), '-section:system.webServer/httpPlatform', '/xml')
+    )
+  }
+  return state
+}

@@ -1,0 +1,232 @@
+import type { EnvVar } from '../config.js'
+import { indexer, plainValue } from '../iis/appcmd.js'
+import type { CurrentState, FastCgiApp, NameValue } from '../iis/state.js'
+import type { DesiredState, Operation } from './types.js'
+
+export type ObjectStatus = 'created' | 'changed' | 'unchanged' | 'removed'
+
+export interface ObjectChange {
+  kind: 'apppool' | 'app' | 'handlers' | 'vdir' | 'fastCgi' | 'envVar' | 'httpPlatformEnv'
+  name: string
+  status: ObjectStatus
+}
+
+/**
+ * The changes split where apply needs hooks: ACLs and Shibboleth go between `beforeSwitch` and `switchOp`.
+ * Stale FastCGI applications are removed only after the switch: until then the live release's handler still
+ * points at them, and removing one first would turn every request into a 500 for the length of the deploy.
+ */
+export interface ChangePlan {
+  beforeSwitch: Operation[]
+  switchOp?: Operation
+  afterSwitch: Operation[]
+  objects: ObjectChange[]
+}
+
+const FASTCGI = '-section:system.webServer/fastCgi'
+const HTTP_PLATFORM = '-section:system.webServer/httpPlatform'
+const COMMIT = '/commit:apphost'
+
+/** IIS compares names and Windows paths without regard to case. */
+const same = (a: string | undefined, b: string | undefined): boolean => (a ?? '').toLowerCase() === (b ?? '').toLowerCase()
+const samePath = (a: string | undefined, b: string): boolean => same((a ?? '').replace(/[\\/]+$/, ''), b.replace(/[\\/]+$/, ''))
+
+export function appId(desired: DesiredState): string {
+  return desired.app.path === '/' ? `${desired.app.site}/` : `${desired.app.site}${desired.app.path}`
+}
+
+/** The app's root virtual directory: `S/app/` (or `S/` for a site's root app). */
+export function rootVdirId(desired: DesiredState): string {
+  return desired.app.path === '/' ? `${desired.app.site}/` : `${desired.app.site}${desired.app.path}/`
+}
+
+export function staticVdirId(desired: DesiredState): string {
+  return `${appId(desired).replace(/\/$/, '')}${desired.staticVdir.path}`
+}
+
+function op(argv: string[], why: string, secrets: string[] = []): Operation {
+  return secrets.length > 0 ? { tool: 'appcmd', argv, why, mutates: true, secrets } : { tool: 'appcmd', argv, why, mutates: true }
+}
+
+function fastCgiKey(app: { fullPath: string; arguments: string }): string {
+  return indexer([
+    ['fullPath', app.fullPath],
+    ['arguments', app.arguments]
+  ])
+}
+
+const secretsOf = (v: EnvVar): string[] => (v.secret ? [v.value] : [])
+
+/** add missing, set changed, remove stale: the variables of one collection, addressed by `prefix`. */
+function envOps(
+  prefix: string,
+  context: (change: string) => string[],
+  current: NameValue[],
+  desired: EnvVar[],
+  owner: string,
+  kind: ObjectChange['kind'],
+  objects: ObjectChange[]
+): Operation[] {
+  const ops: Operation[] = []
+  for (const v of desired) {
+    const now = current.find(c => same(c.name, v.name))
+    const shownValue = v.secret ? 'a secret value' : `'${v.value}'`
+    if (!now) {
+      ops.push(op(context(`/+${prefix}${indexer([['name', v.name], ['value', v.value]], v.name)}`), `${owner}: add ${v.name} = ${shownValue}`, secretsOf(v)))
+      objects.push({ kind, name: v.name, status: 'created' })
+    } else if (now.value !== v.value) {
+      const set = `/${prefix}${indexer([['name', v.name]], v.name)}.value:${plainValue(v.name, v.value)}`
+      ops.push(op(context(set), `${owner}: ${v.name} changes to ${shownValue}`, secretsOf(v)))
+      objects.push({ kind, name: v.name, status: 'changed' })
+    } else {
+      objects.push({ kind, name: v.name, status: 'unchanged' })
+    }
+  }
+  for (const c of current) {
+    if (desired.some(v => same(v.name, c.name))) continue
+    ops.push(op(context(`/-${prefix}${indexer([['name', c.name]])}`), `${owner}: ${c.name} is no longer configured`))
+    objects.push({ kind, name: c.name, status: 'removed' })
+  }
+  return ops
+}
+
+function ownedBy(desired: DesiredState, app: FastCgiApp): boolean {
+  const prefix = desired.ownedPrefix.replace(/[\\/]+$/, '').toLowerCase()
+  const full = app.fullPath.toLowerCase()
+  return full.startsWith(prefix) && /[\\/]/.test(full.charAt(prefix.length))
+}
+
+/** A fresh server as the diff sees it: nothing of ours exists yet, handlers still locked. */
+function freshState(desired: DesiredState): CurrentState {
+  return {
+    pool: { exists: false },
+    site: { exists: true, id: '', bindings: [] },
+    app: { exists: false },
+    staticVdir: { exists: false },
+    fastCgi: [],
+    handlersUnlocked: false,
+    httpPlatformEnv: desired.hosting === 'httpplatform' ? [] : undefined
+  }
+}
+
+/** Pure: the operations (and object statuses) that bring `current` to `desired`, in dependency order. */
+export function planChanges(current: CurrentState | undefined, desired: DesiredState): ChangePlan {
+  const now = current ?? freshState(desired)
+  const objects: ObjectChange[] = []
+  const before: Operation[] = []
+  const after: Operation[] = []
+  let switchOp: Operation | undefined
+  const pool = desired.pool
+  const app = appId(desired)
+
+  // Application pool: No Managed Code ('' runtime), the configured identity.
+  if (!now.pool.exists) {
+    before.push(
+      op(
+        ['add', 'apppool', `/name:${pool.name}`, `/managedRuntimeVersion:${pool.managedRuntimeVersion}`, `/processModel.identityType:${pool.identity}`],
+        `app pool ${pool.name} does not exist`
+      )
+    )
+    objects.push({ kind: 'apppool', name: pool.name, status: 'created' })
+  } else {
+    const sets: string[] = []
+    const why: string[] = []
+    if ((now.pool.managedRuntimeVersion ?? '') !== pool.managedRuntimeVersion) {
+      sets.push(`/managedRuntimeVersion:${pool.managedRuntimeVersion}`)
+      why.push(`runtime '${now.pool.managedRuntimeVersion ?? ''}' → No Managed Code`)
+    }
+    if (!same(now.pool.identity, pool.identity)) {
+      sets.push(`/processModel.identityType:${pool.identity}`)
+      why.push(`identity ${now.pool.identity ?? '?'} → ${pool.identity}`)
+    }
+    if (sets.length > 0) before.push(op(['set', 'apppool', `/apppool.name:${pool.name}`, ...sets], `app pool ${pool.name}: ${why.join(', ')}`))
+    objects.push({ kind: 'apppool', name: pool.name, status: sets.length > 0 ? 'changed' : 'unchanged' })
+  }
+
+  // Application: created already pointing at the release (nothing serves it yet), else re-pooled if needed.
+  let appChanged = false
+  if (!now.app.exists) {
+    before.push(
+      op(
+        ['add', 'app', `/site.name:${desired.app.site}`, `/path:${desired.app.path}`, `/physicalPath:${plainValue('physicalPath', desired.app.physicalPath)}`, `/applicationPool:${pool.name}`],
+        `application ${app} does not exist`
+      )
+    )
+    objects.push({ kind: 'app', name: app, status: 'created' })
+  } else {
+    if (!same(now.app.pool, pool.name)) {
+      before.push(op(['set', 'app', app, `/applicationPool:${pool.name}`], `application ${app} runs in pool '${now.app.pool ?? ''}', not ${pool.name}`))
+      appChanged = true
+    }
+    if (now.app.physicalPath === undefined || !samePath(now.app.physicalPath, desired.app.physicalPath)) {
+      const argv =
+        now.app.physicalPath === undefined
+          ? ['add', 'vdir', `/app.name:${app}`, '/path:/', `/physicalPath:${plainValue('physicalPath', desired.app.physicalPath)}`]
+          : ['set', 'vdir', rootVdirId(desired), `/physicalPath:${plainValue('physicalPath', desired.app.physicalPath)}`]
+      switchOp = op(argv, `switch ${app} from ${now.app.physicalPath ?? 'nothing'} to the new release`)
+      appChanged = true
+    }
+    objects.push({ kind: 'app', name: app, status: appChanged ? 'changed' : 'unchanged' })
+  }
+
+  // Handlers unlocked at the app's location only, so web.config may declare them (else 500.19).
+  if (!now.handlersUnlocked) {
+    before.push(op(['unlock', 'config', desired.handlersLocation, '-section:system.webServer/handlers', COMMIT], `let ${desired.handlersLocation}'s web.config declare handlers`))
+    objects.push({ kind: 'handlers', name: desired.handlersLocation, status: 'changed' })
+  } else {
+    objects.push({ kind: 'handlers', name: desired.handlersLocation, status: 'unchanged' })
+  }
+
+  // Static files of the release, served by IIS itself.
+  const staticId = staticVdirId(desired)
+  const staticPath = plainValue('physicalPath', desired.staticVdir.physicalPath)
+  if (!now.staticVdir.exists) {
+    before.push(op(['add', 'vdir', `/app.name:${app}`, `/path:${desired.staticVdir.path}`, `/physicalPath:${staticPath}`], `static folder ${staticId} does not exist`))
+    objects.push({ kind: 'vdir', name: staticId, status: 'created' })
+  } else if (!samePath(now.staticVdir.physicalPath, desired.staticVdir.physicalPath)) {
+    before.push(op(['set', 'vdir', staticId, `/physicalPath:${staticPath}`], `static folder moves to the new release`))
+    objects.push({ kind: 'vdir', name: staticId, status: 'changed' })
+  } else {
+    objects.push({ kind: 'vdir', name: staticId, status: 'unchanged' })
+  }
+
+  // FastCGI application keyed by fullPath + arguments, with its variables.
+  const wanted = desired.hosting === 'fastcgi' ? desired.fastCgi : undefined
+  if (wanted) {
+    const key = fastCgiKey(wanted)
+    const existing = now.fastCgi.find(a => same(a.fullPath, wanted.fullPath) && same(a.arguments, wanted.arguments))
+    const config = (change: string): string[] => ['set', 'config', FASTCGI, change, COMMIT]
+    if (!existing) {
+      before.push(op(config(`/+${key}`), `register FastCGI ${wanted.fullPath}|${wanted.arguments}`))
+      objects.push({ kind: 'fastCgi', name: `${wanted.fullPath}|${wanted.arguments}`, status: 'created' })
+    }
+    const envBefore = objects.length
+    before.push(...envOps(`${key}.environmentVariables.`, config, existing?.env ?? [], wanted.env, 'FastCGI', 'envVar', objects))
+    if (existing) {
+      const envChanged = objects.slice(envBefore).some(o => o.status !== 'unchanged')
+      objects.push({ kind: 'fastCgi', name: `${wanted.fullPath}|${wanted.arguments}`, status: envChanged ? 'changed' : 'unchanged' })
+    }
+  }
+  for (const stale of now.fastCgi) {
+    if (!ownedBy(desired, stale)) continue
+    if (wanted && same(stale.fullPath, wanted.fullPath) && same(stale.arguments, wanted.arguments)) continue
+    after.push(op(['set', 'config', FASTCGI, `/-${fastCgiKey(stale)}`, COMMIT], `FastCGI ${stale.fullPath} belongs to an earlier venv`))
+    objects.push({ kind: 'fastCgi', name: `${stale.fullPath}|${stale.arguments}`, status: 'removed' })
+  }
+
+  // HttpPlatformHandler: secrets live location-scoped in applicationHost.config, never in web.config.
+  if (desired.hosting === 'httpplatform') {
+    const config = (change: string): string[] => ['set', 'config', desired.handlersLocation, HTTP_PLATFORM, change, COMMIT]
+    before.push(...envOps('environmentVariables.', config, now.httpPlatformEnv ?? [], desired.httpPlatformSecretEnv, 'httpPlatform', 'httpPlatformEnv', objects))
+  }
+
+  const changed = before.length > 0 || switchOp !== undefined || after.length > 0
+  if (changed) after.push(op(['recycle', 'apppool', `/apppool.name:${pool.name}`], `start ${pool.name}'s workers on the new configuration`))
+  return { beforeSwitch: before, switchOp, afterSwitch: after, objects }
+}
+
+/** Only the operations that change something, in the order apply runs them; [] when IIS already matches. */
+export function diffState(current: CurrentState | undefined, desired: DesiredState): Operation[] {
+  const plan = planChanges(current, desired)
+  return [...plan.beforeSwitch, ...(plan.switchOp ? [plan.switchOp] : []), ...plan.afterSwitch]
+}
