@@ -1,0 +1,148 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { InputError, PhaseError } from '../errors.js'
+import type { Log } from '../log.js'
+import type { ProcessRunner } from '../process.js'
+import { writeFileAtomic } from '../render/atomic-write.js'
+import type { TemplateSet } from '../render/templates.js'
+import { checkFailureSummary, checkShibbolethConfig } from './check.js'
+import { unifiedDiff } from './diff.js'
+import { decodeXml, encodeXml } from './encoding.js'
+import { renderFreshConfig } from './fresh.js'
+import { patchShibbolethConfig, type ShibbolethWant } from './patch.js'
+import { restartService } from './service.js'
+
+export interface ShibbolethTarget {
+  configPath: string
+  want: ShibbolethWant
+  /** The SP's config check as argv; `{config}` is replaced by configPath. */
+  check: readonly string[]
+  service: string
+  /** net.exe by default; tests pass a double. */
+  net?: string
+}
+
+export interface ShibbolethApplyOptions extends ShibbolethTarget {
+  runner: ProcessRunner
+  log: Log
+  /** Renders a fresh file when the server has none. */
+  templates: TemplateSet
+  now?: () => Date
+}
+
+export interface ShibbolethApplied {
+  changed: boolean
+  /** '' when nothing changed, or when there was no file to back up. */
+  backupPath: string
+  changes: string[]
+  diff: string
+  /** Puts the original file back and restarts the SP; for a failure later in the deploy. Harmless to call twice. */
+  restore(): Promise<void>
+}
+
+/** What the file is now and what it should be; shared by apply and plan. */
+export interface ShibbolethProposal {
+  /** The file's bytes, or undefined when there is none yet. */
+  original: Buffer | undefined
+  next: Buffer
+  changed: boolean
+  changes: string[]
+  diff: string
+}
+
+export function proposeShibbolethConfig(configPath: string, want: ShibbolethWant, templates: TemplateSet): ShibbolethProposal {
+  if (!fs.existsSync(configPath)) {
+    if (!fs.existsSync(path.dirname(configPath))) {
+      throw new InputError('shibboleth-config', `neither ${configPath} nor its folder exists; install the Shibboleth SP or point shibboleth-config at its shibboleth2.xml`)
+    }
+    const text = renderFreshConfig(want, templates)
+    return { original: undefined, next: encodeXml(text, 'utf-8'), changed: true, changes: [`created ${configPath} from the shibboleth2.xml template`], diff: unifiedDiff('', text) }
+  }
+  const original = fs.readFileSync(configPath)
+  const { text, encoding } = decodeXml(original)
+  const patched = patchShibbolethConfig(text, want)
+  let next: Buffer
+  try {
+    next = patched.changed ? encodeXml(patched.text, encoding) : original
+  } catch (e) {
+    throw new InputError('shibboleth-host', `${(e as Error).message}; use an ASCII host name`)
+  }
+  return { original, next, changed: patched.changed, changes: patched.changes, diff: unifiedDiff(text, patched.text) }
+}
+
+function timestamp(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')
+}
+
+/** `shibboleth2.xml.20250101-120000.bak` beside the file; a second backup in the same second gets a suffix. */
+function backupPathFor(configPath: string, date: Date): string {
+  const base = `${configPath}.${timestamp(date)}`
+  let candidate = `${base}.bak`
+  for (let n = 2; fs.existsSync(candidate); n++) candidate = `${base}-${n}.bak`
+  return candidate
+}
+
+/**
+ * Patches the SP config when it differs from what the deploy needs: backup beside it, atomic write, the SP's own
+ * check, then a service restart. A failed check or restart puts the original back before throwing, so the SP is
+ * never left with a config it cannot load; nothing is written or restarted when the file is already right.
+ */
+export async function applyShibboleth(options: ShibbolethApplyOptions): Promise<ShibbolethApplied> {
+  const { configPath, runner, log } = options
+  const control = { service: options.service, net: options.net ?? 'net' }
+  const proposal = proposeShibbolethConfig(configPath, options.want, options.templates)
+  if (!proposal.changed) {
+    log.info(`${configPath} already protects the app; not written, ${control.service} not restarted.`)
+    return { changed: false, backupPath: '', changes: [], diff: '', restore: async () => {} }
+  }
+
+  let backupPath = ''
+  if (proposal.original) {
+    backupPath = backupPathFor(configPath, (options.now ?? (() => new Date()))())
+    fs.copyFileSync(configPath, backupPath, fs.constants.COPYFILE_EXCL)
+    log.info(`Backed up ${configPath} to ${backupPath}.`)
+  }
+  const original = proposal.original
+  const putBack = (): void => {
+    if (original) writeFileAtomic(configPath, original)
+    else fs.rmSync(configPath, { force: true })
+  }
+
+  writeFileAtomic(configPath, proposal.next)
+  for (const change of proposal.changes) log.info(`shibboleth2.xml: ${change}`)
+
+  const checked = await checkShibbolethConfig(runner, options.check, configPath)
+  if (!checked.ok) {
+    putBack()
+    throw new PhaseError(
+      'shibboleth',
+      `the Shibboleth SP rejected the patched ${configPath} (${checked.argv.join(' ')} exited ${checked.exitCode}); ${original ? `the original was restored from ${backupPath}` : 'the new file was removed'}. The checker said:\n${checkFailureSummary(checked)}`,
+      'fix what the checker reports in shibboleth2.xml (or its included files) by hand and run again'
+    )
+  }
+  log.info(`${checked.argv.join(' ')}: the SP accepts the patched config.`)
+
+  try {
+    await restartService(runner, control)
+  } catch (e) {
+    putBack()
+    await restartService(runner, control).catch(again => log.warning(`Restarting ${control.service} with the original config failed too: ${(again as Error).message}`))
+    throw e
+  }
+  log.info(`Restarted ${control.service}.`)
+
+  let restored = false
+  return {
+    changed: true,
+    backupPath,
+    changes: proposal.changes,
+    diff: proposal.diff,
+    restore: async () => {
+      if (restored) return
+      restored = true
+      putBack()
+      log.info(original ? `Restored ${configPath} from ${backupPath}.` : `Removed ${configPath}, which this deploy created.`)
+      await restartService(runner, control)
+    }
+  }
+}

@@ -1,0 +1,36 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import type { Operation } from '../plan/types.js'
+import type { TemplateSet } from '../render/templates.js'
+import type { ShibbolethTarget } from './apply.js'
+import { proposeShibbolethConfig } from './apply.js'
+import { checkArgv } from './check.js'
+import { restartOperations } from './service.js'
+
+export interface ShibbolethPlan {
+  changed: boolean
+  changes: string[]
+  /** Unified diff of the server's file against the patched one; '' when unchanged. */
+  diff: string
+  /** Where the patched file was written for review: output-dir/shibboleth2.xml. */
+  outputPath: string
+  /** What apply would run, in order; empty when the file is already right. */
+  operations: Operation[]
+}
+
+/** Plan mode: the patched file goes to the output folder, the server's file is only read. */
+export function planShibboleth(target: ShibbolethTarget, outputDir: string, templates: TemplateSet): ShibbolethPlan {
+  const proposal = proposeShibbolethConfig(target.configPath, target.want, templates)
+  const outputPath = path.join(outputDir, 'shibboleth2.xml')
+  fs.mkdirSync(outputDir, { recursive: true })
+  fs.writeFileSync(outputPath, proposal.next)
+  const operations: Operation[] = proposal.changed
+    ? [
+        { tool: 'file', argv: ['copy', target.configPath, `${target.configPath}.<timestamp>.bak`], why: 'back up shibboleth2.xml beside itself', mutates: true },
+        { tool: 'file', argv: ['write', target.configPath], why: proposal.changes.join('; '), mutates: true },
+        { tool: 'shibboleth', argv: checkArgv(target.check, target.configPath), why: "the SP's own check; a failure restores the backup", mutates: false },
+        ...restartOperations({ service: target.service, net: target.net ?? 'net' })
+      ]
+    : []
+  return { changed: proposal.changed, changes: proposal.changes, diff: proposal.diff, outputPath, operations }
+}
