@@ -39,10 +39,11 @@ export function diffLines(oldText: string, newText: string): DiffLine[] {
     if (i < n && j < m && midA[i] === midB[j]) {
       out.push({ op: ' ', text: midA[i++] as string })
       j++
-    } else if (j < m && (i === n || (lcs[i]?.[j + 1] ?? 0) >= (lcs[i + 1]?.[j] ?? 0))) {
-      out.push({ op: '+', text: midB[j++] as string })
-    } else {
+    } else if (i < n && (j === m || (lcs[i + 1]?.[j] ?? 0) >= (lcs[i]?.[j + 1] ?? 0))) {
+      // Removals before additions, as diff(1) prints a replaced line.
       out.push({ op: '-', text: midA[i++] as string })
+    } else {
+      out.push({ op: '+', text: midB[j++] as string })
     }
   }
   for (const text of a.slice(a.length - tail)) out.push({ op: ' ', text })

@@ -339,6 +339,8 @@ function ensureRequestMap(ed: Editor, root: Element, want: ShibbolethWant, chang
     }
     target = existing
   }
+  // The SP matches Path names in lower case only: a 'MyApp' written by hand would never match.
+  if (target !== hostElement && ed.setAttribute(target, 'name', path)) changes.push(`renamed RequestMap ${where} to lower case`)
   const authType = ed.setAttribute(target, 'authType', 'shibboleth')
   const requireSession = ed.setAttribute(target, 'requireSession', 'true')
   if (authType || requireSession) changes.push(`set authType="shibboleth" requireSession="true" on RequestMap ${where}`)
