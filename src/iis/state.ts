@@ -2,7 +2,7 @@ import { DOMParser, type Element } from '@xmldom/xmldom'
 import { PhaseError } from '../errors.js'
 import type { DesiredState } from '../plan/types.js'
 import { appId } from '../plan/diff.js'
-import type { Appcmd } from './appcmd.js'
+import { AppcmdError, type Appcmd } from './appcmd.js'
 
 export interface NameValue {
   name: string
@@ -130,15 +130,24 @@ export function parseHttpPlatformEnv(xml: string): NameValue[] {
   return section ? environment(section) : []
 }
 
+/** `list <type> <id>` answers "Cannot find <TYPE> object" (1168) for a missing object: that is an answer, not a failure. */
+async function listOrEmpty(appcmd: Appcmd, ...argv: string[]): Promise<string> {
+  try {
+    return await appcmd.read(...argv)
+  } catch (err) {
+    if (err instanceof AppcmdError && err.kind === 'notFound') return '<appcmd></appcmd>'
+    throw err
+  }
+}
+
 /**
  * Reads the target's current state: pool, site (with its applications and vdirs), fastCgi; three reads for
  * fastcgi hosting, a fourth for httpplatform's location-scoped variables. Whether handlers are unlocked is
  * not visible in these reads, so the caller passes what the deploy-root record says (see unlock-record.ts).
  */
 export async function readState(appcmd: Appcmd, desired: DesiredState, handlersUnlocked: boolean): Promise<CurrentState> {
-  const pool = parsePool(await appcmd.read('list', 'apppool', desired.pool.name, '/config', '/xml'), desired.pool.name)
-  const siteXml = await appcmd.read('list', 'site', desired.app.site, '/config', '/xml')
-  const fromSite = parseSite(siteXml, desired)
+  const pool = parsePool(await listOrEmpty(appcmd, 'list', 'apppool', desired.pool.name, '/config', '/xml'), desired.pool.name)
+  const fromSite = parseSite(await listOrEmpty(appcmd, 'list', 'site', desired.app.site, '/config', '/xml'), desired)
   if (!fromSite.site.exists) {
     throw new PhaseError(
       'apply',

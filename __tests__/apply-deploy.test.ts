@@ -1,0 +1,171 @@
+import fs from 'node:fs'
+import { DOMParser, type Element } from '@xmldom/xmldom'
+import { afterEach, describe, expect, it } from 'vitest'
+import { layoutFor } from '../src/layout.js'
+import { apply, configFor, createTarget, filesUnder, SECRET, stage, type Target } from './apply-fixture.js'
+
+let target: Target | undefined
+afterEach(() => target?.cleanup())
+
+function doc(xml: string): Element {
+  return new DOMParser().parseFromString(xml, 'text/xml').documentElement as Element
+}
+function all(root: Element, name: string): Element[] {
+  return Array.from(root.getElementsByTagName(name))
+}
+
+describe('applyRelease against the appcmd and icacls doubles', () => {
+  it('first deploy into a fresh applicationHost.config creates exactly the pool, app, vdirs, FastCGI app and variables', async () => {
+    target = createTarget()
+    const config = configFor(target, 'r1')
+    const desired = stage(target, config)
+    const layout = layoutFor(config.deployRoot)
+    let hookRanBeforeSwitch = false
+    const result = await apply(target, config, desired, async () => {
+      // By the hook, the FastCGI registration and its variables are in place.
+      hookRanBeforeSwitch = target!.sandbox.readConfig().includes('environmentVariable')
+    })
+    expect(hookRanBeforeSwitch).toBe(true)
+    expect(result.changed).toBe(true)
+    expect(result.backupName).toMatch(/^django-iis-deploy-r1-\d{8}T\d{9}Z$/)
+
+    const root = doc(target.sandbox.readConfig())
+    const pools = all(root, 'applicationPools')[0]!
+    const ours = all(pools, 'add').filter(a => a.getAttribute('name') === 'DefaultWebSite-app')
+    expect(ours).toHaveLength(1)
+    expect(ours[0]!.getAttribute('managedRuntimeVersion')).toBe('')
+    expect(all(ours[0]!, 'processModel')[0]!.getAttribute('identityType')).toBe('ApplicationPoolIdentity')
+
+    const site = all(root, 'site').find(s => s.getAttribute('name') === 'Default Web Site')!
+    const app = all(site, 'application').filter(a => a.getAttribute('path') === '/app')
+    expect(app).toHaveLength(1)
+    expect(app[0]!.getAttribute('applicationPool')).toBe('DefaultWebSite-app')
+    const vdirs = all(app[0]!, 'virtualDirectory').map(v => [v.getAttribute('path'), v.getAttribute('physicalPath')])
+    expect(vdirs).toEqual([
+      ['/', layout.releaseDir('r1')],
+      ['/static', layout.staticDir('r1')]
+    ])
+
+    const fastCgi = all(root, 'fastCgi')[0]!
+    const apps = all(fastCgi, 'application')
+    expect(apps).toHaveLength(1)
+    expect(apps[0]!.getAttribute('fullPath')).toBe(desired.fastCgi!.fullPath)
+    expect(apps[0]!.getAttribute('arguments')).toBe(desired.fastCgi!.arguments)
+    expect(desired.fastCgi!.fullPath).toBe(layout.venvPython('venv1'))
+    const vars = all(apps[0]!, 'environmentVariable').map(v => [v.getAttribute('name'), v.getAttribute('value')])
+    expect(vars).toEqual([
+      ['DJANGO_SETTINGS_MODULE', 'hello.settings'],
+      ['PYTHONPATH', layout.releaseDir('r1')],
+      ['WSGI_HANDLER', 'hello.wsgi.application'],
+      ['WSGI_LOG', layout.wsgiLog],
+      ['GREETING', 'hello'],
+      ['FEATURE_X', 'on'],
+      ['API_TOKEN', SECRET]
+    ])
+
+    // Handlers unlocked at the app's location only; the server-wide section keeps its Deny default.
+    const unlocked = all(root, 'location').filter(l => l.getAttribute('overrideMode') === 'Allow')
+    expect(unlocked.map(l => l.getAttribute('path'))).toEqual(['Default Web Site/app'])
+    expect(all(unlocked[0]!, 'handlers')).toHaveLength(1)
+    expect(target.sandbox.readConfig()).toContain('<section name="handlers" overrideModeDefault="Deny" />')
+
+    // Read & execute on Python, venv and release; modify on logs; nobody else.
+    const grants = target.sandbox.aclGrants()
+    expect(grants.map(g => [g.path, g.principal, g.perm])).toEqual([
+      [target.pythonHome, 'IIS AppPool\\DefaultWebSite-app', '(OI)(CI)RX'],
+      [layout.venvDir('venv1'), 'IIS AppPool\\DefaultWebSite-app', '(OI)(CI)RX'],
+      [layout.releaseDir('r1'), 'IIS AppPool\\DefaultWebSite-app', '(OI)(CI)RX'],
+      [layout.logsDir, 'IIS AppPool\\DefaultWebSite-app', '(OI)(CI)M']
+    ])
+    expect(fs.existsSync(layout.wsgiLog)).toBe(true)
+    expect(result.objects.filter(o => o.status === 'created').map(o => o.kind)).toContain('fastCgi')
+    expect(target.sandbox.mutatingCalls().at(-1)!.argv).toEqual(['recycle', 'apppool', '/apppool.name:DefaultWebSite-app'])
+  })
+
+  it('a second deploy with nothing changed makes zero writes, at most 3 appcmd calls, and runs no icacls', async () => {
+    target = createTarget()
+    const config = configFor(target, 'r1')
+    const desired = stage(target, config)
+    await apply(target, config, desired)
+    const before = target.sandbox.readConfig()
+    target.sandbox.resetCounters()
+    target.runner.reset()
+    let hookRuns = 0
+    const again = await apply(target, configFor(target, 'r1'), stage(target, config), async () => {
+      hookRuns++
+    })
+    expect(again.changed).toBe(false)
+    expect(again.operations).toEqual([])
+    expect(again.backupName).toBeUndefined()
+    expect(target.sandbox.mutatingCalls()).toEqual([])
+    expect(target.sandbox.calls().length).toBeLessThanOrEqual(3)
+    expect(target.sandbox.aclGrants()).toEqual([])
+    expect(target.runner.calls.filter(c => c.file === target!.sandbox.icaclsPath)).toEqual([])
+    expect(again.calls).toEqual({ appcmdReads: target.sandbox.calls().length, appcmdWrites: 0, icacls: 0 })
+    expect(hookRuns).toBe(1)
+    expect(target.sandbox.readConfig()).toBe(before)
+    expect((await again.rollback()).ok).toBe(true)
+  })
+
+  it('one changed env value runs exactly the backup, that one set and the recycle', async () => {
+    target = createTarget()
+    const config = configFor(target, 'r1')
+    await apply(target, config, stage(target, config))
+    target.sandbox.resetCounters()
+    const changed = configFor(target, 'r1', { env: 'GREETING=bonjour\nFEATURE_X=on' })
+    const result = await apply(target, changed, stage(target, changed))
+    expect(target.sandbox.mutatingCalls().map(c => c.argv)).toEqual([
+      ['add', 'backup', result.backupName],
+      ['set', 'config', '-section:system.webServer/fastCgi', expect.stringMatching(/^\/\[fullPath='.*\.environmentVariables\.\[name='GREETING'\]\.value:bonjour$/), '/commit:apphost'],
+      ['recycle', 'apppool', '/apppool.name:DefaultWebSite-app']
+    ])
+    expect(target.sandbox.readConfig()).toContain('name="GREETING" value="bonjour"')
+    expect(target.sandbox.aclGrants()).toEqual([])
+    expect(result.objects.filter(o => o.status !== 'unchanged')).toEqual([
+      { kind: 'envVar', name: 'GREETING', status: 'changed' },
+      { kind: 'fastCgi', name: expect.any(String), status: 'changed' }
+    ])
+  })
+
+  it('a new release and venv switches the app, replaces our FastCGI app and rolls back on request', async () => {
+    target = createTarget()
+    const c1 = configFor(target, 'r1')
+    await apply(target, c1, stage(target, c1, 'venv1'))
+    const afterFirst = target.sandbox.readConfig()
+    const c2 = configFor(target, 'r2')
+    const d2 = stage(target, c2, 'venv2')
+    const layout = layoutFor(c2.deployRoot)
+    const result = await apply(target, c2, d2)
+    expect(result.previousPhysicalPath).toBe(layout.releaseDir('r1'))
+    const xml = target.sandbox.readConfig()
+    expect(xml).toContain(`physicalPath="${layout.releaseDir('r2')}"`)
+    expect(xml).not.toContain(layout.venvDir('venv1'))
+    expect(xml.match(/<application fullPath=/g)).toHaveLength(1)
+    const rb = await result.rollback()
+    expect(rb).toMatchObject({ ok: true, failed: [] })
+    expect(target.sandbox.readConfig()).toBe(afterFirst)
+  })
+
+  it('keeps secrets out of every log line and every file under deploy-root', async () => {
+    target = createTarget()
+    const config = configFor(target, 'r1')
+    await apply(target, config, stage(target, config))
+    const c2 = configFor(target, 'r2', { 'secret-env': 'API_TOKEN=another-Secret-42' })
+    await apply(target, c2, stage(target, c2, 'venv2'))
+    // The secrets did reach IIS...
+    expect(target.sandbox.readConfig()).toContain('another-Secret-42')
+    // ...but no log line and no file of ours.
+    const lines = target.log.lines.join('\n')
+    expect(lines).toContain('***')
+    expect(lines).not.toContain(SECRET)
+    expect(lines).not.toContain('another-Secret-42')
+    for (const file of filesUnder(target.deployRoot)) {
+      const text = fs.readFileSync(file, 'utf8')
+      expect(text, file).not.toContain(SECRET)
+      expect(text, file).not.toContain('another-Secret-42')
+    }
+    expect(filesUnder(target.deployRoot).map(f => f.slice(target!.deployRoot.length))).toEqual(
+      expect.arrayContaining(['/acl-state.json', '/iis-state.json', '/logs/wfastcgi.log'])
+    )
+  })
+})

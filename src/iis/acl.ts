@@ -1,0 +1,105 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { PhaseError } from '../errors.js'
+import type { Log } from '../log.js'
+import { poolPrincipal } from '../plan/desired.js'
+import type { AclGrant, Operation } from '../plan/types.js'
+import type { ProcessRunner } from '../process.js'
+
+export const ACL_STATE_FILE = 'acl-state.json'
+
+interface GrantRecord {
+  path: string
+  principal: string
+  permission: string
+  /** File id of the folder when granted: a folder deleted and re-created under the same name needs the grant again. */
+  ino: string
+}
+
+const FORBIDDEN_PRINCIPALS = /^(everyone|users|builtin\\users|authenticated users)$/i
+
+function recordKey(r: Omit<GrantRecord, 'ino'>): string {
+  return `${r.path.toLowerCase()}|${r.principal.toLowerCase()}|${r.permission.toUpperCase()}`
+}
+
+function identity(p: string): string {
+  try {
+    return String(fs.statSync(p).ino)
+  } catch {
+    return ''
+  }
+}
+
+function readRecords(file: string): GrantRecord[] {
+  try {
+    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as { grants?: GrantRecord[] }
+    return Array.isArray(parsed.grants) ? parsed.grants : []
+  } catch {
+    return []
+  }
+}
+
+/**
+ * icacls argv for one grant. `/grant:r` replaces earlier explicit grants of this principal on the folder, so a
+ * re-grant never stacks permissions. (OI)(CI) makes the entry inheritable, and icacls propagates inheritable
+ * entries to existing children itself, so no /T walk over a large venv is needed. /Q drops the success lines.
+ */
+export function grantArgv(grant: AclGrant, principal: string): string[] {
+  return [grant.path, '/grant:r', `${principal}:${grant.permission}`, '/Q']
+}
+
+export interface AclPlan {
+  operations: Operation[]
+  /** Records to persist once the grants ran. */
+  commit(): void
+}
+
+/**
+ * The grants not yet recorded under deploy-root (so a no-op redeploy runs no icacls). Creates the logs folder
+ * and an empty WSGI_LOG first: wfastcgi dies before speaking FastCGI when it cannot open WSGI_LOG, and a file
+ * created by the deploy user inherits the folder's grant only if it exists beneath it.
+ */
+export function planAcl(deployRoot: string, pool: string, grants: AclGrant[], wsgiLog: string | undefined): AclPlan {
+  const principal = poolPrincipal(pool)
+  if (FORBIDDEN_PRINCIPALS.test(principal)) throw new PhaseError('apply', `refusing to grant file access to ${principal}`)
+  if (wsgiLog) {
+    fs.mkdirSync(path.dirname(wsgiLog), { recursive: true })
+    if (!fs.existsSync(wsgiLog)) fs.writeFileSync(wsgiLog, '')
+  }
+  const file = path.join(deployRoot, ACL_STATE_FILE)
+  const records = readRecords(file)
+  const known = new Map(records.map(r => [recordKey(r), r]))
+  const pending: GrantRecord[] = []
+  const operations: Operation[] = []
+  for (const grant of grants) {
+    const record: GrantRecord = { path: grant.path, principal, permission: grant.permission, ino: identity(grant.path) }
+    const seen = known.get(recordKey(record))
+    if (seen && seen.ino === record.ino && record.ino !== '') continue
+    operations.push({ tool: 'icacls', argv: grantArgv(grant, principal), why: grant.why, mutates: true })
+    pending.push(record)
+  }
+  return {
+    operations,
+    commit: () => {
+      if (pending.length === 0) return
+      const merged = new Map(records.map(r => [recordKey(r), r]))
+      for (const r of pending) merged.set(recordKey(r), r)
+      // Forget folders that are gone (pruned releases and venvs), so the file stays small.
+      const grantsNow = [...merged.values()].filter(r => fs.existsSync(r.path))
+      fs.mkdirSync(deployRoot, { recursive: true })
+      const tmp = `${file}.${process.pid}.tmp`
+      fs.writeFileSync(tmp, `${JSON.stringify({ grants: grantsNow }, null, 2)}\n`)
+      fs.renameSync(tmp, file)
+    }
+  }
+}
+
+/** Runs one icacls grant; icacls reports failures by exit code with the reason on stdout or stderr. */
+export async function runIcacls(runner: ProcessRunner, log: Log, icaclsPath: string, operation: Operation): Promise<void> {
+  const result = await runner.run(icaclsPath, operation.argv)
+  log.info(`icacls ${operation.argv.map(a => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')} → exit ${result.exitCode} in ${result.durationMs} ms`)
+  if (result.exitCode !== 0) {
+    const why = (result.stderr.trim() || result.stdout.trim() || 'no output').replace(/\s+/g, ' ')
+    throw new PhaseError('apply', `icacls could not grant ${operation.argv[2]} on ${operation.argv[0]} (exit ${result.exitCode}): ${why}`, 'run the deploy as an administrator of the server')
+  }
+}

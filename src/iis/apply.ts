@@ -1,0 +1,209 @@
+import type { DeployConfig } from '../config.js'
+import { asError, PhaseError } from '../errors.js'
+import { layoutFor } from '../layout.js'
+import type { Log } from '../log.js'
+import { planChanges, rootVdirId, type ObjectChange } from '../plan/diff.js'
+import type { DesiredState, Operation } from '../plan/types.js'
+import type { ProcessRunner } from '../process.js'
+import { planAcl, runIcacls } from './acl.js'
+import { Appcmd, AppcmdError } from './appcmd.js'
+import { addBackup, pruneBackups, restoreBackup } from './backup.js'
+import { acquireLock } from './lock.js'
+import { parseSite, readState } from './state.js'
+import { UnlockRecord } from './unlock-record.js'
+
+export interface ApplyDeps {
+  runner: ProcessRunner
+  log: Log
+  appcmdPath: string
+  icaclsPath: string
+}
+
+export interface ApplyInput {
+  config: DeployConfig
+  desired: DesiredState
+  /** Runs once, after ACLs and right before the root virtual directory switch (main patches Shibboleth here). */
+  beforeSwitch?: () => Promise<void>
+  /** Names the lock holder; defaults to the release id. */
+  runId?: string
+}
+
+export interface RollbackResult {
+  ok: boolean
+  restored: string[]
+  failed: string[]
+}
+
+export interface ApplyResult {
+  changed: boolean
+  /** The operations that ran, in order (appcmd and icacls). */
+  operations: Operation[]
+  objects: ObjectChange[]
+  backupName?: string
+  /** What the app served before the switch: the rollback target. */
+  previousPhysicalPath?: string
+  calls: { appcmdReads: number; appcmdWrites: number; icacls: number }
+  /** Undoes this apply after a later failure (verify): restore the backup, point the app back. */
+  rollback(): Promise<RollbackResult>
+}
+
+function summary(rb: RollbackResult): string {
+  const parts: string[] = []
+  if (rb.restored.length > 0) parts.push(`restored: ${rb.restored.join('; ')}`)
+  if (rb.failed.length > 0) parts.push(`NOT restored: ${rb.failed.join('; ')}`)
+  return parts.join('. ') || 'nothing needed restoring'
+}
+
+/**
+ * Brings IIS to `desired` with only the operations that change something: lock the target, read its state,
+ * diff, back up, run, and on any failure restore the backup and the previous release before throwing.
+ */
+export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<ApplyResult> {
+  const { runner, log, appcmdPath, icaclsPath } = deps
+  const { config, desired } = input
+  const layout = layoutFor(config.deployRoot)
+  const appcmd = new Appcmd({ runner, log, path: appcmdPath })
+  let icaclsCalls = 0
+  const lockOptions = {
+    dir: layout.root,
+    site: desired.app.site,
+    appPath: desired.app.path,
+    runId: input.runId ?? config.releaseId,
+    timeoutMs: config.lockTimeoutMs,
+    log
+  }
+
+  const lock = await acquireLock(lockOptions)
+  try {
+    const record = UnlockRecord.read(layout.root)
+    const current = await readState(appcmd, desired, record.has(desired.handlersLocation))
+    const plan = planChanges(current, desired)
+    const acl = planAcl(layout.root, desired.pool.name, desired.acl, desired.hosting === 'fastcgi' ? layout.wsgiLog : undefined)
+    const appcmdOps = [...plan.beforeSwitch, ...(plan.switchOp ? [plan.switchOp] : []), ...plan.afterSwitch]
+    const previousPhysicalPath = current.app.physicalPath
+    const executed: Operation[] = []
+    const calls = (): ApplyResult['calls'] => ({ appcmdReads: appcmd.reads, appcmdWrites: appcmd.writes, icacls: icaclsCalls })
+
+    const runAcl = async (): Promise<void> => {
+      for (const op of acl.operations) {
+        icaclsCalls++
+        await runIcacls(runner, log, icaclsPath, op)
+        executed.push(op)
+      }
+      acl.commit()
+    }
+
+    if (appcmdOps.length === 0) {
+      // IIS already matches: no backup and no appcmd write; grants (file system only) and the hook still run.
+      try {
+        await runAcl()
+        await input.beforeSwitch?.()
+      } catch (err) {
+        throw new PhaseError('apply', `IIS needed no change, but ${asError(err).message}`, undefined, { cause: err })
+      }
+      log.info(`IIS already matches the desired state for ${desired.handlersLocation}: no appcmd writes`)
+      return {
+        changed: executed.length > 0,
+        operations: executed,
+        objects: plan.objects,
+        previousPhysicalPath,
+        calls: calls(),
+        rollback: async () => ({ ok: true, restored: [], failed: [] })
+      }
+    }
+
+    let backupName: string
+    try {
+      backupName = await addBackup(appcmd, config.releaseId)
+    } catch (err) {
+      throw new PhaseError('apply', `could not take an IIS configuration backup, so nothing was changed: ${asError(err).message}`, 'run the deploy as an administrator of the server', { cause: err })
+    }
+    executed.push({ tool: 'appcmd', argv: ['add', 'backup', backupName], why: 'restore point for this deploy', mutates: true })
+
+    let switched = false
+    const undo = async (): Promise<RollbackResult> => {
+      const restored: string[] = []
+      const failed: string[] = []
+      try {
+        await restoreBackup(appcmd, backupName)
+        restored.push(`IIS configuration from backup ${backupName}`)
+      } catch (err) {
+        failed.push(`backup ${backupName} (${asError(err).message})`)
+      }
+      if (switched) {
+        // The restored backup already points the app back; confirm it, and set it by hand if the restore failed.
+        try {
+          const now = parseSite(await appcmd.read('list', 'site', desired.app.site, '/config', '/xml'), desired).app.physicalPath
+          if (previousPhysicalPath !== undefined && now !== previousPhysicalPath) {
+            await appcmd.run({ argv: ['set', 'vdir', rootVdirId(desired), `/physicalPath:${previousPhysicalPath}`], mutates: true })
+          }
+          if (previousPhysicalPath !== undefined) restored.push(`${desired.handlersLocation} serves ${previousPhysicalPath} again`)
+        } catch (err) {
+          failed.push(`pointing ${desired.handlersLocation} back at ${previousPhysicalPath ?? 'its previous release'} (${asError(err).message})`)
+        }
+      }
+      record.restore()
+      return { ok: failed.length === 0, restored, failed }
+    }
+
+    let currentOp: Operation | undefined
+    try {
+      for (const op of plan.beforeSwitch) {
+        currentOp = op
+        await appcmd.run({ argv: op.argv, mutates: true, secrets: op.secrets })
+        executed.push(op)
+      }
+      currentOp = undefined
+      await runAcl()
+      await input.beforeSwitch?.()
+      if (plan.switchOp) {
+        currentOp = plan.switchOp
+        await appcmd.run({ argv: plan.switchOp.argv, mutates: true })
+        switched = true
+        executed.push(plan.switchOp)
+      }
+      for (const op of plan.afterSwitch) {
+        currentOp = op
+        await appcmd.run({ argv: op.argv, mutates: true, secrets: op.secrets })
+        executed.push(op)
+      }
+    } catch (err) {
+      const error = asError(err)
+      const step = currentOp ? `step "${currentOp.why}"` : 'a step outside appcmd'
+      log.error(`Apply failed at ${step}: ${error.message}; rolling back`)
+      const rb = await undo()
+      const hint = error instanceof AppcmdError && error.kind === 'locked' ? 'applicationHost.config was in use; retry the deploy' : undefined
+      throw new PhaseError('apply', `apply failed at ${step}: ${error.message}. Rolled back — ${summary(rb)}`, hint, { cause: err })
+    }
+
+    if (plan.beforeSwitch.some(op => op.argv[0] === 'unlock')) record.add(desired.handlersLocation)
+    await pruneBackups(appcmd, config.keepBackups, log)
+    log.info(`Applied ${executed.length} operations to IIS for ${desired.handlersLocation} (backup ${backupName})`)
+
+    return {
+      changed: true,
+      operations: executed,
+      objects: plan.objects,
+      backupName,
+      previousPhysicalPath,
+      calls: calls(),
+      rollback: async () => {
+        const again = await acquireLock(lockOptions)
+        try {
+          // Another deploy may have gone live since: restoring our backup would silently undo it.
+          const now = parseSite(await appcmd.read('list', 'site', desired.app.site, '/config', '/xml'), desired).app.physicalPath
+          if (now !== desired.app.physicalPath) {
+            return { ok: false, restored: [], failed: [`${desired.handlersLocation} now serves ${now ?? 'nothing'}, not this release; left as it is`] }
+          }
+          const rb = await undo()
+          log.info(`Rollback of ${config.releaseId}: ${summary(rb)}`)
+          return rb
+        } finally {
+          again.release()
+        }
+      }
+    }
+  } finally {
+    lock.release()
+  }
+}

@@ -1,0 +1,126 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import type { Layout } from './layout.js'
+
+export type ReleaseState = 'staged' | 'live' | 'failed'
+
+export interface ReleaseMeta {
+  id: string
+  createdAt: string
+  venvHash: string
+  treeHash: string
+  state: ReleaseState
+  /** When the release last went live: the newest earlier one is the rollback target. */
+  liveAt?: string
+}
+
+export const RELEASE_FILE = 'release.json'
+
+function metaFile(layout: Layout, id: string): string {
+  return path.join(layout.releaseDir(id), RELEASE_FILE)
+}
+
+/** Write-then-rename, so a reader never sees half a release.json. */
+function writeJson(file: string, value: unknown): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true })
+  const tmp = `${file}.${process.pid}.tmp`
+  fs.writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`)
+  fs.renameSync(tmp, file)
+}
+
+export function writeRelease(layout: Layout, meta: ReleaseMeta): void {
+  writeJson(metaFile(layout, meta.id), meta)
+}
+
+export function readRelease(layout: Layout, id: string): ReleaseMeta | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(metaFile(layout, id), 'utf8')) as ReleaseMeta
+  } catch {
+    return undefined
+  }
+}
+
+/** Every release folder, newest first; a folder without release.json counts by its modification time. */
+export function listReleases(layout: Layout): ReleaseMeta[] {
+  let names: string[]
+  try {
+    names = fs.readdirSync(layout.releasesDir, { withFileTypes: true }).filter(e => e.isDirectory()).map(e => e.name)
+  } catch {
+    return []
+  }
+  const releases = names.map(
+    id =>
+      readRelease(layout, id) ?? {
+        id,
+        createdAt: fs.statSync(layout.releaseDir(id)).mtime.toISOString(),
+        venvHash: '',
+        treeHash: '',
+        state: 'staged' as const
+      }
+  )
+  return releases.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id))
+}
+
+export function markRelease(layout: Layout, id: string, state: ReleaseState, now = new Date()): ReleaseMeta {
+  const meta = readRelease(layout, id)
+  if (!meta) throw new Error(`release ${id} has no ${RELEASE_FILE} under ${layout.releasesDir}`)
+  const next: ReleaseMeta = { ...meta, state, ...(state === 'live' ? { liveAt: now.toISOString() } : {}) }
+  writeRelease(layout, next)
+  if (state === 'live') {
+    // One live release: the one before keeps its liveAt, which makes it the rollback target.
+    for (const other of listReleases(layout)) {
+      if (other.id !== id && other.state === 'live') writeRelease(layout, { ...other, state: 'staged' })
+    }
+  }
+  return next
+}
+
+export function liveRelease(layout: Layout): ReleaseMeta | undefined {
+  return listReleases(layout).find(r => r.state === 'live')
+}
+
+/** The release that was live most recently before `liveId` (default: the current live one): the rollback target. */
+export function previousRelease(layout: Layout, liveId = liveRelease(layout)?.id): ReleaseMeta | undefined {
+  return listReleases(layout)
+    .filter(r => r.id !== liveId && r.state !== 'failed' && r.liveAt !== undefined)
+    .sort((a, b) => (b.liveAt ?? '').localeCompare(a.liveAt ?? ''))[0]
+}
+
+export interface PruneResult {
+  removedReleases: string[]
+  removedVenvs: string[]
+}
+
+/**
+ * Keeps the newest `keep` releases plus the live and the previous one whatever their age, then removes venvs
+ * that no kept release uses.
+ */
+export function pruneReleases(layout: Layout, keep: number, liveId: string | undefined, previousId: string | undefined): PruneResult {
+  const releases = listReleases(layout)
+  const kept = new Set(releases.slice(0, Math.max(keep, 0)).map(r => r.id))
+  for (const id of [liveId, previousId]) if (id) kept.add(id)
+  const removedReleases: string[] = []
+  for (const r of releases) {
+    if (kept.has(r.id)) continue
+    fs.rmSync(layout.releaseDir(r.id), { recursive: true, force: true })
+    removedReleases.push(r.id)
+  }
+  const usedVenvs = new Set(releases.filter(r => kept.has(r.id)).map(r => r.venvHash.toLowerCase()))
+  const removedVenvs: string[] = []
+  let venvs: string[] = []
+  try {
+    venvs = fs.readdirSync(layout.venvsDir, { withFileTypes: true }).filter(e => e.isDirectory()).map(e => e.name)
+  } catch {
+    venvs = []
+  }
+  // A release without release.json does not say which venv it uses: keep every venv rather than guess.
+  const unknownVenv = releases.some(r => kept.has(r.id) && r.venvHash === '')
+  if (!unknownVenv) {
+    for (const hash of venvs) {
+      if (usedVenvs.has(hash.toLowerCase())) continue
+      fs.rmSync(layout.venvDir(hash), { recursive: true, force: true })
+      removedVenvs.push(hash)
+    }
+  }
+  return { removedReleases, removedVenvs }
+}
