@@ -156,12 +156,13 @@ describe('the reusable deploy workflow', () => {
   })
 
   it('checks out the action at the commit of the workflow file, not the caller’s', () => {
-    const text = read('.github/workflows/deploy.yml')
-    expect(text).toContain('${{ job.workflow_repository }}')
-    expect(text).toContain('${{ job.workflow_sha || github.job_workflow_sha }}')
     const checkout = job.steps.find((s: { with?: { path?: string } }) => s.with?.path === '.django-iis-deploy')
-    expect(checkout.with.ref).toBe('${{ steps.self.outputs.sha }}')
-    expect(checkout.with.repository).toBe('${{ steps.self.outputs.repository }}')
+    expect(checkout.uses).toMatch(/^actions\/checkout@/)
+    expect(checkout.with.repository).toBe('${{ job.workflow_repository }}')
+    expect(checkout.with.ref).toBe('${{ job.workflow_sha || github.job_workflow_sha }}')
+    // The action step comes after that checkout.
+    const ids = job.steps.map((s: { id?: string; with?: { path?: string } }) => s.id ?? s.with?.path)
+    expect(ids.indexOf('deploy')).toBeGreaterThan(ids.indexOf('.django-iis-deploy'))
   })
 })
 
