@@ -42,6 +42,19 @@ describe('httpGet over real sockets', () => {
     expect(followed.redirects).toEqual([`${s.url}old`])
   })
 
+  it('follows an absolute redirect to the overridden host back to the checked address, keeping the Host header', async () => {
+    const s = await track(
+      serve((req, res) => {
+        if (req.url === '/app') res.writeHead(301, { location: `http://${req.headers.host}/app/` }).end()
+        else res.writeHead(200).end(`at ${req.url} for ${req.headers.host}`)
+      })
+    )
+    const r = await httpGet({ url: `${s.url}app`, hostHeader: 'app.example.org', timeoutMs: 5000, followRedirects: true })
+    expect(r.error).toBeUndefined()
+    expect(r.body).toBe('at /app/ for app.example.org')
+    expect(r.url).toBe(`${s.url}app/`)
+  })
+
   it(`stops after ${MAX_REDIRECTS} redirects with an error`, async () => {
     const s = await track(serve((req, res) => res.writeHead(302, { location: `/loop${Number(req.url?.slice(5) || 0) + 1}` }).end()))
     const r = await httpGet({ url: `${s.url}loop0`, timeoutMs: 5000, followRedirects: true })

@@ -146,7 +146,8 @@ function requestOnce(url: URL, request: HttpRequest, hostHeader: string | undefi
         }
       })
       res.on('end', done)
-      res.on('aborted', done)
+      // A connection closed mid-body still gave a status: keep what arrived.
+      res.on('close', done)
       res.on('error', error => (size > 0 ? done() : finish(() => reject(error))))
     })
     const timer = setTimeout(() => req.destroy(new RequestTimeout('request timed out')), timeoutMs)
