@@ -30,7 +30,10 @@ def main():
     real_stdout = sys.stdout
     try:
         from django.conf import settings
-        result = {'ok': True, 'settings': {name: plain(getattr(settings, name, None)) for name in NAMES}}
+        settings.INSTALLED_APPS  # imports the settings module
+        # As written in the settings: LazySettings prefixes a relative STATIC_URL with the script prefix of the moment.
+        raw = getattr(settings, '_wrapped', settings)
+        result = {'ok': True, 'settings': {name: plain(getattr(raw, name, None)) for name in NAMES}}
     except Exception as exc:
         result = {'ok': False, 'errors': describe(exc), 'traceback': traceback.format_exc()}
     real_stdout.write(MARKER + json.dumps(result) + '\n')
