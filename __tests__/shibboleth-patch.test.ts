@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest'
 import { InputError } from '../src/errors.js'
 import { TemplateSet } from '../src/render/templates.js'
 import { renderFreshConfig } from '../src/shibboleth/fresh.js'
-import { patchShibbolethConfig, pathName, type ShibbolethWant } from '../src/shibboleth/patch.js'
+import { patchShibbolethConfig, pathName, sessionHandlerPath, type ShibbolethWant } from '../src/shibboleth/patch.js'
 import { FIXTURES, foreignChanges, ourParts, shibdCheck } from './shibboleth-support.js'
 
 interface Case {
@@ -137,5 +137,15 @@ describe('patch details', () => {
       const checked = await shibdCheck(text)
       expect(checked.exitCode, checked.output).toBe(0)
     }
+  })
+})
+
+describe('sessionHandlerPath', () => {
+  test('reads Sessions/@handlerURL, its path when it is a URL, and defaults to /Shibboleth.sso', () => {
+    expect(sessionHandlerPath(fs.readFileSync('/etc/shibboleth/shibboleth2.xml', 'utf8'))).toBe('/Shibboleth.sso')
+    expect(sessionHandlerPath(fs.readFileSync('/etc/shibboleth/example-shibboleth2.xml', 'utf8'))).toBe('/Shibboleth.sso')
+    const custom = fs.readFileSync(fixture('iis-existing-host.xml'), 'utf8').replace('<Sessions ', '<Sessions handlerURL="https://apps.example.edu/sso/" ')
+    expect(sessionHandlerPath(custom)).toBe('/sso')
+    expect(sessionHandlerPath(custom.replace('https://apps.example.edu/sso/', '/Auth.sso'))).toBe('/Auth.sso')
   })
 })

@@ -401,3 +401,28 @@ export function patchShibbolethConfig(text: string, want: ShibbolethWant): Patch
   }
   return { text: out, changed: out !== text, changes }
 }
+
+/** The SP's default Sessions/@handlerURL. */
+export const DEFAULT_HANDLER_PATH = '/Shibboleth.sso'
+
+/**
+ * The path under which the SP answers (login redirects go there): ApplicationDefaults/Sessions/@handlerURL, its path
+ * part when it is a full URL, else /Shibboleth.sso. For verify: an unauthenticated request to the protected path
+ * must redirect here.
+ */
+export function sessionHandlerPath(text: string): string {
+  let doc
+  try {
+    doc = parseXmlStrict(text.replace(/^\uFEFF/, ''), 'shibboleth2.xml')
+  } catch {
+    return DEFAULT_HANDLER_PATH
+  }
+  const root = doc.documentElement
+  const ns = root?.namespaceURI ?? ''
+  const app = root ? Array.from(root.getElementsByTagNameNS(ns, 'ApplicationDefaults'))[0] : undefined
+  const sessions = app ? Array.from(app.getElementsByTagNameNS(ns, 'Sessions'))[0] : undefined
+  const handler = sessions?.getAttribute('handlerURL')?.trim()
+  if (!handler) return DEFAULT_HANDLER_PATH
+  const pathPart = /^[a-z][a-z0-9+.-]*:\/\//i.test(handler) ? new URL(handler).pathname : handler
+  return `/${pathPart.replace(/^\/+|\/+$/g, '')}`
+}
