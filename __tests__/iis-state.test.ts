@@ -1,0 +1,52 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { PhaseError } from '../src/errors.js'
+import { Appcmd } from '../src/iis/appcmd.js'
+import { readState } from '../src/iis/state.js'
+import { apply, configFor, createTarget, stage, type Target } from './apply-fixture.js'
+
+let target: Target | undefined
+afterEach(() => target?.cleanup())
+
+describe('readState against the appcmd double', () => {
+  it('reads a fresh server in 3 calls: no pool, site 1 with its binding, no app, no FastCGI', async () => {
+    target = createTarget()
+    const config = configFor(target, 'r1')
+    const desired = stage(target, config)
+    const appcmd = new Appcmd({ runner: target.runner, log: target.log, path: target.sandbox.appcmdPath })
+    const state = await readState(appcmd, desired, false)
+    expect(state).toEqual({
+      pool: { exists: false },
+      site: { exists: true, id: '1', bindings: [{ protocol: 'http', bindingInformation: '*:80:' }] },
+      app: { exists: false },
+      staticVdir: { exists: false },
+      fastCgi: [],
+      handlersUnlocked: false
+    })
+    expect(appcmd.reads).toBe(3)
+    expect(appcmd.writes).toBe(0)
+  })
+
+  it('reads back what apply created', async () => {
+    target = createTarget()
+    const config = configFor(target, 'r1', { 'pool-identity': 'NetworkService' })
+    const desired = stage(target, config)
+    await apply(target, config, desired)
+    const appcmd = new Appcmd({ runner: target.runner, log: target.log, path: target.sandbox.appcmdPath })
+    const state = await readState(appcmd, desired, true)
+    expect(state.pool).toEqual({ exists: true, identity: 'NetworkService', managedRuntimeVersion: '' })
+    expect(state.app).toEqual({ exists: true, pool: 'DefaultWebSite-app', physicalPath: desired.app.physicalPath })
+    expect(state.staticVdir).toEqual({ exists: true, physicalPath: desired.staticVdir.physicalPath })
+    expect(state.fastCgi).toEqual([{ fullPath: desired.fastCgi!.fullPath, arguments: desired.fastCgi!.arguments, env: desired.fastCgi!.env.map(({ name, value }) => ({ name, value })) }])
+  })
+
+  it('fails clearly, naming site-name, when the site does not exist', async () => {
+    target = createTarget()
+    const config = configFor(target, 'r1', { 'site-name': 'Intranet' })
+    const desired = stage(target, config)
+    const appcmd = new Appcmd({ runner: target.runner, log: target.log, path: target.sandbox.appcmdPath })
+    const err = await readState(appcmd, desired, false).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(PhaseError)
+    expect((err as PhaseError).message).toBe("IIS has no site named 'Intranet'")
+    expect((err as PhaseError).hint).toMatch(/^set site-name to an existing IIS site/)
+  })
+})

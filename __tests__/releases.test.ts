@@ -1,0 +1,64 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { layoutFor, type Layout } from '../src/layout.js'
+import { listReleases, markRelease, previousRelease, pruneReleases, readRelease, writeRelease, liveRelease } from '../src/releases.js'
+
+let root: string | undefined
+afterEach(() => {
+  if (root) fs.rmSync(root, { recursive: true, force: true })
+})
+
+function setup(): Layout {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'releases-'))
+  return layoutFor(root)
+}
+
+function release(layout: Layout, id: string, minute: number, venvHash: string): void {
+  fs.mkdirSync(layout.releaseDir(id), { recursive: true })
+  fs.mkdirSync(layout.venvDir(venvHash), { recursive: true })
+  writeRelease(layout, { id, createdAt: `2025-01-01T00:${String(minute).padStart(2, '0')}:00.000Z`, venvHash, treeHash: `t${id}`, state: 'staged' })
+}
+
+describe('releases', () => {
+  it('lists newest first and tracks live and previous', () => {
+    const layout = setup()
+    release(layout, 'a', 1, 'v1')
+    release(layout, 'b', 2, 'v1')
+    release(layout, 'c', 3, 'v2')
+    expect(listReleases(layout).map(r => r.id)).toEqual(['c', 'b', 'a'])
+    markRelease(layout, 'a', 'live', new Date('2025-01-01T01:00:00Z'))
+    markRelease(layout, 'b', 'live', new Date('2025-01-01T02:00:00Z'))
+    markRelease(layout, 'c', 'failed')
+    expect(liveRelease(layout)?.id).toBe('b')
+    expect(readRelease(layout, 'a')?.state).toBe('staged')
+    // The failed one never served; the rollback target is the one live before b.
+    expect(previousRelease(layout)?.id).toBe('a')
+    expect(previousRelease(layout, 'a')?.id).toBe('b')
+  })
+
+  it('keeps the newest N plus live and previous, and prunes venvs no kept release uses', () => {
+    const layout = setup()
+    release(layout, 'r1', 1, 'old')
+    release(layout, 'r2', 2, 'v1')
+    release(layout, 'r3', 3, 'v1')
+    release(layout, 'r4', 4, 'v2')
+    release(layout, 'r5', 5, 'v3')
+    fs.mkdirSync(layout.venvDir('orphan'), { recursive: true })
+    const result = pruneReleases(layout, 2, 'r4', 'r1')
+    expect(result.removedReleases.sort()).toEqual(['r2', 'r3'])
+    expect(listReleases(layout).map(r => r.id)).toEqual(['r5', 'r4', 'r1'])
+    expect(result.removedVenvs.sort()).toEqual(['orphan', 'v1'])
+    expect(fs.readdirSync(layout.venvsDir).sort()).toEqual(['old', 'v2', 'v3'])
+  })
+
+  it('keeps every venv when a kept release does not say which venv it uses', () => {
+    const layout = setup()
+    release(layout, 'r1', 1, 'v1')
+    fs.mkdirSync(layout.releaseDir('r2'), { recursive: true })
+    fs.mkdirSync(layout.venvDir('v9'), { recursive: true })
+    const result = pruneReleases(layout, 5, 'r1', undefined)
+    expect(result).toEqual({ removedReleases: [], removedVenvs: [] })
+  })
+})
