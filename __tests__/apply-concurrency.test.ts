@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { layoutFor } from '../src/layout.js'
+import { acquireLock } from '../src/iis/lock.js'
 import { apply, configFor, createTarget, stage, type Target } from './apply-fixture.js'
 
 let target: Target | undefined
@@ -38,5 +39,21 @@ describe('two applies on one target', () => {
     expect(xml).toContain(`fullPath="${secondDesired.fastCgi!.fullPath}"`)
     expect(xml).toContain(`name="GREETING" value="${second === b ? 'hej' : 'hello'}"`)
     expect(target.log.lines.some(l => /Waiting for run r[AB]/.test(l))).toBe(true)
+  })
+
+  it('takes no lock of its own when the caller holds it, and rolls back under that lock', async () => {
+    target = createTarget()
+    const config = configFor(target, 'r1')
+    const lock = await acquireLock({ dir: config.deployRoot, site: config.siteName, appPath: config.appPath, runId: 'main', timeoutMs: 0, log: target.log })
+    try {
+      // With lock-timeout 0, taking the lock again would fail at once.
+      const held = configFor(target, 'r1', { 'lock-timeout': '0' })
+      const result = await apply(target, held, stage(target, held), undefined, true)
+      expect(result.changed).toBe(true)
+      expect((await result.rollback()).ok).toBe(true)
+      await expect(apply(target, held, stage(target, held))).rejects.toThrow(/gave up after lock-timeout/)
+    } finally {
+      lock.release()
+    }
   })
 })

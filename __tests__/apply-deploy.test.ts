@@ -21,11 +21,14 @@ describe('applyRelease against the appcmd and icacls doubles', () => {
     const desired = stage(target, config)
     const layout = layoutFor(config.deployRoot)
     let hookRanBeforeSwitch = false
-    const result = await apply(target, config, desired, async () => {
+    let siteId = 0
+    const result = await apply(target, config, desired, async current => {
       // By the hook, the FastCGI registration and its variables are in place.
       hookRanBeforeSwitch = target!.sandbox.readConfig().includes('environmentVariable')
+      siteId = current.site.id
     })
     expect(hookRanBeforeSwitch).toBe(true)
+    expect(siteId).toBe(1)
     expect(result.changed).toBe(true)
     expect(result.backupName).toMatch(/^django-iis-deploy-r1-\d{8}T\d{9}Z$/)
 

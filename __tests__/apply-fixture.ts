@@ -5,7 +5,7 @@ import { getInputs, type DeployConfig } from '../src/config.js'
 import { desiredState, type StageFacts } from '../src/plan/desired.js'
 import type { DesiredState } from '../src/plan/types.js'
 import { execRunner, type ProcessRunner } from '../src/process.js'
-import { applyRelease, type ApplyResult } from '../src/iis/apply.js'
+import { applyRelease, type ApplyInput, type ApplyResult } from '../src/iis/apply.js'
 import { layoutFor } from '../src/layout.js'
 import { countingRunner, type CountingRunner } from './support/counting-runner.js'
 import { createIisSandbox, type IisSandbox } from './support/iis-sandbox.js'
@@ -74,10 +74,16 @@ export function stage(target: Target, config: DeployConfig, venvHash = 'venv1'):
   return desiredState(config, facts)
 }
 
-export function apply(target: Target, config: DeployConfig, desired: DesiredState, beforeSwitch?: () => Promise<void>): Promise<ApplyResult> {
+export function apply(
+  target: Target,
+  config: DeployConfig,
+  desired: DesiredState,
+  beforeSwitch?: ApplyInput['beforeSwitch'],
+  lockHeld = false
+): Promise<ApplyResult> {
   return applyRelease(
     { runner: target.runner, log: target.log, appcmdPath: target.sandbox.appcmdPath, icaclsPath: target.sandbox.icaclsPath },
-    { config, desired, beforeSwitch }
+    { config, desired, beforeSwitch, lockHeld }
   )
 }
 

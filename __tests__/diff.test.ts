@@ -35,7 +35,7 @@ function desired(over: Partial<DesiredState> = {}): DesiredState {
 function matching(d: DesiredState): CurrentState {
   return {
     pool: { exists: true, identity: d.pool.identity, managedRuntimeVersion: '' },
-    site: { exists: true, id: '1', bindings: [{ protocol: 'http', bindingInformation: '*:80:' }] },
+    site: { exists: true, id: 1, bindings: [{ protocol: 'http', bindingInformation: '*:80:' }] },
     app: { exists: true, pool: d.pool.name, physicalPath: d.app.physicalPath },
     staticVdir: { exists: true, physicalPath: d.staticVdir.physicalPath },
     fastCgi: d.fastCgi

@@ -34,6 +34,9 @@ describe('ACL grants', () => {
       { path: path.join(root, 'logs'), permission: '(OI)(CI)M', why: 'logs' }
     ]
     const plan = planAcl(root, 'P', grants, wsgiLog)
+    // Planning alone writes nothing.
+    expect(fs.existsSync(path.join(root, 'logs'))).toBe(false)
+    plan.prepare()
     expect(fs.readFileSync(wsgiLog, 'utf8')).toBe('')
     expect(plan.operations.map(o => o.argv)).toEqual([
       [app, '/grant:r', 'IIS AppPool\\P:(OI)(CI)RX', '/Q'],
@@ -51,7 +54,7 @@ describe('ACL grants', () => {
     expect(planAcl(root, 'Q', grants, undefined).operations).toHaveLength(2)
     // An existing WSGI_LOG is left as it is.
     fs.writeFileSync(wsgiLog, 'kept')
-    planAcl(root, 'P', grants, wsgiLog)
+    planAcl(root, 'P', grants, wsgiLog).prepare()
     expect(fs.readFileSync(wsgiLog, 'utf8')).toBe('kept')
   })
 

@@ -16,7 +16,7 @@ describe('readState against the appcmd double', () => {
     const state = await readState(appcmd, desired, false)
     expect(state).toEqual({
       pool: { exists: false },
-      site: { exists: true, id: '1', bindings: [{ protocol: 'http', bindingInformation: '*:80:' }] },
+      site: { exists: true, id: 1, bindings: [{ protocol: 'http', bindingInformation: '*:80:' }] },
       app: { exists: false },
       staticVdir: { exists: false },
       fastCgi: [],

@@ -48,22 +48,20 @@ export function grantArgv(grant: AclGrant, principal: string): string[] {
 
 export interface AclPlan {
   operations: Operation[]
+  /** Creates the logs folder and an empty WSGI_LOG if missing; apply calls it before the grants, plan mode never. */
+  prepare(): void
   /** Records to persist once the grants ran. */
   commit(): void
 }
 
 /**
- * The grants not yet recorded under deploy-root (so a no-op redeploy runs no icacls). Creates the logs folder
- * and an empty WSGI_LOG first: wfastcgi dies before speaking FastCGI when it cannot open WSGI_LOG, and a file
- * created by the deploy user inherits the folder's grant only if it exists beneath it.
+ * The grants not yet recorded under deploy-root (so a no-op redeploy runs no icacls); reads only. prepare()
+ * creates an empty WSGI_LOG: wfastcgi dies before speaking FastCGI when it cannot open WSGI_LOG, and a file the
+ * deploy creates under the logs folder gets the pool's Modify grant from that folder.
  */
 export function planAcl(deployRoot: string, pool: string, grants: AclGrant[], wsgiLog: string | undefined): AclPlan {
   // Only the pool's own virtual account, never Everyone or Users: the grant follows the pool, not the machine.
   const principal = poolPrincipal(pool)
-  if (wsgiLog) {
-    fs.mkdirSync(path.dirname(wsgiLog), { recursive: true })
-    if (!fs.existsSync(wsgiLog)) fs.writeFileSync(wsgiLog, '')
-  }
   const file = path.join(deployRoot, ACL_STATE_FILE)
   const records = readRecords(file)
   const known = new Map(records.map(r => [recordKey(r), r]))
@@ -78,10 +76,16 @@ export function planAcl(deployRoot: string, pool: string, grants: AclGrant[], ws
   }
   return {
     operations,
+    prepare: () => {
+      if (!wsgiLog) return
+      fs.mkdirSync(path.dirname(wsgiLog), { recursive: true })
+      if (!fs.existsSync(wsgiLog)) fs.writeFileSync(wsgiLog, '')
+    },
     commit: () => {
       if (pending.length === 0) return
       const merged = new Map(records.map(r => [recordKey(r), r]))
-      for (const r of pending) merged.set(recordKey(r), r)
+      // The folder's id after the grant: prepare() may have created it since planning.
+      for (const r of pending) merged.set(recordKey(r), { ...r, ino: identity(r.path) })
       // Forget folders that are gone (pruned releases and venvs), so the file stays small.
       const grantsNow = [...merged.values()].filter(r => fs.existsSync(r.path))
       fs.mkdirSync(deployRoot, { recursive: true })

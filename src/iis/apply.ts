@@ -9,7 +9,7 @@ import { planAcl, runIcacls } from './acl.js'
 import { Appcmd, AppcmdError } from './appcmd.js'
 import { addBackup, pruneBackups, restoreBackup } from './backup.js'
 import { acquireLock } from './lock.js'
-import { parseSite, readState } from './state.js'
+import { parseSite, readState, type CurrentState } from './state.js'
 import { UnlockRecord } from './unlock-record.js'
 
 export interface ApplyDeps {
@@ -22,8 +22,13 @@ export interface ApplyDeps {
 export interface ApplyInput {
   config: DeployConfig
   desired: DesiredState
-  /** Runs once, after ACLs and right before the root virtual directory switch (main patches Shibboleth here). */
-  beforeSwitch?: () => Promise<void>
+  /**
+   * Runs once, after ACLs and right before the root virtual directory switch (main patches Shibboleth here,
+   * with the site id from `current`); also when IIS needs no change, since its own files may.
+   */
+  beforeSwitch?: (current: CurrentState) => Promise<void>
+  /** The caller already holds the target's lock (main holds it for the whole run): apply and rollback take none. */
+  lockHeld?: boolean
   /** Names the lock holder; defaults to the release id. */
   runId?: string
 }
@@ -73,8 +78,17 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
     log
   }
 
-  const lock = await acquireLock(lockOptions)
-  try {
+  const withLock = async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (input.lockHeld) return fn()
+    const lock = await acquireLock(lockOptions)
+    try {
+      return await fn()
+    } finally {
+      lock.release()
+    }
+  }
+
+  return withLock(async () => {
     const record = UnlockRecord.read(layout.root)
     const current = await readState(appcmd, desired, record.has(desired.handlersLocation))
     const plan = planChanges(current, desired)
@@ -85,6 +99,7 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
     const calls = (): ApplyResult['calls'] => ({ appcmdReads: appcmd.reads, appcmdWrites: appcmd.writes, icacls: icaclsCalls })
 
     const runAcl = async (): Promise<void> => {
+      acl.prepare()
       for (const op of acl.operations) {
         icaclsCalls++
         await runIcacls(runner, log, icaclsPath, op)
@@ -97,7 +112,7 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
       // IIS already matches: no backup and no appcmd write; grants (file system only) and the hook still run.
       try {
         await runAcl()
-        await input.beforeSwitch?.()
+        await input.beforeSwitch?.(current)
       } catch (err) {
         throw new PhaseError('apply', `IIS needed no change, but ${asError(err).message}`, undefined, { cause: err })
       }
@@ -155,7 +170,7 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
       }
       currentOp = undefined
       await runAcl()
-      await input.beforeSwitch?.()
+      await input.beforeSwitch?.(current)
       if (plan.switchOp) {
         currentOp = plan.switchOp
         await appcmd.run({ argv: plan.switchOp.argv, mutates: true })
@@ -187,9 +202,8 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
       backupName,
       previousPhysicalPath,
       calls: calls(),
-      rollback: async () => {
-        const again = await acquireLock(lockOptions)
-        try {
+      rollback: () =>
+        withLock(async () => {
           // Another deploy may have gone live since: restoring our backup would silently undo it.
           const now = parseSite(await appcmd.read('list', 'site', desired.app.site, '/config', '/xml'), desired).app.physicalPath
           if (now !== desired.app.physicalPath) {
@@ -198,12 +212,7 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
           const rb = await undo()
           log.info(`Rollback of ${config.releaseId}: ${summary(rb)}`)
           return rb
-        } finally {
-          again.release()
-        }
-      }
+        })
     }
-  } finally {
-    lock.release()
-  }
+  })
 }

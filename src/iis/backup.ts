@@ -45,7 +45,14 @@ async function listBackups(appcmd: Appcmd): Promise<string> {
 
 /** Deletes our backups beyond the newest `keep`; others' backups are never touched. */
 export async function pruneBackups(appcmd: Appcmd, keep: number, log: Log): Promise<string[]> {
-  const ours = parseBackups(await listBackups(appcmd))
+  let listed: string
+  try {
+    listed = await listBackups(appcmd)
+  } catch (err) {
+    log.warning(`Could not list IIS backups to prune old ones: ${(err as Error).message}`)
+    return []
+  }
+  const ours = parseBackups(listed)
     .map(name => ({ name, stamp: stampOf(name) }))
     .filter((b): b is { name: string; stamp: string } => b.stamp !== undefined)
     .sort((a, b) => b.stamp.localeCompare(a.stamp))

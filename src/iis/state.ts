@@ -18,7 +18,7 @@ export interface FastCgiApp {
 /** What IIS holds now for one target, as far as the diff needs it. */
 export interface CurrentState {
   pool: { exists: boolean; identity?: string; managedRuntimeVersion?: string }
-  site: { exists: boolean; id: string; bindings: { protocol: string; bindingInformation: string }[] }
+  site: { exists: boolean; id: number; bindings: { protocol: string; bindingInformation: string }[] }
   app: { exists: boolean; pool?: string; physicalPath?: string }
   staticVdir: { exists: boolean; physicalPath?: string }
   fastCgi: FastCgiApp[]
@@ -81,14 +81,14 @@ export function parseSite(xml: string, desired: DesiredState): Pick<CurrentState
   const wrapper = children(root, 'SITE').find(e => same(attr(e, 'SITE.NAME'), desired.app.site))
   const site = wrapper ? children(wrapper, 'site')[0] : undefined
   if (!wrapper || !site) {
-    return { site: { exists: false, id: '', bindings: [] }, app: { exists: false }, staticVdir: { exists: false } }
+    return { site: { exists: false, id: 0, bindings: [] }, app: { exists: false }, staticVdir: { exists: false } }
   }
   const bindingsEl = children(site, 'bindings')[0]
   const bindings = (bindingsEl ? children(bindingsEl, 'binding') : []).map(b => ({
     protocol: attr(b, 'protocol') ?? '',
     bindingInformation: attr(b, 'bindingInformation') ?? ''
   }))
-  const id = attr(site, 'id') ?? attr(wrapper, 'SITE.ID') ?? ''
+  const id = Number(attr(site, 'id') ?? attr(wrapper, 'SITE.ID') ?? '0')
   const application = children(site, 'application').find(a => same(normalAppPath(attr(a, 'path') ?? ''), normalAppPath(desired.app.path)))
   if (!application) return { site: { exists: true, id, bindings }, app: { exists: false }, staticVdir: { exists: false } }
   const vdirs = children(application, 'virtualDirectory')

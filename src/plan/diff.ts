@@ -100,7 +100,7 @@ function ownedBy(desired: DesiredState, app: FastCgiApp): boolean {
 function freshState(desired: DesiredState): CurrentState {
   return {
     pool: { exists: false },
-    site: { exists: true, id: '', bindings: [] },
+    site: { exists: true, id: 0, bindings: [] },
     app: { exists: false },
     staticVdir: { exists: false },
     fastCgi: [],
