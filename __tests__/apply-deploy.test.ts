@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import { DOMParser, type Element } from '@xmldom/xmldom'
 import { afterEach, describe, expect, it } from 'vitest'
+import { PhaseError } from '../src/errors.js'
 import { layoutFor } from '../src/layout.js'
 import { apply, configFor, createTarget, filesUnder, SECRET, stage, type Target } from './apply-fixture.js'
 
@@ -170,5 +171,25 @@ describe('applyRelease against the appcmd and icacls doubles', () => {
     expect(filesUnder(target.deployRoot).map(f => f.slice(target!.deployRoot.length))).toEqual(
       expect.arrayContaining(['/acl-state.json', '/iis-state.json', '/logs/wfastcgi.log'])
     )
+  })
+})
+
+describe('a failing beforeSwitch hook', () => {
+  it('rolls IIS back to the previous release and says what was restored', async () => {
+    target = createTarget()
+    const c1 = configFor(target, 'r1')
+    await apply(target, c1, stage(target, c1))
+    const before = target.sandbox.readConfig()
+    const c2 = configFor(target, 'r2')
+    const err = await apply(target, c2, stage(target, c2), async () => {
+      throw new Error('shibd -check failed: overall configuration is not loadable')
+    }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(PhaseError)
+    expect((err as PhaseError).message).toMatch(
+      /^apply failed at the pre-switch hook: shibd -check failed: overall configuration is not loadable\. Rolled back — restored: IIS configuration from backup django-iis-deploy-r2-\d{8}T\d{9}Z$/
+    )
+    expect(target.sandbox.readConfig()).toBe(before)
+    // The switch never ran: the hook comes right before it.
+    expect(target.sandbox.mutatingCalls().some(c => c.argv[0] === 'set' && c.argv[1] === 'vdir' && c.argv[2] === 'Default Web Site/app/')).toBe(false)
   })
 })

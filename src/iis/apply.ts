@@ -161,30 +161,30 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
       return { ok: failed.length === 0, restored, failed }
     }
 
-    let currentOp: Operation | undefined
+    let step = ''
     try {
       for (const op of plan.beforeSwitch) {
-        currentOp = op
+        step = `step "${op.why}"`
         await appcmd.run({ argv: op.argv, mutates: true, secrets: op.secrets })
         executed.push(op)
       }
-      currentOp = undefined
+      step = 'the file access grants (icacls)'
       await runAcl()
+      step = 'the pre-switch hook'
       await input.beforeSwitch?.(current)
       if (plan.switchOp) {
-        currentOp = plan.switchOp
+        step = `step "${plan.switchOp.why}"`
         await appcmd.run({ argv: plan.switchOp.argv, mutates: true })
         switched = true
         executed.push(plan.switchOp)
       }
       for (const op of plan.afterSwitch) {
-        currentOp = op
+        step = `step "${op.why}"`
         await appcmd.run({ argv: op.argv, mutates: true, secrets: op.secrets })
         executed.push(op)
       }
     } catch (err) {
       const error = asError(err)
-      const step = currentOp ? `step "${currentOp.why}"` : 'a step outside appcmd'
       log.error(`Apply failed at ${step}: ${error.message}; rolling back`)
       const rb = await undo()
       const hint = error instanceof AppcmdError && error.kind === 'locked' ? 'applicationHost.config was in use; retry the deploy' : undefined
