@@ -61,4 +61,17 @@ describe('releases', () => {
     const result = pruneReleases(layout, 5, 'r1', undefined)
     expect(result).toEqual({ removedReleases: [], removedVenvs: [] })
   })
+
+  it('keeps the fields stage wrote when it marks a release', () => {
+    const layout = setup()
+    fs.mkdirSync(layout.releaseDir('s1'), { recursive: true })
+    const manifest = { id: 's1', createdAt: '2025-01-01T00:00:00.000Z', venvHash: 'v1', fingerprint: 'f00', wsgiApplication: 'hello.wsgi.application', staticFiles: ['a.css'] }
+    fs.writeFileSync(path.join(layout.releaseDir('s1'), 'release.json'), JSON.stringify(manifest))
+    markRelease(layout, 's1', 'live', new Date('2025-02-02T00:00:00Z'))
+    expect(JSON.parse(fs.readFileSync(path.join(layout.releaseDir('s1'), 'release.json'), 'utf8'))).toEqual({
+      ...manifest,
+      state: 'live',
+      liveAt: '2025-02-02T00:00:00.000Z'
+    })
+  })
 })

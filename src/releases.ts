@@ -4,12 +4,16 @@ import type { Layout } from './layout.js'
 
 export type ReleaseState = 'staged' | 'live' | 'failed'
 
+/**
+ * release.json as this module reads it. Stage writes the file (with its own fields, e.g. fingerprint, which
+ * are kept as they are); `state` absent means staged.
+ */
 export interface ReleaseMeta {
   id: string
   createdAt: string
   venvHash: string
-  treeHash: string
-  state: ReleaseState
+  treeHash?: string
+  state?: ReleaseState
   /** When the release last went live: the newest earlier one is the rollback target. */
   liveAt?: string
 }
@@ -53,9 +57,7 @@ export function listReleases(layout: Layout): ReleaseMeta[] {
       readRelease(layout, id) ?? {
         id,
         createdAt: fs.statSync(layout.releaseDir(id)).mtime.toISOString(),
-        venvHash: '',
-        treeHash: '',
-        state: 'staged' as const
+        venvHash: ''
       }
   )
   return releases.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id))

@@ -114,7 +114,7 @@ export class Appcmd {
   async run(call: AppcmdCall): Promise<string> {
     const { runner, log, path } = this.options
     for (const s of call.secrets ?? []) log.secret(s)
-    const shown = this.show(call.argv.map(a => (/[\s"]/.test(a) ? JSON.stringify(a) : a)).join(' '), call.secrets)
+    const shown = this.show(call.argv.map(a => (/[\s"]/.test(a) ? `"${a.replace(/"/g, '\\"')}"` : a)).join(' '), call.secrets)
     if (call.mutates) this.writes++
     else this.reads++
     const result = await runner.run(path, call.argv)
