@@ -59,6 +59,15 @@ describe('getInputs', () => {
     ])
   })
 
+  it('treats SECRET_KEY-like names given in env as secrets', () => {
+    const c = getInputs(inputs({ env: 'DJANGO_SECRET_KEY=abc123\nDB_PASSWORD=pw12345\nDEBUG_LEVEL=1' }), {}, app)
+    expect(c.env.map(v => [v.name, v.secret])).toEqual([
+      ['DJANGO_SECRET_KEY', true],
+      ['DB_PASSWORD', true],
+      ['DEBUG_LEVEL', false]
+    ])
+  })
+
   it('trims a trailing slash of app-path and keeps / for a root app', () => {
     expect(getInputs(inputs({ 'app-path': '/app/' }), {}, app).appPath).toBe('/app')
     expect(getInputs(inputs({ 'app-path': '/' }), {}, app).appPath).toBe('/')

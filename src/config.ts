@@ -144,6 +144,9 @@ function number(input: string, raw: string, min: number, max: number, integer = 
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 
+/** Names whose values are secrets wherever they were given: masked and kept out of web.config like secret-env. */
+const SECRET_LIKE = /SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL/i
+
 /** Names IIS or wfastcgi set themselves; an env input must not silently override them. */
 const RESERVED_ENV = new Set(['DJANGO_SETTINGS_MODULE', 'PYTHONPATH', 'WSGI_HANDLER', 'WSGI_LOG'])
 
@@ -164,7 +167,7 @@ export function parseEnv(input: string, raw: string, secret: boolean): EnvVar[] 
     }
     if (value === '') throw new InputError(input, `${where}: ${name} has an empty value, which IIS refuses (appcmd exit 13); drop the line`)
     indexerSafe(input, value, `the value of ${name}`)
-    out.push({ name, value, secret })
+    out.push({ name, value, secret: secret || SECRET_LIKE.test(name) })
   })
   return out
 }

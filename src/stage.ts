@@ -140,7 +140,7 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
   if (existing) {
     fs.rmSync(scratch, { recursive: true, force: true })
     log.info(`Release ${existing.id} has the same code, venv and settings (fingerprint ${fingerprint}): reusing it, no collectstatic or preflight.`)
-    const facts = factsFor(config, interpreter, existing.id, hash, existing.wsgiApplication)
+    const facts = factsFor(interpreter, existing.id, hash, existing.wsgiApplication)
     const desired = desiredState(config, facts)
     return {
       facts,
@@ -165,9 +165,9 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
     const settings = await log.group('Django settings', () =>
       inspectSettings(runner, { venvPython, projectDir: releaseDir, settingsModule: config.settingsModule, env: [] })
     )
-    const facts = factsFor(config, interpreter, config.releaseId, hash, settings.WSGI_APPLICATION ?? '')
+    const facts = factsFor(interpreter, config.releaseId, hash, settings.WSGI_APPLICATION ?? '')
     const desired = desiredState(config, facts)
-    const env = appEnvironment(config, facts).map(v => ({ name: v.name, value: v.value }))
+    const env = appEnvironment(config, facts)
     const django = { venvPython, projectDir: releaseDir, settingsModule: config.settingsModule, env }
 
     const staticFiles = await log.group('collectstatic', async () => {
@@ -186,7 +186,7 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
         const problems = checkRemoteUserSettings(settingsForRemoteUser(settings))
         if (problems.length > 0) throw new PhaseError('preflight', problems.join(' '), 'add the settings above, or set require-remote-user: false when the app authenticates otherwise')
       }
-      const verifyHost = config.verify.hostHeader || new URL(config.verify.url).hostname
+      const verifyHost = config.verify.hostHeader || new URL(config.verify.url).host
       const response = await preflightRequest(runner, { ...django, path: config.preflightPath, host: verifyHost, scriptName: config.appPath === '/' ? '' : config.appPath })
       log.info(`GET ${config.preflightPath} through ${response.handler} (Host: ${verifyHost}) answered ${response.status}.`)
       return warnings
@@ -210,7 +210,7 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
   }
 }
 
-export function factsFor(config: DeployConfig, interpreter: InterpreterInfo, releaseId: string, hash: string, wsgiApplication: string): StageFacts {
+export function factsFor(interpreter: InterpreterInfo, releaseId: string, hash: string, wsgiApplication: string): StageFacts {
   return { releaseId, venvHash: hash, pythonVersion: interpreter.majorMinor, pythonHome: interpreter.basePrefix, wsgiApplication }
 }
 

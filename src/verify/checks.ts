@@ -143,9 +143,11 @@ interface CheckSpec {
 }
 
 function specsOf(plan: VerifyPlan): CheckSpec[] {
-  const specs: CheckSpec[] = [
-    { name: 'main', kind: 'main', url: plan.url, followRedirects: plan.followRedirects, judge: r => judgeMain(r, plan) }
-  ]
+  // With SSO the app URL itself must redirect into the SP: the protected check stands in for the main one there.
+  const mainIsProtected = plan.protectedPath?.url === plan.url
+  const specs: CheckSpec[] = mainIsProtected
+    ? []
+    : [{ name: 'main', kind: 'main', url: plan.url, followRedirects: plan.followRedirects, judge: r => judgeMain(r, plan) }]
   plan.extraUrls.forEach((url, index) =>
     specs.push({ name: `extra ${index + 1}`, kind: 'extra', url, followRedirects: plan.followRedirects, judge: r => judgeStatus(r, plan.status) })
   )

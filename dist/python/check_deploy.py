@@ -1,0 +1,39 @@
+"""The checks of `manage.py check --deploy`, as JSON: the caller turns warnings into annotations, errors into a failure."""
+import json
+import sys
+import traceback
+
+MARKER = '@@django-iis-deploy:result@@'
+
+
+def describe(exc):
+    """The exception and its causes, so the caller can name the module that failed to import."""
+    chain, seen = [], set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        chain.append({'type': type(exc).__name__, 'message': str(exc), 'name': getattr(exc, 'name', None)})
+        exc = exc.__cause__ or exc.__context__
+    return chain
+
+
+def main():
+    real_stdout = sys.stdout
+    try:
+        import django
+        from django.core import checks
+
+        django.setup()
+        # What the check command does: every registered check plus the deploy ones, minus silenced messages.
+        messages = [m for m in checks.run_checks(include_deployment_checks=True) if not m.is_silenced()]
+        result = {'ok': True, 'messages': [
+            {'id': m.id or '', 'level': m.level, 'serious': m.is_serious(), 'message': str(m.msg),
+             'hint': str(m.hint) if m.hint else '', 'text': str(m)}
+            for m in messages
+        ]}
+    except Exception as exc:
+        result = {'ok': False, 'errors': describe(exc), 'traceback': traceback.format_exc()}
+    real_stdout.write(MARKER + json.dumps(result) + '\n')
+    real_stdout.flush()
+
+
+main()

@@ -1,0 +1,43 @@
+"""Prints the Django settings the deploy needs, as one JSON line after a marker (the app may print too)."""
+import json
+import sys
+import traceback
+
+MARKER = '@@django-iis-deploy:result@@'
+NAMES = ['WSGI_APPLICATION', 'STATIC_URL', 'STATIC_ROOT', 'INSTALLED_APPS', 'MIDDLEWARE',
+         'AUTHENTICATION_BACKENDS', 'ALLOWED_HOSTS', 'DEBUG']
+
+
+def describe(exc):
+    """The exception and its causes, innermost last, so the caller can name the module that failed to import."""
+    chain, seen = [], set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        chain.append({'type': type(exc).__name__, 'message': str(exc), 'name': getattr(exc, 'name', None)})
+        exc = exc.__cause__ or exc.__context__
+    return chain
+
+
+def plain(value):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return str(value)
+
+
+def main():
+    real_stdout = sys.stdout
+    try:
+        from django.conf import settings
+        settings.INSTALLED_APPS  # imports the settings module
+        # As written in the settings: LazySettings prefixes a relative STATIC_URL with the script prefix of the moment.
+        raw = getattr(settings, '_wrapped', settings)
+        result = {'ok': True, 'settings': {name: plain(getattr(raw, name, None)) for name in NAMES}}
+    except Exception as exc:
+        result = {'ok': False, 'errors': describe(exc), 'traceback': traceback.format_exc()}
+    real_stdout.write(MARKER + json.dumps(result) + '\n')
+    real_stdout.flush()
+
+
+main()
