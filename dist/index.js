@@ -45848,7 +45848,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5858);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1163);
 /** The action's entry point: nothing but the call, so importing main.ts (tests, demo) runs nothing. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .eF)();
@@ -45858,7 +45858,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5858:
+/***/ 1163:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -58395,7 +58395,10 @@ class errors_PhaseError extends Error {
         this.phase = phase;
         this.hint = hint;
         this.name = 'PhaseError';
+        this.rolledBack = options?.rolledBack ?? false;
     }
+    /** The failure came after changes began, and they were undone. */
+    rolledBack;
 }
 /** Whatever was thrown, as an Error: a thrown string or object must not vanish into "undefined". */
 function asError(thrown) {
@@ -59890,6 +59893,7 @@ async function applyRelease(deps, input) {
         const record = UnlockRecord.read(layout.root);
         const current = await readState(appcmd, desired, record.has(desired.handlersLocation));
         const plan = planChanges(current, desired);
+        await input.beforeChanges?.(current);
         const acl = planAcl(layout.root, desired.pool.name, desired.acl, desired.hosting === 'fastcgi' ? layout.wsgiLog : undefined);
         const appcmdOps = [...plan.beforeSwitch, ...(plan.switchOp ? [plan.switchOp] : []), ...plan.afterSwitch];
         const previousPhysicalPath = current.app.physicalPath;
@@ -59987,7 +59991,7 @@ async function applyRelease(deps, input) {
             log.error(`Apply failed at ${step}: ${error.message}; rolling back`);
             const rb = await undo();
             const hint = error instanceof AppcmdError && error.kind === 'locked' ? 'applicationHost.config was in use; retry the deploy' : undefined;
-            throw new errors_PhaseError('apply', `apply failed at ${step}: ${error.message}. Rolled back — ${summary(rb)}`, hint, { cause: err });
+            throw new errors_PhaseError('apply', `apply failed at ${step}: ${error.message}. Rolled back — ${summary(rb)}`, hint, { cause: err, rolledBack: true });
         }
         if (plan.beforeSwitch.some(op => op.argv[0] === 'unlock'))
             record.add(desired.handlersLocation);
@@ -60172,11 +60176,14 @@ function readRelease(layout, id) {
         return undefined;
     }
 }
-/** Every release folder, newest first; a folder without release.json counts by its modification time. */
+/**
+ * Every release folder, newest first; a folder without release.json counts by its modification time. Dot-folders
+ * are stage's scratch copies, never releases.
+ */
 function listReleases(layout) {
     let names;
     try {
-        names = external_node_fs_default().readdirSync(layout.releasesDir, { withFileTypes: true }).filter(e => e.isDirectory()).map(e => e.name);
+        names = external_node_fs_default().readdirSync(layout.releasesDir, { withFileTypes: true }).filter(e => e.isDirectory() && !e.name.startsWith('.')).map(e => e.name);
     }
     catch {
         return [];
@@ -60293,6 +60300,20 @@ function httpPlatformArguments(config, facts) {
         return config.httpPlatformCommand;
     return `-m waitress --listen=127.0.0.1:%HTTP_PLATFORM_PORT% ${wsgiTarget(facts.wsgiApplication, config.settingsModule)}`;
 }
+/** HttpPlatformHandler's startupTimeLimit, in seconds; the preflight waits as long for the server to answer. */
+const HTTP_PLATFORM_STARTUP_SECONDS = 60;
+/**
+ * What the HttpPlatformHandler process sees: web.config's variables, then the secret ones IIS adds from
+ * applicationHost.config at the app's location.
+ */
+function httpPlatformEnvironment(config, facts) {
+    const layout = layoutFor(config.deployRoot);
+    return [
+        { name: 'DJANGO_SETTINGS_MODULE', value: config.settingsModule, secret: false },
+        { name: 'PYTHONPATH', value: layout.releaseDir(facts.releaseId), secret: false },
+        ...config.env
+    ];
+}
 function renderReleaseConfigs(templates, config, desired, facts) {
     const layout = layoutFor(config.deployRoot);
     const p = pathApi(layout.flavour);
@@ -60302,11 +60323,9 @@ function renderReleaseConfigs(templates, config, desired, facts) {
         files.push({ relPath: 'web.config', content: templates.render('app-web.config', { ...common, scriptProcessor: scriptProcessor(desired.fastCgi) }) });
     }
     else {
-        const env = [
-            { name: 'DJANGO_SETTINGS_MODULE', value: config.settingsModule },
-            { name: 'PYTHONPATH', value: desired.app.physicalPath },
-            ...config.env.filter(v => !v.secret).map(v => ({ name: v.name, value: v.value }))
-        ];
+        const env = httpPlatformEnvironment(config, facts)
+            .filter(v => !v.secret)
+            .map(v => ({ name: v.name, value: v.value }));
         files.push({
             relPath: 'web.config',
             content: templates.render('httpplatform-web.config', {
@@ -60314,7 +60333,7 @@ function renderReleaseConfigs(templates, config, desired, facts) {
                 processPath: layout.venvPython(facts.venvHash),
                 arguments: httpPlatformArguments(config, facts),
                 stdoutLogFile: p.join(layout.logsDir, 'httpplatform-stdout'),
-                startupTimeLimit: 60,
+                startupTimeLimit: HTTP_PLATFORM_STARTUP_SECONDS,
                 env
             })
         });
@@ -61883,238 +61902,17 @@ async function findWfastcgi(runner, venvPython) {
     return file;
 }
 
-;// CONCATENATED MODULE: ./src/shibboleth/remote-user-check.ts
-const AUTHENTICATION_MIDDLEWARE = 'django.contrib.auth.middleware.AuthenticationMiddleware';
-const REMOTE_USER_MIDDLEWARES = [
-    'django.contrib.auth.middleware.RemoteUserMiddleware',
-    'django.contrib.auth.middleware.PersistentRemoteUserMiddleware'
-];
-const REMOTE_USER_BACKEND = 'django.contrib.auth.backends.RemoteUserBackend';
-const OPT_OUT = 'or set require-remote-user: false if the app authenticates otherwise';
-/**
- * Only Django's own middlewares are accepted: they read request.META['REMOTE_USER'], which a client cannot set
- * under WSGI. A subclass may read a header instead (a client-controlled HTTP_ value), and its code is not visible here.
- */
-function middlewareProblems(middleware) {
-    const auth = middleware.indexOf(AUTHENTICATION_MIDDLEWARE);
-    const remote = middleware.findIndex(m => REMOTE_USER_MIDDLEWARES.includes(m));
-    if (remote >= 0) {
-        const name = middleware[remote];
-        if (auth < 0)
-            return [`MIDDLEWARE has ${name} but not ${AUTHENTICATION_MIDDLEWARE}, which it needs before it; add it above ${name}, ${OPT_OUT}.`];
-        if (remote < auth)
-            return [`MIDDLEWARE lists ${name} before ${AUTHENTICATION_MIDDLEWARE}; move it below AuthenticationMiddleware, ${OPT_OUT}.`];
-        return [];
-    }
-    const custom = middleware.filter(m => /RemoteUserMiddleware$/.test(m));
-    if (custom.length > 0) {
-        return [
-            `MIDDLEWARE has ${custom.join(', ')} but not Django's own RemoteUserMiddleware; a subclass may read a client-supplied header, so use ${REMOTE_USER_MIDDLEWARES[0]} (or PersistentRemoteUserMiddleware) after AuthenticationMiddleware, ${OPT_OUT}.`
-        ];
-    }
-    const where = auth >= 0 ? `after ${AUTHENTICATION_MIDDLEWARE}` : `after ${AUTHENTICATION_MIDDLEWARE} (also missing)`;
-    return [`MIDDLEWARE lacks ${REMOTE_USER_MIDDLEWARES[0]} (or PersistentRemoteUserMiddleware); add it ${where}, ${OPT_OUT}.`];
-}
-function backendProblems(backends) {
-    if (backends.some(b => /RemoteUserBackend$/.test(b)))
-        return [];
-    return [`AUTHENTICATION_BACKENDS lacks ${REMOTE_USER_BACKEND}; add it (before ModelBackend if you keep that), ${OPT_OUT}.`];
-}
-/**
- * Problems that stop an SSO deploy: each one sentence naming the settings to add and the opt-out. Empty when
- * Django will log in the user the SP passes in REMOTE_USER.
- */
-function checkRemoteUserSettings(settings) {
-    return [...middlewareProblems(settings.MIDDLEWARE), ...backendProblems(settings.AUTHENTICATION_BACKENDS)];
-}
-/** What was accepted on trust: backends named like RemoteUserBackend whose class cannot be inspected from here. */
-function remoteUserNotes(settings) {
-    return settings.AUTHENTICATION_BACKENDS.filter(b => b !== REMOTE_USER_BACKEND && /RemoteUserBackend$/.test(b)).map(b => `AUTHENTICATION_BACKENDS has ${b}, taken to be a subclass of ${REMOTE_USER_BACKEND}; make sure it is one.`);
-}
-
-;// CONCATENATED MODULE: ./src/stage.ts
-
-
-
-
-
-
-
-
-
-
-
-
-const RELEASE_MANIFEST = 'release.json';
-/** The packages the hosting mode needs in the venv besides the app's requirements. */
-function hostingRequirements(config) {
-    return config.hosting === 'fastcgi' ? [config.wfastcgi] : [config.httpPlatformPackage];
-}
-function computeVenvHash(config, interpreter) {
-    return venvHash({
-        interpreterVersion: interpreter.version,
-        interpreterPath: interpreter.executable,
-        requirementsText: external_node_fs_default().readFileSync(config.requirements, 'utf8'),
-        pipArgs: config.pipArgs,
-        extraRequirements: hostingRequirements(config),
-        systemSitePackages: config.venvSystemSitePackages
-    });
-}
-/**
- * Everything that makes two releases interchangeable: the project's files, the venv, and every input that shapes the
- * rendered configs. Secret values enter only through a hash.
- */
-function releaseFingerprint(config, projectTreeHash, venv, templates) {
-    const h = external_node_crypto_default().createHash('sha256');
-    const shaping = {
-        projectTreeHash,
-        venv,
-        hosting: config.hosting,
-        siteName: config.siteName,
-        appPath: config.appPath,
-        appPool: config.appPool,
-        settingsModule: config.settingsModule,
-        deployRoot: config.deployRoot,
-        httpPlatformCommand: config.httpPlatformCommand,
-        env: config.env.map(v => [v.name, external_node_crypto_default().createHash('sha256').update(v.value).digest('hex')]),
-        templates: ['app-web.config', 'static-web.config', 'httpplatform-web.config'].map(n => external_node_fs_default().readFileSync(templates.fileOf(n), 'utf8'))
-    };
-    h.update(JSON.stringify(shaping));
-    return h.digest('hex').slice(0, 16);
-}
-function readManifest(releaseDir) {
-    try {
-        return JSON.parse(external_node_fs_default().readFileSync(external_node_path_default().join(releaseDir, RELEASE_MANIFEST), 'utf8'));
-    }
-    catch {
-        return undefined;
-    }
-}
-/** A complete release (its manifest is written last) with this fingerprint, if one exists. */
-function findReleaseByFingerprint(releasesDir, fingerprint) {
-    if (!external_node_fs_default().existsSync(releasesDir))
-        return undefined;
-    for (const name of external_node_fs_default().readdirSync(releasesDir)) {
-        const manifest = readManifest(external_node_path_default().join(releasesDir, name));
-        if (manifest?.fingerprint === fingerprint && manifest.id === name)
-            return manifest;
-    }
-    return undefined;
-}
-/**
- * Builds a release that is proven to work before IIS sees it: venv (reused by hash), project copy, collectstatic,
- * rendered web.config files, and a preflight through the WSGI handler with the environment IIS will give it.
- */
-async function stageRelease(deps, config, interpreter) {
-    const { runner, log, templates } = deps;
-    const layout = layoutFor(config.deployRoot);
-    const hash = computeVenvHash(config, interpreter);
-    const venvPython = layout.venvPython(hash);
-    const venv = await log.group(`Virtual environment ${hash}`, async () => {
-        const result = await ensureVenv(runner, log, {
-            python: interpreter.executable,
-            venvDir: layout.venvDir(hash),
-            venvPython,
-            hash,
-            systemSitePackages: config.venvSystemSitePackages,
-            requirementsFile: config.requirements,
-            pipArgs: config.pipArgs,
-            extraRequirements: hostingRequirements(config)
-        });
-        log.info(result.reused ? `Reused: interpreter, requirements and pip-args are unchanged (hash ${hash}).` : `Built ${layout.venvDir(hash)}.`);
-        return result;
-    });
-    external_node_fs_default().mkdirSync(layout.releasesDir, { recursive: true });
-    // Copy first into a scratch folder: its tree hash decides whether this release is new at all.
-    const scratch = external_node_path_default().join(layout.releasesDir, `.staging-${config.releaseId}-${process.pid}`);
-    external_node_fs_default().rmSync(scratch, { recursive: true, force: true });
-    copyProject(config.appDir, scratch);
-    const fingerprint = releaseFingerprint(config, treeHash(scratch), hash, templates);
-    const existing = findReleaseByFingerprint(layout.releasesDir, fingerprint);
-    if (existing) {
-        external_node_fs_default().rmSync(scratch, { recursive: true, force: true });
-        log.info(`Release ${existing.id} has the same code, venv and settings (fingerprint ${fingerprint}): reusing it, no collectstatic or preflight.`);
-        const facts = factsFor(interpreter, existing.id, hash, existing.wsgiApplication);
-        const desired = desiredState(config, facts);
-        return {
-            facts,
-            desired,
-            releaseDir: layout.releaseDir(existing.id),
-            releaseReused: true,
-            venvReused: venv.reused,
-            staticFiles: existing.staticFiles,
-            checkWarnings: [],
-            configs: renderReleaseConfigs(templates, config, desired, facts)
-        };
-    }
-    const releaseDir = layout.releaseDir(config.releaseId);
-    if (external_node_fs_default().existsSync(releaseDir)) {
-        external_node_fs_default().rmSync(scratch, { recursive: true, force: true });
-        throw new errors_PhaseError('stage', `release folder ${releaseDir} already exists with other content`, 'set release-id to a new value (it defaults to the run id and attempt)');
-    }
-    external_node_fs_default().renameSync(scratch, releaseDir);
-    try {
-        const settings = await log.group('Django settings', () => inspectSettings(runner, { venvPython, projectDir: releaseDir, settingsModule: config.settingsModule, env: [] }));
-        const facts = factsFor(interpreter, config.releaseId, hash, settings.WSGI_APPLICATION ?? '');
-        const desired = desiredState(config, facts);
-        const env = appEnvironment(config, facts);
-        const django = { venvPython, projectDir: releaseDir, settingsModule: config.settingsModule, env };
-        const staticFiles = await log.group('collectstatic', async () => {
-            const result = await collectStatic(runner, log, { ...django, staticRoot: layout.staticDir(config.releaseId) });
-            log.info(`${result.files.length} static files collected into ${layout.staticDir(config.releaseId)}.`);
-            return result.files;
-        });
-        const configs = renderReleaseConfigs(templates, config, desired, facts);
-        for (const file of configs)
-            writeFileAtomic(external_node_path_default().join(releaseDir, ...file.relPath.split('/')), file.content);
-        const checkWarnings = await log.group('Preflight', async () => {
-            const { warnings } = await checkDeploy(runner, django);
-            for (const w of warnings)
-                log.warning(`${w.id}: ${w.message}`, { title: 'manage.py check --deploy' });
-            if (config.shibboleth.enabled && config.shibboleth.requireRemoteUser) {
-                const problems = checkRemoteUserSettings(settingsForRemoteUser(settings));
-                if (problems.length > 0)
-                    throw new errors_PhaseError('preflight', problems.join(' '), 'add the settings above, or set require-remote-user: false when the app authenticates otherwise');
-            }
-            const verifyHost = config.verify.hostHeader || new URL(config.verify.url).host;
-            const response = await preflightRequest(runner, { ...django, path: config.preflightPath, host: verifyHost, scriptName: config.appPath === '/' ? '' : config.appPath });
-            log.info(`GET ${config.preflightPath} through ${response.handler} (Host: ${verifyHost}) answered ${response.status}.`);
-            return warnings;
-        });
-        const manifest = {
-            id: config.releaseId,
-            createdAt: new Date().toISOString(),
-            venvHash: hash,
-            fingerprint,
-            wsgiApplication: facts.wsgiApplication,
-            staticFiles
-        };
-        // Written last: a release without a manifest never counts as complete.
-        writeFileAtomic(external_node_path_default().join(releaseDir, RELEASE_MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
-        return { facts, desired, releaseDir, releaseReused: false, venvReused: venv.reused, staticFiles, checkWarnings, configs };
-    }
-    catch (e) {
-        // A release that failed to stage must never be picked up later.
-        external_node_fs_default().rmSync(releaseDir, { recursive: true, force: true });
-        throw e;
-    }
-}
-function factsFor(interpreter, releaseId, hash, wsgiApplication) {
-    return { releaseId, venvHash: hash, pythonVersion: interpreter.majorMinor, pythonHome: interpreter.basePrefix, wsgiApplication };
-}
-function settingsForRemoteUser(settings) {
-    return { MIDDLEWARE: settings.MIDDLEWARE ?? [], AUTHENTICATION_BACKENDS: settings.AUTHENTICATION_BACKENDS ?? [] };
-}
-
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
+var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node_net_);
 // EXTERNAL MODULE: external "node:http"
 var external_node_http_ = __nccwpck_require__(7067);
 var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_node_http_);
 ;// CONCATENATED MODULE: external "node:https"
 const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
 var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_node_https_namespaceObject);
-// EXTERNAL MODULE: external "node:net"
-var external_node_net_ = __nccwpck_require__(7030);
-var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node_net_);
 // EXTERNAL MODULE: external "node:tls"
 var external_node_tls_ = __nccwpck_require__(1692);
 var external_node_tls_default = /*#__PURE__*/__nccwpck_require__.n(external_node_tls_);
@@ -62287,6 +62085,311 @@ async function httpGet(request) {
         redirects.push(current.toString());
         current = redirectTarget(new URL(location, current), new URL(request.url), request.hostHeader);
     }
+}
+
+;// CONCATENATED MODULE: ./src/python/server-preflight.ts
+
+
+
+
+
+
+async function freePort() {
+    return new Promise((resolve, reject) => {
+        const server = external_node_net_default().createServer();
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => {
+            const address = server.address();
+            const port = typeof address === 'object' && address ? address.port : 0;
+            server.close(() => resolve(port));
+        });
+    });
+}
+const server_preflight_sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
+/**
+ * Starts the exact command line HttpPlatformHandler will start (processPath + arguments, the port in
+ * HTTP_PLATFORM_PORT and in place of %HTTP_PLATFORM_PORT%), gets `path` over real HTTP, and stops it.
+ */
+async function serverPreflight(opts) {
+    const port = await freePort();
+    const argv = splitArgs(opts.arguments.replace(/%HTTP_PLATFORM_PORT%/gi, String(port)));
+    const env = appProcessEnv([...opts.env, { name: 'HTTP_PLATFORM_PORT', value: String(port) }]);
+    const child = (0,external_node_child_process_namespaceObject.spawn)(opts.processPath, argv, { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const keep = (chunk) => {
+        output = (output + chunk.toString('utf8')).slice(-8192);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    let exited;
+    let spawnError;
+    child.on('exit', code => (exited = code));
+    child.on('error', e => (spawnError = e));
+    const tail = () => output.trim().split(/\r?\n/).slice(-15).join('\n');
+    const shown = `${opts.processPath} ${argv.join(' ')}`;
+    try {
+        const deadline = performance.now() + opts.startupTimeoutMs;
+        for (;;) {
+            if (spawnError)
+                throw new errors_PhaseError('preflight', `could not start ${shown}: ${spawnError.message}`, 'check httpplatform-command');
+            if (exited !== undefined) {
+                throw new errors_PhaseError('preflight', `the HttpPlatformHandler command exited (code ${exited}) before answering: ${shown}\n${tail()}`, 'check httpplatform-command and that its server is installed in the venv (httpplatform-package)');
+            }
+            const response = await httpGet({ url: `http://127.0.0.1:${port}${opts.path}`, hostHeader: opts.host, timeoutMs: 5000 });
+            if (response.status !== undefined) {
+                if (response.status >= 400) {
+                    throw new errors_PhaseError('preflight', `the HttpPlatformHandler command answered ${response.status} for ${opts.path}: ${shown}\n${tail()}`);
+                }
+                return { port, status: response.status, argv };
+            }
+            if (performance.now() > deadline) {
+                throw new errors_PhaseError('preflight', `the HttpPlatformHandler command did not answer on port ${port} within ${opts.startupTimeoutMs / 1000} s: ${shown}\n${tail()}`, 'the server must listen on %HTTP_PLATFORM_PORT%');
+            }
+            await server_preflight_sleep(100);
+        }
+    }
+    finally {
+        if (exited === undefined) {
+            child.kill();
+            await new Promise(resolve => (exited !== undefined ? resolve(undefined) : child.once('exit', resolve)));
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/shibboleth/remote-user-check.ts
+const AUTHENTICATION_MIDDLEWARE = 'django.contrib.auth.middleware.AuthenticationMiddleware';
+const REMOTE_USER_MIDDLEWARES = [
+    'django.contrib.auth.middleware.RemoteUserMiddleware',
+    'django.contrib.auth.middleware.PersistentRemoteUserMiddleware'
+];
+const REMOTE_USER_BACKEND = 'django.contrib.auth.backends.RemoteUserBackend';
+const OPT_OUT = 'or set require-remote-user: false if the app authenticates otherwise';
+/**
+ * Only Django's own middlewares are accepted: they read request.META['REMOTE_USER'], which a client cannot set
+ * under WSGI. A subclass may read a header instead (a client-controlled HTTP_ value), and its code is not visible here.
+ */
+function middlewareProblems(middleware) {
+    const auth = middleware.indexOf(AUTHENTICATION_MIDDLEWARE);
+    const remote = middleware.findIndex(m => REMOTE_USER_MIDDLEWARES.includes(m));
+    if (remote >= 0) {
+        const name = middleware[remote];
+        if (auth < 0)
+            return [`MIDDLEWARE has ${name} but not ${AUTHENTICATION_MIDDLEWARE}, which it needs before it; add it above ${name}, ${OPT_OUT}.`];
+        if (remote < auth)
+            return [`MIDDLEWARE lists ${name} before ${AUTHENTICATION_MIDDLEWARE}; move it below AuthenticationMiddleware, ${OPT_OUT}.`];
+        return [];
+    }
+    const custom = middleware.filter(m => /RemoteUserMiddleware$/.test(m));
+    if (custom.length > 0) {
+        return [
+            `MIDDLEWARE has ${custom.join(', ')} but not Django's own RemoteUserMiddleware; a subclass may read a client-supplied header, so use ${REMOTE_USER_MIDDLEWARES[0]} (or PersistentRemoteUserMiddleware) after AuthenticationMiddleware, ${OPT_OUT}.`
+        ];
+    }
+    const where = auth >= 0 ? `after ${AUTHENTICATION_MIDDLEWARE}` : `after ${AUTHENTICATION_MIDDLEWARE} (also missing)`;
+    return [`MIDDLEWARE lacks ${REMOTE_USER_MIDDLEWARES[0]} (or PersistentRemoteUserMiddleware); add it ${where}, ${OPT_OUT}.`];
+}
+function backendProblems(backends) {
+    if (backends.some(b => /RemoteUserBackend$/.test(b)))
+        return [];
+    return [`AUTHENTICATION_BACKENDS lacks ${REMOTE_USER_BACKEND}; add it (before ModelBackend if you keep that), ${OPT_OUT}.`];
+}
+/**
+ * Problems that stop an SSO deploy: each one sentence naming the settings to add and the opt-out. Empty when
+ * Django will log in the user the SP passes in REMOTE_USER.
+ */
+function checkRemoteUserSettings(settings) {
+    return [...middlewareProblems(settings.MIDDLEWARE), ...backendProblems(settings.AUTHENTICATION_BACKENDS)];
+}
+/** What was accepted on trust: backends named like RemoteUserBackend whose class cannot be inspected from here. */
+function remoteUserNotes(settings) {
+    return settings.AUTHENTICATION_BACKENDS.filter(b => b !== REMOTE_USER_BACKEND && /RemoteUserBackend$/.test(b)).map(b => `AUTHENTICATION_BACKENDS has ${b}, taken to be a subclass of ${REMOTE_USER_BACKEND}; make sure it is one.`);
+}
+
+;// CONCATENATED MODULE: ./src/stage.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+const RELEASE_MANIFEST = 'release.json';
+/** The packages the hosting mode needs in the venv besides the app's requirements. */
+function hostingRequirements(config) {
+    return config.hosting === 'fastcgi' ? [config.wfastcgi] : [config.httpPlatformPackage];
+}
+function computeVenvHash(config, interpreter) {
+    return venvHash({
+        interpreterVersion: interpreter.version,
+        interpreterPath: interpreter.executable,
+        requirementsText: external_node_fs_default().readFileSync(config.requirements, 'utf8'),
+        pipArgs: config.pipArgs,
+        extraRequirements: hostingRequirements(config),
+        systemSitePackages: config.venvSystemSitePackages
+    });
+}
+/**
+ * Everything that makes two releases interchangeable: the project's files, the venv, and every input that shapes the
+ * rendered configs. Secret values enter only through a hash.
+ */
+function releaseFingerprint(config, projectTreeHash, venv, templates) {
+    const h = external_node_crypto_default().createHash('sha256');
+    const shaping = {
+        projectTreeHash,
+        venv,
+        hosting: config.hosting,
+        siteName: config.siteName,
+        appPath: config.appPath,
+        appPool: config.appPool,
+        settingsModule: config.settingsModule,
+        deployRoot: config.deployRoot,
+        httpPlatformCommand: config.httpPlatformCommand,
+        env: config.env.map(v => [v.name, external_node_crypto_default().createHash('sha256').update(v.value).digest('hex')]),
+        templates: ['app-web.config', 'static-web.config', 'httpplatform-web.config'].map(n => external_node_fs_default().readFileSync(templates.fileOf(n), 'utf8'))
+    };
+    h.update(JSON.stringify(shaping));
+    return h.digest('hex').slice(0, 16);
+}
+function readManifest(releaseDir) {
+    try {
+        return JSON.parse(external_node_fs_default().readFileSync(external_node_path_default().join(releaseDir, RELEASE_MANIFEST), 'utf8'));
+    }
+    catch {
+        return undefined;
+    }
+}
+/** A complete release (its manifest is written last) with this fingerprint, if one exists. */
+function findReleaseByFingerprint(releasesDir, fingerprint) {
+    if (!external_node_fs_default().existsSync(releasesDir))
+        return undefined;
+    for (const name of external_node_fs_default().readdirSync(releasesDir)) {
+        const manifest = readManifest(external_node_path_default().join(releasesDir, name));
+        if (manifest?.fingerprint === fingerprint && manifest.id === name)
+            return manifest;
+    }
+    return undefined;
+}
+/**
+ * Builds a release that is proven to work before IIS sees it: venv (reused by hash), project copy, collectstatic,
+ * rendered web.config files, and a preflight through the WSGI handler with the environment IIS will give it.
+ */
+async function stageRelease(deps, config, interpreter) {
+    const { runner, log, templates } = deps;
+    const layout = layoutFor(config.deployRoot);
+    const hash = computeVenvHash(config, interpreter);
+    const venvPython = layout.venvPython(hash);
+    const venv = await log.group(`Virtual environment ${hash}`, async () => {
+        const result = await ensureVenv(runner, log, {
+            python: interpreter.executable,
+            venvDir: layout.venvDir(hash),
+            venvPython,
+            hash,
+            systemSitePackages: config.venvSystemSitePackages,
+            requirementsFile: config.requirements,
+            pipArgs: config.pipArgs,
+            extraRequirements: hostingRequirements(config)
+        });
+        log.info(result.reused ? `Reused: interpreter, requirements and pip-args are unchanged (hash ${hash}).` : `Built ${layout.venvDir(hash)}.`);
+        return result;
+    });
+    external_node_fs_default().mkdirSync(layout.releasesDir, { recursive: true });
+    // Copy first into a scratch folder: its tree hash decides whether this release is new at all.
+    const scratch = external_node_path_default().join(layout.releasesDir, `.staging-${config.releaseId}-${process.pid}`);
+    external_node_fs_default().rmSync(scratch, { recursive: true, force: true });
+    copyProject(config.appDir, scratch);
+    const fingerprint = releaseFingerprint(config, treeHash(scratch), hash, templates);
+    const existing = findReleaseByFingerprint(layout.releasesDir, fingerprint);
+    if (existing) {
+        external_node_fs_default().rmSync(scratch, { recursive: true, force: true });
+        log.info(`Release ${existing.id} has the same code, venv and settings (fingerprint ${fingerprint}): reusing it, no collectstatic or preflight.`);
+        const facts = factsFor(interpreter, existing.id, hash, existing.wsgiApplication);
+        const desired = desiredState(config, facts);
+        return {
+            facts,
+            desired,
+            releaseDir: layout.releaseDir(existing.id),
+            releaseReused: true,
+            venvReused: venv.reused,
+            staticFiles: existing.staticFiles,
+            checkWarnings: [],
+            configs: renderReleaseConfigs(templates, config, desired, facts)
+        };
+    }
+    const releaseDir = layout.releaseDir(config.releaseId);
+    if (external_node_fs_default().existsSync(releaseDir)) {
+        external_node_fs_default().rmSync(scratch, { recursive: true, force: true });
+        throw new errors_PhaseError('stage', `release folder ${releaseDir} already exists with other content`, 'set release-id to a new value (it defaults to the run id and attempt)');
+    }
+    external_node_fs_default().renameSync(scratch, releaseDir);
+    try {
+        const settings = await log.group('Django settings', () => inspectSettings(runner, { venvPython, projectDir: releaseDir, settingsModule: config.settingsModule, env: [] }));
+        const facts = factsFor(interpreter, config.releaseId, hash, settings.WSGI_APPLICATION ?? '');
+        const desired = desiredState(config, facts);
+        const env = appEnvironment(config, facts);
+        const django = { venvPython, projectDir: releaseDir, settingsModule: config.settingsModule, env };
+        const staticFiles = await log.group('collectstatic', async () => {
+            const result = await collectStatic(runner, log, { ...django, staticRoot: layout.staticDir(config.releaseId) });
+            log.info(`${result.files.length} static files collected into ${layout.staticDir(config.releaseId)}.`);
+            return result.files;
+        });
+        const configs = renderReleaseConfigs(templates, config, desired, facts);
+        for (const file of configs)
+            writeFileAtomic(external_node_path_default().join(releaseDir, ...file.relPath.split('/')), file.content);
+        const checkWarnings = await log.group('Preflight', async () => {
+            const { warnings } = await checkDeploy(runner, django);
+            for (const w of warnings)
+                log.warning(`${w.id}: ${w.message}`, { title: 'manage.py check --deploy' });
+            if (config.shibboleth.enabled && config.shibboleth.requireRemoteUser) {
+                const problems = checkRemoteUserSettings(settingsForRemoteUser(settings));
+                if (problems.length > 0)
+                    throw new errors_PhaseError('preflight', problems.join(' '), 'add the settings above, or set require-remote-user: false when the app authenticates otherwise');
+            }
+            const verifyHost = config.verify.hostHeader || new URL(config.verify.url).host;
+            const response = await preflightRequest(runner, { ...django, path: config.preflightPath, host: verifyHost, scriptName: config.appPath === '/' ? '' : config.appPath });
+            log.info(`GET ${config.preflightPath} through ${response.handler} (Host: ${verifyHost}) answered ${response.status}.`);
+            if (config.hosting === 'httpplatform') {
+                const server = await serverPreflight({
+                    processPath: venvPython,
+                    arguments: httpPlatformArguments(config, facts),
+                    cwd: releaseDir,
+                    env: httpPlatformEnvironment(config, facts),
+                    path: config.preflightPath,
+                    host: verifyHost,
+                    startupTimeoutMs: HTTP_PLATFORM_STARTUP_SECONDS * 1000
+                });
+                log.info(`HttpPlatformHandler command (${server.argv.join(' ')}) answered ${server.status} over HTTP on port ${server.port}, then stopped.`);
+            }
+            return warnings;
+        });
+        const manifest = {
+            id: config.releaseId,
+            createdAt: new Date().toISOString(),
+            venvHash: hash,
+            fingerprint,
+            wsgiApplication: facts.wsgiApplication,
+            staticFiles
+        };
+        // Written last: a release without a manifest never counts as complete.
+        writeFileAtomic(external_node_path_default().join(releaseDir, RELEASE_MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
+        return { facts, desired, releaseDir, releaseReused: false, venvReused: venv.reused, staticFiles, checkWarnings, configs };
+    }
+    catch (e) {
+        // A release that failed to stage must never be picked up later.
+        external_node_fs_default().rmSync(releaseDir, { recursive: true, force: true });
+        throw e;
+    }
+}
+function factsFor(interpreter, releaseId, hash, wsgiApplication) {
+    return { releaseId, venvHash: hash, pythonVersion: interpreter.majorMinor, pythonHome: interpreter.basePrefix, wsgiApplication };
+}
+function settingsForRemoteUser(settings) {
+    return { MIDDLEWARE: settings.MIDDLEWARE ?? [], AUTHENTICATION_BACKENDS: settings.AUTHENTICATION_BACKENDS ?? [] };
 }
 
 ;// CONCATENATED MODULE: ./src/verify/schedule.ts
@@ -62743,17 +62846,28 @@ async function deployMode(deps, config, stage, templates, report, phases) {
     const { log, runner } = deps;
     const outcome = {};
     const layout = layoutFor(config.deployRoot);
-    outcome.applied = await phases.run('Apply', () => applyRelease({ runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls }, {
+    const apply = phases.run('Apply', () => applyRelease({ runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls }, {
         config,
         desired: stage.desired,
         lockHeld: true,
-        beforeSwitch: async (current) => {
+        beforeChanges: async (current) => {
             if (!config.shibboleth.enabled)
                 return;
             outcome.shibboleth = await applyShibboleth({ ...shibbolethTarget(config, current.site.id ?? 1), runner, log, templates });
             report.shibboleth = { changed: outcome.shibboleth.changed, restarted: outcome.shibboleth.changed };
         }
     }));
+    try {
+        outcome.applied = await apply;
+    }
+    catch (error) {
+        // IIS was restored by apply itself; the SP config changed before it must follow.
+        if (outcome.shibboleth?.changed) {
+            await outcome.shibboleth.restore();
+            report.rolledBack = true;
+        }
+        throw error;
+    }
     const applied = outcome.applied;
     report.objects = applied.objects;
     report.changed = report.changed || applied.changed || Boolean(outcome.shibboleth?.changed);
@@ -62849,6 +62963,8 @@ async function run(deps = actionDeps()) {
     catch (thrown) {
         const error = asError(thrown);
         report.error = log.redact(error.message);
+        if (error instanceof errors_PhaseError && error.rolledBack)
+            report.rolledBack = true;
         if (error instanceof InputError) {
             // Bad input: one line naming the input and the fix, nothing else.
             deps.setFailed(log.redact(error.message));

@@ -15,11 +15,15 @@ export class PhaseError extends Error {
     readonly phase: string,
     message: string,
     readonly hint?: string,
-    options?: { cause?: unknown }
+    options?: { cause?: unknown; rolledBack?: boolean }
   ) {
     super(message, options)
     this.name = 'PhaseError'
+    this.rolledBack = options?.rolledBack ?? false
   }
+
+  /** The failure came after changes began, and they were undone. */
+  readonly rolledBack: boolean
 }
 
 /** Whatever was thrown, as an Error: a thrown string or object must not vanish into "undefined". */

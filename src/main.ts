@@ -218,14 +218,14 @@ async function deployMode(
   const outcome: DeployOutcome = {}
   const layout = layoutFor(config.deployRoot)
 
-  outcome.applied = await phases.run('Apply', () =>
+  const apply = phases.run('Apply', () =>
     applyRelease(
       { runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls },
       {
         config,
         desired: stage.desired,
         lockHeld: true,
-        beforeSwitch: async (current: CurrentState) => {
+        beforeChanges: async (current: CurrentState) => {
           if (!config.shibboleth.enabled) return
           outcome.shibboleth = await applyShibboleth({ ...shibbolethTarget(config, current.site.id ?? 1), runner, log, templates })
           report.shibboleth = { changed: outcome.shibboleth.changed, restarted: outcome.shibboleth.changed }
@@ -233,6 +233,16 @@ async function deployMode(
       }
     )
   )
+  try {
+    outcome.applied = await apply
+  } catch (error) {
+    // IIS was restored by apply itself; the SP config changed before it must follow.
+    if (outcome.shibboleth?.changed) {
+      await outcome.shibboleth.restore()
+      report.rolledBack = true
+    }
+    throw error
+  }
   const applied = outcome.applied
   report.objects = applied.objects
   report.changed = report.changed || applied.changed || Boolean(outcome.shibboleth?.changed)
@@ -330,6 +340,7 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
   } catch (thrown) {
     const error = asError(thrown)
     report.error = log.redact(error.message)
+    if (error instanceof PhaseError && error.rolledBack) report.rolledBack = true
     if (error instanceof InputError) {
       // Bad input: one line naming the input and the fix, nothing else.
       deps.setFailed(log.redact(error.message))

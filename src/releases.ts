@@ -44,11 +44,14 @@ export function readRelease(layout: Layout, id: string): ReleaseMeta | undefined
   }
 }
 
-/** Every release folder, newest first; a folder without release.json counts by its modification time. */
+/**
+ * Every release folder, newest first; a folder without release.json counts by its modification time. Dot-folders
+ * are stage's scratch copies, never releases.
+ */
 export function listReleases(layout: Layout): ReleaseMeta[] {
   let names: string[]
   try {
-    names = fs.readdirSync(layout.releasesDir, { withFileTypes: true }).filter(e => e.isDirectory()).map(e => e.name)
+    names = fs.readdirSync(layout.releasesDir, { withFileTypes: true }).filter(e => e.isDirectory() && !e.name.startsWith('.')).map(e => e.name)
   } catch {
     return []
   }

@@ -13,7 +13,8 @@ import type { InterpreterInfo } from './python/interpreter.js'
 import { copyProject, treeHash } from './python/release-files.js'
 import { ensureVenv, venvHash } from './python/venv.js'
 import { writeFileAtomic } from './render/atomic-write.js'
-import { renderReleaseConfigs, type RenderedFile } from './render/release-configs.js'
+import { HTTP_PLATFORM_STARTUP_SECONDS, httpPlatformArguments, httpPlatformEnvironment, renderReleaseConfigs, type RenderedFile } from './render/release-configs.js'
+import { serverPreflight } from './python/server-preflight.js'
 import type { TemplateSet } from './render/templates.js'
 import { checkRemoteUserSettings } from './shibboleth/remote-user-check.js'
 
@@ -189,6 +190,18 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
       const verifyHost = config.verify.hostHeader || new URL(config.verify.url).host
       const response = await preflightRequest(runner, { ...django, path: config.preflightPath, host: verifyHost, scriptName: config.appPath === '/' ? '' : config.appPath })
       log.info(`GET ${config.preflightPath} through ${response.handler} (Host: ${verifyHost}) answered ${response.status}.`)
+      if (config.hosting === 'httpplatform') {
+        const server = await serverPreflight({
+          processPath: venvPython,
+          arguments: httpPlatformArguments(config, facts),
+          cwd: releaseDir,
+          env: httpPlatformEnvironment(config, facts),
+          path: config.preflightPath,
+          host: verifyHost,
+          startupTimeoutMs: HTTP_PLATFORM_STARTUP_SECONDS * 1000
+        })
+        log.info(`HttpPlatformHandler command (${server.argv.join(' ')}) answered ${server.status} over HTTP on port ${server.port}, then stopped.`)
+      }
       return warnings
     })
 

@@ -27,6 +27,11 @@ export interface ApplyInput {
    * with the site id from `current`); also when IIS needs no change, since its own files may.
    */
   beforeSwitch?: (current: CurrentState) => Promise<void>
+  /**
+   * Runs once, after the state read and before any write to IIS (main patches and checks Shibboleth here, with the
+   * site id from `current`, so a bad SP config fails the run before IIS is touched). A throw ends apply as it is.
+   */
+  beforeChanges?: (current: CurrentState) => Promise<void>
   /** The caller already holds the target's lock (main holds it for the whole run): apply and rollback take none. */
   lockHeld?: boolean
   /** Names the lock holder; defaults to the release id. */
@@ -92,6 +97,7 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
     const record = UnlockRecord.read(layout.root)
     const current = await readState(appcmd, desired, record.has(desired.handlersLocation))
     const plan = planChanges(current, desired)
+    await input.beforeChanges?.(current)
     const acl = planAcl(layout.root, desired.pool.name, desired.acl, desired.hosting === 'fastcgi' ? layout.wsgiLog : undefined)
     const appcmdOps = [...plan.beforeSwitch, ...(plan.switchOp ? [plan.switchOp] : []), ...plan.afterSwitch]
     const previousPhysicalPath = current.app.physicalPath
@@ -188,7 +194,7 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
       log.error(`Apply failed at ${step}: ${error.message}; rolling back`)
       const rb = await undo()
       const hint = error instanceof AppcmdError && error.kind === 'locked' ? 'applicationHost.config was in use; retry the deploy' : undefined
-      throw new PhaseError('apply', `apply failed at ${step}: ${error.message}. Rolled back — ${summary(rb)}`, hint, { cause: err })
+      throw new PhaseError('apply', `apply failed at ${step}: ${error.message}. Rolled back — ${summary(rb)}`, hint, { cause: err, rolledBack: true })
     }
 
     if (plan.beforeSwitch.some(op => op.argv[0] === 'unlock')) record.add(desired.handlersLocation)

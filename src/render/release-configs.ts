@@ -1,4 +1,4 @@
-import type { DeployConfig } from '../config.js'
+import type { DeployConfig, EnvVar } from '../config.js'
 import { layoutFor, pathApi } from '../layout.js'
 import { STATIC_VDIR, type StageFacts } from '../plan/desired.js'
 import type { DesiredState } from '../plan/types.js'
@@ -28,6 +28,22 @@ export function httpPlatformArguments(config: DeployConfig, facts: StageFacts): 
   return `-m waitress --listen=127.0.0.1:%HTTP_PLATFORM_PORT% ${wsgiTarget(facts.wsgiApplication, config.settingsModule)}`
 }
 
+/** HttpPlatformHandler's startupTimeLimit, in seconds; the preflight waits as long for the server to answer. */
+export const HTTP_PLATFORM_STARTUP_SECONDS = 60
+
+/**
+ * What the HttpPlatformHandler process sees: web.config's variables, then the secret ones IIS adds from
+ * applicationHost.config at the app's location.
+ */
+export function httpPlatformEnvironment(config: DeployConfig, facts: StageFacts): EnvVar[] {
+  const layout = layoutFor(config.deployRoot)
+  return [
+    { name: 'DJANGO_SETTINGS_MODULE', value: config.settingsModule, secret: false },
+    { name: 'PYTHONPATH', value: layout.releaseDir(facts.releaseId), secret: false },
+    ...config.env
+  ]
+}
+
 export function renderReleaseConfigs(templates: TemplateSet, config: DeployConfig, desired: DesiredState, facts: StageFacts): RenderedFile[] {
   const layout = layoutFor(config.deployRoot)
   const p = pathApi(layout.flavour)
@@ -36,11 +52,9 @@ export function renderReleaseConfigs(templates: TemplateSet, config: DeployConfi
   if (desired.fastCgi) {
     files.push({ relPath: 'web.config', content: templates.render('app-web.config', { ...common, scriptProcessor: scriptProcessor(desired.fastCgi) }) })
   } else {
-    const env = [
-      { name: 'DJANGO_SETTINGS_MODULE', value: config.settingsModule },
-      { name: 'PYTHONPATH', value: desired.app.physicalPath },
-      ...config.env.filter(v => !v.secret).map(v => ({ name: v.name, value: v.value }))
-    ]
+    const env = httpPlatformEnvironment(config, facts)
+      .filter(v => !v.secret)
+      .map(v => ({ name: v.name, value: v.value }))
     files.push({
       relPath: 'web.config',
       content: templates.render('httpplatform-web.config', {
@@ -48,7 +62,7 @@ export function renderReleaseConfigs(templates: TemplateSet, config: DeployConfi
         processPath: layout.venvPython(facts.venvHash),
         arguments: httpPlatformArguments(config, facts),
         stdoutLogFile: p.join(layout.logsDir, 'httpplatform-stdout'),
-        startupTimeLimit: 60,
+        startupTimeLimit: HTTP_PLATFORM_STARTUP_SECONDS,
         env
       })
     })
