@@ -1,0 +1,243 @@
+/**
+ * The bundled action (node dist/index.js) deploys examples/hello for real: real Python, Django and pip, the appcmd
+ * and icacls doubles on PATH, and the IIS stand-in serving what applicationHost.config says as the verify target.
+ * One sandbox and one deploy-root flow through the ordered tests, as on a server that sees successive runs.
+ */
+import { spawn } from 'node:child_process'
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createIisSandbox, type IisSandbox } from './support/iis-sandbox.js'
+import { startIisStandin, type IisStandin } from './support/iis-standin.js'
+import { buildWheelhouse, SYSTEM_PYTHON } from './support/wheelhouse.js'
+
+const ROOT = path.resolve(import.meta.dirname, '..')
+const DIST = path.join(ROOT, 'dist', 'index.js')
+const EXAMPLE = path.join(ROOT, 'examples', 'hello')
+// A value long and random enough that finding it anywhere means it leaked.
+const SECRET = `s3cr3t-${crypto.randomBytes(12).toString('hex')}`
+
+interface RunResult {
+  code: number | null
+  stdout: string
+  stderr: string
+  outputs: Record<string, string>
+  summary: string
+}
+
+let work: string
+let sandbox: IisSandbox
+let standin: IisStandin
+let wheelhouse: string
+let deployRoot: string
+const allRuns: RunResult[] = []
+
+/** GITHUB_OUTPUT holds `name<<delimiter`, the value lines, then the delimiter. */
+function parseOutputs(text: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^([^<=]+)<<(.+)$/.exec(lines[i] ?? '')
+    if (!m) continue
+    const value: string[] = []
+    for (i++; i < lines.length && lines[i] !== m[2]; i++) value.push(lines[i] ?? '')
+    out[m[1] ?? ''] = value.join('\n')
+  }
+  return out
+}
+
+function inputsFor(releaseId: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    mode: 'deploy',
+    'app-dir': EXAMPLE,
+    'deploy-root': deployRoot,
+    'app-path': '/app',
+    'release-id': releaseId,
+    python: SYSTEM_PYTHON,
+    'venv-system-site-packages': 'true',
+    'pip-args': `--no-index --find-links ${wheelhouse}`,
+    env: 'DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost',
+    'secret-env': `DJANGO_SECRET_KEY=${SECRET}`,
+    appcmd: 'appcmd',
+    icacls: 'icacls',
+    'verify-url': `${standin.url}/app/`,
+    'verify-body': 'Hello from Django',
+    'verify-timeout': '20',
+    'output-dir': path.join(work, `output-${releaseId}`),
+    ...extra
+  }
+}
+
+async function runAction(inputs: Record<string, string>): Promise<RunResult> {
+  const outputFile = path.join(work, `github-output-${inputs['release-id']}`)
+  const summaryFile = path.join(work, `summary-${inputs['release-id']}.md`)
+  fs.writeFileSync(outputFile, '')
+  fs.writeFileSync(summaryFile, '')
+  const env: NodeJS.ProcessEnv = {}
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('INPUT_') && !k.startsWith('GITHUB_')) env[k] = v
+  Object.assign(env, sandbox.env, { RUNNER_TEMP: work, GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile })
+  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
+  const child = spawn(process.execPath, [DIST], { env, cwd: work })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+  // Asynchronous on purpose: the stand-in answering verify lives in this process.
+  const code = await new Promise<number | null>(resolve => child.once('close', resolve))
+  const result = { code, stdout, stderr, outputs: parseOutputs(fs.readFileSync(outputFile, 'utf8')), summary: fs.readFileSync(summaryFile, 'utf8') }
+  allRuns.push(result)
+  return result
+}
+
+async function get(urlPath: string): Promise<{ status: number; type: string; body: string }> {
+  const res = await fetch(`${standin.url}${urlPath}`)
+  return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.text() }
+}
+
+function appPhysicalPath(): string | undefined {
+  const m = /<application path="\/app"[^>]*>\s*<virtualDirectory path="\/" physicalPath="([^"]*)"/.exec(sandbox.readConfig())
+  return m?.[1]
+}
+
+function filesUnder(dir: string): string[] {
+  return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter(e => e.isFile()).map(e => path.join(e.parentPath, e.name))
+}
+
+/** A copy of the example with one file changed, as a new commit of the app would be. */
+function exampleVariant(name: string, file: string, edit: (text: string) => string): string {
+  const dir = path.join(work, name)
+  fs.cpSync(EXAMPLE, dir, { recursive: true })
+  const target = path.join(dir, file)
+  const before = fs.readFileSync(target, 'utf8')
+  const after = edit(before)
+  expect(after).not.toBe(before)
+  fs.writeFileSync(target, after)
+  return dir
+}
+
+beforeAll(async () => {
+  expect(fs.existsSync(DIST), 'dist/index.js is missing: run npm run bundle').toBe(true)
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-e2e-'))
+  deployRoot = path.join(work, 'deploy-root')
+  sandbox = createIisSandbox()
+  wheelhouse = await buildWheelhouse(path.join(work, 'wheelhouse'))
+  standin = await startIisStandin({ configPath: sandbox.configPath })
+})
+
+afterAll(async () => {
+  await standin?.close()
+  sandbox?.cleanup()
+  if (work) fs.rmSync(work, { recursive: true, force: true })
+})
+
+describe.sequential('deploying examples/hello with the bundled action', () => {
+  it('first deploy: exit 0, outputs, the stand-in serves Django and the admin CSS, the summary lists the objects', async () => {
+    const r = await runAction(inputsFor('r1'))
+    expect(r.code, r.stdout.slice(-3000)).toBe(0)
+    expect(r.outputs.changed).toBe('true')
+    expect(r.outputs['rolled-back']).toBe('false')
+    expect(r.outputs.release).toBe('r1')
+    expect(r.outputs.url).toBe(`${standin.url}/app/`)
+    expect(fs.existsSync(r.outputs.plan ?? '')).toBe(true)
+
+    expect(appPhysicalPath()).toBe(path.join(deployRoot, 'releases', 'r1'))
+    const page = await get('/app/')
+    expect(page).toMatchObject({ status: 200, body: 'Hello from Django' })
+    const css = await get('/app/static/admin/css/base.css')
+    expect(css.status).toBe(200)
+    expect(css.type).toBe('text/css')
+    expect(css.body).toBe(fs.readFileSync(path.join(deployRoot, 'releases', 'r1', 'static', 'admin', 'css', 'base.css'), 'utf8'))
+    // Served by the static handler, not by Django: the static vdir's web.config took effect.
+    expect(standin.served()).toContain('static')
+    expect((await get('/app/static/admin/css/missing.css')).status).toBe(404)
+    expect((await get('/')).status).toBe(404)
+
+    // The backend runs with exactly the FastCGI registration's variables, the secret among them.
+    expect(standin.backend()?.physicalPath).toBe(path.join(deployRoot, 'releases', 'r1'))
+    expect(Object.keys(standin.backend()?.env ?? {}).sort()).toEqual(
+      ['DJANGO_ALLOWED_HOSTS', 'DJANGO_SECRET_KEY', 'DJANGO_SETTINGS_MODULE', 'PYTHONPATH', 'WSGI_HANDLER', 'WSGI_LOG'].sort()
+    )
+
+    expect(r.summary).toMatch(/### IIS objects \(\d+ created/)
+    expect(r.summary).toMatch(/\| Kind \| Name \| Status \|/)
+    expect(r.summary).toContain('DefaultWebSite-app')
+  })
+
+  it('second deploy of the same content: nothing changes, at most 3 appcmd reads, no icacls', async () => {
+    const configBefore = sandbox.readConfig()
+    sandbox.resetCounters()
+    const r = await runAction(inputsFor('r2'))
+    expect(r.code, r.stdout.slice(-3000)).toBe(0)
+    expect(r.outputs.changed).toBe('false')
+    expect(r.outputs['rolled-back']).toBe('false')
+    expect(sandbox.mutatingCalls().map(c => c.argv.join(' '))).toEqual([])
+    expect(sandbox.calls().length).toBeLessThanOrEqual(3)
+    expect(sandbox.aclGrants()).toEqual([])
+    expect(sandbox.readConfig()).toBe(configBefore)
+    expect(appPhysicalPath()).toBe(path.join(deployRoot, 'releases', 'r1'))
+    expect(fs.existsSync(path.join(deployRoot, 'releases', 'r2'))).toBe(false)
+    expect((await get('/app/')).body).toBe('Hello from Django')
+  })
+
+  it('a broken settings module fails the preflight: no appcmd write, config unchanged, no new release folder', async () => {
+    const app = exampleVariant('broken-settings', 'hello/settings.py', t => t.replace("ROOT_URLCONF = 'hello.urls'", "ROOT_URLCONF = 'hello.urls'\nimport hello.no_such_module"))
+    const configBefore = sandbox.readConfig()
+    const releasesBefore = fs.readdirSync(path.join(deployRoot, 'releases')).sort()
+    sandbox.resetCounters()
+    const r = await runAction(inputsFor('r3', { 'app-dir': app }))
+    expect(r.code).not.toBe(0)
+    expect(r.stdout).toMatch(/::error::.*(preflight|settings|no_such_module)/i)
+    expect(sandbox.mutatingCalls().map(c => c.argv.join(' '))).toEqual([])
+    expect(sandbox.aclGrants()).toEqual([])
+    expect(sandbox.readConfig()).toBe(configBefore)
+    expect(fs.readdirSync(path.join(deployRoot, 'releases')).sort()).toEqual(releasesBefore)
+    expect(r.outputs['rolled-back']).toBe('false')
+    expect((await get('/app/')).body).toBe('Hello from Django')
+  })
+
+  it('a release that passes the preflight but fails verify is rolled back: config byte-identical, previous release served', async () => {
+    // The preflight asks /health, which works; the page verify asks for is broken only in this release.
+    const app = exampleVariant('broken-index', 'hello/urls.py', t =>
+      t.replace("return HttpResponse('Hello from Django'", "raise RuntimeError('index is broken in this release')\n    return HttpResponse('Hello from Django'")
+    )
+    const configBefore = sandbox.readConfig()
+    const startsBefore = standin.backendStarts()
+    sandbox.resetCounters()
+    const r = await runAction(inputsFor('r4', { 'app-dir': app, 'preflight-path': '/health', 'verify-timeout': '4' }))
+    expect(r.code).not.toBe(0)
+    expect(r.outputs['rolled-back']).toBe('true')
+    expect(sandbox.mutatingCalls().length).toBeGreaterThan(0)
+    expect(sandbox.readConfig()).toBe(configBefore)
+    // The stand-in ran the broken release (a new backend), then the restored one again.
+    expect(standin.backendStarts()).toBeGreaterThanOrEqual(startsBefore + 2)
+    expect(appPhysicalPath()).toBe(path.join(deployRoot, 'releases', 'r1'))
+    expect(await get('/app/')).toMatchObject({ status: 200, body: 'Hello from Django' })
+    expect(standin.backend()?.physicalPath).toBe(path.join(deployRoot, 'releases', 'r1'))
+
+    expect(r.summary).toContain('### Rollback')
+    expect(r.summary).toMatch(/### Verify\n[\s\S]*❌ failed/)
+    expect(r.summary).toMatch(/#### Verify of the restored release\n[\s\S]*✅ passed/)
+    const annotation = r.stdout.split('\n').find(l => l.startsWith('::error'))
+    expect(annotation).toMatch(/verify failed \(main: /)
+  })
+
+  it('the secret value is in no log line, no file under deploy-root, no plan.json and no summary', () => {
+    expect(allRuns.length).toBe(4)
+    for (const run of allRuns) {
+      // The one line allowed to hold it is the workflow command that tells the runner to mask it.
+      const lines = run.stdout.split('\n').filter(l => l !== `::add-mask::${SECRET}`)
+      expect(run.stdout.split('\n')).toContain(`::add-mask::${SECRET}`)
+      expect(lines.join('\n')).not.toContain(SECRET)
+      expect(run.stderr).not.toContain(SECRET)
+      expect(run.summary).not.toContain(SECRET)
+      if (run.outputs.plan) expect(fs.readFileSync(run.outputs.plan, 'utf8')).not.toContain(SECRET)
+    }
+    expect(allRuns.filter(run => run.outputs.plan).length).toBeGreaterThanOrEqual(2)
+    const leaking = filesUnder(deployRoot).filter(f => fs.readFileSync(f).includes(SECRET))
+    expect(leaking).toEqual([])
+    // It did reach IIS's FastCGI registration, where the app reads it.
+    expect(sandbox.readConfig()).toContain(SECRET)
+  })
+})
