@@ -45848,7 +45848,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1163);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8657);
 /** The action's entry point: nothing but the call, so importing main.ts (tests, demo) runs nothing. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .eF)();
@@ -45858,7 +45858,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1163:
+/***/ 8657:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -58741,6 +58741,7 @@ function getInputs(read = actionInputs, env = process.env, cwd = process.cwd()) 
             enabled: shibEnabled,
             configPath: get('shibboleth-config') || DEFAULTS['shibboleth-config'],
             host: shibHost,
+            hostFromVerifyUrl: !get('shibboleth-host'),
             remoteUser,
             check,
             service: get('shibboleth-service') || 'shibd_Default',
@@ -58748,6 +58749,7 @@ function getInputs(read = actionInputs, env = process.env, cwd = process.cwd()) 
         },
         verify: {
             url: verifyUrl,
+            urlFromBinding: !get('verify-url'),
             status: config_number('verify-status', get('verify-status') || '200', 100, 599),
             body,
             extraUrls,
@@ -62392,6 +62394,26 @@ function settingsForRemoteUser(settings) {
     return { MIDDLEWARE: settings.MIDDLEWARE ?? [], AUTHENTICATION_BACKENDS: settings.AUTHENTICATION_BACKENDS ?? [] };
 }
 
+;// CONCATENATED MODULE: ./src/verify/binding-url.ts
+/**
+ * The URL of an app on its site's first http(s) binding. appcmd writes a binding as
+ * `protocol/ip:port:host` (iis-facts: `http/*:80:`); an empty host or `*` ip means any name, so localhost answers.
+ */
+function urlFromBindings(bindings, appPath) {
+    const binding = bindings.find(b => /^https?$/i.test(b.protocol));
+    if (!binding)
+        return undefined;
+    const m = /^(.*):(\d+):(.*)$/.exec(binding.bindingInformation);
+    if (!m)
+        return undefined;
+    const protocol = binding.protocol.toLowerCase();
+    const [, ip, port, host] = m;
+    const name = host || (ip && ip !== '*' ? (ip.includes(':') ? `[${ip.replace(/^\[|\]$/g, '')}]` : ip) : 'localhost');
+    const defaultPort = protocol === 'https' ? '443' : '80';
+    const authority = port === defaultPort ? name : `${name}:${port}`;
+    return `${protocol}://${authority}${appPath === '/' ? '/' : `${appPath}/`}`;
+}
+
 ;// CONCATENATED MODULE: ./src/verify/schedule.ts
 /** Each wait between polls grows by this factor. */
 const BACKOFF = 1.5;
@@ -62687,6 +62709,7 @@ async function runChecks(plan, log) {
 
 
 
+
 function actionDeps() {
     return {
         inputs: actionInputs,
@@ -62842,18 +62865,35 @@ function serverEvidence(config, checks) {
     const logs = config.hosting === 'fastcgi' ? { wsgiLogTail: tailFile(layout.wsgiLog) } : {};
     return evidenceFromChecks(checks, { ...logs, hostHeader: config.verify.hostHeader || undefined });
 }
+/** With verify-url empty, the URL (and the SSO host that follows it) comes from the site's first http(s) binding. */
+function withBindingUrl(config, current, log) {
+    if (!config.verify.urlFromBinding)
+        return config;
+    const url = urlFromBindings(current.site.bindings, config.appPath);
+    if (!url) {
+        log.warning(`Site ${config.siteName} has no http or https binding; verifying ${config.verify.url}. Set verify-url to check another address.`);
+        return config;
+    }
+    log.info(`verify-url not set: checking ${url}, from the site's binding`);
+    const host = config.shibboleth.hostFromVerifyUrl ? new URL(url).hostname : config.shibboleth.host;
+    return { ...config, verify: { ...config.verify, url }, shibboleth: { ...config.shibboleth, host } };
+}
 async function deployMode(deps, config, stage, templates, report, phases) {
     const { log, runner } = deps;
     const outcome = {};
     const layout = layoutFor(config.deployRoot);
+    // What is checked follows the site's real binding unless verify-url says otherwise; set once IIS was read.
+    let target = config;
     const apply = phases.run('Apply', () => applyRelease({ runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls }, {
         config,
         desired: stage.desired,
         lockHeld: true,
         beforeChanges: async (current) => {
+            target = withBindingUrl(config, current, log);
+            report.url = target.verify.url;
             if (!config.shibboleth.enabled)
                 return;
-            outcome.shibboleth = await applyShibboleth({ ...shibbolethTarget(config, current.site.id ?? 1), runner, log, templates });
+            outcome.shibboleth = await applyShibboleth({ ...shibbolethTarget(target, current.site.id), runner, log, templates });
             report.shibboleth = { changed: outcome.shibboleth.changed, restarted: outcome.shibboleth.changed };
         }
     }));
@@ -62871,7 +62911,7 @@ async function deployMode(deps, config, stage, templates, report, phases) {
     const applied = outcome.applied;
     report.objects = applied.objects;
     report.changed = report.changed || applied.changed || Boolean(outcome.shibboleth?.changed);
-    const checks = await phases.run('Verify', () => verify(deps, config, stage, 'Verify'), false);
+    const checks = await phases.run('Verify', () => verify(deps, target, stage, 'Verify'), false);
     report.checks = checks;
     if (checks.every(c => c.ok)) {
         markRelease(layout, stage.facts.releaseId, 'live');
@@ -62884,7 +62924,7 @@ async function deployMode(deps, config, stage, templates, report, phases) {
         return outcome;
     }
     // Verify failed: put the previous state back, prove it, then fail with both results.
-    report.hints = await reportDiagnosis(log, serverEvidence(config, checks));
+    report.hints = await reportDiagnosis(log, serverEvidence(target, checks));
     const failedChecks = checks.filter(c => !c.ok).map(c => `${c.name}: ${c.detail}`).join('; ');
     const rollback = await phases.run('Rollback', async () => {
         const rb = await applied.rollback();
@@ -62894,7 +62934,7 @@ async function deployMode(deps, config, stage, templates, report, phases) {
     });
     report.rolledBack = applied.changed;
     const detail = rollback.ok ? rollback.restored.join('; ') || 'nothing needed restoring' : `NOT restored: ${rollback.failed.join('; ')}`;
-    const again = applied.changed ? await phases.run('Verify restored release', () => verify(deps, config, stage, 'Verify restored release'), false) : [];
+    const again = applied.changed ? await phases.run('Verify restored release', () => verify(deps, target, stage, 'Verify restored release'), false) : [];
     report.rollback = { ok: rollback.ok, detail, checks: again };
     if (stage.facts.releaseId)
         markRelease(layout, stage.facts.releaseId, 'failed');
@@ -62957,8 +62997,8 @@ async function run(deps = actionDeps()) {
         outcome = await deployMode(deps, cfg, stage, templates, report, phases);
         report.planPath = writePlan(cfg, log, planDocument(cfg, stage.facts.releaseId, outcome.applied?.operations ?? [], report.files, true));
         log.info(report.changed
-            ? `Release ${stage.facts.releaseId} is live at ${cfg.verify.url}`
-            : `Nothing changed: release ${stage.facts.releaseId} was already live and verified at ${cfg.verify.url}`);
+            ? `Release ${stage.facts.releaseId} is live at ${report.url}`
+            : `Nothing changed: release ${stage.facts.releaseId} was already live and verified at ${report.url}`);
     }
     catch (thrown) {
         const error = asError(thrown);

@@ -19,6 +19,8 @@ export interface ShibbolethConfig {
   enabled: boolean
   configPath: string
   host: string
+  /** shibboleth-host was empty: the host follows the verify URL (and so the site's binding in deploy mode). */
+  hostFromVerifyUrl: boolean
   remoteUser: string[]
   check: string[]
   service: string
@@ -27,6 +29,8 @@ export interface ShibbolethConfig {
 
 export interface VerifyConfig {
   url: string
+  /** verify-url was empty: deploy mode replaces the localhost guess with one from the site's binding. */
+  urlFromBinding?: boolean
   status: number
   body?: { text: string } | { regex: string }
   extraUrls: string[]
@@ -379,6 +383,7 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
       enabled: shibEnabled,
       configPath: get('shibboleth-config') || DEFAULTS['shibboleth-config'],
       host: shibHost,
+      hostFromVerifyUrl: !get('shibboleth-host'),
       remoteUser,
       check,
       service: get('shibboleth-service') || 'shibd_Default',
@@ -386,6 +391,7 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
     },
     verify: {
       url: verifyUrl,
+      urlFromBinding: !get('verify-url'),
       status: number('verify-status', get('verify-status') || '200', 100, 599),
       body,
       extraUrls,

@@ -24,6 +24,7 @@ import { setOutputs, writeSummary, type OutputSetter, type RunReport, type Summa
 import { applyShibboleth, type ShibbolethApplied, type ShibbolethTarget } from './shibboleth/apply.js'
 import { planShibboleth } from './shibboleth/plan.js'
 import { computeVenvHash, factsFor, stageRelease, type StageResult } from './stage.js'
+import { urlFromBindings } from './verify/binding-url.js'
 import { pickStaticFile, runChecks, staticUrl, verifyPlan, contentTypeFor, type CheckResult } from './verify/checks.js'
 
 /** Everything run() touches outside itself, so tests and the demo can drive the real flow. */
@@ -206,6 +207,19 @@ function serverEvidence(config: DeployConfig, checks: CheckResult[]): Evidence[]
   return evidenceFromChecks(checks, { ...logs, hostHeader: config.verify.hostHeader || undefined })
 }
 
+/** With verify-url empty, the URL (and the SSO host that follows it) comes from the site's first http(s) binding. */
+function withBindingUrl(config: DeployConfig, current: CurrentState, log: Log): DeployConfig {
+  if (!config.verify.urlFromBinding) return config
+  const url = urlFromBindings(current.site.bindings, config.appPath)
+  if (!url) {
+    log.warning(`Site ${config.siteName} has no http or https binding; verifying ${config.verify.url}. Set verify-url to check another address.`)
+    return config
+  }
+  log.info(`verify-url not set: checking ${url}, from the site's binding`)
+  const host = config.shibboleth.hostFromVerifyUrl ? new URL(url).hostname : config.shibboleth.host
+  return { ...config, verify: { ...config.verify, url }, shibboleth: { ...config.shibboleth, host } }
+}
+
 async function deployMode(
   deps: RunDeps,
   config: DeployConfig,
@@ -217,6 +231,8 @@ async function deployMode(
   const { log, runner } = deps
   const outcome: DeployOutcome = {}
   const layout = layoutFor(config.deployRoot)
+  // What is checked follows the site's real binding unless verify-url says otherwise; set once IIS was read.
+  let target = config
 
   const apply = phases.run('Apply', () =>
     applyRelease(
@@ -226,8 +242,10 @@ async function deployMode(
         desired: stage.desired,
         lockHeld: true,
         beforeChanges: async (current: CurrentState) => {
+          target = withBindingUrl(config, current, log)
+          report.url = target.verify.url
           if (!config.shibboleth.enabled) return
-          outcome.shibboleth = await applyShibboleth({ ...shibbolethTarget(config, current.site.id ?? 1), runner, log, templates })
+          outcome.shibboleth = await applyShibboleth({ ...shibbolethTarget(target, current.site.id), runner, log, templates })
           report.shibboleth = { changed: outcome.shibboleth.changed, restarted: outcome.shibboleth.changed }
         }
       }
@@ -247,7 +265,7 @@ async function deployMode(
   report.objects = applied.objects
   report.changed = report.changed || applied.changed || Boolean(outcome.shibboleth?.changed)
 
-  const checks = await phases.run('Verify', () => verify(deps, config, stage, 'Verify'), false)
+  const checks = await phases.run('Verify', () => verify(deps, target, stage, 'Verify'), false)
   report.checks = checks
   if (checks.every(c => c.ok)) {
     markRelease(layout, stage.facts.releaseId, 'live')
@@ -259,7 +277,7 @@ async function deployMode(
   }
 
   // Verify failed: put the previous state back, prove it, then fail with both results.
-  report.hints = await reportDiagnosis(log, serverEvidence(config, checks))
+  report.hints = await reportDiagnosis(log, serverEvidence(target, checks))
   const failedChecks = checks.filter(c => !c.ok).map(c => `${c.name}: ${c.detail}`).join('; ')
   const rollback = await phases.run('Rollback', async () => {
     const rb = await applied.rollback()
@@ -268,7 +286,7 @@ async function deployMode(
   })
   report.rolledBack = applied.changed
   const detail = rollback.ok ? rollback.restored.join('; ') || 'nothing needed restoring' : `NOT restored: ${rollback.failed.join('; ')}`
-  const again = applied.changed ? await phases.run('Verify restored release', () => verify(deps, config, stage, 'Verify restored release'), false) : []
+  const again = applied.changed ? await phases.run('Verify restored release', () => verify(deps, target, stage, 'Verify restored release'), false) : []
   report.rollback = { ok: rollback.ok, detail, checks: again }
   if (stage.facts.releaseId) markRelease(layout, stage.facts.releaseId, 'failed')
   const restoredState = again.length === 0 ? '' : again.every(c => c.ok) ? ' The restored release passes verify.' : ' The restored release fails verify too.'
@@ -334,8 +352,8 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     report.planPath = writePlan(cfg, log, planDocument(cfg, stage.facts.releaseId, outcome.applied?.operations ?? [], report.files, true))
     log.info(
       report.changed
-        ? `Release ${stage.facts.releaseId} is live at ${cfg.verify.url}`
-        : `Nothing changed: release ${stage.facts.releaseId} was already live and verified at ${cfg.verify.url}`
+        ? `Release ${stage.facts.releaseId} is live at ${report.url}`
+        : `Nothing changed: release ${stage.facts.releaseId} was already live and verified at ${report.url}`
     )
   } catch (thrown) {
     const error = asError(thrown)
