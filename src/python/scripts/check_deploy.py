@@ -1,19 +1,10 @@
 """The checks of `manage.py check --deploy`, as JSON: the caller turns warnings into annotations, errors into a failure."""
-import json
 import sys
 import traceback
 
-MARKER = '@@django-iis-deploy:result@@'
+from diis_result import answer, describe
 
 
-def describe(exc):
-    """The exception and its causes, so the caller can name the module that failed to import."""
-    chain, seen = [], set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        chain.append({'type': type(exc).__name__, 'message': str(exc), 'name': getattr(exc, 'name', None)})
-        exc = exc.__cause__ or exc.__context__
-    return chain
 
 
 def main():
@@ -32,7 +23,7 @@ def main():
         ]}
     except Exception as exc:
         result = {'ok': False, 'errors': describe(exc), 'traceback': traceback.format_exc()}
-    real_stdout.write(MARKER + json.dumps(result) + '\n')
+    answer(real_stdout, result)
     real_stdout.flush()
 
 

@@ -1,21 +1,12 @@
 """Prints the Django settings the deploy needs, as one JSON line after a marker (the app may print too)."""
-import json
 import sys
 import traceback
 
-MARKER = '@@django-iis-deploy:result@@'
+from diis_result import answer, describe
+
 NAMES = ['WSGI_APPLICATION', 'STATIC_URL', 'STATIC_ROOT', 'INSTALLED_APPS', 'MIDDLEWARE',
          'AUTHENTICATION_BACKENDS', 'ALLOWED_HOSTS', 'DEBUG']
 
-
-def describe(exc):
-    """The exception and its causes, innermost last, so the caller can name the module that failed to import."""
-    chain, seen = [], set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        chain.append({'type': type(exc).__name__, 'message': str(exc), 'name': getattr(exc, 'name', None)})
-        exc = exc.__cause__ or exc.__context__
-    return chain
 
 
 def plain(value):
@@ -36,7 +27,7 @@ def main():
         result = {'ok': True, 'settings': {name: plain(getattr(raw, name, None)) for name in NAMES}}
     except Exception as exc:
         result = {'ok': False, 'errors': describe(exc), 'traceback': traceback.format_exc()}
-    real_stdout.write(MARKER + json.dumps(result) + '\n')
+    answer(real_stdout, result)
     real_stdout.flush()
 
 

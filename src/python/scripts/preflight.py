@@ -25,18 +25,10 @@ import re
 import sys
 import traceback
 
-MARKER = '@@django-iis-deploy:result@@'
+from diis_result import answer, describe
+
 BODY_LIMIT = 2048
 
-
-def describe(exc):
-    """The exception and its causes, so the caller can name the module that failed to import."""
-    chain, seen = [], set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        chain.append({'type': type(exc).__name__, 'message': str(exc), 'name': getattr(exc, 'name', None)})
-        exc = exc.__cause__ or exc.__context__
-    return chain
 
 
 def resolve_handler(handler_name, import_errors):
@@ -193,7 +185,7 @@ def main():
         sys.stdout, sys.stderr = real_stdout, sys.__stderr__
     result['stdout'] = captured_out.getvalue()[-4000:]
     result['stderr'] = captured_err.getvalue()[-4000:]
-    real_stdout.write(MARKER + json.dumps(result) + '\n')
+    answer(real_stdout, result)
     real_stdout.flush()
 
 
