@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
 import { actionInputs, getInputs, type DeployConfig, type InputReader } from './config.js'
-import { diagnoseAll, evidenceFromChecks, reportDiagnosis, tailFile, type Evidence } from './diagnose.js'
+import { evidenceFromChecks, reportDiagnosis, tailFile, type Evidence } from './diagnose.js'
 import { asError, InputError, PhaseError } from './errors.js'
 import { planAcl } from './iis/acl.js'
 import { applyRelease, type ApplyResult } from './iis/apply.js'
@@ -284,11 +284,13 @@ async function deployMode(
     if (outcome.shibboleth?.changed) await outcome.shibboleth.restore()
     return rb
   })
-  report.rolledBack = applied.changed
+  const restoredAnything = applied.changed || Boolean(outcome.shibboleth?.changed)
+  report.rolledBack = restoredAnything
   const detail = rollback.ok ? rollback.restored.join('; ') || 'nothing needed restoring' : `NOT restored: ${rollback.failed.join('; ')}`
-  const again = applied.changed ? await phases.run('Verify restored release', () => verify(deps, target, stage, 'Verify restored release'), false) : []
+  const again = restoredAnything ? await phases.run('Verify restored release', () => verify(deps, target, stage, 'Verify restored release'), false) : []
   report.rollback = { ok: rollback.ok, detail, checks: again }
-  if (stage.facts.releaseId) markRelease(layout, stage.facts.releaseId, 'failed')
+  // A release that was already live before this run stays as it was: this run did not make it so.
+  if (applied.changed) markRelease(layout, stage.facts.releaseId, 'failed')
   const restoredState = again.length === 0 ? '' : again.every(c => c.ok) ? ' The restored release passes verify.' : ' The restored release fails verify too.'
   throw new PhaseError('verify', `verify failed (${failedChecks}); rolled back: ${detail}.${restoredState}`)
 }
@@ -363,8 +365,10 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
       // Bad input: one line naming the input and the fix, nothing else.
       deps.setFailed(log.redact(error.message))
     } else {
-      if (error instanceof PhaseError && error.phase === 'preflight') {
-        report.hints = diagnoseAll([{ preflightOutput: error.message, detail: error.hint }])
+      if (error instanceof PhaseError && error.phase !== 'verify') {
+        // Verify printed its own diagnosis with the responses; other phases have their output to go on.
+        const evidence: Evidence = error.phase === 'preflight' ? { preflightOutput: error.message, detail: error.hint } : { detail: error.message }
+        report.hints = await reportDiagnosis(log, [evidence])
       }
       const hint = error instanceof PhaseError && error.hint ? ` Hint: ${error.hint}` : ''
       if (!(error instanceof PhaseError)) log.debug(error.stack ?? '')
