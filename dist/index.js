@@ -62932,11 +62932,13 @@ async function deployMode(deps, config, stage, templates, report, phases) {
             await outcome.shibboleth.restore();
         return rb;
     });
-    report.rolledBack = applied.changed;
+    const restoredAnything = applied.changed || Boolean(outcome.shibboleth?.changed);
+    report.rolledBack = restoredAnything;
     const detail = rollback.ok ? rollback.restored.join('; ') || 'nothing needed restoring' : `NOT restored: ${rollback.failed.join('; ')}`;
-    const again = applied.changed ? await phases.run('Verify restored release', () => verify(deps, target, stage, 'Verify restored release'), false) : [];
+    const again = restoredAnything ? await phases.run('Verify restored release', () => verify(deps, target, stage, 'Verify restored release'), false) : [];
     report.rollback = { ok: rollback.ok, detail, checks: again };
-    if (stage.facts.releaseId)
+    // A release that was already live before this run stays as it was: this run did not make it so.
+    if (applied.changed)
         markRelease(layout, stage.facts.releaseId, 'failed');
     const restoredState = again.length === 0 ? '' : again.every(c => c.ok) ? ' The restored release passes verify.' : ' The restored release fails verify too.';
     throw new errors_PhaseError('verify', `verify failed (${failedChecks}); rolled back: ${detail}.${restoredState}`);
@@ -63010,8 +63012,10 @@ async function run(deps = actionDeps()) {
             deps.setFailed(log.redact(error.message));
         }
         else {
-            if (error instanceof errors_PhaseError && error.phase === 'preflight') {
-                report.hints = diagnoseAll([{ preflightOutput: error.message, detail: error.hint }]);
+            if (error instanceof errors_PhaseError && error.phase !== 'verify') {
+                // Verify printed its own diagnosis with the responses; other phases have their output to go on.
+                const evidence = error.phase === 'preflight' ? { preflightOutput: error.message, detail: error.hint } : { detail: error.message };
+                report.hints = await reportDiagnosis(log, [evidence]);
             }
             const hint = error instanceof errors_PhaseError && error.hint ? ` Hint: ${error.hint}` : '';
             if (!(error instanceof errors_PhaseError))
