@@ -10,7 +10,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createIisSandbox, type IisSandbox } from './support/iis-sandbox.js'
-import { startIisStandin, type IisStandin } from './support/iis-standin.js'
+import { startIisStandin, type IisStandin } from './support/iis-standin.mjs'
 import { buildWheelhouse, SYSTEM_PYTHON } from './support/wheelhouse.js'
 
 const ROOT = path.resolve(import.meta.dirname, '..')

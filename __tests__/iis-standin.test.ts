@@ -1,0 +1,165 @@
+/**
+ * The IIS stand-in answers as IIS would for the cases the end-to-end tests lean on: locked handlers, an unmatched
+ * scriptProcessor, the static vdir, the exact FastCGI environment, and a recycle when the registration changes.
+ * The backend is real: /usr/bin/python3 with waitress, serving a tiny WSGI module.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LOCKED_SECTION_TEXT, NO_FASTCGI_APP_TEXT, startIisStandin, type IisStandin } from './support/iis-standin.mjs'
+import { SYSTEM_PYTHON } from './support/wheelhouse.js'
+
+const ARGS = '/opt/wfastcgi.py'
+let dir: string
+let configPath: string
+let standin: IisStandin
+
+const ECHO_APP = `import json, os
+
+
+def application(environ, start_response):
+    body = json.dumps({
+        'env': sorted(k for k in os.environ if k not in ('PWD', 'LC_CTYPE')),
+        'greeting': os.environ.get('GREETING'),
+        'script_name': environ['SCRIPT_NAME'],
+        'path_info': environ['PATH_INFO'],
+        'cwd': os.getcwd(),
+    }).encode()
+    start_response('200 OK', [('Content-Type', 'application/json')])
+    return [body]
+`
+
+function appHost(opts: { unlocked: boolean; greeting: string; fullPath?: string }): string {
+  const release = path.join(dir, 'release')
+  const location = opts.unlocked
+    ? '<location path="Default Web Site/app" overrideMode="Allow"><system.webServer><handlers /></system.webServer></location>'
+    : ''
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<configuration>
+  <configSections>
+    <sectionGroup name="system.webServer"><section name="handlers" overrideModeDefault="Deny" /></sectionGroup>
+  </configSections>
+  <system.applicationHost>
+    <sites>
+      <site name="Default Web Site" id="1">
+        <application path="/"><virtualDirectory path="/" physicalPath="${dir}" /></application>
+        <application path="/app" applicationPool="P">
+          <virtualDirectory path="/" physicalPath="${release}" />
+          <virtualDirectory path="/static" physicalPath="${path.join(release, 'static')}" />
+        </application>
+      </site>
+    </sites>
+  </system.applicationHost>
+  <system.webServer>
+    <fastCgi>
+      <application fullPath="${opts.fullPath ?? SYSTEM_PYTHON}" arguments="${ARGS}">
+        <environmentVariables>
+          <environmentVariable name="WSGI_HANDLER" value="echo.application" />
+          <environmentVariable name="PYTHONPATH" value="${release}" />
+          <environmentVariable name="GREETING" value="${opts.greeting}" />
+        </environmentVariables>
+      </application>
+    </fastCgi>
+    <handlers accessPolicy="Read, Script">
+      <add name="StaticFile" path="*" verb="*" modules="StaticFileModule,DefaultDocumentModule,DirectoryListingModule" resourceType="Either" requireAccess="Read" />
+    </handlers>
+  </system.webServer>
+  ${location}
+</configuration>
+`
+}
+
+const STATIC_WEB_CONFIG = `<?xml version="1.0" encoding="utf-8"?>
+<configuration><system.webServer><handlers><clear />
+<add name="StaticFile" path="*" verb="*" modules="StaticFileModule,DefaultDocumentModule,DirectoryListingModule" resourceType="Either" requireAccess="Read" />
+</handlers></system.webServer></configuration>
+`
+
+function appWebConfig(scriptProcessor: string): string {
+  return `<?xml version="1.0" encoding="utf-8"?>
+<configuration><system.webServer><handlers>
+<remove name="Python FastCGI" />
+<add name="Python FastCGI" path="*" verb="*" modules="FastCgiModule" scriptProcessor="${scriptProcessor}" resourceType="Unspecified" requireAccess="Script" />
+</handlers></system.webServer></configuration>
+`
+}
+
+async function get(urlPath: string): Promise<{ status: number; type: string; body: string }> {
+  const res = await fetch(`${standin.url}${urlPath}`)
+  return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.text() }
+}
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'iis-standin-'))
+  const release = path.join(dir, 'release')
+  fs.mkdirSync(path.join(release, 'static', 'css'), { recursive: true })
+  fs.writeFileSync(path.join(release, 'echo.py'), ECHO_APP)
+  fs.writeFileSync(path.join(release, 'web.config'), appWebConfig(`${SYSTEM_PYTHON}|${ARGS}`))
+  fs.writeFileSync(path.join(release, 'static', 'web.config'), STATIC_WEB_CONFIG)
+  fs.writeFileSync(path.join(release, 'static', 'css', 'site.css'), 'body { color: green }\n')
+  fs.writeFileSync(path.join(release, 'static', 'data.xyz'), 'unknown type\n')
+  configPath = path.join(dir, 'applicationHost.config')
+  fs.writeFileSync(configPath, appHost({ unlocked: false, greeting: 'hello' }))
+  standin = await startIisStandin({ configPath })
+})
+
+afterAll(async () => {
+  await standin?.close()
+  if (dir) fs.rmSync(dir, { recursive: true, force: true })
+})
+
+describe.sequential('IIS stand-in', () => {
+  it('answers 500.19 (0x80070021) while the app may not declare handlers', async () => {
+    const res = await get('/app/')
+    expect(res.status).toBe(500)
+    expect(res.body).toBe(LOCKED_SECTION_TEXT)
+    expect(standin.backendStarts()).toBe(0)
+  })
+
+  it('answers IIS\'s scriptProcessor text when no FastCGI application matches the handler byte for byte', async () => {
+    fs.writeFileSync(configPath, appHost({ unlocked: true, greeting: 'hello', fullPath: `&quot;${SYSTEM_PYTHON}&quot;` }))
+    const res = await get('/app/')
+    expect(res.status).toBe(500)
+    expect(res.body).toBe(NO_FASTCGI_APP_TEXT)
+  })
+
+  it('runs the registration with exactly its variables, in the physical path, with SCRIPT_NAME set as wfastcgi sets it', async () => {
+    fs.writeFileSync(configPath, appHost({ unlocked: true, greeting: 'hello' }))
+    const res = await get('/app/some/page')
+    expect(res.status).toBe(200)
+    const seen = JSON.parse(res.body) as { env: string[]; greeting: string; script_name: string; path_info: string; cwd: string }
+    expect(seen.env).toEqual(['GREETING', 'PYTHONPATH', 'WSGI_HANDLER'])
+    expect(seen).toMatchObject({ greeting: 'hello', script_name: '/app', path_info: '/some/page', cwd: path.join(dir, 'release') })
+  })
+
+  it('serves the static vdir itself, with IIS content types and 404s, never through Python', async () => {
+    const css = await get('/app/static/css/site.css')
+    expect(css).toMatchObject({ status: 200, type: 'text/css', body: 'body { color: green }\n' })
+    expect((await get('/app/static/css/missing.css')).status).toBe(404)
+    const unknown = await get('/app/static/data.xyz')
+    expect(unknown.status).toBe(404)
+    expect(unknown.body).toContain('404.3')
+    expect((await get('/')).status).toBe(404)
+  })
+
+  it('without the static web.config, /static requests fall to the FastCGI handler inherited from the app', async () => {
+    fs.rmSync(path.join(dir, 'release', 'static', 'web.config'))
+    const res = await get('/app/static/css/site.css')
+    expect(res.type).toBe('application/json')
+    expect(JSON.parse(res.body)).toMatchObject({ path_info: '/static/css/site.css' })
+    fs.writeFileSync(path.join(dir, 'release', 'static', 'web.config'), STATIC_WEB_CONFIG)
+  })
+
+  it('restarts the backend when the variables change, and keeps it while they do not', async () => {
+    const before = standin.backend()?.pid
+    const starts = standin.backendStarts()
+    await get('/app/')
+    expect(standin.backend()?.pid).toBe(before)
+    fs.writeFileSync(configPath, appHost({ unlocked: true, greeting: 'bonjour' }))
+    const res = await get('/app/')
+    expect(JSON.parse(res.body)).toMatchObject({ greeting: 'bonjour' })
+    expect(standin.backendStarts()).toBe(starts + 1)
+    expect(standin.backend()?.pid).not.toBe(before)
+  })
+})

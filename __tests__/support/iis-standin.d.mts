@@ -1,0 +1,32 @@
+// Types of iis-standin.mjs, the IIS stand-in for end-to-end tests and the bench (see the file's header).
+export const LOCKED_SECTION_TEXT: string
+export const NO_FASTCGI_APP_TEXT: string
+
+export interface IisStandinOptions {
+  /** The appcmd double's state file. */
+  configPath: string
+  site?: string
+  /** Longest wait for a backend to accept connections after it was started. */
+  backendStartMs?: number
+}
+
+export interface BackendInfo {
+  pid: number
+  physicalPath: string
+  env: Record<string, string>
+}
+
+export interface IisStandin {
+  url: string
+  port: number
+  /** Requests answered, by how: 'static', 'fastcgi' or an error status. */
+  served(): string[]
+  /** The running backend (the FastCGI worker), if any. */
+  backend(): BackendInfo | undefined
+  /** How many backends were started: a changed path or environment starts a new one. */
+  backendStarts(): number
+  close(): Promise<void>
+}
+
+/** Starts the stand-in on 127.0.0.1 on an ephemeral port. */
+export function startIisStandin(opts: IisStandinOptions): Promise<IisStandin>

@@ -1,0 +1,344 @@
+/**
+ * A Linux stand-in for IIS serving one site, for end-to-end tests: what it serves comes only from the appcmd
+ * double's applicationHost.config (re-read on every request) and the web.config files in the physical paths.
+ *
+ * What it plays, by the rules in /work/shared/iis-facts.md:
+ * - the app is the longest application path of the site that prefixes the request; the site root outside any
+ *   application is 404;
+ * - handlers: the global list of applicationHost.config, then the app's web.config, then the /static vdir's
+ *   web.config (clear/remove/add; a child's adds come before inherited entries); the first handler wins;
+ * - a web.config that declares <handlers> where the section is locked answers 500.19 (0x80070021);
+ * - StaticFileModule serves the file from the vdir's physicalPath with a content type from a small MIME map
+ *   (404 when missing, 404.3 for an unknown extension);
+ * - FastCgiModule: the handler's scriptProcessor must equal a fastCgi application's fullPath|arguments, else 500
+ *   with IIS's text; the backend runs fullPath with a wfastcgi-like launcher (iis-standin-wsgi.py) under waitress,
+ *   cwd = the app's physicalPath and an environment of exactly the registration's environmentVariables. When the
+ *   physicalPath, the registration or its variables change, the backend is restarted (a recycle).
+ * Plain JavaScript so that scripts/bench.mjs runs it with node alone; types are in iis-standin.d.mts.
+ * Limits: one site, HTTP only, no bindings or host names, no pools or identities (no ACLs enforced), no
+ * httpPlatform, no default documents, no request filtering, the backend speaks HTTP instead of FastCGI.
+ */
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import http from 'node:http'
+import net from 'node:net'
+import path from 'node:path'
+import { DOMParser } from '@xmldom/xmldom'
+
+const LAUNCHER = path.join(import.meta.dirname, 'iis-standin-wsgi.py')
+
+const MIME = {
+  '.css': 'text/css',
+  '.js': 'application/javascript',
+  '.json': 'application/json',
+  '.html': 'text/html',
+  '.htm': 'text/html',
+  '.txt': 'text/plain',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.ico': 'image/x-icon',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+  '.ttf': 'application/octet-stream',
+  '.map': 'application/octet-stream'
+}
+
+export const LOCKED_SECTION_TEXT =
+  'HTTP Error 500.19 - Internal Server Error. Error Code 0x80070021. Config Error: This configuration section cannot be used at this path. ' +
+  'This happens when the section is locked at a parent level. Locking is either by default (overrideModeDefault="Deny"), or set explicitly ' +
+  'by a location tag with overrideMode="Deny" or the legacy allowOverride="false".'
+
+export const NO_FASTCGI_APP_TEXT = 'HTTP Error 500.0 - Internal Server Error. <handler> scriptProcessor could not be found in <fastCGI> application configuration'
+
+class HttpError extends Error {
+  constructor(status, text) {
+    super(text)
+    this.status = status
+  }
+}
+
+const children = (el, name) => {
+  const out = []
+  if (!el) return out
+  for (let n = el.firstChild; n; n = n.nextSibling) if (n.nodeType === 1 && (name === undefined || n.nodeName === name)) out.push(n)
+  return out
+}
+const child = (el, ...names) => {
+  let cur = el ?? undefined
+  for (const name of names) cur = children(cur, name)[0]
+  return cur
+}
+const same = (a, b) => a.toLowerCase() === b.toLowerCase()
+
+function parse(text) {
+  const doc = new DOMParser().parseFromString(text, 'text/xml')
+  if (!doc.documentElement) throw new HttpError(500, 'HTTP Error 500.19: configuration file is not well-formed XML')
+  return doc.documentElement
+}
+
+function readXml(file) {
+  return fs.existsSync(file) ? parse(fs.readFileSync(file, 'utf8')) : undefined
+}
+
+function handlersOf(configuration) {
+  return child(configuration, 'system.webServer', 'handlers')
+}
+
+/** Applies one config level's <handlers> to the inherited list: a level's own adds precede what it inherits. */
+function applyHandlers(inherited, handlers) {
+  if (!handlers) return inherited
+  let list = [...inherited]
+  const added = []
+  for (const el of children(handlers)) {
+    const name = el.getAttribute('name') ?? ''
+    if (el.nodeName === 'clear') {
+      list = []
+      added.length = 0
+    } else if (el.nodeName === 'remove') {
+      list = list.filter(h => !same(h.name, name))
+      const i = added.findIndex(h => same(h.name, name))
+      if (i >= 0) added.splice(i, 1)
+    } else if (el.nodeName === 'add') {
+      added.push({ name, path: el.getAttribute('path') ?? '*', modules: el.getAttribute('modules') ?? '', scriptProcessor: el.getAttribute('scriptProcessor') ?? '' })
+    }
+  }
+  return [...added, ...list]
+}
+
+function pathMatches(pattern, file) {
+  if (pattern === '*') return true
+  const re = new RegExp('^' + pattern.split('*').map(s => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$', 'i')
+  return re.test(file)
+}
+
+/** Whether a web.config at `location` (e.g. "Default Web Site/app") may declare the handlers section. */
+function handlersUnlocked(root, location) {
+  const group = children(child(root, 'configSections')).find(g => g.getAttribute('name') === 'system.webServer')
+  const decl = children(group, 'section').find(s => s.getAttribute('name') === 'handlers')
+  let mode = decl?.getAttribute('overrideModeDefault') || 'Allow'
+  const applies = (p) => p === '' || same(p, location) || location.toLowerCase().startsWith(`${p.toLowerCase()}/`)
+  const locs = children(root, 'location')
+    .map(l => ({ l, p: (l.getAttribute('path') ?? '').replace(/^\/+|\/+$/g, '') }))
+    .filter(({ l, p }) => applies(p) && handlersOf(l) !== undefined && (l.hasAttribute('overrideMode') || l.hasAttribute('allowOverride')))
+    .sort((a, b) => a.p.length - b.p.length)
+  for (const { l } of locs) {
+    const override = l.getAttribute('overrideMode')
+    if (override === 'Allow' || override === 'Deny') mode = override
+    else if (l.getAttribute('allowOverride') === 'false') mode = 'Deny'
+    else if (l.getAttribute('allowOverride') === 'true') mode = 'Allow'
+  }
+  return mode === 'Allow'
+}
+
+function findApp(root, siteName, urlPath) {
+  const site = children(child(root, 'system.applicationHost', 'sites'), 'site').find(s => same(s.getAttribute('name') ?? '', siteName))
+  if (!site) throw new HttpError(404, 'HTTP Error 404.0 - Not Found (no such site)')
+  const lower = urlPath.toLowerCase()
+  const candidates = children(site, 'application')
+    .map(a => ({ a, p: (a.getAttribute('path') ?? '/').replace(/\/+$/, '') }))
+    .filter(({ p }) => p !== '' && (lower === p.toLowerCase() || lower.startsWith(`${p.toLowerCase()}/`)))
+    .sort((x, y) => y.p.length - x.p.length)
+  const found = candidates[0]
+  if (!found) throw new HttpError(404, 'HTTP Error 404.0 - Not Found')
+  const vdirs = children(found.a, 'virtualDirectory')
+  const rootVdir = vdirs.find(v => v.getAttribute('path') === '/')
+  const staticVdir = vdirs.find(v => same(v.getAttribute('path') ?? '', '/static'))
+  if (!rootVdir) throw new HttpError(500, 'HTTP Error 500.0: application has no root virtual directory')
+  return {
+    siteId: site.getAttribute('id') ?? '1',
+    appPath: found.p,
+    physicalPath: rootVdir.getAttribute('physicalPath') ?? '',
+    staticPath: staticVdir?.getAttribute('physicalPath') ?? undefined
+  }
+}
+
+function fastCgiApps(root) {
+  return children(child(root, 'system.webServer', 'fastCgi'), 'application').map(a => {
+    const env = {}
+    for (const v of children(child(a, 'environmentVariables'), 'environmentVariable')) env[v.getAttribute('name') ?? ''] = v.getAttribute('value') ?? ''
+    return { fullPath: a.getAttribute('fullPath') ?? '', arguments: a.getAttribute('arguments') ?? '', env }
+  })
+}
+
+function waitForPort(port, backend, timeoutMs) {
+  const deadline = Date.now() + timeoutMs
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      if (backend.exited) {
+        reject(new HttpError(500, `HTTP Error 500.0 - The FastCGI process exited unexpectedly\n${backend.stderr.slice(-2000)}`))
+        return
+      }
+      const socket = net.connect(port, '127.0.0.1')
+      socket.once('connect', () => {
+        socket.destroy()
+        resolve()
+      })
+      socket.once('error', () => {
+        socket.destroy()
+        if (Date.now() > deadline) reject(new HttpError(500, 'HTTP Error 500.0 - The FastCGI process exceeded configured activity timeout'))
+        else setTimeout(attempt, 50)
+      })
+    }
+    attempt()
+  })
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address()
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+export async function startIisStandin(opts) {
+  const siteName = opts.site ?? 'Default Web Site'
+  const startMs = opts.backendStartMs ?? 30_000
+  const served = []
+  let backend
+  let starts = 0
+  let starting
+
+  const stopBackend = async () => {
+    const b = backend
+    backend = undefined
+    if (!b || b.exited) return
+    await new Promise(resolve => {
+      b.child.once('exit', () => resolve())
+      b.child.kill('SIGTERM')
+    })
+  }
+
+  const ensureBackend = async (app, fcgi) => {
+    const key = JSON.stringify([app.physicalPath, app.appPath, fcgi.fullPath, fcgi.arguments, fcgi.env])
+    if (backend && backend.key === key && !backend.exited) return backend
+    if (starting) {
+      const b = await starting
+      if (b.key === key) return b
+    }
+    starting = (async () => {
+      await stopBackend()
+      const port = await freePort()
+      // Exactly the registration's variables: nothing of the test process's environment reaches the app.
+      const proc = spawn(fcgi.fullPath, [LAUNCHER, String(port), app.appPath, app.siteId], { cwd: app.physicalPath, env: { ...fcgi.env }, stdio: ['ignore', 'ignore', 'pipe'] })
+      const b = { key, port, child: proc, exited: false, stderr: '', pid: proc.pid ?? -1, physicalPath: app.physicalPath, env: { ...fcgi.env } }
+      proc.stderr?.on('data', (d) => {
+        b.stderr = (b.stderr + d.toString()).slice(-8000)
+      })
+      proc.once('exit', () => {
+        b.exited = true
+      })
+      proc.once('error', e => {
+        b.exited = true
+        b.stderr += String(e)
+      })
+      starts++
+      backend = b
+      await waitForPort(port, b, startMs)
+      return b
+    })()
+    try {
+      return await starting
+    } finally {
+      starting = undefined
+    }
+  }
+
+  const forward = (req, res, port) =>
+    new Promise(resolve => {
+      const upstream = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, answer => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers)
+        answer.pipe(res)
+        answer.once('end', resolve)
+      })
+      upstream.once('error', e => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' })
+        res.end(`HTTP Error 500.0 - The FastCGI process exited unexpectedly (${e.message})`)
+        resolve()
+      })
+      req.pipe(upstream)
+    })
+
+  const serveStatic = (res, dir, rel) => {
+    if (!dir) throw new HttpError(404, 'HTTP Error 404.0 - Not Found')
+    const file = path.resolve(dir, ...rel.split('/').filter(Boolean))
+    if (!file.startsWith(path.resolve(dir) + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      throw new HttpError(404, 'HTTP Error 404.0 - Not Found')
+    }
+    const type = MIME[path.extname(file).toLowerCase()]
+    if (!type) throw new HttpError(404, 'HTTP Error 404.3 - Not Found: the MIME map has no entry for this extension')
+    res.writeHead(200, { 'content-type': type, server: 'Microsoft-IIS/10.0 (stand-in)' })
+    res.end(fs.readFileSync(file))
+  }
+
+  const handle = async (req, res) => {
+    const urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://stand-in').pathname)
+    const root = parse(fs.readFileSync(opts.configPath, 'utf8'))
+    const app = findApp(root, siteName, urlPath)
+    const location = `${siteName}${app.appPath}`
+    const appConfig = readXml(path.join(app.physicalPath, 'web.config'))
+    if (handlersOf(appConfig) && !handlersUnlocked(root, location)) throw new HttpError(500, LOCKED_SECTION_TEXT)
+    let handlers = applyHandlers(applyHandlers([], handlersOf(root)), handlersOf(appConfig))
+
+    const rest = urlPath.slice(app.appPath.length)
+    const inStatic = app.staticPath !== undefined && /^\/static(\/|$)/i.test(rest)
+    const rel = inStatic ? rest.replace(/^\/static/i, '') : rest
+    if (inStatic) {
+      const staticConfig = readXml(path.join(app.staticPath ?? '', 'web.config'))
+      if (handlersOf(staticConfig) && !handlersUnlocked(root, `${location}/static`)) throw new HttpError(500, LOCKED_SECTION_TEXT)
+      handlers = applyHandlers(handlers, handlersOf(staticConfig))
+    }
+    const fileName = rel.split('/').pop() ?? ''
+    const handler = handlers.find(h => pathMatches(h.path, fileName || '*'))
+    if (!handler) throw new HttpError(404, 'HTTP Error 404.0 - Not Found (no handler)')
+    const modules = handler.modules.toLowerCase()
+    if (modules.includes('fastcgimodule')) {
+      const fcgi = fastCgiApps(root).find(a => `${a.fullPath}|${a.arguments}` === handler.scriptProcessor)
+      if (!fcgi) throw new HttpError(500, NO_FASTCGI_APP_TEXT)
+      const b = await ensureBackend(app, fcgi)
+      await forward(req, res, b.port)
+      return 'fastcgi'
+    }
+    if (modules.includes('staticfilemodule')) {
+      serveStatic(res, inStatic ? app.staticPath : app.physicalPath, rel)
+      return 'static'
+    }
+    throw new HttpError(500, `HTTP Error 500.21: the stand-in does not emulate module "${handler.modules}" (handler ${handler.name})`)
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).then(
+      how => served.push(how),
+      (e) => {
+        const status = e instanceof HttpError ? e.status : 500
+        served.push(String(status))
+        if (!res.headersSent) res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', server: 'Microsoft-IIS/10.0 (stand-in)' })
+        res.end(e instanceof Error ? e.message : String(e))
+      }
+    )
+  })
+  await new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => resolve())
+  })
+  const port = server.address().port
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    served: () => [...served],
+    backend: () => (backend && !backend.exited ? { pid: backend.pid, physicalPath: backend.physicalPath, env: { ...backend.env } } : undefined),
+    backendStarts: () => starts,
+    close: async () => {
+      server.closeAllConnections()
+      await new Promise(resolve => server.close(() => resolve()))
+      await stopBackend()
+    }
+  }
+}
