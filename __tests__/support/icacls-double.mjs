@@ -51,7 +51,8 @@ function parsePerm(perm) {
 }
 
 function countFiles(target, recursive) {
-  if (!recursive || !fs.statSync(target).isDirectory()) return [target]
+  // lstat: a link is one entry, as icacls treats a junction, and a link that loops must not recurse forever.
+  if (!recursive || !fs.lstatSync(target).isDirectory()) return [target]
   const found = [target]
   for (const entry of fs.readdirSync(target)) found.push(...countFiles(path.join(target, entry), true))
   return found
