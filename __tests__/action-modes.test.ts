@@ -60,9 +60,12 @@ describe('plan mode', () => {
     expect(lines[0]).toBe('appcmd add apppool /name:DefaultWebSite-app /managedRuntimeVersion: /processModel.identityType:ApplicationPoolIdentity')
     expect(lines.some((l: string) => l.includes("environmentVariables.[name='DJANGO_SECRET_KEY',value='***']"))).toBe(true)
     expect(lines.at(-1)).toBe('appcmd recycle apppool /apppool.name:DefaultWebSite-app')
-    // WSGI_HANDLER comes from the project's WSGI_APPLICATION even without a venv.
-    expect(lines.some((l: string) => l.includes("[name='WSGI_HANDLER',value='hello.wsgi.application']"))).toBe(true)
+    // Per-release settings are in the release's web.config, not in the registration; WSGI_HANDLER comes from the
+    // project's WSGI_APPLICATION even without a venv.
+    expect(lines.some((l: string) => /name='(PYTHONPATH|WSGI_HANDLER)'/.test(l))).toBe(false)
     const web = fs.readFileSync(path.join(out, 'web.config'), 'utf8')
+    expect(web).toContain('<add key="WSGI_HANDLER" value="hello.wsgi.application" />')
+    expect(web).toContain('<add key="PYTHONPATH" value="C:\\inetpub\\wwwroot\\hello\\releases\\r1" />')
     expect(web).toContain('scriptProcessor="C:\\inetpub\\wwwroot\\hello\\venvs\\')
     expect(run.outputs.plan).toBe(path.join(out, 'plan.json'))
     for (const text of [withoutMaskCommands(run.stdout), run.stderr, run.summary, ...filesBelow(out).map(f => fs.readFileSync(path.join(out, f), 'utf8'))]) {

@@ -59,8 +59,6 @@ describe('applyRelease against the appcmd and icacls doubles', () => {
     const vars = all(apps[0]!, 'environmentVariable').map(v => [v.getAttribute('name'), v.getAttribute('value')])
     expect(vars).toEqual([
       ['DJANGO_SETTINGS_MODULE', 'hello.settings'],
-      ['PYTHONPATH', layout.releaseDir('r1')],
-      ['WSGI_HANDLER', 'hello.wsgi.application'],
       ['WSGI_LOG', layout.wsgiLog],
       ['GREETING', 'hello'],
       ['FEATURE_X', 'on'],

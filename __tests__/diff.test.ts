@@ -119,10 +119,11 @@ describe('diffState', () => {
     const plan = planChanges(now, d)
     const ops = diffState(now, d)
     expect(ops.map(o => o.argv.slice(0, 4).join(' '))).toEqual([
-      `set vdir Default Web Site/app/static /physicalPath:${ROOT}\\releases\\r2\\static`,
       `set config -section:system.webServer/fastCgi /+${KEY}`,
       ...d.fastCgi!.env.map(v => `set config -section:system.webServer/fastCgi /+${KEY}.environmentVariables.[name='${v.name}',value='${v.value}']`),
       `set vdir Default Web Site/app/ /physicalPath:${ROOT}\\releases\\r2`,
+      // The static folder follows the switch: until then the live release's pages link to its own files.
+      `set vdir Default Web Site/app/static /physicalPath:${ROOT}\\releases\\r2\\static`,
       `set config -section:system.webServer/fastCgi /-[fullPath='${oldPy}',arguments='${oldWfc}']`,
       'recycle apppool /apppool.name:DefaultWebSite-app'
     ])

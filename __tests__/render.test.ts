@@ -47,9 +47,10 @@ function expectGolden(name: string, actual: string): void {
   expect(actual).toBe(fs.readFileSync(file, 'utf8'))
 }
 
+/** The attribute `name` of the first `element` that has it. */
 function attr(xml: string, element: string, name: string): string | null {
   const doc = new DOMParser().parseFromString(xml, 'text/xml')
-  const el = doc.getElementsByTagName(element)[0]
+  const el = Array.from(doc.getElementsByTagName(element)).find(e => e.hasAttribute(name))
   return el ? el.getAttribute(name) : null
 }
 
@@ -98,6 +99,22 @@ describe('release configs', () => {
     expect(desired.fastCgi).toBeUndefined()
     expect(desired.httpPlatformSecretEnv.map(v => v.name)).toEqual(['DJANGO_SECRET_KEY'])
     expect(attr(web.content, 'httpPlatform', 'arguments')).toBe('-m waitress --listen=127.0.0.1:%HTTP_PLATFORM_PORT% hello.wsgi:application')
+  })
+
+  it('puts the per-release settings in appSettings and keeps the registration free of them', () => {
+    const c = config()
+    const desired = desiredState(c, facts)
+    const [web] = renderReleaseConfigs(new TemplateSet(), c, desired, facts)
+    const doc = new DOMParser().parseFromString(web.content, 'text/xml')
+    const settings = Array.from(doc.getElementsByTagName('appSettings')[0].getElementsByTagName('add')).map(a => [a.getAttribute('key'), a.getAttribute('value')])
+    expect(settings).toEqual([
+      ['PYTHONPATH', 'C:\\inetpub\\wwwroot\\hello\\releases\\101-1'],
+      ['WSGI_HANDLER', 'hello.wsgi.application']
+    ])
+    // What changes from release to release lives in the release: the registration's variables do not.
+    expect(desired.fastCgi?.env.map(v => v.name)).toEqual(['DJANGO_SETTINGS_MODULE', 'WSGI_LOG', 'DJANGO_ALLOWED_HOSTS', 'DJANGO_SECRET_KEY'])
+    const next = desiredState(c, { ...facts, releaseId: '102-1' })
+    expect(next.fastCgi).toEqual(desired.fastCgi)
   })
 
   it('never writes a secret into the FastCGI web.config either', () => {

@@ -59036,16 +59036,40 @@ function commandLineArgument(value) {
 function poolPrincipal(pool) {
     return `IIS AppPool\\${pool}`;
 }
-/** The variables the app sees under IIS, in the order they are registered: ours first, then the inputs. */
-function appEnvironment(config, facts) {
+/**
+ * The FastCGI registration's variables: what stays the same from release to release (ours first, then the inputs).
+ * Per-release values are in the release's web.config instead (releaseAppSettings), so that switching the app's
+ * physical path alone switches releases.
+ */
+function appEnvironment(config) {
     const layout = layoutFor(config.deployRoot);
     const ours = [
         { name: 'DJANGO_SETTINGS_MODULE', value: config.settingsModule, secret: false },
-        { name: 'PYTHONPATH', value: layout.releaseDir(facts.releaseId), secret: false },
-        { name: 'WSGI_HANDLER', value: wsgiHandler(facts), secret: false },
         { name: 'WSGI_LOG', value: layout.wsgiLog, secret: false }
     ];
     return [...ours, ...config.env];
+}
+/** What wfastcgi reads from `<appSettings>` in the web.config of the app's physical path: this release's. */
+function releaseAppSettings(config, facts) {
+    const layout = layoutFor(config.deployRoot);
+    return [
+        { name: 'PYTHONPATH', value: layout.releaseDir(facts.releaseId), secret: false },
+        { name: 'WSGI_HANDLER', value: wsgiHandler(facts), secret: false }
+    ];
+}
+/** The Python worker's environment once wfastcgi has merged the release's appSettings into the registration's. */
+function workerEnvironment(config, facts) {
+    const settings = releaseAppSettings(config, facts);
+    const names = new Set(settings.map(v => v.name.toUpperCase()));
+    return [...appEnvironment(config).filter(v => !names.has(v.name.toUpperCase())), ...settings];
+}
+/** The app's configuration location path, as appcmd names it: 'Default Web Site/app' (the site for a root app). */
+function locationOf(config) {
+    return config.appPath === '/' ? config.siteName : `${config.siteName}${config.appPath}`;
+}
+/** The names the IIS state read needs, known from the inputs before anything is staged. */
+function stateQuery(config) {
+    return { hosting: config.hosting, pool: { name: config.appPool }, app: { site: config.siteName, path: config.appPath }, staticVdir: { path: STATIC_VDIR } };
 }
 function desiredState(config, facts) {
     const layout = layoutFor(config.deployRoot);
@@ -59054,7 +59078,7 @@ function desiredState(config, facts) {
     const venvDir = layout.venvDir(facts.venvHash);
     const principal = poolPrincipal(config.appPool);
     const fastcgi = config.hosting === 'fastcgi';
-    const handlersLocation = config.appPath === '/' ? config.siteName : `${config.siteName}${config.appPath}`;
+    const handlersLocation = locationOf(config);
     return {
         hosting: config.hosting,
         pool: { name: config.appPool, identity: config.poolIdentity, managedRuntimeVersion: '' },
@@ -59064,7 +59088,7 @@ function desiredState(config, facts) {
             ? {
                 fullPath: layout.venvPython(facts.venvHash),
                 arguments: commandLineArgument(p.join(layout.venvSitePackages(facts.venvHash, facts.pythonVersion), 'wfastcgi.py')),
-                env: appEnvironment(config, facts)
+                env: appEnvironment(config)
             }
             : undefined,
         httpPlatformSecretEnv: fastcgi ? [] : config.env.filter(v => v.secret),
@@ -59375,6 +59399,7 @@ function freshState(desired) {
 function planChanges(current, desired) {
     const now = current ?? freshState(desired);
     const objects = [];
+    const poolOps = [];
     const before = [];
     const after = [];
     let switchOp;
@@ -59382,7 +59407,7 @@ function planChanges(current, desired) {
     const app = appId(desired);
     // Application pool: No Managed Code ('' runtime), the configured identity.
     if (!now.pool.exists) {
-        before.push(op(['add', 'apppool', `/name:${pool.name}`, `/managedRuntimeVersion:${pool.managedRuntimeVersion}`, `/processModel.identityType:${pool.identity}`], `app pool ${pool.name} does not exist`));
+        poolOps.push(op(['add', 'apppool', `/name:${pool.name}`, `/managedRuntimeVersion:${pool.managedRuntimeVersion}`, `/processModel.identityType:${pool.identity}`], `app pool ${pool.name} does not exist`));
         objects.push({ kind: 'apppool', name: pool.name, status: 'created' });
     }
     else {
@@ -59397,7 +59422,7 @@ function planChanges(current, desired) {
             why.push(`identity ${now.pool.identity ?? '?'} → ${pool.identity}`);
         }
         if (sets.length > 0)
-            before.push(op(['set', 'apppool', `/apppool.name:${pool.name}`, ...sets], `app pool ${pool.name}: ${why.join(', ')}`));
+            poolOps.push(op(['set', 'apppool', `/apppool.name:${pool.name}`, ...sets], `app pool ${pool.name}: ${why.join(', ')}`));
         objects.push({ kind: 'apppool', name: pool.name, status: sets.length > 0 ? 'changed' : 'unchanged' });
     }
     // Application: created already pointing at the release (nothing serves it yet), else re-pooled if needed.
@@ -59436,7 +59461,8 @@ function planChanges(current, desired) {
         objects.push({ kind: 'vdir', name: staticId, status: 'created' });
     }
     else if (!samePath(now.staticVdir.physicalPath, desired.staticVdir.physicalPath)) {
-        before.push(op(['set', 'vdir', staticId, `/physicalPath:${staticPath}`], `static folder moves to the new release`));
+        // Right after the switch: until then the live release's pages link to the static files it collected.
+        after.push(op(['set', 'vdir', staticId, `/physicalPath:${staticPath}`], `static folder moves to the new release`));
         objects.push({ kind: 'vdir', name: staticId, status: 'changed' });
     }
     else {
@@ -59472,15 +59498,15 @@ function planChanges(current, desired) {
         const config = (change) => ['set', 'config', desired.handlersLocation, HTTP_PLATFORM, change, COMMIT];
         before.push(...envOps('environmentVariables.', config, now.httpPlatformEnv ?? [], desired.httpPlatformSecretEnv, 'httpPlatform', 'httpPlatformEnv', objects));
     }
-    const changed = before.length > 0 || switchOp !== undefined || after.length > 0;
+    const changed = poolOps.length > 0 || before.length > 0 || switchOp !== undefined || after.length > 0;
     if (changed)
         after.push(op(['recycle', 'apppool', `/apppool.name:${pool.name}`], `start ${pool.name}'s workers on the new configuration`));
-    return { beforeSwitch: before, switchOp, afterSwitch: after, objects };
+    return { pool: poolOps, beforeSwitch: before, switchOp, afterSwitch: after, objects };
 }
 /** Only the operations that change something, in the order apply runs them; [] when IIS already matches. */
 function diffState(current, desired) {
     const plan = planChanges(current, desired);
-    return [...plan.beforeSwitch, ...(plan.switchOp ? [plan.switchOp] : []), ...plan.afterSwitch];
+    return [...plan.pool, ...plan.beforeSwitch, ...(plan.switchOp ? [plan.switchOp] : []), ...plan.afterSwitch];
 }
 
 ;// CONCATENATED MODULE: ./src/iis/backup.ts
@@ -59893,11 +59919,10 @@ async function applyRelease(deps, input) {
     };
     return withLock(async () => {
         const record = UnlockRecord.read(layout.root);
-        const current = await readState(appcmd, desired, record.has(desired.handlersLocation));
+        const current = input.current ?? (await readState(appcmd, desired, record.has(desired.handlersLocation)));
         const plan = planChanges(current, desired);
-        await input.beforeChanges?.(current);
         const acl = planAcl(layout.root, desired.pool.name, desired.acl, desired.hosting === 'fastcgi' ? layout.wsgiLog : undefined);
-        const appcmdOps = [...plan.beforeSwitch, ...(plan.switchOp ? [plan.switchOp] : []), ...plan.afterSwitch];
+        const appcmdOps = [...plan.pool, ...plan.beforeSwitch, ...(plan.switchOp ? [plan.switchOp] : []), ...plan.afterSwitch];
         const previousPhysicalPath = current.app.physicalPath;
         const executed = [];
         const calls = () => ({ appcmdReads: appcmd.reads, appcmdWrites: appcmd.writes, icacls: icaclsCalls });
@@ -59967,13 +59992,19 @@ async function applyRelease(deps, input) {
         };
         let step = '';
         try {
+            for (const op of plan.pool) {
+                step = `step "${op.why}"`;
+                await appcmd.run({ argv: op.argv, mutates: true, secrets: op.secrets });
+                executed.push(op);
+            }
+            // Grants before anything can serve the release: the pool must be able to read it the moment IIS points there.
+            step = 'the file access grants (icacls)';
+            await runAcl();
             for (const op of plan.beforeSwitch) {
                 step = `step "${op.why}"`;
                 await appcmd.run({ argv: op.argv, mutates: true, secrets: op.secrets });
                 executed.push(op);
             }
-            step = 'the file access grants (icacls)';
-            await runAcl();
             step = 'the pre-switch hook';
             await input.beforeSwitch?.(current);
             if (plan.switchOp) {
@@ -60322,7 +60353,8 @@ function renderReleaseConfigs(templates, config, desired, facts) {
     const common = { siteName: config.siteName, appPath: config.appPath === '/' ? '' : config.appPath, releaseId: facts.releaseId };
     const files = [];
     if (desired.fastCgi) {
-        files.push({ relPath: 'web.config', content: templates.render('app-web.config', { ...common, scriptProcessor: scriptProcessor(desired.fastCgi) }) });
+        const appSettings = releaseAppSettings(config, facts).map(v => ({ key: v.name, value: v.value }));
+        files.push({ relPath: 'web.config', content: templates.render('app-web.config', { ...common, scriptProcessor: scriptProcessor(desired.fastCgi), appSettings }) });
     }
     else {
         const env = httpPlatformEnvironment(config, facts)
@@ -62333,7 +62365,7 @@ async function stageRelease(deps, config, interpreter) {
         const settings = await log.group('Django settings', () => inspectSettings(runner, { venvPython, projectDir: releaseDir, settingsModule: config.settingsModule, env: [] }));
         const facts = factsFor(interpreter, config.releaseId, hash, settings.WSGI_APPLICATION ?? '');
         const desired = desiredState(config, facts);
-        const env = appEnvironment(config, facts);
+        const env = workerEnvironment(config, facts);
         const django = { venvPython, projectDir: releaseDir, settingsModule: config.settingsModule, env };
         const staticFiles = await log.group('collectstatic', async () => {
             const result = await collectStatic(runner, log, { ...django, staticRoot: layout.staticDir(config.releaseId) });
@@ -62710,6 +62742,9 @@ async function runChecks(plan, log) {
 
 
 
+
+
+
 function actionDeps() {
     return {
         inputs: actionInputs,
@@ -62786,7 +62821,8 @@ function planOperations(config, desired, current, extra) {
     const changes = planChanges(current, desired);
     const layout = layoutFor(config.deployRoot);
     const acl = planAcl(layout.root, desired.pool.name, desired.acl, desired.hosting === 'fastcgi' ? layout.wsgiLog : undefined);
-    return [...changes.beforeSwitch, ...acl.operations, ...extra, ...(changes.switchOp ? [changes.switchOp] : []), ...changes.afterSwitch];
+    // The order apply runs them in: the SP config (checked before IIS is touched), the pool, grants, the rest.
+    return [...extra, ...changes.pool, ...acl.operations, ...changes.beforeSwitch, ...(changes.switchOp ? [changes.switchOp] : []), ...changes.afterSwitch];
 }
 function writeOutputFiles(outputDir, configs) {
     return configs.map(file => {
@@ -62848,17 +62884,43 @@ async function planMode(deps, config, interpreter, templates, report, phases) {
         log.info(`Rendered files and plan.json are in ${config.outputDir}`);
     });
 }
-function verifyTargets(config, stage) {
+function verifyTargets(config, staticFiles) {
     const sso = config.shibboleth.enabled;
-    const file = pickStaticFile(stage.staticFiles);
+    const file = pickStaticFile([...staticFiles]);
     return {
         // Static files live under the protected path too, so with SSO they redirect like the app does.
         ...(file && !sso ? { staticFile: { url: staticUrl(config.verify.url, STATIC_VDIR, file), expectedContentType: contentTypeFor(file) } } : {}),
         ...(sso ? { protectedPath: { url: config.verify.url } } : {})
     };
 }
-async function verify(deps, config, stage, title) {
-    return deps.log.group(title, () => runChecks(verifyPlan(config.verify, verifyTargets(config, stage)), deps.log));
+/** `staticFiles` are those of the release being checked: after a rollback, the restored one's. */
+async function verify(deps, config, staticFiles, title) {
+    return deps.log.group(title, () => runChecks(verifyPlan(config.verify, verifyTargets(config, staticFiles)), deps.log));
+}
+/** Restores the SP config, reporting instead of throwing, so the IIS rollback's own result is never lost. */
+async function restoreShibboleth(applied, log) {
+    try {
+        await applied.restore();
+        return undefined;
+    }
+    catch (error) {
+        const message = `shibboleth2.xml (${asError(error).message})`;
+        log.error(`Could not restore ${message}`);
+        return message;
+    }
+}
+/** The collected files of the release a physical path serves, from its manifest; none when it is not ours. */
+function staticFilesAt(physicalPath) {
+    if (!physicalPath)
+        return [];
+    const manifest = external_node_path_default().join(physicalPath, 'release.json');
+    try {
+        const files = JSON.parse(external_node_fs_default().readFileSync(manifest, 'utf8')).staticFiles;
+        return Array.isArray(files) ? files.filter((f) => typeof f === 'string') : [];
+    }
+    catch {
+        return [];
+    }
 }
 function serverEvidence(config, checks) {
     const layout = layoutFor(config.deployRoot);
@@ -62878,64 +62940,68 @@ function withBindingUrl(config, current, log) {
     const host = config.shibboleth.hostFromVerifyUrl ? new URL(url).hostname : config.shibboleth.host;
     return { ...config, verify: { ...config.verify, url }, shibboleth: { ...config.shibboleth, host } };
 }
-async function deployMode(deps, config, stage, templates, report, phases) {
+async function deployMode(deps, config, stage, current, templates, report, phases) {
     const { log, runner } = deps;
     const outcome = {};
     const layout = layoutFor(config.deployRoot);
-    // What is checked follows the site's real binding unless verify-url says otherwise; set once IIS was read.
-    let target = config;
-    const apply = phases.run('Apply', () => applyRelease({ runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls }, {
-        config,
-        desired: stage.desired,
-        lockHeld: true,
-        beforeChanges: async (current) => {
-            target = withBindingUrl(config, current, log);
-            report.url = target.verify.url;
-            if (!config.shibboleth.enabled)
-                return;
-            outcome.shibboleth = await applyShibboleth({ ...shibbolethTarget(target, current.site.id), runner, log, templates });
-            report.shibboleth = { changed: outcome.shibboleth.changed, restarted: outcome.shibboleth.changed };
-        }
-    }));
+    if (config.shibboleth.enabled) {
+        // Before IIS: a config the SP's own check rejects is restored and stops the run with IIS untouched.
+        outcome.shibboleth = await phases.run('Shibboleth', () => applyShibboleth({ ...shibbolethTarget(config, current.site.id), runner, log, templates }));
+        report.shibboleth = { changed: outcome.shibboleth.changed, restarted: outcome.shibboleth.changed };
+    }
     try {
-        outcome.applied = await apply;
+        outcome.applied = await phases.run('Apply', () => applyRelease({ runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls }, { config, desired: stage.desired, lockHeld: true, current }));
     }
     catch (error) {
         // IIS was restored by apply itself; the SP config changed before it must follow.
-        if (outcome.shibboleth?.changed) {
-            await outcome.shibboleth.restore();
-            report.rolledBack = true;
-        }
+        if (outcome.shibboleth?.changed)
+            report.rolledBack = (await restoreShibboleth(outcome.shibboleth, log)) === undefined;
         throw error;
     }
     const applied = outcome.applied;
     report.objects = applied.objects;
     report.changed = report.changed || applied.changed || Boolean(outcome.shibboleth?.changed);
-    const checks = await phases.run('Verify', () => verify(deps, target, stage, 'Verify'), false);
+    const checks = await phases.run('Verify', () => verify(deps, config, stage.staticFiles, 'Verify'), false);
     report.checks = checks;
     if (checks.every(c => c.ok)) {
-        markRelease(layout, stage.facts.releaseId, 'live');
-        const previous = previousRelease(layout, stage.facts.releaseId);
-        const pruned = pruneReleases(layout, config.keepReleases, stage.facts.releaseId, previous?.id);
-        if (pruned.removedReleases.length > 0)
-            log.info(`Removed old releases: ${pruned.removedReleases.join(', ')}`);
-        if (pruned.removedVenvs.length > 0)
-            log.info(`Removed unused venvs: ${pruned.removedVenvs.join(', ')}`);
-        return outcome;
+        // The release is live and verified: housekeeping that fails (a file held open on Windows) only warns.
+        try {
+            if (readRelease(layout, stage.facts.releaseId)?.state !== 'live')
+                markRelease(layout, stage.facts.releaseId, 'live');
+            const previous = previousRelease(layout, stage.facts.releaseId);
+            const pruned = pruneReleases(layout, config.keepReleases, stage.facts.releaseId, previous?.id);
+            if (pruned.removedReleases.length > 0)
+                log.info(`Removed old releases: ${pruned.removedReleases.join(', ')}`);
+            if (pruned.removedVenvs.length > 0)
+                log.info(`Removed unused venvs: ${pruned.removedVenvs.join(', ')}`);
+        }
+        catch (error) {
+            const message = `release ${stage.facts.releaseId} is live, but cleaning up old releases failed: ${asError(error).message}`;
+            log.warning(message);
+            report.warnings.push(message);
+        }
+        return;
     }
     // Verify failed: put the previous state back, prove it, then fail with both results.
-    report.hints = await reportDiagnosis(log, serverEvidence(target, checks));
+    report.hints = await reportDiagnosis(log, serverEvidence(config, checks));
     const failedChecks = checks.filter(c => !c.ok).map(c => `${c.name}: ${c.detail}`).join('; ');
     const rollback = await phases.run('Rollback', async () => {
         const rb = await applied.rollback();
-        if (outcome.shibboleth?.changed)
-            await outcome.shibboleth.restore();
+        if (outcome.shibboleth?.changed) {
+            const failed = await restoreShibboleth(outcome.shibboleth, log);
+            if (failed)
+                rb.failed.push(failed);
+            else
+                rb.restored.push('shibboleth2.xml');
+            rb.ok = rb.ok && !failed;
+        }
         return rb;
     });
     const restoredAnything = applied.changed || Boolean(outcome.shibboleth?.changed);
-    report.rolledBack = restoredAnything;
+    report.rolledBack = restoredAnything && rollback.ok;
     const detail = rollback.ok ? rollback.restored.join('; ') || 'nothing needed restoring' : `NOT restored: ${rollback.failed.join('; ')}`;
-    const again = restoredAnything ? await phases.run('Verify restored release', () => verify(deps, target, stage, 'Verify restored release'), false) : [];
+    const previousStatic = staticFilesAt(applied.previousPhysicalPath);
+    const again = restoredAnything ? await phases.run('Verify restored release', () => verify(deps, config, previousStatic, 'Verify restored release'), false) : [];
     report.rollback = { ok: rollback.ok, detail, checks: again };
     // A release that was already live before this run stays as it was: this run did not make it so.
     if (applied.changed)
@@ -62952,7 +63018,6 @@ async function run(deps = actionDeps()) {
     const phases = new Phases(log);
     const report = emptyReport();
     let lock;
-    let outcome = {};
     let config;
     try {
         config = getInputs(deps.inputs, deps.env, deps.cwd);
@@ -62983,7 +63048,19 @@ async function run(deps = actionDeps()) {
         external_node_fs_default().mkdirSync(layout.root, { recursive: true });
         // One run per target from staging to verify: two runs must not build the same venv or switch in between.
         lock = await acquireLock({ dir: layout.root, site: cfg.siteName, appPath: cfg.appPath, runId: cfg.releaseId, timeoutMs: cfg.lockTimeoutMs, log });
-        const stage = await phases.run('Stage', () => stageRelease({ runner: deps.runner, log, templates }, cfg, interpreter), false);
+        // Deploy reads IIS first (under the lock): a missing site stops the run before anything is built, and the
+        // preflight sends the Host that the site's binding will.
+        let current;
+        let target = cfg;
+        if (cfg.mode === 'deploy') {
+            const appcmd = new Appcmd({ runner: deps.runner, log, path: cfg.appcmd });
+            const unlocked = UnlockRecord.read(layout.root).has(locationOf(cfg));
+            current = await phases.run('Read IIS', () => readState(appcmd, stateQuery(cfg), unlocked));
+            target = withBindingUrl(cfg, current, log);
+            report.url = target.verify.url;
+        }
+        const stageConfig = target;
+        const stage = await phases.run('Stage', () => stageRelease({ runner: deps.runner, log, templates }, stageConfig, interpreter), false);
         report.releaseId = stage.facts.releaseId;
         report.changed = !stage.releaseReused;
         external_node_fs_default().mkdirSync(cfg.outputDir, { recursive: true });
@@ -62996,8 +63073,12 @@ async function run(deps = actionDeps()) {
             log.info(`Release ${stage.facts.releaseId} staged in ${stage.releaseDir}; nothing was changed in IIS (mode: stage).`);
             return;
         }
-        outcome = await deployMode(deps, cfg, stage, templates, report, phases);
-        report.planPath = writePlan(cfg, log, planDocument(cfg, stage.facts.releaseId, outcome.applied?.operations ?? [], report.files, true));
+        if (!current)
+            throw new Error('deploy mode reached apply without reading IIS');
+        const sp = target.shibboleth.enabled ? planShibboleth(shibbolethTarget(target, current.site.id), target.outputDir, templates) : undefined;
+        const plan = planDocument(target, stage.facts.releaseId, planOperations(target, stage.desired, current, sp?.operations ?? []), report.files, true);
+        report.planPath = writePlan(target, log, sp ? { ...plan, shibboleth: { file: target.shibboleth.configPath, changed: sp.changed, diff: sp.diff } } : plan);
+        await deployMode(deps, target, stage, current, templates, report, phases);
         log.info(report.changed
             ? `Release ${stage.facts.releaseId} is live at ${report.url}`
             : `Nothing changed: release ${stage.facts.releaseId} was already live and verified at ${report.url}`);

@@ -6,17 +6,19 @@ import { evidenceFromChecks, reportDiagnosis, tailFile, type Evidence } from './
 import { asError, InputError, PhaseError } from './errors.js'
 import { planAcl } from './iis/acl.js'
 import { applyRelease, type ApplyResult } from './iis/apply.js'
+import { Appcmd } from './iis/appcmd.js'
 import { acquireLock, type TargetLock } from './iis/lock.js'
-import type { CurrentState } from './iis/state.js'
+import { readState, type CurrentState } from './iis/state.js'
+import { UnlockRecord } from './iis/unlock-record.js'
 import { layoutFor, pathApi } from './layout.js'
 import { coreLog, type Log } from './log.js'
-import { desiredState, STATIC_VDIR, type StageFacts } from './plan/desired.js'
+import { desiredState, locationOf, STATIC_VDIR, stateQuery, type StageFacts } from './plan/desired.js'
 import { planChanges } from './plan/diff.js'
 import { planJson, planText, type PlanDocument } from './plan/plan-file.js'
 import type { DesiredState, Operation } from './plan/types.js'
 import { execRunner, type ProcessRunner } from './process.js'
 import { probeInterpreter, type Interpreter } from './python/interpreter.js'
-import { markRelease, previousRelease, pruneReleases } from './releases.js'
+import { markRelease, previousRelease, pruneReleases, readRelease } from './releases.js'
 import { writeFileAtomic } from './render/atomic-write.js'
 import { renderReleaseConfigs, type RenderedFile } from './render/release-configs.js'
 import { TemplateSet, type TemplateName } from './render/templates.js'
@@ -117,7 +119,8 @@ function planOperations(config: DeployConfig, desired: DesiredState, current: Cu
   const changes = planChanges(current, desired)
   const layout = layoutFor(config.deployRoot)
   const acl = planAcl(layout.root, desired.pool.name, desired.acl, desired.hosting === 'fastcgi' ? layout.wsgiLog : undefined)
-  return [...changes.beforeSwitch, ...acl.operations, ...extra, ...(changes.switchOp ? [changes.switchOp] : []), ...changes.afterSwitch]
+  // The order apply runs them in: the SP config (checked before IIS is touched), the pool, grants, the rest.
+  return [...extra, ...changes.pool, ...acl.operations, ...changes.beforeSwitch, ...(changes.switchOp ? [changes.switchOp] : []), ...changes.afterSwitch]
 }
 
 function writeOutputFiles(outputDir: string, configs: RenderedFile[]): RunReport['files'] {
@@ -187,9 +190,9 @@ interface DeployOutcome {
   shibboleth?: ShibbolethApplied
 }
 
-function verifyTargets(config: DeployConfig, stage: StageResult): Parameters<typeof verifyPlan>[1] {
+function verifyTargets(config: DeployConfig, staticFiles: readonly string[]): Parameters<typeof verifyPlan>[1] {
   const sso = config.shibboleth.enabled
-  const file = pickStaticFile(stage.staticFiles)
+  const file = pickStaticFile([...staticFiles])
   return {
     // Static files live under the protected path too, so with SSO they redirect like the app does.
     ...(file && !sso ? { staticFile: { url: staticUrl(config.verify.url, STATIC_VDIR, file), expectedContentType: contentTypeFor(file) } } : {}),
@@ -197,8 +200,33 @@ function verifyTargets(config: DeployConfig, stage: StageResult): Parameters<typ
   }
 }
 
-async function verify(deps: RunDeps, config: DeployConfig, stage: StageResult, title: string): Promise<CheckResult[]> {
-  return deps.log.group(title, () => runChecks(verifyPlan(config.verify, verifyTargets(config, stage)), deps.log))
+/** `staticFiles` are those of the release being checked: after a rollback, the restored one's. */
+async function verify(deps: RunDeps, config: DeployConfig, staticFiles: readonly string[], title: string): Promise<CheckResult[]> {
+  return deps.log.group(title, () => runChecks(verifyPlan(config.verify, verifyTargets(config, staticFiles)), deps.log))
+}
+
+/** Restores the SP config, reporting instead of throwing, so the IIS rollback's own result is never lost. */
+async function restoreShibboleth(applied: ShibbolethApplied, log: Log): Promise<string | undefined> {
+  try {
+    await applied.restore()
+    return undefined
+  } catch (error) {
+    const message = `shibboleth2.xml (${asError(error).message})`
+    log.error(`Could not restore ${message}`)
+    return message
+  }
+}
+
+/** The collected files of the release a physical path serves, from its manifest; none when it is not ours. */
+function staticFilesAt(physicalPath: string | undefined): string[] {
+  if (!physicalPath) return []
+  const manifest = path.join(physicalPath, 'release.json')
+  try {
+    const files = (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { staticFiles?: unknown }).staticFiles
+    return Array.isArray(files) ? files.filter((f): f is string => typeof f === 'string') : []
+  } catch {
+    return []
+  }
 }
 
 function serverEvidence(config: DeployConfig, checks: CheckResult[]): Evidence[] {
@@ -224,70 +252,72 @@ async function deployMode(
   deps: RunDeps,
   config: DeployConfig,
   stage: StageResult,
+  current: CurrentState,
   templates: TemplateSet,
   report: RunReport,
   phases: Phases
-): Promise<DeployOutcome> {
+): Promise<void> {
   const { log, runner } = deps
   const outcome: DeployOutcome = {}
   const layout = layoutFor(config.deployRoot)
-  // What is checked follows the site's real binding unless verify-url says otherwise; set once IIS was read.
-  let target = config
 
-  const apply = phases.run('Apply', () =>
-    applyRelease(
-      { runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls },
-      {
-        config,
-        desired: stage.desired,
-        lockHeld: true,
-        beforeChanges: async (current: CurrentState) => {
-          target = withBindingUrl(config, current, log)
-          report.url = target.verify.url
-          if (!config.shibboleth.enabled) return
-          outcome.shibboleth = await applyShibboleth({ ...shibbolethTarget(target, current.site.id), runner, log, templates })
-          report.shibboleth = { changed: outcome.shibboleth.changed, restarted: outcome.shibboleth.changed }
-        }
-      }
+  if (config.shibboleth.enabled) {
+    // Before IIS: a config the SP's own check rejects is restored and stops the run with IIS untouched.
+    outcome.shibboleth = await phases.run('Shibboleth', () =>
+      applyShibboleth({ ...shibbolethTarget(config, current.site.id), runner, log, templates })
     )
-  )
+    report.shibboleth = { changed: outcome.shibboleth.changed, restarted: outcome.shibboleth.changed }
+  }
+
   try {
-    outcome.applied = await apply
+    outcome.applied = await phases.run('Apply', () =>
+      applyRelease({ runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls }, { config, desired: stage.desired, lockHeld: true, current })
+    )
   } catch (error) {
     // IIS was restored by apply itself; the SP config changed before it must follow.
-    if (outcome.shibboleth?.changed) {
-      await outcome.shibboleth.restore()
-      report.rolledBack = true
-    }
+    if (outcome.shibboleth?.changed) report.rolledBack = (await restoreShibboleth(outcome.shibboleth, log)) === undefined
     throw error
   }
   const applied = outcome.applied
   report.objects = applied.objects
   report.changed = report.changed || applied.changed || Boolean(outcome.shibboleth?.changed)
 
-  const checks = await phases.run('Verify', () => verify(deps, target, stage, 'Verify'), false)
+  const checks = await phases.run('Verify', () => verify(deps, config, stage.staticFiles, 'Verify'), false)
   report.checks = checks
   if (checks.every(c => c.ok)) {
-    markRelease(layout, stage.facts.releaseId, 'live')
-    const previous = previousRelease(layout, stage.facts.releaseId)
-    const pruned = pruneReleases(layout, config.keepReleases, stage.facts.releaseId, previous?.id)
-    if (pruned.removedReleases.length > 0) log.info(`Removed old releases: ${pruned.removedReleases.join(', ')}`)
-    if (pruned.removedVenvs.length > 0) log.info(`Removed unused venvs: ${pruned.removedVenvs.join(', ')}`)
-    return outcome
+    // The release is live and verified: housekeeping that fails (a file held open on Windows) only warns.
+    try {
+      if (readRelease(layout, stage.facts.releaseId)?.state !== 'live') markRelease(layout, stage.facts.releaseId, 'live')
+      const previous = previousRelease(layout, stage.facts.releaseId)
+      const pruned = pruneReleases(layout, config.keepReleases, stage.facts.releaseId, previous?.id)
+      if (pruned.removedReleases.length > 0) log.info(`Removed old releases: ${pruned.removedReleases.join(', ')}`)
+      if (pruned.removedVenvs.length > 0) log.info(`Removed unused venvs: ${pruned.removedVenvs.join(', ')}`)
+    } catch (error) {
+      const message = `release ${stage.facts.releaseId} is live, but cleaning up old releases failed: ${asError(error).message}`
+      log.warning(message)
+      report.warnings.push(message)
+    }
+    return
   }
 
   // Verify failed: put the previous state back, prove it, then fail with both results.
-  report.hints = await reportDiagnosis(log, serverEvidence(target, checks))
+  report.hints = await reportDiagnosis(log, serverEvidence(config, checks))
   const failedChecks = checks.filter(c => !c.ok).map(c => `${c.name}: ${c.detail}`).join('; ')
   const rollback = await phases.run('Rollback', async () => {
     const rb = await applied.rollback()
-    if (outcome.shibboleth?.changed) await outcome.shibboleth.restore()
+    if (outcome.shibboleth?.changed) {
+      const failed = await restoreShibboleth(outcome.shibboleth, log)
+      if (failed) rb.failed.push(failed)
+      else rb.restored.push('shibboleth2.xml')
+      rb.ok = rb.ok && !failed
+    }
     return rb
   })
   const restoredAnything = applied.changed || Boolean(outcome.shibboleth?.changed)
-  report.rolledBack = restoredAnything
+  report.rolledBack = restoredAnything && rollback.ok
   const detail = rollback.ok ? rollback.restored.join('; ') || 'nothing needed restoring' : `NOT restored: ${rollback.failed.join('; ')}`
-  const again = restoredAnything ? await phases.run('Verify restored release', () => verify(deps, target, stage, 'Verify restored release'), false) : []
+  const previousStatic = staticFilesAt(applied.previousPhysicalPath)
+  const again = restoredAnything ? await phases.run('Verify restored release', () => verify(deps, config, previousStatic, 'Verify restored release'), false) : []
   report.rollback = { ok: rollback.ok, detail, checks: again }
   // A release that was already live before this run stays as it was: this run did not make it so.
   if (applied.changed) markRelease(layout, stage.facts.releaseId, 'failed')
@@ -304,7 +334,6 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
   const phases = new Phases(log)
   const report = emptyReport()
   let lock: TargetLock | undefined
-  let outcome: DeployOutcome = {}
   let config: DeployConfig | undefined
   try {
     config = getInputs(deps.inputs, deps.env, deps.cwd)
@@ -336,7 +365,19 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     // One run per target from staging to verify: two runs must not build the same venv or switch in between.
     lock = await acquireLock({ dir: layout.root, site: cfg.siteName, appPath: cfg.appPath, runId: cfg.releaseId, timeoutMs: cfg.lockTimeoutMs, log })
 
-    const stage = await phases.run('Stage', () => stageRelease({ runner: deps.runner, log, templates }, cfg, interpreter), false)
+    // Deploy reads IIS first (under the lock): a missing site stops the run before anything is built, and the
+    // preflight sends the Host that the site's binding will.
+    let current: CurrentState | undefined
+    let target = cfg
+    if (cfg.mode === 'deploy') {
+      const appcmd = new Appcmd({ runner: deps.runner, log, path: cfg.appcmd })
+      const unlocked = UnlockRecord.read(layout.root).has(locationOf(cfg))
+      current = await phases.run('Read IIS', () => readState(appcmd, stateQuery(cfg), unlocked))
+      target = withBindingUrl(cfg, current, log)
+      report.url = target.verify.url
+    }
+    const stageConfig = target
+    const stage = await phases.run('Stage', () => stageRelease({ runner: deps.runner, log, templates }, stageConfig, interpreter), false)
     report.releaseId = stage.facts.releaseId
     report.changed = !stage.releaseReused
     fs.mkdirSync(cfg.outputDir, { recursive: true })
@@ -350,8 +391,11 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
       return
     }
 
-    outcome = await deployMode(deps, cfg, stage, templates, report, phases)
-    report.planPath = writePlan(cfg, log, planDocument(cfg, stage.facts.releaseId, outcome.applied?.operations ?? [], report.files, true))
+    if (!current) throw new Error('deploy mode reached apply without reading IIS')
+    const sp = target.shibboleth.enabled ? planShibboleth(shibbolethTarget(target, current.site.id), target.outputDir, templates) : undefined
+    const plan = planDocument(target, stage.facts.releaseId, planOperations(target, stage.desired, current, sp?.operations ?? []), report.files, true)
+    report.planPath = writePlan(target, log, sp ? { ...plan, shibboleth: { file: target.shibboleth.configPath, changed: sp.changed, diff: sp.diff } } : plan)
+    await deployMode(deps, target, stage, current, templates, report, phases)
     log.info(
       report.changed
         ? `Release ${stage.facts.releaseId} is live at ${report.url}`

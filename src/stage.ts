@@ -5,7 +5,7 @@ import type { DeployConfig } from './config.js'
 import { PhaseError } from './errors.js'
 import { layoutFor } from './layout.js'
 import type { Log } from './log.js'
-import { appEnvironment, desiredState, type StageFacts } from './plan/desired.js'
+import { desiredState, workerEnvironment, type StageFacts } from './plan/desired.js'
 import type { DesiredState } from './plan/types.js'
 import type { ProcessRunner } from './process.js'
 import { checkDeploy, collectStatic, inspectSettings, preflightRequest, type SettingsFacts } from './python/django.js'
@@ -168,7 +168,7 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
     )
     const facts = factsFor(interpreter, config.releaseId, hash, settings.WSGI_APPLICATION ?? '')
     const desired = desiredState(config, facts)
-    const env = appEnvironment(config, facts)
+    const env = workerEnvironment(config, facts)
     const django = { venvPython, projectDir: releaseDir, settingsModule: config.settingsModule, env }
 
     const staticFiles = await log.group('collectstatic', async () => {

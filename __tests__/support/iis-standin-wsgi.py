@@ -4,7 +4,7 @@ Run with the FastCGI registration's fullPath (the venv's python), cwd = the app'
 made only of the registration's environmentVariables. argv: port, app virtual path (e.g. /app), IIS site id.
 
 What it repeats of wfastcgi (see src/python/scripts/preflight.py for the same rules): sys.path[0] becomes '.',
-PYTHONPATH is %VAR%-expanded, split on ';' and appended; WSGI_HANDLER is resolved by walking up dotted names,
+the web.config's appSettings join the environment and their PYTHONPATH is %VAR%-expanded, split on ';' and appended; WSGI_HANDLER is resolved by walking up dotted names,
 calling parts that end in '()'; IIS sends the full URL path, so SCRIPT_NAME is blanked and then the app's path
 (from APPL_MD_PATH) is moved from PATH_INFO to SCRIPT_NAME. It speaks HTTP to the stand-in, not FastCGI.
 """
@@ -34,6 +34,22 @@ def resolve_handler(handler_name):
     raise ValueError('"%s" could not be imported' % handler_name)
 
 
+def app_settings(physical_path):
+    """configuration/appSettings/add key=value of the web.config in the app's physical path, as wfastcgi reads it."""
+    from xml.dom import minidom
+    web_config = os.path.join(physical_path, 'web.config')
+    found = {}
+    if os.path.exists(web_config):
+        doc = minidom.parse(web_config)
+        for configuration in doc.getElementsByTagName('configuration'):
+            for section in configuration.getElementsByTagName('appSettings'):
+                for add in section.getElementsByTagName('add'):
+                    key = add.getAttribute('key')
+                    if key:
+                        found[key.strip()] = add.getAttribute('value')
+    return found
+
+
 def iis_shaped(app, app_root, site_id, physical_path):
     """Rewrites waitress's environ into what wfastcgi hands the app under IIS."""
     script_name = os.environ.get('SCRIPT_NAME', app_root)
@@ -57,7 +73,11 @@ def main():
     port, app_root, site_id = sys.argv[1], sys.argv[2].rstrip('/'), sys.argv[3]
     physical_path = os.getcwd()
     sys.path[0] = '.'
-    for key, value in list(os.environ.items()):
+    # As wfastcgi's read_wsgi_handler: the app's web.config appSettings join the environment, and a PYTHONPATH
+    # among them is %VAR%-expanded and appended (a registration PYTHONPATH is Python's own, read at start-up).
+    settings = app_settings(physical_path)
+    os.environ.update(settings)
+    for key, value in settings.items():
         if key.lower() == 'pythonpath':
             expanded = re.sub(r'%(\w+?)%', lambda m: os.getenv(m.group(1), ''), value)
             sys.path.extend(p for p in expanded.split(';') if p)

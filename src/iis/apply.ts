@@ -27,11 +27,8 @@ export interface ApplyInput {
    * with the site id from `current`); also when IIS needs no change, since its own files may.
    */
   beforeSwitch?: (current: CurrentState) => Promise<void>
-  /**
-   * Runs once, after the state read and before any write to IIS (main patches and checks Shibboleth here, with the
-   * site id from `current`, so a bad SP config fails the run before IIS is touched). A throw ends apply as it is.
-   */
-  beforeChanges?: (current: CurrentState) => Promise<void>
+  /** The state main read under the same lock before staging; apply reads it itself when absent. */
+  current?: CurrentState
   /** The caller already holds the target's lock (main holds it for the whole run): apply and rollback take none. */
   lockHeld?: boolean
   /** Names the lock holder; defaults to the release id. */
@@ -95,11 +92,10 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
 
   return withLock(async () => {
     const record = UnlockRecord.read(layout.root)
-    const current = await readState(appcmd, desired, record.has(desired.handlersLocation))
+    const current = input.current ?? (await readState(appcmd, desired, record.has(desired.handlersLocation)))
     const plan = planChanges(current, desired)
-    await input.beforeChanges?.(current)
     const acl = planAcl(layout.root, desired.pool.name, desired.acl, desired.hosting === 'fastcgi' ? layout.wsgiLog : undefined)
-    const appcmdOps = [...plan.beforeSwitch, ...(plan.switchOp ? [plan.switchOp] : []), ...plan.afterSwitch]
+    const appcmdOps = [...plan.pool, ...plan.beforeSwitch, ...(plan.switchOp ? [plan.switchOp] : []), ...plan.afterSwitch]
     const previousPhysicalPath = current.app.physicalPath
     const executed: Operation[] = []
     const calls = (): ApplyResult['calls'] => ({ appcmdReads: appcmd.reads, appcmdWrites: appcmd.writes, icacls: icaclsCalls })
@@ -169,13 +165,19 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
 
     let step = ''
     try {
+      for (const op of plan.pool) {
+        step = `step "${op.why}"`
+        await appcmd.run({ argv: op.argv, mutates: true, secrets: op.secrets })
+        executed.push(op)
+      }
+      // Grants before anything can serve the release: the pool must be able to read it the moment IIS points there.
+      step = 'the file access grants (icacls)'
+      await runAcl()
       for (const op of plan.beforeSwitch) {
         step = `step "${op.why}"`
         await appcmd.run({ argv: op.argv, mutates: true, secrets: op.secrets })
         executed.push(op)
       }
-      step = 'the file access grants (icacls)'
-      await runAcl()
       step = 'the pre-switch hook'
       await input.beforeSwitch?.(current)
       if (plan.switchOp) {

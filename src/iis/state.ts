@@ -4,6 +4,17 @@ import type { DesiredState } from '../plan/types.js'
 import { appId } from '../plan/diff.js'
 import { AppcmdError, type Appcmd } from './appcmd.js'
 
+/**
+ * What the state read needs: the names of the target, nothing of the release. A DesiredState is one; main also
+ * builds one from the inputs alone, to read IIS before it stages.
+ */
+export interface StateQuery {
+  hosting: DesiredState['hosting']
+  pool: { name: string }
+  app: { site: string; path: string }
+  staticVdir: { path: string }
+}
+
 export interface NameValue {
   name: string
   value: string
@@ -76,7 +87,7 @@ function normalAppPath(p: string): string {
 }
 
 /** `appcmd list site "S" /config /xml`: site id and bindings, the application and its vdirs in one read. */
-export function parseSite(xml: string, desired: DesiredState): Pick<CurrentState, 'site' | 'app' | 'staticVdir'> {
+export function parseSite(xml: string, desired: StateQuery): Pick<CurrentState, 'site' | 'app' | 'staticVdir'> {
   const root = parse(xml, `site ${desired.app.site}`)
   const wrapper = children(root, 'SITE').find(e => same(attr(e, 'SITE.NAME'), desired.app.site))
   const site = wrapper ? children(wrapper, 'site')[0] : undefined
@@ -145,7 +156,7 @@ async function listOrEmpty(appcmd: Appcmd, ...argv: string[]): Promise<string> {
  * fastcgi hosting, a fourth for httpplatform's location-scoped variables. Whether handlers are unlocked is
  * not visible in these reads, so the caller passes what the deploy-root record says (see unlock-record.ts).
  */
-export async function readState(appcmd: Appcmd, desired: DesiredState, handlersUnlocked: boolean): Promise<CurrentState> {
+export async function readState(appcmd: Appcmd, desired: StateQuery, handlersUnlocked: boolean): Promise<CurrentState> {
   const pool = parsePool(await listOrEmpty(appcmd, 'list', 'apppool', desired.pool.name, '/config', '/xml'), desired.pool.name)
   const fromSite = parseSite(await listOrEmpty(appcmd, 'list', 'site', desired.app.site, '/config', '/xml'), desired)
   if (!fromSite.site.exists) {

@@ -1,5 +1,6 @@
 import type { DeployConfig, EnvVar } from '../config.js'
 import { layoutFor, pathApi } from '../layout.js'
+import type { StateQuery } from '../iis/state.js'
 import type { DesiredState } from './types.js'
 
 /** What the stage phase (or, in plan mode, a dry probe) learned; everything else comes from config. */
@@ -33,16 +34,44 @@ export function poolPrincipal(pool: string): string {
   return `IIS AppPool\\${pool}`
 }
 
-/** The variables the app sees under IIS, in the order they are registered: ours first, then the inputs. */
-export function appEnvironment(config: DeployConfig, facts: StageFacts): EnvVar[] {
+/**
+ * The FastCGI registration's variables: what stays the same from release to release (ours first, then the inputs).
+ * Per-release values are in the release's web.config instead (releaseAppSettings), so that switching the app's
+ * physical path alone switches releases.
+ */
+export function appEnvironment(config: DeployConfig): EnvVar[] {
   const layout = layoutFor(config.deployRoot)
   const ours: EnvVar[] = [
     { name: 'DJANGO_SETTINGS_MODULE', value: config.settingsModule, secret: false },
-    { name: 'PYTHONPATH', value: layout.releaseDir(facts.releaseId), secret: false },
-    { name: 'WSGI_HANDLER', value: wsgiHandler(facts), secret: false },
     { name: 'WSGI_LOG', value: layout.wsgiLog, secret: false }
   ]
   return [...ours, ...config.env]
+}
+
+/** What wfastcgi reads from `<appSettings>` in the web.config of the app's physical path: this release's. */
+export function releaseAppSettings(config: DeployConfig, facts: StageFacts): EnvVar[] {
+  const layout = layoutFor(config.deployRoot)
+  return [
+    { name: 'PYTHONPATH', value: layout.releaseDir(facts.releaseId), secret: false },
+    { name: 'WSGI_HANDLER', value: wsgiHandler(facts), secret: false }
+  ]
+}
+
+/** The Python worker's environment once wfastcgi has merged the release's appSettings into the registration's. */
+export function workerEnvironment(config: DeployConfig, facts: StageFacts): EnvVar[] {
+  const settings = releaseAppSettings(config, facts)
+  const names = new Set(settings.map(v => v.name.toUpperCase()))
+  return [...appEnvironment(config).filter(v => !names.has(v.name.toUpperCase())), ...settings]
+}
+
+/** The app's configuration location path, as appcmd names it: 'Default Web Site/app' (the site for a root app). */
+export function locationOf(config: Pick<DeployConfig, 'siteName' | 'appPath'>): string {
+  return config.appPath === '/' ? config.siteName : `${config.siteName}${config.appPath}`
+}
+
+/** The names the IIS state read needs, known from the inputs before anything is staged. */
+export function stateQuery(config: DeployConfig): StateQuery {
+  return { hosting: config.hosting, pool: { name: config.appPool }, app: { site: config.siteName, path: config.appPath }, staticVdir: { path: STATIC_VDIR } }
 }
 
 export function desiredState(config: DeployConfig, facts: StageFacts): DesiredState {
@@ -52,7 +81,7 @@ export function desiredState(config: DeployConfig, facts: StageFacts): DesiredSt
   const venvDir = layout.venvDir(facts.venvHash)
   const principal = poolPrincipal(config.appPool)
   const fastcgi = config.hosting === 'fastcgi'
-  const handlersLocation = config.appPath === '/' ? config.siteName : `${config.siteName}${config.appPath}`
+  const handlersLocation = locationOf(config)
   return {
     hosting: config.hosting,
     pool: { name: config.appPool, identity: config.poolIdentity, managedRuntimeVersion: '' },
@@ -62,7 +91,7 @@ export function desiredState(config: DeployConfig, facts: StageFacts): DesiredSt
       ? {
           fullPath: layout.venvPython(facts.venvHash),
           arguments: commandLineArgument(p.join(layout.venvSitePackages(facts.venvHash, facts.pythonVersion), 'wfastcgi.py')),
-          env: appEnvironment(config, facts)
+          env: appEnvironment(config)
         }
       : undefined,
     httpPlatformSecretEnv: fastcgi ? [] : config.env.filter(v => v.secret),

@@ -17,6 +17,8 @@ export interface ObjectChange {
  * points at them, and removing one first would turn every request into a 500 for the length of the deploy.
  */
 export interface ChangePlan {
+  /** The app pool first: ACLs name `IIS AppPool\<pool>`, which Windows only resolves once the pool exists. */
+  pool: Operation[]
   beforeSwitch: Operation[]
   switchOp?: Operation
   afterSwitch: Operation[]
@@ -31,12 +33,12 @@ const COMMIT = '/commit:apphost'
 const same = (a: string | undefined, b: string | undefined): boolean => (a ?? '').toLowerCase() === (b ?? '').toLowerCase()
 const samePath = (a: string | undefined, b: string): boolean => same((a ?? '').replace(/[\\/]+$/, ''), b.replace(/[\\/]+$/, ''))
 
-export function appId(desired: DesiredState): string {
+export function appId(desired: { app: { site: string; path: string } }): string {
   return desired.app.path === '/' ? `${desired.app.site}/` : `${desired.app.site}${desired.app.path}`
 }
 
 /** The app's root virtual directory: `S/app/` (or `S/` for a site's root app). */
-export function rootVdirId(desired: DesiredState): string {
+export function rootVdirId(desired: { app: { site: string; path: string } }): string {
   return desired.app.path === '/' ? `${desired.app.site}/` : `${desired.app.site}${desired.app.path}/`
 }
 
@@ -113,6 +115,7 @@ function freshState(desired: DesiredState): CurrentState {
 export function planChanges(current: CurrentState | undefined, desired: DesiredState): ChangePlan {
   const now = current ?? freshState(desired)
   const objects: ObjectChange[] = []
+  const poolOps: Operation[] = []
   const before: Operation[] = []
   const after: Operation[] = []
   let switchOp: Operation | undefined
@@ -121,7 +124,7 @@ export function planChanges(current: CurrentState | undefined, desired: DesiredS
 
   // Application pool: No Managed Code ('' runtime), the configured identity.
   if (!now.pool.exists) {
-    before.push(
+    poolOps.push(
       op(
         ['add', 'apppool', `/name:${pool.name}`, `/managedRuntimeVersion:${pool.managedRuntimeVersion}`, `/processModel.identityType:${pool.identity}`],
         `app pool ${pool.name} does not exist`
@@ -139,7 +142,7 @@ export function planChanges(current: CurrentState | undefined, desired: DesiredS
       sets.push(`/processModel.identityType:${pool.identity}`)
       why.push(`identity ${now.pool.identity ?? '?'} → ${pool.identity}`)
     }
-    if (sets.length > 0) before.push(op(['set', 'apppool', `/apppool.name:${pool.name}`, ...sets], `app pool ${pool.name}: ${why.join(', ')}`))
+    if (sets.length > 0) poolOps.push(op(['set', 'apppool', `/apppool.name:${pool.name}`, ...sets], `app pool ${pool.name}: ${why.join(', ')}`))
     objects.push({ kind: 'apppool', name: pool.name, status: sets.length > 0 ? 'changed' : 'unchanged' })
   }
 
@@ -184,7 +187,8 @@ export function planChanges(current: CurrentState | undefined, desired: DesiredS
     before.push(op(['add', 'vdir', `/app.name:${app}`, `/path:${desired.staticVdir.path}`, `/physicalPath:${staticPath}`], `static folder ${staticId} does not exist`))
     objects.push({ kind: 'vdir', name: staticId, status: 'created' })
   } else if (!samePath(now.staticVdir.physicalPath, desired.staticVdir.physicalPath)) {
-    before.push(op(['set', 'vdir', staticId, `/physicalPath:${staticPath}`], `static folder moves to the new release`))
+    // Right after the switch: until then the live release's pages link to the static files it collected.
+    after.push(op(['set', 'vdir', staticId, `/physicalPath:${staticPath}`], `static folder moves to the new release`))
     objects.push({ kind: 'vdir', name: staticId, status: 'changed' })
   } else {
     objects.push({ kind: 'vdir', name: staticId, status: 'unchanged' })
@@ -220,13 +224,13 @@ export function planChanges(current: CurrentState | undefined, desired: DesiredS
     before.push(...envOps('environmentVariables.', config, now.httpPlatformEnv ?? [], desired.httpPlatformSecretEnv, 'httpPlatform', 'httpPlatformEnv', objects))
   }
 
-  const changed = before.length > 0 || switchOp !== undefined || after.length > 0
+  const changed = poolOps.length > 0 || before.length > 0 || switchOp !== undefined || after.length > 0
   if (changed) after.push(op(['recycle', 'apppool', `/apppool.name:${pool.name}`], `start ${pool.name}'s workers on the new configuration`))
-  return { beforeSwitch: before, switchOp, afterSwitch: after, objects }
+  return { pool: poolOps, beforeSwitch: before, switchOp, afterSwitch: after, objects }
 }
 
 /** Only the operations that change something, in the order apply runs them; [] when IIS already matches. */
 export function diffState(current: CurrentState | undefined, desired: DesiredState): Operation[] {
   const plan = planChanges(current, desired)
-  return [...plan.beforeSwitch, ...(plan.switchOp ? [plan.switchOp] : []), ...plan.afterSwitch]
+  return [...plan.pool, ...plan.beforeSwitch, ...(plan.switchOp ? [plan.switchOp] : []), ...plan.afterSwitch]
 }

@@ -1,6 +1,6 @@
 import type { DeployConfig, EnvVar } from '../config.js'
 import { layoutFor, pathApi } from '../layout.js'
-import { STATIC_VDIR, type StageFacts } from '../plan/desired.js'
+import { releaseAppSettings, STATIC_VDIR, type StageFacts } from '../plan/desired.js'
 import type { DesiredState } from '../plan/types.js'
 import type { TemplateSet } from './templates.js'
 
@@ -50,7 +50,8 @@ export function renderReleaseConfigs(templates: TemplateSet, config: DeployConfi
   const common = { siteName: config.siteName, appPath: config.appPath === '/' ? '' : config.appPath, releaseId: facts.releaseId }
   const files: RenderedFile[] = []
   if (desired.fastCgi) {
-    files.push({ relPath: 'web.config', content: templates.render('app-web.config', { ...common, scriptProcessor: scriptProcessor(desired.fastCgi) }) })
+    const appSettings = releaseAppSettings(config, facts).map(v => ({ key: v.name, value: v.value }))
+    files.push({ relPath: 'web.config', content: templates.render('app-web.config', { ...common, scriptProcessor: scriptProcessor(desired.fastCgi), appSettings }) })
   } else {
     const env = httpPlatformEnvironment(config, facts)
       .filter(v => !v.secret)
