@@ -21,7 +21,7 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(app, { recursive: true, force: true }))
 
 function inputs(over: Record<string, string> = {}) {
-  const values: Record<string, string> = { 'app-dir': app, 'deploy-root': 'C:\\inetpub\\wwwroot\\app', 'app-path': '/app', ...over }
+  const values: Record<string, string> = { mode: 'plan', 'app-dir': app, 'deploy-root': 'C:\\inetpub\\wwwroot\\app', 'app-path': '/app', ...over }
   return (name: string) => values[name] ?? ''
 }
 
@@ -38,7 +38,7 @@ function failure(over: Record<string, string>): InputError {
 describe('getInputs', () => {
   it('derives defaults from the project and the target', () => {
     const c = getInputs(inputs(), { GITHUB_RUN_ID: '77', GITHUB_RUN_ATTEMPT: '2', RUNNER_TEMP: '/tmp/rt' }, app)
-    expect(c.mode).toBe('deploy')
+    expect(c.mode).toBe('plan')
     expect(c.settingsModule).toBe('site1.settings')
     expect(c.requirements).toBe(path.join(app, 'requirements.txt'))
     expect(c.flavour).toBe('win32')
@@ -48,6 +48,10 @@ describe('getInputs', () => {
     expect(c.verify.url).toBe('http://localhost/app/')
     expect(c.shibboleth.host).toBe('localhost')
     expect(c.hosting).toBe('fastcgi')
+  })
+
+  it('deploys by default', () => {
+    expect(getInputs(inputs({ mode: '', 'deploy-root': '/srv/app' }), {}, app).mode).toBe('deploy')
   })
 
   it('reads env and secret-env, keeping secrets marked', () => {
@@ -106,7 +110,9 @@ describe('getInputs', () => {
     ['httpplatform with shibboleth', { hosting: 'httpplatform', shibboleth: 'true' }, 'hosting', /REMOTE_USER does not cross HttpPlatformHandler/],
     ['gunicorn for httpplatform', { hosting: 'httpplatform', 'httpplatform-command': '-m gunicorn --bind :%HTTP_PLATFORM_PORT% a:b' }, 'httpplatform-command', /gunicorn does not run on Windows/],
     ['bad verify-body regex', { 'verify-body': '/(/' }, 'verify-body', /not a valid regular expression/],
-    ['bad release-id', { 'release-id': '../x' }, 'release-id', /names a folder/]
+    ['bad release-id', { 'release-id': '../x' }, 'release-id', /names a folder/],
+    ['Windows deploy-root for stage on Linux', { mode: 'stage' }, 'deploy-root', /is a Windows path, but stage mode builds the release on this linux machine/],
+    ['shibboleth without a host', { shibboleth: 'true' }, 'shibboleth-host', /is required with shibboleth: true/]
   ]
   it.each(cases)('%s → one line naming %s', (_name, over, input, fix) => {
     const e = failure(over)

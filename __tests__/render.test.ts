@@ -30,6 +30,7 @@ const facts: StageFacts = {
 
 function config(over: Record<string, string> = {}): DeployConfig {
   const values: Record<string, string> = {
+    mode: 'plan',
     'app-dir': example,
     'deploy-root': 'C:\\inetpub\\wwwroot\\hello',
     'app-path': '/app',

@@ -58416,8 +58416,13 @@ function asError(thrown) {
 
 ;// CONCATENATED MODULE: ./src/layout.ts
 
-/** A deploy-root like C:\x, C:/x or \\server\share is a Windows target whatever machine renders the plan. */
-function flavourOf(deployRoot) {
+/**
+ * A deploy-root like C:\x, C:/x or \\server\share is a Windows target whatever machine renders the plan, and on
+ * Windows every path is one (\inetpub\x is on the current drive).
+ */
+function flavourOf(deployRoot, platform = process.platform) {
+    if (platform === 'win32')
+        return 'win32';
     return /^[a-zA-Z]:[\\/]/.test(deployRoot) || /^\\\\[^\\]/.test(deployRoot) ? 'win32' : 'posix';
 }
 function pathApi(flavour) {
@@ -58426,7 +58431,9 @@ function pathApi(flavour) {
 function layoutFor(deployRoot) {
     const flavour = flavourOf(deployRoot);
     const p = pathApi(flavour);
-    const root = p.normalize(deployRoot).replace(/[\\/]+$/, '') || deployRoot;
+    const normal = p.normalize(deployRoot);
+    // A trailing separator goes, but not the root's own: C:\ without it would mean "the current folder on C:".
+    const root = normal === p.parse(normal).root ? normal : normal.replace(/[\\/]+$/, '');
     const releasesDir = p.join(root, 'releases');
     const venvsDir = p.join(root, 'venvs');
     const logsDir = p.join(root, 'logs');
@@ -58616,6 +58623,9 @@ function getInputs(read = actionInputs, env = process.env, cwd = process.cwd()) 
         throw new InputError('deploy-root', 'is required; set it to the server folder for releases, e.g. C:\\inetpub\\wwwroot\\app');
     indexerSafe('deploy-root', deployRoot, 'the path');
     const flavour = flavourOf(deployRoot);
+    if (flavour === 'win32' && process.platform !== 'win32' && mode !== 'plan') {
+        throw new InputError('deploy-root', `'${deployRoot}' is a Windows path, but ${mode} mode builds the release on this ${process.platform} machine; use mode: plan here, or a local path`);
+    }
     if (flavour === 'posix' && !external_node_path_default().posix.isAbsolute(deployRoot)) {
         throw new InputError('deploy-root', `'${deployRoot}' is not an absolute path; give a full path such as C:\\inetpub\\wwwroot\\app`);
     }
@@ -58691,6 +58701,9 @@ function getInputs(read = actionInputs, env = process.env, cwd = process.cwd()) 
     const caBundle = get('verify-ca-bundle');
     if (caBundle && !external_node_fs_default().existsSync(caBundle))
         throw new InputError('verify-ca-bundle', `${caBundle} does not exist; give a PEM file`);
+    if (shibEnabled && !get('shibboleth-host') && !get('verify-url')) {
+        throw new InputError('shibboleth-host', 'is required with shibboleth: true (or set verify-url): the SP maps requests by host name, and a guess would protect the wrong one');
+    }
     const shibHost = get('shibboleth-host') || new URL(verifyUrl).hostname;
     const remoteUser = get('remote-user').split(/\s+/).filter(Boolean);
     for (const id of remoteUser) {
@@ -59977,7 +59990,7 @@ async function applyRelease(deps, input) {
                 // The restored backup already points the app back; confirm it, and set it by hand if the restore failed.
                 try {
                     const now = parseSite(await appcmd.read('list', 'site', desired.app.site, '/config', '/xml'), desired).app.physicalPath;
-                    if (previousPhysicalPath !== undefined && now !== previousPhysicalPath) {
+                    if (previousPhysicalPath !== undefined && !samePath(now, previousPhysicalPath)) {
                         await appcmd.run({ argv: ['set', 'vdir', rootVdirId(desired), `/physicalPath:${previousPhysicalPath}`], mutates: true });
                     }
                     if (previousPhysicalPath !== undefined)
@@ -60040,7 +60053,7 @@ async function applyRelease(deps, input) {
             rollback: () => withLock(async () => {
                 // Another deploy may have gone live since: restoring our backup would silently undo it.
                 const now = parseSite(await appcmd.read('list', 'site', desired.app.site, '/config', '/xml'), desired).app.physicalPath;
-                if (now !== desired.app.physicalPath) {
+                if (!samePath(now, desired.app.physicalPath)) {
                     return { ok: false, restored: [], failed: [`${desired.handlersLocation} now serves ${now ?? 'nothing'}, not this release; left as it is`] };
                 }
                 const rb = await undo();
@@ -60087,7 +60100,14 @@ function coreLog(redactor = new Redactor()) {
 ;// CONCATENATED MODULE: ./src/plan/plan-file.ts
 /** plan.json as written to output-dir; secrets are redacted by the caller's redactor. */
 function planJson(plan, redact) {
-    return redact(JSON.stringify(plan, null, 2)) + '\n';
+    // Each string is redacted before JSON escapes it (a secret with " or \ would no longer match afterwards), and
+    // an operation's own list of secrets, and each of its secret values whatever their length, never reach the file.
+    const masked = (op) => {
+        const { secrets = [], ...rest } = op;
+        return { ...rest, argv: op.argv.map(a => secrets.reduce((text, secret) => (secret ? text.split(secret).join('***') : text), a)) };
+    };
+    const safe = { ...plan, operations: plan.operations.map(masked) };
+    return JSON.stringify(safe, (_key, value) => (typeof value === 'string' ? redact(value) : value), 2) + '\n';
 }
 /** A readable rendering for the log: one numbered line per operation, with its reason. */
 function planText(plan, redact) {
@@ -60099,7 +60119,8 @@ function planText(plan, redact) {
     if (plan.operations.length === 0)
         lines.push('IIS: nothing to change.');
     plan.operations.forEach((op, i) => {
-        lines.push(`${String(i + 1).padStart(3)}. ${op.tool} ${op.argv.map(quoteForDisplay).join(' ')}`);
+        const argv = op.argv.map(a => (op.secrets ?? []).reduce((text, secret) => (secret ? text.split(secret).join('***') : text), a));
+        lines.push(`${String(i + 1).padStart(3)}. ${op.tool} ${argv.map(quoteForDisplay).join(' ')}`);
         lines.push(`       why: ${op.why}`);
     });
     for (const f of plan.files)
@@ -62362,7 +62383,9 @@ async function stageRelease(deps, config, interpreter) {
     }
     external_node_fs_default().renameSync(scratch, releaseDir);
     try {
-        const settings = await log.group('Django settings', () => inspectSettings(runner, { venvPython, projectDir: releaseDir, settingsModule: config.settingsModule, env: [] }));
+        const settings = await log.group('Django settings', () => 
+        // Settings may read the app's variables at import time: give them the registration's.
+        inspectSettings(runner, { venvPython, projectDir: releaseDir, settingsModule: config.settingsModule, env: appEnvironment(config) }));
         const facts = factsFor(interpreter, config.releaseId, hash, settings.WSGI_APPLICATION ?? '');
         const desired = desiredState(config, facts);
         const env = workerEnvironment(config, facts);

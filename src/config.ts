@@ -253,6 +253,9 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
   if (!deployRoot) throw new InputError('deploy-root', 'is required; set it to the server folder for releases, e.g. C:\\inetpub\\wwwroot\\app')
   indexerSafe('deploy-root', deployRoot, 'the path')
   const flavour = flavourOf(deployRoot)
+  if (flavour === 'win32' && process.platform !== 'win32' && mode !== 'plan') {
+    throw new InputError('deploy-root', `'${deployRoot}' is a Windows path, but ${mode} mode builds the release on this ${process.platform} machine; use mode: plan here, or a local path`)
+  }
   if (flavour === 'posix' && !path.posix.isAbsolute(deployRoot)) {
     throw new InputError('deploy-root', `'${deployRoot}' is not an absolute path; give a full path such as C:\\inetpub\\wwwroot\\app`)
   }
@@ -332,6 +335,9 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
   const caBundle = get('verify-ca-bundle')
   if (caBundle && !fs.existsSync(caBundle)) throw new InputError('verify-ca-bundle', `${caBundle} does not exist; give a PEM file`)
 
+  if (shibEnabled && !get('shibboleth-host') && !get('verify-url')) {
+    throw new InputError('shibboleth-host', 'is required with shibboleth: true (or set verify-url): the SP maps requests by host name, and a guess would protect the wrong one')
+  }
   const shibHost = get('shibboleth-host') || new URL(verifyUrl).hostname
   const remoteUser = get('remote-user').split(/\s+/).filter(Boolean)
   for (const id of remoteUser) {

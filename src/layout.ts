@@ -3,8 +3,12 @@ import path from 'node:path'
 /** The path rules of the server the deploy targets: Windows for IIS, POSIX when staging on Linux or macOS. */
 export type Flavour = 'win32' | 'posix'
 
-/** A deploy-root like C:\x, C:/x or \\server\share is a Windows target whatever machine renders the plan. */
-export function flavourOf(deployRoot: string): Flavour {
+/**
+ * A deploy-root like C:\x, C:/x or \\server\share is a Windows target whatever machine renders the plan, and on
+ * Windows every path is one (\inetpub\x is on the current drive).
+ */
+export function flavourOf(deployRoot: string, platform: NodeJS.Platform = process.platform): Flavour {
+  if (platform === 'win32') return 'win32'
   return /^[a-zA-Z]:[\\/]/.test(deployRoot) || /^\\\\[^\\]/.test(deployRoot) ? 'win32' : 'posix'
 }
 
@@ -33,7 +37,9 @@ export interface Layout {
 export function layoutFor(deployRoot: string): Layout {
   const flavour = flavourOf(deployRoot)
   const p = pathApi(flavour)
-  const root = p.normalize(deployRoot).replace(/[\\/]+$/, '') || deployRoot
+  const normal = p.normalize(deployRoot)
+  // A trailing separator goes, but not the root's own: C:\ without it would mean "the current folder on C:".
+  const root = normal === p.parse(normal).root ? normal : normal.replace(/[\\/]+$/, '')
   const releasesDir = p.join(root, 'releases')
   const venvsDir = p.join(root, 'venvs')
   const logsDir = p.join(root, 'logs')

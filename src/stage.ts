@@ -5,7 +5,7 @@ import type { DeployConfig } from './config.js'
 import { PhaseError } from './errors.js'
 import { layoutFor } from './layout.js'
 import type { Log } from './log.js'
-import { desiredState, workerEnvironment, type StageFacts } from './plan/desired.js'
+import { appEnvironment, desiredState, workerEnvironment, type StageFacts } from './plan/desired.js'
 import type { DesiredState } from './plan/types.js'
 import type { ProcessRunner } from './process.js'
 import { checkDeploy, collectStatic, inspectSettings, preflightRequest, type SettingsFacts } from './python/django.js'
@@ -164,7 +164,8 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
 
   try {
     const settings = await log.group('Django settings', () =>
-      inspectSettings(runner, { venvPython, projectDir: releaseDir, settingsModule: config.settingsModule, env: [] })
+      // Settings may read the app's variables at import time: give them the registration's.
+      inspectSettings(runner, { venvPython, projectDir: releaseDir, settingsModule: config.settingsModule, env: appEnvironment(config) })
     )
     const facts = factsFor(interpreter, config.releaseId, hash, settings.WSGI_APPLICATION ?? '')
     const desired = desiredState(config, facts)

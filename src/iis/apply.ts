@@ -2,7 +2,7 @@ import type { DeployConfig } from '../config.js'
 import { asError, PhaseError } from '../errors.js'
 import { layoutFor } from '../layout.js'
 import type { Log } from '../log.js'
-import { planChanges, rootVdirId, type ObjectChange } from '../plan/diff.js'
+import { planChanges, rootVdirId, samePath, type ObjectChange } from '../plan/diff.js'
 import type { DesiredState, Operation } from '../plan/types.js'
 import type { ProcessRunner } from '../process.js'
 import { planAcl, runIcacls } from './acl.js'
@@ -151,7 +151,7 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
         // The restored backup already points the app back; confirm it, and set it by hand if the restore failed.
         try {
           const now = parseSite(await appcmd.read('list', 'site', desired.app.site, '/config', '/xml'), desired).app.physicalPath
-          if (previousPhysicalPath !== undefined && now !== previousPhysicalPath) {
+          if (previousPhysicalPath !== undefined && !samePath(now, previousPhysicalPath)) {
             await appcmd.run({ argv: ['set', 'vdir', rootVdirId(desired), `/physicalPath:${previousPhysicalPath}`], mutates: true })
           }
           if (previousPhysicalPath !== undefined) restored.push(`${desired.handlersLocation} serves ${previousPhysicalPath} again`)
@@ -214,7 +214,7 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
         withLock(async () => {
           // Another deploy may have gone live since: restoring our backup would silently undo it.
           const now = parseSite(await appcmd.read('list', 'site', desired.app.site, '/config', '/xml'), desired).app.physicalPath
-          if (now !== desired.app.physicalPath) {
+          if (!samePath(now, desired.app.physicalPath)) {
             return { ok: false, restored: [], failed: [`${desired.handlersLocation} now serves ${now ?? 'nothing'}, not this release; left as it is`] }
           }
           const rb = await undo()

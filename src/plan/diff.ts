@@ -30,8 +30,8 @@ const HTTP_PLATFORM = '-section:system.webServer/httpPlatform'
 const COMMIT = '/commit:apphost'
 
 /** IIS compares names and Windows paths without regard to case. */
-const same = (a: string | undefined, b: string | undefined): boolean => (a ?? '').toLowerCase() === (b ?? '').toLowerCase()
-const samePath = (a: string | undefined, b: string): boolean => same((a ?? '').replace(/[\\/]+$/, ''), b.replace(/[\\/]+$/, ''))
+export const same = (a: string | undefined, b: string | undefined): boolean => (a ?? '').toLowerCase() === (b ?? '').toLowerCase()
+export const samePath = (a: string | undefined, b: string): boolean => same((a ?? '').replace(/[\\/]+$/, ''), b.replace(/[\\/]+$/, ''))
 
 export function appId(desired: { app: { site: string; path: string } }): string {
   return desired.app.path === '/' ? `${desired.app.site}/` : `${desired.app.site}${desired.app.path}`

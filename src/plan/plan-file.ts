@@ -13,7 +13,14 @@ export interface PlanDocument {
 
 /** plan.json as written to output-dir; secrets are redacted by the caller's redactor. */
 export function planJson(plan: PlanDocument, redact: (text: string) => string): string {
-  return redact(JSON.stringify(plan, null, 2)) + '\n'
+  // Each string is redacted before JSON escapes it (a secret with " or \ would no longer match afterwards), and
+  // an operation's own list of secrets, and each of its secret values whatever their length, never reach the file.
+  const masked = (op: Operation): Operation => {
+    const { secrets = [], ...rest } = op
+    return { ...rest, argv: op.argv.map(a => secrets.reduce((text, secret) => (secret ? text.split(secret).join('***') : text), a)) }
+  }
+  const safe = { ...plan, operations: plan.operations.map(masked) }
+  return JSON.stringify(safe, (_key, value: unknown) => (typeof value === 'string' ? redact(value) : value), 2) + '\n'
 }
 
 /** A readable rendering for the log: one numbered line per operation, with its reason. */
@@ -24,7 +31,8 @@ export function planText(plan: PlanDocument, redact: (text: string) => string): 
   if (!plan.diffedAgainstServer) lines.push('No server state was read: these are the operations for a server without this app.')
   if (plan.operations.length === 0) lines.push('IIS: nothing to change.')
   plan.operations.forEach((op, i) => {
-    lines.push(`${String(i + 1).padStart(3)}. ${op.tool} ${op.argv.map(quoteForDisplay).join(' ')}`)
+    const argv = op.argv.map(a => (op.secrets ?? []).reduce((text, secret) => (secret ? text.split(secret).join('***') : text), a))
+    lines.push(`${String(i + 1).padStart(3)}. ${op.tool} ${argv.map(quoteForDisplay).join(' ')}`)
     lines.push(`       why: ${op.why}`)
   })
   for (const f of plan.files) lines.push(`file ${f.status}: ${f.path}`)
