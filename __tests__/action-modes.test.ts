@@ -141,6 +141,18 @@ describe('stage mode', () => {
     expect(run.outputs).toMatchObject({ release: 's1', changed: 'false' })
   })
 
+  it('clears what a run that died left behind: scratch copies and an incomplete release of the same id', async () => {
+    const releases = path.join(root(), 'releases')
+    fs.mkdirSync(path.join(releases, '.staging-old-123', 'hello'), { recursive: true })
+    fs.mkdirSync(path.join(releases, 's1b', 'hello'), { recursive: true })
+    const run = await runAction(stageInputs({ 'release-id': 's1b' }))
+    expect(run.exitCode).toBe(0)
+    expect(run.stdout).toContain('an incomplete release left by an earlier run')
+    expect(fs.readdirSync(releases).filter(n => n.startsWith('.staging-'))).toEqual([])
+    expect(fs.existsSync(path.join(releases, 's1b'))).toBe(false)
+    expect(run.outputs.release).toBe('s1')
+  })
+
   it('keeps secrets out of every log line and every file under deploy-root', async () => {
     const run = await runAction(stageInputs({ 'release-id': 's3', env: 'DJANGO_ALLOWED_HOSTS=localhost,web01' }))
     expect(run.exitCode).toBe(0)

@@ -32,6 +32,7 @@ function project(name: string): string {
     'staticfiles/admin/base.css',
     'assets/app.css',
     'db.sqlite3',
+    '.env',
     'environment/notes.txt'
   ]) {
     write(dir, rel)
@@ -46,7 +47,7 @@ describe('copyProject', () => {
     const { files } = copyProject(app, target, { staticRoot: path.join(app, 'staticfiles') })
     expect(files).toEqual(['assets/app.css', 'environment/notes.txt', 'manage.py', 'mysite/__init__.py', 'mysite/settings.py', 'requirements.txt'])
     expect(fs.readFileSync(path.join(target, 'mysite', 'settings.py'), 'utf8')).toBe('mysite/settings.py')
-    for (const gone of ['env', 'venv', '.venv', '.git', 'node_modules', 'staticfiles', 'db.sqlite3', 'mysite/__pycache__']) {
+    for (const gone of ['env', 'venv', '.venv', '.git', 'node_modules', 'staticfiles', 'db.sqlite3', '.env', 'mysite/__pycache__']) {
       expect(fs.existsSync(path.join(target, gone))).toBe(false)
     }
   })
@@ -55,6 +56,14 @@ describe('copyProject', () => {
     const app = project('app-no-static-root')
     const { files } = copyProject(app, path.join(scratch, 'releases', '2'))
     expect(files).toContain('staticfiles/admin/base.css')
+  })
+
+  it('leaves out folders it is told to, such as an output-dir inside app-dir', () => {
+    const app = project('app-with-output')
+    write(app, 'iis-deploy-output/plan.json')
+    const { files } = copyProject(app, path.join(scratch, 'releases', '3'), { exclude: [path.join(app, 'iis-deploy-output')] })
+    expect(files.some(f => f.startsWith('iis-deploy-output/'))).toBe(false)
+    expect(files).toContain('manage.py')
   })
 
   it('does not copy a deploy-root that lies inside app-dir into the release', () => {

@@ -61800,7 +61800,8 @@ async function preflightRequest(runner, opts) {
 
 /** Folders that never belong in a release: VCS data, caches, tooling. */
 const SKIP_DIRS = new Set(['.git', '.hg', '.svn', '__pycache__', 'node_modules', 'venv', '.venv', '.tox', '.mypy_cache', '.pytest_cache']);
-const SKIP_FILES = new Set(['db.sqlite3']);
+// .env holds a developer's (or CI's) secrets: under the web root it would be one misconfigured handler from public.
+const SKIP_FILES = new Set(['db.sqlite3', '.env']);
 const SKIP_EXTENSIONS = ['.pyc', '.pyo'];
 /** A virtual environment under any name (often `env`): it embeds the developer's paths and cannot be moved. */
 function isVenv(dir) {
@@ -61819,6 +61820,7 @@ function copyProject(appDir, releaseDir, options = {}) {
     const source = external_node_path_default().resolve(appDir);
     const target = external_node_path_default().resolve(releaseDir);
     const staticRoot = options.staticRoot ? external_node_path_default().resolve(source, options.staticRoot) : undefined;
+    const excluded = new Set((options.exclude ?? []).map(p => external_node_path_default().resolve(p)));
     const files = [];
     function walk(dir) {
         const entries = external_node_fs_default().readdirSync(dir, { withFileTypes: true });
@@ -61833,6 +61835,8 @@ function copyProject(appDir, releaseDir, options = {}) {
                 if (SKIP_DIRS.has(entry.name) || isVenv(from))
                     continue;
                 if (staticRoot && from === staticRoot)
+                    continue;
+                if (excluded.has(from))
                     continue;
                 // A deploy-root inside app-dir (its releases, venvs, logs) must not be copied into a release.
                 if (isInside(target, from))
@@ -62279,11 +62283,33 @@ const RELEASE_MANIFEST = 'release.json';
 function hostingRequirements(config) {
     return config.hosting === 'fastcgi' ? [config.wfastcgi] : [config.httpPlatformPackage];
 }
+/**
+ * The requirements file with every file it pulls in (-r, -c and their long forms), in order: a change in any of
+ * them changes what pip installs, so it must change the venv's hash too.
+ */
+function requirementsClosure(file, seen = new Set()) {
+    const resolved = external_node_path_default().resolve(file);
+    if (seen.has(resolved))
+        return '';
+    seen.add(resolved);
+    const text = external_node_fs_default().readFileSync(resolved, 'utf8');
+    let out = `# ${external_node_path_default().basename(resolved)}\n${text}\n`;
+    for (const line of text.split(/\r?\n/)) {
+        const m = /^\s*(?:-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)/.exec(line);
+        if (!m)
+            continue;
+        const included = external_node_path_default().resolve(external_node_path_default().dirname(resolved), m[1]);
+        // A missing include is pip's error to report, with its own words, when it installs.
+        if (external_node_fs_default().existsSync(included))
+            out += requirementsClosure(included, seen);
+    }
+    return out;
+}
 function computeVenvHash(config, interpreter) {
     return venvHash({
         interpreterVersion: interpreter.version,
         interpreterPath: interpreter.executable,
-        requirementsText: external_node_fs_default().readFileSync(config.requirements, 'utf8'),
+        requirementsText: requirementsClosure(config.requirements),
         pipArgs: config.pipArgs,
         extraRequirements: hostingRequirements(config),
         systemSitePackages: config.venvSystemSitePackages
@@ -62354,10 +62380,21 @@ async function stageRelease(deps, config, interpreter) {
         return result;
     });
     external_node_fs_default().mkdirSync(layout.releasesDir, { recursive: true });
+    // Under the target's lock nothing else stages here: scratch copies left by a run that died go first.
+    for (const name of external_node_fs_default().readdirSync(layout.releasesDir)) {
+        if (name.startsWith('.staging-'))
+            external_node_fs_default().rmSync(external_node_path_default().join(layout.releasesDir, name), { recursive: true, force: true });
+    }
+    const incomplete = layout.releaseDir(config.releaseId);
+    if (external_node_fs_default().existsSync(incomplete) && !readManifest(incomplete)) {
+        // No manifest: a stage that died half-way (the manifest is written last). Never served, so it can go.
+        log.info(`Removing ${incomplete}: an incomplete release left by an earlier run`);
+        external_node_fs_default().rmSync(incomplete, { recursive: true, force: true });
+    }
     // Copy first into a scratch folder: its tree hash decides whether this release is new at all.
     const scratch = external_node_path_default().join(layout.releasesDir, `.staging-${config.releaseId}-${process.pid}`);
-    external_node_fs_default().rmSync(scratch, { recursive: true, force: true });
-    copyProject(config.appDir, scratch);
+    // output-dir changes on every run (plan.json): inside app-dir it would make every release look new.
+    copyProject(config.appDir, scratch, { exclude: [config.outputDir] });
     const fingerprint = releaseFingerprint(config, treeHash(scratch), hash, templates);
     const existing = findReleaseByFingerprint(layout.releasesDir, fingerprint);
     if (existing) {

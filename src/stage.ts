@@ -47,11 +47,31 @@ export function hostingRequirements(config: DeployConfig): string[] {
   return config.hosting === 'fastcgi' ? [config.wfastcgi] : [config.httpPlatformPackage]
 }
 
+/**
+ * The requirements file with every file it pulls in (-r, -c and their long forms), in order: a change in any of
+ * them changes what pip installs, so it must change the venv's hash too.
+ */
+export function requirementsClosure(file: string, seen = new Set<string>()): string {
+  const resolved = path.resolve(file)
+  if (seen.has(resolved)) return ''
+  seen.add(resolved)
+  const text = fs.readFileSync(resolved, 'utf8')
+  let out = `# ${path.basename(resolved)}\n${text}\n`
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^\s*(?:-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)/.exec(line)
+    if (!m) continue
+    const included = path.resolve(path.dirname(resolved), m[1])
+    // A missing include is pip's error to report, with its own words, when it installs.
+    if (fs.existsSync(included)) out += requirementsClosure(included, seen)
+  }
+  return out
+}
+
 export function computeVenvHash(config: DeployConfig, interpreter: InterpreterInfo): string {
   return venvHash({
     interpreterVersion: interpreter.version,
     interpreterPath: interpreter.executable,
-    requirementsText: fs.readFileSync(config.requirements, 'utf8'),
+    requirementsText: requirementsClosure(config.requirements),
     pipArgs: config.pipArgs,
     extraRequirements: hostingRequirements(config),
     systemSitePackages: config.venvSystemSitePackages
@@ -131,10 +151,20 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
   })
 
   fs.mkdirSync(layout.releasesDir, { recursive: true })
+  // Under the target's lock nothing else stages here: scratch copies left by a run that died go first.
+  for (const name of fs.readdirSync(layout.releasesDir)) {
+    if (name.startsWith('.staging-')) fs.rmSync(path.join(layout.releasesDir, name), { recursive: true, force: true })
+  }
+  const incomplete = layout.releaseDir(config.releaseId)
+  if (fs.existsSync(incomplete) && !readManifest(incomplete)) {
+    // No manifest: a stage that died half-way (the manifest is written last). Never served, so it can go.
+    log.info(`Removing ${incomplete}: an incomplete release left by an earlier run`)
+    fs.rmSync(incomplete, { recursive: true, force: true })
+  }
   // Copy first into a scratch folder: its tree hash decides whether this release is new at all.
   const scratch = path.join(layout.releasesDir, `.staging-${config.releaseId}-${process.pid}`)
-  fs.rmSync(scratch, { recursive: true, force: true })
-  copyProject(config.appDir, scratch)
+  // output-dir changes on every run (plan.json): inside app-dir it would make every release look new.
+  copyProject(config.appDir, scratch, { exclude: [config.outputDir] })
   const fingerprint = releaseFingerprint(config, treeHash(scratch), hash, templates)
   const existing = findReleaseByFingerprint(layout.releasesDir, fingerprint)
 

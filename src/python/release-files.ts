@@ -4,7 +4,8 @@ import path from 'node:path'
 
 /** Folders that never belong in a release: VCS data, caches, tooling. */
 const SKIP_DIRS = new Set(['.git', '.hg', '.svn', '__pycache__', 'node_modules', 'venv', '.venv', '.tox', '.mypy_cache', '.pytest_cache'])
-const SKIP_FILES = new Set(['db.sqlite3'])
+// .env holds a developer's (or CI's) secrets: under the web root it would be one misconfigured handler from public.
+const SKIP_FILES = new Set(['db.sqlite3', '.env'])
 const SKIP_EXTENSIONS = ['.pyc', '.pyo']
 
 /** A virtual environment under any name (often `env`): it embeds the developer's paths and cannot be moved. */
@@ -20,6 +21,8 @@ function isInside(child: string, parent: string): boolean {
 export interface CopyProjectOptions {
   /** The project's own STATIC_ROOT (absolute): collected files of the developer's machine, not the release's. */
   staticRoot?: string | null
+  /** More folders to leave out (absolute), e.g. the action's output-dir when it lies inside app-dir. */
+  exclude?: readonly string[]
 }
 
 /**
@@ -31,6 +34,7 @@ export function copyProject(appDir: string, releaseDir: string, options: CopyPro
   const source = path.resolve(appDir)
   const target = path.resolve(releaseDir)
   const staticRoot = options.staticRoot ? path.resolve(source, options.staticRoot) : undefined
+  const excluded = new Set((options.exclude ?? []).map(p => path.resolve(p)))
   const files: string[] = []
 
   function walk(dir: string): void {
@@ -44,6 +48,7 @@ export function copyProject(appDir: string, releaseDir: string, options: CopyPro
       if (stat.isDirectory()) {
         if (SKIP_DIRS.has(entry.name) || isVenv(from)) continue
         if (staticRoot && from === staticRoot) continue
+        if (excluded.has(from)) continue
         // A deploy-root inside app-dir (its releases, venvs, logs) must not be copied into a release.
         if (isInside(target, from)) continue
         walk(from)
