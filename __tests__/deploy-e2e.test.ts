@@ -3,28 +3,30 @@
  * and icacls doubles on PATH, and the IIS stand-in serving what applicationHost.config says as the verify target.
  * One sandbox and one deploy-root flow through the ordered tests, as on a server that sees successive runs.
  */
-import { spawn } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { acquireLock } from '../src/iis/lock.js'
+import type { Log } from '../src/log.js'
+import { serverLockDir } from '../src/main.js'
 import { createIisSandbox, type IisSandbox } from './support/iis-sandbox.js'
+import { DIST_INDEX as DIST, EXAMPLE_APP as EXAMPLE, runAction, type ActionRun } from './support/run-action.js'
 import { startIisStandin, type IisStandin } from './support/iis-standin.mjs'
 import { buildWheelhouse, SYSTEM_PYTHON } from './support/wheelhouse.js'
 
-const ROOT = path.resolve(import.meta.dirname, '..')
-const DIST = path.join(ROOT, 'dist', 'index.js')
-const EXAMPLE = path.join(ROOT, 'examples', 'hello')
 // A value long and random enough that finding it anywhere means it leaked.
 const SECRET = `s3cr3t-${crypto.randomBytes(12).toString('hex')}`
 
-interface RunResult {
-  code: number | null
-  stdout: string
-  stderr: string
-  outputs: Record<string, string>
-  summary: string
+const quietLog: Log = {
+  info: () => {},
+  debug: () => {},
+  warning: () => {},
+  error: () => {},
+  group: (_name, fn) => fn(),
+  secret: () => {},
+  redact: text => text
 }
 
 let work: string
@@ -32,21 +34,7 @@ let sandbox: IisSandbox
 let standin: IisStandin
 let wheelhouse: string
 let deployRoot: string
-const allRuns: RunResult[] = []
-
-/** GITHUB_OUTPUT holds `name<<delimiter`, the value lines, then the delimiter. */
-function parseOutputs(text: string): Record<string, string> {
-  const out: Record<string, string> = {}
-  const lines = text.split('\n')
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^([^<=]+)<<(.+)$/.exec(lines[i] ?? '')
-    if (!m) continue
-    const value: string[] = []
-    for (i++; i < lines.length && lines[i] !== m[2]; i++) value.push(lines[i] ?? '')
-    out[m[1] ?? ''] = value.join('\n')
-  }
-  return out
-}
+const allRuns: ActionRun[] = []
 
 function inputsFor(releaseId: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -70,23 +58,9 @@ function inputsFor(releaseId: string, extra: Record<string, string> = {}): Recor
   }
 }
 
-async function runAction(inputs: Record<string, string>): Promise<RunResult> {
-  const outputFile = path.join(work, `github-output-${inputs['release-id']}`)
-  const summaryFile = path.join(work, `summary-${inputs['release-id']}.md`)
-  fs.writeFileSync(outputFile, '')
-  fs.writeFileSync(summaryFile, '')
-  const env: NodeJS.ProcessEnv = {}
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('INPUT_') && !k.startsWith('GITHUB_')) env[k] = v
-  Object.assign(env, sandbox.env, { RUNNER_TEMP: work, GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile })
-  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
-  const child = spawn(process.execPath, [DIST], { env, cwd: work })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-  // Asynchronous on purpose: the stand-in answering verify lives in this process.
-  const code = await new Promise<number | null>(resolve => child.once('close', resolve))
-  const result = { code, stdout, stderr, outputs: parseOutputs(fs.readFileSync(outputFile, 'utf8')), summary: fs.readFileSync(summaryFile, 'utf8') }
+/** The bundled action with the doubles on PATH; every run is kept for the secrets test. */
+async function deploy(inputs: Record<string, string>): Promise<ActionRun> {
+  const result = await runAction(inputs, sandbox.env, work)
   allRuns.push(result)
   return result
 }
@@ -134,8 +108,8 @@ afterAll(async () => {
 
 describe.sequential('deploying examples/hello with the bundled action', () => {
   it('first deploy: exit 0, outputs, the stand-in serves Django and the admin CSS, the summary lists the objects', async () => {
-    const r = await runAction(inputsFor('r1'))
-    expect(r.code, r.stdout.slice(-3000)).toBe(0)
+    const r = await deploy(inputsFor('r1'))
+    expect(r.exitCode, r.stdout.slice(-3000)).toBe(0)
     expect(r.outputs.changed).toBe('true')
     expect(r.outputs['rolled-back']).toBe('false')
     expect(r.outputs.release).toBe('r1')
@@ -167,8 +141,8 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
   it('second deploy of the same content: nothing changes, at most 3 appcmd reads, no icacls', async () => {
     const configBefore = sandbox.readConfig()
     sandbox.resetCounters()
-    const r = await runAction(inputsFor('r2'))
-    expect(r.code, r.stdout.slice(-3000)).toBe(0)
+    const r = await deploy(inputsFor('r2'))
+    expect(r.exitCode, r.stdout.slice(-3000)).toBe(0)
     expect(r.outputs.changed).toBe('false')
     expect(r.outputs['rolled-back']).toBe('false')
     expect(sandbox.mutatingCalls().map(c => c.argv.join(' '))).toEqual([])
@@ -185,8 +159,8 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
     const configBefore = sandbox.readConfig()
     const releasesBefore = fs.readdirSync(path.join(deployRoot, 'releases')).sort()
     sandbox.resetCounters()
-    const r = await runAction(inputsFor('r3', { 'app-dir': app }))
-    expect(r.code).not.toBe(0)
+    const r = await deploy(inputsFor('r3', { 'app-dir': app }))
+    expect(r.exitCode).not.toBe(0)
     expect(r.stdout).toMatch(/::error::.*(preflight|settings|no_such_module)/i)
     expect(sandbox.mutatingCalls().map(c => c.argv.join(' '))).toEqual([])
     expect(sandbox.aclGrants()).toEqual([])
@@ -204,8 +178,8 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
     const configBefore = sandbox.readConfig()
     const startsBefore = standin.backendStarts()
     sandbox.resetCounters()
-    const r = await runAction(inputsFor('r4', { 'app-dir': app, 'preflight-path': '/health', 'verify-timeout': '4' }))
-    expect(r.code).not.toBe(0)
+    const r = await deploy(inputsFor('r4', { 'app-dir': app, 'preflight-path': '/health', 'verify-timeout': '4' }))
+    expect(r.exitCode).not.toBe(0)
     expect(r.outputs['rolled-back']).toBe('true')
     expect(sandbox.mutatingCalls().length).toBeGreaterThan(0)
     expect(sandbox.readConfig()).toBe(configBefore)
@@ -220,6 +194,22 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
     expect(r.summary).toMatch(/#### Verify of the restored release\n[\s\S]*✅ passed/)
     const annotation = r.stdout.split('\n').find(l => l.startsWith('::error'))
     expect(annotation).toMatch(/verify failed \(main: /)
+  })
+
+  it("waits for another app's deploy on the same server, then gives up clearly without touching IIS", async () => {
+    // Another run holds the server-wide IIS lock (as a deploy of another app would, from backup to verify).
+    const held = await acquireLock({ dir: serverLockDir(process.env), site: 'IIS', appPath: '/applicationHost.config', runId: 'other-app', timeoutMs: 1000, log: quietLog })
+    const before = sandbox.readConfig()
+    const callsBefore = sandbox.calls().length
+    try {
+      const r = await runAction(inputsFor('r5', { 'lock-timeout': '1' }), sandbox.env, work)
+      expect(r.exitCode).not.toBe(0)
+      expect(r.errors.join('\n')).toMatch(/IIS\/applicationHost\.config is being deployed by run other-app .*gave up after lock-timeout/)
+      expect(sandbox.calls().length).toBe(callsBefore)
+      expect(sandbox.readConfig()).toBe(before)
+    } finally {
+      held.release()
+    }
   })
 
   it('the secret value is in no log line, no file under deploy-root, no plan.json and no summary', () => {

@@ -45867,7 +45867,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   eF: () => (/* binding */ run)
 });
 
-// UNUSED EXPORTS: actionDeps, pathApi, wsgiApplicationFromSource
+// UNUSED EXPORTS: actionDeps, pathApi, serverLockDir, wsgiApplicationFromSource
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -48817,6 +48817,9 @@ function getIDToken(aud) {
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_namespaceObject);
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
@@ -59592,9 +59595,6 @@ async function pruneBackups(appcmd, keep, log) {
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 var external_node_crypto_default = /*#__PURE__*/__nccwpck_require__.n(external_node_crypto_);
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
 ;// CONCATENATED MODULE: ./src/iis/lock.ts
 
 
@@ -62805,6 +62805,7 @@ async function runChecks(plan, log) {
 
 
 
+
 function actionDeps() {
     return {
         inputs: actionInputs,
@@ -62905,6 +62906,12 @@ function planDocument(config, releaseId, operations, files, diffed) {
         operations,
         files
     };
+}
+/** Where runs on one server meet to take turns with IIS: machine-wide, not under any one app's deploy-root. */
+function serverLockDir(env) {
+    return process.platform === 'win32'
+        ? external_node_path_default().join(env.ProgramData ?? env.PROGRAMDATA ?? 'C:\\ProgramData', 'django-iis-deploy')
+        : external_node_path_default().join(external_node_os_default().tmpdir(), 'django-iis-deploy');
 }
 /** A program the deploy needs must exist before anything is staged, so a runner without IIS fails at once. */
 function requireProgram(input, program, env) {
@@ -63078,6 +63085,7 @@ async function run(deps = actionDeps()) {
     const phases = new Phases(log);
     const report = emptyReport();
     let lock;
+    let serverLock;
     let config;
     try {
         config = getInputs(deps.inputs, deps.env, deps.cwd);
@@ -63108,6 +63116,11 @@ async function run(deps = actionDeps()) {
         external_node_fs_default().mkdirSync(layout.root, { recursive: true });
         // One run per target from staging to verify: two runs must not build the same venv or switch in between.
         lock = await acquireLock({ dir: layout.root, site: cfg.siteName, appPath: cfg.appPath, runId: cfg.releaseId, timeoutMs: cfg.lockTimeoutMs, log });
+        if (cfg.mode === 'deploy') {
+            // applicationHost.config is one file for the whole server, and a rollback restores all of it: deploys of
+            // other apps on this server must not land between this run's backup and its verify.
+            serverLock = await acquireLock({ dir: serverLockDir(deps.env), site: 'IIS', appPath: '/applicationHost.config', runId: cfg.releaseId, timeoutMs: cfg.lockTimeoutMs, log });
+        }
         // Deploy reads IIS first (under the lock): a missing site stops the run before anything is built, and the
         // preflight sends the Host that the site's binding will.
         let current;
@@ -63165,6 +63178,7 @@ async function run(deps = actionDeps()) {
         }
     }
     finally {
+        serverLock?.release();
         lock?.release();
         report.phases = phases.list;
         setOutputs(report, deps.setOutput);

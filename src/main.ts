@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { actionInputs, getInputs, type DeployConfig, type InputReader } from './config.js'
 import { evidenceFromChecks, reportDiagnosis, tailFile, type Evidence } from './diagnose.js'
@@ -146,6 +147,13 @@ function planDocument(config: DeployConfig, releaseId: string, operations: Opera
     operations,
     files
   }
+}
+
+/** Where runs on one server meet to take turns with IIS: machine-wide, not under any one app's deploy-root. */
+export function serverLockDir(env: NodeJS.ProcessEnv): string {
+  return process.platform === 'win32'
+    ? path.join(env.ProgramData ?? env.PROGRAMDATA ?? 'C:\\ProgramData', 'django-iis-deploy')
+    : path.join(os.tmpdir(), 'django-iis-deploy')
 }
 
 /** A program the deploy needs must exist before anything is staged, so a runner without IIS fails at once. */
@@ -334,6 +342,7 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
   const phases = new Phases(log)
   const report = emptyReport()
   let lock: TargetLock | undefined
+  let serverLock: TargetLock | undefined
   let config: DeployConfig | undefined
   try {
     config = getInputs(deps.inputs, deps.env, deps.cwd)
@@ -365,6 +374,11 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     // One run per target from staging to verify: two runs must not build the same venv or switch in between.
     lock = await acquireLock({ dir: layout.root, site: cfg.siteName, appPath: cfg.appPath, runId: cfg.releaseId, timeoutMs: cfg.lockTimeoutMs, log })
 
+    if (cfg.mode === 'deploy') {
+      // applicationHost.config is one file for the whole server, and a rollback restores all of it: deploys of
+      // other apps on this server must not land between this run's backup and its verify.
+      serverLock = await acquireLock({ dir: serverLockDir(deps.env), site: 'IIS', appPath: '/applicationHost.config', runId: cfg.releaseId, timeoutMs: cfg.lockTimeoutMs, log })
+    }
     // Deploy reads IIS first (under the lock): a missing site stops the run before anything is built, and the
     // preflight sends the Host that the site's binding will.
     let current: CurrentState | undefined
@@ -419,6 +433,7 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
       deps.setFailed(log.redact(`${error.message}${hint}`))
     }
   } finally {
+    serverLock?.release()
     lock?.release()
     report.phases = phases.list
     setOutputs(report, deps.setOutput)
