@@ -59177,6 +59177,12 @@ function planAcl(deployRoot, pool, grants, wsgiLog) {
     return {
         operations,
         prepare: () => {
+            // Folders of ours that nothing created yet (the logs folder with hosting httpplatform): icacls needs them.
+            for (const grant of grants) {
+                const rel = external_node_path_default().relative(deployRoot, grant.path);
+                if (rel && !rel.startsWith('..') && !external_node_path_default().isAbsolute(rel))
+                    external_node_fs_default().mkdirSync(grant.path, { recursive: true });
+            }
             if (!wsgiLog)
                 return;
             external_node_fs_default().mkdirSync(external_node_path_default().dirname(wsgiLog), { recursive: true });
@@ -59510,9 +59516,11 @@ function planChanges(current, desired) {
         objects.push({ kind: 'fastCgi', name: `${stale.fullPath}|${stale.arguments}`, status: 'removed' });
     }
     // HttpPlatformHandler: secrets live location-scoped in applicationHost.config, never in web.config.
-    if (desired.hosting === 'httpplatform') {
+    // Back on fastcgi, the ones set for httpplatform go (envOps removes what is not desired).
+    if (desired.hosting === 'httpplatform' || (now.httpPlatformEnv ?? []).length > 0) {
         const config = (change) => ['set', 'config', desired.handlersLocation, HTTP_PLATFORM, change, COMMIT];
-        before.push(...envOps('environmentVariables.', config, now.httpPlatformEnv ?? [], desired.httpPlatformSecretEnv, 'httpPlatform', 'httpPlatformEnv', objects));
+        const wantedEnv = desired.hosting === 'httpplatform' ? desired.httpPlatformSecretEnv : [];
+        before.push(...envOps('environmentVariables.', config, now.httpPlatformEnv ?? [], wantedEnv, 'httpPlatform', 'httpPlatformEnv', objects));
     }
     const changed = poolOps.length > 0 || before.length > 0 || switchOp !== undefined || after.length > 0;
     if (changed)
@@ -59806,7 +59814,7 @@ async function listOrEmpty(appcmd, ...argv) {
  * fastcgi hosting, a fourth for httpplatform's location-scoped variables. Whether handlers are unlocked is
  * not visible in these reads, so the caller passes what the deploy-root record says (see unlock-record.ts).
  */
-async function readState(appcmd, desired, handlersUnlocked) {
+async function readState(appcmd, desired, handlersUnlocked, ownedHttpPlatformNames = []) {
     const pool = parsePool(await listOrEmpty(appcmd, 'list', 'apppool', desired.pool.name, '/config', '/xml'), desired.pool.name);
     const fromSite = parseSite(await listOrEmpty(appcmd, 'list', 'site', desired.app.site, '/config', '/xml'), desired);
     if (!fromSite.site.exists) {
@@ -59814,8 +59822,12 @@ async function readState(appcmd, desired, handlersUnlocked) {
     }
     const fastCgi = parseFastCgi(await appcmd.read('list', 'config', '-section:system.webServer/fastCgi', '/xml'));
     const state = { pool, ...fromSite, fastCgi, handlersUnlocked };
-    if (desired.hosting === 'httpplatform' && fromSite.app.exists) {
-        state.httpPlatformEnv = parseHttpPlatformEnv(await appcmd.read('list', 'config', appId(desired), '-section:system.webServer/httpPlatform', '/xml'));
+    // A fourth read only where httpPlatform variables are ours: hosting httpplatform, or a switch back from it.
+    if (fromSite.app.exists && (desired.hosting === 'httpplatform' || ownedHttpPlatformNames.length > 0)) {
+        const owned = new Set(ownedHttpPlatformNames.map(n => n.toLowerCase()));
+        const merged = parseHttpPlatformEnv(await appcmd.read('list', 'config', appId(desired), '-section:system.webServer/httpPlatform', '/xml'));
+        // The read merges the live release's web.config; its variables are the release's, not applicationHost's.
+        state.httpPlatformEnv = merged.filter(v => owned.has(v.name.toLowerCase()));
     }
     return state;
 }
@@ -59833,11 +59845,14 @@ const UNLOCK_RECORD_FILE = 'iis-state.json';
 class UnlockRecord {
     file;
     original;
+    /** The record as this run has it, with its own changes. */
+    current;
     constructor(file, 
     /** The file's bytes when read, to put back on rollback; undefined when it did not exist. */
     original) {
         this.file = file;
         this.original = original;
+        this.current = original;
     }
     static read(deployRoot) {
         const file = external_node_path_default().join(deployRoot, UNLOCK_RECORD_FILE);
@@ -59850,14 +59865,39 @@ class UnlockRecord {
         }
         return new UnlockRecord(file, original);
     }
-    locations() {
+    parsed() {
         try {
-            const parsed = JSON.parse(this.original ?? '{}');
-            return Array.isArray(parsed.handlersUnlocked) ? parsed.handlersUnlocked : [];
+            const parsed = JSON.parse(this.current ?? '{}');
+            return {
+                handlersUnlocked: Array.isArray(parsed.handlersUnlocked) ? parsed.handlersUnlocked : [],
+                httpPlatformEnv: parsed.httpPlatformEnv && typeof parsed.httpPlatformEnv === 'object' ? parsed.httpPlatformEnv : {}
+            };
         }
         catch {
-            return [];
+            return { handlersUnlocked: [], httpPlatformEnv: {} };
         }
+    }
+    locations() {
+        return this.parsed().handlersUnlocked;
+    }
+    /** The httpPlatform variable names we own at a location. */
+    httpPlatformNames(location) {
+        const byLocation = this.parsed().httpPlatformEnv ?? {};
+        const key = Object.keys(byLocation).find(k => k.toLowerCase() === location.toLowerCase());
+        return key ? byLocation[key] ?? [] : [];
+    }
+    setHttpPlatformNames(location, names) {
+        const before = this.httpPlatformNames(location);
+        if (before.length === names.length && before.every((n, i) => n === names[i]))
+            return;
+        const record = this.parsed();
+        const byLocation = { ...(record.httpPlatformEnv ?? {}) };
+        for (const k of Object.keys(byLocation))
+            if (k.toLowerCase() === location.toLowerCase())
+                delete byLocation[k];
+        if (names.length > 0)
+            byLocation[location] = [...names];
+        this.write(`${JSON.stringify({ ...record, httpPlatformEnv: byLocation }, null, 2)}\n`);
     }
     has(location) {
         return this.locations().some(l => l.toLowerCase() === location.toLowerCase());
@@ -59865,17 +59905,20 @@ class UnlockRecord {
     add(location) {
         if (this.has(location))
             return;
-        const next = { handlersUnlocked: [...this.locations(), location] };
+        const next = { ...this.parsed(), handlersUnlocked: [...this.locations(), location] };
         this.write(`${JSON.stringify(next, null, 2)}\n`);
     }
     /** Back to what was read. */
     restore() {
-        if (this.original === undefined)
+        if (this.original === undefined) {
             external_node_fs_default().rmSync(this.file, { force: true });
+            this.current = undefined;
+        }
         else
             this.write(this.original);
     }
     write(text) {
+        this.current = text;
         external_node_fs_default().mkdirSync(external_node_path_default().dirname(this.file), { recursive: true });
         const tmp = `${this.file}.${process.pid}.tmp`;
         external_node_fs_default().writeFileSync(tmp, text);
@@ -59932,7 +59975,7 @@ async function applyRelease(deps, input) {
     };
     return withLock(async () => {
         const record = UnlockRecord.read(layout.root);
-        const current = input.current ?? (await readState(appcmd, desired, record.has(desired.handlersLocation)));
+        const current = input.current ?? (await readState(appcmd, desired, record.has(desired.handlersLocation), record.httpPlatformNames(desired.handlersLocation)));
         const plan = planChanges(current, desired);
         const acl = planAcl(layout.root, desired.pool.name, desired.acl, desired.hosting === 'fastcgi' ? layout.wsgiLog : undefined);
         const appcmdOps = [...plan.pool, ...plan.beforeSwitch, ...(plan.switchOp ? [plan.switchOp] : []), ...plan.afterSwitch];
@@ -60041,6 +60084,7 @@ async function applyRelease(deps, input) {
         }
         if (plan.beforeSwitch.some(op => op.argv[0] === 'unlock'))
             record.add(desired.handlersLocation);
+        record.setHttpPlatformNames(desired.handlersLocation, desired.hosting === 'httpplatform' ? desired.httpPlatformSecretEnv.map(v => v.name) : []);
         await pruneBackups(appcmd, config.keepBackups, log);
         log.info(`Applied ${executed.length} operations to IIS for ${desired.handlersLocation} (backup ${backupName})`);
         return {
@@ -63127,8 +63171,9 @@ async function run(deps = actionDeps()) {
         let target = cfg;
         if (cfg.mode === 'deploy') {
             const appcmd = new Appcmd({ runner: deps.runner, log, path: cfg.appcmd });
-            const unlocked = UnlockRecord.read(layout.root).has(locationOf(cfg));
-            current = await phases.run('Read IIS', () => readState(appcmd, stateQuery(cfg), unlocked));
+            const record = UnlockRecord.read(layout.root);
+            const location = locationOf(cfg);
+            current = await phases.run('Read IIS', () => readState(appcmd, stateQuery(cfg), record.has(location), record.httpPlatformNames(location)));
             target = withBindingUrl(cfg, current, log);
             report.url = target.verify.url;
         }

@@ -385,8 +385,9 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     let target = cfg
     if (cfg.mode === 'deploy') {
       const appcmd = new Appcmd({ runner: deps.runner, log, path: cfg.appcmd })
-      const unlocked = UnlockRecord.read(layout.root).has(locationOf(cfg))
-      current = await phases.run('Read IIS', () => readState(appcmd, stateQuery(cfg), unlocked))
+      const record = UnlockRecord.read(layout.root)
+      const location = locationOf(cfg)
+      current = await phases.run('Read IIS', () => readState(appcmd, stateQuery(cfg), record.has(location), record.httpPlatformNames(location)))
       target = withBindingUrl(cfg, current, log)
       report.url = target.verify.url
     }

@@ -77,6 +77,11 @@ export function planAcl(deployRoot: string, pool: string, grants: AclGrant[], ws
   return {
     operations,
     prepare: () => {
+      // Folders of ours that nothing created yet (the logs folder with hosting httpplatform): icacls needs them.
+      for (const grant of grants) {
+        const rel = path.relative(deployRoot, grant.path)
+        if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) fs.mkdirSync(grant.path, { recursive: true })
+      }
       if (!wsgiLog) return
       fs.mkdirSync(path.dirname(wsgiLog), { recursive: true })
       if (!fs.existsSync(wsgiLog)) fs.writeFileSync(wsgiLog, '')

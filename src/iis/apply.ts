@@ -92,7 +92,7 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
 
   return withLock(async () => {
     const record = UnlockRecord.read(layout.root)
-    const current = input.current ?? (await readState(appcmd, desired, record.has(desired.handlersLocation)))
+    const current = input.current ?? (await readState(appcmd, desired, record.has(desired.handlersLocation), record.httpPlatformNames(desired.handlersLocation)))
     const plan = planChanges(current, desired)
     const acl = planAcl(layout.root, desired.pool.name, desired.acl, desired.hosting === 'fastcgi' ? layout.wsgiLog : undefined)
     const appcmdOps = [...plan.pool, ...plan.beforeSwitch, ...(plan.switchOp ? [plan.switchOp] : []), ...plan.afterSwitch]
@@ -200,6 +200,7 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
     }
 
     if (plan.beforeSwitch.some(op => op.argv[0] === 'unlock')) record.add(desired.handlersLocation)
+    record.setHttpPlatformNames(desired.handlersLocation, desired.hosting === 'httpplatform' ? desired.httpPlatformSecretEnv.map(v => v.name) : [])
     await pruneBackups(appcmd, config.keepBackups, log)
     log.info(`Applied ${executed.length} operations to IIS for ${desired.handlersLocation} (backup ${backupName})`)
 

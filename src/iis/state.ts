@@ -35,7 +35,7 @@ export interface CurrentState {
   fastCgi: FastCgiApp[]
   /** Whether system.webServer/handlers is known to be unlocked at desired.handlersLocation. */
   handlersUnlocked: boolean
-  /** hosting httpplatform only: location-scoped httpPlatform environment variables. */
+  /** The location-scoped httpPlatform variables this tool set (see unlock-record.ts); read when any can exist. */
   httpPlatformEnv?: NameValue[]
 }
 
@@ -156,7 +156,7 @@ async function listOrEmpty(appcmd: Appcmd, ...argv: string[]): Promise<string> {
  * fastcgi hosting, a fourth for httpplatform's location-scoped variables. Whether handlers are unlocked is
  * not visible in these reads, so the caller passes what the deploy-root record says (see unlock-record.ts).
  */
-export async function readState(appcmd: Appcmd, desired: StateQuery, handlersUnlocked: boolean): Promise<CurrentState> {
+export async function readState(appcmd: Appcmd, desired: StateQuery, handlersUnlocked: boolean, ownedHttpPlatformNames: readonly string[] = []): Promise<CurrentState> {
   const pool = parsePool(await listOrEmpty(appcmd, 'list', 'apppool', desired.pool.name, '/config', '/xml'), desired.pool.name)
   const fromSite = parseSite(await listOrEmpty(appcmd, 'list', 'site', desired.app.site, '/config', '/xml'), desired)
   if (!fromSite.site.exists) {
@@ -168,10 +168,12 @@ export async function readState(appcmd: Appcmd, desired: StateQuery, handlersUnl
   }
   const fastCgi = parseFastCgi(await appcmd.read('list', 'config', '-section:system.webServer/fastCgi', '/xml'))
   const state: CurrentState = { pool, ...fromSite, fastCgi, handlersUnlocked }
-  if (desired.hosting === 'httpplatform' && fromSite.app.exists) {
-    state.httpPlatformEnv = parseHttpPlatformEnv(
-      await appcmd.read('list', 'config', appId(desired), '-section:system.webServer/httpPlatform', '/xml')
-    )
+  // A fourth read only where httpPlatform variables are ours: hosting httpplatform, or a switch back from it.
+  if (fromSite.app.exists && (desired.hosting === 'httpplatform' || ownedHttpPlatformNames.length > 0)) {
+    const owned = new Set(ownedHttpPlatformNames.map(n => n.toLowerCase()))
+    const merged = parseHttpPlatformEnv(await appcmd.read('list', 'config', appId(desired), '-section:system.webServer/httpPlatform', '/xml'))
+    // The read merges the live release's web.config; its variables are the release's, not applicationHost's.
+    state.httpPlatformEnv = merged.filter(v => owned.has(v.name.toLowerCase()))
   }
   return state
 }

@@ -11,14 +11,24 @@ export const UNLOCK_RECORD_FILE = 'iis-state.json'
 
 interface Record {
   handlersUnlocked: string[]
+  /**
+   * Per location, the names of the httpPlatform variables we set in applicationHost.config. A read at the app's
+   * path shows them merged with the release's web.config, so only these names are ours to change or remove.
+   */
+  httpPlatformEnv?: { [location: string]: string[] }
 }
 
 export class UnlockRecord {
+  /** The record as this run has it, with its own changes. */
+  private current: string | undefined
+
   private constructor(
     private readonly file: string,
     /** The file's bytes when read, to put back on rollback; undefined when it did not exist. */
     readonly original: string | undefined
-  ) {}
+  ) {
+    this.current = original
+  }
 
   static read(deployRoot: string): UnlockRecord {
     const file = path.join(deployRoot, UNLOCK_RECORD_FILE)
@@ -31,13 +41,37 @@ export class UnlockRecord {
     return new UnlockRecord(file, original)
   }
 
-  private locations(): string[] {
+  private parsed(): Record {
     try {
-      const parsed = JSON.parse(this.original ?? '{}') as Partial<Record>
-      return Array.isArray(parsed.handlersUnlocked) ? parsed.handlersUnlocked : []
+      const parsed = JSON.parse(this.current ?? '{}') as Partial<Record>
+      return {
+        handlersUnlocked: Array.isArray(parsed.handlersUnlocked) ? parsed.handlersUnlocked : [],
+        httpPlatformEnv: parsed.httpPlatformEnv && typeof parsed.httpPlatformEnv === 'object' ? parsed.httpPlatformEnv : {}
+      }
     } catch {
-      return []
+      return { handlersUnlocked: [], httpPlatformEnv: {} }
     }
+  }
+
+  private locations(): string[] {
+    return this.parsed().handlersUnlocked
+  }
+
+  /** The httpPlatform variable names we own at a location. */
+  httpPlatformNames(location: string): string[] {
+    const byLocation = this.parsed().httpPlatformEnv ?? {}
+    const key = Object.keys(byLocation).find(k => k.toLowerCase() === location.toLowerCase())
+    return key ? byLocation[key] ?? [] : []
+  }
+
+  setHttpPlatformNames(location: string, names: readonly string[]): void {
+    const before = this.httpPlatformNames(location)
+    if (before.length === names.length && before.every((n, i) => n === names[i])) return
+    const record = this.parsed()
+    const byLocation = { ...(record.httpPlatformEnv ?? {}) }
+    for (const k of Object.keys(byLocation)) if (k.toLowerCase() === location.toLowerCase()) delete byLocation[k]
+    if (names.length > 0) byLocation[location] = [...names]
+    this.write(`${JSON.stringify({ ...record, httpPlatformEnv: byLocation }, null, 2)}\n`)
   }
 
   has(location: string): boolean {
@@ -46,17 +80,20 @@ export class UnlockRecord {
 
   add(location: string): void {
     if (this.has(location)) return
-    const next: Record = { handlersUnlocked: [...this.locations(), location] }
+    const next: Record = { ...this.parsed(), handlersUnlocked: [...this.locations(), location] }
     this.write(`${JSON.stringify(next, null, 2)}\n`)
   }
 
   /** Back to what was read. */
   restore(): void {
-    if (this.original === undefined) fs.rmSync(this.file, { force: true })
-    else this.write(this.original)
+    if (this.original === undefined) {
+      fs.rmSync(this.file, { force: true })
+      this.current = undefined
+    } else this.write(this.original)
   }
 
   private write(text: string): void {
+    this.current = text
     fs.mkdirSync(path.dirname(this.file), { recursive: true })
     const tmp = `${this.file}.${process.pid}.tmp`
     fs.writeFileSync(tmp, text)

@@ -219,9 +219,11 @@ export function planChanges(current: CurrentState | undefined, desired: DesiredS
   }
 
   // HttpPlatformHandler: secrets live location-scoped in applicationHost.config, never in web.config.
-  if (desired.hosting === 'httpplatform') {
+  // Back on fastcgi, the ones set for httpplatform go (envOps removes what is not desired).
+  if (desired.hosting === 'httpplatform' || (now.httpPlatformEnv ?? []).length > 0) {
     const config = (change: string): string[] => ['set', 'config', desired.handlersLocation, HTTP_PLATFORM, change, COMMIT]
-    before.push(...envOps('environmentVariables.', config, now.httpPlatformEnv ?? [], desired.httpPlatformSecretEnv, 'httpPlatform', 'httpPlatformEnv', objects))
+    const wantedEnv = desired.hosting === 'httpplatform' ? desired.httpPlatformSecretEnv : []
+    before.push(...envOps('environmentVariables.', config, now.httpPlatformEnv ?? [], wantedEnv, 'httpPlatform', 'httpPlatformEnv', objects))
   }
 
   const changed = poolOps.length > 0 || before.length > 0 || switchOp !== undefined || after.length > 0
