@@ -175,6 +175,21 @@ describe('stage mode', () => {
     expect(fs.readdirSync(path.join(root(), 'releases')).sort()).toEqual(before)
   })
 
+  it('with SSO, the preflight refuses settings without RemoteUserMiddleware and RemoteUserBackend unless opted out', async () => {
+    const sso = { shibboleth: 'true', 'shibboleth-host': 'app.example.edu', 'deploy-root': path.join(tmp, 'sso-root') }
+    const refused = await runAction(stageInputs({ ...sso, 'release-id': 'sso1' }))
+    expect(refused.exitCode).not.toBe(0)
+    expect(refused.errors).toHaveLength(1)
+    expect(refused.errors[0]).toMatch(/RemoteUserMiddleware/)
+    expect(refused.errors[0]).toMatch(/RemoteUserBackend/)
+    expect(refused.errors[0]).toMatch(/require-remote-user: false/)
+    expect(fs.existsSync(path.join(tmp, 'sso-root', 'releases', 'sso1'))).toBe(false)
+
+    const optedOut = await runAction(stageInputs({ ...sso, 'release-id': 'sso2', 'require-remote-user': 'false' }))
+    expect(optedOut.errors).toEqual([])
+    expect(optedOut.exitCode).toBe(0)
+  })
+
   it('with hosting httpplatform, starts the rendered command line and gets / over HTTP', async () => {
     const run = await runAction(stageInputs({ hosting: 'httpplatform', 'release-id': 'h1', 'deploy-root': path.join(tmp, 'hp-root') }))
     expect(run.errors).toEqual([])

@@ -212,8 +212,48 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
     }
   })
 
+  it('with SSO, a protected path that answers 200 fails verify and puts shibboleth2.xml back byte for byte', async () => {
+    // The SP's file, its real checker, and net.exe's double on PATH (the stand-in has no SP, so /app/ answers 200).
+    const sp = path.join(work, 'sp')
+    fs.mkdirSync(path.join(sp, 'bin'), { recursive: true })
+    const spConfig = path.join(sp, 'shibboleth2.xml')
+    fs.copyFileSync('/etc/shibboleth/shibboleth2.xml', spConfig)
+    fs.copyFileSync(path.join(import.meta.dirname, 'fixtures', 'shibboleth', 'net-double.sh'), path.join(sp, 'bin', 'net'))
+    fs.chmodSync(path.join(sp, 'bin', 'net'), 0o755)
+    const before = fs.readFileSync(spConfig)
+    const iisBefore = sandbox.readConfig()
+    const env = { ...sandbox.env, PATH: `${path.join(sp, 'bin')}${path.delimiter}${sandbox.env.PATH}` }
+
+    const result = await runAction(
+      inputsFor('r6', {
+        shibboleth: 'true',
+        'shibboleth-config': spConfig,
+        'shibboleth-host': '127.0.0.1',
+        'shibboleth-check': 'shibd -t -c {config}',
+        'require-remote-user': 'false',
+        'verify-timeout': '2'
+      }),
+      env,
+      work
+    )
+    allRuns.push(result)
+    expect(result.exitCode).not.toBe(0)
+    expect(result.outputs['rolled-back']).toBe('true')
+    expect(result.errors.join('\n')).toMatch(/verify failed \(protected: /)
+    expect(result.stdout).toMatch(/shibboleth2\.xml/)
+    expect(fs.readFileSync(spConfig).equals(before)).toBe(true)
+    expect(sandbox.readConfig()).toBe(iisBefore)
+    // The SP was restarted for the patched file and again for the restored one.
+    expect(fs.readFileSync(path.join(sp, 'bin', 'net-calls.log'), 'utf8').trim().split('\n')).toEqual([
+      'stop shibd_Default',
+      'start shibd_Default',
+      'stop shibd_Default',
+      'start shibd_Default'
+    ])
+  })
+
   it('the secret value is in no log line, no file under deploy-root, no plan.json and no summary', () => {
-    expect(allRuns.length).toBe(4)
+    expect(allRuns.length).toBe(5)
     for (const run of allRuns) {
       // The one line allowed to hold it is the workflow command that tells the runner to mask it.
       const lines = run.stdout.split('\n').filter(l => l !== `::add-mask::${SECRET}`)
