@@ -96,6 +96,23 @@ describe('plan mode', () => {
     expect(plan.shibboleth.diff).toMatch(/^\+.*<Path name="app"/m)
     expect(fs.readFileSync('/etc/shibboleth/shibboleth2.xml', 'utf8')).not.toContain('app.example.edu')
   })
+  it('renders a fresh shibboleth2.xml when the SP is not on this machine (the default Windows path)', async () => {
+    const out = path.join(tmp, 'plan-sso-fresh')
+    const run = await runAction({
+      mode: 'plan',
+      'app-dir': EXAMPLE_APP,
+      'deploy-root': 'C:\\inetpub\\wwwroot\\hello',
+      'app-path': '/app',
+      'output-dir': out,
+      shibboleth: 'true',
+      'shibboleth-host': 'app.example.edu',
+      python: SYSTEM_PYTHON
+    })
+    expect(run.errors).toEqual([])
+    const fresh = fs.readFileSync(path.join(out, 'shibboleth2.xml'), 'utf8')
+    expect(fresh).toMatch(/<Site id="1" name="app.example.edu"/)
+    expect(fresh.match(/<Path name="app"[^>]*requireSession="true"/g)).toHaveLength(1)
+  })
 })
 
 describe('stage mode', () => {

@@ -61454,9 +61454,10 @@ async function restartService(runner, control) {
 
 
 
-function proposeShibbolethConfig(configPath, want, templates) {
+function proposeShibbolethConfig(configPath, want, templates, planOnly = false) {
     if (!external_node_fs_default().existsSync(configPath)) {
-        if (!external_node_fs_default().existsSync(external_node_path_default().dirname(configPath))) {
+        // A plan made away from the server (a pull request on Linux) has no SP to read: it shows the fresh file.
+        if (!planOnly && !external_node_fs_default().existsSync(external_node_path_default().dirname(configPath))) {
             throw new InputError('shibboleth-config', `neither ${configPath} nor its folder exists; install the Shibboleth SP or point shibboleth-config at its shibboleth2.xml`);
         }
         const text = renderFreshConfig(want, templates);
@@ -61554,7 +61555,7 @@ async function applyShibboleth(options) {
 
 /** Plan mode: the patched file goes to the output folder, the server's file is only read. */
 function planShibboleth(target, outputDir, templates) {
-    const proposal = proposeShibbolethConfig(target.configPath, target.want, templates);
+    const proposal = proposeShibbolethConfig(target.configPath, target.want, templates, true);
     const outputPath = external_node_path_default().join(outputDir, 'shibboleth2.xml');
     external_node_fs_default().mkdirSync(outputDir, { recursive: true });
     external_node_fs_default().writeFileSync(outputPath, proposal.next);

@@ -50,9 +50,10 @@ export interface ShibbolethProposal {
   diff: string
 }
 
-export function proposeShibbolethConfig(configPath: string, want: ShibbolethWant, templates: TemplateSet): ShibbolethProposal {
+export function proposeShibbolethConfig(configPath: string, want: ShibbolethWant, templates: TemplateSet, planOnly = false): ShibbolethProposal {
   if (!fs.existsSync(configPath)) {
-    if (!fs.existsSync(path.dirname(configPath))) {
+    // A plan made away from the server (a pull request on Linux) has no SP to read: it shows the fresh file.
+    if (!planOnly && !fs.existsSync(path.dirname(configPath))) {
       throw new InputError('shibboleth-config', `neither ${configPath} nor its folder exists; install the Shibboleth SP or point shibboleth-config at its shibboleth2.xml`)
     }
     const text = renderFreshConfig(want, templates)

@@ -20,7 +20,7 @@ export interface ShibbolethPlan {
 
 /** Plan mode: the patched file goes to the output folder, the server's file is only read. */
 export function planShibboleth(target: ShibbolethTarget, outputDir: string, templates: TemplateSet): ShibbolethPlan {
-  const proposal = proposeShibbolethConfig(target.configPath, target.want, templates)
+  const proposal = proposeShibbolethConfig(target.configPath, target.want, templates, true)
   const outputPath = path.join(outputDir, 'shibboleth2.xml')
   fs.mkdirSync(outputDir, { recursive: true })
   fs.writeFileSync(outputPath, proposal.next)
