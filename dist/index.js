@@ -45848,7 +45848,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8657);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3290);
 /** The action's entry point: nothing but the call, so importing main.ts (tests, demo) runs nothing. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .eF)();
@@ -45858,7 +45858,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8657:
+/***/ 3290:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -45867,7 +45867,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   eF: () => (/* binding */ run)
 });
 
-// UNUSED EXPORTS: actionDeps, pathApi, serverLockDir, wsgiApplicationFromSource
+// UNUSED EXPORTS: actionDeps, serverLockDir
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -59035,186 +59035,6 @@ async function reportDiagnosis(log, evidence, title = 'Diagnosis') {
     return hints;
 }
 
-;// CONCATENATED MODULE: ./src/plan/desired.ts
-
-const STATIC_VDIR = '/static';
-/** wfastcgi calls a handler whose name ends in (); Django's factory gives a fresh application. */
-function wsgiHandler(facts) {
-    return facts.wsgiApplication || 'django.core.wsgi.get_wsgi_application()';
-}
-/**
- * FastCGI passes `arguments` to the interpreter as a command line, so a path with spaces must be quoted there;
- * the same quotes then belong to scriptProcessor (iis-facts: compared byte for byte).
- */
-function commandLineArgument(value) {
-    return /\s/.test(value) ? `"${value}"` : value;
-}
-function poolPrincipal(pool) {
-    return `IIS AppPool\\${pool}`;
-}
-/**
- * The FastCGI registration's variables: what stays the same from release to release (ours first, then the inputs).
- * Per-release values are in the release's web.config instead (releaseAppSettings), so that switching the app's
- * physical path alone switches releases.
- */
-function appEnvironment(config) {
-    const layout = layoutFor(config.deployRoot);
-    const ours = [
-        { name: 'DJANGO_SETTINGS_MODULE', value: config.settingsModule, secret: false },
-        { name: 'WSGI_LOG', value: layout.wsgiLog, secret: false }
-    ];
-    return [...ours, ...config.env];
-}
-/** What wfastcgi reads from `<appSettings>` in the web.config of the app's physical path: this release's. */
-function releaseAppSettings(config, facts) {
-    const layout = layoutFor(config.deployRoot);
-    return [
-        { name: 'PYTHONPATH', value: layout.releaseDir(facts.releaseId), secret: false },
-        { name: 'WSGI_HANDLER', value: wsgiHandler(facts), secret: false }
-    ];
-}
-/** The Python worker's environment once wfastcgi has merged the release's appSettings into the registration's. */
-function workerEnvironment(config, facts) {
-    const settings = releaseAppSettings(config, facts);
-    const names = new Set(settings.map(v => v.name.toUpperCase()));
-    return [...appEnvironment(config).filter(v => !names.has(v.name.toUpperCase())), ...settings];
-}
-/** The app's configuration location path, as appcmd names it: 'Default Web Site/app' (the site for a root app). */
-function locationOf(config) {
-    return config.appPath === '/' ? config.siteName : `${config.siteName}${config.appPath}`;
-}
-/** The names the IIS state read needs, known from the inputs before anything is staged. */
-function stateQuery(config) {
-    return { hosting: config.hosting, pool: { name: config.appPool }, app: { site: config.siteName, path: config.appPath }, staticVdir: { path: STATIC_VDIR } };
-}
-function desiredState(config, facts) {
-    const layout = layoutFor(config.deployRoot);
-    const p = pathApi(layout.flavour);
-    const releaseDir = layout.releaseDir(facts.releaseId);
-    const venvDir = layout.venvDir(facts.venvHash);
-    const principal = poolPrincipal(config.appPool);
-    const fastcgi = config.hosting === 'fastcgi';
-    const handlersLocation = locationOf(config);
-    return {
-        hosting: config.hosting,
-        pool: { name: config.appPool, identity: config.poolIdentity, managedRuntimeVersion: '' },
-        app: { site: config.siteName, path: config.appPath, pool: config.appPool, physicalPath: releaseDir },
-        staticVdir: { path: STATIC_VDIR, physicalPath: layout.staticDir(facts.releaseId) },
-        fastCgi: fastcgi
-            ? {
-                fullPath: layout.venvPython(facts.venvHash),
-                arguments: commandLineArgument(p.join(layout.venvSitePackages(facts.venvHash, facts.pythonVersion), 'wfastcgi.py')),
-                env: appEnvironment(config)
-            }
-            : undefined,
-        httpPlatformSecretEnv: fastcgi ? [] : config.env.filter(v => v.secret),
-        handlersLocation,
-        ownedPrefix: layout.venvsDir,
-        acl: [
-            { path: facts.pythonHome, permission: '(OI)(CI)RX', why: `${principal} runs the base Python interpreter` },
-            { path: venvDir, permission: '(OI)(CI)RX', why: `${principal} runs the venv and imports its packages` },
-            { path: releaseDir, permission: '(OI)(CI)RX', why: `${principal} reads the release's code, web.config and static files` },
-            { path: layout.logsDir, permission: '(OI)(CI)M', why: `${principal} writes WSGI_LOG and server logs (FastCGI dies silently otherwise)` }
-        ]
-    };
-}
-
-;// CONCATENATED MODULE: ./src/iis/acl.ts
-
-
-
-
-const ACL_STATE_FILE = 'acl-state.json';
-function recordKey(r) {
-    return `${r.path.toLowerCase()}|${r.principal.toLowerCase()}|${r.permission.toUpperCase()}`;
-}
-function identity(p) {
-    try {
-        return String(external_node_fs_default().statSync(p).ino);
-    }
-    catch {
-        return '';
-    }
-}
-function readRecords(file) {
-    try {
-        const parsed = JSON.parse(external_node_fs_default().readFileSync(file, 'utf8'));
-        return Array.isArray(parsed.grants) ? parsed.grants : [];
-    }
-    catch {
-        return [];
-    }
-}
-/**
- * icacls argv for one grant. `/grant:r` replaces earlier explicit grants of this principal on the folder, so a
- * re-grant never stacks permissions. (OI)(CI) makes the entry inheritable, and icacls propagates inheritable
- * entries to existing children itself, so no /T walk over a large venv is needed. /Q drops the success lines.
- */
-function grantArgv(grant, principal) {
-    return [grant.path, '/grant:r', `${principal}:${grant.permission}`, '/Q'];
-}
-/**
- * The grants not yet recorded under deploy-root (so a no-op redeploy runs no icacls); reads only. prepare()
- * creates an empty WSGI_LOG: wfastcgi dies before speaking FastCGI when it cannot open WSGI_LOG, and a file the
- * deploy creates under the logs folder gets the pool's Modify grant from that folder.
- */
-function planAcl(deployRoot, pool, grants, wsgiLog) {
-    // Only the pool's own virtual account, never Everyone or Users: the grant follows the pool, not the machine.
-    const principal = poolPrincipal(pool);
-    const file = external_node_path_default().join(deployRoot, ACL_STATE_FILE);
-    const records = readRecords(file);
-    const known = new Map(records.map(r => [recordKey(r), r]));
-    const pending = [];
-    const operations = [];
-    for (const grant of grants) {
-        const record = { path: grant.path, principal, permission: grant.permission, ino: identity(grant.path) };
-        const seen = known.get(recordKey(record));
-        if (seen && seen.ino === record.ino && record.ino !== '')
-            continue;
-        operations.push({ tool: 'icacls', argv: grantArgv(grant, principal), why: grant.why, mutates: true });
-        pending.push(record);
-    }
-    return {
-        operations,
-        prepare: () => {
-            // Folders of ours that nothing created yet (the logs folder with hosting httpplatform): icacls needs them.
-            for (const grant of grants) {
-                const rel = external_node_path_default().relative(deployRoot, grant.path);
-                if (rel && !rel.startsWith('..') && !external_node_path_default().isAbsolute(rel))
-                    external_node_fs_default().mkdirSync(grant.path, { recursive: true });
-            }
-            if (!wsgiLog)
-                return;
-            external_node_fs_default().mkdirSync(external_node_path_default().dirname(wsgiLog), { recursive: true });
-            if (!external_node_fs_default().existsSync(wsgiLog))
-                external_node_fs_default().writeFileSync(wsgiLog, '');
-        },
-        commit: () => {
-            if (pending.length === 0)
-                return;
-            const merged = new Map(records.map(r => [recordKey(r), r]));
-            // The folder's id after the grant: prepare() may have created it since planning.
-            for (const r of pending)
-                merged.set(recordKey(r), { ...r, ino: identity(r.path) });
-            // Forget folders that are gone (pruned releases and venvs), so the file stays small.
-            const grantsNow = [...merged.values()].filter(r => external_node_fs_default().existsSync(r.path));
-            external_node_fs_default().mkdirSync(deployRoot, { recursive: true });
-            const tmp = `${file}.${process.pid}.tmp`;
-            external_node_fs_default().writeFileSync(tmp, `${JSON.stringify({ grants: grantsNow }, null, 2)}\n`);
-            external_node_fs_default().renameSync(tmp, file);
-        }
-    };
-}
-/** Runs one icacls grant; icacls reports failures by exit code with the reason on stdout or stderr. */
-async function runIcacls(runner, log, icaclsPath, operation) {
-    const result = await runner.run(icaclsPath, operation.argv);
-    log.info(`icacls ${operation.argv.map(a => (/\s/.test(a) ? `"${a}"` : a)).join(' ')} → exit ${result.exitCode} in ${result.durationMs} ms`);
-    if (result.exitCode !== 0) {
-        const why = (result.stderr.trim() || result.stdout.trim() || 'no output').replace(/\s+/g, ' ');
-        throw new errors_PhaseError('apply', `icacls could not grant ${operation.argv[2]} on ${operation.argv[0]} (exit ${result.exitCode}): ${why}`, 'run the deploy as an administrator of the server');
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/iis/appcmd.ts
 /** A value appcmd cannot carry: refused before any process runs. */
 class IndexerValueError extends Error {
@@ -59531,6 +59351,186 @@ function planChanges(current, desired) {
 function diffState(current, desired) {
     const plan = planChanges(current, desired);
     return [...plan.pool, ...plan.beforeSwitch, ...(plan.switchOp ? [plan.switchOp] : []), ...plan.afterSwitch];
+}
+
+;// CONCATENATED MODULE: ./src/plan/desired.ts
+
+const STATIC_VDIR = '/static';
+/** wfastcgi calls a handler whose name ends in (); Django's factory gives a fresh application. */
+function wsgiHandler(facts) {
+    return facts.wsgiApplication || 'django.core.wsgi.get_wsgi_application()';
+}
+/**
+ * FastCGI passes `arguments` to the interpreter as a command line, so a path with spaces must be quoted there;
+ * the same quotes then belong to scriptProcessor (iis-facts: compared byte for byte).
+ */
+function commandLineArgument(value) {
+    return /\s/.test(value) ? `"${value}"` : value;
+}
+function poolPrincipal(pool) {
+    return `IIS AppPool\\${pool}`;
+}
+/**
+ * The FastCGI registration's variables: what stays the same from release to release (ours first, then the inputs).
+ * Per-release values are in the release's web.config instead (releaseAppSettings), so that switching the app's
+ * physical path alone switches releases.
+ */
+function appEnvironment(config) {
+    const layout = layoutFor(config.deployRoot);
+    const ours = [
+        { name: 'DJANGO_SETTINGS_MODULE', value: config.settingsModule, secret: false },
+        { name: 'WSGI_LOG', value: layout.wsgiLog, secret: false }
+    ];
+    return [...ours, ...config.env];
+}
+/** What wfastcgi reads from `<appSettings>` in the web.config of the app's physical path: this release's. */
+function releaseAppSettings(config, facts) {
+    const layout = layoutFor(config.deployRoot);
+    return [
+        { name: 'PYTHONPATH', value: layout.releaseDir(facts.releaseId), secret: false },
+        { name: 'WSGI_HANDLER', value: wsgiHandler(facts), secret: false }
+    ];
+}
+/** The Python worker's environment once wfastcgi has merged the release's appSettings into the registration's. */
+function workerEnvironment(config, facts) {
+    const settings = releaseAppSettings(config, facts);
+    const names = new Set(settings.map(v => v.name.toUpperCase()));
+    return [...appEnvironment(config).filter(v => !names.has(v.name.toUpperCase())), ...settings];
+}
+/** The app's configuration location path, as appcmd names it: 'Default Web Site/app' (the site for a root app). */
+function locationOf(config) {
+    return config.appPath === '/' ? config.siteName : `${config.siteName}${config.appPath}`;
+}
+/** The names the IIS state read needs, known from the inputs before anything is staged. */
+function stateQuery(config) {
+    return { hosting: config.hosting, pool: { name: config.appPool }, app: { site: config.siteName, path: config.appPath }, staticVdir: { path: STATIC_VDIR } };
+}
+function desiredState(config, facts) {
+    const layout = layoutFor(config.deployRoot);
+    const p = pathApi(layout.flavour);
+    const releaseDir = layout.releaseDir(facts.releaseId);
+    const venvDir = layout.venvDir(facts.venvHash);
+    const principal = poolPrincipal(config.appPool);
+    const fastcgi = config.hosting === 'fastcgi';
+    const handlersLocation = locationOf(config);
+    return {
+        hosting: config.hosting,
+        pool: { name: config.appPool, identity: config.poolIdentity, managedRuntimeVersion: '' },
+        app: { site: config.siteName, path: config.appPath, pool: config.appPool, physicalPath: releaseDir },
+        staticVdir: { path: STATIC_VDIR, physicalPath: layout.staticDir(facts.releaseId) },
+        fastCgi: fastcgi
+            ? {
+                fullPath: layout.venvPython(facts.venvHash),
+                arguments: commandLineArgument(p.join(layout.venvSitePackages(facts.venvHash, facts.pythonVersion), 'wfastcgi.py')),
+                env: appEnvironment(config)
+            }
+            : undefined,
+        httpPlatformSecretEnv: fastcgi ? [] : config.env.filter(v => v.secret),
+        handlersLocation,
+        ownedPrefix: layout.venvsDir,
+        acl: [
+            { path: facts.pythonHome, permission: '(OI)(CI)RX', why: `${principal} runs the base Python interpreter` },
+            { path: venvDir, permission: '(OI)(CI)RX', why: `${principal} runs the venv and imports its packages` },
+            { path: releaseDir, permission: '(OI)(CI)RX', why: `${principal} reads the release's code, web.config and static files` },
+            { path: layout.logsDir, permission: '(OI)(CI)M', why: `${principal} writes WSGI_LOG and server logs (FastCGI dies silently otherwise)` }
+        ]
+    };
+}
+
+;// CONCATENATED MODULE: ./src/iis/acl.ts
+
+
+
+
+const ACL_STATE_FILE = 'acl-state.json';
+function recordKey(r) {
+    return `${r.path.toLowerCase()}|${r.principal.toLowerCase()}|${r.permission.toUpperCase()}`;
+}
+function identity(p) {
+    try {
+        return String(external_node_fs_default().statSync(p).ino);
+    }
+    catch {
+        return '';
+    }
+}
+function readRecords(file) {
+    try {
+        const parsed = JSON.parse(external_node_fs_default().readFileSync(file, 'utf8'));
+        return Array.isArray(parsed.grants) ? parsed.grants : [];
+    }
+    catch {
+        return [];
+    }
+}
+/**
+ * icacls argv for one grant. `/grant:r` replaces earlier explicit grants of this principal on the folder, so a
+ * re-grant never stacks permissions. (OI)(CI) makes the entry inheritable, and icacls propagates inheritable
+ * entries to existing children itself, so no /T walk over a large venv is needed. /Q drops the success lines.
+ */
+function grantArgv(grant, principal) {
+    return [grant.path, '/grant:r', `${principal}:${grant.permission}`, '/Q'];
+}
+/**
+ * The grants not yet recorded under deploy-root (so a no-op redeploy runs no icacls); reads only. prepare()
+ * creates an empty WSGI_LOG: wfastcgi dies before speaking FastCGI when it cannot open WSGI_LOG, and a file the
+ * deploy creates under the logs folder gets the pool's Modify grant from that folder.
+ */
+function planAcl(deployRoot, pool, grants, wsgiLog) {
+    // Only the pool's own virtual account, never Everyone or Users: the grant follows the pool, not the machine.
+    const principal = poolPrincipal(pool);
+    const file = external_node_path_default().join(deployRoot, ACL_STATE_FILE);
+    const records = readRecords(file);
+    const known = new Map(records.map(r => [recordKey(r), r]));
+    const pending = [];
+    const operations = [];
+    for (const grant of grants) {
+        const record = { path: grant.path, principal, permission: grant.permission, ino: identity(grant.path) };
+        const seen = known.get(recordKey(record));
+        if (seen && seen.ino === record.ino && record.ino !== '')
+            continue;
+        operations.push({ tool: 'icacls', argv: grantArgv(grant, principal), why: grant.why, mutates: true });
+        pending.push(record);
+    }
+    return {
+        operations,
+        prepare: () => {
+            // Folders of ours that nothing created yet (the logs folder with hosting httpplatform): icacls needs them.
+            for (const grant of grants) {
+                const rel = external_node_path_default().relative(deployRoot, grant.path);
+                if (rel && !rel.startsWith('..') && !external_node_path_default().isAbsolute(rel))
+                    external_node_fs_default().mkdirSync(grant.path, { recursive: true });
+            }
+            if (!wsgiLog)
+                return;
+            external_node_fs_default().mkdirSync(external_node_path_default().dirname(wsgiLog), { recursive: true });
+            if (!external_node_fs_default().existsSync(wsgiLog))
+                external_node_fs_default().writeFileSync(wsgiLog, '');
+        },
+        commit: () => {
+            if (pending.length === 0)
+                return;
+            const merged = new Map(records.map(r => [recordKey(r), r]));
+            // The folder's id after the grant: prepare() may have created it since planning.
+            for (const r of pending)
+                merged.set(recordKey(r), { ...r, ino: identity(r.path) });
+            // Forget folders that are gone (pruned releases and venvs), so the file stays small.
+            const grantsNow = [...merged.values()].filter(r => external_node_fs_default().existsSync(r.path));
+            external_node_fs_default().mkdirSync(deployRoot, { recursive: true });
+            const tmp = `${file}.${process.pid}.tmp`;
+            external_node_fs_default().writeFileSync(tmp, `${JSON.stringify({ grants: grantsNow }, null, 2)}\n`);
+            external_node_fs_default().renameSync(tmp, file);
+        }
+    };
+}
+/** Runs one icacls grant; icacls reports failures by exit code with the reason on stdout or stderr. */
+async function runIcacls(runner, log, icaclsPath, operation) {
+    const result = await runner.run(icaclsPath, operation.argv);
+    log.info(`icacls ${operation.argv.map(a => (/\s/.test(a) ? `"${a}"` : a)).join(' ')} → exit ${result.exitCode} in ${result.durationMs} ms`);
+    if (result.exitCode !== 0) {
+        const why = (result.stderr.trim() || result.stdout.trim() || 'no output').replace(/\s+/g, ' ');
+        throw new errors_PhaseError('apply', `icacls could not grant ${operation.argv[2]} on ${operation.argv[0]} (exit ${result.exitCode}): ${why}`, 'run the deploy as an administrator of the server');
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/iis/backup.ts
@@ -60108,147 +60108,6 @@ async function applyRelease(deps, input) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/log.ts
-
-class Redactor {
-    secrets = new Set();
-    add(value) {
-        // Very short values would redact ordinary words; the runner's own masking ignores them too.
-        if (value.length >= 3)
-            this.secrets.add(value);
-    }
-    redact(text) {
-        let out = text;
-        // Longest first, so a secret that contains another is masked whole.
-        for (const secret of [...this.secrets].sort((a, b) => b.length - a.length)) {
-            out = out.split(secret).join('***');
-        }
-        return out;
-    }
-}
-function coreLog(redactor = new Redactor()) {
-    return {
-        info: message => info(redactor.redact(message)),
-        debug: message => core_debug(redactor.redact(message)),
-        warning: (message, props) => warning(redactor.redact(message), props),
-        error: (message, props) => error(redactor.redact(message), props),
-        group: (name, fn) => group(redactor.redact(name), fn),
-        secret: value => {
-            redactor.add(value);
-            core_setSecret(value);
-        },
-        redact: text => redactor.redact(text)
-    };
-}
-
-;// CONCATENATED MODULE: ./src/plan/plan-file.ts
-/** plan.json as written to output-dir; secrets are redacted by the caller's redactor. */
-function planJson(plan, redact) {
-    // Each string is redacted before JSON escapes it (a secret with " or \ would no longer match afterwards), and
-    // an operation's own list of secrets, and each of its secret values whatever their length, never reach the file.
-    const masked = (op) => {
-        const { secrets = [], ...rest } = op;
-        return { ...rest, argv: op.argv.map(a => secrets.reduce((text, secret) => (secret ? text.split(secret).join('***') : text), a)) };
-    };
-    const safe = { ...plan, operations: plan.operations.map(masked) };
-    return JSON.stringify(safe, (_key, value) => (typeof value === 'string' ? redact(value) : value), 2) + '\n';
-}
-/** A readable rendering for the log: one numbered line per operation, with its reason. */
-function planText(plan, redact) {
-    const lines = [];
-    const where = `${plan.target.site}${plan.target.appPath === '/' ? '/' : plan.target.appPath}`;
-    lines.push(`Target ${where} (pool ${plan.target.pool}, ${plan.target.hosting}), release ${plan.release}`);
-    if (!plan.diffedAgainstServer)
-        lines.push('No server state was read: these are the operations for a server without this app.');
-    if (plan.operations.length === 0)
-        lines.push('IIS: nothing to change.');
-    plan.operations.forEach((op, i) => {
-        const argv = op.argv.map(a => (op.secrets ?? []).reduce((text, secret) => (secret ? text.split(secret).join('***') : text), a));
-        lines.push(`${String(i + 1).padStart(3)}. ${op.tool} ${argv.map(quoteForDisplay).join(' ')}`);
-        lines.push(`       why: ${op.why}`);
-    });
-    for (const f of plan.files)
-        lines.push(`file ${f.status}: ${f.path}`);
-    if (plan.shibboleth) {
-        lines.push(`Shibboleth ${plan.shibboleth.file}: ${plan.shibboleth.changed ? 'changes' : 'unchanged'}`);
-        if (plan.shibboleth.diff)
-            lines.push(plan.shibboleth.diff);
-    }
-    return redact(lines.join('\n'));
-}
-/** Shows argv the way a Windows shell user would type it. */
-function quoteForDisplay(arg) {
-    return /[\s"]/.test(arg) ? `"${arg.replace(/"/g, '\\"')}"` : arg;
-}
-
-;// CONCATENATED MODULE: ./src/process.ts
-
-/** Runs programs without a shell, never throwing on a non-zero exit: callers classify failures themselves. */
-const execRunner = {
-    async run(file, args, options = {}) {
-        const started = performance.now();
-        const result = await getExecOutput(file, [...args], {
-            cwd: options.cwd,
-            env: options.env,
-            input: options.input === undefined ? undefined : Buffer.from(options.input),
-            ignoreReturnCode: true,
-            silent: true
-        });
-        return {
-            exitCode: result.exitCode,
-            stdout: result.stdout,
-            stderr: result.stderr,
-            durationMs: Math.round(performance.now() - started)
-        };
-    }
-};
-
-;// CONCATENATED MODULE: ./src/python/output.ts
-/** The last lines of a child's output (stderr after stdout), where Python and pip say what went wrong. */
-function output_outputTail(result, lines = 15) {
-    const all = `${result.stdout}\n${result.stderr}`
-        .split(/\r?\n/)
-        .map(l => l.trimEnd())
-        .filter(l => l !== '');
-    return all.slice(-lines).join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/python/interpreter.ts
-
-
-// -I: ignore PYTHON* variables and the current folder, so the probe sees the interpreter itself.
-const PROBE = [
-    'import json, platform, sys',
-    'print(json.dumps({"executable": sys.executable, "version": platform.python_version(),',
-    ' "majorMinor": "%d.%d" % sys.version_info[:2], "basePrefix": sys.base_prefix}))'
-].join('\n');
-/** Asks the interpreter that will create the venv who it is. */
-async function probeInterpreter(runner, python) {
-    let result;
-    try {
-        result = await runner.run(python, ['-I', '-c', PROBE]);
-    }
-    catch (thrown) {
-        // @actions/exec throws (instead of exiting non-zero) when the file cannot be found.
-        throw new errors_PhaseError('stage', `python '${python}' not found; set the python input`, 'Give the full path of python.exe (or python3) that should create the venv.', {
-            cause: asError(thrown)
-        });
-    }
-    if (result.exitCode !== 0) {
-        throw new errors_PhaseError('stage', `python '${python}' failed to start (exit ${result.exitCode}): ${output_outputTail(result)}`, 'Check the python input points at a working Python 3 interpreter.');
-    }
-    const line = result.stdout.trim().split(/\r?\n/).pop() ?? '';
-    try {
-        const parsed = JSON.parse(line);
-        if (!parsed.executable || !/^\d+\.\d+/.test(parsed.version))
-            throw new Error('incomplete answer');
-        return parsed;
-    }
-    catch {
-        throw new errors_PhaseError('stage', `python '${python}' did not answer like Python 3: ${output_outputTail(result)}`, 'Check the python input points at a Python 3 interpreter.');
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/releases.ts
 
 
@@ -60377,328 +60236,6 @@ function writeFileAtomic(file, content) {
         external_node_fs_default().rmSync(temp, { force: true });
     }
     return true;
-}
-
-;// CONCATENATED MODULE: ./src/render/release-configs.ts
-
-
-/** IIS splits scriptProcessor at '|' and compares it with the FastCGI registration verbatim. */
-function scriptProcessor(fastCgi) {
-    return `${fastCgi.fullPath}|${fastCgi.arguments}`;
-}
-/** 'hello.wsgi.application' → 'hello.wsgi:application', the form waitress and uvicorn take. */
-function wsgiTarget(wsgiApplication, settingsModule) {
-    const dotted = wsgiApplication || `${settingsModule.split('.')[0]}.wsgi.application`;
-    const at = dotted.lastIndexOf('.');
-    return `${dotted.slice(0, at)}:${dotted.slice(at + 1)}`;
-}
-/** The command HttpPlatformHandler starts after processPath (the venv's python). */
-function httpPlatformArguments(config, facts) {
-    if (config.httpPlatformCommand)
-        return config.httpPlatformCommand;
-    return `-m waitress --listen=127.0.0.1:%HTTP_PLATFORM_PORT% ${wsgiTarget(facts.wsgiApplication, config.settingsModule)}`;
-}
-/** HttpPlatformHandler's startupTimeLimit, in seconds; the preflight waits as long for the server to answer. */
-const HTTP_PLATFORM_STARTUP_SECONDS = 60;
-/**
- * What the HttpPlatformHandler process sees: web.config's variables, then the secret ones IIS adds from
- * applicationHost.config at the app's location.
- */
-function httpPlatformEnvironment(config, facts) {
-    const layout = layoutFor(config.deployRoot);
-    return [
-        { name: 'DJANGO_SETTINGS_MODULE', value: config.settingsModule, secret: false },
-        { name: 'PYTHONPATH', value: layout.releaseDir(facts.releaseId), secret: false },
-        ...config.env
-    ];
-}
-function renderReleaseConfigs(templates, config, desired, facts) {
-    const layout = layoutFor(config.deployRoot);
-    const p = pathApi(layout.flavour);
-    const common = { siteName: config.siteName, appPath: config.appPath === '/' ? '' : config.appPath, releaseId: facts.releaseId };
-    const files = [];
-    if (desired.fastCgi) {
-        const appSettings = releaseAppSettings(config, facts).map(v => ({ key: v.name, value: v.value }));
-        files.push({ relPath: 'web.config', content: templates.render('app-web.config', { ...common, scriptProcessor: scriptProcessor(desired.fastCgi), appSettings }) });
-    }
-    else {
-        const env = httpPlatformEnvironment(config, facts)
-            .filter(v => !v.secret)
-            .map(v => ({ name: v.name, value: v.value }));
-        files.push({
-            relPath: 'web.config',
-            content: templates.render('httpplatform-web.config', {
-                ...common,
-                processPath: layout.venvPython(facts.venvHash),
-                arguments: httpPlatformArguments(config, facts),
-                stdoutLogFile: p.join(layout.logsDir, 'httpplatform-stdout'),
-                startupTimeLimit: HTTP_PLATFORM_STARTUP_SECONDS,
-                env
-            })
-        });
-    }
-    files.push({
-        relPath: 'static/web.config',
-        content: templates.render('static-web.config', { staticUrlPath: `${common.appPath}${STATIC_VDIR}/` })
-    });
-    return files;
-}
-
-// EXTERNAL MODULE: ./node_modules/handlebars/lib/index.js
-var handlebars_lib = __nccwpck_require__(8508);
-var lib_default = /*#__PURE__*/__nccwpck_require__.n(handlebars_lib);
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
-;// CONCATENATED MODULE: ./src/assets.ts
-
-
-
-const here = external_node_path_default().dirname((0,external_node_url_.fileURLToPath)(import.meta.url));
-/**
- * Files that ship beside the code: in dist/ the bundle step copies them to dist/templates and dist/python;
- * from source (tests, demo) they are read where they are kept.
- */
-function assetPath(kind, name) {
-    const candidates = kind === 'templates'
-        ? [external_node_path_default().join(here, 'templates', name), external_node_path_default().join(here, '..', 'templates', name)]
-        : [external_node_path_default().join(here, 'python', name), external_node_path_default().join(here, 'python', 'scripts', name)];
-    const found = candidates.find(c => external_node_fs_default().existsSync(c));
-    if (!found)
-        throw new Error(`bundled ${kind} file ${name} is missing (looked in ${candidates.join(', ')})`);
-    return found;
-}
-function templatesDir() {
-    return external_node_path_default().dirname(assetPath('templates', 'app-web.config.hbs'));
-}
-
-;// CONCATENATED MODULE: ./src/render/xml.ts
-
-/** Escapes a value for an XML attribute or text node. */
-function xmlEscape(value) {
-    return value
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/"/g, '&quot;')
-        .replace(/'/g, '&apos;');
-}
-/** Parses XML, throwing on anything a strict parser would refuse (IIS refuses a malformed web.config with 500.19). */
-function xml_parseXmlStrict(text, what) {
-    try {
-        return new lib/* DOMParser */.S4({
-            onError: (level, message) => {
-                if (level !== 'warning')
-                    throw new Error(message);
-            }
-        }).parseFromString(text, 'text/xml');
-    }
-    catch (e) {
-        throw new Error(`${what} is not well-formed XML: ${e.message.split('\n')[0]}`);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/render/templates.ts
-
-
-
-
-
-
-/**
- * Templates are data: the bundled ones, each replaceable by a file of the same name in the user's templates folder.
- * One isolated Handlebars environment, so our helpers never leak into another bundle's.
- */
-class TemplateSet {
-    overrideDir;
-    hb = lib_default().create();
-    compiled = new Map();
-    constructor(overrideDir = '') {
-        this.overrideDir = overrideDir;
-        // {{xml v}} escapes for XML without Handlebars's HTML entities (&#x3D; for '=' is valid but unreadable in paths).
-        // strict mode does not reach helper arguments, so the helper itself refuses an unknown variable.
-        this.hb.registerHelper('xml', (value, options) => {
-            if (value === undefined || value === null) {
-                throw new Error(`template variable used at line ${options.loc?.start.line ?? '?'} is not defined`);
-            }
-            return new (lib_default()).SafeString(xmlEscape(String(value)));
-        });
-    }
-    /** The file a template comes from: the user's override when there is one. */
-    fileOf(name) {
-        const override = this.overrideDir ? external_node_path_default().join(this.overrideDir, `${name}.hbs`) : '';
-        return override && external_node_fs_default().existsSync(override) ? override : external_node_path_default().join(templatesDir(), `${name}.hbs`);
-    }
-    load(name) {
-        const cached = this.compiled.get(name);
-        if (cached)
-            return cached;
-        const file = this.fileOf(name);
-        const source = external_node_fs_default().readFileSync(file, 'utf8');
-        try {
-            // compile() is lazy: parse now, so a syntax error stops the run before anything is created.
-            this.hb.parse(source);
-        }
-        catch (e) {
-            const message = e.message;
-            const line = /line (\d+)/.exec(message)?.[1];
-            throw new InputError('templates', `${file}${line ? `:${line}` : ''}: template syntax error: ${message.split('\n')[0]}; fix the template`);
-        }
-        // strict: a misspelt variable is an error, not an empty attribute that IIS later rejects.
-        const fn = this.hb.compile(source, { strict: true });
-        const entry = { file, fn };
-        this.compiled.set(name, entry);
-        return entry;
-    }
-    /** Renders and parses the result as XML; a template that yields malformed XML is reported by file. */
-    render(name, data) {
-        const { file, fn } = this.load(name);
-        let text;
-        try {
-            text = fn(data);
-        }
-        catch (e) {
-            throw new InputError('templates', `${file}: ${e.message.split('\n')[0]}; use only the variables the bundled template uses`);
-        }
-        try {
-            xml_parseXmlStrict(text, `${name} rendered from ${file}`);
-        }
-        catch (e) {
-            throw new InputError('templates', `${e.message}; fix the template`);
-        }
-        return text;
-    }
-    /** Compiles every template up front, so a syntax error stops the run before anything is created. */
-    checkAll(names) {
-        for (const name of names)
-            this.load(name);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/report.ts
-
-const keep = text => text;
-const INSECURE_TLS_WARNING = 'verify-insecure is on: TLS certificates of the checked URLs were not verified';
-function report_duration(ms) {
-    return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
-}
-/** A longer run of backticks than the text holds, so a body cannot close its code block. */
-function fence(text) {
-    const longest = Math.max(2, ...(text.match(/`+/g) ?? []).map(run => run.length));
-    return '`'.repeat(longest + 1);
-}
-/**
- * Renders the job summary. Pure: the same report gives the same markdown. Every text from the report passes
- * through `redact` before it is escaped (escaping could split a secret), and the result passes once more.
- */
-function renderSummary(report, redact = keep) {
-    const plain = (text) => redact(text);
-    // Table cells: one line, no HTML from server responses, no stray column separators.
-    const cell = (text) => plain(text)
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/\|/g, '\\|')
-        .replace(/\r?\n/g, ' ');
-    const code = (text) => `\`${cell(text).replace(/`/g, "'")}\``;
-    const row = (...cells) => `| ${cells.join(' | ')} |`;
-    const out = [];
-    const failed = report.error !== undefined || report.checks.some(c => !c.ok);
-    const verb = report.mode === 'deploy' ? 'Deployed' : report.mode === 'stage' ? 'Staged' : 'Planned';
-    const headline = failed
-        ? `❌ ${report.mode} of release ${code(report.releaseId)} failed${report.rolledBack ? ', previous release restored' : ''}`
-        : `✅ ${verb} release ${code(report.releaseId)}`;
-    out.push(`## ${headline}`, '');
-    const t = report.target;
-    out.push(row('Target', ''), row('---', '---'), row('Mode', cell(report.mode)), row('Site', cell(t.site)), row('App path', code(t.appPath)), row('App pool', cell(t.pool)), row('Deploy root', code(t.deployRoot)), row('Release', code(report.releaseId)), row('URL', cell(report.url)), row('Plan', code(report.planPath)), row('Changed', report.changed ? 'yes' : 'no'), row('Rolled back', report.rolledBack ? 'yes' : 'no'), '');
-    if (report.error !== undefined)
-        out.push(`**Error:** ${cell(report.error)}`, '');
-    const warnings = [...report.warnings];
-    if (report.insecureTls && !warnings.includes(INSECURE_TLS_WARNING))
-        warnings.unshift(INSECURE_TLS_WARNING);
-    for (const w of warnings)
-        out.push(`> ⚠️ **Warning:** ${cell(w)}`, '');
-    if (report.objects.length > 0) {
-        const counts = ['created', 'changed', 'removed', 'unchanged']
-            .map(s => [s, report.objects.filter(o => o.status === s).length])
-            .filter(([, n]) => n > 0)
-            .map(([s, n]) => `${n} ${s}`)
-            .join(', ');
-        out.push(`### IIS objects (${counts})`, '', row('Kind', 'Name', 'Status'), row('---', '---', '---'));
-        for (const o of report.objects)
-            out.push(row(cell(o.kind), cell(o.name), o.status));
-        out.push('');
-    }
-    if (report.files.length > 0) {
-        const written = report.files.filter(f => f.status === 'written').length;
-        out.push(`### Files (${written} written, ${report.files.length - written} unchanged)`, '', row('Path', 'Status'), row('---', '---'));
-        for (const f of report.files)
-            out.push(row(code(f.path), f.status));
-        out.push('');
-    }
-    if (report.shibboleth) {
-        const s = report.shibboleth;
-        const what = s.changed ? `configuration changed; service ${s.restarted ? 'restarted' : 'not restarted'}` : 'configuration unchanged';
-        out.push('### Shibboleth SP', '', `Shibboleth SP ${what}.`, '');
-    }
-    if (report.phases.length > 0) {
-        out.push('### Phases', '', row('Phase', 'Time', 'Result'), row('---', '---:', '---'));
-        for (const p of report.phases)
-            out.push(row(cell(p.name), report_duration(p.ms), p.ok ? '✅ ok' : '❌ failed'));
-        out.push('');
-    }
-    const checkTable = (title, checks) => {
-        out.push(title, '', row('Check', 'URL', 'Result', 'Status', 'Time', 'Attempts', 'Detail'), row('---', '---', '---', '---:', '---:', '---:', '---'));
-        for (const c of checks) {
-            out.push(row(cell(c.name), cell(c.url), c.ok ? '✅ passed' : '❌ failed', c.status === undefined ? '—' : String(c.status), report_duration(c.ms), String(c.attempts), cell(c.detail)));
-        }
-        out.push('');
-    };
-    if (report.checks.length > 0)
-        checkTable('### Verify', report.checks);
-    if (report.rollback) {
-        const r = report.rollback;
-        out.push('### Rollback', '', `${r.ok ? '✅ Rollback succeeded' : '❌ Rollback failed'}: ${cell(r.detail)}`, '');
-        if (r.checks.length > 0)
-            checkTable('#### Verify of the restored release', r.checks);
-    }
-    if (report.hints.length > 0) {
-        out.push('### Diagnosis', '');
-        for (const h of report.hints)
-            out.push(`- **${cell(h.cause)}** — ${cell(h.hint)}`);
-        out.push('');
-    }
-    const bodies = [...report.checks, ...(report.rollback?.checks ?? [])].filter(c => !c.ok && c.bodyStart);
-    for (const c of bodies) {
-        const body = plain(c.bodyStart ?? '');
-        const f = fence(body);
-        out.push(`<details><summary>First lines of the response: ${cell(c.name)} (${cell(c.url)})</summary>`, '', `${f}text`, body, f, '', '</details>', '');
-    }
-    return redact(out.join('\n'));
-}
-/**
- * Appends the rendered report to the job summary. Meant for main's `finally`, so it never throws: outside a
- * runner (no GITHUB_STEP_SUMMARY) or on a write error it says why in the log and returns false.
- */
-async function writeSummary(report, summary = summary_summary, options = {}) {
-    try {
-        summary.addRaw(renderSummary(report, options.redact), true);
-        await summary.write();
-        return true;
-    }
-    catch (error) {
-        // Left in the buffer, the text would be written twice by a later successful write.
-        summary.emptyBuffer?.();
-        options.log?.warning(`job summary not written: ${error.message}`);
-        return false;
-    }
-}
-/** The action's outputs (action.yml): url, release, changed, rolled-back, plan. */
-function setOutputs(report, set = setOutput) {
-    set('url', report.url);
-    set('release', report.releaseId);
-    set('changed', String(report.changed));
-    set('rolled-back', String(report.rolledBack));
-    set('plan', report.planPath);
 }
 
 ;// CONCATENATED MODULE: ./src/shibboleth/check.ts
@@ -60869,6 +60406,32 @@ function encodeXml(text, encoding) {
         }
         default:
             return Buffer.from(text, 'utf8');
+    }
+}
+
+;// CONCATENATED MODULE: ./src/render/xml.ts
+
+/** Escapes a value for an XML attribute or text node. */
+function xmlEscape(value) {
+    return value
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/"/g, '&quot;')
+        .replace(/'/g, '&apos;');
+}
+/** Parses XML, throwing on anything a strict parser would refuse (IIS refuses a malformed web.config with 500.19). */
+function xml_parseXmlStrict(text, what) {
+    try {
+        return new lib/* DOMParser */.S4({
+            onError: (level, message) => {
+                if (level !== 'warning')
+                    throw new Error(message);
+            }
+        }).parseFromString(text, 'text/xml');
+    }
+    catch (e) {
+        throw new Error(`${what} is not well-formed XML: ${e.message.split('\n')[0]}`);
     }
 }
 
@@ -61547,6 +61110,1138 @@ async function applyShibboleth(options) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/shibboleth/target.ts
+/** The SP changes one deploy asks for; the site id comes from IIS (plan mode, which reads none, assumes 1). */
+function shibbolethTarget(config, siteId) {
+    return {
+        configPath: config.shibboleth.configPath,
+        want: { siteId, host: config.shibboleth.host, appPath: config.appPath, remoteUser: config.shibboleth.remoteUser },
+        check: config.shibboleth.check,
+        service: config.shibboleth.service
+    };
+}
+
+;// CONCATENATED MODULE: ./src/verify/binding-url.ts
+/**
+ * The URL of an app on its site's first http(s) binding. appcmd writes a binding as
+ * `protocol/ip:port:host` (iis-facts: `http/*:80:`); an empty host or `*` ip means any name, so localhost answers.
+ */
+function urlFromBindings(bindings, appPath) {
+    const binding = bindings.find(b => /^https?$/i.test(b.protocol));
+    if (!binding)
+        return undefined;
+    const m = /^(.*):(\d+):(.*)$/.exec(binding.bindingInformation);
+    if (!m)
+        return undefined;
+    const protocol = binding.protocol.toLowerCase();
+    const [, ip, port, host] = m;
+    const name = host || (ip && ip !== '*' ? (ip.includes(':') ? `[${ip.replace(/^\[|\]$/g, '')}]` : ip) : 'localhost');
+    const defaultPort = protocol === 'https' ? '443' : '80';
+    const authority = port === defaultPort ? name : `${name}:${port}`;
+    return `${protocol}://${authority}${appPath === '/' ? '/' : `${appPath}/`}`;
+}
+
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_node_http_);
+;// CONCATENATED MODULE: external "node:https"
+const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_node_https_namespaceObject);
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
+var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node_net_);
+// EXTERNAL MODULE: external "node:tls"
+var external_node_tls_ = __nccwpck_require__(1692);
+var external_node_tls_default = /*#__PURE__*/__nccwpck_require__.n(external_node_tls_);
+;// CONCATENATED MODULE: ./src/verify/http.ts
+
+
+
+
+
+const BODY_LIMIT = 64 * 1024;
+const MAX_REDIRECTS = 5;
+/** Certificate errors that mean "the chain does not lead to a trusted root": a CA bundle fixes these. */
+const UNTRUSTED = new Set([
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'UNABLE_TO_GET_ISSUER_CERT',
+    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'CERT_UNTRUSTED',
+    'CERT_SIGNATURE_FAILURE'
+]);
+class RequestTimeout extends Error {
+    code = 'REQUEST_TIMEOUT';
+}
+/** Turns a socket or TLS error into one line a user can act on. */
+function classifyError(error, url, timeoutMs) {
+    const code = error.code ?? '';
+    const message = error instanceof Error ? error.message : String(error);
+    const target = new URL(url);
+    const hostPort = `${target.hostname}:${target.port || (target.protocol === 'https:' ? '443' : '80')}`;
+    if (code === 'REQUEST_TIMEOUT')
+        return { kind: 'timeout', message: `timeout: no complete response from ${hostPort} within ${timeoutMs} ms` };
+    if (code === 'ECONNREFUSED')
+        return { kind: 'refused', message: `connection refused by ${hostPort}: nothing listens there (site stopped or no binding for this port)` };
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+        return { kind: 'dns', message: `host name ${target.hostname} does not resolve` };
+    if (code === 'ECONNRESET' || code === 'EPIPE')
+        return { kind: 'reset', message: `connection to ${hostPort} was reset before a response arrived` };
+    if (UNTRUSTED.has(code)) {
+        return { kind: 'tls', message: `TLS: certificate of ${target.hostname} is not trusted (${code}): pass verify-ca-bundle or fix the chain` };
+    }
+    if (code === 'CERT_HAS_EXPIRED')
+        return { kind: 'tls', message: `TLS: certificate of ${target.hostname} has expired (${code}): renew the site's certificate` };
+    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+        return { kind: 'tls', message: `TLS: certificate does not name the host (${message}): use a verify-url or verify-host the certificate covers` };
+    }
+    if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || /certificate|ssl|tls/i.test(message)) {
+        return { kind: 'tls', message: `TLS: ${code || 'handshake failed'}: ${message}` };
+    }
+    return { kind: 'other', message: `${code ? `${code}: ` : ''}${message}` };
+}
+let trustedRoots;
+/**
+ * Node's bundled roots plus the operating system's store (Node 23.8+ can read it; on Windows that is where
+ * internal CAs live), so passing a CA bundle adds to the defaults rather than replacing them.
+ */
+function defaultRoots() {
+    if (trustedRoots)
+        return trustedRoots;
+    const roots = [...(external_node_tls_default()).rootCertificates];
+    const readStore = (external_node_tls_default()).getCACertificates;
+    if (readStore) {
+        try {
+            roots.push(...readStore('system'));
+        }
+        catch {
+            // An unreadable system store leaves the bundled roots, which is Node's own default.
+        }
+    }
+    trustedRoots = roots;
+    return roots;
+}
+function tlsOptions(request) {
+    if (request.insecure)
+        return { rejectUnauthorized: false };
+    const options = { rejectUnauthorized: true };
+    if (request.caBundle)
+        options.ca = [...defaultRoots(), external_node_fs_default().readFileSync(request.caBundle, 'utf8')];
+    else if ((external_node_tls_default()).getCACertificates)
+        options.ca = defaultRoots();
+    return options;
+}
+function hostnameOf(hostHeader) {
+    return hostHeader.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+}
+function requestOnce(url, request, hostHeader, timeoutMs) {
+    return new Promise((resolve, reject) => {
+        const isHttps = url.protocol === 'https:';
+        const options = {
+            method: 'GET',
+            // A fresh connection per poll: a kept-alive socket to a recycled worker would report stale state.
+            agent: false,
+            headers: { 'user-agent': 'django-iis-deploy-verify', accept: '*/*', connection: 'close', ...(hostHeader ? { host: hostHeader } : {}) },
+            ...(isHttps ? tlsOptions(request) : {})
+        };
+        if (isHttps && hostHeader && external_node_net_default().isIP(hostnameOf(hostHeader)) === 0)
+            options.servername = hostnameOf(hostHeader);
+        const send = isHttps ? (external_node_https_default()).request : (external_node_http_default()).request;
+        let settled = false;
+        const finish = (fn) => {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(timer);
+            fn();
+        };
+        const req = send(url, options, res => {
+            const chunks = [];
+            let size = 0;
+            const done = () => finish(() => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).subarray(0, BODY_LIMIT).toString('utf8') }));
+            res.on('data', (chunk) => {
+                chunks.push(chunk);
+                size += chunk.length;
+                // Enough to diagnose; a large page must not hold the poll.
+                if (size >= BODY_LIMIT) {
+                    done();
+                    req.destroy();
+                }
+            });
+            res.on('end', done);
+            // A connection closed mid-body still gave a status: keep what arrived.
+            res.on('close', done);
+            res.on('error', error => (size > 0 ? done() : finish(() => reject(error))));
+        });
+        const timer = setTimeout(() => req.destroy(new RequestTimeout('request timed out')), timeoutMs);
+        req.on('error', error => finish(() => reject(error)));
+        req.end();
+    });
+}
+/**
+ * A redirect to the overridden host name goes back to the address that was checked (that name may not resolve
+ * from the runner), still carrying the Host override.
+ */
+function redirectTarget(next, first, hostHeader) {
+    if (!hostHeader || next.host.toLowerCase() !== hostHeader.toLowerCase() || next.protocol !== first.protocol)
+        return next;
+    return new URL(next.pathname + next.search, first.origin);
+}
+/** One GET (plus redirects when asked), never throwing: failures come back classified in `error`. */
+async function httpGet(request) {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    const redirects = [];
+    const origin = new URL(request.url).origin;
+    let current = new URL(request.url);
+    for (;;) {
+        // The Host override belongs to the original origin; a redirect elsewhere names its own host.
+        const hostHeader = request.hostHeader && current.origin === origin ? request.hostHeader : undefined;
+        const remaining = request.timeoutMs - elapsed();
+        let response;
+        try {
+            if (remaining <= 0)
+                throw new RequestTimeout('request timed out');
+            response = await requestOnce(current, request, hostHeader, remaining);
+        }
+        catch (error) {
+            const { kind, message } = classifyError(error, current.toString(), request.timeoutMs);
+            return { url: current.toString(), headers: {}, body: '', redirects, ms: elapsed(), error: message, errorKind: kind };
+        }
+        const location = response.headers.location;
+        const base = { url: current.toString(), status: response.status, headers: response.headers, body: response.body, redirects };
+        const isRedirect = response.status >= 300 && response.status < 400 && location !== undefined;
+        if (!isRedirect)
+            return { ...base, ms: elapsed() };
+        if (!request.followRedirects)
+            return { ...base, location, ms: elapsed() };
+        if (redirects.length >= MAX_REDIRECTS) {
+            return { ...base, location, ms: elapsed(), error: `more than ${MAX_REDIRECTS} redirects (last to ${location})`, errorKind: 'redirects' };
+        }
+        redirects.push(current.toString());
+        current = redirectTarget(new URL(location, current), new URL(request.url), request.hostHeader);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/verify/schedule.ts
+/** Each wait between polls grows by this factor. */
+const BACKOFF = 1.5;
+/** The backoff ceiling verify-interval documents. */
+const MAX_INTERVAL_MS = 2000;
+/**
+ * A site that turns healthy must be noticed within this time. It is stricter than MAX_INTERVAL_MS, so it is
+ * the bound that actually applies: the backoff only matters for intervals below it.
+ */
+const DETECTION_BOUND_MS = 500;
+/** Below this much time left a request could not complete; the poll gives up instead. */
+const MIN_ATTEMPT_MS = 50;
+/**
+ * How long to wait before the next poll. `attempt` counts the polls done (1 after the first). The wait plus the
+ * last request's duration stays within DETECTION_BOUND_MS: a site that turns healthy right after a failed poll
+ * is asked again (and, if requests take about as long as the last one, answers) within the bound. A request
+ * that alone took longer than the bound is followed at once.
+ */
+function nextSleep(intervalMs, attempt, lastRequestMs, remainingMs) {
+    const backedOff = Math.min(intervalMs * BACKOFF ** Math.max(0, attempt - 1), MAX_INTERVAL_MS);
+    const detectionCap = Math.max(0, DETECTION_BOUND_MS - lastRequestMs);
+    return Math.max(0, Math.floor(Math.min(backedOff, detectionCap, remainingMs)));
+}
+
+;// CONCATENATED MODULE: ./src/verify/static.ts
+
+/** Content types IIS's default MIME map gives common static files (the ones a Django collectstatic produces). */
+const TYPES = {
+    '.css': 'text/css',
+    '.js': 'application/javascript',
+    '.mjs': 'application/javascript',
+    '.json': 'application/json',
+    '.map': 'application/json',
+    '.html': 'text/html',
+    '.htm': 'text/html',
+    '.txt': 'text/plain',
+    '.svg': 'image/svg+xml',
+    '.png': 'image/png',
+    '.jpg': 'image/jpeg',
+    '.jpeg': 'image/jpeg',
+    '.gif': 'image/gif',
+    '.ico': 'image/x-icon',
+    '.webp': 'image/webp',
+    '.woff': 'font/woff',
+    '.woff2': 'font/woff2',
+    '.ttf': 'font/ttf',
+    '.eot': 'application/vnd.ms-fontobject'
+};
+/**
+ * Media types that name the same thing differently across IIS versions and servers; a response in any of a
+ * family's spellings passes.
+ */
+const FAMILIES = [/javascript|ecmascript/, /^image\/(x-icon|vnd\.microsoft\.icon)$/, /woff2/, /woff(?!2)/, /ttf|truetype|sfnt/, /json/];
+const ADMIN_CSS = 'admin/css/base.css';
+function normalise(file) {
+    return file.replace(/\\/g, '/').replace(/^\/+/, '');
+}
+/** The expected content type of a static file by its extension; unknown extensions give application/octet-stream. */
+function contentTypeFor(file) {
+    return TYPES[external_node_path_default().posix.extname(normalise(file)).toLowerCase()] ?? 'application/octet-stream';
+}
+function mediaType(contentType) {
+    return contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+}
+function contentTypeMatches(actual, expected) {
+    if (!actual)
+        return false;
+    const a = mediaType(actual);
+    const e = mediaType(expected);
+    if (a === e)
+        return true;
+    return FAMILIES.some(family => family.test(a) && family.test(e));
+}
+/**
+ * The static file verify asks for: the admin stylesheet when django.contrib.admin collected it (the classic
+ * "admin without styles" failure), else the first stylesheet, else the first file. Paths are relative to
+ * STATIC_ROOT, with either separator.
+ */
+function pickStaticFile(collectedFiles) {
+    const files = collectedFiles.map(normalise).filter(Boolean);
+    return files.find(f => f === ADMIN_CSS) ?? files.find(f => f.toLowerCase().endsWith('.css')) ?? files[0];
+}
+/** URL of a collected file under the app's static virtual directory, e.g. http://host/app/ + /static + admin/css/base.css. */
+function staticUrl(appUrl, vdir, file) {
+    const base = new URL(appUrl);
+    const appPath = base.pathname.endsWith('/') ? base.pathname : `${base.pathname}/`;
+    const dir = vdir.replace(/^\/+|\/+$/g, '');
+    const encoded = normalise(file).split('/').map(encodeURIComponent).join('/');
+    return new URL(`${appPath}${dir ? `${dir}/` : ''}${encoded}`, base.origin).toString();
+}
+
+;// CONCATENATED MODULE: ./src/verify/checks.ts
+
+
+
+
+function verifyPlan(verify, extras = {}) {
+    const { checkStatic, ...rest } = verify;
+    return {
+        ...rest,
+        ...(checkStatic && extras.staticFile ? { staticFile: extras.staticFile } : {}),
+        ...(extras.protectedPath ? { protectedPath: extras.protectedPath } : {})
+    };
+}
+const LOGIN = /log-?in|sign-?in|sso|saml|oauth/i;
+const BODY_START_LINES = 15;
+const BODY_START_CHARS = 1500;
+function bodyStart(body) {
+    return body.split(/\r?\n/).slice(0, BODY_START_LINES).join('\n').slice(0, BODY_START_CHARS);
+}
+function failed(response) {
+    if (response.error === undefined)
+        return undefined;
+    return { ok: false, detail: response.error, final: response.errorKind === 'tls' };
+}
+function loginRedirect(response) {
+    if (response.location && LOGIN.test(response.location))
+        return response.location;
+    if (response.redirects.length > 0 && LOGIN.test(new URL(response.url).pathname))
+        return response.url;
+    return undefined;
+}
+function statusDetail(response, expected) {
+    const login = loginRedirect(response);
+    if (login) {
+        return `redirected to a login page (${login}), expected HTTP ${expected}: verify a URL that needs no login, or set verify-status to ${response.status}`;
+    }
+    const where = response.location ? ` to ${response.location}` : '';
+    return `HTTP ${response.status}${where}, expected ${expected}`;
+}
+function judgeStatus(response, expected) {
+    const error = failed(response);
+    if (error)
+        return error;
+    if (response.status !== expected)
+        return { ok: false, detail: statusDetail(response, expected) };
+    // A followed redirect that lands on a login page answers 200, but not with the app's page.
+    const login = response.redirects.length > 0 ? loginRedirect(response) : undefined;
+    if (login && expected < 300)
+        return { ok: false, detail: `redirected to a login page (${login}): verify a URL that needs no login` };
+    return { ok: true, detail: `HTTP ${response.status}` };
+}
+function judgeMain(response, expected) {
+    const error = failed(response);
+    if (error)
+        return error;
+    if (response.status !== expected.status)
+        return { ok: false, detail: statusDetail(response, expected.status) };
+    const body = expected.body;
+    if (body && 'text' in body && !response.body.includes(body.text)) {
+        return { ok: false, detail: `HTTP ${response.status}, but the body does not contain ${JSON.stringify(body.text)} (verify-body)` };
+    }
+    if (body && 'regex' in body && !new RegExp(body.regex).test(response.body)) {
+        return { ok: false, detail: `HTTP ${response.status}, but the body does not match /${body.regex}/ (verify-body)` };
+    }
+    if (!body)
+        return judgeStatus(response, expected.status);
+    return { ok: true, detail: `HTTP ${response.status}, body matches` };
+}
+function judgeStatic(response, expectedContentType) {
+    const error = failed(response);
+    if (error)
+        return error;
+    const contentType = response.headers['content-type'];
+    if (response.status === 404) {
+        return { ok: false, detail: 'HTTP 404: the collected static file is not served (static virtual directory or its web.config)' };
+    }
+    if (response.status !== 200)
+        return { ok: false, detail: statusDetail(response, 200) };
+    if (!contentTypeMatches(contentType, expectedContentType)) {
+        return {
+            ok: false,
+            detail: `served as ${contentType ?? 'no content type'}, expected ${expectedContentType}: the static handler does not serve this path`
+        };
+    }
+    return { ok: true, detail: `HTTP 200, ${contentType}` };
+}
+const SSO_HANDLER = '/Shibboleth.sso/';
+function judgeProtected(response) {
+    const error = failed(response);
+    if (error)
+        return error;
+    const status = response.status ?? 0;
+    if (status >= 300 && status < 400) {
+        if (response.location?.includes(SSO_HANDLER))
+            return { ok: true, detail: `HTTP ${status} to ${response.location}` };
+        return { ok: false, detail: `HTTP ${status} to ${response.location ?? '(no Location)'}, not to the SP's ${SSO_HANDLER} handler` };
+    }
+    if (status === 200) {
+        return { ok: false, detail: 'HTTP 200 without a login: the path is not protected by the Shibboleth SP (RequestMap Host, ISAPI Site id)' };
+    }
+    return { ok: false, detail: `HTTP ${status}, expected a redirect to ${SSO_HANDLER}` };
+}
+function specsOf(plan) {
+    // With SSO the app URL itself must redirect into the SP: the protected check stands in for the main one there.
+    const mainIsProtected = plan.protectedPath?.url === plan.url;
+    const specs = mainIsProtected
+        ? []
+        : [{ name: 'main', kind: 'main', url: plan.url, followRedirects: plan.followRedirects, judge: r => judgeMain(r, plan) }];
+    plan.extraUrls.forEach((url, index) => specs.push({ name: `extra ${index + 1}`, kind: 'extra', url, followRedirects: plan.followRedirects, judge: r => judgeStatus(r, plan.status) }));
+    const staticFile = plan.staticFile;
+    if (staticFile) {
+        specs.push({ name: 'static', kind: 'static', url: staticFile.url, followRedirects: false, judge: r => judgeStatic(r, staticFile.expectedContentType) });
+    }
+    // The redirect itself is the evidence, so it is never followed.
+    if (plan.protectedPath)
+        specs.push({ name: 'protected', kind: 'protected', url: plan.protectedPath.url, followRedirects: false, judge: judgeProtected });
+    return specs;
+}
+const checks_sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
+async function poll(spec, plan, log) {
+    const started = performance.now();
+    const deadline = started + plan.totalTimeoutMs;
+    let attempts = 0;
+    let timeoutMs = plan.requestTimeoutMs;
+    for (;;) {
+        attempts++;
+        const response = await httpGet({
+            url: spec.url,
+            hostHeader: plan.hostHeader || undefined,
+            timeoutMs,
+            caBundle: plan.caBundle || undefined,
+            insecure: plan.insecure,
+            followRedirects: spec.followRedirects
+        });
+        const verdict = spec.judge(response);
+        log.debug(`verify ${spec.name}: attempt ${attempts}: ${verdict.detail} (${response.ms} ms)`);
+        const remaining = deadline - performance.now();
+        if (verdict.ok || verdict.final || remaining < MIN_ATTEMPT_MS) {
+            const ms = Math.round(performance.now() - started);
+            const tries = `${attempts} attempt${attempts === 1 ? '' : 's'}`;
+            return {
+                name: spec.name,
+                kind: spec.kind,
+                url: spec.url,
+                ok: verdict.ok,
+                ...(response.status !== undefined ? { status: response.status } : {}),
+                ms,
+                attempts,
+                detail: verdict.ok ? verdict.detail : `${verdict.detail} (gave up after ${tries} in ${(ms / 1000).toFixed(1)} s)`,
+                ...(!verdict.ok && response.body ? { bodyStart: bodyStart(response.body) } : {}),
+                ...(typeof response.headers['content-type'] === 'string' ? { contentType: response.headers['content-type'] } : {}),
+                ...(response.location ? { location: response.location } : {})
+            };
+        }
+        // The last poll starts before the deadline with room to complete.
+        await checks_sleep(nextSleep(plan.intervalMs, attempts, response.ms, remaining - MIN_ATTEMPT_MS));
+        // A request never outlives the total timeout, so verify ends within verify-timeout (or one request timeout).
+        timeoutMs = Math.max(MIN_ATTEMPT_MS, Math.min(plan.requestTimeoutMs, deadline - performance.now()));
+    }
+}
+/**
+ * Runs every check of the plan side by side, each polling until it passes or the shared total timeout ends,
+ * so the whole verify is bounded by verify-timeout however many URLs there are.
+ */
+async function runChecks(plan, log) {
+    const specs = specsOf(plan);
+    if (plan.insecure && specs.some(s => s.url.startsWith('https:'))) {
+        log.warning('verify-insecure is on: TLS certificates of the checked URLs are not verified');
+    }
+    const results = await Promise.all(specs.map(spec => poll(spec, plan, log)));
+    for (const r of results) {
+        const line = `${r.ok ? 'passed' : 'FAILED'} ${r.name} ${r.url}: ${r.detail}${r.ok ? ` in ${r.ms} ms, ${r.attempts} attempt(s)` : ''}`;
+        // Failures become one error annotation in main, with rollback's result; here they are plain log lines.
+        log.info(line);
+    }
+    return results;
+}
+
+;// CONCATENATED MODULE: ./src/deploy.ts
+/** Deploy mode after staging: the SP config, apply to IIS, verify, and the rollback when verify fails. */
+
+
+
+
+
+
+
+
+
+
+
+
+function verifyTargets(config, staticFiles) {
+    const sso = config.shibboleth.enabled;
+    const file = pickStaticFile([...staticFiles]);
+    return {
+        // Static files live under the protected path too, so with SSO they redirect like the app does.
+        ...(file && !sso ? { staticFile: { url: staticUrl(config.verify.url, STATIC_VDIR, file), expectedContentType: contentTypeFor(file) } } : {}),
+        ...(sso ? { protectedPath: { url: config.verify.url } } : {})
+    };
+}
+/** `staticFiles` are those of the release being checked: after a rollback, the restored one's. */
+async function verify(deps, config, staticFiles, title) {
+    return deps.log.group(title, () => runChecks(verifyPlan(config.verify, verifyTargets(config, staticFiles)), deps.log));
+}
+/** Restores the SP config, reporting instead of throwing, so the IIS rollback's own result is never lost. */
+async function restoreShibboleth(applied, log) {
+    try {
+        await applied.restore();
+        return undefined;
+    }
+    catch (error) {
+        const message = `shibboleth2.xml (${asError(error).message})`;
+        log.error(`Could not restore ${message}`);
+        return message;
+    }
+}
+/** The collected files of the release a physical path serves, from its manifest; none when it is not ours. */
+function staticFilesAt(physicalPath) {
+    if (!physicalPath)
+        return [];
+    const manifest = external_node_path_default().join(physicalPath, 'release.json');
+    try {
+        const files = JSON.parse(external_node_fs_default().readFileSync(manifest, 'utf8')).staticFiles;
+        return Array.isArray(files) ? files.filter((f) => typeof f === 'string') : [];
+    }
+    catch {
+        return [];
+    }
+}
+function serverEvidence(config, checks) {
+    const layout = layoutFor(config.deployRoot);
+    const logs = config.hosting === 'fastcgi' ? { wsgiLogTail: tailFile(layout.wsgiLog) } : {};
+    return evidenceFromChecks(checks, { ...logs, hostHeader: config.verify.hostHeader || undefined });
+}
+/** With verify-url empty, the URL (and the SSO host that follows it) comes from the site's first http(s) binding. */
+function withBindingUrl(config, current, log) {
+    if (!config.verify.urlFromBinding)
+        return config;
+    const url = urlFromBindings(current.site.bindings, config.appPath);
+    if (!url) {
+        log.warning(`Site ${config.siteName} has no http or https binding; verifying ${config.verify.url}. Set verify-url to check another address.`);
+        return config;
+    }
+    log.info(`verify-url not set: checking ${url}, from the site's binding`);
+    const host = config.shibboleth.hostFromVerifyUrl ? new URL(url).hostname : config.shibboleth.host;
+    return { ...config, verify: { ...config.verify, url }, shibboleth: { ...config.shibboleth, host } };
+}
+async function deployMode(deps, config, stage, current, templates, report, phases) {
+    const { log, runner } = deps;
+    const outcome = {};
+    const layout = layoutFor(config.deployRoot);
+    if (config.shibboleth.enabled) {
+        // Before IIS: a config the SP's own check rejects is restored and stops the run with IIS untouched.
+        outcome.shibboleth = await phases.run('Shibboleth', () => applyShibboleth({ ...shibbolethTarget(config, current.site.id), runner, log, templates }));
+        report.shibboleth = { changed: outcome.shibboleth.changed, restarted: outcome.shibboleth.changed };
+    }
+    try {
+        outcome.applied = await phases.run('Apply', () => applyRelease({ runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls }, { config, desired: stage.desired, lockHeld: true, current }));
+    }
+    catch (error) {
+        // IIS was restored by apply itself; the SP config changed before it must follow.
+        if (outcome.shibboleth?.changed)
+            report.rolledBack = (await restoreShibboleth(outcome.shibboleth, log)) === undefined;
+        throw error;
+    }
+    const applied = outcome.applied;
+    report.objects = applied.objects;
+    report.changed = report.changed || applied.changed || Boolean(outcome.shibboleth?.changed);
+    const checks = await phases.run('Verify', () => verify(deps, config, stage.staticFiles, 'Verify'), false);
+    report.checks = checks;
+    if (checks.every(c => c.ok)) {
+        // The release is live and verified: housekeeping that fails (a file held open on Windows) only warns.
+        try {
+            if (readRelease(layout, stage.facts.releaseId)?.state !== 'live')
+                markRelease(layout, stage.facts.releaseId, 'live');
+            const previous = previousRelease(layout, stage.facts.releaseId);
+            const pruned = pruneReleases(layout, config.keepReleases, stage.facts.releaseId, previous?.id);
+            if (pruned.removedReleases.length > 0)
+                log.info(`Removed old releases: ${pruned.removedReleases.join(', ')}`);
+            if (pruned.removedVenvs.length > 0)
+                log.info(`Removed unused venvs: ${pruned.removedVenvs.join(', ')}`);
+        }
+        catch (error) {
+            const message = `release ${stage.facts.releaseId} is live, but cleaning up old releases failed: ${asError(error).message}`;
+            log.warning(message);
+            report.warnings.push(message);
+        }
+        return;
+    }
+    // Verify failed: put the previous state back, prove it, then fail with both results.
+    report.hints = await reportDiagnosis(log, serverEvidence(config, checks));
+    const failedChecks = checks.filter(c => !c.ok).map(c => `${c.name}: ${c.detail}`).join('; ');
+    const rollback = await phases.run('Rollback', async () => {
+        const rb = await applied.rollback();
+        if (outcome.shibboleth?.changed) {
+            const failed = await restoreShibboleth(outcome.shibboleth, log);
+            if (failed)
+                rb.failed.push(failed);
+            else
+                rb.restored.push('shibboleth2.xml');
+            rb.ok = rb.ok && !failed;
+        }
+        return rb;
+    });
+    const restoredAnything = applied.changed || Boolean(outcome.shibboleth?.changed);
+    report.rolledBack = restoredAnything && rollback.ok;
+    const detail = rollback.ok ? rollback.restored.join('; ') || 'nothing needed restoring' : `NOT restored: ${rollback.failed.join('; ')}`;
+    const previousStatic = staticFilesAt(applied.previousPhysicalPath);
+    const again = restoredAnything ? await phases.run('Verify restored release', () => verify(deps, config, previousStatic, 'Verify restored release'), false) : [];
+    report.rollback = { ok: rollback.ok, detail, checks: again };
+    // A release that was already live before this run stays as it was: this run did not make it so.
+    if (applied.changed)
+        markRelease(layout, stage.facts.releaseId, 'failed');
+    const restoredState = again.length === 0 ? '' : again.every(c => c.ok) ? ' The restored release passes verify.' : ' The restored release fails verify too.';
+    throw new errors_PhaseError('verify', `verify failed (${failedChecks}); rolled back: ${detail}.${restoredState}`);
+}
+
+;// CONCATENATED MODULE: ./src/log.ts
+
+class Redactor {
+    secrets = new Set();
+    add(value) {
+        // Very short values would redact ordinary words; the runner's own masking ignores them too.
+        if (value.length >= 3)
+            this.secrets.add(value);
+    }
+    redact(text) {
+        let out = text;
+        // Longest first, so a secret that contains another is masked whole.
+        for (const secret of [...this.secrets].sort((a, b) => b.length - a.length)) {
+            out = out.split(secret).join('***');
+        }
+        return out;
+    }
+}
+function coreLog(redactor = new Redactor()) {
+    return {
+        info: message => info(redactor.redact(message)),
+        debug: message => core_debug(redactor.redact(message)),
+        warning: (message, props) => warning(redactor.redact(message), props),
+        error: (message, props) => error(redactor.redact(message), props),
+        group: (name, fn) => group(redactor.redact(name), fn),
+        secret: value => {
+            redactor.add(value);
+            core_setSecret(value);
+        },
+        redact: text => redactor.redact(text)
+    };
+}
+
+;// CONCATENATED MODULE: ./src/phases.ts
+/** Times each phase for the summary; a phase that throws is recorded as failed. */
+class Phases {
+    log;
+    list = [];
+    constructor(log) {
+        this.log = log;
+    }
+    async run(name, fn, grouped = true) {
+        const started = performance.now();
+        let ok = false;
+        try {
+            const result = grouped ? await this.log.group(name, fn) : await fn();
+            ok = true;
+            return result;
+        }
+        finally {
+            this.list.push({ name, ms: Math.round(performance.now() - started), ok });
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/plan/plan-file.ts
+/** plan.json as written to output-dir; secrets are redacted by the caller's redactor. */
+function planJson(plan, redact) {
+    // Each string is redacted before JSON escapes it (a secret with " or \ would no longer match afterwards), and
+    // an operation's own list of secrets, and each of its secret values whatever their length, never reach the file.
+    const masked = (op) => {
+        const { secrets = [], ...rest } = op;
+        return { ...rest, argv: op.argv.map(a => secrets.reduce((text, secret) => (secret ? text.split(secret).join('***') : text), a)) };
+    };
+    const safe = { ...plan, operations: plan.operations.map(masked) };
+    return JSON.stringify(safe, (_key, value) => (typeof value === 'string' ? redact(value) : value), 2) + '\n';
+}
+/** A readable rendering for the log: one numbered line per operation, with its reason. */
+function planText(plan, redact) {
+    const lines = [];
+    const where = `${plan.target.site}${plan.target.appPath === '/' ? '/' : plan.target.appPath}`;
+    lines.push(`Target ${where} (pool ${plan.target.pool}, ${plan.target.hosting}), release ${plan.release}`);
+    if (!plan.diffedAgainstServer)
+        lines.push('No server state was read: these are the operations for a server without this app.');
+    if (plan.operations.length === 0)
+        lines.push('IIS: nothing to change.');
+    plan.operations.forEach((op, i) => {
+        const argv = op.argv.map(a => (op.secrets ?? []).reduce((text, secret) => (secret ? text.split(secret).join('***') : text), a));
+        lines.push(`${String(i + 1).padStart(3)}. ${op.tool} ${argv.map(quoteForDisplay).join(' ')}`);
+        lines.push(`       why: ${op.why}`);
+    });
+    for (const f of plan.files)
+        lines.push(`file ${f.status}: ${f.path}`);
+    if (plan.shibboleth) {
+        lines.push(`Shibboleth ${plan.shibboleth.file}: ${plan.shibboleth.changed ? 'changes' : 'unchanged'}`);
+        if (plan.shibboleth.diff)
+            lines.push(plan.shibboleth.diff);
+    }
+    return redact(lines.join('\n'));
+}
+/** Shows argv the way a Windows shell user would type it. */
+function quoteForDisplay(arg) {
+    return /[\s"]/.test(arg) ? `"${arg.replace(/"/g, '\\"')}"` : arg;
+}
+
+;// CONCATENATED MODULE: ./src/plan/plan-output.ts
+/** What plan, stage and deploy write for review: the rendered files and plan.json, in output-dir. */
+
+
+
+
+
+
+
+/** Django's WSGI_APPLICATION as the settings file writes it, for plan mode, which builds no venv to ask Django. */
+function wsgiApplicationFromSource(config) {
+    const file = external_node_path_default().join(config.appDir, ...config.settingsModule.split('.')) + '.py';
+    try {
+        return /^WSGI_APPLICATION\s*=\s*['"]([\w.]+)['"]/m.exec(external_node_fs_default().readFileSync(file, 'utf8'))?.[1] ?? '';
+    }
+    catch {
+        return '';
+    }
+}
+/** Operations for the plan: appcmd diff (against the server when it was read), ACLs, Shibboleth. */
+function planOperations(config, desired, current, extra) {
+    const changes = planChanges(current, desired);
+    const layout = layoutFor(config.deployRoot);
+    const acl = planAcl(layout.root, desired.pool.name, desired.acl, desired.hosting === 'fastcgi' ? layout.wsgiLog : undefined);
+    // The order apply runs them in: the SP config (checked before IIS is touched), the pool, grants, the rest.
+    return [...extra, ...changes.pool, ...acl.operations, ...changes.beforeSwitch, ...(changes.switchOp ? [changes.switchOp] : []), ...changes.afterSwitch];
+}
+function writeOutputFiles(outputDir, configs) {
+    return configs.map(file => {
+        const target = external_node_path_default().join(outputDir, ...file.relPath.split('/'));
+        return { path: target, status: writeFileAtomic(target, file.content) ? 'written' : 'unchanged' };
+    });
+}
+function writePlan(config, log, plan) {
+    const file = external_node_path_default().join(config.outputDir, 'plan.json');
+    writeFileAtomic(file, planJson(plan, log.redact));
+    log.info(planText(plan, log.redact));
+    return file;
+}
+function planDocument(config, releaseId, operations, files, diffed) {
+    return {
+        target: { site: config.siteName, appPath: config.appPath, pool: config.appPool, deployRoot: config.deployRoot, hosting: config.hosting },
+        mode: config.mode,
+        release: releaseId,
+        diffedAgainstServer: diffed,
+        operations,
+        files
+    };
+}
+
+;// CONCATENATED MODULE: ./src/process.ts
+
+/** Runs programs without a shell, never throwing on a non-zero exit: callers classify failures themselves. */
+const execRunner = {
+    async run(file, args, options = {}) {
+        const started = performance.now();
+        const result = await getExecOutput(file, [...args], {
+            cwd: options.cwd,
+            env: options.env,
+            input: options.input === undefined ? undefined : Buffer.from(options.input),
+            ignoreReturnCode: true,
+            silent: true
+        });
+        return {
+            exitCode: result.exitCode,
+            stdout: result.stdout,
+            stderr: result.stderr,
+            durationMs: Math.round(performance.now() - started)
+        };
+    }
+};
+
+;// CONCATENATED MODULE: ./src/python/output.ts
+/** The last lines of a child's output (stderr after stdout), where Python and pip say what went wrong. */
+function output_outputTail(result, lines = 15) {
+    const all = `${result.stdout}\n${result.stderr}`
+        .split(/\r?\n/)
+        .map(l => l.trimEnd())
+        .filter(l => l !== '');
+    return all.slice(-lines).join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/python/interpreter.ts
+
+
+// -I: ignore PYTHON* variables and the current folder, so the probe sees the interpreter itself.
+const PROBE = [
+    'import json, platform, sys',
+    'print(json.dumps({"executable": sys.executable, "version": platform.python_version(),',
+    ' "majorMinor": "%d.%d" % sys.version_info[:2], "basePrefix": sys.base_prefix}))'
+].join('\n');
+/** Asks the interpreter that will create the venv who it is. */
+async function probeInterpreter(runner, python) {
+    let result;
+    try {
+        result = await runner.run(python, ['-I', '-c', PROBE]);
+    }
+    catch (thrown) {
+        // @actions/exec throws (instead of exiting non-zero) when the file cannot be found.
+        throw new errors_PhaseError('stage', `python '${python}' not found; set the python input`, 'Give the full path of python.exe (or python3) that should create the venv.', {
+            cause: asError(thrown)
+        });
+    }
+    if (result.exitCode !== 0) {
+        throw new errors_PhaseError('stage', `python '${python}' failed to start (exit ${result.exitCode}): ${output_outputTail(result)}`, 'Check the python input points at a working Python 3 interpreter.');
+    }
+    const line = result.stdout.trim().split(/\r?\n/).pop() ?? '';
+    try {
+        const parsed = JSON.parse(line);
+        if (!parsed.executable || !/^\d+\.\d+/.test(parsed.version))
+            throw new Error('incomplete answer');
+        return parsed;
+    }
+    catch {
+        throw new errors_PhaseError('stage', `python '${python}' did not answer like Python 3: ${output_outputTail(result)}`, 'Check the python input points at a Python 3 interpreter.');
+    }
+}
+
+;// CONCATENATED MODULE: ./src/render/release-configs.ts
+
+
+/** IIS splits scriptProcessor at '|' and compares it with the FastCGI registration verbatim. */
+function scriptProcessor(fastCgi) {
+    return `${fastCgi.fullPath}|${fastCgi.arguments}`;
+}
+/** 'hello.wsgi.application' → 'hello.wsgi:application', the form waitress and uvicorn take. */
+function wsgiTarget(wsgiApplication, settingsModule) {
+    const dotted = wsgiApplication || `${settingsModule.split('.')[0]}.wsgi.application`;
+    const at = dotted.lastIndexOf('.');
+    return `${dotted.slice(0, at)}:${dotted.slice(at + 1)}`;
+}
+/** The command HttpPlatformHandler starts after processPath (the venv's python). */
+function httpPlatformArguments(config, facts) {
+    if (config.httpPlatformCommand)
+        return config.httpPlatformCommand;
+    return `-m waitress --listen=127.0.0.1:%HTTP_PLATFORM_PORT% ${wsgiTarget(facts.wsgiApplication, config.settingsModule)}`;
+}
+/** HttpPlatformHandler's startupTimeLimit, in seconds; the preflight waits as long for the server to answer. */
+const HTTP_PLATFORM_STARTUP_SECONDS = 60;
+/**
+ * What the HttpPlatformHandler process sees: web.config's variables, then the secret ones IIS adds from
+ * applicationHost.config at the app's location.
+ */
+function httpPlatformEnvironment(config, facts) {
+    const layout = layoutFor(config.deployRoot);
+    return [
+        { name: 'DJANGO_SETTINGS_MODULE', value: config.settingsModule, secret: false },
+        { name: 'PYTHONPATH', value: layout.releaseDir(facts.releaseId), secret: false },
+        ...config.env
+    ];
+}
+function renderReleaseConfigs(templates, config, desired, facts) {
+    const layout = layoutFor(config.deployRoot);
+    const p = pathApi(layout.flavour);
+    const common = { siteName: config.siteName, appPath: config.appPath === '/' ? '' : config.appPath, releaseId: facts.releaseId };
+    const files = [];
+    if (desired.fastCgi) {
+        const appSettings = releaseAppSettings(config, facts).map(v => ({ key: v.name, value: v.value }));
+        files.push({ relPath: 'web.config', content: templates.render('app-web.config', { ...common, scriptProcessor: scriptProcessor(desired.fastCgi), appSettings }) });
+    }
+    else {
+        const env = httpPlatformEnvironment(config, facts)
+            .filter(v => !v.secret)
+            .map(v => ({ name: v.name, value: v.value }));
+        files.push({
+            relPath: 'web.config',
+            content: templates.render('httpplatform-web.config', {
+                ...common,
+                processPath: layout.venvPython(facts.venvHash),
+                arguments: httpPlatformArguments(config, facts),
+                stdoutLogFile: p.join(layout.logsDir, 'httpplatform-stdout'),
+                startupTimeLimit: HTTP_PLATFORM_STARTUP_SECONDS,
+                env
+            })
+        });
+    }
+    files.push({
+        relPath: 'static/web.config',
+        content: templates.render('static-web.config', { staticUrlPath: `${common.appPath}${STATIC_VDIR}/` })
+    });
+    return files;
+}
+
+// EXTERNAL MODULE: ./node_modules/handlebars/lib/index.js
+var handlebars_lib = __nccwpck_require__(8508);
+var lib_default = /*#__PURE__*/__nccwpck_require__.n(handlebars_lib);
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: ./src/assets.ts
+
+
+
+const here = external_node_path_default().dirname((0,external_node_url_.fileURLToPath)(import.meta.url));
+/**
+ * Files that ship beside the code: in dist/ the bundle step copies them to dist/templates and dist/python;
+ * from source (tests, demo) they are read where they are kept.
+ */
+function assetPath(kind, name) {
+    const candidates = kind === 'templates'
+        ? [external_node_path_default().join(here, 'templates', name), external_node_path_default().join(here, '..', 'templates', name)]
+        : [external_node_path_default().join(here, 'python', name), external_node_path_default().join(here, 'python', 'scripts', name)];
+    const found = candidates.find(c => external_node_fs_default().existsSync(c));
+    if (!found)
+        throw new Error(`bundled ${kind} file ${name} is missing (looked in ${candidates.join(', ')})`);
+    return found;
+}
+function templatesDir() {
+    return external_node_path_default().dirname(assetPath('templates', 'app-web.config.hbs'));
+}
+
+;// CONCATENATED MODULE: ./src/render/templates.ts
+
+
+
+
+
+
+/**
+ * Templates are data: the bundled ones, each replaceable by a file of the same name in the user's templates folder.
+ * One isolated Handlebars environment, so our helpers never leak into another bundle's.
+ */
+class TemplateSet {
+    overrideDir;
+    hb = lib_default().create();
+    compiled = new Map();
+    constructor(overrideDir = '') {
+        this.overrideDir = overrideDir;
+        // {{xml v}} escapes for XML without Handlebars's HTML entities (&#x3D; for '=' is valid but unreadable in paths).
+        // strict mode does not reach helper arguments, so the helper itself refuses an unknown variable.
+        this.hb.registerHelper('xml', (value, options) => {
+            if (value === undefined || value === null) {
+                throw new Error(`template variable used at line ${options.loc?.start.line ?? '?'} is not defined`);
+            }
+            return new (lib_default()).SafeString(xmlEscape(String(value)));
+        });
+    }
+    /** The file a template comes from: the user's override when there is one. */
+    fileOf(name) {
+        const override = this.overrideDir ? external_node_path_default().join(this.overrideDir, `${name}.hbs`) : '';
+        return override && external_node_fs_default().existsSync(override) ? override : external_node_path_default().join(templatesDir(), `${name}.hbs`);
+    }
+    load(name) {
+        const cached = this.compiled.get(name);
+        if (cached)
+            return cached;
+        const file = this.fileOf(name);
+        const source = external_node_fs_default().readFileSync(file, 'utf8');
+        try {
+            // compile() is lazy: parse now, so a syntax error stops the run before anything is created.
+            this.hb.parse(source);
+        }
+        catch (e) {
+            const message = e.message;
+            const line = /line (\d+)/.exec(message)?.[1];
+            throw new InputError('templates', `${file}${line ? `:${line}` : ''}: template syntax error: ${message.split('\n')[0]}; fix the template`);
+        }
+        // strict: a misspelt variable is an error, not an empty attribute that IIS later rejects.
+        const fn = this.hb.compile(source, { strict: true });
+        const entry = { file, fn };
+        this.compiled.set(name, entry);
+        return entry;
+    }
+    /** Renders and parses the result as XML; a template that yields malformed XML is reported by file. */
+    render(name, data) {
+        const { file, fn } = this.load(name);
+        let text;
+        try {
+            text = fn(data);
+        }
+        catch (e) {
+            throw new InputError('templates', `${file}: ${e.message.split('\n')[0]}; use only the variables the bundled template uses`);
+        }
+        try {
+            xml_parseXmlStrict(text, `${name} rendered from ${file}`);
+        }
+        catch (e) {
+            throw new InputError('templates', `${e.message}; fix the template`);
+        }
+        return text;
+    }
+    /** Compiles every template up front, so a syntax error stops the run before anything is created. */
+    checkAll(names) {
+        for (const name of names)
+            this.load(name);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/report.ts
+
+const keep = text => text;
+const INSECURE_TLS_WARNING = 'verify-insecure is on: TLS certificates of the checked URLs were not verified';
+function report_duration(ms) {
+    return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+/** A longer run of backticks than the text holds, so a body cannot close its code block. */
+function fence(text) {
+    const longest = Math.max(2, ...(text.match(/`+/g) ?? []).map(run => run.length));
+    return '`'.repeat(longest + 1);
+}
+/**
+ * Renders the job summary. Pure: the same report gives the same markdown. Every text from the report passes
+ * through `redact` before it is escaped (escaping could split a secret), and the result passes once more.
+ */
+function renderSummary(report, redact = keep) {
+    const plain = (text) => redact(text);
+    // Table cells: one line, no HTML from server responses, no stray column separators.
+    const cell = (text) => plain(text)
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/\|/g, '\\|')
+        .replace(/\r?\n/g, ' ');
+    const code = (text) => `\`${cell(text).replace(/`/g, "'")}\``;
+    const row = (...cells) => `| ${cells.join(' | ')} |`;
+    const out = [];
+    const failed = report.error !== undefined || report.checks.some(c => !c.ok);
+    const verb = report.mode === 'deploy' ? 'Deployed' : report.mode === 'stage' ? 'Staged' : 'Planned';
+    const headline = failed
+        ? `❌ ${report.mode} of release ${code(report.releaseId)} failed${report.rolledBack ? ', previous release restored' : ''}`
+        : `✅ ${verb} release ${code(report.releaseId)}`;
+    out.push(`## ${headline}`, '');
+    const t = report.target;
+    out.push(row('Target', ''), row('---', '---'), row('Mode', cell(report.mode)), row('Site', cell(t.site)), row('App path', code(t.appPath)), row('App pool', cell(t.pool)), row('Deploy root', code(t.deployRoot)), row('Release', code(report.releaseId)), row('URL', cell(report.url)), row('Plan', code(report.planPath)), row('Changed', report.changed ? 'yes' : 'no'), row('Rolled back', report.rolledBack ? 'yes' : 'no'), '');
+    if (report.error !== undefined)
+        out.push(`**Error:** ${cell(report.error)}`, '');
+    const warnings = [...report.warnings];
+    if (report.insecureTls && !warnings.includes(INSECURE_TLS_WARNING))
+        warnings.unshift(INSECURE_TLS_WARNING);
+    for (const w of warnings)
+        out.push(`> ⚠️ **Warning:** ${cell(w)}`, '');
+    if (report.objects.length > 0) {
+        const counts = ['created', 'changed', 'removed', 'unchanged']
+            .map(s => [s, report.objects.filter(o => o.status === s).length])
+            .filter(([, n]) => n > 0)
+            .map(([s, n]) => `${n} ${s}`)
+            .join(', ');
+        out.push(`### IIS objects (${counts})`, '', row('Kind', 'Name', 'Status'), row('---', '---', '---'));
+        for (const o of report.objects)
+            out.push(row(cell(o.kind), cell(o.name), o.status));
+        out.push('');
+    }
+    if (report.files.length > 0) {
+        const written = report.files.filter(f => f.status === 'written').length;
+        out.push(`### Files (${written} written, ${report.files.length - written} unchanged)`, '', row('Path', 'Status'), row('---', '---'));
+        for (const f of report.files)
+            out.push(row(code(f.path), f.status));
+        out.push('');
+    }
+    if (report.shibboleth) {
+        const s = report.shibboleth;
+        const what = s.changed ? `configuration changed; service ${s.restarted ? 'restarted' : 'not restarted'}` : 'configuration unchanged';
+        out.push('### Shibboleth SP', '', `Shibboleth SP ${what}.`, '');
+    }
+    if (report.phases.length > 0) {
+        out.push('### Phases', '', row('Phase', 'Time', 'Result'), row('---', '---:', '---'));
+        for (const p of report.phases)
+            out.push(row(cell(p.name), report_duration(p.ms), p.ok ? '✅ ok' : '❌ failed'));
+        out.push('');
+    }
+    const checkTable = (title, checks) => {
+        out.push(title, '', row('Check', 'URL', 'Result', 'Status', 'Time', 'Attempts', 'Detail'), row('---', '---', '---', '---:', '---:', '---:', '---'));
+        for (const c of checks) {
+            out.push(row(cell(c.name), cell(c.url), c.ok ? '✅ passed' : '❌ failed', c.status === undefined ? '—' : String(c.status), report_duration(c.ms), String(c.attempts), cell(c.detail)));
+        }
+        out.push('');
+    };
+    if (report.checks.length > 0)
+        checkTable('### Verify', report.checks);
+    if (report.rollback) {
+        const r = report.rollback;
+        out.push('### Rollback', '', `${r.ok ? '✅ Rollback succeeded' : '❌ Rollback failed'}: ${cell(r.detail)}`, '');
+        if (r.checks.length > 0)
+            checkTable('#### Verify of the restored release', r.checks);
+    }
+    if (report.hints.length > 0) {
+        out.push('### Diagnosis', '');
+        for (const h of report.hints)
+            out.push(`- **${cell(h.cause)}** — ${cell(h.hint)}`);
+        out.push('');
+    }
+    const bodies = [...report.checks, ...(report.rollback?.checks ?? [])].filter(c => !c.ok && c.bodyStart);
+    for (const c of bodies) {
+        const body = plain(c.bodyStart ?? '');
+        const f = fence(body);
+        out.push(`<details><summary>First lines of the response: ${cell(c.name)} (${cell(c.url)})</summary>`, '', `${f}text`, body, f, '', '</details>', '');
+    }
+    return redact(out.join('\n'));
+}
+/**
+ * Appends the rendered report to the job summary. Meant for main's `finally`, so it never throws: outside a
+ * runner (no GITHUB_STEP_SUMMARY) or on a write error it says why in the log and returns false.
+ */
+async function writeSummary(report, summary = summary_summary, options = {}) {
+    try {
+        summary.addRaw(renderSummary(report, options.redact), true);
+        await summary.write();
+        return true;
+    }
+    catch (error) {
+        // Left in the buffer, the text would be written twice by a later successful write.
+        summary.emptyBuffer?.();
+        options.log?.warning(`job summary not written: ${error.message}`);
+        return false;
+    }
+}
+/** The action's outputs (action.yml): url, release, changed, rolled-back, plan. */
+function setOutputs(report, set = setOutput) {
+    set('url', report.url);
+    set('release', report.releaseId);
+    set('changed', String(report.changed));
+    set('rolled-back', String(report.rolledBack));
+    set('plan', report.planPath);
+}
+
 ;// CONCATENATED MODULE: ./src/shibboleth/plan.ts
 
 
@@ -62008,189 +62703,6 @@ async function findWfastcgi(runner, venvPython) {
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-// EXTERNAL MODULE: external "node:net"
-var external_node_net_ = __nccwpck_require__(7030);
-var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node_net_);
-// EXTERNAL MODULE: external "node:http"
-var external_node_http_ = __nccwpck_require__(7067);
-var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_node_http_);
-;// CONCATENATED MODULE: external "node:https"
-const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
-var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_node_https_namespaceObject);
-// EXTERNAL MODULE: external "node:tls"
-var external_node_tls_ = __nccwpck_require__(1692);
-var external_node_tls_default = /*#__PURE__*/__nccwpck_require__.n(external_node_tls_);
-;// CONCATENATED MODULE: ./src/verify/http.ts
-
-
-
-
-
-const BODY_LIMIT = 64 * 1024;
-const MAX_REDIRECTS = 5;
-/** Certificate errors that mean "the chain does not lead to a trusted root": a CA bundle fixes these. */
-const UNTRUSTED = new Set([
-    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-    'UNABLE_TO_GET_ISSUER_CERT',
-    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-    'SELF_SIGNED_CERT_IN_CHAIN',
-    'DEPTH_ZERO_SELF_SIGNED_CERT',
-    'CERT_UNTRUSTED',
-    'CERT_SIGNATURE_FAILURE'
-]);
-class RequestTimeout extends Error {
-    code = 'REQUEST_TIMEOUT';
-}
-/** Turns a socket or TLS error into one line a user can act on. */
-function classifyError(error, url, timeoutMs) {
-    const code = error.code ?? '';
-    const message = error instanceof Error ? error.message : String(error);
-    const target = new URL(url);
-    const hostPort = `${target.hostname}:${target.port || (target.protocol === 'https:' ? '443' : '80')}`;
-    if (code === 'REQUEST_TIMEOUT')
-        return { kind: 'timeout', message: `timeout: no complete response from ${hostPort} within ${timeoutMs} ms` };
-    if (code === 'ECONNREFUSED')
-        return { kind: 'refused', message: `connection refused by ${hostPort}: nothing listens there (site stopped or no binding for this port)` };
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
-        return { kind: 'dns', message: `host name ${target.hostname} does not resolve` };
-    if (code === 'ECONNRESET' || code === 'EPIPE')
-        return { kind: 'reset', message: `connection to ${hostPort} was reset before a response arrived` };
-    if (UNTRUSTED.has(code)) {
-        return { kind: 'tls', message: `TLS: certificate of ${target.hostname} is not trusted (${code}): pass verify-ca-bundle or fix the chain` };
-    }
-    if (code === 'CERT_HAS_EXPIRED')
-        return { kind: 'tls', message: `TLS: certificate of ${target.hostname} has expired (${code}): renew the site's certificate` };
-    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-        return { kind: 'tls', message: `TLS: certificate does not name the host (${message}): use a verify-url or verify-host the certificate covers` };
-    }
-    if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || /certificate|ssl|tls/i.test(message)) {
-        return { kind: 'tls', message: `TLS: ${code || 'handshake failed'}: ${message}` };
-    }
-    return { kind: 'other', message: `${code ? `${code}: ` : ''}${message}` };
-}
-let trustedRoots;
-/**
- * Node's bundled roots plus the operating system's store (Node 23.8+ can read it; on Windows that is where
- * internal CAs live), so passing a CA bundle adds to the defaults rather than replacing them.
- */
-function defaultRoots() {
-    if (trustedRoots)
-        return trustedRoots;
-    const roots = [...(external_node_tls_default()).rootCertificates];
-    const readStore = (external_node_tls_default()).getCACertificates;
-    if (readStore) {
-        try {
-            roots.push(...readStore('system'));
-        }
-        catch {
-            // An unreadable system store leaves the bundled roots, which is Node's own default.
-        }
-    }
-    trustedRoots = roots;
-    return roots;
-}
-function tlsOptions(request) {
-    if (request.insecure)
-        return { rejectUnauthorized: false };
-    const options = { rejectUnauthorized: true };
-    if (request.caBundle)
-        options.ca = [...defaultRoots(), external_node_fs_default().readFileSync(request.caBundle, 'utf8')];
-    else if ((external_node_tls_default()).getCACertificates)
-        options.ca = defaultRoots();
-    return options;
-}
-function hostnameOf(hostHeader) {
-    return hostHeader.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-}
-function requestOnce(url, request, hostHeader, timeoutMs) {
-    return new Promise((resolve, reject) => {
-        const isHttps = url.protocol === 'https:';
-        const options = {
-            method: 'GET',
-            // A fresh connection per poll: a kept-alive socket to a recycled worker would report stale state.
-            agent: false,
-            headers: { 'user-agent': 'django-iis-deploy-verify', accept: '*/*', connection: 'close', ...(hostHeader ? { host: hostHeader } : {}) },
-            ...(isHttps ? tlsOptions(request) : {})
-        };
-        if (isHttps && hostHeader && external_node_net_default().isIP(hostnameOf(hostHeader)) === 0)
-            options.servername = hostnameOf(hostHeader);
-        const send = isHttps ? (external_node_https_default()).request : (external_node_http_default()).request;
-        let settled = false;
-        const finish = (fn) => {
-            if (settled)
-                return;
-            settled = true;
-            clearTimeout(timer);
-            fn();
-        };
-        const req = send(url, options, res => {
-            const chunks = [];
-            let size = 0;
-            const done = () => finish(() => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).subarray(0, BODY_LIMIT).toString('utf8') }));
-            res.on('data', (chunk) => {
-                chunks.push(chunk);
-                size += chunk.length;
-                // Enough to diagnose; a large page must not hold the poll.
-                if (size >= BODY_LIMIT) {
-                    done();
-                    req.destroy();
-                }
-            });
-            res.on('end', done);
-            // A connection closed mid-body still gave a status: keep what arrived.
-            res.on('close', done);
-            res.on('error', error => (size > 0 ? done() : finish(() => reject(error))));
-        });
-        const timer = setTimeout(() => req.destroy(new RequestTimeout('request timed out')), timeoutMs);
-        req.on('error', error => finish(() => reject(error)));
-        req.end();
-    });
-}
-/**
- * A redirect to the overridden host name goes back to the address that was checked (that name may not resolve
- * from the runner), still carrying the Host override.
- */
-function redirectTarget(next, first, hostHeader) {
-    if (!hostHeader || next.host.toLowerCase() !== hostHeader.toLowerCase() || next.protocol !== first.protocol)
-        return next;
-    return new URL(next.pathname + next.search, first.origin);
-}
-/** One GET (plus redirects when asked), never throwing: failures come back classified in `error`. */
-async function httpGet(request) {
-    const started = performance.now();
-    const elapsed = () => Math.round(performance.now() - started);
-    const redirects = [];
-    const origin = new URL(request.url).origin;
-    let current = new URL(request.url);
-    for (;;) {
-        // The Host override belongs to the original origin; a redirect elsewhere names its own host.
-        const hostHeader = request.hostHeader && current.origin === origin ? request.hostHeader : undefined;
-        const remaining = request.timeoutMs - elapsed();
-        let response;
-        try {
-            if (remaining <= 0)
-                throw new RequestTimeout('request timed out');
-            response = await requestOnce(current, request, hostHeader, remaining);
-        }
-        catch (error) {
-            const { kind, message } = classifyError(error, current.toString(), request.timeoutMs);
-            return { url: current.toString(), headers: {}, body: '', redirects, ms: elapsed(), error: message, errorKind: kind };
-        }
-        const location = response.headers.location;
-        const base = { url: current.toString(), status: response.status, headers: response.headers, body: response.body, redirects };
-        const isRedirect = response.status >= 300 && response.status < 400 && location !== undefined;
-        if (!isRedirect)
-            return { ...base, ms: elapsed() };
-        if (!request.followRedirects)
-            return { ...base, location, ms: elapsed() };
-        if (redirects.length >= MAX_REDIRECTS) {
-            return { ...base, location, ms: elapsed(), error: `more than ${MAX_REDIRECTS} redirects (last to ${location})`, errorKind: 'redirects' };
-        }
-        redirects.push(current.toString());
-        current = redirectTarget(new URL(location, current), new URL(request.url), request.hostHeader);
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/python/server-preflight.ts
 
 
@@ -62531,301 +63043,7 @@ function settingsForRemoteUser(settings) {
     return { MIDDLEWARE: settings.MIDDLEWARE ?? [], AUTHENTICATION_BACKENDS: settings.AUTHENTICATION_BACKENDS ?? [] };
 }
 
-;// CONCATENATED MODULE: ./src/verify/binding-url.ts
-/**
- * The URL of an app on its site's first http(s) binding. appcmd writes a binding as
- * `protocol/ip:port:host` (iis-facts: `http/*:80:`); an empty host or `*` ip means any name, so localhost answers.
- */
-function urlFromBindings(bindings, appPath) {
-    const binding = bindings.find(b => /^https?$/i.test(b.protocol));
-    if (!binding)
-        return undefined;
-    const m = /^(.*):(\d+):(.*)$/.exec(binding.bindingInformation);
-    if (!m)
-        return undefined;
-    const protocol = binding.protocol.toLowerCase();
-    const [, ip, port, host] = m;
-    const name = host || (ip && ip !== '*' ? (ip.includes(':') ? `[${ip.replace(/^\[|\]$/g, '')}]` : ip) : 'localhost');
-    const defaultPort = protocol === 'https' ? '443' : '80';
-    const authority = port === defaultPort ? name : `${name}:${port}`;
-    return `${protocol}://${authority}${appPath === '/' ? '/' : `${appPath}/`}`;
-}
-
-;// CONCATENATED MODULE: ./src/verify/schedule.ts
-/** Each wait between polls grows by this factor. */
-const BACKOFF = 1.5;
-/** The backoff ceiling verify-interval documents. */
-const MAX_INTERVAL_MS = 2000;
-/**
- * A site that turns healthy must be noticed within this time. It is stricter than MAX_INTERVAL_MS, so it is
- * the bound that actually applies: the backoff only matters for intervals below it.
- */
-const DETECTION_BOUND_MS = 500;
-/** Below this much time left a request could not complete; the poll gives up instead. */
-const MIN_ATTEMPT_MS = 50;
-/**
- * How long to wait before the next poll. `attempt` counts the polls done (1 after the first). The wait plus the
- * last request's duration stays within DETECTION_BOUND_MS: a site that turns healthy right after a failed poll
- * is asked again (and, if requests take about as long as the last one, answers) within the bound. A request
- * that alone took longer than the bound is followed at once.
- */
-function nextSleep(intervalMs, attempt, lastRequestMs, remainingMs) {
-    const backedOff = Math.min(intervalMs * BACKOFF ** Math.max(0, attempt - 1), MAX_INTERVAL_MS);
-    const detectionCap = Math.max(0, DETECTION_BOUND_MS - lastRequestMs);
-    return Math.max(0, Math.floor(Math.min(backedOff, detectionCap, remainingMs)));
-}
-
-;// CONCATENATED MODULE: ./src/verify/static.ts
-
-/** Content types IIS's default MIME map gives common static files (the ones a Django collectstatic produces). */
-const TYPES = {
-    '.css': 'text/css',
-    '.js': 'application/javascript',
-    '.mjs': 'application/javascript',
-    '.json': 'application/json',
-    '.map': 'application/json',
-    '.html': 'text/html',
-    '.htm': 'text/html',
-    '.txt': 'text/plain',
-    '.svg': 'image/svg+xml',
-    '.png': 'image/png',
-    '.jpg': 'image/jpeg',
-    '.jpeg': 'image/jpeg',
-    '.gif': 'image/gif',
-    '.ico': 'image/x-icon',
-    '.webp': 'image/webp',
-    '.woff': 'font/woff',
-    '.woff2': 'font/woff2',
-    '.ttf': 'font/ttf',
-    '.eot': 'application/vnd.ms-fontobject'
-};
-/**
- * Media types that name the same thing differently across IIS versions and servers; a response in any of a
- * family's spellings passes.
- */
-const FAMILIES = [/javascript|ecmascript/, /^image\/(x-icon|vnd\.microsoft\.icon)$/, /woff2/, /woff(?!2)/, /ttf|truetype|sfnt/, /json/];
-const ADMIN_CSS = 'admin/css/base.css';
-function normalise(file) {
-    return file.replace(/\\/g, '/').replace(/^\/+/, '');
-}
-/** The expected content type of a static file by its extension; unknown extensions give application/octet-stream. */
-function contentTypeFor(file) {
-    return TYPES[external_node_path_default().posix.extname(normalise(file)).toLowerCase()] ?? 'application/octet-stream';
-}
-function mediaType(contentType) {
-    return contentType.split(';')[0]?.trim().toLowerCase() ?? '';
-}
-function contentTypeMatches(actual, expected) {
-    if (!actual)
-        return false;
-    const a = mediaType(actual);
-    const e = mediaType(expected);
-    if (a === e)
-        return true;
-    return FAMILIES.some(family => family.test(a) && family.test(e));
-}
-/**
- * The static file verify asks for: the admin stylesheet when django.contrib.admin collected it (the classic
- * "admin without styles" failure), else the first stylesheet, else the first file. Paths are relative to
- * STATIC_ROOT, with either separator.
- */
-function pickStaticFile(collectedFiles) {
-    const files = collectedFiles.map(normalise).filter(Boolean);
-    return files.find(f => f === ADMIN_CSS) ?? files.find(f => f.toLowerCase().endsWith('.css')) ?? files[0];
-}
-/** URL of a collected file under the app's static virtual directory, e.g. http://host/app/ + /static + admin/css/base.css. */
-function staticUrl(appUrl, vdir, file) {
-    const base = new URL(appUrl);
-    const appPath = base.pathname.endsWith('/') ? base.pathname : `${base.pathname}/`;
-    const dir = vdir.replace(/^\/+|\/+$/g, '');
-    const encoded = normalise(file).split('/').map(encodeURIComponent).join('/');
-    return new URL(`${appPath}${dir ? `${dir}/` : ''}${encoded}`, base.origin).toString();
-}
-
-;// CONCATENATED MODULE: ./src/verify/checks.ts
-
-
-
-
-function verifyPlan(verify, extras = {}) {
-    const { checkStatic, ...rest } = verify;
-    return {
-        ...rest,
-        ...(checkStatic && extras.staticFile ? { staticFile: extras.staticFile } : {}),
-        ...(extras.protectedPath ? { protectedPath: extras.protectedPath } : {})
-    };
-}
-const LOGIN = /log-?in|sign-?in|sso|saml|oauth/i;
-const BODY_START_LINES = 15;
-const BODY_START_CHARS = 1500;
-function bodyStart(body) {
-    return body.split(/\r?\n/).slice(0, BODY_START_LINES).join('\n').slice(0, BODY_START_CHARS);
-}
-function failed(response) {
-    if (response.error === undefined)
-        return undefined;
-    return { ok: false, detail: response.error, final: response.errorKind === 'tls' };
-}
-function loginRedirect(response) {
-    if (response.location && LOGIN.test(response.location))
-        return response.location;
-    if (response.redirects.length > 0 && LOGIN.test(new URL(response.url).pathname))
-        return response.url;
-    return undefined;
-}
-function statusDetail(response, expected) {
-    const login = loginRedirect(response);
-    if (login) {
-        return `redirected to a login page (${login}), expected HTTP ${expected}: verify a URL that needs no login, or set verify-status to ${response.status}`;
-    }
-    const where = response.location ? ` to ${response.location}` : '';
-    return `HTTP ${response.status}${where}, expected ${expected}`;
-}
-function judgeStatus(response, expected) {
-    const error = failed(response);
-    if (error)
-        return error;
-    if (response.status !== expected)
-        return { ok: false, detail: statusDetail(response, expected) };
-    // A followed redirect that lands on a login page answers 200, but not with the app's page.
-    const login = response.redirects.length > 0 ? loginRedirect(response) : undefined;
-    if (login && expected < 300)
-        return { ok: false, detail: `redirected to a login page (${login}): verify a URL that needs no login` };
-    return { ok: true, detail: `HTTP ${response.status}` };
-}
-function judgeMain(response, expected) {
-    const error = failed(response);
-    if (error)
-        return error;
-    if (response.status !== expected.status)
-        return { ok: false, detail: statusDetail(response, expected.status) };
-    const body = expected.body;
-    if (body && 'text' in body && !response.body.includes(body.text)) {
-        return { ok: false, detail: `HTTP ${response.status}, but the body does not contain ${JSON.stringify(body.text)} (verify-body)` };
-    }
-    if (body && 'regex' in body && !new RegExp(body.regex).test(response.body)) {
-        return { ok: false, detail: `HTTP ${response.status}, but the body does not match /${body.regex}/ (verify-body)` };
-    }
-    if (!body)
-        return judgeStatus(response, expected.status);
-    return { ok: true, detail: `HTTP ${response.status}, body matches` };
-}
-function judgeStatic(response, expectedContentType) {
-    const error = failed(response);
-    if (error)
-        return error;
-    const contentType = response.headers['content-type'];
-    if (response.status === 404) {
-        return { ok: false, detail: 'HTTP 404: the collected static file is not served (static virtual directory or its web.config)' };
-    }
-    if (response.status !== 200)
-        return { ok: false, detail: statusDetail(response, 200) };
-    if (!contentTypeMatches(contentType, expectedContentType)) {
-        return {
-            ok: false,
-            detail: `served as ${contentType ?? 'no content type'}, expected ${expectedContentType}: the static handler does not serve this path`
-        };
-    }
-    return { ok: true, detail: `HTTP 200, ${contentType}` };
-}
-const SSO_HANDLER = '/Shibboleth.sso/';
-function judgeProtected(response) {
-    const error = failed(response);
-    if (error)
-        return error;
-    const status = response.status ?? 0;
-    if (status >= 300 && status < 400) {
-        if (response.location?.includes(SSO_HANDLER))
-            return { ok: true, detail: `HTTP ${status} to ${response.location}` };
-        return { ok: false, detail: `HTTP ${status} to ${response.location ?? '(no Location)'}, not to the SP's ${SSO_HANDLER} handler` };
-    }
-    if (status === 200) {
-        return { ok: false, detail: 'HTTP 200 without a login: the path is not protected by the Shibboleth SP (RequestMap Host, ISAPI Site id)' };
-    }
-    return { ok: false, detail: `HTTP ${status}, expected a redirect to ${SSO_HANDLER}` };
-}
-function specsOf(plan) {
-    // With SSO the app URL itself must redirect into the SP: the protected check stands in for the main one there.
-    const mainIsProtected = plan.protectedPath?.url === plan.url;
-    const specs = mainIsProtected
-        ? []
-        : [{ name: 'main', kind: 'main', url: plan.url, followRedirects: plan.followRedirects, judge: r => judgeMain(r, plan) }];
-    plan.extraUrls.forEach((url, index) => specs.push({ name: `extra ${index + 1}`, kind: 'extra', url, followRedirects: plan.followRedirects, judge: r => judgeStatus(r, plan.status) }));
-    const staticFile = plan.staticFile;
-    if (staticFile) {
-        specs.push({ name: 'static', kind: 'static', url: staticFile.url, followRedirects: false, judge: r => judgeStatic(r, staticFile.expectedContentType) });
-    }
-    // The redirect itself is the evidence, so it is never followed.
-    if (plan.protectedPath)
-        specs.push({ name: 'protected', kind: 'protected', url: plan.protectedPath.url, followRedirects: false, judge: judgeProtected });
-    return specs;
-}
-const checks_sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
-async function poll(spec, plan, log) {
-    const started = performance.now();
-    const deadline = started + plan.totalTimeoutMs;
-    let attempts = 0;
-    let timeoutMs = plan.requestTimeoutMs;
-    for (;;) {
-        attempts++;
-        const response = await httpGet({
-            url: spec.url,
-            hostHeader: plan.hostHeader || undefined,
-            timeoutMs,
-            caBundle: plan.caBundle || undefined,
-            insecure: plan.insecure,
-            followRedirects: spec.followRedirects
-        });
-        const verdict = spec.judge(response);
-        log.debug(`verify ${spec.name}: attempt ${attempts}: ${verdict.detail} (${response.ms} ms)`);
-        const remaining = deadline - performance.now();
-        if (verdict.ok || verdict.final || remaining < MIN_ATTEMPT_MS) {
-            const ms = Math.round(performance.now() - started);
-            const tries = `${attempts} attempt${attempts === 1 ? '' : 's'}`;
-            return {
-                name: spec.name,
-                kind: spec.kind,
-                url: spec.url,
-                ok: verdict.ok,
-                ...(response.status !== undefined ? { status: response.status } : {}),
-                ms,
-                attempts,
-                detail: verdict.ok ? verdict.detail : `${verdict.detail} (gave up after ${tries} in ${(ms / 1000).toFixed(1)} s)`,
-                ...(!verdict.ok && response.body ? { bodyStart: bodyStart(response.body) } : {}),
-                ...(typeof response.headers['content-type'] === 'string' ? { contentType: response.headers['content-type'] } : {}),
-                ...(response.location ? { location: response.location } : {})
-            };
-        }
-        // The last poll starts before the deadline with room to complete.
-        await checks_sleep(nextSleep(plan.intervalMs, attempts, response.ms, remaining - MIN_ATTEMPT_MS));
-        // A request never outlives the total timeout, so verify ends within verify-timeout (or one request timeout).
-        timeoutMs = Math.max(MIN_ATTEMPT_MS, Math.min(plan.requestTimeoutMs, deadline - performance.now()));
-    }
-}
-/**
- * Runs every check of the plan side by side, each polling until it passes or the shared total timeout ends,
- * so the whole verify is bounded by verify-timeout however many URLs there are.
- */
-async function runChecks(plan, log) {
-    const specs = specsOf(plan);
-    if (plan.insecure && specs.some(s => s.url.startsWith('https:'))) {
-        log.warning('verify-insecure is on: TLS certificates of the checked URLs are not verified');
-    }
-    const results = await Promise.all(specs.map(spec => poll(spec, plan, log)));
-    for (const r of results) {
-        const line = `${r.ok ? 'passed' : 'FAILED'} ${r.name} ${r.url}: ${r.detail}${r.ok ? ` in ${r.ms} ms, ${r.attempts} attempt(s)` : ''}`;
-        // Failures become one error annotation in main, with rollback's result; here they are plain log lines.
-        log.info(line);
-    }
-    return results;
-}
-
 ;// CONCATENATED MODULE: ./src/main.ts
-
-
-
-
-
 
 
 
@@ -62867,26 +63085,6 @@ const TEMPLATES = {
     fastcgi: ['app-web.config', 'static-web.config'],
     httpplatform: ['httpplatform-web.config', 'static-web.config']
 };
-/** Times each phase for the summary; a phase that throws is recorded as failed. */
-class Phases {
-    log;
-    list = [];
-    constructor(log) {
-        this.log = log;
-    }
-    async run(name, fn, grouped = true) {
-        const started = performance.now();
-        let ok = false;
-        try {
-            const result = grouped ? await this.log.group(name, fn) : await fn();
-            ok = true;
-            return result;
-        }
-        finally {
-            this.list.push({ name, ms: Math.round(performance.now() - started), ok });
-        }
-    }
-}
 function emptyReport() {
     return {
         mode: 'deploy',
@@ -62902,54 +63100,6 @@ function emptyReport() {
         checks: [],
         hints: [],
         warnings: []
-    };
-}
-/** Django's WSGI_APPLICATION as the settings file writes it, for plan mode, which builds no venv to ask Django. */
-function wsgiApplicationFromSource(config) {
-    const file = external_node_path_default().join(config.appDir, ...config.settingsModule.split('.')) + '.py';
-    try {
-        return /^WSGI_APPLICATION\s*=\s*['"]([\w.]+)['"]/m.exec(external_node_fs_default().readFileSync(file, 'utf8'))?.[1] ?? '';
-    }
-    catch {
-        return '';
-    }
-}
-function shibbolethTarget(config, siteId) {
-    return {
-        configPath: config.shibboleth.configPath,
-        want: { siteId, host: config.shibboleth.host, appPath: config.appPath, remoteUser: config.shibboleth.remoteUser },
-        check: config.shibboleth.check,
-        service: config.shibboleth.service
-    };
-}
-/** Operations for the plan: appcmd diff (against the server when it was read), ACLs, Shibboleth. */
-function planOperations(config, desired, current, extra) {
-    const changes = planChanges(current, desired);
-    const layout = layoutFor(config.deployRoot);
-    const acl = planAcl(layout.root, desired.pool.name, desired.acl, desired.hosting === 'fastcgi' ? layout.wsgiLog : undefined);
-    // The order apply runs them in: the SP config (checked before IIS is touched), the pool, grants, the rest.
-    return [...extra, ...changes.pool, ...acl.operations, ...changes.beforeSwitch, ...(changes.switchOp ? [changes.switchOp] : []), ...changes.afterSwitch];
-}
-function writeOutputFiles(outputDir, configs) {
-    return configs.map(file => {
-        const target = external_node_path_default().join(outputDir, ...file.relPath.split('/'));
-        return { path: target, status: writeFileAtomic(target, file.content) ? 'written' : 'unchanged' };
-    });
-}
-function writePlan(config, log, plan) {
-    const file = external_node_path_default().join(config.outputDir, 'plan.json');
-    writeFileAtomic(file, planJson(plan, log.redact));
-    log.info(planText(plan, log.redact));
-    return file;
-}
-function planDocument(config, releaseId, operations, files, diffed) {
-    return {
-        target: { site: config.siteName, appPath: config.appPath, pool: config.appPool, deployRoot: config.deployRoot, hosting: config.hosting },
-        mode: config.mode,
-        release: releaseId,
-        diffedAgainstServer: diffed,
-        operations,
-        files
     };
 }
 /** Where runs on one server meet to take turns with IIS: machine-wide, not under any one app's deploy-root. */
@@ -62995,131 +63145,6 @@ async function planMode(deps, config, interpreter, templates, report, phases) {
         report.files = files;
         log.info(`Rendered files and plan.json are in ${config.outputDir}`);
     });
-}
-function verifyTargets(config, staticFiles) {
-    const sso = config.shibboleth.enabled;
-    const file = pickStaticFile([...staticFiles]);
-    return {
-        // Static files live under the protected path too, so with SSO they redirect like the app does.
-        ...(file && !sso ? { staticFile: { url: staticUrl(config.verify.url, STATIC_VDIR, file), expectedContentType: contentTypeFor(file) } } : {}),
-        ...(sso ? { protectedPath: { url: config.verify.url } } : {})
-    };
-}
-/** `staticFiles` are those of the release being checked: after a rollback, the restored one's. */
-async function verify(deps, config, staticFiles, title) {
-    return deps.log.group(title, () => runChecks(verifyPlan(config.verify, verifyTargets(config, staticFiles)), deps.log));
-}
-/** Restores the SP config, reporting instead of throwing, so the IIS rollback's own result is never lost. */
-async function restoreShibboleth(applied, log) {
-    try {
-        await applied.restore();
-        return undefined;
-    }
-    catch (error) {
-        const message = `shibboleth2.xml (${asError(error).message})`;
-        log.error(`Could not restore ${message}`);
-        return message;
-    }
-}
-/** The collected files of the release a physical path serves, from its manifest; none when it is not ours. */
-function staticFilesAt(physicalPath) {
-    if (!physicalPath)
-        return [];
-    const manifest = external_node_path_default().join(physicalPath, 'release.json');
-    try {
-        const files = JSON.parse(external_node_fs_default().readFileSync(manifest, 'utf8')).staticFiles;
-        return Array.isArray(files) ? files.filter((f) => typeof f === 'string') : [];
-    }
-    catch {
-        return [];
-    }
-}
-function serverEvidence(config, checks) {
-    const layout = layoutFor(config.deployRoot);
-    const logs = config.hosting === 'fastcgi' ? { wsgiLogTail: tailFile(layout.wsgiLog) } : {};
-    return evidenceFromChecks(checks, { ...logs, hostHeader: config.verify.hostHeader || undefined });
-}
-/** With verify-url empty, the URL (and the SSO host that follows it) comes from the site's first http(s) binding. */
-function withBindingUrl(config, current, log) {
-    if (!config.verify.urlFromBinding)
-        return config;
-    const url = urlFromBindings(current.site.bindings, config.appPath);
-    if (!url) {
-        log.warning(`Site ${config.siteName} has no http or https binding; verifying ${config.verify.url}. Set verify-url to check another address.`);
-        return config;
-    }
-    log.info(`verify-url not set: checking ${url}, from the site's binding`);
-    const host = config.shibboleth.hostFromVerifyUrl ? new URL(url).hostname : config.shibboleth.host;
-    return { ...config, verify: { ...config.verify, url }, shibboleth: { ...config.shibboleth, host } };
-}
-async function deployMode(deps, config, stage, current, templates, report, phases) {
-    const { log, runner } = deps;
-    const outcome = {};
-    const layout = layoutFor(config.deployRoot);
-    if (config.shibboleth.enabled) {
-        // Before IIS: a config the SP's own check rejects is restored and stops the run with IIS untouched.
-        outcome.shibboleth = await phases.run('Shibboleth', () => applyShibboleth({ ...shibbolethTarget(config, current.site.id), runner, log, templates }));
-        report.shibboleth = { changed: outcome.shibboleth.changed, restarted: outcome.shibboleth.changed };
-    }
-    try {
-        outcome.applied = await phases.run('Apply', () => applyRelease({ runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls }, { config, desired: stage.desired, lockHeld: true, current }));
-    }
-    catch (error) {
-        // IIS was restored by apply itself; the SP config changed before it must follow.
-        if (outcome.shibboleth?.changed)
-            report.rolledBack = (await restoreShibboleth(outcome.shibboleth, log)) === undefined;
-        throw error;
-    }
-    const applied = outcome.applied;
-    report.objects = applied.objects;
-    report.changed = report.changed || applied.changed || Boolean(outcome.shibboleth?.changed);
-    const checks = await phases.run('Verify', () => verify(deps, config, stage.staticFiles, 'Verify'), false);
-    report.checks = checks;
-    if (checks.every(c => c.ok)) {
-        // The release is live and verified: housekeeping that fails (a file held open on Windows) only warns.
-        try {
-            if (readRelease(layout, stage.facts.releaseId)?.state !== 'live')
-                markRelease(layout, stage.facts.releaseId, 'live');
-            const previous = previousRelease(layout, stage.facts.releaseId);
-            const pruned = pruneReleases(layout, config.keepReleases, stage.facts.releaseId, previous?.id);
-            if (pruned.removedReleases.length > 0)
-                log.info(`Removed old releases: ${pruned.removedReleases.join(', ')}`);
-            if (pruned.removedVenvs.length > 0)
-                log.info(`Removed unused venvs: ${pruned.removedVenvs.join(', ')}`);
-        }
-        catch (error) {
-            const message = `release ${stage.facts.releaseId} is live, but cleaning up old releases failed: ${asError(error).message}`;
-            log.warning(message);
-            report.warnings.push(message);
-        }
-        return;
-    }
-    // Verify failed: put the previous state back, prove it, then fail with both results.
-    report.hints = await reportDiagnosis(log, serverEvidence(config, checks));
-    const failedChecks = checks.filter(c => !c.ok).map(c => `${c.name}: ${c.detail}`).join('; ');
-    const rollback = await phases.run('Rollback', async () => {
-        const rb = await applied.rollback();
-        if (outcome.shibboleth?.changed) {
-            const failed = await restoreShibboleth(outcome.shibboleth, log);
-            if (failed)
-                rb.failed.push(failed);
-            else
-                rb.restored.push('shibboleth2.xml');
-            rb.ok = rb.ok && !failed;
-        }
-        return rb;
-    });
-    const restoredAnything = applied.changed || Boolean(outcome.shibboleth?.changed);
-    report.rolledBack = restoredAnything && rollback.ok;
-    const detail = rollback.ok ? rollback.restored.join('; ') || 'nothing needed restoring' : `NOT restored: ${rollback.failed.join('; ')}`;
-    const previousStatic = staticFilesAt(applied.previousPhysicalPath);
-    const again = restoredAnything ? await phases.run('Verify restored release', () => verify(deps, config, previousStatic, 'Verify restored release'), false) : [];
-    report.rollback = { ok: rollback.ok, detail, checks: again };
-    // A release that was already live before this run stays as it was: this run did not make it so.
-    if (applied.changed)
-        markRelease(layout, stage.facts.releaseId, 'failed');
-    const restoredState = again.length === 0 ? '' : again.every(c => c.ok) ? ' The restored release passes verify.' : ' The restored release fails verify too.';
-    throw new errors_PhaseError('verify', `verify failed (${failedChecks}); rolled back: ${detail}.${restoredState}`);
 }
 /**
  * One run of the action: inputs → plan → stage → apply → verify → report. Never throws: every failure becomes
@@ -63231,7 +63256,6 @@ async function run(deps = actionDeps()) {
         await writeSummary(report, deps.summary, { redact: log.redact, log });
     }
 }
-
 
 
 /***/ }),

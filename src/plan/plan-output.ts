@@ -1,0 +1,58 @@
+/** What plan, stage and deploy write for review: the rendered files and plan.json, in output-dir. */
+import fs from 'node:fs'
+import path from 'node:path'
+import type { DeployConfig } from '../config.js'
+import { planAcl } from '../iis/acl.js'
+import type { CurrentState } from '../iis/state.js'
+import { layoutFor } from '../layout.js'
+import type { Log } from '../log.js'
+import { writeFileAtomic } from '../render/atomic-write.js'
+import type { RenderedFile } from '../render/release-configs.js'
+import type { RunReport } from '../report.js'
+import { planChanges } from './diff.js'
+import { planJson, planText, type PlanDocument } from './plan-file.js'
+import type { DesiredState, Operation } from './types.js'
+
+/** Django's WSGI_APPLICATION as the settings file writes it, for plan mode, which builds no venv to ask Django. */
+export function wsgiApplicationFromSource(config: DeployConfig): string {
+  const file = path.join(config.appDir, ...config.settingsModule.split('.')) + '.py'
+  try {
+    return /^WSGI_APPLICATION\s*=\s*['"]([\w.]+)['"]/m.exec(fs.readFileSync(file, 'utf8'))?.[1] ?? ''
+  } catch {
+    return ''
+  }
+}
+
+/** Operations for the plan: appcmd diff (against the server when it was read), ACLs, Shibboleth. */
+export function planOperations(config: DeployConfig, desired: DesiredState, current: CurrentState | undefined, extra: Operation[]): Operation[] {
+  const changes = planChanges(current, desired)
+  const layout = layoutFor(config.deployRoot)
+  const acl = planAcl(layout.root, desired.pool.name, desired.acl, desired.hosting === 'fastcgi' ? layout.wsgiLog : undefined)
+  // The order apply runs them in: the SP config (checked before IIS is touched), the pool, grants, the rest.
+  return [...extra, ...changes.pool, ...acl.operations, ...changes.beforeSwitch, ...(changes.switchOp ? [changes.switchOp] : []), ...changes.afterSwitch]
+}
+
+export function writeOutputFiles(outputDir: string, configs: RenderedFile[]): RunReport['files'] {
+  return configs.map(file => {
+    const target = path.join(outputDir, ...file.relPath.split('/'))
+    return { path: target, status: writeFileAtomic(target, file.content) ? ('written' as const) : ('unchanged' as const) }
+  })
+}
+
+export function writePlan(config: DeployConfig, log: Log, plan: PlanDocument): string {
+  const file = path.join(config.outputDir, 'plan.json')
+  writeFileAtomic(file, planJson(plan, log.redact))
+  log.info(planText(plan, log.redact))
+  return file
+}
+
+export function planDocument(config: DeployConfig, releaseId: string, operations: Operation[], files: RunReport['files'], diffed: boolean): PlanDocument {
+  return {
+    target: { site: config.siteName, appPath: config.appPath, pool: config.appPool, deployRoot: config.deployRoot, hosting: config.hosting },
+    mode: config.mode,
+    release: releaseId,
+    diffedAgainstServer: diffed,
+    operations,
+    files
+  }
+}
