@@ -39,9 +39,12 @@ if (fs.existsSync('/usr/bin/python3') && works('/usr/bin/python3', 'import djang
 
 const env = { ...process.env, RUNNER_TEMP: work }
 for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
-// Outside a runner there is no job summary or output file: the action says so and goes on.
-delete env.GITHUB_STEP_SUMMARY
-delete env.GITHUB_OUTPUT
+// The files a runner would collect: the action's outputs and its job summary (markdown).
+const summary = path.join(work, 'summary.md')
+const outputs = path.join(work, 'outputs.txt')
+fs.writeFileSync(summary, '')
+fs.writeFileSync(outputs, '')
+Object.assign(env, { GITHUB_STEP_SUMMARY: summary, GITHUB_OUTPUT: outputs })
 
 const result = spawnSync(process.execPath, [path.join(root, 'dist', 'index.js')], { env, stdio: 'inherit' })
 console.log('')
@@ -52,3 +55,4 @@ if (result.status !== 0) {
 console.log(`Release folder:   ${path.join(deployRoot, 'releases', 'demo-1')}`)
 console.log(`Rendered files:   ${path.join(outputDir, 'web.config')}, ${path.join(outputDir, 'static', 'web.config')}`)
 console.log(`Plan:             ${path.join(outputDir, 'plan.json')}`)
+console.log(`Job summary:      ${summary}`)
