@@ -68,6 +68,14 @@ describe('diagnose: one hint per known cause', () => {
     expect(hint?.hint).toContain('pool-identity')
   })
 
+  it('401.3 on a static file → the anonymous user cannot read the release', () => {
+    const body = 'HTTP Error 401.3 - Unauthorized\nYou do not have permission to view this directory or page because of the access control list (ACL) configuration or encryption settings for this resource on the Web server.'
+    const hints = diagnose({ check: 'static', status: 401, body })
+    expect(hints.map(h => h.id)).toEqual(['anonymous-user-acl'])
+    expect(hints[0].hint).toMatch(/IUSR/)
+    expect(hints[0].hint).toMatch(/anonymousAuthentication \/userName: \/commit:apphost/)
+  })
+
   it('500.19 with 0x80070021 → handlers locked', () => {
     const hints = diagnose({ status: 500, body: CAPTURED.handlersLocked })
     expect(hints.map(h => h.id)).toEqual(['handlers-locked'])

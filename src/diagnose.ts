@@ -58,6 +58,15 @@ export const HINTS: readonly HintRule[] = [
       'run `appcmd unlock config "<site-name>/<app-path>" -section:system.webServer/handlers`, or unlock it once in IIS Manager (Feature Delegation: Handler Mappings, Read/Write).'
   },
   {
+    id: 'anonymous-user-acl',
+    cause: 'HTTP 401.3: the anonymous user may not read the file (ACL)',
+    matches: /\b401\.3\b|access control list \(ACL\) configuration/i,
+    hint:
+      "Static files are read as the site's anonymous user (IUSR by default), not as the app pool, and the deploy grants only IIS AppPool\\<app-pool>: " +
+      'give IUSR read on deploy-root\\releases (it is in Users, which the default C:\\ ACL lets read), or set Anonymous Authentication of the app to the application pool identity ' +
+      '(appcmd set config "<site-name>/<app-path>" -section:system.webServer/security/authentication/anonymousAuthentication /userName: /commit:apphost).'
+  },
+  {
     id: 'config-unknown-section',
     cause: 'HTTP 500.19: web.config holds a section IIS does not know (0x8007000d)',
     matches: /0x8007000d/i,
