@@ -58447,7 +58447,6 @@ function layoutFor(deployRoot) {
         venvsDir,
         logsDir,
         wsgiLog: p.join(logsDir, 'wfastcgi.log'),
-        lockFile: p.join(root, '.deploy.lock'),
         releaseDir: id => p.join(releasesDir, id),
         staticDir: id => p.join(releasesDir, id, 'static'),
         venvDir: hash => p.join(venvsDir, hash),
@@ -58530,7 +58529,7 @@ function config_number(input, raw, min, max, integer = true) {
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Names whose values are secrets wherever they were given: masked and kept out of web.config like secret-env. */
 const SECRET_LIKE = /SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL/i;
-/** Names IIS or wfastcgi set themselves; an env input must not silently override them. */
+/** Names the action sets itself (FastCGI registration or the release's appSettings); env must not override them. */
 const RESERVED_ENV = new Set(['DJANGO_SETTINGS_MODULE', 'PYTHONPATH', 'WSGI_HANDLER', 'WSGI_LOG']);
 function parseEnv(input, raw, secret) {
     const out = [];
@@ -58570,6 +58569,7 @@ function settingsFromManagePy(source) {
     const m = /DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([A-Za-z_][\w.]*)['"]/.exec(source);
     return m?.[1];
 }
+/** The file that defines a settings module: mod.py or the package's mod/__init__.py. */
 function settingsModuleFile(appDir, module) {
     const base = external_node_path_default().join(appDir, ...module.split('.'));
     return [`${base}.py`, external_node_path_default().join(base, '__init__.py')].find(f => external_node_fs_default().existsSync(f));
@@ -58629,7 +58629,8 @@ function getInputs(read = actionInputs, env = process.env, cwd = process.cwd()) 
     if (flavour === 'win32' && process.platform !== 'win32' && mode !== 'plan') {
         throw new InputError('deploy-root', `'${deployRoot}' is a Windows path, but ${mode} mode builds the release on this ${process.platform} machine; use mode: plan here, or a local path`);
     }
-    if (flavour === 'posix' && !external_node_path_default().posix.isAbsolute(deployRoot)) {
+    // On the Windows runner every deploy-root is win32-flavoured: a relative one must be refused there too.
+    if (!pathApi(flavour).isAbsolute(deployRoot)) {
         throw new InputError('deploy-root', `'${deployRoot}' is not an absolute path; give a full path such as C:\\inetpub\\wwwroot\\app`);
     }
     const siteName = get('site-name') || 'Default Web Site';
@@ -58736,7 +58737,6 @@ function getInputs(read = actionInputs, env = process.env, cwd = process.cwd()) 
     return {
         mode,
         appDir,
-        managePy,
         requirements,
         python: get('python') || (process.platform === 'win32' ? 'python' : 'python3'),
         pipArgs: splitArgs(get('pip-args')),
@@ -58815,6 +58815,14 @@ const HINTS = [
         matches: /0x80070021|section is locked at a parent level|cannot be used at this path/i,
         hint: 'The handlers section is locked at server level, so the app\'s web.config may not declare its handler: run the deploy as an administrator so it can ' +
             'run `appcmd unlock config "<site-name>/<app-path>" -section:system.webServer/handlers`, or unlock it once in IIS Manager (Feature Delegation: Handler Mappings, Read/Write).'
+    },
+    {
+        id: 'anonymous-user-acl',
+        cause: 'HTTP 401.3: the anonymous user may not read the file (ACL)',
+        matches: /\b401\.3\b|access control list \(ACL\) configuration/i,
+        hint: "Static files are read as the site's anonymous user (IUSR by default), not as the app pool, and the deploy grants only IIS AppPool\\<app-pool>: " +
+            'give IUSR read on deploy-root\\releases (it is in Users, which the default C:\\ ACL lets read), or set Anonymous Authentication of the app to the application pool identity ' +
+            '(appcmd set config "<site-name>/<app-path>" -section:system.webServer/security/authentication/anonymousAuthentication /userName: /commit:apphost).'
     },
     {
         id: 'config-unknown-section',
@@ -59535,6 +59543,7 @@ async function runIcacls(runner, log, icaclsPath, operation) {
 
 ;// CONCATENATED MODULE: ./src/iis/backup.ts
 
+
 const BACKUP_PREFIX = 'django-iis-deploy-';
 /** 20250131T235959123Z: sorts as text in time order and needs no quoting. */
 function stamp(now) {
@@ -59579,7 +59588,7 @@ async function pruneBackups(appcmd, keep, log) {
         listed = await listBackups(appcmd);
     }
     catch (err) {
-        log.warning(`Could not list IIS backups to prune old ones: ${err.message}`);
+        log.warning(`Could not list IIS backups to prune old ones: ${asError(err).message}`);
         return [];
     }
     const ours = parseBackups(listed)
@@ -59594,7 +59603,7 @@ async function pruneBackups(appcmd, keep, log) {
         }
         catch (err) {
             // Housekeeping: an old backup left behind must not fail a deploy that already succeeded.
-            log.warning(`Could not delete old IIS backup ${old.name}: ${err.message}`);
+            log.warning(`Could not delete old IIS backup ${old.name}: ${asError(err).message}`);
         }
     }
     return removed;
@@ -59725,11 +59734,10 @@ function children(el, name) {
 function attr(el, name) {
     return el.hasAttribute(name) ? el.getAttribute(name) ?? '' : undefined;
 }
-const state_same = (a, b) => (a ?? '').toLowerCase() === b.toLowerCase();
 /** `appcmd list apppool P /config /xml`. */
 function parsePool(xml, name) {
     const root = state_parse(xml, `app pool ${name}`);
-    const wrapper = children(root, 'APPPOOL').find(e => state_same(attr(e, 'APPPOOL.NAME'), name));
+    const wrapper = children(root, 'APPPOOL').find(e => same(attr(e, 'APPPOOL.NAME'), name));
     if (!wrapper)
         return { exists: false };
     const add = children(wrapper, 'add')[0];
@@ -59748,7 +59756,7 @@ function normalAppPath(p) {
 /** `appcmd list site "S" /config /xml`: site id and bindings, the application and its vdirs in one read. */
 function parseSite(xml, desired) {
     const root = state_parse(xml, `site ${desired.app.site}`);
-    const wrapper = children(root, 'SITE').find(e => state_same(attr(e, 'SITE.NAME'), desired.app.site));
+    const wrapper = children(root, 'SITE').find(e => same(attr(e, 'SITE.NAME'), desired.app.site));
     const site = wrapper ? children(wrapper, 'site')[0] : undefined;
     if (!wrapper || !site) {
         return { site: { exists: false, id: 0, bindings: [] }, app: { exists: false }, staticVdir: { exists: false } };
@@ -59759,12 +59767,12 @@ function parseSite(xml, desired) {
         bindingInformation: attr(b, 'bindingInformation') ?? ''
     }));
     const id = Number(attr(site, 'id') ?? attr(wrapper, 'SITE.ID') ?? '0');
-    const application = children(site, 'application').find(a => state_same(normalAppPath(attr(a, 'path') ?? ''), normalAppPath(desired.app.path)));
+    const application = children(site, 'application').find(a => same(normalAppPath(attr(a, 'path') ?? ''), normalAppPath(desired.app.path)));
     if (!application)
         return { site: { exists: true, id, bindings }, app: { exists: false }, staticVdir: { exists: false } };
     const vdirs = children(application, 'virtualDirectory');
     const rootVdir = vdirs.find(v => attr(v, 'path') === '/');
-    const staticVdir = vdirs.find(v => state_same(normalAppPath(attr(v, 'path') ?? ''), normalAppPath(desired.staticVdir.path)));
+    const staticVdir = vdirs.find(v => same(normalAppPath(attr(v, 'path') ?? ''), normalAppPath(desired.staticVdir.path)));
     return {
         site: { exists: true, id, bindings },
         // An application without applicationPool runs in the site's default pool; '' makes the diff set ours.
@@ -59958,7 +59966,7 @@ async function applyRelease(deps, input) {
         dir: layout.root,
         site: desired.app.site,
         appPath: desired.app.path,
-        runId: input.runId ?? config.releaseId,
+        runId: config.releaseId,
         timeoutMs: config.lockTimeoutMs,
         log
     };
@@ -61636,7 +61644,7 @@ async function restoreShibboleth(applied, log) {
 function staticFilesAt(physicalPath) {
     if (!physicalPath)
         return [];
-    const manifest = external_node_path_default().join(physicalPath, 'release.json');
+    const manifest = external_node_path_default().join(physicalPath, RELEASE_FILE);
     try {
         const files = JSON.parse(external_node_fs_default().readFileSync(manifest, 'utf8')).staticFiles;
         return Array.isArray(files) ? files.filter((f) => typeof f === 'string') : [];
@@ -61837,9 +61845,12 @@ function quoteForDisplay(arg) {
 
 
 
+
 /** Django's WSGI_APPLICATION as the settings file writes it, for plan mode, which builds no venv to ask Django. */
 function wsgiApplicationFromSource(config) {
-    const file = external_node_path_default().join(config.appDir, ...config.settingsModule.split('.')) + '.py';
+    const file = settingsModuleFile(config.appDir, config.settingsModule);
+    if (!file)
+        return '';
     try {
         return /^WSGI_APPLICATION\s*=\s*['"]([\w.]+)['"]/m.exec(external_node_fs_default().readFileSync(file, 'utf8'))?.[1] ?? '';
     }
@@ -63147,7 +63158,7 @@ async function planMode(deps, config, interpreter, templates, report, phases) {
     });
 }
 /**
- * One run of the action: inputs → plan → stage → apply → verify → report. Never throws: every failure becomes
+ * One run of the action: inputs → (deploy: read IIS) → stage → plan → apply → verify → report. Never throws: every failure becomes
  * one error line (and a diagnosis where one helps), and the summary and outputs are written whatever happened.
  */
 async function run(deps = actionDeps()) {

@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
 import { InputError } from './errors.js'
-import { flavourOf, type Flavour } from './layout.js'
+import { flavourOf, pathApi, type Flavour } from './layout.js'
 
 export type Mode = 'deploy' | 'stage' | 'plan'
 export type Hosting = 'fastcgi' | 'httpplatform'
@@ -48,7 +48,6 @@ export interface VerifyConfig {
 export interface DeployConfig {
   mode: Mode
   appDir: string
-  managePy: string
   requirements: string
   python: string
   pipArgs: string[]
@@ -151,7 +150,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 /** Names whose values are secrets wherever they were given: masked and kept out of web.config like secret-env. */
 const SECRET_LIKE = /SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL/i
 
-/** Names IIS or wfastcgi set themselves; an env input must not silently override them. */
+/** Names the action sets itself (FastCGI registration or the release's appSettings); env must not override them. */
 const RESERVED_ENV = new Set(['DJANGO_SETTINGS_MODULE', 'PYTHONPATH', 'WSGI_HANDLER', 'WSGI_LOG'])
 
 export function parseEnv(input: string, raw: string, secret: boolean): EnvVar[] {
@@ -191,7 +190,8 @@ export function settingsFromManagePy(source: string): string | undefined {
   return m?.[1]
 }
 
-function settingsModuleFile(appDir: string, module: string): string | undefined {
+/** The file that defines a settings module: mod.py or the package's mod/__init__.py. */
+export function settingsModuleFile(appDir: string, module: string): string | undefined {
   const base = path.join(appDir, ...module.split('.'))
   return [`${base}.py`, path.join(base, '__init__.py')].find(f => fs.existsSync(f))
 }
@@ -256,7 +256,8 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
   if (flavour === 'win32' && process.platform !== 'win32' && mode !== 'plan') {
     throw new InputError('deploy-root', `'${deployRoot}' is a Windows path, but ${mode} mode builds the release on this ${process.platform} machine; use mode: plan here, or a local path`)
   }
-  if (flavour === 'posix' && !path.posix.isAbsolute(deployRoot)) {
+  // On the Windows runner every deploy-root is win32-flavoured: a relative one must be refused there too.
+  if (!pathApi(flavour).isAbsolute(deployRoot)) {
     throw new InputError('deploy-root', `'${deployRoot}' is not an absolute path; give a full path such as C:\\inetpub\\wwwroot\\app`)
   }
 
@@ -368,7 +369,6 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
   return {
     mode,
     appDir,
-    managePy,
     requirements,
     python: get('python') || (process.platform === 'win32' ? 'python' : 'python3'),
     pipArgs: splitArgs(get('pip-args')),

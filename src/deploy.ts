@@ -11,7 +11,7 @@ import type { Log } from './log.js'
 import type { Phases } from './phases.js'
 import { STATIC_VDIR } from './plan/desired.js'
 import type { ProcessRunner } from './process.js'
-import { markRelease, previousRelease, pruneReleases, readRelease } from './releases.js'
+import { markRelease, previousRelease, pruneReleases, readRelease, RELEASE_FILE } from './releases.js'
 import type { TemplateSet } from './render/templates.js'
 import type { RunReport } from './report.js'
 import { applyShibboleth, type ShibbolethApplied } from './shibboleth/apply.js'
@@ -60,7 +60,7 @@ async function restoreShibboleth(applied: ShibbolethApplied, log: Log): Promise<
 /** The collected files of the release a physical path serves, from its manifest; none when it is not ours. */
 function staticFilesAt(physicalPath: string | undefined): string[] {
   if (!physicalPath) return []
-  const manifest = path.join(physicalPath, 'release.json')
+  const manifest = path.join(physicalPath, RELEASE_FILE)
   try {
     const files = (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { staticFiles?: unknown }).staticFiles
     return Array.isArray(files) ? files.filter((f): f is string => typeof f === 'string') : []

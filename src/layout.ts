@@ -24,7 +24,6 @@ export interface Layout {
   venvsDir: string
   logsDir: string
   wsgiLog: string
-  lockFile: string
   releaseDir(id: string): string
   /** The collected static files of a release, served by the static virtual directory. */
   staticDir(id: string): string
@@ -50,7 +49,6 @@ export function layoutFor(deployRoot: string): Layout {
     venvsDir,
     logsDir,
     wsgiLog: p.join(logsDir, 'wfastcgi.log'),
-    lockFile: p.join(root, '.deploy.lock'),
     releaseDir: id => p.join(releasesDir, id),
     staticDir: id => p.join(releasesDir, id, 'static'),
     venvDir: hash => p.join(venvsDir, hash),

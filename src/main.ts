@@ -119,7 +119,7 @@ async function planMode(deps: RunDeps, config: DeployConfig, interpreter: Interp
 }
 
 /**
- * One run of the action: inputs → plan → stage → apply → verify → report. Never throws: every failure becomes
+ * One run of the action: inputs → (deploy: read IIS) → stage → plan → apply → verify → report. Never throws: every failure becomes
  * one error line (and a diagnosis where one helps), and the summary and outputs are written whatever happened.
  */
 export async function run(deps: RunDeps = actionDeps()): Promise<void> {

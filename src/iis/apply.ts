@@ -23,16 +23,14 @@ export interface ApplyInput {
   config: DeployConfig
   desired: DesiredState
   /**
-   * Runs once, after ACLs and right before the root virtual directory switch (main patches Shibboleth here,
-   * with the site id from `current`); also when IIS needs no change, since its own files may.
+   * Runs once, after the grants and the pre-switch operations, right before the root virtual directory switch;
+   * also when IIS needs no change. The action itself passes none (the SP config is applied before apply starts).
    */
   beforeSwitch?: (current: CurrentState) => Promise<void>
   /** The state main read under the same lock before staging; apply reads it itself when absent. */
   current?: CurrentState
   /** The caller already holds the target's lock (main holds it for the whole run): apply and rollback take none. */
   lockHeld?: boolean
-  /** Names the lock holder; defaults to the release id. */
-  runId?: string
 }
 
 export interface RollbackResult {
@@ -75,7 +73,7 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
     dir: layout.root,
     site: desired.app.site,
     appPath: desired.app.path,
-    runId: input.runId ?? config.releaseId,
+    runId: config.releaseId,
     timeoutMs: config.lockTimeoutMs,
     log
   }

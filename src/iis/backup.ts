@@ -1,3 +1,4 @@
+import { asError } from '../errors.js'
 import type { Log } from '../log.js'
 import { AppcmdError, type Appcmd } from './appcmd.js'
 
@@ -49,7 +50,7 @@ export async function pruneBackups(appcmd: Appcmd, keep: number, log: Log): Prom
   try {
     listed = await listBackups(appcmd)
   } catch (err) {
-    log.warning(`Could not list IIS backups to prune old ones: ${(err as Error).message}`)
+    log.warning(`Could not list IIS backups to prune old ones: ${asError(err).message}`)
     return []
   }
   const ours = parseBackups(listed)
@@ -63,7 +64,7 @@ export async function pruneBackups(appcmd: Appcmd, keep: number, log: Log): Prom
       removed.push(old.name)
     } catch (err) {
       // Housekeeping: an old backup left behind must not fail a deploy that already succeeded.
-      log.warning(`Could not delete old IIS backup ${old.name}: ${(err as Error).message}`)
+      log.warning(`Could not delete old IIS backup ${old.name}: ${asError(err).message}`)
     }
   }
   return removed

@@ -1,7 +1,7 @@
 import { DOMParser, type Element } from '@xmldom/xmldom'
 import { PhaseError } from '../errors.js'
 import type { DesiredState } from '../plan/types.js'
-import { appId } from '../plan/diff.js'
+import { appId, same } from '../plan/diff.js'
 import { AppcmdError, type Appcmd } from './appcmd.js'
 
 /**
@@ -63,8 +63,6 @@ function children(el: Element, name: string): Element[] {
 function attr(el: Element, name: string): string | undefined {
   return el.hasAttribute(name) ? el.getAttribute(name) ?? '' : undefined
 }
-
-const same = (a: string | undefined, b: string): boolean => (a ?? '').toLowerCase() === b.toLowerCase()
 
 /** `appcmd list apppool P /config /xml`. */
 export function parsePool(xml: string, name: string): CurrentState['pool'] {

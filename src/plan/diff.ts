@@ -12,7 +12,8 @@ export interface ObjectChange {
 }
 
 /**
- * The changes split where apply needs hooks: ACLs and Shibboleth go between `beforeSwitch` and `switchOp`.
+ * The changes split where apply needs to place other steps: apply runs `pool`, then the ACL grants, then
+ * `beforeSwitch`, `switchOp` and `afterSwitch` (the static vdir move, stale FastCGI removal, the recycle).
  * Stale FastCGI applications are removed only after the switch: until then the live release's handler still
  * points at them, and removing one first would turn every request into a 500 for the length of the deploy.
  */

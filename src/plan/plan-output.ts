@@ -1,7 +1,7 @@
 /** What plan, stage and deploy write for review: the rendered files and plan.json, in output-dir. */
 import fs from 'node:fs'
 import path from 'node:path'
-import type { DeployConfig } from '../config.js'
+import { settingsModuleFile, type DeployConfig } from '../config.js'
 import { planAcl } from '../iis/acl.js'
 import type { CurrentState } from '../iis/state.js'
 import { layoutFor } from '../layout.js'
@@ -15,7 +15,8 @@ import type { DesiredState, Operation } from './types.js'
 
 /** Django's WSGI_APPLICATION as the settings file writes it, for plan mode, which builds no venv to ask Django. */
 export function wsgiApplicationFromSource(config: DeployConfig): string {
-  const file = path.join(config.appDir, ...config.settingsModule.split('.')) + '.py'
+  const file = settingsModuleFile(config.appDir, config.settingsModule)
+  if (!file) return ''
   try {
     return /^WSGI_APPLICATION\s*=\s*['"]([\w.]+)['"]/m.exec(fs.readFileSync(file, 'utf8'))?.[1] ?? ''
   } catch {

@@ -26,7 +26,7 @@ export interface DesiredState {
   fastCgi?: {
     fullPath: string
     arguments: string
-    /** Ours, from earlier releases: removed when their key differs from this one (venv changed). */
+    /** The registration's variables (appEnvironment): the same from release to release. */
     env: EnvVar[]
   }
   /** hosting httpplatform: secret env set location-scoped in applicationHost.config, never in web.config. */
