@@ -1,9 +1,11 @@
 import fs from 'node:fs'
+import path from 'node:path'
 import { DOMParser, type Element } from '@xmldom/xmldom'
 import { afterEach, describe, expect, it } from 'vitest'
 import { PhaseError } from '../src/errors.js'
 import { layoutFor } from '../src/layout.js'
-import { apply, configFor, createTarget, filesUnder, SECRET, stage, type Target } from './apply-fixture.js'
+import { apply, configFor, createTarget, SECRET, stage, type Target } from './apply-fixture.js'
+import { filesBelow } from './support/run-action.js'
 
 let target: Target | undefined
 afterEach(() => target?.cleanup())
@@ -161,14 +163,13 @@ describe('applyRelease against the appcmd and icacls doubles', () => {
     expect(lines).toContain('***')
     expect(lines).not.toContain(SECRET)
     expect(lines).not.toContain('another-Secret-42')
-    for (const file of filesUnder(target.deployRoot)) {
-      const text = fs.readFileSync(file, 'utf8')
+    const files = filesBelow(target.deployRoot)
+    for (const file of files) {
+      const text = fs.readFileSync(path.join(target.deployRoot, file), 'utf8')
       expect(text, file).not.toContain(SECRET)
       expect(text, file).not.toContain('another-Secret-42')
     }
-    expect(filesUnder(target.deployRoot).map(f => f.slice(target!.deployRoot.length))).toEqual(
-      expect.arrayContaining(['/acl-state.json', '/iis-state.json', '/logs/wfastcgi.log'])
-    )
+    expect(files).toEqual(expect.arrayContaining(['acl-state.json', 'iis-state.json', path.join('logs', 'wfastcgi.log')]))
   })
 })
 

@@ -4,15 +4,14 @@ import path from 'node:path'
 import { getInputs, type DeployConfig } from '../src/config.js'
 import { desiredState, type StageFacts } from '../src/plan/desired.js'
 import type { DesiredState } from '../src/plan/types.js'
-import { execRunner, type ProcessRunner } from '../src/process.js'
 import { applyRelease, type ApplyInput, type ApplyResult } from '../src/iis/apply.js'
 import { layoutFor } from '../src/layout.js'
 import { countingRunner, type CountingRunner } from './support/counting-runner.js'
-import { createIisSandbox, type IisSandbox } from './support/iis-sandbox.js'
+import { createIisSandbox, sandboxRunner, type IisSandbox } from './support/iis-sandbox.js'
 import { captureLog, type CapturedLog } from './iis-test-log.js'
+import { EXAMPLE_APP } from './support/run-action.js'
 
 export const SECRET = 'tok-Zq81-very-secret'
-const HELLO = path.resolve(import.meta.dirname, '..', 'examples', 'hello')
 
 export interface Target {
   sandbox: IisSandbox
@@ -28,13 +27,11 @@ export function createTarget(): Target {
   const sandbox = createIisSandbox()
   const deployRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-root-'))
   const pythonHome = fs.mkdtempSync(path.join(os.tmpdir(), 'python-home-'))
-  // The doubles read their state from the environment, so every process gets the sandbox's variables.
-  const inner: ProcessRunner = { run: (file, args, options = {}) => execRunner.run(file, args, { ...options, env: { ...(process.env as Record<string, string>), ...sandbox.env } }) }
   return {
     sandbox,
     deployRoot,
     pythonHome,
-    runner: countingRunner(inner),
+    runner: countingRunner(sandboxRunner(sandbox)),
     log: captureLog(),
     cleanup: () => {
       sandbox.cleanup()
@@ -46,7 +43,7 @@ export function createTarget(): Target {
 
 export function configFor(target: Target, releaseId: string, inputs: Record<string, string> = {}): DeployConfig {
   const all: Record<string, string> = {
-    'app-dir': HELLO,
+    'app-dir': EXAMPLE_APP,
     'deploy-root': target.deployRoot,
     'app-path': '/app',
     'release-id': releaseId,
@@ -55,7 +52,7 @@ export function configFor(target: Target, releaseId: string, inputs: Record<stri
     'lock-timeout': '30',
     ...inputs
   }
-  return getInputs(name => all[name] ?? '', {}, HELLO)
+  return getInputs(name => all[name] ?? '', {}, EXAMPLE_APP)
 }
 
 /** A staged release as apply expects it: the release folder with its web.config and static folder, and the venv folder. */
@@ -85,9 +82,4 @@ export function apply(
     { runner: target.runner, log: target.log, appcmdPath: target.sandbox.appcmdPath, icaclsPath: target.sandbox.icaclsPath },
     { config, desired, beforeSwitch, lockHeld }
   )
-}
-
-/** Every file under a folder, recursively. */
-export function filesUnder(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true, recursive: true }).filter(e => e.isFile()).map(e => path.join(e.parentPath, e.name))
 }

@@ -9,25 +9,15 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { acquireLock } from '../src/iis/lock.js'
-import type { Log } from '../src/log.js'
 import { serverLockDir } from '../src/main.js'
+import { captureLog } from './iis-test-log.js'
 import { createIisSandbox, type IisSandbox } from './support/iis-sandbox.js'
-import { DIST_INDEX as DIST, EXAMPLE_APP as EXAMPLE, runAction, type ActionRun } from './support/run-action.js'
+import { DIST_INDEX as DIST, EXAMPLE_APP as EXAMPLE, filesBelow, runAction, type ActionRun } from './support/run-action.js'
 import { startIisStandin, type IisStandin } from './support/iis-standin.mjs'
 import { buildWheelhouse, SYSTEM_PYTHON } from './support/wheelhouse.js'
 
 // A value long and random enough that finding it anywhere means it leaked.
 const SECRET = `s3cr3t-${crypto.randomBytes(12).toString('hex')}`
-
-const quietLog: Log = {
-  info: () => {},
-  debug: () => {},
-  warning: () => {},
-  error: () => {},
-  group: (_name, fn) => fn(),
-  secret: () => {},
-  redact: text => text
-}
 
 let work: string
 let sandbox: IisSandbox
@@ -73,10 +63,6 @@ async function get(urlPath: string): Promise<{ status: number; type: string; bod
 function appPhysicalPath(): string | undefined {
   const m = /<application path="\/app"[^>]*>\s*<virtualDirectory path="\/" physicalPath="([^"]*)"/.exec(sandbox.readConfig())
   return m?.[1]
-}
-
-function filesUnder(dir: string): string[] {
-  return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter(e => e.isFile()).map(e => path.join(e.parentPath, e.name))
 }
 
 /** A copy of the example with one file changed, as a new commit of the app would be. */
@@ -198,7 +184,7 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
 
   it("waits for another app's deploy on the same server, then gives up clearly without touching IIS", async () => {
     // Another run holds the server-wide IIS lock (as a deploy of another app would, from backup to verify).
-    const held = await acquireLock({ dir: serverLockDir(process.env), site: 'IIS', appPath: '/applicationHost.config', runId: 'other-app', timeoutMs: 1000, log: quietLog })
+    const held = await acquireLock({ dir: serverLockDir(process.env), site: 'IIS', appPath: '/applicationHost.config', runId: 'other-app', timeoutMs: 1000, log: captureLog() })
     const before = sandbox.readConfig()
     const callsBefore = sandbox.calls().length
     try {
@@ -264,7 +250,9 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
       if (run.outputs.plan) expect(fs.readFileSync(run.outputs.plan, 'utf8')).not.toContain(SECRET)
     }
     expect(allRuns.filter(run => run.outputs.plan).length).toBeGreaterThanOrEqual(2)
-    const leaking = filesUnder(deployRoot).filter(f => fs.readFileSync(f).includes(SECRET))
+    const files = filesBelow(deployRoot)
+    expect(files).toContain(path.join('releases', 'r1', 'web.config'))
+    const leaking = files.filter(f => fs.readFileSync(path.join(deployRoot, f)).includes(SECRET))
     expect(leaking).toEqual([])
     // It did reach IIS's FastCGI registration, where the app reads it.
     expect(sandbox.readConfig()).toContain(SECRET)

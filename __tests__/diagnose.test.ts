@@ -4,7 +4,7 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { HINTS, diagnose, diagnoseAll, evidenceFromChecks, reportDiagnosis, tailFile, type Evidence } from '../src/diagnose.js'
 import type { CheckResult } from '../src/verify/checks.js'
-import { captureLog } from './verify-servers.js'
+import { captureLog } from './iis-test-log.js'
 
 const ids = (evidence: Evidence): string[] => diagnose(evidence).map(h => h.id)
 
@@ -199,9 +199,9 @@ describe('evidence from checks and the diagnosis group', () => {
     const hints = await reportDiagnosis({ ...log, group: (name, fn) => (groups.push(name), fn()) }, evidenceFromChecks(failed, { wsgiLogTail: 'last wsgi line' }))
     expect(groups).toEqual(['Diagnosis'])
     expect(hints.map(h => h.id)).toEqual(['fastcgi-exited'])
-    expect(log.lines).toContain('info main: HTTP 500 — HTTP 500, expected 200')
+    expect(log.lines).toContain('info: main: HTTP 500 — HTTP 500, expected 200')
     expect(log.lines.filter(l => l.includes('last wsgi line'))).toHaveLength(1)
-    expect(log.lines.some(l => l.startsWith('info hint (fastcgi-exited): The FastCGI process exited unexpectedly.'))).toBe(true)
+    expect(log.lines.some(l => l.startsWith('info: hint (fastcgi-exited): The FastCGI process exited unexpectedly.'))).toBe(true)
   })
 })
 

@@ -6,8 +6,8 @@ import { PhaseError } from '../src/errors.js'
 import { planAcl, runIcacls } from '../src/iis/acl.js'
 import { Appcmd } from '../src/iis/appcmd.js'
 import { addBackup, backupName, parseBackups, pruneBackups, restoreBackup } from '../src/iis/backup.js'
-import { execRunner, type ProcessRunner } from '../src/process.js'
-import { createIisSandbox, type IisSandbox } from './support/iis-sandbox.js'
+import type { ProcessRunner } from '../src/process.js'
+import { createIisSandbox, sandboxRunner, type IisSandbox } from './support/iis-sandbox.js'
 import { captureLog } from './iis-test-log.js'
 
 const cleanups: (() => void)[] = []
@@ -19,7 +19,7 @@ function sandbox(): { sb: IisSandbox; runner: ProcessRunner; root: string } {
   const sb = createIisSandbox()
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'acl-'))
   cleanups.push(() => sb.cleanup(), () => fs.rmSync(root, { recursive: true, force: true }))
-  const runner: ProcessRunner = { run: (f, a, o = {}) => execRunner.run(f, a, { ...o, env: { ...(process.env as Record<string, string>), ...sb.env } }) }
+  const runner = sandboxRunner(sb)
   return { sb, runner, root }
 }
 

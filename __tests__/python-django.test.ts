@@ -10,9 +10,9 @@ import { copyProject } from '../src/python/release-files.js'
 import { ensureVenv, venvHash } from '../src/python/venv.js'
 import { captureLog } from './iis-test-log.js'
 import { countingRunner } from './support/counting-runner.js'
+import { EXAMPLE_APP } from './support/run-action.js'
 import { SYSTEM_PYTHON, buildWheelhouse } from './support/wheelhouse.js'
 
-const example = path.resolve(import.meta.dirname, '..', 'examples', 'hello')
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'django-test-'))
 const layout = layoutFor(root)
 const runner = countingRunner()
@@ -34,7 +34,7 @@ function iisVars(releaseDir: string, settingsModule = 'hello.settings'): DjangoO
 
 function release(id: string, edit?: (dir: string) => void): string {
   const dir = layout.releaseDir(id)
-  copyProject(example, dir)
+  copyProject(EXAMPLE_APP, dir)
   edit?.(dir)
   return dir
 }
@@ -59,7 +59,7 @@ beforeAll(async () => {
   if (django.exitCode !== 0) throw new Error(`Django is not importable by ${SYSTEM_PYTHON} (install python3-django): ${django.stderr}`)
 
   const wheelhouse = await buildWheelhouse(path.join(root, 'wheels'))
-  const requirements = path.join(example, 'requirements.txt')
+  const requirements = path.join(EXAMPLE_APP, 'requirements.txt')
   const pipArgs = ['--no-index', '--find-links', wheelhouse]
   const hash = venvHash({
     interpreterVersion: interpreter.version,
@@ -128,7 +128,7 @@ describe('Django steps against examples/hello in a real venv', () => {
 
   it('answers GET / with 200 and the page, through WSGI_HANDLER, as wfastcgi splits SCRIPT_NAME for /app', async () => {
     const dir = release('ok')
-    runner.reset()
+    const first = runner.calls.length
     const result = await preflightRequest(runner, { ...options(dir), path: '/', host: 'localhost', appPath: '/app' })
     expect(result.status).toBe(200)
     expect(result.body).toBe('Hello from Django')
@@ -137,7 +137,7 @@ describe('Django steps against examples/hello in a real venv', () => {
     expect(result.scriptName).toBe('/app')
     expect(result.pathInfo).toBe('/')
 
-    const call = runner.calls[0]
+    const call = runner.calls[first]
     expect(call?.options.cwd).toBe(dir)
     expect(call?.options.env?.PYTHONPATH).toBe(dir)
     expect(call?.options.env?.DJANGO_SECRET_KEY).toBe(SECRET)

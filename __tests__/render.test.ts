@@ -10,9 +10,9 @@ import { renderReleaseConfigs, scriptProcessor } from '../src/render/release-con
 import { TemplateSet } from '../src/render/templates.js'
 import { xmlEscape } from '../src/render/xml.js'
 import { writeFileAtomic } from '../src/render/atomic-write.js'
+import { EXAMPLE_APP } from './support/run-action.js'
 
 const golden = path.join(import.meta.dirname, 'golden')
-const example = path.join(import.meta.dirname, '..', 'examples', 'hello')
 let tmp: string
 
 beforeAll(() => {
@@ -31,14 +31,14 @@ const facts: StageFacts = {
 function config(over: Record<string, string> = {}): DeployConfig {
   const values: Record<string, string> = {
     mode: 'plan',
-    'app-dir': example,
+    'app-dir': EXAMPLE_APP,
     'deploy-root': 'C:\\inetpub\\wwwroot\\hello',
     'app-path': '/app',
     env: 'DJANGO_ALLOWED_HOSTS=localhost,web01',
     'secret-env': 'DJANGO_SECRET_KEY=top&secret<value>',
     ...over
   }
-  return getInputs(name => values[name] ?? '', {}, example)
+  return getInputs(name => values[name] ?? '', {}, EXAMPLE_APP)
 }
 
 /** Golden files are the reviewed expected output; UPDATE_GOLDEN=1 rewrites them for a deliberate change. */
@@ -169,9 +169,11 @@ describe('writeFileAtomic', () => {
   it('writes, then reports an unchanged file without rewriting it', () => {
     const file = path.join(tmp, 'sub', 'web.config')
     expect(writeFileAtomic(file, 'one')).toBe(true)
-    const before = fs.statSync(file).mtimeMs
+    const before = fs.statSync(file)
     expect(writeFileAtomic(file, 'one')).toBe(false)
-    expect(fs.statSync(file).mtimeMs).toBe(before)
+    // A rewrite renames a new file into place: same inode and mtime mean the file was not touched.
+    expect(fs.statSync(file).ino).toBe(before.ino)
+    expect(fs.statSync(file).mtimeMs).toBe(before.mtimeMs)
     expect(writeFileAtomic(file, 'two')).toBe(true)
     expect(fs.readFileSync(file, 'utf8')).toBe('two')
     expect(fs.readdirSync(path.dirname(file))).toEqual(['web.config'])

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { Redactor } from '../src/log.js'
 import { INSECURE_TLS_WARNING, renderSummary, setOutputs, writeSummary, type RunReport } from '../src/report.js'
 import type { CheckResult } from '../src/verify/checks.js'
+import { parseOutputFile } from './support/run-action.js'
 
 const SECRET = 's3cr3t-Database-P4ss'
 
@@ -180,8 +181,7 @@ describe('writeSummary and setOutputs with the real @actions/core files', () => 
     process.env.GITHUB_OUTPUT = file
     setOutputs(report({ rolledBack: true, changed: false }))
     const text = fs.readFileSync(file, 'utf8')
-    const outputs = Object.fromEntries([...text.matchAll(/^([\w-]+)<<(\S+)\n([\s\S]*?)\n\2$/gm)].map(m => [m[1], m[3]]))
-    expect(outputs).toEqual({
+    expect(parseOutputFile(text)).toEqual({
       url: 'http://localhost/app/',
       release: '1234-1',
       changed: 'false',

@@ -2,36 +2,21 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { beforeEach, describe, expect, test } from 'vitest'
 import { PhaseError } from '../src/errors.js'
-import { Redactor, type Log } from '../src/log.js'
 import { execRunner } from '../src/process.js'
 import { TemplateSet } from '../src/render/templates.js'
 import { applyShibboleth, type ShibbolethApplyOptions } from '../src/shibboleth/apply.js'
 import { checkShibbolethConfig } from '../src/shibboleth/check.js'
 import type { ShibbolethWant } from '../src/shibboleth/patch.js'
 import { planShibboleth } from '../src/shibboleth/plan.js'
+import { captureLog, type CapturedLog } from './iis-test-log.js'
 import { FIXTURES, ourParts, SHIBD_CHECK, tempDir } from './shibboleth-support.js'
-
-function memoryLog(): Log & { lines: string[] } {
-  const redactor = new Redactor()
-  const lines: string[] = []
-  return {
-    lines,
-    info: m => lines.push(redactor.redact(m)),
-    debug: m => lines.push(redactor.redact(m)),
-    warning: m => lines.push(`warning: ${redactor.redact(m)}`),
-    error: m => lines.push(`error: ${redactor.redact(m)}`),
-    group: (_name, fn) => fn(),
-    secret: v => redactor.add(v),
-    redact: t => redactor.redact(t)
-  }
-}
 
 const want: ShibbolethWant = { siteId: 3, host: 'apps.example.edu', appPath: '/app', remoteUser: ['eppn'] }
 
 let dir: string
 let configPath: string
 let net: string
-let log: ReturnType<typeof memoryLog>
+let log: CapturedLog
 
 const netCalls = (): string[] => {
   const file = path.join(dir, 'net-calls.log')
@@ -50,7 +35,7 @@ beforeEach(() => {
   net = path.join(dir, 'net')
   fs.copyFileSync(path.join(FIXTURES, 'net-double.sh'), net)
   fs.chmodSync(net, 0o755)
-  log = memoryLog()
+  log = captureLog()
 })
 
 describe('applyShibboleth', () => {
@@ -77,6 +62,7 @@ describe('applyShibboleth', () => {
     expect(again.changed).toBe(false)
     expect(again.backupPath).toBe('')
     expect(fs.readFileSync(configPath).equals(after)).toBe(true)
+    expect(fs.statSync(configPath).ino).toBe(stat.ino)
     expect(fs.statSync(configPath).mtimeMs).toBe(stat.mtimeMs)
     expect(backups()).toHaveLength(1)
     expect(netCalls()).toEqual(['stop shibd_Default', 'start shibd_Default'])

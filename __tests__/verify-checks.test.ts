@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import type { VerifyConfig } from '../src/config.js'
 import { runChecks, verifyPlan, type VerifyPlan } from '../src/verify/checks.js'
-import { captureLog, freePort, makePki, serve, serveHttps, serveLate, type Running } from './verify-servers.js'
+import { captureLog } from './iis-test-log.js'
+import { freePort, makePki, serve, serveHttps, serveLate, verifyConfig, type Running } from './verify-servers.js'
 
 const open: Running[] = []
 async function track(r: Promise<Running>): Promise<Running> {
@@ -13,25 +14,8 @@ afterAll(async () => {
   await Promise.all(open.map(r => r.close()))
 })
 
-function config(url: string, overrides: Partial<VerifyConfig> = {}): VerifyConfig {
-  return {
-    url,
-    status: 200,
-    extraUrls: [],
-    hostHeader: '',
-    requestTimeoutMs: 2000,
-    totalTimeoutMs: 10_000,
-    intervalMs: 50,
-    caBundle: '',
-    insecure: false,
-    followRedirects: false,
-    checkStatic: true,
-    ...overrides
-  }
-}
-
 function plan(url: string, overrides: Partial<VerifyConfig> = {}, extras: Pick<VerifyPlan, 'staticFile' | 'protectedPath'> = {}): VerifyPlan {
-  return verifyPlan(config(url, overrides), extras)
+  return verifyPlan(verifyConfig(url, overrides), extras)
 }
 
 describe('runChecks against real loopback servers', () => {
@@ -61,7 +45,7 @@ describe('runChecks against real loopback servers', () => {
     expect(main?.attempts).toBeGreaterThan(2)
     expect(main?.detail).toMatch(/^HTTP 503, expected 200 \(gave up after \d+ attempts in \d+\.\d s\)$/)
     expect(main?.bodyStart).toBe('<h1>Service Unavailable</h1>\nline 2')
-    expect(log.lines.some(l => l.startsWith('info FAILED main'))).toBe(true)
+    expect(log.lines.some(l => l.startsWith('info: FAILED main'))).toBe(true)
   })
 
   it('reports a refused connection when nothing ever listens', { timeout: 8000 }, async () => {
@@ -183,7 +167,7 @@ describe('runChecks against real loopback servers', () => {
       const log = captureLog()
       const [insecure] = await runChecks(plan(s.url, { insecure: true }), log)
       expect(insecure?.ok).toBe(true)
-      expect(log.lines).toContain('warning verify-insecure is on: TLS certificates of the checked URLs are not verified')
+      expect(log.lines).toContain('warning: verify-insecure is on: TLS certificates of the checked URLs are not verified')
     })
   })
 })

@@ -5,7 +5,7 @@ import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import type { Log } from '../src/log.js'
+import type { VerifyConfig } from '../src/config.js'
 
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void
 
@@ -87,20 +87,20 @@ export function makePki(): Pki {
   return { dir, caCert: f('ca.pem'), serverKey: f('server.key'), serverCert: f('server.pem') }
 }
 
-export interface CapturedLog extends Log {
-  lines: string[]
-}
-
-export function captureLog(): CapturedLog {
-  const lines: string[] = []
+/** verify inputs as getInputs makes them, with short timeouts for loopback servers. */
+export function verifyConfig(url: string, overrides: Partial<VerifyConfig> = {}): VerifyConfig {
   return {
-    lines,
-    info: m => lines.push(`info ${m}`),
-    debug: m => lines.push(`debug ${m}`),
-    warning: m => lines.push(`warning ${m}`),
-    error: m => lines.push(`error ${m}`),
-    group: (_name, fn) => fn(),
-    secret: () => undefined,
-    redact: t => t
+    url,
+    status: 200,
+    extraUrls: [],
+    hostHeader: '',
+    requestTimeoutMs: 2000,
+    totalTimeoutMs: 10_000,
+    intervalMs: 50,
+    caBundle: '',
+    insecure: false,
+    followRedirects: false,
+    checkStatic: true,
+    ...overrides
   }
 }

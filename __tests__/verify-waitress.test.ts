@@ -5,9 +5,11 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { diagnoseAll, evidenceFromChecks } from '../src/diagnose.js'
 import { contentTypeFor, pickStaticFile, runChecks, staticUrl, verifyPlan } from '../src/verify/checks.js'
-import { captureLog, freePort } from './verify-servers.js'
+import { captureLog } from './iis-test-log.js'
+import { SYSTEM_PYTHON } from './support/wheelhouse.js'
+import { EXAMPLE_APP } from './support/run-action.js'
+import { freePort, verifyConfig } from './verify-servers.js'
 
-const HELLO = path.resolve(import.meta.dirname, '../examples/hello')
 
 describe('verify against examples/hello served by waitress from a staged release', () => {
   let server: ChildProcess
@@ -18,10 +20,10 @@ describe('verify against examples/hello served by waitress from a staged release
   beforeAll(async () => {
     // A staged release is a copy of the project; the database goes to a data folder, as on the server.
     release = fs.mkdtempSync(path.join(os.tmpdir(), 'verify-release-'))
-    fs.cpSync(HELLO, release, { recursive: true, filter: src => !/staticfiles|db\.sqlite3|__pycache__/.test(src) })
+    fs.cpSync(EXAMPLE_APP, release, { recursive: true, filter: src => !/staticfiles|db\.sqlite3|__pycache__/.test(src) })
     const port = await freePort()
     appUrl = `http://127.0.0.1:${port}/`
-    server = spawn('/usr/bin/python3', ['-m', 'waitress', `--listen=127.0.0.1:${port}`, 'hello.wsgi:application'], {
+    server = spawn(SYSTEM_PYTHON, ['-m', 'waitress', `--listen=127.0.0.1:${port}`, 'hello.wsgi:application'], {
       cwd: release,
       env: {
         PATH: process.env.PATH ?? '',
@@ -42,20 +44,9 @@ describe('verify against examples/hello served by waitress from a staged release
   })
 
   it('passes the main and extra checks while the server is still starting', async () => {
-    const plan = verifyPlan({
-      url: appUrl,
-      status: 200,
-      body: { text: 'Hello from Django' },
-      extraUrls: [`${appUrl}health`],
-      hostHeader: '',
-      requestTimeoutMs: 5000,
-      totalTimeoutMs: 30_000,
-      intervalMs: 100,
-      caBundle: '',
-      insecure: false,
-      followRedirects: false,
-      checkStatic: true
-    })
+    const plan = verifyPlan(
+      verifyConfig(appUrl, { body: { text: 'Hello from Django' }, extraUrls: [`${appUrl}health`], requestTimeoutMs: 5000, totalTimeoutMs: 30_000, intervalMs: 100 })
+    )
     const results = await runChecks(plan, captureLog())
     expect(results.map(r => [r.name, r.ok, r.status])).toEqual([
       ['main', true, 200],
@@ -67,19 +58,7 @@ describe('verify against examples/hello served by waitress from a staged release
     const file = pickStaticFile(['admin/js/core.js', 'admin/css/base.css'])
     expect(file).toBe('admin/css/base.css')
     const plan = verifyPlan(
-      {
-        url: appUrl,
-        status: 200,
-        extraUrls: [],
-        hostHeader: '',
-        requestTimeoutMs: 5000,
-        totalTimeoutMs: 600,
-        intervalMs: 100,
-        caBundle: '',
-        insecure: false,
-        followRedirects: false,
-        checkStatic: true
-      },
+      verifyConfig(appUrl, { requestTimeoutMs: 5000, totalTimeoutMs: 600, intervalMs: 100 }),
       { staticFile: { url: staticUrl(appUrl, '/static', file ?? ''), expectedContentType: contentTypeFor(file ?? '') } }
     )
     const results = await runChecks(plan, captureLog())
@@ -92,19 +71,7 @@ describe('verify against examples/hello served by waitress from a staged release
 
   it('names the refused host when Django answers DisallowedHost', { timeout: 30_000 }, async () => {
     const results = await runChecks(
-      verifyPlan({
-        url: appUrl,
-        status: 200,
-        extraUrls: [],
-        hostHeader: 'app.example.org',
-        requestTimeoutMs: 5000,
-        totalTimeoutMs: 600,
-        intervalMs: 100,
-        caBundle: '',
-        insecure: false,
-        followRedirects: false,
-        checkStatic: true
-      }),
+      verifyPlan(verifyConfig(appUrl, { hostHeader: 'app.example.org', requestTimeoutMs: 5000, totalTimeoutMs: 600, intervalMs: 100 })),
       captureLog()
     )
     expect(results[0]?.status).toBe(400)

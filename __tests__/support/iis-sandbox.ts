@@ -2,6 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os'
 import { delimiter, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { execRunner, type ProcessRunner } from '../../src/process.js'
 
 const SUPPORT_DIR = dirname(fileURLToPath(import.meta.url))
 
@@ -104,4 +105,9 @@ export function createIisSandbox(opts: IisSandboxOptions = {}): IisSandbox {
   }
   if (opts.failAt !== undefined) sandbox.failAt(opts.failAt)
   return sandbox
+}
+
+/** Runs real processes with the sandbox's variables merged in, as the doubles read their state from the environment. */
+export function sandboxRunner(sandbox: Pick<IisSandbox, 'env'>, inner: ProcessRunner = execRunner): ProcessRunner {
+  return { run: (file, args, options = {}) => inner.run(file, args, { ...options, env: { ...(process.env as Record<string, string>), ...sandbox.env } }) }
 }
