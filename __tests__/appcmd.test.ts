@@ -24,7 +24,9 @@ const out = {
   element: ['ERROR ( message:Cannot find requested collection element. )', 4312 % 256],
   locked: ['ERROR ( hresult:80070020, message:Failed to commit configuration changes.\\nThe process cannot access the file because it is being used by another process. )', 32],
   echo: ['ERROR ( message:Unknown attribute "' + rest.join(' ') + '".  Replace with -? for help. )', 1],
-  quiet: ['', 5]
+  quiet: ['', 5],
+  // A listing cut short: output that holds other apps' variables, and no ERROR line.
+  leaky: ['<appcmd><CONFIG><application><environmentVariable name="OTHER_APP_TOKEN" value="other-app-secret-77" /></application>', 1]
 }[mode]
 process.stdout.write(out[0] + '\\n')
 process.exit(out[1])
@@ -101,5 +103,17 @@ describe('Appcmd', () => {
     // Registered with the log, so later lines that quote it are masked as well.
     log.info('later: hunter2-secret')
     expect(log.lines.at(-1)).toBe('info: later: ***')
+  })
+})
+
+describe('Appcmd reads that fail', () => {
+  it('never put the listing into the error, where unmasked values of other apps could be', async () => {
+    const log = captureLog()
+    const appcmd = new Appcmd({ runner: execRunner, log, path: fake })
+    const error = await appcmd.read('leaky').catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(AppcmdError)
+    expect((error as Error).message).not.toContain('other-app-secret-77')
+    expect((error as Error).message).toMatch(/no error message/)
+    expect(log.lines.join('\n')).not.toContain('other-app-secret-77')
   })
 })

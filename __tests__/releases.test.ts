@@ -18,7 +18,7 @@ function setup(): Layout {
 function release(layout: Layout, id: string, minute: number, venvHash: string): void {
   fs.mkdirSync(layout.releaseDir(id), { recursive: true })
   fs.mkdirSync(layout.venvDir(venvHash), { recursive: true })
-  writeRelease(layout, { id, createdAt: `2025-01-01T00:${String(minute).padStart(2, '0')}:00.000Z`, venvHash, treeHash: `t${id}`, state: 'staged' })
+  writeRelease(layout, { id, createdAt: `2025-01-01T00:${String(minute).padStart(2, '0')}:00.000Z`, venvHash, state: 'staged' })
 }
 
 describe('releases', () => {

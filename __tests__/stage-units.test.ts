@@ -2,7 +2,9 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { findReleaseByFingerprint, requirementsClosure } from '../src/stage.js'
+import { layoutFor } from '../src/layout.js'
+import { findReleaseByFingerprint } from '../src/releases.js'
+import { requirementsClosure } from '../src/stage.js'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'stage-units-'))
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))
@@ -30,16 +32,19 @@ describe('requirementsClosure', () => {
 
 describe('findReleaseByFingerprint', () => {
   it('finds only complete releases whose manifest names their own folder', () => {
-    const releases = fs.mkdtempSync(path.join(tmp, 'rel-'))
+    const root = fs.mkdtempSync(path.join(tmp, 'rel-'))
+    const layout = layoutFor(root)
     const manifest = (dir: string, id: string, fingerprint: string): void => {
-      fs.mkdirSync(path.join(releases, dir), { recursive: true })
-      fs.writeFileSync(path.join(releases, dir, 'release.json'), JSON.stringify({ id, fingerprint }))
+      fs.mkdirSync(path.join(layout.releasesDir, dir), { recursive: true })
+      fs.writeFileSync(path.join(layout.releasesDir, dir, 'release.json'), JSON.stringify({ id, fingerprint, createdAt: '2026-01-01T00:00:00Z', venvHash: 'v' }))
     }
     manifest('r1', 'r1', 'aaa')
     manifest('copied', 'r1', 'bbb')
-    fs.mkdirSync(path.join(releases, 'incomplete'))
-    expect(findReleaseByFingerprint(releases, 'aaa')?.id).toBe('r1')
-    expect(findReleaseByFingerprint(releases, 'bbb')).toBeUndefined()
-    expect(findReleaseByFingerprint(path.join(releases, 'none'), 'aaa')).toBeUndefined()
+    manifest('.staging-r2-1', '.staging-r2-1', 'ccc')
+    fs.mkdirSync(path.join(layout.releasesDir, 'incomplete'))
+    expect(findReleaseByFingerprint(layout, 'aaa')?.id).toBe('r1')
+    expect(findReleaseByFingerprint(layout, 'bbb')).toBeUndefined()
+    expect(findReleaseByFingerprint(layout, 'ccc')).toBeUndefined()
+    expect(findReleaseByFingerprint(layoutFor(path.join(root, 'none')), 'aaa')).toBeUndefined()
   })
 })

@@ -58417,6 +58417,183 @@ function asError(thrown) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/plan/plan-file.ts
+/** plan.json as written to output-dir; secrets are redacted by the caller's redactor. */
+function planJson(plan, redact) {
+    // Each string is redacted before JSON escapes it (a secret with " or \ would no longer match afterwards), and
+    // an operation's own list of secrets, and each of its secret values whatever their length, never reach the file.
+    const masked = (op) => {
+        const { secrets = [], ...rest } = op;
+        return { ...rest, argv: op.argv.map(a => secrets.reduce((text, secret) => (secret ? text.split(secret).join('***') : text), a)) };
+    };
+    const safe = { ...plan, operations: plan.operations.map(masked) };
+    return JSON.stringify(safe, (_key, value) => (typeof value === 'string' ? redact(value) : value), 2) + '\n';
+}
+/** A readable rendering for the log: one numbered line per operation, with its reason. */
+function planText(plan, redact) {
+    const lines = [];
+    const where = `${plan.target.site}${plan.target.appPath === '/' ? '/' : plan.target.appPath}`;
+    lines.push(`Target ${where} (pool ${plan.target.pool}, ${plan.target.hosting}), release ${plan.release}`);
+    if (!plan.diffedAgainstServer)
+        lines.push('No server state was read: these are the operations for a server without this app.');
+    if (plan.operations.length === 0)
+        lines.push('IIS: nothing to change.');
+    plan.operations.forEach((op, i) => {
+        const argv = op.argv.map(a => (op.secrets ?? []).reduce((text, secret) => (secret ? text.split(secret).join('***') : text), a));
+        lines.push(`${String(i + 1).padStart(3)}. ${op.tool} ${argv.map(quoteForDisplay).join(' ')}`);
+        lines.push(`       why: ${op.why}`);
+    });
+    for (const f of plan.files)
+        lines.push(`file ${f.status}: ${f.path}`);
+    if (plan.shibboleth) {
+        lines.push(`Shibboleth ${plan.shibboleth.file}: ${plan.shibboleth.changed ? 'changes' : 'unchanged'}`);
+        if (plan.shibboleth.diff)
+            lines.push(plan.shibboleth.diff);
+    }
+    return redact(lines.join('\n'));
+}
+/** Shows one argument the way a Windows shell user would type it. */
+function quoteForDisplay(arg) {
+    return /[\s"]/.test(arg) ? `"${arg.replace(/"/g, '\\"')}"` : arg;
+}
+
+;// CONCATENATED MODULE: ./src/iis/appcmd.ts
+
+/** A value appcmd cannot carry: refused before any process runs. */
+class IndexerValueError extends Error {
+    key;
+    problem;
+    constructor(key, problem) {
+        super(`appcmd value for '${key}' ${problem}`);
+        this.key = key;
+        this.problem = problem;
+        this.name = 'IndexerValueError';
+    }
+}
+/** appcmd answered `ERROR ( message:... )` or exited non-zero. */
+class AppcmdError extends Error {
+    kind;
+    exitCode;
+    appcmdMessage;
+    shownArgv;
+    constructor(kind, exitCode, 
+    /** appcmd's own message, secrets masked. */
+    appcmdMessage, 
+    /** The argv as logged, secrets masked. */
+    shownArgv) {
+        super(`appcmd ${shownArgv} failed (exit ${exitCode}, ${kind}): ${appcmdMessage}`);
+        this.kind = kind;
+        this.exitCode = exitCode;
+        this.appcmdMessage = appcmdMessage;
+        this.shownArgv = shownArgv;
+        this.name = 'AppcmdError';
+    }
+}
+// A single-quoted indexer value cannot hold a quote (escaping is unverified), and ] or a line break ends it.
+const UNSAFE_IN_INDEXER = /['\]\r\n]/;
+function describeUnsafe(ch) {
+    if (ch === "'")
+        return "contains ', which appcmd cannot pass inside a collection indexer";
+    if (ch === ']')
+        return 'contains ], which ends an appcmd collection indexer';
+    return 'contains a line break, which appcmd cannot pass';
+}
+/** Why appcmd could not carry `value` inside an indexer, or undefined when it can: checked once, for inputs too. */
+function indexerProblem(value) {
+    const bad = UNSAFE_IN_INDEXER.exec(value);
+    return bad ? describeUnsafe(bad[0]) : undefined;
+}
+/** `[k1='v1',k2='v2']`, refusing values appcmd would misread; `owner` names what the value belongs to. */
+function indexer(pairs, owner) {
+    const parts = pairs.map(([key, value]) => {
+        const problem = indexerProblem(value);
+        if (problem)
+            throw new IndexerValueError(owner ? `${key} of ${owner}` : key, problem);
+        if (!/^[A-Za-z][A-Za-z0-9.]*$/.test(key))
+            throw new IndexerValueError(key, 'is not an attribute name');
+        return `${key}='${value}'`;
+    });
+    return `[${parts.join(',')}]`;
+}
+/** A plain argv value (after `/attr:`) must still be one line: appcmd reads one command line. */
+function plainValue(key, value) {
+    if (/[\r\n]/.test(value))
+        throw new IndexerValueError(key, describeUnsafe('\n'));
+    return value;
+}
+// Exit codes as Windows reports them and as a Linux wait status truncates them (modulo 256).
+const KIND_BY_EXIT = new Map([
+    [183, 'exists'],
+    [1168, 'notFound'],
+    [1168 % 256, 'notFound'],
+    [4312, 'missingElement'],
+    [4312 % 256, 'missingElement'],
+    [32, 'locked']
+]);
+/** The message appcmd printed on stdout, or undefined when it printed no ERROR block. */
+function errorMessage(stdout) {
+    const m = /ERROR \(([\s\S]*?)\)\s*$/.exec(stdout.trim()) ?? /ERROR \(([\s\S]*)\)/.exec(stdout);
+    if (!m)
+        return undefined;
+    const body = m[1] ?? '';
+    const msg = /message:([\s\S]*)$/.exec(body);
+    return (msg?.[1] ?? body).replace(/\s+/g, ' ').trim();
+}
+/** Message first: exit codes are ambiguous once truncated, the message is not. */
+function classify(message, exitCode) {
+    const m = message.toLowerCase();
+    if (m.includes('duplicate collection') || m.includes('duplicate collection entry') || m.includes('already exists'))
+        return 'exists';
+    if (m.includes('cannot find requested collection element'))
+        return 'missingElement';
+    if (/cannot find \S+ object/.test(m) || m.includes('not found'))
+        return 'notFound';
+    if (m.includes('being used by another process') || m.includes('hresult:80070020'))
+        return 'locked';
+    return KIND_BY_EXIT.get(exitCode) ?? 'other';
+}
+/** Runs appcmd without a shell, logs each call (masked) with its duration, and counts reads and writes. */
+class Appcmd {
+    options;
+    reads = 0;
+    writes = 0;
+    constructor(options) {
+        this.options = options;
+    }
+    /** Masks registered secrets and the call's own secret values. */
+    show(text, secrets = []) {
+        let out = text;
+        for (const s of [...secrets].filter(v => v.length > 0).sort((a, b) => b.length - a.length))
+            out = out.split(s).join('***');
+        return this.options.log.redact(out);
+    }
+    async run(call) {
+        const { runner, log, path } = this.options;
+        for (const s of call.secrets ?? [])
+            log.secret(s);
+        const shown = this.show(call.argv.map(quoteForDisplay).join(' '), call.secrets);
+        if (call.mutates)
+            this.writes++;
+        else
+            this.reads++;
+        const result = await runner.run(path, call.argv);
+        const message = errorMessage(result.stdout);
+        log.info(`appcmd ${shown} → exit ${result.exitCode} in ${result.durationMs} ms`);
+        if (result.exitCode !== 0 || message !== undefined) {
+            // A read's stdout can hold other apps' registered variables (secrets no one masked here): never echo it.
+            const text = message ?? (result.stderr.trim() || (call.mutates ? result.stdout.trim() : '') || 'no error message');
+            throw new AppcmdError(classify(text, result.exitCode), result.exitCode, this.show(text, call.secrets), shown);
+        }
+        return result.stdout;
+    }
+    read(...argv) {
+        return this.run({ argv, mutates: false });
+    }
+    get calls() {
+        return this.reads + this.writes;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/layout.ts
 
 /**
@@ -58464,6 +58641,7 @@ function layoutFor(deployRoot) {
 
 
 
+
 const DEFAULTS = {
     mode: 'deploy',
     'app-dir': '.',
@@ -58494,14 +58672,10 @@ const DEFAULTS = {
 };
 /** Reads inputs the way the runner passes them; defaults mirror action.yml so local runs and tests behave alike. */
 const actionInputs = name => getInput(name) || DEFAULTS[name] || '';
-/** Characters appcmd cannot carry inside a single-quoted collection-indexer value (iis-facts: quoting unverified). */
-const INDEXER_UNSAFE = /['\]\r\n]/;
 function indexerSafe(input, value, what = 'value') {
-    const bad = INDEXER_UNSAFE.exec(value);
-    if (bad) {
-        const shown = bad[0] === "'" ? "'" : bad[0] === ']' ? ']' : 'a line break';
-        throw new InputError(input, `${what} contains ${shown}, which appcmd cannot pass inside a collection indexer; remove it`);
-    }
+    const problem = indexerProblem(value);
+    if (problem)
+        throw new InputError(input, `${what} ${problem}; remove it`);
     return value;
 }
 function bool(input, raw) {
@@ -59043,136 +59217,6 @@ async function reportDiagnosis(log, evidence, title = 'Diagnosis') {
     return hints;
 }
 
-;// CONCATENATED MODULE: ./src/iis/appcmd.ts
-/** A value appcmd cannot carry: refused before any process runs. */
-class IndexerValueError extends Error {
-    key;
-    problem;
-    constructor(key, problem) {
-        super(`appcmd value for '${key}' ${problem}`);
-        this.key = key;
-        this.problem = problem;
-        this.name = 'IndexerValueError';
-    }
-}
-/** appcmd answered `ERROR ( message:... )` or exited non-zero. */
-class AppcmdError extends Error {
-    kind;
-    exitCode;
-    appcmdMessage;
-    shownArgv;
-    constructor(kind, exitCode, 
-    /** appcmd's own message, secrets masked. */
-    appcmdMessage, 
-    /** The argv as logged, secrets masked. */
-    shownArgv) {
-        super(`appcmd ${shownArgv} failed (exit ${exitCode}, ${kind}): ${appcmdMessage}`);
-        this.kind = kind;
-        this.exitCode = exitCode;
-        this.appcmdMessage = appcmdMessage;
-        this.shownArgv = shownArgv;
-        this.name = 'AppcmdError';
-    }
-}
-// A single-quoted indexer value cannot hold a quote (escaping is unverified), and ] or a line break ends it.
-const UNSAFE_IN_INDEXER = /['\]\r\n]/;
-function describeUnsafe(ch) {
-    if (ch === "'")
-        return "contains ', which appcmd cannot pass inside a collection indexer";
-    if (ch === ']')
-        return 'contains ], which ends an appcmd collection indexer';
-    return 'contains a line break, which appcmd cannot pass';
-}
-/** `[k1='v1',k2='v2']`, refusing values appcmd would misread; `owner` names what the value belongs to. */
-function indexer(pairs, owner) {
-    const parts = pairs.map(([key, value]) => {
-        const bad = UNSAFE_IN_INDEXER.exec(value);
-        if (bad)
-            throw new IndexerValueError(owner ? `${key} of ${owner}` : key, describeUnsafe(bad[0]));
-        if (!/^[A-Za-z][A-Za-z0-9.]*$/.test(key))
-            throw new IndexerValueError(key, 'is not an attribute name');
-        return `${key}='${value}'`;
-    });
-    return `[${parts.join(',')}]`;
-}
-/** A plain argv value (after `/attr:`) must still be one line: appcmd reads one command line. */
-function plainValue(key, value) {
-    if (/[\r\n]/.test(value))
-        throw new IndexerValueError(key, describeUnsafe('\n'));
-    return value;
-}
-// Exit codes as Windows reports them and as a Linux wait status truncates them (modulo 256).
-const KIND_BY_EXIT = new Map([
-    [183, 'exists'],
-    [1168, 'notFound'],
-    [1168 % 256, 'notFound'],
-    [4312, 'missingElement'],
-    [4312 % 256, 'missingElement'],
-    [32, 'locked']
-]);
-/** The message appcmd printed on stdout, or undefined when it printed no ERROR block. */
-function errorMessage(stdout) {
-    const m = /ERROR \(([\s\S]*?)\)\s*$/.exec(stdout.trim()) ?? /ERROR \(([\s\S]*)\)/.exec(stdout);
-    if (!m)
-        return undefined;
-    const body = m[1] ?? '';
-    const msg = /message:([\s\S]*)$/.exec(body);
-    return (msg?.[1] ?? body).replace(/\s+/g, ' ').trim();
-}
-/** Message first: exit codes are ambiguous once truncated, the message is not. */
-function classify(message, exitCode) {
-    const m = message.toLowerCase();
-    if (m.includes('duplicate collection') || m.includes('duplicate collection entry') || m.includes('already exists'))
-        return 'exists';
-    if (m.includes('cannot find requested collection element'))
-        return 'missingElement';
-    if (/cannot find \S+ object/.test(m) || m.includes('not found'))
-        return 'notFound';
-    if (m.includes('being used by another process') || m.includes('hresult:80070020'))
-        return 'locked';
-    return KIND_BY_EXIT.get(exitCode) ?? 'other';
-}
-/** Runs appcmd without a shell, logs each call (masked) with its duration, and counts reads and writes. */
-class Appcmd {
-    options;
-    reads = 0;
-    writes = 0;
-    constructor(options) {
-        this.options = options;
-    }
-    /** Masks registered secrets and the call's own secret values. */
-    show(text, secrets = []) {
-        let out = text;
-        for (const s of [...secrets].filter(v => v.length > 0).sort((a, b) => b.length - a.length))
-            out = out.split(s).join('***');
-        return this.options.log.redact(out);
-    }
-    async run(call) {
-        const { runner, log, path } = this.options;
-        for (const s of call.secrets ?? [])
-            log.secret(s);
-        const shown = this.show(call.argv.map(a => (/[\s"]/.test(a) ? `"${a.replace(/"/g, '\\"')}"` : a)).join(' '), call.secrets);
-        if (call.mutates)
-            this.writes++;
-        else
-            this.reads++;
-        const result = await runner.run(path, call.argv);
-        const message = errorMessage(result.stdout);
-        log.info(`appcmd ${shown} → exit ${result.exitCode} in ${result.durationMs} ms`);
-        if (result.exitCode !== 0 || message !== undefined) {
-            const text = message ?? (result.stderr.trim() || result.stdout.trim() || 'no output');
-            throw new AppcmdError(classify(text, result.exitCode), result.exitCode, this.show(text, call.secrets), shown);
-        }
-        return result.stdout;
-    }
-    read(...argv) {
-        return this.run({ argv, mutates: false });
-    }
-    get calls() {
-        return this.reads + this.writes;
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/plan/diff.ts
 
 const FASTCGI = '-section:system.webServer/fastCgi';
@@ -59361,6 +59405,29 @@ function diffState(current, desired) {
     return [...plan.pool, ...plan.beforeSwitch, ...(plan.switchOp ? [plan.switchOp] : []), ...plan.afterSwitch];
 }
 
+;// CONCATENATED MODULE: ./src/render/atomic-write.ts
+
+
+/**
+ * Writes via a temp file in the same folder and a rename, so IIS (which watches web.config) or a concurrent reader
+ * sees the old file or the new one, never half of one. Returns false when the content was already there.
+ */
+function writeFileAtomic(file, content) {
+    const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+    if (external_node_fs_default().existsSync(file) && external_node_fs_default().readFileSync(file).equals(data))
+        return false;
+    external_node_fs_default().mkdirSync(external_node_path_default().dirname(file), { recursive: true });
+    const temp = external_node_path_default().join(external_node_path_default().dirname(file), `.${external_node_path_default().basename(file)}.${process.pid}.${Date.now()}.tmp`);
+    try {
+        external_node_fs_default().writeFileSync(temp, data);
+        external_node_fs_default().renameSync(temp, file);
+    }
+    finally {
+        external_node_fs_default().rmSync(temp, { force: true });
+    }
+    return true;
+}
+
 ;// CONCATENATED MODULE: ./src/plan/desired.ts
 
 const STATIC_VDIR = '/static';
@@ -59450,6 +59517,7 @@ function desiredState(config, facts) {
 
 
 
+
 const ACL_STATE_FILE = 'acl-state.json';
 function recordKey(r) {
     return `${r.path.toLowerCase()}|${r.principal.toLowerCase()}|${r.permission.toUpperCase()}`;
@@ -59524,10 +59592,7 @@ function planAcl(deployRoot, pool, grants, wsgiLog) {
                 merged.set(recordKey(r), { ...r, ino: identity(r.path) });
             // Forget folders that are gone (pruned releases and venvs), so the file stays small.
             const grantsNow = [...merged.values()].filter(r => external_node_fs_default().existsSync(r.path));
-            external_node_fs_default().mkdirSync(deployRoot, { recursive: true });
-            const tmp = `${file}.${process.pid}.tmp`;
-            external_node_fs_default().writeFileSync(tmp, `${JSON.stringify({ grants: grantsNow }, null, 2)}\n`);
-            external_node_fs_default().renameSync(tmp, file);
+            writeFileAtomic(file, `${JSON.stringify({ grants: grantsNow }, null, 2)}\n`);
         }
     };
 }
@@ -59843,6 +59908,7 @@ async function readState(appcmd, desired, handlersUnlocked, ownedHttpPlatformNam
 ;// CONCATENATED MODULE: ./src/iis/unlock-record.ts
 
 
+
 /**
  * Where handlers were unlocked by us, kept under deploy-root. The three state reads cannot show a location's
  * lock (that takes a fourth read per deploy, `list config "S/app" -section:system.webServer/handlers`), and the
@@ -59927,10 +59993,7 @@ class UnlockRecord {
     }
     write(text) {
         this.current = text;
-        external_node_fs_default().mkdirSync(external_node_path_default().dirname(this.file), { recursive: true });
-        const tmp = `${this.file}.${process.pid}.tmp`;
-        external_node_fs_default().writeFileSync(tmp, text);
-        external_node_fs_default().renameSync(tmp, this.file);
+        writeFileAtomic(this.file, text);
     }
 }
 
@@ -60119,26 +60182,41 @@ async function applyRelease(deps, input) {
 ;// CONCATENATED MODULE: ./src/releases.ts
 
 
+
 const RELEASE_FILE = 'release.json';
-function metaFile(layout, id) {
-    return external_node_path_default().join(layout.releaseDir(id), RELEASE_FILE);
-}
-/** Write-then-rename, so a reader never sees half a release.json. */
-function writeJson(file, value) {
-    external_node_fs_default().mkdirSync(external_node_path_default().dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    external_node_fs_default().writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
-    external_node_fs_default().renameSync(tmp, file);
-}
 function writeRelease(layout, meta) {
-    writeJson(metaFile(layout, meta.id), meta);
+    writeFileAtomic(external_node_path_default().join(layout.releaseDir(meta.id), RELEASE_FILE), `${JSON.stringify(meta, null, 2)}\n`);
 }
-function readRelease(layout, id) {
+/** The manifest of the release in a folder, wherever it is (IIS names the live one by its physical path). */
+function readReleaseAt(dir) {
     try {
-        return JSON.parse(external_node_fs_default().readFileSync(metaFile(layout, id), 'utf8'));
+        return JSON.parse(external_node_fs_default().readFileSync(external_node_path_default().join(dir, RELEASE_FILE), 'utf8'));
     }
     catch {
         return undefined;
+    }
+}
+function readRelease(layout, id) {
+    return readReleaseAt(layout.releaseDir(id));
+}
+/** A complete release with this fingerprint whose manifest names its own folder, if one exists. */
+function findReleaseByFingerprint(layout, fingerprint) {
+    for (const name of releaseFolders(layout)) {
+        const meta = readRelease(layout, name);
+        if (meta?.fingerprint === fingerprint && meta.id === name)
+            return meta;
+    }
+    return undefined;
+}
+/** Folder names under releases/; dot-folders are stage's scratch copies, never releases. */
+function releaseFolders(layout) {
+    try {
+        return external_node_fs_default().readdirSync(layout.releasesDir, { withFileTypes: true })
+            .filter(e => e.isDirectory() && !e.name.startsWith('.'))
+            .map(e => e.name);
+    }
+    catch {
+        return [];
     }
 }
 /**
@@ -60146,14 +60224,7 @@ function readRelease(layout, id) {
  * are stage's scratch copies, never releases.
  */
 function listReleases(layout) {
-    let names;
-    try {
-        names = external_node_fs_default().readdirSync(layout.releasesDir, { withFileTypes: true }).filter(e => e.isDirectory() && !e.name.startsWith('.')).map(e => e.name);
-    }
-    catch {
-        return [];
-    }
-    const releases = names.map(id => readRelease(layout, id) ?? {
+    const releases = releaseFolders(layout).map(id => readRelease(layout, id) ?? {
         id,
         createdAt: external_node_fs_default().statSync(layout.releaseDir(id)).mtime.toISOString(),
         venvHash: ''
@@ -60221,29 +60292,6 @@ function pruneReleases(layout, keep, liveId, previousId) {
         }
     }
     return { removedReleases, removedVenvs };
-}
-
-;// CONCATENATED MODULE: ./src/render/atomic-write.ts
-
-
-/**
- * Writes via a temp file in the same folder and a rename, so IIS (which watches web.config) or a concurrent reader
- * sees the old file or the new one, never half of one. Returns false when the content was already there.
- */
-function writeFileAtomic(file, content) {
-    const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-    if (external_node_fs_default().existsSync(file) && external_node_fs_default().readFileSync(file).equals(data))
-        return false;
-    external_node_fs_default().mkdirSync(external_node_path_default().dirname(file), { recursive: true });
-    const temp = external_node_path_default().join(external_node_path_default().dirname(file), `.${external_node_path_default().basename(file)}.${process.pid}.${Date.now()}.tmp`);
-    try {
-        external_node_fs_default().writeFileSync(temp, data);
-        external_node_fs_default().renameSync(temp, file);
-    }
-    finally {
-        external_node_fs_default().rmSync(temp, { force: true });
-    }
-    return true;
 }
 
 ;// CONCATENATED MODULE: ./src/shibboleth/check.ts
@@ -61602,9 +61650,6 @@ async function runChecks(plan, log) {
 }
 
 ;// CONCATENATED MODULE: ./src/deploy.ts
-/** Deploy mode after staging: the SP config, apply to IIS, verify, and the rollback when verify fails. */
-
-
 
 
 
@@ -61642,16 +61687,7 @@ async function restoreShibboleth(applied, log) {
 }
 /** The collected files of the release a physical path serves, from its manifest; none when it is not ours. */
 function staticFilesAt(physicalPath) {
-    if (!physicalPath)
-        return [];
-    const manifest = external_node_path_default().join(physicalPath, RELEASE_FILE);
-    try {
-        const files = JSON.parse(external_node_fs_default().readFileSync(manifest, 'utf8')).staticFiles;
-        return Array.isArray(files) ? files.filter((f) => typeof f === 'string') : [];
-    }
-    catch {
-        return [];
-    }
+    return (physicalPath && readReleaseAt(physicalPath)?.staticFiles) || [];
 }
 function serverEvidence(config, checks) {
     const layout = layoutFor(config.deployRoot);
@@ -61685,8 +61721,13 @@ async function deployMode(deps, config, stage, current, templates, report, phase
     }
     catch (error) {
         // IIS was restored by apply itself; the SP config changed before it must follow.
+        const failed = outcome.shibboleth?.changed ? await restoreShibboleth(outcome.shibboleth, log) : undefined;
+        if (failed) {
+            // IIS went back but the SP config did not: the run must not report a clean rollback.
+            throw new errors_PhaseError('apply', `${asError(error).message}; NOT restored: ${failed}`, error instanceof errors_PhaseError ? error.hint : undefined, { cause: error, rolledBack: false });
+        }
         if (outcome.shibboleth?.changed)
-            report.rolledBack = (await restoreShibboleth(outcome.shibboleth, log)) === undefined;
+            report.rolledBack = true;
         throw error;
     }
     const applied = outcome.applied;
@@ -61794,46 +61835,6 @@ class Phases {
             this.list.push({ name, ms: Math.round(performance.now() - started), ok });
         }
     }
-}
-
-;// CONCATENATED MODULE: ./src/plan/plan-file.ts
-/** plan.json as written to output-dir; secrets are redacted by the caller's redactor. */
-function planJson(plan, redact) {
-    // Each string is redacted before JSON escapes it (a secret with " or \ would no longer match afterwards), and
-    // an operation's own list of secrets, and each of its secret values whatever their length, never reach the file.
-    const masked = (op) => {
-        const { secrets = [], ...rest } = op;
-        return { ...rest, argv: op.argv.map(a => secrets.reduce((text, secret) => (secret ? text.split(secret).join('***') : text), a)) };
-    };
-    const safe = { ...plan, operations: plan.operations.map(masked) };
-    return JSON.stringify(safe, (_key, value) => (typeof value === 'string' ? redact(value) : value), 2) + '\n';
-}
-/** A readable rendering for the log: one numbered line per operation, with its reason. */
-function planText(plan, redact) {
-    const lines = [];
-    const where = `${plan.target.site}${plan.target.appPath === '/' ? '/' : plan.target.appPath}`;
-    lines.push(`Target ${where} (pool ${plan.target.pool}, ${plan.target.hosting}), release ${plan.release}`);
-    if (!plan.diffedAgainstServer)
-        lines.push('No server state was read: these are the operations for a server without this app.');
-    if (plan.operations.length === 0)
-        lines.push('IIS: nothing to change.');
-    plan.operations.forEach((op, i) => {
-        const argv = op.argv.map(a => (op.secrets ?? []).reduce((text, secret) => (secret ? text.split(secret).join('***') : text), a));
-        lines.push(`${String(i + 1).padStart(3)}. ${op.tool} ${argv.map(quoteForDisplay).join(' ')}`);
-        lines.push(`       why: ${op.why}`);
-    });
-    for (const f of plan.files)
-        lines.push(`file ${f.status}: ${f.path}`);
-    if (plan.shibboleth) {
-        lines.push(`Shibboleth ${plan.shibboleth.file}: ${plan.shibboleth.changed ? 'changes' : 'unchanged'}`);
-        if (plan.shibboleth.diff)
-            lines.push(plan.shibboleth.diff);
-    }
-    return redact(lines.join('\n'));
-}
-/** Shows argv the way a Windows shell user would type it. */
-function quoteForDisplay(arg) {
-    return /[\s"]/.test(arg) ? `"${arg.replace(/"/g, '\\"')}"` : arg;
 }
 
 ;// CONCATENATED MODULE: ./src/plan/plan-output.ts
@@ -62846,7 +62847,7 @@ function remoteUserNotes(settings) {
 
 
 
-const RELEASE_MANIFEST = 'release.json';
+
 /** The packages the hosting mode needs in the venv besides the app's requirements. */
 function hostingRequirements(config) {
     return config.hosting === 'fastcgi' ? [config.wfastcgi] : [config.httpPlatformPackage];
@@ -62905,25 +62906,6 @@ function releaseFingerprint(config, projectTreeHash, venv, templates) {
     h.update(JSON.stringify(shaping));
     return h.digest('hex').slice(0, 16);
 }
-function readManifest(releaseDir) {
-    try {
-        return JSON.parse(external_node_fs_default().readFileSync(external_node_path_default().join(releaseDir, RELEASE_MANIFEST), 'utf8'));
-    }
-    catch {
-        return undefined;
-    }
-}
-/** A complete release (its manifest is written last) with this fingerprint, if one exists. */
-function findReleaseByFingerprint(releasesDir, fingerprint) {
-    if (!external_node_fs_default().existsSync(releasesDir))
-        return undefined;
-    for (const name of external_node_fs_default().readdirSync(releasesDir)) {
-        const manifest = readManifest(external_node_path_default().join(releasesDir, name));
-        if (manifest?.fingerprint === fingerprint && manifest.id === name)
-            return manifest;
-    }
-    return undefined;
-}
 /**
  * Builds a release that is proven to work before IIS sees it: venv (reused by hash), project copy, collectstatic,
  * rendered web.config files, and a preflight through the WSGI handler with the environment IIS will give it.
@@ -62954,7 +62936,7 @@ async function stageRelease(deps, config, interpreter) {
             external_node_fs_default().rmSync(external_node_path_default().join(layout.releasesDir, name), { recursive: true, force: true });
     }
     const incomplete = layout.releaseDir(config.releaseId);
-    if (external_node_fs_default().existsSync(incomplete) && !readManifest(incomplete)) {
+    if (external_node_fs_default().existsSync(incomplete) && !readReleaseAt(incomplete)) {
         // No manifest: a stage that died half-way (the manifest is written last). Never served, so it can go.
         log.info(`Removing ${incomplete}: an incomplete release left by an earlier run`);
         external_node_fs_default().rmSync(incomplete, { recursive: true, force: true });
@@ -62964,11 +62946,11 @@ async function stageRelease(deps, config, interpreter) {
     // output-dir changes on every run (plan.json): inside app-dir it would make every release look new.
     copyProject(config.appDir, scratch, { exclude: [config.outputDir] });
     const fingerprint = releaseFingerprint(config, treeHash(scratch), hash, templates);
-    const existing = findReleaseByFingerprint(layout.releasesDir, fingerprint);
+    const existing = findReleaseByFingerprint(layout, fingerprint);
     if (existing) {
         external_node_fs_default().rmSync(scratch, { recursive: true, force: true });
         log.info(`Release ${existing.id} has the same code, venv and settings (fingerprint ${fingerprint}): reusing it, no collectstatic or preflight.`);
-        const facts = factsFor(interpreter, existing.id, hash, existing.wsgiApplication);
+        const facts = factsFor(interpreter, existing.id, hash, existing.wsgiApplication ?? '');
         const desired = desiredState(config, facts);
         return {
             facts,
@@ -62976,7 +62958,7 @@ async function stageRelease(deps, config, interpreter) {
             releaseDir: layout.releaseDir(existing.id),
             releaseReused: true,
             venvReused: venv.reused,
-            staticFiles: existing.staticFiles,
+            staticFiles: existing.staticFiles ?? [],
             checkWarnings: [],
             configs: renderReleaseConfigs(templates, config, desired, facts)
         };
@@ -63029,16 +63011,16 @@ async function stageRelease(deps, config, interpreter) {
             }
             return warnings;
         });
-        const manifest = {
+        // Written last: a release without a manifest never counts as complete.
+        writeRelease(layout, {
             id: config.releaseId,
             createdAt: new Date().toISOString(),
             venvHash: hash,
             fingerprint,
             wsgiApplication: facts.wsgiApplication,
-            staticFiles
-        };
-        // Written last: a release without a manifest never counts as complete.
-        writeFileAtomic(external_node_path_default().join(releaseDir, RELEASE_MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
+            staticFiles,
+            state: 'staged'
+        });
         return { facts, desired, releaseDir, releaseReused: false, venvReused: venv.reused, staticFiles, checkWarnings, configs };
     }
     catch (e) {

@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
 import { InputError } from './errors.js'
+import { indexerProblem } from './iis/appcmd.js'
 import { flavourOf, pathApi, type Flavour } from './layout.js'
 
 export type Mode = 'deploy' | 'stage' | 'plan'
@@ -111,15 +112,9 @@ const DEFAULTS: Record<string, string> = {
 /** Reads inputs the way the runner passes them; defaults mirror action.yml so local runs and tests behave alike. */
 export const actionInputs: InputReader = name => core.getInput(name) || DEFAULTS[name] || ''
 
-/** Characters appcmd cannot carry inside a single-quoted collection-indexer value (iis-facts: quoting unverified). */
-const INDEXER_UNSAFE = /['\]\r\n]/
-
 function indexerSafe(input: string, value: string, what = 'value'): string {
-  const bad = INDEXER_UNSAFE.exec(value)
-  if (bad) {
-    const shown = bad[0] === "'" ? "'" : bad[0] === ']' ? ']' : 'a line break'
-    throw new InputError(input, `${what} contains ${shown}, which appcmd cannot pass inside a collection indexer; remove it`)
-  }
+  const problem = indexerProblem(value)
+  if (problem) throw new InputError(input, `${what} ${problem}; remove it`)
   return value
 }
 

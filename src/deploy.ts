@@ -1,6 +1,4 @@
 /** Deploy mode after staging: the SP config, apply to IIS, verify, and the rollback when verify fails. */
-import fs from 'node:fs'
-import path from 'node:path'
 import type { DeployConfig } from './config.js'
 import { evidenceFromChecks, reportDiagnosis, tailFile, type Evidence } from './diagnose.js'
 import { asError, PhaseError } from './errors.js'
@@ -11,7 +9,7 @@ import type { Log } from './log.js'
 import type { Phases } from './phases.js'
 import { STATIC_VDIR } from './plan/desired.js'
 import type { ProcessRunner } from './process.js'
-import { markRelease, previousRelease, pruneReleases, readRelease, RELEASE_FILE } from './releases.js'
+import { markRelease, previousRelease, pruneReleases, readRelease, readReleaseAt } from './releases.js'
 import type { TemplateSet } from './render/templates.js'
 import type { RunReport } from './report.js'
 import { applyShibboleth, type ShibbolethApplied } from './shibboleth/apply.js'
@@ -59,14 +57,7 @@ async function restoreShibboleth(applied: ShibbolethApplied, log: Log): Promise<
 
 /** The collected files of the release a physical path serves, from its manifest; none when it is not ours. */
 function staticFilesAt(physicalPath: string | undefined): string[] {
-  if (!physicalPath) return []
-  const manifest = path.join(physicalPath, RELEASE_FILE)
-  try {
-    const files = (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { staticFiles?: unknown }).staticFiles
-    return Array.isArray(files) ? files.filter((f): f is string => typeof f === 'string') : []
-  } catch {
-    return []
-  }
+  return (physicalPath && readReleaseAt(physicalPath)?.staticFiles) || []
 }
 
 function serverEvidence(config: DeployConfig, checks: CheckResult[]): Evidence[] {
@@ -115,7 +106,12 @@ export async function deployMode(
     )
   } catch (error) {
     // IIS was restored by apply itself; the SP config changed before it must follow.
-    if (outcome.shibboleth?.changed) report.rolledBack = (await restoreShibboleth(outcome.shibboleth, log)) === undefined
+    const failed = outcome.shibboleth?.changed ? await restoreShibboleth(outcome.shibboleth, log) : undefined
+    if (failed) {
+      // IIS went back but the SP config did not: the run must not report a clean rollback.
+      throw new PhaseError('apply', `${asError(error).message}; NOT restored: ${failed}`, error instanceof PhaseError ? error.hint : undefined, { cause: error, rolledBack: false })
+    }
+    if (outcome.shibboleth?.changed) report.rolledBack = true
     throw error
   }
   const applied = outcome.applied

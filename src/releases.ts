@@ -1,18 +1,21 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Layout } from './layout.js'
+import { writeFileAtomic } from './render/atomic-write.js'
 
 export type ReleaseState = 'staged' | 'live' | 'failed'
 
-/**
- * release.json as this module reads it. Stage writes the file (with its own fields, e.g. fingerprint, which
- * are kept as they are); `state` absent means staged.
- */
+/** release.json: written by stage once the release is complete (so a folder without it never counts as one). */
 export interface ReleaseMeta {
   id: string
   createdAt: string
   venvHash: string
-  treeHash?: string
+  /** Same fingerprint, same release: a re-run reuses it instead of building and switching to a copy. */
+  fingerprint?: string
+  wsgiApplication?: string
+  /** The collected static files, for verify (and for verify of this release after a rollback to it). */
+  staticFiles?: string[]
+  /** Absent means staged. */
   state?: ReleaseState
   /** When the release last went live: the newest earlier one is the rollback target. */
   liveAt?: string
@@ -20,27 +23,41 @@ export interface ReleaseMeta {
 
 export const RELEASE_FILE = 'release.json'
 
-function metaFile(layout: Layout, id: string): string {
-  return path.join(layout.releaseDir(id), RELEASE_FILE)
-}
-
-/** Write-then-rename, so a reader never sees half a release.json. */
-function writeJson(file: string, value: unknown): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true })
-  const tmp = `${file}.${process.pid}.tmp`
-  fs.writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`)
-  fs.renameSync(tmp, file)
-}
-
 export function writeRelease(layout: Layout, meta: ReleaseMeta): void {
-  writeJson(metaFile(layout, meta.id), meta)
+  writeFileAtomic(path.join(layout.releaseDir(meta.id), RELEASE_FILE), `${JSON.stringify(meta, null, 2)}\n`)
+}
+
+/** The manifest of the release in a folder, wherever it is (IIS names the live one by its physical path). */
+export function readReleaseAt(dir: string): ReleaseMeta | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, RELEASE_FILE), 'utf8')) as ReleaseMeta
+  } catch {
+    return undefined
+  }
 }
 
 export function readRelease(layout: Layout, id: string): ReleaseMeta | undefined {
+  return readReleaseAt(layout.releaseDir(id))
+}
+
+/** A complete release with this fingerprint whose manifest names its own folder, if one exists. */
+export function findReleaseByFingerprint(layout: Layout, fingerprint: string): ReleaseMeta | undefined {
+  for (const name of releaseFolders(layout)) {
+    const meta = readRelease(layout, name)
+    if (meta?.fingerprint === fingerprint && meta.id === name) return meta
+  }
+  return undefined
+}
+
+/** Folder names under releases/; dot-folders are stage's scratch copies, never releases. */
+function releaseFolders(layout: Layout): string[] {
   try {
-    return JSON.parse(fs.readFileSync(metaFile(layout, id), 'utf8')) as ReleaseMeta
+    return fs
+      .readdirSync(layout.releasesDir, { withFileTypes: true })
+      .filter(e => e.isDirectory() && !e.name.startsWith('.'))
+      .map(e => e.name)
   } catch {
-    return undefined
+    return []
   }
 }
 
@@ -49,13 +66,7 @@ export function readRelease(layout: Layout, id: string): ReleaseMeta | undefined
  * are stage's scratch copies, never releases.
  */
 export function listReleases(layout: Layout): ReleaseMeta[] {
-  let names: string[]
-  try {
-    names = fs.readdirSync(layout.releasesDir, { withFileTypes: true }).filter(e => e.isDirectory() && !e.name.startsWith('.')).map(e => e.name)
-  } catch {
-    return []
-  }
-  const releases = names.map(
+  const releases = releaseFolders(layout).map(
     id =>
       readRelease(layout, id) ?? {
         id,

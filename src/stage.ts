@@ -13,22 +13,11 @@ import type { InterpreterInfo } from './python/interpreter.js'
 import { copyProject, treeHash } from './python/release-files.js'
 import { ensureVenv, venvHash } from './python/venv.js'
 import { writeFileAtomic } from './render/atomic-write.js'
+import { findReleaseByFingerprint, readReleaseAt, writeRelease } from './releases.js'
 import { HTTP_PLATFORM_STARTUP_SECONDS, httpPlatformArguments, httpPlatformEnvironment, renderReleaseConfigs, type RenderedFile } from './render/release-configs.js'
 import { serverPreflight } from './python/server-preflight.js'
 import type { TemplateSet } from './render/templates.js'
 import { checkRemoteUserSettings } from './shibboleth/remote-user-check.js'
-
-export const RELEASE_MANIFEST = 'release.json'
-
-export interface ReleaseManifest {
-  id: string
-  createdAt: string
-  venvHash: string
-  /** Same fingerprint, same release: a re-run reuses it instead of building and switching to a copy. */
-  fingerprint: string
-  wsgiApplication: string
-  staticFiles: string[]
-}
 
 export interface StageResult {
   facts: StageFacts
@@ -101,24 +90,6 @@ export function releaseFingerprint(config: DeployConfig, projectTreeHash: string
   return h.digest('hex').slice(0, 16)
 }
 
-function readManifest(releaseDir: string): ReleaseManifest | undefined {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(releaseDir, RELEASE_MANIFEST), 'utf8')) as ReleaseManifest
-  } catch {
-    return undefined
-  }
-}
-
-/** A complete release (its manifest is written last) with this fingerprint, if one exists. */
-export function findReleaseByFingerprint(releasesDir: string, fingerprint: string): ReleaseManifest | undefined {
-  if (!fs.existsSync(releasesDir)) return undefined
-  for (const name of fs.readdirSync(releasesDir)) {
-    const manifest = readManifest(path.join(releasesDir, name))
-    if (manifest?.fingerprint === fingerprint && manifest.id === name) return manifest
-  }
-  return undefined
-}
-
 export interface StageDeps {
   runner: ProcessRunner
   log: Log
@@ -156,7 +127,7 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
     if (name.startsWith('.staging-')) fs.rmSync(path.join(layout.releasesDir, name), { recursive: true, force: true })
   }
   const incomplete = layout.releaseDir(config.releaseId)
-  if (fs.existsSync(incomplete) && !readManifest(incomplete)) {
+  if (fs.existsSync(incomplete) && !readReleaseAt(incomplete)) {
     // No manifest: a stage that died half-way (the manifest is written last). Never served, so it can go.
     log.info(`Removing ${incomplete}: an incomplete release left by an earlier run`)
     fs.rmSync(incomplete, { recursive: true, force: true })
@@ -166,12 +137,12 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
   // output-dir changes on every run (plan.json): inside app-dir it would make every release look new.
   copyProject(config.appDir, scratch, { exclude: [config.outputDir] })
   const fingerprint = releaseFingerprint(config, treeHash(scratch), hash, templates)
-  const existing = findReleaseByFingerprint(layout.releasesDir, fingerprint)
+  const existing = findReleaseByFingerprint(layout, fingerprint)
 
   if (existing) {
     fs.rmSync(scratch, { recursive: true, force: true })
     log.info(`Release ${existing.id} has the same code, venv and settings (fingerprint ${fingerprint}): reusing it, no collectstatic or preflight.`)
-    const facts = factsFor(interpreter, existing.id, hash, existing.wsgiApplication)
+    const facts = factsFor(interpreter, existing.id, hash, existing.wsgiApplication ?? '')
     const desired = desiredState(config, facts)
     return {
       facts,
@@ -179,7 +150,7 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
       releaseDir: layout.releaseDir(existing.id),
       releaseReused: true,
       venvReused: venv.reused,
-      staticFiles: existing.staticFiles,
+      staticFiles: existing.staticFiles ?? [],
       checkWarnings: [],
       configs: renderReleaseConfigs(templates, config, desired, facts)
     }
@@ -236,16 +207,16 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
       return warnings
     })
 
-    const manifest: ReleaseManifest = {
+    // Written last: a release without a manifest never counts as complete.
+    writeRelease(layout, {
       id: config.releaseId,
       createdAt: new Date().toISOString(),
       venvHash: hash,
       fingerprint,
       wsgiApplication: facts.wsgiApplication,
-      staticFiles
-    }
-    // Written last: a release without a manifest never counts as complete.
-    writeFileAtomic(path.join(releaseDir, RELEASE_MANIFEST), JSON.stringify(manifest, null, 2) + '\n')
+      staticFiles,
+      state: 'staged'
+    })
     return { facts, desired, releaseDir, releaseReused: false, venvReused: venv.reused, staticFiles, checkWarnings, configs }
   } catch (e) {
     // A release that failed to stage must never be picked up later.

@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import { writeFileAtomic } from '../render/atomic-write.js'
 import { PhaseError } from '../errors.js'
 import type { Log } from '../log.js'
 import { poolPrincipal } from '../plan/desired.js'
@@ -93,10 +94,7 @@ export function planAcl(deployRoot: string, pool: string, grants: AclGrant[], ws
       for (const r of pending) merged.set(recordKey(r), { ...r, ino: identity(r.path) })
       // Forget folders that are gone (pruned releases and venvs), so the file stays small.
       const grantsNow = [...merged.values()].filter(r => fs.existsSync(r.path))
-      fs.mkdirSync(deployRoot, { recursive: true })
-      const tmp = `${file}.${process.pid}.tmp`
-      fs.writeFileSync(tmp, `${JSON.stringify({ grants: grantsNow }, null, 2)}\n`)
-      fs.renameSync(tmp, file)
+      writeFileAtomic(file, `${JSON.stringify({ grants: grantsNow }, null, 2)}\n`)
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { Log } from '../log.js'
+import { quoteForDisplay } from '../plan/plan-file.js'
 import type { ProcessRunner } from '../process.js'
 
 export type AppcmdErrorKind = 'exists' | 'notFound' | 'missingElement' | 'locked' | 'other'
@@ -38,11 +39,17 @@ function describeUnsafe(ch: string): string {
   return 'contains a line break, which appcmd cannot pass'
 }
 
+/** Why appcmd could not carry `value` inside an indexer, or undefined when it can: checked once, for inputs too. */
+export function indexerProblem(value: string): string | undefined {
+  const bad = UNSAFE_IN_INDEXER.exec(value)
+  return bad ? describeUnsafe(bad[0]) : undefined
+}
+
 /** `[k1='v1',k2='v2']`, refusing values appcmd would misread; `owner` names what the value belongs to. */
 export function indexer(pairs: ReadonlyArray<readonly [string, string]>, owner?: string): string {
   const parts = pairs.map(([key, value]) => {
-    const bad = UNSAFE_IN_INDEXER.exec(value)
-    if (bad) throw new IndexerValueError(owner ? `${key} of ${owner}` : key, describeUnsafe(bad[0]))
+    const problem = indexerProblem(value)
+    if (problem) throw new IndexerValueError(owner ? `${key} of ${owner}` : key, problem)
     if (!/^[A-Za-z][A-Za-z0-9.]*$/.test(key)) throw new IndexerValueError(key, 'is not an attribute name')
     return `${key}='${value}'`
   })
@@ -114,14 +121,15 @@ export class Appcmd {
   async run(call: AppcmdCall): Promise<string> {
     const { runner, log, path } = this.options
     for (const s of call.secrets ?? []) log.secret(s)
-    const shown = this.show(call.argv.map(a => (/[\s"]/.test(a) ? `"${a.replace(/"/g, '\\"')}"` : a)).join(' '), call.secrets)
+    const shown = this.show(call.argv.map(quoteForDisplay).join(' '), call.secrets)
     if (call.mutates) this.writes++
     else this.reads++
     const result = await runner.run(path, call.argv)
     const message = errorMessage(result.stdout)
     log.info(`appcmd ${shown} → exit ${result.exitCode} in ${result.durationMs} ms`)
     if (result.exitCode !== 0 || message !== undefined) {
-      const text = message ?? (result.stderr.trim() || result.stdout.trim() || 'no output')
+      // A read's stdout can hold other apps' registered variables (secrets no one masked here): never echo it.
+      const text = message ?? (result.stderr.trim() || (call.mutates ? result.stdout.trim() : '') || 'no error message')
       throw new AppcmdError(classify(text, result.exitCode), result.exitCode, this.show(text, call.secrets), shown)
     }
     return result.stdout

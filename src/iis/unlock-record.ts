@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import { writeFileAtomic } from '../render/atomic-write.js'
 
 /**
  * Where handlers were unlocked by us, kept under deploy-root. The three state reads cannot show a location's
@@ -94,9 +95,6 @@ export class UnlockRecord {
 
   private write(text: string): void {
     this.current = text
-    fs.mkdirSync(path.dirname(this.file), { recursive: true })
-    const tmp = `${this.file}.${process.pid}.tmp`
-    fs.writeFileSync(tmp, text)
-    fs.renameSync(tmp, this.file)
+    writeFileAtomic(this.file, text)
   }
 }

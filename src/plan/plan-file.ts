@@ -43,7 +43,7 @@ export function planText(plan: PlanDocument, redact: (text: string) => string): 
   return redact(lines.join('\n'))
 }
 
-/** Shows argv the way a Windows shell user would type it. */
-function quoteForDisplay(arg: string): string {
+/** Shows one argument the way a Windows shell user would type it. */
+export function quoteForDisplay(arg: string): string {
   return /[\s"]/.test(arg) ? `"${arg.replace(/"/g, '\\"')}"` : arg
 }
