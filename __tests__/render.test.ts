@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -124,6 +125,22 @@ describe('release configs', () => {
       expect(f.content).not.toContain('top&')
       expect(f.content).not.toContain('secret')
     }
+  })
+})
+
+describe('rendered files, checked by a second parser', () => {
+  // xmllint (libxml2) is not the parser the code uses: what both accept, IIS's own parser will too.
+  it.each(['fastcgi-web.config', 'static-web.config', 'httpplatform-web.config'])('%s is well-formed for xmllint', name => {
+    const result = spawnSync('xmllint', ['--noout', path.join(golden, name)], { encoding: 'utf8' })
+    expect(result.error).toBeUndefined()
+    expect(result.stderr).toBe('')
+    expect(result.status).toBe(0)
+  })
+
+  it('xmllint does reject a malformed file (the check above can fail)', () => {
+    const bad = path.join(tmp, 'bad.config')
+    fs.writeFileSync(bad, '<configuration><handlers></configuration>\n')
+    expect(spawnSync('xmllint', ['--noout', bad], { encoding: 'utf8' }).status).not.toBe(0)
   })
 })
 
