@@ -59402,7 +59402,11 @@ function planChanges(current, desired) {
 /** Only the operations that change something, in the order apply runs them; [] when IIS already matches. */
 function diffState(current, desired) {
     const plan = planChanges(current, desired);
-    return [...plan.pool, ...plan.beforeSwitch, ...(plan.switchOp ? [plan.switchOp] : []), ...plan.afterSwitch];
+    return inRunOrder(plan);
+}
+/** The order apply runs a plan in: the pool, the grants (icacls), the other changes, the switch, what follows it. */
+function inRunOrder(plan, grants = []) {
+    return [...plan.pool, ...grants, ...plan.beforeSwitch, ...(plan.switchOp ? [plan.switchOp] : []), ...plan.afterSwitch];
 }
 
 ;// CONCATENATED MODULE: ./src/render/atomic-write.ts
@@ -60049,7 +60053,7 @@ async function applyRelease(deps, input) {
         const current = input.current ?? (await readState(appcmd, desired, record.has(desired.handlersLocation), record.httpPlatformNames(desired.handlersLocation)));
         const plan = planChanges(current, desired);
         const acl = planAcl(layout.root, desired.pool.name, desired.acl, desired.hosting === 'fastcgi' ? layout.wsgiLog : undefined);
-        const appcmdOps = [...plan.pool, ...plan.beforeSwitch, ...(plan.switchOp ? [plan.switchOp] : []), ...plan.afterSwitch];
+        const appcmdOps = inRunOrder(plan);
         const previousPhysicalPath = current.app.physicalPath;
         const executed = [];
         const calls = () => ({ appcmdReads: appcmd.reads, appcmdWrites: appcmd.writes, icacls: icaclsCalls });
@@ -61865,7 +61869,7 @@ function planOperations(config, desired, current, extra) {
     const layout = layoutFor(config.deployRoot);
     const acl = planAcl(layout.root, desired.pool.name, desired.acl, desired.hosting === 'fastcgi' ? layout.wsgiLog : undefined);
     // The order apply runs them in: the SP config (checked before IIS is touched), the pool, grants, the rest.
-    return [...extra, ...changes.pool, ...acl.operations, ...changes.beforeSwitch, ...(changes.switchOp ? [changes.switchOp] : []), ...changes.afterSwitch];
+    return [...extra, ...inRunOrder(changes, acl.operations)];
 }
 function writeOutputFiles(outputDir, configs) {
     return configs.map(file => {

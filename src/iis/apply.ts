@@ -2,7 +2,7 @@ import type { DeployConfig } from '../config.js'
 import { asError, PhaseError } from '../errors.js'
 import { layoutFor } from '../layout.js'
 import type { Log } from '../log.js'
-import { planChanges, rootVdirId, samePath, type ObjectChange } from '../plan/diff.js'
+import { inRunOrder, planChanges, rootVdirId, samePath, type ObjectChange } from '../plan/diff.js'
 import type { DesiredState, Operation } from '../plan/types.js'
 import type { ProcessRunner } from '../process.js'
 import { planAcl, runIcacls } from './acl.js'
@@ -93,7 +93,7 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
     const current = input.current ?? (await readState(appcmd, desired, record.has(desired.handlersLocation), record.httpPlatformNames(desired.handlersLocation)))
     const plan = planChanges(current, desired)
     const acl = planAcl(layout.root, desired.pool.name, desired.acl, desired.hosting === 'fastcgi' ? layout.wsgiLog : undefined)
-    const appcmdOps = [...plan.pool, ...plan.beforeSwitch, ...(plan.switchOp ? [plan.switchOp] : []), ...plan.afterSwitch]
+    const appcmdOps = inRunOrder(plan)
     const previousPhysicalPath = current.app.physicalPath
     const executed: Operation[] = []
     const calls = (): ApplyResult['calls'] => ({ appcmdReads: appcmd.reads, appcmdWrites: appcmd.writes, icacls: icaclsCalls })

@@ -235,5 +235,10 @@ export function planChanges(current: CurrentState | undefined, desired: DesiredS
 /** Only the operations that change something, in the order apply runs them; [] when IIS already matches. */
 export function diffState(current: CurrentState | undefined, desired: DesiredState): Operation[] {
   const plan = planChanges(current, desired)
-  return [...plan.pool, ...plan.beforeSwitch, ...(plan.switchOp ? [plan.switchOp] : []), ...plan.afterSwitch]
+  return inRunOrder(plan)
+}
+
+/** The order apply runs a plan in: the pool, the grants (icacls), the other changes, the switch, what follows it. */
+export function inRunOrder(plan: ChangePlan, grants: readonly Operation[] = []): Operation[] {
+  return [...plan.pool, ...grants, ...plan.beforeSwitch, ...(plan.switchOp ? [plan.switchOp] : []), ...plan.afterSwitch]
 }

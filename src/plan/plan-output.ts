@@ -9,7 +9,7 @@ import type { Log } from '../log.js'
 import { writeFileAtomic } from '../render/atomic-write.js'
 import type { RenderedFile } from '../render/release-configs.js'
 import type { RunReport } from '../report.js'
-import { planChanges } from './diff.js'
+import { inRunOrder, planChanges } from './diff.js'
 import { planJson, planText, type PlanDocument } from './plan-file.js'
 import type { DesiredState, Operation } from './types.js'
 
@@ -30,7 +30,7 @@ export function planOperations(config: DeployConfig, desired: DesiredState, curr
   const layout = layoutFor(config.deployRoot)
   const acl = planAcl(layout.root, desired.pool.name, desired.acl, desired.hosting === 'fastcgi' ? layout.wsgiLog : undefined)
   // The order apply runs them in: the SP config (checked before IIS is touched), the pool, grants, the rest.
-  return [...extra, ...changes.pool, ...acl.operations, ...changes.beforeSwitch, ...(changes.switchOp ? [changes.switchOp] : []), ...changes.afterSwitch]
+  return [...extra, ...inRunOrder(changes, acl.operations)]
 }
 
 export function writeOutputFiles(outputDir: string, configs: RenderedFile[]): RunReport['files'] {
