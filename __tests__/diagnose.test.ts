@@ -1,10 +1,10 @@
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { HINTS, diagnose, diagnoseAll, evidenceFromChecks, reportDiagnosis, tailFile, type Evidence } from '../src/diagnose.js'
 import type { CheckResult } from '../src/verify/checks.js'
 import { captureLog } from './iis-test-log.js'
+import { tempDir } from './support/temp-dir.js'
 
 const ids = (evidence: Evidence): string[] => diagnose(evidence).map(h => h.id)
 
@@ -206,7 +206,7 @@ describe('evidence from checks and the diagnosis group', () => {
 })
 
 describe('tailFile', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tail-'))
+  const dir = tempDir('tail')
 
   it('returns the last lines', () => {
     const file = path.join(dir, 'wfastcgi.log')

@@ -1,12 +1,12 @@
 import * as core from '@actions/core'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Redactor } from '../src/log.js'
 import { INSECURE_TLS_WARNING, renderSummary, setOutputs, writeSummary, type RunReport } from '../src/report.js'
 import type { CheckResult } from '../src/verify/checks.js'
 import { parseOutputFile } from './support/run-action.js'
+import { tempDir } from './support/temp-dir.js'
 
 const SECRET = 's3cr3t-Database-P4ss'
 
@@ -164,7 +164,7 @@ describe('writeSummary and setOutputs with the real @actions/core files', () => 
   })
 
   it('appends the redacted markdown to the job summary file', async () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'summary-')), 'step_summary.md')
+    const file = path.join(tempDir('summary'), 'step_summary.md')
     fs.writeFileSync(file, '')
     process.env.GITHUB_STEP_SUMMARY = file
     const ok = await writeSummary(report({ error: `boom ${SECRET}` }), core.summary, { redact: t => t.split(SECRET).join('***') })
@@ -176,7 +176,7 @@ describe('writeSummary and setOutputs with the real @actions/core files', () => 
   })
 
   it('sets url, release, changed, rolled-back and plan', () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'outputs-')), 'output')
+    const file = path.join(tempDir('outputs'), 'output')
     fs.writeFileSync(file, '')
     process.env.GITHUB_OUTPUT = file
     setOutputs(report({ rolledBack: true, changed: false }))

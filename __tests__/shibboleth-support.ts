@@ -1,18 +1,18 @@
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { DOMParser, type Element } from '@xmldom/xmldom'
 import { execRunner } from '../src/process.js'
 import { checkShibbolethConfig, type CheckResult } from '../src/shibboleth/check.js'
 import { diffLines } from '../src/shibboleth/diff.js'
 import { pathName, SP_NAMESPACES, type ShibbolethWant } from '../src/shibboleth/patch.js'
+import { tempDir as sharedTempDir } from './support/temp-dir.js'
 
 export const FIXTURES = path.join(import.meta.dirname, 'fixtures', 'shibboleth')
 /** Debian's shibboleth-sp-utils checker: relative paths in the config resolve against /etc/shibboleth. */
 export const SHIBD_CHECK = ['shibd', '-t', '-c', '{config}']
 
-export function tempDir(prefix = 'shib-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+export function tempDir(prefix = 'shib-test'): string {
+  return sharedTempDir(prefix)
 }
 
 /** Runs the real SP checker on text written to a temp file. */

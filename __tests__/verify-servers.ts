@@ -3,9 +3,9 @@ import fs from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
 import type { AddressInfo } from 'node:net'
-import os from 'node:os'
 import path from 'node:path'
 import type { VerifyConfig } from '../src/config.js'
+import { tempDir } from './support/temp-dir.js'
 
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void
 
@@ -75,7 +75,7 @@ export interface Pki {
 
 /** A CA and a server certificate for 127.0.0.1 and localhost, made with the openssl CLI. */
 export function makePki(): Pki {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'verify-pki-'))
+  const dir = tempDir('verify-pki')
   const f = (name: string): string => path.join(dir, name)
   const openssl = (...args: string[]): void => {
     execFileSync('openssl', args, { stdio: 'pipe' })
