@@ -54,6 +54,14 @@ describe('applyShibboleth', () => {
     expect(fs.readdirSync(dir).filter(f => f.endsWith('.tmp'))).toEqual([])
   })
 
+  test('keeps the newest keep-backups backups of its own and leaves other files alone', async () => {
+    for (const stamp of ['20240101-000000', '20240102-000000', '20240103-000000']) fs.writeFileSync(`${configPath}.${stamp}.bak`, stamp)
+    fs.writeFileSync(`${configPath}.hand-made.bak`, 'not ours')
+    const applied = await applyShibboleth(options({ now: () => new Date('2025-03-04T05:06:07Z'), keepBackups: 2 }))
+    expect(backups().sort()).toEqual(['shibboleth2.xml.20240103-000000.bak', 'shibboleth2.xml.20250304-050607.bak', 'shibboleth2.xml.hand-made.bak'])
+    expect(fs.existsSync(applied.backupPath)).toBe(true)
+  })
+
   test('a second run with the same inputs writes nothing, backs up nothing and restarts nothing', async () => {
     await applyShibboleth(options())
     const after = fs.readFileSync(configPath)

@@ -61077,6 +61077,23 @@ async function restartService(runner, control) {
 
 
 
+/** Our backups of `configPath`, newest first (their names sort by time). */
+function ourBackups(configPath) {
+    const dir = external_node_path_default().dirname(configPath);
+    const prefix = `${external_node_path_default().basename(configPath)}.`;
+    let names;
+    try {
+        names = external_node_fs_default().readdirSync(dir);
+    }
+    catch {
+        return [];
+    }
+    return names
+        .filter(n => n.startsWith(prefix) && /^\d{8}-\d{6}(-\d+)?\.bak$/.test(n.slice(prefix.length)))
+        .sort()
+        .reverse()
+        .map(n => external_node_path_default().join(dir, n));
+}
 function proposeShibbolethConfig(configPath, want, templates, planOnly = false) {
     if (!external_node_fs_default().existsSync(configPath)) {
         // A plan made away from the server (a pull request on Linux) has no SP to read: it shows the fresh file.
@@ -61149,10 +61166,15 @@ async function applyShibboleth(options) {
     }
     catch (e) {
         putBack();
-        await restartService(runner, control).catch(again => log.warning(`Restarting ${control.service} with the original config failed too: ${again.message}`));
+        await restartService(runner, control).catch((again) => log.warning(`Restarting ${control.service} with the original config failed too: ${asError(again).message}`));
         throw e;
     }
     log.info(`Restarted ${control.service}.`);
+    // The backup just made is the newest, so it is always kept.
+    for (const old of ourBackups(configPath).slice(Math.max(1, options.keepBackups ?? 5))) {
+        external_node_fs_default().rmSync(old, { force: true });
+        log.info(`Removed old backup ${old}.`);
+    }
     let restored = false;
     return {
         changed: true,
@@ -61717,7 +61739,7 @@ async function deployMode(deps, config, stage, current, templates, report, phase
     const layout = layoutFor(config.deployRoot);
     if (config.shibboleth.enabled) {
         // Before IIS: a config the SP's own check rejects is restored and stops the run with IIS untouched.
-        outcome.shibboleth = await phases.run('Shibboleth', () => applyShibboleth({ ...shibbolethTarget(config, current.site.id), runner, log, templates }));
+        outcome.shibboleth = await phases.run('Shibboleth', () => applyShibboleth({ ...shibbolethTarget(config, current.site.id), runner, log, templates, keepBackups: config.keepBackups }));
         report.shibboleth = { changed: outcome.shibboleth.changed, restarted: outcome.shibboleth.changed };
     }
     try {

@@ -95,7 +95,7 @@ export async function deployMode(
   if (config.shibboleth.enabled) {
     // Before IIS: a config the SP's own check rejects is restored and stops the run with IIS untouched.
     outcome.shibboleth = await phases.run('Shibboleth', () =>
-      applyShibboleth({ ...shibbolethTarget(config, current.site.id), runner, log, templates })
+      applyShibboleth({ ...shibbolethTarget(config, current.site.id), runner, log, templates, keepBackups: config.keepBackups })
     )
     report.shibboleth = { changed: outcome.shibboleth.changed, restarted: outcome.shibboleth.changed }
   }

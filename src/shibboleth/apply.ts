@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { InputError, PhaseError } from '../errors.js'
+import { asError, InputError, PhaseError } from '../errors.js'
 import type { Log } from '../log.js'
 import type { ProcessRunner } from '../process.js'
 import { writeFileAtomic } from '../render/atomic-write.js'
@@ -28,6 +28,25 @@ export interface ShibbolethApplyOptions extends ShibbolethTarget {
   /** Renders a fresh file when the server has none. */
   templates: TemplateSet
   now?: () => Date
+  /** Backups of ours beside the file that are kept (keep-backups); older ones go after a good change. */
+  keepBackups?: number
+}
+
+/** Our backups of `configPath`, newest first (their names sort by time). */
+export function ourBackups(configPath: string): string[] {
+  const dir = path.dirname(configPath)
+  const prefix = `${path.basename(configPath)}.`
+  let names: string[]
+  try {
+    names = fs.readdirSync(dir)
+  } catch {
+    return []
+  }
+  return names
+    .filter(n => n.startsWith(prefix) && /^\d{8}-\d{6}(-\d+)?\.bak$/.test(n.slice(prefix.length)))
+    .sort()
+    .reverse()
+    .map(n => path.join(dir, n))
 }
 
 export interface ShibbolethApplied {
@@ -127,10 +146,15 @@ export async function applyShibboleth(options: ShibbolethApplyOptions): Promise<
     await restartService(runner, control)
   } catch (e) {
     putBack()
-    await restartService(runner, control).catch(again => log.warning(`Restarting ${control.service} with the original config failed too: ${(again as Error).message}`))
+    await restartService(runner, control).catch((again: unknown) => log.warning(`Restarting ${control.service} with the original config failed too: ${asError(again).message}`))
     throw e
   }
   log.info(`Restarted ${control.service}.`)
+  // The backup just made is the newest, so it is always kept.
+  for (const old of ourBackups(configPath).slice(Math.max(1, options.keepBackups ?? 5))) {
+    fs.rmSync(old, { force: true })
+    log.info(`Removed old backup ${old}.`)
+  }
 
   let restored = false
   return {
