@@ -9,6 +9,7 @@ import { InputError } from '../src/errors.js'
 import { desiredState, type StageFacts } from '../src/plan/desired.js'
 import { renderReleaseConfigs, scriptProcessor } from '../src/render/release-configs.js'
 import { TemplateSet } from '../src/render/templates.js'
+import { renderFreshConfig } from '../src/shibboleth/fresh.js'
 import { xmlEscape } from '../src/render/xml.js'
 import { writeFileAtomic } from '../src/render/atomic-write.js'
 import { EXAMPLE_APP } from './support/run-action.js'
@@ -128,9 +129,21 @@ describe('release configs', () => {
   })
 })
 
+describe('fresh shibboleth2.xml', () => {
+  it('renders the template for an IIS site with our Path, and passes the real SP check (golden)', () => {
+    const text = renderFreshConfig({ siteId: 2, host: 'apps.example.edu', appPath: '/app', remoteUser: ['eppn'] }, new TemplateSet())
+    expectGolden('fresh-shibboleth2.xml', text)
+    const file = path.join(tmp, 'fresh-shibboleth2.xml')
+    fs.writeFileSync(file, text)
+    const check = spawnSync('shibd', ['-t', '-c', file], { encoding: 'utf8' })
+    expect(check.error).toBeUndefined()
+    expect(check.status).toBe(0)
+  })
+})
+
 describe('rendered files, checked by a second parser', () => {
   // xmllint (libxml2) is not the parser the code uses: what both accept, IIS's own parser will too.
-  it.each(['fastcgi-web.config', 'static-web.config', 'httpplatform-web.config'])('%s is well-formed for xmllint', name => {
+  it.each(['fastcgi-web.config', 'static-web.config', 'httpplatform-web.config', 'fresh-shibboleth2.xml'])('%s is well-formed for xmllint', name => {
     const result = spawnSync('xmllint', ['--noout', path.join(golden, name)], { encoding: 'utf8' })
     expect(result.error).toBeUndefined()
     expect(result.stderr).toBe('')
