@@ -272,6 +272,21 @@ describe('location-scoped config and unlock', () => {
     expect(box.readConfig()).not.toContain('name="K"')
   })
 
+  it('sets the anonymous user of one app to the pool identity (userName="" and --password), as Microsoft documents', async () => {
+    const section = '-section:system.webServer/security/authentication/anonymousAuthentication'
+    const res = await appcmd('set', 'config', `${SITE}/app`, section, '/userName:', '--password', '/commit:apphost')
+    expect(res.exitCode).toBe(0)
+    const doc = xpathText(box.readConfig())
+    const location = children(doc.documentElement).find((n) => n.nodeName === 'location' && n.getAttribute('path') === `${SITE}/app`)
+    const anonymous = el(el(el(el(location, 'system.webServer'), 'security'), 'authentication'), 'anonymousAuthentication')
+    expect(anonymous?.getAttribute('userName')).toBe('')
+    expect(anonymous?.hasAttribute('password')).toBe(false)
+    // A plain attribute takes no /+: that is for collection elements.
+    const wrong = await appcmd('set', 'config', `${SITE}/app`, section, '/+userName:x', '/commit:apphost')
+    expect(wrong.exitCode).not.toBe(0)
+    expect(wrong.stdout).toMatch(/^ERROR \( message:Unknown attribute "userName"/)
+  })
+
   it('unlocks handlers for one app by writing <location path overrideMode="Allow">, harmlessly when repeated', async () => {
     const res = await appcmd('unlock', 'config', `${SITE}/app`, '-section:system.webServer/handlers')
     expect(res).toEqual({

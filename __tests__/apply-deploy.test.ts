@@ -73,6 +73,14 @@ describe('applyRelease against the appcmd and icacls doubles', () => {
     expect(all(unlocked[0]!, 'handlers')).toHaveLength(1)
     expect(target.sandbox.readConfig()).toContain('<section name="handlers" overrideModeDefault="Deny" />')
 
+    // Anonymous requests at the app read files as the pool, the one principal granted below; the site keeps IUSR.
+    const anonymous = all(root, 'anonymousAuthentication')
+    expect(anonymous).toHaveLength(1)
+    expect(anonymous[0]!.getAttribute('userName')).toBe('')
+    let owner = anonymous[0]!.parentNode
+    while (owner && owner.nodeName !== 'location') owner = owner.parentNode
+    expect((owner as Element | null)?.getAttribute('path')).toBe('Default Web Site/app')
+
     // Read & execute on Python, venv and release; modify on logs; nobody else.
     const grants = target.sandbox.aclGrants()
     expect(grants.map(g => [g.path, g.principal, g.perm])).toEqual([

@@ -87,6 +87,7 @@ describe('getInputs', () => {
     ['missing app-dir', { 'app-dir': '/nonexistent/app' }, 'app-dir', /does not exist/],
     ['unknown mode', { mode: 'yolo' }, 'mode', /use one of: deploy, stage, plan/],
     ['unknown hosting', { hosting: 'cgi' }, 'hosting', /use one of: fastcgi, httpplatform/],
+    ['unknown anonymous-user', { 'anonymous-user': 'IUSR' }, 'anonymous-user', /use one of: pool, keep/],
     ['app-path without leading slash', { 'app-path': 'app' }, 'app-path', /must start with \/, e.g. \/app/],
     ['missing app-path', { 'app-path': '' }, 'app-path', /is required/],
     ['missing deploy-root', { 'deploy-root': '' }, 'deploy-root', /is required/],

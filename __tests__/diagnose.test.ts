@@ -73,7 +73,7 @@ describe('diagnose: one hint per known cause', () => {
     const hints = diagnose({ check: 'static', status: 401, body })
     expect(hints.map(h => h.id)).toEqual(['anonymous-user-acl'])
     expect(hints[0].hint).toMatch(/IUSR/)
-    expect(hints[0].hint).toMatch(/anonymousAuthentication \/userName: \/commit:apphost/)
+    expect(hints[0].hint).toMatch(/anonymous-user/)
   })
 
   it('500.19 with 0x80070021 → handlers locked', () => {

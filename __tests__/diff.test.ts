@@ -24,6 +24,7 @@ function desired(over: Partial<DesiredState> = {}): DesiredState {
       ]
     },
     httpPlatformSecretEnv: [],
+    anonymousAsPool: true,
     handlersLocation: 'Default Web Site/app',
     ownedPrefix: `${ROOT}\\venvs`,
     acl: [],
@@ -41,7 +42,8 @@ function matching(d: DesiredState): CurrentState {
     fastCgi: d.fastCgi
       ? [{ fullPath: d.fastCgi.fullPath, arguments: d.fastCgi.arguments, env: d.fastCgi.env.map(({ name, value }) => ({ name, value })) }]
       : [],
-    handlersUnlocked: true
+    handlersUnlocked: true,
+    anonymousAsPool: true
   }
 }
 
@@ -54,6 +56,7 @@ describe('diffState', () => {
       ['add', 'apppool', '/name:DefaultWebSite-app', '/managedRuntimeVersion:', '/processModel.identityType:ApplicationPoolIdentity'],
       ['add', 'app', '/site.name:Default Web Site', '/path:/app', `/physicalPath:${ROOT}\\releases\\r2`, '/applicationPool:DefaultWebSite-app'],
       ['unlock', 'config', 'Default Web Site/app', '-section:system.webServer/handlers', '/commit:apphost'],
+      ['set', 'config', 'Default Web Site/app', '-section:system.webServer/security/authentication/anonymousAuthentication', '/userName:', '--password', '/commit:apphost'],
       ['add', 'vdir', '/app.name:Default Web Site/app', '/path:/static', `/physicalPath:${ROOT}\\releases\\r2\\static`],
       ['set', 'config', '-section:system.webServer/fastCgi', `/+${KEY}`, '/commit:apphost'],
       ['set', 'config', '-section:system.webServer/fastCgi', `/+${KEY}.environmentVariables.[name='DJANGO_SETTINGS_MODULE',value='hello.settings']`, '/commit:apphost'],
@@ -63,10 +66,15 @@ describe('diffState', () => {
     ])
     expect(ops.every(o => o.tool === 'appcmd' && o.mutates)).toBe(true)
     // The secret reaches appcmd's argv but is marked, and never appears in the explanation.
-    const secretOp = ops[7]!
+    const secretOp = ops[8]!
     expect(secretOp.secrets).toEqual(['s3cr3t-token'])
     expect(ops.filter(o => o.secrets).length).toBe(1)
     expect(ops.map(o => o.why).join('\n')).not.toContain('s3cr3t-token')
+  })
+
+  it("leaves the site's anonymous user alone with anonymous-user: keep", () => {
+    const ops = diffState(undefined, desired({ anonymousAsPool: false }))
+    expect(ops.some(o => o.argv.includes('-section:system.webServer/security/authentication/anonymousAuthentication'))).toBe(false)
   })
 
   it('plans nothing when IIS already matches', () => {

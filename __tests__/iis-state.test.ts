@@ -13,14 +13,15 @@ describe('readState against the appcmd double', () => {
     const config = configFor(target, 'r1')
     const desired = stage(target, config)
     const appcmd = new Appcmd({ runner: target.runner, log: target.log, path: target.sandbox.appcmdPath })
-    const state = await readState(appcmd, desired, false)
+    const state = await readState(appcmd, desired, { handlersUnlocked: false, anonymousAsPool: false, httpPlatformNames: [] })
     expect(state).toEqual({
       pool: { exists: false },
       site: { exists: true, id: 1, bindings: [{ protocol: 'http', bindingInformation: '*:80:' }] },
       app: { exists: false },
       staticVdir: { exists: false },
       fastCgi: [],
-      handlersUnlocked: false
+      handlersUnlocked: false,
+      anonymousAsPool: false
     })
     expect(appcmd.reads).toBe(3)
     expect(appcmd.writes).toBe(0)
@@ -32,7 +33,7 @@ describe('readState against the appcmd double', () => {
     const desired = stage(target, config)
     await apply(target, config, desired)
     const appcmd = new Appcmd({ runner: target.runner, log: target.log, path: target.sandbox.appcmdPath })
-    const state = await readState(appcmd, desired, true)
+    const state = await readState(appcmd, desired, { handlersUnlocked: true, anonymousAsPool: true, httpPlatformNames: [] })
     expect(state.pool).toEqual({ exists: true, identity: 'NetworkService', managedRuntimeVersion: '' })
     expect(state.app).toEqual({ exists: true, pool: 'DefaultWebSite-app', physicalPath: desired.app.physicalPath })
     expect(state.staticVdir).toEqual({ exists: true, physicalPath: desired.staticVdir.physicalPath })
@@ -44,7 +45,7 @@ describe('readState against the appcmd double', () => {
     const config = configFor(target, 'r1', { 'site-name': 'Intranet' })
     const desired = stage(target, config)
     const appcmd = new Appcmd({ runner: target.runner, log: target.log, path: target.sandbox.appcmdPath })
-    const err = await readState(appcmd, desired, false).catch((e: unknown) => e)
+    const err = await readState(appcmd, desired, { handlersUnlocked: false, anonymousAsPool: false, httpPlatformNames: [] }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(PhaseError)
     expect((err as PhaseError).message).toBe("IIS has no site named 'Intranet'")
     expect((err as PhaseError).hint).toMatch(/^set site-name to an existing IIS site/)

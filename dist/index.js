@@ -58649,6 +58649,7 @@ const DEFAULTS = {
     wfastcgi: 'wfastcgi==3.0.0',
     'site-name': 'Default Web Site',
     'pool-identity': 'ApplicationPoolIdentity',
+    'anonymous-user': 'pool',
     hosting: 'fastcgi',
     'httpplatform-package': 'waitress',
     shibboleth: 'false',
@@ -58831,6 +58832,7 @@ function getInputs(read = actionInputs, env = process.env, cwd = process.cwd()) 
         'LocalService',
         'LocalSystem'
     ]);
+    const anonymousUser = oneOf('anonymous-user', get('anonymous-user') || 'pool', ['pool', 'keep']);
     let settingsModule = get('settings-module');
     if (!settingsModule) {
         settingsModule = settingsFromManagePy(external_node_fs_default().readFileSync(managePy, 'utf8')) ?? '';
@@ -58922,6 +58924,7 @@ function getInputs(read = actionInputs, env = process.env, cwd = process.cwd()) 
         appPath,
         appPool,
         poolIdentity,
+        anonymousUser,
         settingsModule,
         env: envVars,
         hosting,
@@ -58994,9 +58997,8 @@ const HINTS = [
         id: 'anonymous-user-acl',
         cause: 'HTTP 401.3: the anonymous user may not read the file (ACL)',
         matches: /\b401\.3\b|access control list \(ACL\) configuration/i,
-        hint: "Static files are read as the site's anonymous user (IUSR by default), not as the app pool, and the deploy grants only IIS AppPool\\<app-pool>: " +
-            'give IUSR read on deploy-root\\releases (it is in Users, which the default C:\\ ACL lets read), or set Anonymous Authentication of the app to the application pool identity ' +
-            '(appcmd set config "<site-name>/<app-path>" -section:system.webServer/security/authentication/anonymousAuthentication /userName: /commit:apphost).'
+        hint: "Files of anonymous requests are read as the site's anonymous user (IUSR by default) unless the app uses the pool identity for them: " +
+            'leave anonymous-user at pool (the default, which the deploy grants read), or, with anonymous-user: keep, give IUSR read on deploy-root\\releases.'
     },
     {
         id: 'config-unknown-section',
@@ -59221,6 +59223,7 @@ async function reportDiagnosis(log, evidence, title = 'Diagnosis') {
 
 const FASTCGI = '-section:system.webServer/fastCgi';
 const HTTP_PLATFORM = '-section:system.webServer/httpPlatform';
+const ANONYMOUS_SECTION = '-section:system.webServer/security/authentication/anonymousAuthentication';
 const COMMIT = '/commit:apphost';
 /** IIS compares names and Windows paths without regard to case. */
 const same = (a, b) => (a ?? '').toLowerCase() === (b ?? '').toLowerCase();
@@ -59286,6 +59289,7 @@ function freshState(desired) {
         staticVdir: { exists: false },
         fastCgi: [],
         handlersUnlocked: false,
+        anonymousAsPool: false,
         httpPlatformEnv: desired.hosting === 'httpplatform' ? [] : undefined
     };
 }
@@ -59346,6 +59350,15 @@ function planChanges(current, desired) {
     }
     else {
         objects.push({ kind: 'handlers', name: desired.handlersLocation, status: 'unchanged' });
+    }
+    // Anonymous requests read files as the pool identity, the one principal the deploy grants access to
+    // (IIS's default is IUSR). An empty userName means "the pool identity"; --password drops a stored one.
+    if (desired.anonymousAsPool && !now.anonymousAsPool) {
+        before.push(op(['set', 'config', desired.handlersLocation, ANONYMOUS_SECTION, '/userName:', '--password', COMMIT], `anonymous requests to ${desired.handlersLocation} read files as ${pool.name}, which the deploy grants access`));
+        objects.push({ kind: 'anonymousAuth', name: desired.handlersLocation, status: 'changed' });
+    }
+    else if (desired.anonymousAsPool) {
+        objects.push({ kind: 'anonymousAuth', name: desired.handlersLocation, status: 'unchanged' });
     }
     // Static files of the release, served by IIS itself.
     const staticId = staticVdirId(desired);
@@ -59505,6 +59518,7 @@ function desiredState(config, facts) {
             }
             : undefined,
         httpPlatformSecretEnv: fastcgi ? [] : config.env.filter(v => v.secret),
+        anonymousAsPool: config.anonymousUser === 'pool',
         handlersLocation,
         ownedPrefix: layout.venvsDir,
         acl: [
@@ -59891,14 +59905,15 @@ async function listOrEmpty(appcmd, ...argv) {
  * fastcgi hosting, a fourth for httpplatform's location-scoped variables. Whether handlers are unlocked is
  * not visible in these reads, so the caller passes what the deploy-root record says (see unlock-record.ts).
  */
-async function readState(appcmd, desired, handlersUnlocked, ownedHttpPlatformNames = []) {
+async function readState(appcmd, desired, known) {
+    const { handlersUnlocked, anonymousAsPool, httpPlatformNames: ownedHttpPlatformNames } = known;
     const pool = parsePool(await listOrEmpty(appcmd, 'list', 'apppool', desired.pool.name, '/config', '/xml'), desired.pool.name);
     const fromSite = parseSite(await listOrEmpty(appcmd, 'list', 'site', desired.app.site, '/config', '/xml'), desired);
     if (!fromSite.site.exists) {
         throw new errors_PhaseError('apply', `IIS has no site named '${desired.app.site}'`, "set site-name to an existing IIS site (appcmd list sites shows them), or create the site first");
     }
     const fastCgi = parseFastCgi(await appcmd.read('list', 'config', '-section:system.webServer/fastCgi', '/xml'));
-    const state = { pool, ...fromSite, fastCgi, handlersUnlocked };
+    const state = { pool, ...fromSite, fastCgi, handlersUnlocked, anonymousAsPool };
     // A fourth read only where httpPlatform variables are ours: hosting httpplatform, or a switch back from it.
     if (fromSite.app.exists && (desired.hosting === 'httpplatform' || ownedHttpPlatformNames.length > 0)) {
         const owned = new Set(ownedHttpPlatformNames.map(n => n.toLowerCase()));
@@ -59948,15 +59963,24 @@ class UnlockRecord {
             const parsed = JSON.parse(this.current ?? '{}');
             return {
                 handlersUnlocked: Array.isArray(parsed.handlersUnlocked) ? parsed.handlersUnlocked : [],
+                anonymousAsPool: Array.isArray(parsed.anonymousAsPool) ? parsed.anonymousAsPool : [],
                 httpPlatformEnv: parsed.httpPlatformEnv && typeof parsed.httpPlatformEnv === 'object' ? parsed.httpPlatformEnv : {}
             };
         }
         catch {
-            return { handlersUnlocked: [], httpPlatformEnv: {} };
+            return { handlersUnlocked: [], anonymousAsPool: [], httpPlatformEnv: {} };
         }
     }
-    locations() {
-        return this.parsed().handlersUnlocked;
+    locations(flag) {
+        return this.parsed()[flag] ?? [];
+    }
+    /** Everything recorded for one location. */
+    known(location) {
+        return {
+            handlersUnlocked: this.has(location),
+            anonymousAsPool: this.has(location, 'anonymousAsPool'),
+            httpPlatformNames: this.httpPlatformNames(location)
+        };
     }
     /** The httpPlatform variable names we own at a location. */
     httpPlatformNames(location) {
@@ -59977,13 +60001,13 @@ class UnlockRecord {
             byLocation[location] = [...names];
         this.write(`${JSON.stringify({ ...record, httpPlatformEnv: byLocation }, null, 2)}\n`);
     }
-    has(location) {
-        return this.locations().some(l => l.toLowerCase() === location.toLowerCase());
+    has(location, flag = 'handlersUnlocked') {
+        return this.locations(flag).some(l => l.toLowerCase() === location.toLowerCase());
     }
-    add(location) {
-        if (this.has(location))
+    add(location, flag = 'handlersUnlocked') {
+        if (this.has(location, flag))
             return;
-        const next = { ...this.parsed(), handlersUnlocked: [...this.locations(), location] };
+        const next = { ...this.parsed(), [flag]: [...this.locations(flag), location] };
         this.write(`${JSON.stringify(next, null, 2)}\n`);
     }
     /** Back to what was read. */
@@ -60050,7 +60074,7 @@ async function applyRelease(deps, input) {
     };
     return withLock(async () => {
         const record = UnlockRecord.read(layout.root);
-        const current = input.current ?? (await readState(appcmd, desired, record.has(desired.handlersLocation), record.httpPlatformNames(desired.handlersLocation)));
+        const current = input.current ?? (await readState(appcmd, desired, record.known(desired.handlersLocation)));
         const plan = planChanges(current, desired);
         const acl = planAcl(layout.root, desired.pool.name, desired.acl, desired.hosting === 'fastcgi' ? layout.wsgiLog : undefined);
         const appcmdOps = inRunOrder(plan);
@@ -60159,6 +60183,8 @@ async function applyRelease(deps, input) {
         }
         if (plan.beforeSwitch.some(op => op.argv[0] === 'unlock'))
             record.add(desired.handlersLocation);
+        if (plan.beforeSwitch.some(op => op.argv.includes(ANONYMOUS_SECTION)))
+            record.add(desired.handlersLocation, 'anonymousAsPool');
         record.setHttpPlatformNames(desired.handlersLocation, desired.hosting === 'httpplatform' ? desired.httpPlatformSecretEnv.map(v => v.name) : []);
         await pruneBackups(appcmd, config.keepBackups, log);
         log.info(`Applied ${executed.length} operations to IIS for ${desired.handlersLocation} (backup ${backupName})`);
@@ -63218,7 +63244,7 @@ async function run(deps = actionDeps()) {
             const appcmd = new Appcmd({ runner: deps.runner, log, path: cfg.appcmd });
             const record = UnlockRecord.read(layout.root);
             const location = locationOf(cfg);
-            current = await phases.run('Read IIS', () => readState(appcmd, stateQuery(cfg), record.has(location), record.httpPlatformNames(location)));
+            current = await phases.run('Read IIS', () => readState(appcmd, stateQuery(cfg), record.known(location)));
             target = withBindingUrl(cfg, current, log);
             report.url = target.verify.url;
         }

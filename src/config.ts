@@ -60,6 +60,8 @@ export interface DeployConfig {
   appPath: string
   appPool: string
   poolIdentity: PoolIdentity
+  /** Who reads files for anonymous requests: the pool identity, or whatever the site says (IUSR by default). */
+  anonymousUser: 'pool' | 'keep'
   settingsModule: string
   env: EnvVar[]
   hosting: Hosting
@@ -87,6 +89,7 @@ const DEFAULTS: Record<string, string> = {
   wfastcgi: 'wfastcgi==3.0.0',
   'site-name': 'Default Web Site',
   'pool-identity': 'ApplicationPoolIdentity',
+  'anonymous-user': 'pool',
   hosting: 'fastcgi',
   'httpplatform-package': 'waitress',
   shibboleth: 'false',
@@ -281,6 +284,8 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
     'LocalSystem'
   ] as const)
 
+  const anonymousUser = oneOf('anonymous-user', get('anonymous-user') || 'pool', ['pool', 'keep'] as const)
+
   let settingsModule = get('settings-module')
   if (!settingsModule) {
     settingsModule = settingsFromManagePy(fs.readFileSync(managePy, 'utf8')) ?? ''
@@ -375,6 +380,7 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
     appPath,
     appPool,
     poolIdentity,
+    anonymousUser,
     settingsModule,
     env: envVars,
     hosting,

@@ -62,9 +62,8 @@ export const HINTS: readonly HintRule[] = [
     cause: 'HTTP 401.3: the anonymous user may not read the file (ACL)',
     matches: /\b401\.3\b|access control list \(ACL\) configuration/i,
     hint:
-      "Static files are read as the site's anonymous user (IUSR by default), not as the app pool, and the deploy grants only IIS AppPool\\<app-pool>: " +
-      'give IUSR read on deploy-root\\releases (it is in Users, which the default C:\\ ACL lets read), or set Anonymous Authentication of the app to the application pool identity ' +
-      '(appcmd set config "<site-name>/<app-path>" -section:system.webServer/security/authentication/anonymousAuthentication /userName: /commit:apphost).'
+      "Files of anonymous requests are read as the site's anonymous user (IUSR by default) unless the app uses the pool identity for them: " +
+      'leave anonymous-user at pool (the default, which the deploy grants read), or, with anonymous-user: keep, give IUSR read on deploy-root\\releases.'
   },
   {
     id: 'config-unknown-section',

@@ -172,7 +172,7 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
       const appcmd = new Appcmd({ runner: deps.runner, log, path: cfg.appcmd })
       const record = UnlockRecord.read(layout.root)
       const location = locationOf(cfg)
-      current = await phases.run('Read IIS', () => readState(appcmd, stateQuery(cfg), record.has(location), record.httpPlatformNames(location)))
+      current = await phases.run('Read IIS', () => readState(appcmd, stateQuery(cfg), record.known(location)))
       target = withBindingUrl(cfg, current, log)
       report.url = target.verify.url
     }

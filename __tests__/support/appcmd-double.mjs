@@ -87,6 +87,7 @@ const SCHEMA = {
       attrs: ['name', 'path', 'verb', 'modules', 'scriptProcessor', 'resourceType', 'requireAccess', 'preCondition', 'type']
     }
   },
+  'system.webServer/security/authentication/anonymousAuthentication': { attrs: ['enabled', 'userName', 'password', 'logonMethod'] },
   'system.webServer/defaultDocument': { attrs: ['enabled'], children: { files: { collection: { add: 'add', keys: ['value'], attrs: ['value'] } } } },
   'system.webServer/staticContent': { attrs: [], collection: { add: 'mimeMap', keys: ['fileExtension'], attrs: ['fileExtension', 'mimeType'] } }
 }
@@ -608,9 +609,14 @@ function applyExpression(doc, sectionEl, schema, op, expr) {
         if (last) fail(EXIT.invalidParameter, `Cannot ${op === '+' ? 'add' : 'remove'} "${step.name}": it is not a collection element.`)
         continue
       }
-      if (!last || op !== '') unknownAttribute(step.name)
+      if (!last || op === '+') unknownAttribute(step.name)
       const allowed = nodeSchema.attrs ?? []
       if (!allowed.includes(step.name)) unknownAttribute(step.name)
+      // `/-attr` (typed `--attr`) removes an attribute, as in appcmd's documented `--password`.
+      if (op === '-') {
+        node.removeAttribute(step.name)
+        return
+      }
       if (value === undefined) unknownAttribute(step.name)
       checkValue(nodeSchema.itemOf, step.name, value)
       node.setAttribute(step.name, value)

@@ -2,7 +2,7 @@ import type { DeployConfig } from '../config.js'
 import { asError, PhaseError } from '../errors.js'
 import { layoutFor } from '../layout.js'
 import type { Log } from '../log.js'
-import { inRunOrder, planChanges, rootVdirId, samePath, type ObjectChange } from '../plan/diff.js'
+import { ANONYMOUS_SECTION, inRunOrder, planChanges, rootVdirId, samePath, type ObjectChange } from '../plan/diff.js'
 import type { DesiredState, Operation } from '../plan/types.js'
 import type { ProcessRunner } from '../process.js'
 import { planAcl, runIcacls } from './acl.js'
@@ -90,7 +90,7 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
 
   return withLock(async () => {
     const record = UnlockRecord.read(layout.root)
-    const current = input.current ?? (await readState(appcmd, desired, record.has(desired.handlersLocation), record.httpPlatformNames(desired.handlersLocation)))
+    const current = input.current ?? (await readState(appcmd, desired, record.known(desired.handlersLocation)))
     const plan = planChanges(current, desired)
     const acl = planAcl(layout.root, desired.pool.name, desired.acl, desired.hosting === 'fastcgi' ? layout.wsgiLog : undefined)
     const appcmdOps = inRunOrder(plan)
@@ -198,6 +198,7 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
     }
 
     if (plan.beforeSwitch.some(op => op.argv[0] === 'unlock')) record.add(desired.handlersLocation)
+    if (plan.beforeSwitch.some(op => op.argv.includes(ANONYMOUS_SECTION))) record.add(desired.handlersLocation, 'anonymousAsPool')
     record.setHttpPlatformNames(desired.handlersLocation, desired.hosting === 'httpplatform' ? desired.httpPlatformSecretEnv.map(v => v.name) : [])
     await pruneBackups(appcmd, config.keepBackups, log)
     log.info(`Applied ${executed.length} operations to IIS for ${desired.handlersLocation} (backup ${backupName})`)

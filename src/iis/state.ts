@@ -3,6 +3,7 @@ import { PhaseError } from '../errors.js'
 import type { DesiredState } from '../plan/types.js'
 import { appId, same } from '../plan/diff.js'
 import { AppcmdError, type Appcmd } from './appcmd.js'
+import type { RecordedState } from './unlock-record.js'
 
 /**
  * What the state read needs: the names of the target, nothing of the release. A DesiredState is one; main also
@@ -35,6 +36,8 @@ export interface CurrentState {
   fastCgi: FastCgiApp[]
   /** Whether system.webServer/handlers is known to be unlocked at desired.handlersLocation. */
   handlersUnlocked: boolean
+  /** Anonymous requests at the app run as the pool identity (from the deploy-root record, like handlersUnlocked). */
+  anonymousAsPool: boolean
   /** The location-scoped httpPlatform variables this tool set (see unlock-record.ts); read when any can exist. */
   httpPlatformEnv?: NameValue[]
 }
@@ -154,7 +157,8 @@ async function listOrEmpty(appcmd: Appcmd, ...argv: string[]): Promise<string> {
  * fastcgi hosting, a fourth for httpplatform's location-scoped variables. Whether handlers are unlocked is
  * not visible in these reads, so the caller passes what the deploy-root record says (see unlock-record.ts).
  */
-export async function readState(appcmd: Appcmd, desired: StateQuery, handlersUnlocked: boolean, ownedHttpPlatformNames: readonly string[] = []): Promise<CurrentState> {
+export async function readState(appcmd: Appcmd, desired: StateQuery, known: RecordedState): Promise<CurrentState> {
+  const { handlersUnlocked, anonymousAsPool, httpPlatformNames: ownedHttpPlatformNames } = known
   const pool = parsePool(await listOrEmpty(appcmd, 'list', 'apppool', desired.pool.name, '/config', '/xml'), desired.pool.name)
   const fromSite = parseSite(await listOrEmpty(appcmd, 'list', 'site', desired.app.site, '/config', '/xml'), desired)
   if (!fromSite.site.exists) {
@@ -165,7 +169,7 @@ export async function readState(appcmd: Appcmd, desired: StateQuery, handlersUnl
     )
   }
   const fastCgi = parseFastCgi(await appcmd.read('list', 'config', '-section:system.webServer/fastCgi', '/xml'))
-  const state: CurrentState = { pool, ...fromSite, fastCgi, handlersUnlocked }
+  const state: CurrentState = { pool, ...fromSite, fastCgi, handlersUnlocked, anonymousAsPool }
   // A fourth read only where httpPlatform variables are ours: hosting httpplatform, or a switch back from it.
   if (fromSite.app.exists && (desired.hosting === 'httpplatform' || ownedHttpPlatformNames.length > 0)) {
     const owned = new Set(ownedHttpPlatformNames.map(n => n.toLowerCase()))

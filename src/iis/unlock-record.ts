@@ -10,8 +10,20 @@ import { writeFileAtomic } from '../render/atomic-write.js'
  */
 export const UNLOCK_RECORD_FILE = 'iis-state.json'
 
+/** Location settings that are writes to make once: the record says they were made (and not undone since). */
+export type LocationFlag = 'handlersUnlocked' | 'anonymousAsPool'
+
+/** What the record knows of one location, for the state read. */
+export interface RecordedState {
+  handlersUnlocked: boolean
+  anonymousAsPool: boolean
+  httpPlatformNames: string[]
+}
+
 interface Record {
   handlersUnlocked: string[]
+  /** Locations whose anonymous requests we set to run as the app pool identity. */
+  anonymousAsPool?: string[]
   /**
    * Per location, the names of the httpPlatform variables we set in applicationHost.config. A read at the app's
    * path shows them merged with the release's web.config, so only these names are ours to change or remove.
@@ -47,15 +59,25 @@ export class UnlockRecord {
       const parsed = JSON.parse(this.current ?? '{}') as Partial<Record>
       return {
         handlersUnlocked: Array.isArray(parsed.handlersUnlocked) ? parsed.handlersUnlocked : [],
+        anonymousAsPool: Array.isArray(parsed.anonymousAsPool) ? parsed.anonymousAsPool : [],
         httpPlatformEnv: parsed.httpPlatformEnv && typeof parsed.httpPlatformEnv === 'object' ? parsed.httpPlatformEnv : {}
       }
     } catch {
-      return { handlersUnlocked: [], httpPlatformEnv: {} }
+      return { handlersUnlocked: [], anonymousAsPool: [], httpPlatformEnv: {} }
     }
   }
 
-  private locations(): string[] {
-    return this.parsed().handlersUnlocked
+  private locations(flag: LocationFlag): string[] {
+    return this.parsed()[flag] ?? []
+  }
+
+  /** Everything recorded for one location. */
+  known(location: string): RecordedState {
+    return {
+      handlersUnlocked: this.has(location),
+      anonymousAsPool: this.has(location, 'anonymousAsPool'),
+      httpPlatformNames: this.httpPlatformNames(location)
+    }
   }
 
   /** The httpPlatform variable names we own at a location. */
@@ -75,13 +97,13 @@ export class UnlockRecord {
     this.write(`${JSON.stringify({ ...record, httpPlatformEnv: byLocation }, null, 2)}\n`)
   }
 
-  has(location: string): boolean {
-    return this.locations().some(l => l.toLowerCase() === location.toLowerCase())
+  has(location: string, flag: LocationFlag = 'handlersUnlocked'): boolean {
+    return this.locations(flag).some(l => l.toLowerCase() === location.toLowerCase())
   }
 
-  add(location: string): void {
-    if (this.has(location)) return
-    const next: Record = { ...this.parsed(), handlersUnlocked: [...this.locations(), location] }
+  add(location: string, flag: LocationFlag = 'handlersUnlocked'): void {
+    if (this.has(location, flag)) return
+    const next: Record = { ...this.parsed(), [flag]: [...this.locations(flag), location] }
     this.write(`${JSON.stringify(next, null, 2)}\n`)
   }
 

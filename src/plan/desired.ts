@@ -95,6 +95,7 @@ export function desiredState(config: DeployConfig, facts: StageFacts): DesiredSt
         }
       : undefined,
     httpPlatformSecretEnv: fastcgi ? [] : config.env.filter(v => v.secret),
+    anonymousAsPool: config.anonymousUser === 'pool',
     handlersLocation,
     ownedPrefix: layout.venvsDir,
     acl: [

@@ -6,7 +6,7 @@ import type { DesiredState, Operation } from './types.js'
 export type ObjectStatus = 'created' | 'changed' | 'unchanged' | 'removed'
 
 export interface ObjectChange {
-  kind: 'apppool' | 'app' | 'handlers' | 'vdir' | 'fastCgi' | 'envVar' | 'httpPlatformEnv'
+  kind: 'apppool' | 'app' | 'handlers' | 'anonymousAuth' | 'vdir' | 'fastCgi' | 'envVar' | 'httpPlatformEnv'
   name: string
   status: ObjectStatus
 }
@@ -28,6 +28,7 @@ export interface ChangePlan {
 
 const FASTCGI = '-section:system.webServer/fastCgi'
 const HTTP_PLATFORM = '-section:system.webServer/httpPlatform'
+export const ANONYMOUS_SECTION = '-section:system.webServer/security/authentication/anonymousAuthentication'
 const COMMIT = '/commit:apphost'
 
 /** IIS compares names and Windows paths without regard to case. */
@@ -108,6 +109,7 @@ function freshState(desired: DesiredState): CurrentState {
     staticVdir: { exists: false },
     fastCgi: [],
     handlersUnlocked: false,
+    anonymousAsPool: false,
     httpPlatformEnv: desired.hosting === 'httpplatform' ? [] : undefined
   }
 }
@@ -179,6 +181,17 @@ export function planChanges(current: CurrentState | undefined, desired: DesiredS
     objects.push({ kind: 'handlers', name: desired.handlersLocation, status: 'changed' })
   } else {
     objects.push({ kind: 'handlers', name: desired.handlersLocation, status: 'unchanged' })
+  }
+
+  // Anonymous requests read files as the pool identity, the one principal the deploy grants access to
+  // (IIS's default is IUSR). An empty userName means "the pool identity"; --password drops a stored one.
+  if (desired.anonymousAsPool && !now.anonymousAsPool) {
+    before.push(
+      op(['set', 'config', desired.handlersLocation, ANONYMOUS_SECTION, '/userName:', '--password', COMMIT], `anonymous requests to ${desired.handlersLocation} read files as ${pool.name}, which the deploy grants access`)
+    )
+    objects.push({ kind: 'anonymousAuth', name: desired.handlersLocation, status: 'changed' })
+  } else if (desired.anonymousAsPool) {
+    objects.push({ kind: 'anonymousAuth', name: desired.handlersLocation, status: 'unchanged' })
   }
 
   // Static files of the release, served by IIS itself.

@@ -31,6 +31,8 @@ export interface DesiredState {
   }
   /** hosting httpplatform: secret env set location-scoped in applicationHost.config, never in web.config. */
   httpPlatformSecretEnv: EnvVar[]
+  /** Anonymous requests at the app run as the pool identity (input anonymous-user: pool). */
+  anonymousAsPool: boolean
   /** appcmd location path where system.webServer/handlers is unlocked, e.g. 'Default Web Site/app'. */
   handlersLocation: string
   /** Folder whose venvs are ours: a FastCGI application whose fullPath starts here and is not desired is stale. */
