@@ -45848,7 +45848,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3290);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5713);
 /** The action's entry point: nothing but the call, so importing main.ts (tests, demo) runs nothing. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .eF)();
@@ -45858,7 +45858,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3290:
+/***/ 5713:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -59903,7 +59903,7 @@ async function listOrEmpty(appcmd, ...argv) {
 /**
  * Reads the target's current state: pool, site (with its applications and vdirs), fastCgi; three reads for
  * fastcgi hosting, a fourth for httpplatform's location-scoped variables. Whether handlers are unlocked is
- * not visible in these reads, so the caller passes what the deploy-root record says (see unlock-record.ts).
+ * not visible in these reads, so the caller passes what the deploy-root record says (see location-record.ts).
  */
 async function readState(appcmd, desired, known) {
     const { handlersUnlocked, anonymousAsPool, httpPlatformNames: ownedHttpPlatformNames } = known;
@@ -59924,18 +59924,19 @@ async function readState(appcmd, desired, known) {
     return state;
 }
 
-;// CONCATENATED MODULE: ./src/iis/unlock-record.ts
+;// CONCATENATED MODULE: ./src/iis/location-record.ts
 
 
 
 /**
- * Where handlers were unlocked by us, kept under deploy-root. The three state reads cannot show a location's
- * lock (that takes a fourth read per deploy, `list config "S/app" -section:system.webServer/handlers`), and the
- * unlock itself is a write, so a no-op redeploy trusts this record instead. It is written only after an apply
- * that unlocked succeeded and put back by a rollback, so it never claims an unlock a restored backup undid.
+ * What this tool set at an app's location in applicationHost.config, kept under deploy-root: handlers unlocked,
+ * anonymous requests as the pool identity, the httpPlatform variables it owns. The three state reads cannot show
+ * these (each would take a fourth read per deploy), and setting them is a write, so a no-op redeploy trusts this
+ * record. It is written only after an apply succeeded and put back by a rollback, so it never claims a setting
+ * that a restored backup undid.
  */
-const UNLOCK_RECORD_FILE = 'iis-state.json';
-class UnlockRecord {
+const LOCATION_RECORD_FILE = 'iis-state.json';
+class LocationRecord {
     file;
     original;
     /** The record as this run has it, with its own changes. */
@@ -59948,7 +59949,7 @@ class UnlockRecord {
         this.current = original;
     }
     static read(deployRoot) {
-        const file = external_node_path_default().join(deployRoot, UNLOCK_RECORD_FILE);
+        const file = external_node_path_default().join(deployRoot, LOCATION_RECORD_FILE);
         let original;
         try {
             original = external_node_fs_default().readFileSync(file, 'utf8');
@@ -59956,7 +59957,7 @@ class UnlockRecord {
         catch {
             original = undefined;
         }
-        return new UnlockRecord(file, original);
+        return new LocationRecord(file, original);
     }
     parsed() {
         try {
@@ -60073,7 +60074,7 @@ async function applyRelease(deps, input) {
         }
     };
     return withLock(async () => {
-        const record = UnlockRecord.read(layout.root);
+        const record = LocationRecord.read(layout.root);
         const current = input.current ?? (await readState(appcmd, desired, record.known(desired.handlersLocation)));
         const plan = planChanges(current, desired);
         const acl = planAcl(layout.root, desired.pool.name, desired.acl, desired.hosting === 'fastcgi' ? layout.wsgiLog : undefined);
@@ -63242,7 +63243,7 @@ async function run(deps = actionDeps()) {
         let target = cfg;
         if (cfg.mode === 'deploy') {
             const appcmd = new Appcmd({ runner: deps.runner, log, path: cfg.appcmd });
-            const record = UnlockRecord.read(layout.root);
+            const record = LocationRecord.read(layout.root);
             const location = locationOf(cfg);
             current = await phases.run('Read IIS', () => readState(appcmd, stateQuery(cfg), record.known(location)));
             target = withBindingUrl(cfg, current, log);

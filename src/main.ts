@@ -9,7 +9,7 @@ import { asError, InputError, PhaseError } from './errors.js'
 import { Appcmd } from './iis/appcmd.js'
 import { acquireLock, type TargetLock } from './iis/lock.js'
 import { readState, type CurrentState } from './iis/state.js'
-import { UnlockRecord } from './iis/unlock-record.js'
+import { LocationRecord } from './iis/location-record.js'
 import { layoutFor } from './layout.js'
 import { coreLog, type Log } from './log.js'
 import { Phases } from './phases.js'
@@ -170,7 +170,7 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     let target = cfg
     if (cfg.mode === 'deploy') {
       const appcmd = new Appcmd({ runner: deps.runner, log, path: cfg.appcmd })
-      const record = UnlockRecord.read(layout.root)
+      const record = LocationRecord.read(layout.root)
       const location = locationOf(cfg)
       current = await phases.run('Read IIS', () => readState(appcmd, stateQuery(cfg), record.known(location)))
       target = withBindingUrl(cfg, current, log)

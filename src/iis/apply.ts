@@ -10,7 +10,7 @@ import { Appcmd, AppcmdError } from './appcmd.js'
 import { addBackup, pruneBackups, restoreBackup } from './backup.js'
 import { acquireLock } from './lock.js'
 import { parseSite, readState, type CurrentState } from './state.js'
-import { UnlockRecord } from './unlock-record.js'
+import { LocationRecord } from './location-record.js'
 
 export interface ApplyDeps {
   runner: ProcessRunner
@@ -89,7 +89,7 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
   }
 
   return withLock(async () => {
-    const record = UnlockRecord.read(layout.root)
+    const record = LocationRecord.read(layout.root)
     const current = input.current ?? (await readState(appcmd, desired, record.known(desired.handlersLocation)))
     const plan = planChanges(current, desired)
     const acl = planAcl(layout.root, desired.pool.name, desired.acl, desired.hosting === 'fastcgi' ? layout.wsgiLog : undefined)

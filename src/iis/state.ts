@@ -3,7 +3,7 @@ import { PhaseError } from '../errors.js'
 import type { DesiredState } from '../plan/types.js'
 import { appId, same } from '../plan/diff.js'
 import { AppcmdError, type Appcmd } from './appcmd.js'
-import type { RecordedState } from './unlock-record.js'
+import type { RecordedState } from './location-record.js'
 
 /**
  * What the state read needs: the names of the target, nothing of the release. A DesiredState is one; main also
@@ -38,7 +38,7 @@ export interface CurrentState {
   handlersUnlocked: boolean
   /** Anonymous requests at the app run as the pool identity (from the deploy-root record, like handlersUnlocked). */
   anonymousAsPool: boolean
-  /** The location-scoped httpPlatform variables this tool set (see unlock-record.ts); read when any can exist. */
+  /** The location-scoped httpPlatform variables this tool set (see location-record.ts); read when any can exist. */
   httpPlatformEnv?: NameValue[]
 }
 
@@ -155,7 +155,7 @@ async function listOrEmpty(appcmd: Appcmd, ...argv: string[]): Promise<string> {
 /**
  * Reads the target's current state: pool, site (with its applications and vdirs), fastCgi; three reads for
  * fastcgi hosting, a fourth for httpplatform's location-scoped variables. Whether handlers are unlocked is
- * not visible in these reads, so the caller passes what the deploy-root record says (see unlock-record.ts).
+ * not visible in these reads, so the caller passes what the deploy-root record says (see location-record.ts).
  */
 export async function readState(appcmd: Appcmd, desired: StateQuery, known: RecordedState): Promise<CurrentState> {
   const { handlersUnlocked, anonymousAsPool, httpPlatformNames: ownedHttpPlatformNames } = known

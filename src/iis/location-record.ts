@@ -3,12 +3,13 @@ import path from 'node:path'
 import { writeFileAtomic } from '../render/atomic-write.js'
 
 /**
- * Where handlers were unlocked by us, kept under deploy-root. The three state reads cannot show a location's
- * lock (that takes a fourth read per deploy, `list config "S/app" -section:system.webServer/handlers`), and the
- * unlock itself is a write, so a no-op redeploy trusts this record instead. It is written only after an apply
- * that unlocked succeeded and put back by a rollback, so it never claims an unlock a restored backup undid.
+ * What this tool set at an app's location in applicationHost.config, kept under deploy-root: handlers unlocked,
+ * anonymous requests as the pool identity, the httpPlatform variables it owns. The three state reads cannot show
+ * these (each would take a fourth read per deploy), and setting them is a write, so a no-op redeploy trusts this
+ * record. It is written only after an apply succeeded and put back by a rollback, so it never claims a setting
+ * that a restored backup undid.
  */
-export const UNLOCK_RECORD_FILE = 'iis-state.json'
+export const LOCATION_RECORD_FILE = 'iis-state.json'
 
 /** Location settings that are writes to make once: the record says they were made (and not undone since). */
 export type LocationFlag = 'handlersUnlocked' | 'anonymousAsPool'
@@ -31,7 +32,7 @@ interface Record {
   httpPlatformEnv?: { [location: string]: string[] }
 }
 
-export class UnlockRecord {
+export class LocationRecord {
   /** The record as this run has it, with its own changes. */
   private current: string | undefined
 
@@ -43,15 +44,15 @@ export class UnlockRecord {
     this.current = original
   }
 
-  static read(deployRoot: string): UnlockRecord {
-    const file = path.join(deployRoot, UNLOCK_RECORD_FILE)
+  static read(deployRoot: string): LocationRecord {
+    const file = path.join(deployRoot, LOCATION_RECORD_FILE)
     let original: string | undefined
     try {
       original = fs.readFileSync(file, 'utf8')
     } catch {
       original = undefined
     }
-    return new UnlockRecord(file, original)
+    return new LocationRecord(file, original)
   }
 
   private parsed(): Record {
