@@ -4,7 +4,7 @@ import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { Appcmd, AppcmdError, classify, errorMessage, indexer, IndexerValueError } from '../src/iis/appcmd.js'
 import { execRunner } from '../src/process.js'
-import { captureLog } from './iis-test-log.js'
+import { captureLog } from './support/iis-test-log.js'
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'appcmd-runner-'))
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { layoutFor } from '../src/layout.js'
 import { acquireLock } from '../src/iis/lock.js'
-import { apply, configFor, createTarget, stage, type Target } from './apply-fixture.js'
+import { apply, configFor, createTarget, stage, type Target } from './support/apply-fixture.js'
 
 let target: Target | undefined
 afterEach(() => target?.cleanup())

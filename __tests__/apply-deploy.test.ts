@@ -4,7 +4,7 @@ import { DOMParser, type Element } from '@xmldom/xmldom'
 import { afterEach, describe, expect, it } from 'vitest'
 import { PhaseError } from '../src/errors.js'
 import { layoutFor } from '../src/layout.js'
-import { apply, configFor, createTarget, SECRET, stage, type Target } from './apply-fixture.js'
+import { apply, configFor, createTarget, SECRET, stage, type Target } from './support/apply-fixture.js'
 import { filesBelow } from './support/run-action.js'
 
 let target: Target | undefined

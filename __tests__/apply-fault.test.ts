@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { PhaseError } from '../src/errors.js'
 import { layoutFor } from '../src/layout.js'
 import { parseSite } from '../src/iis/state.js'
-import { apply, configFor, createTarget, stage, type Target } from './apply-fixture.js'
+import { apply, configFor, createTarget, stage, type Target } from './support/apply-fixture.js'
 import type { DeployConfig } from '../src/config.js'
 import type { DesiredState } from '../src/plan/types.js'
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { apply, configFor, createTarget, SECRET, stage, type Target } from './apply-fixture.js'
+import { apply, configFor, createTarget, SECRET, stage, type Target } from './support/apply-fixture.js'
 import { runDouble } from './support/run-double.js'
 
 let target: Target | undefined

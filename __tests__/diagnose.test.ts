@@ -3,7 +3,7 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { HINTS, diagnose, diagnoseAll, evidenceFromChecks, reportDiagnosis, tailFile, type Evidence } from '../src/diagnose.js'
 import type { CheckResult } from '../src/verify/checks.js'
-import { captureLog } from './iis-test-log.js'
+import { captureLog } from './support/iis-test-log.js'
 import { tempDir } from './support/temp-dir.js'
 
 const ids = (evidence: Evidence): string[] => diagnose(evidence).map(h => h.id)

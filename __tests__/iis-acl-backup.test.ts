@@ -8,7 +8,7 @@ import { Appcmd } from '../src/iis/appcmd.js'
 import { addBackup, backupName, parseBackups, pruneBackups, restoreBackup } from '../src/iis/backup.js'
 import type { ProcessRunner } from '../src/process.js'
 import { createIisSandbox, sandboxRunner, type IisSandbox } from './support/iis-sandbox.js'
-import { captureLog } from './iis-test-log.js'
+import { captureLog } from './support/iis-test-log.js'
 
 const cleanups: (() => void)[] = []
 afterEach(() => {

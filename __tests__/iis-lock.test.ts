@@ -5,7 +5,7 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { PhaseError } from '../src/errors.js'
 import { acquireLock, lockFileFor } from '../src/iis/lock.js'
-import { captureLog } from './iis-test-log.js'
+import { captureLog } from './support/iis-test-log.js'
 
 const dirs: string[] = []
 afterEach(() => {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { PhaseError } from '../src/errors.js'
 import { Appcmd } from '../src/iis/appcmd.js'
 import { readState } from '../src/iis/state.js'
-import { apply, configFor, createTarget, stage, type Target } from './apply-fixture.js'
+import { apply, configFor, createTarget, stage, type Target } from './support/apply-fixture.js'
 
 let target: Target | undefined
 afterEach(() => target?.cleanup())

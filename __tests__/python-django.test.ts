@@ -8,7 +8,7 @@ import { checkDeploy, collectStatic, inspectSettings, preflightRequest, type Dja
 import { probeInterpreter } from '../src/python/interpreter.js'
 import { copyProject } from '../src/python/release-files.js'
 import { ensureVenv, venvHash } from '../src/python/venv.js'
-import { captureLog } from './iis-test-log.js'
+import { captureLog } from './support/iis-test-log.js'
 import { countingRunner } from './support/counting-runner.js'
 import { EXAMPLE_APP } from './support/run-action.js'
 import { SYSTEM_PYTHON, buildWheelhouse } from './support/wheelhouse.js'

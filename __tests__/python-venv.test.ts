@@ -6,7 +6,7 @@ import { PhaseError } from '../src/errors.js'
 import { layoutFor } from '../src/layout.js'
 import { probeInterpreter, type Interpreter } from '../src/python/interpreter.js'
 import { VENV_MARKER, ensureVenv, findWfastcgi, venvHash, type EnsureVenvOptions } from '../src/python/venv.js'
-import { captureLog } from './iis-test-log.js'
+import { captureLog } from './support/iis-test-log.js'
 import { countingRunner } from './support/counting-runner.js'
 import { SYSTEM_PYTHON, WFASTCGI_WHEEL, buildWheelhouse } from './support/wheelhouse.js'
 

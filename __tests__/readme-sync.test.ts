@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -42,7 +43,10 @@ describe('README inputs and outputs tables', () => {
     expect(() => renderReadme('# no markers\n', actionYaml)).toThrow(/inputs:start/)
   })
 
-  it('are what `npm run docs` writes', () => {
-    expect(readFileSync(join(root, 'package.json'), 'utf8')).toContain('"docs": "node scripts/readme-inputs.mjs"')
+  it('are what `npm run docs` writes, and its --check says so', () => {
+    const script = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.docs as string
+    const check = spawnSync(process.execPath, [...script.replace(/^node /, '').split(' '), '--check'], { cwd: root, encoding: 'utf8' })
+    expect(check.stderr).toBe('')
+    expect(check.status).toBe(0)
   })
 })

@@ -8,8 +8,8 @@ import { applyShibboleth, type ShibbolethApplyOptions } from '../src/shibboleth/
 import { checkShibbolethConfig } from '../src/shibboleth/check.js'
 import type { ShibbolethWant } from '../src/shibboleth/patch.js'
 import { planShibboleth } from '../src/shibboleth/plan.js'
-import { captureLog, type CapturedLog } from './iis-test-log.js'
-import { FIXTURES, ourParts, SHIBD_CHECK, tempDir } from './shibboleth-support.js'
+import { captureLog, type CapturedLog } from './support/iis-test-log.js'
+import { FIXTURES, ourParts, SHIBD_CHECK, tempDir } from './support/shibboleth-support.js'
 
 const want: ShibbolethWant = { siteId: 3, host: 'apps.example.edu', appPath: '/app', remoteUser: ['eppn'] }
 

@@ -5,7 +5,7 @@ import { InputError } from '../src/errors.js'
 import { TemplateSet } from '../src/render/templates.js'
 import { renderFreshConfig } from '../src/shibboleth/fresh.js'
 import { patchShibbolethConfig, pathName, sessionHandlerPath, type ShibbolethWant } from '../src/shibboleth/patch.js'
-import { FIXTURES, foreignChanges, ourParts, shibdCheck } from './shibboleth-support.js'
+import { FIXTURES, foreignChanges, ourParts, shibdCheck } from './support/shibboleth-support.js'
 
 interface Case {
   name: string

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import type { VerifyConfig } from '../src/config.js'
 import { runChecks, verifyPlan, type VerifyPlan } from '../src/verify/checks.js'
-import { captureLog } from './iis-test-log.js'
-import { freePort, makePki, serve, serveHttps, serveLate, verifyConfig, type Running } from './verify-servers.js'
+import { captureLog } from './support/iis-test-log.js'
+import { freePort, makePki, serve, serveHttps, serveLate, verifyConfig, type Running } from './support/verify-servers.js'
 
 const open: Running[] = []
 async function track(r: Promise<Running>): Promise<Running> {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BODY_LIMIT, MAX_REDIRECTS, httpGet } from '../src/verify/http.js'
-import { freePort, makePki, serve, serveHttps, type Pki, type Running } from './verify-servers.js'
+import { freePort, makePki, serve, serveHttps, type Pki, type Running } from './support/verify-servers.js'
 
 const open: Running[] = []
 async function track(r: Promise<Running>): Promise<Running> {

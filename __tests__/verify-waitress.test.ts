@@ -5,10 +5,10 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { diagnoseAll, evidenceFromChecks } from '../src/diagnose.js'
 import { contentTypeFor, pickStaticFile, runChecks, staticUrl, verifyPlan } from '../src/verify/checks.js'
-import { captureLog } from './iis-test-log.js'
+import { captureLog } from './support/iis-test-log.js'
 import { SYSTEM_PYTHON } from './support/wheelhouse.js'
 import { EXAMPLE_APP } from './support/run-action.js'
-import { freePort, verifyConfig } from './verify-servers.js'
+import { freePort, verifyConfig } from './support/verify-servers.js'
 
 
 describe('verify against examples/hello served by waitress from a staged release', () => {

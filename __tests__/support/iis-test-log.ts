@@ -1,4 +1,4 @@
-import { Redactor, type Log } from '../src/log.js'
+import { Redactor, type Log } from '../../src/log.js'
 
 export interface CapturedLog extends Log {
   lines: string[]

@@ -4,8 +4,8 @@ import http from 'node:http'
 import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
-import type { VerifyConfig } from '../src/config.js'
-import { tempDir } from './support/temp-dir.js'
+import type { VerifyConfig } from '../../src/config.js'
+import { tempDir } from './temp-dir.js'
 
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void
 

@@ -1,13 +1,13 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { DOMParser, type Element } from '@xmldom/xmldom'
-import { execRunner } from '../src/process.js'
-import { checkShibbolethConfig, type CheckResult } from '../src/shibboleth/check.js'
-import { diffLines } from '../src/shibboleth/diff.js'
-import { pathName, SP_NAMESPACES, type ShibbolethWant } from '../src/shibboleth/patch.js'
-import { tempDir as sharedTempDir } from './support/temp-dir.js'
+import { execRunner } from '../../src/process.js'
+import { checkShibbolethConfig, type CheckResult } from '../../src/shibboleth/check.js'
+import { diffLines } from '../../src/shibboleth/diff.js'
+import { pathName, SP_NAMESPACES, type ShibbolethWant } from '../../src/shibboleth/patch.js'
+import { tempDir as sharedTempDir } from './temp-dir.js'
 
-export const FIXTURES = path.join(import.meta.dirname, 'fixtures', 'shibboleth')
+export const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'shibboleth')
 /** Debian's shibboleth-sp-utils checker: relative paths in the config resolve against /etc/shibboleth. */
 export const SHIBD_CHECK = ['shibd', '-t', '-c', '{config}']
 
