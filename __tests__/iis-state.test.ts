@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { PhaseError } from '../src/errors.js'
 import { Appcmd } from '../src/iis/appcmd.js'
-import { readState } from '../src/iis/state.js'
+import { parsePool, readState } from '../src/iis/state.js'
 import { apply, configFor, createTarget, stage, type Target } from './support/apply-fixture.js'
 
 let target: Target | undefined
@@ -49,5 +49,20 @@ describe('readState against the appcmd double', () => {
     expect(err).toBeInstanceOf(PhaseError)
     expect((err as PhaseError).message).toBe("IIS has no site named 'Intranet'")
     expect((err as PhaseError).hint).toMatch(/^set site-name to an existing IIS site/)
+  })
+})
+
+describe('appcmd output that is not XML', () => {
+  it('stops apply with a phase error that says which read it was', () => {
+    const err = (() => {
+      try {
+        parsePool('<appcmd><APPPOOL APPPOOL.NAME="P">', 'P')
+      } catch (e) {
+        return e
+      }
+    })()
+    expect(err).toBeInstanceOf(PhaseError)
+    expect((err as PhaseError).phase).toBe('apply')
+    expect((err as PhaseError).message).toMatch(/^appcmd's XML for app pool P is not well-formed XML: /)
   })
 })

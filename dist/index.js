@@ -59786,6 +59786,32 @@ async function acquireLock(options) {
 
 // EXTERNAL MODULE: ./node_modules/@xmldom/xmldom/lib/index.js
 var lib = __nccwpck_require__(8351);
+;// CONCATENATED MODULE: ./src/render/xml.ts
+
+/** Escapes a value for an XML attribute or text node. */
+function xmlEscape(value) {
+    return value
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/"/g, '&quot;')
+        .replace(/'/g, '&apos;');
+}
+/** Parses XML, throwing on anything a strict parser would refuse (IIS refuses a malformed web.config with 500.19). */
+function xml_parseXmlStrict(text, what) {
+    try {
+        return new lib/* DOMParser */.S4({
+            onError: (level, message) => {
+                if (level !== 'warning')
+                    throw new Error(message);
+            }
+        }).parseFromString(text, 'text/xml');
+    }
+    catch (e) {
+        throw new Error(`${what} is not well-formed XML: ${e.message.split('\n')[0]}`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/iis/state.ts
 
 
@@ -59793,17 +59819,13 @@ var lib = __nccwpck_require__(8351);
 
 function state_parse(xml, what) {
     try {
-        const doc = new lib/* DOMParser */.S4({ onError: (level, message) => {
-                if (level !== 'warning')
-                    throw new Error(message);
-            } }).parseFromString(xml.trim() || '<appcmd/>', 'text/xml');
-        const root = doc.documentElement;
+        const root = xml_parseXmlStrict(xml.trim() || '<appcmd/>', `appcmd's XML for ${what}`).documentElement;
         if (!root)
-            throw new Error('no document element');
+            throw new Error(`appcmd's XML for ${what} has no document element`);
         return root;
     }
     catch (err) {
-        throw new errors_PhaseError('apply', `appcmd's XML for ${what} could not be parsed: ${err.message}`);
+        throw new errors_PhaseError('apply', `${asError(err).message}; the appcmd output could not be read`);
     }
 }
 function children(el, name) {
@@ -60493,32 +60515,6 @@ function encodeXml(text, encoding) {
         }
         default:
             return Buffer.from(text, 'utf8');
-    }
-}
-
-;// CONCATENATED MODULE: ./src/render/xml.ts
-
-/** Escapes a value for an XML attribute or text node. */
-function xmlEscape(value) {
-    return value
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/"/g, '&quot;')
-        .replace(/'/g, '&apos;');
-}
-/** Parses XML, throwing on anything a strict parser would refuse (IIS refuses a malformed web.config with 500.19). */
-function xml_parseXmlStrict(text, what) {
-    try {
-        return new lib/* DOMParser */.S4({
-            onError: (level, message) => {
-                if (level !== 'warning')
-                    throw new Error(message);
-            }
-        }).parseFromString(text, 'text/xml');
-    }
-    catch (e) {
-        throw new Error(`${what} is not well-formed XML: ${e.message.split('\n')[0]}`);
     }
 }
 

@@ -1,5 +1,6 @@
-import { DOMParser, type Element } from '@xmldom/xmldom'
-import { PhaseError } from '../errors.js'
+import type { Element } from '@xmldom/xmldom'
+import { asError, PhaseError } from '../errors.js'
+import { parseXmlStrict } from '../render/xml.js'
 import type { DesiredState } from '../plan/types.js'
 import { appId, same } from '../plan/diff.js'
 import { AppcmdError, type Appcmd } from './appcmd.js'
@@ -44,14 +45,11 @@ export interface CurrentState {
 
 function parse(xml: string, what: string): Element {
   try {
-    const doc = new DOMParser({ onError: (level, message) => {
-      if (level !== 'warning') throw new Error(message)
-    } }).parseFromString(xml.trim() || '<appcmd/>', 'text/xml')
-    const root = doc.documentElement
-    if (!root) throw new Error('no document element')
+    const root = parseXmlStrict(xml.trim() || '<appcmd/>', `appcmd's XML for ${what}`).documentElement
+    if (!root) throw new Error(`appcmd's XML for ${what} has no document element`)
     return root
   } catch (err) {
-    throw new PhaseError('apply', `appcmd's XML for ${what} could not be parsed: ${(err as Error).message}`)
+    throw new PhaseError('apply', `${asError(err).message}; the appcmd output could not be read`)
   }
 }
 
