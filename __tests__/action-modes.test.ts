@@ -32,24 +32,16 @@ function copyExample(name: string): string {
   return dir
 }
 
+/** Plan mode for a Windows target, as a pull-request run on Linux would plan it. */
+function planInputs(outputDir: string, over: Record<string, string> = {}): Record<string, string> {
+  return { mode: 'plan', 'app-dir': EXAMPLE_APP, 'deploy-root': 'C:\\inetpub\\wwwroot\\hello', 'app-path': '/app', 'output-dir': outputDir, python: SYSTEM_PYTHON, ...over }
+}
+
 describe('plan mode', () => {
   it('renders web.config files and plan.json into output-dir and touches nothing else', async () => {
     const out = path.join(tmp, 'plan-out')
     const cwd = fs.mkdtempSync(path.join(tmp, 'cwd-'))
-    const run = await runAction(
-      {
-        mode: 'plan',
-        'app-dir': EXAMPLE_APP,
-        'deploy-root': 'C:\\inetpub\\wwwroot\\hello',
-        'app-path': '/app',
-        'output-dir': out,
-        'release-id': 'r1',
-        'secret-env': `DJANGO_SECRET_KEY=${SECRET}`,
-        python: SYSTEM_PYTHON
-      },
-      {},
-      cwd
-    )
+    const run = await runAction(planInputs(out, { 'release-id': 'r1', 'secret-env': `DJANGO_SECRET_KEY=${SECRET}` }), {}, cwd)
     expect(run.errors).toEqual([])
     expect(run.exitCode).toBe(0)
     expect(filesBelow(out).sort()).toEqual(['plan.json', 'static/web.config', 'web.config'])
@@ -76,18 +68,9 @@ describe('plan mode', () => {
 
   it('patches an existing shibboleth2.xml into output-dir with a diff in the plan', async () => {
     const out = path.join(tmp, 'plan-sso')
-    const run = await runAction({
-      mode: 'plan',
-      'app-dir': EXAMPLE_APP,
-      'deploy-root': 'C:\\inetpub\\wwwroot\\hello',
-      'app-path': '/app',
-      'output-dir': out,
-      shibboleth: 'true',
-      'shibboleth-config': '/etc/shibboleth/shibboleth2.xml',
-      'shibboleth-host': 'app.example.edu',
-      'verify-url': 'https://app.example.edu/app/',
-      python: SYSTEM_PYTHON
-    })
+    const run = await runAction(
+      planInputs(out, { shibboleth: 'true', 'shibboleth-config': '/etc/shibboleth/shibboleth2.xml', 'shibboleth-host': 'app.example.edu', 'verify-url': 'https://app.example.edu/app/' })
+    )
     expect(run.errors).toEqual([])
     const patched = fs.readFileSync(path.join(out, 'shibboleth2.xml'), 'utf8')
     expect(patched.match(/<Path name="app"[^>]*requireSession="true"/g)).toHaveLength(1)
@@ -96,18 +79,10 @@ describe('plan mode', () => {
     expect(plan.shibboleth.diff).toMatch(/^\+.*<Path name="app"/m)
     expect(fs.readFileSync('/etc/shibboleth/shibboleth2.xml', 'utf8')).not.toContain('app.example.edu')
   })
+
   it('renders a fresh shibboleth2.xml when the SP is not on this machine (the default Windows path)', async () => {
     const out = path.join(tmp, 'plan-sso-fresh')
-    const run = await runAction({
-      mode: 'plan',
-      'app-dir': EXAMPLE_APP,
-      'deploy-root': 'C:\\inetpub\\wwwroot\\hello',
-      'app-path': '/app',
-      'output-dir': out,
-      shibboleth: 'true',
-      'shibboleth-host': 'app.example.edu',
-      python: SYSTEM_PYTHON
-    })
+    const run = await runAction(planInputs(out, { shibboleth: 'true', 'shibboleth-host': 'app.example.edu' }))
     expect(run.errors).toEqual([])
     const fresh = fs.readFileSync(path.join(out, 'shibboleth2.xml'), 'utf8')
     expect(fresh).toMatch(/<Site id="1" name="app.example.edu"/)
