@@ -1,18 +1,9 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { VerifyConfig } from '../src/config.js'
 import { runChecks, verifyPlan, type VerifyPlan } from '../src/verify/checks.js'
 import { captureLog } from './support/iis-test-log.js'
-import { freePort, makePki, serve, serveHttps, serveLate, verifyConfig, type Running } from './support/verify-servers.js'
+import { freePort, makePki, track, serve, serveHttps, serveLate, verifyConfig } from './support/verify-servers.js'
 
-const open: Running[] = []
-async function track(r: Promise<Running>): Promise<Running> {
-  const running = await r
-  open.push(running)
-  return running
-}
-afterAll(async () => {
-  await Promise.all(open.map(r => r.close()))
-})
 
 function plan(url: string, overrides: Partial<VerifyConfig> = {}, extras: Pick<VerifyPlan, 'staticFile' | 'protectedPath'> = {}): VerifyPlan {
   return verifyPlan(verifyConfig(url, overrides), extras)
@@ -31,7 +22,7 @@ describe('runChecks against real loopback servers', () => {
     const port = await freePort()
     const late = serveLate(port, 700, (_req, res) => res.writeHead(200).end('up'))
     const [main] = await runChecks(plan(`http://127.0.0.1:${port}/`), captureLog())
-    open.push(await late.started)
+    await track(late.started)
     expect(main?.ok).toBe(true)
     expect(main?.attempts).toBeGreaterThan(1)
   })

@@ -1,16 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { BODY_LIMIT, MAX_REDIRECTS, httpGet } from '../src/verify/http.js'
-import { freePort, makePki, serve, serveHttps, type Pki, type Running } from './support/verify-servers.js'
+import { freePort, makePki, track, serve, serveHttps, type Pki, type Running } from './support/verify-servers.js'
 
-const open: Running[] = []
-async function track(r: Promise<Running>): Promise<Running> {
-  const running = await r
-  open.push(running)
-  return running
-}
-afterAll(async () => {
-  await Promise.all(open.map(r => r.close()))
-})
 
 describe('httpGet over real sockets', () => {
   it('sends the Host override and returns status, headers and body', async () => {

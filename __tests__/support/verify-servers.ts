@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import type { VerifyConfig } from '../../src/config.js'
 import { tempDir } from './temp-dir.js'
+import { afterAll } from 'vitest'
 
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void
 
@@ -104,3 +105,17 @@ export function verifyConfig(url: string, overrides: Partial<VerifyConfig> = {})
     ...overrides
   }
 }
+
+// Each test file loads this module afresh: servers it starts through track() are closed when that file ends.
+const open: Running[] = []
+afterAll(async () => {
+  await Promise.all(open.splice(0).map(r => r.close()))
+})
+
+/** Keeps a started server to close after the test file. */
+export async function track(r: Promise<Running>): Promise<Running> {
+  const running = await r
+  open.push(running)
+  return running
+}
+
