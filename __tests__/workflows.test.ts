@@ -35,6 +35,7 @@ describe('workflow files pass GitHub’s workflow parser', () => {
       expect.arrayContaining([
         '.github/workflows/ci.yml',
         '.github/workflows/check-dist.yml',
+        '.github/workflows/codeql.yml',
         '.github/workflows/deploy.yml',
         '.github/workflows/e2e-windows.yml',
         '.github/workflows/release.yml',
@@ -200,5 +201,62 @@ describe('examples that call the reusable workflow', () => {
   it('the pull-request example plans only', () => {
     const steps = stepsOf('examples/workflows/pr-plan.yml').map(s => s.step)
     expect(steps.find(s => s.id === 'plan').with.mode).toBe('plan')
+  })
+})
+
+describe('external actions are pinned to a commit', () => {
+  // A tag can be moved to other code, a full commit SHA cannot; the comment keeps the version readable, and
+  // Dependabot updates both together.
+  const pinned = /^[\w.-]+\/[\w./-]+@[0-9a-f]{40} # v\d+(?:\.\d+){0,2}$/
+  // The examples call the user's own copy of this project, at the major tag the README recommends.
+  const ownProject = /^[\w.-]+\/django-iis-deploy(?:\/|@)/
+
+  /** The value of every `uses:` line, with its comment (which parsing the YAML would drop). */
+  const usesLines = (text: string): string[] =>
+    text.split('\n').flatMap(line => {
+      const match = /^\s*(?:-\s+)?uses:\s*(.+?)\s*$/.exec(line)
+      return match?.[1] ? [match[1]] : []
+    })
+  const unpinned = (text: string): string[] => usesLines(text).filter(u => !u.startsWith('./') && !ownProject.test(u) && !pinned.test(u))
+
+  it.each(workflowFiles())('%s pins every external action by full SHA with its version', rel => {
+    expect(unpinned(read(rel))).toEqual([])
+  })
+
+  it.each(workflowFiles())('%s: the line scan sees every uses: the YAML has', rel => {
+    const jobs = Object.values(yamlOf(rel).jobs as Record<string, { uses?: string }>)
+    const parsed = [...jobs.flatMap(j => (j.uses ? [j.uses] : [])), ...stepsOf(rel).flatMap(({ step }) => (step.uses ? [step.uses] : []))]
+    const scanned = usesLines(read(rel)).map(u => u.replace(/\s+#.*$/, ''))
+    expect(scanned.sort()).toEqual(parsed.sort())
+  })
+
+  it('gives one commit one version everywhere', () => {
+    const versions = new Map<string, Set<string>>()
+    const lines = workflowFiles().flatMap(rel => usesLines(read(rel)))
+    for (const line of lines.filter(u => pinned.test(u))) {
+      const [, sha, version] = /@([0-9a-f]{40}) # (\S+)$/.exec(line) as RegExpExecArray
+      versions.set(sha, (versions.get(sha) ?? new Set()).add(version))
+    }
+    expect(versions.size).toBeGreaterThan(0)
+    expect([...versions].filter(([, v]) => v.size > 1)).toEqual([])
+  })
+
+  it('rejects a tag, a short SHA, a SHA without its version and a branch', () => {
+    const sha = 'd23441a48e516b6c34aea4fa41551a30e30af803'
+    const steps = [
+      `      - uses: actions/checkout@${sha} # v6.1.0`,
+      '      - uses: actions/checkout@v6',
+      `      - uses: actions/checkout@${sha.slice(0, 7)} # v6.1.0`,
+      `      - uses: actions/setup-node@${sha}`,
+      '        uses: github/codeql-action/init@main',
+      '        uses: ./',
+      '    uses: your-org/django-iis-deploy/.github/workflows/deploy.yml@v1'
+    ].join('\n')
+    expect(unpinned(steps)).toEqual([
+      'actions/checkout@v6',
+      `actions/checkout@${sha.slice(0, 7)} # v6.1.0`,
+      `actions/setup-node@${sha}`,
+      'github/codeql-action/init@main'
+    ])
   })
 })

@@ -124,7 +124,18 @@ function naive(box, dir) {
   const py = path.join(venv, 'bin', 'python')
   fs.rmSync(venv, { recursive: true, force: true })
   must(PYTHON, ['-m', 'venv', '--system-site-packages', venv])
-  must(py, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-index', '--find-links', wheelhouse, '-r', path.join(EXAMPLE, 'requirements.txt'), 'wfastcgi'])
+  must(py, [
+    '-m',
+    'pip',
+    'install',
+    '--disable-pip-version-check',
+    '--no-index',
+    '--find-links',
+    wheelhouse,
+    '-r',
+    path.join(EXAMPLE, 'requirements.txt'),
+    'wfastcgi'
+  ])
   fs.rmSync(app, { recursive: true, force: true })
   fs.cpSync(EXAMPLE, app, { recursive: true })
   must(py, ['manage.py', 'collectstatic', '--noinput'], { cwd: app })
@@ -151,9 +162,20 @@ function naive(box, dir) {
     DJANGO_ALLOWED_HOSTS: '127.0.0.1,localhost'
   }
   for (const [name, value] of Object.entries(vars)) {
-    appcmd('set', 'config', '-section:system.webServer/fastCgi', `/+${fcgi}.environmentVariables.[name='${name}',value='${value}']`, '/commit:apphost')
+    appcmd(
+      'set',
+      'config',
+      '-section:system.webServer/fastCgi',
+      `/+${fcgi}.environmentVariables.[name='${name}',value='${value}']`,
+      '/commit:apphost'
+    )
   }
-  for (const [target, perm] of [['/usr', 'RX'], [venv, 'RX'], [app, 'RX'], [logs, 'M']]) {
+  for (const [target, perm] of [
+    ['/usr', 'RX'],
+    [venv, 'RX'],
+    [app, 'RX'],
+    [logs, 'M']
+  ]) {
     must('icacls', [target, '/grant', `IIS AppPool\\${POOL}:(OI)(CI)${perm}`, '/Q'])
   }
   appcmd('recycle', 'apppool', `/apppool.name:${POOL}`)
@@ -192,7 +214,9 @@ for (let i = 1; i <= RUNS; i++) {
   } finally {
     await standin.close()
   }
-  console.log(`run ${i}: first ${seconds(results.first.at(-1).ms)}, no-op ${seconds(results.noop.at(-1).ms)}, naive ${seconds(results.naive.at(-1).ms)}`)
+  console.log(
+    `run ${i}: first ${seconds(results.first.at(-1).ms)}, no-op ${seconds(results.noop.at(-1).ms)}, naive ${seconds(results.naive.at(-1).ms)}`
+  )
 }
 
 const row = (...cells) => `| ${cells.join(' | ')} |`
@@ -204,7 +228,11 @@ const counts = k => {
 console.log('')
 console.log(row('scenario', 'median', 'runs', 'appcmd reads', 'appcmd writes', 'icacls'))
 console.log(row('---', '---:', '---', '---:', '---:', '---:'))
-for (const [k, label] of [['first', 'first deploy'], ['noop', 'no-op redeploy'], ['naive', 'naive script re-run']]) {
+for (const [k, label] of [
+  ['first', 'first deploy'],
+  ['noop', 'no-op redeploy'],
+  ['naive', 'naive script re-run']
+]) {
   console.log(row(label, seconds(m[k]), results[k].map(r => seconds(r.ms)).join(' / '), ...counts(k)))
 }
 const noopFirst = m.noop / m.first

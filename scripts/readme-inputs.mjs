@@ -33,9 +33,7 @@ export function inputsTable(action) {
 }
 
 export function outputsTable(action) {
-  const rows = Object.entries(action.outputs ?? {}).map(
-    ([name, output]) => `| \`${name}\` | ${cell(output.description ?? '')} |`
-  )
+  const rows = Object.entries(action.outputs ?? {}).map(([name, output]) => `| \`${name}\` | ${cell(output.description ?? '')} |`)
   return ['| Output | Description |', '| --- | --- |', ...rows].join('\n')
 }
 
