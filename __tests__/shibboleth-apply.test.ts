@@ -25,7 +25,7 @@ const netCalls = (): string[] => {
 const backups = (): string[] => fs.readdirSync(dir).filter(f => f.endsWith('.bak'))
 
 function options(extra: Partial<ShibbolethApplyOptions> = {}): ShibbolethApplyOptions {
-  return { configPath, want, check: SHIBD_CHECK, service: 'shibd_Default', net, runner: execRunner, log, templates: new TemplateSet(), ...extra }
+  return { configPath, site: 'Default Web Site', want, check: SHIBD_CHECK, service: 'shibd_Default', net, runner: execRunner, log, templates: new TemplateSet(), ...extra }
 }
 
 beforeEach(() => {
@@ -151,7 +151,7 @@ describe('planShibboleth', () => {
   test('writes the patched file to the output folder with a diff and the operations, leaving the server file alone', () => {
     const original = fs.readFileSync(configPath)
     const outputDir = path.join(dir, 'out')
-    const plan = planShibboleth({ configPath, want, check: ['shibd.exe', '-check'], service: 'shibd_Default' }, outputDir, new TemplateSet())
+    const plan = planShibboleth({ configPath, site: 'Default Web Site', want, check: ['shibd.exe', '-check', '-config', '{config}'], service: 'shibd_Default' }, outputDir, new TemplateSet())
     expect(plan.changed).toBe(true)
     expect(plan.outputPath).toBe(path.join(outputDir, 'shibboleth2.xml'))
     expect(ourParts(fs.readFileSync(plan.outputPath, 'utf8'), want).paths).toHaveLength(1)
@@ -159,10 +159,14 @@ describe('planShibboleth', () => {
     expect(plan.operations.map(o => o.argv.join(' '))).toEqual([
       `copy ${configPath} ${configPath}.<timestamp>.bak`,
       `write ${configPath}`,
-      'shibd.exe -check',
+      `shibd.exe -check -config ${configPath}`,
       'net stop shibd_Default',
-      'net start shibd_Default'
+      'net start shibd_Default',
+      // Site 3 is new to <ISAPI>: the site's IIS workers must start again to map it.
+      'list apps /site.name:Default Web Site',
+      'recycle apppool /apppool.name:<each pool listed>'
     ])
+    expect(plan.operations.at(-1)?.why).toMatch(/^the <ISAPI> site list changed: the Shibboleth IIS module reads <ISAPI> once per worker process/)
     expect(fs.readFileSync(configPath).equals(original)).toBe(true)
   })
 })
