@@ -43,25 +43,20 @@ export function isapiSection(text: string | undefined): string {
   return isapi ? canonical(isapi) : ''
 }
 
-/** Host names the file already serves: ISAPI Site names and Aliases, RequestMap Host names (lower case). */
-export function knownHosts(text: string | undefined): Set<string> {
+/** The RequestMap Host names of the file, in lower case. */
+export function mappedHosts(text: string | undefined): Set<string> {
   const root = text === undefined ? undefined : parse(text)
-  const sites = spChildren(root, 'InProcess').flatMap(p => spChildren(p, 'ISAPI')).flatMap(i => spChildren(i, 'Site'))
   const hosts = spChildren(root, 'RequestMapper').flatMap(m => spChildren(m, 'RequestMap')).flatMap(m => spChildren(m, 'Host'))
-  return new Set(
-    [...sites.map(s => s.getAttribute('name') ?? ''), ...sites.flatMap(s => spChildren(s, 'Alias').map(a => (a.textContent ?? '').trim())), ...hosts.map(h => h.getAttribute('name') ?? '')]
-      .filter(Boolean)
-      .map(h => h.toLowerCase())
-  )
+  return new Set(hosts.map(h => (h.getAttribute('name') ?? '').toLowerCase()).filter(Boolean))
 }
 
 /**
  * Why the IIS workers of the site must restart after the file went from `before` to `after`, or undefined: the
- * <ISAPI> site list changed (the module reads it once per worker), or `host` is new to the file (a shibboleth-host
- * change; the recycle makes the worker's mapping of it current at once).
+ * <ISAPI> site list changed (the module reads it once per worker), or `host` is new to the RequestMap (a change of
+ * shibboleth-host; the recycle makes the workers' mapping of it current at once, whether or not <ISAPI> names it).
  */
 export function moduleRecycleReason(before: string | undefined, after: string, host: string): string | undefined {
   if (isapiSection(before) !== isapiSection(after)) return 'the <ISAPI> site list changed'
-  if (!knownHosts(before).has(host.toLowerCase())) return `shibboleth-host ${host} is new to shibboleth2.xml`
+  if (!mappedHosts(before).has(host.toLowerCase())) return `shibboleth-host ${host} is new to the RequestMap`
   return undefined
 }
