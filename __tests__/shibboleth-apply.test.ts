@@ -5,7 +5,7 @@ import { PhaseError } from '../src/errors.js'
 import { execRunner } from '../src/process.js'
 import { TemplateSet } from '../src/render/templates.js'
 import { applyShibboleth, type ShibbolethApplyOptions } from '../src/shibboleth/apply.js'
-import { checkShibbolethConfig } from '../src/shibboleth/check.js'
+import { checkArgv, checkShibbolethConfig, checksOtherFile, DEFAULT_CHECK, SP_DEFAULT_CONFIG } from '../src/shibboleth/check.js'
 import type { ShibbolethWant } from '../src/shibboleth/patch.js'
 import { planShibboleth } from '../src/shibboleth/plan.js'
 import { captureLog, type CapturedLog } from './support/iis-test-log.js'
@@ -144,6 +144,31 @@ describe('applyShibboleth', () => {
     expect([written[0], written[1]]).toEqual([0xff, 0xfe])
     expect(ourParts(written.toString('utf16le'), want).paths).toHaveLength(1)
     expect((await checkShibbolethConfig(execRunner, SHIBD_CHECK, configPath)).exitCode).toBe(0)
+  })
+})
+
+describe('the SP check command', () => {
+  test('by default checks the patched file: shibd.exe -check -config <shibboleth-config>, the path one argument', () => {
+    expect(DEFAULT_CHECK).toBe('C:\\opt\\shibboleth-sp\\sbin64\\shibd.exe -check -config {config}')
+    const action = fs.readFileSync(path.join(import.meta.dirname, '..', 'action.yml'), 'utf8')
+    expect(action).toContain('default: "C:\\\\opt\\\\shibboleth-sp\\\\sbin64\\\\shibd.exe -check -config {config}"')
+    expect(checkArgv(DEFAULT_CHECK.split(' '), 'D:\\Shib SP\\shibboleth2.xml')).toEqual([
+      'C:\\opt\\shibboleth-sp\\sbin64\\shibd.exe',
+      '-check',
+      '-config',
+      'D:\\Shib SP\\shibboleth2.xml'
+    ])
+  })
+
+  test("a command without {config} is named when shibboleth-config is not the SP's default file", () => {
+    expect(checksOtherFile(['shibd.exe', '-check'], 'D:\\sp\\shibboleth2.xml')).toMatch(/names no \{config\}: it checks the SP's default .*, not D:\\sp\\shibboleth2\.xml; add -config \{config\}/)
+    expect(checksOtherFile(['shibd.exe', '-check'], SP_DEFAULT_CONFIG.toUpperCase().replace(/\\/g, '/'))).toBeUndefined()
+    expect(checksOtherFile(DEFAULT_CHECK.split(' '), 'D:\\sp\\shibboleth2.xml')).toBeUndefined()
+  })
+
+  test('apply warns about such a command before it writes', async () => {
+    await applyShibboleth(options({ check: ['shibd', '-t'] }))
+    expect(log.lines.filter(l => l.startsWith('warning:'))).toEqual([expect.stringMatching(/^warning: shibboleth-check \(shibd -t\) names no \{config\}/)])
   })
 })
 
