@@ -31,7 +31,6 @@ export interface DeployDeps {
 interface DeployOutcome {
   applied?: ApplyResult
   shibboleth?: ShibbolethApplied
-  recycled?: RecycleResult
 }
 
 /** The SP's Session handler on the verified site: `<handlerURL path>/Session`, /Shibboleth.sso/Session by default. */
@@ -65,12 +64,12 @@ function poolsRecycledBy(applied: ApplyResult): string[] {
   return applied.operations.filter(op => op.argv[0] === 'recycle' && op.argv[1] === 'apppool').map(op => (op.argv[2] ?? '').replace(/^\/apppool\.name:/i, ''))
 }
 
-/** Recycles the site's pools after an <ISAPI> change; failures warn, and verify's SSO handler check judges. */
+/** Recycles the site's pools after the SP file changed for them; failures warn, and verify's SSO handler check judges. */
 async function recycleForSp(deps: DeployDeps, config: DeployConfig, report: RunReport, alreadyRecycled: readonly string[] = []): Promise<RecycleResult> {
   const appcmd = new Appcmd({ runner: deps.runner, log: deps.log, path: config.appcmd })
   const result = await recycleSitePools(appcmd, deps.log, config.siteName, alreadyRecycled)
   for (const failure of result.failed) {
-    const message = `The Shibboleth IIS module may still use the old <ISAPI> site list: ${failure}`
+    const message = `The Shibboleth IIS module may still map the site with a stale <ISAPI> site list: ${failure}`
     deps.log.warning(message)
     report.warnings.push(message)
   }
@@ -158,7 +157,6 @@ export async function deployMode(
     // The IIS module keeps the site list its workers started with; the root app's pool serves /Shibboleth.sso/*.
     log.info(`Recycling the app pools of site ${config.siteName}: ${recycleReason}.`)
     const recycled = await phases.run('Recycle for the SP', () => recycleForSp(deps, config, report, poolsRecycledBy(applied)))
-    outcome.recycled = recycled
     report.shibboleth.recycledPools = recycled.recycled
   }
 
