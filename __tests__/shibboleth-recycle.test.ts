@@ -79,6 +79,23 @@ describe('recycleSitePools against the appcmd double', () => {
     expect(sandbox.mutatingCalls().map(c => c.argv.join(' '))).toEqual(['recycle apppool /apppool.name:DefaultAppPool'])
   })
 
+  it('a stopped pool is left to start fresh; a recycle appcmd refuses is reported, not thrown', async () => {
+    target = createTarget()
+    const { sandbox } = target
+    const appcmd = new Appcmd({ runner: target.runner, log: target.log, path: sandbox.appcmdPath })
+    await appcmd.run({ argv: ['stop', 'apppool', '/apppool.name:DefaultAppPool'], mutates: true })
+    const stopped = await recycleSitePools(appcmd, target.log, 'Default Web Site')
+    expect(stopped).toEqual({ pools: ['DefaultAppPool'], recycled: [], failed: [] })
+    expect(target.log.lines).toContain('info: App pool DefaultAppPool is stopped: its workers read the changed file when it starts.')
+
+    await appcmd.run({ argv: ['start', 'apppool', '/apppool.name:DefaultAppPool'], mutates: true })
+    sandbox.resetCounters()
+    sandbox.failAt(1)
+    const refused = await recycleSitePools(appcmd, target.log, 'Default Web Site')
+    expect(refused.recycled).toEqual([])
+    expect(refused.failed).toEqual([expect.stringMatching(/^recycling app pool DefaultAppPool \(appcmd recycle apppool \/apppool\.name:DefaultAppPool failed \(exit 32, locked\)/)])
+  })
+
   it('a site without apps is reported, not thrown', async () => {
     target = createTarget()
     const appcmd = new Appcmd({ runner: target.runner, log: target.log, path: target.sandbox.appcmdPath })
