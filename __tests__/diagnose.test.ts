@@ -146,6 +146,15 @@ describe('diagnose: one hint per known cause', () => {
     expect(hint?.hint).toContain('shibboleth-host')
   })
 
+  it("SP Session handler answering IIS's 404 → the module does not map the site: ISAPI Site id and the recycle", () => {
+    const hints = diagnose({ check: 'sso-handler', status: 404, body: '<h3>HTTP Error 404.0 - Not Found</h3>' })
+    expect(hints.map(h => h.id)).toEqual(['sso-site-unknown'])
+    expect(hints[0]?.hint).toMatch(/<Site id> must equal the IIS site id/)
+    expect(hints[0]?.hint).toMatch(/appcmd recycle apppool/)
+    // A 404 of the app itself is another cause.
+    expect(ids({ check: 'main', status: 404 })).not.toContain('sso-site-unknown')
+  })
+
   it('HttpPlatformHandler 502.3 with 0x80072ee2 → startupTimeLimit / listening port', () => {
     const hints = diagnose({ status: 502, body: CAPTURED.platformTimeout })
     expect(hints.map(h => h.id)).toEqual(['httpplatform-timeout'])

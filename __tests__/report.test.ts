@@ -47,6 +47,11 @@ function report(overrides: Partial<RunReport> = {}): RunReport {
 }
 
 describe('renderSummary', () => {
+  it("names the app pools recycled for the Shibboleth IIS module's site list", () => {
+    const md = renderSummary(report({ shibboleth: { changed: true, restarted: true, recycledPools: ['DefaultAppPool', 'DefaultWebSite-app'] } }))
+    expect(md).toContain("Shibboleth SP configuration changed; service restarted. App pools recycled for the IIS module's site list: `DefaultAppPool`, `DefaultWebSite-app`.")
+  })
+
   it('renders target, object, file, phase and check tables for a successful deploy', () => {
     const md = renderSummary(report())
     expect(md).toMatch(/^## ✅ Deployed release `1234-1`\n/)

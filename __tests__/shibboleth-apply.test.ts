@@ -5,7 +5,7 @@ import { PhaseError } from '../src/errors.js'
 import { execRunner } from '../src/process.js'
 import { TemplateSet } from '../src/render/templates.js'
 import { applyShibboleth, type ShibbolethApplyOptions } from '../src/shibboleth/apply.js'
-import { checkShibbolethConfig } from '../src/shibboleth/check.js'
+import { checkArgv, checkShibbolethConfig, checksOtherFile, DEFAULT_CHECK, SP_DEFAULT_CONFIG } from '../src/shibboleth/check.js'
 import type { ShibbolethWant } from '../src/shibboleth/patch.js'
 import { planShibboleth } from '../src/shibboleth/plan.js'
 import { captureLog, type CapturedLog } from './support/iis-test-log.js'
@@ -25,7 +25,7 @@ const netCalls = (): string[] => {
 const backups = (): string[] => fs.readdirSync(dir).filter(f => f.endsWith('.bak'))
 
 function options(extra: Partial<ShibbolethApplyOptions> = {}): ShibbolethApplyOptions {
-  return { configPath, want, check: SHIBD_CHECK, service: 'shibd_Default', net, runner: execRunner, log, templates: new TemplateSet(), ...extra }
+  return { configPath, site: 'Default Web Site', want, check: SHIBD_CHECK, service: 'shibd_Default', net, runner: execRunner, log, templates: new TemplateSet(), ...extra }
 }
 
 beforeEach(() => {
@@ -147,11 +147,36 @@ describe('applyShibboleth', () => {
   })
 })
 
+describe('the SP check command', () => {
+  test('by default checks the patched file: shibd.exe -check -config <shibboleth-config>, the path one argument', () => {
+    expect(DEFAULT_CHECK).toBe('C:\\opt\\shibboleth-sp\\sbin64\\shibd.exe -check -config {config}')
+    const action = fs.readFileSync(path.join(import.meta.dirname, '..', 'action.yml'), 'utf8')
+    expect(action).toContain('default: "C:\\\\opt\\\\shibboleth-sp\\\\sbin64\\\\shibd.exe -check -config {config}"')
+    expect(checkArgv(DEFAULT_CHECK.split(' '), 'D:\\Shib SP\\shibboleth2.xml')).toEqual([
+      'C:\\opt\\shibboleth-sp\\sbin64\\shibd.exe',
+      '-check',
+      '-config',
+      'D:\\Shib SP\\shibboleth2.xml'
+    ])
+  })
+
+  test("a command without {config} is named when shibboleth-config is not the SP's default file", () => {
+    expect(checksOtherFile(['shibd.exe', '-check'], 'D:\\sp\\shibboleth2.xml')).toMatch(/names no \{config\}: it checks the SP's default .*, not D:\\sp\\shibboleth2\.xml; add -config \{config\}/)
+    expect(checksOtherFile(['shibd.exe', '-check'], SP_DEFAULT_CONFIG.toUpperCase().replace(/\\/g, '/'))).toBeUndefined()
+    expect(checksOtherFile(DEFAULT_CHECK.split(' '), 'D:\\sp\\shibboleth2.xml')).toBeUndefined()
+  })
+
+  test('apply warns about such a command before it writes', async () => {
+    await applyShibboleth(options({ check: ['shibd', '-t'] }))
+    expect(log.lines.filter(l => l.startsWith('warning:'))).toEqual([expect.stringMatching(/^warning: shibboleth-check \(shibd -t\) names no \{config\}/)])
+  })
+})
+
 describe('planShibboleth', () => {
   test('writes the patched file to the output folder with a diff and the operations, leaving the server file alone', () => {
     const original = fs.readFileSync(configPath)
     const outputDir = path.join(dir, 'out')
-    const plan = planShibboleth({ configPath, want, check: ['shibd.exe', '-check'], service: 'shibd_Default' }, outputDir, new TemplateSet())
+    const plan = planShibboleth({ configPath, site: 'Default Web Site', want, check: ['shibd.exe', '-check', '-config', '{config}'], service: 'shibd_Default' }, outputDir, new TemplateSet())
     expect(plan.changed).toBe(true)
     expect(plan.outputPath).toBe(path.join(outputDir, 'shibboleth2.xml'))
     expect(ourParts(fs.readFileSync(plan.outputPath, 'utf8'), want).paths).toHaveLength(1)
@@ -159,10 +184,14 @@ describe('planShibboleth', () => {
     expect(plan.operations.map(o => o.argv.join(' '))).toEqual([
       `copy ${configPath} ${configPath}.<timestamp>.bak`,
       `write ${configPath}`,
-      'shibd.exe -check',
+      `shibd.exe -check -config ${configPath}`,
       'net stop shibd_Default',
-      'net start shibd_Default'
+      'net start shibd_Default',
+      // Site 3 is new to <ISAPI>: the site's IIS workers must start again to map it.
+      'list apps /site.name:Default Web Site',
+      'recycle apppool /apppool.name:<each pool listed>'
     ])
+    expect(plan.operations.at(-1)?.why).toMatch(/^the <ISAPI> site list changed: the Shibboleth IIS module reads <ISAPI> once per worker process/)
     expect(fs.readFileSync(configPath).equals(original)).toBe(true)
   })
 })

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import type { VerifyConfig } from '../src/config.js'
+import { diagnoseAll, evidenceFromChecks } from '../src/diagnose.js'
 import { runChecks, verifyPlan, type VerifyPlan } from '../src/verify/checks.js'
 import { captureLog } from './support/iis-test-log.js'
 import { freePort, makePki, track, serve, serveHttps, serveLate, verifyConfig } from './support/verify-servers.js'
 
 
-function plan(url: string, overrides: Partial<VerifyConfig> = {}, extras: Pick<VerifyPlan, 'staticFile' | 'protectedPath'> = {}): VerifyPlan {
+function plan(url: string, overrides: Partial<VerifyConfig> = {}, extras: Pick<VerifyPlan, 'staticFile' | 'protectedPath' | 'ssoHandler'> = {}): VerifyPlan {
   return verifyPlan(verifyConfig(url, overrides), extras)
 }
 
@@ -140,6 +141,48 @@ describe('runChecks against real loopback servers', () => {
       const results = await runChecks(plan(s.url, { totalTimeoutMs: 300, status: 302 }, { protectedPath: { url: `${s.url}private/` } }), captureLog())
       expect(results.find(r => r.kind === 'main')?.ok).toBe(true)
       expect(results.find(r => r.kind === 'protected')?.detail).toMatch(/^HTTP 302 to \/accounts\/login\/, not to the SP's \/Shibboleth\.sso\/ handler/)
+    })
+  })
+
+  describe("the SP's Session handler at the site root (SSO)", () => {
+    const ssoHandler = (url: string): VerifyPlan['ssoHandler'] => ({ url: `${url}Shibboleth.sso/Session`, siteId: 3, host: 'apps.example.edu' })
+    const sessionCheck = async (answer: (res: import('node:http').ServerResponse) => void, totalTimeoutMs = 300) => {
+      const s = await track(serve((req, res) => (req.url === '/Shibboleth.sso/Session' ? answer(res) : res.writeHead(302, { location: '/Shibboleth.sso/Login' }).end())))
+      const results = await runChecks(plan(s.url, { totalTimeoutMs }, { ssoHandler: ssoHandler(s.url) }), captureLog())
+      return { url: s.url, results, check: results.find(r => r.kind === 'sso-handler') }
+    }
+
+    it("passes on the handler's page for a caller without a session", async () => {
+      const { url, check } = await sessionCheck(res =>
+        res.writeHead(200, { 'content-type': 'text/html; charset=UTF-8' }).end('<html><head><title>Session Summary</title></head><body><pre>\nA valid session was not found.</pre></body></html>\n')
+      )
+      expect(check).toMatchObject({ name: 'sso-handler', ok: true, status: 200, url: `${url}Shibboleth.sso/Session`, attempts: 1 })
+      expect(check?.detail).toBe("HTTP 200 from the SP's Session handler: the IIS module maps site id 3")
+    })
+
+    it('passes on the JSON form and on the handler refusing this address through an acl', async () => {
+      expect((await sessionCheck(res => res.writeHead(200, { 'content-type': 'application/json' }).end('{}\n'))).check?.ok).toBe(true)
+      const refused = (await sessionCheck(res => res.writeHead(403, { 'content-type': 'text/html' }).end('Access Denied'))).check
+      expect(refused?.ok).toBe(true)
+      expect(refused?.detail).toMatch(/^HTTP 403 "Access Denied" from the SP's Session handler \(its acl refuses this address\)/)
+    })
+
+    it("fails on IIS's own 404, naming the ISAPI Site id and the recycle, with the matching diagnosis", { timeout: 8000 }, async () => {
+      const { results, check } = await sessionCheck(res =>
+        res.writeHead(404, { 'content-type': 'text/html' }).end('<h3>HTTP Error 404.0 - Not Found</h3>\n<h4>The resource you are looking for has been removed, had its name changed, or is temporarily unavailable.</h4>')
+      )
+      expect(check?.ok).toBe(false)
+      expect(check?.status).toBe(404)
+      expect(check?.detail).toMatch(
+        /^HTTP 404 from IIS, not the SP's Session handler: the Shibboleth IIS module serving the site root does not map IIS site id 3; shibboleth2\.xml needs <ISAPI><Site id="3" name="apps\.example\.edu"> with the site's IIS id, and the site's app pools a recycle after <ISAPI> changed \(gave up after/
+      )
+      expect(diagnoseAll(evidenceFromChecks(results)).map(h => h.id)).toEqual(['sso-site-unknown'])
+    })
+
+    it('fails on a 200 that is not the handler (a Django page answering at the root)', { timeout: 8000 }, async () => {
+      const { check } = await sessionCheck(res => res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>Page not found</h1>'))
+      expect(check?.ok).toBe(false)
+      expect(check?.detail).toMatch(/^HTTP 200, not the SP's Session handler page: expected it to answer for <ISAPI><Site id="3" name="apps\.example\.edu">/)
     })
   })
 

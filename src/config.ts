@@ -5,6 +5,7 @@ import { z } from 'zod'
 import { InputError } from './errors.js'
 import { indexerProblem } from './iis/appcmd.js'
 import { flavourOf, pathApi, type Flavour } from './layout.js'
+import { DEFAULT_CHECK, SP_DEFAULT_CONFIG } from './shibboleth/check.js'
 
 export type Mode = 'deploy' | 'stage' | 'plan'
 export type Hosting = 'fastcgi' | 'httpplatform'
@@ -93,8 +94,8 @@ const DEFAULTS: Record<string, string> = {
   hosting: 'fastcgi',
   'httpplatform-package': 'waitress',
   shibboleth: 'false',
-  'shibboleth-config': 'C:\\opt\\shibboleth-sp\\etc\\shibboleth\\shibboleth2.xml',
-  'shibboleth-check': 'C:\\opt\\shibboleth-sp\\sbin64\\shibd.exe -check',
+  'shibboleth-config': SP_DEFAULT_CONFIG,
+  'shibboleth-check': DEFAULT_CHECK,
   'shibboleth-service': 'shibd_Default',
   'require-remote-user': 'true',
   'verify-status': '200',
@@ -345,7 +346,7 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
     if (!/^[A-Za-z0-9_.:-]+$/.test(id)) throw new InputError('remote-user', `'${id}' is not an attribute id; list ids separated by spaces, e.g. eppn subject-id`)
   }
   const check = splitArgs(get('shibboleth-check'))
-  if (shibEnabled && check.length === 0) throw new InputError('shibboleth-check', 'is empty; give the SP check command, e.g. C:\\opt\\shibboleth-sp\\sbin64\\shibd.exe -check')
+  if (shibEnabled && check.length === 0) throw new InputError('shibboleth-check', `is empty; give the SP check command, e.g. ${DEFAULT_CHECK}`)
 
   const httpPlatformCommand = get('httpplatform-command')
   if (hosting === 'httpplatform' && /(^|[\s\\/])gunicorn(\.exe)?(\s|$)/i.test(httpPlatformCommand)) {

@@ -1,8 +1,10 @@
 /** Deploy mode after staging: the SP config, apply to IIS, verify, and the rollback when verify fails. */
+import fs from 'node:fs'
 import type { DeployConfig } from './config.js'
 import { evidenceFromChecks, reportDiagnosis, tailFile, type Evidence } from './diagnose.js'
 import { asError, PhaseError } from './errors.js'
 import { applyRelease, type ApplyResult } from './iis/apply.js'
+import { Appcmd } from './iis/appcmd.js'
 import type { CurrentState } from './iis/state.js'
 import { layoutFor } from './layout.js'
 import type { Log } from './log.js'
@@ -13,10 +15,13 @@ import { markRelease, previousRelease, pruneReleases, readRelease, readReleaseAt
 import type { TemplateSet } from './render/templates.js'
 import type { RunReport } from './report.js'
 import { applyShibboleth, type ShibbolethApplied } from './shibboleth/apply.js'
+import { decodeXml } from './shibboleth/encoding.js'
+import { sessionHandlerPath } from './shibboleth/patch.js'
+import { recycleSitePools, type RecycleResult } from './shibboleth/recycle.js'
 import { shibbolethTarget } from './shibboleth/target.js'
 import type { StageResult } from './stage.js'
 import { urlFromBindings } from './verify/binding-url.js'
-import { contentTypeFor, pickStaticFile, runChecks, staticUrl, verifyPlan, type CheckResult } from './verify/checks.js'
+import { contentTypeFor, pickStaticFile, runChecks, staticUrl, verifyPlan, type CheckResult, type SsoHandlerTarget } from './verify/checks.js'
 
 export interface DeployDeps {
   runner: ProcessRunner
@@ -28,19 +33,47 @@ interface DeployOutcome {
   shibboleth?: ShibbolethApplied
 }
 
-function verifyTargets(config: DeployConfig, staticFiles: readonly string[]): Parameters<typeof verifyPlan>[1] {
+/** The SP's Session handler on the verified site: `<handlerURL path>/Session`, /Shibboleth.sso/Session by default. */
+function ssoHandlerTarget(config: DeployConfig, siteId: number): SsoHandlerTarget {
+  let handlerPath = '/Shibboleth.sso'
+  try {
+    handlerPath = sessionHandlerPath(decodeXml(fs.readFileSync(config.shibboleth.configPath)).text)
+  } catch {
+    // No file to read: the SP's default handler path.
+  }
+  return { url: new URL(`${handlerPath}/Session`, config.verify.url).href, siteId, host: config.shibboleth.host }
+}
+
+function verifyTargets(config: DeployConfig, staticFiles: readonly string[], siteId: number): Parameters<typeof verifyPlan>[1] {
   const sso = config.shibboleth.enabled
   const file = pickStaticFile([...staticFiles])
   return {
     // Static files live under the protected path too, so with SSO they redirect like the app does.
     ...(file && !sso ? { staticFile: { url: staticUrl(config.verify.url, STATIC_VDIR, file), expectedContentType: contentTypeFor(file) } } : {}),
-    ...(sso ? { protectedPath: { url: config.verify.url } } : {})
+    ...(sso ? { protectedPath: { url: config.verify.url }, ssoHandler: ssoHandlerTarget(config, siteId) } : {})
   }
 }
 
 /** `staticFiles` are those of the release being checked: after a rollback, the restored one's. */
-async function verify(deps: DeployDeps, config: DeployConfig, staticFiles: readonly string[], title: string): Promise<CheckResult[]> {
-  return deps.log.group(title, () => runChecks(verifyPlan(config.verify, verifyTargets(config, staticFiles)), deps.log))
+async function verify(deps: DeployDeps, config: DeployConfig, staticFiles: readonly string[], siteId: number, title: string): Promise<CheckResult[]> {
+  return deps.log.group(title, () => runChecks(verifyPlan(config.verify, verifyTargets(config, staticFiles, siteId)), deps.log))
+}
+
+/** Pools the IIS apply recycled (after the SP change, which comes first), so they are not recycled twice. */
+function poolsRecycledBy(applied: ApplyResult): string[] {
+  return applied.operations.filter(op => op.argv[0] === 'recycle' && op.argv[1] === 'apppool').map(op => (op.argv[2] ?? '').replace(/^\/apppool\.name:/i, ''))
+}
+
+/** Recycles the site's pools after the SP file changed for them; failures warn, and verify's SSO handler check judges. */
+async function recycleForSp(deps: DeployDeps, config: DeployConfig, report: RunReport, alreadyRecycled: readonly string[] = []): Promise<RecycleResult> {
+  const appcmd = new Appcmd({ runner: deps.runner, log: deps.log, path: config.appcmd })
+  const result = await recycleSitePools(appcmd, deps.log, config.siteName, alreadyRecycled)
+  for (const failure of result.failed) {
+    const message = `The Shibboleth IIS module may still map the site with a stale <ISAPI> site list: ${failure}`
+    deps.log.warning(message)
+    report.warnings.push(message)
+  }
+  return result
 }
 
 /** Restores the SP config, reporting instead of throwing, so the IIS rollback's own result is never lost. */
@@ -99,6 +132,7 @@ export async function deployMode(
     )
     report.shibboleth = { changed: outcome.shibboleth.changed, restarted: outcome.shibboleth.changed }
   }
+  const siteId = current.site.id
 
   try {
     outcome.applied = await phases.run('Apply', () =>
@@ -118,7 +152,15 @@ export async function deployMode(
   report.objects = applied.objects
   report.changed = report.changed || applied.changed || Boolean(outcome.shibboleth?.changed)
 
-  const checks = await phases.run('Verify', () => verify(deps, config, stage.staticFiles, 'Verify'), false)
+  const recycleReason = outcome.shibboleth?.recycleReason
+  if (recycleReason && report.shibboleth) {
+    // The IIS module keeps the site list its workers started with; the root app's pool serves /Shibboleth.sso/*.
+    log.info(`Recycling the app pools of site ${config.siteName}: ${recycleReason}.`)
+    const recycled = await phases.run('Recycle for the SP', () => recycleForSp(deps, config, report, poolsRecycledBy(applied)))
+    report.shibboleth.recycledPools = recycled.recycled
+  }
+
+  const checks = await phases.run('Verify', () => verify(deps, config, stage.staticFiles, siteId, 'Verify'), false)
   report.checks = checks
   if (checks.every(c => c.ok)) {
     // The release is live and verified: housekeeping that fails (a file held open on Windows) only warns.
@@ -146,6 +188,11 @@ export async function deployMode(
       if (failed) rb.failed.push(failed)
       else rb.restored.push('shibboleth2.xml')
       rb.ok = rb.ok && !failed
+      if (!failed && outcome.shibboleth.recycleReason) {
+        // Workers started since the change hold the patched site list: restart them on the restored file.
+        const again = await recycleForSp(deps, config, report)
+        if (again.recycled.length > 0) rb.restored.push(`IIS module site list (recycled ${again.recycled.join(', ')})`)
+      }
     }
     return rb
   })
@@ -153,7 +200,7 @@ export async function deployMode(
   report.rolledBack = restoredAnything && rollback.ok
   const detail = rollback.ok ? rollback.restored.join('; ') || 'nothing needed restoring' : `NOT restored: ${rollback.failed.join('; ')}`
   const previousStatic = staticFilesAt(applied.previousPhysicalPath)
-  const again = restoredAnything ? await phases.run('Verify restored release', () => verify(deps, config, previousStatic, 'Verify restored release'), false) : []
+  const again = restoredAnything ? await phases.run('Verify restored release', () => verify(deps, config, previousStatic, siteId, 'Verify restored release'), false) : []
   report.rollback = { ok: rollback.ok, detail, checks: again }
   // A release that was already live before this run stays as it was: this run did not make it so.
   if (applied.changed) markRelease(layout, stage.facts.releaseId, 'failed')

@@ -134,7 +134,16 @@ export const HINTS: readonly HintRule[] = [
     matches: e => e.check === 'protected' && e.status === 200,
     hint:
       "The Shibboleth SP does not protect <app-path>: the ISAPI <Site id> must equal the IIS site id and its name, like the RequestMap <Host name>, must be the host users type " +
-      '(shibboleth-host); after changing shibboleth2.xml the shibboleth-service must be restarted.'
+      '(shibboleth-host); after changing shibboleth2.xml the shibboleth-service must be restarted, and after changing its <ISAPI> the pools of the site\'s apps recycled.'
+  },
+  {
+    id: 'sso-site-unknown',
+    cause: "The Shibboleth IIS module does not map the site: /Shibboleth.sso/Session answers IIS's own 404",
+    matches: e => e.check === 'sso-handler' && e.status === 404,
+    hint:
+      'The IIS module (iis7_shib) reads <ISAPI><Site> once per worker process and ignores requests of a site it does not list. In shibboleth2.xml the <Site id> must equal ' +
+      'the IIS site id (appcmd list site "<site-name>" shows id:N) and its name must be shibboleth-host; after a change the workers must restart: recycle the pool of every app of the site ' +
+      '(appcmd list apps /site.name:"<site-name>", then appcmd recycle apppool /apppool.name:<pool>), the root app\'s first, or run iisreset.'
   },
   {
     id: 'httpplatform-timeout',

@@ -17,7 +17,8 @@ export interface RunReport {
   rolledBack: boolean
   objects: { kind: string; name: string; status: ObjectStatus }[]
   files: { path: string; status: 'written' | 'unchanged' }[]
-  shibboleth?: { changed: boolean; restarted: boolean }
+  /** recycledPools: the app pools recycled so the IIS module reads a changed <ISAPI>. */
+  shibboleth?: { changed: boolean; restarted: boolean; recycledPools?: string[] }
   phases: { name: string; ms: number; ok: boolean }[]
   checks: CheckResult[]
   rollback?: { ok: boolean; detail: string; checks: CheckResult[] }
@@ -112,7 +113,8 @@ export function renderSummary(report: RunReport, redact: Redact = keep): string 
   if (report.shibboleth) {
     const s = report.shibboleth
     const what = s.changed ? `configuration changed; service ${s.restarted ? 'restarted' : 'not restarted'}` : 'configuration unchanged'
-    out.push('### Shibboleth SP', '', `Shibboleth SP ${what}.`, '')
+    const pools = s.recycledPools?.length ? ` App pools recycled for the IIS module's site list: ${s.recycledPools.map(code).join(', ')}.` : ''
+    out.push('### Shibboleth SP', '', `Shibboleth SP ${what}.${pools}`, '')
   }
 
   if (report.phases.length > 0) {

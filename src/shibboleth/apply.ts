@@ -5,15 +5,18 @@ import type { Log } from '../log.js'
 import type { ProcessRunner } from '../process.js'
 import { writeFileAtomic } from '../render/atomic-write.js'
 import type { TemplateSet } from '../render/templates.js'
-import { checkFailureSummary, checkShibbolethConfig } from './check.js'
+import { checkFailureSummary, checkShibbolethConfig, checksOtherFile } from './check.js'
 import { unifiedDiff } from './diff.js'
 import { decodeXml, encodeXml } from './encoding.js'
 import { renderFreshConfig } from './fresh.js'
+import { moduleRecycleReason } from './isapi.js'
 import { patchShibbolethConfig, type ShibbolethWant } from './patch.js'
 import { restartService } from './service.js'
 
 export interface ShibbolethTarget {
   configPath: string
+  /** The IIS site whose app pools serve the SP's handler and the protected path. */
+  site: string
   want: ShibbolethWant
   /** The SP's config check as argv; `{config}` is replaced by configPath. */
   check: readonly string[]
@@ -55,6 +58,11 @@ export interface ShibbolethApplied {
   backupPath: string
   changes: string[]
   diff: string
+  /**
+   * Why the site's IIS workers must restart (running ones keep the <ISAPI> site list they started with), or
+   * undefined when the change needs none.
+   */
+  recycleReason?: string
   /** Puts the original file back and restarts the SP; for a failure later in the deploy. Harmless to call twice. */
   restore(): Promise<void>
 }
@@ -67,6 +75,8 @@ export interface ShibbolethProposal {
   changed: boolean
   changes: string[]
   diff: string
+  /** See ShibbolethApplied.recycleReason. */
+  recycleReason?: string
 }
 
 export function proposeShibbolethConfig(configPath: string, want: ShibbolethWant, templates: TemplateSet, planOnly = false): ShibbolethProposal {
@@ -76,7 +86,14 @@ export function proposeShibbolethConfig(configPath: string, want: ShibbolethWant
       throw new InputError('shibboleth-config', `neither ${configPath} nor its folder exists; install the Shibboleth SP or point shibboleth-config at its shibboleth2.xml`)
     }
     const text = renderFreshConfig(want, templates)
-    return { original: undefined, next: encodeXml(text, 'utf-8'), changed: true, changes: [`created ${configPath} from the shibboleth2.xml template`], diff: unifiedDiff('', text) }
+    return {
+      original: undefined,
+      next: encodeXml(text, 'utf-8'),
+      changed: true,
+      changes: [`created ${configPath} from the shibboleth2.xml template`],
+      diff: unifiedDiff('', text),
+      recycleReason: moduleRecycleReason(undefined, text, want.host)
+    }
   }
   const original = fs.readFileSync(configPath)
   const { text, encoding } = decodeXml(original)
@@ -87,7 +104,14 @@ export function proposeShibbolethConfig(configPath: string, want: ShibbolethWant
   } catch (e) {
     throw new InputError('shibboleth-host', `${(e as Error).message}; use an ASCII host name`)
   }
-  return { original, next, changed: patched.changed, changes: patched.changes, diff: unifiedDiff(text, patched.text) }
+  return {
+    original,
+    next,
+    changed: patched.changed,
+    changes: patched.changes,
+    diff: unifiedDiff(text, patched.text),
+    recycleReason: patched.changed ? moduleRecycleReason(text, patched.text, want.host) : undefined
+  }
 }
 
 function timestamp(date: Date): string {
@@ -115,6 +139,9 @@ export async function applyShibboleth(options: ShibbolethApplyOptions): Promise<
     log.info(`${configPath} already protects the app; not written, ${control.service} not restarted.`)
     return { changed: false, backupPath: '', changes: [], diff: '', restore: async () => {} }
   }
+
+  const elsewhere = checksOtherFile(options.check, configPath)
+  if (elsewhere) log.warning(elsewhere)
 
   let backupPath = ''
   if (proposal.original) {
@@ -162,6 +189,7 @@ export async function applyShibboleth(options: ShibbolethApplyOptions): Promise<
     backupPath,
     changes: proposal.changes,
     diff: proposal.diff,
+    ...(proposal.recycleReason ? { recycleReason: proposal.recycleReason } : {}),
     restore: async () => {
       if (restored) return
       restored = true

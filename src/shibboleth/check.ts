@@ -1,8 +1,29 @@
+import path from 'node:path'
 import { PhaseError } from '../errors.js'
 import type { ProcessRunner } from '../process.js'
 
 /** Stands in the check command for the file to check (`shibd -t -c {config}` on Linux). */
 export const CONFIG_PLACEHOLDER = '{config}'
+
+/** Where the Windows installer puts the SP's config, which shibd and the IIS module read unless told otherwise. */
+export const SP_DEFAULT_CONFIG = 'C:\\opt\\shibboleth-sp\\etc\\shibboleth\\shibboleth2.xml'
+
+/**
+ * shibd.exe reads `-config <file>` after `-check` (shibd/shibd_win32.cpp); without it the check loads the SP's
+ * default file, not the one the deploy patched (docs/windows-facts-learned.md).
+ */
+export const DEFAULT_CHECK = `C:\\opt\\shibboleth-sp\\sbin64\\shibd.exe -check -config ${CONFIG_PLACEHOLDER}`
+
+/**
+ * Why a check command would check another file than configPath, or undefined: a command without {config} loads
+ * the SP's default file, which is configPath only when that is the default.
+ */
+export function checksOtherFile(check: readonly string[], configPath: string): string | undefined {
+  if (check.some(arg => arg.includes(CONFIG_PLACEHOLDER))) return undefined
+  const same = path.win32.normalize(configPath).toLowerCase() === path.win32.normalize(SP_DEFAULT_CONFIG).toLowerCase()
+  if (same) return undefined
+  return `shibboleth-check (${check.join(' ')}) names no ${CONFIG_PLACEHOLDER}: it checks the SP's default ${SP_DEFAULT_CONFIG}, not ${configPath}; add -config ${CONFIG_PLACEHOLDER} to it`
+}
 
 export interface CheckResult {
   ok: boolean
@@ -13,11 +34,11 @@ export interface CheckResult {
 }
 
 /**
- * The check command with the config path filled in. Windows' `shibd.exe -check` takes no file: it reads the
- * installed config, which is why apply writes the file in place first and checks that.
+ * The check command with the config path filled in. The SP reads relative paths inside the file against its own
+ * folders, which is why apply writes the file in place first and checks it there.
  */
 export function checkArgv(check: readonly string[], configPath: string): string[] {
-  if (check.length === 0) throw new PhaseError('shibboleth', 'no Shibboleth check command is configured', 'set shibboleth-check, e.g. C:\\opt\\shibboleth-sp\\sbin64\\shibd.exe -check')
+  if (check.length === 0) throw new PhaseError('shibboleth', 'no Shibboleth check command is configured', `set shibboleth-check, e.g. ${DEFAULT_CHECK}`)
   return check.map(arg => arg.split(CONFIG_PLACEHOLDER).join(configPath))
 }
 

@@ -5,6 +5,7 @@ import type { TemplateSet } from '../render/templates.js'
 import type { ShibbolethTarget } from './apply.js'
 import { proposeShibbolethConfig } from './apply.js'
 import { checkArgv } from './check.js'
+import { recyclePlanOperations } from './recycle.js'
 import { restartOperations } from './service.js'
 
 export interface ShibbolethPlan {
@@ -29,7 +30,8 @@ export function planShibboleth(target: ShibbolethTarget, outputDir: string, temp
         { tool: 'file', argv: ['copy', target.configPath, `${target.configPath}.<timestamp>.bak`], why: 'back up shibboleth2.xml beside itself', mutates: true },
         { tool: 'file', argv: ['write', target.configPath], why: proposal.changes.join('; '), mutates: true },
         { tool: 'shibboleth', argv: checkArgv(target.check, target.configPath), why: "the SP's own check; a failure restores the backup", mutates: false },
-        ...restartOperations({ service: target.service, net: target.net ?? 'net' })
+        ...restartOperations({ service: target.service, net: target.net ?? 'net' }),
+        ...(proposal.recycleReason ? recyclePlanOperations(target.site, proposal.recycleReason) : [])
       ]
     : []
   return { changed: proposal.changed, changes: proposal.changes, diff: proposal.diff, outputPath, operations }

@@ -5,6 +5,7 @@ import type { ShibbolethTarget } from './apply.js'
 export function shibbolethTarget(config: DeployConfig, siteId: number): ShibbolethTarget {
   return {
     configPath: config.shibboleth.configPath,
+    site: config.siteName,
     want: { siteId, host: config.shibboleth.host, appPath: config.appPath, remoteUser: config.shibboleth.remoteUser },
     check: config.shibboleth.check,
     service: config.shibboleth.service

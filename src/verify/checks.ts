@@ -6,7 +6,7 @@ import { contentTypeMatches } from './static.js'
 
 export { contentTypeFor, contentTypeMatches, pickStaticFile, staticUrl } from './static.js'
 
-export type CheckKind = 'main' | 'extra' | 'static' | 'protected'
+export type CheckKind = 'main' | 'extra' | 'static' | 'protected' | 'sso-handler'
 
 export interface CheckResult {
   name: string
@@ -30,14 +30,25 @@ export interface VerifyPlan extends Omit<VerifyConfig, 'checkStatic'> {
   staticFile?: { url: string; expectedContentType: string }
   /** With SSO: an unauthenticated request here must be redirected to the SP's handler. */
   protectedPath?: { url: string }
+  /** With SSO: the SP's Session handler on the site, which answers only when the IIS module maps the site. */
+  ssoHandler?: SsoHandlerTarget
 }
 
-export function verifyPlan(verify: VerifyConfig, extras: Pick<VerifyPlan, 'staticFile' | 'protectedPath'> = {}): VerifyPlan {
+export interface SsoHandlerTarget {
+  /** e.g. https://host/Shibboleth.sso/Session */
+  url: string
+  /** The IIS site id and host the <ISAPI><Site> must carry, named when the check fails. */
+  siteId: number
+  host: string
+}
+
+export function verifyPlan(verify: VerifyConfig, extras: Pick<VerifyPlan, 'staticFile' | 'protectedPath' | 'ssoHandler'> = {}): VerifyPlan {
   const { checkStatic, ...rest } = verify
   return {
     ...rest,
     ...(checkStatic && extras.staticFile ? { staticFile: extras.staticFile } : {}),
-    ...(extras.protectedPath ? { protectedPath: extras.protectedPath } : {})
+    ...(extras.protectedPath ? { protectedPath: extras.protectedPath } : {}),
+    ...(extras.ssoHandler ? { ssoHandler: extras.ssoHandler } : {})
   }
 }
 
@@ -134,6 +145,37 @@ export function judgeProtected(response: HttpResponse): Judgement {
   return { ok: false, detail: `HTTP ${status}, expected a redirect to ${SSO_HANDLER}` }
 }
 
+/**
+ * The Session handler's own pages (cpp-sp shibsp/handler/impl/SessionHandler.cpp): HTML titled "Session Summary"
+ * (with "A valid session was not found." when the caller has none), or JSON with contentType="application/json".
+ */
+const SESSION_PAGE = /Session Summary|A valid session was not found/
+/** SecuredHandler's refusal when an acl on the handler excludes the caller: the handler ran, so the site is mapped. */
+const HANDLER_ACL_REFUSAL = /^Access Denied\s*$/
+
+export function judgeSsoHandler(response: HttpResponse, target: Pick<SsoHandlerTarget, 'siteId' | 'host'>): Judgement {
+  const error = failed(response)
+  if (error) return error
+  const status = response.status ?? 0
+  const json = /application\/json/i.test(response.headers['content-type'] ?? '')
+  if (status === 200 && (SESSION_PAGE.test(response.body) || json)) {
+    return { ok: true, detail: `HTTP 200 from the SP's Session handler: the IIS module maps site id ${target.siteId}` }
+  }
+  if (status === 403 && HANDLER_ACL_REFUSAL.test(response.body.trim())) {
+    return { ok: true, detail: `HTTP 403 "Access Denied" from the SP's Session handler (its acl refuses this address): the IIS module maps site id ${target.siteId}` }
+  }
+  const site = `<ISAPI><Site id="${target.siteId}" name="${target.host}">`
+  if (status === 404) {
+    return {
+      ok: false,
+      detail:
+        `HTTP 404 from IIS, not the SP's Session handler: the Shibboleth IIS module serving the site root does not map IIS site id ${target.siteId}; ` +
+        `shibboleth2.xml needs ${site} with the site's IIS id, and the site's app pools a recycle after <ISAPI> changed`
+    }
+  }
+  return { ok: false, detail: `HTTP ${status}, not the SP's Session handler page: expected it to answer for ${site}` }
+}
+
 interface CheckSpec {
   name: string
   kind: CheckKind
@@ -157,6 +199,8 @@ function specsOf(plan: VerifyPlan): CheckSpec[] {
   }
   // The redirect itself is the evidence, so it is never followed.
   if (plan.protectedPath) specs.push({ name: 'protected', kind: 'protected', url: plan.protectedPath.url, followRedirects: false, judge: judgeProtected })
+  const ssoHandler = plan.ssoHandler
+  if (ssoHandler) specs.push({ name: 'sso-handler', kind: 'sso-handler', url: ssoHandler.url, followRedirects: false, judge: r => judgeSsoHandler(r, ssoHandler) })
   return specs
 }
 
