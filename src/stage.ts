@@ -190,7 +190,7 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
         if (problems.length > 0) throw new PhaseError('preflight', problems.join(' '), 'add the settings above, or set require-remote-user: false when the app authenticates otherwise')
       }
       const verifyHost = config.verify.hostHeader || new URL(config.verify.url).host
-      const response = await preflightRequest(runner, { ...django, path: config.preflightPath, host: verifyHost, scriptName: config.appPath === '/' ? '' : config.appPath })
+      const response = await preflightRequest(runner, { ...django, path: config.preflightPath, host: verifyHost, appPath: config.appPath })
       log.info(`GET ${config.preflightPath} through ${response.handler} (Host: ${verifyHost}) answered ${response.status}.`)
       if (config.hosting === 'httpplatform') {
         const server = await serverPreflight({
