@@ -198,11 +198,12 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
           arguments: httpPlatformArguments(config, facts),
           cwd: releaseDir,
           env: httpPlatformEnvironment(config, facts),
+          appPath: config.appPath,
           path: config.preflightPath,
           host: verifyHost,
           startupTimeoutMs: HTTP_PLATFORM_STARTUP_SECONDS * 1000
         })
-        log.info(`HttpPlatformHandler command (${server.argv.join(' ')}) answered ${server.status} over HTTP on port ${server.port}, then stopped.`)
+        log.info(`HttpPlatformHandler command (${server.argv.join(' ')}) answered ${server.status} for ${server.requestPath} over HTTP on port ${server.port}, then stopped.`)
       }
       return warnings
     })
