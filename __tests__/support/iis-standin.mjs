@@ -13,7 +13,9 @@
  * - FastCgiModule: the handler's scriptProcessor must equal a fastCgi application's fullPath|arguments, else 500
  *   with IIS's text; the backend runs fullPath with a wfastcgi-like launcher (iis-standin-wsgi.py) under waitress,
  *   cwd = the app's physicalPath and an environment of exactly the registration's environmentVariables. When the
- *   physicalPath, the registration or its variables change, the backend is restarted (a recycle).
+ *   physicalPath, the registration or its variables change, the backend is restarted (a recycle); so it is when the
+ *   app's web.config changes (wfastcgi's file watcher). The URL path reaches the launcher whole: SCRIPT_NAME comes
+ *   only from a SCRIPT_NAME setting, as in wfastcgi (see iis-standin-wsgi.py).
  * Plain JavaScript so that scripts/bench.mjs runs it with node alone; types are in iis-standin.d.mts.
  * Limits: one site, HTTP only, no bindings or host names, no pools or identities (no ACLs enforced), no
  * httpPlatform, no default documents, no request filtering, the backend speaks HTTP instead of FastCGI.
@@ -148,7 +150,6 @@ function findApp(root, siteName, urlPath) {
   const staticVdir = vdirs.find(v => same(v.getAttribute('path') ?? '', '/static'))
   if (!rootVdir) throw new HttpError(500, 'HTTP Error 500.0: application has no root virtual directory')
   return {
-    siteId: site.getAttribute('id') ?? '1',
     appPath: found.p,
     physicalPath: rootVdir.getAttribute('physicalPath') ?? '',
     staticPath: staticVdir?.getAttribute('physicalPath') ?? undefined
@@ -216,7 +217,11 @@ export async function startIisStandin(opts) {
   }
 
   const ensureBackend = async (app, fcgi) => {
-    const key = JSON.stringify([app.physicalPath, app.appPath, fcgi.fullPath, fcgi.arguments, fcgi.env])
+    // wfastcgi restarts itself when a *.config file of the app changes (start_file_watcher, default
+    // WSGI_RESTART_FILE_REGEX), so the app's web.config, which holds its appSettings, is part of the key.
+    const webConfig = path.join(app.physicalPath, 'web.config')
+    const settingsText = fs.existsSync(webConfig) ? fs.readFileSync(webConfig, 'utf8') : ''
+    const key = JSON.stringify([app.physicalPath, app.appPath, fcgi.fullPath, fcgi.arguments, fcgi.env, settingsText])
     if (backend && backend.key === key && !backend.exited) return backend
     if (starting) {
       const b = await starting
@@ -226,7 +231,7 @@ export async function startIisStandin(opts) {
       await stopBackend()
       const port = await freePort()
       // Exactly the registration's variables: nothing of the test process's environment reaches the app.
-      const proc = spawn(fcgi.fullPath, [LAUNCHER, String(port), app.appPath, app.siteId], { cwd: app.physicalPath, env: { ...fcgi.env }, stdio: ['ignore', 'ignore', 'pipe'] })
+      const proc = spawn(fcgi.fullPath, [LAUNCHER, String(port)], { cwd: app.physicalPath, env: { ...fcgi.env }, stdio: ['ignore', 'ignore', 'pipe'] })
       const b = { key, port, child: proc, exited: false, stderr: '', pid: proc.pid ?? -1, physicalPath: app.physicalPath, env: { ...fcgi.env } }
       proc.stderr?.on('data', (d) => {
         b.stderr = (b.stderr + d.toString()).slice(-8000)
