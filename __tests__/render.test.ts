@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { DOMParser } from '@xmldom/xmldom'
+import { DOMParser, type Element as XmlElement } from '@xmldom/xmldom'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getInputs, type DeployConfig } from '../src/config.js'
 import { InputError } from '../src/errors.js'
@@ -138,7 +138,7 @@ describe('release configs', () => {
     const section = new DOMParser().parseFromString(web.content, 'text/xml').getElementsByTagName('appSettings')[0]
     const entries = Array.from(section.childNodes)
       .filter(n => n.nodeType === 1)
-      .map(n => `${n.nodeName} ${(n as Element).getAttribute('key') ?? ''}`)
+      .map(n => `${n.nodeName} ${(n as XmlElement).getAttribute('key') ?? ''}`)
     expect(entries).toEqual(['remove PYTHONPATH', 'add PYTHONPATH', 'remove WSGI_HANDLER', 'add WSGI_HANDLER', 'remove SCRIPT_NAME', 'add SCRIPT_NAME'])
   })
 
