@@ -182,14 +182,26 @@ describe('stage mode', () => {
     expect(optedOut.exitCode).toBe(0)
   })
 
-  it('with hosting httpplatform, starts the rendered command line and gets / over HTTP', async () => {
-    const run = await runAction(stageInputs({ hosting: 'httpplatform', 'release-id': 'h1', 'deploy-root': path.join(tmp, 'hp-root') }))
+  it('with hosting httpplatform at /dept/tools, starts the rendered command line and gets the URL IIS forwards', async () => {
+    const run = await runAction(stageInputs({ hosting: 'httpplatform', 'app-path': '/dept/tools', 'release-id': 'h1', 'deploy-root': path.join(tmp, 'hp-root') }))
     expect(run.errors).toEqual([])
     expect(run.exitCode).toBe(0)
-    expect(run.stdout).toMatch(/HttpPlatformHandler command \(-m waitress --listen=127\.0\.0\.1:\d+ hello\.wsgi:application\) answered 200 over HTTP/)
+    // HttpPlatformHandler forwards /dept/tools/ unchanged: waitress must strip it, and the preflight asks for it.
+    expect(run.stdout).toMatch(/HttpPlatformHandler command \(-m waitress --listen=127\.0\.0\.1:\d+ --url-prefix=\/dept\/tools hello\.wsgi:application\) answered 200 for \/dept\/tools\/ over HTTP/)
     const web = fs.readFileSync(path.join(tmp, 'hp-root', 'releases', 'h1', 'web.config'), 'utf8')
     expect(web).toContain('modules="httpPlatformHandler"')
     expect(web).not.toContain(SECRET)
+  })
+
+  it("fails the httpplatform preflight when the user's command ignores the app path, naming --url-prefix", async () => {
+    const run = await runAction(
+      stageInputs({ hosting: 'httpplatform', 'app-path': '/dept/tools', 'release-id': 'h3', 'deploy-root': path.join(tmp, 'hp-root3'), 'httpplatform-command': '-m waitress --listen=127.0.0.1:%HTTP_PLATFORM_PORT% hello.wsgi:application' })
+    )
+    expect(run.exitCode).not.toBe(0)
+    expect(run.errors).toHaveLength(1)
+    expect(run.errors[0]).toMatch(/answered 404 for \/dept\/tools\//)
+    expect(run.stdout).toContain('--url-prefix=/dept/tools')
+    expect(fs.existsSync(path.join(tmp, 'hp-root3', 'releases', 'h3'))).toBe(false)
   })
 
   it('fails the httpplatform preflight when the command cannot serve', async () => {

@@ -99,6 +99,7 @@ describe('getInputs', () => {
     ['env name with a dash', { env: 'MY-VAR=x' }, 'env', /not a valid variable name/],
     ['env line without =', { env: 'JUSTTEXT' }, 'env', /not KEY=VALUE/],
     ['reserved env name', { env: 'WSGI_HANDLER=x.y' }, 'env', /set by the action itself/],
+    ['SCRIPT_NAME, which follows app-path', { 'secret-env': 'script_name=/x' }, 'secret-env', /set by the action itself/],
     ['empty env value', { env: 'A=' }, 'env', /empty value/],
     ['duplicate across env and secret-env', { env: 'A=1', 'secret-env': 'A=2' }, 'secret-env', /set twice/],
     ['verify-url not http', { 'verify-url': 'ftp://host/app' }, 'verify-url', /not http\(s\)/],

@@ -25,13 +25,16 @@ let standin: IisStandin
 let wheelhouse: string
 let deployRoot: string
 const allRuns: ActionRun[] = []
+// Below the site root, two levels deep: IIS hands wfastcgi the whole URL path, and only the release's SCRIPT_NAME
+// setting makes Django see paths below the app (the stand-in splits by wfastcgi's rule alone).
+const APP = '/dept/tools'
 
 function inputsFor(releaseId: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
     mode: 'deploy',
     'app-dir': EXAMPLE,
     'deploy-root': deployRoot,
-    'app-path': '/app',
+    'app-path': APP,
     'release-id': releaseId,
     python: SYSTEM_PYTHON,
     'venv-system-site-packages': 'true',
@@ -40,7 +43,7 @@ function inputsFor(releaseId: string, extra: Record<string, string> = {}): Recor
     'secret-env': `DJANGO_SECRET_KEY=${SECRET}`,
     appcmd: 'appcmd',
     icacls: 'icacls',
-    'verify-url': `${standin.url}/app/`,
+    'verify-url': `${standin.url}${APP}/`,
     'verify-body': 'Hello from Django',
     'verify-timeout': '20',
     'output-dir': path.join(work, `output-${releaseId}`),
@@ -61,7 +64,7 @@ async function get(urlPath: string): Promise<{ status: number; type: string; bod
 }
 
 function appPhysicalPath(): string | undefined {
-  const m = /<application path="\/app"[^>]*>\s*<virtualDirectory path="\/" physicalPath="([^"]*)"/.exec(sandbox.readConfig())
+  const m = /<application path="\/dept\/tools"[^>]*>\s*<virtualDirectory path="\/" physicalPath="([^"]*)"/.exec(sandbox.readConfig())
   return m?.[1]
 }
 
@@ -99,19 +102,19 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
     expect(r.outputs.changed).toBe('true')
     expect(r.outputs['rolled-back']).toBe('false')
     expect(r.outputs.release).toBe('r1')
-    expect(r.outputs.url).toBe(`${standin.url}/app/`)
+    expect(r.outputs.url).toBe(`${standin.url}${APP}/`)
     expect(fs.existsSync(r.outputs.plan ?? '')).toBe(true)
 
     expect(appPhysicalPath()).toBe(path.join(deployRoot, 'releases', 'r1'))
-    const page = await get('/app/')
+    const page = await get(`${APP}/`)
     expect(page).toMatchObject({ status: 200, body: 'Hello from Django' })
-    const css = await get('/app/static/admin/css/base.css')
+    const css = await get(`${APP}/static/admin/css/base.css`)
     expect(css.status).toBe(200)
     expect(css.type).toBe('text/css')
     expect(css.body).toBe(fs.readFileSync(path.join(deployRoot, 'releases', 'r1', 'static', 'admin', 'css', 'base.css'), 'utf8'))
     // Served by the static handler, not by Django: the static vdir's web.config took effect.
     expect(standin.served()).toContain('static')
-    expect((await get('/app/static/admin/css/missing.css')).status).toBe(404)
+    expect((await get(`${APP}/static/admin/css/missing.css`)).status).toBe(404)
     expect((await get('/')).status).toBe(404)
 
     // The backend runs with exactly the FastCGI registration's variables, the secret among them; the per-release
@@ -121,7 +124,23 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
 
     expect(r.summary).toMatch(/### IIS objects \(\d+ created/)
     expect(r.summary).toMatch(/\| Kind \| Name \| Status \|/)
-    expect(r.summary).toContain('DefaultWebSite-app')
+    expect(r.summary).toContain('DefaultWebSite-dept-tools')
+  })
+
+  it('the stand-in is faithful: without the release\'s SCRIPT_NAME setting the same app answers 404', async () => {
+    const webConfig = path.join(deployRoot, 'releases', 'r1', 'web.config')
+    const rendered = fs.readFileSync(webConfig, 'utf8')
+    expect(rendered).toContain(`<add key="SCRIPT_NAME" value="${APP}" />`)
+    try {
+      fs.writeFileSync(webConfig, rendered.replace(/^\s*<(remove|add) key="SCRIPT_NAME"[^>]*>\n/gm, ''))
+      // wfastcgi passes /dept/tools/ whole as PATH_INFO: Django's patterns start below the app, so nothing matches.
+      const page = await get(`${APP}/`)
+      expect(page.status).toBe(404)
+      expect(page.body).not.toContain('Hello from Django')
+    } finally {
+      fs.writeFileSync(webConfig, rendered)
+    }
+    expect(await get(`${APP}/`)).toMatchObject({ status: 200, body: 'Hello from Django' })
   })
 
   it('second deploy of the same content: nothing changes, at most 3 appcmd reads, no icacls', async () => {
@@ -137,7 +156,7 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
     expect(sandbox.readConfig()).toBe(configBefore)
     expect(appPhysicalPath()).toBe(path.join(deployRoot, 'releases', 'r1'))
     expect(fs.existsSync(path.join(deployRoot, 'releases', 'r2'))).toBe(false)
-    expect((await get('/app/')).body).toBe('Hello from Django')
+    expect((await get(`${APP}/`)).body).toBe('Hello from Django')
   })
 
   it('a broken settings module fails the preflight: no appcmd write, config unchanged, no new release folder', async () => {
@@ -153,7 +172,7 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
     expect(sandbox.readConfig()).toBe(configBefore)
     expect(fs.readdirSync(path.join(deployRoot, 'releases')).sort()).toEqual(releasesBefore)
     expect(r.outputs['rolled-back']).toBe('false')
-    expect((await get('/app/')).body).toBe('Hello from Django')
+    expect((await get(`${APP}/`)).body).toBe('Hello from Django')
   })
 
   it('a release that passes the preflight but fails verify is rolled back: config byte-identical, previous release served', async () => {
@@ -172,7 +191,7 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
     // The stand-in ran the broken release (a new backend), then the restored one again.
     expect(standin.backendStarts()).toBeGreaterThanOrEqual(startsBefore + 2)
     expect(appPhysicalPath()).toBe(path.join(deployRoot, 'releases', 'r1'))
-    expect(await get('/app/')).toMatchObject({ status: 200, body: 'Hello from Django' })
+    expect(await get(`${APP}/`)).toMatchObject({ status: 200, body: 'Hello from Django' })
     expect(standin.backend()?.physicalPath).toBe(path.join(deployRoot, 'releases', 'r1'))
 
     expect(r.summary).toContain('### Rollback')
@@ -199,7 +218,7 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
   })
 
   it('with SSO, a protected path that answers 200 fails verify and puts shibboleth2.xml back byte for byte', async () => {
-    // The SP's file, its real checker, and net.exe's double on PATH (the stand-in has no SP, so /app/ answers 200).
+    // The SP's file, its real checker, and net.exe's double on PATH (the stand-in has no SP, so the app answers 200).
     const sp = path.join(work, 'sp')
     fs.mkdirSync(path.join(sp, 'bin'), { recursive: true })
     const spConfig = path.join(sp, 'shibboleth2.xml')

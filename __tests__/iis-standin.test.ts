@@ -76,9 +76,10 @@ const STATIC_WEB_CONFIG = `<?xml version="1.0" encoding="utf-8"?>
 </handlers></system.webServer></configuration>
 `
 
-function appWebConfig(scriptProcessor: string): string {
+function appWebConfig(scriptProcessor: string, scriptName?: string): string {
+  const settings = scriptName === undefined ? '' : `<appSettings><remove key="SCRIPT_NAME" /><add key="SCRIPT_NAME" value="${scriptName}" /></appSettings>`
   return `<?xml version="1.0" encoding="utf-8"?>
-<configuration><system.webServer><handlers>
+<configuration>${settings}<system.webServer><handlers>
 <remove name="Python FastCGI" />
 <add name="Python FastCGI" path="*" verb="*" modules="FastCgiModule" scriptProcessor="${scriptProcessor}" resourceType="Unspecified" requireAccess="Script" />
 </handlers></system.webServer></configuration>
@@ -124,13 +125,28 @@ describe.sequential('IIS stand-in', () => {
     expect(res.body).toBe(NO_FASTCGI_APP_TEXT)
   })
 
-  it('runs the registration with exactly its variables, in the physical path, with SCRIPT_NAME set as wfastcgi sets it', async () => {
+  it('runs the registration with exactly its variables, in the physical path; with no SCRIPT_NAME setting the app gets the whole URL path', async () => {
     fs.writeFileSync(configPath, appHost({ unlocked: true, greeting: 'hello' }))
     const res = await get('/app/some/page')
     expect(res.status).toBe(200)
     const seen = JSON.parse(res.body) as { env: string[]; greeting: string; script_name: string; path_info: string; cwd: string }
     expect(seen.env).toEqual(['GREETING', 'PYTHONPATH', 'WSGI_HANDLER'])
-    expect(seen).toMatchObject({ greeting: 'hello', script_name: '/app', path_info: '/some/page', cwd: path.join(dir, 'release') })
+    // wfastcgi does not take the app's virtual path from IIS: SCRIPT_NAME stays empty.
+    expect(seen).toMatchObject({ greeting: 'hello', script_name: '', path_info: '/app/some/page', cwd: path.join(dir, 'release') })
+  })
+
+  it("splits off a SCRIPT_NAME setting from the app's appSettings that prefixes the path ignoring case, and nothing else", async () => {
+    const webConfig = path.join(dir, 'release', 'web.config')
+    const starts = standin.backendStarts()
+    fs.writeFileSync(webConfig, appWebConfig(`${SYSTEM_PYTHON}|${ARGS}`, '/other'))
+    expect(JSON.parse((await get('/app/some/page')).body)).toMatchObject({ script_name: '', path_info: '/app/some/page' })
+    // A changed web.config restarts the worker, as wfastcgi's watcher of *.config files does.
+    expect(standin.backendStarts()).toBe(starts + 1)
+
+    fs.writeFileSync(webConfig, appWebConfig(`${SYSTEM_PYTHON}|${ARGS}`, '/app'))
+    const seen = JSON.parse((await get('/APP/some/page')).body) as { env: string[]; script_name: string; path_info: string }
+    expect(seen).toMatchObject({ script_name: '/app', path_info: '/some/page' })
+    expect(seen.env).toContain('SCRIPT_NAME')
   })
 
   it('serves the static vdir itself, with IIS content types and 404s, never through Python', async () => {

@@ -32,6 +32,11 @@ function iisVars(releaseDir: string, settingsModule = 'hello.settings'): DjangoO
   ]
 }
 
+/** The variables plus the SCRIPT_NAME setting a release's appSettings add for an app below the site root. */
+function withScriptName(opts: DjangoOptions, scriptName: string): DjangoOptions {
+  return { ...opts, env: [...opts.env, { name: 'SCRIPT_NAME', value: scriptName }] }
+}
+
 function release(id: string, edit?: (dir: string) => void): string {
   const dir = layout.releaseDir(id)
   copyProject(EXAMPLE_APP, dir)
@@ -129,7 +134,7 @@ describe('Django steps against examples/hello in a real venv', () => {
   it('answers GET / with 200 and the page, through WSGI_HANDLER, as wfastcgi splits SCRIPT_NAME for /app', async () => {
     const dir = release('ok')
     const first = runner.calls.length
-    const result = await preflightRequest(runner, { ...options(dir), path: '/', host: 'localhost', appPath: '/app' })
+    const result = await preflightRequest(runner, { ...withScriptName(options(dir), '/app'), path: '/', host: 'localhost', appPath: '/app' })
     expect(result.status).toBe(200)
     expect(result.body).toBe('Hello from Django')
     expect(result.headers['content-type']).toBe('text/plain; charset=utf-8')
@@ -141,6 +146,28 @@ describe('Django steps against examples/hello in a real venv', () => {
     expect(call?.options.cwd).toBe(dir)
     expect(call?.options.env?.PYTHONPATH).toBe(dir)
     expect(call?.options.env?.DJANGO_SECRET_KEY).toBe(SECRET)
+  })
+
+  it('splits SCRIPT_NAME when the setting matches the URL path ignoring case, keeping the setting\'s spelling', async () => {
+    const dir = release('case')
+    const result = await preflightRequest(runner, { ...withScriptName(options(dir), '/dept/tools'), path: '/health', host: 'localhost', appPath: '/DEPT/Tools' })
+    expect(result.status).toBe(200)
+    expect(result.scriptName).toBe('/dept/tools')
+    expect(result.pathInfo).toBe('/health')
+  })
+
+  it('leaves the whole URL path in PATH_INFO when the SCRIPT_NAME setting does not prefix it: Django answers 404', async () => {
+    const dir = release('other-prefix')
+    const error = await phaseError(preflightRequest(runner, { ...withScriptName(options(dir), '/other'), path: '/health', host: 'localhost', appPath: '/dept/tools' }))
+    expect(error.message).toContain('answered 404')
+    expect(error.hint).toContain("PATH_INFO '/dept/tools/health' (SCRIPT_NAME '')")
+  })
+
+  it('without a SCRIPT_NAME setting, an app below the site root gets its whole path and no pattern matches', async () => {
+    const dir = release('no-setting')
+    const error = await phaseError(preflightRequest(runner, { ...options(dir), path: '/', host: 'localhost', appPath: '/dept/tools' }))
+    expect(error.message).toContain('answered 404')
+    expect(error.hint).toBe("the app path stayed in PATH_INFO '/dept/tools/' (SCRIPT_NAME ''): wfastcgi strips it only when the SCRIPT_NAME setting equals /dept/tools")
   })
 
   it('answers /health with JSON for a site root app', async () => {
@@ -158,7 +185,7 @@ describe('Django steps against examples/hello in a real venv', () => {
       const manage = path.join(d, 'manage.py')
       fs.writeFileSync(manage, fs.readFileSync(manage, 'utf8').replace("'hello.settings'", "'hello.missing_settings'"))
     })
-    const error = await phaseError(preflightRequest(runner, { ...options(dir, 'hello.missing_settings'), path: '/', host: 'localhost', appPath: '/app' }))
+    const error = await phaseError(preflightRequest(runner, { ...withScriptName(options(dir, 'hello.missing_settings'), '/app'), path: '/', host: 'localhost', appPath: '/app' }))
     expect(error.phase).toBe('preflight')
     expect(error.message).toContain('wrong settings module')
     expect(error.message).toContain("No module named 'hello.missing_settings'")
@@ -171,14 +198,14 @@ describe('Django steps against examples/hello in a real venv', () => {
       const urls = path.join(d, 'hello', 'urls.py')
       fs.writeFileSync(urls, `import notinstalledpkg  # noqa\n${fs.readFileSync(urls, 'utf8')}`)
     })
-    const error = await phaseError(preflightRequest(runner, { ...options(dir), path: '/', host: 'localhost', appPath: '/app' }))
+    const error = await phaseError(preflightRequest(runner, { ...withScriptName(options(dir), '/app'), path: '/', host: 'localhost', appPath: '/app' }))
     expect(error.message).toContain("'notinstalledpkg'")
     expect(error.hint).toContain('add it to requirements')
   })
 
   it('names DisallowedHost with the host to add to ALLOWED_HOSTS', async () => {
     const dir = release('bad-host')
-    const error = await phaseError(preflightRequest(runner, { ...options(dir), path: '/', host: 'www.example.org', appPath: '/app' }))
+    const error = await phaseError(preflightRequest(runner, { ...withScriptName(options(dir), '/app'), path: '/', host: 'www.example.org', appPath: '/app' }))
     expect(error.message).toContain('answered 400')
     expect(error.hint).toBe("DisallowedHost: add 'www.example.org' to ALLOWED_HOSTS in the settings (or the variable they read it from)")
   })

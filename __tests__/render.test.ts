@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { DOMParser } from '@xmldom/xmldom'
+import { DOMParser, type Element as XmlElement } from '@xmldom/xmldom'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getInputs, type DeployConfig } from '../src/config.js'
 import { InputError } from '../src/errors.js'
@@ -101,7 +101,17 @@ describe('release configs', () => {
     expect(web.content).not.toContain('DJANGO_SECRET_KEY')
     expect(desired.fastCgi).toBeUndefined()
     expect(desired.httpPlatformSecretEnv.map(v => v.name)).toEqual(['DJANGO_SECRET_KEY'])
-    expect(attr(web.content, 'httpPlatform', 'arguments')).toBe('-m waitress --listen=127.0.0.1:%HTTP_PLATFORM_PORT% hello.wsgi:application')
+    // HttpPlatformHandler forwards /app/... unchanged: waitress strips the prefix and reports it as SCRIPT_NAME.
+    expect(attr(web.content, 'httpPlatform', 'arguments')).toBe('-m waitress --listen=127.0.0.1:%HTTP_PLATFORM_PORT% --url-prefix=/app hello.wsgi:application')
+  })
+
+  it('gives waitress no --url-prefix for a site root app, and leaves a user command as written', () => {
+    const root = config({ hosting: 'httpplatform', 'app-path': '/' })
+    const [rootWeb] = renderReleaseConfigs(new TemplateSet(), root, desiredState(root, facts), facts)
+    expect(attr(rootWeb.content, 'httpPlatform', 'arguments')).toBe('-m waitress --listen=127.0.0.1:%HTTP_PLATFORM_PORT% hello.wsgi:application')
+    const own = config({ hosting: 'httpplatform', 'app-path': '/dept/tools', 'httpplatform-command': '-m waitress --port=%HTTP_PLATFORM_PORT% hello.wsgi:application' })
+    const [ownWeb] = renderReleaseConfigs(new TemplateSet(), own, desiredState(own, facts), facts)
+    expect(attr(ownWeb.content, 'httpPlatform', 'arguments')).toBe('-m waitress --port=%HTTP_PLATFORM_PORT% hello.wsgi:application')
   })
 
   it('puts the per-release settings in appSettings and keeps the registration free of them', () => {
@@ -110,14 +120,32 @@ describe('release configs', () => {
     const [web] = renderReleaseConfigs(new TemplateSet(), c, desired, facts)
     const doc = new DOMParser().parseFromString(web.content, 'text/xml')
     const settings = Array.from(doc.getElementsByTagName('appSettings')[0].getElementsByTagName('add')).map(a => [a.getAttribute('key'), a.getAttribute('value')])
+    // SCRIPT_NAME: wfastcgi moves the app path from PATH_INFO to SCRIPT_NAME only when this setting names it.
     expect(settings).toEqual([
       ['PYTHONPATH', 'C:\\inetpub\\wwwroot\\hello\\releases\\101-1'],
-      ['WSGI_HANDLER', 'hello.wsgi.application']
+      ['WSGI_HANDLER', 'hello.wsgi.application'],
+      ['SCRIPT_NAME', '/app']
     ])
     // What changes from release to release lives in the release: the registration's variables do not.
     expect(desired.fastCgi?.env.map(v => v.name)).toEqual(['DJANGO_SETTINGS_MODULE', 'WSGI_LOG', 'DJANGO_ALLOWED_HOSTS', 'DJANGO_SECRET_KEY'])
     const next = desiredState(c, { ...facts, releaseId: '102-1' })
     expect(next.fastCgi).toEqual(desired.fastCgi)
+  })
+
+  it('removes each appSettings key just before adding it, so a parent web.config with the same key cannot clash', () => {
+    const c = config()
+    const [web] = renderReleaseConfigs(new TemplateSet(), c, desiredState(c, facts), facts)
+    const section = new DOMParser().parseFromString(web.content, 'text/xml').getElementsByTagName('appSettings')[0]
+    const entries = Array.from(section.childNodes)
+      .filter(n => n.nodeType === 1)
+      .map(n => `${n.nodeName} ${(n as XmlElement).getAttribute('key') ?? ''}`)
+    expect(entries).toEqual(['remove PYTHONPATH', 'add PYTHONPATH', 'remove WSGI_HANDLER', 'add WSGI_HANDLER', 'remove SCRIPT_NAME', 'add SCRIPT_NAME'])
+  })
+
+  it('gives a site root app no SCRIPT_NAME setting: wfastcgi then passes the whole path, which is the right one', () => {
+    const c = config({ 'app-path': '/' })
+    const [web] = renderReleaseConfigs(new TemplateSet(), c, desiredState(c, facts), facts)
+    expect(web.content).not.toContain('SCRIPT_NAME')
   })
 
   it('never writes a secret into the FastCGI web.config either', () => {

@@ -150,7 +150,8 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 const SECRET_LIKE = /SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL/i
 
 /** Names the action sets itself (FastCGI registration or the release's appSettings); env must not override them. */
-const RESERVED_ENV = new Set(['DJANGO_SETTINGS_MODULE', 'PYTHONPATH', 'WSGI_HANDLER', 'WSGI_LOG'])
+// SCRIPT_NAME follows app-path: wfastcgi's split of the URL path into SCRIPT_NAME and PATH_INFO depends on it.
+const RESERVED_ENV = new Set(['DJANGO_SETTINGS_MODULE', 'PYTHONPATH', 'WSGI_HANDLER', 'WSGI_LOG', 'SCRIPT_NAME'])
 
 export function parseEnv(input: string, raw: string, secret: boolean): EnvVar[] {
   const out: EnvVar[] = []

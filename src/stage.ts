@@ -190,7 +190,7 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
         if (problems.length > 0) throw new PhaseError('preflight', problems.join(' '), 'add the settings above, or set require-remote-user: false when the app authenticates otherwise')
       }
       const verifyHost = config.verify.hostHeader || new URL(config.verify.url).host
-      const response = await preflightRequest(runner, { ...django, path: config.preflightPath, host: verifyHost, scriptName: config.appPath === '/' ? '' : config.appPath })
+      const response = await preflightRequest(runner, { ...django, path: config.preflightPath, host: verifyHost, appPath: config.appPath })
       log.info(`GET ${config.preflightPath} through ${response.handler} (Host: ${verifyHost}) answered ${response.status}.`)
       if (config.hosting === 'httpplatform') {
         const server = await serverPreflight({
@@ -198,11 +198,12 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
           arguments: httpPlatformArguments(config, facts),
           cwd: releaseDir,
           env: httpPlatformEnvironment(config, facts),
+          appPath: config.appPath,
           path: config.preflightPath,
           host: verifyHost,
           startupTimeoutMs: HTTP_PLATFORM_STARTUP_SECONDS * 1000
         })
-        log.info(`HttpPlatformHandler command (${server.argv.join(' ')}) answered ${server.status} over HTTP on port ${server.port}, then stopped.`)
+        log.info(`HttpPlatformHandler command (${server.argv.join(' ')}) answered ${server.status} for ${server.requestPath} over HTTP on port ${server.port}, then stopped.`)
       }
       return warnings
     })

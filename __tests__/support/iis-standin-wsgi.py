@@ -1,12 +1,16 @@
-"""Backend of the IIS stand-in (iis-standin.ts): loads the app the way wfastcgi 3.0 does and serves it with waitress.
+"""Backend of the IIS stand-in (iis-standin.mjs): loads the app the way wfastcgi 3.0 does and serves it with waitress.
 
 Run with the FastCGI registration's fullPath (the venv's python), cwd = the app's physicalPath and an environment
-made only of the registration's environmentVariables. argv: port, app virtual path (e.g. /app), IIS site id.
+made only of the registration's environmentVariables. argv: port.
 
-What it repeats of wfastcgi (see src/python/scripts/preflight.py for the same rules): sys.path[0] becomes '.',
-the web.config's appSettings join the environment and their PYTHONPATH is %VAR%-expanded, split on ';' and appended; WSGI_HANDLER is resolved by walking up dotted names,
-calling parts that end in '()'; IIS sends the full URL path, so SCRIPT_NAME is blanked and then the app's path
-(from APPL_MD_PATH) is moved from PATH_INFO to SCRIPT_NAME. It speaks HTTP to the stand-in, not FastCGI.
+What it repeats of wfastcgi (Python/Product/WFastCgi/wfastcgi.py in microsoft/PTVS; docs/windows-facts-learned.md):
+sys.path[0] becomes '.'; the web.config's appSettings (every <add>, nothing else: get_environment, lines 390-407) join
+the environment and their PYTHONPATH is %VAR%-expanded, split on ';' and appended (read_wsgi_handler, 617-627);
+WSGI_HANDLER is resolved by walking up dotted names, calling parts that end in '()'. Per request (main(), 826-840):
+the whole URL path arrives in PATH_INFO, SCRIPT_NAME is emptied unless AllowPathInfoForScriptMappings is set, and
+only a SCRIPT_NAME setting that prefixes the path (ignoring case) moves into SCRIPT_NAME. The app's virtual path
+plays no part: an app below the site root without that setting sees its whole URL path. It speaks HTTP to the
+stand-in, not FastCGI.
 """
 import os
 import re
@@ -50,27 +54,27 @@ def app_settings(physical_path):
     return found
 
 
-def iis_shaped(app, app_root, site_id, physical_path):
-    """Rewrites waitress's environ into what wfastcgi hands the app under IIS."""
-    script_name = os.environ.get('SCRIPT_NAME', app_root)
+def as_wfastcgi_passes_it(app):
+    """Rewrites waitress's environ (started without a prefix, so PATH_INFO holds the whole URL path) into wfastcgi's."""
 
     def wrapped(environ, start_response):
-        full_path = environ.get('SCRIPT_NAME', '') + environ.get('PATH_INFO', '')
-        environ['APPL_MD_PATH'] = '/LM/W3SVC/%s/ROOT%s' % (site_id, app_root)
-        environ['APPL_PHYSICAL_PATH'] = physical_path.rstrip('\\/') + os.sep
+        url_path = environ.get('SCRIPT_NAME', '') + environ.get('PATH_INFO', '')
+        environ['APPL_PHYSICAL_PATH'] = os.getcwd().rstrip('\\/') + os.sep
         environ['SERVER_SOFTWARE'] = 'Microsoft-IIS/10.0'
-        environ['PATH_INFO'] = full_path
-        environ['SCRIPT_NAME'] = full_path if 'AllowPathInfoForScriptMappings' in os.environ else ''
-        if full_path.lower().startswith(script_name.lower()):
-            environ['SCRIPT_NAME'] = script_name
-            environ['PATH_INFO'] = full_path[len(script_name):]
+        environ['PATH_INFO'] = url_path
+        # With AllowPathInfoForScriptMappings wfastcgi keeps the front's SCRIPT_NAME; IIS's value there is not modelled.
+        if 'AllowPathInfoForScriptMappings' not in os.environ:
+            environ['SCRIPT_NAME'] = ''
+        setting = os.environ.get('SCRIPT_NAME')
+        if setting is not None and url_path[:len(setting)].lower() == setting.lower():
+            environ['SCRIPT_NAME'], environ['PATH_INFO'] = setting, url_path[len(setting):]
         return app(environ, start_response)
 
     return wrapped
 
 
 def main():
-    port, app_root, site_id = sys.argv[1], sys.argv[2].rstrip('/'), sys.argv[3]
+    port = sys.argv[1]
     physical_path = os.getcwd()
     sys.path[0] = '.'
     # As wfastcgi's read_wsgi_handler: the app's web.config appSettings join the environment, and a PYTHONPATH
@@ -84,7 +88,7 @@ def main():
     app = resolve_handler(os.environ.get('WSGI_HANDLER', ''))
     import waitress
 
-    waitress.serve(iis_shaped(app, app_root, site_id, physical_path), listen='127.0.0.1:%s' % port, threads=4, _quiet=True)
+    waitress.serve(as_wfastcgi_passes_it(app), listen='127.0.0.1:%s' % port, threads=4, _quiet=True)
 
 
 main()

@@ -19,9 +19,9 @@ export interface BackendInfo {
 export interface IisStandin {
   url: string
   port: number
-  /** Requests answered, by how: 'static', 'fastcgi' or an error status. */
+  /** Requests answered, by how: 'static', 'fastcgi', 'httpplatform' or an error status. */
   served(): string[]
-  /** The running backend (the FastCGI worker), if any. */
+  /** The running backend (the FastCGI worker or HttpPlatformHandler's process), if any. */
   backend(): BackendInfo | undefined
   /** How many backends were started: a changed path or environment starts a new one. */
   backendStarts(): number

@@ -13,17 +13,23 @@
  * - FastCgiModule: the handler's scriptProcessor must equal a fastCgi application's fullPath|arguments, else 500
  *   with IIS's text; the backend runs fullPath with a wfastcgi-like launcher (iis-standin-wsgi.py) under waitress,
  *   cwd = the app's physicalPath and an environment of exactly the registration's environmentVariables. When the
- *   physicalPath, the registration or its variables change, the backend is restarted (a recycle).
+ *   physicalPath, the registration or its variables change, the backend is restarted (a recycle); so it is when the
+ *   app's web.config changes (wfastcgi's file watcher). The URL path reaches the launcher whole: SCRIPT_NAME comes
+ *   only from a SCRIPT_NAME setting, as in wfastcgi (see iis-standin-wsgi.py).
  * Plain JavaScript so that scripts/bench.mjs runs it with node alone; types are in iis-standin.d.mts.
+ * - httpPlatformHandler: the process of the app's <httpPlatform> is started and the request proxied to it with its
+ *   URL unchanged (iis-standin-httpplatform.mjs); restarted when its command or variables change.
  * Limits: one site, HTTP only, no bindings or host names, no pools or identities (no ACLs enforced), no
- * httpPlatform, no default documents, no request filtering, the backend speaks HTTP instead of FastCGI.
+ * default documents, no request filtering, the FastCGI backend speaks HTTP instead of FastCGI.
  */
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
+import os from 'node:os'
 import path from 'node:path'
 import { DOMParser } from '@xmldom/xmldom'
+import { argvFor, httpPlatformOf } from './iis-standin-httpplatform.mjs'
 
 const LAUNCHER = path.join(import.meta.dirname, 'iis-standin-wsgi.py')
 
@@ -148,7 +154,6 @@ function findApp(root, siteName, urlPath) {
   const staticVdir = vdirs.find(v => same(v.getAttribute('path') ?? '', '/static'))
   if (!rootVdir) throw new HttpError(500, 'HTTP Error 500.0: application has no root virtual directory')
   return {
-    siteId: site.getAttribute('id') ?? '1',
     appPath: found.p,
     physicalPath: rootVdir.getAttribute('physicalPath') ?? '',
     staticPath: staticVdir?.getAttribute('physicalPath') ?? undefined
@@ -201,6 +206,8 @@ export async function startIisStandin(opts) {
   const siteName = opts.site ?? 'Default Web Site'
   const startMs = opts.backendStartMs ?? 30_000
   const served = []
+  // HttpPlatformHandler's process starts here, not in the app's folder (see iis-standin-httpplatform.mjs).
+  const neutralDir = fs.mkdtempSync(path.join(os.tmpdir(), 'iis-standin-hp-'))
   let backend
   let starts = 0
   let starting
@@ -215,8 +222,30 @@ export async function startIisStandin(opts) {
     })
   }
 
-  const ensureBackend = async (app, fcgi) => {
-    const key = JSON.stringify([app.physicalPath, app.appPath, fcgi.fullPath, fcgi.arguments, fcgi.env])
+  /** The FastCGI worker: the wfastcgi-like launcher under the registration's fullPath. */
+  const fastCgiBackend = (app, fcgi) => {
+    // wfastcgi restarts itself when a *.config file of the app changes (start_file_watcher, default
+    // WSGI_RESTART_FILE_REGEX), so the app's web.config, which holds its appSettings, is part of the key.
+    const webConfig = path.join(app.physicalPath, 'web.config')
+    const settingsText = fs.existsSync(webConfig) ? fs.readFileSync(webConfig, 'utf8') : ''
+    return {
+      key: JSON.stringify([app.physicalPath, app.appPath, fcgi.fullPath, fcgi.arguments, fcgi.env, settingsText]),
+      env: fcgi.env,
+      // Exactly the registration's variables: nothing of the test process's environment reaches the app.
+      start: port => spawn(fcgi.fullPath, [LAUNCHER, String(port)], { cwd: app.physicalPath, env: { ...fcgi.env }, stdio: ['ignore', 'ignore', 'pipe'] })
+    }
+  }
+
+  /** HttpPlatformHandler's process: processPath with its arguments, the port in them and in HTTP_PLATFORM_PORT. */
+  const httpPlatformBackend = (app, hp) => ({
+    key: JSON.stringify([app.physicalPath, app.appPath, hp.processPath, hp.arguments, hp.env]),
+    env: hp.env,
+    start: port =>
+      spawn(hp.processPath, argvFor(hp.arguments, port), { cwd: neutralDir, env: { ...hp.env, HTTP_PLATFORM_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] })
+  })
+
+  const ensureBackend = async (app, plan) => {
+    const key = plan.key
     if (backend && backend.key === key && !backend.exited) return backend
     if (starting) {
       const b = await starting
@@ -225,12 +254,13 @@ export async function startIisStandin(opts) {
     starting = (async () => {
       await stopBackend()
       const port = await freePort()
-      // Exactly the registration's variables: nothing of the test process's environment reaches the app.
-      const proc = spawn(fcgi.fullPath, [LAUNCHER, String(port), app.appPath, app.siteId], { cwd: app.physicalPath, env: { ...fcgi.env }, stdio: ['ignore', 'ignore', 'pipe'] })
-      const b = { key, port, child: proc, exited: false, stderr: '', pid: proc.pid ?? -1, physicalPath: app.physicalPath, env: { ...fcgi.env } }
-      proc.stderr?.on('data', (d) => {
+      const proc = plan.start(port)
+      const b = { key, port, child: proc, exited: false, stderr: '', pid: proc.pid ?? -1, physicalPath: app.physicalPath, env: { ...plan.env } }
+      const keep = (d) => {
         b.stderr = (b.stderr + d.toString()).slice(-8000)
-      })
+      }
+      proc.stdout?.on('data', keep)
+      proc.stderr?.on('data', keep)
       proc.once('exit', () => {
         b.exited = true
       })
@@ -301,9 +331,17 @@ export async function startIisStandin(opts) {
     if (modules.includes('fastcgimodule')) {
       const fcgi = fastCgiApps(root).find(a => `${a.fullPath}|${a.arguments}` === handler.scriptProcessor)
       if (!fcgi) throw new HttpError(500, NO_FASTCGI_APP_TEXT)
-      const b = await ensureBackend(app, fcgi)
+      const b = await ensureBackend(app, fastCgiBackend(app, fcgi))
       await forward(req, res, b.port)
       return 'fastcgi'
+    }
+    if (modules.includes('httpplatformhandler')) {
+      const hp = httpPlatformOf(root, appConfig, location)
+      if (!hp) throw new HttpError(500, 'HTTP Error 500.0 - Internal Server Error. The httpPlatform section is missing')
+      const b = await ensureBackend(app, httpPlatformBackend(app, hp))
+      // Proxied with the URL unchanged: the app's own path stays in front.
+      await forward(req, res, b.port)
+      return 'httpplatform'
     }
     if (modules.includes('staticfilemodule')) {
       serveStatic(res, inStatic ? app.staticPath : app.physicalPath, rel)
@@ -339,6 +377,7 @@ export async function startIisStandin(opts) {
       server.closeAllConnections()
       await new Promise(resolve => server.close(() => resolve()))
       await stopBackend()
+      fs.rmSync(neutralDir, { recursive: true, force: true })
     }
   }
 }

@@ -48,12 +48,18 @@ export function appEnvironment(config: DeployConfig): EnvVar[] {
   return [...ours, ...config.env]
 }
 
-/** What wfastcgi reads from `<appSettings>` in the web.config of the app's physical path: this release's. */
+/**
+ * What wfastcgi reads from `<appSettings>` in the web.config of the app's physical path: this release's.
+ * SCRIPT_NAME: IIS hands wfastcgi the whole URL path; wfastcgi moves the prefix into SCRIPT_NAME only when this
+ * setting names it, so an app below the site root needs it or every URL pattern misses (docs/windows-facts-learned.md).
+ */
 export function releaseAppSettings(config: DeployConfig, facts: StageFacts): EnvVar[] {
   const layout = layoutFor(config.deployRoot)
+  const scriptName: EnvVar[] = config.appPath === '/' ? [] : [{ name: 'SCRIPT_NAME', value: config.appPath, secret: false }]
   return [
     { name: 'PYTHONPATH', value: layout.releaseDir(facts.releaseId), secret: false },
-    { name: 'WSGI_HANDLER', value: wsgiHandler(facts), secret: false }
+    { name: 'WSGI_HANDLER', value: wsgiHandler(facts), secret: false },
+    ...scriptName
   ]
 }
 

@@ -42,14 +42,13 @@ export interface PreflightRequest {
   path: string
   /** Host of the verify URL; a ':port' suffix is taken as the port. */
   host: string
-  /** IIS virtual path of the app, e.g. '/app', or '/' for a site's root app. */
-  appPath?: string
-  /** The same as SCRIPT_NAME: '' for a site's root app, else the app path; used when appPath is not given. */
-  scriptName?: string
+  /**
+   * IIS virtual path of the app, e.g. '/app', or '/' for a site's root app: the request's URL path starts with it.
+   * How much of it becomes SCRIPT_NAME is wfastcgi's rule, applied by the script (the SCRIPT_NAME setting in env).
+   */
+  appPath: string
   scheme?: 'http' | 'https'
   port?: number
-  /** IIS site id, part of APPL_MD_PATH; wfastcgi only uses what follows ROOT. */
-  siteId?: number
 }
 
 export interface PreflightResult {
@@ -268,8 +267,8 @@ export async function preflightRequest(runner: ProcessRunner, opts: DjangoOption
   const redactor = secretsOf(opts)
   const scheme = opts.scheme ?? 'http'
   const { host, port } = splitHost(opts)
-  const appPath = opts.appPath ?? (opts.scriptName || '/')
-  const spec = { path: opts.path, host, port, scheme, appPath, siteId: opts.siteId ?? 1 }
+  const appPath = opts.appPath
+  const spec = { path: opts.path, host, port, scheme, appPath }
   const url = `${scheme}://${opts.host}${appPath === '/' ? '' : appPath}${opts.path}`
   const result = await runner.run(opts.venvPython, [assetPath('python', 'preflight.py')], {
     cwd: opts.projectDir,
@@ -303,7 +302,12 @@ export async function preflightRequest(runner: ProcessRunner, opts: DjangoOption
         ? likelyCause([logged.errors ?? []], ctx)
         : undefined
     if (!cause && status === 404) {
-      cause = `no URL pattern matches PATH_INFO '${answer.pathInfo ?? ''}' (SCRIPT_NAME '${answer.scriptName ?? ''}'); check preflight-path and app-path`
+      const pathInfo = answer.pathInfo ?? ''
+      // wfastcgi splits off the app path only when a SCRIPT_NAME setting names it (scripts/preflight.py).
+      const unsplit = appPath !== '/' && !answer.scriptName && pathInfo.toLowerCase().startsWith(appPath.toLowerCase())
+      cause = unsplit
+        ? `the app path stayed in PATH_INFO '${pathInfo}' (SCRIPT_NAME ''): wfastcgi strips it only when the SCRIPT_NAME setting equals ${appPath}`
+        : `no URL pattern matches PATH_INFO '${pathInfo}' (SCRIPT_NAME '${answer.scriptName ?? ''}'); check preflight-path and app-path`
     }
     const detail = logged?.traceback ?? logs.map(l => l.message).join('\n')
     throw failure('preflight', `preflight request to ${url} answered ${status}`, { traceback: detail || (answer.body ?? '') }, cause, redactor)

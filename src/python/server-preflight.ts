@@ -14,6 +14,9 @@ export interface ServerPreflightOptions {
   cwd: string
   /** Every variable the app gets under IIS, secret ones included (they reach the child only). */
   env: readonly AppVar[]
+  /** IIS virtual path of the app ('/' for a site's root app): HttpPlatformHandler forwards it unchanged. */
+  appPath: string
+  /** Path below the app, e.g. '/' or '/health'. */
   path: string
   host: string
   /** Like HttpPlatformHandler's startupTimeLimit. */
@@ -24,6 +27,13 @@ export interface ServerPreflightResult {
   port: number
   status: number
   argv: string[]
+  /** The path requested: the app path and the preflight path, as IIS forwards them. */
+  requestPath: string
+}
+
+/** The URL path HttpPlatformHandler sends to the server for `path` below the app: the client's, unchanged. */
+export function forwardedPath(appPath: string, path: string): string {
+  return appPath === '/' ? path : `${appPath}${path}`
 }
 
 async function freePort(): Promise<number> {
@@ -61,6 +71,7 @@ export async function serverPreflight(opts: ServerPreflightOptions): Promise<Ser
   child.on('error', e => (spawnError = e))
   const tail = (): string => output.trim().split(/\r?\n/).slice(-15).join('\n')
   const shown = `${opts.processPath} ${argv.join(' ')}`
+  const requestPath = forwardedPath(opts.appPath, opts.path)
   try {
     const deadline = performance.now() + opts.startupTimeoutMs
     for (;;) {
@@ -68,12 +79,16 @@ export async function serverPreflight(opts: ServerPreflightOptions): Promise<Ser
       if (exited !== undefined) {
         throw new PhaseError('preflight', `the HttpPlatformHandler command exited (code ${exited}) before answering: ${shown}\n${tail()}`, 'check httpplatform-command and that its server is installed in the venv (httpplatform-package)')
       }
-      const response = await httpGet({ url: `http://127.0.0.1:${port}${opts.path}`, hostHeader: opts.host, timeoutMs: 5000 })
+      const response = await httpGet({ url: `http://127.0.0.1:${port}${requestPath}`, hostHeader: opts.host, timeoutMs: 5000 })
       if (response.status !== undefined) {
         if (response.status >= 400) {
-          throw new PhaseError('preflight', `the HttpPlatformHandler command answered ${response.status} for ${opts.path}: ${shown}\n${tail()}`)
+          // Below the site root a 404 is most often a server that does not strip the app path IIS forwards.
+          const hint = response.status === 404 && opts.appPath !== '/'
+            ? `IIS forwards ${requestPath} unchanged: the server must serve the app below ${opts.appPath} (waitress: --url-prefix=${opts.appPath}); else check preflight-path`
+            : undefined
+          throw new PhaseError('preflight', `the HttpPlatformHandler command answered ${response.status} for ${requestPath}: ${shown}\n${tail()}`, hint)
         }
-        return { port, status: response.status, argv }
+        return { port, status: response.status, argv, requestPath }
       }
       if (performance.now() > deadline) {
         throw new PhaseError('preflight', `the HttpPlatformHandler command did not answer on port ${port} within ${opts.startupTimeoutMs / 1000} s: ${shown}\n${tail()}`, 'the server must listen on %HTTP_PLATFORM_PORT%')

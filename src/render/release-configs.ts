@@ -22,10 +22,15 @@ export function wsgiTarget(wsgiApplication: string, settingsModule: string): str
   return `${dotted.slice(0, at)}:${dotted.slice(at + 1)}`
 }
 
-/** The command HttpPlatformHandler starts after processPath (the venv's python). */
+/**
+ * The command HttpPlatformHandler starts after processPath (the venv's python). HttpPlatformHandler forwards the
+ * URL unchanged, so below the site root waitress must strip the app path itself: --url-prefix makes it SCRIPT_NAME
+ * and takes it off PATH_INFO (docs/windows-facts-learned.md).
+ */
 export function httpPlatformArguments(config: DeployConfig, facts: StageFacts): string {
   if (config.httpPlatformCommand) return config.httpPlatformCommand
-  return `-m waitress --listen=127.0.0.1:%HTTP_PLATFORM_PORT% ${wsgiTarget(facts.wsgiApplication, config.settingsModule)}`
+  const prefix = config.appPath === '/' ? '' : ` --url-prefix=${config.appPath}`
+  return `-m waitress --listen=127.0.0.1:%HTTP_PLATFORM_PORT%${prefix} ${wsgiTarget(facts.wsgiApplication, config.settingsModule)}`
 }
 
 /** HttpPlatformHandler's startupTimeLimit, in seconds; the preflight waits as long for the server to answer. */
