@@ -290,10 +290,10 @@ $ExpectationsJson = @'
   },
   "restore-services": {
     "fact": "ac-restore-stops", "disruptive": true,
-    "runs": "appcmd add backup diisprobe-XXXXXXXX-backup; appcmd restore backup diisprobe-XXXXXXXX-backup; W3SVC and WAS state before->after",
-    "assumes": "the restore succeeds and W3SVC and WAS run afterwards",
-    "accept": [ { "form": "services back", "stdout": "^restore-exit=0 W3SVC=\\w+->Running WAS=\\w+->Running$" } ],
-    "reject": [ { "form": "left stopped", "stdout": "->(Stopped|StopPending)" } ]
+    "runs": "appcmd add backup diisprobe-XXXXXXXX-backup; appcmd restore backup diisprobe-XXXXXXXX-backup; W3SVC and WAS state before -> 30 s after (and right after)",
+    "assumes": "the restore succeeds and W3SVC and WAS run again within 30 s by themselves",
+    "accept": [ { "form": "services back", "stdout": "^restore-exit=0 W3SVC=\\w+->Running WAS=\\w+->Running " } ],
+    "reject": [ { "form": "left stopped", "stdout": "^restore-exit=\\d+ W3SVC=\\w+->(?!Running )\\w+|WAS=\\w+->(?!Running )\\w+" } ]
   },
   "restore-workers": {
     "fact": "ac-restore-stops", "disruptive": true,
@@ -314,7 +314,10 @@ $Pool = "$Tag-pool"
 $Pool2 = "$Tag-pool2"
 $Site = "$Tag-site"
 $Backup = "$Tag-backup"
-$Root = Join-Path ([IO.Path]::GetTempPath()) $Tag
+# Under inetpub, whose folders the pool identities may read (a profile's temp folder is not readable by them).
+$Base = Join-Path $env:SystemDrive 'inetpub'
+if (-not (Test-Path $Base)) { $Base = [IO.Path]::GetTempPath() }
+$Root = Join-Path $Base $Tag
 $FcgiPath = Join-Path $env:windir 'system32\cmd.exe'
 $FcgiArgs = "/c rem $Tag"
 $FcgiKey = "[fullPath='$FcgiPath',arguments='$FcgiArgs']"
@@ -497,8 +500,10 @@ function Invoke-Checks {
 
   Invoke-Appcmd @('unlock', 'config', "$Site/", '-section:system.webServer/handlers') | Out-Null
   Save-Observation 'unlock-message' (Invoke-Appcmd @('unlock', 'config', "$Site/", '-section:system.webServer/handlers'))
-  $decl = [regex]::Match([IO.File]::ReadAllText($ApphostConfig), '<section name="handlers"[^>]*>')
-  if ($decl.Success) { Save-Text 'handlers-locked' $decl.Value } else { Save-Skip 'handlers-locked' 'no handlers declaration found' }
+  Invoke-Guarded @('handlers-locked') {
+    $decl = [regex]::Match([IO.File]::ReadAllText($ApphostConfig), '<section name="handlers"[^>]*>')
+    if ($decl.Success) { Save-Text 'handlers-locked' $decl.Value } else { Save-Skip 'handlers-locked' 'no handlers declaration found' }
+  }
 
   # A handler mapped to a scriptProcessor no fastCgi application has (handlers were unlocked for the site above).
   Set-Content -Path (Join-Path $Root 'web.config') -Encoding ascii -Value @(
@@ -544,7 +549,8 @@ function Invoke-Checks {
     foreach ($id in $disruptiveIds) { Save-Skip $id 'needs -Disruptive' }
     return
   }
-  Invoke-Guarded $disruptiveIds { Invoke-DisruptiveChecks $port }
+  Invoke-Guarded @('commit-locked') { Test-CommitLocked }
+  Invoke-Guarded @('restore-services', 'restore-workers') { Test-Restore $port }
 }
 
 function Test-Runner {
@@ -566,11 +572,13 @@ function Get-WorkerPids {
   return @([regex]::Matches([string]$r.stdout, 'WP "(\d+)"') | ForEach-Object { $_.Groups[1].Value })
 }
 
-function Invoke-DisruptiveChecks([int]$Port) {
+function Test-CommitLocked {
   $stream = [IO.File]::Open($ApphostConfig, 'Open', 'Read', 'None')
   try { Save-Observation 'commit-locked' (Invoke-Appcmd @('set', 'apppool', $Pool, '/autoStart:true')) }
   finally { $stream.Dispose() }
+}
 
+function Test-Restore([int]$Port) {
   # A worker of the probe's own pool, so the restore has a running process to act on.
   try { Invoke-WebRequest -UseBasicParsing -Uri "http://localhost:$Port/index.html" -TimeoutSec 30 | Out-Null } catch { Write-Verbose $_ }
   $r = Invoke-Appcmd @('add', 'backup', $Backup)
@@ -578,10 +586,19 @@ function Invoke-DisruptiveChecks([int]$Port) {
   $before = Get-WorkerPids
   $svcBefore = @{ W3SVC = (Get-Service W3SVC).Status; WAS = (Get-Service WAS).Status }
   $r = Invoke-Appcmd @('restore', 'backup', $Backup)
-  Start-Sleep -Seconds 5
-  $svcAfter = @{ W3SVC = (Get-Service W3SVC).Status; WAS = (Get-Service WAS).Status }
+  $rightAfter = "W3SVC:$((Get-Service W3SVC).Status),WAS:$((Get-Service WAS).Status)"
+  # What the services do by themselves within 30 seconds, without help.
+  $deadline = (Get-Date).AddSeconds(30)
+  do {
+    Start-Sleep -Seconds 2
+    $svcAfter = @{ W3SVC = (Get-Service W3SVC).Status; WAS = (Get-Service WAS).Status }
+  } while (($svcAfter.W3SVC -ne 'Running' -or $svcAfter.WAS -ne 'Running') -and (Get-Date) -lt $deadline)
   $after = Get-WorkerPids
-  Save-Text 'restore-services' "restore-exit=$($r.exit) W3SVC=$($svcBefore.W3SVC)->$($svcAfter.W3SVC) WAS=$($svcBefore.WAS)->$($svcAfter.WAS)"
+  Save-Text 'restore-services' "restore-exit=$($r.exit) W3SVC=$($svcBefore.W3SVC)->$($svcAfter.W3SVC) WAS=$($svcBefore.WAS)->$($svcAfter.WAS) right-after=$rightAfter"
+  # Undo what the restore did to the services: start again what ran before it.
+  foreach ($name in 'WAS', 'W3SVC') {
+    if ($svcBefore[$name] -eq 'Running' -and $svcAfter[$name] -ne 'Running') { Start-Service $name }
+  }
   if ($before.Count -eq 0) { Save-Skip 'restore-workers' 'no worker process was running before the restore' }
   else {
     $kept = @($before | Where-Object { $after -contains $_ }).Count
@@ -604,9 +621,12 @@ function Remove-ProbeObjects {
     @('delete', 'backup', $Backup)
   )
   foreach ($argv in $steps) { Invoke-Appcmd $argv | Out-Null }
-  if (Test-Path $Root) { Remove-Item -Recurse -Force $Root }
-  $left = Select-String -Path $ApphostConfig -SimpleMatch -Pattern $Tag -Quiet
-  if ($left) { Write-Warning "applicationHost.config still mentions $Tag (an empty <location> or an unlock entry); remove it by hand" }
+  try {
+    if (Test-Path $Root) { Remove-Item -Recurse -Force $Root }
+    if (Select-String -Path $ApphostConfig -SimpleMatch -Pattern $Tag -Quiet) {
+      Write-Warning "applicationHost.config still mentions $Tag (an empty <location> or an unlock entry); remove it by hand"
+    }
+  } catch { Write-Warning "clean-up: $($_.Exception.Message)" }
 }
 
 $fatal = $null
