@@ -80,6 +80,7 @@ describe('verdicts on the answer forms the sources record', () => {
     ['list-config-merged', out(0, '<files>\n<add value="diisprobe-apphost.html" />'), 'FAIL', 'applicationHost.config only'],
     ['stop-stopped-site', out(1062, 'ERROR ( hresult:80070426, message:Command execution failed.\nThe service has not been started.\n )'), 'PASS', 'as the double'],
     ['stop-stopped-site', out(0, `"${TAG}-site" successfully stopped`), 'FAIL', 'no accepted form'],
+    ['stop-message', out(0, `"${TAG}-site" successfully stopped\r\n`), 'PASS', 'documented'],
     ['icacls-missing-path', out(2, 'Successfully processed 0 files; Failed processing 1 files', 'C:\\t\\nosuch: The system cannot find the file specified.'), 'PASS', 'as the double'],
     ['icacls-missing-path', out(2, 'C:\\t\\nosuch: The system cannot find the file specified.'), 'FAIL', 'no accepted form'],
     ['restore-services', text('restore-exit=0 W3SVC=Running->Running WAS=Running->Running right-after=W3SVC:Stopped,WAS:Running'), 'PASS', 'services back'],
@@ -183,7 +184,7 @@ describe('the doubles answer as the expectations hold a real server to', () => {
   })
 
   it('in runtime state: stop, start, recycle, delete', async () => {
-    await appcmd('stop', 'site', site)
+    holds('stop-message', await seen('stop', 'site', site))
     holds('stop-stopped-site', await seen('stop', 'site', site))
     await appcmd('start', 'site', site)
     holds('start-started-site', await seen('start', 'site', site))

@@ -218,6 +218,12 @@ $ExpectationsJson = @'
     "assumes": "overrideModeDefault=\"Deny\"",
     "accept": [ { "form": "locked", "stdout": "overrideModeDefault=\"Deny\"" } ]
   },
+  "stop-message": {
+    "fact": "ac-state-msg", "disruptive": false,
+    "runs": "appcmd stop site diisprobe-XXXXXXXX-site",
+    "assumes": "exit 0 and '\"S\" successfully stopped', with or without a period",
+    "accept": [ { "form": "documented", "exit": [0], "stdout": "^\"diisprobe-[0-9a-f]{8}-site\" successfully stopped\\.?\\s*$" } ]
+  },
   "stop-stopped-site": {
     "fact": "ac-start-stopped", "disruptive": false,
     "runs": "appcmd stop site diisprobe-XXXXXXXX-site (a second time)",
@@ -528,7 +534,7 @@ function Invoke-Checks {
     }
   }
 
-  Invoke-Appcmd @('stop', 'site', $Site) | Out-Null
+  Save-Observation 'stop-message' (Invoke-Appcmd @('stop', 'site', $Site))
   Save-Observation 'stop-stopped-site' (Invoke-Appcmd @('stop', 'site', $Site))
   Invoke-Appcmd @('start', 'site', $Site) | Out-Null
   Save-Observation 'start-started-site' (Invoke-Appcmd @('start', 'site', $Site))
