@@ -573,9 +573,10 @@ function Test-Runner {
   Save-Text 'runner-node24' "runner=$v atLeast2.327.1=$($parsed -ge [version]'2.327.1')"
 }
 
+# Worker processes as "<pid>(<pool>)", from lines such as WP "3577" (apppool:DefaultAppPool).
 function Get-WorkerPids {
   $r = Invoke-Appcmd @('list', 'wps')
-  return @([regex]::Matches([string]$r.stdout, 'WP "(\d+)"') | ForEach-Object { $_.Groups[1].Value })
+  return @([regex]::Matches([string]$r.stdout, 'WP "(\d+)" \(apppool:([^)]*)\)') | ForEach-Object { "$($_.Groups[1].Value)($($_.Groups[2].Value))" })
 }
 
 function Test-CommitLocked {
