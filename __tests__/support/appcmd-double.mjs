@@ -163,7 +163,17 @@ function ensureChild(doc, node, name, before) {
 }
 const attrs = (el) => Array.from(el.attributes ?? [])
 
-const escapeAttr = (v) => String(v).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+// Tab, CR and LF as character references: written raw, a re-read turns them into spaces (XML 1.0, 3.3.3
+// attribute-value normalization). Whether IIS's writer does the same is assumed (docs/windows-facts.md, ac-value-verbatim).
+const escapeAttr = (v) =>
+  String(v)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/\t/g, '&#x9;')
+    .replace(/\n/g, '&#xA;')
+    .replace(/\r/g, '&#xD;')
 
 /** Serializes elements in IIS's own layout: 4-space indent, `<x a="v" />`, no mixed content. */
 function serializeElement(el, depth) {

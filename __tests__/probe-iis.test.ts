@@ -1,0 +1,212 @@
+// The verdicts of scripts/probe-iis.ps1, checked on Linux where no PowerShell runs: its expectations (the JSON
+// between the script's markers) applied to answers in the forms docs/windows-facts.md cites, and to the answers
+// of this repository's doubles, which must agree with the expectations a real server is held to.
+import { mkdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { DOMParser } from '@xmldom/xmldom'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createIisSandbox, type IisSandbox } from './support/iis-sandbox.js'
+import { probeExpectations, probeVerdict, PROBE_SCRIPT, type ProbeObservation } from './support/probe-expectations.js'
+import { runDouble } from './support/run-double.js'
+
+const checks = probeExpectations()
+const TAG = 'diisprobe-0a1b2c3d'
+const out = (exit: number, stdout: string, stderr = ''): ProbeObservation => ({ exit, stdout, stderr })
+const text = (stdout: string): ProbeObservation => ({ exit: null, stdout, stderr: '' })
+const verdictOf = (id: string, obs: ProbeObservation | undefined) => {
+  const check = checks[id]
+  if (!check) throw new Error(`no probe check ${id}`)
+  return probeVerdict(check, obs)
+}
+
+describe('the expectations block of scripts/probe-iis.ps1', () => {
+  it('is JSON with an accepted form for every check, and regexes that compile', () => {
+    expect(Object.keys(checks).length).toBeGreaterThan(30)
+    for (const [id, check] of Object.entries(checks)) {
+      expect(check.accept.length, id).toBeGreaterThan(0)
+      for (const f of [...check.accept, ...(check.reject ?? [])]) {
+        expect(f.exit ?? f.exitNot ?? f.stdout ?? f.stderr, `${id}/${f.form} constrains nothing`).toBeDefined()
+        for (const re of [f.stdout, f.stderr]) if (re !== undefined) expect(() => new RegExp(re, 'i')).not.toThrow()
+      }
+    }
+  })
+
+  it('names in the script every check it declares, and runs the disruptive ones only behind -Disruptive', () => {
+    const script = readFileSync(PROBE_SCRIPT, 'utf8')
+    const body = script.slice(script.indexOf('# ---- END EXPECTATIONS ----'))
+    for (const [id, check] of Object.entries(checks)) {
+      expect(body, `no code records ${id}`).toMatch(new RegExp(`'${id}'`))
+      if (check.disruptive) expect(body).toMatch(new RegExp(`\\$disruptiveIds = @\\([^)]*'${id}'`))
+    }
+  })
+})
+
+describe('verdicts on the answer forms the sources record', () => {
+  it.each([
+    ['list-site-miss', out(1, ''), 'PASS', 'silent (jexusmanager)'],
+    ['list-site-miss', out(1168, `ERROR ( message:Cannot find SITE object with identifier "${TAG}-nosuch". )\r\n`), 'PASS', 'cannot-find'],
+    ['list-apppool-miss', out(1, '<?xml version="1.0" encoding="UTF-8"?>\r\n<appcmd>\r\n</appcmd>\r\n'), 'PASS', 'empty appcmd'],
+    ['list-apppool-miss', out(0, `<?xml version="1.0" encoding="UTF-8"?>\r\n<appcmd>\r\n    <APPPOOL APPPOOL.NAME="DefaultAppPool" />\r\n</appcmd>\r\n`), 'FAIL', 'no accepted form'],
+    ['list-vdir-miss', out(1168, `ERROR ( message:Cannot find VDIR object with identifier "${TAG}-nosuch/". )\r\n`), 'PASS', 'cannot-find'],
+    ['list-apps-site-miss', out(0, ''), 'PASS', 'empty, exit 0 (jexusmanager)'],
+    ['list-apps-site-miss', out(1168, 'ERROR ( message:Cannot find SITE object with identifier "x". )'), 'FAIL', 'no accepted form'],
+    ['dup-apppool', out(183, `ERROR ( message:Failed to add duplicate collection element "${TAG}-pool". )\r\n`), 'PASS', 'documented'],
+    ['dup-apppool', out(183, '', `ERROR ( message:Failed to add duplicate collection element "${TAG}-pool". )`), 'FAIL', 'no accepted form'],
+    [
+      'dup-fastcgi',
+      out(183, "ERROR ( message:New application object missing required attributes. Cannot add duplicate collection entry of type 'application' with combined key attributes 'fullPath, arguments' respectively set to 'C:\\Windows\\system32\\cmd.exe, /c rem x'\r\n. )"),
+      'PASS',
+      'documented'
+    ],
+    ['remove-missing-element', out(4312, 'ERROR ( message:Cannot find requested collection element. )\r\n'), 'PASS', 'documented'],
+    ['remove-missing-element', out(0, 'Applied configuration changes'), 'FAIL', 'no accepted form'],
+    ['malformed-indexer', out(87, "ERROR ( message:Malformed collection indexer; format is [@position,name='value',...]. )"), 'PASS', 'as the double'],
+    ['malformed-indexer', out(13, 'ERROR ( message:something else )'), 'PASS', 'another ERROR'],
+    ['malformed-indexer', out(0, ''), 'FAIL', 'no accepted form'],
+    ['value-percent-u', text('set-exit=0 value=x%u0041y'), 'PASS', 'verbatim'],
+    ['value-percent-u', text('set-exit=0 value=xAy'), 'FAIL', 'decoded'],
+    ['value-tab', text('set-exit=0 value=x\\ty'), 'PASS', 'verbatim'],
+    ['value-tab', text('set-exit=0 value=x y'), 'FAIL', 'tab became a space'],
+    ['value-quote', text('set-exit=0 value=x"y'), 'PASS', 'verbatim'],
+    ['value-quote', text('set-exit=0 value=x\\"y'), 'FAIL', 'no accepted form'],
+    ['indexer-quote', text('set-exit=87 ERROR ( message:Malformed collection indexer ... )'), 'PASS', 'refused'],
+    ['env-empty-value', out(13, 'ERROR ( message:The data is invalid. )'), 'PASS', 'as the double'],
+    ['env-empty-value', out(0, 'Applied configuration changes to section "system.webServer/fastCgi"'), 'FAIL', 'stored'],
+    ['add-apppool-empty-runtime', text('add-exit=0 runtime=""'), 'PASS', 'stored empty'],
+    ['add-apppool-empty-runtime', text('add-exit=0 runtime="v4.0"'), 'FAIL', 'default kept'],
+    ['anon-empty-username', text('set-exit=0 userName=""'), 'PASS', 'stored empty'],
+    ['anon-empty-username', text('set-exit=0 userName="IUSR"'), 'FAIL', 'empty ignored'],
+    ['list-config-merged', out(0, '<files>\n<add value="diisprobe-apphost.html" />\n<add value="diisprobe-webconfig.html" />'), 'PASS', 'merged'],
+    ['list-config-merged', out(0, '<files>\n<add value="diisprobe-apphost.html" />'), 'FAIL', 'applicationHost.config only'],
+    ['stop-stopped-site', out(1062, 'ERROR ( hresult:80070426, message:Command execution failed.\nThe service has not been started.\n )'), 'PASS', 'as the double'],
+    ['stop-stopped-site', out(0, `"${TAG}-site" successfully stopped`), 'FAIL', 'no accepted form'],
+    ['stop-message', out(0, `"${TAG}-site" successfully stopped\r\n`), 'PASS', 'documented'],
+    ['icacls-missing-path', out(2, 'Successfully processed 0 files; Failed processing 1 files', 'C:\\t\\nosuch: The system cannot find the file specified.'), 'PASS', 'as the double'],
+    ['icacls-missing-path', out(2, 'C:\\t\\nosuch: The system cannot find the file specified.'), 'FAIL', 'no accepted form'],
+    ['restore-services', text('restore-exit=0 W3SVC=Running->Running WAS=Running->Running right-after=W3SVC:Stopped,WAS:Running'), 'PASS', 'services back'],
+    ['restore-services', text('restore-exit=0 W3SVC=Running->Stopped WAS=Running->Running right-after=W3SVC:Stopped,WAS:Running'), 'FAIL', 'left stopped'],
+    ['restore-services', text('restore-exit=0 W3SVC=Running->Running WAS=Running->StopPending right-after=W3SVC:Running,WAS:StopPending'), 'FAIL', 'left stopped'],
+    ['restore-workers', text('workers before=10,12 after=10,12 kept=2 gone=0'), 'PASS', 'workers kept (recycle needed)'],
+    ['restore-workers', text('workers before=10 after=44 kept=0 gone=1'), 'PASS', 'workers replaced'],
+    ['runner-node24', text('runner=2.330.0 atLeast2.327.1=True'), 'PASS', 'new enough'],
+    ['runner-node24', text('runner=2.326.0 atLeast2.327.1=False'), 'FAIL', 'too old'],
+    ['commit-locked', { skipped: 'needs -Disruptive' }, 'UNSETTLED', 'needs -Disruptive'],
+    ['fastcgi-unregistered', undefined, 'UNSETTLED', 'not run']
+  ] as const)('%s: %j → %s (%s)', (id, obs, verdict, form) => {
+    expect(verdictOf(id, obs)).toEqual({ verdict, form })
+  })
+})
+
+describe('the doubles answer as the expectations hold a real server to', () => {
+  let box: IisSandbox
+  const site = `${TAG}-site`
+  const pool = `${TAG}-pool`
+  const pool2 = `${TAG}-pool2`
+  const fcgi = "[fullPath='C:\\Windows\\system32\\cmd.exe',arguments='/c rem diisprobe-0a1b2c3d']"
+  const appcmd = (...argv: string[]) => runDouble(box.appcmdPath, argv, box.env)
+  const seen = async (...argv: string[]): Promise<ProbeObservation> => {
+    const r = await appcmd(...argv)
+    return out(r.exitCode, r.stdout, r.stderr)
+  }
+  const holds = (id: string, obs: ProbeObservation) => {
+    const check = checks[id]
+    if (!check) throw new Error(`no probe check ${id}`)
+    expect(probeVerdict(check, obs, true), `${id}: ${JSON.stringify(obs)}`).toMatchObject({ verdict: 'PASS' })
+  }
+  const readBack = async (name: string) => {
+    const xml = (await appcmd('list', 'config', '-section:system.webServer/fastCgi', '/xml')).stdout
+    const vars = Array.from(new DOMParser().parseFromString(xml, 'text/xml').getElementsByTagName('environmentVariable'))
+    const found = vars.find((v) => v.getAttribute('name') === name)
+    return found ? (found.getAttribute('value') ?? '').replace(/\t/g, '\\t') : '(absent)'
+  }
+  const setValue = async (name: string, value: string) => {
+    const r = await appcmd('set', 'config', '-section:system.webServer/fastCgi', `/+${fcgi}.environmentVariables.[name='${name}',value='${value}']`, '/commit:apphost')
+    return text(`set-exit=${r.exitCode} ${r.exitCode === 0 ? `value=${await readBack(name)}` : r.stdout.trim()}`)
+  }
+
+  beforeAll(async () => {
+    box = createIisSandbox()
+    mkdirSync(join(box.dir, 'probe', 'sub'), { recursive: true })
+    for (const argv of [
+      ['add', 'apppool', `/name:${pool}`],
+      ['add', 'site', `/name:${site}`, '/bindings:http/*:8080:', `/physicalPath:${join(box.dir, 'probe')}`],
+      ['set', 'app', `${site}/`, `/applicationPool:${pool}`],
+      ['set', 'config', '-section:system.webServer/fastCgi', `/+${fcgi}`, '/commit:apphost']
+    ]) {
+      expect((await appcmd(...argv)).exitCode, argv.join(' ')).toBe(0)
+    }
+  })
+  afterAll(() => box.cleanup())
+
+  it('in listings: misses, case, /xml and /config /xml', async () => {
+    holds('list-site-miss', await seen('list', 'site', `${TAG}-nosuch`))
+    holds('list-apppool-miss', await seen('list', 'apppool', `${TAG}-nosuch`, '/config', '/xml'))
+    holds('list-vdir-miss', await seen('list', 'vdir', `${TAG}-nosuch/`))
+    holds('list-apps-site-miss', await seen('list', 'apps', `/site.name:${TAG}-nosuch`))
+    holds('list-case', await seen('LIST', 'APPPOOL', pool.toUpperCase()))
+    holds('list-xml-shape', await seen('list', 'apppool', pool, '/xml'))
+    holds('list-apppool-config-xml', await seen('list', 'apppool', pool, '/config', '/xml'))
+    holds('list-config-xml-shape', await seen('list', 'config', `${site}/`, '-section:system.webServer/defaultDocument', '/xml'))
+  })
+
+  it('in errors: duplicates, missing elements, malformed input, empty values', async () => {
+    holds('dup-apppool', await seen('add', 'apppool', `/name:${pool}`))
+    holds('dup-fastcgi', await seen('set', 'config', '-section:system.webServer/fastCgi', `/+${fcgi}`, '/commit:apphost'))
+    holds('remove-missing-element', await seen('set', 'config', '-section:system.webServer/fastCgi', "/-[fullPath='C:\\diisprobe-nosuch.exe',arguments='x']", '/commit:apphost'))
+    holds('malformed-indexer', await seen('set', 'config', '-section:system.webServer/fastCgi', '/+[fullPath', '/commit:apphost'))
+    holds('unknown-attribute', await seen('set', 'apppool', pool, '/diisprobeNoSuchAttribute:1'))
+    holds('env-empty-value', await seen('set', 'config', '-section:system.webServer/fastCgi', `/+${fcgi}.environmentVariables.[name='DIISPROBE_E',value='']`, '/commit:apphost'))
+  })
+
+  it('in stored values: %u, tab, " and a quote inside an indexer', async () => {
+    holds('value-percent-u', await setValue('DIISPROBE_P', 'x%u0041y'))
+    holds('value-tab', await setValue('DIISPROBE_T', 'x\ty'))
+    holds('value-quote', await setValue('DIISPROBE_D', 'x"y'))
+    holds('indexer-quote', await setValue('DIISPROBE_Q', "a''b"))
+  })
+
+  it('in pools, anonymous user, unlock and the handlers lock', async () => {
+    const add = await appcmd('add', 'apppool', `/name:${pool2}`, '/managedRuntimeVersion:')
+    const pool2Xml = (await appcmd('list', 'apppool', pool2, '/config', '/xml')).stdout
+    const runtime = /<add\b[^>]*\smanagedRuntimeVersion="([^"]*)"/.exec(pool2Xml)?.[1]
+    holds('add-apppool-empty-runtime', text(`add-exit=${add.exitCode} runtime=${runtime === undefined ? '(absent)' : `"${runtime}"`}`))
+
+    const anon = '-section:system.webServer/security/authentication/anonymousAuthentication'
+    const set = await appcmd('set', 'config', site, anon, '/userName:', '/commit:apphost')
+    const user = /\suserName="([^"]*)"/.exec((await appcmd('list', 'config', site, anon, '/xml')).stdout)?.[1]
+    holds('anon-empty-username', text(`set-exit=${set.exitCode} userName=${user === undefined ? '(absent)' : `"${user}"`}`))
+    holds('attr-remove', await seen('set', 'config', site, anon, '--password', '/commit:apphost'))
+
+    await appcmd('unlock', 'config', `${site}/`, '-section:system.webServer/handlers')
+    holds('unlock-message', await seen('unlock', 'config', `${site}/`, '-section:system.webServer/handlers'))
+    const seed = readFileSync(join(import.meta.dirname, 'support', 'applicationHost.seed.config'), 'utf8')
+    holds('handlers-locked', text(/<section name="handlers"[^>]*>/.exec(seed)?.[0] ?? ''))
+  })
+
+  it('in runtime state: stop, start, recycle, delete', async () => {
+    holds('stop-message', await seen('stop', 'site', site))
+    holds('stop-stopped-site', await seen('stop', 'site', site))
+    await appcmd('start', 'site', site)
+    holds('start-started-site', await seen('start', 'site', site))
+    await appcmd('stop', 'apppool', pool2)
+    holds('recycle-stopped-pool', await seen('recycle', 'apppool', pool2))
+    holds('delete-message', await seen('delete', 'apppool', pool2))
+  })
+
+  it('in icacls answers', async () => {
+    const folder = join(box.dir, 'probe')
+    const sub = join(folder, 'sub')
+    const icacls = async (...argv: string[]) => {
+      const r = await runDouble(box.icaclsPath, argv, box.env)
+      return out(r.exitCode, r.stdout, r.stderr)
+    }
+    holds('icacls-missing-path', await icacls(join(folder, 'nosuch')))
+    holds('icacls-grant-output', await icacls(sub, '/grant', '*S-1-5-32-545:(OI)(CI)RX'))
+    holds('icacls-bad-perm', await icacls(sub, '/grant', '*S-1-5-32-545:(ZZ)'))
+    // The double records principals as given where Windows prints the SID's name: this listing grants by name.
+    const named = join(folder, 'named')
+    mkdirSync(named)
+    await icacls(named, '/grant', 'BUILTIN\\Users:(OI)(CI)RX')
+    holds('icacls-list-format', await icacls(named))
+  })
+})

@@ -1,0 +1,660 @@
+<#
+.SYNOPSIS
+  Settles on a real Windows Server with IIS the behaviours docs/windows-facts.md marks "assumed".
+
+.DESCRIPTION
+  Run it elevated on a server with IIS (and the CGI feature for the fastcgi-unregistered check). It creates its own
+  uniquely named throwaway application pools, site (bound to a free local port), FastCGI registration, folder
+  and backup, all named diisprobe-<8 hex digits>, and removes them at the end, also after a failure. It changes
+  nothing else, except with -Disruptive, which restores a backup (appcmd says that "stops the server") and holds
+  applicationHost.config open for a moment: run -Disruptive only on a throwaway machine or in a maintenance window.
+
+  It prints one line per check, "PASS|FAIL|UNSETTLED <id>: saw <what>; action assumes <what>", and writes the
+  same as JSON to -OutFile. PASS: what the server did is one of the forms the action accepts. FAIL: it is not,
+  so the action (or a test double) must change. UNSETTLED: the check could not run here (and why). Messages are
+  compared in English: on a server with another display language, FAIL lines may only mean a translated text.
+
+  What each check runs and accepts is data, the JSON between the EXPECTATIONS markers below. The Linux test
+  __tests__/probe-iis.test.ts reads that same JSON and applies it, with the rule of Test-Form below, to outputs
+  recorded from the sources docs/windows-facts.md cites (jexusmanager's appcmd clone, Microsoft's pages, issue
+  threads) and to the forms a wrong assumption would produce. That proves the expectations accept the forms they
+  should and reject the others, and that each "assumed" fact has a check here. It does not run this script:
+  there is no PowerShell on the Linux machines (Debian does not package it), so the commands, the quoting, the
+  clean-up and Test-Form's .NET regex evaluation are only exercised when a Windows runner runs the script
+  (.github/workflows/e2e-windows.yml does, first thing).
+
+.PARAMETER Disruptive
+  Also run the checks that restore a backup and lock applicationHost.config.
+
+.PARAMETER OutFile
+  Where to write the JSON results.
+#>
+[CmdletBinding()]
+param(
+  [switch]$Disruptive,
+  [string]$OutFile = (Join-Path (Get-Location) 'probe-iis.json'),
+  [string]$Appcmd = (Join-Path $env:windir 'system32\inetsrv\appcmd.exe'),
+  [string]$Icacls = (Join-Path $env:windir 'system32\icacls.exe'),
+  [string]$RunnerDir = ''
+)
+Set-StrictMode -Version 2.0
+$ErrorActionPreference = 'Stop'
+
+# ---- BEGIN EXPECTATIONS (plain JSON; __tests__/probe-iis.test.ts reads it) ----
+$ExpectationsJson = @'
+{
+  "list-site-miss": {
+    "fact": "ac-list-miss-id", "disruptive": false,
+    "runs": "appcmd list site diisprobe-XXXXXXXX-nosuch",
+    "assumes": "a missing site reads as not found in one of three forms",
+    "accept": [
+      { "form": "silent (jexusmanager)", "exit": [1], "stdout": "^\\s*$" },
+      { "form": "cannot-find", "exit": [1168], "stdout": "Cannot find SITE object" },
+      { "form": "empty appcmd", "exit": [0, 1], "stdout": "^\\s*(<\\?xml[^>]*\\?>\\s*)?<appcmd>\\s*</appcmd>\\s*$" }
+    ]
+  },
+  "list-apppool-miss": {
+    "fact": "ac-list-miss-id", "disruptive": false,
+    "runs": "appcmd list apppool diisprobe-XXXXXXXX-nosuch /config /xml",
+    "assumes": "a missing pool reads as not found in one of three forms",
+    "accept": [
+      { "form": "silent (jexusmanager)", "exit": [1], "stdout": "^\\s*$" },
+      { "form": "cannot-find", "exit": [1168], "stdout": "Cannot find APPPOOL object" },
+      { "form": "empty appcmd", "exit": [0, 1], "stdout": "^\\s*(<\\?xml[^>]*\\?>\\s*)?<appcmd>\\s*</appcmd>\\s*$" }
+    ]
+  },
+  "list-vdir-miss": {
+    "fact": "ac-list-miss-id", "disruptive": false,
+    "runs": "appcmd list vdir \"diisprobe-XXXXXXXX-nosuch/\"",
+    "assumes": "a missing vdir reads as not found in one of three forms",
+    "accept": [
+      { "form": "silent (jexusmanager)", "exit": [1], "stdout": "^\\s*$" },
+      { "form": "cannot-find", "exit": [1168], "stdout": "Cannot find VDIR object" },
+      { "form": "empty appcmd", "exit": [0, 1], "stdout": "^\\s*(<\\?xml[^>]*\\?>\\s*)?<appcmd>\\s*</appcmd>\\s*$" }
+    ]
+  },
+  "list-apps-site-miss": {
+    "fact": "ac-list-miss-filter", "disruptive": false,
+    "runs": "appcmd list apps /site.name:diisprobe-XXXXXXXX-nosuch",
+    "assumes": "a filter that matches nothing prints nothing, exit 0 or 1",
+    "accept": [
+      { "form": "empty, exit 0 (jexusmanager)", "exit": [0], "stdout": "^\\s*$" },
+      { "form": "empty, exit 1", "exit": [1], "stdout": "^\\s*$" }
+    ]
+  },
+  "list-case": {
+    "fact": "ac-case", "disruptive": false,
+    "runs": "appcmd LIST APPPOOL DIISPROBE-XXXXXXXX-POOL",
+    "assumes": "object types and names compare case-insensitively",
+    "accept": [ { "form": "found", "exit": [0], "stdout": "APPPOOL \"diisprobe-[0-9a-f]{8}-pool\"" } ]
+  },
+  "list-xml-shape": {
+    "fact": "ac-xml-shape", "disruptive": false,
+    "runs": "appcmd list apppool diisprobe-XXXXXXXX-pool /xml",
+    "assumes": "<APPPOOL> carries APPPOOL.NAME, PipelineMode, RuntimeVersion and state inside <appcmd>",
+    "accept": [ { "form": "documented attributes", "exit": [0], "stdout": "<appcmd>\\s*<APPPOOL(?=[^>]*\\sAPPPOOL\\.NAME=\"diisprobe-[0-9a-f]{8}-pool\")(?=[^>]*\\sPipelineMode=\")(?=[^>]*\\sRuntimeVersion=\")(?=[^>]*\\sstate=\")[^>]*>" } ]
+  },
+  "list-apppool-config-xml": {
+    "fact": "ac-config-xml", "disruptive": false,
+    "runs": "appcmd list apppool diisprobe-XXXXXXXX-pool /config /xml",
+    "assumes": "the raw <add> element is nested inside <APPPOOL>",
+    "accept": [ { "form": "nested", "exit": [0], "stdout": "<APPPOOL\\b[^>]*>\\s*<add\\b[^>]*\\sname=\"diisprobe-[0-9a-f]{8}-pool\"" } ]
+  },
+  "list-config-xml-shape": {
+    "fact": "ac-list-config-xml", "disruptive": false,
+    "runs": "appcmd list config \"diisprobe-XXXXXXXX-site/\" -section:system.webServer/defaultDocument /xml",
+    "assumes": "<CONFIG CONFIG.SECTION=...> around an element named after the section with / turned into -",
+    "accept": [ { "form": "documented", "exit": [0], "stdout": "<CONFIG\\b[^>]*CONFIG\\.SECTION=\"system\\.webServer/defaultDocument\"[^>]*>\\s*<system\\.webServer-defaultDocument\\b" } ]
+  },
+  "list-config-merged": {
+    "fact": "ac-list-config-merged", "disruptive": false,
+    "runs": "appcmd list config \"diisprobe-XXXXXXXX-site/\" -section:system.webServer/defaultDocument (after a location entry and a web.config entry)",
+    "assumes": "the listing merges applicationHost.config location entries with web.config",
+    "accept": [ { "form": "merged", "exit": [0], "stdout": "^(?=[\\s\\S]*diisprobe-apphost\\.html)(?=[\\s\\S]*diisprobe-webconfig\\.html)" } ],
+    "reject": [ { "form": "applicationHost.config only", "exit": [0], "stdout": "^(?![\\s\\S]*diisprobe-webconfig\\.html)[\\s\\S]*diisprobe-apphost\\.html" } ]
+  },
+  "dup-apppool": {
+    "fact": "ac-dup-object", "disruptive": false,
+    "runs": "appcmd add apppool /name:diisprobe-XXXXXXXX-pool (a second time)",
+    "assumes": "exit 183, the duplicate message on stdout, stderr empty",
+    "accept": [ { "form": "documented", "exit": [183], "stdout": "ERROR \\( message:Failed to add duplicate collection element \"diisprobe-[0-9a-f]{8}-pool\"\\. \\)", "stderr": "^\\s*$" } ]
+  },
+  "dup-fastcgi": {
+    "fact": "ac-dup-entry", "disruptive": false,
+    "runs": "appcmd set config -section:system.webServer/fastCgi /+[fullPath='...',arguments='...'] /commit:apphost (a second time)",
+    "assumes": "exit 183 and the combined-key duplicate message",
+    "accept": [ { "form": "documented", "exit": [183], "stdout": "Cannot add duplicate collection entry of type 'application' with combined key attributes 'fullPath, arguments' respectively set to" } ]
+  },
+  "remove-missing-element": {
+    "fact": "ac-missing-element", "disruptive": false,
+    "runs": "appcmd set config -section:system.webServer/fastCgi /-[fullPath='C:\\diisprobe-nosuch.exe',arguments='x'] /commit:apphost",
+    "assumes": "exit 4312 and 'Cannot find requested collection element.'",
+    "accept": [ { "form": "documented", "exit": [4312], "stdout": "ERROR \\( message:Cannot find requested collection element\\. \\)" } ]
+  },
+  "malformed-indexer": {
+    "fact": "ac-malformed", "disruptive": false,
+    "runs": "appcmd set config -section:system.webServer/fastCgi /+[fullPath /commit:apphost",
+    "assumes": "a non-zero exit and an ERROR block on stdout (the double: 87, 'Malformed collection indexer')",
+    "accept": [
+      { "form": "as the double", "exit": [87], "stdout": "Malformed collection indexer" },
+      { "form": "another ERROR", "exitNot": [0], "stdout": "ERROR \\(" }
+    ]
+  },
+  "unknown-attribute": {
+    "fact": "ac-malformed", "disruptive": false,
+    "runs": "appcmd set apppool diisprobe-XXXXXXXX-pool /diisprobeNoSuchAttribute:1",
+    "assumes": "a non-zero exit and an ERROR block on stdout (the double: 87, 'Unknown attribute')",
+    "accept": [
+      { "form": "as the double", "exit": [87], "stdout": "Unknown attribute \"diisprobeNoSuchAttribute\"" },
+      { "form": "another ERROR", "exitNot": [0], "stdout": "ERROR \\(" }
+    ]
+  },
+  "indexer-quote": {
+    "fact": "ac-indexer-quote", "disruptive": false,
+    "runs": "appcmd set config -section:system.webServer/fastCgi /+[...].environmentVariables.[name='DIISPROBE_Q',value='a''b'], then list config /xml",
+    "assumes": "nothing (the action refuses ' in values); recorded so the refusal can be relaxed",
+    "accept": [
+      { "form": "doubled quote stored as one", "stdout": "^set-exit=0 value=a'b$" },
+      { "form": "stored as typed", "stdout": "^set-exit=0 value=a''b$" },
+      { "form": "refused", "stdout": "^set-exit=[1-9]\\d* " }
+    ]
+  },
+  "value-percent-u": {
+    "fact": "ac-value-verbatim", "disruptive": false,
+    "runs": "appcmd set config -section:system.webServer/fastCgi /+[...].environmentVariables.[name='DIISPROBE_P',value='x%u0041y'], then list config /xml",
+    "assumes": "the value is stored as typed",
+    "accept": [ { "form": "verbatim", "stdout": "^set-exit=0 value=x%u0041y$" } ],
+    "reject": [ { "form": "decoded", "stdout": "^set-exit=0 value=xAy$" } ]
+  },
+  "value-tab": {
+    "fact": "ac-value-verbatim", "disruptive": false,
+    "runs": "appcmd set config ... value='x<TAB>y', then list config /xml (a tab is shown as \\t)",
+    "assumes": "the value is stored as typed",
+    "accept": [ { "form": "verbatim", "stdout": "^set-exit=0 value=x\\\\ty$" } ],
+    "reject": [ { "form": "tab became a space", "stdout": "^set-exit=0 value=x y$" } ]
+  },
+  "value-quote": {
+    "fact": "ac-value-verbatim", "disruptive": false,
+    "runs": "appcmd set config ... value='x\"y' (argv quoted as Node's child_process quotes it), then list config /xml",
+    "assumes": "the value is stored as typed",
+    "accept": [ { "form": "verbatim", "stdout": "^set-exit=0 value=x\"y$" } ]
+  },
+  "env-empty-value": {
+    "fact": "ac-env-empty", "disruptive": false,
+    "runs": "appcmd set config -section:system.webServer/fastCgi /+[...].environmentVariables.[name='DIISPROBE_E',value='']",
+    "assumes": "exit 13 'The data is invalid.'",
+    "accept": [ { "form": "as the double", "exit": [13], "stdout": "The data is invalid" } ],
+    "reject": [ { "form": "stored", "exit": [0] } ]
+  },
+  "add-apppool-empty-runtime": {
+    "fact": "ac-pool-runtime", "disruptive": false,
+    "runs": "appcmd add apppool /name:diisprobe-XXXXXXXX-pool2 /managedRuntimeVersion: then list apppool /config /xml",
+    "assumes": "an empty /managedRuntimeVersion: stores managedRuntimeVersion=\"\" (no managed code)",
+    "accept": [ { "form": "stored empty", "stdout": "^add-exit=0 runtime=\"\"$" } ],
+    "reject": [ { "form": "default kept", "stdout": "^add-exit=0 runtime=\"v\\d" } ]
+  },
+  "anon-empty-username": {
+    "fact": "ac-anon-empty", "disruptive": false,
+    "runs": "appcmd set config \"diisprobe-XXXXXXXX-site\" -section:system.webServer/security/authentication/anonymousAuthentication /userName: /commit:apphost, then list config /xml",
+    "assumes": "userName=\"\" is stored (the pool identity serves anonymous requests)",
+    "accept": [ { "form": "stored empty", "stdout": "^set-exit=0 userName=\"\"$" } ],
+    "reject": [ { "form": "empty ignored", "stdout": "^set-exit=0 userName=\"IUSR\"$" } ]
+  },
+  "attr-remove": {
+    "fact": "ac-attr-remove", "disruptive": false,
+    "runs": "appcmd set config \"diisprobe-XXXXXXXX-site\" -section:system.webServer/security/authentication/anonymousAuthentication --password /commit:apphost",
+    "assumes": "--attr removes the attribute and succeeds",
+    "accept": [ { "form": "documented", "exit": [0], "stdout": "Applied configuration changes" } ]
+  },
+  "unlock-message": {
+    "fact": "ac-unlock", "disruptive": false,
+    "runs": "appcmd unlock config \"diisprobe-XXXXXXXX-site/\" -section:system.webServer/handlers (twice; the second is shown)",
+    "assumes": "exit 0 and 'Unlocked section ... at configuration path ...', also when repeated",
+    "accept": [ { "form": "as the double", "exit": [0], "stdout": "^Unlocked section \"system\\.webServer/handlers\" at configuration path \"MACHINE/WEBROOT/APPHOST/diisprobe-[0-9a-f]{8}-site/?\"\\.\\s*$" } ]
+  },
+  "handlers-locked": {
+    "fact": "ac-handlers-locked", "disruptive": false,
+    "runs": "read the <section name=\"handlers\"> declaration of applicationHost.config",
+    "assumes": "overrideModeDefault=\"Deny\"",
+    "accept": [ { "form": "locked", "stdout": "overrideModeDefault=\"Deny\"" } ]
+  },
+  "stop-message": {
+    "fact": "ac-state-msg", "disruptive": false,
+    "runs": "appcmd stop site diisprobe-XXXXXXXX-site",
+    "assumes": "exit 0 and '\"S\" successfully stopped', with or without a period",
+    "accept": [ { "form": "documented", "exit": [0], "stdout": "^\"diisprobe-[0-9a-f]{8}-site\" successfully stopped\\.?\\s*$" } ]
+  },
+  "stop-stopped-site": {
+    "fact": "ac-start-stopped", "disruptive": false,
+    "runs": "appcmd stop site diisprobe-XXXXXXXX-site (a second time)",
+    "assumes": "exit 1062 with an ERROR block",
+    "accept": [ { "form": "as the double", "exit": [1062], "stdout": "ERROR \\(" } ]
+  },
+  "start-started-site": {
+    "fact": "ac-start-stopped", "disruptive": false,
+    "runs": "appcmd start site diisprobe-XXXXXXXX-site (a second time)",
+    "assumes": "exit 1056 with an ERROR block",
+    "accept": [ { "form": "as the double", "exit": [1056], "stdout": "ERROR \\(" } ]
+  },
+  "recycle-stopped-pool": {
+    "fact": "ac-start-stopped", "disruptive": false,
+    "runs": "appcmd stop apppool diisprobe-XXXXXXXX-pool2, then appcmd recycle apppool diisprobe-XXXXXXXX-pool2",
+    "assumes": "exit 1062 with an ERROR block",
+    "accept": [ { "form": "as the double", "exit": [1062], "stdout": "ERROR \\(" } ]
+  },
+  "delete-message": {
+    "fact": "ac-deleted", "disruptive": false,
+    "runs": "appcmd delete apppool diisprobe-XXXXXXXX-pool2",
+    "assumes": "APPPOOL object \"P\" deleted",
+    "accept": [ { "form": "as the double", "exit": [0], "stdout": "^APPPOOL object \"diisprobe-[0-9a-f]{8}-pool2\" deleted\\s*$" } ]
+  },
+  "fastcgi-unregistered": {
+    "fact": "st-script-processor", "disruptive": false,
+    "runs": "GET http://localhost:<port>/x.diisprobe, mapped by web.config to a scriptProcessor no fastCgi application has",
+    "assumes": "500 with '<handler> scriptProcessor could not be found in <fastCGI> application configuration'",
+    "accept": [ { "form": "as the stand-in", "stdout": "^status=500 [\\s\\S]*scriptProcessor could not be found in (<|&lt;)fastCGI(>|&gt;) application configuration" } ]
+  },
+  "icacls-missing-path": {
+    "fact": "ic-missing", "disruptive": false,
+    "runs": "icacls <folder>\\nosuch",
+    "assumes": "exit 2, the message on stderr",
+    "accept": [ { "form": "as the double", "exit": [2], "stderr": "The system cannot find the file specified" } ]
+  },
+  "icacls-grant-output": {
+    "fact": "ic-output", "disruptive": false,
+    "runs": "icacls <folder>\\sub /grant *S-1-5-32-545:(OI)(CI)RX",
+    "assumes": "'processed file: <path>' then the summary line, exit 0",
+    "accept": [ { "form": "as the double", "exit": [0], "stdout": "processed file: \\S[^\\r\\n]*\\r?\\nSuccessfully processed 1 files; Failed processing 0 files" } ]
+  },
+  "icacls-bad-perm": {
+    "fact": "ic-bad-perm", "disruptive": false,
+    "runs": "icacls <folder>\\sub /grant *S-1-5-32-545:(ZZ)",
+    "assumes": "exit 87, 'Invalid parameter' on stderr",
+    "accept": [ { "form": "as the double", "exit": [87], "stderr": "Invalid parameter" } ]
+  },
+  "icacls-list-format": {
+    "fact": "ic-list", "disruptive": false,
+    "runs": "icacls <folder>\\sub (after the grant above)",
+    "assumes": "'<path> PRINCIPAL:(flags)(rights)' lines, the explicit grant first, then the summary",
+    "accept": [ { "form": "as the double", "exit": [0], "stdout": "^\\S[^\\r\\n]*\\sBUILTIN\\\\Users:\\(OI\\)\\(CI\\)\\(RX\\)[\\s\\S]*\\(I\\)[\\s\\S]*Successfully processed 1 files; Failed processing 0 files" } ]
+  },
+  "runner-node24": {
+    "fact": "rn-node24", "disruptive": false,
+    "runs": "Runner.Listener.exe --version of the runner running this job (or -RunnerDir)",
+    "assumes": "actions/runner 2.327.1 or later (node24 actions)",
+    "accept": [ { "form": "new enough", "stdout": "atLeast2\\.327\\.1=True" } ],
+    "reject": [ { "form": "too old", "stdout": "atLeast2\\.327\\.1=False" } ]
+  },
+  "commit-locked": {
+    "fact": "ac-commit-locked", "disruptive": true,
+    "runs": "hold applicationHost.config open without sharing, then appcmd set apppool diisprobe-XXXXXXXX-pool /autoStart:true",
+    "assumes": "exit 32 or the 'being used by another process' message",
+    "accept": [
+      { "form": "as the double", "exit": [32], "stdout": "being used by another process" },
+      { "form": "message only", "exitNot": [0], "stdout": "being used by another process" }
+    ]
+  },
+  "restore-services": {
+    "fact": "ac-restore-stops", "disruptive": true,
+    "runs": "appcmd add backup diisprobe-XXXXXXXX-backup; appcmd restore backup diisprobe-XXXXXXXX-backup; W3SVC and WAS state before -> 30 s after (and right after)",
+    "assumes": "the restore succeeds and W3SVC and WAS run again within 30 s by themselves",
+    "accept": [ { "form": "services back", "stdout": "^restore-exit=0 W3SVC=\\w+->Running WAS=\\w+->Running " } ],
+    "reject": [ { "form": "left stopped", "stdout": "^restore-exit=\\d+ W3SVC=\\w+->(?!Running )\\w+|WAS=\\w+->(?!Running )\\w+" } ]
+  },
+  "restore-workers": {
+    "fact": "ac-restore-stops", "disruptive": true,
+    "runs": "appcmd list wps before and after the restore above",
+    "assumes": "nothing either way: after fix the rollback recycles the pool whether workers survive or not",
+    "accept": [
+      { "form": "workers kept (recycle needed)", "stdout": "kept=[1-9]" },
+      { "form": "workers replaced", "stdout": "kept=0 gone=[1-9]" }
+    ]
+  }
+}
+'@
+# ---- END EXPECTATIONS ----
+
+$Expectations = $ExpectationsJson | ConvertFrom-Json
+$Tag = 'diisprobe-' + ([guid]::NewGuid().ToString('N').Substring(0, 8))
+$Pool = "$Tag-pool"
+$Pool2 = "$Tag-pool2"
+$Site = "$Tag-site"
+$Backup = "$Tag-backup"
+# Under inetpub, whose folders the pool identities may read (a profile's temp folder is not readable by them).
+$Base = Join-Path $env:SystemDrive 'inetpub'
+if (-not (Test-Path $Base)) { $Base = [IO.Path]::GetTempPath() }
+$Root = Join-Path $Base $Tag
+$FcgiPath = Join-Path $env:windir 'system32\cmd.exe'
+$FcgiArgs = "/c rem $Tag"
+$FcgiKey = "[fullPath='$FcgiPath',arguments='$FcgiArgs']"
+$ApphostConfig = Join-Path $env:windir 'system32\inetsrv\config\applicationHost.config'
+$Observed = @{}
+
+# Quotes one argument as Node's child_process does on Windows (libuv's quote_cmd_arg, MSVC rules), so appcmd
+# receives the same command line the action gives it.
+function ConvertTo-CommandLineArg([string]$Arg) {
+  if ($Arg -eq '') { return '""' }
+  if ($Arg -notmatch '[ \t"]') { return $Arg }
+  if ($Arg -notmatch '["\\]') { return '"' + $Arg + '"' }
+  $sb = New-Object System.Text.StringBuilder
+  [void]$sb.Append('"')
+  $slashes = 0
+  foreach ($ch in $Arg.ToCharArray()) {
+    if ($ch -eq '\') { $slashes++; continue }
+    if ($ch -eq '"') { [void]$sb.Append('\' * (2 * $slashes + 1)) } elseif ($slashes -gt 0) { [void]$sb.Append('\' * $slashes) }
+    $slashes = 0
+    [void]$sb.Append($ch)
+  }
+  [void]$sb.Append('\' * (2 * $slashes))
+  [void]$sb.Append('"')
+  return $sb.ToString()
+}
+
+function Invoke-Native([string]$Exe, [string[]]$Argv) {
+  $psi = New-Object System.Diagnostics.ProcessStartInfo
+  $psi.FileName = $Exe
+  $psi.Arguments = (($Argv | ForEach-Object { ConvertTo-CommandLineArg $_ }) -join ' ')
+  $psi.UseShellExecute = $false
+  $psi.RedirectStandardOutput = $true
+  $psi.RedirectStandardError = $true
+  $psi.CreateNoWindow = $true
+  $p = [System.Diagnostics.Process]::Start($psi)
+  $out = $p.StandardOutput.ReadToEndAsync()
+  $err = $p.StandardError.ReadToEndAsync()
+  $p.WaitForExit()
+  return @{ 'exit' = $p.ExitCode; 'stdout' = $out.Result; 'stderr' = $err.Result }
+}
+function Invoke-Appcmd([string[]]$Argv) { Invoke-Native $Appcmd $Argv }
+
+function Save-Observation([string]$Id, $Result) { $Observed[$Id] = $Result }
+function Save-Text([string]$Id, [string]$Text) { $Observed[$Id] = @{ 'exit' = $null; 'stdout' = $Text; 'stderr' = '' } }
+function Save-Skip([string]$Id, [string]$Why) { $Observed[$Id] = @{ 'skipped' = $Why } }
+
+# Runs one check's steps; an unexpected error makes the checks it had not recorded yet UNSETTLED, not the whole run.
+function Invoke-Guarded([string[]]$Ids, [scriptblock]$Block) {
+  try { & $Block } catch {
+    foreach ($id in $Ids) { if (-not $Observed.ContainsKey($id)) { Save-Skip $id "error: $($_.Exception.Message)" } }
+  }
+}
+
+# The verdict rule, mirrored by __tests__/probe-iis.test.ts: a form matches when the exit code is in `exit` (when
+# given), not in `exitNot` (when given), and `stdout`/`stderr` (when given) match, case-insensitively.
+function Test-Form($Form, $Obs) {
+  $names = @($Form.PSObject.Properties | ForEach-Object { $_.Name })
+  if ($names -contains 'exit') { if (@($Form.exit) -notcontains $Obs.exit) { return $false } }
+  if ($names -contains 'exitNot') { if (@($Form.exitNot) -contains $Obs.exit) { return $false } }
+  foreach ($stream in 'stdout', 'stderr') {
+    if ($names -contains $stream) {
+      $re = New-Object System.Text.RegularExpressions.Regex ($Form.$stream, [System.Text.RegularExpressions.RegexOptions]::IgnoreCase)
+      if (-not $re.IsMatch([string]$Obs[$stream])) { return $false }
+    }
+  }
+  return $true
+}
+
+function Get-Verdict($Expect, $Obs) {
+  if ($null -eq $Obs) { return @{ verdict = 'UNSETTLED'; form = 'not run' } }
+  if ($Obs.ContainsKey('skipped')) { return @{ verdict = 'UNSETTLED'; form = $Obs.skipped } }
+  $names = @($Expect.PSObject.Properties | ForEach-Object { $_.Name })
+  if ($names -contains 'reject') { foreach ($f in @($Expect.reject)) { if (Test-Form $f $Obs) { return @{ verdict = 'FAIL'; form = $f.form } } } }
+  foreach ($f in @($Expect.accept)) { if (Test-Form $f $Obs) { return @{ verdict = 'PASS'; form = $f.form } } }
+  return @{ verdict = 'FAIL'; form = 'no accepted form' }
+}
+
+function Format-Seen($Obs) {
+  if ($null -eq $Obs -or $Obs.ContainsKey('skipped')) { return 'nothing' }
+  $text = (([string]$Obs.stdout).Trim() -replace "`t", '\t' -replace "`r?`n", ' | ')
+  if ($text.Length -gt 220) { $text = $text.Substring(0, 220) + '...' }
+  $err = ([string]$Obs.stderr).Trim() -replace "`r?`n", ' | '
+  $s = ''
+  if ($null -ne $Obs.exit) { $s = "exit $($Obs.exit), " }
+  $s += "stdout '$text'"
+  if ($err) { $s += ", stderr '$err'" }
+  return $s
+}
+
+function Get-FreePort {
+  $l = New-Object System.Net.Sockets.TcpListener ([System.Net.IPAddress]::Loopback, 0)
+  $l.Start(); $port = $l.LocalEndpoint.Port; $l.Stop()
+  return $port
+}
+
+# Reads one environment variable of the probe's FastCGI registration back from appcmd's /xml listing.
+function Read-FcgiVariable([string]$Name) {
+  $r = Invoke-Appcmd @('list', 'config', '-section:system.webServer/fastCgi', '/xml')
+  $xml = [xml]$r.stdout
+  foreach ($app in $xml.SelectNodes('//application')) {
+    if ($app.GetAttribute('arguments') -ne $FcgiArgs) { continue }
+    foreach ($v in $app.SelectNodes('environmentVariables/environmentVariable')) {
+      if ($v.GetAttribute('name') -eq $Name) { return ($v.GetAttribute('value') -replace "`t", '\t') }
+    }
+  }
+  return '(absent)'
+}
+
+function Test-Value([string]$Id, [string]$Name, [string]$Value) {
+  $r = Invoke-Appcmd @('set', 'config', '-section:system.webServer/fastCgi', "/+$FcgiKey.environmentVariables.[name='$Name',value='$Value']", '/commit:apphost')
+  $text = "set-exit=$($r.exit) "
+  if ($r.exit -eq 0) { $text += 'value=' + (Read-FcgiVariable $Name) } else { $text += ([string]$r.stdout).Trim() }
+  Save-Text $Id $text
+}
+
+function Invoke-Checks {
+  New-Item -ItemType Directory -Force -Path (Join-Path $Root 'sub') | Out-Null
+  Set-Content -Path (Join-Path $Root 'index.html') -Value 'diisprobe' -Encoding ascii
+  Set-Content -Path (Join-Path $Root 'web.config') -Encoding ascii -Value @(
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<configuration><system.webServer><defaultDocument><files><add value="diisprobe-webconfig.html" /></files></defaultDocument></system.webServer></configuration>'
+  )
+  $port = Get-FreePort
+  $setup = @(
+    @('add', 'apppool', "/name:$Pool"),
+    @('add', 'site', "/name:$Site", "/bindings:http/*:${port}:", "/physicalPath:$Root"),
+    @('set', 'app', "$Site/", "/applicationPool:$Pool"),
+    @('set', 'config', '-section:system.webServer/fastCgi', "/+$FcgiKey", '/commit:apphost')
+  )
+  foreach ($argv in $setup) {
+    $r = Invoke-Appcmd $argv
+    if ($r.exit -ne 0) { throw "setup failed: appcmd $($argv -join ' '): exit $($r.exit) $($r.stdout)" }
+  }
+
+  Save-Observation 'list-site-miss' (Invoke-Appcmd @('list', 'site', "$Tag-nosuch"))
+  Save-Observation 'list-apppool-miss' (Invoke-Appcmd @('list', 'apppool', "$Tag-nosuch", '/config', '/xml'))
+  Save-Observation 'list-vdir-miss' (Invoke-Appcmd @('list', 'vdir', "$Tag-nosuch/"))
+  Save-Observation 'list-apps-site-miss' (Invoke-Appcmd @('list', 'apps', "/site.name:$Tag-nosuch"))
+  Save-Observation 'list-case' (Invoke-Appcmd @('LIST', 'APPPOOL', $Pool.ToUpperInvariant()))
+  Save-Observation 'list-xml-shape' (Invoke-Appcmd @('list', 'apppool', $Pool, '/xml'))
+  Save-Observation 'list-apppool-config-xml' (Invoke-Appcmd @('list', 'apppool', $Pool, '/config', '/xml'))
+  Save-Observation 'list-config-xml-shape' (Invoke-Appcmd @('list', 'config', "$Site/", '-section:system.webServer/defaultDocument', '/xml'))
+  $r = Invoke-Appcmd @('set', 'config', "$Site/", '-section:system.webServer/defaultDocument', "/+files.[value='diisprobe-apphost.html']", '/commit:apphost')
+  if ($r.exit -eq 0) { Save-Observation 'list-config-merged' (Invoke-Appcmd @('list', 'config', "$Site/", '-section:system.webServer/defaultDocument')) }
+  else { Save-Skip 'list-config-merged' "could not add the location entry: exit $($r.exit) $($r.stdout.Trim())" }
+
+  Save-Observation 'dup-apppool' (Invoke-Appcmd @('add', 'apppool', "/name:$Pool"))
+  Save-Observation 'dup-fastcgi' (Invoke-Appcmd @('set', 'config', '-section:system.webServer/fastCgi', "/+$FcgiKey", '/commit:apphost'))
+  Save-Observation 'remove-missing-element' (Invoke-Appcmd @('set', 'config', '-section:system.webServer/fastCgi', "/-[fullPath='C:\diisprobe-nosuch.exe',arguments='x']", '/commit:apphost'))
+  Save-Observation 'malformed-indexer' (Invoke-Appcmd @('set', 'config', '-section:system.webServer/fastCgi', '/+[fullPath', '/commit:apphost'))
+  Save-Observation 'unknown-attribute' (Invoke-Appcmd @('set', 'apppool', $Pool, '/diisprobeNoSuchAttribute:1'))
+
+  Invoke-Guarded @('indexer-quote') { Test-Value 'indexer-quote' 'DIISPROBE_Q' "a''b" }
+  Invoke-Guarded @('value-percent-u') { Test-Value 'value-percent-u' 'DIISPROBE_P' 'x%u0041y' }
+  Invoke-Guarded @('value-tab') { Test-Value 'value-tab' 'DIISPROBE_T' "x`ty" }
+  Invoke-Guarded @('value-quote') { Test-Value 'value-quote' 'DIISPROBE_D' 'x"y' }
+  Save-Observation 'env-empty-value' (Invoke-Appcmd @('set', 'config', '-section:system.webServer/fastCgi', "/+$FcgiKey.environmentVariables.[name='DIISPROBE_E',value='']", '/commit:apphost'))
+
+  Invoke-Guarded @('add-apppool-empty-runtime') {
+    $r = Invoke-Appcmd @('add', 'apppool', "/name:$Pool2", '/managedRuntimeVersion:')
+    $runtime = '(absent)'
+    if ($r.exit -eq 0) {
+      $add = ([xml](Invoke-Appcmd @('list', 'apppool', $Pool2, '/config', '/xml')).stdout).SelectSingleNode('//add')
+      if ($add -and $add.HasAttribute('managedRuntimeVersion')) { $runtime = '"' + $add.GetAttribute('managedRuntimeVersion') + '"' }
+    }
+    Save-Text 'add-apppool-empty-runtime' "add-exit=$($r.exit) runtime=$runtime"
+  }
+
+  $anon = 'system.webServer/security/authentication/anonymousAuthentication'
+  Invoke-Guarded @('anon-empty-username') {
+    $r = Invoke-Appcmd @('set', 'config', $Site, "-section:$anon", '/userName:', '/commit:apphost')
+    $user = '(absent)'
+    if ($r.exit -eq 0) {
+      $node = ([xml](Invoke-Appcmd @('list', 'config', $Site, "-section:$anon", '/xml')).stdout).SelectSingleNode('//*[@userName]')
+      if ($node) { $user = '"' + $node.GetAttribute('userName') + '"' }
+    }
+    Save-Text 'anon-empty-username' "set-exit=$($r.exit) userName=$user"
+  }
+  Save-Observation 'attr-remove' (Invoke-Appcmd @('set', 'config', $Site, "-section:$anon", '--password', '/commit:apphost'))
+
+  Invoke-Appcmd @('unlock', 'config', "$Site/", '-section:system.webServer/handlers') | Out-Null
+  Save-Observation 'unlock-message' (Invoke-Appcmd @('unlock', 'config', "$Site/", '-section:system.webServer/handlers'))
+  Invoke-Guarded @('handlers-locked') {
+    $decl = [regex]::Match([IO.File]::ReadAllText($ApphostConfig), '<section name="handlers"[^>]*>')
+    if ($decl.Success) { Save-Text 'handlers-locked' $decl.Value } else { Save-Skip 'handlers-locked' 'no handlers declaration found' }
+  }
+
+  # A handler mapped to a scriptProcessor no fastCgi application has (handlers were unlocked for the site above).
+  Set-Content -Path (Join-Path $Root 'web.config') -Encoding ascii -Value @(
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<configuration><system.webServer><defaultDocument><files><add value="diisprobe-webconfig.html" /></files></defaultDocument>',
+    "<handlers><add name=`"diisprobe`" path=`"*.diisprobe`" verb=`"*`" modules=`"FastCgiModule`" scriptProcessor=`"$FcgiPath|/c rem $Tag-unregistered`" resourceType=`"Unspecified`" /></handlers>",
+    '</system.webServer></configuration>'
+  )
+  # Windows PowerShell 5.1 and PowerShell 7 throw different exceptions for a 500; both carry Response and the body.
+  try {
+    $resp = Invoke-WebRequest -UseBasicParsing -Uri "http://localhost:$port/x.diisprobe" -TimeoutSec 30
+    Save-Text 'fastcgi-unregistered' "status=$($resp.StatusCode) $($resp.Content)"
+  } catch {
+    $answer = $null
+    if ($_.Exception.PSObject.Properties['Response']) { $answer = $_.Exception.Response }
+    if ($null -eq $answer) { Save-Skip 'fastcgi-unregistered' "no HTTP answer: $($_.Exception.Message)" }
+    else {
+      $body = ''
+      if ($_.ErrorDetails) { $body = $_.ErrorDetails.Message }
+      if (-not $body -and $answer -is [System.Net.WebResponse]) { $body = (New-Object System.IO.StreamReader ($answer.GetResponseStream())).ReadToEnd() }
+      Save-Text 'fastcgi-unregistered' "status=$([int]$answer.StatusCode) $body"
+    }
+  }
+
+  Save-Observation 'stop-message' (Invoke-Appcmd @('stop', 'site', $Site))
+  Save-Observation 'stop-stopped-site' (Invoke-Appcmd @('stop', 'site', $Site))
+  Invoke-Appcmd @('start', 'site', $Site) | Out-Null
+  Save-Observation 'start-started-site' (Invoke-Appcmd @('start', 'site', $Site))
+  Invoke-Appcmd @('stop', 'apppool', $Pool2) | Out-Null
+  Save-Observation 'recycle-stopped-pool' (Invoke-Appcmd @('recycle', 'apppool', $Pool2))
+  Save-Observation 'delete-message' (Invoke-Appcmd @('delete', 'apppool', $Pool2))
+
+  $sub = Join-Path $Root 'sub'
+  Save-Observation 'icacls-missing-path' (Invoke-Native $Icacls @((Join-Path $Root 'nosuch')))
+  Save-Observation 'icacls-grant-output' (Invoke-Native $Icacls @($sub, '/grant', '*S-1-5-32-545:(OI)(CI)RX'))
+  Save-Observation 'icacls-bad-perm' (Invoke-Native $Icacls @($sub, '/grant', '*S-1-5-32-545:(ZZ)'))
+  Save-Observation 'icacls-list-format' (Invoke-Native $Icacls @($sub))
+
+  Invoke-Guarded @('runner-node24') { Test-Runner }
+
+  $disruptiveIds = @('commit-locked', 'restore-services', 'restore-workers')
+  if (-not $Disruptive) {
+    foreach ($id in $disruptiveIds) { Save-Skip $id 'needs -Disruptive' }
+    return
+  }
+  Invoke-Guarded @('commit-locked') { Test-CommitLocked }
+  Invoke-Guarded @('restore-services', 'restore-workers') { Test-Restore $port }
+}
+
+function Test-Runner {
+  $dir = $RunnerDir
+  if (-not $dir) {
+    $worker = Get-Process -Name 'Runner.Worker' -ErrorAction SilentlyContinue | Select-Object -First 1
+    if ($worker -and $worker.Path) { $dir = Split-Path -Parent $worker.Path }
+  }
+  $listener = if ($dir) { Join-Path $dir 'Runner.Listener.exe' } else { '' }
+  if (-not $listener -or -not (Test-Path $listener)) { Save-Skip 'runner-node24' 'no GitHub Actions runner found (pass -RunnerDir <runner>\bin)'; return }
+  $v = (Invoke-Native $listener @('--version')).stdout.Trim()
+  $parsed = $null
+  if (-not [version]::TryParse($v, [ref]$parsed)) { Save-Skip 'runner-node24' "unreadable runner version '$v'"; return }
+  Save-Text 'runner-node24' "runner=$v atLeast2.327.1=$($parsed -ge [version]'2.327.1')"
+}
+
+# Worker processes as "<pid>(<pool>)", from lines such as WP "3577" (apppool:DefaultAppPool).
+function Get-WorkerPids {
+  $r = Invoke-Appcmd @('list', 'wps')
+  return @([regex]::Matches([string]$r.stdout, 'WP "(\d+)" \(apppool:([^)]*)\)') | ForEach-Object { "$($_.Groups[1].Value)($($_.Groups[2].Value))" })
+}
+
+function Test-CommitLocked {
+  $stream = [IO.File]::Open($ApphostConfig, 'Open', 'Read', 'None')
+  try { Save-Observation 'commit-locked' (Invoke-Appcmd @('set', 'apppool', $Pool, '/autoStart:true')) }
+  finally { $stream.Dispose() }
+}
+
+function Test-Restore([int]$Port) {
+  # A worker of the probe's own pool, so the restore has a running process to act on.
+  try { Invoke-WebRequest -UseBasicParsing -Uri "http://localhost:$Port/index.html" -TimeoutSec 30 | Out-Null } catch { Write-Verbose $_ }
+  $r = Invoke-Appcmd @('add', 'backup', $Backup)
+  if ($r.exit -ne 0) { foreach ($id in 'restore-services', 'restore-workers') { Save-Skip $id "add backup failed: $($r.stdout.Trim())" }; return }
+  $before = Get-WorkerPids
+  $svcBefore = @{ W3SVC = (Get-Service W3SVC).Status; WAS = (Get-Service WAS).Status }
+  $r = Invoke-Appcmd @('restore', 'backup', $Backup)
+  $rightAfter = "W3SVC:$((Get-Service W3SVC).Status),WAS:$((Get-Service WAS).Status)"
+  # What the services do by themselves within 30 seconds, without help.
+  $deadline = (Get-Date).AddSeconds(30)
+  do {
+    Start-Sleep -Seconds 2
+    $svcAfter = @{ W3SVC = (Get-Service W3SVC).Status; WAS = (Get-Service WAS).Status }
+  } while (($svcAfter.W3SVC -ne 'Running' -or $svcAfter.WAS -ne 'Running') -and (Get-Date) -lt $deadline)
+  $after = Get-WorkerPids
+  Save-Text 'restore-services' "restore-exit=$($r.exit) W3SVC=$($svcBefore.W3SVC)->$($svcAfter.W3SVC) WAS=$($svcBefore.WAS)->$($svcAfter.WAS) right-after=$rightAfter"
+  # Undo what the restore did to the services: start again what ran before it.
+  foreach ($name in 'WAS', 'W3SVC') {
+    if ($svcBefore[$name] -eq 'Running' -and $svcAfter[$name] -ne 'Running') { Start-Service $name }
+  }
+  if ($before.Count -eq 0) { Save-Skip 'restore-workers' 'no worker process was running before the restore' }
+  else {
+    $kept = @($before | Where-Object { $after -contains $_ }).Count
+    Save-Text 'restore-workers' "workers before=$($before -join ',') after=$($after -join ',') kept=$kept gone=$($before.Count - $kept)"
+  }
+}
+
+function Remove-ProbeObjects {
+  $anon = 'system.webServer/security/authentication/anonymousAuthentication'
+  # Location entries first, while the site still exists; every step may fail harmlessly (nothing to remove).
+  $steps = @(
+    @('clear', 'config', "$Site/", '-section:system.webServer/defaultDocument', '/delete:true', '/commit:apphost'),
+    @('clear', 'config', $Site, "-section:$anon", '/delete:true', '/commit:apphost'),
+    @('lock', 'config', "$Site/", '-section:system.webServer/handlers'),
+    @('clear', 'config', "$Site/", '-section:system.webServer/handlers', '/delete:true', '/commit:apphost'),
+    @('delete', 'site', $Site),
+    @('delete', 'apppool', $Pool),
+    @('delete', 'apppool', $Pool2),
+    @('set', 'config', '-section:system.webServer/fastCgi', "/-$FcgiKey", '/commit:apphost'),
+    @('delete', 'backup', $Backup)
+  )
+  foreach ($argv in $steps) { Invoke-Appcmd $argv | Out-Null }
+  try {
+    if (Test-Path $Root) { Remove-Item -Recurse -Force $Root }
+    if (Select-String -Path $ApphostConfig -SimpleMatch -Pattern $Tag -Quiet) {
+      Write-Warning "applicationHost.config still mentions $Tag (an empty <location> or an unlock entry); remove it by hand"
+    }
+  } catch { Write-Warning "clean-up: $($_.Exception.Message)" }
+}
+
+$fatal = $null
+if (-not (Test-Path $Appcmd)) { $fatal = "appcmd not found at $Appcmd" }
+elseif (-not ([Security.Principal.WindowsPrincipal][Security.Principal.WindowsIdentity]::GetCurrent()).IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)) { $fatal = 'not elevated' }
+if (-not $fatal) {
+  try { Invoke-Checks } catch { $fatal = "probe stopped: $($_.Exception.Message)" }
+  finally { Remove-ProbeObjects }
+}
+
+$results = @()
+foreach ($p in $Expectations.PSObject.Properties) {
+  $id = $p.Name
+  $expect = $p.Value
+  $obs = $Observed[$id]
+  if ($null -eq $obs -and $fatal) { $obs = @{ skipped = $fatal } }
+  $v = Get-Verdict $expect $obs
+  $seen = Format-Seen $obs
+  $line = "$($v.verdict) ${id}: saw $seen ($($v.form)); action assumes $($expect.assumes)"
+  Write-Output $line
+  $results += [ordered]@{ id = $id; fact = $expect.fact; verdict = $v.verdict; form = $v.form; runs = $expect.runs; assumes = $expect.assumes; observed = $obs }
+}
+[ordered]@{ tag = $Tag; disruptive = [bool]$Disruptive; fatal = $fatal; results = $results } | ConvertTo-Json -Depth 6 | Set-Content -Path $OutFile -Encoding utf8
+Write-Output "wrote $OutFile"
