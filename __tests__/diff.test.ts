@@ -13,7 +13,9 @@ function desired(over: Partial<DesiredState> = {}): DesiredState {
     hosting: 'fastcgi',
     pool: { name: 'DefaultWebSite-app', identity: 'ApplicationPoolIdentity', managedRuntimeVersion: '' },
     app: { site: 'Default Web Site', path: '/app', pool: 'DefaultWebSite-app', physicalPath: `${ROOT}\\releases\\r2` },
+    staticLocation: { kind: 'vdir', urlPath: '/app/static/', vdirPath: '/static' },
     staticVdir: { path: '/static', physicalPath: `${ROOT}\\releases\\r2\\static` },
+    ownedStaticPrefix: `${ROOT}\\releases`,
     fastCgi: {
       fullPath: PY,
       arguments: WFC,
@@ -38,7 +40,7 @@ function matching(d: DesiredState): CurrentState {
     pool: { exists: true, identity: d.pool.identity, managedRuntimeVersion: '' },
     site: { exists: true, id: 1, bindings: [{ protocol: 'http', bindingInformation: '*:80:' }] },
     app: { exists: true, pool: d.pool.name, physicalPath: d.app.physicalPath },
-    staticVdir: { exists: true, physicalPath: d.staticVdir.physicalPath },
+    vdirs: d.staticVdir ? [{ path: d.staticVdir.path, physicalPath: d.staticVdir.physicalPath }] : [],
     fastCgi: d.fastCgi
       ? [{ fullPath: d.fastCgi.fullPath, arguments: d.fastCgi.arguments, env: d.fastCgi.env.map(({ name, value }) => ({ name, value })) }]
       : [],
@@ -123,7 +125,7 @@ describe('diffState', () => {
       { fullPath: `${ROOT}\\venvs-other\\python.exe`, arguments: 'x', env: [] }
     ]
     now.app.physicalPath = `${ROOT}\\releases\\r1`
-    now.staticVdir.physicalPath = `${ROOT}\\releases\\r1\\static`
+    now.vdirs[0]!.physicalPath = `${ROOT}\\releases\\r1\\static`
     const plan = planChanges(now, d)
     const ops = diffState(now, d)
     expect(ops.map(o => o.argv.slice(0, 4).join(' '))).toEqual([
@@ -173,7 +175,7 @@ describe('diffState', () => {
     const d = desired({ app: { site: 'S', path: '/', pool: 'S', physicalPath: 'C:\\r\\releases\\2' }, handlersLocation: 'S' })
     const now = matching(d)
     now.app.physicalPath = 'C:\\r\\releases\\1'
-    now.staticVdir = { exists: false }
+    now.vdirs = []
     expect(diffState(now, d).map(o => o.argv.slice(0, 4).join(' '))).toEqual([
       `add vdir /app.name:S/ /path:/static`,
       'set vdir S/ /physicalPath:C:\\r\\releases\\2',
