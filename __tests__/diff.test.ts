@@ -171,6 +171,42 @@ describe('diffState', () => {
     ])
   })
 
+  it('moves the static vdir to where a changed STATIC_URL points: adds the new one, removes ours at the old path after the switch', () => {
+    const d = desired({
+      app: { site: 'Default Web Site', path: '/app', pool: 'DefaultWebSite-app', physicalPath: `${ROOT}\\releases\\r2` },
+      staticLocation: { kind: 'vdir', urlPath: '/app/assets/css/', vdirPath: '/assets/css' },
+      staticVdir: { path: '/assets/css', physicalPath: `${ROOT}\\releases\\r2\\static` }
+    })
+    const now = matching(d)
+    now.app.physicalPath = `${ROOT}\\releases\\r1`
+    now.vdirs = [
+      { path: '/static', physicalPath: `${ROOT}\\releases\\r1\\static` },
+      // Someone else's vdir of the app: not in our releases folder, so it stays.
+      { path: '/media', physicalPath: 'D:\\uploads' }
+    ]
+    const plan = planChanges(now, d)
+    expect(diffState(now, d).map(o => o.argv.join(' '))).toEqual([
+      `add vdir /app.name:Default Web Site/app /path:/assets/css /physicalPath:${ROOT}\\releases\\r2\\static`,
+      `set vdir Default Web Site/app/ /physicalPath:${ROOT}\\releases\\r2`,
+      // Until the switch the live release's pages still link /app/static/.
+      'delete vdir Default Web Site/app/static',
+      'recycle apppool /apppool.name:DefaultWebSite-app'
+    ])
+    expect(plan.objects.filter(o => o.kind === 'vdir')).toEqual([
+      { kind: 'vdir', name: 'Default Web Site/app/assets/css', status: 'created' },
+      { kind: 'vdir', name: 'Default Web Site/app/static', status: 'removed' }
+    ])
+  })
+
+  it('with the static files served elsewhere makes no static vdir and removes ours', () => {
+    const d = desired({ staticLocation: { kind: 'elsewhere', url: 'https://cdn.example.org/static/' }, staticVdir: undefined })
+    const now = matching(d)
+    now.vdirs = [{ path: '/static', physicalPath: `${ROOT}\\releases\\r2\\static` }]
+    expect(diffState(now, d).map(o => o.argv.join(' '))).toEqual(['delete vdir Default Web Site/app/static', 'recycle apppool /apppool.name:DefaultWebSite-app'])
+    now.vdirs = []
+    expect(diffState(now, d)).toEqual([])
+  })
+
   it('uses site-root identifiers for an app at /', () => {
     const d = desired({ app: { site: 'S', path: '/', pool: 'S', physicalPath: 'C:\\r\\releases\\2' }, handlersLocation: 'S' })
     const now = matching(d)
