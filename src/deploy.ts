@@ -15,7 +15,7 @@ import { applyShibboleth, type ShibbolethApplied } from './shibboleth/apply.js'
 import { shibbolethTarget } from './shibboleth/target.js'
 import type { StageResult } from './stage.js'
 import { urlFromBindings } from './verify/binding-url.js'
-import { contentTypeFor, pickStaticFile, runChecks, staticUrl, verifyPlan, type CheckResult } from './verify/checks.js'
+import { contentTypeFor, pickStaticFile, runChecks, staticUrl, verifyPlan, type CheckResult, type VerifyPlan } from './verify/checks.js'
 
 export interface DeployDeps {
   runner: ProcessRunner
@@ -36,7 +36,7 @@ export interface StaticTarget {
   elsewhere: boolean
 }
 
-export function verifyTargets(config: DeployConfig, target: StaticTarget): Parameters<typeof verifyPlan>[1] {
+export function verifyTargets(config: Pick<DeployConfig, 'appPath' | 'verify'> & { shibboleth: { enabled: boolean } }, target: StaticTarget): Pick<VerifyPlan, 'staticFile' | 'protectedPath'> {
   const sso = config.shibboleth.enabled
   const file = pickStaticFile([...target.files])
   // A release staged before the rendered URL was recorded served its files at <app>/static.
