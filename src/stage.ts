@@ -151,6 +151,7 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
     // Releases staged before STATIC_URL was recorded served '<app>/static': that is what they link.
     const facts = factsFor(interpreter, existing.id, hash, existing.wsgiApplication ?? '', existing.staticSettings ?? { staticUrl: 'static/', forceScriptName: null })
     const desired = desiredState(config, facts)
+    log.info(describeStaticLocation(desired.staticLocation))
     return {
       facts,
       desired,
