@@ -263,7 +263,7 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
   })
 
   it('the secret value is in no log line, no file under deploy-root, no plan.json and no summary', () => {
-    expect(allRuns.length).toBe(5)
+    expect(allRuns.length).toBe(7)
     for (const run of allRuns) {
       // The one line allowed to hold it is the workflow command that tells the runner to mask it.
       const lines = run.stdout.split('\n').filter(l => l !== `::add-mask::${SECRET}`)
