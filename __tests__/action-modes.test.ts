@@ -66,6 +66,38 @@ describe('plan mode', () => {
     expect(run.stdout).toContain('::group::Plan')
   })
 
+  it('shows the static location from STATIC_URL, refuses one outside the app, and makes no static vdir when served elsewhere', async () => {
+    const withStaticUrl = (name: string, value: string): string => {
+      const dir = copyExample(name)
+      const file = path.join(dir, 'hello', 'settings.py')
+      fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace("STATIC_URL = 'static/'", `STATIC_URL = '${value}'`))
+      return dir
+    }
+    const vdirOps = (out: string): string[] =>
+      (JSON.parse(fs.readFileSync(path.join(out, 'plan.json'), 'utf8')) as { operations: { argv: string[] }[] }).operations
+        .map(op => op.argv.join(' '))
+        .filter(l => l.startsWith('add vdir'))
+
+    const assets = path.join(tmp, 'plan-assets')
+    const ok = await runAction(planInputs(assets, { 'app-dir': withStaticUrl('static-assets', '/app/assets/') }))
+    expect(ok.exitCode, ok.stdout.slice(-2000)).toBe(0)
+    expect(ok.stdout).toContain('static files at /app/assets/ (virtual directory /assets of the app), from STATIC_URL')
+    expect(vdirOps(assets)).toEqual(['add vdir /app.name:Default Web Site/app /path:/assets /physicalPath:C:\\inetpub\\wwwroot\\hello\\releases\\' + ok.outputs.release + '\\static'])
+
+    const rootDefault = withStaticUrl('static-root', '/static/')
+    const refused = await runAction(planInputs(path.join(tmp, 'plan-refused'), { 'app-dir': rootDefault }))
+    expect(refused.exitCode).not.toBe(0)
+    expect(refused.errors).toHaveLength(1)
+    expect(refused.errors[0]).toContain("Django setting STATIC_URL: '/static/' makes pages link /static/, which is outside the app at /app")
+    expect(refused.errors[0]).toContain("'/app/static/'")
+
+    const elsewhere = path.join(tmp, 'plan-elsewhere')
+    const opted = await runAction(planInputs(elsewhere, { 'app-dir': rootDefault, 'static-served-elsewhere': 'true' }))
+    expect(opted.exitCode, opted.stdout.slice(-2000)).toBe(0)
+    expect(opted.stdout).toContain('static files served elsewhere')
+    expect(vdirOps(elsewhere)).toEqual([])
+  })
+
   it('patches an existing shibboleth2.xml into output-dir with a diff in the plan', async () => {
     const out = path.join(tmp, 'plan-sso')
     const run = await runAction(
@@ -116,6 +148,10 @@ describe('stage mode', () => {
     expect(run.stdout).toMatch(/::warning title=manage\.py check --deploy::security\.W004/)
     expect(run.stdout).toContain('nothing was changed in IIS (mode: stage)')
     expect(run.outputs).toMatchObject({ release: 's1', changed: 'true', 'rolled-back': 'false' })
+    // The static location from STATIC_URL = 'static/', and the URL the app rendered for a collected file.
+    expect(run.stdout).toContain('static files at /app/static/ (virtual directory /static of the app), from STATIC_URL')
+    const manifest = JSON.parse(fs.readFileSync(path.join(release, 'release.json'), 'utf8')) as { staticCheckUrl?: string }
+    expect(manifest.staticCheckUrl).toBe('/app/static/admin/css/base.css')
     const web = fs.readFileSync(path.join(release, 'web.config'), 'utf8')
     expect(web).toMatch(/scriptProcessor="[^"]+\/venvs\/[0-9a-f]{12}\/bin\/python\|[^"]+\/site-packages\/wfastcgi\.py"/)
     const wfastcgi = /scriptProcessor="[^"|]+\|([^"]+)"/.exec(web)![1]

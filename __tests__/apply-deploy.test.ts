@@ -181,6 +181,55 @@ describe('applyRelease against the appcmd and icacls doubles', () => {
   })
 })
 
+describe('a changed STATIC_URL', () => {
+  const vdirsOf = (xml: string): Record<string, string> =>
+    Object.fromEntries(all(doc(xml), 'virtualDirectory').map(v => [v.getAttribute('path') ?? '', v.getAttribute('physicalPath') ?? '']))
+
+  it('adds the vdir it names, removes the old one of ours after the switch, keeps foreign ones, and rolls back', async () => {
+    target = createTarget()
+    const c1 = configFor(target, 'r1')
+    await apply(target, c1, stage(target, c1))
+    const layout = layoutFor(c1.deployRoot)
+    // A vdir an administrator added to the app: it serves nothing of ours, so no deploy removes it.
+    const appcmdArgs = ['add', 'vdir', '/app.name:Default Web Site/app', '/path:/media', '/physicalPath:D:\\uploads']
+    await target.runner.run(target.sandbox.appcmdPath, appcmdArgs)
+    const afterFirst = target.sandbox.readConfig()
+    expect(vdirsOf(afterFirst)['/static']).toBe(layout.staticDir('r1'))
+
+    const c2 = configFor(target, 'r2')
+    target.sandbox.resetCounters()
+    const result = await apply(target, c2, stage(target, c2, 'venv1', { staticUrl: '/app/assets/', forceScriptName: null }))
+    expect(vdirsOf(target.sandbox.readConfig())).toEqual({ '/': layout.releaseDir('r2'), '/assets': layout.staticDir('r2'), '/media': 'D:\\uploads' })
+    const writes = target.sandbox.mutatingCalls().map(c => c.argv.slice(0, 3).join(' '))
+    expect(writes.indexOf('delete vdir Default Web Site/app/static')).toBeGreaterThan(writes.indexOf('set vdir Default Web Site/app/'))
+    expect(result.objects).toContainEqual({ kind: 'vdir', name: 'Default Web Site/app/static', status: 'removed' })
+
+    // Rollback (verify failed): the backup brings back the vdir the previous release's pages link.
+    expect(await result.rollback()).toMatchObject({ ok: true, failed: [] })
+    expect(target.sandbox.readConfig()).toBe(afterFirst)
+  })
+
+  it('puts the removed static vdir back by hand when the restore itself fails', async () => {
+    target = createTarget()
+    const c1 = configFor(target, 'r1')
+    await apply(target, c1, stage(target, c1))
+    const layout = layoutFor(c1.deployRoot)
+    const c2 = configFor(target, 'r2')
+    const d2 = stage(target, c2, 'venv1', { staticUrl: '/app/assets/', forceScriptName: null })
+    target.sandbox.resetCounters()
+    // 1 backup, 2 add /assets, 3 switch, 4 delete /static, 5 recycle (fails), 6 restore (fails too).
+    target.sandbox.failAt([5, 6])
+    const err = await apply(target, c2, d2).catch((e: unknown) => e)
+    target.sandbox.failAt(undefined)
+    expect(err).toBeInstanceOf(PhaseError)
+    expect((err as PhaseError).message).toContain(`static folder Default Web Site/app/static serves ${layout.staticDir('r1')} again`)
+    expect((err as PhaseError).message).toContain('NOT restored: backup')
+    const vdirs = vdirsOf(target.sandbox.readConfig())
+    expect(vdirs['/']).toBe(layout.releaseDir('r1'))
+    expect(vdirs['/static']).toBe(layout.staticDir('r1'))
+  })
+})
+
 describe('a failing beforeSwitch hook', () => {
   it('rolls IIS back to the previous release and says what was restored', async () => {
     target = createTarget()

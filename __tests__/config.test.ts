@@ -50,6 +50,12 @@ describe('getInputs', () => {
     expect(c.hosting).toBe('fastcgi')
   })
 
+  it('reads static-served-elsewhere as a boolean, false by default', () => {
+    expect(getInputs(inputs(), {}, app).staticServedElsewhere).toBe(false)
+    expect(getInputs(inputs({ 'static-served-elsewhere': 'true' }), {}, app).staticServedElsewhere).toBe(true)
+    expect(failure({ 'static-served-elsewhere': 'cdn' }).message).toBe("Input 'static-served-elsewhere': 'cdn' is not a boolean; use true or false")
+  })
+
   it('deploys by default', () => {
     expect(getInputs(inputs({ mode: '', 'deploy-root': '/srv/app' }), {}, app).mode).toBe('deploy')
   })

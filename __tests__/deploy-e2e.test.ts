@@ -257,8 +257,32 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
     ])
   })
 
+  it('a changed STATIC_URL moves the static vdir, and verify fetches the file where the pages link it', async () => {
+    const app = exampleVariant('static-assets', 'hello/settings.py', t => t.replace("STATIC_URL = 'static/'", "STATIC_URL = '/app/assets/'"))
+    const r = await deploy(inputsFor('r-assets', { 'app-dir': app }))
+    expect(r.exitCode, r.stdout.slice(-3000)).toBe(0)
+    const vdirs = [...sandbox.readConfig().matchAll(/<virtualDirectory path="([^"]*)" physicalPath="([^"]*)"/g)].map(m => `${m[1]} ${m[2]}`)
+    expect(vdirs).toContain(`/assets ${path.join(deployRoot, 'releases', 'r-assets', 'static')}`)
+    expect(vdirs.some(v => v.startsWith('/static '))).toBe(false)
+    expect(r.stdout).toContain(`passed static ${standin.url}/app/assets/admin/css/base.css`)
+    const css = await get('/app/assets/admin/css/base.css')
+    expect(css).toMatchObject({ status: 200, type: 'text/css' })
+  })
+
+  it("refuses Django 3.2's default STATIC_URL '/static/' for an app below the root before IIS is touched", async () => {
+    const app = exampleVariant('static-root', 'hello/settings.py', t => t.replace("STATIC_URL = 'static/'", "STATIC_URL = '/static/'"))
+    const configBefore = sandbox.readConfig()
+    sandbox.resetCounters()
+    const r = await deploy(inputsFor('r-static-root', { 'app-dir': app }))
+    expect(r.exitCode).not.toBe(0)
+    expect(r.errors).toEqual([expect.stringContaining("Django setting STATIC_URL: '/static/' makes pages link /static/, which is outside the app at /app")])
+    expect(sandbox.mutatingCalls()).toEqual([])
+    expect(sandbox.readConfig()).toBe(configBefore)
+    expect(fs.existsSync(path.join(deployRoot, 'releases', 'r-static-root'))).toBe(false)
+  })
+
   it('the secret value is in no log line, no file under deploy-root, no plan.json and no summary', () => {
-    expect(allRuns.length).toBe(5)
+    expect(allRuns.length).toBe(7)
     for (const run of allRuns) {
       // The one line allowed to hold it is the workflow command that tells the runner to mask it.
       const lines = run.stdout.split('\n').filter(l => l !== `::add-mask::${SECRET}`)

@@ -13,7 +13,9 @@ function desired(over: Partial<DesiredState> = {}): DesiredState {
     hosting: 'fastcgi',
     pool: { name: 'DefaultWebSite-app', identity: 'ApplicationPoolIdentity', managedRuntimeVersion: '' },
     app: { site: 'Default Web Site', path: '/app', pool: 'DefaultWebSite-app', physicalPath: `${ROOT}\\releases\\r2` },
+    staticLocation: { kind: 'vdir', urlPath: '/app/static/', vdirPath: '/static' },
     staticVdir: { path: '/static', physicalPath: `${ROOT}\\releases\\r2\\static` },
+    ownedStaticPrefix: `${ROOT}\\releases`,
     fastCgi: {
       fullPath: PY,
       arguments: WFC,
@@ -38,7 +40,7 @@ function matching(d: DesiredState): CurrentState {
     pool: { exists: true, identity: d.pool.identity, managedRuntimeVersion: '' },
     site: { exists: true, id: 1, bindings: [{ protocol: 'http', bindingInformation: '*:80:' }] },
     app: { exists: true, pool: d.pool.name, physicalPath: d.app.physicalPath },
-    staticVdir: { exists: true, physicalPath: d.staticVdir.physicalPath },
+    vdirs: d.staticVdir ? [{ path: d.staticVdir.path, physicalPath: d.staticVdir.physicalPath }] : [],
     fastCgi: d.fastCgi
       ? [{ fullPath: d.fastCgi.fullPath, arguments: d.fastCgi.arguments, env: d.fastCgi.env.map(({ name, value }) => ({ name, value })) }]
       : [],
@@ -123,7 +125,7 @@ describe('diffState', () => {
       { fullPath: `${ROOT}\\venvs-other\\python.exe`, arguments: 'x', env: [] }
     ]
     now.app.physicalPath = `${ROOT}\\releases\\r1`
-    now.staticVdir.physicalPath = `${ROOT}\\releases\\r1\\static`
+    now.vdirs[0]!.physicalPath = `${ROOT}\\releases\\r1\\static`
     const plan = planChanges(now, d)
     const ops = diffState(now, d)
     expect(ops.map(o => o.argv.slice(0, 4).join(' '))).toEqual([
@@ -169,11 +171,47 @@ describe('diffState', () => {
     ])
   })
 
+  it('moves the static vdir to where a changed STATIC_URL points: adds the new one, removes ours at the old path after the switch', () => {
+    const d = desired({
+      app: { site: 'Default Web Site', path: '/app', pool: 'DefaultWebSite-app', physicalPath: `${ROOT}\\releases\\r2` },
+      staticLocation: { kind: 'vdir', urlPath: '/app/assets/css/', vdirPath: '/assets/css' },
+      staticVdir: { path: '/assets/css', physicalPath: `${ROOT}\\releases\\r2\\static` }
+    })
+    const now = matching(d)
+    now.app.physicalPath = `${ROOT}\\releases\\r1`
+    now.vdirs = [
+      { path: '/static', physicalPath: `${ROOT}\\releases\\r1\\static` },
+      // Someone else's vdir of the app: not in our releases folder, so it stays.
+      { path: '/media', physicalPath: 'D:\\uploads' }
+    ]
+    const plan = planChanges(now, d)
+    expect(diffState(now, d).map(o => o.argv.join(' '))).toEqual([
+      `add vdir /app.name:Default Web Site/app /path:/assets/css /physicalPath:${ROOT}\\releases\\r2\\static`,
+      `set vdir Default Web Site/app/ /physicalPath:${ROOT}\\releases\\r2`,
+      // Until the switch the live release's pages still link /app/static/.
+      'delete vdir Default Web Site/app/static',
+      'recycle apppool /apppool.name:DefaultWebSite-app'
+    ])
+    expect(plan.objects.filter(o => o.kind === 'vdir')).toEqual([
+      { kind: 'vdir', name: 'Default Web Site/app/assets/css', status: 'created' },
+      { kind: 'vdir', name: 'Default Web Site/app/static', status: 'removed' }
+    ])
+  })
+
+  it('with the static files served elsewhere makes no static vdir and removes ours', () => {
+    const d = desired({ staticLocation: { kind: 'elsewhere', url: 'https://cdn.example.org/static/' }, staticVdir: undefined })
+    const now = matching(d)
+    now.vdirs = [{ path: '/static', physicalPath: `${ROOT}\\releases\\r2\\static` }]
+    expect(diffState(now, d).map(o => o.argv.join(' '))).toEqual(['delete vdir Default Web Site/app/static', 'recycle apppool /apppool.name:DefaultWebSite-app'])
+    now.vdirs = []
+    expect(diffState(now, d)).toEqual([])
+  })
+
   it('uses site-root identifiers for an app at /', () => {
     const d = desired({ app: { site: 'S', path: '/', pool: 'S', physicalPath: 'C:\\r\\releases\\2' }, handlersLocation: 'S' })
     const now = matching(d)
     now.app.physicalPath = 'C:\\r\\releases\\1'
-    now.staticVdir = { exists: false }
+    now.vdirs = []
     expect(diffState(now, d).map(o => o.argv.slice(0, 4).join(' '))).toEqual([
       `add vdir /app.name:S/ /path:/static`,
       'set vdir S/ /physicalPath:C:\\r\\releases\\2',

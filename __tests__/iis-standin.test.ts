@@ -47,6 +47,7 @@ function appHost(opts: { unlocked: boolean; greeting: string; fullPath?: string 
         <application path="/app" applicationPool="P">
           <virtualDirectory path="/" physicalPath="${release}" />
           <virtualDirectory path="/static" physicalPath="${path.join(release, 'static')}" />
+          <virtualDirectory path="/assets/css" physicalPath="${path.join(dir, 'assets-css')}" />
         </application>
       </site>
     </sites>
@@ -100,6 +101,9 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(release, 'static', 'web.config'), STATIC_WEB_CONFIG)
   fs.writeFileSync(path.join(release, 'static', 'css', 'site.css'), 'body { color: green }\n')
   fs.writeFileSync(path.join(release, 'static', 'data.xyz'), 'unknown type\n')
+  fs.mkdirSync(path.join(dir, 'assets-css'))
+  fs.writeFileSync(path.join(dir, 'assets-css', 'web.config'), STATIC_WEB_CONFIG)
+  fs.writeFileSync(path.join(dir, 'assets-css', 'app.css'), 'p { margin: 0 }\n')
   configPath = path.join(dir, 'applicationHost.config')
   fs.writeFileSync(configPath, appHost({ unlocked: false, greeting: 'hello' }))
   standin = await startIisStandin({ configPath })
@@ -157,6 +161,14 @@ describe.sequential('IIS stand-in', () => {
     expect(unknown.status).toBe(404)
     expect(unknown.body).toContain('404.3')
     expect((await get('/')).status).toBe(404)
+  })
+
+  it('serves a vdir with several path segments from its own folder; the rest of the app still goes to Python', async () => {
+    expect(await get('/app/assets/css/app.css')).toMatchObject({ status: 200, type: 'text/css', body: 'p { margin: 0 }\n' })
+    expect(await get('/app/ASSETS/css/app.css')).toMatchObject({ status: 200, type: 'text/css' })
+    const beside = await get('/app/assets/js/app.js')
+    expect(beside.type).toBe('application/json')
+    expect(JSON.parse(beside.body)).toMatchObject({ path_info: '/assets/js/app.js' })
   })
 
   it('without the static web.config, /static requests fall to the FastCGI handler inherited from the app', async () => {

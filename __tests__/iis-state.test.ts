@@ -18,7 +18,7 @@ describe('readState against the appcmd double', () => {
       pool: { exists: false },
       site: { exists: true, id: 1, bindings: [{ protocol: 'http', bindingInformation: '*:80:' }] },
       app: { exists: false },
-      staticVdir: { exists: false },
+      vdirs: [],
       fastCgi: [],
       handlersUnlocked: false,
       anonymousAsPool: false
@@ -36,7 +36,7 @@ describe('readState against the appcmd double', () => {
     const state = await readState(appcmd, desired, { handlersUnlocked: true, anonymousAsPool: true, httpPlatformNames: [] })
     expect(state.pool).toEqual({ exists: true, identity: 'NetworkService', managedRuntimeVersion: '' })
     expect(state.app).toEqual({ exists: true, pool: 'DefaultWebSite-app', physicalPath: desired.app.physicalPath })
-    expect(state.staticVdir).toEqual({ exists: true, physicalPath: desired.staticVdir.physicalPath })
+    expect(state.vdirs).toEqual([{ path: '/static', physicalPath: desired.staticVdir!.physicalPath }])
     expect(state.fastCgi).toEqual([{ fullPath: desired.fastCgi!.fullPath, arguments: desired.fastCgi!.arguments, env: desired.fastCgi!.env.map(({ name, value }) => ({ name, value })) }])
   })
 

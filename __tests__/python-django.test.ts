@@ -170,6 +170,30 @@ describe('Django steps against examples/hello in a real venv', () => {
     expect(error.hint).toBe("the app path stayed in PATH_INFO '/dept/tools/' (SCRIPT_NAME ''): wfastcgi strips it only when the SCRIPT_NAME setting equals /dept/tools")
   })
 
+  it('reports the URLs the app renders for STATIC_URL and a collected file: a relative one follows SCRIPT_NAME', async () => {
+    const dir = release('static-relative')
+    const result = await preflightRequest(runner, { ...options(dir), path: '/', host: 'localhost', appPath: '/app', staticFile: 'admin/css/base.css' })
+    expect(result.static).toEqual({ staticUrl: '/app/static/', fileUrl: '/app/static/admin/css/base.css' })
+    const atRoot = await preflightRequest(runner, { ...options(dir), path: '/', host: 'localhost', appPath: '/', staticFile: 'admin/css/base.css' })
+    expect(atRoot.static).toEqual({ staticUrl: '/static/', fileUrl: '/static/admin/css/base.css' })
+  })
+
+  it('reports an absolute STATIC_URL path as written, below the app or not', async () => {
+    const withStaticUrl = (value: string) => (d: string): void => {
+      const file = path.join(d, 'hello', 'settings.py')
+      fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace("STATIC_URL = 'static/'", `STATIC_URL = '${value}'`))
+    }
+    const assets = release('static-assets', withStaticUrl('/app/assets/'))
+    const inApp = await preflightRequest(runner, { ...options(assets), path: '/', host: 'localhost', appPath: '/app', staticFile: 'admin/css/base.css' })
+    expect(inApp.static).toEqual({ staticUrl: '/app/assets/', fileUrl: '/app/assets/admin/css/base.css' })
+    const root = release('static-root', withStaticUrl('/static/'))
+    const outside = await preflightRequest(runner, { ...options(root), path: '/', host: 'localhost', appPath: '/app', staticFile: 'admin/css/base.css' })
+    expect(outside.static).toEqual({ staticUrl: '/static/', fileUrl: '/static/admin/css/base.css' })
+    const settings = await inspectSettings(runner, options(root))
+    expect(settings.STATIC_URL).toBe('/static/')
+    expect(settings.FORCE_SCRIPT_NAME).toBeNull()
+  })
+
   it('answers /health with JSON for a site root app', async () => {
     const dir = release('health')
     const result = await preflightRequest(runner, { ...options(dir), path: '/health', host: '127.0.0.1:8080', appPath: '/' })

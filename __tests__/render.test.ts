@@ -27,7 +27,8 @@ const facts: StageFacts = {
   venvHash: 'abc123def456',
   pythonVersion: '3.12',
   pythonHome: 'C:\\Python312',
-  wsgiApplication: 'hello.wsgi.application'
+  wsgiApplication: 'hello.wsgi.application',
+  staticSettings: { staticUrl: 'static/', forceScriptName: null }
 }
 
 function config(over: Record<string, string> = {}): DeployConfig {

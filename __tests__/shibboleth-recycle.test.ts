@@ -178,9 +178,9 @@ function ssoTarget(spText: string): Sso {
       const appcmd = new Appcmd({ runner, log, path: config.appcmd })
       const current = await readState(appcmd, stateQuery(config), LocationRecord.read(config.deployRoot).known(locationOf(config)))
       const staged: StageResult = {
-        facts: { releaseId, venvHash: 'venv1', pythonVersion: '3.11', pythonHome: t.pythonHome, wsgiApplication: 'hello.wsgi.application' },
+        facts: { releaseId, venvHash: 'venv1', pythonVersion: '3.11', pythonHome: t.pythonHome, wsgiApplication: 'hello.wsgi.application', staticSettings: { staticUrl: 'static/', forceScriptName: null } },
         desired,
-        releaseDir: path.dirname(desired.staticVdir.physicalPath),
+        releaseDir: layoutFor(config.deployRoot).releaseDir(releaseId),
         releaseReused: false,
         venvReused: false,
         staticFiles: [],

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { VerifyConfig } from '../src/config.js'
 import { diagnoseAll, evidenceFromChecks } from '../src/diagnose.js'
 import { runChecks, verifyPlan, type VerifyPlan } from '../src/verify/checks.js'
+import { verifyTargets, type StaticTarget } from '../src/deploy.js'
 import { captureLog } from './support/iis-test-log.js'
 import { freePort, makePki, track, serve, serveHttps, serveLate, verifyConfig } from './support/verify-servers.js'
 
@@ -203,5 +204,36 @@ describe('runChecks against real loopback servers', () => {
       expect(insecure?.ok).toBe(true)
       expect(log.lines).toContain('warning: verify-insecure is on: TLS certificates of the checked URLs are not verified')
     })
+  })
+})
+
+describe('the static check fetches a collected file where the pages link it', () => {
+  const target = (checkUrl?: string, elsewhere = false): StaticTarget => ({ files: ['admin/js/core.js', 'admin/css/base.css'], ...(checkUrl ? { checkUrl } : {}), elsewhere })
+  const config = (url: string): Parameters<typeof verifyTargets>[0] => ({ appPath: '/app', verify: verifyConfig(url), shibboleth: { enabled: false, configPath: '', host: '' } })
+
+  it('uses the URL the preflight saw the app render, on the verify URL origin', () => {
+    expect(verifyTargets(config('https://intranet.example.org/app/health'), target('/app/assets/admin/css/base.css'), 1).staticFile).toEqual({
+      url: 'https://intranet.example.org/app/assets/admin/css/base.css',
+      expectedContentType: 'text/css'
+    })
+  })
+
+  it('checks no static file when the files are served elsewhere, and <app>/static for a release that recorded no URL', () => {
+    expect(verifyTargets(config('http://localhost/app/'), target(undefined, true), 1).staticFile).toBeUndefined()
+    expect(verifyTargets(config('http://localhost/app/health'), target(), 1).staticFile?.url).toBe('http://localhost/app/static/admin/css/base.css')
+  })
+
+  it('passes against a server that serves the files only at the rendered path', async () => {
+    const s = await track(
+      serve((req, res) =>
+        req.url === '/app/assets/admin/css/base.css' ? res.writeHead(200, { 'content-type': 'text/css' }).end('body{}') : res.writeHead(req.url === '/app/' ? 200 : 404).end('ok')
+      )
+    )
+    const url = `${s.url}app/`
+    const rendered = await runChecks(verifyPlan(config(url).verify, verifyTargets(config(url), target('/app/assets/admin/css/base.css'), 1)), captureLog())
+    expect(rendered.find(c => c.kind === 'static')).toMatchObject({ ok: true, url: `${s.url}app/assets/admin/css/base.css` })
+    // The old guess, <app>/static, is what this server does not serve: the check would have failed there.
+    const guessed = await runChecks(verifyPlan(verifyConfig(url, { totalTimeoutMs: 300 }), verifyTargets(config(url), target(), 1)), captureLog())
+    expect(guessed.find(c => c.kind === 'static')).toMatchObject({ ok: false, status: 404 })
   })
 })

@@ -63,6 +63,8 @@ export interface DeployConfig {
   poolIdentity: PoolIdentity
   /** Who reads files for anonymous requests: the pool identity, or whatever the site says (IUSR by default). */
   anonymousUser: 'pool' | 'keep'
+  /** Another server serves the static files: STATIC_URL may point anywhere, no static vdir is made or checked. */
+  staticServedElsewhere: boolean
   settingsModule: string
   env: EnvVar[]
   hosting: Hosting
@@ -105,6 +107,7 @@ const DEFAULTS: Record<string, string> = {
   'verify-insecure': 'false',
   'verify-follow-redirects': 'false',
   'verify-static': 'true',
+  'static-served-elsewhere': 'false',
   'preflight-path': '/',
   appcmd: '%windir%\\system32\\inetsrv\\appcmd.exe',
   icacls: 'icacls',
@@ -376,6 +379,7 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
     pipArgs: splitArgs(get('pip-args')),
     venvSystemSitePackages: bool('venv-system-site-packages', get('venv-system-site-packages')),
     wfastcgi: get('wfastcgi') || 'wfastcgi==3.0.0',
+    staticServedElsewhere: bool('static-served-elsewhere', get('static-served-elsewhere')),
     deployRoot,
     flavour,
     siteName,

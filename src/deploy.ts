@@ -9,7 +9,6 @@ import type { CurrentState } from './iis/state.js'
 import { layoutFor } from './layout.js'
 import type { Log } from './log.js'
 import type { Phases } from './phases.js'
-import { STATIC_VDIR } from './plan/desired.js'
 import type { ProcessRunner } from './process.js'
 import { markRelease, previousRelease, pruneReleases, readRelease, readReleaseAt } from './releases.js'
 import type { TemplateSet } from './render/templates.js'
@@ -21,7 +20,7 @@ import { recycleSitePools, type RecycleResult } from './shibboleth/recycle.js'
 import { shibbolethTarget } from './shibboleth/target.js'
 import type { StageResult } from './stage.js'
 import { urlFromBindings } from './verify/binding-url.js'
-import { contentTypeFor, pickStaticFile, runChecks, staticUrl, verifyPlan, type CheckResult, type SsoHandlerTarget } from './verify/checks.js'
+import { contentTypeFor, pickStaticFile, runChecks, staticUrl, verifyPlan, type CheckResult, type SsoHandlerTarget, type VerifyPlan } from './verify/checks.js'
 
 export interface DeployDeps {
   runner: ProcessRunner
@@ -34,7 +33,7 @@ interface DeployOutcome {
 }
 
 /** The SP's Session handler on the verified site: `<handlerURL path>/Session`, /Shibboleth.sso/Session by default. */
-function ssoHandlerTarget(config: DeployConfig, siteId: number): SsoHandlerTarget {
+function ssoHandlerTarget(config: VerifyTargetConfig, siteId: number): SsoHandlerTarget {
   let handlerPath = '/Shibboleth.sso'
   try {
     handlerPath = sessionHandlerPath(decodeXml(fs.readFileSync(config.shibboleth.configPath)).text)
@@ -44,19 +43,33 @@ function ssoHandlerTarget(config: DeployConfig, siteId: number): SsoHandlerTarge
   return { url: new URL(`${handlerPath}/Session`, config.verify.url).href, siteId, host: config.shibboleth.host }
 }
 
-function verifyTargets(config: DeployConfig, staticFiles: readonly string[], siteId: number): Parameters<typeof verifyPlan>[1] {
+/** What verify checks of one release's static files: a collected file at the URL its pages link. */
+export interface StaticTarget {
+  files: readonly string[]
+  /** The URL the preflight saw the app render for the file verify picks (a path on the site, or absolute). */
+  checkUrl?: string
+  /** The files are served elsewhere (static-served-elsewhere): nothing of ours to check. */
+  elsewhere: boolean
+}
+
+/** What of the config the verify targets depend on. */
+export type VerifyTargetConfig = Pick<DeployConfig, 'appPath' | 'verify'> & { shibboleth: Pick<DeployConfig['shibboleth'], 'enabled' | 'configPath' | 'host'> }
+
+export function verifyTargets(config: VerifyTargetConfig, target: StaticTarget, siteId: number): Pick<VerifyPlan, 'staticFile' | 'protectedPath' | 'ssoHandler'> {
   const sso = config.shibboleth.enabled
-  const file = pickStaticFile([...staticFiles])
+  const file = pickStaticFile([...target.files])
+  // A release staged before the rendered URL was recorded served its files at <app>/static.
+  const url = target.checkUrl ? new URL(target.checkUrl, config.verify.url).toString() : file ? staticUrl(new URL(config.appPath, config.verify.url).toString(), '/static', file) : undefined
   return {
     // Static files live under the protected path too, so with SSO they redirect like the app does.
-    ...(file && !sso ? { staticFile: { url: staticUrl(config.verify.url, STATIC_VDIR, file), expectedContentType: contentTypeFor(file) } } : {}),
+    ...(file && url && !sso && !target.elsewhere ? { staticFile: { url, expectedContentType: contentTypeFor(file) } } : {}),
     ...(sso ? { protectedPath: { url: config.verify.url }, ssoHandler: ssoHandlerTarget(config, siteId) } : {})
   }
 }
 
-/** `staticFiles` are those of the release being checked: after a rollback, the restored one's. */
-async function verify(deps: DeployDeps, config: DeployConfig, staticFiles: readonly string[], siteId: number, title: string): Promise<CheckResult[]> {
-  return deps.log.group(title, () => runChecks(verifyPlan(config.verify, verifyTargets(config, staticFiles, siteId)), deps.log))
+/** `target` is the release being checked: after a rollback, the restored one. */
+async function verify(deps: DeployDeps, config: DeployConfig, target: StaticTarget, siteId: number, title: string): Promise<CheckResult[]> {
+  return deps.log.group(title, () => runChecks(verifyPlan(config.verify, verifyTargets(config, target, siteId)), deps.log))
 }
 
 /** Pools the IIS apply recycled (after the SP change, which comes first), so they are not recycled twice. */
@@ -88,9 +101,10 @@ async function restoreShibboleth(applied: ShibbolethApplied, log: Log): Promise<
   }
 }
 
-/** The collected files of the release a physical path serves, from its manifest; none when it is not ours. */
-function staticFilesAt(physicalPath: string | undefined): string[] {
-  return (physicalPath && readReleaseAt(physicalPath)?.staticFiles) || []
+/** The static files of the release a physical path serves, from its manifest; none when it is not ours. */
+function staticTargetAt(physicalPath: string | undefined, elsewhere: boolean): StaticTarget {
+  const meta = physicalPath ? readReleaseAt(physicalPath) : undefined
+  return { files: meta?.staticFiles ?? [], ...(meta?.staticCheckUrl ? { checkUrl: meta.staticCheckUrl } : {}), elsewhere }
 }
 
 function serverEvidence(config: DeployConfig, checks: CheckResult[]): Evidence[] {
@@ -160,7 +174,9 @@ export async function deployMode(
     report.shibboleth.recycledPools = recycled.recycled
   }
 
-  const checks = await phases.run('Verify', () => verify(deps, config, stage.staticFiles, siteId, 'Verify'), false)
+  const elsewhere = stage.desired.staticLocation.kind === 'elsewhere'
+  const staticTarget: StaticTarget = { files: stage.staticFiles, ...(stage.staticCheckUrl ? { checkUrl: stage.staticCheckUrl } : {}), elsewhere }
+  const checks = await phases.run('Verify', () => verify(deps, config, staticTarget, siteId, 'Verify'), false)
   report.checks = checks
   if (checks.every(c => c.ok)) {
     // The release is live and verified: housekeeping that fails (a file held open on Windows) only warns.
@@ -199,7 +215,8 @@ export async function deployMode(
   const restoredAnything = applied.changed || Boolean(outcome.shibboleth?.changed)
   report.rolledBack = restoredAnything && rollback.ok
   const detail = rollback.ok ? rollback.restored.join('; ') || 'nothing needed restoring' : `NOT restored: ${rollback.failed.join('; ')}`
-  const previousStatic = staticFilesAt(applied.previousPhysicalPath)
+  // The restored backup brings back the vdir the restored release's STATIC_URL needed; its own URL is checked.
+  const previousStatic = staticTargetAt(applied.previousPhysicalPath, elsewhere)
   const again = restoredAnything ? await phases.run('Verify restored release', () => verify(deps, config, previousStatic, siteId, 'Verify restored release'), false) : []
   report.rollback = { ok: rollback.ok, detail, checks: again }
   // A release that was already live before this run stays as it was: this run did not make it so.

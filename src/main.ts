@@ -15,7 +15,8 @@ import { coreLog, type Log } from './log.js'
 import { Phases } from './phases.js'
 import { desiredState, locationOf, stateQuery, type StageFacts } from './plan/desired.js'
 import type { PlanDocument } from './plan/plan-file.js'
-import { planDocument, planOperations, wsgiApplicationFromSource, writeOutputFiles, writePlan } from './plan/plan-output.js'
+import { planDocument, planOperations, settingsFromSource, writeOutputFiles, writePlan } from './plan/plan-output.js'
+import { describeStaticLocation } from './plan/static-location.js'
 import type { Operation } from './plan/types.js'
 import { execRunner, type ProcessRunner } from './process.js'
 import { probeInterpreter, type Interpreter } from './python/interpreter.js'
@@ -97,8 +98,14 @@ function requireProgram(input: string, program: string, env: NodeJS.ProcessEnv):
 async function planMode(deps: RunDeps, config: DeployConfig, interpreter: Interpreter, templates: TemplateSet, report: RunReport, phases: Phases): Promise<void> {
   const { log } = deps
   await phases.run('Plan', async () => {
-    const facts: StageFacts = factsFor(interpreter, config.releaseId, computeVenvHash(config, interpreter), wsgiApplicationFromSource(config))
+    const source = settingsFromSource(config)
+    if (source.staticUrl === undefined) {
+      log.info(`STATIC_URL is not a literal in the settings file: the plan assumes 'static/'; stage and deploy read it from Django.`)
+    }
+    const staticSettings = { staticUrl: source.staticUrl ?? 'static/', forceScriptName: source.forceScriptName }
+    const facts: StageFacts = factsFor(interpreter, config.releaseId, computeVenvHash(config, interpreter), source.wsgiApplication, staticSettings)
     const desired = desiredState(config, facts)
+    log.info(describeStaticLocation(desired.staticLocation))
     fs.mkdirSync(config.outputDir, { recursive: true })
     const files = writeOutputFiles(config.outputDir, renderReleaseConfigs(templates, config, desired, facts))
     const extra: Operation[] = []

@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Layout } from './layout.js'
+import type { StaticSettings } from './plan/static-location.js'
 import { writeFileAtomic } from './render/atomic-write.js'
 
 export type ReleaseState = 'staged' | 'live' | 'failed'
@@ -15,6 +16,10 @@ export interface ReleaseMeta {
   wsgiApplication?: string
   /** The collected static files, for verify (and for verify of this release after a rollback to it). */
   staticFiles?: string[]
+  /** STATIC_URL and FORCE_SCRIPT_NAME as the settings write them: where a reuse of this release serves its static files. */
+  staticSettings?: StaticSettings
+  /** The URL Django rendered for one collected file in the preflight (static()): what verify fetches. */
+  staticCheckUrl?: string
   /** Absent means staged. */
   state?: ReleaseState
   /** When the release last went live: the newest earlier one is the rollback target. */

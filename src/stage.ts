@@ -7,6 +7,8 @@ import { layoutFor } from './layout.js'
 import type { Log } from './log.js'
 import { appEnvironment, desiredState, workerEnvironment, type StageFacts } from './plan/desired.js'
 import type { DesiredState } from './plan/types.js'
+import { describeStaticLocation, staticCheckUrl, type StaticSettings } from './plan/static-location.js'
+import { pickStaticFile } from './verify/static.js'
 import type { ProcessRunner } from './process.js'
 import { checkDeploy, collectStatic, inspectSettings, preflightRequest, type SettingsFacts } from './python/django.js'
 import type { InterpreterInfo } from './python/interpreter.js'
@@ -27,6 +29,8 @@ export interface StageResult {
   releaseReused: boolean
   venvReused: boolean
   staticFiles: string[]
+  /** The URL (a path on the site, or absolute) the app renders for one collected file: what verify fetches. */
+  staticCheckUrl?: string
   checkWarnings: { id: string; message: string }[]
   configs: RenderedFile[]
 }
@@ -83,6 +87,8 @@ export function releaseFingerprint(config: DeployConfig, projectTreeHash: string
     settingsModule: config.settingsModule,
     deployRoot: config.deployRoot,
     httpPlatformCommand: config.httpPlatformCommand,
+    // Only when set, so releases staged before this input existed keep their fingerprint.
+    ...(config.staticServedElsewhere ? { staticServedElsewhere: true } : {}),
     env: config.env.map(v => [v.name, crypto.createHash('sha256').update(v.value).digest('hex')]),
     templates: (['app-web.config', 'static-web.config', 'httpplatform-web.config'] as const).map(n => fs.readFileSync(templates.fileOf(n), 'utf8'))
   }
@@ -142,8 +148,10 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
   if (existing) {
     fs.rmSync(scratch, { recursive: true, force: true })
     log.info(`Release ${existing.id} has the same code, venv and settings (fingerprint ${fingerprint}): reusing it, no collectstatic or preflight.`)
-    const facts = factsFor(interpreter, existing.id, hash, existing.wsgiApplication ?? '')
+    // Releases staged before STATIC_URL was recorded served '<app>/static': that is what they link.
+    const facts = factsFor(interpreter, existing.id, hash, existing.wsgiApplication ?? '', existing.staticSettings ?? { staticUrl: 'static/', forceScriptName: null })
     const desired = desiredState(config, facts)
+    log.info(describeStaticLocation(desired.staticLocation))
     return {
       facts,
       desired,
@@ -151,6 +159,7 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
       releaseReused: true,
       venvReused: venv.reused,
       staticFiles: existing.staticFiles ?? [],
+      ...(existing.staticCheckUrl ? { staticCheckUrl: existing.staticCheckUrl } : {}),
       checkWarnings: [],
       configs: renderReleaseConfigs(templates, config, desired, facts)
     }
@@ -168,8 +177,10 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
       // Settings may read the app's variables at import time: give them the registration's.
       inspectSettings(runner, { venvPython, projectDir: releaseDir, settingsModule: config.settingsModule, env: appEnvironment(config) })
     )
-    const facts = factsFor(interpreter, config.releaseId, hash, settings.WSGI_APPLICATION ?? '')
+    const staticSettings: StaticSettings = { staticUrl: settings.STATIC_URL, forceScriptName: settings.FORCE_SCRIPT_NAME }
+    const facts = factsFor(interpreter, config.releaseId, hash, settings.WSGI_APPLICATION ?? '', staticSettings)
     const desired = desiredState(config, facts)
+    log.info(describeStaticLocation(desired.staticLocation))
     const env = workerEnvironment(config, facts)
     const django = { venvPython, projectDir: releaseDir, settingsModule: config.settingsModule, env }
 
@@ -182,6 +193,7 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
     const configs = renderReleaseConfigs(templates, config, desired, facts)
     for (const file of configs) writeFileAtomic(path.join(releaseDir, ...file.relPath.split('/')), file.content)
 
+    let checkUrl: string | undefined
     const checkWarnings = await log.group('Preflight', async () => {
       const { warnings } = await checkDeploy(runner, django)
       for (const w of warnings) log.warning(`${w.id}: ${w.message}`, { title: 'manage.py check --deploy' })
@@ -190,8 +202,19 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
         if (problems.length > 0) throw new PhaseError('preflight', problems.join(' '), 'add the settings above, or set require-remote-user: false when the app authenticates otherwise')
       }
       const verifyHost = config.verify.hostHeader || new URL(config.verify.url).host
-      const response = await preflightRequest(runner, { ...django, path: config.preflightPath, host: verifyHost, appPath: config.appPath })
+      const staticFile = pickStaticFile(staticFiles)
+      const response = await preflightRequest(runner, {
+        ...django,
+        path: config.preflightPath,
+        host: verifyHost,
+        appPath: config.appPath,
+        ...(staticFile ? { staticFile } : {})
+      })
       log.info(`GET ${config.preflightPath} through ${response.handler} (Host: ${verifyHost}) answered ${response.status}.`)
+      const checked = staticCheckUrl(desired.staticLocation, response.static, staticFile)
+      if (checked.warning) log.warning(checked.warning)
+      checkUrl = checked.url
+      if (checkUrl) log.info(`The app links ${staticFile ?? ''} as ${checkUrl}; verify fetches it there.`)
       if (config.hosting === 'httpplatform') {
         const server = await serverPreflight({
           processPath: venvPython,
@@ -216,9 +239,11 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
       fingerprint,
       wsgiApplication: facts.wsgiApplication,
       staticFiles,
+      staticSettings,
+      ...(checkUrl ? { staticCheckUrl: checkUrl } : {}),
       state: 'staged'
     })
-    return { facts, desired, releaseDir, releaseReused: false, venvReused: venv.reused, staticFiles, checkWarnings, configs }
+    return { facts, desired, releaseDir, releaseReused: false, venvReused: venv.reused, staticFiles, ...(checkUrl ? { staticCheckUrl: checkUrl } : {}), checkWarnings, configs }
   } catch (e) {
     // A release that failed to stage must never be picked up later.
     fs.rmSync(releaseDir, { recursive: true, force: true })
@@ -226,8 +251,8 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
   }
 }
 
-export function factsFor(interpreter: InterpreterInfo, releaseId: string, hash: string, wsgiApplication: string): StageFacts {
-  return { releaseId, venvHash: hash, pythonVersion: interpreter.majorMinor, pythonHome: interpreter.basePrefix, wsgiApplication }
+export function factsFor(interpreter: InterpreterInfo, releaseId: string, hash: string, wsgiApplication: string, staticSettings: StaticSettings): StageFacts {
+  return { releaseId, venvHash: hash, pythonVersion: interpreter.majorMinor, pythonHome: interpreter.basePrefix, wsgiApplication, staticSettings }
 }
 
 function settingsForRemoteUser(settings: SettingsFacts): { MIDDLEWARE: string[]; AUTHENTICATION_BACKENDS: string[] } {

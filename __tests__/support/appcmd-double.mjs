@@ -8,7 +8,7 @@
 //   APPCMD_DOUBLE_BACKUPS      folder holding backups as <NAME>/applicationHost.config
 //                              (default: a "backup" folder beside the state file)
 //   APPCMD_DOUBLE_LOG          JSON-lines call log, one {argv, exitCode, mutating, stdout} per call
-//   APPCMD_DOUBLE_FAIL_AT      k (1-based): the k-th mutating call, counted across processes from the log,
+//   APPCMD_DOUBLE_FAIL_AT      k (1-based), or k1,k2,...: the k-th mutating call, counted across processes from the log,
 //                              fails with exit 32 "Failed to commit configuration changes" and changes nothing
 //   APPCMD_DOUBLE_FAIL_AT_FILE file holding k, read when APPCMD_DOUBLE_FAIL_AT is unset (lets a test arm a
 //                              failure after the environment was handed to the code under test)
@@ -1049,7 +1049,7 @@ function failAt() {
   }
   if (raw === undefined || raw === '') return undefined
   if (!env.APPCMD_DOUBLE_LOG) throw new AppcmdError(EXIT.invalidParameter, 'ERROR ( message:appcmd double: APPCMD_DOUBLE_FAIL_AT needs APPCMD_DOUBLE_LOG to count calls. )')
-  return Number(raw)
+  return raw.split(',').map(Number)
 }
 
 const COMMIT_FAILED =
@@ -1085,7 +1085,7 @@ function main() {
   const run = (paths) => {
     if (mutating) {
       const k = failAt()
-      if (k !== undefined && mutatingCallsSoFar() + 1 === k) return { stdout: `${COMMIT_FAILED}\n`, exitCode: EXIT.commitFailed }
+      if (k !== undefined && k.includes(mutatingCallsSoFar() + 1)) return { stdout: `${COMMIT_FAILED}\n`, exitCode: EXIT.commitFailed }
     }
     return execute(argv, paths)
   }

@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { getInputs, type DeployConfig } from '../../src/config.js'
 import { desiredState, type StageFacts } from '../../src/plan/desired.js'
+import type { StaticSettings } from '../../src/plan/static-location.js'
 import type { DesiredState } from '../../src/plan/types.js'
 import { applyRelease, type ApplyInput, type ApplyResult } from '../../src/iis/apply.js'
 import { layoutFor } from '../../src/layout.js'
@@ -56,7 +57,7 @@ export function configFor(target: Target, releaseId: string, inputs: Record<stri
 }
 
 /** A staged release as apply expects it: the release folder with its web.config and static folder, and the venv folder. */
-export function stage(target: Target, config: DeployConfig, venvHash = 'venv1'): DesiredState {
+export function stage(target: Target, config: DeployConfig, venvHash = 'venv1', staticSettings: StaticSettings = { staticUrl: 'static/', forceScriptName: null }): DesiredState {
   const layout = layoutFor(config.deployRoot)
   fs.mkdirSync(layout.staticDir(config.releaseId), { recursive: true })
   fs.writeFileSync(path.join(layout.releaseDir(config.releaseId), 'web.config'), '<configuration />\n')
@@ -66,7 +67,8 @@ export function stage(target: Target, config: DeployConfig, venvHash = 'venv1'):
     venvHash,
     pythonVersion: '3.11',
     pythonHome: target.pythonHome,
-    wsgiApplication: 'hello.wsgi.application'
+    wsgiApplication: 'hello.wsgi.application',
+    staticSettings
   }
   return desiredState(config, facts)
 }

@@ -42,7 +42,7 @@ export interface IisSandbox {
   aclGrants(): AclRecord[]
   readConfig(): string
   /** Arms (or with undefined, disarms) a commit failure at the k-th mutating call, counted from the last reset. */
-  failAt(k: number | undefined): void
+  failAt(k: number | number[] | undefined): void
   /** Forgets the recorded appcmd calls and ACL changes, so counting starts again at 1. */
   resetCounters(): void
   cleanup(): void
@@ -95,7 +95,7 @@ export function createIisSandbox(opts: IisSandboxOptions = {}): IisSandbox {
     readConfig: () => readFileSync(configPath, 'utf8'),
     failAt(k) {
       if (k === undefined) rmSync(failAtFile, { force: true })
-      else writeFileSync(failAtFile, String(k))
+      else writeFileSync(failAtFile, ([] as number[]).concat(k).join(','))
     },
     resetCounters() {
       rmSync(appcmdLog, { force: true })

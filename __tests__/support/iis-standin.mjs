@@ -5,7 +5,10 @@
  * What it plays, by the rules in /work/shared/iis-facts.md:
  * - the app is the longest application path of the site that prefixes the request; the site root outside any
  *   application is 404;
- * - handlers: the global list of applicationHost.config, then the app's web.config, then the /static vdir's
+ * - within the app, the longest virtual directory path that prefixes the rest of the URL serves it (a vdir's path
+ *   "becomes part of the application's URL": Microsoft Learn, "Understanding Sites, Applications, and Virtual
+ *   Directories on IIS"; longest match assumed, as for applications); paths may have several segments;
+ * - handlers: the global list of applicationHost.config, then the app's web.config, then the serving vdir's
  *   web.config (clear/remove/add; a child's adds come before inherited entries); the first handler wins;
  * - a web.config that declares <handlers> where the section is locked answers 500.19 (0x80070021);
  * - StaticFileModule serves the file from the vdir's physicalPath with a content type from a small MIME map
@@ -151,12 +154,14 @@ function findApp(root, siteName, urlPath) {
   if (!found) throw new HttpError(404, 'HTTP Error 404.0 - Not Found')
   const vdirs = children(found.a, 'virtualDirectory')
   const rootVdir = vdirs.find(v => v.getAttribute('path') === '/')
-  const staticVdir = vdirs.find(v => same(v.getAttribute('path') ?? '', '/static'))
   if (!rootVdir) throw new HttpError(500, 'HTTP Error 500.0: application has no root virtual directory')
   return {
     appPath: found.p,
     physicalPath: rootVdir.getAttribute('physicalPath') ?? '',
-    staticPath: staticVdir?.getAttribute('physicalPath') ?? undefined
+    vdirs: vdirs
+      .map(v => ({ path: (v.getAttribute('path') ?? '/').replace(/\/+$/, ''), physicalPath: v.getAttribute('physicalPath') ?? '' }))
+      .filter(v => v.path !== '')
+      .sort((x, y) => y.path.length - x.path.length)
   }
 }
 
@@ -317,12 +322,13 @@ export async function startIisStandin(opts) {
     let handlers = applyHandlers(applyHandlers([], handlersOf(root)), handlersOf(appConfig))
 
     const rest = urlPath.slice(app.appPath.length)
-    const inStatic = app.staticPath !== undefined && /^\/static(\/|$)/i.test(rest)
-    const rel = inStatic ? rest.replace(/^\/static/i, '') : rest
-    if (inStatic) {
-      const staticConfig = readXml(path.join(app.staticPath ?? '', 'web.config'))
-      if (handlersOf(staticConfig) && !handlersUnlocked(root, `${location}/static`)) throw new HttpError(500, LOCKED_SECTION_TEXT)
-      handlers = applyHandlers(handlers, handlersOf(staticConfig))
+    const lowerRest = rest.toLowerCase()
+    const vdir = app.vdirs.find(v => lowerRest === v.path.toLowerCase() || lowerRest.startsWith(`${v.path.toLowerCase()}/`))
+    const rel = vdir ? rest.slice(vdir.path.length) : rest
+    if (vdir) {
+      const vdirConfig = readXml(path.join(vdir.physicalPath, 'web.config'))
+      if (handlersOf(vdirConfig) && !handlersUnlocked(root, `${location}${vdir.path}`)) throw new HttpError(500, LOCKED_SECTION_TEXT)
+      handlers = applyHandlers(handlers, handlersOf(vdirConfig))
     }
     const fileName = rel.split('/').pop() ?? ''
     const handler = handlers.find(h => pathMatches(h.path, fileName || '*'))
@@ -344,7 +350,7 @@ export async function startIisStandin(opts) {
       return 'httpplatform'
     }
     if (modules.includes('staticfilemodule')) {
-      serveStatic(res, inStatic ? app.staticPath : app.physicalPath, rel)
+      serveStatic(res, vdir ? vdir.physicalPath : app.physicalPath, rel)
       return 'static'
     }
     throw new HttpError(500, `HTTP Error 500.21: the stand-in does not emulate module "${handler.modules}" (handler ${handler.name})`)

@@ -2,7 +2,7 @@ import type { DeployConfig } from '../config.js'
 import { asError, PhaseError } from '../errors.js'
 import { layoutFor } from '../layout.js'
 import type { Log } from '../log.js'
-import { ANONYMOUS_SECTION, inRunOrder, planChanges, rootVdirId, samePath, type ObjectChange } from '../plan/diff.js'
+import { ANONYMOUS_SECTION, appId, inRunOrder, planChanges, rootVdirId, same, samePath, vdirId, type ObjectChange } from '../plan/diff.js'
 import type { DesiredState, Operation } from '../plan/types.js'
 import type { ProcessRunner } from '../process.js'
 import { planAcl, runIcacls } from './acl.js'
@@ -136,6 +136,21 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
     executed.push({ tool: 'appcmd', argv: ['add', 'backup', backupName], why: 'restore point for this deploy', mutates: true })
 
     let switched = false
+    // Only when the restore failed: a stale static vdir removed after the switch is what the previous release's
+    // pages link (its STATIC_URL), so it is put back by hand like the root vdir.
+    const readdRemovedVdirs = async (restored: string[], failed: string[]): Promise<void> => {
+      for (const op of executed.filter(o => o.argv[0] === 'delete' && o.argv[1] === 'vdir')) {
+        const id = op.argv[2] ?? ''
+        const was = current.vdirs.find(v => same(vdirId(desired, v.path), id))
+        if (!was) continue
+        try {
+          await appcmd.run({ argv: ['add', 'vdir', `/app.name:${appId(desired)}`, `/path:${was.path}`, `/physicalPath:${was.physicalPath}`], mutates: true })
+          restored.push(`static folder ${id} serves ${was.physicalPath} again`)
+        } catch (err) {
+          failed.push(`static folder ${id} (${asError(err).message})`)
+        }
+      }
+    }
     const undo = async (): Promise<RollbackResult> => {
       const restored: string[] = []
       const failed: string[] = []
@@ -157,6 +172,7 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
           failed.push(`pointing ${desired.handlersLocation} back at ${previousPhysicalPath ?? 'its previous release'} (${asError(err).message})`)
         }
       }
+      if (failed.length > 0) await readdRemovedVdirs(restored, failed)
       record.restore()
       return { ok: failed.length === 0, restored, failed }
     }

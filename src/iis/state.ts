@@ -14,7 +14,6 @@ export interface StateQuery {
   hosting: DesiredState['hosting']
   pool: { name: string }
   app: { site: string; path: string }
-  staticVdir: { path: string }
 }
 
 export interface NameValue {
@@ -33,7 +32,8 @@ export interface CurrentState {
   pool: { exists: boolean; identity?: string; managedRuntimeVersion?: string }
   site: { exists: boolean; id: number; bindings: { protocol: string; bindingInformation: string }[] }
   app: { exists: boolean; pool?: string; physicalPath?: string }
-  staticVdir: { exists: boolean; physicalPath?: string }
+  /** The app's virtual directories other than its root ('/assets', '/static', ...), whoever made them. */
+  vdirs: { path: string; physicalPath: string }[]
   fastCgi: FastCgiApp[]
   /** Whether system.webServer/handlers is known to be unlocked at desired.handlersLocation. */
   handlersUnlocked: boolean
@@ -85,13 +85,16 @@ function normalAppPath(p: string): string {
   return p === '/' ? '/' : `/${p.replace(/^\/+|\/+$/g, '')}`
 }
 
-/** `appcmd list site "S" /config /xml`: site id and bindings, the application and its vdirs in one read. */
-export function parseSite(xml: string, desired: StateQuery): Pick<CurrentState, 'site' | 'app' | 'staticVdir'> {
+/**
+ * `appcmd list site "S" /config /xml`: site id and bindings, the application and all its vdirs in one read, so the
+ * static vdir STATIC_URL asks for (known only after staging) and a stale one are both visible without another call.
+ */
+export function parseSite(xml: string, desired: StateQuery): Pick<CurrentState, 'site' | 'app' | 'vdirs'> {
   const root = parse(xml, `site ${desired.app.site}`)
   const wrapper = children(root, 'SITE').find(e => same(attr(e, 'SITE.NAME'), desired.app.site))
   const site = wrapper ? children(wrapper, 'site')[0] : undefined
   if (!wrapper || !site) {
-    return { site: { exists: false, id: 0, bindings: [] }, app: { exists: false }, staticVdir: { exists: false } }
+    return { site: { exists: false, id: 0, bindings: [] }, app: { exists: false }, vdirs: [] }
   }
   const bindingsEl = children(site, 'bindings')[0]
   const bindings = (bindingsEl ? children(bindingsEl, 'binding') : []).map(b => ({
@@ -100,15 +103,16 @@ export function parseSite(xml: string, desired: StateQuery): Pick<CurrentState, 
   }))
   const id = Number(attr(site, 'id') ?? attr(wrapper, 'SITE.ID') ?? '0')
   const application = children(site, 'application').find(a => same(normalAppPath(attr(a, 'path') ?? ''), normalAppPath(desired.app.path)))
-  if (!application) return { site: { exists: true, id, bindings }, app: { exists: false }, staticVdir: { exists: false } }
+  if (!application) return { site: { exists: true, id, bindings }, app: { exists: false }, vdirs: [] }
   const vdirs = children(application, 'virtualDirectory')
   const rootVdir = vdirs.find(v => attr(v, 'path') === '/')
-  const staticVdir = vdirs.find(v => same(normalAppPath(attr(v, 'path') ?? ''), normalAppPath(desired.staticVdir.path)))
   return {
     site: { exists: true, id, bindings },
     // An application without applicationPool runs in the site's default pool; '' makes the diff set ours.
     app: { exists: true, pool: attr(application, 'applicationPool') ?? '', physicalPath: rootVdir ? attr(rootVdir, 'physicalPath') : undefined },
-    staticVdir: staticVdir ? { exists: true, physicalPath: attr(staticVdir, 'physicalPath') ?? '' } : { exists: false }
+    vdirs: vdirs
+      .map(v => ({ path: normalAppPath(attr(v, 'path') ?? ''), physicalPath: attr(v, 'physicalPath') ?? '' }))
+      .filter(v => v.path !== '/')
   }
 }
 

@@ -2,6 +2,7 @@ import type { DeployConfig, EnvVar } from '../config.js'
 import { layoutFor, pathApi } from '../layout.js'
 import type { StateQuery } from '../iis/state.js'
 import type { DesiredState } from './types.js'
+import { staticLocation, type StaticSettings } from './static-location.js'
 
 /** What the stage phase (or, in plan mode, a dry probe) learned; everything else comes from config. */
 export interface StageFacts {
@@ -13,9 +14,9 @@ export interface StageFacts {
   pythonHome: string
   /** Django's WSGI_APPLICATION, e.g. 'hello.wsgi.application'; empty when the settings do not say. */
   wsgiApplication: string
+  /** STATIC_URL and FORCE_SCRIPT_NAME as the settings write them: where the static files are served follows them. */
+  staticSettings: StaticSettings
 }
-
-export const STATIC_VDIR = '/static'
 
 /** wfastcgi calls a handler whose name ends in (); Django's factory gives a fresh application. */
 export function wsgiHandler(facts: StageFacts): string {
@@ -75,9 +76,12 @@ export function locationOf(config: Pick<DeployConfig, 'siteName' | 'appPath'>): 
   return config.appPath === '/' ? config.siteName : `${config.siteName}${config.appPath}`
 }
 
-/** The names the IIS state read needs, known from the inputs before anything is staged. */
+/**
+ * The names the IIS state read needs, known from the inputs before anything is staged. The static virtual directory
+ * is not among them: STATIC_URL is only known after staging, and the site read returns all of the app's vdirs.
+ */
 export function stateQuery(config: DeployConfig): StateQuery {
-  return { hosting: config.hosting, pool: { name: config.appPool }, app: { site: config.siteName, path: config.appPath }, staticVdir: { path: STATIC_VDIR } }
+  return { hosting: config.hosting, pool: { name: config.appPool }, app: { site: config.siteName, path: config.appPath } }
 }
 
 export function desiredState(config: DeployConfig, facts: StageFacts): DesiredState {
@@ -88,11 +92,14 @@ export function desiredState(config: DeployConfig, facts: StageFacts): DesiredSt
   const principal = poolPrincipal(config.appPool)
   const fastcgi = config.hosting === 'fastcgi'
   const handlersLocation = locationOf(config)
+  const location = staticLocation(config.appPath, facts.staticSettings, config.staticServedElsewhere)
   return {
     hosting: config.hosting,
     pool: { name: config.appPool, identity: config.poolIdentity, managedRuntimeVersion: '' },
     app: { site: config.siteName, path: config.appPath, pool: config.appPool, physicalPath: releaseDir },
-    staticVdir: { path: STATIC_VDIR, physicalPath: layout.staticDir(facts.releaseId) },
+    staticLocation: location,
+    staticVdir: location.kind === 'vdir' ? { path: location.vdirPath, physicalPath: layout.staticDir(facts.releaseId) } : undefined,
+    ownedStaticPrefix: layout.releasesDir,
     fastCgi: fastcgi
       ? {
           fullPath: layout.venvPython(facts.venvHash),

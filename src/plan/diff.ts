@@ -44,8 +44,9 @@ export function rootVdirId(desired: { app: { site: string; path: string } }): st
   return desired.app.path === '/' ? `${desired.app.site}/` : `${desired.app.site}${desired.app.path}/`
 }
 
-export function staticVdirId(desired: DesiredState): string {
-  return `${appId(desired).replace(/\/$/, '')}${desired.staticVdir.path}`
+/** A vdir of the app by its path below the app: `S/app/assets` (or `S/assets` under a site's root app). */
+export function vdirId(desired: { app: { site: string; path: string } }, vdirPath: string): string {
+  return `${appId(desired).replace(/\/$/, '')}${vdirPath}`
 }
 
 function op(argv: string[], why: string, secrets: string[] = []): Operation {
@@ -94,10 +95,15 @@ function envOps(
   return ops
 }
 
+/** `path` lies inside folder `prefix` (Windows paths: either separator, any case). */
+function inside(prefix: string, path: string): boolean {
+  const folder = prefix.replace(/[\\/]+$/, '').toLowerCase()
+  const full = path.toLowerCase()
+  return full.startsWith(folder) && /[\\/]/.test(full.charAt(folder.length))
+}
+
 function ownedBy(desired: DesiredState, app: FastCgiApp): boolean {
-  const prefix = desired.ownedPrefix.replace(/[\\/]+$/, '').toLowerCase()
-  const full = app.fullPath.toLowerCase()
-  return full.startsWith(prefix) && /[\\/]/.test(full.charAt(prefix.length))
+  return inside(desired.ownedPrefix, app.fullPath)
 }
 
 /** A fresh server as the diff sees it: nothing of ours exists yet, handlers still locked. */
@@ -106,7 +112,7 @@ function freshState(desired: DesiredState): CurrentState {
     pool: { exists: false },
     site: { exists: true, id: 0, bindings: [] },
     app: { exists: false },
-    staticVdir: { exists: false },
+    vdirs: [],
     fastCgi: [],
     handlersUnlocked: false,
     anonymousAsPool: false,
@@ -194,18 +200,31 @@ export function planChanges(current: CurrentState | undefined, desired: DesiredS
     objects.push({ kind: 'anonymousAuth', name: desired.handlersLocation, status: 'unchanged' })
   }
 
-  // Static files of the release, served by IIS itself.
-  const staticId = staticVdirId(desired)
-  const staticPath = plainValue('physicalPath', desired.staticVdir.physicalPath)
-  if (!now.staticVdir.exists) {
-    before.push(op(['add', 'vdir', `/app.name:${app}`, `/path:${desired.staticVdir.path}`, `/physicalPath:${staticPath}`], `static folder ${staticId} does not exist`))
-    objects.push({ kind: 'vdir', name: staticId, status: 'created' })
-  } else if (!samePath(now.staticVdir.physicalPath, desired.staticVdir.physicalPath)) {
-    // Right after the switch: until then the live release's pages link to the static files it collected.
-    after.push(op(['set', 'vdir', staticId, `/physicalPath:${staticPath}`], `static folder moves to the new release`))
-    objects.push({ kind: 'vdir', name: staticId, status: 'changed' })
-  } else {
-    objects.push({ kind: 'vdir', name: staticId, status: 'unchanged' })
+  // Static files of the release, served by IIS itself at the path STATIC_URL makes pages link (static-location.ts).
+  const wantedStatic = desired.staticVdir
+  if (wantedStatic) {
+    const staticId = vdirId(desired, wantedStatic.path)
+    const staticPath = plainValue('physicalPath', wantedStatic.physicalPath)
+    const existing = now.vdirs.find(v => same(v.path, wantedStatic.path))
+    if (!existing) {
+      before.push(op(['add', 'vdir', `/app.name:${app}`, `/path:${wantedStatic.path}`, `/physicalPath:${staticPath}`], `static folder ${staticId} does not exist`))
+      objects.push({ kind: 'vdir', name: staticId, status: 'created' })
+    } else if (!samePath(existing.physicalPath, wantedStatic.physicalPath)) {
+      // Right after the switch: until then the live release's pages link to the static files it collected.
+      after.push(op(['set', 'vdir', staticId, `/physicalPath:${staticPath}`], `static folder moves to the new release`))
+      objects.push({ kind: 'vdir', name: staticId, status: 'changed' })
+    } else {
+      objects.push({ kind: 'vdir', name: staticId, status: 'unchanged' })
+    }
+  }
+  // A static vdir of ours elsewhere (STATIC_URL changed, or the files are now served elsewhere) goes after the
+  // switch, for the same reason; vdirs serving anything outside our releases are someone else's and stay.
+  for (const stale of now.vdirs) {
+    if (wantedStatic && same(stale.path, wantedStatic.path)) continue
+    if (!inside(desired.ownedStaticPrefix, stale.physicalPath)) continue
+    const staleId = vdirId(desired, stale.path)
+    after.push(op(['delete', 'vdir', staleId], `static folder ${staleId} is no longer where STATIC_URL points`))
+    objects.push({ kind: 'vdir', name: staleId, status: 'removed' })
   }
 
   // FastCGI application keyed by fullPath + arguments, with its variables.

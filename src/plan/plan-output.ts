@@ -13,14 +13,28 @@ import { inRunOrder, planChanges } from './diff.js'
 import { planJson, planText, type PlanDocument } from './plan-file.js'
 import type { DesiredState, Operation } from './types.js'
 
-/** Django's WSGI_APPLICATION as the settings file writes it, for plan mode, which builds no venv to ask Django. */
-export function wsgiApplicationFromSource(config: DeployConfig): string {
+/** What plan mode, which builds no venv to ask Django, reads from the settings file's literal assignments. */
+export interface SettingsFromSource {
+  /** '' when the file does not assign a literal. */
+  wsgiApplication: string
+  /** undefined when the file does not assign a literal (computed, or from the environment). */
+  staticUrl?: string
+  forceScriptName: string | null
+}
+
+export function settingsFromSource(config: DeployConfig): SettingsFromSource {
   const file = settingsModuleFile(config.appDir, config.settingsModule)
-  if (!file) return ''
+  let text = ''
   try {
-    return /^WSGI_APPLICATION\s*=\s*['"]([\w.]+)['"]/m.exec(fs.readFileSync(file, 'utf8'))?.[1] ?? ''
+    text = file ? fs.readFileSync(file, 'utf8') : ''
   } catch {
-    return ''
+    // Unreadable: plan mode shows what the defaults give.
+  }
+  const literal = (name: string): string | undefined => new RegExp(`^${name}\\s*=\\s*['"]([^'"\\r\\n]*)['"]`, 'm').exec(text)?.[1]
+  return {
+    wsgiApplication: /^[\w.]+$/.test(literal('WSGI_APPLICATION') ?? '') ? (literal('WSGI_APPLICATION') ?? '') : '',
+    staticUrl: literal('STATIC_URL'),
+    forceScriptName: literal('FORCE_SCRIPT_NAME') ?? null
   }
 }
 

@@ -1,4 +1,5 @@
 import type { EnvVar, Hosting, PoolIdentity } from '../config.js'
+import type { StaticLocation } from './static-location.js'
 
 /** What IIS must look like for this app when the deploy is done (pure data, derived from config and facts). */
 export interface DesiredState {
@@ -17,11 +18,16 @@ export interface DesiredState {
     /** The release folder the app's root virtual directory serves. */
     physicalPath: string
   }
-  staticVdir: {
-    /** Virtual path under the app, e.g. '/static'. */
+  /** Where pages link static files (from STATIC_URL), and so whether a static vdir is made at all. */
+  staticLocation: StaticLocation
+  /** Absent when the static files are served elsewhere. */
+  staticVdir?: {
+    /** Virtual path under the app, from STATIC_URL: e.g. '/static', '/assets/css'. */
     path: string
     physicalPath: string
   }
+  /** Folder of our releases: a vdir of the app (other than its root) serving from here and not desired is a stale static vdir. */
+  ownedStaticPrefix: string
   /** Present for hosting fastcgi. */
   fastCgi?: {
     fullPath: string

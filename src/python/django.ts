@@ -20,6 +20,8 @@ export interface DjangoOptions {
 export interface DjangoSettings {
   WSGI_APPLICATION: string | null
   STATIC_URL: string | null
+  /** Replaces SCRIPT_NAME as Django's script prefix when set (docs/static-url.md). */
+  FORCE_SCRIPT_NAME: string | null
   STATIC_ROOT: string | null
   INSTALLED_APPS: string[]
   MIDDLEWARE: string[]
@@ -49,6 +51,17 @@ export interface PreflightRequest {
   appPath: string
   scheme?: 'http' | 'https'
   port?: number
+  /** A collected file (relative to STATIC_ROOT) whose URL, as the app renders it, the result reports. */
+  staticFile?: string
+}
+
+/** STATIC_URL and a collected file's URL as the app rendered them right after the preflight request. */
+export interface RenderedStatic {
+  staticUrl?: string
+  /** static(staticFile): what the pages link, and so what verify fetches. */
+  fileUrl?: string
+  /** Why they could not be rendered (e.g. the file is missing from a manifest storage). */
+  error?: string
 }
 
 export interface PreflightResult {
@@ -62,6 +75,7 @@ export interface PreflightResult {
   /** SCRIPT_NAME and PATH_INFO as the app saw them. */
   scriptName: string
   pathInfo: string
+  static: RenderedStatic
 }
 
 /** One exception of a Python traceback chain, outermost first. */
@@ -168,6 +182,7 @@ export async function inspectSettings(runner: ProcessRunner, opts: DjangoOptions
   return {
     WSGI_APPLICATION: s.WSGI_APPLICATION ?? null,
     STATIC_URL: s.STATIC_URL ?? null,
+    FORCE_SCRIPT_NAME: s.FORCE_SCRIPT_NAME ?? null,
     STATIC_ROOT: s.STATIC_ROOT ?? null,
     INSTALLED_APPS: list(s.INSTALLED_APPS),
     MIDDLEWARE: list(s.MIDDLEWARE),
@@ -248,6 +263,7 @@ interface PreflightAnswer extends Failure {
   body?: string
   scriptName?: string
   pathInfo?: string
+  static?: { staticUrl?: string; fileUrl?: string; errors?: PyError[] }
   stdout?: string
   stderr?: string
 }
@@ -268,7 +284,7 @@ export async function preflightRequest(runner: ProcessRunner, opts: DjangoOption
   const scheme = opts.scheme ?? 'http'
   const { host, port } = splitHost(opts)
   const appPath = opts.appPath
-  const spec = { path: opts.path, host, port, scheme, appPath }
+  const spec = { path: opts.path, host, port, scheme, appPath, ...(opts.staticFile ? { staticFile: opts.staticFile } : {}) }
   const url = `${scheme}://${opts.host}${appPath === '/' ? '' : appPath}${opts.path}`
   const result = await runner.run(opts.venvPython, [assetPath('python', 'preflight.py')], {
     cwd: opts.projectDir,
@@ -324,6 +340,17 @@ export async function preflightRequest(runner: ProcessRunner, opts: DjangoOption
     body: redactor.redact(answer.body ?? ''),
     handler: answer.handler ?? '',
     scriptName: answer.scriptName ?? '',
-    pathInfo: answer.pathInfo ?? ''
+    pathInfo: answer.pathInfo ?? '',
+    static: renderedStatic(answer.static)
+  }
+}
+
+function renderedStatic(raw: PreflightAnswer['static']): RenderedStatic {
+  if (!raw) return {}
+  const error = raw.errors?.map(e => `${e.type}: ${e.message}`).join('; ')
+  return {
+    ...(typeof raw.staticUrl === 'string' ? { staticUrl: raw.staticUrl } : {}),
+    ...(typeof raw.fileUrl === 'string' ? { fileUrl: raw.fileUrl } : {}),
+    ...(error ? { error } : {})
   }
 }

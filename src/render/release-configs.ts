@@ -1,6 +1,6 @@
 import type { DeployConfig, EnvVar } from '../config.js'
 import { layoutFor, pathApi } from '../layout.js'
-import { releaseAppSettings, STATIC_VDIR, type StageFacts } from '../plan/desired.js'
+import { releaseAppSettings, type StageFacts } from '../plan/desired.js'
 import type { DesiredState } from '../plan/types.js'
 import type { TemplateSet } from './templates.js'
 
@@ -75,7 +75,10 @@ export function renderReleaseConfigs(templates: TemplateSet, config: DeployConfi
   }
   files.push({
     relPath: 'static/web.config',
-    content: templates.render('static-web.config', { staticUrlPath: `${common.appPath}${STATIC_VDIR}/` })
+    // With the files served elsewhere no vdir maps the folder; the app's root vdir still reaches it as static/.
+    content: templates.render('static-web.config', {
+      staticUrlPath: desired.staticLocation.kind === 'vdir' ? desired.staticLocation.urlPath : `${common.appPath}/static/`
+    })
   })
   return files
 }

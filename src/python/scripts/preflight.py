@@ -167,7 +167,28 @@ def request(spec, captured_out, captured_err):
     result['headers'] = [[k, v] for k, v in started['headers']]
     result['body'] = body[:BODY_LIMIT].decode('utf-8', 'replace')
     result['logs'] = capture.records
+    result['static'] = rendered_static(spec)  # static URLs as rendered (see rendered_static)
     return result
+
+
+# ---- static URLs as pages render them (django-iis-deploy: docs/static-url.md) -------------------------------------
+def rendered_static(spec):
+    """STATIC_URL and static(<collected file>) as the request just served renders them.
+
+    Called right after the request, in its thread: Django's WSGI handler set the script prefix from the request's
+    SCRIPT_NAME (or FORCE_SCRIPT_NAME), and settings.STATIC_URL keeps the prefix of its first read, so these are the
+    URLs the app's pages link under IIS.
+    """
+    try:
+        from django.conf import settings
+        from django.templatetags.static import static
+        rendered = {'staticUrl': settings.STATIC_URL}
+        if spec.get('staticFile'):
+            rendered['fileUrl'] = static(spec['staticFile'])
+        return rendered
+    except Exception as exc:
+        return {'errors': describe(exc)}
+# ---- end of static URLs ------------------------------------------------------------------------------------------
 
 
 def main():
