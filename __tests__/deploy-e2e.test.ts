@@ -258,14 +258,14 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
   })
 
   it('a changed STATIC_URL moves the static vdir, and verify fetches the file where the pages link it', async () => {
-    const app = exampleVariant('static-assets', 'hello/settings.py', t => t.replace("STATIC_URL = 'static/'", "STATIC_URL = '/app/assets/'"))
+    const app = exampleVariant('static-assets', 'hello/settings.py', t => t.replace("STATIC_URL = 'static/'", `STATIC_URL = '${APP}/assets/'`))
     const r = await deploy(inputsFor('r-assets', { 'app-dir': app }))
     expect(r.exitCode, r.stdout.slice(-3000)).toBe(0)
     const vdirs = [...sandbox.readConfig().matchAll(/<virtualDirectory path="([^"]*)" physicalPath="([^"]*)"/g)].map(m => `${m[1]} ${m[2]}`)
     expect(vdirs).toContain(`/assets ${path.join(deployRoot, 'releases', 'r-assets', 'static')}`)
     expect(vdirs.some(v => v.startsWith('/static '))).toBe(false)
-    expect(r.stdout).toContain(`passed static ${standin.url}/app/assets/admin/css/base.css`)
-    const css = await get('/app/assets/admin/css/base.css')
+    expect(r.stdout).toContain(`passed static ${standin.url}${APP}/assets/admin/css/base.css`)
+    const css = await get(`${APP}/assets/admin/css/base.css`)
     expect(css).toMatchObject({ status: 200, type: 'text/css' })
   })
 
@@ -275,7 +275,7 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
     sandbox.resetCounters()
     const r = await deploy(inputsFor('r-static-root', { 'app-dir': app }))
     expect(r.exitCode).not.toBe(0)
-    expect(r.errors).toEqual([expect.stringContaining("Django setting STATIC_URL: '/static/' makes pages link /static/, which is outside the app at /app")])
+    expect(r.errors).toEqual([expect.stringContaining(`Django setting STATIC_URL: '/static/' makes pages link /static/, which is outside the app at ${APP}`)])
     expect(sandbox.mutatingCalls()).toEqual([])
     expect(sandbox.readConfig()).toBe(configBefore)
     expect(fs.existsSync(path.join(deployRoot, 'releases', 'r-static-root'))).toBe(false)

@@ -172,7 +172,7 @@ describe('Django steps against examples/hello in a real venv', () => {
 
   it('reports the URLs the app renders for STATIC_URL and a collected file: a relative one follows SCRIPT_NAME', async () => {
     const dir = release('static-relative')
-    const result = await preflightRequest(runner, { ...options(dir), path: '/', host: 'localhost', appPath: '/app', staticFile: 'admin/css/base.css' })
+    const result = await preflightRequest(runner, { ...withScriptName(options(dir), '/app'), path: '/', host: 'localhost', appPath: '/app', staticFile: 'admin/css/base.css' })
     expect(result.static).toEqual({ staticUrl: '/app/static/', fileUrl: '/app/static/admin/css/base.css' })
     const atRoot = await preflightRequest(runner, { ...options(dir), path: '/', host: 'localhost', appPath: '/', staticFile: 'admin/css/base.css' })
     expect(atRoot.static).toEqual({ staticUrl: '/static/', fileUrl: '/static/admin/css/base.css' })
@@ -184,10 +184,10 @@ describe('Django steps against examples/hello in a real venv', () => {
       fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace("STATIC_URL = 'static/'", `STATIC_URL = '${value}'`))
     }
     const assets = release('static-assets', withStaticUrl('/app/assets/'))
-    const inApp = await preflightRequest(runner, { ...options(assets), path: '/', host: 'localhost', appPath: '/app', staticFile: 'admin/css/base.css' })
+    const inApp = await preflightRequest(runner, { ...withScriptName(options(assets), '/app'), path: '/', host: 'localhost', appPath: '/app', staticFile: 'admin/css/base.css' })
     expect(inApp.static).toEqual({ staticUrl: '/app/assets/', fileUrl: '/app/assets/admin/css/base.css' })
     const root = release('static-root', withStaticUrl('/static/'))
-    const outside = await preflightRequest(runner, { ...options(root), path: '/', host: 'localhost', appPath: '/app', staticFile: 'admin/css/base.css' })
+    const outside = await preflightRequest(runner, { ...withScriptName(options(root), '/app'), path: '/', host: 'localhost', appPath: '/app', staticFile: 'admin/css/base.css' })
     expect(outside.static).toEqual({ staticUrl: '/static/', fileUrl: '/static/admin/css/base.css' })
     const settings = await inspectSettings(runner, options(root))
     expect(settings.STATIC_URL).toBe('/static/')

@@ -45848,7 +45848,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5713);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7969);
 /** The action's entry point: nothing but the call, so importing main.ts (tests, demo) runs nothing. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .eF)();
@@ -45858,7 +45858,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5713:
+/***/ 7969:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -58634,7 +58634,64 @@ function layoutFor(deployRoot) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/shibboleth/check.ts
+
+
+/** Stands in the check command for the file to check (`shibd -t -c {config}` on Linux). */
+const CONFIG_PLACEHOLDER = '{config}';
+/** Where the Windows installer puts the SP's config, which shibd and the IIS module read unless told otherwise. */
+const SP_DEFAULT_CONFIG = 'C:\\opt\\shibboleth-sp\\etc\\shibboleth\\shibboleth2.xml';
+/**
+ * shibd.exe reads `-config <file>` after `-check` (shibd/shibd_win32.cpp); without it the check loads the SP's
+ * default file, not the one the deploy patched (docs/windows-facts-learned.md).
+ */
+const DEFAULT_CHECK = `C:\\opt\\shibboleth-sp\\sbin64\\shibd.exe -check -config ${CONFIG_PLACEHOLDER}`;
+/**
+ * Why a check command would check another file than configPath, or undefined: a command without {config} loads
+ * the SP's default file, which is configPath only when that is the default.
+ */
+function checksOtherFile(check, configPath) {
+    if (check.some(arg => arg.includes(CONFIG_PLACEHOLDER)))
+        return undefined;
+    const same = external_node_path_default().win32.normalize(configPath).toLowerCase() === external_node_path_default().win32.normalize(SP_DEFAULT_CONFIG).toLowerCase();
+    if (same)
+        return undefined;
+    return `shibboleth-check (${check.join(' ')}) names no ${CONFIG_PLACEHOLDER}: it checks the SP's default ${SP_DEFAULT_CONFIG}, not ${configPath}; add -config ${CONFIG_PLACEHOLDER} to it`;
+}
+/**
+ * The check command with the config path filled in. The SP reads relative paths inside the file against its own
+ * folders, which is why apply writes the file in place first and checks it there.
+ */
+function checkArgv(check, configPath) {
+    if (check.length === 0)
+        throw new errors_PhaseError('shibboleth', 'no Shibboleth check command is configured', `set shibboleth-check, e.g. ${DEFAULT_CHECK}`);
+    return check.map(arg => arg.split(CONFIG_PLACEHOLDER).join(configPath));
+}
+/** Runs the SP's own config check; the SP exits non-zero when it cannot load the config. */
+async function checkShibbolethConfig(runner, check, configPath) {
+    const argv = checkArgv(check, configPath);
+    const [file, ...args] = argv;
+    let result;
+    try {
+        result = await runner.run(file, args);
+    }
+    catch (e) {
+        // A missing program is a failed check, not a crash: the caller restores the backup either way.
+        return { ok: false, exitCode: -1, output: `could not run ${file}: ${e.message}`, argv };
+    }
+    const output = [result.stdout, result.stderr].filter(s => s.trim() !== '').join('\n');
+    return { ok: result.exitCode === 0, exitCode: result.exitCode, output, argv };
+}
+/** The checker's lines that say why it failed (ERROR/FATAL/CRIT), else its last lines. */
+function checkFailureSummary(result, maxLines = 15) {
+    const all = result.output.split(/\r?\n/).filter(l => l.trim() !== '');
+    const serious = all.filter(l => /\b(FATAL|CRIT|ERROR)\b/.test(l));
+    const shown = (serious.length > 0 ? serious : all).slice(-maxLines);
+    return shown.join('\n');
+}
+
 ;// CONCATENATED MODULE: ./src/config.ts
+
 
 
 
@@ -58653,8 +58710,8 @@ const DEFAULTS = {
     hosting: 'fastcgi',
     'httpplatform-package': 'waitress',
     shibboleth: 'false',
-    'shibboleth-config': 'C:\\opt\\shibboleth-sp\\etc\\shibboleth\\shibboleth2.xml',
-    'shibboleth-check': 'C:\\opt\\shibboleth-sp\\sbin64\\shibd.exe -check',
+    'shibboleth-config': SP_DEFAULT_CONFIG,
+    'shibboleth-check': DEFAULT_CHECK,
     'shibboleth-service': 'shibd_Default',
     'require-remote-user': 'true',
     'verify-status': '200',
@@ -58664,6 +58721,7 @@ const DEFAULTS = {
     'verify-insecure': 'false',
     'verify-follow-redirects': 'false',
     'verify-static': 'true',
+    'static-served-elsewhere': 'false',
     'preflight-path': '/',
     appcmd: '%windir%\\system32\\inetsrv\\appcmd.exe',
     icacls: 'icacls',
@@ -58705,7 +58763,8 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Names whose values are secrets wherever they were given: masked and kept out of web.config like secret-env. */
 const SECRET_LIKE = /SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL/i;
 /** Names the action sets itself (FastCGI registration or the release's appSettings); env must not override them. */
-const RESERVED_ENV = new Set(['DJANGO_SETTINGS_MODULE', 'PYTHONPATH', 'WSGI_HANDLER', 'WSGI_LOG']);
+// SCRIPT_NAME follows app-path: wfastcgi's split of the URL path into SCRIPT_NAME and PATH_INFO depends on it.
+const RESERVED_ENV = new Set(['DJANGO_SETTINGS_MODULE', 'PYTHONPATH', 'WSGI_HANDLER', 'WSGI_LOG', 'SCRIPT_NAME']);
 function parseEnv(input, raw, secret) {
     const out = [];
     raw.split(/\r?\n/).forEach((line, index) => {
@@ -58892,7 +58951,7 @@ function getInputs(read = actionInputs, env = process.env, cwd = process.cwd()) 
     }
     const check = splitArgs(get('shibboleth-check'));
     if (shibEnabled && check.length === 0)
-        throw new InputError('shibboleth-check', 'is empty; give the SP check command, e.g. C:\\opt\\shibboleth-sp\\sbin64\\shibd.exe -check');
+        throw new InputError('shibboleth-check', `is empty; give the SP check command, e.g. ${DEFAULT_CHECK}`);
     const httpPlatformCommand = get('httpplatform-command');
     if (hosting === 'httpplatform' && /(^|[\s\\/])gunicorn(\.exe)?(\s|$)/i.test(httpPlatformCommand)) {
         throw new InputError('httpplatform-command', 'gunicorn does not run on Windows; leave the input empty for waitress, or use uvicorn');
@@ -58918,6 +58977,7 @@ function getInputs(read = actionInputs, env = process.env, cwd = process.cwd()) 
         pipArgs: splitArgs(get('pip-args')),
         venvSystemSitePackages: bool('venv-system-site-packages', get('venv-system-site-packages')),
         wfastcgi: get('wfastcgi') || 'wfastcgi==3.0.0',
+        staticServedElsewhere: bool('static-served-elsewhere', get('static-served-elsewhere')),
         deployRoot,
         flavour,
         siteName,
@@ -59061,7 +59121,15 @@ const HINTS = [
         cause: 'The protected path answers without a login',
         matches: e => e.check === 'protected' && e.status === 200,
         hint: "The Shibboleth SP does not protect <app-path>: the ISAPI <Site id> must equal the IIS site id and its name, like the RequestMap <Host name>, must be the host users type " +
-            '(shibboleth-host); after changing shibboleth2.xml the shibboleth-service must be restarted.'
+            '(shibboleth-host); after changing shibboleth2.xml the shibboleth-service must be restarted, and after changing its <ISAPI> the pools of the site\'s apps recycled.'
+    },
+    {
+        id: 'sso-site-unknown',
+        cause: "The Shibboleth IIS module does not map the site: /Shibboleth.sso/Session answers IIS's own 404",
+        matches: e => e.check === 'sso-handler' && e.status === 404,
+        hint: 'The IIS module (iis7_shib) reads <ISAPI><Site> once per worker process and ignores requests of a site it does not list. In shibboleth2.xml the <Site id> must equal ' +
+            'the IIS site id (appcmd list site "<site-name>" shows id:N) and its name must be shibboleth-host; after a change the workers must restart: recycle the pool of every app of the site ' +
+            '(appcmd list apps /site.name:"<site-name>", then appcmd recycle apppool /apppool.name:<pool>), the root app\'s first, or run iisreset.'
     },
     {
         id: 'httpplatform-timeout',
@@ -59235,8 +59303,9 @@ function appId(desired) {
 function rootVdirId(desired) {
     return desired.app.path === '/' ? `${desired.app.site}/` : `${desired.app.site}${desired.app.path}/`;
 }
-function staticVdirId(desired) {
-    return `${appId(desired).replace(/\/$/, '')}${desired.staticVdir.path}`;
+/** A vdir of the app by its path below the app: `S/app/assets` (or `S/assets` under a site's root app). */
+function vdirId(desired, vdirPath) {
+    return `${appId(desired).replace(/\/$/, '')}${vdirPath}`;
 }
 function op(argv, why, secrets = []) {
     return secrets.length > 0 ? { tool: 'appcmd', argv, why, mutates: true, secrets } : { tool: 'appcmd', argv, why, mutates: true };
@@ -59275,10 +59344,14 @@ function envOps(prefix, context, current, desired, owner, kind, objects) {
     }
     return ops;
 }
+/** `path` lies inside folder `prefix` (Windows paths: either separator, any case). */
+function inside(prefix, path) {
+    const folder = prefix.replace(/[\\/]+$/, '').toLowerCase();
+    const full = path.toLowerCase();
+    return full.startsWith(folder) && /[\\/]/.test(full.charAt(folder.length));
+}
 function ownedBy(desired, app) {
-    const prefix = desired.ownedPrefix.replace(/[\\/]+$/, '').toLowerCase();
-    const full = app.fullPath.toLowerCase();
-    return full.startsWith(prefix) && /[\\/]/.test(full.charAt(prefix.length));
+    return inside(desired.ownedPrefix, app.fullPath);
 }
 /** A fresh server as the diff sees it: nothing of ours exists yet, handlers still locked. */
 function freshState(desired) {
@@ -59286,7 +59359,7 @@ function freshState(desired) {
         pool: { exists: false },
         site: { exists: true, id: 0, bindings: [] },
         app: { exists: false },
-        staticVdir: { exists: false },
+        vdirs: [],
         fastCgi: [],
         handlersUnlocked: false,
         anonymousAsPool: false,
@@ -59360,20 +59433,35 @@ function planChanges(current, desired) {
     else if (desired.anonymousAsPool) {
         objects.push({ kind: 'anonymousAuth', name: desired.handlersLocation, status: 'unchanged' });
     }
-    // Static files of the release, served by IIS itself.
-    const staticId = staticVdirId(desired);
-    const staticPath = plainValue('physicalPath', desired.staticVdir.physicalPath);
-    if (!now.staticVdir.exists) {
-        before.push(op(['add', 'vdir', `/app.name:${app}`, `/path:${desired.staticVdir.path}`, `/physicalPath:${staticPath}`], `static folder ${staticId} does not exist`));
-        objects.push({ kind: 'vdir', name: staticId, status: 'created' });
+    // Static files of the release, served by IIS itself at the path STATIC_URL makes pages link (static-location.ts).
+    const wantedStatic = desired.staticVdir;
+    if (wantedStatic) {
+        const staticId = vdirId(desired, wantedStatic.path);
+        const staticPath = plainValue('physicalPath', wantedStatic.physicalPath);
+        const existing = now.vdirs.find(v => same(v.path, wantedStatic.path));
+        if (!existing) {
+            before.push(op(['add', 'vdir', `/app.name:${app}`, `/path:${wantedStatic.path}`, `/physicalPath:${staticPath}`], `static folder ${staticId} does not exist`));
+            objects.push({ kind: 'vdir', name: staticId, status: 'created' });
+        }
+        else if (!samePath(existing.physicalPath, wantedStatic.physicalPath)) {
+            // Right after the switch: until then the live release's pages link to the static files it collected.
+            after.push(op(['set', 'vdir', staticId, `/physicalPath:${staticPath}`], `static folder moves to the new release`));
+            objects.push({ kind: 'vdir', name: staticId, status: 'changed' });
+        }
+        else {
+            objects.push({ kind: 'vdir', name: staticId, status: 'unchanged' });
+        }
     }
-    else if (!samePath(now.staticVdir.physicalPath, desired.staticVdir.physicalPath)) {
-        // Right after the switch: until then the live release's pages link to the static files it collected.
-        after.push(op(['set', 'vdir', staticId, `/physicalPath:${staticPath}`], `static folder moves to the new release`));
-        objects.push({ kind: 'vdir', name: staticId, status: 'changed' });
-    }
-    else {
-        objects.push({ kind: 'vdir', name: staticId, status: 'unchanged' });
+    // A static vdir of ours elsewhere (STATIC_URL changed, or the files are now served elsewhere) goes after the
+    // switch, for the same reason; vdirs serving anything outside our releases are someone else's and stay.
+    for (const stale of now.vdirs) {
+        if (wantedStatic && same(stale.path, wantedStatic.path))
+            continue;
+        if (!inside(desired.ownedStaticPrefix, stale.physicalPath))
+            continue;
+        const staleId = vdirId(desired, stale.path);
+        after.push(op(['delete', 'vdir', staleId], `static folder ${staleId} is no longer where STATIC_URL points`));
+        objects.push({ kind: 'vdir', name: staleId, status: 'removed' });
     }
     // FastCGI application keyed by fullPath + arguments, with its variables.
     const wanted = desired.hosting === 'fastcgi' ? desired.fastCgi : undefined;
@@ -59445,9 +59533,98 @@ function writeFileAtomic(file, content) {
     return true;
 }
 
+;// CONCATENATED MODULE: ./src/plan/static-location.ts
+
+/** A refused STATIC_URL: one line naming the setting and the fix, printed like a bad input (nothing has changed yet). */
+class StaticUrlError extends InputError {
+    constructor(problem) {
+        super('static-served-elsewhere', problem);
+        this.message = `Django setting STATIC_URL: ${problem}`;
+    }
+}
+/**
+ * The script prefix Django applies to a relative STATIC_URL under IIS: SCRIPT_NAME (the app path, set in the
+ * release's appSettings for apps below the site root) or FORCE_SCRIPT_NAME, always ending in '/'
+ * (docs/static-url.md: Django's get_script_name and set_script_prefix).
+ */
+function scriptPrefix(appPath, forceScriptName) {
+    const prefix = forceScriptName ?? (appPath === '/' ? '' : appPath);
+    return prefix.endsWith('/') ? prefix : `${prefix}/`;
+}
+/** STATIC_URL as a page under IIS links it: relative values get the script prefix, '/...' and URLs stay (Django's _add_script_prefix). */
+function renderedStaticUrl(appPath, settings) {
+    const value = settings.staticUrl ?? '';
+    if (/^(https?:\/\/|\/)/.test(value))
+        return value;
+    return `${scriptPrefix(appPath, settings.forceScriptName)}${value}`;
+}
+const SAFE_PATH = /^[A-Za-z0-9._~!$&()*+,;=:@/-]*$/;
+/**
+ * The static location for an app at `appPath`. A STATIC_URL the app's virtual directories cannot serve (another host,
+ * a path outside the app, the app's own root) is refused unless `servedElsewhere` says another server serves it.
+ */
+function staticLocation(appPath, settings, servedElsewhere) {
+    const rendered = renderedStaticUrl(appPath, settings);
+    if (servedElsewhere)
+        return { kind: 'elsewhere', url: rendered };
+    const appPrefix = appPath === '/' ? '/' : `${appPath}/`;
+    const fix = `set STATIC_URL = 'static/' (Django prefixes it with the app path) or '${appPrefix}static/', or set static-served-elsewhere: true when another server serves the files`;
+    if (!settings.staticUrl)
+        throw new StaticUrlError(`is not set, so no page can link a static file; ${fix}`);
+    // '//host/...' starts with '/' but is another host to a browser, as http(s):// is.
+    if (/^[a-z][a-z0-9+.-]*:/i.test(rendered) || rendered.startsWith('//')) {
+        throw new StaticUrlError(`'${settings.staticUrl}' is a URL on another server, not a path of ${appPath}; ${fix}`);
+    }
+    const urlPath = rendered.endsWith('/') ? rendered : `${rendered}/`;
+    if (!SAFE_PATH.test(urlPath) || /\/\.\.?\//.test(urlPath) || urlPath.includes('//')) {
+        throw new StaticUrlError(`'${settings.staticUrl}' has characters or segments a virtual directory path cannot hold (spaces, %, ?, #, quotes, '..', '//'); ${fix}`);
+    }
+    // IIS compares URL paths without regard to case (docs/static-url.md).
+    if (!urlPath.toLowerCase().startsWith(appPrefix.toLowerCase())) {
+        throw new StaticUrlError(`'${settings.staticUrl}' makes pages link ${urlPath}, which is outside the app at ${appPath}; ${fix}`);
+    }
+    const vdirPath = `/${urlPath.slice(appPrefix.length).replace(/\/+$/, '')}`;
+    if (vdirPath === '/') {
+        throw new StaticUrlError(`'${settings.staticUrl}' is the app's own root ${appPrefix}, where Django answers; ${fix}`);
+    }
+    return { kind: 'vdir', urlPath, vdirPath };
+}
+/** One line for logs and plan output. */
+function describeStaticLocation(location) {
+    return location.kind === 'vdir'
+        ? `static files at ${location.urlPath} (virtual directory ${location.vdirPath} of the app), from STATIC_URL`
+        : `static files served elsewhere (STATIC_URL renders as ${location.url}): no static virtual directory, no static check`;
+}
+/**
+ * The URL verify fetches for the collected `file`: the one the preflight saw the app render (what its pages link).
+ * A rendering that leaves the static location means the vdir would serve nothing the pages ask for: that fails the
+ * preflight, before IIS is touched.
+ */
+function staticCheckUrl(location, rendered, file) {
+    if (location.kind !== 'vdir' || !file)
+        return {};
+    const within = (url) => url.toLowerCase().startsWith(location.urlPath.toLowerCase());
+    if (rendered.staticUrl !== undefined) {
+        const seen = rendered.staticUrl.endsWith('/') ? rendered.staticUrl : `${rendered.staticUrl}/`;
+        if (seen.toLowerCase() !== location.urlPath.toLowerCase()) {
+            throw new errors_PhaseError('preflight', `the app renders STATIC_URL as ${rendered.staticUrl} under IIS, not ${location.urlPath} as its settings and app path say`, 'something reads settings.STATIC_URL before the first request (Django keeps the script prefix of that first read); read it lazily, or write STATIC_URL as an absolute path such as ' +
+                location.urlPath);
+        }
+    }
+    if (rendered.fileUrl !== undefined) {
+        if (!within(rendered.fileUrl)) {
+            throw new errors_PhaseError('preflight', `the app links the collected file ${file} as ${rendered.fileUrl}, outside ${location.urlPath} where IIS would serve it`, 'the static files storage (STATICFILES_STORAGE) serves them elsewhere: set static-served-elsewhere: true, or make it use STATIC_URL');
+        }
+        return { url: rendered.fileUrl };
+    }
+    const encoded = file.replace(/\\/g, '/').replace(/^\/+/, '').split('/').map(encodeURIComponent).join('/');
+    const warning = rendered.error ? `static('${file}') could not be rendered in the preflight (${rendered.error}); verify fetches ${location.urlPath}${encoded}` : undefined;
+    return { url: `${location.urlPath}${encoded}`, ...(warning ? { warning } : {}) };
+}
+
 ;// CONCATENATED MODULE: ./src/plan/desired.ts
 
-const STATIC_VDIR = '/static';
+
 /** wfastcgi calls a handler whose name ends in (); Django's factory gives a fresh application. */
 function wsgiHandler(facts) {
     return facts.wsgiApplication || 'django.core.wsgi.get_wsgi_application()';
@@ -59475,12 +59652,18 @@ function appEnvironment(config) {
     ];
     return [...ours, ...config.env];
 }
-/** What wfastcgi reads from `<appSettings>` in the web.config of the app's physical path: this release's. */
+/**
+ * What wfastcgi reads from `<appSettings>` in the web.config of the app's physical path: this release's.
+ * SCRIPT_NAME: IIS hands wfastcgi the whole URL path; wfastcgi moves the prefix into SCRIPT_NAME only when this
+ * setting names it, so an app below the site root needs it or every URL pattern misses (docs/windows-facts-learned.md).
+ */
 function releaseAppSettings(config, facts) {
     const layout = layoutFor(config.deployRoot);
+    const scriptName = config.appPath === '/' ? [] : [{ name: 'SCRIPT_NAME', value: config.appPath, secret: false }];
     return [
         { name: 'PYTHONPATH', value: layout.releaseDir(facts.releaseId), secret: false },
-        { name: 'WSGI_HANDLER', value: wsgiHandler(facts), secret: false }
+        { name: 'WSGI_HANDLER', value: wsgiHandler(facts), secret: false },
+        ...scriptName
     ];
 }
 /** The Python worker's environment once wfastcgi has merged the release's appSettings into the registration's. */
@@ -59493,9 +59676,12 @@ function workerEnvironment(config, facts) {
 function locationOf(config) {
     return config.appPath === '/' ? config.siteName : `${config.siteName}${config.appPath}`;
 }
-/** The names the IIS state read needs, known from the inputs before anything is staged. */
+/**
+ * The names the IIS state read needs, known from the inputs before anything is staged. The static virtual directory
+ * is not among them: STATIC_URL is only known after staging, and the site read returns all of the app's vdirs.
+ */
 function stateQuery(config) {
-    return { hosting: config.hosting, pool: { name: config.appPool }, app: { site: config.siteName, path: config.appPath }, staticVdir: { path: STATIC_VDIR } };
+    return { hosting: config.hosting, pool: { name: config.appPool }, app: { site: config.siteName, path: config.appPath } };
 }
 function desiredState(config, facts) {
     const layout = layoutFor(config.deployRoot);
@@ -59505,11 +59691,14 @@ function desiredState(config, facts) {
     const principal = poolPrincipal(config.appPool);
     const fastcgi = config.hosting === 'fastcgi';
     const handlersLocation = locationOf(config);
+    const location = staticLocation(config.appPath, facts.staticSettings, config.staticServedElsewhere);
     return {
         hosting: config.hosting,
         pool: { name: config.appPool, identity: config.poolIdentity, managedRuntimeVersion: '' },
         app: { site: config.siteName, path: config.appPath, pool: config.appPool, physicalPath: releaseDir },
-        staticVdir: { path: STATIC_VDIR, physicalPath: layout.staticDir(facts.releaseId) },
+        staticLocation: location,
+        staticVdir: location.kind === 'vdir' ? { path: location.vdirPath, physicalPath: layout.staticDir(facts.releaseId) } : undefined,
+        ownedStaticPrefix: layout.releasesDir,
         fastCgi: fastcgi
             ? {
                 fullPath: layout.venvPython(facts.venvHash),
@@ -59798,7 +59987,7 @@ function xmlEscape(value) {
         .replace(/'/g, '&apos;');
 }
 /** Parses XML, throwing on anything a strict parser would refuse (IIS refuses a malformed web.config with 500.19). */
-function xml_parseXmlStrict(text, what) {
+function parseXmlStrict(text, what) {
     try {
         return new lib/* DOMParser */.S4({
             onError: (level, message) => {
@@ -59819,7 +60008,7 @@ function xml_parseXmlStrict(text, what) {
 
 function state_parse(xml, what) {
     try {
-        const root = xml_parseXmlStrict(xml.trim() || '<appcmd/>', `appcmd's XML for ${what}`).documentElement;
+        const root = parseXmlStrict(xml.trim() || '<appcmd/>', `appcmd's XML for ${what}`).documentElement;
         if (!root)
             throw new Error(`appcmd's XML for ${what} has no document element`);
         return root;
@@ -59858,13 +60047,16 @@ function parsePool(xml, name) {
 function normalAppPath(p) {
     return p === '/' ? '/' : `/${p.replace(/^\/+|\/+$/g, '')}`;
 }
-/** `appcmd list site "S" /config /xml`: site id and bindings, the application and its vdirs in one read. */
+/**
+ * `appcmd list site "S" /config /xml`: site id and bindings, the application and all its vdirs in one read, so the
+ * static vdir STATIC_URL asks for (known only after staging) and a stale one are both visible without another call.
+ */
 function parseSite(xml, desired) {
     const root = state_parse(xml, `site ${desired.app.site}`);
     const wrapper = children(root, 'SITE').find(e => same(attr(e, 'SITE.NAME'), desired.app.site));
     const site = wrapper ? children(wrapper, 'site')[0] : undefined;
     if (!wrapper || !site) {
-        return { site: { exists: false, id: 0, bindings: [] }, app: { exists: false }, staticVdir: { exists: false } };
+        return { site: { exists: false, id: 0, bindings: [] }, app: { exists: false }, vdirs: [] };
     }
     const bindingsEl = children(site, 'bindings')[0];
     const bindings = (bindingsEl ? children(bindingsEl, 'binding') : []).map(b => ({
@@ -59874,15 +60066,16 @@ function parseSite(xml, desired) {
     const id = Number(attr(site, 'id') ?? attr(wrapper, 'SITE.ID') ?? '0');
     const application = children(site, 'application').find(a => same(normalAppPath(attr(a, 'path') ?? ''), normalAppPath(desired.app.path)));
     if (!application)
-        return { site: { exists: true, id, bindings }, app: { exists: false }, staticVdir: { exists: false } };
+        return { site: { exists: true, id, bindings }, app: { exists: false }, vdirs: [] };
     const vdirs = children(application, 'virtualDirectory');
     const rootVdir = vdirs.find(v => attr(v, 'path') === '/');
-    const staticVdir = vdirs.find(v => same(normalAppPath(attr(v, 'path') ?? ''), normalAppPath(desired.staticVdir.path)));
     return {
         site: { exists: true, id, bindings },
         // An application without applicationPool runs in the site's default pool; '' makes the diff set ours.
         app: { exists: true, pool: attr(application, 'applicationPool') ?? '', physicalPath: rootVdir ? attr(rootVdir, 'physicalPath') : undefined },
-        staticVdir: staticVdir ? { exists: true, physicalPath: attr(staticVdir, 'physicalPath') ?? '' } : { exists: false }
+        vdirs: vdirs
+            .map(v => ({ path: normalAppPath(attr(v, 'path') ?? ''), physicalPath: attr(v, 'physicalPath') ?? '' }))
+            .filter(v => v.path !== '/')
     };
 }
 function sectionElement(root, section) {
@@ -60141,6 +60334,23 @@ async function applyRelease(deps, input) {
         }
         executed.push({ tool: 'appcmd', argv: ['add', 'backup', backupName], why: 'restore point for this deploy', mutates: true });
         let switched = false;
+        // Only when the restore failed: a stale static vdir removed after the switch is what the previous release's
+        // pages link (its STATIC_URL), so it is put back by hand like the root vdir.
+        const readdRemovedVdirs = async (restored, failed) => {
+            for (const op of executed.filter(o => o.argv[0] === 'delete' && o.argv[1] === 'vdir')) {
+                const id = op.argv[2] ?? '';
+                const was = current.vdirs.find(v => same(vdirId(desired, v.path), id));
+                if (!was)
+                    continue;
+                try {
+                    await appcmd.run({ argv: ['add', 'vdir', `/app.name:${appId(desired)}`, `/path:${was.path}`, `/physicalPath:${was.physicalPath}`], mutates: true });
+                    restored.push(`static folder ${id} serves ${was.physicalPath} again`);
+                }
+                catch (err) {
+                    failed.push(`static folder ${id} (${asError(err).message})`);
+                }
+            }
+        };
         const undo = async () => {
             const restored = [];
             const failed = [];
@@ -60165,6 +60375,8 @@ async function applyRelease(deps, input) {
                     failed.push(`pointing ${desired.handlersLocation} back at ${previousPhysicalPath ?? 'its previous release'} (${asError(err).message})`);
                 }
             }
+            if (failed.length > 0)
+                await readdRemovedVdirs(restored, failed);
             record.restore();
             return { ok: failed.length === 0, restored, failed };
         };
@@ -60345,42 +60557,6 @@ function pruneReleases(layout, keep, liveId, previousId) {
         }
     }
     return { removedReleases, removedVenvs };
-}
-
-;// CONCATENATED MODULE: ./src/shibboleth/check.ts
-
-/** Stands in the check command for the file to check (`shibd -t -c {config}` on Linux). */
-const CONFIG_PLACEHOLDER = '{config}';
-/**
- * The check command with the config path filled in. Windows' `shibd.exe -check` takes no file: it reads the
- * installed config, which is why apply writes the file in place first and checks that.
- */
-function checkArgv(check, configPath) {
-    if (check.length === 0)
-        throw new errors_PhaseError('shibboleth', 'no Shibboleth check command is configured', 'set shibboleth-check, e.g. C:\\opt\\shibboleth-sp\\sbin64\\shibd.exe -check');
-    return check.map(arg => arg.split(CONFIG_PLACEHOLDER).join(configPath));
-}
-/** Runs the SP's own config check; the SP exits non-zero when it cannot load the config. */
-async function checkShibbolethConfig(runner, check, configPath) {
-    const argv = checkArgv(check, configPath);
-    const [file, ...args] = argv;
-    let result;
-    try {
-        result = await runner.run(file, args);
-    }
-    catch (e) {
-        // A missing program is a failed check, not a crash: the caller restores the backup either way.
-        return { ok: false, exitCode: -1, output: `could not run ${file}: ${e.message}`, argv };
-    }
-    const output = [result.stdout, result.stderr].filter(s => s.trim() !== '').join('\n');
-    return { ok: result.exitCode === 0, exitCode: result.exitCode, output, argv };
-}
-/** The checker's lines that say why it failed (ERROR/FATAL/CRIT), else its last lines. */
-function checkFailureSummary(result, maxLines = 15) {
-    const all = result.output.split(/\r?\n/).filter(l => l.trim() !== '');
-    const serious = all.filter(l => /\b(FATAL|CRIT|ERROR)\b/.test(l));
-    const shown = (serious.length > 0 ? serious : all).slice(-maxLines);
-    return shown.join('\n');
 }
 
 ;// CONCATENATED MODULE: ./src/shibboleth/diff.ts
@@ -60981,7 +61157,7 @@ function patchShibbolethConfig(text, want) {
     const body = text.slice(bom.length);
     let doc;
     try {
-        doc = xml_parseXmlStrict(body, 'the file');
+        doc = parseXmlStrict(body, 'the file');
     }
     catch (e) {
         refuse(e.message);
@@ -61008,7 +61184,7 @@ function patchShibbolethConfig(text, want) {
     ensureRemoteUser(ed, applicationDefaults, want, changes);
     const out = bom + ed.apply();
     try {
-        xml_parseXmlStrict(out.slice(bom.length), 'the patched shibboleth2.xml');
+        parseXmlStrict(out.slice(bom.length), 'the patched shibboleth2.xml');
     }
     catch (e) {
         throw new Error(`internal error: ${e.message}`);
@@ -61061,6 +61237,69 @@ function renderFreshConfig(want, templates) {
     return patchShibbolethConfig(rendered, want).text;
 }
 
+;// CONCATENATED MODULE: ./src/shibboleth/isapi.ts
+
+
+/** Elements, attributes (sorted) and trimmed text; comments and indentation do not reach the module. */
+function canonical(element) {
+    const attrs = Array.from(element.attributes)
+        .map(a => `${a.name}=${JSON.stringify(a.value)}`)
+        .sort();
+    const inner = [];
+    for (let n = element.firstChild; n; n = n.nextSibling) {
+        if (n.nodeType === n.ELEMENT_NODE)
+            inner.push(canonical(n));
+        else if ((n.nodeType === n.TEXT_NODE || n.nodeType === n.CDATA_SECTION_NODE) && (n.nodeValue ?? '').trim())
+            inner.push(JSON.stringify((n.nodeValue ?? '').trim()));
+    }
+    return `<${element.localName} ${attrs.join(' ')}>${inner.join('')}</${element.localName}>`;
+}
+function isapi_parse(text) {
+    try {
+        return parseXmlStrict(text.replace(/^\uFEFF/, ''), 'shibboleth2.xml').documentElement ?? undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+function spChildren(parent, localName) {
+    const out = [];
+    for (let n = parent?.firstChild; n; n = n.nextSibling) {
+        const e = n;
+        if (n.nodeType === n.ELEMENT_NODE && e.localName === localName && SP_NAMESPACES.includes(e.namespaceURI ?? ''))
+            out.push(e);
+    }
+    return out;
+}
+/**
+ * SPConfig/InProcess/ISAPI in a canonical form, '' when the file has none (or cannot be read). The IIS module copies
+ * this element into each worker process once, when the process starts (docs/windows-facts-learned.md, "Shibboleth IIS
+ * module"); the rest of the file the SP reloads by itself.
+ */
+function isapiSection(text) {
+    const root = text === undefined ? undefined : isapi_parse(text);
+    const isapi = spChildren(root, 'InProcess').flatMap(p => spChildren(p, 'ISAPI'))[0];
+    return isapi ? canonical(isapi) : '';
+}
+/** The RequestMap Host names of the file, in lower case. */
+function mappedHosts(text) {
+    const root = text === undefined ? undefined : isapi_parse(text);
+    const hosts = spChildren(root, 'RequestMapper').flatMap(m => spChildren(m, 'RequestMap')).flatMap(m => spChildren(m, 'Host'));
+    return new Set(hosts.map(h => (h.getAttribute('name') ?? '').toLowerCase()).filter(Boolean));
+}
+/**
+ * Why the IIS workers of the site must restart after the file went from `before` to `after`, or undefined: the
+ * <ISAPI> site list changed (the module reads it once per worker), or `host` is new to the RequestMap (a change of
+ * shibboleth-host; the recycle makes the workers' mapping of it current at once, whether or not <ISAPI> names it).
+ */
+function moduleRecycleReason(before, after, host) {
+    if (isapiSection(before) !== isapiSection(after))
+        return 'the <ISAPI> site list changed';
+    if (!mappedHosts(before).has(host.toLowerCase()))
+        return `shibboleth-host ${host} is new to the RequestMap`;
+    return undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/shibboleth/service.ts
 
 /** net.exe's messages for a stop of a stopped service (NET HELPMSG 3521) and a start of a started one (2182). */
@@ -61100,6 +61339,7 @@ async function restartService(runner, control) {
 
 
 
+
 /** Our backups of `configPath`, newest first (their names sort by time). */
 function ourBackups(configPath) {
     const dir = external_node_path_default().dirname(configPath);
@@ -61124,7 +61364,14 @@ function proposeShibbolethConfig(configPath, want, templates, planOnly = false) 
             throw new InputError('shibboleth-config', `neither ${configPath} nor its folder exists; install the Shibboleth SP or point shibboleth-config at its shibboleth2.xml`);
         }
         const text = renderFreshConfig(want, templates);
-        return { original: undefined, next: encodeXml(text, 'utf-8'), changed: true, changes: [`created ${configPath} from the shibboleth2.xml template`], diff: unifiedDiff('', text) };
+        return {
+            original: undefined,
+            next: encodeXml(text, 'utf-8'),
+            changed: true,
+            changes: [`created ${configPath} from the shibboleth2.xml template`],
+            diff: unifiedDiff('', text),
+            recycleReason: moduleRecycleReason(undefined, text, want.host)
+        };
     }
     const original = external_node_fs_default().readFileSync(configPath);
     const { text, encoding } = decodeXml(original);
@@ -61136,7 +61383,14 @@ function proposeShibbolethConfig(configPath, want, templates, planOnly = false) 
     catch (e) {
         throw new InputError('shibboleth-host', `${e.message}; use an ASCII host name`);
     }
-    return { original, next, changed: patched.changed, changes: patched.changes, diff: unifiedDiff(text, patched.text) };
+    return {
+        original,
+        next,
+        changed: patched.changed,
+        changes: patched.changes,
+        diff: unifiedDiff(text, patched.text),
+        recycleReason: patched.changed ? moduleRecycleReason(text, patched.text, want.host) : undefined
+    };
 }
 function timestamp(date) {
     return date.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
@@ -61162,6 +61416,9 @@ async function applyShibboleth(options) {
         log.info(`${configPath} already protects the app; not written, ${control.service} not restarted.`);
         return { changed: false, backupPath: '', changes: [], diff: '', restore: async () => { } };
     }
+    const elsewhere = checksOtherFile(options.check, configPath);
+    if (elsewhere)
+        log.warning(elsewhere);
     let backupPath = '';
     if (proposal.original) {
         backupPath = backupPathFor(configPath, (options.now ?? (() => new Date()))());
@@ -61204,6 +61461,7 @@ async function applyShibboleth(options) {
         backupPath,
         changes: proposal.changes,
         diff: proposal.diff,
+        ...(proposal.recycleReason ? { recycleReason: proposal.recycleReason } : {}),
         restore: async () => {
             if (restored)
                 return;
@@ -61215,11 +61473,99 @@ async function applyShibboleth(options) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/shibboleth/recycle.ts
+
+
+/**
+ * Why the pools recycle. The IIS module copies <ISAPI><Site> into each worker process once, when the process
+ * starts, and every request of the site (the handler at the root app, the protected path at its app) is mapped
+ * with that copy (docs/windows-facts-learned.md, "Shibboleth IIS module").
+ */
+const WHY = "the Shibboleth IIS module reads <ISAPI> once per worker process: start the site's workers on the changed file";
+/** A line of `appcmd list apps`: APP "Site/path" (applicationPool:Pool). */
+const APP_LINE = /^APP "(.*)" \(applicationPool:(.*)\)\s*$/;
+/** appcmd's answer to a recycle of a stopped pool (ERROR_SERVICE_NOT_ACTIVE); a stopped pool starts fresh workers. */
+const POOL_STOPPED = /has not been started|80070426/i;
+function parseSiteApps(text) {
+    const apps = [];
+    for (const line of text.split(/\r?\n/)) {
+        const m = APP_LINE.exec(line.trim());
+        if (m)
+            apps.push({ app: m[1], pool: m[2] });
+    }
+    return apps;
+}
+/** The steps as plan mode prints them: the pools are only known on the server. */
+function recyclePlanOperations(site, reason) {
+    return [
+        { tool: 'appcmd', argv: ['list', 'apps', `/site.name:${site}`], why: "the pools serving the site; its root app's pool answers /Shibboleth.sso/*", mutates: false },
+        { tool: 'appcmd', argv: ['recycle', 'apppool', '/apppool.name:<each pool listed>'], why: `${reason}: ${WHY}`, mutates: true }
+    ];
+}
+async function listSiteApps(appcmd, site) {
+    try {
+        return parseSiteApps(await appcmd.read('list', 'apps', `/site.name:${site}`));
+    }
+    catch (err) {
+        // A list that matches nothing answers in more than one way (exit 1 and no text, or "Cannot find"): no apps.
+        if (err instanceof AppcmdError && (err.kind === 'notFound' || err.exitCode === 1))
+            return [];
+        throw err;
+    }
+}
+/**
+ * Recycles every pool that serves an app of the site, the root app's pool first (it serves /Shibboleth.sso/*),
+ * each once; pools in `alreadyRecycled` (recycled by this run after the SP change) are not recycled again. Never
+ * throws: a failure is returned, for the caller to warn about.
+ */
+async function recycleSitePools(appcmd, log, site, alreadyRecycled = []) {
+    const result = { pools: [], recycled: [], failed: [] };
+    let apps;
+    try {
+        apps = await listSiteApps(appcmd, site);
+    }
+    catch (err) {
+        result.failed.push(`listing the apps of site ${site} (${asError(err).message})`);
+        return result;
+    }
+    const root = apps.find(a => a.app.toLowerCase() === `${site}/`.toLowerCase());
+    if (!root)
+        result.failed.push(`site ${site} lists no root app, whose pool answers /Shibboleth.sso/*`);
+    const seen = new Set();
+    for (const { pool } of [...(root ? [root] : []), ...apps]) {
+        if (!pool || seen.has(pool.toLowerCase()))
+            continue;
+        seen.add(pool.toLowerCase());
+        result.pools.push(pool);
+    }
+    const done = new Set(alreadyRecycled.map(p => p.toLowerCase()));
+    for (const pool of result.pools) {
+        if (done.has(pool.toLowerCase())) {
+            log.info(`App pool ${pool} was already recycled after the SP change.`);
+            result.recycled.push(pool);
+            continue;
+        }
+        try {
+            await appcmd.run({ argv: ['recycle', 'apppool', `/apppool.name:${pool}`], mutates: true });
+            result.recycled.push(pool);
+        }
+        catch (err) {
+            if (err instanceof AppcmdError && POOL_STOPPED.test(err.message)) {
+                log.info(`App pool ${pool} is stopped: its workers read the changed file when it starts.`);
+                continue;
+            }
+            result.failed.push(`recycling app pool ${pool} (${asError(err).message})`);
+        }
+    }
+    return result;
+}
+
 ;// CONCATENATED MODULE: ./src/shibboleth/target.ts
 /** The SP changes one deploy asks for; the site id comes from IIS (plan mode, which reads none, assumes 1). */
 function shibbolethTarget(config, siteId) {
     return {
         configPath: config.shibboleth.configPath,
+        site: config.siteName,
         want: { siteId, host: config.shibboleth.host, appPath: config.appPath, remoteUser: config.shibboleth.remoteUser },
         check: config.shibboleth.check,
         service: config.shibboleth.service
@@ -61530,7 +61876,8 @@ function verifyPlan(verify, extras = {}) {
     return {
         ...rest,
         ...(checkStatic && extras.staticFile ? { staticFile: extras.staticFile } : {}),
-        ...(extras.protectedPath ? { protectedPath: extras.protectedPath } : {})
+        ...(extras.protectedPath ? { protectedPath: extras.protectedPath } : {}),
+        ...(extras.ssoHandler ? { ssoHandler: extras.ssoHandler } : {})
     };
 }
 const LOGIN = /log-?in|sign-?in|sso|saml|oauth/i;
@@ -61622,6 +61969,35 @@ function judgeProtected(response) {
     }
     return { ok: false, detail: `HTTP ${status}, expected a redirect to ${SSO_HANDLER}` };
 }
+/**
+ * The Session handler's own pages (cpp-sp shibsp/handler/impl/SessionHandler.cpp): HTML titled "Session Summary"
+ * (with "A valid session was not found." when the caller has none), or JSON with contentType="application/json".
+ */
+const SESSION_PAGE = /Session Summary|A valid session was not found/;
+/** SecuredHandler's refusal when an acl on the handler excludes the caller: the handler ran, so the site is mapped. */
+const HANDLER_ACL_REFUSAL = /^Access Denied\s*$/;
+function judgeSsoHandler(response, target) {
+    const error = failed(response);
+    if (error)
+        return error;
+    const status = response.status ?? 0;
+    const json = /application\/json/i.test(response.headers['content-type'] ?? '');
+    if (status === 200 && (SESSION_PAGE.test(response.body) || json)) {
+        return { ok: true, detail: `HTTP 200 from the SP's Session handler: the IIS module maps site id ${target.siteId}` };
+    }
+    if (status === 403 && HANDLER_ACL_REFUSAL.test(response.body.trim())) {
+        return { ok: true, detail: `HTTP 403 "Access Denied" from the SP's Session handler (its acl refuses this address): the IIS module maps site id ${target.siteId}` };
+    }
+    const site = `<ISAPI><Site id="${target.siteId}" name="${target.host}">`;
+    if (status === 404) {
+        return {
+            ok: false,
+            detail: `HTTP 404 from IIS, not the SP's Session handler: the Shibboleth IIS module serving the site root does not map IIS site id ${target.siteId}; ` +
+                `shibboleth2.xml needs ${site} with the site's IIS id, and the site's app pools a recycle after <ISAPI> changed`
+        };
+    }
+    return { ok: false, detail: `HTTP ${status}, not the SP's Session handler page: expected it to answer for ${site}` };
+}
 function specsOf(plan) {
     // With SSO the app URL itself must redirect into the SP: the protected check stands in for the main one there.
     const mainIsProtected = plan.protectedPath?.url === plan.url;
@@ -61636,6 +62012,9 @@ function specsOf(plan) {
     // The redirect itself is the evidence, so it is never followed.
     if (plan.protectedPath)
         specs.push({ name: 'protected', kind: 'protected', url: plan.protectedPath.url, followRedirects: false, judge: judgeProtected });
+    const ssoHandler = plan.ssoHandler;
+    if (ssoHandler)
+        specs.push({ name: 'sso-handler', kind: 'sso-handler', url: ssoHandler.url, followRedirects: false, judge: r => judgeSsoHandler(r, ssoHandler) });
     return specs;
 }
 const checks_sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
@@ -61699,6 +62078,7 @@ async function runChecks(plan, log) {
 }
 
 ;// CONCATENATED MODULE: ./src/deploy.ts
+/** Deploy mode after staging: the SP config, apply to IIS, verify, and the rollback when verify fails. */
 
 
 
@@ -61709,18 +62089,50 @@ async function runChecks(plan, log) {
 
 
 
-function verifyTargets(config, staticFiles) {
+
+
+
+
+/** The SP's Session handler on the verified site: `<handlerURL path>/Session`, /Shibboleth.sso/Session by default. */
+function ssoHandlerTarget(config, siteId) {
+    let handlerPath = '/Shibboleth.sso';
+    try {
+        handlerPath = sessionHandlerPath(decodeXml(external_node_fs_default().readFileSync(config.shibboleth.configPath)).text);
+    }
+    catch {
+        // No file to read: the SP's default handler path.
+    }
+    return { url: new URL(`${handlerPath}/Session`, config.verify.url).href, siteId, host: config.shibboleth.host };
+}
+function verifyTargets(config, target, siteId) {
     const sso = config.shibboleth.enabled;
-    const file = pickStaticFile([...staticFiles]);
+    const file = pickStaticFile([...target.files]);
+    // A release staged before the rendered URL was recorded served its files at <app>/static.
+    const url = target.checkUrl ? new URL(target.checkUrl, config.verify.url).toString() : file ? staticUrl(new URL(config.appPath, config.verify.url).toString(), '/static', file) : undefined;
     return {
         // Static files live under the protected path too, so with SSO they redirect like the app does.
-        ...(file && !sso ? { staticFile: { url: staticUrl(config.verify.url, STATIC_VDIR, file), expectedContentType: contentTypeFor(file) } } : {}),
-        ...(sso ? { protectedPath: { url: config.verify.url } } : {})
+        ...(file && url && !sso && !target.elsewhere ? { staticFile: { url, expectedContentType: contentTypeFor(file) } } : {}),
+        ...(sso ? { protectedPath: { url: config.verify.url }, ssoHandler: ssoHandlerTarget(config, siteId) } : {})
     };
 }
-/** `staticFiles` are those of the release being checked: after a rollback, the restored one's. */
-async function verify(deps, config, staticFiles, title) {
-    return deps.log.group(title, () => runChecks(verifyPlan(config.verify, verifyTargets(config, staticFiles)), deps.log));
+/** `target` is the release being checked: after a rollback, the restored one. */
+async function verify(deps, config, target, siteId, title) {
+    return deps.log.group(title, () => runChecks(verifyPlan(config.verify, verifyTargets(config, target, siteId)), deps.log));
+}
+/** Pools the IIS apply recycled (after the SP change, which comes first), so they are not recycled twice. */
+function poolsRecycledBy(applied) {
+    return applied.operations.filter(op => op.argv[0] === 'recycle' && op.argv[1] === 'apppool').map(op => (op.argv[2] ?? '').replace(/^\/apppool\.name:/i, ''));
+}
+/** Recycles the site's pools after the SP file changed for them; failures warn, and verify's SSO handler check judges. */
+async function recycleForSp(deps, config, report, alreadyRecycled = []) {
+    const appcmd = new Appcmd({ runner: deps.runner, log: deps.log, path: config.appcmd });
+    const result = await recycleSitePools(appcmd, deps.log, config.siteName, alreadyRecycled);
+    for (const failure of result.failed) {
+        const message = `The Shibboleth IIS module may still map the site with a stale <ISAPI> site list: ${failure}`;
+        deps.log.warning(message);
+        report.warnings.push(message);
+    }
+    return result;
 }
 /** Restores the SP config, reporting instead of throwing, so the IIS rollback's own result is never lost. */
 async function restoreShibboleth(applied, log) {
@@ -61734,9 +62146,10 @@ async function restoreShibboleth(applied, log) {
         return message;
     }
 }
-/** The collected files of the release a physical path serves, from its manifest; none when it is not ours. */
-function staticFilesAt(physicalPath) {
-    return (physicalPath && readReleaseAt(physicalPath)?.staticFiles) || [];
+/** The static files of the release a physical path serves, from its manifest; none when it is not ours. */
+function staticTargetAt(physicalPath, elsewhere) {
+    const meta = physicalPath ? readReleaseAt(physicalPath) : undefined;
+    return { files: meta?.staticFiles ?? [], ...(meta?.staticCheckUrl ? { checkUrl: meta.staticCheckUrl } : {}), elsewhere };
 }
 function serverEvidence(config, checks) {
     const layout = layoutFor(config.deployRoot);
@@ -61765,6 +62178,7 @@ async function deployMode(deps, config, stage, current, templates, report, phase
         outcome.shibboleth = await phases.run('Shibboleth', () => applyShibboleth({ ...shibbolethTarget(config, current.site.id), runner, log, templates, keepBackups: config.keepBackups }));
         report.shibboleth = { changed: outcome.shibboleth.changed, restarted: outcome.shibboleth.changed };
     }
+    const siteId = current.site.id;
     try {
         outcome.applied = await phases.run('Apply', () => applyRelease({ runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls }, { config, desired: stage.desired, lockHeld: true, current }));
     }
@@ -61782,7 +62196,16 @@ async function deployMode(deps, config, stage, current, templates, report, phase
     const applied = outcome.applied;
     report.objects = applied.objects;
     report.changed = report.changed || applied.changed || Boolean(outcome.shibboleth?.changed);
-    const checks = await phases.run('Verify', () => verify(deps, config, stage.staticFiles, 'Verify'), false);
+    const recycleReason = outcome.shibboleth?.recycleReason;
+    if (recycleReason && report.shibboleth) {
+        // The IIS module keeps the site list its workers started with; the root app's pool serves /Shibboleth.sso/*.
+        log.info(`Recycling the app pools of site ${config.siteName}: ${recycleReason}.`);
+        const recycled = await phases.run('Recycle for the SP', () => recycleForSp(deps, config, report, poolsRecycledBy(applied)));
+        report.shibboleth.recycledPools = recycled.recycled;
+    }
+    const elsewhere = stage.desired.staticLocation.kind === 'elsewhere';
+    const staticTarget = { files: stage.staticFiles, ...(stage.staticCheckUrl ? { checkUrl: stage.staticCheckUrl } : {}), elsewhere };
+    const checks = await phases.run('Verify', () => verify(deps, config, staticTarget, siteId, 'Verify'), false);
     report.checks = checks;
     if (checks.every(c => c.ok)) {
         // The release is live and verified: housekeeping that fails (a file held open on Windows) only warns.
@@ -61815,14 +62238,21 @@ async function deployMode(deps, config, stage, current, templates, report, phase
             else
                 rb.restored.push('shibboleth2.xml');
             rb.ok = rb.ok && !failed;
+            if (!failed && outcome.shibboleth.recycleReason) {
+                // Workers started since the change hold the patched site list: restart them on the restored file.
+                const again = await recycleForSp(deps, config, report);
+                if (again.recycled.length > 0)
+                    rb.restored.push(`IIS module site list (recycled ${again.recycled.join(', ')})`);
+            }
         }
         return rb;
     });
     const restoredAnything = applied.changed || Boolean(outcome.shibboleth?.changed);
     report.rolledBack = restoredAnything && rollback.ok;
     const detail = rollback.ok ? rollback.restored.join('; ') || 'nothing needed restoring' : `NOT restored: ${rollback.failed.join('; ')}`;
-    const previousStatic = staticFilesAt(applied.previousPhysicalPath);
-    const again = restoredAnything ? await phases.run('Verify restored release', () => verify(deps, config, previousStatic, 'Verify restored release'), false) : [];
+    // The restored backup brings back the vdir the restored release's STATIC_URL needed; its own URL is checked.
+    const previousStatic = staticTargetAt(applied.previousPhysicalPath, elsewhere);
+    const again = restoredAnything ? await phases.run('Verify restored release', () => verify(deps, config, previousStatic, siteId, 'Verify restored release'), false) : [];
     report.rollback = { ok: rollback.ok, detail, checks: again };
     // A release that was already live before this run stays as it was: this run did not make it so.
     if (applied.changed)
@@ -61896,17 +62326,21 @@ class Phases {
 
 
 
-/** Django's WSGI_APPLICATION as the settings file writes it, for plan mode, which builds no venv to ask Django. */
-function wsgiApplicationFromSource(config) {
+function settingsFromSource(config) {
     const file = settingsModuleFile(config.appDir, config.settingsModule);
-    if (!file)
-        return '';
+    let text = '';
     try {
-        return /^WSGI_APPLICATION\s*=\s*['"]([\w.]+)['"]/m.exec(external_node_fs_default().readFileSync(file, 'utf8'))?.[1] ?? '';
+        text = file ? external_node_fs_default().readFileSync(file, 'utf8') : '';
     }
     catch {
-        return '';
+        // Unreadable: plan mode shows what the defaults give.
     }
+    const literal = (name) => new RegExp(`^${name}\\s*=\\s*['"]([^'"\\r\\n]*)['"]`, 'm').exec(text)?.[1];
+    return {
+        wsgiApplication: /^[\w.]+$/.test(literal('WSGI_APPLICATION') ?? '') ? (literal('WSGI_APPLICATION') ?? '') : '',
+        staticUrl: literal('STATIC_URL'),
+        forceScriptName: literal('FORCE_SCRIPT_NAME') ?? null
+    };
 }
 /** Operations for the plan: appcmd diff (against the server when it was read), ACLs, Shibboleth. */
 function planOperations(config, desired, current, extra) {
@@ -62020,11 +62454,16 @@ function wsgiTarget(wsgiApplication, settingsModule) {
     const at = dotted.lastIndexOf('.');
     return `${dotted.slice(0, at)}:${dotted.slice(at + 1)}`;
 }
-/** The command HttpPlatformHandler starts after processPath (the venv's python). */
+/**
+ * The command HttpPlatformHandler starts after processPath (the venv's python). HttpPlatformHandler forwards the
+ * URL unchanged, so below the site root waitress must strip the app path itself: --url-prefix makes it SCRIPT_NAME
+ * and takes it off PATH_INFO (docs/windows-facts-learned.md).
+ */
 function httpPlatformArguments(config, facts) {
     if (config.httpPlatformCommand)
         return config.httpPlatformCommand;
-    return `-m waitress --listen=127.0.0.1:%HTTP_PLATFORM_PORT% ${wsgiTarget(facts.wsgiApplication, config.settingsModule)}`;
+    const prefix = config.appPath === '/' ? '' : ` --url-prefix=${config.appPath}`;
+    return `-m waitress --listen=127.0.0.1:%HTTP_PLATFORM_PORT%${prefix} ${wsgiTarget(facts.wsgiApplication, config.settingsModule)}`;
 }
 /** HttpPlatformHandler's startupTimeLimit, in seconds; the preflight waits as long for the server to answer. */
 const HTTP_PLATFORM_STARTUP_SECONDS = 60;
@@ -62067,7 +62506,10 @@ function renderReleaseConfigs(templates, config, desired, facts) {
     }
     files.push({
         relPath: 'static/web.config',
-        content: templates.render('static-web.config', { staticUrlPath: `${common.appPath}${STATIC_VDIR}/` })
+        // With the files served elsewhere no vdir maps the folder; the app's root vdir still reaches it as static/.
+        content: templates.render('static-web.config', {
+            staticUrlPath: desired.staticLocation.kind === 'vdir' ? desired.staticLocation.urlPath : `${common.appPath}/static/`
+        })
     });
     return files;
 }
@@ -62162,7 +62604,7 @@ class TemplateSet {
             throw new InputError('templates', `${file}: ${e.message.split('\n')[0]}; use only the variables the bundled template uses`);
         }
         try {
-            xml_parseXmlStrict(text, `${name} rendered from ${file}`);
+            parseXmlStrict(text, `${name} rendered from ${file}`);
         }
         catch (e) {
             throw new InputError('templates', `${e.message}; fix the template`);
@@ -62240,7 +62682,8 @@ function renderSummary(report, redact = keep) {
     if (report.shibboleth) {
         const s = report.shibboleth;
         const what = s.changed ? `configuration changed; service ${s.restarted ? 'restarted' : 'not restarted'}` : 'configuration unchanged';
-        out.push('### Shibboleth SP', '', `Shibboleth SP ${what}.`, '');
+        const pools = s.recycledPools?.length ? ` App pools recycled for the IIS module's site list: ${s.recycledPools.map(code).join(', ')}.` : '';
+        out.push('### Shibboleth SP', '', `Shibboleth SP ${what}.${pools}`, '');
     }
     if (report.phases.length > 0) {
         out.push('### Phases', '', row('Phase', 'Time', 'Result'), row('---', '---:', '---'));
@@ -62309,6 +62752,7 @@ function setOutputs(report, set = setOutput) {
 
 
 
+
 /** Plan mode: the patched file goes to the output folder, the server's file is only read. */
 function planShibboleth(target, outputDir, templates) {
     const proposal = proposeShibbolethConfig(target.configPath, target.want, templates, true);
@@ -62320,7 +62764,8 @@ function planShibboleth(target, outputDir, templates) {
             { tool: 'file', argv: ['copy', target.configPath, `${target.configPath}.<timestamp>.bak`], why: 'back up shibboleth2.xml beside itself', mutates: true },
             { tool: 'file', argv: ['write', target.configPath], why: proposal.changes.join('; '), mutates: true },
             { tool: 'shibboleth', argv: checkArgv(target.check, target.configPath), why: "the SP's own check; a failure restores the backup", mutates: false },
-            ...restartOperations({ service: target.service, net: target.net ?? 'net' })
+            ...restartOperations({ service: target.service, net: target.net ?? 'net' }),
+            ...(proposal.recycleReason ? recyclePlanOperations(target.site, proposal.recycleReason) : [])
         ]
         : [];
     return { changed: proposal.changed, changes: proposal.changes, diff: proposal.diff, outputPath, operations };
@@ -62472,6 +62917,7 @@ async function inspectSettings(runner, opts) {
     return {
         WSGI_APPLICATION: s.WSGI_APPLICATION ?? null,
         STATIC_URL: s.STATIC_URL ?? null,
+        FORCE_SCRIPT_NAME: s.FORCE_SCRIPT_NAME ?? null,
         STATIC_ROOT: s.STATIC_ROOT ?? null,
         INSTALLED_APPS: list(s.INSTALLED_APPS),
         MIDDLEWARE: list(s.MIDDLEWARE),
@@ -62543,8 +62989,8 @@ async function preflightRequest(runner, opts) {
     const redactor = django_secretsOf(opts);
     const scheme = opts.scheme ?? 'http';
     const { host, port } = splitHost(opts);
-    const appPath = opts.appPath ?? (opts.scriptName || '/');
-    const spec = { path: opts.path, host, port, scheme, appPath, siteId: opts.siteId ?? 1 };
+    const appPath = opts.appPath;
+    const spec = { path: opts.path, host, port, scheme, appPath, ...(opts.staticFile ? { staticFile: opts.staticFile } : {}) };
     const url = `${scheme}://${opts.host}${appPath === '/' ? '' : appPath}${opts.path}`;
     const result = await runner.run(opts.venvPython, [assetPath('python', 'preflight.py')], {
         cwd: opts.projectDir,
@@ -62575,7 +63021,12 @@ async function preflightRequest(runner, opts) {
                 ? likelyCause([logged.errors ?? []], ctx)
                 : undefined;
         if (!cause && status === 404) {
-            cause = `no URL pattern matches PATH_INFO '${answer.pathInfo ?? ''}' (SCRIPT_NAME '${answer.scriptName ?? ''}'); check preflight-path and app-path`;
+            const pathInfo = answer.pathInfo ?? '';
+            // wfastcgi splits off the app path only when a SCRIPT_NAME setting names it (scripts/preflight.py).
+            const unsplit = appPath !== '/' && !answer.scriptName && pathInfo.toLowerCase().startsWith(appPath.toLowerCase());
+            cause = unsplit
+                ? `the app path stayed in PATH_INFO '${pathInfo}' (SCRIPT_NAME ''): wfastcgi strips it only when the SCRIPT_NAME setting equals ${appPath}`
+                : `no URL pattern matches PATH_INFO '${pathInfo}' (SCRIPT_NAME '${answer.scriptName ?? ''}'); check preflight-path and app-path`;
         }
         const detail = logged?.traceback ?? logs.map(l => l.message).join('\n');
         throw django_failure('preflight', `preflight request to ${url} answered ${status}`, { traceback: detail || (answer.body ?? '') }, cause, redactor);
@@ -62591,7 +63042,18 @@ async function preflightRequest(runner, opts) {
         body: redactor.redact(answer.body ?? ''),
         handler: answer.handler ?? '',
         scriptName: answer.scriptName ?? '',
-        pathInfo: answer.pathInfo ?? ''
+        pathInfo: answer.pathInfo ?? '',
+        static: renderedStatic(answer.static)
+    };
+}
+function renderedStatic(raw) {
+    if (!raw)
+        return {};
+    const error = raw.errors?.map(e => `${e.type}: ${e.message}`).join('; ');
+    return {
+        ...(typeof raw.staticUrl === 'string' ? { staticUrl: raw.staticUrl } : {}),
+        ...(typeof raw.fileUrl === 'string' ? { fileUrl: raw.fileUrl } : {}),
+        ...(error ? { error } : {})
     };
 }
 
@@ -62771,6 +63233,10 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
 
 
 
+/** The URL path HttpPlatformHandler sends to the server for `path` below the app: the client's, unchanged. */
+function forwardedPath(appPath, path) {
+    return appPath === '/' ? path : `${appPath}${path}`;
+}
 async function freePort() {
     return new Promise((resolve, reject) => {
         const server = external_node_net_default().createServer();
@@ -62804,6 +63270,7 @@ async function serverPreflight(opts) {
     child.on('error', e => (spawnError = e));
     const tail = () => output.trim().split(/\r?\n/).slice(-15).join('\n');
     const shown = `${opts.processPath} ${argv.join(' ')}`;
+    const requestPath = forwardedPath(opts.appPath, opts.path);
     try {
         const deadline = performance.now() + opts.startupTimeoutMs;
         for (;;) {
@@ -62812,12 +63279,16 @@ async function serverPreflight(opts) {
             if (exited !== undefined) {
                 throw new errors_PhaseError('preflight', `the HttpPlatformHandler command exited (code ${exited}) before answering: ${shown}\n${tail()}`, 'check httpplatform-command and that its server is installed in the venv (httpplatform-package)');
             }
-            const response = await httpGet({ url: `http://127.0.0.1:${port}${opts.path}`, hostHeader: opts.host, timeoutMs: 5000 });
+            const response = await httpGet({ url: `http://127.0.0.1:${port}${requestPath}`, hostHeader: opts.host, timeoutMs: 5000 });
             if (response.status !== undefined) {
                 if (response.status >= 400) {
-                    throw new errors_PhaseError('preflight', `the HttpPlatformHandler command answered ${response.status} for ${opts.path}: ${shown}\n${tail()}`);
+                    // Below the site root a 404 is most often a server that does not strip the app path IIS forwards.
+                    const hint = response.status === 404 && opts.appPath !== '/'
+                        ? `IIS forwards ${requestPath} unchanged: the server must serve the app below ${opts.appPath} (waitress: --url-prefix=${opts.appPath}); else check preflight-path`
+                        : undefined;
+                    throw new errors_PhaseError('preflight', `the HttpPlatformHandler command answered ${response.status} for ${requestPath}: ${shown}\n${tail()}`, hint);
                 }
-                return { port, status: response.status, argv };
+                return { port, status: response.status, argv, requestPath };
             }
             if (performance.now() > deadline) {
                 throw new errors_PhaseError('preflight', `the HttpPlatformHandler command did not answer on port ${port} within ${opts.startupTimeoutMs / 1000} s: ${shown}\n${tail()}`, 'the server must listen on %HTTP_PLATFORM_PORT%');
@@ -62897,6 +63368,8 @@ function remoteUserNotes(settings) {
 
 
 
+
+
 /** The packages the hosting mode needs in the venv besides the app's requirements. */
 function hostingRequirements(config) {
     return config.hosting === 'fastcgi' ? [config.wfastcgi] : [config.httpPlatformPackage];
@@ -62949,6 +63422,8 @@ function releaseFingerprint(config, projectTreeHash, venv, templates) {
         settingsModule: config.settingsModule,
         deployRoot: config.deployRoot,
         httpPlatformCommand: config.httpPlatformCommand,
+        // Only when set, so releases staged before this input existed keep their fingerprint.
+        ...(config.staticServedElsewhere ? { staticServedElsewhere: true } : {}),
         env: config.env.map(v => [v.name, external_node_crypto_default().createHash('sha256').update(v.value).digest('hex')]),
         templates: ['app-web.config', 'static-web.config', 'httpplatform-web.config'].map(n => external_node_fs_default().readFileSync(templates.fileOf(n), 'utf8'))
     };
@@ -62999,8 +63474,10 @@ async function stageRelease(deps, config, interpreter) {
     if (existing) {
         external_node_fs_default().rmSync(scratch, { recursive: true, force: true });
         log.info(`Release ${existing.id} has the same code, venv and settings (fingerprint ${fingerprint}): reusing it, no collectstatic or preflight.`);
-        const facts = factsFor(interpreter, existing.id, hash, existing.wsgiApplication ?? '');
+        // Releases staged before STATIC_URL was recorded served '<app>/static': that is what they link.
+        const facts = factsFor(interpreter, existing.id, hash, existing.wsgiApplication ?? '', existing.staticSettings ?? { staticUrl: 'static/', forceScriptName: null });
         const desired = desiredState(config, facts);
+        log.info(describeStaticLocation(desired.staticLocation));
         return {
             facts,
             desired,
@@ -63008,6 +63485,7 @@ async function stageRelease(deps, config, interpreter) {
             releaseReused: true,
             venvReused: venv.reused,
             staticFiles: existing.staticFiles ?? [],
+            ...(existing.staticCheckUrl ? { staticCheckUrl: existing.staticCheckUrl } : {}),
             checkWarnings: [],
             configs: renderReleaseConfigs(templates, config, desired, facts)
         };
@@ -63022,8 +63500,10 @@ async function stageRelease(deps, config, interpreter) {
         const settings = await log.group('Django settings', () => 
         // Settings may read the app's variables at import time: give them the registration's.
         inspectSettings(runner, { venvPython, projectDir: releaseDir, settingsModule: config.settingsModule, env: appEnvironment(config) }));
-        const facts = factsFor(interpreter, config.releaseId, hash, settings.WSGI_APPLICATION ?? '');
+        const staticSettings = { staticUrl: settings.STATIC_URL, forceScriptName: settings.FORCE_SCRIPT_NAME };
+        const facts = factsFor(interpreter, config.releaseId, hash, settings.WSGI_APPLICATION ?? '', staticSettings);
         const desired = desiredState(config, facts);
+        log.info(describeStaticLocation(desired.staticLocation));
         const env = workerEnvironment(config, facts);
         const django = { venvPython, projectDir: releaseDir, settingsModule: config.settingsModule, env };
         const staticFiles = await log.group('collectstatic', async () => {
@@ -63034,6 +63514,7 @@ async function stageRelease(deps, config, interpreter) {
         const configs = renderReleaseConfigs(templates, config, desired, facts);
         for (const file of configs)
             writeFileAtomic(external_node_path_default().join(releaseDir, ...file.relPath.split('/')), file.content);
+        let checkUrl;
         const checkWarnings = await log.group('Preflight', async () => {
             const { warnings } = await checkDeploy(runner, django);
             for (const w of warnings)
@@ -63044,19 +63525,33 @@ async function stageRelease(deps, config, interpreter) {
                     throw new errors_PhaseError('preflight', problems.join(' '), 'add the settings above, or set require-remote-user: false when the app authenticates otherwise');
             }
             const verifyHost = config.verify.hostHeader || new URL(config.verify.url).host;
-            const response = await preflightRequest(runner, { ...django, path: config.preflightPath, host: verifyHost, scriptName: config.appPath === '/' ? '' : config.appPath });
+            const staticFile = pickStaticFile(staticFiles);
+            const response = await preflightRequest(runner, {
+                ...django,
+                path: config.preflightPath,
+                host: verifyHost,
+                appPath: config.appPath,
+                ...(staticFile ? { staticFile } : {})
+            });
             log.info(`GET ${config.preflightPath} through ${response.handler} (Host: ${verifyHost}) answered ${response.status}.`);
+            const checked = staticCheckUrl(desired.staticLocation, response.static, staticFile);
+            if (checked.warning)
+                log.warning(checked.warning);
+            checkUrl = checked.url;
+            if (checkUrl)
+                log.info(`The app links ${staticFile ?? ''} as ${checkUrl}; verify fetches it there.`);
             if (config.hosting === 'httpplatform') {
                 const server = await serverPreflight({
                     processPath: venvPython,
                     arguments: httpPlatformArguments(config, facts),
                     cwd: releaseDir,
                     env: httpPlatformEnvironment(config, facts),
+                    appPath: config.appPath,
                     path: config.preflightPath,
                     host: verifyHost,
                     startupTimeoutMs: HTTP_PLATFORM_STARTUP_SECONDS * 1000
                 });
-                log.info(`HttpPlatformHandler command (${server.argv.join(' ')}) answered ${server.status} over HTTP on port ${server.port}, then stopped.`);
+                log.info(`HttpPlatformHandler command (${server.argv.join(' ')}) answered ${server.status} for ${server.requestPath} over HTTP on port ${server.port}, then stopped.`);
             }
             return warnings;
         });
@@ -63068,9 +63563,11 @@ async function stageRelease(deps, config, interpreter) {
             fingerprint,
             wsgiApplication: facts.wsgiApplication,
             staticFiles,
+            staticSettings,
+            ...(checkUrl ? { staticCheckUrl: checkUrl } : {}),
             state: 'staged'
         });
-        return { facts, desired, releaseDir, releaseReused: false, venvReused: venv.reused, staticFiles, checkWarnings, configs };
+        return { facts, desired, releaseDir, releaseReused: false, venvReused: venv.reused, staticFiles, ...(checkUrl ? { staticCheckUrl: checkUrl } : {}), checkWarnings, configs };
     }
     catch (e) {
         // A release that failed to stage must never be picked up later.
@@ -63078,14 +63575,15 @@ async function stageRelease(deps, config, interpreter) {
         throw e;
     }
 }
-function factsFor(interpreter, releaseId, hash, wsgiApplication) {
-    return { releaseId, venvHash: hash, pythonVersion: interpreter.majorMinor, pythonHome: interpreter.basePrefix, wsgiApplication };
+function factsFor(interpreter, releaseId, hash, wsgiApplication, staticSettings) {
+    return { releaseId, venvHash: hash, pythonVersion: interpreter.majorMinor, pythonHome: interpreter.basePrefix, wsgiApplication, staticSettings };
 }
 function settingsForRemoteUser(settings) {
     return { MIDDLEWARE: settings.MIDDLEWARE ?? [], AUTHENTICATION_BACKENDS: settings.AUTHENTICATION_BACKENDS ?? [] };
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
+
 
 
 
@@ -63168,8 +63666,14 @@ function requireProgram(input, program, env) {
 async function planMode(deps, config, interpreter, templates, report, phases) {
     const { log } = deps;
     await phases.run('Plan', async () => {
-        const facts = factsFor(interpreter, config.releaseId, computeVenvHash(config, interpreter), wsgiApplicationFromSource(config));
+        const source = settingsFromSource(config);
+        if (source.staticUrl === undefined) {
+            log.info(`STATIC_URL is not a literal in the settings file: the plan assumes 'static/'; stage and deploy read it from Django.`);
+        }
+        const staticSettings = { staticUrl: source.staticUrl ?? 'static/', forceScriptName: source.forceScriptName };
+        const facts = factsFor(interpreter, config.releaseId, computeVenvHash(config, interpreter), source.wsgiApplication, staticSettings);
         const desired = desiredState(config, facts);
+        log.info(describeStaticLocation(desired.staticLocation));
         external_node_fs_default().mkdirSync(config.outputDir, { recursive: true });
         const files = writeOutputFiles(config.outputDir, renderReleaseConfigs(templates, config, desired, facts));
         const extra = [];

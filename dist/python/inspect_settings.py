@@ -5,7 +5,7 @@ import traceback
 from diis_result import answer, describe
 
 NAMES = ['WSGI_APPLICATION', 'STATIC_URL', 'STATIC_ROOT', 'INSTALLED_APPS', 'MIDDLEWARE',
-         'AUTHENTICATION_BACKENDS', 'ALLOWED_HOSTS', 'DEBUG']
+         'AUTHENTICATION_BACKENDS', 'ALLOWED_HOSTS', 'DEBUG', 'FORCE_SCRIPT_NAME']
 
 
 

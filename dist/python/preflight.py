@@ -8,9 +8,11 @@ Prints one JSON line after a marker.
 What wfastcgi does, and this script repeats:
 - chdir to APPL_PHYSICAL_PATH and replace sys.path[0] (its own folder) with '.';
 - PYTHONPATH from its settings: %VAR% expanded, split on ';', appended to sys.path;
-- SCRIPT_NAME: from APPL_MD_PATH (/LM/W3SVC/<site id>/ROOT/<app>) unless set as a setting; IIS sends the full URL
-  path in PATH_INFO, so wfastcgi blanks SCRIPT_NAME (unless AllowPathInfoForScriptMappings is set) and then, when
-  PATH_INFO starts with the SCRIPT_NAME setting, moves that prefix from PATH_INFO to SCRIPT_NAME;
+- SCRIPT_NAME (wfastcgi.py main(), lines 826-840 in microsoft/PTVS): IIS sends the full URL path in PATH_INFO, so
+  wfastcgi blanks SCRIPT_NAME unless AllowPathInfoForScriptMappings is set; then, only when a SCRIPT_NAME setting
+  exists (environment or appSettings) and PATH_INFO starts with it, compared case-insensitively, it moves that many
+  characters from PATH_INFO to SCRIPT_NAME, which takes the setting's own spelling. Nothing else sets it: without
+  the setting an app below the site root sees its whole URL path;
 - WSGI_HANDLER: the text after the last '.' names an attribute of the module before it, called when it ends in
   '()'. When the module cannot be imported, the last dotted part moves from the module name to the attribute
   chain (a.b.c -> module a.b, attribute c; then module a, attributes b.c) until an import succeeds; attributes
@@ -91,7 +93,6 @@ def base_environ(spec, physical_path):
         'HTTPS': 'on' if spec['scheme'] == 'https' else 'off',
         'REMOTE_ADDR': '127.0.0.1',
         'REMOTE_HOST': '127.0.0.1',
-        'APPL_MD_PATH': '/LM/W3SVC/%s/ROOT%s' % (spec.get('siteId', 1), app_path),
         'APPL_PHYSICAL_PATH': physical_path.rstrip('\\/') + os.sep,
         'wsgi.input': io.BytesIO(b''),
         'wsgi.version': (1, 0),
@@ -114,10 +115,6 @@ def request(spec, captured_out, captured_err):
 
     environ = base_environ(spec, physical_path)
     environ['wsgi.errors'] = captured_err
-    match = re.match(r'/LM/W\d+SVC/\d+/ROOT(.*)', environ['APPL_MD_PATH'], re.I)
-    app_root = match.group(1)
-    if not os.environ.get('SCRIPT_NAME', '').startswith(app_root):
-        os.environ['SCRIPT_NAME'] = os.environ.get('SCRIPT_NAME', app_root)
 
     handler_name = os.environ.get('WSGI_HANDLER', '')
     result['handler'] = handler_name
@@ -133,6 +130,7 @@ def request(spec, captured_out, captured_err):
     for name in ('django.request', 'django.security'):
         logging.getLogger(name).addHandler(capture)
 
+    # wfastcgi.py lines 831-838: the SCRIPT_NAME setting is the only source of the split.
     if 'AllowPathInfoForScriptMappings' not in os.environ:
         environ['SCRIPT_NAME'] = ''
     if 'SCRIPT_NAME' in os.environ and environ['PATH_INFO'].lower().startswith(os.environ['SCRIPT_NAME'].lower()):
@@ -169,7 +167,28 @@ def request(spec, captured_out, captured_err):
     result['headers'] = [[k, v] for k, v in started['headers']]
     result['body'] = body[:BODY_LIMIT].decode('utf-8', 'replace')
     result['logs'] = capture.records
+    result['static'] = rendered_static(spec)  # static URLs as rendered (see rendered_static)
     return result
+
+
+# ---- static URLs as pages render them (django-iis-deploy: docs/static-url.md) -------------------------------------
+def rendered_static(spec):
+    """STATIC_URL and static(<collected file>) as the request just served renders them.
+
+    Called right after the request, in its thread: Django's WSGI handler set the script prefix from the request's
+    SCRIPT_NAME (or FORCE_SCRIPT_NAME), and settings.STATIC_URL keeps the prefix of its first read, so these are the
+    URLs the app's pages link under IIS.
+    """
+    try:
+        from django.conf import settings
+        from django.templatetags.static import static
+        rendered = {'staticUrl': settings.STATIC_URL}
+        if spec.get('staticFile'):
+            rendered['fileUrl'] = static(spec['staticFile'])
+        return rendered
+    except Exception as exc:
+        return {'errors': describe(exc)}
+# ---- end of static URLs ------------------------------------------------------------------------------------------
 
 
 def main():
