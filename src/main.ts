@@ -25,6 +25,7 @@ import { setOutputs, writeSummary, type OutputSetter, type RunReport, type Summa
 import { planShibboleth } from './shibboleth/plan.js'
 import { shibbolethTarget } from './shibboleth/target.js'
 import { computeVenvHash, factsFor, stageRelease } from './stage.js'
+import { urlCredentials, withoutCredentials } from './verify/url-credentials.js'
 
 /** Everything run() touches outside itself, so tests and the demo can drive the real flow. */
 export interface RunDeps {
@@ -133,11 +134,12 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     config = getInputs(deps.inputs, deps.env, deps.cwd)
     const cfg = config
     for (const v of cfg.env) if (v.secret) log.secret(v.value)
+    for (const url of [cfg.verify.url, ...cfg.verify.extraUrls]) for (const part of urlCredentials(url)) log.secret(part)
     Object.assign(report, {
       mode: cfg.mode,
       target: { site: cfg.siteName, appPath: cfg.appPath, pool: cfg.appPool, deployRoot: cfg.deployRoot },
       releaseId: cfg.releaseId,
-      url: cfg.verify.url,
+      url: withoutCredentials(cfg.verify.url),
       insecureTls: cfg.verify.insecure
     })
     const templates = new TemplateSet(cfg.templatesDir)
@@ -174,7 +176,7 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
       const location = locationOf(cfg)
       current = await phases.run('Read IIS', () => readState(appcmd, stateQuery(cfg), record.known(location)))
       target = withBindingUrl(cfg, current, log)
-      report.url = target.verify.url
+      report.url = withoutCredentials(target.verify.url)
     }
     const stageConfig = target
     const stage = await phases.run('Stage', () => stageRelease({ runner: deps.runner, log, templates }, stageConfig, interpreter), false)
