@@ -19,6 +19,7 @@ import { planDocument, planOperations, wsgiApplicationFromSource, writeOutputFil
 import type { Operation } from './plan/types.js'
 import { execRunner, type ProcessRunner } from './process.js'
 import { probeInterpreter, type Interpreter } from './python/interpreter.js'
+import { DISK_FULL_HINT } from './python/venv.js'
 import { renderReleaseConfigs } from './render/release-configs.js'
 import { TemplateSet, type TemplateName } from './render/templates.js'
 import { setOutputs, writeSummary, type OutputSetter, type RunReport, type SummaryWriter } from './report.js'
@@ -216,7 +217,8 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
         const evidence: Evidence = error.phase === 'preflight' ? { preflightOutput: error.message, detail: error.hint } : { detail: error.message }
         report.hints = await reportDiagnosis(log, [evidence])
       }
-      const hint = error instanceof PhaseError && error.hint ? ` Hint: ${error.hint}` : ''
+      const why = error instanceof PhaseError ? error.hint : (error as NodeJS.ErrnoException).code === 'ENOSPC' ? DISK_FULL_HINT : undefined
+      const hint = why ? ` Hint: ${why}` : ''
       if (!(error instanceof PhaseError)) log.debug(error.stack ?? '')
       deps.setFailed(log.redact(`${error.message}${hint}`))
     }
