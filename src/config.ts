@@ -4,7 +4,10 @@ import path from 'node:path'
 import { z } from 'zod'
 import { InputError } from './errors.js'
 import { indexerProblem } from './iis/appcmd.js'
+import { derivePoolName } from './inputs/pool-name.js'
+import { checkAppPathSegments, checkDeployRoot, checkLength, checkNoControl, checkNoPercentU } from './inputs/rules.js'
 import { flavourOf, pathApi, type Flavour } from './layout.js'
+import { MIN_SECRET_LENGTH } from './log.js'
 
 export type Mode = 'deploy' | 'stage' | 'plan'
 export type Hosting = 'fastcgi' | 'httpplatform'
@@ -121,6 +124,21 @@ function indexerSafe(input: string, value: string, what = 'value'): string {
   return value
 }
 
+/** Names, paths and values that reach appcmd: bounded, one line of printable text, nothing appcmd reinterprets. */
+function checkText(input: string, value: string, what = 'value'): void {
+  checkLength(input, value)
+  checkNoControl(input, value, what)
+  checkNoPercentU(input, value, what)
+  indexerSafe(input, value, what)
+}
+
+function checkEnvValue(input: string, name: string, value: string, where: string): void {
+  checkText(input, value, `${where}: the value of ${name}`)
+  if (input === 'secret-env' && value.length < MIN_SECRET_LENGTH) {
+    throw new InputError(input, `${where}: the value of ${name} is shorter than ${MIN_SECRET_LENGTH} characters, too short to mask in logs; use a real secret, or env if it is not one`)
+  }
+}
+
 function bool(input: string, raw: string): boolean {
   const v = raw.trim().toLowerCase()
   if (['true', 'yes', '1', 'on'].includes(v)) return true
@@ -138,7 +156,7 @@ function number(input: string, raw: string, min: number, max: number, integer = 
   const schema = (integer ? z.coerce.number().int() : z.coerce.number()).min(min).max(max)
   const parsed = schema.safeParse(raw.trim())
   if (raw.trim() === '' || !parsed.success) {
-    throw new InputError(input, `'${raw}' is not ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}`)
+    throw new InputError(input, `'${raw}' is not ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}; give one in that range`)
   }
   return parsed.data
 }
@@ -167,8 +185,8 @@ export function parseEnv(input: string, raw: string, secret: boolean): EnvVar[] 
       throw new InputError(input, `${where}: ${name} is set by the action itself; use the matching input instead`)
     }
     if (value === '') throw new InputError(input, `${where}: ${name} has an empty value, which IIS refuses (appcmd exit 13); drop the line`)
-    indexerSafe(input, value, `the value of ${name}`)
-    out.push({ name, value, secret: secret || SECRET_LIKE.test(name) })
+    checkEnvValue(input, name, value, where)
+    out.push({ name, value, secret: secret || (SECRET_LIKE.test(name) && value.length >= MIN_SECRET_LENGTH) })
   })
   return out
 }
@@ -194,11 +212,7 @@ export function settingsModuleFile(appDir: string, module: string): string | und
   return [`${base}.py`, path.join(base, '__init__.py')].find(f => fs.existsSync(f))
 }
 
-export function derivePoolName(siteName: string, appPath: string): string {
-  const site = siteName.replace(/[^A-Za-z0-9]/g, '')
-  const app = appPath.replace(/^\/+|\/+$/g, '').replace(/[^A-Za-z0-9]+/g, '-')
-  return app ? `${site}-${app}` : site
-}
+export { derivePoolName }
 
 function defaultVerifyUrl(appPath: string): string {
   return `http://localhost${appPath === '/' ? '/' : `${appPath}/`}`
@@ -249,7 +263,7 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
 
   const deployRoot = get('deploy-root')
   if (!deployRoot) throw new InputError('deploy-root', 'is required; set it to the server folder for releases, e.g. C:\\inetpub\\wwwroot\\app')
-  indexerSafe('deploy-root', deployRoot, 'the path')
+  checkText('deploy-root', deployRoot)
   const flavour = flavourOf(deployRoot)
   if (flavour === 'win32' && process.platform !== 'win32' && mode !== 'plan') {
     throw new InputError('deploy-root', `'${deployRoot}' is a Windows path, but ${mode} mode builds the release on this ${process.platform} machine; use mode: plan here, or a local path`)
@@ -258,24 +272,28 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
   if (!pathApi(flavour).isAbsolute(deployRoot)) {
     throw new InputError('deploy-root', `'${deployRoot}' is not an absolute path; give a full path such as C:\\inetpub\\wwwroot\\app`)
   }
+  checkDeployRoot(deployRoot, flavour, appDir)
 
   const siteName = get('site-name') || 'Default Web Site'
-  indexerSafe('site-name', siteName)
+  checkText('site-name', siteName)
   if (siteName.includes('"') || siteName.includes('/')) {
     throw new InputError('site-name', 'must not contain " or /; use the site name as IIS Manager shows it')
   }
 
   const appPathRaw = get('app-path')
   if (!appPathRaw) throw new InputError('app-path', 'is required; give the IIS virtual path, e.g. /app')
+  checkText('app-path', appPathRaw)
   if (!appPathRaw.startsWith('/')) throw new InputError('app-path', `'${appPathRaw}' must start with /, e.g. /${appPathRaw}`)
   if (!/^\/[A-Za-z0-9._~/-]*$/.test(appPathRaw) || appPathRaw.includes('//')) {
-    throw new InputError('app-path', `'${appPathRaw}' may hold only letters, digits, . _ ~ - and single / separators`)
+    throw new InputError('app-path', `'${appPathRaw}' may hold only letters, digits, . _ ~ - and single / separators; remove the others`)
   }
   const appPath = appPathRaw.length > 1 ? appPathRaw.replace(/\/+$/, '') : '/'
+  checkAppPathSegments(appPath)
 
   const appPool = get('app-pool') || derivePoolName(siteName, appPath)
-  indexerSafe('app-pool', appPool)
-  if (!/^[^"/\\[\]:*?<>|]+$/.test(appPool)) throw new InputError('app-pool', `'${appPool}' has characters IIS refuses in a pool name`)
+  checkText('app-pool', appPool)
+  // The characters IIS's applicationPoolName validator refuses (docs/input-rules.md).
+  if (!/^[^|<>&\\"/[\]+=;:,?*@]+$/.test(appPool)) throw new InputError('app-pool', `'${appPool}' has characters IIS refuses in a pool name (| < > & \\ " / [ ] + = ; : , ? * @); remove them`)
 
   const poolIdentity = oneOf('pool-identity', get('pool-identity') || 'ApplicationPoolIdentity', [
     'ApplicationPoolIdentity',
@@ -322,7 +340,7 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
     try {
       new RegExp(source)
     } catch (e) {
-      throw new InputError('verify-body', `/${source}/ is not a valid regular expression (${(e as Error).message})`)
+      throw new InputError('verify-body', `/${source}/ is not a valid regular expression (${(e as Error).message}); fix it, or give plain text without the enclosing slashes`)
     }
     body = { regex: source }
   } else if (bodyRaw) {
@@ -352,18 +370,19 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
     throw new InputError('httpplatform-command', 'gunicorn does not run on Windows; leave the input empty for waitress, or use uvicorn')
   }
   if (httpPlatformCommand && !httpPlatformCommand.includes('%HTTP_PLATFORM_PORT%')) {
-    throw new InputError('httpplatform-command', 'must contain %HTTP_PLATFORM_PORT%, the port HttpPlatformHandler proxies to')
+    throw new InputError('httpplatform-command', 'must contain %HTTP_PLATFORM_PORT%, the port HttpPlatformHandler proxies to; put it where your server takes its port')
   }
 
   const preflightPath = get('preflight-path') || '/'
   if (!preflightPath.startsWith('/')) throw new InputError('preflight-path', `'${preflightPath}' must start with /`)
 
   const templatesDir = get('templates') ? path.resolve(cwd, get('templates')) : ''
-  if (templatesDir && !fs.existsSync(templatesDir)) throw new InputError('templates', `folder ${templatesDir} does not exist`)
+  if (templatesDir && !fs.existsSync(templatesDir)) throw new InputError('templates', `folder ${templatesDir} does not exist; point templates at a folder of *.hbs files, or leave it empty`)
 
   const releaseId = get('release-id') || defaultReleaseId(env)
+  checkLength('release-id', releaseId)
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(releaseId)) {
-    throw new InputError('release-id', `'${releaseId}' must be letters, digits, . _ - (it names a folder)`)
+    throw new InputError('release-id', `'${releaseId}' must be letters, digits, . _ - and start with a letter or digit (it names a folder); use those only`)
   }
 
   return {
