@@ -3,9 +3,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
 import { InputError } from './errors.js'
-import { indexerProblem } from './iis/appcmd.js'
 import { derivePoolName } from './inputs/pool-name.js'
-import { checkAppPathSegments, checkDeployRoot, checkLength, checkNoControl, checkNoPercentU } from './inputs/rules.js'
+import { checkAppPathSegments, checkDeployRoot, checkEnvValue, checkLength, checkText } from './inputs/rules.js'
 import { flavourOf, pathApi, type Flavour } from './layout.js'
 import { MIN_SECRET_LENGTH } from './log.js'
 
@@ -117,27 +116,6 @@ const DEFAULTS: Record<string, string> = {
 
 /** Reads inputs the way the runner passes them; defaults mirror action.yml so local runs and tests behave alike. */
 export const actionInputs: InputReader = name => core.getInput(name) || DEFAULTS[name] || ''
-
-function indexerSafe(input: string, value: string, what = 'value'): string {
-  const problem = indexerProblem(value)
-  if (problem) throw new InputError(input, `${what} ${problem}; remove it`)
-  return value
-}
-
-/** Names, paths and values that reach appcmd: bounded, one line of printable text, nothing appcmd reinterprets. */
-function checkText(input: string, value: string, what = 'value'): void {
-  checkLength(input, value)
-  checkNoControl(input, value, what)
-  checkNoPercentU(input, value, what)
-  indexerSafe(input, value, what)
-}
-
-function checkEnvValue(input: string, name: string, value: string, where: string): void {
-  checkText(input, value, `${where}: the value of ${name}`)
-  if (input === 'secret-env' && value.length < MIN_SECRET_LENGTH) {
-    throw new InputError(input, `${where}: the value of ${name} is shorter than ${MIN_SECRET_LENGTH} characters, too short to mask in logs; use a real secret, or env if it is not one`)
-  }
-}
 
 function bool(input: string, raw: string): boolean {
   const v = raw.trim().toLowerCase()

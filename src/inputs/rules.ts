@@ -1,6 +1,8 @@
 import path from 'node:path'
 import { InputError } from '../errors.js'
+import { indexerProblem } from '../iis/appcmd.js'
 import { pathApi, type Flavour } from '../layout.js'
+import { MIN_SECRET_LENGTH } from '../log.js'
 
 /**
  * Input rules that refuse, before anything is built, what would otherwise fail late or change the wrong thing:
@@ -43,6 +45,23 @@ const PERCENT_U = /%u[0-9a-f]{4}/i
 export function checkNoPercentU(input: string, value: string, what = 'value'): void {
   const bad = PERCENT_U.exec(value)
   if (bad) throw new InputError(input, `${what} contains '${bad[0]}', which appcmd may decode into another character; write the character itself`)
+}
+
+/** Names, paths and values that reach appcmd: bounded, one line of printable text, nothing appcmd reinterprets. */
+export function checkText(input: string, value: string, what = 'value'): void {
+  checkLength(input, value)
+  checkNoControl(input, value, what)
+  checkNoPercentU(input, value, what)
+  const problem = indexerProblem(value)
+  if (problem) throw new InputError(input, `${what} ${problem}; remove it`)
+}
+
+/** An env or secret-env value: as checkText, and a secret long enough to mask (one rule, MIN_SECRET_LENGTH). */
+export function checkEnvValue(input: string, name: string, value: string, where: string): void {
+  checkText(input, value, `${where}: the value of ${name}`)
+  if (input === 'secret-env' && value.length < MIN_SECRET_LENGTH) {
+    throw new InputError(input, `${where}: the value of ${name} is shorter than ${MIN_SECRET_LENGTH} characters, too short to mask in logs; use a real secret, or env if it is not one`)
+  }
 }
 
 /** A virtual path IIS and icacls can name only one way: no `.` or `..` segment, no segment ending in a dot. */
