@@ -132,3 +132,38 @@ describe('rendered XML is checked as strictly as xmllint', () => {
     }
   })
 })
+
+describe('a template that breaks on this run’s values', () => {
+  it('is refused before the venv is built, blaming templates once', async () => {
+    const templates = path.join(tmp, 'comment-templates')
+    fs.mkdirSync(templates, { recursive: true })
+    const bundled = fs.readFileSync(path.join(import.meta.dirname, '..', 'templates', 'app-web.config.hbs'), 'utf8')
+    // An override that puts the release id into a comment without the comment helper.
+    fs.writeFileSync(path.join(templates, 'app-web.config.hbs'), bundled.replace('{{comment releaseId}}', '{{xml releaseId}}'))
+    const deployRoot = path.join(tmp, 'comment-root')
+    const calls: string[][] = []
+    const runner: ProcessRunner = {
+      run: async (file, args, options) => {
+        calls.push([file, ...args])
+        return execRunner.run(file, args, options)
+      }
+    }
+    const inputs: Record<string, string> = { mode: 'stage', 'app-dir': EXAMPLE_APP, 'deploy-root': deployRoot, 'app-path': '/app', 'release-id': 'r--1', python: SYSTEM_PYTHON, templates }
+    const failures: string[] = []
+    const log = captureLog()
+    await run({
+      inputs: name => inputs[name] ?? '',
+      env: { PATH: process.env.PATH ?? '' },
+      cwd: tmp,
+      runner,
+      log,
+      setOutput: () => undefined,
+      summary: { addRaw: () => undefined, write: async () => undefined },
+      setFailed: message => failures.push(message)
+    })
+    expect(failures).toEqual([expect.stringMatching(/^Input 'templates': .*not well-formed XML.*; fix the template$/)])
+    expect(log.lines.filter(l => l.startsWith('error:'))).toEqual([])
+    expect(calls.some(c => c.includes('venv'))).toBe(false)
+    expect(fs.existsSync(path.join(deployRoot, 'venvs'))).toBe(false)
+  })
+})

@@ -151,6 +151,11 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     }
     const interpreter = await probeInterpreter(deps.runner, cfg.python)
     log.info(`Python ${interpreter.version} at ${interpreter.executable}`)
+    if (cfg.mode !== 'plan') {
+      // A template that renders malformed XML for this run's values stops it now, not after the venv is built.
+      const trial = factsFor(interpreter, cfg.releaseId, computeVenvHash(cfg, interpreter), wsgiApplicationFromSource(cfg))
+      renderReleaseConfigs(templates, cfg, desiredState(cfg, trial), trial)
+    }
 
     if (cfg.mode === 'plan') {
       await planMode(deps, cfg, interpreter, templates, report, phases)
