@@ -107,7 +107,7 @@ describe('getInputs', () => {
     ['reserved env name', { env: 'WSGI_HANDLER=x.y' }, 'env', /set by the action itself/],
     ['SCRIPT_NAME, which follows app-path', { 'secret-env': 'script_name=/x' }, 'secret-env', /set by the action itself/],
     ['empty env value', { env: 'A=' }, 'env', /empty value/],
-    ['duplicate across env and secret-env', { env: 'A=1', 'secret-env': 'A=2' }, 'secret-env', /set twice/],
+    ['duplicate across env and secret-env', { env: 'A=1', 'secret-env': 'A=two' }, 'secret-env', /set twice/],
     ['verify-url not http', { 'verify-url': 'ftp://host/app' }, 'verify-url', /not http\(s\)/],
     ['verify-url not a URL', { 'verify-url': 'localhost/app' }, 'verify-url', /not a URL/],
     ['settings module not importable', { 'settings-module': 'nope.settings' }, 'settings-module', /not importable/],

@@ -3,8 +3,10 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
 import { InputError } from './errors.js'
-import { indexerProblem } from './iis/appcmd.js'
+import { derivePoolName } from './inputs/pool-name.js'
+import { checkAppPathSegments, checkDeployRoot, checkEnvValue, checkLength, checkText } from './inputs/rules.js'
 import { flavourOf, pathApi, type Flavour } from './layout.js'
+import { MIN_SECRET_LENGTH } from './log.js'
 import { DEFAULT_CHECK, SP_DEFAULT_CONFIG } from './shibboleth/check.js'
 
 export type Mode = 'deploy' | 'stage' | 'plan'
@@ -119,12 +121,6 @@ const DEFAULTS: Record<string, string> = {
 /** Reads inputs the way the runner passes them; defaults mirror action.yml so local runs and tests behave alike. */
 export const actionInputs: InputReader = name => core.getInput(name) || DEFAULTS[name] || ''
 
-function indexerSafe(input: string, value: string, what = 'value'): string {
-  const problem = indexerProblem(value)
-  if (problem) throw new InputError(input, `${what} ${problem}; remove it`)
-  return value
-}
-
 function bool(input: string, raw: string): boolean {
   const v = raw.trim().toLowerCase()
   if (['true', 'yes', '1', 'on'].includes(v)) return true
@@ -142,7 +138,7 @@ function number(input: string, raw: string, min: number, max: number, integer = 
   const schema = (integer ? z.coerce.number().int() : z.coerce.number()).min(min).max(max)
   const parsed = schema.safeParse(raw.trim())
   if (raw.trim() === '' || !parsed.success) {
-    throw new InputError(input, `'${raw}' is not ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}`)
+    throw new InputError(input, `'${raw}' is not ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}; give one in that range`)
   }
   return parsed.data
 }
@@ -172,8 +168,8 @@ export function parseEnv(input: string, raw: string, secret: boolean): EnvVar[] 
       throw new InputError(input, `${where}: ${name} is set by the action itself; use the matching input instead`)
     }
     if (value === '') throw new InputError(input, `${where}: ${name} has an empty value, which IIS refuses (appcmd exit 13); drop the line`)
-    indexerSafe(input, value, `the value of ${name}`)
-    out.push({ name, value, secret: secret || SECRET_LIKE.test(name) })
+    checkEnvValue(input, name, value, where)
+    out.push({ name, value, secret: secret || (SECRET_LIKE.test(name) && value.length >= MIN_SECRET_LENGTH) })
   })
   return out
 }
@@ -199,11 +195,7 @@ export function settingsModuleFile(appDir: string, module: string): string | und
   return [`${base}.py`, path.join(base, '__init__.py')].find(f => fs.existsSync(f))
 }
 
-export function derivePoolName(siteName: string, appPath: string): string {
-  const site = siteName.replace(/[^A-Za-z0-9]/g, '')
-  const app = appPath.replace(/^\/+|\/+$/g, '').replace(/[^A-Za-z0-9]+/g, '-')
-  return app ? `${site}-${app}` : site
-}
+export { derivePoolName }
 
 function defaultVerifyUrl(appPath: string): string {
   return `http://localhost${appPath === '/' ? '/' : `${appPath}/`}`
@@ -254,7 +246,7 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
 
   const deployRoot = get('deploy-root')
   if (!deployRoot) throw new InputError('deploy-root', 'is required; set it to the server folder for releases, e.g. C:\\inetpub\\wwwroot\\app')
-  indexerSafe('deploy-root', deployRoot, 'the path')
+  checkText('deploy-root', deployRoot)
   const flavour = flavourOf(deployRoot)
   if (flavour === 'win32' && process.platform !== 'win32' && mode !== 'plan') {
     throw new InputError('deploy-root', `'${deployRoot}' is a Windows path, but ${mode} mode builds the release on this ${process.platform} machine; use mode: plan here, or a local path`)
@@ -263,24 +255,28 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
   if (!pathApi(flavour).isAbsolute(deployRoot)) {
     throw new InputError('deploy-root', `'${deployRoot}' is not an absolute path; give a full path such as C:\\inetpub\\wwwroot\\app`)
   }
+  checkDeployRoot(deployRoot, flavour, appDir)
 
   const siteName = get('site-name') || 'Default Web Site'
-  indexerSafe('site-name', siteName)
+  checkText('site-name', siteName)
   if (siteName.includes('"') || siteName.includes('/')) {
     throw new InputError('site-name', 'must not contain " or /; use the site name as IIS Manager shows it')
   }
 
   const appPathRaw = get('app-path')
   if (!appPathRaw) throw new InputError('app-path', 'is required; give the IIS virtual path, e.g. /app')
+  checkText('app-path', appPathRaw)
   if (!appPathRaw.startsWith('/')) throw new InputError('app-path', `'${appPathRaw}' must start with /, e.g. /${appPathRaw}`)
   if (!/^\/[A-Za-z0-9._~/-]*$/.test(appPathRaw) || appPathRaw.includes('//')) {
-    throw new InputError('app-path', `'${appPathRaw}' may hold only letters, digits, . _ ~ - and single / separators`)
+    throw new InputError('app-path', `'${appPathRaw}' may hold only letters, digits, . _ ~ - and single / separators; remove the others`)
   }
   const appPath = appPathRaw.length > 1 ? appPathRaw.replace(/\/+$/, '') : '/'
+  checkAppPathSegments(appPath)
 
   const appPool = get('app-pool') || derivePoolName(siteName, appPath)
-  indexerSafe('app-pool', appPool)
-  if (!/^[^"/\\[\]:*?<>|]+$/.test(appPool)) throw new InputError('app-pool', `'${appPool}' has characters IIS refuses in a pool name`)
+  checkText('app-pool', appPool)
+  // The characters IIS's applicationPoolName validator refuses (docs/input-rules.md).
+  if (!/^[^|<>&\\"/[\]+=;:,?*@]+$/.test(appPool)) throw new InputError('app-pool', `'${appPool}' has characters IIS refuses in a pool name (| < > & \\ " / [ ] + = ; : , ? * @); remove them`)
 
   const poolIdentity = oneOf('pool-identity', get('pool-identity') || 'ApplicationPoolIdentity', [
     'ApplicationPoolIdentity',
@@ -327,7 +323,7 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
     try {
       new RegExp(source)
     } catch (e) {
-      throw new InputError('verify-body', `/${source}/ is not a valid regular expression (${(e as Error).message})`)
+      throw new InputError('verify-body', `/${source}/ is not a valid regular expression (${(e as Error).message}); fix it, or give plain text without the enclosing slashes`)
     }
     body = { regex: source }
   } else if (bodyRaw) {
@@ -357,18 +353,19 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
     throw new InputError('httpplatform-command', 'gunicorn does not run on Windows; leave the input empty for waitress, or use uvicorn')
   }
   if (httpPlatformCommand && !httpPlatformCommand.includes('%HTTP_PLATFORM_PORT%')) {
-    throw new InputError('httpplatform-command', 'must contain %HTTP_PLATFORM_PORT%, the port HttpPlatformHandler proxies to')
+    throw new InputError('httpplatform-command', 'must contain %HTTP_PLATFORM_PORT%, the port HttpPlatformHandler proxies to; put it where your server takes its port')
   }
 
   const preflightPath = get('preflight-path') || '/'
   if (!preflightPath.startsWith('/')) throw new InputError('preflight-path', `'${preflightPath}' must start with /`)
 
   const templatesDir = get('templates') ? path.resolve(cwd, get('templates')) : ''
-  if (templatesDir && !fs.existsSync(templatesDir)) throw new InputError('templates', `folder ${templatesDir} does not exist`)
+  if (templatesDir && !fs.existsSync(templatesDir)) throw new InputError('templates', `folder ${templatesDir} does not exist; point templates at a folder of *.hbs files, or leave it empty`)
 
   const releaseId = get('release-id') || defaultReleaseId(env)
+  checkLength('release-id', releaseId)
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(releaseId)) {
-    throw new InputError('release-id', `'${releaseId}' must be letters, digits, . _ - (it names a folder)`)
+    throw new InputError('release-id', `'${releaseId}' must be letters, digits, . _ - and start with a letter or digit (it names a folder); use those only`)
   }
 
   return {

@@ -96,7 +96,7 @@ async function restoreShibboleth(applied: ShibbolethApplied, log: Log): Promise<
     return undefined
   } catch (error) {
     const message = `shibboleth2.xml (${asError(error).message})`
-    log.error(`Could not restore ${message}`)
+    log.warning(`Could not restore ${message}`)
     return message
   }
 }

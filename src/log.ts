@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import { xmlEscape } from './render/xml.js'
 
 export interface AnnotationProps {
   title?: string
@@ -21,21 +22,44 @@ export interface Log {
   redact(text: string): string
 }
 
+/** Shorter values would mask ordinary words and digits; secret-env refuses them (src/config.ts). */
+export const MIN_SECRET_LENGTH = 3
+
+/**
+ * Every form in which the action itself may print a value: as given, display-quoted (appcmd argv in the log),
+ * JSON-escaped (plan.json), XML-escaped (rendered files, appcmd's XML) and percent-encoded (URLs).
+ */
+export function secretForms(value: string): string[] {
+  if (value.length < MIN_SECRET_LENGTH) return []
+  const forms = new Set([
+    value,
+    value.replace(/"/g, '\\"'),
+    JSON.stringify(value).slice(1, -1),
+    xmlEscape(value),
+    encodeURIComponent(value),
+    encodeURI(value)
+  ])
+  return [...forms]
+}
+
+/** The one masking function: each secret, in every printed form, longest first so a secret holding another goes whole. */
+export function maskSecrets(text: string, secrets: Iterable<string>): string {
+  const forms = new Set<string>()
+  for (const secret of secrets) for (const form of secretForms(secret)) forms.add(form)
+  let out = text
+  for (const form of [...forms].sort((a, b) => b.length - a.length)) out = out.split(form).join('***')
+  return out
+}
+
 export class Redactor {
   private readonly secrets = new Set<string>()
 
   add(value: string): void {
-    // Very short values would redact ordinary words; the runner's own masking ignores them too.
-    if (value.length >= 3) this.secrets.add(value)
+    this.secrets.add(value)
   }
 
   redact(text: string): string {
-    let out = text
-    // Longest first, so a secret that contains another is masked whole.
-    for (const secret of [...this.secrets].sort((a, b) => b.length - a.length)) {
-      out = out.split(secret).join('***')
-    }
-    return out
+    return maskSecrets(text, this.secrets)
   }
 }
 
@@ -48,7 +72,8 @@ export function coreLog(redactor = new Redactor()): Log {
     group: (name, fn) => core.group(redactor.redact(name), fn),
     secret: value => {
       redactor.add(value)
-      core.setSecret(value)
+      // The runner masks only what it is told: each form this action may print is registered.
+      for (const form of secretForms(value)) core.setSecret(form)
     },
     redact: text => redactor.redact(text)
   }

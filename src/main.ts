@@ -20,12 +20,14 @@ import { describeStaticLocation } from './plan/static-location.js'
 import type { Operation } from './plan/types.js'
 import { execRunner, type ProcessRunner } from './process.js'
 import { probeInterpreter, type Interpreter } from './python/interpreter.js'
+import { DISK_FULL_HINT } from './python/venv.js'
 import { renderReleaseConfigs } from './render/release-configs.js'
 import { TemplateSet, type TemplateName } from './render/templates.js'
 import { setOutputs, writeSummary, type OutputSetter, type RunReport, type SummaryWriter } from './report.js'
 import { planShibboleth } from './shibboleth/plan.js'
 import { shibbolethTarget } from './shibboleth/target.js'
 import { computeVenvHash, factsFor, stageRelease } from './stage.js'
+import { urlCredentials, withoutCredentials } from './verify/url-credentials.js'
 
 /** Everything run() touches outside itself, so tests and the demo can drive the real flow. */
 export interface RunDeps {
@@ -140,11 +142,12 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     config = getInputs(deps.inputs, deps.env, deps.cwd)
     const cfg = config
     for (const v of cfg.env) if (v.secret) log.secret(v.value)
+    for (const url of [cfg.verify.url, ...cfg.verify.extraUrls]) for (const part of urlCredentials(url)) log.secret(part)
     Object.assign(report, {
       mode: cfg.mode,
       target: { site: cfg.siteName, appPath: cfg.appPath, pool: cfg.appPool, deployRoot: cfg.deployRoot },
       releaseId: cfg.releaseId,
-      url: cfg.verify.url,
+      url: withoutCredentials(cfg.verify.url),
       insecureTls: cfg.verify.insecure
     })
     const templates = new TemplateSet(cfg.templatesDir)
@@ -155,6 +158,13 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     }
     const interpreter = await probeInterpreter(deps.runner, cfg.python)
     log.info(`Python ${interpreter.version} at ${interpreter.executable}`)
+    if (cfg.mode !== 'plan') {
+      // A template that renders malformed XML for this run's values stops it now, not after the venv is built.
+      // STATIC_URL is judged once Django is read (stage); the trial only needs a valid static location.
+      const neutralStatic = { staticUrl: 'static/', forceScriptName: null }
+      const trial = factsFor(interpreter, cfg.releaseId, computeVenvHash(cfg, interpreter), settingsFromSource(cfg).wsgiApplication, neutralStatic)
+      renderReleaseConfigs(templates, cfg, desiredState(cfg, trial), trial)
+    }
 
     if (cfg.mode === 'plan') {
       await planMode(deps, cfg, interpreter, templates, report, phases)
@@ -181,7 +191,7 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
       const location = locationOf(cfg)
       current = await phases.run('Read IIS', () => readState(appcmd, stateQuery(cfg), record.known(location)))
       target = withBindingUrl(cfg, current, log)
-      report.url = target.verify.url
+      report.url = withoutCredentials(target.verify.url)
     }
     const stageConfig = target
     const stage = await phases.run('Stage', () => stageRelease({ runner: deps.runner, log, templates }, stageConfig, interpreter), false)
@@ -221,7 +231,8 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
         const evidence: Evidence = error.phase === 'preflight' ? { preflightOutput: error.message, detail: error.hint } : { detail: error.message }
         report.hints = await reportDiagnosis(log, [evidence])
       }
-      const hint = error instanceof PhaseError && error.hint ? ` Hint: ${error.hint}` : ''
+      const why = error instanceof PhaseError ? error.hint : (error as NodeJS.ErrnoException).code === 'ENOSPC' ? DISK_FULL_HINT : undefined
+      const hint = why ? ` Hint: ${why}` : ''
       if (!(error instanceof PhaseError)) log.debug(error.stack ?? '')
       deps.setFailed(log.redact(`${error.message}${hint}`))
     }

@@ -1,4 +1,4 @@
-import type { Log } from '../log.js'
+import { maskSecrets, type Log } from '../log.js'
 import { quoteForDisplay } from '../plan/plan-file.js'
 import type { ProcessRunner } from '../process.js'
 
@@ -113,9 +113,7 @@ export class Appcmd {
 
   /** Masks registered secrets and the call's own secret values. */
   show(text: string, secrets: readonly string[] = []): string {
-    let out = text
-    for (const s of [...secrets].filter(v => v.length > 0).sort((a, b) => b.length - a.length)) out = out.split(s).join('***')
-    return this.options.log.redact(out)
+    return this.options.log.redact(maskSecrets(text, secrets))
   }
 
   async run(call: AppcmdCall): Promise<string> {

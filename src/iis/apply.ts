@@ -207,7 +207,8 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
       }
     } catch (err) {
       const error = asError(err)
-      log.error(`Apply failed at ${step}: ${error.message}; rolling back`)
+      // A log line, not an annotation: the run's one error line (main) names this failure and the rollback.
+      log.info(`Apply failed at ${step}: ${error.message}; rolling back`)
       const rb = await undo()
       const hint = error instanceof AppcmdError && error.kind === 'locked' ? 'applicationHost.config was in use; retry the deploy' : undefined
       throw new PhaseError('apply', `apply failed at ${step}: ${error.message}. Rolled back — ${summary(rb)}`, hint, { cause: err, rolledBack: true })

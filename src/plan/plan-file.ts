@@ -1,3 +1,4 @@
+import { maskSecrets } from '../log.js'
 import type { Operation } from './types.js'
 
 export interface PlanDocument {
@@ -14,10 +15,10 @@ export interface PlanDocument {
 /** plan.json as written to output-dir; secrets are redacted by the caller's redactor. */
 export function planJson(plan: PlanDocument, redact: (text: string) => string): string {
   // Each string is redacted before JSON escapes it (a secret with " or \ would no longer match afterwards), and
-  // an operation's own list of secrets, and each of its secret values whatever their length, never reach the file.
+  // an operation's own list of secrets never reaches the file.
   const masked = (op: Operation): Operation => {
     const { secrets = [], ...rest } = op
-    return { ...rest, argv: op.argv.map(a => secrets.reduce((text, secret) => (secret ? text.split(secret).join('***') : text), a)) }
+    return { ...rest, argv: op.argv.map(a => maskSecrets(a, secrets)) }
   }
   const safe = { ...plan, operations: plan.operations.map(masked) }
   return JSON.stringify(safe, (_key, value: unknown) => (typeof value === 'string' ? redact(value) : value), 2) + '\n'
@@ -31,7 +32,7 @@ export function planText(plan: PlanDocument, redact: (text: string) => string): 
   if (!plan.diffedAgainstServer) lines.push('No server state was read: these are the operations for a server without this app.')
   if (plan.operations.length === 0) lines.push('IIS: nothing to change.')
   plan.operations.forEach((op, i) => {
-    const argv = op.argv.map(a => (op.secrets ?? []).reduce((text, secret) => (secret ? text.split(secret).join('***') : text), a))
+    const argv = op.argv.map(a => maskSecrets(a, op.secrets ?? []))
     lines.push(`${String(i + 1).padStart(3)}. ${op.tool} ${argv.map(quoteForDisplay).join(' ')}`)
     lines.push(`       why: ${op.why}`)
   })

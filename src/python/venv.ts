@@ -57,8 +57,31 @@ async function readMarkerHash(venvDir: string): Promise<string | undefined> {
 const PIP_HINT =
   'If the server has no internet access, set pip-args to --no-index --find-links <folder of wheels>; otherwise check the requirement names and versions above.'
 
+// POSIX errno text and the Windows message for ERROR_DISK_FULL: a full disk looks like any other tool failure.
+const DISK_FULL = /No space left on device|ENOSPC|not enough space on the disk/i
+
+export const DISK_FULL_HINT = 'The disk is full: free space on the drive of deploy-root (old releases and venvs are under it) and run again.'
+
+/** Says "disk full" when the output shows it, whatever the tool. */
+export function diskFullHint(text: string): string | undefined {
+  return DISK_FULL.test(text) ? DISK_FULL_HINT : undefined
+}
+
+/** Free bytes below this after a failed build mean the disk filled up (the tool's own message may not say so). */
+const LOW_SPACE_BYTES = 64 * 1024 * 1024
+
+async function lowSpaceHint(dir: string): Promise<string | undefined> {
+  try {
+    const stats = await fs.statfs(dir)
+    return stats.bavail * stats.bsize < LOW_SPACE_BYTES ? DISK_FULL_HINT : undefined
+  } catch {
+    return undefined
+  }
+}
+
 function pipFailure(what: string, result: ProcessResult): PhaseError {
-  return new PhaseError('stage', `pip install ${what} failed (exit ${result.exitCode}):\n${outputTail(result, 20)}`, PIP_HINT)
+  const tail = outputTail(result, 20)
+  return new PhaseError('stage', `pip install ${what} failed (exit ${result.exitCode}):\n${tail}`, diskFullHint(tail) ?? PIP_HINT)
 }
 
 /**
@@ -79,9 +102,10 @@ export async function ensureVenv(runner: ProcessRunner, log: Log, opts: EnsureVe
   const created = await runner.run(opts.python, venvArgs, { env })
   if (created.exitCode !== 0) {
     const tail = outputTail(created)
-    const hint = /ensurepip is not available|No module named venv/i.test(tail)
+    // ensurepip runs below venv with its output captured: a full disk may show only as "ensurepip ... exit status 1".
+    const hint = diskFullHint(`${tail}\n${created.stderr}\n${created.stdout}`) ?? (await lowSpaceHint(path.dirname(opts.venvDir))) ?? (/ensurepip is not available|No module named venv/i.test(tail)
       ? 'This Python cannot create venvs: on Debian/Ubuntu install python3-venv; on Windows reinstall Python with pip.'
-      : 'Check that the python input is a full Python 3 installation and that deploy-root is writable.'
+      : 'Check that the python input is a full Python 3 installation and that deploy-root is writable.')
     throw new PhaseError('stage', `python -m venv failed (exit ${created.exitCode}):\n${tail}`, hint)
   }
 

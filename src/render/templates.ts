@@ -24,6 +24,8 @@ export class TemplateSet {
       }
       return new Handlebars.SafeString(xmlEscape(String(value)))
     })
+    // {{comment v}}: like xml, for text inside <!-- -->, which must not hold "--" (a site name or release id may).
+    this.hb.registerHelper('comment', (value: unknown) => new Handlebars.SafeString(xmlEscape(String(value ?? '')).replace(/-(?=-)/g, '- ')))
   }
 
   /** The file a template comes from: the user's override when there is one. */

@@ -3,6 +3,7 @@ import type { Log } from '../log.js'
 import { httpGet, type HttpResponse } from './http.js'
 import { MIN_ATTEMPT_MS, nextSleep } from './schedule.js'
 import { contentTypeMatches } from './static.js'
+import { withoutCredentials } from './url-credentials.js'
 
 export { contentTypeFor, contentTypeMatches, pickStaticFile, staticUrl } from './static.js'
 
@@ -206,14 +207,30 @@ function specsOf(plan: VerifyPlan): CheckSpec[] {
 
 const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
+/** Statuses of a pool or backend that is still starting (HttpPlatformHandler proxies): worth waiting out. */
+const STARTING = new Set([502, 503, 504])
+/** The same failing answer this many times, over at least STABLE_MIN_MS, will not change by waiting longer. */
+export const STABLE_ANSWERS = 10
+export const STABLE_MIN_MS = 5000
+
+function answerKey(response: HttpResponse): string | undefined {
+  if (response.status === undefined || STARTING.has(response.status)) return undefined
+  return `${response.status}\n${response.location ?? ''}\n${response.body}`
+}
+
 async function poll(spec: CheckSpec, plan: VerifyPlan, log: Log): Promise<CheckResult> {
   const started = performance.now()
   const deadline = started + plan.totalTimeoutMs
   let attempts = 0
   let timeoutMs = plan.requestTimeoutMs
+  // The last response that had a status: a final request cut short by the deadline must not hide it.
+  let answered: { response: HttpResponse; verdict: Judgement } | undefined
+  let sameKey: string | undefined
+  let sameCount = 0
+  let sameSince = started
   for (;;) {
     attempts++
-    const response = await httpGet({
+    let response = await httpGet({
       url: spec.url,
       hostHeader: plan.hostHeader || undefined,
       timeoutMs,
@@ -221,26 +238,37 @@ async function poll(spec: CheckSpec, plan: VerifyPlan, log: Log): Promise<CheckR
       insecure: plan.insecure,
       followRedirects: spec.followRedirects
     })
-    const verdict = spec.judge(response)
+    let verdict = spec.judge(response)
     log.debug(`verify ${spec.name}: attempt ${attempts}: ${verdict.detail} (${response.ms} ms)`)
+    const key = answerKey(response)
+    if (key !== undefined && key === sameKey) sameCount++
+    else [sameKey, sameCount, sameSince] = [key, 1, performance.now()]
+    const stable = !verdict.ok && sameKey !== undefined && sameCount >= STABLE_ANSWERS && performance.now() - sameSince >= STABLE_MIN_MS
     const remaining = deadline - performance.now()
-    if (verdict.ok || verdict.final || remaining < MIN_ATTEMPT_MS) {
+    if (verdict.ok || verdict.final || stable || remaining < MIN_ATTEMPT_MS) {
       const ms = Math.round(performance.now() - started)
       const tries = `${attempts} attempt${attempts === 1 ? '' : 's'}`
+      const cutShort = !verdict.ok && response.errorKind === 'timeout' && timeoutMs < plan.requestTimeoutMs
+      if (cutShort && answered) [response, verdict] = [answered.response, answered.verdict]
+      else if (cutShort) verdict = { ok: false, detail: `no complete response within verify-timeout (${(plan.totalTimeoutMs / 1000).toFixed(1)} s)` }
+      const why = stable
+        ? `the same answer ${sameCount} times in ${((performance.now() - sameSince) / 1000).toFixed(1)} s; stopped early`
+        : `gave up after ${tries} in ${(ms / 1000).toFixed(1)} s`
       return {
         name: spec.name,
         kind: spec.kind,
-        url: spec.url,
+        url: withoutCredentials(spec.url),
         ok: verdict.ok,
         ...(response.status !== undefined ? { status: response.status } : {}),
         ms,
         attempts,
-        detail: verdict.ok ? verdict.detail : `${verdict.detail} (gave up after ${tries} in ${(ms / 1000).toFixed(1)} s)`,
+        detail: verdict.ok ? verdict.detail : `${verdict.detail} (${why})`,
         ...(!verdict.ok && response.body ? { bodyStart: bodyStart(response.body) } : {}),
         ...(typeof response.headers['content-type'] === 'string' ? { contentType: response.headers['content-type'] } : {}),
         ...(response.location ? { location: response.location } : {})
       }
     }
+    if (response.status !== undefined) answered = { response, verdict }
     // The last poll starts before the deadline with room to complete.
     await sleep(nextSleep(plan.intervalMs, attempts, response.ms, remaining - MIN_ATTEMPT_MS))
     // A request never outlives the total timeout, so verify ends within verify-timeout (or one request timeout).
