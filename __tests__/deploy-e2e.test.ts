@@ -9,7 +9,6 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { acquireLock } from '../src/iis/lock.js'
-import { serverLockDir } from '../src/main.js'
 import { captureLog } from './support/iis-test-log.js'
 import { createIisSandbox, type IisSandbox } from './support/iis-sandbox.js'
 import { DIST_INDEX as DIST, EXAMPLE_APP as EXAMPLE, filesBelow, runAction, type ActionRun } from './support/run-action.js'
@@ -44,6 +43,8 @@ function inputsFor(releaseId: string, extra: Record<string, string> = {}): Recor
     'verify-body': 'Hello from Django',
     'verify-timeout': '20',
     'output-dir': path.join(work, `output-${releaseId}`),
+    // This test's own server lock: other checkouts' tests and demos on this machine must not wait on it.
+    'lock-dir': path.join(work, 'server-lock'),
     ...extra
   }
 }
@@ -184,7 +185,7 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
 
   it("waits for another app's deploy on the same server, then gives up clearly without touching IIS", async () => {
     // Another run holds the server-wide IIS lock (as a deploy of another app would, from backup to verify).
-    const held = await acquireLock({ dir: serverLockDir(process.env), site: 'IIS', appPath: '/applicationHost.config', runId: 'other-app', timeoutMs: 1000, log: captureLog() })
+    const held = await acquireLock({ dir: path.join(work, 'server-lock'), site: 'IIS', appPath: '/applicationHost.config', runId: 'other-app', timeoutMs: 1000, log: captureLog() })
     const before = sandbox.readConfig()
     const callsBefore = sandbox.calls().length
     try {
