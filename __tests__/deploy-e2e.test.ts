@@ -125,6 +125,26 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
     expect(r.summary).toContain('DefaultWebSite-app')
   })
 
+  it("another app is refused the same deploy-root, naming it, before anything changes: its retention would delete this app's releases", async () => {
+    const configBefore = sandbox.readConfig()
+    const callsBefore = sandbox.calls().length
+    const releasesBefore = fs.readdirSync(path.join(deployRoot, 'releases')).sort()
+    const runs: ActionRun[] = []
+    for (const round of [1, 2, 3]) {
+      const extra = { 'app-path': '/b', 'keep-releases': '2', env: `DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost\nROUND=${round}`, 'verify-url': `${standin.url}/b/` }
+      runs.push(await deploy(inputsFor(`b${round}`, extra)))
+    }
+    // The app that owns the folder still serves its release.
+    expect(await get('/app/')).toMatchObject({ status: 200, body: 'Hello from Django' })
+    expect(fs.readdirSync(path.join(deployRoot, 'releases')).sort()).toEqual(releasesBefore)
+    for (const r of runs) {
+      expect(r.exitCode).not.toBe(0)
+      expect(r.errors).toEqual([expect.stringMatching(/^::error::Input 'deploy-root': .* holds the releases of Default Web Site\/app, not Default Web Site\/b: give each app its own deploy-root/)])
+    }
+    expect(sandbox.calls().length).toBe(callsBefore)
+    expect(sandbox.readConfig()).toBe(configBefore)
+  })
+
   it('second deploy of the same content: nothing changes, at most 3 appcmd reads, no icacls', async () => {
     const configBefore = sandbox.readConfig()
     sandbox.resetCounters()
@@ -240,7 +260,8 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
   })
 
   it('the secret value is in no log line, no file under deploy-root, no plan.json and no summary', () => {
-    expect(allRuns.length).toBe(5)
+    // Three of them are the refused runs of another app, which mask the secret too.
+    expect(allRuns.length).toBe(8)
     for (const run of allRuns) {
       // The one line allowed to hold it is the workflow command that tells the runner to mask it.
       const lines = run.stdout.split('\n').filter(l => l !== `::add-mask::${SECRET}`)

@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { actionInputs, getInputs, type DeployConfig, type InputReader } from './config.js'
 import { deployMode, withBindingUrl } from './deploy.js'
+import { claimDeployRoot } from './deploy-root-claim.js'
 import { reportDiagnosis, type Evidence } from './diagnose.js'
 import { asError, InputError, PhaseError } from './errors.js'
 import { Appcmd } from './iis/appcmd.js'
@@ -147,7 +148,8 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     }
 
     const layout = layoutFor(cfg.deployRoot)
-    fs.mkdirSync(layout.root, { recursive: true })
+    // One deploy-root, one app: another app's run is refused here, before it writes anything there.
+    claimDeployRoot(layout.root, { site: cfg.siteName, appPath: cfg.appPath })
     // One run per target from staging to verify: two runs must not build the same venv or switch in between.
     lock = await acquireLock({ dir: layout.root, site: cfg.siteName, appPath: cfg.appPath, runId: cfg.releaseId, timeoutMs: cfg.lockTimeoutMs, log })
 
