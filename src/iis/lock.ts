@@ -108,24 +108,17 @@ function staleReason(seen: Seen, graceMs: number): string | undefined {
 
 /**
  * Exclusive create of a file holding `text`. false: the name is taken. On Windows a name whose file is still
- * being deleted refuses a new create with EPERM/EACCES (docs/windows-facts-learned.md): taken, for now.
+ * being deleted refuses a new create with EPERM/EACCES (docs/windows-facts-learned.md): that error is returned, as
+ * "taken for now", and the caller gives up only when it lasts.
  */
-function createExclusive(file: string, text: string): boolean {
+function createExclusive(file: string, text: string): boolean | NodeJS.ErrnoException {
   try {
     fs.writeFileSync(file, text, { flag: 'wx' })
     return true
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'EEXIST') return false
-    if (process.platform === 'win32' && (code === 'EPERM' || code === 'EACCES' || code === 'EBUSY') && fs.existsSync(path.dirname(file))) {
-      let missing = false
-      try {
-        fs.statSync(file)
-      } catch (statErr) {
-        missing = (statErr as NodeJS.ErrnoException).code === 'ENOENT'
-      }
-      if (!missing) return false
-    }
+    if (process.platform === 'win32' && (code === 'EPERM' || code === 'EACCES' || code === 'EBUSY')) return err as NodeJS.ErrnoException
     throw err
   }
 }
@@ -156,7 +149,7 @@ export function breakMarkerOf(file: string): string | undefined {
  */
 function breakStale(file: string, seen: Seen, self: string, graceMs: number, depth = 0): boolean {
   const marker = markerName(file, seen)
-  if (!createExclusive(marker, self)) {
+  if (createExclusive(marker, self) !== true) {
     const other = look(marker)
     if (depth < 3 && other && other !== 'busy' && staleReason(other, graceMs)) breakStale(marker, other, self, graceMs, depth + 1)
     return false
@@ -221,15 +214,21 @@ export async function acquireLock(options: LockOptions): Promise<TargetLock> {
       }
     }
   }
+  let refusedSince: number | undefined
   for (;;) {
-    createExclusive(file, self)
+    const created = createExclusive(file, self)
+    if (created instanceof Error) {
+      refusedSince ??= Date.now()
+      // Longer than a deletion takes: the folder refuses us (permissions), not a file on its way out.
+      if (Date.now() - refusedSince > graceMs) throw created
+    } else refusedSince = undefined
     // Read back rather than trust the create: a breaker that took our file for an abandoned empty one removed it.
     const seen = look(file)
-    if (seen === undefined) continue
-    if (seen !== 'busy' && seen.text === self) return held()
-    const holder = seen === 'busy' ? undefined : seen.owner
-    const stale = seen === 'busy' ? undefined : staleReason(seen, graceMs)
-    if (seen !== 'busy' && stale) {
+    if (seen === undefined && !(created instanceof Error)) continue
+    if (seen !== 'busy' && seen !== undefined && seen.text === self) return held()
+    const holder = seen === 'busy' || seen === undefined ? undefined : seen.owner
+    const stale = seen === 'busy' || seen === undefined ? undefined : staleReason(seen, graceMs)
+    if (seen !== 'busy' && seen !== undefined && stale) {
       if (!warned.has(seen.generation)) log.warning(`Breaking the stale deploy lock of ${stale}`)
       warned.add(seen.generation)
       if (breakStale(file, seen, self, graceMs)) continue
