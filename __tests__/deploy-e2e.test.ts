@@ -9,7 +9,6 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { acquireLock } from '../src/iis/lock.js'
-import { serverLockDir } from '../src/main.js'
 import { captureLog } from './support/iis-test-log.js'
 import { createIisSandbox, type IisSandbox } from './support/iis-sandbox.js'
 import { DIST_INDEX as DIST, EXAMPLE_APP as EXAMPLE, filesBelow, runAction, type ActionRun } from './support/run-action.js'
@@ -47,6 +46,8 @@ function inputsFor(releaseId: string, extra: Record<string, string> = {}): Recor
     'verify-body': 'Hello from Django',
     'verify-timeout': '20',
     'output-dir': path.join(work, `output-${releaseId}`),
+    // This test's own server lock: other checkouts' tests and demos on this machine must not wait on it.
+    'lock-dir': path.join(work, 'server-lock'),
     ...extra
   }
 }
@@ -143,6 +144,26 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
     expect(await get(`${APP}/`)).toMatchObject({ status: 200, body: 'Hello from Django' })
   })
 
+  it("another app is refused the same deploy-root, naming it, before anything changes: its retention would delete this app's releases", async () => {
+    const configBefore = sandbox.readConfig()
+    const callsBefore = sandbox.calls().length
+    const releasesBefore = fs.readdirSync(path.join(deployRoot, 'releases')).sort()
+    const runs: ActionRun[] = []
+    for (const round of [1, 2, 3]) {
+      const extra = { 'app-path': '/b', 'keep-releases': '2', env: `DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost\nROUND=${round}`, 'verify-url': `${standin.url}/b/` }
+      runs.push(await deploy(inputsFor(`b${round}`, extra)))
+    }
+    // The app that owns the folder still serves its release.
+    expect(await get(`${APP}/`)).toMatchObject({ status: 200, body: 'Hello from Django' })
+    expect(fs.readdirSync(path.join(deployRoot, 'releases')).sort()).toEqual(releasesBefore)
+    for (const r of runs) {
+      expect(r.exitCode).not.toBe(0)
+      expect(r.errors).toEqual([expect.stringMatching(/^::error::Input 'deploy-root': .* holds the releases of Default Web Site\/dept\/tools, not Default Web Site\/b: give each app its own deploy-root/)])
+    }
+    expect(sandbox.calls().length).toBe(callsBefore)
+    expect(sandbox.readConfig()).toBe(configBefore)
+  })
+
   it('second deploy of the same content: nothing changes, at most 3 appcmd reads, no icacls', async () => {
     const configBefore = sandbox.readConfig()
     sandbox.resetCounters()
@@ -203,7 +224,7 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
 
   it("waits for another app's deploy on the same server, then gives up clearly without touching IIS", async () => {
     // Another run holds the server-wide IIS lock (as a deploy of another app would, from backup to verify).
-    const held = await acquireLock({ dir: serverLockDir(process.env), site: 'IIS', appPath: '/applicationHost.config', runId: 'other-app', timeoutMs: 1000, log: captureLog() })
+    const held = await acquireLock({ dir: path.join(work, 'server-lock'), site: 'IIS', appPath: '/applicationHost.config', runId: 'other-app', timeoutMs: 1000, log: captureLog() })
     const before = sandbox.readConfig()
     const callsBefore = sandbox.calls().length
     try {
@@ -282,7 +303,8 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
   })
 
   it('the secret value is in no log line, no file under deploy-root, no plan.json and no summary', () => {
-    expect(allRuns.length).toBe(7)
+    // Three of them are the refused runs of another app, which mask the secret too.
+    expect(allRuns.length).toBe(10)
     for (const run of allRuns) {
       // The one line allowed to hold it is the workflow command that tells the runner to mask it.
       const lines = run.stdout.split('\n').filter(l => l !== `::add-mask::${SECRET}`)

@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { PhaseError } from '../src/errors.js'
-import { acquireLock, lockFileFor } from '../src/iis/lock.js'
+import { acquireLock, breakMarkerOf, lockFileFor } from '../src/iis/lock.js'
 import { captureLog } from './support/iis-test-log.js'
 
 const dirs: string[] = []
@@ -17,6 +17,13 @@ function tempDir(): string {
   return d
 }
 const base = (dir: string, runId: string, timeoutMs = 5000) => ({ dir, site: 'Default Web Site', appPath: '/app', runId, timeoutMs, log: captureLog(), pollMs: 20 })
+
+/** A file whose modification time is `ageMs` in the past, as one left by a run that died that long ago. */
+function writeAged(file: string, text: string, ageMs: number): void {
+  fs.writeFileSync(file, text)
+  const when = new Date(Date.now() - ageMs)
+  fs.utimesSync(file, when, when)
+}
 
 /** The pid of a process that has certainly exited. */
 function deadPid(): number {
@@ -87,4 +94,56 @@ describe('target lock', () => {
     await expect(acquireLock(base(dir, 'run-2', 100))).rejects.toThrow(/run remote/)
     expect(fs.existsSync(file)).toBe(true)
   })
+
+  it('breaks a lock file left empty longer than the grace (its writer died between create and write)', async () => {
+    const dir = tempDir()
+    writeAged(lockFileFor(dir, 'Default Web Site', '/app'), '', 60_000)
+    const options = { ...base(dir, 'run-2', 1000), staleGraceMs: 10_000 }
+    const lock = await acquireLock(options)
+    expect(options.log.lines.some(l => /^warning: Breaking the stale deploy lock of a lock file left empty for 60 s/.test(l))).toBe(true)
+    expect(JSON.parse(fs.readFileSync(lock.file, 'utf8'))).toMatchObject({ runId: 'run-2' })
+    lock.release()
+  })
+
+  it('breaks an unparseable lock file older than the grace, and only then', async () => {
+    const dir = tempDir()
+    const file = lockFileFor(dir, 'Default Web Site', '/app')
+    writeAged(file, '{"runId":"half', 60_000)
+    const options = { ...base(dir, 'run-2', 1000), staleGraceMs: 10_000 }
+    const lock = await acquireLock(options)
+    expect(options.log.lines.some(l => l.includes('a lock file left unreadable for 60 s'))).toBe(true)
+    lock.release()
+  })
+
+  it('waits for a lock file that is empty but young: its writer may be about to write', async () => {
+    const dir = tempDir()
+    const file = lockFileFor(dir, 'Default Web Site', '/app')
+    fs.writeFileSync(file, '')
+    await expect(acquireLock({ ...base(dir, 'run-2', 200), staleGraceMs: 10_000 })).rejects.toThrow(/being deployed by another run; gave up after lock-timeout/)
+    expect(fs.readFileSync(file, 'utf8')).toBe('')
+  })
+
+  it('breaks a stale lock even when a breaker died holding the right to break it', async () => {
+    const dir = tempDir()
+    const file = lockFileFor(dir, 'Default Web Site', '/app')
+    writeAged(file, JSON.stringify({ runId: 'crashed', pid: deadPid(), host: os.hostname(), time: '2020-01-01T00:00:00.000Z', target: 'x' }), 60_000)
+    const marker = breakMarkerOf(file)!
+    writeAged(marker, JSON.stringify({ runId: 'breaker', pid: deadPid(), host: os.hostname(), time: '2020-01-01T00:00:00.000Z', target: 'x' }), 60_000)
+    const lock = await acquireLock({ ...base(dir, 'run-2', 2000), staleGraceMs: 10_000 })
+    expect(JSON.parse(fs.readFileSync(lock.file, 'utf8'))).toMatchObject({ runId: 'run-2' })
+    lock.release()
+    // Nothing of the breaking is left beside the lock.
+    expect(fs.readdirSync(dir)).toEqual([])
+  })
+
+  it('does not remove a lock that another run took after this run read it', async () => {
+    const dir = tempDir()
+    const first = await acquireLock(base(dir, 'run-1'))
+    // Overwrite it as if run-1 lost it to run-3: run-1's release must leave run-3's lock alone.
+    const other = JSON.stringify({ runId: 'run-3', pid: process.pid, host: os.hostname(), time: new Date().toISOString(), target: 'x', token: 'other' })
+    fs.writeFileSync(first.file, other)
+    first.release()
+    expect(fs.readFileSync(first.file, 'utf8')).toBe(other)
+  })
 })
+

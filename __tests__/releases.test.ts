@@ -3,7 +3,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { layoutFor, type Layout } from '../src/layout.js'
-import { listReleases, markRelease, previousRelease, pruneReleases, readRelease, writeRelease, liveRelease } from '../src/releases.js'
+import { spawn } from 'node:child_process'
+import { listReleases, markRelease, previousRelease, pruneReleases, readRelease, removeAbandonedScratch, scratchDirFor, writeRelease, liveRelease } from '../src/releases.js'
 
 let root: string | undefined
 afterEach(() => {
@@ -15,10 +16,11 @@ function setup(): Layout {
   return layoutFor(root)
 }
 
-function release(layout: Layout, id: string, minute: number, venvHash: string): void {
+function release(layout: Layout, id: string, minute: number, venvHash: string, appPath?: string): void {
   fs.mkdirSync(layout.releaseDir(id), { recursive: true })
   fs.mkdirSync(layout.venvDir(venvHash), { recursive: true })
-  writeRelease(layout, { id, createdAt: `2025-01-01T00:${String(minute).padStart(2, '0')}:00.000Z`, venvHash, state: 'staged' })
+  const target = appPath ? { target: { site: 'Default Web Site', appPath } } : {}
+  writeRelease(layout, { id, createdAt: `2025-01-01T00:${String(minute).padStart(2, '0')}:00.000Z`, venvHash, state: 'staged', ...target })
 }
 
 describe('releases', () => {
@@ -74,4 +76,41 @@ describe('releases', () => {
       liveAt: '2025-02-02T00:00:00.000Z'
     })
   })
+
+  it("never demotes or prunes another app's releases, nor the venvs they use", () => {
+    const layout = setup()
+    const b = { site: 'Default Web Site', appPath: '/b' }
+    release(layout, 'a1', 1, 'va', '/a')
+    markRelease(layout, 'a1', 'live', new Date('2025-01-01T01:00:00Z'))
+    for (const [i, id] of ['b1', 'b2', 'b3'].entries()) {
+      release(layout, id, 10 + i, 'vb', '/b')
+      markRelease(layout, id, 'live', new Date(`2025-01-01T0${2 + i}:00:00Z`))
+      const previous = previousRelease(layout, id, b)
+      pruneReleases(layout, 2, id, previous?.id, b)
+    }
+    expect(readRelease(layout, 'a1')?.state).toBe('live')
+    expect(fs.existsSync(layout.venvDir('va'))).toBe(true)
+    expect(listReleases(layout).map(r => r.id)).toEqual(['b3', 'b2', 'a1'])
+    expect(previousRelease(layout, 'b3', b)?.id).toBe('b2')
+  })
+
+  it('removes scratch copies of runs that are gone, never one a live run is filling', async () => {
+    const layout = setup()
+    const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'])
+    await new Promise(resolve => sleeper.once('spawn', resolve))
+    const gone = spawn(process.execPath, ['-e', ''])
+    await new Promise(resolve => gone.once('exit', resolve))
+    try {
+      const live = scratchDirFor(layout, 'r7', sleeper.pid)
+      const dead = scratchDirFor(layout, 'r8', gone.pid)
+      // The name earlier versions used: the release id, then the pid.
+      const legacyDead = path.join(layout.releasesDir, `.staging-42-1-${gone.pid}`)
+      for (const d of [live, dead, legacyDead]) fs.mkdirSync(d, { recursive: true })
+      expect(removeAbandonedScratch(layout).sort()).toEqual([path.basename(legacyDead), path.basename(dead)].sort())
+      expect(fs.existsSync(live)).toBe(true)
+    } finally {
+      sleeper.kill()
+    }
+  })
 })
+

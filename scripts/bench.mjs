@@ -89,7 +89,9 @@ async function deploy(box, standin, deployRoot, releaseId) {
     icacls: 'icacls',
     'verify-url': `${standin.url}/app/`,
     'verify-body': 'Hello from Django',
-    'output-dir': path.join(work, `output-${path.basename(box.dir)}-${releaseId}`)
+    'output-dir': path.join(work, `output-${path.basename(box.dir)}-${releaseId}`),
+    // The bench's own server lock, so it never waits on (or holds up) tests and demos of other checkouts.
+    'lock-dir': path.join(work, 'server-lock')
   }
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
   const started = performance.now()

@@ -21,6 +21,8 @@ const inputs = {
   'app-path': '/app',
   'output-dir': outputDir,
   'release-id': 'demo-1',
+  // A private server lock (deploy mode takes one): never the machine-wide folder other checkouts' runs use.
+  'lock-dir': path.join(work, 'server-lock'),
   env: 'DJANGO_ALLOWED_HOSTS=localhost'
 }
 

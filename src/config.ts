@@ -5,6 +5,7 @@ import { z } from 'zod'
 import { InputError } from './errors.js'
 import { derivePoolName } from './inputs/pool-name.js'
 import { checkAppPathSegments, checkDeployRoot, checkEnvValue, checkLength, checkText } from './inputs/rules.js'
+import { defaultServerLockDir } from './iis/lock.js'
 import { flavourOf, pathApi, type Flavour } from './layout.js'
 import { MIN_SECRET_LENGTH } from './log.js'
 import { DEFAULT_CHECK, SP_DEFAULT_CONFIG } from './shibboleth/check.js'
@@ -82,6 +83,8 @@ export interface DeployConfig {
   keepReleases: number
   keepBackups: number
   lockTimeoutMs: number
+  /** Folder of the server-wide lock (lock-dir). */
+  lockDir: string
   releaseId: string
 }
 
@@ -422,6 +425,7 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
     keepReleases: number('keep-releases', get('keep-releases') || '5', 2, 1000),
     keepBackups: number('keep-backups', get('keep-backups') || '5', 1, 1000),
     lockTimeoutMs: number('lock-timeout', get('lock-timeout') || '600', 0, 86400, false) * 1000,
+    lockDir: lockDirInput(get('lock-dir'), env),
     releaseId
   }
 }
@@ -432,4 +436,11 @@ export function expandWindowsVars(value: string, env: NodeJS.ProcessEnv): string
     const key = Object.keys(env).find(k => k.toLowerCase() === name.toLowerCase())
     return key !== undefined && env[key] !== undefined ? (env[key] as string) : whole
   })
+}
+
+/** A relative lock-dir would differ between checkouts, and runs that must take turns would not meet. */
+function lockDirInput(value: string, env: NodeJS.ProcessEnv): string {
+  if (!value) return defaultServerLockDir(env)
+  if (!path.isAbsolute(value) && !path.win32.isAbsolute(value)) throw new InputError('lock-dir', `'${value}' must be an absolute folder, the same for every deploy on this server`)
+  return value
 }

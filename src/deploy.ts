@@ -182,8 +182,9 @@ export async function deployMode(
     // The release is live and verified: housekeeping that fails (a file held open on Windows) only warns.
     try {
       if (readRelease(layout, stage.facts.releaseId)?.state !== 'live') markRelease(layout, stage.facts.releaseId, 'live')
-      const previous = previousRelease(layout, stage.facts.releaseId)
-      const pruned = pruneReleases(layout, config.keepReleases, stage.facts.releaseId, previous?.id)
+      const target = { site: config.siteName, appPath: config.appPath }
+      const previous = previousRelease(layout, stage.facts.releaseId, target)
+      const pruned = pruneReleases(layout, config.keepReleases, stage.facts.releaseId, previous?.id, target)
       if (pruned.removedReleases.length > 0) log.info(`Removed old releases: ${pruned.removedReleases.join(', ')}`)
       if (pruned.removedVenvs.length > 0) log.info(`Removed unused venvs: ${pruned.removedVenvs.join(', ')}`)
     } catch (error) {

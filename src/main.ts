@@ -1,9 +1,9 @@
 import * as core from '@actions/core'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { actionInputs, getInputs, type DeployConfig, type InputReader } from './config.js'
 import { deployMode, withBindingUrl } from './deploy.js'
+import { claimDeployRoot } from './deploy-root-claim.js'
 import { reportDiagnosis, type Evidence } from './diagnose.js'
 import { asError, InputError, PhaseError } from './errors.js'
 import { Appcmd } from './iis/appcmd.js'
@@ -75,13 +75,6 @@ function emptyReport(): RunReport {
     hints: [],
     warnings: []
   }
-}
-
-/** Where runs on one server meet to take turns with IIS: machine-wide, not under any one app's deploy-root. */
-export function serverLockDir(env: NodeJS.ProcessEnv): string {
-  return process.platform === 'win32'
-    ? path.join(env.ProgramData ?? env.PROGRAMDATA ?? 'C:\\ProgramData', 'django-iis-deploy')
-    : path.join(os.tmpdir(), 'django-iis-deploy')
 }
 
 /** A program the deploy needs must exist before anything is staged, so a runner without IIS fails at once. */
@@ -172,14 +165,15 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     }
 
     const layout = layoutFor(cfg.deployRoot)
-    fs.mkdirSync(layout.root, { recursive: true })
+    // One deploy-root, one app: another app's run is refused here, before it writes anything there.
+    claimDeployRoot(layout.root, { site: cfg.siteName, appPath: cfg.appPath })
     // One run per target from staging to verify: two runs must not build the same venv or switch in between.
     lock = await acquireLock({ dir: layout.root, site: cfg.siteName, appPath: cfg.appPath, runId: cfg.releaseId, timeoutMs: cfg.lockTimeoutMs, log })
 
     if (cfg.mode === 'deploy') {
       // applicationHost.config is one file for the whole server, and a rollback restores all of it: deploys of
       // other apps on this server must not land between this run's backup and its verify.
-      serverLock = await acquireLock({ dir: serverLockDir(deps.env), site: 'IIS', appPath: '/applicationHost.config', runId: cfg.releaseId, timeoutMs: cfg.lockTimeoutMs, log })
+      serverLock = await acquireLock({ dir: cfg.lockDir, site: 'IIS', appPath: '/applicationHost.config', runId: cfg.releaseId, timeoutMs: cfg.lockTimeoutMs, log })
     }
     // Deploy reads IIS first (under the lock): a missing site stops the run before anything is built, and the
     // preflight sends the Host that the site's binding will.

@@ -1,5 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import { sameTarget, type DeployTarget } from './deploy-root-claim.js'
+import { processAlive } from './iis/lock.js'
 import type { Layout } from './layout.js'
 import type { StaticSettings } from './plan/static-location.js'
 import { writeFileAtomic } from './render/atomic-write.js'
@@ -24,6 +26,13 @@ export interface ReleaseMeta {
   state?: ReleaseState
   /** When the release last went live: the newest earlier one is the rollback target. */
   liveAt?: string
+  /** The app it was built for. Absent in releases of earlier versions, which count as the deploying app's. */
+  target?: DeployTarget
+}
+
+/** Whether a release is the app's to mark and prune (one deploy-root holds one app's; see deploy-root-claim). */
+function ofTarget(release: ReleaseMeta, target: DeployTarget | undefined): boolean {
+  return !release.target || !target || sameTarget(release.target, target)
 }
 
 export const RELEASE_FILE = 'release.json'
@@ -88,9 +97,9 @@ export function markRelease(layout: Layout, id: string, state: ReleaseState, now
   const next: ReleaseMeta = { ...meta, state, ...(state === 'live' ? { liveAt: now.toISOString() } : {}) }
   writeRelease(layout, next)
   if (state === 'live') {
-    // One live release: the one before keeps its liveAt, which makes it the rollback target.
+    // One live release per app: the one before keeps its liveAt, which makes it the rollback target.
     for (const other of listReleases(layout)) {
-      if (other.id !== id && other.state === 'live') writeRelease(layout, { ...other, state: 'staged' })
+      if (other.id !== id && other.state === 'live' && ofTarget(other, meta.target)) writeRelease(layout, { ...other, state: 'staged' })
     }
   }
   return next
@@ -101,9 +110,9 @@ export function liveRelease(layout: Layout): ReleaseMeta | undefined {
 }
 
 /** The release that was live most recently before `liveId` (default: the current live one): the rollback target. */
-export function previousRelease(layout: Layout, liveId = liveRelease(layout)?.id): ReleaseMeta | undefined {
+export function previousRelease(layout: Layout, liveId = liveRelease(layout)?.id, target?: DeployTarget): ReleaseMeta | undefined {
   return listReleases(layout)
-    .filter(r => r.id !== liveId && r.state !== 'failed' && r.liveAt !== undefined)
+    .filter(r => r.id !== liveId && r.state !== 'failed' && r.liveAt !== undefined && ofTarget(r, target))
     .sort((a, b) => (b.liveAt ?? '').localeCompare(a.liveAt ?? ''))[0]
 }
 
@@ -113,12 +122,13 @@ export interface PruneResult {
 }
 
 /**
- * Keeps the newest `keep` releases plus the live and the previous one whatever their age, then removes venvs
- * that no kept release uses.
+ * Keeps the newest `keep` releases of `target` plus the live and the previous one whatever their age, and every
+ * release of another app; then removes venvs that no kept release uses.
  */
-export function pruneReleases(layout: Layout, keep: number, liveId: string | undefined, previousId: string | undefined): PruneResult {
+export function pruneReleases(layout: Layout, keep: number, liveId: string | undefined, previousId: string | undefined, target?: DeployTarget): PruneResult {
   const releases = listReleases(layout)
-  const kept = new Set(releases.slice(0, Math.max(keep, 0)).map(r => r.id))
+  const ours = releases.filter(r => ofTarget(r, target))
+  const kept = new Set([...releases.filter(r => !ofTarget(r, target)), ...ours.slice(0, Math.max(keep, 0))].map(r => r.id))
   for (const id of [liveId, previousId]) if (id) kept.add(id)
   const removedReleases: string[] = []
   for (const r of releases) {
@@ -144,4 +154,30 @@ export function pruneReleases(layout: Layout, keep: number, liveId: string | und
     }
   }
   return { removedReleases, removedVenvs }
+}
+
+/** Stage's scratch copy for one run: the pid in its name says whether the run that made it is still working. */
+export function scratchDirFor(layout: Layout, releaseId: string, pid = process.pid): string {
+  return path.join(layout.releasesDir, `.staging-pid${pid}-${releaseId}`)
+}
+
+/**
+ * Removes scratch copies whose run is gone (a live run's copy is its work in progress). Names of earlier versions,
+ * `.staging-<release>-<pid>`, carry the pid last. Returns the folders removed.
+ */
+export function removeAbandonedScratch(layout: Layout): string[] {
+  let names: string[] = []
+  try {
+    names = fs.readdirSync(layout.releasesDir).filter(n => n.startsWith('.staging-'))
+  } catch {
+    return []
+  }
+  const removed: string[] = []
+  for (const name of names) {
+    const pid = Number((/^\.staging-pid(\d+)-/.exec(name) ?? /-(\d+)$/.exec(name))?.[1])
+    if (pid > 0 && processAlive(pid)) continue
+    fs.rmSync(path.join(layout.releasesDir, name), { recursive: true, force: true })
+    removed.push(name)
+  }
+  return removed
 }

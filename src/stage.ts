@@ -15,7 +15,7 @@ import type { InterpreterInfo } from './python/interpreter.js'
 import { copyProject, treeHash } from './python/release-files.js'
 import { ensureVenv, venvHash } from './python/venv.js'
 import { writeFileAtomic } from './render/atomic-write.js'
-import { findReleaseByFingerprint, readReleaseAt, writeRelease } from './releases.js'
+import { findReleaseByFingerprint, readReleaseAt, removeAbandonedScratch, scratchDirFor, writeRelease } from './releases.js'
 import { HTTP_PLATFORM_STARTUP_SECONDS, httpPlatformArguments, httpPlatformEnvironment, renderReleaseConfigs, type RenderedFile } from './render/release-configs.js'
 import { serverPreflight } from './python/server-preflight.js'
 import type { TemplateSet } from './render/templates.js'
@@ -128,10 +128,8 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
   })
 
   fs.mkdirSync(layout.releasesDir, { recursive: true })
-  // Under the target's lock nothing else stages here: scratch copies left by a run that died go first.
-  for (const name of fs.readdirSync(layout.releasesDir)) {
-    if (name.startsWith('.staging-')) fs.rmSync(path.join(layout.releasesDir, name), { recursive: true, force: true })
-  }
+  // Scratch copies left by runs that died go first; a live run's copy is its work in progress.
+  removeAbandonedScratch(layout)
   const incomplete = layout.releaseDir(config.releaseId)
   if (fs.existsSync(incomplete) && !readReleaseAt(incomplete)) {
     // No manifest: a stage that died half-way (the manifest is written last). Never served, so it can go.
@@ -139,7 +137,7 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
     fs.rmSync(incomplete, { recursive: true, force: true })
   }
   // Copy first into a scratch folder: its tree hash decides whether this release is new at all.
-  const scratch = path.join(layout.releasesDir, `.staging-${config.releaseId}-${process.pid}`)
+  const scratch = scratchDirFor(layout, config.releaseId)
   // output-dir changes on every run (plan.json): inside app-dir it would make every release look new.
   copyProject(config.appDir, scratch, { exclude: [config.outputDir] })
   const fingerprint = releaseFingerprint(config, treeHash(scratch), hash, templates)
@@ -241,7 +239,8 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
       staticFiles,
       staticSettings,
       ...(checkUrl ? { staticCheckUrl: checkUrl } : {}),
-      state: 'staged'
+      state: 'staged',
+      target: { site: config.siteName, appPath: config.appPath }
     })
     return { facts, desired, releaseDir, releaseReused: false, venvReused: venv.reused, staticFiles, ...(checkUrl ? { staticCheckUrl: checkUrl } : {}), checkWarnings, configs }
   } catch (e) {
