@@ -39,7 +39,7 @@ describe('a first deploy whatever form appcmd gives a list that matches nothing'
       expect(xml).toContain(`<add name="${desired.pool.name}"`)
       expect(xml).toContain(`physicalPath="${layoutFor(config.deployRoot).releaseDir('r1')}"`)
       expect(xml).toContain(`physicalPath="${layoutFor(config.deployRoot).staticDir('r1')}"`)
-    })
+    }, 600_000)
   }
 
   it('a real failure of the state read (access denied, exit 5) is never taken for "not found": nothing is written', async () => {
