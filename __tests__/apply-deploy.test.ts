@@ -187,6 +187,7 @@ describe('a failing beforeSwitch hook', () => {
     const c1 = configFor(target, 'r1')
     await apply(target, c1, stage(target, c1))
     const before = target.sandbox.readConfig()
+    target.sandbox.resetCounters()
     const c2 = configFor(target, 'r2')
     const err = await apply(target, c2, stage(target, c2), async () => {
       throw new Error('shibd -check failed: overall configuration is not loadable')
