@@ -108,6 +108,38 @@ describe('undoPlan: the inverse of each write, newest first', () => {
   })
 })
 
+describe('undoPlan for httpPlatform variables at the app location', () => {
+  it('removes what was added, sets back what changed and adds back what was removed, each old value masked', () => {
+    const d: DesiredState = {
+      ...desired('r2', 'v1', 'tok'),
+      hosting: 'httpplatform',
+      fastCgi: undefined,
+      httpPlatformSecretEnv: [
+        { name: 'NEW_KEY', value: 'n-1', secret: true },
+        { name: 'DB_PASSWORD', value: 'pw-2', secret: true }
+      ]
+    }
+    const before: CurrentState = {
+      ...applied(desired('r1', 'v1', 'tok')),
+      fastCgi: [],
+      httpPlatformEnv: [
+        { name: 'DB_PASSWORD', value: 'pw-1' },
+        { name: 'OLD_KEY', value: 'o-1' }
+      ]
+    }
+    const plan = undoPlan(inRunOrder(planChanges(before, d)), before, d)
+    // An old value appcmd cannot carry in an indexer has no inverse: the rollback falls back to the backup.
+    const quoted: CurrentState = { ...before, httpPlatformEnv: [{ name: 'OLD_KEY', value: "it's" }] }
+    expect(undoPlan(inRunOrder(planChanges(quoted, d)), quoted, d)).toEqual({ missing: expect.stringMatching(/OLD_KEY/) })
+    const section = 'set config Default Web Site/app -section:system.webServer/httpPlatform'
+    expect('ops' in plan && plan.ops.filter(o => o.argv.includes('-section:system.webServer/httpPlatform')).map(o => [o.argv.join(' '), o.secrets])).toEqual([
+      [`${section} /+environmentVariables.[name='OLD_KEY',value='o-1'] /commit:apphost`, ['o-1']],
+      [`${section} /environmentVariables.[name='DB_PASSWORD'].value:pw-1 /commit:apphost`, ['pw-1']],
+      [`${section} /-environmentVariables.[name='NEW_KEY'] /commit:apphost`, undefined]
+    ])
+  })
+})
+
 describe('poolsToRecycle', () => {
   it("recycles the app's pool before the run and the deploy's pool, never a pool this run created", () => {
     const d = desired('r2', 'v1', 'tok')
