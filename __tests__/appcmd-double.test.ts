@@ -108,14 +108,27 @@ describe('objects: add, set, delete', () => {
 })
 
 describe('listing: identifiers, filters, /xml and /config /xml', () => {
-  it('answers an unknown identifier with 1168, and a filter without match with nothing and exit 1', async () => {
-    expect(await appcmd('list', 'app', 'Nope/x')).toEqual({
+  it('answers an unknown identifier with exit 1 and no output by default, and a filter without match with nothing and exit 1', async () => {
+    expect(await appcmd('list', 'app', 'Nope/x')).toEqual({ exitCode: 1, stdout: '', stderr: '' })
+    expect(await appcmd('list', 'apppool', 'Nope', '/config', '/xml')).toEqual({ exitCode: 1, stdout: '', stderr: '' })
+    expect(await appcmd('list', 'apps', '/site.name:Nope')).toEqual({ exitCode: 1, stdout: '', stderr: '' })
+    expect((await appcmd('list', 'apps', '/site.name:Nope', '/xml')).stdout).toBe('<?xml version="1.0" encoding="UTF-8"?>\n<appcmd>\n</appcmd>\n')
+  })
+
+  it('answers an unknown identifier in the form APPCMD_DOUBLE_LIST_MISS chooses', async () => {
+    const miss = (form: string, ...argv: string[]) => runDouble(box.appcmdPath, argv, { ...box.env, APPCMD_DOUBLE_LIST_MISS: form })
+    const decl = '<?xml version="1.0" encoding="UTF-8"?>\n'
+    expect(await miss('exit0-xml', 'list', 'site', 'Nope', '/config', '/xml')).toEqual({ exitCode: 0, stdout: `${decl}<appcmd>\n</appcmd>\n`, stderr: '' })
+    expect(await miss('exit0-xml', 'list', 'site', 'Nope')).toEqual({ exitCode: 0, stdout: '', stderr: '' })
+    expect(await miss('exit0-xml-selfclosing', 'list', 'apppool', 'Nope', '/xml')).toEqual({ exitCode: 0, stdout: `${decl}<appcmd />\n`, stderr: '' })
+    expect(await miss('not-found', 'list', 'app', 'Nope/x', '/xml')).toEqual({
       exitCode: 1168 % 256,
       stdout: 'ERROR ( message:Cannot find APP object with identifier "Nope/x". )\n',
       stderr: ''
     })
-    expect(await appcmd('list', 'apps', '/site.name:Nope')).toEqual({ exitCode: 1, stdout: '', stderr: '' })
-    expect((await appcmd('list', 'apps', '/site.name:Nope', '/xml')).stdout).toBe('<?xml version="1.0" encoding="UTF-8"?>\n<appcmd>\n</appcmd>\n')
+    expect((await miss('bogus', 'list', 'app', 'Nope/x')).exitCode).toBe(87)
+    // An identifier that exists answers the same whatever the form.
+    expect((await miss('not-found', 'list', 'site', SITE)).stdout).toContain(`SITE "${SITE}"`)
   })
 
   it('prints the /xml object attributes iis-facts documents', async () => {

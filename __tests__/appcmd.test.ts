@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { Appcmd, AppcmdError, classify, errorMessage, indexer, IndexerValueError } from '../src/iis/appcmd.js'
+import { Appcmd, AppcmdError, classify, errorMessage, indexer, IndexerValueError, isListMiss } from '../src/iis/appcmd.js'
 import { execRunner } from '../src/process.js'
 import { captureLog } from './support/iis-test-log.js'
 
@@ -25,6 +25,10 @@ const out = {
   locked: ['ERROR ( hresult:80070020, message:Failed to commit configuration changes.\\nThe process cannot access the file because it is being used by another process. )', 32],
   echo: ['ERROR ( message:Unknown attribute "' + rest.join(' ') + '".  Replace with -? for help. )', 1],
   quiet: ['', 5],
+  miss: ['', 1],
+  missxml: ['<?xml version="1.0" encoding="UTF-8"?>\\n<appcmd />', 0],
+  denied: ['ERROR ( hresult:80070005, message:Command execution failed.\\nAccess is denied. )', 5],
+  oneerror: ['ERROR ( message:Configuration file is not well-formed XML )', 1],
   // A listing cut short: output that holds other apps' variables, and no ERROR line.
   leaky: ['<appcmd><CONFIG><application><environmentVariable name="OTHER_APP_TOKEN" value="other-app-secret-77" /></application>', 1]
 }[mode]
@@ -115,5 +119,50 @@ describe('Appcmd reads that fail', () => {
     expect((error as Error).message).not.toContain('other-app-secret-77')
     expect((error as Error).message).toMatch(/no error message/)
     expect(log.lines.join('\n')).not.toContain('other-app-secret-77')
+  })
+})
+
+const DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'
+
+describe('isListMiss: every plausible "no such object" answer of a list, and nothing else', () => {
+  it.each([
+    ['exit 1, no output (lextm/jexusmanager ListMissingSiteSilentlyFails)', 1, ''],
+    ['exit 1, a line break only', 1, '\r\n'],
+    ['exit 0, an empty <appcmd> element', 0, `${DECL}<appcmd>\n</appcmd>\n`],
+    ['exit 0, <appcmd/>', 0, `${DECL}<appcmd/>\n`],
+    ['exit 0, <appcmd />', 0, `${DECL}<appcmd />\n`],
+    ['exit 1, an empty <appcmd> element', 1, `${DECL}<appcmd>\n</appcmd>\n`],
+    ['1168 with Cannot find', 1168, 'ERROR ( message:Cannot find SITE object with identifier "S". )\n'],
+    ['1168 seen as 144 on Linux', 144, 'ERROR ( message:Cannot find APPPOOL object with identifier "P". )\r\n']
+  ])('%s: not found', (_name, exitCode, stdout) => {
+    expect(isListMiss(exitCode, stdout)).toBe(true)
+  })
+
+  it.each([
+    ['exit 1 with another ERROR', 1, 'ERROR ( message:Configuration file is not well-formed XML )\n'],
+    ['config in use (32)', 32, 'ERROR ( hresult:80070020, message:Failed to commit configuration changes.\nThe process cannot access the file because it is being used by another process. )\n'],
+    ['access denied (5)', 5, 'ERROR ( hresult:80070005, message:Command execution failed.\nAccess is denied. )\n'],
+    ['access denied without output', 5, ''],
+    ['1168 without a message', 1168, ''],
+    ['a missing collection element (4312)', 216, 'ERROR ( message:Cannot find requested collection element. )\n'],
+    ['exit 1 with objects listed', 1, `${DECL}<appcmd>\n    <SITE SITE.NAME="S" />\n</appcmd>\n`]
+  ])('%s: a failure, never "not found"', (_name, exitCode, stdout) => {
+    expect(isListMiss(exitCode, stdout)).toBe(false)
+  })
+})
+
+describe('Appcmd.list', () => {
+  it('answers undefined for a miss and stdout for a find; throws on any other failure', async () => {
+    const appcmd = new Appcmd({ runner: execRunner, log: captureLog(), path: fake })
+    expect(await appcmd.list('miss')).toBeUndefined()
+    expect(await appcmd.list('missxml')).toBeUndefined()
+    expect(await appcmd.list('site')).toBeUndefined()
+    expect(await appcmd.list('ok')).toBe('APPPOOL object "P" added\n')
+    for (const [mode, kind] of [['denied', 'other'], ['oneerror', 'other'], ['locked', 'locked'], ['quiet', 'other']] as const) {
+      const error = await appcmd.list(mode).catch((e: unknown) => e)
+      expect(error, mode).toBeInstanceOf(AppcmdError)
+      expect((error as AppcmdError).kind, mode).toBe(kind)
+    }
+    expect(appcmd.reads).toBe(8)
   })
 })

@@ -236,14 +236,17 @@ describe('a failing beforeSwitch hook', () => {
     const c1 = configFor(target, 'r1')
     await apply(target, c1, stage(target, c1))
     const before = target.sandbox.readConfig()
+    target.sandbox.resetCounters()
     const c2 = configFor(target, 'r2')
     const err = await apply(target, c2, stage(target, c2), async () => {
       throw new Error('shibd -check failed: overall configuration is not loadable')
     }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(PhaseError)
     expect((err as PhaseError).message).toMatch(
-      /^apply failed at the pre-switch hook: shibd -check failed: overall configuration is not loadable\. Rolled back — restored: IIS configuration from backup django-iis-deploy-r2-\d{8}T\d{9}Z$/
+      /^apply failed at the pre-switch hook: shibd -check failed: overall configuration is not loadable\. Rolled back — restored: no IIS change of this run needed undoing; app pool DefaultWebSite-app recycled$/
     )
+    // No `restore backup`, which stops the whole server: the run had changed nothing the hook's failure needed undone.
+    expect(target.sandbox.mutatingCalls().map(c => c.argv.slice(0, 2).join(' '))).toEqual(['add backup', 'recycle apppool'])
     expect(target.sandbox.readConfig()).toBe(before)
     // The switch never ran: the hook comes right before it.
     expect(target.sandbox.mutatingCalls().some(c => c.argv[0] === 'set' && c.argv[1] === 'vdir' && c.argv[2] === 'Default Web Site/app/')).toBe(false)

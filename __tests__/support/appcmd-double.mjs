@@ -12,12 +12,23 @@
 //                              fails with exit 32 "Failed to commit configuration changes" and changes nothing
 //   APPCMD_DOUBLE_FAIL_AT_FILE file holding k, read when APPCMD_DOUBLE_FAIL_AT is unset (lets a test arm a
 //                              failure after the environment was handed to the code under test)
+//   APPCMD_DOUBLE_LIST_MISS    how `list <object> <identifier>` answers when nothing has that identifier (not
+//                              settled for real appcmd, so each plausible form can be chosen):
+//                              exit1-empty (default): exit 1, no output at all, /xml or not; lextm/jexusmanager's
+//                                appcmd clone, JexusManager.CLI/AppCmdEngine.cs (list: exit 1 when a name was given
+//                                and nothing printed), test ListMissingSiteSilentlyFails in
+//                                Tests.JexusManager/AppCmd/AppCmdTestFixture.cs
+//                              exit0-xml: exit 0; with /xml an empty `<appcmd>` element (the help text's "match
+//                                zero or more" read as a search that found none)
+//                              exit0-xml-selfclosing: exit 0; with /xml `<appcmd />`
+//                              not-found: exit 1168 + `Cannot find <TYPE> object with identifier "<id>".`, the
+//                                form start/stop/recycle of a missing object give (jexusmanager StartMissingSiteFails)
 //
 // Behaviour notes:
 // - Every verb except `list` counts as mutating (add, set, delete, unlock, start, stop, recycle, restore).
 // - Errors go to stdout as `ERROR ( message:... )`, stderr stays empty; exit codes are the Windows numbers,
 //   which Linux reports modulo 256 (1168 → 144, 4312 → 216).
-// - `list` with an identifier that matches nothing: 1168 + "Cannot find X object". `list` with filters only
+// - `list` with an identifier that matches nothing: see APPCMD_DOUBLE_LIST_MISS. `list` with filters only
 //   that match nothing: no text (or an empty <appcmd> with /xml) and exit 1.
 // - Runtime state (site/pool started or stopped) lives in "<state file>.runtime.json", not in the config,
 //   so backups hold configuration only, as on IIS.
@@ -383,11 +394,24 @@ function renderList(doc, objects, options) {
   return objects.map((o) => `${textLine(o)}\n`).join('')
 }
 
+const LIST_MISS_FORMS = ['exit1-empty', 'exit0-xml', 'exit0-xml-selfclosing', 'not-found']
+
+/** `list <object> <identifier>` that finds nothing, in the form APPCMD_DOUBLE_LIST_MISS chooses. */
+function listMiss(type, identifier, options) {
+  const form = env.APPCMD_DOUBLE_LIST_MISS || 'exit1-empty'
+  if (!LIST_MISS_FORMS.includes(form)) fail(EXIT.invalidParameter, `appcmd double: APPCMD_DOUBLE_LIST_MISS "${form}" is not one of ${LIST_MISS_FORMS.join(', ')}.`)
+  if (form === 'not-found') notFound(type, identifier)
+  if (form === 'exit1-empty') return { stdout: '', exitCode: EXIT.emptyList }
+  if (!hasOption(options, 'xml')) return { stdout: '', exitCode: EXIT.ok }
+  const body = form === 'exit0-xml' ? '<appcmd>\n</appcmd>\n' : '<appcmd />\n'
+  return { stdout: `${XML_DECL}${body}`, exitCode: EXIT.ok }
+}
+
 function listObjects(type, objects, identifier, options, doc) {
   let matched = objects
   if (identifier !== undefined) {
     matched = objects.filter((o) => same(o.name, identifier))
-    if (matched.length === 0) notFound(type, identifier)
+    if (matched.length === 0) return listMiss(type, identifier, options)
   }
   for (const filter of propertyOptions(options)) {
     const key = Object.keys(objects[0]?.props ?? xmlAttributes({ type, props: {} })).find((k) => same(k, filter.name))

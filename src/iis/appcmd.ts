@@ -1,6 +1,6 @@
 import { maskSecrets, type Log } from '../log.js'
 import { quoteForDisplay } from '../plan/plan-file.js'
-import type { ProcessRunner } from '../process.js'
+import type { ProcessResult, ProcessRunner } from '../process.js'
 
 export type AppcmdErrorKind = 'exists' | 'notFound' | 'missingElement' | 'locked' | 'other'
 
@@ -91,6 +91,22 @@ export function classify(message: string, exitCode: number): AppcmdErrorKind {
   return KIND_BY_EXIT.get(exitCode) ?? 'other'
 }
 
+/**
+ * Whether a `list <object> <identifier>` answer means "no such object". Real appcmd's form is not settled
+ * (docs/windows-facts-learned.md), so each plausible one counts: exit 1 with no output (lextm/jexusmanager's
+ * clone), exit 0 or 1 with an empty `<appcmd>` / `<appcmd/>`, and `Cannot find <TYPE> object` (1168, or 144
+ * once Linux truncates it). Any other ERROR message (locked config, access denied), and any other exit code
+ * without a message, is a failure.
+ */
+export function isListMiss(exitCode: number, stdout: string): boolean {
+  const message = errorMessage(stdout)
+  // The message names the case whatever the exit code (1168, 144 on Linux); every other ERROR is a failure.
+  if (message !== undefined) return /^cannot find \S+ object\b/i.test(message)
+  if (exitCode !== 0 && exitCode !== 1) return false
+  const text = stdout.replace(/^\uFEFF/, '').replace(/<\?xml[^>]*\?>/, '').trim()
+  return text === '' || /^<appcmd\s*\/>$/i.test(text) || /^<appcmd\s*>\s*<\/appcmd\s*>$/i.test(text)
+}
+
 export interface AppcmdCall {
   argv: string[]
   /** Values inside argv that must be masked wherever the call is shown. */
@@ -117,24 +133,39 @@ export class Appcmd {
   }
 
   async run(call: AppcmdCall): Promise<string> {
+    const { result, shown } = await this.exec(call)
+    if (result.exitCode !== 0 || errorMessage(result.stdout) !== undefined) throw this.failure(call, result, shown)
+    return result.stdout
+  }
+
+  read(...argv: string[]): Promise<string> {
+    return this.run({ argv, mutates: false })
+  }
+
+  /** A `list` by identifier: its stdout, or undefined when appcmd says (in any of its forms) there is no such object. */
+  async list(...argv: string[]): Promise<string | undefined> {
+    const call = { argv, mutates: false }
+    const { result, shown } = await this.exec(call)
+    if (isListMiss(result.exitCode, result.stdout)) return undefined
+    if (result.exitCode !== 0 || errorMessage(result.stdout) !== undefined) throw this.failure(call, result, shown)
+    return result.stdout
+  }
+
+  private async exec(call: AppcmdCall): Promise<{ result: ProcessResult; shown: string }> {
     const { runner, log, path } = this.options
     for (const s of call.secrets ?? []) log.secret(s)
     const shown = this.show(call.argv.map(quoteForDisplay).join(' '), call.secrets)
     if (call.mutates) this.writes++
     else this.reads++
     const result = await runner.run(path, call.argv)
-    const message = errorMessage(result.stdout)
     log.info(`appcmd ${shown} → exit ${result.exitCode} in ${result.durationMs} ms`)
-    if (result.exitCode !== 0 || message !== undefined) {
-      // A read's stdout can hold other apps' registered variables (secrets no one masked here): never echo it.
-      const text = message ?? (result.stderr.trim() || (call.mutates ? result.stdout.trim() : '') || 'no error message')
-      throw new AppcmdError(classify(text, result.exitCode), result.exitCode, this.show(text, call.secrets), shown)
-    }
-    return result.stdout
+    return { result, shown }
   }
 
-  read(...argv: string[]): Promise<string> {
-    return this.run({ argv, mutates: false })
+  private failure(call: AppcmdCall, result: ProcessResult, shown: string): AppcmdError {
+    // A read's stdout can hold other apps' registered variables (secrets no one masked here): never echo it.
+    const text = errorMessage(result.stdout) ?? (result.stderr.trim() || (call.mutates ? result.stdout.trim() : '') || 'no error message')
+    return new AppcmdError(classify(text, result.exitCode), result.exitCode, this.show(text, call.secrets), shown)
   }
 
   get calls(): number {

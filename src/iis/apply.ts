@@ -9,6 +9,7 @@ import { planAcl, runIcacls } from './acl.js'
 import { Appcmd, AppcmdError } from './appcmd.js'
 import { addBackup, pruneBackups, restoreBackup } from './backup.js'
 import { acquireLock } from './lock.js'
+import { poolsToRecycle, undoPlan } from './undo.js'
 import { parseSite, readState, type CurrentState } from './state.js'
 import { LocationRecord } from './location-record.js'
 
@@ -48,7 +49,10 @@ export interface ApplyResult {
   /** What the app served before the switch: the rollback target. */
   previousPhysicalPath?: string
   calls: { appcmdReads: number; appcmdWrites: number; icacls: number }
-  /** Undoes this apply after a later failure (verify): restore the backup, point the app back. */
+  /**
+   * Undoes this apply after a later failure (verify): this run's writes by their inverses (the backup only when
+   * one has none or fails), then a recycle of the app's pools.
+   */
   rollback(): Promise<RollbackResult>
 }
 
@@ -151,9 +155,31 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
         }
       }
     }
+    const appcmdWrites = (): Operation[] => executed.filter(op => op.tool === 'appcmd')
     const undo = async (): Promise<RollbackResult> => {
       const restored: string[] = []
       const failed: string[] = []
+      // This run's own writes undone by their inverses first: other sites keep running, others' changes stay.
+      const plan = undoPlan(appcmdWrites(), current, desired)
+      let undone = false
+      if ('ops' in plan) {
+        try {
+          for (const op of plan.ops) await appcmd.run({ argv: op.argv, mutates: true, secrets: op.secrets })
+          restored.push(plan.ops.length > 0 ? `this run's IIS changes, undone one by one (${plan.ops.length} operations)` : 'no IIS change of this run needed undoing')
+          undone = true
+        } catch (err) {
+          log.warning(`Undoing this run's IIS changes one by one failed (${asError(err).message}); restoring backup ${backupName} instead`)
+        }
+      } else {
+        log.info(`This run's IIS changes cannot all be undone one by one (${plan.missing}); restoring backup ${backupName}`)
+      }
+      if (!undone) await restoreFallback(restored, failed)
+      await recyclePools(restored, failed)
+      record.restore()
+      return { ok: failed.length === 0, restored, failed }
+    }
+
+    const restoreFallback = async (restored: string[], failed: string[]): Promise<void> => {
       try {
         await restoreBackup(appcmd, backupName)
         restored.push(`IIS configuration from backup ${backupName}`)
@@ -173,8 +199,21 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
         }
       }
       if (failed.length > 0) await readdRemovedVdirs(restored, failed)
-      record.restore()
-      return { ok: failed.length === 0, restored, failed }
+    }
+
+    // wfastcgi reads its settings once per process and FastCGI processes outlive a configuration change: after
+    // the configuration is back, the pools that serve (or served) the app start fresh workers on it.
+    const recyclePools = async (restored: string[], failed: string[]): Promise<void> => {
+      for (const pool of poolsToRecycle(current, desired)) {
+        try {
+          await appcmd.run({ argv: ['recycle', 'apppool', `/apppool.name:${pool}`], mutates: true })
+          restored.push(`app pool ${pool} recycled`)
+        } catch (err) {
+          // A stopped pool runs no worker, so nothing of the failed release is left running in it.
+          if (/has not been started/i.test(asError(err).message)) restored.push(`app pool ${pool} is stopped, nothing to recycle`)
+          else failed.push(`recycling app pool ${pool} (${asError(err).message})`)
+        }
+      }
     }
 
     let step = ''

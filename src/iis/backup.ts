@@ -1,6 +1,6 @@
 import { asError } from '../errors.js'
 import type { Log } from '../log.js'
-import { AppcmdError, type Appcmd } from './appcmd.js'
+import type { Appcmd } from './appcmd.js'
 
 export const BACKUP_PREFIX = 'django-iis-deploy-'
 
@@ -34,14 +34,9 @@ export async function restoreBackup(appcmd: Appcmd, name: string): Promise<void>
   await appcmd.run({ argv: ['restore', 'backup', name], mutates: true })
 }
 
-/** appcmd's list exits 1 with no output when nothing matches. */
+/** No backups at all is an empty list, in whichever form appcmd answers a list that matched nothing. */
 async function listBackups(appcmd: Appcmd): Promise<string> {
-  try {
-    return await appcmd.read('list', 'backups')
-  } catch (err) {
-    if (err instanceof AppcmdError && err.exitCode === 1 && err.appcmdMessage === 'no output') return ''
-    throw err
-  }
+  return (await appcmd.list('list', 'backups')) ?? ''
 }
 
 /** Deletes our backups beyond the newest `keep`; others' backups are never touched. */

@@ -3,7 +3,7 @@ import { asError, PhaseError } from '../errors.js'
 import { parseXmlStrict } from '../render/xml.js'
 import type { DesiredState } from '../plan/types.js'
 import { appId, same } from '../plan/diff.js'
-import { AppcmdError, type Appcmd } from './appcmd.js'
+import type { Appcmd } from './appcmd.js'
 import type { RecordedState } from './location-record.js'
 
 /**
@@ -144,14 +144,9 @@ export function parseHttpPlatformEnv(xml: string): NameValue[] {
   return section ? environment(section) : []
 }
 
-/** `list <type> <id>` answers "Cannot find <TYPE> object" (1168) for a missing object: that is an answer, not a failure. */
+/** A missing object is an answer, not a failure: `Appcmd.list` knows each form appcmd may give it in. */
 async function listOrEmpty(appcmd: Appcmd, ...argv: string[]): Promise<string> {
-  try {
-    return await appcmd.read(...argv)
-  } catch (err) {
-    if (err instanceof AppcmdError && err.kind === 'notFound') return '<appcmd></appcmd>'
-    throw err
-  }
+  return (await appcmd.list(...argv)) ?? '<appcmd></appcmd>'
 }
 
 /**

@@ -1,0 +1,82 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { PhaseError } from '../src/errors.js'
+import { layoutFor } from '../src/layout.js'
+import { apply, configFor, createTarget, stage, type Target } from './support/apply-fixture.js'
+import { runDouble } from './support/run-double.js'
+
+let target: Target | undefined
+afterEach(() => target?.cleanup())
+
+const POOL = 'DefaultWebSite-app'
+
+/** r1 live, then r2 with a new venv and a rotated secret applied: the state a failed verify rolls back from. */
+async function upgraded(t: Target) {
+  const c1 = configFor(t, 'r1')
+  await apply(t, c1, stage(t, c1, 'venv1'))
+  const afterFirst = t.sandbox.readConfig()
+  const c2 = configFor(t, 'r2', { 'secret-env': 'API_TOKEN=rotated-Secret-9' })
+  const d2 = stage(t, c2, 'venv2')
+  const result = await apply(t, c2, d2)
+  return { afterFirst, result, c2, d2 }
+}
+
+describe('rollback after a failed verify', () => {
+  it("undoes this run's writes by their inverses, then recycles the app's pool; no restore backup", async () => {
+    target = createTarget()
+    const { afterFirst, result } = await upgraded(target)
+    target.sandbox.resetCounters()
+    const rb = await result.rollback()
+    expect(rb).toMatchObject({ ok: true, failed: [] })
+    expect(rb.restored).toEqual([expect.stringMatching(/^this run's IIS changes, undone one by one \(\d+ operations\)$/), `app pool ${POOL} recycled`])
+    expect(target.sandbox.readConfig()).toBe(afterFirst)
+
+    const writes = target.sandbox.mutatingCalls().map(c => c.argv)
+    expect(writes.some(w => w[0] === 'restore')).toBe(false)
+    // The recycle comes after every configuration write, and targets the app's pool.
+    expect(writes.at(-1)).toEqual(['recycle', 'apppool', `/apppool.name:${POOL}`])
+    expect(writes.filter(w => w[0] === 'recycle')).toHaveLength(1)
+    expect(writes.length).toBeGreaterThan(3)
+    expect(target.log.lines.join('\n')).not.toContain('rotated-Secret-9')
+  }, 600_000)
+
+  it('keeps a pool someone else added while verify ran', async () => {
+    target = createTarget()
+    const { result } = await upgraded(target)
+    expect((await runDouble(target.sandbox.appcmdPath, ['add', 'apppool', '/name:OtherTeamPool'], target.sandbox.env)).exitCode).toBe(0)
+    const rb = await result.rollback()
+    expect(rb.ok).toBe(true)
+    const xml = target.sandbox.readConfig()
+    expect(xml).toContain('<add name="OtherTeamPool"')
+    expect(xml).toContain(`physicalPath="${layoutFor(target.deployRoot).releaseDir('r1')}"`)
+    expect(xml).not.toContain(layoutFor(target.deployRoot).releaseDir('r2'))
+  }, 600_000)
+})
+
+describe('when an inverse operation fails', () => {
+  it('falls back to restore backup, and recycles after the restore', async () => {
+    target = createTarget()
+    const t = target
+    const c1 = configFor(t, 'r1')
+    await apply(t, c1, stage(t, c1, 'venv1'))
+    const before = t.sandbox.readConfig()
+    t.sandbox.resetCounters()
+    const c2 = configFor(t, 'r2')
+    const err = await apply(t, c2, stage(t, c2, 'venv2'), async () => {
+      // The next write is the rollback's first inverse: make it fail.
+      t.sandbox.failAt(t.sandbox.mutatingCalls().length + 1)
+      throw new Error('shibd -check failed')
+    }).catch((e: unknown) => e)
+    t.sandbox.failAt(undefined)
+    expect(err).toBeInstanceOf(PhaseError)
+    expect((err as PhaseError).message).toMatch(/Rolled back — restored: IIS configuration from backup django-iis-deploy-r2-\S+; app pool DefaultWebSite-app recycled$/)
+    expect(t.sandbox.readConfig()).toBe(before)
+    const writes = t.sandbox.mutatingCalls()
+    const failed = writes.findIndex(c => c.exitCode === 32)
+    const restore = writes.findIndex(c => c.argv[0] === 'restore')
+    expect(failed).toBeGreaterThan(0)
+    expect(writes[failed]!.argv[0]).toBe('set')
+    expect(restore).toBe(failed + 1)
+    expect(writes.at(-1)!.argv).toEqual(['recycle', 'apppool', `/apppool.name:${POOL}`])
+    expect(t.log.lines.join('\n')).toMatch(/Undoing this run's IIS changes one by one failed .*restoring backup/)
+  }, 600_000)
+})
