@@ -24,11 +24,11 @@ describe('two applies on one target', () => {
     const backups = writes.map((w, i) => (w.startsWith('add backup') ? i : -1)).filter(i => i >= 0)
     const recycles = writes.map((w, i) => (w.startsWith('recycle apppool') ? i : -1)).filter(i => i >= 0)
     expect(backups).toHaveLength(2)
-    expect(recycles).toEqual([backups[1]! - 1, writes.length - 1])
+    expect(recycles).toEqual([backups[1] - 1, writes.length - 1])
     expect(backups[0]).toBe(0)
 
     // The run that went second saw the first one's release as the previous one and won.
-    const [first, second] = writes[0]!.includes('-rA-') ? [a, b] : [b, a]
+    const [first, second] = writes[0].includes('-rA-') ? [a, b] : [b, a]
     const [firstDesired, secondDesired] = first === a ? [dA, dB] : [dB, dA]
     expect(first.previousPhysicalPath).toBe(layout.releaseDir('r1'))
     expect(second.previousPhysicalPath).toBe(firstDesired.app.physicalPath)

@@ -36,29 +36,29 @@ describe('applyRelease against the appcmd and icacls doubles', () => {
     expect(result.backupName).toMatch(/^django-iis-deploy-r1-\d{8}T\d{9}Z$/)
 
     const root = doc(target.sandbox.readConfig())
-    const pools = all(root, 'applicationPools')[0]!
+    const pools = all(root, 'applicationPools')[0]
     const ours = all(pools, 'add').filter(a => a.getAttribute('name') === 'DefaultWebSite-app')
     expect(ours).toHaveLength(1)
-    expect(ours[0]!.getAttribute('managedRuntimeVersion')).toBe('')
-    expect(all(ours[0]!, 'processModel')[0]!.getAttribute('identityType')).toBe('ApplicationPoolIdentity')
+    expect(ours[0].getAttribute('managedRuntimeVersion')).toBe('')
+    expect(all(ours[0], 'processModel')[0].getAttribute('identityType')).toBe('ApplicationPoolIdentity')
 
     const site = all(root, 'site').find(s => s.getAttribute('name') === 'Default Web Site')!
     const app = all(site, 'application').filter(a => a.getAttribute('path') === '/app')
     expect(app).toHaveLength(1)
-    expect(app[0]!.getAttribute('applicationPool')).toBe('DefaultWebSite-app')
-    const vdirs = all(app[0]!, 'virtualDirectory').map(v => [v.getAttribute('path'), v.getAttribute('physicalPath')])
+    expect(app[0].getAttribute('applicationPool')).toBe('DefaultWebSite-app')
+    const vdirs = all(app[0], 'virtualDirectory').map(v => [v.getAttribute('path'), v.getAttribute('physicalPath')])
     expect(vdirs).toEqual([
       ['/', layout.releaseDir('r1')],
       ['/static', layout.staticDir('r1')]
     ])
 
-    const fastCgi = all(root, 'fastCgi')[0]!
+    const fastCgi = all(root, 'fastCgi')[0]
     const apps = all(fastCgi, 'application')
     expect(apps).toHaveLength(1)
-    expect(apps[0]!.getAttribute('fullPath')).toBe(desired.fastCgi!.fullPath)
-    expect(apps[0]!.getAttribute('arguments')).toBe(desired.fastCgi!.arguments)
+    expect(apps[0].getAttribute('fullPath')).toBe(desired.fastCgi!.fullPath)
+    expect(apps[0].getAttribute('arguments')).toBe(desired.fastCgi!.arguments)
     expect(desired.fastCgi!.fullPath).toBe(layout.venvPython('venv1'))
-    const vars = all(apps[0]!, 'environmentVariable').map(v => [v.getAttribute('name'), v.getAttribute('value')])
+    const vars = all(apps[0], 'environmentVariable').map(v => [v.getAttribute('name'), v.getAttribute('value')])
     expect(vars).toEqual([
       ['DJANGO_SETTINGS_MODULE', 'hello.settings'],
       ['WSGI_LOG', layout.wsgiLog],
@@ -70,14 +70,14 @@ describe('applyRelease against the appcmd and icacls doubles', () => {
     // Handlers unlocked at the app's location only; the server-wide section keeps its Deny default.
     const unlocked = all(root, 'location').filter(l => l.getAttribute('overrideMode') === 'Allow')
     expect(unlocked.map(l => l.getAttribute('path'))).toEqual(['Default Web Site/app'])
-    expect(all(unlocked[0]!, 'handlers')).toHaveLength(1)
+    expect(all(unlocked[0], 'handlers')).toHaveLength(1)
     expect(target.sandbox.readConfig()).toContain('<section name="handlers" overrideModeDefault="Deny" />')
 
     // Anonymous requests at the app read files as the pool, the one principal granted below; the site keeps IUSR.
     const anonymous = all(root, 'anonymousAuthentication')
     expect(anonymous).toHaveLength(1)
-    expect(anonymous[0]!.getAttribute('userName')).toBe('')
-    let owner = anonymous[0]!.parentNode
+    expect(anonymous[0].getAttribute('userName')).toBe('')
+    let owner = anonymous[0].parentNode
     while (owner && owner.nodeName !== 'location') owner = owner.parentNode
     expect((owner as Element | null)?.getAttribute('path')).toBe('Default Web Site/app')
 

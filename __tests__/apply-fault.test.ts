@@ -62,7 +62,7 @@ describe('a fault at each mutating appcmd call leaves IIS exactly as it was', ()
       const clean = await mutatingCallsOf(scenario)
       // backup, the changes, the switch or app creation, recycle: a real sequence, not a trivial one.
       expect(clean.length).toBeGreaterThanOrEqual(10)
-      expect(clean[0]!.slice(0, 2)).toEqual(['add', 'backup'])
+      expect(clean[0].slice(0, 2)).toEqual(['add', 'backup'])
       for (let k = 1; k <= clean.length; k++) {
         const t = createTarget()
         try {
@@ -76,7 +76,7 @@ describe('a fault at each mutating appcmd call leaves IIS exactly as it was', ()
           // A first deploy may leave its app's location settings (handlers unlocked, anonymous user), inert once
           // the app itself is gone; everything else is exactly as it was.
           const comparable = (xml: string) => (name === 'first deploy' ? withoutLocation(xml, desired.handlersLocation) : xml)
-          expect(comparable(t.sandbox.readConfig()), `k=${k}: ${clean[k - 1]!.join(' ')}`).toBe(comparable(before))
+          expect(comparable(t.sandbox.readConfig()), `k=${k}: ${clean[k - 1].join(' ')}`).toBe(comparable(before))
           expect(servedPath(t, desired)).toBe(servedBefore)
           if (name === 'upgrade to a new release and venv') expect(servedBefore).toBe(layoutFor(config.deployRoot).releaseDir('r1'))
           expect(err.phase).toBe('apply')

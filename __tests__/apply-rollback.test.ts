@@ -74,7 +74,7 @@ describe('when an inverse operation fails', () => {
     const failed = writes.findIndex(c => c.exitCode === 32)
     const restore = writes.findIndex(c => c.argv[0] === 'restore')
     expect(failed).toBeGreaterThan(0)
-    expect(writes[failed]!.argv[0]).toBe('set')
+    expect(writes[failed].argv[0]).toBe('set')
     expect(restore).toBe(failed + 1)
     expect(writes.at(-1)!.argv).toEqual(['recycle', 'apppool', `/apppool.name:${POOL}`])
     expect(t.log.lines.join('\n')).toMatch(/Undoing this run's IIS changes one by one failed .*restoring backup/)

@@ -68,7 +68,7 @@ describe('diffState', () => {
     ])
     expect(ops.every(o => o.tool === 'appcmd' && o.mutates)).toBe(true)
     // The secret reaches appcmd's argv but is marked, and never appears in the explanation.
-    const secretOp = ops[8]!
+    const secretOp = ops[8]
     expect(secretOp.secrets).toEqual(['s3cr3t-token'])
     expect(ops.filter(o => o.secrets).length).toBe(1)
     expect(ops.map(o => o.why).join('\n')).not.toContain('s3cr3t-token')
@@ -96,7 +96,7 @@ describe('diffState', () => {
   it('sets exactly the one changed environment value, then recycles', () => {
     const d = desired()
     const now = matching(d)
-    now.fastCgi[0]!.env[0]!.value = 'hello.settings_old'
+    now.fastCgi[0].env[0].value = 'hello.settings_old'
     const ops = diffState(now, d)
     expect(ops.map(o => o.argv)).toEqual([
       ['set', 'config', '-section:system.webServer/fastCgi', `/${KEY}.environmentVariables.[name='DJANGO_SETTINGS_MODULE'].value:hello.settings`, '/commit:apphost'],
@@ -107,8 +107,8 @@ describe('diffState', () => {
   it('adds a missing variable and removes a stale one of ours', () => {
     const d = desired()
     const now = matching(d)
-    now.fastCgi[0]!.env = now.fastCgi[0]!.env.filter(v => v.name !== 'WSGI_LOG')
-    now.fastCgi[0]!.env.push({ name: 'OLD_FLAG', value: '1' })
+    now.fastCgi[0].env = now.fastCgi[0].env.filter(v => v.name !== 'WSGI_LOG')
+    now.fastCgi[0].env.push({ name: 'OLD_FLAG', value: '1' })
     const argv = diffState(now, d).map(o => o.argv[3])
     expect(argv).toEqual([`/+${KEY}.environmentVariables.[name='WSGI_LOG',value='${ROOT}\\logs\\wfastcgi.log']`, `/-${KEY}.environmentVariables.[name='OLD_FLAG']`, undefined])
   })
@@ -119,13 +119,13 @@ describe('diffState', () => {
     const oldPy = `${ROOT}\\venvs\\old999\\Scripts\\python.exe`
     const oldWfc = `${ROOT}\\venvs\\old999\\Lib\\site-packages\\wfastcgi.py`
     now.fastCgi = [
-      { fullPath: oldPy, arguments: oldWfc, env: now.fastCgi[0]!.env },
+      { fullPath: oldPy, arguments: oldWfc, env: now.fastCgi[0].env },
       { fullPath: 'C:\\PHP\\php-cgi.exe', arguments: '', env: [] },
       // Same prefix text but a sibling folder: not ours.
       { fullPath: `${ROOT}\\venvs-other\\python.exe`, arguments: 'x', env: [] }
     ]
     now.app.physicalPath = `${ROOT}\\releases\\r1`
-    now.vdirs[0]!.physicalPath = `${ROOT}\\releases\\r1\\static`
+    now.vdirs[0].physicalPath = `${ROOT}\\releases\\r1\\static`
     const plan = planChanges(now, d)
     const ops = diffState(now, d)
     expect(ops.map(o => o.argv.slice(0, 4).join(' '))).toEqual([
@@ -239,7 +239,7 @@ describe('diffState', () => {
       ['set', 'config', '-section:system.webServer/fastCgi', `/-${KEY}`, '/commit:apphost'],
       ['recycle', 'apppool', '/apppool.name:DefaultWebSite-app']
     ])
-    expect(ops[0]!.secrets).toEqual(['new-secret'])
+    expect(ops[0].secrets).toEqual(['new-secret'])
   })
 
   it.each([

@@ -84,9 +84,9 @@ async function planRun(over: Record<string, string>): Promise<{ text: string; ou
     setFailed: message => failures.push(message)
   }
   await run(deps)
-  const files = fs.readdirSync(inputs['output-dir'] as string, { recursive: true, withFileTypes: true }).filter(f => f.isFile())
+  const files = fs.readdirSync(inputs['output-dir'], { recursive: true, withFileTypes: true }).filter(f => f.isFile())
   const written = files.map(f => fs.readFileSync(path.join(f.parentPath, f.name), 'utf8'))
-  return { text: [...log.lines, summary, ...failures, ...Object.values(outputs), ...written].join('\n'), outputs, failures, outputDir: inputs['output-dir'] as string }
+  return { text: [...log.lines, summary, ...failures, ...Object.values(outputs), ...written].join('\n'), outputs, failures, outputDir: inputs['output-dir'] }
 }
 
 describe('hostile values through a whole run (plan mode, in-process)', () => {

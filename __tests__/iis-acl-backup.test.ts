@@ -50,7 +50,7 @@ describe('ACL grants', () => {
     ])
     // Recorded: nothing to do; a changed permission or another pool is granted again.
     expect(planAcl(root, 'P', grants, wsgiLog).operations).toEqual([])
-    expect(planAcl(root, 'P', [{ ...grants[0]!, permission: '(OI)(CI)M' }], undefined).operations).toHaveLength(1)
+    expect(planAcl(root, 'P', [{ ...grants[0], permission: '(OI)(CI)M' }], undefined).operations).toHaveLength(1)
     expect(planAcl(root, 'Q', grants, undefined).operations).toHaveLength(2)
     // An existing WSGI_LOG is left as it is.
     fs.writeFileSync(wsgiLog, 'kept')
@@ -92,7 +92,7 @@ describe('backups', () => {
     const before = sb.readConfig()
     await appcmd.run({ argv: ['add', 'apppool', '/name:Temp'], mutates: true })
     expect(sb.readConfig()).not.toBe(before)
-    await restoreBackup(appcmd, names[3]!)
+    await restoreBackup(appcmd, names[3])
     expect(sb.readConfig()).toBe(before)
   })
 

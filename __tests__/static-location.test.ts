@@ -112,7 +112,7 @@ describe('staticCheckUrl', () => {
   it('falls back to the static location, with a warning, when static() could not render the file', () => {
     expect(staticCheckUrl(assets, { staticUrl: '/app/assets/', error: "ValueError: Missing staticfiles manifest entry for 'a b.css'" }, 'a b.css')).toEqual({
       url: '/app/assets/a%20b.css',
-      warning: expect.stringContaining('Missing staticfiles manifest entry') as unknown as string
+      warning: expect.stringContaining('Missing staticfiles manifest entry')
     })
   })
 

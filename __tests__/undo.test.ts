@@ -89,7 +89,7 @@ describe('undoPlan: the inverse of each write, newest first', () => {
       `set config -section:system.webServer/fastCgi /-${key('v2')} /commit:apphost`
     ])
     // A value read back from IIS is masked wherever the inverse is shown.
-    const readd = 'ops' in plan ? plan.ops.find(o => o.argv[3]!.includes("value='tok-1'")) : undefined
+    const readd = 'ops' in plan ? plan.ops.find(o => o.argv[3].includes("value='tok-1'")) : undefined
     expect(readd?.secrets).toEqual(['tok-1'])
   })
 

@@ -109,7 +109,7 @@ describe('steps that run this action use only its inputs and outputs', () => {
       [...read(rel).matchAll(/steps\.(?:deploy|first|again|broken|failing|plan)\.outputs\.([\w-]+)/g)].map(m => m[1])
     )
     expect(used.length).toBeGreaterThan(0)
-    expect(used.filter(o => !actionOutputs.includes(o as string))).toEqual([])
+    expect(used.filter(o => !actionOutputs.includes(o))).toEqual([])
   })
 })
 
@@ -149,7 +149,7 @@ describe('the reusable deploy workflow', () => {
 
   it('mirrors the action’s defaults and required inputs', () => {
     const action = yamlOf('action.yml').inputs
-    for (const [name, input] of Object.entries(call.inputs) as [string, { default?: unknown; required?: boolean }][]) {
+    for (const [name, input] of Object.entries<{ default?: unknown; required?: boolean }>(call.inputs)) {
       if (!(name in action)) continue
       if (action[name].required) expect(input.required).toBe(true)
       else expect(String(input.default)).toBe(String(action[name].default))

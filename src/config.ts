@@ -434,7 +434,7 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
 export function expandWindowsVars(value: string, env: NodeJS.ProcessEnv): string {
   return value.replace(/%([A-Za-z_][A-Za-z0-9_]*)%/g, (whole, name: string) => {
     const key = Object.keys(env).find(k => k.toLowerCase() === name.toLowerCase())
-    return key !== undefined && env[key] !== undefined ? (env[key] as string) : whole
+    return key !== undefined && env[key] !== undefined ? (env[key]) : whole
   })
 }
 

@@ -235,7 +235,7 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     lock?.release()
     report.phases = phases.list
     setOutputs(report, deps.setOutput)
-    await writeSummary(report, deps.summary, { redact: log.redact, log })
+    await writeSummary(report, deps.summary, { redact: text => log.redact(text), log })
   }
 }
 

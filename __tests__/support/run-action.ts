@@ -48,7 +48,7 @@ export function runAction(inputs: Record<string, string>, env: Record<string, st
   for (const [name, value] of Object.entries(inputs)) childEnv[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [DIST_INDEX], { env: childEnv, cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') return reject(error)
+      if (error && typeof error.code !== 'number') return reject(new Error(error.message, { cause: error }))
       const run: ActionRun = {
         exitCode: error ? Number(error.code) : 0,
         stdout,
@@ -66,7 +66,7 @@ export function runAction(inputs: Record<string, string>, env: Record<string, st
 /** Every file below a folder, relative, for "nothing was written there" and "no secret in any file" checks. */
 export function filesBelow(dir: string): string[] {
   if (!fs.existsSync(dir)) return []
-  return (fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[])
+  return (fs.readdirSync(dir, { recursive: true, withFileTypes: true }))
     .filter(e => e.isFile())
     .map(e => path.relative(dir, path.join(e.parentPath, e.name)))
 }

@@ -10,7 +10,7 @@ export interface DoubleResult {
 export function runDouble(file: string, argv: readonly string[], env: Record<string, string>): Promise<DoubleResult> {
   return new Promise((resolve, reject) => {
     execFile(file, [...argv], { env: { ...process.env, ...env } }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') return reject(error)
+      if (error && typeof error.code !== 'number') return reject(new Error(error.message, { cause: error }))
       resolve({ exitCode: error ? Number(error.code) : 0, stdout, stderr })
     })
   })

@@ -40,7 +40,7 @@ export function ourParts(text: string, want: ShibbolethWant): { sites: Element[]
   const maps = elements(root, 'RequestMapper').flatMap(m => elements(m, 'RequestMap'))
   const hosts = maps.flatMap(m => elements(m, 'Host')).filter(h => h.getAttribute('name') === want.host)
   const paths = hosts.flatMap(h => elements(h, 'Path')).filter(p => p.getAttribute('name') === pathName(want.appPath))
-  return { sites, hosts, paths, applicationDefaults: elements(root, 'ApplicationDefaults')[0] as Element }
+  return { sites, hosts, paths, applicationDefaults: elements(root, 'ApplicationDefaults')[0] }
 }
 
 /** Lines a patch may add, remove or rewrite; anything else in a diff is damage. */

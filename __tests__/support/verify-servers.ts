@@ -62,7 +62,7 @@ export async function freePort(): Promise<number> {
 export function serveLate(port: number, afterMs: number, handler: Handler): { started: Promise<Running> } {
   const server = http.createServer(handler)
   const started = new Promise<Running>((resolve, reject) => {
-    setTimeout(() => listen(server, port).then(() => resolve(running(server, 'http')), reject), afterMs)
+    setTimeout(() => void listen(server, port).then(() => resolve(running(server, 'http')), reject), afterMs)
   })
   return { started }
 }

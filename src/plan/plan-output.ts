@@ -56,8 +56,9 @@ export function writeOutputFiles(outputDir: string, configs: RenderedFile[]): Ru
 
 export function writePlan(config: DeployConfig, log: Log, plan: PlanDocument): string {
   const file = path.join(config.outputDir, 'plan.json')
-  writeFileAtomic(file, planJson(plan, log.redact))
-  log.info(planText(plan, log.redact))
+  const redact = (text: string): string => log.redact(text)
+  writeFileAtomic(file, planJson(plan, redact))
+  log.info(planText(plan, redact))
   return file
 }
 

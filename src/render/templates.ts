@@ -5,6 +5,13 @@ import { templatesDir as bundledTemplatesDir } from '../assets.js'
 import { InputError } from '../errors.js'
 import { parseXmlStrict, xmlEscape } from './xml.js'
 
+/** Template values are strings, numbers and booleans; anything else is a bug in the caller, not text to print. */
+function templateText(value: unknown): string {
+  if (typeof value === 'string') return value
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value)
+  throw new Error(`template value of type ${typeof value} cannot be rendered as text`)
+}
+
 export type TemplateName = 'app-web.config' | 'static-web.config' | 'httpplatform-web.config' | 'shibboleth2.xml'
 
 /**
@@ -22,10 +29,10 @@ export class TemplateSet {
       if (value === undefined || value === null) {
         throw new Error(`template variable used at line ${(options as { loc?: { start: { line: number } } }).loc?.start.line ?? '?'} is not defined`)
       }
-      return new Handlebars.SafeString(xmlEscape(String(value)))
+      return new Handlebars.SafeString(xmlEscape(templateText(value)))
     })
     // {{comment v}}: like xml, for text inside <!-- -->, which must not hold "--" (a site name or release id may).
-    this.hb.registerHelper('comment', (value: unknown) => new Handlebars.SafeString(xmlEscape(String(value ?? '')).replace(/-(?=-)/g, '- ')))
+    this.hb.registerHelper('comment', (value: unknown) => new Handlebars.SafeString(xmlEscape(templateText(value ?? '')).replace(/-(?=-)/g, '- ')))
   }
 
   /** The file a template comes from: the user's override when there is one. */

@@ -26,10 +26,10 @@ export function diffLines(oldText: string, newText: string): DiffLine[] {
   const m = midB.length
   const lcs: Uint32Array[] = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1))
   for (let i = n - 1; i >= 0; i--) {
-    const row = lcs[i] as Uint32Array
-    const below = lcs[i + 1] as Uint32Array
+    const row = lcs[i]
+    const below = lcs[i + 1]
     for (let j = m - 1; j >= 0; j--) {
-      row[j] = midA[i] === midB[j] ? (below[j + 1] as number) + 1 : Math.max(below[j] as number, row[j + 1] as number)
+      row[j] = midA[i] === midB[j] ? (below[j + 1]) + 1 : Math.max(below[j], row[j + 1])
     }
   }
   const out: DiffLine[] = a.slice(0, head).map(text => ({ op: ' ', text }))
@@ -37,13 +37,13 @@ export function diffLines(oldText: string, newText: string): DiffLine[] {
   let j = 0
   while (i < n || j < m) {
     if (i < n && j < m && midA[i] === midB[j]) {
-      out.push({ op: ' ', text: midA[i++] as string })
+      out.push({ op: ' ', text: midA[i++] })
       j++
     } else if (i < n && (j === m || (lcs[i + 1]?.[j] ?? 0) >= (lcs[i]?.[j + 1] ?? 0))) {
       // Removals before additions, as diff(1) prints a replaced line.
-      out.push({ op: '-', text: midA[i++] as string })
+      out.push({ op: '-', text: midA[i++] })
     } else {
-      out.push({ op: '+', text: midB[j++] as string })
+      out.push({ op: '+', text: midB[j++] })
     }
   }
   for (const text of a.slice(a.length - tail)) out.push({ op: ' ', text })

@@ -26,7 +26,7 @@ export function parseSiteApps(text: string): SiteApp[] {
   const apps: SiteApp[] = []
   for (const line of text.split(/\r?\n/)) {
     const m = APP_LINE.exec(line.trim())
-    if (m) apps.push({ app: m[1] as string, pool: m[2] as string })
+    if (m) apps.push({ app: m[1], pool: m[2] })
   }
   return apps
 }

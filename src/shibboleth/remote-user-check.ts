@@ -21,7 +21,7 @@ function middlewareProblems(middleware: string[]): string[] {
   const auth = middleware.indexOf(AUTHENTICATION_MIDDLEWARE)
   const remote = middleware.findIndex(m => REMOTE_USER_MIDDLEWARES.includes(m))
   if (remote >= 0) {
-    const name = middleware[remote] as string
+    const name = middleware[remote]
     if (auth < 0) return [`MIDDLEWARE has ${name} but not ${AUTHENTICATION_MIDDLEWARE}, which it needs before it; add it above ${name}, ${OPT_OUT}.`]
     if (remote < auth) return [`MIDDLEWARE lists ${name} before ${AUTHENTICATION_MIDDLEWARE}; move it below AuthenticationMiddleware, ${OPT_OUT}.`]
     return []

@@ -131,7 +131,7 @@ export function mapSource(root: Node, text: string): Map<Element, SourceElement>
   }
   const map = new Map<Element, SourceElement>()
   dom.forEach((element, index) => {
-    const at = source[index] as SourceElement
+    const at = source[index]
     if (element.tagName !== at.name) throw new Error(`element ${index} is <${element.tagName}> in the DOM but <${at.name}> in the text`)
     map.set(element, at)
   })
