@@ -125,6 +125,12 @@ describe('verdicts on the answer forms the sources record', () => {
     ['lock-delete-pending', text('code=EEXIST'), 'FAIL', 'EEXIST'],
     ['recycle-stopped-pool', out(1062, 'ERROR ( hresult:80070426, message:Command execution failed.\nThe service has not been started.\n )'), 'PASS', 'as the double'],
     ['recycle-stopped-pool', out(1062, 'ERROR ( message:Command execution failed. )'), 'FAIL', 'no accepted form'],
+    ['net-start-started', text('exit=2 said=The requested service has already been started. More help is available by typing NET HELPMSG 2182.'), 'PASS', 'as the double'],
+    ['net-start-started', text('exit=0 said=The World Wide Web Publishing Service service was started successfully.'), 'FAIL', 'started again'],
+    ['net-stop-stopped', text('exit=2 said=The Fax service is not started. More help is available by typing NET HELPMSG 3521.'), 'PASS', 'as the double'],
+    ['net-stop-stopped', text('exit=2 said=System error 5 has occurred. Access is denied.'), 'FAIL', 'no accepted form'],
+    ['net-missing-service', text('exit=2 said=The service name is invalid. More help is available by typing NET HELPMSG 2185.'), 'PASS', 'as the double'],
+    ['net-missing-service', text('exit=2 said=The diisprobe-0a1b2c3d-nosuch service is not started. More help is available by typing NET HELPMSG 3521.'), 'FAIL', 'read as stopped'],
     ['commit-locked', { skipped: 'needs -Disruptive' }, 'UNSETTLED', 'needs -Disruptive'],
     ['fastcgi-unregistered', undefined, 'UNSETTLED', 'not run']
   ] as const)('%s: %j → %s (%s)', (id, obs, verdict, form) => {

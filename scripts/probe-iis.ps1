@@ -198,6 +198,26 @@ $ExpectationsJson = @'
     ],
     "reject": [ { "form": "EEXIST", "stdout": "^code=EEXIST$" } ]
   },
+  "net-start-started": {
+    "fact": "nt-net-messages", "disruptive": false,
+    "runs": "net start W3SVC (running: IIS serves the probe's site)",
+    "assumes": "a non-zero exit saying the service has already been started (NET HELPMSG 2182)",
+    "accept": [ { "form": "as the double", "stdout": "^exit=[1-9]\\d* said=.*(already been started|HELPMSG 2182)" } ],
+    "reject": [ { "form": "started again", "stdout": "^exit=0 " } ]
+  },
+  "net-stop-stopped": {
+    "fact": "nt-net-messages", "disruptive": false,
+    "runs": "net stop <a service that is stopped and not disabled> (stops nothing)",
+    "assumes": "a non-zero exit saying the service is not started (NET HELPMSG 3521)",
+    "accept": [ { "form": "as the double", "stdout": "^exit=[1-9]\\d* said=.*(service is not started|HELPMSG 3521)" } ]
+  },
+  "net-missing-service": {
+    "fact": "nt-net-messages", "disruptive": false,
+    "runs": "net stop diisprobe-XXXXXXXX-nosuch",
+    "assumes": "a non-zero exit and neither the not-started nor the already-started text, so the action fails the step",
+    "accept": [ { "form": "as the double", "stdout": "^exit=2 said=.*(service name is invalid|HELPMSG 2185)" } ],
+    "reject": [ { "form": "read as stopped", "stdout": "service is not started|HELPMSG 3521|exit=0 " } ]
+  },
   "list-case": {
     "fact": "ac-case", "disruptive": false,
     "runs": "appcmd LIST APPPOOL DIISPROBE-XXXXXXXX-POOL",
@@ -667,6 +687,17 @@ function Test-AppSettingsDuplicate([int]$Port) {
   Save-Text 'appsettings-dup-key' "without-remove=$($without.status) dup-text=$dupText with-remove=$($with.status)"
 }
 
+# net.exe's answers to a start or stop that has nothing to do (the Shibboleth restart accepts those).
+function Test-Net {
+  $net = Join-Path $env:windir 'system32\net.exe'
+  $said = { param($r) "exit=$($r.exit) said=" + (("$($r.stdout) $($r.stderr)").Trim() -replace '\s+', ' ') }
+  Save-Text 'net-start-started' (& $said (Invoke-Native $net @('start', 'W3SVC')))
+  Save-Text 'net-missing-service' (& $said (Invoke-Native $net @('stop', "$Tag-nosuch")))
+  $stopped = Get-Service | Where-Object { $_.Status -eq 'Stopped' -and $_.StartType -ne 'Disabled' } | Select-Object -First 1
+  if (-not $stopped) { Save-Skip 'net-stop-stopped' 'no stopped service found'; return }
+  Save-Text 'net-stop-stopped' (& $said (Invoke-Native $net @('stop', $stopped.Name)))
+}
+
 function Invoke-Checks {
   New-Item -ItemType Directory -Force -Path (Join-Path $Root 'sub') | Out-Null
   Set-Content -Path (Join-Path $Root 'index.html') -Value 'diisprobe' -Encoding ascii
@@ -694,6 +725,7 @@ function Invoke-Checks {
   Invoke-Guarded @('delete-app-location') { Test-DeleteAppLocation }
   Invoke-Guarded @('pool-name-length') { Test-PoolNameLength }
   Invoke-Guarded @('lock-delete-pending') { Test-DeletePending }
+  Invoke-Guarded @('net-start-started', 'net-stop-stopped', 'net-missing-service') { Test-Net }
 
   Save-Observation 'list-site-miss' (Invoke-Appcmd @('list', 'site', "$Tag-nosuch"))
   Save-Observation 'list-apppool-miss' (Invoke-Appcmd @('list', 'apppool', "$Tag-nosuch", '/config', '/xml'))
