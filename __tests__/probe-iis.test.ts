@@ -131,6 +131,10 @@ describe('verdicts on the answer forms the sources record', () => {
     ['net-stop-stopped', text('exit=2 said=System error 5 has occurred. Access is denied.'), 'FAIL', 'no accepted form'],
     ['net-missing-service', text('exit=2 said=The service name is invalid. More help is available by typing NET HELPMSG 2185.'), 'PASS', 'as the double'],
     ['net-missing-service', text('exit=2 said=The diisprobe-0a1b2c3d-nosuch service is not started. More help is available by typing NET HELPMSG 3521.'), 'FAIL', 'read as stopped'],
+    ['recycle-statuses', text('recycle-exit=0 statuses=200'), 'PASS', 'starting answers, then 200'],
+    ['recycle-statuses', text('recycle-exit=0 statuses=200,503,200'), 'PASS', 'starting answers, then 200'],
+    ['recycle-statuses', text('recycle-exit=0 statuses=200,500,200'), 'FAIL', 'a 500 while starting'],
+    ['recycle-statuses', text('recycle-exit=0 statuses=200,503'), 'FAIL', 'no accepted form'],
     ['commit-locked', { skipped: 'needs -Disruptive' }, 'UNSETTLED', 'needs -Disruptive'],
     ['fastcgi-unregistered', undefined, 'UNSETTLED', 'not run']
   ] as const)('%s: %j → %s (%s)', (id, obs, verdict, form) => {

@@ -218,6 +218,13 @@ $ExpectationsJson = @'
     "accept": [ { "form": "as the double", "stdout": "^exit=2 said=.*(service name is invalid|HELPMSG 2185)" } ],
     "reject": [ { "form": "read as stopped", "stdout": "service is not started|HELPMSG 3521|exit=0 " } ]
   },
+  "recycle-statuses": {
+    "fact": "vf-starting", "disruptive": false,
+    "runs": "appcmd recycle apppool diisprobe-XXXXXXXX-pool, then GET /index.html of the probe's site every 100 ms for 5 s (repeats collapsed; 0: no answer)",
+    "assumes": "a pool that is starting answers 502, 503 or 504 or not at all (verify waits those out), never a 500, and then 200",
+    "accept": [ { "form": "starting answers, then 200", "stdout": "^recycle-exit=0 statuses=((0|502|503|504|200),)*200$" } ],
+    "reject": [ { "form": "a 500 while starting", "stdout": "statuses=(\\d+,)*500(,|$)" } ]
+  },
   "list-case": {
     "fact": "ac-case", "disruptive": false,
     "runs": "appcmd LIST APPPOOL DIISPROBE-XXXXXXXX-POOL",
@@ -691,11 +698,29 @@ function Test-AppSettingsDuplicate([int]$Port) {
 function Test-Net {
   $net = Join-Path $env:windir 'system32\net.exe'
   $said = { param($r) "exit=$($r.exit) said=" + (("$($r.stdout) $($r.stderr)").Trim() -replace '\s+', ' ') }
-  Save-Text 'net-start-started' (& $said (Invoke-Native $net @('start', 'W3SVC')))
+  # Only while W3SVC runs, so the start has nothing to do.
+  if ((Get-Service W3SVC).Status -eq 'Running') { Save-Text 'net-start-started' (& $said (Invoke-Native $net @('start', 'W3SVC'))) }
+  else { Save-Skip 'net-start-started' 'W3SVC is not running' }
   Save-Text 'net-missing-service' (& $said (Invoke-Native $net @('stop', "$Tag-nosuch")))
   $stopped = Get-Service | Where-Object { $_.Status -eq 'Stopped' -and $_.StartType -ne 'Disabled' } | Select-Object -First 1
   if (-not $stopped) { Save-Skip 'net-stop-stopped' 'no stopped service found'; return }
   Save-Text 'net-stop-stopped' (& $said (Invoke-Native $net @('stop', $stopped.Name)))
+}
+
+# What a request sees while the pool restarts: verify waits out 502-504 but stops early on a 500 that repeats.
+function Test-RecycleStatuses([int]$Port) {
+  $url = "http://localhost:$Port/index.html"
+  Invoke-Http $url | Out-Null
+  $r = Invoke-Appcmd @('recycle', 'apppool', "/apppool.name:$Pool")
+  $seen = New-Object System.Collections.ArrayList
+  $deadline = (Get-Date).AddSeconds(5)
+  while ((Get-Date) -lt $deadline) {
+    $status = 0
+    try { $status = (Invoke-Http $url).status } catch { $status = 0 }
+    if ($seen.Count -eq 0 -or $seen[$seen.Count - 1] -ne $status) { [void]$seen.Add($status) }
+    Start-Sleep -Milliseconds 100
+  }
+  Save-Text 'recycle-statuses' "recycle-exit=$($r.exit) statuses=$($seen -join ',')"
 }
 
 function Invoke-Checks {
@@ -721,6 +746,7 @@ function Invoke-Checks {
   Save-Observation 'list-app-case' (Invoke-Appcmd @('list', 'app', "$Site/".ToUpperInvariant()))
   Save-Observation 'list-site-miss-config-xml' (Invoke-Appcmd @('list', 'site', "$Tag-nosuch", '/config', '/xml'))
   Invoke-Guarded @('add-vdir-segments', 'vdir-static-served', 'vdir-case', 'delete-vdir') { Test-Vdir $port }
+  Invoke-Guarded @('recycle-statuses') { Test-RecycleStatuses $port }
   Invoke-Guarded @('app-path-case', 'app-path-trailing-dot') { Test-AppPaths }
   Invoke-Guarded @('delete-app-location') { Test-DeleteAppLocation }
   Invoke-Guarded @('pool-name-length') { Test-PoolNameLength }
