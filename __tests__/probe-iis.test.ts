@@ -135,6 +135,8 @@ describe('verdicts on the answer forms the sources record', () => {
     ['recycle-statuses', text('recycle-exit=0 statuses=200,503,200'), 'PASS', 'starting answers, then 200'],
     ['recycle-statuses', text('recycle-exit=0 statuses=200,500,200'), 'FAIL', 'a 500 while starting'],
     ['recycle-statuses', text('recycle-exit=0 statuses=200,503'), 'FAIL', 'no accepted form'],
+    ['lock-recreated-generation', text('ino-differs=true mtime-differs=false'), 'PASS', 'differs'],
+    ['lock-recreated-generation', text('ino-differs=false mtime-differs=false'), 'FAIL', 'same identity'],
     ['commit-locked', { skipped: 'needs -Disruptive' }, 'UNSETTLED', 'needs -Disruptive'],
     ['fastcgi-unregistered', undefined, 'UNSETTLED', 'not run']
   ] as const)('%s: %j → %s (%s)', (id, obs, verdict, form) => {

@@ -225,6 +225,13 @@ $ExpectationsJson = @'
     "accept": [ { "form": "starting answers, then 200", "stdout": "^recycle-exit=0 statuses=((0|502|503|504|200),)*200$" } ],
     "reject": [ { "form": "a 500 while starting", "stdout": "statuses=(\\d+,)*500(,|$)" } ]
   },
+  "lock-recreated-generation": {
+    "fact": "lk-generation", "disruptive": false,
+    "runs": "node -e: write a file, stat it (bigint), unlink it, write the same text again at once, stat again",
+    "assumes": "the re-created file differs in ino or mtimeNs, so a lock another run took in between is not taken for the one read",
+    "accept": [ { "form": "differs", "stdout": "ino-differs=true|mtime-differs=true" } ],
+    "reject": [ { "form": "same identity", "stdout": "^ino-differs=false mtime-differs=false$" } ]
+  },
   "list-case": {
     "fact": "ac-case", "disruptive": false,
     "runs": "appcmd LIST APPPOOL DIISPROBE-XXXXXXXX-POOL",
@@ -669,6 +676,15 @@ function Test-DeletePending {
   } finally { $held.Dispose() }
 }
 
+# Whether a file re-created under the same name with the same text looks new to stat (the lock's generation).
+function Test-RecreatedGeneration {
+  $node = Get-Command node -ErrorAction SilentlyContinue | Select-Object -First 1
+  if (-not $node) { Save-Skip 'lock-recreated-generation' 'node is not on PATH'; return }
+  $js = "const fs = require('fs'); const f = process.argv[1]; const st = () => fs.statSync(f, { bigint: true }); fs.writeFileSync(f, 'x'); const a = st(); fs.unlinkSync(f); fs.writeFileSync(f, 'x'); const b = st(); fs.unlinkSync(f); console.log('ino-differs=' + (a.ino !== b.ino) + ' mtime-differs=' + (a.mtimeNs !== b.mtimeNs))"
+  $r = Invoke-Native $node.Path @('-e', $js, (Join-Path $Root 'diisprobe-gen.lock'))
+  Save-Text 'lock-recreated-generation' ([string]$r.stdout).Trim()
+}
+
 # An app below the site root whose web.config adds an appSettings key the root's web.config already added.
 function Test-AppSettingsDuplicate([int]$Port) {
   $dir = Join-Path $Root 'dup'
@@ -751,6 +767,7 @@ function Invoke-Checks {
   Invoke-Guarded @('delete-app-location') { Test-DeleteAppLocation }
   Invoke-Guarded @('pool-name-length') { Test-PoolNameLength }
   Invoke-Guarded @('lock-delete-pending') { Test-DeletePending }
+  Invoke-Guarded @('lock-recreated-generation') { Test-RecreatedGeneration }
   Invoke-Guarded @('net-start-started', 'net-stop-stopped', 'net-missing-service') { Test-Net }
 
   Save-Observation 'list-site-miss' (Invoke-Appcmd @('list', 'site', "$Tag-nosuch"))
