@@ -706,7 +706,7 @@ function Test-AppSettingsDuplicate([int]$Port) {
   Set-Content -Path $childConfig -Encoding ascii -Value '<?xml version="1.0" encoding="UTF-8"?><configuration><appSettings><remove key="DIISPROBE_K" /><add key="DIISPROBE_K" value="app" /></appSettings></configuration>'
   Start-Sleep -Seconds 1
   $with = Invoke-Http $url
-  $dupText = [bool]($without.body -match '0x800700b7|duplicate collection entry')
+  $dupText = [bool]($without.body -match '0x800700b7|duplicate collection entry|has already been added')
   Save-Text 'appsettings-dup-key' "without-remove=$($without.status) dup-text=$dupText with-remove=$($with.status)"
 }
 
