@@ -1,7 +1,7 @@
 /**
  * The bundled action deploys examples/hello with hosting httpplatform two levels below the site root, and verify goes
  * through the IIS stand-in, which starts the <httpPlatform> process and proxies the URL unchanged, as
- * HttpPlatformHandler does (docs/windows-facts-learned.md). Real Python, Django, pip and waitress.
+ * HttpPlatformHandler does (docs/windows-facts.md, hp-url-unchanged). Real Python, Django, pip and waitress.
  */
 import crypto from 'node:crypto'
 import fs from 'node:fs'

@@ -90,6 +90,53 @@ describe('verdicts on the answer forms the sources record', () => {
     ['restore-workers', text('workers before=10 after=44 kept=0 gone=1'), 'PASS', 'workers replaced'],
     ['runner-node24', text('runner=2.330.0 atLeast2.327.1=True'), 'PASS', 'new enough'],
     ['runner-node24', text('runner=2.326.0 atLeast2.327.1=False'), 'FAIL', 'too old'],
+    ['list-site-miss-config-xml', out(1, ''), 'PASS', 'silent (jexusmanager)'],
+    ['list-site-miss-config-xml', out(0, '<?xml version="1.0" encoding="UTF-8"?>\r\n<appcmd/>\r\n'), 'PASS', 'empty appcmd'],
+    ['list-site-miss-config-xml', out(5, 'ERROR ( hresult:80070005, message:Access is denied. )'), 'FAIL', 'no accepted form'],
+    ['list-apps-site', out(0, `APP "${TAG}-site/" (applicationPool:${TAG}-pool)\r\n`), 'PASS', 'documented'],
+    ['list-apps-site', out(0, `APP "${TAG}-site/" (applicationPool:${TAG}-pool,enabledProtocols:http)\r\n`), 'FAIL', 'no accepted form'],
+    ['list-app-case', out(0, `APP "${TAG}-site/" (applicationPool:${TAG}-pool)\r\n`), 'PASS', 'found'],
+    ['list-app-case', out(1, ''), 'FAIL', 'no accepted form'],
+    ['app-path-case', out(183, `ERROR ( message:Failed to add duplicate collection element "/diisprobecase". )`), 'PASS', 'duplicate'],
+    ['app-path-case', out(0, `APP object "${TAG}-site/diisprobecase" added`), 'FAIL', 'added twice'],
+    ['app-path-trailing-dot', text(`add-exit=0 apps=${TAG}-site/diisprobedot`), 'PASS', 'stored without the dot'],
+    ['app-path-trailing-dot', text(`add-exit=0 apps=${TAG}-site/diisprobedot.`), 'PASS', 'stored with the dot'],
+    ['app-path-trailing-dot', text('add-exit=13 ERROR ( message:Invalid application path )'), 'PASS', 'refused'],
+    ['app-path-trailing-dot', text('add-exit=0 apps='), 'FAIL', 'no accepted form'],
+    ['add-vdir-segments', out(0, `VDIR object "${TAG}-site/assets/css" added\r\n`), 'PASS', 'documented'],
+    ['add-vdir-segments', out(87, 'ERROR ( message:Invalid virtual directory path )'), 'FAIL', 'no accepted form'],
+    ['vdir-static-served', text('status=200 type=text/css body=diisprobe-css'), 'PASS', 'served'],
+    ['vdir-static-served', text('status=404 type= body=HTTP Error 404.0 - Not Found'), 'FAIL', 'not found'],
+    ['vdir-case', text('status=200 type=text/css body=diisprobe-css'), 'PASS', 'served'],
+    ['vdir-case', text('status=404 type= body=HTTP Error 404.0 - Not Found'), 'FAIL', 'not found'],
+    ['delete-vdir', out(0, `VDIR object "${TAG}-site/assets/css" deleted\r\n`), 'PASS', 'as the double'],
+    ['delete-vdir', out(0, ''), 'PASS', 'exit 0, another text'],
+    ['delete-vdir', out(1168, `ERROR ( message:Cannot find VDIR object with identifier "${TAG}-site/assets/css". )`), 'FAIL', 'no accepted form'],
+    ['delete-app-location', text('delete-exit=0 location-kept=True'), 'PASS', 'location kept'],
+    ['delete-app-location', text('delete-exit=0 location-kept=False'), 'PASS', 'location removed with the app'],
+    ['delete-app-location', text('delete-exit=50 location-kept=True'), 'FAIL', 'no accepted form'],
+    ['pool-name-length', text('len64-exit=0 len65-exit=0 len300-exit=0'), 'PASS', '64 accepted'],
+    ['pool-name-length', text('len64-exit=13 len65-exit=13 len300-exit=13'), 'FAIL', '64 refused'],
+    ['appsettings-dup-key', text('without-remove=500 dup-text=True with-remove=200'), 'PASS', 'duplicate refused (remove needed)'],
+    ['appsettings-dup-key', text('without-remove=200 dup-text=False with-remove=200'), 'PASS', 'duplicate not checked here (remove only defensive)'],
+    ['appsettings-dup-key', text('without-remove=500 dup-text=True with-remove=500'), 'FAIL', 'refused even with remove'],
+    ['lock-delete-pending', text('code=EPERM'), 'PASS', 'taken for now'],
+    ['lock-delete-pending', text('code=EACCES'), 'PASS', 'taken for now'],
+    ['lock-delete-pending', text('code=EEXIST'), 'FAIL', 'EEXIST'],
+    ['recycle-stopped-pool', out(1062, 'ERROR ( hresult:80070426, message:Command execution failed.\nThe service has not been started.\n )'), 'PASS', 'as the double'],
+    ['recycle-stopped-pool', out(1062, 'ERROR ( message:Command execution failed. )'), 'FAIL', 'no accepted form'],
+    ['net-start-started', text('exit=2 said=The requested service has already been started. More help is available by typing NET HELPMSG 2182.'), 'PASS', 'as the double'],
+    ['net-start-started', text('exit=0 said=The World Wide Web Publishing Service service was started successfully.'), 'FAIL', 'started again'],
+    ['net-stop-stopped', text('exit=2 said=The Fax service is not started. More help is available by typing NET HELPMSG 3521.'), 'PASS', 'as the double'],
+    ['net-stop-stopped', text('exit=2 said=System error 5 has occurred. Access is denied.'), 'FAIL', 'no accepted form'],
+    ['net-missing-service', text('exit=2 said=The service name is invalid. More help is available by typing NET HELPMSG 2185.'), 'PASS', 'as the double'],
+    ['net-missing-service', text('exit=2 said=The diisprobe-0a1b2c3d-nosuch service is not started. More help is available by typing NET HELPMSG 3521.'), 'FAIL', 'read as stopped'],
+    ['recycle-statuses', text('recycle-exit=0 statuses=200'), 'PASS', 'starting answers, then 200'],
+    ['recycle-statuses', text('recycle-exit=0 statuses=200,503,200'), 'PASS', 'starting answers, then 200'],
+    ['recycle-statuses', text('recycle-exit=0 statuses=200,500,200'), 'FAIL', 'a 500 while starting'],
+    ['recycle-statuses', text('recycle-exit=0 statuses=200,503'), 'FAIL', 'no accepted form'],
+    ['lock-recreated-generation', text('ino-differs=true mtime-differs=false'), 'PASS', 'differs'],
+    ['lock-recreated-generation', text('ino-differs=false mtime-differs=false'), 'FAIL', 'same identity'],
     ['commit-locked', { skipped: 'needs -Disruptive' }, 'UNSETTLED', 'needs -Disruptive'],
     ['fastcgi-unregistered', undefined, 'UNSETTLED', 'not run']
   ] as const)('%s: %j → %s (%s)', (id, obs, verdict, form) => {
@@ -147,6 +194,9 @@ describe('the doubles answer as the expectations hold a real server to', () => {
     holds('list-xml-shape', await seen('list', 'apppool', pool, '/xml'))
     holds('list-apppool-config-xml', await seen('list', 'apppool', pool, '/config', '/xml'))
     holds('list-config-xml-shape', await seen('list', 'config', `${site}/`, '-section:system.webServer/defaultDocument', '/xml'))
+    holds('list-site-miss-config-xml', await seen('list', 'site', `${TAG}-nosuch`, '/config', '/xml'))
+    holds('list-apps-site', await seen('list', 'apps', `/site.name:${site}`))
+    holds('list-app-case', await seen('list', 'app', `${site}/`.toUpperCase()))
   })
 
   it('in errors: duplicates, missing elements, malformed input, empty values', async () => {
@@ -181,6 +231,14 @@ describe('the doubles answer as the expectations hold a real server to', () => {
     holds('unlock-message', await seen('unlock', 'config', `${site}/`, '-section:system.webServer/handlers'))
     const seed = readFileSync(join(import.meta.dirname, 'support', 'applicationHost.seed.config'), 'utf8')
     holds('handlers-locked', text(/<section name="handlers"[^>]*>/.exec(seed)?.[0] ?? ''))
+  })
+
+  it('in vdirs and apps: several segments, delete, paths differing in case', async () => {
+    mkdirSync(join(box.dir, 'probe', 'css'))
+    holds('add-vdir-segments', await seen('add', 'vdir', `/app.name:${site}/`, '/path:/assets/css', `/physicalPath:${join(box.dir, 'probe', 'css')}`))
+    holds('delete-vdir', await seen('delete', 'vdir', `${site}/assets/css`))
+    await appcmd('add', 'app', `/site.name:${site}`, '/path:/DiisProbeCase', `/physicalPath:${join(box.dir, 'probe')}`)
+    holds('app-path-case', await seen('add', 'app', `/site.name:${site}`, '/path:/diisprobecase', `/physicalPath:${join(box.dir, 'probe')}`))
   })
 
   it('in runtime state: stop, start, recycle, delete', async () => {

@@ -1,6 +1,6 @@
 /**
  * The HttpPlatformHandler preflight requests the URL IIS forwards: HttpPlatformHandler passes the client's path on
- * unchanged (docs/windows-facts-learned.md), so an app at /dept/tools gets /dept/tools/... and its server must strip
+ * unchanged (docs/windows-facts.md, hp-url-unchanged), so an app at /dept/tools gets /dept/tools/... and its server must strip
  * the prefix. Real waitress (Debian's python3-waitress) serving examples/hello.
  */
 import fs from 'node:fs'

@@ -1,7 +1,7 @@
 /**
  * What the IIS stand-in (iis-standin.mjs) plays of HttpPlatformHandler, from the Microsoft Learn page
  * "HttpPlatformHandler Configuration Reference" and aspnet/IISIntegration issue 14 / PR 61
- * (docs/windows-facts-learned.md):
+ * (docs/windows-facts.md, the HttpPlatformHandler rows):
  * - the app's web.config <httpPlatform processPath arguments> names the process; %HTTP_PLATFORM_PORT% in arguments
  *   and the HTTP_PLATFORM_PORT variable carry the port it must listen on;
  * - its environmentVariables come from the section as merged down the configuration path: applicationHost.config's

@@ -3,7 +3,7 @@
 Run with the FastCGI registration's fullPath (the venv's python), cwd = the app's physicalPath and an environment
 made only of the registration's environmentVariables. argv: port.
 
-What it repeats of wfastcgi (Python/Product/WFastCgi/wfastcgi.py in microsoft/PTVS; docs/windows-facts-learned.md):
+What it repeats of wfastcgi (Python/Product/WFastCgi/wfastcgi.py in microsoft/PTVS; docs/windows-facts.md, the wfastcgi rows):
 sys.path[0] becomes '.'; the web.config's appSettings (every <add>, nothing else: get_environment, lines 390-407) join
 the environment and their PYTHONPATH is %VAR%-expanded, split on ';' and appended (read_wsgi_handler, 617-627);
 WSGI_HANDLER is resolved by walking up dotted names, calling parts that end in '()'. Per request (main(), 826-840):

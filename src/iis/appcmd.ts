@@ -93,7 +93,7 @@ export function classify(message: string, exitCode: number): AppcmdErrorKind {
 
 /**
  * Whether a `list <object> <identifier>` answer means "no such object". Real appcmd's form is not settled
- * (docs/windows-facts-learned.md), so each plausible one counts: exit 1 with no output (lextm/jexusmanager's
+ * (docs/windows-facts.md, ac-list-miss-id), so each plausible one counts: exit 1 with no output (lextm/jexusmanager's
  * clone), exit 0 or 1 with an empty `<appcmd>` / `<appcmd/>`, and `Cannot find <TYPE> object` (1168, or 144
  * once Linux truncates it). Any other ERROR message (locked config, access denied), and any other exit code
  * without a message, is a failure.

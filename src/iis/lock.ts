@@ -108,7 +108,7 @@ function staleReason(seen: Seen, graceMs: number): string | undefined {
 
 /**
  * Exclusive create of a file holding `text`. false: the name is taken. On Windows a name whose file is still
- * being deleted refuses a new create with EPERM/EACCES (docs/windows-facts-learned.md): that error is returned, as
+ * being deleted refuses a new create with EPERM/EACCES (docs/windows-facts.md, lk-delete-pending): that error is returned, as
  * "taken for now", and the caller gives up only when it lasts.
  */
 function createExclusive(file: string, text: string): boolean | NodeJS.ErrnoException {

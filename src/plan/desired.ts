@@ -52,7 +52,7 @@ export function appEnvironment(config: DeployConfig): EnvVar[] {
 /**
  * What wfastcgi reads from `<appSettings>` in the web.config of the app's physical path: this release's.
  * SCRIPT_NAME: IIS hands wfastcgi the whole URL path; wfastcgi moves the prefix into SCRIPT_NAME only when this
- * setting names it, so an app below the site root needs it or every URL pattern misses (docs/windows-facts-learned.md).
+ * setting names it, so an app below the site root needs it or every URL pattern misses (docs/windows-facts.md, wf-script-name).
  */
 export function releaseAppSettings(config: DeployConfig, facts: StageFacts): EnvVar[] {
   const layout = layoutFor(config.deployRoot)

@@ -25,7 +25,7 @@ export function wsgiTarget(wsgiApplication: string, settingsModule: string): str
 /**
  * The command HttpPlatformHandler starts after processPath (the venv's python). HttpPlatformHandler forwards the
  * URL unchanged, so below the site root waitress must strip the app path itself: --url-prefix makes it SCRIPT_NAME
- * and takes it off PATH_INFO (docs/windows-facts-learned.md).
+ * and takes it off PATH_INFO (docs/windows-facts.md, hp-url-unchanged, wt-url-prefix).
  */
 export function httpPlatformArguments(config: DeployConfig, facts: StageFacts): string {
   if (config.httpPlatformCommand) return config.httpPlatformCommand

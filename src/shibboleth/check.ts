@@ -10,7 +10,7 @@ export const SP_DEFAULT_CONFIG = 'C:\\opt\\shibboleth-sp\\etc\\shibboleth\\shibb
 
 /**
  * shibd.exe reads `-config <file>` after `-check` (shibd/shibd_win32.cpp); without it the check loads the SP's
- * default file, not the one the deploy patched (docs/windows-facts-learned.md).
+ * default file, not the one the deploy patched (docs/windows-facts.md, sp-check-config).
  */
 export const DEFAULT_CHECK = `C:\\opt\\shibboleth-sp\\sbin64\\shibd.exe -check -config ${CONFIG_PLACEHOLDER}`
 

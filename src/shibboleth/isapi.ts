@@ -34,8 +34,8 @@ function spChildren(parent: Element | undefined, localName: string): Element[] {
 
 /**
  * SPConfig/InProcess/ISAPI in a canonical form, '' when the file has none (or cannot be read). The IIS module copies
- * this element into each worker process once, when the process starts (docs/windows-facts-learned.md, "Shibboleth IIS
- * module"); the rest of the file the SP reloads by itself.
+ * this element into each worker process once, when the process starts (docs/windows-facts.md, nm-sso-recycle);
+ * the rest of the file the SP reloads by itself.
  */
 export function isapiSection(text: string | undefined): string {
   const root = text === undefined ? undefined : parse(text)

@@ -6,7 +6,7 @@ import type { Operation } from '../plan/types.js'
 /**
  * Why the pools recycle. The IIS module copies <ISAPI><Site> into each worker process once, when the process
  * starts, and every request of the site (the handler at the root app, the protected path at its app) is mapped
- * with that copy (docs/windows-facts-learned.md, "Shibboleth IIS module").
+ * with that copy (docs/windows-facts.md, nm-sso-recycle).
  */
 const WHY = "the Shibboleth IIS module reads <ISAPI> once per worker process: start the site's workers on the changed file"
 
