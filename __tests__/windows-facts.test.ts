@@ -67,7 +67,7 @@ function declaresTitle(source: string, title: string): boolean {
 const rows = factRows(read('docs/windows-facts.md'))
 const checks = probeExpectations()
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed YAML is navigated freely
-const e2eSteps = (Object.values(parse(read('.github/workflows/e2e-windows.yml')).jobs) as any[]).flatMap((job) =>
+const e2eSteps = Object.values<any>(parse(read('.github/workflows/e2e-windows.yml')).jobs).flatMap((job) =>
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   (job.steps as any[]).map((s) => String(s.name ?? ''))
 )
