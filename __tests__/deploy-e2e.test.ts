@@ -204,7 +204,9 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
     const configBefore = sandbox.readConfig()
     const startsBefore = standin.backendStarts()
     sandbox.resetCounters()
-    const r = await deploy(inputsFor('r4', { 'app-dir': app, 'preflight-path': '/health', 'verify-timeout': '4' }))
+    // verify-timeout is the restored release's budget too: a cold Django start must fit in it under load; the broken
+    // release's verify still ends early, on the same 500 answered again and again.
+    const r = await deploy(inputsFor('r4', { 'app-dir': app, 'preflight-path': '/health', 'verify-timeout': '20' }))
     expect(r.exitCode).not.toBe(0)
     expect(r.outputs['rolled-back']).toBe('true')
     expect(sandbox.mutatingCalls().length).toBeGreaterThan(0)
@@ -257,7 +259,8 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
         'shibboleth-host': '127.0.0.1',
         'shibboleth-check': 'shibd -t -c {config}',
         'require-remote-user': 'false',
-        'verify-timeout': '2'
+        // Room for Django's main check under load; the protected path's 200 ends verify early as the same answer.
+        'verify-timeout': '20'
       }),
       env,
       work

@@ -16,7 +16,9 @@ function tempDir(): string {
   dirs.push(d)
   return d
 }
-const base = (dir: string, runId: string, timeoutMs = 5000) => ({ dir, site: 'Default Web Site', appPath: '/app', runId, timeoutMs, log: captureLog(), pollMs: 20 })
+// Where a test expects the lock, its timeout is generous (a stale lock breaks at once); where it expects a timeout,
+// the holder never lets go, so a small one fails the same way under any load.
+const base = (dir: string, runId: string, timeoutMs = 30_000) => ({ dir, site: 'Default Web Site', appPath: '/app', runId, timeoutMs, log: captureLog(), pollMs: 20 })
 
 /** A file whose modification time is `ageMs` in the past, as one left by a run that died that long ago. */
 function writeAged(file: string, text: string, ageMs: number): void {
@@ -81,7 +83,7 @@ describe('target lock', () => {
     const file = lockFileFor(dir, 'Default Web Site', '/app')
     const pid = deadPid()
     fs.writeFileSync(file, JSON.stringify({ runId: 'crashed', pid, host: os.hostname(), time: '2020-01-01T00:00:00.000Z', target: 'x' }))
-    const options = base(dir, 'run-2', 1000)
+    const options = base(dir, 'run-2', 30_000)
     const lock = await acquireLock(options)
     expect(options.log.lines.some(l => l.startsWith('warning: Breaking the stale deploy lock of run crashed'))).toBe(true)
     lock.release()
@@ -98,7 +100,7 @@ describe('target lock', () => {
   it('breaks a lock file left empty longer than the grace (its writer died between create and write)', async () => {
     const dir = tempDir()
     writeAged(lockFileFor(dir, 'Default Web Site', '/app'), '', 60_000)
-    const options = { ...base(dir, 'run-2', 1000), staleGraceMs: 10_000 }
+    const options = { ...base(dir, 'run-2', 30_000), staleGraceMs: 10_000 }
     const lock = await acquireLock(options)
     expect(options.log.lines.some(l => /^warning: Breaking the stale deploy lock of a lock file left empty for 60 s/.test(l))).toBe(true)
     expect(JSON.parse(fs.readFileSync(lock.file, 'utf8'))).toMatchObject({ runId: 'run-2' })
@@ -109,7 +111,7 @@ describe('target lock', () => {
     const dir = tempDir()
     const file = lockFileFor(dir, 'Default Web Site', '/app')
     writeAged(file, '{"runId":"half', 60_000)
-    const options = { ...base(dir, 'run-2', 1000), staleGraceMs: 10_000 }
+    const options = { ...base(dir, 'run-2', 30_000), staleGraceMs: 10_000 }
     const lock = await acquireLock(options)
     expect(options.log.lines.some(l => l.includes('a lock file left unreadable for 60 s'))).toBe(true)
     lock.release()
@@ -129,7 +131,7 @@ describe('target lock', () => {
     writeAged(file, JSON.stringify({ runId: 'crashed', pid: deadPid(), host: os.hostname(), time: '2020-01-01T00:00:00.000Z', target: 'x' }), 60_000)
     const marker = breakMarkerOf(file)!
     writeAged(marker, JSON.stringify({ runId: 'breaker', pid: deadPid(), host: os.hostname(), time: '2020-01-01T00:00:00.000Z', target: 'x' }), 60_000)
-    const lock = await acquireLock({ ...base(dir, 'run-2', 2000), staleGraceMs: 10_000 })
+    const lock = await acquireLock({ ...base(dir, 'run-2', 30_000), staleGraceMs: 10_000 })
     expect(JSON.parse(fs.readFileSync(lock.file, 'utf8'))).toMatchObject({ runId: 'run-2' })
     lock.release()
     // Nothing of the breaking is left beside the lock.

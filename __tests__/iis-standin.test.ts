@@ -7,6 +7,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { TemplateSet } from '../src/render/templates.js'
+import { contentTypeFor, contentTypeMatches } from '../src/verify/static.js'
 import { LOCKED_SECTION_TEXT, NO_FASTCGI_APP_TEXT, startIisStandin, type IisStandin } from './support/iis-standin.mjs'
 import { SYSTEM_PYTHON } from './support/wheelhouse.js'
 
@@ -161,6 +163,51 @@ describe.sequential('IIS stand-in', () => {
     expect(unknown.status).toBe(404)
     expect(unknown.body).toContain('404.3')
     expect((await get('/')).status).toBe(404)
+  })
+
+  it("serves what Django's admin collects with IIS's default types under the product's static web.config, and answers 404.3 for .woff2 and .json", async () => {
+    const staticDir = path.join(dir, 'release', 'static')
+    const webConfig = path.join(staticDir, 'web.config')
+    // Django 3.2's admin collects .css, .js, .svg and .woff files; .woff2 and .json are common in a project's own static.
+    const files: Record<string, string> = {
+      'admin/css/base.css': 'body {}\n',
+      'admin/js/core.js': 'var x = 1\n',
+      'admin/img/icon-yes.svg': '<svg/>\n',
+      'admin/fonts/Roboto-Light-webfont.woff': 'woff\n',
+      'fonts/icons.woff2': 'woff2\n',
+      'data/site.json': '{}\n'
+    }
+    for (const [rel, text] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(staticDir, rel)), { recursive: true })
+      fs.writeFileSync(path.join(staticDir, rel), text)
+    }
+    fs.writeFileSync(webConfig, new TemplateSet().render('static-web.config', { staticUrlPath: '/app/static/' }))
+    try {
+      const served = {
+        css: await get('/app/static/admin/css/base.css'),
+        js: await get('/app/static/admin/js/core.js'),
+        svg: await get('/app/static/admin/img/icon-yes.svg'),
+        woff: await get('/app/static/admin/fonts/Roboto-Light-webfont.woff')
+      }
+      expect(Object.fromEntries(Object.entries(served).map(([k, r]) => [k, [r.status, r.type]]))).toEqual({
+        css: [200, 'text/css'],
+        js: [200, 'application/javascript'],
+        svg: [200, 'image/svg+xml'],
+        woff: [200, 'font/x-woff']
+      })
+      // The product's verify accepts IIS's spelling of each admin type.
+      for (const [rel, res] of [['admin/css/base.css', served.css], ['admin/js/core.js', served.js], ['admin/img/icon-yes.svg', served.svg], ['x.woff', served.woff]] as const) {
+        expect(contentTypeMatches(res.type, contentTypeFor(rel)), rel).toBe(true)
+      }
+      // The static web.config adds no <mimeMap>, so IIS's default map decides: no entry, 404.3.
+      for (const url of ['/app/static/fonts/icons.woff2', '/app/static/data/site.json']) {
+        const res = await get(url)
+        expect(res.status, url).toBe(404)
+        expect(res.body, url).toContain('404.3')
+      }
+    } finally {
+      fs.writeFileSync(webConfig, STATIC_WEB_CONFIG)
+    }
   })
 
   it('serves a vdir with several path segments from its own folder; the rest of the app still goes to Python', async () => {

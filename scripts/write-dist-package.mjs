@@ -1,6 +1,7 @@
 // After ncc: dist/ is ESM (@actions/core 3 is ESM-only), and the files the code reads at run time ship beside it.
 import fs from 'node:fs'
 import path from 'node:path'
+import { SOURCE_HASH_FILE, sourceHash } from './source-hash.mjs'
 
 const root = path.resolve(import.meta.dirname, '..')
 const dist = path.join(root, 'dist')
@@ -21,3 +22,6 @@ for (const [from, to] of [
     fs.copyFileSync(path.join(source, name), path.join(target, name))
   }
 }
+
+// Last, once dist/ is complete: tests that run the bundle compare it with the sources they see (see source-hash.mjs).
+fs.writeFileSync(path.join(dist, SOURCE_HASH_FILE), sourceHash(root) + '\n')

@@ -2,9 +2,22 @@ import { execFile } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { SOURCE_HASH_FILE, sourceHash } from '../../scripts/source-hash.mjs'
 
 export const DIST_INDEX = path.join(import.meta.dirname, '..', '..', 'dist', 'index.js')
 export const EXAMPLE_APP = path.join(import.meta.dirname, '..', '..', 'examples', 'hello')
+export const STALE_DIST_MESSAGE = 'dist/ is older than src/: run npm run bundle'
+
+/**
+ * Whether dist/ was bundled from the src/ and templates/ in `root`: the hash npm run bundle recorded equals theirs.
+ * Content, not file times, because a fresh clone (CI) gets arbitrary times.
+ */
+export function distIsFresh(root = path.join(import.meta.dirname, '..', '..')): boolean {
+  const recorded = path.join(root, 'dist', SOURCE_HASH_FILE)
+  return fs.existsSync(recorded) && fs.readFileSync(recorded, 'utf8').trim() === sourceHash(root)
+}
+
+let distChecked = false
 
 export interface ActionRun {
   exitCode: number
@@ -37,6 +50,11 @@ export function parseOutputFile(text: string): Record<string, string> {
  * summary through the files the runner names.
  */
 export function runAction(inputs: Record<string, string>, env: Record<string, string> = {}, cwd = process.cwd()): Promise<ActionRun> {
+  // Once per test process: running an old bundle would test code that is no longer the source.
+  if (!distChecked) {
+    if (!distIsFresh()) return Promise.reject(new Error(STALE_DIST_MESSAGE))
+    distChecked = true
+  }
   const files = fs.mkdtempSync(path.join(os.tmpdir(), 'action-run-'))
   const outputFile = path.join(files, 'output')
   const summaryFile = path.join(files, 'summary.md')

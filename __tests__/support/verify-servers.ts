@@ -88,14 +88,18 @@ export function makePki(): Pki {
   return { dir, caCert: f('ca.pem'), serverKey: f('server.key'), serverCert: f('server.pem') }
 }
 
-/** verify inputs as getInputs makes them, with short timeouts for loopback servers. */
+/**
+ * verify inputs as getInputs makes them, for loopback servers. A check's first request always has the whole
+ * request timeout, so a generous one lets a server's answer, never the machine's load, decide a test that gives
+ * verify a short total budget to fail quickly.
+ */
 export function verifyConfig(url: string, overrides: Partial<VerifyConfig> = {}): VerifyConfig {
   return {
     url,
     status: 200,
     extraUrls: [],
     hostHeader: '',
-    requestTimeoutMs: 2000,
+    requestTimeoutMs: 10_000,
     totalTimeoutMs: 10_000,
     intervalMs: 50,
     caBundle: '',
