@@ -8,6 +8,7 @@ import { reportDiagnosis, type Evidence } from './diagnose.js'
 import { asError, InputError, PhaseError } from './errors.js'
 import { Appcmd } from './iis/appcmd.js'
 import { acquireLock, type TargetLock } from './iis/lock.js'
+import { refuseSharedPool } from './iis/pool-sharing.js'
 import { readState, type CurrentState } from './iis/state.js'
 import { LocationRecord } from './iis/location-record.js'
 import { layoutFor } from './layout.js'
@@ -184,6 +185,7 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
       const record = LocationRecord.read(layout.root)
       const location = locationOf(cfg)
       current = await phases.run('Read IIS', () => readState(appcmd, stateQuery(cfg), record.known(location)))
+      await refuseSharedPool(appcmd, cfg, current)
       target = withBindingUrl(cfg, current, log)
       report.url = withoutCredentials(target.verify.url)
     }
