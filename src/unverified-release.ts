@@ -71,6 +71,10 @@ export async function rollBackPastUnverified(
     const writes = back.operations.filter(op => op.tool === 'appcmd' && op.mutates && !(op.argv[0] === 'add' && op.argv[1] === 'backup')).length
     return { ok: true, restored: [`${why}; release ${good.id}, the last verified one, serves ${desired.handlersLocation} again (${writes} IIS operations)`], failed: [], restoredRelease: good }
   } catch (error) {
-    return { ok: false, restored: [], failed: [`${why}; going back to release ${good.id}, the last verified one (${asError(error).message})`] }
+    const failed = `${why}; going back to release ${good.id}, the last verified one (${asError(error).message})`
+    if (!applied.changed) return { ok: false, restored: [], failed: [failed] }
+    // At least the state before this run: what the failed release changed goes, by its own rollback.
+    const rb = await applied.rollback()
+    return { ...rb, ok: false, failed: [failed, ...rb.failed] }
   }
 }
