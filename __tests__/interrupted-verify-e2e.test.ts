@@ -125,6 +125,8 @@ describe.sequential('a run killed during verify', () => {
     expect(r.exitCode).toBe(0)
     expect(r.stdout).toContain('release g2 was live but never verified (a run was interrupted); verifying it again')
     expect(r.stdout).toContain('Release g2 passed verify this time: it is marked live')
+    expect(r.stdout).toContain('Release g2 was live without a verify; it passed verify now')
+    expect(r.stdout).not.toContain('already live and verified')
     expect(r.summary).toContain('release g2 was live but never verified')
     expect(releaseState('g2')).toMatchObject({ state: 'live' })
     expect(releaseState('g1').state).toBe('staged')

@@ -135,7 +135,7 @@ export async function deployMode(
   templates: TemplateSet,
   report: RunReport,
   phases: Phases
-): Promise<void> {
+): Promise<{ reverified: boolean }> {
   const { log, runner } = deps
   const outcome: DeployOutcome = {}
   const layout = layoutFor(config.deployRoot)
@@ -203,7 +203,8 @@ export async function deployMode(
       log.warning(message)
       report.warnings.push(message)
     }
-    return
+    // The release IIS already served was never verified before: the run's last line must not call it verified.
+    return { reverified: unverified?.id === stage.facts.releaseId }
   }
 
   // Verify failed: put the previous state back, prove it, then fail with both results.
