@@ -63,6 +63,8 @@ export interface DeployConfig {
   siteName: string
   appPath: string
   appPool: string
+  /** app-pool was set, not derived: a pool shared with other apps is then meant (src/iis/pool-sharing.ts). */
+  appPoolGiven: boolean
   poolIdentity: PoolIdentity
   /** Who reads files for anonymous requests: the pool identity, or whatever the site says (IUSR by default). */
   anonymousUser: 'pool' | 'keep'
@@ -385,6 +387,7 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
     siteName,
     appPath,
     appPool,
+    appPoolGiven: get('app-pool') !== '',
     poolIdentity,
     anonymousUser,
     settingsModule,

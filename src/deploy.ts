@@ -15,6 +15,7 @@ import type { TemplateSet } from './render/templates.js'
 import type { RunReport } from './report.js'
 import { applyShibboleth, type ShibbolethApplied } from './shibboleth/apply.js'
 import { decodeXml } from './shibboleth/encoding.js'
+import { rollBackPastUnverified, unverifiedNotice, unverifiedServed, type PastUnverified } from './unverified-release.js'
 import { sessionHandlerPath } from './shibboleth/patch.js'
 import { recycleSitePools, type RecycleResult } from './shibboleth/recycle.js'
 import { shibbolethTarget } from './shibboleth/target.js'
@@ -134,7 +135,7 @@ export async function deployMode(
   templates: TemplateSet,
   report: RunReport,
   phases: Phases
-): Promise<void> {
+): Promise<{ reverified: boolean }> {
   const { log, runner } = deps
   const outcome: DeployOutcome = {}
   const layout = layoutFor(config.deployRoot)
@@ -147,6 +148,13 @@ export async function deployMode(
     report.shibboleth = { changed: outcome.shibboleth.changed, restarted: outcome.shibboleth.changed }
   }
   const siteId = current.site.id
+  // A release IIS serves that never passed verify is not a state to go back to (src/unverified-release.ts).
+  const unverified = unverifiedServed(layout, current.app.physicalPath, { site: config.siteName, appPath: config.appPath })
+  if (unverified) {
+    const notice = unverifiedNotice(unverified, stage.facts.releaseId)
+    log.warning(notice)
+    report.warnings.push(notice)
+  }
 
   try {
     outcome.applied = await phases.run('Apply', () =>
@@ -181,7 +189,10 @@ export async function deployMode(
   if (checks.every(c => c.ok)) {
     // The release is live and verified: housekeeping that fails (a file held open on Windows) only warns.
     try {
-      if (readRelease(layout, stage.facts.releaseId)?.state !== 'live') markRelease(layout, stage.facts.releaseId, 'live')
+      if (readRelease(layout, stage.facts.releaseId)?.state !== 'live') {
+        markRelease(layout, stage.facts.releaseId, 'live')
+        if (unverified?.id === stage.facts.releaseId) log.info(`Release ${unverified.id} passed verify this time: it is marked live`)
+      }
       const target = { site: config.siteName, appPath: config.appPath }
       const previous = previousRelease(layout, stage.facts.releaseId, target)
       const pruned = pruneReleases(layout, config.keepReleases, stage.facts.releaseId, previous?.id, target)
@@ -192,14 +203,17 @@ export async function deployMode(
       log.warning(message)
       report.warnings.push(message)
     }
-    return
+    // The release IIS already served was never verified before: the run's last line must not call it verified.
+    return { reverified: unverified?.id === stage.facts.releaseId }
   }
 
   // Verify failed: put the previous state back, prove it, then fail with both results.
   report.hints = await reportDiagnosis(log, serverEvidence(config, checks))
   const failedChecks = checks.filter(c => !c.ok).map(c => `${c.name}: ${c.detail}`).join('; ')
   const rollback = await phases.run('Rollback', async () => {
-    const rb = await applied.rollback()
+    const rb: PastUnverified = unverified
+      ? await rollBackPastUnverified({ runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls }, config, layout, stage.facts, unverified, applied)
+      : await applied.rollback()
     if (outcome.shibboleth?.changed) {
       const failed = await restoreShibboleth(outcome.shibboleth, log)
       if (failed) rb.failed.push(failed)
@@ -213,15 +227,16 @@ export async function deployMode(
     }
     return rb
   })
-  const restoredAnything = applied.changed || Boolean(outcome.shibboleth?.changed)
+  const restoredAnything = applied.changed || Boolean(outcome.shibboleth?.changed) || Boolean(unverified)
   report.rolledBack = restoredAnything && rollback.ok
   const detail = rollback.ok ? rollback.restored.join('; ') || 'nothing needed restoring' : `NOT restored: ${rollback.failed.join('; ')}`
   // The restored backup brings back the vdir the restored release's STATIC_URL needed; its own URL is checked.
-  const previousStatic = staticTargetAt(applied.previousPhysicalPath, elsewhere)
+  const restoredDir = rollback.restoredRelease ? layout.releaseDir(rollback.restoredRelease.id) : applied.previousPhysicalPath
+  const previousStatic = staticTargetAt(restoredDir, elsewhere)
   const again = restoredAnything ? await phases.run('Verify restored release', () => verify(deps, config, previousStatic, siteId, 'Verify restored release'), false) : []
   report.rollback = { ok: rollback.ok, detail, checks: again }
-  // A release that was already live before this run stays as it was: this run did not make it so.
-  if (applied.changed) markRelease(layout, stage.facts.releaseId, 'failed')
+  // A release that was already live and verified before this run stays as it was: this run did not make it so.
+  if (applied.changed || unverified?.id === stage.facts.releaseId) markRelease(layout, stage.facts.releaseId, 'failed')
   const restoredState = again.length === 0 ? '' : again.every(c => c.ok) ? ' The restored release passes verify.' : ' The restored release fails verify too.'
   throw new PhaseError('verify', `verify failed (${failedChecks}); rolled back: ${detail}.${restoredState}`)
 }

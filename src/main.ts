@@ -8,6 +8,7 @@ import { reportDiagnosis, type Evidence } from './diagnose.js'
 import { asError, InputError, PhaseError } from './errors.js'
 import { Appcmd } from './iis/appcmd.js'
 import { acquireLock, type TargetLock } from './iis/lock.js'
+import { refuseSharedPool } from './iis/pool-sharing.js'
 import { readState, type CurrentState } from './iis/state.js'
 import { LocationRecord } from './iis/location-record.js'
 import { layoutFor } from './layout.js'
@@ -184,6 +185,7 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
       const record = LocationRecord.read(layout.root)
       const location = locationOf(cfg)
       current = await phases.run('Read IIS', () => readState(appcmd, stateQuery(cfg), record.known(location)))
+      await refuseSharedPool(appcmd, cfg, current)
       target = withBindingUrl(cfg, current, log)
       report.url = withoutCredentials(target.verify.url)
     }
@@ -206,11 +208,13 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     const sp = target.shibboleth.enabled ? planShibboleth(shibbolethTarget(target, current.site.id), target.outputDir, templates) : undefined
     const plan = planDocument(target, stage.facts.releaseId, planOperations(target, stage.desired, current, sp?.operations ?? []), report.files, true)
     report.planPath = writePlan(target, log, sp ? { ...plan, shibboleth: { file: target.shibboleth.configPath, changed: sp.changed, diff: sp.diff } } : plan)
-    await deployMode(deps, target, stage, current, templates, report, phases)
+    const { reverified } = await deployMode(deps, target, stage, current, templates, report, phases)
     log.info(
       report.changed
         ? `Release ${stage.facts.releaseId} is live at ${report.url}`
-        : `Nothing changed: release ${stage.facts.releaseId} was already live and verified at ${report.url}`
+        : reverified
+          ? `Release ${stage.facts.releaseId} was live without a verify; it passed verify now at ${report.url}`
+          : `Nothing changed: release ${stage.facts.releaseId} was already live and verified at ${report.url}`
     )
   } catch (thrown) {
     const error = asError(thrown)

@@ -105,6 +105,21 @@ export function markRelease(layout: Layout, id: string, state: ReleaseState, now
   return next
 }
 
+/**
+ * Whether a release passed verify once: marked live, or it went live before (liveAt, set only after a verify passed)
+ * and failed none since. A run killed between its switch and its verify leaves its release staged without liveAt.
+ */
+export function passedVerify(release: ReleaseMeta): boolean {
+  return release.state === 'live' || (release.state !== 'failed' && release.liveAt !== undefined)
+}
+
+/** The app's release that passed verify most recently, other than `exclude`: where a rollback past an unverified one goes. */
+export function lastVerifiedRelease(layout: Layout, target: DeployTarget, exclude: readonly string[]): ReleaseMeta | undefined {
+  return listReleases(layout)
+    .filter(r => !exclude.includes(r.id) && passedVerify(r) && ofTarget(r, target))
+    .sort((a, b) => Number(b.state === 'live') - Number(a.state === 'live') || (b.liveAt ?? '').localeCompare(a.liveAt ?? ''))[0]
+}
+
 export function liveRelease(layout: Layout): ReleaseMeta | undefined {
   return listReleases(layout).find(r => r.state === 'live')
 }
