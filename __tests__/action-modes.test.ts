@@ -34,7 +34,15 @@ function copyExample(name: string): string {
 
 /** Plan mode for a Windows target, as a pull-request run on Linux would plan it. */
 function planInputs(outputDir: string, over: Record<string, string> = {}): Record<string, string> {
-  return { mode: 'plan', 'app-dir': EXAMPLE_APP, 'deploy-root': 'C:\\inetpub\\wwwroot\\hello', 'app-path': '/app', 'output-dir': outputDir, python: SYSTEM_PYTHON, ...over }
+  return {
+    mode: 'plan',
+    'app-dir': EXAMPLE_APP,
+    'deploy-root': 'C:\\inetpub\\wwwroot\\hello',
+    'app-path': '/app',
+    'output-dir': outputDir,
+    python: SYSTEM_PYTHON,
+    ...over
+  }
 }
 
 describe('plan mode', () => {
@@ -49,7 +57,9 @@ describe('plan mode', () => {
     const plan = JSON.parse(fs.readFileSync(path.join(out, 'plan.json'), 'utf8'))
     expect(plan.diffedAgainstServer).toBe(false)
     const lines = plan.operations.map((op: { tool: string; argv: string[] }) => `${op.tool} ${op.argv.join(' ')}`)
-    expect(lines[0]).toBe('appcmd add apppool /name:DefaultWebSite-app /managedRuntimeVersion: /processModel.identityType:ApplicationPoolIdentity')
+    expect(lines[0]).toBe(
+      'appcmd add apppool /name:DefaultWebSite-app /managedRuntimeVersion: /processModel.identityType:ApplicationPoolIdentity'
+    )
     expect(lines.some((l: string) => l.includes("environmentVariables.[name='DJANGO_SECRET_KEY',value='***']"))).toBe(true)
     expect(lines.at(-1)).toBe('appcmd recycle apppool /apppool.name:DefaultWebSite-app')
     // Per-release settings are in the release's web.config, not in the registration; WSGI_HANDLER comes from the
@@ -60,7 +70,12 @@ describe('plan mode', () => {
     expect(web).toContain('<add key="PYTHONPATH" value="C:\\inetpub\\wwwroot\\hello\\releases\\r1" />')
     expect(web).toContain('scriptProcessor="C:\\inetpub\\wwwroot\\hello\\venvs\\')
     expect(run.outputs.plan).toBe(path.join(out, 'plan.json'))
-    for (const text of [withoutMaskCommands(run.stdout), run.stderr, run.summary, ...filesBelow(out).map(f => fs.readFileSync(path.join(out, f), 'utf8'))]) {
+    for (const text of [
+      withoutMaskCommands(run.stdout),
+      run.stderr,
+      run.summary,
+      ...filesBelow(out).map(f => fs.readFileSync(path.join(out, f), 'utf8'))
+    ]) {
       expect(text).not.toContain(SECRET)
     }
     expect(run.stdout).toContain('::group::Plan')
@@ -82,7 +97,11 @@ describe('plan mode', () => {
     const ok = await runAction(planInputs(assets, { 'app-dir': withStaticUrl('static-assets', '/app/assets/') }))
     expect(ok.exitCode, ok.stdout.slice(-2000)).toBe(0)
     expect(ok.stdout).toContain('static files at /app/assets/ (virtual directory /assets of the app), from STATIC_URL')
-    expect(vdirOps(assets)).toEqual(['add vdir /app.name:Default Web Site/app /path:/assets /physicalPath:C:\\inetpub\\wwwroot\\hello\\releases\\' + ok.outputs.release + '\\static'])
+    expect(vdirOps(assets)).toEqual([
+      'add vdir /app.name:Default Web Site/app /path:/assets /physicalPath:C:\\inetpub\\wwwroot\\hello\\releases\\' +
+        ok.outputs.release +
+        '\\static'
+    ])
 
     const rootDefault = withStaticUrl('static-root', '/static/')
     const refused = await runAction(planInputs(path.join(tmp, 'plan-refused'), { 'app-dir': rootDefault }))
@@ -101,7 +120,12 @@ describe('plan mode', () => {
   it('patches an existing shibboleth2.xml into output-dir with a diff in the plan', async () => {
     const out = path.join(tmp, 'plan-sso')
     const run = await runAction(
-      planInputs(out, { shibboleth: 'true', 'shibboleth-config': '/etc/shibboleth/shibboleth2.xml', 'shibboleth-host': 'app.example.edu', 'verify-url': 'https://app.example.edu/app/' })
+      planInputs(out, {
+        shibboleth: 'true',
+        'shibboleth-config': '/etc/shibboleth/shibboleth2.xml',
+        'shibboleth-host': 'app.example.edu',
+        'verify-url': 'https://app.example.edu/app/'
+      })
     )
     expect(run.errors).toEqual([])
     const patched = fs.readFileSync(path.join(out, 'shibboleth2.xml'), 'utf8')
@@ -219,11 +243,15 @@ describe('stage mode', () => {
   })
 
   it('with hosting httpplatform at /dept/tools, starts the rendered command line and gets the URL IIS forwards', async () => {
-    const run = await runAction(stageInputs({ hosting: 'httpplatform', 'app-path': '/dept/tools', 'release-id': 'h1', 'deploy-root': path.join(tmp, 'hp-root') }))
+    const run = await runAction(
+      stageInputs({ hosting: 'httpplatform', 'app-path': '/dept/tools', 'release-id': 'h1', 'deploy-root': path.join(tmp, 'hp-root') })
+    )
     expect(run.errors).toEqual([])
     expect(run.exitCode).toBe(0)
     // HttpPlatformHandler forwards /dept/tools/ unchanged: waitress must strip it, and the preflight asks for it.
-    expect(run.stdout).toMatch(/HttpPlatformHandler command \(-m waitress --listen=127\.0\.0\.1:\d+ --url-prefix=\/dept\/tools hello\.wsgi:application\) answered 200 for \/dept\/tools\/ over HTTP/)
+    expect(run.stdout).toMatch(
+      /HttpPlatformHandler command \(-m waitress --listen=127\.0\.0\.1:\d+ --url-prefix=\/dept\/tools hello\.wsgi:application\) answered 200 for \/dept\/tools\/ over HTTP/
+    )
     const web = fs.readFileSync(path.join(tmp, 'hp-root', 'releases', 'h1', 'web.config'), 'utf8')
     expect(web).toContain('modules="httpPlatformHandler"')
     expect(web).not.toContain(SECRET)
@@ -231,7 +259,13 @@ describe('stage mode', () => {
 
   it("fails the httpplatform preflight when the user's command ignores the app path, naming --url-prefix", async () => {
     const run = await runAction(
-      stageInputs({ hosting: 'httpplatform', 'app-path': '/dept/tools', 'release-id': 'h3', 'deploy-root': path.join(tmp, 'hp-root3'), 'httpplatform-command': '-m waitress --listen=127.0.0.1:%HTTP_PLATFORM_PORT% hello.wsgi:application' })
+      stageInputs({
+        hosting: 'httpplatform',
+        'app-path': '/dept/tools',
+        'release-id': 'h3',
+        'deploy-root': path.join(tmp, 'hp-root3'),
+        'httpplatform-command': '-m waitress --listen=127.0.0.1:%HTTP_PLATFORM_PORT% hello.wsgi:application'
+      })
     )
     expect(run.exitCode).not.toBe(0)
     expect(run.errors).toHaveLength(1)
@@ -242,7 +276,12 @@ describe('stage mode', () => {
 
   it('fails the httpplatform preflight when the command cannot serve', async () => {
     const run = await runAction(
-      stageInputs({ hosting: 'httpplatform', 'release-id': 'h2', 'deploy-root': path.join(tmp, 'hp-root2'), 'httpplatform-command': '-m waitress --listen=127.0.0.1:%HTTP_PLATFORM_PORT% hello.nowhere:application' })
+      stageInputs({
+        hosting: 'httpplatform',
+        'release-id': 'h2',
+        'deploy-root': path.join(tmp, 'hp-root2'),
+        'httpplatform-command': '-m waitress --listen=127.0.0.1:%HTTP_PLATFORM_PORT% hello.nowhere:application'
+      })
     )
     expect(run.exitCode).not.toBe(0)
     expect(run.errors).toHaveLength(1)
@@ -267,7 +306,14 @@ describe('bad input through the bundled action', () => {
   ]
   it.each(cases)('%s', async (_name, over, input) => {
     const deployRoot = path.join(tmp, `bad-${input}`)
-    const run = await runAction({ mode: 'stage', 'app-dir': EXAMPLE_APP, 'deploy-root': deployRoot, 'app-path': '/app', python: SYSTEM_PYTHON, ...over })
+    const run = await runAction({
+      mode: 'stage',
+      'app-dir': EXAMPLE_APP,
+      'deploy-root': deployRoot,
+      'app-path': '/app',
+      python: SYSTEM_PYTHON,
+      ...over
+    })
     expect(run.exitCode).not.toBe(0)
     expect(run.errors).toHaveLength(1)
     expect(run.errors[0]).toMatch(new RegExp(`^::error::Input '${input}': `))
@@ -280,7 +326,14 @@ describe('bad input through the bundled action', () => {
     fs.mkdirSync(templates, { recursive: true })
     fs.writeFileSync(path.join(templates, 'app-web.config.hbs'), '<configuration>\n{{#each x}}\n</configuration>\n')
     const deployRoot = path.join(tmp, 'bad-templates-root')
-    const run = await runAction({ mode: 'stage', 'app-dir': EXAMPLE_APP, 'deploy-root': deployRoot, 'app-path': '/app', templates, python: SYSTEM_PYTHON })
+    const run = await runAction({
+      mode: 'stage',
+      'app-dir': EXAMPLE_APP,
+      'deploy-root': deployRoot,
+      'app-path': '/app',
+      templates,
+      python: SYSTEM_PYTHON
+    })
     expect(run.errors).toHaveLength(1)
     expect(run.errors[0]).toContain(`Input 'templates': ${path.join(templates, 'app-web.config.hbs')}:`)
     expect(fs.existsSync(deployRoot)).toBe(false)
@@ -288,7 +341,13 @@ describe('bad input through the bundled action', () => {
 
   it('deploy mode on a machine without appcmd names the missing tool before anything is created', async () => {
     const deployRoot = path.join(tmp, 'no-appcmd')
-    const run = await runAction({ mode: 'deploy', 'app-dir': EXAMPLE_APP, 'deploy-root': deployRoot, 'app-path': '/app', python: SYSTEM_PYTHON })
+    const run = await runAction({
+      mode: 'deploy',
+      'app-dir': EXAMPLE_APP,
+      'deploy-root': deployRoot,
+      'app-path': '/app',
+      python: SYSTEM_PYTHON
+    })
     expect(run.errors).toHaveLength(1)
     expect(run.errors[0]).toMatch(/^::error::Input 'appcmd': .*appcmd\.exe was not found on this machine/)
     expect(fs.existsSync(deployRoot)).toBe(false)

@@ -18,7 +18,7 @@ const appcmd = (...argv: string[]) => runDouble(box.appcmdPath, argv, box.env)
 const xpathText = (xml: string) => new DOMParser().parseFromString(xml, 'text/xml')
 const children = (parent: Node | null | undefined): Element[] =>
   Array.from(parent?.childNodes ?? []).filter((n): n is Element => n.nodeType === 1)
-const el = (parent: Node | null | undefined, name: string) => children(parent).find((n) => n.nodeName === name)
+const el = (parent: Node | null | undefined, name: string) => children(parent).find(n => n.nodeName === name)
 
 beforeEach(() => {
   box = createIisSandbox()
@@ -68,7 +68,11 @@ describe('objects: add, set, delete', () => {
     const added = await appcmd('add', 'app', `/site.name:${SITE}`, '/path:/app', '/physicalPath:C:\\rel\\1', '/applicationPool:Pool1')
     expect(added.stdout).toBe(`APP object "${SITE}/app" added\nVDIR object "${SITE}/app/" added\n`)
     const missing = await appcmd('add', 'app', '/site.name:Nope', '/path:/app')
-    expect(missing).toEqual({ exitCode: 1168 % 256, stdout: 'ERROR ( message:Cannot find SITE object with identifier "Nope". )\n', stderr: '' })
+    expect(missing).toEqual({
+      exitCode: 1168 % 256,
+      stdout: 'ERROR ( message:Cannot find SITE object with identifier "Nope". )\n',
+      stderr: ''
+    })
   })
 
   it('switches what an app serves with set vdir, moves pools with set app, and deletes', async () => {
@@ -112,15 +116,25 @@ describe('listing: identifiers, filters, /xml and /config /xml', () => {
     expect(await appcmd('list', 'app', 'Nope/x')).toEqual({ exitCode: 1, stdout: '', stderr: '' })
     expect(await appcmd('list', 'apppool', 'Nope', '/config', '/xml')).toEqual({ exitCode: 1, stdout: '', stderr: '' })
     expect(await appcmd('list', 'apps', '/site.name:Nope')).toEqual({ exitCode: 1, stdout: '', stderr: '' })
-    expect((await appcmd('list', 'apps', '/site.name:Nope', '/xml')).stdout).toBe('<?xml version="1.0" encoding="UTF-8"?>\n<appcmd>\n</appcmd>\n')
+    expect((await appcmd('list', 'apps', '/site.name:Nope', '/xml')).stdout).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?>\n<appcmd>\n</appcmd>\n'
+    )
   })
 
   it('answers an unknown identifier in the form APPCMD_DOUBLE_LIST_MISS chooses', async () => {
     const miss = (form: string, ...argv: string[]) => runDouble(box.appcmdPath, argv, { ...box.env, APPCMD_DOUBLE_LIST_MISS: form })
     const decl = '<?xml version="1.0" encoding="UTF-8"?>\n'
-    expect(await miss('exit0-xml', 'list', 'site', 'Nope', '/config', '/xml')).toEqual({ exitCode: 0, stdout: `${decl}<appcmd>\n</appcmd>\n`, stderr: '' })
+    expect(await miss('exit0-xml', 'list', 'site', 'Nope', '/config', '/xml')).toEqual({
+      exitCode: 0,
+      stdout: `${decl}<appcmd>\n</appcmd>\n`,
+      stderr: ''
+    })
     expect(await miss('exit0-xml', 'list', 'site', 'Nope')).toEqual({ exitCode: 0, stdout: '', stderr: '' })
-    expect(await miss('exit0-xml-selfclosing', 'list', 'apppool', 'Nope', '/xml')).toEqual({ exitCode: 0, stdout: `${decl}<appcmd />\n`, stderr: '' })
+    expect(await miss('exit0-xml-selfclosing', 'list', 'apppool', 'Nope', '/xml')).toEqual({
+      exitCode: 0,
+      stdout: `${decl}<appcmd />\n`,
+      stderr: ''
+    })
     expect(await miss('not-found', 'list', 'app', 'Nope/x', '/xml')).toEqual({
       exitCode: 1168 % 256,
       stdout: 'ERROR ( message:Cannot find APP object with identifier "Nope/x". )\n',
@@ -138,12 +152,12 @@ describe('listing: identifiers, filters, /xml and /config /xml', () => {
     )
     const pool = xpathText((await appcmd('list', 'apppool', '/xml')).stdout)
     const p = el(el(pool, 'appcmd'), 'APPPOOL')
-    expect([p?.getAttribute('APPPOOL.NAME'), p?.getAttribute('PipelineMode'), p?.getAttribute('RuntimeVersion'), p?.getAttribute('state')]).toEqual([
-      'DefaultAppPool',
-      'Integrated',
-      'v4.0',
-      'Started'
-    ])
+    expect([
+      p?.getAttribute('APPPOOL.NAME'),
+      p?.getAttribute('PipelineMode'),
+      p?.getAttribute('RuntimeVersion'),
+      p?.getAttribute('state')
+    ]).toEqual(['DefaultAppPool', 'Integrated', 'v4.0', 'Started'])
   })
 
   it('nests the raw config element under /config /xml', async () => {
@@ -151,8 +165,10 @@ describe('listing: identifiers, filters, /xml and /config /xml', () => {
     await appcmd('add', 'app', `/site.name:${SITE}`, '/path:/app', '/physicalPath:C:\\rel\\1', '/applicationPool:Pool1')
 
     const site = el(el(el(xpathText((await appcmd('list', 'site', SITE, '/config', '/xml')).stdout), 'appcmd'), 'SITE'), 'site')
-    const apps = children(site).filter((n) => n.nodeName === 'application')
-    expect(apps.map((a) => [a.getAttribute('path'), a.getAttribute('applicationPool'), el(a, 'virtualDirectory')?.getAttribute('physicalPath')])).toEqual([
+    const apps = children(site).filter(n => n.nodeName === 'application')
+    expect(
+      apps.map(a => [a.getAttribute('path'), a.getAttribute('applicationPool'), el(a, 'virtualDirectory')?.getAttribute('physicalPath')])
+    ).toEqual([
       ['/', 'DefaultAppPool', '%SystemDrive%\\inetpub\\wwwroot'],
       ['/app', 'Pool1', 'C:\\rel\\1']
     ])
@@ -160,13 +176,17 @@ describe('listing: identifiers, filters, /xml and /config /xml', () => {
     const pool = el(el(el(xpathText((await appcmd('list', 'apppool', 'Pool1', '/config', '/xml')).stdout), 'appcmd'), 'APPPOOL'), 'add')
     expect(el(pool, 'processModel')?.getAttribute('identityType')).toBe('LocalService')
 
-    const app = el(el(el(xpathText((await appcmd('list', 'app', `${SITE}/app`, '/config', '/xml')).stdout), 'appcmd'), 'APP'), 'application')
+    const app = el(
+      el(el(xpathText((await appcmd('list', 'app', `${SITE}/app`, '/config', '/xml')).stdout), 'appcmd'), 'APP'),
+      'application'
+    )
     expect(app?.getAttribute('applicationPool')).toBe('Pool1')
   })
 })
 
 describe('set config: system.webServer/fastCgi', () => {
-  const addApp = () => appcmd('set', 'config', '-section:system.webServer/fastCgi', `/+[${FCGI},signalBeforeTerminateSeconds='30']`, '/commit:apphost')
+  const addApp = () =>
+    appcmd('set', 'config', '-section:system.webServer/fastCgi', `/+[${FCGI},signalBeforeTerminateSeconds='30']`, '/commit:apphost')
 
   it('adds an application and detects duplicates on the combined key (fullPath, arguments)', async () => {
     expect(await addApp()).toEqual({ exitCode: 0, stdout: APPLIED_FASTCGI, stderr: '' })
@@ -179,23 +199,34 @@ describe('set config: system.webServer/fastCgi', () => {
       stderr: ''
     })
     // Same interpreter, other script: a different combined key, so not a duplicate.
-    const other = await appcmd('set', 'config', '-section:system.webServer/fastCgi', `/+[fullPath='${PY}',arguments='C:\\other\\wfastcgi.py']`)
+    const other = await appcmd(
+      'set',
+      'config',
+      '-section:system.webServer/fastCgi',
+      `/+[fullPath='${PY}',arguments='C:\\other\\wfastcgi.py']`
+    )
     expect(other.exitCode).toBe(0)
   })
 
   it('stores environment variables as <environmentVariable> children and detects a duplicate name', async () => {
     await addApp()
     const env = (name: string, value: string) => `/+[${FCGI}].environmentVariables.[name='${name}',value='${value}']`
-    const added = await appcmd('set', 'config', '-section:system.webServer/fastCgi', env('DJANGO_SETTINGS_MODULE', 'site.settings'), '/commit:apphost')
+    const added = await appcmd(
+      'set',
+      'config',
+      '-section:system.webServer/fastCgi',
+      env('DJANGO_SETTINGS_MODULE', 'site.settings'),
+      '/commit:apphost'
+    )
     expect(added.stdout).toBe(APPLIED_FASTCGI)
     const listed = xpathText((await appcmd('list', 'config', '-section:system.webServer/fastCgi', '/xml')).stdout)
     const config = el(el(listed, 'appcmd'), 'CONFIG')
-    expect([config?.getAttribute('CONFIG.SECTION'), config?.getAttribute('path'), config?.getAttribute('overrideMode'), config?.getAttribute('locked')]).toEqual([
-      'system.webServer/fastCgi',
-      'MACHINE/WEBROOT/APPHOST',
-      'Inherit',
-      'false'
-    ])
+    expect([
+      config?.getAttribute('CONFIG.SECTION'),
+      config?.getAttribute('path'),
+      config?.getAttribute('overrideMode'),
+      config?.getAttribute('locked')
+    ]).toEqual(['system.webServer/fastCgi', 'MACHINE/WEBROOT/APPHOST', 'Inherit', 'false'])
     const application = el(el(config, 'system.webServer-fastCgi'), 'application')
     expect(application?.getAttribute('signalBeforeTerminateSeconds')).toBe('30')
     const variable = el(el(application, 'environmentVariables'), 'environmentVariable')
@@ -211,8 +242,18 @@ describe('set config: system.webServer/fastCgi', () => {
 
   it('sets an attribute of a nested collection element with /[key].collection.[key].attr:value', async () => {
     await addApp()
-    await appcmd('set', 'config', '-section:system.webServer/fastCgi', `/+[${FCGI}].environmentVariables.[name='WSGI_HANDLER',value='a.b()']`)
-    const set = await appcmd('set', 'config', '-section:fastCgi', `/[${FCGI}].environmentVariables.[name='WSGI_HANDLER'].value:django.core.wsgi.get_wsgi_application()`)
+    await appcmd(
+      'set',
+      'config',
+      '-section:system.webServer/fastCgi',
+      `/+[${FCGI}].environmentVariables.[name='WSGI_HANDLER',value='a.b()']`
+    )
+    const set = await appcmd(
+      'set',
+      'config',
+      '-section:fastCgi',
+      `/[${FCGI}].environmentVariables.[name='WSGI_HANDLER'].value:django.core.wsgi.get_wsgi_application()`
+    )
     expect(set.stdout).toBe(APPLIED_FASTCGI)
     expect(box.readConfig()).toContain('<environmentVariable name="WSGI_HANDLER" value="django.core.wsgi.get_wsgi_application()" />')
     expect((await appcmd('set', 'config', '-section:fastCgi', `/[${FCGI}].maxInstances:4`)).exitCode).toBe(0)
@@ -222,7 +263,9 @@ describe('set config: system.webServer/fastCgi', () => {
   it('removes elements, and answers a missing one with 4312 (216 on Linux)', async () => {
     await addApp()
     await appcmd('set', 'config', '-section:system.webServer/fastCgi', `/+[${FCGI}].environmentVariables.[name='K',value='V']`)
-    expect((await appcmd('set', 'config', '-section:system.webServer/fastCgi', `/-[${FCGI}].environmentVariables.[name='K']`)).exitCode).toBe(0)
+    expect(
+      (await appcmd('set', 'config', '-section:system.webServer/fastCgi', `/-[${FCGI}].environmentVariables.[name='K']`)).exitCode
+    ).toBe(0)
     expect(box.readConfig()).not.toContain('name="K"')
     const missing = await appcmd('set', 'config', '-section:system.webServer/fastCgi', `/-[${FCGI}].environmentVariables.[name='K']`)
     expect(missing).toEqual({ exitCode: 4312 % 256, stdout: 'ERROR ( message:Cannot find requested collection element. )\n', stderr: '' })
@@ -249,7 +292,9 @@ describe('set config: system.webServer/fastCgi', () => {
     await addApp()
     const before = box.readConfig()
     const res = await appcmd(
-      'set', 'config', '-section:system.webServer/fastCgi',
+      'set',
+      'config',
+      '-section:system.webServer/fastCgi',
       `/+[${FCGI}].environmentVariables.[name='A',value='1']`,
       `/-[${FCGI}].environmentVariables.[name='MISSING']`,
       '/commit:apphost'
@@ -257,7 +302,9 @@ describe('set config: system.webServer/fastCgi', () => {
     expect(res.exitCode).toBe(4312 % 256)
     expect(box.readConfig()).toBe(before)
     const both = await appcmd(
-      'set', 'config', '-section:system.webServer/fastCgi',
+      'set',
+      'config',
+      '-section:system.webServer/fastCgi',
       `/+[${FCGI}].environmentVariables.[name='A',value='1']`,
       `/+[${FCGI}].environmentVariables.[name='B',value='2']`
     )
@@ -268,19 +315,33 @@ describe('set config: system.webServer/fastCgi', () => {
 
 describe('location-scoped config and unlock', () => {
   it('stores httpPlatform environment variables under <location path="S/app"> and removes them', async () => {
-    const res = await appcmd('set', 'config', `${SITE}/app`, '-section:system.webServer/httpPlatform', "/+environmentVariables.[name='K',value='V']", '/commit:apphost')
+    const res = await appcmd(
+      'set',
+      'config',
+      `${SITE}/app`,
+      '-section:system.webServer/httpPlatform',
+      "/+environmentVariables.[name='K',value='V']",
+      '/commit:apphost'
+    )
     expect(res.stdout).toBe(
       `Applied configuration changes to section "system.webServer/httpPlatform" for "MACHINE/WEBROOT/APPHOST/${SITE}/app" at configuration commit path "MACHINE/WEBROOT/APPHOST"\n`
     )
     const doc = xpathText(box.readConfig())
-    const location = children(doc.documentElement).find((n) => n.nodeName === 'location')
+    const location = children(doc.documentElement).find(n => n.nodeName === 'location')
     expect(location?.getAttribute('path')).toBe(`${SITE}/app`)
     const variable = el(el(el(el(location, 'system.webServer'), 'httpPlatform'), 'environmentVariables'), 'environmentVariable')
     expect([variable?.getAttribute('name'), variable?.getAttribute('value')]).toEqual(['K', 'V'])
     const listed = (await appcmd('list', 'config', `${SITE}/app`, '-section:system.webServer/httpPlatform', '/xml')).stdout
     expect(listed).toContain('<environmentVariable name="K" value="V" />')
     expect((await appcmd('list', 'config', '-section:system.webServer/httpPlatform', '/xml')).stdout).not.toContain('name="K"')
-    const removed = await appcmd('set', 'config', `${SITE}/app`, '-section:system.webServer/httpPlatform', "/-environmentVariables.[name='K']", '/commit:apphost')
+    const removed = await appcmd(
+      'set',
+      'config',
+      `${SITE}/app`,
+      '-section:system.webServer/httpPlatform',
+      "/-environmentVariables.[name='K']",
+      '/commit:apphost'
+    )
     expect(removed.exitCode).toBe(0)
     expect(box.readConfig()).not.toContain('name="K"')
   })
@@ -290,7 +351,7 @@ describe('location-scoped config and unlock', () => {
     const res = await appcmd('set', 'config', `${SITE}/app`, section, '/userName:', '--password', '/commit:apphost')
     expect(res.exitCode).toBe(0)
     const doc = xpathText(box.readConfig())
-    const location = children(doc.documentElement).find((n) => n.nodeName === 'location' && n.getAttribute('path') === `${SITE}/app`)
+    const location = children(doc.documentElement).find(n => n.nodeName === 'location' && n.getAttribute('path') === `${SITE}/app`)
     const anonymous = el(el(el(el(location, 'system.webServer'), 'security'), 'authentication'), 'anonymousAuthentication')
     expect(anonymous?.getAttribute('userName')).toBe('')
     expect(anonymous?.hasAttribute('password')).toBe(false)
@@ -315,14 +376,16 @@ describe('location-scoped config and unlock', () => {
     expect(box.readConfig()).toBe(after)
     const listed = (await appcmd('list', 'config', `${SITE}/app`, '-section:system.webServer/handlers', '/xml')).stdout
     expect(listed).toContain('overrideMode="Allow" locked="false"')
-    expect((await appcmd('list', 'config', `${SITE}/other`, '-section:system.webServer/handlers', '/xml')).stdout).toContain('locked="true"')
+    expect((await appcmd('list', 'config', `${SITE}/other`, '-section:system.webServer/handlers', '/xml')).stdout).toContain(
+      'locked="true"'
+    )
   })
 
   it('unlocks handlers globally by moving the section into <location path="" overrideMode="Allow">', async () => {
     const res = await appcmd('unlock', 'config', '-section:system.webServer/handlers')
     expect(res.stdout).toBe('Unlocked section "system.webServer/handlers" at configuration path "MACHINE/WEBROOT/APPHOST".\n')
     const doc = xpathText(box.readConfig())
-    const location = children(doc.documentElement).find((n) => n.nodeName === 'location')
+    const location = children(doc.documentElement).find(n => n.nodeName === 'location')
     expect(location?.getAttribute('path')).toBe('')
     expect(location?.getAttribute('overrideMode')).toBe('Allow')
     expect(el(el(el(location, 'system.webServer'), 'handlers'), 'add')?.getAttribute('name')).toBe('StaticFile')
@@ -334,7 +397,11 @@ describe('location-scoped config and unlock', () => {
 describe('backups', () => {
   it('round-trips a backup byte for byte and lists it', async () => {
     const original = box.readConfig()
-    expect(await appcmd('add', 'backup', 'before-deploy')).toEqual({ exitCode: 0, stdout: 'BACKUP object "before-deploy" added\n', stderr: '' })
+    expect(await appcmd('add', 'backup', 'before-deploy')).toEqual({
+      exitCode: 0,
+      stdout: 'BACKUP object "before-deploy" added\n',
+      stderr: ''
+    })
     expect(readFileSync(join(box.backupsDir, 'before-deploy', 'applicationHost.config'), 'utf8')).toBe(original)
     await appcmd('add', 'apppool', '/name:Pool1')
     await appcmd('set', 'config', '-section:fastCgi', `/+[${FCGI}]`)
@@ -370,7 +437,7 @@ describe('fail-at-k and the call log', () => {
     })
     expect(box.readConfig()).toBe(before)
     expect((await appcmd('add', 'apppool', '/name:Second')).exitCode).toBe(0)
-    expect(box.calls().map((c) => [c.argv[0], c.mutating, c.exitCode])).toEqual([
+    expect(box.calls().map(c => [c.argv[0], c.mutating, c.exitCode])).toEqual([
       ['list', false, 0],
       ['add', true, 0],
       ['list', false, 0],
@@ -389,8 +456,8 @@ describe('fail-at-k and the call log', () => {
 
   it('serializes concurrent writers, so none of them loses an update', async () => {
     const names = Array.from({ length: 8 }, (_, i) => `Pool${i}`)
-    const results = await Promise.all(names.map((n) => appcmd('add', 'apppool', `/name:${n}`)))
-    expect(results.every((r) => r.exitCode === 0)).toBe(true)
+    const results = await Promise.all(names.map(n => appcmd('add', 'apppool', `/name:${n}`)))
+    expect(results.every(r => r.exitCode === 0)).toBe(true)
     const listed = (await appcmd('list', 'apppool')).stdout
     for (const n of names) expect(listed).toContain(`APPPOOL "${n}"`)
   })

@@ -40,7 +40,12 @@ process.exit(out[1])
 
 describe('indexer', () => {
   it('builds the bracketed list', () => {
-    expect(indexer([['fullPath', 'C:\\a b\\python.exe'], ['arguments', 'x,y']])).toBe("[fullPath='C:\\a b\\python.exe',arguments='x,y']")
+    expect(
+      indexer([
+        ['fullPath', 'C:\\a b\\python.exe'],
+        ['arguments', 'x,y']
+      ])
+    ).toBe("[fullPath='C:\\a b\\python.exe',arguments='x,y']")
   })
   it.each(["it's", 'a]b', 'line\nbreak', 'cr\r'])('refuses %j', value => {
     expect(() => indexer([['value', value]], 'SECRET_KEY')).toThrow(IndexerValueError)
@@ -50,8 +55,11 @@ describe('indexer', () => {
 
 describe('ERROR parsing and classification', () => {
   it('takes the message out of a multi-line ERROR block', () => {
-    const out = "ERROR ( message:New application object missing required attributes. Cannot add duplicate collection entry of type 'application' with combined key attributes 'fullPath, arguments' respectively set to 'C:\\p.exe, w.py'\n. )"
-    expect(errorMessage(out)).toMatch(/^New application object missing required attributes\. Cannot add duplicate .* '\s?C:\\p\.exe, w\.py' \.$/)
+    const out =
+      "ERROR ( message:New application object missing required attributes. Cannot add duplicate collection entry of type 'application' with combined key attributes 'fullPath, arguments' respectively set to 'C:\\p.exe, w.py'\n. )"
+    expect(errorMessage(out)).toMatch(
+      /^New application object missing required attributes\. Cannot add duplicate .* '\s?C:\\p\.exe, w\.py' \.$/
+    )
     expect(classify(errorMessage(out)!, 183)).toBe('exists')
   })
   it('classifies by message before the exit code', () => {
@@ -76,7 +84,11 @@ describe('Appcmd', () => {
     await appcmd.read('ok')
     expect(appcmd.writes).toBe(1)
     expect(appcmd.reads).toBe(1)
-    const seen = fs.readFileSync(path.join(dir, 'argv.jsonl'), 'utf8').trim().split('\n').map(l => JSON.parse(l) as string[])
+    const seen = fs
+      .readFileSync(path.join(dir, 'argv.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map(l => JSON.parse(l) as string[])
     expect(seen[0]).toEqual(['ok', 'a b', '$(touch x)', '>out'])
     expect(fs.existsSync(path.join(process.cwd(), 'x'))).toBe(false)
     expect(log.lines[0]).toMatch(/^info: appcmd ok "a b" "\$\(touch x\)" >out → exit 0 in \d+ ms$/)
@@ -99,7 +111,9 @@ describe('Appcmd', () => {
   it('masks secret values in the log line and in the error', async () => {
     const log = captureLog()
     const appcmd = new Appcmd({ runner: execRunner, log, path: fake })
-    const err = (await appcmd.run({ argv: ['echo', "value:hunter2-secret"], mutates: true, secrets: ['hunter2-secret'] }).catch((e: unknown) => e)) as AppcmdError
+    const err = (await appcmd
+      .run({ argv: ['echo', 'value:hunter2-secret'], mutates: true, secrets: ['hunter2-secret'] })
+      .catch((e: unknown) => e)) as AppcmdError
     expect(err).toBeInstanceOf(AppcmdError)
     expect(err.message).not.toContain('hunter2-secret')
     expect(err.message).toContain('***')
@@ -140,7 +154,11 @@ describe('isListMiss: every plausible "no such object" answer of a list, and not
 
   it.each([
     ['exit 1 with another ERROR', 1, 'ERROR ( message:Configuration file is not well-formed XML )\n'],
-    ['config in use (32)', 32, 'ERROR ( hresult:80070020, message:Failed to commit configuration changes.\nThe process cannot access the file because it is being used by another process. )\n'],
+    [
+      'config in use (32)',
+      32,
+      'ERROR ( hresult:80070020, message:Failed to commit configuration changes.\nThe process cannot access the file because it is being used by another process. )\n'
+    ],
     ['access denied (5)', 5, 'ERROR ( hresult:80070005, message:Command execution failed.\nAccess is denied. )\n'],
     ['access denied without output', 5, ''],
     ['1168 without a message', 1168, ''],
@@ -158,7 +176,12 @@ describe('Appcmd.list', () => {
     expect(await appcmd.list('missxml')).toBeUndefined()
     expect(await appcmd.list('site')).toBeUndefined()
     expect(await appcmd.list('ok')).toBe('APPPOOL object "P" added\n')
-    for (const [mode, kind] of [['denied', 'other'], ['oneerror', 'other'], ['locked', 'locked'], ['quiet', 'other']] as const) {
+    for (const [mode, kind] of [
+      ['denied', 'other'],
+      ['oneerror', 'other'],
+      ['locked', 'locked'],
+      ['quiet', 'other']
+    ] as const) {
       const error = await appcmd.list(mode).catch((e: unknown) => e)
       expect(error, mode).toBeInstanceOf(AppcmdError)
       expect((error as AppcmdError).kind, mode).toBe(kind)

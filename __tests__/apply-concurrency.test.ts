@@ -44,7 +44,14 @@ describe('two applies on one target', () => {
   it('takes no lock of its own when the caller holds it, and rolls back under that lock', async () => {
     target = createTarget()
     const config = configFor(target, 'r1')
-    const lock = await acquireLock({ dir: config.deployRoot, site: config.siteName, appPath: config.appPath, runId: 'main', timeoutMs: 0, log: target.log })
+    const lock = await acquireLock({
+      dir: config.deployRoot,
+      site: config.siteName,
+      appPath: config.appPath,
+      runId: 'main',
+      timeoutMs: 0,
+      log: target.log
+    })
     try {
       // With lock-timeout 0, taking the lock again would fail at once.
       const held = configFor(target, 'r1', { 'lock-timeout': '0' })

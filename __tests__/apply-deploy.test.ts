@@ -128,7 +128,13 @@ describe('applyRelease against the appcmd and icacls doubles', () => {
     const result = await apply(target, changed, stage(target, changed))
     expect(target.sandbox.mutatingCalls().map(c => c.argv)).toEqual([
       ['add', 'backup', result.backupName],
-      ['set', 'config', '-section:system.webServer/fastCgi', expect.stringMatching(/^\/\[fullPath='.*\.environmentVariables\.\[name='GREETING'\]\.value:bonjour$/), '/commit:apphost'],
+      [
+        'set',
+        'config',
+        '-section:system.webServer/fastCgi',
+        expect.stringMatching(/^\/\[fullPath='.*\.environmentVariables\.\[name='GREETING'\]\.value:bonjour$/),
+        '/commit:apphost'
+      ],
       ['recycle', 'apppool', '/apppool.name:DefaultWebSite-app']
     ])
     expect(target.sandbox.readConfig()).toContain('name="GREETING" value="bonjour"')
@@ -199,7 +205,11 @@ describe('a changed STATIC_URL', () => {
     const c2 = configFor(target, 'r2')
     target.sandbox.resetCounters()
     const result = await apply(target, c2, stage(target, c2, 'venv1', { staticUrl: '/app/assets/', forceScriptName: null }))
-    expect(vdirsOf(target.sandbox.readConfig())).toEqual({ '/': layout.releaseDir('r2'), '/assets': layout.staticDir('r2'), '/media': 'D:\\uploads' })
+    expect(vdirsOf(target.sandbox.readConfig())).toEqual({
+      '/': layout.releaseDir('r2'),
+      '/assets': layout.staticDir('r2'),
+      '/media': 'D:\\uploads'
+    })
     const writes = target.sandbox.mutatingCalls().map(c => c.argv.slice(0, 3).join(' '))
     expect(writes.indexOf('delete vdir Default Web Site/app/static')).toBeGreaterThan(writes.indexOf('set vdir Default Web Site/app/'))
     expect(result.objects).toContainEqual({ kind: 'vdir', name: 'Default Web Site/app/static', status: 'removed' })
@@ -254,6 +264,8 @@ describe('a failing beforeSwitch hook', () => {
     expect(target.sandbox.mutatingCalls().map(c => c.argv.slice(0, 2).join(' '))).toEqual(['add backup', 'recycle apppool'])
     expect(target.sandbox.readConfig()).toBe(before)
     // The switch never ran: the hook comes right before it.
-    expect(target.sandbox.mutatingCalls().some(c => c.argv[0] === 'set' && c.argv[1] === 'vdir' && c.argv[2] === 'Default Web Site/app/')).toBe(false)
+    expect(
+      target.sandbox.mutatingCalls().some(c => c.argv[0] === 'set' && c.argv[1] === 'vdir' && c.argv[2] === 'Default Web Site/app/')
+    ).toBe(false)
   })
 })

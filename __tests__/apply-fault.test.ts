@@ -83,8 +83,12 @@ describe('a fault at each mutating appcmd call leaves IIS exactly as it was', ()
           if (k === 1) {
             expect(err.message).toMatch(/could not take an IIS configuration backup, so nothing was changed/)
           } else {
-            expect(err.message).toMatch(/^apply failed at step ".+": appcmd .* failed \(exit 32, locked\): Failed to commit configuration changes\./)
-            expect(err.message).toMatch(/Rolled back — restored: (this run's IIS changes, undone one by one \(\d+ operations\)|no IIS change of this run needed undoing)/)
+            expect(err.message).toMatch(
+              /^apply failed at step ".+": appcmd .* failed \(exit 32, locked\): Failed to commit configuration changes\./
+            )
+            expect(err.message).toMatch(
+              /Rolled back — restored: (this run's IIS changes, undone one by one \(\d+ operations\)|no IIS change of this run needed undoing)/
+            )
             expect(err.message).not.toMatch(/NOT restored/)
             // Undone by inverse operations only: never `restore backup`, which stops the whole server.
             const writes = t.sandbox.mutatingCalls().map(c => c.argv)

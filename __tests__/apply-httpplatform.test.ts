@@ -46,7 +46,14 @@ describe('applyRelease with hosting httpplatform', () => {
     // A variable someone else set at the app's location (or one a read merges in from web.config): not ours.
     const byHand = await runDouble(
       target.sandbox.appcmdPath,
-      ['set', 'config', 'Default Web Site/app', '-section:system.webServer/httpPlatform', "/+environmentVariables.[name='SET_BY_HAND',value='x']", '/commit:apphost'],
+      [
+        'set',
+        'config',
+        'Default Web Site/app',
+        '-section:system.webServer/httpPlatform',
+        "/+environmentVariables.[name='SET_BY_HAND',value='x']",
+        '/commit:apphost'
+      ],
       target.sandbox.env
     )
     expect(byHand.exitCode).toBe(0)

@@ -48,15 +48,21 @@ describe('a first deploy whatever form appcmd gives a list that matches nothing'
     const denying: ProcessRunner = {
       run: async (file, args, options) =>
         args[0] === 'list' && args[1] === 'apppool'
-          ? { exitCode: 5, stdout: 'ERROR ( hresult:80070005, message:Command execution failed.\r\nAccess is denied. )\r\n', stderr: '', durationMs: 1 }
+          ? {
+              exitCode: 5,
+              stdout: 'ERROR ( hresult:80070005, message:Command execution failed.\r\nAccess is denied. )\r\n',
+              stderr: '',
+              durationMs: 1
+            }
           : t.runner.run(file, args, options)
     }
     const config = configFor(t, 'r1')
     const desired = stage(t, config)
     const before = t.sandbox.readConfig()
-    const err = await applyRelease({ runner: denying, log: t.log, appcmdPath: t.sandbox.appcmdPath, icaclsPath: t.sandbox.icaclsPath }, { config, desired }).catch(
-      (e: unknown) => e
-    )
+    const err = await applyRelease(
+      { runner: denying, log: t.log, appcmdPath: t.sandbox.appcmdPath, icaclsPath: t.sandbox.icaclsPath },
+      { config, desired }
+    ).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(Error)
     expect(err).not.toBeInstanceOf(PhaseError)
     expect((err as Error).message).toMatch(/exit 5.*Access is denied/)

@@ -27,7 +27,10 @@ describe('rollback after a failed verify', () => {
     target.sandbox.resetCounters()
     const rb = await result.rollback()
     expect(rb).toMatchObject({ ok: true, failed: [] })
-    expect(rb.restored).toEqual([expect.stringMatching(/^this run's IIS changes, undone one by one \(\d+ operations\)$/), `app pool ${POOL} recycled`])
+    expect(rb.restored).toEqual([
+      expect.stringMatching(/^this run's IIS changes, undone one by one \(\d+ operations\)$/),
+      `app pool ${POOL} recycled`
+    ])
     expect(target.sandbox.readConfig()).toBe(afterFirst)
 
     const writes = target.sandbox.mutatingCalls().map(c => c.argv)
@@ -68,7 +71,9 @@ describe('when an inverse operation fails', () => {
     }).catch((e: unknown) => e)
     t.sandbox.failAt(undefined)
     expect(err).toBeInstanceOf(PhaseError)
-    expect((err as PhaseError).message).toMatch(/Rolled back — restored: IIS configuration from backup django-iis-deploy-r2-\S+; app pool DefaultWebSite-app recycled$/)
+    expect((err as PhaseError).message).toMatch(
+      /Rolled back — restored: IIS configuration from backup django-iis-deploy-r2-\S+; app pool DefaultWebSite-app recycled$/
+    )
     expect(t.sandbox.readConfig()).toBe(before)
     const writes = t.sandbox.mutatingCalls()
     const failed = writes.findIndex(c => c.exitCode === 32)

@@ -159,8 +159,16 @@ const CASES: [string, Record<string, string>, string][] = [
   ['shibboleth with httpplatform', { shibboleth: 'true', hosting: 'httpplatform', 'shibboleth-host': 'a.example' }, 'hosting'],
   ['shibboleth without a host', { shibboleth: 'true' }, 'shibboleth-host'],
   ['remote-user with a bad id', { 'remote-user': 'eppn $uid' }, 'remote-user'],
-  ['gunicorn for httpplatform', { hosting: 'httpplatform', 'httpplatform-command': 'gunicorn app:app --bind :%HTTP_PLATFORM_PORT%' }, 'httpplatform-command'],
-  ['httpplatform-command without the port', { hosting: 'httpplatform', 'httpplatform-command': 'python -m waitress app:app' }, 'httpplatform-command'],
+  [
+    'gunicorn for httpplatform',
+    { hosting: 'httpplatform', 'httpplatform-command': 'gunicorn app:app --bind :%HTTP_PLATFORM_PORT%' },
+    'httpplatform-command'
+  ],
+  [
+    'httpplatform-command without the port',
+    { hosting: 'httpplatform', 'httpplatform-command': 'python -m waitress app:app' },
+    'httpplatform-command'
+  ],
   ['preflight-path without /', { 'preflight-path': 'health' }, 'preflight-path'],
   ['templates folder missing', { templates: '/nonexistent/templates' }, 'templates'],
   ['keep-releases 1', { 'keep-releases': '1' }, 'keep-releases'],
@@ -172,8 +180,16 @@ const CASES: [string, Record<string, string>, string][] = [
   ['settings-module not a module path', { 'settings-module': 'my-site.settings' }, 'settings-module'],
   ['settings-module not importable', { 'settings-module': 'nope.settings' }, 'settings-module'],
   ['deploy mode without appcmd', { mode: 'deploy', appcmd: '/nonexistent/appcmd.exe' }, 'appcmd'],
-  ['deploy mode: a UNC deploy-root is refused before appcmd runs', { mode: 'deploy', appcmd: path.join(SUPPORT, 'appcmd'), icacls: path.join(SUPPORT, 'icacls'), 'deploy-root': '//fileserver/share/app' }, 'deploy-root'],
-  ["deploy mode: ' in a secret is refused before appcmd runs", { mode: 'deploy', appcmd: path.join(SUPPORT, 'appcmd'), icacls: path.join(SUPPORT, 'icacls'), 'secret-env': "DB_PASSWORD=it's" }, 'secret-env']
+  [
+    'deploy mode: a UNC deploy-root is refused before appcmd runs',
+    { mode: 'deploy', appcmd: path.join(SUPPORT, 'appcmd'), icacls: path.join(SUPPORT, 'icacls'), 'deploy-root': '//fileserver/share/app' },
+    'deploy-root'
+  ],
+  [
+    "deploy mode: ' in a secret is refused before appcmd runs",
+    { mode: 'deploy', appcmd: path.join(SUPPORT, 'appcmd'), icacls: path.join(SUPPORT, 'icacls'), 'secret-env': "DB_PASSWORD=it's" },
+    'secret-env'
+  ]
 ]
 
 // A fix is an imperative: each message says what to do, not only what is wrong.

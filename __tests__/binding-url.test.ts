@@ -6,7 +6,9 @@ describe('urlFromBindings', () => {
     expect(urlFromBindings([{ protocol: 'http', bindingInformation: '*:80:' }], '/app')).toBe('http://localhost/app/')
   })
   it('keeps a host header and a non-default port', () => {
-    expect(urlFromBindings([{ protocol: 'http', bindingInformation: '*:8080:intranet.example.org' }], '/app')).toBe('http://intranet.example.org:8080/app/')
+    expect(urlFromBindings([{ protocol: 'http', bindingInformation: '*:8080:intranet.example.org' }], '/app')).toBe(
+      'http://intranet.example.org:8080/app/'
+    )
   })
   it('skips non-http bindings and takes https on 443 without a port', () => {
     const bindings = [

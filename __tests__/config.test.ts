@@ -21,7 +21,13 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(app, { recursive: true, force: true }))
 
 function inputs(over: Record<string, string> = {}) {
-  const values: Record<string, string> = { mode: 'plan', 'app-dir': app, 'deploy-root': 'C:\\inetpub\\wwwroot\\app', 'app-path': '/app', ...over }
+  const values: Record<string, string> = {
+    mode: 'plan',
+    'app-dir': app,
+    'deploy-root': 'C:\\inetpub\\wwwroot\\app',
+    'app-path': '/app',
+    ...over
+  }
   return (name: string) => values[name] ?? ''
 }
 
@@ -53,7 +59,9 @@ describe('getInputs', () => {
   it('reads static-served-elsewhere as a boolean, false by default', () => {
     expect(getInputs(inputs(), {}, app).staticServedElsewhere).toBe(false)
     expect(getInputs(inputs({ 'static-served-elsewhere': 'true' }), {}, app).staticServedElsewhere).toBe(true)
-    expect(failure({ 'static-served-elsewhere': 'cdn' }).message).toBe("Input 'static-served-elsewhere': 'cdn' is not a boolean; use true or false")
+    expect(failure({ 'static-served-elsewhere': 'cdn' }).message).toBe(
+      "Input 'static-served-elsewhere': 'cdn' is not a boolean; use true or false"
+    )
   })
 
   it('deploys by default', () => {
@@ -115,11 +123,26 @@ describe('getInputs', () => {
     ['missing requirements', { requirements: 'reqs/none.txt' }, 'requirements', /does not exist/],
     ['bad boolean', { shibboleth: 'maybe' }, 'shibboleth', /not a boolean/],
     ['bad number', { 'keep-releases': 'many' }, 'keep-releases', /whole number/],
-    ['httpplatform with shibboleth', { hosting: 'httpplatform', shibboleth: 'true' }, 'hosting', /REMOTE_USER does not cross HttpPlatformHandler/],
-    ['gunicorn for httpplatform', { hosting: 'httpplatform', 'httpplatform-command': '-m gunicorn --bind :%HTTP_PLATFORM_PORT% a:b' }, 'httpplatform-command', /gunicorn does not run on Windows/],
+    [
+      'httpplatform with shibboleth',
+      { hosting: 'httpplatform', shibboleth: 'true' },
+      'hosting',
+      /REMOTE_USER does not cross HttpPlatformHandler/
+    ],
+    [
+      'gunicorn for httpplatform',
+      { hosting: 'httpplatform', 'httpplatform-command': '-m gunicorn --bind :%HTTP_PLATFORM_PORT% a:b' },
+      'httpplatform-command',
+      /gunicorn does not run on Windows/
+    ],
     ['bad verify-body regex', { 'verify-body': '/(/' }, 'verify-body', /not a valid regular expression/],
     ['bad release-id', { 'release-id': '../x' }, 'release-id', /names a folder/],
-    ['Windows deploy-root for stage on Linux', { mode: 'stage' }, 'deploy-root', /is a Windows path, but stage mode builds the release on this linux machine/],
+    [
+      'Windows deploy-root for stage on Linux',
+      { mode: 'stage' },
+      'deploy-root',
+      /is a Windows path, but stage mode builds the release on this linux machine/
+    ],
     ['shibboleth without a host', { shibboleth: 'true' }, 'shibboleth-host', /is required with shibboleth: true/]
   ]
   it.each(cases)('%s → one line naming %s', (_name, over, input, fix) => {
@@ -155,7 +178,9 @@ describe('helpers', () => {
     expect(derivePoolName('Intranet', '/')).toBe('Intranet')
   })
   it('expands %windir% case-insensitively and leaves unknown names', () => {
-    expect(expandWindowsVars('%windir%\\system32\\inetsrv\\appcmd.exe', { WINDIR: 'C:\\Windows' })).toBe('C:\\Windows\\system32\\inetsrv\\appcmd.exe')
+    expect(expandWindowsVars('%windir%\\system32\\inetsrv\\appcmd.exe', { WINDIR: 'C:\\Windows' })).toBe(
+      'C:\\Windows\\system32\\inetsrv\\appcmd.exe'
+    )
     expect(expandWindowsVars('%nope%\\x', {})).toBe('%nope%\\x')
   })
 })

@@ -121,14 +121,19 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
     // The backend runs with exactly the FastCGI registration's variables, the secret among them; the per-release
     // ones come from the release's web.config, as wfastcgi reads them.
     expect(standin.backend()?.physicalPath).toBe(path.join(deployRoot, 'releases', 'r1'))
-    expect(Object.keys(standin.backend()?.env ?? {}).sort()).toEqual(['DJANGO_ALLOWED_HOSTS', 'DJANGO_SECRET_KEY', 'DJANGO_SETTINGS_MODULE', 'WSGI_LOG'])
+    expect(Object.keys(standin.backend()?.env ?? {}).sort()).toEqual([
+      'DJANGO_ALLOWED_HOSTS',
+      'DJANGO_SECRET_KEY',
+      'DJANGO_SETTINGS_MODULE',
+      'WSGI_LOG'
+    ])
 
     expect(r.summary).toMatch(/### IIS objects \(\d+ created/)
     expect(r.summary).toMatch(/\| Kind \| Name \| Status \|/)
     expect(r.summary).toContain('DefaultWebSite-dept-tools')
   })
 
-  it('the stand-in is faithful: without the release\'s SCRIPT_NAME setting the same app answers 404', async () => {
+  it("the stand-in is faithful: without the release's SCRIPT_NAME setting the same app answers 404", async () => {
     const webConfig = path.join(deployRoot, 'releases', 'r1', 'web.config')
     const rendered = fs.readFileSync(webConfig, 'utf8')
     expect(rendered).toContain(`<add key="SCRIPT_NAME" value="${APP}" />`)
@@ -150,7 +155,12 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
     const releasesBefore = fs.readdirSync(path.join(deployRoot, 'releases')).sort()
     const runs: ActionRun[] = []
     for (const round of [1, 2, 3]) {
-      const extra = { 'app-path': '/b', 'keep-releases': '2', env: `DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost\nROUND=${round}`, 'verify-url': `${standin.url}/b/` }
+      const extra = {
+        'app-path': '/b',
+        'keep-releases': '2',
+        env: `DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost\nROUND=${round}`,
+        'verify-url': `${standin.url}/b/`
+      }
       runs.push(await deploy(inputsFor(`b${round}`, extra)))
     }
     // The app that owns the folder still serves its release.
@@ -158,7 +168,11 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
     expect(fs.readdirSync(path.join(deployRoot, 'releases')).sort()).toEqual(releasesBefore)
     for (const r of runs) {
       expect(r.exitCode).not.toBe(0)
-      expect(r.errors).toEqual([expect.stringMatching(/^::error::Input 'deploy-root': .* holds the releases of Default Web Site\/dept\/tools, not Default Web Site\/b: give each app its own deploy-root/)])
+      expect(r.errors).toEqual([
+        expect.stringMatching(
+          /^::error::Input 'deploy-root': .* holds the releases of Default Web Site\/dept\/tools, not Default Web Site\/b: give each app its own deploy-root/
+        )
+      ])
     }
     expect(sandbox.calls().length).toBe(callsBefore)
     expect(sandbox.readConfig()).toBe(configBefore)
@@ -181,7 +195,9 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
   })
 
   it('a broken settings module fails the preflight: no appcmd write, config unchanged, no new release folder', async () => {
-    const app = exampleVariant('broken-settings', 'hello/settings.py', t => t.replace("ROOT_URLCONF = 'hello.urls'", "ROOT_URLCONF = 'hello.urls'\nimport hello.no_such_module"))
+    const app = exampleVariant('broken-settings', 'hello/settings.py', t =>
+      t.replace("ROOT_URLCONF = 'hello.urls'", "ROOT_URLCONF = 'hello.urls'\nimport hello.no_such_module")
+    )
     const configBefore = sandbox.readConfig()
     const releasesBefore = fs.readdirSync(path.join(deployRoot, 'releases')).sort()
     sandbox.resetCounters()
@@ -199,7 +215,10 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
   it('a release that passes the preflight but fails verify is rolled back: config byte-identical, previous release served', async () => {
     // The preflight asks /health, which works; the page verify asks for is broken only in this release.
     const app = exampleVariant('broken-index', 'hello/urls.py', t =>
-      t.replace("return HttpResponse('Hello from Django'", "raise RuntimeError('index is broken in this release')\n    return HttpResponse('Hello from Django'")
+      t.replace(
+        "return HttpResponse('Hello from Django'",
+        "raise RuntimeError('index is broken in this release')\n    return HttpResponse('Hello from Django'"
+      )
     )
     const configBefore = sandbox.readConfig()
     const startsBefore = standin.backendStarts()
@@ -226,7 +245,14 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
 
   it("waits for another app's deploy on the same server, then gives up clearly without touching IIS", async () => {
     // Another run holds the server-wide IIS lock (as a deploy of another app would, from backup to verify).
-    const held = await acquireLock({ dir: path.join(work, 'server-lock'), site: 'IIS', appPath: '/applicationHost.config', runId: 'other-app', timeoutMs: 1000, log: captureLog() })
+    const held = await acquireLock({
+      dir: path.join(work, 'server-lock'),
+      site: 'IIS',
+      appPath: '/applicationHost.config',
+      runId: 'other-app',
+      timeoutMs: 1000,
+      log: captureLog()
+    })
     const before = sandbox.readConfig()
     const callsBefore = sandbox.calls().length
     try {
@@ -273,16 +299,18 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
     expect(fs.readFileSync(spConfig).equals(before)).toBe(true)
     expect(sandbox.readConfig()).toBe(iisBefore)
     // The SP was restarted for the patched file and again for the restored one.
-    expect(fs.readFileSync(path.join(sp, 'bin', 'net-calls.log'), 'utf8').trim().split('\n')).toEqual([
-      'stop shibd_Default',
-      'start shibd_Default',
-      'stop shibd_Default',
-      'start shibd_Default'
-    ])
+    expect(
+      fs
+        .readFileSync(path.join(sp, 'bin', 'net-calls.log'), 'utf8')
+        .trim()
+        .split('\n')
+    ).toEqual(['stop shibd_Default', 'start shibd_Default', 'stop shibd_Default', 'start shibd_Default'])
   })
 
   it('a changed STATIC_URL moves the static vdir, and verify fetches the file where the pages link it', async () => {
-    const app = exampleVariant('static-assets', 'hello/settings.py', t => t.replace("STATIC_URL = 'static/'", `STATIC_URL = '${APP}/assets/'`))
+    const app = exampleVariant('static-assets', 'hello/settings.py', t =>
+      t.replace("STATIC_URL = 'static/'", `STATIC_URL = '${APP}/assets/'`)
+    )
     const r = await deploy(inputsFor('r-assets', { 'app-dir': app }))
     expect(r.exitCode, r.stdout.slice(-3000)).toBe(0)
     const vdirs = [...sandbox.readConfig().matchAll(/<virtualDirectory path="([^"]*)" physicalPath="([^"]*)"/g)].map(m => `${m[1]} ${m[2]}`)
@@ -299,7 +327,9 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
     sandbox.resetCounters()
     const r = await deploy(inputsFor('r-static-root', { 'app-dir': app }))
     expect(r.exitCode).not.toBe(0)
-    expect(r.errors).toEqual([expect.stringContaining(`Django setting STATIC_URL: '/static/' makes pages link /static/, which is outside the app at ${APP}`)])
+    expect(r.errors).toEqual([
+      expect.stringContaining(`Django setting STATIC_URL: '/static/' makes pages link /static/, which is outside the app at ${APP}`)
+    ])
     expect(sandbox.mutatingCalls()).toEqual([])
     expect(sandbox.readConfig()).toBe(configBefore)
     expect(fs.existsSync(path.join(deployRoot, 'releases', 'r-static-root'))).toBe(false)

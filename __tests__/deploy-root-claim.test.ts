@@ -44,6 +44,8 @@ describe('one deploy-root, one app', () => {
   it('refuses a claim file that names no app rather than guess', () => {
     const root = tempDir('claim')
     fs.writeFileSync(path.join(root, CLAIM_FILE), 'garbage')
-    expect(refusal(root, a).message).toMatch(/deploy-target\.json does not say which app deploys to .*; delete it if only Default Web Site\/a deploys there/)
+    expect(refusal(root, a).message).toMatch(
+      /deploy-target\.json does not say which app deploys to .*; delete it if only Default Web Site\/a deploys there/
+    )
   })
 })

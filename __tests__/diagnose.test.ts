@@ -69,7 +69,8 @@ describe('diagnose: one hint per known cause', () => {
   })
 
   it('401.3 on a static file → the anonymous user cannot read the release', () => {
-    const body = 'HTTP Error 401.3 - Unauthorized\nYou do not have permission to view this directory or page because of the access control list (ACL) configuration or encryption settings for this resource on the Web server.'
+    const body =
+      'HTTP Error 401.3 - Unauthorized\nYou do not have permission to view this directory or page because of the access control list (ACL) configuration or encryption settings for this resource on the Web server.'
     const hints = diagnose({ check: 'static', status: 401, body })
     expect(hints.map(h => h.id)).toEqual(['anonymous-user-acl'])
     expect(hints[0].hint).toMatch(/IUSR/)
@@ -173,9 +174,12 @@ describe('diagnose: one hint per known cause', () => {
   })
 
   it('an untrusted certificate → verify-ca-bundle', () => {
-    expect(ids({ detail: 'TLS: certificate of intranet.example.org is not trusted (UNABLE_TO_GET_ISSUER_CERT_LOCALLY): pass verify-ca-bundle or fix the chain' })).toEqual([
-      'tls-untrusted'
-    ])
+    expect(
+      ids({
+        detail:
+          'TLS: certificate of intranet.example.org is not trusted (UNABLE_TO_GET_ISSUER_CERT_LOCALLY): pass verify-ca-bundle or fix the chain'
+      })
+    ).toEqual(['tls-untrusted'])
   })
 
   it('nothing known → no hint', () => {
@@ -183,7 +187,8 @@ describe('diagnose: one hint per known cause', () => {
   })
 
   it('every hint in the table names an input or a server setting', () => {
-    const inputs = /app-pool|pool-identity|python|deploy-root|settings-module|app-dir|requirements|verify-\w+|shibboleth-\w+|httpplatform-\w+|hosting|templates|<app-path>|<site-name>|system\.webServer\/\w+|ALLOWED_HOSTS|Web-CGI/
+    const inputs =
+      /app-pool|pool-identity|python|deploy-root|settings-module|app-dir|requirements|verify-\w+|shibboleth-\w+|httpplatform-\w+|hosting|templates|<app-path>|<site-name>|system\.webServer\/\w+|ALLOWED_HOSTS|Web-CGI/
     for (const rule of HINTS) expect(rule.hint, rule.id).toMatch(inputs)
     expect(new Set(HINTS.map(r => r.id)).size).toBe(HINTS.length)
   })
@@ -191,13 +196,35 @@ describe('diagnose: one hint per known cause', () => {
 
 describe('evidence from checks and the diagnosis group', () => {
   const failed: CheckResult[] = [
-    { name: 'main', kind: 'main', url: 'http://127.0.0.1/app/', ok: false, status: 500, ms: 900, attempts: 5, detail: 'HTTP 500, expected 200', bodyStart: CAPTURED.fastcgiExited },
-    { name: 'static', kind: 'static', url: 'http://127.0.0.1/app/static/admin/css/base.css', ok: false, status: 500, ms: 900, attempts: 5, detail: 'HTTP 500, expected 200', bodyStart: CAPTURED.fastcgiExited },
+    {
+      name: 'main',
+      kind: 'main',
+      url: 'http://127.0.0.1/app/',
+      ok: false,
+      status: 500,
+      ms: 900,
+      attempts: 5,
+      detail: 'HTTP 500, expected 200',
+      bodyStart: CAPTURED.fastcgiExited
+    },
+    {
+      name: 'static',
+      kind: 'static',
+      url: 'http://127.0.0.1/app/static/admin/css/base.css',
+      ok: false,
+      status: 500,
+      ms: 900,
+      attempts: 5,
+      detail: 'HTTP 500, expected 200',
+      bodyStart: CAPTURED.fastcgiExited
+    },
     { name: 'extra 1', kind: 'extra', url: 'http://127.0.0.1/app/health', ok: true, status: 200, ms: 10, attempts: 1, detail: 'HTTP 200' }
   ]
 
   it('diagnoses failed checks only, each hint once', () => {
-    const evidence = evidenceFromChecks(failed, { wsgiLogTail: '(no file at C:\\x\\wfastcgi.log: the process never wrote to it, or cannot)' })
+    const evidence = evidenceFromChecks(failed, {
+      wsgiLogTail: '(no file at C:\\x\\wfastcgi.log: the process never wrote to it, or cannot)'
+    })
     expect(evidence.map(e => e.check)).toEqual(['main', 'static'])
     expect(diagnoseAll(evidence).map(h => h.id)).toEqual(['fastcgi-exited'])
   })
@@ -205,7 +232,10 @@ describe('evidence from checks and the diagnosis group', () => {
   it('prints status, body start, log tail and hints in one group', async () => {
     const log = captureLog()
     const groups: string[] = []
-    const hints = await reportDiagnosis({ ...log, group: (name, fn) => (groups.push(name), fn()) }, evidenceFromChecks(failed, { wsgiLogTail: 'last wsgi line' }))
+    const hints = await reportDiagnosis(
+      { ...log, group: (name, fn) => (groups.push(name), fn()) },
+      evidenceFromChecks(failed, { wsgiLogTail: 'last wsgi line' })
+    )
     expect(groups).toEqual(['Diagnosis'])
     expect(hints.map(h => h.id)).toEqual(['fastcgi-exited'])
     expect(log.lines).toContain('info: main: HTTP 500 — HTTP 500, expected 200')

@@ -56,14 +56,47 @@ describe('diffState', () => {
     const ops = diffState(undefined, desired())
     expect(ops.map(o => o.argv)).toEqual([
       ['add', 'apppool', '/name:DefaultWebSite-app', '/managedRuntimeVersion:', '/processModel.identityType:ApplicationPoolIdentity'],
-      ['add', 'app', '/site.name:Default Web Site', '/path:/app', `/physicalPath:${ROOT}\\releases\\r2`, '/applicationPool:DefaultWebSite-app'],
+      [
+        'add',
+        'app',
+        '/site.name:Default Web Site',
+        '/path:/app',
+        `/physicalPath:${ROOT}\\releases\\r2`,
+        '/applicationPool:DefaultWebSite-app'
+      ],
       ['unlock', 'config', 'Default Web Site/app', '-section:system.webServer/handlers', '/commit:apphost'],
-      ['set', 'config', 'Default Web Site/app', '-section:system.webServer/security/authentication/anonymousAuthentication', '/userName:', '--password', '/commit:apphost'],
+      [
+        'set',
+        'config',
+        'Default Web Site/app',
+        '-section:system.webServer/security/authentication/anonymousAuthentication',
+        '/userName:',
+        '--password',
+        '/commit:apphost'
+      ],
       ['add', 'vdir', '/app.name:Default Web Site/app', '/path:/static', `/physicalPath:${ROOT}\\releases\\r2\\static`],
       ['set', 'config', '-section:system.webServer/fastCgi', `/+${KEY}`, '/commit:apphost'],
-      ['set', 'config', '-section:system.webServer/fastCgi', `/+${KEY}.environmentVariables.[name='DJANGO_SETTINGS_MODULE',value='hello.settings']`, '/commit:apphost'],
-      ['set', 'config', '-section:system.webServer/fastCgi', `/+${KEY}.environmentVariables.[name='WSGI_LOG',value='${ROOT}\\logs\\wfastcgi.log']`, '/commit:apphost'],
-      ['set', 'config', '-section:system.webServer/fastCgi', `/+${KEY}.environmentVariables.[name='API_TOKEN',value='s3cr3t-token']`, '/commit:apphost'],
+      [
+        'set',
+        'config',
+        '-section:system.webServer/fastCgi',
+        `/+${KEY}.environmentVariables.[name='DJANGO_SETTINGS_MODULE',value='hello.settings']`,
+        '/commit:apphost'
+      ],
+      [
+        'set',
+        'config',
+        '-section:system.webServer/fastCgi',
+        `/+${KEY}.environmentVariables.[name='WSGI_LOG',value='${ROOT}\\logs\\wfastcgi.log']`,
+        '/commit:apphost'
+      ],
+      [
+        'set',
+        'config',
+        '-section:system.webServer/fastCgi',
+        `/+${KEY}.environmentVariables.[name='API_TOKEN',value='s3cr3t-token']`,
+        '/commit:apphost'
+      ],
       ['recycle', 'apppool', '/apppool.name:DefaultWebSite-app']
     ])
     expect(ops.every(o => o.tool === 'appcmd' && o.mutates)).toBe(true)
@@ -99,7 +132,13 @@ describe('diffState', () => {
     now.fastCgi[0].env[0].value = 'hello.settings_old'
     const ops = diffState(now, d)
     expect(ops.map(o => o.argv)).toEqual([
-      ['set', 'config', '-section:system.webServer/fastCgi', `/${KEY}.environmentVariables.[name='DJANGO_SETTINGS_MODULE'].value:hello.settings`, '/commit:apphost'],
+      [
+        'set',
+        'config',
+        '-section:system.webServer/fastCgi',
+        `/${KEY}.environmentVariables.[name='DJANGO_SETTINGS_MODULE'].value:hello.settings`,
+        '/commit:apphost'
+      ],
       ['recycle', 'apppool', '/apppool.name:DefaultWebSite-app']
     ])
   })
@@ -110,7 +149,11 @@ describe('diffState', () => {
     now.fastCgi[0].env = now.fastCgi[0].env.filter(v => v.name !== 'WSGI_LOG')
     now.fastCgi[0].env.push({ name: 'OLD_FLAG', value: '1' })
     const argv = diffState(now, d).map(o => o.argv[3])
-    expect(argv).toEqual([`/+${KEY}.environmentVariables.[name='WSGI_LOG',value='${ROOT}\\logs\\wfastcgi.log']`, `/-${KEY}.environmentVariables.[name='OLD_FLAG']`, undefined])
+    expect(argv).toEqual([
+      `/+${KEY}.environmentVariables.[name='WSGI_LOG',value='${ROOT}\\logs\\wfastcgi.log']`,
+      `/-${KEY}.environmentVariables.[name='OLD_FLAG']`,
+      undefined
+    ])
   })
 
   it('registers the new venv, switches, then removes the old FastCGI app of ours but not foreign ones', () => {
@@ -130,7 +173,9 @@ describe('diffState', () => {
     const ops = diffState(now, d)
     expect(ops.map(o => o.argv.slice(0, 4).join(' '))).toEqual([
       `set config -section:system.webServer/fastCgi /+${KEY}`,
-      ...d.fastCgi!.env.map(v => `set config -section:system.webServer/fastCgi /+${KEY}.environmentVariables.[name='${v.name}',value='${v.value}']`),
+      ...d.fastCgi!.env.map(
+        v => `set config -section:system.webServer/fastCgi /+${KEY}.environmentVariables.[name='${v.name}',value='${v.value}']`
+      ),
       `set vdir Default Web Site/app/ /physicalPath:${ROOT}\\releases\\r2`,
       // The static folder follows the switch: until then the live release's pages link to its own files.
       `set vdir Default Web Site/app/static /physicalPath:${ROOT}\\releases\\r2\\static`,
@@ -146,7 +191,10 @@ describe('diffState', () => {
     const now = matching(d)
     now.app.physicalPath = `${ROOT}\\releases\\r1`
     const ops = diffState(now, d)
-    expect(ops.map(o => o.argv.slice(0, 3).join(' '))).toEqual(['set vdir Default Web Site/app/', 'recycle apppool /apppool.name:DefaultWebSite-app'])
+    expect(ops.map(o => o.argv.slice(0, 3).join(' '))).toEqual([
+      'set vdir Default Web Site/app/',
+      'recycle apppool /apppool.name:DefaultWebSite-app'
+    ])
   })
 
   it('fixes the pool identity and runtime in one set, and re-pools the app', () => {
@@ -202,7 +250,10 @@ describe('diffState', () => {
     const d = desired({ staticLocation: { kind: 'elsewhere', url: 'https://cdn.example.org/static/' }, staticVdir: undefined })
     const now = matching(d)
     now.vdirs = [{ path: '/static', physicalPath: `${ROOT}\\releases\\r2\\static` }]
-    expect(diffState(now, d).map(o => o.argv.join(' '))).toEqual(['delete vdir Default Web Site/app/static', 'recycle apppool /apppool.name:DefaultWebSite-app'])
+    expect(diffState(now, d).map(o => o.argv.join(' '))).toEqual([
+      'delete vdir Default Web Site/app/static',
+      'recycle apppool /apppool.name:DefaultWebSite-app'
+    ])
     now.vdirs = []
     expect(diffState(now, d)).toEqual([])
   })
@@ -234,8 +285,22 @@ describe('diffState', () => {
     ]
     const ops = diffState(now, d)
     expect(ops.map(o => o.argv)).toEqual([
-      ['set', 'config', 'Default Web Site/app', '-section:system.webServer/httpPlatform', "/environmentVariables.[name='API_TOKEN'].value:new-secret", '/commit:apphost'],
-      ['set', 'config', 'Default Web Site/app', '-section:system.webServer/httpPlatform', "/-environmentVariables.[name='GONE']", '/commit:apphost'],
+      [
+        'set',
+        'config',
+        'Default Web Site/app',
+        '-section:system.webServer/httpPlatform',
+        "/environmentVariables.[name='API_TOKEN'].value:new-secret",
+        '/commit:apphost'
+      ],
+      [
+        'set',
+        'config',
+        'Default Web Site/app',
+        '-section:system.webServer/httpPlatform',
+        "/-environmentVariables.[name='GONE']",
+        '/commit:apphost'
+      ],
       ['set', 'config', '-section:system.webServer/fastCgi', `/-${KEY}`, '/commit:apphost'],
       ['recycle', 'apppool', '/apppool.name:DefaultWebSite-app']
     ])
@@ -243,7 +308,7 @@ describe('diffState', () => {
   })
 
   it.each([
-    ["a quote", "it's"],
+    ['a quote', "it's"],
     ['a closing bracket', 'a]b'],
     ['a line break', 'a\nb']
   ])('refuses an indexer value with %s before planning anything', (_what, value) => {

@@ -11,8 +11,10 @@ import { tempDir } from './support/temp-dir.js'
 describe('disk full', () => {
   it('is recognised in POSIX and Windows wording', () => {
     expect(diskFullHint('OSError: [Errno 28] No space left on device')).toBe(DISK_FULL_HINT)
-    expect(diskFullHint('ERROR: Could not install packages due to an OSError: [WinError 112] There is not enough space on the disk')).toBe(DISK_FULL_HINT)
-    expect(diskFullHint("Error: ENOSPC: no space left on device, write")).toBe(DISK_FULL_HINT)
+    expect(diskFullHint('ERROR: Could not install packages due to an OSError: [WinError 112] There is not enough space on the disk')).toBe(
+      DISK_FULL_HINT
+    )
+    expect(diskFullHint('Error: ENOSPC: no space left on device, write')).toBe(DISK_FULL_HINT)
     expect(diskFullHint('ModuleNotFoundError: No module named django')).toBeUndefined()
   })
 
@@ -40,7 +42,10 @@ describe('disk full', () => {
   }
 
   it('a venv build that fails for lack of space hints at the disk, not at the python input', async () => {
-    const error = await failingVenv("Error: Command '['/x/bin/python', '-m', 'ensurepip']' returned non-zero exit status 1.\n[Errno 28] No space left on device", 'venv')
+    const error = await failingVenv(
+      "Error: Command '['/x/bin/python', '-m', 'ensurepip']' returned non-zero exit status 1.\n[Errno 28] No space left on device",
+      'venv'
+    )
     expect(error.hint).toBe(DISK_FULL_HINT)
     expect(error.hint).not.toMatch(/python input/)
   })

@@ -32,10 +32,20 @@ describe('a secret with " in every printed form', () => {
   it('is masked in the appcmd log line and in the error appcmd raises', async () => {
     const log = captureLog()
     const runner: ProcessRunner = {
-      run: async () => ({ exitCode: 183, stdout: `ERROR ( message:Cannot add duplicate entry with value '${SECRET}' )`, stderr: '', durationMs: 1 })
+      run: async () => ({
+        exitCode: 183,
+        stdout: `ERROR ( message:Cannot add duplicate entry with value '${SECRET}' )`,
+        stderr: '',
+        durationMs: 1
+      })
     }
     const appcmd = new Appcmd({ runner, log, path: 'appcmd' })
-    const argv = ['set', 'config', '-section:system.webServer/fastCgi', `/+[fullPath='x'].environmentVariables.[name='S',value='${SECRET}']`]
+    const argv = [
+      'set',
+      'config',
+      '-section:system.webServer/fastCgi',
+      `/+[fullPath='x'].environmentVariables.[name='S',value='${SECRET}']`
+    ]
     const error = await appcmd.run({ argv, mutates: true, secrets: [SECRET] }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(AppcmdError)
     const texts = [...log.lines, (error as Error).message]
@@ -56,7 +66,9 @@ describe('a secret with " in every printed form', () => {
   })
 })
 
-async function planRun(over: Record<string, string>): Promise<{ text: string; outputs: Record<string, string>; failures: string[]; outputDir: string }> {
+async function planRun(
+  over: Record<string, string>
+): Promise<{ text: string; outputs: Record<string, string>; failures: string[]; outputDir: string }> {
   const inputs: Record<string, string> = {
     mode: 'plan',
     'app-dir': EXAMPLE_APP,
@@ -86,7 +98,12 @@ async function planRun(over: Record<string, string>): Promise<{ text: string; ou
   await run(deps)
   const files = fs.readdirSync(inputs['output-dir'], { recursive: true, withFileTypes: true }).filter(f => f.isFile())
   const written = files.map(f => fs.readFileSync(path.join(f.parentPath, f.name), 'utf8'))
-  return { text: [...log.lines, summary, ...failures, ...Object.values(outputs), ...written].join('\n'), outputs, failures, outputDir: inputs['output-dir'] }
+  return {
+    text: [...log.lines, summary, ...failures, ...Object.values(outputs), ...written].join('\n'),
+    outputs,
+    failures,
+    outputDir: inputs['output-dir']
+  }
 }
 
 describe('hostile values through a whole run (plan mode, in-process)', () => {
@@ -148,7 +165,15 @@ describe('a template that breaks on this run’s values', () => {
         return execRunner.run(file, args, options)
       }
     }
-    const inputs: Record<string, string> = { mode: 'stage', 'app-dir': EXAMPLE_APP, 'deploy-root': deployRoot, 'app-path': '/app', 'release-id': 'r--1', python: SYSTEM_PYTHON, templates }
+    const inputs: Record<string, string> = {
+      mode: 'stage',
+      'app-dir': EXAMPLE_APP,
+      'deploy-root': deployRoot,
+      'app-path': '/app',
+      'release-id': 'r--1',
+      python: SYSTEM_PYTHON,
+      templates
+    }
     const failures: string[] = []
     const log = captureLog()
     await run({

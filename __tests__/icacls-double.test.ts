@@ -31,7 +31,7 @@ describe('icacls double', () => {
 
   it('walks the tree with /T and stays silent about each file with /Q', async () => {
     const all = await icacls(app, '/grant', 'IIS AppPool\\DjangoPool:(OI)(CI)RX', '/T')
-    expect(all.stdout.split('\n').filter((l) => l.startsWith('processed file: '))).toHaveLength(3)
+    expect(all.stdout.split('\n').filter(l => l.startsWith('processed file: '))).toHaveLength(3)
     expect(all.stdout).toContain('Successfully processed 3 files; Failed processing 0 files\n')
     const quiet = await icacls(app, '/grant', 'IIS AppPool\\DjangoPool:M', '/T', '/Q')
     expect(quiet.stdout).toBe('Successfully processed 3 files; Failed processing 0 files\n')
@@ -66,7 +66,7 @@ describe('icacls double', () => {
     )
     await icacls(app, '/remove', 'IIS AppPool\\Other')
     expect((await icacls(app)).stdout).not.toContain('Other')
-    expect(box.aclGrants().map((g) => g.action)).toEqual(['grant', 'grant', 'grant', 'remove'])
+    expect(box.aclGrants().map(g => g.action)).toEqual(['grant', 'grant', 'grant', 'remove'])
   })
 
   it('shows a recursive grant on a child folder', async () => {

@@ -18,7 +18,10 @@ afterEach(() => {
 function sandbox(): { sb: IisSandbox; runner: ProcessRunner; root: string } {
   const sb = createIisSandbox()
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'acl-'))
-  cleanups.push(() => sb.cleanup(), () => fs.rmSync(root, { recursive: true, force: true }))
+  cleanups.push(
+    () => sb.cleanup(),
+    () => fs.rmSync(root, { recursive: true, force: true })
+  )
   const runner = sandboxRunner(sb)
   return { sb, runner, root }
 }
@@ -76,7 +79,10 @@ describe('ACL grants', () => {
 describe('backups', () => {
   it('names backups with our prefix, release id and a sortable stamp', () => {
     expect(backupName('42-1', new Date('2025-03-04T05:06:07.089Z'))).toBe('django-iis-deploy-42-1-20250304T050607089Z')
-    expect(parseBackups('BACKUP "a"\nBACKUP "django-iis-deploy-1-20250101T000000000Z"\n')).toEqual(['a', 'django-iis-deploy-1-20250101T000000000Z'])
+    expect(parseBackups('BACKUP "a"\nBACKUP "django-iis-deploy-1-20250101T000000000Z"\n')).toEqual([
+      'a',
+      'django-iis-deploy-1-20250101T000000000Z'
+    ])
   })
 
   it('keeps the newest N of ours, never touches foreign backups, and restores', async () => {

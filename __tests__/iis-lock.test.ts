@@ -18,7 +18,15 @@ function tempDir(): string {
 }
 // Where a test expects the lock, its timeout is generous (a stale lock breaks at once); where it expects a timeout,
 // the holder never lets go, so a small one fails the same way under any load.
-const base = (dir: string, runId: string, timeoutMs = 30_000) => ({ dir, site: 'Default Web Site', appPath: '/app', runId, timeoutMs, log: captureLog(), pollMs: 20 })
+const base = (dir: string, runId: string, timeoutMs = 30_000) => ({
+  dir,
+  site: 'Default Web Site',
+  appPath: '/app',
+  runId,
+  timeoutMs,
+  log: captureLog(),
+  pollMs: 20
+})
 
 /** A file whose modification time is `ageMs` in the past, as one left by a run that died that long ago. */
 function writeAged(file: string, text: string, ageMs: number): void {
@@ -71,7 +79,9 @@ describe('target lock', () => {
     const first = await acquireLock(base(dir, 'run-1'))
     const err = await acquireLock(base(dir, 'run-2', 150)).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(PhaseError)
-    expect((err as PhaseError).message).toMatch(/Default Web Site\/app is being deployed by run run-1 \(pid \d+ on .+\); gave up after lock-timeout/)
+    expect((err as PhaseError).message).toMatch(
+      /Default Web Site\/app is being deployed by run run-1 \(pid \d+ on .+\); gave up after lock-timeout/
+    )
     expect((err as PhaseError).hint).toContain(first.file)
     // The holder's lock is untouched.
     expect(JSON.parse(fs.readFileSync(first.file, 'utf8'))).toMatchObject({ runId: 'run-1' })
@@ -92,7 +102,10 @@ describe('target lock', () => {
   it('does not break a lock held on another host', async () => {
     const dir = tempDir()
     const file = lockFileFor(dir, 'Default Web Site', '/app')
-    fs.writeFileSync(file, JSON.stringify({ runId: 'remote', pid: deadPid(), host: 'another-host', time: '2020-01-01T00:00:00.000Z', target: 'x' }))
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ runId: 'remote', pid: deadPid(), host: 'another-host', time: '2020-01-01T00:00:00.000Z', target: 'x' })
+    )
     await expect(acquireLock(base(dir, 'run-2', 100))).rejects.toThrow(/run remote/)
     expect(fs.existsSync(file)).toBe(true)
   })
@@ -121,16 +134,26 @@ describe('target lock', () => {
     const dir = tempDir()
     const file = lockFileFor(dir, 'Default Web Site', '/app')
     fs.writeFileSync(file, '')
-    await expect(acquireLock({ ...base(dir, 'run-2', 200), staleGraceMs: 10_000 })).rejects.toThrow(/being deployed by another run; gave up after lock-timeout/)
+    await expect(acquireLock({ ...base(dir, 'run-2', 200), staleGraceMs: 10_000 })).rejects.toThrow(
+      /being deployed by another run; gave up after lock-timeout/
+    )
     expect(fs.readFileSync(file, 'utf8')).toBe('')
   })
 
   it('breaks a stale lock even when a breaker died holding the right to break it', async () => {
     const dir = tempDir()
     const file = lockFileFor(dir, 'Default Web Site', '/app')
-    writeAged(file, JSON.stringify({ runId: 'crashed', pid: deadPid(), host: os.hostname(), time: '2020-01-01T00:00:00.000Z', target: 'x' }), 60_000)
+    writeAged(
+      file,
+      JSON.stringify({ runId: 'crashed', pid: deadPid(), host: os.hostname(), time: '2020-01-01T00:00:00.000Z', target: 'x' }),
+      60_000
+    )
     const marker = breakMarkerOf(file)!
-    writeAged(marker, JSON.stringify({ runId: 'breaker', pid: deadPid(), host: os.hostname(), time: '2020-01-01T00:00:00.000Z', target: 'x' }), 60_000)
+    writeAged(
+      marker,
+      JSON.stringify({ runId: 'breaker', pid: deadPid(), host: os.hostname(), time: '2020-01-01T00:00:00.000Z', target: 'x' }),
+      60_000
+    )
     const lock = await acquireLock({ ...base(dir, 'run-2', 30_000), staleGraceMs: 10_000 })
     expect(JSON.parse(fs.readFileSync(lock.file, 'utf8'))).toMatchObject({ runId: 'run-2' })
     lock.release()
@@ -142,10 +165,16 @@ describe('target lock', () => {
     const dir = tempDir()
     const first = await acquireLock(base(dir, 'run-1'))
     // Overwrite it as if run-1 lost it to run-3: run-1's release must leave run-3's lock alone.
-    const other = JSON.stringify({ runId: 'run-3', pid: process.pid, host: os.hostname(), time: new Date().toISOString(), target: 'x', token: 'other' })
+    const other = JSON.stringify({
+      runId: 'run-3',
+      pid: process.pid,
+      host: os.hostname(),
+      time: new Date().toISOString(),
+      target: 'x',
+      token: 'other'
+    })
     fs.writeFileSync(first.file, other)
     first.release()
     expect(fs.readFileSync(first.file, 'utf8')).toBe(other)
   })
 })
-

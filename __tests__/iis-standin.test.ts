@@ -80,7 +80,8 @@ const STATIC_WEB_CONFIG = `<?xml version="1.0" encoding="utf-8"?>
 `
 
 function appWebConfig(scriptProcessor: string, scriptName?: string): string {
-  const settings = scriptName === undefined ? '' : `<appSettings><remove key="SCRIPT_NAME" /><add key="SCRIPT_NAME" value="${scriptName}" /></appSettings>`
+  const settings =
+    scriptName === undefined ? '' : `<appSettings><remove key="SCRIPT_NAME" /><add key="SCRIPT_NAME" value="${scriptName}" /></appSettings>`
   return `<?xml version="1.0" encoding="utf-8"?>
 <configuration>${settings}<system.webServer><handlers>
 <remove name="Python FastCGI" />
@@ -124,7 +125,7 @@ describe.sequential('IIS stand-in', () => {
     expect(standin.backendStarts()).toBe(0)
   })
 
-  it('answers IIS\'s scriptProcessor text when no FastCGI application matches the handler byte for byte', async () => {
+  it("answers IIS's scriptProcessor text when no FastCGI application matches the handler byte for byte", async () => {
     fs.writeFileSync(configPath, appHost({ unlocked: true, greeting: 'hello', fullPath: `&quot;${SYSTEM_PYTHON}&quot;` }))
     const res = await get('/app/')
     expect(res.status).toBe(500)
@@ -196,7 +197,12 @@ describe.sequential('IIS stand-in', () => {
         woff: [200, 'font/x-woff']
       })
       // The product's verify accepts IIS's spelling of each admin type.
-      for (const [rel, res] of [['admin/css/base.css', served.css], ['admin/js/core.js', served.js], ['admin/img/icon-yes.svg', served.svg], ['x.woff', served.woff]] as const) {
+      for (const [rel, res] of [
+        ['admin/css/base.css', served.css],
+        ['admin/js/core.js', served.js],
+        ['admin/img/icon-yes.svg', served.svg],
+        ['x.woff', served.woff]
+      ] as const) {
         expect(contentTypeMatches(res.type, contentTypeFor(rel)), rel).toBe(true)
       }
       // The static web.config adds no <mimeMap>, so IIS's default map decides: no entry, 404.3.

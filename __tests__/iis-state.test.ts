@@ -37,7 +37,13 @@ describe('readState against the appcmd double', () => {
     expect(state.pool).toEqual({ exists: true, identity: 'NetworkService', managedRuntimeVersion: '' })
     expect(state.app).toEqual({ exists: true, pool: 'DefaultWebSite-app', physicalPath: desired.app.physicalPath })
     expect(state.vdirs).toEqual([{ path: '/static', physicalPath: desired.staticVdir!.physicalPath }])
-    expect(state.fastCgi).toEqual([{ fullPath: desired.fastCgi!.fullPath, arguments: desired.fastCgi!.arguments, env: desired.fastCgi!.env.map(({ name, value }) => ({ name, value })) }])
+    expect(state.fastCgi).toEqual([
+      {
+        fullPath: desired.fastCgi!.fullPath,
+        arguments: desired.fastCgi!.arguments,
+        env: desired.fastCgi!.env.map(({ name, value }) => ({ name, value }))
+      }
+    ])
   })
 
   it('fails clearly, naming site-name, when the site does not exist', async () => {
@@ -45,7 +51,9 @@ describe('readState against the appcmd double', () => {
     const config = configFor(target, 'r1', { 'site-name': 'Intranet' })
     const desired = stage(target, config)
     const appcmd = new Appcmd({ runner: target.runner, log: target.log, path: target.sandbox.appcmdPath })
-    const err = await readState(appcmd, desired, { handlersUnlocked: false, anonymousAsPool: false, httpPlatformNames: [] }).catch((e: unknown) => e)
+    const err = await readState(appcmd, desired, { handlersUnlocked: false, anonymousAsPool: false, httpPlatformNames: [] }).catch(
+      (e: unknown) => e
+    )
     expect(err).toBeInstanceOf(PhaseError)
     expect((err as PhaseError).message).toBe("IIS has no site named 'Intranet'")
     expect((err as PhaseError).hint).toMatch(/^set site-name to an existing IIS site/)

@@ -45,7 +45,8 @@ function inputsFor(releaseId: string, extra: Record<string, string> = {}): Recor
 const deploy = (inputs: Record<string, string>): Promise<ActionRun> => runAction(inputs, sandbox.env, work)
 
 const releaseDir = (id: string): string => path.join(deployRoot, 'releases', id)
-const releaseState = (id: string): { state?: string; liveAt?: string } => JSON.parse(fs.readFileSync(path.join(releaseDir(id), 'release.json'), 'utf8'))
+const releaseState = (id: string): { state?: string; liveAt?: string } =>
+  JSON.parse(fs.readFileSync(path.join(releaseDir(id), 'release.json'), 'utf8'))
 
 function served(): { root?: string; statics?: string } {
   const app = /<application path="\/app"[^>]*>([\s\S]*?)<\/application>/.exec(sandbox.readConfig())?.[1] ?? ''
@@ -68,7 +69,11 @@ async function killDuringVerify(inputs: Record<string, string>, releaseId: strin
   const files = fs.mkdtempSync(path.join(os.tmpdir(), 'killed-run-'))
   const env: Record<string, string> = {}
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('INPUT_') && !k.startsWith('GITHUB_')) env[k] = v
-  Object.assign(env, { GITHUB_OUTPUT: path.join(files, 'output'), GITHUB_STEP_SUMMARY: path.join(files, 'summary.md'), RUNNER_TEMP: files }, sandbox.env)
+  Object.assign(
+    env,
+    { GITHUB_OUTPUT: path.join(files, 'output'), GITHUB_STEP_SUMMARY: path.join(files, 'summary.md'), RUNNER_TEMP: files },
+    sandbox.env
+  )
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
   const child = spawn(process.execPath, [DIST], { env, cwd: work, stdio: 'ignore' })
   const exited = new Promise<NodeJS.Signals | null>(resolve => child.on('exit', (_code, signal) => resolve(signal)))
@@ -95,7 +100,9 @@ function variant(name: string, file: string, edit: (text: string) => string): st
 }
 
 const broken = (name: string, why: string): string =>
-  variant(name, 'hello/urls.py', t => t.replace("return HttpResponse('Hello from Django'", `raise RuntimeError('${why}')\n    return HttpResponse('Hello from Django'`))
+  variant(name, 'hello/urls.py', t =>
+    t.replace("return HttpResponse('Hello from Django'", `raise RuntimeError('${why}')\n    return HttpResponse('Hello from Django'`)
+  )
 
 beforeAll(async () => {
   expect(fs.existsSync(DIST), 'dist/index.js is missing: run npm run bundle').toBe(true)
@@ -152,7 +159,9 @@ describe.sequential('a run killed during verify', () => {
       expect(releaseState('b1').state).toBe('failed')
       expect(releaseState('g2').state).toBe('live')
       if (rerun === 'b1-rerun-1') {
-        expect(r.errors.join('\n')).toContain('release b1 was live but never verified (a run was interrupted); release g2, the last verified one, serves')
+        expect(r.errors.join('\n')).toContain(
+          'release b1 was live but never verified (a run was interrupted); release g2, the last verified one, serves'
+        )
       }
     }
   })
@@ -164,7 +173,9 @@ describe.sequential('a run killed during verify', () => {
     const r = await deploy(inputsFor('b3', { 'app-dir': b3 }))
     expect(r.exitCode).not.toBe(0)
     expect(r.outputs['rolled-back']).toBe('true')
-    expect(r.stdout).toContain('release b1 was live but never verified (a run was interrupted); if this release fails verify, the rollback goes to the last verified release, not to b1')
+    expect(r.stdout).toContain(
+      'release b1 was live but never verified (a run was interrupted); if this release fails verify, the rollback goes to the last verified release, not to b1'
+    )
     expect(served()).toEqual({ root: releaseDir('g2'), statics: path.join(releaseDir('g2'), 'static') })
     expect(await page()).toMatchObject({ status: 200, body: 'Hello from Django' })
     expect(releaseState('b3').state).toBe('failed')

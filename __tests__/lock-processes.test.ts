@@ -39,13 +39,17 @@ async function contend(trials: Trial[], contenders: number, work: string): Promi
   fs.writeFileSync(trialsFile, JSON.stringify(trials))
   fs.writeFileSync(journal, '')
   const exits = await Promise.all(
-    Array.from({ length: contenders }, (_, i) =>
-      new Promise<{ code: number | null; stderr: string }>(resolve => {
-        const child = spawn(process.execPath, [CONTENDER, lockModule, trialsFile, journal, `c${i}`], { stdio: ['ignore', 'ignore', 'pipe'] })
-        let stderr = ''
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-        child.on('close', code => resolve({ code, stderr }))
-      })
+    Array.from(
+      { length: contenders },
+      (_, i) =>
+        new Promise<{ code: number | null; stderr: string }>(resolve => {
+          const child = spawn(process.execPath, [CONTENDER, lockModule, trialsFile, journal, `c${i}`], {
+            stdio: ['ignore', 'ignore', 'pipe']
+          })
+          let stderr = ''
+          child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+          child.on('close', code => resolve({ code, stderr }))
+        })
     )
   )
   for (const e of exits) expect(e.code, e.stderr).toBe(0)
@@ -85,7 +89,11 @@ describe('the lock with real processes starting together', () => {
       fs.mkdirSync(dir)
       const file = lockFileFor(dir, 'Default Web Site', '/app')
       // Even trials: the lock of a run that died; odd ones: a lock file its writer left empty a minute ago.
-      if (id % 2 === 0) fs.writeFileSync(file, JSON.stringify({ runId: 'crashed', pid, host: os.hostname(), time: '2020-01-01T00:00:00.000Z', target: 'Default Web Site/app' }))
+      if (id % 2 === 0)
+        fs.writeFileSync(
+          file,
+          JSON.stringify({ runId: 'crashed', pid, host: os.hostname(), time: '2020-01-01T00:00:00.000Z', target: 'Default Web Site/app' })
+        )
       else {
         fs.writeFileSync(file, '')
         const minuteAgo = new Date(Date.now() - 60_000)

@@ -75,7 +75,15 @@ describe('a derived pool that already serves another app', () => {
     await appcmdOn(sandbox, 'add', 'apppool', `/name:${DERIVED}`)
     await appcmdOn(sandbox, 'add', 'app', `/site.name:${SITE}`, '/path:/app', `/physicalPath:${sandbox.dir}`, `/applicationPool:${DERIVED}`)
     // Another app joining later is this app's own pool's business: its own run is the one refused.
-    await appcmdOn(sandbox, 'add', 'app', `/site.name:${SITE}`, '/path:/other', `/physicalPath:${sandbox.dir}`, `/applicationPool:${DERIVED}`)
+    await appcmdOn(
+      sandbox,
+      'add',
+      'app',
+      `/site.name:${SITE}`,
+      '/path:/other',
+      `/physicalPath:${sandbox.dir}`,
+      `/applicationPool:${DERIVED}`
+    )
     expect(await check(sandbox, false)).toEqual({ reads: 0 })
   })
 
@@ -123,7 +131,9 @@ describe('a derived pool that already serves another app', () => {
     try {
       await run(deps)
       expect(failures).toHaveLength(1)
-      expect(failures[0]).toMatch(/^Input 'app-pool': the pool derived for Default Web Site\/app, 'DefaultWebSite-app', already serves 'Default Web Site\/other'; set app-pool/)
+      expect(failures[0]).toMatch(
+        /^Input 'app-pool': the pool derived for Default Web Site\/app, 'DefaultWebSite-app', already serves 'Default Web Site\/other'; set app-pool/
+      )
       expect(sandbox.mutatingCalls()).toEqual([])
       expect(fs.existsSync(path.join(deployRoot, 'releases'))).toBe(false)
     } finally {

@@ -46,21 +46,39 @@ describe('verdicts on the answer forms the sources record', () => {
     ['list-site-miss', out(1, ''), 'PASS', 'silent (jexusmanager)'],
     ['list-site-miss', out(1168, `ERROR ( message:Cannot find SITE object with identifier "${TAG}-nosuch". )\r\n`), 'PASS', 'cannot-find'],
     ['list-apppool-miss', out(1, '<?xml version="1.0" encoding="UTF-8"?>\r\n<appcmd>\r\n</appcmd>\r\n'), 'PASS', 'empty appcmd'],
-    ['list-apppool-miss', out(0, `<?xml version="1.0" encoding="UTF-8"?>\r\n<appcmd>\r\n    <APPPOOL APPPOOL.NAME="DefaultAppPool" />\r\n</appcmd>\r\n`), 'FAIL', 'no accepted form'],
+    [
+      'list-apppool-miss',
+      out(0, `<?xml version="1.0" encoding="UTF-8"?>\r\n<appcmd>\r\n    <APPPOOL APPPOOL.NAME="DefaultAppPool" />\r\n</appcmd>\r\n`),
+      'FAIL',
+      'no accepted form'
+    ],
     ['list-vdir-miss', out(1168, `ERROR ( message:Cannot find VDIR object with identifier "${TAG}-nosuch/". )\r\n`), 'PASS', 'cannot-find'],
     ['list-apps-site-miss', out(0, ''), 'PASS', 'empty, exit 0 (jexusmanager)'],
     ['list-apps-site-miss', out(1168, 'ERROR ( message:Cannot find SITE object with identifier "x". )'), 'FAIL', 'no accepted form'],
     ['dup-apppool', out(183, `ERROR ( message:Failed to add duplicate collection element "${TAG}-pool". )\r\n`), 'PASS', 'documented'],
-    ['dup-apppool', out(183, '', `ERROR ( message:Failed to add duplicate collection element "${TAG}-pool". )`), 'FAIL', 'no accepted form'],
+    [
+      'dup-apppool',
+      out(183, '', `ERROR ( message:Failed to add duplicate collection element "${TAG}-pool". )`),
+      'FAIL',
+      'no accepted form'
+    ],
     [
       'dup-fastcgi',
-      out(183, "ERROR ( message:New application object missing required attributes. Cannot add duplicate collection entry of type 'application' with combined key attributes 'fullPath, arguments' respectively set to 'C:\\Windows\\system32\\cmd.exe, /c rem x'\r\n. )"),
+      out(
+        183,
+        "ERROR ( message:New application object missing required attributes. Cannot add duplicate collection entry of type 'application' with combined key attributes 'fullPath, arguments' respectively set to 'C:\\Windows\\system32\\cmd.exe, /c rem x'\r\n. )"
+      ),
       'PASS',
       'documented'
     ],
     ['remove-missing-element', out(4312, 'ERROR ( message:Cannot find requested collection element. )\r\n'), 'PASS', 'documented'],
     ['remove-missing-element', out(0, 'Applied configuration changes'), 'FAIL', 'no accepted form'],
-    ['malformed-indexer', out(87, "ERROR ( message:Malformed collection indexer; format is [@position,name='value',...]. )"), 'PASS', 'as the double'],
+    [
+      'malformed-indexer',
+      out(87, "ERROR ( message:Malformed collection indexer; format is [@position,name='value',...]. )"),
+      'PASS',
+      'as the double'
+    ],
     ['malformed-indexer', out(13, 'ERROR ( message:something else )'), 'PASS', 'another ERROR'],
     ['malformed-indexer', out(0, ''), 'FAIL', 'no accepted form'],
     ['value-percent-u', text('set-exit=0 value=x%u0041y'), 'PASS', 'verbatim'],
@@ -76,16 +94,46 @@ describe('verdicts on the answer forms the sources record', () => {
     ['add-apppool-empty-runtime', text('add-exit=0 runtime="v4.0"'), 'FAIL', 'default kept'],
     ['anon-empty-username', text('set-exit=0 userName=""'), 'PASS', 'stored empty'],
     ['anon-empty-username', text('set-exit=0 userName="IUSR"'), 'FAIL', 'empty ignored'],
-    ['list-config-merged', out(0, '<files>\n<add value="diisprobe-apphost.html" />\n<add value="diisprobe-webconfig.html" />'), 'PASS', 'merged'],
+    [
+      'list-config-merged',
+      out(0, '<files>\n<add value="diisprobe-apphost.html" />\n<add value="diisprobe-webconfig.html" />'),
+      'PASS',
+      'merged'
+    ],
     ['list-config-merged', out(0, '<files>\n<add value="diisprobe-apphost.html" />'), 'FAIL', 'applicationHost.config only'],
-    ['stop-stopped-site', out(1062, 'ERROR ( hresult:80070426, message:Command execution failed.\nThe service has not been started.\n )'), 'PASS', 'as the double'],
+    [
+      'stop-stopped-site',
+      out(1062, 'ERROR ( hresult:80070426, message:Command execution failed.\nThe service has not been started.\n )'),
+      'PASS',
+      'as the double'
+    ],
     ['stop-stopped-site', out(0, `"${TAG}-site" successfully stopped`), 'FAIL', 'no accepted form'],
     ['stop-message', out(0, `"${TAG}-site" successfully stopped\r\n`), 'PASS', 'documented'],
-    ['icacls-missing-path', out(2, 'Successfully processed 0 files; Failed processing 1 files', 'C:\\t\\nosuch: The system cannot find the file specified.'), 'PASS', 'as the double'],
+    [
+      'icacls-missing-path',
+      out(2, 'Successfully processed 0 files; Failed processing 1 files', 'C:\\t\\nosuch: The system cannot find the file specified.'),
+      'PASS',
+      'as the double'
+    ],
     ['icacls-missing-path', out(2, 'C:\\t\\nosuch: The system cannot find the file specified.'), 'FAIL', 'no accepted form'],
-    ['restore-services', text('restore-exit=0 W3SVC=Running->Running WAS=Running->Running right-after=W3SVC:Stopped,WAS:Running'), 'PASS', 'services back'],
-    ['restore-services', text('restore-exit=0 W3SVC=Running->Stopped WAS=Running->Running right-after=W3SVC:Stopped,WAS:Running'), 'FAIL', 'left stopped'],
-    ['restore-services', text('restore-exit=0 W3SVC=Running->Running WAS=Running->StopPending right-after=W3SVC:Running,WAS:StopPending'), 'FAIL', 'left stopped'],
+    [
+      'restore-services',
+      text('restore-exit=0 W3SVC=Running->Running WAS=Running->Running right-after=W3SVC:Stopped,WAS:Running'),
+      'PASS',
+      'services back'
+    ],
+    [
+      'restore-services',
+      text('restore-exit=0 W3SVC=Running->Stopped WAS=Running->Running right-after=W3SVC:Stopped,WAS:Running'),
+      'FAIL',
+      'left stopped'
+    ],
+    [
+      'restore-services',
+      text('restore-exit=0 W3SVC=Running->Running WAS=Running->StopPending right-after=W3SVC:Running,WAS:StopPending'),
+      'FAIL',
+      'left stopped'
+    ],
     ['restore-workers', text('workers before=10,12 after=10,12 kept=2 gone=0'), 'PASS', 'workers kept (recycle needed)'],
     ['restore-workers', text('workers before=10 after=44 kept=0 gone=1'), 'PASS', 'workers replaced'],
     ['runner-node24', text('runner=2.330.0 atLeast2.327.1=True'), 'PASS', 'new enough'],
@@ -111,26 +159,66 @@ describe('verdicts on the answer forms the sources record', () => {
     ['vdir-case', text('status=404 type= body=HTTP Error 404.0 - Not Found'), 'FAIL', 'not found'],
     ['delete-vdir', out(0, `VDIR object "${TAG}-site/assets/css" deleted\r\n`), 'PASS', 'as the double'],
     ['delete-vdir', out(0, ''), 'PASS', 'exit 0, another text'],
-    ['delete-vdir', out(1168, `ERROR ( message:Cannot find VDIR object with identifier "${TAG}-site/assets/css". )`), 'FAIL', 'no accepted form'],
+    [
+      'delete-vdir',
+      out(1168, `ERROR ( message:Cannot find VDIR object with identifier "${TAG}-site/assets/css". )`),
+      'FAIL',
+      'no accepted form'
+    ],
     ['delete-app-location', text('delete-exit=0 location-kept=True'), 'PASS', 'location kept'],
     ['delete-app-location', text('delete-exit=0 location-kept=False'), 'PASS', 'location removed with the app'],
     ['delete-app-location', text('delete-exit=50 location-kept=True'), 'FAIL', 'no accepted form'],
     ['pool-name-length', text('len64-exit=0 len65-exit=0 len300-exit=0'), 'PASS', '64 accepted'],
     ['pool-name-length', text('len64-exit=13 len65-exit=13 len300-exit=13'), 'FAIL', '64 refused'],
     ['appsettings-dup-key', text('without-remove=500 dup-text=True with-remove=200'), 'PASS', 'duplicate refused (remove needed)'],
-    ['appsettings-dup-key', text('without-remove=200 dup-text=False with-remove=200'), 'PASS', 'duplicate not checked here (remove only defensive)'],
+    [
+      'appsettings-dup-key',
+      text('without-remove=200 dup-text=False with-remove=200'),
+      'PASS',
+      'duplicate not checked here (remove only defensive)'
+    ],
     ['appsettings-dup-key', text('without-remove=500 dup-text=True with-remove=500'), 'FAIL', 'refused even with remove'],
     ['lock-delete-pending', text('code=EPERM'), 'PASS', 'taken for now'],
     ['lock-delete-pending', text('code=EACCES'), 'PASS', 'taken for now'],
     ['lock-delete-pending', text('code=EEXIST'), 'FAIL', 'EEXIST'],
-    ['recycle-stopped-pool', out(1062, 'ERROR ( hresult:80070426, message:Command execution failed.\nThe service has not been started.\n )'), 'PASS', 'as the double'],
+    [
+      'recycle-stopped-pool',
+      out(1062, 'ERROR ( hresult:80070426, message:Command execution failed.\nThe service has not been started.\n )'),
+      'PASS',
+      'as the double'
+    ],
     ['recycle-stopped-pool', out(1062, 'ERROR ( message:Command execution failed. )'), 'FAIL', 'no accepted form'],
-    ['net-start-started', text('exit=2 said=The requested service has already been started. More help is available by typing NET HELPMSG 2182.'), 'PASS', 'as the double'],
-    ['net-start-started', text('exit=0 said=The World Wide Web Publishing Service service was started successfully.'), 'FAIL', 'started again'],
-    ['net-stop-stopped', text('exit=2 said=The Fax service is not started. More help is available by typing NET HELPMSG 3521.'), 'PASS', 'as the double'],
+    [
+      'net-start-started',
+      text('exit=2 said=The requested service has already been started. More help is available by typing NET HELPMSG 2182.'),
+      'PASS',
+      'as the double'
+    ],
+    [
+      'net-start-started',
+      text('exit=0 said=The World Wide Web Publishing Service service was started successfully.'),
+      'FAIL',
+      'started again'
+    ],
+    [
+      'net-stop-stopped',
+      text('exit=2 said=The Fax service is not started. More help is available by typing NET HELPMSG 3521.'),
+      'PASS',
+      'as the double'
+    ],
     ['net-stop-stopped', text('exit=2 said=System error 5 has occurred. Access is denied.'), 'FAIL', 'no accepted form'],
-    ['net-missing-service', text('exit=2 said=The service name is invalid. More help is available by typing NET HELPMSG 2185.'), 'PASS', 'as the double'],
-    ['net-missing-service', text('exit=2 said=The diisprobe-0a1b2c3d-nosuch service is not started. More help is available by typing NET HELPMSG 3521.'), 'FAIL', 'read as stopped'],
+    [
+      'net-missing-service',
+      text('exit=2 said=The service name is invalid. More help is available by typing NET HELPMSG 2185.'),
+      'PASS',
+      'as the double'
+    ],
+    [
+      'net-missing-service',
+      text('exit=2 said=The diisprobe-0a1b2c3d-nosuch service is not started. More help is available by typing NET HELPMSG 3521.'),
+      'FAIL',
+      'read as stopped'
+    ],
     ['recycle-statuses', text('recycle-exit=0 statuses=200'), 'PASS', 'starting answers, then 200'],
     ['recycle-statuses', text('recycle-exit=0 statuses=200,503,200'), 'PASS', 'starting answers, then 200'],
     ['recycle-statuses', text('recycle-exit=0 statuses=200,500,200'), 'FAIL', 'a 500 while starting'],
@@ -163,11 +251,17 @@ describe('the doubles answer as the expectations hold a real server to', () => {
   const readBack = async (name: string) => {
     const xml = (await appcmd('list', 'config', '-section:system.webServer/fastCgi', '/xml')).stdout
     const vars = Array.from(new DOMParser().parseFromString(xml, 'text/xml').getElementsByTagName('environmentVariable'))
-    const found = vars.find((v) => v.getAttribute('name') === name)
+    const found = vars.find(v => v.getAttribute('name') === name)
     return found ? (found.getAttribute('value') ?? '').replace(/\t/g, '\\t') : '(absent)'
   }
   const setValue = async (name: string, value: string) => {
-    const r = await appcmd('set', 'config', '-section:system.webServer/fastCgi', `/+${fcgi}.environmentVariables.[name='${name}',value='${value}']`, '/commit:apphost')
+    const r = await appcmd(
+      'set',
+      'config',
+      '-section:system.webServer/fastCgi',
+      `/+${fcgi}.environmentVariables.[name='${name}',value='${value}']`,
+      '/commit:apphost'
+    )
     return text(`set-exit=${r.exitCode} ${r.exitCode === 0 ? `value=${await readBack(name)}` : r.stdout.trim()}`)
   }
 
@@ -202,10 +296,28 @@ describe('the doubles answer as the expectations hold a real server to', () => {
   it('in errors: duplicates, missing elements, malformed input, empty values', async () => {
     holds('dup-apppool', await seen('add', 'apppool', `/name:${pool}`))
     holds('dup-fastcgi', await seen('set', 'config', '-section:system.webServer/fastCgi', `/+${fcgi}`, '/commit:apphost'))
-    holds('remove-missing-element', await seen('set', 'config', '-section:system.webServer/fastCgi', "/-[fullPath='C:\\diisprobe-nosuch.exe',arguments='x']", '/commit:apphost'))
+    holds(
+      'remove-missing-element',
+      await seen(
+        'set',
+        'config',
+        '-section:system.webServer/fastCgi',
+        "/-[fullPath='C:\\diisprobe-nosuch.exe',arguments='x']",
+        '/commit:apphost'
+      )
+    )
     holds('malformed-indexer', await seen('set', 'config', '-section:system.webServer/fastCgi', '/+[fullPath', '/commit:apphost'))
     holds('unknown-attribute', await seen('set', 'apppool', pool, '/diisprobeNoSuchAttribute:1'))
-    holds('env-empty-value', await seen('set', 'config', '-section:system.webServer/fastCgi', `/+${fcgi}.environmentVariables.[name='DIISPROBE_E',value='']`, '/commit:apphost'))
+    holds(
+      'env-empty-value',
+      await seen(
+        'set',
+        'config',
+        '-section:system.webServer/fastCgi',
+        `/+${fcgi}.environmentVariables.[name='DIISPROBE_E',value='']`,
+        '/commit:apphost'
+      )
+    )
   })
 
   it('in stored values: %u, tab, " and a quote inside an indexer', async () => {
@@ -235,10 +347,16 @@ describe('the doubles answer as the expectations hold a real server to', () => {
 
   it('in vdirs and apps: several segments, delete, paths differing in case', async () => {
     mkdirSync(join(box.dir, 'probe', 'css'))
-    holds('add-vdir-segments', await seen('add', 'vdir', `/app.name:${site}/`, '/path:/assets/css', `/physicalPath:${join(box.dir, 'probe', 'css')}`))
+    holds(
+      'add-vdir-segments',
+      await seen('add', 'vdir', `/app.name:${site}/`, '/path:/assets/css', `/physicalPath:${join(box.dir, 'probe', 'css')}`)
+    )
     holds('delete-vdir', await seen('delete', 'vdir', `${site}/assets/css`))
     await appcmd('add', 'app', `/site.name:${site}`, '/path:/DiisProbeCase', `/physicalPath:${join(box.dir, 'probe')}`)
-    holds('app-path-case', await seen('add', 'app', `/site.name:${site}`, '/path:/diisprobecase', `/physicalPath:${join(box.dir, 'probe')}`))
+    holds(
+      'app-path-case',
+      await seen('add', 'app', `/site.name:${site}`, '/path:/diisprobecase', `/physicalPath:${join(box.dir, 'probe')}`)
+    )
   })
 
   it('in runtime state: stop, start, recycle, delete', async () => {

@@ -134,7 +134,12 @@ describe('Django steps against examples/hello in a real venv', () => {
   it('answers GET / with 200 and the page, through WSGI_HANDLER, as wfastcgi splits SCRIPT_NAME for /app', async () => {
     const dir = release('ok')
     const first = runner.calls.length
-    const result = await preflightRequest(runner, { ...withScriptName(options(dir), '/app'), path: '/', host: 'localhost', appPath: '/app' })
+    const result = await preflightRequest(runner, {
+      ...withScriptName(options(dir), '/app'),
+      path: '/',
+      host: 'localhost',
+      appPath: '/app'
+    })
     expect(result.status).toBe(200)
     expect(result.body).toBe('Hello from Django')
     expect(result.headers['content-type']).toBe('text/plain; charset=utf-8')
@@ -148,9 +153,14 @@ describe('Django steps against examples/hello in a real venv', () => {
     expect(call?.options.env?.DJANGO_SECRET_KEY).toBe(SECRET)
   })
 
-  it('splits SCRIPT_NAME when the setting matches the URL path ignoring case, keeping the setting\'s spelling', async () => {
+  it("splits SCRIPT_NAME when the setting matches the URL path ignoring case, keeping the setting's spelling", async () => {
     const dir = release('case')
-    const result = await preflightRequest(runner, { ...withScriptName(options(dir), '/dept/tools'), path: '/health', host: 'localhost', appPath: '/DEPT/Tools' })
+    const result = await preflightRequest(runner, {
+      ...withScriptName(options(dir), '/dept/tools'),
+      path: '/health',
+      host: 'localhost',
+      appPath: '/DEPT/Tools'
+    })
     expect(result.status).toBe(200)
     expect(result.scriptName).toBe('/dept/tools')
     expect(result.pathInfo).toBe('/health')
@@ -158,7 +168,9 @@ describe('Django steps against examples/hello in a real venv', () => {
 
   it('leaves the whole URL path in PATH_INFO when the SCRIPT_NAME setting does not prefix it: Django answers 404', async () => {
     const dir = release('other-prefix')
-    const error = await phaseError(preflightRequest(runner, { ...withScriptName(options(dir), '/other'), path: '/health', host: 'localhost', appPath: '/dept/tools' }))
+    const error = await phaseError(
+      preflightRequest(runner, { ...withScriptName(options(dir), '/other'), path: '/health', host: 'localhost', appPath: '/dept/tools' })
+    )
     expect(error.message).toContain('answered 404')
     expect(error.hint).toContain("PATH_INFO '/dept/tools/health' (SCRIPT_NAME '')")
   })
@@ -167,27 +179,55 @@ describe('Django steps against examples/hello in a real venv', () => {
     const dir = release('no-setting')
     const error = await phaseError(preflightRequest(runner, { ...options(dir), path: '/', host: 'localhost', appPath: '/dept/tools' }))
     expect(error.message).toContain('answered 404')
-    expect(error.hint).toBe("the app path stayed in PATH_INFO '/dept/tools/' (SCRIPT_NAME ''): wfastcgi strips it only when the SCRIPT_NAME setting equals /dept/tools")
+    expect(error.hint).toBe(
+      "the app path stayed in PATH_INFO '/dept/tools/' (SCRIPT_NAME ''): wfastcgi strips it only when the SCRIPT_NAME setting equals /dept/tools"
+    )
   })
 
   it('reports the URLs the app renders for STATIC_URL and a collected file: a relative one follows SCRIPT_NAME', async () => {
     const dir = release('static-relative')
-    const result = await preflightRequest(runner, { ...withScriptName(options(dir), '/app'), path: '/', host: 'localhost', appPath: '/app', staticFile: 'admin/css/base.css' })
+    const result = await preflightRequest(runner, {
+      ...withScriptName(options(dir), '/app'),
+      path: '/',
+      host: 'localhost',
+      appPath: '/app',
+      staticFile: 'admin/css/base.css'
+    })
     expect(result.static).toEqual({ staticUrl: '/app/static/', fileUrl: '/app/static/admin/css/base.css' })
-    const atRoot = await preflightRequest(runner, { ...options(dir), path: '/', host: 'localhost', appPath: '/', staticFile: 'admin/css/base.css' })
+    const atRoot = await preflightRequest(runner, {
+      ...options(dir),
+      path: '/',
+      host: 'localhost',
+      appPath: '/',
+      staticFile: 'admin/css/base.css'
+    })
     expect(atRoot.static).toEqual({ staticUrl: '/static/', fileUrl: '/static/admin/css/base.css' })
   })
 
   it('reports an absolute STATIC_URL path as written, below the app or not', async () => {
-    const withStaticUrl = (value: string) => (d: string): void => {
-      const file = path.join(d, 'hello', 'settings.py')
-      fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace("STATIC_URL = 'static/'", `STATIC_URL = '${value}'`))
-    }
+    const withStaticUrl =
+      (value: string) =>
+      (d: string): void => {
+        const file = path.join(d, 'hello', 'settings.py')
+        fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace("STATIC_URL = 'static/'", `STATIC_URL = '${value}'`))
+      }
     const assets = release('static-assets', withStaticUrl('/app/assets/'))
-    const inApp = await preflightRequest(runner, { ...withScriptName(options(assets), '/app'), path: '/', host: 'localhost', appPath: '/app', staticFile: 'admin/css/base.css' })
+    const inApp = await preflightRequest(runner, {
+      ...withScriptName(options(assets), '/app'),
+      path: '/',
+      host: 'localhost',
+      appPath: '/app',
+      staticFile: 'admin/css/base.css'
+    })
     expect(inApp.static).toEqual({ staticUrl: '/app/assets/', fileUrl: '/app/assets/admin/css/base.css' })
     const root = release('static-root', withStaticUrl('/static/'))
-    const outside = await preflightRequest(runner, { ...withScriptName(options(root), '/app'), path: '/', host: 'localhost', appPath: '/app', staticFile: 'admin/css/base.css' })
+    const outside = await preflightRequest(runner, {
+      ...withScriptName(options(root), '/app'),
+      path: '/',
+      host: 'localhost',
+      appPath: '/app',
+      staticFile: 'admin/css/base.css'
+    })
     expect(outside.static).toEqual({ staticUrl: '/static/', fileUrl: '/static/admin/css/base.css' })
     const settings = await inspectSettings(runner, options(root))
     expect(settings.STATIC_URL).toBe('/static/')
@@ -209,7 +249,14 @@ describe('Django steps against examples/hello in a real venv', () => {
       const manage = path.join(d, 'manage.py')
       fs.writeFileSync(manage, fs.readFileSync(manage, 'utf8').replace("'hello.settings'", "'hello.missing_settings'"))
     })
-    const error = await phaseError(preflightRequest(runner, { ...withScriptName(options(dir, 'hello.missing_settings'), '/app'), path: '/', host: 'localhost', appPath: '/app' }))
+    const error = await phaseError(
+      preflightRequest(runner, {
+        ...withScriptName(options(dir, 'hello.missing_settings'), '/app'),
+        path: '/',
+        host: 'localhost',
+        appPath: '/app'
+      })
+    )
     expect(error.phase).toBe('preflight')
     expect(error.message).toContain('wrong settings module')
     expect(error.message).toContain("No module named 'hello.missing_settings'")
@@ -222,14 +269,18 @@ describe('Django steps against examples/hello in a real venv', () => {
       const urls = path.join(d, 'hello', 'urls.py')
       fs.writeFileSync(urls, `import notinstalledpkg  # noqa\n${fs.readFileSync(urls, 'utf8')}`)
     })
-    const error = await phaseError(preflightRequest(runner, { ...withScriptName(options(dir), '/app'), path: '/', host: 'localhost', appPath: '/app' }))
+    const error = await phaseError(
+      preflightRequest(runner, { ...withScriptName(options(dir), '/app'), path: '/', host: 'localhost', appPath: '/app' })
+    )
     expect(error.message).toContain("'notinstalledpkg'")
     expect(error.hint).toContain('add it to requirements')
   })
 
   it('names DisallowedHost with the host to add to ALLOWED_HOSTS', async () => {
     const dir = release('bad-host')
-    const error = await phaseError(preflightRequest(runner, { ...withScriptName(options(dir), '/app'), path: '/', host: 'www.example.org', appPath: '/app' }))
+    const error = await phaseError(
+      preflightRequest(runner, { ...withScriptName(options(dir), '/app'), path: '/', host: 'www.example.org', appPath: '/app' })
+    )
     expect(error.message).toContain('answered 400')
     expect(error.hint).toBe("DisallowedHost: add 'www.example.org' to ALLOWED_HOSTS in the settings (or the variable they read it from)")
   })

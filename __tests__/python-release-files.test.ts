@@ -45,7 +45,14 @@ describe('copyProject', () => {
     const app = project('app')
     const target = path.join(scratch, 'releases', '1')
     const { files } = copyProject(app, target, { staticRoot: path.join(app, 'staticfiles') })
-    expect(files).toEqual(['assets/app.css', 'environment/notes.txt', 'manage.py', 'mysite/__init__.py', 'mysite/settings.py', 'requirements.txt'])
+    expect(files).toEqual([
+      'assets/app.css',
+      'environment/notes.txt',
+      'manage.py',
+      'mysite/__init__.py',
+      'mysite/settings.py',
+      'requirements.txt'
+    ])
     expect(fs.readFileSync(path.join(target, 'mysite', 'settings.py'), 'utf8')).toBe('mysite/settings.py')
     for (const gone of ['env', 'venv', '.venv', '.git', 'node_modules', 'staticfiles', 'db.sqlite3', '.env', 'mysite/__pycache__']) {
       expect(fs.existsSync(path.join(target, gone))).toBe(false)
@@ -101,10 +108,23 @@ describe('treeHash', () => {
 })
 
 describe('child environments', () => {
-  const runnerEnv = { PATH: '/usr/bin', GITHUB_TOKEN: 'ghs_abc', PYTHONPATH: '/elsewhere', PYTHONHOME: '/x', PIP_INDEX_URL: 'https://mirror', SystemRoot: 'C:\\Windows' }
+  const runnerEnv = {
+    PATH: '/usr/bin',
+    GITHUB_TOKEN: 'ghs_abc',
+    PYTHONPATH: '/elsewhere',
+    PYTHONHOME: '/x',
+    PIP_INDEX_URL: 'https://mirror',
+    SystemRoot: 'C:\\Windows'
+  }
 
   it('gives the app only machine basics and the registered variables, as IIS does', () => {
-    const env = appProcessEnv([{ name: 'PYTHONPATH', value: '/release' }, { name: 'SECRET', value: 's3cret' }], runnerEnv)
+    const env = appProcessEnv(
+      [
+        { name: 'PYTHONPATH', value: '/release' },
+        { name: 'SECRET', value: 's3cret' }
+      ],
+      runnerEnv
+    )
     expect(env).toEqual({ PATH: '/usr/bin', SystemRoot: 'C:\\Windows', PYTHONPATH: '/release', SECRET: 's3cret' })
   })
 

@@ -4,7 +4,17 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { layoutFor, type Layout } from '../src/layout.js'
 import { spawn } from 'node:child_process'
-import { listReleases, markRelease, previousRelease, pruneReleases, readRelease, removeAbandonedScratch, scratchDirFor, writeRelease, liveRelease } from '../src/releases.js'
+import {
+  listReleases,
+  markRelease,
+  previousRelease,
+  pruneReleases,
+  readRelease,
+  removeAbandonedScratch,
+  scratchDirFor,
+  writeRelease,
+  liveRelease
+} from '../src/releases.js'
 
 let root: string | undefined
 afterEach(() => {
@@ -67,7 +77,14 @@ describe('releases', () => {
   it('keeps the fields stage wrote when it marks a release', () => {
     const layout = setup()
     fs.mkdirSync(layout.releaseDir('s1'), { recursive: true })
-    const manifest = { id: 's1', createdAt: '2025-01-01T00:00:00.000Z', venvHash: 'v1', fingerprint: 'f00', wsgiApplication: 'hello.wsgi.application', staticFiles: ['a.css'] }
+    const manifest = {
+      id: 's1',
+      createdAt: '2025-01-01T00:00:00.000Z',
+      venvHash: 'v1',
+      fingerprint: 'f00',
+      wsgiApplication: 'hello.wsgi.application',
+      staticFiles: ['a.css']
+    }
     fs.writeFileSync(path.join(layout.releaseDir('s1'), 'release.json'), JSON.stringify(manifest))
     markRelease(layout, 's1', 'live', new Date('2025-02-02T00:00:00Z'))
     expect(JSON.parse(fs.readFileSync(path.join(layout.releaseDir('s1'), 'release.json'), 'utf8'))).toEqual({
@@ -113,4 +130,3 @@ describe('releases', () => {
     }
   })
 })
-

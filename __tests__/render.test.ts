@@ -81,7 +81,9 @@ describe('release configs', () => {
     const desired = desiredState(c, facts)
     const [web] = renderReleaseConfigs(new TemplateSet(), c, desired, facts)
     expect(desired.fastCgi?.arguments).toBe('"C:\\Program Files\\My & Co\\app\\venvs\\abc123def456\\Lib\\site-packages\\wfastcgi.py"')
-    expect(web.content).toContain('scriptProcessor="C:\\Program Files\\My &amp; Co\\app\\venvs\\abc123def456\\Scripts\\python.exe|&quot;C:\\Program Files')
+    expect(web.content).toContain(
+      'scriptProcessor="C:\\Program Files\\My &amp; Co\\app\\venvs\\abc123def456\\Scripts\\python.exe|&quot;C:\\Program Files'
+    )
     expect(attr(web.content, 'add', 'scriptProcessor')).toBe(scriptProcessor(desired.fastCgi!))
   })
 
@@ -103,14 +105,22 @@ describe('release configs', () => {
     expect(desired.fastCgi).toBeUndefined()
     expect(desired.httpPlatformSecretEnv.map(v => v.name)).toEqual(['DJANGO_SECRET_KEY'])
     // HttpPlatformHandler forwards /app/... unchanged: waitress strips the prefix and reports it as SCRIPT_NAME.
-    expect(attr(web.content, 'httpPlatform', 'arguments')).toBe('-m waitress --listen=127.0.0.1:%HTTP_PLATFORM_PORT% --url-prefix=/app hello.wsgi:application')
+    expect(attr(web.content, 'httpPlatform', 'arguments')).toBe(
+      '-m waitress --listen=127.0.0.1:%HTTP_PLATFORM_PORT% --url-prefix=/app hello.wsgi:application'
+    )
   })
 
   it('gives waitress no --url-prefix for a site root app, and leaves a user command as written', () => {
     const root = config({ hosting: 'httpplatform', 'app-path': '/' })
     const [rootWeb] = renderReleaseConfigs(new TemplateSet(), root, desiredState(root, facts), facts)
-    expect(attr(rootWeb.content, 'httpPlatform', 'arguments')).toBe('-m waitress --listen=127.0.0.1:%HTTP_PLATFORM_PORT% hello.wsgi:application')
-    const own = config({ hosting: 'httpplatform', 'app-path': '/dept/tools', 'httpplatform-command': '-m waitress --port=%HTTP_PLATFORM_PORT% hello.wsgi:application' })
+    expect(attr(rootWeb.content, 'httpPlatform', 'arguments')).toBe(
+      '-m waitress --listen=127.0.0.1:%HTTP_PLATFORM_PORT% hello.wsgi:application'
+    )
+    const own = config({
+      hosting: 'httpplatform',
+      'app-path': '/dept/tools',
+      'httpplatform-command': '-m waitress --port=%HTTP_PLATFORM_PORT% hello.wsgi:application'
+    })
     const [ownWeb] = renderReleaseConfigs(new TemplateSet(), own, desiredState(own, facts), facts)
     expect(attr(ownWeb.content, 'httpPlatform', 'arguments')).toBe('-m waitress --port=%HTTP_PLATFORM_PORT% hello.wsgi:application')
   })
@@ -120,7 +130,10 @@ describe('release configs', () => {
     const desired = desiredState(c, facts)
     const [web] = renderReleaseConfigs(new TemplateSet(), c, desired, facts)
     const doc = new DOMParser().parseFromString(web.content, 'text/xml')
-    const settings = Array.from(doc.getElementsByTagName('appSettings')[0].getElementsByTagName('add')).map(a => [a.getAttribute('key'), a.getAttribute('value')])
+    const settings = Array.from(doc.getElementsByTagName('appSettings')[0].getElementsByTagName('add')).map(a => [
+      a.getAttribute('key'),
+      a.getAttribute('value')
+    ])
     // SCRIPT_NAME: wfastcgi moves the app path from PATH_INFO to SCRIPT_NAME only when this setting names it.
     expect(settings).toEqual([
       ['PYTHONPATH', 'C:\\inetpub\\wwwroot\\hello\\releases\\101-1'],
@@ -128,7 +141,12 @@ describe('release configs', () => {
       ['SCRIPT_NAME', '/app']
     ])
     // What changes from release to release lives in the release: the registration's variables do not.
-    expect(desired.fastCgi?.env.map(v => v.name)).toEqual(['DJANGO_SETTINGS_MODULE', 'WSGI_LOG', 'DJANGO_ALLOWED_HOSTS', 'DJANGO_SECRET_KEY'])
+    expect(desired.fastCgi?.env.map(v => v.name)).toEqual([
+      'DJANGO_SETTINGS_MODULE',
+      'WSGI_LOG',
+      'DJANGO_ALLOWED_HOSTS',
+      'DJANGO_SECRET_KEY'
+    ])
     const next = desiredState(c, { ...facts, releaseId: '102-1' })
     expect(next.fastCgi).toEqual(desired.fastCgi)
   })
@@ -140,7 +158,14 @@ describe('release configs', () => {
     const entries = Array.from(section.childNodes)
       .filter(n => n.nodeType === 1)
       .map(n => `${n.nodeName} ${(n as XmlElement).getAttribute('key') ?? ''}`)
-    expect(entries).toEqual(['remove PYTHONPATH', 'add PYTHONPATH', 'remove WSGI_HANDLER', 'add WSGI_HANDLER', 'remove SCRIPT_NAME', 'add SCRIPT_NAME'])
+    expect(entries).toEqual([
+      'remove PYTHONPATH',
+      'add PYTHONPATH',
+      'remove WSGI_HANDLER',
+      'add WSGI_HANDLER',
+      'remove SCRIPT_NAME',
+      'add SCRIPT_NAME'
+    ])
   })
 
   it('gives a site root app no SCRIPT_NAME setting: wfastcgi then passes the whole path, which is the right one', () => {
@@ -172,12 +197,15 @@ describe('fresh shibboleth2.xml', () => {
 
 describe('rendered files, checked by a second parser', () => {
   // xmllint (libxml2) is not the parser the code uses: what both accept, IIS's own parser will too.
-  it.each(['fastcgi-web.config', 'static-web.config', 'httpplatform-web.config', 'fresh-shibboleth2.xml'])('%s is well-formed for xmllint', name => {
-    const result = spawnSync('xmllint', ['--noout', path.join(golden, name)], { encoding: 'utf8' })
-    expect(result.error).toBeUndefined()
-    expect(result.stderr).toBe('')
-    expect(result.status).toBe(0)
-  })
+  it.each(['fastcgi-web.config', 'static-web.config', 'httpplatform-web.config', 'fresh-shibboleth2.xml'])(
+    '%s is well-formed for xmllint',
+    name => {
+      const result = spawnSync('xmllint', ['--noout', path.join(golden, name)], { encoding: 'utf8' })
+      expect(result.error).toBeUndefined()
+      expect(result.stderr).toBe('')
+      expect(result.status).toBe(0)
+    }
+  )
 
   it('xmllint does reject a malformed file (the check above can fail)', () => {
     const bad = path.join(tmp, 'bad.config')
@@ -193,7 +221,10 @@ describe('templates', () => {
 
   it('round-trips hostile values through a template', () => {
     const dir = fs.mkdtempSync(path.join(tmp, 'tpl-'))
-    fs.writeFileSync(path.join(dir, 'static-web.config.hbs'), '<root v="{{xml staticUrlPath}}" w="{{staticUrlPath}}">{{xml staticUrlPath}}</root>\n')
+    fs.writeFileSync(
+      path.join(dir, 'static-web.config.hbs'),
+      '<root v="{{xml staticUrlPath}}" w="{{staticUrlPath}}">{{xml staticUrlPath}}</root>\n'
+    )
     const value = `/a&b<"x'>`
     const out = new TemplateSet(dir).render('static-web.config', { staticUrlPath: value })
     const doc = new DOMParser().parseFromString(out, 'text/xml')
@@ -208,7 +239,9 @@ describe('templates', () => {
     fs.writeFileSync(file, '<configuration>\n  <a b="{{xml scriptProcessor}}" />\n  {{#if x}}\n</configuration>\n')
     const templates = new TemplateSet(dir)
     expect(() => templates.checkAll(['app-web.config'])).toThrow(InputError)
-    expect(() => templates.checkAll(['app-web.config'])).toThrow(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+: template syntax error`))
+    expect(() => templates.checkAll(['app-web.config'])).toThrow(
+      new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+: template syntax error`)
+    )
   })
 
   it('refuses a template whose output is not well-formed XML', () => {
@@ -220,7 +253,9 @@ describe('templates', () => {
   it('refuses an unknown variable instead of rendering an empty attribute', () => {
     const dir = fs.mkdtempSync(path.join(tmp, 'tpl-'))
     fs.writeFileSync(path.join(dir, 'static-web.config.hbs'), '<c v="{{xml statikUrlPath}}" />\n')
-    expect(() => new TemplateSet(dir).render('static-web.config', { staticUrlPath: '/s/' })).toThrow(/variable used at line 1 is not defined/)
+    expect(() => new TemplateSet(dir).render('static-web.config', { staticUrlPath: '/s/' })).toThrow(
+      /variable used at line 1 is not defined/
+    )
   })
 })
 

@@ -11,7 +11,17 @@ import { tempDir } from './support/temp-dir.js'
 const SECRET = 's3cr3t-Database-P4ss'
 
 function check(overrides: Partial<CheckResult>): CheckResult {
-  return { name: 'main', kind: 'main', url: 'http://localhost/app/', ok: true, status: 200, ms: 420, attempts: 2, detail: 'HTTP 200', ...overrides }
+  return {
+    name: 'main',
+    kind: 'main',
+    url: 'http://localhost/app/',
+    ok: true,
+    status: 200,
+    ms: 420,
+    attempts: 2,
+    detail: 'HTTP 200',
+    ...overrides
+  }
 }
 
 function report(overrides: Partial<RunReport> = {}): RunReport {
@@ -39,7 +49,17 @@ function report(overrides: Partial<RunReport> = {}): RunReport {
       { name: 'apply', ms: 2100, ok: true },
       { name: 'verify', ms: 640, ok: true }
     ],
-    checks: [check({}), check({ name: 'static', kind: 'static', url: 'http://localhost/app/static/admin/css/base.css', detail: 'HTTP 200, text/css', attempts: 1, ms: 12 })],
+    checks: [
+      check({}),
+      check({
+        name: 'static',
+        kind: 'static',
+        url: 'http://localhost/app/static/admin/css/base.css',
+        detail: 'HTTP 200, text/css',
+        attempts: 1,
+        ms: 12
+      })
+    ],
     hints: [],
     warnings: [],
     ...overrides
@@ -48,8 +68,12 @@ function report(overrides: Partial<RunReport> = {}): RunReport {
 
 describe('renderSummary', () => {
   it("names the app pools recycled for the Shibboleth IIS module's site list", () => {
-    const md = renderSummary(report({ shibboleth: { changed: true, restarted: true, recycledPools: ['DefaultAppPool', 'DefaultWebSite-app'] } }))
-    expect(md).toContain("Shibboleth SP configuration changed; service restarted. App pools recycled for the IIS module's site list: `DefaultAppPool`, `DefaultWebSite-app`.")
+    const md = renderSummary(
+      report({ shibboleth: { changed: true, restarted: true, recycledPools: ['DefaultAppPool', 'DefaultWebSite-app'] } })
+    )
+    expect(md).toContain(
+      "Shibboleth SP configuration changed; service restarted. App pools recycled for the IIS module's site list: `DefaultAppPool`, `DefaultWebSite-app`."
+    )
   })
 
   it('renders target, object, file, phase and check tables for a successful deploy', () => {
@@ -96,13 +120,17 @@ describe('renderSummary', () => {
           })
         ],
         rollback: { ok: true, detail: 'restored backup django-iis-deploy-1233-1 and release 1233-1', checks: [check({ attempts: 3 })] },
-        hints: [{ id: 'fastcgi-exited', cause: 'The FastCGI process exited unexpectedly', hint: 'give IIS AppPool\\<app-pool> read access' }]
+        hints: [
+          { id: 'fastcgi-exited', cause: 'The FastCGI process exited unexpectedly', hint: 'give IIS AppPool\\<app-pool> read access' }
+        ]
       })
     )
     expect(md).toMatch(/^## ❌ deploy of release `1234-1` failed, previous release restored\n/)
     expect(md).toContain('**Error:** verify failed: main: HTTP 500, expected 200')
     expect(md).toContain('| verify | 30.0 s | ❌ failed |')
-    expect(md).toContain('| main | http://localhost/app/ | ❌ failed | 500 | 30.0 s | 40 | HTTP 500, expected 200 (gave up after 40 attempts in 30.0 s) |')
+    expect(md).toContain(
+      '| main | http://localhost/app/ | ❌ failed | 500 | 30.0 s | 40 | HTTP 500, expected 200 (gave up after 40 attempts in 30.0 s) |'
+    )
     expect(md).toContain('### Rollback\n\n✅ Rollback succeeded: restored backup django-iis-deploy-1233-1 and release 1233-1')
     expect(md).toContain('#### Verify of the restored release')
     expect(md).toContain('| main | http://localhost/app/ | ✅ passed | 200 | 420 ms | 3 | HTTP 200 |')
@@ -112,7 +140,9 @@ describe('renderSummary', () => {
   })
 
   it('says when the rollback itself failed', () => {
-    const md = renderSummary(report({ rolledBack: false, error: 'apply failed', rollback: { ok: false, detail: 'appcmd restore backup: exit 1', checks: [] } }))
+    const md = renderSummary(
+      report({ rolledBack: false, error: 'apply failed', rollback: { ok: false, detail: 'appcmd restore backup: exit 1', checks: [] } })
+    )
     expect(md).toContain('❌ Rollback failed: appcmd restore backup: exit 1')
     expect(md).not.toContain('Verify of the restored release')
   })

@@ -7,7 +7,13 @@ import { defaultServerLockDir } from '../src/iis/lock.js'
 import { EXAMPLE_APP } from './support/run-action.js'
 
 const config = (over: Record<string, string> = {}) => {
-  const values: Record<string, string> = { mode: 'plan', 'app-dir': EXAMPLE_APP, 'deploy-root': 'C:\\inetpub\\hello', 'app-path': '/app', ...over }
+  const values: Record<string, string> = {
+    mode: 'plan',
+    'app-dir': EXAMPLE_APP,
+    'deploy-root': 'C:\\inetpub\\hello',
+    'app-path': '/app',
+    ...over
+  }
   return getInputs(name => values[name] ?? '', {}, EXAMPLE_APP)
 }
 

@@ -45,18 +45,24 @@ describe('serverPreflight below the site root', () => {
   })
 
   it('gets /dept/tools/health from waitress started with --url-prefix=/dept/tools', { timeout: 40_000 }, async () => {
-    const result = await serverPreflight(options('-m waitress --listen=127.0.0.1:%HTTP_PLATFORM_PORT% --url-prefix=/dept/tools hello.wsgi:application', '/dept/tools'))
+    const result = await serverPreflight(
+      options('-m waitress --listen=127.0.0.1:%HTTP_PLATFORM_PORT% --url-prefix=/dept/tools hello.wsgi:application', '/dept/tools')
+    )
     expect(result.status).toBe(200)
     expect(result.requestPath).toBe('/dept/tools/health')
   })
 
   it('fails with 404 and names --url-prefix when the server does not strip the app path', { timeout: 40_000 }, async () => {
-    const error = await serverPreflight(options('-m waitress --listen=127.0.0.1:%HTTP_PLATFORM_PORT% hello.wsgi:application', '/dept/tools')).then(
+    const error = await serverPreflight(
+      options('-m waitress --listen=127.0.0.1:%HTTP_PLATFORM_PORT% hello.wsgi:application', '/dept/tools')
+    ).then(
       () => undefined,
       (e: unknown) => e
     )
     expect(error).toBeInstanceOf(PhaseError)
     expect((error as PhaseError).message).toContain('answered 404 for /dept/tools/health')
-    expect((error as PhaseError).hint).toBe('IIS forwards /dept/tools/health unchanged: the server must serve the app below /dept/tools (waitress: --url-prefix=/dept/tools); else check preflight-path')
+    expect((error as PhaseError).hint).toBe(
+      'IIS forwards /dept/tools/health unchanged: the server must serve the app below /dept/tools (waitress: --url-prefix=/dept/tools); else check preflight-path'
+    )
   })
 })

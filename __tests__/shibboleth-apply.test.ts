@@ -25,7 +25,18 @@ const netCalls = (): string[] => {
 const backups = (): string[] => fs.readdirSync(dir).filter(f => f.endsWith('.bak'))
 
 function options(extra: Partial<ShibbolethApplyOptions> = {}): ShibbolethApplyOptions {
-  return { configPath, site: 'Default Web Site', want, check: SHIBD_CHECK, service: 'shibd_Default', net, runner: execRunner, log, templates: new TemplateSet(), ...extra }
+  return {
+    configPath,
+    site: 'Default Web Site',
+    want,
+    check: SHIBD_CHECK,
+    service: 'shibd_Default',
+    net,
+    runner: execRunner,
+    log,
+    templates: new TemplateSet(),
+    ...extra
+  }
 }
 
 beforeEach(() => {
@@ -58,7 +69,11 @@ describe('applyShibboleth', () => {
     for (const stamp of ['20240101-000000', '20240102-000000', '20240103-000000']) fs.writeFileSync(`${configPath}.${stamp}.bak`, stamp)
     fs.writeFileSync(`${configPath}.hand-made.bak`, 'not ours')
     const applied = await applyShibboleth(options({ now: () => new Date('2025-03-04T05:06:07Z'), keepBackups: 2 }))
-    expect(backups().sort()).toEqual(['shibboleth2.xml.20240103-000000.bak', 'shibboleth2.xml.20250304-050607.bak', 'shibboleth2.xml.hand-made.bak'])
+    expect(backups().sort()).toEqual([
+      'shibboleth2.xml.20240103-000000.bak',
+      'shibboleth2.xml.20250304-050607.bak',
+      'shibboleth2.xml.hand-made.bak'
+    ])
     expect(fs.existsSync(applied.backupPath)).toBe(true)
   })
 
@@ -96,7 +111,9 @@ describe('applyShibboleth', () => {
     )
     expect(error).toBeInstanceOf(PhaseError)
     expect((error as PhaseError).phase).toBe('shibboleth')
-    expect((error as PhaseError).message).toMatch(/the Shibboleth SP rejected the patched .*shibboleth2\.xml \(shibd -t -c .* exited \d+\); the original was restored from .*\.bak/)
+    expect((error as PhaseError).message).toMatch(
+      /the Shibboleth SP rejected the patched .*shibboleth2\.xml \(shibd -t -c .* exited \d+\); the original was restored from .*\.bak/
+    )
     expect((error as PhaseError).message).toContain("value 'maybe' is invalid boolean")
     expect(fs.readFileSync(configPath).equals(original)).toBe(true)
     expect(netCalls()).toEqual([])
@@ -117,7 +134,9 @@ describe('applyShibboleth', () => {
 
   test('a service that cannot be restarted fails the step with the original config back in place', async () => {
     const original = fs.readFileSync(configPath)
-    await expect(applyShibboleth(options({ service: 'missing_service' }))).rejects.toThrow(/'.*net stop missing_service' failed \(exit 2\): The service name is invalid/)
+    await expect(applyShibboleth(options({ service: 'missing_service' }))).rejects.toThrow(
+      /'.*net stop missing_service' failed \(exit 2\): The service name is invalid/
+    )
     expect(fs.readFileSync(configPath).equals(original)).toBe(true)
   })
 
@@ -161,14 +180,18 @@ describe('the SP check command', () => {
   })
 
   test("a command without {config} is named when shibboleth-config is not the SP's default file", () => {
-    expect(checksOtherFile(['shibd.exe', '-check'], 'D:\\sp\\shibboleth2.xml')).toMatch(/names no \{config\}: it checks the SP's default .*, not D:\\sp\\shibboleth2\.xml; add -config \{config\}/)
+    expect(checksOtherFile(['shibd.exe', '-check'], 'D:\\sp\\shibboleth2.xml')).toMatch(
+      /names no \{config\}: it checks the SP's default .*, not D:\\sp\\shibboleth2\.xml; add -config \{config\}/
+    )
     expect(checksOtherFile(['shibd.exe', '-check'], SP_DEFAULT_CONFIG.toUpperCase().replace(/\\/g, '/'))).toBeUndefined()
     expect(checksOtherFile(DEFAULT_CHECK.split(' '), 'D:\\sp\\shibboleth2.xml')).toBeUndefined()
   })
 
   test('apply warns about such a command before it writes', async () => {
     await applyShibboleth(options({ check: ['shibd', '-t'] }))
-    expect(log.lines.filter(l => l.startsWith('warning:'))).toEqual([expect.stringMatching(/^warning: shibboleth-check \(shibd -t\) names no \{config\}/)])
+    expect(log.lines.filter(l => l.startsWith('warning:'))).toEqual([
+      expect.stringMatching(/^warning: shibboleth-check \(shibd -t\) names no \{config\}/)
+    ])
   })
 })
 
@@ -176,7 +199,11 @@ describe('planShibboleth', () => {
   test('writes the patched file to the output folder with a diff and the operations, leaving the server file alone', () => {
     const original = fs.readFileSync(configPath)
     const outputDir = path.join(dir, 'out')
-    const plan = planShibboleth({ configPath, site: 'Default Web Site', want, check: ['shibd.exe', '-check', '-config', '{config}'], service: 'shibd_Default' }, outputDir, new TemplateSet())
+    const plan = planShibboleth(
+      { configPath, site: 'Default Web Site', want, check: ['shibd.exe', '-check', '-config', '{config}'], service: 'shibd_Default' },
+      outputDir,
+      new TemplateSet()
+    )
     expect(plan.changed).toBe(true)
     expect(plan.outputPath).toBe(path.join(outputDir, 'shibboleth2.xml'))
     expect(ourParts(fs.readFileSync(plan.outputPath, 'utf8'), want).paths).toHaveLength(1)
@@ -191,7 +218,9 @@ describe('planShibboleth', () => {
       'list apps /site.name:Default Web Site',
       'recycle apppool /apppool.name:<each pool listed>'
     ])
-    expect(plan.operations.at(-1)?.why).toMatch(/^the <ISAPI> site list changed: the Shibboleth IIS module reads <ISAPI> once per worker process/)
+    expect(plan.operations.at(-1)?.why).toMatch(
+      /^the <ISAPI> site list changed: the Shibboleth IIS module reads <ISAPI> once per worker process/
+    )
     expect(fs.readFileSync(configPath).equals(original)).toBe(true)
   })
 })

@@ -7,7 +7,23 @@ describe('unifiedDiff', () => {
     const old = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'].join('\n') + '\n'
     const next = ['a', 'b', 'c', 'd', 'E', 'f', 'g', 'h', 'i', 'j', 'k'].join('\n') + '\n'
     expect(unifiedDiff(old, next)).toBe(
-      ['--- a/shibboleth2.xml', '+++ b/shibboleth2.xml', '@@ -2,9 +2,10 @@', ' b', ' c', ' d', '-e', '+E', ' f', ' g', ' h', ' i', ' j', '+k', ''].join('\n')
+      [
+        '--- a/shibboleth2.xml',
+        '+++ b/shibboleth2.xml',
+        '@@ -2,9 +2,10 @@',
+        ' b',
+        ' c',
+        ' d',
+        '-e',
+        '+E',
+        ' f',
+        ' g',
+        ' h',
+        ' i',
+        ' j',
+        '+k',
+        ''
+      ].join('\n')
     )
   })
 

@@ -17,15 +17,47 @@ const fixture = (name: string): string => path.join(FIXTURES, name)
 
 const cases: Case[] = [
   // Debian's shipped file: no InProcess, no RequestMapper.
-  { name: 'Debian shibboleth2.xml', file: '/etc/shibboleth/shibboleth2.xml', want: { siteId: 1, host: 'app.example.org', appPath: '/MyApp', remoteUser: ['eppn'] } },
+  {
+    name: 'Debian shibboleth2.xml',
+    file: '/etc/shibboleth/shibboleth2.xml',
+    want: { siteId: 1, host: 'app.example.org', appPath: '/MyApp', remoteUser: ['eppn'] }
+  },
   // The package's example: Site id 1 is the placeholder sp.example.org, a RequestMap for it already exists.
-  { name: 'example-shibboleth2.xml, placeholder site', file: '/etc/shibboleth/example-shibboleth2.xml', want: { siteId: 1, host: 'app.example.edu', appPath: '/app', remoteUser: [] } },
-  { name: 'example-shibboleth2.xml, new site', file: '/etc/shibboleth/example-shibboleth2.xml', want: { siteId: 4, host: 'app.example.edu', appPath: '/tools/app', remoteUser: ['eppn', 'subject-id'] } },
-  { name: 'IIS file with BOM, CRLF, other sites and hosts', file: fixture('iis-bom-crlf.xml'), want: { siteId: 3, host: 'apps.example.edu', appPath: '/app', remoteUser: ['eppn'] } },
-  { name: 'IIS file, our site known, another path on our host', file: fixture('iis-bom-crlf.xml'), want: { siteId: 1, host: 'www.example.edu', appPath: '/app/', remoteUser: [] } },
-  { name: 'IIS file, whole host', file: fixture('iis-bom-crlf.xml'), want: { siteId: 3, host: 'apps.example.edu', appPath: '/', remoteUser: [] } },
-  { name: 'our path present without a session, tabs', file: fixture('iis-existing-host.xml'), want: { siteId: 3, host: 'apps.example.edu', appPath: '/MyApp', remoteUser: ['eppn'] } },
-  { name: 'prefixed namespace', file: fixture('iis-prefixed.xml'), want: { siteId: 2, host: 'apps.example.edu', appPath: '/app', remoteUser: ['subject-id'] } }
+  {
+    name: 'example-shibboleth2.xml, placeholder site',
+    file: '/etc/shibboleth/example-shibboleth2.xml',
+    want: { siteId: 1, host: 'app.example.edu', appPath: '/app', remoteUser: [] }
+  },
+  {
+    name: 'example-shibboleth2.xml, new site',
+    file: '/etc/shibboleth/example-shibboleth2.xml',
+    want: { siteId: 4, host: 'app.example.edu', appPath: '/tools/app', remoteUser: ['eppn', 'subject-id'] }
+  },
+  {
+    name: 'IIS file with BOM, CRLF, other sites and hosts',
+    file: fixture('iis-bom-crlf.xml'),
+    want: { siteId: 3, host: 'apps.example.edu', appPath: '/app', remoteUser: ['eppn'] }
+  },
+  {
+    name: 'IIS file, our site known, another path on our host',
+    file: fixture('iis-bom-crlf.xml'),
+    want: { siteId: 1, host: 'www.example.edu', appPath: '/app/', remoteUser: [] }
+  },
+  {
+    name: 'IIS file, whole host',
+    file: fixture('iis-bom-crlf.xml'),
+    want: { siteId: 3, host: 'apps.example.edu', appPath: '/', remoteUser: [] }
+  },
+  {
+    name: 'our path present without a session, tabs',
+    file: fixture('iis-existing-host.xml'),
+    want: { siteId: 3, host: 'apps.example.edu', appPath: '/MyApp', remoteUser: ['eppn'] }
+  },
+  {
+    name: 'prefixed namespace',
+    file: fixture('iis-prefixed.xml'),
+    want: { siteId: 2, host: 'apps.example.edu', appPath: '/app', remoteUser: ['subject-id'] }
+  }
 ]
 
 describe.each(cases)('patching $name', ({ file, want }) => {
@@ -86,7 +118,9 @@ describe('patch details', () => {
     expect(at('<OutOfProcess')).toBeLessThan(at('<InProcess>'))
     expect(at('<InProcess>')).toBeLessThan(at('<RequestMapper type="Native">'))
     expect(at('<RequestMapper type="Native">')).toBeLessThan(at('<!-- The ApplicationDefaults element'))
-    expect(out).toContain('    <InProcess>\n        <ISAPI normalizeRequest="true" safeHeaderNames="true">\n            <Site id="1" name="app.example.org"/>\n')
+    expect(out).toContain(
+      '    <InProcess>\n        <ISAPI normalizeRequest="true" safeHeaderNames="true">\n            <Site id="1" name="app.example.org"/>\n'
+    )
   })
 
   test('existing attributes keep their quotes and the escaped ampersand stays escaped', () => {
@@ -117,16 +151,23 @@ describe('patch details', () => {
 
   test('a file that is not XML, or not an SPConfig, is refused as an input error', () => {
     const want = { siteId: 1, host: 'a.example.edu', appPath: '/app', remoteUser: [] }
-    const broken = (): unknown => patchShibbolethConfig('<SPConfig xmlns="urn:mace:shibboleth:3.0:native:sp:config"><InProcess></SPConfig>', want)
+    const broken = (): unknown =>
+      patchShibbolethConfig('<SPConfig xmlns="urn:mace:shibboleth:3.0:native:sp:config"><InProcess></SPConfig>', want)
     expect(broken).toThrow(InputError)
     expect(broken).toThrow(/shibboleth-config.*not well-formed XML/)
-    expect(() => patchShibbolethConfig('<configuration><system.webServer/></configuration>', want)).toThrow(/root is <configuration>, not a Shibboleth SP <SPConfig/)
+    expect(() => patchShibbolethConfig('<configuration><system.webServer/></configuration>', want)).toThrow(
+      /root is <configuration>, not a Shibboleth SP <SPConfig/
+    )
     expect(() => patchShibbolethConfig('', want)).toThrow(InputError)
   })
 
   test('a RequestMapper of another type is refused rather than guessed at', () => {
-    const input = fs.readFileSync(fixture('iis-existing-host.xml'), 'utf8').replace('<RequestMapper type="Native">', '<RequestMapper type="Chaining">')
-    expect(() => patchShibbolethConfig(input, { siteId: 3, host: 'apps.example.edu', appPath: '/app', remoteUser: [] })).toThrow(/RequestMapper is type="Chaining"/)
+    const input = fs
+      .readFileSync(fixture('iis-existing-host.xml'), 'utf8')
+      .replace('<RequestMapper type="Native">', '<RequestMapper type="Chaining">')
+    expect(() => patchShibbolethConfig(input, { siteId: 3, host: 'apps.example.edu', appPath: '/app', remoteUser: [] })).toThrow(
+      /RequestMapper is type="Chaining"/
+    )
   })
 
   test('a fresh file from the template passes the checker and is already what the patcher wants', async () => {
@@ -144,7 +185,9 @@ describe('sessionHandlerPath', () => {
   test('reads Sessions/@handlerURL, its path when it is a URL, and defaults to /Shibboleth.sso', () => {
     expect(sessionHandlerPath(fs.readFileSync('/etc/shibboleth/shibboleth2.xml', 'utf8'))).toBe('/Shibboleth.sso')
     expect(sessionHandlerPath(fs.readFileSync('/etc/shibboleth/example-shibboleth2.xml', 'utf8'))).toBe('/Shibboleth.sso')
-    const custom = fs.readFileSync(fixture('iis-existing-host.xml'), 'utf8').replace('<Sessions ', '<Sessions handlerURL="https://apps.example.edu/sso/" ')
+    const custom = fs
+      .readFileSync(fixture('iis-existing-host.xml'), 'utf8')
+      .replace('<Sessions ', '<Sessions handlerURL="https://apps.example.edu/sso/" ')
     expect(sessionHandlerPath(custom)).toBe('/sso')
     expect(sessionHandlerPath(custom.replace('https://apps.example.edu/sso/', '/Auth.sso'))).toBe('/Auth.sso')
   })

@@ -40,7 +40,7 @@ describe('what makes the IIS workers restart', () => {
     expect(isapiSection(FIXTURE)).toContain('<Site id="1" name="www.example.edu"><Alias >"example.edu"</Alias></Site>')
     expect(moduleRecycleReason(WITHOUT_SITE_1, FIXTURE, 'www.example.edu')).toBe('the <ISAPI> site list changed')
     expect(moduleRecycleReason(undefined, FIXTURE, 'www.example.edu')).toBe('the <ISAPI> site list changed')
-    const reformatted = FIXTURE.replace('<Site id=\'2\'', '<!-- moved -->\r\n            <Site  id=\'2\'')
+    const reformatted = FIXTURE.replace("<Site id='2'", "<!-- moved -->\r\n            <Site  id='2'")
     expect(moduleRecycleReason(FIXTURE, reformatted, 'www.example.edu')).toBeUndefined()
   })
 
@@ -54,7 +54,9 @@ describe('what makes the IIS workers restart', () => {
 
 describe('recycleSitePools against the appcmd double', () => {
   it("parses appcmd's app lines, root app included", () => {
-    expect(parseSiteApps('APP "Default Web Site/" (applicationPool:DefaultAppPool)\r\nAPP "Default Web Site/app" (applicationPool:Pool (x))\r\n')).toEqual([
+    expect(
+      parseSiteApps('APP "Default Web Site/" (applicationPool:DefaultAppPool)\r\nAPP "Default Web Site/app" (applicationPool:Pool (x))\r\n')
+    ).toEqual([
       { app: 'Default Web Site/', pool: 'DefaultAppPool' },
       { app: 'Default Web Site/app', pool: 'Pool (x)' }
     ])
@@ -93,7 +95,11 @@ describe('recycleSitePools against the appcmd double', () => {
     sandbox.failAt(1)
     const refused = await recycleSitePools(appcmd, target.log, 'Default Web Site')
     expect(refused.recycled).toEqual([])
-    expect(refused.failed).toEqual([expect.stringMatching(/^recycling app pool DefaultAppPool \(appcmd recycle apppool \/apppool\.name:DefaultAppPool failed \(exit 32, locked\)/)])
+    expect(refused.failed).toEqual([
+      expect.stringMatching(
+        /^recycling app pool DefaultAppPool \(appcmd recycle apppool \/apppool\.name:DefaultAppPool failed \(exit 32, locked\)/
+      )
+    ])
   })
 
   it('a site without apps is reported, not thrown', async () => {
@@ -126,11 +132,17 @@ async function ssoSite(session: (res: http.ServerResponse) => void): Promise<Sso
 
 /** The Session handler's page for a caller without a session (cpp-sp SessionHandler.cpp, doHTML). */
 const sessionPage = (res: http.ServerResponse): void => {
-  res.writeHead(200, { 'content-type': 'text/html; charset=UTF-8' }).end('<html><head><title>Session Summary</title></head><body><pre>\nA valid session was not found.</pre></body></html>\n')
+  res
+    .writeHead(200, { 'content-type': 'text/html; charset=UTF-8' })
+    .end('<html><head><title>Session Summary</title></head><body><pre>\nA valid session was not found.</pre></body></html>\n')
 }
 /** What IIS answers itself when no module handles the request (StaticFile at the site root). */
 const iisNotFound = (res: http.ServerResponse): void => {
-  res.writeHead(404, { 'content-type': 'text/html' }).end('<h3>HTTP Error 404.0 - Not Found</h3>\n<h4>The resource you are looking for has been removed, had its name changed, or is temporarily unavailable.</h4>')
+  res
+    .writeHead(404, { 'content-type': 'text/html' })
+    .end(
+      '<h3>HTTP Error 404.0 - Not Found</h3>\n<h4>The resource you are looking for has been removed, had its name changed, or is temporarily unavailable.</h4>'
+    )
 }
 
 interface Sso {
@@ -174,11 +186,19 @@ function ssoTarget(spText: string): Sso {
         'verify-interval': '0.05'
       })
       const desired = stage(t, config)
-      if (!readRelease(layoutFor(config.deployRoot), releaseId)) writeRelease(layoutFor(config.deployRoot), { id: releaseId, createdAt: new Date().toISOString(), venvHash: 'venv1' })
+      if (!readRelease(layoutFor(config.deployRoot), releaseId))
+        writeRelease(layoutFor(config.deployRoot), { id: releaseId, createdAt: new Date().toISOString(), venvHash: 'venv1' })
       const appcmd = new Appcmd({ runner, log, path: config.appcmd })
       const current = await readState(appcmd, stateQuery(config), LocationRecord.read(config.deployRoot).known(locationOf(config)))
       const staged: StageResult = {
-        facts: { releaseId, venvHash: 'venv1', pythonVersion: '3.11', pythonHome: t.pythonHome, wsgiApplication: 'hello.wsgi.application', staticSettings: { staticUrl: 'static/', forceScriptName: null } },
+        facts: {
+          releaseId,
+          venvHash: 'venv1',
+          pythonVersion: '3.11',
+          pythonHome: t.pythonHome,
+          wsgiApplication: 'hello.wsgi.application',
+          staticSettings: { staticUrl: 'static/', forceScriptName: null }
+        },
         desired,
         releaseDir: layoutFor(config.deployRoot).releaseDir(releaseId),
         releaseReused: false,
@@ -216,38 +236,54 @@ function ssoTarget(spText: string): Sso {
 
 /** Every process call in order, as `<program> <args>`. */
 const callOrder = (runner: CountingRunner): string[] => runner.calls.map(c => `${path.basename(c.file)} ${c.args.join(' ')}`)
-const recycles = (sso: Sso): string[] => sso.target.sandbox.mutatingCalls().map(c => c.argv.join(' ')).filter(a => a.startsWith('recycle'))
+const recycles = (sso: Sso): string[] =>
+  sso.target.sandbox
+    .mutatingCalls()
+    .map(c => c.argv.join(' '))
+    .filter(a => a.startsWith('recycle'))
 const netCalls = (sso: Sso): string[] => (fs.existsSync(sso.netLog) ? fs.readFileSync(sso.netLog, 'utf8').trim().split('\n') : [])
 
 describe('SSO deploys recycle the pools that serve the site when the IIS module must reload its site list', () => {
-  it("an <ISAPI> change recycles the site root's pool after the SP restart, and a no-op redeploy recycles nothing", { timeout: 120_000 }, async () => {
-    const sso = ssoTarget(WITHOUT_SITE_1)
-    const site = await ssoSite(sessionPage)
-    const first = await sso.deploy('r1', 'www.example.edu', site)
-    expect(first.error).toBeUndefined()
-    expect(fs.readFileSync(sso.spConfig, 'utf8')).toContain('<Site id="1" name="www.example.edu"/>')
+  it(
+    "an <ISAPI> change recycles the site root's pool after the SP restart, and a no-op redeploy recycles nothing",
+    { timeout: 120_000 },
+    async () => {
+      const sso = ssoTarget(WITHOUT_SITE_1)
+      const site = await ssoSite(sessionPage)
+      const first = await sso.deploy('r1', 'www.example.edu', site)
+      expect(first.error).toBeUndefined()
+      expect(fs.readFileSync(sso.spConfig, 'utf8')).toContain('<Site id="1" name="www.example.edu"/>')
 
-    // The root app "Default Web Site/" runs in DefaultAppPool (the seed's applicationDefaults).
-    const rootApp = await new Appcmd({ runner: sandboxRunner(sso.target.sandbox), log: captureLog(), path: sso.target.sandbox.appcmdPath }).read('list', 'app', 'Default Web Site/')
-    expect(rootApp.trim()).toBe('APP "Default Web Site/" (applicationPool:DefaultAppPool)')
-    // From the double's call log: the app's pool once (by apply, after its switch), the root app's pool by the SP step.
-    expect(recycles(sso)).toEqual(['recycle apppool /apppool.name:DefaultWebSite-app', 'recycle apppool /apppool.name:DefaultAppPool'])
-    const order = callOrder(sso.runner)
-    const spRestarted = order.indexOf('net start shibd_Default')
-    expect(spRestarted).toBeGreaterThan(-1)
-    expect(order.indexOf('appcmd recycle apppool /apppool.name:DefaultAppPool')).toBeGreaterThan(spRestarted)
-    expect(order.indexOf('appcmd recycle apppool /apppool.name:DefaultWebSite-app')).toBeGreaterThan(spRestarted)
-    expect(first.report.shibboleth).toEqual({ changed: true, restarted: true, recycledPools: ['DefaultAppPool', 'DefaultWebSite-app'] })
-    expect(first.report.checks.find(c => c.kind === 'sso-handler')).toMatchObject({ ok: true, url: `${site.url}Shibboleth.sso/Session`, status: 200 })
-    expect(site.sessionHits()).toBeGreaterThan(0)
+      // The root app "Default Web Site/" runs in DefaultAppPool (the seed's applicationDefaults).
+      const rootApp = await new Appcmd({
+        runner: sandboxRunner(sso.target.sandbox),
+        log: captureLog(),
+        path: sso.target.sandbox.appcmdPath
+      }).read('list', 'app', 'Default Web Site/')
+      expect(rootApp.trim()).toBe('APP "Default Web Site/" (applicationPool:DefaultAppPool)')
+      // From the double's call log: the app's pool once (by apply, after its switch), the root app's pool by the SP step.
+      expect(recycles(sso)).toEqual(['recycle apppool /apppool.name:DefaultWebSite-app', 'recycle apppool /apppool.name:DefaultAppPool'])
+      const order = callOrder(sso.runner)
+      const spRestarted = order.indexOf('net start shibd_Default')
+      expect(spRestarted).toBeGreaterThan(-1)
+      expect(order.indexOf('appcmd recycle apppool /apppool.name:DefaultAppPool')).toBeGreaterThan(spRestarted)
+      expect(order.indexOf('appcmd recycle apppool /apppool.name:DefaultWebSite-app')).toBeGreaterThan(spRestarted)
+      expect(first.report.shibboleth).toEqual({ changed: true, restarted: true, recycledPools: ['DefaultAppPool', 'DefaultWebSite-app'] })
+      expect(first.report.checks.find(c => c.kind === 'sso-handler')).toMatchObject({
+        ok: true,
+        url: `${site.url}Shibboleth.sso/Session`,
+        status: 200
+      })
+      expect(site.sessionHits()).toBeGreaterThan(0)
 
-    const netBefore = netCalls(sso)
-    const again = await sso.deploy('r1', 'www.example.edu', site)
-    expect(again.error).toBeUndefined()
-    expect(again.report.shibboleth).toEqual({ changed: false, restarted: false })
-    expect(sso.target.sandbox.mutatingCalls()).toEqual([])
-    expect(netCalls(sso)).toEqual(netBefore)
-  })
+      const netBefore = netCalls(sso)
+      const again = await sso.deploy('r1', 'www.example.edu', site)
+      expect(again.error).toBeUndefined()
+      expect(again.report.shibboleth).toEqual({ changed: false, restarted: false })
+      expect(sso.target.sandbox.mutatingCalls()).toEqual([])
+      expect(netCalls(sso)).toEqual(netBefore)
+    }
+  )
 
   it('a change of shibboleth-host alone (IIS already right) recycles the root and app pools', { timeout: 120_000 }, async () => {
     const sso = ssoTarget(FIXTURE)
@@ -267,20 +303,26 @@ describe('SSO deploys recycle the pools that serve the site when the IIS module 
     expect(order.indexOf('appcmd recycle apppool /apppool.name:DefaultAppPool')).toBeGreaterThan(order.indexOf('net start shibd_Default'))
   })
 
-  it("fails verify when /Shibboleth.sso/Session answers IIS's 404, names the Site id and the recycle, and recycles again after restoring the SP", { timeout: 120_000 }, async () => {
-    const sso = ssoTarget(WITHOUT_SITE_1)
-    const before = fs.readFileSync(sso.spConfig)
-    const site = await ssoSite(iisNotFound)
-    const { report, error } = await sso.deploy('r1', 'www.example.edu', site)
-    expect(error?.message).toMatch(/verify failed \(sso-handler: HTTP 404 from IIS, not the SP's Session handler: .*does not map IIS site id 1; shibboleth2\.xml needs <ISAPI><Site id="1" name="www\.example\.edu">/)
-    expect(report.hints.map(h => h.id)).toContain('sso-site-unknown')
-    expect(report.hints.find(h => h.id === 'sso-site-unknown')?.hint).toMatch(/recycle the pool of every app of the site/)
-    expect(fs.readFileSync(sso.spConfig).equals(before)).toBe(true)
-    // Recycled for the patched file, then again for the restored one, after its restart.
-    const order = callOrder(sso.runner)
-    const rootRecycles = order.map((c, i) => (c === 'appcmd recycle apppool /apppool.name:DefaultAppPool' ? i : -1)).filter(i => i >= 0)
-    expect(rootRecycles).toHaveLength(2)
-    expect(rootRecycles[1]).toBeGreaterThan(order.lastIndexOf('net start shibd_Default'))
-    expect(report.rollback?.detail).toMatch(/shibboleth2\.xml; IIS module site list \(recycled DefaultAppPool/)
-  })
+  it(
+    "fails verify when /Shibboleth.sso/Session answers IIS's 404, names the Site id and the recycle, and recycles again after restoring the SP",
+    { timeout: 120_000 },
+    async () => {
+      const sso = ssoTarget(WITHOUT_SITE_1)
+      const before = fs.readFileSync(sso.spConfig)
+      const site = await ssoSite(iisNotFound)
+      const { report, error } = await sso.deploy('r1', 'www.example.edu', site)
+      expect(error?.message).toMatch(
+        /verify failed \(sso-handler: HTTP 404 from IIS, not the SP's Session handler: .*does not map IIS site id 1; shibboleth2\.xml needs <ISAPI><Site id="1" name="www\.example\.edu">/
+      )
+      expect(report.hints.map(h => h.id)).toContain('sso-site-unknown')
+      expect(report.hints.find(h => h.id === 'sso-site-unknown')?.hint).toMatch(/recycle the pool of every app of the site/)
+      expect(fs.readFileSync(sso.spConfig).equals(before)).toBe(true)
+      // Recycled for the patched file, then again for the restored one, after its restart.
+      const order = callOrder(sso.runner)
+      const rootRecycles = order.map((c, i) => (c === 'appcmd recycle apppool /apppool.name:DefaultAppPool' ? i : -1)).filter(i => i >= 0)
+      expect(rootRecycles).toHaveLength(2)
+      expect(rootRecycles[1]).toBeGreaterThan(order.lastIndexOf('net start shibd_Default'))
+      expect(report.rollback?.detail).toMatch(/shibboleth2\.xml; IIS module site list \(recycled DefaultAppPool/)
+    }
+  )
 })

@@ -19,7 +19,10 @@ describe('checkRemoteUserSettings', () => {
     ['RemoteUserMiddleware', 'django.contrib.auth.middleware.RemoteUserMiddleware'],
     ['PersistentRemoteUserMiddleware', 'django.contrib.auth.middleware.PersistentRemoteUserMiddleware']
   ])('passes with %s after AuthenticationMiddleware and RemoteUserBackend', (_label, middleware) => {
-    const settings = { MIDDLEWARE: withRemote(middleware), AUTHENTICATION_BACKENDS: ['django.contrib.auth.backends.RemoteUserBackend', ...DEFAULT_BACKENDS] }
+    const settings = {
+      MIDDLEWARE: withRemote(middleware),
+      AUTHENTICATION_BACKENDS: ['django.contrib.auth.backends.RemoteUserBackend', ...DEFAULT_BACKENDS]
+    }
     expect(checkRemoteUserSettings(settings)).toEqual([])
     expect(remoteUserNotes(settings)).toEqual([])
   })
@@ -27,7 +30,9 @@ describe('checkRemoteUserSettings', () => {
   test('fails a plain startproject settings file with one sentence per missing setting, each naming the opt-out', () => {
     const problems = checkRemoteUserSettings({ MIDDLEWARE: STARTPROJECT_MIDDLEWARE, AUTHENTICATION_BACKENDS: DEFAULT_BACKENDS })
     expect(problems).toHaveLength(2)
-    expect(problems[0]).toMatch(/^MIDDLEWARE lacks django\.contrib\.auth\.middleware\.RemoteUserMiddleware .*add it after django\.contrib\.auth\.middleware\.AuthenticationMiddleware/)
+    expect(problems[0]).toMatch(
+      /^MIDDLEWARE lacks django\.contrib\.auth\.middleware\.RemoteUserMiddleware .*add it after django\.contrib\.auth\.middleware\.AuthenticationMiddleware/
+    )
     expect(problems[1]).toMatch(/^AUTHENTICATION_BACKENDS lacks django\.contrib\.auth\.backends\.RemoteUserBackend/)
     for (const p of problems) {
       expect(p).toContain('require-remote-user: false')
@@ -36,25 +41,48 @@ describe('checkRemoteUserSettings', () => {
   })
 
   test('fails RemoteUserMiddleware placed before AuthenticationMiddleware', () => {
-    const problems = checkRemoteUserSettings({ MIDDLEWARE: withRemote('django.contrib.auth.middleware.RemoteUserMiddleware', 1), AUTHENTICATION_BACKENDS: ['django.contrib.auth.backends.RemoteUserBackend'] })
-    expect(problems).toEqual([expect.stringMatching(/lists django\.contrib\.auth\.middleware\.RemoteUserMiddleware before .*AuthenticationMiddleware; move it below/)])
-  })
-
-  test('fails RemoteUserMiddleware without AuthenticationMiddleware', () => {
-    const middleware = STARTPROJECT_MIDDLEWARE.filter(m => !m.endsWith('AuthenticationMiddleware')).concat('django.contrib.auth.middleware.RemoteUserMiddleware')
-    expect(checkRemoteUserSettings({ MIDDLEWARE: middleware, AUTHENTICATION_BACKENDS: ['django.contrib.auth.backends.RemoteUserBackend'] })).toEqual([
-      expect.stringMatching(/has django\.contrib\.auth\.middleware\.RemoteUserMiddleware but not .*AuthenticationMiddleware/)
+    const problems = checkRemoteUserSettings({
+      MIDDLEWARE: withRemote('django.contrib.auth.middleware.RemoteUserMiddleware', 1),
+      AUTHENTICATION_BACKENDS: ['django.contrib.auth.backends.RemoteUserBackend']
+    })
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /lists django\.contrib\.auth\.middleware\.RemoteUserMiddleware before .*AuthenticationMiddleware; move it below/
+      )
     ])
   })
 
+  test('fails RemoteUserMiddleware without AuthenticationMiddleware', () => {
+    const middleware = STARTPROJECT_MIDDLEWARE.filter(m => !m.endsWith('AuthenticationMiddleware')).concat(
+      'django.contrib.auth.middleware.RemoteUserMiddleware'
+    )
+    expect(
+      checkRemoteUserSettings({ MIDDLEWARE: middleware, AUTHENTICATION_BACKENDS: ['django.contrib.auth.backends.RemoteUserBackend'] })
+    ).toEqual([expect.stringMatching(/has django\.contrib\.auth\.middleware\.RemoteUserMiddleware but not .*AuthenticationMiddleware/)])
+  })
+
   test('refuses a custom subclass of the middleware, which may read a client header', () => {
-    const problems = checkRemoteUserSettings({ MIDDLEWARE: withRemote('myapp.middleware.HeaderRemoteUserMiddleware'), AUTHENTICATION_BACKENDS: ['django.contrib.auth.backends.RemoteUserBackend'] })
-    expect(problems).toEqual([expect.stringMatching(/has myapp\.middleware\.HeaderRemoteUserMiddleware but not Django's own RemoteUserMiddleware; a subclass may read a client-supplied header/)])
+    const problems = checkRemoteUserSettings({
+      MIDDLEWARE: withRemote('myapp.middleware.HeaderRemoteUserMiddleware'),
+      AUTHENTICATION_BACKENDS: ['django.contrib.auth.backends.RemoteUserBackend']
+    })
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /has myapp\.middleware\.HeaderRemoteUserMiddleware but not Django's own RemoteUserMiddleware; a subclass may read a client-supplied header/
+      )
+    ])
   })
 
   test('accepts a backend named like RemoteUserBackend, with a note that it was taken on trust', () => {
-    const settings = { MIDDLEWARE: withRemote('django.contrib.auth.middleware.RemoteUserMiddleware'), AUTHENTICATION_BACKENDS: ['myapp.auth.CampusRemoteUserBackend'] }
+    const settings = {
+      MIDDLEWARE: withRemote('django.contrib.auth.middleware.RemoteUserMiddleware'),
+      AUTHENTICATION_BACKENDS: ['myapp.auth.CampusRemoteUserBackend']
+    }
     expect(checkRemoteUserSettings(settings)).toEqual([])
-    expect(remoteUserNotes(settings)).toEqual([expect.stringMatching(/myapp\.auth\.CampusRemoteUserBackend, taken to be a subclass of django\.contrib\.auth\.backends\.RemoteUserBackend/)])
+    expect(remoteUserNotes(settings)).toEqual([
+      expect.stringMatching(
+        /myapp\.auth\.CampusRemoteUserBackend, taken to be a subclass of django\.contrib\.auth\.backends\.RemoteUserBackend/
+      )
+    ])
   })
 })

@@ -36,7 +36,10 @@ describe('findReleaseByFingerprint', () => {
     const layout = layoutFor(root)
     const manifest = (dir: string, id: string, fingerprint: string): void => {
       fs.mkdirSync(path.join(layout.releasesDir, dir), { recursive: true })
-      fs.writeFileSync(path.join(layout.releasesDir, dir, 'release.json'), JSON.stringify({ id, fingerprint, createdAt: '2026-01-01T00:00:00Z', venvHash: 'v' }))
+      fs.writeFileSync(
+        path.join(layout.releasesDir, dir, 'release.json'),
+        JSON.stringify({ id, fingerprint, createdAt: '2026-01-01T00:00:00Z', venvHash: 'v' })
+      )
     }
     manifest('r1', 'r1', 'aaa')
     manifest('copied', 'r1', 'bbb')

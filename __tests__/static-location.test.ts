@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest'
 import { InputError, PhaseError } from '../src/errors.js'
 import { renderedStaticUrl, staticCheckUrl, staticLocation, StaticUrlError, type StaticLocation } from '../src/plan/static-location.js'
 
-const settings = (staticUrl: string | null, forceScriptName: string | null = null): { staticUrl: string | null; forceScriptName: string | null } => ({ staticUrl, forceScriptName })
+const settings = (
+  staticUrl: string | null,
+  forceScriptName: string | null = null
+): { staticUrl: string | null; forceScriptName: string | null } => ({ staticUrl, forceScriptName })
 
 function refusal(fn: () => unknown): StaticUrlError {
   let thrown: unknown
@@ -43,7 +46,11 @@ describe('staticLocation', () => {
   })
 
   it('allows several segments: /app/assets/css/ is the vdir /assets/css', () => {
-    expect(staticLocation('/app', settings('/app/assets/css/'), false)).toEqual({ kind: 'vdir', urlPath: '/app/assets/css/', vdirPath: '/assets/css' })
+    expect(staticLocation('/app', settings('/app/assets/css/'), false)).toEqual({
+      kind: 'vdir',
+      urlPath: '/app/assets/css/',
+      vdirPath: '/assets/css'
+    })
   })
 
   it("'static/' follows the app path", () => {
@@ -84,7 +91,10 @@ describe('staticLocation', () => {
   })
 
   it('with static-served-elsewhere accepts any STATIC_URL and makes no vdir', () => {
-    expect(staticLocation('/app', settings('https://cdn.example.org/static/'), true)).toEqual({ kind: 'elsewhere', url: 'https://cdn.example.org/static/' })
+    expect(staticLocation('/app', settings('https://cdn.example.org/static/'), true)).toEqual({
+      kind: 'elsewhere',
+      url: 'https://cdn.example.org/static/'
+    })
     expect(staticLocation('/app', settings('/static/'), true)).toEqual({ kind: 'elsewhere', url: '/static/' })
   })
 })
@@ -93,30 +103,42 @@ describe('staticCheckUrl', () => {
   const assets: StaticLocation = { kind: 'vdir', urlPath: '/app/assets/', vdirPath: '/assets' }
 
   it('is the URL the app rendered for the file', () => {
-    expect(staticCheckUrl(assets, { staticUrl: '/app/assets/', fileUrl: '/app/assets/admin/css/base.abc123.css' }, 'admin/css/base.css')).toEqual({
+    expect(
+      staticCheckUrl(assets, { staticUrl: '/app/assets/', fileUrl: '/app/assets/admin/css/base.abc123.css' }, 'admin/css/base.css')
+    ).toEqual({
       url: '/app/assets/admin/css/base.abc123.css'
     })
   })
 
   it('fails the preflight when the app renders STATIC_URL elsewhere than its settings and app path say', () => {
-    const run = (): unknown => staticCheckUrl(assets, { staticUrl: '/assets/', fileUrl: '/assets/admin/css/base.css' }, 'admin/css/base.css')
+    const run = (): unknown =>
+      staticCheckUrl(assets, { staticUrl: '/assets/', fileUrl: '/assets/admin/css/base.css' }, 'admin/css/base.css')
     expect(run).toThrow(PhaseError)
     expect(run).toThrow(/renders STATIC_URL as \/assets\/ under IIS, not \/app\/assets\//)
   })
 
   it('fails the preflight when the storage links the file outside the static location', () => {
-    const run = (): unknown => staticCheckUrl(assets, { staticUrl: '/app/assets/', fileUrl: 'https://cdn.example.org/admin/css/base.css' }, 'admin/css/base.css')
+    const run = (): unknown =>
+      staticCheckUrl(assets, { staticUrl: '/app/assets/', fileUrl: 'https://cdn.example.org/admin/css/base.css' }, 'admin/css/base.css')
     expect(run).toThrow(/outside \/app\/assets\//)
   })
 
   it('falls back to the static location, with a warning, when static() could not render the file', () => {
-    expect(staticCheckUrl(assets, { staticUrl: '/app/assets/', error: "ValueError: Missing staticfiles manifest entry for 'a b.css'" }, 'a b.css')).toEqual({
+    expect(
+      staticCheckUrl(
+        assets,
+        { staticUrl: '/app/assets/', error: "ValueError: Missing staticfiles manifest entry for 'a b.css'" },
+        'a b.css'
+      )
+    ).toEqual({
       url: '/app/assets/a%20b.css',
       warning: expect.stringContaining('Missing staticfiles manifest entry')
     })
   })
 
   it('checks nothing when the files are served elsewhere', () => {
-    expect(staticCheckUrl({ kind: 'elsewhere', url: 'https://cdn.example.org/' }, { fileUrl: 'https://cdn.example.org/x.css' }, 'x.css')).toEqual({})
+    expect(
+      staticCheckUrl({ kind: 'elsewhere', url: 'https://cdn.example.org/' }, { fileUrl: 'https://cdn.example.org/x.css' }, 'x.css')
+    ).toEqual({})
   })
 })

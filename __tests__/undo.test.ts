@@ -104,7 +104,9 @@ describe('undoPlan: the inverse of each write, newest first', () => {
     const ops = argvOf(undoPlan(inRunOrder(planChanges(before, d2)), before, d2))
     expect(ops).toContain(`add vdir /app.name:Default Web Site/app /path:/static /physicalPath:${ROOT}\\releases\\r1\\static`)
     expect(ops).toContain('delete vdir Default Web Site/app/assets')
-    expect(ops.indexOf(`add vdir /app.name:Default Web Site/app /path:/static /physicalPath:${ROOT}\\releases\\r1\\static`)).toBeLessThan(ops.indexOf('delete vdir Default Web Site/app/assets'))
+    expect(ops.indexOf(`add vdir /app.name:Default Web Site/app /path:/static /physicalPath:${ROOT}\\releases\\r1\\static`)).toBeLessThan(
+      ops.indexOf('delete vdir Default Web Site/app/assets')
+    )
   })
 
   it('a changed variable is set back to its old value, masked', () => {
@@ -112,15 +114,21 @@ describe('undoPlan: the inverse of each write, newest first', () => {
     const before = applied(d1)
     const d2 = { ...desired('r1', 'v1', 'rotated-2') }
     const plan = undoPlan(inRunOrder(planChanges(before, d2)), before, d2)
-    expect('ops' in plan && plan.ops.map(o => [o.argv[3], o.secrets])).toEqual([[`/${key('v1')}.environmentVariables.[name='API_TOKEN'].value:tok-1`, ['tok-1']]])
+    expect('ops' in plan && plan.ops.map(o => [o.argv[3], o.secrets])).toEqual([
+      [`/${key('v1')}.environmentVariables.[name='API_TOKEN'].value:tok-1`, ['tok-1']]
+    ])
   })
 
   it('has no inverse for an app that ran in the site default pool, nor for the anonymous user of an existing app', () => {
     const d = desired('r1', 'v1', 'tok-1')
     const inDefault: CurrentState = { ...applied(d), app: { exists: true, pool: '', physicalPath: d.app.physicalPath } }
-    expect(undoPlan(inRunOrder(planChanges(inDefault, d)), inDefault, d)).toEqual({ missing: expect.stringMatching(/no applicationPool of its own/) })
+    expect(undoPlan(inRunOrder(planChanges(inDefault, d)), inDefault, d)).toEqual({
+      missing: expect.stringMatching(/no applicationPool of its own/)
+    })
     const anonymousKept: CurrentState = { ...applied(d), anonymousAsPool: false }
-    expect(undoPlan(inRunOrder(planChanges(anonymousKept, d)), anonymousKept, d)).toEqual({ missing: expect.stringMatching(/no inverse for anonymous requests/) })
+    expect(undoPlan(inRunOrder(planChanges(anonymousKept, d)), anonymousKept, d)).toEqual({
+      missing: expect.stringMatching(/no inverse for anonymous requests/)
+    })
   })
 })
 
@@ -148,7 +156,10 @@ describe('undoPlan for httpPlatform variables at the app location', () => {
     const quoted: CurrentState = { ...before, httpPlatformEnv: [{ name: 'OLD_KEY', value: "it's" }] }
     expect(undoPlan(inRunOrder(planChanges(quoted, d)), quoted, d)).toEqual({ missing: expect.stringMatching(/OLD_KEY/) })
     const section = 'set config Default Web Site/app -section:system.webServer/httpPlatform'
-    expect('ops' in plan && plan.ops.filter(o => o.argv.includes('-section:system.webServer/httpPlatform')).map(o => [o.argv.join(' '), o.secrets])).toEqual([
+    expect(
+      'ops' in plan &&
+        plan.ops.filter(o => o.argv.includes('-section:system.webServer/httpPlatform')).map(o => [o.argv.join(' '), o.secrets])
+    ).toEqual([
       [`${section} /+environmentVariables.[name='OLD_KEY',value='o-1'] /commit:apphost`, ['o-1']],
       [`${section} /environmentVariables.[name='DB_PASSWORD'].value:pw-1 /commit:apphost`, ['pw-1']],
       [`${section} /-environmentVariables.[name='NEW_KEY'] /commit:apphost`, undefined]

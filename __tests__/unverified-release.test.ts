@@ -24,7 +24,14 @@ function setup(): Layout {
 
 function release(layout: Layout, id: string, minute: number, extra: Partial<ReleaseMeta> = {}): void {
   fs.mkdirSync(layout.releaseDir(id), { recursive: true })
-  writeRelease(layout, { id, createdAt: `2025-01-01T00:${String(minute).padStart(2, '0')}:00.000Z`, venvHash: 'v1', state: 'staged', target: APP, ...extra })
+  writeRelease(layout, {
+    id,
+    createdAt: `2025-01-01T00:${String(minute).padStart(2, '0')}:00.000Z`,
+    venvHash: 'v1',
+    state: 'staged',
+    target: APP,
+    ...extra
+  })
 }
 
 describe('a release that never passed verify', () => {
@@ -71,7 +78,11 @@ describe('a release that never passed verify', () => {
   it('without any verified release to go back to, the rollback fails and says why', async () => {
     const layout = setup()
     release(layout, 'b1', 1)
-    const config = getInputs(name => ({ 'app-dir': EXAMPLE_APP, 'deploy-root': root!, 'app-path': '/app', 'release-id': 'run2' })[name] ?? '', {}, EXAMPLE_APP)
+    const config = getInputs(
+      name => ({ 'app-dir': EXAMPLE_APP, 'deploy-root': root!, 'app-path': '/app', 'release-id': 'run2' })[name] ?? '',
+      {},
+      EXAMPLE_APP
+    )
     let rolledBack = 0
     const applied = {
       changed: false,
@@ -80,11 +91,36 @@ describe('a release that never passed verify', () => {
         return { ok: true, restored: [], failed: [] }
       }
     } as unknown as ApplyResult
-    const facts = { releaseId: 'b1', venvHash: 'v1', pythonVersion: '3.11', pythonHome: root!, wsgiApplication: 'hello.wsgi.application', staticSettings: { staticUrl: 'static/', forceScriptName: null } }
-    const rb = await rollBackPastUnverified({ runner: { run: async () => { throw new Error('no process may run') } }, log: captureLog(), appcmdPath: 'appcmd', icaclsPath: 'icacls' }, config, layout, facts, { id: 'b1', createdAt: '', venvHash: 'v1' }, applied)
+    const facts = {
+      releaseId: 'b1',
+      venvHash: 'v1',
+      pythonVersion: '3.11',
+      pythonHome: root!,
+      wsgiApplication: 'hello.wsgi.application',
+      staticSettings: { staticUrl: 'static/', forceScriptName: null }
+    }
+    const rb = await rollBackPastUnverified(
+      {
+        runner: {
+          run: async () => {
+            throw new Error('no process may run')
+          }
+        },
+        log: captureLog(),
+        appcmdPath: 'appcmd',
+        icaclsPath: 'icacls'
+      },
+      config,
+      layout,
+      facts,
+      { id: 'b1', createdAt: '', venvHash: 'v1' },
+      applied
+    )
     expect(rb.ok).toBe(false)
     expect(rb.restoredRelease).toBeUndefined()
-    expect(rb.failed).toEqual(['release b1 was live but never verified (a run was interrupted), and no release of this app ever passed verify: b1 stays live'])
+    expect(rb.failed).toEqual([
+      'release b1 was live but never verified (a run was interrupted), and no release of this app ever passed verify: b1 stays live'
+    ])
     expect(rolledBack).toBe(1)
   })
 })

@@ -6,8 +6,11 @@ import { verifyTargets, type StaticTarget } from '../src/deploy.js'
 import { captureLog } from './support/iis-test-log.js'
 import { freePort, makePki, track, serve, serveHttps, serveLate, verifyConfig } from './support/verify-servers.js'
 
-
-function plan(url: string, overrides: Partial<VerifyConfig> = {}, extras: Pick<VerifyPlan, 'staticFile' | 'protectedPath' | 'ssoHandler'> = {}): VerifyPlan {
+function plan(
+  url: string,
+  overrides: Partial<VerifyConfig> = {},
+  extras: Pick<VerifyPlan, 'staticFile' | 'protectedPath' | 'ssoHandler'> = {}
+): VerifyPlan {
   return verifyPlan(verifyConfig(url, overrides), extras)
 }
 
@@ -30,7 +33,9 @@ describe('runChecks against real loopback servers', () => {
   })
 
   it('gives up on a site that never becomes healthy within the total timeout, saying why', async () => {
-    const s = await track(serve((_req, res) => res.writeHead(503, { 'content-type': 'text/html' }).end('<h1>Service Unavailable</h1>\nline 2')))
+    const s = await track(
+      serve((_req, res) => res.writeHead(503, { 'content-type': 'text/html' }).end('<h1>Service Unavailable</h1>\nline 2'))
+    )
     const log = captureLog()
     // The server never answers 200, so the verdict is load-proof; 3 s leaves room for more than two attempts.
     const [main] = await runChecks(plan(s.url, { totalTimeoutMs: 3000 }), log)
@@ -92,7 +97,10 @@ describe('runChecks against real loopback servers', () => {
   describe('static file', () => {
     it('passes when served with the matching content type', async () => {
       const s = await track(serve((_req, res) => res.writeHead(200, { 'content-type': 'text/css; charset=utf-8' }).end('body{}')))
-      const results = await runChecks(plan(s.url, {}, { staticFile: { url: `${s.url}static/admin/css/base.css`, expectedContentType: 'text/css' } }), captureLog())
+      const results = await runChecks(
+        plan(s.url, {}, { staticFile: { url: `${s.url}static/admin/css/base.css`, expectedContentType: 'text/css' } }),
+        captureLog()
+      )
       expect(results.find(r => r.kind === 'static')).toMatchObject({ ok: true, contentType: 'text/css; charset=utf-8' })
     })
 
@@ -109,12 +117,19 @@ describe('runChecks against real loopback servers', () => {
 
     it('accepts either spelling of the JavaScript type', async () => {
       const s = await track(serve((_req, res) => res.writeHead(200, { 'content-type': 'text/javascript' }).end('1')))
-      const results = await runChecks(plan(s.url, {}, { staticFile: { url: `${s.url}static/app.js`, expectedContentType: 'application/javascript' } }), captureLog())
+      const results = await runChecks(
+        plan(s.url, {}, { staticFile: { url: `${s.url}static/app.js`, expectedContentType: 'application/javascript' } }),
+        captureLog()
+      )
       expect(results.find(r => r.kind === 'static')?.ok).toBe(true)
     })
 
     it('is left out when verify-static is off', () => {
-      const p = plan('http://127.0.0.1/', { checkStatic: false }, { staticFile: { url: 'http://127.0.0.1/static/x.css', expectedContentType: 'text/css' } })
+      const p = plan(
+        'http://127.0.0.1/',
+        { checkStatic: false },
+        { staticFile: { url: 'http://127.0.0.1/static/x.css', expectedContentType: 'text/css' } }
+      )
       expect(p.staticFile).toBeUndefined()
     })
   })
@@ -123,7 +138,9 @@ describe('runChecks against real loopback servers', () => {
     it('passes when redirected to the Shibboleth handler', async () => {
       const s = await track(
         serve((req, res) =>
-          req.url === '/private/' ? res.writeHead(302, { location: 'https://host.example.org/Shibboleth.sso/Login?target=%2Fprivate%2F' }).end() : res.writeHead(200).end()
+          req.url === '/private/'
+            ? res.writeHead(302, { location: 'https://host.example.org/Shibboleth.sso/Login?target=%2Fprivate%2F' }).end()
+            : res.writeHead(200).end()
         )
       )
       const results = await runChecks(plan(s.url, { followRedirects: true }, { protectedPath: { url: `${s.url}private/` } }), captureLog())
@@ -140,23 +157,38 @@ describe('runChecks against real loopback servers', () => {
 
     it('fails when redirected somewhere other than the SP handler', async () => {
       const s = await track(serve((_req, res) => res.writeHead(302, { location: '/accounts/login/' }).end()))
-      const results = await runChecks(plan(s.url, { totalTimeoutMs: 300, status: 302 }, { protectedPath: { url: `${s.url}private/` } }), captureLog())
+      const results = await runChecks(
+        plan(s.url, { totalTimeoutMs: 300, status: 302 }, { protectedPath: { url: `${s.url}private/` } }),
+        captureLog()
+      )
       expect(results.find(r => r.kind === 'main')?.ok).toBe(true)
-      expect(results.find(r => r.kind === 'protected')?.detail).toMatch(/^HTTP 302 to \/accounts\/login\/, not to the SP's \/Shibboleth\.sso\/ handler/)
+      expect(results.find(r => r.kind === 'protected')?.detail).toMatch(
+        /^HTTP 302 to \/accounts\/login\/, not to the SP's \/Shibboleth\.sso\/ handler/
+      )
     })
   })
 
   describe("the SP's Session handler at the site root (SSO)", () => {
-    const ssoHandler = (url: string): VerifyPlan['ssoHandler'] => ({ url: `${url}Shibboleth.sso/Session`, siteId: 3, host: 'apps.example.edu' })
+    const ssoHandler = (url: string): VerifyPlan['ssoHandler'] => ({
+      url: `${url}Shibboleth.sso/Session`,
+      siteId: 3,
+      host: 'apps.example.edu'
+    })
     const sessionCheck = async (answer: (res: import('node:http').ServerResponse) => void, totalTimeoutMs = 300) => {
-      const s = await track(serve((req, res) => (req.url === '/Shibboleth.sso/Session' ? answer(res) : res.writeHead(302, { location: '/Shibboleth.sso/Login' }).end())))
+      const s = await track(
+        serve((req, res) =>
+          req.url === '/Shibboleth.sso/Session' ? answer(res) : res.writeHead(302, { location: '/Shibboleth.sso/Login' }).end()
+        )
+      )
       const results = await runChecks(plan(s.url, { totalTimeoutMs }, { ssoHandler: ssoHandler(s.url) }), captureLog())
       return { url: s.url, results, check: results.find(r => r.kind === 'sso-handler') }
     }
 
     it("passes on the handler's page for a caller without a session", async () => {
       const { url, check } = await sessionCheck(res =>
-        res.writeHead(200, { 'content-type': 'text/html; charset=UTF-8' }).end('<html><head><title>Session Summary</title></head><body><pre>\nA valid session was not found.</pre></body></html>\n')
+        res
+          .writeHead(200, { 'content-type': 'text/html; charset=UTF-8' })
+          .end('<html><head><title>Session Summary</title></head><body><pre>\nA valid session was not found.</pre></body></html>\n')
       )
       expect(check).toMatchObject({ name: 'sso-handler', ok: true, status: 200, url: `${url}Shibboleth.sso/Session`, attempts: 1 })
       expect(check?.detail).toBe("HTTP 200 from the SP's Session handler: the IIS module maps site id 3")
@@ -171,7 +203,11 @@ describe('runChecks against real loopback servers', () => {
 
     it("fails on IIS's own 404, naming the ISAPI Site id and the recycle, with the matching diagnosis", async () => {
       const { results, check } = await sessionCheck(res =>
-        res.writeHead(404, { 'content-type': 'text/html' }).end('<h3>HTTP Error 404.0 - Not Found</h3>\n<h4>The resource you are looking for has been removed, had its name changed, or is temporarily unavailable.</h4>')
+        res
+          .writeHead(404, { 'content-type': 'text/html' })
+          .end(
+            '<h3>HTTP Error 404.0 - Not Found</h3>\n<h4>The resource you are looking for has been removed, had its name changed, or is temporarily unavailable.</h4>'
+          )
       )
       expect(check?.ok).toBe(false)
       expect(check?.status).toBe(404)
@@ -184,7 +220,9 @@ describe('runChecks against real loopback servers', () => {
     it('fails on a 200 that is not the handler (a Django page answering at the root)', async () => {
       const { check } = await sessionCheck(res => res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>Page not found</h1>'))
       expect(check?.ok).toBe(false)
-      expect(check?.detail).toMatch(/^HTTP 200, not the SP's Session handler page: expected it to answer for <ISAPI><Site id="3" name="apps\.example\.edu">/)
+      expect(check?.detail).toMatch(
+        /^HTTP 200, not the SP's Session handler page: expected it to answer for <ISAPI><Site id="3" name="apps\.example\.edu">/
+      )
     })
   })
 
@@ -209,11 +247,21 @@ describe('runChecks against real loopback servers', () => {
 })
 
 describe('the static check fetches a collected file where the pages link it', () => {
-  const target = (checkUrl?: string, elsewhere = false): StaticTarget => ({ files: ['admin/js/core.js', 'admin/css/base.css'], ...(checkUrl ? { checkUrl } : {}), elsewhere })
-  const config = (url: string): Parameters<typeof verifyTargets>[0] => ({ appPath: '/app', verify: verifyConfig(url), shibboleth: { enabled: false, configPath: '', host: '' } })
+  const target = (checkUrl?: string, elsewhere = false): StaticTarget => ({
+    files: ['admin/js/core.js', 'admin/css/base.css'],
+    ...(checkUrl ? { checkUrl } : {}),
+    elsewhere
+  })
+  const config = (url: string): Parameters<typeof verifyTargets>[0] => ({
+    appPath: '/app',
+    verify: verifyConfig(url),
+    shibboleth: { enabled: false, configPath: '', host: '' }
+  })
 
   it('uses the URL the preflight saw the app render, on the verify URL origin', () => {
-    expect(verifyTargets(config('https://intranet.example.org/app/health'), target('/app/assets/admin/css/base.css'), 1).staticFile).toEqual({
+    expect(
+      verifyTargets(config('https://intranet.example.org/app/health'), target('/app/assets/admin/css/base.css'), 1).staticFile
+    ).toEqual({
       url: 'https://intranet.example.org/app/assets/admin/css/base.css',
       expectedContentType: 'text/css'
     })
@@ -221,20 +269,30 @@ describe('the static check fetches a collected file where the pages link it', ()
 
   it('checks no static file when the files are served elsewhere, and <app>/static for a release that recorded no URL', () => {
     expect(verifyTargets(config('http://localhost/app/'), target(undefined, true), 1).staticFile).toBeUndefined()
-    expect(verifyTargets(config('http://localhost/app/health'), target(), 1).staticFile?.url).toBe('http://localhost/app/static/admin/css/base.css')
+    expect(verifyTargets(config('http://localhost/app/health'), target(), 1).staticFile?.url).toBe(
+      'http://localhost/app/static/admin/css/base.css'
+    )
   })
 
   it('passes against a server that serves the files only at the rendered path', async () => {
     const s = await track(
       serve((req, res) =>
-        req.url === '/app/assets/admin/css/base.css' ? res.writeHead(200, { 'content-type': 'text/css' }).end('body{}') : res.writeHead(req.url === '/app/' ? 200 : 404).end('ok')
+        req.url === '/app/assets/admin/css/base.css'
+          ? res.writeHead(200, { 'content-type': 'text/css' }).end('body{}')
+          : res.writeHead(req.url === '/app/' ? 200 : 404).end('ok')
       )
     )
     const url = `${s.url}app/`
-    const rendered = await runChecks(verifyPlan(config(url).verify, verifyTargets(config(url), target('/app/assets/admin/css/base.css'), 1)), captureLog())
+    const rendered = await runChecks(
+      verifyPlan(config(url).verify, verifyTargets(config(url), target('/app/assets/admin/css/base.css'), 1)),
+      captureLog()
+    )
     expect(rendered.find(c => c.kind === 'static')).toMatchObject({ ok: true, url: `${s.url}app/assets/admin/css/base.css` })
     // The old guess, <app>/static, is what this server does not serve: the check would have failed there.
-    const guessed = await runChecks(verifyPlan(verifyConfig(url, { totalTimeoutMs: 300 }), verifyTargets(config(url), target(), 1)), captureLog())
+    const guessed = await runChecks(
+      verifyPlan(verifyConfig(url, { totalTimeoutMs: 300 }), verifyTargets(config(url), target(), 1)),
+      captureLog()
+    )
     expect(guessed.find(c => c.kind === 'static')).toMatchObject({ ok: false, status: 404 })
   })
 })

@@ -7,7 +7,9 @@ import { serve, track, verifyConfig } from './support/verify-servers.js'
 describe('verify gives up with the evidence', () => {
   it('stops early on the same 500 many times, keeping its body, long before verify-timeout', async () => {
     let calls = 0
-    const s = await track(serve((_req, res) => (calls++, res.writeHead(500, { 'content-type': 'text/plain' }).end('Traceback: ImproperlyConfigured'))))
+    const s = await track(
+      serve((_req, res) => (calls++, res.writeHead(500, { 'content-type': 'text/plain' }).end('Traceback: ImproperlyConfigured')))
+    )
     const started = performance.now()
     // "Long before" is half of verify-timeout: stopping early takes STABLE_ANSWERS answers and STABLE_MIN_MS, however
     // slowly a loaded machine answers them, while reaching the deadline would take the whole 120 s.

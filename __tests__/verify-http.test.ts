@@ -2,10 +2,13 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { BODY_LIMIT, MAX_REDIRECTS, httpGet } from '../src/verify/http.js'
 import { freePort, makePki, track, serve, serveHttps, type Pki, type Running } from './support/verify-servers.js'
 
-
 describe('httpGet over real sockets', () => {
   it('sends the Host override and returns status, headers and body', async () => {
-    const s = await track(serve((req, res) => res.writeHead(200, { 'content-type': 'text/plain', 'x-seen-host': req.headers.host ?? '' }).end(`hello ${req.url}`)))
+    const s = await track(
+      serve((req, res) =>
+        res.writeHead(200, { 'content-type': 'text/plain', 'x-seen-host': req.headers.host ?? '' }).end(`hello ${req.url}`)
+      )
+    )
     const r = await httpGet({ url: `${s.url}page?x=1`, hostHeader: 'app.example.org', timeoutMs: 5000 })
     expect(r.error).toBeUndefined()
     expect(r.status).toBe(200)

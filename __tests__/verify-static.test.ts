@@ -16,7 +16,9 @@ describe('staticUrl', () => {
   it('puts the file under the static vdir of the app', () => {
     expect(staticUrl('http://localhost/app/', '/static', 'admin/css/base.css')).toBe('http://localhost/app/static/admin/css/base.css')
     expect(staticUrl('http://localhost/app', 'static/', 'admin\\css\\base.css')).toBe('http://localhost/app/static/admin/css/base.css')
-    expect(staticUrl('https://host.example.org:8443/', '/static', 'a b/c#d.css')).toBe('https://host.example.org:8443/static/a%20b/c%23d.css')
+    expect(staticUrl('https://host.example.org:8443/', '/static', 'a b/c#d.css')).toBe(
+      'https://host.example.org:8443/static/a%20b/c%23d.css'
+    )
   })
 })
 

@@ -10,7 +10,6 @@ import { SYSTEM_PYTHON } from './support/wheelhouse.js'
 import { EXAMPLE_APP } from './support/run-action.js'
 import { freePort, verifyConfig } from './support/verify-servers.js'
 
-
 describe('verify against examples/hello served by waitress from a staged release, below the site root', () => {
   let server: ChildProcess
   let output = ''
@@ -63,7 +62,13 @@ describe('verify against examples/hello served by waitress from a staged release
 
   it('passes the main and extra checks while the server is still starting', async () => {
     const plan = verifyPlan(
-      verifyConfig(appUrl, { body: { text: 'Hello from Django' }, extraUrls: [`${appUrl}health`], requestTimeoutMs: 5000, totalTimeoutMs: 30_000, intervalMs: 100 })
+      verifyConfig(appUrl, {
+        body: { text: 'Hello from Django' },
+        extraUrls: [`${appUrl}health`],
+        requestTimeoutMs: 5000,
+        totalTimeoutMs: 30_000,
+        intervalMs: 100
+      })
     )
     const results = await runChecks(plan, captureLog())
     expect(results.map(r => [r.name, r.ok, r.status])).toEqual([
@@ -76,10 +81,9 @@ describe('verify against examples/hello served by waitress from a staged release
     await untilAnswering()
     const file = pickStaticFile(['admin/js/core.js', 'admin/css/base.css'])
     expect(file).toBe('admin/css/base.css')
-    const plan = verifyPlan(
-      verifyConfig(appUrl, { requestTimeoutMs: 30_000, totalTimeoutMs: 600, intervalMs: 100 }),
-      { staticFile: { url: staticUrl(appUrl, '/static', file ?? ''), expectedContentType: contentTypeFor(file ?? '') } }
-    )
+    const plan = verifyPlan(verifyConfig(appUrl, { requestTimeoutMs: 30_000, totalTimeoutMs: 600, intervalMs: 100 }), {
+      staticFile: { url: staticUrl(appUrl, '/static', file ?? ''), expectedContentType: contentTypeFor(file ?? '') }
+    })
     const results = await runChecks(plan, captureLog())
     const check = results.find(r => r.kind === 'static')
     expect(check?.ok).toBe(false)

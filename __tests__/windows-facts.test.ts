@@ -20,12 +20,12 @@ interface FactRow {
 function factRows(markdown: string): FactRow[] {
   return markdown
     .split('\n')
-    .filter((line) => line.startsWith('| ') && !line.startsWith('| id |') && !line.startsWith('| ---'))
-    .map((line) => {
+    .filter(line => line.startsWith('| ') && !line.startsWith('| id |') && !line.startsWith('| ---'))
+    .map(line => {
       const cells = line
         .slice(2, -2)
         .split(/ (?<!\\)\| /)
-        .map((c) => c.replace(/\\\|/g, '|').trim())
+        .map(c => c.replace(/\\\|/g, '|').trim())
       if (cells.length !== 5) throw new Error(`not 5 cells: ${line}`)
       const [id = '', , source = '', modelled = '', test = ''] = cells
       return { id, source, modelled, test }
@@ -61,24 +61,24 @@ function testRefs(cell: string): TestRef[] {
 /** Whether a test file opens a call with exactly this title, as `it('title'` does (a comment's mention does not count). */
 function declaresTitle(source: string, title: string): boolean {
   const unescaped = source.replace(/\\'/g, "'")
-  return ["'", '"', '`'].some((q) => unescaped.includes(`(${q}${title}${q}`))
+  return ["'", '"', '`'].some(q => unescaped.includes(`(${q}${title}${q}`))
 }
 
 const rows = factRows(read('docs/windows-facts.md'))
 const checks = probeExpectations()
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed YAML is navigated freely
-const e2eSteps = Object.values<any>(parse(read('.github/workflows/e2e-windows.yml')).jobs).flatMap((job) =>
+const e2eSteps = Object.values<any>(parse(read('.github/workflows/e2e-windows.yml')).jobs).flatMap(job =>
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  (job.steps as any[]).map((s) => String(s.name ?? ''))
+  (job.steps as any[]).map(s => String(s.name ?? ''))
 )
 
 describe('docs/windows-facts.md', () => {
   it('has rows with unique ids', () => {
     expect(rows.length).toBeGreaterThan(40)
-    expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length)
+    expect(new Set(rows.map(r => r.id)).size).toBe(rows.length)
   })
 
-  it.each(rows.map((r) => [r.id, r] as const))('%s names files and functions that exist', (_id, row) => {
+  it.each(rows.map(r => [r.id, r] as const))('%s names files and functions that exist', (_id, row) => {
     const places = modelledIn(row.modelled)
     expect(places.length, 'no file in "modelled in"').toBeGreaterThan(0)
     for (const { file, names } of places) {
@@ -88,9 +88,12 @@ describe('docs/windows-facts.md', () => {
     }
   })
 
-  it.each(rows.map((r) => [r.id, r] as const))('%s names tests, probe checks and e2e steps that exist', (_id, row) => {
+  it.each(rows.map(r => [r.id, r] as const))('%s names tests, probe checks and e2e steps that exist', (_id, row) => {
     const refs = testRefs(row.test)
-    expect(refs.some((r) => r.kind === 'test' || r.kind === 'e2e'), 'no test covers it').toBe(true)
+    expect(
+      refs.some(r => r.kind === 'test' || r.kind === 'e2e'),
+      'no test covers it'
+    ).toBe(true)
     for (const ref of refs) {
       if (ref.kind === 'test') {
         expect(existsSync(join(root, ref.file)), ref.file).toBe(true)
@@ -105,15 +108,15 @@ describe('docs/windows-facts.md', () => {
 
   it('says for every assumed row how a real server settles it, or why it is not probed', () => {
     const unsettled = rows
-      .filter((r) => /assumed/.test(r.source))
-      .filter((r) => !testRefs(r.test).some((ref) => ref.kind !== 'test') && !/not probed:/.test(r.source))
-      .map((r) => r.id)
+      .filter(r => /assumed/.test(r.source))
+      .filter(r => !testRefs(r.test).some(ref => ref.kind !== 'test') && !/not probed:/.test(r.source))
+      .map(r => r.id)
     expect(unsettled).toEqual([])
   })
 
   it('is the fact of every probe check, and that row names the check', () => {
     for (const [id, check] of Object.entries(checks)) {
-      const row = rows.find((r) => r.id === check.fact)
+      const row = rows.find(r => r.id === check.fact)
       expect(row, `${id}: fact ${check.fact}`).toBeDefined()
       expect(row?.test, `${check.fact} does not name probe:${id}`).toContain(`probe:${id}`)
     }
@@ -123,7 +126,12 @@ describe('docs/windows-facts.md', () => {
 describe('the table reader', () => {
   it('splits on unescaped pipes only and reads each kind of test reference', () => {
     const [row] = factRows('| x | a `b\\|c` | assumed | `f/g.ts` (`h`) | `t/u.test.ts` › "it "quoted" works"; probe:p-1; e2e:"Step one" |')
-    expect(row).toEqual({ id: 'x', source: 'assumed', modelled: '`f/g.ts` (`h`)', test: '`t/u.test.ts` › "it "quoted" works"; probe:p-1; e2e:"Step one"' })
+    expect(row).toEqual({
+      id: 'x',
+      source: 'assumed',
+      modelled: '`f/g.ts` (`h`)',
+      test: '`t/u.test.ts` › "it "quoted" works"; probe:p-1; e2e:"Step one"'
+    })
     expect(testRefs(row?.test ?? '')).toEqual([
       { kind: 'test', file: 't/u.test.ts', title: 'it "quoted" works' },
       { kind: 'probe', id: 'p-1' },

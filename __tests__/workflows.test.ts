@@ -169,7 +169,9 @@ describe('the reusable deploy workflow', () => {
 
 describe('examples that call the reusable workflow', () => {
   const deployInputs = yamlOf('.github/workflows/deploy.yml').on.workflow_call.inputs as Record<string, { required?: boolean }>
-  const required = Object.entries(deployInputs).filter(([, i]) => i.required).map(([n]) => n)
+  const required = Object.entries(deployInputs)
+    .filter(([, i]) => i.required)
+    .map(([n]) => n)
   const callers = readdirSync(join(root, 'examples/workflows'))
     .map(f => `examples/workflows/${f}`)
     .flatMap(rel =>

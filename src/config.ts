@@ -167,7 +167,10 @@ export function parseEnv(input: string, raw: string, secret: boolean): EnvVar[] 
     const name = line.slice(0, eq).trim()
     const value = line.slice(eq + 1)
     if (!ENV_NAME.test(name)) {
-      throw new InputError(input, `${where}: '${name}' is not a valid variable name; use letters, digits and _ and do not start with a digit`)
+      throw new InputError(
+        input,
+        `${where}: '${name}' is not a valid variable name; use letters, digits and _ and do not start with a digit`
+      )
     }
     if (RESERVED_ENV.has(name.toUpperCase())) {
       throw new InputError(input, `${where}: ${name} is set by the action itself; use the matching input instead`)
@@ -250,11 +253,15 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
   }
 
   const deployRoot = get('deploy-root')
-  if (!deployRoot) throw new InputError('deploy-root', 'is required; set it to the server folder for releases, e.g. C:\\inetpub\\wwwroot\\app')
+  if (!deployRoot)
+    throw new InputError('deploy-root', 'is required; set it to the server folder for releases, e.g. C:\\inetpub\\wwwroot\\app')
   checkText('deploy-root', deployRoot)
   const flavour = flavourOf(deployRoot)
   if (flavour === 'win32' && process.platform !== 'win32' && mode !== 'plan') {
-    throw new InputError('deploy-root', `'${deployRoot}' is a Windows path, but ${mode} mode builds the release on this ${process.platform} machine; use mode: plan here, or a local path`)
+    throw new InputError(
+      'deploy-root',
+      `'${deployRoot}' is a Windows path, but ${mode} mode builds the release on this ${process.platform} machine; use mode: plan here, or a local path`
+    )
   }
   // On the Windows runner every deploy-root is win32-flavoured: a relative one must be refused there too.
   if (!pathApi(flavour).isAbsolute(deployRoot)) {
@@ -281,7 +288,11 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
   const appPool = get('app-pool') || derivePoolName(siteName, appPath)
   checkText('app-pool', appPool)
   // The characters IIS's applicationPoolName validator refuses (docs/input-rules.md).
-  if (!/^[^|<>&\\"/[\]+=;:,?*@]+$/.test(appPool)) throw new InputError('app-pool', `'${appPool}' has characters IIS refuses in a pool name (| < > & \\ " / [ ] + = ; : , ? * @); remove them`)
+  if (!/^[^|<>&\\"/[\]+=;:,?*@]+$/.test(appPool))
+    throw new InputError(
+      'app-pool',
+      `'${appPool}' has characters IIS refuses in a pool name (| < > & \\ " / [ ] + = ; : , ? * @); remove them`
+    )
 
   const poolIdentity = oneOf('pool-identity', get('pool-identity') || 'ApplicationPoolIdentity', [
     'ApplicationPoolIdentity',
@@ -295,13 +306,17 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
   let settingsModule = get('settings-module')
   if (!settingsModule) {
     settingsModule = settingsFromManagePy(fs.readFileSync(managePy, 'utf8')) ?? ''
-    if (!settingsModule) throw new InputError('settings-module', 'manage.py does not set DJANGO_SETTINGS_MODULE; set settings-module, e.g. mysite.settings')
+    if (!settingsModule)
+      throw new InputError('settings-module', 'manage.py does not set DJANGO_SETTINGS_MODULE; set settings-module, e.g. mysite.settings')
   }
   if (!/^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/.test(settingsModule)) {
     throw new InputError('settings-module', `'${settingsModule}' is not a Python module path; use dotted names such as mysite.settings`)
   }
   if (!settingsModuleFile(appDir, settingsModule)) {
-    throw new InputError('settings-module', `${settingsModule} is not importable from ${appDir} (no ${settingsModule.replace(/\./g, '/')}.py); fix settings-module or app-dir`)
+    throw new InputError(
+      'settings-module',
+      `${settingsModule} is not importable from ${appDir} (no ${settingsModule.replace(/\./g, '/')}.py); fix settings-module or app-dir`
+    )
   }
 
   const envVars = [...parseEnv('env', raw('env'), false), ...parseEnv('secret-env', raw('secret-env'), true)]
@@ -328,7 +343,10 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
     try {
       new RegExp(source)
     } catch (e) {
-      throw new InputError('verify-body', `/${source}/ is not a valid regular expression (${(e as Error).message}); fix it, or give plain text without the enclosing slashes`)
+      throw new InputError(
+        'verify-body',
+        `/${source}/ is not a valid regular expression (${(e as Error).message}); fix it, or give plain text without the enclosing slashes`
+      )
     }
     body = { regex: source }
   } else if (bodyRaw) {
@@ -343,34 +361,49 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
   if (caBundle && !fs.existsSync(caBundle)) throw new InputError('verify-ca-bundle', `${caBundle} does not exist; give a PEM file`)
 
   if (shibEnabled && !get('shibboleth-host') && !get('verify-url')) {
-    throw new InputError('shibboleth-host', 'is required with shibboleth: true (or set verify-url): the SP maps requests by host name, and a guess would protect the wrong one')
+    throw new InputError(
+      'shibboleth-host',
+      'is required with shibboleth: true (or set verify-url): the SP maps requests by host name, and a guess would protect the wrong one'
+    )
   }
   const shibHost = get('shibboleth-host') || new URL(verifyUrl).hostname
   const remoteUser = get('remote-user').split(/\s+/).filter(Boolean)
   for (const id of remoteUser) {
-    if (!/^[A-Za-z0-9_.:-]+$/.test(id)) throw new InputError('remote-user', `'${id}' is not an attribute id; list ids separated by spaces, e.g. eppn subject-id`)
+    if (!/^[A-Za-z0-9_.:-]+$/.test(id))
+      throw new InputError('remote-user', `'${id}' is not an attribute id; list ids separated by spaces, e.g. eppn subject-id`)
   }
   const check = splitArgs(get('shibboleth-check'))
-  if (shibEnabled && check.length === 0) throw new InputError('shibboleth-check', `is empty; give the SP check command, e.g. ${DEFAULT_CHECK}`)
+  if (shibEnabled && check.length === 0)
+    throw new InputError('shibboleth-check', `is empty; give the SP check command, e.g. ${DEFAULT_CHECK}`)
 
   const httpPlatformCommand = get('httpplatform-command')
   if (hosting === 'httpplatform' && /(^|[\s\\/])gunicorn(\.exe)?(\s|$)/i.test(httpPlatformCommand)) {
     throw new InputError('httpplatform-command', 'gunicorn does not run on Windows; leave the input empty for waitress, or use uvicorn')
   }
   if (httpPlatformCommand && !httpPlatformCommand.includes('%HTTP_PLATFORM_PORT%')) {
-    throw new InputError('httpplatform-command', 'must contain %HTTP_PLATFORM_PORT%, the port HttpPlatformHandler proxies to; put it where your server takes its port')
+    throw new InputError(
+      'httpplatform-command',
+      'must contain %HTTP_PLATFORM_PORT%, the port HttpPlatformHandler proxies to; put it where your server takes its port'
+    )
   }
 
   const preflightPath = get('preflight-path') || '/'
   if (!preflightPath.startsWith('/')) throw new InputError('preflight-path', `'${preflightPath}' must start with /`)
 
   const templatesDir = get('templates') ? path.resolve(cwd, get('templates')) : ''
-  if (templatesDir && !fs.existsSync(templatesDir)) throw new InputError('templates', `folder ${templatesDir} does not exist; point templates at a folder of *.hbs files, or leave it empty`)
+  if (templatesDir && !fs.existsSync(templatesDir))
+    throw new InputError(
+      'templates',
+      `folder ${templatesDir} does not exist; point templates at a folder of *.hbs files, or leave it empty`
+    )
 
   const releaseId = get('release-id') || defaultReleaseId(env)
   checkLength('release-id', releaseId)
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(releaseId)) {
-    throw new InputError('release-id', `'${releaseId}' must be letters, digits, . _ - and start with a letter or digit (it names a folder); use those only`)
+    throw new InputError(
+      'release-id',
+      `'${releaseId}' must be letters, digits, . _ - and start with a letter or digit (it names a folder); use those only`
+    )
   }
 
   return {
@@ -421,7 +454,10 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
       checkStatic: bool('verify-static', get('verify-static') || 'true')
     },
     preflightPath,
-    outputDir: path.resolve(cwd, get('output-dir') || path.join(env.RUNNER_TEMP || cwd, env.RUNNER_TEMP ? 'django-iis-deploy' : 'iis-deploy-output')),
+    outputDir: path.resolve(
+      cwd,
+      get('output-dir') || path.join(env.RUNNER_TEMP || cwd, env.RUNNER_TEMP ? 'django-iis-deploy' : 'iis-deploy-output')
+    ),
     templatesDir,
     appcmd: expandWindowsVars(get('appcmd') || DEFAULTS.appcmd, env),
     icacls: get('icacls') || 'icacls',
@@ -437,13 +473,14 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
 export function expandWindowsVars(value: string, env: NodeJS.ProcessEnv): string {
   return value.replace(/%([A-Za-z_][A-Za-z0-9_]*)%/g, (whole, name: string) => {
     const key = Object.keys(env).find(k => k.toLowerCase() === name.toLowerCase())
-    return key !== undefined && env[key] !== undefined ? (env[key]) : whole
+    return key !== undefined && env[key] !== undefined ? env[key] : whole
   })
 }
 
 /** A relative lock-dir would differ between checkouts, and runs that must take turns would not meet. */
 function lockDirInput(value: string, env: NodeJS.ProcessEnv): string {
   if (!value) return defaultServerLockDir(env)
-  if (!path.isAbsolute(value) && !path.win32.isAbsolute(value)) throw new InputError('lock-dir', `'${value}' must be an absolute folder, the same for every deploy on this server`)
+  if (!path.isAbsolute(value) && !path.win32.isAbsolute(value))
+    throw new InputError('lock-dir', `'${value}' must be an absolute folder, the same for every deploy on this server`)
   return value
 }

@@ -50,7 +50,10 @@ export function claimDeployRoot(root: string, target: DeployTarget): void {
     owner = readClaim(file)
   }
   if (!owner) {
-    throw new InputError('deploy-root', `${file} does not say which app deploys to ${root}; delete it if only ${targetName(target)} deploys there`)
+    throw new InputError(
+      'deploy-root',
+      `${file} does not say which app deploys to ${root}; delete it if only ${targetName(target)} deploys there`
+    )
   }
   if (sameTarget(owner, target)) return
   throw new InputError(

@@ -21,7 +21,16 @@ import { recycleSitePools, type RecycleResult } from './shibboleth/recycle.js'
 import { shibbolethTarget } from './shibboleth/target.js'
 import type { StageResult } from './stage.js'
 import { urlFromBindings } from './verify/binding-url.js'
-import { contentTypeFor, pickStaticFile, runChecks, staticUrl, verifyPlan, type CheckResult, type SsoHandlerTarget, type VerifyPlan } from './verify/checks.js'
+import {
+  contentTypeFor,
+  pickStaticFile,
+  runChecks,
+  staticUrl,
+  verifyPlan,
+  type CheckResult,
+  type SsoHandlerTarget,
+  type VerifyPlan
+} from './verify/checks.js'
 
 export interface DeployDeps {
   runner: ProcessRunner
@@ -54,13 +63,23 @@ export interface StaticTarget {
 }
 
 /** What of the config the verify targets depend on. */
-export type VerifyTargetConfig = Pick<DeployConfig, 'appPath' | 'verify'> & { shibboleth: Pick<DeployConfig['shibboleth'], 'enabled' | 'configPath' | 'host'> }
+export type VerifyTargetConfig = Pick<DeployConfig, 'appPath' | 'verify'> & {
+  shibboleth: Pick<DeployConfig['shibboleth'], 'enabled' | 'configPath' | 'host'>
+}
 
-export function verifyTargets(config: VerifyTargetConfig, target: StaticTarget, siteId: number): Pick<VerifyPlan, 'staticFile' | 'protectedPath' | 'ssoHandler'> {
+export function verifyTargets(
+  config: VerifyTargetConfig,
+  target: StaticTarget,
+  siteId: number
+): Pick<VerifyPlan, 'staticFile' | 'protectedPath' | 'ssoHandler'> {
   const sso = config.shibboleth.enabled
   const file = pickStaticFile([...target.files])
   // A release staged before the rendered URL was recorded served its files at <app>/static.
-  const url = target.checkUrl ? new URL(target.checkUrl, config.verify.url).toString() : file ? staticUrl(new URL(config.appPath, config.verify.url).toString(), '/static', file) : undefined
+  const url = target.checkUrl
+    ? new URL(target.checkUrl, config.verify.url).toString()
+    : file
+      ? staticUrl(new URL(config.appPath, config.verify.url).toString(), '/static', file)
+      : undefined
   return {
     // Static files live under the protected path too, so with SSO they redirect like the app does.
     ...(file && url && !sso && !target.elsewhere ? { staticFile: { url, expectedContentType: contentTypeFor(file) } } : {}),
@@ -75,11 +94,18 @@ async function verify(deps: DeployDeps, config: DeployConfig, target: StaticTarg
 
 /** Pools the IIS apply recycled (after the SP change, which comes first), so they are not recycled twice. */
 function poolsRecycledBy(applied: ApplyResult): string[] {
-  return applied.operations.filter(op => op.argv[0] === 'recycle' && op.argv[1] === 'apppool').map(op => (op.argv[2] ?? '').replace(/^\/apppool\.name:/i, ''))
+  return applied.operations
+    .filter(op => op.argv[0] === 'recycle' && op.argv[1] === 'apppool')
+    .map(op => (op.argv[2] ?? '').replace(/^\/apppool\.name:/i, ''))
 }
 
 /** Recycles the site's pools after the SP file changed for them; failures warn, and verify's SSO handler check judges. */
-async function recycleForSp(deps: DeployDeps, config: DeployConfig, report: RunReport, alreadyRecycled: readonly string[] = []): Promise<RecycleResult> {
+async function recycleForSp(
+  deps: DeployDeps,
+  config: DeployConfig,
+  report: RunReport,
+  alreadyRecycled: readonly string[] = []
+): Promise<RecycleResult> {
   const appcmd = new Appcmd({ runner: deps.runner, log: deps.log, path: config.appcmd })
   const result = await recycleSitePools(appcmd, deps.log, config.siteName, alreadyRecycled)
   for (const failure of result.failed) {
@@ -119,7 +145,9 @@ export function withBindingUrl(config: DeployConfig, current: CurrentState, log:
   if (!config.verify.urlFromBinding) return config
   const url = urlFromBindings(current.site.bindings, config.appPath)
   if (!url) {
-    log.warning(`Site ${config.siteName} has no http or https binding; verifying ${config.verify.url}. Set verify-url to check another address.`)
+    log.warning(
+      `Site ${config.siteName} has no http or https binding; verifying ${config.verify.url}. Set verify-url to check another address.`
+    )
     return config
   }
   log.info(`verify-url not set: checking ${url}, from the site's binding`)
@@ -158,14 +186,22 @@ export async function deployMode(
 
   try {
     outcome.applied = await phases.run('Apply', () =>
-      applyRelease({ runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls }, { config, desired: stage.desired, lockHeld: true, current })
+      applyRelease(
+        { runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls },
+        { config, desired: stage.desired, lockHeld: true, current }
+      )
     )
   } catch (error) {
     // IIS was restored by apply itself; the SP config changed before it must follow.
     const failed = outcome.shibboleth?.changed ? await restoreShibboleth(outcome.shibboleth, log) : undefined
     if (failed) {
       // IIS went back but the SP config did not: the run must not report a clean rollback.
-      throw new PhaseError('apply', `${asError(error).message}; NOT restored: ${failed}`, error instanceof PhaseError ? error.hint : undefined, { cause: error, rolledBack: false })
+      throw new PhaseError(
+        'apply',
+        `${asError(error).message}; NOT restored: ${failed}`,
+        error instanceof PhaseError ? error.hint : undefined,
+        { cause: error, rolledBack: false }
+      )
     }
     if (outcome.shibboleth?.changed) report.rolledBack = true
     throw error
@@ -183,7 +219,11 @@ export async function deployMode(
   }
 
   const elsewhere = stage.desired.staticLocation.kind === 'elsewhere'
-  const staticTarget: StaticTarget = { files: stage.staticFiles, ...(stage.staticCheckUrl ? { checkUrl: stage.staticCheckUrl } : {}), elsewhere }
+  const staticTarget: StaticTarget = {
+    files: stage.staticFiles,
+    ...(stage.staticCheckUrl ? { checkUrl: stage.staticCheckUrl } : {}),
+    elsewhere
+  }
   const checks = await phases.run('Verify', () => verify(deps, config, staticTarget, siteId, 'Verify'), false)
   report.checks = checks
   if (checks.every(c => c.ok)) {
@@ -209,10 +249,20 @@ export async function deployMode(
 
   // Verify failed: put the previous state back, prove it, then fail with both results.
   report.hints = await reportDiagnosis(log, serverEvidence(config, checks))
-  const failedChecks = checks.filter(c => !c.ok).map(c => `${c.name}: ${c.detail}`).join('; ')
+  const failedChecks = checks
+    .filter(c => !c.ok)
+    .map(c => `${c.name}: ${c.detail}`)
+    .join('; ')
   const rollback = await phases.run('Rollback', async () => {
     const rb: PastUnverified = unverified
-      ? await rollBackPastUnverified({ runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls }, config, layout, stage.facts, unverified, applied)
+      ? await rollBackPastUnverified(
+          { runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls },
+          config,
+          layout,
+          stage.facts,
+          unverified,
+          applied
+        )
       : await applied.rollback()
     if (outcome.shibboleth?.changed) {
       const failed = await restoreShibboleth(outcome.shibboleth, log)
@@ -233,10 +283,13 @@ export async function deployMode(
   // The restored backup brings back the vdir the restored release's STATIC_URL needed; its own URL is checked.
   const restoredDir = rollback.restoredRelease ? layout.releaseDir(rollback.restoredRelease.id) : applied.previousPhysicalPath
   const previousStatic = staticTargetAt(restoredDir, elsewhere)
-  const again = restoredAnything ? await phases.run('Verify restored release', () => verify(deps, config, previousStatic, siteId, 'Verify restored release'), false) : []
+  const again = restoredAnything
+    ? await phases.run('Verify restored release', () => verify(deps, config, previousStatic, siteId, 'Verify restored release'), false)
+    : []
   report.rollback = { ok: rollback.ok, detail, checks: again }
   // A release that was already live and verified before this run stays as it was: this run did not make it so.
   if (applied.changed || unverified?.id === stage.facts.releaseId) markRelease(layout, stage.facts.releaseId, 'failed')
-  const restoredState = again.length === 0 ? '' : again.every(c => c.ok) ? ' The restored release passes verify.' : ' The restored release fails verify too.'
+  const restoredState =
+    again.length === 0 ? '' : again.every(c => c.ok) ? ' The restored release passes verify.' : ' The restored release fails verify too.'
   throw new PhaseError('verify', `verify failed (${failedChecks}); rolled back: ${detail}.${restoredState}`)
 }

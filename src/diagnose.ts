@@ -54,7 +54,7 @@ export const HINTS: readonly HintRule[] = [
     cause: 'HTTP 500.19: system.webServer/handlers is locked (0x80070021)',
     matches: /0x80070021|section is locked at a parent level|cannot be used at this path/i,
     hint:
-      'The handlers section is locked at server level, so the app\'s web.config may not declare its handler: run the deploy as an administrator so it can ' +
+      "The handlers section is locked at server level, so the app's web.config may not declare its handler: run the deploy as an administrator so it can " +
       'run `appcmd unlock config "<site-name>/<app-path>" -section:system.webServer/handlers`, or unlock it once in IIS Manager (Feature Delegation: Handler Mappings, Read/Write).'
   },
   {
@@ -95,7 +95,7 @@ export const HINTS: readonly HintRule[] = [
     matches: /Error occurred while reading WSGI handler/i,
     hint:
       'wfastcgi could not import the app: check settings-module (the traceback names the module), that app-dir is the folder holding manage.py (it becomes PYTHONPATH), ' +
-      'and that WSGI_HANDLER names the project\'s wsgi module; an app kept under C:\\Users is not readable by the pool identity, so keep deploy-root outside user profiles.'
+      "and that WSGI_HANDLER names the project's wsgi module; an app kept under C:\\Users is not readable by the pool identity, so keep deploy-root outside user profiles."
   },
   {
     id: 'module-missing',
@@ -117,7 +117,7 @@ export const HINTS: readonly HintRule[] = [
     cause: 'Static files answer 404 (admin without styles)',
     matches: e => e.check === 'static' && e.status === 404,
     hint:
-      'Collected static files are not served: the app needs a virtual directory <app-path>/static pointing at the release\'s collected files, with a web.config ' +
+      "Collected static files are not served: the app needs a virtual directory <app-path>/static pointing at the release's collected files, with a web.config " +
       'that clears the inherited Python handler and serves StaticFile first; STATIC_URL in the settings must be static/ (relative) or <app-path>/static/.'
   },
   {
@@ -133,8 +133,8 @@ export const HINTS: readonly HintRule[] = [
     cause: 'The protected path answers without a login',
     matches: e => e.check === 'protected' && e.status === 200,
     hint:
-      "The Shibboleth SP does not protect <app-path>: the ISAPI <Site id> must equal the IIS site id and its name, like the RequestMap <Host name>, must be the host users type " +
-      '(shibboleth-host); after changing shibboleth2.xml the shibboleth-service must be restarted, and after changing its <ISAPI> the pools of the site\'s apps recycled.'
+      'The Shibboleth SP does not protect <app-path>: the ISAPI <Site id> must equal the IIS site id and its name, like the RequestMap <Host name>, must be the host users type ' +
+      "(shibboleth-host); after changing shibboleth2.xml the shibboleth-service must be restarted, and after changing its <ISAPI> the pools of the site's apps recycled."
   },
   {
     id: 'sso-site-unknown',
@@ -156,7 +156,8 @@ export const HINTS: readonly HintRule[] = [
   {
     id: 'httpplatform-start',
     cause: 'HttpPlatformHandler could not start the app process (502.5, "failed to start")',
-    matches: /HTTP Error 502\.5|HttpPlatformHandler Startup Failure|failed to start process|Process '\d+' failed to start|Maximum rapid fail count/i,
+    matches:
+      /HTTP Error 502\.5|HttpPlatformHandler Startup Failure|failed to start process|Process '\d+' failed to start|Maximum rapid fail count/i,
     hint:
       "The app process did not start or exited: processPath must be the venv's python.exe under deploy-root and readable by the pool identity, the server package " +
       '(httpplatform-package) must be installed in the venv, and httpplatform-command must make it listen on %HTTP_PLATFORM_PORT%; its stdout log under deploy-root\\logs tells why.'
@@ -165,8 +166,7 @@ export const HINTS: readonly HintRule[] = [
     id: 'httpplatform-gateway',
     cause: 'HTTP 502.3 Bad Gateway from HttpPlatformHandler',
     matches: e => /502\.3/.test(textOf(e)) && /httpPlatformHandler/i.test(textOf(e)) && !/0x80072ee2/i.test(textOf(e)),
-    hint:
-      'HttpPlatformHandler could not reach the app process: check that httpplatform-command listens on %HTTP_PLATFORM_PORT% on 127.0.0.1, and read the stdout log under deploy-root\\logs for a crash.'
+    hint: 'HttpPlatformHandler could not reach the app process: check that httpplatform-command listens on %HTTP_PLATFORM_PORT% on 127.0.0.1, and read the stdout log under deploy-root\\logs for a crash.'
   },
   {
     id: 'tls-untrusted',
@@ -280,16 +280,28 @@ export async function reportDiagnosis(log: Log, evidence: Evidence[], title = 'D
   const hints = diagnoseAll(evidence)
   await log.group(title, async () => {
     for (const e of evidence) {
-      if (e.check || e.status !== undefined) log.info(`${e.check ?? 'request'}: ${e.status !== undefined ? `HTTP ${e.status}` : 'no response'}${e.detail ? ` — ${e.detail}` : ''}`)
+      if (e.check || e.status !== undefined)
+        log.info(
+          `${e.check ?? 'request'}: ${e.status !== undefined ? `HTTP ${e.status}` : 'no response'}${e.detail ? ` — ${e.detail}` : ''}`
+        )
       if (e.body) log.info(`first lines of the body:\n${e.body}`)
     }
     // Log tails are usually shared by every piece of evidence: print each distinct one once.
     const once = (label: string, texts: (string | undefined)[]): void => {
       for (const text of new Set(texts.filter(Boolean))) log.info(`${label}:\n${text}`)
     }
-    once('last lines of WSGI_LOG', evidence.map(e => e.wsgiLogTail))
-    once("last lines of the app's stdout log", evidence.map(e => e.stdoutLogTail))
-    once('preflight output', evidence.map(e => e.preflightOutput))
+    once(
+      'last lines of WSGI_LOG',
+      evidence.map(e => e.wsgiLogTail)
+    )
+    once(
+      "last lines of the app's stdout log",
+      evidence.map(e => e.stdoutLogTail)
+    )
+    once(
+      'preflight output',
+      evidence.map(e => e.preflightOutput)
+    )
     if (hints.length === 0) log.info('no known cause matched; the lines above are what the server said')
     for (const h of hints) log.info(`hint (${h.id}): ${h.cause}. ${h.hint}`)
   })

@@ -52,8 +52,7 @@ export function layoutFor(deployRoot: string): Layout {
     releaseDir: id => p.join(releasesDir, id),
     staticDir: id => p.join(releasesDir, id, 'static'),
     venvDir: hash => p.join(venvsDir, hash),
-    venvPython: hash =>
-      flavour === 'win32' ? p.join(venvsDir, hash, 'Scripts', 'python.exe') : p.join(venvsDir, hash, 'bin', 'python'),
+    venvPython: hash => (flavour === 'win32' ? p.join(venvsDir, hash, 'Scripts', 'python.exe') : p.join(venvsDir, hash, 'bin', 'python')),
     venvSitePackages: (hash, pythonVersion) =>
       flavour === 'win32'
         ? p.join(venvsDir, hash, 'Lib', 'site-packages')

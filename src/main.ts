@@ -88,10 +88,20 @@ function requireProgram(input: string, program: string, env: NodeJS.ProcessEnv):
     const exts = process.platform === 'win32' ? ['', '.exe', '.cmd', '.bat'] : ['']
     if (dirs.some(d => exts.some(e => fs.existsSync(path.join(d, program + e))))) return
   }
-  throw new InputError(input, `${program} was not found on this machine; deploy mode needs IIS (with ${input}) on the runner, or use mode: stage or plan`)
+  throw new InputError(
+    input,
+    `${program} was not found on this machine; deploy mode needs IIS (with ${input}) on the runner, or use mode: stage or plan`
+  )
 }
 
-async function planMode(deps: RunDeps, config: DeployConfig, interpreter: Interpreter, templates: TemplateSet, report: RunReport, phases: Phases): Promise<void> {
+async function planMode(
+  deps: RunDeps,
+  config: DeployConfig,
+  interpreter: Interpreter,
+  templates: TemplateSet,
+  report: RunReport,
+  phases: Phases
+): Promise<void> {
   const { log } = deps
   await phases.run('Plan', async () => {
     const source = settingsFromSource(config)
@@ -99,7 +109,13 @@ async function planMode(deps: RunDeps, config: DeployConfig, interpreter: Interp
       log.info(`STATIC_URL is not a literal in the settings file: the plan assumes 'static/'; stage and deploy read it from Django.`)
     }
     const staticSettings = { staticUrl: source.staticUrl ?? 'static/', forceScriptName: source.forceScriptName }
-    const facts: StageFacts = factsFor(interpreter, config.releaseId, computeVenvHash(config, interpreter), source.wsgiApplication, staticSettings)
+    const facts: StageFacts = factsFor(
+      interpreter,
+      config.releaseId,
+      computeVenvHash(config, interpreter),
+      source.wsgiApplication,
+      staticSettings
+    )
     const desired = desiredState(config, facts)
     log.info(describeStaticLocation(desired.staticLocation))
     fs.mkdirSync(config.outputDir, { recursive: true })
@@ -156,7 +172,13 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
       // A template that renders malformed XML for this run's values stops it now, not after the venv is built.
       // STATIC_URL is judged once Django is read (stage); the trial only needs a valid static location.
       const neutralStatic = { staticUrl: 'static/', forceScriptName: null }
-      const trial = factsFor(interpreter, cfg.releaseId, computeVenvHash(cfg, interpreter), settingsFromSource(cfg).wsgiApplication, neutralStatic)
+      const trial = factsFor(
+        interpreter,
+        cfg.releaseId,
+        computeVenvHash(cfg, interpreter),
+        settingsFromSource(cfg).wsgiApplication,
+        neutralStatic
+      )
       renderReleaseConfigs(templates, cfg, desiredState(cfg, trial), trial)
     }
 
@@ -169,12 +191,26 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     // One deploy-root, one app: another app's run is refused here, before it writes anything there.
     claimDeployRoot(layout.root, { site: cfg.siteName, appPath: cfg.appPath })
     // One run per target from staging to verify: two runs must not build the same venv or switch in between.
-    lock = await acquireLock({ dir: layout.root, site: cfg.siteName, appPath: cfg.appPath, runId: cfg.releaseId, timeoutMs: cfg.lockTimeoutMs, log })
+    lock = await acquireLock({
+      dir: layout.root,
+      site: cfg.siteName,
+      appPath: cfg.appPath,
+      runId: cfg.releaseId,
+      timeoutMs: cfg.lockTimeoutMs,
+      log
+    })
 
     if (cfg.mode === 'deploy') {
       // applicationHost.config is one file for the whole server, and a rollback restores all of it: deploys of
       // other apps on this server must not land between this run's backup and its verify.
-      serverLock = await acquireLock({ dir: cfg.lockDir, site: 'IIS', appPath: '/applicationHost.config', runId: cfg.releaseId, timeoutMs: cfg.lockTimeoutMs, log })
+      serverLock = await acquireLock({
+        dir: cfg.lockDir,
+        site: 'IIS',
+        appPath: '/applicationHost.config',
+        runId: cfg.releaseId,
+        timeoutMs: cfg.lockTimeoutMs,
+        log
+      })
     }
     // Deploy reads IIS first (under the lock): a missing site stops the run before anything is built, and the
     // preflight sends the Host that the site's binding will.
@@ -205,9 +241,21 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     }
 
     if (!current) throw new Error('deploy mode reached apply without reading IIS')
-    const sp = target.shibboleth.enabled ? planShibboleth(shibbolethTarget(target, current.site.id), target.outputDir, templates) : undefined
-    const plan = planDocument(target, stage.facts.releaseId, planOperations(target, stage.desired, current, sp?.operations ?? []), report.files, true)
-    report.planPath = writePlan(target, log, sp ? { ...plan, shibboleth: { file: target.shibboleth.configPath, changed: sp.changed, diff: sp.diff } } : plan)
+    const sp = target.shibboleth.enabled
+      ? planShibboleth(shibbolethTarget(target, current.site.id), target.outputDir, templates)
+      : undefined
+    const plan = planDocument(
+      target,
+      stage.facts.releaseId,
+      planOperations(target, stage.desired, current, sp?.operations ?? []),
+      report.files,
+      true
+    )
+    report.planPath = writePlan(
+      target,
+      log,
+      sp ? { ...plan, shibboleth: { file: target.shibboleth.configPath, changed: sp.changed, diff: sp.diff } } : plan
+    )
     const { reverified } = await deployMode(deps, target, stage, current, templates, report, phases)
     log.info(
       report.changed
@@ -226,7 +274,8 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     } else {
       if (error instanceof PhaseError && error.phase !== 'verify') {
         // Verify printed its own diagnosis with the responses; other phases have their output to go on.
-        const evidence: Evidence = error.phase === 'preflight' ? { preflightOutput: error.message, detail: error.hint } : { detail: error.message }
+        const evidence: Evidence =
+          error.phase === 'preflight' ? { preflightOutput: error.message, detail: error.hint } : { detail: error.message }
         report.hints = await reportDiagnosis(log, [evidence])
       }
       const why = error instanceof PhaseError ? error.hint : (error as NodeJS.ErrnoException).code === 'ENOSPC' ? DISK_FULL_HINT : undefined
@@ -242,4 +291,3 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     await writeSummary(report, deps.summary, { redact: text => log.redact(text), log })
   }
 }
-

@@ -140,7 +140,13 @@ export interface PruneResult {
  * Keeps the newest `keep` releases of `target` plus the live and the previous one whatever their age, and every
  * release of another app; then removes venvs that no kept release uses.
  */
-export function pruneReleases(layout: Layout, keep: number, liveId: string | undefined, previousId: string | undefined, target?: DeployTarget): PruneResult {
+export function pruneReleases(
+  layout: Layout,
+  keep: number,
+  liveId: string | undefined,
+  previousId: string | undefined,
+  target?: DeployTarget
+): PruneResult {
   const releases = listReleases(layout)
   const ours = releases.filter(r => ofTarget(r, target))
   const kept = new Set([...releases.filter(r => !ofTarget(r, target)), ...ours.slice(0, Math.max(keep, 0))].map(r => r.id))
@@ -155,7 +161,10 @@ export function pruneReleases(layout: Layout, keep: number, liveId: string | und
   const removedVenvs: string[] = []
   let venvs: string[] = []
   try {
-    venvs = fs.readdirSync(layout.venvsDir, { withFileTypes: true }).filter(e => e.isDirectory()).map(e => e.name)
+    venvs = fs
+      .readdirSync(layout.venvsDir, { withFileTypes: true })
+      .filter(e => e.isDirectory())
+      .map(e => e.name)
   } catch {
     venvs = []
   }

@@ -52,12 +52,7 @@ export function renderSummary(report: RunReport, redact: Redact = keep): string 
   const plain = (text: string): string => redact(text)
   // Table cells: one line, no HTML from server responses, no stray column separators.
   const cell = (text: string): string =>
-    plain(text)
-      .replace(/&/g, '&amp;')
-      .replace(/</g, '&lt;')
-      .replace(/>/g, '&gt;')
-      .replace(/\|/g, '\\|')
-      .replace(/\r?\n/g, ' ')
+    plain(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
   const code = (text: string): string => `\`${cell(text).replace(/`/g, "'")}\``
   const row = (...cells: string[]): string => `| ${cells.join(' | ')} |`
   const out: string[] = []
@@ -113,7 +108,9 @@ export function renderSummary(report: RunReport, redact: Redact = keep): string 
   if (report.shibboleth) {
     const s = report.shibboleth
     const what = s.changed ? `configuration changed; service ${s.restarted ? 'restarted' : 'not restarted'}` : 'configuration unchanged'
-    const pools = s.recycledPools?.length ? ` App pools recycled for the IIS module's site list: ${s.recycledPools.map(code).join(', ')}.` : ''
+    const pools = s.recycledPools?.length
+      ? ` App pools recycled for the IIS module's site list: ${s.recycledPools.map(code).join(', ')}.`
+      : ''
     out.push('### Shibboleth SP', '', `Shibboleth SP ${what}.${pools}`, '')
   }
 
@@ -124,10 +121,23 @@ export function renderSummary(report: RunReport, redact: Redact = keep): string 
   }
 
   const checkTable = (title: string, checks: CheckResult[]): void => {
-    out.push(title, '', row('Check', 'URL', 'Result', 'Status', 'Time', 'Attempts', 'Detail'), row('---', '---', '---', '---:', '---:', '---:', '---'))
+    out.push(
+      title,
+      '',
+      row('Check', 'URL', 'Result', 'Status', 'Time', 'Attempts', 'Detail'),
+      row('---', '---', '---', '---:', '---:', '---:', '---')
+    )
     for (const c of checks) {
       out.push(
-        row(cell(c.name), cell(c.url), c.ok ? '✅ passed' : '❌ failed', c.status === undefined ? '—' : String(c.status), duration(c.ms), String(c.attempts), cell(c.detail))
+        row(
+          cell(c.name),
+          cell(c.url),
+          c.ok ? '✅ passed' : '❌ failed',
+          c.status === undefined ? '—' : String(c.status),
+          duration(c.ms),
+          String(c.attempts),
+          cell(c.detail)
+        )
       )
     }
     out.push('')
@@ -150,7 +160,16 @@ export function renderSummary(report: RunReport, redact: Redact = keep): string 
   for (const c of bodies) {
     const body = plain(c.bodyStart ?? '')
     const f = fence(body)
-    out.push(`<details><summary>First lines of the response: ${cell(c.name)} (${cell(c.url)})</summary>`, '', `${f}text`, body, f, '', '</details>', '')
+    out.push(
+      `<details><summary>First lines of the response: ${cell(c.name)} (${cell(c.url)})</summary>`,
+      '',
+      `${f}text`,
+      body,
+      f,
+      '',
+      '</details>',
+      ''
+    )
   }
 
   return redact(out.join('\n'))

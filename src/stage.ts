@@ -16,7 +16,13 @@ import { copyProject, treeHash } from './python/release-files.js'
 import { ensureVenv, venvHash } from './python/venv.js'
 import { writeFileAtomic } from './render/atomic-write.js'
 import { findReleaseByFingerprint, readReleaseAt, removeAbandonedScratch, scratchDirFor, writeRelease } from './releases.js'
-import { HTTP_PLATFORM_STARTUP_SECONDS, httpPlatformArguments, httpPlatformEnvironment, renderReleaseConfigs, type RenderedFile } from './render/release-configs.js'
+import {
+  HTTP_PLATFORM_STARTUP_SECONDS,
+  httpPlatformArguments,
+  httpPlatformEnvironment,
+  renderReleaseConfigs,
+  type RenderedFile
+} from './render/release-configs.js'
 import { serverPreflight } from './python/server-preflight.js'
 import type { TemplateSet } from './render/templates.js'
 import { checkRemoteUserSettings } from './shibboleth/remote-user-check.js'
@@ -90,7 +96,9 @@ export function releaseFingerprint(config: DeployConfig, projectTreeHash: string
     // Only when set, so releases staged before this input existed keep their fingerprint.
     ...(config.staticServedElsewhere ? { staticServedElsewhere: true } : {}),
     env: config.env.map(v => [v.name, crypto.createHash('sha256').update(v.value).digest('hex')]),
-    templates: (['app-web.config', 'static-web.config', 'httpplatform-web.config'] as const).map(n => fs.readFileSync(templates.fileOf(n), 'utf8'))
+    templates: (['app-web.config', 'static-web.config', 'httpplatform-web.config'] as const).map(n =>
+      fs.readFileSync(templates.fileOf(n), 'utf8')
+    )
   }
   h.update(JSON.stringify(shaping))
   return h.digest('hex').slice(0, 16)
@@ -123,7 +131,9 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
       pipArgs: config.pipArgs,
       extraRequirements: hostingRequirements(config)
     })
-    log.info(result.reused ? `Reused: interpreter, requirements and pip-args are unchanged (hash ${hash}).` : `Built ${layout.venvDir(hash)}.`)
+    log.info(
+      result.reused ? `Reused: interpreter, requirements and pip-args are unchanged (hash ${hash}).` : `Built ${layout.venvDir(hash)}.`
+    )
     return result
   })
 
@@ -145,9 +155,17 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
 
   if (existing) {
     fs.rmSync(scratch, { recursive: true, force: true })
-    log.info(`Release ${existing.id} has the same code, venv and settings (fingerprint ${fingerprint}): reusing it, no collectstatic or preflight.`)
+    log.info(
+      `Release ${existing.id} has the same code, venv and settings (fingerprint ${fingerprint}): reusing it, no collectstatic or preflight.`
+    )
     // Releases staged before STATIC_URL was recorded served '<app>/static': that is what they link.
-    const facts = factsFor(interpreter, existing.id, hash, existing.wsgiApplication ?? '', existing.staticSettings ?? { staticUrl: 'static/', forceScriptName: null })
+    const facts = factsFor(
+      interpreter,
+      existing.id,
+      hash,
+      existing.wsgiApplication ?? '',
+      existing.staticSettings ?? { staticUrl: 'static/', forceScriptName: null }
+    )
     const desired = desiredState(config, facts)
     log.info(describeStaticLocation(desired.staticLocation))
     return {
@@ -166,7 +184,11 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
   const releaseDir = layout.releaseDir(config.releaseId)
   if (fs.existsSync(releaseDir)) {
     fs.rmSync(scratch, { recursive: true, force: true })
-    throw new PhaseError('stage', `release folder ${releaseDir} already exists with other content`, 'set release-id to a new value (it defaults to the run id and attempt)')
+    throw new PhaseError(
+      'stage',
+      `release folder ${releaseDir} already exists with other content`,
+      'set release-id to a new value (it defaults to the run id and attempt)'
+    )
   }
   fs.renameSync(scratch, releaseDir)
 
@@ -197,7 +219,12 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
       for (const w of warnings) log.warning(`${w.id}: ${w.message}`, { title: 'manage.py check --deploy' })
       if (config.shibboleth.enabled && config.shibboleth.requireRemoteUser) {
         const problems = checkRemoteUserSettings(settingsForRemoteUser(settings))
-        if (problems.length > 0) throw new PhaseError('preflight', problems.join(' '), 'add the settings above, or set require-remote-user: false when the app authenticates otherwise')
+        if (problems.length > 0)
+          throw new PhaseError(
+            'preflight',
+            problems.join(' '),
+            'add the settings above, or set require-remote-user: false when the app authenticates otherwise'
+          )
       }
       const verifyHost = config.verify.hostHeader || new URL(config.verify.url).host
       const staticFile = pickStaticFile(staticFiles)
@@ -224,7 +251,9 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
           host: verifyHost,
           startupTimeoutMs: HTTP_PLATFORM_STARTUP_SECONDS * 1000
         })
-        log.info(`HttpPlatformHandler command (${server.argv.join(' ')}) answered ${server.status} for ${server.requestPath} over HTTP on port ${server.port}, then stopped.`)
+        log.info(
+          `HttpPlatformHandler command (${server.argv.join(' ')}) answered ${server.status} for ${server.requestPath} over HTTP on port ${server.port}, then stopped.`
+        )
       }
       return warnings
     })
@@ -242,7 +271,17 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
       state: 'staged',
       target: { site: config.siteName, appPath: config.appPath }
     })
-    return { facts, desired, releaseDir, releaseReused: false, venvReused: venv.reused, staticFiles, ...(checkUrl ? { staticCheckUrl: checkUrl } : {}), checkWarnings, configs }
+    return {
+      facts,
+      desired,
+      releaseDir,
+      releaseReused: false,
+      venvReused: venv.reused,
+      staticFiles,
+      ...(checkUrl ? { staticCheckUrl: checkUrl } : {}),
+      checkWarnings,
+      configs
+    }
   } catch (e) {
     // A release that failed to stage must never be picked up later.
     fs.rmSync(releaseDir, { recursive: true, force: true })
@@ -250,8 +289,21 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
   }
 }
 
-export function factsFor(interpreter: InterpreterInfo, releaseId: string, hash: string, wsgiApplication: string, staticSettings: StaticSettings): StageFacts {
-  return { releaseId, venvHash: hash, pythonVersion: interpreter.majorMinor, pythonHome: interpreter.basePrefix, wsgiApplication, staticSettings }
+export function factsFor(
+  interpreter: InterpreterInfo,
+  releaseId: string,
+  hash: string,
+  wsgiApplication: string,
+  staticSettings: StaticSettings
+): StageFacts {
+  return {
+    releaseId,
+    venvHash: hash,
+    pythonVersion: interpreter.majorMinor,
+    pythonHome: interpreter.basePrefix,
+    wsgiApplication,
+    staticSettings
+  }
 }
 
 function settingsForRemoteUser(settings: SettingsFacts): { MIDDLEWARE: string[]; AUTHENTICATION_BACKENDS: string[] } {

@@ -68,8 +68,15 @@ export async function rollBackPastUnverified(
   try {
     // Straight from what IIS holds now to the verified release: the unverified one is never served again.
     const back = await applyRelease(deps, { config, desired, lockHeld: true })
-    const writes = back.operations.filter(op => op.tool === 'appcmd' && op.mutates && !(op.argv[0] === 'add' && op.argv[1] === 'backup')).length
-    return { ok: true, restored: [`${why}; release ${good.id}, the last verified one, serves ${desired.handlersLocation} again (${writes} IIS operations)`], failed: [], restoredRelease: good }
+    const writes = back.operations.filter(
+      op => op.tool === 'appcmd' && op.mutates && !(op.argv[0] === 'add' && op.argv[1] === 'backup')
+    ).length
+    return {
+      ok: true,
+      restored: [`${why}; release ${good.id}, the last verified one, serves ${desired.handlersLocation} again (${writes} IIS operations)`],
+      failed: [],
+      restoredRelease: good
+    }
   } catch (error) {
     const failed = `${why}; going back to release ${good.id}, the last verified one (${asError(error).message})`
     if (!applied.changed) return { ok: false, restored: [], failed: [failed] }

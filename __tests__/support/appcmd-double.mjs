@@ -66,41 +66,71 @@ const fail = (exitCode, message) => {
   throw new AppcmdError(exitCode, `ERROR ( message:${message} )`)
 }
 const notFound = (type, id) => fail(EXIT.notFound, `Cannot find ${type} object with identifier "${id}".`)
-const unknownAttribute = (name) => fail(EXIT.invalidParameter, `Unknown attribute "${name}".  Replace with -? for help.`)
-const malformedIndexer = () =>
-  fail(EXIT.invalidParameter, "Malformed collection indexer; format is [@position,name='value',...].")
+const unknownAttribute = name => fail(EXIT.invalidParameter, `Unknown attribute "${name}".  Replace with -? for help.`)
+const malformedIndexer = () => fail(EXIT.invalidParameter, "Malformed collection indexer; format is [@position,name='value',...].")
 const same = (a, b) => String(a).toLowerCase() === String(b).toLowerCase()
 
 // ---------------------------------------------------------------- schema (only what the product touches)
 
 const ENV_VARS = { collection: { add: 'environmentVariable', keys: ['name'], attrs: ['name', 'value'] } }
 const FASTCGI_APP_ATTRS = [
-  'fullPath', 'arguments', 'maxInstances', 'idleTimeout', 'activityTimeout', 'requestTimeout', 'instanceMaxRequests',
-  'protocol', 'queueLength', 'flushNamedPipe', 'rapidFailsPerMinute', 'signalBeforeTerminateSeconds', 'stderrMode',
+  'fullPath',
+  'arguments',
+  'maxInstances',
+  'idleTimeout',
+  'activityTimeout',
+  'requestTimeout',
+  'instanceMaxRequests',
+  'protocol',
+  'queueLength',
+  'flushNamedPipe',
+  'rapidFailsPerMinute',
+  'signalBeforeTerminateSeconds',
+  'stderrMode',
   'monitorChangesTo'
 ]
 const SCHEMA = {
   'system.webServer/fastCgi': {
     attrs: [],
-    collection: { add: 'application', keys: ['fullPath', 'arguments'], attrs: FASTCGI_APP_ATTRS, children: { environmentVariables: ENV_VARS } }
+    collection: {
+      add: 'application',
+      keys: ['fullPath', 'arguments'],
+      attrs: FASTCGI_APP_ATTRS,
+      children: { environmentVariables: ENV_VARS }
+    }
   },
   'system.webServer/httpPlatform': {
     attrs: [
-      'processPath', 'arguments', 'stdoutLogEnabled', 'stdoutLogFile', 'startupTimeLimit', 'startupRetryCount',
-      'rapidFailsPerMinute', 'requestTimeout', 'processesPerApplication', 'forwardWindowsAuthToken'
+      'processPath',
+      'arguments',
+      'stdoutLogEnabled',
+      'stdoutLogFile',
+      'startupTimeLimit',
+      'startupRetryCount',
+      'rapidFailsPerMinute',
+      'requestTimeout',
+      'processesPerApplication',
+      'forwardWindowsAuthToken'
     ],
     children: { environmentVariables: ENV_VARS }
   },
   'system.webServer/handlers': {
     attrs: ['accessPolicy'],
     collection: {
-      add: 'add', keys: ['name'],
+      add: 'add',
+      keys: ['name'],
       attrs: ['name', 'path', 'verb', 'modules', 'scriptProcessor', 'resourceType', 'requireAccess', 'preCondition', 'type']
     }
   },
   'system.webServer/security/authentication/anonymousAuthentication': { attrs: ['enabled', 'userName', 'password', 'logonMethod'] },
-  'system.webServer/defaultDocument': { attrs: ['enabled'], children: { files: { collection: { add: 'add', keys: ['value'], attrs: ['value'] } } } },
-  'system.webServer/staticContent': { attrs: [], collection: { add: 'mimeMap', keys: ['fileExtension'], attrs: ['fileExtension', 'mimeType'] } }
+  'system.webServer/defaultDocument': {
+    attrs: ['enabled'],
+    children: { files: { collection: { add: 'add', keys: ['value'], attrs: ['value'] } } }
+  },
+  'system.webServer/staticContent': {
+    attrs: [],
+    collection: { add: 'mimeMap', keys: ['fileExtension'], attrs: ['fileExtension', 'mimeType'] }
+  }
 }
 const IDENTITY_TYPES = ['ApplicationPoolIdentity', 'LocalSystem', 'LocalService', 'NetworkService', 'SpecificUser']
 
@@ -131,9 +161,9 @@ function parseArgs(rest) {
 }
 
 const GENERAL = ['xml', 'config', 'text', 'commit', 'section']
-const optionValue = (options, name) => options.find((o) => o.name !== undefined && same(o.name, name))?.value
-const hasOption = (options, name) => options.some((o) => o.name !== undefined && same(o.name, name))
-const propertyOptions = (options) => options.filter((o) => o.name !== undefined && !GENERAL.some((g) => same(g, o.name)))
+const optionValue = (options, name) => options.find(o => o.name !== undefined && same(o.name, name))?.value
+const hasOption = (options, name) => options.some(o => o.name !== undefined && same(o.name, name))
+const propertyOptions = options => options.filter(o => o.name !== undefined && !GENERAL.some(g => same(g, o.name)))
 
 // ---------------------------------------------------------------- XML state
 
@@ -162,8 +192,8 @@ function loadDocument(paths) {
   return new DOMParser().parseFromString(text, 'text/xml')
 }
 
-const elements = (node) => Array.from(node?.childNodes ?? []).filter((n) => n.nodeType === 1)
-const child = (node, name) => elements(node).find((e) => e.nodeName === name)
+const elements = node => Array.from(node?.childNodes ?? []).filter(n => n.nodeType === 1)
+const child = (node, name) => elements(node).find(e => e.nodeName === name)
 function ensureChild(doc, node, name, before) {
   const existing = child(node, name)
   if (existing) return existing
@@ -172,11 +202,11 @@ function ensureChild(doc, node, name, before) {
   node.insertBefore(created, anchor ?? null)
   return created
 }
-const attrs = (el) => Array.from(el.attributes ?? [])
+const attrs = el => Array.from(el.attributes ?? [])
 
 // Tab, CR and LF as character references: written raw, a re-read turns them into spaces (XML 1.0, 3.3.3
 // attribute-value normalization). Whether IIS's writer does the same is assumed (docs/windows-facts.md, ac-value-verbatim).
-const escapeAttr = (v) =>
+const escapeAttr = v =>
   String(v)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
@@ -189,13 +219,15 @@ const escapeAttr = (v) =>
 /** Serializes elements in IIS's own layout: 4-space indent, `<x a="v" />`, no mixed content. */
 function serializeElement(el, depth) {
   const pad = '    '.repeat(depth)
-  const head = `${pad}<${el.nodeName}${attrs(el).map((a) => ` ${a.name}="${escapeAttr(a.value)}"`).join('')}`
+  const head = `${pad}<${el.nodeName}${attrs(el)
+    .map(a => ` ${a.name}="${escapeAttr(a.value)}"`)
+    .join('')}`
   const kids = elements(el)
   if (kids.length === 0) return `${head} />\n`
-  return `${head}>\n${kids.map((k) => serializeElement(k, depth + 1)).join('')}${pad}</${el.nodeName}>\n`
+  return `${head}>\n${kids.map(k => serializeElement(k, depth + 1)).join('')}${pad}</${el.nodeName}>\n`
 }
 const XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'
-const serializeDocument = (doc) => XML_DECL + serializeElement(doc.documentElement, 0)
+const serializeDocument = doc => XML_DECL + serializeElement(doc.documentElement, 0)
 
 // ---------------------------------------------------------------- sites, apps, vdirs, pools
 
@@ -205,8 +237,8 @@ function sitesElement(doc) {
 function poolsElement(doc) {
   return child(child(doc.documentElement, 'system.applicationHost'), 'applicationPools')
 }
-const siteElements = (doc) => elements(sitesElement(doc)).filter((e) => e.nodeName === 'site')
-const poolElements = (doc) => elements(poolsElement(doc)).filter((e) => e.nodeName === 'add')
+const siteElements = doc => elements(sitesElement(doc)).filter(e => e.nodeName === 'site')
+const poolElements = doc => elements(poolsElement(doc)).filter(e => e.nodeName === 'add')
 const appName = (site, app) => `${site.getAttribute('name')}${app.getAttribute('path') === '/' ? '/' : app.getAttribute('path')}`
 function vdirName(site, app, vdir) {
   const base = appName(site, app)
@@ -232,7 +264,7 @@ function runtimeState(paths) {
 const stateOf = (runtime, kind, name) => runtime[kind][name.toLowerCase()] ?? 'Started'
 
 function allSites(doc, runtime) {
-  return siteElements(doc).map((site) => ({
+  return siteElements(doc).map(site => ({
     type: 'SITE',
     name: site.getAttribute('name'),
     element: site,
@@ -242,8 +274,8 @@ function allSites(doc, runtime) {
       'site.id': site.getAttribute('id'),
       id: site.getAttribute('id'),
       bindings: elements(child(site, 'bindings'))
-        .filter((b) => b.nodeName === 'binding')
-        .map((b) => `${b.getAttribute('protocol')}/${b.getAttribute('bindingInformation')}`)
+        .filter(b => b.nodeName === 'binding')
+        .map(b => `${b.getAttribute('protocol')}/${b.getAttribute('bindingInformation')}`)
         .join(','),
       state: stateOf(runtime, 'sites', site.getAttribute('name'))
     }
@@ -253,7 +285,7 @@ function allSites(doc, runtime) {
 function allApps(doc) {
   const out = []
   for (const site of siteElements(doc)) {
-    for (const app of elements(site).filter((e) => e.nodeName === 'application')) {
+    for (const app of elements(site).filter(e => e.nodeName === 'application')) {
       const name = appName(site, app)
       out.push({
         type: 'APP',
@@ -276,7 +308,7 @@ function allApps(doc) {
 function allVdirs(doc) {
   const out = []
   for (const app of allApps(doc)) {
-    for (const vdir of elements(app.element).filter((e) => e.nodeName === 'virtualDirectory')) {
+    for (const vdir of elements(app.element).filter(e => e.nodeName === 'virtualDirectory')) {
       const name = vdirName(app.site, app.element, vdir)
       out.push({
         type: 'VDIR',
@@ -304,7 +336,7 @@ function effectivePool(doc, pool) {
 }
 
 function allPools(doc, runtime) {
-  return poolElements(doc).map((pool) => {
+  return poolElements(doc).map(pool => {
     const name = pool.getAttribute('name')
     const eff = effectivePool(doc, pool)
     return {
@@ -362,8 +394,8 @@ function xmlAttributes(obj) {
 /** The raw config element of an object, with the effective values appcmd reports filled in. */
 function configElement(doc, obj) {
   const copy = obj.element.cloneNode(true)
-  const fillPools = (el) => {
-    for (const app of (el.nodeName === 'application' ? [el] : elements(el).filter((e) => e.nodeName === 'application'))) {
+  const fillPools = el => {
+    for (const app of el.nodeName === 'application' ? [el] : elements(el).filter(e => e.nodeName === 'application')) {
       if (!app.hasAttribute('applicationPool')) app.setAttribute('applicationPool', defaultPool(doc))
     }
   }
@@ -383,15 +415,17 @@ function renderList(doc, objects, options) {
     if (objects.length === 0) return `${XML_DECL}<appcmd>\n</appcmd>\n`
     const withConfig = hasOption(options, 'config')
     const body = objects
-      .map((obj) => {
-        const head = `    <${obj.type}${Object.entries(xmlAttributes(obj)).map(([k, v]) => ` ${k}="${escapeAttr(v ?? '')}"`).join('')}`
+      .map(obj => {
+        const head = `    <${obj.type}${Object.entries(xmlAttributes(obj))
+          .map(([k, v]) => ` ${k}="${escapeAttr(v ?? '')}"`)
+          .join('')}`
         if (!withConfig || !obj.element) return `${head} />\n`
         return `${head}>\n${serializeElement(configElement(doc, obj), 2)}    </${obj.type}>\n`
       })
       .join('')
     return `${XML_DECL}<appcmd>\n${body}</appcmd>\n`
   }
-  return objects.map((o) => `${textLine(o)}\n`).join('')
+  return objects.map(o => `${textLine(o)}\n`).join('')
 }
 
 const LIST_MISS_FORMS = ['exit1-empty', 'exit0-xml', 'exit0-xml-selfclosing', 'not-found']
@@ -399,7 +433,8 @@ const LIST_MISS_FORMS = ['exit1-empty', 'exit0-xml', 'exit0-xml-selfclosing', 'n
 /** `list <object> <identifier>` that finds nothing, in the form APPCMD_DOUBLE_LIST_MISS chooses. */
 function listMiss(type, identifier, options) {
   const form = env.APPCMD_DOUBLE_LIST_MISS || 'exit1-empty'
-  if (!LIST_MISS_FORMS.includes(form)) fail(EXIT.invalidParameter, `appcmd double: APPCMD_DOUBLE_LIST_MISS "${form}" is not one of ${LIST_MISS_FORMS.join(', ')}.`)
+  if (!LIST_MISS_FORMS.includes(form))
+    fail(EXIT.invalidParameter, `appcmd double: APPCMD_DOUBLE_LIST_MISS "${form}" is not one of ${LIST_MISS_FORMS.join(', ')}.`)
   if (form === 'not-found') notFound(type, identifier)
   if (form === 'exit1-empty') return { stdout: '', exitCode: EXIT.emptyList }
   if (!hasOption(options, 'xml')) return { stdout: '', exitCode: EXIT.ok }
@@ -410,13 +445,13 @@ function listMiss(type, identifier, options) {
 function listObjects(type, objects, identifier, options, doc) {
   let matched = objects
   if (identifier !== undefined) {
-    matched = objects.filter((o) => same(o.name, identifier))
+    matched = objects.filter(o => same(o.name, identifier))
     if (matched.length === 0) return listMiss(type, identifier, options)
   }
   for (const filter of propertyOptions(options)) {
-    const key = Object.keys(objects[0]?.props ?? xmlAttributes({ type, props: {} })).find((k) => same(k, filter.name))
+    const key = Object.keys(objects[0]?.props ?? xmlAttributes({ type, props: {} })).find(k => same(k, filter.name))
     if (key === undefined && objects.length > 0) unknownAttribute(filter.name)
-    matched = matched.filter((o) => key !== undefined && same(o.props[key] ?? '', filter.value ?? ''))
+    matched = matched.filter(o => key !== undefined && same(o.props[key] ?? '', filter.value ?? ''))
   }
   const output = renderList(doc, matched, options)
   return { stdout: output, exitCode: matched.length === 0 ? EXIT.emptyList : EXIT.ok }
@@ -426,7 +461,7 @@ function listObjects(type, objects, identifier, options, doc) {
 
 function sectionName(raw) {
   if (!raw) fail(EXIT.invalidParameter, 'Missing -section parameter.')
-  const known = Object.keys(SCHEMA).find((s) => same(s, raw) || same(s.split('/').pop(), raw))
+  const known = Object.keys(SCHEMA).find(s => same(s, raw) || same(s.split('/').pop(), raw))
   if (!known) fail(EXIT.invalidParameter, `Unknown config section "${raw}".  Replace with ? for help.`)
   return known
 }
@@ -438,11 +473,11 @@ function locationPath(raw) {
   if (p.toUpperCase().startsWith(APPHOST)) p = p.slice(APPHOST.length)
   return p.replace(/^\/+/, '').replace(/\/+$/, '')
 }
-const configPathLabel = (loc) => (loc === '' ? APPHOST : `${APPHOST}/${loc}`)
+const configPathLabel = loc => (loc === '' ? APPHOST : `${APPHOST}/${loc}`)
 
-const locations = (doc) => elements(doc.documentElement).filter((e) => e.nodeName === 'location')
-const locationPathOf = (el) => locationPath(el.getAttribute('path') ?? '')
-const sectionSteps = (section) => section.split('/')
+const locations = doc => elements(doc.documentElement).filter(e => e.nodeName === 'location')
+const locationPathOf = el => locationPath(el.getAttribute('path') ?? '')
+const sectionSteps = section => section.split('/')
 
 function sectionIn(container, section) {
   let node = container
@@ -463,14 +498,14 @@ function targetSection(doc, section, loc) {
   if (loc === '') {
     const top = sectionIn(doc.documentElement, section)
     if (top) return top
-    const unlocked = locations(doc).find((l) => locationPathOf(l) === '' && sectionIn(l, section))
+    const unlocked = locations(doc).find(l => locationPathOf(l) === '' && sectionIn(l, section))
     if (unlocked) return sectionIn(unlocked, section)
     return ensureSectionIn(doc, doc.documentElement, section)
   }
   // A section may appear once per path in one file: write where it already is, whatever the overrideMode.
-  const holding = locations(doc).find((l) => same(locationPathOf(l), loc) && sectionIn(l, section))
+  const holding = locations(doc).find(l => same(locationPathOf(l), loc) && sectionIn(l, section))
   if (holding) return sectionIn(holding, section)
-  let location = locations(doc).find((l) => same(locationPathOf(l), loc) && !l.hasAttribute('overrideMode'))
+  let location = locations(doc).find(l => same(locationPathOf(l), loc) && !l.hasAttribute('overrideMode'))
   if (!location) {
     location = doc.createElement('location')
     location.setAttribute('path', loc)
@@ -482,8 +517,8 @@ function targetSection(doc, section, loc) {
 function sectionOverrideDefault(doc, section) {
   const [group, name] = [section.slice(0, section.lastIndexOf('/')), section.slice(section.lastIndexOf('/') + 1)]
   let node = child(doc.documentElement, 'configSections')
-  for (const g of group.split('/')) node = elements(node).find((e) => e.nodeName === 'sectionGroup' && e.getAttribute('name') === g)
-  const decl = elements(node).find((e) => e.nodeName === 'section' && e.getAttribute('name') === name)
+  for (const g of group.split('/')) node = elements(node).find(e => e.nodeName === 'sectionGroup' && e.getAttribute('name') === g)
+  const decl = elements(node).find(e => e.nodeName === 'section' && e.getAttribute('name') === name)
   return decl?.getAttribute('overrideModeDefault') ?? 'Allow'
 }
 
@@ -492,8 +527,8 @@ function lockedAt(doc, section, loc) {
   if (loc === '') return false
   let mode = sectionOverrideDefault(doc, section)
   const applicable = locations(doc)
-    .filter((l) => l.hasAttribute('overrideMode') && sectionIn(l, section))
-    .filter((l) => {
+    .filter(l => l.hasAttribute('overrideMode') && sectionIn(l, section))
+    .filter(l => {
       const p = locationPathOf(l)
       return p === '' || same(p, loc) || loc.toLowerCase().startsWith(`${p.toLowerCase()}/`)
     })
@@ -509,7 +544,7 @@ function effectiveSection(doc, section, loc) {
   const schema = SCHEMA[section]
   const sources = [sectionIn(doc.documentElement, section)]
   const applicable = locations(doc)
-    .filter((l) => {
+    .filter(l => {
       const p = locationPathOf(l)
       return p === '' || (loc !== '' && (same(p, loc) || loc.toLowerCase().startsWith(`${p.toLowerCase()}/`)))
     })
@@ -525,12 +560,12 @@ function mergeInto(doc, target, source, schema) {
     const collection = schema?.collection
     if (collection && el.nodeName === collection.add) {
       const existing = elements(target).find(
-        (t) => t.nodeName === collection.add && collection.keys.every((k) => same(t.getAttribute(k) ?? '', el.getAttribute(k) ?? ''))
+        t => t.nodeName === collection.add && collection.keys.every(k => same(t.getAttribute(k) ?? '', el.getAttribute(k) ?? ''))
       )
       if (existing) target.removeChild(existing)
       target.appendChild(el.cloneNode(true))
     } else if (collection && el.nodeName === 'clear') {
-      for (const t of elements(target).filter((t) => t.nodeName === collection.add)) target.removeChild(t)
+      for (const t of elements(target).filter(t => t.nodeName === collection.add)) target.removeChild(t)
     } else {
       const childSchema = schema?.children?.[el.nodeName]
       const sub = ensureChild(doc, target, el.nodeName)
@@ -607,7 +642,7 @@ function parseExpression(text) {
 
 const duplicateMessage = (collection, element) => {
   const keys = collection.keys
-  const values = keys.map((k) => element.getAttribute(k) ?? '')
+  const values = keys.map(k => element.getAttribute(k) ?? '')
   const what =
     keys.length === 1
       ? `unique key attribute '${keys[0]}' set to '${values[0]}'`
@@ -616,8 +651,8 @@ const duplicateMessage = (collection, element) => {
 }
 
 function findInCollection(node, collection, pairs) {
-  for (const [k] of pairs) if (!collection.attrs.some((a) => a === k)) unknownAttribute(k)
-  return elements(node).find((e) => e.nodeName === collection.add && pairs.every(([k, v]) => same(e.getAttribute(k) ?? '', v)))
+  for (const [k] of pairs) if (!collection.attrs.some(a => a === k)) unknownAttribute(k)
+  return elements(node).find(e => e.nodeName === collection.add && pairs.every(([k, v]) => same(e.getAttribute(k) ?? '', v)))
 }
 
 function checkValue(collection, attr, value) {
@@ -665,11 +700,12 @@ function applyExpression(doc, sectionEl, schema, op, expr) {
         checkValue(collection, k, v)
         created.setAttribute(k, v)
       }
-      if (collection.keys.some((k) => !created.hasAttribute(k) || created.getAttribute(k) === '')) {
+      if (collection.keys.some(k => !created.hasAttribute(k) || created.getAttribute(k) === '')) {
         fail(EXIT.invalidParameter, `New ${collection.add} object missing required attributes.`)
       }
-      const keyPairs = collection.keys.map((k) => [k, created.getAttribute(k)])
-      if (findInCollection(node, collection, keyPairs)) throw new AppcmdError(EXIT.duplicate, `ERROR ( message:${duplicateMessage(collection, created)})`)
+      const keyPairs = collection.keys.map(k => [k, created.getAttribute(k)])
+      if (findInCollection(node, collection, keyPairs))
+        throw new AppcmdError(EXIT.duplicate, `ERROR ( message:${duplicateMessage(collection, created)})`)
       node.appendChild(created)
       return
     }
@@ -692,7 +728,7 @@ function setConfig(doc, identifier, options) {
   if (loc !== '' && !(commit && same(commit, 'apphost'))) {
     fail(EXIT.invalidParameter, 'appcmd double: set config at a location path is only supported with /commit:apphost.')
   }
-  const expressions = options.filter((o) => !GENERAL.some((g) => o.name !== undefined && same(g, o.name)))
+  const expressions = options.filter(o => !GENERAL.some(g => o.name !== undefined && same(g, o.name)))
   if (expressions.length === 0) fail(EXIT.invalidParameter, 'Nothing to set.')
   const sectionEl = targetSection(doc, section, loc)
   for (const o of expressions) {
@@ -706,14 +742,16 @@ function setConfig(doc, identifier, options) {
 function unlockConfig(doc, identifier, options) {
   const section = sectionName(optionValue(options, 'section'))
   const loc = locationPath(identifier)
-  let allow = locations(doc).find((l) => same(locationPathOf(l), loc) && l.getAttribute('overrideMode') === 'Allow')
+  let allow = locations(doc).find(l => same(locationPathOf(l), loc) && l.getAttribute('overrideMode') === 'Allow')
   if (allow && sectionIn(allow, section)) return unlockedMessage(section, loc)
   // The section's settings move with it: a section may appear only once per path in one file.
   let content
   if (loc === '') {
     content = sectionIn(doc.documentElement, section)
   } else {
-    const plain = locations(doc).find((l) => same(locationPathOf(l), loc) && l.getAttribute('overrideMode') !== 'Allow' && sectionIn(l, section))
+    const plain = locations(doc).find(
+      l => same(locationPathOf(l), loc) && l.getAttribute('overrideMode') !== 'Allow' && sectionIn(l, section)
+    )
     content = plain ? sectionIn(plain, section) : undefined
   }
   if (!allow) {
@@ -737,7 +775,7 @@ const unlockedMessage = (section, loc) => `Unlocked section "${section}" at conf
 
 function pruneEmptyLocations(doc) {
   for (const l of locations(doc)) {
-    if (elements(l).every((g) => elements(g).length === 0)) doc.documentElement.removeChild(l)
+    if (elements(l).every(g => elements(g).length === 0)) doc.documentElement.removeChild(l)
   }
 }
 
@@ -745,9 +783,7 @@ function listConfig(doc, identifier, options) {
   const section = sectionName(optionValue(options, 'section'))
   const loc = locationPath(identifier)
   const effective = effectiveSection(doc, section, loc)
-  const locationAllow = locations(doc).find(
-    (l) => same(locationPathOf(l), loc) && l.hasAttribute('overrideMode') && sectionIn(l, section)
-  )
+  const locationAllow = locations(doc).find(l => same(locationPathOf(l), loc) && l.hasAttribute('overrideMode') && sectionIn(l, section))
   const overrideMode = locationAllow?.getAttribute('overrideMode') ?? 'Inherit'
   if (hasOption(options, 'xml')) {
     const head = `    <CONFIG CONFIG.SECTION="${section}" path="${escapeAttr(configPathLabel(loc))}" overrideMode="${overrideMode}" locked="${lockedAt(doc, section, loc)}">\n`
@@ -781,18 +817,19 @@ function applyPoolProperties(doc, pool, options) {
     const value = o.value ?? ''
     if (same(o.name, 'managedRuntimeVersion')) pool.setAttribute('managedRuntimeVersion', value)
     else if (same(o.name, 'managedPipelineMode')) {
-      if (!['Integrated', 'Classic'].some((m) => same(m, value))) fail(EXIT.invalidParameter, `Invalid enumeration value "${value}" for attribute "managedPipelineMode".`)
+      if (!['Integrated', 'Classic'].some(m => same(m, value)))
+        fail(EXIT.invalidParameter, `Invalid enumeration value "${value}" for attribute "managedPipelineMode".`)
       pool.setAttribute('managedPipelineMode', value)
     } else if (same(o.name, 'autoStart') || same(o.name, 'startMode') || same(o.name, 'enable32BitAppOnWin64')) {
       pool.setAttribute(o.name, value)
     } else if (/^processModel\./i.test(o.name)) {
       const attr = o.name.slice('processModel.'.length)
       const known = ['identityType', 'userName', 'password', 'loadUserProfile', 'idleTimeout']
-      const name = known.find((k) => same(k, attr))
+      const name = known.find(k => same(k, attr))
       if (!name) unknownAttribute(o.name)
       let v = value
       if (name === 'identityType') {
-        v = IDENTITY_TYPES.find((t) => same(t, value))
+        v = IDENTITY_TYPES.find(t => same(t, value))
         if (!v) fail(EXIT.invalidParameter, `Invalid enumeration value "${value}" for attribute "identityType".`)
       }
       ensureChild(doc, pool, 'processModel').setAttribute(name, v)
@@ -801,7 +838,7 @@ function applyPoolProperties(doc, pool, options) {
 }
 
 function findOne(list, type, id) {
-  const found = list.find((o) => same(o.name, id))
+  const found = list.find(o => same(o.name, id))
   if (!found) notFound(type, id)
   return found
 }
@@ -816,8 +853,8 @@ function identifierFrom(identifier, options, ...names) {
 }
 
 function addApp(doc, site, appPath, options, lines) {
-  const existing = elements(site).filter((e) => e.nodeName === 'application')
-  if (existing.some((a) => same(a.getAttribute('path'), appPath))) {
+  const existing = elements(site).filter(e => e.nodeName === 'application')
+  if (existing.some(a => same(a.getAttribute('path'), appPath))) {
     fail(EXIT.duplicate, `Failed to add duplicate collection element "${site.getAttribute('name')}${appPath === '/' ? '/' : appPath}".`)
   }
   const app = doc.createElement('application')
@@ -844,7 +881,8 @@ function objectVerb(verb, object, doc, paths, identifier, options) {
   switch (key) {
     case 'add apppool': {
       const name = requireOption(options, 'name', 'APPPOOL')
-      if (poolElements(doc).some((p) => same(p.getAttribute('name'), name))) fail(EXIT.duplicate, `Failed to add duplicate collection element "${name}".`)
+      if (poolElements(doc).some(p => same(p.getAttribute('name'), name)))
+        fail(EXIT.duplicate, `Failed to add duplicate collection element "${name}".`)
       const pool = doc.createElement('add')
       pool.setAttribute('name', name)
       applyPoolProperties(doc, pool, options)
@@ -866,12 +904,13 @@ function objectVerb(verb, object, doc, paths, identifier, options) {
     }
     case 'add site': {
       const name = requireOption(options, 'name', 'SITE')
-      if (siteElements(doc).some((s) => same(s.getAttribute('name'), name))) fail(EXIT.duplicate, `Failed to add duplicate collection element "${name}".`)
-      const ids = siteElements(doc).map((s) => Number(s.getAttribute('id')))
+      if (siteElements(doc).some(s => same(s.getAttribute('name'), name)))
+        fail(EXIT.duplicate, `Failed to add duplicate collection element "${name}".`)
+      const ids = siteElements(doc).map(s => Number(s.getAttribute('id')))
       const site = doc.createElement('site')
       site.setAttribute('name', name)
       site.setAttribute('id', optionValue(options, 'id') ?? String(Math.max(0, ...ids) + 1))
-      const firstNonSite = elements(sitesElement(doc)).find((e) => e.nodeName !== 'site')
+      const firstNonSite = elements(sitesElement(doc)).find(e => e.nodeName !== 'site')
       sitesElement(doc).insertBefore(site, firstNonSite ?? null)
       const bindings = ensureChild(doc, site, 'bindings')
       for (const b of (optionValue(options, 'bindings') ?? '').split(',').filter(Boolean)) {
@@ -919,7 +958,7 @@ function objectVerb(verb, object, doc, paths, identifier, options) {
     case 'add vdir': {
       const app = findOne(allApps(doc), 'APP', requireOption(options, 'app.name', 'VDIR'))
       const vpath = requireOption(options, 'path', 'VDIR')
-      if (elements(app.element).some((v) => v.nodeName === 'virtualDirectory' && same(v.getAttribute('path'), vpath))) {
+      if (elements(app.element).some(v => v.nodeName === 'virtualDirectory' && same(v.getAttribute('path'), vpath))) {
         fail(EXIT.duplicate, `Failed to add duplicate collection element "${vpath}".`)
       }
       const vdir = doc.createElement('virtualDirectory')
@@ -952,32 +991,45 @@ function objectVerb(verb, object, doc, paths, identifier, options) {
     case 'stop apppool': {
       const isSite = object === 'site'
       const list = isSite ? allSites(doc, runtime) : allPools(doc, runtime)
-      const obj = findOne(list, isSite ? 'SITE' : 'APPPOOL', identifierFrom(identifier, options, isSite ? 'site.name' : 'apppool.name', 'name'))
+      const obj = findOne(
+        list,
+        isSite ? 'SITE' : 'APPPOOL',
+        identifierFrom(identifier, options, isSite ? 'site.name' : 'apppool.name', 'name')
+      )
       const kind = isSite ? 'sites' : 'pools'
       const wanted = verb === 'start' ? 'Started' : 'Stopped'
       if (stateOf(runtime, kind, obj.name) === wanted) {
         // ERROR_SERVICE_ALREADY_RUNNING (1056) / ERROR_SERVICE_NOT_ACTIVE (1062) as HRESULTs.
         throw verb === 'start'
-          ? new AppcmdError(EXIT.serviceAlreadyRunning, 'ERROR ( hresult:80070420, message:Command execution failed.\nAn instance of the service is already running.\n\n )')
-          : new AppcmdError(EXIT.serviceNotActive, 'ERROR ( hresult:80070426, message:Command execution failed.\nThe service has not been started.\n\n )')
+          ? new AppcmdError(
+              EXIT.serviceAlreadyRunning,
+              'ERROR ( hresult:80070420, message:Command execution failed.\nAn instance of the service is already running.\n\n )'
+            )
+          : new AppcmdError(
+              EXIT.serviceNotActive,
+              'ERROR ( hresult:80070426, message:Command execution failed.\nThe service has not been started.\n\n )'
+            )
       }
       runtime[kind][obj.name.toLowerCase()] = wanted
       writeAtomic(paths.runtime, JSON.stringify(runtime))
       lines.push(`"${obj.name}" successfully ${verb === 'start' ? 'started' : 'stopped'}.`)
-      return { stdout: lines.map((l) => `${l}\n`).join(''), changed: false }
+      return { stdout: lines.map(l => `${l}\n`).join(''), changed: false }
     }
     case 'recycle apppool': {
       const pool = findOne(allPools(doc, runtime), 'APPPOOL', identifierFrom(identifier, options, 'apppool.name', 'name'))
       if (stateOf(runtime, 'pools', pool.name) === 'Stopped') {
-        throw new AppcmdError(EXIT.serviceNotActive, 'ERROR ( hresult:80070426, message:Command execution failed.\nThe service has not been started.\n\n )')
+        throw new AppcmdError(
+          EXIT.serviceNotActive,
+          'ERROR ( hresult:80070426, message:Command execution failed.\nThe service has not been started.\n\n )'
+        )
       }
       lines.push(`"${pool.name}" successfully recycled`)
-      return { stdout: lines.map((l) => `${l}\n`).join(''), changed: false }
+      return { stdout: lines.map(l => `${l}\n`).join(''), changed: false }
     }
     default:
       fail(EXIT.invalidParameter, `appcmd double: "${verb} ${object}" is not supported.`)
   }
-  return { stdout: lines.map((l) => `${l}\n`).join(''), changed: true }
+  return { stdout: lines.map(l => `${l}\n`).join(''), changed: true }
 }
 
 // ---------------------------------------------------------------- backups
@@ -986,18 +1038,18 @@ function backupNames(paths) {
   if (!fs.existsSync(paths.backups)) return []
   return fs
     .readdirSync(paths.backups, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && fs.existsSync(path.join(paths.backups, d.name, 'applicationHost.config')))
-    .map((d) => d.name)
+    .filter(d => d.isDirectory() && fs.existsSync(path.join(paths.backups, d.name, 'applicationHost.config')))
+    .map(d => d.name)
     .sort()
 }
 function findBackup(paths, name) {
-  const found = backupNames(paths).find((n) => same(n, name))
+  const found = backupNames(paths).find(n => same(n, name))
   if (!found) notFound('BACKUP', name)
   return found
 }
 function timestampName() {
   const d = new Date()
-  const two = (n) => String(n).padStart(2, '0')
+  const two = n => String(n).padStart(2, '0')
   return `${d.getFullYear()}${two(d.getMonth() + 1)}${two(d.getDate())}T${two(d.getHours())}${two(d.getMinutes())}${two(d.getSeconds())}`
 }
 
@@ -1006,12 +1058,12 @@ function backupVerb(verb, paths, identifier, options) {
     case 'list': {
       let names = backupNames(paths)
       if (identifier !== undefined) names = [findBackup(paths, identifier)]
-      const objects = names.map((name) => ({ type: 'BACKUP', name, props: { 'backup.name': name, name } }))
+      const objects = names.map(name => ({ type: 'BACKUP', name, props: { 'backup.name': name, name } }))
       return listObjects('BACKUP', objects, undefined, options, undefined)
     }
     case 'add': {
       const name = identifierFrom(identifier, options, 'name') ?? timestampName()
-      if (backupNames(paths).some((n) => same(n, name))) fail(EXIT.duplicate, `Failed to add duplicate collection element "${name}".`)
+      if (backupNames(paths).some(n => same(n, name))) fail(EXIT.duplicate, `Failed to add duplicate collection element "${name}".`)
       loadDocument(paths) // creates the seed when no state exists yet, so a backup always has something to hold
       const folder = path.join(paths.backups, name)
       fs.mkdirSync(folder, { recursive: true })
@@ -1034,7 +1086,20 @@ function backupVerb(verb, paths, identifier, options) {
 
 // ---------------------------------------------------------------- dispatch, locking, fail-at, log
 
-const OBJECTS = { site: 'site', sites: 'site', app: 'app', apps: 'app', vdir: 'vdir', vdirs: 'vdir', apppool: 'apppool', apppools: 'apppool', backup: 'backup', backups: 'backup', config: 'config', configs: 'config' }
+const OBJECTS = {
+  site: 'site',
+  sites: 'site',
+  app: 'app',
+  apps: 'app',
+  vdir: 'vdir',
+  vdirs: 'vdir',
+  apppool: 'apppool',
+  apppools: 'apppool',
+  backup: 'backup',
+  backups: 'backup',
+  config: 'config',
+  configs: 'config'
+}
 
 function sleep(ms) {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
@@ -1062,8 +1127,8 @@ function mutatingCallsSoFar() {
   return fs
     .readFileSync(env.APPCMD_DOUBLE_LOG, 'utf8')
     .split('\n')
-    .filter((line) => line.trim() !== '')
-    .filter((line) => JSON.parse(line).mutating === true).length
+    .filter(line => line.trim() !== '')
+    .filter(line => JSON.parse(line).mutating === true).length
 }
 
 function failAt() {
@@ -1072,7 +1137,11 @@ function failAt() {
     raw = fs.readFileSync(env.APPCMD_DOUBLE_FAIL_AT_FILE, 'utf8').trim()
   }
   if (raw === undefined || raw === '') return undefined
-  if (!env.APPCMD_DOUBLE_LOG) throw new AppcmdError(EXIT.invalidParameter, 'ERROR ( message:appcmd double: APPCMD_DOUBLE_FAIL_AT needs APPCMD_DOUBLE_LOG to count calls. )')
+  if (!env.APPCMD_DOUBLE_LOG)
+    throw new AppcmdError(
+      EXIT.invalidParameter,
+      'ERROR ( message:appcmd double: APPCMD_DOUBLE_FAIL_AT needs APPCMD_DOUBLE_LOG to count calls. )'
+    )
   return raw.split(',').map(Number)
 }
 
@@ -1091,7 +1160,12 @@ function execute(argv, paths) {
   if (verb === 'list') {
     if (object === 'config') return { stdout: listConfig(doc, identifier, options), exitCode: EXIT.ok }
     const runtime = runtimeState(paths)
-    const all = { site: () => allSites(doc, runtime), app: () => allApps(doc), vdir: () => allVdirs(doc), apppool: () => allPools(doc, runtime) }[object]()
+    const all = {
+      site: () => allSites(doc, runtime),
+      app: () => allApps(doc),
+      vdir: () => allVdirs(doc),
+      apppool: () => allPools(doc, runtime)
+    }[object]()
     return listObjects(object === 'apppool' ? 'APPPOOL' : object.toUpperCase(), all, identifier, options, doc)
   }
   let result
@@ -1106,14 +1180,14 @@ function main() {
   const argv = process.argv.slice(2)
   const mutating = argv.length > 0 && argv[0].toLowerCase() !== 'list'
   let outcome
-  const run = (paths) => {
+  const run = paths => {
     if (mutating) {
       const k = failAt()
       if (k !== undefined && k.includes(mutatingCallsSoFar() + 1)) return { stdout: `${COMMIT_FAILED}\n`, exitCode: EXIT.commitFailed }
     }
     return execute(argv, paths)
   }
-  const guarded = (paths) => {
+  const guarded = paths => {
     try {
       return run(paths)
     } catch (error) {

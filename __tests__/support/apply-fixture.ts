@@ -57,7 +57,12 @@ export function configFor(target: Target, releaseId: string, inputs: Record<stri
 }
 
 /** A staged release as apply expects it: the release folder with its web.config and static folder, and the venv folder. */
-export function stage(target: Target, config: DeployConfig, venvHash = 'venv1', staticSettings: StaticSettings = { staticUrl: 'static/', forceScriptName: null }): DesiredState {
+export function stage(
+  target: Target,
+  config: DeployConfig,
+  venvHash = 'venv1',
+  staticSettings: StaticSettings = { staticUrl: 'static/', forceScriptName: null }
+): DesiredState {
   const layout = layoutFor(config.deployRoot)
   fs.mkdirSync(layout.staticDir(config.releaseId), { recursive: true })
   fs.writeFileSync(path.join(layout.releaseDir(config.releaseId), 'web.config'), '<configuration />\n')

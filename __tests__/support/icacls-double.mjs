@@ -15,7 +15,28 @@ import path from 'node:path'
 
 const SIMPLE_RIGHTS = ['N', 'F', 'M', 'RX', 'R', 'W', 'D']
 const INHERITANCE = ['OI', 'CI', 'IO', 'NP', 'I']
-const SPECIFIC_RIGHTS = ['DE', 'RC', 'WDAC', 'WO', 'S', 'AS', 'MA', 'GR', 'GW', 'GE', 'GA', 'RD', 'WD', 'AD', 'REA', 'WEA', 'X', 'DC', 'RA', 'WA']
+const SPECIFIC_RIGHTS = [
+  'DE',
+  'RC',
+  'WDAC',
+  'WO',
+  'S',
+  'AS',
+  'MA',
+  'GR',
+  'GW',
+  'GE',
+  'GA',
+  'RD',
+  'WD',
+  'AD',
+  'REA',
+  'WEA',
+  'X',
+  'DC',
+  'RA',
+  'WA'
+]
 // Windows grants every new folder these through inheritance; shown so a printed ACL looks like a real one.
 const INHERITED = [
   { principal: 'NT AUTHORITY\\SYSTEM', flags: ['I', 'OI', 'CI'], rights: ['F'] },
@@ -24,9 +45,9 @@ const INHERITED = [
 
 const out = []
 const err = []
-const finish = (code) => {
-  if (out.length) fs.writeSync(1, out.map((l) => `${l}\n`).join(''))
-  if (err.length) fs.writeSync(2, err.map((l) => `${l}\n`).join(''))
+const finish = code => {
+  if (out.length) fs.writeSync(1, out.map(l => `${l}\n`).join(''))
+  if (err.length) fs.writeSync(2, err.map(l => `${l}\n`).join(''))
   process.exit(code)
 }
 
@@ -38,7 +59,7 @@ function parsePerm(perm) {
   while (rest.length > 0) {
     const group = /^\(([^)]*)\)/.exec(rest)
     const token = group ? group[1] : rest
-    const parts = token.split(',').map((p) => p.trim().toUpperCase())
+    const parts = token.split(',').map(p => p.trim().toUpperCase())
     for (const p of parts) {
       if (INHERITANCE.includes(p)) flags.push(p)
       else if (SIMPLE_RIGHTS.includes(p) || SPECIFIC_RIGHTS.includes(p)) rights.push(p)
@@ -63,20 +84,20 @@ function readLog(log) {
   return fs
     .readFileSync(log, 'utf8')
     .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l))
+    .filter(l => l.trim() !== '')
+    .map(l => JSON.parse(l))
 }
 
 /** Replays the recorded changes that apply to a path (its own, and recursive ones from a parent folder). */
 function recordedAcl(target, entries) {
   const resolved = path.resolve(target)
-  const aces = INHERITED.map((a) => ({ ...a, flags: [...a.flags], rights: [...a.rights] }))
-  const applies = (e) => {
+  const aces = INHERITED.map(a => ({ ...a, flags: [...a.flags], rights: [...a.rights] }))
+  const applies = e => {
     const p = path.resolve(e.path)
     return p === resolved || (e.recursive && resolved.startsWith(`${p}${path.sep}`))
   }
   for (const e of entries.filter(applies)) {
-    const isOther = (a) => a.principal.toLowerCase() !== e.principal.toLowerCase() || a.flags.includes('I')
+    const isOther = a => a.principal.toLowerCase() !== e.principal.toLowerCase() || a.flags.includes('I')
     if (e.action === 'remove' || e.action === 'grant:r') {
       const kept = aces.filter(isOther)
       aces.length = 0
@@ -84,16 +105,16 @@ function recordedAcl(target, entries) {
     }
     if (e.action === 'grant' || e.action === 'grant:r') {
       const parsed = parsePerm(e.perm)
-      const existing = aces.find((a) => !isOther(a) && a.flags.join() === parsed.flags.join())
+      const existing = aces.find(a => !isOther(a) && a.flags.join() === parsed.flags.join())
       if (existing) existing.rights = [...new Set([...existing.rights, ...parsed.rights])]
       else aces.push({ principal: e.principal, flags: parsed.flags, rights: parsed.rights })
     }
   }
   // Explicit entries come before inherited ones, as Windows orders a canonical ACL.
-  return [...aces.filter((a) => !a.flags.includes('I')), ...aces.filter((a) => a.flags.includes('I'))]
+  return [...aces.filter(a => !a.flags.includes('I')), ...aces.filter(a => a.flags.includes('I'))]
 }
 
-const formatAce = (a) => `${a.principal}:${a.flags.map((f) => `(${f})`).join('')}(${a.rights.join(',')})`
+const formatAce = a => `${a.principal}:${a.flags.map(f => `(${f})`).join('')}(${a.rights.join(',')})`
 
 function main() {
   const argv = process.argv.slice(2)
@@ -108,7 +129,7 @@ function main() {
     out.push('Successfully processed 0 files; Failed processing 1 files')
     return finish(2)
   }
-  const switches = rest.filter((a) => /^\/[TCQL]$/i.test(a)).map((a) => a.slice(1).toUpperCase())
+  const switches = rest.filter(a => /^\/[TCQL]$/i.test(a)).map(a => a.slice(1).toUpperCase())
   const recursive = switches.includes('T')
   const quiet = switches.includes('Q')
   const records = []
@@ -125,7 +146,14 @@ function main() {
         err.push(`Invalid parameter "${spec ?? ''}"`)
         return finish(87)
       }
-      records.push({ path: target, action: grant[1] ? 'grant:r' : 'grant', principal: spec.slice(0, colon), perm, recursive, flags: switches })
+      records.push({
+        path: target,
+        action: grant[1] ? 'grant:r' : 'grant',
+        principal: spec.slice(0, colon),
+        perm,
+        recursive,
+        flags: switches
+      })
     } else if (remove) {
       const principal = rest[++i]
       if (!principal) {
@@ -150,7 +178,7 @@ function main() {
 
   if (log) {
     fs.mkdirSync(path.dirname(log), { recursive: true })
-    fs.appendFileSync(log, records.map((r) => `${JSON.stringify(r)}\n`).join(''))
+    fs.appendFileSync(log, records.map(r => `${JSON.stringify(r)}\n`).join(''))
   }
   const files = countFiles(target, recursive)
   if (!quiet) for (const f of files) out.push(`processed file: ${f}`)

@@ -52,8 +52,8 @@ const readJsonLines = <T>(file: string): T[] =>
   existsSync(file)
     ? readFileSync(file, 'utf8')
         .split('\n')
-        .filter((line) => line.trim() !== '')
-        .map((line) => JSON.parse(line) as T)
+        .filter(line => line.trim() !== '')
+        .map(line => JSON.parse(line) as T)
     : []
 
 /** A fresh fake IIS server in a temporary folder: state file, backups, call logs and doubles on PATH. */
@@ -90,7 +90,7 @@ export function createIisSandbox(opts: IisSandboxOptions = {}): IisSandbox {
     icaclsPath: join(SUPPORT_DIR, 'icacls'),
     env,
     calls: () => readJsonLines<AppcmdCall>(appcmdLog),
-    mutatingCalls: () => readJsonLines<AppcmdCall>(appcmdLog).filter((c) => c.mutating),
+    mutatingCalls: () => readJsonLines<AppcmdCall>(appcmdLog).filter(c => c.mutating),
     aclGrants: () => readJsonLines<AclRecord>(icaclsLog),
     readConfig: () => readFileSync(configPath, 'utf8'),
     failAt(k) {
@@ -109,5 +109,8 @@ export function createIisSandbox(opts: IisSandboxOptions = {}): IisSandbox {
 
 /** Runs real processes with the sandbox's variables merged in, as the doubles read their state from the environment. */
 export function sandboxRunner(sandbox: Pick<IisSandbox, 'env'>, inner: ProcessRunner = execRunner): ProcessRunner {
-  return { run: (file, args, options = {}) => inner.run(file, args, { ...options, env: { ...(process.env as Record<string, string>), ...sandbox.env } }) }
+  return {
+    run: (file, args, options = {}) =>
+      inner.run(file, args, { ...options, env: { ...(process.env as Record<string, string>), ...sandbox.env } })
+  }
 }

@@ -72,7 +72,8 @@ export const LOCKED_SECTION_TEXT =
   'This happens when the section is locked at a parent level. Locking is either by default (overrideModeDefault="Deny"), or set explicitly ' +
   'by a location tag with overrideMode="Deny" or the legacy allowOverride="false".'
 
-export const NO_FASTCGI_APP_TEXT = 'HTTP Error 500.0 - Internal Server Error. <handler> scriptProcessor could not be found in <fastCGI> application configuration'
+export const NO_FASTCGI_APP_TEXT =
+  'HTTP Error 500.0 - Internal Server Error. <handler> scriptProcessor could not be found in <fastCGI> application configuration'
 
 class HttpError extends Error {
   constructor(status, text) {
@@ -123,7 +124,12 @@ function applyHandlers(inherited, handlers) {
       const i = added.findIndex(h => same(h.name, name))
       if (i >= 0) added.splice(i, 1)
     } else if (el.nodeName === 'add') {
-      added.push({ name, path: el.getAttribute('path') ?? '*', modules: el.getAttribute('modules') ?? '', scriptProcessor: el.getAttribute('scriptProcessor') ?? '' })
+      added.push({
+        name,
+        path: el.getAttribute('path') ?? '*',
+        modules: el.getAttribute('modules') ?? '',
+        scriptProcessor: el.getAttribute('scriptProcessor') ?? ''
+      })
     }
   }
   return [...added, ...list]
@@ -131,7 +137,15 @@ function applyHandlers(inherited, handlers) {
 
 function pathMatches(pattern, file) {
   if (pattern === '*') return true
-  const re = new RegExp('^' + pattern.split('*').map(s => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$', 'i')
+  const re = new RegExp(
+    '^' +
+      pattern
+        .split('*')
+        .map(s => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*') +
+      '$',
+    'i'
+  )
   return re.test(file)
 }
 
@@ -140,7 +154,7 @@ function handlersUnlocked(root, location) {
   const group = children(child(root, 'configSections')).find(g => g.getAttribute('name') === 'system.webServer')
   const decl = children(group, 'section').find(s => s.getAttribute('name') === 'handlers')
   let mode = decl?.getAttribute('overrideModeDefault') || 'Allow'
-  const applies = (p) => p === '' || same(p, location) || location.toLowerCase().startsWith(`${p.toLowerCase()}/`)
+  const applies = p => p === '' || same(p, location) || location.toLowerCase().startsWith(`${p.toLowerCase()}/`)
   const locs = children(root, 'location')
     .map(l => ({ l, p: (l.getAttribute('path') ?? '').replace(/^\/+|\/+$/g, '') }))
     .filter(({ l, p }) => applies(p) && handlersOf(l) !== undefined && (l.hasAttribute('overrideMode') || l.hasAttribute('allowOverride')))
@@ -180,7 +194,8 @@ function findApp(root, siteName, urlPath) {
 function fastCgiApps(root) {
   return children(child(root, 'system.webServer', 'fastCgi'), 'application').map(a => {
     const env = {}
-    for (const v of children(child(a, 'environmentVariables'), 'environmentVariable')) env[v.getAttribute('name') ?? ''] = v.getAttribute('value') ?? ''
+    for (const v of children(child(a, 'environmentVariables'), 'environmentVariable'))
+      env[v.getAttribute('name') ?? ''] = v.getAttribute('value') ?? ''
     return { fullPath: a.getAttribute('fullPath') ?? '', arguments: a.getAttribute('arguments') ?? '', env }
   })
 }
@@ -249,7 +264,8 @@ export async function startIisStandin(opts) {
       key: JSON.stringify([app.physicalPath, app.appPath, fcgi.fullPath, fcgi.arguments, fcgi.env, settingsText]),
       env: fcgi.env,
       // Exactly the registration's variables: nothing of the test process's environment reaches the app.
-      start: port => spawn(fcgi.fullPath, [LAUNCHER, String(port)], { cwd: app.physicalPath, env: { ...fcgi.env }, stdio: ['ignore', 'ignore', 'pipe'] })
+      start: port =>
+        spawn(fcgi.fullPath, [LAUNCHER, String(port)], { cwd: app.physicalPath, env: { ...fcgi.env }, stdio: ['ignore', 'ignore', 'pipe'] })
     }
   }
 
@@ -258,7 +274,11 @@ export async function startIisStandin(opts) {
     key: JSON.stringify([app.physicalPath, app.appPath, hp.processPath, hp.arguments, hp.env]),
     env: hp.env,
     start: port =>
-      spawn(hp.processPath, argvFor(hp.arguments, port), { cwd: neutralDir, env: { ...hp.env, HTTP_PLATFORM_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] })
+      spawn(hp.processPath, argvFor(hp.arguments, port), {
+        cwd: neutralDir,
+        env: { ...hp.env, HTTP_PLATFORM_PORT: String(port) },
+        stdio: ['ignore', 'pipe', 'pipe']
+      })
   })
 
   const ensureBackend = async (app, plan) => {
@@ -272,8 +292,17 @@ export async function startIisStandin(opts) {
       await stopBackend()
       const port = await freePort()
       const proc = plan.start(port)
-      const b = { key, port, child: proc, exited: false, stderr: '', pid: proc.pid ?? -1, physicalPath: app.physicalPath, env: { ...plan.env } }
-      const keep = (d) => {
+      const b = {
+        key,
+        port,
+        child: proc,
+        exited: false,
+        stderr: '',
+        pid: proc.pid ?? -1,
+        physicalPath: app.physicalPath,
+        env: { ...plan.env }
+      }
+      const keep = d => {
         b.stderr = (b.stderr + d.toString()).slice(-8000)
       }
       proc.stdout?.on('data', keep)
@@ -371,10 +400,11 @@ export async function startIisStandin(opts) {
   const server = http.createServer((req, res) => {
     handle(req, res).then(
       how => served.push(how),
-      (e) => {
+      e => {
         const status = e instanceof HttpError ? e.status : 500
         served.push(String(status))
-        if (!res.headersSent) res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', server: 'Microsoft-IIS/10.0 (stand-in)' })
+        if (!res.headersSent)
+          res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', server: 'Microsoft-IIS/10.0 (stand-in)' })
         res.end(e instanceof Error ? e.message : String(e))
       }
     )
@@ -389,7 +419,8 @@ export async function startIisStandin(opts) {
     url: `http://127.0.0.1:${port}`,
     port,
     served: () => [...served],
-    backend: () => (backend && !backend.exited ? { pid: backend.pid, physicalPath: backend.physicalPath, env: { ...backend.env } } : undefined),
+    backend: () =>
+      backend && !backend.exited ? { pid: backend.pid, physicalPath: backend.physicalPath, env: { ...backend.env } } : undefined,
     backendStarts: () => starts,
     close: async () => {
       server.closeAllConnections()

@@ -10,7 +10,21 @@ const [lockModule, trialsFile, journal, name] = process.argv.slice(2)
 // A loaded machine may pause a process between any two file-system calls: each call of the lock module is
 // delayed by a random 0-5 ms, so the interleavings the scheduler makes rare happen in every trial.
 const pause = new Int32Array(new SharedArrayBuffer(4))
-for (const call of ['readFileSync', 'writeFileSync', 'rmSync', 'unlinkSync', 'openSync', 'writeSync', 'closeSync', 'statSync', 'fstatSync', 'renameSync', 'linkSync', 'mkdirSync', 'readdirSync']) {
+for (const call of [
+  'readFileSync',
+  'writeFileSync',
+  'rmSync',
+  'unlinkSync',
+  'openSync',
+  'writeSync',
+  'closeSync',
+  'statSync',
+  'fstatSync',
+  'renameSync',
+  'linkSync',
+  'mkdirSync',
+  'readdirSync'
+]) {
   const real = fs[call]
   fs[call] = (...args) => {
     Atomics.wait(pause, 0, 0, Math.random() * 5)
@@ -24,7 +38,16 @@ const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
 
 for (const trial of trials) {
   while (Date.now() < trial.startAt) await sleep(Math.min(5, trial.startAt - Date.now()))
-  const lock = await acquireLock({ dir: trial.dir, site: 'Default Web Site', appPath: '/app', runId: name, timeoutMs: 20000, log: quiet, pollMs: 5, ...trial.options })
+  const lock = await acquireLock({
+    dir: trial.dir,
+    site: 'Default Web Site',
+    appPath: '/app',
+    runId: name,
+    timeoutMs: 20000,
+    log: quiet,
+    pollMs: 5,
+    ...trial.options
+  })
   fs.appendFileSync(journal, `enter ${trial.id} ${name}\n`)
   await sleep(trial.holdMs)
   fs.appendFileSync(journal, `exit ${trial.id} ${name}\n`)

@@ -48,8 +48,7 @@ export function probeExpectations(): Record<string, ProbeCheck> {
 export function probeVerdict(check: ProbeCheck, obs: ProbeObservation | undefined, exitModulo256 = false): ProbeVerdict {
   if (obs === undefined) return { verdict: 'UNSETTLED', form: 'not run' }
   if ('skipped' in obs) return { verdict: 'UNSETTLED', form: obs.skipped }
-  const exitIs = (codes: number[]) =>
-    obs.exit !== null && codes.some((c) => c === obs.exit || (exitModulo256 && c % 256 === obs.exit))
+  const exitIs = (codes: number[]) => obs.exit !== null && codes.some(c => c === obs.exit || (exitModulo256 && c % 256 === obs.exit))
   const matches = (f: ProbeForm) =>
     (f.exit === undefined || exitIs(f.exit)) &&
     (f.exitNot === undefined || !exitIs(f.exitNot)) &&

@@ -61,7 +61,8 @@ export function runAction(inputs: Record<string, string>, env: Record<string, st
   fs.writeFileSync(outputFile, '')
   fs.writeFileSync(summaryFile, '')
   const childEnv: Record<string, string> = {}
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('INPUT_') && !k.startsWith('GITHUB_')) childEnv[k] = v
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith('INPUT_') && !k.startsWith('GITHUB_')) childEnv[k] = v
   Object.assign(childEnv, { GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile, RUNNER_TEMP: files }, env)
   for (const [name, value] of Object.entries(inputs)) childEnv[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
   return new Promise((resolve, reject) => {
@@ -84,7 +85,8 @@ export function runAction(inputs: Record<string, string>, env: Record<string, st
 /** Every file below a folder, relative, for "nothing was written there" and "no secret in any file" checks. */
 export function filesBelow(dir: string): string[] {
   if (!fs.existsSync(dir)) return []
-  return (fs.readdirSync(dir, { recursive: true, withFileTypes: true }))
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter(e => e.isFile())
     .map(e => path.relative(dir, path.join(e.parentPath, e.name)))
 }

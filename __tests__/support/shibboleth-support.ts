@@ -32,7 +32,10 @@ function elements(parent: Element, localName: string): Element[] {
 }
 
 /** The elements that carry the protection of want, read back with a parser. */
-export function ourParts(text: string, want: ShibbolethWant): { sites: Element[]; hosts: Element[]; paths: Element[]; applicationDefaults: Element } {
+export function ourParts(
+  text: string,
+  want: ShibbolethWant
+): { sites: Element[]; hosts: Element[]; paths: Element[]; applicationDefaults: Element } {
   const doc = new DOMParser().parseFromString(text.replace(/^\uFEFF/, ''), 'text/xml')
   const root = doc.documentElement as Element
   const isapi = elements(root, 'InProcess').flatMap(p => elements(p, 'ISAPI'))

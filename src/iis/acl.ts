@@ -102,9 +102,15 @@ export function planAcl(deployRoot: string, pool: string, grants: AclGrant[], ws
 /** Runs one icacls grant; icacls reports failures by exit code with the reason on stdout or stderr. */
 export async function runIcacls(runner: ProcessRunner, log: Log, icaclsPath: string, operation: Operation): Promise<void> {
   const result = await runner.run(icaclsPath, operation.argv)
-  log.info(`icacls ${operation.argv.map(a => (/\s/.test(a) ? `"${a}"` : a)).join(' ')} → exit ${result.exitCode} in ${result.durationMs} ms`)
+  log.info(
+    `icacls ${operation.argv.map(a => (/\s/.test(a) ? `"${a}"` : a)).join(' ')} → exit ${result.exitCode} in ${result.durationMs} ms`
+  )
   if (result.exitCode !== 0) {
     const why = (result.stderr.trim() || result.stdout.trim() || 'no output').replace(/\s+/g, ' ')
-    throw new PhaseError('apply', `icacls could not grant ${operation.argv[2]} on ${operation.argv[0]} (exit ${result.exitCode}): ${why}`, 'run the deploy as an administrator of the server')
+    throw new PhaseError(
+      'apply',
+      `icacls could not grant ${operation.argv[2]} on ${operation.argv[0]} (exit ${result.exitCode}): ${why}`,
+      'run the deploy as an administrator of the server'
+    )
   }
 }

@@ -103,7 +103,10 @@ export function isListMiss(exitCode: number, stdout: string): boolean {
   // The message names the case whatever the exit code (1168, 144 on Linux); every other ERROR is a failure.
   if (message !== undefined) return /^cannot find \S+ object\b/i.test(message)
   if (exitCode !== 0 && exitCode !== 1) return false
-  const text = stdout.replace(/^\uFEFF/, '').replace(/<\?xml[^>]*\?>/, '').trim()
+  const text = stdout
+    .replace(/^\uFEFF/, '')
+    .replace(/<\?xml[^>]*\?>/, '')
+    .trim()
   return text === '' || /^<appcmd\s*\/>$/i.test(text) || /^<appcmd\s*>\s*<\/appcmd\s*>$/i.test(text)
 }
 

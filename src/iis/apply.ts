@@ -135,7 +135,12 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
     try {
       backupName = await addBackup(appcmd, config.releaseId)
     } catch (err) {
-      throw new PhaseError('apply', `could not take an IIS configuration backup, so nothing was changed: ${asError(err).message}`, 'run the deploy as an administrator of the server', { cause: err })
+      throw new PhaseError(
+        'apply',
+        `could not take an IIS configuration backup, so nothing was changed: ${asError(err).message}`,
+        'run the deploy as an administrator of the server',
+        { cause: err }
+      )
     }
     executed.push({ tool: 'appcmd', argv: ['add', 'backup', backupName], why: 'restore point for this deploy', mutates: true })
 
@@ -148,7 +153,10 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
         const was = current.vdirs.find(v => same(vdirId(desired, v.path), id))
         if (!was) continue
         try {
-          await appcmd.run({ argv: ['add', 'vdir', `/app.name:${appId(desired)}`, `/path:${was.path}`, `/physicalPath:${was.physicalPath}`], mutates: true })
+          await appcmd.run({
+            argv: ['add', 'vdir', `/app.name:${appId(desired)}`, `/path:${was.path}`, `/physicalPath:${was.physicalPath}`],
+            mutates: true
+          })
           restored.push(`static folder ${id} serves ${was.physicalPath} again`)
         } catch (err) {
           failed.push(`static folder ${id} (${asError(err).message})`)
@@ -165,7 +173,11 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
       if ('ops' in plan) {
         try {
           for (const op of plan.ops) await appcmd.run({ argv: op.argv, mutates: true, secrets: op.secrets })
-          restored.push(plan.ops.length > 0 ? `this run's IIS changes, undone one by one (${plan.ops.length} operations)` : 'no IIS change of this run needed undoing')
+          restored.push(
+            plan.ops.length > 0
+              ? `this run's IIS changes, undone one by one (${plan.ops.length} operations)`
+              : 'no IIS change of this run needed undoing'
+          )
           undone = true
         } catch (err) {
           log.warning(`Undoing this run's IIS changes one by one failed (${asError(err).message}); restoring backup ${backupName} instead`)
@@ -195,7 +207,9 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
           }
           if (previousPhysicalPath !== undefined) restored.push(`${desired.handlersLocation} serves ${previousPhysicalPath} again`)
         } catch (err) {
-          failed.push(`pointing ${desired.handlersLocation} back at ${previousPhysicalPath ?? 'its previous release'} (${asError(err).message})`)
+          failed.push(
+            `pointing ${desired.handlersLocation} back at ${previousPhysicalPath ?? 'its previous release'} (${asError(err).message})`
+          )
         }
       }
       if (failed.length > 0) await readdRemovedVdirs(restored, failed)
@@ -249,13 +263,20 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
       // A log line, not an annotation: the run's one error line (main) names this failure and the rollback.
       log.info(`Apply failed at ${step}: ${error.message}; rolling back`)
       const rb = await undo()
-      const hint = error instanceof AppcmdError && error.kind === 'locked' ? 'applicationHost.config was in use; retry the deploy' : undefined
-      throw new PhaseError('apply', `apply failed at ${step}: ${error.message}. Rolled back — ${summary(rb)}`, hint, { cause: err, rolledBack: true })
+      const hint =
+        error instanceof AppcmdError && error.kind === 'locked' ? 'applicationHost.config was in use; retry the deploy' : undefined
+      throw new PhaseError('apply', `apply failed at ${step}: ${error.message}. Rolled back — ${summary(rb)}`, hint, {
+        cause: err,
+        rolledBack: true
+      })
     }
 
     if (plan.beforeSwitch.some(op => op.argv[0] === 'unlock')) record.add(desired.handlersLocation)
     if (plan.beforeSwitch.some(op => op.argv.includes(ANONYMOUS_SECTION))) record.add(desired.handlersLocation, 'anonymousAsPool')
-    record.setHttpPlatformNames(desired.handlersLocation, desired.hosting === 'httpplatform' ? desired.httpPlatformSecretEnv.map(v => v.name) : [])
+    record.setHttpPlatformNames(
+      desired.handlersLocation,
+      desired.hosting === 'httpplatform' ? desired.httpPlatformSecretEnv.map(v => v.name) : []
+    )
     await pruneBackups(appcmd, config.keepBackups, log)
     log.info(`Applied ${executed.length} operations to IIS for ${desired.handlersLocation} (backup ${backupName})`)
 
@@ -271,7 +292,11 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
           // Another deploy may have gone live since: restoring our backup would silently undo it.
           const now = parseSite(await appcmd.read('list', 'site', desired.app.site, '/config', '/xml'), desired).app.physicalPath
           if (!samePath(now, desired.app.physicalPath)) {
-            return { ok: false, restored: [], failed: [`${desired.handlersLocation} now serves ${now ?? 'nothing'}, not this release; left as it is`] }
+            return {
+              ok: false,
+              restored: [],
+              failed: [`${desired.handlersLocation} now serves ${now ?? 'nothing'}, not this release; left as it is`]
+            }
           }
           const rb = await undo()
           log.info(`Rollback of ${config.releaseId}: ${summary(rb)}`)

@@ -85,7 +85,7 @@ export class LocationRecord {
   httpPlatformNames(location: string): string[] {
     const byLocation = this.parsed().httpPlatformEnv ?? {}
     const key = Object.keys(byLocation).find(k => k.toLowerCase() === location.toLowerCase())
-    return key ? byLocation[key] ?? [] : []
+    return key ? (byLocation[key] ?? []) : []
   }
 
   setHttpPlatformNames(location: string, names: readonly string[]): void {

@@ -87,7 +87,11 @@ function look(file: string): Seen | 'busy' | undefined {
     const after = fs.statSync(file, { bigint: true })
     const id = (s: fs.BigIntStats) => `${s.ino}:${s.mtimeNs}:${s.size}`
     if (id(before) !== id(after)) return 'busy'
-    const generation = crypto.createHash('sha256').update(`${id(after)}\n${text}`).digest('hex').slice(0, 16)
+    const generation = crypto
+      .createHash('sha256')
+      .update(`${id(after)}\n${text}`)
+      .digest('hex')
+      .slice(0, 16)
     return { text, owner: parseOwner(text), generation, ageMs: Date.now() - Number(after.mtimeMs) }
   } catch (err) {
     // Windows refuses to open a file that is being deleted (EPERM): treat it like one being written.
@@ -194,7 +198,14 @@ export async function acquireLock(options: LockOptions): Promise<TargetLock> {
   const target = `${options.site}${options.appPath}`
   const file = lockFileFor(dir, options.site, options.appPath)
   fs.mkdirSync(dir, { recursive: true })
-  const owner: LockOwner = { runId, pid: process.pid, host: os.hostname(), time: new Date().toISOString(), target, token: crypto.randomUUID() }
+  const owner: LockOwner = {
+    runId,
+    pid: process.pid,
+    host: os.hostname(),
+    time: new Date().toISOString(),
+    target,
+    token: crypto.randomUUID()
+  }
   const self = JSON.stringify(owner)
   const deadline = Date.now() + timeoutMs
   let waitedFor: LockOwner | undefined

@@ -37,7 +37,9 @@ export async function refuseSharedPool(appcmd: Appcmd, choice: PoolChoice, curre
   }
   const ours = appKey(`${choice.siteName}${choice.appPath}`)
   // The pool of each line is checked too: an appcmd that ignored the filter lists every app.
-  const others = parseAppLines(stdout ?? '').filter(a => same(a.pool, choice.appPool) && appKey(a.name) !== ours).map(a => a.name)
+  const others = parseAppLines(stdout ?? '')
+    .filter(a => same(a.pool, choice.appPool) && appKey(a.name) !== ours)
+    .map(a => a.name)
   if (others.length === 0) return
   throw new InputError(
     'app-pool',

@@ -62,7 +62,7 @@ function children(el: Element, name: string): Element[] {
 }
 
 function attr(el: Element, name: string): string | undefined {
-  return el.hasAttribute(name) ? el.getAttribute(name) ?? '' : undefined
+  return el.hasAttribute(name) ? (el.getAttribute(name) ?? '') : undefined
 }
 
 /** `appcmd list apppool P /config /xml`. */
@@ -109,7 +109,11 @@ export function parseSite(xml: string, desired: StateQuery): Pick<CurrentState, 
   return {
     site: { exists: true, id, bindings },
     // An application without applicationPool runs in the site's default pool; '' makes the diff set ours.
-    app: { exists: true, pool: attr(application, 'applicationPool') ?? '', physicalPath: rootVdir ? attr(rootVdir, 'physicalPath') : undefined },
+    app: {
+      exists: true,
+      pool: attr(application, 'applicationPool') ?? '',
+      physicalPath: rootVdir ? attr(rootVdir, 'physicalPath') : undefined
+    },
     vdirs: vdirs
       .map(v => ({ path: normalAppPath(attr(v, 'path') ?? ''), physicalPath: attr(v, 'physicalPath') ?? '' }))
       .filter(v => v.path !== '/')
@@ -162,7 +166,7 @@ export async function readState(appcmd: Appcmd, desired: StateQuery, known: Reco
     throw new PhaseError(
       'apply',
       `IIS has no site named '${desired.app.site}'`,
-      "set site-name to an existing IIS site (appcmd list sites shows them), or create the site first"
+      'set site-name to an existing IIS site (appcmd list sites shows them), or create the site first'
     )
   }
   const fastCgi = parseFastCgi(await appcmd.read('list', 'config', '-section:system.webServer/fastCgi', '/xml'))
@@ -170,7 +174,9 @@ export async function readState(appcmd: Appcmd, desired: StateQuery, known: Reco
   // A fourth read only where httpPlatform variables are ours: hosting httpplatform, or a switch back from it.
   if (fromSite.app.exists && (desired.hosting === 'httpplatform' || ownedHttpPlatformNames.length > 0)) {
     const owned = new Set(ownedHttpPlatformNames.map(n => n.toLowerCase()))
-    const merged = parseHttpPlatformEnv(await appcmd.read('list', 'config', appId(desired), '-section:system.webServer/httpPlatform', '/xml'))
+    const merged = parseHttpPlatformEnv(
+      await appcmd.read('list', 'config', appId(desired), '-section:system.webServer/httpPlatform', '/xml')
+    )
     // The read merges the live release's web.config; its variables are the release's, not applicationHost's.
     state.httpPlatformEnv = merged.filter(v => owned.has(v.name.toLowerCase()))
   }

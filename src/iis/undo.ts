@@ -44,7 +44,17 @@ function envInverse(change: string, prefix: string, before: NameValue[]): { chan
   // A value read back from IIS may be another deploy's secret: mask it wherever the inverse is shown.
   if (sign === '+') return { change: `/-${at}`, secrets: [] }
   if (!was) throw new NoInverse(`${parsed.name} had no value before this run`)
-  if (sign === '-') return { change: `/+${prefix}${indexer([['name', was.name], ['value', was.value]], was.name)}`, secrets: [was.value] }
+  if (sign === '-')
+    return {
+      change: `/+${prefix}${indexer(
+        [
+          ['name', was.name],
+          ['value', was.value]
+        ],
+        was.name
+      )}`,
+      secrets: [was.value]
+    }
   if (!parsed.set) return undefined
   return { change: `/${at}.value:${plainValue(was.name, was.value)}`, secrets: [was.value] }
 }
@@ -62,7 +72,18 @@ function fastCgiInverse(change: string, of: Operation, before: CurrentState, des
       // Re-register an application this run removed, with the variables it had: all the tool ever gave one.
       const was = before.fastCgi.find(a => same(a.fullPath, app.fullPath) && same(a.arguments, app.arguments))
       if (!was) throw new NoInverse(`FastCGI ${app.fullPath} was not registered before this run`)
-      const env = was.env.map(v => config(`/+${key}.environmentVariables.${indexer([['name', v.name], ['value', v.value]], v.name)}`, [v.value]))
+      const env = was.env.map(v =>
+        config(
+          `/+${key}.environmentVariables.${indexer(
+            [
+              ['name', v.name],
+              ['value', v.value]
+            ],
+            v.name
+          )}`,
+          [v.value]
+        )
+      )
       return [config(`/+${key}`), ...env]
     }
     const prefix = `${key}.environmentVariables.`
@@ -90,8 +111,10 @@ export function inverseOf(op: Operation, before: CurrentState, desired: DesiredS
       return [undoOp(['delete', 'apppool', `/apppool.name:${option(rest, 'name') ?? ''}`], op)]
     case 'set apppool': {
       const sets: string[] = []
-      if (option(rest, 'managedRuntimeVersion') !== undefined) sets.push(`/managedRuntimeVersion:${before.pool.managedRuntimeVersion ?? ''}`)
-      if (option(rest, 'processModel.identityType') !== undefined) sets.push(`/processModel.identityType:${before.pool.identity ?? 'ApplicationPoolIdentity'}`)
+      if (option(rest, 'managedRuntimeVersion') !== undefined)
+        sets.push(`/managedRuntimeVersion:${before.pool.managedRuntimeVersion ?? ''}`)
+      if (option(rest, 'processModel.identityType') !== undefined)
+        sets.push(`/processModel.identityType:${before.pool.identity ?? 'ApplicationPoolIdentity'}`)
       return [undoOp(['set', 'apppool', `/apppool.name:${desired.pool.name}`, ...sets], op)]
     }
     case 'add app':
@@ -106,7 +129,9 @@ export function inverseOf(op: Operation, before: CurrentState, desired: DesiredS
     }
     case 'set vdir': {
       const id = rest[0] ?? ''
-      const was = same(id, rootVdirId(desired)) ? before.app.physicalPath : before.vdirs.find(v => same(vdirId(desired, v.path), id))?.physicalPath
+      const was = same(id, rootVdirId(desired))
+        ? before.app.physicalPath
+        : before.vdirs.find(v => same(vdirId(desired, v.path), id))?.physicalPath
       if (was === undefined) throw new NoInverse(`no earlier physical path known for ${id}`)
       return [undoOp(['set', 'vdir', id, `/physicalPath:${was}`], op)]
     }
@@ -133,7 +158,11 @@ export function inverseOf(op: Operation, before: CurrentState, desired: DesiredS
 }
 
 /** The inverses of `done` (appcmd writes in the order they ran), newest first; `missing` says why one has none. */
-export function undoPlan(done: readonly Operation[], before: CurrentState, desired: DesiredState): { ops: Operation[] } | { missing: string } {
+export function undoPlan(
+  done: readonly Operation[],
+  before: CurrentState,
+  desired: DesiredState
+): { ops: Operation[] } | { missing: string } {
   const ops: Operation[] = []
   try {
     for (const op of [...done].reverse()) {

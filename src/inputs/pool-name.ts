@@ -23,7 +23,10 @@ export function derivePoolName(siteName: string, appPath: string): string {
   const readable = app ? `${site}-${app.replace(/\//g, '-')}` : site
   const lossless = /^[A-Za-z0-9]+$/.test(site) && /^[A-Za-z0-9/]*$/.test(app)
   if (lossless && readable.length <= MAX_POOL_NAME) return readable
-  const kept = readable.replace(/[^A-Za-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '')
+  const kept = readable
+    .replace(/[^A-Za-z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-|-$/g, '')
   const prefix = kept.slice(0, MAX_POOL_NAME - HASH_LENGTH - 1).replace(/-$/, '')
   return `${prefix || 'app'}.${hashOf(siteName, appPath)}`
 }

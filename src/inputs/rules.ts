@@ -36,7 +36,11 @@ function describeChar(ch: string): string {
 /** Refuses control characters: XML 1.0 cannot hold most of them, and a tab does not survive an attribute. */
 export function checkNoControl(input: string, value: string, what = 'value'): void {
   const bad = CONTROL.exec(value)
-  if (bad) throw new InputError(input, `${what} contains the control character ${describeChar(bad[0])}${bad[0] === '\t' ? ' (a tab)' : ''}; remove it`)
+  if (bad)
+    throw new InputError(
+      input,
+      `${what} contains the control character ${describeChar(bad[0])}${bad[0] === '\t' ? ' (a tab)' : ''}; remove it`
+    )
 }
 
 /** `%u` then four hex digits: appcmd may read it as an escaped character (docs/input-rules.md), so the value would change. */
@@ -44,7 +48,8 @@ const PERCENT_U = /%u[0-9a-f]{4}/i
 
 export function checkNoPercentU(input: string, value: string, what = 'value'): void {
   const bad = PERCENT_U.exec(value)
-  if (bad) throw new InputError(input, `${what} contains '${bad[0]}', which appcmd may decode into another character; write the character itself`)
+  if (bad)
+    throw new InputError(input, `${what} contains '${bad[0]}', which appcmd may decode into another character; write the character itself`)
 }
 
 /** Names, paths and values that reach appcmd: bounded, one line of printable text, nothing appcmd reinterprets. */
@@ -60,7 +65,10 @@ export function checkText(input: string, value: string, what = 'value'): void {
 export function checkEnvValue(input: string, name: string, value: string, where: string): void {
   checkText(input, value, `${where}: the value of ${name}`)
   if (input === 'secret-env' && value.length < MIN_SECRET_LENGTH) {
-    throw new InputError(input, `${where}: the value of ${name} is shorter than ${MIN_SECRET_LENGTH} characters, too short to mask in logs; use a real secret, or env if it is not one`)
+    throw new InputError(
+      input,
+      `${where}: the value of ${name} is shorter than ${MIN_SECRET_LENGTH} characters, too short to mask in logs; use a real secret, or env if it is not one`
+    )
   }
 }
 
@@ -71,7 +79,10 @@ export function checkAppPathSegments(appPath: string): void {
       throw new InputError('app-path', `'${appPath}' has a '${segment}' segment; give the app's path without . or .. segments, e.g. /app`)
     }
     if (segment.endsWith('.')) {
-      throw new InputError('app-path', `'${appPath}': the segment '${segment}' ends in a dot, which Windows drops from names; remove the trailing dot`)
+      throw new InputError(
+        'app-path',
+        `'${appPath}': the segment '${segment}' ends in a dot, which Windows drops from names; remove the trailing dot`
+      )
     }
   }
 }
@@ -89,7 +100,10 @@ function isInside(child: string, parent: string, p: path.PlatformPath): boolean 
 export function checkDeployRoot(deployRoot: string, flavour: Flavour, appDir: string): void {
   const p = pathApi(flavour)
   if (/^[\\/]{2}[?.][\\/]/.test(deployRoot)) {
-    throw new InputError('deploy-root', `'${deployRoot}' is a device path (\\\\?\\ or \\\\.\\); give a plain local path such as C:\\inetpub\\wwwroot\\app`)
+    throw new InputError(
+      'deploy-root',
+      `'${deployRoot}' is a device path (\\\\?\\ or \\\\.\\); give a plain local path such as C:\\inetpub\\wwwroot\\app`
+    )
   }
   if (/^[\\/]{2}/.test(deployRoot)) {
     throw new InputError(
@@ -99,11 +113,17 @@ export function checkDeployRoot(deployRoot: string, flavour: Flavour, appDir: st
   }
   const normal = p.normalize(deployRoot)
   if (normal.replace(/[\\/]+$/, '') === p.parse(normal).root.replace(/[\\/]+$/, '')) {
-    throw new InputError('deploy-root', `'${deployRoot}' is the root of a drive or file system; use a folder of its own such as C:\\inetpub\\wwwroot\\app`)
+    throw new InputError(
+      'deploy-root',
+      `'${deployRoot}' is the root of a drive or file system; use a folder of its own such as C:\\inetpub\\wwwroot\\app`
+    )
   }
   const appDirCompared = flavour === 'win32' && process.platform !== 'win32' ? undefined : appDir
   const fold = (s: string): string => (flavour === 'win32' ? s.toLowerCase() : s)
   if (appDirCompared !== undefined && isInside(fold(p.resolve(normal)), fold(p.resolve(appDirCompared)), p)) {
-    throw new InputError('deploy-root', `'${deployRoot}' is app-dir or inside it, so each release would copy the earlier ones; use a folder outside ${appDir}`)
+    throw new InputError(
+      'deploy-root',
+      `'${deployRoot}' is app-dir or inside it, so each release would copy the earlier ones; use a folder outside ${appDir}`
+    )
   }
 }

@@ -115,7 +115,11 @@ export function desiredState(config: DeployConfig, facts: StageFacts): DesiredSt
       { path: facts.pythonHome, permission: '(OI)(CI)RX', why: `${principal} runs the base Python interpreter` },
       { path: venvDir, permission: '(OI)(CI)RX', why: `${principal} runs the venv and imports its packages` },
       { path: releaseDir, permission: '(OI)(CI)RX', why: `${principal} reads the release's code, web.config and static files` },
-      { path: layout.logsDir, permission: '(OI)(CI)M', why: `${principal} writes WSGI_LOG and server logs (FastCGI dies silently otherwise)` }
+      {
+        path: layout.logsDir,
+        permission: '(OI)(CI)M',
+        why: `${principal} writes WSGI_LOG and server logs (FastCGI dies silently otherwise)`
+      }
     ]
   }
 }

@@ -77,7 +77,21 @@ function envOps(
     const now = current.find(c => same(c.name, v.name))
     const shownValue = v.secret ? 'a secret value' : `'${v.value}'`
     if (!now) {
-      ops.push(op(context(`/+${prefix}${indexer([['name', v.name], ['value', v.value]], v.name)}`), `${owner}: add ${v.name} = ${shownValue}`, secretsOf(v)))
+      ops.push(
+        op(
+          context(
+            `/+${prefix}${indexer(
+              [
+                ['name', v.name],
+                ['value', v.value]
+              ],
+              v.name
+            )}`
+          ),
+          `${owner}: add ${v.name} = ${shownValue}`,
+          secretsOf(v)
+        )
+      )
       objects.push({ kind, name: v.name, status: 'created' })
     } else if (now.value !== v.value) {
       const set = `/${prefix}${indexer([['name', v.name]], v.name)}.value:${plainValue(v.name, v.value)}`
@@ -135,7 +149,13 @@ export function planChanges(current: CurrentState | undefined, desired: DesiredS
   if (!now.pool.exists) {
     poolOps.push(
       op(
-        ['add', 'apppool', `/name:${pool.name}`, `/managedRuntimeVersion:${pool.managedRuntimeVersion}`, `/processModel.identityType:${pool.identity}`],
+        [
+          'add',
+          'apppool',
+          `/name:${pool.name}`,
+          `/managedRuntimeVersion:${pool.managedRuntimeVersion}`,
+          `/processModel.identityType:${pool.identity}`
+        ],
         `app pool ${pool.name} does not exist`
       )
     )
@@ -151,7 +171,8 @@ export function planChanges(current: CurrentState | undefined, desired: DesiredS
       sets.push(`/processModel.identityType:${pool.identity}`)
       why.push(`identity ${now.pool.identity ?? '?'} → ${pool.identity}`)
     }
-    if (sets.length > 0) poolOps.push(op(['set', 'apppool', `/apppool.name:${pool.name}`, ...sets], `app pool ${pool.name}: ${why.join(', ')}`))
+    if (sets.length > 0)
+      poolOps.push(op(['set', 'apppool', `/apppool.name:${pool.name}`, ...sets], `app pool ${pool.name}: ${why.join(', ')}`))
     objects.push({ kind: 'apppool', name: pool.name, status: sets.length > 0 ? 'changed' : 'unchanged' })
   }
 
@@ -160,14 +181,26 @@ export function planChanges(current: CurrentState | undefined, desired: DesiredS
   if (!now.app.exists) {
     before.push(
       op(
-        ['add', 'app', `/site.name:${desired.app.site}`, `/path:${desired.app.path}`, `/physicalPath:${plainValue('physicalPath', desired.app.physicalPath)}`, `/applicationPool:${pool.name}`],
+        [
+          'add',
+          'app',
+          `/site.name:${desired.app.site}`,
+          `/path:${desired.app.path}`,
+          `/physicalPath:${plainValue('physicalPath', desired.app.physicalPath)}`,
+          `/applicationPool:${pool.name}`
+        ],
         `application ${app} does not exist`
       )
     )
     objects.push({ kind: 'app', name: app, status: 'created' })
   } else {
     if (!same(now.app.pool, pool.name)) {
-      before.push(op(['set', 'app', app, `/applicationPool:${pool.name}`], `application ${app} runs in pool '${now.app.pool ?? ''}', not ${pool.name}`))
+      before.push(
+        op(
+          ['set', 'app', app, `/applicationPool:${pool.name}`],
+          `application ${app} runs in pool '${now.app.pool ?? ''}', not ${pool.name}`
+        )
+      )
       appChanged = true
     }
     if (now.app.physicalPath === undefined || !samePath(now.app.physicalPath, desired.app.physicalPath)) {
@@ -183,7 +216,12 @@ export function planChanges(current: CurrentState | undefined, desired: DesiredS
 
   // Handlers unlocked at the app's location only, so web.config may declare them (else 500.19).
   if (!now.handlersUnlocked) {
-    before.push(op(['unlock', 'config', desired.handlersLocation, '-section:system.webServer/handlers', COMMIT], `let ${desired.handlersLocation}'s web.config declare handlers`))
+    before.push(
+      op(
+        ['unlock', 'config', desired.handlersLocation, '-section:system.webServer/handlers', COMMIT],
+        `let ${desired.handlersLocation}'s web.config declare handlers`
+      )
+    )
     objects.push({ kind: 'handlers', name: desired.handlersLocation, status: 'changed' })
   } else {
     objects.push({ kind: 'handlers', name: desired.handlersLocation, status: 'unchanged' })
@@ -193,7 +231,10 @@ export function planChanges(current: CurrentState | undefined, desired: DesiredS
   // (IIS's default is IUSR). An empty userName means "the pool identity"; --password drops a stored one.
   if (desired.anonymousAsPool && !now.anonymousAsPool) {
     before.push(
-      op(['set', 'config', desired.handlersLocation, ANONYMOUS_SECTION, '/userName:', '--password', COMMIT], `anonymous requests to ${desired.handlersLocation} read files as ${pool.name}, which the deploy grants access`)
+      op(
+        ['set', 'config', desired.handlersLocation, ANONYMOUS_SECTION, '/userName:', '--password', COMMIT],
+        `anonymous requests to ${desired.handlersLocation} read files as ${pool.name}, which the deploy grants access`
+      )
     )
     objects.push({ kind: 'anonymousAuth', name: desired.handlersLocation, status: 'changed' })
   } else if (desired.anonymousAsPool) {
@@ -207,7 +248,12 @@ export function planChanges(current: CurrentState | undefined, desired: DesiredS
     const staticPath = plainValue('physicalPath', wantedStatic.physicalPath)
     const existing = now.vdirs.find(v => same(v.path, wantedStatic.path))
     if (!existing) {
-      before.push(op(['add', 'vdir', `/app.name:${app}`, `/path:${wantedStatic.path}`, `/physicalPath:${staticPath}`], `static folder ${staticId} does not exist`))
+      before.push(
+        op(
+          ['add', 'vdir', `/app.name:${app}`, `/path:${wantedStatic.path}`, `/physicalPath:${staticPath}`],
+          `static folder ${staticId} does not exist`
+        )
+      )
       objects.push({ kind: 'vdir', name: staticId, status: 'created' })
     } else if (!samePath(existing.physicalPath, wantedStatic.physicalPath)) {
       // Right after the switch: until then the live release's pages link to the static files it collected.
@@ -256,7 +302,9 @@ export function planChanges(current: CurrentState | undefined, desired: DesiredS
   if (desired.hosting === 'httpplatform' || (now.httpPlatformEnv ?? []).length > 0) {
     const config = (change: string): string[] => ['set', 'config', desired.handlersLocation, HTTP_PLATFORM, change, COMMIT]
     const wantedEnv = desired.hosting === 'httpplatform' ? desired.httpPlatformSecretEnv : []
-    before.push(...envOps('environmentVariables.', config, now.httpPlatformEnv ?? [], wantedEnv, 'httpPlatform', 'httpPlatformEnv', objects))
+    before.push(
+      ...envOps('environmentVariables.', config, now.httpPlatformEnv ?? [], wantedEnv, 'httpPlatform', 'httpPlatformEnv', objects)
+    )
   }
 
   const changed = poolOps.length > 0 || before.length > 0 || switchOp !== undefined || after.length > 0

@@ -39,7 +39,12 @@ export function settingsFromSource(config: DeployConfig): SettingsFromSource {
 }
 
 /** Operations for the plan: appcmd diff (against the server when it was read), ACLs, Shibboleth. */
-export function planOperations(config: DeployConfig, desired: DesiredState, current: CurrentState | undefined, extra: Operation[]): Operation[] {
+export function planOperations(
+  config: DeployConfig,
+  desired: DesiredState,
+  current: CurrentState | undefined,
+  extra: Operation[]
+): Operation[] {
   const changes = planChanges(current, desired)
   const layout = layoutFor(config.deployRoot)
   const acl = planAcl(layout.root, desired.pool.name, desired.acl, desired.hosting === 'fastcgi' ? layout.wsgiLog : undefined)
@@ -62,9 +67,21 @@ export function writePlan(config: DeployConfig, log: Log, plan: PlanDocument): s
   return file
 }
 
-export function planDocument(config: DeployConfig, releaseId: string, operations: Operation[], files: RunReport['files'], diffed: boolean): PlanDocument {
+export function planDocument(
+  config: DeployConfig,
+  releaseId: string,
+  operations: Operation[],
+  files: RunReport['files'],
+  diffed: boolean
+): PlanDocument {
   return {
-    target: { site: config.siteName, appPath: config.appPath, pool: config.appPool, deployRoot: config.deployRoot, hosting: config.hosting },
+    target: {
+      site: config.siteName,
+      appPath: config.appPath,
+      pool: config.appPool,
+      deployRoot: config.deployRoot,
+      hosting: config.hosting
+    },
     mode: config.mode,
     release: releaseId,
     diffedAgainstServer: diffed,

@@ -69,7 +69,9 @@ export function staticLocation(appPath: string, settings: StaticSettings, served
   }
   const urlPath = rendered.endsWith('/') ? rendered : `${rendered}/`
   if (!SAFE_PATH.test(urlPath) || /\/\.\.?\//.test(urlPath) || urlPath.includes('//')) {
-    throw new StaticUrlError(`'${settings.staticUrl}' has characters or segments a virtual directory path cannot hold (spaces, %, ?, #, quotes, '..', '//'); ${fix}`)
+    throw new StaticUrlError(
+      `'${settings.staticUrl}' has characters or segments a virtual directory path cannot hold (spaces, %, ?, #, quotes, '..', '//'); ${fix}`
+    )
   }
   // IIS compares URL paths without regard to case (docs/static-url.md).
   if (!urlPath.toLowerCase().startsWith(appPrefix.toLowerCase())) {
@@ -101,7 +103,11 @@ export interface RenderedStaticUrls {
  * A rendering that leaves the static location means the vdir would serve nothing the pages ask for: that fails the
  * preflight, before IIS is touched.
  */
-export function staticCheckUrl(location: StaticLocation, rendered: RenderedStaticUrls, file: string | undefined): { url?: string; warning?: string } {
+export function staticCheckUrl(
+  location: StaticLocation,
+  rendered: RenderedStaticUrls,
+  file: string | undefined
+): { url?: string; warning?: string } {
   if (location.kind !== 'vdir' || !file) return {}
   const within = (url: string): boolean => url.toLowerCase().startsWith(location.urlPath.toLowerCase())
   if (rendered.staticUrl !== undefined) {
@@ -126,6 +132,8 @@ export function staticCheckUrl(location: StaticLocation, rendered: RenderedStati
     return { url: rendered.fileUrl }
   }
   const encoded = file.replace(/\\/g, '/').replace(/^\/+/, '').split('/').map(encodeURIComponent).join('/')
-  const warning = rendered.error ? `static('${file}') could not be rendered in the preflight (${rendered.error}); verify fetches ${location.urlPath}${encoded}` : undefined
+  const warning = rendered.error
+    ? `static('${file}') could not be rendered in the preflight (${rendered.error}); verify fetches ${location.urlPath}${encoded}`
+    : undefined
   return { url: `${location.urlPath}${encoded}`, ...(warning ? { warning } : {}) }
 }

@@ -201,7 +201,11 @@ async function listFiles(root: string): Promise<string[]> {
 }
 
 /** collectstatic --noinput into the release's static folder; returns the collected files, relative, with / separators. */
-export async function collectStatic(runner: ProcessRunner, log: Log, opts: DjangoOptions & { staticRoot: string }): Promise<{ files: string[] }> {
+export async function collectStatic(
+  runner: ProcessRunner,
+  log: Log,
+  opts: DjangoOptions & { staticRoot: string }
+): Promise<{ files: string[] }> {
   const redactor = secretsOf(opts)
   log.info(`collecting static files into ${opts.staticRoot}`)
   const result = await runner.run(opts.venvPython, [assetPath('python', 'collectstatic.py'), opts.staticRoot], {
@@ -304,7 +308,13 @@ export async function preflightRequest(runner: ProcessRunner, opts: DjangoOption
       answer.stage === 'handler'
         ? `preflight: WSGI_HANDLER '${answer.handler ?? ''}' could not be loaded (IIS would answer "Error occurred while reading WSGI handler")`
         : `preflight request to ${url} raised an exception`
-    throw failure('preflight', summary, shown, cause ?? (answer.stage === 'handler' ? 'check WSGI_HANDLER, PYTHONPATH and the settings module' : undefined), redactor)
+    throw failure(
+      'preflight',
+      summary,
+      shown,
+      cause ?? (answer.stage === 'handler' ? 'check WSGI_HANDLER, PYTHONPATH and the settings module' : undefined),
+      redactor
+    )
   }
 
   const status = answer.status ?? 0
@@ -326,7 +336,13 @@ export async function preflightRequest(runner: ProcessRunner, opts: DjangoOption
         : `no URL pattern matches PATH_INFO '${pathInfo}' (SCRIPT_NAME '${answer.scriptName ?? ''}'); check preflight-path and app-path`
     }
     const detail = logged?.traceback ?? logs.map(l => l.message).join('\n')
-    throw failure('preflight', `preflight request to ${url} answered ${status}`, { traceback: detail || (answer.body ?? '') }, cause, redactor)
+    throw failure(
+      'preflight',
+      `preflight request to ${url} answered ${status}`,
+      { traceback: detail || (answer.body ?? '') },
+      cause,
+      redactor
+    )
   }
 
   const headers: Record<string, string> = {}

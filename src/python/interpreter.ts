@@ -30,12 +30,21 @@ export async function probeInterpreter(runner: ProcessRunner, python: string): P
     result = await runner.run(python, ['-I', '-c', PROBE])
   } catch (thrown) {
     // @actions/exec throws (instead of exiting non-zero) when the file cannot be found.
-    throw new PhaseError('stage', `python '${python}' not found; set the python input`, 'Give the full path of python.exe (or python3) that should create the venv.', {
-      cause: asError(thrown)
-    })
+    throw new PhaseError(
+      'stage',
+      `python '${python}' not found; set the python input`,
+      'Give the full path of python.exe (or python3) that should create the venv.',
+      {
+        cause: asError(thrown)
+      }
+    )
   }
   if (result.exitCode !== 0) {
-    throw new PhaseError('stage', `python '${python}' failed to start (exit ${result.exitCode}): ${outputTail(result)}`, 'Check the python input points at a working Python 3 interpreter.')
+    throw new PhaseError(
+      'stage',
+      `python '${python}' failed to start (exit ${result.exitCode}): ${outputTail(result)}`,
+      'Check the python input points at a working Python 3 interpreter.'
+    )
   }
   const line = result.stdout.trim().split(/\r?\n/).pop() ?? ''
   try {
@@ -43,6 +52,10 @@ export async function probeInterpreter(runner: ProcessRunner, python: string): P
     if (!parsed.executable || !/^\d+\.\d+/.test(parsed.version)) throw new Error('incomplete answer')
     return parsed
   } catch {
-    throw new PhaseError('stage', `python '${python}' did not answer like Python 3: ${outputTail(result)}`, 'Check the python input points at a Python 3 interpreter.')
+    throw new PhaseError(
+      'stage',
+      `python '${python}' did not answer like Python 3: ${outputTail(result)}`,
+      'Check the python input points at a Python 3 interpreter.'
+    )
   }
 }

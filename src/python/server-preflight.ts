@@ -77,21 +77,34 @@ export async function serverPreflight(opts: ServerPreflightOptions): Promise<Ser
     for (;;) {
       if (spawnError) throw new PhaseError('preflight', `could not start ${shown}: ${spawnError.message}`, 'check httpplatform-command')
       if (exited !== undefined) {
-        throw new PhaseError('preflight', `the HttpPlatformHandler command exited (code ${exited}) before answering: ${shown}\n${tail()}`, 'check httpplatform-command and that its server is installed in the venv (httpplatform-package)')
+        throw new PhaseError(
+          'preflight',
+          `the HttpPlatformHandler command exited (code ${exited}) before answering: ${shown}\n${tail()}`,
+          'check httpplatform-command and that its server is installed in the venv (httpplatform-package)'
+        )
       }
       const response = await httpGet({ url: `http://127.0.0.1:${port}${requestPath}`, hostHeader: opts.host, timeoutMs: 5000 })
       if (response.status !== undefined) {
         if (response.status >= 400) {
           // Below the site root a 404 is most often a server that does not strip the app path IIS forwards.
-          const hint = response.status === 404 && opts.appPath !== '/'
-            ? `IIS forwards ${requestPath} unchanged: the server must serve the app below ${opts.appPath} (waitress: --url-prefix=${opts.appPath}); else check preflight-path`
-            : undefined
-          throw new PhaseError('preflight', `the HttpPlatformHandler command answered ${response.status} for ${requestPath}: ${shown}\n${tail()}`, hint)
+          const hint =
+            response.status === 404 && opts.appPath !== '/'
+              ? `IIS forwards ${requestPath} unchanged: the server must serve the app below ${opts.appPath} (waitress: --url-prefix=${opts.appPath}); else check preflight-path`
+              : undefined
+          throw new PhaseError(
+            'preflight',
+            `the HttpPlatformHandler command answered ${response.status} for ${requestPath}: ${shown}\n${tail()}`,
+            hint
+          )
         }
         return { port, status: response.status, argv, requestPath }
       }
       if (performance.now() > deadline) {
-        throw new PhaseError('preflight', `the HttpPlatformHandler command did not answer on port ${port} within ${opts.startupTimeoutMs / 1000} s: ${shown}\n${tail()}`, 'the server must listen on %HTTP_PLATFORM_PORT%')
+        throw new PhaseError(
+          'preflight',
+          `the HttpPlatformHandler command did not answer on port ${port} within ${opts.startupTimeoutMs / 1000} s: ${shown}\n${tail()}`,
+          'the server must listen on %HTTP_PLATFORM_PORT%'
+        )
       }
       await sleep(100)
     }

@@ -60,7 +60,8 @@ const PIP_HINT =
 // POSIX errno text and the Windows message for ERROR_DISK_FULL: a full disk looks like any other tool failure.
 const DISK_FULL = /No space left on device|ENOSPC|not enough space on the disk/i
 
-export const DISK_FULL_HINT = 'The disk is full: free space on the drive of deploy-root (old releases and venvs are under it) and run again.'
+export const DISK_FULL_HINT =
+  'The disk is full: free space on the drive of deploy-root (old releases and venvs are under it) and run again.'
 
 /** Says "disk full" when the output shows it, whatever the tool. */
 export function diskFullHint(text: string): string | undefined {
@@ -103,9 +104,12 @@ export async function ensureVenv(runner: ProcessRunner, log: Log, opts: EnsureVe
   if (created.exitCode !== 0) {
     const tail = outputTail(created)
     // ensurepip runs below venv with its output captured: a full disk may show only as "ensurepip ... exit status 1".
-    const hint = diskFullHint(`${tail}\n${created.stderr}\n${created.stdout}`) ?? (await lowSpaceHint(path.dirname(opts.venvDir))) ?? (/ensurepip is not available|No module named venv/i.test(tail)
-      ? 'This Python cannot create venvs: on Debian/Ubuntu install python3-venv; on Windows reinstall Python with pip.'
-      : 'Check that the python input is a full Python 3 installation and that deploy-root is writable.')
+    const hint =
+      diskFullHint(`${tail}\n${created.stderr}\n${created.stdout}`) ??
+      (await lowSpaceHint(path.dirname(opts.venvDir))) ??
+      (/ensurepip is not available|No module named venv/i.test(tail)
+        ? 'This Python cannot create venvs: on Debian/Ubuntu install python3-venv; on Windows reinstall Python with pip.'
+        : 'Check that the python input is a full Python 3 installation and that deploy-root is writable.')
     throw new PhaseError('stage', `python -m venv failed (exit ${created.exitCode}):\n${tail}`, hint)
   }
 
@@ -135,7 +139,11 @@ export async function findWfastcgi(runner: ProcessRunner, venvPython: string): P
   const result = await runner.run(venvPython, ['-I', '-c', 'import wfastcgi; print(wfastcgi.__file__)'], { env: toolEnv() })
   const file = result.stdout.trim().split(/\r?\n/).pop() ?? ''
   if (result.exitCode !== 0 || !file) {
-    throw new PhaseError('stage', `wfastcgi is not importable in the venv (${venvPython}):\n${outputTail(result)}`, 'Check the wfastcgi input (a pip spec such as wfastcgi==3.0.0, or the path of a wheel).')
+    throw new PhaseError(
+      'stage',
+      `wfastcgi is not importable in the venv (${venvPython}):\n${outputTail(result)}`,
+      'Check the wfastcgi input (a pip spec such as wfastcgi==3.0.0, or the path of a wheel).'
+    )
   }
   return file
 }

@@ -49,14 +49,22 @@ export function httpPlatformEnvironment(config: DeployConfig, facts: StageFacts)
   ]
 }
 
-export function renderReleaseConfigs(templates: TemplateSet, config: DeployConfig, desired: DesiredState, facts: StageFacts): RenderedFile[] {
+export function renderReleaseConfigs(
+  templates: TemplateSet,
+  config: DeployConfig,
+  desired: DesiredState,
+  facts: StageFacts
+): RenderedFile[] {
   const layout = layoutFor(config.deployRoot)
   const p = pathApi(layout.flavour)
   const common = { siteName: config.siteName, appPath: config.appPath === '/' ? '' : config.appPath, releaseId: facts.releaseId }
   const files: RenderedFile[] = []
   if (desired.fastCgi) {
     const appSettings = releaseAppSettings(config, facts).map(v => ({ key: v.name, value: v.value }))
-    files.push({ relPath: 'web.config', content: templates.render('app-web.config', { ...common, scriptProcessor: scriptProcessor(desired.fastCgi), appSettings }) })
+    files.push({
+      relPath: 'web.config',
+      content: templates.render('app-web.config', { ...common, scriptProcessor: scriptProcessor(desired.fastCgi), appSettings })
+    })
   } else {
     const env = httpPlatformEnvironment(config, facts)
       .filter(v => !v.secret)

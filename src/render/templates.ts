@@ -27,12 +27,17 @@ export class TemplateSet {
     // strict mode does not reach helper arguments, so the helper itself refuses an unknown variable.
     this.hb.registerHelper('xml', (value: unknown, options: Handlebars.HelperOptions) => {
       if (value === undefined || value === null) {
-        throw new Error(`template variable used at line ${(options as { loc?: { start: { line: number } } }).loc?.start.line ?? '?'} is not defined`)
+        throw new Error(
+          `template variable used at line ${(options as { loc?: { start: { line: number } } }).loc?.start.line ?? '?'} is not defined`
+        )
       }
       return new Handlebars.SafeString(xmlEscape(templateText(value)))
     })
     // {{comment v}}: like xml, for text inside <!-- -->, which must not hold "--" (a site name or release id may).
-    this.hb.registerHelper('comment', (value: unknown) => new Handlebars.SafeString(xmlEscape(templateText(value ?? '')).replace(/-(?=-)/g, '- ')))
+    this.hb.registerHelper(
+      'comment',
+      (value: unknown) => new Handlebars.SafeString(xmlEscape(templateText(value ?? '')).replace(/-(?=-)/g, '- '))
+    )
   }
 
   /** The file a template comes from: the user's override when there is one. */
@@ -52,7 +57,10 @@ export class TemplateSet {
     } catch (e) {
       const message = (e as Error).message
       const line = /line (\d+)/.exec(message)?.[1]
-      throw new InputError('templates', `${file}${line ? `:${line}` : ''}: template syntax error: ${message.split('\n')[0]}; fix the template`)
+      throw new InputError(
+        'templates',
+        `${file}${line ? `:${line}` : ''}: template syntax error: ${message.split('\n')[0]}; fix the template`
+      )
     }
     // strict: a misspelt variable is an error, not an empty attribute that IIS later rejects.
     const fn = this.hb.compile(source, { strict: true })

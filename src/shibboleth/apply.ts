@@ -79,11 +79,19 @@ export interface ShibbolethProposal {
   recycleReason?: string
 }
 
-export function proposeShibbolethConfig(configPath: string, want: ShibbolethWant, templates: TemplateSet, planOnly = false): ShibbolethProposal {
+export function proposeShibbolethConfig(
+  configPath: string,
+  want: ShibbolethWant,
+  templates: TemplateSet,
+  planOnly = false
+): ShibbolethProposal {
   if (!fs.existsSync(configPath)) {
     // A plan made away from the server (a pull request on Linux) has no SP to read: it shows the fresh file.
     if (!planOnly && !fs.existsSync(path.dirname(configPath))) {
-      throw new InputError('shibboleth-config', `neither ${configPath} nor its folder exists; install the Shibboleth SP or point shibboleth-config at its shibboleth2.xml`)
+      throw new InputError(
+        'shibboleth-config',
+        `neither ${configPath} nor its folder exists; install the Shibboleth SP or point shibboleth-config at its shibboleth2.xml`
+      )
     }
     const text = renderFreshConfig(want, templates)
     return {
@@ -173,7 +181,9 @@ export async function applyShibboleth(options: ShibbolethApplyOptions): Promise<
     await restartService(runner, control)
   } catch (e) {
     putBack()
-    await restartService(runner, control).catch((again: unknown) => log.warning(`Restarting ${control.service} with the original config failed too: ${asError(again).message}`))
+    await restartService(runner, control).catch((again: unknown) =>
+      log.warning(`Restarting ${control.service} with the original config failed too: ${asError(again).message}`)
+    )
     throw e
   }
   log.info(`Restarted ${control.service}.`)

@@ -38,7 +38,8 @@ export interface CheckResult {
  * folders, which is why apply writes the file in place first and checks it there.
  */
 export function checkArgv(check: readonly string[], configPath: string): string[] {
-  if (check.length === 0) throw new PhaseError('shibboleth', 'no Shibboleth check command is configured', `set shibboleth-check, e.g. ${DEFAULT_CHECK}`)
+  if (check.length === 0)
+    throw new PhaseError('shibboleth', 'no Shibboleth check command is configured', `set shibboleth-check, e.g. ${DEFAULT_CHECK}`)
   return check.map(arg => arg.split(CONFIG_PLACEHOLDER).join(configPath))
 }
 

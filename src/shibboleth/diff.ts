@@ -29,7 +29,7 @@ export function diffLines(oldText: string, newText: string): DiffLine[] {
     const row = lcs[i]
     const below = lcs[i + 1]
     for (let j = m - 1; j >= 0; j--) {
-      row[j] = midA[i] === midB[j] ? (below[j + 1]) + 1 : Math.max(below[j], row[j + 1])
+      row[j] = midA[i] === midB[j] ? below[j + 1] + 1 : Math.max(below[j], row[j + 1])
     }
   }
   const out: DiffLine[] = a.slice(0, head).map(text => ({ op: ' ', text }))
@@ -54,7 +54,12 @@ export function diffLines(oldText: string, newText: string): DiffLine[] {
  * A unified diff (`--- a`, `+++ b`, `@@ -l,n +l,n @@` hunks with `context` lines around each change), or ''
  * when the texts have the same lines.
  */
-export function unifiedDiff(oldText: string, newText: string, labels = { old: 'a/shibboleth2.xml', new: 'b/shibboleth2.xml' }, context = 3): string {
+export function unifiedDiff(
+  oldText: string,
+  newText: string,
+  labels = { old: 'a/shibboleth2.xml', new: 'b/shibboleth2.xml' },
+  context = 3
+): string {
   const all = diffLines(oldText, newText)
   const changed = all.map((l, k) => (l.op === ' ' ? -1 : k)).filter(k => k >= 0)
   if (changed.length === 0) return ''

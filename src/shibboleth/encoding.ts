@@ -20,7 +20,8 @@ function swapPairs(bytes: Buffer): Buffer {
  */
 export function decodeXml(bytes: Buffer): DecodedXml {
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return { text: bytes.toString('utf16le'), encoding: 'utf-16le' }
-  if (bytes[0] === 0xfe && bytes[1] === 0xff) return { text: swapPairs(bytes.subarray(0, bytes.length & ~1)).toString('utf16le'), encoding: 'utf-16be' }
+  if (bytes[0] === 0xfe && bytes[1] === 0xff)
+    return { text: swapPairs(bytes.subarray(0, bytes.length & ~1)).toString('utf16le'), encoding: 'utf-16be' }
   const head = bytes.subarray(0, 200).toString('latin1')
   const declared = /^(?:\uFEFF|\u00EF\u00BB\u00BF)?<\?xml[^>]*encoding\s*=\s*["']([^"']+)["']/.exec(head)?.[1]?.toLowerCase()
   if (declared && declared !== 'utf-8' && declared !== 'utf8') return { text: bytes.toString('latin1'), encoding: 'bytes' }

@@ -10,7 +10,8 @@ function canonical(element: Element): string {
   const inner: string[] = []
   for (let n = element.firstChild; n; n = n.nextSibling) {
     if (n.nodeType === n.ELEMENT_NODE) inner.push(canonical(n as Element))
-    else if ((n.nodeType === n.TEXT_NODE || n.nodeType === n.CDATA_SECTION_NODE) && (n.nodeValue ?? '').trim()) inner.push(JSON.stringify((n.nodeValue ?? '').trim()))
+    else if ((n.nodeType === n.TEXT_NODE || n.nodeType === n.CDATA_SECTION_NODE) && (n.nodeValue ?? '').trim())
+      inner.push(JSON.stringify((n.nodeValue ?? '').trim()))
   }
   return `<${element.localName} ${attrs.join(' ')}>${inner.join('')}</${element.localName}>`
 }
@@ -46,7 +47,9 @@ export function isapiSection(text: string | undefined): string {
 /** The RequestMap Host names of the file, in lower case. */
 export function mappedHosts(text: string | undefined): Set<string> {
   const root = text === undefined ? undefined : parse(text)
-  const hosts = spChildren(root, 'RequestMapper').flatMap(m => spChildren(m, 'RequestMap')).flatMap(m => spChildren(m, 'Host'))
+  const hosts = spChildren(root, 'RequestMapper')
+    .flatMap(m => spChildren(m, 'RequestMap'))
+    .flatMap(m => spChildren(m, 'Host'))
   return new Set(hosts.map(h => (h.getAttribute('name') ?? '').toLowerCase()).filter(Boolean))
 }
 

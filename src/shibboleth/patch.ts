@@ -251,7 +251,11 @@ function ensureSite(ed: Editor, root: Element, want: ShibbolethWant, changes: st
   const inProcess = ed.children(root, 'InProcess')[0]
   if (!inProcess) {
     const name = ed.qname(root, 'InProcess')
-    ed.insertChild(root, [[0, `<${name}>`], ...isapiBlock(root).map(([d, l]): [number, string] => [d + 1, l]), [0, `</${name}>`]], followsIn(SPCONFIG_ORDER, 'InProcess'))
+    ed.insertChild(
+      root,
+      [[0, `<${name}>`], ...isapiBlock(root).map(([d, l]): [number, string] => [d + 1, l]), [0, `</${name}>`]],
+      followsIn(SPCONFIG_ORDER, 'InProcess')
+    )
     changes.push(`added InProcess/ISAPI with Site id="${want.siteId}" name="${want.host}"`)
     return
   }
@@ -305,7 +309,11 @@ function ensureRequestMap(ed: Editor, root: Element, want: ShibbolethWant, chang
   const mapper = ed.children(root, 'RequestMapper')[0]
   if (!mapper) {
     const name = ed.qname(root, 'RequestMapper')
-    const block: Block = [[0, `<${name} type="Native">`], ...mapBlock(root).map(([d, l]): [number, string] => [d + 1, l]), [0, `</${name}>`]]
+    const block: Block = [
+      [0, `<${name} type="Native">`],
+      ...mapBlock(root).map(([d, l]): [number, string] => [d + 1, l]),
+      [0, `</${name}>`]
+    ]
     ed.insertChild(root, block, followsIn(SPCONFIG_ORDER, 'RequestMapper'))
     changes.push(`added RequestMapper type="Native" protecting ${where}`)
     return

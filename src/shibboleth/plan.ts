@@ -27,9 +27,19 @@ export function planShibboleth(target: ShibbolethTarget, outputDir: string, temp
   fs.writeFileSync(outputPath, proposal.next)
   const operations: Operation[] = proposal.changed
     ? [
-        { tool: 'file', argv: ['copy', target.configPath, `${target.configPath}.<timestamp>.bak`], why: 'back up shibboleth2.xml beside itself', mutates: true },
+        {
+          tool: 'file',
+          argv: ['copy', target.configPath, `${target.configPath}.<timestamp>.bak`],
+          why: 'back up shibboleth2.xml beside itself',
+          mutates: true
+        },
         { tool: 'file', argv: ['write', target.configPath], why: proposal.changes.join('; '), mutates: true },
-        { tool: 'shibboleth', argv: checkArgv(target.check, target.configPath), why: "the SP's own check; a failure restores the backup", mutates: false },
+        {
+          tool: 'shibboleth',
+          argv: checkArgv(target.check, target.configPath),
+          why: "the SP's own check; a failure restores the backup",
+          mutates: false
+        },
         ...restartOperations({ service: target.service, net: target.net ?? 'net' }),
         ...(proposal.recycleReason ? recyclePlanOperations(target.site, proposal.recycleReason) : [])
       ]

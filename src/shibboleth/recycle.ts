@@ -34,7 +34,12 @@ export function parseSiteApps(text: string): SiteApp[] {
 /** The steps as plan mode prints them: the pools are only known on the server. */
 export function recyclePlanOperations(site: string, reason: string): Operation[] {
   return [
-    { tool: 'appcmd', argv: ['list', 'apps', `/site.name:${site}`], why: "the pools serving the site; its root app's pool answers /Shibboleth.sso/*", mutates: false },
+    {
+      tool: 'appcmd',
+      argv: ['list', 'apps', `/site.name:${site}`],
+      why: "the pools serving the site; its root app's pool answers /Shibboleth.sso/*",
+      mutates: false
+    },
     { tool: 'appcmd', argv: ['recycle', 'apppool', '/apppool.name:<each pool listed>'], why: `${reason}: ${WHY}`, mutates: true }
   ]
 }
@@ -63,7 +68,12 @@ async function listSiteApps(appcmd: Appcmd, site: string): Promise<SiteApp[]> {
  * each once; pools in `alreadyRecycled` (recycled by this run after the SP change) are not recycled again. Never
  * throws: a failure is returned, for the caller to warn about.
  */
-export async function recycleSitePools(appcmd: Appcmd, log: Log, site: string, alreadyRecycled: readonly string[] = []): Promise<RecycleResult> {
+export async function recycleSitePools(
+  appcmd: Appcmd,
+  log: Log,
+  site: string,
+  alreadyRecycled: readonly string[] = []
+): Promise<RecycleResult> {
   const result: RecycleResult = { pools: [], recycled: [], failed: [] }
   let apps: SiteApp[]
   try {

@@ -22,8 +22,10 @@ function middlewareProblems(middleware: string[]): string[] {
   const remote = middleware.findIndex(m => REMOTE_USER_MIDDLEWARES.includes(m))
   if (remote >= 0) {
     const name = middleware[remote]
-    if (auth < 0) return [`MIDDLEWARE has ${name} but not ${AUTHENTICATION_MIDDLEWARE}, which it needs before it; add it above ${name}, ${OPT_OUT}.`]
-    if (remote < auth) return [`MIDDLEWARE lists ${name} before ${AUTHENTICATION_MIDDLEWARE}; move it below AuthenticationMiddleware, ${OPT_OUT}.`]
+    if (auth < 0)
+      return [`MIDDLEWARE has ${name} but not ${AUTHENTICATION_MIDDLEWARE}, which it needs before it; add it above ${name}, ${OPT_OUT}.`]
+    if (remote < auth)
+      return [`MIDDLEWARE lists ${name} before ${AUTHENTICATION_MIDDLEWARE}; move it below AuthenticationMiddleware, ${OPT_OUT}.`]
     return []
   }
   const custom = middleware.filter(m => /RemoteUserMiddleware$/.test(m))

@@ -15,7 +15,12 @@ export interface ServiceControl {
 /** The restart as plan operations: printed in plan mode, run in this order by restartService. */
 export function restartOperations({ service, net }: ServiceControl): Operation[] {
   return [
-    { tool: 'shibboleth', argv: [net, 'stop', service], why: 'shibd reads shibboleth2.xml at start: stop it to load the patched file', mutates: true },
+    {
+      tool: 'shibboleth',
+      argv: [net, 'stop', service],
+      why: 'shibd reads shibboleth2.xml at start: stop it to load the patched file',
+      mutates: true
+    },
     { tool: 'shibboleth', argv: [net, 'start', service], why: 'start shibd with the patched shibboleth2.xml', mutates: true }
   ]
 }

@@ -127,7 +127,9 @@ export function mapSource(root: Node, text: string): Map<Element, SourceElement>
   const source = scanElements(text)
   const dom = domElements(root, [])
   if (dom.length !== source.length) {
-    throw new Error(`the parser saw ${dom.length} elements but the text has ${source.length} start tags (entities that expand to markup are not supported)`)
+    throw new Error(
+      `the parser saw ${dom.length} elements but the text has ${source.length} start tags (entities that expand to markup are not supported)`
+    )
   }
   const map = new Map<Element, SourceElement>()
   dom.forEach((element, index) => {

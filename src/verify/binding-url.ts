@@ -2,7 +2,10 @@
  * The URL of an app on its site's first http(s) binding. appcmd writes a binding as
  * `protocol/ip:port:host` (iis-facts: `http/*:80:`); an empty host or `*` ip means any name, so localhost answers.
  */
-export function urlFromBindings(bindings: readonly { protocol: string; bindingInformation: string }[], appPath: string): string | undefined {
+export function urlFromBindings(
+  bindings: readonly { protocol: string; bindingInformation: string }[],
+  appPath: string
+): string | undefined {
   const binding = bindings.find(b => /^https?$/i.test(b.protocol))
   if (!binding) return undefined
   const m = /^(.*):(\d+):(.*)$/.exec(binding.bindingInformation)

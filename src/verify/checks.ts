@@ -141,7 +141,10 @@ export function judgeProtected(response: HttpResponse): Judgement {
     return { ok: false, detail: `HTTP ${status} to ${response.location ?? '(no Location)'}, not to the SP's ${SSO_HANDLER} handler` }
   }
   if (status === 200) {
-    return { ok: false, detail: 'HTTP 200 without a login: the path is not protected by the Shibboleth SP (RequestMap Host, ISAPI Site id)' }
+    return {
+      ok: false,
+      detail: 'HTTP 200 without a login: the path is not protected by the Shibboleth SP (RequestMap Host, ISAPI Site id)'
+    }
   }
   return { ok: false, detail: `HTTP ${status}, expected a redirect to ${SSO_HANDLER}` }
 }
@@ -163,7 +166,10 @@ export function judgeSsoHandler(response: HttpResponse, target: Pick<SsoHandlerT
     return { ok: true, detail: `HTTP 200 from the SP's Session handler: the IIS module maps site id ${target.siteId}` }
   }
   if (status === 403 && HANDLER_ACL_REFUSAL.test(response.body.trim())) {
-    return { ok: true, detail: `HTTP 403 "Access Denied" from the SP's Session handler (its acl refuses this address): the IIS module maps site id ${target.siteId}` }
+    return {
+      ok: true,
+      detail: `HTTP 403 "Access Denied" from the SP's Session handler (its acl refuses this address): the IIS module maps site id ${target.siteId}`
+    }
   }
   const site = `<ISAPI><Site id="${target.siteId}" name="${target.host}">`
   if (status === 404) {
@@ -192,16 +198,36 @@ function specsOf(plan: VerifyPlan): CheckSpec[] {
     ? []
     : [{ name: 'main', kind: 'main', url: plan.url, followRedirects: plan.followRedirects, judge: r => judgeMain(r, plan) }]
   plan.extraUrls.forEach((url, index) =>
-    specs.push({ name: `extra ${index + 1}`, kind: 'extra', url, followRedirects: plan.followRedirects, judge: r => judgeStatus(r, plan.status) })
+    specs.push({
+      name: `extra ${index + 1}`,
+      kind: 'extra',
+      url,
+      followRedirects: plan.followRedirects,
+      judge: r => judgeStatus(r, plan.status)
+    })
   )
   const staticFile = plan.staticFile
   if (staticFile) {
-    specs.push({ name: 'static', kind: 'static', url: staticFile.url, followRedirects: false, judge: r => judgeStatic(r, staticFile.expectedContentType) })
+    specs.push({
+      name: 'static',
+      kind: 'static',
+      url: staticFile.url,
+      followRedirects: false,
+      judge: r => judgeStatic(r, staticFile.expectedContentType)
+    })
   }
   // The redirect itself is the evidence, so it is never followed.
-  if (plan.protectedPath) specs.push({ name: 'protected', kind: 'protected', url: plan.protectedPath.url, followRedirects: false, judge: judgeProtected })
+  if (plan.protectedPath)
+    specs.push({ name: 'protected', kind: 'protected', url: plan.protectedPath.url, followRedirects: false, judge: judgeProtected })
   const ssoHandler = plan.ssoHandler
-  if (ssoHandler) specs.push({ name: 'sso-handler', kind: 'sso-handler', url: ssoHandler.url, followRedirects: false, judge: r => judgeSsoHandler(r, ssoHandler) })
+  if (ssoHandler)
+    specs.push({
+      name: 'sso-handler',
+      kind: 'sso-handler',
+      url: ssoHandler.url,
+      followRedirects: false,
+      judge: r => judgeSsoHandler(r, ssoHandler)
+    })
   return specs
 }
 
@@ -250,7 +276,8 @@ async function poll(spec: CheckSpec, plan: VerifyPlan, log: Log): Promise<CheckR
       const tries = `${attempts} attempt${attempts === 1 ? '' : 's'}`
       const cutShort = !verdict.ok && response.errorKind === 'timeout' && timeoutMs < plan.requestTimeoutMs
       if (cutShort && answered) [response, verdict] = [answered.response, answered.verdict]
-      else if (cutShort) verdict = { ok: false, detail: `no complete response within verify-timeout (${(plan.totalTimeoutMs / 1000).toFixed(1)} s)` }
+      else if (cutShort)
+        verdict = { ok: false, detail: `no complete response within verify-timeout (${(plan.totalTimeoutMs / 1000).toFixed(1)} s)` }
       const why = stable
         ? `the same answer ${sameCount} times in ${((performance.now() - sameSince) / 1000).toFixed(1)} s; stopped early`
         : `gave up after ${tries} in ${(ms / 1000).toFixed(1)} s`

@@ -56,16 +56,29 @@ export function classifyError(error: unknown, url: string, timeoutMs: number): {
   const message = error instanceof Error ? error.message : String(error)
   const target = new URL(url)
   const hostPort = `${target.hostname}:${target.port || (target.protocol === 'https:' ? '443' : '80')}`
-  if (code === 'REQUEST_TIMEOUT') return { kind: 'timeout', message: `timeout: no complete response from ${hostPort} within ${timeoutMs} ms` }
-  if (code === 'ECONNREFUSED') return { kind: 'refused', message: `connection refused by ${hostPort}: nothing listens there (site stopped or no binding for this port)` }
+  if (code === 'REQUEST_TIMEOUT')
+    return { kind: 'timeout', message: `timeout: no complete response from ${hostPort} within ${timeoutMs} ms` }
+  if (code === 'ECONNREFUSED')
+    return {
+      kind: 'refused',
+      message: `connection refused by ${hostPort}: nothing listens there (site stopped or no binding for this port)`
+    }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { kind: 'dns', message: `host name ${target.hostname} does not resolve` }
-  if (code === 'ECONNRESET' || code === 'EPIPE') return { kind: 'reset', message: `connection to ${hostPort} was reset before a response arrived` }
+  if (code === 'ECONNRESET' || code === 'EPIPE')
+    return { kind: 'reset', message: `connection to ${hostPort} was reset before a response arrived` }
   if (UNTRUSTED.has(code)) {
-    return { kind: 'tls', message: `TLS: certificate of ${target.hostname} is not trusted (${code}): pass verify-ca-bundle or fix the chain` }
+    return {
+      kind: 'tls',
+      message: `TLS: certificate of ${target.hostname} is not trusted (${code}): pass verify-ca-bundle or fix the chain`
+    }
   }
-  if (code === 'CERT_HAS_EXPIRED') return { kind: 'tls', message: `TLS: certificate of ${target.hostname} has expired (${code}): renew the site's certificate` }
+  if (code === 'CERT_HAS_EXPIRED')
+    return { kind: 'tls', message: `TLS: certificate of ${target.hostname} has expired (${code}): renew the site's certificate` }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-    return { kind: 'tls', message: `TLS: certificate does not name the host (${message}): use a verify-url or verify-host the certificate covers` }
+    return {
+      kind: 'tls',
+      message: `TLS: certificate does not name the host (${message}): use a verify-url or verify-host the certificate covers`
+    }
   }
   if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || /certificate|ssl|tls/i.test(message)) {
     return { kind: 'tls', message: `TLS: ${code || 'handshake failed'}: ${message}` }
@@ -119,7 +132,12 @@ function requestOnce(url: URL, request: HttpRequest, hostHeader: string | undefi
       method: 'GET',
       // A fresh connection per poll: a kept-alive socket to a recycled worker would report stale state.
       agent: false,
-      headers: { 'user-agent': 'django-iis-deploy-verify', accept: '*/*', connection: 'close', ...(hostHeader ? { host: hostHeader } : {}) },
+      headers: {
+        'user-agent': 'django-iis-deploy-verify',
+        accept: '*/*',
+        connection: 'close',
+        ...(hostHeader ? { host: hostHeader } : {})
+      },
       ...(isHttps ? tlsOptions(request) : {})
     }
     if (isHttps && hostHeader && net.isIP(hostnameOf(hostHeader)) === 0) options.servername = hostnameOf(hostHeader)
@@ -135,7 +153,13 @@ function requestOnce(url: URL, request: HttpRequest, hostHeader: string | undefi
       const chunks: Buffer[] = []
       let size = 0
       const done = (): void =>
-        finish(() => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).subarray(0, BODY_LIMIT).toString('utf8') }))
+        finish(() =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).subarray(0, BODY_LIMIT).toString('utf8')
+          })
+        )
       res.on('data', (chunk: Buffer) => {
         chunks.push(chunk)
         size += chunk.length
@@ -190,7 +214,13 @@ export async function httpGet(request: HttpRequest): Promise<HttpResponse> {
     if (!isRedirect) return { ...base, ms: elapsed() }
     if (!request.followRedirects) return { ...base, location, ms: elapsed() }
     if (redirects.length >= MAX_REDIRECTS) {
-      return { ...base, location, ms: elapsed(), error: `more than ${MAX_REDIRECTS} redirects (last to ${location})`, errorKind: 'redirects' }
+      return {
+        ...base,
+        location,
+        ms: elapsed(),
+        error: `more than ${MAX_REDIRECTS} redirects (last to ${location})`,
+        errorKind: 'redirects'
+      }
     }
     redirects.push(current.toString())
     current = redirectTarget(new URL(location, current), new URL(request.url), request.hostHeader)

@@ -27,7 +27,14 @@ const TYPES: Record<string, string> = {
  * Media types that name the same thing differently across IIS versions and servers; a response in any of a
  * family's spellings passes.
  */
-const FAMILIES: RegExp[] = [/javascript|ecmascript/, /^image\/(x-icon|vnd\.microsoft\.icon)$/, /woff2/, /woff(?!2)/, /ttf|truetype|sfnt/, /json/]
+const FAMILIES: RegExp[] = [
+  /javascript|ecmascript/,
+  /^image\/(x-icon|vnd\.microsoft\.icon)$/,
+  /woff2/,
+  /woff(?!2)/,
+  /ttf|truetype|sfnt/,
+  /json/
+]
 
 export const ADMIN_CSS = 'admin/css/base.css'
 
