@@ -45848,26 +45848,26 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7969);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8245);
 /** The action's entry point: nothing but the call, so importing main.ts (tests, demo) runs nothing. */
 
-await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .eF)();
+await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 7969:
+/***/ 8245:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  eF: () => (/* binding */ run)
+  e: () => (/* binding */ run)
 });
 
-// UNUSED EXPORTS: actionDeps, serverLockDir
+// UNUSED EXPORTS: actionDeps
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -48817,9 +48817,6 @@ function getIDToken(aud) {
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_namespaceObject);
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
@@ -58417,14 +58414,158 @@ function asError(thrown) {
     }
 }
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+var external_node_crypto_default = /*#__PURE__*/__nccwpck_require__.n(external_node_crypto_);
+;// CONCATENATED MODULE: ./src/inputs/pool-name.ts
+
+/** No documented limit on a pool name's length was found: this one is assumed (docs/input-rules.md). */
+const MAX_POOL_NAME = 64;
+const HASH_LENGTH = 10;
+function hashOf(siteName, appPath) {
+    // Site names and app paths are taken as case-insensitive (assumed, docs/input-rules.md): /App and /app share a pool.
+    return external_node_crypto_default().createHash('sha256').update(`${siteName}\n${appPath}`.toLowerCase()).digest('hex').slice(0, HASH_LENGTH);
+}
+/**
+ * The pool an app gets when app-pool is empty: one per (site, app path), so two apps never share an identity.
+ * The readable form `Site-a-b` keeps only letters, digits and the path's slashes (as -); whenever that loses
+ * something (a - _ . ~ in the path, a site name with other than letters, digits and spaces) or is too long, a
+ * hash of the exact pair follows after a dot. Readable forms never hold a dot, so the two kinds cannot meet.
+ * Site names that differ only in spaces (Default Web Site, DefaultWebSite) share the readable form.
+ */
+function derivePoolName(siteName, appPath) {
+    const site = siteName.replace(/ /g, '');
+    const app = appPath.replace(/^\/+|\/+$/g, '');
+    const readable = app ? `${site}-${app.replace(/\//g, '-')}` : site;
+    const lossless = /^[A-Za-z0-9]+$/.test(site) && /^[A-Za-z0-9/]*$/.test(app);
+    if (lossless && readable.length <= MAX_POOL_NAME)
+        return readable;
+    const kept = readable
+        .replace(/[^A-Za-z0-9-]+/g, '-')
+        .replace(/-+/g, '-')
+        .replace(/^-|-$/g, '');
+    const prefix = kept.slice(0, MAX_POOL_NAME - HASH_LENGTH - 1).replace(/-$/, '');
+    return `${prefix || 'app'}.${hashOf(siteName, appPath)}`;
+}
+
+// EXTERNAL MODULE: ./node_modules/@xmldom/xmldom/lib/index.js
+var lib = __nccwpck_require__(8351);
+;// CONCATENATED MODULE: ./src/render/xml.ts
+
+/** Escapes a value for an XML attribute or text node. */
+function xmlEscape(value) {
+    return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
+// XML 1.0's Char production: tab, line breaks and everything from U+0020 but the surrogates, U+FFFE and U+FFFF.
+const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+const CHAR_REF = /&#(x[0-9a-fA-F]+|[0-9]+);/g;
+function isXmlChar(code) {
+    return (code === 0x9 ||
+        code === 0xa ||
+        code === 0xd ||
+        (code >= 0x20 && code <= 0xd7ff) ||
+        (code >= 0xe000 && code <= 0xfffd) ||
+        (code >= 0x10000 && code <= 0x10ffff));
+}
+/** What xmllint refuses and xmldom lets through: characters outside XML 1.0, raw or as character references. */
+function charProblem(text) {
+    const raw = NOT_XML_CHAR.exec(text);
+    if (raw)
+        return `character U+${(raw[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')} is not allowed in XML 1.0`;
+    for (const m of text.matchAll(CHAR_REF)) {
+        const ref = m[1] ?? '';
+        const code = ref.startsWith('x') ? parseInt(ref.slice(1), 16) : parseInt(ref, 10);
+        if (!isXmlChar(code))
+            return `character reference ${m[0]} names a character XML 1.0 does not allow`;
+    }
+    return undefined;
+}
+/** Parses XML, throwing on anything a strict parser would refuse (IIS refuses a malformed web.config with 500.19). */
+function parseXmlStrict(text, what) {
+    const problem = charProblem(text);
+    if (problem)
+        throw new Error(`${what} is not well-formed XML: ${problem}`);
+    try {
+        return new lib/* DOMParser */.S4({
+            onError: (level, message) => {
+                if (level !== 'warning')
+                    throw new Error(message);
+            }
+        }).parseFromString(text, 'text/xml');
+    }
+    catch (e) {
+        throw new Error(`${what} is not well-formed XML: ${e.message.split('\n')[0]}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/log.ts
+
+
+/** Shorter values would mask ordinary words and digits; secret-env refuses them (src/config.ts). */
+const MIN_SECRET_LENGTH = 3;
+/**
+ * Every form in which the action itself may print a value: as given, display-quoted (appcmd argv in the log),
+ * JSON-escaped (plan.json), XML-escaped (rendered files, appcmd's XML) and percent-encoded (URLs).
+ */
+function secretForms(value) {
+    if (value.length < MIN_SECRET_LENGTH)
+        return [];
+    const forms = new Set([
+        value,
+        value.replace(/"/g, '\\"'),
+        JSON.stringify(value).slice(1, -1),
+        xmlEscape(value),
+        encodeURIComponent(value),
+        encodeURI(value)
+    ]);
+    return [...forms];
+}
+/** The one masking function: each secret, in every printed form, longest first so a secret holding another goes whole. */
+function maskSecrets(text, secrets) {
+    const forms = new Set();
+    for (const secret of secrets)
+        for (const form of secretForms(secret))
+            forms.add(form);
+    let out = text;
+    for (const form of [...forms].sort((a, b) => b.length - a.length))
+        out = out.split(form).join('***');
+    return out;
+}
+class Redactor {
+    secrets = new Set();
+    add(value) {
+        this.secrets.add(value);
+    }
+    redact(text) {
+        return maskSecrets(text, this.secrets);
+    }
+}
+function coreLog(redactor = new Redactor()) {
+    return {
+        info: message => info(redactor.redact(message)),
+        debug: message => core_debug(redactor.redact(message)),
+        warning: (message, props) => warning(redactor.redact(message), props),
+        error: (message, props) => error(redactor.redact(message), props),
+        group: (name, fn) => group(redactor.redact(name), fn),
+        secret: value => {
+            redactor.add(value);
+            // The runner masks only what it is told: each form this action may print is registered.
+            for (const form of secretForms(value))
+                core_setSecret(form);
+        },
+        redact: text => redactor.redact(text)
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/plan/plan-file.ts
+
 /** plan.json as written to output-dir; secrets are redacted by the caller's redactor. */
 function planJson(plan, redact) {
     // Each string is redacted before JSON escapes it (a secret with " or \ would no longer match afterwards), and
-    // an operation's own list of secrets, and each of its secret values whatever their length, never reach the file.
+    // an operation's own list of secrets never reaches the file.
     const masked = (op) => {
         const { secrets = [], ...rest } = op;
-        return { ...rest, argv: op.argv.map(a => secrets.reduce((text, secret) => (secret ? text.split(secret).join('***') : text), a)) };
+        return { ...rest, argv: op.argv.map(a => maskSecrets(a, secrets)) };
     };
     const safe = { ...plan, operations: plan.operations.map(masked) };
     return JSON.stringify(safe, (_key, value) => (typeof value === 'string' ? redact(value) : value), 2) + '\n';
@@ -58439,7 +58580,7 @@ function planText(plan, redact) {
     if (plan.operations.length === 0)
         lines.push('IIS: nothing to change.');
     plan.operations.forEach((op, i) => {
-        const argv = op.argv.map(a => (op.secrets ?? []).reduce((text, secret) => (secret ? text.split(secret).join('***') : text), a));
+        const argv = op.argv.map(a => maskSecrets(a, op.secrets ?? []));
         lines.push(`${String(i + 1).padStart(3)}. ${op.tool} ${argv.map(quoteForDisplay).join(' ')}`);
         lines.push(`       why: ${op.why}`);
     });
@@ -58458,6 +58599,7 @@ function quoteForDisplay(arg) {
 }
 
 ;// CONCATENATED MODULE: ./src/iis/appcmd.ts
+
 
 /** A value appcmd cannot carry: refused before any process runs. */
 class IndexerValueError extends Error {
@@ -58552,6 +58694,26 @@ function classify(message, exitCode) {
         return 'locked';
     return KIND_BY_EXIT.get(exitCode) ?? 'other';
 }
+/**
+ * Whether a `list <object> <identifier>` answer means "no such object". Real appcmd's form is not settled
+ * (docs/windows-facts.md, ac-list-miss-id), so each plausible one counts: exit 1 with no output (lextm/jexusmanager's
+ * clone), exit 0 or 1 with an empty `<appcmd>` / `<appcmd/>`, and `Cannot find <TYPE> object` (1168, or 144
+ * once Linux truncates it). Any other ERROR message (locked config, access denied), and any other exit code
+ * without a message, is a failure.
+ */
+function isListMiss(exitCode, stdout) {
+    const message = errorMessage(stdout);
+    // The message names the case whatever the exit code (1168, 144 on Linux); every other ERROR is a failure.
+    if (message !== undefined)
+        return /^cannot find \S+ object\b/i.test(message);
+    if (exitCode !== 0 && exitCode !== 1)
+        return false;
+    const text = stdout
+        .replace(/^\uFEFF/, '')
+        .replace(/<\?xml[^>]*\?>/, '')
+        .trim();
+    return text === '' || /^<appcmd\s*\/>$/i.test(text) || /^<appcmd\s*>\s*<\/appcmd\s*>$/i.test(text);
+}
 /** Runs appcmd without a shell, logs each call (masked) with its duration, and counts reads and writes. */
 class Appcmd {
     options;
@@ -58562,12 +58724,28 @@ class Appcmd {
     }
     /** Masks registered secrets and the call's own secret values. */
     show(text, secrets = []) {
-        let out = text;
-        for (const s of [...secrets].filter(v => v.length > 0).sort((a, b) => b.length - a.length))
-            out = out.split(s).join('***');
-        return this.options.log.redact(out);
+        return this.options.log.redact(maskSecrets(text, secrets));
     }
     async run(call) {
+        const { result, shown } = await this.exec(call);
+        if (result.exitCode !== 0 || errorMessage(result.stdout) !== undefined)
+            throw this.failure(call, result, shown);
+        return result.stdout;
+    }
+    read(...argv) {
+        return this.run({ argv, mutates: false });
+    }
+    /** A `list` by identifier: its stdout, or undefined when appcmd says (in any of its forms) there is no such object. */
+    async list(...argv) {
+        const call = { argv, mutates: false };
+        const { result, shown } = await this.exec(call);
+        if (isListMiss(result.exitCode, result.stdout))
+            return undefined;
+        if (result.exitCode !== 0 || errorMessage(result.stdout) !== undefined)
+            throw this.failure(call, result, shown);
+        return result.stdout;
+    }
+    async exec(call) {
         const { runner, log, path } = this.options;
         for (const s of call.secrets ?? [])
             log.secret(s);
@@ -58577,17 +58755,13 @@ class Appcmd {
         else
             this.reads++;
         const result = await runner.run(path, call.argv);
-        const message = errorMessage(result.stdout);
         log.info(`appcmd ${shown} → exit ${result.exitCode} in ${result.durationMs} ms`);
-        if (result.exitCode !== 0 || message !== undefined) {
-            // A read's stdout can hold other apps' registered variables (secrets no one masked here): never echo it.
-            const text = message ?? (result.stderr.trim() || (call.mutates ? result.stdout.trim() : '') || 'no error message');
-            throw new AppcmdError(classify(text, result.exitCode), result.exitCode, this.show(text, call.secrets), shown);
-        }
-        return result.stdout;
+        return { result, shown };
     }
-    read(...argv) {
-        return this.run({ argv, mutates: false });
+    failure(call, result, shown) {
+        // A read's stdout can hold other apps' registered variables (secrets no one masked here): never echo it.
+        const text = errorMessage(result.stdout) ?? (result.stderr.trim() || (call.mutates ? result.stdout.trim() : '') || 'no error message');
+        return new AppcmdError(classify(text, result.exitCode), result.exitCode, this.show(text, call.secrets), shown);
     }
     get calls() {
         return this.reads + this.writes;
@@ -58627,11 +58801,341 @@ function layoutFor(deployRoot) {
         releaseDir: id => p.join(releasesDir, id),
         staticDir: id => p.join(releasesDir, id, 'static'),
         venvDir: hash => p.join(venvsDir, hash),
-        venvPython: hash => flavour === 'win32' ? p.join(venvsDir, hash, 'Scripts', 'python.exe') : p.join(venvsDir, hash, 'bin', 'python'),
+        venvPython: hash => (flavour === 'win32' ? p.join(venvsDir, hash, 'Scripts', 'python.exe') : p.join(venvsDir, hash, 'bin', 'python')),
         venvSitePackages: (hash, pythonVersion) => flavour === 'win32'
             ? p.join(venvsDir, hash, 'Lib', 'site-packages')
             : p.join(venvsDir, hash, 'lib', `python${pythonVersion}`, 'site-packages')
     };
+}
+
+;// CONCATENATED MODULE: ./src/inputs/rules.ts
+
+
+
+
+/**
+ * Input rules that refuse, before anything is built, what would otherwise fail late or change the wrong thing:
+ * over-long names, control characters, appcmd's %u escape, dot segments, and deploy-roots no release can live in.
+ */
+/** Upper bounds (assumed, see docs/input-rules.md): each keeps the paths and lock names built from it short. */
+const MAX_LENGTH = {
+    'site-name': 100,
+    'app-path': 200,
+    'release-id': 64,
+    'deploy-root': 150,
+    'app-pool': 64
+};
+function checkLength(input, value) {
+    const max = MAX_LENGTH[input];
+    if (max !== undefined && value.length > max) {
+        throw new InputError(input, `is ${value.length} characters long; use at most ${max} (it names folders, IIS objects and the lock file)`);
+    }
+}
+// Everything below U+0020 (tab included: XML turns a tab in an attribute into a space on read-back) and DEL.
+// eslint-disable-next-line no-control-regex -- control characters are what this rule refuses
+const CONTROL = /[\u0000-\u001f\u007f]/;
+function describeChar(ch) {
+    return `U+${ch.codePointAt(0)?.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+/** Refuses control characters: XML 1.0 cannot hold most of them, and a tab does not survive an attribute. */
+function checkNoControl(input, value, what = 'value') {
+    const bad = CONTROL.exec(value);
+    if (bad)
+        throw new InputError(input, `${what} contains the control character ${describeChar(bad[0])}${bad[0] === '\t' ? ' (a tab)' : ''}; remove it`);
+}
+/** `%u` then four hex digits: appcmd may read it as an escaped character (docs/input-rules.md), so the value would change. */
+const PERCENT_U = /%u[0-9a-f]{4}/i;
+function checkNoPercentU(input, value, what = 'value') {
+    const bad = PERCENT_U.exec(value);
+    if (bad)
+        throw new InputError(input, `${what} contains '${bad[0]}', which appcmd may decode into another character; write the character itself`);
+}
+/** Names, paths and values that reach appcmd: bounded, one line of printable text, nothing appcmd reinterprets. */
+function checkText(input, value, what = 'value') {
+    checkLength(input, value);
+    checkNoControl(input, value, what);
+    checkNoPercentU(input, value, what);
+    const problem = indexerProblem(value);
+    if (problem)
+        throw new InputError(input, `${what} ${problem}; remove it`);
+}
+/** An env or secret-env value: as checkText, and a secret long enough to mask (one rule, MIN_SECRET_LENGTH). */
+function checkEnvValue(input, name, value, where) {
+    checkText(input, value, `${where}: the value of ${name}`);
+    if (input === 'secret-env' && value.length < MIN_SECRET_LENGTH) {
+        throw new InputError(input, `${where}: the value of ${name} is shorter than ${MIN_SECRET_LENGTH} characters, too short to mask in logs; use a real secret, or env if it is not one`);
+    }
+}
+/** A virtual path IIS and icacls can name only one way: no `.` or `..` segment, no segment ending in a dot. */
+function checkAppPathSegments(appPath) {
+    for (const segment of appPath.split('/').slice(1)) {
+        if (segment === '.' || segment === '..') {
+            throw new InputError('app-path', `'${appPath}' has a '${segment}' segment; give the app's path without . or .. segments, e.g. /app`);
+        }
+        if (segment.endsWith('.')) {
+            throw new InputError('app-path', `'${appPath}': the segment '${segment}' ends in a dot, which Windows drops from names; remove the trailing dot`);
+        }
+    }
+}
+function isInside(child, parent, p) {
+    const relative = p.relative(parent, child);
+    return relative === '' || (!relative.startsWith('..') && !p.isAbsolute(relative));
+}
+/**
+ * deploy-root must be a local folder of its own: a UNC share is reached by pool identities as the machine
+ * account, a drive or file-system root would fill with releases, and inside app-dir every release would copy
+ * the releases (and the lock file) before it.
+ */
+function checkDeployRoot(deployRoot, flavour, appDir) {
+    const p = pathApi(flavour);
+    if (/^[\\/]{2}[?.][\\/]/.test(deployRoot)) {
+        throw new InputError('deploy-root', `'${deployRoot}' is a device path (\\\\?\\ or \\\\.\\); give a plain local path such as C:\\inetpub\\wwwroot\\app`);
+    }
+    if (/^[\\/]{2}/.test(deployRoot)) {
+        throw new InputError('deploy-root', `'${deployRoot}' is a network share; IIS pool identities reach shares as the server's machine account, not as themselves, so grants to them do not apply. Use a local folder such as C:\\inetpub\\wwwroot\\app`);
+    }
+    const normal = p.normalize(deployRoot);
+    if (normal.replace(/[\\/]+$/, '') === p.parse(normal).root.replace(/[\\/]+$/, '')) {
+        throw new InputError('deploy-root', `'${deployRoot}' is the root of a drive or file system; use a folder of its own such as C:\\inetpub\\wwwroot\\app`);
+    }
+    const appDirCompared = flavour === 'win32' && process.platform !== 'win32' ? undefined : appDir;
+    const fold = (s) => (flavour === 'win32' ? s.toLowerCase() : s);
+    if (appDirCompared !== undefined && isInside(fold(p.resolve(normal)), fold(p.resolve(appDirCompared)), p)) {
+        throw new InputError('deploy-root', `'${deployRoot}' is app-dir or inside it, so each release would copy the earlier ones; use a folder outside ${appDir}`);
+    }
+}
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
+;// CONCATENATED MODULE: ./src/iis/lock.ts
+
+
+
+
+
+/** One create-and-write takes microseconds: a lock file still empty after this long lost its writer. */
+const STALE_GRACE_MS = 10_000;
+/** Where runs on one server meet to take turns with IIS: machine-wide, not under any one app's deploy-root. */
+function defaultServerLockDir(env, platform = process.platform) {
+    return platform === 'win32'
+        ? external_node_path_default().win32.join(env.ProgramData ?? env.PROGRAMDATA ?? 'C:\\ProgramData', 'django-iis-deploy')
+        : external_node_path_default().join(external_node_os_default().tmpdir(), 'django-iis-deploy');
+}
+/** One lock file per target, readable and unique: the site and path slug plus a short hash of the exact pair. */
+function lockFileFor(dir, site, appPath) {
+    const target = `${site}${appPath}`.toLowerCase();
+    const slug = target.replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'root';
+    const hash = external_node_crypto_default().createHash('sha256').update(target).digest('hex').slice(0, 8);
+    return external_node_path_default().join(dir, `.deploy-${slug}-${hash}.lock`);
+}
+/** Whether a process of this host still runs (EPERM: it exists but belongs to someone else). */
+function processAlive(pid) {
+    try {
+        process.kill(pid, 0);
+        return true;
+    }
+    catch (err) {
+        return err.code === 'EPERM';
+    }
+}
+function parseOwner(text) {
+    try {
+        const owner = JSON.parse(text);
+        return typeof owner?.pid === 'number' && typeof owner.host === 'string' ? owner : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** undefined: no such file. A file that changes while it is read is reported as not seen yet (`busy`). */
+function look(file) {
+    try {
+        const before = external_node_fs_default().statSync(file, { bigint: true });
+        const text = external_node_fs_default().readFileSync(file, 'utf8');
+        const after = external_node_fs_default().statSync(file, { bigint: true });
+        const id = (s) => `${s.ino}:${s.mtimeNs}:${s.size}`;
+        if (id(before) !== id(after))
+            return 'busy';
+        const generation = external_node_crypto_default().createHash('sha256')
+            .update(`${id(after)}\n${text}`)
+            .digest('hex')
+            .slice(0, 16);
+        return { text, owner: parseOwner(text), generation, ageMs: Date.now() - Number(after.mtimeMs) };
+    }
+    catch (err) {
+        // Windows refuses to open a file that is being deleted (EPERM): treat it like one being written.
+        return err.code === 'ENOENT' ? undefined : 'busy';
+    }
+}
+/** Why a file seen may be broken, or undefined while its writer may still be alive. */
+function staleReason(seen, graceMs) {
+    const { owner } = seen;
+    if (owner) {
+        if (owner.host !== external_node_os_default().hostname() || processAlive(owner.pid))
+            return undefined;
+        return `run ${owner.runId} (pid ${owner.pid} on ${owner.host} is gone, locked since ${owner.time})`;
+    }
+    if (seen.ageMs <= graceMs)
+        return undefined;
+    return `a lock file left ${seen.text.trim() === '' ? 'empty' : 'unreadable'} for ${Math.round(seen.ageMs / 1000)} s by a run that died while taking it`;
+}
+/**
+ * Exclusive create of a file holding `text`. false: the name is taken. On Windows a name whose file is still
+ * being deleted refuses a new create with EPERM/EACCES (docs/windows-facts.md, lk-delete-pending): that error is returned, as
+ * "taken for now", and the caller gives up only when it lasts.
+ */
+function createExclusive(file, text) {
+    try {
+        external_node_fs_default().writeFileSync(file, text, { flag: 'wx' });
+        return true;
+    }
+    catch (err) {
+        const code = err.code;
+        if (code === 'EEXIST')
+            return false;
+        if (process.platform === 'win32' && (code === 'EPERM' || code === 'EACCES' || code === 'EBUSY'))
+            return err;
+        throw err;
+    }
+}
+function removeIfText(file, text) {
+    try {
+        if (external_node_fs_default().readFileSync(file, 'utf8') === text)
+            external_node_fs_default().rmSync(file, { force: true });
+    }
+    catch {
+        // Gone already, or unreadable: nothing of ours to remove.
+    }
+}
+function markerName(file, seen) {
+    return `${file}.break-${seen.generation}`;
+}
+/** The marker a run breaking the file as it is now would create (for tests of a breaker that died holding it). */
+function breakMarkerOf(file) {
+    const seen = look(file);
+    return seen && seen !== 'busy' ? markerName(file, seen) : undefined;
+}
+/**
+ * Removes `file` if it is still the stale generation `seen`. "Read, compare, remove" is not atomic, so the right to
+ * remove one generation is itself an exclusive create: a marker file named after that generation. Only the
+ * marker's holder removes, and it removes only after seeing the same generation again, which a live run's fresh
+ * lock never is. A marker left by a breaker that died is broken the same way, one level up. True when removed.
+ */
+function breakStale(file, seen, self, graceMs, depth = 0) {
+    const marker = markerName(file, seen);
+    if (createExclusive(marker, self) !== true) {
+        const other = look(marker);
+        if (depth < 3 && other && other !== 'busy' && staleReason(other, graceMs))
+            breakStale(marker, other, self, graceMs, depth + 1);
+        return false;
+    }
+    try {
+        const now = look(file);
+        if (now === undefined || now === 'busy' || now.generation !== seen.generation)
+            return false;
+        external_node_fs_default().rmSync(file, { force: true });
+        return true;
+    }
+    finally {
+        removeIfText(marker, self);
+    }
+}
+/** Markers of generations long gone, left by breakers that died; harmless, but litter. */
+function sweepMarkers(file, graceMs) {
+    const prefix = `${external_node_path_default().basename(file)}.break-`;
+    let names = [];
+    try {
+        names = external_node_fs_default().readdirSync(external_node_path_default().dirname(file)).filter(n => n.startsWith(prefix));
+    }
+    catch {
+        return;
+    }
+    for (const name of names) {
+        const marker = external_node_path_default().join(external_node_path_default().dirname(file), name);
+        const seen = look(marker);
+        if (seen && seen !== 'busy' && seen.ageMs > graceMs && staleReason(seen, graceMs))
+            removeIfText(marker, seen.text);
+    }
+}
+const sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
+/**
+ * Takes the target's lock: an exclusive create (O_EXCL) of a file naming the holder. Waits up to timeoutMs; a lock
+ * left by a dead process of this host, or left empty or unparseable for longer than the grace, is broken with a
+ * warning (see breakStale for how two runs breaking it at once stay safe).
+ */
+async function acquireLock(options) {
+    const { dir, runId, timeoutMs, log } = options;
+    const pollMs = options.pollMs ?? 250;
+    const graceMs = options.staleGraceMs ?? STALE_GRACE_MS;
+    const target = `${options.site}${options.appPath}`;
+    const file = lockFileFor(dir, options.site, options.appPath);
+    external_node_fs_default().mkdirSync(dir, { recursive: true });
+    const owner = {
+        runId,
+        pid: process.pid,
+        host: external_node_os_default().hostname(),
+        time: new Date().toISOString(),
+        target,
+        token: external_node_crypto_default().randomUUID()
+    };
+    const self = JSON.stringify(owner);
+    const deadline = Date.now() + timeoutMs;
+    let waitedFor;
+    const warned = new Set();
+    const held = () => {
+        if (waitedFor)
+            log.info(`Lock for ${target} taken after waiting for run ${waitedFor.runId}`);
+        let released = false;
+        return {
+            file,
+            owner,
+            release: () => {
+                if (released)
+                    return;
+                released = true;
+                // Only our own lock: a lock broken as stale and retaken by another run is not ours to remove.
+                removeIfText(file, self);
+                sweepMarkers(file, graceMs);
+            }
+        };
+    };
+    let refusedSince;
+    for (;;) {
+        const created = createExclusive(file, self);
+        if (created instanceof Error) {
+            refusedSince ??= Date.now();
+            // Longer than a deletion takes: the folder refuses us (permissions), not a file on its way out.
+            if (Date.now() - refusedSince > graceMs)
+                throw created;
+        }
+        else
+            refusedSince = undefined;
+        // Read back rather than trust the create: a breaker that took our file for an abandoned empty one removed it.
+        const seen = look(file);
+        if (seen === undefined && !(created instanceof Error))
+            continue;
+        if (seen !== 'busy' && seen !== undefined && seen.text === self)
+            return held();
+        const holder = seen === 'busy' || seen === undefined ? undefined : seen.owner;
+        const stale = seen === 'busy' || seen === undefined ? undefined : staleReason(seen, graceMs);
+        if (seen !== 'busy' && seen !== undefined && stale) {
+            if (!warned.has(seen.generation))
+                log.warning(`Breaking the stale deploy lock of ${stale}`);
+            warned.add(seen.generation);
+            if (breakStale(file, seen, self, graceMs))
+                continue;
+        }
+        else if (!waitedFor && holder) {
+            waitedFor = holder;
+            log.info(`Waiting for run ${holder.runId} (pid ${holder.pid} on ${holder.host}, since ${holder.time}) to finish deploying ${target}`);
+        }
+        if (Date.now() >= deadline) {
+            const who = holder ? `run ${holder.runId} (pid ${holder.pid} on ${holder.host}, since ${holder.time})` : 'another run';
+            throw new errors_PhaseError('apply', `${target} is being deployed by ${who}; gave up after lock-timeout (${Math.round(timeoutMs / 1000)} s)`, `wait for that run, raise lock-timeout, or delete ${file} if no deploy is running`);
+        }
+        await sleep(Math.min(pollMs, Math.max(1, deadline - Date.now())));
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/shibboleth/check.ts
@@ -58643,7 +59147,7 @@ const CONFIG_PLACEHOLDER = '{config}';
 const SP_DEFAULT_CONFIG = 'C:\\opt\\shibboleth-sp\\etc\\shibboleth\\shibboleth2.xml';
 /**
  * shibd.exe reads `-config <file>` after `-check` (shibd/shibd_win32.cpp); without it the check loads the SP's
- * default file, not the one the deploy patched (docs/windows-facts-learned.md).
+ * default file, not the one the deploy patched (docs/windows-facts.md, sp-check-config).
  */
 const DEFAULT_CHECK = `C:\\opt\\shibboleth-sp\\sbin64\\shibd.exe -check -config ${CONFIG_PLACEHOLDER}`;
 /**
@@ -58699,6 +59203,9 @@ function checkFailureSummary(result, maxLines = 15) {
 
 
 
+
+
+
 const DEFAULTS = {
     mode: 'deploy',
     'app-dir': '.',
@@ -58731,12 +59238,6 @@ const DEFAULTS = {
 };
 /** Reads inputs the way the runner passes them; defaults mirror action.yml so local runs and tests behave alike. */
 const actionInputs = name => getInput(name) || DEFAULTS[name] || '';
-function indexerSafe(input, value, what = 'value') {
-    const problem = indexerProblem(value);
-    if (problem)
-        throw new InputError(input, `${what} ${problem}; remove it`);
-    return value;
-}
 function bool(input, raw) {
     const v = raw.trim().toLowerCase();
     if (['true', 'yes', '1', 'on'].includes(v))
@@ -58755,7 +59256,7 @@ function config_number(input, raw, min, max, integer = true) {
     const schema = (integer ? coerce_number().int() : coerce_number()).min(min).max(max);
     const parsed = schema.safeParse(raw.trim());
     if (raw.trim() === '' || !parsed.success) {
-        throw new InputError(input, `'${raw}' is not ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}`);
+        throw new InputError(input, `'${raw}' is not ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}; give one in that range`);
     }
     return parsed.data;
 }
@@ -58784,8 +59285,8 @@ function parseEnv(input, raw, secret) {
         }
         if (value === '')
             throw new InputError(input, `${where}: ${name} has an empty value, which IIS refuses (appcmd exit 13); drop the line`);
-        indexerSafe(input, value, `the value of ${name}`);
-        out.push({ name, value, secret: secret || SECRET_LIKE.test(name) });
+        checkEnvValue(input, name, value, where);
+        out.push({ name, value, secret: secret || (SECRET_LIKE.test(name) && value.length >= MIN_SECRET_LENGTH) });
     });
     return out;
 }
@@ -58808,11 +59309,7 @@ function settingsModuleFile(appDir, module) {
     const base = external_node_path_default().join(appDir, ...module.split('.'));
     return [`${base}.py`, external_node_path_default().join(base, '__init__.py')].find(f => external_node_fs_default().existsSync(f));
 }
-function derivePoolName(siteName, appPath) {
-    const site = siteName.replace(/[^A-Za-z0-9]/g, '');
-    const app = appPath.replace(/^\/+|\/+$/g, '').replace(/[^A-Za-z0-9]+/g, '-');
-    return app ? `${site}-${app}` : site;
-}
+
 function defaultVerifyUrl(appPath) {
     return `http://localhost${appPath === '/' ? '/' : `${appPath}/`}`;
 }
@@ -58858,7 +59355,7 @@ function getInputs(read = actionInputs, env = process.env, cwd = process.cwd()) 
     const deployRoot = get('deploy-root');
     if (!deployRoot)
         throw new InputError('deploy-root', 'is required; set it to the server folder for releases, e.g. C:\\inetpub\\wwwroot\\app');
-    indexerSafe('deploy-root', deployRoot, 'the path');
+    checkText('deploy-root', deployRoot);
     const flavour = flavourOf(deployRoot);
     if (flavour === 'win32' && process.platform !== 'win32' && mode !== 'plan') {
         throw new InputError('deploy-root', `'${deployRoot}' is a Windows path, but ${mode} mode builds the release on this ${process.platform} machine; use mode: plan here, or a local path`);
@@ -58867,24 +59364,28 @@ function getInputs(read = actionInputs, env = process.env, cwd = process.cwd()) 
     if (!pathApi(flavour).isAbsolute(deployRoot)) {
         throw new InputError('deploy-root', `'${deployRoot}' is not an absolute path; give a full path such as C:\\inetpub\\wwwroot\\app`);
     }
+    checkDeployRoot(deployRoot, flavour, appDir);
     const siteName = get('site-name') || 'Default Web Site';
-    indexerSafe('site-name', siteName);
+    checkText('site-name', siteName);
     if (siteName.includes('"') || siteName.includes('/')) {
         throw new InputError('site-name', 'must not contain " or /; use the site name as IIS Manager shows it');
     }
     const appPathRaw = get('app-path');
     if (!appPathRaw)
         throw new InputError('app-path', 'is required; give the IIS virtual path, e.g. /app');
+    checkText('app-path', appPathRaw);
     if (!appPathRaw.startsWith('/'))
         throw new InputError('app-path', `'${appPathRaw}' must start with /, e.g. /${appPathRaw}`);
     if (!/^\/[A-Za-z0-9._~/-]*$/.test(appPathRaw) || appPathRaw.includes('//')) {
-        throw new InputError('app-path', `'${appPathRaw}' may hold only letters, digits, . _ ~ - and single / separators`);
+        throw new InputError('app-path', `'${appPathRaw}' may hold only letters, digits, . _ ~ - and single / separators; remove the others`);
     }
     const appPath = appPathRaw.length > 1 ? appPathRaw.replace(/\/+$/, '') : '/';
+    checkAppPathSegments(appPath);
     const appPool = get('app-pool') || derivePoolName(siteName, appPath);
-    indexerSafe('app-pool', appPool);
-    if (!/^[^"/\\[\]:*?<>|]+$/.test(appPool))
-        throw new InputError('app-pool', `'${appPool}' has characters IIS refuses in a pool name`);
+    checkText('app-pool', appPool);
+    // The characters IIS's applicationPoolName validator refuses (docs/input-rules.md).
+    if (!/^[^|<>&\\"/[\]+=;:,?*@]+$/.test(appPool))
+        throw new InputError('app-pool', `'${appPool}' has characters IIS refuses in a pool name (| < > & \\ " / [ ] + = ; : , ? * @); remove them`);
     const poolIdentity = oneOf('pool-identity', get('pool-identity') || 'ApplicationPoolIdentity', [
         'ApplicationPoolIdentity',
         'NetworkService',
@@ -58925,7 +59426,7 @@ function getInputs(read = actionInputs, env = process.env, cwd = process.cwd()) 
             new RegExp(source);
         }
         catch (e) {
-            throw new InputError('verify-body', `/${source}/ is not a valid regular expression (${e.message})`);
+            throw new InputError('verify-body', `/${source}/ is not a valid regular expression (${e.message}); fix it, or give plain text without the enclosing slashes`);
         }
         body = { regex: source };
     }
@@ -58957,17 +59458,18 @@ function getInputs(read = actionInputs, env = process.env, cwd = process.cwd()) 
         throw new InputError('httpplatform-command', 'gunicorn does not run on Windows; leave the input empty for waitress, or use uvicorn');
     }
     if (httpPlatformCommand && !httpPlatformCommand.includes('%HTTP_PLATFORM_PORT%')) {
-        throw new InputError('httpplatform-command', 'must contain %HTTP_PLATFORM_PORT%, the port HttpPlatformHandler proxies to');
+        throw new InputError('httpplatform-command', 'must contain %HTTP_PLATFORM_PORT%, the port HttpPlatformHandler proxies to; put it where your server takes its port');
     }
     const preflightPath = get('preflight-path') || '/';
     if (!preflightPath.startsWith('/'))
         throw new InputError('preflight-path', `'${preflightPath}' must start with /`);
     const templatesDir = get('templates') ? external_node_path_default().resolve(cwd, get('templates')) : '';
     if (templatesDir && !external_node_fs_default().existsSync(templatesDir))
-        throw new InputError('templates', `folder ${templatesDir} does not exist`);
+        throw new InputError('templates', `folder ${templatesDir} does not exist; point templates at a folder of *.hbs files, or leave it empty`);
     const releaseId = get('release-id') || defaultReleaseId(env);
+    checkLength('release-id', releaseId);
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(releaseId)) {
-        throw new InputError('release-id', `'${releaseId}' must be letters, digits, . _ - (it names a folder)`);
+        throw new InputError('release-id', `'${releaseId}' must be letters, digits, . _ - and start with a letter or digit (it names a folder); use those only`);
     }
     return {
         mode,
@@ -58983,6 +59485,7 @@ function getInputs(read = actionInputs, env = process.env, cwd = process.cwd()) 
         siteName,
         appPath,
         appPool,
+        appPoolGiven: get('app-pool') !== '',
         poolIdentity,
         anonymousUser,
         settingsModule,
@@ -59023,6 +59526,7 @@ function getInputs(read = actionInputs, env = process.env, cwd = process.cwd()) 
         keepReleases: config_number('keep-releases', get('keep-releases') || '5', 2, 1000),
         keepBackups: config_number('keep-backups', get('keep-backups') || '5', 1, 1000),
         lockTimeoutMs: config_number('lock-timeout', get('lock-timeout') || '600', 0, 86400, false) * 1000,
+        lockDir: lockDirInput(get('lock-dir'), env),
         releaseId
     };
 }
@@ -59032,6 +59536,14 @@ function expandWindowsVars(value, env) {
         const key = Object.keys(env).find(k => k.toLowerCase() === name.toLowerCase());
         return key !== undefined && env[key] !== undefined ? env[key] : whole;
     });
+}
+/** A relative lock-dir would differ between checkouts, and runs that must take turns would not meet. */
+function lockDirInput(value, env) {
+    if (!value)
+        return defaultServerLockDir(env);
+    if (!external_node_path_default().isAbsolute(value) && !external_node_path_default().win32.isAbsolute(value))
+        throw new InputError('lock-dir', `'${value}' must be an absolute folder, the same for every deploy on this server`);
+    return value;
 }
 
 ;// CONCATENATED MODULE: ./src/diagnose.ts
@@ -59050,7 +59562,7 @@ const HINTS = [
         id: 'handlers-locked',
         cause: 'HTTP 500.19: system.webServer/handlers is locked (0x80070021)',
         matches: /0x80070021|section is locked at a parent level|cannot be used at this path/i,
-        hint: 'The handlers section is locked at server level, so the app\'s web.config may not declare its handler: run the deploy as an administrator so it can ' +
+        hint: "The handlers section is locked at server level, so the app's web.config may not declare its handler: run the deploy as an administrator so it can " +
             'run `appcmd unlock config "<site-name>/<app-path>" -section:system.webServer/handlers`, or unlock it once in IIS Manager (Feature Delegation: Handler Mappings, Read/Write).'
     },
     {
@@ -59086,7 +59598,7 @@ const HINTS = [
         cause: 'Error occurred while reading WSGI handler',
         matches: /Error occurred while reading WSGI handler/i,
         hint: 'wfastcgi could not import the app: check settings-module (the traceback names the module), that app-dir is the folder holding manage.py (it becomes PYTHONPATH), ' +
-            'and that WSGI_HANDLER names the project\'s wsgi module; an app kept under C:\\Users is not readable by the pool identity, so keep deploy-root outside user profiles.'
+            "and that WSGI_HANDLER names the project's wsgi module; an app kept under C:\\Users is not readable by the pool identity, so keep deploy-root outside user profiles."
     },
     {
         id: 'module-missing',
@@ -59106,7 +59618,7 @@ const HINTS = [
         id: 'static-not-found',
         cause: 'Static files answer 404 (admin without styles)',
         matches: e => e.check === 'static' && e.status === 404,
-        hint: 'Collected static files are not served: the app needs a virtual directory <app-path>/static pointing at the release\'s collected files, with a web.config ' +
+        hint: "Collected static files are not served: the app needs a virtual directory <app-path>/static pointing at the release's collected files, with a web.config " +
             'that clears the inherited Python handler and serves StaticFile first; STATIC_URL in the settings must be static/ (relative) or <app-path>/static/.'
     },
     {
@@ -59120,8 +59632,8 @@ const HINTS = [
         id: 'sso-not-protected',
         cause: 'The protected path answers without a login',
         matches: e => e.check === 'protected' && e.status === 200,
-        hint: "The Shibboleth SP does not protect <app-path>: the ISAPI <Site id> must equal the IIS site id and its name, like the RequestMap <Host name>, must be the host users type " +
-            '(shibboleth-host); after changing shibboleth2.xml the shibboleth-service must be restarted, and after changing its <ISAPI> the pools of the site\'s apps recycled.'
+        hint: 'The Shibboleth SP does not protect <app-path>: the ISAPI <Site id> must equal the IIS site id and its name, like the RequestMap <Host name>, must be the host users type ' +
+            "(shibboleth-host); after changing shibboleth2.xml the shibboleth-service must be restarted, and after changing its <ISAPI> the pools of the site's apps recycled."
     },
     {
         id: 'sso-site-unknown',
@@ -59324,7 +59836,10 @@ function envOps(prefix, context, current, desired, owner, kind, objects) {
         const now = current.find(c => same(c.name, v.name));
         const shownValue = v.secret ? 'a secret value' : `'${v.value}'`;
         if (!now) {
-            ops.push(op(context(`/+${prefix}${indexer([['name', v.name], ['value', v.value]], v.name)}`), `${owner}: add ${v.name} = ${shownValue}`, secretsOf(v)));
+            ops.push(op(context(`/+${prefix}${indexer([
+                ['name', v.name],
+                ['value', v.value]
+            ], v.name)}`), `${owner}: add ${v.name} = ${shownValue}`, secretsOf(v)));
             objects.push({ kind, name: v.name, status: 'created' });
         }
         else if (now.value !== v.value) {
@@ -59378,7 +59893,13 @@ function planChanges(current, desired) {
     const app = appId(desired);
     // Application pool: No Managed Code ('' runtime), the configured identity.
     if (!now.pool.exists) {
-        poolOps.push(op(['add', 'apppool', `/name:${pool.name}`, `/managedRuntimeVersion:${pool.managedRuntimeVersion}`, `/processModel.identityType:${pool.identity}`], `app pool ${pool.name} does not exist`));
+        poolOps.push(op([
+            'add',
+            'apppool',
+            `/name:${pool.name}`,
+            `/managedRuntimeVersion:${pool.managedRuntimeVersion}`,
+            `/processModel.identityType:${pool.identity}`
+        ], `app pool ${pool.name} does not exist`));
         objects.push({ kind: 'apppool', name: pool.name, status: 'created' });
     }
     else {
@@ -59399,7 +59920,14 @@ function planChanges(current, desired) {
     // Application: created already pointing at the release (nothing serves it yet), else re-pooled if needed.
     let appChanged = false;
     if (!now.app.exists) {
-        before.push(op(['add', 'app', `/site.name:${desired.app.site}`, `/path:${desired.app.path}`, `/physicalPath:${plainValue('physicalPath', desired.app.physicalPath)}`, `/applicationPool:${pool.name}`], `application ${app} does not exist`));
+        before.push(op([
+            'add',
+            'app',
+            `/site.name:${desired.app.site}`,
+            `/path:${desired.app.path}`,
+            `/physicalPath:${plainValue('physicalPath', desired.app.physicalPath)}`,
+            `/applicationPool:${pool.name}`
+        ], `application ${app} does not exist`));
         objects.push({ kind: 'app', name: app, status: 'created' });
     }
     else {
@@ -59618,7 +60146,9 @@ function staticCheckUrl(location, rendered, file) {
         return { url: rendered.fileUrl };
     }
     const encoded = file.replace(/\\/g, '/').replace(/^\/+/, '').split('/').map(encodeURIComponent).join('/');
-    const warning = rendered.error ? `static('${file}') could not be rendered in the preflight (${rendered.error}); verify fetches ${location.urlPath}${encoded}` : undefined;
+    const warning = rendered.error
+        ? `static('${file}') could not be rendered in the preflight (${rendered.error}); verify fetches ${location.urlPath}${encoded}`
+        : undefined;
     return { url: `${location.urlPath}${encoded}`, ...(warning ? { warning } : {}) };
 }
 
@@ -59655,7 +60185,7 @@ function appEnvironment(config) {
 /**
  * What wfastcgi reads from `<appSettings>` in the web.config of the app's physical path: this release's.
  * SCRIPT_NAME: IIS hands wfastcgi the whole URL path; wfastcgi moves the prefix into SCRIPT_NAME only when this
- * setting names it, so an app below the site root needs it or every URL pattern misses (docs/windows-facts-learned.md).
+ * setting names it, so an app below the site root needs it or every URL pattern misses (docs/windows-facts.md, wf-script-name).
  */
 function releaseAppSettings(config, facts) {
     const layout = layoutFor(config.deployRoot);
@@ -59714,7 +60244,11 @@ function desiredState(config, facts) {
             { path: facts.pythonHome, permission: '(OI)(CI)RX', why: `${principal} runs the base Python interpreter` },
             { path: venvDir, permission: '(OI)(CI)RX', why: `${principal} runs the venv and imports its packages` },
             { path: releaseDir, permission: '(OI)(CI)RX', why: `${principal} reads the release's code, web.config and static files` },
-            { path: layout.logsDir, permission: '(OI)(CI)M', why: `${principal} writes WSGI_LOG and server logs (FastCGI dies silently otherwise)` }
+            {
+                path: layout.logsDir,
+                permission: '(OI)(CI)M',
+                why: `${principal} writes WSGI_LOG and server logs (FastCGI dies silently otherwise)`
+            }
         ]
     };
 }
@@ -59815,7 +60349,6 @@ async function runIcacls(runner, log, icaclsPath, operation) {
 
 ;// CONCATENATED MODULE: ./src/iis/backup.ts
 
-
 const BACKUP_PREFIX = 'django-iis-deploy-';
 /** 20250131T235959123Z: sorts as text in time order and needs no quoting. */
 function stamp(now) {
@@ -59842,16 +60375,9 @@ async function addBackup(appcmd, releaseId, now = new Date()) {
 async function restoreBackup(appcmd, name) {
     await appcmd.run({ argv: ['restore', 'backup', name], mutates: true });
 }
-/** appcmd's list exits 1 with no output when nothing matches. */
+/** No backups at all is an empty list, in whichever form appcmd answers a list that matched nothing. */
 async function listBackups(appcmd) {
-    try {
-        return await appcmd.read('list', 'backups');
-    }
-    catch (err) {
-        if (err instanceof AppcmdError && err.exitCode === 1 && err.appcmdMessage === 'no output')
-            return '';
-        throw err;
-    }
+    return (await appcmd.list('list', 'backups')) ?? '';
 }
 /** Deletes our backups beyond the newest `keep`; others' backups are never touched. */
 async function pruneBackups(appcmd, keep, log) {
@@ -59881,128 +60407,186 @@ async function pruneBackups(appcmd, keep, log) {
     return removed;
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-var external_node_crypto_default = /*#__PURE__*/__nccwpck_require__.n(external_node_crypto_);
-;// CONCATENATED MODULE: ./src/iis/lock.ts
+;// CONCATENATED MODULE: ./src/iis/undo.ts
 
 
-
-
-
-/** One lock file per target, readable and unique: the site and path slug plus a short hash of the exact pair. */
-function lockFileFor(dir, site, appPath) {
-    const target = `${site}${appPath}`.toLowerCase();
-    const slug = target.replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'root';
-    const hash = external_node_crypto_default().createHash('sha256').update(target).digest('hex').slice(0, 8);
-    return external_node_path_default().join(dir, `.deploy-${slug}-${hash}.lock`);
+// The inverse of each appcmd write the diff (src/plan/diff.ts) makes, computed from the state read before the
+// run. Rolling back this way touches only what this run changed: `restore backup` rewrites the whole server's
+// configuration (other deploys' changes since the backup are lost) and, per Microsoft Learn ("Getting Started
+// with AppCmd.exe"), stops the server while it restores (docs/iis-apply.md, "Rollback").
+const undo_FASTCGI = '-section:system.webServer/fastCgi';
+const undo_HTTP_PLATFORM = '-section:system.webServer/httpPlatform';
+const undo_COMMIT = '/commit:apphost';
+/** Why an operation has no inverse: the rollback then falls back to the backup. */
+class NoInverse extends Error {
 }
-function alive(pid) {
+function undoOp(argv, of, secrets = []) {
+    const op = { tool: 'appcmd', argv, why: `undo: ${of.why}`, mutates: true };
+    return secrets.length > 0 ? { ...op, secrets } : op;
+}
+function undo_option(argv, name) {
+    const prefix = `/${name.toLowerCase()}:`;
+    const arg = argv.find(a => a.toLowerCase().startsWith(prefix));
+    return arg === undefined ? undefined : arg.slice(prefix.length);
+}
+/** `[name='N',value='V']` or `[name='N']`, then optionally `.value:V`: the variable's name and the kind of change. */
+function parseEnvChange(rest) {
+    const m = /^\[name='([^']*)'(?:,value='[\s\S]*')?\](\.value:[\s\S]*)?$/.exec(rest);
+    return m ? { name: m[1] ?? '', set: m[2] !== undefined } : undefined;
+}
+/** The inverse of one change of a variable collection addressed by `prefix`, given the variables before. */
+function envInverse(change, prefix, before) {
+    const sign = change.startsWith('/+') ? '+' : change.startsWith('/-') ? '-' : '';
+    const body = change.slice(sign === '' ? 1 : 2);
+    if (!body.startsWith(prefix))
+        return undefined;
+    const parsed = parseEnvChange(body.slice(prefix.length));
+    if (!parsed)
+        return undefined;
+    const was = before.find(v => same(v.name, parsed.name));
+    const at = `${prefix}${indexer([['name', parsed.name]])}`;
+    // A value read back from IIS may be another deploy's secret: mask it wherever the inverse is shown.
+    if (sign === '+')
+        return { change: `/-${at}`, secrets: [] };
+    if (!was)
+        throw new NoInverse(`${parsed.name} had no value before this run`);
+    if (sign === '-')
+        return {
+            change: `/+${prefix}${indexer([
+                ['name', was.name],
+                ['value', was.value]
+            ], was.name)}`,
+            secrets: [was.value]
+        };
+    if (!parsed.set)
+        return undefined;
+    return { change: `/${at}.value:${plainValue(was.name, was.value)}`, secrets: [was.value] };
+}
+function fastCgiInverse(change, of, before, desired) {
+    const config = (c, secrets = []) => undoOp(['set', 'config', undo_FASTCGI, c, undo_COMMIT], of, secrets);
+    const apps = [...before.fastCgi, ...(desired.fastCgi ? [{ ...desired.fastCgi, env: [] }] : [])];
+    for (const app of apps) {
+        const key = indexer([
+            ['fullPath', app.fullPath],
+            ['arguments', app.arguments]
+        ]);
+        if (change === `/+${key}`)
+            return [config(`/-${key}`)];
+        if (change === `/-${key}`) {
+            // Re-register an application this run removed, with the variables it had: all the tool ever gave one.
+            const was = before.fastCgi.find(a => same(a.fullPath, app.fullPath) && same(a.arguments, app.arguments));
+            if (!was)
+                throw new NoInverse(`FastCGI ${app.fullPath} was not registered before this run`);
+            const env = was.env.map(v => config(`/+${key}.environmentVariables.${indexer([
+                ['name', v.name],
+                ['value', v.value]
+            ], v.name)}`, [v.value]));
+            return [config(`/+${key}`), ...env];
+        }
+        const prefix = `${key}.environmentVariables.`;
+        const was = before.fastCgi.find(a => same(a.fullPath, app.fullPath) && same(a.arguments, app.arguments));
+        const inverse = envInverse(change, prefix, was?.env ?? []);
+        if (inverse)
+            return [config(inverse.change, inverse.secrets)];
+    }
+    throw new NoInverse(`unknown FastCGI change ${change}`);
+}
+/** What undoes `op`, given the state before the run: [] when nothing needs undoing; throws NoInverse when unknown. */
+function inverseOf(op, before, desired) {
+    const [verb, object, ...rest] = op.argv;
+    const key = `${verb ?? ''} ${object ?? ''}`.toLowerCase();
+    const app = appId(desired);
+    switch (key) {
+        case 'add backup':
+        case 'recycle apppool':
+            return [];
+        case 'unlock config':
+            // Left unlocked: only this app's web.config may then declare handlers, and the location record was reset,
+            // so the next run unlocks again (a repeated unlock is harmless).
+            return [];
+        case 'add apppool':
+            return [undoOp(['delete', 'apppool', `/apppool.name:${undo_option(rest, 'name') ?? ''}`], op)];
+        case 'set apppool': {
+            const sets = [];
+            if (undo_option(rest, 'managedRuntimeVersion') !== undefined)
+                sets.push(`/managedRuntimeVersion:${before.pool.managedRuntimeVersion ?? ''}`);
+            if (undo_option(rest, 'processModel.identityType') !== undefined)
+                sets.push(`/processModel.identityType:${before.pool.identity ?? 'ApplicationPoolIdentity'}`);
+            return [undoOp(['set', 'apppool', `/apppool.name:${desired.pool.name}`, ...sets], op)];
+        }
+        case 'add app':
+            return [undoOp(['delete', 'app', app], op)];
+        case 'set app':
+            // An application without applicationPool runs in the site's default: setting '' would not be the same.
+            if (!before.app.pool)
+                throw new NoInverse(`${app} had no applicationPool of its own`);
+            return [undoOp(['set', 'app', app, `/applicationPool:${before.app.pool}`], op)];
+        case 'add vdir': {
+            const vpath = undo_option(rest, 'path') ?? '';
+            return [undoOp(['delete', 'vdir', vpath === '/' ? rootVdirId(desired) : `${app.replace(/\/$/, '')}${vpath}`], op)];
+        }
+        case 'set vdir': {
+            const id = rest[0] ?? '';
+            const was = same(id, rootVdirId(desired))
+                ? before.app.physicalPath
+                : before.vdirs.find(v => same(vdirId(desired, v.path), id))?.physicalPath;
+            if (was === undefined)
+                throw new NoInverse(`no earlier physical path known for ${id}`);
+            return [undoOp(['set', 'vdir', id, `/physicalPath:${was}`], op)];
+        }
+        case 'delete vdir': {
+            // A static vdir that STATIC_URL no longer names: the restored release's pages link it again.
+            const id = rest[0] ?? '';
+            const was = before.vdirs.find(v => same(vdirId(desired, v.path), id));
+            if (!was)
+                throw new NoInverse(`no earlier physical path known for ${id}`);
+            return [undoOp(['add', 'vdir', `/app.name:${app}`, `/path:${was.path}`, `/physicalPath:${was.physicalPath}`], op)];
+        }
+        case 'set config': {
+            if (rest[0] === undo_FASTCGI)
+                return fastCgiInverse(rest[1] ?? '', op, before, desired);
+            if (rest[1] === undo_HTTP_PLATFORM) {
+                const inverse = envInverse(rest[2] ?? '', 'environmentVariables.', before.httpPlatformEnv ?? []);
+                if (!inverse)
+                    throw new NoInverse(`unknown httpPlatform change ${rest[2] ?? ''}`);
+                return [undoOp(['set', 'config', rest[0] ?? '', undo_HTTP_PLATFORM, inverse.change, undo_COMMIT], op, inverse.secrets)];
+            }
+            // The anonymous user's earlier settings are not read; for an app this run created they go with it.
+            if (rest[1] === ANONYMOUS_SECTION && !before.app.exists)
+                return [];
+            throw new NoInverse(`no inverse for ${op.why}`);
+        }
+    }
+    throw new NoInverse(`no inverse for ${op.why}`);
+}
+/** The inverses of `done` (appcmd writes in the order they ran), newest first; `missing` says why one has none. */
+function undoPlan(done, before, desired) {
+    const ops = [];
     try {
-        process.kill(pid, 0);
-        return true;
+        for (const op of [...done].reverse()) {
+            if (op.tool !== 'appcmd' || !op.mutates)
+                continue;
+            ops.push(...inverseOf(op, before, desired));
+        }
     }
     catch (err) {
-        // EPERM: the process exists but belongs to someone else.
-        return err.code === 'EPERM';
+        return { missing: err instanceof Error ? err.message : String(err) };
     }
+    return { ops };
 }
-function readOwner(file) {
-    try {
-        return JSON.parse(external_node_fs_default().readFileSync(file, 'utf8'));
-    }
-    catch {
-        return undefined;
-    }
-}
-const sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
-/**
- * Takes the target's lock: an exclusive create (O_EXCL) of a file naming the holder. Waits up to timeoutMs;
- * a lock left by a dead process of this host is broken with a warning.
- */
-async function acquireLock(options) {
-    const { dir, runId, timeoutMs, log } = options;
-    const pollMs = options.pollMs ?? 250;
-    const target = `${options.site}${options.appPath}`;
-    const file = lockFileFor(dir, options.site, options.appPath);
-    external_node_fs_default().mkdirSync(dir, { recursive: true });
-    const owner = { runId, pid: process.pid, host: external_node_os_default().hostname(), time: new Date().toISOString(), target };
-    const deadline = Date.now() + timeoutMs;
-    let waitedFor;
-    for (;;) {
-        try {
-            external_node_fs_default().writeFileSync(file, JSON.stringify(owner), { flag: 'wx' });
-            if (waitedFor)
-                log.info(`Lock for ${target} taken after waiting for run ${waitedFor.runId}`);
-            let released = false;
-            return {
-                file,
-                owner,
-                release: () => {
-                    if (released)
-                        return;
-                    released = true;
-                    // Only our own lock: a lock broken as stale and retaken by another run is not ours to remove.
-                    if (readOwner(file)?.runId === runId && readOwner(file)?.pid === process.pid)
-                        external_node_fs_default().rmSync(file, { force: true });
-                }
-            };
-        }
-        catch (err) {
-            if (err.code !== 'EEXIST')
-                throw err;
-        }
-        const holder = readOwner(file);
-        if (holder && holder.host === external_node_os_default().hostname() && !alive(holder.pid)) {
-            log.warning(`Breaking the stale deploy lock of run ${holder.runId} (pid ${holder.pid} on ${holder.host} is gone, locked since ${holder.time})`);
-            // Re-read just before removing, so a lock retaken meanwhile by a live run survives.
-            const again = readOwner(file);
-            if (again && again.pid === holder.pid && again.time === holder.time)
-                external_node_fs_default().rmSync(file, { force: true });
-            continue;
-        }
-        if (!waitedFor && holder) {
-            waitedFor = holder;
-            log.info(`Waiting for run ${holder.runId} (pid ${holder.pid} on ${holder.host}, since ${holder.time}) to finish deploying ${target}`);
-        }
-        if (Date.now() >= deadline) {
-            const who = holder ? `run ${holder.runId} (pid ${holder.pid} on ${holder.host}, since ${holder.time})` : 'another run';
-            throw new errors_PhaseError('apply', `${target} is being deployed by ${who}; gave up after lock-timeout (${Math.round(timeoutMs / 1000)} s)`, `wait for that run, raise lock-timeout, or delete ${file} if no deploy is running`);
-        }
-        await sleep(Math.min(pollMs, Math.max(1, deadline - Date.now())));
-    }
-}
-
-// EXTERNAL MODULE: ./node_modules/@xmldom/xmldom/lib/index.js
-var lib = __nccwpck_require__(8351);
-;// CONCATENATED MODULE: ./src/render/xml.ts
-
-/** Escapes a value for an XML attribute or text node. */
-function xmlEscape(value) {
-    return value
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/"/g, '&quot;')
-        .replace(/'/g, '&apos;');
-}
-/** Parses XML, throwing on anything a strict parser would refuse (IIS refuses a malformed web.config with 500.19). */
-function parseXmlStrict(text, what) {
-    try {
-        return new lib/* DOMParser */.S4({
-            onError: (level, message) => {
-                if (level !== 'warning')
-                    throw new Error(message);
-            }
-        }).parseFromString(text, 'text/xml');
-    }
-    catch (e) {
-        throw new Error(`${what} is not well-formed XML: ${e.message.split('\n')[0]}`);
-    }
+/** The pools that may run workers started on this run's configuration and that still exist after the rollback. */
+function poolsToRecycle(before, desired) {
+    const pools = [];
+    // The app's pool before the run: the app runs there again (an app this run created is gone).
+    if (before.app.exists && before.app.pool)
+        pools.push(before.app.pool);
+    // The deploy's pool, unless this run created it (then the rollback removed it, or restored a server without it).
+    if (before.pool.exists && !pools.some(p => same(p, desired.pool.name)))
+        pools.push(desired.pool.name);
+    return pools;
 }
 
 ;// CONCATENATED MODULE: ./src/iis/state.ts
-
 
 
 
@@ -60026,7 +60610,7 @@ function children(el, name) {
     return out;
 }
 function attr(el, name) {
-    return el.hasAttribute(name) ? el.getAttribute(name) ?? '' : undefined;
+    return el.hasAttribute(name) ? (el.getAttribute(name) ?? '') : undefined;
 }
 /** `appcmd list apppool P /config /xml`. */
 function parsePool(xml, name) {
@@ -60072,7 +60656,11 @@ function parseSite(xml, desired) {
     return {
         site: { exists: true, id, bindings },
         // An application without applicationPool runs in the site's default pool; '' makes the diff set ours.
-        app: { exists: true, pool: attr(application, 'applicationPool') ?? '', physicalPath: rootVdir ? attr(rootVdir, 'physicalPath') : undefined },
+        app: {
+            exists: true,
+            pool: attr(application, 'applicationPool') ?? '',
+            physicalPath: rootVdir ? attr(rootVdir, 'physicalPath') : undefined
+        },
         vdirs: vdirs
             .map(v => ({ path: normalAppPath(attr(v, 'path') ?? ''), physicalPath: attr(v, 'physicalPath') ?? '' }))
             .filter(v => v.path !== '/')
@@ -60104,16 +60692,9 @@ function parseHttpPlatformEnv(xml) {
     const section = sectionElement(state_parse(xml, 'system.webServer/httpPlatform'), 'system.webServer/httpPlatform');
     return section ? environment(section) : [];
 }
-/** `list <type> <id>` answers "Cannot find <TYPE> object" (1168) for a missing object: that is an answer, not a failure. */
+/** A missing object is an answer, not a failure: `Appcmd.list` knows each form appcmd may give it in. */
 async function listOrEmpty(appcmd, ...argv) {
-    try {
-        return await appcmd.read(...argv);
-    }
-    catch (err) {
-        if (err instanceof AppcmdError && err.kind === 'notFound')
-            return '<appcmd></appcmd>';
-        throw err;
-    }
+    return (await appcmd.list(...argv)) ?? '<appcmd></appcmd>';
 }
 /**
  * Reads the target's current state: pool, site (with its applications and vdirs), fastCgi; three reads for
@@ -60125,7 +60706,7 @@ async function readState(appcmd, desired, known) {
     const pool = parsePool(await listOrEmpty(appcmd, 'list', 'apppool', desired.pool.name, '/config', '/xml'), desired.pool.name);
     const fromSite = parseSite(await listOrEmpty(appcmd, 'list', 'site', desired.app.site, '/config', '/xml'), desired);
     if (!fromSite.site.exists) {
-        throw new errors_PhaseError('apply', `IIS has no site named '${desired.app.site}'`, "set site-name to an existing IIS site (appcmd list sites shows them), or create the site first");
+        throw new errors_PhaseError('apply', `IIS has no site named '${desired.app.site}'`, 'set site-name to an existing IIS site (appcmd list sites shows them), or create the site first');
     }
     const fastCgi = parseFastCgi(await appcmd.read('list', 'config', '-section:system.webServer/fastCgi', '/xml'));
     const state = { pool, ...fromSite, fastCgi, handlersUnlocked, anonymousAsPool };
@@ -60202,7 +60783,7 @@ class LocationRecord {
     httpPlatformNames(location) {
         const byLocation = this.parsed().httpPlatformEnv ?? {};
         const key = Object.keys(byLocation).find(k => k.toLowerCase() === location.toLowerCase());
-        return key ? byLocation[key] ?? [] : [];
+        return key ? (byLocation[key] ?? []) : [];
     }
     setHttpPlatformNames(location, names) {
         const before = this.httpPlatformNames(location);
@@ -60242,6 +60823,7 @@ class LocationRecord {
 }
 
 ;// CONCATENATED MODULE: ./src/iis/apply.ts
+
 
 
 
@@ -60343,7 +60925,10 @@ async function applyRelease(deps, input) {
                 if (!was)
                     continue;
                 try {
-                    await appcmd.run({ argv: ['add', 'vdir', `/app.name:${appId(desired)}`, `/path:${was.path}`, `/physicalPath:${was.physicalPath}`], mutates: true });
+                    await appcmd.run({
+                        argv: ['add', 'vdir', `/app.name:${appId(desired)}`, `/path:${was.path}`, `/physicalPath:${was.physicalPath}`],
+                        mutates: true
+                    });
                     restored.push(`static folder ${id} serves ${was.physicalPath} again`);
                 }
                 catch (err) {
@@ -60351,9 +60936,36 @@ async function applyRelease(deps, input) {
                 }
             }
         };
+        const appcmdWrites = () => executed.filter(op => op.tool === 'appcmd');
         const undo = async () => {
             const restored = [];
             const failed = [];
+            // This run's own writes undone by their inverses first: other sites keep running, others' changes stay.
+            const plan = undoPlan(appcmdWrites(), current, desired);
+            let undone = false;
+            if ('ops' in plan) {
+                try {
+                    for (const op of plan.ops)
+                        await appcmd.run({ argv: op.argv, mutates: true, secrets: op.secrets });
+                    restored.push(plan.ops.length > 0
+                        ? `this run's IIS changes, undone one by one (${plan.ops.length} operations)`
+                        : 'no IIS change of this run needed undoing');
+                    undone = true;
+                }
+                catch (err) {
+                    log.warning(`Undoing this run's IIS changes one by one failed (${asError(err).message}); restoring backup ${backupName} instead`);
+                }
+            }
+            else {
+                log.info(`This run's IIS changes cannot all be undone one by one (${plan.missing}); restoring backup ${backupName}`);
+            }
+            if (!undone)
+                await restoreFallback(restored, failed);
+            await recyclePools(restored, failed);
+            record.restore();
+            return { ok: failed.length === 0, restored, failed };
+        };
+        const restoreFallback = async (restored, failed) => {
             try {
                 await restoreBackup(appcmd, backupName);
                 restored.push(`IIS configuration from backup ${backupName}`);
@@ -60377,8 +60989,23 @@ async function applyRelease(deps, input) {
             }
             if (failed.length > 0)
                 await readdRemovedVdirs(restored, failed);
-            record.restore();
-            return { ok: failed.length === 0, restored, failed };
+        };
+        // wfastcgi reads its settings once per process and FastCGI processes outlive a configuration change: after
+        // the configuration is back, the pools that serve (or served) the app start fresh workers on it.
+        const recyclePools = async (restored, failed) => {
+            for (const pool of poolsToRecycle(current, desired)) {
+                try {
+                    await appcmd.run({ argv: ['recycle', 'apppool', `/apppool.name:${pool}`], mutates: true });
+                    restored.push(`app pool ${pool} recycled`);
+                }
+                catch (err) {
+                    // A stopped pool runs no worker, so nothing of the failed release is left running in it.
+                    if (/has not been started/i.test(asError(err).message))
+                        restored.push(`app pool ${pool} is stopped, nothing to recycle`);
+                    else
+                        failed.push(`recycling app pool ${pool} (${asError(err).message})`);
+                }
+            }
         };
         let step = '';
         try {
@@ -60411,10 +61038,14 @@ async function applyRelease(deps, input) {
         }
         catch (err) {
             const error = asError(err);
-            log.error(`Apply failed at ${step}: ${error.message}; rolling back`);
+            // A log line, not an annotation: the run's one error line (main) names this failure and the rollback.
+            log.info(`Apply failed at ${step}: ${error.message}; rolling back`);
             const rb = await undo();
             const hint = error instanceof AppcmdError && error.kind === 'locked' ? 'applicationHost.config was in use; retry the deploy' : undefined;
-            throw new errors_PhaseError('apply', `apply failed at ${step}: ${error.message}. Rolled back — ${summary(rb)}`, hint, { cause: err, rolledBack: true });
+            throw new errors_PhaseError('apply', `apply failed at ${step}: ${error.message}. Rolled back — ${summary(rb)}`, hint, {
+                cause: err,
+                rolledBack: true
+            });
         }
         if (plan.beforeSwitch.some(op => op.argv[0] === 'unlock'))
             record.add(desired.handlersLocation);
@@ -60434,7 +61065,11 @@ async function applyRelease(deps, input) {
                 // Another deploy may have gone live since: restoring our backup would silently undo it.
                 const now = parseSite(await appcmd.read('list', 'site', desired.app.site, '/config', '/xml'), desired).app.physicalPath;
                 if (!samePath(now, desired.app.physicalPath)) {
-                    return { ok: false, restored: [], failed: [`${desired.handlersLocation} now serves ${now ?? 'nothing'}, not this release; left as it is`] };
+                    return {
+                        ok: false,
+                        restored: [],
+                        failed: [`${desired.handlersLocation} now serves ${now ?? 'nothing'}, not this release; left as it is`]
+                    };
                 }
                 const rb = await undo();
                 log.info(`Rollback of ${config.releaseId}: ${summary(rb)}`);
@@ -60444,10 +61079,69 @@ async function applyRelease(deps, input) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/deploy-root-claim.ts
+
+
+
+/** deploy-root/deploy-target.json: the one app (site and path) whose releases, venvs and logs the folder holds. */
+const CLAIM_FILE = 'deploy-target.json';
+const targetName = (t) => `${t.site}${t.appPath}`;
+/** IIS compares site names and virtual paths without regard to case (as lockFileFor does). */
+const sameTarget = (a, b) => targetName(a).toLowerCase() === targetName(b).toLowerCase();
+function readClaim(file) {
+    try {
+        const claim = JSON.parse(external_node_fs_default().readFileSync(file, 'utf8'));
+        return typeof claim?.site === 'string' && typeof claim.appPath === 'string' ? claim : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+const pause = (ms) => {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+};
+/**
+ * One deploy-root, one app: the first run records its target, and a run for another target is refused before
+ * anything is written. Two apps in one folder would share venvs (so one FastCGI registration, so each other's
+ * variables and secrets), and one app's release retention and staging cleanup would delete the other's files.
+ */
+function claimDeployRoot(root, target) {
+    const file = external_node_path_default().join(root, CLAIM_FILE);
+    external_node_fs_default().mkdirSync(root, { recursive: true });
+    try {
+        // Exclusive create: two apps' first deploys at once cannot both claim the folder.
+        external_node_fs_default().writeFileSync(file, `${JSON.stringify({ site: target.site, appPath: target.appPath }, null, 2)}\n`, { flag: 'wx' });
+        return;
+    }
+    catch (err) {
+        if (err.code !== 'EEXIST')
+            throw err;
+    }
+    let owner = readClaim(file);
+    // A claim being written this instant reads empty: give its writer a moment.
+    for (let i = 0; !owner && i < 20; i++) {
+        pause(50);
+        owner = readClaim(file);
+    }
+    if (!owner) {
+        throw new InputError('deploy-root', `${file} does not say which app deploys to ${root}; delete it if only ${targetName(target)} deploys there`);
+    }
+    if (sameTarget(owner, target))
+        return;
+    throw new InputError('deploy-root', `${root} holds the releases of ${targetName(owner)}, not ${targetName(target)}: give each app its own deploy-root ` +
+        `(or delete ${file} if ${targetName(owner)} no longer deploys there)`);
+}
+
 ;// CONCATENATED MODULE: ./src/releases.ts
 
 
 
+
+
+/** Whether a release is the app's to mark and prune (one deploy-root holds one app's; see deploy-root-claim). */
+function ofTarget(release, target) {
+    return !release.target || !target || sameTarget(release.target, target);
+}
 const RELEASE_FILE = 'release.json';
 function writeRelease(layout, meta) {
     writeFileAtomic(external_node_path_default().join(layout.releaseDir(meta.id), RELEASE_FILE), `${JSON.stringify(meta, null, 2)}\n`);
@@ -60503,30 +61197,44 @@ function markRelease(layout, id, state, now = new Date()) {
     const next = { ...meta, state, ...(state === 'live' ? { liveAt: now.toISOString() } : {}) };
     writeRelease(layout, next);
     if (state === 'live') {
-        // One live release: the one before keeps its liveAt, which makes it the rollback target.
+        // One live release per app: the one before keeps its liveAt, which makes it the rollback target.
         for (const other of listReleases(layout)) {
-            if (other.id !== id && other.state === 'live')
+            if (other.id !== id && other.state === 'live' && ofTarget(other, meta.target))
                 writeRelease(layout, { ...other, state: 'staged' });
         }
     }
     return next;
 }
+/**
+ * Whether a release passed verify once: marked live, or it went live before (liveAt, set only after a verify passed)
+ * and failed none since. A run killed between its switch and its verify leaves its release staged without liveAt.
+ */
+function passedVerify(release) {
+    return release.state === 'live' || (release.state !== 'failed' && release.liveAt !== undefined);
+}
+/** The app's release that passed verify most recently, other than `exclude`: where a rollback past an unverified one goes. */
+function lastVerifiedRelease(layout, target, exclude) {
+    return listReleases(layout)
+        .filter(r => !exclude.includes(r.id) && passedVerify(r) && ofTarget(r, target))
+        .sort((a, b) => Number(b.state === 'live') - Number(a.state === 'live') || (b.liveAt ?? '').localeCompare(a.liveAt ?? ''))[0];
+}
 function liveRelease(layout) {
     return listReleases(layout).find(r => r.state === 'live');
 }
 /** The release that was live most recently before `liveId` (default: the current live one): the rollback target. */
-function previousRelease(layout, liveId = liveRelease(layout)?.id) {
+function previousRelease(layout, liveId = liveRelease(layout)?.id, target) {
     return listReleases(layout)
-        .filter(r => r.id !== liveId && r.state !== 'failed' && r.liveAt !== undefined)
+        .filter(r => r.id !== liveId && r.state !== 'failed' && r.liveAt !== undefined && ofTarget(r, target))
         .sort((a, b) => (b.liveAt ?? '').localeCompare(a.liveAt ?? ''))[0];
 }
 /**
- * Keeps the newest `keep` releases plus the live and the previous one whatever their age, then removes venvs
- * that no kept release uses.
+ * Keeps the newest `keep` releases of `target` plus the live and the previous one whatever their age, and every
+ * release of another app; then removes venvs that no kept release uses.
  */
-function pruneReleases(layout, keep, liveId, previousId) {
+function pruneReleases(layout, keep, liveId, previousId, target) {
     const releases = listReleases(layout);
-    const kept = new Set(releases.slice(0, Math.max(keep, 0)).map(r => r.id));
+    const ours = releases.filter(r => ofTarget(r, target));
+    const kept = new Set([...releases.filter(r => !ofTarget(r, target)), ...ours.slice(0, Math.max(keep, 0))].map(r => r.id));
     for (const id of [liveId, previousId])
         if (id)
             kept.add(id);
@@ -60541,7 +61249,9 @@ function pruneReleases(layout, keep, liveId, previousId) {
     const removedVenvs = [];
     let venvs = [];
     try {
-        venvs = external_node_fs_default().readdirSync(layout.venvsDir, { withFileTypes: true }).filter(e => e.isDirectory()).map(e => e.name);
+        venvs = external_node_fs_default().readdirSync(layout.venvsDir, { withFileTypes: true })
+            .filter(e => e.isDirectory())
+            .map(e => e.name);
     }
     catch {
         venvs = [];
@@ -60557,6 +61267,32 @@ function pruneReleases(layout, keep, liveId, previousId) {
         }
     }
     return { removedReleases, removedVenvs };
+}
+/** Stage's scratch copy for one run: the pid in its name says whether the run that made it is still working. */
+function scratchDirFor(layout, releaseId, pid = process.pid) {
+    return external_node_path_default().join(layout.releasesDir, `.staging-pid${pid}-${releaseId}`);
+}
+/**
+ * Removes scratch copies whose run is gone (a live run's copy is its work in progress). Names of earlier versions,
+ * `.staging-<release>-<pid>`, carry the pid last. Returns the folders removed.
+ */
+function removeAbandonedScratch(layout) {
+    let names = [];
+    try {
+        names = external_node_fs_default().readdirSync(layout.releasesDir).filter(n => n.startsWith('.staging-'));
+    }
+    catch {
+        return [];
+    }
+    const removed = [];
+    for (const name of names) {
+        const pid = Number((/^\.staging-pid(\d+)-/.exec(name) ?? /-(\d+)$/.exec(name))?.[1]);
+        if (pid > 0 && processAlive(pid))
+            continue;
+        external_node_fs_default().rmSync(external_node_path_default().join(layout.releasesDir, name), { recursive: true, force: true });
+        removed.push(name);
+    }
+    return removed;
 }
 
 ;// CONCATENATED MODULE: ./src/shibboleth/diff.ts
@@ -61095,7 +61831,11 @@ function ensureRequestMap(ed, root, want, changes) {
     const mapper = ed.children(root, 'RequestMapper')[0];
     if (!mapper) {
         const name = ed.qname(root, 'RequestMapper');
-        const block = [[0, `<${name} type="Native">`], ...mapBlock(root).map(([d, l]) => [d + 1, l]), [0, `</${name}>`]];
+        const block = [
+            [0, `<${name} type="Native">`],
+            ...mapBlock(root).map(([d, l]) => [d + 1, l]),
+            [0, `</${name}>`]
+        ];
         ed.insertChild(root, block, followsIn(SPCONFIG_ORDER, 'RequestMapper'));
         changes.push(`added RequestMapper type="Native" protecting ${where}`);
         return;
@@ -61273,8 +62013,8 @@ function spChildren(parent, localName) {
 }
 /**
  * SPConfig/InProcess/ISAPI in a canonical form, '' when the file has none (or cannot be read). The IIS module copies
- * this element into each worker process once, when the process starts (docs/windows-facts-learned.md, "Shibboleth IIS
- * module"); the rest of the file the SP reloads by itself.
+ * this element into each worker process once, when the process starts (docs/windows-facts.md, nm-sso-recycle);
+ * the rest of the file the SP reloads by itself.
  */
 function isapiSection(text) {
     const root = text === undefined ? undefined : isapi_parse(text);
@@ -61284,7 +62024,9 @@ function isapiSection(text) {
 /** The RequestMap Host names of the file, in lower case. */
 function mappedHosts(text) {
     const root = text === undefined ? undefined : isapi_parse(text);
-    const hosts = spChildren(root, 'RequestMapper').flatMap(m => spChildren(m, 'RequestMap')).flatMap(m => spChildren(m, 'Host'));
+    const hosts = spChildren(root, 'RequestMapper')
+        .flatMap(m => spChildren(m, 'RequestMap'))
+        .flatMap(m => spChildren(m, 'Host'));
     return new Set(hosts.map(h => (h.getAttribute('name') ?? '').toLowerCase()).filter(Boolean));
 }
 /**
@@ -61308,7 +62050,12 @@ const ALREADY_STARTED = /already been started|HELPMSG 2182/i;
 /** The restart as plan operations: printed in plan mode, run in this order by restartService. */
 function restartOperations({ service, net }) {
     return [
-        { tool: 'shibboleth', argv: [net, 'stop', service], why: 'shibd reads shibboleth2.xml at start: stop it to load the patched file', mutates: true },
+        {
+            tool: 'shibboleth',
+            argv: [net, 'stop', service],
+            why: 'shibd reads shibboleth2.xml at start: stop it to load the patched file',
+            mutates: true
+        },
         { tool: 'shibboleth', argv: [net, 'start', service], why: 'start shibd with the patched shibboleth2.xml', mutates: true }
     ];
 }
@@ -61473,13 +62220,83 @@ async function applyShibboleth(options) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/unverified-release.ts
+
+
+
+
+
+
+/** The release of this app IIS serves at `physicalPath` when it never passed verify; undefined otherwise. */
+function unverifiedServed(layout, physicalPath, target) {
+    if (!physicalPath)
+        return undefined;
+    const meta = readReleaseAt(physicalPath);
+    if (!meta || (meta.target && !sameTarget(meta.target, target)))
+        return undefined;
+    // Only a folder of this deploy-root that its manifest names: anything else is not a release of ours.
+    if (!samePath(layout.releaseDir(meta.id), physicalPath))
+        return undefined;
+    return passedVerify(meta) ? undefined : meta;
+}
+/** What the log and the summary say about it before apply. */
+function unverifiedNotice(unverified, deploying) {
+    const why = `release ${unverified.id} was live but never verified (a run was interrupted)`;
+    return unverified.id === deploying
+        ? `${why}; verifying it again: it is marked live only if it passes, and rolled back to the last verified release if it fails`
+        : `${why}; if this release fails verify, the rollback goes to the last verified release, not to ${unverified.id}`;
+}
+/**
+ * After a failed verify with an unverified release served before the run: points the app back at the last verified
+ * release (root vdir, the static vdir its STATIC_URL needs, its FastCGI registration, a recycle) by applying that
+ * release's desired state. Variables from inputs take this run's values: release.json records no secret values,
+ * since it lies under the web root. Without a verified release, this run's changes are undone and the run says so.
+ */
+async function rollBackPastUnverified(deps, config, layout, facts, unverified, applied) {
+    const target = { site: config.siteName, appPath: config.appPath };
+    const why = `release ${unverified.id} was live but never verified (a run was interrupted)`;
+    const good = lastVerifiedRelease(layout, target, [unverified.id, facts.releaseId]);
+    if (!good) {
+        const rb = await applied.rollback();
+        const left = applied.changed ? `${unverified.id} serves again` : `${unverified.id} stays live`;
+        return { ...rb, ok: false, failed: [...rb.failed, `${why}, and no release of this app ever passed verify: ${left}`] };
+    }
+    const desired = desiredState(config, {
+        ...facts,
+        releaseId: good.id,
+        venvHash: good.venvHash,
+        wsgiApplication: good.wsgiApplication ?? facts.wsgiApplication,
+        // Releases staged before STATIC_URL was recorded served '<app>/static'.
+        staticSettings: good.staticSettings ?? { staticUrl: 'static/', forceScriptName: null }
+    });
+    try {
+        // Straight from what IIS holds now to the verified release: the unverified one is never served again.
+        const back = await applyRelease(deps, { config, desired, lockHeld: true });
+        const writes = back.operations.filter(op => op.tool === 'appcmd' && op.mutates && !(op.argv[0] === 'add' && op.argv[1] === 'backup')).length;
+        return {
+            ok: true,
+            restored: [`${why}; release ${good.id}, the last verified one, serves ${desired.handlersLocation} again (${writes} IIS operations)`],
+            failed: [],
+            restoredRelease: good
+        };
+    }
+    catch (error) {
+        const failed = `${why}; going back to release ${good.id}, the last verified one (${asError(error).message})`;
+        if (!applied.changed)
+            return { ok: false, restored: [], failed: [failed] };
+        // At least the state before this run: what the failed release changed goes, by its own rollback.
+        const rb = await applied.rollback();
+        return { ...rb, ok: false, failed: [failed, ...rb.failed] };
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/shibboleth/recycle.ts
 
 
 /**
  * Why the pools recycle. The IIS module copies <ISAPI><Site> into each worker process once, when the process
  * starts, and every request of the site (the handler at the root app, the protected path at its app) is mapped
- * with that copy (docs/windows-facts-learned.md, "Shibboleth IIS module").
+ * with that copy (docs/windows-facts.md, nm-sso-recycle).
  */
 const WHY = "the Shibboleth IIS module reads <ISAPI> once per worker process: start the site's workers on the changed file";
 /** A line of `appcmd list apps`: APP "Site/path" (applicationPool:Pool). */
@@ -61498,7 +62315,12 @@ function parseSiteApps(text) {
 /** The steps as plan mode prints them: the pools are only known on the server. */
 function recyclePlanOperations(site, reason) {
     return [
-        { tool: 'appcmd', argv: ['list', 'apps', `/site.name:${site}`], why: "the pools serving the site; its root app's pool answers /Shibboleth.sso/*", mutates: false },
+        {
+            tool: 'appcmd',
+            argv: ['list', 'apps', `/site.name:${site}`],
+            why: "the pools serving the site; its root app's pool answers /Shibboleth.sso/*",
+            mutates: false
+        },
         { tool: 'appcmd', argv: ['recycle', 'apppool', '/apppool.name:<each pool listed>'], why: `${reason}: ${WHY}`, mutates: true }
     ];
 }
@@ -61634,18 +62456,27 @@ function classifyError(error, url, timeoutMs) {
     if (code === 'REQUEST_TIMEOUT')
         return { kind: 'timeout', message: `timeout: no complete response from ${hostPort} within ${timeoutMs} ms` };
     if (code === 'ECONNREFUSED')
-        return { kind: 'refused', message: `connection refused by ${hostPort}: nothing listens there (site stopped or no binding for this port)` };
+        return {
+            kind: 'refused',
+            message: `connection refused by ${hostPort}: nothing listens there (site stopped or no binding for this port)`
+        };
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
         return { kind: 'dns', message: `host name ${target.hostname} does not resolve` };
     if (code === 'ECONNRESET' || code === 'EPIPE')
         return { kind: 'reset', message: `connection to ${hostPort} was reset before a response arrived` };
     if (UNTRUSTED.has(code)) {
-        return { kind: 'tls', message: `TLS: certificate of ${target.hostname} is not trusted (${code}): pass verify-ca-bundle or fix the chain` };
+        return {
+            kind: 'tls',
+            message: `TLS: certificate of ${target.hostname} is not trusted (${code}): pass verify-ca-bundle or fix the chain`
+        };
     }
     if (code === 'CERT_HAS_EXPIRED')
         return { kind: 'tls', message: `TLS: certificate of ${target.hostname} has expired (${code}): renew the site's certificate` };
     if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-        return { kind: 'tls', message: `TLS: certificate does not name the host (${message}): use a verify-url or verify-host the certificate covers` };
+        return {
+            kind: 'tls',
+            message: `TLS: certificate does not name the host (${message}): use a verify-url or verify-host the certificate covers`
+        };
     }
     if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || /certificate|ssl|tls/i.test(message)) {
         return { kind: 'tls', message: `TLS: ${code || 'handshake failed'}: ${message}` };
@@ -61693,7 +62524,12 @@ function requestOnce(url, request, hostHeader, timeoutMs) {
             method: 'GET',
             // A fresh connection per poll: a kept-alive socket to a recycled worker would report stale state.
             agent: false,
-            headers: { 'user-agent': 'django-iis-deploy-verify', accept: '*/*', connection: 'close', ...(hostHeader ? { host: hostHeader } : {}) },
+            headers: {
+                'user-agent': 'django-iis-deploy-verify',
+                accept: '*/*',
+                connection: 'close',
+                ...(hostHeader ? { host: hostHeader } : {})
+            },
             ...(isHttps ? tlsOptions(request) : {})
         };
         if (isHttps && hostHeader && external_node_net_default().isIP(hostnameOf(hostHeader)) === 0)
@@ -61710,7 +62546,11 @@ function requestOnce(url, request, hostHeader, timeoutMs) {
         const req = send(url, options, res => {
             const chunks = [];
             let size = 0;
-            const done = () => finish(() => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).subarray(0, BODY_LIMIT).toString('utf8') }));
+            const done = () => finish(() => resolve({
+                status: res.statusCode ?? 0,
+                headers: res.headers,
+                body: Buffer.concat(chunks).subarray(0, BODY_LIMIT).toString('utf8')
+            }));
             res.on('data', (chunk) => {
                 chunks.push(chunk);
                 size += chunk.length;
@@ -61768,7 +62608,13 @@ async function httpGet(request) {
         if (!request.followRedirects)
             return { ...base, location, ms: elapsed() };
         if (redirects.length >= MAX_REDIRECTS) {
-            return { ...base, location, ms: elapsed(), error: `more than ${MAX_REDIRECTS} redirects (last to ${location})`, errorKind: 'redirects' };
+            return {
+                ...base,
+                location,
+                ms: elapsed(),
+                error: `more than ${MAX_REDIRECTS} redirects (last to ${location})`,
+                errorKind: 'redirects'
+            };
         }
         redirects.push(current.toString());
         current = redirectTarget(new URL(location, current), new URL(request.url), request.hostHeader);
@@ -61827,7 +62673,14 @@ const TYPES = {
  * Media types that name the same thing differently across IIS versions and servers; a response in any of a
  * family's spellings passes.
  */
-const FAMILIES = [/javascript|ecmascript/, /^image\/(x-icon|vnd\.microsoft\.icon)$/, /woff2/, /woff(?!2)/, /ttf|truetype|sfnt/, /json/];
+const FAMILIES = [
+    /javascript|ecmascript/,
+    /^image\/(x-icon|vnd\.microsoft\.icon)$/,
+    /woff2/,
+    /woff(?!2)/,
+    /ttf|truetype|sfnt/,
+    /json/
+];
 const ADMIN_CSS = 'admin/css/base.css';
 function normalise(file) {
     return file.replace(/\\/g, '/').replace(/^\/+/, '');
@@ -61866,7 +62719,52 @@ function staticUrl(appUrl, vdir, file) {
     return new URL(`${appPath}${dir ? `${dir}/` : ''}${encoded}`, base.origin).toString();
 }
 
+;// CONCATENATED MODULE: ./src/verify/url-credentials.ts
+/**
+ * A verify URL may carry `user:password@` for the checks' Basic auth. Those never leave the request: every
+ * printed URL (log lines, summary, the url output) goes through withoutCredentials, and the parts are secrets.
+ */
+function withoutCredentials(url) {
+    try {
+        const parsed = new URL(url);
+        if (!parsed.username && !parsed.password)
+            return url;
+        parsed.username = '';
+        parsed.password = '';
+        return parsed.toString();
+    }
+    catch {
+        return url;
+    }
+}
+/** The user and password of a URL, as written and decoded: what must be masked wherever text could hold them. */
+function urlCredentials(url) {
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        return [];
+    }
+    const out = [];
+    for (const part of [parsed.username, parsed.password]) {
+        if (!part)
+            continue;
+        out.push(part);
+        try {
+            out.push(decodeURIComponent(part));
+        }
+        catch {
+            // A malformed escape stays as written.
+        }
+    }
+    if (parsed.username && parsed.password)
+        out.push(`${parsed.username}:${parsed.password}`);
+    return out;
+}
+
 ;// CONCATENATED MODULE: ./src/verify/checks.ts
+
 
 
 
@@ -61965,7 +62863,10 @@ function judgeProtected(response) {
         return { ok: false, detail: `HTTP ${status} to ${response.location ?? '(no Location)'}, not to the SP's ${SSO_HANDLER} handler` };
     }
     if (status === 200) {
-        return { ok: false, detail: 'HTTP 200 without a login: the path is not protected by the Shibboleth SP (RequestMap Host, ISAPI Site id)' };
+        return {
+            ok: false,
+            detail: 'HTTP 200 without a login: the path is not protected by the Shibboleth SP (RequestMap Host, ISAPI Site id)'
+        };
     }
     return { ok: false, detail: `HTTP ${status}, expected a redirect to ${SSO_HANDLER}` };
 }
@@ -61986,7 +62887,10 @@ function judgeSsoHandler(response, target) {
         return { ok: true, detail: `HTTP 200 from the SP's Session handler: the IIS module maps site id ${target.siteId}` };
     }
     if (status === 403 && HANDLER_ACL_REFUSAL.test(response.body.trim())) {
-        return { ok: true, detail: `HTTP 403 "Access Denied" from the SP's Session handler (its acl refuses this address): the IIS module maps site id ${target.siteId}` };
+        return {
+            ok: true,
+            detail: `HTTP 403 "Access Denied" from the SP's Session handler (its acl refuses this address): the IIS module maps site id ${target.siteId}`
+        };
     }
     const site = `<ISAPI><Site id="${target.siteId}" name="${target.host}">`;
     if (status === 404) {
@@ -62004,28 +62908,61 @@ function specsOf(plan) {
     const specs = mainIsProtected
         ? []
         : [{ name: 'main', kind: 'main', url: plan.url, followRedirects: plan.followRedirects, judge: r => judgeMain(r, plan) }];
-    plan.extraUrls.forEach((url, index) => specs.push({ name: `extra ${index + 1}`, kind: 'extra', url, followRedirects: plan.followRedirects, judge: r => judgeStatus(r, plan.status) }));
+    plan.extraUrls.forEach((url, index) => specs.push({
+        name: `extra ${index + 1}`,
+        kind: 'extra',
+        url,
+        followRedirects: plan.followRedirects,
+        judge: r => judgeStatus(r, plan.status)
+    }));
     const staticFile = plan.staticFile;
     if (staticFile) {
-        specs.push({ name: 'static', kind: 'static', url: staticFile.url, followRedirects: false, judge: r => judgeStatic(r, staticFile.expectedContentType) });
+        specs.push({
+            name: 'static',
+            kind: 'static',
+            url: staticFile.url,
+            followRedirects: false,
+            judge: r => judgeStatic(r, staticFile.expectedContentType)
+        });
     }
     // The redirect itself is the evidence, so it is never followed.
     if (plan.protectedPath)
         specs.push({ name: 'protected', kind: 'protected', url: plan.protectedPath.url, followRedirects: false, judge: judgeProtected });
     const ssoHandler = plan.ssoHandler;
     if (ssoHandler)
-        specs.push({ name: 'sso-handler', kind: 'sso-handler', url: ssoHandler.url, followRedirects: false, judge: r => judgeSsoHandler(r, ssoHandler) });
+        specs.push({
+            name: 'sso-handler',
+            kind: 'sso-handler',
+            url: ssoHandler.url,
+            followRedirects: false,
+            judge: r => judgeSsoHandler(r, ssoHandler)
+        });
     return specs;
 }
 const checks_sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
+/** Statuses of a pool or backend that is still starting (HttpPlatformHandler proxies): worth waiting out. */
+const STARTING = new Set([502, 503, 504]);
+/** The same failing answer this many times, over at least STABLE_MIN_MS, will not change by waiting longer. */
+const STABLE_ANSWERS = 10;
+const STABLE_MIN_MS = 5000;
+function answerKey(response) {
+    if (response.status === undefined || STARTING.has(response.status))
+        return undefined;
+    return `${response.status}\n${response.location ?? ''}\n${response.body}`;
+}
 async function poll(spec, plan, log) {
     const started = performance.now();
     const deadline = started + plan.totalTimeoutMs;
     let attempts = 0;
     let timeoutMs = plan.requestTimeoutMs;
+    // The last response that had a status: a final request cut short by the deadline must not hide it.
+    let answered;
+    let sameKey;
+    let sameCount = 0;
+    let sameSince = started;
     for (;;) {
         attempts++;
-        const response = await httpGet({
+        let response = await httpGet({
             url: spec.url,
             hostHeader: plan.hostHeader || undefined,
             timeoutMs,
@@ -62033,26 +62970,42 @@ async function poll(spec, plan, log) {
             insecure: plan.insecure,
             followRedirects: spec.followRedirects
         });
-        const verdict = spec.judge(response);
+        let verdict = spec.judge(response);
         log.debug(`verify ${spec.name}: attempt ${attempts}: ${verdict.detail} (${response.ms} ms)`);
+        const key = answerKey(response);
+        if (key !== undefined && key === sameKey)
+            sameCount++;
+        else
+            [sameKey, sameCount, sameSince] = [key, 1, performance.now()];
+        const stable = !verdict.ok && sameKey !== undefined && sameCount >= STABLE_ANSWERS && performance.now() - sameSince >= STABLE_MIN_MS;
         const remaining = deadline - performance.now();
-        if (verdict.ok || verdict.final || remaining < MIN_ATTEMPT_MS) {
+        if (verdict.ok || verdict.final || stable || remaining < MIN_ATTEMPT_MS) {
             const ms = Math.round(performance.now() - started);
             const tries = `${attempts} attempt${attempts === 1 ? '' : 's'}`;
+            const cutShort = !verdict.ok && response.errorKind === 'timeout' && timeoutMs < plan.requestTimeoutMs;
+            if (cutShort && answered)
+                [response, verdict] = [answered.response, answered.verdict];
+            else if (cutShort)
+                verdict = { ok: false, detail: `no complete response within verify-timeout (${(plan.totalTimeoutMs / 1000).toFixed(1)} s)` };
+            const why = stable
+                ? `the same answer ${sameCount} times in ${((performance.now() - sameSince) / 1000).toFixed(1)} s; stopped early`
+                : `gave up after ${tries} in ${(ms / 1000).toFixed(1)} s`;
             return {
                 name: spec.name,
                 kind: spec.kind,
-                url: spec.url,
+                url: withoutCredentials(spec.url),
                 ok: verdict.ok,
                 ...(response.status !== undefined ? { status: response.status } : {}),
                 ms,
                 attempts,
-                detail: verdict.ok ? verdict.detail : `${verdict.detail} (gave up after ${tries} in ${(ms / 1000).toFixed(1)} s)`,
+                detail: verdict.ok ? verdict.detail : `${verdict.detail} (${why})`,
                 ...(!verdict.ok && response.body ? { bodyStart: bodyStart(response.body) } : {}),
                 ...(typeof response.headers['content-type'] === 'string' ? { contentType: response.headers['content-type'] } : {}),
                 ...(response.location ? { location: response.location } : {})
             };
         }
+        if (response.status !== undefined)
+            answered = { response, verdict };
         // The last poll starts before the deadline with room to complete.
         await checks_sleep(nextSleep(plan.intervalMs, attempts, response.ms, remaining - MIN_ATTEMPT_MS));
         // A request never outlives the total timeout, so verify ends within verify-timeout (or one request timeout).
@@ -62093,6 +63046,7 @@ async function runChecks(plan, log) {
 
 
 
+
 /** The SP's Session handler on the verified site: `<handlerURL path>/Session`, /Shibboleth.sso/Session by default. */
 function ssoHandlerTarget(config, siteId) {
     let handlerPath = '/Shibboleth.sso';
@@ -62108,7 +63062,11 @@ function verifyTargets(config, target, siteId) {
     const sso = config.shibboleth.enabled;
     const file = pickStaticFile([...target.files]);
     // A release staged before the rendered URL was recorded served its files at <app>/static.
-    const url = target.checkUrl ? new URL(target.checkUrl, config.verify.url).toString() : file ? staticUrl(new URL(config.appPath, config.verify.url).toString(), '/static', file) : undefined;
+    const url = target.checkUrl
+        ? new URL(target.checkUrl, config.verify.url).toString()
+        : file
+            ? staticUrl(new URL(config.appPath, config.verify.url).toString(), '/static', file)
+            : undefined;
     return {
         // Static files live under the protected path too, so with SSO they redirect like the app does.
         ...(file && url && !sso && !target.elsewhere ? { staticFile: { url, expectedContentType: contentTypeFor(file) } } : {}),
@@ -62121,7 +63079,9 @@ async function verify(deps, config, target, siteId, title) {
 }
 /** Pools the IIS apply recycled (after the SP change, which comes first), so they are not recycled twice. */
 function poolsRecycledBy(applied) {
-    return applied.operations.filter(op => op.argv[0] === 'recycle' && op.argv[1] === 'apppool').map(op => (op.argv[2] ?? '').replace(/^\/apppool\.name:/i, ''));
+    return applied.operations
+        .filter(op => op.argv[0] === 'recycle' && op.argv[1] === 'apppool')
+        .map(op => (op.argv[2] ?? '').replace(/^\/apppool\.name:/i, ''));
 }
 /** Recycles the site's pools after the SP file changed for them; failures warn, and verify's SSO handler check judges. */
 async function recycleForSp(deps, config, report, alreadyRecycled = []) {
@@ -62142,7 +63102,7 @@ async function restoreShibboleth(applied, log) {
     }
     catch (error) {
         const message = `shibboleth2.xml (${asError(error).message})`;
-        log.error(`Could not restore ${message}`);
+        log.warning(`Could not restore ${message}`);
         return message;
     }
 }
@@ -62179,6 +63139,13 @@ async function deployMode(deps, config, stage, current, templates, report, phase
         report.shibboleth = { changed: outcome.shibboleth.changed, restarted: outcome.shibboleth.changed };
     }
     const siteId = current.site.id;
+    // A release IIS serves that never passed verify is not a state to go back to (src/unverified-release.ts).
+    const unverified = unverifiedServed(layout, current.app.physicalPath, { site: config.siteName, appPath: config.appPath });
+    if (unverified) {
+        const notice = unverifiedNotice(unverified, stage.facts.releaseId);
+        log.warning(notice);
+        report.warnings.push(notice);
+    }
     try {
         outcome.applied = await phases.run('Apply', () => applyRelease({ runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls }, { config, desired: stage.desired, lockHeld: true, current }));
     }
@@ -62204,16 +63171,24 @@ async function deployMode(deps, config, stage, current, templates, report, phase
         report.shibboleth.recycledPools = recycled.recycled;
     }
     const elsewhere = stage.desired.staticLocation.kind === 'elsewhere';
-    const staticTarget = { files: stage.staticFiles, ...(stage.staticCheckUrl ? { checkUrl: stage.staticCheckUrl } : {}), elsewhere };
+    const staticTarget = {
+        files: stage.staticFiles,
+        ...(stage.staticCheckUrl ? { checkUrl: stage.staticCheckUrl } : {}),
+        elsewhere
+    };
     const checks = await phases.run('Verify', () => verify(deps, config, staticTarget, siteId, 'Verify'), false);
     report.checks = checks;
     if (checks.every(c => c.ok)) {
         // The release is live and verified: housekeeping that fails (a file held open on Windows) only warns.
         try {
-            if (readRelease(layout, stage.facts.releaseId)?.state !== 'live')
+            if (readRelease(layout, stage.facts.releaseId)?.state !== 'live') {
                 markRelease(layout, stage.facts.releaseId, 'live');
-            const previous = previousRelease(layout, stage.facts.releaseId);
-            const pruned = pruneReleases(layout, config.keepReleases, stage.facts.releaseId, previous?.id);
+                if (unverified?.id === stage.facts.releaseId)
+                    log.info(`Release ${unverified.id} passed verify this time: it is marked live`);
+            }
+            const target = { site: config.siteName, appPath: config.appPath };
+            const previous = previousRelease(layout, stage.facts.releaseId, target);
+            const pruned = pruneReleases(layout, config.keepReleases, stage.facts.releaseId, previous?.id, target);
             if (pruned.removedReleases.length > 0)
                 log.info(`Removed old releases: ${pruned.removedReleases.join(', ')}`);
             if (pruned.removedVenvs.length > 0)
@@ -62224,13 +63199,19 @@ async function deployMode(deps, config, stage, current, templates, report, phase
             log.warning(message);
             report.warnings.push(message);
         }
-        return;
+        // The release IIS already served was never verified before: the run's last line must not call it verified.
+        return { reverified: unverified?.id === stage.facts.releaseId };
     }
     // Verify failed: put the previous state back, prove it, then fail with both results.
     report.hints = await reportDiagnosis(log, serverEvidence(config, checks));
-    const failedChecks = checks.filter(c => !c.ok).map(c => `${c.name}: ${c.detail}`).join('; ');
+    const failedChecks = checks
+        .filter(c => !c.ok)
+        .map(c => `${c.name}: ${c.detail}`)
+        .join('; ');
     const rollback = await phases.run('Rollback', async () => {
-        const rb = await applied.rollback();
+        const rb = unverified
+            ? await rollBackPastUnverified({ runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls }, config, layout, stage.facts, unverified, applied)
+            : await applied.rollback();
         if (outcome.shibboleth?.changed) {
             const failed = await restoreShibboleth(outcome.shibboleth, log);
             if (failed)
@@ -62247,51 +63228,60 @@ async function deployMode(deps, config, stage, current, templates, report, phase
         }
         return rb;
     });
-    const restoredAnything = applied.changed || Boolean(outcome.shibboleth?.changed);
+    const restoredAnything = applied.changed || Boolean(outcome.shibboleth?.changed) || Boolean(unverified);
     report.rolledBack = restoredAnything && rollback.ok;
     const detail = rollback.ok ? rollback.restored.join('; ') || 'nothing needed restoring' : `NOT restored: ${rollback.failed.join('; ')}`;
     // The restored backup brings back the vdir the restored release's STATIC_URL needed; its own URL is checked.
-    const previousStatic = staticTargetAt(applied.previousPhysicalPath, elsewhere);
-    const again = restoredAnything ? await phases.run('Verify restored release', () => verify(deps, config, previousStatic, siteId, 'Verify restored release'), false) : [];
+    const restoredDir = rollback.restoredRelease ? layout.releaseDir(rollback.restoredRelease.id) : applied.previousPhysicalPath;
+    const previousStatic = staticTargetAt(restoredDir, elsewhere);
+    const again = restoredAnything
+        ? await phases.run('Verify restored release', () => verify(deps, config, previousStatic, siteId, 'Verify restored release'), false)
+        : [];
     report.rollback = { ok: rollback.ok, detail, checks: again };
-    // A release that was already live before this run stays as it was: this run did not make it so.
-    if (applied.changed)
+    // A release that was already live and verified before this run stays as it was: this run did not make it so.
+    if (applied.changed || unverified?.id === stage.facts.releaseId)
         markRelease(layout, stage.facts.releaseId, 'failed');
     const restoredState = again.length === 0 ? '' : again.every(c => c.ok) ? ' The restored release passes verify.' : ' The restored release fails verify too.';
     throw new errors_PhaseError('verify', `verify failed (${failedChecks}); rolled back: ${detail}.${restoredState}`);
 }
 
-;// CONCATENATED MODULE: ./src/log.ts
+;// CONCATENATED MODULE: ./src/iis/pool-sharing.ts
 
-class Redactor {
-    secrets = new Set();
-    add(value) {
-        // Very short values would redact ordinary words; the runner's own masking ignores them too.
-        if (value.length >= 3)
-            this.secrets.add(value);
-    }
-    redact(text) {
-        let out = text;
-        // Longest first, so a secret that contains another is masked whole.
-        for (const secret of [...this.secrets].sort((a, b) => b.length - a.length)) {
-            out = out.split(secret).join('***');
-        }
-        return out;
-    }
+
+
+/** `APP "S/app" (applicationPool:P)` lines (docs/windows-facts.md, ac-list-text): each app's name and pool. */
+function parseAppLines(stdout) {
+    return [...stdout.matchAll(/^APP "([^"]*)" \(applicationPool:(.*)\)\s*$/gm)].map(m => ({ name: m[1] ?? '', pool: m[2] ?? '' }));
 }
-function coreLog(redactor = new Redactor()) {
-    return {
-        info: message => info(redactor.redact(message)),
-        debug: message => core_debug(redactor.redact(message)),
-        warning: (message, props) => warning(redactor.redact(message), props),
-        error: (message, props) => error(redactor.redact(message), props),
-        group: (name, fn) => group(redactor.redact(name), fn),
-        secret: value => {
-            redactor.add(value);
-            core_setSecret(value);
-        },
-        redact: text => redactor.redact(text)
-    };
+const appKey = (name) => name.replace(/\/+$/, '').toLowerCase();
+/**
+ * Refuses a derived pool that already serves another app: two apps in one pool share an identity (which the deploy
+ * grants access to its files) and its workers (which a deploy recycles). One read, only when the pool exists and
+ * the app is not in it yet; an app-pool set by the user is taken as meant.
+ */
+async function refuseSharedPool(appcmd, choice, current) {
+    if (choice.appPoolGiven || !current.pool.exists)
+        return;
+    if (current.app.exists && same(current.app.pool ?? '', choice.appPool))
+        return;
+    let stdout;
+    try {
+        stdout = await appcmd.list('list', 'apps', `/apppool.name:${choice.appPool}`);
+    }
+    catch (error) {
+        // The filter is assumed (docs/windows-facts.md): where appcmd refuses it, every app is listed and filtered here.
+        if (!(error instanceof AppcmdError))
+            throw error;
+        stdout = await appcmd.list('list', 'apps');
+    }
+    const ours = appKey(`${choice.siteName}${choice.appPath}`);
+    // The pool of each line is checked too: an appcmd that ignored the filter lists every app.
+    const others = parseAppLines(stdout ?? '')
+        .filter(a => same(a.pool, choice.appPool) && appKey(a.name) !== ours)
+        .map(a => a.name);
+    if (others.length === 0)
+        return;
+    throw new InputError('app-pool', `the pool derived for ${choice.siteName}${choice.appPath}, '${choice.appPool}', already serves ${others.map(n => `'${n}'`).join(', ')}; set app-pool to a pool name of this app's own, or to '${choice.appPool}' to share that pool on purpose`);
 }
 
 ;// CONCATENATED MODULE: ./src/phases.ts
@@ -62358,13 +63348,20 @@ function writeOutputFiles(outputDir, configs) {
 }
 function writePlan(config, log, plan) {
     const file = external_node_path_default().join(config.outputDir, 'plan.json');
-    writeFileAtomic(file, planJson(plan, log.redact));
-    log.info(planText(plan, log.redact));
+    const redact = (text) => log.redact(text);
+    writeFileAtomic(file, planJson(plan, redact));
+    log.info(planText(plan, redact));
     return file;
 }
 function planDocument(config, releaseId, operations, files, diffed) {
     return {
-        target: { site: config.siteName, appPath: config.appPath, pool: config.appPool, deployRoot: config.deployRoot, hosting: config.hosting },
+        target: {
+            site: config.siteName,
+            appPath: config.appPath,
+            pool: config.appPool,
+            deployRoot: config.deployRoot,
+            hosting: config.hosting
+        },
         mode: config.mode,
         release: releaseId,
         diffedAgainstServer: diffed,
@@ -62441,6 +63438,168 @@ async function probeInterpreter(runner, python) {
     }
 }
 
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_namespaceObject);
+;// CONCATENATED MODULE: ./src/python/environment.ts
+/** Python reads these at start-up; a runner's own setting must not leak into the venv or the app. */
+const PYTHON_STARTUP_VARS = ['PYTHONPATH', 'PYTHONHOME', 'PYTHONSTARTUP', 'PYTHONUSERBASE', 'VIRTUAL_ENV', '__PYVENV_LAUNCHER__'];
+/**
+ * Machine-level variables every Windows process gets from the system (the FastCGI worker too); Python needs
+ * SYSTEMROOT for sockets and randomness. Nothing else of the runner's environment (tokens, GITHUB_*) passes.
+ */
+const MACHINE_VARS = [
+    'PATH',
+    'PATHEXT',
+    'SYSTEMROOT',
+    'SYSTEMDRIVE',
+    'WINDIR',
+    'COMSPEC',
+    'TEMP',
+    'TMP',
+    'TMPDIR',
+    'PROGRAMDATA',
+    'PROGRAMFILES',
+    'NUMBER_OF_PROCESSORS',
+    'PROCESSOR_ARCHITECTURE',
+    'OS',
+    'LANG',
+    'LC_ALL'
+];
+function environment_pick(base, keep) {
+    const out = {};
+    for (const [name, value] of Object.entries(base)) {
+        if (value !== undefined && keep(name.toUpperCase()))
+            out[name] = value;
+    }
+    return out;
+}
+/** The runner's environment for venv creation and pip (pip's own PIP_* settings stay), minus Python start-up overrides. */
+function environment_toolEnv(base = process.env) {
+    return environment_pick(base, name => !PYTHON_STARTUP_VARS.includes(name));
+}
+/** What the app's process sees under IIS: the machine's basics plus exactly the variables the plan registers. */
+function appProcessEnv(vars, base = process.env) {
+    const env = environment_pick(base, name => MACHINE_VARS.includes(name));
+    for (const v of vars) {
+        // Windows names are case-insensitive: a registered variable replaces the machine's one of the same name.
+        for (const existing of Object.keys(env))
+            if (existing.toUpperCase() === v.name.toUpperCase())
+                delete env[existing];
+        env[v.name] = v.value;
+    }
+    return env;
+}
+
+;// CONCATENATED MODULE: ./src/python/venv.ts
+
+
+
+
+
+
+/** Written last into a finished venv: a venv without it (or with another hash) is a failed or stale build. */
+const VENV_MARKER = '.django-iis-deploy.json';
+/** Names a venv by everything that decides its contents, so an unchanged venv is reused and a changed one rebuilt. */
+function venvHash(input) {
+    const canonical = JSON.stringify({
+        interpreterVersion: input.interpreterVersion,
+        interpreterPath: input.interpreterPath,
+        // A checkout with CRLF line ends must not rebuild the venv.
+        requirementsText: input.requirementsText.replace(/\r\n/g, '\n'),
+        pipArgs: [...input.pipArgs],
+        extraRequirements: [...input.extraRequirements],
+        systemSitePackages: input.systemSitePackages
+    });
+    return (0,external_node_crypto_.createHash)('sha256').update(canonical).digest('hex').slice(0, 12);
+}
+async function readMarkerHash(venvDir) {
+    try {
+        const marker = JSON.parse(await promises_default().readFile(external_node_path_default().join(venvDir, VENV_MARKER), 'utf8'));
+        return typeof marker.hash === 'string' ? marker.hash : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+const PIP_HINT = 'If the server has no internet access, set pip-args to --no-index --find-links <folder of wheels>; otherwise check the requirement names and versions above.';
+// POSIX errno text and the Windows message for ERROR_DISK_FULL: a full disk looks like any other tool failure.
+const DISK_FULL = /No space left on device|ENOSPC|not enough space on the disk/i;
+const DISK_FULL_HINT = 'The disk is full: free space on the drive of deploy-root (old releases and venvs are under it) and run again.';
+/** Says "disk full" when the output shows it, whatever the tool. */
+function diskFullHint(text) {
+    return DISK_FULL.test(text) ? DISK_FULL_HINT : undefined;
+}
+/** Free bytes below this after a failed build mean the disk filled up (the tool's own message may not say so). */
+const LOW_SPACE_BYTES = 64 * 1024 * 1024;
+async function lowSpaceHint(dir) {
+    try {
+        const stats = await promises_default().statfs(dir);
+        return stats.bavail * stats.bsize < LOW_SPACE_BYTES ? DISK_FULL_HINT : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+function pipFailure(what, result) {
+    const tail = output_outputTail(result, 20);
+    return new errors_PhaseError('stage', `pip install ${what} failed (exit ${result.exitCode}):\n${tail}`, diskFullHint(tail) ?? PIP_HINT);
+}
+/**
+ * Makes venvDir a finished venv for `hash`. Venvs are not relocatable (their scripts embed their own path), so a
+ * venv is built where it will be used: any partial one there is removed first, and the marker is written last.
+ */
+async function ensureVenv(runner, log, opts) {
+    if ((await readMarkerHash(opts.venvDir)) === opts.hash) {
+        log.info(`venv ${opts.venvDir} is up to date (hash ${opts.hash}); reusing it`);
+        return { reused: true };
+    }
+    const env = environment_toolEnv();
+    log.info(`creating venv ${opts.venvDir} with ${opts.python}${opts.systemSitePackages ? ' (with system site-packages)' : ''}`);
+    await promises_default().rm(opts.venvDir, { recursive: true, force: true });
+    await promises_default().mkdir(external_node_path_default().dirname(opts.venvDir), { recursive: true });
+    const venvArgs = ['-m', 'venv', ...(opts.systemSitePackages ? ['--system-site-packages'] : []), opts.venvDir];
+    const created = await runner.run(opts.python, venvArgs, { env });
+    if (created.exitCode !== 0) {
+        const tail = output_outputTail(created);
+        // ensurepip runs below venv with its output captured: a full disk may show only as "ensurepip ... exit status 1".
+        const hint = diskFullHint(`${tail}\n${created.stderr}\n${created.stdout}`) ??
+            (await lowSpaceHint(external_node_path_default().dirname(opts.venvDir))) ??
+            (/ensurepip is not available|No module named venv/i.test(tail)
+                ? 'This Python cannot create venvs: on Debian/Ubuntu install python3-venv; on Windows reinstall Python with pip.'
+                : 'Check that the python input is a full Python 3 installation and that deploy-root is writable.');
+        throw new errors_PhaseError('stage', `python -m venv failed (exit ${created.exitCode}):\n${tail}`, hint);
+    }
+    const pip = ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input'];
+    log.info(`installing ${opts.requirementsFile}`);
+    const fromRequirements = await runner.run(opts.venvPython, [...pip, '-r', opts.requirementsFile, ...opts.pipArgs], { env });
+    log.debug(fromRequirements.stdout);
+    if (fromRequirements.exitCode !== 0)
+        throw pipFailure(`-r ${opts.requirementsFile}`, fromRequirements);
+    if (opts.extraRequirements.length > 0) {
+        log.info(`installing ${opts.extraRequirements.join(' ')}`);
+        const extra = await runner.run(opts.venvPython, [...pip, ...opts.extraRequirements, ...opts.pipArgs], { env });
+        log.debug(extra.stdout);
+        if (extra.exitCode !== 0)
+            throw pipFailure(opts.extraRequirements.join(' '), extra);
+    }
+    const marker = { hash: opts.hash, python: opts.python, requirements: opts.requirementsFile, created: new Date().toISOString() };
+    const tmp = external_node_path_default().join(opts.venvDir, `${VENV_MARKER}.${process.pid}.tmp`);
+    await promises_default().writeFile(tmp, `${JSON.stringify(marker, null, 2)}\n`);
+    await promises_default().rename(tmp, external_node_path_default().join(opts.venvDir, VENV_MARKER));
+    return { reused: false };
+}
+/** Where the venv's Python finds wfastcgi.py: the FastCGI registration's `arguments` must name exactly this file. */
+async function findWfastcgi(runner, venvPython) {
+    // -I keeps the current folder off sys.path, so only the venv's own wfastcgi can answer.
+    const result = await runner.run(venvPython, ['-I', '-c', 'import wfastcgi; print(wfastcgi.__file__)'], { env: toolEnv() });
+    const file = result.stdout.trim().split(/\r?\n/).pop() ?? '';
+    if (result.exitCode !== 0 || !file) {
+        throw new PhaseError('stage', `wfastcgi is not importable in the venv (${venvPython}):\n${outputTail(result)}`, 'Check the wfastcgi input (a pip spec such as wfastcgi==3.0.0, or the path of a wheel).');
+    }
+    return file;
+}
+
 ;// CONCATENATED MODULE: ./src/render/release-configs.ts
 
 
@@ -62457,7 +63616,7 @@ function wsgiTarget(wsgiApplication, settingsModule) {
 /**
  * The command HttpPlatformHandler starts after processPath (the venv's python). HttpPlatformHandler forwards the
  * URL unchanged, so below the site root waitress must strip the app path itself: --url-prefix makes it SCRIPT_NAME
- * and takes it off PATH_INFO (docs/windows-facts-learned.md).
+ * and takes it off PATH_INFO (docs/windows-facts.md, hp-url-unchanged, wt-url-prefix).
  */
 function httpPlatformArguments(config, facts) {
     if (config.httpPlatformCommand)
@@ -62486,7 +63645,10 @@ function renderReleaseConfigs(templates, config, desired, facts) {
     const files = [];
     if (desired.fastCgi) {
         const appSettings = releaseAppSettings(config, facts).map(v => ({ key: v.name, value: v.value }));
-        files.push({ relPath: 'web.config', content: templates.render('app-web.config', { ...common, scriptProcessor: scriptProcessor(desired.fastCgi), appSettings }) });
+        files.push({
+            relPath: 'web.config',
+            content: templates.render('app-web.config', { ...common, scriptProcessor: scriptProcessor(desired.fastCgi), appSettings })
+        });
     }
     else {
         const env = httpPlatformEnvironment(config, facts)
@@ -62548,6 +63710,14 @@ function templatesDir() {
 
 
 
+/** Template values are strings, numbers and booleans; anything else is a bug in the caller, not text to print. */
+function templateText(value) {
+    if (typeof value === 'string')
+        return value;
+    if (typeof value === 'number' || typeof value === 'boolean')
+        return String(value);
+    throw new Error(`template value of type ${typeof value} cannot be rendered as text`);
+}
 /**
  * Templates are data: the bundled ones, each replaceable by a file of the same name in the user's templates folder.
  * One isolated Handlebars environment, so our helpers never leak into another bundle's.
@@ -62564,8 +63734,10 @@ class TemplateSet {
             if (value === undefined || value === null) {
                 throw new Error(`template variable used at line ${options.loc?.start.line ?? '?'} is not defined`);
             }
-            return new (lib_default()).SafeString(xmlEscape(String(value)));
+            return new (lib_default()).SafeString(xmlEscape(templateText(value)));
         });
+        // {{comment v}}: like xml, for text inside <!-- -->, which must not hold "--" (a site name or release id may).
+        this.hb.registerHelper('comment', (value) => new (lib_default()).SafeString(xmlEscape(templateText(value ?? '')).replace(/-(?=-)/g, '- ')));
     }
     /** The file a template comes from: the user's override when there is one. */
     fileOf(name) {
@@ -62637,12 +63809,7 @@ function fence(text) {
 function renderSummary(report, redact = keep) {
     const plain = (text) => redact(text);
     // Table cells: one line, no HTML from server responses, no stray column separators.
-    const cell = (text) => plain(text)
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/\|/g, '\\|')
-        .replace(/\r?\n/g, ' ');
+    const cell = (text) => plain(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
     const code = (text) => `\`${cell(text).replace(/`/g, "'")}\``;
     const row = (...cells) => `| ${cells.join(' | ')} |`;
     const out = [];
@@ -62682,7 +63849,9 @@ function renderSummary(report, redact = keep) {
     if (report.shibboleth) {
         const s = report.shibboleth;
         const what = s.changed ? `configuration changed; service ${s.restarted ? 'restarted' : 'not restarted'}` : 'configuration unchanged';
-        const pools = s.recycledPools?.length ? ` App pools recycled for the IIS module's site list: ${s.recycledPools.map(code).join(', ')}.` : '';
+        const pools = s.recycledPools?.length
+            ? ` App pools recycled for the IIS module's site list: ${s.recycledPools.map(code).join(', ')}.`
+            : '';
         out.push('### Shibboleth SP', '', `Shibboleth SP ${what}.${pools}`, '');
     }
     if (report.phases.length > 0) {
@@ -62761,67 +63930,24 @@ function planShibboleth(target, outputDir, templates) {
     external_node_fs_default().writeFileSync(outputPath, proposal.next);
     const operations = proposal.changed
         ? [
-            { tool: 'file', argv: ['copy', target.configPath, `${target.configPath}.<timestamp>.bak`], why: 'back up shibboleth2.xml beside itself', mutates: true },
+            {
+                tool: 'file',
+                argv: ['copy', target.configPath, `${target.configPath}.<timestamp>.bak`],
+                why: 'back up shibboleth2.xml beside itself',
+                mutates: true
+            },
             { tool: 'file', argv: ['write', target.configPath], why: proposal.changes.join('; '), mutates: true },
-            { tool: 'shibboleth', argv: checkArgv(target.check, target.configPath), why: "the SP's own check; a failure restores the backup", mutates: false },
+            {
+                tool: 'shibboleth',
+                argv: checkArgv(target.check, target.configPath),
+                why: "the SP's own check; a failure restores the backup",
+                mutates: false
+            },
             ...restartOperations({ service: target.service, net: target.net ?? 'net' }),
             ...(proposal.recycleReason ? recyclePlanOperations(target.site, proposal.recycleReason) : [])
         ]
         : [];
     return { changed: proposal.changed, changes: proposal.changes, diff: proposal.diff, outputPath, operations };
-}
-
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_namespaceObject);
-;// CONCATENATED MODULE: ./src/python/environment.ts
-/** Python reads these at start-up; a runner's own setting must not leak into the venv or the app. */
-const PYTHON_STARTUP_VARS = ['PYTHONPATH', 'PYTHONHOME', 'PYTHONSTARTUP', 'PYTHONUSERBASE', 'VIRTUAL_ENV', '__PYVENV_LAUNCHER__'];
-/**
- * Machine-level variables every Windows process gets from the system (the FastCGI worker too); Python needs
- * SYSTEMROOT for sockets and randomness. Nothing else of the runner's environment (tokens, GITHUB_*) passes.
- */
-const MACHINE_VARS = [
-    'PATH',
-    'PATHEXT',
-    'SYSTEMROOT',
-    'SYSTEMDRIVE',
-    'WINDIR',
-    'COMSPEC',
-    'TEMP',
-    'TMP',
-    'TMPDIR',
-    'PROGRAMDATA',
-    'PROGRAMFILES',
-    'NUMBER_OF_PROCESSORS',
-    'PROCESSOR_ARCHITECTURE',
-    'OS',
-    'LANG',
-    'LC_ALL'
-];
-function environment_pick(base, keep) {
-    const out = {};
-    for (const [name, value] of Object.entries(base)) {
-        if (value !== undefined && keep(name.toUpperCase()))
-            out[name] = value;
-    }
-    return out;
-}
-/** The runner's environment for venv creation and pip (pip's own PIP_* settings stay), minus Python start-up overrides. */
-function environment_toolEnv(base = process.env) {
-    return environment_pick(base, name => !PYTHON_STARTUP_VARS.includes(name));
-}
-/** What the app's process sees under IIS: the machine's basics plus exactly the variables the plan registers. */
-function appProcessEnv(vars, base = process.env) {
-    const env = environment_pick(base, name => MACHINE_VARS.includes(name));
-    for (const v of vars) {
-        // Windows names are case-insensitive: a registered variable replaces the machine's one of the same name.
-        for (const existing of Object.keys(env))
-            if (existing.toUpperCase() === v.name.toUpperCase())
-                delete env[existing];
-        env[v.name] = v.value;
-    }
-    return env;
 }
 
 ;// CONCATENATED MODULE: ./src/python/django.ts
@@ -63070,7 +64196,7 @@ const SKIP_EXTENSIONS = ['.pyc', '.pyo'];
 function isVenv(dir) {
     return external_node_fs_default().existsSync(external_node_path_default().join(dir, 'pyvenv.cfg'));
 }
-function isInside(child, parent) {
+function release_files_isInside(child, parent) {
     const rel = external_node_path_default().relative(parent, child);
     return rel === '' || (!rel.startsWith('..') && !external_node_path_default().isAbsolute(rel));
 }
@@ -63102,7 +64228,7 @@ function copyProject(appDir, releaseDir, options = {}) {
                 if (excluded.has(from))
                     continue;
                 // A deploy-root inside app-dir (its releases, venvs, logs) must not be copied into a release.
-                if (isInside(target, from))
+                if (release_files_isInside(target, from))
                     continue;
                 walk(from);
             }
@@ -63135,93 +64261,6 @@ function treeHash(dir) {
         hash.update(`${file.rel}\0${content}\n`);
     }
     return hash.digest('hex');
-}
-
-;// CONCATENATED MODULE: ./src/python/venv.ts
-
-
-
-
-
-
-/** Written last into a finished venv: a venv without it (or with another hash) is a failed or stale build. */
-const VENV_MARKER = '.django-iis-deploy.json';
-/** Names a venv by everything that decides its contents, so an unchanged venv is reused and a changed one rebuilt. */
-function venvHash(input) {
-    const canonical = JSON.stringify({
-        interpreterVersion: input.interpreterVersion,
-        interpreterPath: input.interpreterPath,
-        // A checkout with CRLF line ends must not rebuild the venv.
-        requirementsText: input.requirementsText.replace(/\r\n/g, '\n'),
-        pipArgs: [...input.pipArgs],
-        extraRequirements: [...input.extraRequirements],
-        systemSitePackages: input.systemSitePackages
-    });
-    return (0,external_node_crypto_.createHash)('sha256').update(canonical).digest('hex').slice(0, 12);
-}
-async function readMarkerHash(venvDir) {
-    try {
-        const marker = JSON.parse(await promises_default().readFile(external_node_path_default().join(venvDir, VENV_MARKER), 'utf8'));
-        return typeof marker.hash === 'string' ? marker.hash : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-const PIP_HINT = 'If the server has no internet access, set pip-args to --no-index --find-links <folder of wheels>; otherwise check the requirement names and versions above.';
-function pipFailure(what, result) {
-    return new errors_PhaseError('stage', `pip install ${what} failed (exit ${result.exitCode}):\n${output_outputTail(result, 20)}`, PIP_HINT);
-}
-/**
- * Makes venvDir a finished venv for `hash`. Venvs are not relocatable (their scripts embed their own path), so a
- * venv is built where it will be used: any partial one there is removed first, and the marker is written last.
- */
-async function ensureVenv(runner, log, opts) {
-    if ((await readMarkerHash(opts.venvDir)) === opts.hash) {
-        log.info(`venv ${opts.venvDir} is up to date (hash ${opts.hash}); reusing it`);
-        return { reused: true };
-    }
-    const env = environment_toolEnv();
-    log.info(`creating venv ${opts.venvDir} with ${opts.python}${opts.systemSitePackages ? ' (with system site-packages)' : ''}`);
-    await promises_default().rm(opts.venvDir, { recursive: true, force: true });
-    await promises_default().mkdir(external_node_path_default().dirname(opts.venvDir), { recursive: true });
-    const venvArgs = ['-m', 'venv', ...(opts.systemSitePackages ? ['--system-site-packages'] : []), opts.venvDir];
-    const created = await runner.run(opts.python, venvArgs, { env });
-    if (created.exitCode !== 0) {
-        const tail = output_outputTail(created);
-        const hint = /ensurepip is not available|No module named venv/i.test(tail)
-            ? 'This Python cannot create venvs: on Debian/Ubuntu install python3-venv; on Windows reinstall Python with pip.'
-            : 'Check that the python input is a full Python 3 installation and that deploy-root is writable.';
-        throw new errors_PhaseError('stage', `python -m venv failed (exit ${created.exitCode}):\n${tail}`, hint);
-    }
-    const pip = ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input'];
-    log.info(`installing ${opts.requirementsFile}`);
-    const fromRequirements = await runner.run(opts.venvPython, [...pip, '-r', opts.requirementsFile, ...opts.pipArgs], { env });
-    log.debug(fromRequirements.stdout);
-    if (fromRequirements.exitCode !== 0)
-        throw pipFailure(`-r ${opts.requirementsFile}`, fromRequirements);
-    if (opts.extraRequirements.length > 0) {
-        log.info(`installing ${opts.extraRequirements.join(' ')}`);
-        const extra = await runner.run(opts.venvPython, [...pip, ...opts.extraRequirements, ...opts.pipArgs], { env });
-        log.debug(extra.stdout);
-        if (extra.exitCode !== 0)
-            throw pipFailure(opts.extraRequirements.join(' '), extra);
-    }
-    const marker = { hash: opts.hash, python: opts.python, requirements: opts.requirementsFile, created: new Date().toISOString() };
-    const tmp = external_node_path_default().join(opts.venvDir, `${VENV_MARKER}.${process.pid}.tmp`);
-    await promises_default().writeFile(tmp, `${JSON.stringify(marker, null, 2)}\n`);
-    await promises_default().rename(tmp, external_node_path_default().join(opts.venvDir, VENV_MARKER));
-    return { reused: false };
-}
-/** Where the venv's Python finds wfastcgi.py: the FastCGI registration's `arguments` must name exactly this file. */
-async function findWfastcgi(runner, venvPython) {
-    // -I keeps the current folder off sys.path, so only the venv's own wfastcgi can answer.
-    const result = await runner.run(venvPython, ['-I', '-c', 'import wfastcgi; print(wfastcgi.__file__)'], { env: toolEnv() });
-    const file = result.stdout.trim().split(/\r?\n/).pop() ?? '';
-    if (result.exitCode !== 0 || !file) {
-        throw new PhaseError('stage', `wfastcgi is not importable in the venv (${venvPython}):\n${outputTail(result)}`, 'Check the wfastcgi input (a pip spec such as wfastcgi==3.0.0, or the path of a wheel).');
-    }
-    return file;
 }
 
 ;// CONCATENATED MODULE: external "node:child_process"
@@ -63454,11 +64493,8 @@ async function stageRelease(deps, config, interpreter) {
         return result;
     });
     external_node_fs_default().mkdirSync(layout.releasesDir, { recursive: true });
-    // Under the target's lock nothing else stages here: scratch copies left by a run that died go first.
-    for (const name of external_node_fs_default().readdirSync(layout.releasesDir)) {
-        if (name.startsWith('.staging-'))
-            external_node_fs_default().rmSync(external_node_path_default().join(layout.releasesDir, name), { recursive: true, force: true });
-    }
+    // Scratch copies left by runs that died go first; a live run's copy is its work in progress.
+    removeAbandonedScratch(layout);
     const incomplete = layout.releaseDir(config.releaseId);
     if (external_node_fs_default().existsSync(incomplete) && !readReleaseAt(incomplete)) {
         // No manifest: a stage that died half-way (the manifest is written last). Never served, so it can go.
@@ -63466,7 +64502,7 @@ async function stageRelease(deps, config, interpreter) {
         external_node_fs_default().rmSync(incomplete, { recursive: true, force: true });
     }
     // Copy first into a scratch folder: its tree hash decides whether this release is new at all.
-    const scratch = external_node_path_default().join(layout.releasesDir, `.staging-${config.releaseId}-${process.pid}`);
+    const scratch = scratchDirFor(layout, config.releaseId);
     // output-dir changes on every run (plan.json): inside app-dir it would make every release look new.
     copyProject(config.appDir, scratch, { exclude: [config.outputDir] });
     const fingerprint = releaseFingerprint(config, treeHash(scratch), hash, templates);
@@ -63565,9 +64601,20 @@ async function stageRelease(deps, config, interpreter) {
             staticFiles,
             staticSettings,
             ...(checkUrl ? { staticCheckUrl: checkUrl } : {}),
-            state: 'staged'
+            state: 'staged',
+            target: { site: config.siteName, appPath: config.appPath }
         });
-        return { facts, desired, releaseDir, releaseReused: false, venvReused: venv.reused, staticFiles, ...(checkUrl ? { staticCheckUrl: checkUrl } : {}), checkWarnings, configs };
+        return {
+            facts,
+            desired,
+            releaseDir,
+            releaseReused: false,
+            venvReused: venv.reused,
+            staticFiles,
+            ...(checkUrl ? { staticCheckUrl: checkUrl } : {}),
+            checkWarnings,
+            configs
+        };
     }
     catch (e) {
         // A release that failed to stage must never be picked up later.
@@ -63576,13 +64623,23 @@ async function stageRelease(deps, config, interpreter) {
     }
 }
 function factsFor(interpreter, releaseId, hash, wsgiApplication, staticSettings) {
-    return { releaseId, venvHash: hash, pythonVersion: interpreter.majorMinor, pythonHome: interpreter.basePrefix, wsgiApplication, staticSettings };
+    return {
+        releaseId,
+        venvHash: hash,
+        pythonVersion: interpreter.majorMinor,
+        pythonHome: interpreter.basePrefix,
+        wsgiApplication,
+        staticSettings
+    };
 }
 function settingsForRemoteUser(settings) {
     return { MIDDLEWARE: settings.MIDDLEWARE ?? [], AUTHENTICATION_BACKENDS: settings.AUTHENTICATION_BACKENDS ?? [] };
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
+
+
+
 
 
 
@@ -63641,12 +64698,6 @@ function emptyReport() {
         hints: [],
         warnings: []
     };
-}
-/** Where runs on one server meet to take turns with IIS: machine-wide, not under any one app's deploy-root. */
-function serverLockDir(env) {
-    return process.platform === 'win32'
-        ? external_node_path_default().join(env.ProgramData ?? env.PROGRAMDATA ?? 'C:\\ProgramData', 'django-iis-deploy')
-        : external_node_path_default().join(external_node_os_default().tmpdir(), 'django-iis-deploy');
 }
 /** A program the deploy needs must exist before anything is staged, so a runner without IIS fails at once. */
 function requireProgram(input, program, env) {
@@ -63709,11 +64760,14 @@ async function run(deps = actionDeps()) {
         for (const v of cfg.env)
             if (v.secret)
                 log.secret(v.value);
+        for (const url of [cfg.verify.url, ...cfg.verify.extraUrls])
+            for (const part of urlCredentials(url))
+                log.secret(part);
         Object.assign(report, {
             mode: cfg.mode,
             target: { site: cfg.siteName, appPath: cfg.appPath, pool: cfg.appPool, deployRoot: cfg.deployRoot },
             releaseId: cfg.releaseId,
-            url: cfg.verify.url,
+            url: withoutCredentials(cfg.verify.url),
             insecureTls: cfg.verify.insecure
         });
         const templates = new TemplateSet(cfg.templatesDir);
@@ -63724,18 +64778,40 @@ async function run(deps = actionDeps()) {
         }
         const interpreter = await probeInterpreter(deps.runner, cfg.python);
         log.info(`Python ${interpreter.version} at ${interpreter.executable}`);
+        if (cfg.mode !== 'plan') {
+            // A template that renders malformed XML for this run's values stops it now, not after the venv is built.
+            // STATIC_URL is judged once Django is read (stage); the trial only needs a valid static location.
+            const neutralStatic = { staticUrl: 'static/', forceScriptName: null };
+            const trial = factsFor(interpreter, cfg.releaseId, computeVenvHash(cfg, interpreter), settingsFromSource(cfg).wsgiApplication, neutralStatic);
+            renderReleaseConfigs(templates, cfg, desiredState(cfg, trial), trial);
+        }
         if (cfg.mode === 'plan') {
             await planMode(deps, cfg, interpreter, templates, report, phases);
             return;
         }
         const layout = layoutFor(cfg.deployRoot);
-        external_node_fs_default().mkdirSync(layout.root, { recursive: true });
+        // One deploy-root, one app: another app's run is refused here, before it writes anything there.
+        claimDeployRoot(layout.root, { site: cfg.siteName, appPath: cfg.appPath });
         // One run per target from staging to verify: two runs must not build the same venv or switch in between.
-        lock = await acquireLock({ dir: layout.root, site: cfg.siteName, appPath: cfg.appPath, runId: cfg.releaseId, timeoutMs: cfg.lockTimeoutMs, log });
+        lock = await acquireLock({
+            dir: layout.root,
+            site: cfg.siteName,
+            appPath: cfg.appPath,
+            runId: cfg.releaseId,
+            timeoutMs: cfg.lockTimeoutMs,
+            log
+        });
         if (cfg.mode === 'deploy') {
             // applicationHost.config is one file for the whole server, and a rollback restores all of it: deploys of
             // other apps on this server must not land between this run's backup and its verify.
-            serverLock = await acquireLock({ dir: serverLockDir(deps.env), site: 'IIS', appPath: '/applicationHost.config', runId: cfg.releaseId, timeoutMs: cfg.lockTimeoutMs, log });
+            serverLock = await acquireLock({
+                dir: cfg.lockDir,
+                site: 'IIS',
+                appPath: '/applicationHost.config',
+                runId: cfg.releaseId,
+                timeoutMs: cfg.lockTimeoutMs,
+                log
+            });
         }
         // Deploy reads IIS first (under the lock): a missing site stops the run before anything is built, and the
         // preflight sends the Host that the site's binding will.
@@ -63746,8 +64822,9 @@ async function run(deps = actionDeps()) {
             const record = LocationRecord.read(layout.root);
             const location = locationOf(cfg);
             current = await phases.run('Read IIS', () => readState(appcmd, stateQuery(cfg), record.known(location)));
+            await refuseSharedPool(appcmd, cfg, current);
             target = withBindingUrl(cfg, current, log);
-            report.url = target.verify.url;
+            report.url = withoutCredentials(target.verify.url);
         }
         const stageConfig = target;
         const stage = await phases.run('Stage', () => stageRelease({ runner: deps.runner, log, templates }, stageConfig, interpreter), false);
@@ -63765,13 +64842,17 @@ async function run(deps = actionDeps()) {
         }
         if (!current)
             throw new Error('deploy mode reached apply without reading IIS');
-        const sp = target.shibboleth.enabled ? planShibboleth(shibbolethTarget(target, current.site.id), target.outputDir, templates) : undefined;
+        const sp = target.shibboleth.enabled
+            ? planShibboleth(shibbolethTarget(target, current.site.id), target.outputDir, templates)
+            : undefined;
         const plan = planDocument(target, stage.facts.releaseId, planOperations(target, stage.desired, current, sp?.operations ?? []), report.files, true);
         report.planPath = writePlan(target, log, sp ? { ...plan, shibboleth: { file: target.shibboleth.configPath, changed: sp.changed, diff: sp.diff } } : plan);
-        await deployMode(deps, target, stage, current, templates, report, phases);
+        const { reverified } = await deployMode(deps, target, stage, current, templates, report, phases);
         log.info(report.changed
             ? `Release ${stage.facts.releaseId} is live at ${report.url}`
-            : `Nothing changed: release ${stage.facts.releaseId} was already live and verified at ${report.url}`);
+            : reverified
+                ? `Release ${stage.facts.releaseId} was live without a verify; it passed verify now at ${report.url}`
+                : `Nothing changed: release ${stage.facts.releaseId} was already live and verified at ${report.url}`);
     }
     catch (thrown) {
         const error = asError(thrown);
@@ -63788,7 +64869,8 @@ async function run(deps = actionDeps()) {
                 const evidence = error.phase === 'preflight' ? { preflightOutput: error.message, detail: error.hint } : { detail: error.message };
                 report.hints = await reportDiagnosis(log, [evidence]);
             }
-            const hint = error instanceof errors_PhaseError && error.hint ? ` Hint: ${error.hint}` : '';
+            const why = error instanceof errors_PhaseError ? error.hint : error.code === 'ENOSPC' ? DISK_FULL_HINT : undefined;
+            const hint = why ? ` Hint: ${why}` : '';
             if (!(error instanceof errors_PhaseError))
                 log.debug(error.stack ?? '');
             deps.setFailed(log.redact(`${error.message}${hint}`));
@@ -63799,7 +64881,7 @@ async function run(deps = actionDeps()) {
         lock?.release();
         report.phases = phases.list;
         setOutputs(report, deps.setOutput);
-        await writeSummary(report, deps.summary, { redact: log.redact, log });
+        await writeSummary(report, deps.summary, { redact: text => log.redact(text), log });
     }
 }
 
