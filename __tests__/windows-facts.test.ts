@@ -61,7 +61,9 @@ function testRefs(cell: string): TestRef[] {
 /** Whether a test file opens a call with exactly this title, as `it('title'` does (a comment's mention does not count). */
 function declaresTitle(source: string, title: string): boolean {
   const unescaped = source.replace(/\\'/g, "'")
-  return ["'", '"', '`'].some(q => unescaped.includes(`(${q}${title}${q}`))
+  // The title may stand on the line after `it(` once the formatter wraps a long call.
+  const escaped = title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  return ["'", '"', '`'].some(q => new RegExp(`\\(\\s*${q}${escaped}${q}`).test(unescaped))
 }
 
 const rows = factRows(read('docs/windows-facts.md'))
