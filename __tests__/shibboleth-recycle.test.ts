@@ -17,7 +17,7 @@ import { locationOf, stateQuery } from '../src/plan/desired.js'
 import { execRunner } from '../src/process.js'
 import { readRelease, writeRelease } from '../src/releases.js'
 import { TemplateSet } from '../src/render/templates.js'
-import type { RunReport } from '../src/report.js'
+import { emptyReport, type RunReport } from '../src/report.js'
 import { moduleRecycleReason, isapiSection } from '../src/shibboleth/isapi.js'
 import { parseSiteApps, recycleSitePools } from '../src/shibboleth/recycle.js'
 import type { StageResult } from '../src/stage.js'
@@ -208,19 +208,10 @@ function ssoTarget(spText: string): Sso {
         configs: []
       }
       const report: RunReport = {
-        mode: 'deploy',
+        ...emptyReport(),
         target: { site: config.siteName, appPath: config.appPath, pool: config.appPool, deployRoot: config.deployRoot },
         releaseId,
-        url: config.verify.url,
-        planPath: '',
-        changed: false,
-        rolledBack: false,
-        objects: [],
-        files: [],
-        phases: [],
-        checks: [],
-        hints: [],
-        warnings: []
+        url: config.verify.url
       }
       runner.reset()
       t.sandbox.resetCounters()

@@ -63914,6 +63914,24 @@ function setOutputs(report, set = setOutput) {
     set('rolled-back', String(report.rolledBack));
     set('plan', report.planPath);
 }
+/** The report before a run has learnt anything: the summary and outputs are written from it whatever happens. */
+function emptyReport() {
+    return {
+        mode: 'deploy',
+        target: { site: '', appPath: '', pool: '', deployRoot: '' },
+        releaseId: '',
+        url: '',
+        planPath: '',
+        changed: false,
+        rolledBack: false,
+        objects: [],
+        files: [],
+        phases: [],
+        checks: [],
+        hints: [],
+        warnings: []
+    };
+}
 
 ;// CONCATENATED MODULE: ./src/shibboleth/plan.ts
 
@@ -64682,23 +64700,6 @@ const TEMPLATES = {
     fastcgi: ['app-web.config', 'static-web.config'],
     httpplatform: ['httpplatform-web.config', 'static-web.config']
 };
-function emptyReport() {
-    return {
-        mode: 'deploy',
-        target: { site: '', appPath: '', pool: '', deployRoot: '' },
-        releaseId: '',
-        url: '',
-        planPath: '',
-        changed: false,
-        rolledBack: false,
-        objects: [],
-        files: [],
-        phases: [],
-        checks: [],
-        hints: [],
-        warnings: []
-    };
-}
 /** A program the deploy needs must exist before anything is staged, so a runner without IIS fails at once. */
 function requireProgram(input, program, env) {
     const hasDir = /[\\/]/.test(program);

@@ -24,7 +24,7 @@ import { probeInterpreter, type Interpreter } from './python/interpreter.js'
 import { DISK_FULL_HINT } from './python/venv.js'
 import { renderReleaseConfigs } from './render/release-configs.js'
 import { TemplateSet, type TemplateName } from './render/templates.js'
-import { setOutputs, writeSummary, type OutputSetter, type RunReport, type SummaryWriter } from './report.js'
+import { emptyReport, setOutputs, writeSummary, type OutputSetter, type RunReport, type SummaryWriter } from './report.js'
 import { planShibboleth } from './shibboleth/plan.js'
 import { shibbolethTarget } from './shibboleth/target.js'
 import { computeVenvHash, factsFor, stageRelease } from './stage.js'
@@ -58,24 +58,6 @@ export function actionDeps(): RunDeps {
 const TEMPLATES: Record<DeployConfig['hosting'], TemplateName[]> = {
   fastcgi: ['app-web.config', 'static-web.config'],
   httpplatform: ['httpplatform-web.config', 'static-web.config']
-}
-
-function emptyReport(): RunReport {
-  return {
-    mode: 'deploy',
-    target: { site: '', appPath: '', pool: '', deployRoot: '' },
-    releaseId: '',
-    url: '',
-    planPath: '',
-    changed: false,
-    rolledBack: false,
-    objects: [],
-    files: [],
-    phases: [],
-    checks: [],
-    hints: [],
-    warnings: []
-  }
 }
 
 /** A program the deploy needs must exist before anything is staged, so a runner without IIS fails at once. */

@@ -212,3 +212,22 @@ export function setOutputs(report: RunReport, set: OutputSetter = core.setOutput
   set('rolled-back', String(report.rolledBack))
   set('plan', report.planPath)
 }
+
+/** The report before a run has learnt anything: the summary and outputs are written from it whatever happens. */
+export function emptyReport(): RunReport {
+  return {
+    mode: 'deploy',
+    target: { site: '', appPath: '', pool: '', deployRoot: '' },
+    releaseId: '',
+    url: '',
+    planPath: '',
+    changed: false,
+    rolledBack: false,
+    objects: [],
+    files: [],
+    phases: [],
+    checks: [],
+    hints: [],
+    warnings: []
+  }
+}
