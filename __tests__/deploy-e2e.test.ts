@@ -11,7 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { acquireLock } from '../src/iis/lock.js'
 import { captureLog } from './support/iis-test-log.js'
 import { createIisSandbox, type IisSandbox } from './support/iis-sandbox.js'
-import { DIST_INDEX as DIST, EXAMPLE_APP as EXAMPLE, filesBelow, runAction, type ActionRun } from './support/run-action.js'
+import {
+  DIST_INDEX as DIST,
+  EXAMPLE_APP as EXAMPLE,
+  exampleVariant as variantOf,
+  filesBelow,
+  runAction,
+  type ActionRun
+} from './support/run-action.js'
 import { startIisStandin, type IisStandin } from './support/iis-standin.mjs'
 import { buildWheelhouse, SYSTEM_PYTHON } from './support/wheelhouse.js'
 
@@ -67,18 +74,6 @@ async function get(urlPath: string): Promise<{ status: number; type: string; bod
 function appPhysicalPath(): string | undefined {
   const m = /<application path="\/dept\/tools"[^>]*>\s*<virtualDirectory path="\/" physicalPath="([^"]*)"/.exec(sandbox.readConfig())
   return m?.[1]
-}
-
-/** A copy of the example with one file changed, as a new commit of the app would be. */
-function exampleVariant(name: string, file: string, edit: (text: string) => string): string {
-  const dir = path.join(work, name)
-  fs.cpSync(EXAMPLE, dir, { recursive: true })
-  const target = path.join(dir, file)
-  const before = fs.readFileSync(target, 'utf8')
-  const after = edit(before)
-  expect(after).not.toBe(before)
-  fs.writeFileSync(target, after)
-  return dir
 }
 
 beforeAll(async () => {
@@ -195,7 +190,7 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
   })
 
   it('a broken settings module fails the preflight: no appcmd write, config unchanged, no new release folder', async () => {
-    const app = exampleVariant('broken-settings', 'hello/settings.py', t =>
+    const app = variantOf(work, 'broken-settings', 'hello/settings.py', t =>
       t.replace("ROOT_URLCONF = 'hello.urls'", "ROOT_URLCONF = 'hello.urls'\nimport hello.no_such_module")
     )
     const configBefore = sandbox.readConfig()
@@ -214,7 +209,7 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
 
   it('a release that passes the preflight but fails verify is rolled back: config byte-identical, previous release served', async () => {
     // The preflight asks /health, which works; the page verify asks for is broken only in this release.
-    const app = exampleVariant('broken-index', 'hello/urls.py', t =>
+    const app = variantOf(work, 'broken-index', 'hello/urls.py', t =>
       t.replace(
         "return HttpResponse('Hello from Django'",
         "raise RuntimeError('index is broken in this release')\n    return HttpResponse('Hello from Django'"
@@ -308,7 +303,7 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
   })
 
   it('a changed STATIC_URL moves the static vdir, and verify fetches the file where the pages link it', async () => {
-    const app = exampleVariant('static-assets', 'hello/settings.py', t =>
+    const app = variantOf(work, 'static-assets', 'hello/settings.py', t =>
       t.replace("STATIC_URL = 'static/'", `STATIC_URL = '${APP}/assets/'`)
     )
     const r = await deploy(inputsFor('r-assets', { 'app-dir': app }))
@@ -322,7 +317,7 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
   })
 
   it("refuses Django 3.2's default STATIC_URL '/static/' for an app below the root before IIS is touched", async () => {
-    const app = exampleVariant('static-root', 'hello/settings.py', t => t.replace("STATIC_URL = 'static/'", "STATIC_URL = '/static/'"))
+    const app = variantOf(work, 'static-root', 'hello/settings.py', t => t.replace("STATIC_URL = 'static/'", "STATIC_URL = '/static/'"))
     const configBefore = sandbox.readConfig()
     sandbox.resetCounters()
     const r = await deploy(inputsFor('r-static-root', { 'app-dir': app }))

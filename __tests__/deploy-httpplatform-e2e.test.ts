@@ -50,7 +50,9 @@ beforeAll(async () => {
       'verify-url': `${standin.url}${APP}/`,
       'verify-body': 'Hello from Django',
       'verify-timeout': '30',
-      'output-dir': path.join(work, 'output')
+      'output-dir': path.join(work, 'output'),
+      // This test's own server lock: other checkouts' tests on this machine must not wait on it.
+      'lock-dir': path.join(work, 'server-lock')
     },
     sandbox.env,
     work

@@ -8,7 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createIisSandbox, type IisSandbox } from './support/iis-sandbox.js'
-import { DIST_INDEX as DIST, EXAMPLE_APP as EXAMPLE, runAction, type ActionRun } from './support/run-action.js'
+import { actionEnv, DIST_INDEX as DIST, EXAMPLE_APP as EXAMPLE, exampleVariant, runAction, type ActionRun } from './support/run-action.js'
 import { startIisStandin, type IisStandin } from './support/iis-standin.mjs'
 import { buildWheelhouse, SYSTEM_PYTHON } from './support/wheelhouse.js'
 
@@ -67,14 +67,12 @@ async function page(): Promise<{ status: number; body: string }> {
  */
 async function killDuringVerify(inputs: Record<string, string>, releaseId: string): Promise<void> {
   const files = fs.mkdtempSync(path.join(os.tmpdir(), 'killed-run-'))
-  const env: Record<string, string> = {}
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('INPUT_') && !k.startsWith('GITHUB_')) env[k] = v
-  Object.assign(
-    env,
-    { GITHUB_OUTPUT: path.join(files, 'output'), GITHUB_STEP_SUMMARY: path.join(files, 'summary.md'), RUNNER_TEMP: files },
-    sandbox.env
-  )
-  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
+  const env = actionEnv(inputs, {
+    GITHUB_OUTPUT: path.join(files, 'output'),
+    GITHUB_STEP_SUMMARY: path.join(files, 'summary.md'),
+    RUNNER_TEMP: files,
+    ...sandbox.env
+  })
   const child = spawn(process.execPath, [DIST], { env, cwd: work, stdio: 'ignore' })
   const exited = new Promise<NodeJS.Signals | null>(resolve => child.on('exit', (_code, signal) => resolve(signal)))
   const deadline = Date.now() + 120_000
@@ -87,20 +85,8 @@ async function killDuringVerify(inputs: Record<string, string>, releaseId: strin
   fs.rmSync(files, { recursive: true, force: true })
 }
 
-/** A copy of the example with one file changed, as a new commit of the app would be. */
-function variant(name: string, file: string, edit: (text: string) => string): string {
-  const dir = path.join(work, name)
-  fs.cpSync(EXAMPLE, dir, { recursive: true })
-  const target = path.join(dir, file)
-  const before = fs.readFileSync(target, 'utf8')
-  const after = edit(before)
-  expect(after).not.toBe(before)
-  fs.writeFileSync(target, after)
-  return dir
-}
-
 const broken = (name: string, why: string): string =>
-  variant(name, 'hello/urls.py', t =>
+  exampleVariant(work, name, 'hello/urls.py', t =>
     t.replace("return HttpResponse('Hello from Django'", `raise RuntimeError('${why}')\n    return HttpResponse('Hello from Django'`)
   )
 
@@ -122,7 +108,7 @@ afterAll(async () => {
 describe.sequential('a run killed during verify', () => {
   it('leaves its release unverified; a re-run of the same commit verifies it again and only then marks it live', async () => {
     expect((await deploy(inputsFor('g1'))).exitCode).toBe(0)
-    const g2 = variant('good-2', 'hello/urls.py', t => `${t}\n# a second good commit\n`)
+    const g2 = exampleVariant(work, 'good-2', 'hello/urls.py', t => `${t}\n# a second good commit\n`)
     await killDuringVerify(inputsFor('g2', { 'app-dir': g2, 'verify-timeout': '20' }), 'g2')
     expect(served().root).toBe(releaseDir('g2'))
     expect(releaseState('g2')).toMatchObject({ state: 'staged' })

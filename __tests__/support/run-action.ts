@@ -45,6 +45,28 @@ export function parseOutputFile(text: string): Record<string, string> {
   return outputs
 }
 
+/** The environment the runner gives an action: this process's, less other runs' INPUT_* and GITHUB_*, then `env` and the inputs. */
+export function actionEnv(inputs: Record<string, string>, env: Record<string, string>): Record<string, string> {
+  const childEnv: Record<string, string> = {}
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith('INPUT_') && !k.startsWith('GITHUB_')) childEnv[k] = v
+  Object.assign(childEnv, env)
+  for (const [name, value] of Object.entries(inputs)) childEnv[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
+  return childEnv
+}
+
+/** A copy of examples/hello under `work` with one file changed, as a new commit of the app would be. */
+export function exampleVariant(work: string, name: string, file: string, edit: (text: string) => string): string {
+  const dir = path.join(work, name)
+  fs.cpSync(EXAMPLE_APP, dir, { recursive: true })
+  const target = path.join(dir, file)
+  const before = fs.readFileSync(target, 'utf8')
+  const after = edit(before)
+  if (after === before) throw new Error(`exampleVariant ${name}: the edit changed nothing in ${file}`)
+  fs.writeFileSync(target, after)
+  return dir
+}
+
 /**
  * Runs the bundled action (dist/index.js) as GitHub's runner does: inputs as INPUT_* variables, outputs and
  * summary through the files the runner names.
@@ -60,11 +82,7 @@ export function runAction(inputs: Record<string, string>, env: Record<string, st
   const summaryFile = path.join(files, 'summary.md')
   fs.writeFileSync(outputFile, '')
   fs.writeFileSync(summaryFile, '')
-  const childEnv: Record<string, string> = {}
-  for (const [k, v] of Object.entries(process.env))
-    if (v !== undefined && !k.startsWith('INPUT_') && !k.startsWith('GITHUB_')) childEnv[k] = v
-  Object.assign(childEnv, { GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile, RUNNER_TEMP: files }, env)
-  for (const [name, value] of Object.entries(inputs)) childEnv[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
+  const childEnv = actionEnv(inputs, { GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile, RUNNER_TEMP: files, ...env })
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [DIST_INDEX], { env: childEnv, cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (error && typeof error.code !== 'number') return reject(new Error(error.message, { cause: error }))
