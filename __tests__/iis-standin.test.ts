@@ -166,7 +166,7 @@ describe.sequential('IIS stand-in', () => {
     expect((await get('/')).status).toBe(404)
   })
 
-  it("serves what Django's admin collects with IIS's default types under the product's static web.config, and answers 404.3 for .woff2 and .json", async () => {
+  it("serves what Django's admin collects with IIS's default types, and .woff2 and .json through the product's static web.config's mimeMaps", async () => {
     const staticDir = path.join(dir, 'release', 'static')
     const webConfig = path.join(staticDir, 'web.config')
     // Django 3.2's admin collects .css, .js, .svg and .woff files; .woff2 and .json are common in a project's own static.
@@ -205,12 +205,27 @@ describe.sequential('IIS stand-in', () => {
       ] as const) {
         expect(contentTypeMatches(res.type, contentTypeFor(rel)), rel).toBe(true)
       }
-      // The static web.config adds no <mimeMap>, so IIS's default map decides: no entry, 404.3.
+      // IIS's default map has no entry for these; the product's web.config adds them (remove first).
+      expect((await get('/app/static/fonts/icons.woff2')).type).toBe('font/woff2')
+      expect((await get('/app/static/data/site.json')).type).toBe('application/json')
+      // Without those mimeMaps the default map decides: no entry, 404.3.
+      fs.writeFileSync(webConfig, STATIC_WEB_CONFIG)
       for (const url of ['/app/static/fonts/icons.woff2', '/app/static/data/site.json']) {
         const res = await get(url)
         expect(res.status, url).toBe(404)
         expect(res.body, url).toContain('404.3')
       }
+      // A mimeMap for an extension the map already has, without <remove>, is a duplicate key: 500.19.
+      fs.writeFileSync(
+        webConfig,
+        STATIC_WEB_CONFIG.replace(
+          '</system.webServer>',
+          '<staticContent><mimeMap fileExtension=".css" mimeType="text/css" /></staticContent></system.webServer>'
+        )
+      )
+      const duplicate = await get('/app/static/admin/css/base.css')
+      expect(duplicate.status).toBe(500)
+      expect(duplicate.body).toContain('0x800700b7')
     } finally {
       fs.writeFileSync(webConfig, STATIC_WEB_CONFIG)
     }

@@ -146,6 +146,22 @@ $ExpectationsJson = @'
     "accept": [ { "form": "served", "stdout": "^status=200 type=text/css body=diisprobe-css" } ],
     "reject": [ { "form": "not found", "stdout": "^status=404 " } ]
   },
+  "mime-default-woff2": {
+    "fact": "st-mime-defaults", "disruptive": false,
+    "runs": "GET http://localhost:<port>/assets/css/diisprobe.woff2 (no web.config in the folder)",
+    "assumes": "either the server's map lacks .woff2 (404.3) or has it (200): the product's remove-then-add works with both",
+    "accept": [
+      { "form": "not in the default map", "stdout": "^status=404 " },
+      { "form": "in the default map", "stdout": "^status=200 type=(font/woff2|application/font-woff2)" }
+    ]
+  },
+  "mime-remove-add": {
+    "fact": "st-mime-remove-add", "disruptive": false,
+    "runs": "GET .../diisprobe.woff2 and .../diisprobe.css with a web.config holding <remove fileExtension> then <mimeMap> for .woff2 and .css",
+    "assumes": "remove-then-add serves both with the mapped types whatever the default map holds; no 500.19",
+    "accept": [ { "form": "served", "stdout": "^woff2 status=200 type=font/woff2 .*; css status=200 type=text/css" } ],
+    "reject": [ { "form": "duplicate key", "stdout": "status=500 " } ]
+  },
   "vdir-case": {
     "fact": "st-vdir-match", "disruptive": false,
     "runs": "GET http://localhost:<port>/ASSETS/CSS/diisprobe.css",
@@ -621,11 +637,22 @@ function Test-Vdir([int]$Port) {
   $r = Invoke-Appcmd @('add', 'vdir', "/app.name:$Site/", '/path:/assets/css', "/physicalPath:$css")
   Save-Observation 'add-vdir-segments' $r
   if ($r.exit -ne 0) {
-    foreach ($id in 'vdir-static-served', 'vdir-case', 'delete-vdir') { Save-Skip $id 'the vdir could not be added' }
+    foreach ($id in 'vdir-static-served', 'vdir-case', 'mime-default-woff2', 'mime-remove-add', 'delete-vdir') { Save-Skip $id 'the vdir could not be added' }
     return
   }
   Save-Text 'vdir-static-served' (Format-Http (Invoke-Http "http://localhost:$Port/assets/css/diisprobe.css"))
   Save-Text 'vdir-case' (Format-Http (Invoke-Http "http://localhost:$Port/ASSETS/CSS/diisprobe.css"))
+  Set-Content -Path (Join-Path $css 'diisprobe.woff2') -Value 'diisprobe-woff2' -Encoding ascii
+  Save-Text 'mime-default-woff2' (Format-Http (Invoke-Http "http://localhost:$Port/assets/css/diisprobe.woff2"))
+  $mimeConfig = '<?xml version="1.0" encoding="utf-8"?><configuration><system.webServer><staticContent>' +
+    '<remove fileExtension=".woff2" /><mimeMap fileExtension=".woff2" mimeType="font/woff2" />' +
+    '<remove fileExtension=".css" /><mimeMap fileExtension=".css" mimeType="text/css" />' +
+    '</staticContent></system.webServer></configuration>'
+  Set-Content -Path (Join-Path $css 'web.config') -Value $mimeConfig -Encoding utf8
+  $woff2 = Format-Http (Invoke-Http "http://localhost:$Port/assets/css/diisprobe.woff2")
+  $cssAnswer = Format-Http (Invoke-Http "http://localhost:$Port/assets/css/diisprobe.css")
+  Save-Text 'mime-remove-add' "woff2 $woff2; css $cssAnswer"
+  Remove-Item -Force (Join-Path $css 'web.config')
   Save-Observation 'delete-vdir' (Invoke-Appcmd @('delete', 'vdir', "$Site/assets/css"))
 }
 
@@ -761,7 +788,7 @@ function Invoke-Checks {
   Save-Observation 'list-apps-site' (Invoke-Appcmd @('list', 'apps', "/site.name:$Site"))
   Save-Observation 'list-app-case' (Invoke-Appcmd @('list', 'app', "$Site/".ToUpperInvariant()))
   Save-Observation 'list-site-miss-config-xml' (Invoke-Appcmd @('list', 'site', "$Tag-nosuch", '/config', '/xml'))
-  Invoke-Guarded @('add-vdir-segments', 'vdir-static-served', 'vdir-case', 'delete-vdir') { Test-Vdir $port }
+  Invoke-Guarded @('add-vdir-segments', 'vdir-static-served', 'vdir-case', 'mime-default-woff2', 'mime-remove-add', 'delete-vdir') { Test-Vdir $port }
   Invoke-Guarded @('recycle-statuses') { Test-RecycleStatuses $port }
   Invoke-Guarded @('app-path-case', 'app-path-trailing-dot') { Test-AppPaths }
   Invoke-Guarded @('delete-app-location') { Test-DeleteAppLocation }

@@ -1,5 +1,6 @@
 // Types of iis-standin.mjs, the IIS stand-in for end-to-end tests and the bench (see the file's header).
 export const LOCKED_SECTION_TEXT: string
+export const DUPLICATE_MIME_TEXT: string
 export const NO_FASTCGI_APP_TEXT: string
 
 export interface IisStandinOptions {

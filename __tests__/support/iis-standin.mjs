@@ -2,7 +2,7 @@
  * A Linux stand-in for IIS serving one site, for end-to-end tests: what it serves comes only from the appcmd
  * double's applicationHost.config (re-read on every request) and the web.config files in the physical paths.
  *
- * What it plays, by the rules in /work/shared/iis-facts.md:
+ * What it plays, by the rows of docs/windows-facts.md:
  * - the app is the longest application path of the site that prefixes the request; the site root outside any
  *   application is 404;
  * - within the app, the longest virtual directory path that prefixes the rest of the URL serves it (a vdir's path
@@ -11,8 +11,9 @@
  * - handlers: the global list of applicationHost.config, then the app's web.config, then the serving vdir's
  *   web.config (clear/remove/add; a child's adds come before inherited entries); the first handler wins;
  * - a web.config that declares <handlers> where the section is locked answers 500.19 (0x80070021);
- * - StaticFileModule serves the file from the vdir's physicalPath with a content type from a small MIME map
- *   (404 when missing, 404.3 for an unknown extension);
+ * - StaticFileModule serves the file from the vdir's physicalPath with a content type from IIS's default MIME map
+ *   and the <staticContent> of the app's and the vdir's web.config (clear/remove/mimeMap; a mimeMap whose
+ *   extension the inherited map has is a duplicate key, 500.19) — 404 when missing, 404.3 for an unknown extension;
  * - FastCgiModule: the handler's scriptProcessor must equal a fastCgi application's fullPath|arguments, else 500
  *   with IIS's text; the backend runs fullPath with a wfastcgi-like launcher (iis-standin-wsgi.py) under waitress,
  *   cwd = the app's physicalPath and an environment of exactly the registration's environmentVariables. When the
@@ -47,7 +48,7 @@ const LAUNCHER = path.join(import.meta.dirname, 'iis-standin-wsgi.py')
  * or .woff2 to this list is assumed not (not yet probed: `appcmd list config -section:system.webServer/staticContent` on a fresh server settles it); the iis-docs
  * samples (iis/configuration/system.webServer/index/samples/sample1.xml:83-90) are abridged and settle nothing.
  */
-const MIME = {
+const DEFAULT_MIME = {
   '.css': 'text/css',
   '.eot': 'application/vnd.ms-fontobject',
   '.gif': 'image/gif',
@@ -107,6 +108,31 @@ function readXml(file) {
 
 function handlersOf(configuration) {
   return child(configuration, 'system.webServer', 'handlers')
+}
+
+export const DUPLICATE_MIME_TEXT =
+  'HTTP Error 500.19 - Internal Server Error. Error Code 0x800700b7. Config Error: Cannot add duplicate collection entry of type ' +
+  "'mimeMap' with unique key attribute 'fileExtension'"
+
+/**
+ * Applies one config level's <staticContent> to the inherited MIME map. fileExtension is the collection's unique
+ * key (iis-docs iis/configuration/system.webServer/staticContent/mimeMap.md, "Attributes"); adding a key the
+ * collection already holds fails (iis-docs iis/get-started/introduction-to-iis/iis-modules-overview.md:200).
+ */
+function applyStaticContent(inherited, configuration) {
+  const section = child(configuration, 'system.webServer', 'staticContent')
+  if (!section) return inherited
+  const map = { ...inherited }
+  for (const el of children(section)) {
+    const ext = (el.getAttribute('fileExtension') ?? '').toLowerCase()
+    if (el.nodeName === 'clear') for (const key of Object.keys(map)) delete map[key]
+    else if (el.nodeName === 'remove') delete map[ext]
+    else if (el.nodeName === 'mimeMap') {
+      if (ext in map) throw new HttpError(500, DUPLICATE_MIME_TEXT)
+      map[ext] = el.getAttribute('mimeType') ?? ''
+    }
+  }
+  return map
 }
 
 /** Applies one config level's <handlers> to the inherited list: a level's own adds precede what it inherits. */
@@ -341,13 +367,13 @@ export async function startIisStandin(opts) {
       req.pipe(upstream)
     })
 
-  const serveStatic = (res, dir, rel) => {
+  const serveStatic = (res, dir, rel, mime) => {
     if (!dir) throw new HttpError(404, 'HTTP Error 404.0 - Not Found')
     const file = path.resolve(dir, ...rel.split('/').filter(Boolean))
     if (!file.startsWith(path.resolve(dir) + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
       throw new HttpError(404, 'HTTP Error 404.0 - Not Found')
     }
-    const type = MIME[path.extname(file).toLowerCase()]
+    const type = mime[path.extname(file).toLowerCase()]
     if (!type) throw new HttpError(404, 'HTTP Error 404.3 - Not Found: the MIME map has no entry for this extension')
     res.writeHead(200, { 'content-type': type, server: 'Microsoft-IIS/10.0 (stand-in)' })
     res.end(fs.readFileSync(file))
@@ -361,6 +387,7 @@ export async function startIisStandin(opts) {
     const appConfig = readXml(path.join(app.physicalPath, 'web.config'))
     if (handlersOf(appConfig) && !handlersUnlocked(root, location)) throw new HttpError(500, LOCKED_SECTION_TEXT)
     let handlers = applyHandlers(applyHandlers([], handlersOf(root)), handlersOf(appConfig))
+    let mime = applyStaticContent(DEFAULT_MIME, appConfig)
 
     const rest = urlPath.slice(app.appPath.length)
     const lowerRest = rest.toLowerCase()
@@ -370,6 +397,7 @@ export async function startIisStandin(opts) {
       const vdirConfig = readXml(path.join(vdir.physicalPath, 'web.config'))
       if (handlersOf(vdirConfig) && !handlersUnlocked(root, `${location}${vdir.path}`)) throw new HttpError(500, LOCKED_SECTION_TEXT)
       handlers = applyHandlers(handlers, handlersOf(vdirConfig))
+      mime = applyStaticContent(mime, vdirConfig)
     }
     const fileName = rel.split('/').pop() ?? ''
     const handler = handlers.find(h => pathMatches(h.path, fileName || '*'))
@@ -391,7 +419,7 @@ export async function startIisStandin(opts) {
       return 'httpplatform'
     }
     if (modules.includes('staticfilemodule')) {
-      serveStatic(res, vdir ? vdir.physicalPath : app.physicalPath, rel)
+      serveStatic(res, vdir ? vdir.physicalPath : app.physicalPath, rel, mime)
       return 'static'
     }
     throw new HttpError(500, `HTTP Error 500.21: the stand-in does not emulate module "${handler.modules}" (handler ${handler.name})`)
