@@ -22,7 +22,7 @@ export interface Log {
   redact(text: string): string
 }
 
-/** Shorter values would mask ordinary words and digits; secret-env refuses them (src/config.ts). */
+/** Shorter values would mask ordinary words and digits; secret-env refuses them (src/inputs/rules.ts). */
 export const MIN_SECRET_LENGTH = 3
 
 /**
