@@ -1,5 +1,5 @@
 import { InputError } from '../errors.js'
-import { MIN_SECRET_LENGTH } from '../log.js'
+import { MIN_SECRET_LENGTH } from '../masking.js'
 import { checkEnvValue } from './rules.js'
 import type { EnvVar } from './types.js'
 
