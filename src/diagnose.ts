@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import type { Log } from './log.js'
-import type { CheckResult } from './verify/checks.js'
+import type { UrlCheckResult } from './verify/checks.js'
 
 /** What a failure left behind: a response, log tails, preflight output. Every field is optional. */
 export interface Evidence {
@@ -213,7 +213,7 @@ export function diagnose(evidence: Evidence): Hint[] {
  * the server saw, which is the one a DisallowedHost hint must name.
  */
 export function evidenceFromChecks(
-  checks: CheckResult[],
+  checks: UrlCheckResult[],
   context: Pick<Evidence, 'wsgiLogTail' | 'stdoutLogTail'> & { hostHeader?: string } = {}
 ): Evidence[] {
   const { hostHeader, ...logs } = context
