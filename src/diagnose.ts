@@ -38,7 +38,7 @@ export interface HintRule {
   hint: string
 }
 
-/** The known causes (iis-facts.md "Where users got stuck", HttpPlatformHandler's failure pages). */
+/** The known causes and their hints (docs/verify-diagnose-report.md; the IIS pages they match: docs/windows-facts.md). */
 export const HINTS: readonly HintRule[] = [
   {
     id: 'fastcgi-exited',

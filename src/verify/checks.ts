@@ -150,7 +150,7 @@ export function judgeProtected(response: HttpResponse): Judgement {
 }
 
 /**
- * The Session handler's own pages (cpp-sp shibsp/handler/impl/SessionHandler.cpp): HTML titled "Session Summary"
+ * The Session handler's own pages (docs/windows-facts.md, sp-session-handler): HTML titled "Session Summary"
  * (with "A valid session was not found." when the caller has none), or JSON with contentType="application/json".
  */
 const SESSION_PAGE = /Session Summary|A valid session was not found/
