@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { HINTS, diagnose, diagnoseAll, evidenceFromChecks, reportDiagnosis, tailFile, type Evidence } from '../src/diagnose.js'
-import type { CheckResult } from '../src/verify/checks.js'
+import type { UrlCheckResult } from '../src/verify/checks.js'
 import { captureLog } from './support/iis-test-log.js'
 import { tempDir } from './support/temp-dir.js'
 
@@ -195,7 +195,7 @@ describe('diagnose: one hint per known cause', () => {
 })
 
 describe('evidence from checks and the diagnosis group', () => {
-  const failed: CheckResult[] = [
+  const failed: UrlCheckResult[] = [
     {
       name: 'main',
       kind: 'main',

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { InputError } from '../src/errors.js'
 import { MAX_POOL_NAME, derivePoolName } from '../src/inputs/pool-name.js'
 import { checkAppPathSegments, checkDeployRoot, checkNoControl, checkNoPercentU } from '../src/inputs/rules.js'
-import { maskSecrets, secretForms } from '../src/log.js'
+import { maskSecrets, secretForms } from '../src/masking.js'
 import { urlCredentials, withoutCredentials } from '../src/verify/url-credentials.js'
 
 // The pool-name validator's refused characters (docs/input-rules.md).

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Redactor } from '../src/log.js'
+import { Redactor } from '../src/masking.js'
 import { planJson, planText, type PlanDocument } from '../src/plan/plan-file.js'
 
 function plan(secret: string): PlanDocument {

@@ -2,15 +2,15 @@ import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { Redactor } from '../src/log.js'
+import { Redactor } from '../src/masking.js'
 import { INSECURE_TLS_WARNING, renderSummary, setOutputs, writeSummary, type RunReport } from '../src/report.js'
-import type { CheckResult } from '../src/verify/checks.js'
+import type { UrlCheckResult } from '../src/verify/checks.js'
 import { parseOutputFile } from './support/run-action.js'
 import { tempDir } from './support/temp-dir.js'
 
 const SECRET = 's3cr3t-Database-P4ss'
 
-function check(overrides: Partial<CheckResult>): CheckResult {
+function check(overrides: Partial<UrlCheckResult>): UrlCheckResult {
   return {
     name: 'main',
     kind: 'main',

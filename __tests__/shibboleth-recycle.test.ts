@@ -130,7 +130,7 @@ async function ssoSite(session: (res: http.ServerResponse) => void): Promise<Sso
   return { url: s.url, sessionHits: () => hits }
 }
 
-/** The Session handler's page for a caller without a session (cpp-sp SessionHandler.cpp, doHTML). */
+/** The Session handler's page for a caller without a session (docs/windows-facts.md, sp-session-handler). */
 const sessionPage = (res: http.ServerResponse): void => {
   res
     .writeHead(200, { 'content-type': 'text/html; charset=UTF-8' })

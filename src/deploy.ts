@@ -27,7 +27,7 @@ import {
   runChecks,
   staticUrl,
   verifyPlan,
-  type CheckResult,
+  type UrlCheckResult,
   type SsoHandlerTarget,
   type VerifyPlan
 } from './verify/checks.js'
@@ -88,7 +88,13 @@ export function verifyTargets(
 }
 
 /** `target` is the release being checked: after a rollback, the restored one. */
-async function verify(deps: DeployDeps, config: DeployConfig, target: StaticTarget, siteId: number, title: string): Promise<CheckResult[]> {
+async function verify(
+  deps: DeployDeps,
+  config: DeployConfig,
+  target: StaticTarget,
+  siteId: number,
+  title: string
+): Promise<UrlCheckResult[]> {
   return deps.log.group(title, () => runChecks(verifyPlan(config.verify, verifyTargets(config, target, siteId)), deps.log))
 }
 
@@ -134,7 +140,7 @@ function staticTargetAt(physicalPath: string | undefined, elsewhere: boolean): S
   return { files: meta?.staticFiles ?? [], ...(meta?.staticCheckUrl ? { checkUrl: meta.staticCheckUrl } : {}), elsewhere }
 }
 
-function serverEvidence(config: DeployConfig, checks: CheckResult[]): Evidence[] {
+function serverEvidence(config: DeployConfig, checks: UrlCheckResult[]): Evidence[] {
   const layout = layoutFor(config.deployRoot)
   const logs = config.hosting === 'fastcgi' ? { wsgiLogTail: tailFile(layout.wsgiLog) } : {}
   return evidenceFromChecks(checks, { ...logs, hostHeader: config.verify.hostHeader || undefined })

@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import type { Log } from './log.js'
-import type { CheckResult } from './verify/checks.js'
+import type { UrlCheckResult } from './verify/checks.js'
 
 /** What a failure left behind: a response, log tails, preflight output. Every field is optional. */
 export interface Evidence {
@@ -38,7 +38,7 @@ export interface HintRule {
   hint: string
 }
 
-/** The known causes (iis-facts.md "Where users got stuck", HttpPlatformHandler's failure pages). */
+/** The known causes and their hints (docs/verify-diagnose-report.md; the IIS pages they match: docs/windows-facts.md). */
 export const HINTS: readonly HintRule[] = [
   {
     id: 'fastcgi-exited',
@@ -213,7 +213,7 @@ export function diagnose(evidence: Evidence): Hint[] {
  * the server saw, which is the one a DisallowedHost hint must name.
  */
 export function evidenceFromChecks(
-  checks: CheckResult[],
+  checks: UrlCheckResult[],
   context: Pick<Evidence, 'wsgiLogTail' | 'stdoutLogTail'> & { hostHeader?: string } = {}
 ): Evidence[] {
   const { hostHeader, ...logs } = context

@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import { xmlEscape } from './render/xml.js'
+import { Redactor, secretForms } from './masking.js'
 
 export interface AnnotationProps {
   title?: string
@@ -22,46 +22,8 @@ export interface Log {
   redact(text: string): string
 }
 
-/** Shorter values would mask ordinary words and digits; secret-env refuses them (src/config.ts). */
-export const MIN_SECRET_LENGTH = 3
-
-/**
- * Every form in which the action itself may print a value: as given, display-quoted (appcmd argv in the log),
- * JSON-escaped (plan.json), XML-escaped (rendered files, appcmd's XML) and percent-encoded (URLs).
- */
-export function secretForms(value: string): string[] {
-  if (value.length < MIN_SECRET_LENGTH) return []
-  const forms = new Set([
-    value,
-    value.replace(/"/g, '\\"'),
-    JSON.stringify(value).slice(1, -1),
-    xmlEscape(value),
-    encodeURIComponent(value),
-    encodeURI(value)
-  ])
-  return [...forms]
-}
-
-/** The one masking function: each secret, in every printed form, longest first so a secret holding another goes whole. */
-export function maskSecrets(text: string, secrets: Iterable<string>): string {
-  const forms = new Set<string>()
-  for (const secret of secrets) for (const form of secretForms(secret)) forms.add(form)
-  let out = text
-  for (const form of [...forms].sort((a, b) => b.length - a.length)) out = out.split(form).join('***')
-  return out
-}
-
-export class Redactor {
-  private readonly secrets = new Set<string>()
-
-  add(value: string): void {
-    this.secrets.add(value)
-  }
-
-  redact(text: string): string {
-    return maskSecrets(text, this.secrets)
-  }
-}
+// Masking lives in src/masking.ts; these names stay importable from here for the modules that log.
+export { maskSecrets, MIN_SECRET_LENGTH, Redactor, secretForms } from './masking.js'
 
 export function coreLog(redactor = new Redactor()): Log {
   return {

@@ -1,6 +1,5 @@
 import * as core from '@actions/core'
 import fs from 'node:fs'
-import path from 'node:path'
 import { actionInputs, getInputs, type DeployConfig, type InputReader } from './config.js'
 import { deployMode, withBindingUrl } from './deploy.js'
 import { claimDeployRoot } from './deploy-root-claim.js'
@@ -11,6 +10,7 @@ import { acquireLock, type TargetLock } from './iis/lock.js'
 import { refuseSharedPool } from './iis/pool-sharing.js'
 import { readState, type CurrentState } from './iis/state.js'
 import { LocationRecord } from './iis/location-record.js'
+import { requireProgram } from './inputs/programs.js'
 import { layoutFor } from './layout.js'
 import { coreLog, type Log } from './log.js'
 import { Phases } from './phases.js'
@@ -58,22 +58,6 @@ export function actionDeps(): RunDeps {
 const TEMPLATES: Record<DeployConfig['hosting'], TemplateName[]> = {
   fastcgi: ['app-web.config', 'static-web.config'],
   httpplatform: ['httpplatform-web.config', 'static-web.config']
-}
-
-/** A program the deploy needs must exist before anything is staged, so a runner without IIS fails at once. */
-function requireProgram(input: string, program: string, env: NodeJS.ProcessEnv): void {
-  const hasDir = /[\\/]/.test(program)
-  if (hasDir) {
-    if (fs.existsSync(program)) return
-  } else {
-    const dirs = (env.PATH ?? env.Path ?? '').split(path.delimiter).filter(Boolean)
-    const exts = process.platform === 'win32' ? ['', '.exe', '.cmd', '.bat'] : ['']
-    if (dirs.some(d => exts.some(e => fs.existsSync(path.join(d, program + e))))) return
-  }
-  throw new InputError(
-    input,
-    `${program} was not found on this machine; deploy mode needs IIS (with ${input}) on the runner, or use mode: stage or plan`
-  )
 }
 
 async function planMode(
@@ -145,8 +129,8 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     const templates = new TemplateSet(cfg.templatesDir)
     templates.checkAll([...TEMPLATES[cfg.hosting], ...(cfg.shibboleth.enabled ? (['shibboleth2.xml'] as const) : [])])
     if (cfg.mode === 'deploy') {
-      requireProgram('appcmd', cfg.appcmd, deps.env)
-      requireProgram('icacls', cfg.icacls, deps.env)
+      await requireProgram('appcmd', cfg.appcmd)
+      await requireProgram('icacls', cfg.icacls)
     }
     const interpreter = await probeInterpreter(deps.runner, cfg.python)
     log.info(`Python ${interpreter.version} at ${interpreter.executable}`)

@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import type { Hint } from './diagnose.js'
 import type { Log } from './log.js'
 import type { Mode } from './config.js'
-import type { CheckResult } from './verify/checks.js'
+import type { UrlCheckResult } from './verify/checks.js'
 
 export type ObjectStatus = 'created' | 'changed' | 'unchanged' | 'removed'
 
@@ -20,8 +20,8 @@ export interface RunReport {
   /** recycledPools: the app pools recycled so the IIS module reads a changed <ISAPI>. */
   shibboleth?: { changed: boolean; restarted: boolean; recycledPools?: string[] }
   phases: { name: string; ms: number; ok: boolean }[]
-  checks: CheckResult[]
-  rollback?: { ok: boolean; detail: string; checks: CheckResult[] }
+  checks: UrlCheckResult[]
+  rollback?: { ok: boolean; detail: string; checks: UrlCheckResult[] }
   hints: Hint[]
   warnings: string[]
   error?: string
@@ -120,7 +120,7 @@ export function renderSummary(report: RunReport, redact: Redact = keep): string 
     out.push('')
   }
 
-  const checkTable = (title: string, checks: CheckResult[]): void => {
+  const checkTable = (title: string, checks: UrlCheckResult[]): void => {
     out.push(
       title,
       '',

@@ -2,7 +2,7 @@ import path from 'node:path'
 import { InputError } from '../errors.js'
 import { indexerProblem } from '../iis/appcmd.js'
 import { pathApi, type Flavour } from '../layout.js'
-import { MIN_SECRET_LENGTH } from '../log.js'
+import { MIN_SECRET_LENGTH } from '../masking.js'
 
 /**
  * Input rules that refuse, before anything is built, what would otherwise fail late or change the wrong thing:

@@ -281,7 +281,7 @@ function splitHost(req: PreflightRequest): { host: string; port: number } {
 
 /**
  * One GET through the app's WSGI handler, in the venv, with the environment the FastCGI registration gives it and
- * the request shaped as IIS and wfastcgi shape it (see scripts/preflight.py). Fails unless the status is 2xx or 3xx.
+ * the request shaped as IIS and wfastcgi shape it (see src/python/scripts/preflight.py). Fails unless the status is 2xx or 3xx.
  */
 export async function preflightRequest(runner: ProcessRunner, opts: DjangoOptions & PreflightRequest): Promise<PreflightResult> {
   const redactor = secretsOf(opts)
@@ -329,7 +329,7 @@ export async function preflightRequest(runner: ProcessRunner, opts: DjangoOption
         : undefined
     if (!cause && status === 404) {
       const pathInfo = answer.pathInfo ?? ''
-      // wfastcgi splits off the app path only when a SCRIPT_NAME setting names it (scripts/preflight.py).
+      // wfastcgi splits off the app path only when a SCRIPT_NAME setting names it (src/python/scripts/preflight.py).
       const unsplit = appPath !== '/' && !answer.scriptName && pathInfo.toLowerCase().startsWith(appPath.toLowerCase())
       cause = unsplit
         ? `the app path stayed in PATH_INFO '${pathInfo}' (SCRIPT_NAME ''): wfastcgi strips it only when the SCRIPT_NAME setting equals ${appPath}`

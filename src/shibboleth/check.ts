@@ -9,7 +9,7 @@ export const CONFIG_PLACEHOLDER = '{config}'
 export const SP_DEFAULT_CONFIG = 'C:\\opt\\shibboleth-sp\\etc\\shibboleth\\shibboleth2.xml'
 
 /**
- * shibd.exe reads `-config <file>` after `-check` (shibd/shibd_win32.cpp); without it the check loads the SP's
+ * shibd.exe reads `-config <file>` after `-check`; without it the check loads the SP's
  * default file, not the one the deploy patched (docs/windows-facts.md, sp-check-config).
  */
 export const DEFAULT_CHECK = `C:\\opt\\shibboleth-sp\\sbin64\\shibd.exe -check -config ${CONFIG_PLACEHOLDER}`

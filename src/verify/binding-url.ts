@@ -1,6 +1,6 @@
 /**
  * The URL of an app on its site's first http(s) binding. appcmd writes a binding as
- * `protocol/ip:port:host` (iis-facts: `http/*:80:`); an empty host or `*` ip means any name, so localhost answers.
+ * `protocol/ip:port:host`, e.g. `http/*:80:` (docs/windows-facts.md, ac-list-text); an empty host or `*` ip means any name, so localhost answers.
  */
 export function urlFromBindings(
   bindings: readonly { protocol: string; bindingInformation: string }[],

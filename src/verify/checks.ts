@@ -9,7 +9,7 @@ export { contentTypeFor, contentTypeMatches, pickStaticFile, staticUrl } from '.
 
 export type CheckKind = 'main' | 'extra' | 'static' | 'protected' | 'sso-handler'
 
-export interface CheckResult {
+export interface UrlCheckResult {
   name: string
   kind: CheckKind
   url: string
@@ -150,7 +150,7 @@ export function judgeProtected(response: HttpResponse): Judgement {
 }
 
 /**
- * The Session handler's own pages (cpp-sp shibsp/handler/impl/SessionHandler.cpp): HTML titled "Session Summary"
+ * The Session handler's own pages (docs/windows-facts.md, sp-session-handler): HTML titled "Session Summary"
  * (with "A valid session was not found." when the caller has none), or JSON with contentType="application/json".
  */
 const SESSION_PAGE = /Session Summary|A valid session was not found/
@@ -244,7 +244,7 @@ function answerKey(response: HttpResponse): string | undefined {
   return `${response.status}\n${response.location ?? ''}\n${response.body}`
 }
 
-async function poll(spec: CheckSpec, plan: VerifyPlan, log: Log): Promise<CheckResult> {
+async function poll(spec: CheckSpec, plan: VerifyPlan, log: Log): Promise<UrlCheckResult> {
   const started = performance.now()
   const deadline = started + plan.totalTimeoutMs
   let attempts = 0
@@ -307,7 +307,7 @@ async function poll(spec: CheckSpec, plan: VerifyPlan, log: Log): Promise<CheckR
  * Runs every check of the plan side by side, each polling until it passes or the shared total timeout ends,
  * so the whole verify is bounded by verify-timeout however many URLs there are.
  */
-export async function runChecks(plan: VerifyPlan, log: Log): Promise<CheckResult[]> {
+export async function runChecks(plan: VerifyPlan, log: Log): Promise<UrlCheckResult[]> {
   const specs = specsOf(plan)
   if (plan.insecure && specs.some(s => s.url.startsWith('https:'))) {
     log.warning('verify-insecure is on: TLS certificates of the checked URLs are not verified')

@@ -1,0 +1,88 @@
+import type { Flavour } from '../layout.js'
+import type { InputName } from './defaults.js'
+
+export type Mode = 'deploy' | 'stage' | 'plan'
+export type Hosting = 'fastcgi' | 'httpplatform'
+export type PoolIdentity = 'ApplicationPoolIdentity' | 'NetworkService' | 'LocalService' | 'LocalSystem'
+
+export interface EnvVar {
+  name: string
+  value: string
+  secret: boolean
+}
+
+export interface ShibbolethConfig {
+  enabled: boolean
+  configPath: string
+  host: string
+  /** shibboleth-host was empty: the host follows the verify URL (and so the site's binding in deploy mode). */
+  hostFromVerifyUrl: boolean
+  remoteUser: string[]
+  check: string[]
+  service: string
+  requireRemoteUser: boolean
+}
+
+export interface VerifyConfig {
+  url: string
+  /** verify-url was empty: deploy mode replaces the localhost guess with one from the site's binding. */
+  urlFromBinding?: boolean
+  status: number
+  body?: { text: string } | { regex: string }
+  extraUrls: string[]
+  hostHeader: string
+  requestTimeoutMs: number
+  totalTimeoutMs: number
+  intervalMs: number
+  caBundle: string
+  insecure: boolean
+  followRedirects: boolean
+  checkStatic: boolean
+}
+
+/** Every input, read once, typed and validated: nothing below this module reads action inputs. */
+export interface DeployConfig {
+  mode: Mode
+  appDir: string
+  requirements: string
+  python: string
+  pipArgs: string[]
+  venvSystemSitePackages: boolean
+  wfastcgi: string
+  deployRoot: string
+  flavour: Flavour
+  siteName: string
+  appPath: string
+  appPool: string
+  /** app-pool was set, not derived: a pool shared with other apps is then meant (src/iis/pool-sharing.ts). */
+  appPoolGiven: boolean
+  poolIdentity: PoolIdentity
+  /** Who reads files for anonymous requests: the pool identity, or whatever the site says (IUSR by default). */
+  anonymousUser: 'pool' | 'keep'
+  /** Another server serves the static files: STATIC_URL may point anywhere, no static vdir is made or checked. */
+  staticServedElsewhere: boolean
+  settingsModule: string
+  env: EnvVar[]
+  hosting: Hosting
+  httpPlatformCommand: string
+  httpPlatformPackage: string
+  shibboleth: ShibbolethConfig
+  verify: VerifyConfig
+  preflightPath: string
+  outputDir: string
+  templatesDir: string
+  appcmd: string
+  icacls: string
+  keepReleases: number
+  keepBackups: number
+  lockTimeoutMs: number
+  /** Folder of the server-wide lock (lock-dir). */
+  lockDir: string
+  releaseId: string
+}
+
+/** Reads one input as the runner passes it; '' when it was not given. */
+export type InputReader = (name: string) => string
+
+/** One input trimmed, with action.yml's default (src/inputs/defaults.ts) when it was empty. */
+export type InputValue = (name: InputName) => string
