@@ -3,6 +3,7 @@ import type { Hint } from './diagnose.js'
 import type { Log } from './log.js'
 import type { Mode } from './config.js'
 import type { CheckResult } from './verify/checks.js'
+import type { HistoryEntry } from './history/store.js'
 
 export type ObjectStatus = 'created' | 'changed' | 'unchanged' | 'removed'
 
@@ -27,6 +28,12 @@ export interface RunReport {
   error?: string
   /** verify-insecure was on: always shown as a warning. */
   insecureTls?: boolean
+  /** Stage built the release (false: it reused one with the same fingerprint). */
+  releaseBuilt?: boolean
+  /** The target's last history entries, this run's last (src/history/record.ts). */
+  history?: HistoryEntry[]
+  /** The release IIS served before this run, from the history. */
+  previousRelease?: string
 }
 
 export type Redact = (text: string) => string
@@ -156,6 +163,24 @@ export function renderSummary(report: RunReport, redact: Redact = keep): string 
     out.push('')
   }
 
+  if (report.history && report.history.length > 0) {
+    out.push(
+      '### Release history',
+      '',
+      row('Time', 'Release', 'Outcome', 'Commit', 'Actor', 'IIS changes', 'Run'),
+      row('---', '---', '---', '---', '---', '---:', '---')
+    )
+    for (const h of [...report.history].reverse()) {
+      const run = h.runUrl ? `[run](${encodeURI(h.runUrl)})` : '—'
+      const built = h.releaseBuilt ? ' (built)' : ''
+      const commit = h.commit ? code(h.commit.slice(0, 12)) : '—'
+      out.push(
+        row(cell(h.time), `${code(h.releaseId)}${built}`, cell(h.outcome), commit, cell(h.actor ?? '—'), String(h.iisChanges.length), run)
+      )
+    }
+    out.push('')
+  }
+
   const bodies = [...report.checks, ...(report.rollback?.checks ?? [])].filter(c => !c.ok && c.bodyStart)
   for (const c of bodies) {
     const body = plain(c.bodyStart ?? '')
@@ -204,13 +229,14 @@ export async function writeSummary(
 
 export type OutputSetter = (name: string, value: string) => void
 
-/** The action's outputs (action.yml): url, release, changed, rolled-back, plan. */
+/** The action's outputs (action.yml): url, release, changed, rolled-back, plan, previous-release. */
 export function setOutputs(report: RunReport, set: OutputSetter = core.setOutput): void {
   set('url', report.url)
   set('release', report.releaseId)
   set('changed', String(report.changed))
   set('rolled-back', String(report.rolledBack))
   set('plan', report.planPath)
+  set('previous-release', report.previousRelease ?? '')
 }
 
 /** The report before a run has learnt anything: the summary and outputs are written from it whatever happens. */
