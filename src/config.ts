@@ -10,7 +10,7 @@ import { flavourOf, pathApi, type Flavour } from './layout.js'
 import { MIN_SECRET_LENGTH } from './log.js'
 import { DEFAULT_CHECK, SP_DEFAULT_CONFIG } from './shibboleth/check.js'
 
-export type Mode = 'deploy' | 'stage' | 'plan'
+export type Mode = 'deploy' | 'stage' | 'plan' | 'doctor'
 export type Hosting = 'fastcgi' | 'httpplatform'
 export type PoolIdentity = 'ApplicationPoolIdentity' | 'NetworkService' | 'LocalService' | 'LocalSystem'
 
@@ -235,7 +235,7 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
   const get = (name: string): string => (read(name) ?? '').trim()
   const raw = (name: string): string => read(name) ?? ''
 
-  const mode = oneOf('mode', get('mode') || 'deploy', ['deploy', 'stage', 'plan'] as const)
+  const mode = oneOf('mode', get('mode') || 'deploy', ['deploy', 'stage', 'plan', 'doctor'] as const)
   const hosting = oneOf('hosting', get('hosting') || 'fastcgi', ['fastcgi', 'httpplatform'] as const)
 
   const appDir = path.resolve(cwd, get('app-dir') || '.')

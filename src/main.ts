@@ -17,6 +17,7 @@ import { Phases } from './phases.js'
 import { desiredState, locationOf, stateQuery, type StageFacts } from './plan/desired.js'
 import type { PlanDocument } from './plan/plan-file.js'
 import { planDocument, planOperations, settingsFromSource, writeOutputFiles, writePlan } from './plan/plan-output.js'
+import { doctorMode } from './doctor/doctor.js'
 import { recordRun } from './history/record.js'
 import { describeStaticLocation } from './plan/static-location.js'
 import type { Operation } from './plan/types.js'
@@ -143,6 +144,7 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
       url: withoutCredentials(cfg.verify.url),
       insecureTls: cfg.verify.insecure
     })
+    if (cfg.mode === 'doctor') return await doctorMode(deps, cfg, report)
     const templates = new TemplateSet(cfg.templatesDir)
     templates.checkAll([...TEMPLATES[cfg.hosting], ...(cfg.shibboleth.enabled ? (['shibboleth2.xml'] as const) : [])])
     if (cfg.mode === 'deploy') {

@@ -4,6 +4,7 @@ import type { Log } from './log.js'
 import type { Mode } from './config.js'
 import type { CheckResult } from './verify/checks.js'
 import type { HistoryEntry } from './history/store.js'
+import { renderDoctor, type Finding } from './doctor/findings.js'
 
 export type ObjectStatus = 'created' | 'changed' | 'unchanged' | 'removed'
 
@@ -34,6 +35,8 @@ export interface RunReport {
   history?: HistoryEntry[]
   /** The release IIS served before this run, from the history. */
   previousRelease?: string
+  /** mode: doctor's findings: the summary is their table alone. */
+  doctor?: Finding[]
 }
 
 export type Redact = (text: string) => string
@@ -63,6 +66,7 @@ export function renderSummary(report: RunReport, redact: Redact = keep): string 
   const code = (text: string): string => `\`${cell(text).replace(/`/g, "'")}\``
   const row = (...cells: string[]): string => `| ${cells.join(' | ')} |`
   const out: string[] = []
+  if (report.doctor) return redact(renderDoctor(report.doctor, cell, code))
 
   const failed = report.error !== undefined || report.checks.some(c => !c.ok)
   const verb = report.mode === 'deploy' ? 'Deployed' : report.mode === 'stage' ? 'Staged' : 'Planned'
