@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { getInputs, type DeployConfig } from '../src/config.js'
@@ -5,8 +6,10 @@ import { doctorMode, runDoctor, type DoctorDeps } from '../src/doctor/doctor.js'
 import type { Finding } from '../src/doctor/findings.js'
 import { Redactor, type Log } from '../src/log.js'
 import type { ProcessResult, ProcessRunner } from '../src/process.js'
+import { run } from '../src/main.js'
 import { emptyReport, renderSummary } from '../src/report.js'
 import { EXAMPLE_APP } from './support/run-action.js'
+import { tempDir } from './support/temp-dir.js'
 
 /*
  * Canned answers of the Windows programs doctor asks, each in the form docs/windows-facts.md cites: sc.exe query
@@ -248,5 +251,36 @@ describe('mode: doctor', () => {
     })
     const { d: d2 } = deps(cannedRunner(server({ modules: HTTP_PLATFORM })))
     expect(byCheck(await runDoctor(d2, config({ hosting: 'httpplatform' })), 'IIS feature for httpplatform')?.status).toBe('ok')
+  })
+
+  it('runs from the mode input: the table is the job summary, the step fails on a fail row, deploy-root stays absent', async () => {
+    const root = path.join(tempDir('doctor'), 'apps', 'hello')
+    const runner = cannedRunner(server({ modules: '' }))
+    const values: Record<string, string> = {
+      mode: 'doctor',
+      'app-dir': EXAMPLE_APP,
+      'deploy-root': root,
+      'app-path': '/app',
+      python: `${PYTHON_DIR}\\python.exe`,
+      appcmd: 'C:\\Windows\\System32\\inetsrv\\appcmd.exe',
+      icacls: 'C:\\Windows\\System32\\icacls.exe'
+    }
+    const { d, failed } = deps(runner)
+    let summary = ''
+    await run({
+      inputs: name => values[name] ?? '',
+      env: { RUNNER_VERSION: '2.329.0' },
+      cwd: EXAMPLE_APP,
+      runner,
+      log: d.log,
+      setOutput: () => {},
+      summary: { addRaw: text => (summary += text), write: async () => undefined },
+      setFailed: m => failed.push(m)
+    })
+    expect(summary).toMatch(/^## ❌ doctor: 1 problem/)
+    expect(summary).toContain('| IIS feature for fastcgi | ❌ fail |')
+    expect(failed).toEqual([expect.stringMatching(/^doctor: 1 check\(s\) failed: IIS feature for fastcgi/)])
+    expect(fs.existsSync(root)).toBe(false)
+    expect(runner.calls.filter(c => !readOnly(c))).toEqual([])
   })
 })
