@@ -9,6 +9,7 @@ import type { ProcessResult, ProcessRunner } from '../src/process.js'
 import { run } from '../src/main.js'
 import { emptyReport, renderSummary } from '../src/report.js'
 import { EXAMPLE_APP } from './support/run-action.js'
+import { createIisSandbox, sandboxRunner } from './support/iis-sandbox.js'
 import { tempDir } from './support/temp-dir.js'
 
 /*
@@ -282,5 +283,30 @@ describe('mode: doctor', () => {
     expect(failed).toEqual([expect.stringMatching(/^doctor: 1 check\(s\) failed: IIS feature for fastcgi/)])
     expect(fs.existsSync(root)).toBe(false)
     expect(runner.calls.filter(c => !readOnly(c))).toEqual([])
+  })
+
+  it('against the appcmd and icacls doubles: they record no mutating call and no ACL change', async () => {
+    const sandbox = createIisSandbox()
+    try {
+      const doubles = sandboxRunner(sandbox)
+      // The doubles answer appcmd and icacls; the programs they do not play answer from the canned server.
+      const runner = cannedRunner(() => ({}))
+      const canned = server()
+      runner.run = async (file, args) => {
+        runner.calls.push({ file, args: [...args] })
+        return file === sandbox.appcmdPath || file === sandbox.icaclsPath
+          ? doubles.run(file, args)
+          : { exitCode: 0, stdout: '', stderr: '', durationMs: 1, ...(canned(file, args) as Partial<ProcessResult>) }
+      }
+      const { d } = deps(runner)
+      const findings = await runDoctor(d, { ...config(), appcmd: sandbox.appcmdPath, icacls: sandbox.icaclsPath })
+      // The double does not play globalModules; it does play the site listing.
+      expect(byCheck(findings, 'site "Default Web Site"')).toMatchObject({ status: 'ok', detail: 'id 1, started' })
+      expect(sandbox.calls().length).toBeGreaterThanOrEqual(2)
+      expect(sandbox.mutatingCalls()).toEqual([])
+      expect(sandbox.aclGrants()).toEqual([])
+    } finally {
+      sandbox.cleanup()
+    }
   })
 })
