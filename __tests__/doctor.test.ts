@@ -229,7 +229,15 @@ describe('mode: doctor', () => {
     const { d } = deps(runner)
     const findings = await runDoctor(d, config())
     expect(byCheck(findings, 'appcmd')).toMatchObject({ status: 'fail', fix: 'Install-WindowsFeature Web-Server -IncludeManagementTools' })
+    expect(byCheck(findings, 'Python interpreter')?.status).toBe('ok')
     expect(byCheck(findings, 'icacls')).toMatchObject({ status: 'fail', fix: 'set the icacls input to C:\\Windows\\System32\\icacls.exe' })
+  })
+
+  it('does not judge the pool read access when the interpreter does not answer', async () => {
+    const runner = cannedRunner((file, args) => (base(file) === 'python.exe' ? 'missing' : server()(file, args)))
+    const findings = await runDoctor(deps(runner).d, config())
+    expect(byCheck(findings, 'Python interpreter')).toMatchObject({ status: 'fail', fix: expect.stringContaining('python input') })
+    expect(byCheck(findings, /^pool reads Python/)).toMatchObject({ status: 'warn', detail: 'not checked: the interpreter did not answer' })
   })
 
   it('warns, never fails, when the runner version is unknown or the pool reads Python only through a group', async () => {

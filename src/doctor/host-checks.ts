@@ -94,6 +94,11 @@ export async function pythonAclFindings(runner: ProcessRunner, config: DeployCon
   const icacls: Finding = { check: 'icacls', status: 'ok', detail: `${config.icacls} answers` }
   const check = `pool reads Python (${poolPrincipal(config.appPool)})`
   const grant = `icacls "${dir}" /grant "${poolPrincipal(config.appPool)}:(OI)(CI)(RX)"`
+  if (!facts)
+    return [
+      icacls,
+      { check, status: 'warn', detail: 'not checked: the interpreter did not answer', fix: 'fix the Python interpreter finding first' }
+    ]
   if (answer.exitCode !== 0)
     return [
       icacls,
