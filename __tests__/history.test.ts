@@ -159,6 +159,27 @@ describe('recordRun', () => {
     expect(log.warnings).toEqual([])
   })
 
+  it('lists the IIS writes apply ran, short and masked, and counts them in the summary', () => {
+    const root = tempDir('hist')
+    const redactor = new Redactor()
+    redactor.add(SECRET)
+    const report = deployReport(root, {
+      operations: [
+        { tool: 'appcmd', argv: ['set', 'vdir', 'Default Web Site/app/', `/physicalPath:C:\\r\\r2`], why: 'switch', mutates: true },
+        { tool: 'appcmd', argv: ['set', 'config', `-section:${SECRET}`, '/+[x]'], why: 'env', mutates: true },
+        { tool: 'icacls', argv: ['C:\\r\\r2', '/grant:r', 'IIS AppPool\\p:(OI)(CI)(RX)', '/Q'], why: 'read', mutates: true }
+      ]
+    })
+    recordRun(report, ENV, testLog(redactor))
+    const [e] = readHistory(historyFileFor(root, { site: 'Default Web Site', appPath: '/app' }), () => {})
+    expect(e?.iisOperations).toEqual([
+      'appcmd set vdir Default Web Site/app/',
+      'appcmd set config -section:***',
+      'icacls C:\\r\\r2 /grant:r IIS AppPool\\p:(OI)(CI)(RX)'
+    ])
+    expect(renderSummary(report)).toMatch(/\| deployed \| `0123456789ab` \| oncall-admin \| 3 \|/)
+  })
+
   it('never throws: a history it cannot write only warns', () => {
     const root = tempDir('hist')
     fs.writeFileSync(path.join(root, 'history'), 'a file where the folder should be')

@@ -4,6 +4,7 @@ import type { Log } from './log.js'
 import type { Mode } from './config.js'
 import type { CheckResult } from './verify/checks.js'
 import type { HistoryEntry } from './history/store.js'
+import type { Operation } from './plan/types.js'
 import { renderDoctor, type Finding } from './doctor/findings.js'
 
 export type ObjectStatus = 'created' | 'changed' | 'unchanged' | 'removed'
@@ -29,6 +30,8 @@ export interface RunReport {
   error?: string
   /** verify-insecure was on: always shown as a warning. */
   insecureTls?: boolean
+  /** The appcmd and icacls writes apply ran (deploy mode), for the release history. */
+  operations?: Operation[]
   /** Stage built the release (false: it reused one with the same fingerprint). */
   releaseBuilt?: boolean
   /** The target's last history entries, this run's last (src/history/record.ts). */
@@ -171,7 +174,7 @@ export function renderSummary(report: RunReport, redact: Redact = keep): string 
     out.push(
       '### Release history',
       '',
-      row('Time', 'Release', 'Outcome', 'Commit', 'Actor', 'IIS changes', 'Run'),
+      row('Time', 'Release', 'Outcome', 'Commit', 'Actor', 'IIS writes', 'Run'),
       row('---', '---', '---', '---', '---', '---:', '---')
     )
     for (const h of [...report.history].reverse()) {
@@ -179,7 +182,15 @@ export function renderSummary(report: RunReport, redact: Redact = keep): string 
       const built = h.releaseBuilt ? ' (built)' : ''
       const commit = h.commit ? code(h.commit.slice(0, 12)) : '—'
       out.push(
-        row(cell(h.time), `${code(h.releaseId)}${built}`, cell(h.outcome), commit, cell(h.actor ?? '—'), String(h.iisChanges.length), run)
+        row(
+          cell(h.time),
+          `${code(h.releaseId)}${built}`,
+          cell(h.outcome),
+          commit,
+          cell(h.actor ?? '—'),
+          h.iisOperations ? String(h.iisOperations.length) : '—',
+          run
+        )
       )
     }
     out.push('')

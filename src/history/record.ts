@@ -43,6 +43,7 @@ export function entryFromRun(report: RunReport, env: NodeJS.ProcessEnv, previous
     ...(runUrl ? { runUrl } : {}),
     releaseBuilt: report.releaseBuilt ?? false,
     iisChanges: report.objects.filter(o => o.status !== 'unchanged').map(o => `${o.status} ${o.kind} ${o.name}`),
+    ...(report.operations ? { iisOperations: report.operations.map(op => [op.tool, ...op.argv.slice(0, 3)].join(' ')) } : {}),
     ...(live ? { live } : {}),
     ...(report.error !== undefined ? { error: report.error.slice(0, 500) } : {})
   }

@@ -20,6 +20,8 @@ export interface HistoryEntry {
   releaseBuilt: boolean
   /** The IIS objects this run created, changed or removed, e.g. `created APP Site/app`. */
   iisChanges: string[]
+  /** The appcmd and icacls writes applied, as `<tool> <verb> <object> <first argument>`; absent before apply ran. */
+  iisOperations?: string[]
   /** The release IIS served when the run ended, when known. */
   live?: string
   error?: string
