@@ -98,6 +98,7 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
     expect(r.outputs.changed).toBe('true')
     expect(r.outputs['rolled-back']).toBe('false')
     expect(r.outputs.release).toBe('r1')
+    expect(r.outputs['previous-release']).toBe('')
     expect(r.outputs.url).toBe(`${standin.url}${APP}/`)
     expect(fs.existsSync(r.outputs.plan ?? '')).toBe(true)
 
@@ -180,6 +181,9 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
     expect(r.exitCode, r.stdout.slice(-3000)).toBe(0)
     expect(r.outputs.changed).toBe('false')
     expect(r.outputs['rolled-back']).toBe('false')
+    // The history (docs/doctor-and-history.md) names the release live before this run, and shows both runs.
+    expect(r.outputs['previous-release']).toBe('r1')
+    expect(r.summary).toMatch(/### Release history[\s\S]*\| no-op \|[\s\S]*\| deployed \|/)
     expect(sandbox.mutatingCalls().map(c => c.argv.join(' '))).toEqual([])
     expect(sandbox.calls().length).toBeLessThanOrEqual(3)
     expect(sandbox.aclGrants()).toEqual([])
@@ -345,6 +349,7 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
     expect(allRuns.filter(run => run.outputs.plan).length).toBeGreaterThanOrEqual(2)
     const files = filesBelow(deployRoot)
     expect(files).toContain(path.join('releases', 'r1', 'web.config'))
+    expect(files.filter(f => f.startsWith(`history${path.sep}`))).toHaveLength(1)
     const leaking = files.filter(f => fs.readFileSync(path.join(deployRoot, f)).includes(SECRET))
     expect(leaking).toEqual([])
     // It did reach IIS's FastCGI registration, where the app reads it.

@@ -138,6 +138,48 @@ describe('verdicts on the answer forms the sources record', () => {
     ['restore-workers', text('workers before=10 after=44 kept=0 gone=1'), 'PASS', 'workers replaced'],
     ['runner-node24', text('runner=2.330.0 atLeast2.327.1=True'), 'PASS', 'new enough'],
     ['runner-node24', text('runner=2.326.0 atLeast2.327.1=False'), 'FAIL', 'too old'],
+    // The forms __tests__/doctor.test.ts answers with (docs/windows-facts.md, dr-*).
+    [
+      'sc-query-running',
+      out(
+        0,
+        '\r\nSERVICE_NAME: W3SVC\r\n        TYPE               : 20  WIN32_SHARE_PROCESS\r\n        STATE              : 4  RUNNING\r\n'
+      ),
+      'PASS',
+      'state line'
+    ],
+    ['sc-query-running', out(0, '\r\nSERVICE_NAME: W3SVC\r\n        STATE              : 1  STOPPED\r\n'), 'FAIL', 'no accepted form'],
+    [
+      'sc-query-missing',
+      out(
+        1060,
+        '[SC] EnumQueryServicesStatus:OpenService FAILED 1060:\r\n\r\nThe specified service does not exist as an installed service.\r\n'
+      ),
+      'PASS',
+      'exit 1060'
+    ],
+    ['sc-query-missing', out(36, 'The specified service does not exist as an installed service.'), 'PASS', 'message only'],
+    [
+      'globalmodules-fastcgi',
+      out(0, '<globalModules>\r\n    <add name="FastCgiModule" image="%windir%\\System32\\inetsrv\\iisfcgi.dll" />\r\n</globalModules>'),
+      'PASS',
+      'add element'
+    ],
+    [
+      'globalmodules-fastcgi',
+      out(0, '<globalModules>\r\n    <add name="StaticFileModule" image="static.dll" />\r\n</globalModules>'),
+      'FAIL',
+      'no accepted form'
+    ],
+    [
+      'fsutil-volumeinfo',
+      out(0, 'Volume Name : \r\nMax Component Length : 255\r\nFile System Name : NTFS\r\nSupports Named Streams\r\n'),
+      'PASS',
+      'as documented'
+    ],
+    ['fsutil-volumeinfo', out(1, 'Error:  Access is denied.\r\n'), 'FAIL', 'no accepted form'],
+    ['runner-version-env', text('RUNNER_VERSION=2.329.0'), 'PASS', 'set'],
+    ['runner-version-env', text('RUNNER_VERSION='), 'FAIL', 'no accepted form'],
     ['list-site-miss-config-xml', out(1, ''), 'PASS', 'silent (jexusmanager)'],
     ['list-site-miss-config-xml', out(0, '<?xml version="1.0" encoding="UTF-8"?>\r\n<appcmd/>\r\n'), 'PASS', 'empty appcmd'],
     ['list-site-miss-config-xml', out(5, 'ERROR ( hresult:80070005, message:Access is denied. )'), 'FAIL', 'no accepted form'],

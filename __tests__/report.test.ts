@@ -210,18 +210,19 @@ describe('writeSummary and setOutputs with the real @actions/core files', () => 
     expect(written).not.toContain(SECRET)
   })
 
-  it('sets url, release, changed, rolled-back and plan', () => {
+  it('sets url, release, changed, rolled-back, plan and previous-release', () => {
     const file = path.join(tempDir('outputs'), 'output')
     fs.writeFileSync(file, '')
     process.env.GITHUB_OUTPUT = file
-    setOutputs(report({ rolledBack: true, changed: false }))
+    setOutputs(report({ rolledBack: true, changed: false, previousRelease: '1233-1' }))
     const text = fs.readFileSync(file, 'utf8')
     expect(parseOutputFile(text)).toEqual({
       url: 'http://localhost/app/',
       release: '1234-1',
       changed: 'false',
       'rolled-back': 'true',
-      plan: 'C:\\runner\\_temp\\django-iis-deploy\\plan.json'
+      plan: 'C:\\runner\\_temp\\django-iis-deploy\\plan.json',
+      'previous-release': '1233-1'
     })
   })
 })

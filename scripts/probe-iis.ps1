@@ -475,6 +475,39 @@ $ExpectationsJson = @'
       { "form": "workers kept (recycle needed)", "stdout": "kept=[1-9]" },
       { "form": "workers replaced", "stdout": "kept=0 gone=[1-9]" }
     ]
+  },
+  "sc-query-running": {
+    "fact": "dr-sc-query", "disruptive": false,
+    "runs": "sc.exe query W3SVC",
+    "assumes": "a 'STATE : 4  RUNNING' line for a running service",
+    "accept": [ { "form": "state line", "exit": [0], "stdout": "(^|\\n)\\s*STATE\\s*:\\s*4\\s+RUNNING" } ]
+  },
+  "sc-query-missing": {
+    "fact": "dr-sc-query", "disruptive": false,
+    "runs": "sc.exe query diisprobe-XXXXXXXX-nosuch",
+    "assumes": "exit 1060 (or its message) for a service that is not installed",
+    "accept": [
+      { "form": "exit 1060", "exit": [1060] },
+      { "form": "message only", "exitNot": [0], "stdout": "1060|does not exist as an installed service" }
+    ]
+  },
+  "globalmodules-fastcgi": {
+    "fact": "dr-global-modules", "disruptive": false,
+    "runs": "appcmd list config -section:system.webServer/globalModules (the CGI feature installed)",
+    "assumes": "an <add name=\"FastCgiModule\" ...> entry in the listing",
+    "accept": [ { "form": "add element", "exit": [0], "stdout": "name\\s*=\\s*\"FastCgiModule\"" } ]
+  },
+  "fsutil-volumeinfo": {
+    "fact": "dr-fsutil-volumeinfo", "disruptive": false,
+    "runs": "fsutil fsinfo volumeinfo C:\\ (elevated)",
+    "assumes": "a 'File System Name : NTFS' line",
+    "accept": [ { "form": "as documented", "exit": [0], "stdout": "File System Name\\s*:\\s*NTFS" } ]
+  },
+  "runner-version-env": {
+    "fact": "dr-runner-version", "disruptive": false,
+    "runs": "RUNNER_VERSION as the runner gives it to a job step",
+    "assumes": "the runner's version, e.g. 2.329.0",
+    "accept": [ { "form": "set", "stdout": "^RUNNER_VERSION=\\d+\\.\\d+\\.\\d+\\s*$" } ]
   }
 }
 '@
@@ -890,6 +923,7 @@ function Invoke-Checks {
   Save-Observation 'icacls-list-format' (Invoke-Native $Icacls @($sub))
 
   Invoke-Guarded @('runner-node24') { Test-Runner }
+  Invoke-Guarded @('sc-query-running', 'sc-query-missing', 'globalmodules-fastcgi', 'fsutil-volumeinfo', 'runner-version-env') { Test-DoctorReads }
 
   $disruptiveIds = @('commit-locked', 'restore-services', 'restore-workers')
   if (-not $Disruptive) {
@@ -912,6 +946,16 @@ function Test-Runner {
   $parsed = $null
   if (-not [version]::TryParse($v, [ref]$parsed)) { Save-Skip 'runner-node24' "unreadable runner version '$v'"; return }
   Save-Text 'runner-node24' "runner=$v atLeast2.327.1=$($parsed -ge [version]'2.327.1')"
+}
+
+# What mode: doctor reads (docs/doctor-and-history.md): each answer in the form the doctor's canned outputs assume.
+function Test-DoctorReads {
+  Save-Observation 'sc-query-running' (Invoke-Native 'sc.exe' @('query', 'W3SVC'))
+  Save-Observation 'sc-query-missing' (Invoke-Native 'sc.exe' @('query', "$Tag-nosuch"))
+  Save-Observation 'globalmodules-fastcgi' (Invoke-Appcmd @('list', 'config', '-section:system.webServer/globalModules'))
+  Save-Observation 'fsutil-volumeinfo' (Invoke-Native 'fsutil' @('fsinfo', 'volumeinfo', 'C:\'))
+  if ($env:GITHUB_ACTIONS -eq 'true') { Save-Text 'runner-version-env' "RUNNER_VERSION=$env:RUNNER_VERSION" }
+  else { Save-Skip 'runner-version-env' 'not inside a GitHub Actions job' }
 }
 
 # Worker processes as "<pid>(<pool>)", from lines such as WP "3577" (apppool:DefaultAppPool).

@@ -214,6 +214,7 @@ export async function deployMode(
   }
   const applied = outcome.applied
   report.objects = applied.objects
+  report.operations = applied.operations.filter(op => op.mutates)
   report.changed = report.changed || applied.changed || Boolean(outcome.shibboleth?.changed)
 
   const recycleReason = outcome.shibboleth?.recycleReason

@@ -17,6 +17,8 @@ import { Phases } from './phases.js'
 import { desiredState, locationOf, stateQuery, type StageFacts } from './plan/desired.js'
 import type { PlanDocument } from './plan/plan-file.js'
 import { planDocument, planOperations, settingsFromSource, writeOutputFiles, writePlan } from './plan/plan-output.js'
+import { doctorMode } from './doctor/doctor.js'
+import { recordRun } from './history/record.js'
 import { describeStaticLocation } from './plan/static-location.js'
 import type { Operation } from './plan/types.js'
 import { execRunner, type ProcessRunner } from './process.js'
@@ -126,6 +128,7 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
       url: withoutCredentials(cfg.verify.url),
       insecureTls: cfg.verify.insecure
     })
+    if (cfg.mode === 'doctor') return await doctorMode(deps, cfg, report)
     const templates = new TemplateSet(cfg.templatesDir)
     templates.checkAll([...TEMPLATES[cfg.hosting], ...(cfg.shibboleth.enabled ? (['shibboleth2.xml'] as const) : [])])
     if (cfg.mode === 'deploy') {
@@ -195,6 +198,7 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     const stage = await phases.run('Stage', () => stageRelease({ runner: deps.runner, log, templates }, stageConfig, interpreter), false)
     report.releaseId = stage.facts.releaseId
     report.changed = !stage.releaseReused
+    report.releaseBuilt = !stage.releaseReused
     fs.mkdirSync(cfg.outputDir, { recursive: true })
     report.files = writeOutputFiles(cfg.outputDir, stage.configs)
     for (const w of stage.checkWarnings) report.warnings.push(`${w.id}: ${w.message}`)
@@ -250,6 +254,8 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
       deps.setFailed(log.redact(`${error.message}${hint}`))
     }
   } finally {
+    // Under the target's lock, so two runs' entries never interleave; a run stopped before the lock changed nothing.
+    if (lock && config?.mode === 'deploy') recordRun(report, deps.env, log)
     serverLock?.release()
     lock?.release()
     report.phases = phases.list

@@ -3,6 +3,9 @@ import type { Hint } from './diagnose.js'
 import type { Log } from './log.js'
 import type { Mode } from './config.js'
 import type { UrlCheckResult } from './verify/checks.js'
+import type { HistoryEntry } from './history/store.js'
+import type { Operation } from './plan/types.js'
+import { renderDoctor, type Finding } from './doctor/findings.js'
 
 export type ObjectStatus = 'created' | 'changed' | 'unchanged' | 'removed'
 
@@ -27,6 +30,16 @@ export interface RunReport {
   error?: string
   /** verify-insecure was on: always shown as a warning. */
   insecureTls?: boolean
+  /** The appcmd and icacls writes apply ran (deploy mode), for the release history. */
+  operations?: Operation[]
+  /** Stage built the release (false: it reused one with the same fingerprint). */
+  releaseBuilt?: boolean
+  /** The target's last history entries, this run's last (src/history/record.ts). */
+  history?: HistoryEntry[]
+  /** The release IIS served before this run, from the history. */
+  previousRelease?: string
+  /** mode: doctor's findings: the summary is their table alone. */
+  doctor?: Finding[]
 }
 
 export type Redact = (text: string) => string
@@ -56,6 +69,7 @@ export function renderSummary(report: RunReport, redact: Redact = keep): string 
   const code = (text: string): string => `\`${cell(text).replace(/`/g, "'")}\``
   const row = (...cells: string[]): string => `| ${cells.join(' | ')} |`
   const out: string[] = []
+  if (report.doctor) return redact(renderDoctor(report.doctor, cell, code))
 
   const failed = report.error !== undefined || report.checks.some(c => !c.ok)
   const verb = report.mode === 'deploy' ? 'Deployed' : report.mode === 'stage' ? 'Staged' : 'Planned'
@@ -156,6 +170,32 @@ export function renderSummary(report: RunReport, redact: Redact = keep): string 
     out.push('')
   }
 
+  if (report.history && report.history.length > 0) {
+    out.push(
+      '### Release history',
+      '',
+      row('Time', 'Release', 'Outcome', 'Commit', 'Actor', 'IIS writes', 'Run'),
+      row('---', '---', '---', '---', '---', '---:', '---')
+    )
+    for (const h of [...report.history].reverse()) {
+      const run = h.runUrl ? `[run](${encodeURI(h.runUrl)})` : '—'
+      const built = h.releaseBuilt ? ' (built)' : ''
+      const commit = h.commit ? code(h.commit.slice(0, 12)) : '—'
+      out.push(
+        row(
+          cell(h.time),
+          `${code(h.releaseId)}${built}`,
+          cell(h.outcome),
+          commit,
+          cell(h.actor ?? '—'),
+          h.iisOperations ? String(h.iisOperations.length) : '—',
+          run
+        )
+      )
+    }
+    out.push('')
+  }
+
   const bodies = [...report.checks, ...(report.rollback?.checks ?? [])].filter(c => !c.ok && c.bodyStart)
   for (const c of bodies) {
     const body = plain(c.bodyStart ?? '')
@@ -204,13 +244,14 @@ export async function writeSummary(
 
 export type OutputSetter = (name: string, value: string) => void
 
-/** The action's outputs (action.yml): url, release, changed, rolled-back, plan. */
+/** The action's outputs (action.yml): url, release, changed, rolled-back, plan, previous-release. */
 export function setOutputs(report: RunReport, set: OutputSetter = core.setOutput): void {
   set('url', report.url)
   set('release', report.releaseId)
   set('changed', String(report.changed))
   set('rolled-back', String(report.rolledBack))
   set('plan', report.planPath)
+  set('previous-release', report.previousRelease ?? '')
 }
 
 /** The report before a run has learnt anything: the summary and outputs are written from it whatever happens. */

@@ -64,7 +64,7 @@ function readTemplatesDir(value: string, cwd: string): string {
 export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): DeployConfig {
   const get = (name: InputName): string => (read(name) ?? '').trim() || INPUT_DEFAULTS[name]
 
-  const mode = oneOf('mode', get('mode'), ['deploy', 'stage', 'plan'] as const)
+  const mode = oneOf('mode', get('mode'), ['deploy', 'stage', 'plan', 'doctor'] as const)
   const hosting = oneOf('hosting', get('hosting'), ['fastcgi', 'httpplatform'] as const)
   const project = readProject(get, cwd)
   const target = readIisTarget(get, mode, project.appDir)

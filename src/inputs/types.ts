@@ -1,7 +1,7 @@
 import type { Flavour } from '../layout.js'
 import type { InputName } from './defaults.js'
 
-export type Mode = 'deploy' | 'stage' | 'plan'
+export type Mode = 'deploy' | 'stage' | 'plan' | 'doctor'
 export type Hosting = 'fastcgi' | 'httpplatform'
 export type PoolIdentity = 'ApplicationPoolIdentity' | 'NetworkService' | 'LocalService' | 'LocalSystem'
 
