@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { PhaseError } from '../src/errors.js'
 import { planAcl, runIcacls } from '../src/iis/acl.js'
 import { Appcmd } from '../src/iis/appcmd.js'
-import { addBackup, backupName, parseBackups, pruneBackups, restoreBackup } from '../src/iis/backup.js'
+import { addBackup, backupRecordFile, backupName, parseBackups, pruneBackups, restoreBackup } from '../src/iis/backup.js'
 import type { ProcessRunner } from '../src/process.js'
 import { createIisSandbox, sandboxRunner, type IisSandbox } from './support/iis-sandbox.js'
 import { captureLog } from './support/iis-test-log.js'
@@ -100,6 +100,50 @@ describe('backups', () => {
     expect(sb.readConfig()).not.toBe(before)
     await restoreBackup(appcmd, names[3])
     expect(sb.readConfig()).toBe(before)
+  })
+
+  it('with a record, lists backups once, then only deletes the ones beyond keep', async () => {
+    const { sb, runner, root } = sandbox()
+    const log = captureLog()
+    const lists: string[][] = []
+    const counting: ProcessRunner = {
+      run: (file, args, options) => {
+        if (args[0] === 'list' && args[1] === 'backups') lists.push([...args])
+        return runner.run(file, args, options)
+      }
+    }
+    const appcmd = new Appcmd({ runner: counting, log, path: sb.appcmdPath })
+    const file = backupRecordFile(root)
+    await appcmd.run({ argv: ['add', 'backup', 'admin-before-upgrade'], mutates: true })
+    const names: string[] = []
+    const deploy = async (i: number): Promise<string[]> => {
+      const added = await addBackup(appcmd, `r${i}`, new Date(Date.UTC(2025, 0, 1, 0, 0, i)))
+      names.push(added)
+      return pruneBackups(appcmd, 3, log, { file, added })
+    }
+    // No record yet: listed once, then recorded.
+    expect(await deploy(0)).toEqual([])
+    expect(lists).toHaveLength(1)
+    expect(await deploy(1)).toEqual([])
+    expect(await deploy(2)).toEqual([])
+    // The fourth of ours is one more than keep: the oldest goes, without a listing.
+    expect(await deploy(3)).toEqual([names[0]])
+    expect(await deploy(4)).toEqual([names[1]])
+    expect(lists).toHaveLength(1)
+    lists.length = 0
+    expect(parseBackups(await appcmd.read('list', 'backups')).sort()).toEqual(['admin-before-upgrade', ...names.slice(2)].sort())
+    // A damaged record lists again rather than trusting it.
+    fs.writeFileSync(file, 'not json')
+    lists.length = 0
+    expect(await deploy(5)).toEqual([names[2]])
+    expect(lists).toHaveLength(1)
+    // A backup deleted behind the record's back: the delete fails, a warning, and the next run lists again.
+    await appcmd.run({ argv: ['delete', 'backup', names[3]], mutates: true })
+    lists.length = 0
+    expect(await deploy(6)).toEqual([])
+    expect(fs.existsSync(file)).toBe(false)
+    expect(await deploy(7)).toEqual([names[4]])
+    expect(lists).toHaveLength(1)
   })
 
   it('prunes nothing when no backups exist', async () => {

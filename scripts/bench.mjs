@@ -1,13 +1,21 @@
-// npm run bench: wall time of deploying examples/hello on this Linux harness, through the bundled action
-// (node dist/index.js) with real Python, the appcmd and icacls doubles on PATH and the IIS stand-in answering verify:
-//   first   a first deploy into a fresh server and deploy-root (venv, pip, collectstatic, preflight, apply, verify)
-//   no-op   the same inputs again with a new release id (nothing to change)
-//   naive   what a hand-written setup script does on every run: a fresh venv, pip install -r + wfastcgi,
-//           collectstatic, every appcmd add/set (duplicates' 183 ignored) and the icacls grants; no verify
-// Each runs 3 times; the table shows medians and appcmd call counts, and the goals say PASS or MISS.
+// npm run bench: wall time of deploying a copy of examples/hello on this Linux harness, through the bundled action
+// (node dist/index.js) with real Python, the appcmd and icacls doubles on PATH and the IIS stand-in answering verify.
+// Scenarios, measured in the same run on the same fake server:
+//   first        a first deploy into a fresh server and deploy-root (venv, pip, collectstatic, preflight, apply, verify)
+//   no-op        the same inputs again with a new release id (nothing to change)
+//   code change  one project file edited, then deployed
+//   naive        a hand-written setup script that rebuilds its venv on every run: fresh venv, pip install -r +
+//                wfastcgi, copy, collectstatic, every appcmd add/set (duplicates' 183 ignored), icacls grants
+//   naive-keep   the same script keeping its venv between runs (pip only confirms the requirements): the fair baseline
+//   minimum      the least a code change can cost: copy the changed file into the idle of two app folders, one
+//                switch of the app's physical path, one recycle, one request
+// Then a scaling table (no-op and code change at 100, 1,000 and 10,000 project files) and node's peak RSS deploying
+// a 50,000-file project with one large file. Every run uses a private lock folder and temp dirs, so the figures never
+// include waits for other deploys or tests on the machine.
 // Timings are this machine's: each call of a double starts node (~80 ms here); appcmd.exe on a server differs.
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
+import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -20,6 +28,13 @@ const PYTHON = '/usr/bin/python3'
 const SITE = 'Default Web Site'
 const POOL = 'DefaultWebSite-app'
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
+// The large sizes take one sample each (or BENCH_BIG_RUNS): a 10,000-file first deploy alone takes a while.
+const BIG_RUNS = Number(process.env.BENCH_BIG_RUNS ?? 1)
+const SIZES = (process.env.BENCH_SIZES ?? '100,1000,10000').split(',').map(Number)
+const RSS_FILES = Number(process.env.BENCH_RSS_FILES ?? 50000)
+const RSS_LARGE_MB = Number(process.env.BENCH_RSS_LARGE_MB ?? 200)
+// The file a code change edits: imported on every request, so the worker must restart to serve it.
+const CHANGED = path.join('hello', 'urls.py')
 
 if (!fs.existsSync(path.join(ROOT, 'dist', 'index.js'))) {
   console.error('dist/index.js is missing: run npm run bundle first')
@@ -29,6 +44,12 @@ if (!fs.existsSync(path.join(ROOT, 'dist', 'index.js'))) {
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'django-iis-deploy-bench-'))
 const wheelhouse = path.join(work, 'wheelhouse')
 execFileSync(PYTHON, [path.join(ROOT, 'scripts', 'wfastcgi-standin.py'), wheelhouse], { stdio: 'ignore' })
+// Records node's peak RSS of the action's process in the file BENCH_RSS_FILE names, when it exits.
+const RSS_HOOK =
+  'data:text/javascript,' +
+  encodeURIComponent(
+    'import fs from "node:fs"; process.on("exit", () => { if (process.env.BENCH_RSS_FILE) fs.writeFileSync(process.env.BENCH_RSS_FILE, String(process.resourceUsage().maxRSS)) })'
+  )
 
 /** A fresh fake server, as __tests__/support/iis-sandbox.ts builds it: state file, call logs, doubles on PATH. */
 function sandbox(name) {
@@ -70,14 +91,39 @@ function baseEnv(box) {
   return { ...env, ...box.env }
 }
 
+/** A copy of examples/hello padded with small modules up to `files` files in all, as a monorepo's tree would be. */
+function project(dir, files, largeMb = 0) {
+  fs.cpSync(EXAMPLE, dir, { recursive: true })
+  const have = fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter(e => e.isFile()).length
+  for (let i = 0; i < files - have - (largeMb ? 1 : 0); i++) {
+    const sub = path.join(dir, 'bulk', `p${Math.floor(i / 500)}`)
+    if (i % 500 === 0) fs.mkdirSync(sub, { recursive: true })
+    fs.writeFileSync(path.join(sub, `m${i}.py`), `VALUE_${i} = ${i}\n`)
+  }
+  if (largeMb) {
+    // Real bytes, not a sparse file: reading it must cost what a large data file costs.
+    const chunk = Buffer.alloc(1024 * 1024, 7)
+    const fd = fs.openSync(path.join(dir, 'large.bin'), 'w')
+    for (let i = 0; i < largeMb; i++) fs.writeSync(fd, chunk)
+    fs.closeSync(fd)
+  }
+  return dir
+}
+
+let edits = 0
+/** A one-file code change: a new line in a module every request imports. */
+function editProject(appDir) {
+  fs.appendFileSync(path.join(appDir, CHANGED), `# change ${++edits}\n`)
+}
+
 /** One run of the bundled action; asynchronous, since the stand-in answering verify lives in this process. */
-async function deploy(box, standin, deployRoot, releaseId) {
+async function deploy(box, standin, deployRoot, releaseId, appDir, rssFile) {
   const summary = path.join(work, `summary-${path.basename(box.dir)}-${releaseId}.md`)
-  const env = { ...baseEnv(box), RUNNER_TEMP: work, GITHUB_STEP_SUMMARY: summary }
+  const env = { ...baseEnv(box), RUNNER_TEMP: work, GITHUB_STEP_SUMMARY: summary, ...(rssFile ? { BENCH_RSS_FILE: rssFile } : {}) }
   fs.writeFileSync(summary, '')
   const inputs = {
     mode: 'deploy',
-    'app-dir': EXAMPLE,
+    'app-dir': appDir,
     'deploy-root': deployRoot,
     'app-path': '/app',
     'release-id': releaseId,
@@ -94,8 +140,9 @@ async function deploy(box, standin, deployRoot, releaseId) {
     'lock-dir': path.join(work, 'server-lock')
   }
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
+  const args = rssFile ? ['--import', RSS_HOOK, path.join(ROOT, 'dist', 'index.js')] : [path.join(ROOT, 'dist', 'index.js')]
   const started = performance.now()
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'index.js')], { env, cwd: work, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, args, { env, cwd: work, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   child.stdout.on('data', d => (out += d))
   child.stderr.on('data', d => (out += d))
@@ -105,27 +152,32 @@ async function deploy(box, standin, deployRoot, releaseId) {
   return { ms, summary: fs.readFileSync(summary, 'utf8') }
 }
 
-/** The hand-written script: everything, every time, on the server that already has the app. */
-function naive(box, dir) {
-  const started = performance.now()
+function runner(box) {
   const run = (program, args, opts = {}) => {
     const r = spawnSync(program, args, { env: baseEnv(box), encoding: 'utf8', ...opts })
     return { code: r.status, out: `${r.stdout}${r.stderr}` }
   }
   const must = (program, args, opts) => {
     const r = run(program, args, opts)
-    if (r.code !== 0) throw new Error(`naive: ${program} ${args.join(' ')} failed (${r.code}): ${r.out}`)
+    if (r.code !== 0) throw new Error(`${program} ${args.join(' ')} failed (${r.code}): ${r.out}`)
   }
   // appcmd: a duplicate (183, seen as 183 on Linux) only means an earlier run already added it.
   const appcmd = (...args) => {
     const r = run('appcmd', args)
-    if (r.code !== 0 && r.code !== 183) throw new Error(`naive: appcmd ${args.join(' ')} failed (${r.code}): ${r.out}`)
+    if (r.code !== 0 && r.code !== 183) throw new Error(`appcmd ${args.join(' ')} failed (${r.code}): ${r.out}`)
   }
+  return { must, appcmd }
+}
+
+/** The hand-written script: everything, every time, on the server that already has the app. */
+function naive(box, dir, appDir, { keepVenv }) {
+  const started = performance.now()
+  const { must, appcmd } = runner(box)
   const venv = path.join(dir, 'venv')
   const app = path.join(dir, 'app')
   const py = path.join(venv, 'bin', 'python')
-  fs.rmSync(venv, { recursive: true, force: true })
-  must(PYTHON, ['-m', 'venv', '--system-site-packages', venv])
+  if (!keepVenv) fs.rmSync(venv, { recursive: true, force: true })
+  if (!fs.existsSync(py)) must(PYTHON, ['-m', 'venv', '--system-site-packages', venv])
   must(py, [
     '-m',
     'pip',
@@ -135,11 +187,11 @@ function naive(box, dir) {
     '--find-links',
     wheelhouse,
     '-r',
-    path.join(EXAMPLE, 'requirements.txt'),
+    path.join(appDir, 'requirements.txt'),
     'wfastcgi'
   ])
   fs.rmSync(app, { recursive: true, force: true })
-  fs.cpSync(EXAMPLE, app, { recursive: true })
+  fs.cpSync(appDir, app, { recursive: true })
   must(py, ['manage.py', 'collectstatic', '--noinput'], { cwd: app })
   const wfastcgi = execFileSync(py, ['-c', 'import wfastcgi; print(wfastcgi.__file__)'], { encoding: 'utf8' }).trim()
   const logs = path.join(dir, 'logs')
@@ -161,7 +213,9 @@ function naive(box, dir) {
     PYTHONPATH: app,
     WSGI_HANDLER: 'hello.wsgi.application',
     WSGI_LOG: path.join(logs, 'wfastcgi.log'),
-    DJANGO_ALLOWED_HOSTS: '127.0.0.1,localhost'
+    DJANGO_ALLOWED_HOSTS: '127.0.0.1,localhost',
+    // wfastcgi passes the whole URL path on; the app's prefix is its SCRIPT_NAME setting.
+    SCRIPT_NAME: '/app'
   }
   for (const [name, value] of Object.entries(vars)) {
     appcmd(
@@ -184,8 +238,37 @@ function naive(box, dir) {
   return { ms: performance.now() - started }
 }
 
+function get(url) {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, res => {
+        let body = ''
+        res.on('data', d => (body += d))
+        res.on('end', () => resolve({ status: res.statusCode, body }))
+      })
+      .on('error', reject)
+  })
+}
+
+/**
+ * The minimum a code change costs: the naive script's app folder exists twice (blue/green), the changed file goes
+ * into the idle one, one appcmd switches the app to it, one recycles, one request proves it serves.
+ */
+async function minimum(box, standin, dir, appDir, target) {
+  const { appcmd } = runner(box)
+  const started = performance.now()
+  fs.copyFileSync(path.join(appDir, CHANGED), path.join(target, CHANGED))
+  appcmd('set', 'vdir', `${SITE}/app/`, `/physicalPath:${target}`)
+  appcmd('recycle', 'apppool', `/apppool.name:${POOL}`)
+  const res = await get(`${standin.url}/app/`)
+  if (res.status !== 200 || !res.body.includes('Hello from Django')) throw new Error(`minimum: ${res.status} ${res.body.slice(0, 300)}`)
+  return { ms: performance.now() - started }
+}
+
 const median = values => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 const seconds = ms => `${(ms / 1000).toFixed(2)} s`
+const verdict = ok => (ok ? 'PASS' : 'MISS')
+const row = (...cells) => `| ${cells.join(' | ')} |`
 
 /** The Phases table of a job summary, e.g. "Stage 310 ms, Apply 240 ms". */
 function phasesOf(summary) {
@@ -197,56 +280,142 @@ function phasesOf(summary) {
     .join(', ')
 }
 
-const results = { first: [], noop: [], naive: [] }
+// 1. examples/hello: the action, both naive scripts and the minimum side by side on one server per run.
+const results = { first: [], noop: [], change: [], naive: [], naiveKeep: [], minimum: [] }
 for (let i = 1; i <= RUNS; i++) {
   const box = sandbox(`server-${i}`)
   const standin = await startIisStandin({ configPath: box.configPath })
   try {
+    const appDir = project(path.join(box.dir, 'project'), 0)
     const deployRoot = path.join(box.dir, 'deploy-root')
-    const first = await deploy(box, standin, deployRoot, `first-${i}`)
+    const first = await deploy(box, standin, deployRoot, `first-${i}`, appDir)
     results.first.push({ ...first, ...box.counts() })
     box.reset()
-    const noop = await deploy(box, standin, deployRoot, `noop-${i}`)
-    results.noop.push({ ...noop, ...box.counts() })
+    results.noop.push({ ...(await deploy(box, standin, deployRoot, `noop-${i}`, appDir)), ...box.counts() })
     box.reset()
-    // Warm the naive script's server the way a previous run of it would have, then time a re-run.
-    naive(box, path.join(box.dir, 'naive'))
+    editProject(appDir)
+    results.change.push({ ...(await deploy(box, standin, deployRoot, `change-${i}`, appDir)), ...box.counts() })
     box.reset()
-    results.naive.push({ ...naive(box, path.join(box.dir, 'naive')), ...box.counts() })
+    // Warm the naive script's server the way a previous run of it would have, then time re-runs.
+    const naiveDir = path.join(box.dir, 'naive')
+    naive(box, naiveDir, appDir, { keepVenv: false })
+    box.reset()
+    results.naive.push({ ...naive(box, naiveDir, appDir, { keepVenv: false }), ...box.counts() })
+    box.reset()
+    results.naiveKeep.push({ ...naive(box, naiveDir, appDir, { keepVenv: true }), ...box.counts() })
+    // The minimum's idle folder: a full copy of the live one, prepared before the clock starts.
+    const idle = path.join(naiveDir, 'app-b')
+    fs.cpSync(path.join(naiveDir, 'app'), idle, { recursive: true })
+    editProject(appDir)
+    box.reset()
+    results.minimum.push({ ...(await minimum(box, standin, naiveDir, appDir, idle)), ...box.counts() })
   } finally {
     await standin.close()
   }
+  const last = k => seconds(results[k].at(-1).ms)
   console.log(
-    `run ${i}: first ${seconds(results.first.at(-1).ms)}, no-op ${seconds(results.noop.at(-1).ms)}, naive ${seconds(results.naive.at(-1).ms)}`
+    `run ${i}: first ${last('first')}, no-op ${last('noop')}, code change ${last('change')}, naive ${last('naive')}, naive-keep ${last('naiveKeep')}, minimum ${last('minimum')}`
   )
 }
 
-const row = (...cells) => `| ${cells.join(' | ')} |`
+// 2. Scaling: one server and deploy-root; the project grows, each size gets a first deploy (untimed), a no-op and a
+// code change. The venv is built once and reused, as on a real server.
+const scaling = []
+{
+  const box = sandbox('scaling')
+  const standin = await startIisStandin({ configPath: box.configPath })
+  const deployRoot = path.join(box.dir, 'deploy-root')
+  try {
+    for (const size of SIZES) {
+      const runs = size >= 10000 ? BIG_RUNS : RUNS
+      const appDir = project(path.join(box.dir, `project-${size}`), size)
+      await deploy(box, standin, deployRoot, `s${size}-first`, appDir)
+      const noop = []
+      const change = []
+      for (let r = 1; r <= runs; r++) {
+        noop.push((await deploy(box, standin, deployRoot, `s${size}-noop-${r}`, appDir)).ms)
+        editProject(appDir)
+        change.push((await deploy(box, standin, deployRoot, `s${size}-change-${r}`, appDir)).ms)
+      }
+      scaling.push({ size, runs, noop: median(noop), change: median(change) })
+      console.log(
+        `scaling ${size} files (${runs} run${runs > 1 ? 's' : ''}): no-op ${seconds(median(noop))}, code change ${seconds(median(change))}`
+      )
+    }
+  } finally {
+    await standin.close()
+  }
+}
+
+// 3. Memory: node's peak RSS for a first deploy and a no-op of a large project with one large file.
+let peakRss = 0
+{
+  const box = sandbox('memory')
+  const standin = await startIisStandin({ configPath: box.configPath })
+  const deployRoot = path.join(box.dir, 'deploy-root')
+  try {
+    const appDir = project(path.join(box.dir, 'project'), RSS_FILES, RSS_LARGE_MB)
+    for (const id of ['rss-first', 'rss-noop']) {
+      const rssFile = path.join(work, `${id}.rss`)
+      const { ms } = await deploy(box, standin, deployRoot, id, appDir, rssFile)
+      const kb = Number(fs.readFileSync(rssFile, 'utf8'))
+      peakRss = Math.max(peakRss, kb)
+      console.log(
+        `memory ${id}: ${RSS_FILES} files incl. one of ${RSS_LARGE_MB} MB, ${seconds(ms)}, node peak RSS ${(kb / 1024).toFixed(0)} MB`
+      )
+    }
+  } finally {
+    await standin.close()
+  }
+}
+
 const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v.map(r => r.ms))]))
 const counts = k => {
   const r = results[k].at(-1)
   return [String(r.reads), String(r.writes), String(r.icacls)]
 }
 console.log('')
+console.log(`examples/hello, medians of ${RUNS} runs:`)
 console.log(row('scenario', 'median', 'runs', 'appcmd reads', 'appcmd writes', 'icacls'))
 console.log(row('---', '---:', '---', '---:', '---:', '---:'))
 for (const [k, label] of [
   ['first', 'first deploy'],
   ['noop', 'no-op redeploy'],
-  ['naive', 'naive script re-run']
+  ['change', 'one-file code change'],
+  ['naive', 'naive script, rebuilds its venv'],
+  ['naiveKeep', 'naive script, keeps its venv'],
+  ['minimum', 'minimum (copy, switch, recycle, request)']
 ]) {
   console.log(row(label, seconds(m[k]), results[k].map(r => seconds(r.ms)).join(' / '), ...counts(k)))
 }
-const noopFirst = m.noop / m.first
-const noopNaive = m.noop / m.naive
-const noopWrites = Math.max(...results.noop.map(r => r.writes))
-const verdict = ok => (ok ? 'PASS' : 'MISS')
 console.log('')
-console.log(`no-op / first = ${noopFirst.toFixed(3)}  (goal ≤ 0.15)  ${verdict(noopFirst <= 0.15)}`)
-console.log(`no-op / naive = ${noopNaive.toFixed(3)}  (goal ≤ 0.20)  ${verdict(noopNaive <= 0.2)}`)
-console.log(`no-op appcmd writes = ${noopWrites}  (goal 0)  ${verdict(noopWrites === 0)}`)
+console.log(`scaling (the 10,000-file size: ${BIG_RUNS} run${BIG_RUNS > 1 ? 's' : ''}, the others: medians of ${RUNS}):`)
+console.log(row('project files', 'no-op', 'code change'))
+console.log(row('---:', '---:', '---:'))
+for (const s of scaling) console.log(row(s.size.toLocaleString('en'), seconds(s.noop), seconds(s.change)))
+
+const changeCalls = Math.max(...results.change.map(r => r.reads + r.writes))
+const noopWrites = Math.max(...results.noop.map(r => r.writes))
+const big = scaling.find(s => s.size === 10000)
+const goals = [
+  ['no-op / first', m.noop / m.first, 0.15],
+  ['no-op / naive (rebuilds its venv)', m.noop / m.naive, 0.2],
+  ['no-op / naive-keep (keeps its venv)', m.noop / m.naiveKeep, 0.2],
+  ['code change / minimum', m.change / m.minimum, 2],
+  ['code change / naive-keep', m.change / m.naiveKeep, 0.5],
+  ...(big ? [['no-op 10,000 files / no-op examples/hello', big.noop / m.noop, 1.5]] : []),
+  ['no-op appcmd writes', noopWrites, 0],
+  ['code change appcmd calls (reads + writes)', changeCalls, 5],
+  [`node peak RSS, ${RSS_FILES} files incl. ${RSS_LARGE_MB} MB (MB)`, peakRss / 1024, 150]
+]
+console.log('')
+for (const [label, value, goal] of goals) {
+  const shown = Number.isInteger(value) ? String(value) : value.toFixed(value >= 10 ? 0 : 3)
+  console.log(`${label} = ${shown}  (goal ≤ ${goal})  ${verdict(value <= goal)}`)
+}
 const medianNoop = results.noop.find(r => r.ms === m.noop)
 console.log('')
-console.log(`no-op phases (median run): ${phasesOf(medianNoop.summary)}`)
-console.log(`first phases (last run):   ${phasesOf(results.first.at(-1).summary)}`)
+console.log(`no-op phases (median run):       ${phasesOf(medianNoop.summary)}`)
+console.log(`code change phases (last run):   ${phasesOf(results.change.at(-1).summary)}`)
+console.log(`first phases (last run):         ${phasesOf(results.first.at(-1).summary)}`)
 fs.rmSync(work, { recursive: true, force: true })

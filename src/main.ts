@@ -22,7 +22,8 @@ import { recordRun } from './history/record.js'
 import { describeStaticLocation } from './plan/static-location.js'
 import type { Operation } from './plan/types.js'
 import { execRunner, type ProcessRunner } from './process.js'
-import { probeInterpreter, type Interpreter } from './python/interpreter.js'
+import type { Interpreter } from './python/interpreter.js'
+import { interpreterCacheFile, probeInterpreterCached } from './python/interpreter-cache.js'
 import { DISK_FULL_HINT } from './python/venv.js'
 import { renderReleaseConfigs } from './render/release-configs.js'
 import { TemplateSet, type TemplateName } from './render/templates.js'
@@ -135,8 +136,10 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
       await requireProgram('appcmd', cfg.appcmd)
       await requireProgram('icacls', cfg.icacls)
     }
-    const interpreter = await probeInterpreter(deps.runner, cfg.python)
-    log.info(`Python ${interpreter.version} at ${interpreter.executable}`)
+    // Plan mode writes nothing under deploy-root, so it reads the cache but never fills it.
+    const probe = await probeInterpreterCached(deps.runner, cfg.python, interpreterCacheFile(layoutFor(cfg.deployRoot).root))
+    const interpreter = probe.interpreter
+    log.info(`Python ${interpreter.version} at ${interpreter.executable}${probe.cached ? ' (unchanged since its last probe)' : ''}`)
     if (cfg.mode !== 'plan') {
       // A template that renders malformed XML for this run's values stops it now, not after the venv is built.
       // STATIC_URL is judged once Django is read (stage); the trial only needs a valid static location.
@@ -159,6 +162,7 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     const layout = layoutFor(cfg.deployRoot)
     // One deploy-root, one app: another app's run is refused here, before it writes anything there.
     claimDeployRoot(layout.root, { site: cfg.siteName, appPath: cfg.appPath })
+    probe.remember()
     // One run per target from staging to verify: two runs must not build the same venv or switch in between.
     lock = await acquireLock({
       dir: layout.root,

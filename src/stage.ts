@@ -12,8 +12,10 @@ import { pickStaticFile } from './verify/static.js'
 import type { ProcessRunner } from './process.js'
 import { checkDeploy, collectStatic, inspectSettings, preflightRequest, type SettingsFacts } from './python/django.js'
 import type { InterpreterInfo } from './python/interpreter.js'
-import { copyProject, treeHash } from './python/release-files.js'
+import { listProject } from './python/release-files.js'
 import { ensureVenv, venvHash } from './python/venv.js'
+import { hashProject, projectCacheFile } from './project-fingerprint.js'
+import { buildReleaseTree } from './release-tree.js'
 import { writeFileAtomic } from './render/atomic-write.js'
 import { findReleaseByFingerprint, readReleaseAt, removeAbandonedScratch, scratchDirFor, writeRelease } from './releases.js'
 import {
@@ -146,17 +148,17 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
     log.info(`Removing ${incomplete}: an incomplete release left by an earlier run`)
     fs.rmSync(incomplete, { recursive: true, force: true })
   }
-  // Copy first into a scratch folder: its tree hash decides whether this release is new at all.
-  const scratch = scratchDirFor(layout, config.releaseId)
+  // Metadata first: only files whose size or mtime changed are read, so a no-op does not grow with the project.
   // output-dir changes on every run (plan.json): inside app-dir it would make every release look new.
-  copyProject(config.appDir, scratch, { exclude: [config.outputDir] })
-  const fingerprint = releaseFingerprint(config, treeHash(scratch), hash, templates)
+  const files = listProject(config.appDir, { exclude: [config.outputDir], target: layout.root })
+  const project = hashProject(files, config.appDir, projectCacheFile(layout.root, config.appDir))
+  log.info(`${files.length} project files, ${project.hashed} read for their content (the others' size and mtime are unchanged).`)
+  const fingerprint = releaseFingerprint(config, project.treeHash, hash, templates)
   const existing = findReleaseByFingerprint(layout, fingerprint)
 
   if (existing) {
-    fs.rmSync(scratch, { recursive: true, force: true })
     log.info(
-      `Release ${existing.id} has the same code, venv and settings (fingerprint ${fingerprint}): reusing it, no collectstatic or preflight.`
+      `Release ${existing.id} has the same code, venv and settings (fingerprint ${fingerprint}): reusing it, no copy, collectstatic or preflight.`
     )
     // Releases staged before STATIC_URL was recorded served '<app>/static': that is what they link.
     const facts = factsFor(
@@ -183,14 +185,26 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
 
   const releaseDir = layout.releaseDir(config.releaseId)
   if (fs.existsSync(releaseDir)) {
-    fs.rmSync(scratch, { recursive: true, force: true })
     throw new PhaseError(
       'stage',
       `release folder ${releaseDir} already exists with other content`,
       'set release-id to a new value (it defaults to the run id and attempt)'
     )
   }
-  fs.renameSync(scratch, releaseDir)
+  // Built in a scratch folder and renamed: a release folder is never half-filled.
+  const scratch = scratchDirFor(layout, config.releaseId)
+  try {
+    const tree = buildReleaseTree(layout, files, project.hashes, scratch)
+    log.info(
+      tree.from
+        ? `${tree.linked} unchanged files shared with release ${tree.from} (hard links), ${tree.copied} copied.`
+        : `${tree.copied} files copied (no earlier release lists its files to share).`
+    )
+    fs.renameSync(scratch, releaseDir)
+  } catch (e) {
+    fs.rmSync(scratch, { recursive: true, force: true })
+    throw e
+  }
 
   try {
     const settings = await log.group('Django settings', () =>

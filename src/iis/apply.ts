@@ -7,7 +7,7 @@ import type { DesiredState, Operation } from '../plan/types.js'
 import type { ProcessRunner } from '../process.js'
 import { planAcl, runIcacls } from './acl.js'
 import { Appcmd, AppcmdError } from './appcmd.js'
-import { addBackup, pruneBackups, restoreBackup } from './backup.js'
+import { addBackup, backupRecordFile, pruneBackups, restoreBackup } from './backup.js'
 import { acquireLock } from './lock.js'
 import { poolsToRecycle, undoPlan } from './undo.js'
 import { parseSite, readState, type CurrentState } from './state.js'
@@ -277,7 +277,7 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
       desired.handlersLocation,
       desired.hosting === 'httpplatform' ? desired.httpPlatformSecretEnv.map(v => v.name) : []
     )
-    await pruneBackups(appcmd, config.keepBackups, log)
+    await pruneBackups(appcmd, config.keepBackups, log, { file: backupRecordFile(config.lockDir), added: backupName })
     log.info(`Applied ${executed.length} operations to IIS for ${desired.handlersLocation} (backup ${backupName})`)
 
     return {

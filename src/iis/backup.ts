@@ -1,4 +1,7 @@
+import fs from 'node:fs'
+import path from 'node:path'
 import { asError } from '../errors.js'
+import { writeFileAtomic } from '../render/atomic-write.js'
 import type { Log } from '../log.js'
 import type { Appcmd } from './appcmd.js'
 
@@ -39,28 +42,79 @@ async function listBackups(appcmd: Appcmd): Promise<string> {
   return (await appcmd.list('list', 'backups')) ?? ''
 }
 
-/** Deletes our backups beyond the newest `keep`; others' backups are never touched. */
-export async function pruneBackups(appcmd: Appcmd, keep: number, log: Log): Promise<string[]> {
-  let listed: string
+/**
+ * Our backups on the server, as the last listing found them plus the ones added since: kept beside the server lock,
+ * since the backups are the server's and every deploy that prunes them holds that lock.
+ */
+export function backupRecordFile(lockDir: string): string {
+  return path.join(lockDir, 'backups.json')
+}
+
+/** The record file and the backup this run just added. */
+export interface BackupRecord {
+  file: string
+  added: string
+}
+
+function readRecord(file: string): string[] | undefined {
   try {
-    listed = await listBackups(appcmd)
-  } catch (err) {
-    log.warning(`Could not list IIS backups to prune old ones: ${asError(err).message}`)
-    return []
+    const ours = (JSON.parse(fs.readFileSync(file, 'utf8')) as { ours?: unknown }).ours
+    return Array.isArray(ours) && ours.every(n => typeof n === 'string' && stampOf(n)) ? (ours as string[]) : undefined
+  } catch {
+    return undefined
   }
-  const ours = parseBackups(listed)
+}
+
+function writeRecord(file: string, ours: readonly string[], log: Log): void {
+  try {
+    writeFileAtomic(file, `${JSON.stringify({ ours })}\n`)
+  } catch (err) {
+    // Without the record the next run lists the backups again: slower, never wrong.
+    log.warning(`Could not record the IIS backups in ${file}: ${asError(err).message}`)
+  }
+}
+
+const newestFirst = (names: readonly string[]): string[] =>
+  names
     .map(name => ({ name, stamp: stampOf(name) }))
     .filter((b): b is { name: string; stamp: string } => b.stamp !== undefined)
     .sort((a, b) => b.stamp.localeCompare(a.stamp))
+    .map(b => b.name)
+
+/**
+ * Deletes our backups beyond the newest `keep`; others' backups are never touched. With a record of ours, appcmd
+ * is called only when they exceed `keep` (a delete each, no listing); without one (first run, damaged, or a delete
+ * that failed last time) the backups are listed.
+ */
+export async function pruneBackups(appcmd: Appcmd, keep: number, log: Log, record?: BackupRecord): Promise<string[]> {
+  const known = record ? readRecord(record.file) : undefined
+  let ours: string[]
+  if (record && known) {
+    ours = newestFirst([record.added, ...known.filter(n => n !== record.added)])
+  } else {
+    try {
+      ours = newestFirst(parseBackups(await listBackups(appcmd)))
+    } catch (err) {
+      log.warning(`Could not list IIS backups to prune old ones: ${asError(err).message}`)
+      return []
+    }
+  }
   const removed: string[] = []
+  let failed = false
   for (const old of ours.slice(Math.max(keep, 1))) {
     try {
-      await appcmd.run({ argv: ['delete', 'backup', old.name], mutates: true })
-      removed.push(old.name)
+      await appcmd.run({ argv: ['delete', 'backup', old], mutates: true })
+      removed.push(old)
     } catch (err) {
+      failed = true
       // Housekeeping: an old backup left behind must not fail a deploy that already succeeded.
-      log.warning(`Could not delete old IIS backup ${old.name}: ${asError(err).message}`)
+      log.warning(`Could not delete old IIS backup ${old}: ${asError(err).message}`)
     }
+  }
+  if (record) {
+    // After a failed delete the record may be wrong: the next run lists the backups instead.
+    if (failed) fs.rmSync(record.file, { force: true })
+    else writeRecord(record.file, ours.slice(0, Math.max(keep, 1)), log)
   }
   return removed
 }

@@ -7,6 +7,8 @@ const SKIP_DIRS = new Set(['.git', '.hg', '.svn', '__pycache__', 'node_modules',
 // .env holds a developer's (or CI's) secrets: under the web root it would be one misconfigured handler from public.
 const SKIP_FILES = new Set(['db.sqlite3', '.env'])
 const SKIP_EXTENSIONS = ['.pyc', '.pyo']
+/** Read size of the streaming hash: a file of any size costs this much memory. */
+const HASH_CHUNK = 1024 * 1024
 
 /** A virtual environment under any name (often `env`): it embeds the developer's paths and cannot be moved. */
 function isVenv(dir: string): boolean {
@@ -25,61 +27,154 @@ export interface CopyProjectOptions {
   exclude?: readonly string[]
 }
 
+export interface ListProjectOptions extends CopyProjectOptions {
+  /** Where the releases go (absolute): a folder of app-dir that holds it (a deploy-root inside app-dir) is left out. */
+  target: string
+}
+
+/** One file of a release, as found in app-dir: the metadata that tells whether its content may have changed. */
+export interface ProjectFile {
+  /** Relative path with / separators. */
+  rel: string
+  abs: string
+  size: number
+  mtimeMs: number
+}
+
 /**
- * Copies the Django project into a new release folder, leaving out what is machine-specific or generated:
+ * The files of the Django project that belong in a release, leaving out what is machine-specific or generated:
  * VCS folders, caches, compiled Python, virtual environments, node_modules, the local SQLite database and the
- * project's own STATIC_ROOT. Returns the relative paths copied (with / separators).
+ * project's own STATIC_ROOT. Sorted by relative path; reads metadata only.
  */
-export function copyProject(appDir: string, releaseDir: string, options: CopyProjectOptions = {}): { files: string[] } {
+export function listProject(appDir: string, options: ListProjectOptions): ProjectFile[] {
   const source = path.resolve(appDir)
-  const target = path.resolve(releaseDir)
+  const target = path.resolve(options.target)
   const staticRoot = options.staticRoot ? path.resolve(source, options.staticRoot) : undefined
   const excluded = new Set((options.exclude ?? []).map(p => path.resolve(p)))
-  const files: string[] = []
+  const files: ProjectFile[] = []
 
   function walk(dir: string): void {
-    const entries = fs.readdirSync(dir, { withFileTypes: true })
-    for (const entry of entries) {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       const from = path.join(dir, entry.name)
-      const rel = path.relative(source, from)
-      // Following symlinks copies what they point at: a release must not depend on the developer's tree.
-      const stat = entry.isSymbolicLink() ? fs.statSync(from, { throwIfNoEntry: false }) : entry
-      if (!stat) continue
-      if (stat.isDirectory()) {
-        if (SKIP_DIRS.has(entry.name) || isVenv(from)) continue
-        if (staticRoot && from === staticRoot) continue
-        if (excluded.has(from)) continue
-        // A deploy-root inside app-dir (its releases, venvs, logs) must not be copied into a release.
-        if (isInside(target, from)) continue
-        walk(from)
-      } else if (stat.isFile()) {
-        if (SKIP_FILES.has(entry.name) || SKIP_EXTENSIONS.some(ext => entry.name.endsWith(ext))) continue
-        const to = path.join(target, rel)
-        fs.mkdirSync(path.dirname(to), { recursive: true })
-        fs.copyFileSync(from, to)
-        files.push(rel.split(path.sep).join('/'))
-      }
+      if (entry.isDirectory() || entry.isSymbolicLink()) {
+        // Following symlinks copies what they point at: a release must not depend on the developer's tree.
+        const stat = fs.statSync(from, { throwIfNoEntry: false })
+        if (!stat) continue
+        if (stat.isDirectory()) {
+          if (SKIP_DIRS.has(entry.name) || isVenv(from)) continue
+          if ((staticRoot && from === staticRoot) || excluded.has(from)) continue
+          // A deploy-root inside app-dir (its releases, venvs, logs) must not be copied into a release.
+          if (isInside(target, from)) continue
+          walk(from)
+          continue
+        }
+        if (!stat.isFile()) continue
+      } else if (!entry.isFile()) continue
+      if (SKIP_FILES.has(entry.name) || SKIP_EXTENSIONS.some(ext => entry.name.endsWith(ext))) continue
+      const stat = fs.statSync(from)
+      files.push({ rel: path.relative(source, from).split(path.sep).join('/'), abs: from, size: stat.size, mtimeMs: stat.mtimeMs })
     }
   }
 
-  fs.mkdirSync(target, { recursive: true })
   walk(source)
-  return { files: files.sort() }
+  return files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0))
+}
+
+/**
+ * Copies the Django project into a new release folder (see listProject for what is left out). Returns the relative
+ * paths copied (with / separators).
+ */
+export function copyProject(appDir: string, releaseDir: string, options: CopyProjectOptions = {}): { files: string[] } {
+  const files = listProject(appDir, { ...options, target: releaseDir })
+  assembleRelease(files, new Map(), releaseDir)
+  return { files: files.map(f => f.rel) }
+}
+
+/** The release a new one shares unchanged files with: its folder and the content hash of each of its files. */
+export interface LinkSource {
+  dir: string
+  hashes: Readonly<Record<string, string>>
+}
+
+/**
+ * Fills a new release folder: a file whose content the link source has too becomes a hard link to that file (same
+ * volume, no bytes copied); any other file, or one the file system refuses to link (another volume, no hard links,
+ * the link limit), is copied from app-dir. Release files are never written in place (rendered files replace by
+ * rename: render/atomic-write.ts), so a shared file cannot change under another release, and deleting a release only
+ * drops its own names.
+ */
+export function assembleRelease(
+  files: readonly ProjectFile[],
+  hashes: ReadonlyMap<string, string>,
+  releaseDir: string,
+  source?: LinkSource
+): { linked: number; copied: number } {
+  const made = new Set<string>()
+  let linked = 0
+  for (const file of files) {
+    const to = path.join(releaseDir, ...file.rel.split('/'))
+    const dir = path.dirname(to)
+    if (!made.has(dir)) {
+      fs.mkdirSync(dir, { recursive: true })
+      made.add(dir)
+    }
+    const hash = hashes.get(file.rel)
+    if (
+      source &&
+      hash !== undefined &&
+      source.hashes[file.rel] === hash &&
+      linkInto(path.join(source.dir, ...file.rel.split('/')), to, file.size)
+    ) {
+      linked++
+      continue
+    }
+    fs.copyFileSync(file.abs, to)
+  }
+  return { linked, copied: files.length - linked }
+}
+
+function linkInto(from: string, to: string, size: number): boolean {
+  // A size that differs means the file is not what the source's list says: copy rather than share it.
+  if (fs.statSync(from, { throwIfNoEntry: false })?.size !== size) return false
+  try {
+    fs.linkSync(from, to)
+    return true
+  } catch {
+    // EXDEV, EPERM, EMLINK, ENOTSUP...: copying is always right, only slower.
+    return false
+  }
+}
+
+/** sha256 of a file's content, read in fixed chunks so that memory does not grow with the file. */
+export function hashFile(file: string): string {
+  const hash = createHash('sha256')
+  const buffer = Buffer.allocUnsafe(HASH_CHUNK)
+  const fd = fs.openSync(file, 'r')
+  try {
+    for (let n = fs.readSync(fd, buffer, 0, HASH_CHUNK, null); n > 0; n = fs.readSync(fd, buffer, 0, HASH_CHUNK, null)) {
+      hash.update(buffer.subarray(0, n))
+    }
+  } finally {
+    fs.closeSync(fd)
+  }
+  return hash.digest('hex')
+}
+
+/** The digest of a set of files from their relative paths and content hashes (order-independent). */
+export function treeHashOf(hashes: ReadonlyMap<string, string>): string {
+  const hash = createHash('sha256')
+  for (const rel of [...hashes.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) hash.update(`${rel}\0${hashes.get(rel)}\n`)
+  return hash.digest('hex')
 }
 
 /** A digest of a folder's files (relative paths and contents), to tell whether a new release differs from the last. */
 export function treeHash(dir: string): string {
   const root = path.resolve(dir)
-  const entries = fs.readdirSync(root, { recursive: true, withFileTypes: true })
-  const files = entries
-    .filter(e => e.isFile())
-    .map(e => path.join(e.parentPath, e.name))
-    .map(abs => ({ abs, rel: path.relative(root, abs).split(path.sep).join('/') }))
-    .sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0))
-  const hash = createHash('sha256')
-  for (const file of files) {
-    const content = createHash('sha256').update(fs.readFileSync(file.abs)).digest('hex')
-    hash.update(`${file.rel}\0${content}\n`)
+  const hashes = new Map<string, string>()
+  for (const e of fs.readdirSync(root, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue
+    const abs = path.join(e.parentPath, e.name)
+    hashes.set(path.relative(root, abs).split(path.sep).join('/'), hashFile(abs))
   }
-  return hash.digest('hex')
+  return treeHashOf(hashes)
 }

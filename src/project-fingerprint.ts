@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import { hashFile, treeHashOf, type ProjectFile } from './python/release-files.js'
+import { writeFileAtomic } from './render/atomic-write.js'
+
+/**
+ * A file modified this close to the moment the cache was written may have changed again within the same mtime tick
+ * (FAT keeps 2 s): its metadata proves nothing, so it is hashed again.
+ */
+const RACY_MS = 2000
+
+interface CachedFile {
+  size: number
+  mtimeMs: number
+  hash: string
+}
+
+interface ProjectCache {
+  version: 1
+  appDir: string
+  writtenAtMs: number
+  files: Record<string, CachedFile>
+}
+
+export interface ProjectHashes {
+  /** The same digest treeHash gives for a copy of these files: releases staged before the cache keep matching. */
+  treeHash: string
+  hashes: Map<string, string>
+  /** How many files were read because their metadata changed (or nothing was known of them). */
+  hashed: number
+}
+
+/** The metadata cache of one app-dir, under deploy-root beside the releases it describes. */
+export function projectCacheFile(deployRoot: string, appDir: string): string {
+  const key = createHash('sha256').update(path.resolve(appDir)).digest('hex').slice(0, 16)
+  return path.join(deployRoot, 'cache', `project-${key}.json`)
+}
+
+function readCache(file: string, appDir: string): ProjectCache | undefined {
+  try {
+    const cache = JSON.parse(fs.readFileSync(file, 'utf8')) as ProjectCache
+    return cache.version === 1 && cache.appDir === path.resolve(appDir) && typeof cache.files === 'object' ? cache : undefined
+  } catch {
+    // Missing or damaged: every file is hashed once more, which is slower and never wrong.
+    return undefined
+  }
+}
+
+/**
+ * The content hash of every project file, reading only the files whose path, size or mtime differ from the cache
+ * (so a no-op reads metadata, not content); the cache is rewritten when anything was read.
+ */
+export function hashProject(files: readonly ProjectFile[], appDir: string, cacheFile: string, now = Date.now()): ProjectHashes {
+  const cache = readCache(cacheFile, appDir)
+  const hashes = new Map<string, string>()
+  const next: Record<string, CachedFile> = {}
+  let hashed = 0
+  for (const file of files) {
+    const known = cache?.files[file.rel]
+    const trusted =
+      known !== undefined && known.size === file.size && known.mtimeMs === file.mtimeMs && cache!.writtenAtMs - file.mtimeMs > RACY_MS
+    const hash = trusted ? known.hash : hashFile(file.abs)
+    if (!trusted) hashed++
+    hashes.set(file.rel, hash)
+    next[file.rel] = { size: file.size, mtimeMs: file.mtimeMs, hash }
+  }
+  const removed = cache ? Object.keys(cache.files).some(rel => !hashes.has(rel)) : true
+  if (hashed > 0 || removed) {
+    const content: ProjectCache = { version: 1, appDir: path.resolve(appDir), writtenAtMs: now, files: next }
+    writeFileAtomic(cacheFile, JSON.stringify(content))
+  }
+  return { treeHash: treeHashOf(hashes), hashes, hashed }
+}

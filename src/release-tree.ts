@@ -1,0 +1,50 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import type { Layout } from './layout.js'
+import { assembleRelease, type LinkSource, type ProjectFile } from './python/release-files.js'
+import { listReleases, liveRelease } from './releases.js'
+import { writeFileAtomic } from './render/atomic-write.js'
+
+/** Beside release.json: the content hash of each project file of the release, so a later one can share them. */
+export const RELEASE_FILES_FILE = 'release.files.json'
+
+export function writeReleaseFiles(releaseDir: string, hashes: ReadonlyMap<string, string>): void {
+  writeFileAtomic(path.join(releaseDir, RELEASE_FILES_FILE), JSON.stringify(Object.fromEntries(hashes)))
+}
+
+function readReleaseFiles(releaseDir: string): Record<string, string> | undefined {
+  try {
+    const parsed = JSON.parse(fs.readFileSync(path.join(releaseDir, RELEASE_FILES_FILE), 'utf8')) as unknown
+    return parsed && typeof parsed === 'object' ? (parsed as Record<string, string>) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The release a new one shares files with: the live one (what the next release most resembles), else the newest
+ * that lists its files. Releases staged before the list existed share nothing; their files are copied.
+ */
+export function linkSourceFor(layout: Layout): (LinkSource & { id: string }) | undefined {
+  const live = liveRelease(layout)
+  const candidates = [...(live ? [live] : []), ...listReleases(layout).filter(r => r.id !== live?.id)]
+  for (const release of candidates) {
+    const dir = layout.releaseDir(release.id)
+    const hashes = readReleaseFiles(dir)
+    if (hashes) return { id: release.id, dir, hashes }
+  }
+  return undefined
+}
+
+/** A new release's project files, shared with the link source where their content is the same, then their list. */
+export function buildReleaseTree(
+  layout: Layout,
+  files: readonly ProjectFile[],
+  hashes: ReadonlyMap<string, string>,
+  dir: string
+): { linked: number; copied: number; from?: string } {
+  const source = linkSourceFor(layout)
+  const result = assembleRelease(files, hashes, dir, source)
+  writeReleaseFiles(dir, hashes)
+  return { ...result, ...(source ? { from: source.id } : {}) }
+}
