@@ -3,6 +3,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
 import { InputError } from './errors.js'
+import { parseAuth, type AuthMode } from './inputs/auth.js'
+import { parsePoolIdentity, type PoolAccount, type PoolIdentity } from './inputs/identity.js'
 import { derivePoolName } from './inputs/pool-name.js'
 import { checkAppPathSegments, checkDeployRoot, checkEnvValue, checkLength, checkText } from './inputs/rules.js'
 import { defaultServerLockDir } from './iis/lock.js'
@@ -12,7 +14,7 @@ import { DEFAULT_CHECK, SP_DEFAULT_CONFIG } from './shibboleth/check.js'
 
 export type Mode = 'deploy' | 'stage' | 'plan'
 export type Hosting = 'fastcgi' | 'httpplatform'
-export type PoolIdentity = 'ApplicationPoolIdentity' | 'NetworkService' | 'LocalService' | 'LocalSystem'
+export type { AuthMode, PoolAccount, PoolIdentity }
 
 export interface EnvVar {
   name: string
@@ -66,6 +68,10 @@ export interface DeployConfig {
   /** app-pool was set, not derived: a pool shared with other apps is then meant (src/iis/pool-sharing.ts). */
   appPoolGiven: boolean
   poolIdentity: PoolIdentity
+  /** identityType SpecificUser: the account (src/inputs/identity.ts). */
+  poolAccount?: PoolAccount
+  /** Who may use the app (src/inputs/auth.ts); shibboleth.enabled follows it. */
+  auth: AuthMode
   /** Who reads files for anonymous requests: the pool identity, or whatever the site says (IUSR by default). */
   anonymousUser: 'pool' | 'keep'
   /** Another server serves the static files: STATIC_URL may point anywhere, no static vdir is made or checked. */
@@ -294,12 +300,7 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
       `'${appPool}' has characters IIS refuses in a pool name (| < > & \\ " / [ ] + = ; : , ? * @); remove them`
     )
 
-  const poolIdentity = oneOf('pool-identity', get('pool-identity') || 'ApplicationPoolIdentity', [
-    'ApplicationPoolIdentity',
-    'NetworkService',
-    'LocalService',
-    'LocalSystem'
-  ] as const)
+  const { identity: poolIdentity, account: poolAccount } = parsePoolIdentity(get('pool-identity'), raw('pool-identity-password'))
 
   const anonymousUser = oneOf('anonymous-user', get('anonymous-user') || 'pool', ['pool', 'keep'] as const)
 
@@ -327,7 +328,8 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
     seen.add(key)
   }
 
-  const shibEnabled = bool('shibboleth', get('shibboleth'))
+  const auth = parseAuth(get('auth'), bool('shibboleth', get('shibboleth')), hosting)
+  const shibEnabled = auth === 'shibboleth'
   if (shibEnabled && hosting === 'httpplatform') {
     throw new InputError(
       'hosting',
@@ -422,6 +424,8 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
     appPool,
     appPoolGiven: get('app-pool') !== '',
     poolIdentity,
+    ...(poolAccount ? { poolAccount } : {}),
+    auth,
     anonymousUser,
     settingsModule,
     env: envVars,
