@@ -115,11 +115,9 @@ export function inverseOf(op: Operation, before: CurrentState, desired: DesiredS
         sets.push(`/managedRuntimeVersion:${before.pool.managedRuntimeVersion ?? ''}`)
       if (option(rest, 'processModel.identityType') !== undefined)
         sets.push(`/processModel.identityType:${before.pool.identity ?? 'ApplicationPoolIdentity'}`)
-      // The earlier password is not known (never read back): only an account this run added can be taken out.
-      if (option(rest, 'processModel.userName') !== undefined) {
-        if (before.pool.userName) throw new NoInverse(`the earlier password of ${desired.pool.name} is not known`)
-        sets.push('/processModel.userName:', '/processModel.password:')
-      }
+      // The earlier password is never read back, and an empty one is not the same as none: the backup restores it.
+      if (option(rest, 'processModel.userName') !== undefined)
+        throw new NoInverse(`the earlier account settings of app pool ${desired.pool.name} are not known`)
       return [undoOp(['set', 'apppool', `/apppool.name:${desired.pool.name}`, ...sets], op)]
     }
     case 'add app':
