@@ -28,3 +28,7 @@ export function parseAuth(raw: string, shibboleth: boolean, hosting: 'fastcgi' |
   }
   return mode
 }
+
+/** Printed by the preflight with auth: windows: what Django's RemoteUserBackend will see. */
+export const WINDOWS_REMOTE_USER_NOTE =
+  "Windows Authentication: IIS passes the user as REMOTE_USER in the form DOMAIN\\user, and RemoteUserBackend makes a Django user of that exact name; to drop the domain, subclass RemoteUserBackend and override clean_username (e.g. return username.rpartition('\\\\')[2]); see docs/identity-and-auth.md"
