@@ -201,7 +201,7 @@ function expectNoPassword(t: Target): void {
 }
 
 describe('applyRelease with pool accounts and auth modes against the doubles', () => {
-  it('an account change is backup, write, recycle; the same account and password a no-op; a new password a write', async () => {
+  it('an account change is backup, write, recycle, the same account and password a no-op, a new password a write', async () => {
     target = createTarget()
     const t = target
     await apply(t, configFor(t, 'r1'), stage(t, configFor(t, 'r1')))
