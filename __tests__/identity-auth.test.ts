@@ -34,7 +34,7 @@ describe('pool-identity and pool-identity-password', () => {
       identity: 'SpecificUser',
       account: { userName: 'CORP\\svc-app', kind: 'account', password: 'x y' }
     })
-    expect(parsePoolIdentity('.\\webapp', 'pw').account?.kind).toBe('account')
+    expect(parsePoolIdentity('.\\webapp', 'pw1').account?.kind).toBe('account')
     expect(parsePoolIdentity('CORP\\svc-app$', '')).toEqual({
       identity: 'SpecificUser',
       account: { userName: 'CORP\\svc-app$', kind: 'gmsa', password: '' }
@@ -50,6 +50,7 @@ describe('pool-identity and pool-identity-password', () => {
     expect(inputError(() => parsePoolIdentity('CORP\\svc', '')).input).toBe('pool-identity-password')
     expect(inputError(() => parsePoolIdentity('CORP\\svc$', 'pw')).message).toMatch(/group managed service account, which has no password/)
     expect(inputError(() => parsePoolIdentity('LocalSystem', 'pw')).input).toBe('pool-identity-password')
+    expect(inputError(() => parsePoolIdentity('CORP\\svc', 'pw')).message).toMatch(/too short to mask/)
     expect(inputError(() => parsePoolIdentity('.\\svc$', '')).message).toMatch(/belongs to a domain/)
     // The password never appears in an error.
     expect(inputError(() => parsePoolIdentity('CORP\\a/b', PASSWORD)).message).not.toContain(PASSWORD)

@@ -1,4 +1,5 @@
 import { InputError } from '../errors.js'
+import { MIN_SECRET_LENGTH } from '../log.js'
 
 /** The identities IIS runs a pool as without credentials of ours (processModel.md, identityType). */
 export const BUILTIN_IDENTITIES = ['ApplicationPoolIdentity', 'NetworkService', 'LocalService', 'LocalSystem'] as const
@@ -69,6 +70,12 @@ export function parsePoolIdentity(raw: string, password: string): PoolIdentityIn
     throw new InputError(
       'pool-identity-password',
       `is empty; ${value} needs its password (from a secret), or use a gMSA (${domain}\\${name}$)`
+    )
+  // A shorter value could not be masked in the log without masking every such substring (src/log.ts).
+  if (password.length < MIN_SECRET_LENGTH)
+    throw new InputError(
+      'pool-identity-password',
+      `is shorter than ${MIN_SECRET_LENGTH} characters, too short to mask; give the account's real password`
     )
   if (/[\r\n]/.test(password))
     throw new InputError('pool-identity-password', 'holds a line break, which appcmd cannot pass; change the password')
