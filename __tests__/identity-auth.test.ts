@@ -6,7 +6,8 @@ import { InputError, PhaseError } from '../src/errors.js'
 import { parseAuth } from '../src/inputs/auth.js'
 import { parsePoolIdentity } from '../src/inputs/identity.js'
 import { authOps } from '../src/plan/auth-ops.js'
-import { identityChange, poolPasswordRecord, samePoolPassword } from '../src/plan/identity-ops.js'
+import { identityArgs, identityChange, poolPasswordRecord, samePoolPassword } from '../src/plan/identity-ops.js'
+import { planJson, planText } from '../src/plan/plan-file.js'
 import type { CurrentState } from '../src/iis/state.js'
 import type { DesiredState } from '../src/plan/types.js'
 import { apply, configFor, createTarget, stage, type Target } from './support/apply-fixture.js'
@@ -106,6 +107,25 @@ describe('the pool identity operations', () => {
     expect(change.secrets).toEqual(['new one'])
     // No record (set by hand, or record lost): set again rather than trust it.
     expect(identityChange(state(), pool())?.why).toMatch(/not set by this tool/)
+  })
+
+  it('masks the password in plan.json and the plan log, whatever its quotes and percent signs', () => {
+    const { args, secrets } = identityArgs(pool())
+    const plan = {
+      target: { site: 'S', appPath: '/app', pool: 'P', deployRoot: 'C:\\apps', hosting: 'fastcgi' },
+      mode: 'plan',
+      release: 'r1',
+      diffedAgainstServer: false,
+      operations: [
+        { tool: 'appcmd' as const, argv: ['add', 'apppool', '/name:P', ...args], why: 'app pool P does not exist', mutates: true, secrets }
+      ],
+      files: []
+    }
+    for (const text of [planJson(plan, t => t), planText(plan, t => t)]) {
+      expect(text).not.toContain(PASSWORD)
+      expect(text).not.toContain(JSON.stringify(PASSWORD).slice(1, -1))
+      expect(text).toContain('/processModel.password:***')
+    }
   })
 
   it('clears the account when going back to a built-in identity, and sets a gMSA without a password', () => {
