@@ -74,7 +74,8 @@ describe('applyRelease against the appcmd and icacls doubles', () => {
     expect(target.sandbox.readConfig()).toContain('<section name="handlers" overrideModeDefault="Deny" />')
 
     // Anonymous requests at the app read files as the pool, the one principal granted below; the site keeps IUSR.
-    const anonymous = all(root, 'anonymousAuthentication')
+    // (The server level keeps IIS's default, userName="IUSR", as on a fresh server.)
+    const anonymous = all(root, 'anonymousAuthentication').filter(a => a.getAttribute('userName') !== 'IUSR')
     expect(anonymous).toHaveLength(1)
     expect(anonymous[0].getAttribute('userName')).toBe('')
     let owner = anonymous[0].parentNode

@@ -387,6 +387,42 @@ describe('the doubles answer as the expectations hold a real server to', () => {
     holds('handlers-locked', text(/<section name="handlers"[^>]*>/.exec(seed)?.[0] ?? ''))
   })
 
+  it('in pool accounts and Windows Authentication', async () => {
+    const secret = `P${TAG}`
+    const pool3 = `${TAG}-pool3`
+    const add = await appcmd(
+      'add',
+      'apppool',
+      `/name:${pool3}`,
+      '/autoStart:false',
+      '/processModel.identityType:SpecificUser',
+      '/processModel.userName:.\\diisprobe',
+      `/processModel.password:${secret}`
+    )
+    const file = readFileSync(box.configPath, 'utf8')
+    const stored = new RegExp(`name="${pool3}"[\\s\\S]*?password="([^"]*)"`).exec(file)?.[1] ?? ''
+    const read = (await appcmd('list', 'apppool', pool3, '/config', '/xml')).stdout
+    const shown = read.includes(secret) ? 'clear' : read.includes('[enc:') ? 'enc' : 'absent'
+    holds(
+      'pool-password-encrypted',
+      text(`add-exit=${add.exitCode} stored=${stored} clear-in-file=${file.includes(secret) ? 'yes' : 'no'} read=${shown}`)
+    )
+    const winauth = '-section:system.webServer/security/authentication/windowsAuthentication'
+    holds(
+      'windows-auth-location',
+      await seen('set', 'config', site, winauth, '/enabled:true', '/useAppPoolCredentials:true', '/commit:apphost')
+    )
+    const runtime = '-section:system.webServer/serverRuntime'
+    holds(
+      'server-runtime-override',
+      await seen('set', 'config', site, runtime, '/authenticatedUserOverride:UseWorkerProcessUser', '/commit:apphost')
+    )
+    const seed = readFileSync(join(import.meta.dirname, 'support', 'applicationHost.seed.config'), 'utf8')
+    const mode = (name: string) => new RegExp(`<section name="${name}"[^>]*overrideModeDefault="([^"]*)"`).exec(seed)?.[1] ?? '(absent)'
+    const modes = ['anonymousAuthentication', 'windowsAuthentication', 'serverRuntime'].map(n => `${n}=${mode(n)}`).join(' ')
+    holds('auth-sections-locked', text(modes))
+  })
+
   it('in vdirs and apps: several segments, delete, paths differing in case', async () => {
     mkdirSync(join(box.dir, 'probe', 'css'))
     holds(

@@ -366,6 +366,34 @@ $ExpectationsJson = @'
     "accept": [ { "form": "stored empty", "stdout": "^set-exit=0 userName=\"\"$" } ],
     "reject": [ { "form": "empty ignored", "stdout": "^set-exit=0 userName=\"IUSR\"$" } ]
   },
+  "pool-password-encrypted": {
+    "fact": "ac-pool-password", "disruptive": false,
+    "runs": "appcmd add apppool /name:diisprobe-XXXXXXXX-pool3 /autoStart:false /processModel.identityType:SpecificUser /processModel.userName:.\\diisprobe /processModel.password:<random>, then read applicationHost.config and list apppool /config /xml",
+    "assumes": "the password is stored as [enc:IISWASOnlyRsaProvider:...:enc], never in clear; what a /config read shows (clear, encrypted or nothing) is not settled",
+    "accept": [
+      { "form": "encrypted, read shows clear", "stdout": "^add-exit=0 stored=\\[enc:IISWASOnlyRsaProvider:[^:]*:enc\\] clear-in-file=no read=clear$" },
+      { "form": "encrypted, read shows encrypted", "stdout": "^add-exit=0 stored=\\[enc:IISWASOnlyRsaProvider:[^:]*:enc\\] clear-in-file=no read=(enc|absent)$" }
+    ],
+    "reject": [ { "form": "clear in the file", "stdout": "clear-in-file=yes" } ]
+  },
+  "windows-auth-location": {
+    "fact": "ac-windows-auth", "disruptive": false,
+    "runs": "appcmd set config \"diisprobe-XXXXXXXX-site\" -section:system.webServer/security/authentication/windowsAuthentication /enabled:true /useAppPoolCredentials:true /commit:apphost",
+    "assumes": "the section and useAppPoolCredentials exist (the Windows Authentication role service is installed) and a location write answers like other sections",
+    "accept": [ { "form": "documented", "exit": [0], "stdout": "Applied configuration changes" } ]
+  },
+  "auth-sections-locked": {
+    "fact": "ac-auth-locked", "disruptive": false,
+    "runs": "read the windowsAuthentication, anonymousAuthentication and serverRuntime declarations of applicationHost.config",
+    "assumes": "all three are declared overrideModeDefault=\"Deny\" (web.config may not set them)",
+    "accept": [ { "form": "all denied", "stdout": "^anonymousAuthentication=Deny windowsAuthentication=Deny serverRuntime=Deny$" } ]
+  },
+  "server-runtime-override": {
+    "fact": "ac-auth-user-override", "disruptive": false,
+    "runs": "appcmd set config \"diisprobe-XXXXXXXX-site\" -section:system.webServer/serverRuntime /authenticatedUserOverride:UseWorkerProcessUser /commit:apphost",
+    "assumes": "serverRuntime can be set at a site's location with /commit:apphost",
+    "accept": [ { "form": "documented", "exit": [0], "stdout": "Applied configuration changes" } ]
+  },
   "attr-remove": {
     "fact": "ac-attr-remove", "disruptive": false,
     "runs": "appcmd set config \"diisprobe-XXXXXXXX-site\" -section:system.webServer/security/authentication/anonymousAuthentication --password /commit:apphost",
@@ -517,6 +545,7 @@ $Expectations = $ExpectationsJson | ConvertFrom-Json
 $Tag = 'diisprobe-' + ([guid]::NewGuid().ToString('N').Substring(0, 8))
 $Pool = "$Tag-pool"
 $Pool2 = "$Tag-pool2"
+$Pool3 = "$Tag-pool3"
 $Site = "$Tag-site"
 $Backup = "$Tag-backup"
 # Under inetpub, whose folders the pool identities may read (a profile's temp folder is not readable by them).
@@ -876,6 +905,28 @@ function Invoke-Checks {
   }
   Save-Observation 'attr-remove' (Invoke-Appcmd @('set', 'config', $Site, "-section:$anon", '--password', '/commit:apphost'))
 
+  Invoke-Guarded @('pool-password-encrypted') {
+    $secret = 'P' + [guid]::NewGuid().ToString('N')
+    $r = Invoke-Appcmd @('add', 'apppool', "/name:$Pool3", '/autoStart:false', '/processModel.identityType:SpecificUser', '/processModel.userName:.\diisprobe', "/processModel.password:$secret")
+    $file = [IO.File]::ReadAllText($ApphostConfig)
+    $stored = [regex]::Match($file, "name=""$Pool3""[\s\S]*?password=""([^""]*)""").Groups[1].Value
+    $clear = if ($file.Contains($secret)) { 'yes' } else { 'no' }
+    $read = (Invoke-Appcmd @('list', 'apppool', $Pool3, '/config', '/xml')).stdout
+    $shown = if ($read.Contains($secret)) { 'clear' } elseif ($read -match '\[enc:') { 'enc' } else { 'absent' }
+    Save-Text 'pool-password-encrypted' "add-exit=$($r.exit) stored=$stored clear-in-file=$clear read=$shown"
+  }
+  $winauth = 'system.webServer/security/authentication/windowsAuthentication'
+  Save-Observation 'windows-auth-location' (Invoke-Appcmd @('set', 'config', $Site, "-section:$winauth", '/enabled:true', '/useAppPoolCredentials:true', '/commit:apphost'))
+  Save-Observation 'server-runtime-override' (Invoke-Appcmd @('set', 'config', $Site, '-section:system.webServer/serverRuntime', '/authenticatedUserOverride:UseWorkerProcessUser', '/commit:apphost'))
+  Invoke-Guarded @('auth-sections-locked') {
+    $file = [IO.File]::ReadAllText($ApphostConfig)
+    $modes = foreach ($name in @('anonymousAuthentication', 'windowsAuthentication', 'serverRuntime')) {
+      $m = [regex]::Match($file, "<section name=""$name""[^>]*overrideModeDefault=""([^""]*)""")
+      "$name=$(if ($m.Success) { $m.Groups[1].Value } else { '(absent)' })"
+    }
+    Save-Text 'auth-sections-locked' ($modes -join ' ')
+  }
+
   Invoke-Appcmd @('unlock', 'config', "$Site/", '-section:system.webServer/handlers') | Out-Null
   Save-Observation 'unlock-message' (Invoke-Appcmd @('unlock', 'config', "$Site/", '-section:system.webServer/handlers'))
   Invoke-Guarded @('handlers-locked') {
@@ -1004,12 +1055,15 @@ function Remove-ProbeObjects {
   $steps = @(
     @('clear', 'config', "$Site/", '-section:system.webServer/defaultDocument', '/delete:true', '/commit:apphost'),
     @('clear', 'config', $Site, "-section:$anon", '/delete:true', '/commit:apphost'),
+    @('clear', 'config', $Site, '-section:system.webServer/security/authentication/windowsAuthentication', '/delete:true', '/commit:apphost'),
+    @('clear', 'config', $Site, '-section:system.webServer/serverRuntime', '/delete:true', '/commit:apphost'),
     @('lock', 'config', "$Site/", '-section:system.webServer/handlers'),
     @('clear', 'config', "$Site/", '-section:system.webServer/handlers', '/delete:true', '/commit:apphost'),
     @('clear', 'config', "$Site/diisprobeloc", '-section:system.webServer/defaultDocument', '/delete:true', '/commit:apphost'),
     @('delete', 'site', $Site),
     @('delete', 'apppool', $Pool),
     @('delete', 'apppool', $Pool2),
+    @('delete', 'apppool', $Pool3),
     @('set', 'config', '-section:system.webServer/fastCgi', "/-$FcgiKey", '/commit:apphost'),
     @('delete', 'backup', $Backup)
   )

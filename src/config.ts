@@ -1,5 +1,16 @@
 // The action's inputs, for the modules that take the typed settings: src/inputs/ reads them, once, in getInputs.
-export type { DeployConfig, EnvVar, Hosting, InputReader, Mode, PoolIdentity, ShibbolethConfig, VerifyConfig } from './inputs/types.js'
+export type {
+  AuthMode,
+  DeployConfig,
+  EnvVar,
+  Hosting,
+  InputReader,
+  Mode,
+  PoolAccount,
+  PoolIdentity,
+  ShibbolethConfig,
+  VerifyConfig
+} from './inputs/types.js'
 export { actionInputs, getInputs } from './inputs/read.js'
 export { derivePoolName } from './inputs/pool-name.js'
 export { expandWindowsVars, splitArgs } from './inputs/primitives.js'

@@ -63,15 +63,16 @@ export interface StaticTarget {
 }
 
 /** What of the config the verify targets depend on. */
-export type VerifyTargetConfig = Pick<DeployConfig, 'appPath' | 'verify'> & {
-  shibboleth: Pick<DeployConfig['shibboleth'], 'enabled' | 'configPath' | 'host'>
-}
+export type VerifyTargetConfig = Pick<DeployConfig, 'appPath' | 'verify'> &
+  Partial<Pick<DeployConfig, 'auth'>> & {
+    shibboleth: Pick<DeployConfig['shibboleth'], 'enabled' | 'configPath' | 'host'>
+  }
 
 export function verifyTargets(
   config: VerifyTargetConfig,
   target: StaticTarget,
   siteId: number
-): Pick<VerifyPlan, 'staticFile' | 'protectedPath' | 'ssoHandler'> {
+): Pick<VerifyPlan, 'staticFile' | 'protectedPath' | 'ssoHandler' | 'windowsAuth'> {
   const sso = config.shibboleth.enabled
   const file = pickStaticFile([...target.files])
   // A release staged before the rendered URL was recorded served its files at <app>/static.
@@ -83,7 +84,8 @@ export function verifyTargets(
   return {
     // Static files live under the protected path too, so with SSO they redirect like the app does.
     ...(file && url && !sso && !target.elsewhere ? { staticFile: { url, expectedContentType: contentTypeFor(file) } } : {}),
-    ...(sso ? { protectedPath: { url: config.verify.url }, ssoHandler: ssoHandlerTarget(config, siteId) } : {})
+    ...(sso ? { protectedPath: { url: config.verify.url }, ssoHandler: ssoHandlerTarget(config, siteId) } : {}),
+    ...(config.auth === 'windows' ? { windowsAuth: true } : {})
   }
 }
 

@@ -121,6 +121,7 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     config = getInputs(deps.inputs, deps.env, deps.cwd)
     const cfg = config
     for (const v of cfg.env) if (v.secret) log.secret(v.value)
+    if (cfg.poolAccount?.password) log.secret(cfg.poolAccount.password)
     for (const url of [cfg.verify.url, ...cfg.verify.extraUrls]) for (const part of urlCredentials(url)) log.secret(part)
     Object.assign(report, {
       mode: cfg.mode,

@@ -28,6 +28,7 @@ import {
 import { serverPreflight } from './python/server-preflight.js'
 import type { TemplateSet } from './render/templates.js'
 import { checkRemoteUserSettings } from './shibboleth/remote-user-check.js'
+import { WINDOWS_REMOTE_USER_NOTE } from './inputs/auth.js'
 
 export interface StageResult {
   facts: StageFacts
@@ -231,7 +232,8 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
     const checkWarnings = await log.group('Preflight', async () => {
       const { warnings } = await checkDeploy(runner, django)
       for (const w of warnings) log.warning(`${w.id}: ${w.message}`, { title: 'manage.py check --deploy' })
-      if (config.shibboleth.enabled && config.shibboleth.requireRemoteUser) {
+      if ((config.shibboleth.enabled || config.auth === 'windows') && config.shibboleth.requireRemoteUser) {
+        if (config.auth === 'windows') log.info(WINDOWS_REMOTE_USER_NOTE)
         const problems = checkRemoteUserSettings(settingsForRemoteUser(settings))
         if (problems.length > 0)
           throw new PhaseError(

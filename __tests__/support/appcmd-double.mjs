@@ -123,6 +123,12 @@ const SCHEMA = {
     }
   },
   'system.webServer/security/authentication/anonymousAuthentication': { attrs: ['enabled', 'userName', 'password', 'logonMethod'] },
+  // Windows Authentication and the runtime's file-access user (docs/windows-facts.md, ac-windows-auth, ac-auth-user-override).
+  'system.webServer/security/authentication/windowsAuthentication': {
+    attrs: ['enabled', 'useKernelMode', 'useAppPoolCredentials', 'authPersistNonNTLM', 'authPersistSingleRequest'],
+    children: { providers: { collection: { add: 'add', keys: ['value'], attrs: ['value'] } } }
+  },
+  'system.webServer/serverRuntime': { attrs: ['enabled', 'authenticatedUserOverride', 'uploadReadAheadSize'] },
   'system.webServer/defaultDocument': {
     attrs: ['enabled'],
     children: { files: { collection: { add: 'add', keys: ['value'], attrs: ['value'] } } }
@@ -133,6 +139,17 @@ const SCHEMA = {
   }
 }
 const IDENTITY_TYPES = ['ApplicationPoolIdentity', 'LocalSystem', 'LocalService', 'NetworkService', 'SpecificUser']
+
+// ---------------------------------------------------------------- pool passwords (ac-pool-password)
+// appcmd writes processModel.password encrypted by the system.applicationHost provider, IISWASOnlyRsaProvider, in
+// the [enc:<provider>:<data>:enc] form; the double's "encryption" is base64 of the reversed text, enough that the
+// clear password never appears in the file. A /config read shows it decrypted (the worst case for leaks).
+const ENCRYPTED = /^\[enc:([A-Za-z]+):([A-Za-z0-9+/=]*):enc\]$/
+const encryptPassword = clear => `[enc:IISWASOnlyRsaProvider:${Buffer.from([...clear].reverse().join(''), 'utf8').toString('base64')}:enc]`
+function decryptPassword(stored) {
+  const m = ENCRYPTED.exec(stored)
+  return m ? [...Buffer.from(m[2], 'base64').toString('utf8')].reverse().join('') : stored
+}
 
 // ---------------------------------------------------------------- argv
 
@@ -406,6 +423,7 @@ function configElement(doc, obj) {
     if (!copy.hasAttribute('managedPipelineMode')) copy.setAttribute('managedPipelineMode', eff.pipeline)
     const pm = child(copy, 'processModel') ?? copy.appendChild(doc.createElement('processModel'))
     if (!pm.hasAttribute('identityType')) pm.setAttribute('identityType', eff.identity)
+    if (pm.hasAttribute('password')) pm.setAttribute('password', decryptPassword(pm.getAttribute('password')))
   }
   return copy
 }
@@ -832,6 +850,7 @@ function applyPoolProperties(doc, pool, options) {
         v = IDENTITY_TYPES.find(t => same(t, value))
         if (!v) fail(EXIT.invalidParameter, `Invalid enumeration value "${value}" for attribute "identityType".`)
       }
+      if (name === 'password') v = encryptPassword(v)
       ensureChild(doc, pool, 'processModel').setAttribute(name, v)
     } else unknownAttribute(o.name)
   }

@@ -60,9 +60,14 @@ export interface AclPlan {
  * creates an empty WSGI_LOG: wfastcgi dies before speaking FastCGI when it cannot open WSGI_LOG, and a file the
  * deploy creates under the logs folder gets the pool's Modify grant from that folder.
  */
-export function planAcl(deployRoot: string, pool: string, grants: AclGrant[], wsgiLog: string | undefined): AclPlan {
-  // Only the pool's own virtual account, never Everyone or Users: the grant follows the pool, not the machine.
-  const principal = poolPrincipal(pool)
+export function planAcl(
+  deployRoot: string,
+  pool: string,
+  grants: AclGrant[],
+  wsgiLog: string | undefined,
+  principal = poolPrincipal(pool)
+): AclPlan {
+  // Only the pool's identity (its virtual account, or the account it runs as), never Everyone or Users.
   const file = path.join(deployRoot, ACL_STATE_FILE)
   const records = readRecords(file)
   const known = new Map(records.map(r => [recordKey(r), r]))

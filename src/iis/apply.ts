@@ -12,6 +12,7 @@ import { acquireLock } from './lock.js'
 import { poolsToRecycle, undoPlan } from './undo.js'
 import { parseSite, readState, type CurrentState } from './state.js'
 import { LocationRecord } from './location-record.js'
+import { rememberIdentityAndAuth } from './identity-auth-record.js'
 
 export interface ApplyDeps {
   runner: ProcessRunner
@@ -96,7 +97,13 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
     const record = LocationRecord.read(layout.root)
     const current = input.current ?? (await readState(appcmd, desired, record.known(desired.handlersLocation)))
     const plan = planChanges(current, desired)
-    const acl = planAcl(layout.root, desired.pool.name, desired.acl, desired.hosting === 'fastcgi' ? layout.wsgiLog : undefined)
+    const acl = planAcl(
+      layout.root,
+      desired.pool.name,
+      desired.acl,
+      desired.hosting === 'fastcgi' ? layout.wsgiLog : undefined,
+      desired.pool.principal
+    )
     const appcmdOps = inRunOrder(plan)
     const previousPhysicalPath = current.app.physicalPath
     const executed: Operation[] = []
@@ -277,6 +284,7 @@ export async function applyRelease(deps: ApplyDeps, input: ApplyInput): Promise<
       desired.handlersLocation,
       desired.hosting === 'httpplatform' ? desired.httpPlatformSecretEnv.map(v => v.name) : []
     )
+    rememberIdentityAndAuth(record, desired, current)
     await pruneBackups(appcmd, config.keepBackups, log, { file: backupRecordFile(config.lockDir), added: backupName })
     log.info(`Applied ${executed.length} operations to IIS for ${desired.handlersLocation} (backup ${backupName})`)
 

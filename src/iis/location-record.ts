@@ -19,7 +19,26 @@ export interface RecordedState {
   handlersUnlocked: boolean
   anonymousAsPool: boolean
   httpPlatformNames: string[]
+  /** Windows Authentication as this tool set it at the location (src/plan/auth-ops.ts); absent when not set. */
+  windowsAuth?: WindowsAuthRecord
+  /** The account and a salted hash of the password this tool last gave the app's pool (src/plan/identity-ops.ts). */
+  poolPassword?: PoolPasswordRecord
 }
+
+export interface WindowsAuthRecord {
+  useAppPoolCredentials: boolean
+}
+
+/** Never the password: a salted scrypt hash, so a redeploy can tell "same password" without reading it back. */
+export interface PoolPasswordRecord {
+  pool: string
+  userName: string
+  salt: string
+  hash: string
+}
+
+/** Per-location entries of the record that are replaced whole (src/plan/identity-ops.ts, src/plan/auth-ops.ts). */
+type Extras = { windowsAuth?: { [location: string]: WindowsAuthRecord }; poolPassword?: { [location: string]: PoolPasswordRecord } }
 
 interface Record {
   handlersUnlocked: string[]
@@ -30,6 +49,8 @@ interface Record {
    * path shows them merged with the release's web.config, so only these names are ours to change or remove.
    */
   httpPlatformEnv?: { [location: string]: string[] }
+  windowsAuth?: Extras['windowsAuth']
+  poolPassword?: Extras['poolPassword']
 }
 
 export class LocationRecord {
@@ -58,7 +79,10 @@ export class LocationRecord {
   private parsed(): Record {
     try {
       const parsed = JSON.parse(this.current ?? '{}') as Partial<Record>
+      const extra = (key: keyof Extras) => (parsed[key] && typeof parsed[key] === 'object' ? { [key]: parsed[key] } : {})
       return {
+        ...extra('windowsAuth'),
+        ...extra('poolPassword'),
         handlersUnlocked: Array.isArray(parsed.handlersUnlocked) ? parsed.handlersUnlocked : [],
         anonymousAsPool: Array.isArray(parsed.anonymousAsPool) ? parsed.anonymousAsPool : [],
         httpPlatformEnv: parsed.httpPlatformEnv && typeof parsed.httpPlatformEnv === 'object' ? parsed.httpPlatformEnv : {}
@@ -77,8 +101,27 @@ export class LocationRecord {
     return {
       handlersUnlocked: this.has(location),
       anonymousAsPool: this.has(location, 'anonymousAsPool'),
-      httpPlatformNames: this.httpPlatformNames(location)
+      httpPlatformNames: this.httpPlatformNames(location),
+      ...this.extra('windowsAuth', location),
+      ...this.extra('poolPassword', location)
     }
+  }
+
+  private extra<K extends keyof Extras>(key: K, location: string): { [P in K]?: NonNullable<Extras[K]>[string] } {
+    const byLocation = (this.parsed()[key] ?? {}) as { [location: string]: NonNullable<Extras[K]>[string] }
+    const found = Object.keys(byLocation).find(k => k.toLowerCase() === location.toLowerCase())
+    return (found ? { [key]: byLocation[found] } : {}) as { [P in K]?: NonNullable<Extras[K]>[string] }
+  }
+
+  /** Replaces (or with undefined drops) one per-location entry; no write when nothing changes. */
+  setExtra<K extends keyof Extras>(key: K, location: string, value: NonNullable<Extras[K]>[string] | undefined): void {
+    const record = this.parsed()
+    const byLocation: { [location: string]: unknown } = { ...(record[key] ?? {}) }
+    const before = JSON.stringify(byLocation)
+    for (const k of Object.keys(byLocation)) if (k.toLowerCase() === location.toLowerCase()) delete byLocation[k]
+    if (value !== undefined) byLocation[location] = value
+    if (JSON.stringify(byLocation) === before) return
+    this.write(`${JSON.stringify({ ...record, [key]: byLocation }, null, 2)}\n`)
   }
 
   /** The httpPlatform variable names we own at a location. */

@@ -4,7 +4,7 @@ import { parseXmlStrict } from '../render/xml.js'
 import type { DesiredState } from '../plan/types.js'
 import { appId, same } from '../plan/diff.js'
 import type { Appcmd } from './appcmd.js'
-import type { RecordedState } from './location-record.js'
+import type { PoolPasswordRecord, RecordedState, WindowsAuthRecord } from './location-record.js'
 
 /**
  * What the state read needs: the names of the target, nothing of the release. A DesiredState is one; main also
@@ -29,7 +29,7 @@ export interface FastCgiApp {
 
 /** What IIS holds now for one target, as far as the diff needs it. */
 export interface CurrentState {
-  pool: { exists: boolean; identity?: string; managedRuntimeVersion?: string }
+  pool: { exists: boolean; identity?: string; managedRuntimeVersion?: string; userName?: string }
   site: { exists: boolean; id: number; bindings: { protocol: string; bindingInformation: string }[] }
   app: { exists: boolean; pool?: string; physicalPath?: string }
   /** The app's virtual directories other than its root ('/assets', '/static', ...), whoever made them. */
@@ -41,6 +41,10 @@ export interface CurrentState {
   anonymousAsPool: boolean
   /** The location-scoped httpPlatform variables this tool set (see location-record.ts); read when any can exist. */
   httpPlatformEnv?: NameValue[]
+  /** From the deploy-root record: Windows Authentication as this tool set it (src/plan/auth-ops.ts). */
+  windowsAuth?: WindowsAuthRecord
+  /** From the deploy-root record: a salted hash of the pool password this tool set (src/plan/identity-ops.ts). */
+  poolPassword?: PoolPasswordRecord
 }
 
 function parse(xml: string, what: string): Element {
@@ -76,7 +80,9 @@ export function parsePool(xml: string, name: string): CurrentState['pool'] {
     exists: true,
     // IIS 7.5+ defaults the identity to ApplicationPoolIdentity when processModel does not say.
     identity: (model && attr(model, 'identityType')) || 'ApplicationPoolIdentity',
-    managedRuntimeVersion: (add && attr(add, 'managedRuntimeVersion')) ?? attr(wrapper, 'RuntimeVersion') ?? 'v4.0'
+    managedRuntimeVersion: (add && attr(add, 'managedRuntimeVersion')) ?? attr(wrapper, 'RuntimeVersion') ?? 'v4.0',
+    // The password is never kept: the read may show it decrypted (docs/windows-facts.md, ac-pool-password).
+    ...(model && attr(model, 'userName') ? { userName: attr(model, 'userName') } : {})
   }
 }
 
@@ -170,7 +176,8 @@ export async function readState(appcmd: Appcmd, desired: StateQuery, known: Reco
     )
   }
   const fastCgi = parseFastCgi(await appcmd.read('list', 'config', '-section:system.webServer/fastCgi', '/xml'))
-  const state: CurrentState = { pool, ...fromSite, fastCgi, handlersUnlocked, anonymousAsPool }
+  const { windowsAuth, poolPassword } = known
+  const state: CurrentState = { pool, ...fromSite, fastCgi, handlersUnlocked, anonymousAsPool, windowsAuth, poolPassword }
   // A fourth read only where httpPlatform variables are ours: hosting httpplatform, or a switch back from it.
   if (fromSite.app.exists && (desired.hosting === 'httpplatform' || ownedHttpPlatformNames.length > 0)) {
     const owned = new Set(ownedHttpPlatformNames.map(n => n.toLowerCase()))

@@ -115,6 +115,9 @@ export function inverseOf(op: Operation, before: CurrentState, desired: DesiredS
         sets.push(`/managedRuntimeVersion:${before.pool.managedRuntimeVersion ?? ''}`)
       if (option(rest, 'processModel.identityType') !== undefined)
         sets.push(`/processModel.identityType:${before.pool.identity ?? 'ApplicationPoolIdentity'}`)
+      // The earlier password is never read back, and an empty one is not the same as none: the backup restores it.
+      if (option(rest, 'processModel.userName') !== undefined)
+        throw new NoInverse(`the earlier account settings of app pool ${desired.pool.name} are not known`)
       return [undoOp(['set', 'apppool', `/apppool.name:${desired.pool.name}`, ...sets], op)]
     }
     case 'add app':

@@ -15,6 +15,8 @@ export const INPUT_DEFAULTS = {
   'app-path': '',
   'app-pool': '',
   'pool-identity': 'ApplicationPoolIdentity',
+  'pool-identity-password': '',
+  auth: '',
   'anonymous-user': 'pool',
   'settings-module': '',
   env: '',

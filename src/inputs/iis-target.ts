@@ -1,5 +1,6 @@
 import { InputError } from '../errors.js'
 import { flavourOf, pathApi } from '../layout.js'
+import { parsePoolIdentity } from './identity.js'
 import { derivePoolName } from './pool-name.js'
 import { oneOf } from './primitives.js'
 import { checkAppPathSegments, checkDeployRoot, checkText } from './rules.js'
@@ -7,7 +8,7 @@ import type { DeployConfig, InputValue, Mode } from './types.js'
 
 export type IisTargetInputs = Pick<
   DeployConfig,
-  'deployRoot' | 'flavour' | 'siteName' | 'appPath' | 'appPool' | 'appPoolGiven' | 'poolIdentity' | 'anonymousUser'
+  'deployRoot' | 'flavour' | 'siteName' | 'appPath' | 'appPool' | 'appPoolGiven' | 'poolIdentity' | 'poolAccount' | 'anonymousUser'
 >
 
 function readDeployRoot(get: InputValue, mode: Mode, appDir: string): Pick<DeployConfig, 'deployRoot' | 'flavour'> {
@@ -44,7 +45,8 @@ function readAppPath(get: InputValue): string {
 }
 
 /** Where on the server and in IIS the app goes: deploy-root, site, app path, pool and who the pool runs as. */
-export function readIisTarget(get: InputValue, mode: Mode, appDir: string): IisTargetInputs {
+/** poolPassword is read raw: a password may begin or end with a space. */
+export function readIisTarget(get: InputValue, mode: Mode, appDir: string, poolPassword: string): IisTargetInputs {
   const { deployRoot, flavour } = readDeployRoot(get, mode, appDir)
 
   const siteName = get('site-name')
@@ -64,13 +66,18 @@ export function readIisTarget(get: InputValue, mode: Mode, appDir: string): IisT
       `'${appPool}' has characters IIS refuses in a pool name (| < > & \\ " / [ ] + = ; : , ? * @); remove them`
     )
 
-  const poolIdentity = oneOf('pool-identity', get('pool-identity'), [
-    'ApplicationPoolIdentity',
-    'NetworkService',
-    'LocalService',
-    'LocalSystem'
-  ] as const)
+  const { identity: poolIdentity, account: poolAccount } = parsePoolIdentity(get('pool-identity'), poolPassword)
   const anonymousUser = oneOf('anonymous-user', get('anonymous-user'), ['pool', 'keep'] as const)
 
-  return { deployRoot, flavour, siteName, appPath, appPool, appPoolGiven: get('app-pool') !== '', poolIdentity, anonymousUser }
+  return {
+    deployRoot,
+    flavour,
+    siteName,
+    appPath,
+    appPool,
+    appPoolGiven: get('app-pool') !== '',
+    poolIdentity,
+    ...(poolAccount ? { poolAccount } : {}),
+    anonymousUser
+  }
 }

@@ -1,6 +1,7 @@
 import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
+import { parseAuth } from './auth.js'
 import { InputError } from '../errors.js'
 import { defaultServerLockDir } from '../iis/lock.js'
 import { INPUT_DEFAULTS, type InputName } from './defaults.js'
@@ -67,12 +68,13 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
   const mode = oneOf('mode', get('mode'), ['deploy', 'stage', 'plan', 'doctor'] as const)
   const hosting = oneOf('hosting', get('hosting'), ['fastcgi', 'httpplatform'] as const)
   const project = readProject(get, cwd)
-  const target = readIisTarget(get, mode, project.appDir)
+  const target = readIisTarget(get, mode, project.appDir, read('pool-identity-password') ?? '')
   const settingsModule = readSettingsModule(get, project)
   // env and secret-env keep their lines' own spacing: a value may end in a space.
   const envVars = readEnvVars(read('env') ?? '', read('secret-env') ?? '')
 
-  const shibEnabled = bool('shibboleth', get('shibboleth'))
+  const auth = parseAuth(get('auth'), bool('shibboleth', get('shibboleth')), hosting)
+  const shibEnabled = auth === 'shibboleth'
   checkShibbolethHosting(shibEnabled, hosting)
   const verifyUrl = readVerifyUrl(get, target.appPath)
   const verifyTargets = readVerifyTargets(get, verifyUrl)
@@ -95,6 +97,7 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
     wfastcgi: get('wfastcgi'),
     staticServedElsewhere: bool('static-served-elsewhere', get('static-served-elsewhere')),
     ...target,
+    auth,
     settingsModule,
     env: envVars,
     hosting,

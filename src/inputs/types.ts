@@ -3,7 +3,10 @@ import type { InputName } from './defaults.js'
 
 export type Mode = 'deploy' | 'stage' | 'plan' | 'doctor'
 export type Hosting = 'fastcgi' | 'httpplatform'
-export type PoolIdentity = 'ApplicationPoolIdentity' | 'NetworkService' | 'LocalService' | 'LocalSystem'
+import type { AuthMode } from './auth.js'
+import type { PoolAccount, PoolIdentity } from './identity.js'
+
+export type { AuthMode, PoolAccount, PoolIdentity }
 
 export interface EnvVar {
   name: string
@@ -57,6 +60,10 @@ export interface DeployConfig {
   /** app-pool was set, not derived: a pool shared with other apps is then meant (src/iis/pool-sharing.ts). */
   appPoolGiven: boolean
   poolIdentity: PoolIdentity
+  /** identityType SpecificUser: the account (src/inputs/identity.ts). */
+  poolAccount?: PoolAccount
+  /** Who may use the app (src/inputs/auth.ts); shibboleth.enabled follows it. */
+  auth: AuthMode
   /** Who reads files for anonymous requests: the pool identity, or whatever the site says (IUSR by default). */
   anonymousUser: 'pool' | 'keep'
   /** Another server serves the static files: STATIC_URL may point anywhere, no static vdir is made or checked. */

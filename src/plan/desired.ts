@@ -1,5 +1,6 @@
 import type { DeployConfig, EnvVar } from '../config.js'
 import { layoutFor, pathApi } from '../layout.js'
+import { poolPrincipalOf } from '../inputs/identity.js'
 import type { StateQuery } from '../iis/state.js'
 import type { DesiredState } from './types.js'
 import { staticLocation, type StaticSettings } from './static-location.js'
@@ -89,13 +90,21 @@ export function desiredState(config: DeployConfig, facts: StageFacts): DesiredSt
   const p = pathApi(layout.flavour)
   const releaseDir = layout.releaseDir(facts.releaseId)
   const venvDir = layout.venvDir(facts.venvHash)
-  const principal = poolPrincipal(config.appPool)
+  const principal = poolPrincipalOf(config.appPool, config.poolAccount)
   const fastcgi = config.hosting === 'fastcgi'
   const handlersLocation = locationOf(config)
   const location = staticLocation(config.appPath, facts.staticSettings, config.staticServedElsewhere)
   return {
     hosting: config.hosting,
-    pool: { name: config.appPool, identity: config.poolIdentity, managedRuntimeVersion: '' },
+    pool: {
+      name: config.appPool,
+      identity: config.poolIdentity,
+      ...(config.poolAccount ? { account: config.poolAccount } : {}),
+      principal,
+      managedRuntimeVersion: ''
+    },
+    // A domain account decrypts the Kerberos tickets for its own SPNs (docs/identity-and-auth.md, kernel mode).
+    auth: { mode: config.auth, useAppPoolCredentials: config.poolAccount !== undefined },
     app: { site: config.siteName, path: config.appPath, pool: config.appPool, physicalPath: releaseDir },
     staticLocation: location,
     staticVdir: location.kind === 'vdir' ? { path: location.vdirPath, physicalPath: layout.staticDir(facts.releaseId) } : undefined,

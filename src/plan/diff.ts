@@ -1,12 +1,14 @@
 import type { EnvVar } from '../config.js'
 import { indexer, plainValue } from '../iis/appcmd.js'
 import type { CurrentState, FastCgiApp, NameValue } from '../iis/state.js'
+import { authOps } from './auth-ops.js'
+import { identityArgs, identityChange } from './identity-ops.js'
 import type { DesiredState, Operation } from './types.js'
 
 export type ObjectStatus = 'created' | 'changed' | 'unchanged' | 'removed'
 
 export interface ObjectChange {
-  kind: 'apppool' | 'app' | 'handlers' | 'anonymousAuth' | 'vdir' | 'fastCgi' | 'envVar' | 'httpPlatformEnv'
+  kind: 'apppool' | 'app' | 'handlers' | 'anonymousAuth' | 'windowsAuth' | 'vdir' | 'fastCgi' | 'envVar' | 'httpPlatformEnv'
   name: string
   status: ObjectStatus
 }
@@ -147,16 +149,12 @@ export function planChanges(current: CurrentState | undefined, desired: DesiredS
 
   // Application pool: No Managed Code ('' runtime), the configured identity.
   if (!now.pool.exists) {
+    const identity = identityArgs(pool)
     poolOps.push(
       op(
-        [
-          'add',
-          'apppool',
-          `/name:${pool.name}`,
-          `/managedRuntimeVersion:${pool.managedRuntimeVersion}`,
-          `/processModel.identityType:${pool.identity}`
-        ],
-        `app pool ${pool.name} does not exist`
+        ['add', 'apppool', `/name:${pool.name}`, `/managedRuntimeVersion:${pool.managedRuntimeVersion}`, ...identity.args],
+        `app pool ${pool.name} does not exist`,
+        identity.secrets
       )
     )
     objects.push({ kind: 'apppool', name: pool.name, status: 'created' })
@@ -167,12 +165,13 @@ export function planChanges(current: CurrentState | undefined, desired: DesiredS
       sets.push(`/managedRuntimeVersion:${pool.managedRuntimeVersion}`)
       why.push(`runtime '${now.pool.managedRuntimeVersion ?? ''}' → No Managed Code`)
     }
-    if (!same(now.pool.identity, pool.identity)) {
-      sets.push(`/processModel.identityType:${pool.identity}`)
-      why.push(`identity ${now.pool.identity ?? '?'} → ${pool.identity}`)
-    }
+    const identity = identityChange(now, pool)
+    if (identity) sets.push(...identity.args)
+    if (identity) why.push(identity.why)
     if (sets.length > 0)
-      poolOps.push(op(['set', 'apppool', `/apppool.name:${pool.name}`, ...sets], `app pool ${pool.name}: ${why.join(', ')}`))
+      poolOps.push(
+        op(['set', 'apppool', `/apppool.name:${pool.name}`, ...sets], `app pool ${pool.name}: ${why.join(', ')}`, identity?.secrets)
+      )
     objects.push({ kind: 'apppool', name: pool.name, status: sets.length > 0 ? 'changed' : 'unchanged' })
   }
 
@@ -240,6 +239,8 @@ export function planChanges(current: CurrentState | undefined, desired: DesiredS
   } else if (desired.anonymousAsPool) {
     objects.push({ kind: 'anonymousAuth', name: desired.handlersLocation, status: 'unchanged' })
   }
+
+  before.push(...authOps(now, desired, objects))
 
   // Static files of the release, served by IIS itself at the path STATIC_URL makes pages link (static-location.ts).
   const wantedStatic = desired.staticVdir

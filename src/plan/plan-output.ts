@@ -47,7 +47,13 @@ export function planOperations(
 ): Operation[] {
   const changes = planChanges(current, desired)
   const layout = layoutFor(config.deployRoot)
-  const acl = planAcl(layout.root, desired.pool.name, desired.acl, desired.hosting === 'fastcgi' ? layout.wsgiLog : undefined)
+  const acl = planAcl(
+    layout.root,
+    desired.pool.name,
+    desired.acl,
+    desired.hosting === 'fastcgi' ? layout.wsgiLog : undefined,
+    desired.pool.principal
+  )
   // The order apply runs them in: the SP config (checked before IIS is touched), the pool, grants, the rest.
   return [...extra, ...inRunOrder(changes, acl.operations)]
 }

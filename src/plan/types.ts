@@ -1,4 +1,4 @@
-import type { EnvVar, Hosting, PoolIdentity } from '../config.js'
+import type { AuthMode, EnvVar, Hosting, PoolAccount, PoolIdentity } from '../config.js'
 import type { StaticLocation } from './static-location.js'
 
 /** What IIS must look like for this app when the deploy is done (pure data, derived from config and facts). */
@@ -7,6 +7,10 @@ export interface DesiredState {
   pool: {
     name: string
     identity: PoolIdentity
+    /** identityType SpecificUser: the account and its password (a secret). */
+    account?: PoolAccount
+    /** Who the file grants name: the account, or `IIS AppPool\<pool>`. */
+    principal?: string
     /** '' = No Managed Code: Python needs no CLR. */
     managedRuntimeVersion: ''
   }
@@ -37,6 +41,8 @@ export interface DesiredState {
   }
   /** hosting httpplatform: secret env set location-scoped in applicationHost.config, never in web.config. */
   httpPlatformSecretEnv: EnvVar[]
+  /** Who may use the app, set at handlersLocation (src/plan/auth-ops.ts). */
+  auth?: { mode: AuthMode; useAppPoolCredentials: boolean }
   /** Anonymous requests at the app run as the pool identity (input anonymous-user: pool). */
   anonymousAsPool: boolean
   /** appcmd location path where system.webServer/handlers is unlocked, e.g. 'Default Web Site/app'. */

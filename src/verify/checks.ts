@@ -4,6 +4,7 @@ import { httpGet, type HttpResponse } from './http.js'
 import { MIN_ATTEMPT_MS, nextSleep } from './schedule.js'
 import { contentTypeMatches } from './static.js'
 import { withoutCredentials } from './url-credentials.js'
+import { behindWindowsAuth } from './windows-auth.js'
 
 export { contentTypeFor, contentTypeMatches, pickStaticFile, staticUrl } from './static.js'
 
@@ -33,6 +34,8 @@ export interface VerifyPlan extends Omit<VerifyConfig, 'checkStatic'> {
   protectedPath?: { url: string }
   /** With SSO: the SP's Session handler on the site, which answers only when the IIS module maps the site. */
   ssoHandler?: SsoHandlerTarget
+  /** auth: windows: every check expects IIS's 401 challenge (src/verify/windows-auth.ts). */
+  windowsAuth?: boolean
 }
 
 export interface SsoHandlerTarget {
@@ -43,13 +46,17 @@ export interface SsoHandlerTarget {
   host: string
 }
 
-export function verifyPlan(verify: VerifyConfig, extras: Pick<VerifyPlan, 'staticFile' | 'protectedPath' | 'ssoHandler'> = {}): VerifyPlan {
+export function verifyPlan(
+  verify: VerifyConfig,
+  extras: Pick<VerifyPlan, 'staticFile' | 'protectedPath' | 'ssoHandler' | 'windowsAuth'> = {}
+): VerifyPlan {
   const { checkStatic, ...rest } = verify
   return {
     ...rest,
     ...(checkStatic && extras.staticFile ? { staticFile: extras.staticFile } : {}),
     ...(extras.protectedPath ? { protectedPath: extras.protectedPath } : {}),
-    ...(extras.ssoHandler ? { ssoHandler: extras.ssoHandler } : {})
+    ...(extras.ssoHandler ? { ssoHandler: extras.ssoHandler } : {}),
+    ...(extras.windowsAuth ? { windowsAuth: true } : {})
   }
 }
 
@@ -228,7 +235,7 @@ function specsOf(plan: VerifyPlan): CheckSpec[] {
       followRedirects: false,
       judge: r => judgeSsoHandler(r, ssoHandler)
     })
-  return specs
+  return plan.windowsAuth ? specs.map(behindWindowsAuth) : specs
 }
 
 const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
