@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { diffState, planChanges } from '../src/plan/diff.js'
+import { buildPlan } from '../src/plan/build.js'
+import { planChanges } from '../src/plan/diff.js'
 import type { CurrentState } from '../src/iis/state.js'
-import type { DesiredState } from '../src/plan/types.js'
+import type { DesiredState, Operation } from '../src/plan/types.js'
 import { IndexerValueError } from '../src/iis/appcmd.js'
 
 const ROOT = 'C:\\inetpub\\django\\hello'
@@ -27,7 +28,6 @@ function desired(over: Partial<DesiredState> = {}): DesiredState {
     },
     httpPlatformSecretEnv: [],
     anonymousAsPool: true,
-    handlersLocation: 'Default Web Site/app',
     ownedPrefix: `${ROOT}\\venvs`,
     acl: [],
     ...over
@@ -51,7 +51,21 @@ function matching(d: DesiredState): CurrentState {
 
 const KEY = `[fullPath='${PY}',arguments='${WFC}']`
 
-describe('diffState', () => {
+/** The plan's appcmd writes after its backup (no grants pending): what changes IIS, in the order it runs. */
+function diffState(current: CurrentState | undefined, d: DesiredState): Operation[] {
+  const plan = buildPlan({
+    deployRoot: ROOT,
+    desired: d,
+    current,
+    grants: { operations: [], pending: [] },
+    releaseId: 'r2',
+    keepBackups: 5,
+    now: new Date(0)
+  })
+  return plan.steps.filter(s => s.tool === 'appcmd' && s.mutates && s.phase !== 'backup').map(({ phase: _phase, ...op }) => op)
+}
+
+describe('the plan against the state read', () => {
   it('plans every operation, in dependency order, for a fresh server', () => {
     const ops = diffState(undefined, desired())
     expect(ops.map(o => o.argv)).toEqual([
@@ -259,7 +273,7 @@ describe('diffState', () => {
   })
 
   it('uses site-root identifiers for an app at /', () => {
-    const d = desired({ app: { site: 'S', path: '/', pool: 'S', physicalPath: 'C:\\r\\releases\\2' }, handlersLocation: 'S' })
+    const d = desired({ app: { site: 'S', path: '/', pool: 'S', physicalPath: 'C:\\r\\releases\\2' } })
     const now = matching(d)
     now.app.physicalPath = 'C:\\r\\releases\\1'
     now.vdirs = []

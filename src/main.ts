@@ -9,16 +9,14 @@ import { asError, InputError, PhaseError } from './errors.js'
 import { Appcmd } from './iis/appcmd.js'
 import { acquireLock, type TargetLock } from './iis/lock.js'
 import { refuseSharedPool } from './iis/pool-sharing.js'
-import { readState, type CurrentState } from './iis/state.js'
-import { LocationRecord } from './iis/location-record.js'
+import { readStateAt, type CurrentState } from './iis/state.js'
 import { layoutFor } from './layout.js'
 import { coreLog, type Log } from './log.js'
 import { Phases } from './phases.js'
-import { desiredState, locationOf, stateQuery, type StageFacts } from './plan/desired.js'
+import { desiredState, stateQuery, type StageFacts } from './plan/desired.js'
 import type { PlanDocument } from './plan/plan-file.js'
-import { planDocument, planOperations, settingsFromSource, writeOutputFiles, writePlan } from './plan/plan-output.js'
+import { deployPlanFor, planDocument, settingsFromSource, writeOutputFiles, writePlan } from './plan/plan-output.js'
 import { describeStaticLocation } from './plan/static-location.js'
-import type { Operation } from './plan/types.js'
 import { execRunner, type ProcessRunner } from './process.js'
 import { probeInterpreter, type Interpreter } from './python/interpreter.js'
 import { DISK_FULL_HINT } from './python/venv.js'
@@ -60,20 +58,36 @@ const TEMPLATES: Record<DeployConfig['hosting'], TemplateName[]> = {
   httpplatform: ['httpplatform-web.config', 'static-web.config']
 }
 
+/** Whether `program` (a path, or a name looked up on PATH) exists on this machine. */
+function programFound(program: string, env: NodeJS.ProcessEnv): boolean {
+  if (/[\\/]/.test(program)) return fs.existsSync(program)
+  const dirs = (env.PATH ?? env.Path ?? '').split(path.delimiter).filter(Boolean)
+  const exts = process.platform === 'win32' ? ['', '.exe', '.cmd', '.bat'] : ['']
+  return dirs.some(d => exts.some(e => fs.existsSync(path.join(d, program + e))))
+}
+
 /** A program the deploy needs must exist before anything is staged, so a runner without IIS fails at once. */
 function requireProgram(input: string, program: string, env: NodeJS.ProcessEnv): void {
-  const hasDir = /[\\/]/.test(program)
-  if (hasDir) {
-    if (fs.existsSync(program)) return
-  } else {
-    const dirs = (env.PATH ?? env.Path ?? '').split(path.delimiter).filter(Boolean)
-    const exts = process.platform === 'win32' ? ['', '.exe', '.cmd', '.bat'] : ['']
-    if (dirs.some(d => exts.some(e => fs.existsSync(path.join(d, program + e))))) return
-  }
+  if (programFound(program, env)) return
   throw new InputError(
     input,
     `${program} was not found on this machine; deploy mode needs IIS (with ${input}) on the runner, or use mode: stage or plan`
   )
+}
+
+/**
+ * Plan mode reads IIS where appcmd is there, so the plan shows what a deploy with the same inputs would do next;
+ * elsewhere (a pull-request runner) it plans against an empty server and says so.
+ */
+async function serverStateForPlan(deps: RunDeps, config: DeployConfig): Promise<CurrentState | undefined> {
+  if (!programFound(config.appcmd, deps.env)) {
+    deps.log.info(`${config.appcmd} is not on this machine: planning against an empty server (no app, pool or grants yet).`)
+    return undefined
+  }
+  const appcmd = new Appcmd({ runner: deps.runner, log: deps.log, path: config.appcmd })
+  const current = await readStateAt(appcmd, stateQuery(config), layoutFor(config.deployRoot).root)
+  deps.log.info(`Planned against the IIS state read from this server with ${config.appcmd}.`)
+  return current
 }
 
 async function planMode(
@@ -102,17 +116,17 @@ async function planMode(
     log.info(describeStaticLocation(desired.staticLocation))
     fs.mkdirSync(config.outputDir, { recursive: true })
     const files = writeOutputFiles(config.outputDir, renderReleaseConfigs(templates, config, desired, facts))
-    const extra: Operation[] = []
+    const current = await serverStateForPlan(deps, config)
     let shibboleth: PlanDocument['shibboleth']
+    let sp: ReturnType<typeof planShibboleth> | undefined
     if (config.shibboleth.enabled) {
-      // No IIS is read in plan mode: the site id is the one of a default server's first site.
-      const sp = planShibboleth(shibbolethTarget(config, 1), config.outputDir, templates)
-      extra.push(...sp.operations)
+      // Without IIS to read, the site id is the one of a default server's first site.
+      sp = planShibboleth(shibbolethTarget(config, current?.site.id ?? 1), config.outputDir, templates)
       files.push({ path: sp.outputPath, status: 'written' })
       shibboleth = { file: config.shibboleth.configPath, changed: sp.changed, diff: sp.diff }
-      log.info('Shibboleth: ISAPI Site id 1 assumed (plan mode reads no IIS state); deploy mode uses the id IIS reports.')
+      if (!current) log.info('Shibboleth: ISAPI Site id 1 assumed (no IIS state was read); deploy mode uses the id IIS reports.')
     }
-    const plan = { ...planDocument(config, facts.releaseId, planOperations(config, desired, undefined, extra), files, false), shibboleth }
+    const plan = { ...planDocument(config, facts.releaseId, deployPlanFor(config, desired, current, sp), files), shibboleth }
     report.planPath = writePlan(config, log, plan)
     report.files = files
     log.info(`Rendered files and plan.json are in ${config.outputDir}`)
@@ -200,9 +214,7 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     let target = cfg
     if (cfg.mode === 'deploy') {
       const appcmd = new Appcmd({ runner: deps.runner, log, path: cfg.appcmd })
-      const record = LocationRecord.read(layout.root)
-      const location = locationOf(cfg)
-      current = await phases.run('Read IIS', () => readState(appcmd, stateQuery(cfg), record.known(location)))
+      current = await phases.run('Read IIS', () => readStateAt(appcmd, stateQuery(cfg), layout.root))
       await refuseSharedPool(appcmd, cfg, current)
       target = withBindingUrl(cfg, current, log)
       report.url = withoutCredentials(target.verify.url)
@@ -216,8 +228,8 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     for (const w of stage.checkWarnings) report.warnings.push(`${w.id}: ${w.message}`)
 
     if (cfg.mode === 'stage') {
-      const operations = planOperations(cfg, stage.desired, undefined, [])
-      report.planPath = writePlan(cfg, log, planDocument(cfg, stage.facts.releaseId, operations, report.files, false))
+      const plan = deployPlanFor(cfg, stage.desired, undefined)
+      report.planPath = writePlan(cfg, log, planDocument(cfg, stage.facts.releaseId, plan, report.files))
       log.info(`Release ${stage.facts.releaseId} staged in ${stage.releaseDir}; nothing was changed in IIS (mode: stage).`)
       return
     }
@@ -226,19 +238,15 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     const sp = target.shibboleth.enabled
       ? planShibboleth(shibbolethTarget(target, current.site.id), target.outputDir, templates)
       : undefined
-    const plan = planDocument(
-      target,
-      stage.facts.releaseId,
-      planOperations(target, stage.desired, current, sp?.operations ?? []),
-      report.files,
-      true
-    )
+    // The plan a deploy shows is the plan it runs: built once, here, and handed to apply.
+    const plan = deployPlanFor(target, stage.desired, current, sp)
+    const shown = planDocument(target, stage.facts.releaseId, plan, report.files)
     report.planPath = writePlan(
       target,
       log,
-      sp ? { ...plan, shibboleth: { file: target.shibboleth.configPath, changed: sp.changed, diff: sp.diff } } : plan
+      sp ? { ...shown, shibboleth: { file: target.shibboleth.configPath, changed: sp.changed, diff: sp.diff } } : shown
     )
-    const { reverified } = await deployMode(deps, target, stage, current, templates, report, phases)
+    const { reverified } = await deployMode(deps, target, stage, current, plan, templates, report, phases)
     log.info(
       report.changed
         ? `Release ${stage.facts.releaseId} is live at ${report.url}`

@@ -71,11 +71,6 @@ export function workerEnvironment(config: DeployConfig, facts: StageFacts): EnvV
   return [...appEnvironment(config).filter(v => !names.has(v.name.toUpperCase())), ...settings]
 }
 
-/** The app's configuration location path, as appcmd names it: 'Default Web Site/app' (the site for a root app). */
-export function locationOf(config: Pick<DeployConfig, 'siteName' | 'appPath'>): string {
-  return config.appPath === '/' ? config.siteName : `${config.siteName}${config.appPath}`
-}
-
 /**
  * The names the IIS state read needs, known from the inputs before anything is staged. The static virtual directory
  * is not among them: STATIC_URL is only known after staging, and the site read returns all of the app's vdirs.
@@ -91,7 +86,6 @@ export function desiredState(config: DeployConfig, facts: StageFacts): DesiredSt
   const venvDir = layout.venvDir(facts.venvHash)
   const principal = poolPrincipal(config.appPool)
   const fastcgi = config.hosting === 'fastcgi'
-  const handlersLocation = locationOf(config)
   const location = staticLocation(config.appPath, facts.staticSettings, config.staticServedElsewhere)
   return {
     hosting: config.hosting,
@@ -109,7 +103,6 @@ export function desiredState(config: DeployConfig, facts: StageFacts): DesiredSt
       : undefined,
     httpPlatformSecretEnv: fastcgi ? [] : config.env.filter(v => v.secret),
     anonymousAsPool: config.anonymousUser === 'pool',
-    handlersLocation,
     ownedPrefix: layout.venvsDir,
     acl: [
       { path: facts.pythonHome, permission: '(OI)(CI)RX', why: `${principal} runs the base Python interpreter` },

@@ -1,4 +1,5 @@
 import type { EnvVar, Hosting, PoolIdentity } from '../config.js'
+import type { AppLocation } from '../iis/app-location.js'
 import type { StaticLocation } from './static-location.js'
 
 /** What IIS must look like for this app when the deploy is done (pure data, derived from config and facts). */
@@ -10,10 +11,8 @@ export interface DesiredState {
     /** '' = No Managed Code: Python needs no CLR. */
     managedRuntimeVersion: ''
   }
-  app: {
-    site: string
-    /** '/app', or '/' for a site's root app. */
-    path: string
+  /** Where the app lives (src/iis/app-location.ts names it for appcmd), what serves it, and from where. */
+  app: AppLocation & {
     pool: string
     /** The release folder the app's root virtual directory serves. */
     physicalPath: string
@@ -39,8 +38,6 @@ export interface DesiredState {
   httpPlatformSecretEnv: EnvVar[]
   /** Anonymous requests at the app run as the pool identity (input anonymous-user: pool). */
   anonymousAsPool: boolean
-  /** appcmd location path where system.webServer/handlers is unlocked, e.g. 'Default Web Site/app'. */
-  handlersLocation: string
   /** Folder whose venvs are ours: a FastCGI application whose fullPath starts here and is not desired is stale. */
   ownedPrefix: string
   acl: AclGrant[]
@@ -64,4 +61,30 @@ export interface Operation {
   mutates: boolean
   /** Values inside argv that must reach the tool but be masked wherever the operation is printed or logged. */
   secrets?: string[]
+}
+
+/**
+ * Where a step stands in a deploy. The order of a plan's steps is the order of this list: the SP configuration
+ * (checked before IIS is touched), the IIS backup, the pool, the grants, the changes the switch needs, the
+ * switch, what follows it, the recycle, the SP's pools, the old backups.
+ */
+export const PHASES = [
+  'sp-config',
+  'backup',
+  'pool',
+  'grants',
+  'before-switch',
+  'switch',
+  'after-switch',
+  'recycle',
+  'sp-recycle',
+  'prune-backups'
+] as const
+export type Phase = (typeof PHASES)[number]
+
+/** One step of a deploy plan: what plan.json shows and what apply runs, in this order. */
+export interface Step extends Operation {
+  phase: Phase
+  /** A failure warns instead of failing the deploy (housekeeping after the app is live). */
+  bestEffort?: boolean
 }
