@@ -58,17 +58,18 @@ const TEMPLATES: Record<DeployConfig['hosting'], TemplateName[]> = {
   httpplatform: ['httpplatform-web.config', 'static-web.config']
 }
 
-/** Whether `program` (a path, or a name looked up on PATH) exists on this machine. */
-function programFound(program: string, env: NodeJS.ProcessEnv): boolean {
-  if (/[\\/]/.test(program)) return fs.existsSync(program)
+/** Where `program` (a path, or a name looked up on PATH) is on this machine; undefined when it is not. */
+function findProgram(program: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (/[\\/]/.test(program)) return fs.existsSync(program) ? program : undefined
   const dirs = (env.PATH ?? env.Path ?? '').split(path.delimiter).filter(Boolean)
   const exts = process.platform === 'win32' ? ['', '.exe', '.cmd', '.bat'] : ['']
-  return dirs.some(d => exts.some(e => fs.existsSync(path.join(d, program + e))))
+  for (const dir of dirs) for (const ext of exts) if (fs.existsSync(path.join(dir, program + ext))) return path.join(dir, program + ext)
+  return undefined
 }
 
 /** A program the deploy needs must exist before anything is staged, so a runner without IIS fails at once. */
 function requireProgram(input: string, program: string, env: NodeJS.ProcessEnv): void {
-  if (programFound(program, env)) return
+  if (findProgram(program, env) !== undefined) return
   throw new InputError(
     input,
     `${program} was not found on this machine; deploy mode needs IIS (with ${input}) on the runner, or use mode: stage or plan`
@@ -80,11 +81,12 @@ function requireProgram(input: string, program: string, env: NodeJS.ProcessEnv):
  * elsewhere (a pull-request runner) it plans against an empty server and says so.
  */
 async function serverStateForPlan(deps: RunDeps, config: DeployConfig): Promise<CurrentState | undefined> {
-  if (!programFound(config.appcmd, deps.env)) {
+  const found = findProgram(config.appcmd, deps.env)
+  if (!found) {
     deps.log.info(`${config.appcmd} is not on this machine: planning against an empty server (no app, pool or grants yet).`)
     return undefined
   }
-  const appcmd = new Appcmd({ runner: deps.runner, log: deps.log, path: config.appcmd })
+  const appcmd = new Appcmd({ runner: deps.runner, log: deps.log, path: found })
   const current = await readStateAt(appcmd, stateQuery(config), layoutFor(config.deployRoot).root)
   deps.log.info(`Planned against the IIS state read from this server with ${config.appcmd}.`)
   return current
