@@ -1,5 +1,6 @@
 import type { DeployConfig, EnvVar } from '../config.js'
 import { layoutFor, pathApi } from '../layout.js'
+import { appLocation } from '../iis/app-location.js'
 import type { StateQuery } from '../iis/state.js'
 import type { DesiredState } from './types.js'
 import { staticLocation, type StaticSettings } from './static-location.js'
@@ -76,7 +77,7 @@ export function workerEnvironment(config: DeployConfig, facts: StageFacts): EnvV
  * is not among them: STATIC_URL is only known after staging, and the site read returns all of the app's vdirs.
  */
 export function stateQuery(config: DeployConfig): StateQuery {
-  return { hosting: config.hosting, pool: { name: config.appPool }, app: { site: config.siteName, path: config.appPath } }
+  return { hosting: config.hosting, pool: { name: config.appPool }, app: appLocation(config) }
 }
 
 export function desiredState(config: DeployConfig, facts: StageFacts): DesiredState {
@@ -90,7 +91,7 @@ export function desiredState(config: DeployConfig, facts: StageFacts): DesiredSt
   return {
     hosting: config.hosting,
     pool: { name: config.appPool, identity: config.poolIdentity, managedRuntimeVersion: '' },
-    app: { site: config.siteName, path: config.appPath, pool: config.appPool, physicalPath: releaseDir },
+    app: { ...appLocation(config), pool: config.appPool, physicalPath: releaseDir },
     staticLocation: location,
     staticVdir: location.kind === 'vdir' ? { path: location.vdirPath, physicalPath: layout.staticDir(facts.releaseId) } : undefined,
     ownedStaticPrefix: layout.releasesDir,
