@@ -57,11 +57,14 @@ describe('plan mode', () => {
     const plan = JSON.parse(fs.readFileSync(path.join(out, 'plan.json'), 'utf8'))
     expect(plan.diffedAgainstServer).toBe(false)
     const lines = plan.operations.map((op: { tool: string; argv: string[] }) => `${op.tool} ${op.argv.join(' ')}`)
-    expect(lines[0]).toBe(
+    // No IIS on this machine: the plan is the one for an empty server, a backup first.
+    expect(plan.operations.map((op: { phase: string }) => op.phase)[0]).toBe('backup')
+    expect(lines[1]).toBe(
       'appcmd add apppool /name:DefaultWebSite-app /managedRuntimeVersion: /processModel.identityType:ApplicationPoolIdentity'
     )
     expect(lines.some((l: string) => l.includes("environmentVariables.[name='DJANGO_SECRET_KEY',value='***']"))).toBe(true)
-    expect(lines.at(-1)).toBe('appcmd recycle apppool /apppool.name:DefaultWebSite-app')
+    expect(lines.at(-2)).toBe('appcmd recycle apppool /apppool.name:DefaultWebSite-app')
+    expect(lines.at(-1)).toBe('appcmd list backups')
     // Per-release settings are in the release's web.config, not in the registration; WSGI_HANDLER comes from the
     // project's WSGI_APPLICATION even without a venv.
     expect(lines.some((l: string) => /name='(PYTHONPATH|WSGI_HANDLER)'/.test(l))).toBe(false)

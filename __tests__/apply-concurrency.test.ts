@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { layoutFor } from '../src/layout.js'
 import { acquireLock } from '../src/iis/lock.js'
-import { apply, configFor, createTarget, stage, type Target } from './support/apply-fixture.js'
+import { apply, applyUnlocked, configFor, createTarget, stage, type Target } from './support/apply-fixture.js'
 
 let target: Target | undefined
 afterEach(() => target?.cleanup())
@@ -41,7 +41,7 @@ describe('two applies on one target', () => {
     expect(target.log.lines.some(l => /Waiting for run r[AB]/.test(l))).toBe(true)
   })
 
-  it('takes no lock of its own when the caller holds it, and rolls back under that lock', async () => {
+  it('apply takes no lock of its own: it and its rollback run under the lock the caller holds', async () => {
     target = createTarget()
     const config = configFor(target, 'r1')
     const lock = await acquireLock({
@@ -55,9 +55,10 @@ describe('two applies on one target', () => {
     try {
       // With lock-timeout 0, taking the lock again would fail at once.
       const held = configFor(target, 'r1', { 'lock-timeout': '0' })
-      const result = await apply(target, held, stage(target, held), undefined, true)
+      const result = await applyUnlocked(target, held, stage(target, held))
       expect(result.changed).toBe(true)
       expect((await result.rollback()).ok).toBe(true)
+      // The lock is really held: a run that takes it (as main does) gives up at once.
       await expect(apply(target, held, stage(target, held))).rejects.toThrow(/gave up after lock-timeout/)
     } finally {
       lock.release()

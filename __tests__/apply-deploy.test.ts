@@ -4,6 +4,7 @@ import { DOMParser, type Element } from '@xmldom/xmldom'
 import { afterEach, describe, expect, it } from 'vitest'
 import { PhaseError } from '../src/errors.js'
 import { layoutFor } from '../src/layout.js'
+import { failingRunner } from './support/failing-runner.js'
 import { apply, configFor, createTarget, SECRET, stage, type Target } from './support/apply-fixture.js'
 import { filesBelow } from './support/run-action.js'
 
@@ -23,15 +24,20 @@ describe('applyRelease against the appcmd and icacls doubles', () => {
     const config = configFor(target, 'r1')
     const desired = stage(target, config)
     const layout = layoutFor(config.deployRoot)
-    let hookRanBeforeSwitch = false
-    let siteId = 0
-    const result = await apply(target, config, desired, async current => {
-      // By the hook, the FastCGI registration and its variables are in place.
-      hookRanBeforeSwitch = target!.sandbox.readConfig().includes('environmentVariable')
-      siteId = current.site.id
+    const phases: string[] = []
+    let registeredByRecycle = false
+    const result = await apply(target, config, desired, {
+      observer: {
+        beforeStep: step => {
+          if (phases.at(-1) !== step.phase) phases.push(step.phase)
+          // By the recycle, the FastCGI registration and its variables are in place.
+          if (step.phase === 'recycle') registeredByRecycle = target!.sandbox.readConfig().includes('environmentVariable')
+        }
+      }
     })
-    expect(hookRanBeforeSwitch).toBe(true)
-    expect(siteId).toBe(1)
+    // A first deploy creates the app already pointing at the release: no separate switch.
+    expect(phases).toEqual(['backup', 'pool', 'grants', 'before-switch', 'recycle', 'prune-backups'])
+    expect(registeredByRecycle).toBe(true)
     expect(result.changed).toBe(true)
     expect(result.backupName).toMatch(/^django-iis-deploy-r1-\d{8}T\d{9}Z$/)
 
@@ -103,10 +109,7 @@ describe('applyRelease against the appcmd and icacls doubles', () => {
     const before = target.sandbox.readConfig()
     target.sandbox.resetCounters()
     target.runner.reset()
-    let hookRuns = 0
-    const again = await apply(target, configFor(target, 'r1'), stage(target, config), async () => {
-      hookRuns++
-    })
+    const again = await apply(target, configFor(target, 'r1'), stage(target, config))
     expect(again.changed).toBe(false)
     expect(again.operations).toEqual([])
     expect(again.backupName).toBeUndefined()
@@ -114,8 +117,8 @@ describe('applyRelease against the appcmd and icacls doubles', () => {
     expect(target.sandbox.calls().length).toBeLessThanOrEqual(3)
     expect(target.sandbox.aclGrants()).toEqual([])
     expect(target.runner.calls.filter(c => c.file === target!.sandbox.icaclsPath)).toEqual([])
-    expect(again.calls).toEqual({ appcmdReads: target.sandbox.calls().length, appcmdWrites: 0, icacls: 0 })
-    expect(hookRuns).toBe(1)
+    // The state read is the caller's (main reads it once, before staging): apply itself makes no call.
+    expect(again.calls).toEqual({ appcmdReads: 0, appcmdWrites: 0, icacls: 0 })
     expect(target.sandbox.readConfig()).toBe(before)
     expect((await again.rollback()).ok).toBe(true)
   })
@@ -246,7 +249,7 @@ describe('a changed STATIC_URL', () => {
   })
 })
 
-describe('a failing beforeSwitch hook', () => {
+describe('a failing switch', () => {
   it('rolls IIS back to the previous release and says what was restored', async () => {
     target = createTarget()
     const c1 = configFor(target, 'r1')
@@ -254,19 +257,15 @@ describe('a failing beforeSwitch hook', () => {
     const before = target.sandbox.readConfig()
     target.sandbox.resetCounters()
     const c2 = configFor(target, 'r2')
-    const err = await apply(target, c2, stage(target, c2), async () => {
-      throw new Error('shibd -check failed: overall configuration is not loadable')
-    }).catch((e: unknown) => e)
+    const isSwitch = (argv: readonly string[]): boolean => argv[0] === 'set' && argv[1] === 'vdir' && argv[2] === 'Default Web Site/app/'
+    const runner = failingRunner(target.runner, target.sandbox, isSwitch)
+    const err = await apply(target, c2, stage(target, c2), { runner }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(PhaseError)
     expect((err as PhaseError).message).toMatch(
-      /^apply failed at the pre-switch hook: shibd -check failed: overall configuration is not loadable\. Rolled back — restored: no IIS change of this run needed undoing; app pool DefaultWebSite-app recycled$/
+      /^apply failed at step "switch Default Web Site\/app from \S+ to the new release": appcmd set vdir .* failed \(exit 32, locked\): .*Rolled back — restored: no IIS change of this run needed undoing; app pool DefaultWebSite-app recycled$/
     )
-    // No `restore backup`, which stops the whole server: the run had changed nothing the hook's failure needed undone.
-    expect(target.sandbox.mutatingCalls().map(c => c.argv.slice(0, 2).join(' '))).toEqual(['add backup', 'recycle apppool'])
+    // No `restore backup`, which stops the whole server: nothing before the switch needed undoing.
+    expect(target.sandbox.mutatingCalls().map(c => c.argv.slice(0, 2).join(' '))).toEqual(['add backup', 'set vdir', 'recycle apppool'])
     expect(target.sandbox.readConfig()).toBe(before)
-    // The switch never ran: the hook comes right before it.
-    expect(
-      target.sandbox.mutatingCalls().some(c => c.argv[0] === 'set' && c.argv[1] === 'vdir' && c.argv[2] === 'Default Web Site/app/')
-    ).toBe(false)
   })
 })

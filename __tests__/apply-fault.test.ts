@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { PhaseError } from '../src/errors.js'
 import { layoutFor } from '../src/layout.js'
 import { parseSite } from '../src/iis/state.js'
+import { locationPath } from '../src/iis/app-location.js'
 import { apply, configFor, createTarget, stage, type Target } from './support/apply-fixture.js'
 import type { DeployConfig } from '../src/config.js'
 import type { DesiredState } from '../src/plan/types.js'
@@ -75,7 +76,7 @@ describe('a fault at each mutating appcmd call leaves IIS exactly as it was', ()
           t.sandbox.failAt(undefined)
           // A first deploy may leave its app's location settings (handlers unlocked, anonymous user), inert once
           // the app itself is gone; everything else is exactly as it was.
-          const comparable = (xml: string) => (name === 'first deploy' ? withoutLocation(xml, desired.handlersLocation) : xml)
+          const comparable = (xml: string) => (name === 'first deploy' ? withoutLocation(xml, locationPath(desired.app)) : xml)
           expect(comparable(t.sandbox.readConfig()), `k=${k}: ${clean[k - 1].join(' ')}`).toBe(comparable(before))
           expect(servedPath(t, desired)).toBe(servedBefore)
           if (name === 'upgrade to a new release and venv') expect(servedBefore).toBe(layoutFor(config.deployRoot).releaseDir('r1'))

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { PhaseError } from '../src/errors.js'
-import { applyRelease } from '../src/iis/apply.js'
 import { layoutFor } from '../src/layout.js'
 import type { ProcessRunner } from '../src/process.js'
 import { apply, configFor, createTarget, stage, type Target } from './support/apply-fixture.js'
@@ -59,10 +58,7 @@ describe('a first deploy whatever form appcmd gives a list that matches nothing'
     const config = configFor(t, 'r1')
     const desired = stage(t, config)
     const before = t.sandbox.readConfig()
-    const err = await applyRelease(
-      { runner: denying, log: t.log, appcmdPath: t.sandbox.appcmdPath, icaclsPath: t.sandbox.icaclsPath },
-      { config, desired }
-    ).catch((e: unknown) => e)
+    const err = await apply(t, config, desired, { runner: denying }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(Error)
     expect(err).not.toBeInstanceOf(PhaseError)
     expect((err as Error).message).toMatch(/exit 5.*Access is denied/)

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { PhaseError } from '../src/errors.js'
 import { layoutFor } from '../src/layout.js'
+import { failingRunner } from './support/failing-runner.js'
 import { apply, configFor, createTarget, stage, type Target } from './support/apply-fixture.js'
 import { runDouble } from './support/run-double.js'
 
@@ -64,19 +65,20 @@ describe('when an inverse operation fails', () => {
     const before = t.sandbox.readConfig()
     t.sandbox.resetCounters()
     const c2 = configFor(t, 'r2')
-    const err = await apply(t, c2, stage(t, c2, 'venv2'), async () => {
-      // The next write is the rollback's first inverse: make it fail.
-      t.sandbox.failAt(t.sandbox.mutatingCalls().length + 1)
-      throw new Error('shibd -check failed')
-    }).catch((e: unknown) => e)
-    t.sandbox.failAt(undefined)
+    // The switch fails, and so does the next write, the rollback's first inverse.
+    let switchAt = 0
+    const runner = failingRunner(t.runner, t.sandbox, (argv, nth) => {
+      if (argv[0] === 'set' && argv[1] === 'vdir' && argv[2] === 'Default Web Site/app/') switchAt = nth
+      return switchAt > 0 && (nth === switchAt || nth === switchAt + 1)
+    })
+    const err = await apply(t, c2, stage(t, c2, 'venv2'), { runner }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(PhaseError)
     expect((err as PhaseError).message).toMatch(
       /Rolled back — restored: IIS configuration from backup django-iis-deploy-r2-\S+; app pool DefaultWebSite-app recycled$/
     )
     expect(t.sandbox.readConfig()).toBe(before)
     const writes = t.sandbox.mutatingCalls()
-    const failed = writes.findIndex(c => c.exitCode === 32)
+    const failed = writes.findLastIndex(c => c.exitCode === 32)
     const restore = writes.findIndex(c => c.argv[0] === 'restore')
     expect(failed).toBeGreaterThan(0)
     expect(writes[failed].argv[0]).toBe('set')

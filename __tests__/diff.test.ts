@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { diffState, planChanges } from '../src/plan/diff.js'
+import { buildPlan } from '../src/plan/build.js'
+import { planChanges } from '../src/plan/diff.js'
 import type { CurrentState } from '../src/iis/state.js'
-import type { DesiredState } from '../src/plan/types.js'
+import type { DesiredState, Operation } from '../src/plan/types.js'
 import { IndexerValueError } from '../src/iis/appcmd.js'
 
 const ROOT = 'C:\\inetpub\\django\\hello'
@@ -27,7 +28,6 @@ function desired(over: Partial<DesiredState> = {}): DesiredState {
     },
     httpPlatformSecretEnv: [],
     anonymousAsPool: true,
-    handlersLocation: 'Default Web Site/app',
     ownedPrefix: `${ROOT}\\venvs`,
     acl: [],
     ...over
@@ -51,9 +51,23 @@ function matching(d: DesiredState): CurrentState {
 
 const KEY = `[fullPath='${PY}',arguments='${WFC}']`
 
-describe('diffState', () => {
+/** The plan's appcmd writes after its backup (no grants pending): what changes IIS, in the order it runs. */
+function appcmdWrites(current: CurrentState | undefined, d: DesiredState): Operation[] {
+  const plan = buildPlan({
+    deployRoot: ROOT,
+    desired: d,
+    current,
+    grants: { operations: [], pending: [] },
+    releaseId: 'r2',
+    keepBackups: 5,
+    now: new Date(0)
+  })
+  return plan.steps.filter(s => s.tool === 'appcmd' && s.mutates && s.phase !== 'backup').map(({ phase: _phase, ...op }) => op)
+}
+
+describe('the plan against the state read', () => {
   it('plans every operation, in dependency order, for a fresh server', () => {
-    const ops = diffState(undefined, desired())
+    const ops = appcmdWrites(undefined, desired())
     expect(ops.map(o => o.argv)).toEqual([
       ['add', 'apppool', '/name:DefaultWebSite-app', '/managedRuntimeVersion:', '/processModel.identityType:ApplicationPoolIdentity'],
       [
@@ -108,13 +122,13 @@ describe('diffState', () => {
   })
 
   it("leaves the site's anonymous user alone with anonymous-user: keep", () => {
-    const ops = diffState(undefined, desired({ anonymousAsPool: false }))
+    const ops = appcmdWrites(undefined, desired({ anonymousAsPool: false }))
     expect(ops.some(o => o.argv.includes('-section:system.webServer/security/authentication/anonymousAuthentication'))).toBe(false)
   })
 
   it('plans nothing when IIS already matches', () => {
     const d = desired()
-    expect(diffState(matching(d), d)).toEqual([])
+    expect(appcmdWrites(matching(d), d)).toEqual([])
     expect(planChanges(matching(d), d).objects.every(o => o.status === 'unchanged')).toBe(true)
   })
 
@@ -123,14 +137,14 @@ describe('diffState', () => {
     const now = matching(d)
     now.app.pool = d.pool.name.toUpperCase()
     now.app.physicalPath = `${d.app.physicalPath.toLowerCase()}\\`
-    expect(diffState(now, d)).toEqual([])
+    expect(appcmdWrites(now, d)).toEqual([])
   })
 
   it('sets exactly the one changed environment value, then recycles', () => {
     const d = desired()
     const now = matching(d)
     now.fastCgi[0].env[0].value = 'hello.settings_old'
-    const ops = diffState(now, d)
+    const ops = appcmdWrites(now, d)
     expect(ops.map(o => o.argv)).toEqual([
       [
         'set',
@@ -148,7 +162,7 @@ describe('diffState', () => {
     const now = matching(d)
     now.fastCgi[0].env = now.fastCgi[0].env.filter(v => v.name !== 'WSGI_LOG')
     now.fastCgi[0].env.push({ name: 'OLD_FLAG', value: '1' })
-    const argv = diffState(now, d).map(o => o.argv[3])
+    const argv = appcmdWrites(now, d).map(o => o.argv[3])
     expect(argv).toEqual([
       `/+${KEY}.environmentVariables.[name='WSGI_LOG',value='${ROOT}\\logs\\wfastcgi.log']`,
       `/-${KEY}.environmentVariables.[name='OLD_FLAG']`,
@@ -170,7 +184,7 @@ describe('diffState', () => {
     now.app.physicalPath = `${ROOT}\\releases\\r1`
     now.vdirs[0].physicalPath = `${ROOT}\\releases\\r1\\static`
     const plan = planChanges(now, d)
-    const ops = diffState(now, d)
+    const ops = appcmdWrites(now, d)
     expect(ops.map(o => o.argv.slice(0, 4).join(' '))).toEqual([
       `set config -section:system.webServer/fastCgi /+${KEY}`,
       ...d.fastCgi!.env.map(
@@ -190,7 +204,7 @@ describe('diffState', () => {
     const d = desired()
     const now = matching(d)
     now.app.physicalPath = `${ROOT}\\releases\\r1`
-    const ops = diffState(now, d)
+    const ops = appcmdWrites(now, d)
     expect(ops.map(o => o.argv.slice(0, 3).join(' '))).toEqual([
       'set vdir Default Web Site/app/',
       'recycle apppool /apppool.name:DefaultWebSite-app'
@@ -202,7 +216,7 @@ describe('diffState', () => {
     const now = matching(d)
     now.pool = { exists: true, identity: 'ApplicationPoolIdentity', managedRuntimeVersion: 'v4.0' }
     now.app.pool = 'DefaultAppPool'
-    expect(diffState(now, d).map(o => o.argv)).toEqual([
+    expect(appcmdWrites(now, d).map(o => o.argv)).toEqual([
       ['set', 'apppool', '/apppool.name:DefaultWebSite-app', '/managedRuntimeVersion:', '/processModel.identityType:NetworkService'],
       ['set', 'app', 'Default Web Site/app', '/applicationPool:DefaultWebSite-app'],
       ['recycle', 'apppool', '/apppool.name:DefaultWebSite-app']
@@ -213,7 +227,7 @@ describe('diffState', () => {
     const d = desired()
     const now = matching(d)
     now.handlersUnlocked = false
-    expect(diffState(now, d).map(o => o.argv.join(' '))).toEqual([
+    expect(appcmdWrites(now, d).map(o => o.argv.join(' '))).toEqual([
       'unlock config Default Web Site/app -section:system.webServer/handlers /commit:apphost',
       'recycle apppool /apppool.name:DefaultWebSite-app'
     ])
@@ -233,7 +247,7 @@ describe('diffState', () => {
       { path: '/media', physicalPath: 'D:\\uploads' }
     ]
     const plan = planChanges(now, d)
-    expect(diffState(now, d).map(o => o.argv.join(' '))).toEqual([
+    expect(appcmdWrites(now, d).map(o => o.argv.join(' '))).toEqual([
       `add vdir /app.name:Default Web Site/app /path:/assets/css /physicalPath:${ROOT}\\releases\\r2\\static`,
       `set vdir Default Web Site/app/ /physicalPath:${ROOT}\\releases\\r2`,
       // Until the switch the live release's pages still link /app/static/.
@@ -250,20 +264,20 @@ describe('diffState', () => {
     const d = desired({ staticLocation: { kind: 'elsewhere', url: 'https://cdn.example.org/static/' }, staticVdir: undefined })
     const now = matching(d)
     now.vdirs = [{ path: '/static', physicalPath: `${ROOT}\\releases\\r2\\static` }]
-    expect(diffState(now, d).map(o => o.argv.join(' '))).toEqual([
+    expect(appcmdWrites(now, d).map(o => o.argv.join(' '))).toEqual([
       'delete vdir Default Web Site/app/static',
       'recycle apppool /apppool.name:DefaultWebSite-app'
     ])
     now.vdirs = []
-    expect(diffState(now, d)).toEqual([])
+    expect(appcmdWrites(now, d)).toEqual([])
   })
 
   it('uses site-root identifiers for an app at /', () => {
-    const d = desired({ app: { site: 'S', path: '/', pool: 'S', physicalPath: 'C:\\r\\releases\\2' }, handlersLocation: 'S' })
+    const d = desired({ app: { site: 'S', path: '/', pool: 'S', physicalPath: 'C:\\r\\releases\\2' } })
     const now = matching(d)
     now.app.physicalPath = 'C:\\r\\releases\\1'
     now.vdirs = []
-    expect(diffState(now, d).map(o => o.argv.slice(0, 4).join(' '))).toEqual([
+    expect(appcmdWrites(now, d).map(o => o.argv.slice(0, 4).join(' '))).toEqual([
       `add vdir /app.name:S/ /path:/static`,
       'set vdir S/ /physicalPath:C:\\r\\releases\\2',
       'recycle apppool /apppool.name:DefaultWebSite-app'
@@ -283,7 +297,7 @@ describe('diffState', () => {
       { name: 'API_TOKEN', value: 'old-secret' },
       { name: 'GONE', value: 'x' }
     ]
-    const ops = diffState(now, d)
+    const ops = appcmdWrites(now, d)
     expect(ops.map(o => o.argv)).toEqual([
       [
         'set',
@@ -314,13 +328,13 @@ describe('diffState', () => {
   ])('refuses an indexer value with %s before planning anything', (_what, value) => {
     const d = desired()
     d.fastCgi!.env.push({ name: 'BAD', value, secret: false })
-    expect(() => diffState(undefined, d)).toThrow(IndexerValueError)
-    expect(() => diffState(undefined, d)).toThrow(/BAD/)
+    expect(() => appcmdWrites(undefined, d)).toThrow(IndexerValueError)
+    expect(() => appcmdWrites(undefined, d)).toThrow(/BAD/)
   })
 
   it('refuses a release path appcmd cannot carry in an indexer key', () => {
     const d = desired()
     d.fastCgi!.fullPath = "C:\\it's\\python.exe"
-    expect(() => diffState(undefined, d)).toThrow(IndexerValueError)
+    expect(() => appcmdWrites(undefined, d)).toThrow(IndexerValueError)
   })
 })

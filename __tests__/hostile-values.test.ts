@@ -59,7 +59,16 @@ describe('a secret with " in every printed form', () => {
       mode: 'plan',
       release: 'r1',
       diffedAgainstServer: false,
-      operations: [{ tool: 'appcmd', argv: ['set', `/[name='S',value='${SECRET}']`], why: 'x', mutates: true, secrets: [SECRET] }],
+      operations: [
+        {
+          phase: 'before-switch',
+          tool: 'appcmd',
+          argv: ['set', `/[name='S',value='${SECRET}']`],
+          why: 'x',
+          mutates: true,
+          secrets: [SECRET]
+        }
+      ],
       files: []
     }
     for (const text of [planJson(plan, t => t), planText(plan, t => t)]) for (const leak of LEAKS) expect(text).not.toContain(leak)

@@ -117,7 +117,14 @@ describe('the pool identity operations', () => {
       release: 'r1',
       diffedAgainstServer: false,
       operations: [
-        { tool: 'appcmd' as const, argv: ['add', 'apppool', '/name:P', ...args], why: 'app pool P does not exist', mutates: true, secrets }
+        {
+          phase: 'pool' as const,
+          tool: 'appcmd' as const,
+          argv: ['add', 'apppool', '/name:P', ...args],
+          why: 'app pool P does not exist',
+          mutates: true,
+          secrets
+        }
       ],
       files: []
     }
@@ -147,7 +154,7 @@ describe('the pool identity operations', () => {
 
 describe('the authentication operations', () => {
   const desired = (mode: 'anonymous' | 'windows' | 'shibboleth', cred = false) =>
-    ({ handlersLocation: 'S/app', pool: pool(), auth: { mode, useAppPoolCredentials: cred } }) as DesiredState
+    ({ app: { site: 'S', path: '/app' }, pool: pool(), auth: { mode, useAppPoolCredentials: cred } }) as unknown as DesiredState
 
   it('sets Windows Authentication at the app location with /commit:apphost, once, and removes exactly that', () => {
     const objects: never[] = []

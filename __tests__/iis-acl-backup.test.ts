@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { PhaseError } from '../src/errors.js'
-import { planAcl, runIcacls } from '../src/iis/acl.js'
+import { pendingGrants, prepareGrantFolders, recordGrants, runIcacls } from '../src/iis/acl.js'
 import { Appcmd } from '../src/iis/appcmd.js'
 import { addBackup, backupRecordFile, backupName, parseBackups, pruneBackups, restoreBackup } from '../src/iis/backup.js'
 import type { ProcessRunner } from '../src/process.js'
@@ -36,28 +36,28 @@ describe('ACL grants', () => {
       { path: app, permission: '(OI)(CI)RX', why: 'code' },
       { path: path.join(root, 'logs'), permission: '(OI)(CI)M', why: 'logs' }
     ]
-    const plan = planAcl(root, 'P', grants, wsgiLog)
+    const plan = pendingGrants(root, 'P', grants)
     // Planning alone writes nothing.
     expect(fs.existsSync(path.join(root, 'logs'))).toBe(false)
-    plan.prepare()
+    prepareGrantFolders(root, grants, wsgiLog)
     expect(fs.readFileSync(wsgiLog, 'utf8')).toBe('')
     expect(plan.operations.map(o => o.argv)).toEqual([
       [app, '/grant:r', 'IIS AppPool\\P:(OI)(CI)RX', '/Q'],
       [path.join(root, 'logs'), '/grant:r', 'IIS AppPool\\P:(OI)(CI)M', '/Q']
     ])
     for (const op of plan.operations) await runIcacls(runner, captureLog(), sb.icaclsPath, op)
-    plan.commit()
+    recordGrants(root, plan.pending)
     expect(sb.aclGrants().map(g => [g.action, g.principal, g.perm])).toEqual([
       ['grant:r', 'IIS AppPool\\P', '(OI)(CI)RX'],
       ['grant:r', 'IIS AppPool\\P', '(OI)(CI)M']
     ])
     // Recorded: nothing to do; a changed permission or another pool is granted again.
-    expect(planAcl(root, 'P', grants, wsgiLog).operations).toEqual([])
-    expect(planAcl(root, 'P', [{ ...grants[0], permission: '(OI)(CI)M' }], undefined).operations).toHaveLength(1)
-    expect(planAcl(root, 'Q', grants, undefined).operations).toHaveLength(2)
+    expect(pendingGrants(root, 'P', grants).operations).toEqual([])
+    expect(pendingGrants(root, 'P', [{ ...grants[0], permission: '(OI)(CI)M' }]).operations).toHaveLength(1)
+    expect(pendingGrants(root, 'Q', grants).operations).toHaveLength(2)
     // An existing WSGI_LOG is left as it is.
     fs.writeFileSync(wsgiLog, 'kept')
-    planAcl(root, 'P', grants, wsgiLog).prepare()
+    prepareGrantFolders(root, grants, wsgiLog)
     expect(fs.readFileSync(wsgiLog, 'utf8')).toBe('kept')
   })
 

@@ -10,6 +10,7 @@ function plan(secret: string): PlanDocument {
     diffedAgainstServer: false,
     operations: [
       {
+        phase: 'before-switch',
         tool: 'appcmd',
         argv: ['set', 'config', `/+[fullPath='x',arguments='y'].environmentVariables.[name='K',value='${secret}']`],
         why: 'FastCGI: add K = a secret value',

@@ -208,7 +208,7 @@ describe('planShibboleth', () => {
     expect(plan.outputPath).toBe(path.join(outputDir, 'shibboleth2.xml'))
     expect(ourParts(fs.readFileSync(plan.outputPath, 'utf8'), want).paths).toHaveLength(1)
     expect(plan.diff).toMatch(/^--- a\/shibboleth2\.xml\n\+\+\+ b\/shibboleth2\.xml\n@@ -\d+,\d+ \+\d+,\d+ @@/)
-    expect(plan.operations.map(o => o.argv.join(' '))).toEqual([
+    expect([...plan.operations, ...plan.recycleOperations].map(o => o.argv.join(' '))).toEqual([
       `copy ${configPath} ${configPath}.<timestamp>.bak`,
       `write ${configPath}`,
       `shibd.exe -check -config ${configPath}`,
@@ -218,7 +218,7 @@ describe('planShibboleth', () => {
       'list apps /site.name:Default Web Site',
       'recycle apppool /apppool.name:<each pool listed>'
     ])
-    expect(plan.operations.at(-1)?.why).toMatch(
+    expect(plan.recycleOperations.at(-1)?.why).toMatch(
       /^the <ISAPI> site list changed: the Shibboleth IIS module reads <ISAPI> once per worker process/
     )
     expect(fs.readFileSync(configPath).equals(original)).toBe(true)

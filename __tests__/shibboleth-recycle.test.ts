@@ -9,11 +9,11 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { deployMode } from '../src/deploy.js'
 import { Appcmd } from '../src/iis/appcmd.js'
-import { LocationRecord } from '../src/iis/location-record.js'
 import { layoutFor } from '../src/layout.js'
-import { readState } from '../src/iis/state.js'
+import { readStateAt } from '../src/iis/state.js'
 import { Phases } from '../src/phases.js'
-import { locationOf, stateQuery } from '../src/plan/desired.js'
+import { stateQuery } from '../src/plan/desired.js'
+import { deployPlanFor } from '../src/plan/plan-output.js'
 import { execRunner } from '../src/process.js'
 import { readRelease, writeRelease } from '../src/releases.js'
 import { TemplateSet } from '../src/render/templates.js'
@@ -189,7 +189,7 @@ function ssoTarget(spText: string): Sso {
       if (!readRelease(layoutFor(config.deployRoot), releaseId))
         writeRelease(layoutFor(config.deployRoot), { id: releaseId, createdAt: new Date().toISOString(), venvHash: 'venv1' })
       const appcmd = new Appcmd({ runner, log, path: config.appcmd })
-      const current = await readState(appcmd, stateQuery(config), LocationRecord.read(config.deployRoot).known(locationOf(config)))
+      const current = await readStateAt(appcmd, stateQuery(config), config.deployRoot)
       const staged: StageResult = {
         facts: {
           releaseId,
@@ -216,7 +216,8 @@ function ssoTarget(spText: string): Sso {
       runner.reset()
       t.sandbox.resetCounters()
       try {
-        await deployMode({ runner, log }, config, staged, current, new TemplateSet(), report, new Phases(log))
+        const plan = deployPlanFor(config, desired, current)
+        await deployMode({ runner, log }, config, staged, current, plan, new TemplateSet(), report, new Phases(log))
         return { report }
       } catch (error) {
         return { report, error: error as Error }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { inRunOrder, planChanges } from '../src/plan/diff.js'
+import { buildPlan } from '../src/plan/build.js'
 import type { CurrentState } from '../src/iis/state.js'
 import type { DesiredState } from '../src/plan/types.js'
 import { poolsToRecycle, undoPlan } from '../src/iis/undo.js'
@@ -28,7 +28,6 @@ function desired(release: string, hash: string, token: string): DesiredState {
     },
     httpPlatformSecretEnv: [],
     anonymousAsPool: true,
-    handlersLocation: 'Default Web Site/app',
     ownedPrefix: `${ROOT}\\venvs`,
     acl: []
   }
@@ -57,12 +56,24 @@ const FRESH: CurrentState = {
   anonymousAsPool: false
 }
 
+/** Every step of the plan from `before` to `d`, in the order a deploy runs them. */
+const planned = (before: CurrentState, d: DesiredState) =>
+  buildPlan({
+    deployRoot: ROOT,
+    desired: d,
+    current: before,
+    grants: { operations: [], pending: [] },
+    releaseId: 'r',
+    keepBackups: 5,
+    now: new Date(0)
+  }).steps
+
 const argvOf = (plan: ReturnType<typeof undoPlan>) => ('ops' in plan ? plan.ops.map(o => o.argv.join(' ')) : plan.missing)
 
 describe('undoPlan: the inverse of each write, newest first', () => {
   it('a first deploy is undone by removing what it added; the unlock and anonymous settings of the gone app stay', () => {
     const d = desired('r1', 'v1', 'tok-1')
-    const plan = undoPlan(inRunOrder(planChanges(FRESH, d)), FRESH, d)
+    const plan = undoPlan(planned(FRESH, d), FRESH, d)
     expect(argvOf(plan)).toEqual([
       `set config -section:system.webServer/fastCgi /-${key('v1')}.environmentVariables.[name='API_TOKEN'] /commit:apphost`,
       `set config -section:system.webServer/fastCgi /-${key('v1')}.environmentVariables.[name='DJANGO_SETTINGS_MODULE'] /commit:apphost`,
@@ -77,7 +88,7 @@ describe('undoPlan: the inverse of each write, newest first', () => {
     const d1 = desired('r1', 'v1', 'tok-1')
     const before = applied(d1)
     const d2 = desired('r2', 'v2', 'tok-2')
-    const plan = undoPlan(inRunOrder(planChanges(before, d2)), before, d2)
+    const plan = undoPlan(planned(before, d2), before, d2)
     expect(argvOf(plan)).toEqual([
       `set config -section:system.webServer/fastCgi /+${key('v1')} /commit:apphost`,
       `set config -section:system.webServer/fastCgi /+${key('v1')}.environmentVariables.[name='DJANGO_SETTINGS_MODULE',value='hello.settings'] /commit:apphost`,
@@ -101,7 +112,7 @@ describe('undoPlan: the inverse of each write, newest first', () => {
       staticLocation: { kind: 'vdir', urlPath: '/app/assets/', vdirPath: '/assets' },
       staticVdir: { path: '/assets', physicalPath: `${ROOT}\\releases\\r2\\static` }
     }
-    const ops = argvOf(undoPlan(inRunOrder(planChanges(before, d2)), before, d2))
+    const ops = argvOf(undoPlan(planned(before, d2), before, d2))
     expect(ops).toContain(`add vdir /app.name:Default Web Site/app /path:/static /physicalPath:${ROOT}\\releases\\r1\\static`)
     expect(ops).toContain('delete vdir Default Web Site/app/assets')
     expect(ops.indexOf(`add vdir /app.name:Default Web Site/app /path:/static /physicalPath:${ROOT}\\releases\\r1\\static`)).toBeLessThan(
@@ -113,7 +124,7 @@ describe('undoPlan: the inverse of each write, newest first', () => {
     const d1 = desired('r1', 'v1', 'tok-1')
     const before = applied(d1)
     const d2 = { ...desired('r1', 'v1', 'rotated-2') }
-    const plan = undoPlan(inRunOrder(planChanges(before, d2)), before, d2)
+    const plan = undoPlan(planned(before, d2), before, d2)
     expect('ops' in plan && plan.ops.map(o => [o.argv[3], o.secrets])).toEqual([
       [`/${key('v1')}.environmentVariables.[name='API_TOKEN'].value:tok-1`, ['tok-1']]
     ])
@@ -122,11 +133,11 @@ describe('undoPlan: the inverse of each write, newest first', () => {
   it('has no inverse for an app that ran in the site default pool, nor for the anonymous user of an existing app', () => {
     const d = desired('r1', 'v1', 'tok-1')
     const inDefault: CurrentState = { ...applied(d), app: { exists: true, pool: '', physicalPath: d.app.physicalPath } }
-    expect(undoPlan(inRunOrder(planChanges(inDefault, d)), inDefault, d)).toEqual({
+    expect(undoPlan(planned(inDefault, d), inDefault, d)).toEqual({
       missing: expect.stringMatching(/no applicationPool of its own/)
     })
     const anonymousKept: CurrentState = { ...applied(d), anonymousAsPool: false }
-    expect(undoPlan(inRunOrder(planChanges(anonymousKept, d)), anonymousKept, d)).toEqual({
+    expect(undoPlan(planned(anonymousKept, d), anonymousKept, d)).toEqual({
       missing: expect.stringMatching(/no inverse for anonymous requests/)
     })
   })
@@ -151,10 +162,10 @@ describe('undoPlan for httpPlatform variables at the app location', () => {
         { name: 'OLD_KEY', value: 'o-1' }
       ]
     }
-    const plan = undoPlan(inRunOrder(planChanges(before, d)), before, d)
+    const plan = undoPlan(planned(before, d), before, d)
     // An old value appcmd cannot carry in an indexer has no inverse: the rollback falls back to the backup.
     const quoted: CurrentState = { ...before, httpPlatformEnv: [{ name: 'OLD_KEY', value: "it's" }] }
-    expect(undoPlan(inRunOrder(planChanges(quoted, d)), quoted, d)).toEqual({ missing: expect.stringMatching(/OLD_KEY/) })
+    expect(undoPlan(planned(quoted, d), quoted, d)).toEqual({ missing: expect.stringMatching(/OLD_KEY/) })
     const section = 'set config Default Web Site/app -section:system.webServer/httpPlatform'
     expect(
       'ops' in plan &&

@@ -3,7 +3,8 @@ import fs from 'node:fs'
 import type { DeployConfig } from './config.js'
 import { evidenceFromChecks, reportDiagnosis, tailFile, type Evidence } from './diagnose.js'
 import { asError, PhaseError } from './errors.js'
-import { applyRelease, type ApplyResult } from './iis/apply.js'
+import { applyPlan, type ApplyResult } from './iis/apply.js'
+import type { DeployPlan } from './plan/build.js'
 import { Appcmd } from './iis/appcmd.js'
 import type { CurrentState } from './iis/state.js'
 import { layoutFor } from './layout.js'
@@ -168,6 +169,7 @@ export async function deployMode(
   config: DeployConfig,
   stage: StageResult,
   current: CurrentState,
+  plan: DeployPlan,
   templates: TemplateSet,
   report: RunReport,
   phases: Phases
@@ -194,10 +196,7 @@ export async function deployMode(
 
   try {
     outcome.applied = await phases.run('Apply', () =>
-      applyRelease(
-        { runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls },
-        { config, desired: stage.desired, lockHeld: true, current }
-      )
+      applyPlan({ runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls }, plan)
     )
   } catch (error) {
     // IIS was restored by apply itself; the SP config changed before it must follow.

@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import fs from 'node:fs'
+import path from 'node:path'
 import { actionInputs, getInputs, type DeployConfig, type InputReader } from './config.js'
 import { deployMode, withBindingUrl } from './deploy.js'
 import { claimDeployRoot } from './deploy-root-claim.js'
@@ -8,19 +9,17 @@ import { asError, InputError, PhaseError } from './errors.js'
 import { Appcmd } from './iis/appcmd.js'
 import { acquireLock, type TargetLock } from './iis/lock.js'
 import { refuseSharedPool } from './iis/pool-sharing.js'
-import { readState, type CurrentState } from './iis/state.js'
-import { LocationRecord } from './iis/location-record.js'
+import { readStateAt, type CurrentState } from './iis/state.js'
 import { requireProgram } from './inputs/programs.js'
 import { layoutFor } from './layout.js'
 import { coreLog, type Log } from './log.js'
 import { Phases } from './phases.js'
-import { desiredState, locationOf, stateQuery, type StageFacts } from './plan/desired.js'
+import { desiredState, stateQuery, type StageFacts } from './plan/desired.js'
 import type { PlanDocument } from './plan/plan-file.js'
-import { planDocument, planOperations, settingsFromSource, writeOutputFiles, writePlan } from './plan/plan-output.js'
+import { deployPlanFor, planDocument, settingsFromSource, writeOutputFiles, writePlan } from './plan/plan-output.js'
 import { doctorMode } from './doctor/doctor.js'
 import { recordRun } from './history/record.js'
 import { describeStaticLocation } from './plan/static-location.js'
-import type { Operation } from './plan/types.js'
 import { execRunner, type ProcessRunner } from './process.js'
 import type { Interpreter } from './python/interpreter.js'
 import { interpreterCacheFile, probeInterpreterCached } from './python/interpreter-cache.js'
@@ -63,6 +62,34 @@ const TEMPLATES: Record<DeployConfig['hosting'], TemplateName[]> = {
   httpplatform: ['httpplatform-web.config', 'static-web.config']
 }
 
+/**
+ * Where `program` (a path, or a name looked up on the run's PATH) is on this machine; undefined when it is not.
+ * The run's environment (RunDeps.env) is what plan mode searches, so a run given another PATH plans against it.
+ */
+function findProgram(program: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (/[\\/]/.test(program)) return fs.existsSync(program) ? program : undefined
+  const dirs = (env.PATH ?? env.Path ?? '').split(path.delimiter).filter(Boolean)
+  const exts = process.platform === 'win32' ? ['', '.exe', '.cmd', '.bat'] : ['']
+  for (const dir of dirs) for (const ext of exts) if (fs.existsSync(path.join(dir, program + ext))) return path.join(dir, program + ext)
+  return undefined
+}
+
+/**
+ * Plan mode reads IIS where appcmd is there, so the plan shows what a deploy with the same inputs would do next;
+ * elsewhere (a pull-request runner) it plans against an empty server and says so.
+ */
+async function serverStateForPlan(deps: RunDeps, config: DeployConfig): Promise<CurrentState | undefined> {
+  const found = findProgram(config.appcmd, deps.env)
+  if (!found) {
+    deps.log.info(`${config.appcmd} is not on this machine: planning against an empty server (no app, pool or grants yet).`)
+    return undefined
+  }
+  const appcmd = new Appcmd({ runner: deps.runner, log: deps.log, path: found })
+  const current = await readStateAt(appcmd, stateQuery(config), layoutFor(config.deployRoot).root)
+  deps.log.info(`Planned against the IIS state read from this server with ${config.appcmd}.`)
+  return current
+}
+
 async function planMode(
   deps: RunDeps,
   config: DeployConfig,
@@ -89,17 +116,17 @@ async function planMode(
     log.info(describeStaticLocation(desired.staticLocation))
     fs.mkdirSync(config.outputDir, { recursive: true })
     const files = writeOutputFiles(config.outputDir, renderReleaseConfigs(templates, config, desired, facts))
-    const extra: Operation[] = []
+    const current = await serverStateForPlan(deps, config)
     let shibboleth: PlanDocument['shibboleth']
+    let sp: ReturnType<typeof planShibboleth> | undefined
     if (config.shibboleth.enabled) {
-      // No IIS is read in plan mode: the site id is the one of a default server's first site.
-      const sp = planShibboleth(shibbolethTarget(config, 1), config.outputDir, templates)
-      extra.push(...sp.operations)
+      // Without IIS to read, the site id is the one of a default server's first site.
+      sp = planShibboleth(shibbolethTarget(config, current?.site.id ?? 1), config.outputDir, templates)
       files.push({ path: sp.outputPath, status: 'written' })
       shibboleth = { file: config.shibboleth.configPath, changed: sp.changed, diff: sp.diff }
-      log.info('Shibboleth: ISAPI Site id 1 assumed (plan mode reads no IIS state); deploy mode uses the id IIS reports.')
+      if (!current) log.info('Shibboleth: ISAPI Site id 1 assumed (no IIS state was read); deploy mode uses the id IIS reports.')
     }
-    const plan = { ...planDocument(config, facts.releaseId, planOperations(config, desired, undefined, extra), files, false), shibboleth }
+    const plan = { ...planDocument(config, facts.releaseId, deployPlanFor(config, desired, current, sp), files), shibboleth }
     report.planPath = writePlan(config, log, plan)
     report.files = files
     log.info(`Rendered files and plan.json are in ${config.outputDir}`)
@@ -192,9 +219,7 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     let target = cfg
     if (cfg.mode === 'deploy') {
       const appcmd = new Appcmd({ runner: deps.runner, log, path: cfg.appcmd })
-      const record = LocationRecord.read(layout.root)
-      const location = locationOf(cfg)
-      current = await phases.run('Read IIS', () => readState(appcmd, stateQuery(cfg), record.known(location)))
+      current = await phases.run('Read IIS', () => readStateAt(appcmd, stateQuery(cfg), layout.root))
       await refuseSharedPool(appcmd, cfg, current)
       target = withBindingUrl(cfg, current, log)
       report.url = withoutCredentials(target.verify.url)
@@ -209,8 +234,8 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     for (const w of stage.checkWarnings) report.warnings.push(`${w.id}: ${w.message}`)
 
     if (cfg.mode === 'stage') {
-      const operations = planOperations(cfg, stage.desired, undefined, [])
-      report.planPath = writePlan(cfg, log, planDocument(cfg, stage.facts.releaseId, operations, report.files, false))
+      const plan = deployPlanFor(cfg, stage.desired, undefined)
+      report.planPath = writePlan(cfg, log, planDocument(cfg, stage.facts.releaseId, plan, report.files))
       log.info(`Release ${stage.facts.releaseId} staged in ${stage.releaseDir}; nothing was changed in IIS (mode: stage).`)
       return
     }
@@ -219,19 +244,15 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     const sp = target.shibboleth.enabled
       ? planShibboleth(shibbolethTarget(target, current.site.id), target.outputDir, templates)
       : undefined
-    const plan = planDocument(
-      target,
-      stage.facts.releaseId,
-      planOperations(target, stage.desired, current, sp?.operations ?? []),
-      report.files,
-      true
-    )
+    // The plan a deploy shows is the plan it runs: built once, here, and handed to apply.
+    const plan = deployPlanFor(target, stage.desired, current, sp)
+    const shown = planDocument(target, stage.facts.releaseId, plan, report.files)
     report.planPath = writePlan(
       target,
       log,
-      sp ? { ...plan, shibboleth: { file: target.shibboleth.configPath, changed: sp.changed, diff: sp.diff } } : plan
+      sp ? { ...shown, shibboleth: { file: target.shibboleth.configPath, changed: sp.changed, diff: sp.diff } } : shown
     )
-    const { reverified } = await deployMode(deps, target, stage, current, templates, report, phases)
+    const { reverified } = await deployMode(deps, target, stage, current, plan, templates, report, phases)
     log.info(
       report.changed
         ? `Release ${stage.facts.releaseId} is live at ${report.url}`

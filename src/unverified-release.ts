@@ -6,9 +6,13 @@ import type { DeployConfig } from './config.js'
 import type { DeployTarget } from './deploy-root-claim.js'
 import { sameTarget } from './deploy-root-claim.js'
 import { asError } from './errors.js'
-import { applyRelease, type ApplyDeps, type ApplyResult, type RollbackResult } from './iis/apply.js'
+import { applyPlan, type ApplyDeps, type ApplyResult, type RollbackResult } from './iis/apply.js'
+import { locationPath } from './iis/app-location.js'
+import { Appcmd } from './iis/appcmd.js'
+import { readStateAt } from './iis/state.js'
+import { deployPlanFor } from './plan/plan-output.js'
 import type { Layout } from './layout.js'
-import { samePath } from './plan/diff.js'
+import { samePath } from './windows-path.js'
 import { desiredState, type StageFacts } from './plan/desired.js'
 import { lastVerifiedRelease, passedVerify, readReleaseAt, type ReleaseMeta } from './releases.js'
 
@@ -67,13 +71,15 @@ export async function rollBackPastUnverified(
   })
   try {
     // Straight from what IIS holds now to the verified release: the unverified one is never served again.
-    const back = await applyRelease(deps, { config, desired, lockHeld: true })
+    const appcmd = new Appcmd({ runner: deps.runner, log: deps.log, path: deps.appcmdPath })
+    const current = await readStateAt(appcmd, desired, layout.root)
+    const back = await applyPlan(deps, deployPlanFor(config, desired, current))
     const writes = back.operations.filter(
       op => op.tool === 'appcmd' && op.mutates && !(op.argv[0] === 'add' && op.argv[1] === 'backup')
     ).length
     return {
       ok: true,
-      restored: [`${why}; release ${good.id}, the last verified one, serves ${desired.handlersLocation} again (${writes} IIS operations)`],
+      restored: [`${why}; release ${good.id}, the last verified one, serves ${locationPath(desired.app)} again (${writes} IIS operations)`],
       failed: [],
       restoredRelease: good
     }

@@ -5,7 +5,13 @@ import { getInputs, type DeployConfig } from '../../src/config.js'
 import { desiredState, type StageFacts } from '../../src/plan/desired.js'
 import type { StaticSettings } from '../../src/plan/static-location.js'
 import type { DesiredState } from '../../src/plan/types.js'
-import { applyRelease, type ApplyInput, type ApplyResult } from '../../src/iis/apply.js'
+import { applyPlan, type ApplyResult, type StepObserver } from '../../src/iis/apply.js'
+import { Appcmd } from '../../src/iis/appcmd.js'
+import { acquireLock } from '../../src/iis/lock.js'
+import { readStateAt } from '../../src/iis/state.js'
+import type { DeployPlan } from '../../src/plan/build.js'
+import { deployPlanFor } from '../../src/plan/plan-output.js'
+import type { ProcessRunner } from '../../src/process.js'
 import { layoutFor } from '../../src/layout.js'
 import { countingRunner, type CountingRunner } from './counting-runner.js'
 import { createIisSandbox, sandboxRunner, type IisSandbox } from './iis-sandbox.js'
@@ -78,15 +84,49 @@ export function stage(
   return desiredState(config, facts)
 }
 
-export function apply(
+export interface ApplyOptions {
+  /** Runs the deploy's calls instead of the target's counting runner (a failing runner, a recording one). */
+  runner?: ProcessRunner
+  observer?: StepObserver
+}
+
+/** The deploy plan against the state IIS holds now, as main builds it after reading the server. */
+export async function planFor(
   target: Target,
   config: DeployConfig,
   desired: DesiredState,
-  beforeSwitch?: ApplyInput['beforeSwitch'],
-  lockHeld = false
+  runner: ProcessRunner = target.runner
+): Promise<DeployPlan> {
+  const appcmd = new Appcmd({ runner, log: target.log, path: target.sandbox.appcmdPath })
+  return deployPlanFor(config, desired, await readStateAt(appcmd, desired, layoutFor(config.deployRoot).root))
+}
+
+/** Read, plan and apply without a lock, as main does once it holds the locks. */
+export async function applyUnlocked(
+  target: Target,
+  config: DeployConfig,
+  desired: DesiredState,
+  opts: ApplyOptions = {}
 ): Promise<ApplyResult> {
-  return applyRelease(
-    { runner: target.runner, log: target.log, appcmdPath: target.sandbox.appcmdPath, icaclsPath: target.sandbox.icaclsPath },
-    { config, desired, beforeSwitch, lockHeld }
-  )
+  const runner = opts.runner ?? target.runner
+  const plan = await planFor(target, config, desired, runner)
+  const deps = { runner, log: target.log, appcmdPath: target.sandbox.appcmdPath, icaclsPath: target.sandbox.icaclsPath }
+  return applyPlan(deps, plan, opts.observer)
+}
+
+/** One deploy's IIS part as main runs it: under the target's lock, read the state, build the plan, apply it. */
+export async function apply(target: Target, config: DeployConfig, desired: DesiredState, opts: ApplyOptions = {}): Promise<ApplyResult> {
+  const lock = await acquireLock({
+    dir: layoutFor(config.deployRoot).root,
+    site: config.siteName,
+    appPath: config.appPath,
+    runId: config.releaseId,
+    timeoutMs: config.lockTimeoutMs,
+    log: target.log
+  })
+  try {
+    return await applyUnlocked(target, config, desired, opts)
+  } finally {
+    lock.release()
+  }
 }

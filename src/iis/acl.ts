@@ -9,7 +9,7 @@ import type { ProcessRunner } from '../process.js'
 
 export const ACL_STATE_FILE = 'acl-state.json'
 
-interface GrantRecord {
+export interface GrantRecord {
   path: string
   principal: string
   permission: string
@@ -47,30 +47,17 @@ export function grantArgv(grant: AclGrant, principal: string): string[] {
   return [grant.path, '/grant:r', `${principal}:${grant.permission}`, '/Q']
 }
 
-export interface AclPlan {
+/** The grants a deploy still has to make, and what to record once they ran. */
+export interface GrantPlan {
   operations: Operation[]
-  /** Creates the logs folder and an empty WSGI_LOG if missing; apply calls it before the grants, plan mode never. */
-  prepare(): void
-  /** Records to persist once the grants ran. */
-  commit(): void
+  /** Records to persist under deploy-root once the grants ran (recordGrants). */
+  pending: GrantRecord[]
 }
 
-/**
- * The grants not yet recorded under deploy-root (so a no-op redeploy runs no icacls); reads only. prepare()
- * creates an empty WSGI_LOG: wfastcgi dies before speaking FastCGI when it cannot open WSGI_LOG, and a file the
- * deploy creates under the logs folder gets the pool's Modify grant from that folder.
- */
-export function planAcl(
-  deployRoot: string,
-  pool: string,
-  grants: AclGrant[],
-  wsgiLog: string | undefined,
-  principal = poolPrincipal(pool)
-): AclPlan {
+/** The grants not yet recorded under deploy-root (so a no-op redeploy runs no icacls); reads only. */
+export function pendingGrants(deployRoot: string, pool: string, grants: AclGrant[], principal = poolPrincipal(pool)): GrantPlan {
   // Only the pool's identity (its virtual account, or the account it runs as), never Everyone or Users.
-  const file = path.join(deployRoot, ACL_STATE_FILE)
-  const records = readRecords(file)
-  const known = new Map(records.map(r => [recordKey(r), r]))
+  const known = new Map(readRecords(path.join(deployRoot, ACL_STATE_FILE)).map(r => [recordKey(r), r]))
   const pending: GrantRecord[] = []
   const operations: Operation[] = []
   for (const grant of grants) {
@@ -80,28 +67,35 @@ export function planAcl(
     operations.push({ tool: 'icacls', argv: grantArgv(grant, principal), why: grant.why, mutates: true })
     pending.push(record)
   }
-  return {
-    operations,
-    prepare: () => {
-      // Folders of ours that nothing created yet (the logs folder with hosting httpplatform): icacls needs them.
-      for (const grant of grants) {
-        const rel = path.relative(deployRoot, grant.path)
-        if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) fs.mkdirSync(grant.path, { recursive: true })
-      }
-      if (!wsgiLog) return
-      fs.mkdirSync(path.dirname(wsgiLog), { recursive: true })
-      if (!fs.existsSync(wsgiLog)) fs.writeFileSync(wsgiLog, '')
-    },
-    commit: () => {
-      if (pending.length === 0) return
-      const merged = new Map(records.map(r => [recordKey(r), r]))
-      // The folder's id after the grant: prepare() may have created it since planning.
-      for (const r of pending) merged.set(recordKey(r), { ...r, ino: identity(r.path) })
-      // Forget folders that are gone (pruned releases and venvs), so the file stays small.
-      const grantsNow = [...merged.values()].filter(r => fs.existsSync(r.path))
-      writeFileAtomic(file, `${JSON.stringify({ grants: grantsNow }, null, 2)}\n`)
-    }
+  return { operations, pending }
+}
+
+/**
+ * Creates the folders of ours the grants name and an empty WSGI_LOG, before apply's first step (plan mode never):
+ * wfastcgi dies before speaking FastCGI when it cannot open WSGI_LOG, and a file the deploy creates under the
+ * logs folder gets the pool's Modify grant from that folder.
+ */
+export function prepareGrantFolders(deployRoot: string, grants: AclGrant[], wsgiLog: string | undefined): void {
+  // Folders of ours that nothing created yet (the logs folder with hosting httpplatform): icacls needs them.
+  for (const grant of grants) {
+    const rel = path.relative(deployRoot, grant.path)
+    if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) fs.mkdirSync(grant.path, { recursive: true })
   }
+  if (!wsgiLog) return
+  fs.mkdirSync(path.dirname(wsgiLog), { recursive: true })
+  if (!fs.existsSync(wsgiLog)) fs.writeFileSync(wsgiLog, '')
+}
+
+/** Records the grants that ran, so the next deploy skips them. */
+export function recordGrants(deployRoot: string, pending: readonly GrantRecord[]): void {
+  if (pending.length === 0) return
+  const file = path.join(deployRoot, ACL_STATE_FILE)
+  const merged = new Map(readRecords(file).map(r => [recordKey(r), r]))
+  // The folder's id after the grant: prepareGrantFolders may have created it since planning.
+  for (const r of pending) merged.set(recordKey(r), { ...r, ino: identity(r.path) })
+  // Forget folders that are gone (pruned releases and venvs), so the file stays small.
+  const grantsNow = [...merged.values()].filter(r => fs.existsSync(r.path))
+  writeFileAtomic(file, `${JSON.stringify({ grants: grantsNow }, null, 2)}\n`)
 }
 
 /** Runs one icacls grant; icacls reports failures by exit code with the reason on stdout or stderr. */

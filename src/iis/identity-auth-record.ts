@@ -1,3 +1,4 @@
+import { locationPath } from './app-location.js'
 import { poolPasswordRecord } from '../plan/identity-ops.js'
 import type { DesiredState } from '../plan/types.js'
 import type { LocationRecord } from './location-record.js'
@@ -8,7 +9,7 @@ import type { CurrentState } from './state.js'
  * and of Windows Authentication, so the next run's diff sees a no-op as one (src/plan/identity-ops.ts, auth-ops.ts).
  */
 export function rememberIdentityAndAuth(record: LocationRecord, desired: DesiredState, before: CurrentState): void {
-  const loc = desired.handlersLocation
+  const loc = locationPath(desired.app)
   const windows = desired.auth?.mode === 'windows' ? { useAppPoolCredentials: desired.auth.useAppPoolCredentials } : undefined
   record.setExtra('windowsAuth', loc, windows)
   record.setExtra('poolPassword', loc, poolPasswordRecord(desired.pool, before.poolPassword))

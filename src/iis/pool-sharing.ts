@@ -1,5 +1,5 @@
 import { InputError } from '../errors.js'
-import { same } from '../plan/diff.js'
+import { sameName } from './app-location.js'
 import { AppcmdError, type Appcmd } from './appcmd.js'
 import type { CurrentState } from './state.js'
 
@@ -26,7 +26,7 @@ const appKey = (name: string): string => name.replace(/\/+$/, '').toLowerCase()
  */
 export async function refuseSharedPool(appcmd: Appcmd, choice: PoolChoice, current: CurrentState): Promise<void> {
   if (choice.appPoolGiven || !current.pool.exists) return
-  if (current.app.exists && same(current.app.pool ?? '', choice.appPool)) return
+  if (current.app.exists && sameName(current.app.pool ?? '', choice.appPool)) return
   let stdout: string | undefined
   try {
     stdout = await appcmd.list('list', 'apps', `/apppool.name:${choice.appPool}`)
@@ -38,7 +38,7 @@ export async function refuseSharedPool(appcmd: Appcmd, choice: PoolChoice, curre
   const ours = appKey(`${choice.siteName}${choice.appPath}`)
   // The pool of each line is checked too: an appcmd that ignored the filter lists every app.
   const others = parseAppLines(stdout ?? '')
-    .filter(a => same(a.pool, choice.appPool) && appKey(a.name) !== ours)
+    .filter(a => sameName(a.pool, choice.appPool) && appKey(a.name) !== ours)
     .map(a => a.name)
   if (others.length === 0) return
   throw new InputError(

@@ -2,7 +2,8 @@ import type { Element } from '@xmldom/xmldom'
 import { asError, PhaseError } from '../errors.js'
 import { parseXmlStrict } from '../render/xml.js'
 import type { DesiredState } from '../plan/types.js'
-import { appId, same } from '../plan/diff.js'
+import { appId, locationPath, sameName } from './app-location.js'
+import { LocationRecord } from './location-record.js'
 import type { Appcmd } from './appcmd.js'
 import type { PoolPasswordRecord, RecordedState, WindowsAuthRecord } from './location-record.js'
 
@@ -35,7 +36,7 @@ export interface CurrentState {
   /** The app's virtual directories other than its root ('/assets', '/static', ...), whoever made them. */
   vdirs: { path: string; physicalPath: string }[]
   fastCgi: FastCgiApp[]
-  /** Whether system.webServer/handlers is known to be unlocked at desired.handlersLocation. */
+  /** Whether system.webServer/handlers is known to be unlocked at the app's location. */
   handlersUnlocked: boolean
   /** Anonymous requests at the app run as the pool identity (from the deploy-root record, like handlersUnlocked). */
   anonymousAsPool: boolean
@@ -72,7 +73,7 @@ function attr(el: Element, name: string): string | undefined {
 /** `appcmd list apppool P /config /xml`. */
 export function parsePool(xml: string, name: string): CurrentState['pool'] {
   const root = parse(xml, `app pool ${name}`)
-  const wrapper = children(root, 'APPPOOL').find(e => same(attr(e, 'APPPOOL.NAME'), name))
+  const wrapper = children(root, 'APPPOOL').find(e => sameName(attr(e, 'APPPOOL.NAME'), name))
   if (!wrapper) return { exists: false }
   const add = children(wrapper, 'add')[0]
   const model = add ? children(add, 'processModel')[0] : undefined
@@ -97,7 +98,7 @@ function normalAppPath(p: string): string {
  */
 export function parseSite(xml: string, desired: StateQuery): Pick<CurrentState, 'site' | 'app' | 'vdirs'> {
   const root = parse(xml, `site ${desired.app.site}`)
-  const wrapper = children(root, 'SITE').find(e => same(attr(e, 'SITE.NAME'), desired.app.site))
+  const wrapper = children(root, 'SITE').find(e => sameName(attr(e, 'SITE.NAME'), desired.app.site))
   const site = wrapper ? children(wrapper, 'site')[0] : undefined
   if (!wrapper || !site) {
     return { site: { exists: false, id: 0, bindings: [] }, app: { exists: false }, vdirs: [] }
@@ -108,7 +109,9 @@ export function parseSite(xml: string, desired: StateQuery): Pick<CurrentState, 
     bindingInformation: attr(b, 'bindingInformation') ?? ''
   }))
   const id = Number(attr(site, 'id') ?? attr(wrapper, 'SITE.ID') ?? '0')
-  const application = children(site, 'application').find(a => same(normalAppPath(attr(a, 'path') ?? ''), normalAppPath(desired.app.path)))
+  const application = children(site, 'application').find(a =>
+    sameName(normalAppPath(attr(a, 'path') ?? ''), normalAppPath(desired.app.path))
+  )
   if (!application) return { site: { exists: true, id, bindings }, app: { exists: false }, vdirs: [] }
   const vdirs = children(application, 'virtualDirectory')
   const rootVdir = vdirs.find(v => attr(v, 'path') === '/')
@@ -182,10 +185,15 @@ export async function readState(appcmd: Appcmd, desired: StateQuery, known: Reco
   if (fromSite.app.exists && (desired.hosting === 'httpplatform' || ownedHttpPlatformNames.length > 0)) {
     const owned = new Set(ownedHttpPlatformNames.map(n => n.toLowerCase()))
     const merged = parseHttpPlatformEnv(
-      await appcmd.read('list', 'config', appId(desired), '-section:system.webServer/httpPlatform', '/xml')
+      await appcmd.read('list', 'config', appId(desired.app), '-section:system.webServer/httpPlatform', '/xml')
     )
     // The read merges the live release's web.config; its variables are the release's, not applicationHost's.
     state.httpPlatformEnv = merged.filter(v => owned.has(v.name.toLowerCase()))
   }
   return state
+}
+
+/** readState with what deploy-root's location record knows (src/iis/location-record.ts). */
+export async function readStateAt(appcmd: Appcmd, desired: StateQuery, deployRoot: string): Promise<CurrentState> {
+  return readState(appcmd, desired, LocationRecord.read(deployRoot).known(locationPath(desired.app)))
 }

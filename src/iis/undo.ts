@@ -1,4 +1,5 @@
-import { ANONYMOUS_SECTION, appId, rootVdirId, same, vdirId } from '../plan/diff.js'
+import { ANONYMOUS_SECTION } from '../plan/diff.js'
+import { appId, rootVdirId, sameName, vdirId } from './app-location.js'
 import type { DesiredState, Operation } from '../plan/types.js'
 import { indexer, plainValue } from './appcmd.js'
 import type { CurrentState, NameValue } from './state.js'
@@ -39,7 +40,7 @@ function envInverse(change: string, prefix: string, before: NameValue[]): { chan
   if (!body.startsWith(prefix)) return undefined
   const parsed = parseEnvChange(body.slice(prefix.length))
   if (!parsed) return undefined
-  const was = before.find(v => same(v.name, parsed.name))
+  const was = before.find(v => sameName(v.name, parsed.name))
   const at = `${prefix}${indexer([['name', parsed.name]])}`
   // A value read back from IIS may be another deploy's secret: mask it wherever the inverse is shown.
   if (sign === '+') return { change: `/-${at}`, secrets: [] }
@@ -70,7 +71,7 @@ function fastCgiInverse(change: string, of: Operation, before: CurrentState, des
     if (change === `/+${key}`) return [config(`/-${key}`)]
     if (change === `/-${key}`) {
       // Re-register an application this run removed, with the variables it had: all the tool ever gave one.
-      const was = before.fastCgi.find(a => same(a.fullPath, app.fullPath) && same(a.arguments, app.arguments))
+      const was = before.fastCgi.find(a => sameName(a.fullPath, app.fullPath) && sameName(a.arguments, app.arguments))
       if (!was) throw new NoInverse(`FastCGI ${app.fullPath} was not registered before this run`)
       const env = was.env.map(v =>
         config(
@@ -87,7 +88,7 @@ function fastCgiInverse(change: string, of: Operation, before: CurrentState, des
       return [config(`/+${key}`), ...env]
     }
     const prefix = `${key}.environmentVariables.`
-    const was = before.fastCgi.find(a => same(a.fullPath, app.fullPath) && same(a.arguments, app.arguments))
+    const was = before.fastCgi.find(a => sameName(a.fullPath, app.fullPath) && sameName(a.arguments, app.arguments))
     const inverse = envInverse(change, prefix, was?.env ?? [])
     if (inverse) return [config(inverse.change, inverse.secrets)]
   }
@@ -98,7 +99,7 @@ function fastCgiInverse(change: string, of: Operation, before: CurrentState, des
 export function inverseOf(op: Operation, before: CurrentState, desired: DesiredState): Operation[] {
   const [verb, object, ...rest] = op.argv
   const key = `${verb ?? ''} ${object ?? ''}`.toLowerCase()
-  const app = appId(desired)
+  const app = appId(desired.app)
   switch (key) {
     case 'add backup':
     case 'recycle apppool':
@@ -128,20 +129,20 @@ export function inverseOf(op: Operation, before: CurrentState, desired: DesiredS
       return [undoOp(['set', 'app', app, `/applicationPool:${before.app.pool}`], op)]
     case 'add vdir': {
       const vpath = option(rest, 'path') ?? ''
-      return [undoOp(['delete', 'vdir', vpath === '/' ? rootVdirId(desired) : `${app.replace(/\/$/, '')}${vpath}`], op)]
+      return [undoOp(['delete', 'vdir', vpath === '/' ? rootVdirId(desired.app) : `${app.replace(/\/$/, '')}${vpath}`], op)]
     }
     case 'set vdir': {
       const id = rest[0] ?? ''
-      const was = same(id, rootVdirId(desired))
+      const was = sameName(id, rootVdirId(desired.app))
         ? before.app.physicalPath
-        : before.vdirs.find(v => same(vdirId(desired, v.path), id))?.physicalPath
+        : before.vdirs.find(v => sameName(vdirId(desired.app, v.path), id))?.physicalPath
       if (was === undefined) throw new NoInverse(`no earlier physical path known for ${id}`)
       return [undoOp(['set', 'vdir', id, `/physicalPath:${was}`], op)]
     }
     case 'delete vdir': {
       // A static vdir that STATIC_URL no longer names: the restored release's pages link it again.
       const id = rest[0] ?? ''
-      const was = before.vdirs.find(v => same(vdirId(desired, v.path), id))
+      const was = before.vdirs.find(v => sameName(vdirId(desired.app, v.path), id))
       if (!was) throw new NoInverse(`no earlier physical path known for ${id}`)
       return [undoOp(['add', 'vdir', `/app.name:${app}`, `/path:${was.path}`, `/physicalPath:${was.physicalPath}`], op)]
     }
@@ -184,6 +185,6 @@ export function poolsToRecycle(before: CurrentState, desired: DesiredState): str
   // The app's pool before the run: the app runs there again (an app this run created is gone).
   if (before.app.exists && before.app.pool) pools.push(before.app.pool)
   // The deploy's pool, unless this run created it (then the rollback removed it, or restored a server without it).
-  if (before.pool.exists && !pools.some(p => same(p, desired.pool.name))) pools.push(desired.pool.name)
+  if (before.pool.exists && !pools.some(p => sameName(p, desired.pool.name))) pools.push(desired.pool.name)
   return pools
 }

@@ -1,3 +1,4 @@
+import { locationPath } from '../iis/app-location.js'
 import type { CurrentState } from '../iis/state.js'
 import type { ObjectChange } from './diff.js'
 import type { DesiredState, Operation } from './types.js'
@@ -20,7 +21,7 @@ function op(argv: string[], why: string): Operation {
 
 /** The writes that bring the location's authentication to desired.auth; appends its object status. */
 export function authOps(now: CurrentState, desired: DesiredState, objects: ObjectChange[]): Operation[] {
-  const loc = desired.handlersLocation
+  const loc = locationPath(desired.app)
   const had = now.windowsAuth
   const set = (section: string, ...args: string[]): string[] => ['set', 'config', loc, section, ...args, COMMIT]
   if (desired.auth?.mode === 'windows') {

@@ -1,6 +1,7 @@
 import type { DeployConfig, EnvVar } from '../config.js'
 import { layoutFor, pathApi } from '../layout.js'
 import { poolPrincipalOf } from '../inputs/identity.js'
+import { appLocation } from '../iis/app-location.js'
 import type { StateQuery } from '../iis/state.js'
 import type { DesiredState } from './types.js'
 import { staticLocation, type StaticSettings } from './static-location.js'
@@ -72,17 +73,12 @@ export function workerEnvironment(config: DeployConfig, facts: StageFacts): EnvV
   return [...appEnvironment(config).filter(v => !names.has(v.name.toUpperCase())), ...settings]
 }
 
-/** The app's configuration location path, as appcmd names it: 'Default Web Site/app' (the site for a root app). */
-export function locationOf(config: Pick<DeployConfig, 'siteName' | 'appPath'>): string {
-  return config.appPath === '/' ? config.siteName : `${config.siteName}${config.appPath}`
-}
-
 /**
  * The names the IIS state read needs, known from the inputs before anything is staged. The static virtual directory
  * is not among them: STATIC_URL is only known after staging, and the site read returns all of the app's vdirs.
  */
 export function stateQuery(config: DeployConfig): StateQuery {
-  return { hosting: config.hosting, pool: { name: config.appPool }, app: { site: config.siteName, path: config.appPath } }
+  return { hosting: config.hosting, pool: { name: config.appPool }, app: appLocation(config) }
 }
 
 export function desiredState(config: DeployConfig, facts: StageFacts): DesiredState {
@@ -92,7 +88,6 @@ export function desiredState(config: DeployConfig, facts: StageFacts): DesiredSt
   const venvDir = layout.venvDir(facts.venvHash)
   const principal = poolPrincipalOf(config.appPool, config.poolAccount)
   const fastcgi = config.hosting === 'fastcgi'
-  const handlersLocation = locationOf(config)
   const location = staticLocation(config.appPath, facts.staticSettings, config.staticServedElsewhere)
   return {
     hosting: config.hosting,
@@ -105,7 +100,7 @@ export function desiredState(config: DeployConfig, facts: StageFacts): DesiredSt
     },
     // A domain account decrypts the Kerberos tickets for its own SPNs (docs/identity-and-auth.md, kernel mode).
     auth: { mode: config.auth, useAppPoolCredentials: config.poolAccount !== undefined },
-    app: { site: config.siteName, path: config.appPath, pool: config.appPool, physicalPath: releaseDir },
+    app: { ...appLocation(config), pool: config.appPool, physicalPath: releaseDir },
     staticLocation: location,
     staticVdir: location.kind === 'vdir' ? { path: location.vdirPath, physicalPath: layout.staticDir(facts.releaseId) } : undefined,
     ownedStaticPrefix: layout.releasesDir,
@@ -118,7 +113,6 @@ export function desiredState(config: DeployConfig, facts: StageFacts): DesiredSt
       : undefined,
     httpPlatformSecretEnv: fastcgi ? [] : config.env.filter(v => v.secret),
     anonymousAsPool: config.anonymousUser === 'pool',
-    handlersLocation,
     ownedPrefix: layout.venvsDir,
     acl: [
       { path: facts.pythonHome, permission: '(OI)(CI)RX', why: `${principal} runs the base Python interpreter` },

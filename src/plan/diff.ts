@@ -4,6 +4,8 @@ import type { CurrentState, FastCgiApp, NameValue } from '../iis/state.js'
 import { authOps } from './auth-ops.js'
 import { identityArgs, identityChange } from './identity-ops.js'
 import type { DesiredState, Operation } from './types.js'
+import { appId, locationPath, rootVdirId, sameName, vdirId } from '../iis/app-location.js'
+import { insideFolder, samePath } from '../windows-path.js'
 
 export type ObjectStatus = 'created' | 'changed' | 'unchanged' | 'removed'
 
@@ -14,8 +16,8 @@ export interface ObjectChange {
 }
 
 /**
- * The changes split where apply needs to place other steps: apply runs `pool`, then the ACL grants, then
- * `beforeSwitch`, `switchOp` and `afterSwitch` (the static vdir move, stale FastCGI removal, the recycle).
+ * The changes split where the plan (src/plan/build.ts) places other steps: `pool`, then the ACL grants, then
+ * `beforeSwitch`, `switchOp` and `afterSwitch` (the static vdir move, stale FastCGI removal), then the recycle.
  * Stale FastCGI applications are removed only after the switch: until then the live release's handler still
  * points at them, and removing one first would turn every request into a 500 for the length of the deploy.
  */
@@ -32,24 +34,6 @@ const FASTCGI = '-section:system.webServer/fastCgi'
 const HTTP_PLATFORM = '-section:system.webServer/httpPlatform'
 export const ANONYMOUS_SECTION = '-section:system.webServer/security/authentication/anonymousAuthentication'
 const COMMIT = '/commit:apphost'
-
-/** IIS compares names and Windows paths without regard to case. */
-export const same = (a: string | undefined, b: string | undefined): boolean => (a ?? '').toLowerCase() === (b ?? '').toLowerCase()
-export const samePath = (a: string | undefined, b: string): boolean => same((a ?? '').replace(/[\\/]+$/, ''), b.replace(/[\\/]+$/, ''))
-
-export function appId(desired: { app: { site: string; path: string } }): string {
-  return desired.app.path === '/' ? `${desired.app.site}/` : `${desired.app.site}${desired.app.path}`
-}
-
-/** The app's root virtual directory: `S/app/` (or `S/` for a site's root app). */
-export function rootVdirId(desired: { app: { site: string; path: string } }): string {
-  return desired.app.path === '/' ? `${desired.app.site}/` : `${desired.app.site}${desired.app.path}/`
-}
-
-/** A vdir of the app by its path below the app: `S/app/assets` (or `S/assets` under a site's root app). */
-export function vdirId(desired: { app: { site: string; path: string } }, vdirPath: string): string {
-  return `${appId(desired).replace(/\/$/, '')}${vdirPath}`
-}
 
 function op(argv: string[], why: string, secrets: string[] = []): Operation {
   return secrets.length > 0 ? { tool: 'appcmd', argv, why, mutates: true, secrets } : { tool: 'appcmd', argv, why, mutates: true }
@@ -76,7 +60,7 @@ function envOps(
 ): Operation[] {
   const ops: Operation[] = []
   for (const v of desired) {
-    const now = current.find(c => same(c.name, v.name))
+    const now = current.find(c => sameName(c.name, v.name))
     const shownValue = v.secret ? 'a secret value' : `'${v.value}'`
     if (!now) {
       ops.push(
@@ -104,26 +88,19 @@ function envOps(
     }
   }
   for (const c of current) {
-    if (desired.some(v => same(v.name, c.name))) continue
+    if (desired.some(v => sameName(v.name, c.name))) continue
     ops.push(op(context(`/-${prefix}${indexer([['name', c.name]])}`), `${owner}: ${c.name} is no longer configured`))
     objects.push({ kind, name: c.name, status: 'removed' })
   }
   return ops
 }
 
-/** `path` lies inside folder `prefix` (Windows paths: either separator, any case). */
-function inside(prefix: string, path: string): boolean {
-  const folder = prefix.replace(/[\\/]+$/, '').toLowerCase()
-  const full = path.toLowerCase()
-  return full.startsWith(folder) && /[\\/]/.test(full.charAt(folder.length))
-}
-
 function ownedBy(desired: DesiredState, app: FastCgiApp): boolean {
-  return inside(desired.ownedPrefix, app.fullPath)
+  return insideFolder(desired.ownedPrefix, app.fullPath)
 }
 
 /** A fresh server as the diff sees it: nothing of ours exists yet, handlers still locked. */
-function freshState(desired: DesiredState): CurrentState {
+export function freshState(desired: DesiredState): CurrentState {
   return {
     pool: { exists: false },
     site: { exists: true, id: 0, bindings: [] },
@@ -145,7 +122,8 @@ export function planChanges(current: CurrentState | undefined, desired: DesiredS
   const after: Operation[] = []
   let switchOp: Operation | undefined
   const pool = desired.pool
-  const app = appId(desired)
+  const app = appId(desired.app)
+  const location = locationPath(desired.app)
 
   // Application pool: No Managed Code ('' runtime), the configured identity.
   if (!now.pool.exists) {
@@ -193,7 +171,7 @@ export function planChanges(current: CurrentState | undefined, desired: DesiredS
     )
     objects.push({ kind: 'app', name: app, status: 'created' })
   } else {
-    if (!same(now.app.pool, pool.name)) {
+    if (!sameName(now.app.pool, pool.name)) {
       before.push(
         op(
           ['set', 'app', app, `/applicationPool:${pool.name}`],
@@ -206,7 +184,7 @@ export function planChanges(current: CurrentState | undefined, desired: DesiredS
       const argv =
         now.app.physicalPath === undefined
           ? ['add', 'vdir', `/app.name:${app}`, '/path:/', `/physicalPath:${plainValue('physicalPath', desired.app.physicalPath)}`]
-          : ['set', 'vdir', rootVdirId(desired), `/physicalPath:${plainValue('physicalPath', desired.app.physicalPath)}`]
+          : ['set', 'vdir', rootVdirId(desired.app), `/physicalPath:${plainValue('physicalPath', desired.app.physicalPath)}`]
       switchOp = op(argv, `switch ${app} from ${now.app.physicalPath ?? 'nothing'} to the new release`)
       appChanged = true
     }
@@ -216,14 +194,11 @@ export function planChanges(current: CurrentState | undefined, desired: DesiredS
   // Handlers unlocked at the app's location only, so web.config may declare them (else 500.19).
   if (!now.handlersUnlocked) {
     before.push(
-      op(
-        ['unlock', 'config', desired.handlersLocation, '-section:system.webServer/handlers', COMMIT],
-        `let ${desired.handlersLocation}'s web.config declare handlers`
-      )
+      op(['unlock', 'config', location, '-section:system.webServer/handlers', COMMIT], `let ${location}'s web.config declare handlers`)
     )
-    objects.push({ kind: 'handlers', name: desired.handlersLocation, status: 'changed' })
+    objects.push({ kind: 'handlers', name: location, status: 'changed' })
   } else {
-    objects.push({ kind: 'handlers', name: desired.handlersLocation, status: 'unchanged' })
+    objects.push({ kind: 'handlers', name: location, status: 'unchanged' })
   }
 
   // Anonymous requests read files as the pool identity, the one principal the deploy grants access to
@@ -231,13 +206,13 @@ export function planChanges(current: CurrentState | undefined, desired: DesiredS
   if (desired.anonymousAsPool && !now.anonymousAsPool) {
     before.push(
       op(
-        ['set', 'config', desired.handlersLocation, ANONYMOUS_SECTION, '/userName:', '--password', COMMIT],
-        `anonymous requests to ${desired.handlersLocation} read files as ${pool.name}, which the deploy grants access`
+        ['set', 'config', location, ANONYMOUS_SECTION, '/userName:', '--password', COMMIT],
+        `anonymous requests to ${location} read files as ${pool.name}, which the deploy grants access`
       )
     )
-    objects.push({ kind: 'anonymousAuth', name: desired.handlersLocation, status: 'changed' })
+    objects.push({ kind: 'anonymousAuth', name: location, status: 'changed' })
   } else if (desired.anonymousAsPool) {
-    objects.push({ kind: 'anonymousAuth', name: desired.handlersLocation, status: 'unchanged' })
+    objects.push({ kind: 'anonymousAuth', name: location, status: 'unchanged' })
   }
 
   before.push(...authOps(now, desired, objects))
@@ -245,9 +220,9 @@ export function planChanges(current: CurrentState | undefined, desired: DesiredS
   // Static files of the release, served by IIS itself at the path STATIC_URL makes pages link (static-location.ts).
   const wantedStatic = desired.staticVdir
   if (wantedStatic) {
-    const staticId = vdirId(desired, wantedStatic.path)
+    const staticId = vdirId(desired.app, wantedStatic.path)
     const staticPath = plainValue('physicalPath', wantedStatic.physicalPath)
-    const existing = now.vdirs.find(v => same(v.path, wantedStatic.path))
+    const existing = now.vdirs.find(v => sameName(v.path, wantedStatic.path))
     if (!existing) {
       before.push(
         op(
@@ -267,9 +242,9 @@ export function planChanges(current: CurrentState | undefined, desired: DesiredS
   // A static vdir of ours elsewhere (STATIC_URL changed, or the files are now served elsewhere) goes after the
   // switch, for the same reason; vdirs serving anything outside our releases are someone else's and stay.
   for (const stale of now.vdirs) {
-    if (wantedStatic && same(stale.path, wantedStatic.path)) continue
-    if (!inside(desired.ownedStaticPrefix, stale.physicalPath)) continue
-    const staleId = vdirId(desired, stale.path)
+    if (wantedStatic && sameName(stale.path, wantedStatic.path)) continue
+    if (!insideFolder(desired.ownedStaticPrefix, stale.physicalPath)) continue
+    const staleId = vdirId(desired.app, stale.path)
     after.push(op(['delete', 'vdir', staleId], `static folder ${staleId} is no longer where STATIC_URL points`))
     objects.push({ kind: 'vdir', name: staleId, status: 'removed' })
   }
@@ -278,7 +253,7 @@ export function planChanges(current: CurrentState | undefined, desired: DesiredS
   const wanted = desired.hosting === 'fastcgi' ? desired.fastCgi : undefined
   if (wanted) {
     const key = fastCgiKey(wanted)
-    const existing = now.fastCgi.find(a => same(a.fullPath, wanted.fullPath) && same(a.arguments, wanted.arguments))
+    const existing = now.fastCgi.find(a => sameName(a.fullPath, wanted.fullPath) && sameName(a.arguments, wanted.arguments))
     const config = (change: string): string[] => ['set', 'config', FASTCGI, change, COMMIT]
     if (!existing) {
       before.push(op(config(`/+${key}`), `register FastCGI ${wanted.fullPath}|${wanted.arguments}`))
@@ -293,7 +268,7 @@ export function planChanges(current: CurrentState | undefined, desired: DesiredS
   }
   for (const stale of now.fastCgi) {
     if (!ownedBy(desired, stale)) continue
-    if (wanted && same(stale.fullPath, wanted.fullPath) && same(stale.arguments, wanted.arguments)) continue
+    if (wanted && sameName(stale.fullPath, wanted.fullPath) && sameName(stale.arguments, wanted.arguments)) continue
     after.push(op(['set', 'config', FASTCGI, `/-${fastCgiKey(stale)}`, COMMIT], `FastCGI ${stale.fullPath} belongs to an earlier venv`))
     objects.push({ kind: 'fastCgi', name: `${stale.fullPath}|${stale.arguments}`, status: 'removed' })
   }
@@ -301,25 +276,12 @@ export function planChanges(current: CurrentState | undefined, desired: DesiredS
   // HttpPlatformHandler: secrets live location-scoped in applicationHost.config, never in web.config.
   // Back on fastcgi, the ones set for httpplatform go (envOps removes what is not desired).
   if (desired.hosting === 'httpplatform' || (now.httpPlatformEnv ?? []).length > 0) {
-    const config = (change: string): string[] => ['set', 'config', desired.handlersLocation, HTTP_PLATFORM, change, COMMIT]
+    const config = (change: string): string[] => ['set', 'config', location, HTTP_PLATFORM, change, COMMIT]
     const wantedEnv = desired.hosting === 'httpplatform' ? desired.httpPlatformSecretEnv : []
     before.push(
       ...envOps('environmentVariables.', config, now.httpPlatformEnv ?? [], wantedEnv, 'httpPlatform', 'httpPlatformEnv', objects)
     )
   }
 
-  const changed = poolOps.length > 0 || before.length > 0 || switchOp !== undefined || after.length > 0
-  if (changed) after.push(op(['recycle', 'apppool', `/apppool.name:${pool.name}`], `start ${pool.name}'s workers on the new configuration`))
   return { pool: poolOps, beforeSwitch: before, switchOp, afterSwitch: after, objects }
-}
-
-/** Only the operations that change something, in the order apply runs them; [] when IIS already matches. */
-export function diffState(current: CurrentState | undefined, desired: DesiredState): Operation[] {
-  const plan = planChanges(current, desired)
-  return inRunOrder(plan)
-}
-
-/** The order apply runs a plan in: the pool, the grants (icacls), the other changes, the switch, what follows it. */
-export function inRunOrder(plan: ChangePlan, grants: readonly Operation[] = []): Operation[] {
-  return [...plan.pool, ...grants, ...plan.beforeSwitch, ...(plan.switchOp ? [plan.switchOp] : []), ...plan.afterSwitch]
 }

@@ -1,13 +1,14 @@
 import { maskSecrets } from '../log.js'
-import type { Operation } from './types.js'
+import type { Operation, Step } from './types.js'
 
 export interface PlanDocument {
   target: { site: string; appPath: string; pool: string; deployRoot: string; hosting: string }
   mode: string
   release: string
-  /** False when no server state was read (plan mode): the operations are those of a fresh server. */
+  /** False when no IIS state could be read (no appcmd here): the steps are those of an empty server. */
   diffedAgainstServer: boolean
-  operations: Operation[]
+  /** The deploy plan's steps (src/plan/build.ts), in the order a deploy runs them. */
+  operations: Step[]
   files: { path: string; status: 'written' | 'unchanged' }[]
   shibboleth?: { file: string; changed: boolean; diff: string }
 }
@@ -16,7 +17,7 @@ export interface PlanDocument {
 export function planJson(plan: PlanDocument, redact: (text: string) => string): string {
   // Each string is redacted before JSON escapes it (a secret with " or \ would no longer match afterwards), and
   // an operation's own list of secrets never reaches the file.
-  const masked = (op: Operation): Operation => {
+  const masked = <T extends Operation>(op: T): Omit<T, 'secrets'> => {
     const { secrets = [], ...rest } = op
     return { ...rest, argv: op.argv.map(a => maskSecrets(a, secrets)) }
   }
@@ -29,11 +30,12 @@ export function planText(plan: PlanDocument, redact: (text: string) => string): 
   const lines: string[] = []
   const where = `${plan.target.site}${plan.target.appPath === '/' ? '/' : plan.target.appPath}`
   lines.push(`Target ${where} (pool ${plan.target.pool}, ${plan.target.hosting}), release ${plan.release}`)
-  if (!plan.diffedAgainstServer) lines.push('No server state was read: these are the operations for a server without this app.')
+  if (!plan.diffedAgainstServer)
+    lines.push('No IIS state could be read here: planned against an empty server (no app, pool or grants yet).')
   if (plan.operations.length === 0) lines.push('IIS: nothing to change.')
   plan.operations.forEach((op, i) => {
     const argv = op.argv.map(a => maskSecrets(a, op.secrets ?? []))
-    lines.push(`${String(i + 1).padStart(3)}. ${op.tool} ${argv.map(quoteForDisplay).join(' ')}`)
+    lines.push(`${String(i + 1).padStart(3)}. [${op.phase}] ${op.tool} ${argv.map(quoteForDisplay).join(' ')}`)
     lines.push(`       why: ${op.why}`)
   })
   for (const f of plan.files) lines.push(`file ${f.status}: ${f.path}`)

@@ -2,16 +2,18 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { settingsModuleFile, type DeployConfig } from '../config.js'
-import { planAcl } from '../iis/acl.js'
+import { pendingGrants } from '../iis/acl.js'
+import { backupRecordFile } from '../iis/backup.js'
 import type { CurrentState } from '../iis/state.js'
 import { layoutFor } from '../layout.js'
 import type { Log } from '../log.js'
 import { writeFileAtomic } from '../render/atomic-write.js'
 import type { RenderedFile } from '../render/release-configs.js'
 import type { RunReport } from '../report.js'
-import { inRunOrder, planChanges } from './diff.js'
+import type { ShibbolethPlan } from '../shibboleth/plan.js'
+import { buildPlan, type DeployPlan } from './build.js'
 import { planJson, planText, type PlanDocument } from './plan-file.js'
-import type { DesiredState, Operation } from './types.js'
+import type { DesiredState } from './types.js'
 
 /** What plan mode, which builds no venv to ask Django, reads from the settings file's literal assignments. */
 export interface SettingsFromSource {
@@ -38,24 +40,29 @@ export function settingsFromSource(config: DeployConfig): SettingsFromSource {
   }
 }
 
-/** Operations for the plan: appcmd diff (against the server when it was read), ACLs, Shibboleth. */
-export function planOperations(
+/**
+ * The deploy plan for `config`: the grants deploy-root has no record of, against `current` (the server as read;
+ * undefined plans against an empty server), with the SP's steps when it changes.
+ */
+export function deployPlanFor(
   config: DeployConfig,
   desired: DesiredState,
   current: CurrentState | undefined,
-  extra: Operation[]
-): Operation[] {
-  const changes = planChanges(current, desired)
-  const layout = layoutFor(config.deployRoot)
-  const acl = planAcl(
-    layout.root,
-    desired.pool.name,
-    desired.acl,
-    desired.hosting === 'fastcgi' ? layout.wsgiLog : undefined,
-    desired.pool.principal
-  )
-  // The order apply runs them in: the SP config (checked before IIS is touched), the pool, grants, the rest.
-  return [...extra, ...inRunOrder(changes, acl.operations)]
+  sp?: Pick<ShibbolethPlan, 'operations' | 'recycleOperations'>
+): DeployPlan {
+  const root = layoutFor(config.deployRoot).root
+  return buildPlan({
+    deployRoot: root,
+    desired,
+    current,
+    grants: pendingGrants(root, desired.pool.name, desired.acl, desired.pool.principal),
+    releaseId: config.releaseId,
+    keepBackups: config.keepBackups,
+    backupRecordFile: backupRecordFile(config.lockDir),
+    now: new Date(),
+    spConfig: sp?.operations,
+    spRecycle: sp?.recycleOperations
+  })
 }
 
 export function writeOutputFiles(outputDir: string, configs: RenderedFile[]): RunReport['files'] {
@@ -73,13 +80,7 @@ export function writePlan(config: DeployConfig, log: Log, plan: PlanDocument): s
   return file
 }
 
-export function planDocument(
-  config: DeployConfig,
-  releaseId: string,
-  operations: Operation[],
-  files: RunReport['files'],
-  diffed: boolean
-): PlanDocument {
+export function planDocument(config: DeployConfig, releaseId: string, plan: DeployPlan, files: RunReport['files']): PlanDocument {
   return {
     target: {
       site: config.siteName,
@@ -90,8 +91,8 @@ export function planDocument(
     },
     mode: config.mode,
     release: releaseId,
-    diffedAgainstServer: diffed,
-    operations,
+    diffedAgainstServer: plan.diffedAgainstServer,
+    operations: plan.steps,
     files
   }
 }

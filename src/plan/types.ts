@@ -1,4 +1,5 @@
 import type { AuthMode, EnvVar, Hosting, PoolAccount, PoolIdentity } from '../config.js'
+import type { AppLocation } from '../iis/app-location.js'
 import type { StaticLocation } from './static-location.js'
 
 /** What IIS must look like for this app when the deploy is done (pure data, derived from config and facts). */
@@ -14,10 +15,8 @@ export interface DesiredState {
     /** '' = No Managed Code: Python needs no CLR. */
     managedRuntimeVersion: ''
   }
-  app: {
-    site: string
-    /** '/app', or '/' for a site's root app. */
-    path: string
+  /** Where the app lives (src/iis/app-location.ts names it for appcmd), what serves it, and from where. */
+  app: AppLocation & {
     pool: string
     /** The release folder the app's root virtual directory serves. */
     physicalPath: string
@@ -41,12 +40,10 @@ export interface DesiredState {
   }
   /** hosting httpplatform: secret env set location-scoped in applicationHost.config, never in web.config. */
   httpPlatformSecretEnv: EnvVar[]
-  /** Who may use the app, set at handlersLocation (src/plan/auth-ops.ts). */
+  /** Who may use the app, set at the app's location (src/plan/auth-ops.ts). */
   auth?: { mode: AuthMode; useAppPoolCredentials: boolean }
   /** Anonymous requests at the app run as the pool identity (input anonymous-user: pool). */
   anonymousAsPool: boolean
-  /** appcmd location path where system.webServer/handlers is unlocked, e.g. 'Default Web Site/app'. */
-  handlersLocation: string
   /** Folder whose venvs are ours: a FastCGI application whose fullPath starts here and is not desired is stale. */
   ownedPrefix: string
   acl: AclGrant[]
@@ -70,4 +67,30 @@ export interface Operation {
   mutates: boolean
   /** Values inside argv that must reach the tool but be masked wherever the operation is printed or logged. */
   secrets?: string[]
+}
+
+/**
+ * Where a step stands in a deploy. The order of a plan's steps is the order of this list: the SP configuration
+ * (checked before IIS is touched), the IIS backup, the pool, the grants, the changes the switch needs, the
+ * switch, what follows it, the recycle, the SP's pools, the old backups.
+ */
+export const PHASES = [
+  'sp-config',
+  'backup',
+  'pool',
+  'grants',
+  'before-switch',
+  'switch',
+  'after-switch',
+  'recycle',
+  'sp-recycle',
+  'prune-backups'
+] as const
+export type Phase = (typeof PHASES)[number]
+
+/** One step of a deploy plan: what plan.json shows and what apply runs, in this order. */
+export interface Step extends Operation {
+  phase: Phase
+  /** A failure warns instead of failing the deploy (housekeeping after the app is live). */
+  bestEffort?: boolean
 }

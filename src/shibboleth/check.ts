@@ -1,6 +1,6 @@
-import path from 'node:path'
 import { PhaseError } from '../errors.js'
 import type { ProcessRunner } from '../process.js'
+import { samePath } from '../windows-path.js'
 
 /** Stands in the check command for the file to check (`shibd -t -c {config}` on Linux). */
 export const CONFIG_PLACEHOLDER = '{config}'
@@ -20,7 +20,7 @@ export const DEFAULT_CHECK = `C:\\opt\\shibboleth-sp\\sbin64\\shibd.exe -check -
  */
 export function checksOtherFile(check: readonly string[], configPath: string): string | undefined {
   if (check.some(arg => arg.includes(CONFIG_PLACEHOLDER))) return undefined
-  const same = path.win32.normalize(configPath).toLowerCase() === path.win32.normalize(SP_DEFAULT_CONFIG).toLowerCase()
+  const same = samePath(configPath, SP_DEFAULT_CONFIG)
   if (same) return undefined
   return `shibboleth-check (${check.join(' ')}) names no ${CONFIG_PLACEHOLDER}: it checks the SP's default ${SP_DEFAULT_CONFIG}, not ${configPath}; add -config ${CONFIG_PLACEHOLDER} to it`
 }

@@ -15,8 +15,10 @@ export interface ShibbolethPlan {
   diff: string
   /** Where the patched file was written for review: output-dir/shibboleth2.xml. */
   outputPath: string
-  /** What apply would run, in order; empty when the file is already right. */
+  /** What the SP change runs before IIS is touched, in order; empty when the file is already right. */
   operations: Operation[]
+  /** The recycle of the site's pools, after IIS: its pools are only known on the server. */
+  recycleOperations: Operation[]
 }
 
 /** Plan mode: the patched file goes to the output folder, the server's file is only read. */
@@ -40,9 +42,9 @@ export function planShibboleth(target: ShibbolethTarget, outputDir: string, temp
           why: "the SP's own check; a failure restores the backup",
           mutates: false
         },
-        ...restartOperations({ service: target.service, net: target.net ?? 'net' }),
-        ...(proposal.recycleReason ? recyclePlanOperations(target.site, proposal.recycleReason) : [])
+        ...restartOperations({ service: target.service, net: target.net ?? 'net' })
       ]
     : []
-  return { changed: proposal.changed, changes: proposal.changes, diff: proposal.diff, outputPath, operations }
+  const recycleOperations = proposal.changed && proposal.recycleReason ? recyclePlanOperations(target.site, proposal.recycleReason) : []
+  return { changed: proposal.changed, changes: proposal.changes, diff: proposal.diff, outputPath, operations, recycleOperations }
 }

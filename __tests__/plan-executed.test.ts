@@ -1,0 +1,99 @@
+/**
+ * The plan is what a deploy runs: for each scenario, the mutating calls a deploy makes (appcmd writes and icacls
+ * grants, recorded by the runner over the doubles) are exactly the IIS steps of the plan built beforehand from
+ * the same state, in the same order.
+ */
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { DeployConfig } from '../src/config.js'
+import { iisSteps, type DeployPlan } from '../src/plan/build.js'
+import type { DesiredState } from '../src/plan/types.js'
+import { apply, configFor, createTarget, planFor, stage, type Target } from './support/apply-fixture.js'
+
+let target: Target | undefined
+afterEach(() => target?.cleanup())
+
+const READS = new Set(['list'])
+/** A backup's name ends in the time it was taken: the plan's and the deploy's differ only there. */
+const withoutStamp = (line: string): string => line.replace(/-\d{8}T\d{9}Z$/, '-<stamp>')
+
+/** The plan's steps that change the server, as `<tool> <argv>`. */
+function plannedWrites(plan: DeployPlan): string[] {
+  return iisSteps(plan)
+    .filter(step => step.mutates)
+    .map(step => withoutStamp(`${step.tool} ${step.argv.join(' ')}`))
+}
+
+/** The calls the deploy made that change the server, as `<tool> <argv>`, in order. */
+function madeWrites(t: Target): string[] {
+  return t.runner.calls
+    .map(call => ({ tool: path.basename(call.file), argv: call.args }))
+    .filter(call => call.tool === 'icacls' || !READS.has(call.argv[0] ?? ''))
+    .map(call => withoutStamp(`${call.tool} ${call.argv.join(' ')}`))
+}
+
+/** Plans against the server as it is, deploys, and returns both lists of writes. */
+async function planThenDeploy(t: Target, config: DeployConfig, desired: DesiredState): Promise<{ planned: string[]; made: string[] }> {
+  const plan = await planFor(t, config, desired)
+  t.runner.reset()
+  await apply(t, config, desired)
+  return { planned: plannedWrites(plan), made: madeWrites(t) }
+}
+
+describe('a deploy makes exactly the writes its plan lists, in order', () => {
+  it('first deploy', async () => {
+    target = createTarget()
+    const config = configFor(target, 'r1')
+    const { planned, made } = await planThenDeploy(target, config, stage(target, config))
+    expect(planned[0]).toBe('appcmd add backup django-iis-deploy-r1-<stamp>')
+    expect(planned.some(line => line.startsWith('icacls '))).toBe(true)
+    expect(planned.at(-1)).toBe('appcmd recycle apppool /apppool.name:DefaultWebSite-app')
+    expect(made).toEqual(planned)
+  }, 300_000)
+
+  it('upgrade to a new release, venv and variables', async () => {
+    target = createTarget()
+    const c1 = configFor(target, 'r1')
+    await apply(target, c1, stage(target, c1, 'venv1'))
+    const c2 = configFor(target, 'r2', { env: 'GREETING=bonjour' })
+    const { planned, made } = await planThenDeploy(target, c2, stage(target, c2, 'venv2'))
+    expect(planned).toContain(`appcmd set vdir Default Web Site/app/ /physicalPath:${path.join(c2.deployRoot, 'releases', 'r2')}`)
+    expect(made).toEqual(planned)
+  }, 300_000)
+
+  it('a code change only: the switch, the static vdir and the recycle', async () => {
+    target = createTarget()
+    const c1 = configFor(target, 'r1')
+    await apply(target, c1, stage(target, c1))
+    const c2 = configFor(target, 'r2')
+    const { planned, made } = await planThenDeploy(target, c2, stage(target, c2))
+    expect(planned.filter(line => line.startsWith('appcmd')).map(line => line.split(' ').slice(1, 3).join(' '))).toEqual([
+      'add backup',
+      'set vdir',
+      'set vdir',
+      'recycle apppool'
+    ])
+    expect(made).toEqual(planned)
+  }, 300_000)
+
+  it('no-op redeploy: an empty plan and no write', async () => {
+    target = createTarget()
+    const config = configFor(target, 'r1')
+    await apply(target, config, stage(target, config))
+    const { planned, made } = await planThenDeploy(target, config, stage(target, config))
+    expect(planned).toEqual([])
+    expect(made).toEqual([])
+  }, 300_000)
+
+  it('hosting httpplatform, first deploy and a switch back to fastcgi', async () => {
+    target = createTarget()
+    const hp = configFor(target, 'r1', { hosting: 'httpplatform' })
+    const first = await planThenDeploy(target, hp, stage(target, hp))
+    expect(first.planned.some(line => line.includes('-section:system.webServer/httpPlatform'))).toBe(true)
+    expect(first.made).toEqual(first.planned)
+    const back = configFor(target, 'r2')
+    const second = await planThenDeploy(target, back, stage(target, back))
+    expect(second.planned.some(line => line.includes('-section:system.webServer/fastCgi'))).toBe(true)
+    expect(second.made).toEqual(second.planned)
+  }, 300_000)
+})

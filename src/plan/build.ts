@@ -1,0 +1,129 @@
+/**
+ * The deploy plan: every step a deploy takes on the server, in the order it takes them, built once. plan.json
+ * shows these steps and apply (src/iis/apply.ts) runs them as written (docs/iis-apply.md).
+ */
+import type { GrantPlan, GrantRecord } from '../iis/acl.js'
+import { backupName } from '../iis/backup.js'
+import type { CurrentState } from '../iis/state.js'
+import { freshState, planChanges, type ObjectChange } from './diff.js'
+import type { DesiredState, Operation, Phase, Step } from './types.js'
+
+/** What the plan is built from: the desired state (config and stage facts), the server as read, and the records. */
+export interface PlanInput {
+  /** deploy-root: where the grant and location records live. */
+  deployRoot: string
+  desired: DesiredState
+  /** The IIS state read from the server; undefined plans against an empty server (no IIS on this machine). */
+  current: CurrentState | undefined
+  /** The grants deploy-root has no record of (pendingGrants). */
+  grants: GrantPlan
+  releaseId: string
+  /** Our IIS backups beyond this many are deleted after a good apply (keep-backups). */
+  keepBackups: number
+  /** Where our backups' names are recorded (src/iis/backup.ts), so pruning lists them only without a record. */
+  backupRecordFile?: string
+  /** Names the backup: one plan, one backup name. */
+  now: Date
+  /** The SP's configuration change (planShibboleth), run before IIS is touched. */
+  spConfig?: Operation[]
+  /** The SP's pool recycle, run after IIS: the IIS module keeps the site list its workers started with. */
+  spRecycle?: Operation[]
+}
+
+export interface DeployPlan {
+  steps: Step[]
+  deployRoot: string
+  keepBackups: number
+  backupRecordFile?: string
+  /** False when no server state was read: the steps are those of a server without this app. */
+  diffedAgainstServer: boolean
+  /** The state the steps start from (an empty server when none was read): what rollback computes inverses against. */
+  current: CurrentState
+  desired: DesiredState
+  /** Every IIS object the deploy looks at, with what the plan does to it. */
+  objects: ObjectChange[]
+  /** The backup the plan takes; absent when IIS needs no appcmd write. */
+  backupName?: string
+  /** Grant records to write once the grants ran. */
+  grantRecords: GrantRecord[]
+}
+
+/** The phases apply runs against IIS itself; the SP's phases run with the SP's own transaction (src/deploy.ts). */
+export const IIS_PHASES: ReadonlySet<Phase> = new Set<Phase>([
+  'backup',
+  'pool',
+  'grants',
+  'before-switch',
+  'switch',
+  'after-switch',
+  'recycle',
+  'prune-backups'
+])
+
+const inPhase =
+  (phase: Phase, bestEffort = false) =>
+  (op: Operation): Step =>
+    bestEffort ? { phase, ...op, bestEffort } : { phase, ...op }
+
+/** Pure: the whole deploy as steps, in the order they run. */
+export function buildPlan(input: PlanInput): DeployPlan {
+  const { desired, current } = input
+  const changes = planChanges(current, desired)
+  const pool = desired.pool.name
+  const appcmdWrites = [...changes.pool, ...changes.beforeSwitch, ...(changes.switchOp ? [changes.switchOp] : []), ...changes.afterSwitch]
+  const backup = appcmdWrites.length > 0 ? backupName(input.releaseId, input.now) : undefined
+
+  const steps: Step[] = [...(input.spConfig ?? []).map(inPhase('sp-config'))]
+  if (backup)
+    steps.push(inPhase('backup')({ tool: 'appcmd', argv: ['add', 'backup', backup], why: 'restore point for this deploy', mutates: true }))
+  // The pool first: a grant to `IIS AppPool\<pool>` needs the pool to exist. The grants before anything can serve
+  // the release: the pool must be able to read it the moment IIS points there.
+  steps.push(...changes.pool.map(inPhase('pool')))
+  steps.push(...input.grants.operations.map(inPhase('grants')))
+  steps.push(...changes.beforeSwitch.map(inPhase('before-switch')))
+  if (changes.switchOp) steps.push(inPhase('switch')(changes.switchOp))
+  steps.push(...changes.afterSwitch.map(inPhase('after-switch')))
+  if (backup) {
+    // wfastcgi reads its settings once per process: the pool's workers start again on the new configuration.
+    steps.push(
+      inPhase('recycle')({
+        tool: 'appcmd',
+        argv: ['recycle', 'apppool', `/apppool.name:${pool}`],
+        why: `start ${pool}'s workers on the new configuration`,
+        mutates: true
+      })
+    )
+  }
+  // The SP's own recycle is housekeeping once the app is live; a failure warns and verify's SSO check judges.
+  steps.push(...(input.spRecycle ?? []).map(inPhase('sp-recycle', true)))
+  if (backup) {
+    steps.push(
+      inPhase(
+        'prune-backups',
+        true
+      )({
+        tool: 'appcmd',
+        argv: ['list', 'backups'],
+        why: `then delete our backups beyond the newest ${input.keepBackups} (listed only when no record of ours names them); others' backups are never touched`,
+        mutates: false
+      })
+    )
+  }
+  return {
+    steps,
+    deployRoot: input.deployRoot,
+    keepBackups: input.keepBackups,
+    ...(input.backupRecordFile ? { backupRecordFile: input.backupRecordFile } : {}),
+    diffedAgainstServer: current !== undefined,
+    current: current ?? freshState(desired),
+    desired,
+    objects: changes.objects,
+    ...(backup ? { backupName: backup } : {}),
+    grantRecords: input.grants.pending
+  }
+}
+
+/** The steps a plan runs against IIS, in order (apply walks exactly these). */
+export function iisSteps(plan: DeployPlan): Step[] {
+  return plan.steps.filter(step => IIS_PHASES.has(step.phase))
+}
