@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { DOMParser, type Element, type Node } from '@xmldom/xmldom'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createIisSandbox, type IisSandbox } from './support/iis-sandbox.js'
-import { runDouble } from './support/run-double.js'
+import { runDouble, runDoubleProcess } from './support/run-double.js'
 
 const SITE = 'Default Web Site'
 const PY = 'C:\\app\\venv\\Scripts\\python.exe'
@@ -455,8 +455,9 @@ describe('fail-at-k and the call log', () => {
   })
 
   it('serializes concurrent writers, so none of them loses an update', async () => {
+    // Separate processes (the shim): in process, calls cannot overlap, so only processes test the lock.
     const names = Array.from({ length: 8 }, (_, i) => `Pool${i}`)
-    const results = await Promise.all(names.map(n => appcmd('add', 'apppool', `/name:${n}`)))
+    const results = await Promise.all(names.map(n => runDoubleProcess(box.appcmdPath, ['add', 'apppool', `/name:${n}`], box.env)))
     expect(results.every(r => r.exitCode === 0)).toBe(true)
     const listed = (await appcmd('list', 'apppool')).stdout
     for (const n of names) expect(listed).toContain(`APPPOOL "${n}"`)
@@ -469,13 +470,24 @@ describe('how the double is reached', () => {
     expect(out).toBe('APPPOOL "DefaultAppPool" (MgdVersion:v4.0,MgdMode:Integrated,state:Started)\n')
   })
 
+  it('answers as a process exactly as in process, Windows exit codes taken modulo 256', async () => {
+    const argv = ['add', 'app', '/site.name:Nope', '/path:/x']
+    const asProcess = await runDoubleProcess(box.appcmdPath, argv, box.env)
+    expect(asProcess).toEqual(await runDouble(box.appcmdPath, argv, box.env))
+    expect(asProcess.exitCode).toBe(1168 % 256)
+    expect((await runDoubleProcess(box.icaclsPath, [join(box.dir, 'missing')], box.env)).exitCode).toBe(2)
+  })
+
   it('is never imported by product code', () => {
     const offenders: string[] = []
     const walk = (dir: string) => {
       for (const entry of readdirSync(dir, { withFileTypes: true })) {
         const full = join(dir, entry.name)
         if (entry.isDirectory()) walk(full)
-        else if (/(appcmd|icacls)-double|iis-sandbox|applicationHost\.seed/.test(readFileSync(full, 'utf8'))) offenders.push(full)
+        else if (
+          /(appcmd|icacls)-(double|core)|support\/doubles|double-runner|iis-sandbox|applicationHost\.seed/.test(readFileSync(full, 'utf8'))
+        )
+          offenders.push(full)
       }
     }
     walk(join(import.meta.dirname, '..', 'src'))

@@ -46,6 +46,8 @@ async function runWith(over: Record<string, string>, deployRoot: string): Promis
     'app-path': '/app',
     python: SYSTEM_PYTHON,
     'output-dir': path.join(tmp, 'out'),
+    // Never the machine-wide default folder, which other checkouts' deploys share.
+    'lock-dir': path.join(tmp, 'server-lock'),
     ...over
   }
   const log = captureLog()

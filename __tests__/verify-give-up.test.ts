@@ -45,10 +45,12 @@ describe('verify gives up with the evidence', () => {
 
   it('says verify-timeout ran out when no request ever answered', async () => {
     const s = await track(serve(() => undefined))
-    // The server never answers, so only the timers decide. The first request has its whole 1000 ms; the second only
-    // what is left (600 ms less the pause), so it is cut short; a timer firing up to ~500 ms late changes nothing.
+    // The server never answers, so only the timers decide. The first request has its whole 1000 ms; a second, if a
+    // loaded machine's late timers leave room for one, only what is left, so it is cut short at the deadline: never
+    // a third, however late the timers fire.
     const [main] = await runChecks(verifyPlan(verifyConfig(s.url, { totalTimeoutMs: 1600, requestTimeoutMs: 1000 })), captureLog())
-    expect(main?.attempts).toBe(2)
+    expect(main?.attempts).toBeGreaterThanOrEqual(1)
+    expect(main?.attempts).toBeLessThanOrEqual(2)
     expect(main?.detail).toMatch(/^no complete response within verify-timeout \(1\.6 s\)/)
   })
 

@@ -3,24 +3,14 @@ import { tmpdir } from 'node:os'
 import { delimiter, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { execRunner, type ProcessRunner } from '../../src/process.js'
+import { doubleRunner } from './double-runner.js'
+import type { AppcmdCall } from './doubles/appcmd-core.js'
+import type { AclRecord } from './doubles/icacls-core.js'
+
+export type { AppcmdCall } from './doubles/appcmd-core.js'
+export type { AclRecord } from './doubles/icacls-core.js'
 
 const SUPPORT_DIR = dirname(fileURLToPath(import.meta.url))
-
-export interface AppcmdCall {
-  argv: string[]
-  exitCode: number
-  mutating: boolean
-  stdout: string
-}
-
-export interface AclRecord {
-  path: string
-  action: 'grant' | 'grant:r' | 'remove'
-  principal: string
-  perm?: string
-  recursive: boolean
-  flags: string[]
-}
 
 export interface IisSandboxOptions {
   /** applicationHost.config text to start from instead of the fresh-server seed. */
@@ -107,8 +97,16 @@ export function createIisSandbox(opts: IisSandboxOptions = {}): IisSandbox {
   return sandbox
 }
 
-/** Runs real processes with the sandbox's variables merged in, as the doubles read their state from the environment. */
+/**
+ * The product's runner for a sandbox: appcmd and icacls answered in process by the doubles' cores, every other
+ * program run for real with the sandbox's variables (double-runner.ts).
+ */
 export function sandboxRunner(sandbox: Pick<IisSandbox, 'env'>, inner: ProcessRunner = execRunner): ProcessRunner {
+  return doubleRunner(sandbox.env, inner)
+}
+
+/** As the bundle meets the doubles: every program, appcmd and icacls too, a real process with the sandbox's variables. */
+export function sandboxProcessRunner(sandbox: Pick<IisSandbox, 'env'>, inner: ProcessRunner = execRunner): ProcessRunner {
   return {
     run: (file, args, options = {}) =>
       inner.run(file, args, { ...options, env: { ...(process.env as Record<string, string>), ...sandbox.env } })

@@ -82,7 +82,10 @@ export function runAction(inputs: Record<string, string>, env: Record<string, st
   const summaryFile = path.join(files, 'summary.md')
   fs.writeFileSync(outputFile, '')
   fs.writeFileSync(summaryFile, '')
-  const childEnv = actionEnv(inputs, { GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile, RUNNER_TEMP: files, ...env })
+  // A private server lock unless the test names one: the default folder is shared with every checkout on the
+  // machine, and a deploy there would wait for (or block) theirs.
+  const withLock = { 'lock-dir': path.join(files, 'server-lock'), ...inputs }
+  const childEnv = actionEnv(withLock, { GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile, RUNNER_TEMP: files, ...env })
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [DIST_INDEX], { env: childEnv, cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (error && typeof error.code !== 'number') return reject(new Error(error.message, { cause: error }))

@@ -1,5 +1,6 @@
-#!/usr/bin/env node
-// Test double of icacls.exe: records ACL changes instead of making them, against real paths on this disk.
+// Test double of icacls.exe, in process: records ACL changes instead of making them, against real paths on this
+// disk. `../icacls` runs it as a program for the bundle and the IIS stand-in; the test runner
+// (../double-runner.ts) calls it directly. Each behaviour is a row of docs/windows-facts.md (ic-*).
 //
 // Environment:
 //   ICACLS_DOUBLE_LOG  JSON-lines file; each /grant, /grant:r and /remove appends
@@ -12,6 +13,28 @@
 // an unparsable permission exits 87 with `Invalid parameter "<text>"`.
 import fs from 'node:fs'
 import path from 'node:path'
+import type { DoubleEnv } from './appcmd-store.js'
+
+export interface DoubleAnswer {
+  exitCode: number
+  stdout: string
+  stderr: string
+}
+
+export interface AclRecord {
+  path: string
+  action: 'grant' | 'grant:r' | 'remove'
+  principal: string
+  perm?: string
+  recursive: boolean
+  flags: string[]
+}
+
+interface Ace {
+  principal: string
+  flags: string[]
+  rights: string[]
+}
 
 const SIMPLE_RIGHTS = ['N', 'F', 'M', 'RX', 'R', 'W', 'D']
 const INHERITANCE = ['OI', 'CI', 'IO', 'NP', 'I']
@@ -38,27 +61,19 @@ const SPECIFIC_RIGHTS = [
   'WA'
 ]
 // Windows grants every new folder these through inheritance; shown so a printed ACL looks like a real one.
-const INHERITED = [
+const INHERITED: readonly Ace[] = [
   { principal: 'NT AUTHORITY\\SYSTEM', flags: ['I', 'OI', 'CI'], rights: ['F'] },
   { principal: 'BUILTIN\\Administrators', flags: ['I', 'OI', 'CI'], rights: ['F'] }
 ]
 
-const out = []
-const err = []
-const finish = code => {
-  if (out.length) fs.writeSync(1, out.map(l => `${l}\n`).join(''))
-  if (err.length) fs.writeSync(2, err.map(l => `${l}\n`).join(''))
-  process.exit(code)
-}
-
 /** Parses "(OI)(CI)RX", "(OI)(CI)(RX)", "(RX,W)" or "M" into inheritance flags and rights. */
-function parsePerm(perm) {
-  const flags = []
-  const rights = []
+function parsePerm(perm: string): { flags: string[]; rights: string[] } | undefined {
+  const flags: string[] = []
+  const rights: string[] = []
   let rest = perm
   while (rest.length > 0) {
     const group = /^\(([^)]*)\)/.exec(rest)
-    const token = group ? group[1] : rest
+    const token = group ? (group[1] ?? '') : rest
     const parts = token.split(',').map(p => p.trim().toUpperCase())
     for (const p of parts) {
       if (INHERITANCE.includes(p)) flags.push(p)
@@ -71,7 +86,7 @@ function parsePerm(perm) {
   return { flags, rights }
 }
 
-function countFiles(target, recursive) {
+function countFiles(target: string, recursive: boolean): string[] {
   // lstat: a link is one entry, as icacls treats a junction, and a link that loops must not recurse forever.
   if (!recursive || !fs.lstatSync(target).isDirectory()) return [target]
   const found = [target]
@@ -79,32 +94,33 @@ function countFiles(target, recursive) {
   return found
 }
 
-function readLog(log) {
+export function readAclLog(log: string | undefined): AclRecord[] {
   if (!log || !fs.existsSync(log)) return []
   return fs
     .readFileSync(log, 'utf8')
     .split('\n')
     .filter(l => l.trim() !== '')
-    .map(l => JSON.parse(l))
+    .map(l => JSON.parse(l) as AclRecord)
 }
 
 /** Replays the recorded changes that apply to a path (its own, and recursive ones from a parent folder). */
-function recordedAcl(target, entries) {
+function recordedAcl(target: string, entries: readonly AclRecord[]): Ace[] {
   const resolved = path.resolve(target)
-  const aces = INHERITED.map(a => ({ ...a, flags: [...a.flags], rights: [...a.rights] }))
-  const applies = e => {
+  const aces: Ace[] = INHERITED.map(a => ({ ...a, flags: [...a.flags], rights: [...a.rights] }))
+  const applies = (e: AclRecord): boolean => {
     const p = path.resolve(e.path)
     return p === resolved || (e.recursive && resolved.startsWith(`${p}${path.sep}`))
   }
   for (const e of entries.filter(applies)) {
-    const isOther = a => a.principal.toLowerCase() !== e.principal.toLowerCase() || a.flags.includes('I')
+    const isOther = (a: Ace): boolean => a.principal.toLowerCase() !== e.principal.toLowerCase() || a.flags.includes('I')
     if (e.action === 'remove' || e.action === 'grant:r') {
       const kept = aces.filter(isOther)
       aces.length = 0
       aces.push(...kept)
     }
     if (e.action === 'grant' || e.action === 'grant:r') {
-      const parsed = parsePerm(e.perm)
+      const parsed = parsePerm(e.perm ?? '')
+      if (!parsed) continue
       const existing = aces.find(a => !isOther(a) && a.flags.join() === parsed.flags.join())
       if (existing) existing.rights = [...new Set([...existing.rights, ...parsed.rights])]
       else aces.push({ principal: e.principal, flags: parsed.flags, rights: parsed.rights })
@@ -114,11 +130,18 @@ function recordedAcl(target, entries) {
   return [...aces.filter(a => !a.flags.includes('I')), ...aces.filter(a => a.flags.includes('I'))]
 }
 
-const formatAce = a => `${a.principal}:${a.flags.map(f => `(${f})`).join('')}(${a.rights.join(',')})`
+const formatAce = (a: Ace): string => `${a.principal}:${a.flags.map(f => `(${f})`).join('')}(${a.rights.join(',')})`
 
-function main() {
-  const argv = process.argv.slice(2)
-  const log = process.env.ICACLS_DOUBLE_LOG
+/** One icacls call: argv as the product passes it, the double's environment; never throws for bad input. */
+export function runIcacls(argv: readonly string[], env: DoubleEnv): DoubleAnswer {
+  const out: string[] = []
+  const err: string[] = []
+  const finish = (exitCode: number): DoubleAnswer => ({
+    exitCode,
+    stdout: out.map(l => `${l}\n`).join(''),
+    stderr: err.map(l => `${l}\n`).join('')
+  })
+  const log = env.ICACLS_DOUBLE_LOG
   const [target, ...rest] = argv
   if (!target) {
     err.push('Invalid parameter ""')
@@ -132,17 +155,17 @@ function main() {
   const switches = rest.filter(a => /^\/[TCQL]$/i.test(a)).map(a => a.slice(1).toUpperCase())
   const recursive = switches.includes('T')
   const quiet = switches.includes('Q')
-  const records = []
+  const records: AclRecord[] = []
   for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i]
+    const arg = rest[i] ?? ''
     if (/^\/[TCQL]$/i.test(arg)) continue
     const grant = /^\/grant(:r)?$/i.exec(arg)
     const remove = /^\/remove(:[gd])?$/i.exec(arg)
     if (grant) {
       const spec = rest[++i]
       const colon = spec?.lastIndexOf(':') ?? -1
-      const perm = colon > 0 ? spec.slice(colon + 1) : ''
-      if (colon <= 0 || parsePerm(perm) === undefined) {
+      const perm = spec !== undefined && colon > 0 ? spec.slice(colon + 1) : ''
+      if (spec === undefined || colon <= 0 || parsePerm(perm) === undefined) {
         err.push(`Invalid parameter "${spec ?? ''}"`)
         return finish(87)
       }
@@ -168,7 +191,7 @@ function main() {
   }
 
   if (records.length === 0) {
-    const aces = recordedAcl(target, readLog(log))
+    const aces = recordedAcl(target, readAclLog(log))
     const pad = ' '.repeat(target.length + 1)
     aces.forEach((a, n) => out.push(`${n === 0 ? `${target} ` : pad}${formatAce(a)}`))
     out.push('')
@@ -185,5 +208,3 @@ function main() {
   out.push(`Successfully processed ${files.length} files; Failed processing 0 files`)
   return finish(0)
 }
-
-main()
