@@ -24,6 +24,8 @@ export interface Target {
   sandbox: IisSandbox
   deployRoot: string
   pythonHome: string
+  /** The server-wide lock folder (lock-dir), private to this target: the backup record lives there too. */
+  lockDir: string
   runner: CountingRunner
   log: CapturedLog
   cleanup(): void
@@ -34,16 +36,19 @@ export function createTarget(): Target {
   const sandbox = createIisSandbox()
   const deployRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-root-'))
   const pythonHome = fs.mkdtempSync(path.join(os.tmpdir(), 'python-home-'))
+  const lockDir = fs.mkdtempSync(path.join(os.tmpdir(), 'server-lock-'))
   return {
     sandbox,
     deployRoot,
     pythonHome,
+    lockDir,
     runner: countingRunner(sandboxRunner(sandbox)),
     log: captureLog(),
     cleanup: () => {
       sandbox.cleanup()
       fs.rmSync(deployRoot, { recursive: true, force: true })
       fs.rmSync(pythonHome, { recursive: true, force: true })
+      fs.rmSync(lockDir, { recursive: true, force: true })
     }
   }
 }
@@ -57,6 +62,7 @@ export function configFor(target: Target, releaseId: string, inputs: Record<stri
     env: 'GREETING=hello\nFEATURE_X=on',
     'secret-env': `API_TOKEN=${SECRET}`,
     'lock-timeout': '30',
+    'lock-dir': target.lockDir,
     ...inputs
   }
   return getInputs(name => all[name] ?? '', {}, EXAMPLE_APP)
