@@ -51,6 +51,22 @@ describe('a deploy makes exactly the writes its plan lists, in order', () => {
     expect(made).toEqual(planned)
   }, 300_000)
 
+  it('prunes old backups as steps of the plan once the record names them', async () => {
+    target = createTarget()
+    const keep = { 'keep-backups': '1' }
+    for (const [id, venv] of [['r1', 'venv1'], ['r2', 'venv2']] as const) {
+      const c = configFor(target, id, keep)
+      await apply(target, c, stage(target, c, venv))
+    }
+    const c3 = configFor(target, 'r3', keep)
+    target.sandbox.resetCounters()
+    const { planned, made } = await planThenDeploy(target, c3, stage(target, c3, 'venv3'))
+    // r1's backup went with r2's deploy; r2's goes now, as a step written in the plan, not found by a listing.
+    expect(planned.at(-1)).toBe('appcmd delete backup django-iis-deploy-r2-<stamp>')
+    expect(made).toEqual(planned)
+    expect(target.sandbox.calls().filter(call => call.argv.join(' ').startsWith('list backups'))).toEqual([])
+  }, 300_000)
+
   it('upgrade to a new release, venv and variables', async () => {
     target = createTarget()
     const c1 = configFor(target, 'r1')

@@ -3,6 +3,7 @@
  * the backup it rolls back (src/iis/rollback.ts) before throwing. The caller holds the target's and the server's
  * locks (src/main.ts) and read the state the plan was built from under them.
  */
+import fs from 'node:fs'
 import { asError, PhaseError } from '../errors.js'
 import { layoutFor } from '../layout.js'
 import type { Log } from '../log.js'
@@ -13,7 +14,7 @@ import type { ProcessRunner } from '../process.js'
 import { prepareGrantFolders, recordGrants, runIcacls } from './acl.js'
 import { locationPath } from './app-location.js'
 import { Appcmd, AppcmdError } from './appcmd.js'
-import { pruneBackups } from './backup.js'
+import { pruneBackups, writeBackupRecord } from './backup.js'
 import { LocationRecord } from './location-record.js'
 import { rememberIdentityAndAuth } from './identity-auth-record.js'
 import { rollbackIfStillOurs, rollbackSummary, undoApply, type ApplyTrail, type RollbackResult } from './rollback.js'
@@ -65,7 +66,8 @@ export async function applyPlan(deps: ApplyDeps, plan: DeployPlan, observer?: St
   const trail = (): ApplyTrail => ({ appcmd, log, current, desired, executed, backupName: backupName ?? '', switched, record })
 
   const runStep = async (step: Step): Promise<void> => {
-    if (step.phase === 'prune-backups') {
+    if (step.phase === 'prune-backups' && step.argv[0] === 'list') {
+      // No record named our backups when the plan was built: this step lists them and deletes the old ones.
       const added = backupName ?? ''
       await pruneBackups(appcmd, plan.keepBackups, log, plan.backupRecordFile ? { file: plan.backupRecordFile, added } : undefined)
     } else if (step.tool === 'icacls') {
@@ -117,6 +119,12 @@ export async function applyPlan(deps: ApplyDeps, plan: DeployPlan, observer?: St
     await observer?.afterStep?.(step, index)
   }
 
+  if (plan.backupRecordFile && plan.backupsKept) {
+    // A delete that failed leaves the record unsure: the next run lists the backups instead.
+    const unsure = steps.some(step => step.phase === 'prune-backups' && !executed.includes(step))
+    if (unsure) fs.rmSync(plan.backupRecordFile, { force: true })
+    else writeBackupRecord(plan.backupRecordFile, plan.backupsKept, log)
+  }
   if (backupName) {
     if (executed.some(op => op.argv[0] === 'unlock')) record.add(location)
     if (executed.some(op => op.argv.includes(ANONYMOUS_SECTION))) record.add(location, 'anonymousAsPool')

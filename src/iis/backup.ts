@@ -56,7 +56,8 @@ export interface BackupRecord {
   added: string
 }
 
-function readRecord(file: string): string[] | undefined {
+/** Our backups as the record names them, newest first; undefined without a usable record (list them instead). */
+export function readBackupRecord(file: string): string[] | undefined {
   try {
     const ours = (JSON.parse(fs.readFileSync(file, 'utf8')) as { ours?: unknown }).ours
     return Array.isArray(ours) && ours.every(n => typeof n === 'string' && stampOf(n)) ? (ours as string[]) : undefined
@@ -65,7 +66,7 @@ function readRecord(file: string): string[] | undefined {
   }
 }
 
-function writeRecord(file: string, ours: readonly string[], log: Log): void {
+export function writeBackupRecord(file: string, ours: readonly string[], log: Log): void {
   try {
     writeFileAtomic(file, `${JSON.stringify({ ours })}\n`)
   } catch (err) {
@@ -74,7 +75,7 @@ function writeRecord(file: string, ours: readonly string[], log: Log): void {
   }
 }
 
-const newestFirst = (names: readonly string[]): string[] =>
+export const newestFirst = (names: readonly string[]): string[] =>
   names
     .map(name => ({ name, stamp: stampOf(name) }))
     .filter((b): b is { name: string; stamp: string } => b.stamp !== undefined)
@@ -87,7 +88,7 @@ const newestFirst = (names: readonly string[]): string[] =>
  * that failed last time) the backups are listed.
  */
 export async function pruneBackups(appcmd: Appcmd, keep: number, log: Log, record?: BackupRecord): Promise<string[]> {
-  const known = record ? readRecord(record.file) : undefined
+  const known = record ? readBackupRecord(record.file) : undefined
   let ours: string[]
   if (record && known) {
     ours = newestFirst([record.added, ...known.filter(n => n !== record.added)])
@@ -114,7 +115,7 @@ export async function pruneBackups(appcmd: Appcmd, keep: number, log: Log, recor
   if (record) {
     // After a failed delete the record may be wrong: the next run lists the backups instead.
     if (failed) fs.rmSync(record.file, { force: true })
-    else writeRecord(record.file, ours.slice(0, Math.max(keep, 1)), log)
+    else writeBackupRecord(record.file, ours.slice(0, Math.max(keep, 1)), log)
   }
   return removed
 }

@@ -3,7 +3,7 @@
  * shows these steps and apply (src/iis/apply.ts) runs them as written (docs/iis-apply.md).
  */
 import type { GrantPlan, GrantRecord } from '../iis/acl.js'
-import { backupName } from '../iis/backup.js'
+import { backupName, newestFirst } from '../iis/backup.js'
 import type { CurrentState } from '../iis/state.js'
 import { freshState, planChanges, type ObjectChange } from './diff.js'
 import type { DesiredState, Operation, Phase, Step } from './types.js'
@@ -22,6 +22,8 @@ export interface PlanInput {
   keepBackups: number
   /** Where our backups' names are recorded (src/iis/backup.ts), so pruning lists them only without a record. */
   backupRecordFile?: string
+  /** Our backups the record names (readBackupRecord); undefined when there is no record, so they are listed. */
+  knownBackups?: string[]
   /** Names the backup: one plan, one backup name. */
   now: Date
   /** The SP's configuration change (planShibboleth), run before IIS is touched. */
@@ -35,6 +37,8 @@ export interface DeployPlan {
   deployRoot: string
   keepBackups: number
   backupRecordFile?: string
+  /** With a record: our backups after this run's pruning, newest first, written back to the record. */
+  backupsKept?: string[]
   /** False when no server state was read: the steps are those of a server without this app. */
   diffedAgainstServer: boolean
   /** The state the steps start from (an empty server when none was read): what rollback computes inverses against. */
@@ -64,6 +68,32 @@ const inPhase =
   (phase: Phase, bestEffort = false) =>
   (op: Operation): Step =>
     bestEffort ? { phase, ...op, bestEffort } : { phase, ...op }
+
+/**
+ * Deletes our backups beyond the newest keep-backups, others' never. With a record of ours the deletes are known
+ * now and are steps of their own; without one, a single step lists the backups and deletes what it finds.
+ * Returns the backups kept when the record decided.
+ */
+function pruneSteps(steps: Step[], backup: string, input: PlanInput): string[] | undefined {
+  const keep = Math.max(input.keepBackups, 1)
+  if (input.knownBackups === undefined) {
+    steps.push(
+      inPhase('prune-backups', true)({
+        tool: 'appcmd',
+        argv: ['list', 'backups'],
+        why: `then delete our backups beyond the newest ${keep} (no record of ours names them); others' backups are never touched`,
+        mutates: false
+      })
+    )
+    return undefined
+  }
+  const ours = newestFirst([backup, ...input.knownBackups.filter(name => name !== backup)])
+  for (const old of ours.slice(keep)) {
+    const why = `our backups beyond the newest ${keep} are deleted`
+    steps.push(inPhase('prune-backups', true)({ tool: 'appcmd', argv: ['delete', 'backup', old], why, mutates: true }))
+  }
+  return ours.slice(0, keep)
+}
 
 /** Pure: the whole deploy as steps, in the order they run. */
 export function buildPlan(input: PlanInput): DeployPlan {
@@ -96,24 +126,13 @@ export function buildPlan(input: PlanInput): DeployPlan {
   }
   // The SP's own recycle is housekeeping once the app is live; a failure warns and verify's SSO check judges.
   steps.push(...(input.spRecycle ?? []).map(inPhase('sp-recycle', true)))
-  if (backup) {
-    steps.push(
-      inPhase(
-        'prune-backups',
-        true
-      )({
-        tool: 'appcmd',
-        argv: ['list', 'backups'],
-        why: `then delete our backups beyond the newest ${input.keepBackups} (listed only when no record of ours names them); others' backups are never touched`,
-        mutates: false
-      })
-    )
-  }
+  const kept = backup ? pruneSteps(steps, backup, input) : undefined
   return {
     steps,
     deployRoot: input.deployRoot,
     keepBackups: input.keepBackups,
     ...(input.backupRecordFile ? { backupRecordFile: input.backupRecordFile } : {}),
+    ...(kept ? { backupsKept: kept } : {}),
     diffedAgainstServer: current !== undefined,
     current: current ?? freshState(desired),
     desired,

@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { settingsModuleFile, type DeployConfig } from '../config.js'
 import { pendingGrants } from '../iis/acl.js'
-import { backupRecordFile } from '../iis/backup.js'
+import { backupRecordFile, readBackupRecord } from '../iis/backup.js'
 import type { CurrentState } from '../iis/state.js'
 import { layoutFor } from '../layout.js'
 import type { Log } from '../log.js'
@@ -59,6 +59,7 @@ export function deployPlanFor(
     releaseId: config.releaseId,
     keepBackups: config.keepBackups,
     backupRecordFile: backupRecordFile(config.lockDir),
+    knownBackups: readBackupRecord(backupRecordFile(config.lockDir)),
     now: new Date(),
     spConfig: sp?.operations,
     spRecycle: sp?.recycleOperations
