@@ -30,7 +30,7 @@ function inputError(fn: () => unknown): InputError {
 describe('pool-identity and pool-identity-password', () => {
   it('accepts the built-in identities, domain and local accounts with a password, and a gMSA without one', () => {
     expect(parsePoolIdentity('networkservice', '')).toEqual({ identity: 'NetworkService' })
-    expect(parsePoolIdentity('', '')).toEqual({ identity: 'ApplicationPoolIdentity' })
+    expect(parsePoolIdentity('ApplicationPoolIdentity', '')).toEqual({ identity: 'ApplicationPoolIdentity' })
     expect(parsePoolIdentity('CORP\\svc-app', 'x y')).toEqual({
       identity: 'SpecificUser',
       account: { userName: 'CORP\\svc-app', kind: 'account', password: 'x y' }

@@ -54,7 +54,10 @@ describe('a deploy makes exactly the writes its plan lists, in order', () => {
   it('prunes old backups as steps of the plan once the record names them', async () => {
     target = createTarget()
     const keep = { 'keep-backups': '1' }
-    for (const [id, venv] of [['r1', 'venv1'], ['r2', 'venv2']] as const) {
+    for (const [id, venv] of [
+      ['r1', 'venv1'],
+      ['r2', 'venv2']
+    ] as const) {
       const c = configFor(target, id, keep)
       await apply(target, c, stage(target, c, venv))
     }

@@ -32,9 +32,12 @@ const DOMAIN = /^(\.|[A-Za-z0-9][A-Za-z0-9_.-]{0,14})$/
 const HINT =
   'use ApplicationPoolIdentity, NetworkService, LocalService, LocalSystem, DOMAIN\\account (password in pool-identity-password), DOMAIN\\gmsa$ (no password) or .\\account for a local account'
 
-/** Reads pool-identity and pool-identity-password together: one clear error for any bad combination. */
+/**
+ * Reads pool-identity (its default already filled in from action.yml) and pool-identity-password together: one
+ * clear error for any bad combination.
+ */
 export function parsePoolIdentity(raw: string, password: string): PoolIdentityInput {
-  const value = raw.trim() || 'ApplicationPoolIdentity'
+  const value = raw.trim()
   const builtin = BUILTIN_IDENTITIES.find(b => b.toLowerCase() === value.toLowerCase())
   if (builtin) {
     if (password) throw new InputError('pool-identity-password', `is set, but ${builtin} takes no password; remove it`)

@@ -78,7 +78,10 @@ function pruneSteps(steps: Step[], backup: string, input: PlanInput): string[] |
   const keep = Math.max(input.keepBackups, 1)
   if (input.knownBackups === undefined) {
     steps.push(
-      inPhase('prune-backups', true)({
+      inPhase(
+        'prune-backups',
+        true
+      )({
         tool: 'appcmd',
         argv: ['list', 'backups'],
         why: `then delete our backups beyond the newest ${keep} (no record of ours names them); others' backups are never touched`,
