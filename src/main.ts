@@ -28,7 +28,8 @@ import { DISK_FULL_HINT } from './python/venv.js'
 import { renderReleaseConfigs } from './render/release-configs.js'
 import { TemplateSet, type TemplateName } from './render/templates.js'
 import { emptyReport, setOutputs, writeSummary, type OutputSetter, type RunReport, type SummaryWriter } from './report.js'
-import { planShibboleth } from './shibboleth/plan.js'
+import { leaveTarget } from './shibboleth/leave.js'
+import { planLeaveShibboleth, planShibboleth } from './shibboleth/plan.js'
 import { shibbolethTarget } from './shibboleth/target.js'
 import { computeVenvHash, factsFor, stageRelease } from './stage.js'
 import { urlCredentials, withoutCredentials } from './verify/url-credentials.js'
@@ -91,12 +92,16 @@ async function planMode(
     const files = writeOutputFiles(config.outputDir, renderReleaseConfigs(templates, config, desired, facts))
     const extra: Operation[] = []
     let shibboleth: PlanDocument['shibboleth']
-    if (config.shibboleth.enabled) {
-      // No IIS is read in plan mode: the site id is the one of a default server's first site.
-      const sp = planShibboleth(shibbolethTarget(config, 1), config.outputDir, templates)
+    // No IIS is read in plan mode: the site id is the one of a default server's first site.
+    const sp = config.shibboleth.enabled
+      ? planShibboleth(shibbolethTarget(config, 1), config.outputDir, templates)
+      : planLeaveShibboleth(leaveTarget(config), config.outputDir)
+    if (sp) {
       extra.push(...sp.operations)
-      files.push({ path: sp.outputPath, status: 'written' })
+      if (config.shibboleth.enabled || sp.changed) files.push({ path: sp.outputPath, status: 'written' })
       shibboleth = { file: config.shibboleth.configPath, changed: sp.changed, diff: sp.diff }
+    }
+    if (config.shibboleth.enabled) {
       log.info('Shibboleth: ISAPI Site id 1 assumed (plan mode reads no IIS state); deploy mode uses the id IIS reports.')
     }
     const plan = { ...planDocument(config, facts.releaseId, planOperations(config, desired, undefined, extra), files, false), shibboleth }
@@ -218,7 +223,7 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     if (!current) throw new Error('deploy mode reached apply without reading IIS')
     const sp = target.shibboleth.enabled
       ? planShibboleth(shibbolethTarget(target, current.site.id), target.outputDir, templates)
-      : undefined
+      : planLeaveShibboleth(leaveTarget(target), target.outputDir)
     const plan = planDocument(
       target,
       stage.facts.releaseId,
