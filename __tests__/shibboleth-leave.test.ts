@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { beforeEach, describe, expect, test } from 'vitest'
 import { PhaseError } from '../src/errors.js'
+import { run } from '../src/main.js'
 import { execRunner } from '../src/process.js'
 import { TemplateSet } from '../src/render/templates.js'
 import { applyShibboleth, type ShibbolethApplyOptions } from '../src/shibboleth/apply.js'
@@ -11,6 +12,7 @@ import { leaveShibboleth, type ShibbolethLeaveOptions } from '../src/shibboleth/
 import type { ShibbolethWant } from '../src/shibboleth/patch.js'
 import { planLeaveShibboleth } from '../src/shibboleth/plan.js'
 import { captureLog, type CapturedLog } from './support/iis-test-log.js'
+import { EXAMPLE_APP } from './support/run-action.js'
 import { FIXTURES, ourParts, SHIBD_CHECK, tempDir } from './support/shibboleth-support.js'
 
 // Site 1 answers to example.edu by its Alias, so only the RequestMap changes: the ISAPI Site list, which leaving
@@ -51,8 +53,10 @@ function leave(extra: Partial<ShibbolethLeaveOptions> = {}) {
   return leaveShibboleth({ configPath, check: SHIBD_CHECK, service: 'shibd_Default', net, runner: execRunner, log, deployRoot, ...extra })
 }
 
+/** The file is well-formed to xmllint and the real SP loads it. */
 async function spAccepts(): Promise<boolean> {
-  return (await checkShibbolethConfig(execRunner, SHIBD_CHECK, configPath)).ok
+  const wellFormed = await execRunner.run('xmllint', ['--noout', configPath])
+  return wellFormed.exitCode === 0 && (await checkShibbolethConfig(execRunner, SHIBD_CHECK, configPath)).ok
 }
 
 beforeEach(() => {
@@ -216,5 +220,47 @@ describe('leaving auth: shibboleth', () => {
     expect(plan?.diff).toMatch(/^-.*<Host name="example\.edu">/m)
     await leave()
     expect(planLeaveShibboleth(target, out)).toBeUndefined()
+  })
+
+  test('mode: plan with auth: anonymous puts the removal in plan.json and the log, and leaves the server file alone', async () => {
+    await shib(newHost)
+    const before = fs.readFileSync(configPath)
+    const out = path.join(dir, 'plan-out')
+    const values: Record<string, string> = {
+      mode: 'plan',
+      auth: 'anonymous',
+      'app-dir': EXAMPLE_APP,
+      'deploy-root': deployRoot,
+      'app-path': '/app',
+      'output-dir': out,
+      python: '/usr/bin/python3',
+      'shibboleth-config': configPath,
+      'shibboleth-check': 'shibd -t -c {config}'
+    }
+    const failed: string[] = []
+    await run({
+      inputs: name => values[name] ?? '',
+      env: {},
+      cwd: EXAMPLE_APP,
+      runner: execRunner,
+      log,
+      setOutput: () => {},
+      summary: { addRaw: () => undefined, write: async () => undefined },
+      setFailed: m => failed.push(m)
+    })
+    expect(failed).toEqual([])
+    const plan = JSON.parse(fs.readFileSync(path.join(out, 'plan.json'), 'utf8')) as {
+      operations: { argv: string[]; why: string }[]
+      shibboleth: { changed: boolean; diff: string }
+    }
+    expect(plan.operations.slice(0, 2).map(op => op.argv)).toEqual([
+      ['copy', configPath, `${configPath}.<timestamp>.bak`],
+      ['write', configPath]
+    ])
+    expect(plan.operations[1]?.why).toMatch(/removed RequestMap Host 'example\.edu' Path 'app', which this action added/)
+    expect(plan.shibboleth.changed).toBe(true)
+    expect(log.lines.join('\n')).toMatch(/why: removed RequestMap Host 'example\.edu' Path 'app'/)
+    expect(fs.readFileSync(path.join(out, 'shibboleth2.xml')).equals(fs.readFileSync(path.join(FIXTURES, 'iis-bom-crlf.xml')))).toBe(true)
+    expect(fs.readFileSync(configPath).equals(before)).toBe(true)
   })
 })
