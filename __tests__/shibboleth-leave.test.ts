@@ -114,6 +114,29 @@ describe('leaving auth: shibboleth', () => {
     }
   })
 
+  const withoutMapper = (): string =>
+    fs.readFileSync(path.join(FIXTURES, 'iis-bom-crlf.xml'), 'utf8').replace(/\r\n\r\n {4}<!-- Requests[\s\S]*<\/RequestMapper>/, '')
+  test.each([
+    ['prefixed elements', () => fs.readFileSync(path.join(FIXTURES, 'iis-prefixed.xml'), 'utf8'), { ...existingHost, appPath: '/app' }],
+    [
+      'tab indentation',
+      () => fs.readFileSync(path.join(FIXTURES, 'iis-existing-host.xml'), 'utf8'),
+      { ...newHost, siteId: 3, host: 'apps.example.edu' }
+    ],
+    ['no RequestMapper', withoutMapper, newHost],
+    ['the whole host', () => fs.readFileSync(path.join(FIXTURES, 'iis-bom-crlf.xml'), 'utf8'), { ...newHost, appPath: '/' }]
+  ])("with %s: leaving restores the original bytes, and coming back the first deploy's", async (_name, text, want) => {
+    fs.writeFileSync(configPath, text())
+    const original = fs.readFileSync(configPath)
+    await shib(want)
+    const first = fs.readFileSync(configPath)
+    expect(first.equals(original)).toBe(false)
+    expect((await leave()).changed).toBe(true)
+    expect(fs.readFileSync(configPath).equals(original)).toBe(true)
+    await shib(want)
+    expect(fs.readFileSync(configPath).equals(first)).toBe(true)
+  })
+
   test('a file the action created from its template loses the app entry, and gets the same back', async () => {
     fs.rmSync(configPath)
     await shib(newHost)
