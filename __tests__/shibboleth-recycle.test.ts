@@ -150,7 +150,13 @@ interface Sso {
   runner: CountingRunner
   spConfig: string
   netLog: string
-  deploy(releaseId: string, host: string, site: SsoServer): Promise<{ report: RunReport; error?: Error }>
+  /** `inputs` overrides the SSO inputs, e.g. another auth mode. */
+  deploy(
+    releaseId: string,
+    host: string,
+    site: { url: string },
+    inputs?: Record<string, string>
+  ): Promise<{ report: RunReport; error?: Error }>
 }
 
 function ssoTarget(spText: string): Sso {
@@ -172,7 +178,7 @@ function ssoTarget(spText: string): Sso {
     runner,
     spConfig,
     netLog: path.join(bin, 'net-calls.log'),
-    async deploy(releaseId, host, site) {
+    async deploy(releaseId, host, site, inputs = {}) {
       const log = captureLog()
       const config = configFor(t, releaseId, {
         appcmd: t.sandbox.appcmdPath,
@@ -183,7 +189,8 @@ function ssoTarget(spText: string): Sso {
         'shibboleth-check': 'shibd -t -c {config}',
         'verify-url': `${site.url}app/`,
         'verify-timeout': '2',
-        'verify-interval': '0.05'
+        'verify-interval': '0.05',
+        ...inputs
       })
       const desired = stage(t, config)
       if (!readRelease(layoutFor(config.deployRoot), releaseId))
@@ -315,6 +322,42 @@ describe('SSO deploys recycle the pools that serve the site when the IIS module 
       expect(rootRecycles).toHaveLength(2)
       expect(rootRecycles[1]).toBeGreaterThan(order.lastIndexOf('net start shibd_Default'))
       expect(report.rollback?.detail).toMatch(/shibboleth2\.xml; IIS module site list \(recycled DefaultAppPool/)
+    }
+  )
+})
+
+describe('leaving auth: shibboleth in a deploy', () => {
+  it(
+    'shibboleth → windows → anonymous → shibboleth: the entry goes and comes back, and a repeated mode leaves the SP alone',
+    { timeout: 120_000 },
+    async () => {
+      const sso = ssoTarget(FIXTURE)
+      const original = fs.readFileSync(sso.spConfig)
+      const site = await ssoSite(sessionPage)
+      // Windows Authentication as IIS answers an anonymous request; an app anyone may use.
+      const windowsSite = await track(serve((_req, res) => res.writeHead(401, { 'www-authenticate': 'Negotiate' }).end()))
+      const openSite = await track(serve((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>hello</html>')))
+
+      // example.edu is Site 1's Alias: the deploy adds only the RequestMap Host for it.
+      expect((await sso.deploy('r1', 'example.edu', site)).error).toBeUndefined()
+      const protectedFile = fs.readFileSync(sso.spConfig)
+
+      const toWindows = await sso.deploy('r1', 'example.edu', windowsSite, { shibboleth: 'false', auth: 'windows' })
+      expect(toWindows.error).toBeUndefined()
+      expect(fs.readFileSync(sso.spConfig).equals(original)).toBe(true)
+      // The Host left the RequestMap: the site's workers restart on the file without it, as when it was added.
+      expect(toWindows.report.shibboleth).toMatchObject({ changed: true, restarted: true })
+      expect(toWindows.report.shibboleth?.recycledPools).toContain('DefaultAppPool')
+
+      const netBefore = netCalls(sso)
+      const toAnonymous = await sso.deploy('r1', 'example.edu', openSite, { shibboleth: 'false', auth: 'anonymous' })
+      expect(toAnonymous.error).toBeUndefined()
+      expect(toAnonymous.report.shibboleth).toBeUndefined()
+      expect(netCalls(sso)).toEqual(netBefore)
+      expect(fs.readFileSync(sso.spConfig).equals(original)).toBe(true)
+
+      expect((await sso.deploy('r1', 'example.edu', site)).error).toBeUndefined()
+      expect(fs.readFileSync(sso.spConfig).equals(protectedFile)).toBe(true)
     }
   )
 })

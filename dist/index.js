@@ -45848,7 +45848,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8245);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1545);
 /** The action's entry point: nothing but the call, so importing main.ts (tests, demo) runs nothing. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -45858,7 +45858,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8245:
+/***/ 1545:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -48820,9560 +48820,6 @@ var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
-
-// functions
-function assertEqual(val) {
-    return val;
-}
-function assertNotEqual(val) {
-    return val;
-}
-function toZod() {
-    return (schema) => schema;
-}
-function assertIs(_arg) { }
-function assertNever(_x) {
-    throw new Error("Unexpected value in exhaustive check");
-}
-function assert(_) { }
-function getEnumValues(entries) {
-    const numericValues = Object.values(entries).filter((v) => typeof v === "number");
-    const values = Object.entries(entries)
-        .filter(([k, _]) => numericValues.indexOf(+k) === -1)
-        .map(([_, v]) => v);
-    return values;
-}
-function joinValues(array, separator = "|") {
-    return array.map((val) => stringifyPrimitive(val)).join(separator);
-}
-function jsonStringifyReplacer(_, value) {
-    if (typeof value === "bigint")
-        return value.toString();
-    return value;
-}
-// the accessor lives on a shared prototype: an own accessor makes every box a dictionary-mode object (~360 B and a slow load per read against ~100 B and an inlined getter here)
-class Cached {
-    constructor(getter) {
-        this._getter = getter;
-        this._value = undefined;
-    }
-    get value() {
-        const getter = this._getter;
-        if (getter !== undefined) {
-            this._value = getter();
-            this._getter = undefined;
-        }
-        return this._value;
-    }
-}
-function cached(getter) {
-    return new Cached(getter);
-}
-function nullish(input) {
-    return input === null || input === undefined;
-}
-function cleanRegex(source) {
-    const start = source.startsWith("^") ? 1 : 0;
-    const end = source.endsWith("$") ? source.length - 1 : source.length;
-    return source.slice(start, end);
-}
-function floatSafeRemainder(val, step) {
-    const ratio = val / step;
-    const roundedRatio = Math.round(ratio);
-    // `val` and `step` each round to a double before the division rounds again, so a true decimal multiple's quotient can sit up to 1.5 of these scaled epsilons from the integer. A 1x tolerance therefore rejected 2.03 as a multiple of 0.07; 4x covers the worst case with margin.
-    const tolerance = 4 * Number.EPSILON * Math.max(Math.abs(ratio), 1);
-    if (Math.abs(ratio - roundedRatio) < tolerance)
-        return 0;
-    return ratio - roundedRatio;
-}
-const EVALUATING = /* @__PURE__*/ (/* unused pure expression or super */ null && (Symbol("evaluating")));
-function defineLazy(object, key, getter) {
-    let value = undefined;
-    Object.defineProperty(object, key, {
-        get() {
-            if (value === EVALUATING) {
-                // Circular reference detected, return undefined to break the cycle
-                return undefined;
-            }
-            if (value === undefined) {
-                value = EVALUATING;
-                value = getter();
-            }
-            return value;
-        },
-        set(v) {
-            Object.defineProperty(object, key, {
-                value: v,
-                // configurable: true,
-            });
-            // object[key] = v;
-        },
-        configurable: true,
-    });
-}
-function objectClone(obj) {
-    return Object.create(Object.getPrototypeOf(obj), Object.getOwnPropertyDescriptors(obj));
-}
-function util_assignProp(target, prop, value) {
-    Object.defineProperty(target, prop, {
-        value,
-        writable: true,
-        enumerable: true,
-        configurable: true,
-    });
-}
-/**
- * Whichever object a def's `shape` currently answers from: the one the caller passed until the first read, the frozen copy after it.
- *
- * Its keys and descriptors read without invoking anything, which is what lets a discriminated union check its discriminator, and the cycle walk read a shape, without resolving a getter that references the schema being constructed. A def that answers `shape` from an accessor of its own has none.
- */
-function rawShape(def) {
-    const desc = Object.getOwnPropertyDescriptor(def, "shape");
-    return desc?.get ? desc.get.raw : desc?.value;
-}
-// where a builder reads its source's keys and descriptors, resolving only a shape a def answers for itself. A shape resolves by object spread, so only its enumerable keys are ever part of it.
-function sourceShape(schema) {
-    return rawShape(schema._zod.def) ?? schema._zod.def.shape;
-}
-// a key whose value is not settled yet, self-caching so every read after the first gets the same one
-function deferProp(target, key, getter) {
-    Object.defineProperty(target, key, {
-        get() {
-            const value = getter();
-            util_assignProp(this, key, value);
-            return value;
-        },
-        enumerable: true,
-        configurable: true,
-    });
-}
-// Writes a settled key. A plain assignment is much cheaper than `defineProperty` and produces the same descriptor, but it runs whatever setter already answers to the key — an accessor this shape deferred, or an inherited one, which `__proto__` has on every object and prototype pollution can add for any name.
-function putProp(target, key, value) {
-    if (key in target)
-        util_assignProp(target, key, value);
-    else
-        target[key] = value;
-}
-/**
- * Copies `keys` of `source`'s shape onto `target`, each value passed through `wrap`.
- *
- * A key the source has resolved is copied through now, so the derived shape states it outright and nothing has to resolve it to learn what it holds. A key the source still defers stays deferred, and reads back through the source's own `shape`, so it resolves once and both shapes get that one schema.
- */
-function mirrorShape(target, source, keys, wrap) {
-    const raw = sourceShape(source);
-    for (const key of keys) {
-        const desc = Object.getOwnPropertyDescriptor(raw, key);
-        if (!desc.enumerable)
-            continue;
-        if (desc.get) {
-            deferProp(target, key, () => {
-                const value = source._zod.def.shape[key];
-                return wrap ? wrap(value, key) : value;
-            });
-        }
-        else
-            putProp(target, key, wrap ? wrap(desc.value, key) : desc.value);
-    }
-}
-// same, for a plain shape a caller passed rather than a schema's
-function mirrorProps(target, source) {
-    for (const key of Reflect.ownKeys(source)) {
-        const desc = Object.getOwnPropertyDescriptor(source, key);
-        if (!desc.enumerable)
-            continue;
-        if (desc.get)
-            deferProp(target, key, () => source[key]);
-        else
-            putProp(target, key, desc.value);
-    }
-}
-function mergeDefs(...defs) {
-    const mergedDescriptors = {};
-    for (const def of defs) {
-        const descriptors = Object.getOwnPropertyDescriptors(def);
-        Object.assign(mergedDescriptors, descriptors);
-    }
-    return Object.defineProperties({}, mergedDescriptors);
-}
-function cloneDef(schema) {
-    return mergeDefs(schema._zod.def);
-}
-function getElementAtPath(obj, path) {
-    if (!path)
-        return obj;
-    return path.reduce((acc, key) => acc?.[key], obj);
-}
-function promiseAllObject(promisesObj) {
-    const keys = Object.keys(promisesObj);
-    const promises = keys.map((key) => promisesObj[key]);
-    return Promise.all(promises).then((results) => {
-        const resolvedObj = {};
-        for (let i = 0; i < keys.length; i++) {
-            resolvedObj[keys[i]] = results[i];
-        }
-        return resolvedObj;
-    });
-}
-function randomString(length = 10) {
-    const chars = "abcdefghijklmnopqrstuvwxyz";
-    let str = "";
-    for (let i = 0; i < length; i++) {
-        str += chars[Math.floor(Math.random() * chars.length)];
-    }
-    return str;
-}
-function esc(str) {
-    return JSON.stringify(str);
-}
-function slugify(input) {
-    return input
-        .toLowerCase()
-        .trim()
-        .replace(/[^\w\s-]/g, "")
-        .replace(/[\s_-]+/g, "-")
-        .replace(/^-+|-+$/g, "");
-}
-const captureStackTrace = ("captureStackTrace" in Error ? Error.captureStackTrace : (..._args) => { });
-function util_isObject(data) {
-    return typeof data === "object" && data !== null && !Array.isArray(data);
-}
-const util_allowsEval = /* @__PURE__*/ cached(() => {
-    // Skip the probe under `jitless`: strict CSPs report the caught `new Function` as a `securitypolicyviolation` even though the throw is swallowed.
-    if (globalConfig.jitless) {
-        return false;
-    }
-    // @ts-ignore
-    if (typeof navigator !== "undefined" && navigator?.userAgent?.includes("Cloudflare")) {
-        return false;
-    }
-    try {
-        const F = Function;
-        new F("");
-        return true;
-    }
-    catch (_) {
-        return false;
-    }
-});
-function isPlainObject(o) {
-    if (util_isObject(o) === false)
-        return false;
-    // modified constructor
-    const ctor = o.constructor;
-    if (ctor === undefined)
-        return true;
-    if (typeof ctor !== "function")
-        return true;
-    // modified prototype
-    const prot = ctor.prototype;
-    if (util_isObject(prot) === false)
-        return false;
-    // ctor doesn't have static `isPrototypeOf`
-    if (Object.prototype.hasOwnProperty.call(prot, "isPrototypeOf") === false) {
-        return false;
-    }
-    return true;
-}
-function shallowClone(o) {
-    if (isPlainObject(o))
-        return { ...o };
-    if (Array.isArray(o))
-        return [...o];
-    if (o instanceof Map)
-        return new Map(o);
-    if (o instanceof Set)
-        return new Set(o);
-    return o;
-}
-function numKeys(data) {
-    let keyCount = 0;
-    for (const key in data) {
-        if (Object.prototype.hasOwnProperty.call(data, key)) {
-            keyCount++;
-        }
-    }
-    return keyCount;
-}
-const getParsedType = (data) => {
-    const t = typeof data;
-    switch (t) {
-        case "undefined":
-            return "undefined";
-        case "string":
-            return "string";
-        case "number":
-            return Number.isNaN(data) ? "nan" : "number";
-        case "boolean":
-            return "boolean";
-        case "function":
-            return "function";
-        case "bigint":
-            return "bigint";
-        case "symbol":
-            return "symbol";
-        case "object":
-            if (Array.isArray(data)) {
-                return "array";
-            }
-            if (data === null) {
-                return "null";
-            }
-            if (data.then && typeof data.then === "function" && data.catch && typeof data.catch === "function") {
-                return "promise";
-            }
-            if (typeof Map !== "undefined" && data instanceof Map) {
-                return "map";
-            }
-            if (typeof Set !== "undefined" && data instanceof Set) {
-                return "set";
-            }
-            if (typeof Date !== "undefined" && data instanceof Date) {
-                return "date";
-            }
-            // @ts-ignore
-            if (typeof File !== "undefined" && data instanceof File) {
-                return "file";
-            }
-            return "object";
-        default:
-            throw new Error(`Unknown data type: ${t}`);
-    }
-};
-const propertyKeyTypes = /* @__PURE__*/ new Set(["string", "number", "symbol"]);
-const primitiveTypes = /* @__PURE__*/ new Set([
-    "string",
-    "number",
-    "bigint",
-    "boolean",
-    "symbol",
-    "undefined",
-]);
-function escapeRegex(str) {
-    return str.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-// zod-specific utils
-function clone(inst, def, params) {
-    const cl = new inst._zod.constr(def ?? inst._zod.def);
-    if (!def || params?.parent)
-        cl._zod.parent = inst;
-    return cl;
-}
-function normalizeParams(_params) {
-    const params = _params;
-    if (!params)
-        return {};
-    if (typeof params === "string")
-        return { error: () => params };
-    if (params?.message !== undefined) {
-        if (params?.error !== undefined)
-            throw new Error("Cannot specify both `message` and `error` params");
-        params.error = params.message;
-    }
-    delete params.message;
-    if (typeof params.error === "string")
-        return { ...params, error: () => params.error };
-    return params;
-}
-function createTransparentProxy(getter) {
-    let target;
-    return new Proxy({}, {
-        get(_, prop, receiver) {
-            target ?? (target = getter());
-            return Reflect.get(target, prop, receiver);
-        },
-        set(_, prop, value, receiver) {
-            target ?? (target = getter());
-            return Reflect.set(target, prop, value, receiver);
-        },
-        has(_, prop) {
-            target ?? (target = getter());
-            return Reflect.has(target, prop);
-        },
-        deleteProperty(_, prop) {
-            target ?? (target = getter());
-            return Reflect.deleteProperty(target, prop);
-        },
-        ownKeys(_) {
-            target ?? (target = getter());
-            return Reflect.ownKeys(target);
-        },
-        getOwnPropertyDescriptor(_, prop) {
-            target ?? (target = getter());
-            return Reflect.getOwnPropertyDescriptor(target, prop);
-        },
-        defineProperty(_, prop, descriptor) {
-            target ?? (target = getter());
-            return Reflect.defineProperty(target, prop, descriptor);
-        },
-    });
-}
-function stringifyPrimitive(value) {
-    if (typeof value === "bigint")
-        return value.toString() + "n";
-    if (typeof value === "string")
-        return `"${value}"`;
-    return `${value}`;
-}
-function optionalKeys(shape) {
-    return Object.keys(shape).filter((k) => {
-        return shape[k]._zod.optin !== undefined && shape[k]._zod.optout === "optional";
-    });
-}
-// Wrapped in a `@__PURE__` IIFE: esbuild never tree-shakes a top-level initializer that contains a member access on `Number`, so the bare object literal survived into every bundle.
-const NUMBER_FORMAT_RANGES = /*@__PURE__*/ (() => ({
-    safeint: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
-    int32: [-2147483648, 2147483647],
-    uint32: [0, 4294967295],
-    float32: [-3.4028234663852886e38, 3.4028234663852886e38],
-    float64: [-Number.MAX_VALUE, Number.MAX_VALUE],
-}))();
-const BIGINT_FORMAT_RANGES = {
-    int64: [/* @__PURE__*/ BigInt("-9223372036854775808"), /* @__PURE__*/ BigInt("9223372036854775807")],
-    uint64: [/* @__PURE__*/ BigInt(0), /* @__PURE__*/ BigInt("18446744073709551615")],
-};
-function pick(schema, mask) {
-    const currDef = schema._zod.def;
-    const checks = currDef.checks;
-    const hasChecks = checks && checks.length > 0;
-    if (hasChecks) {
-        throw new Error(".pick() cannot be used on object schemas containing refinements");
-    }
-    const newShape = {};
-    mirrorShape(newShape, schema, maskedKeys(schema, mask));
-    return clone(schema, mergeDefs(currDef, { shape: newShape, checks: [] }));
-}
-// the mask keys that select something, checked against the source's shape without resolving it
-function maskedKeys(schema, mask) {
-    const raw = sourceShape(schema);
-    const keys = [];
-    // `for...in` skips symbols, so a symbol in the mask would select nothing
-    for (const key of Reflect.ownKeys(mask)) {
-        if (!Object.getOwnPropertyDescriptor(raw, key)?.enumerable) {
-            throw new Error(`Unrecognized key: "${String(key)}"`);
-        }
-        if (mask[key])
-            keys.push(key);
-    }
-    return keys;
-}
-function omit(schema, mask) {
-    const currDef = schema._zod.def;
-    const checks = currDef.checks;
-    const hasChecks = checks && checks.length > 0;
-    if (hasChecks) {
-        throw new Error(".omit() cannot be used on object schemas containing refinements");
-    }
-    const omitted = new Set(maskedKeys(schema, mask));
-    const newShape = {};
-    mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)).filter((key) => !omitted.has(key)));
-    return clone(schema, mergeDefs(currDef, { shape: newShape, checks: [] }));
-}
-function extend(schema, shape) {
-    if (!isPlainObject(shape)) {
-        throw new Error("Invalid input to extend: expected a plain object");
-    }
-    const checks = schema._zod.def.checks;
-    const hasChecks = checks && checks.length > 0;
-    if (hasChecks) {
-        // Only throw if new shape overlaps with existing shape. Use getOwnPropertyDescriptor to check key existence without accessing values
-        const existingShape = sourceShape(schema);
-        for (const key of Reflect.ownKeys(shape)) {
-            if (Object.getOwnPropertyDescriptor(existingShape, key) !== undefined) {
-                throw new Error("Cannot overwrite keys on object schemas containing refinements. Use `.safeExtend()` instead.");
-            }
-        }
-    }
-    return clone(schema, mergeDefs(schema._zod.def, { shape: extended(schema, shape) }));
-}
-// the source's keys, then the caller's overlaid on top
-function extended(schema, shape) {
-    const newShape = {};
-    mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)));
-    mirrorProps(newShape, shape);
-    return newShape;
-}
-function safeExtend(schema, shape) {
-    if (!isPlainObject(shape)) {
-        throw new Error("Invalid input to safeExtend: expected a plain object");
-    }
-    return clone(schema, mergeDefs(schema._zod.def, { shape: extended(schema, shape) }));
-}
-function merge(a, b) {
-    if (!b?._zod?.def) {
-        throw new Error("Invalid input to merge: expected an object schema. To merge a plain shape, use `.extend()`.");
-    }
-    if (a._zod.def.checks?.length) {
-        throw new Error(".merge() cannot be used on object schemas containing refinements. Use .safeExtend() instead.");
-    }
-    const newShape = {};
-    mirrorShape(newShape, a, Reflect.ownKeys(sourceShape(a)));
-    mirrorShape(newShape, b, Reflect.ownKeys(sourceShape(b)));
-    const def = mergeDefs(a._zod.def, {
-        shape: newShape,
-        get catchall() {
-            return b._zod.def.catchall;
-        },
-        checks: b._zod.def.checks ?? [],
-    });
-    return clone(a, def);
-}
-function partial(Class, schema, mask, name = "partial") {
-    const currDef = schema._zod.def;
-    const checks = currDef.checks;
-    const hasChecks = checks && checks.length > 0;
-    if (hasChecks) {
-        throw new Error(`.${name}() cannot be used on object schemas containing refinements`);
-    }
-    const selected = mask ? new Set(maskedKeys(schema, mask)) : undefined;
-    const newShape = {};
-    mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), Class &&
-        ((value, key) => (selected && !selected.has(key) ? value : new Class({ type: "optional", innerType: value }))));
-    return clone(schema, mergeDefs(schema._zod.def, { shape: newShape, checks: [] }));
-}
-function required(Class, schema, mask) {
-    const selected = mask ? new Set(maskedKeys(schema, mask)) : undefined;
-    const newShape = {};
-    mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), (value, key) => 
-    // overwrite with non-optional
-    selected && !selected.has(key) ? value : new Class({ type: "nonoptional", innerType: value }));
-    return clone(schema, mergeDefs(schema._zod.def, { shape: newShape }));
-}
-// invalid_type | too_big | too_small | invalid_format | not_multiple_of | unrecognized_keys | invalid_union | invalid_key | invalid_element | invalid_value | custom
-function aborted(x, startIndex = 0) {
-    if (x.aborted === true)
-        return true;
-    for (let i = startIndex; i < x.issues.length; i++) {
-        if (x.issues[i]?.continue !== true) {
-            return true;
-        }
-    }
-    return false;
-}
-// Checks for explicit abort (continue === false), as opposed to implicit abort (continue === undefined). Used to respect `abort: true` in .refine() even for checks that have a `when` function.
-function explicitlyAborted(x, startIndex = 0) {
-    if (x.aborted === true)
-        return true;
-    for (let i = startIndex; i < x.issues.length; i++) {
-        if (x.issues[i]?.continue === false) {
-            return true;
-        }
-    }
-    return false;
-}
-function prefixIssues(path, issues) {
-    return issues.map((iss) => {
-        var _a;
-        (_a = iss).path ?? (_a.path = []);
-        iss.path.unshift(path);
-        return iss;
-    });
-}
-function unwrapMessage(message) {
-    return typeof message === "string" ? message : message?.message;
-}
-/* A check holds no link back to the schema it is attached to — the same check instance is shared by every clone of that schema — so the owner is stamped onto the issues a check just raised, at the only point where both are in scope. Runs on the failure path only; `start` is the issue count from before the check ran. */
-/** The leading size checks of `defChecks` that set an upper bound, each paired with it. */
-function sizeCaps(defChecks) {
-    const caps = [];
-    for (const ch of defChecks ?? []) {
-        const d = ch._zod.def;
-        // a later check may rewrite the value
-        if (!/_(length|size)$|_equals$/.test(d.check))
-            break;
-        const max = d.maximum ?? d.length ?? d.size;
-        if (max >= 0)
-            caps.push([max, ch]);
-    }
-    return caps;
-}
-function attachSchema(issues, start, inst) {
-    var _a;
-    for (let i = start; i < issues.length; i++) {
-        (_a = issues[i]).schema ?? (_a.schema = inst);
-    }
-}
-function finalizeIssue(iss, ctx, config) {
-    var _a;
-    // A schema that raised an issue itself owns it outright, and outranks any stamp an enclosing check left in `attachSchema`. String formats and z.custom() are schema and check at once, so when they act as a check they defer to that stamp instead.
-    const traits = iss.inst?._zod?.traits;
-    if (traits?.has("$ZodType")) {
-        if (traits.has("$ZodCheck"))
-            (_a = iss).schema ?? (_a.schema = iss.inst);
-        else
-            iss.schema = iss.inst;
-    }
-    // Decreasing specificity, first map to return a message wins. `inst` is whatever raised the issue, so a check's own map outranks the owning schema's.
-    const schemaError = iss.schema !== iss.inst ? iss.schema?._zod.def?.error : undefined;
-    const message = iss.message
-        ? iss.message
-        : (unwrapMessage(iss.inst?._zod.def?.error?.(iss)) ??
-            unwrapMessage(schemaError?.(iss)) ??
-            unwrapMessage(ctx?.error?.(iss)) ??
-            unwrapMessage(config.customError?.(iss)) ??
-            unwrapMessage(config.localeError?.(iss)) ??
-            "Invalid input");
-    // an explicit own-key copy beats object rest with excluded keys, which v8 routes through a generic runtime call; Object.keys rather than for-in so an issue pushed with a prototype does not leak inherited keys, and an own __proto__ key is dropped rather than assigned through the setter
-    const full = {};
-    for (const k of Object.keys(iss)) {
-        if (k === "inst" || k === "schema" || k === "continue" || k === "input" || k === "__proto__")
-            continue;
-        full[k] = iss[k];
-    }
-    full.path ?? (full.path = []);
-    full.message = message;
-    if (ctx?.reportInput) {
-        full.input = iss.input;
-    }
-    return full;
-}
-function getSizableOrigin(input) {
-    if (input instanceof Set)
-        return "set";
-    if (input instanceof Map)
-        return "map";
-    // @ts-ignore
-    if (input instanceof File)
-        return "file";
-    return "unknown";
-}
-const highSurrogate = /[\uD800-\uDBFF]/;
-// Code points in `str`: a surrogate pair counts once, a lone surrogate as itself. Hand-rolled because the string iterator allocates and runs ~250x slower on this path; the regex probe exits ~50x quicker for a string with no astral characters.
-function codePointLength(str) {
-    const units = str.length;
-    if (!highSurrogate.test(str))
-        return units;
-    let count = units;
-    for (let i = 0; i < units - 1; i++) {
-        if ((str.charCodeAt(i) & 0xfc00) === 0xd800 && (str.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-            count--;
-            i++;
-        }
-    }
-    return count;
-}
-function getLengthableOrigin(input) {
-    if (Array.isArray(input))
-        return "array";
-    if (typeof input === "string")
-        return "string";
-    return "unknown";
-}
-function parsedType(data) {
-    const t = typeof data;
-    switch (t) {
-        case "number": {
-            return Number.isNaN(data) ? "nan" : "number";
-        }
-        case "object": {
-            if (data === null) {
-                return "null";
-            }
-            if (Array.isArray(data)) {
-                return "array";
-            }
-            const obj = data;
-            if (obj && Object.getPrototypeOf(obj) !== Object.prototype && "constructor" in obj && obj.constructor) {
-                return obj.constructor.name;
-            }
-        }
-    }
-    return t;
-}
-function util_issue(...args) {
-    const [iss, input, inst] = args;
-    if (typeof iss === "string") {
-        return {
-            message: iss,
-            code: "custom",
-            input,
-            inst,
-        };
-    }
-    return { ...iss };
-}
-function cleanEnum(obj) {
-    return Object.entries(obj)
-        .filter(([k, _]) => {
-        // return true if NaN, meaning it's not a number, thus a string key
-        return Number.isNaN(Number.parseInt(k, 10));
-    })
-        .map((el) => el[1]);
-}
-// Codec utility functions
-function base64ToUint8Array(base64) {
-    const binaryString = atob(base64);
-    const bytes = new Uint8Array(binaryString.length);
-    for (let i = 0; i < binaryString.length; i++) {
-        bytes[i] = binaryString.charCodeAt(i);
-    }
-    return bytes;
-}
-function uint8ArrayToBase64(bytes) {
-    let binaryString = "";
-    for (let i = 0; i < bytes.length; i++) {
-        binaryString += String.fromCharCode(bytes[i]);
-    }
-    return btoa(binaryString);
-}
-function base64urlToUint8Array(base64url) {
-    const base64 = base64url.replace(/-/g, "+").replace(/_/g, "/");
-    const padding = "=".repeat((4 - (base64.length % 4)) % 4);
-    return base64ToUint8Array(base64 + padding);
-}
-function uint8ArrayToBase64url(bytes) {
-    return uint8ArrayToBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=/g, "");
-}
-function hexToUint8Array(hex) {
-    const cleanHex = hex.replace(/^0x/, "");
-    if (cleanHex.length % 2 !== 0) {
-        throw new Error("Invalid hex string length");
-    }
-    const bytes = new Uint8Array(cleanHex.length / 2);
-    for (let i = 0; i < cleanHex.length; i += 2) {
-        bytes[i / 2] = Number.parseInt(cleanHex.slice(i, i + 2), 16);
-    }
-    return bytes;
-}
-function uint8ArrayToHex(bytes) {
-    return Array.from(bytes)
-        .map((b) => b.toString(16).padStart(2, "0"))
-        .join("");
-}
-// instanceof
-class Class {
-    constructor(..._args) { }
-}
-//////////    PROTOTYPE INSTALLERS     //////////
-//
-// Members live on the prototype and materialize per instance on first read, which keeps own-property count under the step where V8 stops using inline slots. Changing anything here means re-measuring runtime, memory and bundle size together — see "The three axes" in AGENTS.md.
-/**
- * Installs a trait's members on its prototype. Each value builds that member for the instance on first read; the built value shadows the accessor as an own property, so a detached `const { parse } = schema` keeps working.
- *
- * Call this from a `proto` initializer, which runs once per prototype — never per instance.
- */
-function members(proto, table) {
-    for (const key in table) {
-        const desc = Object.getOwnPropertyDescriptor(table, key);
-        // a getter installs as written, so it stays live: `description` reads through to the registry on every access. not enumerable: an object literal's is, and a prototype member never was
-        if (desc.get)
-            Object.defineProperty(proto, key, { ...desc, enumerable: false });
-        // a method materializes bound on first read, which is what keeps a detached member working: `const opt = schema.optional; opt()`
-        else
-            defineBound(proto, key, desc.value);
-    }
-}
-/** Shadows a prototype member with an own value, so a getter that builds from the instance runs once. */
-function own(inst, key, value, enumerable = true) {
-    Object.defineProperty(inst, key, { configurable: true, writable: true, enumerable, value });
-    return value;
-}
-/** Like {@link own}, for a member that was never an own data property and has to stay out of `Object.keys`. */
-function hide(inst, key, value) {
-    return own(inst, key, value, false);
-}
-/** Adds members a table derives from the instance: each builds on first read and shadows as own data, and assignment shadows the same way, as when these were own properties. */
-function derived(computes, table) {
-    for (const key in computes) {
-        const compute = computes[key];
-        // an object literal's accessor is configurable and enumerable, and `members` copies the descriptor as written
-        Object.defineProperty(table, key, {
-            configurable: true,
-            enumerable: true,
-            get() {
-                return own(this, key, compute(this));
-            },
-            set(value) {
-                own(this, key, value);
-            },
-        });
-    }
-    return table;
-}
-function defineBound(proto, key, fn) {
-    Object.defineProperty(proto, key, {
-        configurable: true,
-        get() {
-            // vitest's spyOn calls a prototype getter bare to find the function it wraps, so a nullish receiver answers the raw method
-            return this == null ? fn : own(this, key, fn.bind(this));
-        },
-        set(value) {
-            own(this, key, value);
-        },
-    });
-}
-/** Returns the prototype to install on, or `undefined` if this group is already installed on it. */
-function claim(inst, sentinel) {
-    const proto = Object.getPrototypeOf(inst);
-    // Runs on every construction, so `in` rather than the costlier `hasOwnProperty.call`. Sentinels are keys the group itself defines.
-    return sentinel in proto ? undefined : proto;
-}
-// The internals whose init chain is installing. A second call for the same one is a derived constructor overriding its base, so it must not construct another schema in between or the override is dropped.
-let installing;
-// Set while a getter is running, so a value that resolved through a recursion break is not memoized. One shared descriptor shadows the key for the duration, which costs no per-key allocation.
-let broke = false;
-const breaker = {
-    configurable: true,
-    get() {
-        broke = true;
-        return undefined;
-    },
-};
-/**
- * Installs a lazily-derived internal on the `_zod` prototype of `inst`'s
- * constructor, computed from the internals object itself and cached there on
- * first read. One accessor per constructor rather than one per instance.
- */
-function defineLazyInternal(inst, key, compute) {
-    const proto = Object.getPrototypeOf(inst._zod);
-    if (key in proto && installing !== inst._zod) {
-        // A repeat construction: everything is installed already. Cleared here so the reference is not held past the first construction of every type.
-        installing = undefined;
-        return;
-    }
-    installing = inst._zod;
-    Object.defineProperty(proto, key, {
-        configurable: true,
-        get() {
-            // Shadowed before computing so a re-entrant read from a recursive schema resolves to undefined instead of running the getter again.
-            Object.defineProperty(this, key, breaker);
-            const outer = broke;
-            broke = false;
-            try {
-                const value = compute(this);
-                // A result that resolved through a recursion break is recomputed once the graph is complete; everything else memoizes, undefined included.
-                if (broke)
-                    delete this[key];
-                else
-                    Object.defineProperty(this, key, { configurable: true, writable: true, value });
-                broke = broke || outer;
-                return value;
-            }
-            catch (err) {
-                // A compute that threw memoizes nothing, so a later read runs it again and fails the same way. The shadow goes with it, since leaving it installed would answer undefined for every later read.
-                delete this[key];
-                broke = broke || outer;
-                throw err;
-            }
-        },
-        set(value) {
-            Object.defineProperty(this, key, { configurable: true, writable: true, value });
-        },
-    });
-}
-/**
- * Installs `key` on `inst`'s prototype, computed by `make` on first read and cached there as an own
- * data property. One accessor per constructor rather than one per instance, because an own accessor
- * puts every instance after the first into v8 dictionary mode. The key doubles as the sentinel.
- */
-function installLazyProp(inst, key, make, enumerable) {
-    const proto = claim(inst, key);
-    if (!proto)
-        return;
-    Object.defineProperty(proto, key, {
-        configurable: true,
-        get() {
-            // Shadowed before computing, so a re-entrant read from a self-referential shape resolves to undefined instead of running the getter again. A data property rather than an accessor: an own accessor is the dictionary-mode transition this exists to avoid.
-            const desc = { configurable: true, writable: true, enumerable, value: undefined };
-            Object.defineProperty(this, key, desc);
-            // a compute that throws leaves the shadow behind, so later reads answer undefined instead of re-throwing; `defineLazy` did the same, and `defineLazyInternal`'s delete-on-catch would cost bytes in every bundle for a case only a throwing user getter reaches
-            desc.value = make(this);
-            Object.defineProperty(this, key, desc);
-            return desc.value;
-        },
-        set(value) {
-            Object.defineProperty(this, key, { configurable: true, writable: true, enumerable, value });
-        },
-    });
-}
-/** Marks the thunk `_catch` synthesises for a constant catch value. `Function.length` cannot tell that thunk from a user callback — rest and defaulted parameters both report arity 0 — and a user callback reads `ctx.error`, whose issues only finalize correctly against the caller's per-parse error map. Provenance can say what arity cannot. A plain string key rather than `Symbol.for`, whose call at module scope no bundler can prove pure — the same shape that anchored `urlCanParse` into every build. */
-const CONSTANT_CATCH = "~constantCatch";
-/** Wraps a constant catch value in a thunk tagged with {@link CONSTANT_CATCH}. */
-function constantCatch(value) {
-    const fn = () => value;
-    fn[CONSTANT_CATCH] = true;
-    return fn;
-}
-
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/core.js
-var _a;
-
-/** A special constant with type `never` */
-const NEVER = /*@__PURE__*/ Object.freeze({
-    status: "aborted",
-});
-/* Shared descriptor for installing `_zod`; defineProperty reads it
- * synchronously, so reusing one object avoids a per-instance allocation. */
-const _zodDesc = { value: undefined, enumerable: false };
-// null where suppressing the capture would be unrecoverable: `parse()` puts the frames back with `captureStackTrace`, so without it the throw would lose its stack. also latched to null once `stackTraceLimit` proves unassignable, which a realm can do at any point by hardening Error
-let _E = "captureStackTrace" in Error ? Error : null;
-// v8 captures a stack trace inside the Error constructor, which dominates a failed parse; costs only the frames, and parse() restores those. the constructor must RUN: Object.create is cheaper and passes instanceof, but Error.isError and util.types.isNativeError check an internal slot
-function newError(Definition) {
-    const E = _E;
-    if (E) {
-        const saved = E.stackTraceLimit;
-        if (typeof saved === "number") {
-            try {
-                E.stackTraceLimit = 0;
-            }
-            catch {
-                _E = null;
-                return new Definition();
-            }
-            try {
-                return new Definition();
-            }
-            finally {
-                E.stackTraceLimit = saved;
-            }
-        }
-    }
-    return new Definition();
-}
-function $constructor(name, initializer, 
-/** This trait's members, installed once on every prototype that composes it. They cannot be declared in the initializer above: that runs per instance, and the prototype is shared. */
-proto, params) {
-    // Prototype for this constructor's `_zod` internals. Lazily-derived fields (`values`, `pattern`, `optin`, …) install here once rather than as an accessor on every instance.
-    const zodProto = {};
-    // Assigning the fields in the constructor body is what gives instances in-object slots; building the object literally and reparenting it costs a second allocation and a generic property copy.
-    function Internals(def) {
-        this.def = def;
-        this.constr = _;
-        this.traits = new Set();
-    }
-    Internals.prototype = zodProto;
-    const protoMembers = proto;
-    // One trait's members land on every prototype whose chain composes it, so the answer is per prototype rather than per trait.
-    const initialized = protoMembers && new WeakSet();
-    function init(inst, def) {
-        if (!inst._zod) {
-            _zodDesc.value = new Internals(def);
-            try {
-                Object.defineProperty(inst, "_zod", _zodDesc);
-            }
-            finally {
-                // Cleared even on throw, so the shared descriptor never leaks one instance's internals into the next.
-                _zodDesc.value = undefined;
-            }
-        }
-        else if (inst._zod.traits.has(name)) {
-            return;
-        }
-        inst._zod.traits.add(name);
-        initializer(inst, def);
-        if (initialized) {
-            // `super(def)` from a user subclass gives `this` a prototype the subclass owns, and installing there would overwrite whatever the subclass declared. `constr` built the instance, so its prototype is the one below the subclass's that should carry the members. A receiver whose chain never reaches that prototype installs on its own, which for a plain object handed straight to `init` means `Object.prototype` — unchanged from before.
-            const own = Object.getPrototypeOf(inst);
-            const ctorProto = inst._zod.constr.prototype;
-            let up = own;
-            while (up && up !== ctorProto)
-                up = Object.getPrototypeOf(up);
-            const target = up ?? own;
-            if (!initialized.has(target)) {
-                initialized.add(target);
-                members(target, protoMembers);
-            }
-        }
-        // support prototype modifications; for-in avoids the array allocation of Object.keys on the (usually empty) prototype
-        const proto = _.prototype;
-        for (const k in proto) {
-            if (!Object.prototype.hasOwnProperty.call(proto, k))
-                continue;
-            if (!(k in inst)) {
-                inst[k] = proto[k].bind(inst);
-            }
-        }
-    }
-    // doesn't work if Parent has a constructor with arguments
-    const Parent = params?.Parent ?? Object;
-    class Definition extends Parent {
-    }
-    Object.defineProperty(Definition, "name", { value: name });
-    function _(def) {
-        const inst = params?.Parent ? newError(Definition) : this;
-        init(inst, def);
-        const deferred = inst._zod.deferred;
-        if (deferred) {
-            for (const fn of deferred) {
-                fn();
-            }
-            // Released: initializers run once, and the list would otherwise be retained for the schema's lifetime.
-            inst._zod.deferred = undefined;
-        }
-        // Global post-processor hook. Internal: installed by `import "zod/compile"` to enable AOT compilation for every constructed schema. Runs last, once the instance is fully built, because it hands the instance to compile(). The post-processor is expected to be reentrancy-guarded by its own implementation.
-        const pp = globalThis.__zod_globalConfig?.postProcessor;
-        if (pp)
-            pp(inst);
-        return inst;
-    }
-    Object.defineProperty(_, "init", { value: init });
-    Object.defineProperty(_, Symbol.hasInstance, {
-        value: (inst) => {
-            if (params?.Parent && inst instanceof params.Parent)
-                return true;
-            return inst?._zod?.traits?.has(name);
-        },
-    });
-    Object.defineProperty(_, "name", { value: name });
-    return _;
-}
-//////////////////////////////   UTILITIES   ///////////////////////////////////////
-const $brand = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("zod_brand")));
-class $ZodAsyncError extends Error {
-    constructor() {
-        super(`Encountered Promise during synchronous parse. Use .parseAsync() instead.`);
-    }
-}
-class $ZodEncodeError extends Error {
-    constructor(name) {
-        super(`Encountered unidirectional transform during encode: ${name}`);
-        this.name = "ZodEncodeError";
-    }
-}
-(_a = globalThis).__zod_globalConfig ?? (_a.__zod_globalConfig = {});
-const globalConfig = globalThis.__zod_globalConfig;
-function config(newConfig) {
-    if (newConfig)
-        Object.assign(globalConfig, newConfig);
-    return globalConfig;
-}
-
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/memoizer.js
-
-class $ZodCyclicError extends Error {
-    constructor() {
-        super(`Cannot parse a reference cycle that closes through a transform`);
-        this.name = "ZodCyclicError";
-    }
-}
-/** Keyed off the context object every schema in one parse call already shares. */
-const STATE = "~memo";
-const NO_ISSUES = [];
-// a value a cycle can close through
-function isRef(value) {
-    return value !== null && typeof value === "object";
-}
-// Receivers prefix paths in place, so the cache and every hand-out need their own copies.
-function cloneIssues(issues) {
-    return issues.map((iss) => (iss.path ? { ...iss, path: iss.path.slice() } : { ...iss }));
-}
-const recursive = /*@__PURE__*/ new WeakMap();
-/** What the walk established, in order of certainty: ordered so the strongest answer among children wins. */
-const NONE = 0;
-const ASSUMED = 1;
-const PROVEN = 2;
-/** Whether this schema's subtree contains a cycle, so one parse can re-enter it. */
-function isRecursive(inst, stack, resolve) {
-    const cached = recursive.get(inst);
-    if (cached !== undefined)
-        return cached ? PROVEN : NONE;
-    // Relative to the walk in progress, so not cached.
-    if (stack.has(inst))
-        return PROVEN;
-    stack.add(inst);
-    let result = NONE;
-    const check = (child) => {
-        if (result !== PROVEN && child?._zod) {
-            const answer = isRecursive(child, stack, resolve);
-            if (answer > result)
-                result = answer;
-        }
-    };
-    // `Reflect.ownKeys` rather than `Object.keys`, so a cycle through a declared symbol key is still seen
-    const shape = (sh, spread) => {
-        let answer = NONE;
-        for (const key of Reflect.ownKeys(sh)) {
-            const desc = Object.getOwnPropertyDescriptor(sh, key);
-            // an object resolves its shape by spread, so a key it does not enumerate is never parsed; `z.properties` reads every own key and so keeps them all
-            if (spread && !desc.enumerable)
-                continue;
-            // resolving runs user code, and a factory mints a fresh subtree per read, so an edge the walk can't follow counts as a cycle
-            const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve) : NONE;
-            if (child > answer)
-                answer = child;
-        }
-        return answer;
-    };
-    const merge = (answer) => {
-        if (answer > result)
-            result = answer;
-    };
-    const def = inst._zod.def;
-    const kind = def.type;
-    switch (kind) {
-        case "object": {
-            const raw = rawShape(def);
-            // a def with no raw shape answers `shape` from an accessor of its own, and running that can mint a whole fresh subtree
-            merge(raw ? shape(raw, true) : ASSUMED);
-            check(def.catchall);
-            break;
-        }
-        case "array":
-            check(def.element);
-            break;
-        case "tuple":
-            for (const el of def.items)
-                check(el);
-            check(def.rest);
-            break;
-        case "record":
-        case "map":
-            check(def.keyType);
-            check(def.valueType);
-            break;
-        case "set":
-            check(def.valueType);
-            break;
-        case "union":
-            for (const el of def.options)
-                check(el);
-            break;
-        case "intersection":
-            check(def.left);
-            check(def.right);
-            break;
-        case "optional":
-        case "nullable":
-        case "default":
-        case "prefault":
-        case "catch":
-        case "readonly":
-        case "nonoptional":
-        case "promise":
-        case "success":
-            check(def.innerType);
-            break;
-        case "pipe":
-            check(def.in);
-            check(def.out);
-            break;
-        case "function":
-            check(def.input);
-            check(def.output);
-            break;
-        // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
-        case "lazy": {
-            const inner = def._cachedInner ?? (resolve ? inst._zod.innerType : undefined);
-            // walked with resolution off: one hop sees past the deferral, and a lazy that yields only another unresolved lazy is generative, so it stops there
-            merge(inner ? isRecursive(inner, stack, false) : ASSUMED);
-            break;
-        }
-        // a leaf by choice: `parts` are regex fragments, not data positions
-        case "template_literal":
-        // leaves
-        case "string":
-        case "number":
-        case "int":
-        case "boolean":
-        case "bigint":
-        case "symbol":
-        case "undefined":
-        case "null":
-        case "void":
-        case "never":
-        case "any":
-        case "unknown":
-        case "date":
-        case "nan":
-        case "enum":
-        case "literal":
-        case "file":
-        case "transform":
-        case "custom":
-            break;
-        default: {
-            // a new built-in kind becomes a compile error here
-            kind;
-            // a user-defined kind can still hold children, and only its author knows where, so fall back to scanning the def — skipping accessors, since reading one can run user code
-            for (const key in def) {
-                const desc = Object.getOwnPropertyDescriptor(def, key);
-                if (!desc || desc.get)
-                    continue;
-                const value = desc.value;
-                if (!value || typeof value !== "object")
-                    continue;
-                if (value._zod)
-                    check(value);
-                else if (Array.isArray(value))
-                    for (const el of value)
-                        check(el);
-            }
-        }
-    }
-    stack.delete(inst);
-    return settle(inst, result);
-}
-/** An assumed answer must not outlive the resolution that settles it, so only a certain one is cached. */
-function settle(inst, answer) {
-    if (answer !== ASSUMED)
-        recursive.set(inst, answer === PROVEN);
-    return answer;
-}
-/**
- * Whether one parse can re-enter this schema, i.e. its subtree contains a cycle.
- * Exported for `z.compile`, which refuses to compile such a schema: cycle
- * breaking is driven from here off state keyed on the parse context, and a
- * generated fast path has no context to key on.
- */
-function isRecursiveSchema(inst) {
-    // z.compile never parses, so nothing would ever resolve a lazy for it; it runs once and already treats a throw here as recursive
-    return isRecursive(inst, new Set(), true) !== NONE;
-}
-function bucketFor(state, inst) {
-    let bucket = state.buckets.get(inst);
-    if (!bucket) {
-        bucket = new WeakMap();
-        state.buckets.set(inst, bucket);
-    }
-    return bucket;
-}
-// Set immediately before delegating to core and cleared immediately after, so `alloc` registers only for a visit this module is driving.
-let handoff;
-// Allocated but unfinished entries. `alloc` and the matching pop both happen in the synchronous part of a parse, so they nest even when children are async, and one stack serves every schema.
-const memoizer_open = [];
-const memo = {
-    alloc(_inst, payload, empty) {
-        const bucket = handoff;
-        if (!bucket)
-            return empty;
-        handoff = undefined;
-        const entry = { value: empty, issues: null };
-        bucket.set(payload.value, entry);
-        memoizer_open.push(entry);
-        return empty;
-    },
-    guard(inst) {
-        var _a;
-        (_a = inst._zod).deferred ?? (_a.deferred = []);
-        inst._zod.deferred.push(() => {
-            const base = inst._zod.parse;
-            const wrapped = (payload, ctx) => {
-                // The value is a placeholder a back-edge is still waiting on, so the cycle closes through this transform. Its output can't exist in time to bind.
-                if (ctx.direction !== "backward" && isBackEdge(ctx, payload.value))
-                    throw new $ZodCyclicError();
-                return base(payload, ctx);
-            };
-            inst._zod.parse = wrapped;
-            if (inst._zod.run === base)
-                inst._zod.run = wrapped;
-        });
-    },
-    attach(inst) {
-        var _a;
-        let isRecursiveInst;
-        let rechecked = false;
-        // a recursive schema is re-entered many times per parse and its bucket never changes
-        let lastCtx;
-        let lastBucket;
-        // Wraps `parse` in a deferred so it sees the container's final parse. Core's own deferred copies `parse` into `run` when there are no checks, and it ran first, so `run` is patched to match; with checks, `run` reads `parse` dynamically.
-        (_a = inst._zod).deferred ?? (_a.deferred = []);
-        inst._zod.deferred.push(() => {
-            const base = inst._zod.parse;
-            const wrapped = (payload, ctx) => {
-                if (isRecursiveInst === undefined) {
-                    const walked = isRecursive(inst, new Set(), false);
-                    if (walked === NONE) {
-                        // Nothing here can ever fire, so take it back out.
-                        inst._zod.parse = base;
-                        if (inst._zod.run === wrapped)
-                            inst._zod.run = base;
-                        return base(payload, ctx);
-                    }
-                    // this parse resolves the deferred edges on its own path, so ask once more before latching
-                    if (walked === PROVEN || rechecked)
-                        isRecursiveInst = true;
-                    else
-                        rechecked = true;
-                }
-                const input = payload.value;
-                if (!isRef(input))
-                    return base(payload, ctx);
-                let state = ctx[STATE];
-                if (!state) {
-                    state = { buckets: new WeakMap(), backEdges: undefined };
-                    ctx[STATE] = state;
-                }
-                let bucket;
-                if (lastCtx === ctx) {
-                    bucket = lastBucket;
-                }
-                else {
-                    bucket = bucketFor(state, inst);
-                    lastCtx = ctx;
-                    lastBucket = bucket;
-                }
-                const hit = bucket.get(input);
-                if (hit) {
-                    payload.value = hit.value;
-                    if (hit.issues) {
-                        if (hit.issues.length)
-                            payload.issues.push(...cloneIssues(hit.issues));
-                    }
-                    else {
-                        // Still being parsed: its own checks cover it, so skip them here.
-                        payload.memo = true;
-                        state.backEdges ?? (state.backEdges = new WeakSet());
-                        state.backEdges.add(hit.value);
-                    }
-                    return payload;
-                }
-                handoff = bucket;
-                const depth = memoizer_open.length;
-                const result = base(payload, ctx);
-                handoff = undefined;
-                // A container that rejected its input outright allocated nothing.
-                const entry = memoizer_open.length > depth ? memoizer_open.pop() : undefined;
-                // Both paths written out so the sync one allocates no closure. It runs once per node, and capturing here cost more than everything else combined.
-                if (result instanceof Promise) {
-                    return result.then((r) => {
-                        if (entry)
-                            entry.issues = r.issues.length ? cloneIssues(r.issues) : NO_ISSUES;
-                        return r;
-                    });
-                }
-                if (entry)
-                    entry.issues = result.issues.length ? cloneIssues(result.issues) : NO_ISSUES;
-                return result;
-            };
-            inst._zod.parse = wrapped;
-            if (inst._zod.run === base)
-                inst._zod.run = wrapped;
-        });
-    },
-};
-/** The memoizer that gives containers cycle support. `zod` installs it by default; `zod/mini` opts in with `config({ memoizer: memoizer() })`. */
-function memoizer() {
-    return memo;
-}
-/** Whether this value is a node a back-edge resolved to before it finished. */
-function isBackEdge(ctx, value) {
-    const backEdges = ctx[STATE]?.backEdges;
-    return backEdges !== undefined && isRef(value) && backEdges.has(value);
-}
-
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/regexes.js
-
-/**
- * @deprecated CUID v1 is deprecated by its authors due to information leakage
- * (timestamps embedded in the id). Use {@link cuid2} instead.
- * See https://github.com/paralleldrive/cuid.
- */
-const cuid = /^[cC][0-9a-z]{6,}$/;
-const cuid2 = /^[0-9a-z]+$/;
-const ulid = /^[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$/;
-const xid = /^[0-9a-vA-V]{20}$/;
-const ksuid = /^[A-Za-z0-9]{27}$/;
-const nanoid = /^[a-zA-Z0-9_-]{21}$/;
-function nanoidOfLength(length) {
-    return new RegExp(`^[a-zA-Z0-9_-]{${length}}$`);
-}
-/** ISO 8601-1 duration regex. Does not support the 8601-2 extensions like negative durations or fractional/negative components. */
-const duration = /^P(?:(\d+W)|(?!.*W)(?=\d|T\d)(\d+Y)?(\d+M)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+([.,]\d+)?S)?)?)$/;
-/** Implements ISO 8601-2 extensions like explicit +- prefixes, mixing weeks with other units, and fractional/negative components. */
-const extendedDuration = /^[-+]?P(?!$)(?:(?:[-+]?\d+Y)|(?:[-+]?\d+[.,]\d+Y$))?(?:(?:[-+]?\d+M)|(?:[-+]?\d+[.,]\d+M$))?(?:(?:[-+]?\d+W)|(?:[-+]?\d+[.,]\d+W$))?(?:(?:[-+]?\d+D)|(?:[-+]?\d+[.,]\d+D$))?(?:T(?=[\d+-])(?:(?:[-+]?\d+H)|(?:[-+]?\d+[.,]\d+H$))?(?:(?:[-+]?\d+M)|(?:[-+]?\d+[.,]\d+M$))?(?:[-+]?\d+(?:[.,]\d+)?S)?)??$/;
-/** A regex for any UUID-like identifier: 8-4-4-4-12 hex pattern */
-const guid = /^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/;
-/** Returns a regex for validating an RFC 9562/4122 UUID.
- *
- * @param version Optionally specify a version 1-8. If no version is specified, all versions are supported. */
-const uuid = (version) => {
-    if (!version)
-        return /^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}|00000000-0000-0000-0000-000000000000|ffffffff-ffff-ffff-ffff-ffffffffffff)$/;
-    return new RegExp(`^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-${version}[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12})$`);
-};
-const uuid4 = /*@__PURE__*/ (/* unused pure expression or super */ null && (uuid(4)));
-const uuid6 = /*@__PURE__*/ (/* unused pure expression or super */ null && (uuid(6)));
-const uuid7 = /*@__PURE__*/ (/* unused pure expression or super */ null && (uuid(7)));
-/** Practical email validation */
-const email = /^(?:[A-Za-z0-9_'+\-]+\.)*[A-Za-z0-9_'+\-]*[A-Za-z0-9_+-]@(?:[A-Za-z0-9][A-Za-z0-9\-]*\.)+[A-Za-z]{2,}$/;
-/** Equivalent to the HTML5 input[type=email] validation implemented by browsers. Source: https://developer.mozilla.org/en-US/docs/Web/HTML/Element/input/email */
-const html5Email = /^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
-/** The classic emailregex.com regex for RFC 5322-compliant emails */
-const rfc5322Email = /^(([^<>()\[\]\\.,;:\s@"]+(\.[^<>()\[\]\\.,;:\s@"]+)*)|(".+"))@((\[[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}])|(([a-zA-Z\-0-9]+\.)+[a-zA-Z]{2,}))$/;
-/** A loose regex that allows Unicode characters, enforces length limits, and that's about it. */
-const unicodeEmail = /^[^\s@"]{1,64}@[^\s@]{1,255}$/u;
-const idnEmail = (/* unused pure expression or super */ null && (unicodeEmail));
-const browserEmail = /^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
-// from https://thekevinscott.com/emojis-in-javascript/#writing-a-regular-expression
-// Single character class, not an alternation: the two properties overlap (U+1F9B0-U+1F9B3), so `(A|B)+` backtracks exponentially on a failed match. The leading lookahead then demands one anchor — a pictograph, a regional indicator, or the enclosing keycap — because `\p{Emoji_Component}` on its own covers ASCII digits, `#`, `*`, ZWJ, variation selectors and skin tone modifiers, none of which is an emoji without a base.
-const _emoji = `^(?=[\\s\\S]*[\\p{Extended_Pictographic}\\p{Regional_Indicator}\\u20E3])[\\p{Extended_Pictographic}\\p{Emoji_Component}]+$`;
-function emoji() {
-    return new RegExp(_emoji, "u");
-}
-const ipv4 = /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])$/;
-const ipv6 = /^(([0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:))$/;
-const mac = (delimiter) => {
-    const escapedDelim = util.escapeRegex(delimiter ?? ":");
-    return new RegExp(`^(?:[0-9A-F]{2}${escapedDelim}){5}[0-9A-F]{2}$|^(?:[0-9a-f]{2}${escapedDelim}){5}[0-9a-f]{2}$`);
-};
-const cidrv4 = /^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\/([0-9]|[1-2][0-9]|3[0-2])$/;
-const cidrv6 = /^(([0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:))\/(12[0-8]|1[01][0-9]|[1-9]?[0-9])$/;
-// https://stackoverflow.com/questions/7860392/determine-if-string-is-in-base64-using-javascript
-const base64 = /^$|^(?:[0-9a-zA-Z+/]{4})*(?:(?:[0-9a-zA-Z+/]{2}==)|(?:[0-9a-zA-Z+/]{3}=))?$/;
-const base64url = /^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?$/;
-// based on https://stackoverflow.com/questions/106179/regular-expression-to-match-dns-hostname-or-ip-address
-// export const hostname: RegExp = /^([a-zA-Z0-9-]+\.)*[a-zA-Z0-9-]+$/;
-const hostname = /^(?=.{1,253}\.?$)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[-0-9a-zA-Z]{0,61}[0-9a-zA-Z])?)*\.?$/;
-const domain = /^(?=.{1,253}$)([a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$/;
-const httpProtocol = /^https?$/;
-// https://blog.stevenlevithan.com/archives/validate-phone-number#r4-3 (regex sans spaces) E.164: leading digit must be 1-9; total digits (excluding '+') between 7-15
-const e164 = /^\+[1-9]\d{6,14}$/;
-// Credit card shape: 12–19 digits, optionally separated by single spaces or single hyphens. ISO/IEC 7812 caps the PAN at 19 digits; 12 is the shortest issued length (Maestro).
-const creditCard = /^\d(?:[ -]?\d){11,18}$/;
-// ISO 4217 alpha codes from the SIX list, regenerated by scripts/update-iso-4217.ts
-const currencyCode = /^(?:AED|AFN|ALL|AMD|AOA|ARS|AUD|AWG|AZN|BAM|BBD|BDT|BHD|BIF|BMD|BND|BOB|BOV|BRL|BSD|BTN|BWP|BYN|BZD|CAD|CDF|CHE|CHF|CHW|CLF|CLP|CNY|COP|COU|CRC|CUP|CVE|CZK|DJF|DKK|DOP|DZD|EGP|ERN|ETB|EUR|FJD|FKP|GBP|GEL|GHS|GIP|GMD|GNF|GTQ|GYD|HKD|HNL|HTG|HUF|IDR|ILS|INR|IQD|IRR|ISK|JMD|JOD|JPY|KES|KGS|KHR|KMF|KPW|KRW|KWD|KYD|KZT|LAK|LBP|LKR|LRD|LSL|LYD|MAD|MDL|MGA|MKD|MMK|MNT|MOP|MRU|MUR|MVR|MWK|MXN|MXV|MYR|MZN|NAD|NGN|NIO|NOK|NPR|NZD|OMR|PAB|PEN|PGK|PHP|PKR|PLN|PYG|QAR|RON|RSD|RUB|RWF|SAR|SBD|SCR|SDG|SEK|SGD|SHP|SLE|SOS|SRD|SSP|STN|SVC|SYP|SZL|THB|TJS|TMT|TND|TOP|TRY|TTD|TWD|TZS|UAH|UGX|USD|USN|UYI|UYU|UYW|UZS|VED|VES|VND|VUV|WST|XAD|XAF|XAG|XAU|XBA|XBB|XBC|XBD|XCD|XCG|XDR|XOF|XPD|XPF|XPT|XSU|XTS|XUA|XXX|YER|ZAR|ZMW|ZWG)$/;
-// iban electronic format: 2-letter country, check digits 02-98 (the only values `98 - remainder` can produce), 11-30 bban characters
-const iban = /^[A-Z]{2}(?!00|01|99)\d{2}[A-Z0-9]{11,30}$/;
-const dateSource = `(?:(?:\\d\\d[2468][048]|\\d\\d[13579][26]|\\d\\d0[48]|[02468][048]00|[13579][26]00)-02-29|\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|(?:02)-(?:0[1-9]|1\\d|2[0-8])))`;
-/** Anchors a pattern source. The interpolation lives here rather than at the call site because
- * esbuild will not drop a `@__PURE__` call whose own argument interpolates a variable, but it
- * will drop `anchor(dateSource)`. Keeping it inline pinned `date` into every bundle. */
-function regexes_anchor(source) {
-    return new RegExp(`^${source}$`);
-}
-const date = /*@__PURE__*/ regexes_anchor(dateSource);
-function timeSource(args) {
-    const hhmm = `(?:[01]\\d|2[0-3]):[0-5]\\d`;
-    const regex = typeof args.precision === "number"
-        ? args.precision === -1
-            ? `${hhmm}`
-            : args.precision === 0
-                ? `${hhmm}:[0-5]\\d`
-                : `${hhmm}:[0-5]\\d\\.\\d{${args.precision}}`
-        : args.seconds
-            ? `${hhmm}:[0-5]\\d(?:\\.\\d+)?`
-            : `${hhmm}(?::[0-5]\\d(?:\\.\\d+)?)?`;
-    return regex;
-}
-function time(args) {
-    return new RegExp(`^${timeSource(args)}$`);
-}
-// Adapted from https://stackoverflow.com/a/3143231
-function datetime(args) {
-    const opts = ["Z"];
-    // if (args.offset) opts.push(`([+-]\\d{2}:\\d{2})`);
-    if (args.offset)
-        opts.push(`([+-](?:[01]\\d|2[0-3]):[0-5]\\d)`);
-    // RFC 3339 mandates seconds wherever the time carries a `Z` or an offset, so only the unqualified form `local` adds may omit them
-    const qualified = `${timeSource({ precision: args.precision, seconds: true })}(?:${opts.join("|")})`;
-    const timeRegex = args.local ? `${qualified}|${timeSource({ precision: args.precision })}` : qualified;
-    return new RegExp(`^${dateSource}T(?:${timeRegex})$`);
-}
-// the unbounded form of `string()` as a literal, so every plain string shares one instance instead of building its own
-const anyString = /^[\s\S]{0,}$/;
-const string = (params) => {
-    const regex = params ? `[\\s\\S]{${params?.minimum ?? 0},${params?.maximum ?? ""}}` : `[\\s\\S]*`;
-    return new RegExp(`^${regex}$`);
-};
-const bigint = /^-?\d+n?$/;
-const integer = /^-?\d+$/;
-const number = /^-?\d+(?:\.\d+)?$/;
-const regexes_boolean = /^(?:true|false)$/i;
-const _null = /^null$/i;
-
-const _undefined = /^undefined$/i;
-
-// regex for string with no uppercase letters
-const lowercase = /^[^A-Z]*$/;
-// regex for string with no lowercase letters
-const uppercase = /^[^a-z]*$/;
-// regex for hexadecimal strings (any length)
-const hex = /^[0-9a-fA-F]*$/;
-// Hash regexes for different algorithms and encodings
-// Helper function to create base64 regex with exact length and padding
-function fixedBase64(bodyLength, padding) {
-    return new RegExp(`^[A-Za-z0-9+/]{${bodyLength}}${padding}$`);
-}
-// Helper function to create base64url regex with exact length (no padding)
-function fixedBase64url(length) {
-    return new RegExp(`^[A-Za-z0-9_-]{${length}}$`);
-}
-// MD5 (16 bytes): base64 = 24 chars total (22 + "==")
-const md5_hex = /^[0-9a-fA-F]{32}$/;
-const md5_base64 = /*@__PURE__*/ (/* unused pure expression or super */ null && (fixedBase64(22, "==")));
-const md5_base64url = /*@__PURE__*/ (/* unused pure expression or super */ null && (fixedBase64url(22)));
-// SHA1 (20 bytes): base64 = 28 chars total (27 + "=")
-const sha1_hex = /^[0-9a-fA-F]{40}$/;
-const sha1_base64 = /*@__PURE__*/ (/* unused pure expression or super */ null && (fixedBase64(27, "=")));
-const sha1_base64url = /*@__PURE__*/ (/* unused pure expression or super */ null && (fixedBase64url(27)));
-// SHA256 (32 bytes): base64 = 44 chars total (43 + "=")
-const sha256_hex = /^[0-9a-fA-F]{64}$/;
-const sha256_base64 = /*@__PURE__*/ (/* unused pure expression or super */ null && (fixedBase64(43, "=")));
-const sha256_base64url = /*@__PURE__*/ (/* unused pure expression or super */ null && (fixedBase64url(43)));
-// SHA384 (48 bytes): base64 = 64 chars total (no padding)
-const sha384_hex = /^[0-9a-fA-F]{96}$/;
-const sha384_base64 = /*@__PURE__*/ (/* unused pure expression or super */ null && (fixedBase64(64, "")));
-const sha384_base64url = /*@__PURE__*/ (/* unused pure expression or super */ null && (fixedBase64url(64)));
-// SHA512 (64 bytes): base64 = 88 chars total (86 + "==")
-const sha512_hex = /^[0-9a-fA-F]{128}$/;
-const sha512_base64 = /*@__PURE__*/ (/* unused pure expression or super */ null && (fixedBase64(86, "==")));
-const sha512_base64url = /*@__PURE__*/ (/* unused pure expression or super */ null && (fixedBase64url(86)));
-
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/checks.js
-// import { $ZodType } from "./schemas.js";
-
-
-
-const $ZodCheck = /*@__PURE__*/ $constructor("$ZodCheck", (inst, def) => {
-    var _a;
-    inst._zod ?? (inst._zod = {});
-    inst._zod.def = def;
-    (_a = inst._zod).onattach ?? (_a.onattach = []);
-});
-/** Default `when` for size-based checks: run only on non-nullish values with a `size`. */
-const _whenHasSize = (payload) => {
-    const val = payload.value;
-    return !util.nullish(val) && val.size !== undefined;
-};
-/** Default `when` for length-based checks: run only on non-nullish values with a `length`. */
-const _whenHasLength = (payload) => {
-    const val = payload.value;
-    return !nullish(val) && val.length !== undefined;
-};
-const numericOriginMap = {
-    number: "number",
-    bigint: "bigint",
-    object: "date",
-};
-const $ZodCheckLessThan = /*@__PURE__*/ $constructor("$ZodCheckLessThan", (inst, def) => {
-    $ZodCheck.init(inst, def);
-    const origin = numericOriginMap[typeof def.value];
-    inst._zod.check = (payload) => {
-        if (def.inclusive ? payload.value <= def.value : payload.value < def.value) {
-            return;
-        }
-        payload.issues.push({
-            origin: numericOriginMap[typeof payload.value] ?? origin,
-            code: "too_big",
-            maximum: typeof def.value === "object" ? def.value.getTime() : def.value,
-            input: payload.value,
-            inclusive: def.inclusive,
-            inst,
-            continue: !def.abort,
-        });
-    };
-});
-const $ZodCheckGreaterThan = /*@__PURE__*/ $constructor("$ZodCheckGreaterThan", (inst, def) => {
-    $ZodCheck.init(inst, def);
-    const origin = numericOriginMap[typeof def.value];
-    inst._zod.check = (payload) => {
-        if (def.inclusive ? payload.value >= def.value : payload.value > def.value) {
-            return;
-        }
-        payload.issues.push({
-            origin: numericOriginMap[typeof payload.value] ?? origin,
-            code: "too_small",
-            minimum: typeof def.value === "object" ? def.value.getTime() : def.value,
-            input: payload.value,
-            inclusive: def.inclusive,
-            inst,
-            continue: !def.abort,
-        });
-    };
-});
-const $ZodCheckMultipleOf = 
-/*@__PURE__*/ $constructor("$ZodCheckMultipleOf", (inst, def) => {
-    $ZodCheck.init(inst, def);
-    inst._zod.check = (payload) => {
-        if (typeof payload.value !== typeof def.value)
-            throw new Error("Cannot mix number and bigint in multiple_of check.");
-        const isMultiple = typeof payload.value === "bigint"
-            ? // `value % 0n` throws, and nothing is a multiple of zero — the number branch already fails this way via NaN
-                def.value !== BigInt(0) && payload.value % def.value === BigInt(0)
-            : floatSafeRemainder(payload.value, def.value) === 0;
-        if (isMultiple)
-            return;
-        payload.issues.push({
-            origin: typeof payload.value,
-            code: "not_multiple_of",
-            divisor: def.value,
-            input: payload.value,
-            inst,
-            continue: !def.abort,
-        });
-    };
-});
-const $ZodCheckNumberFormat = /*@__PURE__*/ $constructor("$ZodCheckNumberFormat", (inst, def) => {
-    $ZodCheck.init(inst, def); // no format checks
-    def.format = def.format || "float64";
-    const isInt = def.format?.includes("int");
-    const origin = isInt ? "int" : "number";
-    const [minimum, maximum] = NUMBER_FORMAT_RANGES[def.format];
-    inst._zod.check = (payload) => {
-        const input = payload.value;
-        if (isInt) {
-            if (!Number.isInteger(input)) {
-                // invalid_format issue
-                // payload.issues.push({
-                //   expected: def.format,
-                //   format: def.format,
-                //   code: "invalid_format",
-                //   input,
-                //   inst,
-                // });
-                // invalid_type issue
-                payload.issues.push({
-                    expected: origin,
-                    format: def.format,
-                    code: "invalid_type",
-                    continue: false,
-                    input,
-                    inst,
-                });
-                return;
-                // not_multiple_of issue
-                // payload.issues.push({
-                //   code: "not_multiple_of",
-                //   origin: "number",
-                //   input,
-                //   inst,
-                //   divisor: 1,
-                // });
-            }
-            if (!Number.isSafeInteger(input)) {
-                if (input > 0) {
-                    // too_big
-                    payload.issues.push({
-                        input,
-                        code: "too_big",
-                        maximum: Number.MAX_SAFE_INTEGER,
-                        note: "Integers must be within the safe integer range.",
-                        inst,
-                        origin,
-                        inclusive: true,
-                        continue: !def.abort,
-                    });
-                }
-                else {
-                    // too_small
-                    payload.issues.push({
-                        input,
-                        code: "too_small",
-                        minimum: Number.MIN_SAFE_INTEGER,
-                        note: "Integers must be within the safe integer range.",
-                        inst,
-                        origin,
-                        inclusive: true,
-                        continue: !def.abort,
-                    });
-                }
-                return;
-            }
-        }
-        if (input < minimum) {
-            payload.issues.push({
-                origin: "number",
-                input,
-                code: "too_small",
-                minimum,
-                inclusive: true,
-                inst,
-                continue: !def.abort,
-            });
-        }
-        if (input > maximum) {
-            payload.issues.push({
-                origin: "number",
-                input,
-                code: "too_big",
-                maximum,
-                inclusive: true,
-                inst,
-                continue: !def.abort,
-            });
-        }
-    };
-});
-const $ZodCheckBigIntFormat = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodCheckBigIntFormat", (inst, def) => {
-    $ZodCheck.init(inst, def); // no format checks
-    const [minimum, maximum] = util.BIGINT_FORMAT_RANGES[def.format];
-    inst._zod.check = (payload) => {
-        const input = payload.value;
-        if (input < minimum) {
-            payload.issues.push({
-                origin: "bigint",
-                input,
-                code: "too_small",
-                minimum: minimum,
-                inclusive: true,
-                inst,
-                continue: !def.abort,
-            });
-        }
-        if (input > maximum) {
-            payload.issues.push({
-                origin: "bigint",
-                input,
-                code: "too_big",
-                maximum,
-                inclusive: true,
-                inst,
-                continue: !def.abort,
-            });
-        }
-    };
-})));
-const $ZodCheckMaxSize = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodCheckMaxSize", (inst, def) => {
-    var _a;
-    $ZodCheck.init(inst, def);
-    (_a = inst._zod.def).when ?? (_a.when = _whenHasSize);
-    inst._zod.check = (payload) => {
-        const input = payload.value;
-        const size = input.size;
-        if (size <= def.maximum)
-            return;
-        payload.issues.push({
-            origin: util.getSizableOrigin(input),
-            code: "too_big",
-            maximum: def.maximum,
-            inclusive: true,
-            input,
-            inst,
-            continue: !def.abort,
-        });
-    };
-})));
-const $ZodCheckMinSize = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodCheckMinSize", (inst, def) => {
-    var _a;
-    $ZodCheck.init(inst, def);
-    (_a = inst._zod.def).when ?? (_a.when = _whenHasSize);
-    inst._zod.check = (payload) => {
-        const input = payload.value;
-        const size = input.size;
-        if (size >= def.minimum)
-            return;
-        payload.issues.push({
-            origin: util.getSizableOrigin(input),
-            code: "too_small",
-            minimum: def.minimum,
-            inclusive: true,
-            input,
-            inst,
-            continue: !def.abort,
-        });
-    };
-})));
-const $ZodCheckSizeEquals = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodCheckSizeEquals", (inst, def) => {
-    var _a;
-    $ZodCheck.init(inst, def);
-    (_a = inst._zod.def).when ?? (_a.when = _whenHasSize);
-    inst._zod.check = (payload) => {
-        const input = payload.value;
-        const size = input.size;
-        if (size === def.size)
-            return;
-        const tooBig = size > def.size;
-        payload.issues.push({
-            origin: util.getSizableOrigin(input),
-            ...(tooBig ? { code: "too_big", maximum: def.size } : { code: "too_small", minimum: def.size }),
-            inclusive: true,
-            exact: true,
-            input: payload.value,
-            inst,
-            continue: !def.abort,
-        });
-    };
-})));
-const $ZodCheckMaxLength = /*@__PURE__*/ $constructor("$ZodCheckMaxLength", (inst, def) => {
-    var _a;
-    $ZodCheck.init(inst, def);
-    (_a = inst._zod.def).when ?? (_a.when = _whenHasLength);
-    inst._zod.check = (payload) => {
-        const input = payload.value;
-        const units = input.length;
-        // Strings are measured in Unicode code points, not UTF-16 units. A code point is at most two units, so a string that already fits in units fits in code points; only an overflow has to be counted.
-        const length = typeof input === "string" && units > def.maximum ? codePointLength(input) : units;
-        if (length <= def.maximum)
-            return;
-        const origin = getLengthableOrigin(input);
-        payload.issues.push({
-            origin,
-            code: "too_big",
-            maximum: def.maximum,
-            inclusive: true,
-            input,
-            inst,
-            continue: !def.abort,
-        });
-    };
-});
-const $ZodCheckMinLength = /*@__PURE__*/ $constructor("$ZodCheckMinLength", (inst, def) => {
-    var _a;
-    $ZodCheck.init(inst, def);
-    (_a = inst._zod.def).when ?? (_a.when = _whenHasLength);
-    inst._zod.check = (payload) => {
-        const input = payload.value;
-        const units = input.length;
-        // A code point is one or two UTF-16 units, so fewer units than the floor can never reach it and twice the floor always clears it. Only in between is the exact count in doubt.
-        const length = typeof input === "string" && units >= def.minimum && units < def.minimum * 2
-            ? codePointLength(input)
-            : units;
-        if (length >= def.minimum)
-            return;
-        const origin = getLengthableOrigin(input);
-        payload.issues.push({
-            origin,
-            code: "too_small",
-            minimum: def.minimum,
-            inclusive: true,
-            input,
-            inst,
-            continue: !def.abort,
-        });
-    };
-});
-const $ZodCheckLengthEquals = /*@__PURE__*/ $constructor("$ZodCheckLengthEquals", (inst, def) => {
-    var _a;
-    $ZodCheck.init(inst, def);
-    (_a = inst._zod.def).when ?? (_a.when = _whenHasLength);
-    inst._zod.check = (payload) => {
-        const input = payload.value;
-        const units = input.length;
-        // A code point is one or two UTF-16 units, so outside `[length, length * 2]` units the target is missed either way — and missed in the same direction in both measures.
-        const length = typeof input === "string" && units >= def.length && units <= def.length * 2
-            ? codePointLength(input)
-            : units;
-        if (length === def.length)
-            return;
-        const origin = getLengthableOrigin(input);
-        const tooBig = length > def.length;
-        payload.issues.push({
-            origin,
-            ...(tooBig ? { code: "too_big", maximum: def.length } : { code: "too_small", minimum: def.length }),
-            inclusive: true,
-            exact: true,
-            input: payload.value,
-            inst,
-            continue: !def.abort,
-        });
-    };
-});
-const $ZodCheckStringFormat = /*@__PURE__*/ $constructor("$ZodCheckStringFormat", (inst, def) => {
-    var _a, _b;
-    $ZodCheck.init(inst, def);
-    if (def.pattern)
-        (_a = inst._zod).check ?? (_a.check = (payload) => {
-            def.pattern.lastIndex = 0;
-            if (def.pattern.test(payload.value))
-                return;
-            payload.issues.push({
-                origin: "string",
-                code: "invalid_format",
-                format: def.format,
-                input: payload.value,
-                ...(def.pattern ? { pattern: def.pattern.toString() } : {}),
-                inst,
-                continue: !def.abort,
-            });
-        });
-    else
-        (_b = inst._zod).check ?? (_b.check = () => { });
-});
-const $ZodCheckRegex = /*@__PURE__*/ $constructor("$ZodCheckRegex", (inst, def) => {
-    $ZodCheckStringFormat.init(inst, def);
-    inst._zod.check = (payload) => {
-        def.pattern.lastIndex = 0;
-        if (def.pattern.test(payload.value))
-            return;
-        payload.issues.push({
-            origin: "string",
-            code: "invalid_format",
-            format: "regex",
-            input: payload.value,
-            pattern: def.pattern.toString(),
-            inst,
-            continue: !def.abort,
-        });
-    };
-});
-const $ZodCheckLowerCase = /*@__PURE__*/ $constructor("$ZodCheckLowerCase", (inst, def) => {
-    def.pattern ?? (def.pattern = lowercase);
-    $ZodCheckStringFormat.init(inst, def);
-});
-const $ZodCheckUpperCase = /*@__PURE__*/ $constructor("$ZodCheckUpperCase", (inst, def) => {
-    def.pattern ?? (def.pattern = uppercase);
-    $ZodCheckStringFormat.init(inst, def);
-});
-const $ZodCheckIncludes = /*@__PURE__*/ $constructor("$ZodCheckIncludes", (inst, def) => {
-    $ZodCheck.init(inst, def);
-    const escapedRegex = escapeRegex(def.includes);
-    // `String.prototype.includes(sub, position)` matches `sub` at `position`
-    // OR LATER, so the pattern must allow at least `position` leading chars
-    // (`{N,}`), not exactly `position` chars (`{N}`).
-    const pattern = new RegExp(typeof def.position === "number" ? `^.{${def.position},}${escapedRegex}` : escapedRegex);
-    def.pattern = pattern;
-    inst._zod.check = (payload) => {
-        if (payload.value.includes(def.includes, def.position))
-            return;
-        payload.issues.push({
-            origin: "string",
-            code: "invalid_format",
-            format: "includes",
-            includes: def.includes,
-            input: payload.value,
-            inst,
-            continue: !def.abort,
-        });
-    };
-});
-const $ZodCheckStartsWith = /*@__PURE__*/ $constructor("$ZodCheckStartsWith", (inst, def) => {
-    $ZodCheck.init(inst, def);
-    const pattern = new RegExp(`^${escapeRegex(def.prefix)}.*`);
-    def.pattern ?? (def.pattern = pattern);
-    inst._zod.check = (payload) => {
-        if (payload.value.startsWith(def.prefix))
-            return;
-        payload.issues.push({
-            origin: "string",
-            code: "invalid_format",
-            format: "starts_with",
-            prefix: def.prefix,
-            input: payload.value,
-            inst,
-            continue: !def.abort,
-        });
-    };
-});
-const $ZodCheckEndsWith = /*@__PURE__*/ $constructor("$ZodCheckEndsWith", (inst, def) => {
-    $ZodCheck.init(inst, def);
-    const pattern = new RegExp(`.*${escapeRegex(def.suffix)}$`);
-    def.pattern ?? (def.pattern = pattern);
-    inst._zod.check = (payload) => {
-        if (payload.value.endsWith(def.suffix))
-            return;
-        payload.issues.push({
-            origin: "string",
-            code: "invalid_format",
-            format: "ends_with",
-            suffix: def.suffix,
-            input: payload.value,
-            inst,
-            continue: !def.abort,
-        });
-    };
-});
-///////////////////////////////////
-/////    $ZodCheckProperty    /////
-///////////////////////////////////
-function handleCheckPropertyResult(result, payload, property) {
-    if (result.issues.length) {
-        payload.issues.push(...prefixIssues(property, result.issues));
-    }
-}
-const $ZodCheckProperty = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodCheckProperty", (inst, def) => {
-    $ZodCheck.init(inst, def);
-    inst._zod.check = (payload) => {
-        const result = def.schema._zod.run({
-            value: payload.value[def.property],
-            issues: [],
-        }, {});
-        if (result instanceof Promise) {
-            return result.then((result) => handleCheckPropertyResult(result, payload, def.property));
-        }
-        handleCheckPropertyResult(result, payload, def.property);
-        return;
-    };
-})));
-const $ZodCheckProperties = /*@__PURE__*/ $constructor("$ZodCheckProperties", (inst, def) => {
-    $ZodCheck.init(inst, def);
-    hide(inst, Symbol.iterator, function* () {
-        yield inst;
-    });
-    // key and schema snapshotted together: reading one live and the other cached lets a later mutation of the caller's shape object pair a stale key with a missing schema
-    let entries;
-    inst._zod.check = (payload) => {
-        // the base schema already typed the value, so only a nullish one is rejected here: the properties read on a primitive too, matching z.property() on a string's length
-        if (payload.value == null) {
-            payload.issues.push({ expected: "object", code: "invalid_type", input: payload.value, inst });
-            return undefined;
-        }
-        entries ?? (entries = Reflect.ownKeys(def.shape).map((key) => [key, def.shape[key]]));
-        const input = payload.value;
-        let proms;
-        for (const [key, schema] of entries) {
-            const result = schema._zod.run({ value: input[key], issues: [] }, {});
-            if (result instanceof Promise) {
-                proms ?? (proms = []);
-                proms.push(result.then((result) => handleCheckPropertyResult(result, payload, key)));
-            }
-            else {
-                handleCheckPropertyResult(result, payload, key);
-            }
-        }
-        if (proms)
-            return Promise.all(proms).then(() => undefined);
-        return undefined;
-    };
-});
-const $ZodCheckMimeType = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodCheckMimeType", (inst, def) => {
-    $ZodCheck.init(inst, def);
-    const mimeSet = new Set(def.mime);
-    inst._zod.check = (payload) => {
-        if (mimeSet.has(payload.value.type))
-            return;
-        payload.issues.push({
-            code: "invalid_value",
-            values: def.mime,
-            input: payload.value.type,
-            inst,
-            continue: !def.abort,
-        });
-    };
-})));
-const $ZodCheckOverwrite = /*@__PURE__*/ $constructor("$ZodCheckOverwrite", (inst, def) => {
-    $ZodCheck.init(inst, def);
-    inst._zod.check = (payload) => {
-        payload.value = def.tx(payload.value);
-    };
-});
-
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/doc.js
-class Doc {
-    constructor(args = [], closed = {}) {
-        this.content = [];
-        this.indent = 0;
-        this.args = args;
-        this.closed = closed;
-    }
-    // the compiler catches a child's throw and keeps writing into this doc, so the indent has to unwind with it
-    indented(fn) {
-        this.indent += 1;
-        try {
-            fn(this);
-        }
-        finally {
-            this.indent -= 1;
-        }
-    }
-    write(arg) {
-        if (typeof arg === "function") {
-            arg(this, { execution: "sync" });
-            arg(this, { execution: "async" });
-            return;
-        }
-        const content = arg;
-        const lines = content.split("\n").filter((x) => x);
-        const minIndent = Math.min(...lines.map((x) => x.length - x.trimStart().length));
-        const dedented = lines.map((x) => x.slice(minIndent)).map((x) => " ".repeat(this.indent * 2) + x);
-        for (const line of dedented) {
-            this.content.push(line);
-        }
-    }
-    compile() {
-        const F = Function;
-        const content = this?.content ?? [``];
-        const factory = new F(...Object.keys(this.closed), `return function (${this.args.join(", ")}) {\n${content.join("\n")}\n};`);
-        return factory(...Object.values(this.closed));
-    }
-}
-
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/versions.js
-const version = {
-    major: 4,
-    minor: 6,
-    patch: 7,
-};
-
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/schemas.js
-
-
-
-
-
-
-
-const $ZodType = /*@__PURE__*/ $constructor("$ZodType", (inst, def) => {
-    var _a;
-    inst ?? (inst = {});
-    inst._zod.def = def; // set _def property
-    inst._zod.bag = inst._zod.bag || {}; // initialize _bag object
-    inst._zod.version = version;
-    const defChecks = inst._zod.def.checks;
-    // if inst is itself a checks.$ZodCheck, run it as a check
-    const checks = inst._zod.traits.has("$ZodCheck")
-        ? [inst, ...(defChecks ?? [])]
-        : defChecks?.length
-            ? [...defChecks]
-            : [];
-    for (const ch of checks) {
-        for (const fn of ch._zod.onattach) {
-            fn(inst);
-        }
-    }
-    if (checks.length === 0) {
-        // deferred initializer inst._zod.parse is not yet defined
-        (_a = inst._zod).deferred ?? (_a.deferred = []);
-        inst._zod.deferred?.push(() => {
-            inst._zod.run = inst._zod.parse;
-        });
-    }
-    else {
-        const runChecks = (payload, checks, ctx) => {
-            if (payload.memo)
-                return payload;
-            let isAborted = aborted(payload);
-            let asyncResult;
-            for (const ch of checks) {
-                if (ch._zod.def.when) {
-                    if (explicitlyAborted(payload))
-                        continue;
-                    const shouldRun = ch._zod.def.when(payload);
-                    if (!shouldRun)
-                        continue;
-                }
-                else if (isAborted) {
-                    continue;
-                }
-                const currLen = payload.issues.length;
-                const _ = ch._zod.check(payload);
-                if (_ instanceof Promise && ctx?.async === false) {
-                    throw new $ZodAsyncError();
-                }
-                if (asyncResult || _ instanceof Promise) {
-                    asyncResult = (asyncResult ?? Promise.resolve()).then(async () => {
-                        await _;
-                        const nextLen = payload.issues.length;
-                        if (nextLen === currLen)
-                            return;
-                        attachSchema(payload.issues, currLen, inst);
-                        if (!isAborted)
-                            isAborted = aborted(payload, currLen);
-                    });
-                }
-                else {
-                    const nextLen = payload.issues.length;
-                    if (nextLen === currLen)
-                        continue;
-                    attachSchema(payload.issues, currLen, inst);
-                    if (!isAborted)
-                        isAborted = aborted(payload, currLen);
-                }
-            }
-            if (asyncResult) {
-                return asyncResult.then(() => {
-                    return payload;
-                });
-            }
-            return payload;
-        };
-        const handleCanaryResult = (canary, payload, ctx) => {
-            // abort if the canary is aborted
-            if (aborted(canary)) {
-                canary.aborted = true;
-                return canary;
-            }
-            // run checks first, then
-            const checkResult = runChecks(payload, checks, ctx);
-            if (checkResult instanceof Promise) {
-                if (ctx.async === false)
-                    throw new $ZodAsyncError();
-                return checkResult.then((checkResult) => inst._zod.parse(checkResult, ctx));
-            }
-            return inst._zod.parse(checkResult, ctx);
-        };
-        inst._zod.run = (payload, ctx) => {
-            if (ctx.skipChecks) {
-                return inst._zod.parse(payload, ctx);
-            }
-            if (ctx.direction === "backward") {
-                // run canary initial pass (no checks)
-                const canary = inst._zod.parse({ value: payload.value, issues: [] }, { ...ctx, skipChecks: true });
-                if (canary instanceof Promise) {
-                    return canary.then((canary) => {
-                        return handleCanaryResult(canary, payload, ctx);
-                    });
-                }
-                return handleCanaryResult(canary, payload, ctx);
-            }
-            // forward
-            const result = inst._zod.parse(payload, ctx);
-            if (result instanceof Promise) {
-                if (ctx.async === false)
-                    throw new $ZodAsyncError();
-                return result.then((result) => runChecks(result, checks, ctx));
-            }
-            return runChecks(result, checks, ctx);
-        };
-    }
-}, {
-    // Wrappers extend this by installing a richer factory over it; reading it eagerly would defeat the laziness.
-    get "~standard"() {
-        return hide(this, "~standard", standardProps(this));
-    },
-    set "~standard"(value) {
-        own(this, "~standard", value);
-    },
-});
-/** The Standard Schema surface for `inst`. Shared so wrappers can extend it without forcing it. */
-// a Standard Schema result only reports issues, so a failure finalizes them straight off the raw payload: no ZodError, and no lazy result to read through
-const toStandardResult = (r, ctx) => r.issues.length ? { issues: r.issues.map((iss) => finalizeIssue(iss, ctx, config())) } : { value: r.value };
-async function validateAsync(inst, value) {
-    const ctx = { async: true };
-    return toStandardResult((await inst._zod.run({ value, issues: [] }, ctx)), ctx);
-}
-function standardProps(inst) {
-    return {
-        validate: (value) => {
-            const ctx = { async: false };
-            try {
-                const r = inst._zod.run({ value, issues: [] }, ctx);
-                if (!(r instanceof Promise))
-                    return toStandardResult(r, ctx);
-            }
-            catch (_) { }
-            // async function so a synchronously throwing check rejects instead of escaping validate
-            return validateAsync(inst, value);
-        },
-        vendor: "zod",
-        version: 1,
-    };
-}
-
-const $ZodString = /*@__PURE__*/ $constructor("$ZodString", (inst, def) => {
-    $ZodType.init(inst, def);
-    // a format's own pattern, else unbounded; a template literal derives the check-aware form itself
-    inst._zod.pattern = def.pattern ?? anyString;
-    inst._zod.parse = (payload, _) => {
-        if (def.coerce)
-            try {
-                payload.value = String(payload.value);
-            }
-            catch (_) { }
-        if (typeof payload.value === "string")
-            return payload;
-        payload.issues.push({
-            expected: "string",
-            code: "invalid_type",
-            input: payload.value,
-            inst,
-        });
-        return payload;
-    };
-});
-const $ZodStringFormat = /*@__PURE__*/ $constructor("$ZodStringFormat", (inst, def) => {
-    // check initialization must come first
-    $ZodCheckStringFormat.init(inst, def);
-    $ZodString.init(inst, def);
-});
-const $ZodGUID = /*@__PURE__*/ $constructor("$ZodGUID", (inst, def) => {
-    def.pattern ?? (def.pattern = guid);
-    $ZodStringFormat.init(inst, def);
-});
-const $ZodUUID = /*@__PURE__*/ $constructor("$ZodUUID", (inst, def) => {
-    if (def.version) {
-        const versionMap = {
-            v1: 1,
-            v2: 2,
-            v3: 3,
-            v4: 4,
-            v5: 5,
-            v6: 6,
-            v7: 7,
-            v8: 8,
-        };
-        const v = versionMap[def.version];
-        if (v === undefined)
-            throw new Error(`Invalid UUID version: "${def.version}"`);
-        def.pattern ?? (def.pattern = uuid(v));
-    }
-    else
-        def.pattern ?? (def.pattern = uuid());
-    $ZodStringFormat.init(inst, def);
-});
-const $ZodEmail = /*@__PURE__*/ $constructor("$ZodEmail", (inst, def) => {
-    def.pattern ?? (def.pattern = email);
-    $ZodStringFormat.init(inst, def);
-});
-/** The `://` guard rejected the input before the URL constructor saw it. */
-const URL_BAD_FORMAT = 1;
-/** The URL parser rejected the input. */
-const URL_UNPARSEABLE = 2;
-function canParseURL(input) {
-    try {
-        if (typeof URL !== "undefined" && typeof URL.canParse === "function")
-            return URL.canParse(input);
-        new URL(input);
-        return true;
-    }
-    catch {
-        return false;
-    }
-}
-function validateURL(trimmed, def) {
-    if (!("normalize" in def) && !("hostname" in def) && !("protocol" in def)) {
-        return canParseURL(trimmed) || URL_UNPARSEABLE;
-    }
-    return parseURLObject(trimmed, def);
-}
-/** Parses a URL while preserving the non-normalizing HTTP guard. */
-function parseURLObject(trimmed, def) {
-    // When normalize is off, require :// for http/https URLs. This prevents strings like "http:example.com" or "https:/path" from being silently accepted
-    if (!def.normalize && def.protocol?.source === httpProtocol.source && !/^https?:\/\//i.test(trimmed)) {
-        return URL_BAD_FORMAT;
-    }
-    try {
-        if (typeof URL !== "undefined") {
-            const URLStatic = URL;
-            if (typeof URLStatic.parse === "function")
-                return URLStatic.parse(trimmed) ?? URL_UNPARSEABLE;
-        }
-        // @ts-ignore
-        return new URL(trimmed);
-    }
-    catch {
-        return URL_UNPARSEABLE;
-    }
-}
-const asciiTabOrNewline = /[\t\n\r]/g;
-/** The URL parser deletes every ASCII tab, LF and CR from its input before it parses, so `new URL("https://exa\nmple.com")` reports on `example.com`. Applying the same deletion to the returned value closes the half of that divergence which can move the host; the parser's other rewrite, stripping C0 controls at the edges, cannot. */
-function stripTabAndNewline(value) {
-    return value.replace(asciiTabOrNewline, "");
-}
-function urlHostnameOk(url, hostname) {
-    hostname.lastIndex = 0;
-    return hostname.test(url.hostname);
-}
-function urlProtocolOk(url, protocol) {
-    protocol.lastIndex = 0;
-    return protocol.test(url.protocol.endsWith(":") ? url.protocol.slice(0, -1) : url.protocol);
-}
-const $ZodURL = /*@__PURE__*/ $constructor("$ZodURL", (inst, def) => {
-    $ZodStringFormat.init(inst, def);
-    inst._zod.check = (payload) => {
-        try {
-            // Trim whitespace from input
-            const trimmed = payload.value.trim();
-            const url = validateURL(trimmed, def);
-            if (url === URL_BAD_FORMAT) {
-                payload.issues.push({
-                    code: "invalid_format",
-                    format: "url",
-                    note: "Invalid URL format",
-                    input: payload.value,
-                    inst,
-                    continue: !def.abort,
-                });
-                return;
-            }
-            if (url === URL_UNPARSEABLE) {
-                payload.issues.push({
-                    code: "invalid_format",
-                    format: "url",
-                    input: payload.value,
-                    inst,
-                    continue: !def.abort,
-                });
-                return;
-            }
-            if (url === true) {
-                payload.value = stripTabAndNewline(trimmed);
-                return;
-            }
-            if (def.hostname && !urlHostnameOk(url, def.hostname)) {
-                payload.issues.push({
-                    code: "invalid_format",
-                    format: "url",
-                    note: "Invalid hostname",
-                    pattern: def.hostname.source,
-                    input: payload.value,
-                    inst,
-                    continue: !def.abort,
-                });
-            }
-            if (def.protocol && !urlProtocolOk(url, def.protocol)) {
-                payload.issues.push({
-                    code: "invalid_format",
-                    format: "url",
-                    note: "Invalid protocol",
-                    pattern: def.protocol.source,
-                    input: payload.value,
-                    inst,
-                    continue: !def.abort,
-                });
-            }
-            // Set the output value based on normalize flag
-            payload.value = def.normalize ? url.href : stripTabAndNewline(trimmed);
-            return;
-        }
-        catch (_) {
-            payload.issues.push({
-                code: "invalid_format",
-                format: "url",
-                input: payload.value,
-                inst,
-                continue: !def.abort,
-            });
-        }
-    };
-});
-const $ZodEmoji = /*@__PURE__*/ $constructor("$ZodEmoji", (inst, def) => {
-    def.pattern ?? (def.pattern = emoji());
-    $ZodStringFormat.init(inst, def);
-});
-const $ZodNanoID = /*@__PURE__*/ $constructor("$ZodNanoID", (inst, def) => {
-    if (def.length !== undefined && (!Number.isInteger(def.length) || def.length < 1))
-        throw new Error(`Invalid nanoid length: ${def.length}`);
-    def.pattern ?? (def.pattern = def.length === undefined ? nanoid : nanoidOfLength(def.length));
-    $ZodStringFormat.init(inst, def);
-});
-/**
- * @deprecated CUID v1 is deprecated by its authors due to information leakage
- * (timestamps embedded in the id). Use {@link $ZodCUID2} instead.
- * See https://github.com/paralleldrive/cuid.
- */
-const $ZodCUID = /*@__PURE__*/ $constructor("$ZodCUID", (inst, def) => {
-    def.pattern ?? (def.pattern = cuid);
-    $ZodStringFormat.init(inst, def);
-});
-const $ZodCUID2 = /*@__PURE__*/ $constructor("$ZodCUID2", (inst, def) => {
-    def.pattern ?? (def.pattern = cuid2);
-    $ZodStringFormat.init(inst, def);
-});
-const $ZodULID = /*@__PURE__*/ $constructor("$ZodULID", (inst, def) => {
-    def.pattern ?? (def.pattern = ulid);
-    $ZodStringFormat.init(inst, def);
-});
-const $ZodXID = /*@__PURE__*/ $constructor("$ZodXID", (inst, def) => {
-    def.pattern ?? (def.pattern = xid);
-    $ZodStringFormat.init(inst, def);
-});
-const $ZodKSUID = /*@__PURE__*/ $constructor("$ZodKSUID", (inst, def) => {
-    def.pattern ?? (def.pattern = ksuid);
-    $ZodStringFormat.init(inst, def);
-});
-const $ZodISODateTime = /*@__PURE__*/ $constructor("$ZodISODateTime", (inst, def) => {
-    def.pattern ?? (def.pattern = datetime(def));
-    $ZodStringFormat.init(inst, def);
-});
-const $ZodISODate = /*@__PURE__*/ $constructor("$ZodISODate", (inst, def) => {
-    def.pattern ?? (def.pattern = date);
-    $ZodStringFormat.init(inst, def);
-});
-const $ZodISOTime = /*@__PURE__*/ $constructor("$ZodISOTime", (inst, def) => {
-    def.pattern ?? (def.pattern = time(def));
-    $ZodStringFormat.init(inst, def);
-});
-const $ZodISODuration = /*@__PURE__*/ $constructor("$ZodISODuration", (inst, def) => {
-    def.pattern ?? (def.pattern = duration);
-    $ZodStringFormat.init(inst, def);
-});
-const $ZodIPv4 = /*@__PURE__*/ $constructor("$ZodIPv4", (inst, def) => {
-    def.pattern ?? (def.pattern = ipv4);
-    $ZodStringFormat.init(inst, def);
-});
-/** An IPv6 address is written with hex digits, colons and dots, and nothing else. The guard is what makes the check below an IPv6 check: `new URL("http://[...]")` parses an authority, not an address, so `@` and `\` re-delimit it and `"::@1\\"` validates against the host `0.0.0.1`. The URL parser also deletes ASCII tab, LF and CR rather than failing, which is how `"::1\n"` validated as `::1`. */
-const ipv6Alphabet = /^[0-9a-fA-F:.]+$/;
-function isValidIPv6(value) {
-    if (!ipv6Alphabet.test(value))
-        return false;
-    return canParseURL(`http://[${value}]`);
-}
-const $ZodIPv6 = /*@__PURE__*/ $constructor("$ZodIPv6", (inst, def) => {
-    def.pattern ?? (def.pattern = ipv6);
-    $ZodStringFormat.init(inst, def);
-    inst._zod.check = (payload) => {
-        if (!isValidIPv6(payload.value)) {
-            payload.issues.push({
-                code: "invalid_format",
-                format: "ipv6",
-                input: payload.value,
-                inst,
-                continue: !def.abort,
-            });
-        }
-    };
-});
-const $ZodMAC = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodMAC", (inst, def) => {
-    def.pattern ?? (def.pattern = regexes.mac(def.delimiter));
-    $ZodStringFormat.init(inst, def);
-})));
-const $ZodCIDRv4 = /*@__PURE__*/ $constructor("$ZodCIDRv4", (inst, def) => {
-    def.pattern ?? (def.pattern = cidrv4);
-    $ZodStringFormat.init(inst, def);
-});
-function isValidCIDRv6(value) {
-    const parts = value.split("/");
-    if (parts.length !== 2)
-        return false;
-    const [address, prefix] = parts;
-    if (!prefix)
-        return false;
-    const prefixNum = Number(prefix);
-    if (`${prefixNum}` !== prefix)
-        return false;
-    if (prefixNum < 0 || prefixNum > 128)
-        return false;
-    return isValidIPv6(address);
-}
-const $ZodCIDRv6 = /*@__PURE__*/ $constructor("$ZodCIDRv6", (inst, def) => {
-    def.pattern ?? (def.pattern = cidrv6); // not used for validation
-    $ZodStringFormat.init(inst, def);
-    inst._zod.check = (payload) => {
-        if (!isValidCIDRv6(payload.value)) {
-            payload.issues.push({
-                code: "invalid_format",
-                format: "cidrv6",
-                input: payload.value,
-                inst,
-                continue: !def.abort,
-            });
-        }
-    };
-});
-//////////////////////////////   ZodBase64   //////////////////////////////
-function isValidBase64(data) {
-    if (data === "")
-        return true;
-    // atob ignores whitespace, so reject it up front.
-    if (/\s/.test(data))
-        return false;
-    if (data.length % 4 !== 0)
-        return false;
-    try {
-        // @ts-ignore
-        atob(data);
-        return true;
-    }
-    catch {
-        return false;
-    }
-}
-// lax on purpose: the quantified regexes.base64 overflows the regex stack on multi-MB input and its leading ^$| alternation leaks through template-literal composition; isValidBase64 enforces length and padding
-const base64Charset = /^[0-9a-zA-Z+/]*={0,2}$/;
-const $ZodBase64 = /*@__PURE__*/ $constructor("$ZodBase64", (inst, def) => {
-    def.pattern ?? (def.pattern = base64Charset);
-    $ZodStringFormat.init(inst, def);
-    inst._zod.check = (payload) => {
-        if (isValidBase64(payload.value))
-            return;
-        payload.issues.push({
-            code: "invalid_format",
-            format: "base64",
-            input: payload.value,
-            inst,
-            continue: !def.abort,
-        });
-    };
-});
-//////////////////////////////   ZodBase64URL   //////////////////////////////
-// lax on purpose: the quantified regexes.base64url overflows the regex stack on multi-MB input; isValidBase64 enforces length on the padded string
-const base64urlCharset = /^[A-Za-z0-9_-]*$/;
-function isValidBase64URL(data) {
-    if (!base64urlCharset.test(data))
-        return false;
-    const base64 = data.replace(/[-_]/g, (c) => (c === "-" ? "+" : "/"));
-    const padded = base64.padEnd(Math.ceil(base64.length / 4) * 4, "=");
-    return isValidBase64(padded);
-}
-const $ZodBase64URL = /*@__PURE__*/ $constructor("$ZodBase64URL", (inst, def) => {
-    def.pattern ?? (def.pattern = base64urlCharset);
-    $ZodStringFormat.init(inst, def);
-    inst._zod.check = (payload) => {
-        if (isValidBase64URL(payload.value))
-            return;
-        payload.issues.push({
-            code: "invalid_format",
-            format: "base64url",
-            input: payload.value,
-            inst,
-            continue: !def.abort,
-        });
-    };
-});
-const $ZodE164 = /*@__PURE__*/ $constructor("$ZodE164", (inst, def) => {
-    def.pattern ?? (def.pattern = e164);
-    $ZodStringFormat.init(inst, def);
-});
-//////////////////////////////   ZodCreditCard   //////////////////////////////
-const CC_SANITIZE = /[- ]/g;
-/** Luhn checksum on a digit-only string. Adapted from valibot (MIT). */
-function isLuhnAlgo(digits) {
-    let length = digits.length;
-    let bit = 1;
-    let sum = 0;
-    while (length) {
-        const value = digits.charCodeAt(--length) - 48;
-        bit ^= 1;
-        sum += bit ? [0, 2, 4, 6, 8, 1, 3, 5, 7, 9][value] : value;
-    }
-    return sum % 10 === 0;
-}
-function isValidCreditCard(input) {
-    if (!regexes.creditCard.test(input))
-        return false;
-    return isLuhnAlgo(input.replace(CC_SANITIZE, ""));
-}
-const $ZodCreditCard = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodCreditCard", (inst, def) => {
-    // Shape only — the Luhn check below is not expressible as a pattern, so consumers of `pattern` (JSON Schema, template literals) get the length and separator rules alone.
-    def.pattern ?? (def.pattern = regexes.creditCard);
-    $ZodStringFormat.init(inst, def);
-    inst._zod.check = (payload) => {
-        if (isValidCreditCard(payload.value))
-            return;
-        payload.issues.push({
-            code: "invalid_format",
-            format: "credit_card",
-            input: payload.value,
-            inst,
-            continue: !def.abort,
-        });
-    };
-})));
-//////////////////////////////   ZodIBAN   //////////////////////////////
-// iso 7064 mod 97-10 checksum without BigInt
-function isIso7064Mod97(iban) {
-    let remainder = 0;
-    const len = iban.length;
-    for (let i = 4; i < len; i++) {
-        const code = iban.charCodeAt(i);
-        remainder = (code >= 65 ? remainder * 100 + (code - 55) : remainder * 10 + (code - 48)) % 97;
-    }
-    for (let i = 0; i < 4; i++) {
-        const code = iban.charCodeAt(i);
-        remainder = (code >= 65 ? remainder * 100 + (code - 55) : remainder * 10 + (code - 48)) % 97;
-    }
-    return remainder === 1;
-}
-function isValidIBAN(input) {
-    if (!regexes.iban.test(input))
-        return false;
-    return isIso7064Mod97(input);
-}
-const $ZodIBAN = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodIBAN", (inst, def) => {
-    // shape only — checksum is not expressible as a pattern
-    def.pattern ?? (def.pattern = regexes.iban);
-    $ZodStringFormat.init(inst, def);
-    inst._zod.check = (payload) => {
-        if (isValidIBAN(payload.value))
-            return;
-        payload.issues.push({
-            code: "invalid_format",
-            format: "iban",
-            input: payload.value,
-            inst,
-            continue: !def.abort,
-        });
-    };
-})));
-//////////////////////////////   ZodJWT   //////////////////////////////
-function isValidJWT(token, algorithm = null) {
-    try {
-        const tokensParts = token.split(".");
-        if (tokensParts.length !== 3)
-            return false;
-        const [header] = tokensParts;
-        if (!header)
-            return false;
-        // @ts-ignore
-        const parsedHeader = JSON.parse(atob(header));
-        if ("typ" in parsedHeader && parsedHeader?.typ !== "JWT")
-            return false;
-        if (!parsedHeader.alg)
-            return false;
-        if (algorithm && (!("alg" in parsedHeader) || parsedHeader.alg !== algorithm))
-            return false;
-        return true;
-    }
-    catch {
-        return false;
-    }
-}
-const $ZodJWT = /*@__PURE__*/ $constructor("$ZodJWT", (inst, def) => {
-    $ZodStringFormat.init(inst, def);
-    inst._zod.check = (payload) => {
-        if (isValidJWT(payload.value, def.alg))
-            return;
-        payload.issues.push({
-            code: "invalid_format",
-            format: "jwt",
-            input: payload.value,
-            inst,
-            continue: !def.abort,
-        });
-    };
-});
-const $ZodCustomStringFormat = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodCustomStringFormat", (inst, def) => {
-    $ZodStringFormat.init(inst, def);
-    inst._zod.check = (payload) => {
-        if (def.fn(payload.value))
-            return;
-        payload.issues.push({
-            code: "invalid_format",
-            format: def.format,
-            input: payload.value,
-            inst,
-            continue: !def.abort,
-        });
-    };
-})));
-const $ZodNumber = /*@__PURE__*/ $constructor("$ZodNumber", (inst, def) => {
-    $ZodType.init(inst, def);
-    inst._zod.pattern = number;
-    inst._zod.parse = (payload, _ctx) => {
-        if (def.coerce)
-            try {
-                payload.value = Number(payload.value);
-            }
-            catch (_) { }
-        const input = payload.value;
-        if (typeof input === "number" && !Number.isNaN(input) && Number.isFinite(input)) {
-            return payload;
-        }
-        const received = typeof input === "number"
-            ? Number.isNaN(input)
-                ? "NaN"
-                : !Number.isFinite(input)
-                    ? String(input)
-                    : undefined
-            : undefined;
-        payload.issues.push({
-            expected: "number",
-            code: "invalid_type",
-            input,
-            inst,
-            ...(received ? { received } : {}),
-        });
-        return payload;
-    };
-});
-const $ZodNumberFormat = /*@__PURE__*/ $constructor("$ZodNumberFormat", (inst, def) => {
-    $ZodCheckNumberFormat.init(inst, def);
-    $ZodNumber.init(inst, def); // no format checks
-});
-const $ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodBoolean", (inst, def) => {
-    $ZodType.init(inst, def);
-    inst._zod.pattern = regexes.boolean;
-    inst._zod.parse = (payload, _ctx) => {
-        if (def.coerce)
-            try {
-                payload.value = Boolean(payload.value);
-            }
-            catch (_) { }
-        const input = payload.value;
-        if (typeof input === "boolean")
-            return payload;
-        payload.issues.push({
-            expected: "boolean",
-            code: "invalid_type",
-            input,
-            inst,
-        });
-        return payload;
-    };
-})));
-const $ZodBigInt = /*@__PURE__*/ $constructor("$ZodBigInt", (inst, def) => {
-    $ZodType.init(inst, def);
-    inst._zod.pattern = bigint;
-    inst._zod.parse = (payload, _ctx) => {
-        if (def.coerce)
-            try {
-                payload.value = BigInt(payload.value);
-            }
-            catch (_) { }
-        if (typeof payload.value === "bigint")
-            return payload;
-        payload.issues.push({
-            expected: "bigint",
-            code: "invalid_type",
-            input: payload.value,
-            inst,
-        });
-        return payload;
-    };
-});
-const $ZodBigIntFormat = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodBigIntFormat", (inst, def) => {
-    checks.$ZodCheckBigIntFormat.init(inst, def);
-    $ZodBigInt.init(inst, def); // no format checks
-})));
-const $ZodSymbol = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodSymbol", (inst, def) => {
-    $ZodType.init(inst, def);
-    inst._zod.parse = (payload, _ctx) => {
-        const input = payload.value;
-        if (typeof input === "symbol")
-            return payload;
-        payload.issues.push({
-            expected: "symbol",
-            code: "invalid_type",
-            input,
-            inst,
-        });
-        return payload;
-    };
-})));
-const $ZodUndefined = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodUndefined", (inst, def) => {
-    $ZodType.init(inst, def);
-    inst._zod.pattern = regexes.undefined;
-    inst._zod.values = new Set([undefined]);
-    inst._zod.parse = (payload, _ctx) => {
-        const input = payload.value;
-        if (typeof input === "undefined")
-            return payload;
-        payload.issues.push({
-            expected: "undefined",
-            code: "invalid_type",
-            input,
-            inst,
-        });
-        return payload;
-    };
-})));
-const $ZodNull = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodNull", (inst, def) => {
-    $ZodType.init(inst, def);
-    inst._zod.pattern = regexes.null;
-    inst._zod.values = new Set([null]);
-    inst._zod.parse = (payload, _ctx) => {
-        const input = payload.value;
-        if (input === null)
-            return payload;
-        payload.issues.push({
-            expected: "null",
-            code: "invalid_type",
-            input,
-            inst,
-        });
-        return payload;
-    };
-})));
-const $ZodAny = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodAny", (inst, def) => {
-    $ZodType.init(inst, def);
-    inst._zod.parse = (payload) => payload;
-})));
-const $ZodUnknown = /*@__PURE__*/ $constructor("$ZodUnknown", (inst, def) => {
-    $ZodType.init(inst, def);
-    inst._zod.parse = (payload) => payload;
-});
-const $ZodNever = /*@__PURE__*/ $constructor("$ZodNever", (inst, def) => {
-    $ZodType.init(inst, def);
-    inst._zod.parse = (payload, _ctx) => {
-        payload.issues.push({
-            expected: "never",
-            code: "invalid_type",
-            input: payload.value,
-            inst,
-        });
-        return payload;
-    };
-});
-const $ZodVoid = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodVoid", (inst, def) => {
-    $ZodType.init(inst, def);
-    inst._zod.parse = (payload, _ctx) => {
-        const input = payload.value;
-        if (typeof input === "undefined")
-            return payload;
-        payload.issues.push({
-            expected: "void",
-            code: "invalid_type",
-            input,
-            inst,
-        });
-        return payload;
-    };
-})));
-const $ZodDate = /*@__PURE__*/ $constructor("$ZodDate", (inst, def) => {
-    $ZodType.init(inst, def);
-    inst._zod.parse = (payload, _ctx) => {
-        if (def.coerce) {
-            try {
-                payload.value = new Date(payload.value);
-            }
-            catch (_err) { }
-        }
-        const input = payload.value;
-        const isDate = input instanceof Date;
-        const isValidDate = isDate && !Number.isNaN(input.getTime());
-        if (isValidDate)
-            return payload;
-        payload.issues.push({
-            expected: "date",
-            code: "invalid_type",
-            input,
-            ...(isDate ? { received: "Invalid Date" } : {}),
-            inst,
-        });
-        return payload;
-    };
-});
-// an oversized container fails its leading size checks before any element is parsed
-function capSize(inst, size) {
-    const caps = sizeCaps(inst._zod.def.checks);
-    if (!caps.length)
-        return;
-    const cap = Math.min(...caps.map((c) => c[0]));
-    const parse = inst._zod.parse;
-    inst._zod.parse = (payload, ctx) => {
-        const n = size(payload.value);
-        if (n > cap && !ctx?.skipChecks && ctx?.direction !== "backward") {
-            for (const [max, ch] of sizeCaps(inst._zod.def.checks)) {
-                if (n > max && ch._zod.def.when(payload)) {
-                    const start = payload.issues.length;
-                    ch._zod.check(payload);
-                    // the value is still the raw input, so no later check may read it
-                    payload.issues[start].continue = false;
-                    attachSchema(payload.issues, start, inst);
-                    return payload;
-                }
-            }
-        }
-        return parse(payload, ctx);
-    };
-}
-const arraySize = (input) => (Array.isArray(input) ? input.length : -1);
-const mapSize = (input) => (input instanceof Map ? input.size : -1);
-const setSize = (input) => (input instanceof Set ? input.size : -1);
-function handleArrayResult(result, final, index) {
-    if (result.issues.length) {
-        final.issues.push(...prefixIssues(index, result.issues));
-    }
-    final.value[index] = result.value;
-}
-const $ZodArray = /*@__PURE__*/ $constructor("$ZodArray", (inst, def) => {
-    $ZodType.init(inst, def);
-    const memo = globalConfig.memoizer;
-    memo?.attach(inst);
-    inst._zod.parse = (payload, ctx) => {
-        const input = payload.value;
-        if (!Array.isArray(input)) {
-            payload.issues.push({
-                expected: "array",
-                code: "invalid_type",
-                input,
-                inst,
-            });
-            return payload;
-        }
-        payload.value = memo ? memo.alloc(inst, payload, Array(input.length), ctx) : Array(input.length);
-        const proms = [];
-        const abortEarly = ctx?.abortEarly;
-        for (let i = 0; i < input.length; i++) {
-            const item = input[i];
-            const result = def.element._zod.run({
-                value: item,
-                issues: [],
-            }, ctx);
-            if (result instanceof Promise) {
-                proms.push(result.then((result) => handleArrayResult(result, payload, i)));
-            }
-            else {
-                handleArrayResult(result, payload, i);
-                // the element's payload is authoritative here, since handleArrayResult forwards every issue; an object's is not, because it drops a failed absent optional
-                if (abortEarly && result.issues.length !== 0 && aborted(result))
-                    break;
-            }
-        }
-        if (proms.length) {
-            return Promise.all(proms).then(() => payload);
-        }
-        return payload; //handleArrayResultsAsync(parseResults, final);
-    };
-    capSize(inst, arraySize);
-});
-function handlePropertyResult(result, final, key, input, optin, optout) {
-    const isPresent = key in input;
-    const isOptionalOut = optout === "optional";
-    // The middle rung means "absence permitted, nothing supplied in its place", so an absent key contributes nothing — whatever the schema made of `undefined` is invented, not substituted. Only `optional` reaches this with a value: `defaulted` substitutes, and a schema that isn't optional-out has to keep the key.
-    if (!isPresent && isOptionalOut && optin === "optional") {
-        return;
-    }
-    if (result.issues.length) {
-        // For optional-in/out schemas, ignore errors on absent keys.
-        if (optin !== undefined && isOptionalOut && !isPresent) {
-            return;
-        }
-        final.issues.push(...prefixIssues(key, result.issues));
-    }
-    if (!isPresent && optin === undefined) {
-        if (!result.issues.length) {
-            final.issues.push({
-                code: "invalid_type",
-                expected: "nonoptional",
-                input: undefined,
-                path: [key],
-            });
-        }
-        return;
-    }
-    if (result.value === undefined) {
-        if (isPresent || (optin === "defaulted" && !isOptionalOut)) {
-            final.value[key] = undefined;
-        }
-    }
-    else {
-        final.value[key] = result.value;
-    }
-}
-// one shared instance; a fresh [] per schema cost 56 bytes retained
-const NO_SYMBOL_KEYS = [];
-function normalizeDef(def) {
-    const keys = Object.keys(def.shape);
-    const ownSymbols = Object.getOwnPropertySymbols(def.shape);
-    const symbolKeys = ownSymbols.length ? ownSymbols : NO_SYMBOL_KEYS;
-    // aliases `keys` when there are no symbols, so a string-only shape keeps one array
-    const allKeys = symbolKeys.length ? [...keys, ...symbolKeys] : keys;
-    for (const k of allKeys) {
-        if (!def.shape?.[k]?._zod?.traits?.has("$ZodType")) {
-            throw new Error(`Invalid element at key "${String(k)}": expected a Zod schema`);
-        }
-    }
-    const okeys = optionalKeys(def.shape);
-    return {
-        ...def,
-        allKeys,
-        symbolKeys,
-        // string-only: handleCatchall matches it against `for...in`, which never yields a symbol
-        keySet: new Set(keys),
-        numKeys: keys.length,
-        optionalKeys: new Set(okeys),
-    };
-}
-function handleCatchall(proms, input, payload, ctx, def, inst, abortEarly) {
-    const unrecognized = [];
-    const keySet = def.keySet;
-    const _catchall = def.catchall._zod;
-    const t = _catchall.def.type;
-    const optin = _catchall.optin;
-    const optout = _catchall.optout;
-    // starts at 0, not the current length: the shape phase already ran and may have aborted
-    let seen = 0;
-    for (const key in input) {
-        if (abortEarly && payload.issues.length !== seen) {
-            if (aborted(payload, seen))
-                break;
-            seen = payload.issues.length;
-        }
-        // Must precede the __proto__ branch: a declared key is not unrecognized, even though the shape loop deliberately strips __proto__ from the parsed output.
-        if (keySet.has(key))
-            continue;
-        // Don't copy an undeclared __proto__ into the result; assignment to a plain {} would replace the result prototype. But in strict mode it is still an unknown key, so report it before skipping.
-        if (key === "__proto__") {
-            if (t === "never")
-                unrecognized.push(key);
-            continue;
-        }
-        if (t === "never") {
-            unrecognized.push(key);
-            continue;
-        }
-        const r = _catchall.run({ value: input[key], issues: [] }, ctx);
-        if (r instanceof Promise) {
-            proms.push(r.then((r) => handlePropertyResult(r, payload, key, input, optin, optout)));
-        }
-        else {
-            handlePropertyResult(r, payload, key, input, optin, optout);
-        }
-    }
-    if (unrecognized.length) {
-        payload.issues.push({
-            code: "unrecognized_keys",
-            keys: unrecognized,
-            input,
-            inst,
-            // Describes the shape of the input, not the validity of the parsed value, so it never aborts. The parse still fails; the schema's own checks just get to run first, and an enclosing intersection can reconcile the key against a sibling operand.
-            continue: true,
-        });
-    }
-    if (!proms.length)
-        return payload;
-    return Promise.all(proms).then(() => {
-        return payload;
-    });
-}
-const $ZodObject = /*@__PURE__*/ $constructor("$ZodObject", (inst, def) => {
-    // requires cast because technically $ZodObject doesn't extend
-    $ZodType.init(inst, def);
-    const desc = Object.getOwnPropertyDescriptor(def, "shape");
-    // a cloned def carries its source's accessor, which knows the shape it answers from; adopting that keeps the clone's keys readable without running it
-    const sh = desc?.get ? desc.get.raw : (def.shape ?? {});
-    if (sh) {
-        // Freezes the shape on first read, so its getters resolve once and every later read sees the same schemas.
-        const get = () => {
-            const newSh = { ...sh };
-            Object.defineProperty(def, "shape", { value: newSh });
-            get.raw = newSh;
-            return newSh;
-        };
-        get.raw = sh;
-        Object.defineProperty(def, "shape", { get });
-    }
-    const _normalized = cached(() => normalizeDef(def));
-    defineLazyInternal(inst, "propValues", (zod) => {
-        const shape = zod.def.shape;
-        const propValues = {};
-        for (const key in shape) {
-            const field = shape[key]._zod;
-            if (field.values) {
-                if (!Object.prototype.hasOwnProperty.call(propValues, key)) {
-                    util_assignProp(propValues, key, new Set());
-                }
-                for (const v of field.values)
-                    propValues[key].add(v);
-                // An omittable slot reads back as undefined at a discriminator lookup, so it has to claim undefined: two options that can both omit the key are not discriminable on it.
-                if (field.optin !== undefined)
-                    propValues[key].add(undefined);
-            }
-        }
-        return propValues;
-    });
-    const isObject = util_isObject;
-    const catchall = def.catchall;
-    let value;
-    const memo = globalConfig.memoizer;
-    memo?.attach(inst);
-    inst._zod.parse = (payload, ctx) => {
-        value ?? (value = _normalized.value);
-        const input = payload.value;
-        if (!isObject(input)) {
-            payload.issues.push({
-                expected: "object",
-                code: "invalid_type",
-                input,
-                inst,
-            });
-            return payload;
-        }
-        payload.value = memo ? memo.alloc(inst, payload, {}, ctx) : {};
-        const proms = [];
-        const shape = value.shape;
-        const abortEarly = ctx?.abortEarly;
-        let seen = payload.issues.length;
-        for (const key of value.allKeys) {
-            if (abortEarly && payload.issues.length !== seen) {
-                if (aborted(payload, seen))
-                    break;
-                seen = payload.issues.length;
-            }
-            if (key === "__proto__")
-                continue;
-            const el = shape[key];
-            const optin = el._zod.optin;
-            const optout = el._zod.optout;
-            const r = el._zod.run({ value: input[key], issues: [] }, ctx);
-            if (r instanceof Promise) {
-                proms.push(r.then((r) => handlePropertyResult(r, payload, key, input, optin, optout)));
-            }
-            else {
-                handlePropertyResult(r, payload, key, input, optin, optout);
-            }
-        }
-        if (!catchall) {
-            return proms.length ? Promise.all(proms).then(() => payload) : payload;
-        }
-        return handleCatchall(proms, input, payload, ctx, _normalized.value, inst, abortEarly === true);
-    };
-});
-const $ZodObjectJIT = /*@__PURE__*/ $constructor("$ZodObjectJIT", (inst, def) => {
-    // requires cast because technically $ZodObject doesn't extend
-    $ZodObject.init(inst, def);
-    const superParse = inst._zod.parse;
-    const _normalized = cached(() => normalizeDef(def));
-    const memo = globalConfig.memoizer;
-    const generateFastpass = (shape) => {
-        const normalized = _normalized.value;
-        const syms = normalized.symbolKeys;
-        // a symbol has no source literal, so it is read as `syms[i]` off the closed-over scope
-        const doc = new Doc(["payload", "ctx"], { shape, inst, memo, syms });
-        const parseStr = (k) => `shape[${k}]._zod.run({ value: input[${k}], issues: [] }, ctx)`;
-        // prefixes in place, like util.prefixIssues. newResult must land before the early return: a catchall runs after this and would otherwise write onto the caller's input
-        const prefixStr = (id, k) => `
-          let ${id}_ab = false;
-          for (let i = 0; i < ${id}.issues.length; i++) {
-            const iss = ${id}.issues[i];
-            iss.path = iss.path ? [${k}, ...iss.path] : [${k}];
-            payload.issues.push(iss);
-            if (iss.continue !== true) ${id}_ab = true;
-          }
-          if (${id}_ab && ctx && ctx.abortEarly) {
-            payload.value = newResult;
-            return payload;
-          }`;
-        doc.write(`const input = payload.value;`);
-        const ids = Object.create(null);
-        let counter = 0;
-        for (const key of normalized.allKeys) {
-            ids[key] = `key_${counter++}`;
-        }
-        // A: preserve key order {
-        doc.write(memo ? `const newResult = memo.alloc(inst, payload, {}, ctx);` : `const newResult = {};`);
-        for (const key of normalized.allKeys) {
-            if (key === "__proto__")
-                continue;
-            const id = ids[key];
-            const k = typeof key === "symbol" ? `syms[${syms.indexOf(key)}]` : esc(key);
-            const isPresent = `${k} in input`;
-            const schema = shape[key];
-            const optin = schema?._zod?.optin;
-            const isOptionalIn = optin !== undefined;
-            const isOptionalOut = schema?._zod?.optout === "optional";
-            doc.write(`const ${id} = ${parseStr(k)};`);
-            if (isOptionalIn && isOptionalOut) {
-                // For optional-in/out schemas, ignore errors on absent keys — and, like the interpreted path, drop the value produced alongside them. The middle rung goes further: it permits absence without supplying anything in its place, so an absent key contributes nothing at all.
-                const assign = optin === "optional" ? `${id}_present` : `${id}.value !== undefined || ${id}_present`;
-                doc.write(`
-        const ${id}_present = ${isPresent};
-        if (!${id}.issues.length || ${id}_present) {
-          if (${id}.issues.length) {${prefixStr(id, k)}
-          }
-
-          if (${assign}) {
-            newResult[${k}] = ${id}.value;
-          }
-        }
-
-      `);
-            }
-            else if (!isOptionalIn) {
-                doc.write(`
-        const ${id}_present = ${isPresent};
-        if (${id}.issues.length) {${prefixStr(id, k)}
-        }
-        if (!${id}_present && !${id}.issues.length) {
-          payload.issues.push({
-            code: "invalid_type",
-            expected: "nonoptional",
-            input: undefined,
-            path: [${k}]
-          });
-          if (ctx && ctx.abortEarly) {
-            payload.value = newResult;
-            return payload;
-          }
-        }
-
-        if (${id}_present) {
-          newResult[${k}] = ${id}.value;
-        }
-
-      `);
-            }
-            else {
-                doc.write(`
-        if (${id}.issues.length) {${prefixStr(id, k)}
-        }
-      `);
-                if (optin === "defaulted") {
-                    doc.write(`newResult[${k}] = ${id}.value;`);
-                }
-                else {
-                    doc.write(`
-        if (${id}.value !== undefined || ${isPresent}) {
-          newResult[${k}] = ${id}.value;
-        }
-      `);
-                }
-            }
-        }
-        doc.write(`payload.value = newResult;`);
-        doc.write(`return payload;`);
-        // closing `shape` in is what pays: turbofan specializes the parser against that one shape object, so every `shape[k]._zod.run` folds to a known callee. as a parameter it stays a generic load and measures 13% slower even with the forwarding frame gone
-        return doc.compile();
-    };
-    let fastpass;
-    const isObject = util_isObject;
-    const jit = !globalConfig.jitless;
-    const allowsEval = util_allowsEval;
-    const fastEnabled = jit && allowsEval.value; // && !def.catchall;
-    const catchall = def.catchall;
-    let value;
-    inst._zod.parse = (payload, ctx) => {
-        value ?? (value = _normalized.value);
-        const input = payload.value;
-        if (!isObject(input)) {
-            payload.issues.push({
-                expected: "object",
-                code: "invalid_type",
-                input,
-                inst,
-            });
-            return payload;
-        }
-        if (jit && fastEnabled && ctx?.async === false && ctx.jitless !== true) {
-            // always synchronous
-            if (!fastpass)
-                fastpass = generateFastpass(def.shape);
-            payload = fastpass(payload, ctx);
-            if (!catchall)
-                return payload;
-            return handleCatchall([], input, payload, ctx, value, inst, ctx?.abortEarly === true);
-        }
-        return superParse(payload, ctx);
-    };
-});
-function handleUnionResults(results, final, inst, ctx) {
-    for (const result of results) {
-        if (result.issues.length === 0) {
-            final.value = result.value;
-            return final;
-        }
-    }
-    const nonaborted = results.filter((r) => !aborted(r));
-    if (nonaborted.length === 1) {
-        final.value = nonaborted[0].value;
-        return nonaborted[0];
-    }
-    final.issues.push({
-        code: "invalid_union",
-        input: final.value,
-        inst,
-        errors: results.map((result) => result.issues.map((iss) => finalizeIssue(iss, ctx, config()))),
-    });
-    return final;
-}
-const $ZodUnion = /*@__PURE__*/ $constructor("$ZodUnion", (inst, def) => {
-    $ZodType.init(inst, def);
-    defineLazyInternal(inst, "optin", (zod) => zod.def.options.some((o) => o._zod.optin === "defaulted")
-        ? "defaulted"
-        : zod.def.options.some((o) => o._zod.optin !== undefined)
-            ? "optional"
-            : undefined);
-    defineLazyInternal(inst, "optout", (zod) => zod.def.options.some((o) => o._zod.optout === "optional") ? "optional" : undefined);
-    defineLazyInternal(inst, "values", (zod) => {
-        if (zod.def.options.every((o) => o._zod.values)) {
-            return new Set(zod.def.options.flatMap((option) => Array.from(option._zod.values)));
-        }
-        return undefined;
-    });
-    defineLazyInternal(inst, "pattern", (zod) => {
-        if (zod.def.options.every((o) => o._zod.pattern)) {
-            const patterns = zod.def.options.map((o) => o._zod.pattern);
-            return new RegExp(`^(${patterns.map((p) => cleanRegex(p.source)).join("|")})$`);
-        }
-        return undefined;
-    });
-    const first = def.options.length === 1 ? def.options[0]._zod.run : null;
-    inst._zod.parse = (payload, ctx) => {
-        if (first) {
-            return first(payload, ctx);
-        }
-        let async = false;
-        const results = [];
-        for (const option of def.options) {
-            const result = option._zod.run({
-                value: payload.value,
-                issues: [],
-            }, ctx);
-            if (result instanceof Promise) {
-                results.push(result);
-                async = true;
-            }
-            else {
-                if (result.issues.length === 0)
-                    return result;
-                results.push(result);
-            }
-        }
-        if (!async)
-            return handleUnionResults(results, payload, inst, ctx);
-        return Promise.all(results).then((results) => {
-            return handleUnionResults(results, payload, inst, ctx);
-        });
-    };
-});
-function handleExclusiveUnionResults(results, final, inst, ctx) {
-    const matches = [];
-    for (let i = 0; i < results.length; i++) {
-        if (results[i].issues.length === 0)
-            matches.push(i);
-    }
-    if (matches.length === 1) {
-        final.value = results[matches[0]].value;
-        return final;
-    }
-    if (matches.length === 0) {
-        // No matches - same as regular union
-        final.issues.push({
-            code: "invalid_union",
-            input: final.value,
-            inst,
-            errors: results.map((result) => result.issues.map((iss) => util.finalizeIssue(iss, ctx, core.config()))),
-        });
-    }
-    else {
-        // Multiple matches - exclusive union failure
-        final.issues.push({
-            code: "invalid_union",
-            input: final.value,
-            inst,
-            errors: [],
-            inclusive: false,
-            matches,
-        });
-    }
-    return final;
-}
-const $ZodXor = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodXor", (inst, def) => {
-    $ZodUnion.init(inst, def);
-    def.inclusive = false;
-    const first = def.options.length === 1 ? def.options[0]._zod.run : null;
-    inst._zod.parse = (payload, ctx) => {
-        if (first) {
-            return first(payload, ctx);
-        }
-        let async = false;
-        const results = [];
-        for (const option of def.options) {
-            const result = option._zod.run({
-                value: payload.value,
-                issues: [],
-            }, ctx);
-            if (result instanceof Promise) {
-                results.push(result);
-                async = true;
-            }
-            else {
-                results.push(result);
-            }
-        }
-        if (!async)
-            return handleExclusiveUnionResults(results, payload, inst, ctx);
-        return Promise.all(results).then((results) => {
-            return handleExclusiveUnionResults(results, payload, inst, ctx);
-        });
-    };
-})));
-/** Returns the option whose discriminator claims `value`, or throws if ambiguous. */
-function getDiscriminatedOption(union, value) {
-    const internals = union._zod;
-    let map = internals.bag.optionsMap;
-    if (!map) {
-        map = discriminatorMap(internals.def);
-        internals.bag.optionsMap = map;
-    }
-    const option = map.get(value);
-    if (option === null)
-        throw new Error(`Ambiguous discriminator value "${String(value)}"`);
-    return option;
-}
-function discriminatorMap(def) {
-    const map = new Map();
-    for (const option of def.options) {
-        const values = option._zod.propValues?.[def.discriminator];
-        if (!values || values.size === 0)
-            throw new Error(`Invalid discriminated union option at index "${def.options.indexOf(option)}"`);
-        for (const value of values) {
-            if (map.has(value)) {
-                if (value !== undefined)
-                    throw new Error(`Duplicate discriminator value "${String(value)}"`);
-                // keep the collision marked so a later member cannot reclaim it
-                map.set(value, null);
-            }
-            else {
-                map.set(value, option);
-            }
-        }
-    }
-    return map;
-}
-const $ZodDiscriminatedUnion = 
-/*@__PURE__*/
-(/* unused pure expression or super */ null && (core.$constructor("$ZodDiscriminatedUnion", (inst, def) => {
-    def.inclusive = false;
-    $ZodUnion.init(inst, def);
-    const _super = inst._zod.parse;
-    util.defineLazyInternal(inst, "propValues", (zod) => {
-        const propValues = {};
-        let undefinedCount = 0;
-        for (const option of zod.def.options) {
-            const pv = option._zod.propValues;
-            if (!pv || Object.keys(pv).length === 0)
-                throw new Error(`Invalid discriminated union option at index "${zod.def.options.indexOf(option)}"`);
-            if (pv[zod.def.discriminator]?.has(undefined))
-                undefinedCount++;
-            for (const [k, v] of Object.entries(pv)) {
-                if (!Object.prototype.hasOwnProperty.call(propValues, k)) {
-                    util.assignProp(propValues, k, new Set());
-                }
-                for (const val of v) {
-                    propValues[k].add(val);
-                }
-            }
-        }
-        if (!zod.def.unionFallback && undefinedCount > 1)
-            propValues[zod.def.discriminator]?.delete(undefined);
-        return propValues;
-    });
-    // Checked now rather than in the lookup map below, so an option that lacks the discriminator fails at the `discriminatedUnion` call instead of on the first object parsed. Options whose shape cannot be enumerated without resolving it — pipes and lazies — are left to the map.
-    def.options.forEach((option, i) => {
-        const propShape = util.rawShape(option._zod.def);
-        if (propShape && !Object.prototype.hasOwnProperty.call(propShape, def.discriminator)) {
-            throw new Error(`Invalid discriminated union option at index "${i}"`);
-        }
-    });
-    const disc = util.cached(() => discriminatorMap(def));
-    inst._zod.parse = (payload, ctx) => {
-        const input = payload.value;
-        if (!util.isObject(input)) {
-            payload.issues.push({
-                code: "invalid_type",
-                expected: "object",
-                input,
-                inst,
-            });
-            return payload;
-        }
-        const value = input?.[def.discriminator];
-        const opt = disc.value.get(value);
-        // forward metadata cannot choose an encoder for an absent tag
-        if (opt && (value !== undefined || ctx.direction !== "backward")) {
-            return opt._zod.run(payload, ctx);
-        }
-        // Fall back to union matching when the fast discriminator path fails:
-        // - explicitly enabled via unionFallback, or
-        // - during backward direction (encode), since codec-based discriminators have different values in forward vs backward directions
-        if (def.unionFallback || ctx.direction === "backward") {
-            return _super(payload, ctx);
-        }
-        // no matching discriminator
-        payload.issues.push({
-            code: "invalid_union",
-            errors: [],
-            note: "No matching discriminator",
-            discriminator: def.discriminator,
-            options: Array.from(disc.value.keys()).filter((value) => disc.value.get(value) !== null),
-            input,
-            path: [def.discriminator],
-            inst,
-        });
-        return payload;
-    };
-})));
-const $ZodIntersection = /*@__PURE__*/ $constructor("$ZodIntersection", (inst, def) => {
-    $ZodType.init(inst, def);
-    inst._zod.parse = (payload, ctx) => {
-        const input = payload.value;
-        const left = def.left._zod.run({ value: input, issues: [] }, ctx);
-        const right = def.right._zod.run({ value: input, issues: [] }, ctx);
-        const async = left instanceof Promise || right instanceof Promise;
-        if (async) {
-            return Promise.all([left, right]).then(([left, right]) => {
-                return handleIntersectionResults(payload, left, right);
-            });
-        }
-        return handleIntersectionResults(payload, left, right);
-    };
-});
-function mergeValues(a, b) {
-    // const aType = parse.t(a);
-    // const bType = parse.t(b);
-    if (a === b) {
-        return { valid: true, data: a };
-    }
-    if (a instanceof Date && b instanceof Date && +a === +b) {
-        return { valid: true, data: a };
-    }
-    if (isPlainObject(a) && isPlainObject(b)) {
-        const bKeys = Object.keys(b);
-        const sharedKeys = Object.keys(a).filter((key) => bKeys.indexOf(key) !== -1);
-        const newObj = { ...a, ...b };
-        if (Object.prototype.hasOwnProperty.call(newObj, "__proto__"))
-            delete newObj.__proto__;
-        for (const key of sharedKeys) {
-            if (key === "__proto__")
-                continue;
-            const sharedValue = mergeValues(a[key], b[key]);
-            if (!sharedValue.valid) {
-                return {
-                    valid: false,
-                    mergeErrorPath: [key, ...sharedValue.mergeErrorPath],
-                };
-            }
-            newObj[key] = sharedValue.data;
-        }
-        return { valid: true, data: newObj };
-    }
-    if (Array.isArray(a) && Array.isArray(b)) {
-        if (a.length !== b.length) {
-            return { valid: false, mergeErrorPath: [] };
-        }
-        const newArray = [];
-        for (let index = 0; index < a.length; index++) {
-            const itemA = a[index];
-            const itemB = b[index];
-            const sharedValue = mergeValues(itemA, itemB);
-            if (!sharedValue.valid) {
-                return {
-                    valid: false,
-                    mergeErrorPath: [index, ...sharedValue.mergeErrorPath],
-                };
-            }
-            newArray.push(sharedValue.data);
-        }
-        return { valid: true, data: newArray };
-    }
-    return { valid: false, mergeErrorPath: [] };
-}
-function handleIntersectionResults(result, left, right) {
-    // Track which side(s) reject each key. A key rejection is reported only when BOTH sides reject it, so a key owned by one branch survives the other's key schema. strictObject reports these as unrecognized_keys; a record with an open key schema reports one invalid_key per key.
-    const unrecKeys = new Map();
-    let unrecIssue;
-    const keyIssues = new Map();
-    const collect = (iss, side) => {
-        let keys;
-        if (iss.code === "unrecognized_keys" && !iss.path?.length) {
-            unrecIssue ?? (unrecIssue = iss);
-            keys = iss.keys;
-        }
-        else if (iss.code === "invalid_key" && iss.origin === "record" && iss.path?.length === 1) {
-            const k = String(iss.path[0]);
-            if (!keyIssues.has(k))
-                keyIssues.set(k, iss);
-            keys = [k];
-        }
-        else {
-            return false;
-        }
-        for (const k of keys) {
-            if (!unrecKeys.has(k))
-                unrecKeys.set(k, {});
-            unrecKeys.get(k)[side] = true;
-        }
-        return true;
-    };
-    for (const iss of left.issues) {
-        if (!collect(iss, "l"))
-            result.issues.push(iss);
-    }
-    for (const iss of right.issues) {
-        if (!collect(iss, "r"))
-            result.issues.push(iss);
-    }
-    // Report only keys rejected by BOTH sides
-    const bothKeys = [...unrecKeys].filter(([, f]) => f.l && f.r).map(([k]) => k);
-    if (bothKeys.length) {
-        const aggregated = unrecIssue ? bothKeys.filter((k) => unrecIssue.keys.includes(k)) : [];
-        if (aggregated.length)
-            result.issues.push({ ...unrecIssue, keys: aggregated });
-        for (const k of bothKeys) {
-            if (!aggregated.includes(k) && keyIssues.has(k))
-                result.issues.push(keyIssues.get(k));
-        }
-    }
-    const merged = mergeValues(left.value, right.value);
-    if (!merged.valid) {
-        if (aborted(result))
-            return result;
-        throw new Error(`Unmergable intersection. Error path: ` + `${JSON.stringify(merged.mergeErrorPath)}`);
-    }
-    result.value = merged.data;
-    return result;
-}
-const $ZodTuple = /*@__PURE__*/ $constructor("$ZodTuple", (inst, def) => {
-    $ZodType.init(inst, def);
-    const items = def.items;
-    const memo = globalConfig.memoizer;
-    memo?.attach(inst);
-    inst._zod.parse = (payload, ctx) => {
-        const input = payload.value;
-        if (!Array.isArray(input)) {
-            payload.issues.push({
-                input,
-                inst,
-                expected: "tuple",
-                code: "invalid_type",
-            });
-            return payload;
-        }
-        payload.value = memo ? memo.alloc(inst, payload, [], ctx) : [];
-        const proms = [];
-        const optinStart = getTupleOptStart(items, "optin");
-        const optoutStart = getTupleOptStart(items, "optout");
-        if (!def.rest) {
-            if (input.length < optinStart) {
-                payload.issues.push({
-                    code: "too_small",
-                    minimum: optinStart,
-                    inclusive: true,
-                    input,
-                    inst,
-                    origin: "array",
-                });
-                return payload;
-            }
-            if (input.length > items.length) {
-                payload.issues.push({
-                    code: "too_big",
-                    maximum: items.length,
-                    inclusive: true,
-                    input,
-                    inst,
-                    origin: "array",
-                });
-            }
-        }
-        // Run every item in parallel, collecting results into an indexed array. The post-processing in `handleTupleResults` walks them in order so it can decide whether an absent optional-output error can truncate the tail or must be reported to preserve required output.
-        const itemResults = new Array(items.length);
-        // only tracked when there is a rest loop to skip
-        const abortEarly = def.rest ? ctx?.abortEarly : undefined;
-        let itemAborted = false;
-        for (let i = 0; i < items.length; i++) {
-            const r = items[i]._zod.run({ value: input[i], issues: [] }, ctx);
-            if (r instanceof Promise) {
-                proms.push(r.then((rr) => {
-                    itemResults[i] = rr;
-                }));
-            }
-            else {
-                itemResults[i] = r;
-                if (abortEarly && !itemAborted && r.issues.length)
-                    itemAborted = aborted(r);
-            }
-        }
-        // sound because rest is non-empty exactly when every fixed index is present, the one case handleTupleResults cannot discard an item's issues
-        if (def.rest && !itemAborted) {
-            let i = items.length - 1;
-            const rest = input.slice(items.length);
-            let seen = payload.issues.length;
-            for (const el of rest) {
-                if (abortEarly && payload.issues.length !== seen) {
-                    if (aborted(payload, seen))
-                        break;
-                    seen = payload.issues.length;
-                }
-                i++;
-                const result = def.rest._zod.run({ value: el, issues: [] }, ctx);
-                if (result instanceof Promise) {
-                    proms.push(result.then((r) => handleTupleResult(r, payload, i)));
-                }
-                else {
-                    handleTupleResult(result, payload, i);
-                }
-            }
-        }
-        if (proms.length) {
-            return Promise.all(proms).then(() => handleTupleResults(itemResults, payload, items, input, optoutStart));
-        }
-        return handleTupleResults(itemResults, payload, items, input, optoutStart);
-    };
-});
-function getTupleOptStart(items, key) {
-    for (let i = items.length - 1; i >= 0; i--) {
-        // optin is a three-rung ladder so any rung above `undefined` permits an absent slot; optout stays two-valued.
-        const omittable = key === "optin" ? items[i]._zod.optin !== undefined : items[i]._zod.optout === "optional";
-        if (!omittable)
-            return i + 1;
-    }
-    return 0;
-}
-function handleTupleResult(result, final, index) {
-    if (result.issues.length) {
-        final.issues.push(...prefixIssues(index, result.issues));
-    }
-    final.value[index] = result.value;
-}
-function handleTupleResults(itemResults, final, items, input, optoutStart) {
-    // Walk results in order. Mirror $ZodObject's swallow-on-absent-optional rule, but only after `optoutStart`: the first index where the output tuple tail can be absent.
-    for (let i = 0; i < items.length; i++) {
-        const r = itemResults[i];
-        const isPresent = i < input.length;
-        // The array analog of `handlePropertyResult`'s absent-key early return: the middle rung permits absence without supplying anything in its place, so the tail truncates here instead of materializing whatever the item made of `undefined`.
-        if (!isPresent && i >= optoutStart && items[i]._zod.optin === "optional") {
-            final.value.length = i;
-            break;
-        }
-        if (r.issues.length) {
-            if (!isPresent && i >= optoutStart) {
-                final.value.length = i;
-                break;
-            }
-            final.issues.push(...prefixIssues(i, r.issues));
-        }
-        final.value[i] = r.value;
-    }
-    // Drop trailing slots that produced `undefined` for absent input
-    // (the array analog of an absent optional key on an object). The
-    // `i >= input.length` floor is critical: an explicit `undefined`
-    // *inside* the input must be preserved even when the schema is
-    // optional-out (e.g. `z.string().or(z.undefined())` accepting an
-    // explicit undefined value).
-    for (let i = final.value.length - 1; i >= input.length; i--) {
-        if (items[i]._zod.optout === "optional" && final.value[i] === undefined) {
-            final.value.length = i;
-        }
-        else {
-            break;
-        }
-    }
-    return final;
-}
-const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodRecord", (inst, def) => {
-    $ZodType.init(inst, def);
-    const memo = core.globalConfig.memoizer;
-    memo?.attach(inst);
-    inst._zod.parse = (payload, ctx) => {
-        const input = payload.value;
-        if (!util.isPlainObject(input)) {
-            payload.issues.push({
-                expected: "record",
-                code: "invalid_type",
-                input,
-                inst,
-            });
-            return payload;
-        }
-        // no guard in either loop below: a record's invalid_key aborts but an enclosing intersection can reconcile it, so a stopped loop hides keys the sibling does not own and the intersection then rejects nothing
-        const proms = [];
-        const values = def.keyType._zod.values;
-        if (values && !def.partial) {
-            payload.value = memo ? memo.alloc(inst, payload, {}, ctx) : {};
-            const recordKeys = new Set();
-            for (const key of values) {
-                if (typeof key === "string" || typeof key === "number" || typeof key === "symbol") {
-                    recordKeys.add(typeof key === "number" ? key.toString() : key);
-                    // A declared __proto__ is stripped but is not an unrecognized key.
-                    if (key === "__proto__")
-                        continue;
-                    const keyResult = def.keyType._zod.run({ value: key, issues: [] }, ctx);
-                    if (keyResult instanceof Promise) {
-                        throw new Error("Async schemas not supported in object keys currently");
-                    }
-                    if (keyResult.issues.length) {
-                        payload.issues.push({
-                            code: "invalid_key",
-                            origin: "record",
-                            issues: keyResult.issues.map((iss) => util.finalizeIssue(iss, ctx, core.config())),
-                            input: key,
-                            path: [key],
-                            inst,
-                        });
-                        continue;
-                    }
-                    const outKey = keyResult.value;
-                    if (outKey === "__proto__")
-                        continue;
-                    const result = def.valueType._zod.run({ value: input[key], issues: [] }, ctx);
-                    if (result instanceof Promise) {
-                        proms.push(result.then((result) => {
-                            if (result.issues.length) {
-                                payload.issues.push(...util.prefixIssues(key, result.issues));
-                            }
-                            payload.value[outKey] = result.value;
-                        }));
-                    }
-                    else {
-                        if (result.issues.length) {
-                            payload.issues.push(...util.prefixIssues(key, result.issues));
-                        }
-                        payload.value[outKey] = result.value;
-                    }
-                }
-            }
-            let unrecognized;
-            for (const key in input) {
-                if (!recordKeys.has(key)) {
-                    if (def.mode === "loose") {
-                        // skip __proto__ so it can't replace the result prototype via the assignment setter on the plain {} we build into
-                        if (key === "__proto__")
-                            continue;
-                        payload.value[key] = input[key];
-                    }
-                    else {
-                        unrecognized = unrecognized ?? [];
-                        unrecognized.push(key);
-                    }
-                }
-            }
-            if (unrecognized && unrecognized.length > 0) {
-                payload.issues.push({
-                    code: "unrecognized_keys",
-                    input,
-                    inst,
-                    keys: unrecognized,
-                    continue: true,
-                });
-            }
-        }
-        else {
-            payload.value = memo ? memo.alloc(inst, payload, {}, ctx) : {};
-            // An enumerable key schema declares which keys the record owns, so a key outside the set is unrecognized. A non-enumerable one (regex, refine) is a constraint every key must satisfy, so a failing key is invalid. Only the former is reconcilable against the other side of an intersection.
-            let unrecognized;
-            // Reflect.ownKeys for Symbol-key support; filter non-enumerable to match z.object()
-            for (const key of Reflect.ownKeys(input)) {
-                if (key === "__proto__")
-                    continue;
-                if (!Object.prototype.propertyIsEnumerable.call(input, key))
-                    continue;
-                let keyResult = def.keyType._zod.run({ value: key, issues: [] }, ctx);
-                if (keyResult instanceof Promise) {
-                    throw new Error("Async schemas not supported in object keys currently");
-                }
-                // Numeric string fallback: if key is a numeric string and failed, retry with Number(key). This handles z.number(), z.literal([1, 2, 3]), and unions containing numeric literals
-                const checkNumericKey = typeof key === "string" && regexes.number.test(key) && keyResult.issues.length;
-                if (checkNumericKey) {
-                    const retryResult = def.keyType._zod.run({ value: Number(key), issues: [] }, ctx);
-                    if (retryResult instanceof Promise) {
-                        throw new Error("Async schemas not supported in object keys currently");
-                    }
-                    if (retryResult.issues.length === 0) {
-                        keyResult = retryResult;
-                    }
-                }
-                if (keyResult.issues.length) {
-                    if (def.mode === "loose") {
-                        // Pass through unchanged
-                        payload.value[key] = input[key];
-                    }
-                    else if (values) {
-                        unrecognized = unrecognized ?? [];
-                        unrecognized.push(key);
-                    }
-                    else {
-                        // Default "strict" behavior: error on invalid key
-                        payload.issues.push({
-                            code: "invalid_key",
-                            origin: "record",
-                            issues: keyResult.issues.map((iss) => util.finalizeIssue(iss, ctx, core.config())),
-                            input: key,
-                            path: [key],
-                            inst,
-                        });
-                    }
-                    continue;
-                }
-                // the guard above tests the raw input key, but the key schema can normalize an ordinary key into __proto__; re-check the key we actually write under
-                const outKey = keyResult.value;
-                if (outKey === "__proto__")
-                    continue;
-                const result = def.valueType._zod.run({ value: input[key], issues: [] }, ctx);
-                if (result instanceof Promise) {
-                    proms.push(result.then((result) => {
-                        if (result.issues.length) {
-                            payload.issues.push(...util.prefixIssues(key, result.issues));
-                        }
-                        payload.value[outKey] = result.value;
-                    }));
-                }
-                else {
-                    if (result.issues.length) {
-                        payload.issues.push(...util.prefixIssues(key, result.issues));
-                    }
-                    payload.value[outKey] = result.value;
-                }
-            }
-            if (unrecognized && unrecognized.length > 0) {
-                payload.issues.push({
-                    code: "unrecognized_keys",
-                    input,
-                    inst,
-                    keys: unrecognized,
-                    continue: true,
-                });
-            }
-        }
-        if (proms.length) {
-            return Promise.all(proms).then(() => payload);
-        }
-        return payload;
-    };
-})));
-const $ZodMap = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodMap", (inst, def) => {
-    $ZodType.init(inst, def);
-    const memo = core.globalConfig.memoizer;
-    memo?.attach(inst);
-    inst._zod.parse = (payload, ctx) => {
-        const input = payload.value;
-        if (!(input instanceof Map)) {
-            payload.issues.push({
-                expected: "map",
-                code: "invalid_type",
-                input,
-                inst,
-            });
-            return payload;
-        }
-        const proms = [];
-        payload.value = memo ? memo.alloc(inst, payload, new Map(), ctx) : new Map();
-        const abortEarly = ctx?.abortEarly;
-        let seen = payload.issues.length;
-        for (const [key, value] of input) {
-            if (abortEarly && payload.issues.length !== seen) {
-                if (util.aborted(payload, seen))
-                    break;
-                seen = payload.issues.length;
-            }
-            const keyResult = def.keyType._zod.run({ value: key, issues: [] }, ctx);
-            const valueResult = def.valueType._zod.run({ value: value, issues: [] }, ctx);
-            if (keyResult instanceof Promise || valueResult instanceof Promise) {
-                proms.push(Promise.all([keyResult, valueResult]).then(([keyResult, valueResult]) => {
-                    handleMapResult(keyResult, valueResult, payload, key, input, inst, ctx);
-                }));
-            }
-            else {
-                handleMapResult(keyResult, valueResult, payload, key, input, inst, ctx);
-            }
-        }
-        if (proms.length)
-            return Promise.all(proms).then(() => payload);
-        return payload;
-    };
-    capSize(inst, mapSize);
-})));
-function handleMapResult(keyResult, valueResult, final, key, input, inst, ctx) {
-    if (keyResult.issues.length) {
-        if (util.propertyKeyTypes.has(typeof key)) {
-            final.issues.push(...util.prefixIssues(key, keyResult.issues));
-        }
-        else {
-            final.issues.push({
-                code: "invalid_key",
-                origin: "map",
-                input,
-                inst,
-                issues: keyResult.issues.map((iss) => util.finalizeIssue(iss, ctx, core.config())),
-            });
-        }
-    }
-    if (valueResult.issues.length) {
-        if (util.propertyKeyTypes.has(typeof key)) {
-            final.issues.push(...util.prefixIssues(key, valueResult.issues));
-        }
-        else {
-            final.issues.push({
-                origin: "map",
-                code: "invalid_element",
-                input,
-                inst,
-                key: key,
-                issues: valueResult.issues.map((iss) => util.finalizeIssue(iss, ctx, core.config())),
-            });
-        }
-    }
-    final.value.set(keyResult.value, valueResult.value);
-}
-const $ZodSet = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodSet", (inst, def) => {
-    $ZodType.init(inst, def);
-    const memo = core.globalConfig.memoizer;
-    memo?.attach(inst);
-    inst._zod.parse = (payload, ctx) => {
-        const input = payload.value;
-        if (!(input instanceof Set)) {
-            payload.issues.push({
-                input,
-                inst,
-                expected: "set",
-                code: "invalid_type",
-            });
-            return payload;
-        }
-        const proms = [];
-        payload.value = memo ? memo.alloc(inst, payload, new Set(), ctx) : new Set();
-        const abortEarly = ctx?.abortEarly;
-        let seen = payload.issues.length;
-        for (const item of input) {
-            if (abortEarly && payload.issues.length !== seen) {
-                if (util.aborted(payload, seen))
-                    break;
-                seen = payload.issues.length;
-            }
-            const result = def.valueType._zod.run({ value: item, issues: [] }, ctx);
-            if (result instanceof Promise) {
-                proms.push(result.then((result) => handleSetResult(result, payload)));
-            }
-            else
-                handleSetResult(result, payload);
-        }
-        if (proms.length)
-            return Promise.all(proms).then(() => payload);
-        return payload;
-    };
-    capSize(inst, setSize);
-})));
-function handleSetResult(result, final) {
-    if (result.issues.length) {
-        final.issues.push(...result.issues);
-    }
-    final.value.add(result.value);
-}
-const $ZodEnum = /*@__PURE__*/ $constructor("$ZodEnum", (inst, def) => {
-    $ZodType.init(inst, def);
-    const values = getEnumValues(def.entries);
-    const valuesSet = new Set(values);
-    inst._zod.values = valuesSet;
-    defineLazyInternal(inst, "pattern", (zod) => {
-        const patternValues = getEnumValues(zod.def.entries).filter((k) => propertyKeyTypes.has(typeof k));
-        // unmatchable fallback, RE2-safe: an empty alternation would compile to /^()$/, which matches ""
-        return new RegExp(patternValues.length ? `^(${patternValues.map((o) => escapeRegex(o.toString())).join("|")})$` : "^[^\\s\\S]$");
-    });
-    inst._zod.parse = (payload, _ctx) => {
-        const input = payload.value;
-        if (valuesSet.has(input)) {
-            return payload;
-        }
-        payload.issues.push({
-            code: "invalid_value",
-            values,
-            input,
-            inst,
-        });
-        return payload;
-    };
-});
-const $ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodLiteral", (inst, def) => {
-    $ZodType.init(inst, def);
-    const values = new Set(def.values);
-    inst._zod.values = values;
-    util.defineLazyInternal(inst, "pattern", (zod) => {
-        const vals = zod.def.values;
-        // unmatchable fallback, RE2-safe: an empty alternation would compile to /^()$/, which matches ""
-        return new RegExp(vals.length
-            ? `^(${vals
-                .map((o) => typeof o === "string" ? util.escapeRegex(o) : o ? util.escapeRegex(o.toString()) : String(o))
-                .join("|")})$`
-            : "^[^\\s\\S]$");
-    });
-    inst._zod.parse = (payload, _ctx) => {
-        const input = payload.value;
-        if (values.has(input)) {
-            return payload;
-        }
-        payload.issues.push({
-            code: "invalid_value",
-            values: def.values,
-            input,
-            inst,
-        });
-        return payload;
-    };
-})));
-const $ZodFile = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodFile", (inst, def) => {
-    $ZodType.init(inst, def);
-    inst._zod.parse = (payload, _ctx) => {
-        const input = payload.value;
-        // @ts-ignore
-        if (input instanceof File)
-            return payload;
-        payload.issues.push({
-            expected: "file",
-            code: "invalid_type",
-            input,
-            inst,
-        });
-        return payload;
-    };
-})));
-const $ZodTransform = /*@__PURE__*/ $constructor("$ZodTransform", (inst, def) => {
-    $ZodType.init(inst, def);
-    inst._zod.optin = "optional";
-    globalConfig.memoizer?.guard(inst);
-    inst._zod.parse = (payload, ctx) => {
-        if (ctx.direction === "backward") {
-            throw new $ZodEncodeError(inst.constructor.name);
-        }
-        const _out = def.transform(payload.value, payload);
-        if (ctx.async) {
-            const output = _out instanceof Promise ? _out : Promise.resolve(_out);
-            return output.then((output) => {
-                payload.value = output;
-                return payload;
-            });
-        }
-        if (_out instanceof Promise) {
-            throw new $ZodAsyncError();
-        }
-        payload.value = _out;
-        return payload;
-    };
-});
-function handleOptionalResult(payload, result) {
-    // A substituting schema that still failed has no usable answer; yield undefined. Its issues are simply dropped: it ran on a payload of its own, so there is no shared array to truncate and nothing of the caller's to lose with it.
-    payload.value = result.issues.length ? undefined : result.value;
-    return payload;
-}
-const $ZodOptional = /*@__PURE__*/ $constructor("$ZodOptional", (inst, def) => {
-    $ZodType.init(inst, def);
-    // .optional() propagates absence rather than substituting for it, so a defaulted inner keeps its rung.
-    defineLazyInternal(inst, "optin", (zod) => zod.def.innerType._zod.optin === "defaulted" ? "defaulted" : "optional");
-    inst._zod.optout = "optional";
-    defineLazyInternal(inst, "values", (zod) => {
-        const values = zod.def.innerType._zod.values;
-        return values ? new Set([...values, undefined]) : undefined;
-    });
-    defineLazyInternal(inst, "pattern", (zod) => {
-        const pattern = zod.def.innerType._zod.pattern;
-        return pattern ? new RegExp(`^(${cleanRegex(pattern.source)})?$`) : undefined;
-    });
-    inst._zod.parse = (payload, ctx) => {
-        if (payload.value === undefined) {
-            // Only the top rung substitutes a value for absence; everything else leaves it intact, which is what .optional() means.
-            if (def.innerType._zod.optin !== "defaulted")
-                return payload;
-            // Its own payload, for the same reason $ZodCatch gets one: a pipe forwards an unrecognized key through the caller's issues array, and this must not read that as the substituting schema failing and drop it.
-            const result = def.innerType._zod.run({ value: payload.value, issues: [] }, ctx);
-            if (result instanceof Promise)
-                return result.then((result) => handleOptionalResult(payload, result));
-            return handleOptionalResult(payload, result);
-        }
-        return def.innerType._zod.run(payload, ctx);
-    };
-});
-const $ZodExactOptional = /*@__PURE__*/ $constructor("$ZodExactOptional", (inst, def) => {
-    // Call parent init - inherits optin/optout = "optional"
-    $ZodOptional.init(inst, def);
-    // Override values/pattern to NOT add undefined
-    defineLazyInternal(inst, "values", (zod) => zod.def.innerType._zod.values);
-    defineLazyInternal(inst, "pattern", (zod) => zod.def.innerType._zod.pattern);
-    // Override parse to just delegate (no undefined handling)
-    inst._zod.parse = (payload, ctx) => {
-        return def.innerType._zod.run(payload, ctx);
-    };
-});
-const $ZodNullable = /*@__PURE__*/ $constructor("$ZodNullable", (inst, def) => {
-    $ZodType.init(inst, def);
-    defineLazyInternal(inst, "optin", (zod) => zod.def.innerType._zod.optin);
-    defineLazyInternal(inst, "optout", (zod) => zod.def.innerType._zod.optout);
-    defineLazyInternal(inst, "pattern", (zod) => {
-        const pattern = zod.def.innerType._zod.pattern;
-        return pattern ? new RegExp(`^(${cleanRegex(pattern.source)}|null)$`) : undefined;
-    });
-    defineLazyInternal(inst, "values", (zod) => {
-        return zod.def.innerType._zod.values ? new Set([...zod.def.innerType._zod.values, null]) : undefined;
-    });
-    inst._zod.parse = (payload, ctx) => {
-        // Forward direction (decode): allow null to pass through
-        if (payload.value === null)
-            return payload;
-        return def.innerType._zod.run(payload, ctx);
-    };
-});
-const $ZodDefault = /*@__PURE__*/ $constructor("$ZodDefault", (inst, def) => {
-    $ZodType.init(inst, def);
-    // inst._zod.qin = "true";
-    inst._zod.optin = "defaulted";
-    defineLazyInternal(inst, "values", (zod) => zod.def.innerType._zod.values);
-    inst._zod.parse = (payload, ctx) => {
-        if (ctx.direction === "backward") {
-            return def.innerType._zod.run(payload, ctx);
-        }
-        // Forward direction (decode): apply defaults for undefined input
-        if (payload.value === undefined) {
-            payload.value = def.defaultValue;
-            /**
-             * $ZodDefault returns the default value immediately in forward direction.
-             * It doesn't pass the default value into the validator ("prefault"). There's no reason to pass the default value through validation. The validity of the default is enforced by TypeScript statically. Otherwise, it's the responsibility of the user to ensure the default is valid. In the case of pipes with divergent in/out types, you can specify the default on the `in` schema of your ZodPipe to set a "prefault" for the pipe.   */
-            return payload;
-        }
-        // Forward direction: continue with default handling
-        const result = def.innerType._zod.run(payload, ctx);
-        if (result instanceof Promise) {
-            return result.then((result) => handleDefaultResult(result, def));
-        }
-        return handleDefaultResult(result, def);
-    };
-});
-function handleDefaultResult(payload, def) {
-    if (payload.value === undefined) {
-        payload.value = def.defaultValue;
-    }
-    return payload;
-}
-const $ZodPrefault = /*@__PURE__*/ $constructor("$ZodPrefault", (inst, def) => {
-    $ZodType.init(inst, def);
-    inst._zod.optin = "defaulted";
-    defineLazyInternal(inst, "values", (zod) => zod.def.innerType._zod.values);
-    inst._zod.parse = (payload, ctx) => {
-        if (ctx.direction === "backward") {
-            return def.innerType._zod.run(payload, ctx);
-        }
-        // Forward direction (decode): apply prefault for undefined input
-        if (payload.value === undefined) {
-            payload.value = def.defaultValue;
-        }
-        return def.innerType._zod.run(payload, ctx);
-    };
-});
-const $ZodNonOptional = /*@__PURE__*/ $constructor("$ZodNonOptional", (inst, def) => {
-    $ZodType.init(inst, def);
-    defineLazyInternal(inst, "values", (zod) => {
-        const v = zod.def.innerType._zod.values;
-        return v ? new Set([...v].filter((x) => x !== undefined)) : undefined;
-    });
-    inst._zod.parse = (payload, ctx) => {
-        const result = def.innerType._zod.run(payload, ctx);
-        if (result instanceof Promise) {
-            return result.then((result) => handleNonOptionalResult(result, inst));
-        }
-        return handleNonOptionalResult(result, inst);
-    };
-});
-function handleNonOptionalResult(payload, inst) {
-    if (!payload.issues.length && payload.value === undefined) {
-        payload.issues.push({
-            code: "invalid_type",
-            expected: "nonoptional",
-            input: payload.value,
-            inst,
-        });
-    }
-    return payload;
-}
-const $ZodSuccess = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodSuccess", (inst, def) => {
-    $ZodType.init(inst, def);
-    inst._zod.parse = (payload, ctx) => {
-        if (ctx.direction === "backward") {
-            throw new core.$ZodEncodeError("ZodSuccess");
-        }
-        const result = def.innerType._zod.run(payload, ctx);
-        if (result instanceof Promise) {
-            return result.then((result) => {
-                payload.value = result.issues.length === 0;
-                return payload;
-            });
-        }
-        payload.value = result.issues.length === 0;
-        return payload;
-    };
-})));
-function handleCatchResult(payload, result, def, ctx) {
-    if (!result.issues.length) {
-        payload.value = result.value;
-        // The value carries up, so the flag describing it has to carry with it: a back-edge into a node still being parsed must not be frozen by an enclosing readonly, and its checks belong to the node itself. Guarded so the ordinary case adds no own property.
-        if (result.memo)
-            payload.memo = true;
-        return payload;
-    }
-    // Spread the inner's own payload, not ours: `value` has to stay the input the catch was handed, and the inner ran on a payload of its own so its issues are already private to this call.
-    payload.value = def.catchValue({
-        ...result,
-        value: payload.value,
-        error: {
-            issues: result.issues.map((iss) => finalizeIssue(iss, ctx, config())),
-        },
-        input: payload.value,
-    });
-    return payload;
-}
-const $ZodCatch = /*@__PURE__*/ $constructor("$ZodCatch", (inst, def) => {
-    $ZodType.init(inst, def);
-    defineLazyInternal(inst, "optin", (zod) => zod.def.innerType._zod.optin === "defaulted" ? "defaulted" : "optional");
-    defineLazyInternal(inst, "optout", (zod) => zod.def.innerType._zod.optout);
-    defineLazyInternal(inst, "values", (zod) => zod.def.innerType._zod.values);
-    inst._zod.parse = (payload, ctx) => {
-        if (ctx.direction === "backward") {
-            return def.innerType._zod.run(payload, ctx);
-        }
-        // Forward direction (decode): apply catch logic
-        const result = def.innerType._zod.run({ value: payload.value, issues: [] }, ctx);
-        if (result instanceof Promise) {
-            return result.then((result) => handleCatchResult(payload, result, def, ctx));
-        }
-        return handleCatchResult(payload, result, def, ctx);
-    };
-});
-const $ZodNaN = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodNaN", (inst, def) => {
-    $ZodType.init(inst, def);
-    inst._zod.parse = (payload, _ctx) => {
-        if (typeof payload.value !== "number" || !Number.isNaN(payload.value)) {
-            payload.issues.push({
-                input: payload.value,
-                inst,
-                expected: "nan",
-                code: "invalid_type",
-            });
-            return payload;
-        }
-        return payload;
-    };
-})));
-const $ZodPipe = /*@__PURE__*/ $constructor("$ZodPipe", (inst, def) => {
-    $ZodType.init(inst, def);
-    defineLazyInternal(inst, "values", (zod) => zod.def.in._zod.values);
-    defineLazyInternal(inst, "optin", (zod) => zod.def.in._zod.optin);
-    defineLazyInternal(inst, "optout", (zod) => zod.def.out._zod.optout);
-    defineLazyInternal(inst, "propValues", (zod) => zod.def.in._zod.propValues);
-    inst._zod.parse = (payload, ctx) => {
-        if (ctx.direction === "backward") {
-            const right = def.out._zod.run(payload, ctx);
-            if (right instanceof Promise) {
-                return right.then((right) => handlePipeResult(right, def.in, ctx));
-            }
-            return handlePipeResult(right, def.in, ctx);
-        }
-        const left = def.in._zod.run(payload, ctx);
-        if (left instanceof Promise) {
-            return left.then((left) => handlePipeResult(left, def.out, ctx));
-        }
-        return handlePipeResult(left, def.out, ctx);
-    };
-});
-function handlePipeResult(left, next, ctx) {
-    // Any issue stops the pipe, so a failing refinement never feeds its transform. An unrecognized key is the exception: it describes the input's extra properties, not the value being piped, and an enclosing intersection may yet reconcile it.
-    if (left.issues.some((iss) => iss.code !== "unrecognized_keys")) {
-        // prevent further checks
-        left.aborted = true;
-        return left;
-    }
-    return next._zod.run({ value: left.value, issues: left.issues }, ctx);
-}
-const $ZodCodec = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodCodec", (inst, def) => {
-    $ZodType.init(inst, def);
-    util.defineLazyInternal(inst, "values", (zod) => zod.def.in._zod.values);
-    util.defineLazyInternal(inst, "optin", (zod) => zod.def.in._zod.optin);
-    util.defineLazyInternal(inst, "optout", (zod) => zod.def.out._zod.optout);
-    util.defineLazyInternal(inst, "propValues", (zod) => zod.def.in._zod.propValues);
-    inst._zod.parse = (payload, ctx) => {
-        const direction = ctx.direction || "forward";
-        if (direction === "forward") {
-            const left = def.in._zod.run(payload, ctx);
-            if (left instanceof Promise) {
-                return left.then((left) => handleCodecAResult(left, def, ctx));
-            }
-            return handleCodecAResult(left, def, ctx);
-        }
-        else {
-            const right = def.out._zod.run(payload, ctx);
-            if (right instanceof Promise) {
-                return right.then((right) => handleCodecAResult(right, def, ctx));
-            }
-            return handleCodecAResult(right, def, ctx);
-        }
-    };
-})));
-function handleCodecAResult(result, def, ctx) {
-    if (result.issues.length) {
-        // prevent further checks
-        result.aborted = true;
-        return result;
-    }
-    const direction = ctx.direction || "forward";
-    if (direction === "forward") {
-        const transformed = def.transform(result.value, result);
-        if (transformed instanceof Promise) {
-            return transformed.then((value) => handleCodecTxResult(result, value, def.out, ctx));
-        }
-        return handleCodecTxResult(result, transformed, def.out, ctx);
-    }
-    else {
-        const transformed = def.reverseTransform(result.value, result);
-        if (transformed instanceof Promise) {
-            return transformed.then((value) => handleCodecTxResult(result, value, def.in, ctx));
-        }
-        return handleCodecTxResult(result, transformed, def.in, ctx);
-    }
-}
-function handleCodecTxResult(left, value, nextSchema, ctx) {
-    // Check if transform added any issues
-    if (left.issues.length) {
-        left.aborted = true;
-        return left;
-    }
-    return nextSchema._zod.run({ value, issues: left.issues }, ctx);
-}
-const $ZodPreprocess = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodPreprocess", (inst, def) => {
-    $ZodPipe.init(inst, def);
-})));
-const $ZodReadonly = /*@__PURE__*/ $constructor("$ZodReadonly", (inst, def) => {
-    $ZodType.init(inst, def);
-    defineLazyInternal(inst, "propValues", (zod) => zod.def.innerType._zod.propValues);
-    defineLazyInternal(inst, "values", (zod) => zod.def.innerType._zod.values);
-    defineLazyInternal(inst, "optin", (zod) => zod.def.innerType?._zod?.optin);
-    defineLazyInternal(inst, "optout", (zod) => zod.def.innerType?._zod?.optout);
-    inst._zod.parse = (payload, ctx) => {
-        if (ctx.direction === "backward") {
-            return def.innerType._zod.run(payload, ctx);
-        }
-        const result = def.innerType._zod.run(payload, ctx);
-        if (result instanceof Promise) {
-            return result.then(handleReadonlyResult);
-        }
-        return handleReadonlyResult(result);
-    };
-});
-function handleReadonlyResult(payload) {
-    // A repeat visit hands back a node that is still being built; freezing it here would make the rest of its keys fail to assign.
-    if (!payload.memo)
-        payload.value = Object.freeze(payload.value);
-    return payload;
-}
-// a leaf's pattern source with its own checks folded in: the last pattern-carrying check wins, else length bounds narrow the catch-all, else an integer format narrows the number form. the fold lives here instead of on `_zod.pattern` so a bundle without template literals never pays for it
-function leafPattern(schema) {
-    const def = schema._zod.def;
-    let pattern = def.pattern;
-    let isInt = !!def.format?.includes("int");
-    let minimum;
-    let maximum;
-    for (const ch of def.checks ?? []) {
-        const d = ch._zod.def;
-        if (d.pattern)
-            pattern = d.pattern;
-        isInt || (isInt = !!d.format?.includes("int"));
-        const lo = d.minimum ?? d.length;
-        const hi = d.maximum ?? d.length;
-        if (lo !== undefined && (minimum === undefined || lo > minimum))
-            minimum = lo;
-        if (hi !== undefined && (maximum === undefined || hi < maximum))
-            maximum = hi;
-    }
-    if (pattern)
-        return pattern.source;
-    // an empty range matches nothing at runtime, and `{8,5}` is not a legal quantifier
-    if (minimum !== undefined && maximum !== undefined && minimum > maximum)
-        return "(?!)";
-    if (minimum !== undefined || maximum !== undefined)
-        return regexes.string({ minimum, maximum }).source;
-    const own = schema._zod.pattern;
-    return (isInt && own === regexes.number ? regexes.integer : own)?.source;
-}
-// a part's pattern source. a wrapper's pattern embeds its inner pattern's source verbatim, so the folded form is substituted in place without knowing the wrapper's own composition; a union's options are joined the way the union builds its own pattern
-function partPattern(schema) {
-    const def = schema._zod.def;
-    const own = schema._zod.pattern?.source;
-    // lazy resolves its inner on the internals, not the def
-    const inner = def.innerType ?? schema._zod.innerType;
-    if (inner) {
-        const before = inner._zod.pattern?.source;
-        const after = partPattern(inner);
-        if (own && before && after && after !== before) {
-            return own.replace(util.cleanRegex(before), () => util.cleanRegex(after));
-        }
-        return own;
-    }
-    if (def.options) {
-        const sources = def.options.map(partPattern);
-        if (sources.every(Boolean))
-            return `^(${sources.map((s) => util.cleanRegex(s)).join("|")})$`;
-    }
-    return leafPattern(schema);
-}
-const $ZodTemplateLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodTemplateLiteral", (inst, def) => {
-    $ZodType.init(inst, def);
-    const regexParts = [];
-    for (const part of def.parts) {
-        if (typeof part === "object" && part !== null) {
-            // is Zod schema
-            const source = partPattern(part);
-            if (!source) {
-                throw new Error(`Invalid template literal part, no pattern found: ${[...part._zod.traits].shift()}`);
-            }
-            regexParts.push(util.cleanRegex(source));
-        }
-        else if (part === null || util.primitiveTypes.has(typeof part)) {
-            regexParts.push(util.escapeRegex(`${part}`));
-        }
-        else {
-            throw new Error(`Invalid template literal part: ${part}`);
-        }
-    }
-    inst._zod.pattern = new RegExp(`^${regexParts.join("")}$`);
-    inst._zod.parse = (payload, _ctx) => {
-        if (typeof payload.value !== "string") {
-            payload.issues.push({
-                input: payload.value,
-                inst,
-                expected: "string",
-                code: "invalid_type",
-            });
-            return payload;
-        }
-        inst._zod.pattern.lastIndex = 0;
-        if (!inst._zod.pattern.test(payload.value)) {
-            payload.issues.push({
-                input: payload.value,
-                inst,
-                code: "invalid_format",
-                format: def.format ?? "template_literal",
-                pattern: inst._zod.pattern.source,
-            });
-            return payload;
-        }
-        return payload;
-    };
-})));
-const $ZodFunction = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodFunction", (inst, def) => {
-    $ZodType.init(inst, def);
-    // Defined, not assigned: the classic prototype exposes `_def` as a getter with no setter.
-    Object.defineProperty(inst, "_def", { value: def });
-    inst._zod.def = def;
-    inst.implement = (func) => {
-        if (typeof func !== "function") {
-            throw new Error("implement() must be called with a function");
-        }
-        // Defined inline so the closure stays anonymous: binding it to a `const` first names it, which costs 256 bytes per implemented function.
-        return Object.defineProperty(function (...args) {
-            const parsedArgs = inst._def.input ? parse(inst._def.input, args) : args;
-            const result = Reflect.apply(func, this, parsedArgs);
-            if (inst._def.output) {
-                return parse(inst._def.output, result);
-            }
-            return result;
-        }, "_zod", { value: inst._zod, enumerable: false });
-    };
-    inst.implementAsync = (func) => {
-        if (typeof func !== "function") {
-            throw new Error("implementAsync() must be called with a function");
-        }
-        return Object.defineProperty(async function (...args) {
-            const parsedArgs = inst._def.input ? await parseAsync(inst._def.input, args) : args;
-            const result = await Reflect.apply(func, this, parsedArgs);
-            if (inst._def.output) {
-                return await parseAsync(inst._def.output, result);
-            }
-            return result;
-        }, "_zod", { value: inst._zod, enumerable: false });
-    };
-    inst._zod.parse = (payload, _ctx) => {
-        if (typeof payload.value !== "function") {
-            payload.issues.push({
-                code: "invalid_type",
-                expected: "function",
-                input: payload.value,
-                inst,
-            });
-            return payload;
-        }
-        // Check if output is a promise type to determine if we should use async implementation
-        const hasPromiseOutput = inst._def.output && inst._def.output._zod.def.type === "promise";
-        if (hasPromiseOutput) {
-            payload.value = inst.implementAsync(payload.value);
-        }
-        else {
-            payload.value = inst.implement(payload.value);
-        }
-        return payload;
-    };
-    inst.input = (...args) => {
-        const F = inst.constructor;
-        if (Array.isArray(args[0])) {
-            return new F({
-                type: "function",
-                input: new $ZodTuple({
-                    type: "tuple",
-                    items: args[0],
-                    rest: args[1],
-                }),
-                output: inst._def.output,
-            });
-        }
-        return new F({
-            type: "function",
-            input: args[0],
-            output: inst._def.output,
-        });
-    };
-    inst.output = (output) => {
-        const F = inst.constructor;
-        return new F({
-            type: "function",
-            input: inst._def.input,
-            output,
-        });
-    };
-    return inst;
-})));
-const $ZodPromise = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodPromise", (inst, def) => {
-    $ZodType.init(inst, def);
-    inst._zod.parse = (payload, ctx) => {
-        return Promise.resolve(payload.value).then((inner) => def.innerType._zod.run({ value: inner, issues: [] }, ctx));
-    };
-})));
-const $ZodLazy = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodLazy", (inst, def) => {
-    $ZodType.init(inst, def);
-    // Cache the resolved inner type on the shared `def` so all clones of this lazy (e.g. via `.describe()`/`.meta()`) share the same inner instance, preserving identity for cycle detection on recursive schemas.
-    util.defineLazy(inst._zod, "innerType", () => {
-        const d = def;
-        if (!d._cachedInner)
-            d._cachedInner = def.getter();
-        return d._cachedInner;
-    });
-    util.defineLazyInternal(inst, "pattern", (zod) => zod.innerType?._zod?.pattern);
-    util.defineLazyInternal(inst, "propValues", (zod) => zod.innerType?._zod?.propValues);
-    util.defineLazyInternal(inst, "optin", (zod) => zod.innerType?._zod?.optin ?? undefined);
-    util.defineLazyInternal(inst, "optout", (zod) => zod.innerType?._zod?.optout ?? undefined);
-    inst._zod.parse = (payload, ctx) => {
-        const inner = inst._zod.innerType;
-        return inner._zod.run(payload, ctx);
-    };
-})));
-const $ZodCustom = /*@__PURE__*/ $constructor("$ZodCustom", (inst, def) => {
-    $ZodCheck.init(inst, def);
-    $ZodType.init(inst, def);
-    inst._zod.parse = (payload, _) => {
-        return payload;
-    };
-    inst._zod.check = (payload) => {
-        const input = payload.value;
-        const r = def.fn(input);
-        if (r instanceof Promise) {
-            return r.then((r) => handleRefineResult(r, payload, input, inst));
-        }
-        handleRefineResult(r, payload, input, inst);
-        return;
-    };
-});
-function handleRefineResult(result, payload, input, inst) {
-    if (!result) {
-        const _iss = {
-            code: "custom",
-            input,
-            inst, // incorporates params.error into issue reporting
-            path: [...(inst._zod.def.path ?? [])], // incorporates params.error into issue reporting
-            continue: !inst._zod.def.abort,
-            // params: inst._zod.def.params,
-        };
-        if (inst._zod.def.params)
-            _iss.params = inst._zod.def.params;
-        payload.issues.push(util_issue(_iss));
-    }
-}
-
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/registries.js
-var registries_a;
-const $output = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodOutput")));
-const $input = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodInput")));
-class $ZodRegistry {
-    constructor() {
-        this._map = new WeakMap();
-        this._idmap = new Map();
-    }
-    add(schema, ..._meta) {
-        const meta = _meta[0];
-        this._map.set(schema, meta);
-        if (meta && typeof meta === "object" && "id" in meta) {
-            this._idmap.set(meta.id, schema);
-        }
-        return this;
-    }
-    clear() {
-        this._map = new WeakMap();
-        this._idmap = new Map();
-        return this;
-    }
-    remove(schema) {
-        const meta = this._map.get(schema);
-        if (meta && typeof meta === "object" && "id" in meta) {
-            this._idmap.delete(meta.id);
-        }
-        this._map.delete(schema);
-        return this;
-    }
-    get(schema) {
-        // return this._map.get(schema) as any;
-        // inherit metadata
-        const p = schema._zod.parent;
-        if (p) {
-            const pm = { ...(this.get(p) ?? {}) };
-            delete pm.id; // do not inherit id
-            const f = { ...pm, ...this._map.get(schema) };
-            return Object.keys(f).length ? f : undefined;
-        }
-        return this._map.get(schema);
-    }
-    has(schema) {
-        return this._map.has(schema);
-    }
-}
-// registries
-function registry() {
-    return new $ZodRegistry();
-}
-(registries_a = globalThis).__zod_globalRegistry ?? (registries_a.__zod_globalRegistry = registry());
-const globalRegistry = globalThis.__zod_globalRegistry;
-
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/api.js
-
-
-
-
-function snapshotChecks(def) {
-    if (def.checks)
-        def.checks = [...def.checks];
-    return def;
-}
-// @__NO_SIDE_EFFECTS__
-function _string(Class, params) {
-    return new Class(snapshotChecks({ type: "string", ...util.normalizeParams(params) }));
-}
-// @__NO_SIDE_EFFECTS__
-function _coercedString(Class, params) {
-    return new Class(snapshotChecks({ type: "string", coerce: true, ...util.normalizeParams(params) }));
-}
-// @__NO_SIDE_EFFECTS__
-function _email(Class, params) {
-    return new Class({
-        type: "string",
-        format: "email",
-        check: "string_format",
-        abort: false,
-        ...normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _guid(Class, params) {
-    return new Class({
-        type: "string",
-        format: "guid",
-        check: "string_format",
-        abort: false,
-        ...normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _uuid(Class, params) {
-    return new Class({
-        type: "string",
-        format: "uuid",
-        check: "string_format",
-        abort: false,
-        ...normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _uuidv4(Class, params) {
-    return new Class({
-        type: "string",
-        format: "uuid",
-        check: "string_format",
-        abort: false,
-        version: "v4",
-        ...normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _uuidv6(Class, params) {
-    return new Class({
-        type: "string",
-        format: "uuid",
-        check: "string_format",
-        abort: false,
-        version: "v6",
-        ...normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _uuidv7(Class, params) {
-    return new Class({
-        type: "string",
-        format: "uuid",
-        check: "string_format",
-        abort: false,
-        version: "v7",
-        ...normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _url(Class, params) {
-    return new Class({
-        type: "string",
-        format: "url",
-        check: "string_format",
-        abort: false,
-        ...normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function api_emoji(Class, params) {
-    return new Class({
-        type: "string",
-        format: "emoji",
-        check: "string_format",
-        abort: false,
-        ...normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _nanoid(Class, params) {
-    return new Class({
-        type: "string",
-        format: "nanoid",
-        check: "string_format",
-        abort: false,
-        ...normalizeParams(params),
-    });
-}
-/**
- * @deprecated CUID v1 is deprecated by its authors due to information leakage
- * (timestamps embedded in the id). Use {@link _cuid2} instead.
- * See https://github.com/paralleldrive/cuid.
- */
-// @__NO_SIDE_EFFECTS__
-function _cuid(Class, params) {
-    return new Class({
-        type: "string",
-        format: "cuid",
-        check: "string_format",
-        abort: false,
-        ...normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _cuid2(Class, params) {
-    return new Class({
-        type: "string",
-        format: "cuid2",
-        check: "string_format",
-        abort: false,
-        ...normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _ulid(Class, params) {
-    return new Class({
-        type: "string",
-        format: "ulid",
-        check: "string_format",
-        abort: false,
-        ...normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _xid(Class, params) {
-    return new Class({
-        type: "string",
-        format: "xid",
-        check: "string_format",
-        abort: false,
-        ...normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _ksuid(Class, params) {
-    return new Class({
-        type: "string",
-        format: "ksuid",
-        check: "string_format",
-        abort: false,
-        ...normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _ipv4(Class, params) {
-    return new Class({
-        type: "string",
-        format: "ipv4",
-        check: "string_format",
-        abort: false,
-        ...normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _ipv6(Class, params) {
-    return new Class({
-        type: "string",
-        format: "ipv6",
-        check: "string_format",
-        abort: false,
-        ...normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _mac(Class, params) {
-    return new Class({
-        type: "string",
-        format: "mac",
-        check: "string_format",
-        abort: false,
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _cidrv4(Class, params) {
-    return new Class({
-        type: "string",
-        format: "cidrv4",
-        check: "string_format",
-        abort: false,
-        ...normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _cidrv6(Class, params) {
-    return new Class({
-        type: "string",
-        format: "cidrv6",
-        check: "string_format",
-        abort: false,
-        ...normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _base64(Class, params) {
-    return new Class({
-        type: "string",
-        format: "base64",
-        check: "string_format",
-        abort: false,
-        ...normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _base64url(Class, params) {
-    return new Class({
-        type: "string",
-        format: "base64url",
-        check: "string_format",
-        abort: false,
-        ...normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _e164(Class, params) {
-    return new Class({
-        type: "string",
-        format: "e164",
-        check: "string_format",
-        abort: false,
-        ...normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _creditCard(Class, params) {
-    return new Class({
-        type: "string",
-        format: "credit_card",
-        check: "string_format",
-        abort: false,
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _iban(Class, params) {
-    return new Class({
-        type: "string",
-        format: "iban",
-        check: "string_format",
-        abort: false,
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _jwt(Class, params) {
-    return new Class({
-        type: "string",
-        format: "jwt",
-        check: "string_format",
-        abort: false,
-        ...normalizeParams(params),
-    });
-}
-const TimePrecision = {
-    Any: null,
-    Minute: -1,
-    Second: 0,
-    Millisecond: 3,
-    Microsecond: 6,
-};
-// @__NO_SIDE_EFFECTS__
-function _isoDateTime(Class, params) {
-    return new Class({
-        type: "string",
-        format: "datetime",
-        check: "string_format",
-        offset: false,
-        local: false,
-        precision: null,
-        ...normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _isoDate(Class, params) {
-    return new Class({
-        type: "string",
-        format: "date",
-        check: "string_format",
-        ...normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _isoTime(Class, params) {
-    return new Class({
-        type: "string",
-        format: "time",
-        check: "string_format",
-        precision: null,
-        ...normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _isoDuration(Class, params) {
-    return new Class({
-        type: "string",
-        format: "duration",
-        check: "string_format",
-        ...normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _number(Class, params) {
-    return new Class(snapshotChecks({ type: "number", checks: [], ...util.normalizeParams(params) }));
-}
-// @__NO_SIDE_EFFECTS__
-function _coercedNumber(Class, params) {
-    return new Class(snapshotChecks({ type: "number", coerce: true, checks: [], ...normalizeParams(params) }));
-}
-// @__NO_SIDE_EFFECTS__
-function _int(Class, params) {
-    return new Class({
-        type: "number",
-        check: "number_format",
-        abort: false,
-        format: "safeint",
-        ...normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _float32(Class, params) {
-    return new Class({
-        type: "number",
-        check: "number_format",
-        abort: false,
-        format: "float32",
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _float64(Class, params) {
-    return new Class({
-        type: "number",
-        check: "number_format",
-        abort: false,
-        format: "float64",
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _int32(Class, params) {
-    return new Class({
-        type: "number",
-        check: "number_format",
-        abort: false,
-        format: "int32",
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _uint32(Class, params) {
-    return new Class({
-        type: "number",
-        check: "number_format",
-        abort: false,
-        format: "uint32",
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _boolean(Class, params) {
-    return new Class({
-        type: "boolean",
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _coercedBoolean(Class, params) {
-    return new Class({
-        type: "boolean",
-        coerce: true,
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _bigint(Class, params) {
-    return new Class({
-        type: "bigint",
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _coercedBigint(Class, params) {
-    return new Class({
-        type: "bigint",
-        coerce: true,
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _int64(Class, params) {
-    return new Class({
-        type: "bigint",
-        check: "bigint_format",
-        abort: false,
-        format: "int64",
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _uint64(Class, params) {
-    return new Class({
-        type: "bigint",
-        check: "bigint_format",
-        abort: false,
-        format: "uint64",
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _symbol(Class, params) {
-    return new Class({
-        type: "symbol",
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function api_undefined(Class, params) {
-    return new Class({
-        type: "undefined",
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function api_null(Class, params) {
-    return new Class({
-        type: "null",
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _any(Class) {
-    return new Class({
-        type: "any",
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _unknown(Class) {
-    return new Class({
-        type: "unknown",
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _never(Class, params) {
-    return new Class({
-        type: "never",
-        ...normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _void(Class, params) {
-    return new Class({
-        type: "void",
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _date(Class, params) {
-    return new Class({
-        type: "date",
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _coercedDate(Class, params) {
-    return new Class({
-        type: "date",
-        coerce: true,
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _nan(Class, params) {
-    return new Class({
-        type: "nan",
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _lt(value, params) {
-    return new $ZodCheckLessThan({
-        check: "less_than",
-        ...normalizeParams(params),
-        value,
-        inclusive: false,
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _lte(value, params) {
-    return new $ZodCheckLessThan({
-        check: "less_than",
-        ...normalizeParams(params),
-        value,
-        inclusive: true,
-    });
-}
-
-// @__NO_SIDE_EFFECTS__
-function _gt(value, params) {
-    return new $ZodCheckGreaterThan({
-        check: "greater_than",
-        ...normalizeParams(params),
-        value,
-        inclusive: false,
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _gte(value, params) {
-    return new $ZodCheckGreaterThan({
-        check: "greater_than",
-        ...normalizeParams(params),
-        value,
-        inclusive: true,
-    });
-}
-
-// @__NO_SIDE_EFFECTS__
-function _positive(params) {
-    return _gt(0, params);
-}
-// negative
-// @__NO_SIDE_EFFECTS__
-function _negative(params) {
-    return _lt(0, params);
-}
-// nonpositive
-// @__NO_SIDE_EFFECTS__
-function _nonpositive(params) {
-    return _lte(0, params);
-}
-// nonnegative
-// @__NO_SIDE_EFFECTS__
-function _nonnegative(params) {
-    return _gte(0, params);
-}
-// @__NO_SIDE_EFFECTS__
-function _multipleOf(value, params) {
-    return new $ZodCheckMultipleOf({
-        check: "multiple_of",
-        ...normalizeParams(params),
-        value,
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _maxSize(maximum, params) {
-    return new checks.$ZodCheckMaxSize({
-        check: "max_size",
-        ...util.normalizeParams(params),
-        maximum,
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _minSize(minimum, params) {
-    return new checks.$ZodCheckMinSize({
-        check: "min_size",
-        ...util.normalizeParams(params),
-        minimum,
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _size(size, params) {
-    return new checks.$ZodCheckSizeEquals({
-        check: "size_equals",
-        ...util.normalizeParams(params),
-        size,
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _maxLength(maximum, params) {
-    const ch = new $ZodCheckMaxLength({
-        check: "max_length",
-        ...normalizeParams(params),
-        maximum,
-    });
-    return ch;
-}
-// @__NO_SIDE_EFFECTS__
-function _minLength(minimum, params) {
-    return new $ZodCheckMinLength({
-        check: "min_length",
-        ...normalizeParams(params),
-        minimum,
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _length(length, params) {
-    return new $ZodCheckLengthEquals({
-        check: "length_equals",
-        ...normalizeParams(params),
-        length,
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _regex(pattern, params) {
-    return new $ZodCheckRegex({
-        check: "string_format",
-        format: "regex",
-        ...normalizeParams(params),
-        pattern,
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _lowercase(params) {
-    return new $ZodCheckLowerCase({
-        check: "string_format",
-        format: "lowercase",
-        ...normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _uppercase(params) {
-    return new $ZodCheckUpperCase({
-        check: "string_format",
-        format: "uppercase",
-        ...normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _includes(includes, params) {
-    return new $ZodCheckIncludes({
-        check: "string_format",
-        format: "includes",
-        ...normalizeParams(params),
-        includes,
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _startsWith(prefix, params) {
-    return new $ZodCheckStartsWith({
-        check: "string_format",
-        format: "starts_with",
-        ...normalizeParams(params),
-        prefix,
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _endsWith(suffix, params) {
-    return new $ZodCheckEndsWith({
-        check: "string_format",
-        format: "ends_with",
-        ...normalizeParams(params),
-        suffix,
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _property(property, schema, params) {
-    return new checks.$ZodCheckProperty({
-        check: "property",
-        property,
-        schema,
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _properties(shape, params) {
-    return new $ZodCheckProperties({
-        check: "properties",
-        shape,
-        ...normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _mime(types, params) {
-    return new checks.$ZodCheckMimeType({
-        check: "mime_type",
-        mime: types,
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _overwrite(tx) {
-    return new $ZodCheckOverwrite({
-        check: "overwrite",
-        tx,
-    });
-}
-// normalize
-// @__NO_SIDE_EFFECTS__
-function _normalize(form) {
-    return _overwrite((input) => input.normalize(form));
-}
-// trim
-// @__NO_SIDE_EFFECTS__
-function _trim() {
-    return _overwrite((input) => input.trim());
-}
-// toLowerCase
-// @__NO_SIDE_EFFECTS__
-function _toLowerCase() {
-    return _overwrite((input) => input.toLowerCase());
-}
-// toUpperCase
-// @__NO_SIDE_EFFECTS__
-function _toUpperCase() {
-    return _overwrite((input) => input.toUpperCase());
-}
-// slugify
-// @__NO_SIDE_EFFECTS__
-function _slugify() {
-    return _overwrite((input) => slugify(input));
-}
-// @__NO_SIDE_EFFECTS__
-function _array(Class, element, params) {
-    return new Class({
-        type: "array",
-        element,
-        // get element() {
-        //   return element;
-        // },
-        ...normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _union(Class, options, params) {
-    return new Class({
-        type: "union",
-        options,
-        ...util.normalizeParams(params),
-    });
-}
-function _xor(Class, options, params) {
-    return new Class({
-        type: "union",
-        options,
-        inclusive: false,
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _discriminatedUnion(Class, discriminator, options, params) {
-    return new Class({
-        type: "union",
-        options: options,
-        discriminator,
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _intersection(Class, left, right) {
-    return new Class({
-        type: "intersection",
-        left,
-        right,
-    });
-}
-// export function _tuple(
-//   Class: util.SchemaClass<schemas.$ZodTuple>,
-//   items: [],
-//   params?: string | $ZodTupleParams
-// ): schemas.$ZodTuple<[], null>;
-// @__NO_SIDE_EFFECTS__
-function _tuple(Class, items, _paramsOrRest, _params) {
-    const hasRest = _paramsOrRest instanceof schemas.$ZodType;
-    const params = hasRest ? _params : _paramsOrRest;
-    const rest = hasRest ? _paramsOrRest : null;
-    return new Class({
-        type: "tuple",
-        items,
-        rest,
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _record(Class, keyType, valueType, params) {
-    return new Class({
-        type: "record",
-        keyType,
-        valueType,
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _map(Class, keyType, valueType, params) {
-    return new Class({
-        type: "map",
-        keyType,
-        valueType,
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _set(Class, valueType, params) {
-    return new Class({
-        type: "set",
-        valueType,
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _enum(Class, values, params) {
-    const entries = Array.isArray(values) ? Object.fromEntries(values.map((v) => [v, v])) : values;
-    // if (Array.isArray(values)) {
-    //   for (const value of values) {
-    //     entries[value] = value;
-    //   }
-    // } else {
-    //   Object.assign(entries, values);
-    // }
-    // const entries: util.EnumLike = {};
-    // for (const val of values) {
-    //   entries[val] = val;
-    // }
-    return new Class({
-        type: "enum",
-        entries,
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-/** @deprecated This API has been merged into `z.enum()`. Use `z.enum()` instead.
- *
- * ```ts
- * enum Colors { red, green, blue }
- * z.enum(Colors);
- * ```
- */
-function _nativeEnum(Class, entries, params) {
-    return new Class({
-        type: "enum",
-        entries,
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _literal(Class, value, params) {
-    return new Class({
-        type: "literal",
-        values: Array.isArray(value) ? value : [value],
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _file(Class, params) {
-    return new Class({
-        type: "file",
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _transform(Class, fn) {
-    return new Class({
-        type: "transform",
-        transform: fn,
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _optional(Class, innerType) {
-    return new Class({
-        type: "optional",
-        innerType,
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _nullable(Class, innerType) {
-    return new Class({
-        type: "nullable",
-        innerType,
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _default(Class, innerType, defaultValue) {
-    return new Class({
-        type: "default",
-        innerType,
-        get defaultValue() {
-            return typeof defaultValue === "function" ? defaultValue() : util.shallowClone(defaultValue);
-        },
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _nonoptional(Class, innerType, params) {
-    return new Class({
-        type: "nonoptional",
-        innerType,
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _success(Class, innerType) {
-    return new Class({
-        type: "success",
-        innerType,
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _catch(Class, innerType, catchValue) {
-    return new Class({
-        type: "catch",
-        innerType,
-        catchValue: (typeof catchValue === "function" ? catchValue : util.constantCatch(catchValue)),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _pipe(Class, in_, out) {
-    return new Class({
-        type: "pipe",
-        in: in_,
-        out,
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _readonly(Class, innerType) {
-    return new Class({
-        type: "readonly",
-        innerType,
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _templateLiteral(Class, parts, params) {
-    return new Class({
-        type: "template_literal",
-        parts,
-        ...util.normalizeParams(params),
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _lazy(Class, getter) {
-    return new Class({
-        type: "lazy",
-        getter,
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _promise(Class, innerType) {
-    return new Class({
-        type: "promise",
-        innerType,
-    });
-}
-// @__NO_SIDE_EFFECTS__
-function _custom(Class, fn, _params) {
-    const norm = util.normalizeParams(_params);
-    norm.abort ?? (norm.abort = true); // default to abort:false
-    const schema = new Class({
-        type: "custom",
-        check: "custom",
-        fn: fn,
-        ...norm,
-    });
-    return schema;
-}
-// same as _custom but defaults to abort:false
-// @__NO_SIDE_EFFECTS__
-function _refine(Class, fn, _params) {
-    const schema = new Class({
-        type: "custom",
-        check: "custom",
-        fn: fn,
-        ...normalizeParams(_params),
-    });
-    return schema;
-}
-// @__NO_SIDE_EFFECTS__
-function _superRefine(fn, params) {
-    const ch = _check((payload) => {
-        payload.addIssue = (issue) => {
-            if (typeof issue === "string") {
-                payload.issues.push(util_issue(issue, payload.value, ch._zod.def));
-            }
-            else {
-                // for Zod 3 backwards compatibility
-                const _issue = issue;
-                if (_issue.fatal)
-                    _issue.continue = false;
-                _issue.code ?? (_issue.code = "custom");
-                if (!("input" in _issue))
-                    _issue.input = payload.value;
-                _issue.inst ?? (_issue.inst = ch);
-                _issue.continue ?? (_issue.continue = !ch._zod.def.abort); // abort is always undefined, so this is always true...
-                payload.issues.push(util_issue(_issue));
-            }
-        };
-        return fn(payload.value, payload);
-    }, params);
-    return ch;
-}
-// @__NO_SIDE_EFFECTS__
-function _check(fn, params) {
-    const ch = new $ZodCheck({
-        check: "custom",
-        ...normalizeParams(params),
-    });
-    ch._zod.check = fn;
-    return ch;
-}
-// @__NO_SIDE_EFFECTS__
-function describe(description) {
-    const ch = new $ZodCheck({ check: "describe" });
-    ch._zod.onattach = [
-        (inst) => {
-            const existing = globalRegistry.get(inst) ?? {};
-            globalRegistry.add(inst, { ...existing, description });
-        },
-    ];
-    ch._zod.check = () => { }; // no-op check
-    return ch;
-}
-// @__NO_SIDE_EFFECTS__
-function meta(metadata) {
-    const ch = new $ZodCheck({ check: "meta" });
-    ch._zod.onattach = [
-        (inst) => {
-            const existing = globalRegistry.get(inst) ?? {};
-            globalRegistry.add(inst, { ...existing, ...metadata });
-        },
-    ];
-    ch._zod.check = () => { }; // no-op check
-    return ch;
-}
-// @__NO_SIDE_EFFECTS__
-function _stringbool(Classes, _params) {
-    const params = util.normalizeParams(_params);
-    let truthyArray = params.truthy ?? ["true", "1", "yes", "on", "y", "enabled"];
-    let falsyArray = params.falsy ?? ["false", "0", "no", "off", "n", "disabled"];
-    if (params.case !== "sensitive") {
-        truthyArray = truthyArray.map((v) => (typeof v === "string" ? v.toLowerCase() : v));
-        falsyArray = falsyArray.map((v) => (typeof v === "string" ? v.toLowerCase() : v));
-    }
-    const truthySet = new Set(truthyArray);
-    const falsySet = new Set(falsyArray);
-    const _Codec = Classes.Codec ?? schemas.$ZodCodec;
-    const _Boolean = Classes.Boolean ?? schemas.$ZodBoolean;
-    const _String = Classes.String ?? schemas.$ZodString;
-    const stringSchema = new _String({ type: "string", error: params.error });
-    const booleanSchema = new _Boolean({ type: "boolean", error: params.error });
-    const codec = new _Codec({
-        type: "pipe",
-        in: stringSchema,
-        out: booleanSchema,
-        transform: ((input, payload) => {
-            let data = input;
-            if (params.case !== "sensitive")
-                data = data.toLowerCase();
-            if (truthySet.has(data)) {
-                return true;
-            }
-            else if (falsySet.has(data)) {
-                return false;
-            }
-            else {
-                payload.issues.push({
-                    code: "invalid_value",
-                    expected: "stringbool",
-                    values: [...truthySet, ...falsySet],
-                    input: payload.value,
-                    inst: codec,
-                    continue: false,
-                });
-                return {};
-            }
-        }),
-        reverseTransform: ((input, _payload) => {
-            if (input === true) {
-                return truthyArray[0] || "true";
-            }
-            else {
-                return falsyArray[0] || "false";
-            }
-        }),
-        error: params.error,
-    });
-    codec._zod.bag.truthy = truthyArray;
-    codec._zod.bag.falsy = falsyArray;
-    codec._zod.bag.case = params.case ?? "insensitive";
-    return codec;
-}
-// @__NO_SIDE_EFFECTS__
-function _stringFormat(Class, format, fnOrRegex, _params = {}) {
-    const params = util.normalizeParams(_params);
-    const def = {
-        check: "string_format",
-        type: "string",
-        format,
-        fn: typeof fnOrRegex === "function" ? fnOrRegex : (val) => fnOrRegex.test(val),
-        ...params,
-    };
-    if (fnOrRegex instanceof RegExp) {
-        def.pattern = fnOrRegex;
-    }
-    const inst = new Class(def);
-    return inst;
-}
-
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/to-json-schema.js
-
-
-function assignProps(target, ...sources) {
-    for (const source of sources) {
-        for (const key of Reflect.ownKeys(source)) {
-            if (Object.prototype.propertyIsEnumerable.call(source, key)) {
-                util_assignProp(target, key, source[key]);
-            }
-        }
-    }
-    return target;
-}
-// function initializeContext<T extends schemas.$ZodType>(inputs: JSONSchemaGeneratorParams<T>): ToJSONSchemaContext<T> {
-//   return {
-//     processor: inputs.processor,
-//     metadataRegistry: inputs.metadata ?? globalRegistry,
-//     target: inputs.target ?? "draft-2020-12",
-//     unrepresentable: inputs.unrepresentable ?? "throw",
-//   };
-// }
-function to_json_schema_initializeContext(params) {
-    // Normalize target: convert old non-hyphenated versions to hyphenated versions
-    let target = params?.target ?? "draft-2020-12";
-    if (target === "draft-4")
-        target = "draft-04";
-    if (target === "draft-7")
-        target = "draft-07";
-    return {
-        processors: params.processors ?? {},
-        metadataRegistry: params?.metadata ?? globalRegistry,
-        target,
-        unrepresentable: params?.unrepresentable ?? "throw",
-        override: params?.override ?? (() => { }),
-        io: params?.io ?? "output",
-        counter: 0,
-        seen: new Map(),
-        sharedDefsExtractedFor: undefined,
-        sharedEmitDoneFor: undefined,
-        cycles: params?.cycles ?? "ref",
-        reused: params?.reused ?? "inline",
-        intersections: [],
-        deferred: [],
-        external: params?.external ?? undefined,
-    };
-}
-/**
- * Applies the `unrepresentable` setting at a site that has no JSON Schema equivalent. Throws
- * `message` unless the setting (or the handler's return value) says otherwise. Returns `true` if a
- * custom JSON Schema was written into `json`, in which case the caller must not write its own.
- */
-function handleUnrepresentable(schema, ctx, json, params, message) {
-    const result = typeof ctx.unrepresentable === "function"
-        ? ctx.unrepresentable({ zodSchema: schema, path: params.path, message })
-        : ctx.unrepresentable;
-    if (result === "any")
-        return false;
-    if (result === undefined || result === "throw")
-        throw new Error(message);
-    Object.assign(json, result);
-    return true;
-}
-// never rename this back to `process`: bundler polyfills inject a top-level `const process` that a lexical declaration of the same name collides with (#6397)
-function to_json_schema_processSchema(schema, ctx, _params = { path: [], schemaPath: [] }) {
-    var _a;
-    const def = schema._zod.def;
-    // check for schema in seens
-    const seen = ctx.seen.get(schema);
-    if (seen) {
-        seen.count++;
-        // check if cycle
-        const isCycle = _params.schemaPath.includes(schema);
-        if (isCycle) {
-            seen.cycle = _params.path;
-        }
-        return seen.schema;
-    }
-    // initialize
-    const result = { schema: {}, count: 1, cycle: undefined, path: _params.path };
-    ctx.seen.set(schema, result);
-    ctx.sharedDefsExtractedFor = undefined;
-    ctx.sharedEmitDoneFor = undefined;
-    // custom method overrides default behavior
-    const overrideSchema = schema._zod.toJSONSchema?.();
-    if (overrideSchema) {
-        result.schema = overrideSchema;
-    }
-    else {
-        const params = {
-            ..._params,
-            schemaPath: [..._params.schemaPath, schema],
-            path: _params.path,
-        };
-        if (schema._zod.processJSONSchema) {
-            schema._zod.processJSONSchema(ctx, result.schema, params);
-        }
-        else {
-            const _json = result.schema;
-            const processor = ctx.processors[def.type];
-            if (!processor) {
-                throw new Error(`[toJSONSchema]: Non-representable type encountered: ${def.type}`);
-            }
-            processor(schema, ctx, _json, params);
-        }
-        const parent = schema._zod.parent;
-        if (parent) {
-            // Also set ref if processor didn't (for inheritance)
-            if (!result.ref)
-                result.ref = parent;
-            to_json_schema_processSchema(parent, ctx, params);
-            ctx.seen.get(parent).isParent = true;
-        }
-    }
-    // metadata
-    const meta = ctx.metadataRegistry.get(schema);
-    if (meta)
-        assignProps(result.schema, meta);
-    if (ctx.io === "input" && isTransforming(schema)) {
-        // examples/defaults only apply to output type of pipe
-        delete result.schema.examples;
-        delete result.schema.default;
-    }
-    // set prefault as default
-    if (ctx.io === "input" && "_prefault" in result.schema)
-        (_a = result.schema).default ?? (_a.default = result.schema._prefault);
-    delete result.schema._prefault;
-    // pulling fresh from ctx.seen in case it was overwritten
-    const _result = ctx.seen.get(schema);
-    return _result.schema;
-}
-/** @deprecated Renamed to `processSchema`. An export alias declares no binding, so it is safe to keep. */
-
-// Escape a reference token for use in a JSON Pointer fragment (RFC 6901): `~` becomes `~0` and `/` becomes `~1`. The `~` replacement must run first.
-function encodeJSONPointerSegment(segment) {
-    return segment.replace(/~/g, "~0").replace(/\//g, "~1");
-}
-function to_json_schema_extractDefs(ctx, schema
-// params: EmitParams
-) {
-    // iterate over seen map;
-    const root = ctx.seen.get(schema);
-    if (!root)
-        throw new Error("Unprocessed schema. This is a bug in Zod.");
-    // With `external` set, every registered schema resolves through the external branch of `makeURI`, so the root branch below produces the same ref the external branch would — this pass is identical whichever schema it is called with, and only needs to run once.
-    if (ctx.external && ctx.sharedDefsExtractedFor === ctx.external)
-        return;
-    // Track ids to detect duplicates across different schemas
-    const idToSchema = new Map();
-    for (const entry of ctx.seen.entries()) {
-        const id = ctx.metadataRegistry.get(entry[0])?.id;
-        if (id) {
-            const existing = idToSchema.get(id);
-            if (existing && existing !== entry[0]) {
-                throw new Error(`Duplicate schema id "${id}" detected during JSON Schema conversion. Two different schemas cannot share the same id when converted together.`);
-            }
-            idToSchema.set(id, entry[0]);
-        }
-    }
-    // returns a ref to the schema defId will be empty if the ref points to an external schema (or #)
-    const makeURI = (entry) => {
-        // comparing the seen objects because sometimes multiple schemas map to the same seen object. e.g. lazy
-        // external is configured
-        const defsSegment = ctx.target === "draft-2020-12" ? "$defs" : "definitions";
-        if (ctx.external) {
-            const externalId = ctx.external.registry.get(entry[0])?.id; // ?? "__shared";// `__schema${ctx.counter++}`;
-            // check if schema is in the external registry
-            const uriGenerator = ctx.external.uri ?? ((id) => id);
-            if (externalId) {
-                return { ref: uriGenerator(externalId) };
-            }
-            // otherwise, add to __shared
-            const id = entry[1].defId ?? entry[1].schema.id ?? `schema${ctx.counter++}`;
-            entry[1].defId = id; // set defId so it will be reused if needed
-            return { defId: id, ref: `${uriGenerator("__shared")}#/${defsSegment}/${encodeJSONPointerSegment(id)}` };
-        }
-        const uriPrefix = `#`;
-        const defUriPrefix = `${uriPrefix}/${defsSegment}/`;
-        // an id-less root has nowhere to be extracted to, so it stays inline and self-references as `#`
-        if (entry[1] === root && !entry[1].schema.id) {
-            return { ref: uriPrefix };
-        }
-        // self-contained schema
-        const defId = entry[1].schema.id ?? `__schema${ctx.counter++}`;
-        return { defId, ref: defUriPrefix + encodeJSONPointerSegment(defId) };
-    };
-    // stored cached version in `def` property remove all properties, set $ref
-    const extractToDef = (entry) => {
-        // if the schema is already a reference, do not extract it
-        if (entry[1].schema.$ref) {
-            return;
-        }
-        const seen = entry[1];
-        const { ref, defId } = makeURI(entry);
-        seen.def = { ...seen.schema };
-        // defId won't be set if the schema is a reference to an external schema or if the schema is the root schema
-        if (defId)
-            seen.defId = defId;
-        // wipe away all properties except $ref
-        const schema = seen.schema;
-        for (const key in schema) {
-            delete schema[key];
-        }
-        schema.$ref = ref;
-    };
-    // throw on cycles
-    // break cycles
-    if (ctx.cycles === "throw") {
-        for (const entry of ctx.seen.entries()) {
-            const seen = entry[1];
-            if (seen.cycle) {
-                throw new Error("Cycle detected: " +
-                    `#/${seen.cycle?.join("/")}/<root>` +
-                    '\n\nSet the `cycles` parameter to `"ref"` to resolve cyclical schemas with defs.');
-            }
-        }
-    }
-    // extract schemas into $defs
-    for (const entry of ctx.seen.entries()) {
-        const seen = entry[1];
-        // convert root schema to # $ref
-        if (schema === entry[0]) {
-            extractToDef(entry); // this has special handling for the root schema
-            continue;
-        }
-        // extract schemas that are in the external registry
-        if (ctx.external) {
-            const ext = ctx.external.registry.get(entry[0])?.id;
-            if (schema !== entry[0] && ext) {
-                extractToDef(entry);
-                continue;
-            }
-        }
-        // extract schemas with `id` meta
-        const id = ctx.metadataRegistry.get(entry[0])?.id;
-        if (id) {
-            extractToDef(entry);
-            continue;
-        }
-        // break cycles
-        if (seen.cycle) {
-            // any
-            extractToDef(entry);
-            continue;
-        }
-        // extract reused schemas
-        if (seen.count > 1) {
-            if (ctx.reused === "ref") {
-                extractToDef(entry);
-            }
-        }
-    }
-    if (ctx.external)
-        ctx.sharedDefsExtractedFor = ctx.external;
-}
-/** Rewrites `anyOf: [{type: "a"}, {type: "b"}]` to `type: ["a", "b"]`, which every JSON Schema draft treats as equivalent and most consumers render far better for the nullable case. Only branches that are a bare type assertion qualify — anything carrying a constraint, `$ref`, `const` or metadata is left alone. Runs after `flattenRef`, so a branch an override decorated or `$defs` extraction turned into a `$ref` is no longer bare and correctly stays in `anyOf`. `oneOf` is excluded: `integer` and `number` overlap, so "exactly one" and "at least one" are not the same there. OpenAPI 3.0 is excluded: its `type` must be a single string. */
-function compactTypeUnion(schema) {
-    const options = schema.anyOf;
-    if (!Array.isArray(options) || options.length === 0 || schema.type !== undefined)
-        return;
-    const types = [];
-    for (const option of options) {
-        if (!option || typeof option !== "object")
-            return;
-        // A branch that is itself a compactible union folds into this one — nested `anyOf` and a flat `type` array say the same thing. Compacting it first also makes the result independent of the order this pass walks the seen map in.
-        compactTypeUnion(option);
-        const keys = Object.keys(option);
-        if (keys.length !== 1 || keys[0] !== "type")
-            return;
-        const type = option.type;
-        for (const member of Array.isArray(type) ? type : [type]) {
-            if (typeof member !== "string")
-                return;
-            if (!types.includes(member))
-                types.push(member);
-        }
-    }
-    delete schema.anyOf;
-    // A `type` array must be non-empty and unique (metaschema); a single member is spelled as a bare string.
-    schema.type = types.length === 1 ? types[0] : types;
-}
-/** Keywords `foldIntersection` knows how to combine. Anything else — `$ref`, `patternProperties`,
- * an annotation like `description` — makes a member unfoldable, so a constraint this does not
- * understand leaves the `allOf` alone instead of being silently dropped or misattributed. */
-const FOLDABLE_KEYS = new Set(["type", "properties", "required", "additionalProperties"]);
-const UNION_KEYS = ["oneOf", "anyOf"];
-/** A member's constraint on a key it does not declare itself. A `catchall` states one; `false`, an absent `additionalProperties`, and the empty schema a loose object emits state nothing. */
-function undeclaredConstraint(member) {
-    const extra = member.additionalProperties;
-    if (extra === undefined || extra === false || typeof extra !== "object" || extra === null)
-        return null;
-    return Object.keys(extra).length ? extra : null;
-}
-/** Combines object members into the single object they describe together, or returns `null` if any of them carries a keyword outside {@link FOLDABLE_KEYS}. */
-function foldObjects(members) {
-    const objects = [];
-    for (const member of members) {
-        // A boolean subschema is legal JSON Schema and carries no keywords to fold.
-        if (typeof member !== "object" || member.type !== "object")
-            return null;
-        for (const key in member) {
-            if (!FOLDABLE_KEYS.has(key))
-                return null;
-        }
-        objects.push(member);
-    }
-    const properties = {};
-    const required = new Set();
-    for (const object of objects) {
-        for (const key in object.properties) {
-            // `in` would report a `__proto__` key as already present via the prototype chain and skip it.
-            if (Object.prototype.hasOwnProperty.call(properties, key))
-                continue;
-            // Every member constrains this key: the ones that declare it say how, and a `catchall` member constrains it too even though it does not name it. The key has to satisfy all of them, which is the same intersection one level down.
-            const parts = [];
-            for (const other of objects) {
-                const part = other.properties?.[key] ?? undeclaredConstraint(other);
-                if (part === null || part === undefined)
-                    continue;
-                if (!parts.some((seen) => JSON.stringify(seen) === JSON.stringify(part)))
-                    parts.push(part);
-            }
-            const merged = parts.length === 1
-                ? parts[0]
-                : (foldObjects(parts) ?? { allOf: parts });
-            util_assignProp(properties, key, merged);
-        }
-        for (const key of object.required ?? [])
-            required.add(key);
-    }
-    const folded = { type: "object", properties };
-    if (required.size)
-        folded.required = [...required];
-    // A key no member declares is rejected only when every member rejects it, so the fold is closed only when every member is. Otherwise it carries whatever the `catchall` members demand of such a key.
-    if (objects.every((object) => object.additionalProperties === false)) {
-        folded.additionalProperties = false;
-    }
-    else {
-        const constraints = [];
-        for (const object of objects) {
-            const constraint = undeclaredConstraint(object);
-            if (constraint && !constraints.some((seen) => JSON.stringify(seen) === JSON.stringify(constraint)))
-                constraints.push(constraint);
-        }
-        if (constraints.length === 1)
-            folded.additionalProperties = constraints[0];
-        else if (constraints.length > 1)
-            folded.additionalProperties = { allOf: constraints };
-    }
-    return folded;
-}
-/** `additionalProperties` in an `allOf` member sees only that member's own `properties`, so two
- * closed object members reject each other's keys and the schema validates nothing. Zod's parser
- * pools the key sets instead — `handleIntersectionResults` reports a key as unrecognized only when
- * *every* side rejects it — so the emitted schema has to pool them too, and folding the members
- * into one object is the encoding that says so on every target.
- *
- * This runs from `finalize`, after `extractDefs`, which is what keeps it clear of the `$ref`
- * machinery: a member extracted into `$defs` is already a `$ref` by now and declines to fold, so it
- * keeps its reference and its own closedness rather than being inlined as a stale copy. */
-function foldIntersection(json) {
-    const allOf = json.allOf;
-    if (!Array.isArray(allOf) || allOf.length < 2)
-        return;
-    // An `override` runs before this pass and may have written object keywords onto the intersection itself. Those are deliberate, so decline rather than overwrite them.
-    for (const key of FOLDABLE_KEYS)
-        if (key in json)
-            return;
-    // An intersection distributes over a union: `A & (X | Y)` is `(A & X) | (A & Y)`. Only the first union is distributed over; a second one stays among the members every branch folds against, where it fails the object check and declines the whole intersection rather than multiplying out.
-    const unions = allOf.filter((m) => UNION_KEYS.some((k) => Array.isArray(m[k])));
-    let folded = null;
-    if (!unions.length) {
-        folded = foldObjects(allOf);
-    }
-    else {
-        const union = unions[0];
-        const keyword = UNION_KEYS.find((k) => Array.isArray(union[k]));
-        if (Object.keys(union).length !== 1)
-            return;
-        const rest = allOf.filter((m) => m !== union);
-        const branches = union[keyword].map((branch) => foldObjects([...rest, branch]));
-        if (branches.some((b) => !b))
-            return;
-        folded = { [keyword]: branches };
-    }
-    if (!folded)
-        return;
-    delete json.allOf;
-    assignProps(json, folded);
-}
-function to_json_schema_finalize(ctx, schema) {
-    const root = ctx.seen.get(schema);
-    if (!root)
-        throw new Error("Unprocessed schema. This is a bug in Zod.");
-    // flatten refs - inherit properties from parent schemas
-    const flattenRef = (zodSchema) => {
-        const seen = ctx.seen.get(zodSchema);
-        // already processed
-        if (seen.ref === null)
-            return;
-        const schema = seen.def ?? seen.schema;
-        const _cached = { ...schema };
-        const ref = seen.ref;
-        seen.ref = null; // prevent infinite recursion
-        if (ref) {
-            flattenRef(ref);
-            const refSeen = ctx.seen.get(ref);
-            const refSchema = refSeen.schema;
-            // merge referenced schema into current
-            if (refSchema.$ref && (ctx.target === "draft-07" || ctx.target === "draft-04" || ctx.target === "openapi-3.0")) {
-                // older drafts can't combine $ref with other properties
-                schema.allOf = schema.allOf ?? [];
-                schema.allOf.push(refSchema);
-            }
-            else {
-                assignProps(schema, refSchema);
-            }
-            // restore child's own properties (child wins)
-            assignProps(schema, _cached);
-            const isParentRef = zodSchema._zod.parent === ref;
-            // For parent chain, child is a refinement - remove parent-only properties
-            if (isParentRef) {
-                for (const key in schema) {
-                    if (key === "$ref" || key === "allOf")
-                        continue;
-                    if (!(key in _cached)) {
-                        delete schema[key];
-                    }
-                }
-            }
-            // When ref was extracted to $defs, remove properties that match the definition
-            if (refSchema.$ref && refSeen.def) {
-                for (const key in schema) {
-                    if (key === "$ref" || key === "allOf")
-                        continue;
-                    if (key in refSeen.def && JSON.stringify(schema[key]) === JSON.stringify(refSeen.def[key])) {
-                        delete schema[key];
-                    }
-                }
-            }
-        }
-        // If parent was extracted (has $ref), propagate $ref to this schema. This handles cases like: readonly().meta({id}).describe() where processor sets ref to innerType but parent should be referenced
-        const parent = zodSchema._zod.parent;
-        if (parent && parent !== ref) {
-            // Ensure parent is processed first so its def has inherited properties
-            flattenRef(parent);
-            const parentSeen = ctx.seen.get(parent);
-            if (parentSeen?.schema.$ref) {
-                schema.$ref = parentSeen.schema.$ref;
-                // De-duplicate with parent's definition
-                if (parentSeen.def) {
-                    for (const key in schema) {
-                        if (key === "$ref" || key === "allOf")
-                            continue;
-                        if (key in parentSeen.def && JSON.stringify(schema[key]) === JSON.stringify(parentSeen.def[key])) {
-                            delete schema[key];
-                        }
-                    }
-                }
-            }
-        }
-        // execute overrides
-        ctx.override({
-            zodSchema: zodSchema,
-            jsonSchema: schema,
-            path: seen.path ?? [],
-        });
-    };
-    // Flattening walks the whole map and clears each `ref` as it goes, so a second call over the same map is a no-op scan. Skip it outright once it has run for a registry conversion.
-    if (!ctx.external || ctx.sharedEmitDoneFor !== ctx.external) {
-        for (const entry of [...ctx.seen.entries()].reverse()) {
-            flattenRef(entry[0]);
-        }
-        if (ctx.target !== "openapi-3.0") {
-            for (const entry of ctx.seen.entries()) {
-                compactTypeUnion(entry[1].def ?? entry[1].schema);
-            }
-        }
-        for (const rewrite of ctx.deferred)
-            rewrite();
-        // After flattening, every member that was extracted is a `$ref`, so the fold sees the final shape. A schema that inherits an intersection — through `z.lazy`, or any `ref` chain — holds the same `allOf` array, so fold by array identity to catch every copy.
-        if (ctx.intersections.length) {
-            const carriers = new Map();
-            for (const seen of ctx.seen.values()) {
-                for (const json of [seen.schema, seen.def]) {
-                    const allOf = json?.allOf;
-                    if (!Array.isArray(allOf))
-                        continue;
-                    const existing = carriers.get(allOf);
-                    if (existing)
-                        existing.push(json);
-                    else
-                        carriers.set(allOf, [json]);
-                }
-            }
-            for (const allOf of ctx.intersections) {
-                for (const json of carriers.get(allOf) ?? [])
-                    foldIntersection(json);
-            }
-        }
-    }
-    const result = {};
-    if (ctx.target === "draft-2020-12") {
-        result.$schema = "https://json-schema.org/draft/2020-12/schema";
-    }
-    else if (ctx.target === "draft-07") {
-        result.$schema = "http://json-schema.org/draft-07/schema#";
-    }
-    else if (ctx.target === "draft-04") {
-        result.$schema = "http://json-schema.org/draft-04/schema#";
-    }
-    else if (ctx.target === "openapi-3.0") {
-        // OpenAPI 3.0 schema objects should not include a $schema property
-    }
-    else {
-        // Arbitrary string values are allowed but won't have a $schema property set
-    }
-    if (ctx.external?.uri) {
-        const id = ctx.external.registry.get(schema)?.id;
-        if (!id)
-            throw new Error("Schema is missing an `id` property");
-        result.$id = ctx.external.uri(id);
-    }
-    // when the root was extracted into $defs, `root.schema` is the `$ref` wrapper and `root.def` is the body that now lives under $defs
-    assignProps(result, root.defId ? root.schema : (root.def ?? root.schema));
-    // The `id` in `.meta()` is a Zod-specific registration tag used to extract schemas into $defs — it is not user-facing JSON Schema metadata. Strip it from the output body where it would otherwise leak. The id is preserved implicitly via the $defs key (and via $ref paths).
-    const rootMetaId = ctx.metadataRegistry.get(schema)?.id;
-    if (rootMetaId !== undefined && result.id === rootMetaId)
-        delete result.id;
-    // build defs object. With `external`, `defs` is the shared object every schema writes into, so the same entries are reassigned on every call. Without it, `defs` is fresh per call and must be rebuilt.
-    const defs = ctx.external?.defs ?? {};
-    if (!ctx.external || ctx.sharedEmitDoneFor !== ctx.external) {
-        for (const entry of ctx.seen.entries()) {
-            const seen = entry[1];
-            if (seen.def && seen.defId) {
-                if (seen.def.id === seen.defId)
-                    delete seen.def.id;
-                util_assignProp(defs, seen.defId, seen.def);
-            }
-        }
-    }
-    if (ctx.external)
-        ctx.sharedEmitDoneFor = ctx.external;
-    // set definitions in result
-    if (ctx.external) {
-    }
-    else {
-        if (Object.keys(defs).length > 0) {
-            if (ctx.target === "draft-2020-12") {
-                result.$defs = defs;
-            }
-            else {
-                result.definitions = defs;
-            }
-        }
-    }
-    try {
-        // this "finalizes" this schema and ensures all cycles are removed each call to finalize() is functionally independent though the seen map is shared
-        const finalized = JSON.parse(JSON.stringify(result));
-        Object.defineProperty(finalized, "~standard", {
-            value: {
-                ...schema["~standard"],
-                jsonSchema: {
-                    input: createStandardJSONSchemaMethod(schema, "input", ctx.processors),
-                    output: createStandardJSONSchemaMethod(schema, "output", ctx.processors),
-                },
-            },
-            enumerable: false,
-            writable: false,
-        });
-        return finalized;
-    }
-    catch (_err) {
-        throw new Error("Error converting schema to JSON.");
-    }
-}
-function isTransforming(_schema, _ctx) {
-    const ctx = _ctx ?? { seen: new Set() };
-    if (ctx.seen.has(_schema))
-        return false;
-    ctx.seen.add(_schema);
-    const def = _schema._zod.def;
-    if (def.type === "transform")
-        return true;
-    if (def.type === "array")
-        return isTransforming(def.element, ctx);
-    if (def.type === "set")
-        return isTransforming(def.valueType, ctx);
-    if (def.type === "lazy")
-        return isTransforming(def.getter(), ctx);
-    if (def.type === "promise" ||
-        def.type === "optional" ||
-        def.type === "nonoptional" ||
-        def.type === "nullable" ||
-        def.type === "readonly" ||
-        def.type === "default" ||
-        def.type === "prefault" ||
-        def.type === "catch") {
-        return isTransforming(def.innerType, ctx);
-    }
-    if (def.type === "intersection") {
-        return isTransforming(def.left, ctx) || isTransforming(def.right, ctx);
-    }
-    if (def.type === "record" || def.type === "map") {
-        return isTransforming(def.keyType, ctx) || isTransforming(def.valueType, ctx);
-    }
-    if (def.type === "pipe") {
-        if (_schema._zod.traits.has("$ZodCodec"))
-            return true;
-        return isTransforming(def.in, ctx) || isTransforming(def.out, ctx);
-    }
-    if (def.type === "object") {
-        for (const key in def.shape) {
-            if (isTransforming(def.shape[key], ctx))
-                return true;
-        }
-        return false;
-    }
-    if (def.type === "union") {
-        for (const option of def.options) {
-            if (isTransforming(option, ctx))
-                return true;
-        }
-        return false;
-    }
-    if (def.type === "tuple") {
-        for (const item of def.items) {
-            if (isTransforming(item, ctx))
-                return true;
-        }
-        if (def.rest && isTransforming(def.rest, ctx))
-            return true;
-        return false;
-    }
-    return false;
-}
-/**
- * Creates a toJSONSchema method for a schema instance.
- * This encapsulates the logic of initializing context, processing, extracting defs, and finalizing.
- */
-const createToJSONSchemaMethod = (schema, processors = {}) => (params) => {
-    const ctx = to_json_schema_initializeContext({ ...params, processors });
-    to_json_schema_processSchema(schema, ctx);
-    to_json_schema_extractDefs(ctx, schema);
-    return to_json_schema_finalize(ctx, schema);
-};
-const createStandardJSONSchemaMethod = (schema, io, processors = {}) => (params) => {
-    const { libraryOptions, target } = params ?? {};
-    const ctx = to_json_schema_initializeContext({ ...(libraryOptions ?? {}), target, io, processors });
-    to_json_schema_processSchema(schema, ctx);
-    to_json_schema_extractDefs(ctx, schema);
-    return to_json_schema_finalize(ctx, schema);
-};
-
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/json-schema-processors.js
-
-
-
-
-const narrowMin = (agg, key, value) => {
-    if (agg[key] === undefined || value > agg[key])
-        agg[key] = value;
-};
-const narrowMax = (agg, key, value) => {
-    if (agg[key] === undefined || value < agg[key])
-        agg[key] = value;
-};
-const narrowBoth = (agg, value) => {
-    narrowMin(agg, "minimum", value);
-    narrowMax(agg, "maximum", value);
-};
-const addDivisor = (agg, value) => {
-    agg.multipleOf ?? (agg.multipleOf = []);
-    if (!agg.multipleOf.includes(value))
-        agg.multipleOf.push(value);
-};
-const addPattern = (agg, pattern) => {
-    agg.patterns ?? (agg.patterns = new Set());
-    agg.patterns.add(pattern);
-};
-const intersectMime = (agg, mime) => {
-    agg.mime = agg.mime ? agg.mime.filter((m) => mime.includes(m)) : [...mime];
-};
-// last-wins, matching the bag's historical write order; the flag keeps an integer format from being lost to a later float one
-const setFormat = (agg, format) => {
-    agg.format = format;
-    if (format.includes("int"))
-        agg.isInt = true;
-};
-const minContributor = (agg, def) => narrowMin(agg, "minimum", def.minimum);
-const maxContributor = (agg, def) => narrowMax(agg, "maximum", def.maximum);
-const formatContributor = (ranges) => (agg, def) => {
-    setFormat(agg, def.format);
-    const [minimum, maximum] = ranges[def.format];
-    narrowMin(agg, "minimum", minimum);
-    narrowMax(agg, "maximum", maximum);
-};
-const contributors = {
-    greater_than: (agg, def) => narrowMin(agg, def.inclusive ? "minimum" : "exclusiveMinimum", def.value),
-    less_than: (agg, def) => narrowMax(agg, def.inclusive ? "maximum" : "exclusiveMaximum", def.value),
-    multiple_of: (agg, def) => addDivisor(agg, def.value),
-    number_format: formatContributor(NUMBER_FORMAT_RANGES),
-    bigint_format: formatContributor(BIGINT_FORMAT_RANGES),
-    min_length: minContributor,
-    max_length: maxContributor,
-    length_equals: (agg, def) => narrowBoth(agg, def.length),
-    min_size: minContributor,
-    max_size: maxContributor,
-    size_equals: (agg, def) => narrowBoth(agg, def.size),
-    string_format: (agg, def) => {
-        setFormat(agg, def.format);
-        if (def.pattern)
-            addPattern(agg, def.pattern);
-        if (def.format === "base64" || def.format === "base64url")
-            agg.contentEncoding = def.format;
-        if (def.local || def.precision === -1)
-            agg.laxFormat = true;
-    },
-    mime_type: (agg, def) => intersectMime(agg, def.mime),
-};
-function aggregateChecks(schema) {
-    const agg = {};
-    const def = schema._zod.def;
-    // a format schema is its own first check, same rule as $ZodType init
-    const list = schema._zod.traits.has("$ZodCheck")
-        ? [schema, ...(def.checks ?? [])]
-        : (def.checks ?? []);
-    for (const ch of list)
-        contributors[ch._zod.def.check]?.(agg, ch._zod.def);
-    // reconcile with the bag so third-party onattach contributions still land; first-party residue is never tighter than the fold, so merging it back is idempotent for one and additive for the other
-    const bag = schema._zod.bag;
-    if (bag.minimum !== undefined)
-        narrowMin(agg, "minimum", bag.minimum);
-    if (bag.exclusiveMinimum !== undefined)
-        narrowMin(agg, "exclusiveMinimum", bag.exclusiveMinimum);
-    if (bag.maximum !== undefined)
-        narrowMax(agg, "maximum", bag.maximum);
-    if (bag.exclusiveMaximum !== undefined)
-        narrowMax(agg, "exclusiveMaximum", bag.exclusiveMaximum);
-    if (bag.multipleOf !== undefined)
-        addDivisor(agg, bag.multipleOf);
-    if (bag.format !== undefined) {
-        agg.format ?? (agg.format = bag.format);
-        if (bag.format.includes("int"))
-            agg.isInt = true;
-    }
-    if (bag.mime)
-        intersectMime(agg, bag.mime);
-    for (const pattern of bag.patterns ?? [])
-        addPattern(agg, pattern);
-    return agg;
-}
-const formatMap = {
-    guid: "uuid",
-    url: "uri",
-    datetime: "date-time",
-    json_string: "json-string",
-    regex: "", // do not set
-};
-// ==================== SIMPLE TYPE PROCESSORS ====================
-// the runtime patterns are lax so parse paths never overflow the regex stack; the emitted schema swaps in the exact block forms, which zod itself never executes
-const exactPatterns = new Map([
-    [base64Charset, base64],
-    [base64urlCharset, base64url],
-]);
-const exactPattern = (p) => exactPatterns.get(p) ?? p;
-const stringProcessor = (schema, ctx, _json, _params) => {
-    const json = _json;
-    json.type = "string";
-    const { minimum, maximum, format, patterns, contentEncoding, laxFormat } = aggregateChecks(schema);
-    if (typeof minimum === "number")
-        json.minLength = minimum;
-    if (typeof maximum === "number")
-        json.maxLength = maximum;
-    // custom pattern overrides format
-    if (format) {
-        json.format = formatMap[format] ?? format;
-        if (json.format === "")
-            delete json.format; // empty format is not valid
-        // `z.iso.time()` is never full-time, and `laxFormat` carries the datetime shapes that also accept what their keyword forbids
-        if (format === "time" || laxFormat) {
-            delete json.format;
-        }
-    }
-    if (contentEncoding)
-        json.contentEncoding = contentEncoding;
-    if (patterns && patterns.size > 0) {
-        const patternList = [...patterns].map(exactPattern);
-        if (patternList.length === 1)
-            json.pattern = patternList[0].source;
-        else if (patternList.length > 1) {
-            json.allOf = [
-                ...patternList.map((regex) => ({
-                    ...(ctx.target === "draft-07" || ctx.target === "draft-04" || ctx.target === "openapi-3.0"
-                        ? { type: "string" }
-                        : {}),
-                    pattern: regex.source,
-                })),
-            ];
-        }
-    }
-};
-const numberProcessor = (schema, ctx, _json, params) => {
-    const json = _json;
-    const { minimum, maximum, multipleOf, exclusiveMaximum, exclusiveMinimum, isInt } = aggregateChecks(schema);
-    json.type = isInt ? "integer" : "number";
-    // when both minimum and exclusiveMinimum exist, pick the more restrictive one
-    const exMin = typeof exclusiveMinimum === "number" && exclusiveMinimum >= (minimum ?? Number.NEGATIVE_INFINITY);
-    const exMax = typeof exclusiveMaximum === "number" && exclusiveMaximum <= (maximum ?? Number.POSITIVE_INFINITY);
-    const legacy = ctx.target === "draft-04" || ctx.target === "openapi-3.0";
-    if (exMin) {
-        if (legacy) {
-            json.minimum = exclusiveMinimum;
-            json.exclusiveMinimum = true;
-        }
-        else {
-            json.exclusiveMinimum = exclusiveMinimum;
-        }
-    }
-    else if (typeof minimum === "number") {
-        json.minimum = minimum;
-    }
-    if (exMax) {
-        if (legacy) {
-            json.maximum = exclusiveMaximum;
-            json.exclusiveMaximum = true;
-        }
-        else {
-            json.exclusiveMaximum = exclusiveMaximum;
-        }
-    }
-    else if (typeof maximum === "number") {
-        json.maximum = maximum;
-    }
-    if (multipleOf) {
-        // JSON Schema requires a divisor strictly greater than zero, and a non-finite one does not survive JSON at all. A negative divisor accepts exactly what its absolute value accepts, so it still maps; zero, NaN and Infinity have no keyword form.
-        const divisors = new Set();
-        for (const divisor of multipleOf) {
-            if (Number.isFinite(divisor) && divisor !== 0)
-                divisors.add(Math.abs(divisor));
-            else
-                handleUnrepresentable(schema, ctx, json, params, `A multipleOf divisor of ${divisor} cannot be represented in JSON Schema`);
-        }
-        // chained divisors are a conjunction the keyword cannot carry alone, so extras ride an allOf, same as stacked patterns
-        const [first, ...rest] = divisors;
-        if (first !== undefined)
-            json.multipleOf = first;
-        if (rest.length)
-            json.allOf = [...(json.allOf ?? []), ...rest.map((m) => ({ multipleOf: m }))];
-    }
-};
-const booleanProcessor = (_schema, _ctx, json, _params) => {
-    json.type = "boolean";
-};
-const bigintProcessor = (schema, ctx, json, params) => {
-    handleUnrepresentable(schema, ctx, json, params, "BigInt cannot be represented in JSON Schema");
-};
-const symbolProcessor = (schema, ctx, json, params) => {
-    handleUnrepresentable(schema, ctx, json, params, "Symbols cannot be represented in JSON Schema");
-};
-const nullProcessor = (_schema, ctx, json, _params) => {
-    if (ctx.target === "openapi-3.0") {
-        json.type = "string";
-        json.nullable = true;
-        json.enum = [null];
-    }
-    else {
-        json.type = "null";
-    }
-};
-const undefinedProcessor = (schema, ctx, json, params) => {
-    handleUnrepresentable(schema, ctx, json, params, "Undefined cannot be represented in JSON Schema");
-};
-const voidProcessor = (schema, ctx, json, params) => {
-    handleUnrepresentable(schema, ctx, json, params, "Void cannot be represented in JSON Schema");
-};
-const neverProcessor = (_schema, _ctx, json, _params) => {
-    json.not = {};
-};
-const anyProcessor = (_schema, _ctx, _json, _params) => {
-    // empty schema accepts anything
-};
-const unknownProcessor = (_schema, _ctx, _json, _params) => {
-    // empty schema accepts anything
-};
-const dateProcessor = (schema, ctx, json, params) => {
-    handleUnrepresentable(schema, ctx, json, params, "Date cannot be represented in JSON Schema");
-};
-const enumProcessor = (schema, _ctx, json, _params) => {
-    const def = schema._zod.def;
-    const values = getEnumValues(def.entries);
-    // an empty enum accepts nothing, same as z.never()
-    if (values.length === 0) {
-        json.not = {};
-        return;
-    }
-    // Number enums can have both string and number values
-    if (values.every((v) => typeof v === "number"))
-        json.type = "number";
-    if (values.every((v) => typeof v === "string"))
-        json.type = "string";
-    json.enum = values;
-};
-const literalProcessor = (schema, ctx, json, params) => {
-    const def = schema._zod.def;
-    // a literal with no values accepts nothing, same as z.never()
-    if (def.values.length === 0) {
-        json.not = {};
-        return;
-    }
-    const vals = [];
-    for (const val of def.values) {
-        if (val === undefined) {
-            // a custom schema replaces the whole literal, so there is nothing left to accumulate
-            if (handleUnrepresentable(schema, ctx, json, params, "Literal `undefined` cannot be represented in JSON Schema"))
-                return;
-            // otherwise do not add to vals
-        }
-        else if (typeof val === "bigint") {
-            if (handleUnrepresentable(schema, ctx, json, params, "BigInt literals cannot be represented in JSON Schema"))
-                return;
-            vals.push(Number(val));
-        }
-        else {
-            vals.push(val);
-        }
-    }
-    if (vals.length === 0) {
-        // do nothing (an undefined literal was stripped)
-    }
-    else if (vals.length === 1) {
-        const val = vals[0];
-        json.type = val === null ? "null" : typeof val;
-        if (ctx.target === "draft-04" || ctx.target === "openapi-3.0") {
-            json.enum = [val];
-        }
-        else {
-            json.const = val;
-        }
-    }
-    else {
-        if (vals.every((v) => typeof v === "number"))
-            json.type = "number";
-        if (vals.every((v) => typeof v === "string"))
-            json.type = "string";
-        if (vals.every((v) => typeof v === "boolean"))
-            json.type = "boolean";
-        if (vals.every((v) => v === null))
-            json.type = "null";
-        json.enum = vals;
-    }
-};
-const nanProcessor = (schema, ctx, json, params) => {
-    handleUnrepresentable(schema, ctx, json, params, "NaN cannot be represented in JSON Schema");
-};
-const templateLiteralProcessor = (schema, _ctx, json, _params) => {
-    const _json = json;
-    const pattern = schema._zod.pattern;
-    if (!pattern)
-        throw new Error("Pattern not found in template literal");
-    _json.type = "string";
-    _json.pattern = pattern.source;
-};
-const fileProcessor = (schema, _ctx, json, _params) => {
-    const _json = json;
-    _json.type = "string";
-    _json.format = "binary";
-    _json.contentEncoding = "binary";
-    const { minimum, maximum, mime } = aggregateChecks(schema);
-    if (minimum !== undefined)
-        _json.minLength = minimum;
-    if (maximum !== undefined)
-        _json.maxLength = maximum;
-    if (!mime)
-        return;
-    // an empty intersection means the mime checks share no value, so nothing passes at runtime; `anyOf` must be non-empty, so the false schema is `not: {}`
-    if (mime.length === 0)
-        _json.not = {};
-    else if (mime.length === 1)
-        _json.contentMediaType = mime[0];
-    // only contentMediaType differs, so the shared props stay at the root
-    else
-        _json.anyOf = mime.map((m) => ({ contentMediaType: m }));
-};
-const successProcessor = (_schema, _ctx, json, _params) => {
-    json.type = "boolean";
-};
-const customProcessor = (schema, ctx, json, params) => {
-    handleUnrepresentable(schema, ctx, json, params, "Custom types cannot be represented in JSON Schema");
-};
-const functionProcessor = (schema, ctx, json, params) => {
-    handleUnrepresentable(schema, ctx, json, params, "Function types cannot be represented in JSON Schema");
-};
-const transformProcessor = (schema, ctx, json, params) => {
-    handleUnrepresentable(schema, ctx, json, params, "Transforms cannot be represented in JSON Schema");
-};
-const mapProcessor = (schema, ctx, json, params) => {
-    handleUnrepresentable(schema, ctx, json, params, "Map cannot be represented in JSON Schema");
-};
-const setProcessor = (schema, ctx, json, params) => {
-    handleUnrepresentable(schema, ctx, json, params, "Set cannot be represented in JSON Schema");
-};
-// ==================== COMPOSITE TYPE PROCESSORS ====================
-const arrayProcessor = (schema, ctx, _json, params) => {
-    const json = _json;
-    const def = schema._zod.def;
-    const { minimum, maximum } = aggregateChecks(schema);
-    if (typeof minimum === "number")
-        json.minItems = minimum;
-    if (typeof maximum === "number")
-        json.maxItems = maximum;
-    json.type = "array";
-    json.items = to_json_schema_processSchema(def.element, ctx, {
-        ...params,
-        path: [...params.path, "items"],
-    });
-};
-// Transform and catch set `optin = "optional"` at runtime so the parser lets them observe an
-// absent key, but their declared input type stays required. An input JSON Schema describes the
-// declared type, so resolve past them to the schema that actually carries the optionality.
-// Used by both `objectProcessor` (for `required`) and `tupleProcessor` (for `minItems`); see
-// wiki/optionality.md, "The JSON Schema emitter reads the *static* value".
-function inputOptin(schema) {
-    const def = schema._zod.def;
-    if (def.type === "pipe" && def.in._zod.traits.has("$ZodTransform")) {
-        return inputOptin(def.out);
-    }
-    if (def.type === "catch") {
-        return inputOptin(def.innerType);
-    }
-    return schema._zod.optin;
-}
-const objectProcessor = (schema, ctx, _json, params) => {
-    const json = _json;
-    const def = schema._zod.def;
-    const shape = def.shape;
-    // dropping it while still emitting `additionalProperties: false` would emit a schema that rejects data this one requires
-    const symbolKeys = Object.getOwnPropertySymbols(shape);
-    if (symbolKeys.length &&
-        handleUnrepresentable(schema, ctx, json, params, "Symbol keys cannot be represented in JSON Schema")) {
-        return;
-    }
-    json.type = "object";
-    json.properties = {};
-    for (const key in shape) {
-        // assignProp so a __proto__ key becomes an own property instead of hitting the inherited setter on the plain {} we build into
-        util_assignProp(json.properties, key, to_json_schema_processSchema(shape[key], ctx, {
-            ...params,
-            path: [...params.path, "properties", key],
-        }));
-    }
-    // required keys
-    const requiredKeys = [];
-    for (const key of Object.keys(shape)) {
-        const field = def.shape[key];
-        if (ctx.io === "input" ? inputOptin(field) === undefined : field._zod.optout === undefined) {
-            requiredKeys.push(key);
-        }
-    }
-    if (requiredKeys.length > 0) {
-        json.required = requiredKeys;
-    }
-    // catchall
-    if (def.catchall?._zod.def.type === "never") {
-        // strict
-        json.additionalProperties = false;
-    }
-    else if (!def.catchall) {
-        // regular
-        if (ctx.io === "output")
-            json.additionalProperties = false;
-    }
-    else if (def.catchall) {
-        json.additionalProperties = to_json_schema_processSchema(def.catchall, ctx, {
-            ...params,
-            path: [...params.path, "additionalProperties"],
-        });
-    }
-};
-const unionProcessor = (schema, ctx, json, params) => {
-    const def = schema._zod.def;
-    // Exclusive unions (inclusive === false) use oneOf (exactly one match) instead of anyOf (one or more matches). This includes both z.xor() and discriminated unions
-    const isExclusive = def.inclusive === false;
-    const options = def.options.map((x, i) => to_json_schema_processSchema(x, ctx, {
-        ...params,
-        path: [...params.path, isExclusive ? "oneOf" : "anyOf", i],
-    }));
-    if (isExclusive) {
-        json.oneOf = options;
-    }
-    else {
-        json.anyOf = options;
-    }
-};
-const intersectionProcessor = (schema, ctx, json, params) => {
-    const def = schema._zod.def;
-    const a = to_json_schema_processSchema(def.left, ctx, {
-        ...params,
-        path: [...params.path, "allOf", 0],
-    });
-    const b = to_json_schema_processSchema(def.right, ctx, {
-        ...params,
-        path: [...params.path, "allOf", 1],
-    });
-    const isSimpleIntersection = (val) => "allOf" in val && Object.keys(val).length === 1;
-    const allOf = [
-        ...(isSimpleIntersection(a) ? a.allOf : [a]),
-        ...(isSimpleIntersection(b) ? b.allOf : [b]),
-    ];
-    json.allOf = allOf;
-    // Recorded innermost first, so a nested intersection has already folded by the time this one is considered. The array is the handle rather than the schema, because a wrapper that inherits this schema shares the same array; `finalize` folds every object holding it. See `foldIntersection`.
-    ctx.intersections.push(allOf);
-};
-const tupleProcessor = (schema, ctx, _json, params) => {
-    const json = _json;
-    const def = schema._zod.def;
-    json.type = "array";
-    const prefixPath = ctx.target === "draft-2020-12" ? "prefixItems" : "items";
-    const restPath = ctx.target === "draft-2020-12" ? "items" : ctx.target === "openapi-3.0" ? "items" : "additionalItems";
-    const prefixItems = def.items.map((x, i) => to_json_schema_processSchema(x, ctx, {
-        ...params,
-        path: [...params.path, prefixPath, i],
-    }));
-    const rest = def.rest
-        ? to_json_schema_processSchema(def.rest, ctx, {
-            ...params,
-            path: [...params.path, restPath, ...(ctx.target === "openapi-3.0" ? [def.items.length] : [])],
-        })
-        : null;
-    let minItems = def.items.length;
-    while (minItems > 0) {
-        const item = def.items[minItems - 1];
-        const optional = ctx.io === "input" ? inputOptin(item) !== undefined : item._zod.optout === "optional";
-        if (!optional)
-            break;
-        minItems--;
-    }
-    const maxItems = def.items.length;
-    const isClosed = !def.rest;
-    if (ctx.target === "draft-2020-12") {
-        json.prefixItems = prefixItems;
-        if (isClosed) {
-            json.items = false;
-        }
-        else if (rest) {
-            json.items = rest;
-        }
-        if (minItems > 0)
-            json.minItems = minItems;
-        if (isClosed)
-            json.maxItems = maxItems;
-    }
-    else if (ctx.target === "openapi-3.0") {
-        json.items = {
-            anyOf: prefixItems,
-        };
-        if (rest) {
-            json.items.anyOf.push(rest);
-        }
-        if (minItems > 0)
-            json.minItems = minItems;
-        if (isClosed)
-            json.maxItems = maxItems;
-    }
-    else {
-        json.items = prefixItems;
-        if (isClosed) {
-            json.additionalItems = false;
-        }
-        else if (rest) {
-            json.additionalItems = rest;
-        }
-        if (minItems > 0)
-            json.minItems = minItems;
-        if (isClosed)
-            json.maxItems = maxItems;
-    }
-    // explicit user-defined length checks take precedence
-    const { minimum, maximum } = aggregateChecks(schema);
-    if (typeof minimum === "number")
-        json.minItems = minimum;
-    if (typeof maximum === "number")
-        json.maxItems = maximum;
-};
-/** JSON object keys are always strings, so a numeric record key schema is re-expressed over the
- * numeric-string form the record parser matches. Deferred to `finalize`, after the flatten: a key
- * behind a wrapper only carries its own `type` before then, and a union key only has its branches.
- *
- * A numeric bound cannot apply to a property name, so `minimum` and its siblings are dropped rather
- * than carried over: keeping them beside `type: "string"` reproduces the match-nothing schema this
- * exists to fix. A key that carries one therefore emits wider than the record parses — `z.record(z.number().min(5), V)`
- * accepts `"3"` — which is the deliberate trade, since throwing on it would reject an ordinary schema
- * outright. */
-function stringifyKeyNames(bySchema, json, visited) {
-    // an extracted key that rewrites cannot go on sharing its definition — the string form a key position needs is not the number form every other reference wants — so it inlines. One that does not rewrite keeps the `$ref`.
-    if (json.$ref) {
-        // a recursive key holds its own reference inside its definition, so a node already on the path is left alone rather than resolved again
-        if (visited.has(json))
-            return json;
-        visited.add(json);
-        const def = bySchema.get(json)?.def;
-        if (!def)
-            return json;
-        const inlined = stringifyKeyNames(bySchema, def, visited);
-        return inlined === def ? json : inlined;
-    }
-    for (const keyword of ["anyOf", "oneOf"]) {
-        const branches = json[keyword];
-        if (!Array.isArray(branches))
-            continue;
-        const mapped = branches.map((branch) => stringifyKeyNames(bySchema, branch, visited));
-        // rebuilding regardless would detach a key that had nothing to re-express, dropping its `$ref` and leaking the internal `id`
-        if (mapped.some((branch, i) => branch !== branches[i]))
-            json = { ...json, [keyword]: mapped };
-    }
-    // a member that already admits a string leaves the key unconstrained, so the node's own type re-expresses only when every member is numeric
-    const types = Array.isArray(json.type) ? json.type : [json.type];
-    const numericType = !types.includes("string") && types.some((t) => t === "number" || t === "integer");
-    // a heterogeneous key carries no type at all, so its numeric members are caught here instead
-    const values = json.enum ?? (json.const !== undefined ? [json.const] : undefined);
-    if (!numericType && !values?.some((v) => typeof v === "number"))
-        return json;
-    const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format, id, ...rest } = json;
-    if (rest.enum)
-        rest.enum = rest.enum.map((v) => (typeof v === "number" ? String(v) : v));
-    else if (typeof rest.const === "number")
-        rest.const = String(rest.const);
-    // a heterogeneous key keeps its absent type: the stringified members already say what a key may be
-    if (!numericType)
-        return rest;
-    rest.type = "string";
-    if (!values)
-        rest.pattern = (types.includes("number") ? number : integer).source;
-    return rest;
-}
-/** Every record of one conversion, so the carriers are found in a single pass rather than once per record. */
-const pendingRecords = new WeakMap();
-function rewriteKeyNames(ctx) {
-    // an extracted key is resolved by the object `extractToDef` left in its place, so the map is built once rather than searched per reference. `_zod.toJSONSchema` can hand the same object to two schemas, so the first entry carrying a body wins, as a search would have found it.
-    const bySchema = new Map();
-    for (const entry of ctx.seen.values()) {
-        if (entry.def && !bySchema.has(entry.schema))
-            bySchema.set(entry.schema, entry);
-    }
-    const rewrites = new Map();
-    for (const record of pendingRecords.get(ctx) ?? []) {
-        const seen = ctx.seen.get(record);
-        const names = (seen?.def ?? seen?.schema)?.propertyNames;
-        if (!names || names === true || rewrites.has(names))
-            continue;
-        const rewritten = stringifyKeyNames(bySchema, names, new Set());
-        if (rewritten !== names)
-            rewrites.set(names, rewritten);
-    }
-    if (!rewrites.size)
-        return;
-    // the flatten has already copied each record's own properties onto every wrapper by reference, and an extracted body is another such copy, so every carrier holding a rewritten key is updated together
-    for (const entry of ctx.seen.values()) {
-        for (const carrier of [entry.schema, entry.def]) {
-            const rewritten = carrier && rewrites.get(carrier.propertyNames);
-            if (rewritten)
-                carrier.propertyNames = rewritten;
-        }
-    }
-}
-const recordProcessor = (schema, ctx, _json, params) => {
-    const json = _json;
-    const def = schema._zod.def;
-    json.type = "object";
-    // For looseRecord with regex patterns, use patternProperties. This correctly represents "only validate keys matching the pattern" semantics and composes well with allOf (intersections)
-    const keyType = def.keyType;
-    const patterns = aggregateChecks(keyType).patterns;
-    if (def.mode === "loose" && patterns && patterns.size > 0) {
-        // Use patternProperties for looseRecord with regex patterns
-        const valueSchema = to_json_schema_processSchema(def.valueType, ctx, {
-            ...params,
-            path: [...params.path, "patternProperties", "*"],
-        });
-        json.patternProperties = {};
-        for (const pattern of patterns) {
-            util_assignProp(json.patternProperties, exactPattern(pattern).source, valueSchema);
-        }
-    }
-    else {
-        // Default behavior: use propertyNames + additionalProperties
-        if (ctx.target === "draft-07" || ctx.target === "draft-2020-12") {
-            json.propertyNames = to_json_schema_processSchema(def.keyType, ctx, {
-                ...params,
-                path: [...params.path, "propertyNames"],
-            });
-            let pending = pendingRecords.get(ctx);
-            if (!pending) {
-                pending = [];
-                pendingRecords.set(ctx, pending);
-                ctx.deferred.push(() => rewriteKeyNames(ctx));
-            }
-            pending.push(schema);
-        }
-        json.additionalProperties = to_json_schema_processSchema(def.valueType, ctx, {
-            ...params,
-            path: [...params.path, "additionalProperties"],
-        });
-    }
-    // Add required for keys with discrete values (enum, literal, etc.)
-    const keyValues = keyType._zod.values;
-    // Every key shares one value schema, so an optional-in value makes the whole key set omittable on input. Output keeps them: the exhaustive branch assigns every key, even one whose value came back undefined.
-    const omittableOnInput = ctx.io === "input" && inputOptin(def.valueType) !== undefined;
-    if (keyValues && !def.partial && !omittableOnInput) {
-        const validKeyValues = [...keyValues].filter((v) => typeof v === "string" || typeof v === "number");
-        if (validKeyValues.length > 0) {
-            json.required = validKeyValues.map(String);
-        }
-    }
-};
-const nullableProcessor = (schema, ctx, json, params) => {
-    const def = schema._zod.def;
-    const inner = to_json_schema_processSchema(def.innerType, ctx, params);
-    const seen = ctx.seen.get(schema);
-    if (ctx.target === "openapi-3.0") {
-        seen.ref = def.innerType;
-        json.nullable = true;
-    }
-    else {
-        json.anyOf = [inner, { type: "null" }];
-    }
-};
-const nonoptionalProcessor = (schema, ctx, _json, params) => {
-    const def = schema._zod.def;
-    to_json_schema_processSchema(def.innerType, ctx, params);
-    const seen = ctx.seen.get(schema);
-    seen.ref = def.innerType;
-};
-/** Round-trips a default value through JSON so the emitted schema is guaranteed to be valid JSON.
- * A BigInt has no reliable encoding, so it goes through `unrepresentable` like any other
- * unrepresentable value. Returns a sentinel when the caller must not write a default of its own. */
-const UNREPRESENTABLE_DEFAULT = Symbol();
-function serializeDefaultValue(value, schema, ctx, json, params) {
-    let unrepresentable = false;
-    const serialized = JSON.stringify(value, (_, val) => {
-        if (typeof val !== "bigint")
-            return val;
-        unrepresentable = true;
-        return null;
-    });
-    if (!unrepresentable)
-        return JSON.parse(serialized);
-    handleUnrepresentable(schema, ctx, json, params, "BigInt defaults cannot be represented in JSON Schema");
-    return UNREPRESENTABLE_DEFAULT;
-}
-const defaultProcessor = (schema, ctx, json, params) => {
-    const def = schema._zod.def;
-    to_json_schema_processSchema(def.innerType, ctx, params);
-    const seen = ctx.seen.get(schema);
-    seen.ref = def.innerType;
-    const value = serializeDefaultValue(def.defaultValue, schema, ctx, json, params);
-    if (value !== UNREPRESENTABLE_DEFAULT)
-        json.default = value;
-};
-const prefaultProcessor = (schema, ctx, json, params) => {
-    const def = schema._zod.def;
-    to_json_schema_processSchema(def.innerType, ctx, params);
-    const seen = ctx.seen.get(schema);
-    seen.ref = def.innerType;
-    if (ctx.io !== "input")
-        return;
-    const value = serializeDefaultValue(def.defaultValue, schema, ctx, json, params);
-    if (value !== UNREPRESENTABLE_DEFAULT)
-        json._prefault = value;
-};
-const catchProcessor = (schema, ctx, json, params) => {
-    const def = schema._zod.def;
-    to_json_schema_processSchema(def.innerType, ctx, params);
-    const seen = ctx.seen.get(schema);
-    seen.ref = def.innerType;
-    let catchValue;
-    try {
-        catchValue = def.catchValue(undefined);
-    }
-    catch {
-        handleUnrepresentable(schema, ctx, json, params, "Dynamic catch values are not supported in JSON Schema");
-        return;
-    }
-    json.default = catchValue;
-};
-const pipeProcessor = (schema, ctx, _json, params) => {
-    const def = schema._zod.def;
-    const inIsTransform = def.in._zod.traits.has("$ZodTransform");
-    const innerType = ctx.io === "input" ? (inIsTransform ? def.out : def.in) : def.out;
-    to_json_schema_processSchema(innerType, ctx, params);
-    const seen = ctx.seen.get(schema);
-    seen.ref = innerType;
-};
-const readonlyProcessor = (schema, ctx, json, params) => {
-    const def = schema._zod.def;
-    to_json_schema_processSchema(def.innerType, ctx, params);
-    const seen = ctx.seen.get(schema);
-    seen.ref = def.innerType;
-    json.readOnly = true;
-};
-const promiseProcessor = (schema, ctx, _json, params) => {
-    const def = schema._zod.def;
-    to_json_schema_processSchema(def.innerType, ctx, params);
-    const seen = ctx.seen.get(schema);
-    seen.ref = def.innerType;
-};
-const optionalProcessor = (schema, ctx, _json, params) => {
-    const def = schema._zod.def;
-    to_json_schema_processSchema(def.innerType, ctx, params);
-    const seen = ctx.seen.get(schema);
-    seen.ref = def.innerType;
-};
-const lazyProcessor = (schema, ctx, _json, params) => {
-    const innerType = schema._zod.innerType;
-    to_json_schema_processSchema(innerType, ctx, params);
-    const seen = ctx.seen.get(schema);
-    seen.ref = innerType;
-};
-// ==================== ALL PROCESSORS ====================
-const allProcessors = {
-    string: stringProcessor,
-    number: numberProcessor,
-    boolean: booleanProcessor,
-    bigint: bigintProcessor,
-    symbol: symbolProcessor,
-    null: nullProcessor,
-    undefined: undefinedProcessor,
-    void: voidProcessor,
-    never: neverProcessor,
-    any: anyProcessor,
-    unknown: unknownProcessor,
-    date: dateProcessor,
-    enum: enumProcessor,
-    literal: literalProcessor,
-    nan: nanProcessor,
-    template_literal: templateLiteralProcessor,
-    file: fileProcessor,
-    success: successProcessor,
-    custom: customProcessor,
-    function: functionProcessor,
-    transform: transformProcessor,
-    map: mapProcessor,
-    set: setProcessor,
-    array: arrayProcessor,
-    object: objectProcessor,
-    union: unionProcessor,
-    intersection: intersectionProcessor,
-    tuple: tupleProcessor,
-    record: recordProcessor,
-    nullable: nullableProcessor,
-    nonoptional: nonoptionalProcessor,
-    default: defaultProcessor,
-    prefault: prefaultProcessor,
-    catch: catchProcessor,
-    pipe: pipeProcessor,
-    readonly: readonlyProcessor,
-    promise: promiseProcessor,
-    optional: optionalProcessor,
-    lazy: lazyProcessor,
-};
-function toJSONSchema(input, params) {
-    if ("_idmap" in input) {
-        // Registry case
-        const registry = input;
-        const ctx = initializeContext({ ...params, processors: allProcessors });
-        const defs = {};
-        // First pass: process all schemas to build the seen map
-        for (const entry of registry._idmap.entries()) {
-            const [_, schema] = entry;
-            processSchema(schema, ctx);
-        }
-        const schemas = {};
-        const external = {
-            registry,
-            uri: params?.uri,
-            defs,
-        };
-        // Update the context with external configuration
-        ctx.external = external;
-        // Second pass: emit each schema
-        for (const entry of registry._idmap.entries()) {
-            const [key, schema] = entry;
-            extractDefs(ctx, schema);
-            assignProp(schemas, key, finalize(ctx, schema));
-        }
-        if (Object.keys(defs).length > 0) {
-            const defsSegment = ctx.target === "draft-2020-12" ? "$defs" : "definitions";
-            schemas.__shared = {
-                [defsSegment]: defs,
-            };
-        }
-        return { schemas };
-    }
-    // Single schema case
-    const ctx = initializeContext({ ...params, processors: allProcessors });
-    processSchema(input, ctx);
-    extractDefs(ctx, input);
-    return finalize(ctx, input);
-}
-
-;// CONCATENATED MODULE: ./node_modules/zod/v4/locales/en.js
-
-const en_error = () => {
-    const Sizable = {
-        string: { unit: "characters", verb: "to have" },
-        file: { unit: "bytes", verb: "to have" },
-        array: { unit: "items", verb: "to have" },
-        set: { unit: "items", verb: "to have" },
-        map: { unit: "entries", verb: "to have" },
-    };
-    function getSizing(origin) {
-        return Sizable[origin] ?? null;
-    }
-    const FormatDictionary = {
-        regex: "input",
-        email: "email address",
-        url: "URL",
-        emoji: "emoji",
-        uuid: "UUID",
-        uuidv4: "UUIDv4",
-        uuidv6: "UUIDv6",
-        nanoid: "nanoid",
-        guid: "GUID",
-        cuid: "cuid",
-        cuid2: "cuid2",
-        ulid: "ULID",
-        xid: "XID",
-        ksuid: "KSUID",
-        datetime: "ISO datetime",
-        date: "ISO date",
-        time: "ISO time",
-        duration: "ISO duration",
-        ipv4: "IPv4 address",
-        ipv6: "IPv6 address",
-        mac: "MAC address",
-        cidrv4: "IPv4 range",
-        cidrv6: "IPv6 range",
-        base64: "base64-encoded string",
-        base64url: "base64url-encoded string",
-        json_string: "JSON string",
-        e164: "E.164 number",
-        currency_code: "currency code",
-        credit_card: "credit card number",
-        iban: "IBAN",
-        jwt: "JWT",
-        template_literal: "input",
-    };
-    // type names: missing keys = do not translate (use raw value via ?? fallback)
-    const TypeDictionary = {
-        // Compatibility: "nan" -> "NaN" for display
-        nan: "NaN",
-        // All other type names omitted - they fall back to raw values via ?? operator
-    };
-    function getTypeName(type, input) {
-        if (type === "number" && typeof input === "number" && !Number.isFinite(input)) {
-            return String(input);
-        }
-        return TypeDictionary[type] ?? type;
-    }
-    return (issue) => {
-        switch (issue.code) {
-            case "invalid_type": {
-                const expected = getTypeName(issue.expected);
-                const receivedType = parsedType(issue.input);
-                const received = getTypeName(receivedType, issue.input);
-                return `Invalid input: expected ${expected}, received ${received}`;
-            }
-            case "invalid_value":
-                if (issue.values.length === 1)
-                    return `Invalid input: expected ${stringifyPrimitive(issue.values[0])}`;
-                return `Invalid option: expected one of ${joinValues(issue.values, "|")}`;
-            case "too_big": {
-                const adj = issue.exact ? "exactly " : issue.inclusive ? "<=" : "<";
-                const sizing = getSizing(issue.origin);
-                if (sizing)
-                    return `Too big: expected ${issue.origin ?? "value"} to have ${adj}${issue.maximum.toString()} ${sizing.unit ?? "elements"}`;
-                return `Too big: expected ${issue.origin ?? "value"} to be ${adj}${issue.maximum.toString()}`;
-            }
-            case "too_small": {
-                const adj = issue.exact ? "exactly " : issue.inclusive ? ">=" : ">";
-                const sizing = getSizing(issue.origin);
-                if (sizing) {
-                    return `Too small: expected ${issue.origin} to have ${adj}${issue.minimum.toString()} ${sizing.unit}`;
-                }
-                return `Too small: expected ${issue.origin} to be ${adj}${issue.minimum.toString()}`;
-            }
-            case "invalid_format": {
-                const _issue = issue;
-                if (_issue.format === "starts_with") {
-                    return `Invalid string: must start with "${_issue.prefix}"`;
-                }
-                if (_issue.format === "ends_with")
-                    return `Invalid string: must end with "${_issue.suffix}"`;
-                if (_issue.format === "includes")
-                    return `Invalid string: must include "${_issue.includes}"`;
-                if (_issue.format === "regex")
-                    return `Invalid string: must match pattern ${_issue.pattern}`;
-                return `Invalid ${FormatDictionary[_issue.format] ?? issue.format}`;
-            }
-            case "not_multiple_of":
-                return `Invalid number: must be a multiple of ${issue.divisor}`;
-            case "unrecognized_keys":
-                return `Unrecognized key${issue.keys.length > 1 ? "s" : ""}: ${joinValues(issue.keys, ", ")}`;
-            case "invalid_key":
-                return `Invalid key in ${issue.origin}`;
-            case "invalid_union":
-                if (issue.options && Array.isArray(issue.options) && issue.options.length > 0) {
-                    const opts = issue.options.map((o) => `'${o}'`).join(" | ");
-                    return `Invalid discriminator value. Expected ${opts}`;
-                }
-                if (issue.inclusive === false) {
-                    return "Invalid input: more than one option matched";
-                }
-                return "Invalid input";
-            case "invalid_element":
-                return `Invalid value in ${issue.origin}`;
-            default:
-                return `Invalid input`;
-        }
-    };
-};
-/* harmony default export */ function en() {
-    return {
-        localeError: en_error(),
-    };
-}
-
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/errors.js
-
-
-/* Computing the message eagerly is expensive (pretty-printed JSON of all
- * issues), so defer it until first read. The accessor functions and
- * descriptors are shared across instances to keep error construction
- * cheap; the computed message is cached on the internals object. The
- * setter preserves plain assignment semantics for consumers that
- * overwrite `message`. */
-function _getMessage() {
-    const internals = this._zod;
-    internals.message ?? (internals.message = JSON.stringify(internals.def, jsonStringifyReplacer, 2));
-    return internals.message;
-}
-function _setMessage(value) {
-    this._zod.message = value;
-}
-const _messageDesc = {
-    get: _getMessage,
-    set: _setMessage,
-    enumerable: true,
-    configurable: true,
-};
-const _issuesDesc = { value: undefined, enumerable: false };
-/* Prototypes that already carry the lazy `toString`. Seeded with the
- * intrinsics so that `init` on a foreign object — it accepts any object —
- * can never install an accessor onto a prototype we do not own. */
-const _installedToString = /* @__PURE__ */ new WeakSet([Object.prototype, Error.prototype]);
-const initializer = (inst, def) => {
-    inst.name = "$ZodError";
-    // `_zod` is already non-enumerable: $constructor's init defined it with this same descriptor
-    _issuesDesc.value = def;
-    Object.defineProperty(inst, "issues", _issuesDesc);
-    // Clear the shared slot; a retained `value` pins the last error's issues.
-    _issuesDesc.value = undefined;
-    Object.defineProperty(inst, "message", _messageDesc);
-    /* `toString` lives as a non-enumerable lazy getter on the shared
-     * prototype; on first access it caches a per-instance closure so
-     * detached usage still works. */
-    const proto = Object.getPrototypeOf(inst);
-    if (!_installedToString.has(proto)) {
-        _installedToString.add(proto);
-        Object.defineProperty(proto, "toString", {
-            configurable: true,
-            enumerable: false,
-            get() {
-                const value = () => this.message;
-                Object.defineProperty(this, "toString", { value, configurable: true, writable: true });
-                return value;
-            },
-            set(value) {
-                Object.defineProperty(this, "toString", { value, configurable: true, writable: true });
-            },
-        });
-    }
-};
-const $ZodError = $constructor("$ZodError", initializer);
-const $ZodRealError = $constructor("$ZodError", initializer, undefined, {
-    Parent: Error,
-});
-/** Get-or-create `obj[key]` as an own data property. A path segment naming an inherited member
- * ("toString", "constructor") would otherwise read through to the prototype, and assigning
- * "__proto__" would hit the setter instead of creating a key. */
-function node(obj, key, make) {
-    if (!Object.prototype.hasOwnProperty.call(obj, key)) {
-        if (key === "__proto__") {
-            Object.defineProperty(obj, key, { value: make(), writable: true, enumerable: true, configurable: true });
-        }
-        else {
-            obj[key] = make();
-        }
-    }
-    return obj[key];
-}
-function flattenError(error, mapper = (issue) => issue.message) {
-    const fieldErrors = {};
-    const formErrors = [];
-    for (const sub of error.issues) {
-        if (sub.path.length > 0) {
-            node(fieldErrors, sub.path[0], () => []).push(mapper(sub));
-        }
-        else {
-            formErrors.push(mapper(sub));
-        }
-    }
-    return { formErrors, fieldErrors };
-}
-function formatError(error, mapper = (issue) => issue.message) {
-    const fieldErrors = { _errors: [] };
-    const processError = (error, path = []) => {
-        for (const issue of error.issues) {
-            if (issue.code === "invalid_union" && issue.errors.length) {
-                issue.errors.map((issues) => processError({ issues }, [...path, ...issue.path]));
-            }
-            else if (issue.code === "invalid_key") {
-                processError({ issues: issue.issues }, [...path, ...issue.path]);
-            }
-            else if (issue.code === "invalid_element") {
-                processError({ issues: issue.issues }, [...path, ...issue.path]);
-            }
-            else {
-                const fullpath = [...path, ...issue.path];
-                if (fullpath.length === 0) {
-                    fieldErrors._errors.push(mapper(issue));
-                }
-                else {
-                    let curr = fieldErrors;
-                    let i = 0;
-                    while (i < fullpath.length) {
-                        const el = fullpath[i];
-                        const terminal = i === fullpath.length - 1;
-                        // `_errors` is reserved by this legacy format, so merge a matching path segment into the current node instead of treating its array as a child.
-                        if (el === "_errors") {
-                            if (terminal)
-                                curr._errors.push(mapper(issue));
-                            i++;
-                            continue;
-                        }
-                        // A path element may collide with an inherited property name such as
-                        // "__proto__" or "constructor". Truthiness checks read the prototype
-                        // (so no node is created, then ._errors.push throws), and bracket
-                        // assignment of "__proto__" hits the setter instead of creating an
-                        // own key. Guard the read with hasOwnProperty and create the node
-                        // with defineProperty so any path element becomes a real own key.
-                        if (!Object.prototype.hasOwnProperty.call(curr, el)) {
-                            Object.defineProperty(curr, el, {
-                                value: { _errors: [] },
-                                enumerable: true,
-                                writable: true,
-                                configurable: true,
-                            });
-                        }
-                        const node = curr[el];
-                        if (terminal) {
-                            node._errors.push(mapper(issue));
-                        }
-                        curr = node;
-                        i++;
-                    }
-                }
-            }
-        }
-    };
-    processError(error);
-    return fieldErrors;
-}
-function treeifyError(error, mapper = (issue) => issue.message) {
-    const result = { errors: [] };
-    const processError = (error, path = []) => {
-        var _a;
-        for (const issue of error.issues) {
-            if (issue.code === "invalid_union" && issue.errors.length) {
-                // regular union error
-                issue.errors.map((issues) => processError({ issues }, [...path, ...issue.path]));
-            }
-            else if (issue.code === "invalid_key") {
-                processError({ issues: issue.issues }, [...path, ...issue.path]);
-            }
-            else if (issue.code === "invalid_element") {
-                processError({ issues: issue.issues }, [...path, ...issue.path]);
-            }
-            else {
-                const fullpath = [...path, ...issue.path];
-                if (fullpath.length === 0) {
-                    result.errors.push(mapper(issue));
-                    continue;
-                }
-                let curr = result;
-                let i = 0;
-                while (i < fullpath.length) {
-                    const el = fullpath[i];
-                    const terminal = i === fullpath.length - 1;
-                    if (typeof el === "string") {
-                        curr.properties ?? (curr.properties = {});
-                        // el may collide with an inherited property name ("__proto__",
-                        // "constructor", ...); ??= reads the prototype so the node is never
-                        // created and curr.errors.push throws. Guard with hasOwnProperty and
-                        // create the node with defineProperty so "__proto__" becomes a real
-                        // own key rather than invoking the prototype setter.
-                        if (!Object.prototype.hasOwnProperty.call(curr.properties, el)) {
-                            Object.defineProperty(curr.properties, el, {
-                                value: { errors: [] },
-                                enumerable: true,
-                                writable: true,
-                                configurable: true,
-                            });
-                        }
-                        curr = curr.properties[el];
-                    }
-                    else {
-                        curr.items ?? (curr.items = []);
-                        (_a = curr.items)[el] ?? (_a[el] = { errors: [] });
-                        curr = curr.items[el];
-                    }
-                    if (terminal) {
-                        curr.errors.push(mapper(issue));
-                    }
-                    i++;
-                }
-            }
-        }
-    };
-    processError(error);
-    return result;
-}
-/** Format a ZodError as a human-readable string in the following form.
- *
- * From
- *
- * ```ts
- * ZodError {
- *   issues: [
- *     {
- *       expected: 'string',
- *       code: 'invalid_type',
- *       path: [ 'username' ],
- *       message: 'Invalid input: expected string'
- *     },
- *     {
- *       expected: 'number',
- *       code: 'invalid_type',
- *       path: [ 'favoriteNumbers', 1 ],
- *       message: 'Invalid input: expected number'
- *     }
- *   ];
- * }
- * ```
- *
- * to
- *
- * ```
- * username
- *   ✖ Expected number, received string at "username
- * favoriteNumbers[0]
- *   ✖ Invalid input: expected number
- * ```
- */
-function toDotPath(_path) {
-    const segs = [];
-    const path = _path.map((seg) => (typeof seg === "object" ? seg.key : seg));
-    for (const seg of path) {
-        if (typeof seg === "number")
-            segs.push(`[${seg}]`);
-        else if (typeof seg === "symbol")
-            segs.push(`[${JSON.stringify(String(seg))}]`);
-        else if (/[^\w$]/.test(seg))
-            segs.push(`[${JSON.stringify(seg)}]`);
-        else {
-            if (segs.length)
-                segs.push(".");
-            segs.push(seg);
-        }
-    }
-    return segs.join("");
-}
-function prettifyError(error) {
-    const lines = [];
-    // sort by path length
-    const issues = [...error.issues].sort((a, b) => (a.path ?? []).length - (b.path ?? []).length);
-    // Process each issue
-    for (const issue of issues) {
-        lines.push(`✖ ${issue.message}`);
-        if (issue.path?.length)
-            lines.push(`  → at ${toDotPath(issue.path)}`);
-    }
-    // Convert Map to formatted string
-    return lines.join("\n");
-}
-
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/parse.js
-
-
-
-// Always both keys, so the `_params` read site in `_parse` sees one object shape rather than two.
-function finalizeParams(callee, params) {
-    return { callee: params?.callee ?? callee, Err: params?.Err };
-}
-const _parse = (_Err) => {
-    const fn = (schema, value, _ctx, _params) => {
-        const ctx = _ctx ? { ..._ctx, async: false } : { async: false };
-        const result = schema._zod.run({ value, issues: [] }, ctx);
-        if (result instanceof Promise) {
-            throw new $ZodAsyncError();
-        }
-        if (result.issues.length) {
-            const e = new (_params?.Err ?? _Err)(result.issues.map((iss) => finalizeIssue(iss, ctx, config())));
-            captureStackTrace(e, _params?.callee ?? fn);
-            throw e;
-        }
-        return result.value;
-    };
-    return fn;
-};
-const parse_parse = /* @__PURE__*/ _parse($ZodRealError);
-const _parseAsync = (_Err) => {
-    const fn = async (schema, value, _ctx, params) => {
-        const ctx = _ctx ? { ..._ctx, async: true } : { async: true };
-        let result = schema._zod.run({ value, issues: [] }, ctx);
-        if (result instanceof Promise)
-            result = await result;
-        if (result.issues.length) {
-            const e = new (params?.Err ?? _Err)(result.issues.map((iss) => finalizeIssue(iss, ctx, config())));
-            captureStackTrace(e, params?.callee ?? fn);
-            throw e;
-        }
-        return result.value;
-    };
-    return fn;
-};
-const parse_parseAsync = /* @__PURE__*/ _parseAsync($ZodRealError);
-const _safeParse = (_Err) => (schema, value, _ctx) => {
-    const ctx = _ctx ? { ..._ctx, async: false } : { async: false };
-    const result = schema._zod.run({ value, issues: [] }, ctx);
-    if (result instanceof Promise) {
-        throw new $ZodAsyncError();
-    }
-    return result.issues.length ? failure(_Err, result.issues, ctx) : { success: true, data: result.value };
-};
-const safeParse = /* @__PURE__*/ _safeParse($ZodRealError);
-// the error is built on the first read of `error`: finalizing the issues and constructing the instance is most of a failing parse, and a caller that only branches on `success` never pays it. a getter in the literal keeps this small; the alternative, one shared accessor descriptor plus a hidden state slot, reads ~15% faster but costs ~75 B gzipped in every bundle
-function failure(Err, issues, ctx) {
-    let error;
-    return {
-        success: false,
-        get error() {
-            if (!error) {
-                error = new Err(issues.map((iss) => finalizeIssue(iss, ctx, config())));
-                // finalizeIssue drops `input`, so the built error holds nothing; keeping the raw issues past this point pins the parsed value for the life of the result
-                issues = undefined;
-                ctx = undefined;
-            }
-            return error;
-        },
-        set error(e) {
-            error = e;
-            // a replacement makes the getter's branch unreachable, so the captures have to go here too
-            issues = undefined;
-            ctx = undefined;
-        },
-    };
-}
-const _safeParseAsync = (_Err) => async (schema, value, _ctx) => {
-    const ctx = _ctx ? { ..._ctx, async: true } : { async: true };
-    let result = schema._zod.run({ value, issues: [] }, ctx);
-    if (result instanceof Promise)
-        result = await result;
-    return result.issues.length ? failure(_Err, result.issues, ctx) : { success: true, data: result.value };
-};
-const safeParseAsync = /* @__PURE__*/ _safeParseAsync($ZodRealError);
-// registry mirrors of the compiler's sentinels, so this module never imports the compiler
-const COMPILE_INVALID = /* @__PURE__ */ Symbol.for("zod.compile.invalid");
-const COMPILE_FALLBACK = /* @__PURE__ */ Symbol.for("zod.compile.fallback");
-// Deliberately tiny, because v8 will not inline a body carrying the fallback's object literals and throw. Everything that is not the compiled happy path lives in validateFallback, and that split is worth ~35% on a compiled schema.
-const validate = ((schema, value, _ctx) => {
-    const validator = schema._zod.bag.validator;
-    if (validator !== undefined) {
-        if (validator(value) !== COMPILE_INVALID)
-            return true;
-        // a definite sentinel means the runtime would reject, so skip the re-parse; a ctx can still change the answer
-        if (validator.definite === true && _ctx === undefined)
-            return false;
-    }
-    return validateFallback(schema, value, _ctx);
-});
-function validateFallback(schema, value, _ctx) {
-    const ctx = _ctx
-        ? { ..._ctx, async: false, abortEarly: true }
-        : { async: false, abortEarly: true };
-    const fallbackRun = schema._zod.bag.fallbackRun;
-    let result;
-    if (fallbackRun) {
-        // skip nested fast paths on the fallback, so user callbacks keep the at-most-twice bound
-        ctx[COMPILE_FALLBACK] = true;
-        result = fallbackRun({ value, issues: [] }, ctx);
-    }
-    else {
-        result = schema._zod.run({ value, issues: [] }, ctx);
-    }
-    if (result instanceof Promise) {
-        throw new $ZodAsyncError();
-    }
-    return result.issues.length === 0;
-}
-// no fast path: the compiler keeps async parses on the runtime, because a promise-returning callback that is not declared async compiles to a throw
-const parse_validateAsync = async (schema, value, _ctx) => {
-    const ctx = _ctx
-        ? { ..._ctx, async: true, abortEarly: true }
-        : { async: true, abortEarly: true };
-    let result = schema._zod.run({ value, issues: [] }, ctx);
-    if (result instanceof Promise)
-        result = await result;
-    return result.issues.length === 0;
-};
-const _encode = (_Err) => {
-    const parse = _parse(_Err);
-    const fn = (schema, value, _ctx, _params) => {
-        const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-        return parse(schema, value, ctx, finalizeParams(fn, _params));
-    };
-    return fn;
-};
-const encode = /* @__PURE__*/ _encode($ZodRealError);
-const _decode = (_Err) => {
-    const parse = _parse(_Err);
-    const fn = (schema, value, _ctx, _params) => {
-        return parse(schema, value, _ctx, finalizeParams(fn, _params));
-    };
-    return fn;
-};
-const decode = /* @__PURE__*/ _decode($ZodRealError);
-const _encodeAsync = (_Err) => {
-    const parseAsync = _parseAsync(_Err);
-    const fn = async (schema, value, _ctx, _params) => {
-        const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-        return (await parseAsync(schema, value, ctx, finalizeParams(fn, _params)));
-    };
-    return fn;
-};
-const encodeAsync = /* @__PURE__*/ _encodeAsync($ZodRealError);
-const _decodeAsync = (_Err) => {
-    const parseAsync = _parseAsync(_Err);
-    const fn = async (schema, value, _ctx, _params) => {
-        return await parseAsync(schema, value, _ctx, finalizeParams(fn, _params));
-    };
-    return fn;
-};
-const decodeAsync = /* @__PURE__*/ _decodeAsync($ZodRealError);
-const _safeEncode = (_Err) => (schema, value, _ctx) => {
-    const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-    return _safeParse(_Err)(schema, value, ctx);
-};
-const safeEncode = /* @__PURE__*/ _safeEncode($ZodRealError);
-const _safeDecode = (_Err) => (schema, value, _ctx) => {
-    return _safeParse(_Err)(schema, value, _ctx);
-};
-const safeDecode = /* @__PURE__*/ _safeDecode($ZodRealError);
-const _safeEncodeAsync = (_Err) => async (schema, value, _ctx) => {
-    const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-    return _safeParseAsync(_Err)(schema, value, ctx);
-};
-const safeEncodeAsync = /* @__PURE__*/ _safeEncodeAsync($ZodRealError);
-const _safeDecodeAsync = (_Err) => async (schema, value, _ctx) => {
-    return _safeParseAsync(_Err)(schema, value, _ctx);
-};
-const safeDecodeAsync = /* @__PURE__*/ _safeDecodeAsync($ZodRealError);
-
-;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/errors.js
-
-
-
-/* Prototypes that already carry the lazy helper methods. Seeded with the
- * intrinsics so that `init` on a foreign object — it accepts any object —
- * can never install an accessor onto a prototype we do not own. */
-const _installedErrorProtos = /* @__PURE__ */ new WeakSet([Object.prototype, Error.prototype]);
-/* Helper methods live as non-enumerable lazy getters on the shared
- * prototype instead of own properties on every instance. On first
- * access the getter allocates the per-instance closure and caches it
- * as a non-enumerable own property, so detached usage still works and
- * the allocation only happens for methods actually touched. */
-function _lazyMethod(proto, key, make) {
-    Object.defineProperty(proto, key, {
-        configurable: true,
-        enumerable: false,
-        get() {
-            const value = make(this);
-            Object.defineProperty(this, key, { value, configurable: true, writable: true });
-            return value;
-        },
-        set(value) {
-            Object.defineProperty(this, key, { value, configurable: true, writable: true });
-        },
-    });
-}
-const errors_initializer = (inst, issues) => {
-    $ZodError.init(inst, issues);
-    inst.name = "ZodError";
-    const proto = Object.getPrototypeOf(inst);
-    if (_installedErrorProtos.has(proto))
-        return;
-    _installedErrorProtos.add(proto);
-    _lazyMethod(proto, "format", (self) => (mapper) => formatError(self, mapper));
-    _lazyMethod(proto, "flatten", (self) => (mapper) => flattenError(self, mapper));
-    _lazyMethod(proto, "addIssue", (self) => (issue) => {
-        self.issues.push(issue);
-        self.message = JSON.stringify(self.issues, jsonStringifyReplacer, 2);
-    });
-    _lazyMethod(proto, "addIssues", (self) => (issues) => {
-        self.issues.push(...issues);
-        self.message = JSON.stringify(self.issues, jsonStringifyReplacer, 2);
-    });
-    Object.defineProperty(proto, "isEmpty", {
-        configurable: true,
-        enumerable: false,
-        get() {
-            return this.issues.length === 0;
-        },
-    });
-};
-const ZodError = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodError", errors_initializer)));
-const ZodRealError = /*@__PURE__*/ $constructor("ZodError", errors_initializer, undefined, {
-    Parent: Error,
-});
-// /** @deprecated Use `z.core.$ZodErrorMapCtx` instead. */
-// export type ErrorMapCtx = core.$ZodErrorMapCtx;
-
-;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/parse.js
-
-
-const classic_parse_parse = /* @__PURE__ */ _parse(ZodRealError);
-const classic_parse_parseAsync = /* @__PURE__ */ _parseAsync(ZodRealError);
-const parse_safeParse = /* @__PURE__ */ _safeParse(ZodRealError);
-const parse_safeParseAsync = /* @__PURE__ */ _safeParseAsync(ZodRealError);
-
-// Codec functions
-const parse_encode = /* @__PURE__ */ _encode(ZodRealError);
-const parse_decode = /* @__PURE__ */ _decode(ZodRealError);
-const parse_encodeAsync = /* @__PURE__ */ _encodeAsync(ZodRealError);
-const parse_decodeAsync = /* @__PURE__ */ _decodeAsync(ZodRealError);
-const parse_safeEncode = /* @__PURE__ */ _safeEncode(ZodRealError);
-const parse_safeDecode = /* @__PURE__ */ _safeDecode(ZodRealError);
-const parse_safeEncodeAsync = /* @__PURE__ */ _safeEncodeAsync(ZodRealError);
-const parse_safeDecodeAsync = /* @__PURE__ */ _safeDecodeAsync(ZodRealError);
-
-;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/schemas.js
-
-
-
-
-
-
-
-
-// Register English as the default locale on first ZodType construction. Hooked into the `ZodType` `$constructor` (rather than a top-level `config(en())` in `external.ts`) so bundlers honoring `sideEffects: false` can't tree-shake it out — see #5953, #5725. An explicit `z.config(z.locales.xx())` call wins regardless of order, since this only sets the default when none is present.
-function _ensureDefaultLocale() {
-    if (!globalConfig.localeError)
-        config(en());
-}
-// the default memoizer is read by the core container init, which runs before `ZodType.init`, so each container calls this first
-function _ensureDefaultMemoizer() {
-    if (!globalConfig.memoizer)
-        config({ memoizer: memoizer() });
-}
-const ZodType = /*@__PURE__*/ $constructor("ZodType", (inst, def) => {
-    _ensureDefaultLocale();
-    $ZodType.init(inst, def);
-    inst.def = def;
-    inst.type = def.type;
-    return inst;
-}, {
-    check(...chks) {
-        const def = this.def;
-        return this.clone(mergeDefs(def, {
-            checks: [
-                ...(def.checks ?? []),
-                ...chks.map((ch) => typeof ch === "function" ? { _zod: { check: ch, def: { check: "custom" }, onattach: [] } } : ch),
-            ],
-        }), { parent: true });
-    },
-    with(...chks) {
-        return this.check(...chks);
-    },
-    clone(def, params) {
-        return clone(this, def, params);
-    },
-    brand() {
-        return this;
-    },
-    register(reg, meta) {
-        reg.add(this, meta);
-        return this;
-    },
-    refine(check, params) {
-        return this.check(refine(check, params));
-    },
-    superRefine(refinement, params) {
-        return this.check(superRefine(refinement, params));
-    },
-    overwrite(fn) {
-        return this.check(_overwrite(fn));
-    },
-    optional() {
-        return optional(this);
-    },
-    exactOptional() {
-        return exactOptional(this);
-    },
-    nullable() {
-        return nullable(this);
-    },
-    nullish() {
-        return optional(nullable(this));
-    },
-    nonoptional(params) {
-        return nonoptional(this, params);
-    },
-    array() {
-        return array(this);
-    },
-    or(arg) {
-        return union([this, arg]);
-    },
-    and(arg) {
-        return intersection(this, arg);
-    },
-    transform(tx) {
-        return pipe(this, transform(tx));
-    },
-    default(d) {
-        return schemas_default(this, d);
-    },
-    prefault(d) {
-        return prefault(this, d);
-    },
-    catch(params) {
-        return schemas_catch(this, params);
-    },
-    pipe(target) {
-        return pipe(this, target);
-    },
-    readonly() {
-        return readonly(this);
-    },
-    describe(description) {
-        const cl = this.clone();
-        globalRegistry.add(cl, { description });
-        return cl;
-    },
-    meta(...args) {
-        // overloaded: meta() returns the registered metadata, meta(data) returns a clone with `data` registered. The mapped type picks up the second overload, so we accept variadic any-args and return `any` to satisfy both at runtime.
-        if (args.length === 0)
-            return globalRegistry.get(this);
-        const cl = this.clone();
-        globalRegistry.add(cl, args[0]);
-        return cl;
-    },
-    isOptional() {
-        return this.safeParse(undefined).success;
-    },
-    isNullable() {
-        return this.safeParse(null).success;
-    },
-    apply(fn, ...args) {
-        return args.length === 0 ? fn(this) : fn(this, ...args);
-    },
-    // Overrides core's `~standard` to add `jsonSchema`. Must stay a prototype entry: redefining it per instance demotes instances to dictionary mode.
-    get "~standard"() {
-        return hide(this, "~standard", {
-            ...standardProps(this),
-            jsonSchema: {
-                input: createStandardJSONSchemaMethod(this, "input"),
-                output: createStandardJSONSchemaMethod(this, "output"),
-            },
-        });
-    },
-    set "~standard"(value) {
-        own(this, "~standard", value);
-    },
-    parse: function _parse(data, params) {
-        return classic_parse_parse(this, data, params, { callee: _parse });
-    },
-    parseAsync: async function _parseAsync(data, params) {
-        return await classic_parse_parseAsync(this, data, params, { callee: _parseAsync });
-    },
-    safeParse(data, params) {
-        return parse_safeParse(this, data, params);
-    },
-    async safeParseAsync(data, params) {
-        return parse_safeParseAsync(this, data, params);
-    },
-    // `spa` is an alias: same function object as `safeParseAsync`, as before.
-    get spa() {
-        return this?.safeParseAsync;
-    },
-    set spa(value) {
-        own(this, "spa", value);
-    },
-    validate(data, params) {
-        return validate(this, data, params);
-    },
-    validateAsync(data, params) {
-        return parse_validateAsync(this, data, params);
-    },
-    encode: function _encode(data, params) {
-        return parse_encode(this, data, params, { callee: _encode });
-    },
-    decode: function _decode(data, params) {
-        return parse_decode(this, data, params, { callee: _decode });
-    },
-    encodeAsync: async function _encodeAsync(data, params) {
-        return await parse_encodeAsync(this, data, params, { callee: _encodeAsync });
-    },
-    decodeAsync: async function _decodeAsync(data, params) {
-        return await parse_decodeAsync(this, data, params, { callee: _decodeAsync });
-    },
-    safeEncode(data, params) {
-        return parse_safeEncode(this, data, params);
-    },
-    safeDecode(data, params) {
-        return parse_safeDecode(this, data, params);
-    },
-    async safeEncodeAsync(data, params) {
-        return parse_safeEncodeAsync(this, data, params);
-    },
-    async safeDecodeAsync(data, params) {
-        return parse_safeDecodeAsync(this, data, params);
-    },
-    toJSONSchema(params) {
-        return createToJSONSchemaMethod(this, {})(params);
-    },
-    // Reads through to the registry on every access, so it must not cache.
-    get description() {
-        return globalRegistry.get(this)?.description;
-    },
-    // No setter: `schema._def = x` throws, as it did when `_def` was a non-writable own property.
-    get _def() {
-        return this._zod.def;
-    },
-});
-/** @internal */
-const _ZodString = /*@__PURE__*/ $constructor("_ZodString", (inst, def) => {
-    $ZodString.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => stringProcessor(inst, ctx, json, params);
-}, 
-/*@__PURE__*/ derived({
-    format: (inst) => aggregateChecks(inst).format ?? null,
-    minLength: (inst) => aggregateChecks(inst).minimum ?? null,
-    maxLength: (inst) => aggregateChecks(inst).maximum ?? null,
-}, {
-    regex(...args) {
-        return this.check(_regex(...args));
-    },
-    includes(...args) {
-        return this.check(_includes(...args));
-    },
-    startsWith(...args) {
-        return this.check(_startsWith(...args));
-    },
-    endsWith(...args) {
-        return this.check(_endsWith(...args));
-    },
-    min(...args) {
-        return this.check(_minLength(...args));
-    },
-    max(...args) {
-        return this.check(_maxLength(...args));
-    },
-    length(...args) {
-        return this.check(_length(...args));
-    },
-    nonempty(...args) {
-        return this.check(_minLength(1, ...args));
-    },
-    lowercase(params) {
-        return this.check(_lowercase(params));
-    },
-    uppercase(params) {
-        return this.check(_uppercase(params));
-    },
-    trim() {
-        return this.check(_trim());
-    },
-    normalize(...args) {
-        return this.check(_normalize(...args));
-    },
-    toLowerCase() {
-        return this.check(_toLowerCase());
-    },
-    toUpperCase() {
-        return this.check(_toUpperCase());
-    },
-    slugify() {
-        return this.check(_slugify());
-    },
-}));
-const ZodString = /*@__PURE__*/ $constructor("ZodString", (inst, def) => {
-    $ZodString.init(inst, def);
-    _ZodString.init(inst, def);
-}, {
-    email(params) {
-        return this.check(_email(ZodEmail, params));
-    },
-    url(params) {
-        return this.check(_url(ZodURL, params));
-    },
-    jwt(params) {
-        return this.check(_jwt(ZodJWT, params));
-    },
-    emoji(params) {
-        return this.check(api_emoji(ZodEmoji, params));
-    },
-    guid(params) {
-        return this.check(_guid(ZodGUID, params));
-    },
-    uuid(params) {
-        return this.check(_uuid(ZodUUID, params));
-    },
-    uuidv4(params) {
-        return this.check(_uuidv4(ZodUUID, params));
-    },
-    uuidv6(params) {
-        return this.check(_uuidv6(ZodUUID, params));
-    },
-    uuidv7(params) {
-        return this.check(_uuidv7(ZodUUID, params));
-    },
-    nanoid(params) {
-        return this.check(_nanoid(ZodNanoID, params));
-    },
-    cuid(params) {
-        return this.check(_cuid(ZodCUID, params));
-    },
-    cuid2(params) {
-        return this.check(_cuid2(ZodCUID2, params));
-    },
-    ulid(params) {
-        return this.check(_ulid(ZodULID, params));
-    },
-    base64(params) {
-        return this.check(_base64(ZodBase64, params));
-    },
-    base64url(params) {
-        return this.check(_base64url(ZodBase64URL, params));
-    },
-    xid(params) {
-        return this.check(_xid(ZodXID, params));
-    },
-    ksuid(params) {
-        return this.check(_ksuid(ZodKSUID, params));
-    },
-    ipv4(params) {
-        return this.check(_ipv4(ZodIPv4, params));
-    },
-    ipv6(params) {
-        return this.check(_ipv6(ZodIPv6, params));
-    },
-    cidrv4(params) {
-        return this.check(_cidrv4(ZodCIDRv4, params));
-    },
-    cidrv6(params) {
-        return this.check(_cidrv6(ZodCIDRv6, params));
-    },
-    e164(params) {
-        return this.check(_e164(ZodE164, params));
-    },
-    datetime(params) {
-        return this.check(_isoDateTime(ZodISODateTime, params));
-    },
-    date(params) {
-        return this.check(_isoDate(ZodISODate, params));
-    },
-    time(params) {
-        return this.check(_isoTime(ZodISOTime, params));
-    },
-    duration(params) {
-        return this.check(_isoDuration(ZodISODuration, params));
-    },
-});
-function schemas_string(params) {
-    return core._string(ZodString, params);
-}
-const ZodStringFormat = /*@__PURE__*/ $constructor("ZodStringFormat", (inst, def) => {
-    $ZodStringFormat.init(inst, def);
-    _ZodString.init(inst, def);
-});
-const ZodISODateTime = /*@__PURE__*/ $constructor("ZodISODateTime", (inst, def) => {
-    $ZodISODateTime.init(inst, def);
-    ZodStringFormat.init(inst, def);
-});
-const ZodISODate = /*@__PURE__*/ $constructor("ZodISODate", (inst, def) => {
-    $ZodISODate.init(inst, def);
-    ZodStringFormat.init(inst, def);
-});
-const ZodISOTime = /*@__PURE__*/ $constructor("ZodISOTime", (inst, def) => {
-    $ZodISOTime.init(inst, def);
-    ZodStringFormat.init(inst, def);
-});
-const ZodISODuration = /*@__PURE__*/ $constructor("ZodISODuration", (inst, def) => {
-    $ZodISODuration.init(inst, def);
-    ZodStringFormat.init(inst, def);
-});
-const ZodEmail = /*@__PURE__*/ $constructor("ZodEmail", (inst, def) => {
-    // ZodStringFormat.init(inst, def);
-    $ZodEmail.init(inst, def);
-    ZodStringFormat.init(inst, def);
-});
-function schemas_email(params) {
-    return core._email(ZodEmail, params);
-}
-const ZodGUID = /*@__PURE__*/ $constructor("ZodGUID", (inst, def) => {
-    // ZodStringFormat.init(inst, def);
-    $ZodGUID.init(inst, def);
-    ZodStringFormat.init(inst, def);
-});
-function schemas_guid(params) {
-    return core._guid(ZodGUID, params);
-}
-const ZodUUID = /*@__PURE__*/ $constructor("ZodUUID", (inst, def) => {
-    // ZodStringFormat.init(inst, def);
-    $ZodUUID.init(inst, def);
-    ZodStringFormat.init(inst, def);
-});
-function schemas_uuid(params) {
-    return core._uuid(ZodUUID, params);
-}
-function uuidv4(params) {
-    return core._uuidv4(ZodUUID, params);
-}
-// ZodUUIDv6
-function uuidv6(params) {
-    return core._uuidv6(ZodUUID, params);
-}
-// ZodUUIDv7
-function uuidv7(params) {
-    return core._uuidv7(ZodUUID, params);
-}
-const ZodURL = /*@__PURE__*/ $constructor("ZodURL", (inst, def) => {
-    // ZodStringFormat.init(inst, def);
-    $ZodURL.init(inst, def);
-    ZodStringFormat.init(inst, def);
-});
-function url(params) {
-    return core._url(ZodURL, params);
-}
-function httpUrl(params) {
-    return core._url(ZodURL, {
-        protocol: regexes.httpProtocol,
-        hostname: regexes.domain,
-        ...util.normalizeParams(params),
-    });
-}
-const ZodEmoji = /*@__PURE__*/ $constructor("ZodEmoji", (inst, def) => {
-    // ZodStringFormat.init(inst, def);
-    $ZodEmoji.init(inst, def);
-    ZodStringFormat.init(inst, def);
-});
-function schemas_emoji(params) {
-    return core._emoji(ZodEmoji, params);
-}
-const ZodNanoID = /*@__PURE__*/ $constructor("ZodNanoID", (inst, def) => {
-    // ZodStringFormat.init(inst, def);
-    $ZodNanoID.init(inst, def);
-    ZodStringFormat.init(inst, def);
-});
-function schemas_nanoid(params) {
-    return core._nanoid(ZodNanoID, params);
-}
-/**
- * @deprecated CUID v1 is deprecated by its authors due to information leakage
- * (timestamps embedded in the id). Use {@link ZodCUID2} instead.
- * See https://github.com/paralleldrive/cuid.
- */
-const ZodCUID = /*@__PURE__*/ $constructor("ZodCUID", (inst, def) => {
-    // ZodStringFormat.init(inst, def);
-    $ZodCUID.init(inst, def);
-    ZodStringFormat.init(inst, def);
-});
-/**
- * Validates a CUID v1 string.
- *
- * @deprecated CUID v1 is deprecated by its authors due to information leakage
- * (timestamps embedded in the id). Use {@link cuid2 | `z.cuid2()`} instead.
- * See https://github.com/paralleldrive/cuid.
- */
-function schemas_cuid(params) {
-    return core._cuid(ZodCUID, params);
-}
-const ZodCUID2 = /*@__PURE__*/ $constructor("ZodCUID2", (inst, def) => {
-    // ZodStringFormat.init(inst, def);
-    $ZodCUID2.init(inst, def);
-    ZodStringFormat.init(inst, def);
-});
-function schemas_cuid2(params) {
-    return core._cuid2(ZodCUID2, params);
-}
-const ZodULID = /*@__PURE__*/ $constructor("ZodULID", (inst, def) => {
-    // ZodStringFormat.init(inst, def);
-    $ZodULID.init(inst, def);
-    ZodStringFormat.init(inst, def);
-});
-function schemas_ulid(params) {
-    return core._ulid(ZodULID, params);
-}
-const ZodXID = /*@__PURE__*/ $constructor("ZodXID", (inst, def) => {
-    // ZodStringFormat.init(inst, def);
-    $ZodXID.init(inst, def);
-    ZodStringFormat.init(inst, def);
-});
-function schemas_xid(params) {
-    return core._xid(ZodXID, params);
-}
-const ZodKSUID = /*@__PURE__*/ $constructor("ZodKSUID", (inst, def) => {
-    // ZodStringFormat.init(inst, def);
-    $ZodKSUID.init(inst, def);
-    ZodStringFormat.init(inst, def);
-});
-function schemas_ksuid(params) {
-    return core._ksuid(ZodKSUID, params);
-}
-const ZodIPv4 = /*@__PURE__*/ $constructor("ZodIPv4", (inst, def) => {
-    // ZodStringFormat.init(inst, def);
-    $ZodIPv4.init(inst, def);
-    ZodStringFormat.init(inst, def);
-});
-function schemas_ipv4(params) {
-    return core._ipv4(ZodIPv4, params);
-}
-const ZodMAC = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodMAC", (inst, def) => {
-    // ZodStringFormat.init(inst, def);
-    core.$ZodMAC.init(inst, def);
-    ZodStringFormat.init(inst, def);
-})));
-function schemas_mac(params) {
-    return core._mac(ZodMAC, params);
-}
-const ZodIPv6 = /*@__PURE__*/ $constructor("ZodIPv6", (inst, def) => {
-    // ZodStringFormat.init(inst, def);
-    $ZodIPv6.init(inst, def);
-    ZodStringFormat.init(inst, def);
-});
-function schemas_ipv6(params) {
-    return core._ipv6(ZodIPv6, params);
-}
-const ZodCIDRv4 = /*@__PURE__*/ $constructor("ZodCIDRv4", (inst, def) => {
-    $ZodCIDRv4.init(inst, def);
-    ZodStringFormat.init(inst, def);
-});
-function schemas_cidrv4(params) {
-    return core._cidrv4(ZodCIDRv4, params);
-}
-const ZodCIDRv6 = /*@__PURE__*/ $constructor("ZodCIDRv6", (inst, def) => {
-    $ZodCIDRv6.init(inst, def);
-    ZodStringFormat.init(inst, def);
-});
-function schemas_cidrv6(params) {
-    return core._cidrv6(ZodCIDRv6, params);
-}
-const ZodBase64 = /*@__PURE__*/ $constructor("ZodBase64", (inst, def) => {
-    // ZodStringFormat.init(inst, def);
-    $ZodBase64.init(inst, def);
-    ZodStringFormat.init(inst, def);
-});
-function schemas_base64(params) {
-    return core._base64(ZodBase64, params);
-}
-const ZodBase64URL = /*@__PURE__*/ $constructor("ZodBase64URL", (inst, def) => {
-    // ZodStringFormat.init(inst, def);
-    $ZodBase64URL.init(inst, def);
-    ZodStringFormat.init(inst, def);
-});
-function schemas_base64url(params) {
-    return core._base64url(ZodBase64URL, params);
-}
-const ZodE164 = /*@__PURE__*/ $constructor("ZodE164", (inst, def) => {
-    // ZodStringFormat.init(inst, def);
-    $ZodE164.init(inst, def);
-    ZodStringFormat.init(inst, def);
-});
-function schemas_e164(params) {
-    return core._e164(ZodE164, params);
-}
-const ZodCreditCard = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodCreditCard", (inst, def) => {
-    core.$ZodCreditCard.init(inst, def);
-    ZodStringFormat.init(inst, def);
-})));
-function schemas_creditCard(params) {
-    return core._creditCard(ZodCreditCard, params);
-}
-const ZodIBAN = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodIBAN", (inst, def) => {
-    core.$ZodIBAN.init(inst, def);
-    ZodStringFormat.init(inst, def);
-})));
-function schemas_iban(params) {
-    return core._iban(ZodIBAN, params);
-}
-const ZodJWT = /*@__PURE__*/ $constructor("ZodJWT", (inst, def) => {
-    // ZodStringFormat.init(inst, def);
-    $ZodJWT.init(inst, def);
-    ZodStringFormat.init(inst, def);
-});
-function jwt(params) {
-    return core._jwt(ZodJWT, params);
-}
-const ZodCustomStringFormat = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodCustomStringFormat", (inst, def) => {
-    // ZodStringFormat.init(inst, def);
-    core.$ZodCustomStringFormat.init(inst, def);
-    ZodStringFormat.init(inst, def);
-})));
-function stringFormat(format, fnOrRegex, _params = {}) {
-    return core._stringFormat(ZodCustomStringFormat, format, fnOrRegex, _params);
-}
-function schemas_hostname(_params) {
-    return core._stringFormat(ZodCustomStringFormat, "hostname", regexes.hostname, _params);
-}
-function schemas_hex(_params) {
-    return core._stringFormat(ZodCustomStringFormat, "hex", regexes.hex, _params);
-}
-function schemas_currencyCode(_params) {
-    return core._stringFormat(ZodCustomStringFormat, "currency_code", regexes.currencyCode, _params);
-}
-function hash(alg, params) {
-    const enc = params?.enc ?? "hex";
-    const format = `${alg}_${enc}`;
-    const regex = core.regexes[format];
-    if (!regex)
-        throw new Error(`Unrecognized hash format: ${format}`);
-    return core._stringFormat(ZodCustomStringFormat, format, regex, params);
-}
-const ZodNumber = /*@__PURE__*/ $constructor("ZodNumber", (inst, def) => {
-    $ZodNumber.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => numberProcessor(inst, ctx, json, params);
-    inst.isFinite = true;
-}, 
-/*@__PURE__*/ derived({
-    minValue: (inst) => {
-        const { minimum, exclusiveMinimum } = aggregateChecks(inst);
-        return Math.max(minimum ?? Number.NEGATIVE_INFINITY, exclusiveMinimum ?? Number.NEGATIVE_INFINITY);
-    },
-    maxValue: (inst) => {
-        const { maximum, exclusiveMaximum } = aggregateChecks(inst);
-        return Math.min(maximum ?? Number.POSITIVE_INFINITY, exclusiveMaximum ?? Number.POSITIVE_INFINITY);
-    },
-    isInt: (inst) => {
-        const { isInt, multipleOf } = aggregateChecks(inst);
-        return !!isInt || !!multipleOf?.some(Number.isSafeInteger);
-    },
-    format: (inst) => aggregateChecks(inst).format ?? null,
-}, {
-    gt(value, params) {
-        return this.check(_gt(value, params));
-    },
-    gte(value, params) {
-        return this.check(_gte(value, params));
-    },
-    min(value, params) {
-        return this.check(_gte(value, params));
-    },
-    lt(value, params) {
-        return this.check(_lt(value, params));
-    },
-    lte(value, params) {
-        return this.check(_lte(value, params));
-    },
-    max(value, params) {
-        return this.check(_lte(value, params));
-    },
-    int(params) {
-        return this.check(schemas_int(params));
-    },
-    safe(params) {
-        return this.check(schemas_int(params));
-    },
-    positive(params) {
-        return this.check(_gt(0, params));
-    },
-    nonnegative(params) {
-        return this.check(_gte(0, params));
-    },
-    negative(params) {
-        return this.check(_lt(0, params));
-    },
-    nonpositive(params) {
-        return this.check(_lte(0, params));
-    },
-    multipleOf(value, params) {
-        return this.check(_multipleOf(value, params));
-    },
-    step(value, params) {
-        return this.check(_multipleOf(value, params));
-    },
-    finite() {
-        return this;
-    },
-}));
-function schemas_number(params) {
-    return core._number(ZodNumber, params);
-}
-const ZodNumberFormat = /*@__PURE__*/ $constructor("ZodNumberFormat", (inst, def) => {
-    $ZodNumberFormat.init(inst, def);
-    ZodNumber.init(inst, def);
-});
-function schemas_int(params) {
-    return _int(ZodNumberFormat, params);
-}
-function float32(params) {
-    return core._float32(ZodNumberFormat, params);
-}
-function float64(params) {
-    return core._float64(ZodNumberFormat, params);
-}
-function int32(params) {
-    return core._int32(ZodNumberFormat, params);
-}
-function uint32(params) {
-    return core._uint32(ZodNumberFormat, params);
-}
-const ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodBoolean", (inst, def) => {
-    core.$ZodBoolean.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.booleanProcessor(inst, ctx, json, params);
-})));
-function schemas_boolean(params) {
-    return core._boolean(ZodBoolean, params);
-}
-const ZodBigInt = /*@__PURE__*/ $constructor("ZodBigInt", (inst, def) => {
-    $ZodBigInt.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => bigintProcessor(inst, ctx, json, params);
-}, 
-/*@__PURE__*/ derived({
-    minValue: (inst) => aggregateChecks(inst).minimum ?? null,
-    maxValue: (inst) => aggregateChecks(inst).maximum ?? null,
-    format: (inst) => aggregateChecks(inst).format ?? null,
-}, {
-    gte(value, params) {
-        return this.check(_gte(value, params));
-    },
-    min(value, params) {
-        return this.check(_gte(value, params));
-    },
-    gt(value, params) {
-        return this.check(_gt(value, params));
-    },
-    lt(value, params) {
-        return this.check(_lt(value, params));
-    },
-    lte(value, params) {
-        return this.check(_lte(value, params));
-    },
-    max(value, params) {
-        return this.check(_lte(value, params));
-    },
-    positive(params) {
-        return this.check(_gt(BigInt(0), params));
-    },
-    negative(params) {
-        return this.check(_lt(BigInt(0), params));
-    },
-    nonpositive(params) {
-        return this.check(_lte(BigInt(0), params));
-    },
-    nonnegative(params) {
-        return this.check(_gte(BigInt(0), params));
-    },
-    multipleOf(value, params) {
-        return this.check(_multipleOf(value, params));
-    },
-}));
-function schemas_bigint(params) {
-    return core._bigint(ZodBigInt, params);
-}
-const ZodBigIntFormat = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodBigIntFormat", (inst, def) => {
-    core.$ZodBigIntFormat.init(inst, def);
-    ZodBigInt.init(inst, def);
-})));
-function int64(params) {
-    return core._int64(ZodBigIntFormat, params);
-}
-function uint64(params) {
-    return core._uint64(ZodBigIntFormat, params);
-}
-const ZodSymbol = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodSymbol", (inst, def) => {
-    core.$ZodSymbol.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.symbolProcessor(inst, ctx, json, params);
-})));
-function symbol(params) {
-    return core._symbol(ZodSymbol, params);
-}
-const ZodUndefined = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodUndefined", (inst, def) => {
-    core.$ZodUndefined.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.undefinedProcessor(inst, ctx, json, params);
-})));
-function schemas_undefined(params) {
-    return core._undefined(ZodUndefined, params);
-}
-
-const ZodNull = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodNull", (inst, def) => {
-    core.$ZodNull.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.nullProcessor(inst, ctx, json, params);
-})));
-function schemas_null(params) {
-    return core._null(ZodNull, params);
-}
-
-const ZodAny = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodAny", (inst, def) => {
-    core.$ZodAny.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.anyProcessor(inst, ctx, json, params);
-})));
-function any() {
-    return core._any(ZodAny);
-}
-const ZodUnknown = /*@__PURE__*/ $constructor("ZodUnknown", (inst, def) => {
-    $ZodUnknown.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => unknownProcessor(inst, ctx, json, params);
-});
-function unknown() {
-    return _unknown(ZodUnknown);
-}
-const ZodNever = /*@__PURE__*/ $constructor("ZodNever", (inst, def) => {
-    $ZodNever.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => neverProcessor(inst, ctx, json, params);
-});
-function never(params) {
-    return _never(ZodNever, params);
-}
-const ZodVoid = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodVoid", (inst, def) => {
-    core.$ZodVoid.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.voidProcessor(inst, ctx, json, params);
-})));
-function schemas_void(params) {
-    return core._void(ZodVoid, params);
-}
-
-const ZodDate = /*@__PURE__*/ $constructor("ZodDate", (inst, def) => {
-    $ZodDate.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => dateProcessor(inst, ctx, json, params);
-    inst.min = (value, params) => inst.check(_gte(value, params));
-    inst.max = (value, params) => inst.check(_lte(value, params));
-}, 
-/*@__PURE__*/ derived({
-    minDate: (inst) => {
-        const { minimum } = aggregateChecks(inst);
-        return minimum ? new Date(minimum) : null;
-    },
-    maxDate: (inst) => {
-        const { maximum } = aggregateChecks(inst);
-        return maximum ? new Date(maximum) : null;
-    },
-}, {}));
-function schemas_date(params) {
-    return core._date(ZodDate, params);
-}
-const ZodArray = /*@__PURE__*/ $constructor("ZodArray", (inst, def) => {
-    _ensureDefaultMemoizer();
-    $ZodArray.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => arrayProcessor(inst, ctx, json, params);
-    inst.element = def.element;
-}, {
-    min(n, params) {
-        return this.check(_minLength(n, params));
-    },
-    nonempty(params) {
-        return this.check(_minLength(1, params));
-    },
-    max(n, params) {
-        return this.check(_maxLength(n, params));
-    },
-    length(n, params) {
-        return this.check(_length(n, params));
-    },
-    unwrap() {
-        return this.element;
-    },
-});
-function array(element, params) {
-    return _array(ZodArray, element, params);
-}
-// .keyof
-function keyof(schema) {
-    const shape = schema._zod.def.shape;
-    return schemas_enum(Object.keys(shape));
-}
-const ZodObject = /*@__PURE__*/ $constructor("ZodObject", (inst, def) => {
-    _ensureDefaultMemoizer();
-    $ZodObjectJIT.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => objectProcessor(inst, ctx, json, params);
-    installLazyProp(inst, "shape", (self) => self._zod.def.shape, false);
-}, {
-    keyof() {
-        return schemas_enum(Object.keys(this._zod.def.shape));
-    },
-    catchall(catchall) {
-        // `mergeDefs` rather than a spread: spreading reads `shape`, and resolving it can mint a whole fresh subtree
-        return this.clone(mergeDefs(this._zod.def, { catchall: catchall }));
-    },
-    passthrough() {
-        return this.clone(mergeDefs(this._zod.def, { catchall: unknown() }));
-    },
-    loose() {
-        return this.clone(mergeDefs(this._zod.def, { catchall: unknown() }));
-    },
-    strict() {
-        return this.clone(mergeDefs(this._zod.def, { catchall: never() }));
-    },
-    strip() {
-        return this.clone(mergeDefs(this._zod.def, { catchall: undefined }));
-    },
-    extend(incoming) {
-        return extend(this, incoming);
-    },
-    safeExtend(incoming) {
-        return safeExtend(this, incoming);
-    },
-    merge(other) {
-        return merge(this, other);
-    },
-    pick(mask) {
-        return pick(this, mask);
-    },
-    omit(mask) {
-        return omit(this, mask);
-    },
-    partial(...args) {
-        return partial(ZodOptional, this, args[0]);
-    },
-    exactPartial(...args) {
-        return partial(ZodExactOptional, this, args[0], "exactPartial");
-    },
-    required(...args) {
-        return required(ZodNonOptional, this, args[0]);
-    },
-});
-function object(shape, params) {
-    const def = {
-        type: "object",
-        shape: shape ?? {},
-        ...util.normalizeParams(params),
-    };
-    return new ZodObject(def);
-}
-// strictObject
-function strictObject(shape, params) {
-    return new ZodObject({
-        type: "object",
-        shape,
-        catchall: never(),
-        ...util.normalizeParams(params),
-    });
-}
-// looseObject
-function looseObject(shape, params) {
-    return new ZodObject({
-        type: "object",
-        shape,
-        catchall: unknown(),
-        ...util.normalizeParams(params),
-    });
-}
-const ZodUnion = /*@__PURE__*/ $constructor("ZodUnion", (inst, def) => {
-    $ZodUnion.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => unionProcessor(inst, ctx, json, params);
-    inst.options = def.options;
-});
-function union(options, params) {
-    return new ZodUnion({
-        type: "union",
-        options: options,
-        ...normalizeParams(params),
-    });
-}
-const ZodXor = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodXor", (inst, def) => {
-    ZodUnion.init(inst, def);
-    core.$ZodXor.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.unionProcessor(inst, ctx, json, params);
-    inst.options = def.options;
-})));
-/** Creates an exclusive union (XOR) where exactly one option must match.
- * Unlike regular unions that succeed when any option matches, xor fails if
- * zero or more than one option matches the input. */
-function xor(options, params) {
-    return new ZodXor({
-        type: "union",
-        options: options,
-        inclusive: false,
-        ...util.normalizeParams(params),
-    });
-}
-const ZodDiscriminatedUnion = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodDiscriminatedUnion", (inst, def) => {
-    ZodUnion.init(inst, def);
-    core.$ZodDiscriminatedUnion.init(inst, def);
-})));
-function discriminatedUnion(discriminator, options, params) {
-    // const [options, params] = args;
-    return new ZodDiscriminatedUnion({
-        type: "union",
-        options: options,
-        discriminator,
-        ...util.normalizeParams(params),
-    });
-}
-const ZodIntersection = /*@__PURE__*/ $constructor("ZodIntersection", (inst, def) => {
-    $ZodIntersection.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => intersectionProcessor(inst, ctx, json, params);
-});
-function intersection(left, right) {
-    return new ZodIntersection({
-        type: "intersection",
-        left: left,
-        right: right,
-    });
-}
-const ZodTuple = /*@__PURE__*/ $constructor("ZodTuple", (inst, def) => {
-    _ensureDefaultMemoizer();
-    $ZodTuple.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => tupleProcessor(inst, ctx, json, params);
-}, {
-    rest(rest) {
-        return this.clone({
-            ...this._zod.def,
-            rest: rest,
-        });
-    },
-    partial() {
-        const def = this._zod.def;
-        // a refinement was authored against the full arity; partialing would run it on a shorter array
-        if (def.checks?.length)
-            throw new Error(".partial() cannot be used on tuple schemas containing refinements");
-        return this.clone({
-            ...def,
-            items: def.items.map((item) => new ZodOptional({ type: "optional", innerType: item })),
-        });
-    },
-});
-function tuple(items, _paramsOrRest, _params) {
-    const hasRest = _paramsOrRest instanceof core.$ZodType;
-    const params = hasRest ? _params : _paramsOrRest;
-    const rest = hasRest ? _paramsOrRest : null;
-    return new ZodTuple({
-        type: "tuple",
-        items: items,
-        rest,
-        ...util.normalizeParams(params),
-    });
-}
-const ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodRecord", (inst, def) => {
-    _ensureDefaultMemoizer();
-    core.$ZodRecord.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.recordProcessor(inst, ctx, json, params);
-    inst.keyType = def.keyType;
-    inst.valueType = def.valueType;
-})));
-function record(keyType, valueType, params) {
-    // v3-compat: z.record(valueType, params?) — defaults keyType to z.string()
-    if (!valueType || !valueType._zod) {
-        return new ZodRecord({
-            type: "record",
-            keyType: schemas_string(),
-            valueType: keyType,
-            ...util.normalizeParams(valueType),
-        });
-    }
-    return new ZodRecord({
-        type: "record",
-        keyType,
-        valueType: valueType,
-        ...util.normalizeParams(params),
-    });
-}
-// type alksjf = core.output<core.$ZodRecordKey>;
-function partialRecord(keyType, valueType, params) {
-    return new ZodRecord({
-        type: "record",
-        keyType,
-        valueType: valueType,
-        ...util.normalizeParams(params),
-        partial: true,
-    });
-}
-function looseRecord(keyType, valueType, params) {
-    return new ZodRecord({
-        type: "record",
-        keyType,
-        valueType: valueType,
-        mode: "loose",
-        ...util.normalizeParams(params),
-    });
-}
-const ZodMap = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodMap", (inst, def) => {
-    _ensureDefaultMemoizer();
-    core.$ZodMap.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.mapProcessor(inst, ctx, json, params);
-    inst.keyType = def.keyType;
-    inst.valueType = def.valueType;
-    inst.min = (...args) => inst.check(core._minSize(...args));
-    inst.nonempty = (params) => inst.check(core._minSize(1, params));
-    inst.max = (...args) => inst.check(core._maxSize(...args));
-    inst.size = (...args) => inst.check(core._size(...args));
-})));
-function map(keyType, valueType, params) {
-    return new ZodMap({
-        type: "map",
-        keyType: keyType,
-        valueType: valueType,
-        ...util.normalizeParams(params),
-    });
-}
-const ZodSet = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodSet", (inst, def) => {
-    _ensureDefaultMemoizer();
-    core.$ZodSet.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.setProcessor(inst, ctx, json, params);
-    inst.min = (...args) => inst.check(core._minSize(...args));
-    inst.nonempty = (params) => inst.check(core._minSize(1, params));
-    inst.max = (...args) => inst.check(core._maxSize(...args));
-    inst.size = (...args) => inst.check(core._size(...args));
-})));
-function set(valueType, params) {
-    return new ZodSet({
-        type: "set",
-        valueType: valueType,
-        ...util.normalizeParams(params),
-    });
-}
-const ZodEnum = /*@__PURE__*/ $constructor("ZodEnum", (inst, def) => {
-    $ZodEnum.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => enumProcessor(inst, ctx, json, params);
-    inst.enum = def.entries;
-    // reuse the parsed value set so a numeric TS enum's reverse-mapping keys stay out
-    inst.options = [...inst._zod.values];
-    const keys = new Set(Object.keys(def.entries));
-    inst.extract = (values, params) => {
-        const newEntries = {};
-        for (const value of values) {
-            if (keys.has(value)) {
-                newEntries[value] = def.entries[value];
-            }
-            else
-                throw new Error(`Key ${value} not found in enum`);
-        }
-        return new ZodEnum({
-            ...def,
-            checks: [],
-            ...normalizeParams(params),
-            entries: newEntries,
-        });
-    };
-    inst.exclude = (values, params) => {
-        const newEntries = { ...def.entries };
-        for (const value of values) {
-            if (keys.has(value)) {
-                delete newEntries[value];
-            }
-            else
-                throw new Error(`Key ${value} not found in enum`);
-        }
-        return new ZodEnum({
-            ...def,
-            checks: [],
-            ...normalizeParams(params),
-            entries: newEntries,
-        });
-    };
-});
-function schemas_enum(values, params) {
-    const entries = Array.isArray(values) ? Object.fromEntries(values.map((v) => [v, v])) : values;
-    return new ZodEnum({
-        type: "enum",
-        entries,
-        ...normalizeParams(params),
-    });
-}
-
-/** @deprecated This API has been merged into `z.enum()`. Use `z.enum()` instead.
- *
- * ```ts
- * enum Colors { red, green, blue }
- * z.enum(Colors);
- * ```
- */
-function nativeEnum(entries, params) {
-    return new ZodEnum({
-        type: "enum",
-        entries,
-        ...util.normalizeParams(params),
-    });
-}
-const ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodLiteral", (inst, def) => {
-    core.$ZodLiteral.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.literalProcessor(inst, ctx, json, params);
-    inst.values = new Set(def.values);
-    Object.defineProperty(inst, "value", {
-        get() {
-            if (def.values.length > 1) {
-                throw new Error("This schema contains multiple valid literal values. Use `.values` instead.");
-            }
-            return def.values[0];
-        },
-    });
-})));
-function literal(value, params) {
-    return new ZodLiteral({
-        type: "literal",
-        values: Array.isArray(value) ? value : [value],
-        ...util.normalizeParams(params),
-    });
-}
-const ZodFile = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodFile", (inst, def) => {
-    core.$ZodFile.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.fileProcessor(inst, ctx, json, params);
-    inst.min = (size, params) => inst.check(core._minSize(size, params));
-    inst.max = (size, params) => inst.check(core._maxSize(size, params));
-    inst.mime = (types, params) => inst.check(core._mime(Array.isArray(types) ? types : [types], params));
-})));
-function file(params) {
-    return core._file(ZodFile, params);
-}
-const ZodTransform = /*@__PURE__*/ $constructor("ZodTransform", (inst, def) => {
-    _ensureDefaultMemoizer();
-    $ZodTransform.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => transformProcessor(inst, ctx, json, params);
-    inst._zod.parse = (payload, _ctx) => {
-        if (_ctx.direction === "backward") {
-            throw new $ZodEncodeError(inst.constructor.name);
-        }
-        payload.addIssue = (issue) => {
-            if (typeof issue === "string") {
-                payload.issues.push(util_issue(issue, payload.value, def));
-            }
-            else {
-                // for Zod 3 backwards compatibility
-                const _issue = issue;
-                if (_issue.fatal)
-                    _issue.continue = false;
-                _issue.code ?? (_issue.code = "custom");
-                if (!("input" in _issue))
-                    _issue.input = payload.value;
-                _issue.inst ?? (_issue.inst = inst);
-                // _issue.continue ??= true;
-                payload.issues.push(util_issue(_issue));
-            }
-        };
-        const output = def.transform(payload.value, payload);
-        if (output instanceof Promise) {
-            return output.then((output) => {
-                payload.value = output;
-                return payload;
-            });
-        }
-        payload.value = output;
-        return payload;
-    };
-});
-function transform(fn) {
-    return new ZodTransform({
-        type: "transform",
-        transform: fn,
-    });
-}
-const ZodOptional = /*@__PURE__*/ $constructor("ZodOptional", (inst, def) => {
-    $ZodOptional.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => optionalProcessor(inst, ctx, json, params);
-    inst.unwrap = () => inst._zod.def.innerType;
-});
-function optional(innerType) {
-    return new ZodOptional({
-        type: "optional",
-        innerType: innerType,
-    });
-}
-const ZodExactOptional = /*@__PURE__*/ $constructor("ZodExactOptional", (inst, def) => {
-    $ZodExactOptional.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => optionalProcessor(inst, ctx, json, params);
-    inst.unwrap = () => inst._zod.def.innerType;
-});
-function exactOptional(innerType) {
-    return new ZodExactOptional({
-        type: "optional",
-        innerType: innerType,
-    });
-}
-const ZodNullable = /*@__PURE__*/ $constructor("ZodNullable", (inst, def) => {
-    $ZodNullable.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => nullableProcessor(inst, ctx, json, params);
-    inst.unwrap = () => inst._zod.def.innerType;
-});
-function nullable(innerType) {
-    return new ZodNullable({
-        type: "nullable",
-        innerType: innerType,
-    });
-}
-// nullish
-function schemas_nullish(innerType) {
-    return optional(nullable(innerType));
-}
-const ZodDefault = /*@__PURE__*/ $constructor("ZodDefault", (inst, def) => {
-    $ZodDefault.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => defaultProcessor(inst, ctx, json, params);
-    inst.unwrap = () => inst._zod.def.innerType;
-    inst.removeDefault = inst.unwrap;
-});
-function schemas_default(innerType, defaultValue) {
-    return new ZodDefault({
-        type: "default",
-        innerType: innerType,
-        get defaultValue() {
-            return typeof defaultValue === "function" ? defaultValue() : shallowClone(defaultValue);
-        },
-    });
-}
-const ZodPrefault = /*@__PURE__*/ $constructor("ZodPrefault", (inst, def) => {
-    $ZodPrefault.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => prefaultProcessor(inst, ctx, json, params);
-    inst.unwrap = () => inst._zod.def.innerType;
-});
-function prefault(innerType, defaultValue) {
-    return new ZodPrefault({
-        type: "prefault",
-        innerType: innerType,
-        get defaultValue() {
-            return typeof defaultValue === "function" ? defaultValue() : shallowClone(defaultValue);
-        },
-    });
-}
-const ZodNonOptional = /*@__PURE__*/ $constructor("ZodNonOptional", (inst, def) => {
-    $ZodNonOptional.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => nonoptionalProcessor(inst, ctx, json, params);
-    inst.unwrap = () => inst._zod.def.innerType;
-});
-function nonoptional(innerType, params) {
-    return new ZodNonOptional({
-        type: "nonoptional",
-        innerType: innerType,
-        ...normalizeParams(params),
-    });
-}
-const ZodSuccess = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodSuccess", (inst, def) => {
-    core.$ZodSuccess.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.successProcessor(inst, ctx, json, params);
-    inst.unwrap = () => inst._zod.def.innerType;
-})));
-function success(innerType) {
-    return new ZodSuccess({
-        type: "success",
-        innerType: innerType,
-    });
-}
-const ZodCatch = /*@__PURE__*/ $constructor("ZodCatch", (inst, def) => {
-    $ZodCatch.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => catchProcessor(inst, ctx, json, params);
-    inst.unwrap = () => inst._zod.def.innerType;
-    inst.removeCatch = inst.unwrap;
-});
-function schemas_catch(innerType, catchValue) {
-    return new ZodCatch({
-        type: "catch",
-        innerType: innerType,
-        catchValue: (typeof catchValue === "function" ? catchValue : constantCatch(catchValue)),
-    });
-}
-
-const ZodNaN = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodNaN", (inst, def) => {
-    core.$ZodNaN.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.nanProcessor(inst, ctx, json, params);
-})));
-function nan(params) {
-    return core._nan(ZodNaN, params);
-}
-const ZodPipe = /*@__PURE__*/ $constructor("ZodPipe", (inst, def) => {
-    $ZodPipe.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => pipeProcessor(inst, ctx, json, params);
-    inst.in = def.in;
-    inst.out = def.out;
-});
-function pipe(in_, out) {
-    return new ZodPipe({
-        type: "pipe",
-        in: in_,
-        out: out,
-        // ...util.normalizeParams(params),
-    });
-}
-const ZodCodec = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodCodec", (inst, def) => {
-    ZodPipe.init(inst, def);
-    core.$ZodCodec.init(inst, def);
-})));
-function codec(in_, out, params) {
-    return new ZodCodec({
-        type: "pipe",
-        in: in_,
-        out: out,
-        transform: params.decode,
-        reverseTransform: params.encode,
-    });
-}
-function invertCodec(codec) {
-    const def = codec._zod.def;
-    return new ZodCodec({
-        type: "pipe",
-        in: def.out,
-        out: def.in,
-        transform: def.reverseTransform,
-        reverseTransform: def.transform,
-    });
-}
-const ZodPreprocess = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodPreprocess", (inst, def) => {
-    ZodPipe.init(inst, def);
-    core.$ZodPreprocess.init(inst, def);
-})));
-const ZodReadonly = /*@__PURE__*/ $constructor("ZodReadonly", (inst, def) => {
-    $ZodReadonly.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => readonlyProcessor(inst, ctx, json, params);
-    inst.unwrap = () => inst._zod.def.innerType;
-});
-function readonly(innerType) {
-    return new ZodReadonly({
-        type: "readonly",
-        innerType: innerType,
-    });
-}
-const ZodTemplateLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodTemplateLiteral", (inst, def) => {
-    core.$ZodTemplateLiteral.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.templateLiteralProcessor(inst, ctx, json, params);
-})));
-function templateLiteral(parts, params) {
-    return new ZodTemplateLiteral({
-        type: "template_literal",
-        parts,
-        ...util.normalizeParams(params),
-    });
-}
-const ZodLazy = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodLazy", (inst, def) => {
-    core.$ZodLazy.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.lazyProcessor(inst, ctx, json, params);
-    inst.unwrap = () => inst._zod.def.getter();
-})));
-function lazy(getter) {
-    return new ZodLazy({
-        type: "lazy",
-        getter: getter,
-    });
-}
-const ZodPromise = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodPromise", (inst, def) => {
-    core.$ZodPromise.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.promiseProcessor(inst, ctx, json, params);
-    inst.unwrap = () => inst._zod.def.innerType;
-})));
-function promise(innerType) {
-    return new ZodPromise({
-        type: "promise",
-        innerType: innerType,
-    });
-}
-const ZodFunction = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodFunction", (inst, def) => {
-    core.$ZodFunction.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.functionProcessor(inst, ctx, json, params);
-})));
-function _function(params) {
-    return new ZodFunction({
-        type: "function",
-        input: Array.isArray(params?.input) ? tuple(params?.input) : (params?.input ?? array(unknown())),
-        output: params?.output ?? unknown(),
-    });
-}
-
-const ZodCustom = /*@__PURE__*/ $constructor("ZodCustom", (inst, def) => {
-    $ZodCustom.init(inst, def);
-    ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => customProcessor(inst, ctx, json, params);
-});
-// custom checks
-function check(fn) {
-    const ch = new core.$ZodCheck({
-        check: "custom",
-        // ...util.normalizeParams(params),
-    });
-    ch._zod.check = fn;
-    return ch;
-}
-function custom(fn, _params) {
-    return core._custom(ZodCustom, fn ?? (() => true), _params);
-}
-function refine(fn, _params = {}) {
-    return _refine(ZodCustom, fn, _params);
-}
-// superRefine
-function superRefine(fn, params) {
-    return _superRefine(fn, params);
-}
-// Re-export describe and meta from core
-const schemas_describe = describe;
-const schemas_meta = meta;
-const ZodInstanceOf = /*@__PURE__*/ $constructor("ZodInstanceOf", (inst, def) => {
-    ZodCustom.init(inst, def);
-}, {
-    properties(shape, params) {
-        // asserts in place, so the narrowed output type is truthful without a wrapper
-        return this.check(_properties(shape, params));
-    },
-});
-function _instanceof(cls, params = {}) {
-    const inst = new ZodInstanceOf({
-        type: "custom",
-        check: "custom",
-        fn: (data) => data instanceof cls,
-        abort: true,
-        ...util.normalizeParams(params),
-    });
-    inst._zod.bag.Class = cls;
-    // Override check to emit invalid_type instead of custom
-    inst._zod.check = (payload) => {
-        if (!(payload.value instanceof cls)) {
-            payload.issues.push({
-                code: "invalid_type",
-                expected: cls.name,
-                input: payload.value,
-                inst,
-                path: [...(inst._zod.def.path ?? [])],
-            });
-        }
-    };
-    return inst;
-}
-
-// stringbool
-const stringbool = (...args) => core._stringbool({
-    Codec: ZodCodec,
-    Boolean: ZodBoolean,
-    String: ZodString,
-}, ...args);
-function json(params) {
-    const jsonSchema = lazy(() => {
-        return union([schemas_string(params), schemas_number(), schemas_boolean(), schemas_null(), array(jsonSchema), record(schemas_string(), jsonSchema)]);
-    });
-    return jsonSchema;
-}
-// preprocess
-function preprocess(fn, schema) {
-    return new ZodPreprocess({
-        type: "pipe",
-        in: transform(fn),
-        out: schema,
-    });
-}
-
-;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/coerce.js
-
-
-function coerce_string(params) {
-    return core._coercedString(schemas.ZodString, params);
-}
-function coerce_number(params) {
-    return _coercedNumber(ZodNumber, params);
-}
-function coerce_boolean(params) {
-    return core._coercedBoolean(schemas.ZodBoolean, params);
-}
-function coerce_bigint(params) {
-    return core._coercedBigint(schemas.ZodBigInt, params);
-}
-function coerce_date(params) {
-    return core._coercedDate(schemas.ZodDate, params);
-}
-
 ;// CONCATENATED MODULE: ./src/errors.ts
 /** A problem with one action input: reported as one line naming the input and the fix, before anything changes. */
 class InputError extends Error {
@@ -58414,39 +48860,322 @@ function asError(thrown) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/inputs/auth.ts
+
+const MODES = ['anonymous', 'windows', 'shibboleth'];
+/**
+ * Reads `auth`, keeping `shibboleth: true` working as `auth: shibboleth`. httpplatform with windows is refused:
+ * HttpPlatformHandler does not pass REMOTE_USER, only (with forwardWindowsAuthToken) a token handle in the
+ * X-IIS-WindowsAuthToken header (docs/windows-facts.md, hp-auth-token), which Django cannot turn into a user name.
+ */
+function parseAuth(raw, shibboleth, hosting) {
+    const value = raw.trim().toLowerCase();
+    if (value !== '' && !MODES.includes(value))
+        throw new InputError('auth', `unknown value '${raw.trim()}'; use one of: ${MODES.join(', ')}`);
+    if (shibboleth && value !== '' && value !== 'shibboleth')
+        throw new InputError('auth', `is '${value}' but shibboleth is true; use auth: shibboleth alone (shibboleth: true is its older spelling)`);
+    const mode = value === '' ? (shibboleth ? 'shibboleth' : 'anonymous') : value;
+    if (mode === 'windows' && hosting === 'httpplatform') {
+        throw new InputError('auth', 'windows cannot be used with hosting httpplatform: HttpPlatformHandler passes no REMOTE_USER, only a Windows token handle in a header that Django cannot read; use hosting fastcgi');
+    }
+    return mode;
+}
+/** Printed by the preflight with auth: windows: what Django's RemoteUserBackend will see. */
+const WINDOWS_REMOTE_USER_NOTE = "Windows Authentication: IIS passes the user as REMOTE_USER in the form DOMAIN\\user, and RemoteUserBackend makes a Django user of that exact name; to drop the domain, subclass RemoteUserBackend and override clean_username (e.g. return username.rpartition('\\\\')[2]); see docs/identity-and-auth.md";
+
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 var external_node_crypto_default = /*#__PURE__*/__nccwpck_require__.n(external_node_crypto_);
-;// CONCATENATED MODULE: ./src/inputs/pool-name.ts
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
+;// CONCATENATED MODULE: ./src/iis/lock.ts
 
-/** No documented limit on a pool name's length was found: this one is assumed (docs/input-rules.md). */
-const MAX_POOL_NAME = 64;
-const HASH_LENGTH = 10;
-function hashOf(siteName, appPath) {
-    // Site names and app paths are taken as case-insensitive (assumed, docs/input-rules.md): /App and /app share a pool.
-    return external_node_crypto_default().createHash('sha256').update(`${siteName}\n${appPath}`.toLowerCase()).digest('hex').slice(0, HASH_LENGTH);
+
+
+
+
+/** One create-and-write takes microseconds: a lock file still empty after this long lost its writer. */
+const STALE_GRACE_MS = 10_000;
+/** Where runs on one server meet to take turns with IIS: machine-wide, not under any one app's deploy-root. */
+function defaultServerLockDir(env, platform = process.platform) {
+    return platform === 'win32'
+        ? external_node_path_default().win32.join(env.ProgramData ?? env.PROGRAMDATA ?? 'C:\\ProgramData', 'django-iis-deploy')
+        : external_node_path_default().join(external_node_os_default().tmpdir(), 'django-iis-deploy');
+}
+/** One lock file per target, readable and unique: the site and path slug plus a short hash of the exact pair. */
+function lockFileFor(dir, site, appPath) {
+    const target = `${site}${appPath}`.toLowerCase();
+    const slug = target.replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'root';
+    const hash = external_node_crypto_default().createHash('sha256').update(target).digest('hex').slice(0, 8);
+    return external_node_path_default().join(dir, `.deploy-${slug}-${hash}.lock`);
+}
+/** Whether a process of this host still runs (EPERM: it exists but belongs to someone else). */
+function processAlive(pid) {
+    try {
+        process.kill(pid, 0);
+        return true;
+    }
+    catch (err) {
+        return err.code === 'EPERM';
+    }
+}
+function parseOwner(text) {
+    try {
+        const owner = JSON.parse(text);
+        return typeof owner?.pid === 'number' && typeof owner.host === 'string' ? owner : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** undefined: no such file. A file that changes while it is read is reported as not seen yet (`busy`). */
+function look(file) {
+    try {
+        const before = external_node_fs_default().statSync(file, { bigint: true });
+        const text = external_node_fs_default().readFileSync(file, 'utf8');
+        const after = external_node_fs_default().statSync(file, { bigint: true });
+        const id = (s) => `${s.ino}:${s.mtimeNs}:${s.size}`;
+        if (id(before) !== id(after))
+            return 'busy';
+        const generation = external_node_crypto_default().createHash('sha256')
+            .update(`${id(after)}\n${text}`)
+            .digest('hex')
+            .slice(0, 16);
+        return { text, owner: parseOwner(text), generation, ageMs: Date.now() - Number(after.mtimeMs) };
+    }
+    catch (err) {
+        // Windows refuses to open a file that is being deleted (EPERM): treat it like one being written.
+        return err.code === 'ENOENT' ? undefined : 'busy';
+    }
+}
+/** Why a file seen may be broken, or undefined while its writer may still be alive. */
+function staleReason(seen, graceMs) {
+    const { owner } = seen;
+    if (owner) {
+        if (owner.host !== external_node_os_default().hostname() || processAlive(owner.pid))
+            return undefined;
+        return `run ${owner.runId} (pid ${owner.pid} on ${owner.host} is gone, locked since ${owner.time})`;
+    }
+    if (seen.ageMs <= graceMs)
+        return undefined;
+    return `a lock file left ${seen.text.trim() === '' ? 'empty' : 'unreadable'} for ${Math.round(seen.ageMs / 1000)} s by a run that died while taking it`;
 }
 /**
- * The pool an app gets when app-pool is empty: one per (site, app path), so two apps never share an identity.
- * The readable form `Site-a-b` keeps only letters, digits and the path's slashes (as -); whenever that loses
- * something (a - _ . ~ in the path, a site name with other than letters, digits and spaces) or is too long, a
- * hash of the exact pair follows after a dot. Readable forms never hold a dot, so the two kinds cannot meet.
- * Site names that differ only in spaces (Default Web Site, DefaultWebSite) share the readable form.
+ * Exclusive create of a file holding `text`. false: the name is taken. On Windows a name whose file is still
+ * being deleted refuses a new create with EPERM/EACCES (docs/windows-facts.md, lk-delete-pending): that error is returned, as
+ * "taken for now", and the caller gives up only when it lasts.
  */
-function derivePoolName(siteName, appPath) {
-    const site = siteName.replace(/ /g, '');
-    const app = appPath.replace(/^\/+|\/+$/g, '');
-    const readable = app ? `${site}-${app.replace(/\//g, '-')}` : site;
-    const lossless = /^[A-Za-z0-9]+$/.test(site) && /^[A-Za-z0-9/]*$/.test(app);
-    if (lossless && readable.length <= MAX_POOL_NAME)
-        return readable;
-    const kept = readable
-        .replace(/[^A-Za-z0-9-]+/g, '-')
-        .replace(/-+/g, '-')
-        .replace(/^-|-$/g, '');
-    const prefix = kept.slice(0, MAX_POOL_NAME - HASH_LENGTH - 1).replace(/-$/, '');
-    return `${prefix || 'app'}.${hashOf(siteName, appPath)}`;
+function createExclusive(file, text) {
+    try {
+        external_node_fs_default().writeFileSync(file, text, { flag: 'wx' });
+        return true;
+    }
+    catch (err) {
+        const code = err.code;
+        if (code === 'EEXIST')
+            return false;
+        if (process.platform === 'win32' && (code === 'EPERM' || code === 'EACCES' || code === 'EBUSY'))
+            return err;
+        throw err;
+    }
 }
+function removeIfText(file, text) {
+    try {
+        if (external_node_fs_default().readFileSync(file, 'utf8') === text)
+            external_node_fs_default().rmSync(file, { force: true });
+    }
+    catch {
+        // Gone already, or unreadable: nothing of ours to remove.
+    }
+}
+function markerName(file, seen) {
+    return `${file}.break-${seen.generation}`;
+}
+/** The marker a run breaking the file as it is now would create (for tests of a breaker that died holding it). */
+function breakMarkerOf(file) {
+    const seen = look(file);
+    return seen && seen !== 'busy' ? markerName(file, seen) : undefined;
+}
+/**
+ * Removes `file` if it is still the stale generation `seen`. "Read, compare, remove" is not atomic, so the right to
+ * remove one generation is itself an exclusive create: a marker file named after that generation. Only the
+ * marker's holder removes, and it removes only after seeing the same generation again, which a live run's fresh
+ * lock never is. A marker left by a breaker that died is broken the same way, one level up. True when removed.
+ */
+function breakStale(file, seen, self, graceMs, depth = 0) {
+    const marker = markerName(file, seen);
+    if (createExclusive(marker, self) !== true) {
+        const other = look(marker);
+        if (depth < 3 && other && other !== 'busy' && staleReason(other, graceMs))
+            breakStale(marker, other, self, graceMs, depth + 1);
+        return false;
+    }
+    try {
+        const now = look(file);
+        if (now === undefined || now === 'busy' || now.generation !== seen.generation)
+            return false;
+        external_node_fs_default().rmSync(file, { force: true });
+        return true;
+    }
+    finally {
+        removeIfText(marker, self);
+    }
+}
+/** Markers of generations long gone, left by breakers that died; harmless, but litter. */
+function sweepMarkers(file, graceMs) {
+    const prefix = `${external_node_path_default().basename(file)}.break-`;
+    let names = [];
+    try {
+        names = external_node_fs_default().readdirSync(external_node_path_default().dirname(file)).filter(n => n.startsWith(prefix));
+    }
+    catch {
+        return;
+    }
+    for (const name of names) {
+        const marker = external_node_path_default().join(external_node_path_default().dirname(file), name);
+        const seen = look(marker);
+        if (seen && seen !== 'busy' && seen.ageMs > graceMs && staleReason(seen, graceMs))
+            removeIfText(marker, seen.text);
+    }
+}
+const sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
+/**
+ * Takes the target's lock: an exclusive create (O_EXCL) of a file naming the holder. Waits up to timeoutMs; a lock
+ * left by a dead process of this host, or left empty or unparseable for longer than the grace, is broken with a
+ * warning (see breakStale for how two runs breaking it at once stay safe).
+ */
+async function acquireLock(options) {
+    const { dir, runId, timeoutMs, log } = options;
+    const pollMs = options.pollMs ?? 250;
+    const graceMs = options.staleGraceMs ?? STALE_GRACE_MS;
+    const target = `${options.site}${options.appPath}`;
+    const file = lockFileFor(dir, options.site, options.appPath);
+    external_node_fs_default().mkdirSync(dir, { recursive: true });
+    const owner = {
+        runId,
+        pid: process.pid,
+        host: external_node_os_default().hostname(),
+        time: new Date().toISOString(),
+        target,
+        token: external_node_crypto_default().randomUUID()
+    };
+    const self = JSON.stringify(owner);
+    const deadline = Date.now() + timeoutMs;
+    let waitedFor;
+    const warned = new Set();
+    const held = () => {
+        if (waitedFor)
+            log.info(`Lock for ${target} taken after waiting for run ${waitedFor.runId}`);
+        let released = false;
+        return {
+            file,
+            owner,
+            release: () => {
+                if (released)
+                    return;
+                released = true;
+                // Only our own lock: a lock broken as stale and retaken by another run is not ours to remove.
+                removeIfText(file, self);
+                sweepMarkers(file, graceMs);
+            }
+        };
+    };
+    let refusedSince;
+    for (;;) {
+        const created = createExclusive(file, self);
+        if (created instanceof Error) {
+            refusedSince ??= Date.now();
+            // Longer than a deletion takes: the folder refuses us (permissions), not a file on its way out.
+            if (Date.now() - refusedSince > graceMs)
+                throw created;
+        }
+        else
+            refusedSince = undefined;
+        // Read back rather than trust the create: a breaker that took our file for an abandoned empty one removed it.
+        const seen = look(file);
+        if (seen === undefined && !(created instanceof Error))
+            continue;
+        if (seen !== 'busy' && seen !== undefined && seen.text === self)
+            return held();
+        const holder = seen === 'busy' || seen === undefined ? undefined : seen.owner;
+        const stale = seen === 'busy' || seen === undefined ? undefined : staleReason(seen, graceMs);
+        if (seen !== 'busy' && seen !== undefined && stale) {
+            if (!warned.has(seen.generation))
+                log.warning(`Breaking the stale deploy lock of ${stale}`);
+            warned.add(seen.generation);
+            if (breakStale(file, seen, self, graceMs))
+                continue;
+        }
+        else if (!waitedFor && holder) {
+            waitedFor = holder;
+            log.info(`Waiting for run ${holder.runId} (pid ${holder.pid} on ${holder.host}, since ${holder.time}) to finish deploying ${target}`);
+        }
+        if (Date.now() >= deadline) {
+            const who = holder ? `run ${holder.runId} (pid ${holder.pid} on ${holder.host}, since ${holder.time})` : 'another run';
+            throw new errors_PhaseError('apply', `${target} is being deployed by ${who}; gave up after lock-timeout (${Math.round(timeoutMs / 1000)} s)`, `wait for that run, raise lock-timeout, or delete ${file} if no deploy is running`);
+        }
+        await sleep(Math.min(pollMs, Math.max(1, deadline - Date.now())));
+    }
+}
+
+;// CONCATENATED MODULE: ./src/inputs/defaults.ts
+// Generated from action.yml by `npm run docs` (scripts/input-defaults.mjs); do not edit.
+// __tests__/input-defaults.test.ts fails when this module and action.yml differ.
+/** Every input of action.yml with its default ('' where action.yml has none). */
+const INPUT_DEFAULTS = {
+    mode: 'deploy',
+    'app-dir': '.',
+    requirements: '',
+    python: '',
+    'pip-args': '',
+    'venv-system-site-packages': 'false',
+    wfastcgi: 'wfastcgi==3.0.0',
+    'deploy-root': '',
+    'site-name': 'Default Web Site',
+    'app-path': '',
+    'app-pool': '',
+    'pool-identity': 'ApplicationPoolIdentity',
+    'pool-identity-password': '',
+    auth: '',
+    'anonymous-user': 'pool',
+    'settings-module': '',
+    env: '',
+    'secret-env': '',
+    hosting: 'fastcgi',
+    'httpplatform-command': '',
+    'httpplatform-package': 'waitress',
+    shibboleth: 'false',
+    'shibboleth-config': 'C:\\opt\\shibboleth-sp\\etc\\shibboleth\\shibboleth2.xml',
+    'shibboleth-host': '',
+    'remote-user': '',
+    'shibboleth-check': 'C:\\opt\\shibboleth-sp\\sbin64\\shibd.exe -check -config {config}',
+    'shibboleth-service': 'shibd_Default',
+    'require-remote-user': 'true',
+    'verify-url': '',
+    'verify-status': '200',
+    'verify-body': '',
+    'verify-urls': '',
+    'verify-host': '',
+    'verify-request-timeout': '10',
+    'verify-timeout': '120',
+    'verify-interval': '0.25',
+    'verify-ca-bundle': '',
+    'verify-insecure': 'false',
+    'verify-follow-redirects': 'false',
+    'verify-static': 'true',
+    'static-served-elsewhere': 'false',
+    'preflight-path': '/',
+    'output-dir': '',
+    templates: '',
+    appcmd: '%windir%\\system32\\inetsrv\\appcmd.exe',
+    icacls: 'icacls',
+    'keep-releases': '5',
+    'keep-backups': '5',
+    'lock-timeout': '600',
+    'lock-dir': '',
+    'release-id': ''
+};
 
 // EXTERNAL MODULE: ./node_modules/@xmldom/xmldom/lib/index.js
 var lib = __nccwpck_require__(8351);
@@ -58498,10 +49227,10 @@ function parseXmlStrict(text, what) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/log.ts
+;// CONCATENATED MODULE: ./src/masking.ts
 
-
-/** Shorter values would mask ordinary words and digits; secret-env refuses them (src/config.ts). */
+// The one place secrets are masked: the log, the job summary, plan.json and appcmd's echoed argv all come here.
+/** Shorter values would mask ordinary words and digits; secret-env refuses them (src/inputs/rules.ts). */
 const MIN_SECRET_LENGTH = 3;
 /**
  * Every form in which the action itself may print a value: as given, display-quoted (appcmd argv in the log),
@@ -58540,6 +49269,12 @@ class Redactor {
         return maskSecrets(text, this.secrets);
     }
 }
+
+;// CONCATENATED MODULE: ./src/log.ts
+
+
+// Masking lives in src/masking.ts; these names stay importable from here for the modules that log.
+
 function coreLog(redactor = new Redactor()) {
     return {
         info: message => info(redactor.redact(message)),
@@ -58576,12 +49311,12 @@ function planText(plan, redact) {
     const where = `${plan.target.site}${plan.target.appPath === '/' ? '/' : plan.target.appPath}`;
     lines.push(`Target ${where} (pool ${plan.target.pool}, ${plan.target.hosting}), release ${plan.release}`);
     if (!plan.diffedAgainstServer)
-        lines.push('No server state was read: these are the operations for a server without this app.');
+        lines.push('No IIS state could be read here: planned against an empty server (no app, pool or grants yet).');
     if (plan.operations.length === 0)
         lines.push('IIS: nothing to change.');
     plan.operations.forEach((op, i) => {
         const argv = op.argv.map(a => maskSecrets(a, op.secrets ?? []));
-        lines.push(`${String(i + 1).padStart(3)}. ${op.tool} ${argv.map(quoteForDisplay).join(' ')}`);
+        lines.push(`${String(i + 1).padStart(3)}. [${op.phase}] ${op.tool} ${argv.map(quoteForDisplay).join(' ')}`);
         lines.push(`       why: ${op.why}`);
     });
     for (const f of plan.files)
@@ -58905,361 +49640,10 @@ function checkDeployRoot(deployRoot, flavour, appDir) {
     }
 }
 
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
-;// CONCATENATED MODULE: ./src/iis/lock.ts
+;// CONCATENATED MODULE: ./src/inputs/env-vars.ts
 
 
 
-
-
-/** One create-and-write takes microseconds: a lock file still empty after this long lost its writer. */
-const STALE_GRACE_MS = 10_000;
-/** Where runs on one server meet to take turns with IIS: machine-wide, not under any one app's deploy-root. */
-function defaultServerLockDir(env, platform = process.platform) {
-    return platform === 'win32'
-        ? external_node_path_default().win32.join(env.ProgramData ?? env.PROGRAMDATA ?? 'C:\\ProgramData', 'django-iis-deploy')
-        : external_node_path_default().join(external_node_os_default().tmpdir(), 'django-iis-deploy');
-}
-/** One lock file per target, readable and unique: the site and path slug plus a short hash of the exact pair. */
-function lockFileFor(dir, site, appPath) {
-    const target = `${site}${appPath}`.toLowerCase();
-    const slug = target.replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'root';
-    const hash = external_node_crypto_default().createHash('sha256').update(target).digest('hex').slice(0, 8);
-    return external_node_path_default().join(dir, `.deploy-${slug}-${hash}.lock`);
-}
-/** Whether a process of this host still runs (EPERM: it exists but belongs to someone else). */
-function processAlive(pid) {
-    try {
-        process.kill(pid, 0);
-        return true;
-    }
-    catch (err) {
-        return err.code === 'EPERM';
-    }
-}
-function parseOwner(text) {
-    try {
-        const owner = JSON.parse(text);
-        return typeof owner?.pid === 'number' && typeof owner.host === 'string' ? owner : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-/** undefined: no such file. A file that changes while it is read is reported as not seen yet (`busy`). */
-function look(file) {
-    try {
-        const before = external_node_fs_default().statSync(file, { bigint: true });
-        const text = external_node_fs_default().readFileSync(file, 'utf8');
-        const after = external_node_fs_default().statSync(file, { bigint: true });
-        const id = (s) => `${s.ino}:${s.mtimeNs}:${s.size}`;
-        if (id(before) !== id(after))
-            return 'busy';
-        const generation = external_node_crypto_default().createHash('sha256')
-            .update(`${id(after)}\n${text}`)
-            .digest('hex')
-            .slice(0, 16);
-        return { text, owner: parseOwner(text), generation, ageMs: Date.now() - Number(after.mtimeMs) };
-    }
-    catch (err) {
-        // Windows refuses to open a file that is being deleted (EPERM): treat it like one being written.
-        return err.code === 'ENOENT' ? undefined : 'busy';
-    }
-}
-/** Why a file seen may be broken, or undefined while its writer may still be alive. */
-function staleReason(seen, graceMs) {
-    const { owner } = seen;
-    if (owner) {
-        if (owner.host !== external_node_os_default().hostname() || processAlive(owner.pid))
-            return undefined;
-        return `run ${owner.runId} (pid ${owner.pid} on ${owner.host} is gone, locked since ${owner.time})`;
-    }
-    if (seen.ageMs <= graceMs)
-        return undefined;
-    return `a lock file left ${seen.text.trim() === '' ? 'empty' : 'unreadable'} for ${Math.round(seen.ageMs / 1000)} s by a run that died while taking it`;
-}
-/**
- * Exclusive create of a file holding `text`. false: the name is taken. On Windows a name whose file is still
- * being deleted refuses a new create with EPERM/EACCES (docs/windows-facts.md, lk-delete-pending): that error is returned, as
- * "taken for now", and the caller gives up only when it lasts.
- */
-function createExclusive(file, text) {
-    try {
-        external_node_fs_default().writeFileSync(file, text, { flag: 'wx' });
-        return true;
-    }
-    catch (err) {
-        const code = err.code;
-        if (code === 'EEXIST')
-            return false;
-        if (process.platform === 'win32' && (code === 'EPERM' || code === 'EACCES' || code === 'EBUSY'))
-            return err;
-        throw err;
-    }
-}
-function removeIfText(file, text) {
-    try {
-        if (external_node_fs_default().readFileSync(file, 'utf8') === text)
-            external_node_fs_default().rmSync(file, { force: true });
-    }
-    catch {
-        // Gone already, or unreadable: nothing of ours to remove.
-    }
-}
-function markerName(file, seen) {
-    return `${file}.break-${seen.generation}`;
-}
-/** The marker a run breaking the file as it is now would create (for tests of a breaker that died holding it). */
-function breakMarkerOf(file) {
-    const seen = look(file);
-    return seen && seen !== 'busy' ? markerName(file, seen) : undefined;
-}
-/**
- * Removes `file` if it is still the stale generation `seen`. "Read, compare, remove" is not atomic, so the right to
- * remove one generation is itself an exclusive create: a marker file named after that generation. Only the
- * marker's holder removes, and it removes only after seeing the same generation again, which a live run's fresh
- * lock never is. A marker left by a breaker that died is broken the same way, one level up. True when removed.
- */
-function breakStale(file, seen, self, graceMs, depth = 0) {
-    const marker = markerName(file, seen);
-    if (createExclusive(marker, self) !== true) {
-        const other = look(marker);
-        if (depth < 3 && other && other !== 'busy' && staleReason(other, graceMs))
-            breakStale(marker, other, self, graceMs, depth + 1);
-        return false;
-    }
-    try {
-        const now = look(file);
-        if (now === undefined || now === 'busy' || now.generation !== seen.generation)
-            return false;
-        external_node_fs_default().rmSync(file, { force: true });
-        return true;
-    }
-    finally {
-        removeIfText(marker, self);
-    }
-}
-/** Markers of generations long gone, left by breakers that died; harmless, but litter. */
-function sweepMarkers(file, graceMs) {
-    const prefix = `${external_node_path_default().basename(file)}.break-`;
-    let names = [];
-    try {
-        names = external_node_fs_default().readdirSync(external_node_path_default().dirname(file)).filter(n => n.startsWith(prefix));
-    }
-    catch {
-        return;
-    }
-    for (const name of names) {
-        const marker = external_node_path_default().join(external_node_path_default().dirname(file), name);
-        const seen = look(marker);
-        if (seen && seen !== 'busy' && seen.ageMs > graceMs && staleReason(seen, graceMs))
-            removeIfText(marker, seen.text);
-    }
-}
-const sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
-/**
- * Takes the target's lock: an exclusive create (O_EXCL) of a file naming the holder. Waits up to timeoutMs; a lock
- * left by a dead process of this host, or left empty or unparseable for longer than the grace, is broken with a
- * warning (see breakStale for how two runs breaking it at once stay safe).
- */
-async function acquireLock(options) {
-    const { dir, runId, timeoutMs, log } = options;
-    const pollMs = options.pollMs ?? 250;
-    const graceMs = options.staleGraceMs ?? STALE_GRACE_MS;
-    const target = `${options.site}${options.appPath}`;
-    const file = lockFileFor(dir, options.site, options.appPath);
-    external_node_fs_default().mkdirSync(dir, { recursive: true });
-    const owner = {
-        runId,
-        pid: process.pid,
-        host: external_node_os_default().hostname(),
-        time: new Date().toISOString(),
-        target,
-        token: external_node_crypto_default().randomUUID()
-    };
-    const self = JSON.stringify(owner);
-    const deadline = Date.now() + timeoutMs;
-    let waitedFor;
-    const warned = new Set();
-    const held = () => {
-        if (waitedFor)
-            log.info(`Lock for ${target} taken after waiting for run ${waitedFor.runId}`);
-        let released = false;
-        return {
-            file,
-            owner,
-            release: () => {
-                if (released)
-                    return;
-                released = true;
-                // Only our own lock: a lock broken as stale and retaken by another run is not ours to remove.
-                removeIfText(file, self);
-                sweepMarkers(file, graceMs);
-            }
-        };
-    };
-    let refusedSince;
-    for (;;) {
-        const created = createExclusive(file, self);
-        if (created instanceof Error) {
-            refusedSince ??= Date.now();
-            // Longer than a deletion takes: the folder refuses us (permissions), not a file on its way out.
-            if (Date.now() - refusedSince > graceMs)
-                throw created;
-        }
-        else
-            refusedSince = undefined;
-        // Read back rather than trust the create: a breaker that took our file for an abandoned empty one removed it.
-        const seen = look(file);
-        if (seen === undefined && !(created instanceof Error))
-            continue;
-        if (seen !== 'busy' && seen !== undefined && seen.text === self)
-            return held();
-        const holder = seen === 'busy' || seen === undefined ? undefined : seen.owner;
-        const stale = seen === 'busy' || seen === undefined ? undefined : staleReason(seen, graceMs);
-        if (seen !== 'busy' && seen !== undefined && stale) {
-            if (!warned.has(seen.generation))
-                log.warning(`Breaking the stale deploy lock of ${stale}`);
-            warned.add(seen.generation);
-            if (breakStale(file, seen, self, graceMs))
-                continue;
-        }
-        else if (!waitedFor && holder) {
-            waitedFor = holder;
-            log.info(`Waiting for run ${holder.runId} (pid ${holder.pid} on ${holder.host}, since ${holder.time}) to finish deploying ${target}`);
-        }
-        if (Date.now() >= deadline) {
-            const who = holder ? `run ${holder.runId} (pid ${holder.pid} on ${holder.host}, since ${holder.time})` : 'another run';
-            throw new errors_PhaseError('apply', `${target} is being deployed by ${who}; gave up after lock-timeout (${Math.round(timeoutMs / 1000)} s)`, `wait for that run, raise lock-timeout, or delete ${file} if no deploy is running`);
-        }
-        await sleep(Math.min(pollMs, Math.max(1, deadline - Date.now())));
-    }
-}
-
-;// CONCATENATED MODULE: ./src/shibboleth/check.ts
-
-
-/** Stands in the check command for the file to check (`shibd -t -c {config}` on Linux). */
-const CONFIG_PLACEHOLDER = '{config}';
-/** Where the Windows installer puts the SP's config, which shibd and the IIS module read unless told otherwise. */
-const SP_DEFAULT_CONFIG = 'C:\\opt\\shibboleth-sp\\etc\\shibboleth\\shibboleth2.xml';
-/**
- * shibd.exe reads `-config <file>` after `-check` (shibd/shibd_win32.cpp); without it the check loads the SP's
- * default file, not the one the deploy patched (docs/windows-facts.md, sp-check-config).
- */
-const DEFAULT_CHECK = `C:\\opt\\shibboleth-sp\\sbin64\\shibd.exe -check -config ${CONFIG_PLACEHOLDER}`;
-/**
- * Why a check command would check another file than configPath, or undefined: a command without {config} loads
- * the SP's default file, which is configPath only when that is the default.
- */
-function checksOtherFile(check, configPath) {
-    if (check.some(arg => arg.includes(CONFIG_PLACEHOLDER)))
-        return undefined;
-    const same = external_node_path_default().win32.normalize(configPath).toLowerCase() === external_node_path_default().win32.normalize(SP_DEFAULT_CONFIG).toLowerCase();
-    if (same)
-        return undefined;
-    return `shibboleth-check (${check.join(' ')}) names no ${CONFIG_PLACEHOLDER}: it checks the SP's default ${SP_DEFAULT_CONFIG}, not ${configPath}; add -config ${CONFIG_PLACEHOLDER} to it`;
-}
-/**
- * The check command with the config path filled in. The SP reads relative paths inside the file against its own
- * folders, which is why apply writes the file in place first and checks it there.
- */
-function checkArgv(check, configPath) {
-    if (check.length === 0)
-        throw new errors_PhaseError('shibboleth', 'no Shibboleth check command is configured', `set shibboleth-check, e.g. ${DEFAULT_CHECK}`);
-    return check.map(arg => arg.split(CONFIG_PLACEHOLDER).join(configPath));
-}
-/** Runs the SP's own config check; the SP exits non-zero when it cannot load the config. */
-async function checkShibbolethConfig(runner, check, configPath) {
-    const argv = checkArgv(check, configPath);
-    const [file, ...args] = argv;
-    let result;
-    try {
-        result = await runner.run(file, args);
-    }
-    catch (e) {
-        // A missing program is a failed check, not a crash: the caller restores the backup either way.
-        return { ok: false, exitCode: -1, output: `could not run ${file}: ${e.message}`, argv };
-    }
-    const output = [result.stdout, result.stderr].filter(s => s.trim() !== '').join('\n');
-    return { ok: result.exitCode === 0, exitCode: result.exitCode, output, argv };
-}
-/** The checker's lines that say why it failed (ERROR/FATAL/CRIT), else its last lines. */
-function checkFailureSummary(result, maxLines = 15) {
-    const all = result.output.split(/\r?\n/).filter(l => l.trim() !== '');
-    const serious = all.filter(l => /\b(FATAL|CRIT|ERROR)\b/.test(l));
-    const shown = (serious.length > 0 ? serious : all).slice(-maxLines);
-    return shown.join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/config.ts
-
-
-
-
-
-
-
-
-
-
-
-const DEFAULTS = {
-    mode: 'deploy',
-    'app-dir': '.',
-    'venv-system-site-packages': 'false',
-    wfastcgi: 'wfastcgi==3.0.0',
-    'site-name': 'Default Web Site',
-    'pool-identity': 'ApplicationPoolIdentity',
-    'anonymous-user': 'pool',
-    hosting: 'fastcgi',
-    'httpplatform-package': 'waitress',
-    shibboleth: 'false',
-    'shibboleth-config': SP_DEFAULT_CONFIG,
-    'shibboleth-check': DEFAULT_CHECK,
-    'shibboleth-service': 'shibd_Default',
-    'require-remote-user': 'true',
-    'verify-status': '200',
-    'verify-request-timeout': '10',
-    'verify-timeout': '120',
-    'verify-interval': '0.25',
-    'verify-insecure': 'false',
-    'verify-follow-redirects': 'false',
-    'verify-static': 'true',
-    'static-served-elsewhere': 'false',
-    'preflight-path': '/',
-    appcmd: '%windir%\\system32\\inetsrv\\appcmd.exe',
-    icacls: 'icacls',
-    'keep-releases': '5',
-    'keep-backups': '5',
-    'lock-timeout': '600'
-};
-/** Reads inputs the way the runner passes them; defaults mirror action.yml so local runs and tests behave alike. */
-const actionInputs = name => getInput(name) || DEFAULTS[name] || '';
-function bool(input, raw) {
-    const v = raw.trim().toLowerCase();
-    if (['true', 'yes', '1', 'on'].includes(v))
-        return true;
-    if (['false', 'no', '0', 'off', ''].includes(v))
-        return false;
-    throw new InputError(input, `'${raw}' is not a boolean; use true or false`);
-}
-function oneOf(input, raw, values) {
-    const parsed = schemas_enum(values).safeParse(raw.trim());
-    if (!parsed.success)
-        throw new InputError(input, `unknown value '${raw}'; use one of: ${values.join(', ')}`);
-    return parsed.data;
-}
-function config_number(input, raw, min, max, integer = true) {
-    const schema = (integer ? coerce_number().int() : coerce_number()).min(min).max(max);
-    const parsed = schema.safeParse(raw.trim());
-    if (raw.trim() === '' || !parsed.success) {
-        throw new InputError(input, `'${raw}' is not ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}; give one in that range`);
-    }
-    return parsed.data;
-}
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Names whose values are secrets wherever they were given: masked and kept out of web.config like secret-env. */
 const SECRET_LIKE = /SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL/i;
@@ -59290,35 +49674,47 @@ function parseEnv(input, raw, secret) {
     });
     return out;
 }
-/** Splits pip-args and similar on whitespace, honouring double quotes (Windows paths with spaces). */
-function splitArgs(raw) {
-    const out = [];
-    const re = /"([^"]*)"|(\S+)/g;
-    let m;
-    while ((m = re.exec(raw)) !== null)
-        out.push(m[1] ?? m[2] ?? '');
-    return out;
-}
-/** The settings module manage.py sets, e.g. os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'hello.settings'). */
-function settingsFromManagePy(source) {
-    const m = /DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([A-Za-z_][\w.]*)['"]/.exec(source);
-    return m?.[1];
-}
-/** The file that defines a settings module: mod.py or the package's mod/__init__.py. */
-function settingsModuleFile(appDir, module) {
-    const base = external_node_path_default().join(appDir, ...module.split('.'));
-    return [`${base}.py`, external_node_path_default().join(base, '__init__.py')].find(f => external_node_fs_default().existsSync(f));
+/** env and secret-env together; a name may appear once across both, as IIS keeps one value per name. */
+function readEnvVars(env, secretEnv) {
+    const envVars = [...parseEnv('env', env, false), ...parseEnv('secret-env', secretEnv, true)];
+    const seen = new Set();
+    for (const v of envVars) {
+        const key = v.name.toUpperCase();
+        if (seen.has(key))
+            throw new InputError(v.secret ? 'secret-env' : 'env', `${v.name} is set twice (across env and secret-env); keep one`);
+        seen.add(key);
+    }
+    return envVars;
 }
 
-function defaultVerifyUrl(appPath) {
-    return `http://localhost${appPath === '/' ? '/' : `${appPath}/`}`;
+;// CONCATENATED MODULE: ./src/inputs/primitives.ts
+
+/** The spellings of a boolean the runner's own inputs accept, and none that could be a typo. */
+function bool(input, raw) {
+    const v = raw.trim().toLowerCase();
+    if (['true', 'yes', '1', 'on'].includes(v))
+        return true;
+    if (['false', 'no', '0', 'off', ''].includes(v))
+        return false;
+    throw new InputError(input, `'${raw}' is not a boolean; use true or false`);
 }
-function defaultReleaseId(env) {
-    if (env.GITHUB_RUN_ID)
-        return `${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT ?? '1'}`;
-    return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+function oneOf(input, raw, values) {
+    const value = raw.trim();
+    const found = values.find(v => v === value);
+    if (found === undefined)
+        throw new InputError(input, `unknown value '${raw}'; use one of: ${values.join(', ')}`);
+    return found;
 }
-function config_httpUrl(input, raw) {
+/** A number as JavaScript reads one (Number), finite and within min..max. */
+function number(input, raw, min, max, integer = true) {
+    const text = raw.trim();
+    const value = text === '' ? NaN : Number(text);
+    if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
+        throw new InputError(input, `'${raw}' is not ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}; give one in that range`);
+    }
+    return value;
+}
+function httpUrl(input, raw) {
     let url;
     try {
         url = new URL(raw);
@@ -59331,27 +49727,162 @@ function config_httpUrl(input, raw) {
     }
     return url.toString();
 }
+/** Splits pip-args and similar on whitespace, honouring double quotes (Windows paths with spaces). */
+function splitArgs(raw) {
+    const out = [];
+    const re = /"([^"]*)"|(\S+)/g;
+    let m;
+    while ((m = re.exec(raw)) !== null)
+        out.push(m[1] ?? m[2] ?? '');
+    return out;
+}
+/** %windir% and friends, as cmd.exe would expand them; unknown names stay as written. */
+function expandWindowsVars(value, env) {
+    return value.replace(/%([A-Za-z_][A-Za-z0-9_]*)%/g, (whole, name) => {
+        const key = Object.keys(env).find(k => k.toLowerCase() === name.toLowerCase());
+        return key !== undefined && env[key] !== undefined ? env[key] : whole;
+    });
+}
+
+;// CONCATENATED MODULE: ./src/inputs/hosting.ts
+
+
+/** shibboleth: true needs REMOTE_USER from the SP module, which only FastCGI hands to the app. */
+function checkShibbolethHosting(shibEnabled, hosting) {
+    if (shibEnabled && hosting === 'httpplatform') {
+        throw new InputError('hosting', 'httpplatform cannot be used with shibboleth: REMOTE_USER does not cross HttpPlatformHandler, and identity passed in headers can be spoofed; use hosting fastcgi');
+    }
+}
+/** The shibboleth-* inputs and remote-user; the host follows verify-url when shibboleth-host is empty. */
+function readShibboleth(get, enabled, verifyUrl) {
+    if (enabled && !get('shibboleth-host') && !get('verify-url')) {
+        throw new InputError('shibboleth-host', 'is required with shibboleth: true (or set verify-url): the SP maps requests by host name, and a guess would protect the wrong one');
+    }
+    const remoteUser = get('remote-user').split(/\s+/).filter(Boolean);
+    for (const id of remoteUser) {
+        if (!/^[A-Za-z0-9_.:-]+$/.test(id))
+            throw new InputError('remote-user', `'${id}' is not an attribute id; list ids separated by spaces, e.g. eppn subject-id`);
+    }
+    return {
+        enabled,
+        configPath: get('shibboleth-config'),
+        host: get('shibboleth-host') || new URL(verifyUrl).hostname,
+        hostFromVerifyUrl: !get('shibboleth-host'),
+        remoteUser,
+        // Empty is action.yml's command, as for every input: the check cannot be switched off by accident.
+        check: splitArgs(get('shibboleth-check')),
+        service: get('shibboleth-service'),
+        requireRemoteUser: bool('require-remote-user', get('require-remote-user'))
+    };
+}
+/** httpplatform-command: a server that runs on Windows and listens where HttpPlatformHandler proxies. */
+function readHttpPlatformCommand(get, hosting) {
+    const command = get('httpplatform-command');
+    if (hosting === 'httpplatform' && /(^|[\s\\/])gunicorn(\.exe)?(\s|$)/i.test(command)) {
+        throw new InputError('httpplatform-command', 'gunicorn does not run on Windows; leave the input empty for waitress, or use uvicorn');
+    }
+    if (command && !command.includes('%HTTP_PLATFORM_PORT%')) {
+        throw new InputError('httpplatform-command', 'must contain %HTTP_PLATFORM_PORT%, the port HttpPlatformHandler proxies to; put it where your server takes its port');
+    }
+    return command;
+}
+
+;// CONCATENATED MODULE: ./src/inputs/identity.ts
+
+
+/** The identities IIS runs a pool as without credentials of ours (processModel.md, identityType). */
+const BUILTIN_IDENTITIES = ['ApplicationPoolIdentity', 'NetworkService', 'LocalService', 'LocalSystem'];
+// sAMAccountName refuses " / \ [ ] : ; | = , + * ? < > @ (Microsoft Learn, "Naming conventions in Active
+// Directory"); docs/identity-and-auth.md. A NetBIOS domain name refuses most of the same, and . stands for this machine.
+const ACCOUNT_CHARS = /^[^"/\\[\]:;|=,+*?<>@\s][^"/\\[\]:;|=,+*?<>@]{0,19}$/;
+const DOMAIN = /^(\.|[A-Za-z0-9][A-Za-z0-9_.-]{0,14})$/;
+const HINT = 'use ApplicationPoolIdentity, NetworkService, LocalService, LocalSystem, DOMAIN\\account (password in pool-identity-password), DOMAIN\\gmsa$ (no password) or .\\account for a local account';
 /**
- * Reads and validates every input. Throws InputError naming the first bad input; touches nothing on disk
- * except to check that files the inputs name exist.
+ * Reads pool-identity (its default already filled in from action.yml) and pool-identity-password together: one
+ * clear error for any bad combination.
  */
-function getInputs(read = actionInputs, env = process.env, cwd = process.cwd()) {
-    const get = (name) => (read(name) ?? '').trim();
-    const raw = (name) => read(name) ?? '';
-    const mode = oneOf('mode', get('mode') || 'deploy', ['deploy', 'stage', 'plan']);
-    const hosting = oneOf('hosting', get('hosting') || 'fastcgi', ['fastcgi', 'httpplatform']);
-    const appDir = external_node_path_default().resolve(cwd, get('app-dir') || '.');
-    if (!external_node_fs_default().existsSync(appDir) || !external_node_fs_default().statSync(appDir).isDirectory()) {
-        throw new InputError('app-dir', `folder ${appDir} does not exist; point app-dir at the folder that holds manage.py`);
+function parsePoolIdentity(raw, password) {
+    const value = raw.trim();
+    const builtin = BUILTIN_IDENTITIES.find(b => b.toLowerCase() === value.toLowerCase());
+    if (builtin) {
+        if (password)
+            throw new InputError('pool-identity-password', `is set, but ${builtin} takes no password; remove it`);
+        return { identity: builtin };
     }
-    const managePy = external_node_path_default().join(appDir, 'manage.py');
-    if (!external_node_fs_default().existsSync(managePy)) {
-        throw new InputError('app-dir', `${appDir} has no manage.py; point app-dir at the Django project's folder`);
+    const slash = value.indexOf('\\');
+    if (slash < 0) {
+        const why = value.includes('@') ? `'${value}' is a user principal name` : `'${value}' is not a built-in identity or an account`;
+        throw new InputError('pool-identity', `${why}; ${HINT}`);
     }
-    const requirements = external_node_path_default().resolve(appDir, get('requirements') || 'requirements.txt');
-    if (!external_node_fs_default().existsSync(requirements)) {
-        throw new InputError('requirements', `${requirements} does not exist; commit a requirements file or set requirements to its path`);
+    const domain = value.slice(0, slash);
+    const name = value.slice(slash + 1);
+    if (!DOMAIN.test(domain))
+        throw new InputError('pool-identity', `'${domain}' in '${value}' is not a domain name; ${HINT}`);
+    const gmsa = name.endsWith('$');
+    const bare = gmsa ? name.slice(0, -1) : name;
+    if (!ACCOUNT_CHARS.test(bare) || /^\.+$/.test(bare) || bare.endsWith(' ')) {
+        throw new InputError('pool-identity', `'${name}' in '${value}' is not an account name (at most 20 characters, none of " / \\ [ ] : ; | = , + * ? < > @); ${HINT}`);
     }
+    if (gmsa) {
+        if (domain === '.')
+            throw new InputError('pool-identity', `'${value}': a group managed service account belongs to a domain; name it DOMAIN\\${name}`);
+        if (password)
+            throw new InputError('pool-identity-password', `is set, but ${value} is a group managed service account, which has no password; remove it`);
+        return { identity: 'SpecificUser', account: { userName: value, kind: 'gmsa', password: '' } };
+    }
+    if (!password)
+        throw new InputError('pool-identity-password', `is empty; ${value} needs its password (from a secret), or use a gMSA (${domain}\\${name}$)`);
+    // A shorter value could not be masked in the log without masking every such substring (src/log.ts).
+    if (password.length < MIN_SECRET_LENGTH)
+        throw new InputError('pool-identity-password', `is shorter than ${MIN_SECRET_LENGTH} characters, too short to mask; give the account's real password`);
+    if (/[\r\n]/.test(password))
+        throw new InputError('pool-identity-password', 'holds a line break, which appcmd cannot pass; change the password');
+    return { identity: 'SpecificUser', account: { userName: value, kind: 'account', password } };
+}
+/** The principal that file grants name: the account, or the pool's virtual account for built-in identities. */
+function poolPrincipalOf(pool, account) {
+    return account ? account.userName : `IIS AppPool\\${pool}`;
+}
+
+;// CONCATENATED MODULE: ./src/inputs/pool-name.ts
+
+/** No documented limit on a pool name's length was found: this one is assumed (docs/input-rules.md). */
+const MAX_POOL_NAME = 64;
+const HASH_LENGTH = 10;
+function hashOf(siteName, appPath) {
+    // Site names and app paths are taken as case-insensitive (assumed, docs/input-rules.md): /App and /app share a pool.
+    return external_node_crypto_default().createHash('sha256').update(`${siteName}\n${appPath}`.toLowerCase()).digest('hex').slice(0, HASH_LENGTH);
+}
+/**
+ * The pool an app gets when app-pool is empty: one per (site, app path), so two apps never share an identity.
+ * The readable form `Site-a-b` keeps only letters, digits and the path's slashes (as -); whenever that loses
+ * something (a - _ . ~ in the path, a site name with other than letters, digits and spaces) or is too long, a
+ * hash of the exact pair follows after a dot. Readable forms never hold a dot, so the two kinds cannot meet.
+ * Site names that differ only in spaces (Default Web Site, DefaultWebSite) share the readable form.
+ */
+function derivePoolName(siteName, appPath) {
+    const site = siteName.replace(/ /g, '');
+    const app = appPath.replace(/^\/+|\/+$/g, '');
+    const readable = app ? `${site}-${app.replace(/\//g, '-')}` : site;
+    const lossless = /^[A-Za-z0-9]+$/.test(site) && /^[A-Za-z0-9/]*$/.test(app);
+    if (lossless && readable.length <= MAX_POOL_NAME)
+        return readable;
+    const kept = readable
+        .replace(/[^A-Za-z0-9-]+/g, '-')
+        .replace(/-+/g, '-')
+        .replace(/^-|-$/g, '');
+    const prefix = kept.slice(0, MAX_POOL_NAME - HASH_LENGTH - 1).replace(/-$/, '');
+    return `${prefix || 'app'}.${hashOf(siteName, appPath)}`;
+}
+
+;// CONCATENATED MODULE: ./src/inputs/iis-target.ts
+
+
+
+
+
+
+function readDeployRoot(get, mode, appDir) {
     const deployRoot = get('deploy-root');
     if (!deployRoot)
         throw new InputError('deploy-root', 'is required; set it to the server folder for releases, e.g. C:\\inetpub\\wwwroot\\app');
@@ -59365,11 +49896,9 @@ function getInputs(read = actionInputs, env = process.env, cwd = process.cwd()) 
         throw new InputError('deploy-root', `'${deployRoot}' is not an absolute path; give a full path such as C:\\inetpub\\wwwroot\\app`);
     }
     checkDeployRoot(deployRoot, flavour, appDir);
-    const siteName = get('site-name') || 'Default Web Site';
-    checkText('site-name', siteName);
-    if (siteName.includes('"') || siteName.includes('/')) {
-        throw new InputError('site-name', 'must not contain " or /; use the site name as IIS Manager shows it');
-    }
+    return { deployRoot, flavour };
+}
+function readAppPath(get) {
     const appPathRaw = get('app-path');
     if (!appPathRaw)
         throw new InputError('app-path', 'is required; give the IIS virtual path, e.g. /app');
@@ -59381,45 +49910,102 @@ function getInputs(read = actionInputs, env = process.env, cwd = process.cwd()) 
     }
     const appPath = appPathRaw.length > 1 ? appPathRaw.replace(/\/+$/, '') : '/';
     checkAppPathSegments(appPath);
+    return appPath;
+}
+/** Where on the server and in IIS the app goes: deploy-root, site, app path, pool and who the pool runs as. */
+/** poolPassword is read raw: a password may begin or end with a space. */
+function readIisTarget(get, mode, appDir, poolPassword) {
+    const { deployRoot, flavour } = readDeployRoot(get, mode, appDir);
+    const siteName = get('site-name');
+    checkText('site-name', siteName);
+    if (siteName.includes('"') || siteName.includes('/')) {
+        throw new InputError('site-name', 'must not contain " or /; use the site name as IIS Manager shows it');
+    }
+    const appPath = readAppPath(get);
     const appPool = get('app-pool') || derivePoolName(siteName, appPath);
     checkText('app-pool', appPool);
     // The characters IIS's applicationPoolName validator refuses (docs/input-rules.md).
     if (!/^[^|<>&\\"/[\]+=;:,?*@]+$/.test(appPool))
         throw new InputError('app-pool', `'${appPool}' has characters IIS refuses in a pool name (| < > & \\ " / [ ] + = ; : , ? * @); remove them`);
-    const poolIdentity = oneOf('pool-identity', get('pool-identity') || 'ApplicationPoolIdentity', [
-        'ApplicationPoolIdentity',
-        'NetworkService',
-        'LocalService',
-        'LocalSystem'
-    ]);
-    const anonymousUser = oneOf('anonymous-user', get('anonymous-user') || 'pool', ['pool', 'keep']);
-    let settingsModule = get('settings-module');
-    if (!settingsModule) {
-        settingsModule = settingsFromManagePy(external_node_fs_default().readFileSync(managePy, 'utf8')) ?? '';
-        if (!settingsModule)
-            throw new InputError('settings-module', 'manage.py does not set DJANGO_SETTINGS_MODULE; set settings-module, e.g. mysite.settings');
+    const { identity: poolIdentity, account: poolAccount } = parsePoolIdentity(get('pool-identity'), poolPassword);
+    const anonymousUser = oneOf('anonymous-user', get('anonymous-user'), ['pool', 'keep']);
+    return {
+        deployRoot,
+        flavour,
+        siteName,
+        appPath,
+        appPool,
+        appPoolGiven: get('app-pool') !== '',
+        poolIdentity,
+        ...(poolAccount ? { poolAccount } : {}),
+        anonymousUser
+    };
+}
+
+;// CONCATENATED MODULE: ./src/python/project.ts
+
+
+/** The settings module manage.py sets, e.g. os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'hello.settings'). */
+function settingsFromManagePy(source) {
+    const m = /DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([A-Za-z_][\w.]*)['"]/.exec(source);
+    return m?.[1];
+}
+/** The file that defines a settings module: mod.py or the package's mod/__init__.py. */
+function settingsModuleFile(appDir, module) {
+    const base = external_node_path_default().join(appDir, ...module.split('.'));
+    return [`${base}.py`, external_node_path_default().join(base, '__init__.py')].find(f => external_node_fs_default().existsSync(f));
+}
+/** The manage.py of a Django project folder, or undefined when the folder holds none. */
+function managePyOf(appDir) {
+    const managePy = external_node_path_default().join(appDir, 'manage.py');
+    return external_node_fs_default().existsSync(managePy) ? managePy : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/inputs/project.ts
+
+
+
+
+/** app-dir and requirements: the Django project's folder, with its manage.py, and the requirements file. */
+function readProject(get, cwd) {
+    const appDir = external_node_path_default().resolve(cwd, get('app-dir'));
+    if (!external_node_fs_default().existsSync(appDir) || !external_node_fs_default().statSync(appDir).isDirectory()) {
+        throw new InputError('app-dir', `folder ${appDir} does not exist; point app-dir at the folder that holds manage.py`);
     }
+    const managePy = managePyOf(appDir);
+    if (!managePy)
+        throw new InputError('app-dir', `${appDir} has no manage.py; point app-dir at the Django project's folder`);
+    // action.yml: an empty requirements means requirements.txt in app-dir.
+    const requirements = external_node_path_default().resolve(appDir, get('requirements') || 'requirements.txt');
+    if (!external_node_fs_default().existsSync(requirements)) {
+        throw new InputError('requirements', `${requirements} does not exist; commit a requirements file or set requirements to its path`);
+    }
+    return { appDir, managePy, requirements };
+}
+/** settings-module, or the one manage.py sets; it must be a file of the project. */
+function readSettingsModule(get, project) {
+    const settingsModule = get('settings-module') || settingsFromManagePy(external_node_fs_default().readFileSync(project.managePy, 'utf8')) || '';
+    if (!settingsModule)
+        throw new InputError('settings-module', 'manage.py does not set DJANGO_SETTINGS_MODULE; set settings-module, e.g. mysite.settings');
     if (!/^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/.test(settingsModule)) {
         throw new InputError('settings-module', `'${settingsModule}' is not a Python module path; use dotted names such as mysite.settings`);
     }
-    if (!settingsModuleFile(appDir, settingsModule)) {
-        throw new InputError('settings-module', `${settingsModule} is not importable from ${appDir} (no ${settingsModule.replace(/\./g, '/')}.py); fix settings-module or app-dir`);
+    if (!settingsModuleFile(project.appDir, settingsModule)) {
+        throw new InputError('settings-module', `${settingsModule} is not importable from ${project.appDir} (no ${settingsModule.replace(/\./g, '/')}.py); fix settings-module or app-dir`);
     }
-    const envVars = [...parseEnv('env', raw('env'), false), ...parseEnv('secret-env', raw('secret-env'), true)];
-    const seen = new Set();
-    for (const v of envVars) {
-        const key = v.name.toUpperCase();
-        if (seen.has(key))
-            throw new InputError(v.secret ? 'secret-env' : 'env', `${v.name} is set twice (across env and secret-env); keep one`);
-        seen.add(key);
-    }
-    const shibEnabled = bool('shibboleth', get('shibboleth'));
-    if (shibEnabled && hosting === 'httpplatform') {
-        throw new InputError('hosting', 'httpplatform cannot be used with shibboleth: REMOTE_USER does not cross HttpPlatformHandler, and identity passed in headers can be spoofed; use hosting fastcgi');
-    }
-    const verifyUrl = get('verify-url') ? config_httpUrl('verify-url', get('verify-url')) : defaultVerifyUrl(appPath);
+    return settingsModule;
+}
+
+;// CONCATENATED MODULE: ./src/inputs/verify.ts
+
+
+
+/** action.yml: an empty verify-url means app-path/ on localhost, until deploy mode reads the site's binding. */
+function defaultVerifyUrl(appPath) {
+    return `http://localhost${appPath === '/' ? '/' : `${appPath}/`}`;
+}
+function readBody(get) {
     const bodyRaw = get('verify-body');
-    let body;
     if (bodyRaw.length > 2 && bodyRaw.startsWith('/') && bodyRaw.endsWith('/')) {
         const source = bodyRaw.slice(1, -1);
         try {
@@ -59428,127 +50014,157 @@ function getInputs(read = actionInputs, env = process.env, cwd = process.cwd()) 
         catch (e) {
             throw new InputError('verify-body', `/${source}/ is not a valid regular expression (${e.message}); fix it, or give plain text without the enclosing slashes`);
         }
-        body = { regex: source };
+        return { regex: source };
     }
-    else if (bodyRaw) {
-        body = { text: bodyRaw };
-    }
-    const extraUrls = raw('verify-urls')
+    return bodyRaw ? { text: bodyRaw } : undefined;
+}
+/** verify-url's URL (or its default), read first: the Shibboleth host may follow it. */
+function readVerifyUrl(get, appPath) {
+    return get('verify-url') ? httpUrl('verify-url', get('verify-url')) : defaultVerifyUrl(appPath);
+}
+/** Every verify-* input but the timings, in the order the checks are listed in action.yml. */
+function readVerifyTargets(get, url) {
+    const body = readBody(get);
+    const extraUrls = get('verify-urls')
         .split(/\r?\n/)
         .map(s => s.trim())
         .filter(Boolean)
-        .map(u => config_httpUrl('verify-urls', u));
+        .map(u => httpUrl('verify-urls', u));
     const caBundle = get('verify-ca-bundle');
     if (caBundle && !external_node_fs_default().existsSync(caBundle))
         throw new InputError('verify-ca-bundle', `${caBundle} does not exist; give a PEM file`);
-    if (shibEnabled && !get('shibboleth-host') && !get('verify-url')) {
-        throw new InputError('shibboleth-host', 'is required with shibboleth: true (or set verify-url): the SP maps requests by host name, and a guess would protect the wrong one');
-    }
-    const shibHost = get('shibboleth-host') || new URL(verifyUrl).hostname;
-    const remoteUser = get('remote-user').split(/\s+/).filter(Boolean);
-    for (const id of remoteUser) {
-        if (!/^[A-Za-z0-9_.:-]+$/.test(id))
-            throw new InputError('remote-user', `'${id}' is not an attribute id; list ids separated by spaces, e.g. eppn subject-id`);
-    }
-    const check = splitArgs(get('shibboleth-check'));
-    if (shibEnabled && check.length === 0)
-        throw new InputError('shibboleth-check', `is empty; give the SP check command, e.g. ${DEFAULT_CHECK}`);
-    const httpPlatformCommand = get('httpplatform-command');
-    if (hosting === 'httpplatform' && /(^|[\s\\/])gunicorn(\.exe)?(\s|$)/i.test(httpPlatformCommand)) {
-        throw new InputError('httpplatform-command', 'gunicorn does not run on Windows; leave the input empty for waitress, or use uvicorn');
-    }
-    if (httpPlatformCommand && !httpPlatformCommand.includes('%HTTP_PLATFORM_PORT%')) {
-        throw new InputError('httpplatform-command', 'must contain %HTTP_PLATFORM_PORT%, the port HttpPlatformHandler proxies to; put it where your server takes its port');
-    }
-    const preflightPath = get('preflight-path') || '/';
-    if (!preflightPath.startsWith('/'))
-        throw new InputError('preflight-path', `'${preflightPath}' must start with /`);
-    const templatesDir = get('templates') ? external_node_path_default().resolve(cwd, get('templates')) : '';
-    if (templatesDir && !external_node_fs_default().existsSync(templatesDir))
-        throw new InputError('templates', `folder ${templatesDir} does not exist; point templates at a folder of *.hbs files, or leave it empty`);
-    const releaseId = get('release-id') || defaultReleaseId(env);
+    return { url, urlFromBinding: !get('verify-url'), body, extraUrls, caBundle };
+}
+/** The rest of verify: status, host header, timings and the switches. */
+function readVerifyChecks(get) {
+    return {
+        status: number('verify-status', get('verify-status'), 100, 599),
+        hostHeader: get('verify-host'),
+        requestTimeoutMs: number('verify-request-timeout', get('verify-request-timeout'), 0.1, 600, false) * 1000,
+        totalTimeoutMs: number('verify-timeout', get('verify-timeout'), 0, 3600, false) * 1000,
+        intervalMs: number('verify-interval', get('verify-interval'), 0.01, 60, false) * 1000,
+        insecure: bool('verify-insecure', get('verify-insecure')),
+        followRedirects: bool('verify-follow-redirects', get('verify-follow-redirects')),
+        checkStatic: bool('verify-static', get('verify-static'))
+    };
+}
+
+;// CONCATENATED MODULE: ./src/inputs/read.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Reads inputs the way the runner passes them; getInputs fills in action.yml's defaults for empty ones. */
+const actionInputs = name => getInput(name);
+/** action.yml: an empty release-id means the run id and attempt, or a timestamp outside GitHub Actions. */
+function defaultReleaseId(env) {
+    if (env.GITHUB_RUN_ID)
+        return `${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT ?? '1'}`;
+    return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+}
+function readReleaseId(value, env) {
+    const releaseId = value || defaultReleaseId(env);
     checkLength('release-id', releaseId);
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(releaseId)) {
         throw new InputError('release-id', `'${releaseId}' must be letters, digits, . _ - and start with a letter or digit (it names a folder); use those only`);
     }
-    return {
-        mode,
-        appDir,
-        requirements,
-        python: get('python') || (process.platform === 'win32' ? 'python' : 'python3'),
-        pipArgs: splitArgs(get('pip-args')),
-        venvSystemSitePackages: bool('venv-system-site-packages', get('venv-system-site-packages')),
-        wfastcgi: get('wfastcgi') || 'wfastcgi==3.0.0',
-        staticServedElsewhere: bool('static-served-elsewhere', get('static-served-elsewhere')),
-        deployRoot,
-        flavour,
-        siteName,
-        appPath,
-        appPool,
-        appPoolGiven: get('app-pool') !== '',
-        poolIdentity,
-        anonymousUser,
-        settingsModule,
-        env: envVars,
-        hosting,
-        httpPlatformCommand,
-        httpPlatformPackage: get('httpplatform-package') || 'waitress',
-        shibboleth: {
-            enabled: shibEnabled,
-            configPath: get('shibboleth-config') || DEFAULTS['shibboleth-config'],
-            host: shibHost,
-            hostFromVerifyUrl: !get('shibboleth-host'),
-            remoteUser,
-            check,
-            service: get('shibboleth-service') || 'shibd_Default',
-            requireRemoteUser: bool('require-remote-user', get('require-remote-user') || 'true')
-        },
-        verify: {
-            url: verifyUrl,
-            urlFromBinding: !get('verify-url'),
-            status: config_number('verify-status', get('verify-status') || '200', 100, 599),
-            body,
-            extraUrls,
-            hostHeader: get('verify-host'),
-            requestTimeoutMs: config_number('verify-request-timeout', get('verify-request-timeout') || '10', 0.1, 600, false) * 1000,
-            totalTimeoutMs: config_number('verify-timeout', get('verify-timeout') || '120', 0, 3600, false) * 1000,
-            intervalMs: config_number('verify-interval', get('verify-interval') || '0.25', 0.01, 60, false) * 1000,
-            caBundle,
-            insecure: bool('verify-insecure', get('verify-insecure')),
-            followRedirects: bool('verify-follow-redirects', get('verify-follow-redirects')),
-            checkStatic: bool('verify-static', get('verify-static') || 'true')
-        },
-        preflightPath,
-        outputDir: external_node_path_default().resolve(cwd, get('output-dir') || external_node_path_default().join(env.RUNNER_TEMP || cwd, env.RUNNER_TEMP ? 'django-iis-deploy' : 'iis-deploy-output')),
-        templatesDir,
-        appcmd: expandWindowsVars(get('appcmd') || DEFAULTS.appcmd, env),
-        icacls: get('icacls') || 'icacls',
-        keepReleases: config_number('keep-releases', get('keep-releases') || '5', 2, 1000),
-        keepBackups: config_number('keep-backups', get('keep-backups') || '5', 1, 1000),
-        lockTimeoutMs: config_number('lock-timeout', get('lock-timeout') || '600', 0, 86400, false) * 1000,
-        lockDir: lockDirInput(get('lock-dir'), env),
-        releaseId
-    };
-}
-/** %windir% and friends, as cmd.exe would expand them; unknown names stay as written. */
-function expandWindowsVars(value, env) {
-    return value.replace(/%([A-Za-z_][A-Za-z0-9_]*)%/g, (whole, name) => {
-        const key = Object.keys(env).find(k => k.toLowerCase() === name.toLowerCase());
-        return key !== undefined && env[key] !== undefined ? env[key] : whole;
-    });
+    return releaseId;
 }
 /** A relative lock-dir would differ between checkouts, and runs that must take turns would not meet. */
-function lockDirInput(value, env) {
+function readLockDir(value, env) {
     if (!value)
         return defaultServerLockDir(env);
     if (!external_node_path_default().isAbsolute(value) && !external_node_path_default().win32.isAbsolute(value))
         throw new InputError('lock-dir', `'${value}' must be an absolute folder, the same for every deploy on this server`);
     return value;
 }
+/** action.yml: an empty output-dir means RUNNER_TEMP/django-iis-deploy (iis-deploy-output in cwd outside a runner). */
+function readOutputDir(value, env, cwd) {
+    return external_node_path_default().resolve(cwd, value || external_node_path_default().join(env.RUNNER_TEMP || cwd, env.RUNNER_TEMP ? 'django-iis-deploy' : 'iis-deploy-output'));
+}
+function readTemplatesDir(value, cwd) {
+    const templatesDir = value ? external_node_path_default().resolve(cwd, value) : '';
+    if (templatesDir && !external_node_fs_default().existsSync(templatesDir))
+        throw new InputError('templates', `folder ${templatesDir} does not exist; point templates at a folder of *.hbs files, or leave it empty`);
+    return templatesDir;
+}
+/**
+ * Reads and validates every input. Throws InputError naming the first bad input; touches nothing on disk
+ * except to check that files the inputs name exist.
+ */
+function getInputs(read = actionInputs, env = process.env, cwd = process.cwd()) {
+    const get = (name) => (read(name) ?? '').trim() || INPUT_DEFAULTS[name];
+    const mode = oneOf('mode', get('mode'), ['deploy', 'stage', 'plan', 'doctor']);
+    const hosting = oneOf('hosting', get('hosting'), ['fastcgi', 'httpplatform']);
+    const project = readProject(get, cwd);
+    const target = readIisTarget(get, mode, project.appDir, read('pool-identity-password') ?? '');
+    const settingsModule = readSettingsModule(get, project);
+    // env and secret-env keep their lines' own spacing: a value may end in a space.
+    const envVars = readEnvVars(read('env') ?? '', read('secret-env') ?? '');
+    const auth = parseAuth(get('auth'), bool('shibboleth', get('shibboleth')), hosting);
+    const shibEnabled = auth === 'shibboleth';
+    checkShibbolethHosting(shibEnabled, hosting);
+    const verifyUrl = readVerifyUrl(get, target.appPath);
+    const verifyTargets = readVerifyTargets(get, verifyUrl);
+    const shibboleth = readShibboleth(get, shibEnabled, verifyUrl);
+    const httpPlatformCommand = readHttpPlatformCommand(get, hosting);
+    const preflightPath = get('preflight-path');
+    if (!preflightPath.startsWith('/'))
+        throw new InputError('preflight-path', `'${preflightPath}' must start with /`);
+    const templatesDir = readTemplatesDir(get('templates'), cwd);
+    const releaseId = readReleaseId(get('release-id'), env);
+    return {
+        mode,
+        appDir: project.appDir,
+        requirements: project.requirements,
+        // action.yml: an empty python means python on Windows, python3 elsewhere.
+        python: get('python') || (process.platform === 'win32' ? 'python' : 'python3'),
+        pipArgs: splitArgs(get('pip-args')),
+        venvSystemSitePackages: bool('venv-system-site-packages', get('venv-system-site-packages')),
+        wfastcgi: get('wfastcgi'),
+        staticServedElsewhere: bool('static-served-elsewhere', get('static-served-elsewhere')),
+        ...target,
+        auth,
+        settingsModule,
+        env: envVars,
+        hosting,
+        httpPlatformCommand,
+        httpPlatformPackage: get('httpplatform-package'),
+        shibboleth,
+        verify: { ...verifyTargets, ...readVerifyChecks(get) },
+        preflightPath,
+        outputDir: readOutputDir(get('output-dir'), env, cwd),
+        templatesDir,
+        appcmd: expandWindowsVars(get('appcmd'), env),
+        icacls: get('icacls'),
+        keepReleases: number('keep-releases', get('keep-releases'), 2, 1000),
+        keepBackups: number('keep-backups', get('keep-backups'), 1, 1000),
+        lockTimeoutMs: number('lock-timeout', get('lock-timeout'), 0, 86400, false) * 1000,
+        lockDir: readLockDir(get('lock-dir'), env),
+        releaseId
+    };
+}
+
+;// CONCATENATED MODULE: ./src/config.ts
+
+
+
+
+
 
 ;// CONCATENATED MODULE: ./src/diagnose.ts
 
-/** The known causes (iis-facts.md "Where users got stuck", HttpPlatformHandler's failure pages). */
+/** The known causes and their hints (docs/verify-diagnose-report.md; the IIS pages they match: docs/windows-facts.md). */
 const HINTS = [
     {
         id: 'fastcgi-exited',
@@ -59799,27 +50415,317 @@ async function reportDiagnosis(log, evidence, title = 'Diagnosis') {
     return hints;
 }
 
+;// CONCATENATED MODULE: ./src/render/atomic-write.ts
+
+
+/**
+ * Writes via a temp file in the same folder and a rename, so IIS (which watches web.config) or a concurrent reader
+ * sees the old file or the new one, never half of one. Returns false when the content was already there.
+ */
+function writeFileAtomic(file, content) {
+    const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+    if (external_node_fs_default().existsSync(file) && external_node_fs_default().readFileSync(file).equals(data))
+        return false;
+    external_node_fs_default().mkdirSync(external_node_path_default().dirname(file), { recursive: true });
+    const temp = external_node_path_default().join(external_node_path_default().dirname(file), `.${external_node_path_default().basename(file)}.${process.pid}.${Date.now()}.tmp`);
+    try {
+        external_node_fs_default().writeFileSync(temp, data);
+        external_node_fs_default().renameSync(temp, file);
+    }
+    finally {
+        external_node_fs_default().rmSync(temp, { force: true });
+    }
+    return true;
+}
+
+;// CONCATENATED MODULE: ./src/iis/backup.ts
+
+
+
+
+const BACKUP_PREFIX = 'django-iis-deploy-';
+/** 20250131T235959123Z: sorts as text in time order and needs no quoting. */
+function stamp(now) {
+    return now.toISOString().replace(/[-:.]/g, '');
+}
+function backupName(releaseId, now = new Date()) {
+    return `${BACKUP_PREFIX}${releaseId}-${stamp(now)}`;
+}
+/** The time stamp our names end with; undefined for backups that are not ours. */
+function stampOf(name) {
+    if (!name.toLowerCase().startsWith(BACKUP_PREFIX))
+        return undefined;
+    return /-(\d{8}T\d{9}Z)$/.exec(name)?.[1];
+}
+/** `list backups` prints `BACKUP "NAME"` a line. */
+function parseBackups(stdout) {
+    return [...stdout.matchAll(/^BACKUP "([^"]*)"/gm)].map(m => m[1] ?? '');
+}
+async function addBackup(appcmd, releaseId, now = new Date()) {
+    const name = backupName(releaseId, now);
+    await appcmd.run({ argv: ['add', 'backup', name], mutates: true });
+    return name;
+}
+async function restoreBackup(appcmd, name) {
+    await appcmd.run({ argv: ['restore', 'backup', name], mutates: true });
+}
+/** No backups at all is an empty list, in whichever form appcmd answers a list that matched nothing. */
+async function listBackups(appcmd) {
+    return (await appcmd.list('list', 'backups')) ?? '';
+}
+/**
+ * Our backups on the server, as the last listing found them plus the ones added since: kept beside the server lock,
+ * since the backups are the server's and every deploy that prunes them holds that lock.
+ */
+function backupRecordFile(lockDir) {
+    return external_node_path_default().join(lockDir, 'backups.json');
+}
+/** Our backups as the record names them, newest first; undefined without a usable record (list them instead). */
+function readBackupRecord(file) {
+    try {
+        const ours = JSON.parse(external_node_fs_default().readFileSync(file, 'utf8')).ours;
+        return Array.isArray(ours) && ours.every(n => typeof n === 'string' && stampOf(n)) ? ours : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+function writeBackupRecord(file, ours, log) {
+    try {
+        writeFileAtomic(file, `${JSON.stringify({ ours })}\n`);
+    }
+    catch (err) {
+        // Without the record the next run lists the backups again: slower, never wrong.
+        log.warning(`Could not record the IIS backups in ${file}: ${asError(err).message}`);
+    }
+}
+const newestFirst = (names) => names
+    .map(name => ({ name, stamp: stampOf(name) }))
+    .filter((b) => b.stamp !== undefined)
+    .sort((a, b) => b.stamp.localeCompare(a.stamp))
+    .map(b => b.name);
+/**
+ * Deletes our backups beyond the newest `keep`; others' backups are never touched. With a record of ours, appcmd
+ * is called only when they exceed `keep` (a delete each, no listing); without one (first run, damaged, or a delete
+ * that failed last time) the backups are listed.
+ */
+async function pruneBackups(appcmd, keep, log, record) {
+    const known = record ? readBackupRecord(record.file) : undefined;
+    let ours;
+    if (record && known) {
+        ours = newestFirst([record.added, ...known.filter(n => n !== record.added)]);
+    }
+    else {
+        try {
+            ours = newestFirst(parseBackups(await listBackups(appcmd)));
+        }
+        catch (err) {
+            log.warning(`Could not list IIS backups to prune old ones: ${asError(err).message}`);
+            return [];
+        }
+    }
+    const removed = [];
+    let failed = false;
+    for (const old of ours.slice(Math.max(keep, 1))) {
+        try {
+            await appcmd.run({ argv: ['delete', 'backup', old], mutates: true });
+            removed.push(old);
+        }
+        catch (err) {
+            failed = true;
+            // Housekeeping: an old backup left behind must not fail a deploy that already succeeded.
+            log.warning(`Could not delete old IIS backup ${old}: ${asError(err).message}`);
+        }
+    }
+    if (record) {
+        // After a failed delete the record may be wrong: the next run lists the backups instead.
+        if (failed)
+            external_node_fs_default().rmSync(record.file, { force: true });
+        else
+            writeBackupRecord(record.file, ours.slice(0, Math.max(keep, 1)), log);
+    }
+    return removed;
+}
+
+;// CONCATENATED MODULE: ./src/iis/app-location.ts
+function appLocation(config) {
+    return { site: config.siteName, path: config.appPath };
+}
+/** The configuration location path (`unlock config`, `set config`, `<location path>`): 'S/app', or 'S'. */
+function locationPath(app) {
+    return app.path === '/' ? app.site : `${app.site}${app.path}`;
+}
+/** The application's identifier (`set app`, `delete app`, `list config`): 'S/app', or 'S/'. */
+function appId(app) {
+    return app.path === '/' ? `${app.site}/` : `${app.site}${app.path}`;
+}
+/** The app's root virtual directory: 'S/app/', or 'S/' for a site's root app. */
+function rootVdirId(app) {
+    return app.path === '/' ? `${app.site}/` : `${app.site}${app.path}/`;
+}
+/** A vdir of the app by its path below the app: 'S/app/assets', or 'S/assets' under a site's root app. */
+function vdirId(app, vdirPath) {
+    return `${appId(app).replace(/\/$/, '')}${vdirPath}`;
+}
+/** IIS compares site, app, pool and variable names without regard to case. */
+const sameName = (a, b) => (a ?? '').toLowerCase() === (b ?? '').toLowerCase();
+
+;// CONCATENATED MODULE: ./src/plan/auth-ops.ts
+
+// Windows Authentication at the app's location in applicationHost.config: the authentication sections are
+// locked for web.config (overrideModeDefault="Deny"), so they are set with /commit:apphost, as Microsoft's own
+// sample does (docs/windows-facts.md, ac-windows-auth). Whether they were set is known from the deploy-root
+// record, like the handlers unlock: leaving windows mode removes exactly the attributes set here, so the
+// server's defaults (anonymous on, Windows Authentication off) apply again and nothing stale is left.
+const WINDOWS = '-section:system.webServer/security/authentication/windowsAuthentication';
+const ANONYMOUS = '-section:system.webServer/security/authentication/anonymousAuthentication';
+/** With Windows Authentication IIS reads static files as the signed-in user unless told to use the pool's identity. */
+const SERVER_RUNTIME = '-section:system.webServer/serverRuntime';
+const COMMIT = '/commit:apphost';
+function op(argv, why) {
+    return { tool: 'appcmd', argv, why, mutates: true };
+}
+/** The writes that bring the location's authentication to desired.auth; appends its object status. */
+function authOps(now, desired, objects) {
+    const loc = locationPath(desired.app);
+    const had = now.windowsAuth;
+    const set = (section, ...args) => ['set', 'config', loc, section, ...args, COMMIT];
+    if (desired.auth?.mode === 'windows') {
+        const cred = desired.auth.useAppPoolCredentials;
+        if (had && had.useAppPoolCredentials === cred) {
+            objects.push({ kind: 'windowsAuth', name: loc, status: 'unchanged' });
+            return [];
+        }
+        const credArg = cred ? ['/useAppPoolCredentials:true'] : had?.useAppPoolCredentials ? ['--useAppPoolCredentials'] : [];
+        objects.push({ kind: 'windowsAuth', name: loc, status: had ? 'changed' : 'created' });
+        return [
+            // Anonymous off first: between the two writes a request is refused, never let in unauthenticated.
+            op(set(ANONYMOUS, '/enabled:false'), `${loc}: no anonymous requests (auth: windows)`),
+            op(set(WINDOWS, '/enabled:true', ...credArg), cred
+                ? `${loc}: Windows Authentication, Kerberos tickets decrypted with ${desired.pool.account?.userName ?? 'the pool account'}'s key`
+                : `${loc}: Windows Authentication (Negotiate, NTLM)`),
+            op(set(SERVER_RUNTIME, '/authenticatedUserOverride:UseWorkerProcessUser'), `${loc}: files are read as the pool identity, which the deploy grants access, not as each signed-in user`)
+        ];
+    }
+    if (!had)
+        return [];
+    objects.push({ kind: 'windowsAuth', name: loc, status: 'removed' });
+    return [
+        op(set(WINDOWS, '--enabled', ...(had.useAppPoolCredentials ? ['--useAppPoolCredentials'] : [])), `${loc}: Windows Authentication no longer set`),
+        op(set(SERVER_RUNTIME, '--authenticatedUserOverride'), `${loc}: files read as IIS's default user again`),
+        op(set(ANONYMOUS, '--enabled'), `${loc}: anonymous requests as the server allows them (auth: ${desired.auth?.mode ?? 'anonymous'})`)
+    ];
+}
+
+;// CONCATENATED MODULE: ./src/plan/identity-ops.ts
+
+
+function hashPassword(password, salt) {
+    return (0,external_node_crypto_.scryptSync)(password, Buffer.from(salt, 'hex'), 32).toString('hex');
+}
+/** Whether the record says this tool last gave `pool` this account and this password. */
+function samePoolPassword(record, pool) {
+    const account = pool.account;
+    if (!record || !account || account.kind !== 'account')
+        return false;
+    if (record.pool.toLowerCase() !== pool.name.toLowerCase() || record.userName.toLowerCase() !== account.userName.toLowerCase())
+        return false;
+    const want = Buffer.from(record.hash, 'hex');
+    const got = Buffer.from(hashPassword(account.password, record.salt), 'hex');
+    return want.length === got.length && (0,external_node_crypto_.timingSafeEqual)(want, got);
+}
+/** The record to keep after an apply that left IIS at `pool`: the existing one when it still matches (no rewrite). */
+function poolPasswordRecord(pool, existing) {
+    const account = pool.account;
+    if (!account || account.kind !== 'account')
+        return undefined;
+    if (samePoolPassword(existing, pool))
+        return existing;
+    const salt = (0,external_node_crypto_.randomBytes)(16).toString('hex');
+    return { pool: pool.name, userName: account.userName, salt, hash: hashPassword(account.password, salt) };
+}
+/** appcmd options that set the whole identity, with the values to mask. */
+function identityArgs(pool, clearAccount = false) {
+    const type = [`/processModel.identityType:${pool.identity}`];
+    const account = pool.account;
+    if (!account)
+        return { args: clearAccount ? [...type, '/processModel.userName:', '/processModel.password:'] : type, secrets: [] };
+    const password = plainValue('processModel.password', account.password);
+    return {
+        args: [
+            ...type,
+            `/processModel.userName:${plainValue('processModel.userName', account.userName)}`,
+            `/processModel.password:${password}`
+        ],
+        secrets: account.password ? [account.password] : []
+    };
+}
+/** What must change in an existing pool's identity, said without the password; undefined when nothing. */
+function identityChange(now, pool) {
+    const account = pool.account;
+    const nowUser = now.pool.userName ?? '';
+    const nowType = now.pool.identity ?? 'ApplicationPoolIdentity';
+    const shown = (type, user) => (type.toLowerCase() === 'specificuser' && user ? user : type);
+    const from = shown(nowType, nowUser);
+    if (!account) {
+        if (nowType.toLowerCase() === pool.identity.toLowerCase() && nowUser === '')
+            return undefined;
+        return { ...identityArgs(pool, nowUser !== ''), why: `identity ${from} → ${pool.identity}` };
+    }
+    const sameAccount = nowType.toLowerCase() === 'specificuser' && nowUser.toLowerCase() === account.userName.toLowerCase();
+    if (sameAccount && account.kind === 'gmsa')
+        return undefined;
+    if (sameAccount && samePoolPassword(now.poolPassword, pool))
+        return undefined;
+    const why = sameAccount
+        ? now.poolPassword
+            ? `identity ${account.userName}: the password differs from the one set last`
+            : `identity ${account.userName}: the password was not set by this tool, so it is set again`
+        : `identity ${from} → ${account.userName}`;
+    return { ...identityArgs(pool), why };
+}
+
+;// CONCATENATED MODULE: ./src/windows-path.ts
+/**
+ * How Windows compares paths: either separator, repeated separators, `.` and `..` segments and a trailing
+ * separator fold away (path.win32.normalize), and case does not matter (NTFS and IIS look paths up
+ * case-insensitively). The one comparison every module uses, so that 'C:/x' and 'C:\x' are the same folder.
+ */
+
+function folded(p) {
+    if (p === '')
+        return '';
+    return external_node_path_default().win32
+        .normalize(p)
+        .replace(/(?<=[^:\\])\\+$/, '')
+        .toLowerCase();
+}
+/** The same file or folder on Windows; an undefined or empty path is the same as nothing else. */
+function samePath(a, b) {
+    if (!a || !b)
+        return false;
+    return folded(a) === folded(b);
+}
+/** `p` lies strictly inside `folder` (not the folder itself). */
+function insideFolder(folder, p) {
+    if (!folder || !p)
+        return false;
+    const base = folded(folder).replace(/\\$/, '');
+    const full = folded(p);
+    return full.startsWith(`${base}\\`) && full.length > base.length + 1;
+}
+
 ;// CONCATENATED MODULE: ./src/plan/diff.ts
+
+
+
+
 
 const FASTCGI = '-section:system.webServer/fastCgi';
 const HTTP_PLATFORM = '-section:system.webServer/httpPlatform';
 const ANONYMOUS_SECTION = '-section:system.webServer/security/authentication/anonymousAuthentication';
-const COMMIT = '/commit:apphost';
-/** IIS compares names and Windows paths without regard to case. */
-const same = (a, b) => (a ?? '').toLowerCase() === (b ?? '').toLowerCase();
-const samePath = (a, b) => same((a ?? '').replace(/[\\/]+$/, ''), b.replace(/[\\/]+$/, ''));
-function appId(desired) {
-    return desired.app.path === '/' ? `${desired.app.site}/` : `${desired.app.site}${desired.app.path}`;
-}
-/** The app's root virtual directory: `S/app/` (or `S/` for a site's root app). */
-function rootVdirId(desired) {
-    return desired.app.path === '/' ? `${desired.app.site}/` : `${desired.app.site}${desired.app.path}/`;
-}
-/** A vdir of the app by its path below the app: `S/app/assets` (or `S/assets` under a site's root app). */
-function vdirId(desired, vdirPath) {
-    return `${appId(desired).replace(/\/$/, '')}${vdirPath}`;
-}
-function op(argv, why, secrets = []) {
+const diff_COMMIT = '/commit:apphost';
+function diff_op(argv, why, secrets = []) {
     return secrets.length > 0 ? { tool: 'appcmd', argv, why, mutates: true, secrets } : { tool: 'appcmd', argv, why, mutates: true };
 }
 function fastCgiKey(app) {
@@ -59833,10 +50739,10 @@ const secretsOf = (v) => (v.secret ? [v.value] : []);
 function envOps(prefix, context, current, desired, owner, kind, objects) {
     const ops = [];
     for (const v of desired) {
-        const now = current.find(c => same(c.name, v.name));
+        const now = current.find(c => sameName(c.name, v.name));
         const shownValue = v.secret ? 'a secret value' : `'${v.value}'`;
         if (!now) {
-            ops.push(op(context(`/+${prefix}${indexer([
+            ops.push(diff_op(context(`/+${prefix}${indexer([
                 ['name', v.name],
                 ['value', v.value]
             ], v.name)}`), `${owner}: add ${v.name} = ${shownValue}`, secretsOf(v)));
@@ -59844,7 +50750,7 @@ function envOps(prefix, context, current, desired, owner, kind, objects) {
         }
         else if (now.value !== v.value) {
             const set = `/${prefix}${indexer([['name', v.name]], v.name)}.value:${plainValue(v.name, v.value)}`;
-            ops.push(op(context(set), `${owner}: ${v.name} changes to ${shownValue}`, secretsOf(v)));
+            ops.push(diff_op(context(set), `${owner}: ${v.name} changes to ${shownValue}`, secretsOf(v)));
             objects.push({ kind, name: v.name, status: 'changed' });
         }
         else {
@@ -59852,21 +50758,15 @@ function envOps(prefix, context, current, desired, owner, kind, objects) {
         }
     }
     for (const c of current) {
-        if (desired.some(v => same(v.name, c.name)))
+        if (desired.some(v => sameName(v.name, c.name)))
             continue;
-        ops.push(op(context(`/-${prefix}${indexer([['name', c.name]])}`), `${owner}: ${c.name} is no longer configured`));
+        ops.push(diff_op(context(`/-${prefix}${indexer([['name', c.name]])}`), `${owner}: ${c.name} is no longer configured`));
         objects.push({ kind, name: c.name, status: 'removed' });
     }
     return ops;
 }
-/** `path` lies inside folder `prefix` (Windows paths: either separator, any case). */
-function inside(prefix, path) {
-    const folder = prefix.replace(/[\\/]+$/, '').toLowerCase();
-    const full = path.toLowerCase();
-    return full.startsWith(folder) && /[\\/]/.test(full.charAt(folder.length));
-}
 function ownedBy(desired, app) {
-    return inside(desired.ownedPrefix, app.fullPath);
+    return insideFolder(desired.ownedPrefix, app.fullPath);
 }
 /** A fresh server as the diff sees it: nothing of ours exists yet, handlers still locked. */
 function freshState(desired) {
@@ -59890,16 +50790,12 @@ function planChanges(current, desired) {
     const after = [];
     let switchOp;
     const pool = desired.pool;
-    const app = appId(desired);
+    const app = appId(desired.app);
+    const location = locationPath(desired.app);
     // Application pool: No Managed Code ('' runtime), the configured identity.
     if (!now.pool.exists) {
-        poolOps.push(op([
-            'add',
-            'apppool',
-            `/name:${pool.name}`,
-            `/managedRuntimeVersion:${pool.managedRuntimeVersion}`,
-            `/processModel.identityType:${pool.identity}`
-        ], `app pool ${pool.name} does not exist`));
+        const identity = identityArgs(pool);
+        poolOps.push(diff_op(['add', 'apppool', `/name:${pool.name}`, `/managedRuntimeVersion:${pool.managedRuntimeVersion}`, ...identity.args], `app pool ${pool.name} does not exist`, identity.secrets));
         objects.push({ kind: 'apppool', name: pool.name, status: 'created' });
     }
     else {
@@ -59909,18 +50805,19 @@ function planChanges(current, desired) {
             sets.push(`/managedRuntimeVersion:${pool.managedRuntimeVersion}`);
             why.push(`runtime '${now.pool.managedRuntimeVersion ?? ''}' → No Managed Code`);
         }
-        if (!same(now.pool.identity, pool.identity)) {
-            sets.push(`/processModel.identityType:${pool.identity}`);
-            why.push(`identity ${now.pool.identity ?? '?'} → ${pool.identity}`);
-        }
+        const identity = identityChange(now, pool);
+        if (identity)
+            sets.push(...identity.args);
+        if (identity)
+            why.push(identity.why);
         if (sets.length > 0)
-            poolOps.push(op(['set', 'apppool', `/apppool.name:${pool.name}`, ...sets], `app pool ${pool.name}: ${why.join(', ')}`));
+            poolOps.push(diff_op(['set', 'apppool', `/apppool.name:${pool.name}`, ...sets], `app pool ${pool.name}: ${why.join(', ')}`, identity?.secrets));
         objects.push({ kind: 'apppool', name: pool.name, status: sets.length > 0 ? 'changed' : 'unchanged' });
     }
     // Application: created already pointing at the release (nothing serves it yet), else re-pooled if needed.
     let appChanged = false;
     if (!now.app.exists) {
-        before.push(op([
+        before.push(diff_op([
             'add',
             'app',
             `/site.name:${desired.app.site}`,
@@ -59931,49 +50828,50 @@ function planChanges(current, desired) {
         objects.push({ kind: 'app', name: app, status: 'created' });
     }
     else {
-        if (!same(now.app.pool, pool.name)) {
-            before.push(op(['set', 'app', app, `/applicationPool:${pool.name}`], `application ${app} runs in pool '${now.app.pool ?? ''}', not ${pool.name}`));
+        if (!sameName(now.app.pool, pool.name)) {
+            before.push(diff_op(['set', 'app', app, `/applicationPool:${pool.name}`], `application ${app} runs in pool '${now.app.pool ?? ''}', not ${pool.name}`));
             appChanged = true;
         }
         if (now.app.physicalPath === undefined || !samePath(now.app.physicalPath, desired.app.physicalPath)) {
             const argv = now.app.physicalPath === undefined
                 ? ['add', 'vdir', `/app.name:${app}`, '/path:/', `/physicalPath:${plainValue('physicalPath', desired.app.physicalPath)}`]
-                : ['set', 'vdir', rootVdirId(desired), `/physicalPath:${plainValue('physicalPath', desired.app.physicalPath)}`];
-            switchOp = op(argv, `switch ${app} from ${now.app.physicalPath ?? 'nothing'} to the new release`);
+                : ['set', 'vdir', rootVdirId(desired.app), `/physicalPath:${plainValue('physicalPath', desired.app.physicalPath)}`];
+            switchOp = diff_op(argv, `switch ${app} from ${now.app.physicalPath ?? 'nothing'} to the new release`);
             appChanged = true;
         }
         objects.push({ kind: 'app', name: app, status: appChanged ? 'changed' : 'unchanged' });
     }
     // Handlers unlocked at the app's location only, so web.config may declare them (else 500.19).
     if (!now.handlersUnlocked) {
-        before.push(op(['unlock', 'config', desired.handlersLocation, '-section:system.webServer/handlers', COMMIT], `let ${desired.handlersLocation}'s web.config declare handlers`));
-        objects.push({ kind: 'handlers', name: desired.handlersLocation, status: 'changed' });
+        before.push(diff_op(['unlock', 'config', location, '-section:system.webServer/handlers', diff_COMMIT], `let ${location}'s web.config declare handlers`));
+        objects.push({ kind: 'handlers', name: location, status: 'changed' });
     }
     else {
-        objects.push({ kind: 'handlers', name: desired.handlersLocation, status: 'unchanged' });
+        objects.push({ kind: 'handlers', name: location, status: 'unchanged' });
     }
     // Anonymous requests read files as the pool identity, the one principal the deploy grants access to
     // (IIS's default is IUSR). An empty userName means "the pool identity"; --password drops a stored one.
     if (desired.anonymousAsPool && !now.anonymousAsPool) {
-        before.push(op(['set', 'config', desired.handlersLocation, ANONYMOUS_SECTION, '/userName:', '--password', COMMIT], `anonymous requests to ${desired.handlersLocation} read files as ${pool.name}, which the deploy grants access`));
-        objects.push({ kind: 'anonymousAuth', name: desired.handlersLocation, status: 'changed' });
+        before.push(diff_op(['set', 'config', location, ANONYMOUS_SECTION, '/userName:', '--password', diff_COMMIT], `anonymous requests to ${location} read files as ${pool.name}, which the deploy grants access`));
+        objects.push({ kind: 'anonymousAuth', name: location, status: 'changed' });
     }
     else if (desired.anonymousAsPool) {
-        objects.push({ kind: 'anonymousAuth', name: desired.handlersLocation, status: 'unchanged' });
+        objects.push({ kind: 'anonymousAuth', name: location, status: 'unchanged' });
     }
+    before.push(...authOps(now, desired, objects));
     // Static files of the release, served by IIS itself at the path STATIC_URL makes pages link (static-location.ts).
     const wantedStatic = desired.staticVdir;
     if (wantedStatic) {
-        const staticId = vdirId(desired, wantedStatic.path);
+        const staticId = vdirId(desired.app, wantedStatic.path);
         const staticPath = plainValue('physicalPath', wantedStatic.physicalPath);
-        const existing = now.vdirs.find(v => same(v.path, wantedStatic.path));
+        const existing = now.vdirs.find(v => sameName(v.path, wantedStatic.path));
         if (!existing) {
-            before.push(op(['add', 'vdir', `/app.name:${app}`, `/path:${wantedStatic.path}`, `/physicalPath:${staticPath}`], `static folder ${staticId} does not exist`));
+            before.push(diff_op(['add', 'vdir', `/app.name:${app}`, `/path:${wantedStatic.path}`, `/physicalPath:${staticPath}`], `static folder ${staticId} does not exist`));
             objects.push({ kind: 'vdir', name: staticId, status: 'created' });
         }
         else if (!samePath(existing.physicalPath, wantedStatic.physicalPath)) {
             // Right after the switch: until then the live release's pages link to the static files it collected.
-            after.push(op(['set', 'vdir', staticId, `/physicalPath:${staticPath}`], `static folder moves to the new release`));
+            after.push(diff_op(['set', 'vdir', staticId, `/physicalPath:${staticPath}`], `static folder moves to the new release`));
             objects.push({ kind: 'vdir', name: staticId, status: 'changed' });
         }
         else {
@@ -59983,22 +50881,22 @@ function planChanges(current, desired) {
     // A static vdir of ours elsewhere (STATIC_URL changed, or the files are now served elsewhere) goes after the
     // switch, for the same reason; vdirs serving anything outside our releases are someone else's and stay.
     for (const stale of now.vdirs) {
-        if (wantedStatic && same(stale.path, wantedStatic.path))
+        if (wantedStatic && sameName(stale.path, wantedStatic.path))
             continue;
-        if (!inside(desired.ownedStaticPrefix, stale.physicalPath))
+        if (!insideFolder(desired.ownedStaticPrefix, stale.physicalPath))
             continue;
-        const staleId = vdirId(desired, stale.path);
-        after.push(op(['delete', 'vdir', staleId], `static folder ${staleId} is no longer where STATIC_URL points`));
+        const staleId = vdirId(desired.app, stale.path);
+        after.push(diff_op(['delete', 'vdir', staleId], `static folder ${staleId} is no longer where STATIC_URL points`));
         objects.push({ kind: 'vdir', name: staleId, status: 'removed' });
     }
     // FastCGI application keyed by fullPath + arguments, with its variables.
     const wanted = desired.hosting === 'fastcgi' ? desired.fastCgi : undefined;
     if (wanted) {
         const key = fastCgiKey(wanted);
-        const existing = now.fastCgi.find(a => same(a.fullPath, wanted.fullPath) && same(a.arguments, wanted.arguments));
-        const config = (change) => ['set', 'config', FASTCGI, change, COMMIT];
+        const existing = now.fastCgi.find(a => sameName(a.fullPath, wanted.fullPath) && sameName(a.arguments, wanted.arguments));
+        const config = (change) => ['set', 'config', FASTCGI, change, diff_COMMIT];
         if (!existing) {
-            before.push(op(config(`/+${key}`), `register FastCGI ${wanted.fullPath}|${wanted.arguments}`));
+            before.push(diff_op(config(`/+${key}`), `register FastCGI ${wanted.fullPath}|${wanted.arguments}`));
             objects.push({ kind: 'fastCgi', name: `${wanted.fullPath}|${wanted.arguments}`, status: 'created' });
         }
         const envBefore = objects.length;
@@ -60011,54 +50909,106 @@ function planChanges(current, desired) {
     for (const stale of now.fastCgi) {
         if (!ownedBy(desired, stale))
             continue;
-        if (wanted && same(stale.fullPath, wanted.fullPath) && same(stale.arguments, wanted.arguments))
+        if (wanted && sameName(stale.fullPath, wanted.fullPath) && sameName(stale.arguments, wanted.arguments))
             continue;
-        after.push(op(['set', 'config', FASTCGI, `/-${fastCgiKey(stale)}`, COMMIT], `FastCGI ${stale.fullPath} belongs to an earlier venv`));
+        after.push(diff_op(['set', 'config', FASTCGI, `/-${fastCgiKey(stale)}`, diff_COMMIT], `FastCGI ${stale.fullPath} belongs to an earlier venv`));
         objects.push({ kind: 'fastCgi', name: `${stale.fullPath}|${stale.arguments}`, status: 'removed' });
     }
     // HttpPlatformHandler: secrets live location-scoped in applicationHost.config, never in web.config.
     // Back on fastcgi, the ones set for httpplatform go (envOps removes what is not desired).
     if (desired.hosting === 'httpplatform' || (now.httpPlatformEnv ?? []).length > 0) {
-        const config = (change) => ['set', 'config', desired.handlersLocation, HTTP_PLATFORM, change, COMMIT];
+        const config = (change) => ['set', 'config', location, HTTP_PLATFORM, change, diff_COMMIT];
         const wantedEnv = desired.hosting === 'httpplatform' ? desired.httpPlatformSecretEnv : [];
         before.push(...envOps('environmentVariables.', config, now.httpPlatformEnv ?? [], wantedEnv, 'httpPlatform', 'httpPlatformEnv', objects));
     }
-    const changed = poolOps.length > 0 || before.length > 0 || switchOp !== undefined || after.length > 0;
-    if (changed)
-        after.push(op(['recycle', 'apppool', `/apppool.name:${pool.name}`], `start ${pool.name}'s workers on the new configuration`));
     return { pool: poolOps, beforeSwitch: before, switchOp, afterSwitch: after, objects };
 }
-/** Only the operations that change something, in the order apply runs them; [] when IIS already matches. */
-function diffState(current, desired) {
-    const plan = planChanges(current, desired);
-    return inRunOrder(plan);
-}
-/** The order apply runs a plan in: the pool, the grants (icacls), the other changes, the switch, what follows it. */
-function inRunOrder(plan, grants = []) {
-    return [...plan.pool, ...grants, ...plan.beforeSwitch, ...(plan.switchOp ? [plan.switchOp] : []), ...plan.afterSwitch];
-}
 
-;// CONCATENATED MODULE: ./src/render/atomic-write.ts
+;// CONCATENATED MODULE: ./src/plan/build.ts
 
 
+/** The phases apply runs against IIS itself; the SP's phases run with the SP's own transaction (src/deploy.ts). */
+const IIS_PHASES = new Set([
+    'backup',
+    'pool',
+    'grants',
+    'before-switch',
+    'switch',
+    'after-switch',
+    'recycle',
+    'prune-backups'
+]);
+const inPhase = (phase, bestEffort = false) => (op) => bestEffort ? { phase, ...op, bestEffort } : { phase, ...op };
 /**
- * Writes via a temp file in the same folder and a rename, so IIS (which watches web.config) or a concurrent reader
- * sees the old file or the new one, never half of one. Returns false when the content was already there.
+ * Deletes our backups beyond the newest keep-backups, others' never. With a record of ours the deletes are known
+ * now and are steps of their own; without one, a single step lists the backups and deletes what it finds.
+ * Returns the backups kept when the record decided.
  */
-function writeFileAtomic(file, content) {
-    const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-    if (external_node_fs_default().existsSync(file) && external_node_fs_default().readFileSync(file).equals(data))
-        return false;
-    external_node_fs_default().mkdirSync(external_node_path_default().dirname(file), { recursive: true });
-    const temp = external_node_path_default().join(external_node_path_default().dirname(file), `.${external_node_path_default().basename(file)}.${process.pid}.${Date.now()}.tmp`);
-    try {
-        external_node_fs_default().writeFileSync(temp, data);
-        external_node_fs_default().renameSync(temp, file);
+function pruneSteps(steps, backup, input) {
+    const keep = Math.max(input.keepBackups, 1);
+    if (input.knownBackups === undefined) {
+        steps.push(inPhase('prune-backups', true)({
+            tool: 'appcmd',
+            argv: ['list', 'backups'],
+            why: `then delete our backups beyond the newest ${keep} (no record of ours names them); others' backups are never touched`,
+            mutates: false
+        }));
+        return undefined;
     }
-    finally {
-        external_node_fs_default().rmSync(temp, { force: true });
+    const ours = newestFirst([backup, ...input.knownBackups.filter(name => name !== backup)]);
+    for (const old of ours.slice(keep)) {
+        const why = `our backups beyond the newest ${keep} are deleted`;
+        steps.push(inPhase('prune-backups', true)({ tool: 'appcmd', argv: ['delete', 'backup', old], why, mutates: true }));
     }
-    return true;
+    return ours.slice(0, keep);
+}
+/** Pure: the whole deploy as steps, in the order they run. */
+function buildPlan(input) {
+    const { desired, current } = input;
+    const changes = planChanges(current, desired);
+    const pool = desired.pool.name;
+    const appcmdWrites = [...changes.pool, ...changes.beforeSwitch, ...(changes.switchOp ? [changes.switchOp] : []), ...changes.afterSwitch];
+    const backup = appcmdWrites.length > 0 ? backupName(input.releaseId, input.now) : undefined;
+    const steps = [...(input.spConfig ?? []).map(inPhase('sp-config'))];
+    if (backup)
+        steps.push(inPhase('backup')({ tool: 'appcmd', argv: ['add', 'backup', backup], why: 'restore point for this deploy', mutates: true }));
+    // The pool first: a grant to `IIS AppPool\<pool>` needs the pool to exist. The grants before anything can serve
+    // the release: the pool must be able to read it the moment IIS points there.
+    steps.push(...changes.pool.map(inPhase('pool')));
+    steps.push(...input.grants.operations.map(inPhase('grants')));
+    steps.push(...changes.beforeSwitch.map(inPhase('before-switch')));
+    if (changes.switchOp)
+        steps.push(inPhase('switch')(changes.switchOp));
+    steps.push(...changes.afterSwitch.map(inPhase('after-switch')));
+    if (backup) {
+        // wfastcgi reads its settings once per process: the pool's workers start again on the new configuration.
+        steps.push(inPhase('recycle')({
+            tool: 'appcmd',
+            argv: ['recycle', 'apppool', `/apppool.name:${pool}`],
+            why: `start ${pool}'s workers on the new configuration`,
+            mutates: true
+        }));
+    }
+    // The SP's own recycle is housekeeping once the app is live; a failure warns and verify's SSO check judges.
+    steps.push(...(input.spRecycle ?? []).map(inPhase('sp-recycle', true)));
+    const kept = backup ? pruneSteps(steps, backup, input) : undefined;
+    return {
+        steps,
+        deployRoot: input.deployRoot,
+        keepBackups: input.keepBackups,
+        ...(input.backupRecordFile ? { backupRecordFile: input.backupRecordFile } : {}),
+        ...(kept ? { backupsKept: kept } : {}),
+        diffedAgainstServer: current !== undefined,
+        current: current ?? freshState(desired),
+        desired,
+        objects: changes.objects,
+        ...(backup ? { backupName: backup } : {}),
+        grantRecords: input.grants.pending
+    };
+}
+/** The steps a plan runs against IIS, in order (apply walks exactly these). */
+function iisSteps(plan) {
+    return plan.steps.filter(step => IIS_PHASES.has(step.phase));
 }
 
 ;// CONCATENATED MODULE: ./src/plan/static-location.ts
@@ -60155,6 +51105,8 @@ function staticCheckUrl(location, rendered, file) {
 ;// CONCATENATED MODULE: ./src/plan/desired.ts
 
 
+
+
 /** wfastcgi calls a handler whose name ends in (); Django's factory gives a fresh application. */
 function wsgiHandler(facts) {
     return facts.wsgiApplication || 'django.core.wsgi.get_wsgi_application()';
@@ -60202,30 +51154,33 @@ function workerEnvironment(config, facts) {
     const names = new Set(settings.map(v => v.name.toUpperCase()));
     return [...appEnvironment(config).filter(v => !names.has(v.name.toUpperCase())), ...settings];
 }
-/** The app's configuration location path, as appcmd names it: 'Default Web Site/app' (the site for a root app). */
-function locationOf(config) {
-    return config.appPath === '/' ? config.siteName : `${config.siteName}${config.appPath}`;
-}
 /**
  * The names the IIS state read needs, known from the inputs before anything is staged. The static virtual directory
  * is not among them: STATIC_URL is only known after staging, and the site read returns all of the app's vdirs.
  */
 function stateQuery(config) {
-    return { hosting: config.hosting, pool: { name: config.appPool }, app: { site: config.siteName, path: config.appPath } };
+    return { hosting: config.hosting, pool: { name: config.appPool }, app: appLocation(config) };
 }
 function desiredState(config, facts) {
     const layout = layoutFor(config.deployRoot);
     const p = pathApi(layout.flavour);
     const releaseDir = layout.releaseDir(facts.releaseId);
     const venvDir = layout.venvDir(facts.venvHash);
-    const principal = poolPrincipal(config.appPool);
+    const principal = poolPrincipalOf(config.appPool, config.poolAccount);
     const fastcgi = config.hosting === 'fastcgi';
-    const handlersLocation = locationOf(config);
     const location = staticLocation(config.appPath, facts.staticSettings, config.staticServedElsewhere);
     return {
         hosting: config.hosting,
-        pool: { name: config.appPool, identity: config.poolIdentity, managedRuntimeVersion: '' },
-        app: { site: config.siteName, path: config.appPath, pool: config.appPool, physicalPath: releaseDir },
+        pool: {
+            name: config.appPool,
+            identity: config.poolIdentity,
+            ...(config.poolAccount ? { account: config.poolAccount } : {}),
+            principal,
+            managedRuntimeVersion: ''
+        },
+        // A domain account decrypts the Kerberos tickets for its own SPNs (docs/identity-and-auth.md, kernel mode).
+        auth: { mode: config.auth, useAppPoolCredentials: config.poolAccount !== undefined },
+        app: { ...appLocation(config), pool: config.appPool, physicalPath: releaseDir },
         staticLocation: location,
         staticVdir: location.kind === 'vdir' ? { path: location.vdirPath, physicalPath: layout.staticDir(facts.releaseId) } : undefined,
         ownedStaticPrefix: layout.releasesDir,
@@ -60238,7 +51193,6 @@ function desiredState(config, facts) {
             : undefined,
         httpPlatformSecretEnv: fastcgi ? [] : config.env.filter(v => v.secret),
         anonymousAsPool: config.anonymousUser === 'pool',
-        handlersLocation,
         ownedPrefix: layout.venvsDir,
         acl: [
             { path: facts.pythonHome, permission: '(OI)(CI)RX', why: `${principal} runs the base Python interpreter` },
@@ -60288,17 +51242,10 @@ function readRecords(file) {
 function grantArgv(grant, principal) {
     return [grant.path, '/grant:r', `${principal}:${grant.permission}`, '/Q'];
 }
-/**
- * The grants not yet recorded under deploy-root (so a no-op redeploy runs no icacls); reads only. prepare()
- * creates an empty WSGI_LOG: wfastcgi dies before speaking FastCGI when it cannot open WSGI_LOG, and a file the
- * deploy creates under the logs folder gets the pool's Modify grant from that folder.
- */
-function planAcl(deployRoot, pool, grants, wsgiLog) {
-    // Only the pool's own virtual account, never Everyone or Users: the grant follows the pool, not the machine.
-    const principal = poolPrincipal(pool);
-    const file = external_node_path_default().join(deployRoot, ACL_STATE_FILE);
-    const records = readRecords(file);
-    const known = new Map(records.map(r => [recordKey(r), r]));
+/** The grants not yet recorded under deploy-root (so a no-op redeploy runs no icacls); reads only. */
+function pendingGrants(deployRoot, pool, grants, principal = poolPrincipal(pool)) {
+    // Only the pool's identity (its virtual account, or the account it runs as), never Everyone or Users.
+    const known = new Map(readRecords(external_node_path_default().join(deployRoot, ACL_STATE_FILE)).map(r => [recordKey(r), r]));
     const pending = [];
     const operations = [];
     for (const grant of grants) {
@@ -60309,33 +51256,38 @@ function planAcl(deployRoot, pool, grants, wsgiLog) {
         operations.push({ tool: 'icacls', argv: grantArgv(grant, principal), why: grant.why, mutates: true });
         pending.push(record);
     }
-    return {
-        operations,
-        prepare: () => {
-            // Folders of ours that nothing created yet (the logs folder with hosting httpplatform): icacls needs them.
-            for (const grant of grants) {
-                const rel = external_node_path_default().relative(deployRoot, grant.path);
-                if (rel && !rel.startsWith('..') && !external_node_path_default().isAbsolute(rel))
-                    external_node_fs_default().mkdirSync(grant.path, { recursive: true });
-            }
-            if (!wsgiLog)
-                return;
-            external_node_fs_default().mkdirSync(external_node_path_default().dirname(wsgiLog), { recursive: true });
-            if (!external_node_fs_default().existsSync(wsgiLog))
-                external_node_fs_default().writeFileSync(wsgiLog, '');
-        },
-        commit: () => {
-            if (pending.length === 0)
-                return;
-            const merged = new Map(records.map(r => [recordKey(r), r]));
-            // The folder's id after the grant: prepare() may have created it since planning.
-            for (const r of pending)
-                merged.set(recordKey(r), { ...r, ino: identity(r.path) });
-            // Forget folders that are gone (pruned releases and venvs), so the file stays small.
-            const grantsNow = [...merged.values()].filter(r => external_node_fs_default().existsSync(r.path));
-            writeFileAtomic(file, `${JSON.stringify({ grants: grantsNow }, null, 2)}\n`);
-        }
-    };
+    return { operations, pending };
+}
+/**
+ * Creates the folders of ours the grants name and an empty WSGI_LOG, before apply's first step (plan mode never):
+ * wfastcgi dies before speaking FastCGI when it cannot open WSGI_LOG, and a file the deploy creates under the
+ * logs folder gets the pool's Modify grant from that folder.
+ */
+function prepareGrantFolders(deployRoot, grants, wsgiLog) {
+    // Folders of ours that nothing created yet (the logs folder with hosting httpplatform): icacls needs them.
+    for (const grant of grants) {
+        const rel = external_node_path_default().relative(deployRoot, grant.path);
+        if (rel && !rel.startsWith('..') && !external_node_path_default().isAbsolute(rel))
+            external_node_fs_default().mkdirSync(grant.path, { recursive: true });
+    }
+    if (!wsgiLog)
+        return;
+    external_node_fs_default().mkdirSync(external_node_path_default().dirname(wsgiLog), { recursive: true });
+    if (!external_node_fs_default().existsSync(wsgiLog))
+        external_node_fs_default().writeFileSync(wsgiLog, '');
+}
+/** Records the grants that ran, so the next deploy skips them. */
+function recordGrants(deployRoot, pending) {
+    if (pending.length === 0)
+        return;
+    const file = external_node_path_default().join(deployRoot, ACL_STATE_FILE);
+    const merged = new Map(readRecords(file).map(r => [recordKey(r), r]));
+    // The folder's id after the grant: prepareGrantFolders may have created it since planning.
+    for (const r of pending)
+        merged.set(recordKey(r), { ...r, ino: identity(r.path) });
+    // Forget folders that are gone (pruned releases and venvs), so the file stays small.
+    const grantsNow = [...merged.values()].filter(r => external_node_fs_default().existsSync(r.path));
+    writeFileAtomic(file, `${JSON.stringify({ grants: grantsNow }, null, 2)}\n`);
 }
 /** Runs one icacls grant; icacls reports failures by exit code with the reason on stdout or stderr. */
 async function runIcacls(runner, log, icaclsPath, operation) {
@@ -60345,379 +51297,6 @@ async function runIcacls(runner, log, icaclsPath, operation) {
         const why = (result.stderr.trim() || result.stdout.trim() || 'no output').replace(/\s+/g, ' ');
         throw new errors_PhaseError('apply', `icacls could not grant ${operation.argv[2]} on ${operation.argv[0]} (exit ${result.exitCode}): ${why}`, 'run the deploy as an administrator of the server');
     }
-}
-
-;// CONCATENATED MODULE: ./src/iis/backup.ts
-
-const BACKUP_PREFIX = 'django-iis-deploy-';
-/** 20250131T235959123Z: sorts as text in time order and needs no quoting. */
-function stamp(now) {
-    return now.toISOString().replace(/[-:.]/g, '');
-}
-function backupName(releaseId, now = new Date()) {
-    return `${BACKUP_PREFIX}${releaseId}-${stamp(now)}`;
-}
-/** The time stamp our names end with; undefined for backups that are not ours. */
-function stampOf(name) {
-    if (!name.toLowerCase().startsWith(BACKUP_PREFIX))
-        return undefined;
-    return /-(\d{8}T\d{9}Z)$/.exec(name)?.[1];
-}
-/** `list backups` prints `BACKUP "NAME"` a line. */
-function parseBackups(stdout) {
-    return [...stdout.matchAll(/^BACKUP "([^"]*)"/gm)].map(m => m[1] ?? '');
-}
-async function addBackup(appcmd, releaseId, now = new Date()) {
-    const name = backupName(releaseId, now);
-    await appcmd.run({ argv: ['add', 'backup', name], mutates: true });
-    return name;
-}
-async function restoreBackup(appcmd, name) {
-    await appcmd.run({ argv: ['restore', 'backup', name], mutates: true });
-}
-/** No backups at all is an empty list, in whichever form appcmd answers a list that matched nothing. */
-async function listBackups(appcmd) {
-    return (await appcmd.list('list', 'backups')) ?? '';
-}
-/** Deletes our backups beyond the newest `keep`; others' backups are never touched. */
-async function pruneBackups(appcmd, keep, log) {
-    let listed;
-    try {
-        listed = await listBackups(appcmd);
-    }
-    catch (err) {
-        log.warning(`Could not list IIS backups to prune old ones: ${asError(err).message}`);
-        return [];
-    }
-    const ours = parseBackups(listed)
-        .map(name => ({ name, stamp: stampOf(name) }))
-        .filter((b) => b.stamp !== undefined)
-        .sort((a, b) => b.stamp.localeCompare(a.stamp));
-    const removed = [];
-    for (const old of ours.slice(Math.max(keep, 1))) {
-        try {
-            await appcmd.run({ argv: ['delete', 'backup', old.name], mutates: true });
-            removed.push(old.name);
-        }
-        catch (err) {
-            // Housekeeping: an old backup left behind must not fail a deploy that already succeeded.
-            log.warning(`Could not delete old IIS backup ${old.name}: ${asError(err).message}`);
-        }
-    }
-    return removed;
-}
-
-;// CONCATENATED MODULE: ./src/iis/undo.ts
-
-
-// The inverse of each appcmd write the diff (src/plan/diff.ts) makes, computed from the state read before the
-// run. Rolling back this way touches only what this run changed: `restore backup` rewrites the whole server's
-// configuration (other deploys' changes since the backup are lost) and, per Microsoft Learn ("Getting Started
-// with AppCmd.exe"), stops the server while it restores (docs/iis-apply.md, "Rollback").
-const undo_FASTCGI = '-section:system.webServer/fastCgi';
-const undo_HTTP_PLATFORM = '-section:system.webServer/httpPlatform';
-const undo_COMMIT = '/commit:apphost';
-/** Why an operation has no inverse: the rollback then falls back to the backup. */
-class NoInverse extends Error {
-}
-function undoOp(argv, of, secrets = []) {
-    const op = { tool: 'appcmd', argv, why: `undo: ${of.why}`, mutates: true };
-    return secrets.length > 0 ? { ...op, secrets } : op;
-}
-function undo_option(argv, name) {
-    const prefix = `/${name.toLowerCase()}:`;
-    const arg = argv.find(a => a.toLowerCase().startsWith(prefix));
-    return arg === undefined ? undefined : arg.slice(prefix.length);
-}
-/** `[name='N',value='V']` or `[name='N']`, then optionally `.value:V`: the variable's name and the kind of change. */
-function parseEnvChange(rest) {
-    const m = /^\[name='([^']*)'(?:,value='[\s\S]*')?\](\.value:[\s\S]*)?$/.exec(rest);
-    return m ? { name: m[1] ?? '', set: m[2] !== undefined } : undefined;
-}
-/** The inverse of one change of a variable collection addressed by `prefix`, given the variables before. */
-function envInverse(change, prefix, before) {
-    const sign = change.startsWith('/+') ? '+' : change.startsWith('/-') ? '-' : '';
-    const body = change.slice(sign === '' ? 1 : 2);
-    if (!body.startsWith(prefix))
-        return undefined;
-    const parsed = parseEnvChange(body.slice(prefix.length));
-    if (!parsed)
-        return undefined;
-    const was = before.find(v => same(v.name, parsed.name));
-    const at = `${prefix}${indexer([['name', parsed.name]])}`;
-    // A value read back from IIS may be another deploy's secret: mask it wherever the inverse is shown.
-    if (sign === '+')
-        return { change: `/-${at}`, secrets: [] };
-    if (!was)
-        throw new NoInverse(`${parsed.name} had no value before this run`);
-    if (sign === '-')
-        return {
-            change: `/+${prefix}${indexer([
-                ['name', was.name],
-                ['value', was.value]
-            ], was.name)}`,
-            secrets: [was.value]
-        };
-    if (!parsed.set)
-        return undefined;
-    return { change: `/${at}.value:${plainValue(was.name, was.value)}`, secrets: [was.value] };
-}
-function fastCgiInverse(change, of, before, desired) {
-    const config = (c, secrets = []) => undoOp(['set', 'config', undo_FASTCGI, c, undo_COMMIT], of, secrets);
-    const apps = [...before.fastCgi, ...(desired.fastCgi ? [{ ...desired.fastCgi, env: [] }] : [])];
-    for (const app of apps) {
-        const key = indexer([
-            ['fullPath', app.fullPath],
-            ['arguments', app.arguments]
-        ]);
-        if (change === `/+${key}`)
-            return [config(`/-${key}`)];
-        if (change === `/-${key}`) {
-            // Re-register an application this run removed, with the variables it had: all the tool ever gave one.
-            const was = before.fastCgi.find(a => same(a.fullPath, app.fullPath) && same(a.arguments, app.arguments));
-            if (!was)
-                throw new NoInverse(`FastCGI ${app.fullPath} was not registered before this run`);
-            const env = was.env.map(v => config(`/+${key}.environmentVariables.${indexer([
-                ['name', v.name],
-                ['value', v.value]
-            ], v.name)}`, [v.value]));
-            return [config(`/+${key}`), ...env];
-        }
-        const prefix = `${key}.environmentVariables.`;
-        const was = before.fastCgi.find(a => same(a.fullPath, app.fullPath) && same(a.arguments, app.arguments));
-        const inverse = envInverse(change, prefix, was?.env ?? []);
-        if (inverse)
-            return [config(inverse.change, inverse.secrets)];
-    }
-    throw new NoInverse(`unknown FastCGI change ${change}`);
-}
-/** What undoes `op`, given the state before the run: [] when nothing needs undoing; throws NoInverse when unknown. */
-function inverseOf(op, before, desired) {
-    const [verb, object, ...rest] = op.argv;
-    const key = `${verb ?? ''} ${object ?? ''}`.toLowerCase();
-    const app = appId(desired);
-    switch (key) {
-        case 'add backup':
-        case 'recycle apppool':
-            return [];
-        case 'unlock config':
-            // Left unlocked: only this app's web.config may then declare handlers, and the location record was reset,
-            // so the next run unlocks again (a repeated unlock is harmless).
-            return [];
-        case 'add apppool':
-            return [undoOp(['delete', 'apppool', `/apppool.name:${undo_option(rest, 'name') ?? ''}`], op)];
-        case 'set apppool': {
-            const sets = [];
-            if (undo_option(rest, 'managedRuntimeVersion') !== undefined)
-                sets.push(`/managedRuntimeVersion:${before.pool.managedRuntimeVersion ?? ''}`);
-            if (undo_option(rest, 'processModel.identityType') !== undefined)
-                sets.push(`/processModel.identityType:${before.pool.identity ?? 'ApplicationPoolIdentity'}`);
-            return [undoOp(['set', 'apppool', `/apppool.name:${desired.pool.name}`, ...sets], op)];
-        }
-        case 'add app':
-            return [undoOp(['delete', 'app', app], op)];
-        case 'set app':
-            // An application without applicationPool runs in the site's default: setting '' would not be the same.
-            if (!before.app.pool)
-                throw new NoInverse(`${app} had no applicationPool of its own`);
-            return [undoOp(['set', 'app', app, `/applicationPool:${before.app.pool}`], op)];
-        case 'add vdir': {
-            const vpath = undo_option(rest, 'path') ?? '';
-            return [undoOp(['delete', 'vdir', vpath === '/' ? rootVdirId(desired) : `${app.replace(/\/$/, '')}${vpath}`], op)];
-        }
-        case 'set vdir': {
-            const id = rest[0] ?? '';
-            const was = same(id, rootVdirId(desired))
-                ? before.app.physicalPath
-                : before.vdirs.find(v => same(vdirId(desired, v.path), id))?.physicalPath;
-            if (was === undefined)
-                throw new NoInverse(`no earlier physical path known for ${id}`);
-            return [undoOp(['set', 'vdir', id, `/physicalPath:${was}`], op)];
-        }
-        case 'delete vdir': {
-            // A static vdir that STATIC_URL no longer names: the restored release's pages link it again.
-            const id = rest[0] ?? '';
-            const was = before.vdirs.find(v => same(vdirId(desired, v.path), id));
-            if (!was)
-                throw new NoInverse(`no earlier physical path known for ${id}`);
-            return [undoOp(['add', 'vdir', `/app.name:${app}`, `/path:${was.path}`, `/physicalPath:${was.physicalPath}`], op)];
-        }
-        case 'set config': {
-            if (rest[0] === undo_FASTCGI)
-                return fastCgiInverse(rest[1] ?? '', op, before, desired);
-            if (rest[1] === undo_HTTP_PLATFORM) {
-                const inverse = envInverse(rest[2] ?? '', 'environmentVariables.', before.httpPlatformEnv ?? []);
-                if (!inverse)
-                    throw new NoInverse(`unknown httpPlatform change ${rest[2] ?? ''}`);
-                return [undoOp(['set', 'config', rest[0] ?? '', undo_HTTP_PLATFORM, inverse.change, undo_COMMIT], op, inverse.secrets)];
-            }
-            // The anonymous user's earlier settings are not read; for an app this run created they go with it.
-            if (rest[1] === ANONYMOUS_SECTION && !before.app.exists)
-                return [];
-            throw new NoInverse(`no inverse for ${op.why}`);
-        }
-    }
-    throw new NoInverse(`no inverse for ${op.why}`);
-}
-/** The inverses of `done` (appcmd writes in the order they ran), newest first; `missing` says why one has none. */
-function undoPlan(done, before, desired) {
-    const ops = [];
-    try {
-        for (const op of [...done].reverse()) {
-            if (op.tool !== 'appcmd' || !op.mutates)
-                continue;
-            ops.push(...inverseOf(op, before, desired));
-        }
-    }
-    catch (err) {
-        return { missing: err instanceof Error ? err.message : String(err) };
-    }
-    return { ops };
-}
-/** The pools that may run workers started on this run's configuration and that still exist after the rollback. */
-function poolsToRecycle(before, desired) {
-    const pools = [];
-    // The app's pool before the run: the app runs there again (an app this run created is gone).
-    if (before.app.exists && before.app.pool)
-        pools.push(before.app.pool);
-    // The deploy's pool, unless this run created it (then the rollback removed it, or restored a server without it).
-    if (before.pool.exists && !pools.some(p => same(p, desired.pool.name)))
-        pools.push(desired.pool.name);
-    return pools;
-}
-
-;// CONCATENATED MODULE: ./src/iis/state.ts
-
-
-
-function state_parse(xml, what) {
-    try {
-        const root = parseXmlStrict(xml.trim() || '<appcmd/>', `appcmd's XML for ${what}`).documentElement;
-        if (!root)
-            throw new Error(`appcmd's XML for ${what} has no document element`);
-        return root;
-    }
-    catch (err) {
-        throw new errors_PhaseError('apply', `${asError(err).message}; the appcmd output could not be read`);
-    }
-}
-function children(el, name) {
-    const out = [];
-    for (let n = el.firstChild; n; n = n.nextSibling) {
-        if (n.nodeType === 1 && n.nodeName.toLowerCase() === name.toLowerCase())
-            out.push(n);
-    }
-    return out;
-}
-function attr(el, name) {
-    return el.hasAttribute(name) ? (el.getAttribute(name) ?? '') : undefined;
-}
-/** `appcmd list apppool P /config /xml`. */
-function parsePool(xml, name) {
-    const root = state_parse(xml, `app pool ${name}`);
-    const wrapper = children(root, 'APPPOOL').find(e => same(attr(e, 'APPPOOL.NAME'), name));
-    if (!wrapper)
-        return { exists: false };
-    const add = children(wrapper, 'add')[0];
-    const model = add ? children(add, 'processModel')[0] : undefined;
-    return {
-        exists: true,
-        // IIS 7.5+ defaults the identity to ApplicationPoolIdentity when processModel does not say.
-        identity: (model && attr(model, 'identityType')) || 'ApplicationPoolIdentity',
-        managedRuntimeVersion: (add && attr(add, 'managedRuntimeVersion')) ?? attr(wrapper, 'RuntimeVersion') ?? 'v4.0'
-    };
-}
-/** The application's path relative to its site, as IIS stores it: '/' or '/app'. */
-function normalAppPath(p) {
-    return p === '/' ? '/' : `/${p.replace(/^\/+|\/+$/g, '')}`;
-}
-/**
- * `appcmd list site "S" /config /xml`: site id and bindings, the application and all its vdirs in one read, so the
- * static vdir STATIC_URL asks for (known only after staging) and a stale one are both visible without another call.
- */
-function parseSite(xml, desired) {
-    const root = state_parse(xml, `site ${desired.app.site}`);
-    const wrapper = children(root, 'SITE').find(e => same(attr(e, 'SITE.NAME'), desired.app.site));
-    const site = wrapper ? children(wrapper, 'site')[0] : undefined;
-    if (!wrapper || !site) {
-        return { site: { exists: false, id: 0, bindings: [] }, app: { exists: false }, vdirs: [] };
-    }
-    const bindingsEl = children(site, 'bindings')[0];
-    const bindings = (bindingsEl ? children(bindingsEl, 'binding') : []).map(b => ({
-        protocol: attr(b, 'protocol') ?? '',
-        bindingInformation: attr(b, 'bindingInformation') ?? ''
-    }));
-    const id = Number(attr(site, 'id') ?? attr(wrapper, 'SITE.ID') ?? '0');
-    const application = children(site, 'application').find(a => same(normalAppPath(attr(a, 'path') ?? ''), normalAppPath(desired.app.path)));
-    if (!application)
-        return { site: { exists: true, id, bindings }, app: { exists: false }, vdirs: [] };
-    const vdirs = children(application, 'virtualDirectory');
-    const rootVdir = vdirs.find(v => attr(v, 'path') === '/');
-    return {
-        site: { exists: true, id, bindings },
-        // An application without applicationPool runs in the site's default pool; '' makes the diff set ours.
-        app: {
-            exists: true,
-            pool: attr(application, 'applicationPool') ?? '',
-            physicalPath: rootVdir ? attr(rootVdir, 'physicalPath') : undefined
-        },
-        vdirs: vdirs
-            .map(v => ({ path: normalAppPath(attr(v, 'path') ?? ''), physicalPath: attr(v, 'physicalPath') ?? '' }))
-            .filter(v => v.path !== '/')
-    };
-}
-function sectionElement(root, section) {
-    const config = children(root, 'CONFIG')[0];
-    if (!config)
-        return undefined;
-    return children(config, section.replace(/\//g, '-'))[0];
-}
-function environment(el) {
-    const vars = children(el, 'environmentVariables')[0];
-    return (vars ? children(vars, 'environmentVariable') : []).map(v => ({ name: attr(v, 'name') ?? '', value: attr(v, 'value') ?? '' }));
-}
-/** `appcmd list config -section:system.webServer/fastCgi /xml`. */
-function parseFastCgi(xml) {
-    const section = sectionElement(state_parse(xml, 'system.webServer/fastCgi'), 'system.webServer/fastCgi');
-    if (!section)
-        return [];
-    return children(section, 'application').map(a => ({
-        fullPath: attr(a, 'fullPath') ?? '',
-        arguments: attr(a, 'arguments') ?? '',
-        env: environment(a)
-    }));
-}
-/** `appcmd list config "S/app" -section:system.webServer/httpPlatform /xml`. */
-function parseHttpPlatformEnv(xml) {
-    const section = sectionElement(state_parse(xml, 'system.webServer/httpPlatform'), 'system.webServer/httpPlatform');
-    return section ? environment(section) : [];
-}
-/** A missing object is an answer, not a failure: `Appcmd.list` knows each form appcmd may give it in. */
-async function listOrEmpty(appcmd, ...argv) {
-    return (await appcmd.list(...argv)) ?? '<appcmd></appcmd>';
-}
-/**
- * Reads the target's current state: pool, site (with its applications and vdirs), fastCgi; three reads for
- * fastcgi hosting, a fourth for httpplatform's location-scoped variables. Whether handlers are unlocked is
- * not visible in these reads, so the caller passes what the deploy-root record says (see location-record.ts).
- */
-async function readState(appcmd, desired, known) {
-    const { handlersUnlocked, anonymousAsPool, httpPlatformNames: ownedHttpPlatformNames } = known;
-    const pool = parsePool(await listOrEmpty(appcmd, 'list', 'apppool', desired.pool.name, '/config', '/xml'), desired.pool.name);
-    const fromSite = parseSite(await listOrEmpty(appcmd, 'list', 'site', desired.app.site, '/config', '/xml'), desired);
-    if (!fromSite.site.exists) {
-        throw new errors_PhaseError('apply', `IIS has no site named '${desired.app.site}'`, 'set site-name to an existing IIS site (appcmd list sites shows them), or create the site first');
-    }
-    const fastCgi = parseFastCgi(await appcmd.read('list', 'config', '-section:system.webServer/fastCgi', '/xml'));
-    const state = { pool, ...fromSite, fastCgi, handlersUnlocked, anonymousAsPool };
-    // A fourth read only where httpPlatform variables are ours: hosting httpplatform, or a switch back from it.
-    if (fromSite.app.exists && (desired.hosting === 'httpplatform' || ownedHttpPlatformNames.length > 0)) {
-        const owned = new Set(ownedHttpPlatformNames.map(n => n.toLowerCase()));
-        const merged = parseHttpPlatformEnv(await appcmd.read('list', 'config', appId(desired), '-section:system.webServer/httpPlatform', '/xml'));
-        // The read merges the live release's web.config; its variables are the release's, not applicationHost's.
-        state.httpPlatformEnv = merged.filter(v => owned.has(v.name.toLowerCase()));
-    }
-    return state;
 }
 
 ;// CONCATENATED MODULE: ./src/iis/location-record.ts
@@ -60758,7 +51337,10 @@ class LocationRecord {
     parsed() {
         try {
             const parsed = JSON.parse(this.current ?? '{}');
+            const extra = (key) => (parsed[key] && typeof parsed[key] === 'object' ? { [key]: parsed[key] } : {});
             return {
+                ...extra('windowsAuth'),
+                ...extra('poolPassword'),
                 handlersUnlocked: Array.isArray(parsed.handlersUnlocked) ? parsed.handlersUnlocked : [],
                 anonymousAsPool: Array.isArray(parsed.anonymousAsPool) ? parsed.anonymousAsPool : [],
                 httpPlatformEnv: parsed.httpPlatformEnv && typeof parsed.httpPlatformEnv === 'object' ? parsed.httpPlatformEnv : {}
@@ -60776,8 +51358,29 @@ class LocationRecord {
         return {
             handlersUnlocked: this.has(location),
             anonymousAsPool: this.has(location, 'anonymousAsPool'),
-            httpPlatformNames: this.httpPlatformNames(location)
+            httpPlatformNames: this.httpPlatformNames(location),
+            ...this.extra('windowsAuth', location),
+            ...this.extra('poolPassword', location)
         };
+    }
+    extra(key, location) {
+        const byLocation = (this.parsed()[key] ?? {});
+        const found = Object.keys(byLocation).find(k => k.toLowerCase() === location.toLowerCase());
+        return (found ? { [key]: byLocation[found] } : {});
+    }
+    /** Replaces (or with undefined drops) one per-location entry; no write when nothing changes. */
+    setExtra(key, location, value) {
+        const record = this.parsed();
+        const byLocation = { ...(record[key] ?? {}) };
+        const before = JSON.stringify(byLocation);
+        for (const k of Object.keys(byLocation))
+            if (k.toLowerCase() === location.toLowerCase())
+                delete byLocation[k];
+        if (value !== undefined)
+            byLocation[location] = value;
+        if (JSON.stringify(byLocation) === before)
+            return;
+        this.write(`${JSON.stringify({ ...record, [key]: byLocation }, null, 2)}\n`);
     }
     /** The httpPlatform variable names we own at a location. */
     httpPlatformNames(location) {
@@ -60822,18 +51425,357 @@ class LocationRecord {
     }
 }
 
-;// CONCATENATED MODULE: ./src/iis/apply.ts
+;// CONCATENATED MODULE: ./src/iis/identity-auth-record.ts
+
+
+/**
+ * After an apply succeeded: what the record must say of the pool's password (a salted hash, never the password)
+ * and of Windows Authentication, so the next run's diff sees a no-op as one (src/plan/identity-ops.ts, auth-ops.ts).
+ */
+function rememberIdentityAndAuth(record, desired, before) {
+    const loc = locationPath(desired.app);
+    const windows = desired.auth?.mode === 'windows' ? { useAppPoolCredentials: desired.auth.useAppPoolCredentials } : undefined;
+    record.setExtra('windowsAuth', loc, windows);
+    record.setExtra('poolPassword', loc, poolPasswordRecord(desired.pool, before.poolPassword));
+}
+
+;// CONCATENATED MODULE: ./src/iis/state.ts
+
+
+
+
+function parse(xml, what) {
+    try {
+        const root = parseXmlStrict(xml.trim() || '<appcmd/>', `appcmd's XML for ${what}`).documentElement;
+        if (!root)
+            throw new Error(`appcmd's XML for ${what} has no document element`);
+        return root;
+    }
+    catch (err) {
+        throw new errors_PhaseError('apply', `${asError(err).message}; the appcmd output could not be read`);
+    }
+}
+function children(el, name) {
+    const out = [];
+    for (let n = el.firstChild; n; n = n.nextSibling) {
+        if (n.nodeType === 1 && n.nodeName.toLowerCase() === name.toLowerCase())
+            out.push(n);
+    }
+    return out;
+}
+function attr(el, name) {
+    return el.hasAttribute(name) ? (el.getAttribute(name) ?? '') : undefined;
+}
+/** `appcmd list apppool P /config /xml`. */
+function parsePool(xml, name) {
+    const root = parse(xml, `app pool ${name}`);
+    const wrapper = children(root, 'APPPOOL').find(e => sameName(attr(e, 'APPPOOL.NAME'), name));
+    if (!wrapper)
+        return { exists: false };
+    const add = children(wrapper, 'add')[0];
+    const model = add ? children(add, 'processModel')[0] : undefined;
+    return {
+        exists: true,
+        // IIS 7.5+ defaults the identity to ApplicationPoolIdentity when processModel does not say.
+        identity: (model && attr(model, 'identityType')) || 'ApplicationPoolIdentity',
+        managedRuntimeVersion: (add && attr(add, 'managedRuntimeVersion')) ?? attr(wrapper, 'RuntimeVersion') ?? 'v4.0',
+        // The password is never kept: the read may show it decrypted (docs/windows-facts.md, ac-pool-password).
+        ...(model && attr(model, 'userName') ? { userName: attr(model, 'userName') } : {})
+    };
+}
+/** The application's path relative to its site, as IIS stores it: '/' or '/app'. */
+function normalAppPath(p) {
+    return p === '/' ? '/' : `/${p.replace(/^\/+|\/+$/g, '')}`;
+}
+/**
+ * `appcmd list site "S" /config /xml`: site id and bindings, the application and all its vdirs in one read, so the
+ * static vdir STATIC_URL asks for (known only after staging) and a stale one are both visible without another call.
+ */
+function parseSite(xml, desired) {
+    const root = parse(xml, `site ${desired.app.site}`);
+    const wrapper = children(root, 'SITE').find(e => sameName(attr(e, 'SITE.NAME'), desired.app.site));
+    const site = wrapper ? children(wrapper, 'site')[0] : undefined;
+    if (!wrapper || !site) {
+        return { site: { exists: false, id: 0, bindings: [] }, app: { exists: false }, vdirs: [] };
+    }
+    const bindingsEl = children(site, 'bindings')[0];
+    const bindings = (bindingsEl ? children(bindingsEl, 'binding') : []).map(b => ({
+        protocol: attr(b, 'protocol') ?? '',
+        bindingInformation: attr(b, 'bindingInformation') ?? ''
+    }));
+    const id = Number(attr(site, 'id') ?? attr(wrapper, 'SITE.ID') ?? '0');
+    const application = children(site, 'application').find(a => sameName(normalAppPath(attr(a, 'path') ?? ''), normalAppPath(desired.app.path)));
+    if (!application)
+        return { site: { exists: true, id, bindings }, app: { exists: false }, vdirs: [] };
+    const vdirs = children(application, 'virtualDirectory');
+    const rootVdir = vdirs.find(v => attr(v, 'path') === '/');
+    return {
+        site: { exists: true, id, bindings },
+        // An application without applicationPool runs in the site's default pool; '' makes the diff set ours.
+        app: {
+            exists: true,
+            pool: attr(application, 'applicationPool') ?? '',
+            physicalPath: rootVdir ? attr(rootVdir, 'physicalPath') : undefined
+        },
+        vdirs: vdirs
+            .map(v => ({ path: normalAppPath(attr(v, 'path') ?? ''), physicalPath: attr(v, 'physicalPath') ?? '' }))
+            .filter(v => v.path !== '/')
+    };
+}
+function sectionElement(root, section) {
+    const config = children(root, 'CONFIG')[0];
+    if (!config)
+        return undefined;
+    return children(config, section.replace(/\//g, '-'))[0];
+}
+function environment(el) {
+    const vars = children(el, 'environmentVariables')[0];
+    return (vars ? children(vars, 'environmentVariable') : []).map(v => ({ name: attr(v, 'name') ?? '', value: attr(v, 'value') ?? '' }));
+}
+/** `appcmd list config -section:system.webServer/fastCgi /xml`. */
+function parseFastCgi(xml) {
+    const section = sectionElement(parse(xml, 'system.webServer/fastCgi'), 'system.webServer/fastCgi');
+    if (!section)
+        return [];
+    return children(section, 'application').map(a => ({
+        fullPath: attr(a, 'fullPath') ?? '',
+        arguments: attr(a, 'arguments') ?? '',
+        env: environment(a)
+    }));
+}
+/** `appcmd list config "S/app" -section:system.webServer/httpPlatform /xml`. */
+function parseHttpPlatformEnv(xml) {
+    const section = sectionElement(parse(xml, 'system.webServer/httpPlatform'), 'system.webServer/httpPlatform');
+    return section ? environment(section) : [];
+}
+/** A missing object is an answer, not a failure: `Appcmd.list` knows each form appcmd may give it in. */
+async function listOrEmpty(appcmd, ...argv) {
+    return (await appcmd.list(...argv)) ?? '<appcmd></appcmd>';
+}
+/**
+ * Reads the target's current state: pool, site (with its applications and vdirs), fastCgi; three reads for
+ * fastcgi hosting, a fourth for httpplatform's location-scoped variables. Whether handlers are unlocked is
+ * not visible in these reads, so the caller passes what the deploy-root record says (see location-record.ts).
+ */
+async function readState(appcmd, desired, known) {
+    const { handlersUnlocked, anonymousAsPool, httpPlatformNames: ownedHttpPlatformNames } = known;
+    const pool = parsePool(await listOrEmpty(appcmd, 'list', 'apppool', desired.pool.name, '/config', '/xml'), desired.pool.name);
+    const fromSite = parseSite(await listOrEmpty(appcmd, 'list', 'site', desired.app.site, '/config', '/xml'), desired);
+    if (!fromSite.site.exists) {
+        throw new errors_PhaseError('apply', `IIS has no site named '${desired.app.site}'`, 'set site-name to an existing IIS site (appcmd list sites shows them), or create the site first');
+    }
+    const fastCgi = parseFastCgi(await appcmd.read('list', 'config', '-section:system.webServer/fastCgi', '/xml'));
+    const { windowsAuth, poolPassword } = known;
+    const state = { pool, ...fromSite, fastCgi, handlersUnlocked, anonymousAsPool, windowsAuth, poolPassword };
+    // A fourth read only where httpPlatform variables are ours: hosting httpplatform, or a switch back from it.
+    if (fromSite.app.exists && (desired.hosting === 'httpplatform' || ownedHttpPlatformNames.length > 0)) {
+        const owned = new Set(ownedHttpPlatformNames.map(n => n.toLowerCase()));
+        const merged = parseHttpPlatformEnv(await appcmd.read('list', 'config', appId(desired.app), '-section:system.webServer/httpPlatform', '/xml'));
+        // The read merges the live release's web.config; its variables are the release's, not applicationHost's.
+        state.httpPlatformEnv = merged.filter(v => owned.has(v.name.toLowerCase()));
+    }
+    return state;
+}
+/** readState with what deploy-root's location record knows (src/iis/location-record.ts). */
+async function readStateAt(appcmd, desired, deployRoot) {
+    return readState(appcmd, desired, LocationRecord.read(deployRoot).known(locationPath(desired.app)));
+}
+
+;// CONCATENATED MODULE: ./src/iis/undo.ts
+
+
+
+// The inverse of each appcmd write the diff (src/plan/diff.ts) makes, computed from the state read before the
+// run. Rolling back this way touches only what this run changed: `restore backup` rewrites the whole server's
+// configuration (other deploys' changes since the backup are lost) and, per Microsoft Learn ("Getting Started
+// with AppCmd.exe"), stops the server while it restores (docs/iis-apply.md, "Rollback").
+const undo_FASTCGI = '-section:system.webServer/fastCgi';
+const undo_HTTP_PLATFORM = '-section:system.webServer/httpPlatform';
+const undo_COMMIT = '/commit:apphost';
+/** Why an operation has no inverse: the rollback then falls back to the backup. */
+class NoInverse extends Error {
+}
+function undoOp(argv, of, secrets = []) {
+    const op = { tool: 'appcmd', argv, why: `undo: ${of.why}`, mutates: true };
+    return secrets.length > 0 ? { ...op, secrets } : op;
+}
+function undo_option(argv, name) {
+    const prefix = `/${name.toLowerCase()}:`;
+    const arg = argv.find(a => a.toLowerCase().startsWith(prefix));
+    return arg === undefined ? undefined : arg.slice(prefix.length);
+}
+/** `[name='N',value='V']` or `[name='N']`, then optionally `.value:V`: the variable's name and the kind of change. */
+function parseEnvChange(rest) {
+    const m = /^\[name='([^']*)'(?:,value='[\s\S]*')?\](\.value:[\s\S]*)?$/.exec(rest);
+    return m ? { name: m[1] ?? '', set: m[2] !== undefined } : undefined;
+}
+/** The inverse of one change of a variable collection addressed by `prefix`, given the variables before. */
+function envInverse(change, prefix, before) {
+    const sign = change.startsWith('/+') ? '+' : change.startsWith('/-') ? '-' : '';
+    const body = change.slice(sign === '' ? 1 : 2);
+    if (!body.startsWith(prefix))
+        return undefined;
+    const parsed = parseEnvChange(body.slice(prefix.length));
+    if (!parsed)
+        return undefined;
+    const was = before.find(v => sameName(v.name, parsed.name));
+    const at = `${prefix}${indexer([['name', parsed.name]])}`;
+    // A value read back from IIS may be another deploy's secret: mask it wherever the inverse is shown.
+    if (sign === '+')
+        return { change: `/-${at}`, secrets: [] };
+    if (!was)
+        throw new NoInverse(`${parsed.name} had no value before this run`);
+    if (sign === '-')
+        return {
+            change: `/+${prefix}${indexer([
+                ['name', was.name],
+                ['value', was.value]
+            ], was.name)}`,
+            secrets: [was.value]
+        };
+    if (!parsed.set)
+        return undefined;
+    return { change: `/${at}.value:${plainValue(was.name, was.value)}`, secrets: [was.value] };
+}
+function fastCgiInverse(change, of, before, desired) {
+    const config = (c, secrets = []) => undoOp(['set', 'config', undo_FASTCGI, c, undo_COMMIT], of, secrets);
+    const apps = [...before.fastCgi, ...(desired.fastCgi ? [{ ...desired.fastCgi, env: [] }] : [])];
+    for (const app of apps) {
+        const key = indexer([
+            ['fullPath', app.fullPath],
+            ['arguments', app.arguments]
+        ]);
+        if (change === `/+${key}`)
+            return [config(`/-${key}`)];
+        if (change === `/-${key}`) {
+            // Re-register an application this run removed, with the variables it had: all the tool ever gave one.
+            const was = before.fastCgi.find(a => sameName(a.fullPath, app.fullPath) && sameName(a.arguments, app.arguments));
+            if (!was)
+                throw new NoInverse(`FastCGI ${app.fullPath} was not registered before this run`);
+            const env = was.env.map(v => config(`/+${key}.environmentVariables.${indexer([
+                ['name', v.name],
+                ['value', v.value]
+            ], v.name)}`, [v.value]));
+            return [config(`/+${key}`), ...env];
+        }
+        const prefix = `${key}.environmentVariables.`;
+        const was = before.fastCgi.find(a => sameName(a.fullPath, app.fullPath) && sameName(a.arguments, app.arguments));
+        const inverse = envInverse(change, prefix, was?.env ?? []);
+        if (inverse)
+            return [config(inverse.change, inverse.secrets)];
+    }
+    throw new NoInverse(`unknown FastCGI change ${change}`);
+}
+/** What undoes `op`, given the state before the run: [] when nothing needs undoing; throws NoInverse when unknown. */
+function inverseOf(op, before, desired) {
+    const [verb, object, ...rest] = op.argv;
+    const key = `${verb ?? ''} ${object ?? ''}`.toLowerCase();
+    const app = appId(desired.app);
+    switch (key) {
+        case 'add backup':
+        case 'recycle apppool':
+            return [];
+        case 'unlock config':
+            // Left unlocked: only this app's web.config may then declare handlers, and the location record was reset,
+            // so the next run unlocks again (a repeated unlock is harmless).
+            return [];
+        case 'add apppool':
+            return [undoOp(['delete', 'apppool', `/apppool.name:${undo_option(rest, 'name') ?? ''}`], op)];
+        case 'set apppool': {
+            const sets = [];
+            if (undo_option(rest, 'managedRuntimeVersion') !== undefined)
+                sets.push(`/managedRuntimeVersion:${before.pool.managedRuntimeVersion ?? ''}`);
+            if (undo_option(rest, 'processModel.identityType') !== undefined)
+                sets.push(`/processModel.identityType:${before.pool.identity ?? 'ApplicationPoolIdentity'}`);
+            // The earlier password is never read back, and an empty one is not the same as none: the backup restores it.
+            if (undo_option(rest, 'processModel.userName') !== undefined)
+                throw new NoInverse(`the earlier account settings of app pool ${desired.pool.name} are not known`);
+            return [undoOp(['set', 'apppool', `/apppool.name:${desired.pool.name}`, ...sets], op)];
+        }
+        case 'add app':
+            return [undoOp(['delete', 'app', app], op)];
+        case 'set app':
+            // An application without applicationPool runs in the site's default: setting '' would not be the same.
+            if (!before.app.pool)
+                throw new NoInverse(`${app} had no applicationPool of its own`);
+            return [undoOp(['set', 'app', app, `/applicationPool:${before.app.pool}`], op)];
+        case 'add vdir': {
+            const vpath = undo_option(rest, 'path') ?? '';
+            return [undoOp(['delete', 'vdir', vpath === '/' ? rootVdirId(desired.app) : `${app.replace(/\/$/, '')}${vpath}`], op)];
+        }
+        case 'set vdir': {
+            const id = rest[0] ?? '';
+            const was = sameName(id, rootVdirId(desired.app))
+                ? before.app.physicalPath
+                : before.vdirs.find(v => sameName(vdirId(desired.app, v.path), id))?.physicalPath;
+            if (was === undefined)
+                throw new NoInverse(`no earlier physical path known for ${id}`);
+            return [undoOp(['set', 'vdir', id, `/physicalPath:${was}`], op)];
+        }
+        case 'delete vdir': {
+            // A static vdir that STATIC_URL no longer names: the restored release's pages link it again.
+            const id = rest[0] ?? '';
+            const was = before.vdirs.find(v => sameName(vdirId(desired.app, v.path), id));
+            if (!was)
+                throw new NoInverse(`no earlier physical path known for ${id}`);
+            return [undoOp(['add', 'vdir', `/app.name:${app}`, `/path:${was.path}`, `/physicalPath:${was.physicalPath}`], op)];
+        }
+        case 'set config': {
+            if (rest[0] === undo_FASTCGI)
+                return fastCgiInverse(rest[1] ?? '', op, before, desired);
+            if (rest[1] === undo_HTTP_PLATFORM) {
+                const inverse = envInverse(rest[2] ?? '', 'environmentVariables.', before.httpPlatformEnv ?? []);
+                if (!inverse)
+                    throw new NoInverse(`unknown httpPlatform change ${rest[2] ?? ''}`);
+                return [undoOp(['set', 'config', rest[0] ?? '', undo_HTTP_PLATFORM, inverse.change, undo_COMMIT], op, inverse.secrets)];
+            }
+            // The anonymous user's earlier settings are not read; for an app this run created they go with it.
+            if (rest[1] === ANONYMOUS_SECTION && !before.app.exists)
+                return [];
+            throw new NoInverse(`no inverse for ${op.why}`);
+        }
+    }
+    throw new NoInverse(`no inverse for ${op.why}`);
+}
+/** The inverses of `done` (appcmd writes in the order they ran), newest first; `missing` says why one has none. */
+function undoPlan(done, before, desired) {
+    const ops = [];
+    try {
+        for (const op of [...done].reverse()) {
+            if (op.tool !== 'appcmd' || !op.mutates)
+                continue;
+            ops.push(...inverseOf(op, before, desired));
+        }
+    }
+    catch (err) {
+        return { missing: err instanceof Error ? err.message : String(err) };
+    }
+    return { ops };
+}
+/** The pools that may run workers started on this run's configuration and that still exist after the rollback. */
+function poolsToRecycle(before, desired) {
+    const pools = [];
+    // The app's pool before the run: the app runs there again (an app this run created is gone).
+    if (before.app.exists && before.app.pool)
+        pools.push(before.app.pool);
+    // The deploy's pool, unless this run created it (then the rollback removed it, or restored a server without it).
+    if (before.pool.exists && !pools.some(p => sameName(p, desired.pool.name)))
+        pools.push(desired.pool.name);
+    return pools;
+}
+
+;// CONCATENATED MODULE: ./src/iis/rollback.ts
+/**
+ * Undoes an apply: this run's appcmd writes by their inverses (src/iis/undo.ts), the backup only when one has none
+ * or an inverse fails, then a recycle of the app's pools (docs/iis-apply.md, "Rollback").
+ */
 
 
 
 
 
 
-
-
-
-
-function summary(rb) {
+function rollbackSummary(rb) {
     const parts = [];
     if (rb.restored.length > 0)
         parts.push(`restored: ${rb.restored.join('; ')}`);
@@ -60841,242 +51783,237 @@ function summary(rb) {
         parts.push(`NOT restored: ${rb.failed.join('; ')}`);
     return parts.join('. ') || 'nothing needed restoring';
 }
-/**
- * Brings IIS to `desired` with only the operations that change something: lock the target, read its state,
- * diff, back up, run, and on any failure restore the backup and the previous release before throwing.
- */
-async function applyRelease(deps, input) {
-    const { runner, log, appcmdPath, icaclsPath } = deps;
-    const { config, desired } = input;
-    const layout = layoutFor(config.deployRoot);
-    const appcmd = new Appcmd({ runner, log, path: appcmdPath });
-    let icaclsCalls = 0;
-    const lockOptions = {
-        dir: layout.root,
-        site: desired.app.site,
-        appPath: desired.app.path,
-        runId: config.releaseId,
-        timeoutMs: config.lockTimeoutMs,
-        log
-    };
-    const withLock = async (fn) => {
-        if (input.lockHeld)
-            return fn();
-        const lock = await acquireLock(lockOptions);
+async function servedPath(trail) {
+    const { appcmd, desired } = trail;
+    return parseSite(await appcmd.read('list', 'site', desired.app.site, '/config', '/xml'), desired).app.physicalPath;
+}
+/** Only when the restore failed: a stale static vdir removed after the switch is what the previous release's pages link. */
+async function readdRemovedVdirs(trail, restored, failed) {
+    const { appcmd, current, desired } = trail;
+    for (const op of trail.executed.filter(o => o.argv[0] === 'delete' && o.argv[1] === 'vdir')) {
+        const id = op.argv[2] ?? '';
+        const was = current.vdirs.find(v => sameName(vdirId(desired.app, v.path), id));
+        if (!was)
+            continue;
         try {
-            return await fn();
-        }
-        finally {
-            lock.release();
-        }
-    };
-    return withLock(async () => {
-        const record = LocationRecord.read(layout.root);
-        const current = input.current ?? (await readState(appcmd, desired, record.known(desired.handlersLocation)));
-        const plan = planChanges(current, desired);
-        const acl = planAcl(layout.root, desired.pool.name, desired.acl, desired.hosting === 'fastcgi' ? layout.wsgiLog : undefined);
-        const appcmdOps = inRunOrder(plan);
-        const previousPhysicalPath = current.app.physicalPath;
-        const executed = [];
-        const calls = () => ({ appcmdReads: appcmd.reads, appcmdWrites: appcmd.writes, icacls: icaclsCalls });
-        const runAcl = async () => {
-            acl.prepare();
-            for (const op of acl.operations) {
-                icaclsCalls++;
-                await runIcacls(runner, log, icaclsPath, op);
-                executed.push(op);
-            }
-            acl.commit();
-        };
-        if (appcmdOps.length === 0) {
-            // IIS already matches: no backup and no appcmd write; grants (file system only) and the hook still run.
-            try {
-                await runAcl();
-                await input.beforeSwitch?.(current);
-            }
-            catch (err) {
-                throw new errors_PhaseError('apply', `IIS needed no change, but ${asError(err).message}`, undefined, { cause: err });
-            }
-            log.info(`IIS already matches the desired state for ${desired.handlersLocation}: no appcmd writes`);
-            return {
-                changed: executed.length > 0,
-                operations: executed,
-                objects: plan.objects,
-                previousPhysicalPath,
-                calls: calls(),
-                rollback: async () => ({ ok: true, restored: [], failed: [] })
-            };
-        }
-        let backupName;
-        try {
-            backupName = await addBackup(appcmd, config.releaseId);
-        }
-        catch (err) {
-            throw new errors_PhaseError('apply', `could not take an IIS configuration backup, so nothing was changed: ${asError(err).message}`, 'run the deploy as an administrator of the server', { cause: err });
-        }
-        executed.push({ tool: 'appcmd', argv: ['add', 'backup', backupName], why: 'restore point for this deploy', mutates: true });
-        let switched = false;
-        // Only when the restore failed: a stale static vdir removed after the switch is what the previous release's
-        // pages link (its STATIC_URL), so it is put back by hand like the root vdir.
-        const readdRemovedVdirs = async (restored, failed) => {
-            for (const op of executed.filter(o => o.argv[0] === 'delete' && o.argv[1] === 'vdir')) {
-                const id = op.argv[2] ?? '';
-                const was = current.vdirs.find(v => same(vdirId(desired, v.path), id));
-                if (!was)
-                    continue;
-                try {
-                    await appcmd.run({
-                        argv: ['add', 'vdir', `/app.name:${appId(desired)}`, `/path:${was.path}`, `/physicalPath:${was.physicalPath}`],
-                        mutates: true
-                    });
-                    restored.push(`static folder ${id} serves ${was.physicalPath} again`);
-                }
-                catch (err) {
-                    failed.push(`static folder ${id} (${asError(err).message})`);
-                }
-            }
-        };
-        const appcmdWrites = () => executed.filter(op => op.tool === 'appcmd');
-        const undo = async () => {
-            const restored = [];
-            const failed = [];
-            // This run's own writes undone by their inverses first: other sites keep running, others' changes stay.
-            const plan = undoPlan(appcmdWrites(), current, desired);
-            let undone = false;
-            if ('ops' in plan) {
-                try {
-                    for (const op of plan.ops)
-                        await appcmd.run({ argv: op.argv, mutates: true, secrets: op.secrets });
-                    restored.push(plan.ops.length > 0
-                        ? `this run's IIS changes, undone one by one (${plan.ops.length} operations)`
-                        : 'no IIS change of this run needed undoing');
-                    undone = true;
-                }
-                catch (err) {
-                    log.warning(`Undoing this run's IIS changes one by one failed (${asError(err).message}); restoring backup ${backupName} instead`);
-                }
-            }
-            else {
-                log.info(`This run's IIS changes cannot all be undone one by one (${plan.missing}); restoring backup ${backupName}`);
-            }
-            if (!undone)
-                await restoreFallback(restored, failed);
-            await recyclePools(restored, failed);
-            record.restore();
-            return { ok: failed.length === 0, restored, failed };
-        };
-        const restoreFallback = async (restored, failed) => {
-            try {
-                await restoreBackup(appcmd, backupName);
-                restored.push(`IIS configuration from backup ${backupName}`);
-            }
-            catch (err) {
-                failed.push(`backup ${backupName} (${asError(err).message})`);
-            }
-            if (switched) {
-                // The restored backup already points the app back; confirm it, and set it by hand if the restore failed.
-                try {
-                    const now = parseSite(await appcmd.read('list', 'site', desired.app.site, '/config', '/xml'), desired).app.physicalPath;
-                    if (previousPhysicalPath !== undefined && !samePath(now, previousPhysicalPath)) {
-                        await appcmd.run({ argv: ['set', 'vdir', rootVdirId(desired), `/physicalPath:${previousPhysicalPath}`], mutates: true });
-                    }
-                    if (previousPhysicalPath !== undefined)
-                        restored.push(`${desired.handlersLocation} serves ${previousPhysicalPath} again`);
-                }
-                catch (err) {
-                    failed.push(`pointing ${desired.handlersLocation} back at ${previousPhysicalPath ?? 'its previous release'} (${asError(err).message})`);
-                }
-            }
-            if (failed.length > 0)
-                await readdRemovedVdirs(restored, failed);
-        };
-        // wfastcgi reads its settings once per process and FastCGI processes outlive a configuration change: after
-        // the configuration is back, the pools that serve (or served) the app start fresh workers on it.
-        const recyclePools = async (restored, failed) => {
-            for (const pool of poolsToRecycle(current, desired)) {
-                try {
-                    await appcmd.run({ argv: ['recycle', 'apppool', `/apppool.name:${pool}`], mutates: true });
-                    restored.push(`app pool ${pool} recycled`);
-                }
-                catch (err) {
-                    // A stopped pool runs no worker, so nothing of the failed release is left running in it.
-                    if (/has not been started/i.test(asError(err).message))
-                        restored.push(`app pool ${pool} is stopped, nothing to recycle`);
-                    else
-                        failed.push(`recycling app pool ${pool} (${asError(err).message})`);
-                }
-            }
-        };
-        let step = '';
-        try {
-            for (const op of plan.pool) {
-                step = `step "${op.why}"`;
-                await appcmd.run({ argv: op.argv, mutates: true, secrets: op.secrets });
-                executed.push(op);
-            }
-            // Grants before anything can serve the release: the pool must be able to read it the moment IIS points there.
-            step = 'the file access grants (icacls)';
-            await runAcl();
-            for (const op of plan.beforeSwitch) {
-                step = `step "${op.why}"`;
-                await appcmd.run({ argv: op.argv, mutates: true, secrets: op.secrets });
-                executed.push(op);
-            }
-            step = 'the pre-switch hook';
-            await input.beforeSwitch?.(current);
-            if (plan.switchOp) {
-                step = `step "${plan.switchOp.why}"`;
-                await appcmd.run({ argv: plan.switchOp.argv, mutates: true });
-                switched = true;
-                executed.push(plan.switchOp);
-            }
-            for (const op of plan.afterSwitch) {
-                step = `step "${op.why}"`;
-                await appcmd.run({ argv: op.argv, mutates: true, secrets: op.secrets });
-                executed.push(op);
-            }
-        }
-        catch (err) {
-            const error = asError(err);
-            // A log line, not an annotation: the run's one error line (main) names this failure and the rollback.
-            log.info(`Apply failed at ${step}: ${error.message}; rolling back`);
-            const rb = await undo();
-            const hint = error instanceof AppcmdError && error.kind === 'locked' ? 'applicationHost.config was in use; retry the deploy' : undefined;
-            throw new errors_PhaseError('apply', `apply failed at ${step}: ${error.message}. Rolled back — ${summary(rb)}`, hint, {
-                cause: err,
-                rolledBack: true
+            await appcmd.run({
+                argv: ['add', 'vdir', `/app.name:${appId(desired.app)}`, `/path:${was.path}`, `/physicalPath:${was.physicalPath}`],
+                mutates: true
             });
+            restored.push(`static folder ${id} serves ${was.physicalPath} again`);
         }
-        if (plan.beforeSwitch.some(op => op.argv[0] === 'unlock'))
-            record.add(desired.handlersLocation);
-        if (plan.beforeSwitch.some(op => op.argv.includes(ANONYMOUS_SECTION)))
-            record.add(desired.handlersLocation, 'anonymousAsPool');
-        record.setHttpPlatformNames(desired.handlersLocation, desired.hosting === 'httpplatform' ? desired.httpPlatformSecretEnv.map(v => v.name) : []);
-        await pruneBackups(appcmd, config.keepBackups, log);
-        log.info(`Applied ${executed.length} operations to IIS for ${desired.handlersLocation} (backup ${backupName})`);
+        catch (err) {
+            failed.push(`static folder ${id} (${asError(err).message})`);
+        }
+    }
+}
+async function restoreFallback(trail, restored, failed) {
+    const { appcmd, desired, backupName } = trail;
+    const previous = trail.current.app.physicalPath;
+    const location = locationPath(desired.app);
+    try {
+        await restoreBackup(appcmd, backupName);
+        restored.push(`IIS configuration from backup ${backupName}`);
+    }
+    catch (err) {
+        failed.push(`backup ${backupName} (${asError(err).message})`);
+    }
+    if (trail.switched) {
+        // The restored backup already points the app back; confirm it, and set it by hand if the restore failed.
+        try {
+            const now = await servedPath(trail);
+            if (previous !== undefined && !samePath(now, previous)) {
+                await appcmd.run({ argv: ['set', 'vdir', rootVdirId(desired.app), `/physicalPath:${previous}`], mutates: true });
+            }
+            if (previous !== undefined)
+                restored.push(`${location} serves ${previous} again`);
+        }
+        catch (err) {
+            failed.push(`pointing ${location} back at ${previous ?? 'its previous release'} (${asError(err).message})`);
+        }
+    }
+    if (failed.length > 0)
+        await readdRemovedVdirs(trail, restored, failed);
+}
+// wfastcgi reads its settings once per process and FastCGI processes outlive a configuration change: after the
+// configuration is back, the pools that serve (or served) the app start fresh workers on it.
+async function recyclePools(trail, restored, failed) {
+    for (const pool of poolsToRecycle(trail.current, trail.desired)) {
+        try {
+            await trail.appcmd.run({ argv: ['recycle', 'apppool', `/apppool.name:${pool}`], mutates: true });
+            restored.push(`app pool ${pool} recycled`);
+        }
+        catch (err) {
+            // A stopped pool runs no worker, so nothing of the failed release is left running in it.
+            if (/has not been started/i.test(asError(err).message))
+                restored.push(`app pool ${pool} is stopped, nothing to recycle`);
+            else
+                failed.push(`recycling app pool ${pool} (${asError(err).message})`);
+        }
+    }
+}
+/** Undoes the apply `trail` describes; reports what was and was not restored instead of throwing. */
+async function undoApply(trail) {
+    const { appcmd, log, backupName } = trail;
+    const restored = [];
+    const failed = [];
+    // This run's own writes undone by their inverses first: other sites keep running, others' changes stay.
+    const plan = undoPlan(trail.executed.filter(op => op.tool === 'appcmd'), trail.current, trail.desired);
+    let undone = false;
+    if ('ops' in plan) {
+        try {
+            for (const op of plan.ops)
+                await appcmd.run({ argv: op.argv, mutates: true, secrets: op.secrets });
+            restored.push(plan.ops.length > 0
+                ? `this run's IIS changes, undone one by one (${plan.ops.length} operations)`
+                : 'no IIS change of this run needed undoing');
+            undone = true;
+        }
+        catch (err) {
+            log.warning(`Undoing this run's IIS changes one by one failed (${asError(err).message}); restoring backup ${backupName} instead`);
+        }
+    }
+    else {
+        log.info(`This run's IIS changes cannot all be undone one by one (${plan.missing}); restoring backup ${backupName}`);
+    }
+    if (!undone)
+        await restoreFallback(trail, restored, failed);
+    await recyclePools(trail, restored, failed);
+    trail.record.restore();
+    return { ok: failed.length === 0, restored, failed };
+}
+/** After a failed verify: undoes the apply unless another deploy went live since (restoring would undo that one). */
+async function rollbackIfStillOurs(trail) {
+    const now = await servedPath(trail);
+    if (!samePath(now, trail.desired.app.physicalPath)) {
         return {
-            changed: true,
-            operations: executed,
-            objects: plan.objects,
-            backupName,
-            previousPhysicalPath,
-            calls: calls(),
-            rollback: () => withLock(async () => {
-                // Another deploy may have gone live since: restoring our backup would silently undo it.
-                const now = parseSite(await appcmd.read('list', 'site', desired.app.site, '/config', '/xml'), desired).app.physicalPath;
-                if (!samePath(now, desired.app.physicalPath)) {
-                    return {
-                        ok: false,
-                        restored: [],
-                        failed: [`${desired.handlersLocation} now serves ${now ?? 'nothing'}, not this release; left as it is`]
-                    };
-                }
-                const rb = await undo();
-                log.info(`Rollback of ${config.releaseId}: ${summary(rb)}`);
-                return rb;
-            })
+            ok: false,
+            restored: [],
+            failed: [`${locationPath(trail.desired.app)} now serves ${now ?? 'nothing'}, not this release; left as it is`]
         };
-    });
+    }
+    return undoApply(trail);
+}
+
+;// CONCATENATED MODULE: ./src/iis/apply.ts
+/**
+ * Runs a deploy plan's IIS steps (src/plan/build.ts) in the order written, and nothing else; on a failure after
+ * the backup it rolls back (src/iis/rollback.ts) before throwing. The caller holds the target's and the server's
+ * locks (src/main.ts) and read the state the plan was built from under them.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+/** Walks `plan`'s IIS steps in order; throws a PhaseError (after rolling back) when a step that must succeed fails. */
+async function applyPlan(deps, plan, observer) {
+    const { runner, log, appcmdPath, icaclsPath } = deps;
+    const { desired, current, backupName } = plan;
+    const layout = layoutFor(plan.deployRoot);
+    const appcmd = new Appcmd({ runner, log, path: appcmdPath });
+    const record = LocationRecord.read(layout.root);
+    const location = locationPath(desired.app);
+    const steps = iisSteps(plan);
+    const executed = [];
+    let icaclsCalls = 0;
+    let switched = false;
+    const trail = () => ({ appcmd, log, current, desired, executed, backupName: backupName ?? '', switched, record });
+    const runStep = async (step) => {
+        if (step.phase === 'prune-backups' && step.argv[0] === 'list') {
+            // No record named our backups when the plan was built: this step lists them and deletes the old ones.
+            const added = backupName ?? '';
+            await pruneBackups(appcmd, plan.keepBackups, log, plan.backupRecordFile ? { file: plan.backupRecordFile, added } : undefined);
+        }
+        else if (step.tool === 'icacls') {
+            icaclsCalls++;
+            await runIcacls(runner, log, icaclsPath, step);
+        }
+        else {
+            await appcmd.run({ argv: step.argv, mutates: step.mutates, secrets: step.secrets });
+        }
+    };
+    const failure = async (step, err) => {
+        const error = asError(err);
+        if (step.phase === 'backup') {
+            return new errors_PhaseError('apply', `could not take an IIS configuration backup, so nothing was changed: ${error.message}`, 'run the deploy as an administrator of the server', { cause: err });
+        }
+        if (!backupName)
+            return new errors_PhaseError('apply', `IIS needed no change, but ${error.message}`, undefined, { cause: err });
+        // A log line, not an annotation: the run's one error line (main) names this failure and the rollback.
+        log.info(`Apply failed at step "${step.why}": ${error.message}; rolling back`);
+        const rb = await undoApply(trail());
+        const hint = error instanceof AppcmdError && error.kind === 'locked' ? 'applicationHost.config was in use; retry the deploy' : undefined;
+        return new errors_PhaseError('apply', `apply failed at step "${step.why}": ${error.message}. Rolled back — ${rollbackSummary(rb)}`, hint, {
+            cause: err,
+            rolledBack: true
+        });
+    };
+    prepareGrantFolders(layout.root, desired.acl, desired.hosting === 'fastcgi' ? layout.wsgiLog : undefined);
+    for (const [index, step] of steps.entries()) {
+        await observer?.beforeStep?.(step, index);
+        try {
+            await runStep(step);
+        }
+        catch (err) {
+            await observer?.stepFailed?.(step, index, asError(err));
+            if (step.bestEffort) {
+                log.warning(`${step.why}: ${asError(err).message}`);
+                continue;
+            }
+            throw await failure(step, err);
+        }
+        executed.push(step);
+        if (step.phase === 'switch')
+            switched = true;
+        // Recorded once the last grant ran: a no-op redeploy then runs no icacls (grants are never undone).
+        if (step.phase === 'grants' && steps[index + 1]?.phase !== 'grants')
+            recordGrants(layout.root, plan.grantRecords);
+        await observer?.afterStep?.(step, index);
+    }
+    if (plan.backupRecordFile && plan.backupsKept) {
+        // A delete that failed leaves the record unsure: the next run lists the backups instead.
+        const unsure = steps.some(step => step.phase === 'prune-backups' && !executed.includes(step));
+        if (unsure)
+            external_node_fs_default().rmSync(plan.backupRecordFile, { force: true });
+        else
+            writeBackupRecord(plan.backupRecordFile, plan.backupsKept, log);
+    }
+    if (backupName) {
+        if (executed.some(op => op.argv[0] === 'unlock'))
+            record.add(location);
+        if (executed.some(op => op.argv.includes(ANONYMOUS_SECTION)))
+            record.add(location, 'anonymousAsPool');
+        record.setHttpPlatformNames(location, desired.hosting === 'httpplatform' ? desired.httpPlatformSecretEnv.map(v => v.name) : []);
+        rememberIdentityAndAuth(record, desired, current);
+        log.info(`Applied ${executed.length} steps to IIS for ${location} (backup ${backupName})`);
+    }
+    else {
+        log.info(`IIS already matches the desired state for ${location}: no appcmd writes`);
+    }
+    const writes = executed.filter(op => op.mutates);
+    return {
+        changed: writes.length > 0,
+        operations: writes,
+        objects: plan.objects,
+        ...(backupName ? { backupName } : {}),
+        previousPhysicalPath: current.app.physicalPath,
+        calls: { appcmdReads: appcmd.reads, appcmdWrites: appcmd.writes, icacls: icaclsCalls },
+        rollback: async () => {
+            if (!backupName)
+                return { ok: true, restored: [], failed: [] };
+            const rb = await rollbackIfStillOurs(trail());
+            log.info(`Rollback of ${desired.app.physicalPath}: ${rollbackSummary(rb)}`);
+            return rb;
+        }
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/deploy-root-claim.ts
@@ -61293,6 +52230,62 @@ function removeAbandonedScratch(layout) {
         removed.push(name);
     }
     return removed;
+}
+
+;// CONCATENATED MODULE: ./src/shibboleth/check.ts
+
+
+/** Stands in the check command for the file to check (`shibd -t -c {config}` on Linux). */
+const CONFIG_PLACEHOLDER = '{config}';
+/** Where the Windows installer puts the SP's config, which shibd and the IIS module read unless told otherwise. */
+const SP_DEFAULT_CONFIG = 'C:\\opt\\shibboleth-sp\\etc\\shibboleth\\shibboleth2.xml';
+/**
+ * shibd.exe reads `-config <file>` after `-check`; without it the check loads the SP's
+ * default file, not the one the deploy patched (docs/windows-facts.md, sp-check-config).
+ */
+const DEFAULT_CHECK = `C:\\opt\\shibboleth-sp\\sbin64\\shibd.exe -check -config ${CONFIG_PLACEHOLDER}`;
+/**
+ * Why a check command would check another file than configPath, or undefined: a command without {config} loads
+ * the SP's default file, which is configPath only when that is the default.
+ */
+function checksOtherFile(check, configPath) {
+    if (check.some(arg => arg.includes(CONFIG_PLACEHOLDER)))
+        return undefined;
+    const same = samePath(configPath, SP_DEFAULT_CONFIG);
+    if (same)
+        return undefined;
+    return `shibboleth-check (${check.join(' ')}) names no ${CONFIG_PLACEHOLDER}: it checks the SP's default ${SP_DEFAULT_CONFIG}, not ${configPath}; add -config ${CONFIG_PLACEHOLDER} to it`;
+}
+/**
+ * The check command with the config path filled in. The SP reads relative paths inside the file against its own
+ * folders, which is why apply writes the file in place first and checks it there.
+ */
+function checkArgv(check, configPath) {
+    if (check.length === 0)
+        throw new errors_PhaseError('shibboleth', 'no Shibboleth check command is configured', `set shibboleth-check, e.g. ${DEFAULT_CHECK}`);
+    return check.map(arg => arg.split(CONFIG_PLACEHOLDER).join(configPath));
+}
+/** Runs the SP's own config check; the SP exits non-zero when it cannot load the config. */
+async function checkShibbolethConfig(runner, check, configPath) {
+    const argv = checkArgv(check, configPath);
+    const [file, ...args] = argv;
+    let result;
+    try {
+        result = await runner.run(file, args);
+    }
+    catch (e) {
+        // A missing program is a failed check, not a crash: the caller restores the backup either way.
+        return { ok: false, exitCode: -1, output: `could not run ${file}: ${e.message}`, argv };
+    }
+    const output = [result.stdout, result.stderr].filter(s => s.trim() !== '').join('\n');
+    return { ok: result.exitCode === 0, exitCode: result.exitCode, output, argv };
+}
+/** The checker's lines that say why it failed (ERROR/FATAL/CRIT), else its last lines. */
+function checkFailureSummary(result, maxLines = 15) {
+    const all = result.output.split(/\r?\n/).filter(l => l.trim() !== '');
+    const serious = all.filter(l => /\b(FATAL|CRIT|ERROR)\b/.test(l));
+    const shown = (serious.length > 0 ? serious : all).slice(-maxLines);
+    return shown.join('\n');
 }
 
 ;// CONCATENATED MODULE: ./src/shibboleth/diff.ts
@@ -62220,7 +53213,88 @@ async function applyShibboleth(options) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/plan/plan-output.ts
+/** What plan, stage and deploy write for review: the rendered files and plan.json, in output-dir. */
+
+
+
+
+
+
+
+
+
+function settingsFromSource(config) {
+    const file = settingsModuleFile(config.appDir, config.settingsModule);
+    let text = '';
+    try {
+        text = file ? external_node_fs_default().readFileSync(file, 'utf8') : '';
+    }
+    catch {
+        // Unreadable: plan mode shows what the defaults give.
+    }
+    const literal = (name) => new RegExp(`^${name}\\s*=\\s*['"]([^'"\\r\\n]*)['"]`, 'm').exec(text)?.[1];
+    return {
+        wsgiApplication: /^[\w.]+$/.test(literal('WSGI_APPLICATION') ?? '') ? (literal('WSGI_APPLICATION') ?? '') : '',
+        staticUrl: literal('STATIC_URL'),
+        forceScriptName: literal('FORCE_SCRIPT_NAME') ?? null
+    };
+}
+/**
+ * The deploy plan for `config`: the grants deploy-root has no record of, against `current` (the server as read;
+ * undefined plans against an empty server), with the SP's steps when it changes.
+ */
+function deployPlanFor(config, desired, current, sp) {
+    const root = layoutFor(config.deployRoot).root;
+    return buildPlan({
+        deployRoot: root,
+        desired,
+        current,
+        grants: pendingGrants(root, desired.pool.name, desired.acl, desired.pool.principal),
+        releaseId: config.releaseId,
+        keepBackups: config.keepBackups,
+        backupRecordFile: backupRecordFile(config.lockDir),
+        knownBackups: readBackupRecord(backupRecordFile(config.lockDir)),
+        now: new Date(),
+        spConfig: sp?.operations,
+        spRecycle: sp?.recycleOperations
+    });
+}
+function writeOutputFiles(outputDir, configs) {
+    return configs.map(file => {
+        const target = external_node_path_default().join(outputDir, ...file.relPath.split('/'));
+        return { path: target, status: writeFileAtomic(target, file.content) ? 'written' : 'unchanged' };
+    });
+}
+function writePlan(config, log, plan) {
+    const file = external_node_path_default().join(config.outputDir, 'plan.json');
+    const redact = (text) => log.redact(text);
+    writeFileAtomic(file, planJson(plan, redact));
+    log.info(planText(plan, redact));
+    return file;
+}
+function planDocument(config, releaseId, plan, files) {
+    return {
+        target: {
+            site: config.siteName,
+            appPath: config.appPath,
+            pool: config.appPool,
+            deployRoot: config.deployRoot,
+            hosting: config.hosting
+        },
+        mode: config.mode,
+        release: releaseId,
+        diffedAgainstServer: plan.diffedAgainstServer,
+        operations: plan.steps,
+        files
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/unverified-release.ts
+
+
+
+
 
 
 
@@ -62271,11 +53345,13 @@ async function rollBackPastUnverified(deps, config, layout, facts, unverified, a
     });
     try {
         // Straight from what IIS holds now to the verified release: the unverified one is never served again.
-        const back = await applyRelease(deps, { config, desired, lockHeld: true });
+        const appcmd = new Appcmd({ runner: deps.runner, log: deps.log, path: deps.appcmdPath });
+        const current = await readStateAt(appcmd, desired, layout.root);
+        const back = await applyPlan(deps, deployPlanFor(config, desired, current));
         const writes = back.operations.filter(op => op.tool === 'appcmd' && op.mutates && !(op.argv[0] === 'add' && op.argv[1] === 'backup')).length;
         return {
             ok: true,
-            restored: [`${why}; release ${good.id}, the last verified one, serves ${desired.handlersLocation} again (${writes} IIS operations)`],
+            restored: [`${why}; release ${good.id}, the last verified one, serves ${locationPath(desired.app)} again (${writes} IIS operations)`],
             failed: [],
             restoredRelease: good
         };
@@ -62397,7 +53473,7 @@ function shibbolethTarget(config, siteId) {
 ;// CONCATENATED MODULE: ./src/verify/binding-url.ts
 /**
  * The URL of an app on its site's first http(s) binding. appcmd writes a binding as
- * `protocol/ip:port:host` (iis-facts: `http/*:80:`); an empty host or `*` ip means any name, so localhost answers.
+ * `protocol/ip:port:host`, e.g. `http/*:80:` (docs/windows-facts.md, ac-list-text); an empty host or `*` ip means any name, so localhost answers.
  */
 function urlFromBindings(bindings, appPath) {
     const binding = bindings.find(b => /^https?$/i.test(b.protocol));
@@ -62763,7 +53839,41 @@ function urlCredentials(url) {
     return out;
 }
 
+;// CONCATENATED MODULE: ./src/verify/windows-auth.ts
+/** The challenges IIS offers, from WWW-Authenticate (Node joins repeated headers with ', '). */
+function challenges(response) {
+    const raw = response.headers['www-authenticate'];
+    const text = Array.isArray(raw) ? raw.join(', ') : (raw ?? '');
+    return text
+        .split(',')
+        .map(s => s.trim().split(/\s+/)[0] ?? '')
+        .filter(Boolean);
+}
+function judgeWindowsChallenge(response) {
+    if (response.error !== undefined)
+        return { ok: false, detail: response.error, final: response.errorKind === 'tls' };
+    const offered = challenges(response);
+    if (response.status === 401 && offered.some(c => /^(negotiate|ntlm)$/i.test(c))) {
+        return { ok: true, detail: `HTTP 401 with WWW-Authenticate ${offered.join(', ')}: Windows Authentication is on` };
+    }
+    if (response.status === 401) {
+        return {
+            ok: false,
+            detail: `HTTP 401 offering ${offered.join(', ') || 'nothing'}, not Negotiate or NTLM: Windows Authentication's providers are missing at the app's location`
+        };
+    }
+    if (response.status === 200) {
+        return { ok: false, detail: 'HTTP 200 to an anonymous request: anonymous access is still on at the app (auth: windows)' };
+    }
+    return { ok: false, detail: `HTTP ${response.status ?? '?'}, expected 401 with WWW-Authenticate: Negotiate or NTLM` };
+}
+/** A check as verify runs it, judged instead by the Windows challenge and never following a redirect. */
+function behindWindowsAuth(spec) {
+    return { ...spec, followRedirects: false, judge: judgeWindowsChallenge };
+}
+
 ;// CONCATENATED MODULE: ./src/verify/checks.ts
+
 
 
 
@@ -62775,7 +53885,8 @@ function verifyPlan(verify, extras = {}) {
         ...rest,
         ...(checkStatic && extras.staticFile ? { staticFile: extras.staticFile } : {}),
         ...(extras.protectedPath ? { protectedPath: extras.protectedPath } : {}),
-        ...(extras.ssoHandler ? { ssoHandler: extras.ssoHandler } : {})
+        ...(extras.ssoHandler ? { ssoHandler: extras.ssoHandler } : {}),
+        ...(extras.windowsAuth ? { windowsAuth: true } : {})
     };
 }
 const LOGIN = /log-?in|sign-?in|sso|saml|oauth/i;
@@ -62871,7 +53982,7 @@ function judgeProtected(response) {
     return { ok: false, detail: `HTTP ${status}, expected a redirect to ${SSO_HANDLER}` };
 }
 /**
- * The Session handler's own pages (cpp-sp shibsp/handler/impl/SessionHandler.cpp): HTML titled "Session Summary"
+ * The Session handler's own pages (docs/windows-facts.md, sp-session-handler): HTML titled "Session Summary"
  * (with "A valid session was not found." when the caller has none), or JSON with contentType="application/json".
  */
 const SESSION_PAGE = /Session Summary|A valid session was not found/;
@@ -62937,7 +54048,7 @@ function specsOf(plan) {
             followRedirects: false,
             judge: r => judgeSsoHandler(r, ssoHandler)
         });
-    return specs;
+    return plan.windowsAuth ? specs.map(behindWindowsAuth) : specs;
 }
 const checks_sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
 /** Statuses of a pool or backend that is still starting (HttpPlatformHandler proxies): worth waiting out. */
@@ -63070,7 +54181,8 @@ function verifyTargets(config, target, siteId) {
     return {
         // Static files live under the protected path too, so with SSO they redirect like the app does.
         ...(file && url && !sso && !target.elsewhere ? { staticFile: { url, expectedContentType: contentTypeFor(file) } } : {}),
-        ...(sso ? { protectedPath: { url: config.verify.url }, ssoHandler: ssoHandlerTarget(config, siteId) } : {})
+        ...(sso ? { protectedPath: { url: config.verify.url }, ssoHandler: ssoHandlerTarget(config, siteId) } : {}),
+        ...(config.auth === 'windows' ? { windowsAuth: true } : {})
     };
 }
 /** `target` is the release being checked: after a rollback, the restored one. */
@@ -63129,7 +54241,7 @@ function withBindingUrl(config, current, log) {
     const host = config.shibboleth.hostFromVerifyUrl ? new URL(url).hostname : config.shibboleth.host;
     return { ...config, verify: { ...config.verify, url }, shibboleth: { ...config.shibboleth, host } };
 }
-async function deployMode(deps, config, stage, current, templates, report, phases) {
+async function deployMode(deps, config, stage, current, plan, templates, report, phases) {
     const { log, runner } = deps;
     const outcome = {};
     const layout = layoutFor(config.deployRoot);
@@ -63147,7 +54259,7 @@ async function deployMode(deps, config, stage, current, templates, report, phase
         report.warnings.push(notice);
     }
     try {
-        outcome.applied = await phases.run('Apply', () => applyRelease({ runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls }, { config, desired: stage.desired, lockHeld: true, current }));
+        outcome.applied = await phases.run('Apply', () => applyPlan({ runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls }, plan));
     }
     catch (error) {
         // IIS was restored by apply itself; the SP config changed before it must follow.
@@ -63162,6 +54274,7 @@ async function deployMode(deps, config, stage, current, templates, report, phase
     }
     const applied = outcome.applied;
     report.objects = applied.objects;
+    report.operations = applied.operations.filter(op => op.mutates);
     report.changed = report.changed || applied.changed || Boolean(outcome.shibboleth?.changed);
     const recycleReason = outcome.shibboleth?.recycleReason;
     if (recycleReason && report.shibboleth) {
@@ -63262,7 +54375,7 @@ const appKey = (name) => name.replace(/\/+$/, '').toLowerCase();
 async function refuseSharedPool(appcmd, choice, current) {
     if (choice.appPoolGiven || !current.pool.exists)
         return;
-    if (current.app.exists && same(current.app.pool ?? '', choice.appPool))
+    if (current.app.exists && sameName(current.app.pool ?? '', choice.appPool))
         return;
     let stdout;
     try {
@@ -63277,11 +54390,24 @@ async function refuseSharedPool(appcmd, choice, current) {
     const ours = appKey(`${choice.siteName}${choice.appPath}`);
     // The pool of each line is checked too: an appcmd that ignored the filter lists every app.
     const others = parseAppLines(stdout ?? '')
-        .filter(a => same(a.pool, choice.appPool) && appKey(a.name) !== ours)
+        .filter(a => sameName(a.pool, choice.appPool) && appKey(a.name) !== ours)
         .map(a => a.name);
     if (others.length === 0)
         return;
     throw new InputError('app-pool', `the pool derived for ${choice.siteName}${choice.appPath}, '${choice.appPool}', already serves ${others.map(n => `'${n}'`).join(', ')}; set app-pool to a pool name of this app's own, or to '${choice.appPool}' to share that pool on purpose`);
+}
+
+;// CONCATENATED MODULE: ./src/inputs/programs.ts
+
+
+/**
+ * A program the deploy needs must exist before anything is staged, so a runner without IIS fails at once.
+ * io.which searches as @actions/exec does when it starts the program: this process's PATH, and PATHEXT on Windows.
+ */
+async function requireProgram(input, program) {
+    if (await which(program))
+        return;
+    throw new InputError(input, `${program} was not found on this machine; deploy mode needs IIS (with ${input}) on the runner, or use mode: stage or plan`);
 }
 
 ;// CONCATENATED MODULE: ./src/phases.ts
@@ -63306,68 +54432,548 @@ class Phases {
     }
 }
 
-;// CONCATENATED MODULE: ./src/plan/plan-output.ts
-/** What plan, stage and deploy write for review: the rendered files and plan.json, in output-dir. */
+;// CONCATENATED MODULE: ./src/doctor/findings.ts
+const MARK = { ok: '✅ ok', warn: '⚠️ warn', fail: '❌ fail' };
+function failures(findings) {
+    return findings.filter(f => f.status === 'fail');
+}
+/** The job summary: a headline and one table. `cell` and `code` escape as the run report does (src/report.ts). */
+function renderDoctor(findings, cell, code) {
+    const failed = failures(findings).length;
+    const warned = findings.filter(f => f.status === 'warn').length;
+    const headline = failed > 0
+        ? `❌ doctor: ${failed} problem(s) a deploy would fail on`
+        : `✅ doctor: ready to deploy${warned > 0 ? ` (${warned} warning(s))` : ''}`;
+    const out = [`## ${headline}`, '', '| Check | Result | Finding | Fix |', '| --- | --- | --- | --- |'];
+    for (const f of findings)
+        out.push(`| ${cell(f.check)} | ${MARK[f.status]} | ${cell(f.detail)} | ${f.fix ? code(f.fix) : ''} |`);
+    out.push('');
+    return out.join('\n');
+}
+/** The same table as plain lines for the log. */
+function findingLines(findings) {
+    const width = Math.max(...findings.map(f => f.check.length), 5);
+    return findings.map(f => `${f.status.toUpperCase().padEnd(4)}  ${f.check.padEnd(width)}  ${f.detail}${f.fix ? `\n      fix: ${f.fix}` : ''}`);
+}
 
-
-
-
-
-
-
-
-function settingsFromSource(config) {
-    const file = settingsModuleFile(config.appDir, config.settingsModule);
-    let text = '';
+;// CONCATENATED MODULE: ./src/doctor/query.ts
+async function ask(runner, file, args) {
     try {
-        text = file ? external_node_fs_default().readFileSync(file, 'utf8') : '';
+        return await runner.run(file, args);
+    }
+    catch (error) {
+        // @actions/exec throws when the file cannot be found (src/python/interpreter.ts relies on the same).
+        return { missing: error.message };
+    }
+}
+/**
+ * `sc.exe query <name>`: a `STATE : 4  RUNNING` line; exit 1060 (ERROR_SERVICE_DOES_NOT_EXIST) for a service that
+ * is not installed (docs/windows-facts.md, dr-sc-query).
+ */
+async function serviceState(runner, name) {
+    const answer = await ask(runner, 'sc.exe', ['query', name]);
+    if ('missing' in answer)
+        return { kind: 'unknown', output: answer.missing };
+    const state = /^\s*STATE\s*:\s*\d+\s+(\w+)/m.exec(answer.stdout)?.[1];
+    if (state)
+        return { kind: 'state', state: state.toUpperCase() };
+    if (answer.exitCode === 1060 || answer.exitCode === 1060 % 256 || /\b1060\b|does not exist as an installed service/i.test(answer.stdout))
+        return { kind: 'missing' };
+    return { kind: 'unknown', output: `${answer.stdout}${answer.stderr}`.trim() || `exit ${answer.exitCode}` };
+}
+
+;// CONCATENATED MODULE: ./src/doctor/host-checks.ts
+
+
+
+
+
+/** The first actions/runner release that runs `using: node24` actions (docs/windows-facts.md, rn-node24). */
+const NODE24_RUNNER = '2.327.1';
+function olderThan(version, minimum) {
+    const a = version.split('.').map(Number);
+    const b = minimum.split('.').map(Number);
+    for (let i = 0; i < 3; i++)
+        if ((a[i] ?? 0) !== (b[i] ?? 0))
+            return (a[i] ?? 0) < (b[i] ?? 0);
+    return false;
+}
+function runnerFinding(env) {
+    const check = 'runner version (node24)';
+    const fix = `update the runner to v${NODE24_RUNNER} or later: .\\config.cmd remove, then install the latest from https://github.com/actions/runner/releases`;
+    const version = (env.RUNNER_VERSION ?? '').trim().replace(/^v/, '');
+    if (!/^\d+\.\d+\.\d+$/.test(version))
+        return {
+            check,
+            status: 'warn',
+            detail: `RUNNER_VERSION is not set: cannot tell whether this runner runs node24 actions (v${NODE24_RUNNER}+)`,
+            fix
+        };
+    return olderThan(version, NODE24_RUNNER)
+        ? { check, status: 'fail', detail: `runner ${version} cannot run node24 actions (v${NODE24_RUNNER}+)`, fix }
+        : { check, status: 'ok', detail: `runner ${version}` };
+}
+const PYTHON_FACTS = [
+    'import json, platform, struct, sys',
+    'print(json.dumps({"version": platform.python_version(), "bits": struct.calcsize("P") * 8,',
+    ' "executable": sys.executable, "basePrefix": sys.base_prefix}))'
+].join('\n');
+async function pythonFinding(runner, config) {
+    const check = 'Python interpreter';
+    const fix = 'install 64-bit Python 3 for all users (e.g. winget install Python.Python.3.12 --scope machine) and set the python input to its python.exe';
+    const answer = await ask(runner, config.python, ['-I', '-c', PYTHON_FACTS]);
+    if ('missing' in answer)
+        return { finding: { check, status: 'fail', detail: `${config.python} cannot be run: ${answer.missing}`, fix } };
+    try {
+        const facts = JSON.parse(answer.stdout.trim().split(/\r?\n/).pop() ?? '');
+        if (answer.exitCode !== 0 || !/^3\.\d+/.test(facts.version))
+            throw new Error('not Python 3');
+        const detail = `Python ${facts.version}, ${facts.bits}-bit, ${facts.executable}`;
+        if (facts.bits !== 64)
+            return { facts, finding: { check, status: 'warn', detail: `${detail}: a 32-bit interpreter limits the app to 4 GB`, fix } };
+        return { facts, finding: { check, status: 'ok', detail } };
     }
     catch {
-        // Unreadable: plan mode shows what the defaults give.
+        const said = `${answer.stdout}${answer.stderr}`.trim().slice(0, 300);
+        return {
+            finding: { check, status: 'fail', detail: `${config.python} did not answer like Python 3 (exit ${answer.exitCode}): ${said}`, fix }
+        };
     }
-    const literal = (name) => new RegExp(`^${name}\\s*=\\s*['"]([^'"\\r\\n]*)['"]`, 'm').exec(text)?.[1];
-    return {
-        wsgiApplication: /^[\w.]+$/.test(literal('WSGI_APPLICATION') ?? '') ? (literal('WSGI_APPLICATION') ?? '') : '',
-        staticUrl: literal('STATIC_URL'),
-        forceScriptName: literal('FORCE_SCRIPT_NAME') ?? null
-    };
 }
-/** Operations for the plan: appcmd diff (against the server when it was read), ACLs, Shibboleth. */
-function planOperations(config, desired, current, extra) {
-    const changes = planChanges(current, desired);
-    const layout = layoutFor(config.deployRoot);
-    const acl = planAcl(layout.root, desired.pool.name, desired.acl, desired.hosting === 'fastcgi' ? layout.wsgiLog : undefined);
-    // The order apply runs them in: the SP config (checked before IIS is touched), the pool, grants, the rest.
-    return [...extra, ...inRunOrder(changes, acl.operations)];
+/**
+ * Principals whose read grant the pool's worker has: the pool's own SID, which IIS puts in every worker's token
+ * (docs/windows-facts.md, dr-pool-sid), and groups every worker belongs to (assumed: dr-pool-groups).
+ */
+function readers(pool) {
+    const own = poolPrincipal(pool).replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+    return [own, 'BUILTIN\\\\Users', 'BUILTIN\\\\IIS_IUSRS', 'NT AUTHORITY\\\\Authenticated Users', 'Everyone'].map(p => new RegExp(`(?:^|\\s)${p}:(?:\\([A-Z]+\\))*\\((?:F|M|RX|R)\\)`, 'im'));
 }
-function writeOutputFiles(outputDir, configs) {
-    return configs.map(file => {
-        const target = external_node_path_default().join(outputDir, ...file.relPath.split('/'));
-        return { path: target, status: writeFileAtomic(target, file.content) ? 'written' : 'unchanged' };
+/** icacls on the interpreter's installation: is the pool able to read it (the deploy grants it, so missing only warns). */
+async function pythonAclFindings(runner, config, facts) {
+    const dir = facts?.basePrefix ?? external_node_path_default().win32.dirname(config.python);
+    const answer = await ask(runner, config.icacls, [dir]);
+    if ('missing' in answer)
+        return [
+            {
+                check: 'icacls',
+                status: 'fail',
+                detail: `${config.icacls} cannot be run: ${answer.missing}`,
+                fix: 'set the icacls input to C:\\Windows\\System32\\icacls.exe'
+            }
+        ];
+    const icacls = { check: 'icacls', status: 'ok', detail: `${config.icacls} answers` };
+    const check = `pool reads Python (${poolPrincipal(config.appPool)})`;
+    const grant = `icacls "${dir}" /grant "${poolPrincipal(config.appPool)}:(OI)(CI)(RX)"`;
+    if (!facts)
+        return [
+            icacls,
+            { check, status: 'warn', detail: 'not checked: the interpreter did not answer', fix: 'fix the Python interpreter finding first' }
+        ];
+    if (answer.exitCode !== 0)
+        return [
+            icacls,
+            { check, status: 'warn', detail: `icacls ${dir} failed (exit ${answer.exitCode}): ${answer.stdout.trim()}`, fix: grant }
+        ];
+    const underProfile = /^[a-z]:\\users\\/i.test(dir);
+    const readable = readers(config.appPool).some(r => r.test(answer.stdout));
+    if (readable && !underProfile)
+        return [icacls, { check, status: 'ok', detail: `${dir} grants read to the pool` }];
+    const why = underProfile
+        ? `${dir} is under a user profile, which pool identities usually cannot read`
+        : `no read grant for the pool on ${dir} (the deploy adds one)`;
+    return [
+        icacls,
+        {
+            check,
+            status: 'warn',
+            detail: why,
+            fix: underProfile ? 'install Python for all users (C:\\Program Files\\Python3x) and set the python input' : grant
+        }
+    ];
+}
+/** Below this the deploy's venv and release copies may not fit; below twice this, a warning. */
+const MIN_FREE_BYTES = 1024 ** 3;
+async function deployRootFindings(runner, config, freeBytes) {
+    const root = layoutFor(config.deployRoot).root;
+    const out = [];
+    const drive = /^[a-z]:/i.exec(root)?.[0];
+    const fsCheck = `deploy-root file system (${root})`;
+    if (!drive) {
+        out.push({
+            check: fsCheck,
+            status: 'warn',
+            detail: 'not a drive-letter path: NTFS not checked',
+            fix: 'set deploy-root to a folder on an NTFS drive, e.g. C:\\inetpub\\apps\\<app>'
+        });
+    }
+    else {
+        const answer = await ask(runner, 'fsutil', ['fsinfo', 'volumeinfo', `${drive}\\`]);
+        const name = 'missing' in answer ? undefined : /File System Name\s*:\s*(\S+)/i.exec(answer.stdout)?.[1];
+        if (!name)
+            out.push({
+                check: fsCheck,
+                status: 'warn',
+                detail: `fsutil fsinfo volumeinfo ${drive}\\ gave no file system (run as an administrator)`,
+                fix: `fsutil fsinfo volumeinfo ${drive}\\`
+            });
+        else if (name.toUpperCase() !== 'NTFS')
+            out.push({
+                check: fsCheck,
+                status: 'fail',
+                detail: `${drive} is ${name}: the pool's read grants need NTFS`,
+                fix: 'set deploy-root to a folder on an NTFS drive'
+            });
+        else
+            out.push({ check: fsCheck, status: 'ok', detail: `${drive} is NTFS` });
+    }
+    const free = freeBytes(root);
+    const gb = (n) => `${(n / 1024 ** 3).toFixed(1)} GB`;
+    const spaceCheck = `free space (${root})`;
+    const clean = `lower keep-releases, or free space on ${drive ?? root} (cleanmgr /d ${drive ?? 'C:'})`;
+    if (free === undefined)
+        out.push({ check: spaceCheck, status: 'warn', detail: 'could not read the free space', fix: clean });
+    else if (free < MIN_FREE_BYTES)
+        out.push({
+            check: spaceCheck,
+            status: 'fail',
+            detail: `${gb(free)} free: a venv and a release copy need about ${gb(MIN_FREE_BYTES)}`,
+            fix: clean
+        });
+    else if (free < 2 * MIN_FREE_BYTES)
+        out.push({ check: spaceCheck, status: 'warn', detail: `${gb(free)} free`, fix: clean });
+    else
+        out.push({ check: spaceCheck, status: 'ok', detail: `${gb(free)} free` });
+    return out;
+}
+/** With SSO: the SP's own check of the configured file, and its service. */
+async function shibbolethFindings(runner, config) {
+    const sp = config.shibboleth;
+    const out = [];
+    const result = await checkShibbolethConfig(runner, sp.check, sp.configPath);
+    out.push(result.ok
+        ? { check: 'Shibboleth config check', status: 'ok', detail: `${result.argv.join(' ')} passed` }
+        : {
+            check: 'Shibboleth config check',
+            status: 'fail',
+            detail: `${result.argv.join(' ')} failed (exit ${result.exitCode}): ${result.output.trim().split(/\r?\n/).slice(-3).join(' ')}`,
+            fix: result.exitCode === -1
+                ? 'install the Shibboleth SP 3 (msiexec /i shibboleth-sp-3.x-win64.msi /qn) or set shibboleth-check'
+                : `correct ${sp.configPath} until this passes: ${result.argv.join(' ')}`
+        });
+    const s = await serviceState(runner, sp.service);
+    const check = `Shibboleth service (${sp.service})`;
+    if (s.kind === 'missing')
+        out.push({
+            check,
+            status: 'fail',
+            detail: 'not installed',
+            fix: 'install the Shibboleth SP 3 (msiexec /i shibboleth-sp-3.x-win64.msi /qn), or set shibboleth-service'
+        });
+    else if (s.kind === 'unknown')
+        out.push({ check, status: 'warn', detail: `sc.exe query gave no state: ${s.output}`, fix: `sc.exe query ${sp.service}` });
+    else if (s.state !== 'RUNNING')
+        out.push({ check, status: 'warn', detail: `${s.state} (the deploy starts it)`, fix: `net start ${sp.service}` });
+    else
+        out.push({ check, status: 'ok', detail: 'running' });
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/doctor/iis-checks.ts
+
+
+const INSTALL_IIS = 'Install-WindowsFeature Web-Server -IncludeManagementTools';
+/** The module the chosen hosting needs in system.webServer/globalModules, and what installs it. */
+const HOSTING_MODULE = {
+    fastcgi: { name: 'FastCgiModule', feature: 'the CGI feature (FastCgiModule)', fix: 'Install-WindowsFeature Web-CGI' },
+    httpplatform: {
+        name: 'httpPlatformHandler',
+        feature: 'HttpPlatformHandler',
+        fix: 'msiexec /i httpPlatformHandler_amd64.msi /qn (HttpPlatformHandler v1.2, from https://www.iis.net/downloads/microsoft/httpplatformhandler)'
+    }
+};
+/** W3SVC, the IIS web service: installed with IIS, running to serve the app. */
+async function iisServiceFinding(runner) {
+    const check = 'IIS service (W3SVC)';
+    const s = await serviceState(runner, 'W3SVC');
+    if (s.kind === 'missing')
+        return { check, status: 'fail', detail: 'W3SVC is not installed: IIS is missing', fix: INSTALL_IIS };
+    if (s.kind === 'unknown')
+        return { check, status: 'warn', detail: `sc.exe query W3SVC gave no state: ${s.output}`, fix: 'sc.exe query W3SVC' };
+    if (s.state === 'RUNNING')
+        return { check, status: 'ok', detail: 'W3SVC is running' };
+    return { check, status: 'fail', detail: `W3SVC is ${s.state}`, fix: 'net start W3SVC' };
+}
+/** appcmd answers, and globalModules holds the module the hosting needs (appcmd's own reading of the config). */
+async function hostingModuleFindings(runner, config) {
+    const answer = await ask(runner, config.appcmd, ['list', 'config', '-section:system.webServer/globalModules']);
+    const need = HOSTING_MODULE[config.hosting];
+    if ('missing' in answer) {
+        return [
+            { check: 'appcmd', status: 'fail', detail: `${config.appcmd} cannot be run: ${answer.missing}`, fix: INSTALL_IIS },
+            { check: `IIS feature for ${config.hosting}`, status: 'fail', detail: `not checked without appcmd`, fix: need.fix }
+        ];
+    }
+    if (answer.exitCode !== 0) {
+        const why = `${answer.stdout}${answer.stderr}`.trim();
+        return [
+            {
+                check: 'appcmd',
+                status: 'fail',
+                detail: `appcmd list config failed (exit ${answer.exitCode}): ${why}`,
+                fix: 'run the runner as an administrator'
+            }
+        ];
+    }
+    const appcmd = { check: 'appcmd', status: 'ok', detail: `${config.appcmd} answers` };
+    // Text or /xml alike, the entry is <add name="..." image="..." />; names compare without regard to case.
+    const present = new RegExp(`\\bname\\s*=\\s*"${need.name}"`, 'i').test(answer.stdout);
+    const feature = present
+        ? { check: `IIS feature for ${config.hosting}`, status: 'ok', detail: `${need.name} is in globalModules` }
+        : {
+            check: `IIS feature for ${config.hosting}`,
+            status: 'fail',
+            detail: `${need.feature} is not installed: no ${need.name} in globalModules`,
+            fix: need.fix
+        };
+    return [appcmd, feature];
+}
+/** `SITE "S" (id:1,bindings:http/*:80:,state:Started)` (docs/windows-facts.md, ac-list-text). */
+const SITE_LINE = /^SITE "([^"]*)" \(id:(\d+),bindings:(.*),state:(\w+)\)\s*$/m;
+async function siteFindings(runner, config) {
+    const check = `site "${config.siteName}"`;
+    const answer = await ask(runner, config.appcmd, ['list', 'site', config.siteName]);
+    if ('missing' in answer)
+        return [{ check, status: 'fail', detail: 'not checked without appcmd', fix: INSTALL_IIS }];
+    const add = `appcmd add site /name:"${config.siteName}" /bindings:http/*:80: /physicalPath:C:\\inetpub\\wwwroot`;
+    if (isListMiss(answer.exitCode, answer.stdout))
+        return [{ check, status: 'fail', detail: 'no such site in IIS', fix: add }];
+    const m = SITE_LINE.exec(answer.stdout);
+    if (!m)
+        return [
+            { check, status: 'warn', detail: `appcmd list site answered: ${answer.stdout.trim()}`, fix: `appcmd list site "${config.siteName}"` }
+        ];
+    const [, , id, bindings = '', state = ''] = m;
+    const out = [];
+    out.push(state.toLowerCase() === 'started'
+        ? { check, status: 'ok', detail: `id ${id}, started` }
+        : { check, status: 'fail', detail: `id ${id}, ${state}`, fix: `appcmd start site /site.name:"${config.siteName}"` });
+    const web = bindings.split(',').filter(b => /^https?\//i.test(b));
+    out.push(web.length > 0
+        ? { check: `bindings of "${config.siteName}"`, status: 'ok', detail: web.join(', ') }
+        : {
+            check: `bindings of "${config.siteName}"`,
+            status: 'warn',
+            detail: `no http or https binding (${bindings || 'none'}): verify needs verify-url`,
+            fix: `appcmd set site /site.name:"${config.siteName}" /+bindings.[protocol='http',bindingInformation='*:80:']`
+        });
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/doctor/doctor.ts
+
+
+
+
+
+/** Free space of the volume holding `dir`, read from its nearest existing parent (deploy-root may not exist yet). */
+function volumeFreeBytes(dir) {
+    let at = dir;
+    for (;;) {
+        try {
+            const s = external_node_fs_default().statfsSync(at);
+            return s.bavail * s.bsize;
+        }
+        catch {
+            const up = external_node_path_default().dirname(at);
+            if (up === at)
+                return undefined;
+            at = up;
+        }
+    }
+}
+/** Every check of a server before a deploy; each reads only, so the server is the same afterwards. */
+async function runDoctor(deps, config) {
+    const { runner } = deps;
+    const findings = [runnerFinding(deps.env), await iisServiceFinding(runner)];
+    findings.push(...(await hostingModuleFindings(runner, config)));
+    findings.push(...(await siteFindings(runner, config)));
+    const python = await pythonFinding(runner, config);
+    findings.push(python.finding);
+    findings.push(...(await pythonAclFindings(runner, config, python.facts)));
+    findings.push(...(await deployRootFindings(runner, config, deps.freeBytes ?? volumeFreeBytes)));
+    if (config.shibboleth.enabled)
+        findings.push(...(await shibbolethFindings(runner, config)));
+    return findings;
+}
+/** mode: doctor: the findings in the log and the summary (through the report), failing the step only on fail findings. */
+async function doctorMode(deps, config, report) {
+    const findings = await deps.log.group('Doctor', () => runDoctor(deps, config));
+    report.doctor = findings;
+    for (const line of findingLines(findings))
+        deps.log.info(line);
+    for (const f of findings.filter(f => f.status === 'warn'))
+        deps.log.warning(`${f.check}: ${f.detail}. Fix: ${f.fix ?? ''}`);
+    const failed = failures(findings);
+    if (failed.length > 0)
+        deps.setFailed(`doctor: ${failed.length} check(s) failed: ${failed.map(f => `${f.check}: ${f.detail}`).join('; ')}`);
+}
+
+;// CONCATENATED MODULE: ./src/history/store.ts
+
+
+
+/** One history file per target (site + app path), named like the target's lock file so two apps never share one. */
+function historyFileFor(deployRoot, target) {
+    const name = `${target.site}${target.appPath}`.toLowerCase();
+    const slug = name.replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'root';
+    const hash = external_node_crypto_default().createHash('sha256').update(name).digest('hex').slice(0, 8);
+    return external_node_path_default().join(deployRoot, 'history', `${slug}-${hash}.jsonl`);
+}
+/** Every string of the entry through `redact`, field by field, so masking can never break the JSON around it. */
+function redactEntry(entry, redact) {
+    return JSON.parse(JSON.stringify(entry), (_key, value) => (typeof value === 'string' ? redact(value) : value));
+}
+/**
+ * Appends one line with a single O_APPEND write and flushes it: a crash can tear only this line, never an earlier
+ * one. A line torn by an earlier crash is ended first, so the new entry starts a line of its own.
+ */
+function appendHistory(file, entry, redact) {
+    external_node_fs_default().mkdirSync(external_node_path_default().dirname(file), { recursive: true });
+    let torn = false;
+    try {
+        const size = external_node_fs_default().statSync(file).size;
+        if (size > 0) {
+            const fd = external_node_fs_default().openSync(file, 'r');
+            try {
+                const last = Buffer.alloc(1);
+                external_node_fs_default().readSync(fd, last, 0, 1, size - 1);
+                torn = last[0] !== 0x0a;
+            }
+            finally {
+                external_node_fs_default().closeSync(fd);
+            }
+        }
+    }
+    catch {
+        // No file yet: nothing to end.
+    }
+    const line = `${torn ? '\n' : ''}${JSON.stringify(redactEntry(entry, redact))}\n`;
+    const fd = external_node_fs_default().openSync(file, 'a');
+    try {
+        external_node_fs_default().writeSync(fd, line);
+        external_node_fs_default().fsyncSync(fd);
+    }
+    finally {
+        external_node_fs_default().closeSync(fd);
+    }
+}
+function isEntry(value) {
+    const e = value;
+    return (typeof e === 'object' && e !== null && typeof e.time === 'string' && typeof e.releaseId === 'string' && typeof e.outcome === 'string');
+}
+/** The entries, oldest first; a line that is not a whole entry (a crash mid-write) is skipped with a warning. */
+function readHistory(file, warn) {
+    let text;
+    try {
+        text = external_node_fs_default().readFileSync(file, 'utf8');
+    }
+    catch {
+        return [];
+    }
+    const entries = [];
+    text.split('\n').forEach((line, index) => {
+        if (line.trim() === '')
+            return;
+        try {
+            const parsed = JSON.parse(line);
+            if (isEntry(parsed)) {
+                entries.push(parsed);
+                return;
+            }
+        }
+        catch {
+            // Reported below.
+        }
+        warn(`release history ${file}: line ${index + 1} is incomplete (a run stopped while writing it); skipped`);
     });
+    return entries;
 }
-function writePlan(config, log, plan) {
-    const file = external_node_path_default().join(config.outputDir, 'plan.json');
-    const redact = (text) => log.redact(text);
-    writeFileAtomic(file, planJson(plan, redact));
-    log.info(planText(plan, redact));
-    return file;
+/** The release that was live before the newest entries were written: the `live` of the newest entry that knows it. */
+function lastLive(entries) {
+    for (let i = entries.length - 1; i >= 0; i--) {
+        const live = entries[i]?.live;
+        if (live)
+            return live;
+    }
+    return undefined;
 }
-function planDocument(config, releaseId, operations, files, diffed) {
+
+;// CONCATENATED MODULE: ./src/history/record.ts
+
+
+
+/** How many entries the job summary shows. */
+const SUMMARY_ENTRIES = 5;
+function outcomeOf(report) {
+    const failed = report.error !== undefined || report.checks.some(c => !c.ok);
+    if (failed)
+        return report.rolledBack ? 'failed-rolled-back' : 'failed';
+    return report.changed ? 'deployed' : 'no-op';
+}
+/** The workflow run's page, from the variables every Actions job has; undefined outside Actions. */
+function runUrlOf(env) {
+    const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: run } = env;
+    return server && repo && run ? `${server}/${repo}/actions/runs/${run}` : undefined;
+}
+/**
+ * The entry for one finished run. `previousLive` is what IIS served before it: still served after a failure that
+ * changed nothing or was rolled back; after a failure that was not rolled back nobody knows.
+ */
+function entryFromRun(report, env, previousLive, now = new Date()) {
+    const outcome = outcomeOf(report);
+    const live = outcome === 'deployed' || outcome === 'no-op'
+        ? report.releaseId
+        : outcome === 'failed-rolled-back' || !report.changed
+            ? previousLive
+            : undefined;
+    const runUrl = runUrlOf(env);
     return {
-        target: {
-            site: config.siteName,
-            appPath: config.appPath,
-            pool: config.appPool,
-            deployRoot: config.deployRoot,
-            hosting: config.hosting
-        },
-        mode: config.mode,
-        release: releaseId,
-        diffedAgainstServer: diffed,
-        operations,
-        files
+        time: now.toISOString(),
+        mode: report.mode,
+        target: { site: report.target.site, appPath: report.target.appPath },
+        releaseId: report.releaseId,
+        outcome,
+        ...(env.GITHUB_SHA ? { commit: env.GITHUB_SHA } : {}),
+        ...(env.GITHUB_ACTOR ? { actor: env.GITHUB_ACTOR } : {}),
+        ...(runUrl ? { runUrl } : {}),
+        releaseBuilt: report.releaseBuilt ?? false,
+        iisChanges: report.objects.filter(o => o.status !== 'unchanged').map(o => `${o.status} ${o.kind} ${o.name}`),
+        ...(report.operations ? { iisOperations: report.operations.map(op => [op.tool, ...op.argv.slice(0, 3)].join(' ')) } : {}),
+        ...(live ? { live } : {}),
+        ...(report.error !== undefined ? { error: report.error.slice(0, 500) } : {})
     };
+}
+/**
+ * Appends this run to the target's history and puts the last entries and the previous live release into the report.
+ * Meant for main's `finally` while the target's lock is held: it never throws, a history it cannot write only warns.
+ */
+function recordRun(report, env, log) {
+    const target = { site: report.target.site, appPath: report.target.appPath };
+    try {
+        const file = historyFileFor(report.target.deployRoot, target);
+        const before = readHistory(file, message => log.warning(message));
+        // A history started by an earlier version of the action is empty: the release manifests know the last live one.
+        const layout = layoutFor(report.target.deployRoot);
+        const previous = lastLive(before) ?? (outcomeOf(report) === 'deployed' ? previousRelease(layout, report.releaseId, target) : liveRelease(layout))?.id;
+        if (previous)
+            report.previousRelease = previous;
+        const entry = entryFromRun(report, env, previous);
+        appendHistory(file, entry, text => log.redact(text));
+        report.history = [...before, JSON.parse(log.redact(JSON.stringify(entry)))].slice(-SUMMARY_ENTRIES);
+    }
+    catch (error) {
+        log.warning(`release history not written: ${error.message}`);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/process.ts
@@ -63438,6 +55044,53 @@ async function probeInterpreter(runner, python) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/python/interpreter-cache.ts
+
+
+
+
+function interpreter_cache_stampOf(file) {
+    const stat = external_node_fs_default().statSync(file, { throwIfNoEntry: false });
+    return stat?.isFile() ? { path: external_node_path_default().resolve(file), size: stat.size, mtimeMs: stat.mtimeMs } : undefined;
+}
+const sameStamp = (a, b) => !!a && !!b && a.path === b.path && a.size === b.size && a.mtimeMs === b.mtimeMs;
+/**
+ * The interpreter's answers, from the cache when neither the python input's file nor the executable behind it
+ * (a launcher or shim may point elsewhere) changed size or mtime since it was probed; else a probe.
+ * A bare command name is looked up on PATH by the probe itself, so it is always probed.
+ */
+async function probeInterpreterCached(runner, python, cacheFile) {
+    const input = external_node_path_default().isAbsolute(python) ? interpreter_cache_stampOf(python) : undefined;
+    if (input) {
+        try {
+            const cache = JSON.parse(external_node_fs_default().readFileSync(cacheFile, 'utf8'));
+            if (cache.version === 1 && sameStamp(cache.input, input) && sameStamp(cache.executable, interpreter_cache_stampOf(cache.interpreter.executable)))
+                return { interpreter: cache.interpreter, cached: true, remember: () => undefined };
+        }
+        catch {
+            // No cache yet, or a damaged one: probe.
+        }
+    }
+    const interpreter = await probeInterpreter(runner, python);
+    const remember = () => {
+        const executable = interpreter_cache_stampOf(interpreter.executable);
+        if (!input || !executable)
+            return;
+        try {
+            const cache = { version: 1, input, executable, interpreter };
+            writeFileAtomic(cacheFile, `${JSON.stringify(cache, null, 2)}\n`);
+        }
+        catch {
+            // A cache that cannot be written only costs the next run a probe.
+        }
+    };
+    return { interpreter, cached: false, remember };
+}
+/** Where the cache lives: under deploy-root, with the other caches of the runs that deploy there. */
+function interpreterCacheFile(deployRoot) {
+    return external_node_path_default().join(deployRoot, 'cache', 'interpreter.json');
+}
+
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_namespaceObject);
@@ -63466,7 +55119,7 @@ const MACHINE_VARS = [
     'LANG',
     'LC_ALL'
 ];
-function environment_pick(base, keep) {
+function pick(base, keep) {
     const out = {};
     for (const [name, value] of Object.entries(base)) {
         if (value !== undefined && keep(name.toUpperCase()))
@@ -63476,11 +55129,11 @@ function environment_pick(base, keep) {
 }
 /** The runner's environment for venv creation and pip (pip's own PIP_* settings stay), minus Python start-up overrides. */
 function environment_toolEnv(base = process.env) {
-    return environment_pick(base, name => !PYTHON_STARTUP_VARS.includes(name));
+    return pick(base, name => !PYTHON_STARTUP_VARS.includes(name));
 }
 /** What the app's process sees under IIS: the machine's basics plus exactly the variables the plan registers. */
 function appProcessEnv(vars, base = process.env) {
-    const env = environment_pick(base, name => MACHINE_VARS.includes(name));
+    const env = pick(base, name => MACHINE_VARS.includes(name));
     for (const v of vars) {
         // Windows names are case-insensitive: a registered variable replaces the machine's one of the same name.
         for (const existing of Object.keys(env))
@@ -63792,9 +55445,10 @@ class TemplateSet {
 
 ;// CONCATENATED MODULE: ./src/report.ts
 
+
 const keep = text => text;
 const INSECURE_TLS_WARNING = 'verify-insecure is on: TLS certificates of the checked URLs were not verified';
-function report_duration(ms) {
+function duration(ms) {
     return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 /** A longer run of backticks than the text holds, so a body cannot close its code block. */
@@ -63813,6 +55467,8 @@ function renderSummary(report, redact = keep) {
     const code = (text) => `\`${cell(text).replace(/`/g, "'")}\``;
     const row = (...cells) => `| ${cells.join(' | ')} |`;
     const out = [];
+    if (report.doctor)
+        return redact(renderDoctor(report.doctor, cell, code));
     const failed = report.error !== undefined || report.checks.some(c => !c.ok);
     const verb = report.mode === 'deploy' ? 'Deployed' : report.mode === 'stage' ? 'Staged' : 'Planned';
     const headline = failed
@@ -63857,13 +55513,13 @@ function renderSummary(report, redact = keep) {
     if (report.phases.length > 0) {
         out.push('### Phases', '', row('Phase', 'Time', 'Result'), row('---', '---:', '---'));
         for (const p of report.phases)
-            out.push(row(cell(p.name), report_duration(p.ms), p.ok ? '✅ ok' : '❌ failed'));
+            out.push(row(cell(p.name), duration(p.ms), p.ok ? '✅ ok' : '❌ failed'));
         out.push('');
     }
     const checkTable = (title, checks) => {
         out.push(title, '', row('Check', 'URL', 'Result', 'Status', 'Time', 'Attempts', 'Detail'), row('---', '---', '---', '---:', '---:', '---:', '---'));
         for (const c of checks) {
-            out.push(row(cell(c.name), cell(c.url), c.ok ? '✅ passed' : '❌ failed', c.status === undefined ? '—' : String(c.status), report_duration(c.ms), String(c.attempts), cell(c.detail)));
+            out.push(row(cell(c.name), cell(c.url), c.ok ? '✅ passed' : '❌ failed', c.status === undefined ? '—' : String(c.status), duration(c.ms), String(c.attempts), cell(c.detail)));
         }
         out.push('');
     };
@@ -63879,6 +55535,16 @@ function renderSummary(report, redact = keep) {
         out.push('### Diagnosis', '');
         for (const h of report.hints)
             out.push(`- **${cell(h.cause)}** — ${cell(h.hint)}`);
+        out.push('');
+    }
+    if (report.history && report.history.length > 0) {
+        out.push('### Release history', '', row('Time', 'Release', 'Outcome', 'Commit', 'Actor', 'IIS writes', 'Run'), row('---', '---', '---', '---', '---', '---:', '---'));
+        for (const h of [...report.history].reverse()) {
+            const run = h.runUrl ? `[run](${encodeURI(h.runUrl)})` : '—';
+            const built = h.releaseBuilt ? ' (built)' : '';
+            const commit = h.commit ? code(h.commit.slice(0, 12)) : '—';
+            out.push(row(cell(h.time), `${code(h.releaseId)}${built}`, cell(h.outcome), commit, cell(h.actor ?? '—'), h.iisOperations ? String(h.iisOperations.length) : '—', run));
+        }
         out.push('');
     }
     const bodies = [...report.checks, ...(report.rollback?.checks ?? [])].filter(c => !c.ok && c.bodyStart);
@@ -63906,13 +55572,14 @@ async function writeSummary(report, summary = summary_summary, options = {}) {
         return false;
     }
 }
-/** The action's outputs (action.yml): url, release, changed, rolled-back, plan. */
+/** The action's outputs (action.yml): url, release, changed, rolled-back, plan, previous-release. */
 function setOutputs(report, set = setOutput) {
     set('url', report.url);
     set('release', report.releaseId);
     set('changed', String(report.changed));
     set('rolled-back', String(report.rolledBack));
     set('plan', report.planPath);
+    set('previous-release', report.previousRelease ?? '');
 }
 /** The report before a run has learnt anything: the summary and outputs are written from it whatever happens. */
 function emptyReport() {
@@ -63961,11 +55628,11 @@ function planShibboleth(target, outputDir, templates) {
                 why: "the SP's own check; a failure restores the backup",
                 mutates: false
             },
-            ...restartOperations({ service: target.service, net: target.net ?? 'net' }),
-            ...(proposal.recycleReason ? recyclePlanOperations(target.site, proposal.recycleReason) : [])
+            ...restartOperations({ service: target.service, net: target.net ?? 'net' })
         ]
         : [];
-    return { changed: proposal.changed, changes: proposal.changes, diff: proposal.diff, outputPath, operations };
+    const recycleOperations = proposal.changed && proposal.recycleReason ? recyclePlanOperations(target.site, proposal.recycleReason) : [];
+    return { changed: proposal.changed, changes: proposal.changes, diff: proposal.diff, outputPath, operations, recycleOperations };
 }
 
 ;// CONCATENATED MODULE: ./src/python/django.ts
@@ -64039,7 +55706,7 @@ function likelyCause(chains, ctx) {
         return `the settings are incomplete: ${improper.message}`;
     return undefined;
 }
-function django_failure(phase, summary, failed, cause, redactor) {
+function failure(phase, summary, failed, cause, redactor) {
     const tail = failed.traceback ? `\n${lastLines(failed.traceback)}` : '';
     const message = `${summary}${cause ? `: ${cause}` : ''}${tail}`;
     return new errors_PhaseError(phase, redactor.redact(message), cause ? redactor.redact(cause) : undefined);
@@ -64054,7 +55721,7 @@ async function inspectSettings(runner, opts) {
     const answer = parseResult(result, 'stage', 'reading the Django settings', redactor);
     if (!answer.ok || !answer.settings) {
         const cause = likelyCause([answer.errors ?? []], { settingsModule: opts.settingsModule });
-        throw django_failure('stage', `Django settings '${opts.settingsModule}' could not be loaded`, answer, cause, redactor);
+        throw failure('stage', `Django settings '${opts.settingsModule}' could not be loaded`, answer, cause, redactor);
     }
     const s = answer.settings;
     const list = (v) => (Array.isArray(v) ? v.map(String) : []);
@@ -64109,7 +55776,7 @@ async function checkDeploy(runner, opts) {
     const answer = parseResult(result, 'preflight', 'manage.py check --deploy', redactor);
     if (!answer.ok || !answer.messages) {
         const cause = likelyCause([answer.errors ?? []], { settingsModule: opts.settingsModule });
-        throw django_failure('preflight', 'manage.py check --deploy could not run', answer, cause, redactor);
+        throw failure('preflight', 'manage.py check --deploy could not run', answer, cause, redactor);
     }
     const serious = answer.messages.filter(m => m.serious);
     if (serious.length > 0) {
@@ -64127,7 +55794,7 @@ function splitHost(req) {
 }
 /**
  * One GET through the app's WSGI handler, in the venv, with the environment the FastCGI registration gives it and
- * the request shaped as IIS and wfastcgi shape it (see scripts/preflight.py). Fails unless the status is 2xx or 3xx.
+ * the request shaped as IIS and wfastcgi shape it (see src/python/scripts/preflight.py). Fails unless the status is 2xx or 3xx.
  */
 async function preflightRequest(runner, opts) {
     const redactor = django_secretsOf(opts);
@@ -64152,7 +55819,7 @@ async function preflightRequest(runner, opts) {
         const summary = answer.stage === 'handler'
             ? `preflight: WSGI_HANDLER '${answer.handler ?? ''}' could not be loaded (IIS would answer "Error occurred while reading WSGI handler")`
             : `preflight request to ${url} raised an exception`;
-        throw django_failure('preflight', summary, shown, cause ?? (answer.stage === 'handler' ? 'check WSGI_HANDLER, PYTHONPATH and the settings module' : undefined), redactor);
+        throw failure('preflight', summary, shown, cause ?? (answer.stage === 'handler' ? 'check WSGI_HANDLER, PYTHONPATH and the settings module' : undefined), redactor);
     }
     const status = answer.status ?? 0;
     if (status < 200 || status >= 400) {
@@ -64166,14 +55833,14 @@ async function preflightRequest(runner, opts) {
                 : undefined;
         if (!cause && status === 404) {
             const pathInfo = answer.pathInfo ?? '';
-            // wfastcgi splits off the app path only when a SCRIPT_NAME setting names it (scripts/preflight.py).
+            // wfastcgi splits off the app path only when a SCRIPT_NAME setting names it (src/python/scripts/preflight.py).
             const unsplit = appPath !== '/' && !answer.scriptName && pathInfo.toLowerCase().startsWith(appPath.toLowerCase());
             cause = unsplit
                 ? `the app path stayed in PATH_INFO '${pathInfo}' (SCRIPT_NAME ''): wfastcgi strips it only when the SCRIPT_NAME setting equals ${appPath}`
                 : `no URL pattern matches PATH_INFO '${pathInfo}' (SCRIPT_NAME '${answer.scriptName ?? ''}'); check preflight-path and app-path`;
         }
         const detail = logged?.traceback ?? logs.map(l => l.message).join('\n');
-        throw django_failure('preflight', `preflight request to ${url} answered ${status}`, { traceback: detail || (answer.body ?? '') }, cause, redactor);
+        throw failure('preflight', `preflight request to ${url} answered ${status}`, { traceback: detail || (answer.body ?? '') }, cause, redactor);
     }
     const headers = {};
     for (const [name, value] of answer.headers ?? []) {
@@ -64210,6 +55877,8 @@ const SKIP_DIRS = new Set(['.git', '.hg', '.svn', '__pycache__', 'node_modules',
 // .env holds a developer's (or CI's) secrets: under the web root it would be one misconfigured handler from public.
 const SKIP_FILES = new Set(['db.sqlite3', '.env']);
 const SKIP_EXTENSIONS = ['.pyc', '.pyo'];
+/** Read size of the streaming hash: a file of any size costs this much memory. */
+const HASH_CHUNK = 1024 * 1024;
 /** A virtual environment under any name (often `env`): it embeds the developer's paths and cannot be moved. */
 function isVenv(dir) {
     return external_node_fs_default().existsSync(external_node_path_default().join(dir, 'pyvenv.cfg'));
@@ -64219,66 +55888,228 @@ function release_files_isInside(child, parent) {
     return rel === '' || (!rel.startsWith('..') && !external_node_path_default().isAbsolute(rel));
 }
 /**
- * Copies the Django project into a new release folder, leaving out what is machine-specific or generated:
+ * The files of the Django project that belong in a release, leaving out what is machine-specific or generated:
  * VCS folders, caches, compiled Python, virtual environments, node_modules, the local SQLite database and the
- * project's own STATIC_ROOT. Returns the relative paths copied (with / separators).
+ * project's own STATIC_ROOT. Sorted by relative path; reads metadata only.
  */
-function copyProject(appDir, releaseDir, options = {}) {
+function listProject(appDir, options) {
     const source = external_node_path_default().resolve(appDir);
-    const target = external_node_path_default().resolve(releaseDir);
+    const target = external_node_path_default().resolve(options.target);
     const staticRoot = options.staticRoot ? external_node_path_default().resolve(source, options.staticRoot) : undefined;
     const excluded = new Set((options.exclude ?? []).map(p => external_node_path_default().resolve(p)));
     const files = [];
     function walk(dir) {
-        const entries = external_node_fs_default().readdirSync(dir, { withFileTypes: true });
-        for (const entry of entries) {
+        for (const entry of external_node_fs_default().readdirSync(dir, { withFileTypes: true })) {
             const from = external_node_path_default().join(dir, entry.name);
-            const rel = external_node_path_default().relative(source, from);
-            // Following symlinks copies what they point at: a release must not depend on the developer's tree.
-            const stat = entry.isSymbolicLink() ? external_node_fs_default().statSync(from, { throwIfNoEntry: false }) : entry;
-            if (!stat)
+            if (entry.isDirectory() || entry.isSymbolicLink()) {
+                // Following symlinks copies what they point at: a release must not depend on the developer's tree.
+                const stat = external_node_fs_default().statSync(from, { throwIfNoEntry: false });
+                if (!stat)
+                    continue;
+                if (stat.isDirectory()) {
+                    if (SKIP_DIRS.has(entry.name) || isVenv(from))
+                        continue;
+                    if ((staticRoot && from === staticRoot) || excluded.has(from))
+                        continue;
+                    // A deploy-root inside app-dir (its releases, venvs, logs) must not be copied into a release.
+                    if (release_files_isInside(target, from))
+                        continue;
+                    walk(from);
+                    continue;
+                }
+                if (!stat.isFile())
+                    continue;
+            }
+            else if (!entry.isFile())
                 continue;
-            if (stat.isDirectory()) {
-                if (SKIP_DIRS.has(entry.name) || isVenv(from))
-                    continue;
-                if (staticRoot && from === staticRoot)
-                    continue;
-                if (excluded.has(from))
-                    continue;
-                // A deploy-root inside app-dir (its releases, venvs, logs) must not be copied into a release.
-                if (release_files_isInside(target, from))
-                    continue;
-                walk(from);
-            }
-            else if (stat.isFile()) {
-                if (SKIP_FILES.has(entry.name) || SKIP_EXTENSIONS.some(ext => entry.name.endsWith(ext)))
-                    continue;
-                const to = external_node_path_default().join(target, rel);
-                external_node_fs_default().mkdirSync(external_node_path_default().dirname(to), { recursive: true });
-                external_node_fs_default().copyFileSync(from, to);
-                files.push(rel.split((external_node_path_default()).sep).join('/'));
-            }
+            if (SKIP_FILES.has(entry.name) || SKIP_EXTENSIONS.some(ext => entry.name.endsWith(ext)))
+                continue;
+            const stat = external_node_fs_default().statSync(from);
+            files.push({ rel: external_node_path_default().relative(source, from).split((external_node_path_default()).sep).join('/'), abs: from, size: stat.size, mtimeMs: stat.mtimeMs });
         }
     }
-    external_node_fs_default().mkdirSync(target, { recursive: true });
     walk(source);
-    return { files: files.sort() };
+    return files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+}
+/**
+ * Copies the Django project into a new release folder (see listProject for what is left out). Returns the relative
+ * paths copied (with / separators).
+ */
+function copyProject(appDir, releaseDir, options = {}) {
+    const files = listProject(appDir, { ...options, target: releaseDir });
+    assembleRelease(files, new Map(), releaseDir);
+    return { files: files.map(f => f.rel) };
+}
+/**
+ * Fills a new release folder: a file whose content the link source has too becomes a hard link to that file (same
+ * volume, no bytes copied); any other file, or one the file system refuses to link (another volume, no hard links,
+ * the link limit), is copied from app-dir. Release files are never written in place (rendered files replace by
+ * rename: render/atomic-write.ts), so a shared file cannot change under another release, and deleting a release only
+ * drops its own names.
+ */
+function assembleRelease(files, hashes, releaseDir, source) {
+    const made = new Set();
+    let linked = 0;
+    for (const file of files) {
+        const to = external_node_path_default().join(releaseDir, ...file.rel.split('/'));
+        const dir = external_node_path_default().dirname(to);
+        if (!made.has(dir)) {
+            external_node_fs_default().mkdirSync(dir, { recursive: true });
+            made.add(dir);
+        }
+        const hash = hashes.get(file.rel);
+        if (source &&
+            hash !== undefined &&
+            source.hashes[file.rel] === hash &&
+            linkInto(external_node_path_default().join(source.dir, ...file.rel.split('/')), to, file.size)) {
+            linked++;
+            continue;
+        }
+        external_node_fs_default().copyFileSync(file.abs, to);
+    }
+    return { linked, copied: files.length - linked };
+}
+function linkInto(from, to, size) {
+    // A size that differs means the file is not what the source's list says: copy rather than share it.
+    if (external_node_fs_default().statSync(from, { throwIfNoEntry: false })?.size !== size)
+        return false;
+    try {
+        external_node_fs_default().linkSync(from, to);
+        return true;
+    }
+    catch {
+        // EXDEV, EPERM, EMLINK, ENOTSUP...: copying is always right, only slower.
+        return false;
+    }
+}
+/** sha256 of a file's content, read in fixed chunks so that memory does not grow with the file. */
+function hashFile(file) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    const buffer = Buffer.allocUnsafe(HASH_CHUNK);
+    const fd = external_node_fs_default().openSync(file, 'r');
+    try {
+        for (let n = external_node_fs_default().readSync(fd, buffer, 0, HASH_CHUNK, null); n > 0; n = external_node_fs_default().readSync(fd, buffer, 0, HASH_CHUNK, null)) {
+            hash.update(buffer.subarray(0, n));
+        }
+    }
+    finally {
+        external_node_fs_default().closeSync(fd);
+    }
+    return hash.digest('hex');
+}
+/** The digest of a set of files from their relative paths and content hashes (order-independent). */
+function treeHashOf(hashes) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    for (const rel of [...hashes.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)))
+        hash.update(`${rel}\0${hashes.get(rel)}\n`);
+    return hash.digest('hex');
 }
 /** A digest of a folder's files (relative paths and contents), to tell whether a new release differs from the last. */
 function treeHash(dir) {
-    const root = external_node_path_default().resolve(dir);
-    const entries = external_node_fs_default().readdirSync(root, { recursive: true, withFileTypes: true });
-    const files = entries
-        .filter(e => e.isFile())
-        .map(e => external_node_path_default().join(e.parentPath, e.name))
-        .map(abs => ({ abs, rel: external_node_path_default().relative(root, abs).split((external_node_path_default()).sep).join('/') }))
-        .sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    for (const file of files) {
-        const content = (0,external_node_crypto_.createHash)('sha256').update(external_node_fs_default().readFileSync(file.abs)).digest('hex');
-        hash.update(`${file.rel}\0${content}\n`);
+    const root = path.resolve(dir);
+    const hashes = new Map();
+    for (const e of fs.readdirSync(root, { recursive: true, withFileTypes: true })) {
+        if (!e.isFile())
+            continue;
+        const abs = path.join(e.parentPath, e.name);
+        hashes.set(path.relative(root, abs).split(path.sep).join('/'), hashFile(abs));
     }
-    return hash.digest('hex');
+    return treeHashOf(hashes);
+}
+
+;// CONCATENATED MODULE: ./src/project-fingerprint.ts
+
+
+
+
+
+/**
+ * A file modified this close to the moment the cache was written may have changed again within the same mtime tick
+ * (FAT keeps 2 s): its metadata proves nothing, so it is hashed again.
+ */
+const RACY_MS = 2000;
+/** The metadata cache of one app-dir, under deploy-root beside the releases it describes. */
+function projectCacheFile(deployRoot, appDir) {
+    const key = (0,external_node_crypto_.createHash)('sha256').update(external_node_path_default().resolve(appDir)).digest('hex').slice(0, 16);
+    return external_node_path_default().join(deployRoot, 'cache', `project-${key}.json`);
+}
+function readCache(file, appDir) {
+    try {
+        const cache = JSON.parse(external_node_fs_default().readFileSync(file, 'utf8'));
+        return cache.version === 1 && cache.appDir === external_node_path_default().resolve(appDir) && typeof cache.files === 'object' ? cache : undefined;
+    }
+    catch {
+        // Missing or damaged: every file is hashed once more, which is slower and never wrong.
+        return undefined;
+    }
+}
+/**
+ * The content hash of every project file, reading only the files whose path, size or mtime differ from the cache
+ * (so a no-op reads metadata, not content); the cache is rewritten when anything was read.
+ */
+function hashProject(files, appDir, cacheFile, now = Date.now()) {
+    const cache = readCache(cacheFile, appDir);
+    const hashes = new Map();
+    const next = {};
+    let hashed = 0;
+    for (const file of files) {
+        const known = cache?.files[file.rel];
+        const trusted = known !== undefined && known.size === file.size && known.mtimeMs === file.mtimeMs && cache.writtenAtMs - file.mtimeMs > RACY_MS;
+        const hash = trusted ? known.hash : hashFile(file.abs);
+        if (!trusted)
+            hashed++;
+        hashes.set(file.rel, hash);
+        next[file.rel] = { size: file.size, mtimeMs: file.mtimeMs, hash };
+    }
+    const removed = cache ? Object.keys(cache.files).some(rel => !hashes.has(rel)) : true;
+    if (hashed > 0 || removed) {
+        const content = { version: 1, appDir: external_node_path_default().resolve(appDir), writtenAtMs: now, files: next };
+        writeFileAtomic(cacheFile, JSON.stringify(content));
+    }
+    return { treeHash: treeHashOf(hashes), hashes, hashed };
+}
+
+;// CONCATENATED MODULE: ./src/release-tree.ts
+
+
+
+
+
+/** Beside release.json: the content hash of each project file of the release, so a later one can share them. */
+const RELEASE_FILES_FILE = 'release.files.json';
+function writeReleaseFiles(releaseDir, hashes) {
+    writeFileAtomic(external_node_path_default().join(releaseDir, RELEASE_FILES_FILE), JSON.stringify(Object.fromEntries(hashes)));
+}
+function readReleaseFiles(releaseDir) {
+    try {
+        const parsed = JSON.parse(external_node_fs_default().readFileSync(external_node_path_default().join(releaseDir, RELEASE_FILES_FILE), 'utf8'));
+        return parsed && typeof parsed === 'object' ? parsed : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * The release a new one shares files with: the live one (what the next release most resembles), else the newest
+ * that lists its files. Releases staged before the list existed share nothing; their files are copied.
+ */
+function linkSourceFor(layout) {
+    const live = liveRelease(layout);
+    const candidates = [...(live ? [live] : []), ...listReleases(layout).filter(r => r.id !== live?.id)];
+    for (const release of candidates) {
+        const dir = layout.releaseDir(release.id);
+        const hashes = readReleaseFiles(dir);
+        if (hashes)
+            return { id: release.id, dir, hashes };
+    }
+    return undefined;
+}
+/** A new release's project files, shared with the link source where their content is the same, then their list. */
+function buildReleaseTree(layout, files, hashes, dir) {
+    const source = linkSourceFor(layout);
+    const result = assembleRelease(files, hashes, dir, source);
+    writeReleaseFiles(dir, hashes);
+    return { ...result, ...(source ? { from: source.id } : {}) };
 }
 
 ;// CONCATENATED MODULE: external "node:child_process"
@@ -64427,6 +56258,9 @@ function remoteUserNotes(settings) {
 
 
 
+
+
+
 /** The packages the hosting mode needs in the venv besides the app's requirements. */
 function hostingRequirements(config) {
     return config.hosting === 'fastcgi' ? [config.wfastcgi] : [config.httpPlatformPackage];
@@ -64519,15 +56353,15 @@ async function stageRelease(deps, config, interpreter) {
         log.info(`Removing ${incomplete}: an incomplete release left by an earlier run`);
         external_node_fs_default().rmSync(incomplete, { recursive: true, force: true });
     }
-    // Copy first into a scratch folder: its tree hash decides whether this release is new at all.
-    const scratch = scratchDirFor(layout, config.releaseId);
+    // Metadata first: only files whose size or mtime changed are read, so a no-op does not grow with the project.
     // output-dir changes on every run (plan.json): inside app-dir it would make every release look new.
-    copyProject(config.appDir, scratch, { exclude: [config.outputDir] });
-    const fingerprint = releaseFingerprint(config, treeHash(scratch), hash, templates);
+    const files = listProject(config.appDir, { exclude: [config.outputDir], target: layout.root });
+    const project = hashProject(files, config.appDir, projectCacheFile(layout.root, config.appDir));
+    log.info(`${files.length} project files, ${project.hashed} read for their content (the others' size and mtime are unchanged).`);
+    const fingerprint = releaseFingerprint(config, project.treeHash, hash, templates);
     const existing = findReleaseByFingerprint(layout, fingerprint);
     if (existing) {
-        external_node_fs_default().rmSync(scratch, { recursive: true, force: true });
-        log.info(`Release ${existing.id} has the same code, venv and settings (fingerprint ${fingerprint}): reusing it, no collectstatic or preflight.`);
+        log.info(`Release ${existing.id} has the same code, venv and settings (fingerprint ${fingerprint}): reusing it, no copy, collectstatic or preflight.`);
         // Releases staged before STATIC_URL was recorded served '<app>/static': that is what they link.
         const facts = factsFor(interpreter, existing.id, hash, existing.wsgiApplication ?? '', existing.staticSettings ?? { staticUrl: 'static/', forceScriptName: null });
         const desired = desiredState(config, facts);
@@ -64546,10 +56380,21 @@ async function stageRelease(deps, config, interpreter) {
     }
     const releaseDir = layout.releaseDir(config.releaseId);
     if (external_node_fs_default().existsSync(releaseDir)) {
-        external_node_fs_default().rmSync(scratch, { recursive: true, force: true });
         throw new errors_PhaseError('stage', `release folder ${releaseDir} already exists with other content`, 'set release-id to a new value (it defaults to the run id and attempt)');
     }
-    external_node_fs_default().renameSync(scratch, releaseDir);
+    // Built in a scratch folder and renamed: a release folder is never half-filled.
+    const scratch = scratchDirFor(layout, config.releaseId);
+    try {
+        const tree = buildReleaseTree(layout, files, project.hashes, scratch);
+        log.info(tree.from
+            ? `${tree.linked} unchanged files shared with release ${tree.from} (hard links), ${tree.copied} copied.`
+            : `${tree.copied} files copied (no earlier release lists its files to share).`);
+        external_node_fs_default().renameSync(scratch, releaseDir);
+    }
+    catch (e) {
+        external_node_fs_default().rmSync(scratch, { recursive: true, force: true });
+        throw e;
+    }
     try {
         const settings = await log.group('Django settings', () => 
         // Settings may read the app's variables at import time: give them the registration's.
@@ -64573,7 +56418,9 @@ async function stageRelease(deps, config, interpreter) {
             const { warnings } = await checkDeploy(runner, django);
             for (const w of warnings)
                 log.warning(`${w.id}: ${w.message}`, { title: 'manage.py check --deploy' });
-            if (config.shibboleth.enabled && config.shibboleth.requireRemoteUser) {
+            if ((config.shibboleth.enabled || config.auth === 'windows') && config.shibboleth.requireRemoteUser) {
+                if (config.auth === 'windows')
+                    log.info(WINDOWS_REMOTE_USER_NOTE);
                 const problems = checkRemoteUserSettings(settingsForRemoteUser(settings));
                 if (problems.length > 0)
                     throw new errors_PhaseError('preflight', problems.join(' '), 'add the settings above, or set require-remote-user: false when the app authenticates otherwise');
@@ -64684,6 +56531,8 @@ function settingsForRemoteUser(settings) {
 
 
 
+
+
 function actionDeps() {
     return {
         inputs: actionInputs,
@@ -64700,20 +56549,35 @@ const TEMPLATES = {
     fastcgi: ['app-web.config', 'static-web.config'],
     httpplatform: ['httpplatform-web.config', 'static-web.config']
 };
-/** A program the deploy needs must exist before anything is staged, so a runner without IIS fails at once. */
-function requireProgram(input, program, env) {
-    const hasDir = /[\\/]/.test(program);
-    if (hasDir) {
-        if (external_node_fs_default().existsSync(program))
-            return;
+/**
+ * Where `program` (a path, or a name looked up on the run's PATH) is on this machine; undefined when it is not.
+ * The run's environment (RunDeps.env) is what plan mode searches, so a run given another PATH plans against it.
+ */
+function findProgram(program, env) {
+    if (/[\\/]/.test(program))
+        return external_node_fs_default().existsSync(program) ? program : undefined;
+    const dirs = (env.PATH ?? env.Path ?? '').split((external_node_path_default()).delimiter).filter(Boolean);
+    const exts = process.platform === 'win32' ? ['', '.exe', '.cmd', '.bat'] : [''];
+    for (const dir of dirs)
+        for (const ext of exts)
+            if (external_node_fs_default().existsSync(external_node_path_default().join(dir, program + ext)))
+                return external_node_path_default().join(dir, program + ext);
+    return undefined;
+}
+/**
+ * Plan mode reads IIS where appcmd is there, so the plan shows what a deploy with the same inputs would do next;
+ * elsewhere (a pull-request runner) it plans against an empty server and says so.
+ */
+async function serverStateForPlan(deps, config) {
+    const found = findProgram(config.appcmd, deps.env);
+    if (!found) {
+        deps.log.info(`${config.appcmd} is not on this machine: planning against an empty server (no app, pool or grants yet).`);
+        return undefined;
     }
-    else {
-        const dirs = (env.PATH ?? env.Path ?? '').split((external_node_path_default()).delimiter).filter(Boolean);
-        const exts = process.platform === 'win32' ? ['', '.exe', '.cmd', '.bat'] : [''];
-        if (dirs.some(d => exts.some(e => external_node_fs_default().existsSync(external_node_path_default().join(d, program + e)))))
-            return;
-    }
-    throw new InputError(input, `${program} was not found on this machine; deploy mode needs IIS (with ${input}) on the runner, or use mode: stage or plan`);
+    const appcmd = new Appcmd({ runner: deps.runner, log: deps.log, path: found });
+    const current = await readStateAt(appcmd, stateQuery(config), layoutFor(config.deployRoot).root);
+    deps.log.info(`Planned against the IIS state read from this server with ${config.appcmd}.`);
+    return current;
 }
 async function planMode(deps, config, interpreter, templates, report, phases) {
     const { log } = deps;
@@ -64728,17 +56592,18 @@ async function planMode(deps, config, interpreter, templates, report, phases) {
         log.info(describeStaticLocation(desired.staticLocation));
         external_node_fs_default().mkdirSync(config.outputDir, { recursive: true });
         const files = writeOutputFiles(config.outputDir, renderReleaseConfigs(templates, config, desired, facts));
-        const extra = [];
+        const current = await serverStateForPlan(deps, config);
         let shibboleth;
+        let sp;
         if (config.shibboleth.enabled) {
-            // No IIS is read in plan mode: the site id is the one of a default server's first site.
-            const sp = planShibboleth(shibbolethTarget(config, 1), config.outputDir, templates);
-            extra.push(...sp.operations);
+            // Without IIS to read, the site id is the one of a default server's first site.
+            sp = planShibboleth(shibbolethTarget(config, current?.site.id ?? 1), config.outputDir, templates);
             files.push({ path: sp.outputPath, status: 'written' });
             shibboleth = { file: config.shibboleth.configPath, changed: sp.changed, diff: sp.diff };
-            log.info('Shibboleth: ISAPI Site id 1 assumed (plan mode reads no IIS state); deploy mode uses the id IIS reports.');
+            if (!current)
+                log.info('Shibboleth: ISAPI Site id 1 assumed (no IIS state was read); deploy mode uses the id IIS reports.');
         }
-        const plan = { ...planDocument(config, facts.releaseId, planOperations(config, desired, undefined, extra), files, false), shibboleth };
+        const plan = { ...planDocument(config, facts.releaseId, deployPlanFor(config, desired, current, sp), files), shibboleth };
         report.planPath = writePlan(config, log, plan);
         report.files = files;
         log.info(`Rendered files and plan.json are in ${config.outputDir}`);
@@ -64761,6 +56626,8 @@ async function run(deps = actionDeps()) {
         for (const v of cfg.env)
             if (v.secret)
                 log.secret(v.value);
+        if (cfg.poolAccount?.password)
+            log.secret(cfg.poolAccount.password);
         for (const url of [cfg.verify.url, ...cfg.verify.extraUrls])
             for (const part of urlCredentials(url))
                 log.secret(part);
@@ -64771,14 +56638,18 @@ async function run(deps = actionDeps()) {
             url: withoutCredentials(cfg.verify.url),
             insecureTls: cfg.verify.insecure
         });
+        if (cfg.mode === 'doctor')
+            return await doctorMode(deps, cfg, report);
         const templates = new TemplateSet(cfg.templatesDir);
         templates.checkAll([...TEMPLATES[cfg.hosting], ...(cfg.shibboleth.enabled ? ['shibboleth2.xml'] : [])]);
         if (cfg.mode === 'deploy') {
-            requireProgram('appcmd', cfg.appcmd, deps.env);
-            requireProgram('icacls', cfg.icacls, deps.env);
+            await requireProgram('appcmd', cfg.appcmd);
+            await requireProgram('icacls', cfg.icacls);
         }
-        const interpreter = await probeInterpreter(deps.runner, cfg.python);
-        log.info(`Python ${interpreter.version} at ${interpreter.executable}`);
+        // Plan mode writes nothing under deploy-root, so it reads the cache but never fills it.
+        const probe = await probeInterpreterCached(deps.runner, cfg.python, interpreterCacheFile(layoutFor(cfg.deployRoot).root));
+        const interpreter = probe.interpreter;
+        log.info(`Python ${interpreter.version} at ${interpreter.executable}${probe.cached ? ' (unchanged since its last probe)' : ''}`);
         if (cfg.mode !== 'plan') {
             // A template that renders malformed XML for this run's values stops it now, not after the venv is built.
             // STATIC_URL is judged once Django is read (stage); the trial only needs a valid static location.
@@ -64793,6 +56664,7 @@ async function run(deps = actionDeps()) {
         const layout = layoutFor(cfg.deployRoot);
         // One deploy-root, one app: another app's run is refused here, before it writes anything there.
         claimDeployRoot(layout.root, { site: cfg.siteName, appPath: cfg.appPath });
+        probe.remember();
         // One run per target from staging to verify: two runs must not build the same venv or switch in between.
         lock = await acquireLock({
             dir: layout.root,
@@ -64820,9 +56692,7 @@ async function run(deps = actionDeps()) {
         let target = cfg;
         if (cfg.mode === 'deploy') {
             const appcmd = new Appcmd({ runner: deps.runner, log, path: cfg.appcmd });
-            const record = LocationRecord.read(layout.root);
-            const location = locationOf(cfg);
-            current = await phases.run('Read IIS', () => readState(appcmd, stateQuery(cfg), record.known(location)));
+            current = await phases.run('Read IIS', () => readStateAt(appcmd, stateQuery(cfg), layout.root));
             await refuseSharedPool(appcmd, cfg, current);
             target = withBindingUrl(cfg, current, log);
             report.url = withoutCredentials(target.verify.url);
@@ -64831,13 +56701,14 @@ async function run(deps = actionDeps()) {
         const stage = await phases.run('Stage', () => stageRelease({ runner: deps.runner, log, templates }, stageConfig, interpreter), false);
         report.releaseId = stage.facts.releaseId;
         report.changed = !stage.releaseReused;
+        report.releaseBuilt = !stage.releaseReused;
         external_node_fs_default().mkdirSync(cfg.outputDir, { recursive: true });
         report.files = writeOutputFiles(cfg.outputDir, stage.configs);
         for (const w of stage.checkWarnings)
             report.warnings.push(`${w.id}: ${w.message}`);
         if (cfg.mode === 'stage') {
-            const operations = planOperations(cfg, stage.desired, undefined, []);
-            report.planPath = writePlan(cfg, log, planDocument(cfg, stage.facts.releaseId, operations, report.files, false));
+            const plan = deployPlanFor(cfg, stage.desired, undefined);
+            report.planPath = writePlan(cfg, log, planDocument(cfg, stage.facts.releaseId, plan, report.files));
             log.info(`Release ${stage.facts.releaseId} staged in ${stage.releaseDir}; nothing was changed in IIS (mode: stage).`);
             return;
         }
@@ -64846,9 +56717,11 @@ async function run(deps = actionDeps()) {
         const sp = target.shibboleth.enabled
             ? planShibboleth(shibbolethTarget(target, current.site.id), target.outputDir, templates)
             : undefined;
-        const plan = planDocument(target, stage.facts.releaseId, planOperations(target, stage.desired, current, sp?.operations ?? []), report.files, true);
-        report.planPath = writePlan(target, log, sp ? { ...plan, shibboleth: { file: target.shibboleth.configPath, changed: sp.changed, diff: sp.diff } } : plan);
-        const { reverified } = await deployMode(deps, target, stage, current, templates, report, phases);
+        // The plan a deploy shows is the plan it runs: built once, here, and handed to apply.
+        const plan = deployPlanFor(target, stage.desired, current, sp);
+        const shown = planDocument(target, stage.facts.releaseId, plan, report.files);
+        report.planPath = writePlan(target, log, sp ? { ...shown, shibboleth: { file: target.shibboleth.configPath, changed: sp.changed, diff: sp.diff } } : shown);
+        const { reverified } = await deployMode(deps, target, stage, current, plan, templates, report, phases);
         log.info(report.changed
             ? `Release ${stage.facts.releaseId} is live at ${report.url}`
             : reverified
@@ -64878,6 +56751,9 @@ async function run(deps = actionDeps()) {
         }
     }
     finally {
+        // Under the target's lock, so two runs' entries never interleave; a run stopped before the lock changed nothing.
+        if (lock && config?.mode === 'deploy')
+            recordRun(report, deps.env, log);
         serverLock?.release();
         lock?.release();
         report.phases = phases.list;

@@ -16,6 +16,7 @@ import type { TemplateSet } from './render/templates.js'
 import type { RunReport } from './report.js'
 import { applyShibboleth, type ShibbolethApplied } from './shibboleth/apply.js'
 import { decodeXml } from './shibboleth/encoding.js'
+import { leaveShibboleth, leaveTarget, recordedEntries } from './shibboleth/leave.js'
 import { rollBackPastUnverified, unverifiedNotice, unverifiedServed, type PastUnverified } from './unverified-release.js'
 import { sessionHandlerPath } from './shibboleth/patch.js'
 import { recycleSitePools, type RecycleResult } from './shibboleth/recycle.js'
@@ -181,7 +182,20 @@ export async function deployMode(
   if (config.shibboleth.enabled) {
     // Before IIS: a config the SP's own check rejects is restored and stops the run with IIS untouched.
     outcome.shibboleth = await phases.run('Shibboleth', () =>
-      applyShibboleth({ ...shibbolethTarget(config, current.site.id), runner, log, templates, keepBackups: config.keepBackups })
+      applyShibboleth({
+        ...shibbolethTarget(config, current.site.id),
+        runner,
+        log,
+        templates,
+        keepBackups: config.keepBackups,
+        deployRoot: config.deployRoot
+      })
+    )
+    report.shibboleth = { changed: outcome.shibboleth.changed, restarted: outcome.shibboleth.changed }
+  } else if (recordedEntries(leaveTarget(config)).length > 0) {
+    // The RequestMap entry an earlier shibboleth deploy added would keep the SP demanding a session for the app.
+    outcome.shibboleth = await phases.run('Shibboleth', () =>
+      leaveShibboleth({ ...leaveTarget(config), runner, log, keepBackups: config.keepBackups })
     )
     report.shibboleth = { changed: outcome.shibboleth.changed, restarted: outcome.shibboleth.changed }
   }

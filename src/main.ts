@@ -27,7 +27,8 @@ import { DISK_FULL_HINT } from './python/venv.js'
 import { renderReleaseConfigs } from './render/release-configs.js'
 import { TemplateSet, type TemplateName } from './render/templates.js'
 import { emptyReport, setOutputs, writeSummary, type OutputSetter, type RunReport, type SummaryWriter } from './report.js'
-import { planShibboleth } from './shibboleth/plan.js'
+import { leaveTarget } from './shibboleth/leave.js'
+import { planLeaveShibboleth, planShibboleth } from './shibboleth/plan.js'
 import { shibbolethTarget } from './shibboleth/target.js'
 import { computeVenvHash, factsFor, stageRelease } from './stage.js'
 import { urlCredentials, withoutCredentials } from './verify/url-credentials.js'
@@ -122,9 +123,13 @@ async function planMode(
     if (config.shibboleth.enabled) {
       // Without IIS to read, the site id is the one of a default server's first site.
       sp = planShibboleth(shibbolethTarget(config, current?.site.id ?? 1), config.outputDir, templates)
-      files.push({ path: sp.outputPath, status: 'written' })
-      shibboleth = { file: config.shibboleth.configPath, changed: sp.changed, diff: sp.diff }
       if (!current) log.info('Shibboleth: ISAPI Site id 1 assumed (no IIS state was read); deploy mode uses the id IIS reports.')
+    } else {
+      sp = planLeaveShibboleth(leaveTarget(config), config.outputDir)
+    }
+    if (sp) {
+      if (config.shibboleth.enabled || sp.changed) files.push({ path: sp.outputPath, status: 'written' })
+      shibboleth = { file: config.shibboleth.configPath, changed: sp.changed, diff: sp.diff }
     }
     const plan = { ...planDocument(config, facts.releaseId, deployPlanFor(config, desired, current, sp), files), shibboleth }
     report.planPath = writePlan(config, log, plan)
@@ -243,7 +248,7 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     if (!current) throw new Error('deploy mode reached apply without reading IIS')
     const sp = target.shibboleth.enabled
       ? planShibboleth(shibbolethTarget(target, current.site.id), target.outputDir, templates)
-      : undefined
+      : planLeaveShibboleth(leaveTarget(target), target.outputDir)
     // The plan a deploy shows is the plan it runs: built once, here, and handed to apply.
     const plan = deployPlanFor(target, stage.desired, current, sp)
     const shown = planDocument(target, stage.facts.releaseId, plan, report.files)

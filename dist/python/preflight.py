@@ -8,7 +8,7 @@ Prints one JSON line after a marker.
 What wfastcgi does, and this script repeats:
 - chdir to APPL_PHYSICAL_PATH and replace sys.path[0] (its own folder) with '.';
 - PYTHONPATH from its settings: %VAR% expanded, split on ';', appended to sys.path;
-- SCRIPT_NAME (wfastcgi.py main(), lines 826-840 in microsoft/PTVS): IIS sends the full URL path in PATH_INFO, so
+- SCRIPT_NAME (docs/windows-facts.md, wf-script-name): IIS sends the full URL path in PATH_INFO, so
   wfastcgi blanks SCRIPT_NAME unless AllowPathInfoForScriptMappings is set; then, only when a SCRIPT_NAME setting
   exists (environment or appSettings) and PATH_INFO starts with it, compared case-insensitively, it moves that many
   characters from PATH_INFO to SCRIPT_NAME, which takes the setting's own spelling. Nothing else sets it: without
@@ -130,7 +130,7 @@ def request(spec, captured_out, captured_err):
     for name in ('django.request', 'django.security'):
         logging.getLogger(name).addHandler(capture)
 
-    # wfastcgi.py lines 831-838: the SCRIPT_NAME setting is the only source of the split.
+    # The SCRIPT_NAME setting is wfastcgi's only source of the split (docs/windows-facts.md, wf-script-name).
     if 'AllowPathInfoForScriptMappings' not in os.environ:
         environ['SCRIPT_NAME'] = ''
     if 'SCRIPT_NAME' in os.environ and environ['PATH_INFO'].lower().startswith(os.environ['SCRIPT_NAME'].lower()):

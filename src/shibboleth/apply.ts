@@ -8,9 +8,10 @@ import type { TemplateSet } from '../render/templates.js'
 import { checkFailureSummary, checkShibbolethConfig, checksOtherFile } from './check.js'
 import { unifiedDiff } from './diff.js'
 import { decodeXml, encodeXml } from './encoding.js'
+import { SpEntryRecord, type AddedElement } from './entry-record.js'
 import { renderFreshConfig } from './fresh.js'
 import { moduleRecycleReason } from './isapi.js'
-import { patchShibbolethConfig, type ShibbolethWant } from './patch.js'
+import { patchShibbolethConfig, pathName, type ShibbolethWant } from './patch.js'
 import { restartService } from './service.js'
 
 export interface ShibbolethTarget {
@@ -25,14 +26,24 @@ export interface ShibbolethTarget {
   net?: string
 }
 
-export interface ShibbolethApplyOptions extends ShibbolethTarget {
+/** What writing a changed SP config needs, for adding our entry and for removing it (src/shibboleth/leave.ts). */
+export interface ShibbolethCommitOptions {
+  configPath: string
+  check: readonly string[]
+  service: string
+  net?: string
   runner: ProcessRunner
   log: Log
-  /** Renders a fresh file when the server has none. */
-  templates: TemplateSet
   now?: () => Date
   /** Backups of ours beside the file that are kept (keep-backups); older ones go after a good change. */
   keepBackups?: number
+  /** Where the record of the entry the action added lives (src/shibboleth/entry-record.ts); none in unit tests. */
+  deployRoot?: string
+}
+
+export interface ShibbolethApplyOptions extends ShibbolethTarget, ShibbolethCommitOptions {
+  /** Renders a fresh file when the server has none. */
+  templates: TemplateSet
 }
 
 /** Our backups of `configPath`, newest first (their names sort by time). */
@@ -77,6 +88,8 @@ export interface ShibbolethProposal {
   diff: string
   /** See ShibbolethApplied.recycleReason. */
   recycleReason?: string
+  /** The RequestMap element this change inserts for the app (src/shibboleth/entry-record.ts). */
+  added?: AddedElement
 }
 
 export function proposeShibbolethConfig(
@@ -100,7 +113,9 @@ export function proposeShibbolethConfig(
       changed: true,
       changes: [`created ${configPath} from the shibboleth2.xml template`],
       diff: unifiedDiff('', text),
-      recycleReason: moduleRecycleReason(undefined, text, want.host)
+      recycleReason: moduleRecycleReason(undefined, text, want.host),
+      // The template's Host (with its Path) is the app's entry; the rest of the file serves any SP use.
+      added: 'Host'
     }
   }
   const original = fs.readFileSync(configPath)
@@ -118,7 +133,8 @@ export function proposeShibbolethConfig(
     changed: patched.changed,
     changes: patched.changes,
     diff: unifiedDiff(text, patched.text),
-    recycleReason: patched.changed ? moduleRecycleReason(text, patched.text, want.host) : undefined
+    recycleReason: patched.changed ? moduleRecycleReason(text, patched.text, want.host) : undefined,
+    ...(patched.added ? { added: patched.added } : {})
   }
 }
 
@@ -135,18 +151,41 @@ function backupPathFor(configPath: string, date: Date): string {
 }
 
 /**
- * Patches the SP config when it differs from what the deploy needs: backup beside it, atomic write, the SP's own
- * check, then a service restart. A failed check or restart puts the original back before throwing, so the SP is
- * never left with a config it cannot load; nothing is written or restarted when the file is already right.
+ * Patches the SP config when it differs from what the deploy needs (see commitShibbolethChange), and records the
+ * RequestMap entry it added, so leaving `auth: shibboleth` removes exactly that (src/shibboleth/leave.ts).
  */
 export async function applyShibboleth(options: ShibbolethApplyOptions): Promise<ShibbolethApplied> {
-  const { configPath, runner, log } = options
-  const control = { service: options.service, net: options.net ?? 'net' }
+  const { configPath, log } = options
   const proposal = proposeShibbolethConfig(configPath, options.want, options.templates)
   if (!proposal.changed) {
-    log.info(`${configPath} already protects the app; not written, ${control.service} not restarted.`)
+    log.info(`${configPath} already protects the app; not written, ${options.service} not restarted.`)
     return { changed: false, backupPath: '', changes: [], diff: '', restore: async () => {} }
   }
+  const record = options.deployRoot === undefined ? undefined : SpEntryRecord.read(options.deployRoot)
+  const applied = await commitShibbolethChange(options, proposal)
+  if (!record || !proposal.added) return applied
+  record.add({ configPath, host: options.want.host, path: pathName(options.want.appPath), added: proposal.added })
+  return withRecordRestore(applied, record)
+}
+
+/** The record goes back with the file: it must never name an entry that a restored file no longer has. */
+export function withRecordRestore(applied: ShibbolethApplied, record: SpEntryRecord): ShibbolethApplied {
+  return {
+    ...applied,
+    restore: async () => {
+      record.restore()
+      await applied.restore()
+    }
+  }
+}
+
+/**
+ * Writes a changed SP config: backup beside it, atomic write, the SP's own check, then a service restart. A failed
+ * check or restart puts the original back before throwing, so the SP is never left with a config it cannot load.
+ */
+export async function commitShibbolethChange(options: ShibbolethCommitOptions, proposal: ShibbolethProposal): Promise<ShibbolethApplied> {
+  const { configPath, runner, log } = options
+  const control = { service: options.service, net: options.net ?? 'net' }
 
   const elsewhere = checksOtherFile(options.check, configPath)
   if (elsewhere) log.warning(elsewhere)

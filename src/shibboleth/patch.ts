@@ -1,5 +1,6 @@
 import type { Element } from '@xmldom/xmldom'
 import { InputError } from '../errors.js'
+import type { AddedElement } from './entry-record.js'
 import { parseXmlStrict, xmlEscape } from '../render/xml.js'
 import { mapSource, type SourceElement } from './xml-source.js'
 
@@ -45,6 +46,8 @@ export interface PatchResult {
   changed: boolean
   /** One readable line per change, for the log and the plan. */
   changes: string[]
+  /** The RequestMap element the patch inserted for the app, if any (src/shibboleth/entry-record.ts). */
+  added?: AddedElement
 }
 
 /**
@@ -286,7 +289,7 @@ function ensureSite(ed: Editor, root: Element, want: ShibbolethWant, changes: st
   changes.push(`renamed ISAPI Site id="${want.siteId}" from the placeholder '${name}' to '${want.host}'`)
 }
 
-function ensureRequestMap(ed: Editor, root: Element, want: ShibbolethWant, changes: string[]): void {
+function ensureRequestMap(ed: Editor, root: Element, want: ShibbolethWant, changes: string[]): AddedElement | undefined {
   const path = pathName(want.appPath)
   const host = xmlEscape(want.host)
   const where = path ? `Host '${want.host}' Path '${path}'` : `Host '${want.host}' (whole host)`
@@ -316,7 +319,7 @@ function ensureRequestMap(ed: Editor, root: Element, want: ShibbolethWant, chang
     ]
     ed.insertChild(root, block, followsIn(SPCONFIG_ORDER, 'RequestMapper'))
     changes.push(`added RequestMapper type="Native" protecting ${where}`)
-    return
+    return 'RequestMapper'
   }
   const type = mapper.getAttribute('type') ?? ''
   if (type !== 'Native' && type !== 'XML') {
@@ -329,13 +332,13 @@ function ensureRequestMap(ed: Editor, root: Element, want: ShibbolethWant, chang
   if (!map) {
     ed.insertChild(mapper, mapBlock(mapper), () => false)
     changes.push(`added RequestMap protecting ${where}`)
-    return
+    return 'RequestMap'
   }
   const hostElement = ed.children(map, 'Host').find(h => sameHost(h.getAttribute('name'), want.host))
   if (!hostElement) {
     ed.insertChild(map, hostBlock(map), localName => localName === 'Signature')
     changes.push(`added RequestMap ${where}`)
-    return
+    return 'Host'
   }
   let target = hostElement
   if (path) {
@@ -343,7 +346,7 @@ function ensureRequestMap(ed: Editor, root: Element, want: ShibbolethWant, chang
     if (!existing) {
       ed.insertChild(hostElement, [[0, pathLine(hostElement)]], () => false)
       changes.push(`added RequestMap ${where}`)
-      return
+      return 'Path'
     }
     target = existing
   }
@@ -352,6 +355,7 @@ function ensureRequestMap(ed: Editor, root: Element, want: ShibbolethWant, chang
   const authType = ed.setAttribute(target, 'authType', 'shibboleth')
   const requireSession = ed.setAttribute(target, 'requireSession', 'true')
   if (authType || requireSession) changes.push(`set authType="shibboleth" requireSession="true" on RequestMap ${where}`)
+  return undefined
 }
 
 function ensureRemoteUser(ed: Editor, applicationDefaults: Element, want: ShibbolethWant, changes: string[]): void {
@@ -398,7 +402,7 @@ export function patchShibbolethConfig(text: string, want: ShibbolethWant): Patch
 
   const changes: string[] = []
   ensureSite(ed, root, want, changes)
-  ensureRequestMap(ed, root, want, changes)
+  const added = ensureRequestMap(ed, root, want, changes)
   ensureRemoteUser(ed, applicationDefaults, want, changes)
 
   const out = bom + ed.apply()
@@ -407,7 +411,7 @@ export function patchShibbolethConfig(text: string, want: ShibbolethWant): Patch
   } catch (e) {
     throw new Error(`internal error: ${(e as Error).message}`)
   }
-  return { text: out, changed: out !== text, changes }
+  return { text: out, changed: out !== text, changes, ...(added ? { added } : {}) }
 }
 
 /** The SP's default Sessions/@handlerURL. */

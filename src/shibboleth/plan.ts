@@ -2,9 +2,10 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { Operation } from '../plan/types.js'
 import type { TemplateSet } from '../render/templates.js'
-import type { ShibbolethTarget } from './apply.js'
+import type { ShibbolethProposal, ShibbolethTarget } from './apply.js'
 import { proposeShibbolethConfig } from './apply.js'
 import { checkArgv } from './check.js'
+import { proposeLeave, recordedEntries, type LeaveTarget } from './leave.js'
 import { recyclePlanOperations } from './recycle.js'
 import { restartOperations } from './service.js'
 
@@ -27,24 +28,54 @@ export function planShibboleth(target: ShibbolethTarget, outputDir: string, temp
   const outputPath = path.join(outputDir, 'shibboleth2.xml')
   fs.mkdirSync(outputDir, { recursive: true })
   fs.writeFileSync(outputPath, proposal.next)
-  const operations: Operation[] = proposal.changed
-    ? [
-        {
-          tool: 'file',
-          argv: ['copy', target.configPath, `${target.configPath}.<timestamp>.bak`],
-          why: 'back up shibboleth2.xml beside itself',
-          mutates: true
-        },
-        { tool: 'file', argv: ['write', target.configPath], why: proposal.changes.join('; '), mutates: true },
-        {
-          tool: 'shibboleth',
-          argv: checkArgv(target.check, target.configPath),
-          why: "the SP's own check; a failure restores the backup",
-          mutates: false
-        },
-        ...restartOperations({ service: target.service, net: target.net ?? 'net' })
-      ]
-    : []
+  const operations = writeOperations(target, proposal)
   const recycleOperations = proposal.changed && proposal.recycleReason ? recyclePlanOperations(target.site, proposal.recycleReason) : []
   return { changed: proposal.changed, changes: proposal.changes, diff: proposal.diff, outputPath, operations, recycleOperations }
+}
+
+/** Backup, write, check, restart: what apply runs for a changed file, empty for an unchanged one. */
+function writeOperations(target: LeaveTarget & { site: string }, proposal: ShibbolethProposal): Operation[] {
+  if (!proposal.changed) return []
+  return [
+    {
+      tool: 'file',
+      argv: ['copy', target.configPath, `${target.configPath}.<timestamp>.bak`],
+      why: 'back up shibboleth2.xml beside itself',
+      mutates: true
+    },
+    { tool: 'file', argv: ['write', target.configPath], why: proposal.changes.join('; '), mutates: true },
+    {
+      tool: 'shibboleth',
+      argv: checkArgv(target.check, target.configPath),
+      why: "the SP's own check; a failure restores the backup",
+      mutates: false
+    },
+    ...restartOperations({ service: target.service, net: target.net ?? 'net' })
+  ]
+}
+
+/**
+ * A run that is not shibboleth: the removal of the RequestMap entries the record says the action added, or
+ * undefined when it names none for this file. The server's file is only read.
+ */
+export function planLeaveShibboleth(
+  target: LeaveTarget & { site: string; deployRoot: string },
+  outputDir: string
+): ShibbolethPlan | undefined {
+  const entries = recordedEntries(target)
+  if (entries.length === 0) return undefined
+  const proposal = proposeLeave(target.configPath, entries)
+  const outputPath = path.join(outputDir, 'shibboleth2.xml')
+  if (proposal.changed) {
+    fs.mkdirSync(outputDir, { recursive: true })
+    fs.writeFileSync(outputPath, proposal.next)
+  }
+  return {
+    changed: proposal.changed,
+    changes: [...proposal.changes, ...proposal.notes],
+    diff: proposal.diff,
+    outputPath,
+    operations: writeOperations(target, proposal),
+    recycleOperations: proposal.changed && proposal.recycleReason ? recyclePlanOperations(target.site, proposal.recycleReason) : []
+  }
 }
