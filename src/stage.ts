@@ -5,30 +5,19 @@ import type { DeployConfig } from './config.js'
 import { PhaseError } from './errors.js'
 import { layoutFor } from './layout.js'
 import type { Log } from './log.js'
-import { appEnvironment, desiredState, workerEnvironment, type StageFacts } from './plan/desired.js'
+import { desiredState, type StageFacts } from './plan/desired.js'
 import type { DesiredState } from './plan/types.js'
-import { describeStaticLocation, staticCheckUrl, type StaticSettings } from './plan/static-location.js'
-import { pickStaticFile } from './verify/static.js'
+import { describeStaticLocation, type StaticSettings } from './plan/static-location.js'
 import type { ProcessRunner } from './process.js'
-import { checkDeploy, collectStatic, inspectSettings, preflightRequest, type SettingsFacts } from './python/django.js'
 import type { InterpreterInfo } from './python/interpreter.js'
 import { listProject } from './python/release-files.js'
 import { ensureVenv, venvHash } from './python/venv.js'
 import { hashProject, projectCacheFile } from './project-fingerprint.js'
 import { buildReleaseTree } from './release-tree.js'
-import { writeFileAtomic } from './render/atomic-write.js'
 import { findReleaseByFingerprint, readReleaseAt, removeAbandonedScratch, scratchDirFor, writeRelease } from './releases.js'
-import {
-  HTTP_PLATFORM_STARTUP_SECONDS,
-  httpPlatformArguments,
-  httpPlatformEnvironment,
-  renderReleaseConfigs,
-  type RenderedFile
-} from './render/release-configs.js'
-import { serverPreflight } from './python/server-preflight.js'
+import { renderReleaseConfigs, type RenderedFile } from './render/release-configs.js'
 import type { TemplateSet } from './render/templates.js'
-import { checkRemoteUserSettings } from './shibboleth/remote-user-check.js'
-import { WINDOWS_REMOTE_USER_NOTE } from './inputs/auth.js'
+import { stageDjango } from './stage-django.js'
 
 export interface StageResult {
   facts: StageFacts
@@ -208,71 +197,22 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
   }
 
   try {
-    const settings = await log.group('Django settings', () =>
-      // Settings may read the app's variables at import time: give them the registration's.
-      inspectSettings(runner, { venvPython, projectDir: releaseDir, settingsModule: config.settingsModule, env: appEnvironment(config) })
+    const staged = await stageDjango(
+      {
+        runner,
+        log,
+        templates,
+        layout,
+        interpreter,
+        venvPython,
+        venvHash: hash,
+        releaseDir,
+        factsFor: (wsgiApplication, staticSettings) => factsFor(interpreter, config.releaseId, hash, wsgiApplication, staticSettings)
+      },
+      config
     )
-    const staticSettings: StaticSettings = { staticUrl: settings.STATIC_URL, forceScriptName: settings.FORCE_SCRIPT_NAME }
-    const facts = factsFor(interpreter, config.releaseId, hash, settings.WSGI_APPLICATION ?? '', staticSettings)
-    const desired = desiredState(config, facts)
-    log.info(describeStaticLocation(desired.staticLocation))
-    const env = workerEnvironment(config, facts)
-    const django = { venvPython, projectDir: releaseDir, settingsModule: config.settingsModule, env }
-
-    const staticFiles = await log.group('collectstatic', async () => {
-      const result = await collectStatic(runner, log, { ...django, staticRoot: layout.staticDir(config.releaseId) })
-      log.info(`${result.files.length} static files collected into ${layout.staticDir(config.releaseId)}.`)
-      return result.files
-    })
-
-    const configs = renderReleaseConfigs(templates, config, desired, facts)
-    for (const file of configs) writeFileAtomic(path.join(releaseDir, ...file.relPath.split('/')), file.content)
-
-    let checkUrl: string | undefined
-    const checkWarnings = await log.group('Preflight', async () => {
-      const { warnings } = await checkDeploy(runner, django)
-      for (const w of warnings) log.warning(`${w.id}: ${w.message}`, { title: 'manage.py check --deploy' })
-      if ((config.shibboleth.enabled || config.auth === 'windows') && config.shibboleth.requireRemoteUser) {
-        if (config.auth === 'windows') log.info(WINDOWS_REMOTE_USER_NOTE)
-        const problems = checkRemoteUserSettings(settingsForRemoteUser(settings))
-        if (problems.length > 0)
-          throw new PhaseError(
-            'preflight',
-            problems.join(' '),
-            'add the settings above, or set require-remote-user: false when the app authenticates otherwise'
-          )
-      }
-      const verifyHost = config.verify.hostHeader || new URL(config.verify.url).host
-      const staticFile = pickStaticFile(staticFiles)
-      const response = await preflightRequest(runner, {
-        ...django,
-        path: config.preflightPath,
-        host: verifyHost,
-        appPath: config.appPath,
-        ...(staticFile ? { staticFile } : {})
-      })
-      log.info(`GET ${config.preflightPath} through ${response.handler} (Host: ${verifyHost}) answered ${response.status}.`)
-      const checked = staticCheckUrl(desired.staticLocation, response.static, staticFile)
-      if (checked.warning) log.warning(checked.warning)
-      checkUrl = checked.url
-      if (checkUrl) log.info(`The app links ${staticFile ?? ''} as ${checkUrl}; verify fetches it there.`)
-      if (config.hosting === 'httpplatform') {
-        const server = await serverPreflight({
-          processPath: venvPython,
-          arguments: httpPlatformArguments(config, facts),
-          cwd: releaseDir,
-          env: httpPlatformEnvironment(config, facts),
-          appPath: config.appPath,
-          path: config.preflightPath,
-          host: verifyHost,
-          startupTimeoutMs: HTTP_PLATFORM_STARTUP_SECONDS * 1000
-        })
-        log.info(
-          `HttpPlatformHandler command (${server.argv.join(' ')}) answered ${server.status} for ${server.requestPath} over HTTP on port ${server.port}, then stopped.`
-        )
-      }
-      return warnings
-    })
+    const { facts, desired, staticSettings, staticFiles, checkWarnings, configs } = staged
+    const checkUrl = staged.checkUrl
 
     // Written last: a release without a manifest never counts as complete.
     writeRelease(layout, {
@@ -320,8 +260,4 @@ export function factsFor(
     wsgiApplication,
     staticSettings
   }
-}
-
-function settingsForRemoteUser(settings: SettingsFacts): { MIDDLEWARE: string[]; AUTHENTICATION_BACKENDS: string[] } {
-  return { MIDDLEWARE: settings.MIDDLEWARE ?? [], AUTHENTICATION_BACKENDS: settings.AUTHENTICATION_BACKENDS ?? [] }
 }
