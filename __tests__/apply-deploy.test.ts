@@ -53,10 +53,8 @@ describe('applyRelease against the appcmd and icacls doubles', () => {
     expect(app).toHaveLength(1)
     expect(app[0].getAttribute('applicationPool')).toBe('DefaultWebSite-app')
     const vdirs = all(app[0], 'virtualDirectory').map(v => [v.getAttribute('path'), v.getAttribute('physicalPath')])
-    expect(vdirs).toEqual([
-      ['/', layout.releaseDir('r1')],
-      ['/static', layout.staticDir('r1')]
-    ])
+    // STATIC_URL 'static/' is release/static under the app's root vdir: its own web.config serves it, no vdir.
+    expect(vdirs).toEqual([['/', layout.releaseDir('r1')]])
 
     const fastCgi = all(root, 'fastCgi')[0]
     const apps = all(fastCgi, 'application')
@@ -198,13 +196,13 @@ describe('a changed STATIC_URL', () => {
   it('adds the vdir it names, removes the old one of ours after the switch, keeps foreign ones, and rolls back', async () => {
     target = createTarget()
     const c1 = configFor(target, 'r1')
-    await apply(target, c1, stage(target, c1))
+    await apply(target, c1, stage(target, c1, 'venv1', { staticUrl: '/app/files/', forceScriptName: null }))
     const layout = layoutFor(c1.deployRoot)
     // A vdir an administrator added to the app: it serves nothing of ours, so no deploy removes it.
     const appcmdArgs = ['add', 'vdir', '/app.name:Default Web Site/app', '/path:/media', '/physicalPath:D:\\uploads']
     await target.runner.run(target.sandbox.appcmdPath, appcmdArgs)
     const afterFirst = target.sandbox.readConfig()
-    expect(vdirsOf(afterFirst)['/static']).toBe(layout.staticDir('r1'))
+    expect(vdirsOf(afterFirst)['/files']).toBe(layout.staticDir('r1'))
 
     const c2 = configFor(target, 'r2')
     target.sandbox.resetCounters()
@@ -215,8 +213,8 @@ describe('a changed STATIC_URL', () => {
       '/media': 'D:\\uploads'
     })
     const writes = target.sandbox.mutatingCalls().map(c => c.argv.slice(0, 3).join(' '))
-    expect(writes.indexOf('delete vdir Default Web Site/app/static')).toBeGreaterThan(writes.indexOf('set vdir Default Web Site/app/'))
-    expect(result.objects).toContainEqual({ kind: 'vdir', name: 'Default Web Site/app/static', status: 'removed' })
+    expect(writes.indexOf('delete vdir Default Web Site/app/files')).toBeGreaterThan(writes.indexOf('set vdir Default Web Site/app/'))
+    expect(result.objects).toContainEqual({ kind: 'vdir', name: 'Default Web Site/app/files', status: 'removed' })
 
     // Rollback (verify failed): the inverse of the delete brings back the vdir the previous release's pages link.
     // It is added again, so it comes after /media in the file: IIS matches vdirs by path, not by their order.
@@ -227,25 +225,44 @@ describe('a changed STATIC_URL', () => {
     expect(withoutVdirs(restored)).toBe(withoutVdirs(afterFirst))
   })
 
-  it('puts the removed static vdir back by hand when the restore itself fails', async () => {
+  it("drops the /static vdir an earlier version made once release/static is served by the app's root vdir, and rolls back", async () => {
     target = createTarget()
     const c1 = configFor(target, 'r1')
     await apply(target, c1, stage(target, c1))
     const layout = layoutFor(c1.deployRoot)
+    const appcmdArgs = ['add', 'vdir', '/app.name:Default Web Site/app', '/path:/static', `/physicalPath:${layout.staticDir('r1')}`]
+    await target.runner.run(target.sandbox.appcmdPath, appcmdArgs)
+    const afterFirst = target.sandbox.readConfig()
+    const c2 = configFor(target, 'r2')
+    target.sandbox.resetCounters()
+    const result = await apply(target, c2, stage(target, c2))
+    expect(vdirsOf(target.sandbox.readConfig())).toEqual({ '/': layout.releaseDir('r2') })
+    const writes = target.sandbox.mutatingCalls().map(c => c.argv.slice(0, 3).join(' '))
+    // After the switch: until then the live release's pages link the files the vdir serves.
+    expect(writes.indexOf('delete vdir Default Web Site/app/static')).toBeGreaterThan(writes.indexOf('set vdir Default Web Site/app/'))
+    expect(await result.rollback()).toMatchObject({ ok: true, failed: [] })
+    expect(vdirsOf(target.sandbox.readConfig())).toEqual(vdirsOf(afterFirst))
+  })
+
+  it('puts the removed static vdir back by hand when the restore itself fails', async () => {
+    target = createTarget()
+    const c1 = configFor(target, 'r1')
+    await apply(target, c1, stage(target, c1, 'venv1', { staticUrl: '/app/files/', forceScriptName: null }))
+    const layout = layoutFor(c1.deployRoot)
     const c2 = configFor(target, 'r2')
     const d2 = stage(target, c2, 'venv1', { staticUrl: '/app/assets/', forceScriptName: null })
     target.sandbox.resetCounters()
-    // 1 backup, 2 add /assets, 3 switch, 4 delete /static, 5 recycle (fails), 6 the first inverse, adding /static
-    // back (fails), 7 the restore it falls back to (fails too): only then is /static put back by hand.
+    // 1 backup, 2 add /assets, 3 switch, 4 delete /files, 5 recycle (fails), 6 the first inverse, adding /files
+    // back (fails), 7 the restore it falls back to (fails too): only then is /files put back by hand.
     target.sandbox.failAt([5, 6, 7])
     const err = await apply(target, c2, d2).catch((e: unknown) => e)
     target.sandbox.failAt(undefined)
     expect(err).toBeInstanceOf(PhaseError)
-    expect((err as PhaseError).message).toContain(`static folder Default Web Site/app/static serves ${layout.staticDir('r1')} again`)
+    expect((err as PhaseError).message).toContain(`static folder Default Web Site/app/files serves ${layout.staticDir('r1')} again`)
     expect((err as PhaseError).message).toContain('NOT restored: backup')
     const vdirs = vdirsOf(target.sandbox.readConfig())
     expect(vdirs['/']).toBe(layout.releaseDir('r1'))
-    expect(vdirs['/static']).toBe(layout.staticDir('r1'))
+    expect(vdirs['/files']).toBe(layout.staticDir('r1'))
   })
 })
 

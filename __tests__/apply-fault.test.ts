@@ -47,11 +47,14 @@ const fresh = async (t: Target) => {
   return { config, desired: stage(t, config) }
 }
 
+/** STATIC_URL '/app/assets/' is not the release's static folder: the upgrade moves a static vdir too. */
+const ASSETS = { staticUrl: '/app/assets/', forceScriptName: null }
+
 const upgrade = async (t: Target) => {
   const c1 = configFor(t, 'r1')
-  await apply(t, c1, stage(t, c1, 'venv1'))
+  await apply(t, c1, stage(t, c1, 'venv1', ASSETS))
   const c2 = configFor(t, 'r2', { env: 'GREETING=bonjour', 'secret-env': 'API_TOKEN=rotated-Secret-7' })
-  return { config: c2, desired: stage(t, c2, 'venv2') }
+  return { config: c2, desired: stage(t, c2, 'venv2', ASSETS) }
 }
 
 describe('a fault at each mutating appcmd call leaves IIS exactly as it was', () => {

@@ -22,7 +22,8 @@ describe('a first deploy whatever form appcmd gives a list that matches nothing'
       target = createTarget()
       target.sandbox.env.APPCMD_DOUBLE_LIST_MISS = form
       const config = configFor(target, 'r1')
-      const desired = stage(target, config)
+      // STATIC_URL outside the release's static folder: a static vdir is created too.
+      const desired = stage(target, config, 'venv1', { staticUrl: '/app/assets/', forceScriptName: null })
       const result = await apply(target, config, desired)
       expect(result.changed).toBe(true)
 

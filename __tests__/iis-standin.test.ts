@@ -166,6 +166,24 @@ describe.sequential('IIS stand-in', () => {
     expect((await get('/')).status).toBe(404)
   })
 
+  it('serves a content folder with its own static web.config itself with no vdir, and one without it through Python', async () => {
+    const release = path.join(dir, 'release')
+    fs.mkdirSync(path.join(release, 'collected', 'css'), { recursive: true })
+    fs.writeFileSync(path.join(release, 'collected', 'web.config'), STATIC_WEB_CONFIG)
+    fs.writeFileSync(path.join(release, 'collected', 'css', 'a.css'), 'a { color: red }\n')
+    fs.mkdirSync(path.join(release, 'code'), { recursive: true })
+    fs.writeFileSync(path.join(release, 'code', 'b.css'), 'b {}\n')
+    try {
+      expect(await get('/app/collected/css/a.css')).toMatchObject({ status: 200, type: 'text/css', body: 'a { color: red }\n' })
+      const viaPython = await get('/app/code/b.css')
+      expect(viaPython.status).toBe(200)
+      expect((JSON.parse(viaPython.body) as { path_info: string }).path_info).toMatch(/\/code\/b\.css$/)
+    } finally {
+      fs.rmSync(path.join(release, 'collected'), { recursive: true, force: true })
+      fs.rmSync(path.join(release, 'code'), { recursive: true, force: true })
+    }
+  })
+
   it("serves what Django's admin collects with IIS's default types, and .woff2 and .json through the product's static web.config's mimeMaps", async () => {
     const staticDir = path.join(dir, 'release', 'static')
     const webConfig = path.join(staticDir, 'web.config')

@@ -30,13 +30,13 @@ describe('readState against the appcmd double', () => {
   it('reads back what apply created', async () => {
     target = createTarget()
     const config = configFor(target, 'r1', { 'pool-identity': 'NetworkService' })
-    const desired = stage(target, config)
+    const desired = stage(target, config, 'venv1', { staticUrl: '/app/assets/', forceScriptName: null })
     await apply(target, config, desired)
     const appcmd = new Appcmd({ runner: target.runner, log: target.log, path: target.sandbox.appcmdPath })
     const state = await readState(appcmd, desired, { handlersUnlocked: true, anonymousAsPool: true, httpPlatformNames: [] })
     expect(state.pool).toEqual({ exists: true, identity: 'NetworkService', managedRuntimeVersion: '' })
     expect(state.app).toEqual({ exists: true, pool: 'DefaultWebSite-app', physicalPath: desired.app.physicalPath })
-    expect(state.vdirs).toEqual([{ path: '/static', physicalPath: desired.staticVdir!.physicalPath }])
+    expect(state.vdirs).toEqual([{ path: '/assets', physicalPath: desired.staticVdir!.physicalPath }])
     expect(state.fastCgi).toEqual([
       {
         fullPath: desired.fastCgi!.fullPath,

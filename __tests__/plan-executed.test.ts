@@ -80,7 +80,7 @@ describe('a deploy makes exactly the writes its plan lists, in order', () => {
     expect(made).toEqual(planned)
   }, 300_000)
 
-  it('a code change only: the switch, the static vdir and the recycle', async () => {
+  it('a code change only: the switch and the recycle (release/static moves with the switch)', async () => {
     target = createTarget()
     const c1 = configFor(target, 'r1')
     await apply(target, c1, stage(target, c1))
@@ -89,9 +89,25 @@ describe('a deploy makes exactly the writes its plan lists, in order', () => {
     expect(planned.filter(line => line.startsWith('appcmd')).map(line => line.split(' ').slice(1, 3).join(' '))).toEqual([
       'add backup',
       'set vdir',
-      'set vdir',
       'recycle apppool'
     ])
+    expect(made).toEqual(planned)
+  }, 300_000)
+
+  it('a code change with STATIC_URL outside release/static: the switch, the static vdir and the recycle', async () => {
+    target = createTarget()
+    const assets = { staticUrl: '/app/assets/', forceScriptName: null }
+    const c1 = configFor(target, 'r1')
+    await apply(target, c1, stage(target, c1, 'venv1', assets))
+    const c2 = configFor(target, 'r2')
+    const { planned, made } = await planThenDeploy(target, c2, stage(target, c2, 'venv1', assets))
+    expect(planned.filter(line => line.startsWith('appcmd')).map(line => line.split(' ').slice(1, 4).join(' '))).toEqual([
+      'add backup django-iis-deploy-r2-<stamp>',
+      'set vdir Default',
+      'set vdir Default',
+      'recycle apppool /apppool.name:DefaultWebSite-app'
+    ])
+    expect(planned.find(line => line.includes('Default Web Site/app/assets'))).toMatch(/^appcmd set vdir /)
     expect(made).toEqual(planned)
   }, 300_000)
 

@@ -10,6 +10,7 @@ import { Appcmd } from './iis/appcmd.js'
 import { acquireLock, type TargetLock } from './iis/lock.js'
 import { refuseSharedPool } from './iis/pool-sharing.js'
 import { readStateAt, type CurrentState } from './iis/state.js'
+import { settleFastCgi } from './iis/fastcgi-record.js'
 import { requireProgram } from './inputs/programs.js'
 import { layoutFor } from './layout.js'
 import { coreLog, type Log } from './log.js'
@@ -224,7 +225,7 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     let target = cfg
     if (cfg.mode === 'deploy') {
       const appcmd = new Appcmd({ runner: deps.runner, log, path: cfg.appcmd })
-      current = await phases.run('Read IIS', () => readStateAt(appcmd, stateQuery(cfg), layout.root))
+      current = await phases.run('Read IIS', () => readStateAt(appcmd, stateQuery(cfg), layout.root, { deferFastCgi: true }))
       await refuseSharedPool(appcmd, cfg, current)
       target = withBindingUrl(cfg, current, log)
       report.url = withoutCredentials(target.verify.url)
@@ -246,6 +247,8 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     }
 
     if (!current) throw new Error('deploy mode reached apply without reading IIS')
+    const appcmd = new Appcmd({ runner: deps.runner, log, path: cfg.appcmd })
+    current = await settleFastCgi(appcmd, log, current, stage.desired, stage.releaseReused)
     const sp = target.shibboleth.enabled
       ? planShibboleth(shibbolethTarget(target, current.site.id), target.outputDir, templates)
       : planLeaveShibboleth(leaveTarget(target), target.outputDir)

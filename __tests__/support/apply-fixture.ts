@@ -9,6 +9,7 @@ import { applyPlan, type ApplyResult, type StepObserver } from '../../src/iis/ap
 import { Appcmd } from '../../src/iis/appcmd.js'
 import { acquireLock } from '../../src/iis/lock.js'
 import { readStateAt } from '../../src/iis/state.js'
+import { settleFastCgi } from '../../src/iis/fastcgi-record.js'
 import type { DeployPlan } from '../../src/plan/build.js'
 import { deployPlanFor } from '../../src/plan/plan-output.js'
 import type { ProcessRunner } from '../../src/process.js'
@@ -94,6 +95,8 @@ export interface ApplyOptions {
   /** Runs the deploy's calls instead of the target's counting runner (a failing runner, a recording one). */
   runner?: ProcessRunner
   observer?: StepObserver
+  /** The stage reused a complete release (a re-run): main then always reads the fastCgi section (drift check). */
+  releaseReused?: boolean
 }
 
 /** The deploy plan against the state IIS holds now, as main builds it after reading the server. */
@@ -115,7 +118,11 @@ export async function applyUnlocked(
   opts: ApplyOptions = {}
 ): Promise<ApplyResult> {
   const runner = opts.runner ?? target.runner
-  const plan = await planFor(target, config, desired, runner)
+  // As main: the fastCgi read waits for the staged release, and the deploy-root record may stand for it.
+  const appcmd = new Appcmd({ runner, log: target.log, path: target.sandbox.appcmdPath })
+  const deferred = await readStateAt(appcmd, desired, layoutFor(config.deployRoot).root, { deferFastCgi: true })
+  const current = await settleFastCgi(appcmd, target.log, deferred, desired, opts.releaseReused ?? false)
+  const plan = deployPlanFor(config, desired, current)
   const deps = { runner, log: target.log, appcmdPath: target.sandbox.appcmdPath, icaclsPath: target.sandbox.icaclsPath }
   return applyPlan(deps, plan, opts.observer)
 }

@@ -9,7 +9,8 @@
  *   "becomes part of the application's URL": Microsoft Learn, "Understanding Sites, Applications, and Virtual
  *   Directories on IIS"; longest match assumed, as for applications); paths may have several segments;
  * - handlers: the global list of applicationHost.config, then the app's web.config, then the serving vdir's
- *   web.config (clear/remove/add; a child's adds come before inherited entries); the first handler wins;
+ *   web.config, then the web.config of each content folder on the way to the file (allowSubDirConfig's default)
+ *   (clear/remove/add; a child's adds come before inherited entries); the first handler wins;
  * - a web.config that declares <handlers> where the section is locked answers 500.19 (0x80070021);
  * - StaticFileModule serves the file from the vdir's physicalPath with a content type from IIS's default MIME map
  *   and the <staticContent> of the app's and the vdir's web.config (clear/remove/mimeMap; a mimeMap whose
@@ -398,6 +399,18 @@ export async function startIisStandin(opts) {
       if (handlersOf(vdirConfig) && !handlersUnlocked(root, `${location}${vdir.path}`)) throw new HttpError(500, LOCKED_SECTION_TEXT)
       handlers = applyHandlers(handlers, handlersOf(vdirConfig))
       mime = applyStaticContent(mime, vdirConfig)
+    }
+    // Then each content folder on the way down to the file: its web.config applies below it (allowSubDirConfig).
+    const base = vdir ? vdir.physicalPath : app.physicalPath
+    const folders = rel.split('/').filter(Boolean).slice(0, -1)
+    for (let depth = 1; depth <= folders.length; depth++) {
+      const sub = folders.slice(0, depth).join('/')
+      const subConfig = readXml(path.join(base, ...folders.slice(0, depth), 'web.config'))
+      if (!subConfig) continue
+      const at = `${location}${vdir ? vdir.path : ''}/${sub}`
+      if (handlersOf(subConfig) && !handlersUnlocked(root, at)) throw new HttpError(500, LOCKED_SECTION_TEXT)
+      handlers = applyHandlers(handlers, handlersOf(subConfig))
+      mime = applyStaticContent(mime, subConfig)
     }
     const fileName = rel.split('/').pop() ?? ''
     const handler = handlers.find(h => pathMatches(h.path, fileName || '*'))

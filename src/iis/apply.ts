@@ -17,6 +17,7 @@ import { Appcmd, AppcmdError } from './appcmd.js'
 import { pruneBackups, writeBackupRecord } from './backup.js'
 import { LocationRecord } from './location-record.js'
 import { rememberIdentityAndAuth } from './identity-auth-record.js'
+import { rememberFastCgi } from './fastcgi-record.js'
 import { rollbackIfStillOurs, rollbackSummary, undoApply, type ApplyTrail, type RollbackResult } from './rollback.js'
 
 export type { RollbackResult } from './rollback.js'
@@ -130,6 +131,7 @@ export async function applyPlan(deps: ApplyDeps, plan: DeployPlan, observer?: St
     if (executed.some(op => op.argv.includes(ANONYMOUS_SECTION))) record.add(location, 'anonymousAsPool')
     record.setHttpPlatformNames(location, desired.hosting === 'httpplatform' ? desired.httpPlatformSecretEnv.map(v => v.name) : [])
     rememberIdentityAndAuth(record, desired, current)
+    rememberFastCgi(record, desired, current)
     log.info(`Applied ${executed.length} steps to IIS for ${location} (backup ${backupName})`)
   } else {
     log.info(`IIS already matches the desired state for ${location}: no appcmd writes`)

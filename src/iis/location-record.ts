@@ -23,6 +23,8 @@ export interface RecordedState {
   windowsAuth?: WindowsAuthRecord
   /** The account and a salted hash of the password this tool last gave the app's pool (src/plan/identity-ops.ts). */
   poolPassword?: PoolPasswordRecord
+  /** The FastCGI registration this tool last left for the location (src/iis/fastcgi-record.ts). */
+  fastCgi?: FastCgiRecord
 }
 
 export interface WindowsAuthRecord {
@@ -37,8 +39,20 @@ export interface PoolPasswordRecord {
   hash: string
 }
 
+/** fullPath and arguments as registered; the variables only as a salted scrypt hash (they may hold secrets). */
+export interface FastCgiRecord {
+  fullPath: string
+  arguments: string
+  salt: string
+  hash: string
+}
+
 /** Per-location entries of the record that are replaced whole (src/plan/identity-ops.ts, src/plan/auth-ops.ts). */
-type Extras = { windowsAuth?: { [location: string]: WindowsAuthRecord }; poolPassword?: { [location: string]: PoolPasswordRecord } }
+type Extras = {
+  windowsAuth?: { [location: string]: WindowsAuthRecord }
+  poolPassword?: { [location: string]: PoolPasswordRecord }
+  fastCgi?: { [location: string]: FastCgiRecord }
+}
 
 interface Record {
   handlersUnlocked: string[]
@@ -51,6 +65,7 @@ interface Record {
   httpPlatformEnv?: { [location: string]: string[] }
   windowsAuth?: Extras['windowsAuth']
   poolPassword?: Extras['poolPassword']
+  fastCgi?: Extras['fastCgi']
 }
 
 export class LocationRecord {
@@ -83,6 +98,7 @@ export class LocationRecord {
       return {
         ...extra('windowsAuth'),
         ...extra('poolPassword'),
+        ...extra('fastCgi'),
         handlersUnlocked: Array.isArray(parsed.handlersUnlocked) ? parsed.handlersUnlocked : [],
         anonymousAsPool: Array.isArray(parsed.anonymousAsPool) ? parsed.anonymousAsPool : [],
         httpPlatformEnv: parsed.httpPlatformEnv && typeof parsed.httpPlatformEnv === 'object' ? parsed.httpPlatformEnv : {}
@@ -103,7 +119,8 @@ export class LocationRecord {
       anonymousAsPool: this.has(location, 'anonymousAsPool'),
       httpPlatformNames: this.httpPlatformNames(location),
       ...this.extra('windowsAuth', location),
-      ...this.extra('poolPassword', location)
+      ...this.extra('poolPassword', location),
+      ...this.extra('fastCgi', location)
     }
   }
 

@@ -9,6 +9,7 @@ import { samePath } from '../windows-path.js'
 import { appId, locationPath, rootVdirId, sameName, vdirId } from './app-location.js'
 import type { Appcmd } from './appcmd.js'
 import { restoreBackup } from './backup.js'
+import { forgetFastCgi } from './fastcgi-record.js'
 import type { LocationRecord } from './location-record.js'
 import { parseSite, type CurrentState } from './state.js'
 import { poolsToRecycle, undoPlan } from './undo.js'
@@ -134,6 +135,8 @@ export async function undoApply(trail: ApplyTrail): Promise<RollbackResult> {
   if (!undone) await restoreFallback(trail, restored, failed)
   await recyclePools(trail, restored, failed)
   trail.record.restore()
+  // Whatever made this run fail may be a FastCGI registration changed by hand: the next run reads it again.
+  forgetFastCgi(trail.record, trail.desired)
   return { ok: failed.length === 0, restored, failed }
 }
 

@@ -5,7 +5,7 @@ import type { DesiredState } from '../plan/types.js'
 import { appId, locationPath, sameName } from './app-location.js'
 import { LocationRecord } from './location-record.js'
 import type { Appcmd } from './appcmd.js'
-import type { PoolPasswordRecord, RecordedState, WindowsAuthRecord } from './location-record.js'
+import type { FastCgiRecord, PoolPasswordRecord, RecordedState, WindowsAuthRecord } from './location-record.js'
 
 /**
  * What the state read needs: the names of the target, nothing of the release. A DesiredState is one; main also
@@ -46,6 +46,18 @@ export interface CurrentState {
   windowsAuth?: WindowsAuthRecord
   /** From the deploy-root record: a salted hash of the pool password this tool set (src/plan/identity-ops.ts). */
   poolPassword?: PoolPasswordRecord
+  /** From the deploy-root record: the FastCGI registration this tool last left (src/iis/fastcgi-record.ts). */
+  fastCgiRecord?: FastCgiRecord
+  /** The fastCgi section was not read yet: settleFastCgi completes it once the release is staged. */
+  fastCgiDeferred?: true
+}
+
+export interface ReadOptions {
+  /**
+   * Leave the server-wide fastCgi section unread when the record names our registration: whether the record can
+   * stand for it is known only after staging (settleFastCgi in src/iis/fastcgi-record.ts).
+   */
+  deferFastCgi?: boolean
 }
 
 function parse(xml: string, what: string): Element {
@@ -167,7 +179,7 @@ async function listOrEmpty(appcmd: Appcmd, ...argv: string[]): Promise<string> {
  * fastcgi hosting, a fourth for httpplatform's location-scoped variables. Whether handlers are unlocked is
  * not visible in these reads, so the caller passes what the deploy-root record says (see location-record.ts).
  */
-export async function readState(appcmd: Appcmd, desired: StateQuery, known: RecordedState): Promise<CurrentState> {
+export async function readState(appcmd: Appcmd, desired: StateQuery, known: RecordedState, opts: ReadOptions = {}): Promise<CurrentState> {
   const { handlersUnlocked, anonymousAsPool, httpPlatformNames: ownedHttpPlatformNames } = known
   const pool = parsePool(await listOrEmpty(appcmd, 'list', 'apppool', desired.pool.name, '/config', '/xml'), desired.pool.name)
   const fromSite = parseSite(await listOrEmpty(appcmd, 'list', 'site', desired.app.site, '/config', '/xml'), desired)
@@ -178,9 +190,11 @@ export async function readState(appcmd: Appcmd, desired: StateQuery, known: Reco
       'set site-name to an existing IIS site (appcmd list sites shows them), or create the site first'
     )
   }
-  const fastCgi = parseFastCgi(await appcmd.read('list', 'config', '-section:system.webServer/fastCgi', '/xml'))
-  const { windowsAuth, poolPassword } = known
-  const state: CurrentState = { pool, ...fromSite, fastCgi, handlersUnlocked, anonymousAsPool, windowsAuth, poolPassword }
+  const defer = opts.deferFastCgi === true && desired.hosting === 'fastcgi' && known.fastCgi !== undefined
+  const fastCgi = defer ? [] : parseFastCgi(await appcmd.read('list', 'config', '-section:system.webServer/fastCgi', '/xml'))
+  const { windowsAuth, poolPassword, fastCgi: fastCgiRecord } = known
+  const state: CurrentState = { pool, ...fromSite, fastCgi, handlersUnlocked, anonymousAsPool, windowsAuth, poolPassword, fastCgiRecord }
+  if (defer) state.fastCgiDeferred = true
   // A fourth read only where httpPlatform variables are ours: hosting httpplatform, or a switch back from it.
   if (fromSite.app.exists && (desired.hosting === 'httpplatform' || ownedHttpPlatformNames.length > 0)) {
     const owned = new Set(ownedHttpPlatformNames.map(n => n.toLowerCase()))
@@ -194,6 +208,6 @@ export async function readState(appcmd: Appcmd, desired: StateQuery, known: Reco
 }
 
 /** readState with what deploy-root's location record knows (src/iis/location-record.ts). */
-export async function readStateAt(appcmd: Appcmd, desired: StateQuery, deployRoot: string): Promise<CurrentState> {
-  return readState(appcmd, desired, LocationRecord.read(deployRoot).known(locationPath(desired.app)))
+export async function readStateAt(appcmd: Appcmd, desired: StateQuery, deployRoot: string, opts: ReadOptions = {}): Promise<CurrentState> {
+  return readState(appcmd, desired, LocationRecord.read(deployRoot).known(locationPath(desired.app)), opts)
 }

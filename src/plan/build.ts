@@ -101,6 +101,8 @@ function pruneSteps(steps: Step[], backup: string, input: PlanInput): string[] |
 /** Pure: the whole deploy as steps, in the order they run. */
 export function buildPlan(input: PlanInput): DeployPlan {
   const { desired, current } = input
+  // A plan against a state whose fastCgi section is unknown would re-register what is there (settleFastCgi first).
+  if (current?.fastCgiDeferred) throw new Error('the plan needs the fastCgi state: settle the deferred read first')
   const changes = planChanges(current, desired)
   const pool = desired.pool.name
   const appcmdWrites = [...changes.pool, ...changes.beforeSwitch, ...(changes.switchOp ? [changes.switchOp] : []), ...changes.afterSwitch]

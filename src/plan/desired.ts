@@ -4,7 +4,9 @@ import { poolPrincipalOf } from '../inputs/identity.js'
 import { appLocation } from '../iis/app-location.js'
 import type { StateQuery } from '../iis/state.js'
 import type { DesiredState } from './types.js'
-import { staticLocation, type StaticSettings } from './static-location.js'
+import { staticLocation, type StaticLocation, type StaticSettings } from './static-location.js'
+import { samePath } from '../windows-path.js'
+import type path from 'node:path'
 
 /** What the stage phase (or, in plan mode, a dry probe) learned; everything else comes from config. */
 export interface StageFacts {
@@ -81,6 +83,17 @@ export function stateQuery(config: DeployConfig): StateQuery {
   return { hosting: config.hosting, pool: { name: config.appPool }, app: appLocation(config) }
 }
 
+/**
+ * The static vdir STATIC_URL needs, or none where the app's root vdir already serves the collected folder: for
+ * '<app>/static/' that is release/static, whose own web.config makes IIS serve it (docs/windows-facts.md,
+ * st-subdir-config), so the release switch moves pages and static files together and no vdir write is needed.
+ */
+function staticVdirFor(location: StaticLocation, releaseDir: string, staticDir: string, p: path.PlatformPath): DesiredState['staticVdir'] {
+  if (location.kind !== 'vdir') return undefined
+  const underRoot = p.join(releaseDir, ...location.vdirPath.split('/').filter(Boolean))
+  return samePath(underRoot, staticDir) ? undefined : { path: location.vdirPath, physicalPath: staticDir }
+}
+
 export function desiredState(config: DeployConfig, facts: StageFacts): DesiredState {
   const layout = layoutFor(config.deployRoot)
   const p = pathApi(layout.flavour)
@@ -102,7 +115,7 @@ export function desiredState(config: DeployConfig, facts: StageFacts): DesiredSt
     auth: { mode: config.auth, useAppPoolCredentials: config.poolAccount !== undefined },
     app: { ...appLocation(config), pool: config.appPool, physicalPath: releaseDir },
     staticLocation: location,
-    staticVdir: location.kind === 'vdir' ? { path: location.vdirPath, physicalPath: layout.staticDir(facts.releaseId) } : undefined,
+    staticVdir: staticVdirFor(location, releaseDir, layout.staticDir(facts.releaseId), p),
     ownedStaticPrefix: layout.releasesDir,
     fastCgi: fastcgi
       ? {
