@@ -240,6 +240,18 @@ describe('mode: rollback', () => {
       expect(failed.failures).toEqual([expect.stringMatching(/^Input 'release-id': release r4 failed verify/)])
     }, 120_000)
 
+    it('without a secret the release was deployed with, and writes no history entry', async () => {
+      const failures = await refused(
+        async t => {
+          await deploy(t, 'r1', 1, 'A=1', 'static/')
+          await deploy(t, 'r2', 2, 'A=2', 'static/')
+        },
+        { 'secret-env': '' }
+      )
+      expect(failures).toEqual([expect.stringMatching(/^Input 'secret-env': release r1 was deployed with secret API_TOKEN/)])
+      expect(readHistory(historyFileFor(target!.deployRoot, APP), () => undefined)).toEqual([])
+    }, 120_000)
+
     it('with a release-id of another target', async () => {
       const failures = await refused(
         async t => {

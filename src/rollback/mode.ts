@@ -168,6 +168,7 @@ export async function rollbackMode(deps: RunDeps, config: DeployConfig, report: 
   claimDeployRoot(layout.root, target)
   let lock: TargetLock | undefined
   let serverLock: TargetLock | undefined
+  let refused = false
   try {
     const locked = {
       site: config.siteName,
@@ -183,11 +184,12 @@ export async function rollbackMode(deps: RunDeps, config: DeployConfig, report: 
     const current = await phases.run('Read IIS', () => readStateAt(appcmd, stateQuery(config), layout.root))
     await rollBack(deps, config, report, phases, current)
   } catch (error) {
-    // The history entry below needs the outcome main's catch would give it.
+    // The history entry below needs the outcome main's catch would give it; a refusal changed nothing and gets none.
     report.error = deps.log.redact(asError(error).message)
+    refused = error instanceof InputError
     throw error
   } finally {
-    if (lock) recordRun(report, deps.env, deps.log)
+    if (lock && !refused) recordRun(report, deps.env, deps.log)
     serverLock?.release()
     lock?.release()
   }
