@@ -334,9 +334,28 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
     expect(fs.existsSync(path.join(deployRoot, 'releases', 'r-static-root'))).toBe(false)
   })
 
+  it('mode: rollback serves the release before the live one again, with its static vdir and its variables', async () => {
+    // This run's env differs from r1's deploy: the release's own recorded values must win.
+    const r = await deploy(inputsFor('', { mode: 'rollback', env: 'DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost,rolled.example' }))
+    expect(r.exitCode, r.stdout.slice(-3000)).toBe(0)
+    expect(r.outputs.release).toBe('r1')
+    expect(r.outputs['previous-release']).toBe('r-assets')
+    expect(appPhysicalPath()).toBe(path.join(deployRoot, 'releases', 'r1'))
+    const vdirs = [...sandbox.readConfig().matchAll(/<virtualDirectory path="([^"]*)" physicalPath="([^"]*)"/g)].map(m => `${m[1]} ${m[2]}`)
+    expect(vdirs).toContain(`/static ${path.join(deployRoot, 'releases', 'r1', 'static')}`)
+    expect(vdirs.some(v => v.startsWith('/assets '))).toBe(false)
+    expect(await get(`${APP}/`)).toMatchObject({ status: 200, body: 'Hello from Django' })
+    expect((await get(`${APP}/static/admin/css/base.css`)).status).toBe(200)
+    expect(standin.backend()?.env.DJANGO_ALLOWED_HOSTS).toBe('127.0.0.1,localhost')
+    expect(r.stdout).toContain('the database schema is not rolled back')
+    const recorded = JSON.parse(fs.readFileSync(path.join(deployRoot, 'releases', 'r1', 'release.json'), 'utf8'))
+    expect(recorded.state).toBe('live')
+    expect(recorded.deployedWith.env).toContainEqual({ name: 'DJANGO_SECRET_KEY', secret: true })
+  })
+
   it('the secret value is in no log line, no file under deploy-root, no plan.json and no summary', () => {
-    // Three of them are the refused runs of another app, which mask the secret too.
-    expect(allRuns.length).toBe(10)
+    // Three of them are the refused runs of another app, which mask the secret too; the last is the rollback.
+    expect(allRuns.length).toBe(11)
     for (const run of allRuns) {
       // The one line allowed to hold it is the workflow command that tells the runner to mask it.
       const lines = run.stdout.split('\n').filter(l => l !== `::add-mask::${SECRET}`)

@@ -41,7 +41,8 @@ describe('workflow files pass GitHub’s workflow parser', () => {
         '.github/workflows/release.yml',
         'examples/workflows/release-production.yml',
         'examples/workflows/staging-matrix.yml',
-        'examples/workflows/pr-plan.yml'
+        'examples/workflows/pr-plan.yml',
+        'examples/workflows/rollback.yml'
       ])
     )
   })
@@ -198,6 +199,17 @@ describe('examples that call the reusable workflow', () => {
 
   it('the production deploy runs on published releases', () => {
     expect(yamlOf('examples/workflows/release-production.yml').on.release.types).toEqual(['published'])
+  })
+
+  it('the rollback example runs by hand against one chosen environment, in rollback mode', () => {
+    const wf = yamlOf('examples/workflows/rollback.yml')
+    expect(Object.keys(wf.on)).toEqual(['workflow_dispatch'])
+    expect(wf.on.workflow_dispatch.inputs.environment.type).toBe('choice')
+    expect(wf.on.workflow_dispatch.inputs['release-id'].default).toBe('')
+    const job = wf.jobs.rollback
+    expect(job.with.mode).toBe('rollback')
+    expect(job.with.environment).toBe('${{ inputs.environment }}')
+    expect(job.with['release-id']).toBe('${{ inputs.release-id }}')
   })
 
   it('the pull-request example plans only', () => {

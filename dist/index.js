@@ -45848,7 +45848,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1545);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(342);
 /** The action's entry point: nothing but the call, so importing main.ts (tests, demo) runs nothing. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -45858,7 +45858,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1545:
+/***/ 342:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -50734,7 +50734,7 @@ function fastCgiKey(app) {
         ['arguments', app.arguments]
     ]);
 }
-const secretsOf = (v) => (v.secret ? [v.value] : []);
+const diff_secretsOf = (v) => (v.secret ? [v.value] : []);
 /** add missing, set changed, remove stale: the variables of one collection, addressed by `prefix`. */
 function envOps(prefix, context, current, desired, owner, kind, objects) {
     const ops = [];
@@ -50745,12 +50745,12 @@ function envOps(prefix, context, current, desired, owner, kind, objects) {
             ops.push(diff_op(context(`/+${prefix}${indexer([
                 ['name', v.name],
                 ['value', v.value]
-            ], v.name)}`), `${owner}: add ${v.name} = ${shownValue}`, secretsOf(v)));
+            ], v.name)}`), `${owner}: add ${v.name} = ${shownValue}`, diff_secretsOf(v)));
             objects.push({ kind, name: v.name, status: 'created' });
         }
         else if (now.value !== v.value) {
             const set = `/${prefix}${indexer([['name', v.name]], v.name)}.value:${plainValue(v.name, v.value)}`;
-            ops.push(diff_op(context(set), `${owner}: ${v.name} changes to ${shownValue}`, secretsOf(v)));
+            ops.push(diff_op(context(set), `${owner}: ${v.name} changes to ${shownValue}`, diff_secretsOf(v)));
             objects.push({ kind, name: v.name, status: 'changed' });
         }
         else {
@@ -52423,6 +52423,77 @@ function encodeXml(text, encoding) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/shibboleth/entry-record.ts
+
+
+
+/**
+ * Which RequestMap entry this action added to the SP's config, kept under deploy-root (never under a release, so
+ * never served). Leaving `auth: shibboleth` removes only what this record names: an entry someone else wrote, or
+ * one written before the record existed, is never ours to remove.
+ */
+const SP_RECORD_FILE = 'shibboleth-state.json';
+function sameFile(a, b) {
+    return external_node_path_default().win32.normalize(a).toLowerCase() === external_node_path_default().win32.normalize(b).toLowerCase();
+}
+class SpEntryRecord {
+    file;
+    original;
+    constructor(file, 
+    /** The bytes read, to put back when the SP change is undone; undefined when there was no file. */
+    original) {
+        this.file = file;
+        this.original = original;
+    }
+    static read(deployRoot) {
+        const file = external_node_path_default().join(deployRoot, SP_RECORD_FILE);
+        let original;
+        try {
+            original = external_node_fs_default().readFileSync(file, 'utf8');
+        }
+        catch {
+            original = undefined;
+        }
+        return new SpEntryRecord(file, original);
+    }
+    entries() {
+        try {
+            const parsed = JSON.parse(external_node_fs_default().readFileSync(this.file, 'utf8'));
+            return Array.isArray(parsed.entries) ? parsed.entries.filter(e => e && typeof e.configPath === 'string') : [];
+        }
+        catch {
+            return [];
+        }
+    }
+    /** The entries recorded for one SP config file. */
+    entriesFor(configPath) {
+        return this.entries().filter(e => sameFile(e.configPath, configPath));
+    }
+    save(entries) {
+        writeFileAtomic(this.file, `${JSON.stringify({ entries }, null, 2)}\n`);
+    }
+    /** Records an entry the action just added, replacing an earlier record of the same host and path. */
+    add(entry) {
+        this.save([...this.entries().filter(e => !same(e, entry)), entry]);
+    }
+    /** Forgets an entry that is gone from the file. */
+    drop(entry) {
+        const rest = this.entries().filter(e => !same(e, entry));
+        if (rest.length !== this.entries().length)
+            this.save(rest);
+    }
+    /** Back to the bytes read, for a rollback of the SP change. */
+    restore() {
+        if (this.original === undefined)
+            external_node_fs_default().rmSync(this.file, { force: true });
+        else
+            writeFileAtomic(this.file, this.original);
+    }
+}
+function same(a, b) {
+    return sameFile(a.configPath, b.configPath) && a.host.toLowerCase() === b.host.toLowerCase() && a.path === b.path;
+}
+
 ;// CONCATENATED MODULE: ./src/shibboleth/xml-source.ts
 const ATTRIBUTE = /([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
 function skipPast(text, from, marker) {
@@ -52831,7 +52902,7 @@ function ensureRequestMap(ed, root, want, changes) {
         ];
         ed.insertChild(root, block, followsIn(SPCONFIG_ORDER, 'RequestMapper'));
         changes.push(`added RequestMapper type="Native" protecting ${where}`);
-        return;
+        return 'RequestMapper';
     }
     const type = mapper.getAttribute('type') ?? '';
     if (type !== 'Native' && type !== 'XML') {
@@ -52841,13 +52912,13 @@ function ensureRequestMap(ed, root, want, changes) {
     if (!map) {
         ed.insertChild(mapper, mapBlock(mapper), () => false);
         changes.push(`added RequestMap protecting ${where}`);
-        return;
+        return 'RequestMap';
     }
     const hostElement = ed.children(map, 'Host').find(h => sameHost(h.getAttribute('name'), want.host));
     if (!hostElement) {
         ed.insertChild(map, hostBlock(map), localName => localName === 'Signature');
         changes.push(`added RequestMap ${where}`);
-        return;
+        return 'Host';
     }
     let target = hostElement;
     if (path) {
@@ -52855,7 +52926,7 @@ function ensureRequestMap(ed, root, want, changes) {
         if (!existing) {
             ed.insertChild(hostElement, [[0, pathLine(hostElement)]], () => false);
             changes.push(`added RequestMap ${where}`);
-            return;
+            return 'Path';
         }
         target = existing;
     }
@@ -52866,6 +52937,7 @@ function ensureRequestMap(ed, root, want, changes) {
     const requireSession = ed.setAttribute(target, 'requireSession', 'true');
     if (authType || requireSession)
         changes.push(`set authType="shibboleth" requireSession="true" on RequestMap ${where}`);
+    return undefined;
 }
 function ensureRemoteUser(ed, applicationDefaults, want, changes) {
     if (want.remoteUser.length === 0)
@@ -52913,7 +52985,7 @@ function patchShibbolethConfig(text, want) {
         refuse('it has no <ApplicationDefaults>, which every SPConfig requires');
     const changes = [];
     ensureSite(ed, root, want, changes);
-    ensureRequestMap(ed, root, want, changes);
+    const added = ensureRequestMap(ed, root, want, changes);
     ensureRemoteUser(ed, applicationDefaults, want, changes);
     const out = bom + ed.apply();
     try {
@@ -52922,7 +52994,7 @@ function patchShibbolethConfig(text, want) {
     catch (e) {
         throw new Error(`internal error: ${e.message}`);
     }
-    return { text: out, changed: out !== text, changes };
+    return { text: out, changed: out !== text, changes, ...(added ? { added } : {}) };
 }
 /** The SP's default Sessions/@handlerURL. */
 const DEFAULT_HANDLER_PATH = '/Shibboleth.sso';
@@ -53080,6 +53152,7 @@ async function restartService(runner, control) {
 
 
 
+
 /** Our backups of `configPath`, newest first (their names sort by time). */
 function ourBackups(configPath) {
     const dir = external_node_path_default().dirname(configPath);
@@ -53110,7 +53183,9 @@ function proposeShibbolethConfig(configPath, want, templates, planOnly = false) 
             changed: true,
             changes: [`created ${configPath} from the shibboleth2.xml template`],
             diff: unifiedDiff('', text),
-            recycleReason: moduleRecycleReason(undefined, text, want.host)
+            recycleReason: moduleRecycleReason(undefined, text, want.host),
+            // The template's Host (with its Path) is the app's entry; the rest of the file serves any SP use.
+            added: 'Host'
         };
     }
     const original = external_node_fs_default().readFileSync(configPath);
@@ -53129,7 +53204,8 @@ function proposeShibbolethConfig(configPath, want, templates, planOnly = false) 
         changed: patched.changed,
         changes: patched.changes,
         diff: unifiedDiff(text, patched.text),
-        recycleReason: patched.changed ? moduleRecycleReason(text, patched.text, want.host) : undefined
+        recycleReason: patched.changed ? moduleRecycleReason(text, patched.text, want.host) : undefined,
+        ...(patched.added ? { added: patched.added } : {})
     };
 }
 function timestamp(date) {
@@ -53144,18 +53220,40 @@ function backupPathFor(configPath, date) {
     return candidate;
 }
 /**
- * Patches the SP config when it differs from what the deploy needs: backup beside it, atomic write, the SP's own
- * check, then a service restart. A failed check or restart puts the original back before throwing, so the SP is
- * never left with a config it cannot load; nothing is written or restarted when the file is already right.
+ * Patches the SP config when it differs from what the deploy needs (see commitShibbolethChange), and records the
+ * RequestMap entry it added, so leaving `auth: shibboleth` removes exactly that (src/shibboleth/leave.ts).
  */
 async function applyShibboleth(options) {
-    const { configPath, runner, log } = options;
-    const control = { service: options.service, net: options.net ?? 'net' };
+    const { configPath, log } = options;
     const proposal = proposeShibbolethConfig(configPath, options.want, options.templates);
     if (!proposal.changed) {
-        log.info(`${configPath} already protects the app; not written, ${control.service} not restarted.`);
+        log.info(`${configPath} already protects the app; not written, ${options.service} not restarted.`);
         return { changed: false, backupPath: '', changes: [], diff: '', restore: async () => { } };
     }
+    const record = options.deployRoot === undefined ? undefined : SpEntryRecord.read(options.deployRoot);
+    const applied = await commitShibbolethChange(options, proposal);
+    if (!record || !proposal.added)
+        return applied;
+    record.add({ configPath, host: options.want.host, path: pathName(options.want.appPath), added: proposal.added });
+    return withRecordRestore(applied, record);
+}
+/** The record goes back with the file: it must never name an entry that a restored file no longer has. */
+function withRecordRestore(applied, record) {
+    return {
+        ...applied,
+        restore: async () => {
+            record.restore();
+            await applied.restore();
+        }
+    };
+}
+/**
+ * Writes a changed SP config: backup beside it, atomic write, the SP's own check, then a service restart. A failed
+ * check or restart puts the original back before throwing, so the SP is never left with a config it cannot load.
+ */
+async function commitShibbolethChange(options, proposal) {
+    const { configPath, runner, log } = options;
+    const control = { service: options.service, net: options.net ?? 'net' };
     const elsewhere = checksOtherFile(options.check, configPath);
     if (elsewhere)
         log.warning(elsewhere);
@@ -53211,6 +53309,184 @@ async function applyShibboleth(options) {
             await restartService(runner, control);
         }
     };
+}
+
+;// CONCATENATED MODULE: ./src/shibboleth/remove-entry.ts
+
+
+
+
+const LEVELS = ['RequestMapper', 'RequestMap', 'Host', 'Path'];
+function remove_entry_children(parent, localName, namespace) {
+    const out = [];
+    for (let n = parent.firstChild; n; n = n.nextSibling) {
+        const e = n;
+        if (n.nodeType === n.ELEMENT_NODE && e.localName === localName && e.namespaceURI === namespace)
+            out.push(e);
+    }
+    return out;
+}
+/** The attributes an element has, by name; the action's elements carry only those it writes (src/shibboleth/patch.ts). */
+function hasOnly(element, expected) {
+    const names = Array.from(element.attributes).map(a => a.name);
+    return names.length === Object.keys(expected).length && names.every(n => expected[n]?.(element.getAttribute(n) ?? '') === true);
+}
+/** Nothing in parent but whitespace and child: no comment, text or other element someone added since. */
+function holdsOnly(parent, child) {
+    for (let n = parent.firstChild; n; n = n.nextSibling) {
+        if (n === child)
+            continue;
+        if (n.nodeType === n.TEXT_NODE && (n.nodeValue ?? '').trim() === '')
+            continue;
+        return false;
+    }
+    return true;
+}
+/**
+ * The range that removing an element takes out: with the line break and indentation before it when it starts a
+ * line, which is exactly what the patch's insertion added (it leaves the line after it as it was).
+ */
+function removalRange(text, at) {
+    const lineStart = text.lastIndexOf('\n', at.start - 1) + 1;
+    if (lineStart === 0 || !/^[ \t]*$/.test(text.slice(lineStart, at.start)))
+        return [at.start, at.end];
+    return [lineStart - (text[lineStart - 2] === '\r' ? 2 : 1), at.end];
+}
+/**
+ * Removes from shibboleth2.xml text the RequestMap entries the record says the action added: the outermost
+ * element it inserted, or only the inner part when someone has put other content next to it since. An entry
+ * edited by hand since is left, with a note. Everything else stays byte for byte.
+ */
+function removeRecordedEntries(text, entries) {
+    const result = { text, changed: false, changes: [], notes: [], gone: [], removed: [] };
+    if (entries.length === 0)
+        return result;
+    const bom = text.startsWith('\uFEFF') ? '\uFEFF' : '';
+    const body = text.slice(bom.length);
+    let source;
+    let root;
+    try {
+        const doc = parseXmlStrict(body, 'the file');
+        root = doc.documentElement;
+        source = mapSource(doc, body);
+    }
+    catch (e) {
+        throw new InputError('shibboleth-config', `${e.message}; fix the file or restore it from a backup, then run again`);
+    }
+    if (!root || root.localName !== 'SPConfig' || !SP_NAMESPACES.includes(root.namespaceURI ?? ''))
+        return result;
+    const ns = root.namespaceURI ?? '';
+    const ranges = [];
+    for (const entry of entries) {
+        const where = entry.path ? `Host '${entry.host}' Path '${entry.path}'` : `Host '${entry.host}' (whole host)`;
+        const mapper = remove_entry_children(root, 'RequestMapper', ns)[0];
+        const map = mapper ? remove_entry_children(mapper, 'RequestMap', ns)[0] : undefined;
+        const host = map
+            ? remove_entry_children(map, 'Host', ns).find(h => (h.getAttribute('name') ?? '').toLowerCase() === entry.host.toLowerCase())
+            : undefined;
+        const pathEl = host && entry.path ? remove_entry_children(host, 'Path', ns).find(p => pathName(p.getAttribute('name') ?? '') === entry.path) : undefined;
+        const target = entry.path ? pathEl : host;
+        if (!mapper || !map || !target) {
+            result.gone.push(entry);
+            continue;
+        }
+        const protects = { name: () => true, authType: (v) => v === 'shibboleth', requireSession: (v) => v === 'true' };
+        if (!hasOnly(target, protects) || remove_entry_children(target, 'Path', ns).length > 0 || !holdsOnly(target, target)) {
+            result.notes.push(`RequestMap ${where} was changed by hand since this action added it; left in place, remove it yourself if it is no longer wanted`);
+            continue;
+        }
+        // The chain from the mapper down; the action owns it from the level it inserted.
+        const chain = [mapper, map, host, ...(entry.path ? [target] : [])];
+        const own = LEVELS.indexOf(entry.added);
+        const asWritten = [
+            (e) => hasOnly(e, { type: v => v === 'Native' }),
+            (e) => hasOnly(e, {}),
+            (e) => hasOnly(e, { name: () => true })
+        ];
+        let cut = chain.length - 1;
+        while (cut - 1 >= own && holdsOnly(chain[cut - 1], chain[cut]) && asWritten[cut - 1]?.(chain[cut - 1]))
+            cut--;
+        const at = source.get(chain[cut]);
+        if (!at)
+            throw new Error(`no source range for <${chain[cut].tagName}>`);
+        ranges.push(removalRange(body, at));
+        result.removed.push(entry);
+        result.changes.push(`removed RequestMap ${where}, which this action added (auth is no longer shibboleth)`);
+    }
+    let out = body;
+    for (const [start, end] of ranges.sort((a, b) => b[0] - a[0]))
+        out = out.slice(0, start) + out.slice(end);
+    result.text = bom + out;
+    result.changed = result.text !== text;
+    return result;
+}
+
+;// CONCATENATED MODULE: ./src/shibboleth/leave.ts
+
+
+
+
+
+
+
+function leaveTarget(config) {
+    const { configPath, check, service } = config.shibboleth;
+    return { configPath, check, service, deployRoot: config.deployRoot, site: config.siteName };
+}
+/** The entries the record names for this SP config: none means there is nothing to leave. */
+function recordedEntries(target) {
+    return SpEntryRecord.read(target.deployRoot).entriesFor(target.configPath);
+}
+function proposeLeave(configPath, entries) {
+    const none = { original: undefined, next: Buffer.alloc(0), changed: false, changes: [], diff: '', entries, removed: [], gone: [] };
+    if (entries.length === 0)
+        return { ...none, notes: [] };
+    if (!external_node_fs_default().existsSync(configPath)) {
+        return { ...none, notes: [`${configPath} does not exist (Shibboleth SP uninstalled?): nothing to remove from it`] };
+    }
+    const original = external_node_fs_default().readFileSync(configPath);
+    const { text, encoding } = decodeXml(original);
+    const removal = removeRecordedEntries(text, entries);
+    return {
+        original,
+        next: removal.changed ? encodeXml(removal.text, encoding) : original,
+        changed: removal.changed,
+        changes: removal.changes,
+        diff: removal.changed ? unifiedDiff(text, removal.text) : '',
+        ...(removal.changed ? leaveRecycleReason(text, removal.text) : {}),
+        notes: removal.notes,
+        entries,
+        removed: removal.removed,
+        gone: removal.gone
+    };
+}
+/** As for a host new to the RequestMap (src/shibboleth/isapi.ts), a host that left it is made current in the workers at once. */
+function leaveRecycleReason(before, after) {
+    const left = [...mappedHosts(before)].filter(h => !mappedHosts(after).has(h));
+    return left.length > 0 ? { recycleReason: `Host ${left.join(', ')} left the RequestMap` } : {};
+}
+/**
+ * Removes the recorded entries with the same backup, check, restart and restore as adding them; a file that
+ * already lacks them is not written, and the record forgets them.
+ */
+async function leaveShibboleth(options) {
+    const { configPath, log } = options;
+    const record = SpEntryRecord.read(options.deployRoot);
+    const proposal = proposeLeave(configPath, record.entriesFor(configPath));
+    for (const note of proposal.notes)
+        log.info(`shibboleth2.xml: ${note}`);
+    for (const entry of proposal.gone)
+        record.drop(entry);
+    if (!proposal.changed) {
+        if (proposal.gone.length > 0)
+            log.info(`${configPath} no longer has the entries this action added; not written.`);
+        return { changed: false, backupPath: '', changes: [], diff: '', restore: async () => { } };
+    }
+    const applied = await commitShibbolethChange(options, proposal);
+    const before = SpEntryRecord.read(options.deployRoot);
+    for (const entry of proposal.removed)
+        record.drop(entry);
+    return withRecordRestore(applied, before);
 }
 
 ;// CONCATENATED MODULE: ./src/plan/plan-output.ts
@@ -54158,6 +54434,7 @@ async function runChecks(plan, log) {
 
 
 
+
 /** The SP's Session handler on the verified site: `<handlerURL path>/Session`, /Shibboleth.sso/Session by default. */
 function ssoHandlerTarget(config, siteId) {
     let handlerPath = '/Shibboleth.sso';
@@ -54247,7 +54524,19 @@ async function deployMode(deps, config, stage, current, plan, templates, report,
     const layout = layoutFor(config.deployRoot);
     if (config.shibboleth.enabled) {
         // Before IIS: a config the SP's own check rejects is restored and stops the run with IIS untouched.
-        outcome.shibboleth = await phases.run('Shibboleth', () => applyShibboleth({ ...shibbolethTarget(config, current.site.id), runner, log, templates, keepBackups: config.keepBackups }));
+        outcome.shibboleth = await phases.run('Shibboleth', () => applyShibboleth({
+            ...shibbolethTarget(config, current.site.id),
+            runner,
+            log,
+            templates,
+            keepBackups: config.keepBackups,
+            deployRoot: config.deployRoot
+        }));
+        report.shibboleth = { changed: outcome.shibboleth.changed, restarted: outcome.shibboleth.changed };
+    }
+    else if (recordedEntries(leaveTarget(config)).length > 0) {
+        // The RequestMap entry an earlier shibboleth deploy added would keep the SP demanding a session for the app.
+        outcome.shibboleth = await phases.run('Shibboleth', () => leaveShibboleth({ ...leaveTarget(config), runner, log, keepBackups: config.keepBackups }));
         report.shibboleth = { changed: outcome.shibboleth.changed, restarted: outcome.shibboleth.changed };
     }
     const siteId = current.site.id;
@@ -55132,7 +55421,7 @@ function environment_toolEnv(base = process.env) {
     return pick(base, name => !PYTHON_STARTUP_VARS.includes(name));
 }
 /** What the app's process sees under IIS: the machine's basics plus exactly the variables the plan registers. */
-function appProcessEnv(vars, base = process.env) {
+function environment_appProcessEnv(vars, base = process.env) {
     const env = pick(base, name => MACHINE_VARS.includes(name));
     for (const v of vars) {
         // Windows names are case-insensitive: a registered variable replaces the machine's one of the same name.
@@ -55607,264 +55896,59 @@ function emptyReport() {
 
 
 
+
 /** Plan mode: the patched file goes to the output folder, the server's file is only read. */
 function planShibboleth(target, outputDir, templates) {
     const proposal = proposeShibbolethConfig(target.configPath, target.want, templates, true);
     const outputPath = external_node_path_default().join(outputDir, 'shibboleth2.xml');
     external_node_fs_default().mkdirSync(outputDir, { recursive: true });
     external_node_fs_default().writeFileSync(outputPath, proposal.next);
-    const operations = proposal.changed
-        ? [
-            {
-                tool: 'file',
-                argv: ['copy', target.configPath, `${target.configPath}.<timestamp>.bak`],
-                why: 'back up shibboleth2.xml beside itself',
-                mutates: true
-            },
-            { tool: 'file', argv: ['write', target.configPath], why: proposal.changes.join('; '), mutates: true },
-            {
-                tool: 'shibboleth',
-                argv: checkArgv(target.check, target.configPath),
-                why: "the SP's own check; a failure restores the backup",
-                mutates: false
-            },
-            ...restartOperations({ service: target.service, net: target.net ?? 'net' })
-        ]
-        : [];
+    const operations = writeOperations(target, proposal);
     const recycleOperations = proposal.changed && proposal.recycleReason ? recyclePlanOperations(target.site, proposal.recycleReason) : [];
     return { changed: proposal.changed, changes: proposal.changes, diff: proposal.diff, outputPath, operations, recycleOperations };
 }
-
-;// CONCATENATED MODULE: ./src/python/django.ts
-
-
-
-
-
-
-
-const MARKER = '@@django-iis-deploy:result@@';
-function django_secretsOf(opts) {
-    const redactor = new Redactor();
-    for (const v of opts.env)
-        if (v.secret)
-            redactor.add(v.value);
-    return redactor;
-}
-/** The app's environment for manage.py-like steps: as under IIS, with settings and PYTHONPATH pinned to the release. */
-function commandEnv(opts) {
-    return appProcessEnv([
-        ...opts.env,
-        { name: 'DJANGO_SETTINGS_MODULE', value: opts.settingsModule },
-        { name: 'PYTHONPATH', value: opts.projectDir }
-    ]);
-}
-/** The preflight's environment is exactly the registered one; settings and PYTHONPATH are filled in only when absent. */
-function iisEnv(opts) {
-    const has = (name) => opts.env.some(v => v.name.toUpperCase() === name);
-    return appProcessEnv([
-        ...(has('DJANGO_SETTINGS_MODULE') ? [] : [{ name: 'DJANGO_SETTINGS_MODULE', value: opts.settingsModule }]),
-        ...(has('PYTHONPATH') ? [] : [{ name: 'PYTHONPATH', value: opts.projectDir }]),
-        ...opts.env
-    ]);
-}
-function lastLines(text, count = 12) {
-    return text.trimEnd().split(/\r?\n/).slice(-count).join('\n');
-}
-function parseResult(result, phase, what, redactor) {
-    const line = result.stdout
-        .split(/\r?\n/)
-        .reverse()
-        .find(l => l.startsWith(MARKER));
-    if (line === undefined) {
-        throw new errors_PhaseError(phase, redactor.redact(`${what} ended without an answer (exit ${result.exitCode}):\n${output_outputTail(result)}`));
-    }
-    return JSON.parse(line.slice(MARKER.length));
+/** Backup, write, check, restart: what apply runs for a changed file, empty for an unchanged one. */
+function writeOperations(target, proposal) {
+    if (!proposal.changed)
+        return [];
+    return [
+        {
+            tool: 'file',
+            argv: ['copy', target.configPath, `${target.configPath}.<timestamp>.bak`],
+            why: 'back up shibboleth2.xml beside itself',
+            mutates: true
+        },
+        { tool: 'file', argv: ['write', target.configPath], why: proposal.changes.join('; '), mutates: true },
+        {
+            tool: 'shibboleth',
+            argv: checkArgv(target.check, target.configPath),
+            why: "the SP's own check; a failure restores the backup",
+            mutates: false
+        },
+        ...restartOperations({ service: target.service, net: target.net ?? 'net' })
+    ];
 }
 /**
- * The likeliest cause among the exception chains, as the fix to make. Chains come innermost cause last; the first
- * import failure is the real one (later ones are consequences).
+ * A run that is not shibboleth: the removal of the RequestMap entries the record says the action added, or
+ * undefined when it names none for this file. The server's file is only read.
  */
-function likelyCause(chains, ctx) {
-    const all = chains.flat();
-    const missing = all.find(e => e.type === 'ModuleNotFoundError' && e.name);
-    if (missing?.name && (ctx.settingsModule === missing.name || ctx.settingsModule.startsWith(`${missing.name}.`))) {
-        return (`wrong settings module: DJANGO_SETTINGS_MODULE '${ctx.settingsModule}' cannot be imported (No module named '${missing.name}'); ` +
-            'set settings-module to the dotted name of your settings (e.g. mysite.settings), relative to app-dir');
-    }
-    if (missing?.name) {
-        return `import error: the app imports '${missing.name}', which is not installed in the venv; add it to requirements`;
-    }
-    const importError = all.find(e => e.type === 'ImportError' || e.type === 'ModuleNotFoundError');
-    if (importError)
-        return `import error: ${importError.message}; add the missing package to requirements or fix the import`;
-    if (all.some(e => e.type === 'DisallowedHost')) {
-        return `DisallowedHost: add '${ctx.host ?? 'the host of verify-url'}' to ALLOWED_HOSTS in the settings (or the variable they read it from)`;
-    }
-    const improper = all.find(e => e.type === 'ImproperlyConfigured');
-    if (improper)
-        return `the settings are incomplete: ${improper.message}`;
-    return undefined;
-}
-function failure(phase, summary, failed, cause, redactor) {
-    const tail = failed.traceback ? `\n${lastLines(failed.traceback)}` : '';
-    const message = `${summary}${cause ? `: ${cause}` : ''}${tail}`;
-    return new errors_PhaseError(phase, redactor.redact(message), cause ? redactor.redact(cause) : undefined);
-}
-/** The settings the deploy relies on, read by importing the settings module in the venv. */
-async function inspectSettings(runner, opts) {
-    const redactor = django_secretsOf(opts);
-    const result = await runner.run(opts.venvPython, [assetPath('python', 'inspect_settings.py')], {
-        cwd: opts.projectDir,
-        env: commandEnv(opts)
-    });
-    const answer = parseResult(result, 'stage', 'reading the Django settings', redactor);
-    if (!answer.ok || !answer.settings) {
-        const cause = likelyCause([answer.errors ?? []], { settingsModule: opts.settingsModule });
-        throw failure('stage', `Django settings '${opts.settingsModule}' could not be loaded`, answer, cause, redactor);
-    }
-    const s = answer.settings;
-    const list = (v) => (Array.isArray(v) ? v.map(String) : []);
-    return {
-        WSGI_APPLICATION: s.WSGI_APPLICATION ?? null,
-        STATIC_URL: s.STATIC_URL ?? null,
-        FORCE_SCRIPT_NAME: s.FORCE_SCRIPT_NAME ?? null,
-        STATIC_ROOT: s.STATIC_ROOT ?? null,
-        INSTALLED_APPS: list(s.INSTALLED_APPS),
-        MIDDLEWARE: list(s.MIDDLEWARE),
-        AUTHENTICATION_BACKENDS: list(s.AUTHENTICATION_BACKENDS),
-        ALLOWED_HOSTS: list(s.ALLOWED_HOSTS),
-        DEBUG: s.DEBUG === true
-    };
-}
-async function listFiles(root) {
-    const entries = await promises_default().readdir(root, { recursive: true, withFileTypes: true });
-    return entries
-        .filter(e => e.isFile())
-        .map(e => external_node_path_default().relative(root, external_node_path_default().join(e.parentPath, e.name)).split((external_node_path_default()).sep).join('/'))
-        .sort();
-}
-/** collectstatic --noinput into the release's static folder; returns the collected files, relative, with / separators. */
-async function collectStatic(runner, log, opts) {
-    const redactor = django_secretsOf(opts);
-    log.info(`collecting static files into ${opts.staticRoot}`);
-    const result = await runner.run(opts.venvPython, [assetPath('python', 'collectstatic.py'), opts.staticRoot], {
-        cwd: opts.projectDir,
-        env: commandEnv(opts)
-    });
-    if (result.exitCode !== 0) {
-        throw new errors_PhaseError('stage', redactor.redact(`collectstatic failed (exit ${result.exitCode}):\n${output_outputTail(result)}`), "Is 'django.contrib.staticfiles' in INSTALLED_APPS, and does every STATICFILES_DIRS folder exist in the repository?");
-    }
-    log.debug(redactor.redact(result.stdout));
-    let files = [];
-    try {
-        files = await listFiles(opts.staticRoot);
-    }
-    catch {
-        // No static files at all: collectstatic does not create the folder then.
-    }
-    log.info(`${files.length} static files collected`);
-    return { files };
-}
-/** The checks of `manage.py check --deploy`: errors fail the preflight, warnings are returned for annotations. */
-async function checkDeploy(runner, opts) {
-    const redactor = django_secretsOf(opts);
-    const result = await runner.run(opts.venvPython, [assetPath('python', 'check_deploy.py')], {
-        cwd: opts.projectDir,
-        env: commandEnv(opts)
-    });
-    const answer = parseResult(result, 'preflight', 'manage.py check --deploy', redactor);
-    if (!answer.ok || !answer.messages) {
-        const cause = likelyCause([answer.errors ?? []], { settingsModule: opts.settingsModule });
-        throw failure('preflight', 'manage.py check --deploy could not run', answer, cause, redactor);
-    }
-    const serious = answer.messages.filter(m => m.serious);
-    if (serious.length > 0) {
-        throw new errors_PhaseError('preflight', redactor.redact(`manage.py check --deploy found ${serious.length} error(s):\n${serious.map(m => m.text).join('\n')}`), 'Fix the errors above in the settings; the release was not deployed.');
+function planLeaveShibboleth(target, outputDir) {
+    const entries = recordedEntries(target);
+    if (entries.length === 0)
+        return undefined;
+    const proposal = proposeLeave(target.configPath, entries);
+    const outputPath = external_node_path_default().join(outputDir, 'shibboleth2.xml');
+    if (proposal.changed) {
+        external_node_fs_default().mkdirSync(outputDir, { recursive: true });
+        external_node_fs_default().writeFileSync(outputPath, proposal.next);
     }
     return {
-        warnings: answer.messages.map(m => ({ id: m.id, message: redactor.redact(m.message), hint: redactor.redact(m.hint) }))
-    };
-}
-function splitHost(req) {
-    const m = /^(.*):(\d+)$/.exec(req.host);
-    const host = m && !req.host.endsWith(']') ? (m[1] ?? req.host) : req.host;
-    const port = req.port ?? (m ? Number(m[2]) : req.scheme === 'https' ? 443 : 80);
-    return { host, port };
-}
-/**
- * One GET through the app's WSGI handler, in the venv, with the environment the FastCGI registration gives it and
- * the request shaped as IIS and wfastcgi shape it (see src/python/scripts/preflight.py). Fails unless the status is 2xx or 3xx.
- */
-async function preflightRequest(runner, opts) {
-    const redactor = django_secretsOf(opts);
-    const scheme = opts.scheme ?? 'http';
-    const { host, port } = splitHost(opts);
-    const appPath = opts.appPath;
-    const spec = { path: opts.path, host, port, scheme, appPath, ...(opts.staticFile ? { staticFile: opts.staticFile } : {}) };
-    const url = `${scheme}://${opts.host}${appPath === '/' ? '' : appPath}${opts.path}`;
-    const result = await runner.run(opts.venvPython, [assetPath('python', 'preflight.py')], {
-        cwd: opts.projectDir,
-        env: iisEnv(opts),
-        input: JSON.stringify(spec)
-    });
-    const answer = parseResult(result, 'preflight', `the preflight request to ${url}`, redactor);
-    const ctx = { settingsModule: opts.settingsModule, host };
-    const imports = answer.importErrors ?? [];
-    if (!answer.ok) {
-        const chains = [...imports.map(i => i.errors), answer.errors ?? []];
-        const cause = likelyCause(chains, ctx);
-        // The first swallowed import error holds the real traceback; the final one only says the handler is missing.
-        const shown = imports[0] ?? answer;
-        const summary = answer.stage === 'handler'
-            ? `preflight: WSGI_HANDLER '${answer.handler ?? ''}' could not be loaded (IIS would answer "Error occurred while reading WSGI handler")`
-            : `preflight request to ${url} raised an exception`;
-        throw failure('preflight', summary, shown, cause ?? (answer.stage === 'handler' ? 'check WSGI_HANDLER, PYTHONPATH and the settings module' : undefined), redactor);
-    }
-    const status = answer.status ?? 0;
-    if (status < 200 || status >= 400) {
-        const logs = answer.logs ?? [];
-        const disallowed = logs.some(l => l.logger === 'django.security.DisallowedHost');
-        const logged = logs.find(l => l.errors !== undefined);
-        let cause = disallowed
-            ? likelyCause([[{ type: 'DisallowedHost', message: '', name: null }]], ctx)
-            : logged
-                ? likelyCause([logged.errors ?? []], ctx)
-                : undefined;
-        if (!cause && status === 404) {
-            const pathInfo = answer.pathInfo ?? '';
-            // wfastcgi splits off the app path only when a SCRIPT_NAME setting names it (src/python/scripts/preflight.py).
-            const unsplit = appPath !== '/' && !answer.scriptName && pathInfo.toLowerCase().startsWith(appPath.toLowerCase());
-            cause = unsplit
-                ? `the app path stayed in PATH_INFO '${pathInfo}' (SCRIPT_NAME ''): wfastcgi strips it only when the SCRIPT_NAME setting equals ${appPath}`
-                : `no URL pattern matches PATH_INFO '${pathInfo}' (SCRIPT_NAME '${answer.scriptName ?? ''}'); check preflight-path and app-path`;
-        }
-        const detail = logged?.traceback ?? logs.map(l => l.message).join('\n');
-        throw failure('preflight', `preflight request to ${url} answered ${status}`, { traceback: detail || (answer.body ?? '') }, cause, redactor);
-    }
-    const headers = {};
-    for (const [name, value] of answer.headers ?? []) {
-        const key = name.toLowerCase();
-        headers[key] = headers[key] === undefined ? value : `${headers[key]}, ${value}`;
-    }
-    return {
-        status,
-        headers,
-        body: redactor.redact(answer.body ?? ''),
-        handler: answer.handler ?? '',
-        scriptName: answer.scriptName ?? '',
-        pathInfo: answer.pathInfo ?? '',
-        static: renderedStatic(answer.static)
-    };
-}
-function renderedStatic(raw) {
-    if (!raw)
-        return {};
-    const error = raw.errors?.map(e => `${e.type}: ${e.message}`).join('; ');
-    return {
-        ...(typeof raw.staticUrl === 'string' ? { staticUrl: raw.staticUrl } : {}),
-        ...(typeof raw.fileUrl === 'string' ? { fileUrl: raw.fileUrl } : {}),
-        ...(error ? { error } : {})
+        changed: proposal.changed,
+        changes: [...proposal.changes, ...proposal.notes],
+        diff: proposal.diff,
+        outputPath,
+        operations: writeOperations(target, proposal),
+        recycleOperations: proposal.changed && proposal.recycleReason ? recyclePlanOperations(target.site, proposal.recycleReason) : []
     };
 }
 
@@ -56112,6 +56196,268 @@ function buildReleaseTree(layout, files, hashes, dir) {
     return { ...result, ...(source ? { from: source.id } : {}) };
 }
 
+;// CONCATENATED MODULE: ./src/python/django-failure.ts
+
+function lastLines(text, count = 12) {
+    return text.trimEnd().split(/\r?\n/).slice(-count).join('\n');
+}
+/**
+ * The likeliest cause among the exception chains, as the fix to make. Chains come innermost cause last; the first
+ * import failure is the real one (later ones are consequences).
+ */
+function likelyCause(chains, ctx) {
+    const all = chains.flat();
+    const missing = all.find(e => e.type === 'ModuleNotFoundError' && e.name);
+    if (missing?.name && (ctx.settingsModule === missing.name || ctx.settingsModule.startsWith(`${missing.name}.`))) {
+        return (`wrong settings module: DJANGO_SETTINGS_MODULE '${ctx.settingsModule}' cannot be imported (No module named '${missing.name}'); ` +
+            'set settings-module to the dotted name of your settings (e.g. mysite.settings), relative to app-dir');
+    }
+    if (missing?.name) {
+        return `import error: the app imports '${missing.name}', which is not installed in the venv; add it to requirements`;
+    }
+    const importError = all.find(e => e.type === 'ImportError' || e.type === 'ModuleNotFoundError');
+    if (importError)
+        return `import error: ${importError.message}; add the missing package to requirements or fix the import`;
+    if (all.some(e => e.type === 'DisallowedHost')) {
+        return `DisallowedHost: add '${ctx.host ?? 'the host of verify-url'}' to ALLOWED_HOSTS in the settings (or the variable they read it from)`;
+    }
+    const improper = all.find(e => e.type === 'ImproperlyConfigured');
+    if (improper)
+        return `the settings are incomplete: ${improper.message}`;
+    return undefined;
+}
+function failure(phase, summary, failed, cause, redactor) {
+    const tail = failed.traceback ? `\n${lastLines(failed.traceback)}` : '';
+    const message = `${summary}${cause ? `: ${cause}` : ''}${tail}`;
+    return new errors_PhaseError(phase, redactor.redact(message), cause ? redactor.redact(cause) : undefined);
+}
+
+;// CONCATENATED MODULE: ./src/python/django-script.ts
+
+
+
+
+
+const MARKER = '@@django-iis-deploy:result@@';
+function django_script_secretsOf(opts) {
+    const redactor = new Redactor();
+    for (const v of opts.env)
+        if (v.secret)
+            redactor.add(v.value);
+    return redactor;
+}
+/** The app's environment for manage.py-like steps: as under IIS, with settings and PYTHONPATH pinned to the release. */
+function django_script_commandEnv(opts) {
+    return appProcessEnv([
+        ...opts.env,
+        { name: 'DJANGO_SETTINGS_MODULE', value: opts.settingsModule },
+        { name: 'PYTHONPATH', value: opts.projectDir }
+    ]);
+}
+/** The preflight's environment is exactly the registered one; settings and PYTHONPATH are filled in only when absent. */
+function django_script_iisEnv(opts) {
+    const has = (name) => opts.env.some(v => v.name.toUpperCase() === name);
+    return environment_appProcessEnv([
+        ...(has('DJANGO_SETTINGS_MODULE') ? [] : [{ name: 'DJANGO_SETTINGS_MODULE', value: opts.settingsModule }]),
+        ...(has('PYTHONPATH') ? [] : [{ name: 'PYTHONPATH', value: opts.projectDir }]),
+        ...opts.env
+    ]);
+}
+/** One run of release_checks.py; the spec travels on stdin, so nothing of the app's environment is in argv. */
+async function django_script_runScript(runner, opts, spec, env) {
+    const result = await runner.run(opts.venvPython, [assetPath('python', 'release_checks.py')], {
+        cwd: opts.projectDir,
+        env,
+        input: JSON.stringify(spec)
+    });
+    const parts = {};
+    // The last marker line of each part counts: the app may print, but not after the script's own answer.
+    for (const line of result.stdout.split(/\r?\n/)) {
+        if (!line.startsWith(MARKER))
+            continue;
+        const answer = JSON.parse(line.slice(MARKER.length));
+        parts[answer.part] = answer;
+    }
+    return { result, parts };
+}
+/** The part's answer, or the failure of a run that ended before giving it (a crash, an exit from the app). */
+function partOf(run, part, phase, what, redactor) {
+    const answer = run.parts[part];
+    if (answer === undefined) {
+        const { result } = run;
+        throw new errors_PhaseError(phase, redactor.redact(`${what} ended without an answer (exit ${result.exitCode}):\n${output_outputTail(result)}`));
+    }
+    return answer;
+}
+
+;// CONCATENATED MODULE: ./src/python/django-preflight.ts
+
+
+function splitHost(req) {
+    const m = /^(.*):(\d+)$/.exec(req.host);
+    const host = m && !req.host.endsWith(']') ? (m[1] ?? req.host) : req.host;
+    const port = req.port ?? (m ? Number(m[2]) : req.scheme === 'https' ? 443 : 80);
+    return { host, port };
+}
+/** What the script needs to make the request, and the URL it stands for in messages. */
+function requestSpec(req) {
+    const scheme = req.scheme ?? 'http';
+    const { host, port } = splitHost(req);
+    const appPath = req.appPath;
+    const spec = { path: req.path, host, port, scheme, appPath, ...(req.staticFile ? { staticFile: req.staticFile } : {}) };
+    const url = `${scheme}://${req.host}${appPath === '/' ? '' : appPath}${req.path}`;
+    return { spec, url, host };
+}
+/** The preflight part: the response, or the failure naming the likeliest cause. Fails unless the status is 2xx or 3xx. */
+function preflightFrom(run, opts, request, redactor) {
+    const { url, host } = request;
+    const appPath = opts.appPath;
+    const answer = partOf(run, 'preflight', 'preflight', `the preflight request to ${url}`, redactor);
+    const ctx = { settingsModule: opts.settingsModule, host };
+    const imports = answer.importErrors ?? [];
+    if (!answer.ok) {
+        const chains = [...imports.map(i => i.errors), answer.errors ?? []];
+        const cause = likelyCause(chains, ctx);
+        // The first swallowed import error holds the real traceback; the final one only says the handler is missing.
+        const shown = imports[0] ?? answer;
+        const summary = answer.stage === 'handler'
+            ? `preflight: WSGI_HANDLER '${answer.handler ?? ''}' could not be loaded (IIS would answer "Error occurred while reading WSGI handler")`
+            : `preflight request to ${url} raised an exception`;
+        throw failure('preflight', summary, shown, cause ?? (answer.stage === 'handler' ? 'check WSGI_HANDLER, PYTHONPATH and the settings module' : undefined), redactor);
+    }
+    const status = answer.status ?? 0;
+    if (status < 200 || status >= 400) {
+        const logs = answer.logs ?? [];
+        const disallowed = logs.some(l => l.logger === 'django.security.DisallowedHost');
+        const logged = logs.find(l => l.errors !== undefined);
+        let cause = disallowed
+            ? likelyCause([[{ type: 'DisallowedHost', message: '', name: null }]], ctx)
+            : logged
+                ? likelyCause([logged.errors ?? []], ctx)
+                : undefined;
+        if (!cause && status === 404) {
+            const pathInfo = answer.pathInfo ?? '';
+            // wfastcgi splits off the app path only when a SCRIPT_NAME setting names it (src/python/scripts/preflight.py).
+            const unsplit = appPath !== '/' && !answer.scriptName && pathInfo.toLowerCase().startsWith(appPath.toLowerCase());
+            cause = unsplit
+                ? `the app path stayed in PATH_INFO '${pathInfo}' (SCRIPT_NAME ''): wfastcgi strips it only when the SCRIPT_NAME setting equals ${appPath}`
+                : `no URL pattern matches PATH_INFO '${pathInfo}' (SCRIPT_NAME '${answer.scriptName ?? ''}'); check preflight-path and app-path`;
+        }
+        const detail = logged?.traceback ?? logs.map(l => l.message).join('\n');
+        throw failure('preflight', `preflight request to ${url} answered ${status}`, { traceback: detail || (answer.body ?? '') }, cause, redactor);
+    }
+    const headers = {};
+    for (const [name, value] of answer.headers ?? []) {
+        const key = name.toLowerCase();
+        headers[key] = headers[key] === undefined ? value : `${headers[key]}, ${value}`;
+    }
+    return {
+        status,
+        headers,
+        body: redactor.redact(answer.body ?? ''),
+        handler: answer.handler ?? '',
+        scriptName: answer.scriptName ?? '',
+        pathInfo: answer.pathInfo ?? '',
+        static: renderedStatic(answer.static),
+        ...(answer.staticFile ? { staticFile: answer.staticFile } : {})
+    };
+}
+/**
+ * One GET through the app's WSGI handler, in the venv, with the environment the FastCGI registration gives it and
+ * the request shaped as IIS and wfastcgi shape it (see src/python/scripts/preflight.py).
+ */
+async function preflightRequest(runner, opts) {
+    const { spec, url, host } = requestSpec(opts);
+    const run = await runScript(runner, opts, { preflight: spec }, iisEnv(opts));
+    return preflightFrom(run, opts, { url, host }, secretsOf(opts));
+}
+function renderedStatic(raw) {
+    if (!raw)
+        return {};
+    const error = raw.errors?.map(e => `${e.type}: ${e.message}`).join('; ');
+    return {
+        ...(typeof raw.staticUrl === 'string' ? { staticUrl: raw.staticUrl } : {}),
+        ...(typeof raw.fileUrl === 'string' ? { fileUrl: raw.fileUrl } : {}),
+        ...(error ? { error } : {})
+    };
+}
+
+;// CONCATENATED MODULE: ./src/python/django.ts
+
+
+
+
+
+
+/** The settings part of a run of release_checks.py, or the failure naming the settings module and the fix. */
+function settingsFrom(run, opts, redactor) {
+    const answer = partOf(run, 'settings', 'stage', 'reading the Django settings', redactor);
+    if (!answer.ok || !answer.settings) {
+        const cause = likelyCause([answer.errors ?? []], { settingsModule: opts.settingsModule });
+        throw failure('stage', `Django settings '${opts.settingsModule}' could not be loaded`, answer, cause, redactor);
+    }
+    const s = answer.settings;
+    const list = (v) => (Array.isArray(v) ? v.map(String) : []);
+    const settings = {
+        WSGI_APPLICATION: s.WSGI_APPLICATION ?? null,
+        STATIC_URL: s.STATIC_URL ?? null,
+        FORCE_SCRIPT_NAME: s.FORCE_SCRIPT_NAME ?? null,
+        STATIC_ROOT: s.STATIC_ROOT ?? null,
+        INSTALLED_APPS: list(s.INSTALLED_APPS),
+        MIDDLEWARE: list(s.MIDDLEWARE),
+        AUTHENTICATION_BACKENDS: list(s.AUTHENTICATION_BACKENDS),
+        ALLOWED_HOSTS: list(s.ALLOWED_HOSTS),
+        DEBUG: s.DEBUG === true
+    };
+    return { settings, ...(answer.handler ? { handler: answer.handler } : {}) };
+}
+/** The settings the deploy relies on, read by importing the settings module in the venv. */
+async function inspectSettings(runner, opts) {
+    const run = await runScript(runner, opts, { settings: true }, commandEnv(opts));
+    return settingsFrom(run, opts, secretsOf(opts)).settings;
+}
+const COLLECTSTATIC_HINT = "Is 'django.contrib.staticfiles' in INSTALLED_APPS, and does every STATICFILES_DIRS folder exist in the repository?";
+/** The collectstatic part: the collected files (relative, / separators), or the failure with the command's output. */
+function collectedFrom(run, log, redactor) {
+    const answer = run.parts.collectstatic;
+    if (!answer || !answer.ok) {
+        // No answer: the process itself ended during collectstatic, and its exit code and output say why.
+        const exit = answer ? (answer.exitCode ?? 1) : run.result.exitCode;
+        const output = answer ? { stdout: answer.stdout ?? '', stderr: `${answer.stderr ?? ''}\n${answer.traceback ?? ''}` } : run.result;
+        throw new errors_PhaseError('stage', redactor.redact(`collectstatic failed (exit ${exit}):\n${output_outputTail(output)}`), COLLECTSTATIC_HINT);
+    }
+    log.debug(redactor.redact(answer.stdout ?? ''));
+    const files = answer.files ?? [];
+    log.info(`${files.length} static files collected`);
+    return { files };
+}
+/** collectstatic --noinput into the release's static folder; returns the collected files, relative, with / separators. */
+async function collectStatic(runner, log, opts) {
+    log.info(`collecting static files into ${opts.staticRoot}`);
+    const run = await runScript(runner, opts, { collectstatic: { staticRoot: opts.staticRoot } }, commandEnv(opts));
+    return collectedFrom(run, log, secretsOf(opts));
+}
+/** The check part: errors fail the preflight, warnings are returned for annotations. */
+function warningsFrom(run, opts, redactor) {
+    const answer = partOf(run, 'check', 'preflight', 'manage.py check --deploy', redactor);
+    if (!answer.messages) {
+        const cause = likelyCause([answer.errors ?? []], { settingsModule: opts.settingsModule });
+        throw failure('preflight', 'manage.py check --deploy could not run', answer, cause, redactor);
+    }
+    const serious = answer.messages.filter(m => m.serious);
+    if (serious.length > 0) {
+        throw new errors_PhaseError('preflight', redactor.redact(`manage.py check --deploy found ${serious.length} error(s):\n${serious.map(m => m.text).join('\n')}`), 'Fix the errors above in the settings; the release was not deployed.');
+    }
+    return {
+        warnings: answer.messages.map(m => ({ id: m.id, message: redactor.redact(m.message), hint: redactor.redact(m.hint) }))
+    };
+}
+/** The checks of `manage.py check --deploy`: errors fail the preflight, warnings are returned for annotations. */
+async function checkDeploy(runner, opts) {
+    const run = await runScript(runner, opts, { check: true }, commandEnv(opts));
+    return warningsFrom(run, opts, secretsOf(opts));
+}
+
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: ./src/python/server-preflight.ts
@@ -56144,7 +56490,7 @@ const server_preflight_sleep = (ms) => new Promise(resolve => setTimeout(resolve
 async function serverPreflight(opts) {
     const port = await freePort();
     const argv = splitArgs(opts.arguments.replace(/%HTTP_PLATFORM_PORT%/gi, String(port)));
-    const env = appProcessEnv([...opts.env, { name: 'HTTP_PLATFORM_PORT', value: String(port) }]);
+    const env = environment_appProcessEnv([...opts.env, { name: 'HTTP_PLATFORM_PORT', value: String(port) }]);
     const child = (0,external_node_child_process_namespaceObject.spawn)(opts.processPath, argv, { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const keep = (chunk) => {
@@ -56241,12 +56587,109 @@ function remoteUserNotes(settings) {
     return settings.AUTHENTICATION_BACKENDS.filter(b => b !== REMOTE_USER_BACKEND && /RemoteUserBackend$/.test(b)).map(b => `AUTHENTICATION_BACKENDS has ${b}, taken to be a subclass of ${REMOTE_USER_BACKEND}; make sure it is one.`);
 }
 
+;// CONCATENATED MODULE: ./src/stage-django.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * Settings, collectstatic, check --deploy and the preflight request of a new release, from one Python process that
+ * imports Django once (src/python/scripts/release_checks.py), then read part by part in the order they ran, so each
+ * failure is reported as precisely as when every part had its own process.
+ */
+async function stageDjango(ctx, config) {
+    const { runner, log, templates, layout, releaseDir } = ctx;
+    // The worker's environment; only WSGI_HANDLER waits for the settings, and the script sets it from them the way
+    // the release's appSettings will (wsgiHandler), before anything imports the handler.
+    const env = workerEnvironment(config, ctx.factsFor('', { staticUrl: null, forceScriptName: null })).filter(v => v.name.toUpperCase() !== 'WSGI_HANDLER');
+    const django = { venvPython: ctx.venvPython, projectDir: releaseDir, settingsModule: config.settingsModule, env };
+    const redactor = django_script_secretsOf(django);
+    const staticRoot = layout.staticDir(config.releaseId);
+    const verifyHost = config.verify.hostHeader || new URL(config.verify.url).host;
+    const request = requestSpec({ path: config.preflightPath, host: verifyHost, appPath: config.appPath });
+    const run = await log.group('Django (settings, collectstatic, check --deploy, preflight request)', async () => {
+        log.info(`One Python process in ${releaseDir}; static files are collected into ${staticRoot}.`);
+        return django_script_runScript(runner, django, {
+            settings: true,
+            handlerFallback: wsgiHandler(ctx.factsFor('', { staticUrl: null, forceScriptName: null })),
+            collectstatic: { staticRoot },
+            check: true,
+            preflight: request.spec
+        }, django_script_iisEnv(django));
+    });
+    const { settings, handler } = await log.group('Django settings', async () => settingsFrom(run, django, redactor));
+    const staticSettings = { staticUrl: settings.STATIC_URL, forceScriptName: settings.FORCE_SCRIPT_NAME };
+    const facts = ctx.factsFor(settings.WSGI_APPLICATION ?? '', staticSettings);
+    if (handler !== wsgiHandler(facts)) {
+        throw new errors_PhaseError('stage', `the preflight used WSGI_HANDLER '${handler ?? ''}', the release registers '${wsgiHandler(facts)}'`);
+    }
+    const desired = desiredState(config, facts);
+    log.info(describeStaticLocation(desired.staticLocation));
+    const staticFiles = await log.group('collectstatic', async () => {
+        const { files } = collectedFrom(run, log, redactor);
+        log.info(`${files.length} static files collected into ${staticRoot}.`);
+        return files;
+    });
+    const configs = renderReleaseConfigs(templates, config, desired, facts);
+    for (const file of configs)
+        writeFileAtomic(external_node_path_default().join(releaseDir, ...file.relPath.split('/')), file.content);
+    let checkUrl;
+    const checkWarnings = await log.group('Preflight', async () => {
+        const { warnings } = warningsFrom(run, django, redactor);
+        for (const w of warnings)
+            log.warning(`${w.id}: ${w.message}`, { title: 'manage.py check --deploy' });
+        if ((config.shibboleth.enabled || config.auth === 'windows') && config.shibboleth.requireRemoteUser) {
+            if (config.auth === 'windows')
+                log.info(WINDOWS_REMOTE_USER_NOTE);
+            const problems = checkRemoteUserSettings(settingsForRemoteUser(settings));
+            if (problems.length > 0)
+                throw new errors_PhaseError('preflight', problems.join(' '), 'add the settings above, or set require-remote-user: false when the app authenticates otherwise');
+        }
+        const response = preflightFrom(run, { settingsModule: config.settingsModule, appPath: config.appPath }, request, redactor);
+        log.info(`GET ${config.preflightPath} through ${response.handler} (Host: ${verifyHost}) answered ${response.status}.`);
+        const staticFile = pickStaticFile(staticFiles);
+        // The script picks the file by the same rule; a URL rendered for another file would send verify astray.
+        const { staticUrl } = response.static;
+        const rendered = response.staticFile === staticFile ? response.static : staticUrl !== undefined ? { staticUrl } : {};
+        const checked = staticCheckUrl(desired.staticLocation, rendered, staticFile);
+        if (checked.warning)
+            log.warning(checked.warning);
+        checkUrl = checked.url;
+        if (checkUrl)
+            log.info(`The app links ${staticFile ?? ''} as ${checkUrl}; verify fetches it there.`);
+        if (config.hosting === 'httpplatform') {
+            // Its own process by nature: HttpPlatformHandler starts the configured server command (waitress, ...), which
+            // must listen on the port and answer over HTTP; no in-process WSGI call proves that.
+            const server = await serverPreflight({
+                processPath: ctx.venvPython,
+                arguments: httpPlatformArguments(config, facts),
+                cwd: releaseDir,
+                env: httpPlatformEnvironment(config, facts),
+                appPath: config.appPath,
+                path: config.preflightPath,
+                host: verifyHost,
+                startupTimeoutMs: HTTP_PLATFORM_STARTUP_SECONDS * 1000
+            });
+            log.info(`HttpPlatformHandler command (${server.argv.join(' ')}) answered ${server.status} for ${server.requestPath} over HTTP on port ${server.port}, then stopped.`);
+        }
+        return warnings;
+    });
+    return { facts, desired, staticSettings, staticFiles, ...(checkUrl ? { checkUrl } : {}), checkWarnings, configs };
+}
+function settingsForRemoteUser(settings) {
+    return { MIDDLEWARE: settings.MIDDLEWARE ?? [], AUTHENTICATION_BACKENDS: settings.AUTHENTICATION_BACKENDS ?? [] };
+}
+
 ;// CONCATENATED MODULE: ./src/stage.ts
-
-
-
-
-
 
 
 
@@ -56396,66 +56839,19 @@ async function stageRelease(deps, config, interpreter) {
         throw e;
     }
     try {
-        const settings = await log.group('Django settings', () => 
-        // Settings may read the app's variables at import time: give them the registration's.
-        inspectSettings(runner, { venvPython, projectDir: releaseDir, settingsModule: config.settingsModule, env: appEnvironment(config) }));
-        const staticSettings = { staticUrl: settings.STATIC_URL, forceScriptName: settings.FORCE_SCRIPT_NAME };
-        const facts = factsFor(interpreter, config.releaseId, hash, settings.WSGI_APPLICATION ?? '', staticSettings);
-        const desired = desiredState(config, facts);
-        log.info(describeStaticLocation(desired.staticLocation));
-        const env = workerEnvironment(config, facts);
-        const django = { venvPython, projectDir: releaseDir, settingsModule: config.settingsModule, env };
-        const staticFiles = await log.group('collectstatic', async () => {
-            const result = await collectStatic(runner, log, { ...django, staticRoot: layout.staticDir(config.releaseId) });
-            log.info(`${result.files.length} static files collected into ${layout.staticDir(config.releaseId)}.`);
-            return result.files;
-        });
-        const configs = renderReleaseConfigs(templates, config, desired, facts);
-        for (const file of configs)
-            writeFileAtomic(external_node_path_default().join(releaseDir, ...file.relPath.split('/')), file.content);
-        let checkUrl;
-        const checkWarnings = await log.group('Preflight', async () => {
-            const { warnings } = await checkDeploy(runner, django);
-            for (const w of warnings)
-                log.warning(`${w.id}: ${w.message}`, { title: 'manage.py check --deploy' });
-            if ((config.shibboleth.enabled || config.auth === 'windows') && config.shibboleth.requireRemoteUser) {
-                if (config.auth === 'windows')
-                    log.info(WINDOWS_REMOTE_USER_NOTE);
-                const problems = checkRemoteUserSettings(settingsForRemoteUser(settings));
-                if (problems.length > 0)
-                    throw new errors_PhaseError('preflight', problems.join(' '), 'add the settings above, or set require-remote-user: false when the app authenticates otherwise');
-            }
-            const verifyHost = config.verify.hostHeader || new URL(config.verify.url).host;
-            const staticFile = pickStaticFile(staticFiles);
-            const response = await preflightRequest(runner, {
-                ...django,
-                path: config.preflightPath,
-                host: verifyHost,
-                appPath: config.appPath,
-                ...(staticFile ? { staticFile } : {})
-            });
-            log.info(`GET ${config.preflightPath} through ${response.handler} (Host: ${verifyHost}) answered ${response.status}.`);
-            const checked = staticCheckUrl(desired.staticLocation, response.static, staticFile);
-            if (checked.warning)
-                log.warning(checked.warning);
-            checkUrl = checked.url;
-            if (checkUrl)
-                log.info(`The app links ${staticFile ?? ''} as ${checkUrl}; verify fetches it there.`);
-            if (config.hosting === 'httpplatform') {
-                const server = await serverPreflight({
-                    processPath: venvPython,
-                    arguments: httpPlatformArguments(config, facts),
-                    cwd: releaseDir,
-                    env: httpPlatformEnvironment(config, facts),
-                    appPath: config.appPath,
-                    path: config.preflightPath,
-                    host: verifyHost,
-                    startupTimeoutMs: HTTP_PLATFORM_STARTUP_SECONDS * 1000
-                });
-                log.info(`HttpPlatformHandler command (${server.argv.join(' ')}) answered ${server.status} for ${server.requestPath} over HTTP on port ${server.port}, then stopped.`);
-            }
-            return warnings;
-        });
+        const staged = await stageDjango({
+            runner,
+            log,
+            templates,
+            layout,
+            interpreter,
+            venvPython,
+            venvHash: hash,
+            releaseDir,
+            factsFor: (wsgiApplication, staticSettings) => factsFor(interpreter, config.releaseId, hash, wsgiApplication, staticSettings)
+        }, config);
+        const { facts, desired, staticSettings, staticFiles, checkWarnings, configs } = staged;
+        const checkUrl = staged.checkUrl;
         // Written last: a release without a manifest never counts as complete.
         writeRelease(layout, {
             id: config.releaseId,
@@ -56497,11 +56893,9 @@ function factsFor(interpreter, releaseId, hash, wsgiApplication, staticSettings)
         staticSettings
     };
 }
-function settingsForRemoteUser(settings) {
-    return { MIDDLEWARE: settings.MIDDLEWARE ?? [], AUTHENTICATION_BACKENDS: settings.AUTHENTICATION_BACKENDS ?? [] };
-}
 
 ;// CONCATENATED MODULE: ./src/main.ts
+
 
 
 
@@ -56598,10 +56992,16 @@ async function planMode(deps, config, interpreter, templates, report, phases) {
         if (config.shibboleth.enabled) {
             // Without IIS to read, the site id is the one of a default server's first site.
             sp = planShibboleth(shibbolethTarget(config, current?.site.id ?? 1), config.outputDir, templates);
-            files.push({ path: sp.outputPath, status: 'written' });
-            shibboleth = { file: config.shibboleth.configPath, changed: sp.changed, diff: sp.diff };
             if (!current)
                 log.info('Shibboleth: ISAPI Site id 1 assumed (no IIS state was read); deploy mode uses the id IIS reports.');
+        }
+        else {
+            sp = planLeaveShibboleth(leaveTarget(config), config.outputDir);
+        }
+        if (sp) {
+            if (config.shibboleth.enabled || sp.changed)
+                files.push({ path: sp.outputPath, status: 'written' });
+            shibboleth = { file: config.shibboleth.configPath, changed: sp.changed, diff: sp.diff };
         }
         const plan = { ...planDocument(config, facts.releaseId, deployPlanFor(config, desired, current, sp), files), shibboleth };
         report.planPath = writePlan(config, log, plan);
@@ -56716,7 +57116,7 @@ async function run(deps = actionDeps()) {
             throw new Error('deploy mode reached apply without reading IIS');
         const sp = target.shibboleth.enabled
             ? planShibboleth(shibbolethTarget(target, current.site.id), target.outputDir, templates)
-            : undefined;
+            : planLeaveShibboleth(leaveTarget(target), target.outputDir);
         // The plan a deploy shows is the plan it runs: built once, here, and handed to apply.
         const plan = deployPlanFor(target, stage.desired, current, sp);
         const shown = planDocument(target, stage.facts.releaseId, plan, report.files);

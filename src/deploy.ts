@@ -11,7 +11,8 @@ import { layoutFor } from './layout.js'
 import type { Log } from './log.js'
 import type { Phases } from './phases.js'
 import type { ProcessRunner } from './process.js'
-import { markRelease, previousRelease, pruneReleases, readRelease, readReleaseAt } from './releases.js'
+import { markRelease, previousRelease, pruneReleases, readRelease, readReleaseAt, writeRelease } from './releases.js'
+import { deployedSettings } from './rollback/deployed-settings.js'
 import type { TemplateSet } from './render/templates.js'
 import type { RunReport } from './report.js'
 import { applyShibboleth, type ShibbolethApplied } from './shibboleth/apply.js'
@@ -255,6 +256,9 @@ export async function deployMode(
         markRelease(layout, stage.facts.releaseId, 'live')
         if (unverified?.id === stage.facts.releaseId) log.info(`Release ${unverified.id} passed verify this time: it is marked live`)
       }
+      // What a later rollback to this release applies again (this run's variables, secrets by name only).
+      const marked = readRelease(layout, stage.facts.releaseId)
+      if (marked) writeRelease(layout, { ...marked, deployedWith: deployedSettings(config, stage.facts) })
       const target = { site: config.siteName, appPath: config.appPath }
       const previous = previousRelease(layout, stage.facts.releaseId, target)
       const pruned = pruneReleases(layout, config.keepReleases, stage.facts.releaseId, previous?.id, target)

@@ -20,6 +20,7 @@ import type { PlanDocument } from './plan/plan-file.js'
 import { deployPlanFor, planDocument, settingsFromSource, writeOutputFiles, writePlan } from './plan/plan-output.js'
 import { doctorMode } from './doctor/doctor.js'
 import { recordRun } from './history/record.js'
+import { rollbackMode } from './rollback/mode.js'
 import { describeStaticLocation } from './plan/static-location.js'
 import { execRunner, type ProcessRunner } from './process.js'
 import type { Interpreter } from './python/interpreter.js'
@@ -164,6 +165,7 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
       insecureTls: cfg.verify.insecure
     })
     if (cfg.mode === 'doctor') return await doctorMode(deps, cfg, report)
+    if (cfg.mode === 'rollback') return await rollbackMode(deps, cfg, report, phases)
     const templates = new TemplateSet(cfg.templatesDir)
     templates.checkAll([...TEMPLATES[cfg.hosting], ...(cfg.shibboleth.enabled ? (['shibboleth2.xml'] as const) : [])])
     if (cfg.mode === 'deploy') {

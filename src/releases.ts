@@ -4,6 +4,7 @@ import { sameTarget, type DeployTarget } from './deploy-root-claim.js'
 import { processAlive } from './iis/lock.js'
 import type { Layout } from './layout.js'
 import type { StaticSettings } from './plan/static-location.js'
+import type { DeployedSettings } from './rollback/deployed-settings.js'
 import { writeFileAtomic } from './render/atomic-write.js'
 
 export type ReleaseState = 'staged' | 'live' | 'failed'
@@ -28,6 +29,13 @@ export interface ReleaseMeta {
   liveAt?: string
   /** The app it was built for. Absent in releases of earlier versions, which count as the deploying app's. */
   target?: DeployTarget
+  /** The settings it last went live with, which a rollback to it applies again (src/rollback/deployed-settings.ts). */
+  deployedWith?: DeployedSettings
+  /**
+   * Whether the run that made it live applied database migrations. No run applies them yet, so it is never set
+   * and a rollback warns that the schema is not rolled back (src/rollback/migrations.ts).
+   */
+  migrationsApplied?: boolean
 }
 
 /** Whether a release is the app's to mark and prune (one deploy-root holds one app's; see deploy-root-claim). */

@@ -72,7 +72,8 @@ export function renderSummary(report: RunReport, redact: Redact = keep): string 
   if (report.doctor) return redact(renderDoctor(report.doctor, cell, code))
 
   const failed = report.error !== undefined || report.checks.some(c => !c.ok)
-  const verb = report.mode === 'deploy' ? 'Deployed' : report.mode === 'stage' ? 'Staged' : 'Planned'
+  const verb =
+    report.mode === 'deploy' ? 'Deployed' : report.mode === 'rollback' ? 'Rolled back to' : report.mode === 'stage' ? 'Staged' : 'Planned'
   const headline = failed
     ? `❌ ${report.mode} of release ${code(report.releaseId)} failed${report.rolledBack ? ', previous release restored' : ''}`
     : `✅ ${verb} release ${code(report.releaseId)}`

@@ -1,9 +1,9 @@
 """One request through the app's WSGI handler, set up the way wfastcgi 3.0 sets it up under IIS.
 
-Run with the venv's python, cwd = the release folder (IIS's APPL_PHYSICAL_PATH) and the environment the FastCGI
-registration gives (DJANGO_SETTINGS_MODULE, PYTHONPATH, WSGI_HANDLER, WSGI_LOG, the app's variables). The request
-(path, host, app path) arrives as JSON on stdin, so nothing of it, and none of the environment, is in argv.
-Prints one JSON line after a marker.
+Imported by release_checks.py, which runs in the venv's python with cwd = the release folder (IIS's
+APPL_PHYSICAL_PATH) and the environment the FastCGI registration gives (DJANGO_SETTINGS_MODULE, PYTHONPATH,
+WSGI_HANDLER, WSGI_LOG, the app's variables). The request (path, host, app path) arrives as JSON on stdin, so nothing
+of it, and none of the environment, is in argv.
 
 What wfastcgi does, and this script repeats:
 - chdir to APPL_PHYSICAL_PATH and replace sys.path[0] (its own folder) with '.';
@@ -20,17 +20,15 @@ What wfastcgi does, and this script repeats:
 - stdout and stderr of the app are captured, not passed to IIS.
 """
 import io
-import json
 import logging
 import os
 import re
 import sys
 import traceback
 
-from diis_result import answer, describe
+from diis_result import describe
 
 BODY_LIMIT = 2048
-
 
 
 def resolve_handler(handler_name, import_errors):
@@ -103,15 +101,26 @@ def base_environ(spec, physical_path):
     }
 
 
-def request(spec, captured_out, captured_err):
-    result = {'ok': False, 'importErrors': [], 'logs': []}
-    physical_path = os.getcwd()
-    os.chdir(physical_path)
+_started = []
+
+
+def as_wfastcgi_starts():
+    """wfastcgi's chdir and sys.path, once per process: release_checks.py calls it before the settings are imported."""
+    if _started:
+        return
+    _started.append(True)
+    os.chdir(os.getcwd())
     sys.path[0] = '.'
     for key, value in list(os.environ.items()):
         if key.lower() == 'pythonpath':
             expanded = re.sub(r'%(\w+?)%', lambda m: os.getenv(m.group(1), ''), value)
             sys.path.extend(p for p in expanded.split(';') if p)
+
+
+def request(spec, captured_out, captured_err):
+    result = {'ok': False, 'importErrors': [], 'logs': []}
+    as_wfastcgi_starts()
+    physical_path = os.getcwd()
 
     environ = base_environ(spec, physical_path)
     environ['wsgi.errors'] = captured_err
@@ -189,23 +198,3 @@ def rendered_static(spec):
     except Exception as exc:
         return {'errors': describe(exc)}
 # ---- end of static URLs ------------------------------------------------------------------------------------------
-
-
-def main():
-    spec = json.loads(sys.stdin.read())
-    real_stdout = sys.stdout
-    captured_out, captured_err = io.StringIO(), io.StringIO()
-    sys.stdout, sys.stderr = captured_out, captured_err
-    try:
-        result = request(spec, captured_out, captured_err)
-    except BaseException as exc:
-        result = {'ok': False, 'stage': 'preflight', 'errors': describe(exc), 'traceback': traceback.format_exc()}
-    finally:
-        sys.stdout, sys.stderr = real_stdout, sys.__stderr__
-    result['stdout'] = captured_out.getvalue()[-4000:]
-    result['stderr'] = captured_err.getvalue()[-4000:]
-    answer(real_stdout, result)
-    real_stdout.flush()
-
-
-main()

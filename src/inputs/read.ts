@@ -65,7 +65,7 @@ function readTemplatesDir(value: string, cwd: string): string {
 export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): DeployConfig {
   const get = (name: InputName): string => (read(name) ?? '').trim() || INPUT_DEFAULTS[name]
 
-  const mode = oneOf('mode', get('mode'), ['deploy', 'stage', 'plan', 'doctor'] as const)
+  const mode = oneOf('mode', get('mode'), ['deploy', 'stage', 'plan', 'doctor', 'rollback'] as const)
   const hosting = oneOf('hosting', get('hosting'), ['fastcgi', 'httpplatform'] as const)
   const project = readProject(get, cwd)
   const target = readIisTarget(get, mode, project.appDir, read('pool-identity-password') ?? '')
@@ -114,6 +114,8 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
     keepBackups: number('keep-backups', get('keep-backups'), 1, 1000),
     lockTimeoutMs: number('lock-timeout', get('lock-timeout'), 0, 86400, false) * 1000,
     lockDir: readLockDir(get('lock-dir'), env),
-    releaseId
+    releaseId,
+    // Only a release-id the run was given names a release to go back to; the default one names this run.
+    ...(mode === 'rollback' && get('release-id') ? { rollbackTo: releaseId } : {})
   }
 }

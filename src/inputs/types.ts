@@ -1,7 +1,7 @@
 import type { Flavour } from '../layout.js'
 import type { InputName } from './defaults.js'
 
-export type Mode = 'deploy' | 'stage' | 'plan' | 'doctor'
+export type Mode = 'deploy' | 'stage' | 'plan' | 'doctor' | 'rollback'
 export type Hosting = 'fastcgi' | 'httpplatform'
 import type { AuthMode } from './auth.js'
 import type { PoolAccount, PoolIdentity } from './identity.js'
@@ -86,6 +86,8 @@ export interface DeployConfig {
   /** Folder of the server-wide lock (lock-dir). */
   lockDir: string
   releaseId: string
+  /** mode: rollback with release-id set: the release to go back to (src/rollback/choose.ts). */
+  rollbackTo?: string
 }
 
 /** Reads one input as the runner passes it; '' when it was not given. */
