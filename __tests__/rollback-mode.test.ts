@@ -146,7 +146,8 @@ describe('mode: rollback', () => {
     expect(after.app.physicalPath).toBe(layout.releaseDir('r1'))
     expect(envOf(after)).toMatchObject({ GREETING: 'hello', FEATURE_X: 'on', API_TOKEN: SECRET })
     expect(after.fastCgi[0].fullPath).toBe(layout.venvPython('venv-r1'))
-    expect(after.vdirs).toContainEqual({ path: '/static', physicalPath: layout.staticDir('r1') })
+    // STATIC_URL static/ is the release's own folder, served through the app's root vdir: no vdir of its own.
+    expect(after.vdirs.some(v => v.path === '/static')).toBe(false)
     expect(after.vdirs.some(v => v.path === '/assets')).toBe(false)
     // Verify ran against the restored release.
     expect(log.lines.join('\n')).toMatch(/Verify/)

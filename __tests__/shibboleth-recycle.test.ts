@@ -7,7 +7,10 @@ import fs from 'node:fs'
 import type http from 'node:http'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { deployMode } from '../src/deploy.js'
+import { contextFor, type RunDeps } from '../src/flow/context.js'
+import { applyAndVerify } from '../src/flow/modes.js'
+import { reportFrom } from '../src/flow/outcome.js'
+import { runSteps } from '../src/flow/steps.js'
 import { Appcmd } from '../src/iis/appcmd.js'
 import { layoutFor } from '../src/layout.js'
 import { readStateAt } from '../src/iis/state.js'
@@ -16,8 +19,7 @@ import { stateQuery } from '../src/plan/desired.js'
 import { deployPlanFor } from '../src/plan/plan-output.js'
 import { execRunner } from '../src/process.js'
 import { readRelease, writeRelease } from '../src/releases.js'
-import { TemplateSet } from '../src/render/templates.js'
-import { emptyReport, type RunReport } from '../src/report.js'
+import type { RunReport } from '../src/report.js'
 import { moduleRecycleReason, isapiSection } from '../src/shibboleth/isapi.js'
 import { parseSiteApps, recycleSitePools } from '../src/shibboleth/recycle.js'
 import type { StageResult } from '../src/stage.js'
@@ -214,21 +216,22 @@ function ssoTarget(spText: string): Sso {
         checkWarnings: [],
         configs: []
       }
-      const report: RunReport = {
-        ...emptyReport(),
-        target: { site: config.siteName, appPath: config.appPath, pool: config.appPool, deployRoot: config.deployRoot },
-        releaseId,
-        url: config.verify.url
-      }
+      const deps = { runner, log, env: {}, cwd: process.cwd(), setFailed: () => {} } as unknown as RunDeps
+      const phases = new Phases(log)
+      const ctx = contextFor(deps, config, phases)
       runner.reset()
       t.sandbox.resetCounters()
+      ctx.current = current
+      ctx.stage = staged
+      ctx.plan = deployPlanFor(config, desired, current)
+      let error: Error | undefined
       try {
-        const plan = deployPlanFor(config, desired, current)
-        await deployMode({ runner, log }, config, staged, current, plan, new TemplateSet(), report, new Phases(log))
-        return { report }
-      } catch (error) {
-        return { report, error: error as Error }
+        await runSteps(ctx, applyAndVerify())
+      } catch (thrown) {
+        error = thrown as Error
       }
+      const report: RunReport = reportFrom(deps, ctx, phases, error, [])
+      return error ? { report, error } : { report }
     }
   }
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { VerifyConfig } from '../src/config.js'
 import { diagnoseAll, evidenceFromChecks } from '../src/diagnose.js'
 import { runChecks, verifyPlan, type VerifyPlan } from '../src/verify/checks.js'
-import { verifyTargets, type StaticTarget } from '../src/deploy.js'
+import { verifyTargets, type StaticTarget } from '../src/verify/targets.js'
 import { captureLog } from './support/iis-test-log.js'
 import { freePort, makePki, track, serve, serveHttps, serveLate, verifyConfig } from './support/verify-servers.js'
 

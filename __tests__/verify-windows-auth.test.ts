@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { verifyTargets } from '../src/deploy.js'
+import { verifyTargets } from '../src/verify/targets.js'
 import { runChecks, verifyPlan } from '../src/verify/checks.js'
 import { captureLog } from './support/iis-test-log.js'
 import { serve, track, verifyConfig } from './support/verify-servers.js'

@@ -3,7 +3,6 @@ import path from 'node:path'
 import type { DeployConfig } from '../config.js'
 import type { Log } from '../log.js'
 import type { ProcessRunner } from '../process.js'
-import type { RunReport } from '../report.js'
 import { failures, findingLines, type Finding } from './findings.js'
 import { deployRootFindings, pythonAclFindings, pythonFinding, runnerFinding, shibbolethFindings } from './host-checks.js'
 import { hostingModuleFindings, iisServiceFinding, siteFindings } from './iis-checks.js'
@@ -47,7 +46,7 @@ export async function runDoctor(deps: DoctorDeps, config: DeployConfig): Promise
 }
 
 /** mode: doctor: the findings in the log and the summary (through the report), failing the step only on fail findings. */
-export async function doctorMode(deps: DoctorDeps, config: DeployConfig, report: RunReport): Promise<void> {
+export async function doctorMode(deps: DoctorDeps, config: DeployConfig, report: { doctor?: Finding[] }): Promise<void> {
   const findings = await deps.log.group('Doctor', () => runDoctor(deps, config))
   report.doctor = findings
   for (const line of findingLines(findings)) deps.log.info(line)

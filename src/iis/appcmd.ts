@@ -1,6 +1,9 @@
 import { maskSecrets, type Log } from '../log.js'
 import { quoteForDisplay } from '../plan/plan-file.js'
 import type { ProcessResult, ProcessRunner } from '../process.js'
+import { describeUnsafe, indexerProblem } from '../inputs/appcmd-values.js'
+
+export { indexerProblem }
 
 export type AppcmdErrorKind = 'exists' | 'notFound' | 'missingElement' | 'locked' | 'other'
 
@@ -28,21 +31,6 @@ export class AppcmdError extends Error {
     super(`appcmd ${shownArgv} failed (exit ${exitCode}, ${kind}): ${appcmdMessage}`)
     this.name = 'AppcmdError'
   }
-}
-
-// A single-quoted indexer value cannot hold a quote (escaping is unverified), and ] or a line break ends it.
-const UNSAFE_IN_INDEXER = /['\]\r\n]/
-
-function describeUnsafe(ch: string): string {
-  if (ch === "'") return "contains ', which appcmd cannot pass inside a collection indexer"
-  if (ch === ']') return 'contains ], which ends an appcmd collection indexer'
-  return 'contains a line break, which appcmd cannot pass'
-}
-
-/** Why appcmd could not carry `value` inside an indexer, or undefined when it can: checked once, for inputs too. */
-export function indexerProblem(value: string): string | undefined {
-  const bad = UNSAFE_IN_INDEXER.exec(value)
-  return bad ? describeUnsafe(bad[0]) : undefined
 }
 
 /** `[k1='v1',k2='v2']`, refusing values appcmd would misread; `owner` names what the value belongs to. */

@@ -37,12 +37,7 @@ export interface LockOptions {
 /** One create-and-write takes microseconds: a lock file still empty after this long lost its writer. */
 export const STALE_GRACE_MS = 10_000
 
-/** Where runs on one server meet to take turns with IIS: machine-wide, not under any one app's deploy-root. */
-export function defaultServerLockDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string {
-  return platform === 'win32'
-    ? path.win32.join(env.ProgramData ?? env.PROGRAMDATA ?? 'C:\\ProgramData', 'django-iis-deploy')
-    : path.join(os.tmpdir(), 'django-iis-deploy')
-}
+export { defaultServerLockDir } from '../inputs/server-lock-dir.js'
 
 /** One lock file per target, readable and unique: the site and path slug plus a short hash of the exact pair. */
 export function lockFileFor(dir: string, site: string, appPath: string): string {

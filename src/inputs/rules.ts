@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { InputError } from '../errors.js'
-import { indexerProblem } from '../iis/appcmd.js'
+import { indexerProblem } from './appcmd-values.js'
 import { pathApi, type Flavour } from '../layout.js'
 import { MIN_SECRET_LENGTH } from '../masking.js'
 

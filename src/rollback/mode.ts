@@ -6,7 +6,6 @@
 import fs from 'node:fs'
 import type { DeployConfig } from '../config.js'
 import { claimDeployRoot } from '../deploy-root-claim.js'
-import { verifyTargets, withBindingUrl, type StaticTarget } from '../deploy.js'
 import { asError, InputError, PhaseError } from '../errors.js'
 import { recordRun } from '../history/record.js'
 import { applyPlan, type ApplyDeps, type ApplyResult } from '../iis/apply.js'
@@ -15,7 +14,8 @@ import { acquireLock, type TargetLock } from '../iis/lock.js'
 import { readStateAt, type CurrentState } from '../iis/state.js'
 import { requireProgram } from '../inputs/programs.js'
 import { layoutFor, type Layout } from '../layout.js'
-import type { RunDeps } from '../main.js'
+import type { Log } from '../log.js'
+import type { ProcessRunner } from '../process.js'
 import type { Phases } from '../phases.js'
 import { desiredState, stateQuery, type StageFacts } from '../plan/desired.js'
 import { deployPlanFor, planDocument, writePlan } from '../plan/plan-output.js'
@@ -24,9 +24,18 @@ import { interpreterCacheFile, probeInterpreterCached } from '../python/interpre
 import { markRelease, type ReleaseMeta } from '../releases.js'
 import type { RunReport } from '../report.js'
 import { runChecks, verifyPlan, type UrlCheckResult } from '../verify/checks.js'
+import { withBindingUrl } from '../verify/binding-url.js'
+import { verifyTargets, type StaticTarget } from '../verify/targets.js'
 import { withoutCredentials } from '../verify/url-credentials.js'
 import { chooseRelease, servedRelease } from './choose.js'
 import { configForRelease } from './deployed-settings.js'
+
+/** What a rollback run needs from the action's run (src/flow/context.ts passes its RunDeps). */
+export interface RunDeps {
+  runner: ProcessRunner
+  log: Log
+  env: NodeJS.ProcessEnv
+}
 import { migrationWarning } from './migrations.js'
 
 /** The release's own facts; a release recorded before the interpreter was gets this run's (python input). */
