@@ -22,6 +22,7 @@ import { recycleSitePools, type RecycleResult } from './shibboleth/recycle.js'
 import { shibbolethTarget } from './shibboleth/target.js'
 import type { StageResult } from './stage.js'
 import { urlFromBindings } from './verify/binding-url.js'
+import { warmUpRequest } from './verify/warm-up.js'
 import {
   contentTypeFor,
   pickStaticFile,
@@ -225,6 +226,9 @@ export async function deployMode(
     const recycled = await phases.run('Recycle for the SP', () => recycleForSp(deps, config, report, poolsRecycledBy(applied)))
     report.shibboleth.recycledPools = recycled.recycled
   }
+
+  // The recycle ran as the plan's last IIS step: start the new worker now, before verify and the first visitor.
+  if (config.warmUp) await phases.run('Warm up', () => warmUpRequest(config.verify, { log }), false)
 
   const elsewhere = stage.desired.staticLocation.kind === 'elsewhere'
   const staticTarget: StaticTarget = {

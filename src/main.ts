@@ -10,6 +10,7 @@ import { Appcmd } from './iis/appcmd.js'
 import { acquireLock, type TargetLock } from './iis/lock.js'
 import { refuseSharedPool } from './iis/pool-sharing.js'
 import { readStateAt, type CurrentState } from './iis/state.js'
+import { requireAppInit } from './iis/app-init.js'
 import { requireProgram } from './inputs/programs.js'
 import { layoutFor } from './layout.js'
 import { coreLog, type Log } from './log.js'
@@ -220,6 +221,7 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     if (cfg.mode === 'deploy') {
       const appcmd = new Appcmd({ runner: deps.runner, log, path: cfg.appcmd })
       current = await phases.run('Read IIS', () => readStateAt(appcmd, stateQuery(cfg), layout.root))
+      if (cfg.warmUp) await requireAppInit(appcmd)
       await refuseSharedPool(appcmd, cfg, current)
       target = withBindingUrl(cfg, current, log)
       report.url = withoutCredentials(target.verify.url)

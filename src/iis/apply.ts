@@ -130,6 +130,7 @@ export async function applyPlan(deps: ApplyDeps, plan: DeployPlan, observer?: St
     if (executed.some(op => op.argv.includes(ANONYMOUS_SECTION))) record.add(location, 'anonymousAsPool')
     record.setHttpPlatformNames(location, desired.hosting === 'httpplatform' ? desired.httpPlatformSecretEnv.map(v => v.name) : [])
     rememberIdentityAndAuth(record, desired, current)
+    record.setExtra('warmUp', location, desired.warmUp ? { pool: desired.pool.name } : undefined)
     log.info(`Applied ${executed.length} steps to IIS for ${location} (backup ${backupName})`)
   } else {
     log.info(`IIS already matches the desired state for ${location}: no appcmd writes`)

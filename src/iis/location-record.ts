@@ -23,6 +23,13 @@ export interface RecordedState {
   windowsAuth?: WindowsAuthRecord
   /** The account and a salted hash of the password this tool last gave the app's pool (src/plan/identity-ops.ts). */
   poolPassword?: PoolPasswordRecord
+  /** The pool whose startMode and the app whose preloadEnabled this tool set for warm-up (src/plan/warm-up-ops.ts). */
+  warmUp?: WarmUpRecord
+}
+
+/** Present while warm-up is on: what to put back when it is turned off. */
+export interface WarmUpRecord {
+  pool: string
 }
 
 export interface WindowsAuthRecord {
@@ -38,7 +45,11 @@ export interface PoolPasswordRecord {
 }
 
 /** Per-location entries of the record that are replaced whole (src/plan/identity-ops.ts, src/plan/auth-ops.ts). */
-type Extras = { windowsAuth?: { [location: string]: WindowsAuthRecord }; poolPassword?: { [location: string]: PoolPasswordRecord } }
+type Extras = {
+  windowsAuth?: { [location: string]: WindowsAuthRecord }
+  poolPassword?: { [location: string]: PoolPasswordRecord }
+  warmUp?: { [location: string]: WarmUpRecord }
+}
 
 interface Record {
   handlersUnlocked: string[]
@@ -51,6 +62,7 @@ interface Record {
   httpPlatformEnv?: { [location: string]: string[] }
   windowsAuth?: Extras['windowsAuth']
   poolPassword?: Extras['poolPassword']
+  warmUp?: Extras['warmUp']
 }
 
 export class LocationRecord {
@@ -83,6 +95,7 @@ export class LocationRecord {
       return {
         ...extra('windowsAuth'),
         ...extra('poolPassword'),
+        ...extra('warmUp'),
         handlersUnlocked: Array.isArray(parsed.handlersUnlocked) ? parsed.handlersUnlocked : [],
         anonymousAsPool: Array.isArray(parsed.anonymousAsPool) ? parsed.anonymousAsPool : [],
         httpPlatformEnv: parsed.httpPlatformEnv && typeof parsed.httpPlatformEnv === 'object' ? parsed.httpPlatformEnv : {}
@@ -103,7 +116,8 @@ export class LocationRecord {
       anonymousAsPool: this.has(location, 'anonymousAsPool'),
       httpPlatformNames: this.httpPlatformNames(location),
       ...this.extra('windowsAuth', location),
-      ...this.extra('poolPassword', location)
+      ...this.extra('poolPassword', location),
+      ...this.extra('warmUp', location)
     }
   }
 
