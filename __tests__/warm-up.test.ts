@@ -170,7 +170,7 @@ describe('Application Initialization must be installed', () => {
 })
 
 describe('the warm-up request', () => {
-  it('waits out "starting" answers and stops at the first other one', async () => {
+  it('waits out the answers of a starting pool and stops at the first other one', async () => {
     const statuses = [503, 502, 200]
     const seen: string[] = []
     const result = await warmUpRequest(verifyConfig('http://127.0.0.1:9/app/', { intervalMs: 1, totalTimeoutMs: 10_000 }), {
