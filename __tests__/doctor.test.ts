@@ -262,6 +262,19 @@ describe('mode: doctor', () => {
     expect(byCheck(await runDoctor(d2, config({ hosting: 'httpplatform' })), 'IIS feature for httpplatform')?.status).toBe('ok')
   })
 
+  it('with warm-up on, fails without Application Initialization in globalModules and names Install-WindowsFeature Web-AppInit', async () => {
+    const { d } = deps(cannedRunner(server({ modules: FASTCGI })))
+    expect(byCheck(await runDoctor(d, config({ 'warm-up': 'true' })), 'IIS feature for warm-up')).toMatchObject({
+      status: 'fail',
+      fix: 'Install-WindowsFeature Web-AppInit'
+    })
+    const appInit = '    <add name="ApplicationInitializationModule" image="%windir%\\System32\\inetsrv\\warmup.dll" />\r\n'
+    const { d: d2 } = deps(cannedRunner(server({ modules: FASTCGI + appInit })))
+    expect(byCheck(await runDoctor(d2, config({ 'warm-up': 'true' })), 'IIS feature for warm-up')?.status).toBe('ok')
+    const { d: d3 } = deps(cannedRunner(server({ modules: FASTCGI })))
+    expect(byCheck(await runDoctor(d3, config()), 'IIS feature for warm-up')).toBeUndefined()
+  })
+
   it('runs from the mode input: the table is the job summary, the step fails on a fail row, deploy-root stays absent', async () => {
     const root = path.join(tempDir('doctor'), 'apps', 'hello')
     const runner = cannedRunner(server({ modules: '' }))

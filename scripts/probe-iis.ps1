@@ -531,6 +531,34 @@ $ExpectationsJson = @'
     "assumes": "a 'File System Name : NTFS' line",
     "accept": [ { "form": "as documented", "exit": [0], "stdout": "File System Name\\s*:\\s*NTFS" } ]
   },
+  "globalmodules-appinit": {
+    "fact": "ai-module", "disruptive": false,
+    "runs": "appcmd list config -section:system.webServer/globalModules (Application Initialization installed: Install-WindowsFeature Web-AppInit)",
+    "assumes": "an <add name=\"ApplicationInitializationModule\" ...> entry, or another name with image warmup.dll",
+    "accept": [
+      { "form": "ApplicationInitializationModule", "exit": [0], "stdout": "name\\s*=\\s*\"ApplicationInitializationModule\"" },
+      { "form": "AppWarmupModule", "exit": [0], "stdout": "name\\s*=\\s*\"AppWarmupModule\"" },
+      { "form": "image warmup.dll", "exit": [0], "stdout": "[\\\\/\"]warmup\\.dll\"" }
+    ]
+  },
+  "startmode-set": {
+    "fact": "ai-start-mode", "disruptive": false,
+    "runs": "appcmd set apppool /apppool.name:diisprobe-XXXXXXXX-pool /startMode:AlwaysRunning, then list apppool ... /config /xml",
+    "assumes": "the pool's <add> element carries startMode=\"AlwaysRunning\"",
+    "accept": [ { "form": "stored", "exit": [0], "stdout": "<add\\b[^>]*\\sstartMode=\"AlwaysRunning\"" } ]
+  },
+  "startmode-invalid": {
+    "fact": "ai-start-mode", "disruptive": false,
+    "runs": "appcmd set apppool /apppool.name:diisprobe-XXXXXXXX-pool /startMode:Always",
+    "assumes": "refused with an error naming startMode",
+    "accept": [ { "form": "refused", "exitNot": [0], "stdout": "startMode" } ]
+  },
+  "preload-set": {
+    "fact": "ai-preload", "disruptive": false,
+    "runs": "appcmd set app diisprobe-XXXXXXXX-site/ /preloadEnabled:true, then list site ... /config /xml",
+    "assumes": "the <application path=\"/\"> element carries preloadEnabled=\"true\"",
+    "accept": [ { "form": "stored", "exit": [0], "stdout": "<application\\b[^>]*\\spreloadEnabled=\"true\"" } ]
+  },
   "runner-version-env": {
     "fact": "dr-runner-version", "disruptive": false,
     "runs": "RUNNER_VERSION as the runner gives it to a job step",
@@ -975,6 +1003,7 @@ function Invoke-Checks {
 
   Invoke-Guarded @('runner-node24') { Test-Runner }
   Invoke-Guarded @('sc-query-running', 'sc-query-missing', 'globalmodules-fastcgi', 'fsutil-volumeinfo', 'runner-version-env') { Test-DoctorReads }
+  Invoke-Guarded @('globalmodules-appinit', 'startmode-set', 'startmode-invalid', 'preload-set') { Test-WarmUp }
 
   $disruptiveIds = @('commit-locked', 'restore-services', 'restore-workers')
   if (-not $Disruptive) {
@@ -1007,6 +1036,16 @@ function Test-DoctorReads {
   Save-Observation 'fsutil-volumeinfo' (Invoke-Native 'fsutil' @('fsinfo', 'volumeinfo', 'C:\'))
   if ($env:GITHUB_ACTIONS -eq 'true') { Save-Text 'runner-version-env' "RUNNER_VERSION=$env:RUNNER_VERSION" }
   else { Save-Skip 'runner-version-env' 'not inside a GitHub Actions job' }
+}
+
+# Warm-up (docs/iis-apply.md, "Warm-up"): the module's entry, startMode on the pool, preloadEnabled on the app.
+function Test-WarmUp {
+  Save-Observation 'globalmodules-appinit' (Invoke-Appcmd @('list', 'config', '-section:system.webServer/globalModules'))
+  Invoke-Appcmd @('set', 'apppool', "/apppool.name:$Pool", '/startMode:AlwaysRunning') | Out-Null
+  Save-Observation 'startmode-set' (Invoke-Appcmd @('list', 'apppool', $Pool, '/config', '/xml'))
+  Save-Observation 'startmode-invalid' (Invoke-Appcmd @('set', 'apppool', "/apppool.name:$Pool", '/startMode:Always'))
+  Invoke-Appcmd @('set', 'app', "$Site/", '/preloadEnabled:true') | Out-Null
+  Save-Observation 'preload-set' (Invoke-Appcmd @('list', 'site', $Site, '/config', '/xml'))
 }
 
 # Worker processes as "<pid>(<pool>)", from lines such as WP "3577" (apppool:DefaultAppPool).

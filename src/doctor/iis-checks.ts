@@ -1,4 +1,5 @@
 import type { DeployConfig } from '../config.js'
+import { hasAppInitModule, INSTALL_APP_INIT } from '../iis/app-init.js'
 import { isListMiss } from '../iis/appcmd.js'
 import type { ProcessRunner } from '../process.js'
 import type { Finding } from './findings.js'
@@ -59,7 +60,20 @@ export async function hostingModuleFindings(runner: ProcessRunner, config: Deplo
         detail: `${need.feature} is not installed: no ${need.name} in globalModules`,
         fix: need.fix
       }
-  return [appcmd, feature]
+  return config.warmUp ? [appcmd, feature, appInitFinding(answer.stdout)] : [appcmd, feature]
+}
+
+/** warm-up: true needs Application Initialization's module in globalModules (src/iis/app-init.ts). */
+function appInitFinding(globalModules: string): Finding {
+  const check = 'IIS feature for warm-up'
+  return hasAppInitModule(globalModules)
+    ? { check, status: 'ok', detail: 'Application Initialization is in globalModules' }
+    : {
+        check,
+        status: 'fail',
+        detail: 'Application Initialization is not installed: no ApplicationInitializationModule in globalModules',
+        fix: INSTALL_APP_INIT
+      }
 }
 
 /** `SITE "S" (id:1,bindings:http/*:80:,state:Started)` (docs/windows-facts.md, ac-list-text). */

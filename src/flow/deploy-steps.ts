@@ -11,6 +11,7 @@ import { planLeaveShibboleth, planShibboleth } from '../shibboleth/plan.js'
 import { leaveShibboleth, leaveTarget, recordedEntries } from '../shibboleth/leave.js'
 import { settleFastCgi } from '../iis/fastcgi-record.js'
 import { deployedSettings } from '../rollback/deployed-settings.js'
+import { warmUpRequest } from '../verify/warm-up.js'
 import { recycleSitePools, type RecycleResult } from '../shibboleth/recycle.js'
 import { shibbolethTarget } from '../shibboleth/target.js'
 import { unverifiedNotice, unverifiedServed } from '../unverified-release.js'
@@ -168,6 +169,16 @@ export function stagedStaticTarget(ctx: RunContext): StaticTarget {
     files: staged.staticFiles,
     ...(staged.staticCheckUrl ? { checkUrl: staged.staticCheckUrl } : {}),
     elsewhere: staged.desired.staticLocation.kind === 'elsewhere'
+  }
+}
+
+/** The recycle ran as the plan's last IIS step: start the new worker now, before verify and the first visitor. */
+export const warmUp: Step = {
+  name: 'Warm up',
+  phase: 'plain',
+  when: ctx => ctx.config.warmUp,
+  run: async ctx => {
+    await warmUpRequest(ctx.config.verify, { log: ctx.log })
   }
 }
 

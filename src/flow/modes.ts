@@ -8,7 +8,7 @@ import { emptyReport } from '../report.js'
 import { rollbackMode } from '../rollback/mode.js'
 import { withoutCredentials } from '../verify/url-credentials.js'
 import type { RunContext } from './context.js'
-import { applyIis, applySp, changedBy, markLive, noteUnverified, planDeploy, recycleSp, verify } from './deploy-steps.js'
+import { applyIis, applySp, changedBy, markLive, noteUnverified, planDeploy, recycleSp, verify, warmUp } from './deploy-steps.js'
 import { planFromSource } from './plan-mode.js'
 import { checkTemplates, findIisTools, probePython, trialRender } from './prepare.js'
 import { rollBackFailedVerify } from './rollback.js'
@@ -54,7 +54,7 @@ const sayWhatIsLive: Step = {
 
 /** Deploy's steps once the plan is written: what runs against the server. */
 export function applyAndVerify(): readonly Step[] {
-  return [applySp, noteUnverified, applyIis, recycleSp, verify, rollBackFailedVerify, markLive, sayWhatIsLive]
+  return [applySp, noteUnverified, applyIis, recycleSp, warmUp, verify, rollBackFailedVerify, markLive, sayWhatIsLive]
 }
 
 export const FLOWS: Record<Mode, readonly Step[]> = {

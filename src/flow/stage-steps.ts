@@ -5,6 +5,7 @@ import { Appcmd } from '../iis/appcmd.js'
 import { acquireLock } from '../iis/lock.js'
 import { refuseSharedPool } from '../iis/pool-sharing.js'
 import { readStateAt } from '../iis/state.js'
+import { requireAppInit } from '../iis/app-init.js'
 import { stateQuery } from '../plan/desired.js'
 import { deployPlanFor, planDocument, writeOutputFiles, writePlan } from '../plan/plan-output.js'
 import { stageRelease, type StageResult } from '../stage.js'
@@ -69,6 +70,8 @@ export const readIis: Step = {
     const appcmd = new Appcmd({ runner: ctx.runner, log, path: config.appcmd })
     const current = await ctx.phases.run('Read IIS', () => readStateAt(appcmd, stateQuery(config), ctx.layout.root, { deferFastCgi: true }))
     ctx.current = current
+    // Before anything is staged: warm-up needs IIS's Application Initialization feature.
+    if (config.warmUp) await requireAppInit(appcmd)
     await refuseSharedPool(appcmd, config, current)
     ctx.config = withBindingUrl(config, current, log)
   }

@@ -132,6 +132,7 @@ export async function applyPlan(deps: ApplyDeps, plan: DeployPlan, observer?: St
     record.setHttpPlatformNames(location, desired.hosting === 'httpplatform' ? desired.httpPlatformSecretEnv.map(v => v.name) : [])
     rememberIdentityAndAuth(record, desired, current)
     rememberFastCgi(record, desired, current)
+    record.setExtra('warmUp', location, desired.warmUp ? { pool: desired.pool.name } : undefined)
     log.info(`Applied ${executed.length} steps to IIS for ${location} (backup ${backupName})`)
   } else {
     log.info(`IIS already matches the desired state for ${location}: no appcmd writes`)

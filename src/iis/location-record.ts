@@ -25,6 +25,13 @@ export interface RecordedState {
   poolPassword?: PoolPasswordRecord
   /** The FastCGI registration this tool last left for the location (src/iis/fastcgi-record.ts). */
   fastCgi?: FastCgiRecord
+  /** The pool whose startMode and the app whose preloadEnabled this tool set for warm-up (src/plan/warm-up-ops.ts). */
+  warmUp?: WarmUpRecord
+}
+
+/** Present while warm-up is on: what to put back when it is turned off. */
+export interface WarmUpRecord {
+  pool: string
 }
 
 export interface WindowsAuthRecord {
@@ -52,6 +59,7 @@ type Extras = {
   windowsAuth?: { [location: string]: WindowsAuthRecord }
   poolPassword?: { [location: string]: PoolPasswordRecord }
   fastCgi?: { [location: string]: FastCgiRecord }
+  warmUp?: { [location: string]: WarmUpRecord }
 }
 
 interface Record {
@@ -66,6 +74,7 @@ interface Record {
   windowsAuth?: Extras['windowsAuth']
   poolPassword?: Extras['poolPassword']
   fastCgi?: Extras['fastCgi']
+  warmUp?: Extras['warmUp']
 }
 
 export class LocationRecord {
@@ -99,6 +108,7 @@ export class LocationRecord {
         ...extra('windowsAuth'),
         ...extra('poolPassword'),
         ...extra('fastCgi'),
+        ...extra('warmUp'),
         handlersUnlocked: Array.isArray(parsed.handlersUnlocked) ? parsed.handlersUnlocked : [],
         anonymousAsPool: Array.isArray(parsed.anonymousAsPool) ? parsed.anonymousAsPool : [],
         httpPlatformEnv: parsed.httpPlatformEnv && typeof parsed.httpPlatformEnv === 'object' ? parsed.httpPlatformEnv : {}
@@ -120,7 +130,8 @@ export class LocationRecord {
       httpPlatformNames: this.httpPlatformNames(location),
       ...this.extra('windowsAuth', location),
       ...this.extra('poolPassword', location),
-      ...this.extra('fastCgi', location)
+      ...this.extra('fastCgi', location),
+      ...this.extra('warmUp', location)
     }
   }
 

@@ -5,7 +5,7 @@ import type { DesiredState } from '../plan/types.js'
 import { appId, locationPath, sameName } from './app-location.js'
 import { LocationRecord } from './location-record.js'
 import type { Appcmd } from './appcmd.js'
-import type { FastCgiRecord, PoolPasswordRecord, RecordedState, WindowsAuthRecord } from './location-record.js'
+import type { FastCgiRecord, PoolPasswordRecord, RecordedState, WarmUpRecord, WindowsAuthRecord } from './location-record.js'
 
 /**
  * What the state read needs: the names of the target, nothing of the release. A DesiredState is one; main also
@@ -30,9 +30,10 @@ export interface FastCgiApp {
 
 /** What IIS holds now for one target, as far as the diff needs it. */
 export interface CurrentState {
-  pool: { exists: boolean; identity?: string; managedRuntimeVersion?: string; userName?: string }
+  /** startMode and preloadEnabled as stored; absent when the attribute is (IIS then uses its default). */
+  pool: { exists: boolean; identity?: string; managedRuntimeVersion?: string; userName?: string; startMode?: string }
   site: { exists: boolean; id: number; bindings: { protocol: string; bindingInformation: string }[] }
-  app: { exists: boolean; pool?: string; physicalPath?: string }
+  app: { exists: boolean; pool?: string; physicalPath?: string; preloadEnabled?: string }
   /** The app's virtual directories other than its root ('/assets', '/static', ...), whoever made them. */
   vdirs: { path: string; physicalPath: string }[]
   fastCgi: FastCgiApp[]
@@ -50,6 +51,8 @@ export interface CurrentState {
   fastCgiRecord?: FastCgiRecord
   /** The fastCgi section was not read yet: settleFastCgi completes it once the release is staged. */
   fastCgiDeferred?: true
+  /** From the deploy-root record: warm-up as this tool set it (src/plan/warm-up-ops.ts). */
+  warmUp?: WarmUpRecord
 }
 
 export interface ReadOptions {
@@ -94,6 +97,7 @@ export function parsePool(xml: string, name: string): CurrentState['pool'] {
     // IIS 7.5+ defaults the identity to ApplicationPoolIdentity when processModel does not say.
     identity: (model && attr(model, 'identityType')) || 'ApplicationPoolIdentity',
     managedRuntimeVersion: (add && attr(add, 'managedRuntimeVersion')) ?? attr(wrapper, 'RuntimeVersion') ?? 'v4.0',
+    ...(add && attr(add, 'startMode') ? { startMode: attr(add, 'startMode') } : {}),
     // The password is never kept: the read may show it decrypted (docs/windows-facts.md, ac-pool-password).
     ...(model && attr(model, 'userName') ? { userName: attr(model, 'userName') } : {})
   }
@@ -133,7 +137,8 @@ export function parseSite(xml: string, desired: StateQuery): Pick<CurrentState, 
     app: {
       exists: true,
       pool: attr(application, 'applicationPool') ?? '',
-      physicalPath: rootVdir ? attr(rootVdir, 'physicalPath') : undefined
+      physicalPath: rootVdir ? attr(rootVdir, 'physicalPath') : undefined,
+      ...(attr(application, 'preloadEnabled') ? { preloadEnabled: attr(application, 'preloadEnabled') } : {})
     },
     vdirs: vdirs
       .map(v => ({ path: normalAppPath(attr(v, 'path') ?? ''), physicalPath: attr(v, 'physicalPath') ?? '' }))
@@ -192,8 +197,18 @@ export async function readState(appcmd: Appcmd, desired: StateQuery, known: Reco
   }
   const defer = opts.deferFastCgi === true && desired.hosting === 'fastcgi' && known.fastCgi !== undefined
   const fastCgi = defer ? [] : parseFastCgi(await appcmd.read('list', 'config', '-section:system.webServer/fastCgi', '/xml'))
-  const { windowsAuth, poolPassword, fastCgi: fastCgiRecord } = known
-  const state: CurrentState = { pool, ...fromSite, fastCgi, handlersUnlocked, anonymousAsPool, windowsAuth, poolPassword, fastCgiRecord }
+  const { windowsAuth, poolPassword, fastCgi: fastCgiRecord, warmUp } = known
+  const state: CurrentState = {
+    pool,
+    ...fromSite,
+    fastCgi,
+    handlersUnlocked,
+    anonymousAsPool,
+    windowsAuth,
+    poolPassword,
+    fastCgiRecord,
+    warmUp
+  }
   if (defer) state.fastCgiDeferred = true
   // A fourth read only where httpPlatform variables are ours: hosting httpplatform, or a switch back from it.
   if (fromSite.app.exists && (desired.hosting === 'httpplatform' || ownedHttpPlatformNames.length > 0)) {

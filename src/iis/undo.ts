@@ -116,6 +116,8 @@ export function inverseOf(op: Operation, before: CurrentState, desired: DesiredS
         sets.push(`/managedRuntimeVersion:${before.pool.managedRuntimeVersion ?? ''}`)
       if (option(rest, 'processModel.identityType') !== undefined)
         sets.push(`/processModel.identityType:${before.pool.identity ?? 'ApplicationPoolIdentity'}`)
+      // An absent startMode is IIS's default, OnDemand (docs/windows-facts.md, ai-start-mode).
+      if (option(rest, 'startMode') !== undefined) sets.push(`/startMode:${before.pool.startMode || 'OnDemand'}`)
       // The earlier password is never read back, and an empty one is not the same as none: the backup restores it.
       if (option(rest, 'processModel.userName') !== undefined)
         throw new NoInverse(`the earlier account settings of app pool ${desired.pool.name} are not known`)
@@ -124,6 +126,9 @@ export function inverseOf(op: Operation, before: CurrentState, desired: DesiredS
     case 'add app':
       return [undoOp(['delete', 'app', app], op)]
     case 'set app':
+      // preloadEnabled absent is false (docs/windows-facts.md, ai-preload).
+      if (option(rest, 'preloadEnabled') !== undefined)
+        return [undoOp(['set', 'app', app, `/preloadEnabled:${before.app.preloadEnabled || 'false'}`], op)]
       // An application without applicationPool runs in the site's default: setting '' would not be the same.
       if (!before.app.pool) throw new NoInverse(`${app} had no applicationPool of its own`)
       return [undoOp(['set', 'app', app, `/applicationPool:${before.app.pool}`], op)]

@@ -18,6 +18,7 @@ export const INPUT_DEFAULTS = {
   'pool-identity-password': '',
   auth: '',
   'anonymous-user': 'pool',
+  'warm-up': 'false',
   'settings-module': '',
   env: '',
   'secret-env': '',

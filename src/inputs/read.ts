@@ -96,6 +96,7 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
     venvSystemSitePackages: bool('venv-system-site-packages', get('venv-system-site-packages')),
     wfastcgi: get('wfastcgi'),
     staticServedElsewhere: bool('static-served-elsewhere', get('static-served-elsewhere')),
+    warmUp: bool('warm-up', get('warm-up')),
     ...target,
     auth,
     settingsModule,

@@ -66,6 +66,8 @@ export interface DeployConfig {
   auth: AuthMode
   /** Who reads files for anonymous requests: the pool identity, or whatever the site says (IUSR by default). */
   anonymousUser: 'pool' | 'keep'
+  /** IIS Application Initialization: pool AlwaysRunning, app preloaded, one request after the recycle. */
+  warmUp: boolean
   /** Another server serves the static files: STATIC_URL may point anywhere, no static vdir is made or checked. */
   staticServedElsewhere: boolean
   settingsModule: string

@@ -52,7 +52,7 @@ export interface DeployPlan {
   grantRecords: GrantRecord[]
 }
 
-/** The phases apply runs against IIS itself; the SP's phases run with the SP's own transaction (src/deploy.ts). */
+/** The phases apply runs against IIS itself; the SP's phases run with the SP's own transaction (src/flow/deploy-steps.ts). */
 export const IIS_PHASES: ReadonlySet<Phase> = new Set<Phase>([
   'backup',
   'pool',

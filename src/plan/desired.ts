@@ -126,6 +126,7 @@ export function desiredState(config: DeployConfig, facts: StageFacts): DesiredSt
       : undefined,
     httpPlatformSecretEnv: fastcgi ? [] : config.env.filter(v => v.secret),
     anonymousAsPool: config.anonymousUser === 'pool',
+    warmUp: config.warmUp,
     ownedPrefix: layout.venvsDir,
     acl: [
       { path: facts.pythonHome, permission: '(OI)(CI)RX', why: `${principal} runs the base Python interpreter` },

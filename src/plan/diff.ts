@@ -4,13 +4,14 @@ import type { CurrentState, FastCgiApp, NameValue } from '../iis/state.js'
 import { authOps } from './auth-ops.js'
 import { identityArgs, identityChange } from './identity-ops.js'
 import type { DesiredState, Operation } from './types.js'
+import { warmUpAppOps, warmUpPoolArgs } from './warm-up-ops.js'
 import { appId, locationPath, rootVdirId, sameName, vdirId } from '../iis/app-location.js'
 import { insideFolder, samePath } from '../windows-path.js'
 
 export type ObjectStatus = 'created' | 'changed' | 'unchanged' | 'removed'
 
 export interface ObjectChange {
-  kind: 'apppool' | 'app' | 'handlers' | 'anonymousAuth' | 'windowsAuth' | 'vdir' | 'fastCgi' | 'envVar' | 'httpPlatformEnv'
+  kind: 'apppool' | 'app' | 'handlers' | 'anonymousAuth' | 'windowsAuth' | 'vdir' | 'fastCgi' | 'envVar' | 'httpPlatformEnv' | 'warmUp'
   name: string
   status: ObjectStatus
 }
@@ -124,13 +125,21 @@ export function planChanges(current: CurrentState | undefined, desired: DesiredS
   const pool = desired.pool
   const app = appId(desired.app)
   const location = locationPath(desired.app)
+  const warmUpPool = warmUpPoolArgs(now, desired)
 
-  // Application pool: No Managed Code ('' runtime), the configured identity.
+  // Application pool: No Managed Code ('' runtime), the configured identity, startMode for warm-up.
   if (!now.pool.exists) {
     const identity = identityArgs(pool)
     poolOps.push(
       op(
-        ['add', 'apppool', `/name:${pool.name}`, `/managedRuntimeVersion:${pool.managedRuntimeVersion}`, ...identity.args],
+        [
+          'add',
+          'apppool',
+          `/name:${pool.name}`,
+          `/managedRuntimeVersion:${pool.managedRuntimeVersion}`,
+          ...identity.args,
+          ...warmUpPool.args
+        ],
         `app pool ${pool.name} does not exist`,
         identity.secrets
       )
@@ -146,6 +155,8 @@ export function planChanges(current: CurrentState | undefined, desired: DesiredS
     const identity = identityChange(now, pool)
     if (identity) sets.push(...identity.args)
     if (identity) why.push(identity.why)
+    if (warmUpPool.args.length > 0) sets.push(...warmUpPool.args)
+    if (warmUpPool.args.length > 0) why.push(warmUpPool.why)
     if (sets.length > 0)
       poolOps.push(
         op(['set', 'apppool', `/apppool.name:${pool.name}`, ...sets], `app pool ${pool.name}: ${why.join(', ')}`, identity?.secrets)
@@ -190,6 +201,7 @@ export function planChanges(current: CurrentState | undefined, desired: DesiredS
     }
     objects.push({ kind: 'app', name: app, status: appChanged ? 'changed' : 'unchanged' })
   }
+  before.push(...warmUpAppOps(now, desired, objects))
 
   // Handlers unlocked at the app's location only, so web.config may declare them (else 500.19).
   if (!now.handlersUnlocked) {

@@ -44,6 +44,8 @@ export interface DesiredState {
   auth?: { mode: AuthMode; useAppPoolCredentials: boolean }
   /** Anonymous requests at the app run as the pool identity (input anonymous-user: pool). */
   anonymousAsPool: boolean
+  /** IIS Application Initialization for the app: pool startMode AlwaysRunning, app preloadEnabled (src/plan/warm-up-ops.ts); absent is off. */
+  warmUp?: boolean
   /** Folder whose venvs are ours: a FastCGI application whose fullPath starts here and is not desired is stale. */
   ownedPrefix: string
   acl: AclGrant[]

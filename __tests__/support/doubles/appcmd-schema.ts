@@ -77,6 +77,11 @@ export const SCHEMA: Record<string, SectionSchema> = {
     attrs: ['enabled'],
     children: { files: { collection: { add: 'add', keys: ['value'], attrs: ['value'] } } }
   },
+  // Modules IIS loads for every request; Application Initialization's is looked for by warm-up (docs/windows-facts.md, ai-module).
+  'system.webServer/globalModules': {
+    attrs: [],
+    collection: { add: 'add', keys: ['name'], attrs: ['name', 'image', 'preCondition'] }
+  },
   'system.webServer/staticContent': {
     attrs: [],
     collection: { add: 'mimeMap', keys: ['fileExtension'], attrs: ['fileExtension', 'mimeType'] }
@@ -96,3 +101,8 @@ export function decryptPassword(stored: string): string {
 }
 
 export const IDENTITY_TYPES = ['ApplicationPoolIdentity', 'LocalSystem', 'LocalService', 'NetworkService', 'SpecificUser']
+
+// Application Initialization's attributes (docs/windows-facts.md, ai-start-mode, ai-preload): the pool's startMode
+// is an enum, the application's preloadEnabled a boolean; appcmd refuses other values.
+export const START_MODES = ['AlwaysRunning', 'OnDemand']
+export const BOOLEANS = ['true', 'false']

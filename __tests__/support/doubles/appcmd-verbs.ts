@@ -28,7 +28,7 @@ import {
   sitesElement,
   vdirName
 } from './appcmd-objects.js'
-import { encryptPassword, IDENTITY_TYPES } from './appcmd-schema.js'
+import { BOOLEANS, encryptPassword, IDENTITY_TYPES, START_MODES } from './appcmd-schema.js'
 import { child, detach, elements, ensureChild, runtimeState, stateOf, writeAtomic, type StatePaths } from './appcmd-store.js'
 
 export interface VerbResult {
@@ -46,7 +46,11 @@ function applyPoolProperties(doc: Document, pool: Element, options: readonly Opt
       if (!['Integrated', 'Classic'].some(m => same(m, value)))
         fail(EXIT.invalidParameter, `Invalid enumeration value "${value}" for attribute "managedPipelineMode".`)
       pool.setAttribute('managedPipelineMode', value)
-    } else if (same(o.name, 'autoStart') || same(o.name, 'startMode') || same(o.name, 'enable32BitAppOnWin64')) {
+    } else if (same(o.name, 'startMode')) {
+      const mode = START_MODES.find(m => same(m, value))
+      if (!mode) fail(EXIT.invalidParameter, `Invalid enumeration value "${value}" for attribute "startMode".`)
+      pool.setAttribute('startMode', mode ?? value)
+    } else if (same(o.name, 'autoStart') || same(o.name, 'enable32BitAppOnWin64')) {
       pool.setAttribute(o.name, value)
     } else if (/^processModel\./i.test(o.name)) {
       const attr = o.name.slice('processModel.'.length)
@@ -167,7 +171,11 @@ export function objectVerb(
       for (const o of propertyOptions(options)) {
         if (same(o.name, 'app.name')) continue
         if (same(o.name, 'applicationPool')) app.element.setAttribute('applicationPool', o.value ?? '')
-        else if (same(o.name, 'enabledProtocols') || same(o.name, 'preloadEnabled')) app.element.setAttribute(o.name, o.value ?? '')
+        else if (same(o.name, 'preloadEnabled')) {
+          const value = BOOLEANS.find(b => same(b, o.value))
+          if (!value) fail(EXIT.invalidParameter, `Invalid boolean value "${o.value ?? ''}" for attribute "preloadEnabled".`)
+          app.element.setAttribute('preloadEnabled', value ?? '')
+        } else if (same(o.name, 'enabledProtocols')) app.element.setAttribute(o.name, o.value ?? '')
         else unknownAttribute(o.name)
       }
       lines.push(`APP object "${app.name}" changed`)
