@@ -14,6 +14,7 @@ import type { ProcessRunner } from './process.js'
 import { markRelease, previousRelease, pruneReleases, readRelease, readReleaseAt } from './releases.js'
 import type { TemplateSet } from './render/templates.js'
 import type { RunReport } from './report.js'
+import { afterFailedApply, startJournal } from './journal/deploy-journal.js'
 import { applyShibboleth, type ShibbolethApplied } from './shibboleth/apply.js'
 import { decodeXml } from './shibboleth/encoding.js'
 import { rollBackPastUnverified, unverifiedNotice, unverifiedServed, type PastUnverified } from './unverified-release.js'
@@ -194,11 +195,15 @@ export async function deployMode(
     report.warnings.push(notice)
   }
 
+  // What this run is about to do, then each step as it ends: the next run recovers from it if this one stops.
+  const journal = startJournal(layout, plan, stage.facts.releaseId)
   try {
     outcome.applied = await phases.run('Apply', () =>
-      applyPlan({ runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls }, plan)
+      applyPlan({ runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls }, plan, journal)
     )
+    journal?.applied()
   } catch (error) {
+    afterFailedApply(journal, error)
     // IIS was restored by apply itself; the SP config changed before it must follow.
     const failed = outcome.shibboleth?.changed ? await restoreShibboleth(outcome.shibboleth, log) : undefined
     if (failed) {
@@ -251,6 +256,9 @@ export async function deployMode(
       log.warning(message)
       report.warnings.push(message)
     }
+    // Verify passed: the run ended well. Closed after the release was marked live, so a run stopped in between
+    // is seen as verified by the next run's recovery (src/journal/recover.ts).
+    journal?.close()
     // The release IIS already served was never verified before: the run's last line must not call it verified.
     return { reverified: unverified?.id === stage.facts.releaseId }
   }
@@ -295,6 +303,8 @@ export async function deployMode(
     ? await phases.run('Verify restored release', () => verify(deps, config, previousStatic, siteId, 'Verify restored release'), false)
     : []
   report.rollback = { ok: rollback.ok, detail, checks: again }
+  // A rollback that restored everything ends the run well; one that did not leaves the journal to recover from.
+  if (rollback.ok) journal?.close()
   // A release that was already live and verified before this run stays as it was: this run did not make it so.
   if (applied.changed || unverified?.id === stage.facts.releaseId) markRelease(layout, stage.facts.releaseId, 'failed')
   const restoredState =

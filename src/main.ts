@@ -19,6 +19,7 @@ import type { PlanDocument } from './plan/plan-file.js'
 import { deployPlanFor, planDocument, settingsFromSource, writeOutputFiles, writePlan } from './plan/plan-output.js'
 import { doctorMode } from './doctor/doctor.js'
 import { recordRun } from './history/record.js'
+import { recoverInRun } from './journal/run-hook.js'
 import { describeStaticLocation } from './plan/static-location.js'
 import { execRunner, type ProcessRunner } from './process.js'
 import type { Interpreter } from './python/interpreter.js'
@@ -212,6 +213,8 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
         timeoutMs: cfg.lockTimeoutMs,
         log
       })
+      // Before anything else under both locks: a run that stopped unfinished is undone first (src/journal/).
+      await recoverInRun(deps, cfg, report)
     }
     // Deploy reads IIS first (under the lock): a missing site stops the run before anything is built, and the
     // preflight sends the Host that the site's binding will.
