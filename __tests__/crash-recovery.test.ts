@@ -50,7 +50,14 @@ function killingRunner(inner: ProcessRunner, at: KillPoint, t: Trial): ProcessRu
  * A deploy's IIS part as deployMode runs it around the journal: begin, apply with the journal observing, verify
  * (here: passes), mark the release live, close. `boundaries` collects the boundary names it passed.
  */
-async function deploy(target: Target, config: DeployConfig, at: KillPoint | undefined, t: Trial, boundaries: string[] = []) {
+async function deploy(
+  target: Target,
+  config: DeployConfig,
+  at: KillPoint | undefined,
+  t: Trial,
+  boundaries: string[] = [],
+  venvHash = `venv-${config.releaseId}`
+) {
   const runner = at ? killingRunner(target.runner, at, t) : target.runner
   const boundary = async (name: string): Promise<void> => {
     boundaries.push(name)
@@ -60,7 +67,6 @@ async function deploy(target: Target, config: DeployConfig, at: KillPoint | unde
     }
   }
   const layout = layoutFor(config.deployRoot)
-  const venvHash = `venv-${config.releaseId}`
   const desired = stage(target, config, venvHash)
   // What stage writes once a release is complete: a staged release of this app.
   writeRelease(layout, {
@@ -132,6 +138,12 @@ async function killPoints(scenario: (t: Target) => Promise<DeployConfig>): Promi
 }
 
 const firstDeploy = async (t: Target): Promise<DeployConfig> => configFor(t, 'r2')
+/** r2 in r1's venv, one variable changed: the run's writes all have inverses (no backup restore). */
+const sameVenvUpgrade = async (t: Target): Promise<DeployConfig> => {
+  await deploy(t, configFor(t, 'r1'), undefined, trial(), [], 'venv-r2')
+  return configFor(t, 'r2', { env: 'GREETING=hi\nFEATURE_X=on' })
+}
+/** r2 with a new venv and a rotated secret: the old registration's inverse needs that secret, so the backup. */
 const upgrade = async (t: Target): Promise<DeployConfig> => {
   const c1 = configFor(t, 'r1')
   await deploy(t, c1, undefined, trial())
@@ -143,7 +155,8 @@ afterEach(() => open?.cleanup())
 
 describe.each([
   ['a first deploy', firstDeploy],
-  ['an upgrade', upgrade]
+  ['an upgrade with a new venv and a rotated secret', upgrade],
+  ['an upgrade in the same venv', sameVenvUpgrade]
 ])('a run killed during %s', (name, scenario) => {
   it('is recovered by the next run at every kill point', async () => {
     const points = await killPoints(scenario)
