@@ -105,7 +105,7 @@ describe('recovery of a run stopped during verify', () => {
     expect(readRelease(layoutFor(c2.deployRoot), 'r2')?.state).toBe('failed')
     expect(fs.existsSync(journalOf(c2))).toBe(false)
     const history = fs.readFileSync(historyFileFor(c2.deployRoot, { site: c2.siteName, appPath: c2.appPath }), 'utf8')
-    expect(history).toMatch(/"mode":"recover".*"releaseId":"r2".*"outcome":"failed-rolled-back"/)
+    expect(history).toMatch(/"mode":"recover".*"releaseId":"r2".*"outcome":"failed-rolled-back".*"live":"r1"/)
     // Nothing left: the next run finds no journal.
     expect((await recover(t, c2)).recovery).toBeUndefined()
   })

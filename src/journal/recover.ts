@@ -15,9 +15,10 @@ import { restoreBackup } from '../iis/backup.js'
 import { LOCATION_RECORD_FILE } from '../iis/location-record.js'
 import { readStateAt } from '../iis/state.js'
 import { inverseOf, NoInverse, poolsToRecycle, undoPlan } from '../iis/undo.js'
-import { layoutFor } from '../layout.js'
+import { layoutFor, type Layout } from '../layout.js'
 import type { DesiredState, Operation } from '../plan/types.js'
-import { markRelease, passedVerify, readRelease } from '../releases.js'
+import { markRelease, passedVerify, readRelease, readReleaseAt } from '../releases.js'
+import { samePath } from '../windows-path.js'
 import { writeFileAtomic } from '../render/atomic-write.js'
 import type { DeployTarget } from '../deploy-root-claim.js'
 import { foreignChanges } from './foreign-changes.js'
@@ -112,6 +113,14 @@ function restoreLocationRecord(deployRoot: string, original: string | null): voi
   else writeFileAtomic(file, original)
 }
 
+/** The release of ours the app served before the interrupted run, when it had passed verify. */
+function releaseServedBefore(layout: Layout, journal: RunJournal): string | undefined {
+  const dir = journal.previousPhysicalPath
+  if (!dir) return undefined
+  const meta = readReleaseAt(dir)
+  return meta && samePath(layout.releaseDir(meta.id), dir) && passedVerify(meta) ? meta.id : undefined
+}
+
 export interface RecoveryDeps extends ApplyDeps {
   deployRoot: string
   target: DeployTarget
@@ -141,8 +150,15 @@ export async function recoverUnfinishedRun(deps: RecoveryDeps): Promise<Recovery
     return undefined
   }
   const location = locationPath(journal.desired.app)
+  const previous = releaseServedBefore(layout, journal)
+  const goal =
+    previous && previous === journal.lastVerifiedRelease
+      ? `release ${previous}, the last verified one`
+      : previous
+        ? `release ${previous}, which it served before that run`
+        : 'its state before that run'
   log.warning(
-    `An earlier run of release ${journal.releaseId} (started ${journal.startedAt}) stopped during ${journal.state === 'applying' ? 'apply' : 'verify'}; bringing ${location} back to ${journal.lastVerifiedRelease ? `release ${journal.lastVerifiedRelease}, the last verified one` : 'its state before that run'}`
+    `An earlier run of release ${journal.releaseId} (started ${journal.startedAt}) stopped during ${journal.state === 'applying' ? 'apply' : 'verify'}; bringing ${location} back to ${goal}`
   )
   const appcmd = new Appcmd({ runner: deps.runner, log, path: deps.appcmdPath })
   const restored: string[] = []
@@ -182,7 +198,7 @@ export async function recoverUnfinishedRun(deps: RecoveryDeps): Promise<Recovery
         outcome: ok ? 'failed-rolled-back' : 'failed',
         releaseBuilt: false,
         iisChanges: [],
-        ...(ok && journal.lastVerifiedRelease ? { live: journal.lastVerifiedRelease } : {}),
+        ...(ok && previous ? { live: previous } : {}),
         error: notice.slice(0, 500)
       },
       text => log.redact(text)
