@@ -76,6 +76,16 @@ describe('renderSummary', () => {
     )
   })
 
+  it('says what the recovery of an interrupted run did, masked, above the tables', () => {
+    const redactor = new Redactor()
+    redactor.add('tok-Zq81-very-secret')
+    const notice = 'Recovered the interrupted run of release r2: Default Web Site/app serves C:\\r1 again (tok-Zq81-very-secret)'
+    const md = renderSummary(report({ recovery: { ok: true, releaseId: 'r2', notice } }), t => redactor.redact(t))
+    expect(md).toContain('**Recovered:** Recovered the interrupted run of release r2: Default Web Site/app serves C:\\r1 again (***)')
+    expect(renderSummary(report({ recovery: { ok: false, releaseId: 'r2', notice: 'x' } }))).toContain('**NOT recovered:** x')
+    expect(renderSummary(report())).not.toContain('ecovered')
+  })
+
   it('renders target, object, file, phase and check tables for a successful deploy', () => {
     const md = renderSummary(report())
     expect(md).toMatch(/^## ✅ Deployed release `1234-1`\n/)

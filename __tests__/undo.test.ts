@@ -130,6 +130,17 @@ describe('undoPlan: the inverse of each write, newest first', () => {
     ])
   })
 
+  it("leaves a pruned old backup deleted, so pruning never forces this run's backup to be restored", () => {
+    const d = desired('r2', 'v1', 'tok-1')
+    const prune = {
+      tool: 'appcmd' as const,
+      argv: ['delete', 'backup', 'django-iis-deploy-r0-20260101T000000000Z'],
+      why: 'prune',
+      mutates: true
+    }
+    expect(undoPlan([prune], applied(d), d)).toEqual({ ops: [] })
+  })
+
   it('has no inverse for an app that ran in the site default pool, nor for the anonymous user of an existing app', () => {
     const d = desired('r1', 'v1', 'tok-1')
     const inDefault: CurrentState = { ...applied(d), app: { exists: true, pool: '', physicalPath: d.app.physicalPath } }

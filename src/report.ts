@@ -40,6 +40,8 @@ export interface RunReport {
   previousRelease?: string
   /** mode: doctor's findings: the summary is their table alone. */
   doctor?: Finding[]
+  /** An earlier run's unfinished journal, recovered before this run (src/journal/recover.ts). */
+  recovery?: { ok: boolean; releaseId: string; notice: string }
 }
 
 export type Redact = (text: string) => string
@@ -97,6 +99,7 @@ export function renderSummary(report: RunReport, redact: Redact = keep): string 
   )
 
   if (report.error !== undefined) out.push(`**Error:** ${cell(report.error)}`, '')
+  if (report.recovery) out.push(`**${report.recovery.ok ? 'Recovered' : 'NOT recovered'}:** ${cell(report.recovery.notice)}`, '')
 
   const warnings = [...report.warnings]
   if (report.insecureTls && !warnings.includes(INSECURE_TLS_WARNING)) warnings.unshift(INSECURE_TLS_WARNING)

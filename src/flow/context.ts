@@ -4,6 +4,7 @@ import { actionInputs, type DeployConfig, type InputReader } from '../config.js'
 import type { Hint } from '../diagnose.js'
 import type { Finding } from '../doctor/findings.js'
 import type { ApplyResult } from '../iis/apply.js'
+import type { JournalRecorder } from '../journal/recorder.js'
 import type { TargetLock } from '../iis/lock.js'
 import type { CurrentState } from '../iis/state.js'
 import { layoutFor, type Layout } from '../layout.js'
@@ -78,6 +79,10 @@ export interface RunContext {
   /** A release IIS serves that never passed verify (src/unverified-release.ts). */
   unverified?: ReleaseMeta
   applied?: ApplyResult
+  /** This run's journal while apply and verify run (src/journal/). */
+  journal?: JournalRecorder
+  /** What the recovery of an interrupted earlier run did (src/journal/recover.ts). */
+  recovery?: RunReport['recovery']
   checks: UrlCheckResult[]
   rollback?: RunReport['rollback']
   restored?: Restored

@@ -12,6 +12,7 @@ import { leaveShibboleth, leaveTarget, recordedEntries } from '../shibboleth/lea
 import { settleFastCgi } from '../iis/fastcgi-record.js'
 import { deployedSettings } from '../rollback/deployed-settings.js'
 import { warmUpRequest } from '../verify/warm-up.js'
+import { afterFailedApply, startJournal } from '../journal/deploy-journal.js'
 import { recycleSitePools, type RecycleResult } from '../shibboleth/recycle.js'
 import { shibbolethTarget } from '../shibboleth/target.js'
 import { unverifiedNotice, unverifiedServed } from '../unverified-release.js'
@@ -128,11 +129,16 @@ export const applyIis: Step = {
     const { config, runner, log } = ctx
     if (!ctx.plan) throw new Error('deploy mode reached apply without a plan')
     const plan = ctx.plan
+    // What this run is about to do, then each step as it ends: the next run recovers from it if this one stops.
+    const journal = startJournal(ctx.layout, plan, stagedOf(ctx).facts.releaseId)
+    ctx.journal = journal
     try {
       ctx.applied = await ctx.phases.run('Apply', () =>
-        applyPlan({ runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls }, plan)
+        applyPlan({ runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls }, plan, journal)
       )
+      journal?.applied()
     } catch (error) {
+      afterFailedApply(journal, error)
       // IIS was restored by apply itself; the SP config changed before it must follow.
       const failed = ctx.shibboleth?.changed ? await restoreShibboleth(ctx.shibboleth, log) : undefined
       if (ctx.shibboleth?.changed) ctx.restored = { ok: !failed, restoredAnything: true }
@@ -215,6 +221,9 @@ export const markLive: Step = {
     } catch (error) {
       warn(ctx, `release ${releaseId} is live, but cleaning up old releases failed: ${asError(error).message}`)
     }
+    // Verify passed: the run ended well. Closed after the release was marked live, so a run stopped in between
+    // is seen as verified by the next run's recovery (src/journal/recover.ts).
+    ctx.journal?.close()
     // The release IIS already served was never verified before: the run's last line must not call it verified.
     ctx.reverified = unverified?.id === releaseId
   }

@@ -12,7 +12,7 @@ import { applyIis, applySp, changedBy, markLive, noteUnverified, planDeploy, rec
 import { planFromSource } from './plan-mode.js'
 import { checkTemplates, findIisTools, probePython, trialRender } from './prepare.js'
 import { rollBackFailedVerify } from './rollback.js'
-import { claimRoot, lockServer, lockTarget, planStaged, readIis, stage, stagedOf } from './stage-steps.js'
+import { claimRoot, lockServer, lockTarget, planStaged, readIis, recoverUnfinished, stage, stagedOf } from './stage-steps.js'
 import type { Step } from './steps.js'
 
 const doctor: Step = {
@@ -70,6 +70,7 @@ export const FLOWS: Record<Mode, readonly Step[]> = {
     claimRoot,
     lockTarget,
     lockServer,
+    recoverUnfinished,
     readIis,
     stage,
     planDeploy,

@@ -58,7 +58,8 @@ export function reportFrom(
     ...(ctx.rollback ? { rollback: ctx.rollback } : {}),
     hints: [...ctx.hints, ...hints],
     warnings: ctx.warnings,
-    ...(ctx.doctor ? { doctor: ctx.doctor } : {})
+    ...(ctx.doctor ? { doctor: ctx.doctor } : {}),
+    ...(ctx.recovery ? { recovery: ctx.recovery } : {})
   }
 }
 

@@ -70,6 +70,8 @@ export const rollBackFailedVerify: Step = {
     const title = 'Verify restored release'
     const again = restoredAnything ? await ctx.phases.run(title, () => verifyRelease(ctx, previousStatic, title), false) : []
     ctx.rollback = { ok: rollback.ok, detail, checks: again }
+    // A rollback that restored everything ends the run well; one that did not leaves the journal to recover from.
+    if (rollback.ok) ctx.journal?.close()
     // A release that was already live and verified before this run stays as it was: this run did not make it so.
     if (applied.changed || unverified?.id === releaseId) markRelease(layout, releaseId, 'failed')
     const restoredState =

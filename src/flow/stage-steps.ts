@@ -5,12 +5,13 @@ import { Appcmd } from '../iis/appcmd.js'
 import { acquireLock } from '../iis/lock.js'
 import { refuseSharedPool } from '../iis/pool-sharing.js'
 import { readStateAt } from '../iis/state.js'
+import { recoverBeforeDeploy } from '../journal/run-hook.js'
 import { requireAppInit } from '../iis/app-init.js'
 import { stateQuery } from '../plan/desired.js'
 import { deployPlanFor, planDocument, writeOutputFiles, writePlan } from '../plan/plan-output.js'
 import { stageRelease, type StageResult } from '../stage.js'
 import { withBindingUrl } from '../verify/binding-url.js'
-import type { RunContext } from './context.js'
+import { warn, type RunContext } from './context.js'
 import { interpreterOf } from './prepare.js'
 import type { Step } from './steps.js'
 
@@ -56,6 +57,16 @@ export const lockServer: Step = {
       log: ctx.log
     })
     ctx.locks.push(lock)
+  }
+}
+
+/** A deploy that stopped unfinished (its journal is still open) is undone before this run reads anything. */
+export const recoverUnfinished: Step = {
+  name: 'Recover an unfinished run',
+  run: async ctx => {
+    const outcome = await recoverBeforeDeploy(ctx, ctx.config)
+    if (outcome.recovery) ctx.recovery = outcome.recovery
+    for (const message of outcome.warnings) warn(ctx, message)
   }
 }
 

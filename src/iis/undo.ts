@@ -104,6 +104,9 @@ export function inverseOf(op: Operation, before: CurrentState, desired: DesiredS
     case 'add backup':
     case 'recycle apppool':
       return []
+    case 'delete backup':
+      // An old backup of ours pruned after the switch: not configuration, and the rollback restores this run's own.
+      return []
     case 'unlock config':
       // Left unlocked: only this app's web.config may then declare handlers, and the location record was reset,
       // so the next run unlocks again (a repeated unlock is harmless).

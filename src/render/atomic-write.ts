@@ -3,15 +3,25 @@ import path from 'node:path'
 
 /**
  * Writes via a temp file in the same folder and a rename, so IIS (which watches web.config) or a concurrent reader
- * sees the old file or the new one, never half of one. Returns false when the content was already there.
+ * sees the old file or the new one, never half of one. Returns false when the content was already there. With
+ * `fsync`, the data is flushed before the rename, so a power loss leaves the old file or the new one.
  */
-export function writeFileAtomic(file: string, content: string | Buffer): boolean {
+export function writeFileAtomic(file: string, content: string | Buffer, opts: { fsync?: boolean } = {}): boolean {
   const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content
   if (fs.existsSync(file) && fs.readFileSync(file).equals(data)) return false
   fs.mkdirSync(path.dirname(file), { recursive: true })
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`)
   try {
-    fs.writeFileSync(temp, data)
+    if (opts.fsync) {
+      // A record a crash must not lose (the run journal): the bytes reach the disk before the rename names them.
+      const fd = fs.openSync(temp, 'w')
+      try {
+        fs.writeSync(fd, data)
+        fs.fsyncSync(fd)
+      } finally {
+        fs.closeSync(fd)
+      }
+    } else fs.writeFileSync(temp, data)
     fs.renameSync(temp, file)
   } finally {
     fs.rmSync(temp, { force: true })
