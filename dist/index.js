@@ -45848,7 +45848,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(342);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4425);
 /** The action's entry point: nothing but the call, so importing main.ts (tests, demo) runs nothing. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -45858,7 +45858,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 342:
+/***/ 4425:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -48883,240 +48883,17 @@ function parseAuth(raw, shibboleth, hosting) {
 /** Printed by the preflight with auth: windows: what Django's RemoteUserBackend will see. */
 const WINDOWS_REMOTE_USER_NOTE = "Windows Authentication: IIS passes the user as REMOTE_USER in the form DOMAIN\\user, and RemoteUserBackend makes a Django user of that exact name; to drop the domain, subclass RemoteUserBackend and override clean_username (e.g. return username.rpartition('\\\\')[2]); see docs/identity-and-auth.md";
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-var external_node_crypto_default = /*#__PURE__*/__nccwpck_require__.n(external_node_crypto_);
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
-;// CONCATENATED MODULE: ./src/iis/lock.ts
+;// CONCATENATED MODULE: ./src/inputs/server-lock-dir.ts
 
 
-
-
-
-/** One create-and-write takes microseconds: a lock file still empty after this long lost its writer. */
-const STALE_GRACE_MS = 10_000;
 /** Where runs on one server meet to take turns with IIS: machine-wide, not under any one app's deploy-root. */
 function defaultServerLockDir(env, platform = process.platform) {
     return platform === 'win32'
         ? external_node_path_default().win32.join(env.ProgramData ?? env.PROGRAMDATA ?? 'C:\\ProgramData', 'django-iis-deploy')
         : external_node_path_default().join(external_node_os_default().tmpdir(), 'django-iis-deploy');
-}
-/** One lock file per target, readable and unique: the site and path slug plus a short hash of the exact pair. */
-function lockFileFor(dir, site, appPath) {
-    const target = `${site}${appPath}`.toLowerCase();
-    const slug = target.replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'root';
-    const hash = external_node_crypto_default().createHash('sha256').update(target).digest('hex').slice(0, 8);
-    return external_node_path_default().join(dir, `.deploy-${slug}-${hash}.lock`);
-}
-/** Whether a process of this host still runs (EPERM: it exists but belongs to someone else). */
-function processAlive(pid) {
-    try {
-        process.kill(pid, 0);
-        return true;
-    }
-    catch (err) {
-        return err.code === 'EPERM';
-    }
-}
-function parseOwner(text) {
-    try {
-        const owner = JSON.parse(text);
-        return typeof owner?.pid === 'number' && typeof owner.host === 'string' ? owner : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-/** undefined: no such file. A file that changes while it is read is reported as not seen yet (`busy`). */
-function look(file) {
-    try {
-        const before = external_node_fs_default().statSync(file, { bigint: true });
-        const text = external_node_fs_default().readFileSync(file, 'utf8');
-        const after = external_node_fs_default().statSync(file, { bigint: true });
-        const id = (s) => `${s.ino}:${s.mtimeNs}:${s.size}`;
-        if (id(before) !== id(after))
-            return 'busy';
-        const generation = external_node_crypto_default().createHash('sha256')
-            .update(`${id(after)}\n${text}`)
-            .digest('hex')
-            .slice(0, 16);
-        return { text, owner: parseOwner(text), generation, ageMs: Date.now() - Number(after.mtimeMs) };
-    }
-    catch (err) {
-        // Windows refuses to open a file that is being deleted (EPERM): treat it like one being written.
-        return err.code === 'ENOENT' ? undefined : 'busy';
-    }
-}
-/** Why a file seen may be broken, or undefined while its writer may still be alive. */
-function staleReason(seen, graceMs) {
-    const { owner } = seen;
-    if (owner) {
-        if (owner.host !== external_node_os_default().hostname() || processAlive(owner.pid))
-            return undefined;
-        return `run ${owner.runId} (pid ${owner.pid} on ${owner.host} is gone, locked since ${owner.time})`;
-    }
-    if (seen.ageMs <= graceMs)
-        return undefined;
-    return `a lock file left ${seen.text.trim() === '' ? 'empty' : 'unreadable'} for ${Math.round(seen.ageMs / 1000)} s by a run that died while taking it`;
-}
-/**
- * Exclusive create of a file holding `text`. false: the name is taken. On Windows a name whose file is still
- * being deleted refuses a new create with EPERM/EACCES (docs/windows-facts.md, lk-delete-pending): that error is returned, as
- * "taken for now", and the caller gives up only when it lasts.
- */
-function createExclusive(file, text) {
-    try {
-        external_node_fs_default().writeFileSync(file, text, { flag: 'wx' });
-        return true;
-    }
-    catch (err) {
-        const code = err.code;
-        if (code === 'EEXIST')
-            return false;
-        if (process.platform === 'win32' && (code === 'EPERM' || code === 'EACCES' || code === 'EBUSY'))
-            return err;
-        throw err;
-    }
-}
-function removeIfText(file, text) {
-    try {
-        if (external_node_fs_default().readFileSync(file, 'utf8') === text)
-            external_node_fs_default().rmSync(file, { force: true });
-    }
-    catch {
-        // Gone already, or unreadable: nothing of ours to remove.
-    }
-}
-function markerName(file, seen) {
-    return `${file}.break-${seen.generation}`;
-}
-/** The marker a run breaking the file as it is now would create (for tests of a breaker that died holding it). */
-function breakMarkerOf(file) {
-    const seen = look(file);
-    return seen && seen !== 'busy' ? markerName(file, seen) : undefined;
-}
-/**
- * Removes `file` if it is still the stale generation `seen`. "Read, compare, remove" is not atomic, so the right to
- * remove one generation is itself an exclusive create: a marker file named after that generation. Only the
- * marker's holder removes, and it removes only after seeing the same generation again, which a live run's fresh
- * lock never is. A marker left by a breaker that died is broken the same way, one level up. True when removed.
- */
-function breakStale(file, seen, self, graceMs, depth = 0) {
-    const marker = markerName(file, seen);
-    if (createExclusive(marker, self) !== true) {
-        const other = look(marker);
-        if (depth < 3 && other && other !== 'busy' && staleReason(other, graceMs))
-            breakStale(marker, other, self, graceMs, depth + 1);
-        return false;
-    }
-    try {
-        const now = look(file);
-        if (now === undefined || now === 'busy' || now.generation !== seen.generation)
-            return false;
-        external_node_fs_default().rmSync(file, { force: true });
-        return true;
-    }
-    finally {
-        removeIfText(marker, self);
-    }
-}
-/** Markers of generations long gone, left by breakers that died; harmless, but litter. */
-function sweepMarkers(file, graceMs) {
-    const prefix = `${external_node_path_default().basename(file)}.break-`;
-    let names = [];
-    try {
-        names = external_node_fs_default().readdirSync(external_node_path_default().dirname(file)).filter(n => n.startsWith(prefix));
-    }
-    catch {
-        return;
-    }
-    for (const name of names) {
-        const marker = external_node_path_default().join(external_node_path_default().dirname(file), name);
-        const seen = look(marker);
-        if (seen && seen !== 'busy' && seen.ageMs > graceMs && staleReason(seen, graceMs))
-            removeIfText(marker, seen.text);
-    }
-}
-const sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
-/**
- * Takes the target's lock: an exclusive create (O_EXCL) of a file naming the holder. Waits up to timeoutMs; a lock
- * left by a dead process of this host, or left empty or unparseable for longer than the grace, is broken with a
- * warning (see breakStale for how two runs breaking it at once stay safe).
- */
-async function acquireLock(options) {
-    const { dir, runId, timeoutMs, log } = options;
-    const pollMs = options.pollMs ?? 250;
-    const graceMs = options.staleGraceMs ?? STALE_GRACE_MS;
-    const target = `${options.site}${options.appPath}`;
-    const file = lockFileFor(dir, options.site, options.appPath);
-    external_node_fs_default().mkdirSync(dir, { recursive: true });
-    const owner = {
-        runId,
-        pid: process.pid,
-        host: external_node_os_default().hostname(),
-        time: new Date().toISOString(),
-        target,
-        token: external_node_crypto_default().randomUUID()
-    };
-    const self = JSON.stringify(owner);
-    const deadline = Date.now() + timeoutMs;
-    let waitedFor;
-    const warned = new Set();
-    const held = () => {
-        if (waitedFor)
-            log.info(`Lock for ${target} taken after waiting for run ${waitedFor.runId}`);
-        let released = false;
-        return {
-            file,
-            owner,
-            release: () => {
-                if (released)
-                    return;
-                released = true;
-                // Only our own lock: a lock broken as stale and retaken by another run is not ours to remove.
-                removeIfText(file, self);
-                sweepMarkers(file, graceMs);
-            }
-        };
-    };
-    let refusedSince;
-    for (;;) {
-        const created = createExclusive(file, self);
-        if (created instanceof Error) {
-            refusedSince ??= Date.now();
-            // Longer than a deletion takes: the folder refuses us (permissions), not a file on its way out.
-            if (Date.now() - refusedSince > graceMs)
-                throw created;
-        }
-        else
-            refusedSince = undefined;
-        // Read back rather than trust the create: a breaker that took our file for an abandoned empty one removed it.
-        const seen = look(file);
-        if (seen === undefined && !(created instanceof Error))
-            continue;
-        if (seen !== 'busy' && seen !== undefined && seen.text === self)
-            return held();
-        const holder = seen === 'busy' || seen === undefined ? undefined : seen.owner;
-        const stale = seen === 'busy' || seen === undefined ? undefined : staleReason(seen, graceMs);
-        if (seen !== 'busy' && seen !== undefined && stale) {
-            if (!warned.has(seen.generation))
-                log.warning(`Breaking the stale deploy lock of ${stale}`);
-            warned.add(seen.generation);
-            if (breakStale(file, seen, self, graceMs))
-                continue;
-        }
-        else if (!waitedFor && holder) {
-            waitedFor = holder;
-            log.info(`Waiting for run ${holder.runId} (pid ${holder.pid} on ${holder.host}, since ${holder.time}) to finish deploying ${target}`);
-        }
-        if (Date.now() >= deadline) {
-            const who = holder ? `run ${holder.runId} (pid ${holder.pid} on ${holder.host}, since ${holder.time})` : 'another run';
-            throw new errors_PhaseError('apply', `${target} is being deployed by ${who}; gave up after lock-timeout (${Math.round(timeoutMs / 1000)} s)`, `wait for that run, raise lock-timeout, or delete ${file} if no deploy is running`);
-        }
-        await sleep(Math.min(pollMs, Math.max(1, deadline - Date.now())));
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/inputs/defaults.ts
@@ -49139,6 +48916,7 @@ const INPUT_DEFAULTS = {
     'pool-identity-password': '',
     auth: '',
     'anonymous-user': 'pool',
+    'warm-up': 'false',
     'settings-module': '',
     env: '',
     'secret-env': '',
@@ -49270,102 +49048,8 @@ class Redactor {
     }
 }
 
-;// CONCATENATED MODULE: ./src/log.ts
-
-
-// Masking lives in src/masking.ts; these names stay importable from here for the modules that log.
-
-function coreLog(redactor = new Redactor()) {
-    return {
-        info: message => info(redactor.redact(message)),
-        debug: message => core_debug(redactor.redact(message)),
-        warning: (message, props) => warning(redactor.redact(message), props),
-        error: (message, props) => error(redactor.redact(message), props),
-        group: (name, fn) => group(redactor.redact(name), fn),
-        secret: value => {
-            redactor.add(value);
-            // The runner masks only what it is told: each form this action may print is registered.
-            for (const form of secretForms(value))
-                core_setSecret(form);
-        },
-        redact: text => redactor.redact(text)
-    };
-}
-
-;// CONCATENATED MODULE: ./src/plan/plan-file.ts
-
-/** plan.json as written to output-dir; secrets are redacted by the caller's redactor. */
-function planJson(plan, redact) {
-    // Each string is redacted before JSON escapes it (a secret with " or \ would no longer match afterwards), and
-    // an operation's own list of secrets never reaches the file.
-    const masked = (op) => {
-        const { secrets = [], ...rest } = op;
-        return { ...rest, argv: op.argv.map(a => maskSecrets(a, secrets)) };
-    };
-    const safe = { ...plan, operations: plan.operations.map(masked) };
-    return JSON.stringify(safe, (_key, value) => (typeof value === 'string' ? redact(value) : value), 2) + '\n';
-}
-/** A readable rendering for the log: one numbered line per operation, with its reason. */
-function planText(plan, redact) {
-    const lines = [];
-    const where = `${plan.target.site}${plan.target.appPath === '/' ? '/' : plan.target.appPath}`;
-    lines.push(`Target ${where} (pool ${plan.target.pool}, ${plan.target.hosting}), release ${plan.release}`);
-    if (!plan.diffedAgainstServer)
-        lines.push('No IIS state could be read here: planned against an empty server (no app, pool or grants yet).');
-    if (plan.operations.length === 0)
-        lines.push('IIS: nothing to change.');
-    plan.operations.forEach((op, i) => {
-        const argv = op.argv.map(a => maskSecrets(a, op.secrets ?? []));
-        lines.push(`${String(i + 1).padStart(3)}. [${op.phase}] ${op.tool} ${argv.map(quoteForDisplay).join(' ')}`);
-        lines.push(`       why: ${op.why}`);
-    });
-    for (const f of plan.files)
-        lines.push(`file ${f.status}: ${f.path}`);
-    if (plan.shibboleth) {
-        lines.push(`Shibboleth ${plan.shibboleth.file}: ${plan.shibboleth.changed ? 'changes' : 'unchanged'}`);
-        if (plan.shibboleth.diff)
-            lines.push(plan.shibboleth.diff);
-    }
-    return redact(lines.join('\n'));
-}
-/** Shows one argument the way a Windows shell user would type it. */
-function quoteForDisplay(arg) {
-    return /[\s"]/.test(arg) ? `"${arg.replace(/"/g, '\\"')}"` : arg;
-}
-
-;// CONCATENATED MODULE: ./src/iis/appcmd.ts
-
-
-/** A value appcmd cannot carry: refused before any process runs. */
-class IndexerValueError extends Error {
-    key;
-    problem;
-    constructor(key, problem) {
-        super(`appcmd value for '${key}' ${problem}`);
-        this.key = key;
-        this.problem = problem;
-        this.name = 'IndexerValueError';
-    }
-}
-/** appcmd answered `ERROR ( message:... )` or exited non-zero. */
-class AppcmdError extends Error {
-    kind;
-    exitCode;
-    appcmdMessage;
-    shownArgv;
-    constructor(kind, exitCode, 
-    /** appcmd's own message, secrets masked. */
-    appcmdMessage, 
-    /** The argv as logged, secrets masked. */
-    shownArgv) {
-        super(`appcmd ${shownArgv} failed (exit ${exitCode}, ${kind}): ${appcmdMessage}`);
-        this.kind = kind;
-        this.exitCode = exitCode;
-        this.appcmdMessage = appcmdMessage;
-        this.shownArgv = shownArgv;
-        this.name = 'AppcmdError';
-    }
-}
+;// CONCATENATED MODULE: ./src/inputs/appcmd-values.ts
+/** What appcmd can carry in a value: inputs are checked against it once, and appcmd.ts refuses the rest. */
 // A single-quoted indexer value cannot hold a quote (escaping is unverified), and ] or a line break ends it.
 const UNSAFE_IN_INDEXER = /['\]\r\n]/;
 function describeUnsafe(ch) {
@@ -49379,128 +49063,6 @@ function describeUnsafe(ch) {
 function indexerProblem(value) {
     const bad = UNSAFE_IN_INDEXER.exec(value);
     return bad ? describeUnsafe(bad[0]) : undefined;
-}
-/** `[k1='v1',k2='v2']`, refusing values appcmd would misread; `owner` names what the value belongs to. */
-function indexer(pairs, owner) {
-    const parts = pairs.map(([key, value]) => {
-        const problem = indexerProblem(value);
-        if (problem)
-            throw new IndexerValueError(owner ? `${key} of ${owner}` : key, problem);
-        if (!/^[A-Za-z][A-Za-z0-9.]*$/.test(key))
-            throw new IndexerValueError(key, 'is not an attribute name');
-        return `${key}='${value}'`;
-    });
-    return `[${parts.join(',')}]`;
-}
-/** A plain argv value (after `/attr:`) must still be one line: appcmd reads one command line. */
-function plainValue(key, value) {
-    if (/[\r\n]/.test(value))
-        throw new IndexerValueError(key, describeUnsafe('\n'));
-    return value;
-}
-// Exit codes as Windows reports them and as a Linux wait status truncates them (modulo 256).
-const KIND_BY_EXIT = new Map([
-    [183, 'exists'],
-    [1168, 'notFound'],
-    [1168 % 256, 'notFound'],
-    [4312, 'missingElement'],
-    [4312 % 256, 'missingElement'],
-    [32, 'locked']
-]);
-/** The message appcmd printed on stdout, or undefined when it printed no ERROR block. */
-function errorMessage(stdout) {
-    const m = /ERROR \(([\s\S]*?)\)\s*$/.exec(stdout.trim()) ?? /ERROR \(([\s\S]*)\)/.exec(stdout);
-    if (!m)
-        return undefined;
-    const body = m[1] ?? '';
-    const msg = /message:([\s\S]*)$/.exec(body);
-    return (msg?.[1] ?? body).replace(/\s+/g, ' ').trim();
-}
-/** Message first: exit codes are ambiguous once truncated, the message is not. */
-function classify(message, exitCode) {
-    const m = message.toLowerCase();
-    if (m.includes('duplicate collection') || m.includes('duplicate collection entry') || m.includes('already exists'))
-        return 'exists';
-    if (m.includes('cannot find requested collection element'))
-        return 'missingElement';
-    if (/cannot find \S+ object/.test(m) || m.includes('not found'))
-        return 'notFound';
-    if (m.includes('being used by another process') || m.includes('hresult:80070020'))
-        return 'locked';
-    return KIND_BY_EXIT.get(exitCode) ?? 'other';
-}
-/**
- * Whether a `list <object> <identifier>` answer means "no such object". Real appcmd's form is not settled
- * (docs/windows-facts.md, ac-list-miss-id), so each plausible one counts: exit 1 with no output (lextm/jexusmanager's
- * clone), exit 0 or 1 with an empty `<appcmd>` / `<appcmd/>`, and `Cannot find <TYPE> object` (1168, or 144
- * once Linux truncates it). Any other ERROR message (locked config, access denied), and any other exit code
- * without a message, is a failure.
- */
-function isListMiss(exitCode, stdout) {
-    const message = errorMessage(stdout);
-    // The message names the case whatever the exit code (1168, 144 on Linux); every other ERROR is a failure.
-    if (message !== undefined)
-        return /^cannot find \S+ object\b/i.test(message);
-    if (exitCode !== 0 && exitCode !== 1)
-        return false;
-    const text = stdout
-        .replace(/^\uFEFF/, '')
-        .replace(/<\?xml[^>]*\?>/, '')
-        .trim();
-    return text === '' || /^<appcmd\s*\/>$/i.test(text) || /^<appcmd\s*>\s*<\/appcmd\s*>$/i.test(text);
-}
-/** Runs appcmd without a shell, logs each call (masked) with its duration, and counts reads and writes. */
-class Appcmd {
-    options;
-    reads = 0;
-    writes = 0;
-    constructor(options) {
-        this.options = options;
-    }
-    /** Masks registered secrets and the call's own secret values. */
-    show(text, secrets = []) {
-        return this.options.log.redact(maskSecrets(text, secrets));
-    }
-    async run(call) {
-        const { result, shown } = await this.exec(call);
-        if (result.exitCode !== 0 || errorMessage(result.stdout) !== undefined)
-            throw this.failure(call, result, shown);
-        return result.stdout;
-    }
-    read(...argv) {
-        return this.run({ argv, mutates: false });
-    }
-    /** A `list` by identifier: its stdout, or undefined when appcmd says (in any of its forms) there is no such object. */
-    async list(...argv) {
-        const call = { argv, mutates: false };
-        const { result, shown } = await this.exec(call);
-        if (isListMiss(result.exitCode, result.stdout))
-            return undefined;
-        if (result.exitCode !== 0 || errorMessage(result.stdout) !== undefined)
-            throw this.failure(call, result, shown);
-        return result.stdout;
-    }
-    async exec(call) {
-        const { runner, log, path } = this.options;
-        for (const s of call.secrets ?? [])
-            log.secret(s);
-        const shown = this.show(call.argv.map(quoteForDisplay).join(' '), call.secrets);
-        if (call.mutates)
-            this.writes++;
-        else
-            this.reads++;
-        const result = await runner.run(path, call.argv);
-        log.info(`appcmd ${shown} → exit ${result.exitCode} in ${result.durationMs} ms`);
-        return { result, shown };
-    }
-    failure(call, result, shown) {
-        // A read's stdout can hold other apps' registered variables (secrets no one masked here): never echo it.
-        const text = errorMessage(result.stdout) ?? (result.stderr.trim() || (call.mutates ? result.stdout.trim() : '') || 'no error message');
-        return new AppcmdError(classify(text, result.exitCode), result.exitCode, this.show(text, call.secrets), shown);
-    }
-    get calls() {
-        return this.reads + this.writes;
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/layout.ts
@@ -49787,6 +49349,28 @@ function readHttpPlatformCommand(get, hosting) {
     return command;
 }
 
+;// CONCATENATED MODULE: ./src/log.ts
+
+
+// Masking lives in src/masking.ts; these names stay importable from here for the modules that log.
+
+function coreLog(redactor = new Redactor()) {
+    return {
+        info: message => info(redactor.redact(message)),
+        debug: message => core_debug(redactor.redact(message)),
+        warning: (message, props) => warning(redactor.redact(message), props),
+        error: (message, props) => error(redactor.redact(message), props),
+        group: (name, fn) => group(redactor.redact(name), fn),
+        secret: value => {
+            redactor.add(value);
+            // The runner masks only what it is told: each form this action may print is registered.
+            for (const form of secretForms(value))
+                core_setSecret(form);
+        },
+        redact: text => redactor.redact(text)
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/inputs/identity.ts
 
 
@@ -49844,6 +49428,9 @@ function poolPrincipalOf(pool, account) {
     return account ? account.userName : `IIS AppPool\\${pool}`;
 }
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+var external_node_crypto_default = /*#__PURE__*/__nccwpck_require__.n(external_node_crypto_);
 ;// CONCATENATED MODULE: ./src/inputs/pool-name.ts
 
 /** No documented limit on a pool name's length was found: this one is assumed (docs/input-rules.md). */
@@ -50104,7 +49691,7 @@ function readTemplatesDir(value, cwd) {
  */
 function getInputs(read = actionInputs, env = process.env, cwd = process.cwd()) {
     const get = (name) => (read(name) ?? '').trim() || INPUT_DEFAULTS[name];
-    const mode = oneOf('mode', get('mode'), ['deploy', 'stage', 'plan', 'doctor']);
+    const mode = oneOf('mode', get('mode'), ['deploy', 'stage', 'plan', 'doctor', 'rollback']);
     const hosting = oneOf('hosting', get('hosting'), ['fastcgi', 'httpplatform']);
     const project = readProject(get, cwd);
     const target = readIisTarget(get, mode, project.appDir, read('pool-identity-password') ?? '');
@@ -50133,6 +49720,7 @@ function getInputs(read = actionInputs, env = process.env, cwd = process.cwd()) 
         venvSystemSitePackages: bool('venv-system-site-packages', get('venv-system-site-packages')),
         wfastcgi: get('wfastcgi'),
         staticServedElsewhere: bool('static-served-elsewhere', get('static-served-elsewhere')),
+        warmUp: bool('warm-up', get('warm-up')),
         ...target,
         auth,
         settingsModule,
@@ -50151,7 +49739,9 @@ function getInputs(read = actionInputs, env = process.env, cwd = process.cwd()) 
         keepBackups: number('keep-backups', get('keep-backups'), 1, 1000),
         lockTimeoutMs: number('lock-timeout', get('lock-timeout'), 0, 86400, false) * 1000,
         lockDir: readLockDir(get('lock-dir'), env),
-        releaseId
+        releaseId,
+        // Only a release-id the run was given names a release to go back to; the default one names this run.
+        ...(mode === 'rollback' && get('release-id') ? { rollbackTo: releaseId } : {})
     };
 }
 
@@ -50162,389 +49752,232 @@ function getInputs(read = actionInputs, env = process.env, cwd = process.cwd()) 
 
 
 
-;// CONCATENATED MODULE: ./src/diagnose.ts
+;// CONCATENATED MODULE: ./src/phases.ts
+/** Times each phase for the summary; a phase that throws is recorded as failed. */
+class Phases {
+    log;
+    list = [];
+    constructor(log) {
+        this.log = log;
+    }
+    async run(name, fn, grouped = true) {
+        const started = performance.now();
+        let ok = false;
+        try {
+            const result = grouped ? await this.log.group(name, fn) : await fn();
+            ok = true;
+            return result;
+        }
+        finally {
+            this.list.push({ name, ms: Math.round(performance.now() - started), ok });
+        }
+    }
+}
 
-/** The known causes and their hints (docs/verify-diagnose-report.md; the IIS pages they match: docs/windows-facts.md). */
-const HINTS = [
-    {
-        id: 'fastcgi-exited',
-        cause: 'The FastCGI process exited unexpectedly',
-        matches: /The FastCGI process exited unexpectedly/i,
-        hint: 'The app pool identity could not start Python: give IIS AppPool\\<app-pool> read and execute on the Python installation ' +
-            '(not one installed per user under C:\\Users; set python to an all-users install), on the venv and release under deploy-root, ' +
-            'and modify on the folder of WSGI_LOG (deploy-root\\logs); or choose another pool-identity.'
-    },
-    {
-        id: 'handlers-locked',
-        cause: 'HTTP 500.19: system.webServer/handlers is locked (0x80070021)',
-        matches: /0x80070021|section is locked at a parent level|cannot be used at this path/i,
-        hint: "The handlers section is locked at server level, so the app's web.config may not declare its handler: run the deploy as an administrator so it can " +
-            'run `appcmd unlock config "<site-name>/<app-path>" -section:system.webServer/handlers`, or unlock it once in IIS Manager (Feature Delegation: Handler Mappings, Read/Write).'
-    },
-    {
-        id: 'anonymous-user-acl',
-        cause: 'HTTP 401.3: the anonymous user may not read the file (ACL)',
-        matches: /\b401\.3\b|access control list \(ACL\) configuration/i,
-        hint: "Files of anonymous requests are read as the site's anonymous user (IUSR by default) unless the app uses the pool identity for them: " +
-            'leave anonymous-user at pool (the default, which the deploy grants read), or, with anonymous-user: keep, give IUSR read on deploy-root\\releases.'
-    },
-    {
-        id: 'config-unknown-section',
-        cause: 'HTTP 500.19: web.config holds a section IIS does not know (0x8007000d)',
-        matches: /0x8007000d/i,
-        hint: 'IIS cannot read web.config: with hosting httpplatform install the HttpPlatformHandler module on the server (its <httpPlatform> section is unknown without it); ' +
-            'a custom template (templates input) may also have produced malformed XML.'
-    },
-    {
-        id: 'scriptprocessor-mismatch',
-        cause: 'scriptProcessor could not be found in <fastCGI> application configuration',
-        matches: /scriptProcessor could not be found/i,
-        hint: "The handler's scriptProcessor must equal a registered FastCGI application's fullPath|arguments byte for byte: redeploy so both come from one plan, " +
-            'do not edit the handler in web.config by hand, and avoid hand-made fastCgi entries for the same python.exe; paths with spaces under deploy-root must be quoted identically in both.'
-    },
-    {
-        id: 'cgi-feature-missing',
-        cause: 'Handler has a bad module "FastCgiModule" in its module list',
-        matches: /bad module\s+"?FastCgiModule"?/i,
-        hint: 'The IIS CGI feature is not installed: on Windows Server run `Install-WindowsFeature Web-CGI`, on Windows client ' +
-            '`Enable-WindowsOptionalFeature -Online -FeatureName IIS-CGI`; or use hosting httpplatform.'
-    },
-    {
-        id: 'wsgi-handler',
-        cause: 'Error occurred while reading WSGI handler',
-        matches: /Error occurred while reading WSGI handler/i,
-        hint: 'wfastcgi could not import the app: check settings-module (the traceback names the module), that app-dir is the folder holding manage.py (it becomes PYTHONPATH), ' +
-            "and that WSGI_HANDLER names the project's wsgi module; an app kept under C:\\Users is not readable by the pool identity, so keep deploy-root outside user profiles."
-    },
-    {
-        id: 'module-missing',
-        cause: 'A Python module cannot be imported',
-        matches: /No module named '([^']+)'/,
-        hint: "Python cannot import '{1}': add its package to the requirements file (requirements input), or, if it is the project's own module, fix settings-module or app-dir."
-    },
-    {
-        id: 'disallowed-host',
-        cause: 'DisallowedHost: the host is not in ALLOWED_HOSTS',
-        // Django's debug page HTML-escapes the quotes; its title names DisallowedHost before the message.
-        matches: /(?:DisallowedHost[\s\S]*?)?Invalid HTTP_HOST header: (?:'|&#x27;|&#39;)([^'&]*)|DisallowedHost/,
-        hint: "Django refuses the host name '{1}': add it to ALLOWED_HOSTS in the settings (e.g. through an env input the settings read), " +
-            'or set verify-host / verify-url to a host that is already allowed.'
-    },
-    {
-        id: 'static-not-found',
-        cause: 'Static files answer 404 (admin without styles)',
-        matches: e => e.check === 'static' && e.status === 404,
-        hint: "Collected static files are not served: the app needs a virtual directory <app-path>/static pointing at the release's collected files, with a web.config " +
-            'that clears the inherited Python handler and serves StaticFile first; STATIC_URL in the settings must be static/ (relative) or <app-path>/static/.'
-    },
-    {
-        id: 'static-through-python',
-        cause: 'A static file is answered by the Python handler',
-        matches: e => e.check === 'static' && e.status === 200 && e.contentType !== undefined && /text\/html/i.test(e.contentType),
-        hint: "The static URL reaches Django instead of IIS's StaticFile handler: the static virtual directory's web.config must <clear/> the handlers " +
-            '(or remove "Python FastCGI") before adding StaticFile, which needs system.webServer/handlers unlocked.'
-    },
-    {
-        id: 'sso-not-protected',
-        cause: 'The protected path answers without a login',
-        matches: e => e.check === 'protected' && e.status === 200,
-        hint: 'The Shibboleth SP does not protect <app-path>: the ISAPI <Site id> must equal the IIS site id and its name, like the RequestMap <Host name>, must be the host users type ' +
-            "(shibboleth-host); after changing shibboleth2.xml the shibboleth-service must be restarted, and after changing its <ISAPI> the pools of the site's apps recycled."
-    },
-    {
-        id: 'sso-site-unknown',
-        cause: "The Shibboleth IIS module does not map the site: /Shibboleth.sso/Session answers IIS's own 404",
-        matches: e => e.check === 'sso-handler' && e.status === 404,
-        hint: 'The IIS module (iis7_shib) reads <ISAPI><Site> once per worker process and ignores requests of a site it does not list. In shibboleth2.xml the <Site id> must equal ' +
-            'the IIS site id (appcmd list site "<site-name>" shows id:N) and its name must be shibboleth-host; after a change the workers must restart: recycle the pool of every app of the site ' +
-            '(appcmd list apps /site.name:"<site-name>", then appcmd recycle apppool /apppool.name:<pool>), the root app\'s first, or run iisreset.'
-    },
-    {
-        id: 'httpplatform-timeout',
-        cause: 'HTTP 502.3 from HttpPlatformHandler: the app did not answer in time (0x80072ee2, WinHTTP timeout)',
-        matches: /0x80072ee2/i,
-        hint: 'HttpPlatformHandler gave up waiting: the app must listen on %HTTP_PLATFORM_PORT% (httpplatform-command) within startupTimeLimit (default 10 s) ' +
-            'and answer within requestTimeout (default 2 min); slow imports at startup need a larger startupTimeLimit in the web.config template.'
-    },
-    {
-        id: 'httpplatform-start',
-        cause: 'HttpPlatformHandler could not start the app process (502.5, "failed to start")',
-        matches: /HTTP Error 502\.5|HttpPlatformHandler Startup Failure|failed to start process|Process '\d+' failed to start|Maximum rapid fail count/i,
-        hint: "The app process did not start or exited: processPath must be the venv's python.exe under deploy-root and readable by the pool identity, the server package " +
-            '(httpplatform-package) must be installed in the venv, and httpplatform-command must make it listen on %HTTP_PLATFORM_PORT%; its stdout log under deploy-root\\logs tells why.'
-    },
-    {
-        id: 'httpplatform-gateway',
-        cause: 'HTTP 502.3 Bad Gateway from HttpPlatformHandler',
-        matches: e => /502\.3/.test(textOf(e)) && /httpPlatformHandler/i.test(textOf(e)) && !/0x80072ee2/i.test(textOf(e)),
-        hint: 'HttpPlatformHandler could not reach the app process: check that httpplatform-command listens on %HTTP_PLATFORM_PORT% on 127.0.0.1, and read the stdout log under deploy-root\\logs for a crash.'
-    },
-    {
-        id: 'tls-untrusted',
-        cause: 'The site certificate is not trusted by the runner',
-        matches: /certificate of \S+ is not trusted/,
-        hint: "Pass the internal CA as a PEM file in verify-ca-bundle (or fix the site binding's certificate chain); verify-insecure skips the check but is warned about."
-    }
-];
-function textOf(evidence) {
-    return [
-        evidence.status !== undefined ? `HTTP ${evidence.status}` : '',
-        evidence.detail,
-        evidence.body,
-        evidence.wsgiLogTail,
-        evidence.stdoutLogTail,
-        evidence.preflightOutput
-    ]
-        .filter(Boolean)
-        .join('\n');
-}
-/** The hints whose cause matches the evidence, in table order. */
-function diagnose(evidence) {
-    const text = textOf(evidence);
-    const hints = [];
-    for (const rule of HINTS) {
-        let capture;
-        if (rule.matches instanceof RegExp) {
-            const m = rule.matches.exec(text);
-            if (!m)
-                continue;
-            capture = m[1];
-        }
-        else if (!rule.matches(evidence)) {
-            continue;
-        }
-        const filler = capture || evidence.host || 'the host name of verify-url';
-        hints.push({ id: rule.id, cause: rule.cause, hint: rule.hint.replace('{1}', filler) });
-    }
-    return hints;
-}
-/**
- * Evidence from each failed check, sharing the server-side log tails. `hostHeader` is verify-host: the name
- * the server saw, which is the one a DisallowedHost hint must name.
- */
-function evidenceFromChecks(checks, context = {}) {
-    const { hostHeader, ...logs } = context;
-    return checks
-        .filter(c => !c.ok)
-        .map(c => ({
-        check: c.kind,
-        status: c.status,
-        contentType: c.contentType,
-        body: c.bodyStart,
-        detail: c.detail,
-        host: hostHeader ? hostHeader.replace(/:\d+$/, '') : hostOf(c.url),
-        ...logs
-    }));
-}
-function hostOf(url) {
-    try {
-        return new URL(url).hostname;
-    }
-    catch {
-        return undefined;
-    }
-}
-/** The hints for several pieces of evidence, each hint once. */
-function diagnoseAll(evidence) {
-    const seen = new Map();
-    for (const e of evidence)
-        for (const h of diagnose(e))
-            if (!seen.has(h.id))
-                seen.set(h.id, h);
-    return [...seen.values()];
-}
-const TAIL_BYTES = 64 * 1024;
-/**
- * The last `lines` lines of a log file, reading only its end (WSGI_LOG grows without bound). Never throws:
- * a missing or unreadable file is reported in the returned text, which is itself evidence.
- */
-function tailFile(path, lines = 40) {
-    let fd;
-    try {
-        fd = external_node_fs_default().openSync(path, 'r');
-        const size = external_node_fs_default().fstatSync(fd).size;
-        if (size === 0)
-            return `(${path} is empty)`;
-        const length = Math.min(size, TAIL_BYTES);
-        const buffer = Buffer.alloc(length);
-        external_node_fs_default().readSync(fd, buffer, 0, length, size - length);
-        let all = buffer.toString('utf8').split(/\r?\n/);
-        // A read that starts mid-file starts mid-line: drop the fragment.
-        if (length < size)
-            all = all.slice(1);
-        if (all.at(-1) === '')
-            all.pop();
-        return all.slice(-lines).join('\n');
-    }
-    catch (error) {
-        const code = error.code;
-        if (code === 'ENOENT')
-            return `(no file at ${path}: the process never wrote to it, or cannot)`;
-        if (code === 'EACCES' || code === 'EPERM')
-            return `(${path} is not readable by the runner: ${code})`;
-        return `(${path} could not be read: ${error.message})`;
-    }
-    finally {
-        if (fd !== undefined)
-            external_node_fs_default().closeSync(fd);
-    }
-}
-/** Prints the evidence and the hints in one log group, and returns the hints for the summary. */
-async function reportDiagnosis(log, evidence, title = 'Diagnosis') {
-    const hints = diagnoseAll(evidence);
-    await log.group(title, async () => {
-        for (const e of evidence) {
-            if (e.check || e.status !== undefined)
-                log.info(`${e.check ?? 'request'}: ${e.status !== undefined ? `HTTP ${e.status}` : 'no response'}${e.detail ? ` — ${e.detail}` : ''}`);
-            if (e.body)
-                log.info(`first lines of the body:\n${e.body}`);
-        }
-        // Log tails are usually shared by every piece of evidence: print each distinct one once.
-        const once = (label, texts) => {
-            for (const text of new Set(texts.filter(Boolean)))
-                log.info(`${label}:\n${text}`);
+;// CONCATENATED MODULE: ./src/process.ts
+
+/** Runs programs without a shell, never throwing on a non-zero exit: callers classify failures themselves. */
+const execRunner = {
+    async run(file, args, options = {}) {
+        const started = performance.now();
+        const result = await getExecOutput(file, [...args], {
+            cwd: options.cwd,
+            env: options.env,
+            input: options.input === undefined ? undefined : Buffer.from(options.input),
+            ignoreReturnCode: true,
+            silent: true
+        });
+        return {
+            exitCode: result.exitCode,
+            stdout: result.stdout,
+            stderr: result.stderr,
+            durationMs: Math.round(performance.now() - started)
         };
-        once('last lines of WSGI_LOG', evidence.map(e => e.wsgiLogTail));
-        once("last lines of the app's stdout log", evidence.map(e => e.stdoutLogTail));
-        once('preflight output', evidence.map(e => e.preflightOutput));
-        if (hints.length === 0)
-            log.info('no known cause matched; the lines above are what the server said');
-        for (const h of hints)
-            log.info(`hint (${h.id}): ${h.cause}. ${h.hint}`);
-    });
-    return hints;
-}
+    }
+};
 
-;// CONCATENATED MODULE: ./src/render/atomic-write.ts
+// EXTERNAL MODULE: ./node_modules/handlebars/lib/index.js
+var handlebars_lib = __nccwpck_require__(8508);
+var lib_default = /*#__PURE__*/__nccwpck_require__.n(handlebars_lib);
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: ./src/assets.ts
 
 
+
+const here = external_node_path_default().dirname((0,external_node_url_.fileURLToPath)(import.meta.url));
 /**
- * Writes via a temp file in the same folder and a rename, so IIS (which watches web.config) or a concurrent reader
- * sees the old file or the new one, never half of one. Returns false when the content was already there.
+ * Files that ship beside the code: in dist/ the bundle step copies them to dist/templates and dist/python;
+ * from source (tests, demo) they are read where they are kept.
  */
-function writeFileAtomic(file, content) {
-    const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-    if (external_node_fs_default().existsSync(file) && external_node_fs_default().readFileSync(file).equals(data))
-        return false;
-    external_node_fs_default().mkdirSync(external_node_path_default().dirname(file), { recursive: true });
-    const temp = external_node_path_default().join(external_node_path_default().dirname(file), `.${external_node_path_default().basename(file)}.${process.pid}.${Date.now()}.tmp`);
-    try {
-        external_node_fs_default().writeFileSync(temp, data);
-        external_node_fs_default().renameSync(temp, file);
-    }
-    finally {
-        external_node_fs_default().rmSync(temp, { force: true });
-    }
-    return true;
+function assetPath(kind, name) {
+    const candidates = kind === 'templates'
+        ? [external_node_path_default().join(here, 'templates', name), external_node_path_default().join(here, '..', 'templates', name)]
+        : [external_node_path_default().join(here, 'python', name), external_node_path_default().join(here, 'python', 'scripts', name)];
+    const found = candidates.find(c => external_node_fs_default().existsSync(c));
+    if (!found)
+        throw new Error(`bundled ${kind} file ${name} is missing (looked in ${candidates.join(', ')})`);
+    return found;
+}
+function templatesDir() {
+    return external_node_path_default().dirname(assetPath('templates', 'app-web.config.hbs'));
 }
 
-;// CONCATENATED MODULE: ./src/iis/backup.ts
+;// CONCATENATED MODULE: ./src/render/templates.ts
 
 
 
 
-const BACKUP_PREFIX = 'django-iis-deploy-';
-/** 20250131T235959123Z: sorts as text in time order and needs no quoting. */
-function stamp(now) {
-    return now.toISOString().replace(/[-:.]/g, '');
-}
-function backupName(releaseId, now = new Date()) {
-    return `${BACKUP_PREFIX}${releaseId}-${stamp(now)}`;
-}
-/** The time stamp our names end with; undefined for backups that are not ours. */
-function stampOf(name) {
-    if (!name.toLowerCase().startsWith(BACKUP_PREFIX))
-        return undefined;
-    return /-(\d{8}T\d{9}Z)$/.exec(name)?.[1];
-}
-/** `list backups` prints `BACKUP "NAME"` a line. */
-function parseBackups(stdout) {
-    return [...stdout.matchAll(/^BACKUP "([^"]*)"/gm)].map(m => m[1] ?? '');
-}
-async function addBackup(appcmd, releaseId, now = new Date()) {
-    const name = backupName(releaseId, now);
-    await appcmd.run({ argv: ['add', 'backup', name], mutates: true });
-    return name;
-}
-async function restoreBackup(appcmd, name) {
-    await appcmd.run({ argv: ['restore', 'backup', name], mutates: true });
-}
-/** No backups at all is an empty list, in whichever form appcmd answers a list that matched nothing. */
-async function listBackups(appcmd) {
-    return (await appcmd.list('list', 'backups')) ?? '';
+
+
+/** Template values are strings, numbers and booleans; anything else is a bug in the caller, not text to print. */
+function templateText(value) {
+    if (typeof value === 'string')
+        return value;
+    if (typeof value === 'number' || typeof value === 'boolean')
+        return String(value);
+    throw new Error(`template value of type ${typeof value} cannot be rendered as text`);
 }
 /**
- * Our backups on the server, as the last listing found them plus the ones added since: kept beside the server lock,
- * since the backups are the server's and every deploy that prunes them holds that lock.
+ * Templates are data: the bundled ones, each replaceable by a file of the same name in the user's templates folder.
+ * One isolated Handlebars environment, so our helpers never leak into another bundle's.
  */
-function backupRecordFile(lockDir) {
-    return external_node_path_default().join(lockDir, 'backups.json');
-}
-/** Our backups as the record names them, newest first; undefined without a usable record (list them instead). */
-function readBackupRecord(file) {
-    try {
-        const ours = JSON.parse(external_node_fs_default().readFileSync(file, 'utf8')).ours;
-        return Array.isArray(ours) && ours.every(n => typeof n === 'string' && stampOf(n)) ? ours : undefined;
+class TemplateSet {
+    overrideDir;
+    hb = lib_default().create();
+    compiled = new Map();
+    constructor(overrideDir = '') {
+        this.overrideDir = overrideDir;
+        // {{xml v}} escapes for XML without Handlebars's HTML entities (&#x3D; for '=' is valid but unreadable in paths).
+        // strict mode does not reach helper arguments, so the helper itself refuses an unknown variable.
+        this.hb.registerHelper('xml', (value, options) => {
+            if (value === undefined || value === null) {
+                throw new Error(`template variable used at line ${options.loc?.start.line ?? '?'} is not defined`);
+            }
+            return new (lib_default()).SafeString(xmlEscape(templateText(value)));
+        });
+        // {{comment v}}: like xml, for text inside <!-- -->, which must not hold "--" (a site name or release id may).
+        this.hb.registerHelper('comment', (value) => new (lib_default()).SafeString(xmlEscape(templateText(value ?? '')).replace(/-(?=-)/g, '- ')));
     }
-    catch {
-        return undefined;
+    /** The file a template comes from: the user's override when there is one. */
+    fileOf(name) {
+        const override = this.overrideDir ? external_node_path_default().join(this.overrideDir, `${name}.hbs`) : '';
+        return override && external_node_fs_default().existsSync(override) ? override : external_node_path_default().join(templatesDir(), `${name}.hbs`);
     }
-}
-function writeBackupRecord(file, ours, log) {
-    try {
-        writeFileAtomic(file, `${JSON.stringify({ ours })}\n`);
-    }
-    catch (err) {
-        // Without the record the next run lists the backups again: slower, never wrong.
-        log.warning(`Could not record the IIS backups in ${file}: ${asError(err).message}`);
-    }
-}
-const newestFirst = (names) => names
-    .map(name => ({ name, stamp: stampOf(name) }))
-    .filter((b) => b.stamp !== undefined)
-    .sort((a, b) => b.stamp.localeCompare(a.stamp))
-    .map(b => b.name);
-/**
- * Deletes our backups beyond the newest `keep`; others' backups are never touched. With a record of ours, appcmd
- * is called only when they exceed `keep` (a delete each, no listing); without one (first run, damaged, or a delete
- * that failed last time) the backups are listed.
- */
-async function pruneBackups(appcmd, keep, log, record) {
-    const known = record ? readBackupRecord(record.file) : undefined;
-    let ours;
-    if (record && known) {
-        ours = newestFirst([record.added, ...known.filter(n => n !== record.added)]);
-    }
-    else {
+    load(name) {
+        const cached = this.compiled.get(name);
+        if (cached)
+            return cached;
+        const file = this.fileOf(name);
+        const source = external_node_fs_default().readFileSync(file, 'utf8');
         try {
-            ours = newestFirst(parseBackups(await listBackups(appcmd)));
+            // compile() is lazy: parse now, so a syntax error stops the run before anything is created.
+            this.hb.parse(source);
         }
-        catch (err) {
-            log.warning(`Could not list IIS backups to prune old ones: ${asError(err).message}`);
-            return [];
+        catch (e) {
+            const message = e.message;
+            const line = /line (\d+)/.exec(message)?.[1];
+            throw new InputError('templates', `${file}${line ? `:${line}` : ''}: template syntax error: ${message.split('\n')[0]}; fix the template`);
         }
+        // strict: a misspelt variable is an error, not an empty attribute that IIS later rejects.
+        const fn = this.hb.compile(source, { strict: true });
+        const entry = { file, fn };
+        this.compiled.set(name, entry);
+        return entry;
     }
-    const removed = [];
-    let failed = false;
-    for (const old of ours.slice(Math.max(keep, 1))) {
+    /** Renders and parses the result as XML; a template that yields malformed XML is reported by file. */
+    render(name, data) {
+        const { file, fn } = this.load(name);
+        let text;
         try {
-            await appcmd.run({ argv: ['delete', 'backup', old], mutates: true });
-            removed.push(old);
+            text = fn(data);
         }
-        catch (err) {
-            failed = true;
-            // Housekeeping: an old backup left behind must not fail a deploy that already succeeded.
-            log.warning(`Could not delete old IIS backup ${old}: ${asError(err).message}`);
+        catch (e) {
+            throw new InputError('templates', `${file}: ${e.message.split('\n')[0]}; use only the variables the bundled template uses`);
         }
+        try {
+            parseXmlStrict(text, `${name} rendered from ${file}`);
+        }
+        catch (e) {
+            throw new InputError('templates', `${e.message}; fix the template`);
+        }
+        return text;
     }
-    if (record) {
-        // After a failed delete the record may be wrong: the next run lists the backups instead.
-        if (failed)
-            external_node_fs_default().rmSync(record.file, { force: true });
-        else
-            writeBackupRecord(record.file, ours.slice(0, Math.max(keep, 1)), log);
+    /** Compiles every template up front, so a syntax error stops the run before anything is created. */
+    checkAll(names) {
+        for (const name of names)
+            this.load(name);
     }
-    return removed;
+}
+
+;// CONCATENATED MODULE: ./src/flow/context.ts
+/** One run's context: the config resolved once, the layout computed once, and what each step learnt. */
+
+
+
+
+
+
+
+function actionDeps() {
+    return {
+        inputs: actionInputs,
+        env: process.env,
+        cwd: process.cwd(),
+        runner: execRunner,
+        log: coreLog(),
+        setOutput: setOutput,
+        summary: summary_summary,
+        setFailed: setFailed
+    };
+}
+function contextFor(deps, config, phases = new Phases(deps.log)) {
+    return {
+        deps,
+        log: deps.log,
+        runner: deps.runner,
+        phases,
+        config,
+        layout: layoutFor(config.deployRoot),
+        templates: new TemplateSet(config.templatesDir),
+        locks: [],
+        targetLocked: false,
+        planPath: '',
+        files: [],
+        checks: [],
+        reverified: false,
+        warnings: [],
+        hints: []
+    };
+}
+/** Says `message` as a warning and keeps it for the summary. */
+function warn(ctx, message) {
+    ctx.log.warning(message);
+    ctx.warnings.push(message);
+}
+
+;// CONCATENATED MODULE: ./src/doctor/findings.ts
+const MARK = { ok: '✅ ok', warn: '⚠️ warn', fail: '❌ fail' };
+function failures(findings) {
+    return findings.filter(f => f.status === 'fail');
+}
+/** The job summary: a headline and one table. `cell` and `code` escape as the run report does (src/report.ts). */
+function renderDoctor(findings, cell, code) {
+    const failed = failures(findings).length;
+    const warned = findings.filter(f => f.status === 'warn').length;
+    const headline = failed > 0
+        ? `❌ doctor: ${failed} problem(s) a deploy would fail on`
+        : `✅ doctor: ready to deploy${warned > 0 ? ` (${warned} warning(s))` : ''}`;
+    const out = [`## ${headline}`, '', '| Check | Result | Finding | Fix |', '| --- | --- | --- | --- |'];
+    for (const f of findings)
+        out.push(`| ${cell(f.check)} | ${MARK[f.status]} | ${cell(f.detail)} | ${f.fix ? code(f.fix) : ''} |`);
+    out.push('');
+    return out.join('\n');
+}
+/** The same table as plain lines for the log. */
+function findingLines(findings) {
+    const width = Math.max(...findings.map(f => f.check.length), 5);
+    return findings.map(f => `${f.status.toUpperCase().padEnd(4)}  ${f.check.padEnd(width)}  ${f.detail}${f.fix ? `\n      fix: ${f.fix}` : ''}`);
 }
 
 ;// CONCATENATED MODULE: ./src/iis/app-location.ts
@@ -50569,447 +50002,6 @@ function vdirId(app, vdirPath) {
 }
 /** IIS compares site, app, pool and variable names without regard to case. */
 const sameName = (a, b) => (a ?? '').toLowerCase() === (b ?? '').toLowerCase();
-
-;// CONCATENATED MODULE: ./src/plan/auth-ops.ts
-
-// Windows Authentication at the app's location in applicationHost.config: the authentication sections are
-// locked for web.config (overrideModeDefault="Deny"), so they are set with /commit:apphost, as Microsoft's own
-// sample does (docs/windows-facts.md, ac-windows-auth). Whether they were set is known from the deploy-root
-// record, like the handlers unlock: leaving windows mode removes exactly the attributes set here, so the
-// server's defaults (anonymous on, Windows Authentication off) apply again and nothing stale is left.
-const WINDOWS = '-section:system.webServer/security/authentication/windowsAuthentication';
-const ANONYMOUS = '-section:system.webServer/security/authentication/anonymousAuthentication';
-/** With Windows Authentication IIS reads static files as the signed-in user unless told to use the pool's identity. */
-const SERVER_RUNTIME = '-section:system.webServer/serverRuntime';
-const COMMIT = '/commit:apphost';
-function op(argv, why) {
-    return { tool: 'appcmd', argv, why, mutates: true };
-}
-/** The writes that bring the location's authentication to desired.auth; appends its object status. */
-function authOps(now, desired, objects) {
-    const loc = locationPath(desired.app);
-    const had = now.windowsAuth;
-    const set = (section, ...args) => ['set', 'config', loc, section, ...args, COMMIT];
-    if (desired.auth?.mode === 'windows') {
-        const cred = desired.auth.useAppPoolCredentials;
-        if (had && had.useAppPoolCredentials === cred) {
-            objects.push({ kind: 'windowsAuth', name: loc, status: 'unchanged' });
-            return [];
-        }
-        const credArg = cred ? ['/useAppPoolCredentials:true'] : had?.useAppPoolCredentials ? ['--useAppPoolCredentials'] : [];
-        objects.push({ kind: 'windowsAuth', name: loc, status: had ? 'changed' : 'created' });
-        return [
-            // Anonymous off first: between the two writes a request is refused, never let in unauthenticated.
-            op(set(ANONYMOUS, '/enabled:false'), `${loc}: no anonymous requests (auth: windows)`),
-            op(set(WINDOWS, '/enabled:true', ...credArg), cred
-                ? `${loc}: Windows Authentication, Kerberos tickets decrypted with ${desired.pool.account?.userName ?? 'the pool account'}'s key`
-                : `${loc}: Windows Authentication (Negotiate, NTLM)`),
-            op(set(SERVER_RUNTIME, '/authenticatedUserOverride:UseWorkerProcessUser'), `${loc}: files are read as the pool identity, which the deploy grants access, not as each signed-in user`)
-        ];
-    }
-    if (!had)
-        return [];
-    objects.push({ kind: 'windowsAuth', name: loc, status: 'removed' });
-    return [
-        op(set(WINDOWS, '--enabled', ...(had.useAppPoolCredentials ? ['--useAppPoolCredentials'] : [])), `${loc}: Windows Authentication no longer set`),
-        op(set(SERVER_RUNTIME, '--authenticatedUserOverride'), `${loc}: files read as IIS's default user again`),
-        op(set(ANONYMOUS, '--enabled'), `${loc}: anonymous requests as the server allows them (auth: ${desired.auth?.mode ?? 'anonymous'})`)
-    ];
-}
-
-;// CONCATENATED MODULE: ./src/plan/identity-ops.ts
-
-
-function hashPassword(password, salt) {
-    return (0,external_node_crypto_.scryptSync)(password, Buffer.from(salt, 'hex'), 32).toString('hex');
-}
-/** Whether the record says this tool last gave `pool` this account and this password. */
-function samePoolPassword(record, pool) {
-    const account = pool.account;
-    if (!record || !account || account.kind !== 'account')
-        return false;
-    if (record.pool.toLowerCase() !== pool.name.toLowerCase() || record.userName.toLowerCase() !== account.userName.toLowerCase())
-        return false;
-    const want = Buffer.from(record.hash, 'hex');
-    const got = Buffer.from(hashPassword(account.password, record.salt), 'hex');
-    return want.length === got.length && (0,external_node_crypto_.timingSafeEqual)(want, got);
-}
-/** The record to keep after an apply that left IIS at `pool`: the existing one when it still matches (no rewrite). */
-function poolPasswordRecord(pool, existing) {
-    const account = pool.account;
-    if (!account || account.kind !== 'account')
-        return undefined;
-    if (samePoolPassword(existing, pool))
-        return existing;
-    const salt = (0,external_node_crypto_.randomBytes)(16).toString('hex');
-    return { pool: pool.name, userName: account.userName, salt, hash: hashPassword(account.password, salt) };
-}
-/** appcmd options that set the whole identity, with the values to mask. */
-function identityArgs(pool, clearAccount = false) {
-    const type = [`/processModel.identityType:${pool.identity}`];
-    const account = pool.account;
-    if (!account)
-        return { args: clearAccount ? [...type, '/processModel.userName:', '/processModel.password:'] : type, secrets: [] };
-    const password = plainValue('processModel.password', account.password);
-    return {
-        args: [
-            ...type,
-            `/processModel.userName:${plainValue('processModel.userName', account.userName)}`,
-            `/processModel.password:${password}`
-        ],
-        secrets: account.password ? [account.password] : []
-    };
-}
-/** What must change in an existing pool's identity, said without the password; undefined when nothing. */
-function identityChange(now, pool) {
-    const account = pool.account;
-    const nowUser = now.pool.userName ?? '';
-    const nowType = now.pool.identity ?? 'ApplicationPoolIdentity';
-    const shown = (type, user) => (type.toLowerCase() === 'specificuser' && user ? user : type);
-    const from = shown(nowType, nowUser);
-    if (!account) {
-        if (nowType.toLowerCase() === pool.identity.toLowerCase() && nowUser === '')
-            return undefined;
-        return { ...identityArgs(pool, nowUser !== ''), why: `identity ${from} → ${pool.identity}` };
-    }
-    const sameAccount = nowType.toLowerCase() === 'specificuser' && nowUser.toLowerCase() === account.userName.toLowerCase();
-    if (sameAccount && account.kind === 'gmsa')
-        return undefined;
-    if (sameAccount && samePoolPassword(now.poolPassword, pool))
-        return undefined;
-    const why = sameAccount
-        ? now.poolPassword
-            ? `identity ${account.userName}: the password differs from the one set last`
-            : `identity ${account.userName}: the password was not set by this tool, so it is set again`
-        : `identity ${from} → ${account.userName}`;
-    return { ...identityArgs(pool), why };
-}
-
-;// CONCATENATED MODULE: ./src/windows-path.ts
-/**
- * How Windows compares paths: either separator, repeated separators, `.` and `..` segments and a trailing
- * separator fold away (path.win32.normalize), and case does not matter (NTFS and IIS look paths up
- * case-insensitively). The one comparison every module uses, so that 'C:/x' and 'C:\x' are the same folder.
- */
-
-function folded(p) {
-    if (p === '')
-        return '';
-    return external_node_path_default().win32
-        .normalize(p)
-        .replace(/(?<=[^:\\])\\+$/, '')
-        .toLowerCase();
-}
-/** The same file or folder on Windows; an undefined or empty path is the same as nothing else. */
-function samePath(a, b) {
-    if (!a || !b)
-        return false;
-    return folded(a) === folded(b);
-}
-/** `p` lies strictly inside `folder` (not the folder itself). */
-function insideFolder(folder, p) {
-    if (!folder || !p)
-        return false;
-    const base = folded(folder).replace(/\\$/, '');
-    const full = folded(p);
-    return full.startsWith(`${base}\\`) && full.length > base.length + 1;
-}
-
-;// CONCATENATED MODULE: ./src/plan/diff.ts
-
-
-
-
-
-const FASTCGI = '-section:system.webServer/fastCgi';
-const HTTP_PLATFORM = '-section:system.webServer/httpPlatform';
-const ANONYMOUS_SECTION = '-section:system.webServer/security/authentication/anonymousAuthentication';
-const diff_COMMIT = '/commit:apphost';
-function diff_op(argv, why, secrets = []) {
-    return secrets.length > 0 ? { tool: 'appcmd', argv, why, mutates: true, secrets } : { tool: 'appcmd', argv, why, mutates: true };
-}
-function fastCgiKey(app) {
-    return indexer([
-        ['fullPath', app.fullPath],
-        ['arguments', app.arguments]
-    ]);
-}
-const diff_secretsOf = (v) => (v.secret ? [v.value] : []);
-/** add missing, set changed, remove stale: the variables of one collection, addressed by `prefix`. */
-function envOps(prefix, context, current, desired, owner, kind, objects) {
-    const ops = [];
-    for (const v of desired) {
-        const now = current.find(c => sameName(c.name, v.name));
-        const shownValue = v.secret ? 'a secret value' : `'${v.value}'`;
-        if (!now) {
-            ops.push(diff_op(context(`/+${prefix}${indexer([
-                ['name', v.name],
-                ['value', v.value]
-            ], v.name)}`), `${owner}: add ${v.name} = ${shownValue}`, diff_secretsOf(v)));
-            objects.push({ kind, name: v.name, status: 'created' });
-        }
-        else if (now.value !== v.value) {
-            const set = `/${prefix}${indexer([['name', v.name]], v.name)}.value:${plainValue(v.name, v.value)}`;
-            ops.push(diff_op(context(set), `${owner}: ${v.name} changes to ${shownValue}`, diff_secretsOf(v)));
-            objects.push({ kind, name: v.name, status: 'changed' });
-        }
-        else {
-            objects.push({ kind, name: v.name, status: 'unchanged' });
-        }
-    }
-    for (const c of current) {
-        if (desired.some(v => sameName(v.name, c.name)))
-            continue;
-        ops.push(diff_op(context(`/-${prefix}${indexer([['name', c.name]])}`), `${owner}: ${c.name} is no longer configured`));
-        objects.push({ kind, name: c.name, status: 'removed' });
-    }
-    return ops;
-}
-function ownedBy(desired, app) {
-    return insideFolder(desired.ownedPrefix, app.fullPath);
-}
-/** A fresh server as the diff sees it: nothing of ours exists yet, handlers still locked. */
-function freshState(desired) {
-    return {
-        pool: { exists: false },
-        site: { exists: true, id: 0, bindings: [] },
-        app: { exists: false },
-        vdirs: [],
-        fastCgi: [],
-        handlersUnlocked: false,
-        anonymousAsPool: false,
-        httpPlatformEnv: desired.hosting === 'httpplatform' ? [] : undefined
-    };
-}
-/** Pure: the operations (and object statuses) that bring `current` to `desired`, in dependency order. */
-function planChanges(current, desired) {
-    const now = current ?? freshState(desired);
-    const objects = [];
-    const poolOps = [];
-    const before = [];
-    const after = [];
-    let switchOp;
-    const pool = desired.pool;
-    const app = appId(desired.app);
-    const location = locationPath(desired.app);
-    // Application pool: No Managed Code ('' runtime), the configured identity.
-    if (!now.pool.exists) {
-        const identity = identityArgs(pool);
-        poolOps.push(diff_op(['add', 'apppool', `/name:${pool.name}`, `/managedRuntimeVersion:${pool.managedRuntimeVersion}`, ...identity.args], `app pool ${pool.name} does not exist`, identity.secrets));
-        objects.push({ kind: 'apppool', name: pool.name, status: 'created' });
-    }
-    else {
-        const sets = [];
-        const why = [];
-        if ((now.pool.managedRuntimeVersion ?? '') !== pool.managedRuntimeVersion) {
-            sets.push(`/managedRuntimeVersion:${pool.managedRuntimeVersion}`);
-            why.push(`runtime '${now.pool.managedRuntimeVersion ?? ''}' → No Managed Code`);
-        }
-        const identity = identityChange(now, pool);
-        if (identity)
-            sets.push(...identity.args);
-        if (identity)
-            why.push(identity.why);
-        if (sets.length > 0)
-            poolOps.push(diff_op(['set', 'apppool', `/apppool.name:${pool.name}`, ...sets], `app pool ${pool.name}: ${why.join(', ')}`, identity?.secrets));
-        objects.push({ kind: 'apppool', name: pool.name, status: sets.length > 0 ? 'changed' : 'unchanged' });
-    }
-    // Application: created already pointing at the release (nothing serves it yet), else re-pooled if needed.
-    let appChanged = false;
-    if (!now.app.exists) {
-        before.push(diff_op([
-            'add',
-            'app',
-            `/site.name:${desired.app.site}`,
-            `/path:${desired.app.path}`,
-            `/physicalPath:${plainValue('physicalPath', desired.app.physicalPath)}`,
-            `/applicationPool:${pool.name}`
-        ], `application ${app} does not exist`));
-        objects.push({ kind: 'app', name: app, status: 'created' });
-    }
-    else {
-        if (!sameName(now.app.pool, pool.name)) {
-            before.push(diff_op(['set', 'app', app, `/applicationPool:${pool.name}`], `application ${app} runs in pool '${now.app.pool ?? ''}', not ${pool.name}`));
-            appChanged = true;
-        }
-        if (now.app.physicalPath === undefined || !samePath(now.app.physicalPath, desired.app.physicalPath)) {
-            const argv = now.app.physicalPath === undefined
-                ? ['add', 'vdir', `/app.name:${app}`, '/path:/', `/physicalPath:${plainValue('physicalPath', desired.app.physicalPath)}`]
-                : ['set', 'vdir', rootVdirId(desired.app), `/physicalPath:${plainValue('physicalPath', desired.app.physicalPath)}`];
-            switchOp = diff_op(argv, `switch ${app} from ${now.app.physicalPath ?? 'nothing'} to the new release`);
-            appChanged = true;
-        }
-        objects.push({ kind: 'app', name: app, status: appChanged ? 'changed' : 'unchanged' });
-    }
-    // Handlers unlocked at the app's location only, so web.config may declare them (else 500.19).
-    if (!now.handlersUnlocked) {
-        before.push(diff_op(['unlock', 'config', location, '-section:system.webServer/handlers', diff_COMMIT], `let ${location}'s web.config declare handlers`));
-        objects.push({ kind: 'handlers', name: location, status: 'changed' });
-    }
-    else {
-        objects.push({ kind: 'handlers', name: location, status: 'unchanged' });
-    }
-    // Anonymous requests read files as the pool identity, the one principal the deploy grants access to
-    // (IIS's default is IUSR). An empty userName means "the pool identity"; --password drops a stored one.
-    if (desired.anonymousAsPool && !now.anonymousAsPool) {
-        before.push(diff_op(['set', 'config', location, ANONYMOUS_SECTION, '/userName:', '--password', diff_COMMIT], `anonymous requests to ${location} read files as ${pool.name}, which the deploy grants access`));
-        objects.push({ kind: 'anonymousAuth', name: location, status: 'changed' });
-    }
-    else if (desired.anonymousAsPool) {
-        objects.push({ kind: 'anonymousAuth', name: location, status: 'unchanged' });
-    }
-    before.push(...authOps(now, desired, objects));
-    // Static files of the release, served by IIS itself at the path STATIC_URL makes pages link (static-location.ts).
-    const wantedStatic = desired.staticVdir;
-    if (wantedStatic) {
-        const staticId = vdirId(desired.app, wantedStatic.path);
-        const staticPath = plainValue('physicalPath', wantedStatic.physicalPath);
-        const existing = now.vdirs.find(v => sameName(v.path, wantedStatic.path));
-        if (!existing) {
-            before.push(diff_op(['add', 'vdir', `/app.name:${app}`, `/path:${wantedStatic.path}`, `/physicalPath:${staticPath}`], `static folder ${staticId} does not exist`));
-            objects.push({ kind: 'vdir', name: staticId, status: 'created' });
-        }
-        else if (!samePath(existing.physicalPath, wantedStatic.physicalPath)) {
-            // Right after the switch: until then the live release's pages link to the static files it collected.
-            after.push(diff_op(['set', 'vdir', staticId, `/physicalPath:${staticPath}`], `static folder moves to the new release`));
-            objects.push({ kind: 'vdir', name: staticId, status: 'changed' });
-        }
-        else {
-            objects.push({ kind: 'vdir', name: staticId, status: 'unchanged' });
-        }
-    }
-    // A static vdir of ours elsewhere (STATIC_URL changed, or the files are now served elsewhere) goes after the
-    // switch, for the same reason; vdirs serving anything outside our releases are someone else's and stay.
-    for (const stale of now.vdirs) {
-        if (wantedStatic && sameName(stale.path, wantedStatic.path))
-            continue;
-        if (!insideFolder(desired.ownedStaticPrefix, stale.physicalPath))
-            continue;
-        const staleId = vdirId(desired.app, stale.path);
-        after.push(diff_op(['delete', 'vdir', staleId], `static folder ${staleId} is no longer where STATIC_URL points`));
-        objects.push({ kind: 'vdir', name: staleId, status: 'removed' });
-    }
-    // FastCGI application keyed by fullPath + arguments, with its variables.
-    const wanted = desired.hosting === 'fastcgi' ? desired.fastCgi : undefined;
-    if (wanted) {
-        const key = fastCgiKey(wanted);
-        const existing = now.fastCgi.find(a => sameName(a.fullPath, wanted.fullPath) && sameName(a.arguments, wanted.arguments));
-        const config = (change) => ['set', 'config', FASTCGI, change, diff_COMMIT];
-        if (!existing) {
-            before.push(diff_op(config(`/+${key}`), `register FastCGI ${wanted.fullPath}|${wanted.arguments}`));
-            objects.push({ kind: 'fastCgi', name: `${wanted.fullPath}|${wanted.arguments}`, status: 'created' });
-        }
-        const envBefore = objects.length;
-        before.push(...envOps(`${key}.environmentVariables.`, config, existing?.env ?? [], wanted.env, 'FastCGI', 'envVar', objects));
-        if (existing) {
-            const envChanged = objects.slice(envBefore).some(o => o.status !== 'unchanged');
-            objects.push({ kind: 'fastCgi', name: `${wanted.fullPath}|${wanted.arguments}`, status: envChanged ? 'changed' : 'unchanged' });
-        }
-    }
-    for (const stale of now.fastCgi) {
-        if (!ownedBy(desired, stale))
-            continue;
-        if (wanted && sameName(stale.fullPath, wanted.fullPath) && sameName(stale.arguments, wanted.arguments))
-            continue;
-        after.push(diff_op(['set', 'config', FASTCGI, `/-${fastCgiKey(stale)}`, diff_COMMIT], `FastCGI ${stale.fullPath} belongs to an earlier venv`));
-        objects.push({ kind: 'fastCgi', name: `${stale.fullPath}|${stale.arguments}`, status: 'removed' });
-    }
-    // HttpPlatformHandler: secrets live location-scoped in applicationHost.config, never in web.config.
-    // Back on fastcgi, the ones set for httpplatform go (envOps removes what is not desired).
-    if (desired.hosting === 'httpplatform' || (now.httpPlatformEnv ?? []).length > 0) {
-        const config = (change) => ['set', 'config', location, HTTP_PLATFORM, change, diff_COMMIT];
-        const wantedEnv = desired.hosting === 'httpplatform' ? desired.httpPlatformSecretEnv : [];
-        before.push(...envOps('environmentVariables.', config, now.httpPlatformEnv ?? [], wantedEnv, 'httpPlatform', 'httpPlatformEnv', objects));
-    }
-    return { pool: poolOps, beforeSwitch: before, switchOp, afterSwitch: after, objects };
-}
-
-;// CONCATENATED MODULE: ./src/plan/build.ts
-
-
-/** The phases apply runs against IIS itself; the SP's phases run with the SP's own transaction (src/deploy.ts). */
-const IIS_PHASES = new Set([
-    'backup',
-    'pool',
-    'grants',
-    'before-switch',
-    'switch',
-    'after-switch',
-    'recycle',
-    'prune-backups'
-]);
-const inPhase = (phase, bestEffort = false) => (op) => bestEffort ? { phase, ...op, bestEffort } : { phase, ...op };
-/**
- * Deletes our backups beyond the newest keep-backups, others' never. With a record of ours the deletes are known
- * now and are steps of their own; without one, a single step lists the backups and deletes what it finds.
- * Returns the backups kept when the record decided.
- */
-function pruneSteps(steps, backup, input) {
-    const keep = Math.max(input.keepBackups, 1);
-    if (input.knownBackups === undefined) {
-        steps.push(inPhase('prune-backups', true)({
-            tool: 'appcmd',
-            argv: ['list', 'backups'],
-            why: `then delete our backups beyond the newest ${keep} (no record of ours names them); others' backups are never touched`,
-            mutates: false
-        }));
-        return undefined;
-    }
-    const ours = newestFirst([backup, ...input.knownBackups.filter(name => name !== backup)]);
-    for (const old of ours.slice(keep)) {
-        const why = `our backups beyond the newest ${keep} are deleted`;
-        steps.push(inPhase('prune-backups', true)({ tool: 'appcmd', argv: ['delete', 'backup', old], why, mutates: true }));
-    }
-    return ours.slice(0, keep);
-}
-/** Pure: the whole deploy as steps, in the order they run. */
-function buildPlan(input) {
-    const { desired, current } = input;
-    const changes = planChanges(current, desired);
-    const pool = desired.pool.name;
-    const appcmdWrites = [...changes.pool, ...changes.beforeSwitch, ...(changes.switchOp ? [changes.switchOp] : []), ...changes.afterSwitch];
-    const backup = appcmdWrites.length > 0 ? backupName(input.releaseId, input.now) : undefined;
-    const steps = [...(input.spConfig ?? []).map(inPhase('sp-config'))];
-    if (backup)
-        steps.push(inPhase('backup')({ tool: 'appcmd', argv: ['add', 'backup', backup], why: 'restore point for this deploy', mutates: true }));
-    // The pool first: a grant to `IIS AppPool\<pool>` needs the pool to exist. The grants before anything can serve
-    // the release: the pool must be able to read it the moment IIS points there.
-    steps.push(...changes.pool.map(inPhase('pool')));
-    steps.push(...input.grants.operations.map(inPhase('grants')));
-    steps.push(...changes.beforeSwitch.map(inPhase('before-switch')));
-    if (changes.switchOp)
-        steps.push(inPhase('switch')(changes.switchOp));
-    steps.push(...changes.afterSwitch.map(inPhase('after-switch')));
-    if (backup) {
-        // wfastcgi reads its settings once per process: the pool's workers start again on the new configuration.
-        steps.push(inPhase('recycle')({
-            tool: 'appcmd',
-            argv: ['recycle', 'apppool', `/apppool.name:${pool}`],
-            why: `start ${pool}'s workers on the new configuration`,
-            mutates: true
-        }));
-    }
-    // The SP's own recycle is housekeeping once the app is live; a failure warns and verify's SSO check judges.
-    steps.push(...(input.spRecycle ?? []).map(inPhase('sp-recycle', true)));
-    const kept = backup ? pruneSteps(steps, backup, input) : undefined;
-    return {
-        steps,
-        deployRoot: input.deployRoot,
-        keepBackups: input.keepBackups,
-        ...(input.backupRecordFile ? { backupRecordFile: input.backupRecordFile } : {}),
-        ...(kept ? { backupsKept: kept } : {}),
-        diffedAgainstServer: current !== undefined,
-        current: current ?? freshState(desired),
-        desired,
-        objects: changes.objects,
-        ...(backup ? { backupName: backup } : {}),
-        grantRecords: input.grants.pending
-    };
-}
-/** The steps a plan runs against IIS, in order (apply walks exactly these). */
-function iisSteps(plan) {
-    return plan.steps.filter(step => IIS_PHASES.has(step.phase));
-}
 
 ;// CONCATENATED MODULE: ./src/plan/static-location.ts
 
@@ -51102,7 +50094,38 @@ function staticCheckUrl(location, rendered, file) {
     return { url: `${location.urlPath}${encoded}`, ...(warning ? { warning } : {}) };
 }
 
+;// CONCATENATED MODULE: ./src/windows-path.ts
+/**
+ * How Windows compares paths: either separator, repeated separators, `.` and `..` segments and a trailing
+ * separator fold away (path.win32.normalize), and case does not matter (NTFS and IIS look paths up
+ * case-insensitively). The one comparison every module uses, so that 'C:/x' and 'C:\x' are the same folder.
+ */
+
+function folded(p) {
+    if (p === '')
+        return '';
+    return external_node_path_default().win32
+        .normalize(p)
+        .replace(/(?<=[^:\\])\\+$/, '')
+        .toLowerCase();
+}
+/** The same file or folder on Windows; an undefined or empty path is the same as nothing else. */
+function samePath(a, b) {
+    if (!a || !b)
+        return false;
+    return folded(a) === folded(b);
+}
+/** `p` lies strictly inside `folder` (not the folder itself). */
+function insideFolder(folder, p) {
+    if (!folder || !p)
+        return false;
+    const base = folded(folder).replace(/\\$/, '');
+    const full = folded(p);
+    return full.startsWith(`${base}\\`) && full.length > base.length + 1;
+}
+
 ;// CONCATENATED MODULE: ./src/plan/desired.ts
+
 
 
 
@@ -51161,6 +50184,17 @@ function workerEnvironment(config, facts) {
 function stateQuery(config) {
     return { hosting: config.hosting, pool: { name: config.appPool }, app: appLocation(config) };
 }
+/**
+ * The static vdir STATIC_URL needs, or none where the app's root vdir already serves the collected folder: for
+ * '<app>/static/' that is release/static, whose own web.config makes IIS serve it (docs/windows-facts.md,
+ * st-subdir-config), so the release switch moves pages and static files together and no vdir write is needed.
+ */
+function staticVdirFor(location, releaseDir, staticDir, p) {
+    if (location.kind !== 'vdir')
+        return undefined;
+    const underRoot = p.join(releaseDir, ...location.vdirPath.split('/').filter(Boolean));
+    return samePath(underRoot, staticDir) ? undefined : { path: location.vdirPath, physicalPath: staticDir };
+}
 function desiredState(config, facts) {
     const layout = layoutFor(config.deployRoot);
     const p = pathApi(layout.flavour);
@@ -51182,7 +50216,7 @@ function desiredState(config, facts) {
         auth: { mode: config.auth, useAppPoolCredentials: config.poolAccount !== undefined },
         app: { ...appLocation(config), pool: config.appPool, physicalPath: releaseDir },
         staticLocation: location,
-        staticVdir: location.kind === 'vdir' ? { path: location.vdirPath, physicalPath: layout.staticDir(facts.releaseId) } : undefined,
+        staticVdir: staticVdirFor(location, releaseDir, layout.staticDir(facts.releaseId), p),
         ownedStaticPrefix: layout.releasesDir,
         fastCgi: fastcgi
             ? {
@@ -51193,6 +50227,7 @@ function desiredState(config, facts) {
             : undefined,
         httpPlatformSecretEnv: fastcgi ? [] : config.env.filter(v => v.secret),
         anonymousAsPool: config.anonymousUser === 'pool',
+        warmUp: config.warmUp,
         ownedPrefix: layout.venvsDir,
         acl: [
             { path: facts.pythonHome, permission: '(OI)(CI)RX', why: `${principal} runs the base Python interpreter` },
@@ -51207,812 +50242,814 @@ function desiredState(config, facts) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/iis/acl.ts
+;// CONCATENATED MODULE: ./src/shibboleth/check.ts
 
 
-
-
-
-const ACL_STATE_FILE = 'acl-state.json';
-function recordKey(r) {
-    return `${r.path.toLowerCase()}|${r.principal.toLowerCase()}|${r.permission.toUpperCase()}`;
+/** Stands in the check command for the file to check (`shibd -t -c {config}` on Linux). */
+const CONFIG_PLACEHOLDER = '{config}';
+/** Where the Windows installer puts the SP's config, which shibd and the IIS module read unless told otherwise. */
+const SP_DEFAULT_CONFIG = 'C:\\opt\\shibboleth-sp\\etc\\shibboleth\\shibboleth2.xml';
+/**
+ * shibd.exe reads `-config <file>` after `-check`; without it the check loads the SP's
+ * default file, not the one the deploy patched (docs/windows-facts.md, sp-check-config).
+ */
+const DEFAULT_CHECK = `C:\\opt\\shibboleth-sp\\sbin64\\shibd.exe -check -config ${CONFIG_PLACEHOLDER}`;
+/**
+ * Why a check command would check another file than configPath, or undefined: a command without {config} loads
+ * the SP's default file, which is configPath only when that is the default.
+ */
+function checksOtherFile(check, configPath) {
+    if (check.some(arg => arg.includes(CONFIG_PLACEHOLDER)))
+        return undefined;
+    const same = samePath(configPath, SP_DEFAULT_CONFIG);
+    if (same)
+        return undefined;
+    return `shibboleth-check (${check.join(' ')}) names no ${CONFIG_PLACEHOLDER}: it checks the SP's default ${SP_DEFAULT_CONFIG}, not ${configPath}; add -config ${CONFIG_PLACEHOLDER} to it`;
 }
-function identity(p) {
+/**
+ * The check command with the config path filled in. The SP reads relative paths inside the file against its own
+ * folders, which is why apply writes the file in place first and checks it there.
+ */
+function checkArgv(check, configPath) {
+    if (check.length === 0)
+        throw new errors_PhaseError('shibboleth', 'no Shibboleth check command is configured', `set shibboleth-check, e.g. ${DEFAULT_CHECK}`);
+    return check.map(arg => arg.split(CONFIG_PLACEHOLDER).join(configPath));
+}
+/** Runs the SP's own config check; the SP exits non-zero when it cannot load the config. */
+async function checkShibbolethConfig(runner, check, configPath) {
+    const argv = checkArgv(check, configPath);
+    const [file, ...args] = argv;
+    let result;
     try {
-        return String(external_node_fs_default().statSync(p).ino);
+        result = await runner.run(file, args);
     }
-    catch {
-        return '';
+    catch (e) {
+        // A missing program is a failed check, not a crash: the caller restores the backup either way.
+        return { ok: false, exitCode: -1, output: `could not run ${file}: ${e.message}`, argv };
     }
+    const output = [result.stdout, result.stderr].filter(s => s.trim() !== '').join('\n');
+    return { ok: result.exitCode === 0, exitCode: result.exitCode, output, argv };
 }
-function readRecords(file) {
+/** The checker's lines that say why it failed (ERROR/FATAL/CRIT), else its last lines. */
+function checkFailureSummary(result, maxLines = 15) {
+    const all = result.output.split(/\r?\n/).filter(l => l.trim() !== '');
+    const serious = all.filter(l => /\b(FATAL|CRIT|ERROR)\b/.test(l));
+    const shown = (serious.length > 0 ? serious : all).slice(-maxLines);
+    return shown.join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/doctor/query.ts
+async function ask(runner, file, args) {
     try {
-        const parsed = JSON.parse(external_node_fs_default().readFileSync(file, 'utf8'));
-        return Array.isArray(parsed.grants) ? parsed.grants : [];
+        return await runner.run(file, args);
     }
-    catch {
-        return [];
+    catch (error) {
+        // @actions/exec throws when the file cannot be found (src/python/interpreter.ts relies on the same).
+        return { missing: error.message };
     }
 }
 /**
- * icacls argv for one grant. `/grant:r` replaces earlier explicit grants of this principal on the folder, so a
- * re-grant never stacks permissions. (OI)(CI) makes the entry inheritable, and icacls propagates inheritable
- * entries to existing children itself, so no /T walk over a large venv is needed. /Q drops the success lines.
+ * `sc.exe query <name>`: a `STATE : 4  RUNNING` line; exit 1060 (ERROR_SERVICE_DOES_NOT_EXIST) for a service that
+ * is not installed (docs/windows-facts.md, dr-sc-query).
  */
-function grantArgv(grant, principal) {
-    return [grant.path, '/grant:r', `${principal}:${grant.permission}`, '/Q'];
-}
-/** The grants not yet recorded under deploy-root (so a no-op redeploy runs no icacls); reads only. */
-function pendingGrants(deployRoot, pool, grants, principal = poolPrincipal(pool)) {
-    // Only the pool's identity (its virtual account, or the account it runs as), never Everyone or Users.
-    const known = new Map(readRecords(external_node_path_default().join(deployRoot, ACL_STATE_FILE)).map(r => [recordKey(r), r]));
-    const pending = [];
-    const operations = [];
-    for (const grant of grants) {
-        const record = { path: grant.path, principal, permission: grant.permission, ino: identity(grant.path) };
-        const seen = known.get(recordKey(record));
-        if (seen && seen.ino === record.ino && record.ino !== '')
-            continue;
-        operations.push({ tool: 'icacls', argv: grantArgv(grant, principal), why: grant.why, mutates: true });
-        pending.push(record);
-    }
-    return { operations, pending };
-}
-/**
- * Creates the folders of ours the grants name and an empty WSGI_LOG, before apply's first step (plan mode never):
- * wfastcgi dies before speaking FastCGI when it cannot open WSGI_LOG, and a file the deploy creates under the
- * logs folder gets the pool's Modify grant from that folder.
- */
-function prepareGrantFolders(deployRoot, grants, wsgiLog) {
-    // Folders of ours that nothing created yet (the logs folder with hosting httpplatform): icacls needs them.
-    for (const grant of grants) {
-        const rel = external_node_path_default().relative(deployRoot, grant.path);
-        if (rel && !rel.startsWith('..') && !external_node_path_default().isAbsolute(rel))
-            external_node_fs_default().mkdirSync(grant.path, { recursive: true });
-    }
-    if (!wsgiLog)
-        return;
-    external_node_fs_default().mkdirSync(external_node_path_default().dirname(wsgiLog), { recursive: true });
-    if (!external_node_fs_default().existsSync(wsgiLog))
-        external_node_fs_default().writeFileSync(wsgiLog, '');
-}
-/** Records the grants that ran, so the next deploy skips them. */
-function recordGrants(deployRoot, pending) {
-    if (pending.length === 0)
-        return;
-    const file = external_node_path_default().join(deployRoot, ACL_STATE_FILE);
-    const merged = new Map(readRecords(file).map(r => [recordKey(r), r]));
-    // The folder's id after the grant: prepareGrantFolders may have created it since planning.
-    for (const r of pending)
-        merged.set(recordKey(r), { ...r, ino: identity(r.path) });
-    // Forget folders that are gone (pruned releases and venvs), so the file stays small.
-    const grantsNow = [...merged.values()].filter(r => external_node_fs_default().existsSync(r.path));
-    writeFileAtomic(file, `${JSON.stringify({ grants: grantsNow }, null, 2)}\n`);
-}
-/** Runs one icacls grant; icacls reports failures by exit code with the reason on stdout or stderr. */
-async function runIcacls(runner, log, icaclsPath, operation) {
-    const result = await runner.run(icaclsPath, operation.argv);
-    log.info(`icacls ${operation.argv.map(a => (/\s/.test(a) ? `"${a}"` : a)).join(' ')} → exit ${result.exitCode} in ${result.durationMs} ms`);
-    if (result.exitCode !== 0) {
-        const why = (result.stderr.trim() || result.stdout.trim() || 'no output').replace(/\s+/g, ' ');
-        throw new errors_PhaseError('apply', `icacls could not grant ${operation.argv[2]} on ${operation.argv[0]} (exit ${result.exitCode}): ${why}`, 'run the deploy as an administrator of the server');
-    }
+async function serviceState(runner, name) {
+    const answer = await ask(runner, 'sc.exe', ['query', name]);
+    if ('missing' in answer)
+        return { kind: 'unknown', output: answer.missing };
+    const state = /^\s*STATE\s*:\s*\d+\s+(\w+)/m.exec(answer.stdout)?.[1];
+    if (state)
+        return { kind: 'state', state: state.toUpperCase() };
+    if (answer.exitCode === 1060 || answer.exitCode === 1060 % 256 || /\b1060\b|does not exist as an installed service/i.test(answer.stdout))
+        return { kind: 'missing' };
+    return { kind: 'unknown', output: `${answer.stdout}${answer.stderr}`.trim() || `exit ${answer.exitCode}` };
 }
 
-;// CONCATENATED MODULE: ./src/iis/location-record.ts
+;// CONCATENATED MODULE: ./src/doctor/host-checks.ts
 
 
 
-/**
- * What this tool set at an app's location in applicationHost.config, kept under deploy-root: handlers unlocked,
- * anonymous requests as the pool identity, the httpPlatform variables it owns. The three state reads cannot show
- * these (each would take a fourth read per deploy), and setting them is a write, so a no-op redeploy trusts this
- * record. It is written only after an apply succeeded and put back by a rollback, so it never claims a setting
- * that a restored backup undid.
- */
-const LOCATION_RECORD_FILE = 'iis-state.json';
-class LocationRecord {
-    file;
-    original;
-    /** The record as this run has it, with its own changes. */
-    current;
-    constructor(file, 
-    /** The file's bytes when read, to put back on rollback; undefined when it did not exist. */
-    original) {
-        this.file = file;
-        this.original = original;
-        this.current = original;
-    }
-    static read(deployRoot) {
-        const file = external_node_path_default().join(deployRoot, LOCATION_RECORD_FILE);
-        let original;
-        try {
-            original = external_node_fs_default().readFileSync(file, 'utf8');
-        }
-        catch {
-            original = undefined;
-        }
-        return new LocationRecord(file, original);
-    }
-    parsed() {
-        try {
-            const parsed = JSON.parse(this.current ?? '{}');
-            const extra = (key) => (parsed[key] && typeof parsed[key] === 'object' ? { [key]: parsed[key] } : {});
-            return {
-                ...extra('windowsAuth'),
-                ...extra('poolPassword'),
-                handlersUnlocked: Array.isArray(parsed.handlersUnlocked) ? parsed.handlersUnlocked : [],
-                anonymousAsPool: Array.isArray(parsed.anonymousAsPool) ? parsed.anonymousAsPool : [],
-                httpPlatformEnv: parsed.httpPlatformEnv && typeof parsed.httpPlatformEnv === 'object' ? parsed.httpPlatformEnv : {}
-            };
-        }
-        catch {
-            return { handlersUnlocked: [], anonymousAsPool: [], httpPlatformEnv: {} };
-        }
-    }
-    locations(flag) {
-        return this.parsed()[flag] ?? [];
-    }
-    /** Everything recorded for one location. */
-    known(location) {
+
+
+/** The first actions/runner release that runs `using: node24` actions (docs/windows-facts.md, rn-node24). */
+const NODE24_RUNNER = '2.327.1';
+function olderThan(version, minimum) {
+    const a = version.split('.').map(Number);
+    const b = minimum.split('.').map(Number);
+    for (let i = 0; i < 3; i++)
+        if ((a[i] ?? 0) !== (b[i] ?? 0))
+            return (a[i] ?? 0) < (b[i] ?? 0);
+    return false;
+}
+function runnerFinding(env) {
+    const check = 'runner version (node24)';
+    const fix = `update the runner to v${NODE24_RUNNER} or later: .\\config.cmd remove, then install the latest from https://github.com/actions/runner/releases`;
+    const version = (env.RUNNER_VERSION ?? '').trim().replace(/^v/, '');
+    if (!/^\d+\.\d+\.\d+$/.test(version))
         return {
-            handlersUnlocked: this.has(location),
-            anonymousAsPool: this.has(location, 'anonymousAsPool'),
-            httpPlatformNames: this.httpPlatformNames(location),
-            ...this.extra('windowsAuth', location),
-            ...this.extra('poolPassword', location)
+            check,
+            status: 'warn',
+            detail: `RUNNER_VERSION is not set: cannot tell whether this runner runs node24 actions (v${NODE24_RUNNER}+)`,
+            fix
+        };
+    return olderThan(version, NODE24_RUNNER)
+        ? { check, status: 'fail', detail: `runner ${version} cannot run node24 actions (v${NODE24_RUNNER}+)`, fix }
+        : { check, status: 'ok', detail: `runner ${version}` };
+}
+const PYTHON_FACTS = [
+    'import json, platform, struct, sys',
+    'print(json.dumps({"version": platform.python_version(), "bits": struct.calcsize("P") * 8,',
+    ' "executable": sys.executable, "basePrefix": sys.base_prefix}))'
+].join('\n');
+async function pythonFinding(runner, config) {
+    const check = 'Python interpreter';
+    const fix = 'install 64-bit Python 3 for all users (e.g. winget install Python.Python.3.12 --scope machine) and set the python input to its python.exe';
+    const answer = await ask(runner, config.python, ['-I', '-c', PYTHON_FACTS]);
+    if ('missing' in answer)
+        return { finding: { check, status: 'fail', detail: `${config.python} cannot be run: ${answer.missing}`, fix } };
+    try {
+        const facts = JSON.parse(answer.stdout.trim().split(/\r?\n/).pop() ?? '');
+        if (answer.exitCode !== 0 || !/^3\.\d+/.test(facts.version))
+            throw new Error('not Python 3');
+        const detail = `Python ${facts.version}, ${facts.bits}-bit, ${facts.executable}`;
+        if (facts.bits !== 64)
+            return { facts, finding: { check, status: 'warn', detail: `${detail}: a 32-bit interpreter limits the app to 4 GB`, fix } };
+        return { facts, finding: { check, status: 'ok', detail } };
+    }
+    catch {
+        const said = `${answer.stdout}${answer.stderr}`.trim().slice(0, 300);
+        return {
+            finding: { check, status: 'fail', detail: `${config.python} did not answer like Python 3 (exit ${answer.exitCode}): ${said}`, fix }
         };
     }
-    extra(key, location) {
-        const byLocation = (this.parsed()[key] ?? {});
-        const found = Object.keys(byLocation).find(k => k.toLowerCase() === location.toLowerCase());
-        return (found ? { [key]: byLocation[found] } : {});
-    }
-    /** Replaces (or with undefined drops) one per-location entry; no write when nothing changes. */
-    setExtra(key, location, value) {
-        const record = this.parsed();
-        const byLocation = { ...(record[key] ?? {}) };
-        const before = JSON.stringify(byLocation);
-        for (const k of Object.keys(byLocation))
-            if (k.toLowerCase() === location.toLowerCase())
-                delete byLocation[k];
-        if (value !== undefined)
-            byLocation[location] = value;
-        if (JSON.stringify(byLocation) === before)
-            return;
-        this.write(`${JSON.stringify({ ...record, [key]: byLocation }, null, 2)}\n`);
-    }
-    /** The httpPlatform variable names we own at a location. */
-    httpPlatformNames(location) {
-        const byLocation = this.parsed().httpPlatformEnv ?? {};
-        const key = Object.keys(byLocation).find(k => k.toLowerCase() === location.toLowerCase());
-        return key ? (byLocation[key] ?? []) : [];
-    }
-    setHttpPlatformNames(location, names) {
-        const before = this.httpPlatformNames(location);
-        if (before.length === names.length && before.every((n, i) => n === names[i]))
-            return;
-        const record = this.parsed();
-        const byLocation = { ...(record.httpPlatformEnv ?? {}) };
-        for (const k of Object.keys(byLocation))
-            if (k.toLowerCase() === location.toLowerCase())
-                delete byLocation[k];
-        if (names.length > 0)
-            byLocation[location] = [...names];
-        this.write(`${JSON.stringify({ ...record, httpPlatformEnv: byLocation }, null, 2)}\n`);
-    }
-    has(location, flag = 'handlersUnlocked') {
-        return this.locations(flag).some(l => l.toLowerCase() === location.toLowerCase());
-    }
-    add(location, flag = 'handlersUnlocked') {
-        if (this.has(location, flag))
-            return;
-        const next = { ...this.parsed(), [flag]: [...this.locations(flag), location] };
-        this.write(`${JSON.stringify(next, null, 2)}\n`);
-    }
-    /** Back to what was read. */
-    restore() {
-        if (this.original === undefined) {
-            external_node_fs_default().rmSync(this.file, { force: true });
-            this.current = undefined;
-        }
-        else
-            this.write(this.original);
-    }
-    write(text) {
-        this.current = text;
-        writeFileAtomic(this.file, text);
-    }
 }
-
-;// CONCATENATED MODULE: ./src/iis/identity-auth-record.ts
-
-
 /**
- * After an apply succeeded: what the record must say of the pool's password (a salted hash, never the password)
- * and of Windows Authentication, so the next run's diff sees a no-op as one (src/plan/identity-ops.ts, auth-ops.ts).
+ * Principals whose read grant the pool's worker has: the pool's own SID, which IIS puts in every worker's token
+ * (docs/windows-facts.md, dr-pool-sid), and groups every worker belongs to (assumed: dr-pool-groups).
  */
-function rememberIdentityAndAuth(record, desired, before) {
-    const loc = locationPath(desired.app);
-    const windows = desired.auth?.mode === 'windows' ? { useAppPoolCredentials: desired.auth.useAppPoolCredentials } : undefined;
-    record.setExtra('windowsAuth', loc, windows);
-    record.setExtra('poolPassword', loc, poolPasswordRecord(desired.pool, before.poolPassword));
+function readers(pool) {
+    const own = poolPrincipal(pool).replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+    return [own, 'BUILTIN\\\\Users', 'BUILTIN\\\\IIS_IUSRS', 'NT AUTHORITY\\\\Authenticated Users', 'Everyone'].map(p => new RegExp(`(?:^|\\s)${p}:(?:\\([A-Z]+\\))*\\((?:F|M|RX|R)\\)`, 'im'));
 }
-
-;// CONCATENATED MODULE: ./src/iis/state.ts
-
-
-
-
-function parse(xml, what) {
-    try {
-        const root = parseXmlStrict(xml.trim() || '<appcmd/>', `appcmd's XML for ${what}`).documentElement;
-        if (!root)
-            throw new Error(`appcmd's XML for ${what} has no document element`);
-        return root;
-    }
-    catch (err) {
-        throw new errors_PhaseError('apply', `${asError(err).message}; the appcmd output could not be read`);
-    }
+/** icacls on the interpreter's installation: is the pool able to read it (the deploy grants it, so missing only warns). */
+async function pythonAclFindings(runner, config, facts) {
+    const dir = facts?.basePrefix ?? external_node_path_default().win32.dirname(config.python);
+    const answer = await ask(runner, config.icacls, [dir]);
+    if ('missing' in answer)
+        return [
+            {
+                check: 'icacls',
+                status: 'fail',
+                detail: `${config.icacls} cannot be run: ${answer.missing}`,
+                fix: 'set the icacls input to C:\\Windows\\System32\\icacls.exe'
+            }
+        ];
+    const icacls = { check: 'icacls', status: 'ok', detail: `${config.icacls} answers` };
+    const check = `pool reads Python (${poolPrincipal(config.appPool)})`;
+    const grant = `icacls "${dir}" /grant "${poolPrincipal(config.appPool)}:(OI)(CI)(RX)"`;
+    if (!facts)
+        return [
+            icacls,
+            { check, status: 'warn', detail: 'not checked: the interpreter did not answer', fix: 'fix the Python interpreter finding first' }
+        ];
+    if (answer.exitCode !== 0)
+        return [
+            icacls,
+            { check, status: 'warn', detail: `icacls ${dir} failed (exit ${answer.exitCode}): ${answer.stdout.trim()}`, fix: grant }
+        ];
+    const underProfile = /^[a-z]:\\users\\/i.test(dir);
+    const readable = readers(config.appPool).some(r => r.test(answer.stdout));
+    if (readable && !underProfile)
+        return [icacls, { check, status: 'ok', detail: `${dir} grants read to the pool` }];
+    const why = underProfile
+        ? `${dir} is under a user profile, which pool identities usually cannot read`
+        : `no read grant for the pool on ${dir} (the deploy adds one)`;
+    return [
+        icacls,
+        {
+            check,
+            status: 'warn',
+            detail: why,
+            fix: underProfile ? 'install Python for all users (C:\\Program Files\\Python3x) and set the python input' : grant
+        }
+    ];
 }
-function children(el, name) {
+/** Below this the deploy's venv and release copies may not fit; below twice this, a warning. */
+const MIN_FREE_BYTES = 1024 ** 3;
+async function deployRootFindings(runner, config, freeBytes) {
+    const root = layoutFor(config.deployRoot).root;
     const out = [];
-    for (let n = el.firstChild; n; n = n.nextSibling) {
-        if (n.nodeType === 1 && n.nodeName.toLowerCase() === name.toLowerCase())
-            out.push(n);
+    const drive = /^[a-z]:/i.exec(root)?.[0];
+    const fsCheck = `deploy-root file system (${root})`;
+    if (!drive) {
+        out.push({
+            check: fsCheck,
+            status: 'warn',
+            detail: 'not a drive-letter path: NTFS not checked',
+            fix: 'set deploy-root to a folder on an NTFS drive, e.g. C:\\inetpub\\apps\\<app>'
+        });
     }
+    else {
+        const answer = await ask(runner, 'fsutil', ['fsinfo', 'volumeinfo', `${drive}\\`]);
+        const name = 'missing' in answer ? undefined : /File System Name\s*:\s*(\S+)/i.exec(answer.stdout)?.[1];
+        if (!name)
+            out.push({
+                check: fsCheck,
+                status: 'warn',
+                detail: `fsutil fsinfo volumeinfo ${drive}\\ gave no file system (run as an administrator)`,
+                fix: `fsutil fsinfo volumeinfo ${drive}\\`
+            });
+        else if (name.toUpperCase() !== 'NTFS')
+            out.push({
+                check: fsCheck,
+                status: 'fail',
+                detail: `${drive} is ${name}: the pool's read grants need NTFS`,
+                fix: 'set deploy-root to a folder on an NTFS drive'
+            });
+        else
+            out.push({ check: fsCheck, status: 'ok', detail: `${drive} is NTFS` });
+    }
+    const free = freeBytes(root);
+    const gb = (n) => `${(n / 1024 ** 3).toFixed(1)} GB`;
+    const spaceCheck = `free space (${root})`;
+    const clean = `lower keep-releases, or free space on ${drive ?? root} (cleanmgr /d ${drive ?? 'C:'})`;
+    if (free === undefined)
+        out.push({ check: spaceCheck, status: 'warn', detail: 'could not read the free space', fix: clean });
+    else if (free < MIN_FREE_BYTES)
+        out.push({
+            check: spaceCheck,
+            status: 'fail',
+            detail: `${gb(free)} free: a venv and a release copy need about ${gb(MIN_FREE_BYTES)}`,
+            fix: clean
+        });
+    else if (free < 2 * MIN_FREE_BYTES)
+        out.push({ check: spaceCheck, status: 'warn', detail: `${gb(free)} free`, fix: clean });
+    else
+        out.push({ check: spaceCheck, status: 'ok', detail: `${gb(free)} free` });
     return out;
 }
-function attr(el, name) {
-    return el.hasAttribute(name) ? (el.getAttribute(name) ?? '') : undefined;
-}
-/** `appcmd list apppool P /config /xml`. */
-function parsePool(xml, name) {
-    const root = parse(xml, `app pool ${name}`);
-    const wrapper = children(root, 'APPPOOL').find(e => sameName(attr(e, 'APPPOOL.NAME'), name));
-    if (!wrapper)
-        return { exists: false };
-    const add = children(wrapper, 'add')[0];
-    const model = add ? children(add, 'processModel')[0] : undefined;
-    return {
-        exists: true,
-        // IIS 7.5+ defaults the identity to ApplicationPoolIdentity when processModel does not say.
-        identity: (model && attr(model, 'identityType')) || 'ApplicationPoolIdentity',
-        managedRuntimeVersion: (add && attr(add, 'managedRuntimeVersion')) ?? attr(wrapper, 'RuntimeVersion') ?? 'v4.0',
-        // The password is never kept: the read may show it decrypted (docs/windows-facts.md, ac-pool-password).
-        ...(model && attr(model, 'userName') ? { userName: attr(model, 'userName') } : {})
-    };
-}
-/** The application's path relative to its site, as IIS stores it: '/' or '/app'. */
-function normalAppPath(p) {
-    return p === '/' ? '/' : `/${p.replace(/^\/+|\/+$/g, '')}`;
-}
-/**
- * `appcmd list site "S" /config /xml`: site id and bindings, the application and all its vdirs in one read, so the
- * static vdir STATIC_URL asks for (known only after staging) and a stale one are both visible without another call.
- */
-function parseSite(xml, desired) {
-    const root = parse(xml, `site ${desired.app.site}`);
-    const wrapper = children(root, 'SITE').find(e => sameName(attr(e, 'SITE.NAME'), desired.app.site));
-    const site = wrapper ? children(wrapper, 'site')[0] : undefined;
-    if (!wrapper || !site) {
-        return { site: { exists: false, id: 0, bindings: [] }, app: { exists: false }, vdirs: [] };
-    }
-    const bindingsEl = children(site, 'bindings')[0];
-    const bindings = (bindingsEl ? children(bindingsEl, 'binding') : []).map(b => ({
-        protocol: attr(b, 'protocol') ?? '',
-        bindingInformation: attr(b, 'bindingInformation') ?? ''
-    }));
-    const id = Number(attr(site, 'id') ?? attr(wrapper, 'SITE.ID') ?? '0');
-    const application = children(site, 'application').find(a => sameName(normalAppPath(attr(a, 'path') ?? ''), normalAppPath(desired.app.path)));
-    if (!application)
-        return { site: { exists: true, id, bindings }, app: { exists: false }, vdirs: [] };
-    const vdirs = children(application, 'virtualDirectory');
-    const rootVdir = vdirs.find(v => attr(v, 'path') === '/');
-    return {
-        site: { exists: true, id, bindings },
-        // An application without applicationPool runs in the site's default pool; '' makes the diff set ours.
-        app: {
-            exists: true,
-            pool: attr(application, 'applicationPool') ?? '',
-            physicalPath: rootVdir ? attr(rootVdir, 'physicalPath') : undefined
-        },
-        vdirs: vdirs
-            .map(v => ({ path: normalAppPath(attr(v, 'path') ?? ''), physicalPath: attr(v, 'physicalPath') ?? '' }))
-            .filter(v => v.path !== '/')
-    };
-}
-function sectionElement(root, section) {
-    const config = children(root, 'CONFIG')[0];
-    if (!config)
-        return undefined;
-    return children(config, section.replace(/\//g, '-'))[0];
-}
-function environment(el) {
-    const vars = children(el, 'environmentVariables')[0];
-    return (vars ? children(vars, 'environmentVariable') : []).map(v => ({ name: attr(v, 'name') ?? '', value: attr(v, 'value') ?? '' }));
-}
-/** `appcmd list config -section:system.webServer/fastCgi /xml`. */
-function parseFastCgi(xml) {
-    const section = sectionElement(parse(xml, 'system.webServer/fastCgi'), 'system.webServer/fastCgi');
-    if (!section)
-        return [];
-    return children(section, 'application').map(a => ({
-        fullPath: attr(a, 'fullPath') ?? '',
-        arguments: attr(a, 'arguments') ?? '',
-        env: environment(a)
-    }));
-}
-/** `appcmd list config "S/app" -section:system.webServer/httpPlatform /xml`. */
-function parseHttpPlatformEnv(xml) {
-    const section = sectionElement(parse(xml, 'system.webServer/httpPlatform'), 'system.webServer/httpPlatform');
-    return section ? environment(section) : [];
-}
-/** A missing object is an answer, not a failure: `Appcmd.list` knows each form appcmd may give it in. */
-async function listOrEmpty(appcmd, ...argv) {
-    return (await appcmd.list(...argv)) ?? '<appcmd></appcmd>';
-}
-/**
- * Reads the target's current state: pool, site (with its applications and vdirs), fastCgi; three reads for
- * fastcgi hosting, a fourth for httpplatform's location-scoped variables. Whether handlers are unlocked is
- * not visible in these reads, so the caller passes what the deploy-root record says (see location-record.ts).
- */
-async function readState(appcmd, desired, known) {
-    const { handlersUnlocked, anonymousAsPool, httpPlatformNames: ownedHttpPlatformNames } = known;
-    const pool = parsePool(await listOrEmpty(appcmd, 'list', 'apppool', desired.pool.name, '/config', '/xml'), desired.pool.name);
-    const fromSite = parseSite(await listOrEmpty(appcmd, 'list', 'site', desired.app.site, '/config', '/xml'), desired);
-    if (!fromSite.site.exists) {
-        throw new errors_PhaseError('apply', `IIS has no site named '${desired.app.site}'`, 'set site-name to an existing IIS site (appcmd list sites shows them), or create the site first');
-    }
-    const fastCgi = parseFastCgi(await appcmd.read('list', 'config', '-section:system.webServer/fastCgi', '/xml'));
-    const { windowsAuth, poolPassword } = known;
-    const state = { pool, ...fromSite, fastCgi, handlersUnlocked, anonymousAsPool, windowsAuth, poolPassword };
-    // A fourth read only where httpPlatform variables are ours: hosting httpplatform, or a switch back from it.
-    if (fromSite.app.exists && (desired.hosting === 'httpplatform' || ownedHttpPlatformNames.length > 0)) {
-        const owned = new Set(ownedHttpPlatformNames.map(n => n.toLowerCase()));
-        const merged = parseHttpPlatformEnv(await appcmd.read('list', 'config', appId(desired.app), '-section:system.webServer/httpPlatform', '/xml'));
-        // The read merges the live release's web.config; its variables are the release's, not applicationHost's.
-        state.httpPlatformEnv = merged.filter(v => owned.has(v.name.toLowerCase()));
-    }
-    return state;
-}
-/** readState with what deploy-root's location record knows (src/iis/location-record.ts). */
-async function readStateAt(appcmd, desired, deployRoot) {
-    return readState(appcmd, desired, LocationRecord.read(deployRoot).known(locationPath(desired.app)));
-}
-
-;// CONCATENATED MODULE: ./src/iis/undo.ts
-
-
-
-// The inverse of each appcmd write the diff (src/plan/diff.ts) makes, computed from the state read before the
-// run. Rolling back this way touches only what this run changed: `restore backup` rewrites the whole server's
-// configuration (other deploys' changes since the backup are lost) and, per Microsoft Learn ("Getting Started
-// with AppCmd.exe"), stops the server while it restores (docs/iis-apply.md, "Rollback").
-const undo_FASTCGI = '-section:system.webServer/fastCgi';
-const undo_HTTP_PLATFORM = '-section:system.webServer/httpPlatform';
-const undo_COMMIT = '/commit:apphost';
-/** Why an operation has no inverse: the rollback then falls back to the backup. */
-class NoInverse extends Error {
-}
-function undoOp(argv, of, secrets = []) {
-    const op = { tool: 'appcmd', argv, why: `undo: ${of.why}`, mutates: true };
-    return secrets.length > 0 ? { ...op, secrets } : op;
-}
-function undo_option(argv, name) {
-    const prefix = `/${name.toLowerCase()}:`;
-    const arg = argv.find(a => a.toLowerCase().startsWith(prefix));
-    return arg === undefined ? undefined : arg.slice(prefix.length);
-}
-/** `[name='N',value='V']` or `[name='N']`, then optionally `.value:V`: the variable's name and the kind of change. */
-function parseEnvChange(rest) {
-    const m = /^\[name='([^']*)'(?:,value='[\s\S]*')?\](\.value:[\s\S]*)?$/.exec(rest);
-    return m ? { name: m[1] ?? '', set: m[2] !== undefined } : undefined;
-}
-/** The inverse of one change of a variable collection addressed by `prefix`, given the variables before. */
-function envInverse(change, prefix, before) {
-    const sign = change.startsWith('/+') ? '+' : change.startsWith('/-') ? '-' : '';
-    const body = change.slice(sign === '' ? 1 : 2);
-    if (!body.startsWith(prefix))
-        return undefined;
-    const parsed = parseEnvChange(body.slice(prefix.length));
-    if (!parsed)
-        return undefined;
-    const was = before.find(v => sameName(v.name, parsed.name));
-    const at = `${prefix}${indexer([['name', parsed.name]])}`;
-    // A value read back from IIS may be another deploy's secret: mask it wherever the inverse is shown.
-    if (sign === '+')
-        return { change: `/-${at}`, secrets: [] };
-    if (!was)
-        throw new NoInverse(`${parsed.name} had no value before this run`);
-    if (sign === '-')
-        return {
-            change: `/+${prefix}${indexer([
-                ['name', was.name],
-                ['value', was.value]
-            ], was.name)}`,
-            secrets: [was.value]
-        };
-    if (!parsed.set)
-        return undefined;
-    return { change: `/${at}.value:${plainValue(was.name, was.value)}`, secrets: [was.value] };
-}
-function fastCgiInverse(change, of, before, desired) {
-    const config = (c, secrets = []) => undoOp(['set', 'config', undo_FASTCGI, c, undo_COMMIT], of, secrets);
-    const apps = [...before.fastCgi, ...(desired.fastCgi ? [{ ...desired.fastCgi, env: [] }] : [])];
-    for (const app of apps) {
-        const key = indexer([
-            ['fullPath', app.fullPath],
-            ['arguments', app.arguments]
-        ]);
-        if (change === `/+${key}`)
-            return [config(`/-${key}`)];
-        if (change === `/-${key}`) {
-            // Re-register an application this run removed, with the variables it had: all the tool ever gave one.
-            const was = before.fastCgi.find(a => sameName(a.fullPath, app.fullPath) && sameName(a.arguments, app.arguments));
-            if (!was)
-                throw new NoInverse(`FastCGI ${app.fullPath} was not registered before this run`);
-            const env = was.env.map(v => config(`/+${key}.environmentVariables.${indexer([
-                ['name', v.name],
-                ['value', v.value]
-            ], v.name)}`, [v.value]));
-            return [config(`/+${key}`), ...env];
-        }
-        const prefix = `${key}.environmentVariables.`;
-        const was = before.fastCgi.find(a => sameName(a.fullPath, app.fullPath) && sameName(a.arguments, app.arguments));
-        const inverse = envInverse(change, prefix, was?.env ?? []);
-        if (inverse)
-            return [config(inverse.change, inverse.secrets)];
-    }
-    throw new NoInverse(`unknown FastCGI change ${change}`);
-}
-/** What undoes `op`, given the state before the run: [] when nothing needs undoing; throws NoInverse when unknown. */
-function inverseOf(op, before, desired) {
-    const [verb, object, ...rest] = op.argv;
-    const key = `${verb ?? ''} ${object ?? ''}`.toLowerCase();
-    const app = appId(desired.app);
-    switch (key) {
-        case 'add backup':
-        case 'recycle apppool':
-            return [];
-        case 'unlock config':
-            // Left unlocked: only this app's web.config may then declare handlers, and the location record was reset,
-            // so the next run unlocks again (a repeated unlock is harmless).
-            return [];
-        case 'add apppool':
-            return [undoOp(['delete', 'apppool', `/apppool.name:${undo_option(rest, 'name') ?? ''}`], op)];
-        case 'set apppool': {
-            const sets = [];
-            if (undo_option(rest, 'managedRuntimeVersion') !== undefined)
-                sets.push(`/managedRuntimeVersion:${before.pool.managedRuntimeVersion ?? ''}`);
-            if (undo_option(rest, 'processModel.identityType') !== undefined)
-                sets.push(`/processModel.identityType:${before.pool.identity ?? 'ApplicationPoolIdentity'}`);
-            // The earlier password is never read back, and an empty one is not the same as none: the backup restores it.
-            if (undo_option(rest, 'processModel.userName') !== undefined)
-                throw new NoInverse(`the earlier account settings of app pool ${desired.pool.name} are not known`);
-            return [undoOp(['set', 'apppool', `/apppool.name:${desired.pool.name}`, ...sets], op)];
-        }
-        case 'add app':
-            return [undoOp(['delete', 'app', app], op)];
-        case 'set app':
-            // An application without applicationPool runs in the site's default: setting '' would not be the same.
-            if (!before.app.pool)
-                throw new NoInverse(`${app} had no applicationPool of its own`);
-            return [undoOp(['set', 'app', app, `/applicationPool:${before.app.pool}`], op)];
-        case 'add vdir': {
-            const vpath = undo_option(rest, 'path') ?? '';
-            return [undoOp(['delete', 'vdir', vpath === '/' ? rootVdirId(desired.app) : `${app.replace(/\/$/, '')}${vpath}`], op)];
-        }
-        case 'set vdir': {
-            const id = rest[0] ?? '';
-            const was = sameName(id, rootVdirId(desired.app))
-                ? before.app.physicalPath
-                : before.vdirs.find(v => sameName(vdirId(desired.app, v.path), id))?.physicalPath;
-            if (was === undefined)
-                throw new NoInverse(`no earlier physical path known for ${id}`);
-            return [undoOp(['set', 'vdir', id, `/physicalPath:${was}`], op)];
-        }
-        case 'delete vdir': {
-            // A static vdir that STATIC_URL no longer names: the restored release's pages link it again.
-            const id = rest[0] ?? '';
-            const was = before.vdirs.find(v => sameName(vdirId(desired.app, v.path), id));
-            if (!was)
-                throw new NoInverse(`no earlier physical path known for ${id}`);
-            return [undoOp(['add', 'vdir', `/app.name:${app}`, `/path:${was.path}`, `/physicalPath:${was.physicalPath}`], op)];
-        }
-        case 'set config': {
-            if (rest[0] === undo_FASTCGI)
-                return fastCgiInverse(rest[1] ?? '', op, before, desired);
-            if (rest[1] === undo_HTTP_PLATFORM) {
-                const inverse = envInverse(rest[2] ?? '', 'environmentVariables.', before.httpPlatformEnv ?? []);
-                if (!inverse)
-                    throw new NoInverse(`unknown httpPlatform change ${rest[2] ?? ''}`);
-                return [undoOp(['set', 'config', rest[0] ?? '', undo_HTTP_PLATFORM, inverse.change, undo_COMMIT], op, inverse.secrets)];
-            }
-            // The anonymous user's earlier settings are not read; for an app this run created they go with it.
-            if (rest[1] === ANONYMOUS_SECTION && !before.app.exists)
-                return [];
-            throw new NoInverse(`no inverse for ${op.why}`);
-        }
-    }
-    throw new NoInverse(`no inverse for ${op.why}`);
-}
-/** The inverses of `done` (appcmd writes in the order they ran), newest first; `missing` says why one has none. */
-function undoPlan(done, before, desired) {
-    const ops = [];
-    try {
-        for (const op of [...done].reverse()) {
-            if (op.tool !== 'appcmd' || !op.mutates)
-                continue;
-            ops.push(...inverseOf(op, before, desired));
-        }
-    }
-    catch (err) {
-        return { missing: err instanceof Error ? err.message : String(err) };
-    }
-    return { ops };
-}
-/** The pools that may run workers started on this run's configuration and that still exist after the rollback. */
-function poolsToRecycle(before, desired) {
-    const pools = [];
-    // The app's pool before the run: the app runs there again (an app this run created is gone).
-    if (before.app.exists && before.app.pool)
-        pools.push(before.app.pool);
-    // The deploy's pool, unless this run created it (then the rollback removed it, or restored a server without it).
-    if (before.pool.exists && !pools.some(p => sameName(p, desired.pool.name)))
-        pools.push(desired.pool.name);
-    return pools;
-}
-
-;// CONCATENATED MODULE: ./src/iis/rollback.ts
-/**
- * Undoes an apply: this run's appcmd writes by their inverses (src/iis/undo.ts), the backup only when one has none
- * or an inverse fails, then a recycle of the app's pools (docs/iis-apply.md, "Rollback").
- */
-
-
-
-
-
-
-function rollbackSummary(rb) {
-    const parts = [];
-    if (rb.restored.length > 0)
-        parts.push(`restored: ${rb.restored.join('; ')}`);
-    if (rb.failed.length > 0)
-        parts.push(`NOT restored: ${rb.failed.join('; ')}`);
-    return parts.join('. ') || 'nothing needed restoring';
-}
-async function servedPath(trail) {
-    const { appcmd, desired } = trail;
-    return parseSite(await appcmd.read('list', 'site', desired.app.site, '/config', '/xml'), desired).app.physicalPath;
-}
-/** Only when the restore failed: a stale static vdir removed after the switch is what the previous release's pages link. */
-async function readdRemovedVdirs(trail, restored, failed) {
-    const { appcmd, current, desired } = trail;
-    for (const op of trail.executed.filter(o => o.argv[0] === 'delete' && o.argv[1] === 'vdir')) {
-        const id = op.argv[2] ?? '';
-        const was = current.vdirs.find(v => sameName(vdirId(desired.app, v.path), id));
-        if (!was)
-            continue;
-        try {
-            await appcmd.run({
-                argv: ['add', 'vdir', `/app.name:${appId(desired.app)}`, `/path:${was.path}`, `/physicalPath:${was.physicalPath}`],
-                mutates: true
-            });
-            restored.push(`static folder ${id} serves ${was.physicalPath} again`);
-        }
-        catch (err) {
-            failed.push(`static folder ${id} (${asError(err).message})`);
-        }
-    }
-}
-async function restoreFallback(trail, restored, failed) {
-    const { appcmd, desired, backupName } = trail;
-    const previous = trail.current.app.physicalPath;
-    const location = locationPath(desired.app);
-    try {
-        await restoreBackup(appcmd, backupName);
-        restored.push(`IIS configuration from backup ${backupName}`);
-    }
-    catch (err) {
-        failed.push(`backup ${backupName} (${asError(err).message})`);
-    }
-    if (trail.switched) {
-        // The restored backup already points the app back; confirm it, and set it by hand if the restore failed.
-        try {
-            const now = await servedPath(trail);
-            if (previous !== undefined && !samePath(now, previous)) {
-                await appcmd.run({ argv: ['set', 'vdir', rootVdirId(desired.app), `/physicalPath:${previous}`], mutates: true });
-            }
-            if (previous !== undefined)
-                restored.push(`${location} serves ${previous} again`);
-        }
-        catch (err) {
-            failed.push(`pointing ${location} back at ${previous ?? 'its previous release'} (${asError(err).message})`);
-        }
-    }
-    if (failed.length > 0)
-        await readdRemovedVdirs(trail, restored, failed);
-}
-// wfastcgi reads its settings once per process and FastCGI processes outlive a configuration change: after the
-// configuration is back, the pools that serve (or served) the app start fresh workers on it.
-async function recyclePools(trail, restored, failed) {
-    for (const pool of poolsToRecycle(trail.current, trail.desired)) {
-        try {
-            await trail.appcmd.run({ argv: ['recycle', 'apppool', `/apppool.name:${pool}`], mutates: true });
-            restored.push(`app pool ${pool} recycled`);
-        }
-        catch (err) {
-            // A stopped pool runs no worker, so nothing of the failed release is left running in it.
-            if (/has not been started/i.test(asError(err).message))
-                restored.push(`app pool ${pool} is stopped, nothing to recycle`);
-            else
-                failed.push(`recycling app pool ${pool} (${asError(err).message})`);
-        }
-    }
-}
-/** Undoes the apply `trail` describes; reports what was and was not restored instead of throwing. */
-async function undoApply(trail) {
-    const { appcmd, log, backupName } = trail;
-    const restored = [];
-    const failed = [];
-    // This run's own writes undone by their inverses first: other sites keep running, others' changes stay.
-    const plan = undoPlan(trail.executed.filter(op => op.tool === 'appcmd'), trail.current, trail.desired);
-    let undone = false;
-    if ('ops' in plan) {
-        try {
-            for (const op of plan.ops)
-                await appcmd.run({ argv: op.argv, mutates: true, secrets: op.secrets });
-            restored.push(plan.ops.length > 0
-                ? `this run's IIS changes, undone one by one (${plan.ops.length} operations)`
-                : 'no IIS change of this run needed undoing');
-            undone = true;
-        }
-        catch (err) {
-            log.warning(`Undoing this run's IIS changes one by one failed (${asError(err).message}); restoring backup ${backupName} instead`);
-        }
-    }
-    else {
-        log.info(`This run's IIS changes cannot all be undone one by one (${plan.missing}); restoring backup ${backupName}`);
-    }
-    if (!undone)
-        await restoreFallback(trail, restored, failed);
-    await recyclePools(trail, restored, failed);
-    trail.record.restore();
-    return { ok: failed.length === 0, restored, failed };
-}
-/** After a failed verify: undoes the apply unless another deploy went live since (restoring would undo that one). */
-async function rollbackIfStillOurs(trail) {
-    const now = await servedPath(trail);
-    if (!samePath(now, trail.desired.app.physicalPath)) {
-        return {
-            ok: false,
-            restored: [],
-            failed: [`${locationPath(trail.desired.app)} now serves ${now ?? 'nothing'}, not this release; left as it is`]
-        };
-    }
-    return undoApply(trail);
-}
-
-;// CONCATENATED MODULE: ./src/iis/apply.ts
-/**
- * Runs a deploy plan's IIS steps (src/plan/build.ts) in the order written, and nothing else; on a failure after
- * the backup it rolls back (src/iis/rollback.ts) before throwing. The caller holds the target's and the server's
- * locks (src/main.ts) and read the state the plan was built from under them.
- */
-
-
-
-
-
-
-
-
-
-
-
-
-/** Walks `plan`'s IIS steps in order; throws a PhaseError (after rolling back) when a step that must succeed fails. */
-async function applyPlan(deps, plan, observer) {
-    const { runner, log, appcmdPath, icaclsPath } = deps;
-    const { desired, current, backupName } = plan;
-    const layout = layoutFor(plan.deployRoot);
-    const appcmd = new Appcmd({ runner, log, path: appcmdPath });
-    const record = LocationRecord.read(layout.root);
-    const location = locationPath(desired.app);
-    const steps = iisSteps(plan);
-    const executed = [];
-    let icaclsCalls = 0;
-    let switched = false;
-    const trail = () => ({ appcmd, log, current, desired, executed, backupName: backupName ?? '', switched, record });
-    const runStep = async (step) => {
-        if (step.phase === 'prune-backups' && step.argv[0] === 'list') {
-            // No record named our backups when the plan was built: this step lists them and deletes the old ones.
-            const added = backupName ?? '';
-            await pruneBackups(appcmd, plan.keepBackups, log, plan.backupRecordFile ? { file: plan.backupRecordFile, added } : undefined);
-        }
-        else if (step.tool === 'icacls') {
-            icaclsCalls++;
-            await runIcacls(runner, log, icaclsPath, step);
-        }
-        else {
-            await appcmd.run({ argv: step.argv, mutates: step.mutates, secrets: step.secrets });
-        }
-    };
-    const failure = async (step, err) => {
-        const error = asError(err);
-        if (step.phase === 'backup') {
-            return new errors_PhaseError('apply', `could not take an IIS configuration backup, so nothing was changed: ${error.message}`, 'run the deploy as an administrator of the server', { cause: err });
-        }
-        if (!backupName)
-            return new errors_PhaseError('apply', `IIS needed no change, but ${error.message}`, undefined, { cause: err });
-        // A log line, not an annotation: the run's one error line (main) names this failure and the rollback.
-        log.info(`Apply failed at step "${step.why}": ${error.message}; rolling back`);
-        const rb = await undoApply(trail());
-        const hint = error instanceof AppcmdError && error.kind === 'locked' ? 'applicationHost.config was in use; retry the deploy' : undefined;
-        return new errors_PhaseError('apply', `apply failed at step "${step.why}": ${error.message}. Rolled back — ${rollbackSummary(rb)}`, hint, {
-            cause: err,
-            rolledBack: true
+/** With SSO: the SP's own check of the configured file, and its service. */
+async function shibbolethFindings(runner, config) {
+    const sp = config.shibboleth;
+    const out = [];
+    const result = await checkShibbolethConfig(runner, sp.check, sp.configPath);
+    out.push(result.ok
+        ? { check: 'Shibboleth config check', status: 'ok', detail: `${result.argv.join(' ')} passed` }
+        : {
+            check: 'Shibboleth config check',
+            status: 'fail',
+            detail: `${result.argv.join(' ')} failed (exit ${result.exitCode}): ${result.output.trim().split(/\r?\n/).slice(-3).join(' ')}`,
+            fix: result.exitCode === -1
+                ? 'install the Shibboleth SP 3 (msiexec /i shibboleth-sp-3.x-win64.msi /qn) or set shibboleth-check'
+                : `correct ${sp.configPath} until this passes: ${result.argv.join(' ')}`
         });
+    const s = await serviceState(runner, sp.service);
+    const check = `Shibboleth service (${sp.service})`;
+    if (s.kind === 'missing')
+        out.push({
+            check,
+            status: 'fail',
+            detail: 'not installed',
+            fix: 'install the Shibboleth SP 3 (msiexec /i shibboleth-sp-3.x-win64.msi /qn), or set shibboleth-service'
+        });
+    else if (s.kind === 'unknown')
+        out.push({ check, status: 'warn', detail: `sc.exe query gave no state: ${s.output}`, fix: `sc.exe query ${sp.service}` });
+    else if (s.state !== 'RUNNING')
+        out.push({ check, status: 'warn', detail: `${s.state} (the deploy starts it)`, fix: `net start ${sp.service}` });
+    else
+        out.push({ check, status: 'ok', detail: 'running' });
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/iis/app-init.ts
+
+// IIS Application Initialization registers its module in system.webServer/globalModules; without it IIS keeps
+// startMode and preloadEnabled but never sends the warm-up request (docs/windows-facts.md, ai-module). The
+// name is not settled by a primary source: both names the feature has been known by are accepted, and the
+// module's image, warmup.dll, too.
+const MODULE_NAMES = ['ApplicationInitializationModule', 'AppWarmupModule'];
+const MODULE_IMAGE = 'warmup.dll';
+const INSTALL_APP_INIT = 'Install-WindowsFeature Web-AppInit';
+/** Whether appcmd's globalModules listing (text or /xml: `<add name=".." image=".." />`) holds the module. */
+function hasAppInitModule(listing) {
+    const names = MODULE_NAMES.map(n => `"${n}"`).join('|');
+    return new RegExp(`\\bname\\s*=\\s*(?:${names})`, 'i').test(listing) || new RegExp(`[\\\\/"]${MODULE_IMAGE}"`, 'i').test(listing);
+}
+/** Warm-up needs the module: refuse before anything on the server changes, naming the input and the fix. */
+async function requireAppInit(appcmd) {
+    const listing = await appcmd.read('list', 'config', '-section:system.webServer/globalModules');
+    if (hasAppInitModule(listing))
+        return;
+    throw new InputError('warm-up', `IIS Application Initialization is not installed (no ApplicationInitializationModule in globalModules); install it with ${INSTALL_APP_INIT} (DISM: IIS-ApplicationInit), or set warm-up: false`);
+}
+
+;// CONCATENATED MODULE: ./src/plan/plan-file.ts
+
+/** plan.json as written to output-dir; secrets are redacted by the caller's redactor. */
+function planJson(plan, redact) {
+    // Each string is redacted before JSON escapes it (a secret with " or \ would no longer match afterwards), and
+    // an operation's own list of secrets never reaches the file.
+    const masked = (op) => {
+        const { secrets = [], ...rest } = op;
+        return { ...rest, argv: op.argv.map(a => maskSecrets(a, secrets)) };
     };
-    prepareGrantFolders(layout.root, desired.acl, desired.hosting === 'fastcgi' ? layout.wsgiLog : undefined);
-    for (const [index, step] of steps.entries()) {
-        await observer?.beforeStep?.(step, index);
-        try {
-            await runStep(step);
-        }
-        catch (err) {
-            await observer?.stepFailed?.(step, index, asError(err));
-            if (step.bestEffort) {
-                log.warning(`${step.why}: ${asError(err).message}`);
-                continue;
-            }
-            throw await failure(step, err);
-        }
-        executed.push(step);
-        if (step.phase === 'switch')
-            switched = true;
-        // Recorded once the last grant ran: a no-op redeploy then runs no icacls (grants are never undone).
-        if (step.phase === 'grants' && steps[index + 1]?.phase !== 'grants')
-            recordGrants(layout.root, plan.grantRecords);
-        await observer?.afterStep?.(step, index);
+    const safe = { ...plan, operations: plan.operations.map(masked) };
+    return JSON.stringify(safe, (_key, value) => (typeof value === 'string' ? redact(value) : value), 2) + '\n';
+}
+/** A readable rendering for the log: one numbered line per operation, with its reason. */
+function planText(plan, redact) {
+    const lines = [];
+    const where = `${plan.target.site}${plan.target.appPath === '/' ? '/' : plan.target.appPath}`;
+    lines.push(`Target ${where} (pool ${plan.target.pool}, ${plan.target.hosting}), release ${plan.release}`);
+    if (!plan.diffedAgainstServer)
+        lines.push('No IIS state could be read here: planned against an empty server (no app, pool or grants yet).');
+    if (plan.operations.length === 0)
+        lines.push('IIS: nothing to change.');
+    plan.operations.forEach((op, i) => {
+        const argv = op.argv.map(a => maskSecrets(a, op.secrets ?? []));
+        lines.push(`${String(i + 1).padStart(3)}. [${op.phase}] ${op.tool} ${argv.map(quoteForDisplay).join(' ')}`);
+        lines.push(`       why: ${op.why}`);
+    });
+    for (const f of plan.files)
+        lines.push(`file ${f.status}: ${f.path}`);
+    if (plan.shibboleth) {
+        lines.push(`Shibboleth ${plan.shibboleth.file}: ${plan.shibboleth.changed ? 'changes' : 'unchanged'}`);
+        if (plan.shibboleth.diff)
+            lines.push(plan.shibboleth.diff);
     }
-    if (plan.backupRecordFile && plan.backupsKept) {
-        // A delete that failed leaves the record unsure: the next run lists the backups instead.
-        const unsure = steps.some(step => step.phase === 'prune-backups' && !executed.includes(step));
-        if (unsure)
-            external_node_fs_default().rmSync(plan.backupRecordFile, { force: true });
+    return redact(lines.join('\n'));
+}
+/** Shows one argument the way a Windows shell user would type it. */
+function quoteForDisplay(arg) {
+    return /[\s"]/.test(arg) ? `"${arg.replace(/"/g, '\\"')}"` : arg;
+}
+
+;// CONCATENATED MODULE: ./src/iis/appcmd.ts
+
+
+
+
+/** A value appcmd cannot carry: refused before any process runs. */
+class IndexerValueError extends Error {
+    key;
+    problem;
+    constructor(key, problem) {
+        super(`appcmd value for '${key}' ${problem}`);
+        this.key = key;
+        this.problem = problem;
+        this.name = 'IndexerValueError';
+    }
+}
+/** appcmd answered `ERROR ( message:... )` or exited non-zero. */
+class AppcmdError extends Error {
+    kind;
+    exitCode;
+    appcmdMessage;
+    shownArgv;
+    constructor(kind, exitCode, 
+    /** appcmd's own message, secrets masked. */
+    appcmdMessage, 
+    /** The argv as logged, secrets masked. */
+    shownArgv) {
+        super(`appcmd ${shownArgv} failed (exit ${exitCode}, ${kind}): ${appcmdMessage}`);
+        this.kind = kind;
+        this.exitCode = exitCode;
+        this.appcmdMessage = appcmdMessage;
+        this.shownArgv = shownArgv;
+        this.name = 'AppcmdError';
+    }
+}
+/** `[k1='v1',k2='v2']`, refusing values appcmd would misread; `owner` names what the value belongs to. */
+function indexer(pairs, owner) {
+    const parts = pairs.map(([key, value]) => {
+        const problem = indexerProblem(value);
+        if (problem)
+            throw new IndexerValueError(owner ? `${key} of ${owner}` : key, problem);
+        if (!/^[A-Za-z][A-Za-z0-9.]*$/.test(key))
+            throw new IndexerValueError(key, 'is not an attribute name');
+        return `${key}='${value}'`;
+    });
+    return `[${parts.join(',')}]`;
+}
+/** A plain argv value (after `/attr:`) must still be one line: appcmd reads one command line. */
+function plainValue(key, value) {
+    if (/[\r\n]/.test(value))
+        throw new IndexerValueError(key, describeUnsafe('\n'));
+    return value;
+}
+// Exit codes as Windows reports them and as a Linux wait status truncates them (modulo 256).
+const KIND_BY_EXIT = new Map([
+    [183, 'exists'],
+    [1168, 'notFound'],
+    [1168 % 256, 'notFound'],
+    [4312, 'missingElement'],
+    [4312 % 256, 'missingElement'],
+    [32, 'locked']
+]);
+/** The message appcmd printed on stdout, or undefined when it printed no ERROR block. */
+function errorMessage(stdout) {
+    const m = /ERROR \(([\s\S]*?)\)\s*$/.exec(stdout.trim()) ?? /ERROR \(([\s\S]*)\)/.exec(stdout);
+    if (!m)
+        return undefined;
+    const body = m[1] ?? '';
+    const msg = /message:([\s\S]*)$/.exec(body);
+    return (msg?.[1] ?? body).replace(/\s+/g, ' ').trim();
+}
+/** Message first: exit codes are ambiguous once truncated, the message is not. */
+function classify(message, exitCode) {
+    const m = message.toLowerCase();
+    if (m.includes('duplicate collection') || m.includes('duplicate collection entry') || m.includes('already exists'))
+        return 'exists';
+    if (m.includes('cannot find requested collection element'))
+        return 'missingElement';
+    if (/cannot find \S+ object/.test(m) || m.includes('not found'))
+        return 'notFound';
+    if (m.includes('being used by another process') || m.includes('hresult:80070020'))
+        return 'locked';
+    return KIND_BY_EXIT.get(exitCode) ?? 'other';
+}
+/**
+ * Whether a `list <object> <identifier>` answer means "no such object". Real appcmd's form is not settled
+ * (docs/windows-facts.md, ac-list-miss-id), so each plausible one counts: exit 1 with no output (lextm/jexusmanager's
+ * clone), exit 0 or 1 with an empty `<appcmd>` / `<appcmd/>`, and `Cannot find <TYPE> object` (1168, or 144
+ * once Linux truncates it). Any other ERROR message (locked config, access denied), and any other exit code
+ * without a message, is a failure.
+ */
+function isListMiss(exitCode, stdout) {
+    const message = errorMessage(stdout);
+    // The message names the case whatever the exit code (1168, 144 on Linux); every other ERROR is a failure.
+    if (message !== undefined)
+        return /^cannot find \S+ object\b/i.test(message);
+    if (exitCode !== 0 && exitCode !== 1)
+        return false;
+    const text = stdout
+        .replace(/^\uFEFF/, '')
+        .replace(/<\?xml[^>]*\?>/, '')
+        .trim();
+    return text === '' || /^<appcmd\s*\/>$/i.test(text) || /^<appcmd\s*>\s*<\/appcmd\s*>$/i.test(text);
+}
+/** Runs appcmd without a shell, logs each call (masked) with its duration, and counts reads and writes. */
+class Appcmd {
+    options;
+    reads = 0;
+    writes = 0;
+    constructor(options) {
+        this.options = options;
+    }
+    /** Masks registered secrets and the call's own secret values. */
+    show(text, secrets = []) {
+        return this.options.log.redact(maskSecrets(text, secrets));
+    }
+    async run(call) {
+        const { result, shown } = await this.exec(call);
+        if (result.exitCode !== 0 || errorMessage(result.stdout) !== undefined)
+            throw this.failure(call, result, shown);
+        return result.stdout;
+    }
+    read(...argv) {
+        return this.run({ argv, mutates: false });
+    }
+    /** A `list` by identifier: its stdout, or undefined when appcmd says (in any of its forms) there is no such object. */
+    async list(...argv) {
+        const call = { argv, mutates: false };
+        const { result, shown } = await this.exec(call);
+        if (isListMiss(result.exitCode, result.stdout))
+            return undefined;
+        if (result.exitCode !== 0 || errorMessage(result.stdout) !== undefined)
+            throw this.failure(call, result, shown);
+        return result.stdout;
+    }
+    async exec(call) {
+        const { runner, log, path } = this.options;
+        for (const s of call.secrets ?? [])
+            log.secret(s);
+        const shown = this.show(call.argv.map(quoteForDisplay).join(' '), call.secrets);
+        if (call.mutates)
+            this.writes++;
         else
-            writeBackupRecord(plan.backupRecordFile, plan.backupsKept, log);
+            this.reads++;
+        const result = await runner.run(path, call.argv);
+        log.info(`appcmd ${shown} → exit ${result.exitCode} in ${result.durationMs} ms`);
+        return { result, shown };
     }
-    if (backupName) {
-        if (executed.some(op => op.argv[0] === 'unlock'))
-            record.add(location);
-        if (executed.some(op => op.argv.includes(ANONYMOUS_SECTION)))
-            record.add(location, 'anonymousAsPool');
-        record.setHttpPlatformNames(location, desired.hosting === 'httpplatform' ? desired.httpPlatformSecretEnv.map(v => v.name) : []);
-        rememberIdentityAndAuth(record, desired, current);
-        log.info(`Applied ${executed.length} steps to IIS for ${location} (backup ${backupName})`);
+    failure(call, result, shown) {
+        // A read's stdout can hold other apps' registered variables (secrets no one masked here): never echo it.
+        const text = errorMessage(result.stdout) ?? (result.stderr.trim() || (call.mutates ? result.stdout.trim() : '') || 'no error message');
+        return new AppcmdError(classify(text, result.exitCode), result.exitCode, this.show(text, call.secrets), shown);
     }
-    else {
-        log.info(`IIS already matches the desired state for ${location}: no appcmd writes`);
+    get calls() {
+        return this.reads + this.writes;
     }
-    const writes = executed.filter(op => op.mutates);
-    return {
-        changed: writes.length > 0,
-        operations: writes,
-        objects: plan.objects,
-        ...(backupName ? { backupName } : {}),
-        previousPhysicalPath: current.app.physicalPath,
-        calls: { appcmdReads: appcmd.reads, appcmdWrites: appcmd.writes, icacls: icaclsCalls },
-        rollback: async () => {
-            if (!backupName)
-                return { ok: true, restored: [], failed: [] };
-            const rb = await rollbackIfStillOurs(trail());
-            log.info(`Rollback of ${desired.app.physicalPath}: ${rollbackSummary(rb)}`);
-            return rb;
+}
+
+;// CONCATENATED MODULE: ./src/doctor/iis-checks.ts
+
+
+
+const INSTALL_IIS = 'Install-WindowsFeature Web-Server -IncludeManagementTools';
+/** The module the chosen hosting needs in system.webServer/globalModules, and what installs it. */
+const HOSTING_MODULE = {
+    fastcgi: { name: 'FastCgiModule', feature: 'the CGI feature (FastCgiModule)', fix: 'Install-WindowsFeature Web-CGI' },
+    httpplatform: {
+        name: 'httpPlatformHandler',
+        feature: 'HttpPlatformHandler',
+        fix: 'msiexec /i httpPlatformHandler_amd64.msi /qn (HttpPlatformHandler v1.2, from https://www.iis.net/downloads/microsoft/httpplatformhandler)'
+    }
+};
+/** W3SVC, the IIS web service: installed with IIS, running to serve the app. */
+async function iisServiceFinding(runner) {
+    const check = 'IIS service (W3SVC)';
+    const s = await serviceState(runner, 'W3SVC');
+    if (s.kind === 'missing')
+        return { check, status: 'fail', detail: 'W3SVC is not installed: IIS is missing', fix: INSTALL_IIS };
+    if (s.kind === 'unknown')
+        return { check, status: 'warn', detail: `sc.exe query W3SVC gave no state: ${s.output}`, fix: 'sc.exe query W3SVC' };
+    if (s.state === 'RUNNING')
+        return { check, status: 'ok', detail: 'W3SVC is running' };
+    return { check, status: 'fail', detail: `W3SVC is ${s.state}`, fix: 'net start W3SVC' };
+}
+/** appcmd answers, and globalModules holds the module the hosting needs (appcmd's own reading of the config). */
+async function hostingModuleFindings(runner, config) {
+    const answer = await ask(runner, config.appcmd, ['list', 'config', '-section:system.webServer/globalModules']);
+    const need = HOSTING_MODULE[config.hosting];
+    if ('missing' in answer) {
+        return [
+            { check: 'appcmd', status: 'fail', detail: `${config.appcmd} cannot be run: ${answer.missing}`, fix: INSTALL_IIS },
+            { check: `IIS feature for ${config.hosting}`, status: 'fail', detail: `not checked without appcmd`, fix: need.fix }
+        ];
+    }
+    if (answer.exitCode !== 0) {
+        const why = `${answer.stdout}${answer.stderr}`.trim();
+        return [
+            {
+                check: 'appcmd',
+                status: 'fail',
+                detail: `appcmd list config failed (exit ${answer.exitCode}): ${why}`,
+                fix: 'run the runner as an administrator'
+            }
+        ];
+    }
+    const appcmd = { check: 'appcmd', status: 'ok', detail: `${config.appcmd} answers` };
+    // Text or /xml alike, the entry is <add name="..." image="..." />; names compare without regard to case.
+    const present = new RegExp(`\\bname\\s*=\\s*"${need.name}"`, 'i').test(answer.stdout);
+    const feature = present
+        ? { check: `IIS feature for ${config.hosting}`, status: 'ok', detail: `${need.name} is in globalModules` }
+        : {
+            check: `IIS feature for ${config.hosting}`,
+            status: 'fail',
+            detail: `${need.feature} is not installed: no ${need.name} in globalModules`,
+            fix: need.fix
+        };
+    return config.warmUp ? [appcmd, feature, appInitFinding(answer.stdout)] : [appcmd, feature];
+}
+/** warm-up: true needs Application Initialization's module in globalModules (src/iis/app-init.ts). */
+function appInitFinding(globalModules) {
+    const check = 'IIS feature for warm-up';
+    return hasAppInitModule(globalModules)
+        ? { check, status: 'ok', detail: 'Application Initialization is in globalModules' }
+        : {
+            check,
+            status: 'fail',
+            detail: 'Application Initialization is not installed: no ApplicationInitializationModule in globalModules',
+            fix: INSTALL_APP_INIT
+        };
+}
+/** `SITE "S" (id:1,bindings:http/*:80:,state:Started)` (docs/windows-facts.md, ac-list-text). */
+const SITE_LINE = /^SITE "([^"]*)" \(id:(\d+),bindings:(.*),state:(\w+)\)\s*$/m;
+async function siteFindings(runner, config) {
+    const check = `site "${config.siteName}"`;
+    const answer = await ask(runner, config.appcmd, ['list', 'site', config.siteName]);
+    if ('missing' in answer)
+        return [{ check, status: 'fail', detail: 'not checked without appcmd', fix: INSTALL_IIS }];
+    const add = `appcmd add site /name:"${config.siteName}" /bindings:http/*:80: /physicalPath:C:\\inetpub\\wwwroot`;
+    if (isListMiss(answer.exitCode, answer.stdout))
+        return [{ check, status: 'fail', detail: 'no such site in IIS', fix: add }];
+    const m = SITE_LINE.exec(answer.stdout);
+    if (!m)
+        return [
+            { check, status: 'warn', detail: `appcmd list site answered: ${answer.stdout.trim()}`, fix: `appcmd list site "${config.siteName}"` }
+        ];
+    const [, , id, bindings = '', state = ''] = m;
+    const out = [];
+    out.push(state.toLowerCase() === 'started'
+        ? { check, status: 'ok', detail: `id ${id}, started` }
+        : { check, status: 'fail', detail: `id ${id}, ${state}`, fix: `appcmd start site /site.name:"${config.siteName}"` });
+    const web = bindings.split(',').filter(b => /^https?\//i.test(b));
+    out.push(web.length > 0
+        ? { check: `bindings of "${config.siteName}"`, status: 'ok', detail: web.join(', ') }
+        : {
+            check: `bindings of "${config.siteName}"`,
+            status: 'warn',
+            detail: `no http or https binding (${bindings || 'none'}): verify needs verify-url`,
+            fix: `appcmd set site /site.name:"${config.siteName}" /+bindings.[protocol='http',bindingInformation='*:80:']`
+        });
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/doctor/doctor.ts
+
+
+
+
+
+/** Free space of the volume holding `dir`, read from its nearest existing parent (deploy-root may not exist yet). */
+function volumeFreeBytes(dir) {
+    let at = dir;
+    for (;;) {
+        try {
+            const s = external_node_fs_default().statfsSync(at);
+            return s.bavail * s.bsize;
         }
+        catch {
+            const up = external_node_path_default().dirname(at);
+            if (up === at)
+                return undefined;
+            at = up;
+        }
+    }
+}
+/** Every check of a server before a deploy; each reads only, so the server is the same afterwards. */
+async function runDoctor(deps, config) {
+    const { runner } = deps;
+    const findings = [runnerFinding(deps.env), await iisServiceFinding(runner)];
+    findings.push(...(await hostingModuleFindings(runner, config)));
+    findings.push(...(await siteFindings(runner, config)));
+    const python = await pythonFinding(runner, config);
+    findings.push(python.finding);
+    findings.push(...(await pythonAclFindings(runner, config, python.facts)));
+    findings.push(...(await deployRootFindings(runner, config, deps.freeBytes ?? volumeFreeBytes)));
+    if (config.shibboleth.enabled)
+        findings.push(...(await shibbolethFindings(runner, config)));
+    return findings;
+}
+/** mode: doctor: the findings in the log and the summary (through the report), failing the step only on fail findings. */
+async function doctorMode(deps, config, report) {
+    const findings = await deps.log.group('Doctor', () => runDoctor(deps, config));
+    report.doctor = findings;
+    for (const line of findingLines(findings))
+        deps.log.info(line);
+    for (const f of findings.filter(f => f.status === 'warn'))
+        deps.log.warning(`${f.check}: ${f.detail}. Fix: ${f.fix ?? ''}`);
+    const failed = failures(findings);
+    if (failed.length > 0)
+        deps.setFailed(`doctor: ${failed.length} check(s) failed: ${failed.map(f => `${f.check}: ${f.detail}`).join('; ')}`);
+}
+
+;// CONCATENATED MODULE: ./src/report.ts
+
+
+const keep = text => text;
+const INSECURE_TLS_WARNING = 'verify-insecure is on: TLS certificates of the checked URLs were not verified';
+function duration(ms) {
+    return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+/** A longer run of backticks than the text holds, so a body cannot close its code block. */
+function fence(text) {
+    const longest = Math.max(2, ...(text.match(/`+/g) ?? []).map(run => run.length));
+    return '`'.repeat(longest + 1);
+}
+/**
+ * Renders the job summary. Pure: the same report gives the same markdown. Every text from the report passes
+ * through `redact` before it is escaped (escaping could split a secret), and the result passes once more.
+ */
+function renderSummary(report, redact = keep) {
+    const plain = (text) => redact(text);
+    // Table cells: one line, no HTML from server responses, no stray column separators.
+    const cell = (text) => plain(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+    const code = (text) => `\`${cell(text).replace(/`/g, "'")}\``;
+    const row = (...cells) => `| ${cells.join(' | ')} |`;
+    const out = [];
+    if (report.doctor)
+        return redact(renderDoctor(report.doctor, cell, code));
+    const failed = report.error !== undefined || report.checks.some(c => !c.ok);
+    const verb = report.mode === 'deploy' ? 'Deployed' : report.mode === 'rollback' ? 'Rolled back to' : report.mode === 'stage' ? 'Staged' : 'Planned';
+    const headline = failed
+        ? `❌ ${report.mode} of release ${code(report.releaseId)} failed${report.rolledBack ? ', previous release restored' : ''}`
+        : `✅ ${verb} release ${code(report.releaseId)}`;
+    out.push(`## ${headline}`, '');
+    const t = report.target;
+    out.push(row('Target', ''), row('---', '---'), row('Mode', cell(report.mode)), row('Site', cell(t.site)), row('App path', code(t.appPath)), row('App pool', cell(t.pool)), row('Deploy root', code(t.deployRoot)), row('Release', code(report.releaseId)), row('URL', cell(report.url)), row('Plan', code(report.planPath)), row('Changed', report.changed ? 'yes' : 'no'), row('Rolled back', report.rolledBack ? 'yes' : 'no'), '');
+    if (report.error !== undefined)
+        out.push(`**Error:** ${cell(report.error)}`, '');
+    if (report.recovery)
+        out.push(`**${report.recovery.ok ? 'Recovered' : 'NOT recovered'}:** ${cell(report.recovery.notice)}`, '');
+    const warnings = [...report.warnings];
+    if (report.insecureTls && !warnings.includes(INSECURE_TLS_WARNING))
+        warnings.unshift(INSECURE_TLS_WARNING);
+    for (const w of warnings)
+        out.push(`> ⚠️ **Warning:** ${cell(w)}`, '');
+    if (report.objects.length > 0) {
+        const counts = ['created', 'changed', 'removed', 'unchanged']
+            .map(s => [s, report.objects.filter(o => o.status === s).length])
+            .filter(([, n]) => n > 0)
+            .map(([s, n]) => `${n} ${s}`)
+            .join(', ');
+        out.push(`### IIS objects (${counts})`, '', row('Kind', 'Name', 'Status'), row('---', '---', '---'));
+        for (const o of report.objects)
+            out.push(row(cell(o.kind), cell(o.name), o.status));
+        out.push('');
+    }
+    if (report.files.length > 0) {
+        const written = report.files.filter(f => f.status === 'written').length;
+        out.push(`### Files (${written} written, ${report.files.length - written} unchanged)`, '', row('Path', 'Status'), row('---', '---'));
+        for (const f of report.files)
+            out.push(row(code(f.path), f.status));
+        out.push('');
+    }
+    if (report.shibboleth) {
+        const s = report.shibboleth;
+        const what = s.changed ? `configuration changed; service ${s.restarted ? 'restarted' : 'not restarted'}` : 'configuration unchanged';
+        const pools = s.recycledPools?.length
+            ? ` App pools recycled for the IIS module's site list: ${s.recycledPools.map(code).join(', ')}.`
+            : '';
+        out.push('### Shibboleth SP', '', `Shibboleth SP ${what}.${pools}`, '');
+    }
+    if (report.phases.length > 0) {
+        out.push('### Phases', '', row('Phase', 'Time', 'Result'), row('---', '---:', '---'));
+        for (const p of report.phases)
+            out.push(row(cell(p.name), duration(p.ms), p.ok ? '✅ ok' : '❌ failed'));
+        out.push('');
+    }
+    const checkTable = (title, checks) => {
+        out.push(title, '', row('Check', 'URL', 'Result', 'Status', 'Time', 'Attempts', 'Detail'), row('---', '---', '---', '---:', '---:', '---:', '---'));
+        for (const c of checks) {
+            out.push(row(cell(c.name), cell(c.url), c.ok ? '✅ passed' : '❌ failed', c.status === undefined ? '—' : String(c.status), duration(c.ms), String(c.attempts), cell(c.detail)));
+        }
+        out.push('');
+    };
+    if (report.checks.length > 0)
+        checkTable('### Verify', report.checks);
+    if (report.rollback) {
+        const r = report.rollback;
+        out.push('### Rollback', '', `${r.ok ? '✅ Rollback succeeded' : '❌ Rollback failed'}: ${cell(r.detail)}`, '');
+        if (r.checks.length > 0)
+            checkTable('#### Verify of the restored release', r.checks);
+    }
+    if (report.hints.length > 0) {
+        out.push('### Diagnosis', '');
+        for (const h of report.hints)
+            out.push(`- **${cell(h.cause)}** — ${cell(h.hint)}`);
+        out.push('');
+    }
+    if (report.history && report.history.length > 0) {
+        out.push('### Release history', '', row('Time', 'Release', 'Outcome', 'Commit', 'Actor', 'IIS writes', 'Run'), row('---', '---', '---', '---', '---', '---:', '---'));
+        for (const h of [...report.history].reverse()) {
+            const run = h.runUrl ? `[run](${encodeURI(h.runUrl)})` : '—';
+            const built = h.releaseBuilt ? ' (built)' : '';
+            const commit = h.commit ? code(h.commit.slice(0, 12)) : '—';
+            out.push(row(cell(h.time), `${code(h.releaseId)}${built}`, cell(h.outcome), commit, cell(h.actor ?? '—'), h.iisOperations ? String(h.iisOperations.length) : '—', run));
+        }
+        out.push('');
+    }
+    const bodies = [...report.checks, ...(report.rollback?.checks ?? [])].filter(c => !c.ok && c.bodyStart);
+    for (const c of bodies) {
+        const body = plain(c.bodyStart ?? '');
+        const f = fence(body);
+        out.push(`<details><summary>First lines of the response: ${cell(c.name)} (${cell(c.url)})</summary>`, '', `${f}text`, body, f, '', '</details>', '');
+    }
+    return redact(out.join('\n'));
+}
+/**
+ * Appends the rendered report to the job summary. Meant for main's `finally`, so it never throws: outside a
+ * runner (no GITHUB_STEP_SUMMARY) or on a write error it says why in the log and returns false.
+ */
+async function writeSummary(report, summary = summary_summary, options = {}) {
+    try {
+        summary.addRaw(renderSummary(report, options.redact), true);
+        await summary.write();
+        return true;
+    }
+    catch (error) {
+        // Left in the buffer, the text would be written twice by a later successful write.
+        summary.emptyBuffer?.();
+        options.log?.warning(`job summary not written: ${error.message}`);
+        return false;
+    }
+}
+/** The action's outputs (action.yml): url, release, changed, rolled-back, plan, previous-release. */
+function setOutputs(report, set = setOutput) {
+    set('url', report.url);
+    set('release', report.releaseId);
+    set('changed', String(report.changed));
+    set('rolled-back', String(report.rolledBack));
+    set('plan', report.planPath);
+    set('previous-release', report.previousRelease ?? '');
+}
+/** The report before a run has learnt anything: the summary and outputs are written from it whatever happens. */
+function emptyReport() {
+    return {
+        mode: 'deploy',
+        target: { site: '', appPath: '', pool: '', deployRoot: '' },
+        releaseId: '',
+        url: '',
+        planPath: '',
+        changed: false,
+        rolledBack: false,
+        objects: [],
+        files: [],
+        phases: [],
+        checks: [],
+        hints: [],
+        warnings: []
     };
 }
 
@@ -52067,6 +51104,267 @@ function claimDeployRoot(root, target) {
         return;
     throw new InputError('deploy-root', `${root} holds the releases of ${targetName(owner)}, not ${targetName(target)}: give each app its own deploy-root ` +
         `(or delete ${file} if ${targetName(owner)} no longer deploys there)`);
+}
+
+;// CONCATENATED MODULE: ./src/iis/lock.ts
+
+
+
+
+
+/** One create-and-write takes microseconds: a lock file still empty after this long lost its writer. */
+const STALE_GRACE_MS = 10_000;
+
+/** One lock file per target, readable and unique: the site and path slug plus a short hash of the exact pair. */
+function lockFileFor(dir, site, appPath) {
+    const target = `${site}${appPath}`.toLowerCase();
+    const slug = target.replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'root';
+    const hash = external_node_crypto_default().createHash('sha256').update(target).digest('hex').slice(0, 8);
+    return external_node_path_default().join(dir, `.deploy-${slug}-${hash}.lock`);
+}
+/** Whether a process of this host still runs (EPERM: it exists but belongs to someone else). */
+function processAlive(pid) {
+    try {
+        process.kill(pid, 0);
+        return true;
+    }
+    catch (err) {
+        return err.code === 'EPERM';
+    }
+}
+function parseOwner(text) {
+    try {
+        const owner = JSON.parse(text);
+        return typeof owner?.pid === 'number' && typeof owner.host === 'string' ? owner : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** undefined: no such file. A file that changes while it is read is reported as not seen yet (`busy`). */
+function look(file) {
+    try {
+        const before = external_node_fs_default().statSync(file, { bigint: true });
+        const text = external_node_fs_default().readFileSync(file, 'utf8');
+        const after = external_node_fs_default().statSync(file, { bigint: true });
+        const id = (s) => `${s.ino}:${s.mtimeNs}:${s.size}`;
+        if (id(before) !== id(after))
+            return 'busy';
+        const generation = external_node_crypto_default().createHash('sha256')
+            .update(`${id(after)}\n${text}`)
+            .digest('hex')
+            .slice(0, 16);
+        return { text, owner: parseOwner(text), generation, ageMs: Date.now() - Number(after.mtimeMs) };
+    }
+    catch (err) {
+        // Windows refuses to open a file that is being deleted (EPERM): treat it like one being written.
+        return err.code === 'ENOENT' ? undefined : 'busy';
+    }
+}
+/** Why a file seen may be broken, or undefined while its writer may still be alive. */
+function staleReason(seen, graceMs) {
+    const { owner } = seen;
+    if (owner) {
+        if (owner.host !== external_node_os_default().hostname() || processAlive(owner.pid))
+            return undefined;
+        return `run ${owner.runId} (pid ${owner.pid} on ${owner.host} is gone, locked since ${owner.time})`;
+    }
+    if (seen.ageMs <= graceMs)
+        return undefined;
+    return `a lock file left ${seen.text.trim() === '' ? 'empty' : 'unreadable'} for ${Math.round(seen.ageMs / 1000)} s by a run that died while taking it`;
+}
+/**
+ * Exclusive create of a file holding `text`. false: the name is taken. On Windows a name whose file is still
+ * being deleted refuses a new create with EPERM/EACCES (docs/windows-facts.md, lk-delete-pending): that error is returned, as
+ * "taken for now", and the caller gives up only when it lasts.
+ */
+function createExclusive(file, text) {
+    try {
+        external_node_fs_default().writeFileSync(file, text, { flag: 'wx' });
+        return true;
+    }
+    catch (err) {
+        const code = err.code;
+        if (code === 'EEXIST')
+            return false;
+        if (process.platform === 'win32' && (code === 'EPERM' || code === 'EACCES' || code === 'EBUSY'))
+            return err;
+        throw err;
+    }
+}
+function removeIfText(file, text) {
+    try {
+        if (external_node_fs_default().readFileSync(file, 'utf8') === text)
+            external_node_fs_default().rmSync(file, { force: true });
+    }
+    catch {
+        // Gone already, or unreadable: nothing of ours to remove.
+    }
+}
+function markerName(file, seen) {
+    return `${file}.break-${seen.generation}`;
+}
+/** The marker a run breaking the file as it is now would create (for tests of a breaker that died holding it). */
+function breakMarkerOf(file) {
+    const seen = look(file);
+    return seen && seen !== 'busy' ? markerName(file, seen) : undefined;
+}
+/**
+ * Removes `file` if it is still the stale generation `seen`. "Read, compare, remove" is not atomic, so the right to
+ * remove one generation is itself an exclusive create: a marker file named after that generation. Only the
+ * marker's holder removes, and it removes only after seeing the same generation again, which a live run's fresh
+ * lock never is. A marker left by a breaker that died is broken the same way, one level up. True when removed.
+ */
+function breakStale(file, seen, self, graceMs, depth = 0) {
+    const marker = markerName(file, seen);
+    if (createExclusive(marker, self) !== true) {
+        const other = look(marker);
+        if (depth < 3 && other && other !== 'busy' && staleReason(other, graceMs))
+            breakStale(marker, other, self, graceMs, depth + 1);
+        return false;
+    }
+    try {
+        const now = look(file);
+        if (now === undefined || now === 'busy' || now.generation !== seen.generation)
+            return false;
+        external_node_fs_default().rmSync(file, { force: true });
+        return true;
+    }
+    finally {
+        removeIfText(marker, self);
+    }
+}
+/** Markers of generations long gone, left by breakers that died; harmless, but litter. */
+function sweepMarkers(file, graceMs) {
+    const prefix = `${external_node_path_default().basename(file)}.break-`;
+    let names = [];
+    try {
+        names = external_node_fs_default().readdirSync(external_node_path_default().dirname(file)).filter(n => n.startsWith(prefix));
+    }
+    catch {
+        return;
+    }
+    for (const name of names) {
+        const marker = external_node_path_default().join(external_node_path_default().dirname(file), name);
+        const seen = look(marker);
+        if (seen && seen !== 'busy' && seen.ageMs > graceMs && staleReason(seen, graceMs))
+            removeIfText(marker, seen.text);
+    }
+}
+const sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
+/**
+ * Takes the target's lock: an exclusive create (O_EXCL) of a file naming the holder. Waits up to timeoutMs; a lock
+ * left by a dead process of this host, or left empty or unparseable for longer than the grace, is broken with a
+ * warning (see breakStale for how two runs breaking it at once stay safe).
+ */
+async function acquireLock(options) {
+    const { dir, runId, timeoutMs, log } = options;
+    const pollMs = options.pollMs ?? 250;
+    const graceMs = options.staleGraceMs ?? STALE_GRACE_MS;
+    const target = `${options.site}${options.appPath}`;
+    const file = lockFileFor(dir, options.site, options.appPath);
+    external_node_fs_default().mkdirSync(dir, { recursive: true });
+    const owner = {
+        runId,
+        pid: process.pid,
+        host: external_node_os_default().hostname(),
+        time: new Date().toISOString(),
+        target,
+        token: external_node_crypto_default().randomUUID()
+    };
+    const self = JSON.stringify(owner);
+    const deadline = Date.now() + timeoutMs;
+    let waitedFor;
+    const warned = new Set();
+    const held = () => {
+        if (waitedFor)
+            log.info(`Lock for ${target} taken after waiting for run ${waitedFor.runId}`);
+        let released = false;
+        return {
+            file,
+            owner,
+            release: () => {
+                if (released)
+                    return;
+                released = true;
+                // Only our own lock: a lock broken as stale and retaken by another run is not ours to remove.
+                removeIfText(file, self);
+                sweepMarkers(file, graceMs);
+            }
+        };
+    };
+    let refusedSince;
+    for (;;) {
+        const created = createExclusive(file, self);
+        if (created instanceof Error) {
+            refusedSince ??= Date.now();
+            // Longer than a deletion takes: the folder refuses us (permissions), not a file on its way out.
+            if (Date.now() - refusedSince > graceMs)
+                throw created;
+        }
+        else
+            refusedSince = undefined;
+        // Read back rather than trust the create: a breaker that took our file for an abandoned empty one removed it.
+        const seen = look(file);
+        if (seen === undefined && !(created instanceof Error))
+            continue;
+        if (seen !== 'busy' && seen !== undefined && seen.text === self)
+            return held();
+        const holder = seen === 'busy' || seen === undefined ? undefined : seen.owner;
+        const stale = seen === 'busy' || seen === undefined ? undefined : staleReason(seen, graceMs);
+        if (seen !== 'busy' && seen !== undefined && stale) {
+            if (!warned.has(seen.generation))
+                log.warning(`Breaking the stale deploy lock of ${stale}`);
+            warned.add(seen.generation);
+            if (breakStale(file, seen, self, graceMs))
+                continue;
+        }
+        else if (!waitedFor && holder) {
+            waitedFor = holder;
+            log.info(`Waiting for run ${holder.runId} (pid ${holder.pid} on ${holder.host}, since ${holder.time}) to finish deploying ${target}`);
+        }
+        if (Date.now() >= deadline) {
+            const who = holder ? `run ${holder.runId} (pid ${holder.pid} on ${holder.host}, since ${holder.time})` : 'another run';
+            throw new errors_PhaseError('apply', `${target} is being deployed by ${who}; gave up after lock-timeout (${Math.round(timeoutMs / 1000)} s)`, `wait for that run, raise lock-timeout, or delete ${file} if no deploy is running`);
+        }
+        await sleep(Math.min(pollMs, Math.max(1, deadline - Date.now())));
+    }
+}
+
+;// CONCATENATED MODULE: ./src/render/atomic-write.ts
+
+
+/**
+ * Writes via a temp file in the same folder and a rename, so IIS (which watches web.config) or a concurrent reader
+ * sees the old file or the new one, never half of one. Returns false when the content was already there. With
+ * `fsync`, the data is flushed before the rename, so a power loss leaves the old file or the new one.
+ */
+function writeFileAtomic(file, content, opts = {}) {
+    const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+    if (external_node_fs_default().existsSync(file) && external_node_fs_default().readFileSync(file).equals(data))
+        return false;
+    external_node_fs_default().mkdirSync(external_node_path_default().dirname(file), { recursive: true });
+    const temp = external_node_path_default().join(external_node_path_default().dirname(file), `.${external_node_path_default().basename(file)}.${process.pid}.${Date.now()}.tmp`);
+    try {
+        if (opts.fsync) {
+            // A record a crash must not lose (the run journal): the bytes reach the disk before the rename names them.
+            const fd = external_node_fs_default().openSync(temp, 'w');
+            try {
+                external_node_fs_default().writeSync(fd, data);
+                external_node_fs_default().fsyncSync(fd);
+            }
+            finally {
+                external_node_fs_default().closeSync(fd);
+            }
+        }
+        else
+            external_node_fs_default().writeFileSync(temp, data);
+        external_node_fs_default().renameSync(temp, file);
+    }
+    finally {
+        external_node_fs_default().rmSync(temp, { force: true });
+    }
+    return true;
 }
 
 ;// CONCATENATED MODULE: ./src/releases.ts
@@ -52232,151 +51530,2519 @@ function removeAbandonedScratch(layout) {
     return removed;
 }
 
-;// CONCATENATED MODULE: ./src/shibboleth/check.ts
+;// CONCATENATED MODULE: ./src/history/store.ts
 
 
-/** Stands in the check command for the file to check (`shibd -t -c {config}` on Linux). */
-const CONFIG_PLACEHOLDER = '{config}';
-/** Where the Windows installer puts the SP's config, which shibd and the IIS module read unless told otherwise. */
-const SP_DEFAULT_CONFIG = 'C:\\opt\\shibboleth-sp\\etc\\shibboleth\\shibboleth2.xml';
-/**
- * shibd.exe reads `-config <file>` after `-check`; without it the check loads the SP's
- * default file, not the one the deploy patched (docs/windows-facts.md, sp-check-config).
- */
-const DEFAULT_CHECK = `C:\\opt\\shibboleth-sp\\sbin64\\shibd.exe -check -config ${CONFIG_PLACEHOLDER}`;
-/**
- * Why a check command would check another file than configPath, or undefined: a command without {config} loads
- * the SP's default file, which is configPath only when that is the default.
- */
-function checksOtherFile(check, configPath) {
-    if (check.some(arg => arg.includes(CONFIG_PLACEHOLDER)))
-        return undefined;
-    const same = samePath(configPath, SP_DEFAULT_CONFIG);
-    if (same)
-        return undefined;
-    return `shibboleth-check (${check.join(' ')}) names no ${CONFIG_PLACEHOLDER}: it checks the SP's default ${SP_DEFAULT_CONFIG}, not ${configPath}; add -config ${CONFIG_PLACEHOLDER} to it`;
+
+/** One history file per target (site + app path), named like the target's lock file so two apps never share one. */
+function historyFileFor(deployRoot, target) {
+    const name = `${target.site}${target.appPath}`.toLowerCase();
+    const slug = name.replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'root';
+    const hash = external_node_crypto_default().createHash('sha256').update(name).digest('hex').slice(0, 8);
+    return external_node_path_default().join(deployRoot, 'history', `${slug}-${hash}.jsonl`);
+}
+/** Every string of the entry through `redact`, field by field, so masking can never break the JSON around it. */
+function redactEntry(entry, redact) {
+    return JSON.parse(JSON.stringify(entry), (_key, value) => (typeof value === 'string' ? redact(value) : value));
 }
 /**
- * The check command with the config path filled in. The SP reads relative paths inside the file against its own
- * folders, which is why apply writes the file in place first and checks it there.
+ * Appends one line with a single O_APPEND write and flushes it: a crash can tear only this line, never an earlier
+ * one. A line torn by an earlier crash is ended first, so the new entry starts a line of its own.
  */
-function checkArgv(check, configPath) {
-    if (check.length === 0)
-        throw new errors_PhaseError('shibboleth', 'no Shibboleth check command is configured', `set shibboleth-check, e.g. ${DEFAULT_CHECK}`);
-    return check.map(arg => arg.split(CONFIG_PLACEHOLDER).join(configPath));
-}
-/** Runs the SP's own config check; the SP exits non-zero when it cannot load the config. */
-async function checkShibbolethConfig(runner, check, configPath) {
-    const argv = checkArgv(check, configPath);
-    const [file, ...args] = argv;
-    let result;
+function appendHistory(file, entry, redact) {
+    external_node_fs_default().mkdirSync(external_node_path_default().dirname(file), { recursive: true });
+    let torn = false;
     try {
-        result = await runner.run(file, args);
+        const size = external_node_fs_default().statSync(file).size;
+        if (size > 0) {
+            const fd = external_node_fs_default().openSync(file, 'r');
+            try {
+                const last = Buffer.alloc(1);
+                external_node_fs_default().readSync(fd, last, 0, 1, size - 1);
+                torn = last[0] !== 0x0a;
+            }
+            finally {
+                external_node_fs_default().closeSync(fd);
+            }
+        }
     }
-    catch (e) {
-        // A missing program is a failed check, not a crash: the caller restores the backup either way.
-        return { ok: false, exitCode: -1, output: `could not run ${file}: ${e.message}`, argv };
+    catch {
+        // No file yet: nothing to end.
     }
-    const output = [result.stdout, result.stderr].filter(s => s.trim() !== '').join('\n');
-    return { ok: result.exitCode === 0, exitCode: result.exitCode, output, argv };
+    const line = `${torn ? '\n' : ''}${JSON.stringify(redactEntry(entry, redact))}\n`;
+    const fd = external_node_fs_default().openSync(file, 'a');
+    try {
+        external_node_fs_default().writeSync(fd, line);
+        external_node_fs_default().fsyncSync(fd);
+    }
+    finally {
+        external_node_fs_default().closeSync(fd);
+    }
 }
-/** The checker's lines that say why it failed (ERROR/FATAL/CRIT), else its last lines. */
-function checkFailureSummary(result, maxLines = 15) {
-    const all = result.output.split(/\r?\n/).filter(l => l.trim() !== '');
-    const serious = all.filter(l => /\b(FATAL|CRIT|ERROR)\b/.test(l));
-    const shown = (serious.length > 0 ? serious : all).slice(-maxLines);
-    return shown.join('\n');
+function isEntry(value) {
+    const e = value;
+    return (typeof e === 'object' && e !== null && typeof e.time === 'string' && typeof e.releaseId === 'string' && typeof e.outcome === 'string');
+}
+/** The entries, oldest first; a line that is not a whole entry (a crash mid-write) is skipped with a warning. */
+function readHistory(file, warn) {
+    let text;
+    try {
+        text = external_node_fs_default().readFileSync(file, 'utf8');
+    }
+    catch {
+        return [];
+    }
+    const entries = [];
+    text.split('\n').forEach((line, index) => {
+        if (line.trim() === '')
+            return;
+        try {
+            const parsed = JSON.parse(line);
+            if (isEntry(parsed)) {
+                entries.push(parsed);
+                return;
+            }
+        }
+        catch {
+            // Reported below.
+        }
+        warn(`release history ${file}: line ${index + 1} is incomplete (a run stopped while writing it); skipped`);
+    });
+    return entries;
+}
+/** The release that was live before the newest entries were written: the `live` of the newest entry that knows it. */
+function lastLive(entries) {
+    for (let i = entries.length - 1; i >= 0; i--) {
+        const live = entries[i]?.live;
+        if (live)
+            return live;
+    }
+    return undefined;
 }
 
-;// CONCATENATED MODULE: ./src/shibboleth/diff.ts
-/** Lines without their terminators, so a CRLF file and its LF rendering compare alike in the plan. */
-function lines(text) {
-    const body = text.replace(/^\uFEFF/, '');
-    if (body === '')
-        return [];
-    return body.replace(/\r?\n$/, '').split(/\r?\n/);
+;// CONCATENATED MODULE: ./src/history/record.ts
+
+
+
+/** How many entries the job summary shows. */
+const SUMMARY_ENTRIES = 5;
+function outcomeOf(report) {
+    const failed = report.error !== undefined || report.checks.some(c => !c.ok);
+    if (failed)
+        return report.rolledBack ? 'failed-rolled-back' : 'failed';
+    return report.changed ? 'deployed' : 'no-op';
 }
-/** Longest-common-subsequence line diff; configs are a few hundred lines, so the quadratic table is small. */
-function diffLines(oldText, newText) {
-    const a = lines(oldText);
-    const b = lines(newText);
-    // Common head and tail are cut first: a patch touches a few lines of a long file.
-    let head = 0;
-    while (head < a.length && head < b.length && a[head] === b[head])
-        head++;
-    let tail = 0;
-    while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail])
-        tail++;
-    const midA = a.slice(head, a.length - tail);
-    const midB = b.slice(head, b.length - tail);
-    const n = midA.length;
-    const m = midB.length;
-    const lcs = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
-    for (let i = n - 1; i >= 0; i--) {
-        const row = lcs[i];
-        const below = lcs[i + 1];
-        for (let j = m - 1; j >= 0; j--) {
-            row[j] = midA[i] === midB[j] ? below[j + 1] + 1 : Math.max(below[j], row[j + 1]);
+/** The workflow run's page, from the variables every Actions job has; undefined outside Actions. */
+function runUrlOf(env) {
+    const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: run } = env;
+    return server && repo && run ? `${server}/${repo}/actions/runs/${run}` : undefined;
+}
+/**
+ * The entry for one finished run. `previousLive` is what IIS served before it: still served after a failure that
+ * changed nothing or was rolled back; after a failure that was not rolled back nobody knows.
+ */
+function entryFromRun(report, env, previousLive, now = new Date()) {
+    const outcome = outcomeOf(report);
+    const live = outcome === 'deployed' || outcome === 'no-op'
+        ? report.releaseId
+        : outcome === 'failed-rolled-back' || !report.changed
+            ? previousLive
+            : undefined;
+    const runUrl = runUrlOf(env);
+    return {
+        time: now.toISOString(),
+        mode: report.mode,
+        target: { site: report.target.site, appPath: report.target.appPath },
+        releaseId: report.releaseId,
+        outcome,
+        ...(env.GITHUB_SHA ? { commit: env.GITHUB_SHA } : {}),
+        ...(env.GITHUB_ACTOR ? { actor: env.GITHUB_ACTOR } : {}),
+        ...(runUrl ? { runUrl } : {}),
+        releaseBuilt: report.releaseBuilt ?? false,
+        iisChanges: report.objects.filter(o => o.status !== 'unchanged').map(o => `${o.status} ${o.kind} ${o.name}`),
+        ...(report.operations ? { iisOperations: report.operations.map(op => [op.tool, ...op.argv.slice(0, 3)].join(' ')) } : {}),
+        ...(live ? { live } : {}),
+        ...(report.error !== undefined ? { error: report.error.slice(0, 500) } : {})
+    };
+}
+/**
+ * Appends this run to the target's history and puts the last entries and the previous live release into the report.
+ * Meant for main's `finally` while the target's lock is held: it never throws, a history it cannot write only warns.
+ */
+function recordRun(report, env, log) {
+    const target = { site: report.target.site, appPath: report.target.appPath };
+    try {
+        const file = historyFileFor(report.target.deployRoot, target);
+        const before = readHistory(file, message => log.warning(message));
+        // A history started by an earlier version of the action is empty: the release manifests know the last live one.
+        const layout = layoutFor(report.target.deployRoot);
+        const previous = lastLive(before) ?? (outcomeOf(report) === 'deployed' ? previousRelease(layout, report.releaseId, target) : liveRelease(layout))?.id;
+        if (previous)
+            report.previousRelease = previous;
+        const entry = entryFromRun(report, env, previous);
+        appendHistory(file, entry, text => log.redact(text));
+        report.history = [...before, JSON.parse(log.redact(JSON.stringify(entry)))].slice(-SUMMARY_ENTRIES);
+    }
+    catch (error) {
+        log.warning(`release history not written: ${error.message}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/iis/backup.ts
+
+
+
+
+const BACKUP_PREFIX = 'django-iis-deploy-';
+/** 20250131T235959123Z: sorts as text in time order and needs no quoting. */
+function stamp(now) {
+    return now.toISOString().replace(/[-:.]/g, '');
+}
+function backupName(releaseId, now = new Date()) {
+    return `${BACKUP_PREFIX}${releaseId}-${stamp(now)}`;
+}
+/** The time stamp our names end with; undefined for backups that are not ours. */
+function stampOf(name) {
+    if (!name.toLowerCase().startsWith(BACKUP_PREFIX))
+        return undefined;
+    return /-(\d{8}T\d{9}Z)$/.exec(name)?.[1];
+}
+/** `list backups` prints `BACKUP "NAME"` a line. */
+function parseBackups(stdout) {
+    return [...stdout.matchAll(/^BACKUP "([^"]*)"/gm)].map(m => m[1] ?? '');
+}
+async function addBackup(appcmd, releaseId, now = new Date()) {
+    const name = backupName(releaseId, now);
+    await appcmd.run({ argv: ['add', 'backup', name], mutates: true });
+    return name;
+}
+async function restoreBackup(appcmd, name) {
+    await appcmd.run({ argv: ['restore', 'backup', name], mutates: true });
+}
+/** No backups at all is an empty list, in whichever form appcmd answers a list that matched nothing. */
+async function listBackups(appcmd) {
+    return (await appcmd.list('list', 'backups')) ?? '';
+}
+/**
+ * Our backups on the server, as the last listing found them plus the ones added since: kept beside the server lock,
+ * since the backups are the server's and every deploy that prunes them holds that lock.
+ */
+function backupRecordFile(lockDir) {
+    return external_node_path_default().join(lockDir, 'backups.json');
+}
+/** Our backups as the record names them, newest first; undefined without a usable record (list them instead). */
+function readBackupRecord(file) {
+    try {
+        const ours = JSON.parse(external_node_fs_default().readFileSync(file, 'utf8')).ours;
+        return Array.isArray(ours) && ours.every(n => typeof n === 'string' && stampOf(n)) ? ours : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+function writeBackupRecord(file, ours, log) {
+    try {
+        writeFileAtomic(file, `${JSON.stringify({ ours })}\n`);
+    }
+    catch (err) {
+        // Without the record the next run lists the backups again: slower, never wrong.
+        log.warning(`Could not record the IIS backups in ${file}: ${asError(err).message}`);
+    }
+}
+const newestFirst = (names) => names
+    .map(name => ({ name, stamp: stampOf(name) }))
+    .filter((b) => b.stamp !== undefined)
+    .sort((a, b) => b.stamp.localeCompare(a.stamp))
+    .map(b => b.name);
+/**
+ * Deletes our backups beyond the newest `keep`; others' backups are never touched. With a record of ours, appcmd
+ * is called only when they exceed `keep` (a delete each, no listing); without one (first run, damaged, or a delete
+ * that failed last time) the backups are listed.
+ */
+async function pruneBackups(appcmd, keep, log, record) {
+    const known = record ? readBackupRecord(record.file) : undefined;
+    let ours;
+    if (record && known) {
+        ours = newestFirst([record.added, ...known.filter(n => n !== record.added)]);
+    }
+    else {
+        try {
+            ours = newestFirst(parseBackups(await listBackups(appcmd)));
+        }
+        catch (err) {
+            log.warning(`Could not list IIS backups to prune old ones: ${asError(err).message}`);
+            return [];
         }
     }
-    const out = a.slice(0, head).map(text => ({ op: ' ', text }));
-    let i = 0;
-    let j = 0;
-    while (i < n || j < m) {
-        if (i < n && j < m && midA[i] === midB[j]) {
-            out.push({ op: ' ', text: midA[i++] });
-            j++;
+    const removed = [];
+    let failed = false;
+    for (const old of ours.slice(Math.max(keep, 1))) {
+        try {
+            await appcmd.run({ argv: ['delete', 'backup', old], mutates: true });
+            removed.push(old);
         }
-        else if (i < n && (j === m || (lcs[i + 1]?.[j] ?? 0) >= (lcs[i]?.[j + 1] ?? 0))) {
-            // Removals before additions, as diff(1) prints a replaced line.
-            out.push({ op: '-', text: midA[i++] });
+        catch (err) {
+            failed = true;
+            // Housekeeping: an old backup left behind must not fail a deploy that already succeeded.
+            log.warning(`Could not delete old IIS backup ${old}: ${asError(err).message}`);
+        }
+    }
+    if (record) {
+        // After a failed delete the record may be wrong: the next run lists the backups instead.
+        if (failed)
+            external_node_fs_default().rmSync(record.file, { force: true });
+        else
+            writeBackupRecord(record.file, ours.slice(0, Math.max(keep, 1)), log);
+    }
+    return removed;
+}
+
+;// CONCATENATED MODULE: ./src/plan/auth-ops.ts
+
+// Windows Authentication at the app's location in applicationHost.config: the authentication sections are
+// locked for web.config (overrideModeDefault="Deny"), so they are set with /commit:apphost, as Microsoft's own
+// sample does (docs/windows-facts.md, ac-windows-auth). Whether they were set is known from the deploy-root
+// record, like the handlers unlock: leaving windows mode removes exactly the attributes set here, so the
+// server's defaults (anonymous on, Windows Authentication off) apply again and nothing stale is left.
+const WINDOWS = '-section:system.webServer/security/authentication/windowsAuthentication';
+const ANONYMOUS = '-section:system.webServer/security/authentication/anonymousAuthentication';
+/** With Windows Authentication IIS reads static files as the signed-in user unless told to use the pool's identity. */
+const SERVER_RUNTIME = '-section:system.webServer/serverRuntime';
+const COMMIT = '/commit:apphost';
+function op(argv, why) {
+    return { tool: 'appcmd', argv, why, mutates: true };
+}
+/** The writes that bring the location's authentication to desired.auth; appends its object status. */
+function authOps(now, desired, objects) {
+    const loc = locationPath(desired.app);
+    const had = now.windowsAuth;
+    const set = (section, ...args) => ['set', 'config', loc, section, ...args, COMMIT];
+    if (desired.auth?.mode === 'windows') {
+        const cred = desired.auth.useAppPoolCredentials;
+        if (had && had.useAppPoolCredentials === cred) {
+            objects.push({ kind: 'windowsAuth', name: loc, status: 'unchanged' });
+            return [];
+        }
+        const credArg = cred ? ['/useAppPoolCredentials:true'] : had?.useAppPoolCredentials ? ['--useAppPoolCredentials'] : [];
+        objects.push({ kind: 'windowsAuth', name: loc, status: had ? 'changed' : 'created' });
+        return [
+            // Anonymous off first: between the two writes a request is refused, never let in unauthenticated.
+            op(set(ANONYMOUS, '/enabled:false'), `${loc}: no anonymous requests (auth: windows)`),
+            op(set(WINDOWS, '/enabled:true', ...credArg), cred
+                ? `${loc}: Windows Authentication, Kerberos tickets decrypted with ${desired.pool.account?.userName ?? 'the pool account'}'s key`
+                : `${loc}: Windows Authentication (Negotiate, NTLM)`),
+            op(set(SERVER_RUNTIME, '/authenticatedUserOverride:UseWorkerProcessUser'), `${loc}: files are read as the pool identity, which the deploy grants access, not as each signed-in user`)
+        ];
+    }
+    if (!had)
+        return [];
+    objects.push({ kind: 'windowsAuth', name: loc, status: 'removed' });
+    return [
+        op(set(WINDOWS, '--enabled', ...(had.useAppPoolCredentials ? ['--useAppPoolCredentials'] : [])), `${loc}: Windows Authentication no longer set`),
+        op(set(SERVER_RUNTIME, '--authenticatedUserOverride'), `${loc}: files read as IIS's default user again`),
+        op(set(ANONYMOUS, '--enabled'), `${loc}: anonymous requests as the server allows them (auth: ${desired.auth?.mode ?? 'anonymous'})`)
+    ];
+}
+
+;// CONCATENATED MODULE: ./src/plan/identity-ops.ts
+
+
+function hashPassword(password, salt) {
+    return (0,external_node_crypto_.scryptSync)(password, Buffer.from(salt, 'hex'), 32).toString('hex');
+}
+/** Whether the record says this tool last gave `pool` this account and this password. */
+function samePoolPassword(record, pool) {
+    const account = pool.account;
+    if (!record || !account || account.kind !== 'account')
+        return false;
+    if (record.pool.toLowerCase() !== pool.name.toLowerCase() || record.userName.toLowerCase() !== account.userName.toLowerCase())
+        return false;
+    const want = Buffer.from(record.hash, 'hex');
+    const got = Buffer.from(hashPassword(account.password, record.salt), 'hex');
+    return want.length === got.length && (0,external_node_crypto_.timingSafeEqual)(want, got);
+}
+/** The record to keep after an apply that left IIS at `pool`: the existing one when it still matches (no rewrite). */
+function poolPasswordRecord(pool, existing) {
+    const account = pool.account;
+    if (!account || account.kind !== 'account')
+        return undefined;
+    if (samePoolPassword(existing, pool))
+        return existing;
+    const salt = (0,external_node_crypto_.randomBytes)(16).toString('hex');
+    return { pool: pool.name, userName: account.userName, salt, hash: hashPassword(account.password, salt) };
+}
+/** appcmd options that set the whole identity, with the values to mask. */
+function identityArgs(pool, clearAccount = false) {
+    const type = [`/processModel.identityType:${pool.identity}`];
+    const account = pool.account;
+    if (!account)
+        return { args: clearAccount ? [...type, '/processModel.userName:', '/processModel.password:'] : type, secrets: [] };
+    const password = plainValue('processModel.password', account.password);
+    return {
+        args: [
+            ...type,
+            `/processModel.userName:${plainValue('processModel.userName', account.userName)}`,
+            `/processModel.password:${password}`
+        ],
+        secrets: account.password ? [account.password] : []
+    };
+}
+/** What must change in an existing pool's identity, said without the password; undefined when nothing. */
+function identityChange(now, pool) {
+    const account = pool.account;
+    const nowUser = now.pool.userName ?? '';
+    const nowType = now.pool.identity ?? 'ApplicationPoolIdentity';
+    const shown = (type, user) => (type.toLowerCase() === 'specificuser' && user ? user : type);
+    const from = shown(nowType, nowUser);
+    if (!account) {
+        if (nowType.toLowerCase() === pool.identity.toLowerCase() && nowUser === '')
+            return undefined;
+        return { ...identityArgs(pool, nowUser !== ''), why: `identity ${from} → ${pool.identity}` };
+    }
+    const sameAccount = nowType.toLowerCase() === 'specificuser' && nowUser.toLowerCase() === account.userName.toLowerCase();
+    if (sameAccount && account.kind === 'gmsa')
+        return undefined;
+    if (sameAccount && samePoolPassword(now.poolPassword, pool))
+        return undefined;
+    const why = sameAccount
+        ? now.poolPassword
+            ? `identity ${account.userName}: the password differs from the one set last`
+            : `identity ${account.userName}: the password was not set by this tool, so it is set again`
+        : `identity ${from} → ${account.userName}`;
+    return { ...identityArgs(pool), why };
+}
+
+;// CONCATENATED MODULE: ./src/plan/warm-up-ops.ts
+
+// Warm-up (input warm-up) is IIS Application Initialization: the pool's startMode AlwaysRunning makes WAS start
+// a worker without waiting for a request, and the app's preloadEnabled makes IIS send that worker a request of its
+// own (docs/windows-facts.md, ai-start-mode, ai-preload). Both are attributes of objects the state read already
+// lists, so the no-op check costs no extra appcmd call. Turned off, only what the deploy-root record says this
+// tool set is put back: a pool an administrator made AlwaysRunning by hand stays so.
+const ALWAYS_RUNNING = 'AlwaysRunning';
+/** IIS's default startMode (docs/windows-facts.md, ai-start-mode). */
+const ON_DEMAND = 'OnDemand';
+const isTrue = (v) => (v ?? '').toLowerCase() === 'true';
+/** Whether the record says warm-up was set by this tool for the desired pool. */
+function ours(now, desired) {
+    return now.warmUp !== undefined && sameName(now.warmUp.pool, desired.pool.name);
+}
+/** The startMode argument the pool's add or set needs, if any, and why. */
+function warmUpPoolArgs(now, desired) {
+    const running = sameName(now.pool.startMode, ALWAYS_RUNNING);
+    if (desired.warmUp && !running) {
+        return { args: [`/startMode:${ALWAYS_RUNNING}`], why: `startMode '${now.pool.startMode || ON_DEMAND}' → ${ALWAYS_RUNNING} (warm-up)` };
+    }
+    if (!desired.warmUp && running && now.pool.exists && ours(now, desired)) {
+        return { args: [`/startMode:${ON_DEMAND}`], why: `startMode back to ${ON_DEMAND} (warm-up is off)` };
+    }
+    return { args: [], why: '' };
+}
+/** `set app` of preloadEnabled, after the app exists (an `add app` earlier in the same list creates it). */
+function warmUpAppOps(now, desired, objects) {
+    const app = appId(desired.app);
+    const preloaded = now.app.exists && isTrue(now.app.preloadEnabled);
+    const set = (value, why) => [
+        { tool: 'appcmd', argv: ['set', 'app', app, `/preloadEnabled:${value}`], why, mutates: true }
+    ];
+    if (desired.warmUp) {
+        const poolRuns = now.pool.exists && sameName(now.pool.startMode, ALWAYS_RUNNING);
+        objects.push({ kind: 'warmUp', name: app, status: preloaded && poolRuns ? 'unchanged' : preloaded || poolRuns ? 'changed' : 'created' });
+        return preloaded ? [] : set('true', `${app}: IIS starts the app when its pool starts (warm-up)`);
+    }
+    if (!ours(now, desired))
+        return [];
+    if (preloaded || sameName(now.pool.startMode, ALWAYS_RUNNING))
+        objects.push({ kind: 'warmUp', name: app, status: 'removed' });
+    return preloaded ? set('false', `${app}: no preload (warm-up is off)`) : [];
+}
+
+;// CONCATENATED MODULE: ./src/plan/diff.ts
+
+
+
+
+
+
+const FASTCGI = '-section:system.webServer/fastCgi';
+const HTTP_PLATFORM = '-section:system.webServer/httpPlatform';
+const ANONYMOUS_SECTION = '-section:system.webServer/security/authentication/anonymousAuthentication';
+const diff_COMMIT = '/commit:apphost';
+function diff_op(argv, why, secrets = []) {
+    return secrets.length > 0 ? { tool: 'appcmd', argv, why, mutates: true, secrets } : { tool: 'appcmd', argv, why, mutates: true };
+}
+function fastCgiKey(app) {
+    return indexer([
+        ['fullPath', app.fullPath],
+        ['arguments', app.arguments]
+    ]);
+}
+const diff_secretsOf = (v) => (v.secret ? [v.value] : []);
+/** add missing, set changed, remove stale: the variables of one collection, addressed by `prefix`. */
+function envOps(prefix, context, current, desired, owner, kind, objects) {
+    const ops = [];
+    for (const v of desired) {
+        const now = current.find(c => sameName(c.name, v.name));
+        const shownValue = v.secret ? 'a secret value' : `'${v.value}'`;
+        if (!now) {
+            ops.push(diff_op(context(`/+${prefix}${indexer([
+                ['name', v.name],
+                ['value', v.value]
+            ], v.name)}`), `${owner}: add ${v.name} = ${shownValue}`, diff_secretsOf(v)));
+            objects.push({ kind, name: v.name, status: 'created' });
+        }
+        else if (now.value !== v.value) {
+            const set = `/${prefix}${indexer([['name', v.name]], v.name)}.value:${plainValue(v.name, v.value)}`;
+            ops.push(diff_op(context(set), `${owner}: ${v.name} changes to ${shownValue}`, diff_secretsOf(v)));
+            objects.push({ kind, name: v.name, status: 'changed' });
         }
         else {
-            out.push({ op: '+', text: midB[j++] });
+            objects.push({ kind, name: v.name, status: 'unchanged' });
         }
     }
-    for (const text of a.slice(a.length - tail))
-        out.push({ op: ' ', text });
-    return out;
+    for (const c of current) {
+        if (desired.some(v => sameName(v.name, c.name)))
+            continue;
+        ops.push(diff_op(context(`/-${prefix}${indexer([['name', c.name]])}`), `${owner}: ${c.name} is no longer configured`));
+        objects.push({ kind, name: c.name, status: 'removed' });
+    }
+    return ops;
+}
+function ownedBy(desired, app) {
+    return insideFolder(desired.ownedPrefix, app.fullPath);
+}
+/** A fresh server as the diff sees it: nothing of ours exists yet, handlers still locked. */
+function freshState(desired) {
+    return {
+        pool: { exists: false },
+        site: { exists: true, id: 0, bindings: [] },
+        app: { exists: false },
+        vdirs: [],
+        fastCgi: [],
+        handlersUnlocked: false,
+        anonymousAsPool: false,
+        httpPlatformEnv: desired.hosting === 'httpplatform' ? [] : undefined
+    };
+}
+/** Pure: the operations (and object statuses) that bring `current` to `desired`, in dependency order. */
+function planChanges(current, desired) {
+    const now = current ?? freshState(desired);
+    const objects = [];
+    const poolOps = [];
+    const before = [];
+    const after = [];
+    let switchOp;
+    const pool = desired.pool;
+    const app = appId(desired.app);
+    const location = locationPath(desired.app);
+    const warmUpPool = warmUpPoolArgs(now, desired);
+    // Application pool: No Managed Code ('' runtime), the configured identity, startMode for warm-up.
+    if (!now.pool.exists) {
+        const identity = identityArgs(pool);
+        poolOps.push(diff_op([
+            'add',
+            'apppool',
+            `/name:${pool.name}`,
+            `/managedRuntimeVersion:${pool.managedRuntimeVersion}`,
+            ...identity.args,
+            ...warmUpPool.args
+        ], `app pool ${pool.name} does not exist`, identity.secrets));
+        objects.push({ kind: 'apppool', name: pool.name, status: 'created' });
+    }
+    else {
+        const sets = [];
+        const why = [];
+        if ((now.pool.managedRuntimeVersion ?? '') !== pool.managedRuntimeVersion) {
+            sets.push(`/managedRuntimeVersion:${pool.managedRuntimeVersion}`);
+            why.push(`runtime '${now.pool.managedRuntimeVersion ?? ''}' → No Managed Code`);
+        }
+        const identity = identityChange(now, pool);
+        if (identity)
+            sets.push(...identity.args);
+        if (identity)
+            why.push(identity.why);
+        if (warmUpPool.args.length > 0)
+            sets.push(...warmUpPool.args);
+        if (warmUpPool.args.length > 0)
+            why.push(warmUpPool.why);
+        if (sets.length > 0)
+            poolOps.push(diff_op(['set', 'apppool', `/apppool.name:${pool.name}`, ...sets], `app pool ${pool.name}: ${why.join(', ')}`, identity?.secrets));
+        objects.push({ kind: 'apppool', name: pool.name, status: sets.length > 0 ? 'changed' : 'unchanged' });
+    }
+    // Application: created already pointing at the release (nothing serves it yet), else re-pooled if needed.
+    let appChanged = false;
+    if (!now.app.exists) {
+        before.push(diff_op([
+            'add',
+            'app',
+            `/site.name:${desired.app.site}`,
+            `/path:${desired.app.path}`,
+            `/physicalPath:${plainValue('physicalPath', desired.app.physicalPath)}`,
+            `/applicationPool:${pool.name}`
+        ], `application ${app} does not exist`));
+        objects.push({ kind: 'app', name: app, status: 'created' });
+    }
+    else {
+        if (!sameName(now.app.pool, pool.name)) {
+            before.push(diff_op(['set', 'app', app, `/applicationPool:${pool.name}`], `application ${app} runs in pool '${now.app.pool ?? ''}', not ${pool.name}`));
+            appChanged = true;
+        }
+        if (now.app.physicalPath === undefined || !samePath(now.app.physicalPath, desired.app.physicalPath)) {
+            const argv = now.app.physicalPath === undefined
+                ? ['add', 'vdir', `/app.name:${app}`, '/path:/', `/physicalPath:${plainValue('physicalPath', desired.app.physicalPath)}`]
+                : ['set', 'vdir', rootVdirId(desired.app), `/physicalPath:${plainValue('physicalPath', desired.app.physicalPath)}`];
+            switchOp = diff_op(argv, `switch ${app} from ${now.app.physicalPath ?? 'nothing'} to the new release`);
+            appChanged = true;
+        }
+        objects.push({ kind: 'app', name: app, status: appChanged ? 'changed' : 'unchanged' });
+    }
+    before.push(...warmUpAppOps(now, desired, objects));
+    // Handlers unlocked at the app's location only, so web.config may declare them (else 500.19).
+    if (!now.handlersUnlocked) {
+        before.push(diff_op(['unlock', 'config', location, '-section:system.webServer/handlers', diff_COMMIT], `let ${location}'s web.config declare handlers`));
+        objects.push({ kind: 'handlers', name: location, status: 'changed' });
+    }
+    else {
+        objects.push({ kind: 'handlers', name: location, status: 'unchanged' });
+    }
+    // Anonymous requests read files as the pool identity, the one principal the deploy grants access to
+    // (IIS's default is IUSR). An empty userName means "the pool identity"; --password drops a stored one.
+    if (desired.anonymousAsPool && !now.anonymousAsPool) {
+        before.push(diff_op(['set', 'config', location, ANONYMOUS_SECTION, '/userName:', '--password', diff_COMMIT], `anonymous requests to ${location} read files as ${pool.name}, which the deploy grants access`));
+        objects.push({ kind: 'anonymousAuth', name: location, status: 'changed' });
+    }
+    else if (desired.anonymousAsPool) {
+        objects.push({ kind: 'anonymousAuth', name: location, status: 'unchanged' });
+    }
+    before.push(...authOps(now, desired, objects));
+    // Static files of the release, served by IIS itself at the path STATIC_URL makes pages link (static-location.ts).
+    const wantedStatic = desired.staticVdir;
+    if (wantedStatic) {
+        const staticId = vdirId(desired.app, wantedStatic.path);
+        const staticPath = plainValue('physicalPath', wantedStatic.physicalPath);
+        const existing = now.vdirs.find(v => sameName(v.path, wantedStatic.path));
+        if (!existing) {
+            before.push(diff_op(['add', 'vdir', `/app.name:${app}`, `/path:${wantedStatic.path}`, `/physicalPath:${staticPath}`], `static folder ${staticId} does not exist`));
+            objects.push({ kind: 'vdir', name: staticId, status: 'created' });
+        }
+        else if (!samePath(existing.physicalPath, wantedStatic.physicalPath)) {
+            // Right after the switch: until then the live release's pages link to the static files it collected.
+            after.push(diff_op(['set', 'vdir', staticId, `/physicalPath:${staticPath}`], `static folder moves to the new release`));
+            objects.push({ kind: 'vdir', name: staticId, status: 'changed' });
+        }
+        else {
+            objects.push({ kind: 'vdir', name: staticId, status: 'unchanged' });
+        }
+    }
+    // A static vdir of ours elsewhere (STATIC_URL changed, or the files are now served elsewhere) goes after the
+    // switch, for the same reason; vdirs serving anything outside our releases are someone else's and stay.
+    for (const stale of now.vdirs) {
+        if (wantedStatic && sameName(stale.path, wantedStatic.path))
+            continue;
+        if (!insideFolder(desired.ownedStaticPrefix, stale.physicalPath))
+            continue;
+        const staleId = vdirId(desired.app, stale.path);
+        after.push(diff_op(['delete', 'vdir', staleId], `static folder ${staleId} is no longer where STATIC_URL points`));
+        objects.push({ kind: 'vdir', name: staleId, status: 'removed' });
+    }
+    // FastCGI application keyed by fullPath + arguments, with its variables.
+    const wanted = desired.hosting === 'fastcgi' ? desired.fastCgi : undefined;
+    if (wanted) {
+        const key = fastCgiKey(wanted);
+        const existing = now.fastCgi.find(a => sameName(a.fullPath, wanted.fullPath) && sameName(a.arguments, wanted.arguments));
+        const config = (change) => ['set', 'config', FASTCGI, change, diff_COMMIT];
+        if (!existing) {
+            before.push(diff_op(config(`/+${key}`), `register FastCGI ${wanted.fullPath}|${wanted.arguments}`));
+            objects.push({ kind: 'fastCgi', name: `${wanted.fullPath}|${wanted.arguments}`, status: 'created' });
+        }
+        const envBefore = objects.length;
+        before.push(...envOps(`${key}.environmentVariables.`, config, existing?.env ?? [], wanted.env, 'FastCGI', 'envVar', objects));
+        if (existing) {
+            const envChanged = objects.slice(envBefore).some(o => o.status !== 'unchanged');
+            objects.push({ kind: 'fastCgi', name: `${wanted.fullPath}|${wanted.arguments}`, status: envChanged ? 'changed' : 'unchanged' });
+        }
+    }
+    for (const stale of now.fastCgi) {
+        if (!ownedBy(desired, stale))
+            continue;
+        if (wanted && sameName(stale.fullPath, wanted.fullPath) && sameName(stale.arguments, wanted.arguments))
+            continue;
+        after.push(diff_op(['set', 'config', FASTCGI, `/-${fastCgiKey(stale)}`, diff_COMMIT], `FastCGI ${stale.fullPath} belongs to an earlier venv`));
+        objects.push({ kind: 'fastCgi', name: `${stale.fullPath}|${stale.arguments}`, status: 'removed' });
+    }
+    // HttpPlatformHandler: secrets live location-scoped in applicationHost.config, never in web.config.
+    // Back on fastcgi, the ones set for httpplatform go (envOps removes what is not desired).
+    if (desired.hosting === 'httpplatform' || (now.httpPlatformEnv ?? []).length > 0) {
+        const config = (change) => ['set', 'config', location, HTTP_PLATFORM, change, diff_COMMIT];
+        const wantedEnv = desired.hosting === 'httpplatform' ? desired.httpPlatformSecretEnv : [];
+        before.push(...envOps('environmentVariables.', config, now.httpPlatformEnv ?? [], wantedEnv, 'httpPlatform', 'httpPlatformEnv', objects));
+    }
+    return { pool: poolOps, beforeSwitch: before, switchOp, afterSwitch: after, objects };
+}
+
+;// CONCATENATED MODULE: ./src/plan/build.ts
+
+
+/** The phases apply runs against IIS itself; the SP's phases run with the SP's own transaction (src/flow/deploy-steps.ts). */
+const IIS_PHASES = new Set([
+    'backup',
+    'pool',
+    'grants',
+    'before-switch',
+    'switch',
+    'after-switch',
+    'recycle',
+    'prune-backups'
+]);
+const inPhase = (phase, bestEffort = false) => (op) => bestEffort ? { phase, ...op, bestEffort } : { phase, ...op };
+/**
+ * Deletes our backups beyond the newest keep-backups, others' never. With a record of ours the deletes are known
+ * now and are steps of their own; without one, a single step lists the backups and deletes what it finds.
+ * Returns the backups kept when the record decided.
+ */
+function pruneSteps(steps, backup, input) {
+    const keep = Math.max(input.keepBackups, 1);
+    if (input.knownBackups === undefined) {
+        steps.push(inPhase('prune-backups', true)({
+            tool: 'appcmd',
+            argv: ['list', 'backups'],
+            why: `then delete our backups beyond the newest ${keep} (no record of ours names them); others' backups are never touched`,
+            mutates: false
+        }));
+        return undefined;
+    }
+    const ours = newestFirst([backup, ...input.knownBackups.filter(name => name !== backup)]);
+    for (const old of ours.slice(keep)) {
+        const why = `our backups beyond the newest ${keep} are deleted`;
+        steps.push(inPhase('prune-backups', true)({ tool: 'appcmd', argv: ['delete', 'backup', old], why, mutates: true }));
+    }
+    return ours.slice(0, keep);
+}
+/** Pure: the whole deploy as steps, in the order they run. */
+function buildPlan(input) {
+    const { desired, current } = input;
+    // A plan against a state whose fastCgi section is unknown would re-register what is there (settleFastCgi first).
+    if (current?.fastCgiDeferred)
+        throw new Error('the plan needs the fastCgi state: settle the deferred read first');
+    const changes = planChanges(current, desired);
+    const pool = desired.pool.name;
+    const appcmdWrites = [...changes.pool, ...changes.beforeSwitch, ...(changes.switchOp ? [changes.switchOp] : []), ...changes.afterSwitch];
+    const backup = appcmdWrites.length > 0 ? backupName(input.releaseId, input.now) : undefined;
+    const steps = [...(input.spConfig ?? []).map(inPhase('sp-config'))];
+    if (backup)
+        steps.push(inPhase('backup')({ tool: 'appcmd', argv: ['add', 'backup', backup], why: 'restore point for this deploy', mutates: true }));
+    // The pool first: a grant to `IIS AppPool\<pool>` needs the pool to exist. The grants before anything can serve
+    // the release: the pool must be able to read it the moment IIS points there.
+    steps.push(...changes.pool.map(inPhase('pool')));
+    steps.push(...input.grants.operations.map(inPhase('grants')));
+    steps.push(...changes.beforeSwitch.map(inPhase('before-switch')));
+    if (changes.switchOp)
+        steps.push(inPhase('switch')(changes.switchOp));
+    steps.push(...changes.afterSwitch.map(inPhase('after-switch')));
+    if (backup) {
+        // wfastcgi reads its settings once per process: the pool's workers start again on the new configuration.
+        steps.push(inPhase('recycle')({
+            tool: 'appcmd',
+            argv: ['recycle', 'apppool', `/apppool.name:${pool}`],
+            why: `start ${pool}'s workers on the new configuration`,
+            mutates: true
+        }));
+    }
+    // The SP's own recycle is housekeeping once the app is live; a failure warns and verify's SSO check judges.
+    steps.push(...(input.spRecycle ?? []).map(inPhase('sp-recycle', true)));
+    const kept = backup ? pruneSteps(steps, backup, input) : undefined;
+    return {
+        steps,
+        deployRoot: input.deployRoot,
+        keepBackups: input.keepBackups,
+        ...(input.backupRecordFile ? { backupRecordFile: input.backupRecordFile } : {}),
+        ...(kept ? { backupsKept: kept } : {}),
+        diffedAgainstServer: current !== undefined,
+        current: current ?? freshState(desired),
+        desired,
+        objects: changes.objects,
+        ...(backup ? { backupName: backup } : {}),
+        grantRecords: input.grants.pending
+    };
+}
+/** The steps a plan runs against IIS, in order (apply walks exactly these). */
+function iisSteps(plan) {
+    return plan.steps.filter(step => IIS_PHASES.has(step.phase));
+}
+
+;// CONCATENATED MODULE: ./src/iis/acl.ts
+
+
+
+
+
+const ACL_STATE_FILE = 'acl-state.json';
+function recordKey(r) {
+    return `${r.path.toLowerCase()}|${r.principal.toLowerCase()}|${r.permission.toUpperCase()}`;
+}
+function identity(p) {
+    try {
+        return String(external_node_fs_default().statSync(p).ino);
+    }
+    catch {
+        return '';
+    }
+}
+function readRecords(file) {
+    try {
+        const parsed = JSON.parse(external_node_fs_default().readFileSync(file, 'utf8'));
+        return Array.isArray(parsed.grants) ? parsed.grants : [];
+    }
+    catch {
+        return [];
+    }
 }
 /**
- * A unified diff (`--- a`, `+++ b`, `@@ -l,n +l,n @@` hunks with `context` lines around each change), or ''
- * when the texts have the same lines.
+ * icacls argv for one grant. `/grant:r` replaces earlier explicit grants of this principal on the folder, so a
+ * re-grant never stacks permissions. (OI)(CI) makes the entry inheritable, and icacls propagates inheritable
+ * entries to existing children itself, so no /T walk over a large venv is needed. /Q drops the success lines.
  */
-function unifiedDiff(oldText, newText, labels = { old: 'a/shibboleth2.xml', new: 'b/shibboleth2.xml' }, context = 3) {
-    const all = diffLines(oldText, newText);
-    const changed = all.map((l, k) => (l.op === ' ' ? -1 : k)).filter(k => k >= 0);
-    if (changed.length === 0)
-        return '';
-    // Group changes whose context windows touch into one hunk.
-    const hunks = [];
-    for (const k of changed) {
-        const last = hunks[hunks.length - 1];
-        if (last && k - last[1] <= 2 * context + 1)
-            last[1] = k;
-        else
-            hunks.push([k, k]);
+function grantArgv(grant, principal) {
+    return [grant.path, '/grant:r', `${principal}:${grant.permission}`, '/Q'];
+}
+/** The grants not yet recorded under deploy-root (so a no-op redeploy runs no icacls); reads only. */
+function pendingGrants(deployRoot, pool, grants, principal = poolPrincipal(pool)) {
+    // Only the pool's identity (its virtual account, or the account it runs as), never Everyone or Users.
+    const known = new Map(readRecords(external_node_path_default().join(deployRoot, ACL_STATE_FILE)).map(r => [recordKey(r), r]));
+    const pending = [];
+    const operations = [];
+    for (const grant of grants) {
+        const record = { path: grant.path, principal, permission: grant.permission, ino: identity(grant.path) };
+        const seen = known.get(recordKey(record));
+        if (seen && seen.ino === record.ino && record.ino !== '')
+            continue;
+        operations.push({ tool: 'icacls', argv: grantArgv(grant, principal), why: grant.why, mutates: true });
+        pending.push(record);
     }
-    const out = [`--- ${labels.old}`, `+++ ${labels.new}`];
-    for (const [first, lastChange] of hunks) {
-        const from = Math.max(0, first - context);
-        const to = Math.min(all.length - 1, lastChange + context);
-        let oldLine = 1;
-        let newLine = 1;
-        for (let k = 0; k < from; k++) {
-            if (all[k]?.op !== '+')
-                oldLine++;
-            if (all[k]?.op !== '-')
-                newLine++;
+    return { operations, pending };
+}
+/**
+ * Creates the folders of ours the grants name and an empty WSGI_LOG, before apply's first step (plan mode never):
+ * wfastcgi dies before speaking FastCGI when it cannot open WSGI_LOG, and a file the deploy creates under the
+ * logs folder gets the pool's Modify grant from that folder.
+ */
+function prepareGrantFolders(deployRoot, grants, wsgiLog) {
+    // Folders of ours that nothing created yet (the logs folder with hosting httpplatform): icacls needs them.
+    for (const grant of grants) {
+        const rel = external_node_path_default().relative(deployRoot, grant.path);
+        if (rel && !rel.startsWith('..') && !external_node_path_default().isAbsolute(rel))
+            external_node_fs_default().mkdirSync(grant.path, { recursive: true });
+    }
+    if (!wsgiLog)
+        return;
+    external_node_fs_default().mkdirSync(external_node_path_default().dirname(wsgiLog), { recursive: true });
+    if (!external_node_fs_default().existsSync(wsgiLog))
+        external_node_fs_default().writeFileSync(wsgiLog, '');
+}
+/** Records the grants that ran, so the next deploy skips them. */
+function recordGrants(deployRoot, pending) {
+    if (pending.length === 0)
+        return;
+    const file = external_node_path_default().join(deployRoot, ACL_STATE_FILE);
+    const merged = new Map(readRecords(file).map(r => [recordKey(r), r]));
+    // The folder's id after the grant: prepareGrantFolders may have created it since planning.
+    for (const r of pending)
+        merged.set(recordKey(r), { ...r, ino: identity(r.path) });
+    // Forget folders that are gone (pruned releases and venvs), so the file stays small.
+    const grantsNow = [...merged.values()].filter(r => external_node_fs_default().existsSync(r.path));
+    writeFileAtomic(file, `${JSON.stringify({ grants: grantsNow }, null, 2)}\n`);
+}
+/** Runs one icacls grant; icacls reports failures by exit code with the reason on stdout or stderr. */
+async function runIcacls(runner, log, icaclsPath, operation) {
+    const result = await runner.run(icaclsPath, operation.argv);
+    log.info(`icacls ${operation.argv.map(a => (/\s/.test(a) ? `"${a}"` : a)).join(' ')} → exit ${result.exitCode} in ${result.durationMs} ms`);
+    if (result.exitCode !== 0) {
+        const why = (result.stderr.trim() || result.stdout.trim() || 'no output').replace(/\s+/g, ' ');
+        throw new errors_PhaseError('apply', `icacls could not grant ${operation.argv[2]} on ${operation.argv[0]} (exit ${result.exitCode}): ${why}`, 'run the deploy as an administrator of the server');
+    }
+}
+
+;// CONCATENATED MODULE: ./src/iis/location-record.ts
+
+
+
+/**
+ * What this tool set at an app's location in applicationHost.config, kept under deploy-root: handlers unlocked,
+ * anonymous requests as the pool identity, the httpPlatform variables it owns. The three state reads cannot show
+ * these (each would take a fourth read per deploy), and setting them is a write, so a no-op redeploy trusts this
+ * record. It is written only after an apply succeeded and put back by a rollback, so it never claims a setting
+ * that a restored backup undid.
+ */
+const LOCATION_RECORD_FILE = 'iis-state.json';
+class LocationRecord {
+    file;
+    original;
+    /** The record as this run has it, with its own changes. */
+    current;
+    constructor(file, 
+    /** The file's bytes when read, to put back on rollback; undefined when it did not exist. */
+    original) {
+        this.file = file;
+        this.original = original;
+        this.current = original;
+    }
+    static read(deployRoot) {
+        const file = external_node_path_default().join(deployRoot, LOCATION_RECORD_FILE);
+        let original;
+        try {
+            original = external_node_fs_default().readFileSync(file, 'utf8');
         }
-        const slice = all.slice(from, to + 1);
-        const oldCount = slice.filter(l => l.op !== '+').length;
-        const newCount = slice.filter(l => l.op !== '-').length;
-        out.push(`@@ -${oldCount ? oldLine : oldLine - 1},${oldCount} +${newCount ? newLine : newLine - 1},${newCount} @@`);
-        for (const l of slice)
-            out.push(`${l.op}${l.text}`);
+        catch {
+            original = undefined;
+        }
+        return new LocationRecord(file, original);
     }
-    return `${out.join('\n')}\n`;
+    parsed() {
+        try {
+            const parsed = JSON.parse(this.current ?? '{}');
+            const extra = (key) => (parsed[key] && typeof parsed[key] === 'object' ? { [key]: parsed[key] } : {});
+            return {
+                ...extra('windowsAuth'),
+                ...extra('poolPassword'),
+                ...extra('fastCgi'),
+                ...extra('warmUp'),
+                handlersUnlocked: Array.isArray(parsed.handlersUnlocked) ? parsed.handlersUnlocked : [],
+                anonymousAsPool: Array.isArray(parsed.anonymousAsPool) ? parsed.anonymousAsPool : [],
+                httpPlatformEnv: parsed.httpPlatformEnv && typeof parsed.httpPlatformEnv === 'object' ? parsed.httpPlatformEnv : {}
+            };
+        }
+        catch {
+            return { handlersUnlocked: [], anonymousAsPool: [], httpPlatformEnv: {} };
+        }
+    }
+    locations(flag) {
+        return this.parsed()[flag] ?? [];
+    }
+    /** Everything recorded for one location. */
+    known(location) {
+        return {
+            handlersUnlocked: this.has(location),
+            anonymousAsPool: this.has(location, 'anonymousAsPool'),
+            httpPlatformNames: this.httpPlatformNames(location),
+            ...this.extra('windowsAuth', location),
+            ...this.extra('poolPassword', location),
+            ...this.extra('fastCgi', location),
+            ...this.extra('warmUp', location)
+        };
+    }
+    extra(key, location) {
+        const byLocation = (this.parsed()[key] ?? {});
+        const found = Object.keys(byLocation).find(k => k.toLowerCase() === location.toLowerCase());
+        return (found ? { [key]: byLocation[found] } : {});
+    }
+    /** Replaces (or with undefined drops) one per-location entry; no write when nothing changes. */
+    setExtra(key, location, value) {
+        const record = this.parsed();
+        const byLocation = { ...(record[key] ?? {}) };
+        const before = JSON.stringify(byLocation);
+        for (const k of Object.keys(byLocation))
+            if (k.toLowerCase() === location.toLowerCase())
+                delete byLocation[k];
+        if (value !== undefined)
+            byLocation[location] = value;
+        if (JSON.stringify(byLocation) === before)
+            return;
+        this.write(`${JSON.stringify({ ...record, [key]: byLocation }, null, 2)}\n`);
+    }
+    /** The httpPlatform variable names we own at a location. */
+    httpPlatformNames(location) {
+        const byLocation = this.parsed().httpPlatformEnv ?? {};
+        const key = Object.keys(byLocation).find(k => k.toLowerCase() === location.toLowerCase());
+        return key ? (byLocation[key] ?? []) : [];
+    }
+    setHttpPlatformNames(location, names) {
+        const before = this.httpPlatformNames(location);
+        if (before.length === names.length && before.every((n, i) => n === names[i]))
+            return;
+        const record = this.parsed();
+        const byLocation = { ...(record.httpPlatformEnv ?? {}) };
+        for (const k of Object.keys(byLocation))
+            if (k.toLowerCase() === location.toLowerCase())
+                delete byLocation[k];
+        if (names.length > 0)
+            byLocation[location] = [...names];
+        this.write(`${JSON.stringify({ ...record, httpPlatformEnv: byLocation }, null, 2)}\n`);
+    }
+    has(location, flag = 'handlersUnlocked') {
+        return this.locations(flag).some(l => l.toLowerCase() === location.toLowerCase());
+    }
+    add(location, flag = 'handlersUnlocked') {
+        if (this.has(location, flag))
+            return;
+        const next = { ...this.parsed(), [flag]: [...this.locations(flag), location] };
+        this.write(`${JSON.stringify(next, null, 2)}\n`);
+    }
+    /** Back to what was read. */
+    restore() {
+        if (this.original === undefined) {
+            external_node_fs_default().rmSync(this.file, { force: true });
+            this.current = undefined;
+        }
+        else
+            this.write(this.original);
+    }
+    write(text) {
+        this.current = text;
+        writeFileAtomic(this.file, text);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/iis/identity-auth-record.ts
+
+
+/**
+ * After an apply succeeded: what the record must say of the pool's password (a salted hash, never the password)
+ * and of Windows Authentication, so the next run's diff sees a no-op as one (src/plan/identity-ops.ts, auth-ops.ts).
+ */
+function rememberIdentityAndAuth(record, desired, before) {
+    const loc = locationPath(desired.app);
+    const windows = desired.auth?.mode === 'windows' ? { useAppPoolCredentials: desired.auth.useAppPoolCredentials } : undefined;
+    record.setExtra('windowsAuth', loc, windows);
+    record.setExtra('poolPassword', loc, poolPasswordRecord(desired.pool, before.poolPassword));
+}
+
+;// CONCATENATED MODULE: ./src/iis/state.ts
+
+
+
+
+function parse(xml, what) {
+    try {
+        const root = parseXmlStrict(xml.trim() || '<appcmd/>', `appcmd's XML for ${what}`).documentElement;
+        if (!root)
+            throw new Error(`appcmd's XML for ${what} has no document element`);
+        return root;
+    }
+    catch (err) {
+        throw new errors_PhaseError('apply', `${asError(err).message}; the appcmd output could not be read`);
+    }
+}
+function children(el, name) {
+    const out = [];
+    for (let n = el.firstChild; n; n = n.nextSibling) {
+        if (n.nodeType === 1 && n.nodeName.toLowerCase() === name.toLowerCase())
+            out.push(n);
+    }
+    return out;
+}
+function attr(el, name) {
+    return el.hasAttribute(name) ? (el.getAttribute(name) ?? '') : undefined;
+}
+/** `appcmd list apppool P /config /xml`. */
+function parsePool(xml, name) {
+    const root = parse(xml, `app pool ${name}`);
+    const wrapper = children(root, 'APPPOOL').find(e => sameName(attr(e, 'APPPOOL.NAME'), name));
+    if (!wrapper)
+        return { exists: false };
+    const add = children(wrapper, 'add')[0];
+    const model = add ? children(add, 'processModel')[0] : undefined;
+    return {
+        exists: true,
+        // IIS 7.5+ defaults the identity to ApplicationPoolIdentity when processModel does not say.
+        identity: (model && attr(model, 'identityType')) || 'ApplicationPoolIdentity',
+        managedRuntimeVersion: (add && attr(add, 'managedRuntimeVersion')) ?? attr(wrapper, 'RuntimeVersion') ?? 'v4.0',
+        ...(add && attr(add, 'startMode') ? { startMode: attr(add, 'startMode') } : {}),
+        // The password is never kept: the read may show it decrypted (docs/windows-facts.md, ac-pool-password).
+        ...(model && attr(model, 'userName') ? { userName: attr(model, 'userName') } : {})
+    };
+}
+/** The application's path relative to its site, as IIS stores it: '/' or '/app'. */
+function normalAppPath(p) {
+    return p === '/' ? '/' : `/${p.replace(/^\/+|\/+$/g, '')}`;
+}
+/**
+ * `appcmd list site "S" /config /xml`: site id and bindings, the application and all its vdirs in one read, so the
+ * static vdir STATIC_URL asks for (known only after staging) and a stale one are both visible without another call.
+ */
+function parseSite(xml, desired) {
+    const root = parse(xml, `site ${desired.app.site}`);
+    const wrapper = children(root, 'SITE').find(e => sameName(attr(e, 'SITE.NAME'), desired.app.site));
+    const site = wrapper ? children(wrapper, 'site')[0] : undefined;
+    if (!wrapper || !site) {
+        return { site: { exists: false, id: 0, bindings: [] }, app: { exists: false }, vdirs: [] };
+    }
+    const bindingsEl = children(site, 'bindings')[0];
+    const bindings = (bindingsEl ? children(bindingsEl, 'binding') : []).map(b => ({
+        protocol: attr(b, 'protocol') ?? '',
+        bindingInformation: attr(b, 'bindingInformation') ?? ''
+    }));
+    const id = Number(attr(site, 'id') ?? attr(wrapper, 'SITE.ID') ?? '0');
+    const application = children(site, 'application').find(a => sameName(normalAppPath(attr(a, 'path') ?? ''), normalAppPath(desired.app.path)));
+    if (!application)
+        return { site: { exists: true, id, bindings }, app: { exists: false }, vdirs: [] };
+    const vdirs = children(application, 'virtualDirectory');
+    const rootVdir = vdirs.find(v => attr(v, 'path') === '/');
+    return {
+        site: { exists: true, id, bindings },
+        // An application without applicationPool runs in the site's default pool; '' makes the diff set ours.
+        app: {
+            exists: true,
+            pool: attr(application, 'applicationPool') ?? '',
+            physicalPath: rootVdir ? attr(rootVdir, 'physicalPath') : undefined,
+            ...(attr(application, 'preloadEnabled') ? { preloadEnabled: attr(application, 'preloadEnabled') } : {})
+        },
+        vdirs: vdirs
+            .map(v => ({ path: normalAppPath(attr(v, 'path') ?? ''), physicalPath: attr(v, 'physicalPath') ?? '' }))
+            .filter(v => v.path !== '/')
+    };
+}
+function sectionElement(root, section) {
+    const config = children(root, 'CONFIG')[0];
+    if (!config)
+        return undefined;
+    return children(config, section.replace(/\//g, '-'))[0];
+}
+function environment(el) {
+    const vars = children(el, 'environmentVariables')[0];
+    return (vars ? children(vars, 'environmentVariable') : []).map(v => ({ name: attr(v, 'name') ?? '', value: attr(v, 'value') ?? '' }));
+}
+/** `appcmd list config -section:system.webServer/fastCgi /xml`. */
+function parseFastCgi(xml) {
+    const section = sectionElement(parse(xml, 'system.webServer/fastCgi'), 'system.webServer/fastCgi');
+    if (!section)
+        return [];
+    return children(section, 'application').map(a => ({
+        fullPath: attr(a, 'fullPath') ?? '',
+        arguments: attr(a, 'arguments') ?? '',
+        env: environment(a)
+    }));
+}
+/** `appcmd list config "S/app" -section:system.webServer/httpPlatform /xml`. */
+function parseHttpPlatformEnv(xml) {
+    const section = sectionElement(parse(xml, 'system.webServer/httpPlatform'), 'system.webServer/httpPlatform');
+    return section ? environment(section) : [];
+}
+/** A missing object is an answer, not a failure: `Appcmd.list` knows each form appcmd may give it in. */
+async function listOrEmpty(appcmd, ...argv) {
+    return (await appcmd.list(...argv)) ?? '<appcmd></appcmd>';
+}
+/**
+ * Reads the target's current state: pool, site (with its applications and vdirs), fastCgi; three reads for
+ * fastcgi hosting, a fourth for httpplatform's location-scoped variables. Whether handlers are unlocked is
+ * not visible in these reads, so the caller passes what the deploy-root record says (see location-record.ts).
+ */
+async function readState(appcmd, desired, known, opts = {}) {
+    const { handlersUnlocked, anonymousAsPool, httpPlatformNames: ownedHttpPlatformNames } = known;
+    const pool = parsePool(await listOrEmpty(appcmd, 'list', 'apppool', desired.pool.name, '/config', '/xml'), desired.pool.name);
+    const fromSite = parseSite(await listOrEmpty(appcmd, 'list', 'site', desired.app.site, '/config', '/xml'), desired);
+    if (!fromSite.site.exists) {
+        throw new errors_PhaseError('apply', `IIS has no site named '${desired.app.site}'`, 'set site-name to an existing IIS site (appcmd list sites shows them), or create the site first');
+    }
+    const defer = opts.deferFastCgi === true && desired.hosting === 'fastcgi' && known.fastCgi !== undefined;
+    const fastCgi = defer ? [] : parseFastCgi(await appcmd.read('list', 'config', '-section:system.webServer/fastCgi', '/xml'));
+    const { windowsAuth, poolPassword, fastCgi: fastCgiRecord, warmUp } = known;
+    const state = {
+        pool,
+        ...fromSite,
+        fastCgi,
+        handlersUnlocked,
+        anonymousAsPool,
+        windowsAuth,
+        poolPassword,
+        fastCgiRecord,
+        warmUp
+    };
+    if (defer)
+        state.fastCgiDeferred = true;
+    // A fourth read only where httpPlatform variables are ours: hosting httpplatform, or a switch back from it.
+    if (fromSite.app.exists && (desired.hosting === 'httpplatform' || ownedHttpPlatformNames.length > 0)) {
+        const owned = new Set(ownedHttpPlatformNames.map(n => n.toLowerCase()));
+        const merged = parseHttpPlatformEnv(await appcmd.read('list', 'config', appId(desired.app), '-section:system.webServer/httpPlatform', '/xml'));
+        // The read merges the live release's web.config; its variables are the release's, not applicationHost's.
+        state.httpPlatformEnv = merged.filter(v => owned.has(v.name.toLowerCase()));
+    }
+    return state;
+}
+/** readState with what deploy-root's location record knows (src/iis/location-record.ts). */
+async function readStateAt(appcmd, desired, deployRoot, opts = {}) {
+    return readState(appcmd, desired, LocationRecord.read(deployRoot).known(locationPath(desired.app)), opts);
+}
+
+;// CONCATENATED MODULE: ./src/iis/fastcgi-record.ts
+
+
+
+
+/** Names folded (IIS compares them without regard to case), sorted: the order of the variables changes nothing. */
+function hashEnv(env, salt) {
+    const canonical = JSON.stringify(env.map(v => [v.name.toLowerCase(), v.value]).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+    return (0,external_node_crypto_.scryptSync)(canonical, Buffer.from(salt, 'hex'), 32).toString('hex');
+}
+/** Whether the record says the registration `wanted` describes (path, arguments and variables) is what we left. */
+function matchesRecord(record, wanted) {
+    if (!record || !wanted)
+        return false;
+    if (!samePath(record.fullPath, wanted.fullPath) || !sameName(record.arguments, wanted.arguments))
+        return false;
+    const want = Buffer.from(record.hash, 'hex');
+    const got = Buffer.from(hashEnv(wanted.env, record.salt), 'hex');
+    return want.length === got.length && (0,external_node_crypto_.timingSafeEqual)(want, got);
+}
+/** After an apply succeeded: the registration it left (the existing entry when unchanged), none for httpplatform. */
+function rememberFastCgi(record, desired, before) {
+    const wanted = desired.hosting === 'fastcgi' ? desired.fastCgi : undefined;
+    let entry;
+    if (wanted) {
+        const existing = before.fastCgiRecord;
+        if (matchesRecord(existing, wanted))
+            entry = existing;
+        else {
+            const salt = (0,external_node_crypto_.randomBytes)(16).toString('hex');
+            entry = { fullPath: wanted.fullPath, arguments: wanted.arguments, salt, hash: hashEnv(wanted.env, salt) };
+        }
+    }
+    record.setExtra('fastCgi', locationPath(desired.app), entry);
+}
+/** After a rollback: the next run reads the section again, whatever drift made this one fail. */
+function forgetFastCgi(record, desired) {
+    record.setExtra('fastCgi', locationPath(desired.app), undefined);
+}
+/**
+ * Completes a state read whose fastCgi section was deferred (readState with deferFastCgi). The record answers for
+ * a new release whose registration is the one recorded; anything else reads the section: another venv or other
+ * variables (the diff needs what is there), no record, and a reused release (a no-op re-run is the drift check:
+ * a registration changed by hand is seen and repaired there).
+ */
+async function settleFastCgi(appcmd, log, current, desired, releaseReused) {
+    if (!current.fastCgiDeferred)
+        return current;
+    const state = { ...current };
+    delete state.fastCgiDeferred;
+    const wanted = desired.hosting === 'fastcgi' ? desired.fastCgi : undefined;
+    if (!releaseReused && wanted && matchesRecord(current.fastCgiRecord, wanted)) {
+        log.info('FastCGI registration: the one recorded in deploy-root (same venv and variables); the fastCgi section is not read');
+        return {
+            ...state,
+            fastCgi: [{ fullPath: wanted.fullPath, arguments: wanted.arguments, env: wanted.env.map(v => ({ name: v.name, value: v.value })) }]
+        };
+    }
+    return { ...state, fastCgi: parseFastCgi(await appcmd.read('list', 'config', '-section:system.webServer/fastCgi', '/xml')) };
+}
+
+;// CONCATENATED MODULE: ./src/iis/undo.ts
+
+
+
+// The inverse of each appcmd write the diff (src/plan/diff.ts) makes, computed from the state read before the
+// run. Rolling back this way touches only what this run changed: `restore backup` rewrites the whole server's
+// configuration (other deploys' changes since the backup are lost) and, per Microsoft Learn ("Getting Started
+// with AppCmd.exe"), stops the server while it restores (docs/iis-apply.md, "Rollback").
+const undo_FASTCGI = '-section:system.webServer/fastCgi';
+const undo_HTTP_PLATFORM = '-section:system.webServer/httpPlatform';
+const undo_COMMIT = '/commit:apphost';
+/** Why an operation has no inverse: the rollback then falls back to the backup. */
+class NoInverse extends Error {
+}
+function undoOp(argv, of, secrets = []) {
+    const op = { tool: 'appcmd', argv, why: `undo: ${of.why}`, mutates: true };
+    return secrets.length > 0 ? { ...op, secrets } : op;
+}
+function undo_option(argv, name) {
+    const prefix = `/${name.toLowerCase()}:`;
+    const arg = argv.find(a => a.toLowerCase().startsWith(prefix));
+    return arg === undefined ? undefined : arg.slice(prefix.length);
+}
+/** `[name='N',value='V']` or `[name='N']`, then optionally `.value:V`: the variable's name and the kind of change. */
+function parseEnvChange(rest) {
+    const m = /^\[name='([^']*)'(?:,value='[\s\S]*')?\](\.value:[\s\S]*)?$/.exec(rest);
+    return m ? { name: m[1] ?? '', set: m[2] !== undefined } : undefined;
+}
+/** The inverse of one change of a variable collection addressed by `prefix`, given the variables before. */
+function envInverse(change, prefix, before) {
+    const sign = change.startsWith('/+') ? '+' : change.startsWith('/-') ? '-' : '';
+    const body = change.slice(sign === '' ? 1 : 2);
+    if (!body.startsWith(prefix))
+        return undefined;
+    const parsed = parseEnvChange(body.slice(prefix.length));
+    if (!parsed)
+        return undefined;
+    const was = before.find(v => sameName(v.name, parsed.name));
+    const at = `${prefix}${indexer([['name', parsed.name]])}`;
+    // A value read back from IIS may be another deploy's secret: mask it wherever the inverse is shown.
+    if (sign === '+')
+        return { change: `/-${at}`, secrets: [] };
+    if (!was)
+        throw new NoInverse(`${parsed.name} had no value before this run`);
+    if (sign === '-')
+        return {
+            change: `/+${prefix}${indexer([
+                ['name', was.name],
+                ['value', was.value]
+            ], was.name)}`,
+            secrets: [was.value]
+        };
+    if (!parsed.set)
+        return undefined;
+    return { change: `/${at}.value:${plainValue(was.name, was.value)}`, secrets: [was.value] };
+}
+function fastCgiInverse(change, of, before, desired) {
+    const config = (c, secrets = []) => undoOp(['set', 'config', undo_FASTCGI, c, undo_COMMIT], of, secrets);
+    const apps = [...before.fastCgi, ...(desired.fastCgi ? [{ ...desired.fastCgi, env: [] }] : [])];
+    for (const app of apps) {
+        const key = indexer([
+            ['fullPath', app.fullPath],
+            ['arguments', app.arguments]
+        ]);
+        if (change === `/+${key}`)
+            return [config(`/-${key}`)];
+        if (change === `/-${key}`) {
+            // Re-register an application this run removed, with the variables it had: all the tool ever gave one.
+            const was = before.fastCgi.find(a => sameName(a.fullPath, app.fullPath) && sameName(a.arguments, app.arguments));
+            if (!was)
+                throw new NoInverse(`FastCGI ${app.fullPath} was not registered before this run`);
+            const env = was.env.map(v => config(`/+${key}.environmentVariables.${indexer([
+                ['name', v.name],
+                ['value', v.value]
+            ], v.name)}`, [v.value]));
+            return [config(`/+${key}`), ...env];
+        }
+        const prefix = `${key}.environmentVariables.`;
+        const was = before.fastCgi.find(a => sameName(a.fullPath, app.fullPath) && sameName(a.arguments, app.arguments));
+        const inverse = envInverse(change, prefix, was?.env ?? []);
+        if (inverse)
+            return [config(inverse.change, inverse.secrets)];
+    }
+    throw new NoInverse(`unknown FastCGI change ${change}`);
+}
+/** What undoes `op`, given the state before the run: [] when nothing needs undoing; throws NoInverse when unknown. */
+function inverseOf(op, before, desired) {
+    const [verb, object, ...rest] = op.argv;
+    const key = `${verb ?? ''} ${object ?? ''}`.toLowerCase();
+    const app = appId(desired.app);
+    switch (key) {
+        case 'add backup':
+        case 'recycle apppool':
+            return [];
+        case 'delete backup':
+            // An old backup of ours pruned after the switch: not configuration, and the rollback restores this run's own.
+            return [];
+        case 'unlock config':
+            // Left unlocked: only this app's web.config may then declare handlers, and the location record was reset,
+            // so the next run unlocks again (a repeated unlock is harmless).
+            return [];
+        case 'add apppool':
+            return [undoOp(['delete', 'apppool', `/apppool.name:${undo_option(rest, 'name') ?? ''}`], op)];
+        case 'set apppool': {
+            const sets = [];
+            if (undo_option(rest, 'managedRuntimeVersion') !== undefined)
+                sets.push(`/managedRuntimeVersion:${before.pool.managedRuntimeVersion ?? ''}`);
+            if (undo_option(rest, 'processModel.identityType') !== undefined)
+                sets.push(`/processModel.identityType:${before.pool.identity ?? 'ApplicationPoolIdentity'}`);
+            // An absent startMode is IIS's default, OnDemand (docs/windows-facts.md, ai-start-mode).
+            if (undo_option(rest, 'startMode') !== undefined)
+                sets.push(`/startMode:${before.pool.startMode || 'OnDemand'}`);
+            // The earlier password is never read back, and an empty one is not the same as none: the backup restores it.
+            if (undo_option(rest, 'processModel.userName') !== undefined)
+                throw new NoInverse(`the earlier account settings of app pool ${desired.pool.name} are not known`);
+            return [undoOp(['set', 'apppool', `/apppool.name:${desired.pool.name}`, ...sets], op)];
+        }
+        case 'add app':
+            return [undoOp(['delete', 'app', app], op)];
+        case 'set app':
+            // preloadEnabled absent is false (docs/windows-facts.md, ai-preload).
+            if (undo_option(rest, 'preloadEnabled') !== undefined)
+                return [undoOp(['set', 'app', app, `/preloadEnabled:${before.app.preloadEnabled || 'false'}`], op)];
+            // An application without applicationPool runs in the site's default: setting '' would not be the same.
+            if (!before.app.pool)
+                throw new NoInverse(`${app} had no applicationPool of its own`);
+            return [undoOp(['set', 'app', app, `/applicationPool:${before.app.pool}`], op)];
+        case 'add vdir': {
+            const vpath = undo_option(rest, 'path') ?? '';
+            return [undoOp(['delete', 'vdir', vpath === '/' ? rootVdirId(desired.app) : `${app.replace(/\/$/, '')}${vpath}`], op)];
+        }
+        case 'set vdir': {
+            const id = rest[0] ?? '';
+            const was = sameName(id, rootVdirId(desired.app))
+                ? before.app.physicalPath
+                : before.vdirs.find(v => sameName(vdirId(desired.app, v.path), id))?.physicalPath;
+            if (was === undefined)
+                throw new NoInverse(`no earlier physical path known for ${id}`);
+            return [undoOp(['set', 'vdir', id, `/physicalPath:${was}`], op)];
+        }
+        case 'delete vdir': {
+            // A static vdir that STATIC_URL no longer names: the restored release's pages link it again.
+            const id = rest[0] ?? '';
+            const was = before.vdirs.find(v => sameName(vdirId(desired.app, v.path), id));
+            if (!was)
+                throw new NoInverse(`no earlier physical path known for ${id}`);
+            return [undoOp(['add', 'vdir', `/app.name:${app}`, `/path:${was.path}`, `/physicalPath:${was.physicalPath}`], op)];
+        }
+        case 'set config': {
+            if (rest[0] === undo_FASTCGI)
+                return fastCgiInverse(rest[1] ?? '', op, before, desired);
+            if (rest[1] === undo_HTTP_PLATFORM) {
+                const inverse = envInverse(rest[2] ?? '', 'environmentVariables.', before.httpPlatformEnv ?? []);
+                if (!inverse)
+                    throw new NoInverse(`unknown httpPlatform change ${rest[2] ?? ''}`);
+                return [undoOp(['set', 'config', rest[0] ?? '', undo_HTTP_PLATFORM, inverse.change, undo_COMMIT], op, inverse.secrets)];
+            }
+            // The anonymous user's earlier settings are not read; for an app this run created they go with it.
+            if (rest[1] === ANONYMOUS_SECTION && !before.app.exists)
+                return [];
+            throw new NoInverse(`no inverse for ${op.why}`);
+        }
+    }
+    throw new NoInverse(`no inverse for ${op.why}`);
+}
+/** The inverses of `done` (appcmd writes in the order they ran), newest first; `missing` says why one has none. */
+function undoPlan(done, before, desired) {
+    const ops = [];
+    try {
+        for (const op of [...done].reverse()) {
+            if (op.tool !== 'appcmd' || !op.mutates)
+                continue;
+            ops.push(...inverseOf(op, before, desired));
+        }
+    }
+    catch (err) {
+        return { missing: err instanceof Error ? err.message : String(err) };
+    }
+    return { ops };
+}
+/** The pools that may run workers started on this run's configuration and that still exist after the rollback. */
+function poolsToRecycle(before, desired) {
+    const pools = [];
+    // The app's pool before the run: the app runs there again (an app this run created is gone).
+    if (before.app.exists && before.app.pool)
+        pools.push(before.app.pool);
+    // The deploy's pool, unless this run created it (then the rollback removed it, or restored a server without it).
+    if (before.pool.exists && !pools.some(p => sameName(p, desired.pool.name)))
+        pools.push(desired.pool.name);
+    return pools;
+}
+
+;// CONCATENATED MODULE: ./src/iis/rollback.ts
+/**
+ * Undoes an apply: this run's appcmd writes by their inverses (src/iis/undo.ts), the backup only when one has none
+ * or an inverse fails, then a recycle of the app's pools (docs/iis-apply.md, "Rollback").
+ */
+
+
+
+
+
+
+
+function rollbackSummary(rb) {
+    const parts = [];
+    if (rb.restored.length > 0)
+        parts.push(`restored: ${rb.restored.join('; ')}`);
+    if (rb.failed.length > 0)
+        parts.push(`NOT restored: ${rb.failed.join('; ')}`);
+    return parts.join('. ') || 'nothing needed restoring';
+}
+async function servedPath(trail) {
+    const { appcmd, desired } = trail;
+    return parseSite(await appcmd.read('list', 'site', desired.app.site, '/config', '/xml'), desired).app.physicalPath;
+}
+/** Only when the restore failed: a stale static vdir removed after the switch is what the previous release's pages link. */
+async function readdRemovedVdirs(trail, restored, failed) {
+    const { appcmd, current, desired } = trail;
+    for (const op of trail.executed.filter(o => o.argv[0] === 'delete' && o.argv[1] === 'vdir')) {
+        const id = op.argv[2] ?? '';
+        const was = current.vdirs.find(v => sameName(vdirId(desired.app, v.path), id));
+        if (!was)
+            continue;
+        try {
+            await appcmd.run({
+                argv: ['add', 'vdir', `/app.name:${appId(desired.app)}`, `/path:${was.path}`, `/physicalPath:${was.physicalPath}`],
+                mutates: true
+            });
+            restored.push(`static folder ${id} serves ${was.physicalPath} again`);
+        }
+        catch (err) {
+            failed.push(`static folder ${id} (${asError(err).message})`);
+        }
+    }
+}
+async function restoreFallback(trail, restored, failed) {
+    const { appcmd, desired, backupName } = trail;
+    const previous = trail.current.app.physicalPath;
+    const location = locationPath(desired.app);
+    try {
+        await restoreBackup(appcmd, backupName);
+        restored.push(`IIS configuration from backup ${backupName}`);
+    }
+    catch (err) {
+        failed.push(`backup ${backupName} (${asError(err).message})`);
+    }
+    if (trail.switched) {
+        // The restored backup already points the app back; confirm it, and set it by hand if the restore failed.
+        try {
+            const now = await servedPath(trail);
+            if (previous !== undefined && !samePath(now, previous)) {
+                await appcmd.run({ argv: ['set', 'vdir', rootVdirId(desired.app), `/physicalPath:${previous}`], mutates: true });
+            }
+            if (previous !== undefined)
+                restored.push(`${location} serves ${previous} again`);
+        }
+        catch (err) {
+            failed.push(`pointing ${location} back at ${previous ?? 'its previous release'} (${asError(err).message})`);
+        }
+    }
+    if (failed.length > 0)
+        await readdRemovedVdirs(trail, restored, failed);
+}
+// wfastcgi reads its settings once per process and FastCGI processes outlive a configuration change: after the
+// configuration is back, the pools that serve (or served) the app start fresh workers on it.
+async function recyclePools(trail, restored, failed) {
+    for (const pool of poolsToRecycle(trail.current, trail.desired)) {
+        try {
+            await trail.appcmd.run({ argv: ['recycle', 'apppool', `/apppool.name:${pool}`], mutates: true });
+            restored.push(`app pool ${pool} recycled`);
+        }
+        catch (err) {
+            // A stopped pool runs no worker, so nothing of the failed release is left running in it.
+            if (/has not been started/i.test(asError(err).message))
+                restored.push(`app pool ${pool} is stopped, nothing to recycle`);
+            else
+                failed.push(`recycling app pool ${pool} (${asError(err).message})`);
+        }
+    }
+}
+/** Undoes the apply `trail` describes; reports what was and was not restored instead of throwing. */
+async function undoApply(trail) {
+    const { appcmd, log, backupName } = trail;
+    const restored = [];
+    const failed = [];
+    // This run's own writes undone by their inverses first: other sites keep running, others' changes stay.
+    const plan = undoPlan(trail.executed.filter(op => op.tool === 'appcmd'), trail.current, trail.desired);
+    let undone = false;
+    if ('ops' in plan) {
+        try {
+            for (const op of plan.ops)
+                await appcmd.run({ argv: op.argv, mutates: true, secrets: op.secrets });
+            restored.push(plan.ops.length > 0
+                ? `this run's IIS changes, undone one by one (${plan.ops.length} operations)`
+                : 'no IIS change of this run needed undoing');
+            undone = true;
+        }
+        catch (err) {
+            log.warning(`Undoing this run's IIS changes one by one failed (${asError(err).message}); restoring backup ${backupName} instead`);
+        }
+    }
+    else {
+        log.info(`This run's IIS changes cannot all be undone one by one (${plan.missing}); restoring backup ${backupName}`);
+    }
+    if (!undone)
+        await restoreFallback(trail, restored, failed);
+    await recyclePools(trail, restored, failed);
+    trail.record.restore();
+    // Whatever made this run fail may be a FastCGI registration changed by hand: the next run reads it again.
+    forgetFastCgi(trail.record, trail.desired);
+    return { ok: failed.length === 0, restored, failed };
+}
+/** After a failed verify: undoes the apply unless another deploy went live since (restoring would undo that one). */
+async function rollbackIfStillOurs(trail) {
+    const now = await servedPath(trail);
+    if (!samePath(now, trail.desired.app.physicalPath)) {
+        return {
+            ok: false,
+            restored: [],
+            failed: [`${locationPath(trail.desired.app)} now serves ${now ?? 'nothing'}, not this release; left as it is`]
+        };
+    }
+    return undoApply(trail);
+}
+
+;// CONCATENATED MODULE: ./src/iis/apply.ts
+/**
+ * Runs a deploy plan's IIS steps (src/plan/build.ts) in the order written, and nothing else; on a failure after
+ * the backup it rolls back (src/iis/rollback.ts) before throwing. The caller holds the target's and the server's
+ * locks (src/main.ts) and read the state the plan was built from under them.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Walks `plan`'s IIS steps in order; throws a PhaseError (after rolling back) when a step that must succeed fails. */
+async function applyPlan(deps, plan, observer) {
+    const { runner, log, appcmdPath, icaclsPath } = deps;
+    const { desired, current, backupName } = plan;
+    const layout = layoutFor(plan.deployRoot);
+    const appcmd = new Appcmd({ runner, log, path: appcmdPath });
+    const record = LocationRecord.read(layout.root);
+    const location = locationPath(desired.app);
+    const steps = iisSteps(plan);
+    const executed = [];
+    let icaclsCalls = 0;
+    let switched = false;
+    const trail = () => ({ appcmd, log, current, desired, executed, backupName: backupName ?? '', switched, record });
+    const runStep = async (step) => {
+        if (step.phase === 'prune-backups' && step.argv[0] === 'list') {
+            // No record named our backups when the plan was built: this step lists them and deletes the old ones.
+            const added = backupName ?? '';
+            await pruneBackups(appcmd, plan.keepBackups, log, plan.backupRecordFile ? { file: plan.backupRecordFile, added } : undefined);
+        }
+        else if (step.tool === 'icacls') {
+            icaclsCalls++;
+            await runIcacls(runner, log, icaclsPath, step);
+        }
+        else {
+            await appcmd.run({ argv: step.argv, mutates: step.mutates, secrets: step.secrets });
+        }
+    };
+    const failure = async (step, err) => {
+        const error = asError(err);
+        if (step.phase === 'backup') {
+            return new errors_PhaseError('apply', `could not take an IIS configuration backup, so nothing was changed: ${error.message}`, 'run the deploy as an administrator of the server', { cause: err });
+        }
+        if (!backupName)
+            return new errors_PhaseError('apply', `IIS needed no change, but ${error.message}`, undefined, { cause: err });
+        // A log line, not an annotation: the run's one error line (main) names this failure and the rollback.
+        log.info(`Apply failed at step "${step.why}": ${error.message}; rolling back`);
+        const rb = await undoApply(trail());
+        const hint = error instanceof AppcmdError && error.kind === 'locked' ? 'applicationHost.config was in use; retry the deploy' : undefined;
+        return new errors_PhaseError('apply', `apply failed at step "${step.why}": ${error.message}. Rolled back — ${rollbackSummary(rb)}`, hint, {
+            cause: err,
+            rolledBack: true
+        });
+    };
+    prepareGrantFolders(layout.root, desired.acl, desired.hosting === 'fastcgi' ? layout.wsgiLog : undefined);
+    for (const [index, step] of steps.entries()) {
+        await observer?.beforeStep?.(step, index);
+        try {
+            await runStep(step);
+        }
+        catch (err) {
+            await observer?.stepFailed?.(step, index, asError(err));
+            if (step.bestEffort) {
+                log.warning(`${step.why}: ${asError(err).message}`);
+                continue;
+            }
+            throw await failure(step, err);
+        }
+        executed.push(step);
+        if (step.phase === 'switch')
+            switched = true;
+        // Recorded once the last grant ran: a no-op redeploy then runs no icacls (grants are never undone).
+        if (step.phase === 'grants' && steps[index + 1]?.phase !== 'grants')
+            recordGrants(layout.root, plan.grantRecords);
+        await observer?.afterStep?.(step, index);
+    }
+    if (plan.backupRecordFile && plan.backupsKept) {
+        // A delete that failed leaves the record unsure: the next run lists the backups instead.
+        const unsure = steps.some(step => step.phase === 'prune-backups' && !executed.includes(step));
+        if (unsure)
+            external_node_fs_default().rmSync(plan.backupRecordFile, { force: true });
+        else
+            writeBackupRecord(plan.backupRecordFile, plan.backupsKept, log);
+    }
+    if (backupName) {
+        if (executed.some(op => op.argv[0] === 'unlock'))
+            record.add(location);
+        if (executed.some(op => op.argv.includes(ANONYMOUS_SECTION)))
+            record.add(location, 'anonymousAsPool');
+        record.setHttpPlatformNames(location, desired.hosting === 'httpplatform' ? desired.httpPlatformSecretEnv.map(v => v.name) : []);
+        rememberIdentityAndAuth(record, desired, current);
+        rememberFastCgi(record, desired, current);
+        record.setExtra('warmUp', location, desired.warmUp ? { pool: desired.pool.name } : undefined);
+        log.info(`Applied ${executed.length} steps to IIS for ${location} (backup ${backupName})`);
+    }
+    else {
+        log.info(`IIS already matches the desired state for ${location}: no appcmd writes`);
+    }
+    const writes = executed.filter(op => op.mutates);
+    return {
+        changed: writes.length > 0,
+        operations: writes,
+        objects: plan.objects,
+        ...(backupName ? { backupName } : {}),
+        previousPhysicalPath: current.app.physicalPath,
+        calls: { appcmdReads: appcmd.reads, appcmdWrites: appcmd.writes, icacls: icaclsCalls },
+        rollback: async () => {
+            if (!backupName)
+                return { ok: true, restored: [], failed: [] };
+            const rb = await rollbackIfStillOurs(trail());
+            log.info(`Rollback of ${desired.app.physicalPath}: ${rollbackSummary(rb)}`);
+            return rb;
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ./src/inputs/programs.ts
+
+
+/**
+ * A program the deploy needs must exist before anything is staged, so a runner without IIS fails at once.
+ * io.which searches as @actions/exec does when it starts the program: this process's PATH, and PATHEXT on Windows.
+ */
+async function requireProgram(input, program) {
+    if (await which(program))
+        return;
+    throw new InputError(input, `${program} was not found on this machine; deploy mode needs IIS (with ${input}) on the runner, or use mode: stage or plan`);
+}
+
+;// CONCATENATED MODULE: ./src/plan/plan-output.ts
+/** What plan, stage and deploy write for review: the rendered files and plan.json, in output-dir. */
+
+
+
+
+
+
+
+
+
+function settingsFromSource(config) {
+    const file = settingsModuleFile(config.appDir, config.settingsModule);
+    let text = '';
+    try {
+        text = file ? external_node_fs_default().readFileSync(file, 'utf8') : '';
+    }
+    catch {
+        // Unreadable: plan mode shows what the defaults give.
+    }
+    const literal = (name) => new RegExp(`^${name}\\s*=\\s*['"]([^'"\\r\\n]*)['"]`, 'm').exec(text)?.[1];
+    return {
+        wsgiApplication: /^[\w.]+$/.test(literal('WSGI_APPLICATION') ?? '') ? (literal('WSGI_APPLICATION') ?? '') : '',
+        staticUrl: literal('STATIC_URL'),
+        forceScriptName: literal('FORCE_SCRIPT_NAME') ?? null
+    };
+}
+/**
+ * The deploy plan for `config`: the grants deploy-root has no record of, against `current` (the server as read;
+ * undefined plans against an empty server), with the SP's steps when it changes.
+ */
+function deployPlanFor(config, desired, current, sp) {
+    const root = layoutFor(config.deployRoot).root;
+    return buildPlan({
+        deployRoot: root,
+        desired,
+        current,
+        grants: pendingGrants(root, desired.pool.name, desired.acl, desired.pool.principal),
+        releaseId: config.releaseId,
+        keepBackups: config.keepBackups,
+        backupRecordFile: backupRecordFile(config.lockDir),
+        knownBackups: readBackupRecord(backupRecordFile(config.lockDir)),
+        now: new Date(),
+        spConfig: sp?.operations,
+        spRecycle: sp?.recycleOperations
+    });
+}
+function writeOutputFiles(outputDir, configs) {
+    return configs.map(file => {
+        const target = external_node_path_default().join(outputDir, ...file.relPath.split('/'));
+        return { path: target, status: writeFileAtomic(target, file.content) ? 'written' : 'unchanged' };
+    });
+}
+function writePlan(config, log, plan) {
+    const file = external_node_path_default().join(config.outputDir, 'plan.json');
+    const redact = (text) => log.redact(text);
+    writeFileAtomic(file, planJson(plan, redact));
+    log.info(planText(plan, redact));
+    return file;
+}
+function planDocument(config, releaseId, plan, files) {
+    return {
+        target: {
+            site: config.siteName,
+            appPath: config.appPath,
+            pool: config.appPool,
+            deployRoot: config.deployRoot,
+            hosting: config.hosting
+        },
+        mode: config.mode,
+        release: releaseId,
+        diffedAgainstServer: plan.diffedAgainstServer,
+        operations: plan.steps,
+        files
+    };
+}
+
+;// CONCATENATED MODULE: ./src/python/output.ts
+/** The last lines of a child's output (stderr after stdout), where Python and pip say what went wrong. */
+function output_outputTail(result, lines = 15) {
+    const all = `${result.stdout}\n${result.stderr}`
+        .split(/\r?\n/)
+        .map(l => l.trimEnd())
+        .filter(l => l !== '');
+    return all.slice(-lines).join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/python/interpreter.ts
+
+
+// -I: ignore PYTHON* variables and the current folder, so the probe sees the interpreter itself.
+const PROBE = [
+    'import json, platform, sys',
+    'print(json.dumps({"executable": sys.executable, "version": platform.python_version(),',
+    ' "majorMinor": "%d.%d" % sys.version_info[:2], "basePrefix": sys.base_prefix}))'
+].join('\n');
+/** Asks the interpreter that will create the venv who it is. */
+async function probeInterpreter(runner, python) {
+    let result;
+    try {
+        result = await runner.run(python, ['-I', '-c', PROBE]);
+    }
+    catch (thrown) {
+        // @actions/exec throws (instead of exiting non-zero) when the file cannot be found.
+        throw new errors_PhaseError('stage', `python '${python}' not found; set the python input`, 'Give the full path of python.exe (or python3) that should create the venv.', {
+            cause: asError(thrown)
+        });
+    }
+    if (result.exitCode !== 0) {
+        throw new errors_PhaseError('stage', `python '${python}' failed to start (exit ${result.exitCode}): ${output_outputTail(result)}`, 'Check the python input points at a working Python 3 interpreter.');
+    }
+    const line = result.stdout.trim().split(/\r?\n/).pop() ?? '';
+    try {
+        const parsed = JSON.parse(line);
+        if (!parsed.executable || !/^\d+\.\d+/.test(parsed.version))
+            throw new Error('incomplete answer');
+        return parsed;
+    }
+    catch {
+        throw new errors_PhaseError('stage', `python '${python}' did not answer like Python 3: ${output_outputTail(result)}`, 'Check the python input points at a Python 3 interpreter.');
+    }
+}
+
+;// CONCATENATED MODULE: ./src/python/interpreter-cache.ts
+
+
+
+
+function interpreter_cache_stampOf(file) {
+    const stat = external_node_fs_default().statSync(file, { throwIfNoEntry: false });
+    return stat?.isFile() ? { path: external_node_path_default().resolve(file), size: stat.size, mtimeMs: stat.mtimeMs } : undefined;
+}
+const sameStamp = (a, b) => !!a && !!b && a.path === b.path && a.size === b.size && a.mtimeMs === b.mtimeMs;
+/**
+ * The interpreter's answers, from the cache when neither the python input's file nor the executable behind it
+ * (a launcher or shim may point elsewhere) changed size or mtime since it was probed; else a probe.
+ * A bare command name is looked up on PATH by the probe itself, so it is always probed.
+ */
+async function probeInterpreterCached(runner, python, cacheFile) {
+    const input = external_node_path_default().isAbsolute(python) ? interpreter_cache_stampOf(python) : undefined;
+    if (input) {
+        try {
+            const cache = JSON.parse(external_node_fs_default().readFileSync(cacheFile, 'utf8'));
+            if (cache.version === 1 && sameStamp(cache.input, input) && sameStamp(cache.executable, interpreter_cache_stampOf(cache.interpreter.executable)))
+                return { interpreter: cache.interpreter, cached: true, remember: () => undefined };
+        }
+        catch {
+            // No cache yet, or a damaged one: probe.
+        }
+    }
+    const interpreter = await probeInterpreter(runner, python);
+    const remember = () => {
+        const executable = interpreter_cache_stampOf(interpreter.executable);
+        if (!input || !executable)
+            return;
+        try {
+            const cache = { version: 1, input, executable, interpreter };
+            writeFileAtomic(cacheFile, `${JSON.stringify(cache, null, 2)}\n`);
+        }
+        catch {
+            // A cache that cannot be written only costs the next run a probe.
+        }
+    };
+    return { interpreter, cached: false, remember };
+}
+/** Where the cache lives: under deploy-root, with the other caches of the runs that deploy there. */
+function interpreterCacheFile(deployRoot) {
+    return external_node_path_default().join(deployRoot, 'cache', 'interpreter.json');
+}
+
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_node_http_);
+;// CONCATENATED MODULE: external "node:https"
+const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_node_https_namespaceObject);
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
+var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node_net_);
+// EXTERNAL MODULE: external "node:tls"
+var external_node_tls_ = __nccwpck_require__(1692);
+var external_node_tls_default = /*#__PURE__*/__nccwpck_require__.n(external_node_tls_);
+;// CONCATENATED MODULE: ./src/verify/http.ts
+
+
+
+
+
+const BODY_LIMIT = 64 * 1024;
+const MAX_REDIRECTS = 5;
+/** Certificate errors that mean "the chain does not lead to a trusted root": a CA bundle fixes these. */
+const UNTRUSTED = new Set([
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'UNABLE_TO_GET_ISSUER_CERT',
+    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'CERT_UNTRUSTED',
+    'CERT_SIGNATURE_FAILURE'
+]);
+class RequestTimeout extends Error {
+    code = 'REQUEST_TIMEOUT';
+}
+/** Turns a socket or TLS error into one line a user can act on. */
+function classifyError(error, url, timeoutMs) {
+    const code = error.code ?? '';
+    const message = error instanceof Error ? error.message : String(error);
+    const target = new URL(url);
+    const hostPort = `${target.hostname}:${target.port || (target.protocol === 'https:' ? '443' : '80')}`;
+    if (code === 'REQUEST_TIMEOUT')
+        return { kind: 'timeout', message: `timeout: no complete response from ${hostPort} within ${timeoutMs} ms` };
+    if (code === 'ECONNREFUSED')
+        return {
+            kind: 'refused',
+            message: `connection refused by ${hostPort}: nothing listens there (site stopped or no binding for this port)`
+        };
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+        return { kind: 'dns', message: `host name ${target.hostname} does not resolve` };
+    if (code === 'ECONNRESET' || code === 'EPIPE')
+        return { kind: 'reset', message: `connection to ${hostPort} was reset before a response arrived` };
+    if (UNTRUSTED.has(code)) {
+        return {
+            kind: 'tls',
+            message: `TLS: certificate of ${target.hostname} is not trusted (${code}): pass verify-ca-bundle or fix the chain`
+        };
+    }
+    if (code === 'CERT_HAS_EXPIRED')
+        return { kind: 'tls', message: `TLS: certificate of ${target.hostname} has expired (${code}): renew the site's certificate` };
+    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+        return {
+            kind: 'tls',
+            message: `TLS: certificate does not name the host (${message}): use a verify-url or verify-host the certificate covers`
+        };
+    }
+    if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || /certificate|ssl|tls/i.test(message)) {
+        return { kind: 'tls', message: `TLS: ${code || 'handshake failed'}: ${message}` };
+    }
+    return { kind: 'other', message: `${code ? `${code}: ` : ''}${message}` };
+}
+let trustedRoots;
+/**
+ * Node's bundled roots plus the operating system's store (Node 23.8+ can read it; on Windows that is where
+ * internal CAs live), so passing a CA bundle adds to the defaults rather than replacing them.
+ */
+function defaultRoots() {
+    if (trustedRoots)
+        return trustedRoots;
+    const roots = [...(external_node_tls_default()).rootCertificates];
+    const readStore = (external_node_tls_default()).getCACertificates;
+    if (readStore) {
+        try {
+            roots.push(...readStore('system'));
+        }
+        catch {
+            // An unreadable system store leaves the bundled roots, which is Node's own default.
+        }
+    }
+    trustedRoots = roots;
+    return roots;
+}
+function tlsOptions(request) {
+    if (request.insecure)
+        return { rejectUnauthorized: false };
+    const options = { rejectUnauthorized: true };
+    if (request.caBundle)
+        options.ca = [...defaultRoots(), external_node_fs_default().readFileSync(request.caBundle, 'utf8')];
+    else if ((external_node_tls_default()).getCACertificates)
+        options.ca = defaultRoots();
+    return options;
+}
+function hostnameOf(hostHeader) {
+    return hostHeader.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+}
+function requestOnce(url, request, hostHeader, timeoutMs) {
+    return new Promise((resolve, reject) => {
+        const isHttps = url.protocol === 'https:';
+        const options = {
+            method: 'GET',
+            // A fresh connection per poll: a kept-alive socket to a recycled worker would report stale state.
+            agent: false,
+            headers: {
+                'user-agent': 'django-iis-deploy-verify',
+                accept: '*/*',
+                connection: 'close',
+                ...(hostHeader ? { host: hostHeader } : {})
+            },
+            ...(isHttps ? tlsOptions(request) : {})
+        };
+        if (isHttps && hostHeader && external_node_net_default().isIP(hostnameOf(hostHeader)) === 0)
+            options.servername = hostnameOf(hostHeader);
+        const send = isHttps ? (external_node_https_default()).request : (external_node_http_default()).request;
+        let settled = false;
+        const finish = (fn) => {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(timer);
+            fn();
+        };
+        const req = send(url, options, res => {
+            const chunks = [];
+            let size = 0;
+            const done = () => finish(() => resolve({
+                status: res.statusCode ?? 0,
+                headers: res.headers,
+                body: Buffer.concat(chunks).subarray(0, BODY_LIMIT).toString('utf8')
+            }));
+            res.on('data', (chunk) => {
+                chunks.push(chunk);
+                size += chunk.length;
+                // Enough to diagnose; a large page must not hold the poll.
+                if (size >= BODY_LIMIT) {
+                    done();
+                    req.destroy();
+                }
+            });
+            res.on('end', done);
+            // A connection closed mid-body still gave a status: keep what arrived.
+            res.on('close', done);
+            res.on('error', error => (size > 0 ? done() : finish(() => reject(error))));
+        });
+        const timer = setTimeout(() => req.destroy(new RequestTimeout('request timed out')), timeoutMs);
+        req.on('error', error => finish(() => reject(error)));
+        req.end();
+    });
+}
+/**
+ * A redirect to the overridden host name goes back to the address that was checked (that name may not resolve
+ * from the runner), still carrying the Host override.
+ */
+function redirectTarget(next, first, hostHeader) {
+    if (!hostHeader || next.host.toLowerCase() !== hostHeader.toLowerCase() || next.protocol !== first.protocol)
+        return next;
+    return new URL(next.pathname + next.search, first.origin);
+}
+/** One GET (plus redirects when asked), never throwing: failures come back classified in `error`. */
+async function httpGet(request) {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    const redirects = [];
+    const origin = new URL(request.url).origin;
+    let current = new URL(request.url);
+    for (;;) {
+        // The Host override belongs to the original origin; a redirect elsewhere names its own host.
+        const hostHeader = request.hostHeader && current.origin === origin ? request.hostHeader : undefined;
+        const remaining = request.timeoutMs - elapsed();
+        let response;
+        try {
+            if (remaining <= 0)
+                throw new RequestTimeout('request timed out');
+            response = await requestOnce(current, request, hostHeader, remaining);
+        }
+        catch (error) {
+            const { kind, message } = classifyError(error, current.toString(), request.timeoutMs);
+            return { url: current.toString(), headers: {}, body: '', redirects, ms: elapsed(), error: message, errorKind: kind };
+        }
+        const location = response.headers.location;
+        const base = { url: current.toString(), status: response.status, headers: response.headers, body: response.body, redirects };
+        const isRedirect = response.status >= 300 && response.status < 400 && location !== undefined;
+        if (!isRedirect)
+            return { ...base, ms: elapsed() };
+        if (!request.followRedirects)
+            return { ...base, location, ms: elapsed() };
+        if (redirects.length >= MAX_REDIRECTS) {
+            return {
+                ...base,
+                location,
+                ms: elapsed(),
+                error: `more than ${MAX_REDIRECTS} redirects (last to ${location})`,
+                errorKind: 'redirects'
+            };
+        }
+        redirects.push(current.toString());
+        current = redirectTarget(new URL(location, current), new URL(request.url), request.hostHeader);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/verify/schedule.ts
+/** Each wait between polls grows by this factor. */
+const BACKOFF = 1.5;
+/** The backoff ceiling verify-interval documents. */
+const MAX_INTERVAL_MS = 2000;
+/**
+ * A site that turns healthy must be noticed within this time. It is stricter than MAX_INTERVAL_MS, so it is
+ * the bound that actually applies: the backoff only matters for intervals below it.
+ */
+const DETECTION_BOUND_MS = 500;
+/** Below this much time left a request could not complete; the poll gives up instead. */
+const MIN_ATTEMPT_MS = 50;
+/**
+ * How long to wait before the next poll. `attempt` counts the polls done (1 after the first). The wait plus the
+ * last request's duration stays within DETECTION_BOUND_MS: a site that turns healthy right after a failed poll
+ * is asked again (and, if requests take about as long as the last one, answers) within the bound. A request
+ * that alone took longer than the bound is followed at once.
+ */
+function nextSleep(intervalMs, attempt, lastRequestMs, remainingMs) {
+    const backedOff = Math.min(intervalMs * BACKOFF ** Math.max(0, attempt - 1), MAX_INTERVAL_MS);
+    const detectionCap = Math.max(0, DETECTION_BOUND_MS - lastRequestMs);
+    return Math.max(0, Math.floor(Math.min(backedOff, detectionCap, remainingMs)));
+}
+
+;// CONCATENATED MODULE: ./src/verify/url-credentials.ts
+/**
+ * A verify URL may carry `user:password@` for the checks' Basic auth. Those never leave the request: every
+ * printed URL (log lines, summary, the url output) goes through withoutCredentials, and the parts are secrets.
+ */
+function withoutCredentials(url) {
+    try {
+        const parsed = new URL(url);
+        if (!parsed.username && !parsed.password)
+            return url;
+        parsed.username = '';
+        parsed.password = '';
+        return parsed.toString();
+    }
+    catch {
+        return url;
+    }
+}
+/** The user and password of a URL, as written and decoded: what must be masked wherever text could hold them. */
+function urlCredentials(url) {
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        return [];
+    }
+    const out = [];
+    for (const part of [parsed.username, parsed.password]) {
+        if (!part)
+            continue;
+        out.push(part);
+        try {
+            out.push(decodeURIComponent(part));
+        }
+        catch {
+            // A malformed escape stays as written.
+        }
+    }
+    if (parsed.username && parsed.password)
+        out.push(`${parsed.username}:${parsed.password}`);
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/verify/windows-auth.ts
+/** The challenges IIS offers, from WWW-Authenticate (Node joins repeated headers with ', '). */
+function challenges(response) {
+    const raw = response.headers['www-authenticate'];
+    const text = Array.isArray(raw) ? raw.join(', ') : (raw ?? '');
+    return text
+        .split(',')
+        .map(s => s.trim().split(/\s+/)[0] ?? '')
+        .filter(Boolean);
+}
+function judgeWindowsChallenge(response) {
+    if (response.error !== undefined)
+        return { ok: false, detail: response.error, final: response.errorKind === 'tls' };
+    const offered = challenges(response);
+    if (response.status === 401 && offered.some(c => /^(negotiate|ntlm)$/i.test(c))) {
+        return { ok: true, detail: `HTTP 401 with WWW-Authenticate ${offered.join(', ')}: Windows Authentication is on` };
+    }
+    if (response.status === 401) {
+        return {
+            ok: false,
+            detail: `HTTP 401 offering ${offered.join(', ') || 'nothing'}, not Negotiate or NTLM: Windows Authentication's providers are missing at the app's location`
+        };
+    }
+    if (response.status === 200) {
+        return { ok: false, detail: 'HTTP 200 to an anonymous request: anonymous access is still on at the app (auth: windows)' };
+    }
+    return { ok: false, detail: `HTTP ${response.status ?? '?'}, expected 401 with WWW-Authenticate: Negotiate or NTLM` };
+}
+/** A check as verify runs it, judged instead by the Windows challenge and never following a redirect. */
+function behindWindowsAuth(spec) {
+    return { ...spec, followRedirects: false, judge: judgeWindowsChallenge };
+}
+
+;// CONCATENATED MODULE: ./src/verify/static.ts
+
+/** Content types IIS's default MIME map gives common static files (the ones a Django collectstatic produces). */
+const TYPES = {
+    '.css': 'text/css',
+    '.js': 'application/javascript',
+    '.mjs': 'application/javascript',
+    '.json': 'application/json',
+    '.map': 'application/json',
+    '.html': 'text/html',
+    '.htm': 'text/html',
+    '.txt': 'text/plain',
+    '.svg': 'image/svg+xml',
+    '.png': 'image/png',
+    '.jpg': 'image/jpeg',
+    '.jpeg': 'image/jpeg',
+    '.gif': 'image/gif',
+    '.ico': 'image/x-icon',
+    '.webp': 'image/webp',
+    '.woff': 'font/woff',
+    '.woff2': 'font/woff2',
+    '.ttf': 'font/ttf',
+    '.eot': 'application/vnd.ms-fontobject'
+};
+/**
+ * Media types that name the same thing differently across IIS versions and servers; a response in any of a
+ * family's spellings passes.
+ */
+const FAMILIES = [
+    /javascript|ecmascript/,
+    /^image\/(x-icon|vnd\.microsoft\.icon)$/,
+    /woff2/,
+    /woff(?!2)/,
+    /ttf|truetype|sfnt/,
+    /json/
+];
+const ADMIN_CSS = 'admin/css/base.css';
+function normalise(file) {
+    return file.replace(/\\/g, '/').replace(/^\/+/, '');
+}
+/** The expected content type of a static file by its extension; unknown extensions give application/octet-stream. */
+function contentTypeFor(file) {
+    return TYPES[external_node_path_default().posix.extname(normalise(file)).toLowerCase()] ?? 'application/octet-stream';
+}
+function mediaType(contentType) {
+    return contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+}
+function contentTypeMatches(actual, expected) {
+    if (!actual)
+        return false;
+    const a = mediaType(actual);
+    const e = mediaType(expected);
+    if (a === e)
+        return true;
+    return FAMILIES.some(family => family.test(a) && family.test(e));
+}
+/**
+ * The static file verify asks for: the admin stylesheet when django.contrib.admin collected it (the classic
+ * "admin without styles" failure), else the first stylesheet, else the first file. Paths are relative to
+ * STATIC_ROOT, with either separator.
+ */
+function pickStaticFile(collectedFiles) {
+    const files = collectedFiles.map(normalise).filter(Boolean);
+    return files.find(f => f === ADMIN_CSS) ?? files.find(f => f.toLowerCase().endsWith('.css')) ?? files[0];
+}
+/** URL of a collected file under the app's static virtual directory, e.g. http://host/app/ + /static + admin/css/base.css. */
+function staticUrl(appUrl, vdir, file) {
+    const base = new URL(appUrl);
+    const appPath = base.pathname.endsWith('/') ? base.pathname : `${base.pathname}/`;
+    const dir = vdir.replace(/^\/+|\/+$/g, '');
+    const encoded = normalise(file).split('/').map(encodeURIComponent).join('/');
+    return new URL(`${appPath}${dir ? `${dir}/` : ''}${encoded}`, base.origin).toString();
+}
+
+;// CONCATENATED MODULE: ./src/verify/judge.ts
+
+const LOGIN = /log-?in|sign-?in|sso|saml|oauth/i;
+const BODY_START_LINES = 15;
+const BODY_START_CHARS = 1500;
+function bodyStart(body) {
+    return body.split(/\r?\n/).slice(0, BODY_START_LINES).join('\n').slice(0, BODY_START_CHARS);
+}
+function failed(response) {
+    if (response.error === undefined)
+        return undefined;
+    return { ok: false, detail: response.error, final: response.errorKind === 'tls' };
+}
+function loginRedirect(response) {
+    if (response.location && LOGIN.test(response.location))
+        return response.location;
+    if (response.redirects.length > 0 && LOGIN.test(new URL(response.url).pathname))
+        return response.url;
+    return undefined;
+}
+function statusDetail(response, expected) {
+    const login = loginRedirect(response);
+    if (login) {
+        return `redirected to a login page (${login}), expected HTTP ${expected}: verify a URL that needs no login, or set verify-status to ${response.status}`;
+    }
+    const where = response.location ? ` to ${response.location}` : '';
+    return `HTTP ${response.status}${where}, expected ${expected}`;
+}
+function judgeStatus(response, expected) {
+    const error = failed(response);
+    if (error)
+        return error;
+    if (response.status !== expected)
+        return { ok: false, detail: statusDetail(response, expected) };
+    // A followed redirect that lands on a login page answers 200, but not with the app's page.
+    const login = response.redirects.length > 0 ? loginRedirect(response) : undefined;
+    if (login && expected < 300)
+        return { ok: false, detail: `redirected to a login page (${login}): verify a URL that needs no login` };
+    return { ok: true, detail: `HTTP ${response.status}` };
+}
+function judgeMain(response, expected) {
+    const error = failed(response);
+    if (error)
+        return error;
+    if (response.status !== expected.status)
+        return { ok: false, detail: statusDetail(response, expected.status) };
+    const body = expected.body;
+    if (body && 'text' in body && !response.body.includes(body.text)) {
+        return { ok: false, detail: `HTTP ${response.status}, but the body does not contain ${JSON.stringify(body.text)} (verify-body)` };
+    }
+    if (body && 'regex' in body && !new RegExp(body.regex).test(response.body)) {
+        return { ok: false, detail: `HTTP ${response.status}, but the body does not match /${body.regex}/ (verify-body)` };
+    }
+    if (!body)
+        return judgeStatus(response, expected.status);
+    return { ok: true, detail: `HTTP ${response.status}, body matches` };
+}
+function judgeStatic(response, expectedContentType) {
+    const error = failed(response);
+    if (error)
+        return error;
+    const contentType = response.headers['content-type'];
+    if (response.status === 404) {
+        return { ok: false, detail: 'HTTP 404: the collected static file is not served (static virtual directory or its web.config)' };
+    }
+    if (response.status !== 200)
+        return { ok: false, detail: statusDetail(response, 200) };
+    if (!contentTypeMatches(contentType, expectedContentType)) {
+        return {
+            ok: false,
+            detail: `served as ${contentType ?? 'no content type'}, expected ${expectedContentType}: the static handler does not serve this path`
+        };
+    }
+    return { ok: true, detail: `HTTP 200, ${contentType}` };
+}
+const SSO_HANDLER = '/Shibboleth.sso/';
+function judgeProtected(response) {
+    const error = failed(response);
+    if (error)
+        return error;
+    const status = response.status ?? 0;
+    if (status >= 300 && status < 400) {
+        if (response.location?.includes(SSO_HANDLER))
+            return { ok: true, detail: `HTTP ${status} to ${response.location}` };
+        return { ok: false, detail: `HTTP ${status} to ${response.location ?? '(no Location)'}, not to the SP's ${SSO_HANDLER} handler` };
+    }
+    if (status === 200) {
+        return {
+            ok: false,
+            detail: 'HTTP 200 without a login: the path is not protected by the Shibboleth SP (RequestMap Host, ISAPI Site id)'
+        };
+    }
+    return { ok: false, detail: `HTTP ${status}, expected a redirect to ${SSO_HANDLER}` };
+}
+/**
+ * The Session handler's own pages (docs/windows-facts.md, sp-session-handler): HTML titled "Session Summary"
+ * (with "A valid session was not found." when the caller has none), or JSON with contentType="application/json".
+ */
+const SESSION_PAGE = /Session Summary|A valid session was not found/;
+/** SecuredHandler's refusal when an acl on the handler excludes the caller: the handler ran, so the site is mapped. */
+const HANDLER_ACL_REFUSAL = /^Access Denied\s*$/;
+function judgeSsoHandler(response, target) {
+    const error = failed(response);
+    if (error)
+        return error;
+    const status = response.status ?? 0;
+    const json = /application\/json/i.test(response.headers['content-type'] ?? '');
+    if (status === 200 && (SESSION_PAGE.test(response.body) || json)) {
+        return { ok: true, detail: `HTTP 200 from the SP's Session handler: the IIS module maps site id ${target.siteId}` };
+    }
+    if (status === 403 && HANDLER_ACL_REFUSAL.test(response.body.trim())) {
+        return {
+            ok: true,
+            detail: `HTTP 403 "Access Denied" from the SP's Session handler (its acl refuses this address): the IIS module maps site id ${target.siteId}`
+        };
+    }
+    const site = `<ISAPI><Site id="${target.siteId}" name="${target.host}">`;
+    if (status === 404) {
+        return {
+            ok: false,
+            detail: `HTTP 404 from IIS, not the SP's Session handler: the Shibboleth IIS module serving the site root does not map IIS site id ${target.siteId}; ` +
+                `shibboleth2.xml needs ${site} with the site's IIS id, and the site's app pools a recycle after <ISAPI> changed`
+        };
+    }
+    return { ok: false, detail: `HTTP ${status}, not the SP's Session handler page: expected it to answer for ${site}` };
+}
+
+;// CONCATENATED MODULE: ./src/verify/checks.ts
+
+
+
+
+
+
+
+function verifyPlan(verify, extras = {}) {
+    const { checkStatic, ...rest } = verify;
+    return {
+        ...rest,
+        ...(checkStatic && extras.staticFile ? { staticFile: extras.staticFile } : {}),
+        ...(extras.protectedPath ? { protectedPath: extras.protectedPath } : {}),
+        ...(extras.ssoHandler ? { ssoHandler: extras.ssoHandler } : {}),
+        ...(extras.windowsAuth ? { windowsAuth: true } : {})
+    };
+}
+function specsOf(plan) {
+    // With SSO the app URL itself must redirect into the SP: the protected check stands in for the main one there.
+    const mainIsProtected = plan.protectedPath?.url === plan.url;
+    const specs = mainIsProtected
+        ? []
+        : [{ name: 'main', kind: 'main', url: plan.url, followRedirects: plan.followRedirects, judge: r => judgeMain(r, plan) }];
+    plan.extraUrls.forEach((url, index) => specs.push({
+        name: `extra ${index + 1}`,
+        kind: 'extra',
+        url,
+        followRedirects: plan.followRedirects,
+        judge: r => judgeStatus(r, plan.status)
+    }));
+    const staticFile = plan.staticFile;
+    if (staticFile) {
+        specs.push({
+            name: 'static',
+            kind: 'static',
+            url: staticFile.url,
+            followRedirects: false,
+            judge: r => judgeStatic(r, staticFile.expectedContentType)
+        });
+    }
+    // The redirect itself is the evidence, so it is never followed.
+    if (plan.protectedPath)
+        specs.push({ name: 'protected', kind: 'protected', url: plan.protectedPath.url, followRedirects: false, judge: judgeProtected });
+    const ssoHandler = plan.ssoHandler;
+    if (ssoHandler)
+        specs.push({
+            name: 'sso-handler',
+            kind: 'sso-handler',
+            url: ssoHandler.url,
+            followRedirects: false,
+            judge: r => judgeSsoHandler(r, ssoHandler)
+        });
+    return plan.windowsAuth ? specs.map(behindWindowsAuth) : specs;
+}
+const checks_sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
+/** Statuses of a pool or backend that is still starting (HttpPlatformHandler proxies): worth waiting out. */
+const STARTING = new Set([502, 503, 504]);
+/** The same failing answer this many times, over at least STABLE_MIN_MS, will not change by waiting longer. */
+const STABLE_ANSWERS = 10;
+const STABLE_MIN_MS = 5000;
+function answerKey(response) {
+    if (response.status === undefined || STARTING.has(response.status))
+        return undefined;
+    return `${response.status}\n${response.location ?? ''}\n${response.body}`;
+}
+async function poll(spec, plan, log) {
+    const started = performance.now();
+    const deadline = started + plan.totalTimeoutMs;
+    let attempts = 0;
+    let timeoutMs = plan.requestTimeoutMs;
+    // The last response that had a status: a final request cut short by the deadline must not hide it.
+    let answered;
+    let sameKey;
+    let sameCount = 0;
+    let sameSince = started;
+    for (;;) {
+        attempts++;
+        let response = await httpGet({
+            url: spec.url,
+            hostHeader: plan.hostHeader || undefined,
+            timeoutMs,
+            caBundle: plan.caBundle || undefined,
+            insecure: plan.insecure,
+            followRedirects: spec.followRedirects
+        });
+        let verdict = spec.judge(response);
+        log.debug(`verify ${spec.name}: attempt ${attempts}: ${verdict.detail} (${response.ms} ms)`);
+        const key = answerKey(response);
+        if (key !== undefined && key === sameKey)
+            sameCount++;
+        else
+            [sameKey, sameCount, sameSince] = [key, 1, performance.now()];
+        const stable = !verdict.ok && sameKey !== undefined && sameCount >= STABLE_ANSWERS && performance.now() - sameSince >= STABLE_MIN_MS;
+        const remaining = deadline - performance.now();
+        if (verdict.ok || verdict.final || stable || remaining < MIN_ATTEMPT_MS) {
+            const ms = Math.round(performance.now() - started);
+            const tries = `${attempts} attempt${attempts === 1 ? '' : 's'}`;
+            const cutShort = !verdict.ok && response.errorKind === 'timeout' && timeoutMs < plan.requestTimeoutMs;
+            if (cutShort && answered)
+                [response, verdict] = [answered.response, answered.verdict];
+            else if (cutShort)
+                verdict = { ok: false, detail: `no complete response within verify-timeout (${(plan.totalTimeoutMs / 1000).toFixed(1)} s)` };
+            const why = stable
+                ? `the same answer ${sameCount} times in ${((performance.now() - sameSince) / 1000).toFixed(1)} s; stopped early`
+                : `gave up after ${tries} in ${(ms / 1000).toFixed(1)} s`;
+            return {
+                name: spec.name,
+                kind: spec.kind,
+                url: withoutCredentials(spec.url),
+                ok: verdict.ok,
+                ...(response.status !== undefined ? { status: response.status } : {}),
+                ms,
+                attempts,
+                detail: verdict.ok ? verdict.detail : `${verdict.detail} (${why})`,
+                ...(!verdict.ok && response.body ? { bodyStart: bodyStart(response.body) } : {}),
+                ...(typeof response.headers['content-type'] === 'string' ? { contentType: response.headers['content-type'] } : {}),
+                ...(response.location ? { location: response.location } : {})
+            };
+        }
+        if (response.status !== undefined)
+            answered = { response, verdict };
+        // The last poll starts before the deadline with room to complete.
+        await checks_sleep(nextSleep(plan.intervalMs, attempts, response.ms, remaining - MIN_ATTEMPT_MS));
+        // A request never outlives the total timeout, so verify ends within verify-timeout (or one request timeout).
+        timeoutMs = Math.max(MIN_ATTEMPT_MS, Math.min(plan.requestTimeoutMs, deadline - performance.now()));
+    }
+}
+/**
+ * Runs every check of the plan side by side, each polling until it passes or the shared total timeout ends,
+ * so the whole verify is bounded by verify-timeout however many URLs there are.
+ */
+async function runChecks(plan, log) {
+    const specs = specsOf(plan);
+    if (plan.insecure && specs.some(s => s.url.startsWith('https:'))) {
+        log.warning('verify-insecure is on: TLS certificates of the checked URLs are not verified');
+    }
+    const results = await Promise.all(specs.map(spec => poll(spec, plan, log)));
+    for (const r of results) {
+        const line = `${r.ok ? 'passed' : 'FAILED'} ${r.name} ${r.url}: ${r.detail}${r.ok ? ` in ${r.ms} ms, ${r.attempts} attempt(s)` : ''}`;
+        // Failures become one error annotation in main, with rollback's result; here they are plain log lines.
+        log.info(line);
+    }
+    return results;
+}
+
+;// CONCATENATED MODULE: ./src/verify/binding-url.ts
+/**
+ * The URL of an app on its site's first http(s) binding. appcmd writes a binding as
+ * `protocol/ip:port:host`, e.g. `http/*:80:` (docs/windows-facts.md, ac-list-text); an empty host or `*` ip means any name, so localhost answers.
+ */
+function urlFromBindings(bindings, appPath) {
+    const binding = bindings.find(b => /^https?$/i.test(b.protocol));
+    if (!binding)
+        return undefined;
+    const m = /^(.*):(\d+):(.*)$/.exec(binding.bindingInformation);
+    if (!m)
+        return undefined;
+    const protocol = binding.protocol.toLowerCase();
+    const [, ip, port, host] = m;
+    const name = host || (ip && ip !== '*' ? (ip.includes(':') ? `[${ip.replace(/^\[|\]$/g, '')}]` : ip) : 'localhost');
+    const defaultPort = protocol === 'https' ? '443' : '80';
+    const authority = port === defaultPort ? name : `${name}:${port}`;
+    return `${protocol}://${authority}${appPath === '/' ? '/' : `${appPath}/`}`;
+}
+/** With verify-url empty, the URL (and the SSO host that follows it) comes from the site's first http(s) binding. */
+function withBindingUrl(config, current, log) {
+    if (!config.verify.urlFromBinding)
+        return config;
+    const url = urlFromBindings(current.site.bindings, config.appPath);
+    if (!url) {
+        log.warning(`Site ${config.siteName} has no http or https binding; verifying ${config.verify.url}. Set verify-url to check another address.`);
+        return config;
+    }
+    log.info(`verify-url not set: checking ${url}, from the site's binding`);
+    const host = config.shibboleth.hostFromVerifyUrl ? new URL(url).hostname : config.shibboleth.host;
+    return { ...config, verify: { ...config.verify, url }, shibboleth: { ...config.shibboleth, host } };
 }
 
 ;// CONCATENATED MODULE: ./src/shibboleth/encoding.ts
@@ -52423,253 +54089,8 @@ function encodeXml(text, encoding) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/shibboleth/entry-record.ts
+;// CONCATENATED MODULE: ./src/shibboleth/text-editor.ts
 
-
-
-/**
- * Which RequestMap entry this action added to the SP's config, kept under deploy-root (never under a release, so
- * never served). Leaving `auth: shibboleth` removes only what this record names: an entry someone else wrote, or
- * one written before the record existed, is never ours to remove.
- */
-const SP_RECORD_FILE = 'shibboleth-state.json';
-function sameFile(a, b) {
-    return external_node_path_default().win32.normalize(a).toLowerCase() === external_node_path_default().win32.normalize(b).toLowerCase();
-}
-class SpEntryRecord {
-    file;
-    original;
-    constructor(file, 
-    /** The bytes read, to put back when the SP change is undone; undefined when there was no file. */
-    original) {
-        this.file = file;
-        this.original = original;
-    }
-    static read(deployRoot) {
-        const file = external_node_path_default().join(deployRoot, SP_RECORD_FILE);
-        let original;
-        try {
-            original = external_node_fs_default().readFileSync(file, 'utf8');
-        }
-        catch {
-            original = undefined;
-        }
-        return new SpEntryRecord(file, original);
-    }
-    entries() {
-        try {
-            const parsed = JSON.parse(external_node_fs_default().readFileSync(this.file, 'utf8'));
-            return Array.isArray(parsed.entries) ? parsed.entries.filter(e => e && typeof e.configPath === 'string') : [];
-        }
-        catch {
-            return [];
-        }
-    }
-    /** The entries recorded for one SP config file. */
-    entriesFor(configPath) {
-        return this.entries().filter(e => sameFile(e.configPath, configPath));
-    }
-    save(entries) {
-        writeFileAtomic(this.file, `${JSON.stringify({ entries }, null, 2)}\n`);
-    }
-    /** Records an entry the action just added, replacing an earlier record of the same host and path. */
-    add(entry) {
-        this.save([...this.entries().filter(e => !same(e, entry)), entry]);
-    }
-    /** Forgets an entry that is gone from the file. */
-    drop(entry) {
-        const rest = this.entries().filter(e => !same(e, entry));
-        if (rest.length !== this.entries().length)
-            this.save(rest);
-    }
-    /** Back to the bytes read, for a rollback of the SP change. */
-    restore() {
-        if (this.original === undefined)
-            external_node_fs_default().rmSync(this.file, { force: true });
-        else
-            writeFileAtomic(this.file, this.original);
-    }
-}
-function same(a, b) {
-    return sameFile(a.configPath, b.configPath) && a.host.toLowerCase() === b.host.toLowerCase() && a.path === b.path;
-}
-
-;// CONCATENATED MODULE: ./src/shibboleth/xml-source.ts
-const ATTRIBUTE = /([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
-function skipPast(text, from, marker) {
-    const at = text.indexOf(marker, from);
-    if (at < 0)
-        throw new Error(`unterminated markup: no '${marker}' after offset ${from}`);
-    return at + marker.length;
-}
-/** The offset after a tag's '>', stepping over quoted attribute values (which may hold '>'). */
-function tagEnd(text, from) {
-    let quote = '';
-    for (let i = from; i < text.length; i++) {
-        const c = text[i];
-        if (quote) {
-            if (c === quote)
-                quote = '';
-        }
-        else if (c === '"' || c === "'") {
-            quote = c;
-        }
-        else if (c === '>') {
-            return i + 1;
-        }
-    }
-    throw new Error(`unterminated tag at offset ${from}`);
-}
-/** DOCTYPE may carry an internal subset in brackets that holds '>' characters. */
-function doctypeEnd(text, from) {
-    let depth = 0;
-    for (let i = from; i < text.length; i++) {
-        const c = text[i];
-        if (c === '[')
-            depth++;
-        else if (c === ']')
-            depth--;
-        else if (c === '>' && depth <= 0)
-            return i + 1;
-    }
-    throw new Error(`unterminated DOCTYPE at offset ${from}`);
-}
-/**
- * Lists every element of a well-formed document in document order with its source offsets. Serialising a DOM
- * would rewrite bytes nobody asked to change (quote style, `<a />` spacing, character references), so edits are
- * spliced into the original text at these offsets instead.
- */
-function scanElements(text) {
-    const out = [];
-    const open = [];
-    let i = 0;
-    while (i < text.length) {
-        const lt = text.indexOf('<', i);
-        if (lt < 0)
-            break;
-        if (text.startsWith('<!--', lt)) {
-            i = skipPast(text, lt + 4, '-->');
-        }
-        else if (text.startsWith('<![CDATA[', lt)) {
-            i = skipPast(text, lt + 9, ']]>');
-        }
-        else if (text.startsWith('<?', lt)) {
-            i = skipPast(text, lt + 2, '?>');
-        }
-        else if (text.startsWith('<!', lt)) {
-            i = doctypeEnd(text, lt + 2);
-        }
-        else if (text.startsWith('</', lt)) {
-            const end = skipPast(text, lt + 2, '>');
-            const element = open.pop();
-            if (!element)
-                throw new Error(`end tag without start tag at offset ${lt}`);
-            element.closeStart = lt;
-            element.end = end;
-            i = end;
-        }
-        else {
-            const openEnd = tagEnd(text, lt + 1);
-            const inner = text.slice(lt + 1, openEnd - 1);
-            const name = /^[^\s/>]+/.exec(inner)?.[0] ?? '';
-            const selfClosing = inner.trimEnd().endsWith('/');
-            const attributes = [];
-            ATTRIBUTE.lastIndex = name.length;
-            let m;
-            while ((m = ATTRIBUTE.exec(inner)) !== null) {
-                const quoted = m[2] ?? m[3] ?? '';
-                const valueEnd = lt + 1 + m.index + m[0].length - 1;
-                attributes.push({ name: m[1] ?? '', valueStart: valueEnd - quoted.length, valueEnd, quote: m[2] !== undefined ? '"' : "'" });
-            }
-            const element = { name, start: lt, openEnd, selfClosing, closeStart: openEnd, end: openEnd, attributes };
-            out.push(element);
-            if (!selfClosing)
-                open.push(element);
-            i = openEnd;
-        }
-    }
-    if (open.length > 0)
-        throw new Error(`element <${open[open.length - 1]?.name}> is not closed`);
-    return out;
-}
-function domElements(node, into) {
-    for (let child = node.firstChild; child; child = child.nextSibling) {
-        if (child.nodeType === child.ELEMENT_NODE) {
-            into.push(child);
-            domElements(child, into);
-        }
-    }
-    return into;
-}
-/**
- * Pairs each DOM element with its source range: both lists are in document order, so the n-th element of the
- * DOM is the n-th start tag of the text. A mismatch (entities that expand to markup) is refused.
- */
-function mapSource(root, text) {
-    const source = scanElements(text);
-    const dom = domElements(root, []);
-    if (dom.length !== source.length) {
-        throw new Error(`the parser saw ${dom.length} elements but the text has ${source.length} start tags (entities that expand to markup are not supported)`);
-    }
-    const map = new Map();
-    dom.forEach((element, index) => {
-        const at = source[index];
-        if (element.tagName !== at.name)
-            throw new Error(`element ${index} is <${element.tagName}> in the DOM but <${at.name}> in the text`);
-        map.set(element, at);
-    });
-    return map;
-}
-
-;// CONCATENATED MODULE: ./src/shibboleth/patch.ts
-
-
-
-/** SP 3 reads configs written for either namespace. */
-const SP_NAMESPACES = ['urn:mace:shibboleth:3.0:native:sp:config', 'urn:mace:shibboleth:2.0:native:sp:config'];
-/** The sequence of SPConfig children in shibboleth-3.0-native-sp-config.xsd: a new element goes before its successors. */
-const SPCONFIG_ORDER = [
-    'Extensions',
-    'OutOfProcess',
-    'InProcess',
-    'UnixListener',
-    'TCPListener',
-    'Listener',
-    'StorageService',
-    'DataSealer',
-    'SessionCache',
-    'ReplayCache',
-    'ArtifactMap',
-    'RequestMapper',
-    'ApplicationDefaults',
-    'SecurityPolicyProvider',
-    'ProtocolProvider',
-    'TransportOption',
-    'Signature'
-];
-/** RFC 2606 names: the SP's shipped files map site 1 to sp.example.org, a placeholder nobody serves. */
-const PLACEHOLDER_HOST = /(^|\.)example\.(org|com|net)$/i;
-/**
- * The RequestMap Path name for an app path: no leading or trailing slash, lower case (the SP matches paths in
- * lower case only), '' for the whole host. A Path named "" or "/" is invalid or ignored by the SP, so the whole
- * host is protected by settings on the Host element itself.
- */
-function pathName(appPath) {
-    return appPath.replace(/^\/+|\/+$/g, '').toLowerCase();
-}
-function validateWant(want) {
-    if (!Number.isInteger(want.siteId) || want.siteId < 1 || want.siteId > 0xffffffff) {
-        throw new InputError('site-name', `IIS site id ${want.siteId} is not a positive whole number`);
-    }
-    if (!/^[A-Za-z0-9.-]+$/.test(want.host)) {
-        throw new InputError('shibboleth-host', `'${want.host}' is not a host name; give the name clients use, e.g. app.example.edu`);
-    }
-    if (!want.appPath.startsWith('/'))
-        throw new InputError('app-path', `'${want.appPath}' must start with /`);
-}
-function sameHost(a, b) {
-    return (a ?? '').toLowerCase() === b.toLowerCase();
-}
 /** Splices edits into the original text, so every byte outside our elements and attributes stays as it was. */
 class Editor {
     text;
@@ -52825,6 +54246,184 @@ class Editor {
             out = out.slice(0, e.start) + e.text + out.slice(e.end);
         return out;
     }
+}
+
+;// CONCATENATED MODULE: ./src/shibboleth/xml-source.ts
+const ATTRIBUTE = /([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
+function skipPast(text, from, marker) {
+    const at = text.indexOf(marker, from);
+    if (at < 0)
+        throw new Error(`unterminated markup: no '${marker}' after offset ${from}`);
+    return at + marker.length;
+}
+/** The offset after a tag's '>', stepping over quoted attribute values (which may hold '>'). */
+function tagEnd(text, from) {
+    let quote = '';
+    for (let i = from; i < text.length; i++) {
+        const c = text[i];
+        if (quote) {
+            if (c === quote)
+                quote = '';
+        }
+        else if (c === '"' || c === "'") {
+            quote = c;
+        }
+        else if (c === '>') {
+            return i + 1;
+        }
+    }
+    throw new Error(`unterminated tag at offset ${from}`);
+}
+/** DOCTYPE may carry an internal subset in brackets that holds '>' characters. */
+function doctypeEnd(text, from) {
+    let depth = 0;
+    for (let i = from; i < text.length; i++) {
+        const c = text[i];
+        if (c === '[')
+            depth++;
+        else if (c === ']')
+            depth--;
+        else if (c === '>' && depth <= 0)
+            return i + 1;
+    }
+    throw new Error(`unterminated DOCTYPE at offset ${from}`);
+}
+/**
+ * Lists every element of a well-formed document in document order with its source offsets. Serialising a DOM
+ * would rewrite bytes nobody asked to change (quote style, `<a />` spacing, character references), so edits are
+ * spliced into the original text at these offsets instead.
+ */
+function scanElements(text) {
+    const out = [];
+    const open = [];
+    let i = 0;
+    while (i < text.length) {
+        const lt = text.indexOf('<', i);
+        if (lt < 0)
+            break;
+        if (text.startsWith('<!--', lt)) {
+            i = skipPast(text, lt + 4, '-->');
+        }
+        else if (text.startsWith('<![CDATA[', lt)) {
+            i = skipPast(text, lt + 9, ']]>');
+        }
+        else if (text.startsWith('<?', lt)) {
+            i = skipPast(text, lt + 2, '?>');
+        }
+        else if (text.startsWith('<!', lt)) {
+            i = doctypeEnd(text, lt + 2);
+        }
+        else if (text.startsWith('</', lt)) {
+            const end = skipPast(text, lt + 2, '>');
+            const element = open.pop();
+            if (!element)
+                throw new Error(`end tag without start tag at offset ${lt}`);
+            element.closeStart = lt;
+            element.end = end;
+            i = end;
+        }
+        else {
+            const openEnd = tagEnd(text, lt + 1);
+            const inner = text.slice(lt + 1, openEnd - 1);
+            const name = /^[^\s/>]+/.exec(inner)?.[0] ?? '';
+            const selfClosing = inner.trimEnd().endsWith('/');
+            const attributes = [];
+            ATTRIBUTE.lastIndex = name.length;
+            let m;
+            while ((m = ATTRIBUTE.exec(inner)) !== null) {
+                const quoted = m[2] ?? m[3] ?? '';
+                const valueEnd = lt + 1 + m.index + m[0].length - 1;
+                attributes.push({ name: m[1] ?? '', valueStart: valueEnd - quoted.length, valueEnd, quote: m[2] !== undefined ? '"' : "'" });
+            }
+            const element = { name, start: lt, openEnd, selfClosing, closeStart: openEnd, end: openEnd, attributes };
+            out.push(element);
+            if (!selfClosing)
+                open.push(element);
+            i = openEnd;
+        }
+    }
+    if (open.length > 0)
+        throw new Error(`element <${open[open.length - 1]?.name}> is not closed`);
+    return out;
+}
+function domElements(node, into) {
+    for (let child = node.firstChild; child; child = child.nextSibling) {
+        if (child.nodeType === child.ELEMENT_NODE) {
+            into.push(child);
+            domElements(child, into);
+        }
+    }
+    return into;
+}
+/**
+ * Pairs each DOM element with its source range: both lists are in document order, so the n-th element of the
+ * DOM is the n-th start tag of the text. A mismatch (entities that expand to markup) is refused.
+ */
+function mapSource(root, text) {
+    const source = scanElements(text);
+    const dom = domElements(root, []);
+    if (dom.length !== source.length) {
+        throw new Error(`the parser saw ${dom.length} elements but the text has ${source.length} start tags (entities that expand to markup are not supported)`);
+    }
+    const map = new Map();
+    dom.forEach((element, index) => {
+        const at = source[index];
+        if (element.tagName !== at.name)
+            throw new Error(`element ${index} is <${element.tagName}> in the DOM but <${at.name}> in the text`);
+        map.set(element, at);
+    });
+    return map;
+}
+
+;// CONCATENATED MODULE: ./src/shibboleth/patch.ts
+
+
+
+
+/** SP 3 reads configs written for either namespace. */
+const SP_NAMESPACES = ['urn:mace:shibboleth:3.0:native:sp:config', 'urn:mace:shibboleth:2.0:native:sp:config'];
+/** The sequence of SPConfig children in shibboleth-3.0-native-sp-config.xsd: a new element goes before its successors. */
+const SPCONFIG_ORDER = [
+    'Extensions',
+    'OutOfProcess',
+    'InProcess',
+    'UnixListener',
+    'TCPListener',
+    'Listener',
+    'StorageService',
+    'DataSealer',
+    'SessionCache',
+    'ReplayCache',
+    'ArtifactMap',
+    'RequestMapper',
+    'ApplicationDefaults',
+    'SecurityPolicyProvider',
+    'ProtocolProvider',
+    'TransportOption',
+    'Signature'
+];
+/** RFC 2606 names: the SP's shipped files map site 1 to sp.example.org, a placeholder nobody serves. */
+const PLACEHOLDER_HOST = /(^|\.)example\.(org|com|net)$/i;
+/**
+ * The RequestMap Path name for an app path: no leading or trailing slash, lower case (the SP matches paths in
+ * lower case only), '' for the whole host. A Path named "" or "/" is invalid or ignored by the SP, so the whole
+ * host is protected by settings on the Host element itself.
+ */
+function pathName(appPath) {
+    return appPath.replace(/^\/+|\/+$/g, '').toLowerCase();
+}
+function validateWant(want) {
+    if (!Number.isInteger(want.siteId) || want.siteId < 1 || want.siteId > 0xffffffff) {
+        throw new InputError('site-name', `IIS site id ${want.siteId} is not a positive whole number`);
+    }
+    if (!/^[A-Za-z0-9.-]+$/.test(want.host)) {
+        throw new InputError('shibboleth-host', `'${want.host}' is not a host name; give the name clients use, e.g. app.example.edu`);
+    }
+    if (!want.appPath.startsWith('/'))
+        throw new InputError('app-path', `'${want.appPath}' must start with /`);
+}
+function sameHost(a, b) {
+    return (a ?? '').toLowerCase() === b.toLowerCase();
 }
 function followsIn(order, name) {
     const index = order.indexOf(name);
@@ -53020,6 +54619,490 @@ function sessionHandlerPath(text) {
         return DEFAULT_HANDLER_PATH;
     const pathPart = /^[a-z][a-z0-9+.-]*:\/\//i.test(handler) ? new URL(handler).pathname : handler;
     return `/${pathPart.replace(/^\/+|\/+$/g, '')}`;
+}
+
+;// CONCATENATED MODULE: ./src/verify/targets.ts
+/** What verify checks of a release: its static file, and the SSO and Windows-auth targets its config asks for. */
+
+
+
+
+
+/** The SP's Session handler on the verified site: `<handlerURL path>/Session`, /Shibboleth.sso/Session by default. */
+function ssoHandlerTarget(config, siteId) {
+    let handlerPath = '/Shibboleth.sso';
+    try {
+        handlerPath = sessionHandlerPath(decodeXml(external_node_fs_default().readFileSync(config.shibboleth.configPath)).text);
+    }
+    catch {
+        // No file to read: the SP's default handler path.
+    }
+    return { url: new URL(`${handlerPath}/Session`, config.verify.url).href, siteId, host: config.shibboleth.host };
+}
+function verifyTargets(config, target, siteId) {
+    const sso = config.shibboleth.enabled;
+    const file = pickStaticFile([...target.files]);
+    // A release staged before the rendered URL was recorded served its files at <app>/static.
+    const url = target.checkUrl
+        ? new URL(target.checkUrl, config.verify.url).toString()
+        : file
+            ? staticUrl(new URL(config.appPath, config.verify.url).toString(), '/static', file)
+            : undefined;
+    return {
+        // Static files live under the protected path too, so with SSO they redirect like the app does.
+        ...(file && url && !sso && !target.elsewhere ? { staticFile: { url, expectedContentType: contentTypeFor(file) } } : {}),
+        ...(sso ? { protectedPath: { url: config.verify.url }, ssoHandler: ssoHandlerTarget(config, siteId) } : {}),
+        ...(config.auth === 'windows' ? { windowsAuth: true } : {})
+    };
+}
+/** The static files of the release a physical path serves, from its manifest; none when it is not ours. */
+function staticTargetAt(physicalPath, elsewhere) {
+    const meta = physicalPath ? readReleaseAt(physicalPath) : undefined;
+    return { files: meta?.staticFiles ?? [], ...(meta?.staticCheckUrl ? { checkUrl: meta.staticCheckUrl } : {}), elsewhere };
+}
+
+;// CONCATENATED MODULE: ./src/rollback/choose.ts
+/**
+ * Which release a rollback goes to: the newest verified release of the app built before the live one, or the one
+ * release-id names. Every refusal is an InputError naming the input and the fix, raised before IIS is touched.
+ */
+
+
+
+
+/** The release of this deploy-root IIS serves at `physicalPath`; the one marked live when IIS names none of ours. */
+function servedRelease(layout, physicalPath) {
+    const served = physicalPath ? readReleaseAt(physicalPath) : undefined;
+    if (served && samePath(layout.releaseDir(served.id), physicalPath))
+        return served;
+    return listReleases(layout).find(r => r.state === 'live');
+}
+/** A release of earlier versions names no target: it counts as the deploying app's, as in src/releases.ts. */
+const choose_ofTarget = (r, target) => !r.target || sameTarget(r.target, target);
+/** Verified releases of the app other than the live one, newest build first: what release-id may name. */
+function verifiedOthers(layout, target, liveId) {
+    return listReleases(layout).filter(r => r.id !== liveId && passedVerify(r) && choose_ofTarget(r, target));
+}
+function namesOf(releases) {
+    return releases.length > 0 ? releases.map(r => r.id).join(', ') : 'none';
+}
+function chooseRelease(layout, target, requested, live) {
+    const candidates = verifiedOthers(layout, target, live?.id);
+    if (requested === undefined) {
+        // Built before the live one: after a rollback to r1, the next one goes to r0, not forward to r2.
+        const earlier = live ? candidates.filter(r => r.createdAt.localeCompare(live.createdAt) < 0) : candidates;
+        if (earlier[0])
+            return earlier[0];
+        throw new InputError('mode', `no release of ${targetName(target)} before ${live ? `the live one (${live.id})` : 'this run'} passed verify under ${layout.releasesDir}, so there is nothing to roll back to; deploy with mode: deploy, or set release-id to one of: ${namesOf(candidates)}`);
+    }
+    const meta = readRelease(layout, requested);
+    if (!meta || meta.id !== requested) {
+        throw new InputError('release-id', `there is no release '${requested}' under ${layout.releasesDir}; set it to a verified release of this app: ${namesOf(candidates)}`);
+    }
+    if (!choose_ofTarget(meta, target)) {
+        throw new InputError('release-id', `release ${requested} belongs to ${targetName(meta.target)}, not ${targetName(target)}; set it to one of: ${namesOf(candidates)}`);
+    }
+    if (requested === live?.id) {
+        throw new InputError('release-id', `release ${requested} is the live one already; set it to an earlier one: ${namesOf(candidates)}`);
+    }
+    if (!passedVerify(meta)) {
+        const why = meta.state === 'failed' ? 'failed verify' : 'never passed verify';
+        throw new InputError('release-id', `release ${requested} ${why}, so it is no state to go back to; set it to one of: ${namesOf(candidates)}`);
+    }
+    return meta;
+}
+
+;// CONCATENATED MODULE: ./src/rollback/deployed-settings.ts
+
+function deployedSettings(config, facts) {
+    return {
+        hosting: config.hosting,
+        settingsModule: config.settingsModule,
+        env: config.env.map(v => (v.secret ? { name: v.name, secret: true } : { name: v.name, value: v.value, secret: false })),
+        pythonVersion: facts.pythonVersion,
+        pythonHome: facts.pythonHome
+    };
+}
+/**
+ * The run's config with the settings `releaseId` was deployed with: its variables and their values, secret ones
+ * from this run's secret-env (a secret the release had that the run does not give stops it, naming the input).
+ * A release recorded before this existed is restored with this run's variables, as the run says.
+ */
+function configForRelease(config, releaseId, recorded, log) {
+    if (!recorded) {
+        log.warning(`release ${releaseId} does not record the variables it was deployed with: it gets this run's env and secret-env`);
+        return config;
+    }
+    const secrets = new Map(config.env.filter(v => v.secret).map(v => [v.name.toUpperCase(), v]));
+    const missing = recorded.env.filter(v => v.secret && !secrets.has(v.name.toUpperCase())).map(v => v.name);
+    if (missing.length > 0) {
+        throw new InputError('secret-env', `release ${releaseId} was deployed with secret ${missing.join(', ')}, which this run does not set; pass the same secret-env as its deploy`);
+    }
+    const env = recorded.env.map(v => v.secret ? { ...secrets.get(v.name.toUpperCase()), name: v.name } : { name: v.name, value: v.value ?? '', secret: false });
+    if (recorded.hosting !== config.hosting) {
+        log.warning(`release ${releaseId} was deployed with hosting: ${recorded.hosting}; the rollback restores that, not ${config.hosting}`);
+    }
+    return { ...config, env, hosting: recorded.hosting, settingsModule: recorded.settingsModule };
+}
+
+;// CONCATENATED MODULE: ./src/rollback/migrations.ts
+/**
+ * The database is not part of a release: a rollback puts back code and IIS settings, never the schema. Each
+ * release records whether its deploy applied migrations (migrationsApplied in release.json); where any release
+ * that went live after the target says so, or does not say, the run warns.
+ */
+
+
+/** Releases of the app that went live after `chosen` did (by liveAt), oldest first. */
+function wentLiveSince(layout, target, chosen) {
+    const since = chosen.liveAt ?? chosen.createdAt;
+    return listReleases(layout)
+        .filter(r => r.id !== chosen.id && (!r.target || sameTarget(r.target, target)) && (r.liveAt ?? '') > since)
+        .sort((a, b) => (a.liveAt ?? '').localeCompare(b.liveAt ?? ''));
+}
+/** The warning a rollback to `chosen` gives about the database; undefined when every later release says it migrated nothing. */
+function migrationWarning(layout, target, chosen) {
+    const later = wentLiveSince(layout, target, chosen);
+    const migrated = later.filter(r => r.migrationsApplied === true).map(r => r.id);
+    const unknown = later.filter(r => r.migrationsApplied === undefined).map(r => r.id);
+    const consequence = `release ${chosen.id}'s code now runs against that schema; check it works, or restore the database yourself`;
+    if (migrated.length > 0) {
+        return `release record: migrations were applied after release ${chosen.id} (by ${migrated.join(', ')}); the database schema is not rolled back: ${consequence}`;
+    }
+    if (unknown.length > 0) {
+        return `the database schema is not rolled back: the records of ${unknown.join(', ')} (live after ${chosen.id}) do not say whether migrations were applied (this action does not run them); if a migration ran since, ${consequence}`;
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/rollback/mode.ts
+/**
+ * mode: rollback. Puts the app back on an earlier verified release with the IIS settings it was deployed with,
+ * verifies it, and when it fails verify applies the release that was live again and fails (docs/rollback.md).
+ * Nothing is built: no staging, no pip.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** The release's own facts; a release recorded before the interpreter was gets this run's (python input). */
+async function factsOf(deps, config, layout, release) {
+    let python = release.deployedWith;
+    if (!python) {
+        const { interpreter } = await probeInterpreterCached(deps.runner, config.python, interpreterCacheFile(layout.root));
+        python = { pythonVersion: interpreter.majorMinor, pythonHome: interpreter.basePrefix };
+    }
+    return {
+        releaseId: release.id,
+        venvHash: release.venvHash,
+        pythonVersion: python.pythonVersion,
+        pythonHome: python.pythonHome,
+        wsgiApplication: release.wsgiApplication ?? '',
+        // Releases staged before STATIC_URL was recorded served '<app>/static'.
+        staticSettings: release.staticSettings ?? { staticUrl: 'static/', forceScriptName: null }
+    };
+}
+/** The config and desired IIS state that serve `release` as its deploy left it. */
+async function restoreTarget(deps, config, layout, release) {
+    const restored = configForRelease(config, release.id, release.deployedWith, deps.log);
+    const facts = await factsOf(deps, restored, layout, release);
+    if (!external_node_fs_default().existsSync(layout.venvDir(facts.venvHash))) {
+        throw new InputError('release-id', `release ${release.id}'s venv ${layout.venvDir(facts.venvHash)} is gone; name another release`);
+    }
+    return { config: restored, desired: desiredState(restored, facts) };
+}
+function staticTargetOf(release, desired) {
+    return {
+        files: release.staticFiles ?? [],
+        ...(release.staticCheckUrl ? { checkUrl: release.staticCheckUrl } : {}),
+        elsewhere: desired.staticLocation.kind === 'elsewhere'
+    };
+}
+function verify(deps, config, target, siteId, title) {
+    return deps.log.group(title, () => runChecks(verifyPlan(config.verify, verifyTargets(config, target, siteId)), deps.log));
+}
+/**
+ * After the rolled-back release failed verify: applies the live release's desired state again (its record, or
+ * this run's inputs), or restores this run's backup when IIS served no release of ours. Never throws.
+ */
+async function rollForward(deps, applyDeps, config, layout, live, applied) {
+    if (live) {
+        try {
+            const back = await restoreTarget(deps, config, layout, live);
+            const appcmd = new Appcmd({ runner: deps.runner, log: deps.log, path: config.appcmd });
+            const current = await readStateAt(appcmd, back.desired, layout.root);
+            await applyPlan(applyDeps, deployPlanFor(back.config, back.desired, current));
+            return { ok: true, detail: `release ${live.id} serves again (its plan applied again)`, restored: { ...back, release: live } };
+        }
+        catch (error) {
+            deps.log.warning(`applying release ${live.id} again failed (${asError(error).message}); restoring this run's backup`);
+        }
+    }
+    const rb = await applied.rollback();
+    return { ok: rb.ok, detail: rb.ok ? rb.restored.join('; ') || 'nothing needed restoring' : `NOT restored: ${rb.failed.join('; ')}` };
+}
+async function rollBack(deps, config, report, phases, current) {
+    const { log } = deps;
+    const layout = layoutFor(config.deployRoot);
+    const target = { site: config.siteName, appPath: config.appPath };
+    const verifyConfig = withBindingUrl(config, current, log);
+    report.url = withoutCredentials(verifyConfig.verify.url);
+    const live = servedRelease(layout, current.app.physicalPath);
+    const chosen = chooseRelease(layout, target, config.rollbackTo, live);
+    report.releaseId = chosen.id;
+    log.info(`Rolling back ${target.site}${target.appPath} from ${live ? `release ${live.id}` : 'what IIS serves'} to release ${chosen.id}`);
+    const warning = migrationWarning(layout, target, chosen);
+    if (warning) {
+        log.warning(warning);
+        report.warnings.push(warning);
+    }
+    const { config: restored, desired } = await restoreTarget(deps, verifyConfig, layout, chosen);
+    const plan = deployPlanFor(restored, desired, current);
+    report.planPath = writePlan(restored, log, planDocument(restored, chosen.id, plan, []));
+    const applyDeps = { runner: deps.runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls };
+    const applied = await phases.run('Apply', () => applyPlan(applyDeps, plan));
+    report.objects = applied.objects;
+    report.operations = applied.operations.filter(op => op.mutates);
+    report.changed = applied.changed;
+    const checks = await phases.run('Verify', () => verify(deps, restored, staticTargetOf(chosen, desired), current.site.id, 'Verify'), false);
+    report.checks = checks;
+    if (checks.every(c => c.ok)) {
+        markRelease(layout, chosen.id, 'live');
+        log.info(`Release ${chosen.id} is live again at ${report.url}`);
+        return;
+    }
+    const failedChecks = checks
+        .filter(c => !c.ok)
+        .map(c => `${c.name}: ${c.detail}`)
+        .join('; ');
+    const forward = await phases.run('Roll forward', () => rollForward(deps, applyDeps, verifyConfig, layout, live, applied));
+    const again = forward.restored
+        ? await phases.run('Verify restored release', () => verify(deps, forward.restored.config, staticTargetOf(forward.restored.release, forward.restored.desired), current.site.id, 'Verify restored release'), false)
+        : [];
+    report.rolledBack = forward.ok;
+    report.rollback = { ok: forward.ok, detail: forward.detail, checks: again };
+    markRelease(layout, chosen.id, 'failed');
+    const state = again.length === 0 ? '' : again.every(c => c.ok) ? ' It passes verify.' : ' It fails verify too.';
+    throw new errors_PhaseError('verify', `release ${chosen.id} failed verify (${failedChecks}); rolled forward: ${forward.detail}.${state}`);
+}
+/** Runs the rollback under the target's and the server's locks, and records it in the history while they are held. */
+async function rollbackMode(deps, config, report, phases) {
+    await requireProgram('appcmd', config.appcmd);
+    await requireProgram('icacls', config.icacls);
+    const layout = layoutFor(config.deployRoot);
+    const target = { site: config.siteName, appPath: config.appPath };
+    // Refusals first, against the release marked live, before a lock or anything else is written.
+    chooseRelease(layout, target, config.rollbackTo, servedRelease(layout, undefined));
+    claimDeployRoot(layout.root, target);
+    let lock;
+    let serverLock;
+    let refused = false;
+    try {
+        const locked = {
+            site: config.siteName,
+            appPath: config.appPath,
+            runId: config.releaseId,
+            timeoutMs: config.lockTimeoutMs,
+            log: deps.log
+        };
+        lock = await acquireLock({ ...locked, dir: layout.root });
+        // A rollback writes applicationHost.config like a deploy does (src/main.ts says why the server lock).
+        serverLock = await acquireLock({ ...locked, dir: config.lockDir, site: 'IIS', appPath: '/applicationHost.config' });
+        const appcmd = new Appcmd({ runner: deps.runner, log: deps.log, path: config.appcmd });
+        const current = await phases.run('Read IIS', () => readStateAt(appcmd, stateQuery(config), layout.root));
+        await rollBack(deps, config, report, phases, current);
+    }
+    catch (error) {
+        // The history entry below needs the outcome main's catch would give it; a refusal changed nothing and gets none.
+        report.error = deps.log.redact(asError(error).message);
+        refused = error instanceof InputError;
+        throw error;
+    }
+    finally {
+        if (lock && !refused)
+            recordRun(report, deps.env, deps.log);
+        serverLock?.release();
+        lock?.release();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/shibboleth/diff.ts
+/** Lines without their terminators, so a CRLF file and its LF rendering compare alike in the plan. */
+function lines(text) {
+    const body = text.replace(/^\uFEFF/, '');
+    if (body === '')
+        return [];
+    return body.replace(/\r?\n$/, '').split(/\r?\n/);
+}
+/** Longest-common-subsequence line diff; configs are a few hundred lines, so the quadratic table is small. */
+function diffLines(oldText, newText) {
+    const a = lines(oldText);
+    const b = lines(newText);
+    // Common head and tail are cut first: a patch touches a few lines of a long file.
+    let head = 0;
+    while (head < a.length && head < b.length && a[head] === b[head])
+        head++;
+    let tail = 0;
+    while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail])
+        tail++;
+    const midA = a.slice(head, a.length - tail);
+    const midB = b.slice(head, b.length - tail);
+    const n = midA.length;
+    const m = midB.length;
+    const lcs = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
+    for (let i = n - 1; i >= 0; i--) {
+        const row = lcs[i];
+        const below = lcs[i + 1];
+        for (let j = m - 1; j >= 0; j--) {
+            row[j] = midA[i] === midB[j] ? below[j + 1] + 1 : Math.max(below[j], row[j + 1]);
+        }
+    }
+    const out = a.slice(0, head).map(text => ({ op: ' ', text }));
+    let i = 0;
+    let j = 0;
+    while (i < n || j < m) {
+        if (i < n && j < m && midA[i] === midB[j]) {
+            out.push({ op: ' ', text: midA[i++] });
+            j++;
+        }
+        else if (i < n && (j === m || (lcs[i + 1]?.[j] ?? 0) >= (lcs[i]?.[j + 1] ?? 0))) {
+            // Removals before additions, as diff(1) prints a replaced line.
+            out.push({ op: '-', text: midA[i++] });
+        }
+        else {
+            out.push({ op: '+', text: midB[j++] });
+        }
+    }
+    for (const text of a.slice(a.length - tail))
+        out.push({ op: ' ', text });
+    return out;
+}
+/**
+ * A unified diff (`--- a`, `+++ b`, `@@ -l,n +l,n @@` hunks with `context` lines around each change), or ''
+ * when the texts have the same lines.
+ */
+function unifiedDiff(oldText, newText, labels = { old: 'a/shibboleth2.xml', new: 'b/shibboleth2.xml' }, context = 3) {
+    const all = diffLines(oldText, newText);
+    const changed = all.map((l, k) => (l.op === ' ' ? -1 : k)).filter(k => k >= 0);
+    if (changed.length === 0)
+        return '';
+    // Group changes whose context windows touch into one hunk.
+    const hunks = [];
+    for (const k of changed) {
+        const last = hunks[hunks.length - 1];
+        if (last && k - last[1] <= 2 * context + 1)
+            last[1] = k;
+        else
+            hunks.push([k, k]);
+    }
+    const out = [`--- ${labels.old}`, `+++ ${labels.new}`];
+    for (const [first, lastChange] of hunks) {
+        const from = Math.max(0, first - context);
+        const to = Math.min(all.length - 1, lastChange + context);
+        let oldLine = 1;
+        let newLine = 1;
+        for (let k = 0; k < from; k++) {
+            if (all[k]?.op !== '+')
+                oldLine++;
+            if (all[k]?.op !== '-')
+                newLine++;
+        }
+        const slice = all.slice(from, to + 1);
+        const oldCount = slice.filter(l => l.op !== '+').length;
+        const newCount = slice.filter(l => l.op !== '-').length;
+        out.push(`@@ -${oldCount ? oldLine : oldLine - 1},${oldCount} +${newCount ? newLine : newLine - 1},${newCount} @@`);
+        for (const l of slice)
+            out.push(`${l.op}${l.text}`);
+    }
+    return `${out.join('\n')}\n`;
+}
+
+;// CONCATENATED MODULE: ./src/shibboleth/entry-record.ts
+
+
+
+/**
+ * Which RequestMap entry this action added to the SP's config, kept under deploy-root (never under a release, so
+ * never served). Leaving `auth: shibboleth` removes only what this record names: an entry someone else wrote, or
+ * one written before the record existed, is never ours to remove.
+ */
+const SP_RECORD_FILE = 'shibboleth-state.json';
+function sameFile(a, b) {
+    return external_node_path_default().win32.normalize(a).toLowerCase() === external_node_path_default().win32.normalize(b).toLowerCase();
+}
+class SpEntryRecord {
+    file;
+    original;
+    constructor(file, 
+    /** The bytes read, to put back when the SP change is undone; undefined when there was no file. */
+    original) {
+        this.file = file;
+        this.original = original;
+    }
+    static read(deployRoot) {
+        const file = external_node_path_default().join(deployRoot, SP_RECORD_FILE);
+        let original;
+        try {
+            original = external_node_fs_default().readFileSync(file, 'utf8');
+        }
+        catch {
+            original = undefined;
+        }
+        return new SpEntryRecord(file, original);
+    }
+    entries() {
+        try {
+            const parsed = JSON.parse(external_node_fs_default().readFileSync(this.file, 'utf8'));
+            return Array.isArray(parsed.entries) ? parsed.entries.filter(e => e && typeof e.configPath === 'string') : [];
+        }
+        catch {
+            return [];
+        }
+    }
+    /** The entries recorded for one SP config file. */
+    entriesFor(configPath) {
+        return this.entries().filter(e => sameFile(e.configPath, configPath));
+    }
+    save(entries) {
+        writeFileAtomic(this.file, `${JSON.stringify({ entries }, null, 2)}\n`);
+    }
+    /** Records an entry the action just added, replacing an earlier record of the same host and path. */
+    add(entry) {
+        this.save([...this.entries().filter(e => !same(e, entry)), entry]);
+    }
+    /** Forgets an entry that is gone from the file. */
+    drop(entry) {
+        const rest = this.entries().filter(e => !same(e, entry));
+        if (rest.length !== this.entries().length)
+            this.save(rest);
+    }
+    /** Back to the bytes read, for a rollback of the SP change. */
+    restore() {
+        if (this.original === undefined)
+            external_node_fs_default().rmSync(this.file, { force: true });
+        else
+            writeFileAtomic(this.file, this.original);
+    }
+}
+function same(a, b) {
+    return sameFile(a.configPath, b.configPath) && a.host.toLowerCase() === b.host.toLowerCase() && a.path === b.path;
 }
 
 ;// CONCATENATED MODULE: ./src/shibboleth/fresh.ts
@@ -53489,159 +55572,6 @@ async function leaveShibboleth(options) {
     return withRecordRestore(applied, before);
 }
 
-;// CONCATENATED MODULE: ./src/plan/plan-output.ts
-/** What plan, stage and deploy write for review: the rendered files and plan.json, in output-dir. */
-
-
-
-
-
-
-
-
-
-function settingsFromSource(config) {
-    const file = settingsModuleFile(config.appDir, config.settingsModule);
-    let text = '';
-    try {
-        text = file ? external_node_fs_default().readFileSync(file, 'utf8') : '';
-    }
-    catch {
-        // Unreadable: plan mode shows what the defaults give.
-    }
-    const literal = (name) => new RegExp(`^${name}\\s*=\\s*['"]([^'"\\r\\n]*)['"]`, 'm').exec(text)?.[1];
-    return {
-        wsgiApplication: /^[\w.]+$/.test(literal('WSGI_APPLICATION') ?? '') ? (literal('WSGI_APPLICATION') ?? '') : '',
-        staticUrl: literal('STATIC_URL'),
-        forceScriptName: literal('FORCE_SCRIPT_NAME') ?? null
-    };
-}
-/**
- * The deploy plan for `config`: the grants deploy-root has no record of, against `current` (the server as read;
- * undefined plans against an empty server), with the SP's steps when it changes.
- */
-function deployPlanFor(config, desired, current, sp) {
-    const root = layoutFor(config.deployRoot).root;
-    return buildPlan({
-        deployRoot: root,
-        desired,
-        current,
-        grants: pendingGrants(root, desired.pool.name, desired.acl, desired.pool.principal),
-        releaseId: config.releaseId,
-        keepBackups: config.keepBackups,
-        backupRecordFile: backupRecordFile(config.lockDir),
-        knownBackups: readBackupRecord(backupRecordFile(config.lockDir)),
-        now: new Date(),
-        spConfig: sp?.operations,
-        spRecycle: sp?.recycleOperations
-    });
-}
-function writeOutputFiles(outputDir, configs) {
-    return configs.map(file => {
-        const target = external_node_path_default().join(outputDir, ...file.relPath.split('/'));
-        return { path: target, status: writeFileAtomic(target, file.content) ? 'written' : 'unchanged' };
-    });
-}
-function writePlan(config, log, plan) {
-    const file = external_node_path_default().join(config.outputDir, 'plan.json');
-    const redact = (text) => log.redact(text);
-    writeFileAtomic(file, planJson(plan, redact));
-    log.info(planText(plan, redact));
-    return file;
-}
-function planDocument(config, releaseId, plan, files) {
-    return {
-        target: {
-            site: config.siteName,
-            appPath: config.appPath,
-            pool: config.appPool,
-            deployRoot: config.deployRoot,
-            hosting: config.hosting
-        },
-        mode: config.mode,
-        release: releaseId,
-        diffedAgainstServer: plan.diffedAgainstServer,
-        operations: plan.steps,
-        files
-    };
-}
-
-;// CONCATENATED MODULE: ./src/unverified-release.ts
-
-
-
-
-
-
-
-
-
-
-/** The release of this app IIS serves at `physicalPath` when it never passed verify; undefined otherwise. */
-function unverifiedServed(layout, physicalPath, target) {
-    if (!physicalPath)
-        return undefined;
-    const meta = readReleaseAt(physicalPath);
-    if (!meta || (meta.target && !sameTarget(meta.target, target)))
-        return undefined;
-    // Only a folder of this deploy-root that its manifest names: anything else is not a release of ours.
-    if (!samePath(layout.releaseDir(meta.id), physicalPath))
-        return undefined;
-    return passedVerify(meta) ? undefined : meta;
-}
-/** What the log and the summary say about it before apply. */
-function unverifiedNotice(unverified, deploying) {
-    const why = `release ${unverified.id} was live but never verified (a run was interrupted)`;
-    return unverified.id === deploying
-        ? `${why}; verifying it again: it is marked live only if it passes, and rolled back to the last verified release if it fails`
-        : `${why}; if this release fails verify, the rollback goes to the last verified release, not to ${unverified.id}`;
-}
-/**
- * After a failed verify with an unverified release served before the run: points the app back at the last verified
- * release (root vdir, the static vdir its STATIC_URL needs, its FastCGI registration, a recycle) by applying that
- * release's desired state. Variables from inputs take this run's values: release.json records no secret values,
- * since it lies under the web root. Without a verified release, this run's changes are undone and the run says so.
- */
-async function rollBackPastUnverified(deps, config, layout, facts, unverified, applied) {
-    const target = { site: config.siteName, appPath: config.appPath };
-    const why = `release ${unverified.id} was live but never verified (a run was interrupted)`;
-    const good = lastVerifiedRelease(layout, target, [unverified.id, facts.releaseId]);
-    if (!good) {
-        const rb = await applied.rollback();
-        const left = applied.changed ? `${unverified.id} serves again` : `${unverified.id} stays live`;
-        return { ...rb, ok: false, failed: [...rb.failed, `${why}, and no release of this app ever passed verify: ${left}`] };
-    }
-    const desired = desiredState(config, {
-        ...facts,
-        releaseId: good.id,
-        venvHash: good.venvHash,
-        wsgiApplication: good.wsgiApplication ?? facts.wsgiApplication,
-        // Releases staged before STATIC_URL was recorded served '<app>/static'.
-        staticSettings: good.staticSettings ?? { staticUrl: 'static/', forceScriptName: null }
-    });
-    try {
-        // Straight from what IIS holds now to the verified release: the unverified one is never served again.
-        const appcmd = new Appcmd({ runner: deps.runner, log: deps.log, path: deps.appcmdPath });
-        const current = await readStateAt(appcmd, desired, layout.root);
-        const back = await applyPlan(deps, deployPlanFor(config, desired, current));
-        const writes = back.operations.filter(op => op.tool === 'appcmd' && op.mutates && !(op.argv[0] === 'add' && op.argv[1] === 'backup')).length;
-        return {
-            ok: true,
-            restored: [`${why}; release ${good.id}, the last verified one, serves ${locationPath(desired.app)} again (${writes} IIS operations)`],
-            failed: [],
-            restoredRelease: good
-        };
-    }
-    catch (error) {
-        const failed = `${why}; going back to release ${good.id}, the last verified one (${asError(error).message})`;
-        if (!applied.changed)
-            return { ok: false, restored: [], failed: [failed] };
-        // At least the state before this run: what the failed release changed goes, by its own rollback.
-        const rb = await applied.rollback();
-        return { ...rb, ok: false, failed: [failed, ...rb.failed] };
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/shibboleth/recycle.ts
 
 
@@ -53734,6 +55664,298 @@ async function recycleSitePools(appcmd, log, site, alreadyRecycled = []) {
     return result;
 }
 
+;// CONCATENATED MODULE: ./src/shibboleth/plan.ts
+
+
+
+
+
+
+
+/** Plan mode: the patched file goes to the output folder, the server's file is only read. */
+function planShibboleth(target, outputDir, templates) {
+    const proposal = proposeShibbolethConfig(target.configPath, target.want, templates, true);
+    const outputPath = external_node_path_default().join(outputDir, 'shibboleth2.xml');
+    external_node_fs_default().mkdirSync(outputDir, { recursive: true });
+    external_node_fs_default().writeFileSync(outputPath, proposal.next);
+    const operations = writeOperations(target, proposal);
+    const recycleOperations = proposal.changed && proposal.recycleReason ? recyclePlanOperations(target.site, proposal.recycleReason) : [];
+    return { changed: proposal.changed, changes: proposal.changes, diff: proposal.diff, outputPath, operations, recycleOperations };
+}
+/** Backup, write, check, restart: what apply runs for a changed file, empty for an unchanged one. */
+function writeOperations(target, proposal) {
+    if (!proposal.changed)
+        return [];
+    return [
+        {
+            tool: 'file',
+            argv: ['copy', target.configPath, `${target.configPath}.<timestamp>.bak`],
+            why: 'back up shibboleth2.xml beside itself',
+            mutates: true
+        },
+        { tool: 'file', argv: ['write', target.configPath], why: proposal.changes.join('; '), mutates: true },
+        {
+            tool: 'shibboleth',
+            argv: checkArgv(target.check, target.configPath),
+            why: "the SP's own check; a failure restores the backup",
+            mutates: false
+        },
+        ...restartOperations({ service: target.service, net: target.net ?? 'net' })
+    ];
+}
+/**
+ * A run that is not shibboleth: the removal of the RequestMap entries the record says the action added, or
+ * undefined when it names none for this file. The server's file is only read.
+ */
+function planLeaveShibboleth(target, outputDir) {
+    const entries = recordedEntries(target);
+    if (entries.length === 0)
+        return undefined;
+    const proposal = proposeLeave(target.configPath, entries);
+    const outputPath = external_node_path_default().join(outputDir, 'shibboleth2.xml');
+    if (proposal.changed) {
+        external_node_fs_default().mkdirSync(outputDir, { recursive: true });
+        external_node_fs_default().writeFileSync(outputPath, proposal.next);
+    }
+    return {
+        changed: proposal.changed,
+        changes: [...proposal.changes, ...proposal.notes],
+        diff: proposal.diff,
+        outputPath,
+        operations: writeOperations(target, proposal),
+        recycleOperations: proposal.changed && proposal.recycleReason ? recyclePlanOperations(target.site, proposal.recycleReason) : []
+    };
+}
+
+;// CONCATENATED MODULE: ./src/verify/warm-up.ts
+
+
+// The deploy's own warm-up request (input warm-up). IIS sends its preload request when the pool's worker starts
+// (docs/windows-facts.md, ai-preload), but after a recycle the new worker starts only once the old one is gone,
+// and nothing tells the deploy when that happened: one request from the deploy, right after the recycle, makes
+// the start happen now and lets verify measure a warm app. It judges nothing; verify does.
+/** Answers of a pool (or backend) still starting: waited out (docs/windows-facts.md, vf-starting). */
+const warm_up_STARTING = new Set([502, 503, 504]);
+/** Requests the app's URL until it answers with anything but "starting", or verify's total timeout passes. */
+async function warmUpRequest(verify, deps) {
+    const get = deps.get ?? httpGet;
+    const sleep = deps.sleep ?? ((ms) => new Promise(resolve => setTimeout(resolve, ms)));
+    const now = deps.now ?? Date.now;
+    const start = now();
+    let attempts = 0;
+    for (;;) {
+        attempts++;
+        const response = await get({
+            url: verify.url,
+            ...(verify.hostHeader ? { hostHeader: verify.hostHeader } : {}),
+            timeoutMs: verify.totalTimeoutMs,
+            ...(verify.caBundle ? { caBundle: verify.caBundle } : {}),
+            insecure: verify.insecure,
+            followRedirects: verify.followRedirects
+        });
+        const starting = response.status === undefined || warm_up_STARTING.has(response.status);
+        if (!starting || now() - start + verify.intervalMs > verify.totalTimeoutMs) {
+            const answer = response.status === undefined ? (response.error ?? 'no answer') : `HTTP ${response.status}`;
+            deps.log.info(`Warm-up request to ${withoutCredentials(verify.url)}: ${answer} after ${now() - start} ms (${attempts} attempts)`);
+            return { ...(response.status === undefined ? {} : { status: response.status }), ms: now() - start, attempts };
+        }
+        await sleep(verify.intervalMs);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/journal/store.ts
+/**
+ * The run journal: one file per target under deploy-root (docs/iis-apply.md, "Run journal and recovery"). A deploy
+ * writes it before apply and after every step; the next run reads it first and recovers an unfinished run
+ * (src/journal/recover.ts). It holds no secret value: argv is masked and the variables' earlier values whose names
+ * are secret are left out (src/journal/masking.ts).
+ */
+
+
+
+
+const JOURNAL_VERSION = 1;
+/** Stands for a value the journal does not hold; an inverse that would need it falls back to the backup. */
+const MASKED = '(masked: not recorded)';
+/** One journal per target (site + app path), named like the target's history file (src/history/store.ts). */
+function journalFileFor(deployRoot, target) {
+    const name = `${target.site}${target.appPath}`.toLowerCase();
+    const slug = name.replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'root';
+    const hash = external_node_crypto_default().createHash('sha256').update(name).digest('hex').slice(0, 8);
+    return external_node_path_default().join(deployRoot, 'journal', `${slug}-${hash}.json`);
+}
+/** Atomic and flushed: a crash leaves the previous version or this one, never half a file. */
+function writeJournal(file, journal) {
+    writeFileAtomic(file, `${JSON.stringify(journal, null, 2)}\n`, { fsync: true });
+}
+function readJournal(file) {
+    let text;
+    try {
+        text = external_node_fs_default().readFileSync(file, 'utf8');
+    }
+    catch (err) {
+        if (err.code === 'ENOENT')
+            return { kind: 'none' };
+        return { kind: 'unreadable', reason: err.message };
+    }
+    try {
+        const parsed = JSON.parse(text);
+        if (parsed.version !== JOURNAL_VERSION || !Array.isArray(parsed.steps) || typeof parsed.releaseId !== 'string') {
+            return { kind: 'unreadable', reason: `not a version ${JOURNAL_VERSION} run journal` };
+        }
+        return { kind: 'journal', journal: parsed };
+    }
+    catch (err) {
+        return { kind: 'unreadable', reason: err.message };
+    }
+}
+/** The run ended well (verified, or rolled back completely): nothing is left to recover. */
+function closeJournal(file) {
+    external_node_fs_default().rmSync(file, { force: true });
+}
+
+;// CONCATENATED MODULE: ./src/journal/recorder.ts
+
+
+/** Every secret value the run knows: the steps', the variables' and the pool password. */
+function recorder_secretsOf(plan) {
+    const { desired } = plan;
+    return [
+        ...plan.steps.flatMap(s => s.secrets ?? []),
+        ...(desired.fastCgi?.env ?? []).filter(v => v.secret).map(v => v.value),
+        ...desired.httpPlatformSecretEnv.map(v => v.value),
+        ...(desired.pool.account?.password ? [desired.pool.account.password] : [])
+    ];
+}
+/**
+ * The state before, without the value of any variable a secret names: read back from IIS it may be an earlier
+ * secret (a rotated token), which this run never registered for masking.
+ */
+function maskedBefore(current, secretNames) {
+    const masked = new Set();
+    const hide = (vars) => vars.map(v => {
+        if (!secretNames.has(v.name.toLowerCase()))
+            return v;
+        masked.add(v.name);
+        return { name: v.name, value: MASKED };
+    });
+    const before = {
+        ...current,
+        fastCgi: current.fastCgi.map(app => ({ ...app, env: hide(app.env) })),
+        ...(current.httpPlatformEnv ? { httpPlatformEnv: hide(current.httpPlatformEnv) } : {})
+    };
+    return { before, maskedNames: [...masked] };
+}
+function journalDesired(plan) {
+    const { desired } = plan;
+    return {
+        hosting: desired.hosting,
+        pool: { name: desired.pool.name },
+        app: { site: desired.app.site, path: desired.app.path, pool: desired.app.pool, physicalPath: desired.app.physicalPath },
+        ...(desired.fastCgi ? { fastCgi: { fullPath: desired.fastCgi.fullPath, arguments: desired.fastCgi.arguments } } : {})
+    };
+}
+class JournalRecorder {
+    file;
+    journal;
+    secrets;
+    constructor(file, journal, secrets) {
+        this.file = file;
+        this.journal = journal;
+        this.secrets = secrets;
+    }
+    /** Writes the journal before the first step; undefined when the plan makes no appcmd write (nothing to undo). */
+    static begin(start, now = new Date()) {
+        const { plan } = start;
+        if (!plan.backupName)
+            return undefined;
+        const secrets = recorder_secretsOf(plan);
+        const secretNames = new Set([...(plan.desired.fastCgi?.env ?? []).filter(v => v.secret), ...plan.desired.httpPlatformSecretEnv].map(v => v.name.toLowerCase()));
+        const { before, maskedNames } = maskedBefore(plan.current, secretNames);
+        const target = { site: plan.desired.app.site, appPath: plan.desired.app.path };
+        const journal = {
+            version: JOURNAL_VERSION,
+            target,
+            releaseId: start.releaseId,
+            releaseVerifiedBefore: start.releaseVerifiedBefore,
+            startedAt: now.toISOString(),
+            updatedAt: now.toISOString(),
+            state: 'applying',
+            backupName: plan.backupName,
+            ...(plan.current.app.physicalPath ? { previousPhysicalPath: plan.current.app.physicalPath } : {}),
+            ...(start.lastVerifiedRelease ? { lastVerifiedRelease: start.lastVerifiedRelease } : {}),
+            before,
+            maskedNames,
+            desired: journalDesired(plan),
+            locationRecord: start.locationRecord ?? null,
+            steps: []
+        };
+        const recorder = new JournalRecorder(journalFileFor(plan.deployRoot, target), journal, secrets);
+        recorder.write();
+        return recorder;
+    }
+    write() {
+        this.journal.updatedAt = new Date().toISOString();
+        // Field by field, so a mask can never break the JSON around it.
+        const safe = JSON.parse(JSON.stringify(this.journal), (_key, value) => typeof value === 'string' ? maskSecrets(value, this.secrets) : value);
+        writeJournal(this.file, safe);
+    }
+    beforeStep(step, index) {
+        const { phase, tool, argv, why, mutates } = step;
+        this.journal.steps.push({ index, phase, tool, argv: [...argv], why, mutates, status: 'started' });
+        this.write();
+    }
+    afterStep(_step, index) {
+        const entry = this.journal.steps.find(s => s.index === index);
+        if (entry)
+            entry.status = 'done';
+        this.write();
+    }
+    stepFailed(_step, index, error) {
+        const entry = this.journal.steps.find(s => s.index === index);
+        if (entry)
+            Object.assign(entry, { status: 'failed', error: error.message });
+        this.write();
+    }
+    /** Apply ended: verify runs next. */
+    applied() {
+        this.journal.state = 'applied';
+        this.write();
+    }
+    /** Verified, or rolled back completely: the next run has nothing to recover. */
+    close() {
+        closeJournal(this.file);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/journal/deploy-journal.ts
+/** The deploy's side of the run journal: what the deploy flow's steps (src/flow/deploy-steps.ts) call around apply and verify. */
+
+
+
+
+/** Begins the journal before apply; undefined when the plan writes nothing to IIS. */
+function startJournal(layout, plan, releaseId) {
+    const target = { site: plan.desired.app.site, appPath: plan.desired.app.path };
+    const meta = readRelease(layout, releaseId);
+    const lastVerified = lastVerifiedRelease(layout, target, [releaseId]);
+    return JournalRecorder.begin({
+        plan,
+        releaseId,
+        releaseVerifiedBefore: meta !== undefined && passedVerify(meta),
+        ...(lastVerified ? { lastVerifiedRelease: lastVerified.id } : {}),
+        locationRecord: LocationRecord.read(layout.root).original
+    });
+}
+/**
+ * After a failed apply: closed when apply's own rollback restored everything; otherwise left for the next run,
+ * which recovers from it. apply reports what it could not restore as "NOT restored" (src/iis/rollback.ts).
+ */
+function afterFailedApply(journal, error) {
+    if (error instanceof errors_PhaseError && error.rolledBack && !error.message.includes('NOT restored'))
+        journal?.close();
+}
+
 ;// CONCATENATED MODULE: ./src/shibboleth/target.ts
 /** The SP changes one deploy asks for; the site id comes from IIS (plan mode, which reads none, assumes 1). */
 function shibbolethTarget(config, siteId) {
@@ -53746,905 +55968,80 @@ function shibbolethTarget(config, siteId) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/verify/binding-url.ts
-/**
- * The URL of an app on its site's first http(s) binding. appcmd writes a binding as
- * `protocol/ip:port:host`, e.g. `http/*:80:` (docs/windows-facts.md, ac-list-text); an empty host or `*` ip means any name, so localhost answers.
- */
-function urlFromBindings(bindings, appPath) {
-    const binding = bindings.find(b => /^https?$/i.test(b.protocol));
-    if (!binding)
+;// CONCATENATED MODULE: ./src/unverified-release.ts
+
+
+
+
+
+
+
+
+
+
+/** The release of this app IIS serves at `physicalPath` when it never passed verify; undefined otherwise. */
+function unverifiedServed(layout, physicalPath, target) {
+    if (!physicalPath)
         return undefined;
-    const m = /^(.*):(\d+):(.*)$/.exec(binding.bindingInformation);
-    if (!m)
+    const meta = readReleaseAt(physicalPath);
+    if (!meta || (meta.target && !sameTarget(meta.target, target)))
         return undefined;
-    const protocol = binding.protocol.toLowerCase();
-    const [, ip, port, host] = m;
-    const name = host || (ip && ip !== '*' ? (ip.includes(':') ? `[${ip.replace(/^\[|\]$/g, '')}]` : ip) : 'localhost');
-    const defaultPort = protocol === 'https' ? '443' : '80';
-    const authority = port === defaultPort ? name : `${name}:${port}`;
-    return `${protocol}://${authority}${appPath === '/' ? '/' : `${appPath}/`}`;
+    // Only a folder of this deploy-root that its manifest names: anything else is not a release of ours.
+    if (!samePath(layout.releaseDir(meta.id), physicalPath))
+        return undefined;
+    return passedVerify(meta) ? undefined : meta;
 }
-
-// EXTERNAL MODULE: external "node:http"
-var external_node_http_ = __nccwpck_require__(7067);
-var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_node_http_);
-;// CONCATENATED MODULE: external "node:https"
-const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
-var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_node_https_namespaceObject);
-// EXTERNAL MODULE: external "node:net"
-var external_node_net_ = __nccwpck_require__(7030);
-var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node_net_);
-// EXTERNAL MODULE: external "node:tls"
-var external_node_tls_ = __nccwpck_require__(1692);
-var external_node_tls_default = /*#__PURE__*/__nccwpck_require__.n(external_node_tls_);
-;// CONCATENATED MODULE: ./src/verify/http.ts
-
-
-
-
-
-const BODY_LIMIT = 64 * 1024;
-const MAX_REDIRECTS = 5;
-/** Certificate errors that mean "the chain does not lead to a trusted root": a CA bundle fixes these. */
-const UNTRUSTED = new Set([
-    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-    'UNABLE_TO_GET_ISSUER_CERT',
-    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-    'SELF_SIGNED_CERT_IN_CHAIN',
-    'DEPTH_ZERO_SELF_SIGNED_CERT',
-    'CERT_UNTRUSTED',
-    'CERT_SIGNATURE_FAILURE'
-]);
-class RequestTimeout extends Error {
-    code = 'REQUEST_TIMEOUT';
+/** What the log and the summary say about it before apply. */
+function unverifiedNotice(unverified, deploying) {
+    const why = `release ${unverified.id} was live but never verified (a run was interrupted)`;
+    return unverified.id === deploying
+        ? `${why}; verifying it again: it is marked live only if it passes, and rolled back to the last verified release if it fails`
+        : `${why}; if this release fails verify, the rollback goes to the last verified release, not to ${unverified.id}`;
 }
-/** Turns a socket or TLS error into one line a user can act on. */
-function classifyError(error, url, timeoutMs) {
-    const code = error.code ?? '';
-    const message = error instanceof Error ? error.message : String(error);
-    const target = new URL(url);
-    const hostPort = `${target.hostname}:${target.port || (target.protocol === 'https:' ? '443' : '80')}`;
-    if (code === 'REQUEST_TIMEOUT')
-        return { kind: 'timeout', message: `timeout: no complete response from ${hostPort} within ${timeoutMs} ms` };
-    if (code === 'ECONNREFUSED')
-        return {
-            kind: 'refused',
-            message: `connection refused by ${hostPort}: nothing listens there (site stopped or no binding for this port)`
-        };
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
-        return { kind: 'dns', message: `host name ${target.hostname} does not resolve` };
-    if (code === 'ECONNRESET' || code === 'EPIPE')
-        return { kind: 'reset', message: `connection to ${hostPort} was reset before a response arrived` };
-    if (UNTRUSTED.has(code)) {
-        return {
-            kind: 'tls',
-            message: `TLS: certificate of ${target.hostname} is not trusted (${code}): pass verify-ca-bundle or fix the chain`
-        };
-    }
-    if (code === 'CERT_HAS_EXPIRED')
-        return { kind: 'tls', message: `TLS: certificate of ${target.hostname} has expired (${code}): renew the site's certificate` };
-    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-        return {
-            kind: 'tls',
-            message: `TLS: certificate does not name the host (${message}): use a verify-url or verify-host the certificate covers`
-        };
-    }
-    if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || /certificate|ssl|tls/i.test(message)) {
-        return { kind: 'tls', message: `TLS: ${code || 'handshake failed'}: ${message}` };
-    }
-    return { kind: 'other', message: `${code ? `${code}: ` : ''}${message}` };
-}
-let trustedRoots;
 /**
- * Node's bundled roots plus the operating system's store (Node 23.8+ can read it; on Windows that is where
- * internal CAs live), so passing a CA bundle adds to the defaults rather than replacing them.
+ * After a failed verify with an unverified release served before the run: points the app back at the last verified
+ * release (root vdir, the static vdir its STATIC_URL needs, its FastCGI registration, a recycle) by applying that
+ * release's desired state. Variables from inputs take this run's values: release.json records no secret values,
+ * since it lies under the web root. Without a verified release, this run's changes are undone and the run says so.
  */
-function defaultRoots() {
-    if (trustedRoots)
-        return trustedRoots;
-    const roots = [...(external_node_tls_default()).rootCertificates];
-    const readStore = (external_node_tls_default()).getCACertificates;
-    if (readStore) {
-        try {
-            roots.push(...readStore('system'));
-        }
-        catch {
-            // An unreadable system store leaves the bundled roots, which is Node's own default.
-        }
+async function rollBackPastUnverified(deps, config, layout, facts, unverified, applied) {
+    const target = { site: config.siteName, appPath: config.appPath };
+    const why = `release ${unverified.id} was live but never verified (a run was interrupted)`;
+    const good = lastVerifiedRelease(layout, target, [unverified.id, facts.releaseId]);
+    if (!good) {
+        const rb = await applied.rollback();
+        const left = applied.changed ? `${unverified.id} serves again` : `${unverified.id} stays live`;
+        return { ...rb, ok: false, failed: [...rb.failed, `${why}, and no release of this app ever passed verify: ${left}`] };
     }
-    trustedRoots = roots;
-    return roots;
-}
-function tlsOptions(request) {
-    if (request.insecure)
-        return { rejectUnauthorized: false };
-    const options = { rejectUnauthorized: true };
-    if (request.caBundle)
-        options.ca = [...defaultRoots(), external_node_fs_default().readFileSync(request.caBundle, 'utf8')];
-    else if ((external_node_tls_default()).getCACertificates)
-        options.ca = defaultRoots();
-    return options;
-}
-function hostnameOf(hostHeader) {
-    return hostHeader.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-}
-function requestOnce(url, request, hostHeader, timeoutMs) {
-    return new Promise((resolve, reject) => {
-        const isHttps = url.protocol === 'https:';
-        const options = {
-            method: 'GET',
-            // A fresh connection per poll: a kept-alive socket to a recycled worker would report stale state.
-            agent: false,
-            headers: {
-                'user-agent': 'django-iis-deploy-verify',
-                accept: '*/*',
-                connection: 'close',
-                ...(hostHeader ? { host: hostHeader } : {})
-            },
-            ...(isHttps ? tlsOptions(request) : {})
-        };
-        if (isHttps && hostHeader && external_node_net_default().isIP(hostnameOf(hostHeader)) === 0)
-            options.servername = hostnameOf(hostHeader);
-        const send = isHttps ? (external_node_https_default()).request : (external_node_http_default()).request;
-        let settled = false;
-        const finish = (fn) => {
-            if (settled)
-                return;
-            settled = true;
-            clearTimeout(timer);
-            fn();
-        };
-        const req = send(url, options, res => {
-            const chunks = [];
-            let size = 0;
-            const done = () => finish(() => resolve({
-                status: res.statusCode ?? 0,
-                headers: res.headers,
-                body: Buffer.concat(chunks).subarray(0, BODY_LIMIT).toString('utf8')
-            }));
-            res.on('data', (chunk) => {
-                chunks.push(chunk);
-                size += chunk.length;
-                // Enough to diagnose; a large page must not hold the poll.
-                if (size >= BODY_LIMIT) {
-                    done();
-                    req.destroy();
-                }
-            });
-            res.on('end', done);
-            // A connection closed mid-body still gave a status: keep what arrived.
-            res.on('close', done);
-            res.on('error', error => (size > 0 ? done() : finish(() => reject(error))));
-        });
-        const timer = setTimeout(() => req.destroy(new RequestTimeout('request timed out')), timeoutMs);
-        req.on('error', error => finish(() => reject(error)));
-        req.end();
+    const desired = desiredState(config, {
+        ...facts,
+        releaseId: good.id,
+        venvHash: good.venvHash,
+        wsgiApplication: good.wsgiApplication ?? facts.wsgiApplication,
+        // Releases staged before STATIC_URL was recorded served '<app>/static'.
+        staticSettings: good.staticSettings ?? { staticUrl: 'static/', forceScriptName: null }
     });
-}
-/**
- * A redirect to the overridden host name goes back to the address that was checked (that name may not resolve
- * from the runner), still carrying the Host override.
- */
-function redirectTarget(next, first, hostHeader) {
-    if (!hostHeader || next.host.toLowerCase() !== hostHeader.toLowerCase() || next.protocol !== first.protocol)
-        return next;
-    return new URL(next.pathname + next.search, first.origin);
-}
-/** One GET (plus redirects when asked), never throwing: failures come back classified in `error`. */
-async function httpGet(request) {
-    const started = performance.now();
-    const elapsed = () => Math.round(performance.now() - started);
-    const redirects = [];
-    const origin = new URL(request.url).origin;
-    let current = new URL(request.url);
-    for (;;) {
-        // The Host override belongs to the original origin; a redirect elsewhere names its own host.
-        const hostHeader = request.hostHeader && current.origin === origin ? request.hostHeader : undefined;
-        const remaining = request.timeoutMs - elapsed();
-        let response;
-        try {
-            if (remaining <= 0)
-                throw new RequestTimeout('request timed out');
-            response = await requestOnce(current, request, hostHeader, remaining);
-        }
-        catch (error) {
-            const { kind, message } = classifyError(error, current.toString(), request.timeoutMs);
-            return { url: current.toString(), headers: {}, body: '', redirects, ms: elapsed(), error: message, errorKind: kind };
-        }
-        const location = response.headers.location;
-        const base = { url: current.toString(), status: response.status, headers: response.headers, body: response.body, redirects };
-        const isRedirect = response.status >= 300 && response.status < 400 && location !== undefined;
-        if (!isRedirect)
-            return { ...base, ms: elapsed() };
-        if (!request.followRedirects)
-            return { ...base, location, ms: elapsed() };
-        if (redirects.length >= MAX_REDIRECTS) {
-            return {
-                ...base,
-                location,
-                ms: elapsed(),
-                error: `more than ${MAX_REDIRECTS} redirects (last to ${location})`,
-                errorKind: 'redirects'
-            };
-        }
-        redirects.push(current.toString());
-        current = redirectTarget(new URL(location, current), new URL(request.url), request.hostHeader);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/verify/schedule.ts
-/** Each wait between polls grows by this factor. */
-const BACKOFF = 1.5;
-/** The backoff ceiling verify-interval documents. */
-const MAX_INTERVAL_MS = 2000;
-/**
- * A site that turns healthy must be noticed within this time. It is stricter than MAX_INTERVAL_MS, so it is
- * the bound that actually applies: the backoff only matters for intervals below it.
- */
-const DETECTION_BOUND_MS = 500;
-/** Below this much time left a request could not complete; the poll gives up instead. */
-const MIN_ATTEMPT_MS = 50;
-/**
- * How long to wait before the next poll. `attempt` counts the polls done (1 after the first). The wait plus the
- * last request's duration stays within DETECTION_BOUND_MS: a site that turns healthy right after a failed poll
- * is asked again (and, if requests take about as long as the last one, answers) within the bound. A request
- * that alone took longer than the bound is followed at once.
- */
-function nextSleep(intervalMs, attempt, lastRequestMs, remainingMs) {
-    const backedOff = Math.min(intervalMs * BACKOFF ** Math.max(0, attempt - 1), MAX_INTERVAL_MS);
-    const detectionCap = Math.max(0, DETECTION_BOUND_MS - lastRequestMs);
-    return Math.max(0, Math.floor(Math.min(backedOff, detectionCap, remainingMs)));
-}
-
-;// CONCATENATED MODULE: ./src/verify/static.ts
-
-/** Content types IIS's default MIME map gives common static files (the ones a Django collectstatic produces). */
-const TYPES = {
-    '.css': 'text/css',
-    '.js': 'application/javascript',
-    '.mjs': 'application/javascript',
-    '.json': 'application/json',
-    '.map': 'application/json',
-    '.html': 'text/html',
-    '.htm': 'text/html',
-    '.txt': 'text/plain',
-    '.svg': 'image/svg+xml',
-    '.png': 'image/png',
-    '.jpg': 'image/jpeg',
-    '.jpeg': 'image/jpeg',
-    '.gif': 'image/gif',
-    '.ico': 'image/x-icon',
-    '.webp': 'image/webp',
-    '.woff': 'font/woff',
-    '.woff2': 'font/woff2',
-    '.ttf': 'font/ttf',
-    '.eot': 'application/vnd.ms-fontobject'
-};
-/**
- * Media types that name the same thing differently across IIS versions and servers; a response in any of a
- * family's spellings passes.
- */
-const FAMILIES = [
-    /javascript|ecmascript/,
-    /^image\/(x-icon|vnd\.microsoft\.icon)$/,
-    /woff2/,
-    /woff(?!2)/,
-    /ttf|truetype|sfnt/,
-    /json/
-];
-const ADMIN_CSS = 'admin/css/base.css';
-function normalise(file) {
-    return file.replace(/\\/g, '/').replace(/^\/+/, '');
-}
-/** The expected content type of a static file by its extension; unknown extensions give application/octet-stream. */
-function contentTypeFor(file) {
-    return TYPES[external_node_path_default().posix.extname(normalise(file)).toLowerCase()] ?? 'application/octet-stream';
-}
-function mediaType(contentType) {
-    return contentType.split(';')[0]?.trim().toLowerCase() ?? '';
-}
-function contentTypeMatches(actual, expected) {
-    if (!actual)
-        return false;
-    const a = mediaType(actual);
-    const e = mediaType(expected);
-    if (a === e)
-        return true;
-    return FAMILIES.some(family => family.test(a) && family.test(e));
-}
-/**
- * The static file verify asks for: the admin stylesheet when django.contrib.admin collected it (the classic
- * "admin without styles" failure), else the first stylesheet, else the first file. Paths are relative to
- * STATIC_ROOT, with either separator.
- */
-function pickStaticFile(collectedFiles) {
-    const files = collectedFiles.map(normalise).filter(Boolean);
-    return files.find(f => f === ADMIN_CSS) ?? files.find(f => f.toLowerCase().endsWith('.css')) ?? files[0];
-}
-/** URL of a collected file under the app's static virtual directory, e.g. http://host/app/ + /static + admin/css/base.css. */
-function staticUrl(appUrl, vdir, file) {
-    const base = new URL(appUrl);
-    const appPath = base.pathname.endsWith('/') ? base.pathname : `${base.pathname}/`;
-    const dir = vdir.replace(/^\/+|\/+$/g, '');
-    const encoded = normalise(file).split('/').map(encodeURIComponent).join('/');
-    return new URL(`${appPath}${dir ? `${dir}/` : ''}${encoded}`, base.origin).toString();
-}
-
-;// CONCATENATED MODULE: ./src/verify/url-credentials.ts
-/**
- * A verify URL may carry `user:password@` for the checks' Basic auth. Those never leave the request: every
- * printed URL (log lines, summary, the url output) goes through withoutCredentials, and the parts are secrets.
- */
-function withoutCredentials(url) {
     try {
-        const parsed = new URL(url);
-        if (!parsed.username && !parsed.password)
-            return url;
-        parsed.username = '';
-        parsed.password = '';
-        return parsed.toString();
-    }
-    catch {
-        return url;
-    }
-}
-/** The user and password of a URL, as written and decoded: what must be masked wherever text could hold them. */
-function urlCredentials(url) {
-    let parsed;
-    try {
-        parsed = new URL(url);
-    }
-    catch {
-        return [];
-    }
-    const out = [];
-    for (const part of [parsed.username, parsed.password]) {
-        if (!part)
-            continue;
-        out.push(part);
-        try {
-            out.push(decodeURIComponent(part));
-        }
-        catch {
-            // A malformed escape stays as written.
-        }
-    }
-    if (parsed.username && parsed.password)
-        out.push(`${parsed.username}:${parsed.password}`);
-    return out;
-}
-
-;// CONCATENATED MODULE: ./src/verify/windows-auth.ts
-/** The challenges IIS offers, from WWW-Authenticate (Node joins repeated headers with ', '). */
-function challenges(response) {
-    const raw = response.headers['www-authenticate'];
-    const text = Array.isArray(raw) ? raw.join(', ') : (raw ?? '');
-    return text
-        .split(',')
-        .map(s => s.trim().split(/\s+/)[0] ?? '')
-        .filter(Boolean);
-}
-function judgeWindowsChallenge(response) {
-    if (response.error !== undefined)
-        return { ok: false, detail: response.error, final: response.errorKind === 'tls' };
-    const offered = challenges(response);
-    if (response.status === 401 && offered.some(c => /^(negotiate|ntlm)$/i.test(c))) {
-        return { ok: true, detail: `HTTP 401 with WWW-Authenticate ${offered.join(', ')}: Windows Authentication is on` };
-    }
-    if (response.status === 401) {
-        return {
-            ok: false,
-            detail: `HTTP 401 offering ${offered.join(', ') || 'nothing'}, not Negotiate or NTLM: Windows Authentication's providers are missing at the app's location`
-        };
-    }
-    if (response.status === 200) {
-        return { ok: false, detail: 'HTTP 200 to an anonymous request: anonymous access is still on at the app (auth: windows)' };
-    }
-    return { ok: false, detail: `HTTP ${response.status ?? '?'}, expected 401 with WWW-Authenticate: Negotiate or NTLM` };
-}
-/** A check as verify runs it, judged instead by the Windows challenge and never following a redirect. */
-function behindWindowsAuth(spec) {
-    return { ...spec, followRedirects: false, judge: judgeWindowsChallenge };
-}
-
-;// CONCATENATED MODULE: ./src/verify/checks.ts
-
-
-
-
-
-
-function verifyPlan(verify, extras = {}) {
-    const { checkStatic, ...rest } = verify;
-    return {
-        ...rest,
-        ...(checkStatic && extras.staticFile ? { staticFile: extras.staticFile } : {}),
-        ...(extras.protectedPath ? { protectedPath: extras.protectedPath } : {}),
-        ...(extras.ssoHandler ? { ssoHandler: extras.ssoHandler } : {}),
-        ...(extras.windowsAuth ? { windowsAuth: true } : {})
-    };
-}
-const LOGIN = /log-?in|sign-?in|sso|saml|oauth/i;
-const BODY_START_LINES = 15;
-const BODY_START_CHARS = 1500;
-function bodyStart(body) {
-    return body.split(/\r?\n/).slice(0, BODY_START_LINES).join('\n').slice(0, BODY_START_CHARS);
-}
-function failed(response) {
-    if (response.error === undefined)
-        return undefined;
-    return { ok: false, detail: response.error, final: response.errorKind === 'tls' };
-}
-function loginRedirect(response) {
-    if (response.location && LOGIN.test(response.location))
-        return response.location;
-    if (response.redirects.length > 0 && LOGIN.test(new URL(response.url).pathname))
-        return response.url;
-    return undefined;
-}
-function statusDetail(response, expected) {
-    const login = loginRedirect(response);
-    if (login) {
-        return `redirected to a login page (${login}), expected HTTP ${expected}: verify a URL that needs no login, or set verify-status to ${response.status}`;
-    }
-    const where = response.location ? ` to ${response.location}` : '';
-    return `HTTP ${response.status}${where}, expected ${expected}`;
-}
-function judgeStatus(response, expected) {
-    const error = failed(response);
-    if (error)
-        return error;
-    if (response.status !== expected)
-        return { ok: false, detail: statusDetail(response, expected) };
-    // A followed redirect that lands on a login page answers 200, but not with the app's page.
-    const login = response.redirects.length > 0 ? loginRedirect(response) : undefined;
-    if (login && expected < 300)
-        return { ok: false, detail: `redirected to a login page (${login}): verify a URL that needs no login` };
-    return { ok: true, detail: `HTTP ${response.status}` };
-}
-function judgeMain(response, expected) {
-    const error = failed(response);
-    if (error)
-        return error;
-    if (response.status !== expected.status)
-        return { ok: false, detail: statusDetail(response, expected.status) };
-    const body = expected.body;
-    if (body && 'text' in body && !response.body.includes(body.text)) {
-        return { ok: false, detail: `HTTP ${response.status}, but the body does not contain ${JSON.stringify(body.text)} (verify-body)` };
-    }
-    if (body && 'regex' in body && !new RegExp(body.regex).test(response.body)) {
-        return { ok: false, detail: `HTTP ${response.status}, but the body does not match /${body.regex}/ (verify-body)` };
-    }
-    if (!body)
-        return judgeStatus(response, expected.status);
-    return { ok: true, detail: `HTTP ${response.status}, body matches` };
-}
-function judgeStatic(response, expectedContentType) {
-    const error = failed(response);
-    if (error)
-        return error;
-    const contentType = response.headers['content-type'];
-    if (response.status === 404) {
-        return { ok: false, detail: 'HTTP 404: the collected static file is not served (static virtual directory or its web.config)' };
-    }
-    if (response.status !== 200)
-        return { ok: false, detail: statusDetail(response, 200) };
-    if (!contentTypeMatches(contentType, expectedContentType)) {
-        return {
-            ok: false,
-            detail: `served as ${contentType ?? 'no content type'}, expected ${expectedContentType}: the static handler does not serve this path`
-        };
-    }
-    return { ok: true, detail: `HTTP 200, ${contentType}` };
-}
-const SSO_HANDLER = '/Shibboleth.sso/';
-function judgeProtected(response) {
-    const error = failed(response);
-    if (error)
-        return error;
-    const status = response.status ?? 0;
-    if (status >= 300 && status < 400) {
-        if (response.location?.includes(SSO_HANDLER))
-            return { ok: true, detail: `HTTP ${status} to ${response.location}` };
-        return { ok: false, detail: `HTTP ${status} to ${response.location ?? '(no Location)'}, not to the SP's ${SSO_HANDLER} handler` };
-    }
-    if (status === 200) {
-        return {
-            ok: false,
-            detail: 'HTTP 200 without a login: the path is not protected by the Shibboleth SP (RequestMap Host, ISAPI Site id)'
-        };
-    }
-    return { ok: false, detail: `HTTP ${status}, expected a redirect to ${SSO_HANDLER}` };
-}
-/**
- * The Session handler's own pages (docs/windows-facts.md, sp-session-handler): HTML titled "Session Summary"
- * (with "A valid session was not found." when the caller has none), or JSON with contentType="application/json".
- */
-const SESSION_PAGE = /Session Summary|A valid session was not found/;
-/** SecuredHandler's refusal when an acl on the handler excludes the caller: the handler ran, so the site is mapped. */
-const HANDLER_ACL_REFUSAL = /^Access Denied\s*$/;
-function judgeSsoHandler(response, target) {
-    const error = failed(response);
-    if (error)
-        return error;
-    const status = response.status ?? 0;
-    const json = /application\/json/i.test(response.headers['content-type'] ?? '');
-    if (status === 200 && (SESSION_PAGE.test(response.body) || json)) {
-        return { ok: true, detail: `HTTP 200 from the SP's Session handler: the IIS module maps site id ${target.siteId}` };
-    }
-    if (status === 403 && HANDLER_ACL_REFUSAL.test(response.body.trim())) {
+        // Straight from what IIS holds now to the verified release: the unverified one is never served again.
+        const appcmd = new Appcmd({ runner: deps.runner, log: deps.log, path: deps.appcmdPath });
+        const current = await readStateAt(appcmd, desired, layout.root);
+        const back = await applyPlan(deps, deployPlanFor(config, desired, current));
+        const writes = back.operations.filter(op => op.tool === 'appcmd' && op.mutates && !(op.argv[0] === 'add' && op.argv[1] === 'backup')).length;
         return {
             ok: true,
-            detail: `HTTP 403 "Access Denied" from the SP's Session handler (its acl refuses this address): the IIS module maps site id ${target.siteId}`
+            restored: [`${why}; release ${good.id}, the last verified one, serves ${locationPath(desired.app)} again (${writes} IIS operations)`],
+            failed: [],
+            restoredRelease: good
         };
     }
-    const site = `<ISAPI><Site id="${target.siteId}" name="${target.host}">`;
-    if (status === 404) {
-        return {
-            ok: false,
-            detail: `HTTP 404 from IIS, not the SP's Session handler: the Shibboleth IIS module serving the site root does not map IIS site id ${target.siteId}; ` +
-                `shibboleth2.xml needs ${site} with the site's IIS id, and the site's app pools a recycle after <ISAPI> changed`
-        };
-    }
-    return { ok: false, detail: `HTTP ${status}, not the SP's Session handler page: expected it to answer for ${site}` };
-}
-function specsOf(plan) {
-    // With SSO the app URL itself must redirect into the SP: the protected check stands in for the main one there.
-    const mainIsProtected = plan.protectedPath?.url === plan.url;
-    const specs = mainIsProtected
-        ? []
-        : [{ name: 'main', kind: 'main', url: plan.url, followRedirects: plan.followRedirects, judge: r => judgeMain(r, plan) }];
-    plan.extraUrls.forEach((url, index) => specs.push({
-        name: `extra ${index + 1}`,
-        kind: 'extra',
-        url,
-        followRedirects: plan.followRedirects,
-        judge: r => judgeStatus(r, plan.status)
-    }));
-    const staticFile = plan.staticFile;
-    if (staticFile) {
-        specs.push({
-            name: 'static',
-            kind: 'static',
-            url: staticFile.url,
-            followRedirects: false,
-            judge: r => judgeStatic(r, staticFile.expectedContentType)
-        });
-    }
-    // The redirect itself is the evidence, so it is never followed.
-    if (plan.protectedPath)
-        specs.push({ name: 'protected', kind: 'protected', url: plan.protectedPath.url, followRedirects: false, judge: judgeProtected });
-    const ssoHandler = plan.ssoHandler;
-    if (ssoHandler)
-        specs.push({
-            name: 'sso-handler',
-            kind: 'sso-handler',
-            url: ssoHandler.url,
-            followRedirects: false,
-            judge: r => judgeSsoHandler(r, ssoHandler)
-        });
-    return plan.windowsAuth ? specs.map(behindWindowsAuth) : specs;
-}
-const checks_sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
-/** Statuses of a pool or backend that is still starting (HttpPlatformHandler proxies): worth waiting out. */
-const STARTING = new Set([502, 503, 504]);
-/** The same failing answer this many times, over at least STABLE_MIN_MS, will not change by waiting longer. */
-const STABLE_ANSWERS = 10;
-const STABLE_MIN_MS = 5000;
-function answerKey(response) {
-    if (response.status === undefined || STARTING.has(response.status))
-        return undefined;
-    return `${response.status}\n${response.location ?? ''}\n${response.body}`;
-}
-async function poll(spec, plan, log) {
-    const started = performance.now();
-    const deadline = started + plan.totalTimeoutMs;
-    let attempts = 0;
-    let timeoutMs = plan.requestTimeoutMs;
-    // The last response that had a status: a final request cut short by the deadline must not hide it.
-    let answered;
-    let sameKey;
-    let sameCount = 0;
-    let sameSince = started;
-    for (;;) {
-        attempts++;
-        let response = await httpGet({
-            url: spec.url,
-            hostHeader: plan.hostHeader || undefined,
-            timeoutMs,
-            caBundle: plan.caBundle || undefined,
-            insecure: plan.insecure,
-            followRedirects: spec.followRedirects
-        });
-        let verdict = spec.judge(response);
-        log.debug(`verify ${spec.name}: attempt ${attempts}: ${verdict.detail} (${response.ms} ms)`);
-        const key = answerKey(response);
-        if (key !== undefined && key === sameKey)
-            sameCount++;
-        else
-            [sameKey, sameCount, sameSince] = [key, 1, performance.now()];
-        const stable = !verdict.ok && sameKey !== undefined && sameCount >= STABLE_ANSWERS && performance.now() - sameSince >= STABLE_MIN_MS;
-        const remaining = deadline - performance.now();
-        if (verdict.ok || verdict.final || stable || remaining < MIN_ATTEMPT_MS) {
-            const ms = Math.round(performance.now() - started);
-            const tries = `${attempts} attempt${attempts === 1 ? '' : 's'}`;
-            const cutShort = !verdict.ok && response.errorKind === 'timeout' && timeoutMs < plan.requestTimeoutMs;
-            if (cutShort && answered)
-                [response, verdict] = [answered.response, answered.verdict];
-            else if (cutShort)
-                verdict = { ok: false, detail: `no complete response within verify-timeout (${(plan.totalTimeoutMs / 1000).toFixed(1)} s)` };
-            const why = stable
-                ? `the same answer ${sameCount} times in ${((performance.now() - sameSince) / 1000).toFixed(1)} s; stopped early`
-                : `gave up after ${tries} in ${(ms / 1000).toFixed(1)} s`;
-            return {
-                name: spec.name,
-                kind: spec.kind,
-                url: withoutCredentials(spec.url),
-                ok: verdict.ok,
-                ...(response.status !== undefined ? { status: response.status } : {}),
-                ms,
-                attempts,
-                detail: verdict.ok ? verdict.detail : `${verdict.detail} (${why})`,
-                ...(!verdict.ok && response.body ? { bodyStart: bodyStart(response.body) } : {}),
-                ...(typeof response.headers['content-type'] === 'string' ? { contentType: response.headers['content-type'] } : {}),
-                ...(response.location ? { location: response.location } : {})
-            };
-        }
-        if (response.status !== undefined)
-            answered = { response, verdict };
-        // The last poll starts before the deadline with room to complete.
-        await checks_sleep(nextSleep(plan.intervalMs, attempts, response.ms, remaining - MIN_ATTEMPT_MS));
-        // A request never outlives the total timeout, so verify ends within verify-timeout (or one request timeout).
-        timeoutMs = Math.max(MIN_ATTEMPT_MS, Math.min(plan.requestTimeoutMs, deadline - performance.now()));
-    }
-}
-/**
- * Runs every check of the plan side by side, each polling until it passes or the shared total timeout ends,
- * so the whole verify is bounded by verify-timeout however many URLs there are.
- */
-async function runChecks(plan, log) {
-    const specs = specsOf(plan);
-    if (plan.insecure && specs.some(s => s.url.startsWith('https:'))) {
-        log.warning('verify-insecure is on: TLS certificates of the checked URLs are not verified');
-    }
-    const results = await Promise.all(specs.map(spec => poll(spec, plan, log)));
-    for (const r of results) {
-        const line = `${r.ok ? 'passed' : 'FAILED'} ${r.name} ${r.url}: ${r.detail}${r.ok ? ` in ${r.ms} ms, ${r.attempts} attempt(s)` : ''}`;
-        // Failures become one error annotation in main, with rollback's result; here they are plain log lines.
-        log.info(line);
-    }
-    return results;
-}
-
-;// CONCATENATED MODULE: ./src/deploy.ts
-/** Deploy mode after staging: the SP config, apply to IIS, verify, and the rollback when verify fails. */
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** The SP's Session handler on the verified site: `<handlerURL path>/Session`, /Shibboleth.sso/Session by default. */
-function ssoHandlerTarget(config, siteId) {
-    let handlerPath = '/Shibboleth.sso';
-    try {
-        handlerPath = sessionHandlerPath(decodeXml(external_node_fs_default().readFileSync(config.shibboleth.configPath)).text);
-    }
-    catch {
-        // No file to read: the SP's default handler path.
-    }
-    return { url: new URL(`${handlerPath}/Session`, config.verify.url).href, siteId, host: config.shibboleth.host };
-}
-function verifyTargets(config, target, siteId) {
-    const sso = config.shibboleth.enabled;
-    const file = pickStaticFile([...target.files]);
-    // A release staged before the rendered URL was recorded served its files at <app>/static.
-    const url = target.checkUrl
-        ? new URL(target.checkUrl, config.verify.url).toString()
-        : file
-            ? staticUrl(new URL(config.appPath, config.verify.url).toString(), '/static', file)
-            : undefined;
-    return {
-        // Static files live under the protected path too, so with SSO they redirect like the app does.
-        ...(file && url && !sso && !target.elsewhere ? { staticFile: { url, expectedContentType: contentTypeFor(file) } } : {}),
-        ...(sso ? { protectedPath: { url: config.verify.url }, ssoHandler: ssoHandlerTarget(config, siteId) } : {}),
-        ...(config.auth === 'windows' ? { windowsAuth: true } : {})
-    };
-}
-/** `target` is the release being checked: after a rollback, the restored one. */
-async function verify(deps, config, target, siteId, title) {
-    return deps.log.group(title, () => runChecks(verifyPlan(config.verify, verifyTargets(config, target, siteId)), deps.log));
-}
-/** Pools the IIS apply recycled (after the SP change, which comes first), so they are not recycled twice. */
-function poolsRecycledBy(applied) {
-    return applied.operations
-        .filter(op => op.argv[0] === 'recycle' && op.argv[1] === 'apppool')
-        .map(op => (op.argv[2] ?? '').replace(/^\/apppool\.name:/i, ''));
-}
-/** Recycles the site's pools after the SP file changed for them; failures warn, and verify's SSO handler check judges. */
-async function recycleForSp(deps, config, report, alreadyRecycled = []) {
-    const appcmd = new Appcmd({ runner: deps.runner, log: deps.log, path: config.appcmd });
-    const result = await recycleSitePools(appcmd, deps.log, config.siteName, alreadyRecycled);
-    for (const failure of result.failed) {
-        const message = `The Shibboleth IIS module may still map the site with a stale <ISAPI> site list: ${failure}`;
-        deps.log.warning(message);
-        report.warnings.push(message);
-    }
-    return result;
-}
-/** Restores the SP config, reporting instead of throwing, so the IIS rollback's own result is never lost. */
-async function restoreShibboleth(applied, log) {
-    try {
-        await applied.restore();
-        return undefined;
-    }
     catch (error) {
-        const message = `shibboleth2.xml (${asError(error).message})`;
-        log.warning(`Could not restore ${message}`);
-        return message;
+        const failed = `${why}; going back to release ${good.id}, the last verified one (${asError(error).message})`;
+        if (!applied.changed)
+            return { ok: false, restored: [], failed: [failed] };
+        // At least the state before this run: what the failed release changed goes, by its own rollback.
+        const rb = await applied.rollback();
+        return { ...rb, ok: false, failed: [failed, ...rb.failed] };
     }
-}
-/** The static files of the release a physical path serves, from its manifest; none when it is not ours. */
-function staticTargetAt(physicalPath, elsewhere) {
-    const meta = physicalPath ? readReleaseAt(physicalPath) : undefined;
-    return { files: meta?.staticFiles ?? [], ...(meta?.staticCheckUrl ? { checkUrl: meta.staticCheckUrl } : {}), elsewhere };
-}
-function serverEvidence(config, checks) {
-    const layout = layoutFor(config.deployRoot);
-    const logs = config.hosting === 'fastcgi' ? { wsgiLogTail: tailFile(layout.wsgiLog) } : {};
-    return evidenceFromChecks(checks, { ...logs, hostHeader: config.verify.hostHeader || undefined });
-}
-/** With verify-url empty, the URL (and the SSO host that follows it) comes from the site's first http(s) binding. */
-function withBindingUrl(config, current, log) {
-    if (!config.verify.urlFromBinding)
-        return config;
-    const url = urlFromBindings(current.site.bindings, config.appPath);
-    if (!url) {
-        log.warning(`Site ${config.siteName} has no http or https binding; verifying ${config.verify.url}. Set verify-url to check another address.`);
-        return config;
-    }
-    log.info(`verify-url not set: checking ${url}, from the site's binding`);
-    const host = config.shibboleth.hostFromVerifyUrl ? new URL(url).hostname : config.shibboleth.host;
-    return { ...config, verify: { ...config.verify, url }, shibboleth: { ...config.shibboleth, host } };
-}
-async function deployMode(deps, config, stage, current, plan, templates, report, phases) {
-    const { log, runner } = deps;
-    const outcome = {};
-    const layout = layoutFor(config.deployRoot);
-    if (config.shibboleth.enabled) {
-        // Before IIS: a config the SP's own check rejects is restored and stops the run with IIS untouched.
-        outcome.shibboleth = await phases.run('Shibboleth', () => applyShibboleth({
-            ...shibbolethTarget(config, current.site.id),
-            runner,
-            log,
-            templates,
-            keepBackups: config.keepBackups,
-            deployRoot: config.deployRoot
-        }));
-        report.shibboleth = { changed: outcome.shibboleth.changed, restarted: outcome.shibboleth.changed };
-    }
-    else if (recordedEntries(leaveTarget(config)).length > 0) {
-        // The RequestMap entry an earlier shibboleth deploy added would keep the SP demanding a session for the app.
-        outcome.shibboleth = await phases.run('Shibboleth', () => leaveShibboleth({ ...leaveTarget(config), runner, log, keepBackups: config.keepBackups }));
-        report.shibboleth = { changed: outcome.shibboleth.changed, restarted: outcome.shibboleth.changed };
-    }
-    const siteId = current.site.id;
-    // A release IIS serves that never passed verify is not a state to go back to (src/unverified-release.ts).
-    const unverified = unverifiedServed(layout, current.app.physicalPath, { site: config.siteName, appPath: config.appPath });
-    if (unverified) {
-        const notice = unverifiedNotice(unverified, stage.facts.releaseId);
-        log.warning(notice);
-        report.warnings.push(notice);
-    }
-    try {
-        outcome.applied = await phases.run('Apply', () => applyPlan({ runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls }, plan));
-    }
-    catch (error) {
-        // IIS was restored by apply itself; the SP config changed before it must follow.
-        const failed = outcome.shibboleth?.changed ? await restoreShibboleth(outcome.shibboleth, log) : undefined;
-        if (failed) {
-            // IIS went back but the SP config did not: the run must not report a clean rollback.
-            throw new errors_PhaseError('apply', `${asError(error).message}; NOT restored: ${failed}`, error instanceof errors_PhaseError ? error.hint : undefined, { cause: error, rolledBack: false });
-        }
-        if (outcome.shibboleth?.changed)
-            report.rolledBack = true;
-        throw error;
-    }
-    const applied = outcome.applied;
-    report.objects = applied.objects;
-    report.operations = applied.operations.filter(op => op.mutates);
-    report.changed = report.changed || applied.changed || Boolean(outcome.shibboleth?.changed);
-    const recycleReason = outcome.shibboleth?.recycleReason;
-    if (recycleReason && report.shibboleth) {
-        // The IIS module keeps the site list its workers started with; the root app's pool serves /Shibboleth.sso/*.
-        log.info(`Recycling the app pools of site ${config.siteName}: ${recycleReason}.`);
-        const recycled = await phases.run('Recycle for the SP', () => recycleForSp(deps, config, report, poolsRecycledBy(applied)));
-        report.shibboleth.recycledPools = recycled.recycled;
-    }
-    const elsewhere = stage.desired.staticLocation.kind === 'elsewhere';
-    const staticTarget = {
-        files: stage.staticFiles,
-        ...(stage.staticCheckUrl ? { checkUrl: stage.staticCheckUrl } : {}),
-        elsewhere
-    };
-    const checks = await phases.run('Verify', () => verify(deps, config, staticTarget, siteId, 'Verify'), false);
-    report.checks = checks;
-    if (checks.every(c => c.ok)) {
-        // The release is live and verified: housekeeping that fails (a file held open on Windows) only warns.
-        try {
-            if (readRelease(layout, stage.facts.releaseId)?.state !== 'live') {
-                markRelease(layout, stage.facts.releaseId, 'live');
-                if (unverified?.id === stage.facts.releaseId)
-                    log.info(`Release ${unverified.id} passed verify this time: it is marked live`);
-            }
-            const target = { site: config.siteName, appPath: config.appPath };
-            const previous = previousRelease(layout, stage.facts.releaseId, target);
-            const pruned = pruneReleases(layout, config.keepReleases, stage.facts.releaseId, previous?.id, target);
-            if (pruned.removedReleases.length > 0)
-                log.info(`Removed old releases: ${pruned.removedReleases.join(', ')}`);
-            if (pruned.removedVenvs.length > 0)
-                log.info(`Removed unused venvs: ${pruned.removedVenvs.join(', ')}`);
-        }
-        catch (error) {
-            const message = `release ${stage.facts.releaseId} is live, but cleaning up old releases failed: ${asError(error).message}`;
-            log.warning(message);
-            report.warnings.push(message);
-        }
-        // The release IIS already served was never verified before: the run's last line must not call it verified.
-        return { reverified: unverified?.id === stage.facts.releaseId };
-    }
-    // Verify failed: put the previous state back, prove it, then fail with both results.
-    report.hints = await reportDiagnosis(log, serverEvidence(config, checks));
-    const failedChecks = checks
-        .filter(c => !c.ok)
-        .map(c => `${c.name}: ${c.detail}`)
-        .join('; ');
-    const rollback = await phases.run('Rollback', async () => {
-        const rb = unverified
-            ? await rollBackPastUnverified({ runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls }, config, layout, stage.facts, unverified, applied)
-            : await applied.rollback();
-        if (outcome.shibboleth?.changed) {
-            const failed = await restoreShibboleth(outcome.shibboleth, log);
-            if (failed)
-                rb.failed.push(failed);
-            else
-                rb.restored.push('shibboleth2.xml');
-            rb.ok = rb.ok && !failed;
-            if (!failed && outcome.shibboleth.recycleReason) {
-                // Workers started since the change hold the patched site list: restart them on the restored file.
-                const again = await recycleForSp(deps, config, report);
-                if (again.recycled.length > 0)
-                    rb.restored.push(`IIS module site list (recycled ${again.recycled.join(', ')})`);
-            }
-        }
-        return rb;
-    });
-    const restoredAnything = applied.changed || Boolean(outcome.shibboleth?.changed) || Boolean(unverified);
-    report.rolledBack = restoredAnything && rollback.ok;
-    const detail = rollback.ok ? rollback.restored.join('; ') || 'nothing needed restoring' : `NOT restored: ${rollback.failed.join('; ')}`;
-    // The restored backup brings back the vdir the restored release's STATIC_URL needed; its own URL is checked.
-    const restoredDir = rollback.restoredRelease ? layout.releaseDir(rollback.restoredRelease.id) : applied.previousPhysicalPath;
-    const previousStatic = staticTargetAt(restoredDir, elsewhere);
-    const again = restoredAnything
-        ? await phases.run('Verify restored release', () => verify(deps, config, previousStatic, siteId, 'Verify restored release'), false)
-        : [];
-    report.rollback = { ok: rollback.ok, detail, checks: again };
-    // A release that was already live and verified before this run stays as it was: this run did not make it so.
-    if (applied.changed || unverified?.id === stage.facts.releaseId)
-        markRelease(layout, stage.facts.releaseId, 'failed');
-    const restoredState = again.length === 0 ? '' : again.every(c => c.ok) ? ' The restored release passes verify.' : ' The restored release fails verify too.';
-    throw new errors_PhaseError('verify', `verify failed (${failedChecks}); rolled back: ${detail}.${restoredState}`);
 }
 
 ;// CONCATENATED MODULE: ./src/iis/pool-sharing.ts
@@ -54686,698 +56083,468 @@ async function refuseSharedPool(appcmd, choice, current) {
     throw new InputError('app-pool', `the pool derived for ${choice.siteName}${choice.appPath}, '${choice.appPool}', already serves ${others.map(n => `'${n}'`).join(', ')}; set app-pool to a pool name of this app's own, or to '${choice.appPool}' to share that pool on purpose`);
 }
 
-;// CONCATENATED MODULE: ./src/inputs/programs.ts
-
-
+;// CONCATENATED MODULE: ./src/journal/foreign-changes.ts
 /**
- * A program the deploy needs must exist before anything is staged, so a runner without IIS fails at once.
- * io.which searches as @actions/exec does when it starts the program: this process's PATH, and PATHEXT on Windows.
+ * Changes someone else made to the target's IIS objects since an interrupted run's backup: what the run did not
+ * write but differs now from the journal's before-state. Recovery names them instead of reverting them silently.
  */
-async function requireProgram(input, program) {
-    if (await which(program))
+
+
+
+const VAR = /(?:^|\.)environmentVariables\.\[name='([^']*)'/;
+function written(journal) {
+    const out = { pool: false, app: false, vdirs: [], fastCgi: [], httpPlatform: [], registrations: [] };
+    for (const step of journal.steps) {
+        if (step.tool !== 'appcmd' || !step.mutates || step.status === 'failed')
+            continue;
+        const [verb = '', object = '', ...rest] = step.argv;
+        if (object === 'apppool' && verb !== 'recycle')
+            out.pool = true;
+        if (object === 'app')
+            out.app = true;
+        if (object === 'vdir')
+            out.vdirs.push(verb === 'add' ? (rest.find(a => /^\/path:/i.test(a)) ?? '').slice(6) : (rest[0] ?? ''));
+        const change = rest.find(a => /^\/[+-]?\[/.test(a) || /^\/[+-]?environmentVariables/.test(a)) ?? '';
+        const name = VAR.exec(change.replace(/^\/[+-]?/, ''))?.[1];
+        if (rest.includes('-section:system.webServer/fastCgi')) {
+            out.fastCgi.push(name ?? '*');
+            const fullPath = /fullPath='([^']*)'/.exec(change)?.[1];
+            if (fullPath !== undefined)
+                out.registrations.push(fullPath.toLowerCase());
+        }
+        if (rest.includes('-section:system.webServer/httpPlatform'))
+            out.httpPlatform.push(name ?? '*');
+    }
+    return out;
+}
+function varChanges(what, before, now, ours) {
+    const names = new Set([...before, ...now].map(v => v.name.toLowerCase()));
+    const out = [];
+    for (const name of names) {
+        if (ours.includes('*') || ours.some(n => sameName(n, name)))
+            continue;
+        const was = before.find(v => sameName(v.name, name));
+        const is = now.find(v => sameName(v.name, name));
+        if (was?.value === MASKED)
+            continue;
+        if (!was)
+            out.push(`${what} variable ${is?.name ?? name} was added`);
+        else if (!is)
+            out.push(`${what} variable ${was.name} was removed`);
+        else if (was.value !== is.value)
+            out.push(`${what} variable ${was.name} was changed`);
+    }
+    return out;
+}
+/** One line per change made since the backup to an object (or variable) of the target that the run did not write. */
+function foreignChanges(journal, now) {
+    const { before } = journal;
+    const ours = written(journal);
+    const out = [];
+    const pool = journal.desired.pool.name;
+    if (!ours.pool) {
+        if (before.pool.exists !== now.pool.exists)
+            out.push(`app pool ${pool} was ${now.pool.exists ? 'added' : 'removed'}`);
+        else if (before.pool.identity !== now.pool.identity ||
+            before.pool.managedRuntimeVersion !== now.pool.managedRuntimeVersion ||
+            before.pool.userName !== now.pool.userName)
+            out.push(`app pool ${pool} was changed`);
+    }
+    const app = `${journal.desired.app.site}${journal.desired.app.path}`;
+    if (!ours.app && !ours.vdirs.some(v => v.endsWith('/') || v === '/')) {
+        if (before.app.exists !== now.app.exists)
+            out.push(`application ${app} was ${now.app.exists ? 'added' : 'removed'}`);
+        else if (before.app.pool !== now.app.pool || !samePath(before.app.physicalPath, now.app.physicalPath))
+            out.push(`application ${app} was changed`);
+    }
+    const vdirPaths = new Set([...before.vdirs, ...now.vdirs].map(v => v.path.toLowerCase()));
+    for (const vpath of vdirPaths) {
+        if (ours.vdirs.some(id => id.toLowerCase().endsWith(vpath)))
+            continue;
+        const was = before.vdirs.find(v => sameName(v.path, vpath));
+        const is = now.vdirs.find(v => sameName(v.path, vpath));
+        if (!was || !is || !samePath(was.physicalPath, is.physicalPath))
+            out.push(`virtual directory ${app}${(was ?? is)?.path ?? vpath} was ${!was ? 'added' : !is ? 'removed' : 'changed'}`);
+    }
+    const keys = new Set([...before.fastCgi, ...now.fastCgi].map(a => `${a.fullPath}|${a.arguments}`.toLowerCase()));
+    for (const key of keys) {
+        const was = before.fastCgi.find(a => `${a.fullPath}|${a.arguments}`.toLowerCase() === key);
+        const is = now.fastCgi.find(a => `${a.fullPath}|${a.arguments}`.toLowerCase() === key);
+        const mine = ours.registrations.includes(key.split('|')[0] ?? '') ||
+            (journal.desired.fastCgi && `${journal.desired.fastCgi.fullPath}|${journal.desired.fastCgi.arguments}`.toLowerCase() === key);
+        const label = `FastCGI application ${(was ?? is)?.fullPath ?? key}`;
+        if (!was || !is) {
+            if (!mine)
+                out.push(`${label} was ${!was ? 'registered' : 'removed'}`);
+            continue;
+        }
+        out.push(...varChanges(label, was.env, is.env, mine ? ours.fastCgi : []));
+    }
+    if (before.httpPlatformEnv && now.httpPlatformEnv)
+        out.push(...varChanges(`httpPlatform of ${app}`, before.httpPlatformEnv, now.httpPlatformEnv, ours.httpPlatform));
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/journal/recover.ts
+/**
+ * Recovery of a run that stopped without finishing (killed, power loss): run first under the target's and the
+ * server's locks, before the new run reads IIS. It undoes the journal's applied steps by their inverses (newest
+ * first; src/iis/undo.ts), falls back to the run's appcmd backup when one has none or fails, recycles the app's
+ * pools and marks the interrupted release failed (docs/iis-apply.md, "Run journal and recovery").
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const asOperation = (s) => ({ tool: s.tool, argv: s.argv, why: s.why, mutates: s.mutates });
+const needsMasked = (ops) => ops.some(op => op.argv.some(a => a.includes(MASKED)));
+async function runAll(appcmd, ops) {
+    for (const op of ops)
+        await appcmd.run({ argv: op.argv, mutates: true, secrets: op.secrets });
+}
+/** The inverses of the journal's steps; the backup when one is unknown, needs a value not recorded, or fails. */
+async function undoSteps(appcmd, journal, foreign, restored, failed, warn) {
+    // inverseOf reads only the names, keys and paths a JournalDesired holds (src/iis/undo.ts).
+    const desired = journal.desired;
+    const writes = journal.steps.filter(s => s.tool === 'appcmd' && s.mutates && s.status !== 'failed');
+    const done = writes.filter(s => s.status === 'done').map(asOperation);
+    const inDoubt = writes.filter(s => s.status === 'started').map(asOperation);
+    let reason;
+    try {
+        // A step the run started but never recorded as done may or may not have reached IIS: its inverse is tried,
+        // and a refusal (nothing to delete, a value already gone) means it had not.
+        for (const op of inDoubt.reverse()) {
+            const inverse = inverseOf(op, journal.before, desired);
+            if (needsMasked(inverse))
+                throw new NoInverse(`${op.why} needs an earlier secret value the journal does not hold`);
+            await runAll(appcmd, inverse).catch(() => undefined);
+        }
+        const plan = undoPlan(done, journal.before, desired);
+        if ('missing' in plan)
+            reason = plan.missing;
+        else if (needsMasked(plan.ops))
+            reason = 'an inverse needs an earlier secret value the journal does not hold';
+        else {
+            await runAll(appcmd, plan.ops);
+            restored.push(`the interrupted run's IIS changes, undone one by one (${plan.ops.length} operations)`);
+            return;
+        }
+    }
+    catch (err) {
+        reason = asError(err).message;
+    }
+    const backup = journal.backupName;
+    if (!backup) {
+        failed.push(`the interrupted run's IIS changes (${reason ?? 'unknown'}; it took no backup)`);
         return;
-    throw new InputError(input, `${program} was not found on this machine; deploy mode needs IIS (with ${input}) on the runner, or use mode: stage or plan`);
-}
-
-;// CONCATENATED MODULE: ./src/phases.ts
-/** Times each phase for the summary; a phase that throws is recorded as failed. */
-class Phases {
-    log;
-    list = [];
-    constructor(log) {
-        this.log = log;
     }
-    async run(name, fn, grouped = true) {
-        const started = performance.now();
-        let ok = false;
-        try {
-            const result = grouped ? await this.log.group(name, fn) : await fn();
-            ok = true;
-            return result;
-        }
-        finally {
-            this.list.push({ name, ms: Math.round(performance.now() - started), ok });
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/doctor/findings.ts
-const MARK = { ok: '✅ ok', warn: '⚠️ warn', fail: '❌ fail' };
-function failures(findings) {
-    return findings.filter(f => f.status === 'fail');
-}
-/** The job summary: a headline and one table. `cell` and `code` escape as the run report does (src/report.ts). */
-function renderDoctor(findings, cell, code) {
-    const failed = failures(findings).length;
-    const warned = findings.filter(f => f.status === 'warn').length;
-    const headline = failed > 0
-        ? `❌ doctor: ${failed} problem(s) a deploy would fail on`
-        : `✅ doctor: ready to deploy${warned > 0 ? ` (${warned} warning(s))` : ''}`;
-    const out = [`## ${headline}`, '', '| Check | Result | Finding | Fix |', '| --- | --- | --- | --- |'];
-    for (const f of findings)
-        out.push(`| ${cell(f.check)} | ${MARK[f.status]} | ${cell(f.detail)} | ${f.fix ? code(f.fix) : ''} |`);
-    out.push('');
-    return out.join('\n');
-}
-/** The same table as plain lines for the log. */
-function findingLines(findings) {
-    const width = Math.max(...findings.map(f => f.check.length), 5);
-    return findings.map(f => `${f.status.toUpperCase().padEnd(4)}  ${f.check.padEnd(width)}  ${f.detail}${f.fix ? `\n      fix: ${f.fix}` : ''}`);
-}
-
-;// CONCATENATED MODULE: ./src/doctor/query.ts
-async function ask(runner, file, args) {
+    const reverts = foreign.length > 0 ? `; this also reverts changes made by others since then: ${foreign.join('; ')}` : '';
+    warn(`Undoing the interrupted run's IIS changes one by one is not possible (${reason ?? 'unknown'}); restoring its backup ${backup}${reverts}`);
     try {
-        return await runner.run(file, args);
+        await restoreBackup(appcmd, backup);
+        restored.push(`IIS configuration from backup ${backup}`);
     }
-    catch (error) {
-        // @actions/exec throws when the file cannot be found (src/python/interpreter.ts relies on the same).
-        return { missing: error.message };
+    catch (err) {
+        failed.push(`backup ${backup} (${asError(err).message})`);
     }
+}
+async function recover_recyclePools(appcmd, journal, restored, failed) {
+    // wfastcgi reads its settings once per worker: workers started on the interrupted run's configuration must go.
+    for (const pool of poolsToRecycle(journal.before, journal.desired)) {
+        try {
+            await appcmd.run({ argv: ['recycle', 'apppool', `/apppool.name:${pool}`], mutates: true });
+            restored.push(`app pool ${pool} recycled`);
+        }
+        catch (err) {
+            if (/has not been started/i.test(asError(err).message))
+                continue;
+            failed.push(`recycling app pool ${pool} (${asError(err).message})`);
+        }
+    }
+}
+function restoreLocationRecord(deployRoot, original) {
+    const file = external_node_path_default().join(deployRoot, LOCATION_RECORD_FILE);
+    if (original === null)
+        external_node_fs_default().rmSync(file, { force: true });
+    else
+        writeFileAtomic(file, original);
+}
+/** The release of ours the app served before the interrupted run, when it had passed verify. */
+function releaseServedBefore(layout, journal) {
+    const dir = journal.previousPhysicalPath;
+    if (!dir)
+        return undefined;
+    const meta = readReleaseAt(dir);
+    return meta && samePath(layout.releaseDir(meta.id), dir) && passedVerify(meta) ? meta.id : undefined;
 }
 /**
- * `sc.exe query <name>`: a `STATE : 4  RUNNING` line; exit 1060 (ERROR_SERVICE_DOES_NOT_EXIST) for a service that
- * is not installed (docs/windows-facts.md, dr-sc-query).
+ * Recovers the target's unfinished run, if its journal says there is one; undefined when there is none. Never
+ * throws for what it could not restore: the result says it, and the journal stays for the next run to try again.
  */
-async function serviceState(runner, name) {
-    const answer = await ask(runner, 'sc.exe', ['query', name]);
-    if ('missing' in answer)
-        return { kind: 'unknown', output: answer.missing };
-    const state = /^\s*STATE\s*:\s*\d+\s+(\w+)/m.exec(answer.stdout)?.[1];
-    if (state)
-        return { kind: 'state', state: state.toUpperCase() };
-    if (answer.exitCode === 1060 || answer.exitCode === 1060 % 256 || /\b1060\b|does not exist as an installed service/i.test(answer.stdout))
-        return { kind: 'missing' };
-    return { kind: 'unknown', output: `${answer.stdout}${answer.stderr}`.trim() || `exit ${answer.exitCode}` };
-}
-
-;// CONCATENATED MODULE: ./src/doctor/host-checks.ts
-
-
-
-
-
-/** The first actions/runner release that runs `using: node24` actions (docs/windows-facts.md, rn-node24). */
-const NODE24_RUNNER = '2.327.1';
-function olderThan(version, minimum) {
-    const a = version.split('.').map(Number);
-    const b = minimum.split('.').map(Number);
-    for (let i = 0; i < 3; i++)
-        if ((a[i] ?? 0) !== (b[i] ?? 0))
-            return (a[i] ?? 0) < (b[i] ?? 0);
-    return false;
-}
-function runnerFinding(env) {
-    const check = 'runner version (node24)';
-    const fix = `update the runner to v${NODE24_RUNNER} or later: .\\config.cmd remove, then install the latest from https://github.com/actions/runner/releases`;
-    const version = (env.RUNNER_VERSION ?? '').trim().replace(/^v/, '');
-    if (!/^\d+\.\d+\.\d+$/.test(version))
-        return {
-            check,
-            status: 'warn',
-            detail: `RUNNER_VERSION is not set: cannot tell whether this runner runs node24 actions (v${NODE24_RUNNER}+)`,
-            fix
-        };
-    return olderThan(version, NODE24_RUNNER)
-        ? { check, status: 'fail', detail: `runner ${version} cannot run node24 actions (v${NODE24_RUNNER}+)`, fix }
-        : { check, status: 'ok', detail: `runner ${version}` };
-}
-const PYTHON_FACTS = [
-    'import json, platform, struct, sys',
-    'print(json.dumps({"version": platform.python_version(), "bits": struct.calcsize("P") * 8,',
-    ' "executable": sys.executable, "basePrefix": sys.base_prefix}))'
-].join('\n');
-async function pythonFinding(runner, config) {
-    const check = 'Python interpreter';
-    const fix = 'install 64-bit Python 3 for all users (e.g. winget install Python.Python.3.12 --scope machine) and set the python input to its python.exe';
-    const answer = await ask(runner, config.python, ['-I', '-c', PYTHON_FACTS]);
-    if ('missing' in answer)
-        return { finding: { check, status: 'fail', detail: `${config.python} cannot be run: ${answer.missing}`, fix } };
+async function recoverUnfinishedRun(deps) {
+    const { log, deployRoot, target } = deps;
+    const file = journalFileFor(deployRoot, target);
+    const read = readJournal(file);
+    if (read.kind === 'none')
+        return undefined;
+    if (read.kind === 'unreadable') {
+        const notice = `The run journal ${file} could not be read (${read.reason}): an earlier run may have stopped unfinished; check IIS against the last verified release`;
+        log.warning(notice);
+        return { ok: false, releaseId: '', notice, restored: [], failed: [notice], foreign: [] };
+    }
+    const journal = read.journal;
+    const layout = layoutFor(deployRoot);
+    const meta = readRelease(layout, journal.releaseId);
+    if (!journal.releaseVerifiedBefore && meta && passedVerify(meta)) {
+        // It stopped after its verify passed and the release was marked live: the run had in fact succeeded.
+        closeJournal(file);
+        log.info(`The run of release ${journal.releaseId} stopped after its verify passed: nothing to recover`);
+        return undefined;
+    }
+    const location = locationPath(journal.desired.app);
+    const previous = releaseServedBefore(layout, journal);
+    const goal = previous && previous === journal.lastVerifiedRelease
+        ? `release ${previous}, the last verified one`
+        : previous
+            ? `release ${previous}, which it served before that run`
+            : 'its state before that run';
+    log.warning(`An earlier run of release ${journal.releaseId} (started ${journal.startedAt}) stopped during ${journal.state === 'applying' ? 'apply' : 'verify'}; bringing ${location} back to ${goal}`);
+    const appcmd = new Appcmd({ runner: deps.runner, log, path: deps.appcmdPath });
+    const restored = [];
+    const failed = [];
+    let foreign = [];
     try {
-        const facts = JSON.parse(answer.stdout.trim().split(/\r?\n/).pop() ?? '');
-        if (answer.exitCode !== 0 || !/^3\.\d+/.test(facts.version))
-            throw new Error('not Python 3');
-        const detail = `Python ${facts.version}, ${facts.bits}-bit, ${facts.executable}`;
-        if (facts.bits !== 64)
-            return { facts, finding: { check, status: 'warn', detail: `${detail}: a 32-bit interpreter limits the app to 4 GB`, fix } };
-        return { facts, finding: { check, status: 'ok', detail } };
+        foreign = foreignChanges(journal, await readStateAt(appcmd, journal.desired, deployRoot));
+    }
+    catch (err) {
+        failed.push(`reading IIS (${asError(err).message})`);
+    }
+    for (const change of foreign)
+        log.warning(`Since the interrupted run's backup, someone else changed IIS: ${change}; left as it is`);
+    if (failed.length === 0) {
+        await undoSteps(appcmd, journal, foreign, restored, failed, m => log.warning(m));
+        await recover_recyclePools(appcmd, journal, restored, failed);
+        restoreLocationRecord(deployRoot, journal.locationRecord);
+    }
+    if (!journal.releaseVerifiedBefore && meta)
+        markRelease(layout, journal.releaseId, 'failed');
+    const ok = failed.length === 0;
+    const back = journal.previousPhysicalPath
+        ? `${location} serves ${journal.previousPhysicalPath} again`
+        : `${location} is as before that run`;
+    const notice = ok
+        ? `Recovered the interrupted run of release ${journal.releaseId}: ${back} (${restored.join('; ')})`
+        : `The interrupted run of release ${journal.releaseId} was NOT fully recovered: ${failed.join('; ')}`;
+    if (ok) {
+        closeJournal(file);
+        log.info(notice);
+    }
+    else
+        log.warning(notice);
+    try {
+        appendHistory(historyFileFor(deployRoot, target), {
+            time: new Date().toISOString(),
+            mode: 'recover',
+            target,
+            releaseId: journal.releaseId,
+            outcome: ok ? 'failed-rolled-back' : 'failed',
+            releaseBuilt: false,
+            iisChanges: [],
+            ...(ok && previous ? { live: previous } : {}),
+            error: notice.slice(0, 500)
+        }, text => log.redact(text));
+    }
+    catch (err) {
+        log.warning(`release history not written: ${asError(err).message}`);
+    }
+    return { ok, releaseId: journal.releaseId, notice, restored, failed, foreign };
+}
+
+;// CONCATENATED MODULE: ./src/journal/run-hook.ts
+/**
+ * The deploy flow's recovery step: before anything else under both locks, a run that stopped unfinished is undone
+ * (src/journal/recover.ts), and what that did goes into the log, the summary and the outputs.
+ */
+
+
+async function recoverBeforeDeploy(deps, config) {
+    const recovery = await recoverUnfinishedRun({
+        runner: deps.runner,
+        log: deps.log,
+        appcmdPath: config.appcmd,
+        icaclsPath: config.icacls,
+        deployRoot: config.deployRoot,
+        target: { site: config.siteName, appPath: config.appPath }
+    });
+    if (!recovery)
+        return { warnings: [] };
+    const warnings = recovery.foreign.map(change => `Changed by someone else since an interrupted run's backup, left as it is: ${change}`);
+    if (!recovery.ok) {
+        // Deploying over a half-undone run would take a backup of it and make it the next rollback's target.
+        throw new errors_PhaseError('apply', recovery.notice, 'fix what is named, then re-run: the journal stays until the interrupted run is recovered');
+    }
+    return { recovery, warnings };
+}
+
+;// CONCATENATED MODULE: ./src/python/release-files.ts
+
+
+
+/** Folders that never belong in a release: VCS data, caches, tooling. */
+const SKIP_DIRS = new Set(['.git', '.hg', '.svn', '__pycache__', 'node_modules', 'venv', '.venv', '.tox', '.mypy_cache', '.pytest_cache']);
+// .env holds a developer's (or CI's) secrets: under the web root it would be one misconfigured handler from public.
+const SKIP_FILES = new Set(['db.sqlite3', '.env']);
+const SKIP_EXTENSIONS = ['.pyc', '.pyo'];
+/** Read size of the streaming hash: a file of any size costs this much memory. */
+const HASH_CHUNK = 1024 * 1024;
+/** A virtual environment under any name (often `env`): it embeds the developer's paths and cannot be moved. */
+function isVenv(dir) {
+    return external_node_fs_default().existsSync(external_node_path_default().join(dir, 'pyvenv.cfg'));
+}
+function release_files_isInside(child, parent) {
+    const rel = external_node_path_default().relative(parent, child);
+    return rel === '' || (!rel.startsWith('..') && !external_node_path_default().isAbsolute(rel));
+}
+/**
+ * The files of the Django project that belong in a release, leaving out what is machine-specific or generated:
+ * VCS folders, caches, compiled Python, virtual environments, node_modules, the local SQLite database and the
+ * project's own STATIC_ROOT. Sorted by relative path; reads metadata only.
+ */
+function listProject(appDir, options) {
+    const source = external_node_path_default().resolve(appDir);
+    const target = external_node_path_default().resolve(options.target);
+    const staticRoot = options.staticRoot ? external_node_path_default().resolve(source, options.staticRoot) : undefined;
+    const excluded = new Set((options.exclude ?? []).map(p => external_node_path_default().resolve(p)));
+    const files = [];
+    function walk(dir) {
+        for (const entry of external_node_fs_default().readdirSync(dir, { withFileTypes: true })) {
+            const from = external_node_path_default().join(dir, entry.name);
+            if (entry.isDirectory() || entry.isSymbolicLink()) {
+                // Following symlinks copies what they point at: a release must not depend on the developer's tree.
+                const stat = external_node_fs_default().statSync(from, { throwIfNoEntry: false });
+                if (!stat)
+                    continue;
+                if (stat.isDirectory()) {
+                    if (SKIP_DIRS.has(entry.name) || isVenv(from))
+                        continue;
+                    if ((staticRoot && from === staticRoot) || excluded.has(from))
+                        continue;
+                    // A deploy-root inside app-dir (its releases, venvs, logs) must not be copied into a release.
+                    if (release_files_isInside(target, from))
+                        continue;
+                    walk(from);
+                    continue;
+                }
+                if (!stat.isFile())
+                    continue;
+            }
+            else if (!entry.isFile())
+                continue;
+            if (SKIP_FILES.has(entry.name) || SKIP_EXTENSIONS.some(ext => entry.name.endsWith(ext)))
+                continue;
+            const stat = external_node_fs_default().statSync(from);
+            files.push({ rel: external_node_path_default().relative(source, from).split((external_node_path_default()).sep).join('/'), abs: from, size: stat.size, mtimeMs: stat.mtimeMs });
+        }
+    }
+    walk(source);
+    return files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+}
+/**
+ * Copies the Django project into a new release folder (see listProject for what is left out). Returns the relative
+ * paths copied (with / separators).
+ */
+function copyProject(appDir, releaseDir, options = {}) {
+    const files = listProject(appDir, { ...options, target: releaseDir });
+    assembleRelease(files, new Map(), releaseDir);
+    return { files: files.map(f => f.rel) };
+}
+/**
+ * Fills a new release folder: a file whose content the link source has too becomes a hard link to that file (same
+ * volume, no bytes copied); any other file, or one the file system refuses to link (another volume, no hard links,
+ * the link limit), is copied from app-dir. Release files are never written in place (rendered files replace by
+ * rename: render/atomic-write.ts), so a shared file cannot change under another release, and deleting a release only
+ * drops its own names.
+ */
+function assembleRelease(files, hashes, releaseDir, source) {
+    const made = new Set();
+    let linked = 0;
+    for (const file of files) {
+        const to = external_node_path_default().join(releaseDir, ...file.rel.split('/'));
+        const dir = external_node_path_default().dirname(to);
+        if (!made.has(dir)) {
+            external_node_fs_default().mkdirSync(dir, { recursive: true });
+            made.add(dir);
+        }
+        const hash = hashes.get(file.rel);
+        if (source &&
+            hash !== undefined &&
+            source.hashes[file.rel] === hash &&
+            linkInto(external_node_path_default().join(source.dir, ...file.rel.split('/')), to, file.size)) {
+            linked++;
+            continue;
+        }
+        external_node_fs_default().copyFileSync(file.abs, to);
+    }
+    return { linked, copied: files.length - linked };
+}
+function linkInto(from, to, size) {
+    // A size that differs means the file is not what the source's list says: copy rather than share it.
+    if (external_node_fs_default().statSync(from, { throwIfNoEntry: false })?.size !== size)
+        return false;
+    try {
+        external_node_fs_default().linkSync(from, to);
+        return true;
     }
     catch {
-        const said = `${answer.stdout}${answer.stderr}`.trim().slice(0, 300);
-        return {
-            finding: { check, status: 'fail', detail: `${config.python} did not answer like Python 3 (exit ${answer.exitCode}): ${said}`, fix }
-        };
+        // EXDEV, EPERM, EMLINK, ENOTSUP...: copying is always right, only slower.
+        return false;
     }
 }
-/**
- * Principals whose read grant the pool's worker has: the pool's own SID, which IIS puts in every worker's token
- * (docs/windows-facts.md, dr-pool-sid), and groups every worker belongs to (assumed: dr-pool-groups).
- */
-function readers(pool) {
-    const own = poolPrincipal(pool).replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
-    return [own, 'BUILTIN\\\\Users', 'BUILTIN\\\\IIS_IUSRS', 'NT AUTHORITY\\\\Authenticated Users', 'Everyone'].map(p => new RegExp(`(?:^|\\s)${p}:(?:\\([A-Z]+\\))*\\((?:F|M|RX|R)\\)`, 'im'));
-}
-/** icacls on the interpreter's installation: is the pool able to read it (the deploy grants it, so missing only warns). */
-async function pythonAclFindings(runner, config, facts) {
-    const dir = facts?.basePrefix ?? external_node_path_default().win32.dirname(config.python);
-    const answer = await ask(runner, config.icacls, [dir]);
-    if ('missing' in answer)
-        return [
-            {
-                check: 'icacls',
-                status: 'fail',
-                detail: `${config.icacls} cannot be run: ${answer.missing}`,
-                fix: 'set the icacls input to C:\\Windows\\System32\\icacls.exe'
-            }
-        ];
-    const icacls = { check: 'icacls', status: 'ok', detail: `${config.icacls} answers` };
-    const check = `pool reads Python (${poolPrincipal(config.appPool)})`;
-    const grant = `icacls "${dir}" /grant "${poolPrincipal(config.appPool)}:(OI)(CI)(RX)"`;
-    if (!facts)
-        return [
-            icacls,
-            { check, status: 'warn', detail: 'not checked: the interpreter did not answer', fix: 'fix the Python interpreter finding first' }
-        ];
-    if (answer.exitCode !== 0)
-        return [
-            icacls,
-            { check, status: 'warn', detail: `icacls ${dir} failed (exit ${answer.exitCode}): ${answer.stdout.trim()}`, fix: grant }
-        ];
-    const underProfile = /^[a-z]:\\users\\/i.test(dir);
-    const readable = readers(config.appPool).some(r => r.test(answer.stdout));
-    if (readable && !underProfile)
-        return [icacls, { check, status: 'ok', detail: `${dir} grants read to the pool` }];
-    const why = underProfile
-        ? `${dir} is under a user profile, which pool identities usually cannot read`
-        : `no read grant for the pool on ${dir} (the deploy adds one)`;
-    return [
-        icacls,
-        {
-            check,
-            status: 'warn',
-            detail: why,
-            fix: underProfile ? 'install Python for all users (C:\\Program Files\\Python3x) and set the python input' : grant
-        }
-    ];
-}
-/** Below this the deploy's venv and release copies may not fit; below twice this, a warning. */
-const MIN_FREE_BYTES = 1024 ** 3;
-async function deployRootFindings(runner, config, freeBytes) {
-    const root = layoutFor(config.deployRoot).root;
-    const out = [];
-    const drive = /^[a-z]:/i.exec(root)?.[0];
-    const fsCheck = `deploy-root file system (${root})`;
-    if (!drive) {
-        out.push({
-            check: fsCheck,
-            status: 'warn',
-            detail: 'not a drive-letter path: NTFS not checked',
-            fix: 'set deploy-root to a folder on an NTFS drive, e.g. C:\\inetpub\\apps\\<app>'
-        });
-    }
-    else {
-        const answer = await ask(runner, 'fsutil', ['fsinfo', 'volumeinfo', `${drive}\\`]);
-        const name = 'missing' in answer ? undefined : /File System Name\s*:\s*(\S+)/i.exec(answer.stdout)?.[1];
-        if (!name)
-            out.push({
-                check: fsCheck,
-                status: 'warn',
-                detail: `fsutil fsinfo volumeinfo ${drive}\\ gave no file system (run as an administrator)`,
-                fix: `fsutil fsinfo volumeinfo ${drive}\\`
-            });
-        else if (name.toUpperCase() !== 'NTFS')
-            out.push({
-                check: fsCheck,
-                status: 'fail',
-                detail: `${drive} is ${name}: the pool's read grants need NTFS`,
-                fix: 'set deploy-root to a folder on an NTFS drive'
-            });
-        else
-            out.push({ check: fsCheck, status: 'ok', detail: `${drive} is NTFS` });
-    }
-    const free = freeBytes(root);
-    const gb = (n) => `${(n / 1024 ** 3).toFixed(1)} GB`;
-    const spaceCheck = `free space (${root})`;
-    const clean = `lower keep-releases, or free space on ${drive ?? root} (cleanmgr /d ${drive ?? 'C:'})`;
-    if (free === undefined)
-        out.push({ check: spaceCheck, status: 'warn', detail: 'could not read the free space', fix: clean });
-    else if (free < MIN_FREE_BYTES)
-        out.push({
-            check: spaceCheck,
-            status: 'fail',
-            detail: `${gb(free)} free: a venv and a release copy need about ${gb(MIN_FREE_BYTES)}`,
-            fix: clean
-        });
-    else if (free < 2 * MIN_FREE_BYTES)
-        out.push({ check: spaceCheck, status: 'warn', detail: `${gb(free)} free`, fix: clean });
-    else
-        out.push({ check: spaceCheck, status: 'ok', detail: `${gb(free)} free` });
-    return out;
-}
-/** With SSO: the SP's own check of the configured file, and its service. */
-async function shibbolethFindings(runner, config) {
-    const sp = config.shibboleth;
-    const out = [];
-    const result = await checkShibbolethConfig(runner, sp.check, sp.configPath);
-    out.push(result.ok
-        ? { check: 'Shibboleth config check', status: 'ok', detail: `${result.argv.join(' ')} passed` }
-        : {
-            check: 'Shibboleth config check',
-            status: 'fail',
-            detail: `${result.argv.join(' ')} failed (exit ${result.exitCode}): ${result.output.trim().split(/\r?\n/).slice(-3).join(' ')}`,
-            fix: result.exitCode === -1
-                ? 'install the Shibboleth SP 3 (msiexec /i shibboleth-sp-3.x-win64.msi /qn) or set shibboleth-check'
-                : `correct ${sp.configPath} until this passes: ${result.argv.join(' ')}`
-        });
-    const s = await serviceState(runner, sp.service);
-    const check = `Shibboleth service (${sp.service})`;
-    if (s.kind === 'missing')
-        out.push({
-            check,
-            status: 'fail',
-            detail: 'not installed',
-            fix: 'install the Shibboleth SP 3 (msiexec /i shibboleth-sp-3.x-win64.msi /qn), or set shibboleth-service'
-        });
-    else if (s.kind === 'unknown')
-        out.push({ check, status: 'warn', detail: `sc.exe query gave no state: ${s.output}`, fix: `sc.exe query ${sp.service}` });
-    else if (s.state !== 'RUNNING')
-        out.push({ check, status: 'warn', detail: `${s.state} (the deploy starts it)`, fix: `net start ${sp.service}` });
-    else
-        out.push({ check, status: 'ok', detail: 'running' });
-    return out;
-}
-
-;// CONCATENATED MODULE: ./src/doctor/iis-checks.ts
-
-
-const INSTALL_IIS = 'Install-WindowsFeature Web-Server -IncludeManagementTools';
-/** The module the chosen hosting needs in system.webServer/globalModules, and what installs it. */
-const HOSTING_MODULE = {
-    fastcgi: { name: 'FastCgiModule', feature: 'the CGI feature (FastCgiModule)', fix: 'Install-WindowsFeature Web-CGI' },
-    httpplatform: {
-        name: 'httpPlatformHandler',
-        feature: 'HttpPlatformHandler',
-        fix: 'msiexec /i httpPlatformHandler_amd64.msi /qn (HttpPlatformHandler v1.2, from https://www.iis.net/downloads/microsoft/httpplatformhandler)'
-    }
-};
-/** W3SVC, the IIS web service: installed with IIS, running to serve the app. */
-async function iisServiceFinding(runner) {
-    const check = 'IIS service (W3SVC)';
-    const s = await serviceState(runner, 'W3SVC');
-    if (s.kind === 'missing')
-        return { check, status: 'fail', detail: 'W3SVC is not installed: IIS is missing', fix: INSTALL_IIS };
-    if (s.kind === 'unknown')
-        return { check, status: 'warn', detail: `sc.exe query W3SVC gave no state: ${s.output}`, fix: 'sc.exe query W3SVC' };
-    if (s.state === 'RUNNING')
-        return { check, status: 'ok', detail: 'W3SVC is running' };
-    return { check, status: 'fail', detail: `W3SVC is ${s.state}`, fix: 'net start W3SVC' };
-}
-/** appcmd answers, and globalModules holds the module the hosting needs (appcmd's own reading of the config). */
-async function hostingModuleFindings(runner, config) {
-    const answer = await ask(runner, config.appcmd, ['list', 'config', '-section:system.webServer/globalModules']);
-    const need = HOSTING_MODULE[config.hosting];
-    if ('missing' in answer) {
-        return [
-            { check: 'appcmd', status: 'fail', detail: `${config.appcmd} cannot be run: ${answer.missing}`, fix: INSTALL_IIS },
-            { check: `IIS feature for ${config.hosting}`, status: 'fail', detail: `not checked without appcmd`, fix: need.fix }
-        ];
-    }
-    if (answer.exitCode !== 0) {
-        const why = `${answer.stdout}${answer.stderr}`.trim();
-        return [
-            {
-                check: 'appcmd',
-                status: 'fail',
-                detail: `appcmd list config failed (exit ${answer.exitCode}): ${why}`,
-                fix: 'run the runner as an administrator'
-            }
-        ];
-    }
-    const appcmd = { check: 'appcmd', status: 'ok', detail: `${config.appcmd} answers` };
-    // Text or /xml alike, the entry is <add name="..." image="..." />; names compare without regard to case.
-    const present = new RegExp(`\\bname\\s*=\\s*"${need.name}"`, 'i').test(answer.stdout);
-    const feature = present
-        ? { check: `IIS feature for ${config.hosting}`, status: 'ok', detail: `${need.name} is in globalModules` }
-        : {
-            check: `IIS feature for ${config.hosting}`,
-            status: 'fail',
-            detail: `${need.feature} is not installed: no ${need.name} in globalModules`,
-            fix: need.fix
-        };
-    return [appcmd, feature];
-}
-/** `SITE "S" (id:1,bindings:http/*:80:,state:Started)` (docs/windows-facts.md, ac-list-text). */
-const SITE_LINE = /^SITE "([^"]*)" \(id:(\d+),bindings:(.*),state:(\w+)\)\s*$/m;
-async function siteFindings(runner, config) {
-    const check = `site "${config.siteName}"`;
-    const answer = await ask(runner, config.appcmd, ['list', 'site', config.siteName]);
-    if ('missing' in answer)
-        return [{ check, status: 'fail', detail: 'not checked without appcmd', fix: INSTALL_IIS }];
-    const add = `appcmd add site /name:"${config.siteName}" /bindings:http/*:80: /physicalPath:C:\\inetpub\\wwwroot`;
-    if (isListMiss(answer.exitCode, answer.stdout))
-        return [{ check, status: 'fail', detail: 'no such site in IIS', fix: add }];
-    const m = SITE_LINE.exec(answer.stdout);
-    if (!m)
-        return [
-            { check, status: 'warn', detail: `appcmd list site answered: ${answer.stdout.trim()}`, fix: `appcmd list site "${config.siteName}"` }
-        ];
-    const [, , id, bindings = '', state = ''] = m;
-    const out = [];
-    out.push(state.toLowerCase() === 'started'
-        ? { check, status: 'ok', detail: `id ${id}, started` }
-        : { check, status: 'fail', detail: `id ${id}, ${state}`, fix: `appcmd start site /site.name:"${config.siteName}"` });
-    const web = bindings.split(',').filter(b => /^https?\//i.test(b));
-    out.push(web.length > 0
-        ? { check: `bindings of "${config.siteName}"`, status: 'ok', detail: web.join(', ') }
-        : {
-            check: `bindings of "${config.siteName}"`,
-            status: 'warn',
-            detail: `no http or https binding (${bindings || 'none'}): verify needs verify-url`,
-            fix: `appcmd set site /site.name:"${config.siteName}" /+bindings.[protocol='http',bindingInformation='*:80:']`
-        });
-    return out;
-}
-
-;// CONCATENATED MODULE: ./src/doctor/doctor.ts
-
-
-
-
-
-/** Free space of the volume holding `dir`, read from its nearest existing parent (deploy-root may not exist yet). */
-function volumeFreeBytes(dir) {
-    let at = dir;
-    for (;;) {
-        try {
-            const s = external_node_fs_default().statfsSync(at);
-            return s.bavail * s.bsize;
-        }
-        catch {
-            const up = external_node_path_default().dirname(at);
-            if (up === at)
-                return undefined;
-            at = up;
-        }
-    }
-}
-/** Every check of a server before a deploy; each reads only, so the server is the same afterwards. */
-async function runDoctor(deps, config) {
-    const { runner } = deps;
-    const findings = [runnerFinding(deps.env), await iisServiceFinding(runner)];
-    findings.push(...(await hostingModuleFindings(runner, config)));
-    findings.push(...(await siteFindings(runner, config)));
-    const python = await pythonFinding(runner, config);
-    findings.push(python.finding);
-    findings.push(...(await pythonAclFindings(runner, config, python.facts)));
-    findings.push(...(await deployRootFindings(runner, config, deps.freeBytes ?? volumeFreeBytes)));
-    if (config.shibboleth.enabled)
-        findings.push(...(await shibbolethFindings(runner, config)));
-    return findings;
-}
-/** mode: doctor: the findings in the log and the summary (through the report), failing the step only on fail findings. */
-async function doctorMode(deps, config, report) {
-    const findings = await deps.log.group('Doctor', () => runDoctor(deps, config));
-    report.doctor = findings;
-    for (const line of findingLines(findings))
-        deps.log.info(line);
-    for (const f of findings.filter(f => f.status === 'warn'))
-        deps.log.warning(`${f.check}: ${f.detail}. Fix: ${f.fix ?? ''}`);
-    const failed = failures(findings);
-    if (failed.length > 0)
-        deps.setFailed(`doctor: ${failed.length} check(s) failed: ${failed.map(f => `${f.check}: ${f.detail}`).join('; ')}`);
-}
-
-;// CONCATENATED MODULE: ./src/history/store.ts
-
-
-
-/** One history file per target (site + app path), named like the target's lock file so two apps never share one. */
-function historyFileFor(deployRoot, target) {
-    const name = `${target.site}${target.appPath}`.toLowerCase();
-    const slug = name.replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'root';
-    const hash = external_node_crypto_default().createHash('sha256').update(name).digest('hex').slice(0, 8);
-    return external_node_path_default().join(deployRoot, 'history', `${slug}-${hash}.jsonl`);
-}
-/** Every string of the entry through `redact`, field by field, so masking can never break the JSON around it. */
-function redactEntry(entry, redact) {
-    return JSON.parse(JSON.stringify(entry), (_key, value) => (typeof value === 'string' ? redact(value) : value));
-}
-/**
- * Appends one line with a single O_APPEND write and flushes it: a crash can tear only this line, never an earlier
- * one. A line torn by an earlier crash is ended first, so the new entry starts a line of its own.
- */
-function appendHistory(file, entry, redact) {
-    external_node_fs_default().mkdirSync(external_node_path_default().dirname(file), { recursive: true });
-    let torn = false;
+/** sha256 of a file's content, read in fixed chunks so that memory does not grow with the file. */
+function hashFile(file) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    const buffer = Buffer.allocUnsafe(HASH_CHUNK);
+    const fd = external_node_fs_default().openSync(file, 'r');
     try {
-        const size = external_node_fs_default().statSync(file).size;
-        if (size > 0) {
-            const fd = external_node_fs_default().openSync(file, 'r');
-            try {
-                const last = Buffer.alloc(1);
-                external_node_fs_default().readSync(fd, last, 0, 1, size - 1);
-                torn = last[0] !== 0x0a;
-            }
-            finally {
-                external_node_fs_default().closeSync(fd);
-            }
+        for (let n = external_node_fs_default().readSync(fd, buffer, 0, HASH_CHUNK, null); n > 0; n = external_node_fs_default().readSync(fd, buffer, 0, HASH_CHUNK, null)) {
+            hash.update(buffer.subarray(0, n));
         }
-    }
-    catch {
-        // No file yet: nothing to end.
-    }
-    const line = `${torn ? '\n' : ''}${JSON.stringify(redactEntry(entry, redact))}\n`;
-    const fd = external_node_fs_default().openSync(file, 'a');
-    try {
-        external_node_fs_default().writeSync(fd, line);
-        external_node_fs_default().fsyncSync(fd);
     }
     finally {
         external_node_fs_default().closeSync(fd);
     }
+    return hash.digest('hex');
 }
-function isEntry(value) {
-    const e = value;
-    return (typeof e === 'object' && e !== null && typeof e.time === 'string' && typeof e.releaseId === 'string' && typeof e.outcome === 'string');
+/** The digest of a set of files from their relative paths and content hashes (order-independent). */
+function treeHashOf(hashes) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    for (const rel of [...hashes.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)))
+        hash.update(`${rel}\0${hashes.get(rel)}\n`);
+    return hash.digest('hex');
 }
-/** The entries, oldest first; a line that is not a whole entry (a crash mid-write) is skipped with a warning. */
-function readHistory(file, warn) {
-    let text;
-    try {
-        text = external_node_fs_default().readFileSync(file, 'utf8');
+/** A digest of a folder's files (relative paths and contents), to tell whether a new release differs from the last. */
+function treeHash(dir) {
+    const root = path.resolve(dir);
+    const hashes = new Map();
+    for (const e of fs.readdirSync(root, { recursive: true, withFileTypes: true })) {
+        if (!e.isFile())
+            continue;
+        const abs = path.join(e.parentPath, e.name);
+        hashes.set(path.relative(root, abs).split(path.sep).join('/'), hashFile(abs));
     }
-    catch {
-        return [];
-    }
-    const entries = [];
-    text.split('\n').forEach((line, index) => {
-        if (line.trim() === '')
-            return;
-        try {
-            const parsed = JSON.parse(line);
-            if (isEntry(parsed)) {
-                entries.push(parsed);
-                return;
-            }
-        }
-        catch {
-            // Reported below.
-        }
-        warn(`release history ${file}: line ${index + 1} is incomplete (a run stopped while writing it); skipped`);
-    });
-    return entries;
-}
-/** The release that was live before the newest entries were written: the `live` of the newest entry that knows it. */
-function lastLive(entries) {
-    for (let i = entries.length - 1; i >= 0; i--) {
-        const live = entries[i]?.live;
-        if (live)
-            return live;
-    }
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./src/history/record.ts
-
-
-
-/** How many entries the job summary shows. */
-const SUMMARY_ENTRIES = 5;
-function outcomeOf(report) {
-    const failed = report.error !== undefined || report.checks.some(c => !c.ok);
-    if (failed)
-        return report.rolledBack ? 'failed-rolled-back' : 'failed';
-    return report.changed ? 'deployed' : 'no-op';
-}
-/** The workflow run's page, from the variables every Actions job has; undefined outside Actions. */
-function runUrlOf(env) {
-    const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: run } = env;
-    return server && repo && run ? `${server}/${repo}/actions/runs/${run}` : undefined;
-}
-/**
- * The entry for one finished run. `previousLive` is what IIS served before it: still served after a failure that
- * changed nothing or was rolled back; after a failure that was not rolled back nobody knows.
- */
-function entryFromRun(report, env, previousLive, now = new Date()) {
-    const outcome = outcomeOf(report);
-    const live = outcome === 'deployed' || outcome === 'no-op'
-        ? report.releaseId
-        : outcome === 'failed-rolled-back' || !report.changed
-            ? previousLive
-            : undefined;
-    const runUrl = runUrlOf(env);
-    return {
-        time: now.toISOString(),
-        mode: report.mode,
-        target: { site: report.target.site, appPath: report.target.appPath },
-        releaseId: report.releaseId,
-        outcome,
-        ...(env.GITHUB_SHA ? { commit: env.GITHUB_SHA } : {}),
-        ...(env.GITHUB_ACTOR ? { actor: env.GITHUB_ACTOR } : {}),
-        ...(runUrl ? { runUrl } : {}),
-        releaseBuilt: report.releaseBuilt ?? false,
-        iisChanges: report.objects.filter(o => o.status !== 'unchanged').map(o => `${o.status} ${o.kind} ${o.name}`),
-        ...(report.operations ? { iisOperations: report.operations.map(op => [op.tool, ...op.argv.slice(0, 3)].join(' ')) } : {}),
-        ...(live ? { live } : {}),
-        ...(report.error !== undefined ? { error: report.error.slice(0, 500) } : {})
-    };
-}
-/**
- * Appends this run to the target's history and puts the last entries and the previous live release into the report.
- * Meant for main's `finally` while the target's lock is held: it never throws, a history it cannot write only warns.
- */
-function recordRun(report, env, log) {
-    const target = { site: report.target.site, appPath: report.target.appPath };
-    try {
-        const file = historyFileFor(report.target.deployRoot, target);
-        const before = readHistory(file, message => log.warning(message));
-        // A history started by an earlier version of the action is empty: the release manifests know the last live one.
-        const layout = layoutFor(report.target.deployRoot);
-        const previous = lastLive(before) ?? (outcomeOf(report) === 'deployed' ? previousRelease(layout, report.releaseId, target) : liveRelease(layout))?.id;
-        if (previous)
-            report.previousRelease = previous;
-        const entry = entryFromRun(report, env, previous);
-        appendHistory(file, entry, text => log.redact(text));
-        report.history = [...before, JSON.parse(log.redact(JSON.stringify(entry)))].slice(-SUMMARY_ENTRIES);
-    }
-    catch (error) {
-        log.warning(`release history not written: ${error.message}`);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/process.ts
-
-/** Runs programs without a shell, never throwing on a non-zero exit: callers classify failures themselves. */
-const execRunner = {
-    async run(file, args, options = {}) {
-        const started = performance.now();
-        const result = await getExecOutput(file, [...args], {
-            cwd: options.cwd,
-            env: options.env,
-            input: options.input === undefined ? undefined : Buffer.from(options.input),
-            ignoreReturnCode: true,
-            silent: true
-        });
-        return {
-            exitCode: result.exitCode,
-            stdout: result.stdout,
-            stderr: result.stderr,
-            durationMs: Math.round(performance.now() - started)
-        };
-    }
-};
-
-;// CONCATENATED MODULE: ./src/python/output.ts
-/** The last lines of a child's output (stderr after stdout), where Python and pip say what went wrong. */
-function output_outputTail(result, lines = 15) {
-    const all = `${result.stdout}\n${result.stderr}`
-        .split(/\r?\n/)
-        .map(l => l.trimEnd())
-        .filter(l => l !== '');
-    return all.slice(-lines).join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/python/interpreter.ts
-
-
-// -I: ignore PYTHON* variables and the current folder, so the probe sees the interpreter itself.
-const PROBE = [
-    'import json, platform, sys',
-    'print(json.dumps({"executable": sys.executable, "version": platform.python_version(),',
-    ' "majorMinor": "%d.%d" % sys.version_info[:2], "basePrefix": sys.base_prefix}))'
-].join('\n');
-/** Asks the interpreter that will create the venv who it is. */
-async function probeInterpreter(runner, python) {
-    let result;
-    try {
-        result = await runner.run(python, ['-I', '-c', PROBE]);
-    }
-    catch (thrown) {
-        // @actions/exec throws (instead of exiting non-zero) when the file cannot be found.
-        throw new errors_PhaseError('stage', `python '${python}' not found; set the python input`, 'Give the full path of python.exe (or python3) that should create the venv.', {
-            cause: asError(thrown)
-        });
-    }
-    if (result.exitCode !== 0) {
-        throw new errors_PhaseError('stage', `python '${python}' failed to start (exit ${result.exitCode}): ${output_outputTail(result)}`, 'Check the python input points at a working Python 3 interpreter.');
-    }
-    const line = result.stdout.trim().split(/\r?\n/).pop() ?? '';
-    try {
-        const parsed = JSON.parse(line);
-        if (!parsed.executable || !/^\d+\.\d+/.test(parsed.version))
-            throw new Error('incomplete answer');
-        return parsed;
-    }
-    catch {
-        throw new errors_PhaseError('stage', `python '${python}' did not answer like Python 3: ${output_outputTail(result)}`, 'Check the python input points at a Python 3 interpreter.');
-    }
-}
-
-;// CONCATENATED MODULE: ./src/python/interpreter-cache.ts
-
-
-
-
-function interpreter_cache_stampOf(file) {
-    const stat = external_node_fs_default().statSync(file, { throwIfNoEntry: false });
-    return stat?.isFile() ? { path: external_node_path_default().resolve(file), size: stat.size, mtimeMs: stat.mtimeMs } : undefined;
-}
-const sameStamp = (a, b) => !!a && !!b && a.path === b.path && a.size === b.size && a.mtimeMs === b.mtimeMs;
-/**
- * The interpreter's answers, from the cache when neither the python input's file nor the executable behind it
- * (a launcher or shim may point elsewhere) changed size or mtime since it was probed; else a probe.
- * A bare command name is looked up on PATH by the probe itself, so it is always probed.
- */
-async function probeInterpreterCached(runner, python, cacheFile) {
-    const input = external_node_path_default().isAbsolute(python) ? interpreter_cache_stampOf(python) : undefined;
-    if (input) {
-        try {
-            const cache = JSON.parse(external_node_fs_default().readFileSync(cacheFile, 'utf8'));
-            if (cache.version === 1 && sameStamp(cache.input, input) && sameStamp(cache.executable, interpreter_cache_stampOf(cache.interpreter.executable)))
-                return { interpreter: cache.interpreter, cached: true, remember: () => undefined };
-        }
-        catch {
-            // No cache yet, or a damaged one: probe.
-        }
-    }
-    const interpreter = await probeInterpreter(runner, python);
-    const remember = () => {
-        const executable = interpreter_cache_stampOf(interpreter.executable);
-        if (!input || !executable)
-            return;
-        try {
-            const cache = { version: 1, input, executable, interpreter };
-            writeFileAtomic(cacheFile, `${JSON.stringify(cache, null, 2)}\n`);
-        }
-        catch {
-            // A cache that cannot be written only costs the next run a probe.
-        }
-    };
-    return { interpreter, cached: false, remember };
-}
-/** Where the cache lives: under deploy-root, with the other caches of the runs that deploy there. */
-function interpreterCacheFile(deployRoot) {
-    return external_node_path_default().join(deployRoot, 'cache', 'interpreter.json');
+    return treeHashOf(hashes);
 }
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
@@ -55542,563 +56709,70 @@ async function findWfastcgi(runner, venvPython) {
     return file;
 }
 
-;// CONCATENATED MODULE: ./src/render/release-configs.ts
+;// CONCATENATED MODULE: ./src/release-fingerprint.ts
+/** The hashes that decide reuse: of the venv (interpreter, requirements, pip) and of the whole release. */
 
 
-/** IIS splits scriptProcessor at '|' and compares it with the FastCGI registration verbatim. */
-function scriptProcessor(fastCgi) {
-    return `${fastCgi.fullPath}|${fastCgi.arguments}`;
-}
-/** 'hello.wsgi.application' → 'hello.wsgi:application', the form waitress and uvicorn take. */
-function wsgiTarget(wsgiApplication, settingsModule) {
-    const dotted = wsgiApplication || `${settingsModule.split('.')[0]}.wsgi.application`;
-    const at = dotted.lastIndexOf('.');
-    return `${dotted.slice(0, at)}:${dotted.slice(at + 1)}`;
+
+
+function hostingRequirements(config) {
+    return config.hosting === 'fastcgi' ? [config.wfastcgi] : [config.httpPlatformPackage];
 }
 /**
- * The command HttpPlatformHandler starts after processPath (the venv's python). HttpPlatformHandler forwards the
- * URL unchanged, so below the site root waitress must strip the app path itself: --url-prefix makes it SCRIPT_NAME
- * and takes it off PATH_INFO (docs/windows-facts.md, hp-url-unchanged, wt-url-prefix).
+ * The requirements file with every file it pulls in (-r, -c and their long forms), in order: a change in any of
+ * them changes what pip installs, so it must change the venv's hash too.
  */
-function httpPlatformArguments(config, facts) {
-    if (config.httpPlatformCommand)
-        return config.httpPlatformCommand;
-    const prefix = config.appPath === '/' ? '' : ` --url-prefix=${config.appPath}`;
-    return `-m waitress --listen=127.0.0.1:%HTTP_PLATFORM_PORT%${prefix} ${wsgiTarget(facts.wsgiApplication, config.settingsModule)}`;
-}
-/** HttpPlatformHandler's startupTimeLimit, in seconds; the preflight waits as long for the server to answer. */
-const HTTP_PLATFORM_STARTUP_SECONDS = 60;
-/**
- * What the HttpPlatformHandler process sees: web.config's variables, then the secret ones IIS adds from
- * applicationHost.config at the app's location.
- */
-function httpPlatformEnvironment(config, facts) {
-    const layout = layoutFor(config.deployRoot);
-    return [
-        { name: 'DJANGO_SETTINGS_MODULE', value: config.settingsModule, secret: false },
-        { name: 'PYTHONPATH', value: layout.releaseDir(facts.releaseId), secret: false },
-        ...config.env
-    ];
-}
-function renderReleaseConfigs(templates, config, desired, facts) {
-    const layout = layoutFor(config.deployRoot);
-    const p = pathApi(layout.flavour);
-    const common = { siteName: config.siteName, appPath: config.appPath === '/' ? '' : config.appPath, releaseId: facts.releaseId };
-    const files = [];
-    if (desired.fastCgi) {
-        const appSettings = releaseAppSettings(config, facts).map(v => ({ key: v.name, value: v.value }));
-        files.push({
-            relPath: 'web.config',
-            content: templates.render('app-web.config', { ...common, scriptProcessor: scriptProcessor(desired.fastCgi), appSettings })
-        });
+function requirementsClosure(file, seen = new Set()) {
+    const resolved = external_node_path_default().resolve(file);
+    if (seen.has(resolved))
+        return '';
+    seen.add(resolved);
+    const text = external_node_fs_default().readFileSync(resolved, 'utf8');
+    let out = `# ${external_node_path_default().basename(resolved)}\n${text}\n`;
+    for (const line of text.split(/\r?\n/)) {
+        const m = /^\s*(?:-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)/.exec(line);
+        if (!m)
+            continue;
+        const included = external_node_path_default().resolve(external_node_path_default().dirname(resolved), m[1]);
+        // A missing include is pip's error to report, with its own words, when it installs.
+        if (external_node_fs_default().existsSync(included))
+            out += requirementsClosure(included, seen);
     }
-    else {
-        const env = httpPlatformEnvironment(config, facts)
-            .filter(v => !v.secret)
-            .map(v => ({ name: v.name, value: v.value }));
-        files.push({
-            relPath: 'web.config',
-            content: templates.render('httpplatform-web.config', {
-                ...common,
-                processPath: layout.venvPython(facts.venvHash),
-                arguments: httpPlatformArguments(config, facts),
-                stdoutLogFile: p.join(layout.logsDir, 'httpplatform-stdout'),
-                startupTimeLimit: HTTP_PLATFORM_STARTUP_SECONDS,
-                env
-            })
-        });
-    }
-    files.push({
-        relPath: 'static/web.config',
-        // With the files served elsewhere no vdir maps the folder; the app's root vdir still reaches it as static/.
-        content: templates.render('static-web.config', {
-            staticUrlPath: desired.staticLocation.kind === 'vdir' ? desired.staticLocation.urlPath : `${common.appPath}/static/`
-        })
+    return out;
+}
+function computeVenvHash(config, interpreter) {
+    return venvHash({
+        interpreterVersion: interpreter.version,
+        interpreterPath: interpreter.executable,
+        requirementsText: requirementsClosure(config.requirements),
+        pipArgs: config.pipArgs,
+        extraRequirements: hostingRequirements(config),
+        systemSitePackages: config.venvSystemSitePackages
     });
-    return files;
-}
-
-// EXTERNAL MODULE: ./node_modules/handlebars/lib/index.js
-var handlebars_lib = __nccwpck_require__(8508);
-var lib_default = /*#__PURE__*/__nccwpck_require__.n(handlebars_lib);
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
-;// CONCATENATED MODULE: ./src/assets.ts
-
-
-
-const here = external_node_path_default().dirname((0,external_node_url_.fileURLToPath)(import.meta.url));
-/**
- * Files that ship beside the code: in dist/ the bundle step copies them to dist/templates and dist/python;
- * from source (tests, demo) they are read where they are kept.
- */
-function assetPath(kind, name) {
-    const candidates = kind === 'templates'
-        ? [external_node_path_default().join(here, 'templates', name), external_node_path_default().join(here, '..', 'templates', name)]
-        : [external_node_path_default().join(here, 'python', name), external_node_path_default().join(here, 'python', 'scripts', name)];
-    const found = candidates.find(c => external_node_fs_default().existsSync(c));
-    if (!found)
-        throw new Error(`bundled ${kind} file ${name} is missing (looked in ${candidates.join(', ')})`);
-    return found;
-}
-function templatesDir() {
-    return external_node_path_default().dirname(assetPath('templates', 'app-web.config.hbs'));
-}
-
-;// CONCATENATED MODULE: ./src/render/templates.ts
-
-
-
-
-
-
-/** Template values are strings, numbers and booleans; anything else is a bug in the caller, not text to print. */
-function templateText(value) {
-    if (typeof value === 'string')
-        return value;
-    if (typeof value === 'number' || typeof value === 'boolean')
-        return String(value);
-    throw new Error(`template value of type ${typeof value} cannot be rendered as text`);
 }
 /**
- * Templates are data: the bundled ones, each replaceable by a file of the same name in the user's templates folder.
- * One isolated Handlebars environment, so our helpers never leak into another bundle's.
+ * Everything that makes two releases interchangeable: the project's files, the venv, and every input that shapes the
+ * rendered configs. Secret values enter only through a hash.
  */
-class TemplateSet {
-    overrideDir;
-    hb = lib_default().create();
-    compiled = new Map();
-    constructor(overrideDir = '') {
-        this.overrideDir = overrideDir;
-        // {{xml v}} escapes for XML without Handlebars's HTML entities (&#x3D; for '=' is valid but unreadable in paths).
-        // strict mode does not reach helper arguments, so the helper itself refuses an unknown variable.
-        this.hb.registerHelper('xml', (value, options) => {
-            if (value === undefined || value === null) {
-                throw new Error(`template variable used at line ${options.loc?.start.line ?? '?'} is not defined`);
-            }
-            return new (lib_default()).SafeString(xmlEscape(templateText(value)));
-        });
-        // {{comment v}}: like xml, for text inside <!-- -->, which must not hold "--" (a site name or release id may).
-        this.hb.registerHelper('comment', (value) => new (lib_default()).SafeString(xmlEscape(templateText(value ?? '')).replace(/-(?=-)/g, '- ')));
-    }
-    /** The file a template comes from: the user's override when there is one. */
-    fileOf(name) {
-        const override = this.overrideDir ? external_node_path_default().join(this.overrideDir, `${name}.hbs`) : '';
-        return override && external_node_fs_default().existsSync(override) ? override : external_node_path_default().join(templatesDir(), `${name}.hbs`);
-    }
-    load(name) {
-        const cached = this.compiled.get(name);
-        if (cached)
-            return cached;
-        const file = this.fileOf(name);
-        const source = external_node_fs_default().readFileSync(file, 'utf8');
-        try {
-            // compile() is lazy: parse now, so a syntax error stops the run before anything is created.
-            this.hb.parse(source);
-        }
-        catch (e) {
-            const message = e.message;
-            const line = /line (\d+)/.exec(message)?.[1];
-            throw new InputError('templates', `${file}${line ? `:${line}` : ''}: template syntax error: ${message.split('\n')[0]}; fix the template`);
-        }
-        // strict: a misspelt variable is an error, not an empty attribute that IIS later rejects.
-        const fn = this.hb.compile(source, { strict: true });
-        const entry = { file, fn };
-        this.compiled.set(name, entry);
-        return entry;
-    }
-    /** Renders and parses the result as XML; a template that yields malformed XML is reported by file. */
-    render(name, data) {
-        const { file, fn } = this.load(name);
-        let text;
-        try {
-            text = fn(data);
-        }
-        catch (e) {
-            throw new InputError('templates', `${file}: ${e.message.split('\n')[0]}; use only the variables the bundled template uses`);
-        }
-        try {
-            parseXmlStrict(text, `${name} rendered from ${file}`);
-        }
-        catch (e) {
-            throw new InputError('templates', `${e.message}; fix the template`);
-        }
-        return text;
-    }
-    /** Compiles every template up front, so a syntax error stops the run before anything is created. */
-    checkAll(names) {
-        for (const name of names)
-            this.load(name);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/report.ts
-
-
-const keep = text => text;
-const INSECURE_TLS_WARNING = 'verify-insecure is on: TLS certificates of the checked URLs were not verified';
-function duration(ms) {
-    return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
-}
-/** A longer run of backticks than the text holds, so a body cannot close its code block. */
-function fence(text) {
-    const longest = Math.max(2, ...(text.match(/`+/g) ?? []).map(run => run.length));
-    return '`'.repeat(longest + 1);
-}
-/**
- * Renders the job summary. Pure: the same report gives the same markdown. Every text from the report passes
- * through `redact` before it is escaped (escaping could split a secret), and the result passes once more.
- */
-function renderSummary(report, redact = keep) {
-    const plain = (text) => redact(text);
-    // Table cells: one line, no HTML from server responses, no stray column separators.
-    const cell = (text) => plain(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-    const code = (text) => `\`${cell(text).replace(/`/g, "'")}\``;
-    const row = (...cells) => `| ${cells.join(' | ')} |`;
-    const out = [];
-    if (report.doctor)
-        return redact(renderDoctor(report.doctor, cell, code));
-    const failed = report.error !== undefined || report.checks.some(c => !c.ok);
-    const verb = report.mode === 'deploy' ? 'Deployed' : report.mode === 'stage' ? 'Staged' : 'Planned';
-    const headline = failed
-        ? `❌ ${report.mode} of release ${code(report.releaseId)} failed${report.rolledBack ? ', previous release restored' : ''}`
-        : `✅ ${verb} release ${code(report.releaseId)}`;
-    out.push(`## ${headline}`, '');
-    const t = report.target;
-    out.push(row('Target', ''), row('---', '---'), row('Mode', cell(report.mode)), row('Site', cell(t.site)), row('App path', code(t.appPath)), row('App pool', cell(t.pool)), row('Deploy root', code(t.deployRoot)), row('Release', code(report.releaseId)), row('URL', cell(report.url)), row('Plan', code(report.planPath)), row('Changed', report.changed ? 'yes' : 'no'), row('Rolled back', report.rolledBack ? 'yes' : 'no'), '');
-    if (report.error !== undefined)
-        out.push(`**Error:** ${cell(report.error)}`, '');
-    const warnings = [...report.warnings];
-    if (report.insecureTls && !warnings.includes(INSECURE_TLS_WARNING))
-        warnings.unshift(INSECURE_TLS_WARNING);
-    for (const w of warnings)
-        out.push(`> ⚠️ **Warning:** ${cell(w)}`, '');
-    if (report.objects.length > 0) {
-        const counts = ['created', 'changed', 'removed', 'unchanged']
-            .map(s => [s, report.objects.filter(o => o.status === s).length])
-            .filter(([, n]) => n > 0)
-            .map(([s, n]) => `${n} ${s}`)
-            .join(', ');
-        out.push(`### IIS objects (${counts})`, '', row('Kind', 'Name', 'Status'), row('---', '---', '---'));
-        for (const o of report.objects)
-            out.push(row(cell(o.kind), cell(o.name), o.status));
-        out.push('');
-    }
-    if (report.files.length > 0) {
-        const written = report.files.filter(f => f.status === 'written').length;
-        out.push(`### Files (${written} written, ${report.files.length - written} unchanged)`, '', row('Path', 'Status'), row('---', '---'));
-        for (const f of report.files)
-            out.push(row(code(f.path), f.status));
-        out.push('');
-    }
-    if (report.shibboleth) {
-        const s = report.shibboleth;
-        const what = s.changed ? `configuration changed; service ${s.restarted ? 'restarted' : 'not restarted'}` : 'configuration unchanged';
-        const pools = s.recycledPools?.length
-            ? ` App pools recycled for the IIS module's site list: ${s.recycledPools.map(code).join(', ')}.`
-            : '';
-        out.push('### Shibboleth SP', '', `Shibboleth SP ${what}.${pools}`, '');
-    }
-    if (report.phases.length > 0) {
-        out.push('### Phases', '', row('Phase', 'Time', 'Result'), row('---', '---:', '---'));
-        for (const p of report.phases)
-            out.push(row(cell(p.name), duration(p.ms), p.ok ? '✅ ok' : '❌ failed'));
-        out.push('');
-    }
-    const checkTable = (title, checks) => {
-        out.push(title, '', row('Check', 'URL', 'Result', 'Status', 'Time', 'Attempts', 'Detail'), row('---', '---', '---', '---:', '---:', '---:', '---'));
-        for (const c of checks) {
-            out.push(row(cell(c.name), cell(c.url), c.ok ? '✅ passed' : '❌ failed', c.status === undefined ? '—' : String(c.status), duration(c.ms), String(c.attempts), cell(c.detail)));
-        }
-        out.push('');
+function releaseFingerprint(config, projectTreeHash, venv, templates) {
+    const h = external_node_crypto_default().createHash('sha256');
+    const shaping = {
+        projectTreeHash,
+        venv,
+        hosting: config.hosting,
+        siteName: config.siteName,
+        appPath: config.appPath,
+        appPool: config.appPool,
+        settingsModule: config.settingsModule,
+        deployRoot: config.deployRoot,
+        httpPlatformCommand: config.httpPlatformCommand,
+        // Only when set, so releases staged before this input existed keep their fingerprint.
+        ...(config.staticServedElsewhere ? { staticServedElsewhere: true } : {}),
+        env: config.env.map(v => [v.name, external_node_crypto_default().createHash('sha256').update(v.value).digest('hex')]),
+        templates: ['app-web.config', 'static-web.config', 'httpplatform-web.config'].map(n => external_node_fs_default().readFileSync(templates.fileOf(n), 'utf8'))
     };
-    if (report.checks.length > 0)
-        checkTable('### Verify', report.checks);
-    if (report.rollback) {
-        const r = report.rollback;
-        out.push('### Rollback', '', `${r.ok ? '✅ Rollback succeeded' : '❌ Rollback failed'}: ${cell(r.detail)}`, '');
-        if (r.checks.length > 0)
-            checkTable('#### Verify of the restored release', r.checks);
-    }
-    if (report.hints.length > 0) {
-        out.push('### Diagnosis', '');
-        for (const h of report.hints)
-            out.push(`- **${cell(h.cause)}** — ${cell(h.hint)}`);
-        out.push('');
-    }
-    if (report.history && report.history.length > 0) {
-        out.push('### Release history', '', row('Time', 'Release', 'Outcome', 'Commit', 'Actor', 'IIS writes', 'Run'), row('---', '---', '---', '---', '---', '---:', '---'));
-        for (const h of [...report.history].reverse()) {
-            const run = h.runUrl ? `[run](${encodeURI(h.runUrl)})` : '—';
-            const built = h.releaseBuilt ? ' (built)' : '';
-            const commit = h.commit ? code(h.commit.slice(0, 12)) : '—';
-            out.push(row(cell(h.time), `${code(h.releaseId)}${built}`, cell(h.outcome), commit, cell(h.actor ?? '—'), h.iisOperations ? String(h.iisOperations.length) : '—', run));
-        }
-        out.push('');
-    }
-    const bodies = [...report.checks, ...(report.rollback?.checks ?? [])].filter(c => !c.ok && c.bodyStart);
-    for (const c of bodies) {
-        const body = plain(c.bodyStart ?? '');
-        const f = fence(body);
-        out.push(`<details><summary>First lines of the response: ${cell(c.name)} (${cell(c.url)})</summary>`, '', `${f}text`, body, f, '', '</details>', '');
-    }
-    return redact(out.join('\n'));
-}
-/**
- * Appends the rendered report to the job summary. Meant for main's `finally`, so it never throws: outside a
- * runner (no GITHUB_STEP_SUMMARY) or on a write error it says why in the log and returns false.
- */
-async function writeSummary(report, summary = summary_summary, options = {}) {
-    try {
-        summary.addRaw(renderSummary(report, options.redact), true);
-        await summary.write();
-        return true;
-    }
-    catch (error) {
-        // Left in the buffer, the text would be written twice by a later successful write.
-        summary.emptyBuffer?.();
-        options.log?.warning(`job summary not written: ${error.message}`);
-        return false;
-    }
-}
-/** The action's outputs (action.yml): url, release, changed, rolled-back, plan, previous-release. */
-function setOutputs(report, set = setOutput) {
-    set('url', report.url);
-    set('release', report.releaseId);
-    set('changed', String(report.changed));
-    set('rolled-back', String(report.rolledBack));
-    set('plan', report.planPath);
-    set('previous-release', report.previousRelease ?? '');
-}
-/** The report before a run has learnt anything: the summary and outputs are written from it whatever happens. */
-function emptyReport() {
-    return {
-        mode: 'deploy',
-        target: { site: '', appPath: '', pool: '', deployRoot: '' },
-        releaseId: '',
-        url: '',
-        planPath: '',
-        changed: false,
-        rolledBack: false,
-        objects: [],
-        files: [],
-        phases: [],
-        checks: [],
-        hints: [],
-        warnings: []
-    };
-}
-
-;// CONCATENATED MODULE: ./src/shibboleth/plan.ts
-
-
-
-
-
-
-
-/** Plan mode: the patched file goes to the output folder, the server's file is only read. */
-function planShibboleth(target, outputDir, templates) {
-    const proposal = proposeShibbolethConfig(target.configPath, target.want, templates, true);
-    const outputPath = external_node_path_default().join(outputDir, 'shibboleth2.xml');
-    external_node_fs_default().mkdirSync(outputDir, { recursive: true });
-    external_node_fs_default().writeFileSync(outputPath, proposal.next);
-    const operations = writeOperations(target, proposal);
-    const recycleOperations = proposal.changed && proposal.recycleReason ? recyclePlanOperations(target.site, proposal.recycleReason) : [];
-    return { changed: proposal.changed, changes: proposal.changes, diff: proposal.diff, outputPath, operations, recycleOperations };
-}
-/** Backup, write, check, restart: what apply runs for a changed file, empty for an unchanged one. */
-function writeOperations(target, proposal) {
-    if (!proposal.changed)
-        return [];
-    return [
-        {
-            tool: 'file',
-            argv: ['copy', target.configPath, `${target.configPath}.<timestamp>.bak`],
-            why: 'back up shibboleth2.xml beside itself',
-            mutates: true
-        },
-        { tool: 'file', argv: ['write', target.configPath], why: proposal.changes.join('; '), mutates: true },
-        {
-            tool: 'shibboleth',
-            argv: checkArgv(target.check, target.configPath),
-            why: "the SP's own check; a failure restores the backup",
-            mutates: false
-        },
-        ...restartOperations({ service: target.service, net: target.net ?? 'net' })
-    ];
-}
-/**
- * A run that is not shibboleth: the removal of the RequestMap entries the record says the action added, or
- * undefined when it names none for this file. The server's file is only read.
- */
-function planLeaveShibboleth(target, outputDir) {
-    const entries = recordedEntries(target);
-    if (entries.length === 0)
-        return undefined;
-    const proposal = proposeLeave(target.configPath, entries);
-    const outputPath = external_node_path_default().join(outputDir, 'shibboleth2.xml');
-    if (proposal.changed) {
-        external_node_fs_default().mkdirSync(outputDir, { recursive: true });
-        external_node_fs_default().writeFileSync(outputPath, proposal.next);
-    }
-    return {
-        changed: proposal.changed,
-        changes: [...proposal.changes, ...proposal.notes],
-        diff: proposal.diff,
-        outputPath,
-        operations: writeOperations(target, proposal),
-        recycleOperations: proposal.changed && proposal.recycleReason ? recyclePlanOperations(target.site, proposal.recycleReason) : []
-    };
-}
-
-;// CONCATENATED MODULE: ./src/python/release-files.ts
-
-
-
-/** Folders that never belong in a release: VCS data, caches, tooling. */
-const SKIP_DIRS = new Set(['.git', '.hg', '.svn', '__pycache__', 'node_modules', 'venv', '.venv', '.tox', '.mypy_cache', '.pytest_cache']);
-// .env holds a developer's (or CI's) secrets: under the web root it would be one misconfigured handler from public.
-const SKIP_FILES = new Set(['db.sqlite3', '.env']);
-const SKIP_EXTENSIONS = ['.pyc', '.pyo'];
-/** Read size of the streaming hash: a file of any size costs this much memory. */
-const HASH_CHUNK = 1024 * 1024;
-/** A virtual environment under any name (often `env`): it embeds the developer's paths and cannot be moved. */
-function isVenv(dir) {
-    return external_node_fs_default().existsSync(external_node_path_default().join(dir, 'pyvenv.cfg'));
-}
-function release_files_isInside(child, parent) {
-    const rel = external_node_path_default().relative(parent, child);
-    return rel === '' || (!rel.startsWith('..') && !external_node_path_default().isAbsolute(rel));
-}
-/**
- * The files of the Django project that belong in a release, leaving out what is machine-specific or generated:
- * VCS folders, caches, compiled Python, virtual environments, node_modules, the local SQLite database and the
- * project's own STATIC_ROOT. Sorted by relative path; reads metadata only.
- */
-function listProject(appDir, options) {
-    const source = external_node_path_default().resolve(appDir);
-    const target = external_node_path_default().resolve(options.target);
-    const staticRoot = options.staticRoot ? external_node_path_default().resolve(source, options.staticRoot) : undefined;
-    const excluded = new Set((options.exclude ?? []).map(p => external_node_path_default().resolve(p)));
-    const files = [];
-    function walk(dir) {
-        for (const entry of external_node_fs_default().readdirSync(dir, { withFileTypes: true })) {
-            const from = external_node_path_default().join(dir, entry.name);
-            if (entry.isDirectory() || entry.isSymbolicLink()) {
-                // Following symlinks copies what they point at: a release must not depend on the developer's tree.
-                const stat = external_node_fs_default().statSync(from, { throwIfNoEntry: false });
-                if (!stat)
-                    continue;
-                if (stat.isDirectory()) {
-                    if (SKIP_DIRS.has(entry.name) || isVenv(from))
-                        continue;
-                    if ((staticRoot && from === staticRoot) || excluded.has(from))
-                        continue;
-                    // A deploy-root inside app-dir (its releases, venvs, logs) must not be copied into a release.
-                    if (release_files_isInside(target, from))
-                        continue;
-                    walk(from);
-                    continue;
-                }
-                if (!stat.isFile())
-                    continue;
-            }
-            else if (!entry.isFile())
-                continue;
-            if (SKIP_FILES.has(entry.name) || SKIP_EXTENSIONS.some(ext => entry.name.endsWith(ext)))
-                continue;
-            const stat = external_node_fs_default().statSync(from);
-            files.push({ rel: external_node_path_default().relative(source, from).split((external_node_path_default()).sep).join('/'), abs: from, size: stat.size, mtimeMs: stat.mtimeMs });
-        }
-    }
-    walk(source);
-    return files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
-}
-/**
- * Copies the Django project into a new release folder (see listProject for what is left out). Returns the relative
- * paths copied (with / separators).
- */
-function copyProject(appDir, releaseDir, options = {}) {
-    const files = listProject(appDir, { ...options, target: releaseDir });
-    assembleRelease(files, new Map(), releaseDir);
-    return { files: files.map(f => f.rel) };
-}
-/**
- * Fills a new release folder: a file whose content the link source has too becomes a hard link to that file (same
- * volume, no bytes copied); any other file, or one the file system refuses to link (another volume, no hard links,
- * the link limit), is copied from app-dir. Release files are never written in place (rendered files replace by
- * rename: render/atomic-write.ts), so a shared file cannot change under another release, and deleting a release only
- * drops its own names.
- */
-function assembleRelease(files, hashes, releaseDir, source) {
-    const made = new Set();
-    let linked = 0;
-    for (const file of files) {
-        const to = external_node_path_default().join(releaseDir, ...file.rel.split('/'));
-        const dir = external_node_path_default().dirname(to);
-        if (!made.has(dir)) {
-            external_node_fs_default().mkdirSync(dir, { recursive: true });
-            made.add(dir);
-        }
-        const hash = hashes.get(file.rel);
-        if (source &&
-            hash !== undefined &&
-            source.hashes[file.rel] === hash &&
-            linkInto(external_node_path_default().join(source.dir, ...file.rel.split('/')), to, file.size)) {
-            linked++;
-            continue;
-        }
-        external_node_fs_default().copyFileSync(file.abs, to);
-    }
-    return { linked, copied: files.length - linked };
-}
-function linkInto(from, to, size) {
-    // A size that differs means the file is not what the source's list says: copy rather than share it.
-    if (external_node_fs_default().statSync(from, { throwIfNoEntry: false })?.size !== size)
-        return false;
-    try {
-        external_node_fs_default().linkSync(from, to);
-        return true;
-    }
-    catch {
-        // EXDEV, EPERM, EMLINK, ENOTSUP...: copying is always right, only slower.
-        return false;
-    }
-}
-/** sha256 of a file's content, read in fixed chunks so that memory does not grow with the file. */
-function hashFile(file) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    const buffer = Buffer.allocUnsafe(HASH_CHUNK);
-    const fd = external_node_fs_default().openSync(file, 'r');
-    try {
-        for (let n = external_node_fs_default().readSync(fd, buffer, 0, HASH_CHUNK, null); n > 0; n = external_node_fs_default().readSync(fd, buffer, 0, HASH_CHUNK, null)) {
-            hash.update(buffer.subarray(0, n));
-        }
-    }
-    finally {
-        external_node_fs_default().closeSync(fd);
-    }
-    return hash.digest('hex');
-}
-/** The digest of a set of files from their relative paths and content hashes (order-independent). */
-function treeHashOf(hashes) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    for (const rel of [...hashes.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)))
-        hash.update(`${rel}\0${hashes.get(rel)}\n`);
-    return hash.digest('hex');
-}
-/** A digest of a folder's files (relative paths and contents), to tell whether a new release differs from the last. */
-function treeHash(dir) {
-    const root = path.resolve(dir);
-    const hashes = new Map();
-    for (const e of fs.readdirSync(root, { recursive: true, withFileTypes: true })) {
-        if (!e.isFile())
-            continue;
-        const abs = path.join(e.parentPath, e.name);
-        hashes.set(path.relative(root, abs).split(path.sep).join('/'), hashFile(abs));
-    }
-    return treeHashOf(hashes);
+    h.update(JSON.stringify(shaping));
+    return h.digest('hex').slice(0, 16);
 }
 
 ;// CONCATENATED MODULE: ./src/project-fingerprint.ts
@@ -56194,6 +56868,82 @@ function buildReleaseTree(layout, files, hashes, dir) {
     const result = assembleRelease(files, hashes, dir, source);
     writeReleaseFiles(dir, hashes);
     return { ...result, ...(source ? { from: source.id } : {}) };
+}
+
+;// CONCATENATED MODULE: ./src/render/release-configs.ts
+
+
+/** IIS splits scriptProcessor at '|' and compares it with the FastCGI registration verbatim. */
+function scriptProcessor(fastCgi) {
+    return `${fastCgi.fullPath}|${fastCgi.arguments}`;
+}
+/** 'hello.wsgi.application' → 'hello.wsgi:application', the form waitress and uvicorn take. */
+function wsgiTarget(wsgiApplication, settingsModule) {
+    const dotted = wsgiApplication || `${settingsModule.split('.')[0]}.wsgi.application`;
+    const at = dotted.lastIndexOf('.');
+    return `${dotted.slice(0, at)}:${dotted.slice(at + 1)}`;
+}
+/**
+ * The command HttpPlatformHandler starts after processPath (the venv's python). HttpPlatformHandler forwards the
+ * URL unchanged, so below the site root waitress must strip the app path itself: --url-prefix makes it SCRIPT_NAME
+ * and takes it off PATH_INFO (docs/windows-facts.md, hp-url-unchanged, wt-url-prefix).
+ */
+function httpPlatformArguments(config, facts) {
+    if (config.httpPlatformCommand)
+        return config.httpPlatformCommand;
+    const prefix = config.appPath === '/' ? '' : ` --url-prefix=${config.appPath}`;
+    return `-m waitress --listen=127.0.0.1:%HTTP_PLATFORM_PORT%${prefix} ${wsgiTarget(facts.wsgiApplication, config.settingsModule)}`;
+}
+/** HttpPlatformHandler's startupTimeLimit, in seconds; the preflight waits as long for the server to answer. */
+const HTTP_PLATFORM_STARTUP_SECONDS = 60;
+/**
+ * What the HttpPlatformHandler process sees: web.config's variables, then the secret ones IIS adds from
+ * applicationHost.config at the app's location.
+ */
+function httpPlatformEnvironment(config, facts) {
+    const layout = layoutFor(config.deployRoot);
+    return [
+        { name: 'DJANGO_SETTINGS_MODULE', value: config.settingsModule, secret: false },
+        { name: 'PYTHONPATH', value: layout.releaseDir(facts.releaseId), secret: false },
+        ...config.env
+    ];
+}
+function renderReleaseConfigs(templates, config, desired, facts) {
+    const layout = layoutFor(config.deployRoot);
+    const p = pathApi(layout.flavour);
+    const common = { siteName: config.siteName, appPath: config.appPath === '/' ? '' : config.appPath, releaseId: facts.releaseId };
+    const files = [];
+    if (desired.fastCgi) {
+        const appSettings = releaseAppSettings(config, facts).map(v => ({ key: v.name, value: v.value }));
+        files.push({
+            relPath: 'web.config',
+            content: templates.render('app-web.config', { ...common, scriptProcessor: scriptProcessor(desired.fastCgi), appSettings })
+        });
+    }
+    else {
+        const env = httpPlatformEnvironment(config, facts)
+            .filter(v => !v.secret)
+            .map(v => ({ name: v.name, value: v.value }));
+        files.push({
+            relPath: 'web.config',
+            content: templates.render('httpplatform-web.config', {
+                ...common,
+                processPath: layout.venvPython(facts.venvHash),
+                arguments: httpPlatformArguments(config, facts),
+                stdoutLogFile: p.join(layout.logsDir, 'httpplatform-stdout'),
+                startupTimeLimit: HTTP_PLATFORM_STARTUP_SECONDS,
+                env
+            })
+        });
+    }
+    files.push({
+        relPath: 'static/web.config',
+        // With the files served elsewhere no vdir maps the folder; the app's root vdir still reaches it as static/.
+        content: templates.render('static-web.config', {
+            staticUrlPath: desired.staticLocation.kind === 'vdir' ? desired.staticLocation.urlPath : `${common.appPath}/static/`
+        })
+    });
+    return files;
 }
 
 ;// CONCATENATED MODULE: ./src/python/django-failure.ts
@@ -56703,67 +57453,8 @@ function settingsForRemoteUser(settings) {
 
 
 
-
 /** The packages the hosting mode needs in the venv besides the app's requirements. */
-function hostingRequirements(config) {
-    return config.hosting === 'fastcgi' ? [config.wfastcgi] : [config.httpPlatformPackage];
-}
-/**
- * The requirements file with every file it pulls in (-r, -c and their long forms), in order: a change in any of
- * them changes what pip installs, so it must change the venv's hash too.
- */
-function requirementsClosure(file, seen = new Set()) {
-    const resolved = external_node_path_default().resolve(file);
-    if (seen.has(resolved))
-        return '';
-    seen.add(resolved);
-    const text = external_node_fs_default().readFileSync(resolved, 'utf8');
-    let out = `# ${external_node_path_default().basename(resolved)}\n${text}\n`;
-    for (const line of text.split(/\r?\n/)) {
-        const m = /^\s*(?:-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)/.exec(line);
-        if (!m)
-            continue;
-        const included = external_node_path_default().resolve(external_node_path_default().dirname(resolved), m[1]);
-        // A missing include is pip's error to report, with its own words, when it installs.
-        if (external_node_fs_default().existsSync(included))
-            out += requirementsClosure(included, seen);
-    }
-    return out;
-}
-function computeVenvHash(config, interpreter) {
-    return venvHash({
-        interpreterVersion: interpreter.version,
-        interpreterPath: interpreter.executable,
-        requirementsText: requirementsClosure(config.requirements),
-        pipArgs: config.pipArgs,
-        extraRequirements: hostingRequirements(config),
-        systemSitePackages: config.venvSystemSitePackages
-    });
-}
-/**
- * Everything that makes two releases interchangeable: the project's files, the venv, and every input that shapes the
- * rendered configs. Secret values enter only through a hash.
- */
-function releaseFingerprint(config, projectTreeHash, venv, templates) {
-    const h = external_node_crypto_default().createHash('sha256');
-    const shaping = {
-        projectTreeHash,
-        venv,
-        hosting: config.hosting,
-        siteName: config.siteName,
-        appPath: config.appPath,
-        appPool: config.appPool,
-        settingsModule: config.settingsModule,
-        deployRoot: config.deployRoot,
-        httpPlatformCommand: config.httpPlatformCommand,
-        // Only when set, so releases staged before this input existed keep their fingerprint.
-        ...(config.staticServedElsewhere ? { staticServedElsewhere: true } : {}),
-        env: config.env.map(v => [v.name, external_node_crypto_default().createHash('sha256').update(v.value).digest('hex')]),
-        templates: ['app-web.config', 'static-web.config', 'httpplatform-web.config'].map(n => external_node_fs_default().readFileSync(templates.fileOf(n), 'utf8'))
-    };
-    h.update(JSON.stringify(shaping));
-    return h.digest('hex').slice(0, 16);
-}
+
 /**
  * Builds a release that is proven to work before IIS sees it: venv (reused by hash), project copy, collectstatic,
  * rendered web.config files, and a preflight through the WSGI handler with the environment IIS will give it.
@@ -56894,55 +57585,410 @@ function factsFor(interpreter, releaseId, hash, wsgiApplication, staticSettings)
     };
 }
 
-;// CONCATENATED MODULE: ./src/main.ts
+;// CONCATENATED MODULE: ./src/flow/prepare.ts
 
 
 
 
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-function actionDeps() {
-    return {
-        inputs: actionInputs,
-        env: process.env,
-        cwd: process.cwd(),
-        runner: execRunner,
-        log: coreLog(),
-        setOutput: setOutput,
-        summary: summary_summary,
-        setFailed: setFailed
-    };
-}
 const TEMPLATES = {
     fastcgi: ['app-web.config', 'static-web.config'],
     httpplatform: ['httpplatform-web.config', 'static-web.config']
 };
+const checkTemplates = {
+    name: 'Check templates',
+    run: ({ config, templates }) => templates.checkAll([...TEMPLATES[config.hosting], ...(config.shibboleth.enabled ? ['shibboleth2.xml'] : [])])
+};
+const findIisTools = {
+    name: 'Find appcmd and icacls',
+    run: async ({ config }) => {
+        await requireProgram('appcmd', config.appcmd);
+        await requireProgram('icacls', config.icacls);
+    }
+};
+const probePython = {
+    name: 'Probe Python',
+    run: async (ctx) => {
+        // Plan mode writes nothing under deploy-root, so it reads the cache but never fills it.
+        const probe = await probeInterpreterCached(ctx.runner, ctx.config.python, interpreterCacheFile(ctx.layout.root));
+        ctx.probe = probe;
+        ctx.interpreter = probe.interpreter;
+        const { version, executable } = probe.interpreter;
+        ctx.log.info(`Python ${version} at ${executable}${probe.cached ? ' (unchanged since its last probe)' : ''}`);
+    }
+};
+/** The interpreter the Probe Python step found. */
+function interpreterOf(ctx) {
+    if (!ctx.interpreter)
+        throw new Error('the flow used the interpreter before probing it');
+    return ctx.interpreter;
+}
+const trialRender = {
+    name: 'Render the configs once on trial',
+    run: ctx => {
+        // A template that renders malformed XML for this run's values stops it now, not after the venv is built.
+        // STATIC_URL is judged once Django is read (stage); the trial only needs a valid static location.
+        const { config } = ctx;
+        const interpreter = interpreterOf(ctx);
+        const neutralStatic = { staticUrl: 'static/', forceScriptName: null };
+        const trial = factsFor(interpreter, config.releaseId, computeVenvHash(config, interpreter), settingsFromSource(config).wsgiApplication, neutralStatic);
+        renderReleaseConfigs(ctx.templates, config, desiredState(config, trial), trial);
+    }
+};
+
+;// CONCATENATED MODULE: ./src/flow/stage-steps.ts
+/** Steps that stage and deploy share: claim deploy-root, lock, read IIS, stage the release. */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const claimRoot = {
+    name: 'Claim deploy-root',
+    run: ({ config, layout, probe }) => {
+        // One deploy-root, one app: another app's run is refused here, before it writes anything there.
+        claimDeployRoot(layout.root, { site: config.siteName, appPath: config.appPath });
+        probe?.remember();
+    }
+};
+const lockTarget = {
+    name: 'Lock the target',
+    run: async (ctx) => {
+        const { config, log } = ctx;
+        // One run per target from staging to verify: two runs must not build the same venv or switch in between.
+        const lock = await acquireLock({
+            dir: ctx.layout.root,
+            site: config.siteName,
+            appPath: config.appPath,
+            runId: config.releaseId,
+            timeoutMs: config.lockTimeoutMs,
+            log
+        });
+        ctx.locks.push(lock);
+        ctx.targetLocked = true;
+    }
+};
+const lockServer = {
+    name: 'Lock applicationHost.config',
+    run: async (ctx) => {
+        const { config } = ctx;
+        // applicationHost.config is one file for the whole server, and a rollback restores all of it: deploys of
+        // other apps on this server must not land between this run's backup and its verify.
+        const lock = await acquireLock({
+            dir: config.lockDir,
+            site: 'IIS',
+            appPath: '/applicationHost.config',
+            runId: config.releaseId,
+            timeoutMs: config.lockTimeoutMs,
+            log: ctx.log
+        });
+        ctx.locks.push(lock);
+    }
+};
+/** A deploy that stopped unfinished (its journal is still open) is undone before this run reads anything. */
+const recoverUnfinished = {
+    name: 'Recover an unfinished run',
+    run: async (ctx) => {
+        const outcome = await recoverBeforeDeploy(ctx, ctx.config);
+        if (outcome.recovery)
+            ctx.recovery = outcome.recovery;
+        for (const message of outcome.warnings)
+            warn(ctx, message);
+    }
+};
+/**
+ * Deploy reads IIS first (under the lock): a missing site stops the run before anything is built, and the
+ * preflight sends the Host that the site's binding will.
+ */
+const readIis = {
+    name: 'Read IIS',
+    run: async (ctx) => {
+        const { config, log } = ctx;
+        const appcmd = new Appcmd({ runner: ctx.runner, log, path: config.appcmd });
+        const current = await ctx.phases.run('Read IIS', () => readStateAt(appcmd, stateQuery(config), ctx.layout.root, { deferFastCgi: true }));
+        ctx.current = current;
+        // Before anything is staged: warm-up needs IIS's Application Initialization feature.
+        if (config.warmUp)
+            await requireAppInit(appcmd);
+        await refuseSharedPool(appcmd, config, current);
+        ctx.config = withBindingUrl(config, current, log);
+    }
+};
+const stage = {
+    name: 'Stage',
+    phase: 'plain',
+    run: async (ctx) => {
+        const { config, log, templates } = ctx;
+        const staged = await stageRelease({ runner: ctx.runner, log, templates }, config, interpreterOf(ctx));
+        ctx.stage = staged;
+        external_node_fs_default().mkdirSync(config.outputDir, { recursive: true });
+        ctx.files = writeOutputFiles(config.outputDir, staged.configs);
+        for (const w of staged.checkWarnings)
+            ctx.warnings.push(`${w.id}: ${w.message}`);
+    }
+};
+/** The release the Stage step built or reused. */
+function stagedOf(ctx) {
+    if (!ctx.stage)
+        throw new Error('the flow used the release before staging it');
+    return ctx.stage;
+}
+const planStaged = {
+    name: 'Write the plan of the staged release',
+    run: ctx => {
+        const { config, log } = ctx;
+        const staged = stagedOf(ctx);
+        const plan = deployPlanFor(config, staged.desired, undefined);
+        ctx.planPath = writePlan(config, log, planDocument(config, staged.facts.releaseId, plan, ctx.files));
+        log.info(`Release ${staged.facts.releaseId} staged in ${staged.releaseDir}; nothing was changed in IIS (mode: stage).`);
+    }
+};
+
+;// CONCATENATED MODULE: ./src/flow/deploy-steps.ts
+/** The deploy flow after staging: plan, the SP config, apply to IIS, recycle for the SP, verify, mark live. */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** The IIS state the Read IIS step found. */
+function currentOf(ctx) {
+    if (!ctx.current)
+        throw new Error('deploy mode reached apply without reading IIS');
+    return ctx.current;
+}
+/** Checks the release `target` describes: after a rollback, the restored one. */
+async function verifyRelease(ctx, target, title) {
+    const { config, log } = ctx;
+    const plan = verifyPlan(config.verify, verifyTargets(config, target, currentOf(ctx).site.id));
+    return log.group(title, () => runChecks(plan, log));
+}
+/** Recycles the site's pools after the SP file changed for them; failures warn, and verify's SSO handler check judges. */
+async function recycleForSp(ctx, alreadyRecycled = []) {
+    const appcmd = new Appcmd({ runner: ctx.runner, log: ctx.log, path: ctx.config.appcmd });
+    const result = await recycleSitePools(appcmd, ctx.log, ctx.config.siteName, alreadyRecycled);
+    for (const failure of result.failed)
+        warn(ctx, `The Shibboleth IIS module may still map the site with a stale <ISAPI> site list: ${failure}`);
+    return result;
+}
+/** Restores the SP config, reporting instead of throwing, so the IIS rollback's own result is never lost. */
+async function restoreShibboleth(applied, log) {
+    try {
+        await applied.restore();
+        return undefined;
+    }
+    catch (error) {
+        const message = `shibboleth2.xml (${asError(error).message})`;
+        log.warning(`Could not restore ${message}`);
+        return message;
+    }
+}
+/** Pools the IIS apply recycled (after the SP change, which comes first), so they are not recycled twice. */
+function poolsRecycledBy(applied) {
+    return applied.operations
+        .filter(op => op.argv[0] === 'recycle' && op.argv[1] === 'apppool')
+        .map(op => (op.argv[2] ?? '').replace(/^\/apppool\.name:/i, ''));
+}
+const planDeploy = {
+    name: 'Plan',
+    run: async (ctx) => {
+        const { config, log, templates } = ctx;
+        const staged = stagedOf(ctx);
+        // The FastCGI registration is read now, once the release is known, unless the record vouches for it.
+        const appcmd = new Appcmd({ runner: ctx.runner, log, path: config.appcmd });
+        const current = await settleFastCgi(appcmd, log, currentOf(ctx), staged.desired, staged.releaseReused);
+        ctx.current = current;
+        const sp = config.shibboleth.enabled
+            ? planShibboleth(shibbolethTarget(config, current.site.id), config.outputDir, templates)
+            : planLeaveShibboleth(leaveTarget(config), config.outputDir);
+        // The plan a deploy shows is the plan it runs: built once, here, and handed to apply.
+        const plan = deployPlanFor(config, staged.desired, current, sp);
+        const shown = planDocument(config, staged.facts.releaseId, plan, ctx.files);
+        ctx.sp = sp;
+        ctx.plan = plan;
+        ctx.planPath = writePlan(config, log, sp ? { ...shown, shibboleth: { file: config.shibboleth.configPath, changed: sp.changed, diff: sp.diff } } : shown);
+    }
+};
+const applySp = {
+    name: 'Shibboleth',
+    phase: 'grouped',
+    // Leaving auth: shibboleth, the RequestMap entry an earlier deploy added would keep the SP demanding a session.
+    when: ctx => ctx.config.shibboleth.enabled || recordedEntries(leaveTarget(ctx.config)).length > 0,
+    run: async (ctx) => {
+        const { config, runner, log, templates } = ctx;
+        if (!config.shibboleth.enabled) {
+            ctx.shibboleth = await leaveShibboleth({ ...leaveTarget(config), runner, log, keepBackups: config.keepBackups });
+            return;
+        }
+        // Before IIS: a config the SP's own check rejects is restored and stops the run with IIS untouched.
+        const target = shibbolethTarget(config, currentOf(ctx).site.id);
+        ctx.shibboleth = await applyShibboleth({
+            ...target,
+            runner,
+            log,
+            templates,
+            keepBackups: config.keepBackups,
+            deployRoot: config.deployRoot
+        });
+    }
+};
+const noteUnverified = {
+    name: 'Note a live release that never passed verify',
+    run: ctx => {
+        const { config } = ctx;
+        // A release IIS serves that never passed verify is not a state to go back to (src/unverified-release.ts).
+        const target = { site: config.siteName, appPath: config.appPath };
+        ctx.unverified = unverifiedServed(ctx.layout, currentOf(ctx).app.physicalPath, target);
+        if (ctx.unverified)
+            warn(ctx, unverifiedNotice(ctx.unverified, stagedOf(ctx).facts.releaseId));
+    }
+};
+const applyIis = {
+    name: 'Apply',
+    run: async (ctx) => {
+        const { config, runner, log } = ctx;
+        if (!ctx.plan)
+            throw new Error('deploy mode reached apply without a plan');
+        const plan = ctx.plan;
+        // What this run is about to do, then each step as it ends: the next run recovers from it if this one stops.
+        const journal = startJournal(ctx.layout, plan, stagedOf(ctx).facts.releaseId);
+        ctx.journal = journal;
+        try {
+            ctx.applied = await ctx.phases.run('Apply', () => applyPlan({ runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls }, plan, journal));
+            journal?.applied();
+        }
+        catch (error) {
+            afterFailedApply(journal, error);
+            // IIS was restored by apply itself; the SP config changed before it must follow.
+            const failed = ctx.shibboleth?.changed ? await restoreShibboleth(ctx.shibboleth, log) : undefined;
+            if (ctx.shibboleth?.changed)
+                ctx.restored = { ok: !failed, restoredAnything: true };
+            if (failed) {
+                // IIS went back but the SP config did not: the run must not report a clean rollback.
+                throw new errors_PhaseError('apply', `${asError(error).message}; NOT restored: ${failed}`, error instanceof errors_PhaseError ? error.hint : undefined, { cause: error, rolledBack: false });
+            }
+            throw error;
+        }
+    }
+};
+const recycleSp = {
+    name: 'Recycle for the SP',
+    phase: 'grouped',
+    when: ctx => Boolean(ctx.shibboleth?.recycleReason),
+    run: async (ctx) => {
+        // The IIS module keeps the site list its workers started with; the root app's pool serves /Shibboleth.sso/*.
+        ctx.log.info(`Recycling the app pools of site ${ctx.config.siteName}: ${ctx.shibboleth?.recycleReason}.`);
+        const recycled = await recycleForSp(ctx, ctx.applied ? poolsRecycledBy(ctx.applied) : []);
+        ctx.recycledPools = recycled.recycled;
+    }
+};
+/** What verify checks of the staged release. */
+function stagedStaticTarget(ctx) {
+    const staged = stagedOf(ctx);
+    return {
+        files: staged.staticFiles,
+        ...(staged.staticCheckUrl ? { checkUrl: staged.staticCheckUrl } : {}),
+        elsewhere: staged.desired.staticLocation.kind === 'elsewhere'
+    };
+}
+/** The recycle ran as the plan's last IIS step: start the new worker now, before verify and the first visitor. */
+const warmUp = {
+    name: 'Warm up',
+    phase: 'plain',
+    when: ctx => ctx.config.warmUp,
+    run: async (ctx) => {
+        await warmUpRequest(ctx.config.verify, { log: ctx.log });
+    }
+};
+const deploy_steps_verify = {
+    name: 'Verify',
+    phase: 'plain',
+    run: async (ctx) => {
+        ctx.checks = await verifyRelease(ctx, stagedStaticTarget(ctx), 'Verify');
+    }
+};
+const verified = (ctx) => ctx.checks.every(c => c.ok);
+const markLive = {
+    name: 'Mark the release live',
+    when: verified,
+    run: ctx => {
+        const { config, layout, log, unverified } = ctx;
+        const releaseId = stagedOf(ctx).facts.releaseId;
+        // The release is live and verified: housekeeping that fails (a file held open on Windows) only warns.
+        try {
+            if (readRelease(layout, releaseId)?.state !== 'live') {
+                markRelease(layout, releaseId, 'live');
+                if (unverified?.id === releaseId)
+                    log.info(`Release ${unverified.id} passed verify this time: it is marked live`);
+            }
+            // What a later rollback to this release applies again (this run's variables, secrets by name only).
+            const marked = readRelease(layout, releaseId);
+            if (marked)
+                writeRelease(layout, { ...marked, deployedWith: deployedSettings(config, stagedOf(ctx).facts) });
+            const target = { site: config.siteName, appPath: config.appPath };
+            const previous = previousRelease(layout, releaseId, target);
+            const pruned = pruneReleases(layout, config.keepReleases, releaseId, previous?.id, target);
+            if (pruned.removedReleases.length > 0)
+                log.info(`Removed old releases: ${pruned.removedReleases.join(', ')}`);
+            if (pruned.removedVenvs.length > 0)
+                log.info(`Removed unused venvs: ${pruned.removedVenvs.join(', ')}`);
+        }
+        catch (error) {
+            warn(ctx, `release ${releaseId} is live, but cleaning up old releases failed: ${asError(error).message}`);
+        }
+        // Verify passed: the run ended well. Closed after the release was marked live, so a run stopped in between
+        // is seen as verified by the next run's recovery (src/journal/recover.ts).
+        ctx.journal?.close();
+        // The release IIS already served was never verified before: the run's last line must not call it verified.
+        ctx.reverified = unverified?.id === releaseId;
+    }
+};
+/** Whether this run changed the server: a release built, or IIS or the SP config written. */
+function changedBy(ctx) {
+    if (!ctx.stage)
+        return false;
+    return !ctx.stage.releaseReused || Boolean(ctx.applied && (ctx.applied.changed || ctx.shibboleth?.changed));
+}
+
+;// CONCATENATED MODULE: ./src/flow/plan-mode.ts
+/** mode: plan: the plan a deploy with the same inputs would run, against this server's IIS where it can be read. */
+
+
+
+
+
+
+
+
+
+
+
+
+
 /**
  * Where `program` (a path, or a name looked up on the run's PATH) is on this machine; undefined when it is not.
  * The run's environment (RunDeps.env) is what plan mode searches, so a run given another PATH plans against it.
@@ -56962,20 +58008,24 @@ function findProgram(program, env) {
  * Plan mode reads IIS where appcmd is there, so the plan shows what a deploy with the same inputs would do next;
  * elsewhere (a pull-request runner) it plans against an empty server and says so.
  */
-async function serverStateForPlan(deps, config) {
-    const found = findProgram(config.appcmd, deps.env);
+async function serverStateForPlan(ctx) {
+    const { config, log } = ctx;
+    const found = findProgram(config.appcmd, ctx.deps.env);
     if (!found) {
-        deps.log.info(`${config.appcmd} is not on this machine: planning against an empty server (no app, pool or grants yet).`);
+        log.info(`${config.appcmd} is not on this machine: planning against an empty server (no app, pool or grants yet).`);
         return undefined;
     }
-    const appcmd = new Appcmd({ runner: deps.runner, log: deps.log, path: found });
-    const current = await readStateAt(appcmd, stateQuery(config), layoutFor(config.deployRoot).root);
-    deps.log.info(`Planned against the IIS state read from this server with ${config.appcmd}.`);
+    const appcmd = new Appcmd({ runner: ctx.runner, log, path: found });
+    const current = await readStateAt(appcmd, stateQuery(config), ctx.layout.root);
+    log.info(`Planned against the IIS state read from this server with ${config.appcmd}.`);
     return current;
 }
-async function planMode(deps, config, interpreter, templates, report, phases) {
-    const { log } = deps;
-    await phases.run('Plan', async () => {
+const planFromSource = {
+    name: 'Plan',
+    phase: 'grouped',
+    run: async (ctx) => {
+        const { config, log, templates } = ctx;
+        const interpreter = interpreterOf(ctx);
         const source = settingsFromSource(config);
         if (source.staticUrl === undefined) {
             log.info(`STATIC_URL is not a literal in the settings file: the plan assumes 'static/'; stage and deploy read it from Django.`);
@@ -56986,7 +58036,7 @@ async function planMode(deps, config, interpreter, templates, report, phases) {
         log.info(describeStaticLocation(desired.staticLocation));
         external_node_fs_default().mkdirSync(config.outputDir, { recursive: true });
         const files = writeOutputFiles(config.outputDir, renderReleaseConfigs(templates, config, desired, facts));
-        const current = await serverStateForPlan(deps, config);
+        const current = await serverStateForPlan(ctx);
         let shibboleth;
         let sp;
         if (config.shibboleth.enabled) {
@@ -57004,159 +58054,563 @@ async function planMode(deps, config, interpreter, templates, report, phases) {
             shibboleth = { file: config.shibboleth.configPath, changed: sp.changed, diff: sp.diff };
         }
         const plan = { ...planDocument(config, facts.releaseId, deployPlanFor(config, desired, current, sp), files), shibboleth };
-        report.planPath = writePlan(config, log, plan);
-        report.files = files;
+        ctx.planPath = writePlan(config, log, plan);
+        ctx.files = files;
         log.info(`Rendered files and plan.json are in ${config.outputDir}`);
-    });
+    }
+};
+
+;// CONCATENATED MODULE: ./src/diagnose-hints.ts
+/** The known causes and their hints (docs/verify-diagnose-report.md; the IIS pages they match: docs/windows-facts.md). */
+const HINTS = [
+    {
+        id: 'fastcgi-exited',
+        cause: 'The FastCGI process exited unexpectedly',
+        matches: /The FastCGI process exited unexpectedly/i,
+        hint: 'The app pool identity could not start Python: give IIS AppPool\\<app-pool> read and execute on the Python installation ' +
+            '(not one installed per user under C:\\Users; set python to an all-users install), on the venv and release under deploy-root, ' +
+            'and modify on the folder of WSGI_LOG (deploy-root\\logs); or choose another pool-identity.'
+    },
+    {
+        id: 'handlers-locked',
+        cause: 'HTTP 500.19: system.webServer/handlers is locked (0x80070021)',
+        matches: /0x80070021|section is locked at a parent level|cannot be used at this path/i,
+        hint: "The handlers section is locked at server level, so the app's web.config may not declare its handler: run the deploy as an administrator so it can " +
+            'run `appcmd unlock config "<site-name>/<app-path>" -section:system.webServer/handlers`, or unlock it once in IIS Manager (Feature Delegation: Handler Mappings, Read/Write).'
+    },
+    {
+        id: 'anonymous-user-acl',
+        cause: 'HTTP 401.3: the anonymous user may not read the file (ACL)',
+        matches: /\b401\.3\b|access control list \(ACL\) configuration/i,
+        hint: "Files of anonymous requests are read as the site's anonymous user (IUSR by default) unless the app uses the pool identity for them: " +
+            'leave anonymous-user at pool (the default, which the deploy grants read), or, with anonymous-user: keep, give IUSR read on deploy-root\\releases.'
+    },
+    {
+        id: 'config-unknown-section',
+        cause: 'HTTP 500.19: web.config holds a section IIS does not know (0x8007000d)',
+        matches: /0x8007000d/i,
+        hint: 'IIS cannot read web.config: with hosting httpplatform install the HttpPlatformHandler module on the server (its <httpPlatform> section is unknown without it); ' +
+            'a custom template (templates input) may also have produced malformed XML.'
+    },
+    {
+        id: 'scriptprocessor-mismatch',
+        cause: 'scriptProcessor could not be found in <fastCGI> application configuration',
+        matches: /scriptProcessor could not be found/i,
+        hint: "The handler's scriptProcessor must equal a registered FastCGI application's fullPath|arguments byte for byte: redeploy so both come from one plan, " +
+            'do not edit the handler in web.config by hand, and avoid hand-made fastCgi entries for the same python.exe; paths with spaces under deploy-root must be quoted identically in both.'
+    },
+    {
+        id: 'cgi-feature-missing',
+        cause: 'Handler has a bad module "FastCgiModule" in its module list',
+        matches: /bad module\s+"?FastCgiModule"?/i,
+        hint: 'The IIS CGI feature is not installed: on Windows Server run `Install-WindowsFeature Web-CGI`, on Windows client ' +
+            '`Enable-WindowsOptionalFeature -Online -FeatureName IIS-CGI`; or use hosting httpplatform.'
+    },
+    {
+        id: 'wsgi-handler',
+        cause: 'Error occurred while reading WSGI handler',
+        matches: /Error occurred while reading WSGI handler/i,
+        hint: 'wfastcgi could not import the app: check settings-module (the traceback names the module), that app-dir is the folder holding manage.py (it becomes PYTHONPATH), ' +
+            "and that WSGI_HANDLER names the project's wsgi module; an app kept under C:\\Users is not readable by the pool identity, so keep deploy-root outside user profiles."
+    },
+    {
+        id: 'module-missing',
+        cause: 'A Python module cannot be imported',
+        matches: /No module named '([^']+)'/,
+        hint: "Python cannot import '{1}': add its package to the requirements file (requirements input), or, if it is the project's own module, fix settings-module or app-dir."
+    },
+    {
+        id: 'disallowed-host',
+        cause: 'DisallowedHost: the host is not in ALLOWED_HOSTS',
+        // Django's debug page HTML-escapes the quotes; its title names DisallowedHost before the message.
+        matches: /(?:DisallowedHost[\s\S]*?)?Invalid HTTP_HOST header: (?:'|&#x27;|&#39;)([^'&]*)|DisallowedHost/,
+        hint: "Django refuses the host name '{1}': add it to ALLOWED_HOSTS in the settings (e.g. through an env input the settings read), " +
+            'or set verify-host / verify-url to a host that is already allowed.'
+    },
+    {
+        id: 'static-not-found',
+        cause: 'Static files answer 404 (admin without styles)',
+        matches: e => e.check === 'static' && e.status === 404,
+        hint: "Collected static files are not served: the app needs a virtual directory <app-path>/static pointing at the release's collected files, with a web.config " +
+            'that clears the inherited Python handler and serves StaticFile first; STATIC_URL in the settings must be static/ (relative) or <app-path>/static/.'
+    },
+    {
+        id: 'static-through-python',
+        cause: 'A static file is answered by the Python handler',
+        matches: e => e.check === 'static' && e.status === 200 && e.contentType !== undefined && /text\/html/i.test(e.contentType),
+        hint: "The static URL reaches Django instead of IIS's StaticFile handler: the static virtual directory's web.config must <clear/> the handlers " +
+            '(or remove "Python FastCGI") before adding StaticFile, which needs system.webServer/handlers unlocked.'
+    },
+    {
+        id: 'sso-not-protected',
+        cause: 'The protected path answers without a login',
+        matches: e => e.check === 'protected' && e.status === 200,
+        hint: 'The Shibboleth SP does not protect <app-path>: the ISAPI <Site id> must equal the IIS site id and its name, like the RequestMap <Host name>, must be the host users type ' +
+            "(shibboleth-host); after changing shibboleth2.xml the shibboleth-service must be restarted, and after changing its <ISAPI> the pools of the site's apps recycled."
+    },
+    {
+        id: 'sso-site-unknown',
+        cause: "The Shibboleth IIS module does not map the site: /Shibboleth.sso/Session answers IIS's own 404",
+        matches: e => e.check === 'sso-handler' && e.status === 404,
+        hint: 'The IIS module (iis7_shib) reads <ISAPI><Site> once per worker process and ignores requests of a site it does not list. In shibboleth2.xml the <Site id> must equal ' +
+            'the IIS site id (appcmd list site "<site-name>" shows id:N) and its name must be shibboleth-host; after a change the workers must restart: recycle the pool of every app of the site ' +
+            '(appcmd list apps /site.name:"<site-name>", then appcmd recycle apppool /apppool.name:<pool>), the root app\'s first, or run iisreset.'
+    },
+    {
+        id: 'httpplatform-timeout',
+        cause: 'HTTP 502.3 from HttpPlatformHandler: the app did not answer in time (0x80072ee2, WinHTTP timeout)',
+        matches: /0x80072ee2/i,
+        hint: 'HttpPlatformHandler gave up waiting: the app must listen on %HTTP_PLATFORM_PORT% (httpplatform-command) within startupTimeLimit (default 10 s) ' +
+            'and answer within requestTimeout (default 2 min); slow imports at startup need a larger startupTimeLimit in the web.config template.'
+    },
+    {
+        id: 'httpplatform-start',
+        cause: 'HttpPlatformHandler could not start the app process (502.5, "failed to start")',
+        matches: /HTTP Error 502\.5|HttpPlatformHandler Startup Failure|failed to start process|Process '\d+' failed to start|Maximum rapid fail count/i,
+        hint: "The app process did not start or exited: processPath must be the venv's python.exe under deploy-root and readable by the pool identity, the server package " +
+            '(httpplatform-package) must be installed in the venv, and httpplatform-command must make it listen on %HTTP_PLATFORM_PORT%; its stdout log under deploy-root\\logs tells why.'
+    },
+    {
+        id: 'httpplatform-gateway',
+        cause: 'HTTP 502.3 Bad Gateway from HttpPlatformHandler',
+        matches: e => /502\.3/.test(textOf(e)) && /httpPlatformHandler/i.test(textOf(e)) && !/0x80072ee2/i.test(textOf(e)),
+        hint: 'HttpPlatformHandler could not reach the app process: check that httpplatform-command listens on %HTTP_PLATFORM_PORT% on 127.0.0.1, and read the stdout log under deploy-root\\logs for a crash.'
+    },
+    {
+        id: 'tls-untrusted',
+        cause: 'The site certificate is not trusted by the runner',
+        matches: /certificate of \S+ is not trusted/,
+        hint: "Pass the internal CA as a PEM file in verify-ca-bundle (or fix the site binding's certificate chain); verify-insecure skips the check but is warned about."
+    }
+];
+/** All the evidence's text, status line included as `HTTP <status>`, that a rule's regex is tried on. */
+function textOf(evidence) {
+    return [
+        evidence.status !== undefined ? `HTTP ${evidence.status}` : '',
+        evidence.detail,
+        evidence.body,
+        evidence.wsgiLogTail,
+        evidence.stdoutLogTail,
+        evidence.preflightOutput
+    ]
+        .filter(Boolean)
+        .join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/diagnose.ts
+
+
+
+/** The hints whose cause matches the evidence, in table order. */
+function diagnose(evidence) {
+    const text = textOf(evidence);
+    const hints = [];
+    for (const rule of HINTS) {
+        let capture;
+        if (rule.matches instanceof RegExp) {
+            const m = rule.matches.exec(text);
+            if (!m)
+                continue;
+            capture = m[1];
+        }
+        else if (!rule.matches(evidence)) {
+            continue;
+        }
+        const filler = capture || evidence.host || 'the host name of verify-url';
+        hints.push({ id: rule.id, cause: rule.cause, hint: rule.hint.replace('{1}', filler) });
+    }
+    return hints;
 }
 /**
- * One run of the action: inputs → (deploy: read IIS) → stage → plan → apply → verify → report. Never throws: every failure becomes
- * one error line (and a diagnosis where one helps), and the summary and outputs are written whatever happened.
+ * Evidence from each failed check, sharing the server-side log tails. `hostHeader` is verify-host: the name
+ * the server saw, which is the one a DisallowedHost hint must name.
+ */
+function evidenceFromChecks(checks, context = {}) {
+    const { hostHeader, ...logs } = context;
+    return checks
+        .filter(c => !c.ok)
+        .map(c => ({
+        check: c.kind,
+        status: c.status,
+        contentType: c.contentType,
+        body: c.bodyStart,
+        detail: c.detail,
+        host: hostHeader ? hostHeader.replace(/:\d+$/, '') : hostOf(c.url),
+        ...logs
+    }));
+}
+function hostOf(url) {
+    try {
+        return new URL(url).hostname;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The hints for several pieces of evidence, each hint once. */
+function diagnoseAll(evidence) {
+    const seen = new Map();
+    for (const e of evidence)
+        for (const h of diagnose(e))
+            if (!seen.has(h.id))
+                seen.set(h.id, h);
+    return [...seen.values()];
+}
+const TAIL_BYTES = 64 * 1024;
+/**
+ * The last `lines` lines of a log file, reading only its end (WSGI_LOG grows without bound). Never throws:
+ * a missing or unreadable file is reported in the returned text, which is itself evidence.
+ */
+function tailFile(path, lines = 40) {
+    let fd;
+    try {
+        fd = external_node_fs_default().openSync(path, 'r');
+        const size = external_node_fs_default().fstatSync(fd).size;
+        if (size === 0)
+            return `(${path} is empty)`;
+        const length = Math.min(size, TAIL_BYTES);
+        const buffer = Buffer.alloc(length);
+        external_node_fs_default().readSync(fd, buffer, 0, length, size - length);
+        let all = buffer.toString('utf8').split(/\r?\n/);
+        // A read that starts mid-file starts mid-line: drop the fragment.
+        if (length < size)
+            all = all.slice(1);
+        if (all.at(-1) === '')
+            all.pop();
+        return all.slice(-lines).join('\n');
+    }
+    catch (error) {
+        const code = error.code;
+        if (code === 'ENOENT')
+            return `(no file at ${path}: the process never wrote to it, or cannot)`;
+        if (code === 'EACCES' || code === 'EPERM')
+            return `(${path} is not readable by the runner: ${code})`;
+        return `(${path} could not be read: ${error.message})`;
+    }
+    finally {
+        if (fd !== undefined)
+            external_node_fs_default().closeSync(fd);
+    }
+}
+/** Prints the evidence and the hints in one log group, and returns the hints for the summary. */
+async function reportDiagnosis(log, evidence, title = 'Diagnosis') {
+    const hints = diagnoseAll(evidence);
+    await log.group(title, async () => {
+        for (const e of evidence) {
+            if (e.check || e.status !== undefined)
+                log.info(`${e.check ?? 'request'}: ${e.status !== undefined ? `HTTP ${e.status}` : 'no response'}${e.detail ? ` — ${e.detail}` : ''}`);
+            if (e.body)
+                log.info(`first lines of the body:\n${e.body}`);
+        }
+        // Log tails are usually shared by every piece of evidence: print each distinct one once.
+        const once = (label, texts) => {
+            for (const text of new Set(texts.filter(Boolean)))
+                log.info(`${label}:\n${text}`);
+        };
+        once('last lines of WSGI_LOG', evidence.map(e => e.wsgiLogTail));
+        once("last lines of the app's stdout log", evidence.map(e => e.stdoutLogTail));
+        once('preflight output', evidence.map(e => e.preflightOutput));
+        if (hints.length === 0)
+            log.info('no known cause matched; the lines above are what the server said');
+        for (const h of hints)
+            log.info(`hint (${h.id}): ${h.cause}. ${h.hint}`);
+    });
+    return hints;
+}
+
+;// CONCATENATED MODULE: ./src/flow/rollback.ts
+/**
+ * A failed verify undoes the deploy steps in reverse: IIS (apply's backup, or past a release that never passed
+ * verify), then the SP config and the recycle that followed it; then verifies what was restored.
+ */
+
+
+
+
+
+
+
+function serverEvidence(ctx, checks) {
+    const { config } = ctx;
+    const logs = config.hosting === 'fastcgi' ? { wsgiLogTail: tailFile(ctx.layout.wsgiLog) } : {};
+    return evidenceFromChecks(checks, { ...logs, hostHeader: config.verify.hostHeader || undefined });
+}
+async function undoDeploy(ctx) {
+    const { config, runner, log, layout, unverified, applied, shibboleth } = ctx;
+    if (!applied)
+        throw new Error('rollback reached without an apply');
+    const rb = unverified
+        ? await rollBackPastUnverified({ runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls }, config, layout, stagedOf(ctx).facts, unverified, applied)
+        : await applied.rollback();
+    if (shibboleth?.changed) {
+        const failed = await restoreShibboleth(shibboleth, log);
+        if (failed)
+            rb.failed.push(failed);
+        else
+            rb.restored.push('shibboleth2.xml');
+        rb.ok = rb.ok && !failed;
+        if (!failed && shibboleth.recycleReason) {
+            // Workers started since the change hold the patched site list: restart them on the restored file.
+            const again = await recycleForSp(ctx);
+            if (again.recycled.length > 0)
+                rb.restored.push(`IIS module site list (recycled ${again.recycled.join(', ')})`);
+        }
+    }
+    return rb;
+}
+/** Verify failed: put the previous state back, prove it, then fail with both results. */
+const rollBackFailedVerify = {
+    name: 'Roll back a failed verify',
+    when: ctx => !verified(ctx),
+    run: async (ctx) => {
+        const { log, layout, checks, unverified } = ctx;
+        const applied = ctx.applied;
+        if (!applied)
+            throw new Error('rollback reached without an apply');
+        const releaseId = stagedOf(ctx).facts.releaseId;
+        ctx.hints = await reportDiagnosis(log, serverEvidence(ctx, checks));
+        const failedChecks = checks
+            .filter(c => !c.ok)
+            .map(c => `${c.name}: ${c.detail}`)
+            .join('; ');
+        const rollback = await ctx.phases.run('Rollback', () => undoDeploy(ctx));
+        const restoredAnything = applied.changed || Boolean(ctx.shibboleth?.changed) || Boolean(unverified);
+        ctx.restored = { ok: rollback.ok, restoredAnything };
+        const detail = rollback.ok ? rollback.restored.join('; ') || 'nothing needed restoring' : `NOT restored: ${rollback.failed.join('; ')}`;
+        // The restored backup brings back the vdir the restored release's STATIC_URL needed; its own URL is checked.
+        const restoredDir = rollback.restoredRelease ? layout.releaseDir(rollback.restoredRelease.id) : applied.previousPhysicalPath;
+        const previousStatic = staticTargetAt(restoredDir, stagedStaticTarget(ctx).elsewhere);
+        const title = 'Verify restored release';
+        const again = restoredAnything ? await ctx.phases.run(title, () => verifyRelease(ctx, previousStatic, title), false) : [];
+        ctx.rollback = { ok: rollback.ok, detail, checks: again };
+        // A rollback that restored everything ends the run well; one that did not leaves the journal to recover from.
+        if (rollback.ok)
+            ctx.journal?.close();
+        // A release that was already live and verified before this run stays as it was: this run did not make it so.
+        if (applied.changed || unverified?.id === releaseId)
+            markRelease(layout, releaseId, 'failed');
+        const restoredState = again.length === 0 ? '' : again.every(c => c.ok) ? ' The restored release passes verify.' : ' The restored release fails verify too.';
+        throw new errors_PhaseError('verify', `verify failed (${failedChecks}); rolled back: ${detail}.${restoredState}`);
+    }
+};
+
+;// CONCATENATED MODULE: ./src/flow/modes.ts
+
+
+
+
+
+
+
+
+
+const doctor = {
+    name: 'Doctor',
+    run: ctx => doctorMode(ctx.deps, ctx.config, ctx)
+};
+/** mode: rollback runs as one step with its own locks and history entry (src/rollback/mode.ts). */
+const rollBackOnDemand = {
+    name: 'Roll back on demand',
+    run: async (ctx) => {
+        const { config } = ctx;
+        // The history entry and the summary need the target before the rollback writes them.
+        ctx.onDemand = {
+            ...emptyReport(),
+            mode: config.mode,
+            target: { site: config.siteName, appPath: config.appPath, pool: config.appPool, deployRoot: config.deployRoot },
+            url: withoutCredentials(config.verify.url),
+            insecureTls: config.verify.insecure
+        };
+        await rollbackMode(ctx.deps, ctx.config, ctx.onDemand, ctx.phases);
+    }
+};
+const sayWhatIsLive = {
+    name: 'Say what is live',
+    run: ctx => {
+        const releaseId = stagedOf(ctx).facts.releaseId;
+        const url = withoutCredentials(ctx.config.verify.url);
+        ctx.log.info(changedBy(ctx)
+            ? `Release ${releaseId} is live at ${url}`
+            : ctx.reverified
+                ? `Release ${releaseId} was live without a verify; it passed verify now at ${url}`
+                : `Nothing changed: release ${releaseId} was already live and verified at ${url}`);
+    }
+};
+/** Deploy's steps once the plan is written: what runs against the server. */
+function applyAndVerify() {
+    return [applySp, noteUnverified, applyIis, recycleSp, warmUp, deploy_steps_verify, rollBackFailedVerify, markLive, sayWhatIsLive];
+}
+const FLOWS = {
+    doctor: [doctor],
+    rollback: [rollBackOnDemand],
+    plan: [checkTemplates, probePython, planFromSource],
+    stage: [checkTemplates, probePython, trialRender, claimRoot, lockTarget, stage, planStaged],
+    deploy: [
+        checkTemplates,
+        findIisTools,
+        probePython,
+        trialRender,
+        claimRoot,
+        lockTarget,
+        lockServer,
+        recoverUnfinished,
+        readIis,
+        stage,
+        planDeploy,
+        ...applyAndVerify()
+    ]
+};
+function flowOf(ctx) {
+    return FLOWS[ctx.config.mode];
+}
+
+;// CONCATENATED MODULE: ./src/flow/outcome.ts
+/** The end of every run: the report built from the context in one place, and a failure turned into one error line. */
+
+
+
+
+
+
+/**
+ * Whether the run put the previous state back: what undoing it restored (apply's own rollback, the SP config,
+ * a failed verify's rollback), and no part of that undo failed.
+ */
+function rolledBack(ctx, error) {
+    if (ctx?.restored && !ctx.restored.ok)
+        return false;
+    if (ctx?.restored?.restoredAnything)
+        return true;
+    return error instanceof errors_PhaseError && error.rolledBack;
+}
+/** The run's report: everything the context learnt, and the error that stopped it. */
+function reportFrom(deps, ctx, phases, error, hints) {
+    const report = emptyReport();
+    report.phases = phases.list;
+    if (error)
+        report.error = deps.log.redact(error.message);
+    report.rolledBack = rolledBack(ctx, error);
+    report.hints = hints;
+    if (!ctx)
+        return report;
+    if (ctx.onDemand) {
+        const own = ctx.onDemand;
+        return { ...own, mode: ctx.config.mode, phases: report.phases, error: report.error || own.error, hints, rolledBack: own.rolledBack };
+    }
+    const { config } = ctx;
+    const applied = ctx.applied;
+    const sp = ctx.shibboleth;
+    return {
+        ...report,
+        mode: config.mode,
+        target: { site: config.siteName, appPath: config.appPath, pool: config.appPool, deployRoot: config.deployRoot },
+        releaseId: ctx.stage?.facts.releaseId ?? config.releaseId,
+        url: withoutCredentials(config.verify.url),
+        insecureTls: config.verify.insecure,
+        planPath: ctx.planPath,
+        changed: changedBy(ctx),
+        ...(ctx.stage ? { releaseBuilt: !ctx.stage.releaseReused } : {}),
+        files: ctx.files,
+        ...(applied ? { objects: applied.objects, operations: applied.operations.filter(op => op.mutates) } : {}),
+        ...(sp
+            ? { shibboleth: { changed: sp.changed, restarted: sp.changed, ...(ctx.recycledPools ? { recycledPools: ctx.recycledPools } : {}) } }
+            : {}),
+        checks: ctx.checks,
+        ...(ctx.rollback ? { rollback: ctx.rollback } : {}),
+        hints: [...ctx.hints, ...hints],
+        warnings: ctx.warnings,
+        ...(ctx.doctor ? { doctor: ctx.doctor } : {}),
+        ...(ctx.recovery ? { recovery: ctx.recovery } : {})
+    };
+}
+/**
+ * Fails the step with one line: bad input names the input and the fix, nothing else; other failures add a hint
+ * and, where one helps, a diagnosis (returned for the report).
+ */
+async function failRun(deps, thrown) {
+    const { log } = deps;
+    const error = asError(thrown);
+    if (error instanceof InputError) {
+        deps.setFailed(log.redact(error.message));
+        return [];
+    }
+    let hints = [];
+    if (error instanceof errors_PhaseError && error.phase !== 'verify') {
+        // Verify printed its own diagnosis with the responses; other phases have their output to go on.
+        const evidence = error.phase === 'preflight' ? { preflightOutput: error.message, detail: error.hint } : { detail: error.message };
+        hints = await reportDiagnosis(log, [evidence]);
+    }
+    const why = error instanceof errors_PhaseError ? error.hint : error.code === 'ENOSPC' ? DISK_FULL_HINT : undefined;
+    const hint = why ? ` Hint: ${why}` : '';
+    if (!(error instanceof errors_PhaseError))
+        log.debug(error.stack ?? '');
+    deps.setFailed(log.redact(`${error.message}${hint}`));
+    return hints;
+}
+
+;// CONCATENATED MODULE: ./src/flow/steps.ts
+async function runSteps(ctx, steps) {
+    for (const step of steps) {
+        if (step.when && !step.when(ctx))
+            continue;
+        if (step.phase)
+            await ctx.phases.run(step.name, async () => step.run(ctx), step.phase === 'grouped');
+        else
+            await step.run(ctx);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/main.ts
+
+
+
+
+
+
+
+
+
+
+
+/** Every secret of the inputs is masked before anything can print it. */
+function main_maskSecrets(ctx) {
+    const { config, log } = ctx;
+    for (const v of config.env)
+        if (v.secret)
+            log.secret(v.value);
+    if (config.poolAccount?.password)
+        log.secret(config.poolAccount.password);
+    for (const url of [config.verify.url, ...config.verify.extraUrls])
+        for (const part of urlCredentials(url))
+            log.secret(part);
+}
+/**
+ * One run of the action: the inputs resolved once into a context, then the mode's list of steps
+ * (src/flow/modes.ts). Never throws: every failure becomes one error line (and a diagnosis where one helps), and
+ * the summary and outputs are written, from the report built at the end, whatever happened.
  */
 async function run(deps = actionDeps()) {
     const { log } = deps;
     const phases = new Phases(log);
-    const report = emptyReport();
-    let lock;
-    let serverLock;
-    let config;
+    let ctx;
+    let error;
+    let hints = [];
     try {
-        config = getInputs(deps.inputs, deps.env, deps.cwd);
-        const cfg = config;
-        for (const v of cfg.env)
-            if (v.secret)
-                log.secret(v.value);
-        if (cfg.poolAccount?.password)
-            log.secret(cfg.poolAccount.password);
-        for (const url of [cfg.verify.url, ...cfg.verify.extraUrls])
-            for (const part of urlCredentials(url))
-                log.secret(part);
-        Object.assign(report, {
-            mode: cfg.mode,
-            target: { site: cfg.siteName, appPath: cfg.appPath, pool: cfg.appPool, deployRoot: cfg.deployRoot },
-            releaseId: cfg.releaseId,
-            url: withoutCredentials(cfg.verify.url),
-            insecureTls: cfg.verify.insecure
-        });
-        if (cfg.mode === 'doctor')
-            return await doctorMode(deps, cfg, report);
-        const templates = new TemplateSet(cfg.templatesDir);
-        templates.checkAll([...TEMPLATES[cfg.hosting], ...(cfg.shibboleth.enabled ? ['shibboleth2.xml'] : [])]);
-        if (cfg.mode === 'deploy') {
-            await requireProgram('appcmd', cfg.appcmd);
-            await requireProgram('icacls', cfg.icacls);
-        }
-        // Plan mode writes nothing under deploy-root, so it reads the cache but never fills it.
-        const probe = await probeInterpreterCached(deps.runner, cfg.python, interpreterCacheFile(layoutFor(cfg.deployRoot).root));
-        const interpreter = probe.interpreter;
-        log.info(`Python ${interpreter.version} at ${interpreter.executable}${probe.cached ? ' (unchanged since its last probe)' : ''}`);
-        if (cfg.mode !== 'plan') {
-            // A template that renders malformed XML for this run's values stops it now, not after the venv is built.
-            // STATIC_URL is judged once Django is read (stage); the trial only needs a valid static location.
-            const neutralStatic = { staticUrl: 'static/', forceScriptName: null };
-            const trial = factsFor(interpreter, cfg.releaseId, computeVenvHash(cfg, interpreter), settingsFromSource(cfg).wsgiApplication, neutralStatic);
-            renderReleaseConfigs(templates, cfg, desiredState(cfg, trial), trial);
-        }
-        if (cfg.mode === 'plan') {
-            await planMode(deps, cfg, interpreter, templates, report, phases);
-            return;
-        }
-        const layout = layoutFor(cfg.deployRoot);
-        // One deploy-root, one app: another app's run is refused here, before it writes anything there.
-        claimDeployRoot(layout.root, { site: cfg.siteName, appPath: cfg.appPath });
-        probe.remember();
-        // One run per target from staging to verify: two runs must not build the same venv or switch in between.
-        lock = await acquireLock({
-            dir: layout.root,
-            site: cfg.siteName,
-            appPath: cfg.appPath,
-            runId: cfg.releaseId,
-            timeoutMs: cfg.lockTimeoutMs,
-            log
-        });
-        if (cfg.mode === 'deploy') {
-            // applicationHost.config is one file for the whole server, and a rollback restores all of it: deploys of
-            // other apps on this server must not land between this run's backup and its verify.
-            serverLock = await acquireLock({
-                dir: cfg.lockDir,
-                site: 'IIS',
-                appPath: '/applicationHost.config',
-                runId: cfg.releaseId,
-                timeoutMs: cfg.lockTimeoutMs,
-                log
-            });
-        }
-        // Deploy reads IIS first (under the lock): a missing site stops the run before anything is built, and the
-        // preflight sends the Host that the site's binding will.
-        let current;
-        let target = cfg;
-        if (cfg.mode === 'deploy') {
-            const appcmd = new Appcmd({ runner: deps.runner, log, path: cfg.appcmd });
-            current = await phases.run('Read IIS', () => readStateAt(appcmd, stateQuery(cfg), layout.root));
-            await refuseSharedPool(appcmd, cfg, current);
-            target = withBindingUrl(cfg, current, log);
-            report.url = withoutCredentials(target.verify.url);
-        }
-        const stageConfig = target;
-        const stage = await phases.run('Stage', () => stageRelease({ runner: deps.runner, log, templates }, stageConfig, interpreter), false);
-        report.releaseId = stage.facts.releaseId;
-        report.changed = !stage.releaseReused;
-        report.releaseBuilt = !stage.releaseReused;
-        external_node_fs_default().mkdirSync(cfg.outputDir, { recursive: true });
-        report.files = writeOutputFiles(cfg.outputDir, stage.configs);
-        for (const w of stage.checkWarnings)
-            report.warnings.push(`${w.id}: ${w.message}`);
-        if (cfg.mode === 'stage') {
-            const plan = deployPlanFor(cfg, stage.desired, undefined);
-            report.planPath = writePlan(cfg, log, planDocument(cfg, stage.facts.releaseId, plan, report.files));
-            log.info(`Release ${stage.facts.releaseId} staged in ${stage.releaseDir}; nothing was changed in IIS (mode: stage).`);
-            return;
-        }
-        if (!current)
-            throw new Error('deploy mode reached apply without reading IIS');
-        const sp = target.shibboleth.enabled
-            ? planShibboleth(shibbolethTarget(target, current.site.id), target.outputDir, templates)
-            : planLeaveShibboleth(leaveTarget(target), target.outputDir);
-        // The plan a deploy shows is the plan it runs: built once, here, and handed to apply.
-        const plan = deployPlanFor(target, stage.desired, current, sp);
-        const shown = planDocument(target, stage.facts.releaseId, plan, report.files);
-        report.planPath = writePlan(target, log, sp ? { ...shown, shibboleth: { file: target.shibboleth.configPath, changed: sp.changed, diff: sp.diff } } : shown);
-        const { reverified } = await deployMode(deps, target, stage, current, plan, templates, report, phases);
-        log.info(report.changed
-            ? `Release ${stage.facts.releaseId} is live at ${report.url}`
-            : reverified
-                ? `Release ${stage.facts.releaseId} was live without a verify; it passed verify now at ${report.url}`
-                : `Nothing changed: release ${stage.facts.releaseId} was already live and verified at ${report.url}`);
+        ctx = contextFor(deps, getInputs(deps.inputs, deps.env, deps.cwd), phases);
+        main_maskSecrets(ctx);
+        await runSteps(ctx, flowOf(ctx));
     }
     catch (thrown) {
-        const error = asError(thrown);
-        report.error = log.redact(error.message);
-        if (error instanceof errors_PhaseError && error.rolledBack)
-            report.rolledBack = true;
-        if (error instanceof InputError) {
-            // Bad input: one line naming the input and the fix, nothing else.
-            deps.setFailed(log.redact(error.message));
-        }
-        else {
-            if (error instanceof errors_PhaseError && error.phase !== 'verify') {
-                // Verify printed its own diagnosis with the responses; other phases have their output to go on.
-                const evidence = error.phase === 'preflight' ? { preflightOutput: error.message, detail: error.hint } : { detail: error.message };
-                report.hints = await reportDiagnosis(log, [evidence]);
-            }
-            const why = error instanceof errors_PhaseError ? error.hint : error.code === 'ENOSPC' ? DISK_FULL_HINT : undefined;
-            const hint = why ? ` Hint: ${why}` : '';
-            if (!(error instanceof errors_PhaseError))
-                log.debug(error.stack ?? '');
-            deps.setFailed(log.redact(`${error.message}${hint}`));
-        }
+        error = asError(thrown);
+        hints = await failRun(deps, error);
     }
     finally {
+        const report = reportFrom(deps, ctx, phases, error, hints);
         // Under the target's lock, so two runs' entries never interleave; a run stopped before the lock changed nothing.
-        if (lock && config?.mode === 'deploy')
+        if (ctx?.targetLocked && ctx.config.mode === 'deploy')
             recordRun(report, deps.env, log);
-        serverLock?.release();
-        lock?.release();
-        report.phases = phases.list;
+        for (const lock of [...(ctx?.locks ?? [])].reverse())
+            lock.release();
         setOutputs(report, deps.setOutput);
         await writeSummary(report, deps.summary, { redact: text => log.redact(text), log });
     }
