@@ -21,7 +21,7 @@ import {
   type RenderedFile
 } from './render/release-configs.js'
 import type { TemplateSet } from './render/templates.js'
-import { checkRemoteUserSettings } from './shibboleth/remote-user-check.js'
+import { checkRemoteUserSettings, remoteUserNotes } from './shibboleth/remote-user-check.js'
 import { WINDOWS_REMOTE_USER_NOTE } from './inputs/auth.js'
 import { pickStaticFile } from './verify/static.js'
 
@@ -112,6 +112,7 @@ export async function stageDjango(ctx: StageDjangoContext, config: DeployConfig)
           problems.join(' '),
           'add the settings above, or set require-remote-user: false when the app authenticates otherwise'
         )
+      for (const note of remoteUserNotes(settingsForRemoteUser(settings))) log.warning(note)
     }
     const response = preflightFrom(run, { settingsModule: config.settingsModule, appPath: config.appPath }, request, redactor)
     log.info(`GET ${config.preflightPath} through ${response.handler} (Host: ${verifyHost}) answered ${response.status}.`)
