@@ -44,10 +44,16 @@ function project(name: string, edit?: (dir: string) => void): string {
   return dir
 }
 
-/** The runs of the venv's interpreter (pip and the venv build use other argv): the Django steps' processes. */
+/**
+ * The runs of the venv's interpreter (pip and the venv build use other argv): the Django steps' processes. A new
+ * venv's one check of where wfastcgi.py lies (src/stage.ts, checkWfastcgiPath) imports no Django and is not one.
+ */
 function djangoRuns(config: DeployConfig): string[][] {
   const venvs = layoutFor(config.deployRoot).venvsDir
-  return runner.calls.filter(c => c.file.startsWith(venvs) && !c.args.includes('pip') && !c.args.includes('venv')).map(c => c.args)
+  const wfastcgiCheck = (args: readonly string[]): boolean => args.some(a => a.startsWith('import wfastcgi'))
+  return runner.calls
+    .filter(c => c.file.startsWith(venvs) && !c.args.includes('pip') && !c.args.includes('venv') && !wfastcgiCheck(c.args))
+    .map(c => c.args)
 }
 
 async function stage(config: DeployConfig): ReturnType<typeof stageRelease> {

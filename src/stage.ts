@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import type { DeployConfig } from './config.js'
 import { PhaseError } from './errors.js'
-import { layoutFor } from './layout.js'
+import { layoutFor, pathApi, type Layout } from './layout.js'
 import type { Log } from './log.js'
 import { desiredState, type StageFacts } from './plan/desired.js'
 import type { DesiredState } from './plan/types.js'
@@ -9,7 +9,7 @@ import { describeStaticLocation, type StaticSettings } from './plan/static-locat
 import type { ProcessRunner } from './process.js'
 import type { InterpreterInfo } from './python/interpreter.js'
 import { listProject } from './python/release-files.js'
-import { ensureVenv } from './python/venv.js'
+import { ensureVenv, findWfastcgi } from './python/venv.js'
 import { computeVenvHash, hostingRequirements, releaseFingerprint, requirementsClosure } from './release-fingerprint.js'
 import { hashProject, projectCacheFile } from './project-fingerprint.js'
 import { buildReleaseTree } from './release-tree.js'
@@ -17,6 +17,7 @@ import { findReleaseByFingerprint, readReleaseAt, removeAbandonedScratch, scratc
 import { renderReleaseConfigs, type RenderedFile } from './render/release-configs.js'
 import type { TemplateSet } from './render/templates.js'
 import { stageDjango } from './stage-django.js'
+import { samePath } from './windows-path.js'
 
 export interface StageResult {
   facts: StageFacts
@@ -39,6 +40,21 @@ export interface StageDeps {
   runner: ProcessRunner
   log: Log
   templates: TemplateSet
+}
+
+/**
+ * The FastCGI registration names wfastcgi.py where the layout says pip puts it; a new venv proves it once, since a
+ * registration naming a missing file makes every request a 500 that no preflight outside IIS would see.
+ */
+export async function checkWfastcgiPath(runner: ProcessRunner, layout: Layout, hash: string, pythonVersion: string): Promise<void> {
+  const expected = pathApi(layout.flavour).join(layout.venvSitePackages(hash, pythonVersion), 'wfastcgi.py')
+  const found = await findWfastcgi(runner, layout.venvPython(hash))
+  if (samePath(found, expected) || fs.existsSync(expected)) return
+  throw new PhaseError(
+    'stage',
+    `the venv's wfastcgi.py is ${found}, but the FastCGI registration would name ${expected}`,
+    'install wfastcgi into the venv itself (the wfastcgi input), not into a user or system site-packages'
+  )
 }
 
 /**
@@ -65,6 +81,7 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
     log.info(
       result.reused ? `Reused: interpreter, requirements and pip-args are unchanged (hash ${hash}).` : `Built ${layout.venvDir(hash)}.`
     )
+    if (!result.reused && config.hosting === 'fastcgi') await checkWfastcgiPath(runner, layout, hash, interpreter.majorMinor)
     return result
   })
 
