@@ -14,10 +14,20 @@ const INTEGRATION = [
   '__tests__/bad-input.test.ts',
   '__tests__/hostile-values.test.ts',
   '__tests__/iis-standin.test.ts',
+  '__tests__/interpreter-cache.test.ts',
+  '__tests__/lock-processes.test.ts',
   '__tests__/python-django.test.ts',
   '__tests__/python-venv.test.ts',
   '__tests__/render.test.ts',
+  '__tests__/rollback-mode.test.ts',
   '__tests__/server-preflight.test.ts',
+  '__tests__/shibboleth-apply.test.ts',
+  '__tests__/shibboleth-leave.test.ts',
+  '__tests__/shibboleth-patch.test.ts',
+  '__tests__/shibboleth-recycle.test.ts',
+  '__tests__/stage-django.test.ts',
+  '__tests__/verify-checks.test.ts',
+  '__tests__/verify-give-up.test.ts',
   '__tests__/verify-waitress.test.ts'
 ]
 
