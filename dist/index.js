@@ -48833,7 +48833,7 @@ class InputError extends Error {
     }
 }
 /** A failure in one phase of the run; `hint` says what to change, when a cause is known. */
-class errors_PhaseError extends Error {
+class PhaseError extends Error {
     phase;
     hint;
     constructor(phase, message, hint, options) {
@@ -50077,13 +50077,13 @@ function staticCheckUrl(location, rendered, file) {
     if (rendered.staticUrl !== undefined) {
         const seen = rendered.staticUrl.endsWith('/') ? rendered.staticUrl : `${rendered.staticUrl}/`;
         if (seen.toLowerCase() !== location.urlPath.toLowerCase()) {
-            throw new errors_PhaseError('preflight', `the app renders STATIC_URL as ${rendered.staticUrl} under IIS, not ${location.urlPath} as its settings and app path say`, 'something reads settings.STATIC_URL before the first request (Django keeps the script prefix of that first read); read it lazily, or write STATIC_URL as an absolute path such as ' +
+            throw new PhaseError('preflight', `the app renders STATIC_URL as ${rendered.staticUrl} under IIS, not ${location.urlPath} as its settings and app path say`, 'something reads settings.STATIC_URL before the first request (Django keeps the script prefix of that first read); read it lazily, or write STATIC_URL as an absolute path such as ' +
                 location.urlPath);
         }
     }
     if (rendered.fileUrl !== undefined) {
         if (!within(rendered.fileUrl)) {
-            throw new errors_PhaseError('preflight', `the app links the collected file ${file} as ${rendered.fileUrl}, outside ${location.urlPath} where IIS would serve it`, 'the static files storage (STATICFILES_STORAGE) serves them elsewhere: set static-served-elsewhere: true, or make it use STATIC_URL');
+            throw new PhaseError('preflight', `the app links the collected file ${file} as ${rendered.fileUrl}, outside ${location.urlPath} where IIS would serve it`, 'the static files storage (STATICFILES_STORAGE) serves them elsewhere: set static-served-elsewhere: true, or make it use STATIC_URL');
         }
         return { url: rendered.fileUrl };
     }
@@ -50272,7 +50272,7 @@ function checksOtherFile(check, configPath) {
  */
 function checkArgv(check, configPath) {
     if (check.length === 0)
-        throw new errors_PhaseError('shibboleth', 'no Shibboleth check command is configured', `set shibboleth-check, e.g. ${DEFAULT_CHECK}`);
+        throw new PhaseError('shibboleth', 'no Shibboleth check command is configured', `set shibboleth-check, e.g. ${DEFAULT_CHECK}`);
     return check.map(arg => arg.split(CONFIG_PLACEHOLDER).join(configPath));
 }
 /** Runs the SP's own config check; the SP exits non-zero when it cannot load the config. */
@@ -51325,7 +51325,7 @@ async function acquireLock(options) {
         }
         if (Date.now() >= deadline) {
             const who = holder ? `run ${holder.runId} (pid ${holder.pid} on ${holder.host}, since ${holder.time})` : 'another run';
-            throw new errors_PhaseError('apply', `${target} is being deployed by ${who}; gave up after lock-timeout (${Math.round(timeoutMs / 1000)} s)`, `wait for that run, raise lock-timeout, or delete ${file} if no deploy is running`);
+            throw new PhaseError('apply', `${target} is being deployed by ${who}; gave up after lock-timeout (${Math.round(timeoutMs / 1000)} s)`, `wait for that run, raise lock-timeout, or delete ${file} if no deploy is running`);
         }
         await sleep(Math.min(pollMs, Math.max(1, deadline - Date.now())));
     }
@@ -52358,7 +52358,7 @@ async function runIcacls(runner, log, icaclsPath, operation) {
     log.info(`icacls ${operation.argv.map(a => (/\s/.test(a) ? `"${a}"` : a)).join(' ')} → exit ${result.exitCode} in ${result.durationMs} ms`);
     if (result.exitCode !== 0) {
         const why = (result.stderr.trim() || result.stdout.trim() || 'no output').replace(/\s+/g, ' ');
-        throw new errors_PhaseError('apply', `icacls could not grant ${operation.argv[2]} on ${operation.argv[0]} (exit ${result.exitCode}): ${why}`, 'run the deploy as an administrator of the server');
+        throw new PhaseError('apply', `icacls could not grant ${operation.argv[2]} on ${operation.argv[0]} (exit ${result.exitCode}): ${why}`, 'run the deploy as an administrator of the server');
     }
 }
 
@@ -52519,7 +52519,7 @@ function parse(xml, what) {
         return root;
     }
     catch (err) {
-        throw new errors_PhaseError('apply', `${asError(err).message}; the appcmd output could not be read`);
+        throw new PhaseError('apply', `${asError(err).message}; the appcmd output could not be read`);
     }
 }
 function children(el, name) {
@@ -52631,7 +52631,7 @@ async function readState(appcmd, desired, known, opts = {}) {
     const pool = parsePool(await listOrEmpty(appcmd, 'list', 'apppool', desired.pool.name, '/config', '/xml'), desired.pool.name);
     const fromSite = parseSite(await listOrEmpty(appcmd, 'list', 'site', desired.app.site, '/config', '/xml'), desired);
     if (!fromSite.site.exists) {
-        throw new errors_PhaseError('apply', `IIS has no site named '${desired.app.site}'`, 'set site-name to an existing IIS site (appcmd list sites shows them), or create the site first');
+        throw new PhaseError('apply', `IIS has no site named '${desired.app.site}'`, 'set site-name to an existing IIS site (appcmd list sites shows them), or create the site first');
     }
     const defer = opts.deferFastCgi === true && desired.hosting === 'fastcgi' && known.fastCgi !== undefined;
     const fastCgi = defer ? [] : parseFastCgi(await appcmd.read('list', 'config', '-section:system.webServer/fastCgi', '/xml'));
@@ -53099,15 +53099,15 @@ async function applyPlan(deps, plan, observer) {
     const failure = async (step, err) => {
         const error = asError(err);
         if (step.phase === 'backup') {
-            return new errors_PhaseError('apply', `could not take an IIS configuration backup, so nothing was changed: ${error.message}`, 'run the deploy as an administrator of the server', { cause: err });
+            return new PhaseError('apply', `could not take an IIS configuration backup, so nothing was changed: ${error.message}`, 'run the deploy as an administrator of the server', { cause: err });
         }
         if (!backupName)
-            return new errors_PhaseError('apply', `IIS needed no change, but ${error.message}`, undefined, { cause: err });
+            return new PhaseError('apply', `IIS needed no change, but ${error.message}`, undefined, { cause: err });
         // A log line, not an annotation: the run's one error line (main) names this failure and the rollback.
         log.info(`Apply failed at step "${step.why}": ${error.message}; rolling back`);
         const rb = await undoApply(trail());
         const hint = error instanceof AppcmdError && error.kind === 'locked' ? 'applicationHost.config was in use; retry the deploy' : undefined;
-        return new errors_PhaseError('apply', `apply failed at step "${step.why}": ${error.message}. Rolled back — ${rollbackSummary(rb)}`, hint, {
+        return new PhaseError('apply', `apply failed at step "${step.why}": ${error.message}. Rolled back — ${rollbackSummary(rb)}`, hint, {
             cause: err,
             rolledBack: true
         });
@@ -53266,7 +53266,7 @@ function planDocument(config, releaseId, plan, files) {
 
 ;// CONCATENATED MODULE: ./src/python/output.ts
 /** The last lines of a child's output (stderr after stdout), where Python and pip say what went wrong. */
-function output_outputTail(result, lines = 15) {
+function outputTail(result, lines = 15) {
     const all = `${result.stdout}\n${result.stderr}`
         .split(/\r?\n/)
         .map(l => l.trimEnd())
@@ -53291,12 +53291,12 @@ async function probeInterpreter(runner, python) {
     }
     catch (thrown) {
         // @actions/exec throws (instead of exiting non-zero) when the file cannot be found.
-        throw new errors_PhaseError('stage', `python '${python}' not found; set the python input`, 'Give the full path of python.exe (or python3) that should create the venv.', {
+        throw new PhaseError('stage', `python '${python}' not found; set the python input`, 'Give the full path of python.exe (or python3) that should create the venv.', {
             cause: asError(thrown)
         });
     }
     if (result.exitCode !== 0) {
-        throw new errors_PhaseError('stage', `python '${python}' failed to start (exit ${result.exitCode}): ${output_outputTail(result)}`, 'Check the python input points at a working Python 3 interpreter.');
+        throw new PhaseError('stage', `python '${python}' failed to start (exit ${result.exitCode}): ${outputTail(result)}`, 'Check the python input points at a working Python 3 interpreter.');
     }
     const line = result.stdout.trim().split(/\r?\n/).pop() ?? '';
     try {
@@ -53306,7 +53306,7 @@ async function probeInterpreter(runner, python) {
         return parsed;
     }
     catch {
-        throw new errors_PhaseError('stage', `python '${python}' did not answer like Python 3: ${output_outputTail(result)}`, 'Check the python input points at a Python 3 interpreter.');
+        throw new PhaseError('stage', `python '${python}' did not answer like Python 3: ${outputTail(result)}`, 'Check the python input points at a Python 3 interpreter.');
     }
 }
 
@@ -54900,7 +54900,7 @@ async function rollBack(deps, config, report, phases, current) {
     report.rollback = { ok: forward.ok, detail: forward.detail, checks: again };
     markRelease(layout, chosen.id, 'failed');
     const state = again.length === 0 ? '' : again.every(c => c.ok) ? ' It passes verify.' : ' It fails verify too.';
-    throw new errors_PhaseError('verify', `release ${chosen.id} failed verify (${failedChecks}); rolled forward: ${forward.detail}.${state}`);
+    throw new PhaseError('verify', `release ${chosen.id} failed verify (${failedChecks}); rolled forward: ${forward.detail}.${state}`);
 }
 /** Runs the rollback under the target's and the server's locks, and records it in the history while they are held. */
 async function rollbackMode(deps, config, report, phases) {
@@ -55219,7 +55219,7 @@ async function restartService(runner, control) {
             continue;
         if (args[0] === 'start' && ALREADY_STARTED.test(said))
             continue;
-        throw new errors_PhaseError('shibboleth', `'${op.argv.join(' ')}' failed (exit ${result.exitCode}): ${said.trim().split(/\r?\n/).filter(Boolean).join(' ')}`, `check that the service ${control.service} exists (sc query ${control.service}) and that the runner's account may control it; set shibboleth-service to its name`);
+        throw new PhaseError('shibboleth', `'${op.argv.join(' ')}' failed (exit ${result.exitCode}): ${said.trim().split(/\r?\n/).filter(Boolean).join(' ')}`, `check that the service ${control.service} exists (sc query ${control.service}) and that the runner's account may control it; set shibboleth-service to its name`);
     }
 }
 
@@ -55359,7 +55359,7 @@ async function commitShibbolethChange(options, proposal) {
     const checked = await checkShibbolethConfig(runner, options.check, configPath);
     if (!checked.ok) {
         putBack();
-        throw new errors_PhaseError('shibboleth', `the Shibboleth SP rejected the patched ${configPath} (${checked.argv.join(' ')} exited ${checked.exitCode}); ${original ? `the original was restored from ${backupPath}` : 'the new file was removed'}. The checker said:\n${checkFailureSummary(checked)}`, 'fix what the checker reports in shibboleth2.xml (or its included files) by hand and run again');
+        throw new PhaseError('shibboleth', `the Shibboleth SP rejected the patched ${configPath} (${checked.argv.join(' ')} exited ${checked.exitCode}); ${original ? `the original was restored from ${backupPath}` : 'the new file was removed'}. The checker said:\n${checkFailureSummary(checked)}`, 'fix what the checker reports in shibboleth2.xml (or its included files) by hand and run again');
     }
     log.info(`${checked.argv.join(' ')}: the SP accepts the patched config.`);
     try {
@@ -55952,7 +55952,7 @@ function startJournal(layout, plan, releaseId) {
  * which recovers from it. apply reports what it could not restore as "NOT restored" (src/iis/rollback.ts).
  */
 function afterFailedApply(journal, error) {
-    if (error instanceof errors_PhaseError && error.rolledBack && !error.message.includes('NOT restored'))
+    if (error instanceof PhaseError && error.rolledBack && !error.message.includes('NOT restored'))
         journal?.close();
 }
 
@@ -56393,7 +56393,7 @@ async function recoverBeforeDeploy(deps, config) {
     const warnings = recovery.foreign.map(change => `Changed by someone else since an interrupted run's backup, left as it is: ${change}`);
     if (!recovery.ok) {
         // Deploying over a half-undone run would take a backup of it and make it the next rollback's target.
-        throw new errors_PhaseError('apply', recovery.notice, 'fix what is named, then re-run: the journal stays until the interrupted run is recovered');
+        throw new PhaseError('apply', recovery.notice, 'fix what is named, then re-run: the journal stays until the interrupted run is recovered');
     }
     return { recovery, warnings };
 }
@@ -56584,7 +56584,7 @@ function pick(base, keep) {
     return out;
 }
 /** The runner's environment for venv creation and pip (pip's own PIP_* settings stay), minus Python start-up overrides. */
-function environment_toolEnv(base = process.env) {
+function toolEnv(base = process.env) {
     return pick(base, name => !PYTHON_STARTUP_VARS.includes(name));
 }
 /** What the app's process sees under IIS: the machine's basics plus exactly the variables the plan registers. */
@@ -56651,8 +56651,8 @@ async function lowSpaceHint(dir) {
     }
 }
 function pipFailure(what, result) {
-    const tail = output_outputTail(result, 20);
-    return new errors_PhaseError('stage', `pip install ${what} failed (exit ${result.exitCode}):\n${tail}`, diskFullHint(tail) ?? PIP_HINT);
+    const tail = outputTail(result, 20);
+    return new PhaseError('stage', `pip install ${what} failed (exit ${result.exitCode}):\n${tail}`, diskFullHint(tail) ?? PIP_HINT);
 }
 /**
  * Makes venvDir a finished venv for `hash`. Venvs are not relocatable (their scripts embed their own path), so a
@@ -56663,21 +56663,21 @@ async function ensureVenv(runner, log, opts) {
         log.info(`venv ${opts.venvDir} is up to date (hash ${opts.hash}); reusing it`);
         return { reused: true };
     }
-    const env = environment_toolEnv();
+    const env = toolEnv();
     log.info(`creating venv ${opts.venvDir} with ${opts.python}${opts.systemSitePackages ? ' (with system site-packages)' : ''}`);
     await promises_default().rm(opts.venvDir, { recursive: true, force: true });
     await promises_default().mkdir(external_node_path_default().dirname(opts.venvDir), { recursive: true });
     const venvArgs = ['-m', 'venv', ...(opts.systemSitePackages ? ['--system-site-packages'] : []), opts.venvDir];
     const created = await runner.run(opts.python, venvArgs, { env });
     if (created.exitCode !== 0) {
-        const tail = output_outputTail(created);
+        const tail = outputTail(created);
         // ensurepip runs below venv with its output captured: a full disk may show only as "ensurepip ... exit status 1".
         const hint = diskFullHint(`${tail}\n${created.stderr}\n${created.stdout}`) ??
             (await lowSpaceHint(external_node_path_default().dirname(opts.venvDir))) ??
             (/ensurepip is not available|No module named venv/i.test(tail)
                 ? 'This Python cannot create venvs: on Debian/Ubuntu install python3-venv; on Windows reinstall Python with pip.'
                 : 'Check that the python input is a full Python 3 installation and that deploy-root is writable.');
-        throw new errors_PhaseError('stage', `python -m venv failed (exit ${created.exitCode}):\n${tail}`, hint);
+        throw new PhaseError('stage', `python -m venv failed (exit ${created.exitCode}):\n${tail}`, hint);
     }
     const pip = ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input'];
     log.info(`installing ${opts.requirementsFile}`);
@@ -56979,7 +56979,7 @@ function likelyCause(chains, ctx) {
 function failure(phase, summary, failed, cause, redactor) {
     const tail = failed.traceback ? `\n${lastLines(failed.traceback)}` : '';
     const message = `${summary}${cause ? `: ${cause}` : ''}${tail}`;
-    return new errors_PhaseError(phase, redactor.redact(message), cause ? redactor.redact(cause) : undefined);
+    return new PhaseError(phase, redactor.redact(message), cause ? redactor.redact(cause) : undefined);
 }
 
 ;// CONCATENATED MODULE: ./src/python/django-script.ts
@@ -57035,7 +57035,7 @@ function partOf(run, part, phase, what, redactor) {
     const answer = run.parts[part];
     if (answer === undefined) {
         const { result } = run;
-        throw new errors_PhaseError(phase, redactor.redact(`${what} ended without an answer (exit ${result.exitCode}):\n${output_outputTail(result)}`));
+        throw new PhaseError(phase, redactor.redact(`${what} ended without an answer (exit ${result.exitCode}):\n${outputTail(result)}`));
     }
     return answer;
 }
@@ -57174,7 +57174,7 @@ function collectedFrom(run, log, redactor) {
         // No answer: the process itself ended during collectstatic, and its exit code and output say why.
         const exit = answer ? (answer.exitCode ?? 1) : run.result.exitCode;
         const output = answer ? { stdout: answer.stdout ?? '', stderr: `${answer.stderr ?? ''}\n${answer.traceback ?? ''}` } : run.result;
-        throw new errors_PhaseError('stage', redactor.redact(`collectstatic failed (exit ${exit}):\n${output_outputTail(output)}`), COLLECTSTATIC_HINT);
+        throw new PhaseError('stage', redactor.redact(`collectstatic failed (exit ${exit}):\n${outputTail(output)}`), COLLECTSTATIC_HINT);
     }
     log.debug(redactor.redact(answer.stdout ?? ''));
     const files = answer.files ?? [];
@@ -57196,7 +57196,7 @@ function warningsFrom(run, opts, redactor) {
     }
     const serious = answer.messages.filter(m => m.serious);
     if (serious.length > 0) {
-        throw new errors_PhaseError('preflight', redactor.redact(`manage.py check --deploy found ${serious.length} error(s):\n${serious.map(m => m.text).join('\n')}`), 'Fix the errors above in the settings; the release was not deployed.');
+        throw new PhaseError('preflight', redactor.redact(`manage.py check --deploy found ${serious.length} error(s):\n${serious.map(m => m.text).join('\n')}`), 'Fix the errors above in the settings; the release was not deployed.');
     }
     return {
         warnings: answer.messages.map(m => ({ id: m.id, message: redactor.redact(m.message), hint: redactor.redact(m.hint) }))
@@ -57259,9 +57259,9 @@ async function serverPreflight(opts) {
         const deadline = performance.now() + opts.startupTimeoutMs;
         for (;;) {
             if (spawnError)
-                throw new errors_PhaseError('preflight', `could not start ${shown}: ${spawnError.message}`, 'check httpplatform-command');
+                throw new PhaseError('preflight', `could not start ${shown}: ${spawnError.message}`, 'check httpplatform-command');
             if (exited !== undefined) {
-                throw new errors_PhaseError('preflight', `the HttpPlatformHandler command exited (code ${exited}) before answering: ${shown}\n${tail()}`, 'check httpplatform-command and that its server is installed in the venv (httpplatform-package)');
+                throw new PhaseError('preflight', `the HttpPlatformHandler command exited (code ${exited}) before answering: ${shown}\n${tail()}`, 'check httpplatform-command and that its server is installed in the venv (httpplatform-package)');
             }
             const response = await httpGet({ url: `http://127.0.0.1:${port}${requestPath}`, hostHeader: opts.host, timeoutMs: 5000 });
             if (response.status !== undefined) {
@@ -57270,12 +57270,12 @@ async function serverPreflight(opts) {
                     const hint = response.status === 404 && opts.appPath !== '/'
                         ? `IIS forwards ${requestPath} unchanged: the server must serve the app below ${opts.appPath} (waitress: --url-prefix=${opts.appPath}); else check preflight-path`
                         : undefined;
-                    throw new errors_PhaseError('preflight', `the HttpPlatformHandler command answered ${response.status} for ${requestPath}: ${shown}\n${tail()}`, hint);
+                    throw new PhaseError('preflight', `the HttpPlatformHandler command answered ${response.status} for ${requestPath}: ${shown}\n${tail()}`, hint);
                 }
                 return { port, status: response.status, argv, requestPath };
             }
             if (performance.now() > deadline) {
-                throw new errors_PhaseError('preflight', `the HttpPlatformHandler command did not answer on port ${port} within ${opts.startupTimeoutMs / 1000} s: ${shown}\n${tail()}`, 'the server must listen on %HTTP_PLATFORM_PORT%');
+                throw new PhaseError('preflight', `the HttpPlatformHandler command did not answer on port ${port} within ${opts.startupTimeoutMs / 1000} s: ${shown}\n${tail()}`, 'the server must listen on %HTTP_PLATFORM_PORT%');
             }
             await server_preflight_sleep(100);
         }
@@ -57380,7 +57380,7 @@ async function stageDjango(ctx, config) {
     const staticSettings = { staticUrl: settings.STATIC_URL, forceScriptName: settings.FORCE_SCRIPT_NAME };
     const facts = ctx.factsFor(settings.WSGI_APPLICATION ?? '', staticSettings);
     if (handler !== wsgiHandler(facts)) {
-        throw new errors_PhaseError('stage', `the preflight used WSGI_HANDLER '${handler ?? ''}', the release registers '${wsgiHandler(facts)}'`);
+        throw new PhaseError('stage', `the preflight used WSGI_HANDLER '${handler ?? ''}', the release registers '${wsgiHandler(facts)}'`);
     }
     const desired = desiredState(config, facts);
     log.info(describeStaticLocation(desired.staticLocation));
@@ -57402,7 +57402,9 @@ async function stageDjango(ctx, config) {
                 log.info(WINDOWS_REMOTE_USER_NOTE);
             const problems = checkRemoteUserSettings(settingsForRemoteUser(settings));
             if (problems.length > 0)
-                throw new errors_PhaseError('preflight', problems.join(' '), 'add the settings above, or set require-remote-user: false when the app authenticates otherwise');
+                throw new PhaseError('preflight', problems.join(' '), 'add the settings above, or set require-remote-user: false when the app authenticates otherwise');
+            for (const note of remoteUserNotes(settingsForRemoteUser(settings)))
+                log.warning(note);
         }
         const response = preflightFrom(run, { settingsModule: config.settingsModule, appPath: config.appPath }, request, redactor);
         log.info(`GET ${config.preflightPath} through ${response.handler} (Host: ${verifyHost}) answered ${response.status}.`);
@@ -57453,8 +57455,20 @@ function settingsForRemoteUser(settings) {
 
 
 
+
 /** The packages the hosting mode needs in the venv besides the app's requirements. */
 
+/**
+ * The FastCGI registration names wfastcgi.py where the layout says pip puts it; a new venv proves it once, since a
+ * registration naming a missing file makes every request a 500 that no preflight outside IIS would see.
+ */
+async function checkWfastcgiPath(runner, layout, hash, pythonVersion) {
+    const expected = pathApi(layout.flavour).join(layout.venvSitePackages(hash, pythonVersion), 'wfastcgi.py');
+    const found = await findWfastcgi(runner, layout.venvPython(hash));
+    if (samePath(found, expected) || external_node_fs_default().existsSync(expected))
+        return;
+    throw new PhaseError('stage', `the venv's wfastcgi.py is ${found}, but the FastCGI registration would name ${expected}`, 'install wfastcgi into the venv itself (the wfastcgi input), not into a user or system site-packages');
+}
 /**
  * Builds a release that is proven to work before IIS sees it: venv (reused by hash), project copy, collectstatic,
  * rendered web.config files, and a preflight through the WSGI handler with the environment IIS will give it.
@@ -57476,6 +57490,8 @@ async function stageRelease(deps, config, interpreter) {
             extraRequirements: hostingRequirements(config)
         });
         log.info(result.reused ? `Reused: interpreter, requirements and pip-args are unchanged (hash ${hash}).` : `Built ${layout.venvDir(hash)}.`);
+        if (!result.reused && config.hosting === 'fastcgi')
+            await checkWfastcgiPath(runner, layout, hash, interpreter.majorMinor);
         return result;
     });
     external_node_fs_default().mkdirSync(layout.releasesDir, { recursive: true });
@@ -57514,7 +57530,7 @@ async function stageRelease(deps, config, interpreter) {
     }
     const releaseDir = layout.releaseDir(config.releaseId);
     if (external_node_fs_default().existsSync(releaseDir)) {
-        throw new errors_PhaseError('stage', `release folder ${releaseDir} already exists with other content`, 'set release-id to a new value (it defaults to the run id and attempt)');
+        throw new PhaseError('stage', `release folder ${releaseDir} already exists with other content`, 'set release-id to a new value (it defaults to the run id and attempt)');
     }
     // Built in a scratch folder and renamed: a release folder is never half-filled.
     const scratch = scratchDirFor(layout, config.releaseId);
@@ -57889,7 +57905,7 @@ const applyIis = {
                 ctx.restored = { ok: !failed, restoredAnything: true };
             if (failed) {
                 // IIS went back but the SP config did not: the run must not report a clean rollback.
-                throw new errors_PhaseError('apply', `${asError(error).message}; NOT restored: ${failed}`, error instanceof errors_PhaseError ? error.hint : undefined, { cause: error, rolledBack: false });
+                throw new PhaseError('apply', `${asError(error).message}; NOT restored: ${failed}`, error instanceof PhaseError ? error.hint : undefined, { cause: error, rolledBack: false });
             }
             throw error;
         }
@@ -58390,7 +58406,7 @@ const rollBackFailedVerify = {
         if (applied.changed || unverified?.id === releaseId)
             markRelease(layout, releaseId, 'failed');
         const restoredState = again.length === 0 ? '' : again.every(c => c.ok) ? ' The restored release passes verify.' : ' The restored release fails verify too.';
-        throw new errors_PhaseError('verify', `verify failed (${failedChecks}); rolled back: ${detail}.${restoredState}`);
+        throw new PhaseError('verify', `verify failed (${failedChecks}); rolled back: ${detail}.${restoredState}`);
     }
 };
 
@@ -58481,7 +58497,7 @@ function rolledBack(ctx, error) {
         return false;
     if (ctx?.restored?.restoredAnything)
         return true;
-    return error instanceof errors_PhaseError && error.rolledBack;
+    return error instanceof PhaseError && error.rolledBack;
 }
 /** The run's report: everything the context learnt, and the error that stopped it. */
 function reportFrom(deps, ctx, phases, error, hints) {
@@ -58535,14 +58551,14 @@ async function failRun(deps, thrown) {
         return [];
     }
     let hints = [];
-    if (error instanceof errors_PhaseError && error.phase !== 'verify') {
+    if (error instanceof PhaseError && error.phase !== 'verify') {
         // Verify printed its own diagnosis with the responses; other phases have their output to go on.
         const evidence = error.phase === 'preflight' ? { preflightOutput: error.message, detail: error.hint } : { detail: error.message };
         hints = await reportDiagnosis(log, [evidence]);
     }
-    const why = error instanceof errors_PhaseError ? error.hint : error.code === 'ENOSPC' ? DISK_FULL_HINT : undefined;
+    const why = error instanceof PhaseError ? error.hint : error.code === 'ENOSPC' ? DISK_FULL_HINT : undefined;
     const hint = why ? ` Hint: ${why}` : '';
-    if (!(error instanceof errors_PhaseError))
+    if (!(error instanceof PhaseError))
         log.debug(error.stack ?? '');
     deps.setFailed(log.redact(`${error.message}${hint}`));
     return hints;
