@@ -342,8 +342,8 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
     expect(r.outputs['previous-release']).toBe('r-assets')
     expect(appPhysicalPath()).toBe(path.join(deployRoot, 'releases', 'r1'))
     const vdirs = [...sandbox.readConfig().matchAll(/<virtualDirectory path="([^"]*)" physicalPath="([^"]*)"/g)].map(m => `${m[1]} ${m[2]}`)
-    expect(vdirs).toContain(`/static ${path.join(deployRoot, 'releases', 'r1', 'static')}`)
-    expect(vdirs.some(v => v.startsWith('/assets '))).toBe(false)
+    // r1's STATIC_URL is static/: its release's own folder, served through the app's root vdir, needs no vdir.
+    expect(vdirs.some(v => v.startsWith('/static ') || v.startsWith('/assets '))).toBe(false)
     expect(await get(`${APP}/`)).toMatchObject({ status: 200, body: 'Hello from Django' })
     expect((await get(`${APP}/static/admin/css/base.css`)).status).toBe(200)
     expect(standin.backend()?.env.DJANGO_ALLOWED_HOSTS).toBe('127.0.0.1,localhost')
