@@ -6,7 +6,7 @@ import type { GrantPlan, GrantRecord } from '../iis/acl.js'
 import { backupName, newestFirst } from '../iis/backup.js'
 import type { CurrentState } from '../iis/state.js'
 import { freshState, planChanges, type ObjectChange } from './diff.js'
-import type { DesiredState, Operation, Phase, Step } from './types.js'
+import { PHASES, type DesiredState, type Operation, type Phase, type Step } from './types.js'
 
 /** What the plan is built from: the desired state (config and stage facts), the server as read, and the records. */
 export interface PlanInput {
@@ -53,16 +53,7 @@ export interface DeployPlan {
 }
 
 /** The phases apply runs against IIS itself; the SP's phases run with the SP's own transaction (src/flow/deploy-steps.ts). */
-export const IIS_PHASES: ReadonlySet<Phase> = new Set<Phase>([
-  'backup',
-  'pool',
-  'grants',
-  'before-switch',
-  'switch',
-  'after-switch',
-  'recycle',
-  'prune-backups'
-])
+export const IIS_PHASES: ReadonlySet<Phase> = new Set<Phase>(PHASES.filter(phase => !phase.startsWith('sp-')))
 
 const inPhase =
   (phase: Phase, bestEffort = false) =>
