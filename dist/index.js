@@ -45848,7 +45848,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4425);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1057);
 /** The action's entry point: nothing but the call, so importing main.ts (tests, demo) runs nothing. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -45858,7 +45858,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4425:
+/***/ 1057:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -52180,11 +52180,14 @@ function planChanges(current, desired) {
     return { pool: poolOps, beforeSwitch: before, switchOp, afterSwitch: after, objects };
 }
 
-;// CONCATENATED MODULE: ./src/plan/build.ts
-
-
-/** The phases apply runs against IIS itself; the SP's phases run with the SP's own transaction (src/flow/deploy-steps.ts). */
-const IIS_PHASES = new Set([
+;// CONCATENATED MODULE: ./src/plan/types.ts
+/**
+ * Where a step stands in a deploy. The order of a plan's steps is the order of this list: the SP configuration
+ * (checked before IIS is touched), the IIS backup, the pool, the grants, the changes the switch needs, the
+ * switch, what follows it, the recycle, the SP's pools, the old backups.
+ */
+const PHASES = [
+    'sp-config',
     'backup',
     'pool',
     'grants',
@@ -52192,8 +52195,16 @@ const IIS_PHASES = new Set([
     'switch',
     'after-switch',
     'recycle',
+    'sp-recycle',
     'prune-backups'
-]);
+];
+
+;// CONCATENATED MODULE: ./src/plan/build.ts
+
+
+
+/** The phases apply runs against IIS itself; the SP's phases run with the SP's own transaction (src/flow/deploy-steps.ts). */
+const IIS_PHASES = new Set(PHASES.filter(phase => !phase.startsWith('sp-')));
 const inPhase = (phase, bestEffort = false) => (op) => bestEffort ? { phase, ...op, bestEffort } : { phase, ...op };
 /**
  * Deletes our backups beyond the newest keep-backups, others' never. With a record of ours the deletes are known
