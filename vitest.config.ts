@@ -12,6 +12,7 @@ const SMOKE = [
 ]
 const INTEGRATION = [
   '__tests__/bad-input.test.ts',
+  '__tests__/data-paths.test.ts',
   '__tests__/hostile-values.test.ts',
   '__tests__/iis-standin.test.ts',
   '__tests__/interpreter-cache.test.ts',

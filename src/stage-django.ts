@@ -9,6 +9,7 @@ import { describeStaticLocation, staticCheckUrl, type StaticSettings } from './p
 import type { ProcessRunner } from './process.js'
 import { collectedFrom, settingsFrom, warningsFrom, type CheckWarning, type SettingsFacts } from './python/django.js'
 import { preflightFrom, requestSpec } from './python/django-preflight.js'
+import { dataPathsFrom } from './python/data-paths.js'
 import { iisEnv, runScript, secretsOf, type DjangoOptions } from './python/django-script.js'
 import { serverPreflight } from './python/server-preflight.js'
 import type { InterpreterInfo } from './python/interpreter.js'
@@ -73,6 +74,7 @@ export async function stageDjango(ctx: StageDjangoContext, config: DeployConfig)
       {
         settings: true,
         handlerFallback: wsgiHandler(ctx.factsFor('', { staticUrl: null, forceScriptName: null })),
+        data: { releaseDir, sharedDir: layout.sharedDir },
         collectstatic: { staticRoot },
         check: true,
         preflight: request.spec
@@ -82,6 +84,10 @@ export async function stageDjango(ctx: StageDjangoContext, config: DeployConfig)
   })
 
   const { settings, handler } = await log.group('Django settings', async () => settingsFrom(run, django, redactor))
+  await log.group('Files the app keeps', async () => {
+    dataPathsFrom(run, django, redactor)
+    log.info(`No setting keeps files inside the release except through ${layout.sharedDir}.`)
+  })
   const staticSettings: StaticSettings = { staticUrl: settings.STATIC_URL, forceScriptName: settings.FORCE_SCRIPT_NAME }
   const facts = ctx.factsFor(settings.WSGI_APPLICATION ?? '', staticSettings)
   if (handler !== wsgiHandler(facts)) {
