@@ -8,6 +8,7 @@ import type { DeployedSettings } from './rollback/deployed-settings.js'
 import { writeFileAtomic } from './render/atomic-write.js'
 import type { SharedPaths } from './inputs/shared-paths.js'
 import { removeReleaseDir } from './shared/links.js'
+import type { MediaServing } from './shared/media.js'
 
 export type ReleaseState = 'staged' | 'live' | 'failed'
 
@@ -40,6 +41,8 @@ export interface ReleaseMeta {
   migrationsApplied?: boolean
   /** The shared paths linked into it (shared-dirs, shared-files): deleting it removes these links, never their targets. */
   shared?: SharedPaths
+  /** Where IIS serves its uploads (src/shared/media.ts): a reuse of the release writes that web.config again. */
+  media?: MediaServing
 }
 
 /** Whether a release is the app's to mark and prune (one deploy-root holds one app's; see deploy-root-claim). */

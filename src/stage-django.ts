@@ -10,6 +10,8 @@ import type { ProcessRunner } from './process.js'
 import { collectedFrom, settingsFrom, warningsFrom, type CheckWarning, type SettingsFacts } from './python/django.js'
 import { preflightFrom, requestSpec } from './python/django-preflight.js'
 import { dataPathsFrom } from './python/data-paths.js'
+import { serveMedia } from './shared/serve-media.js'
+import type { MediaServing } from './shared/media.js'
 import { iisEnv, runScript, secretsOf, type DjangoOptions } from './python/django-script.js'
 import { serverPreflight } from './python/server-preflight.js'
 import type { InterpreterInfo } from './python/interpreter.js'
@@ -34,6 +36,8 @@ export interface StagedDjango {
   checkUrl?: string
   checkWarnings: CheckWarning[]
   configs: RenderedFile[]
+  /** Where IIS serves the uploads (a shared MEDIA_ROOT under the app's URL), recorded for a reuse of the release. */
+  media?: MediaServing
 }
 
 export interface StageDjangoContext {
@@ -84,9 +88,10 @@ export async function stageDjango(ctx: StageDjangoContext, config: DeployConfig)
   })
 
   const { settings, handler } = await log.group('Django settings', async () => settingsFrom(run, django, redactor))
-  await log.group('Files the app keeps', async () => {
-    dataPathsFrom(run, django, redactor)
+  const media = await log.group('Files the app keeps', async () => {
+    const folder = dataPathsFrom(run, django, redactor)
     log.info(`No setting keeps files inside the release except through ${layout.sharedDir}.`)
+    return serveMedia(log, templates, releaseDir, config.appPath, settings.MEDIA_URL, folder)
   })
   const staticSettings: StaticSettings = { staticUrl: settings.STATIC_URL, forceScriptName: settings.FORCE_SCRIPT_NAME }
   const facts = ctx.factsFor(settings.WSGI_APPLICATION ?? '', staticSettings)
@@ -150,7 +155,16 @@ export async function stageDjango(ctx: StageDjangoContext, config: DeployConfig)
     return warnings
   })
 
-  return { facts, desired, staticSettings, staticFiles, ...(checkUrl ? { checkUrl } : {}), checkWarnings, configs }
+  return {
+    facts,
+    desired,
+    staticSettings,
+    staticFiles,
+    ...(checkUrl ? { checkUrl } : {}),
+    checkWarnings,
+    configs,
+    ...(media ? { media } : {})
+  }
 }
 
 function settingsForRemoteUser(settings: SettingsFacts): { MIDDLEWARE: string[]; AUTHENTICATION_BACKENDS: string[] } {

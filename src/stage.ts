@@ -17,6 +17,7 @@ import { findReleaseByFingerprint, readReleaseAt, removeAbandonedScratch, scratc
 import { renderReleaseConfigs, type RenderedFile } from './render/release-configs.js'
 import type { TemplateSet } from './render/templates.js'
 import { linkShared, removeReleaseDir, seedShared, sharedExcludes } from './shared/links.js'
+import { rewriteMediaConfig } from './shared/serve-media.js'
 import { stageDjango } from './stage-django.js'
 import { samePath } from './windows-path.js'
 
@@ -124,6 +125,7 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
     log.info(describeStaticLocation(desired.staticLocation))
     // Same fingerprint, same shared paths: the links are there unless someone removed them.
     linkShared(layout, config.shared, layout.releaseDir(existing.id))
+    if (existing.media) rewriteMediaConfig(log, templates, layout.releaseDir(existing.id), existing.media)
     return {
       facts,
       desired,
@@ -176,7 +178,7 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
       },
       config
     )
-    const { facts, desired, staticSettings, staticFiles, checkWarnings, configs } = staged
+    const { facts, desired, staticSettings, staticFiles, checkWarnings, configs, media } = staged
     const checkUrl = staged.checkUrl
 
     // Written last: a release without a manifest never counts as complete.
@@ -191,7 +193,8 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
       ...(checkUrl ? { staticCheckUrl: checkUrl } : {}),
       state: 'staged',
       target: { site: config.siteName, appPath: config.appPath },
-      ...(config.shared.dirs.length + config.shared.files.length > 0 ? { shared: config.shared } : {})
+      ...(config.shared.dirs.length + config.shared.files.length > 0 ? { shared: config.shared } : {}),
+      ...(media ? { media } : {})
     })
     return {
       facts,

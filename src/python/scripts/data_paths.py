@@ -77,4 +77,17 @@ def check_data_paths(part):
             'message': '%s resolves to %s, inside the release, which the next deploy replaces: %s' % (
                 name, where, fix(rel)),
         })
-    return {'ok': not problems, 'problems': problems}
+    return {'ok': not problems, 'problems': problems, 'media': media_folder(settings, release_dir, shared)}
+
+
+def media_folder(settings, release_dir, shared):
+    """Where MEDIA_ROOT is as the app's URL space sees it: its path in the release, and whether a link takes it
+    into shared/ (then IIS can serve it through the release, src/shared/media.ts)."""
+    media = getattr(settings, 'MEDIA_ROOT', '')
+    if not media:
+        return None
+    where = os.path.abspath(os.path.join(release_dir, str(media)))
+    rel = os.path.relpath(where, release_dir)
+    if rel == os.curdir or rel.startswith(os.pardir):
+        return None
+    return {'rel': rel.replace(os.sep, '/'), 'shared': _inside(_real(where), shared)}

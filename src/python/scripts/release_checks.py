@@ -22,7 +22,7 @@ from diis_result import answer, describe
 from preflight import as_wfastcgi_starts, request
 
 SETTINGS = ['WSGI_APPLICATION', 'STATIC_URL', 'STATIC_ROOT', 'INSTALLED_APPS', 'MIDDLEWARE',
-            'AUTHENTICATION_BACKENDS', 'ALLOWED_HOSTS', 'DEBUG', 'FORCE_SCRIPT_NAME']
+            'AUTHENTICATION_BACKENDS', 'ALLOWED_HOSTS', 'DEBUG', 'FORCE_SCRIPT_NAME', 'MEDIA_URL']
 ADMIN_CSS = 'admin/css/base.css'
 TAIL = 4000
 
