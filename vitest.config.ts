@@ -22,6 +22,7 @@ const INTEGRATION = [
   '__tests__/render.test.ts',
   '__tests__/rollback-mode.test.ts',
   '__tests__/server-preflight.test.ts',
+  '__tests__/shared-media-e2e.test.ts',
   '__tests__/shibboleth-apply.test.ts',
   '__tests__/shibboleth-leave.test.ts',
   '__tests__/shibboleth-patch.test.ts',
