@@ -136,7 +136,7 @@ describe.sequential('uploads in shared-dirs, served by IIS across deploys and a 
     ).toEqual(['(OI)(CI)M'])
   })
 
-  it('an upload through the app lands in shared/ and IIS serves it; uploaded code and config are never served', async () => {
+  it('an upload through the app lands in shared/ and IIS serves it, uploaded code and config never', async () => {
     expect(await upload('photo.txt', 'uploaded before r2')).toBe('photo.txt')
     expect(fs.readFileSync(path.join(deployRoot, 'shared', 'media', 'photo.txt'), 'utf8')).toBe('uploaded before r2')
     expect(await get(`${APP}/media/photo.txt`)).toMatchObject({ status: 200, body: 'uploaded before r2' })
