@@ -22,7 +22,7 @@ function readOne(input: SharedInput, raw: string): string {
   const slashed = raw.replace(/\\/g, '/')
   if (slashed.startsWith('/') || /^[A-Za-z]:/.test(slashed))
     throw new InputError(input, `'${raw}' is absolute; ${fix} (it is kept under deploy-root/shared/)`)
-  if (/[:*?"<>|]/.test(slashed) || /[\u0000-\u001f]/.test(slashed))
+  if (/[:*?"<>|]/.test(slashed) || [...slashed].some(c => c.charCodeAt(0) < 32))
     throw new InputError(input, `'${raw}' has a character Windows refuses in names (: * ? " < > |); ${fix}`)
   const segments = slashed.split('/').filter(s => s !== '' && s !== '.')
   if (segments.some(s => s === '..')) throw new InputError(input, `'${raw}' leaves the project (..); ${fix}`)
