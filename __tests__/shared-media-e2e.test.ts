@@ -170,6 +170,18 @@ describe.sequential('uploads in shared-dirs, served by IIS across deploys and a 
     expect(await get(`${APP}/media/photo.txt`)).toMatchObject({ status: 200, body: 'uploaded before r2', nosniff: 'nosniff' })
   })
 
+  it('retention deletes old releases and their links, never the uploads behind them', async () => {
+    for (const id of ['r5', 'r6']) {
+      const r = await deploy({ 'app-dir': project(`v-${id}`, `Hello ${id}`), 'release-id': id, 'keep-releases': '2' })
+      expect(r.failures, r.log.slice(-3000)).toEqual([])
+    }
+    expect(fs.existsSync(path.join(deployRoot, 'releases', 'r2'))).toBe(false)
+    expect(fs.readFileSync(path.join(deployRoot, 'shared', 'media', 'photo.txt'), 'utf8')).toBe('uploaded before r2')
+    expect(fs.readFileSync(path.join(deployRoot, 'shared', 'media', 'docs', 'readme.txt'), 'utf8')).toBe('text')
+    expect(await get(`${APP}/`)).toMatchObject({ status: 200, body: 'Hello r6' })
+    expect(await get(`${APP}/media/photo.txt`)).toMatchObject({ status: 200, body: 'uploaded before r2' })
+  })
+
   it('a deploy whose MEDIA_ROOT is not shared stops before IIS is touched, naming the setting and the input', async () => {
     const before = sandbox.readConfig()
     const r = await deploy({ 'app-dir': project('v4', 'Hello v4'), 'release-id': 'r4', 'shared-dirs': '' })
