@@ -182,6 +182,21 @@ describe.sequential('uploads in shared-dirs, served by IIS across deploys and a 
     expect(await get(`${APP}/media/photo.txt`)).toMatchObject({ status: 200, body: 'uploaded before r2' })
   })
 
+  it('uploads do not make the release new: a redeploy of the same code is a no-op with no appcmd write and no icacls', async () => {
+    expect(await upload('after-r6.txt', 'new upload')).toBe('after-r6.txt')
+    fs.writeFileSync(path.join(work, 'v-r6', 'media', 'welcome.txt'), 'the project copy changed too')
+    const configBefore = sandbox.readConfig()
+    sandbox.resetCounters()
+    const r = await deploy({ 'app-dir': path.join(work, 'v-r6'), 'release-id': 'r7', 'keep-releases': '2' })
+    expect(r.failures, r.log.slice(-3000)).toEqual([])
+    expect(r.outputs.changed).toBe('false')
+    expect(r.outputs.release).toBe('r6')
+    expect(sandbox.mutatingCalls()).toEqual([])
+    expect(sandbox.aclGrants()).toEqual([])
+    expect(sandbox.readConfig()).toBe(configBefore)
+    expect(await get(`${APP}/media/after-r6.txt`)).toMatchObject({ status: 200, body: 'new upload', nosniff: 'nosniff' })
+  })
+
   it('a deploy whose MEDIA_ROOT is not shared stops before IIS is touched, naming the setting and the input', async () => {
     const before = sandbox.readConfig()
     const r = await deploy({ 'app-dir': project('v4', 'Hello v4'), 'release-id': 'r4', 'shared-dirs': '' })
