@@ -70,7 +70,9 @@ def check_data_paths(part):
         real = _real(where)
         if _inside(real, shared) or not _inside(real, release):
             continue
-        rel = _rel(real, release)
+        # Named as the settings spell it where they stay inside the release; resolved only where a link leads out.
+        plain = os.path.normcase(where)
+        rel = _rel(where, release_dir) if _inside(plain, os.path.normcase(release_dir)) else _rel(real, release)
         problems.append({
             'setting': name,
             'path': where,
