@@ -57,7 +57,7 @@ export function liftLocations(configuration) {
 
 /** Whether a level declares a section an upper level locked: IIS answers 500.19 for such a level. */
 export function declaresLocked(configuration, locked) {
-  return [...locked].some(name => first(configuration, 'system.webServer', ...name.split('/')) !== undefined)
+  return [...(locked ?? [])].some(name => first(configuration, 'system.webServer', ...name.split('/')) !== undefined)
 }
 
 function merged(levels, pathToCollection, keyOf) {
