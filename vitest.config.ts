@@ -12,6 +12,7 @@ const SMOKE = [
 ]
 const INTEGRATION = [
   '__tests__/bad-input.test.ts',
+  '__tests__/data-paths.test.ts',
   '__tests__/hostile-values.test.ts',
   '__tests__/iis-standin.test.ts',
   '__tests__/interpreter-cache.test.ts',
@@ -21,6 +22,7 @@ const INTEGRATION = [
   '__tests__/render.test.ts',
   '__tests__/rollback-mode.test.ts',
   '__tests__/server-preflight.test.ts',
+  '__tests__/shared-media-e2e.test.ts',
   '__tests__/shibboleth-apply.test.ts',
   '__tests__/shibboleth-leave.test.ts',
   '__tests__/shibboleth-patch.test.ts',

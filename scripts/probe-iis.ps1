@@ -52,6 +52,44 @@ $ErrorActionPreference = 'Stop'
 # ---- BEGIN EXPECTATIONS (plain JSON; __tests__/probe-iis.test.ts reads it) ----
 $ExpectationsJson = @'
 {
+  "symlink-privilege": {
+    "fact": "fs-file-symlink", "disruptive": false,
+    "runs": "whoami /priv in the elevated shell that runs the probe (the runner's account when run as it)",
+    "assumes": "an administrator holds SeCreateSymbolicLinkPrivilege, so shared-files can be linked",
+    "accept": [ { "form": "held", "exit": [0], "stdout": "SeCreateSymbolicLinkPrivilege" } ]
+  },
+  "junction-served": {
+    "fact": "fs-junction", "disruptive": false,
+    "runs": "mklink /J <site root>\\diisprobe-media -> a folder outside the site, holding a file and a web.config like templates/media-web.config.hbs; GET /diisprobe-media/diisprobe.txt",
+    "assumes": "IIS serves a content folder through a junction, with the target's web.config and ACL",
+    "accept": [ { "form": "served", "stdout": "^status=200 type=text/plain body=diisprobe-media" } ]
+  },
+  "media-nosniff": {
+    "fact": "md-custom-headers", "disruptive": false,
+    "runs": "the same GET; the X-Content-Type-Options response header",
+    "assumes": "customHeaders in the folder's <location path=\".\"> reach the response",
+    "accept": [ { "form": "nosniff", "stdout": "^nosniff$" } ]
+  },
+  "media-denied-extension": {
+    "fact": "md-request-filtering", "disruptive": false,
+    "runs": "GET /diisprobe-media/evil.py and /diisprobe-media/web.config (both files exist)",
+    "assumes": "fileExtensions allowed=false answers 404.7 and the hidden web.config 404.x; neither is served",
+    "accept": [ { "form": "refused", "stdout": "^py status=404 .*; config status=404 " } ],
+    "reject": [ { "form": "served", "stdout": "status=200" } ]
+  },
+  "media-lock-below": {
+    "fact": "md-lock-below", "disruptive": false,
+    "runs": "a web.config adding a handler in /diisprobe-media/sub/; GET /diisprobe-media/sub/diisprobe.txt",
+    "assumes": "the folder's <location path=\".\" overrideMode=\"Deny\"> makes the handler in the subfolder a 500.19",
+    "accept": [ { "form": "locked", "stdout": "^status=500 " } ],
+    "reject": [ { "form": "handler accepted", "stdout": "^status=200 " } ]
+  },
+  "junction-delete": {
+    "fact": "fs-link-delete", "disruptive": false,
+    "runs": "[IO.Directory]::Delete(<junction>) then test the target's file",
+    "assumes": "removing a junction leaves the target folder and its files",
+    "accept": [ { "form": "target kept", "stdout": "^link-gone=True target-file=True$" } ]
+  },
   "list-site-miss": {
     "fact": "ac-list-miss-id", "disruptive": false,
     "runs": "appcmd list site diisprobe-XXXXXXXX-nosuch",
@@ -856,6 +894,46 @@ function Test-RecycleStatuses([int]$Port) {
   Save-Text 'recycle-statuses' "recycle-exit=$($r.exit) statuses=$($seen -join ',')"
 }
 
+# A shared uploads folder as the action links it: a junction in the site's content to a folder outside it, with the
+# web.config templates/media-web.config.hbs renders (the parts the checks read). Needs handlers unlocked for the site.
+function Test-SharedMedia([int]$Port) {
+  $target = Join-Path (Split-Path $Root -Parent) "$Tag-shared-media"
+  $link = Join-Path $Root 'diisprobe-media'
+  New-Item -ItemType Directory -Force -Path (Join-Path $target 'sub') | Out-Null
+  Set-Content -Path (Join-Path $target 'diisprobe.txt') -Value 'diisprobe-media' -Encoding ascii -NoNewline
+  Set-Content -Path (Join-Path $target 'evil.py') -Value 'print(1)' -Encoding ascii
+  Set-Content -Path (Join-Path $target 'sub\diisprobe.txt') -Value 'diisprobe-sub' -Encoding ascii
+  Set-Content -Path (Join-Path $target 'web.config') -Encoding ascii -Value @(
+    '<?xml version="1.0" encoding="utf-8"?><configuration><location path="." overrideMode="Deny"><system.webServer>',
+    '<handlers accessPolicy="Read"><clear /><add name="StaticFile" path="*" verb="GET,HEAD" modules="StaticFileModule" resourceType="File" requireAccess="Read" /></handlers>',
+    '<security><requestFiltering><fileExtensions allowUnlisted="true"><remove fileExtension=".py" /><add fileExtension=".py" allowed="false" />',
+    '<remove fileExtension=".config" /><add fileExtension=".config" allowed="false" /></fileExtensions>',
+    '<hiddenSegments><remove segment="web.config" /><add segment="web.config" /></hiddenSegments></requestFiltering></security>',
+    '<httpProtocol><customHeaders><remove name="X-Content-Type-Options" /><add name="X-Content-Type-Options" value="nosniff" /></customHeaders></httpProtocol>',
+    '</system.webServer></location></configuration>'
+  )
+  Set-Content -Path (Join-Path $target 'sub\web.config') -Encoding ascii -Value (
+    '<?xml version="1.0" encoding="utf-8"?><configuration><system.webServer><handlers>' +
+    "<add name=`"diisprobe-upload`" path=`"*`" verb=`"*`" modules=`"FastCgiModule`" scriptProcessor=`"$FcgiPath|/c rem $Tag`" resourceType=`"Unspecified`" />" +
+    '</handlers></system.webServer></configuration>')
+  cmd /c mklink /J "$link" "$target" | Out-Null
+  try {
+    Save-Text 'junction-served' (Format-Http (Invoke-Http "http://localhost:$Port/diisprobe-media/diisprobe.txt"))
+    try {
+      $resp = Invoke-WebRequest -UseBasicParsing -Uri "http://localhost:$Port/diisprobe-media/diisprobe.txt" -TimeoutSec 30
+      Save-Text 'media-nosniff' ([string]$resp.Headers['X-Content-Type-Options'])
+    } catch { Save-Skip 'media-nosniff' "no answer: $($_.Exception.Message)" }
+    $py = Format-Http (Invoke-Http "http://localhost:$Port/diisprobe-media/evil.py")
+    $config = Format-Http (Invoke-Http "http://localhost:$Port/diisprobe-media/web.config")
+    Save-Text 'media-denied-extension' "py $py; config $config"
+    Save-Text 'media-lock-below' (Format-Http (Invoke-Http "http://localhost:$Port/diisprobe-media/sub/diisprobe.txt"))
+  } finally {
+    [IO.Directory]::Delete($link)
+    Save-Text 'junction-delete' "link-gone=$(-not (Test-Path $link)) target-file=$(Test-Path (Join-Path $target 'diisprobe.txt'))"
+    Remove-Item -Recurse -Force $target
+  }
+}
+
 function Invoke-Checks {
   New-Item -ItemType Directory -Force -Path (Join-Path $Root 'sub') | Out-Null
   Set-Content -Path (Join-Path $Root 'index.html') -Value 'diisprobe' -Encoding ascii
@@ -957,6 +1035,8 @@ function Invoke-Checks {
 
   Invoke-Appcmd @('unlock', 'config', "$Site/", '-section:system.webServer/handlers') | Out-Null
   Save-Observation 'unlock-message' (Invoke-Appcmd @('unlock', 'config', "$Site/", '-section:system.webServer/handlers'))
+  Invoke-Guarded @('junction-served', 'media-nosniff', 'media-denied-extension', 'media-lock-below', 'junction-delete') { Test-SharedMedia $port }
+  Save-Text 'symlink-privilege' ([string]((whoami /priv) -join ' '))
   Invoke-Guarded @('handlers-locked') {
     $decl = [regex]::Match([IO.File]::ReadAllText($ApphostConfig), '<section name="handlers"[^>]*>')
     if ($decl.Success) { Save-Text 'handlers-locked' $decl.Value } else { Save-Skip 'handlers-locked' 'no handlers declaration found' }

@@ -23,6 +23,8 @@ export interface Layout {
   releasesDir: string
   venvsDir: string
   logsDir: string
+  /** What outlives releases (shared-dirs, shared-files): linked into each release, never pruned. */
+  sharedDir: string
   wsgiLog: string
   releaseDir(id: string): string
   /** The collected static files of a release, served by the static virtual directory. */
@@ -48,6 +50,7 @@ export function layoutFor(deployRoot: string): Layout {
     releasesDir,
     venvsDir,
     logsDir,
+    sharedDir: p.join(root, 'shared'),
     wsgiLog: p.join(logsDir, 'wfastcgi.log'),
     releaseDir: id => p.join(releasesDir, id),
     staticDir: id => p.join(releasesDir, id, 'static'),

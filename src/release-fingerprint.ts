@@ -60,6 +60,8 @@ export function releaseFingerprint(config: DeployConfig, projectTreeHash: string
     httpPlatformCommand: config.httpPlatformCommand,
     // Only when set, so releases staged before this input existed keep their fingerprint.
     ...(config.staticServedElsewhere ? { staticServedElsewhere: true } : {}),
+    // The links a release holds; what is behind them (uploads) never makes a release new.
+    ...(config.shared.dirs.length + config.shared.files.length > 0 ? { shared: config.shared } : {}),
     env: config.env.map(v => [v.name, crypto.createHash('sha256').update(v.value).digest('hex')]),
     templates: (['app-web.config', 'static-web.config', 'httpplatform-web.config'] as const).map(n =>
       fs.readFileSync(templates.fileOf(n), 'utf8')

@@ -6,6 +6,9 @@ import type { Layout } from './layout.js'
 import type { StaticSettings } from './plan/static-location.js'
 import type { DeployedSettings } from './rollback/deployed-settings.js'
 import { writeFileAtomic } from './render/atomic-write.js'
+import type { SharedPaths } from './inputs/shared-paths.js'
+import { removeReleaseDir } from './shared/links.js'
+import type { MediaServing } from './shared/media.js'
 
 export type ReleaseState = 'staged' | 'live' | 'failed'
 
@@ -36,6 +39,10 @@ export interface ReleaseMeta {
    * and a rollback warns that the schema is not rolled back (src/rollback/migrations.ts).
    */
   migrationsApplied?: boolean
+  /** The shared paths linked into it (shared-dirs, shared-files): deleting it removes these links, never their targets. */
+  shared?: SharedPaths
+  /** Where IIS serves its uploads (src/shared/media.ts): a reuse of the release writes that web.config again. */
+  media?: MediaServing
 }
 
 /** Whether a release is the app's to mark and prune (one deploy-root holds one app's; see deploy-root-claim). */
@@ -162,7 +169,7 @@ export function pruneReleases(
   const removedReleases: string[] = []
   for (const r of releases) {
     if (kept.has(r.id)) continue
-    fs.rmSync(layout.releaseDir(r.id), { recursive: true, force: true })
+    removeReleaseDir(layout.releaseDir(r.id), r.shared)
     removedReleases.push(r.id)
   }
   const usedVenvs = new Set(releases.filter(r => kept.has(r.id)).map(r => r.venvHash.toLowerCase()))
@@ -208,7 +215,7 @@ export function removeAbandonedScratch(layout: Layout): string[] {
   for (const name of names) {
     const pid = Number((/^\.staging-pid(\d+)-/.exec(name) ?? /-(\d+)$/.exec(name))?.[1])
     if (pid > 0 && processAlive(pid)) continue
-    fs.rmSync(path.join(layout.releasesDir, name), { recursive: true, force: true })
+    removeReleaseDir(path.join(layout.releasesDir, name))
     removed.push(name)
   }
   return removed

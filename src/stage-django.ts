@@ -9,6 +9,9 @@ import { describeStaticLocation, staticCheckUrl, type StaticSettings } from './p
 import type { ProcessRunner } from './process.js'
 import { collectedFrom, settingsFrom, warningsFrom, type CheckWarning, type SettingsFacts } from './python/django.js'
 import { preflightFrom, requestSpec } from './python/django-preflight.js'
+import { dataPathsFrom } from './python/data-paths.js'
+import { serveMedia } from './shared/serve-media.js'
+import type { MediaServing } from './shared/media.js'
 import { iisEnv, runScript, secretsOf, type DjangoOptions } from './python/django-script.js'
 import { serverPreflight } from './python/server-preflight.js'
 import type { InterpreterInfo } from './python/interpreter.js'
@@ -33,6 +36,8 @@ export interface StagedDjango {
   checkUrl?: string
   checkWarnings: CheckWarning[]
   configs: RenderedFile[]
+  /** Where IIS serves the uploads (a shared MEDIA_ROOT under the app's URL), recorded for a reuse of the release. */
+  media?: MediaServing
 }
 
 export interface StageDjangoContext {
@@ -73,6 +78,7 @@ export async function stageDjango(ctx: StageDjangoContext, config: DeployConfig)
       {
         settings: true,
         handlerFallback: wsgiHandler(ctx.factsFor('', { staticUrl: null, forceScriptName: null })),
+        data: { releaseDir, sharedDir: layout.sharedDir },
         collectstatic: { staticRoot },
         check: true,
         preflight: request.spec
@@ -82,6 +88,11 @@ export async function stageDjango(ctx: StageDjangoContext, config: DeployConfig)
   })
 
   const { settings, handler } = await log.group('Django settings', async () => settingsFrom(run, django, redactor))
+  const media = await log.group('Files the app keeps', async () => {
+    const folder = dataPathsFrom(run, django, redactor)
+    log.info(`No setting keeps files inside the release except through ${layout.sharedDir}.`)
+    return serveMedia(log, templates, releaseDir, config.appPath, settings.MEDIA_URL, folder)
+  })
   const staticSettings: StaticSettings = { staticUrl: settings.STATIC_URL, forceScriptName: settings.FORCE_SCRIPT_NAME }
   const facts = ctx.factsFor(settings.WSGI_APPLICATION ?? '', staticSettings)
   if (handler !== wsgiHandler(facts)) {
@@ -144,7 +155,16 @@ export async function stageDjango(ctx: StageDjangoContext, config: DeployConfig)
     return warnings
   })
 
-  return { facts, desired, staticSettings, staticFiles, ...(checkUrl ? { checkUrl } : {}), checkWarnings, configs }
+  return {
+    facts,
+    desired,
+    staticSettings,
+    staticFiles,
+    ...(checkUrl ? { checkUrl } : {}),
+    checkWarnings,
+    configs,
+    ...(media ? { media } : {})
+  }
 }
 
 function settingsForRemoteUser(settings: SettingsFacts): { MIDDLEWARE: string[]; AUTHENTICATION_BACKENDS: string[] } {

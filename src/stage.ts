@@ -16,6 +16,8 @@ import { buildReleaseTree } from './release-tree.js'
 import { findReleaseByFingerprint, readReleaseAt, removeAbandonedScratch, scratchDirFor, writeRelease } from './releases.js'
 import { renderReleaseConfigs, type RenderedFile } from './render/release-configs.js'
 import type { TemplateSet } from './render/templates.js'
+import { linkShared, removeReleaseDir, seedShared, sharedExcludes } from './shared/links.js'
+import { rewriteMediaConfig } from './shared/serve-media.js'
 import { stageDjango } from './stage-django.js'
 import { samePath } from './windows-path.js'
 
@@ -92,11 +94,16 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
   if (fs.existsSync(incomplete) && !readReleaseAt(incomplete)) {
     // No manifest: a stage that died half-way (the manifest is written last). Never served, so it can go.
     log.info(`Removing ${incomplete}: an incomplete release left by an earlier run`)
-    fs.rmSync(incomplete, { recursive: true, force: true })
+    removeReleaseDir(incomplete, config.shared)
   }
   // Metadata first: only files whose size or mtime changed are read, so a no-op does not grow with the project.
   // output-dir changes on every run (plan.json): inside app-dir it would make every release look new.
-  const files = listProject(config.appDir, { exclude: [config.outputDir], target: layout.root })
+  // Shared paths stay out of the copy (and so out of the fingerprint): the release links them instead.
+  const files = listProject(config.appDir, {
+    exclude: [config.outputDir, ...sharedExcludes(config.appDir, config.shared)],
+    target: layout.root
+  })
+  for (const seeded of seedShared(layout, config.shared, config.appDir)) log.info(`Shared ${seeded} in ${layout.sharedDir}.`)
   const project = hashProject(files, config.appDir, projectCacheFile(layout.root, config.appDir))
   log.info(`${files.length} project files, ${project.hashed} read for their content (the others' size and mtime are unchanged).`)
   const fingerprint = releaseFingerprint(config, project.treeHash, hash, templates)
@@ -116,6 +123,9 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
     )
     const desired = desiredState(config, facts)
     log.info(describeStaticLocation(desired.staticLocation))
+    // Same fingerprint, same shared paths: the links are there unless someone removed them.
+    linkShared(layout, config.shared, layout.releaseDir(existing.id))
+    if (existing.media) rewriteMediaConfig(log, templates, layout.releaseDir(existing.id), existing.media)
     return {
       facts,
       desired,
@@ -141,6 +151,7 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
   const scratch = scratchDirFor(layout, config.releaseId)
   try {
     const tree = buildReleaseTree(layout, files, project.hashes, scratch)
+    linkShared(layout, config.shared, scratch)
     log.info(
       tree.from
         ? `${tree.linked} unchanged files shared with release ${tree.from} (hard links), ${tree.copied} copied.`
@@ -148,7 +159,7 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
     )
     fs.renameSync(scratch, releaseDir)
   } catch (e) {
-    fs.rmSync(scratch, { recursive: true, force: true })
+    removeReleaseDir(scratch, config.shared)
     throw e
   }
 
@@ -167,7 +178,7 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
       },
       config
     )
-    const { facts, desired, staticSettings, staticFiles, checkWarnings, configs } = staged
+    const { facts, desired, staticSettings, staticFiles, checkWarnings, configs, media } = staged
     const checkUrl = staged.checkUrl
 
     // Written last: a release without a manifest never counts as complete.
@@ -181,7 +192,9 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
       staticSettings,
       ...(checkUrl ? { staticCheckUrl: checkUrl } : {}),
       state: 'staged',
-      target: { site: config.siteName, appPath: config.appPath }
+      target: { site: config.siteName, appPath: config.appPath },
+      ...(config.shared.dirs.length + config.shared.files.length > 0 ? { shared: config.shared } : {}),
+      ...(media ? { media } : {})
     })
     return {
       facts,
@@ -196,7 +209,7 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
     }
   } catch (e) {
     // A release that failed to stage must never be picked up later.
-    fs.rmSync(releaseDir, { recursive: true, force: true })
+    removeReleaseDir(releaseDir, config.shared)
     throw e
   }
 }

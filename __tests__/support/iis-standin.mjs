@@ -24,8 +24,10 @@
  * Plain JavaScript so that scripts/bench.mjs runs it with node alone; types are in iis-standin.d.mts.
  * - httpPlatformHandler: the process of the app's <httpPlatform> is started and the request proxied to it with its
  *   URL unchanged (iis-standin-httpplatform.mjs); restarted when its command or variables change.
+ * - a content folder's own locks, request filtering and custom headers: iis-standin-content.mjs.
  * Limits: one site, HTTP only, no bindings or host names, no pools or identities (no ACLs enforced), no
- * default documents, no request filtering, the FastCGI backend speaks HTTP instead of FastCGI.
+ * default documents, no handler accessPolicy, request filtering only from web.config files (none by default), the
+ * FastCGI backend speaks HTTP instead of FastCGI.
  */
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
@@ -35,6 +37,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { DOMParser } from '@xmldom/xmldom'
 import { argvFor, httpPlatformOf } from './iis-standin-httpplatform.mjs'
+import { customHeaders, declaresLocked, filterRequest, liftLocations } from './iis-standin-content.mjs'
 
 const LAUNCHER = path.join(import.meta.dirname, 'iis-standin-wsgi.py')
 
@@ -103,8 +106,12 @@ function parse(text) {
   return doc.documentElement
 }
 
+/** A web.config, its `<location path=".">` sections read as its own; `lockedBelow`: what it locks (iis-standin-content). */
 function readXml(file) {
-  return fs.existsSync(file) ? parse(fs.readFileSync(file, 'utf8')) : undefined
+  if (!fs.existsSync(file)) return undefined
+  const configuration = parse(fs.readFileSync(file, 'utf8'))
+  configuration.lockedBelow = liftLocations(configuration)
+  return configuration
 }
 
 function handlersOf(configuration) {
@@ -368,7 +375,7 @@ export async function startIisStandin(opts) {
       req.pipe(upstream)
     })
 
-  const serveStatic = (res, dir, rel, mime) => {
+  const serveStatic = (res, dir, rel, mime, headers = {}) => {
     if (!dir) throw new HttpError(404, 'HTTP Error 404.0 - Not Found')
     const file = path.resolve(dir, ...rel.split('/').filter(Boolean))
     if (!file.startsWith(path.resolve(dir) + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
@@ -376,7 +383,7 @@ export async function startIisStandin(opts) {
     }
     const type = mime[path.extname(file).toLowerCase()]
     if (!type) throw new HttpError(404, 'HTTP Error 404.3 - Not Found: the MIME map has no entry for this extension')
-    res.writeHead(200, { 'content-type': type, server: 'Microsoft-IIS/10.0 (stand-in)' })
+    res.writeHead(200, { ...headers, 'content-type': type, server: 'Microsoft-IIS/10.0 (stand-in)' })
     res.end(fs.readFileSync(file))
   }
 
@@ -389,6 +396,14 @@ export async function startIisStandin(opts) {
     if (handlersOf(appConfig) && !handlersUnlocked(root, location)) throw new HttpError(500, LOCKED_SECTION_TEXT)
     let handlers = applyHandlers(applyHandlers([], handlersOf(root)), handlersOf(appConfig))
     let mime = applyStaticContent(DEFAULT_MIME, appConfig)
+    // Every web.config on the way, in order: what one locks, the levels below may not declare (md-lock-below).
+    const levels = appConfig ? [appConfig] : []
+    const locked = new Set(appConfig?.lockedBelow ?? [])
+    const level = cfg => {
+      if (declaresLocked(cfg, locked)) throw new HttpError(500, LOCKED_SECTION_TEXT)
+      levels.push(cfg)
+      for (const name of cfg.lockedBelow) locked.add(name)
+    }
 
     const rest = urlPath.slice(app.appPath.length)
     const lowerRest = rest.toLowerCase()
@@ -397,6 +412,7 @@ export async function startIisStandin(opts) {
     if (vdir) {
       const vdirConfig = readXml(path.join(vdir.physicalPath, 'web.config'))
       if (handlersOf(vdirConfig) && !handlersUnlocked(root, `${location}${vdir.path}`)) throw new HttpError(500, LOCKED_SECTION_TEXT)
+      if (vdirConfig) level(vdirConfig)
       handlers = applyHandlers(handlers, handlersOf(vdirConfig))
       mime = applyStaticContent(mime, vdirConfig)
     }
@@ -409,9 +425,13 @@ export async function startIisStandin(opts) {
       if (!subConfig) continue
       const at = `${location}${vdir ? vdir.path : ''}/${sub}`
       if (handlersOf(subConfig) && !handlersUnlocked(root, at)) throw new HttpError(500, LOCKED_SECTION_TEXT)
+      level(subConfig)
       handlers = applyHandlers(handlers, handlersOf(subConfig))
       mime = applyStaticContent(mime, subConfig)
     }
+    // Request filtering runs before any handler is picked (md-request-filtering).
+    const filtered = filterRequest(levels, rest)
+    if (filtered) throw new HttpError(filtered.status, filtered.text)
     const fileName = rel.split('/').pop() ?? ''
     const handler = handlers.find(h => pathMatches(h.path, fileName || '*'))
     if (!handler) throw new HttpError(404, 'HTTP Error 404.0 - Not Found (no handler)')
@@ -432,7 +452,7 @@ export async function startIisStandin(opts) {
       return 'httpplatform'
     }
     if (modules.includes('staticfilemodule')) {
-      serveStatic(res, vdir ? vdir.physicalPath : app.physicalPath, rel, mime)
+      serveStatic(res, vdir ? vdir.physicalPath : app.physicalPath, rel, mime, customHeaders(levels))
       return 'static'
     }
     throw new HttpError(500, `HTTP Error 500.21: the stand-in does not emulate module "${handler.modules}" (handler ${handler.name})`)

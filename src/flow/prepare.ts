@@ -18,7 +18,12 @@ const TEMPLATES: Record<DeployConfig['hosting'], TemplateName[]> = {
 export const checkTemplates: Step = {
   name: 'Check templates',
   run: ({ config, templates }) =>
-    templates.checkAll([...TEMPLATES[config.hosting], ...(config.shibboleth.enabled ? (['shibboleth2.xml'] as const) : [])])
+    templates.checkAll([
+      ...TEMPLATES[config.hosting],
+      ...(config.shibboleth.enabled ? (['shibboleth2.xml'] as const) : []),
+      // Uploads in a shared folder may be served by IIS (src/shared/media.ts): a broken override fails here, early.
+      ...(config.shared.dirs.length > 0 ? (['media-web.config'] as const) : [])
+    ])
 }
 
 export const findIisTools: Step = {

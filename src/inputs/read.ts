@@ -11,6 +11,7 @@ import { readIisTarget } from './iis-target.js'
 import { bool, expandWindowsVars, number, oneOf, splitArgs } from './primitives.js'
 import { readProject, readSettingsModule } from './project.js'
 import { checkLength } from './rules.js'
+import { readSharedPaths } from './shared-paths.js'
 import type { DeployConfig, InputReader } from './types.js'
 import { readVerifyChecks, readVerifyTargets, readVerifyUrl } from './verify.js'
 
@@ -85,6 +86,7 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
   if (!preflightPath.startsWith('/')) throw new InputError('preflight-path', `'${preflightPath}' must start with /`)
   const templatesDir = readTemplatesDir(get('templates'), cwd)
   const releaseId = readReleaseId(get('release-id'), env)
+  const shared = readSharedPaths(get)
 
   return {
     mode,
@@ -99,6 +101,7 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
     warmUp: bool('warm-up', get('warm-up')),
     ...target,
     auth,
+    shared,
     settingsModule,
     env: envVars,
     hosting,

@@ -5,8 +5,9 @@ export type Mode = 'deploy' | 'stage' | 'plan' | 'doctor' | 'rollback'
 export type Hosting = 'fastcgi' | 'httpplatform'
 import type { AuthMode } from './auth.js'
 import type { PoolAccount, PoolIdentity } from './identity.js'
+import type { SharedPaths } from './shared-paths.js'
 
-export type { AuthMode, PoolAccount, PoolIdentity }
+export type { AuthMode, PoolAccount, PoolIdentity, SharedPaths }
 
 export interface EnvVar {
   name: string
@@ -70,6 +71,8 @@ export interface DeployConfig {
   warmUp: boolean
   /** Another server serves the static files: STATIC_URL may point anywhere, no static vdir is made or checked. */
   staticServedElsewhere: boolean
+  /** shared-dirs and shared-files: paths of the project kept in deploy-root/shared/ (src/shared/). */
+  shared: SharedPaths
   settingsModule: string
   env: EnvVar[]
   hosting: Hosting

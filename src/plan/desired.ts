@@ -136,7 +136,12 @@ export function desiredState(config: DeployConfig, facts: StageFacts): DesiredSt
         path: layout.logsDir,
         permission: '(OI)(CI)M',
         why: `${principal} writes WSGI_LOG and server logs (FastCGI dies silently otherwise)`
-      }
+      },
+      // The one other place the app may write: what outlives releases (uploads, SQLite). Inherited by what the
+      // links reach, since access through a junction or symlink is checked against the target (fs-link-acl).
+      ...(config.shared.dirs.length + config.shared.files.length > 0
+        ? [{ path: layout.sharedDir, permission: '(OI)(CI)M', why: `${principal} writes the shared folders and files (uploads, data)` }]
+        : [])
     ]
   }
 }

@@ -16,7 +16,7 @@ export interface DjangoOptions {
   env: ReadonlyArray<AppVar & { secret?: boolean }>
 }
 
-export type PartName = 'settings' | 'collectstatic' | 'check' | 'preflight'
+export type PartName = 'settings' | 'data' | 'collectstatic' | 'check' | 'preflight'
 
 /** What src/python/scripts/release_checks.py answers for one part. */
 export interface PartAnswer extends Failure {
@@ -31,6 +31,8 @@ export interface ScriptSpec {
   settings?: true
   /** WSGI_HANDLER when WSGI_APPLICATION is unset; asks the script to set WSGI_HANDLER after reading the settings. */
   handlerFallback?: string
+  /** Refuse settings that keep files inside the release, unless behind a link into sharedDir (data-paths.ts). */
+  data?: { releaseDir: string; sharedDir: string }
   collectstatic?: { staticRoot: string }
   check?: true
   preflight?: Record<string, unknown>

@@ -15,6 +15,8 @@ export interface DjangoSettings {
   /** Replaces SCRIPT_NAME as Django's script prefix when set (docs/static-url.md). */
   FORCE_SCRIPT_NAME: string | null
   STATIC_ROOT: string | null
+  /** As written; with MEDIA_ROOT behind a shared link, IIS may serve it (src/shared/media.ts). */
+  MEDIA_URL: string | null
   INSTALLED_APPS: string[]
   MIDDLEWARE: string[]
   AUTHENTICATION_BACKENDS: string[]
@@ -51,6 +53,7 @@ export function settingsFrom(run: ScriptRun, opts: DjangoOptions, redactor: Reda
     STATIC_URL: s.STATIC_URL ?? null,
     FORCE_SCRIPT_NAME: s.FORCE_SCRIPT_NAME ?? null,
     STATIC_ROOT: s.STATIC_ROOT ?? null,
+    MEDIA_URL: typeof s.MEDIA_URL === 'string' ? s.MEDIA_URL : null,
     INSTALLED_APPS: list(s.INSTALLED_APPS),
     MIDDLEWARE: list(s.MIDDLEWARE),
     AUTHENTICATION_BACKENDS: list(s.AUTHENTICATION_BACKENDS),

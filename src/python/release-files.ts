@@ -23,7 +23,7 @@ function isInside(child: string, parent: string): boolean {
 export interface CopyProjectOptions {
   /** The project's own STATIC_ROOT (absolute): collected files of the developer's machine, not the release's. */
   staticRoot?: string | null
-  /** More folders to leave out (absolute), e.g. the action's output-dir when it lies inside app-dir. */
+  /** More folders and files to leave out (absolute), e.g. output-dir inside app-dir, or the shared paths. */
   exclude?: readonly string[]
 }
 
@@ -71,6 +71,7 @@ export function listProject(appDir: string, options: ListProjectOptions): Projec
         if (!stat.isFile()) continue
       } else if (!entry.isFile()) continue
       if (SKIP_FILES.has(entry.name) || SKIP_EXTENSIONS.some(ext => entry.name.endsWith(ext))) continue
+      if (excluded.has(from)) continue
       const stat = fs.statSync(from)
       files.push({ rel: path.relative(source, from).split(path.sep).join('/'), abs: from, size: stat.size, mtimeMs: stat.mtimeMs })
     }

@@ -12,7 +12,7 @@ function templateText(value: unknown): string {
   throw new Error(`template value of type ${typeof value} cannot be rendered as text`)
 }
 
-export type TemplateName = 'app-web.config' | 'static-web.config' | 'httpplatform-web.config' | 'shibboleth2.xml'
+export type TemplateName = 'app-web.config' | 'static-web.config' | 'media-web.config' | 'httpplatform-web.config' | 'shibboleth2.xml'
 
 /**
  * Templates are data: the bundled ones, each replaceable by a file of the same name in the user's templates folder.

@@ -61,12 +61,14 @@ TEMPLATES = [
 
 WSGI_APPLICATION = 'hello.wsgi.application'
 
-# The release folder may be read-only for the app pool identity: keep the database where it may write.
-DATA_DIR = Path(os.environ.get('DJANGO_DATA_DIR', str(BASE_DIR)))
+# The release folder is read-only for the app pool identity and replaced by the next deploy: the database lives
+# where DJANGO_DATA_DIR says (a folder listed in shared-dirs, or one outside deploy-root). Without it the example
+# keeps no data (an in-memory database); a file inside the release would be lost, and the deploy refuses one.
+DATA_DIR = os.environ.get('DJANGO_DATA_DIR', '')
 DATABASES = {
     'default': {
         'ENGINE': 'django.db.backends.sqlite3',
-        'NAME': str(DATA_DIR / 'db.sqlite3'),
+        'NAME': str(Path(DATA_DIR) / 'db.sqlite3') if DATA_DIR else ':memory:',
     }
 }
 
