@@ -136,8 +136,10 @@ async function deploy(box, standin, deployRoot, releaseId, appDir, rssFile) {
     'verify-url': `${standin.url}/app/`,
     'verify-body': 'Hello from Django',
     'output-dir': path.join(work, `output-${path.basename(box.dir)}-${releaseId}`),
-    // The bench's own server lock, so it never waits on (or holds up) tests and demos of other checkouts.
-    'lock-dir': path.join(work, 'server-lock')
+    // Each fake server's own lock folder, so the bench never waits on (or holds up) tests and demos of other
+    // checkouts, and the record of IIS backups kept beside the lock describes this server's backups only (one
+    // shared by all the bench's servers made a later run delete backups that another server had added).
+    'lock-dir': path.join(box.dir, 'server-lock')
   }
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
   const args = rssFile ? ['--import', RSS_HOOK, path.join(ROOT, 'dist', 'index.js')] : [path.join(ROOT, 'dist', 'index.js')]
