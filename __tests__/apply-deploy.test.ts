@@ -86,12 +86,12 @@ describe('applyRelease against the appcmd and icacls doubles', () => {
     while (owner && owner.nodeName !== 'location') owner = owner.parentNode
     expect((owner as Element | null)?.getAttribute('path')).toBe('Default Web Site/app')
 
-    // Read & execute on Python, venv and release; modify on logs; nobody else.
+    // Read & execute on Python, venv and the releases folder (each release inherits it); modify on logs; nobody else.
     const grants = target.sandbox.aclGrants()
     expect(grants.map(g => [g.path, g.principal, g.perm])).toEqual([
       [target.pythonHome, 'IIS AppPool\\DefaultWebSite-app', '(OI)(CI)RX'],
       [layout.venvDir('venv1'), 'IIS AppPool\\DefaultWebSite-app', '(OI)(CI)RX'],
-      [layout.releaseDir('r1'), 'IIS AppPool\\DefaultWebSite-app', '(OI)(CI)RX'],
+      [layout.releasesDir, 'IIS AppPool\\DefaultWebSite-app', '(OI)(CI)RX'],
       [layout.logsDir, 'IIS AppPool\\DefaultWebSite-app', '(OI)(CI)M']
     ])
     expect(fs.existsSync(layout.wsgiLog)).toBe(true)
@@ -164,6 +164,18 @@ describe('applyRelease against the appcmd and icacls doubles', () => {
     const rb = await result.rollback()
     expect(rb).toMatchObject({ ok: true, failed: [] })
     expect(target.sandbox.readConfig()).toBe(afterFirst)
+  })
+
+  it('a new release on the same venv runs no icacls: it inherits the grant on the releases folder', async () => {
+    target = createTarget()
+    const c1 = configFor(target, 'r1')
+    await apply(target, c1, stage(target, c1, 'venv1'))
+    target.sandbox.resetCounters()
+    const c2 = configFor(target, 'r2')
+    const result = await apply(target, c2, stage(target, c2, 'venv1'))
+    expect(target.sandbox.readConfig()).toContain(`physicalPath="${layoutFor(c2.deployRoot).releaseDir('r2')}"`)
+    expect(target.sandbox.aclGrants()).toEqual([])
+    expect(result.calls.icacls).toBe(0)
   })
 
   it('keeps secrets out of every log line and every file under deploy-root', async () => {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { PhaseError } from '../src/errors.js'
-import { Appcmd } from '../src/iis/appcmd.js'
+import { Appcmd, AppcmdError } from '../src/iis/appcmd.js'
+import type { ProcessRunner } from '../src/process.js'
 import { parsePool, readState } from '../src/iis/state.js'
 import { apply, configFor, createTarget, stage, type Target } from './support/apply-fixture.js'
 
@@ -44,6 +45,43 @@ describe('readState against the appcmd double', () => {
         env: desired.fastCgi!.env.map(({ name, value }) => ({ name, value }))
       }
     ])
+  })
+
+  it('runs its reads side by side, and a failed read still fails the whole read', async () => {
+    target = createTarget()
+    const config = configFor(target, 'r1')
+    const desired = stage(target, config)
+    const inner = target.runner
+    let running = 0
+    let most = 0
+    const counting: ProcessRunner = {
+      async run(file, args, options) {
+        most = Math.max(most, ++running)
+        try {
+          return await inner.run(file, args, options)
+        } finally {
+          running--
+        }
+      }
+    }
+    const known = { handlersUnlocked: false, anonymousAsPool: false, httpPlatformNames: [] }
+    const appcmd = new Appcmd({ runner: counting, log: target.log, path: target.sandbox.appcmdPath })
+    const state = await readState(appcmd, desired, known)
+    expect(appcmd.reads).toBe(3)
+    expect(most).toBe(3)
+    expect(state.site.exists).toBe(true)
+    // One read refused (the pool's): the error is appcmd's, not an unhandled rejection of a read nobody awaited.
+    const refusing: ProcessRunner = {
+      run: async (file, args, options) =>
+        args[1] === 'apppool'
+          ? { exitCode: 13, stdout: 'ERROR ( message:Access denied. )', stderr: '', durationMs: 1 }
+          : inner.run(file, args, options)
+    }
+    const err = await readState(new Appcmd({ runner: refusing, log: target.log, path: target.sandbox.appcmdPath }), desired, known).catch(
+      (e: unknown) => e
+    )
+    expect(err).toBeInstanceOf(AppcmdError)
+    expect((err as AppcmdError).appcmdMessage).toBe('Access denied.')
   })
 
   it('fails clearly, naming site-name, when the site does not exist', async () => {

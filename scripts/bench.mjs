@@ -10,7 +10,7 @@
 //   minimum      the least a code change can cost: copy the changed file into the idle of two app folders, one
 //                switch of the app's physical path, one recycle, one request
 // Then a scaling table (no-op and code change at 100, 1,000 and 10,000 project files) and node's peak RSS deploying
-// a 50,000-file project with one large file. Every run uses a private lock folder and temp dirs, so the figures never
+// a 50,000-file project with one large file (first deploy, no-op and code change). Every run uses a private lock folder and temp dirs, so the figures never
 // include waits for other deploys or tests on the machine.
 // Timings are this machine's: each call of a double starts node (~80 ms here); appcmd.exe on a server differs.
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
@@ -136,8 +136,10 @@ async function deploy(box, standin, deployRoot, releaseId, appDir, rssFile) {
     'verify-url': `${standin.url}/app/`,
     'verify-body': 'Hello from Django',
     'output-dir': path.join(work, `output-${path.basename(box.dir)}-${releaseId}`),
-    // The bench's own server lock, so it never waits on (or holds up) tests and demos of other checkouts.
-    'lock-dir': path.join(work, 'server-lock')
+    // Each fake server's own lock folder, so the bench never waits on (or holds up) tests and demos of other
+    // checkouts, and the record of IIS backups kept beside the lock describes this server's backups only (one
+    // shared by all the bench's servers made a later run delete backups that another server had added).
+    'lock-dir': path.join(box.dir, 'server-lock')
   }
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
   const args = rssFile ? ['--import', RSS_HOOK, path.join(ROOT, 'dist', 'index.js')] : [path.join(ROOT, 'dist', 'index.js')]
@@ -347,7 +349,7 @@ const scaling = []
   }
 }
 
-// 3. Memory: node's peak RSS for a first deploy and a no-op of a large project with one large file.
+// 3. Memory: node's peak RSS for a first deploy, a no-op and a code change of a large project with one large file.
 let peakRss = 0
 {
   const box = sandbox('memory')
@@ -355,7 +357,9 @@ let peakRss = 0
   const deployRoot = path.join(box.dir, 'deploy-root')
   try {
     const appDir = project(path.join(box.dir, 'project'), RSS_FILES, RSS_LARGE_MB)
-    for (const id of ['rss-first', 'rss-noop']) {
+    // The code change too: it is the run that reads the live release's file list to share its files.
+    for (const id of ['rss-first', 'rss-noop', 'rss-change']) {
+      if (id === 'rss-change') editProject(appDir)
       const rssFile = path.join(work, `${id}.rss`)
       const { ms } = await deploy(box, standin, deployRoot, id, appDir, rssFile)
       const kb = Number(fs.readFileSync(rssFile, 'utf8'))

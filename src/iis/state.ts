@@ -179,15 +179,32 @@ async function listOrEmpty(appcmd: Appcmd, ...argv: string[]): Promise<string> {
   return (await appcmd.list(...argv)) ?? '<appcmd></appcmd>'
 }
 
+/** Waits for every read, then gives their answers in order or throws the first failure in that order. */
+async function settledInOrder(reads: Promise<string>[]): Promise<string[]> {
+  const settled = await Promise.allSettled(reads)
+  return settled.map(r => {
+    if (r.status === 'rejected') throw r.reason
+    return r.value
+  })
+}
+
 /**
- * Reads the target's current state: pool, site (with its applications and vdirs), fastCgi; three reads for
- * fastcgi hosting, a fourth for httpplatform's location-scoped variables. Whether handlers are unlocked is
+ * Reads the target's current state: pool, site (with its applications and vdirs), fastCgi; three reads (side
+ * by side) for fastcgi hosting, a fourth for httpplatform's location-scoped variables. Whether handlers are unlocked is
  * not visible in these reads, so the caller passes what the deploy-root record says (see location-record.ts).
  */
 export async function readState(appcmd: Appcmd, desired: StateQuery, known: RecordedState, opts: ReadOptions = {}): Promise<CurrentState> {
   const { handlersUnlocked, anonymousAsPool, httpPlatformNames: ownedHttpPlatformNames } = known
-  const pool = parsePool(await listOrEmpty(appcmd, 'list', 'apppool', desired.pool.name, '/config', '/xml'), desired.pool.name)
-  const fromSite = parseSite(await listOrEmpty(appcmd, 'list', 'site', desired.app.site, '/config', '/xml'), desired)
+  const defer = opts.deferFastCgi === true && desired.hosting === 'fastcgi' && known.fastCgi !== undefined
+  // The reads run side by side: each starts an appcmd process, and none depends on another's answer. Settled
+  // before any is looked at, so a failed read never goes unhandled while another is awaited.
+  const [poolXml, siteXml, fastCgiXml] = await settledInOrder([
+    listOrEmpty(appcmd, 'list', 'apppool', desired.pool.name, '/config', '/xml'),
+    listOrEmpty(appcmd, 'list', 'site', desired.app.site, '/config', '/xml'),
+    defer ? Promise.resolve('') : appcmd.read('list', 'config', '-section:system.webServer/fastCgi', '/xml')
+  ])
+  const pool = parsePool(poolXml, desired.pool.name)
+  const fromSite = parseSite(siteXml, desired)
   if (!fromSite.site.exists) {
     throw new PhaseError(
       'apply',
@@ -195,8 +212,7 @@ export async function readState(appcmd: Appcmd, desired: StateQuery, known: Reco
       'set site-name to an existing IIS site (appcmd list sites shows them), or create the site first'
     )
   }
-  const defer = opts.deferFastCgi === true && desired.hosting === 'fastcgi' && known.fastCgi !== undefined
-  const fastCgi = defer ? [] : parseFastCgi(await appcmd.read('list', 'config', '-section:system.webServer/fastCgi', '/xml'))
+  const fastCgi = defer ? [] : parseFastCgi(fastCgiXml)
   const { windowsAuth, poolPassword, fastCgi: fastCgiRecord, warmUp } = known
   const state: CurrentState = {
     pool,

@@ -131,7 +131,13 @@ export function desiredState(config: DeployConfig, facts: StageFacts): DesiredSt
     acl: [
       { path: facts.pythonHome, permission: '(OI)(CI)RX', why: `${principal} runs the base Python interpreter` },
       { path: venvDir, permission: '(OI)(CI)RX', why: `${principal} runs the venv and imports its packages` },
-      { path: releaseDir, permission: '(OI)(CI)RX', why: `${principal} reads the release's code, web.config and static files` },
+      // On the releases folder, not each release: a release is built in a scratch folder under it, so every new
+      // release inherits the entry (docs/windows-facts.md, ic-inherit) and a code change runs no icacls.
+      {
+        path: layout.releasesDir,
+        permission: '(OI)(CI)RX',
+        why: `${principal} reads the releases' code, web.config and static files (new releases inherit it)`
+      },
       {
         path: layout.logsDir,
         permission: '(OI)(CI)M',
