@@ -21,6 +21,8 @@ import {
   type RenderedFile
 } from './render/release-configs.js'
 import type { TemplateSet } from './render/templates.js'
+import { pendingFrom, type PendingMigrations } from './migrations/pending.js'
+import type { MigrationsAnswer } from './migrations/script.js'
 import { checkRemoteUserSettings, remoteUserNotes } from './shibboleth/remote-user-check.js'
 import { WINDOWS_REMOTE_USER_NOTE } from './inputs/auth.js'
 import { pickStaticFile } from './verify/static.js'
@@ -33,6 +35,8 @@ export interface StagedDjango {
   checkUrl?: string
   checkWarnings: CheckWarning[]
   configs: RenderedFile[]
+  /** What the release's own process found; undefined when it ended before listing them. */
+  pendingMigrations?: PendingMigrations
 }
 
 export interface StageDjangoContext {
@@ -75,7 +79,8 @@ export async function stageDjango(ctx: StageDjangoContext, config: DeployConfig)
         handlerFallback: wsgiHandler(ctx.factsFor('', { staticUrl: null, forceScriptName: null })),
         collectstatic: { staticRoot },
         check: true,
-        preflight: request.spec
+        preflight: request.spec,
+        migrations: true
       },
       iisEnv(django)
     )
@@ -144,7 +149,17 @@ export async function stageDjango(ctx: StageDjangoContext, config: DeployConfig)
     return warnings
   })
 
-  return { facts, desired, staticSettings, staticFiles, ...(checkUrl ? { checkUrl } : {}), checkWarnings, configs }
+  const pendingMigrations = pendingFrom(run.parts.migrations as MigrationsAnswer | undefined)
+  return {
+    facts,
+    desired,
+    staticSettings,
+    staticFiles,
+    ...(checkUrl ? { checkUrl } : {}),
+    checkWarnings,
+    configs,
+    ...(pendingMigrations ? { pendingMigrations } : {})
+  }
 }
 
 function settingsForRemoteUser(settings: SettingsFacts): { MIDDLEWARE: string[]; AUTHENTICATION_BACKENDS: string[] } {

@@ -9,6 +9,7 @@ import { rollbackMode } from '../rollback/mode.js'
 import { withoutCredentials } from '../verify/url-credentials.js'
 import type { RunContext } from './context.js'
 import { applyIis, applySp, changedBy, markLive, noteUnverified, planDeploy, recycleSp, verify, warmUp } from './deploy-steps.js'
+import { listMigrations, migrateAndRunCommands } from './database-steps.js'
 import { planFromSource } from './plan-mode.js'
 import { checkTemplates, findIisTools, probePython, trialRender } from './prepare.js'
 import { rollBackFailedVerify } from './rollback.js'
@@ -61,7 +62,7 @@ export const FLOWS: Record<Mode, readonly Step[]> = {
   doctor: [doctor],
   rollback: [rollBackOnDemand],
   plan: [checkTemplates, probePython, planFromSource],
-  stage: [checkTemplates, probePython, trialRender, claimRoot, lockTarget, stage, planStaged],
+  stage: [checkTemplates, probePython, trialRender, claimRoot, lockTarget, stage, listMigrations, planStaged],
   deploy: [
     checkTemplates,
     findIisTools,
@@ -73,7 +74,9 @@ export const FLOWS: Record<Mode, readonly Step[]> = {
     recoverUnfinished,
     readIis,
     stage,
+    listMigrations,
     planDeploy,
+    migrateAndRunCommands,
     ...applyAndVerify()
   ]
 }

@@ -45,6 +45,8 @@ export const INPUT_DEFAULTS = {
   'verify-follow-redirects': 'false',
   'verify-static': 'true',
   'static-served-elsewhere': 'false',
+  migrate: 'false',
+  'release-commands': '',
   'preflight-path': '/',
   'output-dir': '',
   templates: '',
