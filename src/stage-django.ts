@@ -22,7 +22,6 @@ import {
 } from './render/release-configs.js'
 import type { TemplateSet } from './render/templates.js'
 import { pendingFrom, type PendingMigrations } from './migrations/pending.js'
-import type { MigrationsAnswer } from './migrations/script.js'
 import { checkRemoteUserSettings, remoteUserNotes } from './shibboleth/remote-user-check.js'
 import { WINDOWS_REMOTE_USER_NOTE } from './inputs/auth.js'
 import { pickStaticFile } from './verify/static.js'
@@ -149,7 +148,7 @@ export async function stageDjango(ctx: StageDjangoContext, config: DeployConfig)
     return warnings
   })
 
-  const pendingMigrations = pendingFrom(run.parts.migrations as MigrationsAnswer | undefined)
+  const pendingMigrations = pendingFrom(run.parts.migrations)
   return {
     facts,
     desired,

@@ -96,7 +96,8 @@ export const migrateAndRunCommands: Step = {
         env: iisEnv(django),
         migrate: config.migrate,
         commands: config.releaseCommands,
-        backupPath: backupPathFor(ctx.layout, stagedOf(ctx).facts.releaseId)
+        // This run's id: a reused release keeps its own id, and an earlier run's copy must not be overwritten.
+        backupPath: backupPathFor(ctx.layout, config.releaseId)
       })
       recordChange(ctx)
     } catch (error) {
@@ -104,7 +105,8 @@ export const migrateAndRunCommands: Step = {
         ctx.database = error.change
         // The old release keeps serving: it must find the schema it was built for.
         const restored = await restoreDatabase(ctx)
-        if (restored) (restored.ok ? ctx.log.info : ctx.log.warning)(restored.text)
+        if (restored?.ok) ctx.log.info(`Restored: ${restored.text}`)
+        else if (restored) ctx.log.warning(`NOT restored: ${restored.text}`)
       }
       throw error
     }

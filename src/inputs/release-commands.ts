@@ -45,12 +45,18 @@ export function readReleaseCommands(raw: string): string[][] {
     while (argv.length > 1 && /^(python[\d.]*(\.exe)?|py|manage\.py)$/i.test(argv[0] ?? '')) argv.shift()
     const name = argv[0] ?? ''
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-      throw new InputError('release-commands', `'${line}' does not start with a management command name; write one command a line, e.g. compilemessages`)
+      throw new InputError(
+        'release-commands',
+        `'${line}' does not start with a management command name; write one command a line, e.g. compilemessages`
+      )
     }
     const why = REFUSED[name.toLowerCase()]
     if (why) throw new InputError('release-commands', `'${name}' is not run as a release command: ${why}; remove that line`)
     if (name === 'createsuperuser' && !argv.includes('--noinput') && !argv.includes('--no-input')) {
-      throw new InputError('release-commands', `'createsuperuser' waits for a terminal; add --noinput (it then reads DJANGO_SUPERUSER_* from env/secret-env)`)
+      throw new InputError(
+        'release-commands',
+        `'createsuperuser' waits for a terminal; add --noinput (it then reads DJANGO_SUPERUSER_* from env/secret-env)`
+      )
     }
     commands.push(argv)
   }

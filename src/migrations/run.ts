@@ -68,7 +68,8 @@ export async function runDatabaseSteps(opts: DatabaseStepOptions): Promise<Datab
   if (opts.migrate) {
     const backup = byPart('backup')
     await log.group('Database backup', async () => {
-      if (!backup?.ok) throw new PhaseError('migrate', redactor.redact(`the database backup before migrate failed:\n${failureText(backup, run)}`))
+      if (!backup?.ok)
+        throw new PhaseError('migrate', redactor.redact(`the database backup before migrate failed:\n${failureText(backup, run)}`))
       if (backup.backup && backup.database?.file) {
         change.sqliteBackup = { file: backup.database.file, backup: backup.backup }
         log.info(`SQLite ${backup.database.file} copied to ${backup.backup} (restored if this run rolls back).`)
@@ -82,7 +83,9 @@ export async function runDatabaseSteps(opts: DatabaseStepOptions): Promise<Datab
       if (!migrated?.ok) {
         const applied = change.applied.length > 0 ? ` It applied ${change.applied.join(', ')} before failing.` : ''
         throw new DatabaseStepError(
-          redactor.redact(`manage.py migrate failed (exit ${migrated?.exitCode ?? run.result.exitCode}); the release was not switched to.${applied}\n${failureText(migrated, run)}`),
+          redactor.redact(
+            `manage.py migrate failed (exit ${migrated?.exitCode ?? run.result.exitCode}); the release was not switched to.${applied}\n${failureText(migrated, run)}`
+          ),
           'fix the migration; the old release still serves',
           change
         )
@@ -97,7 +100,9 @@ export async function runDatabaseSteps(opts: DatabaseStepOptions): Promise<Datab
       if (answer) show(log, redactor, answer)
       if (!answer?.ok) {
         throw new DatabaseStepError(
-          redactor.redact(`release command '${argv.join(' ')}' failed (exit ${answer?.exitCode ?? run.result.exitCode}); the release was not switched to.\n${failureText(answer, run)}`),
+          redactor.redact(
+            `release command '${argv.join(' ')}' failed (exit ${answer?.exitCode ?? run.result.exitCode}); the release was not switched to.\n${failureText(answer, run)}`
+          ),
           `fix or remove '${argv[0] ?? ''}' in release-commands; the old release still serves`,
           change
         )

@@ -1,7 +1,11 @@
 /** The job summary's Database section: what migrate applied, what reverses it, what a rollback restored. */
 import type { DatabaseChange } from './run.js'
 
-export function databaseSection(change: DatabaseChange | undefined, code: (text: string) => string, cell: (text: string) => string): string[] {
+export function databaseSection(
+  change: DatabaseChange | undefined,
+  code: (text: string) => string,
+  cell: (text: string) => string
+): string[] {
   if (!change || (change.applied.length === 0 && change.commands.length === 0 && !change.sqliteBackup)) return []
   const out = ['### Database', '']
   if (change.applied.length > 0) {
