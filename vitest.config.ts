@@ -16,6 +16,7 @@ const INTEGRATION = [
   '__tests__/iis-standin.test.ts',
   '__tests__/interpreter-cache.test.ts',
   '__tests__/lock-processes.test.ts',
+  '__tests__/migrate-plan.test.ts',
   '__tests__/migrate-postgres.test.ts',
   '__tests__/migrate-sqlite.test.ts',
   '__tests__/python-django.test.ts',

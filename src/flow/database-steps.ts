@@ -48,6 +48,24 @@ export const listMigrations: Step = {
   }
 }
 
+/**
+ * mode: plan lists them from app-dir with the planning machine's interpreter and the app's env: where Django or the
+ * database is not there (a pull-request runner), it says so in one line and the plan goes on.
+ */
+export async function pendingFromSource(ctx: RunContext, python: string): Promise<PendingMigrations | undefined> {
+  const { config } = ctx
+  const django: DjangoOptions = { venvPython: python, projectDir: config.appDir, settingsModule: config.settingsModule, env: config.env }
+  const run = await runMigrationsScript(ctx.runner, python, config.appDir, iisEnv(django), { pending: true })
+  return (
+    pendingFrom(run.answers.find(a => a.part === 'pending')) ?? {
+      reachable: false,
+      failed: 'django',
+      pending: [],
+      reason: `exit ${run.result.exitCode}: ${run.result.stderr.trim().split(/\r?\n/).pop() ?? ''}`
+    }
+  )
+}
+
 /** What plan.json says about the database. */
 export function planMigrations(ctx: RunContext): Pick<PlanDocument, 'migrations'> {
   const found = ctx.pendingMigrations
