@@ -115,7 +115,8 @@ export const migrateAndRunCommands: Step = {
         migrate: config.migrate,
         commands: config.releaseCommands,
         // This run's id: a reused release keeps its own id, and an earlier run's copy must not be overwritten.
-        backupPath: backupPathFor(ctx.layout, config.releaseId)
+        backupPath: backupPathFor(ctx.layout, config.releaseId),
+        keepBackups: config.keepBackups
       })
       recordChange(ctx)
     } catch (error) {

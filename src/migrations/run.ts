@@ -4,6 +4,7 @@
  * the switch, with the part's own error.
  */
 import fs from 'node:fs'
+import path from 'node:path'
 import { PhaseError } from '../errors.js'
 import { pathApi, type Layout } from '../layout.js'
 import type { Log, Redactor } from '../log.js'
@@ -37,6 +38,8 @@ export interface DatabaseStepOptions {
   commands: string[][]
   /** Where an SQLite database is copied before migrate: under deploy-root, never under the web root. */
   backupPath: string
+  /** How many SQLite copies to keep (keep-backups). */
+  keepBackups: number
 }
 
 export function backupPathFor(layout: Layout, releaseId: string): string {
@@ -73,6 +76,8 @@ export async function runDatabaseSteps(opts: DatabaseStepOptions): Promise<Datab
       if (backup.backup && backup.database?.file) {
         change.sqliteBackup = { file: backup.database.file, backup: backup.backup }
         log.info(`SQLite ${backup.database.file} copied to ${backup.backup} (restored if this run rolls back).`)
+        const removed = pruneSqliteBackups(backup.backup, opts.keepBackups)
+        if (removed.length > 0) log.info(`Older database copies removed (keep-backups ${opts.keepBackups}): ${removed.join(', ')}`)
       } else log.info(`No backup taken: ${backup.skipped ?? 'not an SQLite file'}.`)
     })
     const migrated = byPart('migrate')
@@ -122,6 +127,29 @@ export class DatabaseStepError extends PhaseError {
   ) {
     super('migrate', message, hint)
   }
+}
+
+/**
+ * Keeps the newest `keep` SQLite copies (by name order of modification time); each is a whole database, so they must
+ * not pile up one per deploy. Returns the files removed.
+ */
+export function pruneSqliteBackups(backupPath: string, keep: number): string[] {
+  const dir = path.dirname(backupPath)
+  let names: string[]
+  try {
+    names = fs.readdirSync(dir).filter(n => n.startsWith('before-') && n.endsWith('.sqlite3'))
+  } catch {
+    return []
+  }
+  const byAge = names
+    .map(n => ({ file: path.join(dir, n), mtime: fs.statSync(path.join(dir, n)).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime)
+  const removed = byAge
+    .slice(Math.max(keep, 1))
+    .map(b => b.file)
+    .filter(f => f !== backupPath)
+  for (const file of removed) fs.rmSync(file, { force: true })
+  return removed
 }
 
 /** Copies the backup back over the SQLite file with sqlite3's backup API; throws with the script's output. */
