@@ -108,6 +108,23 @@ describe('migrate on SQLite', () => {
     expect(r.summary).toContain('was restored from')
   })
 
+  it('puts the pre-migrate database back when apply fails and restores IIS from its backup', async () => {
+    const { server: s, db } = await sqliteServer()
+    server = s
+    expect((await s.deploy(s.project('v1'), 'r1', { migrate: 'true', 'verify-body': 'notes: 0' })).failures).toEqual([])
+    s.sandbox.resetCounters()
+    // The first write is the backup; the second changes IIS and fails, so apply restores the backup.
+    s.sandbox.failAt(2)
+    const r = await s.deploy(s.project('v2', ['add-tag']), 'r2', { migrate: 'true', 'verify-body': 'notes: 0' })
+    s.sandbox.failAt(undefined)
+    expect(r.failures).toHaveLength(1)
+    expect(r.failures[0]).toMatch(/^apply failed at step/)
+    expect(r.log.lines).toContain('info: Applied 1: notes.0002_tag')
+    expect(r.log.lines.some(l => l.startsWith(`info: Restored: SQLite database ${db}`))).toBe(true)
+    expect(s.live()).toBe('r1')
+    expect(sqliteTables(db)).not.toContain('notes_tag')
+  })
+
   it('runs release commands after migrate, each in its own group, and stops on a failing one with IIS untouched', async () => {
     const { server: s, db } = await sqliteServer()
     server = s

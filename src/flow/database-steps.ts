@@ -3,7 +3,7 @@
  * before the switch (under the target lock, the old release still serving), and put an SQLite database back when
  * the run rolls back. Other databases are never reversed by the action: the report lists the commands that would.
  */
-import { asError } from '../errors.js'
+import { asError, PhaseError } from '../errors.js'
 import { workerEnvironment } from '../plan/desired.js'
 import type { PlanDocument } from '../plan/plan-file.js'
 import { iisEnv, secretsOf, type DjangoOptions } from '../python/django-script.js'
@@ -144,3 +144,33 @@ export async function restoreDatabase(ctx: RunContext): Promise<{ ok: boolean; t
     return { ok: false, text: `SQLite database ${backup.file} (${asError(error).message}; the copy is ${backup.backup})` }
   }
 }
+
+/**
+ * A step after migrate whose failure leaves the old release serving (the SP step, which restores its file and never
+ * touches IIS; apply, whose PhaseError means IIS was not changed or was restored from its backup) puts the SQLite
+ * copy back too. Any other failure may have left the new release live: the copy stays where it is, named in a warning.
+ */
+export function restoringDatabase(step: Step, oldReleaseServes: (error: unknown) => boolean): Step {
+  return {
+    ...step,
+    run: async ctx => {
+      try {
+        return await step.run(ctx)
+      } catch (error) {
+        if (ctx.database?.sqliteBackup && !ctx.database.restored) {
+          if (oldReleaseServes(error)) {
+            const restored = await restoreDatabase(ctx)
+            if (restored?.ok) ctx.log.info(`Restored: ${restored.text}`)
+            else if (restored) warn(ctx, `NOT restored: ${restored.text}`)
+          } else {
+            warn(ctx, `The SQLite database was migrated and not restored; the copy taken before is ${ctx.database.sqliteBackup.backup}`)
+          }
+        }
+        throw error
+      }
+    }
+  }
+}
+
+/** Apply's own failures say IIS is as it was (nothing changed, or its backup restored). */
+export const applyRestoredIis = (error: unknown): boolean => error instanceof PhaseError && error.phase === 'apply'

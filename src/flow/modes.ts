@@ -9,7 +9,7 @@ import { rollbackMode } from '../rollback/mode.js'
 import { withoutCredentials } from '../verify/url-credentials.js'
 import type { RunContext } from './context.js'
 import { applyIis, applySp, changedBy, markLive, noteUnverified, planDeploy, recycleSp, verify, warmUp } from './deploy-steps.js'
-import { listMigrations, migrateAndRunCommands } from './database-steps.js'
+import { applyRestoredIis, listMigrations, migrateAndRunCommands, restoringDatabase } from './database-steps.js'
 import { planFromSource } from './plan-mode.js'
 import { checkTemplates, findIisTools, probePython, trialRender } from './prepare.js'
 import { rollBackFailedVerify } from './rollback.js'
@@ -55,7 +55,17 @@ const sayWhatIsLive: Step = {
 
 /** Deploy's steps once the plan is written: what runs against the server. */
 export function applyAndVerify(): readonly Step[] {
-  return [applySp, noteUnverified, applyIis, recycleSp, warmUp, verify, rollBackFailedVerify, markLive, sayWhatIsLive]
+  return [
+    restoringDatabase(applySp, () => true),
+    noteUnverified,
+    restoringDatabase(applyIis, applyRestoredIis),
+    recycleSp,
+    warmUp,
+    verify,
+    rollBackFailedVerify,
+    markLive,
+    sayWhatIsLive
+  ]
 }
 
 export const FLOWS: Record<Mode, readonly Step[]> = {
