@@ -50,7 +50,7 @@ const RULES: Rule[] = [
   },
   {
     layer: 'python',
-    files: ['python/'],
+    files: ['python/', 'migrations/'],
     mayNotImport: ['iis/', 'plan/', 'stage.ts', 'shibboleth/', 'report.ts', 'history/', 'doctor/']
   },
   {

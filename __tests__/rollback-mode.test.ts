@@ -184,11 +184,18 @@ describe('mode: rollback', () => {
     await deploy(target, 'r1', 1, 'GREETING=hello', 'static/')
     await deploy(target, 'r2', 2, 'GREETING=bye', 'static/')
     const layout = layoutFor(target.deployRoot)
-    writeRelease(layout, { ...readRelease(layout, 'r2')!, migrationsApplied: true })
+    writeRelease(layout, {
+      ...readRelease(layout, 'r2')!,
+      migrationsApplied: true,
+      migrations: { applied: ['notes.0002_tag'], reverse: ['python manage.py migrate notes 0001_initial'] }
+    })
     server = await app(target)
     const { failures, log } = await rollback(target, `${server.url}app/`)
     expect(failures).toEqual([])
     expect(log.lines.join('\n')).toContain('migrations were applied after release r1 (by r2)')
+    expect(log.lines.join('\n')).toContain(
+      "to reverse them (with this release's code, in this order): python manage.py migrate notes 0001_initial"
+    )
   }, 120_000)
 
   describe('refuses, naming the input, before IIS changes', () => {

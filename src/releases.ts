@@ -35,14 +35,16 @@ export interface ReleaseMeta {
   /** The settings it last went live with, which a rollback to it applies again (src/rollback/deployed-settings.ts). */
   deployedWith?: DeployedSettings
   /**
-   * Whether the run that made it live applied database migrations. No run applies them yet, so it is never set
-   * and a rollback warns that the schema is not rolled back (src/rollback/migrations.ts).
+   * Whether its deploy applied database migrations (set with the migrate input; absent without it), so a rollback
+   * past it warns that the schema is not rolled back (src/rollback/migrations.ts).
    */
   migrationsApplied?: boolean
   /** The shared paths linked into it (shared-dirs, shared-files): deleting it removes these links, never their targets. */
   shared?: SharedPaths
   /** Where IIS serves its uploads (src/shared/media.ts): a reuse of the release writes that web.config again. */
   media?: MediaServing
+  /** With migrate on: what its deploy applied, the commands that reverse it, and the SQLite copy taken before. */
+  migrations?: { applied: string[]; reverse: string[]; sqliteBackup?: { file: string; backup: string } }
 }
 
 /** Whether a release is the app's to mark and prune (one deploy-root holds one app's; see deploy-root-claim). */

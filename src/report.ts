@@ -1,4 +1,6 @@
 import * as core from '@actions/core'
+import type { DatabaseChange } from './migrations/run.js'
+import { databaseSection } from './migrations/summary.js'
 import type { Hint } from './diagnose.js'
 import type { Log } from './log.js'
 import type { Mode } from './config.js'
@@ -42,6 +44,8 @@ export interface RunReport {
   doctor?: Finding[]
   /** An earlier run's unfinished journal, recovered before this run (src/journal/recover.ts). */
   recovery?: { ok: boolean; releaseId: string; notice: string }
+  /** What migrate and the release commands did (src/migrations/). */
+  database?: DatabaseChange
 }
 
 export type Redact = (text: string) => string
@@ -104,6 +108,7 @@ export function renderSummary(report: RunReport, redact: Redact = keep): string 
   const warnings = [...report.warnings]
   if (report.insecureTls && !warnings.includes(INSECURE_TLS_WARNING)) warnings.unshift(INSECURE_TLS_WARNING)
   for (const w of warnings) out.push(`> ⚠️ **Warning:** ${cell(w)}`, '')
+  out.push(...databaseSection(report.database, code, plain))
 
   if (report.objects.length > 0) {
     const counts = (['created', 'changed', 'removed', 'unchanged'] as const)

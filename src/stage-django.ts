@@ -24,6 +24,7 @@ import {
   type RenderedFile
 } from './render/release-configs.js'
 import type { TemplateSet } from './render/templates.js'
+import { pendingFrom, type PendingMigrations } from './migrations/pending.js'
 import { checkRemoteUserSettings, remoteUserNotes } from './shibboleth/remote-user-check.js'
 import { WINDOWS_REMOTE_USER_NOTE } from './inputs/auth.js'
 import { pickStaticFile } from './verify/static.js'
@@ -38,6 +39,8 @@ export interface StagedDjango {
   configs: RenderedFile[]
   /** Where IIS serves the uploads (a shared MEDIA_ROOT under the app's URL), recorded for a reuse of the release. */
   media?: MediaServing
+  /** What the release's own process found; undefined when it ended before listing them. */
+  pendingMigrations?: PendingMigrations
 }
 
 export interface StageDjangoContext {
@@ -81,7 +84,8 @@ export async function stageDjango(ctx: StageDjangoContext, config: DeployConfig)
         data: { releaseDir, sharedDir: layout.sharedDir },
         collectstatic: { staticRoot },
         check: true,
-        preflight: request.spec
+        preflight: request.spec,
+        migrations: true
       },
       iisEnv(django)
     )
@@ -155,6 +159,7 @@ export async function stageDjango(ctx: StageDjangoContext, config: DeployConfig)
     return warnings
   })
 
+  const pendingMigrations = pendingFrom(run.parts.migrations)
   return {
     facts,
     desired,
@@ -163,7 +168,8 @@ export async function stageDjango(ctx: StageDjangoContext, config: DeployConfig)
     ...(checkUrl ? { checkUrl } : {}),
     checkWarnings,
     configs,
-    ...(media ? { media } : {})
+    ...(media ? { media } : {}),
+    ...(pendingMigrations ? { pendingMigrations } : {})
   }
 }
 

@@ -19,6 +19,7 @@ import type { TemplateSet } from './render/templates.js'
 import { linkShared, removeReleaseDir, seedShared, sharedExcludes } from './shared/links.js'
 import { rewriteMediaConfig } from './shared/serve-media.js'
 import { stageDjango } from './stage-django.js'
+import type { PendingMigrations } from './migrations/pending.js'
 import { samePath } from './windows-path.js'
 
 export interface StageResult {
@@ -33,6 +34,8 @@ export interface StageResult {
   staticCheckUrl?: string
   checkWarnings: { id: string; message: string }[]
   configs: RenderedFile[]
+  /** Listed by the stage's Django process; undefined for a reused release (src/flow/database-steps.ts lists them). */
+  pendingMigrations?: PendingMigrations
 }
 
 /** The packages the hosting mode needs in the venv besides the app's requirements. */
@@ -205,7 +208,8 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
       staticFiles,
       ...(checkUrl ? { staticCheckUrl: checkUrl } : {}),
       checkWarnings,
-      configs
+      configs,
+      ...(staged.pendingMigrations ? { pendingMigrations: staged.pendingMigrations } : {})
     }
   } catch (e) {
     // A release that failed to stage must never be picked up later.

@@ -24,7 +24,9 @@ export function doubleRunner(env: Record<string, string>, inner: ProcessRunner =
     async run(file, args, options = {}) {
       const double = doubleFor(file)
       const merged = { ...(process.env as Record<string, string>), ...env }
-      if (double === undefined) return inner.run(file, args, { ...options, env: merged })
+      // A child the product gives an environment of its own (the app's, for Django) gets that one, as execRunner
+      // does; the sandbox's variables go on top so the doubles stay on PATH.
+      if (double === undefined) return inner.run(file, args, { ...options, env: options.env ? { ...options.env, ...env } : merged })
       const started = performance.now()
       const answer = double === 'appcmd' ? runAppcmd(args, merged, SEED) : runIcacls(args, merged)
       return {

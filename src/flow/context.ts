@@ -4,6 +4,8 @@ import { actionInputs, type DeployConfig, type InputReader } from '../config.js'
 import type { Hint } from '../diagnose.js'
 import type { Finding } from '../doctor/findings.js'
 import type { ApplyResult } from '../iis/apply.js'
+import type { PendingMigrations } from '../migrations/pending.js'
+import type { DatabaseChange } from '../migrations/run.js'
 import type { JournalRecorder } from '../journal/recorder.js'
 import type { TargetLock } from '../iis/lock.js'
 import type { CurrentState } from '../iis/state.js'
@@ -93,6 +95,10 @@ export interface RunContext {
   onDemand?: RunReport
   warnings: string[]
   hints: Hint[]
+  /** The migrations the new release would apply (src/flow/database-steps.ts). */
+  pendingMigrations?: PendingMigrations
+  /** What migrate and the release commands did to the database. */
+  database?: DatabaseChange
 }
 
 export function contextFor(deps: RunDeps, config: DeployConfig, phases: Phases = new Phases(deps.log)): RunContext {

@@ -19,6 +19,7 @@ import { unverifiedNotice, unverifiedServed } from '../unverified-release.js'
 import { runChecks, verifyPlan, type UrlCheckResult } from '../verify/checks.js'
 import { verifyTargets, type StaticTarget } from '../verify/targets.js'
 import { warn, type RunContext } from './context.js'
+import { planMigrations } from './database-steps.js'
 import { stagedOf } from './stage-steps.js'
 import type { Step } from './steps.js'
 
@@ -77,7 +78,7 @@ export const planDeploy: Step = {
       : planLeaveShibboleth(leaveTarget(config), config.outputDir)
     // The plan a deploy shows is the plan it runs: built once, here, and handed to apply.
     const plan = deployPlanFor(config, staged.desired, current, sp)
-    const shown = planDocument(config, staged.facts.releaseId, plan, ctx.files)
+    const shown = { ...planDocument(config, staged.facts.releaseId, plan, ctx.files), ...planMigrations(ctx) }
     ctx.sp = sp
     ctx.plan = plan
     ctx.planPath = writePlan(

@@ -9,6 +9,7 @@ import { rollbackMode } from '../rollback/mode.js'
 import { withoutCredentials } from '../verify/url-credentials.js'
 import type { RunContext } from './context.js'
 import { applyIis, applySp, changedBy, markLive, noteUnverified, planDeploy, recycleSp, verify, warmUp } from './deploy-steps.js'
+import { applyRestoredIis, listMigrations, migrateAndRunCommands, restoringDatabase } from './database-steps.js'
 import { planFromSource } from './plan-mode.js'
 import { checkTemplates, findIisTools, probePython, trialRender } from './prepare.js'
 import { rollBackFailedVerify } from './rollback.js'
@@ -54,14 +55,24 @@ const sayWhatIsLive: Step = {
 
 /** Deploy's steps once the plan is written: what runs against the server. */
 export function applyAndVerify(): readonly Step[] {
-  return [applySp, noteUnverified, applyIis, recycleSp, warmUp, verify, rollBackFailedVerify, markLive, sayWhatIsLive]
+  return [
+    restoringDatabase(applySp, () => true),
+    noteUnverified,
+    restoringDatabase(applyIis, applyRestoredIis),
+    recycleSp,
+    warmUp,
+    verify,
+    rollBackFailedVerify,
+    markLive,
+    sayWhatIsLive
+  ]
 }
 
 export const FLOWS: Record<Mode, readonly Step[]> = {
   doctor: [doctor],
   rollback: [rollBackOnDemand],
   plan: [checkTemplates, probePython, planFromSource],
-  stage: [checkTemplates, probePython, trialRender, claimRoot, lockTarget, stage, planStaged],
+  stage: [checkTemplates, probePython, trialRender, claimRoot, lockTarget, stage, listMigrations, planStaged],
   deploy: [
     checkTemplates,
     findIisTools,
@@ -73,7 +84,9 @@ export const FLOWS: Record<Mode, readonly Step[]> = {
     recoverUnfinished,
     readIis,
     stage,
+    listMigrations,
     planDeploy,
+    migrateAndRunCommands,
     ...applyAndVerify()
   ]
 }

@@ -59,7 +59,8 @@ export function reportFrom(
     hints: [...ctx.hints, ...hints],
     warnings: ctx.warnings,
     ...(ctx.doctor ? { doctor: ctx.doctor } : {}),
-    ...(ctx.recovery ? { recovery: ctx.recovery } : {})
+    ...(ctx.recovery ? { recovery: ctx.recovery } : {}),
+    ...(ctx.database ? { database: ctx.database } : {})
   }
 }
 

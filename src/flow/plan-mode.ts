@@ -13,6 +13,7 @@ import { planLeaveShibboleth, planShibboleth } from '../shibboleth/plan.js'
 import { shibbolethTarget } from '../shibboleth/target.js'
 import { computeVenvHash, factsFor } from '../stage.js'
 import type { RunContext } from './context.js'
+import { pendingFromSource, planMigrations, reportPending } from './database-steps.js'
 import { interpreterOf } from './prepare.js'
 import type { Step } from './steps.js'
 
@@ -81,7 +82,12 @@ export const planFromSource: Step = {
       if (config.shibboleth.enabled || sp.changed) files.push({ path: sp.outputPath, status: 'written' })
       shibboleth = { file: config.shibboleth.configPath, changed: sp.changed, diff: sp.diff }
     }
-    const plan = { ...planDocument(config, facts.releaseId, deployPlanFor(config, desired, current, sp), files), shibboleth }
+    reportPending(ctx, await pendingFromSource(ctx, interpreter.executable))
+    const plan = {
+      ...planDocument(config, facts.releaseId, deployPlanFor(config, desired, current, sp), files),
+      shibboleth,
+      ...planMigrations(ctx)
+    }
     ctx.planPath = writePlan(config, log, plan)
     ctx.files = files
     log.info(`Rendered files and plan.json are in ${config.outputDir}`)

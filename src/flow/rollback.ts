@@ -10,6 +10,7 @@ import type { UrlCheckResult } from '../verify/checks.js'
 import { staticTargetAt } from '../verify/targets.js'
 import type { RunContext } from './context.js'
 import { recycleForSp, restoreShibboleth, stagedStaticTarget, verified, verifyRelease } from './deploy-steps.js'
+import { restoreDatabase } from './database-steps.js'
 import { stagedOf } from './stage-steps.js'
 import type { Step } from './steps.js'
 
@@ -42,6 +43,12 @@ async function undoDeploy(ctx: RunContext): Promise<PastUnverified> {
       const again = await recycleForSp(ctx)
       if (again.recycled.length > 0) rb.restored.push(`IIS module site list (recycled ${again.recycled.join(', ')})`)
     }
+  }
+  // After IIS: the restored release is live again, and it must find the schema it was built for.
+  const database = await restoreDatabase(ctx)
+  if (database) {
+    ;(database.ok ? rb.restored : rb.failed).push(database.text)
+    rb.ok = rb.ok && database.ok
   }
   return rb
 }

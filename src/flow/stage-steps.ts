@@ -12,6 +12,7 @@ import { deployPlanFor, planDocument, writeOutputFiles, writePlan } from '../pla
 import { stageRelease, type StageResult } from '../stage.js'
 import { withBindingUrl } from '../verify/binding-url.js'
 import { warn, type RunContext } from './context.js'
+import { planMigrations } from './database-steps.js'
 import { interpreterOf } from './prepare.js'
 import type { Step } from './steps.js'
 
@@ -113,7 +114,7 @@ export const planStaged: Step = {
     const { config, log } = ctx
     const staged = stagedOf(ctx)
     const plan = deployPlanFor(config, staged.desired, undefined)
-    ctx.planPath = writePlan(config, log, planDocument(config, staged.facts.releaseId, plan, ctx.files))
+    ctx.planPath = writePlan(config, log, { ...planDocument(config, staged.facts.releaseId, plan, ctx.files), ...planMigrations(ctx) })
     log.info(`Release ${staged.facts.releaseId} staged in ${staged.releaseDir}; nothing was changed in IIS (mode: stage).`)
   }
 }

@@ -45,6 +45,9 @@ export function entryFromRun(report: RunReport, env: NodeJS.ProcessEnv, previous
     iisChanges: report.objects.filter(o => o.status !== 'unchanged').map(o => `${o.status} ${o.kind} ${o.name}`),
     ...(report.operations ? { iisOperations: report.operations.map(op => [op.tool, ...op.argv.slice(0, 3)].join(' ')) } : {}),
     ...(live ? { live } : {}),
+    ...(report.database && report.database.applied.length > 0
+      ? { migrations: { applied: report.database.applied, reverse: report.database.reverse, restored: report.database.restored ?? false } }
+      : {}),
     ...(report.error !== undefined ? { error: report.error.slice(0, 500) } : {})
   }
 }

@@ -25,6 +25,8 @@ export interface HistoryEntry {
   /** The release IIS served when the run ended, when known. */
   live?: string
   error?: string
+  /** With migrate on: the migrations the run applied, the commands that reverse them, and whether SQLite was restored. */
+  migrations?: { applied: string[]; reverse: string[]; restored: boolean }
 }
 
 /** One history file per target (site + app path), named like the target's lock file so two apps never share one. */

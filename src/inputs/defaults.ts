@@ -47,6 +47,8 @@ export const INPUT_DEFAULTS = {
   'static-served-elsewhere': 'false',
   'shared-dirs': '',
   'shared-files': '',
+  migrate: 'false',
+  'release-commands': '',
   'preflight-path': '/',
   'output-dir': '',
   templates: '',

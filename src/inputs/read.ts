@@ -9,6 +9,7 @@ import { readEnvVars } from './env-vars.js'
 import { checkShibbolethHosting, readHttpPlatformCommand, readShibboleth } from './hosting.js'
 import { readIisTarget } from './iis-target.js'
 import { bool, expandWindowsVars, number, oneOf, splitArgs } from './primitives.js'
+import { readReleaseCommands } from './release-commands.js'
 import { readProject, readSettingsModule } from './project.js'
 import { checkLength } from './rules.js'
 import { readSharedPaths } from './shared-paths.js'
@@ -119,6 +120,8 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
     lockTimeoutMs: number('lock-timeout', get('lock-timeout'), 0, 86400, false) * 1000,
     lockDir: readLockDir(get('lock-dir'), env),
     releaseId,
+    migrate: bool('migrate', get('migrate')),
+    releaseCommands: readReleaseCommands(read('release-commands') ?? ''),
     // Only a release-id the run was given names a release to go back to; the default one names this run.
     ...(mode === 'rollback' && get('release-id') ? { rollbackTo: releaseId } : {})
   }

@@ -91,6 +91,10 @@ export interface DeployConfig {
   /** Folder of the server-wide lock (lock-dir). */
   lockDir: string
   releaseId: string
+  /** migrate: manage.py migrate --noinput in the new release before the switch (src/migrations/). */
+  migrate: boolean
+  /** release-commands: management commands (argv each) run after migrate, before the switch. */
+  releaseCommands: string[][]
   /** mode: rollback with release-id set: the release to go back to (src/rollback/choose.ts). */
   rollbackTo?: string
 }

@@ -11,6 +11,8 @@ export interface PlanDocument {
   operations: Step[]
   files: { path: string; status: 'written' | 'unchanged' }[]
   shibboleth?: { file: string; changed: boolean; diff: string }
+  /** The database: what migrate (when on) would apply, or what the new code would go live without (src/migrations/). */
+  migrations?: { migrate: boolean; releaseCommands: string[]; reachable: boolean; pending: string[]; note?: string }
 }
 
 /** plan.json as written to output-dir; secrets are redacted by the caller's redactor. */

@@ -16,7 +16,7 @@ export interface DjangoOptions {
   env: ReadonlyArray<AppVar & { secret?: boolean }>
 }
 
-export type PartName = 'settings' | 'data' | 'collectstatic' | 'check' | 'preflight'
+export type PartName = 'settings' | 'data' | 'collectstatic' | 'check' | 'preflight' | 'migrations'
 
 /** What src/python/scripts/release_checks.py answers for one part. */
 export interface PartAnswer extends Failure {
@@ -36,6 +36,8 @@ export interface ScriptSpec {
   collectstatic?: { staticRoot: string }
   check?: true
   preflight?: Record<string, unknown>
+  /** The unapplied migrations (src/python/scripts/diis_migrations.py), listed in the same process. */
+  migrations?: true
 }
 
 export interface ScriptRun {

@@ -7,7 +7,9 @@ Reads a JSON spec on stdin naming the parts to run, runs them in this order and 
 - data: the settings whose files would be lost with the release (data_paths.py);
 - collectstatic: `collectstatic --noinput` into collectstatic.staticRoot, whatever STATIC_ROOT the project sets;
 - check: the checks of `manage.py check --deploy`;
-- preflight: one request through WSGI_HANDLER as wfastcgi makes it (preflight.py).
+- preflight: one request through WSGI_HANDLER as wfastcgi makes it (preflight.py);
+- migrations: the migrations `migrate --plan` would apply (diis_migrations.py), answered even after a failed
+  preflight, since the deploy reports them either way.
 Each part answers on its own marker line on the real stdout as soon as it ends, so a crash still names the part
 that did not answer; what the app prints is captured per part.
 """
@@ -18,6 +20,7 @@ import sys
 import traceback
 
 from data_paths import check_data_paths
+from diis_migrations import pending
 from diis_result import answer, describe
 from preflight import as_wfastcgi_starts, request
 
@@ -179,6 +182,8 @@ def main():
         if 'staticFile' in request_spec:
             result['staticFile'] = request_spec['staticFile']
         emit('preflight', result)
+    if spec.get('migrations'):
+        emit('migrations', captured(pending))
 
 
 main()
