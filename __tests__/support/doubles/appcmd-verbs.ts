@@ -148,6 +148,14 @@ export function objectVerb(
         binding.setAttribute('bindingInformation', b.slice(slash + 1))
         bindings.appendChild(binding)
       }
+      // A site's own <applicationDefaults applicationPool>: every app of the site without its own pool runs there
+      // (docs/windows-facts.md, ac-add-site-defaults); appcmd sets nested properties of the new site by dotted name.
+      const sitePool = optionValue(options, 'applicationDefaults.applicationPool')
+      if (sitePool !== undefined) {
+        const defaults = doc.createElement('applicationDefaults')
+        defaults.setAttribute('applicationPool', sitePool)
+        site.insertBefore(defaults, bindings)
+      }
       lines.push(`SITE object "${name}" added`)
       if (optionValue(options, 'physicalPath') !== undefined) addApp(doc, site, '/', options, lines)
       break
