@@ -2,11 +2,14 @@
 export const LOCKED_SECTION_TEXT: string
 export const DUPLICATE_MIME_TEXT: string
 export const NO_FASTCGI_APP_TEXT: string
+export const CONFIG_UNREADABLE_TEXT: string
 
 export interface IisStandinOptions {
   /** The appcmd double's state file. */
   configPath: string
   site?: string
+  /** The icacls double's log: IIS then reads an app's web.config as its pool identity (iis-standin-sites.mjs). */
+  aclLog?: string
   /** Longest wait for a backend to accept connections after it was started. */
   backendStartMs?: number
 }
@@ -26,6 +29,8 @@ export interface IisStandin {
   backend(): BackendInfo | undefined
   /** How many backends were started: a changed path or environment starts a new one. */
   backendStarts(): number
+  /** The other sites served now, as `name|port`. */
+  otherSites(): string[]
   close(): Promise<void>
 }
 

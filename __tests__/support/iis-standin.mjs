@@ -24,7 +24,9 @@
  * Plain JavaScript so that scripts/bench.mjs runs it with node alone; types are in iis-standin.d.mts.
  * - httpPlatformHandler: the process of the app's <httpPlatform> is started and the request proxied to it with its
  *   URL unchanged (iis-standin-httpplatform.mjs); restarted when its command or variables change.
- * Limits: one site, HTTP only, no bindings or host names, no pools or identities (no ACLs enforced), no
+ * - more sites: each other site with an http binding on 127.0.0.1 or * and a port is served on that port while it
+ *   exists; pools and, with `aclLog`, the pool identity's read on the app's folder (iis-standin-sites.mjs).
+ * Limits: HTTP only, no host names, ACLs only as the icacls double recorded them (with `aclLog`), no
  * default documents, no request filtering, the FastCGI backend speaks HTTP instead of FastCGI.
  */
 import { spawn } from 'node:child_process'
@@ -35,6 +37,9 @@ import os from 'node:os'
 import path from 'node:path'
 import { DOMParser } from '@xmldom/xmldom'
 import { argvFor, httpPlatformOf } from './iis-standin-httpplatform.mjs'
+import { CONFIG_UNREADABLE_TEXT, extraSites, mayRead, poolOf } from './iis-standin-sites.mjs'
+
+export { CONFIG_UNREADABLE_TEXT }
 
 const LAUNCHER = path.join(import.meta.dirname, 'iis-standin-wsgi.py')
 
@@ -380,11 +385,14 @@ export async function startIisStandin(opts) {
     res.end(fs.readFileSync(file))
   }
 
-  const handle = async (req, res) => {
+  const handle = async (req, res, siteName) => {
     const urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://stand-in').pathname)
     const root = parse(fs.readFileSync(opts.configPath, 'utf8'))
     const app = findApp(root, siteName, urlPath)
     const location = `${siteName}${app.appPath}`
+    // IIS reads the app's web.config as the pool identity before any handler runs.
+    if (opts.aclLog && !mayRead(opts.aclLog, `IIS AppPool\\${poolOf(root, siteName, app.appPath)}`, app.physicalPath))
+      throw new HttpError(500, CONFIG_UNREADABLE_TEXT)
     const appConfig = readXml(path.join(app.physicalPath, 'web.config'))
     if (handlersOf(appConfig) && !handlersUnlocked(root, location)) throw new HttpError(500, LOCKED_SECTION_TEXT)
     let handlers = applyHandlers(applyHandlers([], handlersOf(root)), handlersOf(appConfig))
@@ -438,8 +446,8 @@ export async function startIisStandin(opts) {
     throw new HttpError(500, `HTTP Error 500.21: the stand-in does not emulate module "${handler.modules}" (handler ${handler.name})`)
   }
 
-  const server = http.createServer((req, res) => {
-    handle(req, res).then(
+  const serve = site => (req, res) => {
+    handle(req, res, site).then(
       how => served.push(how),
       e => {
         const status = e instanceof HttpError ? e.status : 500
@@ -449,7 +457,34 @@ export async function startIisStandin(opts) {
         res.end(e instanceof Error ? e.message : String(e))
       }
     )
-  })
+  }
+  const server = http.createServer(serve(siteName))
+  // Other sites come and go with the configuration: each is listened for on its own port while it exists.
+  const others = new Map()
+  const syncSites = () => {
+    let wanted = []
+    try {
+      wanted = extraSites(parse(fs.readFileSync(opts.configPath, 'utf8')), siteName)
+    } catch {
+      return
+    }
+    for (const [key, other] of others) {
+      if (wanted.some(w => `${w.name}|${w.port}` === key)) continue
+      others.delete(key)
+      other.closeAllConnections()
+      other.close()
+    }
+    for (const w of wanted) {
+      const key = `${w.name}|${w.port}`
+      if (others.has(key)) continue
+      const other = http.createServer(serve(w.name))
+      other.on('error', () => others.delete(key))
+      other.listen(w.port, '127.0.0.1')
+      others.set(key, other)
+    }
+  }
+  const watcher = setInterval(syncSites, 20)
+  watcher.unref()
   await new Promise((resolve, reject) => {
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => resolve())
@@ -463,7 +498,13 @@ export async function startIisStandin(opts) {
     backend: () =>
       backend && !backend.exited ? { pid: backend.pid, physicalPath: backend.physicalPath, env: { ...backend.env } } : undefined,
     backendStarts: () => starts,
+    otherSites: () => [...others.keys()],
     close: async () => {
+      clearInterval(watcher)
+      for (const other of others.values()) {
+        other.closeAllConnections()
+        other.close()
+      }
       server.closeAllConnections()
       await new Promise(resolve => server.close(() => resolve()))
       await stopBackend()

@@ -45,7 +45,11 @@ export async function preSwitchFor(ctx: RunContext): Promise<PlanInput['preSwitc
   const rootPath = pathApi(layout.flavour).join(layout.root, 'pre-switch-root')
   // The root app of a temporary site whose app is below / serves this empty folder: nothing of ours is there.
   fs.mkdirSync(rootPath, { recursive: true })
-  const site: PreSwitchSite = { name: preSwitchSiteName({ site: config.siteName, path: config.appPath }), port: await freeLoopbackPort(), rootPath }
+  const site: PreSwitchSite = {
+    name: preSwitchSiteName({ site: config.siteName, path: config.appPath }),
+    port: await freeLoopbackPort(),
+    rootPath
+  }
   const live = new URL(config.verify.url)
   return { site, checkUrl: new URL(`${live.pathname}${live.search}`, preSwitchOrigin(site)).href }
 }

@@ -92,7 +92,15 @@ function specsOf(plan: VerifyPlan): CheckSpec[] {
   const mainIsProtected = plan.protectedPath?.url === plan.url
   const specs: CheckSpec[] = mainIsProtected
     ? []
-    : [{ name: 'main', kind: 'main', url: plan.url, followRedirects: plan.followRedirects, judge: r => judgePage(r, judgeMain(r, plan), plan) }]
+    : [
+        {
+          name: 'main',
+          kind: 'main',
+          url: plan.url,
+          followRedirects: plan.followRedirects,
+          judge: r => judgePage(r, judgeMain(r, plan), plan)
+        }
+      ]
   plan.extraUrls.forEach((url, index) =>
     specs.push({
       name: `extra ${index + 1}`,

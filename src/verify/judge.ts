@@ -148,8 +148,12 @@ export function judgePreSwitch(response: HttpResponse, usual: Judgement, how: Pr
   if (status >= 300 && status < 400 && response.location) {
     const to = new URL(response.location, response.url)
     if (to.origin === how.liveOrigin)
-      return { ok: true, detail: `HTTP ${status} to ${response.location}: the app answered through IIS (the redirect is checked after the switch)` }
+      return {
+        ok: true,
+        detail: `HTTP ${status} to ${response.location}: the app answered through IIS (the redirect is checked after the switch)`
+      }
   }
-  if (how.anyAppAnswer && status < 400) return { ok: true, detail: `HTTP ${status}: the app answered through IIS (the SSO checks run after the switch)` }
+  if (how.anyAppAnswer && status < 400)
+    return { ok: true, detail: `HTTP ${status}: the app answered through IIS (the SSO checks run after the switch)` }
   return usual
 }
