@@ -16,6 +16,7 @@ const INTEGRATION = [
   '__tests__/iis-standin.test.ts',
   '__tests__/interpreter-cache.test.ts',
   '__tests__/lock-processes.test.ts',
+  '__tests__/pre-switch-iis.test.ts',
   '__tests__/python-django.test.ts',
   '__tests__/python-venv.test.ts',
   '__tests__/render.test.ts',
