@@ -99,7 +99,7 @@ describe('verify before the switch through the IIS stand-in', () => {
     expect(await (await fetch(`${standin.url}/app/${FILE}`)).text()).toBe('release r2\n')
   }, 300_000)
 
-  it('a release the pool may not read fails before the switch with 0x80070005 and its diagnosis; r1 stays live', async () => {
+  it('a release the pool may not read fails before the switch with 0x80070005 and its diagnosis, r1 stays live', async () => {
     target = createTarget()
     const t = target
     standin = await startIisStandin({ configPath: t.sandbox.configPath, aclLog: t.sandbox.env.ICACLS_DOUBLE_LOG })
