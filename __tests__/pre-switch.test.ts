@@ -177,6 +177,27 @@ describe('verify before the switch, over the appcmd double', () => {
     expect(served(t)).toBe(layout.releaseDir('r1'))
   }, 300_000)
 
+  it('costs a code change five appcmd writes below the site root: the site, the app, two location settings, the delete', async () => {
+    target = createTarget()
+    const t = target
+    const r2 = await liveR1(t)
+    t.sandbox.resetCounters()
+    await apply(t, r2, stage(t, r2))
+    const without = writes(t)
+    const r3 = configFor(t, 'r3')
+    t.sandbox.resetCounters()
+    await apply(t, r3, stage(t, r3), { preSwitch: preSwitchFor(t), checkBeforeSwitch: () => Promise.resolve() })
+    const withCheck = writes(t)
+    expect(withCheck.length - without.length).toBe(5)
+    expect(withCheck.filter(w => w.includes(PRE_SWITCH_PREFIX)).map(w => w.split(' ').slice(0, 2).join(' '))).toEqual([
+      'add site',
+      'add app',
+      'unlock config',
+      'set config',
+      'delete site'
+    ])
+  }, 300_000)
+
   it('verify-before-switch defaults to true and false turns it off: no temporary site in the plan', async () => {
     target = createTarget()
     const t = target
