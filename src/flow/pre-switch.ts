@@ -38,13 +38,16 @@ export function freeLoopbackPort(): Promise<number> {
   })
 }
 
-/** The temporary site for this deploy, and the URL its check names in the plan; undefined when the input is off. */
-export async function preSwitchFor(ctx: RunContext): Promise<PlanInput['preSwitch']> {
+/**
+ * The temporary site for this deploy, and the URL its check names in the plan; undefined when the input is off.
+ * `makeRoot`: create the empty root folder (deploy); mode plan changes nothing and only names it.
+ */
+export async function preSwitchFor(ctx: Pick<RunContext, 'config' | 'layout'>, makeRoot = true): Promise<PlanInput['preSwitch']> {
   const { config, layout } = ctx
   if (!config.verifyBeforeSwitch) return undefined
   const rootPath = pathApi(layout.flavour).join(layout.root, 'pre-switch-root')
   // The root app of a temporary site whose app is below / serves this empty folder: nothing of ours is there.
-  fs.mkdirSync(rootPath, { recursive: true })
+  if (makeRoot) fs.mkdirSync(rootPath, { recursive: true })
   const site: PreSwitchSite = {
     name: preSwitchSiteName({ site: config.siteName, path: config.appPath }),
     port: await freeLoopbackPort(),
