@@ -177,6 +177,20 @@ describe('verify before the switch, over the appcmd double', () => {
     expect(served(t)).toBe(layout.releaseDir('r1'))
   }, 300_000)
 
+  it('a verify that fails after a passed check rolls back by inverses, without touching the deleted temporary site', async () => {
+    target = createTarget()
+    const t = target
+    const r2 = await liveR1(t)
+    const applied = await apply(t, r2, stage(t, r2), { preSwitch: preSwitchFor(t), checkBeforeSwitch: () => Promise.resolve() })
+    t.sandbox.resetCounters()
+    const rb = await applied.rollback()
+    expect(rb.ok).toBe(true)
+    const undo = writes(t)
+    expect(undo.some(w => w.startsWith('restore backup'))).toBe(false)
+    expect(undo.some(w => w.includes(PRE_SWITCH_PREFIX))).toBe(false)
+    expect(served(t)).toBe(layoutFor(r2.deployRoot).releaseDir('r1'))
+  }, 300_000)
+
   it('costs a code change five appcmd writes below the site root: the site, the app, two location settings, the delete', async () => {
     target = createTarget()
     const t = target
