@@ -41,6 +41,8 @@ describe('verify before the switch', () => {
     expect(plan.followRedirects).toBe(false)
     expect(skipped).toEqual(['https://cdn.example.net/app.js: another origin than verify-url'])
     expect(preSwitchVerifyPlan({ ...LIVE, hostHeader: 'intranet:8443' }, ORIGIN).plan.hostHeader).toBe('intranet:8443')
+    const withLogin = preSwitchVerifyPlan({ ...LIVE, url: 'https://bot:pw@www.example.org/app/' }, ORIGIN).plan
+    expect(withLogin.url).toBe(`http://bot:pw@127.0.0.1:48123/app/`)
   })
 
   it('with SSO leaves the protected path and the Session handler for after the switch, and says so', () => {

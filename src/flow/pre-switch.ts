@@ -11,6 +11,7 @@ import type { PlanInput } from '../plan/build.js'
 import { preSwitchOrigin, preSwitchSiteName, type PreSwitchSite } from '../plan/pre-switch-ops.js'
 import { runChecks, verifyPlan, type UrlCheckResult } from '../verify/checks.js'
 import { preSwitchVerifyPlan } from '../verify/pre-switch.js'
+import { withoutCredentials } from '../verify/url-credentials.js'
 import { verifyTargets, type StaticTarget } from '../verify/targets.js'
 import type { RunContext } from './context.js'
 
@@ -67,7 +68,9 @@ export function checkBeforeSwitch(ctx: RunContext, target: StaticTarget, siteId:
     const { plan, skipped } = preSwitchVerifyPlan(live, preSwitchOrigin(site))
     for (const what of skipped) log.info(`Before the switch, not checked (checked after it): ${what}`)
     const title = 'Verify before the switch'
-    const checks = await ctx.phases.run(title, () => log.group(title, () => runChecks(plan, log)), false)
+    // Inside apply's log group: GitHub's log has no nested groups, so these are plain lines of it.
+    log.info(`${title}: ${withoutCredentials(plan.url)}`)
+    const checks = await ctx.phases.run(title, () => runChecks(plan, log), false)
     ctx.preSwitchChecks = checks
     const failed = checks.filter(c => !c.ok)
     if (failed.length === 0) return

@@ -14,7 +14,11 @@ export interface PreSwitchVerify {
 function moved(url: string, liveOrigin: string, origin: string): string | undefined {
   const u = new URL(url)
   if (u.origin !== liveOrigin) return undefined
-  return new URL(`${u.pathname}${u.search}`, origin).href
+  const at = new URL(`${u.pathname}${u.search}`, origin)
+  // verify-url's credentials (Basic authentication) go along: the app asks for them on the temporary site too.
+  at.username = u.username
+  at.password = u.password
+  return at.href
 }
 
 /**
