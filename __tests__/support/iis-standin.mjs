@@ -1,5 +1,5 @@
 /**
- * A Linux stand-in for IIS serving one site, for end-to-end tests: what it serves comes only from the appcmd
+ * A Linux stand-in for IIS serving a site (and the loopback sites beside it), for end-to-end tests: what it serves comes only from the appcmd
  * double's applicationHost.config (re-read on every request) and the web.config files in the physical paths.
  *
  * What it plays, by the rows of docs/windows-facts.md:
