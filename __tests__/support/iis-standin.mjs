@@ -1,6 +1,7 @@
 /**
- * A Linux stand-in for IIS serving a site (and the loopback sites beside it), for end-to-end tests: what it serves comes only from the appcmd
- * double's applicationHost.config (re-read on every request) and the web.config files in the physical paths.
+ * A Linux stand-in for IIS serving a site (and the loopback sites beside it), for end-to-end tests: what it
+ * serves comes only from the appcmd double's applicationHost.config (re-read on every request) and the web.config
+ * files in the physical paths.
  *
  * What it plays, by the rows of docs/windows-facts.md:
  * - the app is the longest application path of the site that prefixes the request; the site root outside any
