@@ -75,19 +75,28 @@ describe('verify before the switch, over the appcmd double', () => {
       '/applicationDefaults.applicationPool:DefaultWebSite-app'
     ])
     expect(temp.map(s => s.argv.slice(0, 2).join(' '))).toContain('add app')
+    // The pool's FastCGI processes are shared with the live app and may hold r1 (fcgi-one-registration): the
+    // recycle comes after the temporary site and app exist and right before the check.
+    const checkAt = temp.findIndex(s => s.phase === 'pre-switch-verify')
+    expect(temp[checkAt - 1]).toMatchObject({ phase: 'pre-switch', argv: ['recycle', 'apppool', '/apppool.name:DefaultWebSite-app'] })
     expect(temp.find(s => s.phase === 'pre-switch-verify')).toMatchObject({ tool: 'verify', mutates: false })
     expect(temp.at(-1)?.argv).toEqual(['delete', 'site', TEMP])
 
     let siteDuringCheck = ''
+    let writesBeforeCheck: string[] = []
     t.sandbox.resetCounters()
     await apply(t, r2, desired, {
       preSwitch,
       checkBeforeSwitch: async () => {
         siteDuringCheck = t.sandbox.readConfig()
+        writesBeforeCheck = writes(t)
         // Not switched yet: the live app still serves r1 while the temporary site serves r2 in the same pool.
         expect(served(t)).toBe(layoutFor(r2.deployRoot).releaseDir('r1'))
       }
     })
+    // Executed as planned: the double saw the pool recycled after the temporary site was added, before the check.
+    expect(writesBeforeCheck.at(-1)).toBe('recycle apppool /apppool.name:DefaultWebSite-app')
+    expect(writesBeforeCheck.findIndex(w => w.startsWith(`add site /name:${TEMP}`))).toBeGreaterThanOrEqual(0)
     expect(siteDuringCheck).toMatch(
       new RegExp(`<site name="${TEMP}"[^>]*>[\\s\\S]*<application path="/app" applicationPool="DefaultWebSite-app">`)
     )
@@ -121,6 +130,10 @@ describe('verify before the switch, over the appcmd double', () => {
       `add site /name:${TEMP} /bindings:http/127.0.0.1:48123: /physicalPath:${preSwitchFor(t).site.rootPath} /applicationDefaults.applicationPool:DefaultWebSite-app`
     )
     expect(writes(t)).toContain(`delete site ${TEMP}`)
+    // The undo ends with a recycle: no FastCGI process the check started on r2 goes on answering live users.
+    const recycles = writes(t).flatMap((w, i) => (w === 'recycle apppool /apppool.name:DefaultWebSite-app' ? [i] : []))
+    expect(recycles).toHaveLength(2)
+    expect(recycles[1]).toBeGreaterThan(writes(t).indexOf(`delete site ${TEMP}`))
     expect(t.sandbox.readConfig()).not.toMatch(new RegExp(`<site name="${PRE_SWITCH_PREFIX}`))
     expect(served(t)).toBe(layoutFor(r2.deployRoot).releaseDir('r1'))
   }, 300_000)
@@ -191,7 +204,7 @@ describe('verify before the switch, over the appcmd double', () => {
     expect(served(t)).toBe(layoutFor(r2.deployRoot).releaseDir('r1'))
   }, 300_000)
 
-  it('costs a code change five appcmd writes below the site root: the site, the app, two location settings, the delete', async () => {
+  it('costs a code change six appcmd writes below the site root: the site, the app, two location settings, the recycle, the delete', async () => {
     target = createTarget()
     const t = target
     const r2 = await liveR1(t)
@@ -202,7 +215,9 @@ describe('verify before the switch, over the appcmd double', () => {
     t.sandbox.resetCounters()
     await apply(t, r3, stage(t, r3), { preSwitch: preSwitchFor(t), checkBeforeSwitch: () => Promise.resolve() })
     const withCheck = writes(t)
-    expect(withCheck.length - without.length).toBe(5)
+    // The sixth is the recycle before the check (FastCGI hosting); the recycle after the switch was there before.
+    expect(withCheck.length - without.length).toBe(6)
+    expect(withCheck.filter(w => w === 'recycle apppool /apppool.name:DefaultWebSite-app')).toHaveLength(2)
     expect(withCheck.filter(w => w.includes(PRE_SWITCH_PREFIX)).map(w => w.split(' ').slice(0, 2).join(' '))).toEqual([
       'add site',
       'add app',
@@ -210,6 +225,19 @@ describe('verify before the switch, over the appcmd double', () => {
       'set config',
       'delete site'
     ])
+  }, 300_000)
+
+  it('hosting httpplatform: no recycle before the check, HttpPlatformHandler starts a process per application', async () => {
+    target = createTarget()
+    const t = target
+    const hp = { hosting: 'httpplatform' }
+    const r1 = configFor(t, 'r1', hp)
+    await apply(t, r1, stage(t, r1))
+    const r2 = configFor(t, 'r2', hp)
+    const plan = await planFor(t, r2, stage(t, r2), t.runner, preSwitchFor(t))
+    const temp = iisSteps(plan).filter(s => s.phase.startsWith('pre-switch'))
+    expect(temp[0]?.argv.slice(0, 2)).toEqual(['add', 'site'])
+    expect(temp.some(s => s.argv[0] === 'recycle')).toBe(false)
   }, 300_000)
 
   it('verify-before-switch defaults to true and false turns it off: no temporary site in the plan', async () => {

@@ -89,6 +89,12 @@ export function preSwitchOps(
   }
   const changes = planChanges(before, temp)
   create.push(...changes.beforeSwitch.filter(o => namesPreSwitchSite(o.argv) && !isFastCgi(o)))
+  // FastCGI processes belong to the pool's worker process and are shared by every app whose handler names the same
+  // fullPath|arguments, and wfastcgi loads the handler of the first request's app only (docs/windows-facts.md,
+  // fcgi-one-registration): an idle process holding the live release would answer the check. A recycle starts a
+  // worker with none, so the check's request starts one from the new release. HttpPlatformHandler starts a process
+  // per application (hp-process-per-app): the temporary app gets its own, no recycle needed.
+  if (desired.hosting === 'fastcgi') create.push(recycleOp(pool))
   const check: Operation = {
     tool: 'verify',
     argv: ['GET', checkUrl],
@@ -99,6 +105,13 @@ export function preSwitchOps(
   // same ones the next run writes again under the same name (docs/windows-facts.md, ac-delete-site).
   const remove = [op(['delete', 'site', site.name], `remove the temporary site ${site.name} (${locationPath(app)})`)]
   return { create, check, remove }
+}
+
+function recycleOp(pool: string): Operation {
+  return op(
+    ['recycle', 'apppool', `/apppool.name:${pool}`],
+    `drop ${pool}'s FastCGI processes, which hold the live release, so the check's request starts one on the new release`
+  )
 }
 
 function isFastCgi(o: Operation): boolean {
