@@ -18,6 +18,7 @@ import { runChecks, verifyPlan, type UrlCheckResult } from '../src/verify/checks
 import { preSwitchVerifyPlan } from '../src/verify/pre-switch.js'
 import { apply, configFor, createTarget, stage, type Target } from './support/apply-fixture.js'
 import { captureLog } from './support/iis-test-log.js'
+import { SYSTEM_PYTHON } from './support/wheelhouse.js'
 import { startIisStandin, type IisStandin } from './support/iis-standin.mjs'
 
 let target: Target | undefined
@@ -73,6 +74,45 @@ function withoutGrantOn(inner: ProcessRunner, folder: string): ProcessRunner {
           })
         : inner.run(file, args, options)
   }
+}
+
+/**
+ * A release served through FastCGI by the stand-in's wfastcgi-like launcher: its web.config names the registration
+ * (fullPath|arguments) as every release's does and holds the appSettings wfastcgi reads; its `hello.wsgi` answers
+ * with the release id, or raises. The venv's python is the system one (waitress), so releases share the venv.
+ */
+function stageWithApp(t: Target, config: DeployConfig, raises: boolean) {
+  const desired = stage(t, config)
+  const fcgi = desired.fastCgi
+  if (!fcgi) throw new Error('the fixture plans FastCGI hosting')
+  const python = fcgi.fullPath
+  if (!fs.existsSync(python)) {
+    fs.mkdirSync(path.dirname(python), { recursive: true })
+    fs.symlinkSync(SYSTEM_PYTHON, python)
+  }
+  const release = layoutFor(config.deployRoot).releaseDir(config.releaseId)
+  const attr = (v: string) => v.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;')
+  fs.writeFileSync(
+    path.join(release, 'web.config'),
+    `<configuration>
+  <appSettings>
+    <add key="PYTHONPATH" value="${attr(release)}" />
+    <add key="WSGI_HANDLER" value="hello.wsgi.application" />
+    <add key="SCRIPT_NAME" value="/app" />
+  </appSettings>
+  <system.webServer><handlers>
+    <add name="Python FastCGI" path="*" verb="*" modules="FastCgiModule" scriptProcessor="${attr(`${fcgi.fullPath}|${fcgi.arguments}`)}" resourceType="Unspecified" />
+  </handlers></system.webServer>
+</configuration>
+`
+  )
+  fs.mkdirSync(path.join(release, 'hello'), { recursive: true })
+  fs.writeFileSync(path.join(release, 'hello', '__init__.py'), '')
+  const body = raises
+    ? "    raise RuntimeError('this release is broken')\n"
+    : `    start_response('200 OK', [('Content-Type', 'text/plain')])\n    return [b'release ${config.releaseId}\\n']\n`
+  fs.writeFileSync(path.join(release, 'hello', 'wsgi.py'), `def application(environ, start_response):\n${body}`)
+  return desired
 }
 
 const servedPath = (t: Target): string | undefined =>
@@ -132,5 +172,42 @@ describe('verify before the switch through the IIS stand-in', () => {
     expect(t.sandbox.readConfig()).not.toMatch(new RegExp(`<site name="${PRE_SWITCH_PREFIX}`))
     expect(servedPath(t)).toBe(layoutFor(r1.deployRoot).releaseDir('r1'))
     expect(await (await fetch(`${standin.url}/app/${FILE}`)).text()).toBe('release r1\n')
+  }, 300_000)
+
+  it('a code change whose / raises fails the check even with an idle FastCGI process holding the live release', async () => {
+    target = createTarget()
+    const t = target
+    // FastCGI processes per worker process and registration, kept until a recycle (st-worker): without the recycle
+    // before the check, the idle process started on r1 would answer the temporary site with r1, a false pass.
+    standin = await startIisStandin({ configPath: t.sandbox.configPath, fastCgiPerWorker: true })
+    const inputs = { 'verify-url': `${standin.url}/app/`, 'verify-timeout': '3' }
+    const r1 = configFor(t, 'r1', inputs)
+    await apply(t, r1, stageWithApp(t, r1, false))
+    const live = async () => {
+      const answer = await fetch(`${standin?.url ?? ''}/app/`)
+      return `${answer.status} ${await answer.text()}`
+    }
+    expect(await live()).toBe('200 release r1\n')
+    const r1Process = standin.backend()
+    expect(r1Process?.physicalPath).toBe(layoutFor(r1.deployRoot).releaseDir('r1'))
+
+    const r2 = configFor(t, 'r2', inputs)
+    const preSwitch = await preSwitchFor(t, r2)
+    preSwitch.checkUrl = `${preSwitchOrigin(preSwitch.site)}/app/`
+    const seen: UrlCheckResult[][] = []
+    const error = await apply(t, r2, stageWithApp(t, r2, true), {
+      preSwitch,
+      checkBeforeSwitch: checkOn(r2, () => preSwitchOrigin(preSwitch.site), seen)
+    }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(PhaseError)
+    expect((error as Error).message).toMatch(/before the switch \(main: HTTP 500/)
+    // The check met r2 in a process the check itself started, not r1's idle one.
+    expect(seen[0]?.every(c => c.url.startsWith(`http://127.0.0.1:${preSwitch.site.port}/app/`))).toBe(true)
+    expect(t.sandbox.readConfig()).not.toMatch(new RegExp(`<site name="${PRE_SWITCH_PREFIX}`))
+    expect(servedPath(t)).toBe(layoutFor(r1.deployRoot).releaseDir('r1'))
+    // The undo recycled the pool: the live app is answered by a new process on r1, not by the check's r2 one.
+    expect(await live()).toBe('200 release r1\n')
+    expect(standin.backend()?.physicalPath).toBe(layoutFor(r1.deployRoot).releaseDir('r1'))
+    expect(standin.backend()?.pid).not.toBe(r1Process?.pid)
   }, 300_000)
 })

@@ -10,6 +10,11 @@ export interface IisStandinOptions {
   site?: string
   /** The icacls double's log: IIS then reads an app's web.config as its pool identity (iis-standin-sites.mjs). */
   aclLog?: string
+  /**
+   * FastCGI processes per pool worker process and fullPath|arguments, kept across apps and physical paths until the
+   * pool is recycled (docs/windows-facts.md, st-worker); else one per app path, restarted when its path changes.
+   */
+  fastCgiPerWorker?: boolean
   /** Longest wait for a backend to accept connections after it was started. */
   backendStartMs?: number
 }

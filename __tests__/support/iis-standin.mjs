@@ -22,6 +22,9 @@
  *   physicalPath, the registration or its variables change, the backend is restarted (a recycle); so it is when the
  *   app's web.config changes (wfastcgi's file watcher). The URL path reaches the launcher whole: SCRIPT_NAME comes
  *   only from a SCRIPT_NAME setting, as in wfastcgi (see iis-standin-wsgi.py).
+ * - with `fastCgiPerWorker`: one worker process per pool, replaced on each recycle the appcmd double records; in it
+ *   one FastCGI process per fullPath|arguments, shared by every app of the pool whose handler names it, serving
+ *   the release of the first request it answered (wfastcgi's `initialized`) until the next recycle (st-worker).
  * Plain JavaScript so that scripts/bench.mjs runs it with node alone; types are in iis-standin.d.mts.
  * - httpPlatformHandler: the process of the app's <httpPlatform> is started and the request proxied to it with its
  *   URL unchanged (iis-standin-httpplatform.mjs); restarted when its command or variables change.
@@ -289,17 +292,31 @@ export async function startIisStandin(opts) {
   }
 
   /** The FastCGI worker: the wfastcgi-like launcher under the registration's fullPath. */
-  const fastCgiBackend = (app, fcgi) => {
+  const fastCgiBackend = (app, fcgi, pool) => {
     // wfastcgi restarts itself when a *.config file of the app changes (start_file_watcher, default
     // WSGI_RESTART_FILE_REGEX), so the app's web.config, which holds its appSettings, is part of the key.
     const webConfig = path.join(app.physicalPath, 'web.config')
     const settingsText = fs.existsSync(webConfig) ? fs.readFileSync(webConfig, 'utf8') : ''
+    // fastCgiPerWorker (st-worker): one process pool per fullPath|arguments in the pool's worker process, which a
+    // recycle replaces; the app's path is not part of it, and the process keeps the release of its first request.
+    const key = opts.fastCgiPerWorker
+      ? ['worker', pool.toLowerCase(), recyclesOf(pool), fcgi.fullPath, fcgi.arguments, fcgi.env]
+      : [app.physicalPath, app.appPath, fcgi.fullPath, fcgi.arguments, fcgi.env, settingsText]
     return {
-      key: JSON.stringify([app.physicalPath, app.appPath, fcgi.fullPath, fcgi.arguments, fcgi.env, settingsText]),
+      key: JSON.stringify(key),
       env: fcgi.env,
       // Exactly the registration's variables: nothing of the test process's environment reaches the app.
       start: port =>
         spawn(fcgi.fullPath, [LAUNCHER, String(port)], { cwd: app.physicalPath, env: { ...fcgi.env }, stdio: ['ignore', 'ignore', 'pipe'] })
+    }
+  }
+
+  /** How often the appcmd double recycled the pool (its runtime file): each recycle is a new worker process. */
+  const recyclesOf = pool => {
+    try {
+      return JSON.parse(fs.readFileSync(`${opts.configPath}.runtime.json`, 'utf8')).recycled?.[pool.toLowerCase()] ?? 0
+    } catch {
+      return 0
     }
   }
 
@@ -429,7 +446,7 @@ export async function startIisStandin(opts) {
     if (modules.includes('fastcgimodule')) {
       const fcgi = fastCgiApps(root).find(a => `${a.fullPath}|${a.arguments}` === handler.scriptProcessor)
       if (!fcgi) throw new HttpError(500, NO_FASTCGI_APP_TEXT)
-      const b = await ensureBackend(app, fastCgiBackend(app, fcgi))
+      const b = await ensureBackend(app, fastCgiBackend(app, fcgi, poolOf(root, siteName, app.appPath)))
       await forward(req, res, b.port)
       return 'fastcgi'
     }

@@ -252,6 +252,10 @@ export function objectVerb(
     case 'recycle apppool': {
       const pool = findOne(allPools(doc, runtime), 'APPPOOL', identifierFrom(identifier, options, 'apppool.name', 'name'))
       if (stateOf(runtime, 'pools', pool.name) === 'Stopped') throw new AppcmdError(EXIT.serviceNotActive, SERVICE_NOT_ACTIVE)
+      // Counted beside the started/stopped state: the IIS stand-in starts the pool's next worker process from it.
+      const key = pool.name.toLowerCase()
+      runtime.recycled = { ...runtime.recycled, [key]: (runtime.recycled?.[key] ?? 0) + 1 }
+      writeAtomic(paths.runtime, JSON.stringify(runtime))
       lines.push(`"${pool.name}" successfully recycled`)
       return { stdout: toText(lines), changed: false }
     }
