@@ -20,6 +20,7 @@ const INTEGRATION = [
   '__tests__/migrate-plan.test.ts',
   '__tests__/migrate-postgres.test.ts',
   '__tests__/migrate-sqlite.test.ts',
+  '__tests__/pre-switch-iis.test.ts',
   '__tests__/python-django.test.ts',
   '__tests__/python-venv.test.ts',
   '__tests__/render.test.ts',

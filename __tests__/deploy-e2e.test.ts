@@ -224,7 +224,10 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
     sandbox.resetCounters()
     // verify-timeout is the restored release's budget too: a cold Django start must fit in it under load; the broken
     // release's verify still ends early, on the same 500 answered again and again.
-    const r = await deploy(inputsFor('r4', { 'app-dir': app, 'preflight-path': '/health', 'verify-timeout': '20' }))
+    // This test is about verify after the switch: the check before it is the next test's.
+    const r = await deploy(
+      inputsFor('r4', { 'app-dir': app, 'preflight-path': '/health', 'verify-timeout': '20', 'verify-before-switch': 'false' })
+    )
     expect(r.exitCode).not.toBe(0)
     expect(r.outputs['rolled-back']).toBe('true')
     expect(sandbox.mutatingCalls().length).toBeGreaterThan(0)
@@ -240,6 +243,32 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
     expect(r.summary).toMatch(/#### Verify of the restored release\n[\s\S]*✅ passed/)
     const annotation = r.stdout.split('\n').find(l => l.startsWith('::error'))
     expect(annotation).toMatch(/verify failed \(main: /)
+  })
+
+  it('the same broken release with verify-before-switch fails on the temporary site: no switch, r1 served throughout', async () => {
+    const app = variantOf(work, 'broken-index-2', 'hello/urls.py', t =>
+      t.replace(
+        "return HttpResponse('Hello from Django'",
+        "raise RuntimeError('index is broken in this release')\n    return HttpResponse('Hello from Django'"
+      )
+    )
+    const withoutTempLocations = (xml: string): string =>
+      xml.replace(/ *<location path="diis-preswitch-[^"]*"[^>]*>[\s\S]*?<\/location>\n/g, '')
+    const configBefore = sandbox.readConfig()
+    sandbox.resetCounters()
+    const r = await deploy(inputsFor('r5', { 'app-dir': app, 'preflight-path': '/health', 'verify-timeout': '20' }))
+    expect(r.exitCode).not.toBe(0)
+    const writes = sandbox.mutatingCalls().map(c => c.argv.join(' '))
+    expect(writes.some(w => w.startsWith('add site /name:diis-preswitch-'))).toBe(true)
+    expect(writes.filter(w => w.startsWith('set vdir'))).toEqual([])
+    expect(withoutTempLocations(sandbox.readConfig())).toBe(withoutTempLocations(configBefore))
+    expect(sandbox.readConfig()).not.toContain('<site name="diis-preswitch-')
+    expect(appPhysicalPath()).toBe(path.join(deployRoot, 'releases', 'r1'))
+    expect(await get(`${APP}/`)).toMatchObject({ status: 200, body: 'Hello from Django' })
+    const annotation = r.stdout.split('\n').find(l => l.startsWith('::error'))
+    expect(annotation).toMatch(/failed verify through IIS before the switch \(main: HTTP 500/)
+    expect(annotation).toMatch(/the live release was not switched/)
+    expect(r.summary).toContain('before switch: main')
   })
 
   it("waits for another app's deploy on the same server, then gives up clearly without touching IIS", async () => {

@@ -35,6 +35,8 @@ function inputsFor(releaseId: string, extra: Record<string, string> = {}): Recor
     'verify-url': `${standin.url}${APP}/`,
     'verify-body': 'Hello from Django',
     'verify-timeout': '4',
+    // Killed during verify after the switch: the check before the switch would stop a broken release earlier.
+    'verify-before-switch': 'false',
     'preflight-path': '/health',
     'output-dir': path.join(work, `output-${releaseId}`),
     'lock-dir': path.join(work, 'server-lock'),

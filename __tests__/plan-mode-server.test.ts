@@ -67,7 +67,28 @@ describe('mode: plan', () => {
     expect(plan.diffedAgainstServer).toBe(true)
     const shown = lines(plan)
     // The pool, the app and its handlers exist: a deploy of r9 would switch the app, not create it.
-    expect(shown.some(l => l.includes('add apppool') || l.includes(' add app ') || l.includes('unlock config'))).toBe(false)
+    // (The temporary site of verify-before-switch gets an app and an unlock of its own, before the switch.)
+    const live = shown.filter(l => !l.startsWith('pre-switch'))
+    expect(live.some(l => l.includes('add apppool') || l.includes(' add app ') || l.includes('unlock config'))).toBe(false)
+    // The URL's port is picked when planned: only what comes before it is compared.
+    expect(
+      shown
+        .filter(l => l.startsWith('pre-switch'))
+        .map(l =>
+          l
+            .split(' ')
+            .slice(0, 4)
+            .join(' ')
+            .replace(/ http:.*$/, '')
+        )
+    ).toEqual([
+      'pre-switch appcmd add site',
+      'pre-switch appcmd add app',
+      'pre-switch appcmd unlock config',
+      'pre-switch appcmd set config',
+      'pre-switch-verify verify GET',
+      'pre-switch-remove appcmd delete site'
+    ])
     expect(shown).toContain(`switch appcmd set vdir Default Web Site/app/ /physicalPath:${path.join(target.deployRoot, 'releases', 'r9')}`)
     expect(shown[0]).toMatch(/^backup appcmd add backup django-iis-deploy-r9-/)
     expect(log.lines.join('\n')).toContain('Planned against the IIS state read from this server')

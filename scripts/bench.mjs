@@ -117,7 +117,7 @@ function editProject(appDir) {
 }
 
 /** One run of the bundled action; asynchronous, since the stand-in answering verify lives in this process. */
-async function deploy(box, standin, deployRoot, releaseId, appDir, rssFile) {
+async function deploy(box, standin, deployRoot, releaseId, appDir, rssFile, extraInputs = {}) {
   const summary = path.join(work, `summary-${path.basename(box.dir)}-${releaseId}.md`)
   const env = { ...baseEnv(box), RUNNER_TEMP: work, GITHUB_STEP_SUMMARY: summary, ...(rssFile ? { BENCH_RSS_FILE: rssFile } : {}) }
   fs.writeFileSync(summary, '')
@@ -139,7 +139,10 @@ async function deploy(box, standin, deployRoot, releaseId, appDir, rssFile) {
     // Each fake server's own lock folder, so the bench never waits on (or holds up) tests and demos of other
     // checkouts, and the record of IIS backups kept beside the lock describes this server's backups only (one
     // shared by all the bench's servers made a later run delete backups that another server had added).
-    'lock-dir': path.join(box.dir, 'server-lock')
+    'lock-dir': path.join(box.dir, 'server-lock'),
+    // The rows above measure the switch itself; preSwitchRows() measures what verify-before-switch adds.
+    'verify-before-switch': 'false',
+    ...extraInputs
   }
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
   const args = rssFile ? ['--import', RSS_HOOK, path.join(ROOT, 'dist', 'index.js')] : [path.join(ROOT, 'dist', 'index.js')]
@@ -152,6 +155,56 @@ async function deploy(box, standin, deployRoot, releaseId, appDir, rssFile) {
   const ms = performance.now() - started
   if (code !== 0) throw new Error(`deploy ${releaseId} failed (exit ${code}):\n${out.slice(-4000)}`)
   return { ms, summary: fs.readFileSync(summary, 'utf8') }
+}
+
+/**
+ * What verify-before-switch costs a one-file code change (docs/pre-switch.md): the same change deployed with the
+ * temporary site, its check and its removal, and without, on one server; medians of RUNS runs each.
+ */
+async function preSwitchRows() {
+  const rowsOf = { off: [], on: [] }
+  const box = sandbox('pre-switch')
+  const standin = await startIisStandin({ configPath: box.configPath })
+  try {
+    const appDir = project(path.join(box.dir, 'project'), 0)
+    const deployRoot = path.join(box.dir, 'deploy-root')
+    await deploy(box, standin, deployRoot, 'ps-first', appDir)
+    for (let i = 1; i <= RUNS; i++) {
+      for (const [key, on] of [
+        ['off', 'false'],
+        ['on', 'true']
+      ]) {
+        editProject(appDir)
+        box.reset()
+        const run = await deploy(box, standin, deployRoot, `ps-${key}-${i}`, appDir, undefined, { 'verify-before-switch': on })
+        rowsOf[key].push({ ...run, ...box.counts() })
+      }
+    }
+  } finally {
+    await standin.close()
+  }
+  console.log('')
+  console.log(`verify-before-switch, one-file code change, medians of ${RUNS} runs:`)
+  console.log(row('verify-before-switch', 'median', 'runs', 'appcmd reads', 'appcmd writes', 'icacls'))
+  console.log(row('---', '---:', '---', '---:', '---:', '---:'))
+  for (const [key, label] of [
+    ['off', 'false (switch, then verify)'],
+    ['on', 'true (temporary site verified, then switch)']
+  ]) {
+    const runs = rowsOf[key]
+    const last = runs.at(-1)
+    console.log(
+      row(
+        label,
+        seconds(median(runs.map(r => r.ms))),
+        runs.map(r => seconds(r.ms)).join(' / '),
+        String(last.reads),
+        String(last.writes),
+        String(last.icacls)
+      )
+    )
+  }
+  console.log(`code change with verify-before-switch, phases (last run): ${phasesOf(rowsOf.on.at(-1).summary)}`)
 }
 
 function runner(box) {
@@ -422,4 +475,5 @@ console.log('')
 console.log(`no-op phases (median run):       ${phasesOf(medianNoop.summary)}`)
 console.log(`code change phases (last run):   ${phasesOf(results.change.at(-1).summary)}`)
 console.log(`first phases (last run):         ${phasesOf(results.first.at(-1).summary)}`)
+await preSwitchRows()
 fs.rmSync(work, { recursive: true, force: true })

@@ -225,6 +225,19 @@ $ExpectationsJson = @'
       { "form": "location removed with the app", "stdout": "^delete-exit=0 location-kept=False$" }
     ]
   },
+  "pre-switch-site": {
+    "fact": "ac-add-site-defaults", "disruptive": false,
+    "runs": "appcmd add site /name:diisprobe-ps /bindings:http/127.0.0.1:<free port>: /physicalPath:<empty> /applicationDefaults.applicationPool:<the probe's pool>; add app /path:/diisprobeps; set config at the app's location; GET a file through that port (the same pool now serves two sites); delete site; look for the site and for its <location>",
+    "assumes": "the site is added with its root app in the pool, WAS starts it on creation (state Started, GET 200), delete site removes it with its apps; its location entry is kept (as for delete app) or removed (harmless)",
+    "accept": [
+      { "form": "started, served, deleted, location kept", "stdout": "^add-exit=0 root-pool=True state=Started get=200 delete-exit=0 site-gone=True location-kept=True$" },
+      { "form": "started, served, deleted, location removed", "stdout": "^add-exit=0 root-pool=True state=Started get=200 delete-exit=0 site-gone=True location-kept=False$" }
+    ],
+    "reject": [
+      { "form": "the nested pool option is refused", "stdout": "^add-exit=[1-9]" },
+      { "form": "not started on creation", "stdout": "state=(?!Started)" }
+    ]
+  },
   "pool-name-length": {
     "fact": "in-pool-length", "disruptive": false,
     "runs": "appcmd add apppool with names of 64, 65 and 300 characters (each deleted again)",
@@ -805,6 +818,29 @@ function Test-DeleteAppLocation {
   Save-Text 'delete-app-location' "delete-exit=$($d.exit) location-kept=$kept"
 }
 
+# verify-before-switch's temporary site: a loopback site in an existing pool, its app served at once, then deleted.
+function Test-PreSwitchSite {
+  $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+  $listener.Start(); $psPort = $listener.LocalEndpoint.Port; $listener.Stop()
+  $empty = Join-Path $Root 'ps-root'; $dir = Join-Path $Root 'ps-app'
+  New-Item -ItemType Directory -Force -Path $empty, $dir | Out-Null
+  Set-Content -Path (Join-Path $dir 'ps.txt') -Value 'diisprobe-ps' -Encoding ascii
+  $name = 'diisprobe-ps'
+  $r = Invoke-Appcmd @('add', 'site', "/name:$name", "/bindings:http/127.0.0.1:${psPort}:", "/physicalPath:$empty", "/applicationDefaults.applicationPool:$Pool")
+  if ($r.exit -ne 0) { Save-Text 'pre-switch-site' "add-exit=$($r.exit) $(([string]$r.stdout).Trim())"; return }
+  $rootPool = [bool](([string](Invoke-Appcmd @('list', 'app', "$name/")).stdout) -match [regex]::Escape("applicationPool:$Pool"))
+  Invoke-Appcmd @('add', 'app', "/site.name:$name", '/path:/diisprobeps', "/physicalPath:$dir", "/applicationPool:$Pool") | Out-Null
+  Invoke-Appcmd @('set', 'config', "$name/diisprobeps", '-section:system.webServer/defaultDocument', "/+files.[value='diisprobe-ps.html']", '/commit:apphost') | Out-Null
+  Start-Sleep -Seconds 1
+  $state = if ((([string](Invoke-Appcmd @('list', 'site', $name)).stdout)) -match 'state:(\w+)') { $Matches[1] } else { 'unknown' }
+  $get = Invoke-Http "http://127.0.0.1:$psPort/diisprobeps/ps.txt"
+  $d = Invoke-Appcmd @('delete', 'site', $name)
+  $text = [IO.File]::ReadAllText($ApphostConfig)
+  $gone = -not $text.Contains("<site name=`"$name`"")
+  $kept = $text.Contains("<location path=`"$name/diisprobeps`"")
+  Save-Text 'pre-switch-site' "add-exit=0 root-pool=$rootPool state=$state get=$($get.status) delete-exit=$($d.exit) site-gone=$gone location-kept=$kept"
+}
+
 function Test-PoolNameLength {
   $text = ''
   foreach ($len in 64, 65, 300) {
@@ -1066,6 +1102,7 @@ function Invoke-Checks {
   }
 
   Invoke-Guarded @('appsettings-dup-key') { Test-AppSettingsDuplicate $port }
+  Invoke-Guarded @('pre-switch-site') { Test-PreSwitchSite }
 
   Save-Observation 'stop-message' (Invoke-Appcmd @('stop', 'site', $Site))
   Save-Observation 'stop-stopped-site' (Invoke-Appcmd @('stop', 'site', $Site))

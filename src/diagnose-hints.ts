@@ -41,6 +41,14 @@ export const HINTS: readonly HintRule[] = [
       'leave anonymous-user at pool (the default, which the deploy grants read), or, with anonymous-user: keep, give IUSR read on deploy-root\\releases.'
   },
   {
+    id: 'config-unreadable',
+    cause: "HTTP 500.19: IIS cannot read the app's web.config as the pool identity (0x80070005, WinError 5)",
+    matches: /0x80070005|insufficient permissions|\[WinError 5\]/i,
+    hint:
+      'The app pool identity may not read the release: the deploy grants IIS AppPool\\<app-pool> read and execute on it, so look for what overrides that grant, ' +
+      'a Deny entry or broken inheritance on deploy-root (`icacls <deploy-root>\\releases\\<release>` lists them), or a pool-identity other than the one granted.'
+  },
+  {
     id: 'config-unknown-section',
     cause: 'HTTP 500.19: web.config holds a section IIS does not know (0x8007000d)',
     matches: /0x8007000d/i,

@@ -5,12 +5,12 @@ import { getInputs, type DeployConfig } from '../../src/config.js'
 import { desiredState, type StageFacts } from '../../src/plan/desired.js'
 import type { StaticSettings } from '../../src/plan/static-location.js'
 import type { DesiredState } from '../../src/plan/types.js'
-import { applyPlan, type ApplyResult, type StepObserver } from '../../src/iis/apply.js'
+import { applyPlan, type ApplyDeps, type ApplyResult, type StepObserver } from '../../src/iis/apply.js'
 import { Appcmd } from '../../src/iis/appcmd.js'
 import { acquireLock } from '../../src/iis/lock.js'
 import { readStateAt } from '../../src/iis/state.js'
 import { settleFastCgi } from '../../src/iis/fastcgi-record.js'
-import type { DeployPlan } from '../../src/plan/build.js'
+import type { DeployPlan, PlanInput } from '../../src/plan/build.js'
 import { deployPlanFor } from '../../src/plan/plan-output.js'
 import type { ProcessRunner } from '../../src/process.js'
 import { layoutFor } from '../../src/layout.js'
@@ -97,6 +97,9 @@ export interface ApplyOptions {
   observer?: StepObserver
   /** The stage reused a complete release (a re-run): main then always reads the fastCgi section (drift check). */
   releaseReused?: boolean
+  /** verify-before-switch: the temporary site the plan holds, and the check apply runs on it. */
+  preSwitch?: PlanInput['preSwitch']
+  checkBeforeSwitch?: ApplyDeps['checkBeforeSwitch']
 }
 
 /** The deploy plan against the state IIS holds now, as main builds it after reading the server. */
@@ -104,10 +107,11 @@ export async function planFor(
   target: Target,
   config: DeployConfig,
   desired: DesiredState,
-  runner: ProcessRunner = target.runner
+  runner: ProcessRunner = target.runner,
+  preSwitch?: PlanInput['preSwitch']
 ): Promise<DeployPlan> {
   const appcmd = new Appcmd({ runner, log: target.log, path: target.sandbox.appcmdPath })
-  return deployPlanFor(config, desired, await readStateAt(appcmd, desired, layoutFor(config.deployRoot).root))
+  return deployPlanFor(config, desired, await readStateAt(appcmd, desired, layoutFor(config.deployRoot).root), undefined, preSwitch)
 }
 
 /** Read, plan and apply without a lock, as main does once it holds the locks. */
@@ -122,8 +126,14 @@ export async function applyUnlocked(
   const appcmd = new Appcmd({ runner, log: target.log, path: target.sandbox.appcmdPath })
   const deferred = await readStateAt(appcmd, desired, layoutFor(config.deployRoot).root, { deferFastCgi: true })
   const current = await settleFastCgi(appcmd, target.log, deferred, desired, opts.releaseReused ?? false)
-  const plan = deployPlanFor(config, desired, current)
-  const deps = { runner, log: target.log, appcmdPath: target.sandbox.appcmdPath, icaclsPath: target.sandbox.icaclsPath }
+  const plan = deployPlanFor(config, desired, current, undefined, opts.preSwitch)
+  const deps: ApplyDeps = {
+    runner,
+    log: target.log,
+    appcmdPath: target.sandbox.appcmdPath,
+    icaclsPath: target.sandbox.icaclsPath,
+    ...(opts.checkBeforeSwitch ? { checkBeforeSwitch: opts.checkBeforeSwitch } : {})
+  }
   return applyPlan(deps, plan, opts.observer)
 }
 

@@ -2,11 +2,19 @@
 export const LOCKED_SECTION_TEXT: string
 export const DUPLICATE_MIME_TEXT: string
 export const NO_FASTCGI_APP_TEXT: string
+export const CONFIG_UNREADABLE_TEXT: string
 
 export interface IisStandinOptions {
   /** The appcmd double's state file. */
   configPath: string
   site?: string
+  /** The icacls double's log: IIS then reads an app's web.config as its pool identity (iis-standin-sites.mjs). */
+  aclLog?: string
+  /**
+   * FastCGI processes per pool worker process and fullPath|arguments, kept across apps and physical paths until the
+   * pool is recycled (docs/windows-facts.md, st-worker); else one per app path, restarted when its path changes.
+   */
+  fastCgiPerWorker?: boolean
   /** Longest wait for a backend to accept connections after it was started. */
   backendStartMs?: number
 }
@@ -26,6 +34,8 @@ export interface IisStandin {
   backend(): BackendInfo | undefined
   /** How many backends were started: a changed path or environment starts a new one. */
   backendStarts(): number
+  /** The other sites served now, as `name|port`. */
+  otherSites(): string[]
   close(): Promise<void>
 }
 

@@ -1,6 +1,7 @@
 /**
- * A Linux stand-in for IIS serving one site, for end-to-end tests: what it serves comes only from the appcmd
- * double's applicationHost.config (re-read on every request) and the web.config files in the physical paths.
+ * A Linux stand-in for IIS serving a site (and the loopback sites beside it), for end-to-end tests: what it
+ * serves comes only from the appcmd double's applicationHost.config (re-read on every request) and the web.config
+ * files in the physical paths.
  *
  * What it plays, by the rows of docs/windows-facts.md:
  * - the app is the longest application path of the site that prefixes the request; the site root outside any
@@ -21,12 +22,17 @@
  *   physicalPath, the registration or its variables change, the backend is restarted (a recycle); so it is when the
  *   app's web.config changes (wfastcgi's file watcher). The URL path reaches the launcher whole: SCRIPT_NAME comes
  *   only from a SCRIPT_NAME setting, as in wfastcgi (see iis-standin-wsgi.py).
+ * - with `fastCgiPerWorker`: one worker process per pool, replaced on each recycle the appcmd double records; in it
+ *   one FastCGI process per fullPath|arguments, shared by every app of the pool whose handler names it, serving
+ *   the release of the first request it answered (wfastcgi's `initialized`) until the next recycle (st-worker).
  * Plain JavaScript so that scripts/bench.mjs runs it with node alone; types are in iis-standin.d.mts.
  * - httpPlatformHandler: the process of the app's <httpPlatform> is started and the request proxied to it with its
  *   URL unchanged (iis-standin-httpplatform.mjs); restarted when its command or variables change.
  * - a content folder's own locks, request filtering and custom headers: iis-standin-content.mjs.
- * Limits: one site, HTTP only, no bindings or host names, no pools or identities (no ACLs enforced), no
- * default documents, no handler accessPolicy, request filtering only from web.config files (none by default), the
+ * - more sites: each other site with an http binding on 127.0.0.1 or * and a port is served on that port while it
+ *   exists; pools and, with `aclLog`, the pool identity's read on the app's folder (iis-standin-sites.mjs).
+ * Limits: HTTP only, no host names, ACLs only as the icacls double recorded them (with `aclLog`), no default
+ * documents, no handler accessPolicy, request filtering only from web.config files (none by default), the
  * FastCGI backend speaks HTTP instead of FastCGI.
  */
 import { spawn } from 'node:child_process'
@@ -35,9 +41,13 @@ import http from 'node:http'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import { clearInterval, setInterval } from 'node:timers'
 import { DOMParser } from '@xmldom/xmldom'
 import { argvFor, httpPlatformOf } from './iis-standin-httpplatform.mjs'
 import { customHeaders, declaresLocked, filterRequest, liftLocations } from './iis-standin-content.mjs'
+import { CONFIG_UNREADABLE_TEXT, extraSites, mayRead, poolOf } from './iis-standin-sites.mjs'
+
+export { CONFIG_UNREADABLE_TEXT }
 
 const LAUNCHER = path.join(import.meta.dirname, 'iis-standin-wsgi.py')
 
@@ -289,17 +299,31 @@ export async function startIisStandin(opts) {
   }
 
   /** The FastCGI worker: the wfastcgi-like launcher under the registration's fullPath. */
-  const fastCgiBackend = (app, fcgi) => {
+  const fastCgiBackend = (app, fcgi, pool) => {
     // wfastcgi restarts itself when a *.config file of the app changes (start_file_watcher, default
     // WSGI_RESTART_FILE_REGEX), so the app's web.config, which holds its appSettings, is part of the key.
     const webConfig = path.join(app.physicalPath, 'web.config')
     const settingsText = fs.existsSync(webConfig) ? fs.readFileSync(webConfig, 'utf8') : ''
+    // fastCgiPerWorker (st-worker): one process pool per fullPath|arguments in the pool's worker process, which a
+    // recycle replaces; the app's path is not part of it, and the process keeps the release of its first request.
+    const key = opts.fastCgiPerWorker
+      ? ['worker', pool.toLowerCase(), recyclesOf(pool), fcgi.fullPath, fcgi.arguments, fcgi.env]
+      : [app.physicalPath, app.appPath, fcgi.fullPath, fcgi.arguments, fcgi.env, settingsText]
     return {
-      key: JSON.stringify([app.physicalPath, app.appPath, fcgi.fullPath, fcgi.arguments, fcgi.env, settingsText]),
+      key: JSON.stringify(key),
       env: fcgi.env,
       // Exactly the registration's variables: nothing of the test process's environment reaches the app.
       start: port =>
         spawn(fcgi.fullPath, [LAUNCHER, String(port)], { cwd: app.physicalPath, env: { ...fcgi.env }, stdio: ['ignore', 'ignore', 'pipe'] })
+    }
+  }
+
+  /** How often the appcmd double recycled the pool (its runtime file): each recycle is a new worker process. */
+  const recyclesOf = pool => {
+    try {
+      return JSON.parse(fs.readFileSync(`${opts.configPath}.runtime.json`, 'utf8')).recycled?.[pool.toLowerCase()] ?? 0
+    } catch {
+      return 0
     }
   }
 
@@ -387,11 +411,14 @@ export async function startIisStandin(opts) {
     res.end(fs.readFileSync(file))
   }
 
-  const handle = async (req, res) => {
+  const handle = async (req, res, siteName) => {
     const urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://stand-in').pathname)
     const root = parse(fs.readFileSync(opts.configPath, 'utf8'))
     const app = findApp(root, siteName, urlPath)
     const location = `${siteName}${app.appPath}`
+    // IIS reads the app's web.config as the pool identity before any handler runs.
+    if (opts.aclLog && !mayRead(opts.aclLog, `IIS AppPool\\${poolOf(root, siteName, app.appPath)}`, app.physicalPath))
+      throw new HttpError(500, CONFIG_UNREADABLE_TEXT)
     const appConfig = readXml(path.join(app.physicalPath, 'web.config'))
     if (handlersOf(appConfig) && !handlersUnlocked(root, location)) throw new HttpError(500, LOCKED_SECTION_TEXT)
     let handlers = applyHandlers(applyHandlers([], handlersOf(root)), handlersOf(appConfig))
@@ -439,7 +466,7 @@ export async function startIisStandin(opts) {
     if (modules.includes('fastcgimodule')) {
       const fcgi = fastCgiApps(root).find(a => `${a.fullPath}|${a.arguments}` === handler.scriptProcessor)
       if (!fcgi) throw new HttpError(500, NO_FASTCGI_APP_TEXT)
-      const b = await ensureBackend(app, fastCgiBackend(app, fcgi))
+      const b = await ensureBackend(app, fastCgiBackend(app, fcgi, poolOf(root, siteName, app.appPath)))
       await forward(req, res, b.port)
       return 'fastcgi'
     }
@@ -458,8 +485,8 @@ export async function startIisStandin(opts) {
     throw new HttpError(500, `HTTP Error 500.21: the stand-in does not emulate module "${handler.modules}" (handler ${handler.name})`)
   }
 
-  const server = http.createServer((req, res) => {
-    handle(req, res).then(
+  const serve = site => (req, res) => {
+    handle(req, res, site).then(
       how => served.push(how),
       e => {
         const status = e instanceof HttpError ? e.status : 500
@@ -469,7 +496,34 @@ export async function startIisStandin(opts) {
         res.end(e instanceof Error ? e.message : String(e))
       }
     )
-  })
+  }
+  const server = http.createServer(serve(siteName))
+  // Other sites come and go with the configuration: each is listened for on its own port while it exists.
+  const others = new Map()
+  const syncSites = () => {
+    let wanted = []
+    try {
+      wanted = extraSites(parse(fs.readFileSync(opts.configPath, 'utf8')), siteName)
+    } catch {
+      return
+    }
+    for (const [key, other] of others) {
+      if (wanted.some(w => `${w.name}|${w.port}` === key)) continue
+      others.delete(key)
+      other.closeAllConnections()
+      other.close()
+    }
+    for (const w of wanted) {
+      const key = `${w.name}|${w.port}`
+      if (others.has(key)) continue
+      const other = http.createServer(serve(w.name))
+      other.on('error', () => others.delete(key))
+      other.listen(w.port, '127.0.0.1')
+      others.set(key, other)
+    }
+  }
+  const watcher = setInterval(syncSites, 20)
+  watcher.unref()
   await new Promise((resolve, reject) => {
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => resolve())
@@ -483,7 +537,13 @@ export async function startIisStandin(opts) {
     backend: () =>
       backend && !backend.exited ? { pid: backend.pid, physicalPath: backend.physicalPath, env: { ...backend.env } } : undefined,
     backendStarts: () => starts,
+    otherSites: () => [...others.keys()],
     close: async () => {
+      clearInterval(watcher)
+      for (const other of others.values()) {
+        other.closeAllConnections()
+        other.close()
+      }
       server.closeAllConnections()
       await new Promise(resolve => server.close(() => resolve()))
       await stopBackend()

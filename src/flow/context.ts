@@ -86,6 +86,8 @@ export interface RunContext {
   /** What the recovery of an interrupted earlier run did (src/journal/recover.ts). */
   recovery?: RunReport['recovery']
   checks: UrlCheckResult[]
+  /** The checks of the release on the temporary site before the switch (src/flow/pre-switch.ts). */
+  preSwitchChecks?: UrlCheckResult[]
   rollback?: RunReport['rollback']
   restored?: Restored
   /** The release was already live but unverified, and passed verify now. */

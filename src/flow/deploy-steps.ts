@@ -20,6 +20,7 @@ import { runChecks, verifyPlan, type UrlCheckResult } from '../verify/checks.js'
 import { verifyTargets, type StaticTarget } from '../verify/targets.js'
 import { warn, type RunContext } from './context.js'
 import { planMigrations } from './database-steps.js'
+import { checkBeforeSwitch, preSwitchFor } from './pre-switch.js'
 import { stagedOf } from './stage-steps.js'
 import type { Step } from './steps.js'
 
@@ -77,7 +78,7 @@ export const planDeploy: Step = {
       ? planShibboleth(shibbolethTarget(config, current.site.id), config.outputDir, templates)
       : planLeaveShibboleth(leaveTarget(config), config.outputDir)
     // The plan a deploy shows is the plan it runs: built once, here, and handed to apply.
-    const plan = deployPlanFor(config, staged.desired, current, sp)
+    const plan = deployPlanFor(config, staged.desired, current, sp, await preSwitchFor(ctx))
     const shown = { ...planDocument(config, staged.facts.releaseId, plan, ctx.files), ...planMigrations(ctx) }
     ctx.sp = sp
     ctx.plan = plan
@@ -135,7 +136,17 @@ export const applyIis: Step = {
     ctx.journal = journal
     try {
       ctx.applied = await ctx.phases.run('Apply', () =>
-        applyPlan({ runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls }, plan, journal)
+        applyPlan(
+          {
+            runner,
+            log,
+            appcmdPath: config.appcmd,
+            icaclsPath: config.icacls,
+            checkBeforeSwitch: checkBeforeSwitch(ctx, stagedStaticTarget(ctx), currentOf(ctx).site.id)
+          },
+          plan,
+          journal
+        )
       )
       journal?.applied()
     } catch (error) {

@@ -6,6 +6,7 @@ import { readStateAt, type CurrentState } from '../iis/state.js'
 import { desiredState, stateQuery, type StageFacts } from '../plan/desired.js'
 import type { PlanDocument } from '../plan/plan-file.js'
 import { deployPlanFor, planDocument, settingsFromSource, writeOutputFiles, writePlan } from '../plan/plan-output.js'
+import { preSwitchFor } from './pre-switch.js'
 import { describeStaticLocation } from '../plan/static-location.js'
 import { renderReleaseConfigs } from '../render/release-configs.js'
 import { leaveTarget } from '../shibboleth/leave.js'
@@ -83,8 +84,10 @@ export const planFromSource: Step = {
       shibboleth = { file: config.shibboleth.configPath, changed: sp.changed, diff: sp.diff }
     }
     reportPending(ctx, await pendingFromSource(ctx, interpreter.executable))
+    // The temporary site a deploy would check the release on before the switch (its port is picked again then).
+    const preSwitch = current ? await preSwitchFor(ctx, false) : undefined
     const plan = {
-      ...planDocument(config, facts.releaseId, deployPlanFor(config, desired, current, sp), files),
+      ...planDocument(config, facts.releaseId, deployPlanFor(config, desired, current, sp, preSwitch), files),
       shibboleth,
       ...planMigrations(ctx)
     }

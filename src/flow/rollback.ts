@@ -2,23 +2,17 @@
  * A failed verify undoes the deploy steps in reverse: IIS (apply's backup, or past a release that never passed
  * verify), then the SP config and the recycle that followed it; then verifies what was restored.
  */
-import { evidenceFromChecks, reportDiagnosis, tailFile, type Evidence } from '../diagnose.js'
+import { reportDiagnosis } from '../diagnose.js'
 import { PhaseError } from '../errors.js'
 import { markRelease } from '../releases.js'
 import { rollBackPastUnverified, type PastUnverified } from '../unverified-release.js'
-import type { UrlCheckResult } from '../verify/checks.js'
 import { staticTargetAt } from '../verify/targets.js'
 import type { RunContext } from './context.js'
 import { recycleForSp, restoreShibboleth, stagedStaticTarget, verified, verifyRelease } from './deploy-steps.js'
 import { restoreDatabase } from './database-steps.js'
+import { serverEvidence } from './pre-switch.js'
 import { stagedOf } from './stage-steps.js'
 import type { Step } from './steps.js'
-
-function serverEvidence(ctx: RunContext, checks: UrlCheckResult[]): Evidence[] {
-  const { config } = ctx
-  const logs = config.hosting === 'fastcgi' ? { wsgiLogTail: tailFile(ctx.layout.wsgiLog) } : {}
-  return evidenceFromChecks(checks, { ...logs, hostHeader: config.verify.hostHeader || undefined })
-}
 
 async function undoDeploy(ctx: RunContext): Promise<PastUnverified> {
   const { config, runner, log, layout, unverified, applied, shibboleth } = ctx

@@ -27,6 +27,11 @@ export interface ApplyDeps {
   log: Log
   appcmdPath: string
   icaclsPath: string
+  /**
+   * Runs the plan's pre-switch check against the temporary site (src/plan/pre-switch-ops.ts); throws when the
+   * release fails there. The caller brings verify: apply knows IIS, not HTTP.
+   */
+  checkBeforeSwitch?: (step: Step) => Promise<void>
 }
 
 /** Hooks around each step (a run journal records through them); `index` counts the IIS steps from 0. */
@@ -71,6 +76,9 @@ export async function applyPlan(deps: ApplyDeps, plan: DeployPlan, observer?: St
       // No record named our backups when the plan was built: this step lists them and deletes the old ones.
       const added = backupName ?? ''
       await pruneBackups(appcmd, plan.keepBackups, log, plan.backupRecordFile ? { file: plan.backupRecordFile, added } : undefined)
+    } else if (step.tool === 'verify') {
+      if (!deps.checkBeforeSwitch) throw new Error('the plan checks the release before the switch, but no check was given')
+      await deps.checkBeforeSwitch(step)
     } else if (step.tool === 'icacls') {
       icaclsCalls++
       await runIcacls(runner, log, icaclsPath, step)
@@ -93,6 +101,15 @@ export async function applyPlan(deps: ApplyDeps, plan: DeployPlan, observer?: St
     // A log line, not an annotation: the run's one error line (main) names this failure and the rollback.
     log.info(`Apply failed at step "${step.why}": ${error.message}; rolling back`)
     const rb = await undoApply(trail())
+    if (step.phase === 'pre-switch-verify') {
+      // The switch never ran: the live release served throughout; the temporary site went with the undo.
+      return new PhaseError(
+        'verify',
+        `the new release failed verify through IIS before the switch (${error.message}); the live release was not switched. Rolled back — ${rollbackSummary(rb)}`,
+        undefined,
+        { cause: err, rolledBack: rb.ok }
+      )
+    }
     const hint = error instanceof AppcmdError && error.kind === 'locked' ? 'applicationHost.config was in use; retry the deploy' : undefined
     return new PhaseError('apply', `apply failed at step "${step.why}": ${error.message}. Rolled back — ${rollbackSummary(rb)}`, hint, {
       cause: err,

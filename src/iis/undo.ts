@@ -1,4 +1,5 @@
 import { ANONYMOUS_SECTION } from '../plan/diff.js'
+import { namesPreSwitchSite } from '../plan/pre-switch-ops.js'
 import { appId, rootVdirId, sameName, vdirId } from './app-location.js'
 import type { DesiredState, Operation } from '../plan/types.js'
 import { indexer, plainValue } from './appcmd.js'
@@ -100,6 +101,9 @@ export function inverseOf(op: Operation, before: CurrentState, desired: DesiredS
   const [verb, object, ...rest] = op.argv
   const key = `${verb ?? ''} ${object ?? ''}`.toLowerCase()
   const app = appId(desired.app)
+  // The temporary site of the pre-switch check: deleting it takes its apps and vdirs (docs/windows-facts.md,
+  // ac-delete-site); its location entries stay, like an app's (ac-delete-app-location). It is never re-created.
+  if (namesPreSwitchSite(op.argv)) return key === 'add site' ? [undoOp(['delete', 'site', option(rest, 'name') ?? ''], op)] : []
   switch (key) {
     case 'add backup':
     case 'recycle apppool':
@@ -176,9 +180,14 @@ export function undoPlan(
   desired: DesiredState
 ): { ops: Operation[] } | { missing: string } {
   const ops: Operation[] = []
+  // A temporary site this run already deleted needs no undo (a second delete would be refused).
+  const deleted = new Set<string>()
   try {
     for (const op of [...done].reverse()) {
       if (op.tool !== 'appcmd' || !op.mutates) continue
+      const [verb, object, name] = op.argv.map(a => a.toLowerCase())
+      if (verb === 'delete' && object === 'site' && namesPreSwitchSite(op.argv)) deleted.add(name ?? '')
+      if (verb === 'add' && object === 'site' && deleted.has((option(op.argv, 'name') ?? '').toLowerCase())) continue
       ops.push(...inverseOf(op, before, desired))
     }
   } catch (err) {

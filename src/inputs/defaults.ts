@@ -19,6 +19,7 @@ export const INPUT_DEFAULTS = {
   auth: '',
   'anonymous-user': 'pool',
   'warm-up': 'false',
+  'verify-before-switch': 'true',
   'settings-module': '',
   env: '',
   'secret-env': '',

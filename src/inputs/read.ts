@@ -100,6 +100,7 @@ export function getInputs(read: InputReader = actionInputs, env: NodeJS.ProcessE
     wfastcgi: get('wfastcgi'),
     staticServedElsewhere: bool('static-served-elsewhere', get('static-served-elsewhere')),
     warmUp: bool('warm-up', get('warm-up')),
+    verifyBeforeSwitch: bool('verify-before-switch', get('verify-before-switch')),
     ...target,
     auth,
     shared,

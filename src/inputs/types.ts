@@ -69,6 +69,8 @@ export interface DeployConfig {
   anonymousUser: 'pool' | 'keep'
   /** IIS Application Initialization: pool AlwaysRunning, app preloaded, one request after the recycle. */
   warmUp: boolean
+  /** Serve and verify the release through a temporary loopback IIS site before the switch (docs/pre-switch.md). */
+  verifyBeforeSwitch: boolean
   /** Another server serves the static files: STATIC_URL may point anywhere, no static vdir is made or checked. */
   staticServedElsewhere: boolean
   /** shared-dirs and shared-files: paths of the project kept in deploy-root/shared/ (src/shared/). */

@@ -6,6 +6,7 @@ import type { GrantPlan, GrantRecord } from '../iis/acl.js'
 import { backupName, newestFirst } from '../iis/backup.js'
 import type { CurrentState } from '../iis/state.js'
 import { freshState, planChanges, type ObjectChange } from './diff.js'
+import { preSwitchOps, type PreSwitchSite } from './pre-switch-ops.js'
 import { PHASES, type DesiredState, type Operation, type Phase, type Step } from './types.js'
 
 /** What the plan is built from: the desired state (config and stage facts), the server as read, and the records. */
@@ -30,6 +31,8 @@ export interface PlanInput {
   spConfig?: Operation[]
   /** The SP's pool recycle, run after IIS: the IIS module keeps the site list its workers started with. */
   spRecycle?: Operation[]
+  /** verify-before-switch: the temporary site and the URL checked on it (src/plan/pre-switch-ops.ts). */
+  preSwitch?: { site: PreSwitchSite; checkUrl: string }
 }
 
 export interface DeployPlan {
@@ -50,6 +53,8 @@ export interface DeployPlan {
   backupName?: string
   /** Grant records to write once the grants ran. */
   grantRecords: GrantRecord[]
+  /** The temporary site the plan creates, checks and removes before the switch; absent without one. */
+  preSwitch?: PreSwitchSite
 }
 
 /** The phases apply runs against IIS itself; the SP's phases run with the SP's own transaction (src/flow/deploy-steps.ts). */
@@ -107,6 +112,13 @@ export function buildPlan(input: PlanInput): DeployPlan {
   steps.push(...changes.pool.map(inPhase('pool')))
   steps.push(...input.grants.operations.map(inPhase('grants')))
   steps.push(...changes.beforeSwitch.map(inPhase('before-switch')))
+  // Only where a live release is switched away from: a new app has no live release for the check to protect.
+  const preSwitch = changes.switchOp && current && input.preSwitch ? input.preSwitch : undefined
+  if (preSwitch && current) {
+    const temp = preSwitchOps(desired, current, preSwitch.site, preSwitch.checkUrl)
+    steps.push(...temp.create.map(inPhase('pre-switch')), inPhase('pre-switch-verify')(temp.check))
+    steps.push(...temp.remove.map(inPhase('pre-switch-remove')))
+  }
   if (changes.switchOp) steps.push(inPhase('switch')(changes.switchOp))
   steps.push(...changes.afterSwitch.map(inPhase('after-switch')))
   if (backup) {
@@ -134,7 +146,8 @@ export function buildPlan(input: PlanInput): DeployPlan {
     desired,
     objects: changes.objects,
     ...(backup ? { backupName: backup } : {}),
-    grantRecords: input.grants.pending
+    grantRecords: input.grants.pending,
+    ...(preSwitch ? { preSwitch: preSwitch.site } : {})
   }
 }
 

@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../render/atomic-write.js'
 import type { RenderedFile } from '../render/release-configs.js'
 import type { RunReport } from '../report.js'
 import type { ShibbolethPlan } from '../shibboleth/plan.js'
-import { buildPlan, type DeployPlan } from './build.js'
+import { buildPlan, type DeployPlan, type PlanInput } from './build.js'
 import { planJson, planText, type PlanDocument } from './plan-file.js'
 import type { DesiredState } from './types.js'
 
@@ -48,7 +48,8 @@ export function deployPlanFor(
   config: DeployConfig,
   desired: DesiredState,
   current: CurrentState | undefined,
-  sp?: Pick<ShibbolethPlan, 'operations' | 'recycleOperations'>
+  sp?: Pick<ShibbolethPlan, 'operations' | 'recycleOperations'>,
+  preSwitch?: PlanInput['preSwitch']
 ): DeployPlan {
   const root = layoutFor(config.deployRoot).root
   return buildPlan({
@@ -62,7 +63,8 @@ export function deployPlanFor(
     knownBackups: readBackupRecord(backupRecordFile(config.lockDir)),
     now: new Date(),
     spConfig: sp?.operations,
-    spRecycle: sp?.recycleOperations
+    spRecycle: sp?.recycleOperations,
+    ...(preSwitch ? { preSwitch } : {})
   })
 }
 

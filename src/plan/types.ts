@@ -58,7 +58,8 @@ export interface AclGrant {
   why: string
 }
 
-export type Tool = 'appcmd' | 'icacls' | 'file' | 'shibboleth'
+/** 'verify': the HTTP checks of the temporary site before the switch (src/plan/pre-switch-ops.ts). */
+export type Tool = 'appcmd' | 'icacls' | 'file' | 'shibboleth' | 'verify'
 
 /** One step of the plan: printed in plan.json and the log, executed by apply. */
 export interface Operation {
@@ -74,7 +75,7 @@ export interface Operation {
 /**
  * Where a step stands in a deploy. The order of a plan's steps is the order of this list: the SP configuration
  * (checked before IIS is touched), the IIS backup, the pool, the grants, the changes the switch needs, the
- * switch, what follows it, the recycle, the SP's pools, the old backups.
+ * temporary site that proves the release through IIS, its check and its removal, the switch, what follows it, the recycle, the SP's pools, the old backups.
  */
 export const PHASES = [
   'sp-config',
@@ -82,6 +83,9 @@ export const PHASES = [
   'pool',
   'grants',
   'before-switch',
+  'pre-switch',
+  'pre-switch-verify',
+  'pre-switch-remove',
   'switch',
   'after-switch',
   'recycle',

@@ -5,7 +5,17 @@ import { MIN_ATTEMPT_MS, nextSleep } from './schedule.js'
 import { withoutCredentials } from './url-credentials.js'
 import { behindWindowsAuth } from './windows-auth.js'
 
-import { bodyStart, judgeMain, judgeProtected, judgeSsoHandler, judgeStatic, judgeStatus, type Judgement } from './judge.js'
+import {
+  bodyStart,
+  judgeMain,
+  judgePreSwitch,
+  judgeProtected,
+  judgeSsoHandler,
+  judgeStatic,
+  judgeStatus,
+  type Judgement,
+  type PreSwitchJudging
+} from './judge.js'
 
 export { contentTypeFor, contentTypeMatches, pickStaticFile, staticUrl } from './static.js'
 export { bodyStart, judgeMain, judgeProtected, judgeSsoHandler, judgeStatic, judgeStatus, type Judgement }
@@ -38,6 +48,8 @@ export interface VerifyPlan extends Omit<VerifyConfig, 'checkStatic'> {
   ssoHandler?: SsoHandlerTarget
   /** auth: windows: every check expects IIS's 401 challenge (src/verify/windows-auth.ts). */
   windowsAuth?: boolean
+  /** The checks run on the temporary site before the switch (src/verify/pre-switch.ts). */
+  preSwitch?: PreSwitchJudging
 }
 
 export interface SsoHandlerTarget {
@@ -70,19 +82,32 @@ interface CheckSpec {
   judge: (response: HttpResponse) => Judgement
 }
 
+/** A page's verdict; on the temporary site before the switch, with what only the live site can answer let through. */
+function judgePage(response: HttpResponse, usual: Judgement, plan: VerifyPlan): Judgement {
+  return plan.preSwitch ? judgePreSwitch(response, usual, plan.preSwitch) : usual
+}
+
 function specsOf(plan: VerifyPlan): CheckSpec[] {
   // With SSO the app URL itself must redirect into the SP: the protected check stands in for the main one there.
   const mainIsProtected = plan.protectedPath?.url === plan.url
   const specs: CheckSpec[] = mainIsProtected
     ? []
-    : [{ name: 'main', kind: 'main', url: plan.url, followRedirects: plan.followRedirects, judge: r => judgeMain(r, plan) }]
+    : [
+        {
+          name: 'main',
+          kind: 'main',
+          url: plan.url,
+          followRedirects: plan.followRedirects,
+          judge: r => judgePage(r, judgeMain(r, plan), plan)
+        }
+      ]
   plan.extraUrls.forEach((url, index) =>
     specs.push({
       name: `extra ${index + 1}`,
       kind: 'extra',
       url,
       followRedirects: plan.followRedirects,
-      judge: r => judgeStatus(r, plan.status)
+      judge: r => judgePage(r, judgeStatus(r, plan.status), plan)
     })
   )
   const staticFile = plan.staticFile

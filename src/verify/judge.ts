@@ -132,3 +132,28 @@ export function judgeSsoHandler(response: HttpResponse, target: Pick<SsoHandlerT
   }
   return { ok: false, detail: `HTTP ${status}, not the SP's Session handler page: expected it to answer for ${site}` }
 }
+
+/** What the pre-switch checks accept beyond the usual verdicts (src/verify/pre-switch.ts). */
+export interface PreSwitchJudging {
+  /** The live URL's origin: a redirect there (Django's HTTPS redirect) shows the app answered; it is not followed. */
+  liveOrigin: string
+  /** With SSO no session can be had on the temporary site: any answer below 400 shows the app ran. */
+  anyAppAnswer: boolean
+}
+
+/** The verdict on a page of the temporary site: an IIS error (401.3, 500.19, a FastCGI failure) always fails. */
+export function judgePreSwitch(response: HttpResponse, usual: Judgement, how: PreSwitchJudging): Judgement {
+  if (usual.ok || response.status === undefined || response.error !== undefined) return usual
+  const status = response.status
+  if (status >= 300 && status < 400 && response.location) {
+    const to = new URL(response.location, response.url)
+    if (to.origin === how.liveOrigin)
+      return {
+        ok: true,
+        detail: `HTTP ${status} to ${response.location}: the app answered through IIS (the redirect is checked after the switch)`
+      }
+  }
+  if (how.anyAppAnswer && status < 400)
+    return { ok: true, detail: `HTTP ${status}: the app answered through IIS (the SSO checks run after the switch)` }
+  return usual
+}

@@ -41,8 +41,10 @@ export function vdirName(site: Element, app: Element, vdir: Element): string {
   return `${base.replace(/\/$/, '')}${vpath}`
 }
 
-function defaultPool(doc: Document): string {
-  return child(sitesElement(doc), 'applicationDefaults')?.getAttribute('applicationPool') || 'DefaultAppPool'
+/** The pool of an app without its own: its site's <applicationDefaults>, else the server's (ac-add-site-defaults). */
+function defaultPool(doc: Document, site?: Element): string {
+  const own = site ? child(site, 'applicationDefaults')?.getAttribute('applicationPool') : undefined
+  return own || child(sitesElement(doc), 'applicationDefaults')?.getAttribute('applicationPool') || 'DefaultAppPool'
 }
 export function poolDefaults(doc: Document): Element | undefined {
   return child(poolsElement(doc), 'applicationPoolDefaults')
@@ -81,8 +83,8 @@ export function allApps(doc: Document): AppObject[] {
         element: app,
         props: {
           'app.name': name,
-          'apppool.name': app.getAttribute('applicationPool') || defaultPool(doc),
-          applicationPool: app.getAttribute('applicationPool') || defaultPool(doc),
+          'apppool.name': app.getAttribute('applicationPool') || defaultPool(doc, site),
+          applicationPool: app.getAttribute('applicationPool') || defaultPool(doc, site),
           'site.name': site.getAttribute('name'),
           path: app.getAttribute('path')
         }
@@ -186,7 +188,8 @@ function configElement(doc: Document, obj: IisObject & { element: Element }): El
   const copy = cloneElement(obj.element)
   const fillPools = (el: Element): void => {
     for (const app of el.nodeName === 'application' ? [el] : elements(el).filter(e => e.nodeName === 'application')) {
-      if (!app.hasAttribute('applicationPool')) app.setAttribute('applicationPool', defaultPool(doc))
+      const site = obj.element.nodeName === 'site' ? obj.element : (obj.element.parentNode as Element | null)
+      if (!app.hasAttribute('applicationPool')) app.setAttribute('applicationPool', defaultPool(doc, site ?? undefined))
     }
   }
   if (obj.type === 'SITE' || obj.type === 'APP') fillPools(copy)

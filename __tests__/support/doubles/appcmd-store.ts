@@ -85,6 +85,8 @@ export type RunState = 'Started' | 'Stopped'
 export interface Runtime {
   sites: Record<string, RunState>
   pools: Record<string, RunState>
+  /** Recycles per pool (lower-case name): the IIS stand-in starts a new worker process on each (st-worker). */
+  recycled?: Record<string, number>
 }
 
 export function runtimeState(paths: StatePaths): Runtime {
@@ -94,4 +96,4 @@ export function runtimeState(paths: StatePaths): Runtime {
     return { sites: {}, pools: {} }
   }
 }
-export const stateOf = (runtime: Runtime, kind: keyof Runtime, name: string): RunState => runtime[kind][name.toLowerCase()] ?? 'Started'
+export const stateOf = (runtime: Runtime, kind: 'sites' | 'pools', name: string): RunState => runtime[kind][name.toLowerCase()] ?? 'Started'

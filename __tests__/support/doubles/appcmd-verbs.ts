@@ -148,6 +148,14 @@ export function objectVerb(
         binding.setAttribute('bindingInformation', b.slice(slash + 1))
         bindings.appendChild(binding)
       }
+      // A site's own <applicationDefaults applicationPool>: every app of the site without its own pool runs there
+      // (docs/windows-facts.md, ac-add-site-defaults); appcmd sets nested properties of the new site by dotted name.
+      const sitePool = optionValue(options, 'applicationDefaults.applicationPool')
+      if (sitePool !== undefined) {
+        const defaults = doc.createElement('applicationDefaults')
+        defaults.setAttribute('applicationPool', sitePool)
+        site.insertBefore(defaults, bindings)
+      }
       lines.push(`SITE object "${name}" added`)
       if (optionValue(options, 'physicalPath') !== undefined) addApp(doc, site, '/', options, lines)
       break
@@ -244,6 +252,10 @@ export function objectVerb(
     case 'recycle apppool': {
       const pool = findOne(allPools(doc, runtime), 'APPPOOL', identifierFrom(identifier, options, 'apppool.name', 'name'))
       if (stateOf(runtime, 'pools', pool.name) === 'Stopped') throw new AppcmdError(EXIT.serviceNotActive, SERVICE_NOT_ACTIVE)
+      // Counted beside the started/stopped state: the IIS stand-in starts the pool's next worker process from it.
+      const key = pool.name.toLowerCase()
+      runtime.recycled = { ...runtime.recycled, [key]: (runtime.recycled?.[key] ?? 0) + 1 }
+      writeAtomic(paths.runtime, JSON.stringify(runtime))
       lines.push(`"${pool.name}" successfully recycled`)
       return { stdout: toText(lines), changed: false }
     }
