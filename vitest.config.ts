@@ -23,6 +23,7 @@ const INTEGRATION = [
   '__tests__/rollback-mode.test.ts',
   '__tests__/server-preflight.test.ts',
   '__tests__/shibboleth-apply.test.ts',
+  '__tests__/sp-crash-recovery.test.ts',
   '__tests__/shibboleth-leave.test.ts',
   '__tests__/shibboleth-patch.test.ts',
   '__tests__/shibboleth-recycle.test.ts',

@@ -198,7 +198,10 @@ async function crashAndRecover(slot: Slot, s: Scenario, point: CrashPoint): Prom
     b => !backupsBefore.includes(b)
   )
   // The backup the recovering run's deploy took is IIS as recovery left it: the last successful deploy's config.
-  const recoveredTo = ownBackups.length === 1 ? fs.readFileSync(path.join(slot.sandbox.backupsDir, ownBackups[0], 'applicationHost.config'), 'utf8') : undefined
+  const recoveredTo =
+    ownBackups.length === 1
+      ? fs.readFileSync(path.join(slot.sandbox.backupsDir, ownBackups[0], 'applicationHost.config'), 'utf8')
+      : undefined
   const killedAfterLive = 'during' in point && point.during === 'marked live'
   if (recoveredTo !== undefined && normalised(recoveredTo) !== normalised(s.lastGood))
     problems.push('the config recovery left is not the last successful deploy')

@@ -49,7 +49,10 @@ async function compiledDoubles() {
 const [name, ...argv] = process.argv.slice(2)
 const dir = await compiledDoubles()
 // appcmd: every verb but list writes (doubles/appcmd-core.ts); icacls: a call that changes an ACL.
-const mutating = name === 'appcmd' ? (argv[0] ?? '').toLowerCase() !== 'list' : argv.some(a => /^\/(grant|remove|deny|reset|setowner|inheritance)/i.test(a))
+const mutating =
+  name === 'appcmd'
+    ? (argv[0] ?? '').toLowerCase() !== 'list'
+    : argv.some(a => /^\/(grant|remove|deny|reset|setowner|inheritance)/i.test(a))
 if (mutating && beforeHookedCall(`${name} ${argv.join(' ')}`)) process.exit(137)
 let answer
 if (name === 'appcmd') {

@@ -29,7 +29,10 @@ export function afterHookedCall() {
 }
 
 function countOf(log) {
-  return fs.readFileSync(log, 'utf8').split('\n').filter(l => l !== '').length
+  return fs
+    .readFileSync(log, 'utf8')
+    .split('\n')
+    .filter(l => l !== '').length
 }
 
 // The action runs its programs without a shell (@actions/exec), and the doubles' sh wrappers exec node: the

@@ -73,7 +73,8 @@ export function foreignChanges(journal: RunJournal, now: CurrentState): string[]
   const app = `${journal.desired.app.site}${journal.desired.app.path}`
   if (!ours.app && !ours.vdirs.some(v => v.endsWith('/') || v === '/')) {
     if (before.app.exists !== now.app.exists) out.push(`application ${app} was ${now.app.exists ? 'added' : 'removed'}`)
-    else if (before.app.pool !== now.app.pool || !samePath(before.app.physicalPath, now.app.physicalPath))
+    // A missing app has no pool or path to compare (what the read leaves there is not IIS's).
+    else if (now.app.exists && (before.app.pool !== now.app.pool || !samePath(before.app.physicalPath, now.app.physicalPath)))
       out.push(`application ${app} was changed`)
   }
   const vdirPaths = new Set([...before.vdirs, ...now.vdirs].map(v => v.path.toLowerCase()))
