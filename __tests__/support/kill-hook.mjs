@@ -1,6 +1,5 @@
-// Crash injection for the kill -9 tests (__tests__/crash-kill.test.ts), shared by the programs the action runs:
-// the appcmd and icacls doubles (double-shim.mjs) and run-then-hook.mjs (the SP's checker and net.exe's double).
-// Off unless DIIS_TEST_KILL_LOG is set.
+// Crash injection for the kill -9 tests (__tests__/crash-kill.test.ts), in the programs the action runs: the appcmd
+// and icacls doubles (double-shim.mjs). Off unless DIIS_TEST_KILL_LOG is set.
 //
 // Environment:
 //   DIIS_TEST_KILL_LOG     file: every hooked call appends one line (its label) when it starts, so a run's calls are
