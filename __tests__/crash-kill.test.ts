@@ -87,13 +87,18 @@ const normalised = (xml: string): string =>
 interface Snapshot {
   deployRoot: string
   config: string
+  /** The appcmd double's backups: a run prunes old ones, and its calls depend on which there are. */
+  backups: string
 }
 
 function takeSnapshot(slot: Slot, name: string): Snapshot {
   const deployRoot = path.join(slot.dir, `snapshot-${name}`)
-  fs.rmSync(deployRoot, { recursive: true, force: true })
+  const backups = path.join(slot.dir, `snapshot-${name}-backups`)
+  for (const dir of [deployRoot, backups]) fs.rmSync(dir, { recursive: true, force: true })
   fs.cpSync(slot.deployRoot, deployRoot, { recursive: true, verbatimSymlinks: true })
-  return { deployRoot, config: slot.sandbox.readConfig() }
+  fs.mkdirSync(backups, { recursive: true })
+  if (fs.existsSync(slot.sandbox.backupsDir)) fs.cpSync(slot.sandbox.backupsDir, backups, { recursive: true })
+  return { deployRoot, config: slot.sandbox.readConfig(), backups }
 }
 
 /**
@@ -122,6 +127,7 @@ function restore(slot: Slot, snap: Snapshot): void {
   syncDir(snap.deployRoot, slot.deployRoot)
   fs.writeFileSync(slot.sandbox.configPath, snap.config)
   fs.rmSync(slot.sandbox.backupsDir, { recursive: true, force: true })
+  fs.cpSync(snap.backups, slot.sandbox.backupsDir, { recursive: true })
   slot.sandbox.resetCounters()
 }
 
