@@ -15,9 +15,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createIisSandbox, type IisSandbox } from './support/iis-sandbox.js'
+import { newSlot, releaseDir, releaseState, restore, servedRoot, takeSnapshot, type Slot, type Snapshot } from './support/crash-slot.js'
 import { actionEnv, DIST_INDEX, EXAMPLE_APP, exampleVariant, runAction, type ActionRun } from './support/run-action.js'
-import { startIisStandin, type IisStandin } from './support/iis-standin.mjs'
 import { buildWheelhouse, SYSTEM_PYTHON } from './support/wheelhouse.js'
 
 const APP = '/app'
@@ -25,22 +24,6 @@ const SECRET = 'kill-test-secret-value'
 let work: string
 let wheelhouse: string
 let upgraded: string
-
-/** One server: an IIS sandbox, its stand-in, a deploy-root, all at fixed paths so a snapshot restores in place. */
-interface Slot {
-  dir: string
-  sandbox: IisSandbox
-  standin: IisStandin
-  deployRoot: string
-}
-
-async function newSlot(name: string): Promise<Slot> {
-  const dir = path.join(work, name)
-  fs.mkdirSync(dir, { recursive: true })
-  const sandbox = createIisSandbox()
-  const standin = await startIisStandin({ configPath: sandbox.configPath })
-  return { dir, sandbox, standin, deployRoot: path.join(dir, 'deploy-root') }
-}
 
 function inputsFor(slot: Slot, releaseId: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -84,53 +67,6 @@ const normalised = (xml: string): string =>
     .filter(Boolean)
     .join('\n')
 
-interface Snapshot {
-  deployRoot: string
-  config: string
-  /** The appcmd double's backups: a run prunes old ones, and its calls depend on which there are. */
-  backups: string
-}
-
-function takeSnapshot(slot: Slot, name: string): Snapshot {
-  const deployRoot = path.join(slot.dir, `snapshot-${name}`)
-  const backups = path.join(slot.dir, `snapshot-${name}-backups`)
-  for (const dir of [deployRoot, backups]) fs.rmSync(dir, { recursive: true, force: true })
-  fs.cpSync(slot.deployRoot, deployRoot, { recursive: true, verbatimSymlinks: true })
-  fs.mkdirSync(backups, { recursive: true })
-  if (fs.existsSync(slot.sandbox.backupsDir)) fs.cpSync(slot.sandbox.backupsDir, backups, { recursive: true })
-  return { deployRoot, config: slot.sandbox.readConfig(), backups }
-}
-
-/**
- * Makes `dst` hold what `src` holds, keeping the folders both have: the stand-in's worker runs in the release
- * folder and would answer 500 from a deleted one (real IIS's workers would be recycled; the stand-in keys them
- * by configuration only).
- */
-function syncDir(src: string, dst: string): void {
-  fs.mkdirSync(dst, { recursive: true })
-  const wanted = new Set(fs.readdirSync(src))
-  for (const name of fs.readdirSync(dst)) if (!wanted.has(name)) fs.rmSync(path.join(dst, name), { recursive: true, force: true })
-  for (const name of wanted) {
-    const from = path.join(src, name)
-    const to = path.join(dst, name)
-    const stat = fs.lstatSync(from)
-    const there = fs.existsSync(to) ? fs.lstatSync(to) : undefined
-    if (stat.isDirectory() && there?.isDirectory()) syncDir(from, to)
-    else {
-      if (there) fs.rmSync(to, { recursive: true, force: true })
-      fs.cpSync(from, to, { recursive: true, verbatimSymlinks: true })
-    }
-  }
-}
-
-function restore(slot: Slot, snap: Snapshot): void {
-  syncDir(snap.deployRoot, slot.deployRoot)
-  fs.writeFileSync(slot.sandbox.configPath, snap.config)
-  fs.rmSync(slot.sandbox.backupsDir, { recursive: true, force: true })
-  fs.cpSync(snap.backups, slot.sandbox.backupsDir, { recursive: true })
-  slot.sandbox.resetCounters()
-}
-
 /** Where a run is killed. */
 type CrashPoint = { after: number } | { before: number } | { during: 'verify' }
 
@@ -140,19 +76,6 @@ const labelOf = (p: CrashPoint, calls: string[]): string =>
     : 'before' in p
       ? `before call ${p.before} (${calls[p.before - 1]})`
       : `during ${p.during}`
-
-const releaseDir = (slot: Slot, id: string): string => path.join(slot.deployRoot, 'releases', id)
-const releaseState = (slot: Slot, id: string): string | undefined => {
-  try {
-    return (JSON.parse(fs.readFileSync(path.join(releaseDir(slot, id), 'release.json'), 'utf8')) as { state?: string }).state
-  } catch {
-    return undefined
-  }
-}
-function servedRoot(slot: Slot): string | undefined {
-  const app = /<application path="\/app"[^>]*>([\s\S]*?)<\/application>/.exec(slot.sandbox.readConfig())?.[1] ?? ''
-  return /<virtualDirectory path="\/" physicalPath="([^"]*)"/.exec(app)?.[1]
-}
 
 /** Runs the action and kills it at `point`; resolves once it died of SIGKILL (or ended, which is a failure). */
 async function killedRun(slot: Slot, inputs: Record<string, string>, point: CrashPoint, killLog: string): Promise<string | null> {
@@ -288,7 +211,7 @@ beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'crash-kill-'))
   wheelhouse = await buildWheelhouse(path.join(work, 'wheelhouse'))
   upgraded = exampleVariant(work, 'upgraded', 'hello/urls.py', t => `${t}\n# the next commit\n`)
-  slots.push(await newSlot('slot-1'), await newSlot('slot-2'))
+  slots.push(await newSlot(work, 'slot-1'), await newSlot(work, 'slot-2'))
 }, 300_000)
 
 afterAll(async () => {
