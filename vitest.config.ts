@@ -6,6 +6,7 @@ import { defineConfig } from 'vitest/config'
 // - smoke: the bundled action (dist/index.js) run as GitHub's runner runs it, rebuilt first when stale.
 const SMOKE = [
   '__tests__/action-modes.test.ts',
+  '__tests__/crash-kill.test.ts',
   '__tests__/deploy-e2e.test.ts',
   '__tests__/deploy-httpplatform-e2e.test.ts',
   '__tests__/interrupted-verify-e2e.test.ts'
@@ -28,6 +29,7 @@ const INTEGRATION = [
   '__tests__/server-preflight.test.ts',
   '__tests__/shared-media-e2e.test.ts',
   '__tests__/shibboleth-apply.test.ts',
+  '__tests__/sp-crash-recovery.test.ts',
   '__tests__/shibboleth-leave.test.ts',
   '__tests__/shibboleth-patch.test.ts',
   '__tests__/shibboleth-recycle.test.ts',

@@ -86,4 +86,30 @@ describe('when an inverse operation fails', () => {
     expect(writes.at(-1)!.argv).toEqual(['recycle', 'apppool', `/apppool.name:${POOL}`])
     expect(t.log.lines.join('\n')).toMatch(/Undoing this run's IIS changes one by one failed .*restoring backup/)
   }, 600_000)
+
+  it('names a change someone else made since the backup that restoring it reverts', async () => {
+    target = createTarget()
+    const t = target
+    const c1 = configFor(t, 'r1')
+    await apply(t, c1, stage(t, c1, 'venv1'))
+    // After apply, the rollback's first inverse fails: the backup is restored instead.
+    let armed = false
+    const runner = failingRunner(t.runner, t.sandbox, argv => armed && argv[0] !== 'list' && !(armed = false))
+    const c2 = configFor(t, 'r2')
+    const result = await apply(t, c2, stage(t, c2, 'venv2'), { runner })
+    const other = [
+      'set',
+      'config',
+      '-section:system.webServer/fastCgi',
+      "/+[fullPath='C:\\other\\python.exe',arguments='w.py']",
+      '/commit:apphost'
+    ]
+    expect((await runDouble(t.sandbox.appcmdPath, other, t.sandbox.env)).exitCode).toBe(0)
+    armed = true
+    const rb = await result.rollback()
+    expect(rb.restored.join('; ')).toMatch(/IIS configuration from backup/)
+    expect(t.log.lines.join('\n')).toMatch(
+      /Restoring backup django-iis-deploy-r2-\S+ also reverts changes made by someone else since it was taken: FastCGI application C:\\other\\python\.exe was registered/
+    )
+  }, 600_000)
 })

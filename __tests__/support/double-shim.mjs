@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { afterHookedCall, beforeHookedCall } from './kill-hook.mjs'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const SOURCES = path.join(HERE, 'doubles')
@@ -47,6 +48,12 @@ async function compiledDoubles() {
 
 const [name, ...argv] = process.argv.slice(2)
 const dir = await compiledDoubles()
+// appcmd: every verb but list writes (doubles/appcmd-core.ts); icacls: a call that changes an ACL.
+const mutating =
+  name === 'appcmd'
+    ? (argv[0] ?? '').toLowerCase() !== 'list'
+    : argv.some(a => /^\/(grant|remove|deny|reset|setowner|inheritance)/i.test(a))
+if (mutating && beforeHookedCall(`${name} ${argv.join(' ')}`)) process.exit(137)
 let answer
 if (name === 'appcmd') {
   const { runAppcmd } = await import(pathToFileURL(path.join(dir, 'appcmd-core.js')).href)
@@ -58,6 +65,8 @@ if (name === 'appcmd') {
   process.stderr.write(`double-shim: unknown double "${name}"\n`)
   process.exit(2)
 }
+// The double has written its state: the action may die now, before it reads the answer (kill-hook.mjs).
+if (mutating) afterHookedCall()
 if (answer.stdout) fs.writeSync(1, answer.stdout)
 if (answer.stderr) fs.writeSync(2, answer.stderr)
 // A process reports the Windows exit code modulo 256 on Linux (1168 → 144), as the product expects.

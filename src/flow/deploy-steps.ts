@@ -12,7 +12,7 @@ import { leaveShibboleth, leaveTarget, recordedEntries } from '../shibboleth/lea
 import { settleFastCgi } from '../iis/fastcgi-record.js'
 import { deployedSettings } from '../rollback/deployed-settings.js'
 import { warmUpRequest } from '../verify/warm-up.js'
-import { afterFailedApply, startJournal } from '../journal/deploy-journal.js'
+import { afterFailedApply, recordSpWrite, startJournal } from '../journal/deploy-journal.js'
 import { recycleSitePools, type RecycleResult } from '../shibboleth/recycle.js'
 import { shibbolethTarget } from '../shibboleth/target.js'
 import { unverifiedNotice, unverifiedServed } from '../unverified-release.js'
@@ -97,20 +97,31 @@ export const applySp: Step = {
   when: ctx => ctx.config.shibboleth.enabled || recordedEntries(leaveTarget(ctx.config)).length > 0,
   run: async ctx => {
     const { config, runner, log, templates } = ctx
-    if (!config.shibboleth.enabled) {
-      ctx.shibboleth = await leaveShibboleth({ ...leaveTarget(config), runner, log, keepBackups: config.keepBackups })
-      return
+    // Recorded in the run journal before the file is written, so a run killed mid-change is undone by the next.
+    const plan = ctx.plan
+    const releaseId = stagedOf(ctx).facts.releaseId
+    const beforeWrite = recordSpWrite(() => (ctx.journal ??= plan && startJournal(ctx.layout, plan, releaseId, true)), config.deployRoot)
+    try {
+      if (!config.shibboleth.enabled) {
+        ctx.shibboleth = await leaveShibboleth({ ...leaveTarget(config), runner, log, keepBackups: config.keepBackups, beforeWrite })
+        return
+      }
+      // Before IIS: a config the SP's own check rejects is restored and stops the run with IIS untouched.
+      const target = shibbolethTarget(config, currentOf(ctx).site.id)
+      ctx.shibboleth = await applyShibboleth({
+        ...target,
+        runner,
+        log,
+        templates,
+        keepBackups: config.keepBackups,
+        deployRoot: config.deployRoot,
+        beforeWrite
+      })
+    } catch (error) {
+      // The SP's check or restart refused the change and the prior file is back: nothing is left to recover.
+      if (error instanceof PhaseError && error.phase === 'shibboleth') ctx.journal?.close()
+      throw error
     }
-    // Before IIS: a config the SP's own check rejects is restored and stops the run with IIS untouched.
-    const target = shibbolethTarget(config, currentOf(ctx).site.id)
-    ctx.shibboleth = await applyShibboleth({
-      ...target,
-      runner,
-      log,
-      templates,
-      keepBackups: config.keepBackups,
-      deployRoot: config.deployRoot
-    })
   }
 }
 
@@ -132,7 +143,8 @@ export const applyIis: Step = {
     if (!ctx.plan) throw new Error('deploy mode reached apply without a plan')
     const plan = ctx.plan
     // What this run is about to do, then each step as it ends: the next run recovers from it if this one stops.
-    const journal = startJournal(ctx.layout, plan, stagedOf(ctx).facts.releaseId)
+    // The SP step may have opened it already, for its own change.
+    const journal = ctx.journal ?? startJournal(ctx.layout, plan, stagedOf(ctx).facts.releaseId)
     ctx.journal = journal
     try {
       ctx.applied = await ctx.phases.run('Apply', () =>
@@ -150,12 +162,11 @@ export const applyIis: Step = {
       )
       journal?.applied()
     } catch (error) {
-      afterFailedApply(journal, error)
       // IIS was restored by apply itself; the SP config changed before it must follow.
       const failed = ctx.shibboleth?.changed ? await restoreShibboleth(ctx.shibboleth, log) : undefined
       if (ctx.shibboleth?.changed) ctx.restored = { ok: !failed, restoredAnything: true }
       if (failed) {
-        // IIS went back but the SP config did not: the run must not report a clean rollback.
+        // IIS went back but the SP config did not: the run must not report a clean rollback, and the journal stays.
         throw new PhaseError(
           'apply',
           `${asError(error).message}; NOT restored: ${failed}`,
@@ -163,6 +174,7 @@ export const applyIis: Step = {
           { cause: error, rolledBack: false }
         )
       }
+      afterFailedApply(journal, error)
       throw error
     }
   }

@@ -11,7 +11,8 @@ import type { Appcmd } from './appcmd.js'
 import { restoreBackup } from './backup.js'
 import { forgetFastCgi } from './fastcgi-record.js'
 import type { LocationRecord } from './location-record.js'
-import { parseSite, type CurrentState } from './state.js'
+import { foreignChanges } from '../journal/foreign-changes.js'
+import { parseSite, readState, type CurrentState } from './state.js'
 import { poolsToRecycle, undoPlan } from './undo.js'
 
 export interface RollbackResult {
@@ -65,8 +66,26 @@ async function readdRemovedVdirs(trail: ApplyTrail, restored: string[], failed: 
   }
 }
 
+/**
+ * Changes others made to the app's IIS objects since the backup, which restoring it reverts: named in a warning
+ * rather than reverted silently. Best effort: a failed read names none.
+ */
+async function othersChanges(trail: ApplyTrail): Promise<string[]> {
+  const { appcmd, desired, current } = trail
+  try {
+    const now = await readState(appcmd, desired, trail.record.known(locationPath(desired.app)))
+    const steps = trail.executed.map(op => ({ tool: op.tool, argv: [...op.argv], mutates: op.mutates, status: 'done' as const }))
+    return foreignChanges({ steps, before: current, desired }, now)
+  } catch {
+    return []
+  }
+}
+
 async function restoreFallback(trail: ApplyTrail, restored: string[], failed: string[]): Promise<void> {
   const { appcmd, desired, backupName } = trail
+  const others = await othersChanges(trail)
+  if (others.length > 0)
+    trail.log.warning(`Restoring backup ${backupName} also reverts changes made by someone else since it was taken: ${others.join('; ')}`)
   const previous = trail.current.app.physicalPath
   const location = locationPath(desired.app)
   try {

@@ -5,7 +5,7 @@
 import { sameName } from '../iis/app-location.js'
 import type { CurrentState, NameValue } from '../iis/state.js'
 import { samePath } from '../windows-path.js'
-import { MASKED, type RunJournal } from './store.js'
+import { MASKED, type JournalStep, type RunJournal } from './store.js'
 
 /** What the run's steps wrote, by the names recovery compares. */
 interface Written {
@@ -20,7 +20,12 @@ interface Written {
 
 const VAR = /(?:^|\.)environmentVariables\.\[name='([^']*)'/
 
-function written(journal: RunJournal): Written {
+/** What foreignChanges reads of a journal: a rollback builds it from its own trail (src/iis/rollback.ts). */
+export interface ChangesSince extends Pick<RunJournal, 'before' | 'desired'> {
+  steps: Pick<JournalStep, 'tool' | 'argv' | 'mutates' | 'status'>[]
+}
+
+function written(journal: ChangesSince): Written {
   const out: Written = { pool: false, app: false, vdirs: [], fastCgi: [], httpPlatform: [], registrations: [] }
   for (const step of journal.steps) {
     if (step.tool !== 'appcmd' || !step.mutates || step.status === 'failed') continue
@@ -56,7 +61,7 @@ function varChanges(what: string, before: NameValue[], now: NameValue[], ours: s
 }
 
 /** One line per change made since the backup to an object (or variable) of the target that the run did not write. */
-export function foreignChanges(journal: RunJournal, now: CurrentState): string[] {
+export function foreignChanges(journal: ChangesSince, now: CurrentState): string[] {
   const { before } = journal
   const ours = written(journal)
   const out: string[] = []
@@ -73,7 +78,8 @@ export function foreignChanges(journal: RunJournal, now: CurrentState): string[]
   const app = `${journal.desired.app.site}${journal.desired.app.path}`
   if (!ours.app && !ours.vdirs.some(v => v.endsWith('/') || v === '/')) {
     if (before.app.exists !== now.app.exists) out.push(`application ${app} was ${now.app.exists ? 'added' : 'removed'}`)
-    else if (before.app.pool !== now.app.pool || !samePath(before.app.physicalPath, now.app.physicalPath))
+    // A missing app has no pool or path to compare (what the read leaves there is not IIS's).
+    else if (now.app.exists && (before.app.pool !== now.app.pool || !samePath(before.app.physicalPath, now.app.physicalPath)))
       out.push(`application ${app} was changed`)
   }
   const vdirPaths = new Set([...before.vdirs, ...now.vdirs].map(v => v.path.toLowerCase()))

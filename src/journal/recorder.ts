@@ -7,7 +7,16 @@ import type { CurrentState, NameValue } from '../iis/state.js'
 import { maskSecrets } from '../masking.js'
 import type { DeployPlan } from '../plan/build.js'
 import type { Step } from '../plan/types.js'
-import { closeJournal, journalFileFor, JOURNAL_VERSION, MASKED, writeJournal, type JournalDesired, type RunJournal } from './store.js'
+import {
+  closeJournal,
+  journalFileFor,
+  JOURNAL_VERSION,
+  MASKED,
+  writeJournal,
+  type JournalDesired,
+  type RunJournal,
+  type SpJournalEntry
+} from './store.js'
 
 export interface JournalStart {
   plan: DeployPlan
@@ -66,10 +75,13 @@ export class JournalRecorder implements StepObserver {
     private readonly secrets: string[]
   ) {}
 
-  /** Writes the journal before the first step; undefined when the plan makes no appcmd write (nothing to undo). */
-  static begin(start: JournalStart, now = new Date()): JournalRecorder | undefined {
+  /**
+   * Writes the journal before the first step; undefined when the plan makes no appcmd write (nothing to undo),
+   * unless `always` (the SP config is about to change).
+   */
+  static begin(start: JournalStart, now = new Date(), always = false): JournalRecorder | undefined {
     const { plan } = start
-    if (!plan.backupName) return undefined
+    if (!plan.backupName && !always) return undefined
     const secrets = secretsOf(plan)
     const secretNames = new Set(
       [...(plan.desired.fastCgi?.env ?? []).filter(v => v.secret), ...plan.desired.httpPlatformSecretEnv].map(v => v.name.toLowerCase())
@@ -122,6 +134,12 @@ export class JournalRecorder implements StepObserver {
   stepFailed(_step: Step, index: number, error: Error): void {
     const entry = this.journal.steps.find(s => s.index === index)
     if (entry) Object.assign(entry, { status: 'failed', error: error.message })
+    this.write()
+  }
+
+  /** The SP config is about to be written: recorded (and flushed) first. */
+  spChange(entry: SpJournalEntry): void {
+    this.journal.sp = entry
     this.write()
   }
 

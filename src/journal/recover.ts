@@ -22,6 +22,7 @@ import { samePath } from '../windows-path.js'
 import { writeFileAtomic } from '../render/atomic-write.js'
 import type { DeployTarget } from '../deploy-root-claim.js'
 import { foreignChanges } from './foreign-changes.js'
+import { recoverSpChange } from './recover-sp.js'
 import { closeJournal, journalFileFor, MASKED, readJournal, type RunJournal } from './store.js'
 
 export interface Recovery {
@@ -55,6 +56,8 @@ async function undoSteps(
   // inverseOf reads only the names, keys and paths a JournalDesired holds (src/iis/undo.ts).
   const desired = journal.desired as unknown as DesiredState
   const writes = journal.steps.filter(s => s.tool === 'appcmd' && s.mutates && s.status !== 'failed')
+  // Killed before its first IIS write (during the SP change, or before apply): nothing in IIS to undo.
+  if (writes.length === 0) return
   const done = writes.filter(s => s.status === 'done').map(asOperation)
   const inDoubt = writes.filter(s => s.status === 'started').map(asOperation)
   let reason: string | undefined
@@ -95,6 +98,7 @@ async function undoSteps(
 }
 
 async function recyclePools(appcmd: Appcmd, journal: RunJournal, restored: string[], failed: string[]): Promise<void> {
+  if (!journal.steps.some(s => s.tool === 'appcmd' && s.mutates && s.status !== 'failed')) return
   // wfastcgi reads its settings once per worker: workers started on the interrupted run's configuration must go.
   for (const pool of poolsToRecycle(journal.before, journal.desired as unknown as DesiredState)) {
     try {
@@ -174,6 +178,11 @@ export async function recoverUnfinishedRun(deps: RecoveryDeps): Promise<Recovery
     await undoSteps(appcmd, journal, foreign, restored, failed, m => log.warning(m))
     await recyclePools(appcmd, journal, restored, failed)
     restoreLocationRecord(deployRoot, journal.locationRecord)
+    const sp = await recoverSpChange({ runner: deps.runner, log, appcmd, deployRoot }, journal)
+    restored.push(...sp.restored)
+    failed.push(...sp.failed)
+    for (const change of sp.foreign) log.warning(`Since the interrupted run, someone else changed the SP config: ${change}; left as it is`)
+    foreign.push(...sp.foreign)
   }
   if (!journal.releaseVerifiedBefore && meta) markRelease(layout, journal.releaseId, 'failed')
   const ok = failed.length === 0

@@ -41,6 +41,25 @@ export interface JournalDesired {
   fastCgi?: { fullPath: string; arguments: string }
 }
 
+/**
+ * The SP config change a run made (src/shibboleth/apply.ts), recorded before the file is written: recovery puts the
+ * prior file back from its backup (beside the SP's file, never under the web root) and restarts the SP.
+ */
+export interface SpJournalEntry {
+  configPath: string
+  /** The copy of the prior file; absent when the run created the file. */
+  backupPath?: string
+  /** sha256 of the prior file (absent when there was none) and of the file the run wrote. */
+  originalSha256?: string
+  writtenSha256: string
+  /** deploy-root's SP entry record (src/shibboleth/entry-record.ts) before the run; null when there was none. */
+  entryRecord: string | null
+  service: string
+  net: string
+  /** The change needed the site's pools recycled (the IIS module's <ISAPI> list): so does putting it back. */
+  recycle: boolean
+}
+
 export interface RunJournal {
   version: typeof JOURNAL_VERSION
   target: DeployTarget
@@ -62,6 +81,8 @@ export interface RunJournal {
   /** deploy-root's location record (src/iis/location-record.ts) before the run; null when there was none. */
   locationRecord: string | null
   steps: JournalStep[]
+  /** The SP config change, once the run is about to write it. */
+  sp?: SpJournalEntry
 }
 
 /** Stands for a value the journal does not hold; an inverse that would need it falls back to the backup. */

@@ -39,6 +39,21 @@ export interface ShibbolethCommitOptions {
   keepBackups?: number
   /** Where the record of the entry the action added lives (src/shibboleth/entry-record.ts); none in unit tests. */
   deployRoot?: string
+  /** Told what is about to be written, after the backup and before the write: the run journal records it. */
+  beforeWrite?: (write: SpWrite) => void
+}
+
+/** A change about to be written to the SP config. */
+export interface SpWrite {
+  configPath: string
+  /** The copy of the prior file; undefined when there was none. */
+  backupPath?: string
+  original?: Buffer
+  next: Buffer
+  service: string
+  net: string
+  /** The change needs the site's pools recycled (see ShibbolethApplied.recycleReason). */
+  recycle: boolean
 }
 
 export interface ShibbolethApplyOptions extends ShibbolethTarget, ShibbolethCommitOptions {
@@ -202,6 +217,14 @@ export async function commitShibbolethChange(options: ShibbolethCommitOptions, p
     else fs.rmSync(configPath, { force: true })
   }
 
+  options.beforeWrite?.({
+    configPath,
+    ...(backupPath ? { backupPath } : {}),
+    ...(original ? { original } : {}),
+    next: proposal.next,
+    ...control,
+    recycle: Boolean(proposal.recycleReason)
+  })
   writeFileAtomic(configPath, proposal.next)
   for (const change of proposal.changes) log.info(`shibboleth2.xml: ${change}`)
 
