@@ -86,6 +86,8 @@ describe('mode: plan', () => {
       'pre-switch appcmd add app',
       'pre-switch appcmd unlock config',
       'pre-switch appcmd set config',
+      // FastCGI: the pool's worker is replaced so the check is not answered by a process holding the live release.
+      'pre-switch appcmd recycle apppool',
       'pre-switch-verify verify GET',
       'pre-switch-remove appcmd delete site'
     ])
