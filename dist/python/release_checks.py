@@ -4,9 +4,12 @@ Reads a JSON spec on stdin naming the parts to run, runs them in this order and 
 - settings: the settings the deploy needs, as written (LazySettings prefixes a relative STATIC_URL with the script
   prefix of the moment); with handlerFallback, WSGI_HANDLER is then set the way the release's appSettings will set it
   (WSGI_APPLICATION, else the fallback: src/plan/desired.ts, wsgiHandler);
+- data: the settings whose files would be lost with the release (data_paths.py);
 - collectstatic: `collectstatic --noinput` into collectstatic.staticRoot, whatever STATIC_ROOT the project sets;
 - check: the checks of `manage.py check --deploy`;
-- preflight: one request through WSGI_HANDLER as wfastcgi makes it (preflight.py).
+- preflight: one request through WSGI_HANDLER as wfastcgi makes it (preflight.py);
+- migrations: the migrations `migrate --plan` would apply (diis_migrations.py), answered even after a failed
+  preflight, since the deploy reports them either way.
 Each part answers on its own marker line on the real stdout as soon as it ends, so a crash still names the part
 that did not answer; what the app prints is captured per part.
 """
@@ -16,11 +19,13 @@ import os
 import sys
 import traceback
 
+from data_paths import check_data_paths
+from diis_migrations import pending
 from diis_result import answer, describe
 from preflight import as_wfastcgi_starts, request
 
 SETTINGS = ['WSGI_APPLICATION', 'STATIC_URL', 'STATIC_ROOT', 'INSTALLED_APPS', 'MIDDLEWARE',
-            'AUTHENTICATION_BACKENDS', 'ALLOWED_HOSTS', 'DEBUG', 'FORCE_SCRIPT_NAME']
+            'AUTHENTICATION_BACKENDS', 'ALLOWED_HOSTS', 'DEBUG', 'FORCE_SCRIPT_NAME', 'MEDIA_URL']
 ADMIN_CSS = 'admin/css/base.css'
 TAIL = 4000
 
@@ -144,6 +149,8 @@ def main():
 
     if 'settings' in spec and not emit('settings', captured(lambda: read_settings(spec))):
         return
+    if 'data' in spec and not emit('data', captured(lambda: check_data_paths(spec['data']))):
+        return
     files = None
     if 'collectstatic' in spec:
         part = spec['collectstatic']
@@ -175,6 +182,8 @@ def main():
         if 'staticFile' in request_spec:
             result['staticFile'] = request_spec['staticFile']
         emit('preflight', result)
+    if spec.get('migrations'):
+        emit('migrations', captured(pending))
 
 
 main()
