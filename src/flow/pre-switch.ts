@@ -3,10 +3,10 @@
  * the plan is built, and the check apply runs at the plan's pre-switch-verify step.
  */
 import fs from 'node:fs'
-import net from 'node:net'
 import { evidenceFromChecks, reportDiagnosis, tailFile, type Evidence } from '../diagnose.js'
 import type { Step as PlanStep } from '../plan/types.js'
 import { pathApi } from '../layout.js'
+import { freeLoopbackPort } from '../loopback-port.js'
 import type { PlanInput } from '../plan/build.js'
 import { preSwitchOrigin, preSwitchSiteName, type PreSwitchSite } from '../plan/pre-switch-ops.js'
 import { runChecks, verifyPlan, type UrlCheckResult } from '../verify/checks.js'
@@ -20,23 +20,6 @@ export function serverEvidence(ctx: RunContext, checks: UrlCheckResult[]): Evide
   const { config } = ctx
   const logs = config.hosting === 'fastcgi' ? { wsgiLogTail: tailFile(ctx.layout.wsgiLog) } : {}
   return evidenceFromChecks(checks, { ...logs, hostHeader: config.verify.hostHeader || undefined })
-}
-
-/**
- * A port free on 127.0.0.1 now: the system picks it for a listener on port 0, which is closed again at once
- * (docs/windows-facts.md, ps-free-port). Another program may take it before IIS binds; the site's start then
- * fails and the deploy stops before the switch.
- */
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 /**

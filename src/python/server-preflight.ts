@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
-import net from 'node:net'
 import { splitArgs } from '../config.js'
 import { PhaseError } from '../errors.js'
+import { freeLoopbackPort } from '../loopback-port.js'
 import { httpGet } from '../verify/http.js'
 import { appProcessEnv, type AppVar } from './environment.js'
 
@@ -36,18 +36,6 @@ export function forwardedPath(appPath: string, path: string): string {
   return appPath === '/' ? path : `${appPath}${path}`
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-}
-
 const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
 /**
@@ -55,7 +43,7 @@ const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(r
  * HTTP_PLATFORM_PORT and in place of %HTTP_PLATFORM_PORT%), gets `path` over real HTTP, and stops it.
  */
 export async function serverPreflight(opts: ServerPreflightOptions): Promise<ServerPreflightResult> {
-  const port = await freePort()
+  const port = await freeLoopbackPort()
   const argv = splitArgs(opts.arguments.replace(/%HTTP_PLATFORM_PORT%/gi, String(port)))
   const env = appProcessEnv([...opts.env, { name: 'HTTP_PLATFORM_PORT', value: String(port) }])
   const child = spawn(opts.processPath, argv, { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
