@@ -50,7 +50,7 @@ const RULES: Rule[] = [
   },
   {
     layer: 'python',
-    files: ['python/', 'migrations/'],
+    files: ['python/', 'migrations/', 'shared/'],
     mayNotImport: ['iis/', 'plan/', 'stage.ts', 'shibboleth/', 'report.ts', 'history/', 'doctor/']
   },
   {

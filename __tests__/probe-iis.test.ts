@@ -39,6 +39,17 @@ describe('the expectations block of scripts/probe-iis.ps1', () => {
       if (check.disruptive) expect(body).toMatch(new RegExp(`\\$disruptiveIds = @\\([^)]*'${id}'`))
     }
   })
+
+  it('records with its exit code every check whose forms constrain one (Save-Text records none)', () => {
+    const script = readFileSync(PROBE_SCRIPT, 'utf8')
+    const body = script.slice(script.indexOf('# ---- END EXPECTATIONS ----'))
+    for (const [id, check] of Object.entries(checks)) {
+      if (!check.accept.some(f => f.exit !== undefined)) continue
+      expect(body, `${id} has an exit constraint but is recorded by Save-Text, so it can never PASS`).not.toMatch(
+        new RegExp(`Save-Text '${id}'`)
+      )
+    }
+  })
 })
 
 describe('verdicts on the answer forms the sources record', () => {
@@ -267,6 +278,55 @@ describe('verdicts on the answer forms the sources record', () => {
     ['recycle-statuses', text('recycle-exit=0 statuses=200,503'), 'FAIL', 'no accepted form'],
     ['lock-recreated-generation', text('ino-differs=true mtime-differs=false'), 'PASS', 'differs'],
     ['lock-recreated-generation', text('ino-differs=false mtime-differs=false'), 'FAIL', 'same identity'],
+    // whoami /priv lists the privileges the token holds, enabled or not; CreateSymbolicLink enables it itself.
+    [
+      'symlink-privilege',
+      out(
+        0,
+        '\r\nPRIVILEGES INFORMATION\r\n----------------------\r\n\r\nPrivilege Name                Description                State\r\n' +
+          '============================= ========================== ========\r\n' +
+          'SeCreateSymbolicLinkPrivilege Create symbolic links      Disabled\r\n'
+      ),
+      'PASS',
+      'held'
+    ],
+    [
+      'symlink-privilege',
+      out(0, 'PRIVILEGES INFORMATION\r\nSeChangeNotifyPrivilege Bypass traverse checking Enabled\r\n'),
+      'FAIL',
+      'no accepted form'
+    ],
+    ['symlink-privilege', text('SeCreateSymbolicLinkPrivilege Create symbolic links Disabled'), 'FAIL', 'no accepted form'],
+    ['junction-served', text('status=200 type=text/plain body=diisprobe-media'), 'PASS', 'served'],
+    ['junction-served', text('status=500 type= body=<!DOCTYPE html>'), 'FAIL', 'no accepted form'],
+    ['media-nosniff', text('nosniff'), 'PASS', 'nosniff'],
+    ['media-nosniff', text(''), 'FAIL', 'no accepted form'],
+    ['media-denied-extension', text('py status=404 type= body=x; config status=404 type= body=y'), 'PASS', 'refused'],
+    ['media-denied-extension', text('py status=200 type=text/plain body=print(1); config status=404 type= body=y'), 'FAIL', 'served'],
+    ['media-lock-below', text('status=500 config-error=True'), 'PASS', 'locked'],
+    // cmd.exe behind the uploaded handler answers 500 too, without naming the config error.
+    ['media-lock-below', text('status=500 config-error=False'), 'FAIL', 'the handler ran'],
+    ['media-lock-below', text('status=200 config-error=False'), 'FAIL', 'handler accepted'],
+    ['junction-delete', text('link-gone=True target-file=True'), 'PASS', 'target kept'],
+    ['junction-delete', text('link-gone=True target-file=False'), 'FAIL', 'no accepted form'],
+    [
+      'pre-switch-site',
+      text('add-exit=0 root-pool=True state=Started get=200 delete-exit=0 site-gone=True location-kept=True'),
+      'PASS',
+      'started, served, deleted, location kept'
+    ],
+    [
+      'pre-switch-site',
+      text('add-exit=0 root-pool=True state=Stopped get=503 delete-exit=0 site-gone=True location-kept=True'),
+      'FAIL',
+      'not started on creation'
+    ],
+    [
+      'pre-switch-site',
+      text('add-exit=50 ERROR ( message:Unknown attribute "applicationDefaults.applicationPool". )'),
+      'FAIL',
+      'the nested pool option is refused'
+    ],
     ['commit-locked', { skipped: 'needs -Disruptive' }, 'UNSETTLED', 'needs -Disruptive'],
     ['fastcgi-unregistered', undefined, 'UNSETTLED', 'not run']
   ] as const)('%s: %j → %s (%s)', (id, obs, verdict, form) => {

@@ -4,8 +4,9 @@
 
 .DESCRIPTION
   Run it elevated on a server with IIS (and the CGI feature for the fastcgi-unregistered check). It creates its own
-  uniquely named throwaway application pools, site (bound to a free local port), FastCGI registration, folder
-  and backup, all named diisprobe-<8 hex digits>, and removes them at the end, also after a failure. Some checks
+  uniquely named throwaway application pools, sites (bound to free local ports), FastCGI registration, folders
+  (one linked into the site by a junction) and backup, all named diisprobe-<8 hex digits>, and removes them at
+  the end, also after a failure. Some checks
   send HTTP requests to that site (static files, a vdir, an app below it), and one runs Node (node on PATH;
   UNSETTLED without it) to see what an exclusive create answers for a file that is being deleted. It changes
   nothing else, except with -Disruptive, which restores a backup (appcmd says that "stops the server") and holds
@@ -79,10 +80,13 @@ $ExpectationsJson = @'
   },
   "media-lock-below": {
     "fact": "md-lock-below", "disruptive": false,
-    "runs": "a web.config adding a handler in /diisprobe-media/sub/; GET /diisprobe-media/sub/diisprobe.txt",
-    "assumes": "the folder's <location path=\".\" overrideMode=\"Deny\"> makes the handler in the subfolder a 500.19",
-    "accept": [ { "form": "locked", "stdout": "^status=500 " } ],
-    "reject": [ { "form": "handler accepted", "stdout": "^status=200 " } ]
+    "runs": "a web.config adding a FastCGI handler (the probe's cmd.exe registration) in /diisprobe-media/sub/; GET /diisprobe-media/sub/diisprobe.txt; whether IIS's error page names 500.19 or 0x80070021",
+    "assumes": "the folder's <location path=\".\" overrideMode=\"Deny\"> makes the handler in the subfolder a 500.19; a plain 500 is the handler running (cmd.exe is no FastCGI server)",
+    "accept": [ { "form": "locked", "stdout": "^status=500 config-error=True$" } ],
+    "reject": [
+      { "form": "handler accepted", "stdout": "^status=200 " },
+      { "form": "the handler ran", "stdout": "config-error=False" }
+    ]
   },
   "junction-delete": {
     "fact": "fs-link-delete", "disruptive": false,
@@ -227,7 +231,7 @@ $ExpectationsJson = @'
   },
   "pre-switch-site": {
     "fact": "ac-add-site-defaults", "disruptive": false,
-    "runs": "appcmd add site /name:diisprobe-ps /bindings:http/127.0.0.1:<free port>: /physicalPath:<empty> /applicationDefaults.applicationPool:<the probe's pool>; add app /path:/diisprobeps; set config at the app's location; GET a file through that port (the same pool now serves two sites); delete site; look for the site and for its <location>",
+    "runs": "appcmd add site /name:diisprobe-XXXXXXXX-ps /bindings:http/127.0.0.1:<free port>: /physicalPath:<empty> /applicationDefaults.applicationPool:<the probe's pool>; add app /path:/diisprobeps; set config at the app's location; GET a file through that port (the same pool now serves two sites); delete site; look for the site and for its <location>",
     "assumes": "the site is added with its root app in the pool, WAS starts it on creation (state Started, GET 200), delete site removes it with its apps; its location entry is kept (as for delete app) or removed (harmless)",
     "accept": [
       { "form": "started, served, deleted, location kept", "stdout": "^add-exit=0 root-pool=True state=Started get=200 delete-exit=0 site-gone=True location-kept=True$" },
@@ -626,11 +630,14 @@ $Pool = "$Tag-pool"
 $Pool2 = "$Tag-pool2"
 $Pool3 = "$Tag-pool3"
 $Site = "$Tag-site"
+$PreSwitchSite = "$Tag-ps"
 $Backup = "$Tag-backup"
 # Under inetpub, whose folders the pool identities may read (a profile's temp folder is not readable by them).
 $Base = Join-Path $env:SystemDrive 'inetpub'
 if (-not (Test-Path $Base)) { $Base = [IO.Path]::GetTempPath() }
 $Root = Join-Path $Base $Tag
+# Outside $Root, as a shared folder is outside the release it is linked into.
+$SharedMediaTarget = Join-Path $Base "$Tag-shared-media"
 $FcgiPath = Join-Path $env:windir 'system32\cmd.exe'
 $FcgiArgs = "/c rem $Tag"
 $FcgiKey = "[fullPath='$FcgiPath',arguments='$FcgiArgs']"
@@ -820,21 +827,26 @@ function Test-DeleteAppLocation {
 
 # verify-before-switch's temporary site: a loopback site in an existing pool, its app served at once, then deleted.
 function Test-PreSwitchSite {
-  $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-  $listener.Start(); $psPort = $listener.LocalEndpoint.Port; $listener.Stop()
+  $psPort = Get-FreePort
   $empty = Join-Path $Root 'ps-root'; $dir = Join-Path $Root 'ps-app'
   New-Item -ItemType Directory -Force -Path $empty, $dir | Out-Null
   Set-Content -Path (Join-Path $dir 'ps.txt') -Value 'diisprobe-ps' -Encoding ascii
-  $name = 'diisprobe-ps'
+  $name = $PreSwitchSite
   $r = Invoke-Appcmd @('add', 'site', "/name:$name", "/bindings:http/127.0.0.1:${psPort}:", "/physicalPath:$empty", "/applicationDefaults.applicationPool:$Pool")
   if ($r.exit -ne 0) { Save-Text 'pre-switch-site' "add-exit=$($r.exit) $(([string]$r.stdout).Trim())"; return }
-  $rootPool = [bool](([string](Invoke-Appcmd @('list', 'app', "$name/")).stdout) -match [regex]::Escape("applicationPool:$Pool"))
-  Invoke-Appcmd @('add', 'app', "/site.name:$name", '/path:/diisprobeps', "/physicalPath:$dir", "/applicationPool:$Pool") | Out-Null
-  Invoke-Appcmd @('set', 'config', "$name/diisprobeps", '-section:system.webServer/defaultDocument', "/+files.[value='diisprobe-ps.html']", '/commit:apphost') | Out-Null
-  Start-Sleep -Seconds 1
-  $state = if ((([string](Invoke-Appcmd @('list', 'site', $name)).stdout)) -match 'state:(\w+)') { $Matches[1] } else { 'unknown' }
-  $get = Invoke-Http "http://127.0.0.1:$psPort/diisprobeps/ps.txt"
-  $d = Invoke-Appcmd @('delete', 'site', $name)
+  $d = $null
+  try {
+    $rootPool = [bool](([string](Invoke-Appcmd @('list', 'app', "$name/")).stdout) -match [regex]::Escape("applicationPool:$Pool"))
+    Invoke-Appcmd @('add', 'app', "/site.name:$name", '/path:/diisprobeps', "/physicalPath:$dir", "/applicationPool:$Pool") | Out-Null
+    Invoke-Appcmd @('set', 'config', "$name/diisprobeps", '-section:system.webServer/defaultDocument', "/+files.[value='diisprobe-ps.html']", '/commit:apphost') | Out-Null
+    Start-Sleep -Seconds 1
+    $state = if ((([string](Invoke-Appcmd @('list', 'site', $name)).stdout)) -match 'state:(\w+)') { $Matches[1] } else { 'unknown' }
+    $get = Invoke-Http "http://127.0.0.1:$psPort/diisprobeps/ps.txt"
+    $d = Invoke-Appcmd @('delete', 'site', $name)
+  } finally {
+    # Also after an error above; Remove-ProbeObjects clears the location entry delete site may leave.
+    if ($null -eq $d) { Invoke-Appcmd @('delete', 'site', $name) | Out-Null }
+  }
   $text = [IO.File]::ReadAllText($ApphostConfig)
   $gone = -not $text.Contains("<site name=`"$name`"")
   $kept = $text.Contains("<location path=`"$name/diisprobeps`"")
@@ -933,7 +945,7 @@ function Test-RecycleStatuses([int]$Port) {
 # A shared uploads folder as the action links it: a junction in the site's content to a folder outside it, with the
 # web.config templates/media-web.config.hbs renders (the parts the checks read). Needs handlers unlocked for the site.
 function Test-SharedMedia([int]$Port) {
-  $target = Join-Path (Split-Path $Root -Parent) "$Tag-shared-media"
+  $target = $SharedMediaTarget
   $link = Join-Path $Root 'diisprobe-media'
   New-Item -ItemType Directory -Force -Path (Join-Path $target 'sub') | Out-Null
   Set-Content -Path (Join-Path $target 'diisprobe.txt') -Value 'diisprobe-media' -Encoding ascii -NoNewline
@@ -952,7 +964,12 @@ function Test-SharedMedia([int]$Port) {
     '<?xml version="1.0" encoding="utf-8"?><configuration><system.webServer><handlers>' +
     "<add name=`"diisprobe-upload`" path=`"*`" verb=`"*`" modules=`"FastCgiModule`" scriptProcessor=`"$FcgiPath|/c rem $Tag`" resourceType=`"Unspecified`" />" +
     '</handlers></system.webServer></configuration>')
-  cmd /c mklink /J "$link" "$target" | Out-Null
+  $made = Invoke-Native (Join-Path $env:windir 'system32\cmd.exe') @('/c', 'mklink', '/J', $link, $target)
+  if ($made.exit -ne 0 -or -not (Test-Path $link)) {
+    $why = "mklink /J failed: exit $($made.exit) $(([string]$made.stdout + [string]$made.stderr).Trim())"
+    foreach ($id in 'junction-served', 'media-nosniff', 'media-denied-extension', 'media-lock-below', 'junction-delete') { Save-Skip $id $why }
+    return
+  }
   try {
     Save-Text 'junction-served' (Format-Http (Invoke-Http "http://localhost:$Port/diisprobe-media/diisprobe.txt"))
     try {
@@ -962,8 +979,11 @@ function Test-SharedMedia([int]$Port) {
     $py = Format-Http (Invoke-Http "http://localhost:$Port/diisprobe-media/evil.py")
     $config = Format-Http (Invoke-Http "http://localhost:$Port/diisprobe-media/web.config")
     Save-Text 'media-denied-extension' "py $py; config $config"
-    Save-Text 'media-lock-below' (Format-Http (Invoke-Http "http://localhost:$Port/diisprobe-media/sub/diisprobe.txt"))
+    # Only the status and whether the page names the config error: the handler, had it run, answers 500 too.
+    $below = Invoke-Http "http://localhost:$Port/diisprobe-media/sub/diisprobe.txt"
+    Save-Text 'media-lock-below' "status=$($below.status) config-error=$([bool]([string]$below.body -match '500\.19|0x80070021'))"
   } finally {
+    # The target is outside $Root: Remove-ProbeObjects deletes it too, should this finally stop half-way.
     [IO.Directory]::Delete($link)
     Save-Text 'junction-delete' "link-gone=$(-not (Test-Path $link)) target-file=$(Test-Path (Join-Path $target 'diisprobe.txt'))"
     Remove-Item -Recurse -Force $target
@@ -1072,7 +1092,8 @@ function Invoke-Checks {
   Invoke-Appcmd @('unlock', 'config', "$Site/", '-section:system.webServer/handlers') | Out-Null
   Save-Observation 'unlock-message' (Invoke-Appcmd @('unlock', 'config', "$Site/", '-section:system.webServer/handlers'))
   Invoke-Guarded @('junction-served', 'media-nosniff', 'media-denied-extension', 'media-lock-below', 'junction-delete') { Test-SharedMedia $port }
-  Save-Text 'symlink-privilege' ([string]((whoami /priv) -join ' '))
+  # Recorded with its exit code: the expectation requires exit 0 (Save-Text would record none, and never PASS).
+  Save-Observation 'symlink-privilege' (Invoke-Native (Join-Path $env:windir 'system32\whoami.exe') @('/priv'))
   Invoke-Guarded @('handlers-locked') {
     $decl = [regex]::Match([IO.File]::ReadAllText($ApphostConfig), '<section name="handlers"[^>]*>')
     if ($decl.Success) { Save-Text 'handlers-locked' $decl.Value } else { Save-Skip 'handlers-locked' 'no handlers declaration found' }
@@ -1216,6 +1237,8 @@ function Remove-ProbeObjects {
     @('lock', 'config', "$Site/", '-section:system.webServer/handlers'),
     @('clear', 'config', "$Site/", '-section:system.webServer/handlers', '/delete:true', '/commit:apphost'),
     @('clear', 'config', "$Site/diisprobeloc", '-section:system.webServer/defaultDocument', '/delete:true', '/commit:apphost'),
+    @('clear', 'config', "$PreSwitchSite/diisprobeps", '-section:system.webServer/defaultDocument', '/delete:true', '/commit:apphost'),
+    @('delete', 'site', $PreSwitchSite),
     @('delete', 'site', $Site),
     @('delete', 'apppool', $Pool),
     @('delete', 'apppool', $Pool2),
@@ -1225,6 +1248,10 @@ function Remove-ProbeObjects {
   )
   foreach ($argv in $steps) { Invoke-Appcmd $argv | Out-Null }
   try {
+    # The junction first, by itself: a recursive delete must never walk into the shared folder through it.
+    $link = Join-Path $Root 'diisprobe-media'
+    if (Test-Path $link) { [IO.Directory]::Delete($link) }
+    if (Test-Path $SharedMediaTarget) { Remove-Item -Recurse -Force $SharedMediaTarget }
     if (Test-Path $Root) { Remove-Item -Recurse -Force $Root }
     if (Select-String -Path $ApphostConfig -SimpleMatch -Pattern $Tag -Quiet) {
       Write-Warning "applicationHost.config still mentions $Tag (an empty <location> or an unlock entry); remove it by hand"
