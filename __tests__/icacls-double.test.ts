@@ -69,6 +69,15 @@ describe('icacls double', () => {
     expect(box.aclGrants().map(g => g.action)).toEqual(['grant', 'grant', 'grant', 'remove'])
   })
 
+  it('keeps only the explicit entries after /inheritance:r', async () => {
+    await icacls(app, '/grant', 'IIS AppPool\\DjangoPool:(OI)(CI)RX')
+    expect((await icacls(app, '/inheritance:r')).exitCode).toBe(0)
+    const listed = (await icacls(app)).stdout
+    expect(listed).toContain('IIS AppPool\\DjangoPool:(OI)(CI)(RX)')
+    expect(listed).not.toContain('(I)')
+    expect(box.aclGrants().map(g => g.action)).toEqual(['grant', 'inheritance:r'])
+  })
+
   it('shows a recursive grant on a child folder', async () => {
     await icacls(app, '/grant', 'IIS AppPool\\DjangoPool:(OI)(CI)RX', '/T')
     expect((await icacls(join(app, 'static'))).stdout).toContain('IIS AppPool\\DjangoPool:(OI)(CI)(RX)')

@@ -13,7 +13,6 @@ import { freeLoopbackPort } from '../src/loopback-port.js'
 import { layoutFor } from '../src/layout.js'
 import { preSwitchOrigin, preSwitchSiteName, PRE_SWITCH_PREFIX } from '../src/plan/pre-switch-ops.js'
 import type { PlanInput } from '../src/plan/build.js'
-import type { ProcessRunner } from '../src/process.js'
 import { runChecks, verifyPlan, type UrlCheckResult } from '../src/verify/checks.js'
 import { preSwitchVerifyPlan } from '../src/verify/pre-switch.js'
 import { apply, configFor, createTarget, stage, type Target } from './support/apply-fixture.js'
@@ -62,18 +61,13 @@ function checkOn(config: DeployConfig, origin: () => string, seen: UrlCheckResul
 }
 
 /** Swallows the grants on one folder, answering as icacls does when it succeeds: a grant that did not take. */
-function withoutGrantOn(inner: ProcessRunner, folder: string): ProcessRunner {
-  return {
-    run: (file, args, options) =>
-      /icacls/i.test(file) && args[0] === folder
-        ? Promise.resolve({
-            exitCode: 0,
-            stdout: `processed file: ${folder}\nSuccessfully processed 1 files; Failed processing 0 files\n`,
-            stderr: '',
-            durationMs: 1
-          })
-        : inner.run(file, args, options)
-  }
+/**
+ * The release folder stops inheriting the releases folder's grant, as after an administrator's
+ * `icacls <release> /inheritance:r`: the pool may no longer read it.
+ */
+async function stopInheritance(t: Target, folder: string): Promise<void> {
+  const result = await t.runner.run(t.sandbox.icaclsPath, [folder, '/inheritance:r'], {})
+  expect(result.exitCode).toBe(0)
 }
 
 /**
@@ -152,8 +146,9 @@ describe('verify before the switch through the IIS stand-in', () => {
     const seen: UrlCheckResult[][] = []
     // Not resetCounters: it forgets the icacls log too, which is the stand-in's record of r1's grant.
     const callsBefore = t.sandbox.mutatingCalls().length
-    const error = await apply(t, r2, stageWithFile(t, r2), {
-      runner: withoutGrantOn(t.runner, layoutFor(r2.deployRoot).releaseDir('r2')),
+    const staged = stageWithFile(t, r2)
+    await stopInheritance(t, layoutFor(r2.deployRoot).releaseDir('r2'))
+    const error = await apply(t, r2, staged, {
       preSwitch,
       checkBeforeSwitch: checkOn(r2, () => preSwitchOrigin(preSwitch.site), seen)
     }).catch((e: unknown) => e)

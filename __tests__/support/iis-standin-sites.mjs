@@ -67,14 +67,21 @@ export function mayRead(aclLog, principal, folder) {
     .filter(l => l.trim() !== '')
     .map(l => JSON.parse(l))
   const target = path.resolve(folder)
-  let granted = false
+  // The folders whose own entry gives the principal read on the target: the target itself, or an ancestor whose
+  // entry inherits (OI/CI). /inheritance:r on a folder drops what came from above it (ic-grant).
+  const sources = new Set()
   for (const r of records) {
-    if (!same(r.principal ?? '', principal)) continue
     const at = path.resolve(r.path)
-    const covers = at === target || (target.startsWith(at + path.sep) && /\((OI|CI)\)/.test(r.perm ?? ''))
-    if (!covers) continue
-    if (r.action === 'remove') granted = false
-    else if (READS.test((r.perm ?? '').replace(/\((OI|CI|IO|NP|I)\)/g, ''))) granted = true
+    const onTarget = at === target
+    if (!onTarget && !target.startsWith(at + path.sep)) continue
+    if (r.action === 'inheritance:r') {
+      for (const source of [...sources]) if (at.startsWith(source + path.sep)) sources.delete(source)
+      continue
+    }
+    if (!same(r.principal ?? '', principal)) continue
+    if (r.action === 'remove') sources.delete(at)
+    else if (!onTarget && !/\((OI|CI)\)/.test(r.perm ?? '')) continue
+    else if (READS.test((r.perm ?? '').replace(/\((OI|CI|IO|NP|I)\)/g, ''))) sources.add(at)
   }
-  return granted
+  return sources.size > 0
 }

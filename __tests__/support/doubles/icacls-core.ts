@@ -3,11 +3,12 @@
 // (../double-runner.ts) calls it directly. Each behaviour is a row of docs/windows-facts.md (ic-*).
 //
 // Environment:
-//   ICACLS_DOUBLE_LOG  JSON-lines file; each /grant, /grant:r and /remove appends
-//                      {path, action: "grant"|"grant:r"|"remove", principal, perm?, recursive, flags}
+//   ICACLS_DOUBLE_LOG  JSON-lines file; each /grant, /grant:r, /remove and /inheritance:r appends
+//                      {path, action: "grant"|"grant:r"|"remove"|"inheritance:r", principal, perm?, recursive, flags}
 //
 // Supported: icacls <path> /grant[:r] "<principal>:<perm>" [...more grants] [/T] [/C] [/Q]
 //            icacls <path> /remove[:g|:d] <principal> [/T] [/C] [/Q]
+//            icacls <path> /inheritance:r   (the path keeps its explicit entries only; principal is '*')
 //            icacls <path>           (prints the ACL the log has recorded for the path)
 // A missing path exits 2 with "<path>: The system cannot find the file specified." on stderr;
 // an unparsable permission exits 87 with `Invalid parameter "<text>"`.
@@ -23,7 +24,7 @@ export interface DoubleAnswer {
 
 export interface AclRecord {
   path: string
-  action: 'grant' | 'grant:r' | 'remove'
+  action: 'grant' | 'grant:r' | 'remove' | 'inheritance:r'
   principal: string
   perm?: string
   recursive: boolean
@@ -112,6 +113,13 @@ function recordedAcl(target: string, entries: readonly AclRecord[]): Ace[] {
     return p === resolved || (e.recursive && resolved.startsWith(`${p}${path.sep}`))
   }
   for (const e of entries.filter(applies)) {
+    if (e.action === 'inheritance:r') {
+      // Only the path's own entries stay; what its ancestors passed down is gone (ic-grant).
+      const own = aces.filter(a => !a.flags.includes('I'))
+      aces.length = 0
+      aces.push(...own)
+      continue
+    }
     const isOther = (a: Ace): boolean => a.principal.toLowerCase() !== e.principal.toLowerCase() || a.flags.includes('I')
     if (e.action === 'remove' || e.action === 'grant:r') {
       const kept = aces.filter(isOther)
@@ -161,7 +169,9 @@ export function runIcacls(argv: readonly string[], env: DoubleEnv): DoubleAnswer
     if (/^\/[TCQL]$/i.test(arg)) continue
     const grant = /^\/grant(:r)?$/i.exec(arg)
     const remove = /^\/remove(:[gd])?$/i.exec(arg)
-    if (grant) {
+    if (/^\/inheritance:r$/i.test(arg)) {
+      records.push({ path: target, action: 'inheritance:r', principal: '*', recursive, flags: switches })
+    } else if (grant) {
       const spec = rest[++i]
       const colon = spec?.lastIndexOf(':') ?? -1
       const perm = spec !== undefined && colon > 0 ? spec.slice(colon + 1) : ''
