@@ -94,7 +94,8 @@ describe('migrate on SQLite', () => {
     s.sandbox.resetCounters()
 
     const bad = s.project('bad', ['add-tag'], { 'site_conf/urls.py': BROKEN_PAGE })
-    const r = await s.deploy(bad, 'r2', { migrate: 'true', 'verify-body': 'notes:' })
+    // The check after the switch, so the release goes live first and the rollback puts the database back.
+    const r = await s.deploy(bad, 'r2', { migrate: 'true', 'verify-body': 'notes:', 'verify-before-switch': 'false' })
     expect(r.failures).toHaveLength(1)
     expect(r.failures[0]).toMatch(/^verify failed/)
     expect(r.failures[0]).toContain(`SQLite database ${db} (restored from`)
@@ -106,6 +107,31 @@ describe('migrate on SQLite', () => {
     expect(sqliteQuery(db, MIGRATIONS)).toEqual(before)
     expect(sqliteQuery(db, 'select text from notes_note')).toEqual(['written before r2'])
     expect(r.summary).toContain('was restored from')
+  })
+
+  it('puts the pre-migrate database back when the check before the switch fails', async () => {
+    const { server: s, db } = await sqliteServer()
+    server = s
+    expect((await s.deploy(s.project('v1'), 'r1', { migrate: 'true', 'verify-body': 'notes:' })).failures).toEqual([])
+    expect(sqliteQuery(db, "insert into notes_note (text) values ('written before r2') returning id")).toEqual(['1'])
+    s.sandbox.resetCounters()
+
+    const bad = s.project('bad', ['add-tag'], { 'site_conf/urls.py': BROKEN_PAGE })
+    const r = await s.deploy(bad, 'r2', { migrate: 'true', 'verify-body': 'notes:' })
+    expect(r.failures).toHaveLength(1)
+    expect(r.failures[0]).toContain('before the switch')
+    expect(r.log.lines).toContain('info: Applied 1: notes.0002_tag')
+    expect(r.log.lines.some(l => l.startsWith(`info: Restored: SQLite database ${db}`))).toBe(true)
+    // r1 served throughout, and finds its own schema again.
+    expect(s.live()).toBe('r1')
+    expect(
+      s.sandbox
+        .mutatingCalls()
+        .map(c => c.argv.join(' '))
+        .filter(w => /^set vdir .*\/notes\//.test(w))
+    ).toEqual([])
+    expect(sqliteTables(db)).not.toContain('notes_tag')
+    expect(sqliteQuery(db, 'select text from notes_note')).toEqual(['written before r2'])
   })
 
   it('puts the pre-migrate database back when apply fails and restores IIS from its backup', async () => {

@@ -15,15 +15,18 @@ export class PhaseError extends Error {
     readonly phase: string,
     message: string,
     readonly hint?: string,
-    options?: { cause?: unknown; rolledBack?: boolean }
+    options?: { cause?: unknown; rolledBack?: boolean; beforeSwitch?: boolean }
   ) {
     super(message, options)
     this.name = 'PhaseError'
     this.rolledBack = options?.rolledBack ?? false
+    this.beforeSwitch = options?.beforeSwitch ?? false
   }
 
   /** The failure came after changes began, and they were undone. */
   readonly rolledBack: boolean
+  /** A verify failure that came before the live app was switched: the old release served throughout. */
+  readonly beforeSwitch: boolean
 }
 
 /** Whatever was thrown, as an Error: a thrown string or object must not vanish into "undefined". */

@@ -172,5 +172,8 @@ export function restoringDatabase(step: Step, oldReleaseServes: (error: unknown)
   }
 }
 
-/** Apply's own failures say IIS is as it was (nothing changed, or its backup restored). */
-export const applyRestoredIis = (error: unknown): boolean => error instanceof PhaseError && error.phase === 'apply'
+/**
+ * Apply's own failures say IIS is as it was (nothing changed, or its backup restored); a failed check before the
+ * switch says the live app was never switched, so the old release served (and serves) against the old schema.
+ */
+export const applyRestoredIis = (error: unknown): boolean => error instanceof PhaseError && (error.phase === 'apply' || error.beforeSwitch)

@@ -107,7 +107,7 @@ export async function applyPlan(deps: ApplyDeps, plan: DeployPlan, observer?: St
         'verify',
         `the new release failed verify through IIS before the switch (${error.message}); the live release was not switched. Rolled back — ${rollbackSummary(rb)}`,
         undefined,
-        { cause: err, rolledBack: rb.ok }
+        { cause: err, rolledBack: rb.ok, beforeSwitch: true }
       )
     }
     const hint = error instanceof AppcmdError && error.kind === 'locked' ? 'applicationHost.config was in use; retry the deploy' : undefined
