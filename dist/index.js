@@ -45850,7 +45850,7 @@ module.exports = {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var node_v8__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8877);
 /* harmony import */ var node_v8__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_v8__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2158);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6246);
 /** The action's entry point: nothing but the call, so importing main.ts (tests, demo) runs nothing. */
 
 
@@ -45865,7 +45865,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2158:
+/***/ 6246:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -48849,9 +48849,12 @@ class PhaseError extends Error {
         this.hint = hint;
         this.name = 'PhaseError';
         this.rolledBack = options?.rolledBack ?? false;
+        this.beforeSwitch = options?.beforeSwitch ?? false;
     }
     /** The failure came after changes began, and they were undone. */
     rolledBack;
+    /** A verify failure that came before the live app was switched: the old release served throughout. */
+    beforeSwitch;
 }
 /** Whatever was thrown, as an Error: a thrown string or object must not vanish into "undefined". */
 function asError(thrown) {
@@ -53774,7 +53777,7 @@ async function applyPlan(deps, plan, observer) {
         const rb = await undoApply(trail());
         if (step.phase === 'pre-switch-verify') {
             // The switch never ran: the live release served throughout; the temporary site went with the undo.
-            return new PhaseError('verify', `the new release failed verify through IIS before the switch (${error.message}); the live release was not switched. Rolled back — ${rollbackSummary(rb)}`, undefined, { cause: err, rolledBack: rb.ok });
+            return new PhaseError('verify', `the new release failed verify through IIS before the switch (${error.message}); the live release was not switched. Rolled back — ${rollbackSummary(rb)}`, undefined, { cause: err, rolledBack: rb.ok, beforeSwitch: true });
         }
         const hint = error instanceof AppcmdError && error.kind === 'locked' ? 'applicationHost.config was in use; retry the deploy' : undefined;
         return new PhaseError('apply', `apply failed at step "${step.why}": ${error.message}. Rolled back — ${rollbackSummary(rb)}`, hint, {
@@ -58192,6 +58195,25 @@ function dataPathsFrom(run, opts, redactor) {
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/loopback-port.ts
+
+/**
+ * A port free on 127.0.0.1 now: the system picks it for a listener on port 0, which is closed again at once
+ * (docs/windows-facts.md, ps-free-port). Another program may take it before the caller binds it, so the caller
+ * must treat "the port is taken" as a failure of its own step.
+ */
+function freeLoopbackPort() {
+    return new Promise((resolve, reject) => {
+        const server = external_node_net_default().createServer();
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => {
+            const address = server.address();
+            const port = typeof address === 'object' && address ? address.port : 0;
+            server.close(() => resolve(port));
+        });
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/python/server-preflight.ts
 
 
@@ -58203,24 +58225,13 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
 function forwardedPath(appPath, path) {
     return appPath === '/' ? path : `${appPath}${path}`;
 }
-async function freePort() {
-    return new Promise((resolve, reject) => {
-        const server = external_node_net_default().createServer();
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => {
-            const address = server.address();
-            const port = typeof address === 'object' && address ? address.port : 0;
-            server.close(() => resolve(port));
-        });
-    });
-}
 const server_preflight_sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
 /**
  * Starts the exact command line HttpPlatformHandler will start (processPath + arguments, the port in
  * HTTP_PLATFORM_PORT and in place of %HTTP_PLATFORM_PORT%), gets `path` over real HTTP, and stops it.
  */
 async function serverPreflight(opts) {
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const argv = splitArgs(opts.arguments.replace(/%HTTP_PLATFORM_PORT%/gi, String(port)));
     const env = environment_appProcessEnv([...opts.env, { name: 'HTTP_PLATFORM_PORT', value: String(port) }]);
     const child = (0,external_node_child_process_namespaceObject.spawn)(opts.processPath, argv, { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -58974,8 +58985,11 @@ function restoringDatabase(step, oldReleaseServes) {
         }
     };
 }
-/** Apply's own failures say IIS is as it was (nothing changed, or its backup restored). */
-const applyRestoredIis = (error) => error instanceof PhaseError && error.phase === 'apply';
+/**
+ * Apply's own failures say IIS is as it was (nothing changed, or its backup restored); a failed check before the
+ * switch says the live app was never switched, so the old release served (and serves) against the old schema.
+ */
+const applyRestoredIis = (error) => error instanceof PhaseError && (error.phase === 'apply' || error.beforeSwitch);
 
 ;// CONCATENATED MODULE: ./src/diagnose-hints.ts
 /** The known causes and their hints (docs/verify-diagnose-report.md; the IIS pages they match: docs/windows-facts.md). */
@@ -59312,22 +59326,6 @@ function serverEvidence(ctx, checks) {
     const { config } = ctx;
     const logs = config.hosting === 'fastcgi' ? { wsgiLogTail: tailFile(ctx.layout.wsgiLog) } : {};
     return evidenceFromChecks(checks, { ...logs, hostHeader: config.verify.hostHeader || undefined });
-}
-/**
- * A port free on 127.0.0.1 now: the system picks it for a listener on port 0, which is closed again at once
- * (docs/windows-facts.md, ps-free-port). Another program may take it before IIS binds; the site's start then
- * fails and the deploy stops before the switch.
- */
-function freeLoopbackPort() {
-    return new Promise((resolve, reject) => {
-        const server = external_node_net_default().createServer();
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => {
-            const address = server.address();
-            const port = typeof address === 'object' && address ? address.port : 0;
-            server.close(() => resolve(port));
-        });
-    });
 }
 /**
  * The temporary site for this deploy, and the URL its check names in the plan; undefined when the input is off.

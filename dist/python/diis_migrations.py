@@ -8,7 +8,6 @@ As a script it reads a JSON spec on stdin and runs, in this order, stopping at t
 - restore: {'from': file, 'to': file}: a backup copied back over the database (no Django needed).
 release_checks.py imports pending() so the stage's one Django process lists them too.
 """
-import io
 import json
 import os
 import sqlite3
@@ -16,6 +15,7 @@ import sys
 import traceback
 
 from diis_result import answer, describe
+from diis_result import captured as captured_output
 
 TAIL = 8000
 
@@ -160,17 +160,7 @@ def restore(part):
 
 
 def captured(run):
-    out, err = io.StringIO(), io.StringIO()
-    sys.stdout, sys.stderr = out, err
-    try:
-        result = run()
-    except BaseException as exc:
-        result = {'ok': False, 'errors': describe(exc), 'traceback': traceback.format_exc()}
-    finally:
-        sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
-    result.setdefault('stdout', out.getvalue()[-TAIL:])
-    result.setdefault('stderr', err.getvalue()[-TAIL:])
-    return result
+    return captured_output(run, TAIL)
 
 
 def main():

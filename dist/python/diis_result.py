@@ -1,5 +1,8 @@
 """How the deploy's Python scripts answer: one JSON line after a marker on the real stdout (the app may print too)."""
+import io
 import json
+import sys
+import traceback
 
 MARKER = '@@django-iis-deploy:result@@'
 
@@ -16,3 +19,19 @@ def describe(exc):
 
 def answer(stream, result):
     stream.write(MARKER + json.dumps(result) + '\n')
+
+
+def captured(run, tail):
+    """Runs one part with the app's stdout and stderr captured (their last `tail` characters kept); an exception
+    becomes the part's failure."""
+    out, err = io.StringIO(), io.StringIO()
+    sys.stdout, sys.stderr = out, err
+    try:
+        result = run()
+    except BaseException as exc:
+        result = {'ok': False, 'errors': describe(exc), 'traceback': traceback.format_exc()}
+    finally:
+        sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+    result.setdefault('stdout', out.getvalue()[-tail:])
+    result.setdefault('stderr', err.getvalue()[-tail:])
+    return result

@@ -22,6 +22,7 @@ import traceback
 from data_paths import check_data_paths
 from diis_migrations import pending
 from diis_result import answer, describe
+from diis_result import captured as captured_output
 from preflight import as_wfastcgi_starts, request
 
 SETTINGS = ['WSGI_APPLICATION', 'STATIC_URL', 'STATIC_ROOT', 'INSTALLED_APPS', 'MIDDLEWARE',
@@ -121,18 +122,7 @@ def forget_earlier_parts():
 
 
 def captured(run):
-    """Runs one part with the app's stdout and stderr captured; an exception becomes the part's failure."""
-    out, err = io.StringIO(), io.StringIO()
-    sys.stdout, sys.stderr = out, err
-    try:
-        result = run()
-    except BaseException as exc:
-        result = {'ok': False, 'errors': describe(exc), 'traceback': traceback.format_exc()}
-    finally:
-        sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
-    result.setdefault('stdout', out.getvalue()[-TAIL:])
-    result.setdefault('stderr', err.getvalue()[-TAIL:])
-    return result
+    return captured_output(run, TAIL)
 
 
 def main():
