@@ -52,16 +52,25 @@ async function run(slot: Slot, inputs: Record<string, string>, env: Record<strin
   return runAction(inputs, { ...slot.sandbox.env, ...env }, slot.dir)
 }
 
+/** The `<location>` entries whose path matches `pathPattern` (a regular expression source). */
+const locationEntries = (pathPattern: string): RegExp =>
+  new RegExp(` *<location path="${pathPattern}"[^>]*>[\\s\\S]*?</location>\\r?\\n`, 'g')
+
 /**
- * The config as IIS would load it: no line-ending or indentation noise, and without the app's `<location>` entries
- * when the app does not exist: the handlers unlock has no inverse and stays after the app is gone, harmless
- * without it (docs/windows-facts.md, ac-delete-app-location).
+ * The config as IIS would load it: no line-ending or indentation noise, and without the `<location>` entries of an
+ * app that does not exist: the handlers unlock has no inverse and stays after the app is gone, harmless without it
+ * (docs/windows-facts.md, ac-delete-app-location). The same holds for verify-before-switch's temporary site once it
+ * is deleted (ac-delete-site): its entries are rewritten by the next check, never piled up.
  */
+function withoutOrphanLocations(xml: string): string {
+  let out = xml
+  if (!out.includes(`<application path="${APP}"`)) out = out.replace(locationEntries('Default Web Site/app'), '')
+  if (!out.includes('<site name="diis-preswitch-')) out = out.replace(locationEntries('diis-preswitch-[^"]*'), '')
+  return out
+}
+
 const normalised = (xml: string): string =>
-  (xml.includes(`<application path="${APP}"`)
-    ? xml
-    : xml.replace(/ *<location path="Default Web Site\/app"[^>]*>[\s\S]*?<\/location>\r?\n/g, '')
-  )
+  withoutOrphanLocations(xml)
     .split(/\r?\n/)
     .map(l => l.trim())
     .filter(Boolean)
