@@ -19,6 +19,7 @@ const INTEGRATION = [
   '__tests__/interpreter-cache.test.ts',
   '__tests__/lock-processes.test.ts',
   '__tests__/migrate-plan.test.ts',
+  '__tests__/noop-overlap.test.ts',
   '__tests__/migrate-postgres.test.ts',
   '__tests__/migrate-sqlite.test.ts',
   '__tests__/pre-switch-iis.test.ts',

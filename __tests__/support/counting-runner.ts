@@ -5,6 +5,8 @@ export interface RecordedCall {
   args: string[]
   options: ProcessOptions
   result?: ProcessResult
+  /** The calls still running when this one started (their file and args): what ran side by side. */
+  runningAtStart: string[]
 }
 
 export interface CountingRunner extends ProcessRunner {
@@ -15,15 +17,22 @@ export interface CountingRunner extends ProcessRunner {
 /** Runs real processes through `inner` and records every call, so tests can count them and inspect argv and env. */
 export function countingRunner(inner: ProcessRunner = execRunner): CountingRunner {
   const calls: RecordedCall[] = []
+  const running = new Set<RecordedCall>()
   return {
     calls,
     reset: () => {
       calls.length = 0
     },
     async run(file, args, options = {}) {
-      const call: RecordedCall = { file, args: [...args], options }
+      const runningAtStart = [...running].map(c => [c.file, ...c.args].join(' '))
+      const call: RecordedCall = { file, args: [...args], options, runningAtStart }
       calls.push(call)
-      call.result = await inner.run(file, args, options)
+      running.add(call)
+      try {
+        call.result = await inner.run(file, args, options)
+      } finally {
+        running.delete(call)
+      }
       return call.result
     }
   }

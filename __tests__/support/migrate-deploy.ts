@@ -7,7 +7,8 @@ import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { run, type RunDeps } from '../../src/main.js'
-import { countingRunner } from './counting-runner.js'
+import type { ProcessRunner } from '../../src/process.js'
+import { countingRunner, type RecordedCall } from './counting-runner.js'
 import { createIisSandbox, sandboxRunner, type IisSandbox } from './iis-sandbox.js'
 import { captureLog, type CapturedLog } from './iis-test-log.js'
 import { startIisStandin, type IisStandin } from './iis-standin.mjs'
@@ -24,6 +25,8 @@ export interface Deployed {
   outputs: Record<string, string>
   log: CapturedLog
   summary: string
+  /** Every process the run started, in the order it started them. */
+  calls: RecordedCall[]
   plan?: { migrations?: { migrate: boolean; pending: string[]; reachable: boolean; note?: string; releaseCommands: string[] } }
 }
 
@@ -34,7 +37,13 @@ export interface TestServer {
   deployRoot: string
   /** The project as of a version: the fixture with overlays (fixtures/migrations-overlays/<name>) on top. */
   project(name: string, overlays?: string[], files?: Record<string, string>): string
-  deploy(project: string, releaseId: string, inputs?: Record<string, string>): Promise<Deployed>
+  /** `wrap` stands between the run and the sandbox's runner, e.g. to hold a call back. */
+  deploy(
+    project: string,
+    releaseId: string,
+    inputs?: Record<string, string>,
+    wrap?: (inner: ProcessRunner) => ProcessRunner
+  ): Promise<Deployed>
   /** The release IIS serves, by its folder name. */
   live(): string
   close(): Promise<void>
@@ -57,7 +66,7 @@ export async function createTestServer(wheelhouse: string, dbEnv: string): Promi
       for (const [rel, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, rel), text)
       return dir
     },
-    deploy: async (project, releaseId, extra = {}) => {
+    deploy: async (project, releaseId, extra = {}, wrap = inner => inner) => {
       const inputs: Record<string, string> = {
         mode: 'deploy',
         'app-dir': project,
@@ -82,11 +91,12 @@ export async function createTestServer(wheelhouse: string, dbEnv: string): Promi
       const outputs: Record<string, string> = {}
       let summary = ''
       const log = captureLog()
+      const runner = countingRunner(wrap(sandboxRunner(sandbox)))
       const deps: RunDeps = {
         inputs: name => inputs[name] ?? '',
         env: { ...sandbox.env, PATH: `${sandbox.env.PATH ?? ''}${path.delimiter}${process.env.PATH ?? ''}` },
         cwd: work,
-        runner: countingRunner(sandboxRunner(sandbox)),
+        runner,
         log,
         setOutput: (name, value) => {
           outputs[name] = String(value)
@@ -103,7 +113,7 @@ export async function createTestServer(wheelhouse: string, dbEnv: string): Promi
       await run(deps)
       const planFile = path.join(inputs['output-dir'] ?? '', 'plan.json')
       const plan = fs.existsSync(planFile) ? (JSON.parse(fs.readFileSync(planFile, 'utf8')) as Deployed['plan']) : undefined
-      return { failures, outputs, log, summary, ...(plan ? { plan } : {}) }
+      return { failures, outputs, log, summary, calls: runner.calls, ...(plan ? { plan } : {}) }
     },
     live: () =>
       /<application path="\/notes"[^>]*>\s*<virtualDirectory path="\/" physicalPath="[^"]*[\\/]([^"\\/]+)"/.exec(

@@ -71,6 +71,11 @@ export interface RunContext {
   /** The target's own lock is held: the run may write under deploy-root and record its history. */
   targetLocked: boolean
   current?: CurrentState
+  /**
+   * The current state with its fastCgi section settled (src/iis/fastcgi-record.ts), started once the release is
+   * staged so that its read runs beside the migrations listing; Plan awaits it.
+   */
+  settled?: Promise<CurrentState>
   stage?: StageResult
   sp?: ShibbolethPlan
   plan?: DeployPlan

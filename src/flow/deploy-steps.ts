@@ -70,9 +70,9 @@ export const planDeploy: Step = {
   run: async ctx => {
     const { config, log, templates } = ctx
     const staged = stagedOf(ctx)
-    // The FastCGI registration is read now, once the release is known, unless the record vouches for it.
+    // The FastCGI registration is read once the release is known (from Stage on), unless the record vouches for it.
     const appcmd = new Appcmd({ runner: ctx.runner, log, path: config.appcmd })
-    const current = await settleFastCgi(appcmd, log, currentOf(ctx), staged.desired, staged.releaseReused)
+    const current = await (ctx.settled ?? settleFastCgi(appcmd, log, currentOf(ctx), staged.desired, staged.releaseReused))
     ctx.current = current
     const sp = config.shibboleth.enabled
       ? planShibboleth(shibbolethTarget(config, current.site.id), config.outputDir, templates)

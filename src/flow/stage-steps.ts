@@ -2,6 +2,7 @@
 import fs from 'node:fs'
 import { claimDeployRoot } from '../deploy-root-claim.js'
 import { Appcmd } from '../iis/appcmd.js'
+import { settleFastCgi } from '../iis/fastcgi-record.js'
 import { acquireLock } from '../iis/lock.js'
 import { refuseSharedPool } from '../iis/pool-sharing.js'
 import { readStateAt } from '../iis/state.js'
@@ -96,6 +97,20 @@ export const stage: Step = {
     const { config, log, templates } = ctx
     const staged = await stageRelease({ runner: ctx.runner, log, templates }, config, interpreterOf(ctx))
     ctx.stage = staged
+    if (ctx.current) {
+      // A reused release reads the fastCgi section (the drift check) while its migrations are listed, a Python
+      // start of its own: neither needs the other, and side by side a no-op waits for the longer one only.
+      const settled = settleFastCgi(
+        new Appcmd({ runner: ctx.runner, log, path: config.appcmd }),
+        log,
+        ctx.current,
+        staged.desired,
+        staged.releaseReused
+      )
+      // Awaited by Plan; a run that fails before then reports its own error, not this one twice.
+      settled.catch(() => undefined)
+      ctx.settled = settled
+    }
     fs.mkdirSync(config.outputDir, { recursive: true })
     ctx.files = writeOutputFiles(config.outputDir, staged.configs)
     for (const w of staged.checkWarnings) ctx.warnings.push(`${w.id}: ${w.message}`)
