@@ -58705,6 +58705,7 @@ const trialRender = {
 
 
 
+
 const claimRoot = {
     name: 'Claim deploy-root',
     run: ({ config, layout, probe }) => {
@@ -58783,6 +58784,14 @@ const stage = {
         const { config, log, templates } = ctx;
         const staged = await stageRelease({ runner: ctx.runner, log, templates }, config, interpreterOf(ctx));
         ctx.stage = staged;
+        if (ctx.current) {
+            // A reused release reads the fastCgi section (the drift check) while its migrations are listed, a Python
+            // start of its own: neither needs the other, and side by side a no-op waits for the longer one only.
+            const settled = settleFastCgi(new Appcmd({ runner: ctx.runner, log, path: config.appcmd }), log, ctx.current, staged.desired, staged.releaseReused);
+            // Awaited by Plan; a run that fails before then reports its own error, not this one twice.
+            settled.catch(() => undefined);
+            ctx.settled = settled;
+        }
         external_node_fs_default().mkdirSync(config.outputDir, { recursive: true });
         ctx.files = writeOutputFiles(config.outputDir, staged.configs);
         for (const w of staged.checkWarnings)
@@ -59439,9 +59448,9 @@ const planDeploy = {
     run: async (ctx) => {
         const { config, log, templates } = ctx;
         const staged = stagedOf(ctx);
-        // The FastCGI registration is read now, once the release is known, unless the record vouches for it.
+        // The FastCGI registration is read once the release is known (from Stage on), unless the record vouches for it.
         const appcmd = new Appcmd({ runner: ctx.runner, log, path: config.appcmd });
-        const current = await settleFastCgi(appcmd, log, currentOf(ctx), staged.desired, staged.releaseReused);
+        const current = await (ctx.settled ?? settleFastCgi(appcmd, log, currentOf(ctx), staged.desired, staged.releaseReused));
         ctx.current = current;
         const sp = config.shibboleth.enabled
             ? planShibboleth(shibbolethTarget(config, current.site.id), config.outputDir, templates)
