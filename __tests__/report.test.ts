@@ -1,8 +1,8 @@
-import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Redactor } from '../src/masking.js'
+import * as core from '../src/workflow-commands.js'
 import { INSECURE_TLS_WARNING, renderSummary, setOutputs, writeSummary, type RunReport } from '../src/report.js'
 import type { UrlCheckResult } from '../src/verify/checks.js'
 import { parseOutputFile } from './support/run-action.js'
@@ -190,7 +190,7 @@ describe('renderSummary', () => {
   })
 })
 
-describe('writeSummary and setOutputs with the real @actions/core files', () => {
+describe('writeSummary and setOutputs with the runner files (src/workflow-commands.ts)', () => {
   const saved = { summary: process.env.GITHUB_STEP_SUMMARY, output: process.env.GITHUB_OUTPUT }
   afterEach(() => {
     process.env.GITHUB_STEP_SUMMARY = saved.summary ?? ''
@@ -199,7 +199,6 @@ describe('writeSummary and setOutputs with the real @actions/core files', () => 
     if (saved.output === undefined) delete process.env.GITHUB_OUTPUT
   })
 
-  // First: core.summary remembers the file path of its first successful use.
   it('does not throw outside a runner, and says why', async () => {
     delete process.env.GITHUB_STEP_SUMMARY
     const warnings: string[] = []

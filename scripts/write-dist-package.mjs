@@ -1,4 +1,5 @@
-// After ncc: dist/ is ESM (@actions/core 3 is ESM-only), and the files the code reads at run time ship beside it.
+// After ncc: dist/ is ESM (the sources are, and the bundle keeps their top-level await), and the files the code reads
+// at run time ship beside it.
 import fs from 'node:fs'
 import path from 'node:path'
 import { SOURCE_HASH_FILE, sourceHash } from './source-hash.mjs'

@@ -1,11 +1,9 @@
-import * as core from '@actions/core'
+import * as core from './workflow-commands.js'
 import { Redactor, secretForms } from './masking.js'
 
-export interface AnnotationProps {
-  title?: string
-  file?: string
-  startLine?: number
-}
+import type { AnnotationProps } from './workflow-commands.js'
+
+export type { AnnotationProps }
 
 /**
  * Everything the action says goes through a Log, so secrets are redacted in one place: the runner masks

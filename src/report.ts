@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as core from './workflow-commands.js'
 import type { DatabaseChange } from './migrations/run.js'
 import { databaseSection } from './migrations/summary.js'
 import type { Hint } from './diagnose.js'

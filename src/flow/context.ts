@@ -1,5 +1,5 @@
 /** One run's context: the config resolved once, the layout computed once, and what each step learnt. */
-import * as core from '@actions/core'
+import * as core from '../workflow-commands.js'
 import { actionInputs, type DeployConfig, type InputReader } from '../config.js'
 import type { Hint } from '../diagnose.js'
 import type { Finding } from '../doctor/findings.js'

@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as core from '../workflow-commands.js'
 import fs from 'node:fs'
 import path from 'node:path'
 import { parseAuth } from './auth.js'
