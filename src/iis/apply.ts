@@ -148,7 +148,7 @@ export async function applyPlan(deps: ApplyDeps, plan: DeployPlan, observer?: St
     if (executed.some(op => op.argv.includes(ANONYMOUS_SECTION))) record.add(location, 'anonymousAsPool')
     record.setHttpPlatformNames(location, desired.hosting === 'httpplatform' ? desired.httpPlatformSecretEnv.map(v => v.name) : [])
     rememberIdentityAndAuth(record, desired, current)
-    rememberFastCgi(record, desired, current)
+    await rememberFastCgi(record, desired, current)
     record.setExtra('warmUp', location, desired.warmUp ? { pool: desired.pool.name } : undefined)
     log.info(`Applied ${executed.length} steps to IIS for ${location} (backup ${backupName})`)
   } else {
