@@ -25,6 +25,7 @@ const INTEGRATION = [
   '__tests__/pre-switch-iis.test.ts',
   '__tests__/python-django.test.ts',
   '__tests__/python-venv.test.ts',
+  '__tests__/read-beside-stage.test.ts',
   '__tests__/render.test.ts',
   '__tests__/rollback-mode.test.ts',
   '__tests__/server-preflight.test.ts',

@@ -9,14 +9,14 @@ import { describeStaticLocation, type StaticSettings } from './plan/static-locat
 import type { ProcessRunner } from './process.js'
 import type { InterpreterInfo } from './python/interpreter.js'
 import { listProject } from './python/release-files.js'
-import { ensureVenv, findWfastcgi } from './python/venv.js'
+import { ensureVenv, findWfastcgi, venvReady } from './python/venv.js'
 import { computeVenvHash, hostingRequirements, releaseFingerprint, requirementsClosure } from './release-fingerprint.js'
 import { hashProject, projectCacheFile } from './project-fingerprint.js'
 import { buildReleaseTree } from './release-tree.js'
 import { findReleaseByFingerprint, readReleaseAt, removeAbandonedScratch, scratchDirFor, writeRelease } from './releases.js'
 import { renderReleaseConfigs, type RenderedFile } from './render/release-configs.js'
 import type { TemplateSet } from './render/templates.js'
-import { linkShared, removeReleaseDir, seedShared, sharedExcludes } from './shared/links.js'
+import { linkShared, removeReleaseDir, seedShared, sharedExcludes, sharedToSeed } from './shared/links.js'
 import { rewriteMediaConfig } from './shared/serve-media.js'
 import { stageDjango } from './stage-django.js'
 import type { PendingMigrations } from './migrations/pending.js'
@@ -45,6 +45,11 @@ export interface StageDeps {
   runner: ProcessRunner
   log: Log
   templates: TemplateSet
+  /**
+   * Awaited before the stage builds a venv or seeds shared data: a read of IIS running beside the stage may still
+   * refuse the target, and a wrong site-name must cost neither a venv build nor data left behind.
+   */
+  beforeBuild?: () => Promise<void>
 }
 
 /**
@@ -71,6 +76,7 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
   const layout = layoutFor(config.deployRoot)
   const hash = computeVenvHash(config, interpreter)
   const venvPython = layout.venvPython(hash)
+  if (deps.beforeBuild && (!(await venvReady(layout.venvDir(hash), hash)) || sharedToSeed(layout, config.shared))) await deps.beforeBuild()
 
   const venv = await log.group(`Virtual environment ${hash}`, async () => {
     const result = await ensureVenv(runner, log, {

@@ -55,6 +55,12 @@ export interface Restored {
   restoredAnything: boolean
 }
 
+/** A read of IIS under way, and its log lines held back until the result is taken. */
+export interface IisRead {
+  read: Promise<{ current: CurrentState }>
+  flush: () => void
+}
+
 export interface RunContext {
   readonly deps: RunDeps
   readonly log: Log
@@ -71,6 +77,10 @@ export interface RunContext {
   /** The target's own lock is held: the run may write under deploy-root and record its history. */
   targetLocked: boolean
   current?: CurrentState
+  /** Read IIS running beside the stage (src/flow/iis-read.ts): the stage takes its result with iisReadDone. */
+  iisRead?: IisRead
+  /** The listing of a reused release's unapplied migrations, started by the stage beside the IIS read. */
+  listing?: Promise<PendingMigrations | undefined>
   /**
    * The current state with its fastCgi section settled (src/iis/fastcgi-record.ts), started once the release is
    * staged so that its read runs beside the migrations listing; Plan awaits it.

@@ -36,15 +36,20 @@ export function reportPending(ctx: RunContext, found: PendingMigrations | undefi
   else ctx.log.info(line)
 }
 
-/** The unapplied migrations: from the stage's own Django process, or (a reused release) one listing of its own. */
+/** A reused release's unapplied migrations: one Python start of its own (a new release's stage lists them). */
+export async function listReusedRelease(ctx: RunContext): Promise<PendingMigrations | undefined> {
+  const django = djangoOf(ctx)
+  const run = await runMigrationsScript(ctx.runner, django.venvPython, django.projectDir, iisEnv(django), { pending: true })
+  return pendingFrom(run.answers.find(a => a.part === 'pending'))
+}
+
+/** The unapplied migrations: from the stage's own Django process, or the reused release's listing. */
 export const listMigrations: Step = {
   name: 'List unapplied migrations',
   run: async ctx => {
     const staged = stagedOf(ctx)
     if (staged.pendingMigrations) return reportPending(ctx, staged.pendingMigrations)
-    const django = djangoOf(ctx)
-    const run = await runMigrationsScript(ctx.runner, django.venvPython, django.projectDir, iisEnv(django), { pending: true })
-    reportPending(ctx, pendingFrom(run.answers.find(a => a.part === 'pending')))
+    reportPending(ctx, await (ctx.listing ?? listReusedRelease(ctx)))
   }
 }
 

@@ -13,7 +13,8 @@ import { applyRestoredIis, listMigrations, migrateAndRunCommands, restoringDatab
 import { planFromSource } from './plan-mode.js'
 import { checkTemplates, findIisTools, probePython, trialRender } from './prepare.js'
 import { rollBackFailedVerify } from './rollback.js'
-import { claimRoot, lockServer, lockTarget, planStaged, readIis, recoverUnfinished, stage, stagedOf } from './stage-steps.js'
+import { readIis } from './iis-read.js'
+import { claimRoot, lockServer, lockTarget, planStaged, recoverUnfinished, stage, stagedOf } from './stage-steps.js'
 import type { Step } from './steps.js'
 
 const doctor: Step = {

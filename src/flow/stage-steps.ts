@@ -1,19 +1,19 @@
-/** Steps that stage and deploy share: claim deploy-root, lock, read IIS, stage the release. */
+/** Steps that stage and deploy share: claim deploy-root, lock, stage the release (Read IIS: src/flow/iis-read.ts). */
 import fs from 'node:fs'
 import { claimDeployRoot } from '../deploy-root-claim.js'
 import { Appcmd } from '../iis/appcmd.js'
-import { settleFastCgi } from '../iis/fastcgi-record.js'
+import { readFastCgiSection, settleFastCgi, startRecordHash } from '../iis/fastcgi-record.js'
 import { acquireLock } from '../iis/lock.js'
-import { refuseSharedPool } from '../iis/pool-sharing.js'
-import { readStateAt } from '../iis/state.js'
+import { locationPath } from '../iis/app-location.js'
+import { LocationRecord, type FastCgiRecord } from '../iis/location-record.js'
 import { recoverBeforeDeploy } from '../journal/run-hook.js'
-import { requireAppInit } from '../iis/app-init.js'
-import { stateQuery } from '../plan/desired.js'
+import { appEnvironment, stateQuery } from '../plan/desired.js'
 import { deployPlanFor, planDocument, writeOutputFiles, writePlan } from '../plan/plan-output.js'
 import { stageRelease, type StageResult } from '../stage.js'
-import { withBindingUrl } from '../verify/binding-url.js'
+import { removeReleaseDir } from '../shared/links.js'
 import { warn, type RunContext } from './context.js'
-import { planMigrations } from './database-steps.js'
+import { listReusedRelease, planMigrations } from './database-steps.js'
+import { iisReadDone } from './iis-read.js'
 import { interpreterOf } from './prepare.js'
 import type { Step } from './steps.js'
 
@@ -72,41 +72,48 @@ export const recoverUnfinished: Step = {
   }
 }
 
-/**
- * Deploy reads IIS first (under the lock): a missing site stops the run before anything is built, and the
- * preflight sends the Host that the site's binding will.
- */
-export const readIis: Step = {
-  name: 'Read IIS',
-  run: async ctx => {
-    const { config, log } = ctx
-    const appcmd = new Appcmd({ runner: ctx.runner, log, path: config.appcmd })
-    const current = await ctx.phases.run('Read IIS', () => readStateAt(appcmd, stateQuery(config), ctx.layout.root, { deferFastCgi: true }))
-    ctx.current = current
-    // Before anything is staged: warm-up needs IIS's Application Initialization feature.
-    if (config.warmUp) await requireAppInit(appcmd)
-    await refuseSharedPool(appcmd, config, current)
-    ctx.config = withBindingUrl(config, current, log)
-  }
-}
-
 export const stage: Step = {
   name: 'Stage',
   phase: 'plain',
   run: async ctx => {
     const { config, log, templates } = ctx
-    const staged = await stageRelease({ runner: ctx.runner, log, templates }, config, interpreterOf(ctx))
-    ctx.stage = staged
-    if (ctx.current) {
-      // A reused release reads the fastCgi section (the drift check) while its migrations are listed, a Python
-      // start of its own: neither needs the other, and side by side a no-op waits for the longer one only.
-      const settled = settleFastCgi(
-        new Appcmd({ runner: ctx.runner, log, path: config.appcmd }),
-        log,
-        ctx.current,
-        staged.desired,
-        staged.releaseReused
+    const appcmd = new Appcmd({ runner: ctx.runner, log, path: config.appcmd })
+    const recorded = config.hosting === 'fastcgi' ? recordedFastCgi(ctx) : undefined
+    // The registration's variables are the inputs' alone (appEnvironment): their salted hash, which Plan compares
+    // with the record, is made on the thread pool while the release is staged.
+    startRecordHash(recorded, appEnvironment(config))
+    const reading = ctx.iisRead !== undefined
+    let staged: StageResult
+    try {
+      staged = await stageRelease(
+        { runner: ctx.runner, log, templates, ...(reading ? { beforeBuild: () => iisReadDone(ctx) } : {}) },
+        config,
+        interpreterOf(ctx)
       )
+    } catch (error) {
+      // Read IIS came first: its failure is the run's error.
+      await iisReadDone(ctx)
+      throw error
+    }
+    ctx.stage = staged
+    // While IIS is still being read: a reused release lists its migrations (a Python start of its own) and reads
+    // the fastCgi section that the read left to settle.
+    if (!staged.pendingMigrations) ctx.listing = listReusedRelease(ctx)
+    const section = staged.releaseReused && recorded ? readFastCgiSection(appcmd) : undefined
+    section?.catch(() => undefined)
+    if (reading) {
+      try {
+        await iisReadDone(ctx)
+      } catch (error) {
+        await ctx.listing?.catch(() => undefined)
+        // Built beside a read that refused the target: never served, so it goes, and nothing is left.
+        if (!staged.releaseReused) removeReleaseDir(staged.releaseDir, config.shared)
+        delete ctx.stage
+        throw error
+      }
+    }
+    if (ctx.current) {
+      const settled = settleFastCgi(appcmd, log, ctx.current, staged.desired, staged.releaseReused, section)
       // Awaited by Plan; a run that fails before then reports its own error, not this one twice.
       settled.catch(() => undefined)
       ctx.settled = settled
@@ -115,6 +122,11 @@ export const stage: Step = {
     ctx.files = writeOutputFiles(config.outputDir, staged.configs)
     for (const w of staged.checkWarnings) ctx.warnings.push(`${w.id}: ${w.message}`)
   }
+}
+
+/** The FastCGI registration deploy-root's record names for the target, if any (src/iis/fastcgi-record.ts). */
+function recordedFastCgi(ctx: RunContext): FastCgiRecord | undefined {
+  return LocationRecord.read(ctx.layout.root).known(locationPath(stateQuery(ctx.config).app)).fastCgi
 }
 
 /** The release the Stage step built or reused. */

@@ -54,6 +54,11 @@ async function readMarkerHash(venvDir: string): Promise<string | undefined> {
   }
 }
 
+/** Whether the venv `hash` names is built and finished: ensureVenv reuses it as it is. */
+export async function venvReady(venvDir: string, hash: string): Promise<boolean> {
+  return (await readMarkerHash(venvDir)) === hash
+}
+
 const PIP_HINT =
   'If the server has no internet access, set pip-args to --no-index --find-links <folder of wheels>; otherwise check the requirement names and versions above.'
 
