@@ -1,7 +1,7 @@
 /**
  * A no-op re-run (issue 13) with migrate on: the reused release still lists its unapplied migrations (one Python
  * start) and reads the fastCgi section (the drift check); neither needs the other, so the read runs while Python
- * does.
+ * does. (With migrate off, the live release lists nothing: __tests__/read-beside-stage.test.ts.)
  */
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'

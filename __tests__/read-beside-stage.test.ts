@@ -1,7 +1,8 @@
 /**
  * Read IIS beside the stage (issue 13, src/flow/iis-read.ts): with verify-url given, the release's Python starts
  * while IIS is read; with verify-url empty, the stage waits for the binding's Host. A read that refuses the target
- * still stops the run with nothing left behind: no venv built for it, no release kept.
+ * still stops the run with nothing left behind: no venv built for it, no release kept. A no-op whose release is
+ * already live lists no migrations; a reused release that is not live still does.
  */
 import fs from 'node:fs'
 import path from 'node:path'
@@ -16,6 +17,7 @@ const SITE_READ = 'list site Default Web Site /config /xml'
 const NO_SITE = "IIS has no site named 'Default Web Site'"
 // The fixture's page counts its notes: the table must exist for verify to pass.
 const MIGRATED = { migrate: 'true', 'verify-body': 'notes: 0' }
+const UNMIGRATED = { 'verify-body': 'notes: 0' }
 
 /**
  * The sandbox answers appcmd's reads in this process, at once: this holds the site read's answer back until the
@@ -39,6 +41,7 @@ function holdingSiteRead(inner: ProcessRunner): ProcessRunner {
 }
 
 const releaseCheck = (run: Deployed) => run.calls.find(c => c.args.some(a => a.endsWith('release_checks.py')))
+const listing = (run: Deployed) => run.calls.find(c => c.args.some(a => a.endsWith('diis_migrations.py')))
 const releasesOf = (server: TestServer) => fs.readdirSync(path.join(server.deployRoot, 'releases')).sort()
 
 let wheelhouse: string
@@ -99,5 +102,26 @@ describe('Read IIS beside the stage', () => {
     // The release was checked beside the read, then removed: nothing of r2 is left.
     expect(releaseCheck(run)).toBeDefined()
     expect(releasesOf(s)).toEqual(['r1'])
+  })
+})
+
+describe('the migrations listing of a reused release', () => {
+  it('is skipped when the release is the live one, and runs when it is not', async () => {
+    const s = await newServer()
+    const v1 = s.project('v1')
+    expect((await s.deploy(v1, 'r1', MIGRATED)).failures).toEqual([])
+    const noop = await s.deploy(v1, 'r2', UNMIGRATED)
+    expect(noop.failures).toEqual([])
+    expect(noop.outputs['changed']).toBe('false')
+    expect(listing(noop)).toBeUndefined()
+    expect(noop.log.lines).toContain('info: Unapplied migrations not listed: release r1 already serves, so no new code goes live.')
+    expect(noop.plan?.migrations).toBeUndefined()
+    // r3 goes live; going back to v1 reuses r1, which is not live: its migrations are listed again.
+    expect((await s.deploy(s.project('v2', ['add-tag']), 'r3', MIGRATED)).failures).toEqual([])
+    const back = await s.deploy(v1, 'r4', UNMIGRATED)
+    expect(back.failures).toEqual([])
+    expect(s.live()).toBe('r1')
+    expect(listing(back)).toBeDefined()
+    expect(back.plan?.migrations?.reachable).toBe(true)
   })
 })

@@ -13,6 +13,8 @@ import { runMigrationsScript } from '../migrations/script.js'
 import { readRelease, writeRelease } from '../releases.js'
 import { warn, type RunContext } from './context.js'
 import { stagedOf } from './stage-steps.js'
+import type { StageResult } from '../stage.js'
+import { samePath } from '../windows-path.js'
 import type { Step } from './steps.js'
 
 /** The new release's Django options: the environment the release checks and IIS give the app. */
@@ -43,12 +45,26 @@ export async function listReusedRelease(ctx: RunContext): Promise<PendingMigrati
   return pendingFrom(run.answers.find(a => a.part === 'pending'))
 }
 
+/**
+ * Whether the reused release is the one deploy-root records live for the target, with migrate off: when IIS serves
+ * it too, no new code goes live, and the listing (a Python and Django start on every no-op) says nothing the run
+ * that built the release did not (its warning is "the new code goes live without them").
+ */
+export function recordedLive(ctx: RunContext, staged: StageResult): boolean {
+  return !ctx.config.migrate && staged.releaseReused && readRelease(ctx.layout, staged.facts.releaseId)?.state === 'live'
+}
+
 /** The unapplied migrations: from the stage's own Django process, or the reused release's listing. */
 export const listMigrations: Step = {
   name: 'List unapplied migrations',
   run: async ctx => {
     const staged = stagedOf(ctx)
     if (staged.pendingMigrations) return reportPending(ctx, staged.pendingMigrations)
+    const served = ctx.current && samePath(ctx.current.app.physicalPath, staged.releaseDir)
+    if (!ctx.listing && served && recordedLive(ctx, staged)) {
+      ctx.log.info(`Unapplied migrations not listed: release ${staged.facts.releaseId} already serves, so no new code goes live.`)
+      return
+    }
     reportPending(ctx, await (ctx.listing ?? listReusedRelease(ctx)))
   }
 }

@@ -12,7 +12,7 @@ import { deployPlanFor, planDocument, writeOutputFiles, writePlan } from '../pla
 import { stageRelease, type StageResult } from '../stage.js'
 import { removeReleaseDir } from '../shared/links.js'
 import { warn, type RunContext } from './context.js'
-import { listReusedRelease, planMigrations } from './database-steps.js'
+import { listReusedRelease, planMigrations, recordedLive } from './database-steps.js'
 import { iisReadDone } from './iis-read.js'
 import { interpreterOf } from './prepare.js'
 import type { Step } from './steps.js'
@@ -96,9 +96,9 @@ export const stage: Step = {
       throw error
     }
     ctx.stage = staged
-    // While IIS is still being read: a reused release lists its migrations (a Python start of its own) and reads
-    // the fastCgi section that the read left to settle.
-    if (!staged.pendingMigrations) ctx.listing = listReusedRelease(ctx)
+    // While IIS is still being read: a reused release lists its migrations (a Python start of its own) unless it
+    // is the live one (src/flow/database-steps.ts), and reads the fastCgi section that the read left to settle.
+    if (!staged.pendingMigrations && !recordedLive(ctx, staged)) ctx.listing = listReusedRelease(ctx)
     const section = staged.releaseReused && recorded ? readFastCgiSection(appcmd) : undefined
     section?.catch(() => undefined)
     if (reading) {
