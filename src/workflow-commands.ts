@@ -1,8 +1,8 @@
 /**
  * How the action talks to the runner: inputs from INPUT_* variables, workflow commands on stdout, outputs and the
- * job summary appended to the files the runner names (docs/runner-protocol.md). The handful the action uses,
+ * job summary appended to the files the runner names (docs/design-decisions.md). The handful the action uses,
  * written out rather than taken from @actions/core, whose bundle is 1 MB of code (an HTTP client for OIDC tokens
- * among it) that every run would load and never call: about 0.08 s of each no-op's 0.9 s (npm run bench).
+ * among it) that every run would load and never call: about 0.08 s of every run (npm run bench).
  * __tests__/workflow-commands.test.ts holds each one to @actions/core's own output.
  */
 import { randomUUID } from 'node:crypto'
