@@ -12,7 +12,9 @@ const filesWith = (pattern: RegExp) => sources.filter(s => pattern.test(s.text))
 describe('secret masking', () => {
   it('is written once: one mask, one length rule, one hand-off to the runner', () => {
     expect(filesWith(/['"`]\*\*\*['"`]/)).toEqual(['masking.ts'])
-    expect(filesWith(/\bsetSecret\(/)).toEqual(['log.ts'])
+    // Called from log.ts only; src/workflow-commands.ts is where it meets the runner (::add-mask::).
+    expect(filesWith(/(?<!function )\bsetSecret\(/)).toEqual(['log.ts'])
+    expect(filesWith(/::add-mask::|'add-mask'/)).toEqual(['workflow-commands.ts'])
     expect(filesWith(/MIN_SECRET_LENGTH\s*=/)).toEqual(['masking.ts'])
   })
 
