@@ -124,4 +124,15 @@ describe('the migrations listing of a reused release', () => {
     expect(listing(back)).toBeDefined()
     expect(back.plan?.migrations?.reachable).toBe(true)
   })
+
+  it('in mode: stage on a deployed server, reuses the release without a call to appcmd', async () => {
+    const s = await newServer()
+    const v1 = s.project('v1')
+    expect((await s.deploy(v1, 'r1', MIGRATED)).failures).toEqual([])
+    const staged = await s.deploy(v1, 's1', { ...UNMIGRATED, mode: 'stage' })
+    expect(staged.failures).toEqual([])
+    expect(staged.calls.filter(c => c.file === s.sandbox.appcmdPath).map(c => c.args.join(' '))).toEqual([])
+    // Stage mode reads no IIS, so it cannot tell that r1 serves: it lists the migrations.
+    expect(listing(staged)).toBeDefined()
+  })
 })

@@ -99,7 +99,8 @@ export const stage: Step = {
     // While IIS is still being read: a reused release lists its migrations (a Python start of its own) unless it
     // is the live one (src/flow/database-steps.ts), and reads the fastCgi section that the read left to settle.
     if (!staged.pendingMigrations && !recordedLive(ctx, staged)) ctx.listing = listReusedRelease(ctx)
-    const section = staged.releaseReused && recorded ? readFastCgiSection(appcmd) : undefined
+    const deploying = reading || ctx.current !== undefined
+    const section = deploying && staged.releaseReused && recorded ? readFastCgiSection(appcmd) : undefined
     section?.catch(() => undefined)
     if (reading) {
       try {
