@@ -14,7 +14,7 @@ import sqlite3
 import sys
 import traceback
 
-from diis_result import answer, describe
+from diis_result import answer, describe, finish
 from diis_result import captured as captured_output
 
 TAIL = 8000
@@ -193,3 +193,4 @@ def main():
 
 if __name__ == '__main__':
     main()
+    finish()

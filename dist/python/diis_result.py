@@ -1,4 +1,5 @@
 """How the deploy's Python scripts answer: one JSON line after a marker on the real stdout (the app may print too)."""
+import gc
 import io
 import json
 import sys
@@ -35,3 +36,21 @@ def captured(run, tail):
     result.setdefault('stdout', out.getvalue()[-tail:])
     result.setdefault('stderr', err.getvalue()[-tail:])
     return result
+
+
+def finish():
+    """The script's last call: closes the app's database connections, then freezes every object the run made.
+
+    The interpreter's final collection walks all of Django's objects, about 0.2 s of a 0.7 s release check on the
+    bench machine (npm run bench); frozen objects are left out of it. The connections are closed first because a
+    frozen one is never collected.
+    """
+    db = sys.modules.get('django.db')
+    if db is not None:
+        try:
+            db.connections.close_all()
+        except Exception:  # the answers are out: a connection that fails to close changes none of them
+            pass
+    sys.stdout.flush()
+    sys.stderr.flush()
+    gc.freeze()

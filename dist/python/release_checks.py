@@ -21,7 +21,7 @@ import traceback
 
 from data_paths import check_data_paths
 from diis_migrations import pending
-from diis_result import answer, describe
+from diis_result import answer, describe, finish
 from diis_result import captured as captured_output
 from preflight import as_wfastcgi_starts, request
 
@@ -177,3 +177,4 @@ def main():
 
 
 main()
+finish()
