@@ -93,6 +93,17 @@ describe('Read IIS beside the stage', () => {
     expect(fs.existsSync(path.join(s.deployRoot, 'releases')) ? releasesOf(s) : []).toEqual([])
   })
 
+  it('seeds no new shared path for a target the read refuses', async () => {
+    const s = await newServer()
+    expect((await s.deploy(s.project('v1'), 'r1', MIGRATED)).failures).toEqual([])
+    await sandboxRunner(s.sandbox).run(s.sandbox.appcmdPath, ['delete', 'site', 'Default Web Site'])
+    // The venv is there, but a shared folder to seed makes the stage wait for the read.
+    const run = await s.deploy(s.project('v1'), 'r2', { ...MIGRATED, 'shared-dirs': 'uploads' })
+    expect(run.failures.join('\n')).toContain(NO_SITE)
+    expect(fs.existsSync(path.join(s.deployRoot, 'shared', 'uploads'))).toBe(false)
+    expect(releasesOf(s)).toEqual(['r1'])
+  })
+
   it('removes a release built beside a read that then refused the target', async () => {
     const s = await newServer()
     expect((await s.deploy(s.project('v1'), 'r1', MIGRATED)).failures).toEqual([])

@@ -4,6 +4,7 @@
  */
 import * as core from '@actions/core'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as ours from '../src/workflow-commands.js'
@@ -15,10 +16,10 @@ const TRICKY = ['plain', '100% done', 'two\nlines', 'cr\r\nlf', 'a: b, c', '%0A 
 async function printed<T>(fn: () => T | Promise<T>): Promise<{ out: string; value?: T; error?: string }> {
   const write = process.stdout.write.bind(process.stdout)
   let out = ''
-  process.stdout.write = ((chunk: string | Uint8Array) => {
+  process.stdout.write = (chunk: string | Uint8Array) => {
     out += String(chunk)
     return true
-  })
+  }
   try {
     const value = await fn()
     return { out, value }
@@ -142,7 +143,7 @@ describe('workflow commands, as @actions/core prints them', () => {
     }
     const read = (file: string) => fs.readFileSync(file, 'utf8').replace(/ghadelimiter_[0-9a-f-]{36}/g, 'DELIMITER')
     expect(read(files.mine)).toBe(read(files.theirs))
-    expect(read(files.mine)).toContain('out-1<<DELIMITER\ntwo\nlines\nDELIMITER\n')
+    expect(read(files.mine)).toContain(['out-1<<DELIMITER', 'two', 'lines', 'DELIMITER', ''].join(os.EOL))
     // A file the runner did not create is an error for both.
     process.env.GITHUB_OUTPUT = path.join(dir, 'missing')
     await same(
@@ -167,12 +168,12 @@ describe('workflow commands, as @actions/core prints them', () => {
       ['mine', ours.summary]
     ] as const) {
       const file = path.join(dir, who)
-      fs.writeFileSync(file, 'before\n')
+      fs.writeFileSync(file, `before${os.EOL}`)
       process.env.GITHUB_STEP_SUMMARY = file
       await summary.addRaw('## Title: 100%', true).addRaw('| a | b |').write()
       await summary.addRaw('second', true).write()
     }
     expect(fs.readFileSync(path.join(dir, 'mine'), 'utf8')).toBe(fs.readFileSync(path.join(dir, 'theirs'), 'utf8'))
-    expect(fs.readFileSync(path.join(dir, 'mine'), 'utf8')).toBe('before\n## Title: 100%\n| a | b |second\n')
+    expect(fs.readFileSync(path.join(dir, 'mine'), 'utf8')).toBe(['before', '## Title: 100%', '| a | b |second', ''].join(os.EOL))
   })
 })

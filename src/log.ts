@@ -1,6 +1,5 @@
-import * as core from './workflow-commands.js'
 import { Redactor, secretForms } from './masking.js'
-
+import * as core from './workflow-commands.js'
 import type { AnnotationProps } from './workflow-commands.js'
 
 export type { AnnotationProps }

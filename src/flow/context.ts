@@ -59,6 +59,8 @@ export interface Restored {
 export interface IisRead {
   read: Promise<{ current: CurrentState }>
   flush: () => void
+  /** The result taken (src/flow/iis-read.ts, iisReadDone). */
+  done?: Promise<void>
 }
 
 export interface RunContext {

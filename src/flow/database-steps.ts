@@ -46,12 +46,15 @@ export async function listReusedRelease(ctx: RunContext): Promise<PendingMigrati
 }
 
 /**
- * Whether the reused release is the one deploy-root records live for the target, with migrate off: when IIS serves
- * it too, no new code goes live, and the listing (a Python and Django start on every no-op) says nothing the run
- * that built the release did not (its warning is "the new code goes live without them").
+ * Whether the run reuses the release deploy-root records live for the target, with no database step to run (migrate
+ * off, no release commands): when IIS serves it too, no new code goes live, and the listing (a Python and Django
+ * start on every no-op) says nothing the run that built the release did not (its warning is "the new code goes live
+ * without them").
  */
-export function recordedLive(ctx: RunContext, staged: StageResult): boolean {
-  return !ctx.config.migrate && staged.releaseReused && readRelease(ctx.layout, staged.facts.releaseId)?.state === 'live'
+export function reusesLiveRelease(ctx: RunContext, staged: StageResult): boolean {
+  const { config } = ctx
+  if (config.migrate || config.releaseCommands.length > 0 || !staged.releaseReused) return false
+  return readRelease(ctx.layout, staged.facts.releaseId)?.state === 'live'
 }
 
 /** The unapplied migrations: from the stage's own Django process, or the reused release's listing. */
@@ -61,7 +64,7 @@ export const listMigrations: Step = {
     const staged = stagedOf(ctx)
     if (staged.pendingMigrations) return reportPending(ctx, staged.pendingMigrations)
     const served = ctx.current && samePath(ctx.current.app.physicalPath, staged.releaseDir)
-    if (!ctx.listing && served && recordedLive(ctx, staged)) {
+    if (!ctx.listing && served && reusesLiveRelease(ctx, staged)) {
       ctx.log.info(`Unapplied migrations not listed: release ${staged.facts.releaseId} already serves, so no new code goes live.`)
       return
     }

@@ -50,13 +50,19 @@ export const readIis: Step = {
   }
 }
 
-/** Waits for a read started beside the stage, prints its lines and keeps its state; its failure is thrown. */
-export async function iisReadDone(ctx: RunContext): Promise<void> {
+/**
+ * Waits for a read started beside the stage, prints its lines in their own group and keeps its state; its failure
+ * is thrown. The stage may ask twice (before a build, and once staged): the second call gets the first's outcome.
+ */
+export function iisReadDone(ctx: RunContext): Promise<void> {
   const pending = ctx.iisRead
-  if (!pending) return
-  try {
-    ctx.current = (await pending.read).current
-  } finally {
-    pending.flush()
-  }
+  if (!pending) return Promise.resolve()
+  pending.done ??= (async () => {
+    try {
+      ctx.current = (await pending.read).current
+    } finally {
+      await ctx.log.group('Read IIS', async () => pending.flush())
+    }
+  })()
+  return pending.done
 }

@@ -1,6 +1,7 @@
 /** Steps that stage and deploy share: claim deploy-root, lock, stage the release (Read IIS: src/flow/iis-read.ts). */
 import fs from 'node:fs'
 import { claimDeployRoot } from '../deploy-root-claim.js'
+import { asError } from '../errors.js'
 import { Appcmd } from '../iis/appcmd.js'
 import { readFastCgiSection, settleFastCgi, startRecordHash } from '../iis/fastcgi-record.js'
 import { acquireLock } from '../iis/lock.js'
@@ -12,7 +13,7 @@ import { deployPlanFor, planDocument, writeOutputFiles, writePlan } from '../pla
 import { stageRelease, type StageResult } from '../stage.js'
 import { removeReleaseDir } from '../shared/links.js'
 import { warn, type RunContext } from './context.js'
-import { listReusedRelease, planMigrations, recordedLive } from './database-steps.js'
+import { listReusedRelease, planMigrations, reusesLiveRelease } from './database-steps.js'
 import { iisReadDone } from './iis-read.js'
 import { interpreterOf } from './prepare.js'
 import type { Step } from './steps.js'
@@ -78,11 +79,13 @@ export const stage: Step = {
   run: async ctx => {
     const { config, log, templates } = ctx
     const appcmd = new Appcmd({ runner: ctx.runner, log, path: config.appcmd })
-    const recorded = config.hosting === 'fastcgi' ? recordedFastCgi(ctx) : undefined
+    const reading = ctx.iisRead !== undefined
+    // mode: stage reads no IIS and plans against none: nothing below that reads IIS applies to it.
+    const deploying = reading || ctx.current !== undefined
+    const recorded = deploying && config.hosting === 'fastcgi' ? recordedFastCgi(ctx) : undefined
     // The registration's variables are the inputs' alone (appEnvironment): their salted hash, which Plan compares
     // with the record, is made on the thread pool while the release is staged.
     startRecordHash(recorded, appEnvironment(config))
-    const reading = ctx.iisRead !== undefined
     let staged: StageResult
     try {
       staged = await stageRelease(
@@ -96,19 +99,22 @@ export const stage: Step = {
       throw error
     }
     ctx.stage = staged
-    // While IIS is still being read: a reused release lists its migrations (a Python start of its own) unless it
-    // is the live one (src/flow/database-steps.ts), and reads the fastCgi section that the read left to settle.
-    if (!staged.pendingMigrations && !recordedLive(ctx, staged)) ctx.listing = listReusedRelease(ctx)
-    const deploying = reading || ctx.current !== undefined
-    const section = deploying && staged.releaseReused && recorded ? readFastCgiSection(appcmd) : undefined
+    // Started before the IIS read is taken (it may still run): a reused release lists its migrations, a Python start
+    // of its own, unless it is a no-op candidate (reusesLiveRelease), and reads the fastCgi section the read left
+    // to settle. Both are awaited later; a run that fails before then reports its own error, not these.
+    if (!staged.pendingMigrations && !reusesLiveRelease(ctx, staged)) {
+      ctx.listing = listReusedRelease(ctx)
+      ctx.listing.catch(() => undefined)
+    }
+    const section = staged.releaseReused && recorded ? readFastCgiSection(appcmd) : undefined
     section?.catch(() => undefined)
     if (reading) {
       try {
         await iisReadDone(ctx)
       } catch (error) {
         await ctx.listing?.catch(() => undefined)
-        // Built beside a read that refused the target: never served, so it goes, and nothing is left.
-        if (!staged.releaseReused) removeReleaseDir(staged.releaseDir, config.shared)
+        // Built beside a read that refused the target: never served, so it goes. The read's error stays the run's.
+        if (!staged.releaseReused) removeUnserved(ctx, staged.releaseDir)
         delete ctx.stage
         throw error
       }
@@ -122,6 +128,14 @@ export const stage: Step = {
     fs.mkdirSync(config.outputDir, { recursive: true })
     ctx.files = writeOutputFiles(config.outputDir, staged.configs)
     for (const w of staged.checkWarnings) ctx.warnings.push(`${w.id}: ${w.message}`)
+  }
+}
+
+function removeUnserved(ctx: RunContext, releaseDir: string): void {
+  try {
+    removeReleaseDir(releaseDir, ctx.config.shared)
+  } catch (error) {
+    warn(ctx, `release folder ${releaseDir} was never served and could not be removed: ${asError(error).message}`)
   }
 }
 

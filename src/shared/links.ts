@@ -41,17 +41,17 @@ function kindOf(p: string): SharedKind | 'other' | undefined {
   return stat.isDirectory() ? 'dir' : stat.isFile() ? 'file' : 'other'
 }
 
+/** Whether seedShared would create anything: a shared path not yet under deploy-root's shared folder. */
+export function sharedToSeed(layout: Layout, shared: SharedPaths): boolean {
+  return sharedEntries(shared).some(entry => kindOf(sharedTarget(layout, entry.rel)) !== entry.kind)
+}
+
 /**
  * Creates each shared path that does not exist yet: from the project's copy when it has one, else empty (an empty
  * folder, or an empty file, which SQLite takes as an empty database). An existing one is never touched: it holds
  * what the app wrote. The copy is made beside it and renamed, so a seed cut short is never taken for data.
  * Returns the paths created, with where from.
  */
-/** Whether seedShared would create anything: a shared path not yet under deploy-root's shared folder. */
-export function sharedToSeed(layout: Layout, shared: SharedPaths): boolean {
-  return sharedEntries(shared).some(entry => kindOf(sharedTarget(layout, entry.rel)) !== entry.kind)
-}
-
 export function seedShared(layout: Layout, shared: SharedPaths, appDir: string): string[] {
   const seeded: string[] = []
   for (const entry of sharedEntries(shared)) {
