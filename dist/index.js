@@ -21503,16 +21503,16 @@ function kindOf(p) {
         return undefined;
     return stat.isDirectory() ? 'dir' : stat.isFile() ? 'file' : 'other';
 }
+/** Whether seedShared would create anything: a shared path not yet under deploy-root's shared folder. */
+function sharedToSeed(layout, shared) {
+    return sharedEntries(shared).some(entry => kindOf(sharedTarget(layout, entry.rel)) !== entry.kind);
+}
 /**
  * Creates each shared path that does not exist yet: from the project's copy when it has one, else empty (an empty
  * folder, or an empty file, which SQLite takes as an empty database). An existing one is never touched: it holds
  * what the app wrote. The copy is made beside it and renamed, so a seed cut short is never taken for data.
  * Returns the paths created, with where from.
  */
-/** Whether seedShared would create anything: a shared path not yet under deploy-root's shared folder. */
-function sharedToSeed(layout, shared) {
-    return sharedEntries(shared).some(entry => kindOf(sharedTarget(layout, entry.rel)) !== entry.kind);
-}
 function seedShared(layout, shared, appDir) {
     const seeded = [];
     for (const entry of sharedEntries(shared)) {
@@ -28658,17 +28658,23 @@ const readIis = {
         ctx.iisRead = { read, flush: deferred.flush };
     }
 };
-/** Waits for a read started beside the stage, prints its lines and keeps its state; its failure is thrown. */
-async function iisReadDone(ctx) {
+/**
+ * Waits for a read started beside the stage, prints its lines in their own group and keeps its state; its failure
+ * is thrown. The stage may ask twice (before a build, and once staged): the second call gets the first's outcome.
+ */
+function iisReadDone(ctx) {
     const pending = ctx.iisRead;
     if (!pending)
-        return;
-    try {
-        ctx.current = (await pending.read).current;
-    }
-    finally {
-        pending.flush();
-    }
+        return Promise.resolve();
+    pending.done ??= (async () => {
+        try {
+            ctx.current = (await pending.read).current;
+        }
+        finally {
+            await ctx.log.group('Read IIS', async () => pending.flush());
+        }
+    })();
+    return pending.done;
 }
 
 ;// CONCATENATED MODULE: ./src/flow/prepare.ts
@@ -28746,6 +28752,7 @@ const trialRender = {
 
 
 
+
 const claimRoot = {
     name: 'Claim deploy-root',
     run: ({ config, layout, probe }) => {
@@ -28805,11 +28812,13 @@ const stage = {
     run: async (ctx) => {
         const { config, log, templates } = ctx;
         const appcmd = new Appcmd({ runner: ctx.runner, log, path: config.appcmd });
-        const recorded = config.hosting === 'fastcgi' ? recordedFastCgi(ctx) : undefined;
+        const reading = ctx.iisRead !== undefined;
+        // mode: stage reads no IIS and plans against none: nothing below that reads IIS applies to it.
+        const deploying = reading || ctx.current !== undefined;
+        const recorded = deploying && config.hosting === 'fastcgi' ? recordedFastCgi(ctx) : undefined;
         // The registration's variables are the inputs' alone (appEnvironment): their salted hash, which Plan compares
         // with the record, is made on the thread pool while the release is staged.
         startRecordHash(recorded, appEnvironment(config));
-        const reading = ctx.iisRead !== undefined;
         let staged;
         try {
             staged = await stageRelease({ runner: ctx.runner, log, templates, ...(reading ? { beforeBuild: () => iisReadDone(ctx) } : {}) }, config, interpreterOf(ctx));
@@ -28820,12 +28829,14 @@ const stage = {
             throw error;
         }
         ctx.stage = staged;
-        // While IIS is still being read: a reused release lists its migrations (a Python start of its own) unless it
-        // is the live one (src/flow/database-steps.ts), and reads the fastCgi section that the read left to settle.
-        if (!staged.pendingMigrations && !recordedLive(ctx, staged))
+        // Started before the IIS read is taken (it may still run): a reused release lists its migrations, a Python start
+        // of its own, unless it is a no-op candidate (reusesLiveRelease), and reads the fastCgi section the read left
+        // to settle. Both are awaited later; a run that fails before then reports its own error, not these.
+        if (!staged.pendingMigrations && !reusesLiveRelease(ctx, staged)) {
             ctx.listing = listReusedRelease(ctx);
-        const deploying = reading || ctx.current !== undefined;
-        const section = deploying && staged.releaseReused && recorded ? readFastCgiSection(appcmd) : undefined;
+            ctx.listing.catch(() => undefined);
+        }
+        const section = staged.releaseReused && recorded ? readFastCgiSection(appcmd) : undefined;
         section?.catch(() => undefined);
         if (reading) {
             try {
@@ -28833,9 +28844,9 @@ const stage = {
             }
             catch (error) {
                 await ctx.listing?.catch(() => undefined);
-                // Built beside a read that refused the target: never served, so it goes, and nothing is left.
+                // Built beside a read that refused the target: never served, so it goes. The read's error stays the run's.
                 if (!staged.releaseReused)
-                    removeReleaseDir(staged.releaseDir, config.shared);
+                    removeUnserved(ctx, staged.releaseDir);
                 delete ctx.stage;
                 throw error;
             }
@@ -28852,6 +28863,14 @@ const stage = {
             ctx.warnings.push(`${w.id}: ${w.message}`);
     }
 };
+function removeUnserved(ctx, releaseDir) {
+    try {
+        removeReleaseDir(releaseDir, ctx.config.shared);
+    }
+    catch (error) {
+        warn(ctx, `release folder ${releaseDir} was never served and could not be removed: ${asError(error).message}`);
+    }
+}
 /** The FastCGI registration deploy-root's record names for the target, if any (src/iis/fastcgi-record.ts). */
 function recordedFastCgi(ctx) {
     return LocationRecord.read(ctx.layout.root).known(locationPath(stateQuery(ctx.config).app)).fastCgi;
@@ -28919,12 +28938,16 @@ async function listReusedRelease(ctx) {
     return pendingFrom(run.answers.find(a => a.part === 'pending'));
 }
 /**
- * Whether the reused release is the one deploy-root records live for the target, with migrate off: when IIS serves
- * it too, no new code goes live, and the listing (a Python and Django start on every no-op) says nothing the run
- * that built the release did not (its warning is "the new code goes live without them").
+ * Whether the run reuses the release deploy-root records live for the target, with no database step to run (migrate
+ * off, no release commands): when IIS serves it too, no new code goes live, and the listing (a Python and Django
+ * start on every no-op) says nothing the run that built the release did not (its warning is "the new code goes live
+ * without them").
  */
-function recordedLive(ctx, staged) {
-    return !ctx.config.migrate && staged.releaseReused && readRelease(ctx.layout, staged.facts.releaseId)?.state === 'live';
+function reusesLiveRelease(ctx, staged) {
+    const { config } = ctx;
+    if (config.migrate || config.releaseCommands.length > 0 || !staged.releaseReused)
+        return false;
+    return readRelease(ctx.layout, staged.facts.releaseId)?.state === 'live';
 }
 /** The unapplied migrations: from the stage's own Django process, or the reused release's listing. */
 const listMigrations = {
@@ -28934,7 +28957,7 @@ const listMigrations = {
         if (staged.pendingMigrations)
             return reportPending(ctx, staged.pendingMigrations);
         const served = ctx.current && samePath(ctx.current.app.physicalPath, staged.releaseDir);
-        if (!ctx.listing && served && recordedLive(ctx, staged)) {
+        if (!ctx.listing && served && reusesLiveRelease(ctx, staged)) {
             ctx.log.info(`Unapplied migrations not listed: release ${staged.facts.releaseId} already serves, so no new code goes live.`);
             return;
         }
