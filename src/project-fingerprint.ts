@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { hashFile, treeHashOf, type ProjectFile } from './python/release-files.js'
-import { writeFileAtomic } from './render/atomic-write.js'
+import { jsonObjectChunks, writeChunksAtomic } from './render/atomic-write.js'
 
 /**
  * A file modified this close to the moment the cache was written may have changed again within the same mtime tick
@@ -31,6 +31,16 @@ export interface ProjectHashes {
   hashed: number
 }
 
+function* cacheChunks(head: string, files: readonly ProjectFile[], hashes: ReadonlyMap<string, string>): Generator<string> {
+  yield `${head.slice(0, -1)},"files":`
+  yield* jsonObjectChunks(cacheEntries(files, hashes))
+  yield '}'
+}
+
+function* cacheEntries(files: readonly ProjectFile[], hashes: ReadonlyMap<string, string>): Generator<[string, CachedFile]> {
+  for (const file of files) yield [file.rel, { size: file.size, mtimeMs: file.mtimeMs, hash: hashes.get(file.rel)! }]
+}
+
 /** The metadata cache of one app-dir, under deploy-root beside the releases it describes. */
 export function projectCacheFile(deployRoot: string, appDir: string): string {
   const key = createHash('sha256').update(path.resolve(appDir)).digest('hex').slice(0, 16)
@@ -54,21 +64,20 @@ function readCache(file: string, appDir: string): ProjectCache | undefined {
 export function hashProject(files: readonly ProjectFile[], appDir: string, cacheFile: string, now = Date.now()): ProjectHashes {
   const cache = readCache(cacheFile, appDir)
   const hashes = new Map<string, string>()
-  const next: Record<string, CachedFile> = {}
   let hashed = 0
   for (const file of files) {
     const known = cache?.files[file.rel]
     const trusted =
       known !== undefined && known.size === file.size && known.mtimeMs === file.mtimeMs && cache!.writtenAtMs - file.mtimeMs > RACY_MS
-    const hash = trusted ? known.hash : hashFile(file.abs)
     if (!trusted) hashed++
-    hashes.set(file.rel, hash)
-    next[file.rel] = { size: file.size, mtimeMs: file.mtimeMs, hash }
+    hashes.set(file.rel, trusted ? known.hash : hashFile(file.abs))
   }
-  const removed = cache ? Object.keys(cache.files).some(rel => !hashes.has(rel)) : true
+  // The same number of files, all of them known: none was removed.
+  const removed = !cache || (hashed === 0 ? Object.keys(cache.files).length !== files.length : false)
   if (hashed > 0 || removed) {
-    const content: ProjectCache = { version: 1, appDir: path.resolve(appDir), writtenAtMs: now, files: next }
-    writeFileAtomic(cacheFile, JSON.stringify(content))
+    // Written entry by entry, in ProjectCache's shape: the whole text of a large project is never in memory.
+    const head = JSON.stringify({ version: 1, appDir: path.resolve(appDir), writtenAtMs: now } satisfies Omit<ProjectCache, 'files'>)
+    writeChunksAtomic(cacheFile, cacheChunks(head, files, hashes))
   }
   return { treeHash: treeHashOf(hashes), hashes, hashed }
 }

@@ -3,13 +3,13 @@ import path from 'node:path'
 import type { Layout } from './layout.js'
 import { assembleRelease, type LinkSource, type ProjectFile } from './python/release-files.js'
 import { listReleases, liveRelease } from './releases.js'
-import { writeFileAtomic } from './render/atomic-write.js'
+import { jsonObjectChunks, writeChunksAtomic } from './render/atomic-write.js'
 
 /** Beside release.json: the content hash of each project file of the release, so a later one can share them. */
 export const RELEASE_FILES_FILE = 'release.files.json'
 
 export function writeReleaseFiles(releaseDir: string, hashes: ReadonlyMap<string, string>): void {
-  writeFileAtomic(path.join(releaseDir, RELEASE_FILES_FILE), JSON.stringify(Object.fromEntries(hashes)))
+  writeChunksAtomic(path.join(releaseDir, RELEASE_FILES_FILE), jsonObjectChunks(hashes))
 }
 
 function readReleaseFiles(releaseDir: string): Record<string, string> | undefined {
@@ -43,8 +43,18 @@ export function buildReleaseTree(
   hashes: ReadonlyMap<string, string>,
   dir: string
 ): { linked: number; copied: number; from?: string } {
-  const source = linkSourceFor(layout)
-  const result = assembleRelease(files, hashes, dir, source)
+  const { result, from } = shareWithLinkSource(layout, files, hashes, dir)
   writeReleaseFiles(dir, hashes)
-  return { ...result, ...(source ? { from: source.id } : {}) }
+  return { ...result, ...(from ? { from } : {}) }
+}
+
+/** Kept apart so the link source's file list (one entry per file) can be collected before the new list is written. */
+function shareWithLinkSource(
+  layout: Layout,
+  files: readonly ProjectFile[],
+  hashes: ReadonlyMap<string, string>,
+  dir: string
+): { result: { linked: number; copied: number }; from?: string } {
+  const source = linkSourceFor(layout)
+  return { result: assembleRelease(files, hashes, dir, source), ...(source ? { from: source.id } : {}) }
 }

@@ -53,9 +53,13 @@ export function listProject(appDir: string, options: ListProjectOptions): Projec
   const excluded = new Set((options.exclude ?? []).map(p => path.resolve(p)))
   const files: ProjectFile[] = []
 
-  function walk(dir: string): void {
+  // Paths are joined by hand: an entry's name holds no separator, and path.join and path.relative on every one of
+  // 10,000 files were a fifth of a no-op's stage (npm run bench, the scaling table).
+  function walk(dir: string, relDir: string): void {
+    const base = dir.endsWith(path.sep) ? dir : dir + path.sep
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const from = path.join(dir, entry.name)
+      const from = base + entry.name
+      const rel = relDir ? `${relDir}/${entry.name}` : entry.name
       if (entry.isDirectory() || entry.isSymbolicLink()) {
         // Following symlinks copies what they point at: a release must not depend on the developer's tree.
         const stat = fs.statSync(from, { throwIfNoEntry: false })
@@ -65,7 +69,7 @@ export function listProject(appDir: string, options: ListProjectOptions): Projec
           if ((staticRoot && from === staticRoot) || excluded.has(from)) continue
           // A deploy-root inside app-dir (its releases, venvs, logs) must not be copied into a release.
           if (isInside(target, from)) continue
-          walk(from)
+          walk(from, rel)
           continue
         }
         if (!stat.isFile()) continue
@@ -73,11 +77,11 @@ export function listProject(appDir: string, options: ListProjectOptions): Projec
       if (SKIP_FILES.has(entry.name) || SKIP_EXTENSIONS.some(ext => entry.name.endsWith(ext))) continue
       if (excluded.has(from)) continue
       const stat = fs.statSync(from)
-      files.push({ rel: path.relative(source, from).split(path.sep).join('/'), abs: from, size: stat.size, mtimeMs: stat.mtimeMs })
+      files.push({ rel, abs: from, size: stat.size, mtimeMs: stat.mtimeMs })
     }
   }
 
-  walk(source)
+  walk(source, '')
   return files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0))
 }
 
@@ -164,8 +168,16 @@ export function hashFile(file: string): string {
 /** The digest of a set of files from their relative paths and content hashes (order-independent). */
 export function treeHashOf(hashes: ReadonlyMap<string, string>): string {
   const hash = createHash('sha256')
-  for (const rel of [...hashes.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) hash.update(`${rel}\0${hashes.get(rel)}\n`)
-  return hash.digest('hex')
+  // Fed in batches: the digest of the concatenation is the same, and one native call per file cost ~2 µs each.
+  let batch = ''
+  for (const rel of [...hashes.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+    batch += `${rel}\0${hashes.get(rel)}\n`
+    if (batch.length >= 65536) {
+      hash.update(batch)
+      batch = ''
+    }
+  }
+  return hash.update(batch).digest('hex')
 }
 
 /** A digest of a folder's files (relative paths and contents), to tell whether a new release differs from the last. */
