@@ -50,6 +50,8 @@ export interface StageDeps {
    * refuse the target, and a wrong site-name must cost neither a venv build nor data left behind.
    */
   beforeBuild?: () => Promise<void>
+  /** Called once the fingerprint matches no release: a new one is built and checked (about 0.5 s of Python). */
+  onNewRelease?: () => void
 }
 
 /**
@@ -148,6 +150,7 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
     }
   }
 
+  deps.onNewRelease?.()
   const releaseDir = layout.releaseDir(config.releaseId)
   if (fs.existsSync(releaseDir)) {
     throw new PhaseError(

@@ -83,13 +83,19 @@ export const stage: Step = {
     // mode: stage reads no IIS and plans against none: nothing below that reads IIS applies to it.
     const deploying = reading || ctx.current !== undefined
     const recorded = deploying && config.hosting === 'fastcgi' ? recordedFastCgi(ctx) : undefined
-    // The registration's variables are the inputs' alone (appEnvironment): their salted hash, which Plan compares
-    // with the record, is made on the thread pool while the release is staged.
-    startRecordHash(recorded, appEnvironment(config))
     let staged: StageResult
     try {
       staged = await stageRelease(
-        { runner: ctx.runner, log, templates, ...(reading ? { beforeBuild: () => iisReadDone(ctx) } : {}) },
+        {
+          runner: ctx.runner,
+          log,
+          templates,
+          ...(reading ? { beforeBuild: () => iisReadDone(ctx) } : {}),
+          // The registration's variables are the inputs' alone (appEnvironment): the salted hash that Plan compares
+          // with the record is made on the thread pool while Python checks the new release. A reused release
+          // needs none (settleFastCgi reads its section), so a no-op leaves that CPU to the walk of the project.
+          onNewRelease: () => startRecordHash(recorded, appEnvironment(config))
+        },
         config,
         interpreterOf(ctx)
       )
