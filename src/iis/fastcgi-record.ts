@@ -5,7 +5,7 @@ import { samePath } from '../windows-path.js'
 import { locationPath, sameName } from './app-location.js'
 import type { Appcmd } from './appcmd.js'
 import type { FastCgiRecord, LocationRecord } from './location-record.js'
-import { parseFastCgi, type CurrentState } from './state.js'
+import { parseFastCgi, readFastCgiSection, type CurrentState } from './state.js'
 
 /**
  * The FastCGI registration this tool last left in place for a location, kept in the deploy-root record so that a
@@ -98,9 +98,4 @@ export async function settleFastCgi(
     }
   }
   return { ...state, fastCgi: parseFastCgi(await (section ?? readFastCgiSection(appcmd))) }
-}
-
-/** The server-wide fastCgi section: every FastCGI application of the server. */
-export function readFastCgiSection(appcmd: Appcmd): Promise<string> {
-  return appcmd.read('list', 'config', '-section:system.webServer/fastCgi', '/xml')
 }

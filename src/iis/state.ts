@@ -157,6 +157,11 @@ function environment(el: Element): NameValue[] {
   return (vars ? children(vars, 'environmentVariable') : []).map(v => ({ name: attr(v, 'name') ?? '', value: attr(v, 'value') ?? '' }))
 }
 
+/** The server-wide fastCgi section: every FastCGI application of the server (parsed by parseFastCgi). */
+export function readFastCgiSection(appcmd: Appcmd): Promise<string> {
+  return appcmd.read('list', 'config', '-section:system.webServer/fastCgi', '/xml')
+}
+
 /** `appcmd list config -section:system.webServer/fastCgi /xml`. */
 export function parseFastCgi(xml: string): FastCgiApp[] {
   const section = sectionElement(parse(xml, 'system.webServer/fastCgi'), 'system.webServer/fastCgi')
@@ -201,7 +206,7 @@ export async function readState(appcmd: Appcmd, desired: StateQuery, known: Reco
   const [poolXml, siteXml, fastCgiXml] = await settledInOrder([
     listOrEmpty(appcmd, 'list', 'apppool', desired.pool.name, '/config', '/xml'),
     listOrEmpty(appcmd, 'list', 'site', desired.app.site, '/config', '/xml'),
-    defer ? Promise.resolve('') : appcmd.read('list', 'config', '-section:system.webServer/fastCgi', '/xml')
+    defer ? Promise.resolve('') : readFastCgiSection(appcmd)
   ])
   const pool = parsePool(poolXml, desired.pool.name)
   const fromSite = parseSite(siteXml, desired)
