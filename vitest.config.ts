@@ -24,6 +24,7 @@ const INTEGRATION = [
   '__tests__/migrate-sqlite.test.ts',
   '__tests__/pre-switch-iis.test.ts',
   '__tests__/python-django.test.ts',
+  '__tests__/python-finish.test.ts',
   '__tests__/python-venv.test.ts',
   '__tests__/read-beside-stage.test.ts',
   '__tests__/render.test.ts',
