@@ -23038,6 +23038,10 @@ function environment(el) {
     const vars = children(el, 'environmentVariables')[0];
     return (vars ? children(vars, 'environmentVariable') : []).map(v => ({ name: attr(v, 'name') ?? '', value: attr(v, 'value') ?? '' }));
 }
+/** The server-wide fastCgi section: every FastCGI application of the server (parsed by parseFastCgi). */
+function readFastCgiSection(appcmd) {
+    return appcmd.read('list', 'config', '-section:system.webServer/fastCgi', '/xml');
+}
 /** `appcmd list config -section:system.webServer/fastCgi /xml`. */
 function parseFastCgi(xml) {
     const section = sectionElement(parse(xml, 'system.webServer/fastCgi'), 'system.webServer/fastCgi');
@@ -23080,7 +23084,7 @@ async function readState(appcmd, desired, known, opts = {}) {
     const [poolXml, siteXml, fastCgiXml] = await settledInOrder([
         listOrEmpty(appcmd, 'list', 'apppool', desired.pool.name, '/config', '/xml'),
         listOrEmpty(appcmd, 'list', 'site', desired.app.site, '/config', '/xml'),
-        defer ? Promise.resolve('') : appcmd.read('list', 'config', '-section:system.webServer/fastCgi', '/xml')
+        defer ? Promise.resolve('') : readFastCgiSection(appcmd)
     ]);
     const pool = parsePool(poolXml, desired.pool.name);
     const fromSite = parseSite(siteXml, desired);
@@ -23193,10 +23197,6 @@ async function settleFastCgi(appcmd, log, current, desired, releaseReused, secti
         };
     }
     return { ...state, fastCgi: parseFastCgi(await (section ?? readFastCgiSection(appcmd))) };
-}
-/** The server-wide fastCgi section: every FastCGI application of the server. */
-function readFastCgiSection(appcmd) {
-    return appcmd.read('list', 'config', '-section:system.webServer/fastCgi', '/xml');
 }
 
 ;// CONCATENATED MODULE: ./src/journal/store.ts
@@ -28799,6 +28799,7 @@ const trialRender = {
 
 ;// CONCATENATED MODULE: ./src/flow/stage-steps.ts
 /** Steps that stage and deploy share: claim deploy-root, lock, stage the release (Read IIS: src/flow/iis-read.ts). */
+
 
 
 
