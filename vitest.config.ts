@@ -27,6 +27,7 @@ const INTEGRATION = [
   '__tests__/python-finish.test.ts',
   '__tests__/python-venv.test.ts',
   '__tests__/read-beside-stage.test.ts',
+  '__tests__/restore-point.test.ts',
   '__tests__/render.test.ts',
   '__tests__/rollback-mode.test.ts',
   '__tests__/server-preflight.test.ts',

@@ -338,3 +338,49 @@ describe('the plan against the state read', () => {
     expect(() => appcmdWrites(undefined, d)).toThrow(IndexerValueError)
   })
 })
+
+describe('the backup step', () => {
+  const plan = (restorePoint?: string) =>
+    buildPlan({
+      deployRoot: ROOT,
+      desired: desired(),
+      current: undefined,
+      grants: { operations: [], pending: [] },
+      releaseId: 'r2',
+      keepBackups: 5,
+      now: new Date(0),
+      spConfig: [{ tool: 'shibboleth', argv: ['write', 'shibboleth2.xml'], why: 'the SP config', mutates: true }],
+      ...(restorePoint ? { restorePoint } : {})
+    })
+
+  it('comes after the SP config, named from the plan, without a restore point', () => {
+    const steps = plan().steps
+    expect(steps.slice(0, 2).map(s => s.phase)).toEqual(['sp-config', 'backup'])
+    expect(steps[1]?.argv).toEqual(['add', 'backup', 'django-iis-deploy-r2-19700101T000000000Z'])
+  })
+
+  it('comes first and names the restore point taken beside the release check', () => {
+    const steps = plan('django-iis-deploy-r2-20261202T100000000Z').steps
+    expect(steps.slice(0, 2).map(s => s.phase)).toEqual(['backup', 'sp-config'])
+    expect(steps[0]).toMatchObject({
+      argv: ['add', 'backup', 'django-iis-deploy-r2-20261202T100000000Z'],
+      why: expect.stringContaining('taken while')
+    })
+    expect(steps.filter(s => s.phase === 'backup')).toHaveLength(1)
+  })
+
+  it('is left out with the restore point when IIS needs no write', () => {
+    const d = desired()
+    const steps = buildPlan({
+      deployRoot: ROOT,
+      desired: d,
+      current: matching(d),
+      grants: { operations: [], pending: [] },
+      releaseId: 'r2',
+      keepBackups: 5,
+      now: new Date(0),
+      restorePoint: 'django-iis-deploy-r2-20261202T100000000Z'
+    }).steps
+    expect(steps).toEqual([])
+  })
+})

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { layoutFor } from '../src/layout.js'
 import { readRelease } from '../src/releases.js'
 import { createTestServer, type TestServer } from './support/migrate-deploy.js'
+import { backupsOf } from './support/iis-sandbox.js'
 import { startPostgres, type PrivatePostgres } from './support/postgres.js'
 import { tempDir } from './support/temp-dir.js'
 import { buildWheelhouse } from './support/wheelhouse.js'
@@ -61,10 +62,11 @@ describe('migrate on PostgreSQL', () => {
     })
   })
 
-  it('a failing migration stops the run before the switch: no appcmd write, the old release live, its error shown', async () => {
+  it('a failing migration stops the run before the switch: IIS as it was, the old release live, its error shown', async () => {
     const { server: s, name } = await pgServer()
     server = s
     expect((await s.deploy(s.project('v1'), 'r1', { migrate: 'true', 'verify-body': 'notes: 0' })).failures).toEqual([])
+    const iisBefore = { config: s.sandbox.readConfig(), backups: backupsOf(s.sandbox) }
     s.sandbox.resetCounters()
 
     const r = await s.deploy(s.project('failing', ['failing']), 'r2', { migrate: 'true', 'verify-body': 'notes: 0' })
@@ -74,7 +76,10 @@ describe('migrate on PostgreSQL', () => {
     expect(r.failures[0]).toContain('Hint: fix the migration; the old release still serves')
     expect(r.log.lines).toContain('group: manage.py migrate --noinput')
     expect(r.log.lines.some(l => l.includes('Applying notes.0002_fails'))).toBe(true)
-    expect(s.sandbox.mutatingCalls()).toEqual([])
+    // The restore point taken beside the release check is deleted again: IIS is as it was.
+    expect(s.sandbox.mutatingCalls().map(c => c.argv.slice(0, 2).join(' '))).toEqual(['add backup', 'delete backup'])
+    expect(s.sandbox.changingCalls()).toEqual([])
+    expect({ config: s.sandbox.readConfig(), backups: backupsOf(s.sandbox) }).toEqual(iisBefore)
     expect(s.live()).toBe('r1')
     // The migration ran in a transaction: nothing of it stayed.
     expect(pg?.sql(name, "select count(*) from django_migrations where app = 'notes' and name = '0002_fails'")).toBe('0')

@@ -9,6 +9,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { layoutFor } from '../src/layout.js'
 import { readRelease } from '../src/releases.js'
 import { createTestServer, NOTES_SECRET, sqliteQuery, sqliteTables, type TestServer } from './support/migrate-deploy.js'
+import { backupsOf } from './support/iis-sandbox.js'
 import { tempDir } from './support/temp-dir.js'
 import { buildWheelhouse } from './support/wheelhouse.js'
 
@@ -169,6 +170,7 @@ describe('migrate on SQLite', () => {
     ])
     expect(ok.summary).toContain('Release commands run: `createcachetable`, `check --fail-level ERROR`')
 
+    const iisBefore = { config: s.sandbox.readConfig(), backups: backupsOf(s.sandbox) }
     s.sandbox.resetCounters()
     const failing = await s.deploy(s.project('v2', ['add-tag']), 'r2', {
       migrate: 'true',
@@ -179,7 +181,10 @@ describe('migrate on SQLite', () => {
     expect(failing.failures[0]).toMatch(/^release command 'loaddata no-such-fixture' failed \(exit 1\); the release was not switched to\./)
     expect(failing.failures[0]).toContain("No fixture named 'no-such-fixture' found")
     expect(failing.log.lines).toContain('group: manage.py loaddata no-such-fixture')
-    expect(s.sandbox.mutatingCalls()).toEqual([])
+    // The restore point taken beside the release check is deleted again: IIS is as it was.
+    expect(s.sandbox.mutatingCalls().map(c => c.argv.slice(0, 2).join(' '))).toEqual(['add backup', 'delete backup'])
+    expect(s.sandbox.changingCalls()).toEqual([])
+    expect({ config: s.sandbox.readConfig(), backups: backupsOf(s.sandbox) }).toEqual(iisBefore)
     expect(s.live()).toBe('r1')
     // The migration that ran before the failing command is undone: the old release finds its schema.
     expect(sqliteTables(db)).not.toContain('notes_tag')

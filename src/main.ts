@@ -3,6 +3,7 @@ import { asError } from './errors.js'
 import { actionDeps, contextFor, type RunContext, type RunDeps } from './flow/context.js'
 import { flowOf } from './flow/modes.js'
 import { failRun, reportFrom } from './flow/outcome.js'
+import { dropUnusedRestorePoint } from './flow/stage-steps.js'
 import { runSteps } from './flow/steps.js'
 import { recordRun } from './history/record.js'
 import { Phases } from './phases.js'
@@ -38,6 +39,8 @@ export async function run(deps: RunDeps = actionDeps()): Promise<void> {
     error = asError(thrown)
     hints = await failRun(deps, error)
   } finally {
+    // Under the server's lock, and before the report: a backup taken for a switch that never came is deleted.
+    await dropUnusedRestorePoint(ctx)
     const report = reportFrom(deps, ctx, phases, error, hints)
     // Under the target's lock, so two runs' entries never interleave; a run stopped before the lock changed nothing.
     if (ctx?.targetLocked && ctx.config.mode === 'deploy') recordRun(report, deps.env, log)

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -11,6 +11,14 @@ export type { AppcmdCall } from './doubles/appcmd-core.js'
 export type { AclRecord } from './doubles/icacls-core.js'
 
 const SUPPORT_DIR = dirname(fileURLToPath(import.meta.url))
+
+function withoutDroppedBackups(calls: AppcmdCall[]): AppcmdCall[] {
+  const name = (c: AppcmdCall, verb: string): string | undefined =>
+    c.argv[0] === verb && c.argv[1] === 'backup' && c.exitCode === 0 ? c.argv[2] : undefined
+  const deleted = new Set(calls.map(c => name(c, 'delete')).filter(n => n !== undefined))
+  const dropped = new Set(calls.map(c => name(c, 'add')).filter(n => n !== undefined && deleted.has(n)))
+  return calls.filter(c => !dropped.has(name(c, 'add') ?? name(c, 'delete') ?? ''))
+}
 
 export interface IisSandboxOptions {
   /** applicationHost.config text to start from instead of the fresh-server seed. */
@@ -29,6 +37,11 @@ export interface IisSandbox {
   env: Record<string, string>
   calls(): AppcmdCall[]
   mutatingCalls(): AppcmdCall[]
+  /**
+   * The mutating calls other than a backup added and deleted again (a restore point a run took beside its release
+   * check and dropped when it stopped before apply): what changed IIS.
+   */
+  changingCalls(): AppcmdCall[]
   aclGrants(): AclRecord[]
   readConfig(): string
   /** Arms (or with undefined, disarms) a commit failure at the k-th mutating call, counted from the last reset. */
@@ -81,6 +94,7 @@ export function createIisSandbox(opts: IisSandboxOptions = {}): IisSandbox {
     env,
     calls: () => readJsonLines<AppcmdCall>(appcmdLog),
     mutatingCalls: () => readJsonLines<AppcmdCall>(appcmdLog).filter(c => c.mutating),
+    changingCalls: () => withoutDroppedBackups(readJsonLines<AppcmdCall>(appcmdLog).filter(c => c.mutating)),
     aclGrants: () => readJsonLines<AclRecord>(icaclsLog),
     readConfig: () => readFileSync(configPath, 'utf8'),
     failAt(k) {
@@ -111,4 +125,9 @@ export function sandboxProcessRunner(sandbox: Pick<IisSandbox, 'env'>, inner: Pr
     run: (file, args, options = {}) =>
       inner.run(file, args, { ...options, env: { ...(process.env as Record<string, string>), ...sandbox.env } })
   }
+}
+
+/** The names of the backups the appcmd double holds, sorted. */
+export function backupsOf(sandbox: IisSandbox): string[] {
+  return existsSync(sandbox.backupsDir) ? readdirSync(sandbox.backupsDir).sort() : []
 }

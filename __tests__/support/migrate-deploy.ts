@@ -27,7 +27,10 @@ export interface Deployed {
   summary: string
   /** Every process the run started, in the order it started them. */
   calls: RecordedCall[]
-  plan?: { migrations?: { migrate: boolean; pending: string[]; reachable: boolean; note?: string; releaseCommands: string[] } }
+  plan?: {
+    migrations?: { migrate: boolean; pending: string[]; reachable: boolean; note?: string; releaseCommands: string[] }
+    operations?: { phase: string; argv: string[]; why: string }[]
+  }
 }
 
 export interface TestServer {

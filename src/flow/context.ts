@@ -20,6 +20,7 @@ import { TemplateSet } from '../render/templates.js'
 import type { OutputSetter, RunReport, SummaryWriter } from '../report.js'
 import type { ShibbolethApplied } from '../shibboleth/apply.js'
 import type { ShibbolethPlan } from '../shibboleth/plan.js'
+import type { RestorePoint } from '../iis/restore-point.js'
 import type { StageResult } from '../stage.js'
 import type { ReleaseMeta } from '../releases.js'
 import type { UrlCheckResult } from '../verify/checks.js'
@@ -89,6 +90,8 @@ export interface RunContext {
    */
   settled?: Promise<CurrentState>
   stage?: StageResult
+  /** The IIS backup taken beside the release check (src/iis/restore-point.ts); main deletes it when unused. */
+  restorePoint?: RestorePoint
   sp?: ShibbolethPlan
   plan?: DeployPlan
   planPath: string

@@ -5,6 +5,8 @@ import { asError } from '../errors.js'
 import { Appcmd } from '../iis/appcmd.js'
 import { settleFastCgi, startRecordHash } from '../iis/fastcgi-record.js'
 import { readFastCgiSection } from '../iis/state.js'
+import { backupRecordFile } from '../iis/backup.js'
+import { dropRestorePoint, takeRestorePoint, type RestorePoint } from '../iis/restore-point.js'
 import { acquireLock } from '../iis/lock.js'
 import { locationPath } from '../iis/app-location.js'
 import { LocationRecord, type FastCgiRecord } from '../iis/location-record.js'
@@ -95,7 +97,11 @@ export const stage: Step = {
           // The registration's variables are the inputs' alone (appEnvironment): the salted hash that Plan compares
           // with the record is made on the thread pool while Python checks the new release. A reused release
           // needs none (settleFastCgi reads its section), so a no-op leaves that CPU to the walk of the project.
-          onNewRelease: () => startRecordHash(recorded, appEnvironment(config))
+          onNewRelease: () => {
+            startRecordHash(recorded, appEnvironment(config))
+            // A new release is a switch: the plan's backup is taken now, beside Python's check of the release.
+            if (deploying) ctx.restorePoint = restorePointFor(ctx)
+          }
         },
         config,
         interpreterOf(ctx)
@@ -136,6 +142,29 @@ export const stage: Step = {
     ctx.files = writeOutputFiles(config.outputDir, staged.configs)
     for (const w of staged.checkWarnings) ctx.warnings.push(`${w.id}: ${w.message}`)
   }
+}
+
+/** Taken once the IIS read succeeded (a target the read refuses gets none), under the server lock main holds. */
+function restorePointFor(ctx: RunContext): RestorePoint {
+  const { config } = ctx
+  return takeRestorePoint({
+    runner: ctx.runner,
+    log: ctx.log,
+    appcmdPath: config.appcmd,
+    releaseId: config.releaseId,
+    recordFile: backupRecordFile(config.lockDir),
+    after: ctx.iisRead?.read ?? Promise.resolve()
+  })
+}
+
+/** The run ends: a backup taken for a switch that apply never reached is deleted (src/iis/restore-point.ts). */
+export async function dropUnusedRestorePoint(ctx: RunContext | undefined): Promise<void> {
+  const point = ctx?.restorePoint
+  if (!ctx || !point) return
+  const { config } = ctx
+  const deps = { runner: ctx.runner, log: ctx.log, appcmdPath: config.appcmd, recordFile: backupRecordFile(config.lockDir) }
+  const failed = await dropRestorePoint(point, deps)
+  if (failed) warn(ctx, failed)
 }
 
 function removeUnserved(ctx: RunContext, releaseDir: string): void {

@@ -18,6 +18,7 @@ import { pruneBackups, writeBackupRecord } from './backup.js'
 import { LocationRecord } from './location-record.js'
 import { rememberIdentityAndAuth } from './identity-auth-record.js'
 import { rememberFastCgi } from './fastcgi-record.js'
+import { useRestorePoint, type RestorePoint } from './restore-point.js'
 import { rollbackIfStillOurs, rollbackSummary, undoApply, type ApplyTrail, type RollbackResult } from './rollback.js'
 
 export type { RollbackResult } from './rollback.js'
@@ -32,6 +33,8 @@ export interface ApplyDeps {
    * release fails there. The caller brings verify: apply knows IIS, not HTTP.
    */
   checkBeforeSwitch?: (step: Step) => Promise<void>
+  /** The backup taken beside the release check (src/iis/restore-point.ts): the plan's backup step waits for it. */
+  restorePoint?: RestorePoint
 }
 
 /** Hooks around each step (a run journal records through them); `index` counts the IIS steps from 0. */
@@ -79,6 +82,8 @@ export async function applyPlan(deps: ApplyDeps, plan: DeployPlan, observer?: St
     } else if (step.tool === 'verify') {
       if (!deps.checkBeforeSwitch) throw new Error('the plan checks the release before the switch, but no check was given')
       await deps.checkBeforeSwitch(step)
+    } else if (step.phase === 'backup' && deps.restorePoint?.name === step.argv[2]) {
+      await useRestorePoint(deps.restorePoint)
     } else if (step.tool === 'icacls') {
       icaclsCalls++
       await runIcacls(runner, log, icaclsPath, step)
@@ -161,7 +166,7 @@ export async function applyPlan(deps: ApplyDeps, plan: DeployPlan, observer?: St
     objects: plan.objects,
     ...(backupName ? { backupName } : {}),
     previousPhysicalPath: current.app.physicalPath,
-    calls: { appcmdReads: appcmd.reads, appcmdWrites: appcmd.writes, icacls: icaclsCalls },
+    calls: { appcmdReads: appcmd.reads, appcmdWrites: appcmd.writes + (deps.restorePoint?.used ? 1 : 0), icacls: icaclsCalls },
     rollback: async () => {
       if (!backupName) return { ok: true, restored: [], failed: [] }
       const rb = await rollbackIfStillOurs(trail())

@@ -27,6 +27,11 @@ export interface PlanInput {
   knownBackups?: string[]
   /** Names the backup: one plan, one backup name. */
   now: Date
+  /**
+   * The backup taken beside the release check (src/iis/restore-point.ts), when there is one: the plan's backup
+   * step names it and comes first, since it was taken before anything else of the plan ran.
+   */
+  restorePoint?: string
   /** The SP's configuration change (planShibboleth), run before IIS is touched. */
   spConfig?: Operation[]
   /** The SP's pool recycle, run after IIS: the IIS module keeps the site list its workers started with. */
@@ -102,11 +107,20 @@ export function buildPlan(input: PlanInput): DeployPlan {
   const changes = planChanges(current, desired)
   const pool = desired.pool.name
   const appcmdWrites = [...changes.pool, ...changes.beforeSwitch, ...(changes.switchOp ? [changes.switchOp] : []), ...changes.afterSwitch]
-  const backup = appcmdWrites.length > 0 ? backupName(input.releaseId, input.now) : undefined
+  const backup = appcmdWrites.length > 0 ? (input.restorePoint ?? backupName(input.releaseId, input.now)) : undefined
+  const backupStep = backup
+    ? inPhase('backup')({
+        tool: 'appcmd',
+        argv: ['add', 'backup', backup],
+        why: input.restorePoint ? 'restore point for this deploy (taken while the release was checked)' : 'restore point for this deploy',
+        mutates: true
+      })
+    : undefined
 
-  const steps: Step[] = [...(input.spConfig ?? []).map(inPhase('sp-config'))]
-  if (backup)
-    steps.push(inPhase('backup')({ tool: 'appcmd', argv: ['add', 'backup', backup], why: 'restore point for this deploy', mutates: true }))
+  const steps: Step[] = []
+  if (backupStep && input.restorePoint) steps.push(backupStep)
+  steps.push(...(input.spConfig ?? []).map(inPhase('sp-config')))
+  if (backupStep && !input.restorePoint) steps.push(backupStep)
   // The pool first: a grant to `IIS AppPool\<pool>` needs the pool to exist. The grants before anything can serve
   // the release: the pool must be able to read it the moment IIS points there.
   steps.push(...changes.pool.map(inPhase('pool')))

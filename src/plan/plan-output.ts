@@ -49,7 +49,8 @@ export function deployPlanFor(
   desired: DesiredState,
   current: CurrentState | undefined,
   sp?: Pick<ShibbolethPlan, 'operations' | 'recycleOperations'>,
-  preSwitch?: PlanInput['preSwitch']
+  preSwitch?: PlanInput['preSwitch'],
+  restorePoint?: string
 ): DeployPlan {
   const root = layoutFor(config.deployRoot).root
   return buildPlan({
@@ -64,7 +65,8 @@ export function deployPlanFor(
     now: new Date(),
     spConfig: sp?.operations,
     spRecycle: sp?.recycleOperations,
-    ...(preSwitch ? { preSwitch } : {})
+    ...(preSwitch ? { preSwitch } : {}),
+    ...(restorePoint ? { restorePoint } : {})
   })
 }
 
