@@ -17481,7 +17481,7 @@ exports.SourceNode = __nccwpck_require__(9706).SourceNode;
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var node_v8__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8877);
 /* harmony import */ var node_v8__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_v8__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3029);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7919);
 /** The action's entry point: nothing but the call, so importing main.ts (tests, demo) runs nothing. */
 
 
@@ -17496,7 +17496,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3029:
+/***/ 7919:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -22656,10 +22656,21 @@ function buildPlan(input) {
     const changes = planChanges(current, desired);
     const pool = desired.pool.name;
     const appcmdWrites = [...changes.pool, ...changes.beforeSwitch, ...(changes.switchOp ? [changes.switchOp] : []), ...changes.afterSwitch];
-    const backup = appcmdWrites.length > 0 ? backupName(input.releaseId, input.now) : undefined;
-    const steps = [...(input.spConfig ?? []).map(inPhase('sp-config'))];
-    if (backup)
-        steps.push(inPhase('backup')({ tool: 'appcmd', argv: ['add', 'backup', backup], why: 'restore point for this deploy', mutates: true }));
+    const backup = appcmdWrites.length > 0 ? (input.restorePoint ?? backupName(input.releaseId, input.now)) : undefined;
+    const backupStep = backup
+        ? inPhase('backup')({
+            tool: 'appcmd',
+            argv: ['add', 'backup', backup],
+            why: input.restorePoint ? 'restore point for this deploy (taken while the release was checked)' : 'restore point for this deploy',
+            mutates: true
+        })
+        : undefined;
+    const steps = [];
+    if (backupStep && input.restorePoint)
+        steps.push(backupStep);
+    steps.push(...(input.spConfig ?? []).map(inPhase('sp-config')));
+    if (backupStep && !input.restorePoint)
+        steps.push(backupStep);
     // The pool first: a grant to `IIS AppPool\<pool>` needs the pool to exist. The grants before anything can serve
     // the release: the pool must be able to read it the moment IIS points there.
     steps.push(...changes.pool.map(inPhase('pool')));
@@ -23199,6 +23210,106 @@ async function settleFastCgi(appcmd, log, current, desired, releaseReused, secti
     return { ...state, fastCgi: parseFastCgi(await (section ?? readFastCgiSection(appcmd))) };
 }
 
+;// CONCATENATED MODULE: ./src/deferred-log.ts
+/**
+ * A Log for work that runs beside a step with log groups of its own: its lines wait and are printed by `flush`,
+ * after that step, so they never land inside the other step's groups. Secrets are registered at once.
+ */
+function deferredLog(log) {
+    const lines = [];
+    return {
+        log: {
+            info: message => lines.push({ kind: 'info', message }),
+            debug: message => lines.push({ kind: 'debug', message }),
+            warning: (message, props) => lines.push({ kind: 'warning', message, ...(props ? { props } : {}) }),
+            error: (message, props) => lines.push({ kind: 'error', message, ...(props ? { props } : {}) }),
+            // A group would open inside the other step's output: its lines join the others instead.
+            group: (_name, fn) => fn(),
+            secret: value => log.secret(value),
+            redact: text => log.redact(text)
+        },
+        flush: () => {
+            for (const line of lines.splice(0)) {
+                if (line.kind === 'warning' || line.kind === 'error')
+                    log[line.kind](line.message, line.props);
+                else
+                    log[line.kind](line.message);
+            }
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ./src/iis/restore-point.ts
+/**
+ * The run's IIS backup taken beside the release check (docs/iis-apply.md, "The restore point beside the check"):
+ * once the stage knows it builds a new release, a deploy will switch to it, so the backup the plan starts with is
+ * taken while Python checks the release instead of after it. The plan names it and apply's backup step waits for
+ * it; a run that stops before apply used it deletes it again, so IIS keeps no trace of a run that changed nothing.
+ */
+
+
+
+
+function takeRestorePoint(deps, now = new Date()) {
+    const name = backupName(deps.releaseId, now);
+    const deferred = deferredLog(deps.log);
+    const appcmd = new Appcmd({ runner: deps.runner, log: deferred.log, path: deps.appcmdPath });
+    const taken = (async () => {
+        try {
+            await deps.after;
+        }
+        catch (error) {
+            return { added: false, error: asError(error) };
+        }
+        try {
+            await appcmd.run({ argv: ['add', 'backup', name], mutates: true });
+        }
+        catch (error) {
+            return { added: false, error: asError(error) };
+        }
+        // A run killed before apply leaves a backup the record names, so a later prune counts it as ours. Without a
+        // record there is nothing to add to: the next run lists the backups, and finds it by its name.
+        const known = readBackupRecord(deps.recordFile);
+        if (known)
+            writeBackupRecord(deps.recordFile, [name, ...known.filter(n => n !== name)], deferred.log);
+        return { added: true };
+    })();
+    return { name, taken, used: false, flush: deferred.flush };
+}
+/** Apply's backup step: waits for the backup and throws what stopped it. */
+async function useRestorePoint(point) {
+    point.used = true;
+    const taken = await point.taken;
+    point.flush();
+    if (taken.error)
+        throw taken.error;
+}
+/**
+ * The run ends without apply having used the backup (the release check failed, or IIS needed no write): it is
+ * deleted, and taken out of the record. A delete that fails is returned as a warning: the backup is ours by name,
+ * and pruning removes it once our backups exceed keep-backups.
+ */
+async function dropRestorePoint(point, deps) {
+    if (point.used)
+        return undefined;
+    const taken = await point.taken;
+    point.flush();
+    if (!taken.added)
+        return undefined;
+    const appcmd = new Appcmd({ runner: deps.runner, log: deps.log, path: deps.appcmdPath });
+    try {
+        await appcmd.run({ argv: ['delete', 'backup', point.name], mutates: true });
+        const known = readBackupRecord(deps.recordFile);
+        if (known)
+            writeBackupRecord(deps.recordFile, known.filter(n => n !== point.name), deps.log);
+        deps.log.info(`Deleted IIS backup ${point.name}: this run made no IIS change for it to restore`);
+        return undefined;
+    }
+    catch (error) {
+        return `could not delete IIS backup ${point.name}, taken for a change this run did not make: ${asError(error).message}`;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/journal/store.ts
 /**
  * The run journal: one file per target under deploy-root (docs/iis-apply.md, "Run journal and recovery"). A deploy
@@ -23729,6 +23840,7 @@ async function rollbackIfStillOurs(trail) {
 
 
 
+
 /** Walks `plan`'s IIS steps in order; throws a PhaseError (after rolling back) when a step that must succeed fails. */
 async function applyPlan(deps, plan, observer) {
     const { runner, log, appcmdPath, icaclsPath } = deps;
@@ -23752,6 +23864,9 @@ async function applyPlan(deps, plan, observer) {
             if (!deps.checkBeforeSwitch)
                 throw new Error('the plan checks the release before the switch, but no check was given');
             await deps.checkBeforeSwitch(step);
+        }
+        else if (step.phase === 'backup' && deps.restorePoint?.name === step.argv[2]) {
+            await useRestorePoint(deps.restorePoint);
         }
         else if (step.tool === 'icacls') {
             icaclsCalls++;
@@ -23832,7 +23947,7 @@ async function applyPlan(deps, plan, observer) {
         objects: plan.objects,
         ...(backupName ? { backupName } : {}),
         previousPhysicalPath: current.app.physicalPath,
-        calls: { appcmdReads: appcmd.reads, appcmdWrites: appcmd.writes, icacls: icaclsCalls },
+        calls: { appcmdReads: appcmd.reads, appcmdWrites: appcmd.writes + (deps.restorePoint?.used ? 1 : 0), icacls: icaclsCalls },
         rollback: async () => {
             if (!backupName)
                 return { ok: true, restored: [], failed: [] };
@@ -23887,7 +24002,7 @@ function settingsFromSource(config) {
  * The deploy plan for `config`: the grants deploy-root has no record of, against `current` (the server as read;
  * undefined plans against an empty server), with the SP's steps when it changes.
  */
-function deployPlanFor(config, desired, current, sp, preSwitch) {
+function deployPlanFor(config, desired, current, sp, preSwitch, restorePoint) {
     const root = layoutFor(config.deployRoot).root;
     return buildPlan({
         deployRoot: root,
@@ -23901,7 +24016,8 @@ function deployPlanFor(config, desired, current, sp, preSwitch) {
         now: new Date(),
         spConfig: sp?.operations,
         spRecycle: sp?.recycleOperations,
-        ...(preSwitch ? { preSwitch } : {})
+        ...(preSwitch ? { preSwitch } : {}),
+        ...(restorePoint ? { restorePoint } : {})
     });
 }
 function writeOutputFiles(outputDir, configs) {
@@ -28618,35 +28734,6 @@ function factsFor(interpreter, releaseId, hash, wsgiApplication, staticSettings)
     };
 }
 
-;// CONCATENATED MODULE: ./src/deferred-log.ts
-/**
- * A Log for work that runs beside a step with log groups of its own: its lines wait and are printed by `flush`,
- * after that step, so they never land inside the other step's groups. Secrets are registered at once.
- */
-function deferredLog(log) {
-    const lines = [];
-    return {
-        log: {
-            info: message => lines.push({ kind: 'info', message }),
-            debug: message => lines.push({ kind: 'debug', message }),
-            warning: (message, props) => lines.push({ kind: 'warning', message, ...(props ? { props } : {}) }),
-            error: (message, props) => lines.push({ kind: 'error', message, ...(props ? { props } : {}) }),
-            // A group would open inside the other step's output: its lines join the others instead.
-            group: (_name, fn) => fn(),
-            secret: value => log.secret(value),
-            redact: text => log.redact(text)
-        },
-        flush: () => {
-            for (const line of lines.splice(0)) {
-                if (line.kind === 'warning' || line.kind === 'error')
-                    log[line.kind](line.message, line.props);
-                else
-                    log[line.kind](line.message);
-            }
-        }
-    };
-}
-
 ;// CONCATENATED MODULE: ./src/iis/pool-sharing.ts
 
 
@@ -28817,6 +28904,8 @@ const trialRender = {
 
 
 
+
+
 const claimRoot = {
     name: 'Claim deploy-root',
     run: ({ config, layout, probe }) => {
@@ -28890,7 +28979,12 @@ const stage = {
                 // The registration's variables are the inputs' alone (appEnvironment): the salted hash that Plan compares
                 // with the record is made on the thread pool while Python checks the new release. A reused release
                 // needs none (settleFastCgi reads its section), so a no-op leaves that CPU to the walk of the project.
-                onNewRelease: () => startRecordHash(recorded, appEnvironment(config))
+                onNewRelease: () => {
+                    startRecordHash(recorded, appEnvironment(config));
+                    // A new release is a switch: the plan's backup is taken now, beside Python's check of the release.
+                    if (deploying)
+                        ctx.restorePoint = restorePointFor(ctx);
+                }
             }, config, interpreterOf(ctx));
         }
         catch (error) {
@@ -28933,6 +29027,29 @@ const stage = {
             ctx.warnings.push(`${w.id}: ${w.message}`);
     }
 };
+/** Taken once the IIS read succeeded (a target the read refuses gets none), under the server lock main holds. */
+function restorePointFor(ctx) {
+    const { config } = ctx;
+    return takeRestorePoint({
+        runner: ctx.runner,
+        log: ctx.log,
+        appcmdPath: config.appcmd,
+        releaseId: config.releaseId,
+        recordFile: backupRecordFile(config.lockDir),
+        after: ctx.iisRead?.read ?? Promise.resolve()
+    });
+}
+/** The run ends: a backup taken for a switch that apply never reached is deleted (src/iis/restore-point.ts). */
+async function dropUnusedRestorePoint(ctx) {
+    const point = ctx?.restorePoint;
+    if (!ctx || !point)
+        return;
+    const { config } = ctx;
+    const deps = { runner: ctx.runner, log: ctx.log, appcmdPath: config.appcmd, recordFile: backupRecordFile(config.lockDir) };
+    const failed = await dropRestorePoint(point, deps);
+    if (failed)
+        warn(ctx, failed);
+}
 function removeUnserved(ctx, releaseDir) {
     try {
         removeReleaseDir(releaseDir, ctx.config.shared);
@@ -29625,7 +29742,7 @@ const planDeploy = {
             ? planShibboleth(shibbolethTarget(config, current.site.id), config.outputDir, templates)
             : planLeaveShibboleth(leaveTarget(config), config.outputDir);
         // The plan a deploy shows is the plan it runs: built once, here, and handed to apply.
-        const plan = deployPlanFor(config, staged.desired, current, sp, await preSwitchFor(ctx));
+        const plan = deployPlanFor(config, staged.desired, current, sp, await preSwitchFor(ctx), ctx.restorePoint?.name);
         const shown = { ...planDocument(config, staged.facts.releaseId, plan, ctx.files), ...planMigrations(ctx) };
         ctx.sp = sp;
         ctx.plan = plan;
@@ -29696,7 +29813,8 @@ const applyIis = {
                 log,
                 appcmdPath: config.appcmd,
                 icaclsPath: config.icacls,
-                checkBeforeSwitch: checkBeforeSwitch(ctx, stagedStaticTarget(ctx), currentOf(ctx).site.id)
+                checkBeforeSwitch: checkBeforeSwitch(ctx, stagedStaticTarget(ctx), currentOf(ctx).site.id),
+                ...(ctx.restorePoint ? { restorePoint: ctx.restorePoint } : {})
             }, plan, journal));
             journal?.applied();
         }
@@ -30161,6 +30279,7 @@ async function runSteps(ctx, steps) {
 
 
 
+
 /** Every secret of the inputs is masked before anything can print it. */
 function main_maskSecrets(ctx) {
     const { config, log } = ctx;
@@ -30194,6 +30313,8 @@ async function run(deps = actionDeps()) {
         hints = await failRun(deps, error);
     }
     finally {
+        // Under the server's lock, and before the report: a backup taken for a switch that never came is deleted.
+        await dropUnusedRestorePoint(ctx);
         const report = reportFrom(deps, ctx, phases, error, hints);
         // Under the target's lock, so two runs' entries never interleave; a run stopped before the lock changed nothing.
         if (ctx?.targetLocked && ctx.config.mode === 'deploy')
