@@ -93,6 +93,30 @@ describe('project fingerprint', () => {
     expect(next.hashes.get('mysite/views.py')).toBe(hashFile(views))
   })
 
+  it('reads a racy file again each run without rewriting the cache for it, until many are racy', () => {
+    const appDir = app()
+    const root = path.join(tempDir('release-tree-root'), 'deploy')
+    const cache = projectCacheFile(root, appDir)
+    const writtenAt = (): number => (JSON.parse(fs.readFileSync(cache, 'utf8')) as { writtenAtMs: number }).writtenAtMs
+    // Edited just before the first deploy: within the racy window of the cache that deploy writes.
+    fs.utimesSync(path.join(appDir, 'mysite', 'views.py'), new Date(), new Date())
+    const first = Date.now() - 10_000
+    hashProject(listProject(appDir, { target: root }), appDir, cache, first)
+    for (let run = 1; run <= 2; run++) {
+      const again = hashProject(listProject(appDir, { target: root }), appDir, cache, first + run)
+      expect(again.hashed).toBe(1)
+      expect(writtenAt()).toBe(first)
+    }
+
+    // Past the limit, one rewrite is cheaper than reading them all on every run.
+    for (let i = 0; i < 64; i++) fs.writeFileSync(path.join(appDir, 'assets', `f${i}.css`), `/* ${i} */\n`)
+    hashProject(listProject(appDir, { target: root }), appDir, cache, first + 3)
+    expect(writtenAt()).toBe(first + 3)
+    const many = hashProject(listProject(appDir, { target: root }), appDir, cache, first + 4)
+    expect(many.hashed).toBe(65)
+    expect(writtenAt()).toBe(first + 4)
+  })
+
   it('hashes a file larger than its read chunk by streaming, with the same digest as a whole read', () => {
     const file = path.join(tempDir('release-tree-big'), 'big.bin')
     const data = Buffer.alloc(3 * 1024 * 1024 + 17, 9)
