@@ -145,6 +145,28 @@ describe('release tree', () => {
     expect(fs.readFileSync(path.join(r2, 'mysite', 'views.py'), 'utf8')).toBe('def index(r): return 2\n')
   })
 
+  it("shares by the live release's list as JSON.parse reads it, and nothing from a damaged list", () => {
+    const appDir = app()
+    const layout = layoutFor(path.join(tempDir('release-tree-root'), 'deploy'))
+    stage(layout, appDir, 'r1')
+    const list = path.join(layout.releaseDir('r1'), 'release.files.json')
+    const listed = JSON.parse(fs.readFileSync(list, 'utf8')) as Record<string, string>
+    // Listed twice, the last entry holds: a wrong hash after the right one is not shared.
+    fs.writeFileSync(list, JSON.stringify(listed).replace(/\}$/, ',"manage.py":"0000"}'))
+    expect(stage(layout, appDir, 'r2')).toMatchObject({ linked: 3, copied: 1 })
+    expect(inode(path.join(layout.releaseDir('r2'), 'manage.py'))).not.toBe(inode(path.join(layout.releaseDir('r1'), 'manage.py')))
+
+    // The live release's list cut short is passed over for the next release that lists its files: r1's.
+    const r2List = path.join(layout.releaseDir('r2'), 'release.files.json')
+    fs.writeFileSync(r2List, fs.readFileSync(r2List, 'utf8').slice(0, -5))
+    fs.writeFileSync(path.join(appDir, 'mysite', 'views.py'), 'def index(r): return 3\n')
+    expect(stage(layout, appDir, 'r3')).toMatchObject({ hashed: 1, linked: 2, copied: 2 })
+    // With every list damaged, nothing is shared.
+    for (const id of ['r1', 'r3']) fs.writeFileSync(path.join(layout.releaseDir(id), 'release.files.json'), '{"manage.py":')
+    fs.writeFileSync(path.join(appDir, 'mysite', 'views.py'), 'def index(r): return 4\n')
+    expect(stage(layout, appDir, 'r4')).toMatchObject({ linked: 0, copied: 4 })
+  })
+
   it('a file rewritten in the new release (by rename) leaves the shared one of the live release as it was', () => {
     const appDir = app()
     const layout = layoutFor(path.join(tempDir('release-tree-root'), 'deploy'))

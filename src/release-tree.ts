@@ -1,9 +1,9 @@
-import fs from 'node:fs'
 import path from 'node:path'
 import type { Layout } from './layout.js'
 import { assembleRelease, type LinkSource, type ProjectFile } from './python/release-files.js'
 import { listReleases, liveRelease } from './releases.js'
 import { jsonObjectChunks, writeChunksAtomic } from './render/atomic-write.js'
+import { readJsonStringPairs } from './render/json-pairs-reader.js'
 
 /** Beside release.json: the content hash of each project file of the release, so a later one can share them. */
 export const RELEASE_FILES_FILE = 'release.files.json'
@@ -12,10 +12,19 @@ export function writeReleaseFiles(releaseDir: string, hashes: ReadonlyMap<string
   writeChunksAtomic(path.join(releaseDir, RELEASE_FILES_FILE), jsonObjectChunks(hashes))
 }
 
-function readReleaseFiles(releaseDir: string): Record<string, string> | undefined {
+/**
+ * The files of `releaseDir` whose content hash its list gives as `hashes` does: read entry by entry, so only their
+ * names are kept (a parsed 50,000-entry list was node's peak memory in a code change, npm run bench). Undefined
+ * when the release has no readable list.
+ */
+function sameFilesIn(releaseDir: string, hashes: ReadonlyMap<string, string>): Set<string> | undefined {
+  const same = new Set<string>()
   try {
-    const parsed = JSON.parse(fs.readFileSync(path.join(releaseDir, RELEASE_FILES_FILE), 'utf8')) as unknown
-    return parsed && typeof parsed === 'object' ? (parsed as Record<string, string>) : undefined
+    // A name listed twice counts as JSON.parse would read it: the last entry holds.
+    const whole = readJsonStringPairs(path.join(releaseDir, RELEASE_FILES_FILE), (rel, hash) =>
+      hashes.get(rel) === hash ? same.add(rel) : same.delete(rel)
+    )
+    return whole ? same : undefined
   } catch {
     return undefined
   }
@@ -25,13 +34,13 @@ function readReleaseFiles(releaseDir: string): Record<string, string> | undefine
  * The release a new one shares files with: the live one (what the next release most resembles), else the newest
  * that lists its files. Releases staged before the list existed share nothing; their files are copied.
  */
-export function linkSourceFor(layout: Layout): (LinkSource & { id: string }) | undefined {
+export function linkSourceFor(layout: Layout, hashes: ReadonlyMap<string, string>): (LinkSource & { id: string }) | undefined {
   const live = liveRelease(layout)
   const candidates = [...(live ? [live] : []), ...listReleases(layout).filter(r => r.id !== live?.id)]
   for (const release of candidates) {
     const dir = layout.releaseDir(release.id)
-    const hashes = readReleaseFiles(dir)
-    if (hashes) return { id: release.id, dir, hashes }
+    const same = sameFilesIn(dir, hashes)
+    if (same) return { id: release.id, dir, holds: rel => same.has(rel) }
   }
   return undefined
 }
@@ -55,6 +64,6 @@ function shareWithLinkSource(
   hashes: ReadonlyMap<string, string>,
   dir: string
 ): { result: { linked: number; copied: number }; from?: string } {
-  const source = linkSourceFor(layout)
+  const source = linkSourceFor(layout, hashes)
   return { result: assembleRelease(files, hashes, dir, source), ...(source ? { from: source.id } : {}) }
 }

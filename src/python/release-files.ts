@@ -95,10 +95,11 @@ export function copyProject(appDir: string, releaseDir: string, options: CopyPro
   return { files: files.map(f => f.rel) }
 }
 
-/** The release a new one shares unchanged files with: its folder and the content hash of each of its files. */
+/** The release a new one shares unchanged files with: its folder, and which of the new files it holds as they are. */
 export interface LinkSource {
   dir: string
-  hashes: Readonly<Record<string, string>>
+  /** Whether the source's list gives `rel` the content hash the new release has for it. */
+  holds(rel: string): boolean
 }
 
 /**
@@ -131,7 +132,7 @@ export function assembleRelease(
       made.add(relDir)
     }
     const hash = hashes.get(file.rel)
-    if (source && hash !== undefined && source.hashes[file.rel] === hash && linkInto(fromBase + rel, to, file.size)) {
+    if (source && hash !== undefined && source.holds(file.rel) && linkInto(fromBase + rel, to, file.size)) {
       linked++
       continue
     }
