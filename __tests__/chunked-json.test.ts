@@ -40,17 +40,45 @@ describe('chunked JSON', () => {
     const files = listProject(app, { target: path.join(root, 'deploy-root') })
     const first = hashProject(files, app, cacheFile)
     expect(first.hashed).toBe(50)
-    const cache = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as {
-      version: number
-      appDir: string
-      files: Record<string, { hash: string }>
-    }
-    expect(cache.version).toBe(1)
-    expect(cache.appDir).toBe(path.resolve(app))
-    expect(Object.keys(cache.files)).toHaveLength(50)
-    expect(cache.files['pkg/m7.py']?.hash).toBe(first.hashes.get('pkg/m7.py'))
+    // One flat object of strings: the head under '', then '<size> <mtimeMs> <sha256>' for each file.
+    const cache = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as Record<string, string>
+    expect(JSON.parse(cache[''] ?? '')).toMatchObject({ version: 2, appDir: path.resolve(app) })
+    expect(Object.keys(cache)).toHaveLength(51)
+    const m7 = files.find(f => f.rel === 'pkg/m7.py')!
+    expect(cache['pkg/m7.py']).toBe(`${m7.size} ${m7.mtimeMs} ${first.hashes.get('pkg/m7.py')}`)
     const second = hashProject(listProject(app, { target: path.join(root, 'deploy-root') }), app, cacheFile)
     expect(second.hashed).toBe(0)
     expect(second.treeHash).toBe(first.treeHash)
+  })
+
+  it('hashes every file once more from a cache of the earlier shape, or of another app-dir', () => {
+    const root = tempDir('chunked-cache')
+    const app = path.join(root, 'app')
+    fs.mkdirSync(app, { recursive: true })
+    fs.writeFileSync(path.join(app, 'a.py'), 'A = 1\n')
+    const old = new Date(Date.now() - 60_000)
+    fs.utimesSync(path.join(app, 'a.py'), old, old)
+    const cacheFile = projectCacheFile(path.join(root, 'deploy-root'), app)
+    const files = listProject(app, { target: path.join(root, 'deploy-root') })
+    const first = hashProject(files, app, cacheFile, Date.now())
+    const a = files[0]
+    const v1 = {
+      version: 1,
+      appDir: path.resolve(app),
+      writtenAtMs: Date.now(),
+      files: { 'a.py': { size: a.size, mtimeMs: a.mtimeMs, hash: first.hashes.get('a.py') } }
+    }
+    fs.writeFileSync(cacheFile, JSON.stringify(v1))
+    expect(hashProject(files, app, cacheFile).hashed).toBe(1)
+    expect(hashProject(files, app, cacheFile).hashed).toBe(0)
+    const text = fs.readFileSync(cacheFile, 'utf8')
+    fs.writeFileSync(
+      cacheFile,
+      text.replace(
+        JSON.stringify(JSON.stringify(path.resolve(app))).slice(1, -1),
+        JSON.stringify(JSON.stringify('/elsewhere')).slice(1, -1)
+      )
+    )
+    expect(hashProject(files, app, cacheFile).hashed).toBe(1)
   })
 })

@@ -14,7 +14,9 @@ function fileWith(content: string | Buffer): string {
 
 function read(file: string): { whole: boolean; entries: [string, string][] } {
   const entries: [string, string][] = []
-  const whole = readJsonStringPairs(file, (key, value) => entries.push([key, value]))
+  const whole = readJsonStringPairs(file, (key, value) => {
+    entries.push([key, value])
+  })
   return { whole, entries }
 }
 
@@ -47,6 +49,7 @@ describe('reading a flat JSON object of strings entry by entry', () => {
       '"a.py":"h1"}',
       '{"a.py":"h1"{"b.py":"h2"}',
       '{,"a.py":"h1"}',
+      '{"a\\x.py":"h1"}',
       '{"a\u0001.py":"h1"}'
     ]
     for (const text of notJson) {
@@ -57,6 +60,13 @@ describe('reading a flat JSON object of strings entry by entry', () => {
       expect(read(fileWith(text)).whole, text).toBe(false)
     }
     expect(read(fileWith(Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x22, 0x68, 0x22, 0x7d]))).whole).toBe(false)
+  })
+
+  it('stops where the caller refuses an entry', () => {
+    const seen: string[] = []
+    const file = fileWith('{"head":"v9","a.py":"h1","b.py":"h2"}')
+    expect(readJsonStringPairs(file, key => (seen.push(key), key !== 'a.py'))).toBe(false)
+    expect(seen).toEqual(['head', 'a.py'])
   })
 
   it('gives every entry of a name listed twice, in order, so the caller can keep the last as JSON.parse does', () => {

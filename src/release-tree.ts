@@ -21,9 +21,10 @@ function sameFilesIn(releaseDir: string, hashes: ReadonlyMap<string, string>): S
   const same = new Set<string>()
   try {
     // A name listed twice counts as JSON.parse would read it: the last entry holds.
-    const whole = readJsonStringPairs(path.join(releaseDir, RELEASE_FILES_FILE), (rel, hash) =>
-      hashes.get(rel) === hash ? same.add(rel) : same.delete(rel)
-    )
+    const whole = readJsonStringPairs(path.join(releaseDir, RELEASE_FILES_FILE), (rel, hash) => {
+      if (hashes.get(rel) === hash) same.add(rel)
+      else same.delete(rel)
+    })
     return whole ? same : undefined
   } catch {
     return undefined
