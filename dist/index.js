@@ -17481,7 +17481,7 @@ exports.SourceNode = __nccwpck_require__(9706).SourceNode;
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var node_v8__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8877);
 /* harmony import */ var node_v8__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_v8__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7919);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1754);
 /** The action's entry point: nothing but the call, so importing main.ts (tests, demo) runs nothing. */
 
 
@@ -17496,7 +17496,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7919:
+/***/ 1754:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -27526,20 +27526,24 @@ function copyProject(appDir, releaseDir, options = {}) {
  * drops its own names.
  */
 function assembleRelease(files, hashes, releaseDir, source) {
+    // Joined by hand, as listProject does: rel holds / only, and path.join on both sides of 10,000 links was a
+    // tenth of a code change's stage at that size (npm run bench, the scaling table).
+    const native = (external_node_path_default()).sep === '/' ? (rel) => rel : (rel) => rel.replaceAll('/', (external_node_path_default()).sep);
+    const toBase = releaseDir.endsWith((external_node_path_default()).sep) ? releaseDir : releaseDir + (external_node_path_default()).sep;
+    const fromBase = source ? (source.dir.endsWith((external_node_path_default()).sep) ? source.dir : source.dir + (external_node_path_default()).sep) : '';
     const made = new Set();
     let linked = 0;
     for (const file of files) {
-        const to = external_node_path_default().join(releaseDir, ...file.rel.split('/'));
-        const dir = external_node_path_default().dirname(to);
-        if (!made.has(dir)) {
-            external_node_fs_default().mkdirSync(dir, { recursive: true });
-            made.add(dir);
+        const rel = native(file.rel);
+        const to = toBase + rel;
+        const slash = file.rel.lastIndexOf('/');
+        const relDir = slash < 0 ? '' : file.rel.slice(0, slash);
+        if (!made.has(relDir)) {
+            external_node_fs_default().mkdirSync(relDir ? toBase + native(relDir) : releaseDir, { recursive: true });
+            made.add(relDir);
         }
         const hash = hashes.get(file.rel);
-        if (source &&
-            hash !== undefined &&
-            source.hashes[file.rel] === hash &&
-            linkInto(external_node_path_default().join(source.dir, ...file.rel.split('/')), to, file.size)) {
+        if (source && hash !== undefined && source.holds(file.rel) && linkInto(fromBase + rel, to, file.size)) {
             linked++;
             continue;
         }
@@ -27786,6 +27790,94 @@ function releaseFingerprint(config, projectTreeHash, venv, templates) {
     return h.digest('hex').slice(0, 16);
 }
 
+;// CONCATENATED MODULE: external "node:util"
+const external_node_util_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
+;// CONCATENATED MODULE: ./src/render/json-pairs-reader.ts
+
+
+/** Read size: a file of any length costs this much text at a time, plus one entry. */
+const READ_CHUNK = 64 * 1024;
+// One `"key":"value"` entry after the object's `{` (the first) or a `,`. Both are JSON strings (no raw control
+// character); whitespace is allowed where JSON allows it.
+const PAIR = String.raw `\s*("(?:[^"\\\u0000-\u001f]|\\.)*")\s*:\s*("(?:[^"\\\u0000-\u001f]|\\.)*")`;
+const FIRST = new RegExp(String.raw `\s*\{` + PAIR, 'y');
+const NEXT = new RegExp(String.raw `\s*,` + PAIR, 'y');
+const EMPTY = /\s*\{\s*\}\s*$/y;
+const END = /\s*\}\s*$/y;
+/** A string without escapes is its text between the quotes; JSON.parse takes the others, and refuses bad escapes. */
+function unquote(token) {
+    return token.includes('\\') ? JSON.parse(token) : token.slice(1, -1);
+}
+function parsePair(key, value) {
+    try {
+        return [unquote(key), unquote(value)];
+    }
+    catch {
+        return undefined;
+    }
+}
+function decode(decoder, bytes, more) {
+    try {
+        return decoder.decode(bytes, { stream: more });
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Reads a JSON object whose values are all strings (what jsonObjectChunks writes from a Map of strings) entry by
+ * entry, in fixed reads: neither the whole text nor the whole parsed object is ever in memory, which for the file
+ * list of a 50,000-file release is 5 MB of text and more as objects (npm run bench, node's peak RSS).
+ * Returns false, having called `onEntry` for the entries before it, when the text is not such an object or
+ * `onEntry` returned false (the caller has read enough to refuse the file); a file that cannot be read throws.
+ */
+function readJsonStringPairs(file, onEntry) {
+    const fd = external_node_fs_default().openSync(file, 'r');
+    try {
+        const buffer = Buffer.allocUnsafe(READ_CHUNK);
+        const decoder = new external_node_util_namespaceObject.TextDecoder('utf-8', { fatal: true });
+        let text = '';
+        let entries = 0;
+        for (;;) {
+            const n = external_node_fs_default().readSync(fd, buffer, 0, READ_CHUNK, null);
+            const decoded = decode(decoder, buffer.subarray(0, n), n > 0);
+            if (decoded === undefined)
+                return false;
+            text += decoded;
+            if (entries === 0)
+                text = text.replace(/^\uFEFF/, '');
+            let at = 0;
+            // A match is a whole entry (both closing quotes are in it); one cut by the read is matched after the next.
+            for (;;) {
+                const pattern = entries === 0 ? FIRST : NEXT;
+                pattern.lastIndex = at;
+                const entry = pattern.exec(text);
+                if (!entry)
+                    break;
+                const pair = parsePair(entry[1], entry[2]);
+                if (!pair)
+                    return false;
+                if (onEntry(pair[0], pair[1]) === false)
+                    return false;
+                entries++;
+                at = pattern.lastIndex;
+            }
+            text = text.slice(at);
+            if (n === 0) {
+                const last = entries > 0 ? END : EMPTY;
+                last.lastIndex = 0;
+                return last.test(text);
+            }
+            // Far more than one entry left unmatched: this is not an object of strings.
+            if (text.length > 2 * READ_CHUNK)
+                return false;
+        }
+    }
+    finally {
+        external_node_fs_default().closeSync(fd);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/project-fingerprint.ts
 
 
@@ -27797,24 +27889,49 @@ function releaseFingerprint(config, projectTreeHash, venv, templates) {
  * (FAT keeps 2 s): its metadata proves nothing, so it is hashed again.
  */
 const RACY_MS = 2000;
-function* cacheChunks(head, files, hashes) {
-    yield `${head.slice(0, -1)},"files":`;
-    yield* jsonObjectChunks(cacheEntries(files, hashes));
-    yield '}';
-}
-function* cacheEntries(files, hashes) {
+const HEAD_KEY = '';
+const ENTRY = /^(\d+) (\S+) ([0-9a-f]{64})$/;
+function* cacheEntries(head, files, hashes) {
+    yield [HEAD_KEY, JSON.stringify(head)];
     for (const file of files)
-        yield [file.rel, { size: file.size, mtimeMs: file.mtimeMs, hash: hashes.get(file.rel) }];
+        yield [file.rel, `${file.size} ${file.mtimeMs} ${hashes.get(file.rel)}`];
 }
 /** The metadata cache of one app-dir, under deploy-root beside the releases it describes. */
 function projectCacheFile(deployRoot, appDir) {
     const key = (0,external_node_crypto_namespaceObject.createHash)('sha256').update(external_node_path_default().resolve(appDir)).digest('hex').slice(0, 16);
     return external_node_path_default().join(deployRoot, 'cache', `project-${key}.json`);
 }
-function readCache(file, appDir) {
+function readHead(text, appDir) {
     try {
-        const cache = JSON.parse(external_node_fs_default().readFileSync(file, 'utf8'));
-        return cache.version === 1 && cache.appDir === external_node_path_default().resolve(appDir) && typeof cache.files === 'object' ? cache : undefined;
+        const head = JSON.parse(text);
+        return head.version === 2 && head.appDir === external_node_path_default().resolve(appDir) && typeof head.writtenAtMs === 'number'
+            ? head
+            : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+function readCache(file, appDir, listed) {
+    let head;
+    const hashes = new Map();
+    let entries = 0;
+    try {
+        const whole = readJsonStringPairs(file, (rel, value) => {
+            if (!head) {
+                head = rel === HEAD_KEY ? readHead(value, appDir) : undefined;
+                return head !== undefined;
+            }
+            const entry = ENTRY.exec(value);
+            if (!entry)
+                return false;
+            entries++;
+            const now = listed.get(rel);
+            if (now && Number(entry[1]) === now.size && Number(entry[2]) === now.mtimeMs)
+                hashes.set(now.rel, entry[3]);
+            return true;
+        });
+        return whole && head ? { writtenAtMs: head.writtenAtMs, hashes, entries } : undefined;
     }
     catch {
         // Missing or damaged: every file is hashed once more, which is slower and never wrong.
@@ -27822,26 +27939,41 @@ function readCache(file, appDir) {
     }
 }
 /**
+ * Racy files whose content proved unchanged are read again by the next run rather than rewriting an entry for every
+ * project file: a few files edited just before a deploy cost less to read than a 10,000-entry cache costs to write
+ * (npm run bench, no-op at 10,000 files). Past this many, the rewrite is the cheaper of the two.
+ */
+const RACY_REREAD_LIMIT = 64;
+/**
  * The content hash of every project file, reading only the files whose path, size or mtime differ from the cache
- * (so a no-op reads metadata, not content); the cache is rewritten when anything was read.
+ * (so a no-op reads metadata, not content); the cache is rewritten when what it says changed.
  */
 function hashProject(files, appDir, cacheFile, now = Date.now()) {
-    const cache = readCache(cacheFile, appDir);
+    const known = readCache(cacheFile, appDir, new Map(files.map(file => [file.rel, file])));
     const hashes = new Map();
     let hashed = 0;
+    let changed = 0;
+    let racySame = 0;
     for (const file of files) {
-        const known = cache?.files[file.rel];
-        const trusted = known !== undefined && known.size === file.size && known.mtimeMs === file.mtimeMs && cache.writtenAtMs - file.mtimeMs > RACY_MS;
-        if (!trusted)
-            hashed++;
-        hashes.set(file.rel, trusted ? known.hash : hashFile(file.abs));
+        const cached = known?.hashes.get(file.rel);
+        if (cached !== undefined && known.writtenAtMs - file.mtimeMs > RACY_MS) {
+            hashes.set(file.rel, cached);
+            continue;
+        }
+        hashed++;
+        const hash = hashFile(file.abs);
+        hashes.set(file.rel, hash);
+        if (cached === hash)
+            racySame++;
+        else
+            changed++;
     }
     // The same number of files, all of them known: none was removed.
-    const removed = !cache || (hashed === 0 ? Object.keys(cache.files).length !== files.length : false);
-    if (hashed > 0 || removed) {
-        // Written entry by entry, in ProjectCache's shape: the whole text of a large project is never in memory.
-        const head = JSON.stringify({ version: 1, appDir: external_node_path_default().resolve(appDir), writtenAtMs: now });
-        writeChunksAtomic(cacheFile, cacheChunks(head, files, hashes));
+    const removed = !known || (changed === 0 ? known.entries !== files.length : false);
+    if (changed > 0 || removed || racySame > RACY_REREAD_LIMIT) {
+        // Written entry by entry: the whole text of a large project is never in memory.
+        const head = { version: 2, appDir: external_node_path_default().resolve(appDir), writtenAtMs: now };
+        writeChunksAtomic(cacheFile, jsonObjectChunks(cacheEntries(head, files, hashes)));
     }
     return { treeHash: treeHashOf(hashes), hashes, hashed };
 }
@@ -27857,10 +27989,22 @@ const RELEASE_FILES_FILE = 'release.files.json';
 function writeReleaseFiles(releaseDir, hashes) {
     writeChunksAtomic(external_node_path_default().join(releaseDir, RELEASE_FILES_FILE), jsonObjectChunks(hashes));
 }
-function readReleaseFiles(releaseDir) {
+/**
+ * The files of `releaseDir` whose content hash its list gives as `hashes` does: read entry by entry, so only their
+ * names are kept (a parsed 50,000-entry list was node's peak memory in a code change, npm run bench). Undefined
+ * when the release has no readable list.
+ */
+function sameFilesIn(releaseDir, hashes) {
+    const same = new Set();
     try {
-        const parsed = JSON.parse(external_node_fs_default().readFileSync(external_node_path_default().join(releaseDir, RELEASE_FILES_FILE), 'utf8'));
-        return parsed && typeof parsed === 'object' ? parsed : undefined;
+        // A name listed twice counts as JSON.parse would read it: the last entry holds.
+        const whole = readJsonStringPairs(external_node_path_default().join(releaseDir, RELEASE_FILES_FILE), (rel, hash) => {
+            if (hashes.get(rel) === hash)
+                same.add(rel);
+            else
+                same.delete(rel);
+        });
+        return whole ? same : undefined;
     }
     catch {
         return undefined;
@@ -27870,14 +28014,14 @@ function readReleaseFiles(releaseDir) {
  * The release a new one shares files with: the live one (what the next release most resembles), else the newest
  * that lists its files. Releases staged before the list existed share nothing; their files are copied.
  */
-function linkSourceFor(layout) {
+function linkSourceFor(layout, hashes) {
     const live = liveRelease(layout);
     const candidates = [...(live ? [live] : []), ...listReleases(layout).filter(r => r.id !== live?.id)];
     for (const release of candidates) {
         const dir = layout.releaseDir(release.id);
-        const hashes = readReleaseFiles(dir);
-        if (hashes)
-            return { id: release.id, dir, hashes };
+        const same = sameFilesIn(dir, hashes);
+        if (same)
+            return { id: release.id, dir, holds: rel => same.has(rel) };
     }
     return undefined;
 }
@@ -27889,7 +28033,7 @@ function buildReleaseTree(layout, files, hashes, dir) {
 }
 /** Kept apart so the link source's file list (one entry per file) can be collected before the new list is written. */
 function shareWithLinkSource(layout, files, hashes, dir) {
-    const source = linkSourceFor(layout);
+    const source = linkSourceFor(layout, hashes);
     return { result: assembleRelease(files, hashes, dir, source), ...(source ? { from: source.id } : {}) };
 }
 
