@@ -10,7 +10,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { acquireLock } from '../src/iis/lock.js'
 import { captureLog } from './support/iis-test-log.js'
-import { createIisSandbox, type IisSandbox } from './support/iis-sandbox.js'
+import { backupsOf, createIisSandbox, type IisSandbox } from './support/iis-sandbox.js'
 import {
   DIST_INDEX as DIST,
   EXAMPLE_APP as EXAMPLE,
@@ -193,17 +193,20 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
     expect((await get(`${APP}/`)).body).toBe('Hello from Django')
   })
 
-  it('a broken settings module fails the preflight: no appcmd write, config unchanged, no new release folder', async () => {
+  it('a broken settings module fails the preflight: IIS as it was, no new release folder', async () => {
     const app = variantOf(work, 'broken-settings', 'hello/settings.py', t =>
       t.replace("ROOT_URLCONF = 'hello.urls'", "ROOT_URLCONF = 'hello.urls'\nimport hello.no_such_module")
     )
     const configBefore = sandbox.readConfig()
     const releasesBefore = fs.readdirSync(path.join(deployRoot, 'releases')).sort()
+    const backupsBefore = backupsOf(sandbox)
     sandbox.resetCounters()
     const r = await deploy(inputsFor('r3', { 'app-dir': app }))
     expect(r.exitCode).not.toBe(0)
     expect(r.stdout).toMatch(/::error::.*(preflight|settings|no_such_module)/i)
-    expect(sandbox.mutatingCalls().map(c => c.argv.join(' '))).toEqual([])
+    // The restore point taken beside the check (docs/iis-apply.md) is deleted again: IIS is left as it was.
+    expect(sandbox.changingCalls().map(c => c.argv.join(' '))).toEqual([])
+    expect(backupsOf(sandbox)).toEqual(backupsBefore)
     expect(sandbox.aclGrants()).toEqual([])
     expect(sandbox.readConfig()).toBe(configBefore)
     expect(fs.readdirSync(path.join(deployRoot, 'releases')).sort()).toEqual(releasesBefore)
@@ -349,16 +352,18 @@ describe.sequential('deploying examples/hello with the bundled action', () => {
     expect(css).toMatchObject({ status: 200, type: 'text/css' })
   })
 
-  it("refuses Django 3.2's default STATIC_URL '/static/' for an app below the root before IIS is touched", async () => {
+  it("refuses Django 3.2's default STATIC_URL '/static/' for an app below the root, leaving IIS as it was", async () => {
     const app = variantOf(work, 'static-root', 'hello/settings.py', t => t.replace("STATIC_URL = 'static/'", "STATIC_URL = '/static/'"))
     const configBefore = sandbox.readConfig()
+    const backupsBefore = backupsOf(sandbox)
     sandbox.resetCounters()
     const r = await deploy(inputsFor('r-static-root', { 'app-dir': app }))
     expect(r.exitCode).not.toBe(0)
     expect(r.errors).toEqual([
       expect.stringContaining(`Django setting STATIC_URL: '/static/' makes pages link /static/, which is outside the app at ${APP}`)
     ])
-    expect(sandbox.mutatingCalls()).toEqual([])
+    expect(sandbox.changingCalls()).toEqual([])
+    expect(backupsOf(sandbox)).toEqual(backupsBefore)
     expect(sandbox.readConfig()).toBe(configBefore)
     expect(fs.existsSync(path.join(deployRoot, 'releases', 'r-static-root'))).toBe(false)
   })
