@@ -6,12 +6,11 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { ProcessRunner } from '../src/process.js'
 import { sandboxRunner } from './support/iis-sandbox.js'
-import { createTestServer, type Deployed, type TestServer } from './support/migrate-deploy.js'
-import { tempDir } from './support/temp-dir.js'
-import { buildWheelhouse } from './support/wheelhouse.js'
+import type { Deployed, TestServer } from './support/migrate-deploy.js'
+import { serverPerTest } from './support/server-per-test.js'
 
 const SITE_READ = 'list site Default Web Site /config /xml'
 const NO_SITE = "IIS has no site named 'Default Web Site'"
@@ -44,20 +43,7 @@ const releaseCheck = (run: Deployed) => run.calls.find(c => c.args.some(a => a.e
 const listing = (run: Deployed) => run.calls.find(c => c.args.some(a => a.endsWith('diis_migrations.py')))
 const releasesOf = (server: TestServer) => fs.readdirSync(path.join(server.deployRoot, 'releases')).sort()
 
-let wheelhouse: string
-let server: TestServer | undefined
-beforeAll(async () => {
-  wheelhouse = await buildWheelhouse(path.join(tempDir('read-beside-wheels'), 'wheelhouse'))
-})
-afterEach(async () => {
-  await server?.close()
-  server = undefined
-})
-
-async function newServer(): Promise<TestServer> {
-  server = await createTestServer(wheelhouse, `NOTES_SQLITE=${path.join(tempDir('read-beside-db'), 'db.sqlite3')}`)
-  return server
-}
+const newServer = serverPerTest('read-beside').start
 
 describe('Read IIS beside the stage', () => {
   it('starts the release check while the site is still being read, and prints the read after the stage', async () => {

@@ -3,12 +3,10 @@
  * while Python checks it, the plan names that backup first and apply takes it over; a run that stops before apply
  * deletes it, and a target the IIS read refuses gets none.
  */
-import path from 'node:path'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { backupsOf, sandboxRunner } from './support/iis-sandbox.js'
-import { createTestServer, type Deployed, type TestServer } from './support/migrate-deploy.js'
-import { tempDir } from './support/temp-dir.js'
-import { buildWheelhouse } from './support/wheelhouse.js'
+import type { Deployed } from './support/migrate-deploy.js'
+import { serverPerTest } from './support/server-per-test.js'
 
 const MIGRATED = { migrate: 'true', 'verify-body': 'notes: 0' }
 const BROKEN_URLS = { 'site_conf/urls.py': "raise RuntimeError('urls refuse on purpose')\n" }
@@ -16,20 +14,7 @@ const BROKEN_URLS = { 'site_conf/urls.py': "raise RuntimeError('urls refuse on p
 const backupCalls = (run: Deployed, verb: 'add' | 'delete') => run.calls.filter(c => c.args.at(-3) === verb && c.args.at(-2) === 'backup')
 const isReleaseCheck = (command: string) => command.endsWith('release_checks.py')
 
-let wheelhouse: string
-let server: TestServer | undefined
-beforeAll(async () => {
-  wheelhouse = await buildWheelhouse(path.join(tempDir('restore-point-wheels'), 'wheelhouse'))
-})
-afterEach(async () => {
-  await server?.close()
-  server = undefined
-})
-
-async function newServer(): Promise<TestServer> {
-  server = await createTestServer(wheelhouse, `NOTES_SQLITE=${path.join(tempDir('restore-point-db'), 'db.sqlite3')}`)
-  return server
-}
+const newServer = serverPerTest('restore-point').start
 
 describe('the restore point beside the release check', () => {
   it('is taken while Python checks a new release, named first by the plan, and kept by apply', async () => {
