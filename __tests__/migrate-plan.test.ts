@@ -4,25 +4,17 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createTestServer, sqliteTables, type TestServer } from './support/migrate-deploy.js'
+import { describe, expect, it } from 'vitest'
+import { sqliteTables } from './support/migrate-deploy.js'
+import { serverPerTest } from './support/server-per-test.js'
 import { tempDir } from './support/temp-dir.js'
-import { buildWheelhouse } from './support/wheelhouse.js'
 
-let wheelhouse: string
-let server: TestServer | undefined
-beforeAll(async () => {
-  wheelhouse = await buildWheelhouse(path.join(tempDir('migrate-plan-wheels'), 'wheelhouse'))
-})
-afterEach(async () => {
-  await server?.close()
-  server = undefined
-})
+const start = serverPerTest('migrate-plan').start
 
 describe('mode: plan and the unapplied migrations', () => {
   it('lists them against a reachable SQLite database without creating or changing it', async () => {
     const db = path.join(tempDir('migrate-plan-db'), 'db.sqlite3')
-    server = await createTestServer(wheelhouse, `NOTES_SQLITE=${db}`)
+    const server = await start(`NOTES_SQLITE=${db}`)
     const project = server.project('v2', ['add-tag'])
     const fresh = await server.deploy(project, 'p1', { mode: 'plan' })
     expect(fresh.failures).toEqual([])
@@ -40,7 +32,7 @@ describe('mode: plan and the unapplied migrations', () => {
 
   it('says in one line that the database was not reached, and the plan still succeeds', async () => {
     const socketDir = path.join(tempDir('migrate-plan-nodb'), 'no-server-here')
-    server = await createTestServer(wheelhouse, `NOTES_PG_HOST=${socketDir}\nNOTES_PG_NAME=notes\nNOTES_PG_USER=nobody`)
+    const server = await start(`NOTES_PG_HOST=${socketDir}\nNOTES_PG_NAME=notes\nNOTES_PG_USER=nobody`)
     const r = await server.deploy(server.project('v1'), 'p1', { mode: 'plan' })
     expect(r.failures).toEqual([])
     const lines = r.log.lines.filter(l => l.includes('Unapplied migrations not listed'))

@@ -3,30 +3,22 @@
  * python3-psycopg2): a deploy that adds a model migrates before the switch and records the reversing command, and a
  * failing migration stops the run with IIS untouched, the old release live and the migration's error in the log.
  */
-import path from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { layoutFor } from '../src/layout.js'
 import { readRelease } from '../src/releases.js'
-import { createTestServer, type TestServer } from './support/migrate-deploy.js'
+import type { TestServer } from './support/migrate-deploy.js'
 import { backupsOf } from './support/iis-sandbox.js'
 import { startPostgres, type PrivatePostgres } from './support/postgres.js'
-import { tempDir } from './support/temp-dir.js'
-import { buildWheelhouse } from './support/wheelhouse.js'
+import { serverPerTest } from './support/server-per-test.js'
 
-let wheelhouse: string
 let pg: PrivatePostgres | undefined
-let server: TestServer | undefined
 let databases = 0
 
-beforeAll(async () => {
+beforeAll(() => {
   pg = startPostgres()
-  wheelhouse = await buildWheelhouse(path.join(tempDir('migrate-pg-wheels'), 'wheelhouse'))
 })
 afterAll(() => pg?.stop())
-afterEach(async () => {
-  await server?.close()
-  server = undefined
-})
+const start = serverPerTest('migrate-pg').start
 
 /** A server whose app uses a new, empty database on the private PostgreSQL. */
 async function pgServer(): Promise<{ server: TestServer; name: string; tables: () => string[] }> {
@@ -36,13 +28,12 @@ async function pgServer(): Promise<{ server: TestServer; name: string; tables: (
   db.createDatabase(name)
   const env = [`NOTES_PG_HOST=${db.socketDir}`, `NOTES_PG_PORT=${db.port}`, `NOTES_PG_NAME=${name}`, `NOTES_PG_USER=${db.user}`].join('\n')
   const tables = (): string[] => db.sql(name, "select tablename from pg_tables where schemaname = 'public' order by 1").split('\n')
-  return { server: await createTestServer(wheelhouse, env), name, tables }
+  return { server: await start(env), name, tables }
 }
 
 describe('migrate on PostgreSQL', () => {
   it('a deploy that adds a model migrates before the switch and lists the command that reverses it', async () => {
     const { server: s, tables } = await pgServer()
-    server = s
     const first = await s.deploy(s.project('v1'), 'r1', { migrate: 'true', 'verify-body': 'notes: 0' })
     expect(first.failures, first.log.lines.join('\n')).toEqual([])
     expect(tables()).toContain('notes_note')
@@ -64,7 +55,6 @@ describe('migrate on PostgreSQL', () => {
 
   it('a failing migration stops the run before the switch: IIS as it was, the old release live, its error shown', async () => {
     const { server: s, name } = await pgServer()
-    server = s
     expect((await s.deploy(s.project('v1'), 'r1', { migrate: 'true', 'verify-body': 'notes: 0' })).failures).toEqual([])
     const iisBefore = { config: s.sandbox.readConfig(), backups: backupsOf(s.sandbox) }
     s.sandbox.resetCounters()

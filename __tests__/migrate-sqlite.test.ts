@@ -5,30 +5,22 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { layoutFor } from '../src/layout.js'
 import { readRelease } from '../src/releases.js'
-import { createTestServer, NOTES_SECRET, sqliteQuery, sqliteTables, type TestServer } from './support/migrate-deploy.js'
+import { NOTES_SECRET, sqliteQuery, sqliteTables, type TestServer } from './support/migrate-deploy.js'
 import { backupsOf } from './support/iis-sandbox.js'
+import { serverPerTest } from './support/server-per-test.js'
 import { tempDir } from './support/temp-dir.js'
-import { buildWheelhouse } from './support/wheelhouse.js'
 
-let wheelhouse: string
-let server: TestServer | undefined
-beforeAll(async () => {
-  wheelhouse = await buildWheelhouse(path.join(tempDir('migrate-wheels'), 'wheelhouse'))
-})
-afterEach(async () => {
-  await server?.close()
-  server = undefined
-})
+const start = serverPerTest('migrate').start
 
 /** A server whose app keeps its SQLite file outside the releases, as deploy-root/shared would. */
 async function sqliteServer(): Promise<{ server: TestServer; db: string }> {
   const dir = tempDir('migrate-sqlite-db')
   const db = path.join(dir, 'shared', 'db.sqlite3')
   fs.mkdirSync(path.dirname(db), { recursive: true })
-  return { server: await createTestServer(wheelhouse, `NOTES_SQLITE=${db}`), db }
+  return { server: await start(`NOTES_SQLITE=${db}`), db }
 }
 
 const BROKEN_PAGE = `from django.http import HttpResponse
@@ -49,7 +41,6 @@ urlpatterns = [path('', index), path('health', health)]
 describe('migrate on SQLite', () => {
   it('migrates before the switch, lists unapplied migrations without migrate, and records what it applied', async () => {
     const { server: s, db } = await sqliteServer()
-    server = s
     const first = await s.deploy(s.project('v1'), 'r1', { migrate: 'true', 'verify-body': 'notes: 0' })
     expect(first.failures, first.log.lines.join('\n')).toEqual([])
     expect(sqliteTables(db)).toContain('notes_note')
@@ -86,7 +77,6 @@ describe('migrate on SQLite', () => {
 
   it('puts the pre-migrate database back when verify fails and the deploy rolls back', async () => {
     const { server: s, db } = await sqliteServer()
-    server = s
     expect((await s.deploy(s.project('v1'), 'r1', { migrate: 'true', 'verify-body': 'notes:' })).failures).toEqual([])
     const MIGRATIONS = "select app || '.' || name from django_migrations where app = 'notes' order by id"
     expect(sqliteQuery(db, "insert into notes_note (text) values ('written before r2') returning id")).toEqual(['1'])
@@ -112,7 +102,6 @@ describe('migrate on SQLite', () => {
 
   it('puts the pre-migrate database back when the check before the switch fails', async () => {
     const { server: s, db } = await sqliteServer()
-    server = s
     expect((await s.deploy(s.project('v1'), 'r1', { migrate: 'true', 'verify-body': 'notes:' })).failures).toEqual([])
     expect(sqliteQuery(db, "insert into notes_note (text) values ('written before r2') returning id")).toEqual(['1'])
     s.sandbox.resetCounters()
@@ -137,7 +126,6 @@ describe('migrate on SQLite', () => {
 
   it('puts the pre-migrate database back when apply fails and restores IIS from its backup', async () => {
     const { server: s, db } = await sqliteServer()
-    server = s
     expect((await s.deploy(s.project('v1'), 'r1', { migrate: 'true', 'verify-body': 'notes: 0' })).failures).toEqual([])
     s.sandbox.resetCounters()
     // The first write is the backup; the second changes IIS and fails, so apply restores the backup.
@@ -154,7 +142,6 @@ describe('migrate on SQLite', () => {
 
   it('runs release commands after migrate, each in its own group, and stops on a failing one with IIS untouched', async () => {
     const { server: s, db } = await sqliteServer()
-    server = s
     const ok = await s.deploy(s.project('v1'), 'r1', {
       migrate: 'true',
       'release-commands': 'createcachetable\npython manage.py check --fail-level ERROR',

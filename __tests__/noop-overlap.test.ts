@@ -4,27 +4,18 @@
  * does. (With migrate off, the live release lists nothing: __tests__/read-beside-stage.test.ts.)
  */
 import path from 'node:path'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createTestServer, type TestServer } from './support/migrate-deploy.js'
+import { describe, expect, it } from 'vitest'
+import { serverPerTest } from './support/server-per-test.js'
 import { tempDir } from './support/temp-dir.js'
-import { buildWheelhouse } from './support/wheelhouse.js'
 
 const FASTCGI_READ = 'list config -section:system.webServer/fastCgi /xml'
 
-let wheelhouse: string
-let server: TestServer | undefined
-beforeAll(async () => {
-  wheelhouse = await buildWheelhouse(path.join(tempDir('noop-overlap-wheels'), 'wheelhouse'))
-})
-afterEach(async () => {
-  await server?.close()
-  server = undefined
-})
+const start = serverPerTest('noop-overlap').start
 
 describe('a no-op re-run', () => {
   it('reads the fastCgi section while the migrations are listed, and still reports both', async () => {
     const db = path.join(tempDir('noop-overlap-db'), 'db.sqlite3')
-    server = await createTestServer(wheelhouse, `NOTES_SQLITE=${db}`)
+    const server = await start(`NOTES_SQLITE=${db}`)
     const project = server.project('v1')
     const inputs = { migrate: 'true', 'verify-body': 'notes: 0' }
     expect((await server.deploy(project, 'r1', inputs)).failures).toEqual([])

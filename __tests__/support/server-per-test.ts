@@ -8,8 +8,11 @@ import { createTestServer, type TestServer } from './migrate-deploy.js'
 import { tempDir } from './temp-dir.js'
 import { buildWheelhouse } from './wheelhouse.js'
 
-/** Registers the hooks; `start` gives the test its server, on a SQLite database in a folder of its own. */
-export function serverPerTest(name: string): { start: () => Promise<TestServer> } {
+/**
+ * Registers the hooks; `start` gives the test its server, with the app's database settings `dbEnv` (createTestServer),
+ * by default a SQLite database in a folder of its own.
+ */
+export function serverPerTest(name: string): { start: (dbEnv?: string) => Promise<TestServer> } {
   let wheelhouse = ''
   let server: TestServer | undefined
   beforeAll(async () => {
@@ -20,8 +23,8 @@ export function serverPerTest(name: string): { start: () => Promise<TestServer> 
     server = undefined
   })
   return {
-    start: async () => {
-      server = await createTestServer(wheelhouse, `NOTES_SQLITE=${path.join(tempDir(`${name}-db`), 'db.sqlite3')}`)
+    start: async (dbEnv = `NOTES_SQLITE=${path.join(tempDir(`${name}-db`), 'db.sqlite3')}`) => {
+      server = await createTestServer(wheelhouse, dbEnv)
       return server
     }
   }
