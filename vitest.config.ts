@@ -38,6 +38,7 @@ const INTEGRATION = [
   '__tests__/shibboleth-patch.test.ts',
   '__tests__/shibboleth-recycle.test.ts',
   '__tests__/stage-django.test.ts',
+  '__tests__/static-share.test.ts',
   '__tests__/verify-checks.test.ts',
   '__tests__/verify-give-up.test.ts',
   '__tests__/verify-waitress.test.ts'

@@ -28388,12 +28388,17 @@ function collectedFrom(run, log, redactor) {
     log.debug(redactor.redact(answer.stdout ?? ''));
     const files = answer.files ?? [];
     log.info(`${files.length} static files collected`);
-    return { files };
+    return {
+        files,
+        ...(answer.shared !== undefined ? { shared: answer.shared } : {}),
+        ...(answer.notShared ? { notShared: redactor.redact(answer.notShared) } : {})
+    };
 }
 /** collectstatic --noinput into the release's static folder; returns the collected files, relative, with / separators. */
 async function collectStatic(runner, log, opts) {
     log.info(`collecting static files into ${opts.staticRoot}`);
-    const run = await runScript(runner, opts, { collectstatic: { staticRoot: opts.staticRoot } }, commandEnv(opts));
+    const part = { staticRoot: opts.staticRoot, ...(opts.shareFrom ? { shareFrom: opts.shareFrom } : {}) };
+    const run = await runScript(runner, opts, { collectstatic: part }, commandEnv(opts));
     return collectedFrom(run, log, secretsOf(opts));
 }
 /** The check part: errors fail the preflight, warnings are returned for annotations. */
@@ -28612,7 +28617,7 @@ async function stageDjango(ctx, config) {
             settings: true,
             handlerFallback: wsgiHandler(ctx.factsFor('', { staticUrl: null, forceScriptName: null })),
             data: { releaseDir, sharedDir: layout.sharedDir },
-            collectstatic: { staticRoot },
+            collectstatic: { staticRoot, ...(ctx.staticShareFrom ? { shareFrom: ctx.staticShareFrom } : {}) },
             check: true,
             preflight: request.spec,
             migrations: true
@@ -28632,8 +28637,12 @@ async function stageDjango(ctx, config) {
     const desired = desiredState(config, facts);
     log.info(describeStaticLocation(desired.staticLocation));
     const staticFiles = await log.group('collectstatic', async () => {
-        const { files } = collectedFrom(run, log, redactor);
-        log.info(`${files.length} static files collected into ${staticRoot}.`);
+        const { files, shared, notShared } = collectedFrom(run, log, redactor);
+        const from = ctx.staticShareFrom;
+        log.info(`${files.length} static files collected into ${staticRoot}` +
+            (from && shared !== undefined ? `, ${shared} of them unchanged and shared with ${from} (hard links).` : '.'));
+        if (from && notShared)
+            log.info(`Static files not shared with ${from}: ${notShared}; collectstatic copied them.`);
         return files;
     });
     const configs = renderReleaseConfigs(templates, config, desired, facts);
@@ -28807,8 +28816,11 @@ async function stageRelease(deps, config, interpreter) {
     }
     // Built in a scratch folder and renamed: a release folder is never half-filled.
     const scratch = scratchDirFor(layout, config.releaseId);
+    // The release whose project files this one shares: its collected static files are offered to collectstatic too.
+    let linkSource;
     try {
         const tree = buildReleaseTree(layout, files, project.hashes, scratch);
+        linkSource = tree.from;
         linkShared(layout, config.shared, scratch);
         log.info(tree.from
             ? `${tree.linked} unchanged files shared with release ${tree.from} (hard links), ${tree.copied} copied.`
@@ -28829,6 +28841,7 @@ async function stageRelease(deps, config, interpreter) {
             venvPython,
             venvHash: hash,
             releaseDir,
+            ...(linkSource ? { staticShareFrom: layout.staticDir(linkSource) } : {}),
             factsFor: (wsgiApplication, staticSettings) => factsFor(interpreter, config.releaseId, hash, wsgiApplication, staticSettings)
         }, config);
         const { facts, desired, staticSettings, staticFiles, checkWarnings, configs, media } = staged;

@@ -52,6 +52,8 @@ export interface StageDjangoContext {
   venvPython: string
   venvHash: string
   releaseDir: string
+  /** The static folder of the release the project files were shared with: collectstatic keeps its unchanged files. */
+  staticShareFrom?: string
   factsFor: (wsgiApplication: string, staticSettings: StaticSettings) => StageFacts
 }
 
@@ -82,7 +84,7 @@ export async function stageDjango(ctx: StageDjangoContext, config: DeployConfig)
         settings: true,
         handlerFallback: wsgiHandler(ctx.factsFor('', { staticUrl: null, forceScriptName: null })),
         data: { releaseDir, sharedDir: layout.sharedDir },
-        collectstatic: { staticRoot },
+        collectstatic: { staticRoot, ...(ctx.staticShareFrom ? { shareFrom: ctx.staticShareFrom } : {}) },
         check: true,
         preflight: request.spec,
         migrations: true
@@ -106,8 +108,13 @@ export async function stageDjango(ctx: StageDjangoContext, config: DeployConfig)
   log.info(describeStaticLocation(desired.staticLocation))
 
   const staticFiles = await log.group('collectstatic', async () => {
-    const { files } = collectedFrom(run, log, redactor)
-    log.info(`${files.length} static files collected into ${staticRoot}.`)
+    const { files, shared, notShared } = collectedFrom(run, log, redactor)
+    const from = ctx.staticShareFrom
+    log.info(
+      `${files.length} static files collected into ${staticRoot}` +
+        (from && shared !== undefined ? `, ${shared} of them unchanged and shared with ${from} (hard links).` : '.')
+    )
+    if (from && notShared) log.info(`Static files not shared with ${from}: ${notShared}; collectstatic copied them.`)
     return files
   })
 

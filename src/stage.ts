@@ -161,8 +161,11 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
   }
   // Built in a scratch folder and renamed: a release folder is never half-filled.
   const scratch = scratchDirFor(layout, config.releaseId)
+  // The release whose project files this one shares: its collected static files are offered to collectstatic too.
+  let linkSource: string | undefined
   try {
     const tree = buildReleaseTree(layout, files, project.hashes, scratch)
+    linkSource = tree.from
     linkShared(layout, config.shared, scratch)
     log.info(
       tree.from
@@ -186,6 +189,7 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
         venvPython,
         venvHash: hash,
         releaseDir,
+        ...(linkSource ? { staticShareFrom: layout.staticDir(linkSource) } : {}),
         factsFor: (wsgiApplication, staticSettings) => factsFor(interpreter, config.releaseId, hash, wsgiApplication, staticSettings)
       },
       config

@@ -33,7 +33,8 @@ export interface ScriptSpec {
   handlerFallback?: string
   /** Refuse settings that keep files inside the release, unless behind a link into sharedDir (data-paths.ts). */
   data?: { releaseDir: string; sharedDir: string }
-  collectstatic?: { staticRoot: string }
+  /** shareFrom: an earlier release's static folder whose unchanged files are shared in (static_reuse.py). */
+  collectstatic?: { staticRoot: string; shareFrom?: string }
   check?: true
   preflight?: Record<string, unknown>
   /** The unapplied migrations (src/python/scripts/diis_migrations.py), listed in the same process. */

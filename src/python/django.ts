@@ -72,9 +72,19 @@ export async function inspectSettings(runner: ProcessRunner, opts: DjangoOptions
 const COLLECTSTATIC_HINT =
   "Is 'django.contrib.staticfiles' in INSTALLED_APPS, and does every STATICFILES_DIRS folder exist in the repository?"
 
+export interface CollectedStatic {
+  /** Relative, with / separators. */
+  files: string[]
+  /** How many came unchanged from the shareFrom folder, as hard links; absent when none was shared. */
+  shared?: number
+  /** Why the files were copied rather than shared, when sharing was asked for and declined. */
+  notShared?: string
+}
+
 /** The collectstatic part: the collected files (relative, / separators), or the failure with the command's output. */
-export function collectedFrom(run: ScriptRun, log: Log, redactor: Redactor): { files: string[] } {
-  const answer: (PartAnswer & { exitCode?: number; files?: string[] }) | undefined = run.parts.collectstatic
+export function collectedFrom(run: ScriptRun, log: Log, redactor: Redactor): CollectedStatic {
+  const answer: (PartAnswer & { exitCode?: number; files?: string[]; shared?: number; notShared?: string }) | undefined =
+    run.parts.collectstatic
   if (!answer || !answer.ok) {
     // No answer: the process itself ended during collectstatic, and its exit code and output say why.
     const exit = answer ? (answer.exitCode ?? 1) : run.result.exitCode
@@ -84,17 +94,22 @@ export function collectedFrom(run: ScriptRun, log: Log, redactor: Redactor): { f
   log.debug(redactor.redact(answer.stdout ?? ''))
   const files = answer.files ?? []
   log.info(`${files.length} static files collected`)
-  return { files }
+  return {
+    files,
+    ...(answer.shared !== undefined ? { shared: answer.shared } : {}),
+    ...(answer.notShared ? { notShared: redactor.redact(answer.notShared) } : {})
+  }
 }
 
 /** collectstatic --noinput into the release's static folder; returns the collected files, relative, with / separators. */
 export async function collectStatic(
   runner: ProcessRunner,
   log: Log,
-  opts: DjangoOptions & { staticRoot: string }
-): Promise<{ files: string[] }> {
+  opts: DjangoOptions & { staticRoot: string; shareFrom?: string }
+): Promise<CollectedStatic> {
   log.info(`collecting static files into ${opts.staticRoot}`)
-  const run = await runScript(runner, opts, { collectstatic: { staticRoot: opts.staticRoot } }, commandEnv(opts))
+  const part = { staticRoot: opts.staticRoot, ...(opts.shareFrom ? { shareFrom: opts.shareFrom } : {}) }
+  const run = await runScript(runner, opts, { collectstatic: part }, commandEnv(opts))
   return collectedFrom(run, log, secretsOf(opts))
 }
 
