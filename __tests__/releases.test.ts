@@ -71,7 +71,7 @@ describe('releases', () => {
     fs.mkdirSync(layout.releaseDir('r2'), { recursive: true })
     fs.mkdirSync(layout.venvDir('v9'), { recursive: true })
     const result = pruneReleases(layout, 5, 'r1', undefined)
-    expect(result).toEqual({ removedReleases: [], removedVenvs: [] })
+    expect(result).toEqual({ removedReleases: [], removedVenvs: [], notRemoved: [] })
   })
 
   it('keeps the fields stage wrote when it marks a release', () => {

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { DeployConfig } from '../src/config.js'
 import { getInputs } from '../src/inputs/read.js'
 import { layoutFor } from '../src/layout.js'
@@ -182,6 +182,39 @@ const importReuse = [
   'import static_reuse'
 ]
 const python = (script: string) => execFileSync(SYSTEM_PYTHON, ['-c', script], { encoding: 'utf8' }).trim()
+
+describe('a failed stage of a release that shares files', () => {
+  it('ends with its own error, not the delete that stopped, and leaves nothing that reads as a release', async () => {
+    const dir = project('fails')
+    const deployRoot = path.join(root, 'deploy-fails')
+    const layout = layoutFor(deployRoot)
+    await stage(configFor(dir, deployRoot, 'ok1'))
+    changeProject(dir)
+    fs.appendFileSync(path.join(dir, 'hello', 'settings.py'), '\nimport notinstalledpkg  # noqa\n')
+    // On Windows a file the live release serves may be held open, and each shared file is that file.
+    const rm = fs.rmSync.bind(fs)
+    const spy = vi.spyOn(fs, 'rmSync').mockImplementation((target, options) => {
+      if (path.basename(String(target)).startsWith('.pruning-'))
+        throw Object.assign(new Error('resource busy or locked'), { code: 'EBUSY' })
+      rm(target, options)
+    })
+    const log = captureLog()
+    const config = configFor(dir, deployRoot, 'bad2')
+    const error = await stageRelease({ runner, log, templates: new TemplateSet(config.templatesDir) }, config, interpreter).catch(
+      (e: unknown) => e
+    )
+    spy.mockRestore()
+    expect((error as Error).message).toContain("the app imports 'notinstalledpkg'")
+    expect(fs.existsSync(layout.releaseDir('bad2'))).toBe(false)
+    expect(
+      log.lines.some(l =>
+        /^warning: .*\.pruning-pid\d+-bad2 is left over \(EBUSY: resource busy or locked\); a later run removes it$/.test(l)
+      )
+    ).toBe(true)
+    // The live release's shared files are whole.
+    expect(fs.readFileSync(path.join(layout.staticDir('ok1'), 'hello', 'site.css'), 'utf8')).toBe('body { color: black }\n')
+  })
+})
 
 describe('static_reuse.py on its own', () => {
   it('removes the shared files the command neither kept nor wrote, and the folders they leave empty', () => {

@@ -17481,7 +17481,7 @@ exports.SourceNode = __nccwpck_require__(9706).SourceNode;
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var node_v8__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8877);
 /* harmony import */ var node_v8__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_v8__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1754);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3164);
 /** The action's entry point: nothing but the call, so importing main.ts (tests, demo) runs nothing. */
 
 
@@ -17496,7 +17496,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1754:
+/***/ 3164:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -21437,6 +21437,63 @@ async function acquireLock(options) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/discard.ts
+
+
+
+/**
+ * Old releases and venvs are renamed to a dot-folder before they are deleted. A delete that stops half-way (a file
+ * held open: since unchanged static files are hard links, a file the live release serves is also a file of every
+ * older release) would otherwise leave a folder whose release.json or venv marker still reads as whole, and a later
+ * run could reuse it. A dot-folder is never a release (src/releases.ts) nor a venv; a later prune finishes it.
+ */
+const PREFIX = '.pruning-';
+function why(error) {
+    const e = error;
+    return e.code ? `${e.code}: ${e.message}` : String(error);
+}
+/** Renames dir out of the way, then deletes it with remove. */
+function discardDir(dir, remove) {
+    const trash = external_node_path_default().join(external_node_path_default().dirname(dir), `${PREFIX}pid${process.pid}-${external_node_path_default().basename(dir)}`);
+    try {
+        external_node_fs_default().renameSync(dir, trash);
+    }
+    catch (error) {
+        return { outcome: 'kept', why: why(error) };
+    }
+    try {
+        remove(trash);
+        return { outcome: 'removed' };
+    }
+    catch (error) {
+        return { outcome: 'left-over', trash, why: why(error) };
+    }
+}
+/** Deletes what earlier prunes renamed and could not finish (a live run's own are its work in progress). */
+function removeDiscarded(parent, remove) {
+    let names = [];
+    try {
+        names = external_node_fs_default().readdirSync(parent).filter(n => n.startsWith(PREFIX));
+    }
+    catch {
+        return [];
+    }
+    const removed = [];
+    for (const name of names) {
+        const pid = Number(/^\.pruning-pid(\d+)-/.exec(name)?.[1]);
+        if (pid > 0 && pid !== process.pid && processAlive(pid))
+            continue;
+        try {
+            remove(external_node_path_default().join(parent, name));
+            removed.push(name);
+        }
+        catch {
+            // Still held: the next prune tries again.
+        }
+    }
+    return removed;
+}
+
 ;// CONCATENATED MODULE: ./src/render/atomic-write.ts
 
 
@@ -21691,6 +21748,7 @@ function removeReleaseDir(dir, shared) {
 
 
 
+
 /** Whether a release is the app's to mark and prune (one deploy-root holds one app's; see deploy-root-claim). */
 function ofTarget(release, target) {
     return !release.target || !target || sameTarget(release.target, target);
@@ -21785,6 +21843,18 @@ function previousRelease(layout, liveId = liveRelease(layout)?.id, target) {
  * release of another app; then removes venvs that no kept release uses.
  */
 function pruneReleases(layout, keep, liveId, previousId, target) {
+    removeDiscarded(layout.releasesDir, dir => removeReleaseDir(dir));
+    removeDiscarded(layout.venvsDir, dir => external_node_fs_default().rmSync(dir, { recursive: true, force: true }));
+    const notRemoved = [];
+    /** Whether the folder is no longer a release or venv: deleted, or renamed out of the way with its delete to finish. */
+    const discard = (dir, remove) => {
+        const done = discardDir(dir, remove);
+        if (done.outcome === 'kept')
+            notRemoved.push(`${dir} (kept whole: ${done.why})`);
+        if (done.outcome === 'left-over')
+            notRemoved.push(`${done.trash} (what is left of ${dir}, deleted by a later run: ${done.why})`);
+        return done.outcome !== 'kept';
+    };
     const releases = listReleases(layout);
     const ours = releases.filter(r => ofTarget(r, target));
     const kept = new Set([...releases.filter(r => !ofTarget(r, target)), ...ours.slice(0, Math.max(keep, 0))].map(r => r.id));
@@ -21795,15 +21865,18 @@ function pruneReleases(layout, keep, liveId, previousId, target) {
     for (const r of releases) {
         if (kept.has(r.id))
             continue;
-        removeReleaseDir(layout.releaseDir(r.id), r.shared);
-        removedReleases.push(r.id);
+        if (discard(layout.releaseDir(r.id), dir => removeReleaseDir(dir, r.shared)))
+            removedReleases.push(r.id);
+        else
+            kept.add(r.id);
     }
+    // A release that could not be removed keeps its venv.
     const usedVenvs = new Set(releases.filter(r => kept.has(r.id)).map(r => r.venvHash.toLowerCase()));
     const removedVenvs = [];
     let venvs = [];
     try {
         venvs = external_node_fs_default().readdirSync(layout.venvsDir, { withFileTypes: true })
-            .filter(e => e.isDirectory())
+            .filter(e => e.isDirectory() && !e.name.startsWith('.'))
             .map(e => e.name);
     }
     catch {
@@ -21815,11 +21888,11 @@ function pruneReleases(layout, keep, liveId, previousId, target) {
         for (const hash of venvs) {
             if (usedVenvs.has(hash.toLowerCase()))
                 continue;
-            external_node_fs_default().rmSync(layout.venvDir(hash), { recursive: true, force: true });
-            removedVenvs.push(hash);
+            if (discard(layout.venvDir(hash), dir => external_node_fs_default().rmSync(dir, { recursive: true, force: true })))
+                removedVenvs.push(hash);
         }
     }
-    return { removedReleases, removedVenvs };
+    return { removedReleases, removedVenvs, notRemoved };
 }
 /** Stage's scratch copy for one run: the pid in its name says whether the run that made it is still working. */
 function scratchDirFor(layout, releaseId, pid = process.pid) {
@@ -28725,6 +28798,7 @@ function settingsForRemoteUser(settings) {
 
 
 
+
 /** The packages the hosting mode needs in the venv besides the app's requirements. */
 
 /**
@@ -28828,7 +28902,7 @@ async function stageRelease(deps, config, interpreter) {
         external_node_fs_default().renameSync(scratch, releaseDir);
     }
     catch (e) {
-        removeReleaseDir(scratch, config.shared);
+        discardFailed(log, scratch, config);
         throw e;
     }
     try {
@@ -28876,9 +28950,21 @@ async function stageRelease(deps, config, interpreter) {
     }
     catch (e) {
         // A release that failed to stage must never be picked up later.
-        removeReleaseDir(releaseDir, config.shared);
+        discardFailed(log, releaseDir, config);
         throw e;
     }
+}
+/**
+ * A failed stage's folder goes by rename, then delete (src/discard.ts); what cannot go now (a shared static file
+ * held open) is said, and the stage's own error is still the one that ends the run. Left in place, a release folder
+ * has no manifest yet, which makes it incomplete to every later run.
+ */
+function discardFailed(log, dir, config) {
+    const done = discardDir(dir, d => removeReleaseDir(d, config.shared));
+    if (done.outcome === 'kept')
+        log.warning(`${dir} could not be removed (${done.why}); a later run removes it`);
+    if (done.outcome === 'left-over')
+        log.warning(`${done.trash} is left over (${done.why}); a later run removes it`);
 }
 function factsFor(interpreter, releaseId, hash, wsgiApplication, staticSettings) {
     return {
@@ -29208,12 +29294,12 @@ async function dropUnusedRestorePoint(ctx) {
         warn(ctx, failed);
 }
 function removeUnserved(ctx, releaseDir) {
-    try {
-        removeReleaseDir(releaseDir, ctx.config.shared);
-    }
-    catch (error) {
-        warn(ctx, `release folder ${releaseDir} was never served and could not be removed: ${asError(error).message}`);
-    }
+    // Renamed first (src/discard.ts): a delete stopped half-way must not leave a manifest a later run would reuse.
+    const done = discardDir(releaseDir, dir => removeReleaseDir(dir, ctx.config.shared));
+    if (done.outcome === 'kept')
+        warn(ctx, `release folder ${releaseDir} was never served and could not be removed: ${done.why}`);
+    if (done.outcome === 'left-over')
+        warn(ctx, `${done.trash}, once release folder ${releaseDir}, is left over (${done.why}); a later run removes it`);
 }
 /** The FastCGI registration deploy-root's record names for the target, if any (src/iis/fastcgi-record.ts). */
 function recordedFastCgi(ctx) {
@@ -30050,6 +30136,8 @@ const markLive = {
                 log.info(`Removed old releases: ${pruned.removedReleases.join(', ')}`);
             if (pruned.removedVenvs.length > 0)
                 log.info(`Removed unused venvs: ${pruned.removedVenvs.join(', ')}`);
+            for (const left of pruned.notRemoved)
+                warn(ctx, `release ${releaseId} is live; not removed yet: ${left}`);
         }
         catch (error) {
             warn(ctx, `release ${releaseId} is live, but cleaning up old releases failed: ${asError(error).message}`);

@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { sameTarget, type DeployTarget } from './deploy-root-claim.js'
+import { discardDir, removeDiscarded } from './discard.js'
 import { processAlive } from './iis/lock.js'
 import type { Layout } from './layout.js'
 import type { StaticSettings } from './plan/static-location.js'
@@ -151,6 +152,8 @@ export function previousRelease(layout: Layout, liveId = liveRelease(layout)?.id
 export interface PruneResult {
   removedReleases: string[]
   removedVenvs: string[]
+  /** Folders that could not be deleted now, and why: each is whole (kept) or out of the way (left over). */
+  notRemoved: string[]
 }
 
 /**
@@ -164,6 +167,16 @@ export function pruneReleases(
   previousId: string | undefined,
   target?: DeployTarget
 ): PruneResult {
+  removeDiscarded(layout.releasesDir, dir => removeReleaseDir(dir))
+  removeDiscarded(layout.venvsDir, dir => fs.rmSync(dir, { recursive: true, force: true }))
+  const notRemoved: string[] = []
+  /** Whether the folder is no longer a release or venv: deleted, or renamed out of the way with its delete to finish. */
+  const discard = (dir: string, remove: (dir: string) => void): boolean => {
+    const done = discardDir(dir, remove)
+    if (done.outcome === 'kept') notRemoved.push(`${dir} (kept whole: ${done.why})`)
+    if (done.outcome === 'left-over') notRemoved.push(`${done.trash} (what is left of ${dir}, deleted by a later run: ${done.why})`)
+    return done.outcome !== 'kept'
+  }
   const releases = listReleases(layout)
   const ours = releases.filter(r => ofTarget(r, target))
   const kept = new Set([...releases.filter(r => !ofTarget(r, target)), ...ours.slice(0, Math.max(keep, 0))].map(r => r.id))
@@ -171,16 +184,17 @@ export function pruneReleases(
   const removedReleases: string[] = []
   for (const r of releases) {
     if (kept.has(r.id)) continue
-    removeReleaseDir(layout.releaseDir(r.id), r.shared)
-    removedReleases.push(r.id)
+    if (discard(layout.releaseDir(r.id), dir => removeReleaseDir(dir, r.shared))) removedReleases.push(r.id)
+    else kept.add(r.id)
   }
+  // A release that could not be removed keeps its venv.
   const usedVenvs = new Set(releases.filter(r => kept.has(r.id)).map(r => r.venvHash.toLowerCase()))
   const removedVenvs: string[] = []
   let venvs: string[] = []
   try {
     venvs = fs
       .readdirSync(layout.venvsDir, { withFileTypes: true })
-      .filter(e => e.isDirectory())
+      .filter(e => e.isDirectory() && !e.name.startsWith('.'))
       .map(e => e.name)
   } catch {
     venvs = []
@@ -190,11 +204,10 @@ export function pruneReleases(
   if (!unknownVenv) {
     for (const hash of venvs) {
       if (usedVenvs.has(hash.toLowerCase())) continue
-      fs.rmSync(layout.venvDir(hash), { recursive: true, force: true })
-      removedVenvs.push(hash)
+      if (discard(layout.venvDir(hash), dir => fs.rmSync(dir, { recursive: true, force: true }))) removedVenvs.push(hash)
     }
   }
-  return { removedReleases, removedVenvs }
+  return { removedReleases, removedVenvs, notRemoved }
 }
 
 /** Stage's scratch copy for one run: the pid in its name says whether the run that made it is still working. */

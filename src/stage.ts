@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import type { DeployConfig } from './config.js'
+import { discardDir } from './discard.js'
 import { PhaseError } from './errors.js'
 import { layoutFor, pathApi, type Layout } from './layout.js'
 import type { Log } from './log.js'
@@ -174,7 +175,7 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
     )
     fs.renameSync(scratch, releaseDir)
   } catch (e) {
-    removeReleaseDir(scratch, config.shared)
+    discardFailed(log, scratch, config)
     throw e
   }
 
@@ -226,9 +227,20 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
     }
   } catch (e) {
     // A release that failed to stage must never be picked up later.
-    removeReleaseDir(releaseDir, config.shared)
+    discardFailed(log, releaseDir, config)
     throw e
   }
+}
+
+/**
+ * A failed stage's folder goes by rename, then delete (src/discard.ts); what cannot go now (a shared static file
+ * held open) is said, and the stage's own error is still the one that ends the run. Left in place, a release folder
+ * has no manifest yet, which makes it incomplete to every later run.
+ */
+function discardFailed(log: Log, dir: string, config: DeployConfig): void {
+  const done = discardDir(dir, d => removeReleaseDir(d, config.shared))
+  if (done.outcome === 'kept') log.warning(`${dir} could not be removed (${done.why}); a later run removes it`)
+  if (done.outcome === 'left-over') log.warning(`${done.trash} is left over (${done.why}); a later run removes it`)
 }
 
 export function factsFor(

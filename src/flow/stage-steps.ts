@@ -1,7 +1,7 @@
 /** Steps that stage and deploy share: claim deploy-root, lock, stage the release (Read IIS: src/flow/iis-read.ts). */
 import fs from 'node:fs'
 import { claimDeployRoot } from '../deploy-root-claim.js'
-import { asError } from '../errors.js'
+import { discardDir } from '../discard.js'
 import { Appcmd } from '../iis/appcmd.js'
 import { settleFastCgi, startRecordHash } from '../iis/fastcgi-record.js'
 import { readFastCgiSection } from '../iis/state.js'
@@ -168,11 +168,11 @@ export async function dropUnusedRestorePoint(ctx: RunContext | undefined): Promi
 }
 
 function removeUnserved(ctx: RunContext, releaseDir: string): void {
-  try {
-    removeReleaseDir(releaseDir, ctx.config.shared)
-  } catch (error) {
-    warn(ctx, `release folder ${releaseDir} was never served and could not be removed: ${asError(error).message}`)
-  }
+  // Renamed first (src/discard.ts): a delete stopped half-way must not leave a manifest a later run would reuse.
+  const done = discardDir(releaseDir, dir => removeReleaseDir(dir, ctx.config.shared))
+  if (done.outcome === 'kept') warn(ctx, `release folder ${releaseDir} was never served and could not be removed: ${done.why}`)
+  if (done.outcome === 'left-over')
+    warn(ctx, `${done.trash}, once release folder ${releaseDir}, is left over (${done.why}); a later run removes it`)
 }
 
 /** The FastCGI registration deploy-root's record names for the target, if any (src/iis/fastcgi-record.ts). */

@@ -1,0 +1,57 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { processAlive } from './iis/lock.js'
+
+/**
+ * Old releases and venvs are renamed to a dot-folder before they are deleted. A delete that stops half-way (a file
+ * held open: since unchanged static files are hard links, a file the live release serves is also a file of every
+ * older release) would otherwise leave a folder whose release.json or venv marker still reads as whole, and a later
+ * run could reuse it. A dot-folder is never a release (src/releases.ts) nor a venv; a later prune finishes it.
+ */
+const PREFIX = '.pruning-'
+
+/** What became of one folder: gone, renamed but not yet deleted, or left whole because it could not be renamed. */
+export type Discarded = { outcome: 'removed' } | { outcome: 'left-over'; trash: string; why: string } | { outcome: 'kept'; why: string }
+
+function why(error: unknown): string {
+  const e = error as NodeJS.ErrnoException
+  return e.code ? `${e.code}: ${e.message}` : String(error)
+}
+
+/** Renames dir out of the way, then deletes it with remove. */
+export function discardDir(dir: string, remove: (dir: string) => void): Discarded {
+  const trash = path.join(path.dirname(dir), `${PREFIX}pid${process.pid}-${path.basename(dir)}`)
+  try {
+    fs.renameSync(dir, trash)
+  } catch (error) {
+    return { outcome: 'kept', why: why(error) }
+  }
+  try {
+    remove(trash)
+    return { outcome: 'removed' }
+  } catch (error) {
+    return { outcome: 'left-over', trash, why: why(error) }
+  }
+}
+
+/** Deletes what earlier prunes renamed and could not finish (a live run's own are its work in progress). */
+export function removeDiscarded(parent: string, remove: (dir: string) => void): string[] {
+  let names: string[] = []
+  try {
+    names = fs.readdirSync(parent).filter(n => n.startsWith(PREFIX))
+  } catch {
+    return []
+  }
+  const removed: string[] = []
+  for (const name of names) {
+    const pid = Number(/^\.pruning-pid(\d+)-/.exec(name)?.[1])
+    if (pid > 0 && pid !== process.pid && processAlive(pid)) continue
+    try {
+      remove(path.join(parent, name))
+      removed.push(name)
+    } catch {
+      // Still held: the next prune tries again.
+    }
+  }
+  return removed
+}
