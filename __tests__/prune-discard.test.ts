@@ -5,6 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { layoutFor, type Layout } from '../src/layout.js'
+import { discardDir } from '../src/discard.js'
 import { findReleaseByFingerprint, listReleases, pruneReleases, readRelease, writeRelease } from '../src/releases.js'
 
 let root = ''
@@ -99,5 +100,11 @@ describe('pruning by rename, then delete', () => {
     const second = pruneReleases(layout, 1, 'r3', 'r2')
     expect(second.removedVenvs).toEqual([])
     expect(fs.readdirSync(layout.venvsDir).sort()).toEqual(['v2', 'v3'])
+  })
+  it('counts a folder that does not exist as removed, without calling the delete', () => {
+    setup()
+    let called = false
+    expect(discardDir(path.join(root, 'never-made'), () => (called = true))).toEqual({ outcome: 'removed' })
+    expect(called).toBe(false)
   })
 })

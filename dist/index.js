@@ -21459,6 +21459,9 @@ function discardDir(dir, remove) {
         external_node_fs_default().renameSync(dir, trash);
     }
     catch (error) {
+        // Never made (a stage that failed before its folder existed), or gone already: nothing to remove.
+        if (error.code === 'ENOENT')
+            return { outcome: 'removed' };
         return { outcome: 'kept', why: why(error) };
     }
     try {

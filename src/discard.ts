@@ -24,6 +24,8 @@ export function discardDir(dir: string, remove: (dir: string) => void): Discarde
   try {
     fs.renameSync(dir, trash)
   } catch (error) {
+    // Never made (a stage that failed before its folder existed), or gone already: nothing to remove.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { outcome: 'removed' }
     return { outcome: 'kept', why: why(error) }
   }
   try {
