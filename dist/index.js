@@ -17485,9 +17485,9 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /** The action's entry point: nothing but the call, so importing main.ts (tests, demo) runs nothing. */
 
 
-// A deploy is process starts and file metadata, not hot JavaScript: V8's small-heap mode lets the young generation
-// grow less between collections. Walking and fingerprinting 50,000 files peaked at ~155 MB RSS without it and
-// ~110 MB with it, in no more time (npm run bench, memory row). The runner starts node itself, so it is set here.
+// V8's small-heap mode keeps node's peak RSS for a 50,000-file project under the 150 MB goal (~130 MB with it, ~190 MB
+// without, npm run bench, memory rows). It costs time, more the larger the project (figures in the README's Speed
+// section), and a 2 MB young generation alone did not keep RSS down. The runner starts node itself, so it is set here.
 node_v8__WEBPACK_IMPORTED_MODULE_0___default().setFlagsFromString('--optimize-for-size');
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
 
