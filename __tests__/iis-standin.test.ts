@@ -11,6 +11,7 @@ import { TemplateSet } from '../src/render/templates.js'
 import { contentTypeFor, contentTypeMatches } from '../src/verify/static.js'
 import { LOCKED_SECTION_TEXT, NO_FASTCGI_APP_TEXT, startIisStandin, type IisStandin } from './support/iis-standin.mjs'
 import { SYSTEM_PYTHON } from './support/wheelhouse.js'
+import { writeFiles } from './support/write-files.js'
 
 const ARGS = '/opt/wfastcgi.py'
 let dir: string
@@ -196,10 +197,7 @@ describe.sequential('IIS stand-in', () => {
       'fonts/icons.woff2': 'woff2\n',
       'data/site.json': '{}\n'
     }
-    for (const [rel, text] of Object.entries(files)) {
-      fs.mkdirSync(path.dirname(path.join(staticDir, rel)), { recursive: true })
-      fs.writeFileSync(path.join(staticDir, rel), text)
-    }
+    writeFiles(staticDir, files)
     fs.writeFileSync(webConfig, new TemplateSet().render('static-web.config', { staticUrlPath: '/app/static/' }))
     try {
       const served = {

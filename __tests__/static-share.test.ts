@@ -16,6 +16,7 @@ import { countingRunner } from './support/counting-runner.js'
 import { captureLog, type CapturedLog } from './support/iis-test-log.js'
 import { EXAMPLE_APP } from './support/run-action.js'
 import { SYSTEM_PYTHON, buildWheelhouse } from './support/wheelhouse.js'
+import { writeFiles } from './support/write-files.js'
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'static-share-'))
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }))
@@ -46,16 +47,12 @@ function configFor(appDir: string, deployRoot: string, releaseId: string): Deplo
 function project(name: string, settingsTail = ''): string {
   const dir = path.join(root, name)
   fs.cpSync(EXAMPLE_APP, dir, { recursive: true })
-  const files: Record<string, string> = {
+  writeFiles(dir, {
     'hello/static/hello/site.css': 'body { color: black }\n',
     'hello/static/hello/logo.txt': 'logo\n',
     'hello/static/hello/old/gone.css': 'p { margin: 0 }\n',
     'hello/version.py': 'VERSION = 1\n'
-  }
-  for (const [rel, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true })
-    fs.writeFileSync(path.join(dir, rel), text)
-  }
+  })
   if (settingsTail) fs.appendFileSync(path.join(dir, 'hello', 'settings.py'), `\n${settingsTail}\n`)
   return dir
 }
@@ -220,10 +217,8 @@ describe('static_reuse.py on its own', () => {
   it('removes the shared files the command neither kept nor wrote, and the folders they leave empty', () => {
     // A finder may list a file the command then passes over: the folder must still hold only what it collected.
     const dir = fs.mkdtempSync(path.join(root, 'sweep-'))
-    for (const rel of ['kept.css', 'written.css', 'a/b/dropped.css', 'c/dropped.css', 'c/other.css']) {
-      fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true })
-      fs.writeFileSync(path.join(dir, rel), rel)
-    }
+    const names = ['kept.css', 'written.css', 'a/b/dropped.css', 'c/dropped.css', 'c/other.css']
+    writeFiles(dir, Object.fromEntries(names.map(rel => [rel, rel])))
     const script = [
       ...importReuse,
       'class Command: unmodified_files = ["kept.css"]; copied_files = ["written.css"]',
@@ -234,10 +229,7 @@ describe('static_reuse.py on its own', () => {
   })
   it('stops at a refused hard link, says why, and lists what it had linked', () => {
     const dir = fs.mkdtempSync(path.join(root, 'refused-'))
-    for (const rel of ['src/a.css', 'src/b.css', 'live/a.css', 'live/b.css']) {
-      fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true })
-      fs.writeFileSync(path.join(dir, rel), path.basename(rel))
-    }
+    writeFiles(dir, { 'src/a.css': 'a.css', 'src/b.css': 'b.css', 'live/a.css': 'a.css', 'live/b.css': 'b.css' })
     const script = [
       ...importReuse,
       `d = ${JSON.stringify(dir)}`,
