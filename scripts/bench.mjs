@@ -117,7 +117,6 @@ function editProject(appDir) {
   fs.appendFileSync(path.join(appDir, CHANGED), `# change ${++edits}\n`)
 }
 
-/** One run of the bundled action; asynchronous, since the stand-in answering verify lives in this process. */
 /**
  * Writes the page cache holds for the previous run (a first deploy's venv is thousands of files) go to disk before
  * the clock starts: otherwise whichever run comes next pays for their writeback. Every timed run starts this way.
@@ -126,6 +125,7 @@ function settle() {
   spawnSync('sync', { stdio: 'ignore' })
 }
 
+/** One run of the bundled action; asynchronous, since the stand-in answering verify lives in this process. */
 async function deploy(box, standin, deployRoot, releaseId, appDir, rssFile, extraInputs = {}) {
   const summary = path.join(work, `summary-${path.basename(box.dir)}-${releaseId}.md`)
   const env = { ...baseEnv(box), RUNNER_TEMP: work, GITHUB_STEP_SUMMARY: summary, ...(rssFile ? { BENCH_RSS_FILE: rssFile } : {}) }
@@ -396,11 +396,10 @@ const scaling = []
     for (const size of sizes) {
       const box = sandbox(`scaling-${size}`)
       const standin = await startIisStandin({ configPath: box.configPath })
-      const server = { size, box, standin, runs: size >= 10000 ? BIG_RUNS : RUNS, noop: [], change: [] }
-      servers.push(server)
-      server.deployRoot = path.join(box.dir, 'deploy-root')
-      server.appDir = project(path.join(box.dir, 'project'), size)
-      await deploy(box, standin, server.deployRoot, `s${size}-first`, server.appDir)
+      const deployRoot = path.join(box.dir, 'deploy-root')
+      const appDir = project(path.join(box.dir, 'project'), size)
+      servers.push({ size, box, standin, deployRoot, appDir, runs: size >= 10000 ? BIG_RUNS : RUNS, noop: [], change: [] })
+      await deploy(box, standin, deployRoot, `s${size}-first`, appDir)
     }
     const rounds = Math.max(...servers.map(s => s.runs))
     for (let r = 1; r <= rounds; r++) {
@@ -417,7 +416,7 @@ const scaling = []
       const helloNoop = servers[0].noop.slice(0, s.runs)
       scaling.push({ size: s.size, runs: s.runs, noop: median(s.noop), change: median(s.change), helloNoop: median(helloNoop) })
       console.log(
-        `scaling ${s.size || 'examples/hello'} files (${s.runs} run${s.runs > 1 ? 's' : ''}): no-op ${seconds(median(s.noop))}, code change ${seconds(median(s.change))}`
+        `scaling ${s.size ? `${s.size} files` : 'examples/hello'} (${s.runs} run${s.runs > 1 ? 's' : ''}): no-op ${seconds(median(s.noop))}, code change ${seconds(median(s.change))}`
       )
     }
   } finally {
