@@ -44,7 +44,7 @@ describe('pruning by rename, then delete', () => {
     expect(result.removedReleases).toEqual(['r2'])
     expect(result.removedVenvs).toEqual(['v2'])
     expect(result.notRemoved).toEqual([
-      `${layout.releaseDir('r1')} (kept whole: EBUSY: resource busy or locked, ${layout.releaseDir('r1')})`
+      `${layout.releaseDir('r1')} could not be removed (EBUSY: resource busy or locked, ${layout.releaseDir('r1')}); a later run removes it`
     ])
     expect(readRelease(layout, 'r1')?.id).toBe('r1')
     expect(fs.readFileSync(path.join(layout.releaseDir('r1'), 'static', 'site.css'), 'utf8')).toBe('r1')
@@ -69,7 +69,7 @@ describe('pruning by rename, then delete', () => {
     const result = pruneReleases(layout, 1, 'r3', 'r2')
     expect(result.removedReleases).toEqual(['r1'])
     expect(result.notRemoved).toHaveLength(1)
-    expect(result.notRemoved[0]).toMatch(/\.pruning-pid\d+-r1 \(what is left of .*r1, deleted by a later run: EBUSY: /)
+    expect(result.notRemoved[0]).toMatch(/\.pruning-pid\d+-r1, once .*r1, is left over \(EBUSY: .*\); a later run removes it$/)
     expect(listReleases(layout).map(r => r.id)).toEqual(['r3', 'r2'])
     expect(findReleaseByFingerprint(layout, 'f-r1')).toBeUndefined()
     expect(fs.readdirSync(layout.releasesDir).filter(n => n.startsWith('.pruning-'))).toHaveLength(1)
@@ -104,7 +104,7 @@ describe('pruning by rename, then delete', () => {
   it('counts a folder that does not exist as removed, without calling the delete', () => {
     setup()
     let called = false
-    expect(discardDir(path.join(root, 'never-made'), () => (called = true))).toEqual({ outcome: 'removed' })
+    expect(discardDir(path.join(root, 'never-made'), () => (called = true))).toEqual({ gone: true })
     expect(called).toBe(false)
   })
 })

@@ -205,7 +205,7 @@ describe('a failed stage of a release that shares files', () => {
     expect(fs.existsSync(layout.releaseDir('bad2'))).toBe(false)
     expect(
       log.lines.some(l =>
-        /^warning: .*\.pruning-pid\d+-bad2 is left over \(EBUSY: resource busy or locked\); a later run removes it$/.test(l)
+        /^warning: .*\.pruning-pid\d+-bad2, once .*bad2, is left over \(EBUSY: resource busy or locked\); a later run removes it$/.test(l)
       )
     ).toBe(true)
     // The live release's shared files are whole.

@@ -21461,15 +21461,15 @@ function discardDir(dir, remove) {
     catch (error) {
         // Never made (a stage that failed before its folder existed), or gone already: nothing to remove.
         if (error.code === 'ENOENT')
-            return { outcome: 'removed' };
-        return { outcome: 'kept', why: why(error) };
+            return { gone: true };
+        return { gone: false, left: `${dir} could not be removed (${why(error)}); a later run removes it` };
     }
     try {
         remove(trash);
-        return { outcome: 'removed' };
+        return { gone: true };
     }
     catch (error) {
-        return { outcome: 'left-over', trash, why: why(error) };
+        return { gone: true, left: `${trash}, once ${dir}, is left over (${why(error)}); a later run removes it` };
     }
 }
 /** Deletes what earlier prunes renamed and could not finish (a live run's own are its work in progress). */
@@ -21851,12 +21851,10 @@ function pruneReleases(layout, keep, liveId, previousId, target) {
     const notRemoved = [];
     /** Whether the folder is no longer a release or venv: deleted, or renamed out of the way with its delete to finish. */
     const discard = (dir, remove) => {
-        const done = discardDir(dir, remove);
-        if (done.outcome === 'kept')
-            notRemoved.push(`${dir} (kept whole: ${done.why})`);
-        if (done.outcome === 'left-over')
-            notRemoved.push(`${done.trash} (what is left of ${dir}, deleted by a later run: ${done.why})`);
-        return done.outcome !== 'kept';
+        const { gone, left } = discardDir(dir, remove);
+        if (left)
+            notRemoved.push(left);
+        return gone;
     };
     const releases = listReleases(layout);
     const ours = releases.filter(r => ofTarget(r, target));
@@ -28473,8 +28471,7 @@ function collectedFrom(run, log, redactor) {
 /** collectstatic --noinput into the release's static folder; returns the collected files, relative, with / separators. */
 async function collectStatic(runner, log, opts) {
     log.info(`collecting static files into ${opts.staticRoot}`);
-    const part = { staticRoot: opts.staticRoot, ...(opts.shareFrom ? { shareFrom: opts.shareFrom } : {}) };
-    const run = await runScript(runner, opts, { collectstatic: part }, commandEnv(opts));
+    const run = await runScript(runner, opts, { collectstatic: { staticRoot: opts.staticRoot } }, commandEnv(opts));
     return collectedFrom(run, log, secretsOf(opts));
 }
 /** The check part: errors fail the preflight, warnings are returned for annotations. */
@@ -28963,11 +28960,9 @@ async function stageRelease(deps, config, interpreter) {
  * has no manifest yet, which makes it incomplete to every later run.
  */
 function discardFailed(log, dir, config) {
-    const done = discardDir(dir, d => removeReleaseDir(d, config.shared));
-    if (done.outcome === 'kept')
-        log.warning(`${dir} could not be removed (${done.why}); a later run removes it`);
-    if (done.outcome === 'left-over')
-        log.warning(`${done.trash} is left over (${done.why}); a later run removes it`);
+    const { left } = discardDir(dir, d => removeReleaseDir(d, config.shared));
+    if (left)
+        log.warning(left);
 }
 function factsFor(interpreter, releaseId, hash, wsgiApplication, staticSettings) {
     return {
@@ -29298,11 +29293,9 @@ async function dropUnusedRestorePoint(ctx) {
 }
 function removeUnserved(ctx, releaseDir) {
     // Renamed first (src/discard.ts): a delete stopped half-way must not leave a manifest a later run would reuse.
-    const done = discardDir(releaseDir, dir => removeReleaseDir(dir, ctx.config.shared));
-    if (done.outcome === 'kept')
-        warn(ctx, `release folder ${releaseDir} was never served and could not be removed: ${done.why}`);
-    if (done.outcome === 'left-over')
-        warn(ctx, `${done.trash}, once release folder ${releaseDir}, is left over (${done.why}); a later run removes it`);
+    const { left } = discardDir(releaseDir, dir => removeReleaseDir(dir, ctx.config.shared));
+    if (left)
+        warn(ctx, `a release that was never served: ${left}`);
 }
 /** The FastCGI registration deploy-root's record names for the target, if any (src/iis/fastcgi-record.ts). */
 function recordedFastCgi(ctx) {
@@ -30140,7 +30133,7 @@ const markLive = {
             if (pruned.removedVenvs.length > 0)
                 log.info(`Removed unused venvs: ${pruned.removedVenvs.join(', ')}`);
             for (const left of pruned.notRemoved)
-                warn(ctx, `release ${releaseId} is live; not removed yet: ${left}`);
+                warn(ctx, `release ${releaseId} is live; an old release or venv: ${left}`);
         }
         catch (error) {
             warn(ctx, `release ${releaseId} is live, but cleaning up old releases failed: ${asError(error).message}`);

@@ -10,8 +10,14 @@ import { processAlive } from './iis/lock.js'
  */
 const PREFIX = '.pruning-'
 
-/** What became of one folder: gone, renamed but not yet deleted, or left whole because it could not be renamed. */
-export type Discarded = { outcome: 'removed' } | { outcome: 'left-over'; trash: string; why: string } | { outcome: 'kept'; why: string }
+/**
+ * What became of one folder: `gone` unless it could not be renamed (then it is whole, as it was); `left` says in one
+ * line what stays on disk for a later run, when anything does.
+ */
+export interface Discarded {
+  gone: boolean
+  left?: string
+}
 
 function why(error: unknown): string {
   const e = error as NodeJS.ErrnoException
@@ -25,14 +31,14 @@ export function discardDir(dir: string, remove: (dir: string) => void): Discarde
     fs.renameSync(dir, trash)
   } catch (error) {
     // Never made (a stage that failed before its folder existed), or gone already: nothing to remove.
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { outcome: 'removed' }
-    return { outcome: 'kept', why: why(error) }
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { gone: true }
+    return { gone: false, left: `${dir} could not be removed (${why(error)}); a later run removes it` }
   }
   try {
     remove(trash)
-    return { outcome: 'removed' }
+    return { gone: true }
   } catch (error) {
-    return { outcome: 'left-over', trash, why: why(error) }
+    return { gone: true, left: `${trash}, once ${dir}, is left over (${why(error)}); a later run removes it` }
   }
 }
 

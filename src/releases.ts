@@ -172,10 +172,9 @@ export function pruneReleases(
   const notRemoved: string[] = []
   /** Whether the folder is no longer a release or venv: deleted, or renamed out of the way with its delete to finish. */
   const discard = (dir: string, remove: (dir: string) => void): boolean => {
-    const done = discardDir(dir, remove)
-    if (done.outcome === 'kept') notRemoved.push(`${dir} (kept whole: ${done.why})`)
-    if (done.outcome === 'left-over') notRemoved.push(`${done.trash} (what is left of ${dir}, deleted by a later run: ${done.why})`)
-    return done.outcome !== 'kept'
+    const { gone, left } = discardDir(dir, remove)
+    if (left) notRemoved.push(left)
+    return gone
   }
   const releases = listReleases(layout)
   const ours = releases.filter(r => ofTarget(r, target))

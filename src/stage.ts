@@ -238,9 +238,8 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
  * has no manifest yet, which makes it incomplete to every later run.
  */
 function discardFailed(log: Log, dir: string, config: DeployConfig): void {
-  const done = discardDir(dir, d => removeReleaseDir(d, config.shared))
-  if (done.outcome === 'kept') log.warning(`${dir} could not be removed (${done.why}); a later run removes it`)
-  if (done.outcome === 'left-over') log.warning(`${done.trash} is left over (${done.why}); a later run removes it`)
+  const { left } = discardDir(dir, d => removeReleaseDir(d, config.shared))
+  if (left) log.warning(left)
 }
 
 export function factsFor(

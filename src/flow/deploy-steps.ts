@@ -243,7 +243,7 @@ export const markLive: Step = {
       const pruned = pruneReleases(layout, config.keepReleases, releaseId, previous?.id, target)
       if (pruned.removedReleases.length > 0) log.info(`Removed old releases: ${pruned.removedReleases.join(', ')}`)
       if (pruned.removedVenvs.length > 0) log.info(`Removed unused venvs: ${pruned.removedVenvs.join(', ')}`)
-      for (const left of pruned.notRemoved) warn(ctx, `release ${releaseId} is live; not removed yet: ${left}`)
+      for (const left of pruned.notRemoved) warn(ctx, `release ${releaseId} is live; an old release or venv: ${left}`)
     } catch (error) {
       warn(ctx, `release ${releaseId} is live, but cleaning up old releases failed: ${asError(error).message}`)
     }

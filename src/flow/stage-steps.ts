@@ -169,10 +169,8 @@ export async function dropUnusedRestorePoint(ctx: RunContext | undefined): Promi
 
 function removeUnserved(ctx: RunContext, releaseDir: string): void {
   // Renamed first (src/discard.ts): a delete stopped half-way must not leave a manifest a later run would reuse.
-  const done = discardDir(releaseDir, dir => removeReleaseDir(dir, ctx.config.shared))
-  if (done.outcome === 'kept') warn(ctx, `release folder ${releaseDir} was never served and could not be removed: ${done.why}`)
-  if (done.outcome === 'left-over')
-    warn(ctx, `${done.trash}, once release folder ${releaseDir}, is left over (${done.why}); a later run removes it`)
+  const { left } = discardDir(releaseDir, dir => removeReleaseDir(dir, ctx.config.shared))
+  if (left) warn(ctx, `a release that was never served: ${left}`)
 }
 
 /** The FastCGI registration deploy-root's record names for the target, if any (src/iis/fastcgi-record.ts). */

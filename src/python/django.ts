@@ -105,11 +105,10 @@ export function collectedFrom(run: ScriptRun, log: Log, redactor: Redactor): Col
 export async function collectStatic(
   runner: ProcessRunner,
   log: Log,
-  opts: DjangoOptions & { staticRoot: string; shareFrom?: string }
+  opts: DjangoOptions & { staticRoot: string }
 ): Promise<CollectedStatic> {
   log.info(`collecting static files into ${opts.staticRoot}`)
-  const part = { staticRoot: opts.staticRoot, ...(opts.shareFrom ? { shareFrom: opts.shareFrom } : {}) }
-  const run = await runScript(runner, opts, { collectstatic: part }, commandEnv(opts))
+  const run = await runScript(runner, opts, { collectstatic: { staticRoot: opts.staticRoot } }, commandEnv(opts))
   return collectedFrom(run, log, secretsOf(opts))
 }
 

@@ -20,11 +20,9 @@ CHUNK = 1024 * 1024
 
 def storage_name():
     from django.contrib.staticfiles.storage import staticfiles_storage
-    from django.utils.functional import empty
-    if staticfiles_storage._wrapped is empty:
-        staticfiles_storage._setup()
-    wrapped = staticfiles_storage._wrapped
-    return '%s.%s' % (type(wrapped).__module__, type(wrapped).__qualname__)
+    # The lazy object answers __class__ with the class of the storage it stands for.
+    cls = staticfiles_storage.__class__
+    return '%s.%s' % (cls.__module__, cls.__qualname__)
 
 
 def refusal(command):
