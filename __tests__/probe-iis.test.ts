@@ -234,6 +234,26 @@ describe('verdicts on the answer forms the sources record', () => {
     ['lock-delete-pending', text('code=EPERM'), 'PASS', 'taken for now'],
     ['lock-delete-pending', text('code=EACCES'), 'PASS', 'taken for now'],
     ['lock-delete-pending', text('code=EEXIST'), 'FAIL', 'EEXIST'],
+    ['prune-rename-open-link', text('rwd rename=ok rm=ok; r rename=ok rm=EPERM; iis rename=ok rm=ok'), 'PASS', 'renamed while held'],
+    [
+      'prune-rename-open-link',
+      text('rwd rename=ok rm=EBUSY; r rename=EPERM rm=skipped; iis rename=ok rm=EPERM'),
+      'PASS',
+      'renamed while held'
+    ],
+    [
+      'prune-rename-open-link',
+      text('rwd rename=EPERM rm=skipped; r rename=EPERM rm=skipped; iis rename=ok rm=ok'),
+      'FAIL',
+      'refused with delete sharing'
+    ],
+    [
+      'prune-rename-open-link',
+      text('rwd rename=ok rm=ok; r rename=EBUSY rm=skipped; iis rename=EBUSY rm=skipped'),
+      'FAIL',
+      'refused while IIS serves the file'
+    ],
+    ['prune-rename-open-link', text('rwd rename=ok rm=ok; r rename=ok rm=ok'), 'FAIL', 'no accepted form'],
     [
       'recycle-stopped-pool',
       out(1062, 'ERROR ( hresult:80070426, message:Command execution failed.\nThe service has not been started.\n )'),

@@ -7,8 +7,9 @@
   uniquely named throwaway application pools, sites (bound to free local ports), FastCGI registration, folders
   (one linked into the site by a junction) and backup, all named diisprobe-<8 hex digits>, and removes them at
   the end, also after a failure. Some checks
-  send HTTP requests to that site (static files, a vdir, an app below it), and one runs Node (node on PATH;
-  UNSETTLED without it) to see what an exclusive create answers for a file that is being deleted. It changes
+  send HTTP requests to that site (static files, a vdir, an app below it), and some run Node (node on PATH;
+  UNSETTLED without it) to see what an exclusive create answers for a file that is being deleted, and what
+  pruning's rename does to a folder holding a hard link of a file that is open. It changes
   nothing else, except with -Disruptive, which restores a backup (appcmd says that "stops the server") and holds
   applicationHost.config open for a moment: run -Disruptive only on a throwaway machine or in a maintenance window.
 
@@ -268,6 +269,16 @@ $ExpectationsJson = @'
       { "form": "name freed at once", "stdout": "^code=created$" }
     ],
     "reject": [ { "form": "EEXIST", "stdout": "^code=EEXIST$" } ]
+  },
+  "prune-rename-open-link": {
+    "fact": "fs-delete-open", "disruptive": false,
+    "runs": "old\\base.css hard-linked to live\\base.css; live\\base.css held open with FileShare ReadWrite+Delete (rwd), then Read (r), then served by IIS twice (iis); each time node -e: fs.renameSync(old, .pruning-...), then fs.rmSync of it (recursive), as src/discard.ts prunes",
+    "assumes": "an old release sharing a file that is open through the live release is renamed out of the way (its delete may wait for a later run); refused without delete sharing is accepted (kept whole, with a warning); refused while IIS serves the file means old releases are never pruned",
+    "accept": [ { "form": "renamed while held", "stdout": "^rwd rename=ok rm=\\S+; r rename=\\S+ rm=\\S+; iis rename=ok rm=\\S+$" } ],
+    "reject": [
+      { "form": "refused with delete sharing", "stdout": "^rwd rename=(?!ok )" },
+      { "form": "refused while IIS serves the file", "stdout": "; iis rename=(?!ok )" }
+    ]
   },
   "net-start-started": {
     "fact": "nt-net-messages", "disruptive": false,
@@ -879,6 +890,41 @@ function Test-DeletePending {
   } finally { $held.Dispose() }
 }
 
+# What pruning (src/discard.ts, through Node as the action runs it) does to an old release's folder while the file
+# it shares by hard link with the live release is held open through the live release's name: by a handle that
+# shares delete (rwd), by one that does not (r), and by IIS itself right after serving the file (iis), whose
+# sharing no source states.
+function Test-PruneRenameOpenLink([int]$Port) {
+  $node = Get-Command node -ErrorAction SilentlyContinue | Select-Object -First 1
+  if (-not $node) { Save-Skip 'prune-rename-open-link' 'node is not on PATH'; return }
+  $js = "const fs = require('fs'); const [old, trash] = process.argv.slice(1); let rename = 'ok', rm = 'skipped'; try { fs.renameSync(old, trash) } catch (e) { rename = e.code } if (rename === 'ok') { try { fs.rmSync(trash, { recursive: true }); rm = 'ok' } catch (e) { rm = e.code } } console.log('rename=' + rename + ' rm=' + rm)"
+  $seen = @()
+  foreach ($how in 'rwd', 'r', 'iis') {
+    $live = Join-Path $Root "diisprobe-live-$how"
+    $old = Join-Path $Root "diisprobe-old-$how"
+    New-Item -ItemType Directory -Force -Path $live, $old | Out-Null
+    $file = Join-Path $live 'base.css'
+    Set-Content -Path $file -Value 'diisprobe-css' -Encoding ascii
+    New-Item -ItemType HardLink -Path (Join-Path $old 'base.css') -Target $file | Out-Null
+    $held = $null
+    if ($how -eq 'iis') {
+      foreach ($i in 1, 2) {
+        $answer = Invoke-Http "http://localhost:$Port/diisprobe-live-iis/base.css"
+        if ($answer.status -ne 200) { Save-Skip 'prune-rename-open-link' "IIS did not serve the linked file: $(Format-Http $answer)"; return }
+      }
+    } else {
+      $share = [IO.FileShare]::Read
+      if ($how -eq 'rwd') { $share = [IO.FileShare]::ReadWrite -bor [IO.FileShare]::Delete }
+      $held = [IO.File]::Open($file, [IO.FileMode]::Open, [IO.FileAccess]::Read, $share)
+    }
+    try {
+      $r = Invoke-Native $node.Path @('-e', $js, $old, (Join-Path $Root ".pruning-pid0-diisprobe-old-$how"))
+      $seen += "$how $(([string]$r.stdout).Trim())"
+    } finally { if ($held) { $held.Dispose() } }
+  }
+  Save-Text 'prune-rename-open-link' ($seen -join '; ')
+}
+
 # Whether a file re-created under the same name with the same text looks new to stat (the lock's generation).
 function Test-RecreatedGeneration {
   $node = Get-Command node -ErrorAction SilentlyContinue | Select-Object -First 1
@@ -1019,6 +1065,7 @@ function Invoke-Checks {
   Invoke-Guarded @('pool-name-length') { Test-PoolNameLength }
   Invoke-Guarded @('lock-delete-pending') { Test-DeletePending }
   Invoke-Guarded @('lock-recreated-generation') { Test-RecreatedGeneration }
+  Invoke-Guarded @('prune-rename-open-link') { Test-PruneRenameOpenLink $port }
   Invoke-Guarded @('net-start-started', 'net-stop-stopped', 'net-missing-service') { Test-Net }
 
   Save-Observation 'list-site-miss' (Invoke-Appcmd @('list', 'site', "$Tag-nosuch"))
