@@ -893,7 +893,7 @@ function Test-DeletePending {
 # What pruning (src/discard.ts, through Node as the action runs it) does to an old release's folder while the file
 # it shares by hard link with the live release is held open through the live release's name: by a handle that
 # shares delete (rwd), by one that does not (r), and by IIS itself right after serving the file (iis), whose
-# sharing no source states.
+# sharing no source states. Whether IIS still holds the file then is not seen: iis rename=ok may mean no handle.
 function Test-PruneRenameOpenLink([int]$Port) {
   $node = Get-Command node -ErrorAction SilentlyContinue | Select-Object -First 1
   if (-not $node) { Save-Skip 'prune-rename-open-link' 'node is not on PATH'; return }
@@ -910,7 +910,7 @@ function Test-PruneRenameOpenLink([int]$Port) {
     if ($how -eq 'iis') {
       foreach ($i in 1, 2) {
         $answer = Invoke-Http "http://localhost:$Port/diisprobe-live-iis/base.css"
-        if ($answer.status -ne 200) { Save-Skip 'prune-rename-open-link' "IIS did not serve the linked file: $(Format-Http $answer)"; return }
+        if ($answer.status -ne 200) { Save-Skip 'prune-rename-open-link' "IIS did not serve the linked file: $(Format-Http $answer) (seen before: $($seen -join '; '))"; return }
       }
     } else {
       $share = [IO.FileShare]::Read
@@ -919,6 +919,7 @@ function Test-PruneRenameOpenLink([int]$Port) {
     }
     try {
       $r = Invoke-Native $node.Path @('-e', $js, $old, (Join-Path $Root ".pruning-pid0-diisprobe-old-$how"))
+      if ([string]$r.stdout -notmatch '^rename=') { Save-Skip 'prune-rename-open-link' "node failed ($how): exit $($r.exit) $(([string]$r.stderr).Trim())"; return }
       $seen += "$how $(([string]$r.stdout).Trim())"
     } finally { if ($held) { $held.Dispose() } }
   }
