@@ -3,12 +3,14 @@
  * grants, recorded by the runner over the doubles) are exactly the IIS steps of the plan built beforehand from
  * the same state, in the same order.
  */
+import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { DeployConfig } from '../src/config.js'
 import { iisSteps, type DeployPlan } from '../src/plan/build.js'
 import type { DesiredState } from '../src/plan/types.js'
 import { apply, configFor, createTarget, planFor, stage, type Target } from './support/apply-fixture.js'
+import { sandboxRunner } from './support/iis-sandbox.js'
 
 let target: Target | undefined
 afterEach(() => target?.cleanup())
@@ -68,6 +70,69 @@ describe('a deploy makes exactly the writes its plan lists, in order', () => {
     expect(planned.at(-1)).toBe('appcmd delete backup django-iis-deploy-r2-<stamp>')
     expect(made).toEqual(planned)
     expect(target.sandbox.calls().filter(call => call.argv.join(' ').startsWith('list backups'))).toEqual([])
+  }, 300_000)
+
+  it('deletes old backups as the folders IIS keeps them in, with no appcmd call, when appcmd sits beside them', async () => {
+    target = createTarget()
+    // As on a server: appcmd.exe in inetsrv, its backups in inetsrv\backup (docs/windows-facts.md, ac-backup-folder).
+    const appcmd = path.join(path.dirname(target.sandbox.backupsDir), 'appcmd')
+    fs.mkdirSync(path.dirname(appcmd), { recursive: true })
+    fs.symlinkSync(target.sandbox.appcmdPath, appcmd)
+    const keep = { 'keep-backups': '1', appcmd }
+    for (const [id, venv] of [
+      ['r1', 'venv1'],
+      ['r2', 'venv2']
+    ] as const) {
+      const c = configFor(target, id, keep)
+      await apply(target, c, stage(target, c, venv))
+    }
+    const c3 = configFor(target, 'r3', keep)
+    const plan = await planFor(target, c3, stage(target, c3, 'venv3'))
+    const last = iisSteps(plan).at(-1)
+    expect(last?.tool).toBe('file')
+    expect(withoutStamp(last?.argv.join(' ') ?? '')).toBe(`delete ${path.join(target.sandbox.backupsDir, 'django-iis-deploy-r2')}-<stamp>`)
+    target.runner.reset()
+    target.sandbox.resetCounters()
+    await apply(target, c3, stage(target, c3, 'venv3'))
+    expect(madeWrites(target)).toEqual(plannedWrites(plan).filter(line => !line.startsWith('file ')))
+    expect(target.sandbox.calls().map(call => call.argv.slice(0, 2).join(' '))).not.toContain('delete backup')
+    // The double lists what is on disk, as IIS does: only this run's backup is left, and the record says so.
+    const backups = await sandboxRunner(target.sandbox).run(target.sandbox.appcmdPath, ['list', 'backups'], {})
+    expect(backups.stdout.trim().replace(/-\d{8}T\d{9}Z/, '-<stamp>')).toBe('BACKUP "django-iis-deploy-r3-<stamp>"')
+    expect(
+      (JSON.parse(fs.readFileSync(path.join(target.lockDir, 'backups.json'), 'utf8')) as { ours: string[] }).ours.map(withoutStamp)
+    ).toEqual(['django-iis-deploy-r3-<stamp>'])
+  }, 300_000)
+
+  it('warns and leaves the record to a later listing when an old backup folder cannot be deleted', async () => {
+    target = createTarget()
+    const appcmd = path.join(path.dirname(target.sandbox.backupsDir), 'appcmd')
+    fs.mkdirSync(path.dirname(appcmd), { recursive: true })
+    fs.symlinkSync(target.sandbox.appcmdPath, appcmd)
+    const keep = { 'keep-backups': '1', appcmd }
+    const c1 = configFor(target, 'r1', keep)
+    await apply(target, c1, stage(target, c1, 'venv1'))
+    const c2 = configFor(target, 'r2', keep)
+    let folder = ''
+    // Between the plan and the delete, the folder stops being a backup (someone emptied it): it must be left alone.
+    const observer = {
+      beforeStep: (step: { tool: string; argv: string[] }) => {
+        if (step.tool !== 'file') return
+        folder = step.argv[1] ?? ''
+        fs.rmSync(path.join(folder, 'applicationHost.config'))
+        fs.writeFileSync(path.join(folder, 'notes.txt'), 'not a backup now')
+      }
+    }
+    await apply(target, c2, stage(target, c2, 'venv2'), { observer })
+    expect(folder).toMatch(/django-iis-deploy-r1-\d{8}T\d{9}Z$/)
+    expect(fs.readFileSync(path.join(folder, 'notes.txt'), 'utf8')).toBe('not a backup now')
+    expect(target.log.lines.filter(line => line.startsWith('warning: '))).toEqual([
+      expect.stringMatching(
+        /our backups beyond the newest 1 are deleted: .*holds no applicationHost\.config, so it is not an IIS backup; left as it is$/
+      )
+    ])
+    // Unsure what is left, the next run lists the backups instead of trusting the record.
+    expect(fs.existsSync(path.join(target.lockDir, 'backups.json'))).toBe(false)
   }, 300_000)
 
   it('upgrade to a new release, venv and variables', async () => {

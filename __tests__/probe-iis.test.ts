@@ -254,6 +254,10 @@ describe('verdicts on the answer forms the sources record', () => {
       'refused while IIS serves the file'
     ],
     ['prune-rename-open-link', text('rwd rename=ok rm=ok; r rename=ok rm=ok'), 'FAIL', 'no accepted form'],
+    ['backup-folder', text('apphost=True removed=True listed-after=False'), 'PASS', 'the folder is the backup'],
+    ['backup-folder', text('apphost=False removed=False listed-after=True'), 'PASS', 'kept elsewhere (appcmd delete backup is used)'],
+    ['backup-folder', text('apphost=True removed=True listed-after=True'), 'FAIL', 'still listed once its folder is gone'],
+    ['backup-folder', text('apphost=True removed=False listed-after=True'), 'FAIL', 'no accepted form'],
     [
       'recycle-stopped-pool',
       out(1062, 'ERROR ( hresult:80070426, message:Command execution failed.\nThe service has not been started.\n )'),

@@ -17481,7 +17481,7 @@ exports.SourceNode = __nccwpck_require__(9706).SourceNode;
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var node_v8__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8877);
 /* harmony import */ var node_v8__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_v8__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3164);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9834);
 /** The action's entry point: nothing but the call, so importing main.ts (tests, demo) runs nothing. */
 
 
@@ -17496,7 +17496,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3164:
+/***/ 9834:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -22715,9 +22715,15 @@ function pruneSteps(steps, backup, input) {
         return undefined;
     }
     const ours = newestFirst([backup, ...input.knownBackups.filter(name => name !== backup)]);
+    const prune = inPhase('prune-backups', true);
     for (const old of ours.slice(keep)) {
         const why = `our backups beyond the newest ${keep} are deleted`;
-        steps.push(inPhase('prune-backups', true)({ tool: 'appcmd', argv: ['delete', 'backup', old], why, mutates: true }));
+        const folder = input.backupFolders?.get(old);
+        // IIS keeps a backup as a folder of its name (src/iis/backup-folder.ts): deleting it saves an appcmd call.
+        const op = folder
+            ? { tool: 'file', argv: ['delete', folder], why: `${why}: ${old} is this folder`, mutates: true }
+            : { tool: 'appcmd', argv: ['delete', 'backup', old], why, mutates: true };
+        steps.push(prune(op));
     }
     return ours.slice(0, keep);
 }
@@ -22882,6 +22888,58 @@ async function runIcacls(runner, log, icaclsPath, operation) {
         const why = (result.stderr.trim() || result.stdout.trim() || 'no output').replace(/\s+/g, ' ');
         throw new PhaseError('apply', `icacls could not grant ${operation.argv[2]} on ${operation.argv[0]} (exit ${result.exitCode}): ${why}`, 'run the deploy as an administrator of the server');
     }
+}
+
+;// CONCATENATED MODULE: ./src/iis/backup-folder.ts
+/**
+ * IIS keeps each configuration backup as a folder named after it in %windir%\System32\inetsrv\backup, the folder
+ * appcmd.exe itself is in, and removing a backup deletes that folder (docs/windows-facts.md, ac-backup-folder).
+ * Deleting our old backups' folders directly saves an appcmd call per deploy once keep-backups is reached.
+ */
+
+
+/** What a backup holds (ac-backup): a folder without it is not one, and is never deleted as one. */
+const BACKUP_MARKER = 'applicationHost.config';
+/** appcmd as the runner finds it: the path as given, or the first match on PATH (with PATHEXT on Windows). */
+function resolveProgram(program, env) {
+    if (external_node_path_default().isAbsolute(program))
+        return external_node_fs_default().existsSync(program) ? program : undefined;
+    if (program.includes('/') || program.includes('\\'))
+        return undefined;
+    const exts = process.platform === 'win32' ? ['', ...(env.PATHEXT ?? '.EXE;.CMD;.BAT;.COM').split(';')] : [''];
+    for (const dir of (env.PATH ?? '').split((external_node_path_default()).delimiter)) {
+        if (!dir)
+            continue;
+        for (const ext of exts) {
+            const candidate = external_node_path_default().join(dir, program + ext);
+            if (external_node_fs_default().existsSync(candidate))
+                return candidate;
+        }
+    }
+    return undefined;
+}
+/** The folders of our backups that exist as IIS keeps them, by backup name; a backup not found there is left out. */
+function backupFoldersOf(appcmd, names, env = process.env) {
+    const found = new Map();
+    const program = resolveProgram(appcmd, env);
+    if (!program)
+        return found;
+    const parent = external_node_path_default().join(external_node_path_default().dirname(program), 'backup');
+    for (const name of names) {
+        const folder = external_node_path_default().join(parent, name);
+        if (external_node_fs_default().existsSync(external_node_path_default().join(folder, BACKUP_MARKER)))
+            found.set(name, folder);
+    }
+    return found;
+}
+/** Deletes one backup's folder; one already gone is fine, and a folder that holds no backup is left as it is. */
+function removeBackupFolder(folder) {
+    if (!external_node_fs_default().existsSync(folder))
+        return;
+    if (!external_node_fs_default().existsSync(external_node_path_default().join(folder, BACKUP_MARKER))) {
+        throw new Error(`${folder} holds no ${BACKUP_MARKER}, so it is not an IIS backup; left as it is`);
+    }
+    external_node_fs_default().rmSync(folder, { recursive: true });
 }
 
 ;// CONCATENATED MODULE: ./src/iis/location-record.ts
@@ -23915,6 +23973,7 @@ async function rollbackIfStillOurs(trail) {
 
 
 
+
 /** Walks `plan`'s IIS steps in order; throws a PhaseError (after rolling back) when a step that must succeed fails. */
 async function applyPlan(deps, plan, observer) {
     const { runner, log, appcmdPath, icaclsPath } = deps;
@@ -23941,6 +24000,10 @@ async function applyPlan(deps, plan, observer) {
         }
         else if (step.phase === 'backup' && deps.restorePoint?.name === step.argv[2]) {
             await useRestorePoint(deps.restorePoint);
+        }
+        else if (step.tool === 'file' && step.phase === 'prune-backups') {
+            removeBackupFolder(step.argv[1] ?? '');
+            log.info(`deleted ${step.argv[1] ?? ''}`);
         }
         else if (step.tool === 'icacls') {
             icaclsCalls++;
@@ -24056,6 +24119,7 @@ async function requireProgram(input, program) {
 
 
 
+
 function settingsFromSource(config) {
     const file = settingsModuleFile(config.appDir, config.settingsModule);
     let text = '';
@@ -24078,6 +24142,7 @@ function settingsFromSource(config) {
  */
 function deployPlanFor(config, desired, current, sp, preSwitch, restorePoint) {
     const root = layoutFor(config.deployRoot).root;
+    const knownBackups = readBackupRecord(backupRecordFile(config.lockDir));
     return buildPlan({
         deployRoot: root,
         desired,
@@ -24086,7 +24151,8 @@ function deployPlanFor(config, desired, current, sp, preSwitch, restorePoint) {
         releaseId: config.releaseId,
         keepBackups: config.keepBackups,
         backupRecordFile: backupRecordFile(config.lockDir),
-        knownBackups: readBackupRecord(backupRecordFile(config.lockDir)),
+        knownBackups,
+        backupFolders: backupFoldersOf(config.appcmd, knownBackups ?? []),
         now: new Date(),
         spConfig: sp?.operations,
         spRecycle: sp?.recycleOperations,

@@ -270,6 +270,16 @@ $ExpectationsJson = @'
     ],
     "reject": [ { "form": "EEXIST", "stdout": "^code=EEXIST$" } ]
   },
+  "backup-folder": {
+    "fact": "ac-backup-folder", "disruptive": false,
+    "runs": "appcmd add backup <tag>-bkfolder; whether backup\\<name>\\applicationHost.config exists beside appcmd.exe; that folder removed by hand; appcmd list backups",
+    "assumes": "a backup is the folder of its name in the backup folder beside appcmd.exe, and appcmd lists no backup whose folder is gone (pruning deletes our old backups' folders); a backup kept elsewhere is accepted (pruning then runs appcmd delete backup)",
+    "accept": [
+      { "form": "the folder is the backup", "stdout": "^apphost=True removed=True listed-after=False$" },
+      { "form": "kept elsewhere (appcmd delete backup is used)", "stdout": "^apphost=False " }
+    ],
+    "reject": [ { "form": "still listed once its folder is gone", "stdout": "^apphost=True removed=True listed-after=True$" } ]
+  },
   "prune-rename-open-link": {
     "fact": "fs-delete-open", "disruptive": false,
     "runs": "old\\base.css hard-linked to live\\base.css; live\\base.css held open with FileShare ReadWrite+Delete (rwd), then Read (r), then served by IIS twice (iis); each time node -e: fs.renameSync(old, .pruning-...), then fs.rmSync of it (recursive), as src/discard.ts prunes",
@@ -890,6 +900,22 @@ function Test-DeletePending {
   } finally { $held.Dispose() }
 }
 
+# Where appcmd keeps a backup, and whether it still lists one whose folder was deleted by hand (what pruning does).
+function Test-BackupFolder {
+  $name = "$Tag-bkfolder"
+  $r = Invoke-Appcmd @('add', 'backup', $name)
+  if ($r.exit -ne 0) { Save-Skip 'backup-folder' "add backup failed: exit $($r.exit) $(([string]$r.stdout).Trim())"; return }
+  $folder = Join-Path (Join-Path (Split-Path -Parent $Appcmd) 'backup') $name
+  $apphost = Test-Path (Join-Path $folder 'applicationHost.config')
+  $removed = $false
+  if ($apphost) {
+    Remove-Item -Recurse -Force $folder
+    $removed = -not (Test-Path $folder)
+  }
+  $listed = ([string](Invoke-Appcmd @('list', 'backups')).stdout).Contains("BACKUP `"$name`"")
+  Save-Text 'backup-folder' "apphost=$apphost removed=$removed listed-after=$listed"
+}
+
 # What pruning (src/discard.ts, through Node as the action runs it) does to an old release's folder while the file
 # it shares by hard link with the live release is held open through the live release's name: by a handle that
 # shares delete (rwd), by one that does not (r), and by IIS itself right after serving the file (iis), whose
@@ -1067,6 +1093,7 @@ function Invoke-Checks {
   Invoke-Guarded @('lock-delete-pending') { Test-DeletePending }
   Invoke-Guarded @('lock-recreated-generation') { Test-RecreatedGeneration }
   Invoke-Guarded @('prune-rename-open-link') { Test-PruneRenameOpenLink $port }
+  Invoke-Guarded @('backup-folder') { Test-BackupFolder }
   Invoke-Guarded @('net-start-started', 'net-stop-stopped', 'net-missing-service') { Test-Net }
 
   Save-Observation 'list-site-miss' (Invoke-Appcmd @('list', 'site', "$Tag-nosuch"))
@@ -1292,7 +1319,8 @@ function Remove-ProbeObjects {
     @('delete', 'apppool', $Pool2),
     @('delete', 'apppool', $Pool3),
     @('set', 'config', '-section:system.webServer/fastCgi', "/-$FcgiKey", '/commit:apphost'),
-    @('delete', 'backup', $Backup)
+    @('delete', 'backup', $Backup),
+    @('delete', 'backup', "$Tag-bkfolder")
   )
   foreach ($argv in $steps) { Invoke-Appcmd $argv | Out-Null }
   try {

@@ -15,6 +15,7 @@ import { prepareGrantFolders, recordGrants, runIcacls } from './acl.js'
 import { locationPath } from './app-location.js'
 import { Appcmd, AppcmdError } from './appcmd.js'
 import { pruneBackups, writeBackupRecord } from './backup.js'
+import { removeBackupFolder } from './backup-folder.js'
 import { LocationRecord } from './location-record.js'
 import { rememberIdentityAndAuth } from './identity-auth-record.js'
 import { rememberFastCgi } from './fastcgi-record.js'
@@ -84,6 +85,9 @@ export async function applyPlan(deps: ApplyDeps, plan: DeployPlan, observer?: St
       await deps.checkBeforeSwitch(step)
     } else if (step.phase === 'backup' && deps.restorePoint?.name === step.argv[2]) {
       await useRestorePoint(deps.restorePoint)
+    } else if (step.tool === 'file' && step.phase === 'prune-backups') {
+      removeBackupFolder(step.argv[1] ?? '')
+      log.info(`deleted ${step.argv[1] ?? ''}`)
     } else if (step.tool === 'icacls') {
       icaclsCalls++
       await runIcacls(runner, log, icaclsPath, step)

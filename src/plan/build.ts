@@ -25,6 +25,8 @@ export interface PlanInput {
   backupRecordFile?: string
   /** Our backups the record names (readBackupRecord); undefined when there is no record, so they are listed. */
   knownBackups?: string[]
+  /** The folders IIS keeps our backups in, by name (src/iis/backup-folder.ts): these are deleted without appcmd. */
+  backupFolders?: ReadonlyMap<string, string>
   /** Names the backup: one plan, one backup name. */
   now: Date
   /**
@@ -92,9 +94,15 @@ function pruneSteps(steps: Step[], backup: string, input: PlanInput): string[] |
     return undefined
   }
   const ours = newestFirst([backup, ...input.knownBackups.filter(name => name !== backup)])
+  const prune = inPhase('prune-backups', true)
   for (const old of ours.slice(keep)) {
     const why = `our backups beyond the newest ${keep} are deleted`
-    steps.push(inPhase('prune-backups', true)({ tool: 'appcmd', argv: ['delete', 'backup', old], why, mutates: true }))
+    const folder = input.backupFolders?.get(old)
+    // IIS keeps a backup as a folder of its name (src/iis/backup-folder.ts): deleting it saves an appcmd call.
+    const op: Operation = folder
+      ? { tool: 'file', argv: ['delete', folder], why: `${why}: ${old} is this folder`, mutates: true }
+      : { tool: 'appcmd', argv: ['delete', 'backup', old], why, mutates: true }
+    steps.push(prune(op))
   }
   return ours.slice(0, keep)
 }

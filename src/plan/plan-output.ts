@@ -4,6 +4,7 @@ import path from 'node:path'
 import { settingsModuleFile, type DeployConfig } from '../config.js'
 import { pendingGrants } from '../iis/acl.js'
 import { backupRecordFile, readBackupRecord } from '../iis/backup.js'
+import { backupFoldersOf } from '../iis/backup-folder.js'
 import type { CurrentState } from '../iis/state.js'
 import { layoutFor } from '../layout.js'
 import type { Log } from '../log.js'
@@ -53,6 +54,7 @@ export function deployPlanFor(
   restorePoint?: string
 ): DeployPlan {
   const root = layoutFor(config.deployRoot).root
+  const knownBackups = readBackupRecord(backupRecordFile(config.lockDir))
   return buildPlan({
     deployRoot: root,
     desired,
@@ -61,7 +63,8 @@ export function deployPlanFor(
     releaseId: config.releaseId,
     keepBackups: config.keepBackups,
     backupRecordFile: backupRecordFile(config.lockDir),
-    knownBackups: readBackupRecord(backupRecordFile(config.lockDir)),
+    knownBackups,
+    backupFolders: backupFoldersOf(config.appcmd, knownBackups ?? []),
     now: new Date(),
     spConfig: sp?.operations,
     spRecycle: sp?.recycleOperations,

@@ -1,5 +1,5 @@
-// `add/list/restore/delete backup`: a backup is a folder holding a copy of applicationHost.config
-// (docs/windows-facts.md, ac-deleted for the delete message).
+// `add/list/restore/delete backup`: a backup is a folder holding a copy of applicationHost.config, and the backups
+// are the folders there (docs/windows-facts.md, ac-backup-folder; ac-deleted for the delete message).
 import fs from 'node:fs'
 import path from 'node:path'
 import { EXIT, fail, identifierFrom, notFound, same, type Option } from './appcmd-args.js'
