@@ -54,24 +54,30 @@ const RSS_HOOK =
     'import fs from "node:fs"; process.on("exit", () => { if (process.env.BENCH_RSS_FILE) fs.writeFileSync(process.env.BENCH_RSS_FILE, String(process.resourceUsage().maxRSS)) })'
   )
 
-/** A fresh fake server, as __tests__/support/iis-sandbox.ts builds it: state file, call logs, doubles on PATH. */
+/**
+ * A fresh fake server, as __tests__/support/iis-sandbox.ts builds it: state file, call logs, doubles on PATH. appcmd
+ * sits in inetsrv beside its config and backup folders, as appcmd.exe does on a server (docs/windows-facts.md,
+ * ac-backup-folder), so pruning deletes old backups' folders as it does there.
+ */
 function sandbox(name) {
   const dir = path.join(work, name)
   const bin = path.join(dir, 'bin')
-  const configPath = path.join(dir, 'inetsrv', 'config', 'applicationHost.config')
+  const inetsrv = path.join(dir, 'inetsrv')
+  const configPath = path.join(inetsrv, 'config', 'applicationHost.config')
   fs.mkdirSync(bin, { recursive: true })
   fs.mkdirSync(path.dirname(configPath), { recursive: true })
   fs.copyFileSync(path.join(SUPPORT, 'applicationHost.seed.config'), configPath)
-  for (const tool of ['appcmd', 'icacls']) fs.symlinkSync(path.join(SUPPORT, tool), path.join(bin, tool))
+  fs.symlinkSync(path.join(SUPPORT, 'appcmd'), path.join(inetsrv, 'appcmd'))
+  fs.symlinkSync(path.join(SUPPORT, 'icacls'), path.join(bin, 'icacls'))
   const appcmdLog = path.join(dir, 'appcmd-calls.jsonl')
   const icaclsLog = path.join(dir, 'icacls-calls.jsonl')
   return {
     dir,
     configPath,
     env: {
-      PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}`,
+      PATH: [inetsrv, bin, process.env.PATH ?? ''].join(path.delimiter),
       APPCMD_DOUBLE_CONFIG: configPath,
-      APPCMD_DOUBLE_BACKUPS: path.join(dir, 'inetsrv', 'backup'),
+      APPCMD_DOUBLE_BACKUPS: path.join(inetsrv, 'backup'),
       APPCMD_DOUBLE_LOG: appcmdLog,
       ICACLS_DOUBLE_LOG: icaclsLog
     },
@@ -153,6 +159,9 @@ async function deploy(box, standin, deployRoot, releaseId, appDir, rssFile, extr
     'lock-dir': path.join(box.dir, 'server-lock'),
     // The rows above measure the switch itself; preSwitchRows() measures what verify-before-switch adds.
     'verify-before-switch': 'false',
+    // A server past keep-backups deploys, as one deployed to several times a day is: each deploy that writes also
+    // deletes the oldest backup of ours, and the code change's figures include that.
+    'keep-backups': '1',
     ...extraInputs
   }
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
