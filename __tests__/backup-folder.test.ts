@@ -35,6 +35,13 @@ describe('backupFoldersOf', () => {
     expect(backupFoldersOf('appcmd', names, { PATH: [path.join(dir!, 'empty'), inetsrvDir].join(path.delimiter) })).toEqual(expected)
   })
 
+  it('takes a name that is not one folder name (a damaged record) for none of its folders', () => {
+    const { appcmd, backups } = inetsrv()
+    fs.mkdirSync(path.join(backups, '..', 'config'), { recursive: true })
+    fs.writeFileSync(path.join(backups, '..', 'config', 'applicationHost.config'), '<configuration />')
+    expect(backupFoldersOf(appcmd, ['../config', '..\\config', 'ours-1'], {})).toEqual(new Map([['ours-1', path.join(backups, 'ours-1')]]))
+  })
+
   it('finds none when appcmd is not found, or has no backup folder beside it', () => {
     const { inetsrvDir, appcmd } = inetsrv()
     expect(backupFoldersOf('appcmd', ['ours-1'], { PATH: '' })).toEqual(new Map())

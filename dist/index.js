@@ -22926,6 +22926,9 @@ function backupFoldersOf(appcmd, names, env = process.env) {
         return found;
     const parent = external_node_path_default().join(external_node_path_default().dirname(program), 'backup');
     for (const name of names) {
+        // A name from the record is one folder's name: one holding a separator (a damaged record) is left to appcmd.
+        if (/[\\/]/.test(name) || name === '..')
+            continue;
         const folder = external_node_path_default().join(parent, name);
         if (external_node_fs_default().existsSync(external_node_path_default().join(folder, BACKUP_MARKER)))
             found.set(name, folder);

@@ -31,6 +31,8 @@ export function backupFoldersOf(appcmd: string, names: readonly string[], env: N
   if (!program) return found
   const parent = path.join(path.dirname(program), 'backup')
   for (const name of names) {
+    // A name from the record is one folder's name: one holding a separator (a damaged record) is left to appcmd.
+    if (/[\\/]/.test(name) || name === '..') continue
     const folder = path.join(parent, name)
     if (fs.existsSync(path.join(folder, BACKUP_MARKER))) found.set(name, folder)
   }
