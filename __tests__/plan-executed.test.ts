@@ -42,6 +42,22 @@ async function planThenDeploy(t: Target, config: DeployConfig, desired: DesiredS
   return { planned: plannedWrites(plan), made: madeWrites(t) }
 }
 
+/** As on a server: appcmd in inetsrv beside its backups folder (docs/windows-facts.md, ac-backup-folder). */
+function appcmdBesideBackups(t: Target): string {
+  const appcmd = path.join(path.dirname(t.sandbox.backupsDir), 'appcmd')
+  fs.mkdirSync(path.dirname(appcmd), { recursive: true })
+  fs.symlinkSync(t.sandbox.appcmdPath, appcmd)
+  return appcmd
+}
+
+/** Deploys r1 on venv1, r2 on venv2 and so on, each with the same extra inputs. */
+async function deployInTurn(t: Target, inputs: Record<string, string>, ids: readonly string[]): Promise<void> {
+  for (const [i, id] of ids.entries()) {
+    const c = configFor(t, id, inputs)
+    await apply(t, c, stage(t, c, `venv${i + 1}`))
+  }
+}
+
 describe('a deploy makes exactly the writes its plan lists, in order', () => {
   it('first deploy', async () => {
     target = createTarget()
@@ -56,13 +72,7 @@ describe('a deploy makes exactly the writes its plan lists, in order', () => {
   it('prunes old backups as steps of the plan once the record names them', async () => {
     target = createTarget()
     const keep = { 'keep-backups': '1' }
-    for (const [id, venv] of [
-      ['r1', 'venv1'],
-      ['r2', 'venv2']
-    ] as const) {
-      const c = configFor(target, id, keep)
-      await apply(target, c, stage(target, c, venv))
-    }
+    await deployInTurn(target, keep, ['r1', 'r2'])
     const c3 = configFor(target, 'r3', keep)
     target.sandbox.resetCounters()
     const { planned, made } = await planThenDeploy(target, c3, stage(target, c3, 'venv3'))
@@ -74,18 +84,8 @@ describe('a deploy makes exactly the writes its plan lists, in order', () => {
 
   it('deletes old backups as the folders IIS keeps them in, with no appcmd call, when appcmd sits beside them', async () => {
     target = createTarget()
-    // As on a server: appcmd.exe in inetsrv, its backups in inetsrv\backup (docs/windows-facts.md, ac-backup-folder).
-    const appcmd = path.join(path.dirname(target.sandbox.backupsDir), 'appcmd')
-    fs.mkdirSync(path.dirname(appcmd), { recursive: true })
-    fs.symlinkSync(target.sandbox.appcmdPath, appcmd)
-    const keep = { 'keep-backups': '1', appcmd }
-    for (const [id, venv] of [
-      ['r1', 'venv1'],
-      ['r2', 'venv2']
-    ] as const) {
-      const c = configFor(target, id, keep)
-      await apply(target, c, stage(target, c, venv))
-    }
+    const keep = { 'keep-backups': '1', appcmd: appcmdBesideBackups(target) }
+    await deployInTurn(target, keep, ['r1', 'r2'])
     const c3 = configFor(target, 'r3', keep)
     const plan = await planFor(target, c3, stage(target, c3, 'venv3'))
     const last = iisSteps(plan).at(-1)
@@ -106,12 +106,8 @@ describe('a deploy makes exactly the writes its plan lists, in order', () => {
 
   it('warns and leaves the record to a later listing when an old backup folder cannot be deleted', async () => {
     target = createTarget()
-    const appcmd = path.join(path.dirname(target.sandbox.backupsDir), 'appcmd')
-    fs.mkdirSync(path.dirname(appcmd), { recursive: true })
-    fs.symlinkSync(target.sandbox.appcmdPath, appcmd)
-    const keep = { 'keep-backups': '1', appcmd }
-    const c1 = configFor(target, 'r1', keep)
-    await apply(target, c1, stage(target, c1, 'venv1'))
+    const keep = { 'keep-backups': '1', appcmd: appcmdBesideBackups(target) }
+    await deployInTurn(target, keep, ['r1'])
     const c2 = configFor(target, 'r2', keep)
     let folder = ''
     // Between the plan and the delete, the folder stops being a backup (someone emptied it): it must be left alone.
