@@ -6,60 +6,92 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { backupFoldersOf, removeBackupFolder } from '../src/iis/backup-folder.js'
 
+const OURS = 'django-iis-deploy-r1-20260101T000000000Z'
 let dir: string | undefined
 afterEach(() => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true })
   dir = undefined
 })
 
-/** An inetsrv folder with appcmd and two backup folders, one holding a backup and one not. */
-function inetsrv(): { inetsrvDir: string; appcmd: string; backups: string } {
+/** windir/System32/inetsrv with appcmd and two folders in its backups: one a backup of ours, one no backup. */
+function inetsrv(appcmdName = 'appcmd'): { windir: string; inetsrvDir: string; appcmd: string; backups: string } {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'backup-folder-'))
-  const inetsrvDir = path.join(dir, 'inetsrv')
+  const windir = path.join(dir, 'Windows')
+  const inetsrvDir = path.join(windir, 'System32', 'inetsrv')
   const backups = path.join(inetsrvDir, 'backup')
-  fs.mkdirSync(path.join(backups, 'ours-1'), { recursive: true })
-  fs.writeFileSync(path.join(backups, 'ours-1', 'applicationHost.config'), '<configuration />')
-  fs.mkdirSync(path.join(backups, 'not-a-backup'))
-  fs.writeFileSync(path.join(backups, 'not-a-backup', 'notes.txt'), 'keep me')
-  const appcmd = path.join(inetsrvDir, 'appcmd')
+  fs.mkdirSync(path.join(backups, OURS, 'extra'), { recursive: true })
+  fs.writeFileSync(path.join(backups, OURS, 'applicationHost.config'), '<configuration />')
+  fs.writeFileSync(path.join(backups, OURS, 'administration.config'), '<configuration />')
+  fs.mkdirSync(path.join(backups, 'django-iis-deploy-notes'))
+  fs.writeFileSync(path.join(backups, 'django-iis-deploy-notes', 'notes.txt'), 'keep me')
+  const appcmd = path.join(inetsrvDir, appcmdName)
   fs.writeFileSync(appcmd, '')
-  return { inetsrvDir, appcmd, backups }
+  return { windir, inetsrvDir, appcmd, backups }
 }
 
 describe('backupFoldersOf', () => {
   it('finds the backups that exist as folders beside appcmd, given by path or found on PATH', () => {
     const { inetsrvDir, appcmd, backups } = inetsrv()
-    const names = ['ours-1', 'not-a-backup', 'gone']
-    const expected = new Map([['ours-1', path.join(backups, 'ours-1')]])
-    expect(backupFoldersOf(appcmd, names, {})).toEqual(expected)
-    expect(backupFoldersOf('appcmd', names, { PATH: [path.join(dir!, 'empty'), inetsrvDir].join(path.delimiter) })).toEqual(expected)
+    const names = [OURS, 'django-iis-deploy-notes', 'gone']
+    const expected = new Map([[OURS, path.join(backups, OURS)]])
+    expect(backupFoldersOf(appcmd, names, {}, 'linux')).toEqual(expected)
+    const PATH = [path.join(dir!, 'empty'), inetsrvDir].join(path.delimiter)
+    expect(backupFoldersOf('appcmd', names, { PATH }, 'linux')).toEqual(expected)
+  })
+
+  it('on Windows, finds appcmd.exe through PATHEXT and takes only %windir%\\System32\\inetsrv\\backup', () => {
+    const { windir, inetsrvDir, appcmd, backups } = inetsrv('appcmd.exe')
+    const expected = new Map([[OURS, path.join(backups, OURS)]])
+    // Lower case: Windows matches PATHEXT without case, this test's file system does not.
+    const env = { PATH: inetsrvDir, PATHEXT: '.com;.exe', windir }
+    expect(backupFoldersOf('appcmd', [OURS], env, 'win32')).toEqual(expected)
+    expect(backupFoldersOf(appcmd.slice(0, -'.exe'.length), [OURS], env, 'win32')).toEqual(expected)
+    // The same layout anywhere but under windir is not IIS's backup folder.
+    expect(backupFoldersOf(appcmd, [OURS], { ...env, windir: path.join(dir!, 'Other') }, 'win32')).toEqual(new Map())
+    expect(backupFoldersOf(appcmd, [OURS], { PATH: inetsrvDir }, 'win32')).toEqual(new Map())
+    // A file without a PATHEXT extension is not a program on Windows, as for the runner.
+    fs.writeFileSync(path.join(inetsrvDir, 'appcmd'), '')
+    fs.rmSync(appcmd)
+    expect(backupFoldersOf('appcmd', [OURS], env, 'win32')).toEqual(new Map())
   })
 
   it('takes a name that is not one folder name (a damaged record) for none of its folders', () => {
     const { appcmd, backups } = inetsrv()
     fs.mkdirSync(path.join(backups, '..', 'config'), { recursive: true })
     fs.writeFileSync(path.join(backups, '..', 'config', 'applicationHost.config'), '<configuration />')
-    expect(backupFoldersOf(appcmd, ['../config', '..\\config', 'ours-1'], {})).toEqual(new Map([['ours-1', path.join(backups, 'ours-1')]]))
+    fs.writeFileSync(path.join(backups, 'applicationHost.config'), '<configuration />')
+    expect(backupFoldersOf(appcmd, ['../config', '..\\config', '.', OURS], {}, 'linux')).toEqual(
+      new Map([[OURS, path.join(backups, OURS)]])
+    )
   })
 
   it('finds none when appcmd is not found, or has no backup folder beside it', () => {
     const { inetsrvDir, appcmd } = inetsrv()
-    expect(backupFoldersOf('appcmd', ['ours-1'], { PATH: '' })).toEqual(new Map())
-    expect(backupFoldersOf(path.join(inetsrvDir, 'nosuch'), ['ours-1'], {})).toEqual(new Map())
+    expect(backupFoldersOf('appcmd', [OURS], { PATH: '' }, 'linux')).toEqual(new Map())
+    expect(backupFoldersOf(path.join(inetsrvDir, 'nosuch'), [OURS], {}, 'linux')).toEqual(new Map())
     fs.renameSync(path.join(inetsrvDir, 'backup'), path.join(inetsrvDir, 'elsewhere'))
-    expect(backupFoldersOf(appcmd, ['ours-1'], {})).toEqual(new Map())
+    expect(backupFoldersOf(appcmd, [OURS], {}, 'linux')).toEqual(new Map())
   })
 })
 
 describe('removeBackupFolder', () => {
-  it('deletes a backup, passes over one already gone, and leaves a folder that holds no backup', () => {
-    const { backups } = inetsrv()
-    removeBackupFolder(path.join(backups, 'ours-1'))
-    expect(fs.existsSync(path.join(backups, 'ours-1'))).toBe(false)
-    expect(() => removeBackupFolder(path.join(backups, 'ours-1'))).not.toThrow()
-    expect(() => removeBackupFolder(path.join(backups, 'not-a-backup'))).toThrow(
-      /holds no applicationHost\.config, so it is not an IIS backup/
-    )
-    expect(fs.readFileSync(path.join(backups, 'not-a-backup', 'notes.txt'), 'utf8')).toBe('keep me')
+  it('deletes a backup of ours, says when it was gone already, and leaves any other folder', () => {
+    const { backups, inetsrvDir } = inetsrv()
+    expect(removeBackupFolder(path.join(backups, OURS))).toBe(true)
+    expect(fs.existsSync(path.join(backups, OURS))).toBe(false)
+    expect(removeBackupFolder(path.join(backups, OURS))).toBe(false)
+    expect(() => removeBackupFolder(path.join(backups, 'django-iis-deploy-notes'))).toThrow(/is not an IIS backup of ours/)
+    expect(fs.readFileSync(path.join(backups, 'django-iis-deploy-notes', 'notes.txt'), 'utf8')).toBe('keep me')
+    // A folder holding an applicationHost.config that is not in a folder of backups, or not named as ours.
+    const config = path.join(inetsrvDir, 'config')
+    fs.mkdirSync(config)
+    fs.writeFileSync(path.join(config, 'applicationHost.config'), 'live')
+    expect(() => removeBackupFolder(config)).toThrow(/is not an IIS backup of ours/)
+    const theirs = path.join(backups, 'before-upgrade')
+    fs.mkdirSync(theirs)
+    fs.writeFileSync(path.join(theirs, 'applicationHost.config'), 'theirs')
+    expect(() => removeBackupFolder(theirs)).toThrow(/is not an IIS backup of ours/)
+    expect(fs.readFileSync(path.join(config, 'applicationHost.config'), 'utf8')).toBe('live')
+    expect(fs.readFileSync(path.join(theirs, 'applicationHost.config'), 'utf8')).toBe('theirs')
   })
 })

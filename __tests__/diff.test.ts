@@ -369,6 +369,25 @@ describe('the backup step', () => {
     expect(steps.filter(s => s.phase === 'backup')).toHaveLength(1)
   })
 
+  it('prunes old backups by their folders where the input found them, and through appcmd where it did not', () => {
+    const old = ['django-iis-deploy-r0-19690101T000000000Z', 'django-iis-deploy-r1-19691231T000000000Z']
+    const steps = buildPlan({
+      deployRoot: ROOT,
+      desired: desired(),
+      current: undefined,
+      grants: { operations: [], pending: [] },
+      releaseId: 'r2',
+      keepBackups: 1,
+      knownBackups: old,
+      backupFolders: new Map([[old[1], `/inetsrv/backup/${old[1]}`]]),
+      now: new Date(0)
+    }).steps.filter(s => s.phase === 'prune-backups')
+    expect(steps.map(s => [s.tool, ...s.argv, s.bestEffort])).toEqual([
+      ['file', 'delete', `/inetsrv/backup/${old[1]}`, true],
+      ['appcmd', 'delete', 'backup', old[0], true]
+    ])
+  })
+
   it('is left out with the restore point when IIS needs no write', () => {
     const d = desired()
     const steps = buildPlan({

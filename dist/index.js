@@ -22892,57 +22892,79 @@ async function runIcacls(runner, log, icaclsPath, operation) {
 
 ;// CONCATENATED MODULE: ./src/iis/backup-folder.ts
 /**
- * IIS keeps each configuration backup as a folder named after it in %windir%\System32\inetsrv\backup, the folder
- * appcmd.exe itself is in, and removing a backup deletes that folder (docs/windows-facts.md, ac-backup-folder).
+ * IIS keeps each configuration backup as a folder named after it in %windir%\System32\inetsrv\backup, the `backup`
+ * folder beside appcmd.exe, and removing a backup deletes that folder (docs/windows-facts.md, ac-backup-folder).
  * Deleting our old backups' folders directly saves an appcmd call per deploy once keep-backups is reached.
  */
 
 
+
+
 /** What a backup holds (ac-backup): a folder without it is not one, and is never deleted as one. */
 const BACKUP_MARKER = 'applicationHost.config';
-/** appcmd as the runner finds it: the path as given, or the first match on PATH (with PATHEXT on Windows). */
-function resolveProgram(program, env) {
+const isFile = (p) => external_node_fs_default().statSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
+/**
+ * appcmd as the runner finds it (@actions/io's which): the path as given or the first match on PATH, and on Windows
+ * only with an extension PATHEXT names, tried after the name as given.
+ */
+function resolveProgram(program, env, platform) {
+    const exts = platform === 'win32' ? (env.PATHEXT ?? '.EXE;.CMD;.BAT;.COM').split(';').filter(Boolean) : [];
+    const executable = (candidate) => platform !== 'win32' || exts.some(ext => candidate.toLowerCase().endsWith(ext.toLowerCase()));
+    const first = (base) => [base, ...exts.map(ext => base + ext)].find(candidate => executable(candidate) && isFile(candidate));
     if (external_node_path_default().isAbsolute(program))
-        return external_node_fs_default().existsSync(program) ? program : undefined;
+        return first(program);
     if (program.includes('/') || program.includes('\\'))
         return undefined;
-    const exts = process.platform === 'win32' ? ['', ...(env.PATHEXT ?? '.EXE;.CMD;.BAT;.COM').split(';')] : [''];
     for (const dir of (env.PATH ?? '').split((external_node_path_default()).delimiter)) {
-        if (!dir)
-            continue;
-        for (const ext of exts) {
-            const candidate = external_node_path_default().join(dir, program + ext);
-            if (external_node_fs_default().existsSync(candidate))
-                return candidate;
-        }
+        const found = dir ? first(external_node_path_default().join(dir, program)) : undefined;
+        if (found)
+            return found;
     }
     return undefined;
 }
-/** The folders of our backups that exist as IIS keeps them, by backup name; a backup not found there is left out. */
-function backupFoldersOf(appcmd, names, env = process.env) {
+/**
+ * The folders of our backups that exist as IIS keeps them, by backup name; a backup not found there is left out
+ * (pruning then runs appcmd delete backup). On Windows the folder must be %windir%\System32\inetsrv\backup itself.
+ */
+function backupFoldersOf(appcmd, names, env = process.env, platform = process.platform) {
     const found = new Map();
-    const program = resolveProgram(appcmd, env);
+    const program = resolveProgram(appcmd, env, platform);
     if (!program)
         return found;
     const parent = external_node_path_default().join(external_node_path_default().dirname(program), 'backup');
+    const windir = env.windir ?? env.SystemRoot;
+    if (platform === 'win32' && !(windir && samePath(parent, external_node_path_default().join(windir, 'System32', 'inetsrv', 'backup'))))
+        return found;
     for (const name of names) {
         // A name from the record is one folder's name: one holding a separator (a damaged record) is left to appcmd.
-        if (/[\\/]/.test(name) || name === '..')
+        if (/[\\/]/.test(name) || name === '..' || name === '.')
             continue;
         const folder = external_node_path_default().join(parent, name);
-        if (external_node_fs_default().existsSync(external_node_path_default().join(folder, BACKUP_MARKER)))
+        if (isFile(external_node_path_default().join(folder, BACKUP_MARKER)))
             found.set(name, folder);
     }
     return found;
 }
-/** Deletes one backup's folder; one already gone is fine, and a folder that holds no backup is left as it is. */
+/**
+ * Deletes one backup's folder: false when it was gone already. Only a folder of ours in a `backup` folder that holds
+ * a backup is deleted, and its applicationHost.config goes last, so a delete stopped half-way leaves a backup that
+ * appcmd still lists and a later prune removes.
+ */
 function removeBackupFolder(folder) {
     if (!external_node_fs_default().existsSync(folder))
-        return;
-    if (!external_node_fs_default().existsSync(external_node_path_default().join(folder, BACKUP_MARKER))) {
-        throw new Error(`${folder} holds no ${BACKUP_MARKER}, so it is not an IIS backup; left as it is`);
+        return false;
+    const marker = external_node_path_default().join(folder, BACKUP_MARKER);
+    const ours = external_node_path_default().basename(folder).toLowerCase().startsWith(BACKUP_PREFIX) && external_node_path_default().basename(external_node_path_default().dirname(folder)).toLowerCase() === 'backup';
+    if (!ours || !isFile(marker)) {
+        throw new Error(`${folder} is not an IIS backup of ours (an ${BACKUP_MARKER} in a folder of backups); left as it is`);
     }
-    external_node_fs_default().rmSync(folder, { recursive: true });
+    for (const entry of external_node_fs_default().readdirSync(folder)) {
+        if (entry.toLowerCase() !== BACKUP_MARKER.toLowerCase())
+            external_node_fs_default().rmSync(external_node_path_default().join(folder, entry), { recursive: true });
+    }
+    external_node_fs_default().rmSync(marker);
+    external_node_fs_default().rmdirSync(folder);
+    return true;
 }
 
 ;// CONCATENATED MODULE: ./src/iis/location-record.ts
@@ -24005,8 +24027,8 @@ async function applyPlan(deps, plan, observer) {
             await useRestorePoint(deps.restorePoint);
         }
         else if (step.tool === 'file' && step.phase === 'prune-backups') {
-            removeBackupFolder(step.argv[1] ?? '');
-            log.info(`deleted ${step.argv[1] ?? ''}`);
+            const folder = step.argv[1] ?? '';
+            log.info(removeBackupFolder(folder) ? `deleted ${folder}` : `${folder} was gone already`);
         }
         else if (step.tool === 'icacls') {
             icaclsCalls++;

@@ -47,7 +47,7 @@ export interface StepObserver {
 
 export interface ApplyResult {
   changed: boolean
-  /** The steps that ran, in order (appcmd and icacls). */
+  /** The steps that ran, in order (appcmd, icacls, and the deletes of old backups' folders). */
   operations: Operation[]
   objects: ObjectChange[]
   backupName?: string
@@ -86,8 +86,8 @@ export async function applyPlan(deps: ApplyDeps, plan: DeployPlan, observer?: St
     } else if (step.phase === 'backup' && deps.restorePoint?.name === step.argv[2]) {
       await useRestorePoint(deps.restorePoint)
     } else if (step.tool === 'file' && step.phase === 'prune-backups') {
-      removeBackupFolder(step.argv[1] ?? '')
-      log.info(`deleted ${step.argv[1] ?? ''}`)
+      const folder = step.argv[1] ?? ''
+      log.info(removeBackupFolder(folder) ? `deleted ${folder}` : `${folder} was gone already`)
     } else if (step.tool === 'icacls') {
       icaclsCalls++
       await runIcacls(runner, log, icaclsPath, step)
