@@ -74,9 +74,8 @@ export async function rollBackPastUnverified(
     const appcmd = new Appcmd({ runner: deps.runner, log: deps.log, path: deps.appcmdPath })
     const current = await readStateAt(appcmd, desired, layout.root)
     const back = await applyPlan(deps, deployPlanFor(config, desired, current))
-    const writes = back.operations.filter(
-      op => op.tool === 'appcmd' && op.mutates && !(op.argv[0] === 'add' && op.argv[1] === 'backup')
-    ).length
+    // What serves the app again; the restore point and the pruning of old backups (by appcmd or by folder) are not.
+    const writes = back.operations.filter(op => op.tool === 'appcmd' && op.mutates && op.argv[1] !== 'backup').length
     return {
       ok: true,
       restored: [`${why}; release ${good.id}, the last verified one, serves ${locationPath(desired.app)} again (${writes} IIS operations)`],
