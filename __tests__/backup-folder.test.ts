@@ -3,12 +3,13 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import { backupFoldersOf, removeBackupFolder } from '../src/iis/backup-folder.js'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { backupFoldersOf, findBackupFolders, removeBackupFolder } from '../src/iis/backup-folder.js'
 
 const OURS = 'django-iis-deploy-r1-20260101T000000000Z'
 let dir: string | undefined
 afterEach(() => {
+  vi.unstubAllEnvs()
   if (dir) fs.rmSync(dir, { recursive: true, force: true })
   dir = undefined
 })
@@ -29,30 +30,33 @@ function inetsrv(appcmdName = 'appcmd'): { windir: string; inetsrvDir: string; a
   return { windir, inetsrvDir, appcmd, backups }
 }
 
-describe('backupFoldersOf', () => {
-  it('finds the backups that exist as folders beside appcmd, given by path or found on PATH', () => {
+describe('findBackupFolders', () => {
+  it('finds the backups that exist as folders beside appcmd, given by its path or found on PATH as the runner finds it', async () => {
     const { inetsrvDir, appcmd, backups } = inetsrv()
+    fs.chmodSync(appcmd, 0o755)
     const names = [OURS, 'django-iis-deploy-notes', 'gone']
     const expected = new Map([[OURS, path.join(backups, OURS)]])
-    expect(backupFoldersOf(appcmd, names, {}, 'linux')).toEqual(expected)
-    const PATH = [path.join(dir!, 'empty'), inetsrvDir].join(path.delimiter)
-    expect(backupFoldersOf('appcmd', names, { PATH }, 'linux')).toEqual(expected)
+    expect(await findBackupFolders(appcmd, names)).toEqual(expected)
+    vi.stubEnv('PATH', [path.join(dir!, 'empty'), inetsrvDir].join(path.delimiter))
+    expect(await findBackupFolders('appcmd', names)).toEqual(expected)
+    // Not a program to the runner (not executable here): no folder is taken for its backups.
+    fs.chmodSync(appcmd, 0o644)
+    expect(await findBackupFolders('appcmd', names)).toEqual(new Map())
+    vi.stubEnv('PATH', '')
+    fs.chmodSync(appcmd, 0o755)
+    expect(await findBackupFolders('appcmd', names)).toEqual(new Map())
   })
+})
 
-  it('on Windows, finds appcmd.exe through PATHEXT and takes only %windir%\\System32\\inetsrv\\backup', () => {
-    const { windir, inetsrvDir, appcmd, backups } = inetsrv('appcmd.exe')
+describe('backupFoldersOf', () => {
+  it('on Windows, takes only %windir%\\System32\\inetsrv\\backup', () => {
+    const { windir, appcmd, backups } = inetsrv('appcmd.exe')
     const expected = new Map([[OURS, path.join(backups, OURS)]])
-    // Lower case: Windows matches PATHEXT without case, this test's file system does not.
-    const env = { PATH: inetsrvDir, PATHEXT: '.com;.exe', windir }
-    expect(backupFoldersOf('appcmd', [OURS], env, 'win32')).toEqual(expected)
-    expect(backupFoldersOf(appcmd.slice(0, -'.exe'.length), [OURS], env, 'win32')).toEqual(expected)
+    expect(backupFoldersOf(appcmd, [OURS], { windir }, 'win32')).toEqual(expected)
+    expect(backupFoldersOf(appcmd, [OURS], { SystemRoot: windir }, 'win32')).toEqual(expected)
     // The same layout anywhere but under windir is not IIS's backup folder.
-    expect(backupFoldersOf(appcmd, [OURS], { ...env, windir: path.join(dir!, 'Other') }, 'win32')).toEqual(new Map())
-    expect(backupFoldersOf(appcmd, [OURS], { PATH: inetsrvDir }, 'win32')).toEqual(new Map())
-    // A file without a PATHEXT extension is not a program on Windows, as for the runner.
-    fs.writeFileSync(path.join(inetsrvDir, 'appcmd'), '')
-    fs.rmSync(appcmd)
-    expect(backupFoldersOf('appcmd', [OURS], env, 'win32')).toEqual(new Map())
+    expect(backupFoldersOf(appcmd, [OURS], { windir: path.join(dir!, 'Other') }, 'win32')).toEqual(new Map())
+    expect(backupFoldersOf(appcmd, [OURS], {}, 'win32')).toEqual(new Map())
   })
 
   it('takes a name that is not one folder name (a damaged record) for none of its folders', () => {
@@ -65,10 +69,10 @@ describe('backupFoldersOf', () => {
     )
   })
 
-  it('finds none when appcmd is not found, or has no backup folder beside it', () => {
+  it('finds none when appcmd was not found, or has no backup folder beside it', () => {
     const { inetsrvDir, appcmd } = inetsrv()
-    expect(backupFoldersOf('appcmd', [OURS], { PATH: '' }, 'linux')).toEqual(new Map())
-    expect(backupFoldersOf(path.join(inetsrvDir, 'nosuch'), [OURS], {}, 'linux')).toEqual(new Map())
+    expect(backupFoldersOf('', [OURS], {}, 'linux')).toEqual(new Map())
+    expect(backupFoldersOf('appcmd', [OURS], {}, 'linux')).toEqual(new Map())
     fs.renameSync(path.join(inetsrvDir, 'backup'), path.join(inetsrvDir, 'elsewhere'))
     expect(backupFoldersOf(appcmd, [OURS], {}, 'linux')).toEqual(new Map())
   })

@@ -223,7 +223,7 @@ function ssoTarget(spText: string): Sso {
       t.sandbox.resetCounters()
       ctx.current = current
       ctx.stage = staged
-      ctx.plan = deployPlanFor(config, desired, current)
+      ctx.plan = await deployPlanFor(config, desired, current)
       let error: Error | undefined
       try {
         await runSteps(ctx, applyAndVerify())

@@ -231,7 +231,7 @@ describe('the warm-up request', () => {
     const ctx = contextFor(deps, config, phases)
     ctx.current = current
     ctx.stage = staged
-    ctx.plan = deployPlanFor(config, desired, current)
+    ctx.plan = await deployPlanFor(config, desired, current)
     await runSteps(ctx, applyAndVerify())
     const report: RunReport = reportFrom(deps, ctx, phases, undefined, [])
     const recycle = events.indexOf('recycle apppool')

@@ -22900,36 +22900,25 @@ async function runIcacls(runner, log, icaclsPath, operation) {
 
 
 
+
 /** What a backup holds (ac-backup): a folder without it is not one, and is never deleted as one. */
 const BACKUP_MARKER = 'applicationHost.config';
 const isFile = (p) => external_node_fs_default().statSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
 /**
- * appcmd as the runner finds it (@actions/io's which): the path as given or the first match on PATH, and on Windows
- * only with an extension PATHEXT names, tried after the name as given.
+ * The folders of our backups that exist as IIS keeps them, by backup name, beside appcmd as the runner finds it
+ * (@actions/io's which, as @actions/exec runs it); a backup not found there is left out (pruning then runs appcmd
+ * delete backup).
  */
-function resolveProgram(program, env, platform) {
-    const exts = platform === 'win32' ? (env.PATHEXT ?? '.EXE;.CMD;.BAT;.COM').split(';').filter(Boolean) : [];
-    const executable = (candidate) => platform !== 'win32' || exts.some(ext => candidate.toLowerCase().endsWith(ext.toLowerCase()));
-    const first = (base) => [base, ...exts.map(ext => base + ext)].find(candidate => executable(candidate) && isFile(candidate));
-    if (external_node_path_default().isAbsolute(program))
-        return first(program);
-    if (program.includes('/') || program.includes('\\'))
-        return undefined;
-    for (const dir of (env.PATH ?? '').split((external_node_path_default()).delimiter)) {
-        const found = dir ? first(external_node_path_default().join(dir, program)) : undefined;
-        if (found)
-            return found;
-    }
-    return undefined;
+async function findBackupFolders(appcmd, names) {
+    return names.length === 0 ? new Map() : backupFoldersOf(await which(appcmd), names);
 }
 /**
- * The folders of our backups that exist as IIS keeps them, by backup name; a backup not found there is left out
- * (pruning then runs appcmd delete backup). On Windows the folder must be %windir%\System32\inetsrv\backup itself.
+ * The same, given appcmd's full path as which found it ('' when it was not). On Windows the folder must be
+ * %windir%\System32\inetsrv\backup itself.
  */
-function backupFoldersOf(appcmd, names, env = process.env, platform = process.platform) {
+function backupFoldersOf(program, names, env = process.env, platform = process.platform) {
     const found = new Map();
-    const program = resolveProgram(appcmd, env, platform);
-    if (!program)
+    if (!program || !external_node_path_default().isAbsolute(program))
         return found;
     const parent = external_node_path_default().join(external_node_path_default().dirname(program), 'backup');
     const windir = env.windir ?? env.SystemRoot;
@@ -24165,7 +24154,7 @@ function settingsFromSource(config) {
  * The deploy plan for `config`: the grants deploy-root has no record of, against `current` (the server as read;
  * undefined plans against an empty server), with the SP's steps when it changes.
  */
-function deployPlanFor(config, desired, current, sp, preSwitch, restorePoint) {
+async function deployPlanFor(config, desired, current, sp, preSwitch, restorePoint) {
     const root = layoutFor(config.deployRoot).root;
     const knownBackups = readBackupRecord(backupRecordFile(config.lockDir));
     return buildPlan({
@@ -24177,7 +24166,7 @@ function deployPlanFor(config, desired, current, sp, preSwitch, restorePoint) {
         keepBackups: config.keepBackups,
         backupRecordFile: backupRecordFile(config.lockDir),
         knownBackups,
-        backupFolders: backupFoldersOf(config.appcmd, knownBackups ?? []),
+        backupFolders: await findBackupFolders(config.appcmd, knownBackups ?? []),
         now: new Date(),
         spConfig: sp?.operations,
         spRecycle: sp?.recycleOperations,
@@ -25840,7 +25829,7 @@ async function rollForward(deps, applyDeps, config, layout, live, applied) {
             const back = await restoreTarget(deps, config, layout, live);
             const appcmd = new Appcmd({ runner: deps.runner, log: deps.log, path: config.appcmd });
             const current = await readStateAt(appcmd, back.desired, layout.root);
-            await applyPlan(applyDeps, deployPlanFor(back.config, back.desired, current));
+            await applyPlan(applyDeps, await deployPlanFor(back.config, back.desired, current));
             return { ok: true, detail: `release ${live.id} serves again (its plan applied again)`, restored: { ...back, release: live } };
         }
         catch (error) {
@@ -25866,7 +25855,7 @@ async function rollBack(deps, config, report, phases, current) {
         report.warnings.push(warning);
     }
     const { config: restored, desired } = await restoreTarget(deps, verifyConfig, layout, chosen);
-    const plan = deployPlanFor(restored, desired, current);
+    const plan = await deployPlanFor(restored, desired, current);
     report.planPath = writePlan(restored, log, planDocument(restored, chosen.id, plan, []));
     const applyDeps = { runner: deps.runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls };
     const applied = await phases.run('Apply', () => applyPlan(applyDeps, plan));
@@ -27013,7 +27002,7 @@ async function rollBackPastUnverified(deps, config, layout, facts, unverified, a
         // Straight from what IIS holds now to the verified release: the unverified one is never served again.
         const appcmd = new Appcmd({ runner: deps.runner, log: deps.log, path: deps.appcmdPath });
         const current = await readStateAt(appcmd, desired, layout.root);
-        const back = await applyPlan(deps, deployPlanFor(config, desired, current));
+        const back = await applyPlan(deps, await deployPlanFor(config, desired, current));
         // What serves the app again; the restore point and the pruning of old backups (by appcmd or by folder) are not.
         const writes = back.operations.filter(op => op.tool === 'appcmd' && op.mutates && op.argv[1] !== 'backup').length;
         return {
@@ -29401,10 +29390,10 @@ function stagedOf(ctx) {
 }
 const planStaged = {
     name: 'Write the plan of the staged release',
-    run: ctx => {
+    run: async (ctx) => {
         const { config, log } = ctx;
         const staged = stagedOf(ctx);
-        const plan = deployPlanFor(config, staged.desired, undefined);
+        const plan = await deployPlanFor(config, staged.desired, undefined);
         ctx.planPath = writePlan(config, log, { ...planDocument(config, staged.facts.releaseId, plan, ctx.files), ...planMigrations(ctx) });
         log.info(`Release ${staged.facts.releaseId} staged in ${staged.releaseDir}; nothing was changed in IIS (mode: stage).`);
     }
@@ -30073,7 +30062,7 @@ const planDeploy = {
             ? planShibboleth(shibbolethTarget(config, current.site.id), config.outputDir, templates)
             : planLeaveShibboleth(leaveTarget(config), config.outputDir);
         // The plan a deploy shows is the plan it runs: built once, here, and handed to apply.
-        const plan = deployPlanFor(config, staged.desired, current, sp, await preSwitchFor(ctx), ctx.restorePoint?.name);
+        const plan = await deployPlanFor(config, staged.desired, current, sp, await preSwitchFor(ctx), ctx.restorePoint?.name);
         const shown = { ...planDocument(config, staged.facts.releaseId, plan, ctx.files), ...planMigrations(ctx) };
         ctx.sp = sp;
         ctx.plan = plan;
@@ -30329,7 +30318,7 @@ const planFromSource = {
         // The temporary site a deploy would check the release on before the switch (its port is picked again then).
         const preSwitch = current ? await preSwitchFor(ctx, false) : undefined;
         const plan = {
-            ...planDocument(config, facts.releaseId, deployPlanFor(config, desired, current, sp, preSwitch), files),
+            ...planDocument(config, facts.releaseId, await deployPlanFor(config, desired, current, sp, preSwitch), files),
             shibboleth,
             ...planMigrations(ctx)
         };

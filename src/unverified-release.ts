@@ -73,7 +73,7 @@ export async function rollBackPastUnverified(
     // Straight from what IIS holds now to the verified release: the unverified one is never served again.
     const appcmd = new Appcmd({ runner: deps.runner, log: deps.log, path: deps.appcmdPath })
     const current = await readStateAt(appcmd, desired, layout.root)
-    const back = await applyPlan(deps, deployPlanFor(config, desired, current))
+    const back = await applyPlan(deps, await deployPlanFor(config, desired, current))
     // What serves the app again; the restore point and the pruning of old backups (by appcmd or by folder) are not.
     const writes = back.operations.filter(op => op.tool === 'appcmd' && op.mutates && op.argv[1] !== 'backup').length
     return {

@@ -126,7 +126,7 @@ export async function applyUnlocked(
   const appcmd = new Appcmd({ runner, log: target.log, path: target.sandbox.appcmdPath })
   const deferred = await readStateAt(appcmd, desired, layoutFor(config.deployRoot).root, { deferFastCgi: true })
   const current = await settleFastCgi(appcmd, target.log, deferred, desired, opts.releaseReused ?? false)
-  const plan = deployPlanFor(config, desired, current, undefined, opts.preSwitch)
+  const plan = await deployPlanFor(config, desired, current, undefined, opts.preSwitch)
   const deps: ApplyDeps = {
     runner,
     log: target.log,

@@ -78,7 +78,7 @@ export const planDeploy: Step = {
       ? planShibboleth(shibbolethTarget(config, current.site.id), config.outputDir, templates)
       : planLeaveShibboleth(leaveTarget(config), config.outputDir)
     // The plan a deploy shows is the plan it runs: built once, here, and handed to apply.
-    const plan = deployPlanFor(config, staged.desired, current, sp, await preSwitchFor(ctx), ctx.restorePoint?.name)
+    const plan = await deployPlanFor(config, staged.desired, current, sp, await preSwitchFor(ctx), ctx.restorePoint?.name)
     const shown = { ...planDocument(config, staged.facts.releaseId, plan, ctx.files), ...planMigrations(ctx) }
     ctx.sp = sp
     ctx.plan = plan

@@ -87,7 +87,7 @@ export const planFromSource: Step = {
     // The temporary site a deploy would check the release on before the switch (its port is picked again then).
     const preSwitch = current ? await preSwitchFor(ctx, false) : undefined
     const plan = {
-      ...planDocument(config, facts.releaseId, deployPlanFor(config, desired, current, sp, preSwitch), files),
+      ...planDocument(config, facts.releaseId, await deployPlanFor(config, desired, current, sp, preSwitch), files),
       shibboleth,
       ...planMigrations(ctx)
     }

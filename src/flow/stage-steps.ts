@@ -186,10 +186,10 @@ export function stagedOf(ctx: RunContext): StageResult {
 
 export const planStaged: Step = {
   name: 'Write the plan of the staged release',
-  run: ctx => {
+  run: async ctx => {
     const { config, log } = ctx
     const staged = stagedOf(ctx)
-    const plan = deployPlanFor(config, staged.desired, undefined)
+    const plan = await deployPlanFor(config, staged.desired, undefined)
     ctx.planPath = writePlan(config, log, { ...planDocument(config, staged.facts.releaseId, plan, ctx.files), ...planMigrations(ctx) })
     log.info(`Release ${staged.facts.releaseId} staged in ${staged.releaseDir}; nothing was changed in IIS (mode: stage).`)
   }

@@ -3,6 +3,7 @@
  * folder beside appcmd.exe, and removing a backup deletes that folder (docs/windows-facts.md, ac-backup-folder).
  * Deleting our old backups' folders directly saves an appcmd call per deploy once keep-backups is reached.
  */
+import * as io from '@actions/io'
 import fs from 'node:fs'
 import path from 'node:path'
 import { samePath } from '../windows-path.js'
@@ -14,37 +15,26 @@ const BACKUP_MARKER = 'applicationHost.config'
 const isFile = (p: string): boolean => fs.statSync(p, { throwIfNoEntry: false })?.isFile() ?? false
 
 /**
- * appcmd as the runner finds it (@actions/io's which): the path as given or the first match on PATH, and on Windows
- * only with an extension PATHEXT names, tried after the name as given.
+ * The folders of our backups that exist as IIS keeps them, by backup name, beside appcmd as the runner finds it
+ * (@actions/io's which, as @actions/exec runs it); a backup not found there is left out (pruning then runs appcmd
+ * delete backup).
  */
-function resolveProgram(program: string, env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string | undefined {
-  const exts = platform === 'win32' ? (env.PATHEXT ?? '.EXE;.CMD;.BAT;.COM').split(';').filter(Boolean) : []
-  const executable = (candidate: string): boolean =>
-    platform !== 'win32' || exts.some(ext => candidate.toLowerCase().endsWith(ext.toLowerCase()))
-  const first = (base: string): string | undefined =>
-    [base, ...exts.map(ext => base + ext)].find(candidate => executable(candidate) && isFile(candidate))
-  if (path.isAbsolute(program)) return first(program)
-  if (program.includes('/') || program.includes('\\')) return undefined
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    const found = dir ? first(path.join(dir, program)) : undefined
-    if (found) return found
-  }
-  return undefined
+export async function findBackupFolders(appcmd: string, names: readonly string[]): Promise<Map<string, string>> {
+  return names.length === 0 ? new Map() : backupFoldersOf(await io.which(appcmd), names)
 }
 
 /**
- * The folders of our backups that exist as IIS keeps them, by backup name; a backup not found there is left out
- * (pruning then runs appcmd delete backup). On Windows the folder must be %windir%\System32\inetsrv\backup itself.
+ * The same, given appcmd's full path as which found it ('' when it was not). On Windows the folder must be
+ * %windir%\System32\inetsrv\backup itself.
  */
 export function backupFoldersOf(
-  appcmd: string,
+  program: string,
   names: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
   platform: NodeJS.Platform = process.platform
 ): Map<string, string> {
   const found = new Map<string, string>()
-  const program = resolveProgram(appcmd, env, platform)
-  if (!program) return found
+  if (!program || !path.isAbsolute(program)) return found
   const parent = path.join(path.dirname(program), 'backup')
   const windir = env.windir ?? env.SystemRoot
   if (platform === 'win32' && !(windir && samePath(parent, path.join(windir, 'System32', 'inetsrv', 'backup')))) return found

@@ -4,7 +4,7 @@ import path from 'node:path'
 import { settingsModuleFile, type DeployConfig } from '../config.js'
 import { pendingGrants } from '../iis/acl.js'
 import { backupRecordFile, readBackupRecord } from '../iis/backup.js'
-import { backupFoldersOf } from '../iis/backup-folder.js'
+import { findBackupFolders } from '../iis/backup-folder.js'
 import type { CurrentState } from '../iis/state.js'
 import { layoutFor } from '../layout.js'
 import type { Log } from '../log.js'
@@ -45,14 +45,14 @@ export function settingsFromSource(config: DeployConfig): SettingsFromSource {
  * The deploy plan for `config`: the grants deploy-root has no record of, against `current` (the server as read;
  * undefined plans against an empty server), with the SP's steps when it changes.
  */
-export function deployPlanFor(
+export async function deployPlanFor(
   config: DeployConfig,
   desired: DesiredState,
   current: CurrentState | undefined,
   sp?: Pick<ShibbolethPlan, 'operations' | 'recycleOperations'>,
   preSwitch?: PlanInput['preSwitch'],
   restorePoint?: string
-): DeployPlan {
+): Promise<DeployPlan> {
   const root = layoutFor(config.deployRoot).root
   const knownBackups = readBackupRecord(backupRecordFile(config.lockDir))
   return buildPlan({
@@ -64,7 +64,7 @@ export function deployPlanFor(
     keepBackups: config.keepBackups,
     backupRecordFile: backupRecordFile(config.lockDir),
     knownBackups,
-    backupFolders: backupFoldersOf(config.appcmd, knownBackups ?? []),
+    backupFolders: await findBackupFolders(config.appcmd, knownBackups ?? []),
     now: new Date(),
     spConfig: sp?.operations,
     spRecycle: sp?.recycleOperations,

@@ -100,7 +100,7 @@ async function rollForward(
       const back = await restoreTarget(deps, config, layout, live)
       const appcmd = new Appcmd({ runner: deps.runner, log: deps.log, path: config.appcmd })
       const current = await readStateAt(appcmd, back.desired, layout.root)
-      await applyPlan(applyDeps, deployPlanFor(back.config, back.desired, current))
+      await applyPlan(applyDeps, await deployPlanFor(back.config, back.desired, current))
       return { ok: true, detail: `release ${live.id} serves again (its plan applied again)`, restored: { ...back, release: live } }
     } catch (error) {
       deps.log.warning(`applying release ${live.id} again failed (${asError(error).message}); restoring this run's backup`)
@@ -126,7 +126,7 @@ async function rollBack(deps: RunDeps, config: DeployConfig, report: RunReport, 
     report.warnings.push(warning)
   }
   const { config: restored, desired } = await restoreTarget(deps, verifyConfig, layout, chosen)
-  const plan = deployPlanFor(restored, desired, current)
+  const plan = await deployPlanFor(restored, desired, current)
   report.planPath = writePlan(restored, log, planDocument(restored, chosen.id, plan, []))
   const applyDeps: ApplyDeps = { runner: deps.runner, log, appcmdPath: config.appcmd, icaclsPath: config.icacls }
   const applied = await phases.run('Apply', () => applyPlan(applyDeps, plan))
