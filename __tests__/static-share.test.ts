@@ -1,5 +1,6 @@
 // A new release's collected static files: the unchanged ones are hard links to the earlier release's files
-// (src/python/scripts/static_reuse.py), and the folder still holds exactly what a fresh collectstatic writes. Real
+// (src/python/scripts/static_reuse.py), and the folder still holds exactly what a fresh collectstatic writes. Its
+// unchanged modules' bytecode is shared the same way (src/python/shared-bytecode.ts). Real
 // Django 3.2 from Debian, in a real venv, against copies of examples/hello.
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -179,6 +180,35 @@ const importReuse = [
   'import static_reuse'
 ]
 const python = (script: string) => execFileSync(SYSTEM_PYTHON, ['-c', script], { encoding: 'utf8' }).trim()
+
+describe('sharing the bytecode Python compiled with the earlier release', () => {
+  it("links the unchanged modules' cache files, which Python then uses as they are, and compiles the changed one", async () => {
+    // The settings import hello.version, which changeProject edits: the check imports and caches both.
+    const dir = project('bytecode', 'from hello.version import VERSION  # noqa: E402,F401')
+    const deployRoot = path.join(root, 'bytecode-deploy')
+    const layout = layoutFor(deployRoot)
+    await stage(configFor(dir, deployRoot, 'b1'))
+    changeProject(dir)
+    const log = await stage(configFor(dir, deployRoot, 'b2'))
+    const cached = (id: string, module: string): string => {
+      const folder = path.join(layout.releaseDir(id), 'hello', '__pycache__')
+      const name = fs.readdirSync(folder).find(n => n.startsWith(`${module}.`) && n.endsWith('.pyc'))
+      if (!name) throw new Error(`release ${id} holds no bytecode of hello.${module}`)
+      return path.join(folder, name)
+    }
+    // Shared, and still the same file once the check of b2 imported it: Python found it current, or it would have
+    // written a new file over the name.
+    for (const module of ['__init__', 'settings', 'urls', 'wsgi']) expect(inode(cached('b2', module))).toBe(inode(cached('b1', module)))
+    expect(inode(cached('b2', 'version'))).not.toBe(inode(cached('b1', 'version')))
+    const imported = execFileSync(SYSTEM_PYTHON, ['-B', '-c', 'import hello.version as v; print(v.VERSION)'], {
+      cwd: layout.releaseDir('b2'),
+      encoding: 'utf8'
+    })
+    expect(imported.trim()).toBe('2')
+    const line = log.lines.find(l => l.includes('bytecode files Python compiled')) ?? ''
+    expect(Number(/with (\d+) bytecode files/.exec(line)?.[1])).toBeGreaterThanOrEqual(4)
+  })
+})
 
 describe('a failed stage of a release that shares files', () => {
   it('ends with its own error, not the delete that stopped, and leaves nothing that reads as a release', async () => {

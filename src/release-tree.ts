@@ -1,6 +1,7 @@
 import path from 'node:path'
 import type { Layout } from './layout.js'
 import { assembleRelease, type LinkSource, type ProjectFile } from './python/release-files.js'
+import { shareBytecode } from './python/shared-bytecode.js'
 import { listReleases, liveRelease } from './releases.js'
 import { jsonObjectChunks, writeChunksAtomic } from './render/atomic-write.js'
 import { readJsonStringPairs } from './render/json-pairs-reader.js'
@@ -46,13 +47,16 @@ export function linkSourceFor(layout: Layout, hashes: ReadonlyMap<string, string
   return undefined
 }
 
-/** A new release's project files, shared with the link source where their content is the same, then their list. */
+/**
+ * A new release's project files, shared with the link source where their content is the same, with the bytecode
+ * Python compiled for those that are modules, then their list.
+ */
 export function buildReleaseTree(
   layout: Layout,
   files: readonly ProjectFile[],
   hashes: ReadonlyMap<string, string>,
   dir: string
-): { linked: number; copied: number; from?: string } {
+): { linked: number; copied: number; bytecode: number; from?: string } {
   const { result, from } = shareWithLinkSource(layout, files, hashes, dir)
   writeReleaseFiles(dir, hashes)
   return { ...result, ...(from ? { from } : {}) }
@@ -64,7 +68,9 @@ function shareWithLinkSource(
   files: readonly ProjectFile[],
   hashes: ReadonlyMap<string, string>,
   dir: string
-): { result: { linked: number; copied: number }; from?: string } {
+): { result: { linked: number; copied: number; bytecode: number }; from?: string } {
   const source = linkSourceFor(layout, hashes)
-  return { result: assembleRelease(files, hashes, dir, source), ...(source ? { from: source.id } : {}) }
+  const { linked, copied, linkedModules } = assembleRelease(files, hashes, dir, source)
+  const bytecode = source ? shareBytecode(source.dir, dir, linkedModules) : 0
+  return { result: { linked, copied, bytecode }, ...(source ? { from: source.id } : {}) }
 }

@@ -170,7 +170,7 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
     linkShared(layout, config.shared, scratch)
     log.info(
       tree.from
-        ? `${tree.linked} unchanged files shared with release ${tree.from} (hard links), ${tree.copied} copied.`
+        ? `${tree.linked} unchanged files shared with release ${tree.from} (hard links), ${tree.copied} copied, with ${tree.bytecode} bytecode files Python compiled for them (__pycache__).`
         : `${tree.copied} files copied (no earlier release lists its files to share).`
     )
     fs.renameSync(scratch, releaseDir)

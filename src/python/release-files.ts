@@ -105,7 +105,8 @@ export interface LinkSource {
 /**
  * Fills a new release folder: a file whose content the link source has too becomes a hard link to that file (same
  * volume, no bytes copied); any other file, or one the file system refuses to link (another volume, no hard links,
- * the link limit), is copied from app-dir. Release files are never written in place (rendered files replace by
+ * the link limit), is copied from app-dir. linkedModules: the linked `.py` files, whose bytecode can be shared too
+ * (src/python/shared-bytecode.ts). Release files are never written in place (rendered files replace by
  * rename: render/atomic-write.ts), so a shared file cannot change under another release, and deleting a release only
  * drops its own names.
  */
@@ -114,13 +115,14 @@ export function assembleRelease(
   hashes: ReadonlyMap<string, string>,
   releaseDir: string,
   source?: LinkSource
-): { linked: number; copied: number } {
+): { linked: number; copied: number; linkedModules: string[] } {
   // Joined by hand, as listProject does: rel holds / only, and path.join on both sides of 10,000 links was a
   // tenth of a code change's stage at that size (npm run bench, the scaling table).
   const native = path.sep === '/' ? (rel: string) => rel : (rel: string) => rel.replaceAll('/', path.sep)
   const toBase = releaseDir.endsWith(path.sep) ? releaseDir : releaseDir + path.sep
   const fromBase = source ? (source.dir.endsWith(path.sep) ? source.dir : source.dir + path.sep) : ''
   const made = new Set<string>()
+  const linkedModules: string[] = []
   let linked = 0
   for (const file of files) {
     const rel = native(file.rel)
@@ -134,11 +136,12 @@ export function assembleRelease(
     const hash = hashes.get(file.rel)
     if (source && hash !== undefined && source.holds(file.rel) && linkInto(fromBase + rel, to, file.size)) {
       linked++
+      if (file.rel.endsWith('.py')) linkedModules.push(file.rel)
       continue
     }
     fs.copyFileSync(file.abs, to)
   }
-  return { linked, copied: files.length - linked }
+  return { linked, copied: files.length - linked, linkedModules }
 }
 
 function linkInto(from: string, to: string, size: number): boolean {
