@@ -36,6 +36,8 @@ const BIG_RUNS = Number(process.env.BENCH_BIG_RUNS ?? 1)
 const SIZES = (process.env.BENCH_SIZES ?? '100,1000,10000').split(',').map(Number)
 const RSS_FILES = Number(process.env.BENCH_RSS_FILES ?? 50000)
 const RSS_LARGE_MB = Number(process.env.BENCH_RSS_LARGE_MB ?? 200)
+// A scaling row of its own: examples/hello whose settings import this many modules (0 leaves it out).
+const IMPORTED = Number(process.env.BENCH_IMPORTED ?? 500)
 // The file a code change edits: imported on every request, so the worker must restart to serve it.
 const CHANGED = path.join('hello', 'urls.py')
 
@@ -100,14 +102,38 @@ function baseEnv(box) {
   return { ...env, ...box.env }
 }
 
-/** A copy of examples/hello padded with small modules up to `files` files in all, as a monorepo's tree would be. */
-function project(dir, files, largeMb = 0) {
+/**
+ * A copy of examples/hello padded with small modules up to `files` files in all, as a monorepo's tree would be; with
+ * `imported`, that many modules of some 160 lines each that the settings import, as a large app's models and views
+ * are imported when Django starts.
+ */
+function project(dir, files, largeMb = 0, imported = 0) {
   fs.cpSync(EXAMPLE, dir, { recursive: true })
   const have = fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter(e => e.isFile()).length
   for (let i = 0; i < files - have - (largeMb ? 1 : 0); i++) {
     const sub = path.join(dir, 'bulk', `p${Math.floor(i / 500)}`)
     if (i % 500 === 0) fs.mkdirSync(sub, { recursive: true })
     fs.writeFileSync(path.join(sub, `m${i}.py`), `VALUE_${i} = ${i}\n`)
+  }
+  if (imported) {
+    const model = k =>
+      [
+        `class Model${k}:`,
+        '    def __init__(self, a, b=None):',
+        '        self.a = a',
+        '        self.b = b or {}',
+        '    def total(self, xs):',
+        `        return sum(x * ${k} for x in xs if x % 3) + len(self.b)`,
+        '    def describe(self):',
+        `        return f"Model${k}({self.a!r}, {len(self.b)})"`,
+        ''
+      ].join('\n')
+    const body = Array.from({ length: 15 }, (_, k) => model(k)).join('\n\n')
+    fs.mkdirSync(path.join(dir, 'app_modules'))
+    for (let i = 0; i < imported; i++) fs.writeFileSync(path.join(dir, 'app_modules', `m${i}.py`), body)
+    const imports = Array.from({ length: imported }, (_, i) => `from . import m${i}  # noqa: F401`)
+    fs.writeFileSync(path.join(dir, 'app_modules', '__init__.py'), `${imports.join('\n')}\n`)
+    fs.appendFileSync(path.join(dir, 'hello', 'settings.py'), '\nimport app_modules  # noqa: E402,F401\n')
   }
   if (largeMb) {
     // Real bytes, not a sparse file: reading it must cost what a large data file costs.
@@ -407,35 +433,53 @@ for (let i = 1; i <= RUNS; i++) {
 // 2. Scaling: examples/hello and each size get a server and deploy-root of their own, a first deploy (untimed), then
 // rounds in which every size takes a no-op and a code change in turn. Interleaved, the sizes are measured under the
 // same load: measured one size after another, drift alone moved the 10,000-file ratio from 1.4 to 1.7 (README).
+// The row of imported modules is what a code change of a large app costs in Python: its modules run again, and only
+// the changed one is compiled again (src/python/shared-bytecode.ts).
 const scaling = []
 {
-  const sizes = [0, ...SIZES]
+  const sizes = [
+    ...[0, ...SIZES].map(size => ({ size, key: String(size) })),
+    ...(IMPORTED ? [{ size: 0, imported: IMPORTED, key: `i${IMPORTED}` }] : [])
+  ]
   const servers = []
   try {
-    for (const size of sizes) {
-      const box = sandbox(`scaling-${size}`)
+    for (const { size, imported = 0, key } of sizes) {
+      const box = sandbox(`scaling-${key}`)
       const standin = await startIisStandin({ configPath: box.configPath })
       const deployRoot = path.join(box.dir, 'deploy-root')
-      const appDir = project(path.join(box.dir, 'project'), size)
-      servers.push({ size, box, standin, deployRoot, appDir, runs: size >= 10000 ? BIG_RUNS : RUNS, noop: [], change: [] })
-      await deploy(box, standin, deployRoot, `s${size}-first`, appDir)
+      const appDir = project(path.join(box.dir, 'project'), size, 0, imported)
+      servers.push({ size, imported, key, box, standin, deployRoot, appDir, runs: size >= 10000 ? BIG_RUNS : RUNS, noop: [], change: [] })
+      await deploy(box, standin, deployRoot, `s${key}-first`, appDir)
     }
     const rounds = Math.max(...servers.map(s => s.runs))
     for (let r = 1; r <= rounds; r++) {
       // Forward, then backward: no size always follows the same one (a 10,000-file code change loads the machine).
       const order = r % 2 ? servers : [...servers].reverse()
       for (const s of order.filter(s => s.runs >= r)) {
-        s.noop.push((await deploy(s.box, s.standin, s.deployRoot, `s${s.size}-noop-${r}`, s.appDir)).ms)
+        s.noop.push((await deploy(s.box, s.standin, s.deployRoot, `s${s.key}-noop-${r}`, s.appDir)).ms)
         editProject(s.appDir)
-        s.change.push((await deploy(s.box, s.standin, s.deployRoot, `s${s.size}-change-${r}`, s.appDir)).ms)
+        s.change.push((await deploy(s.box, s.standin, s.deployRoot, `s${s.key}-change-${r}`, s.appDir)).ms)
       }
     }
     for (const s of servers) {
       // examples/hello's no-op over the rounds the larger size took part in: the two sides of its goal.
       const helloNoop = servers[0].noop.slice(0, s.runs)
-      scaling.push({ size: s.size, runs: s.runs, noop: median(s.noop), change: median(s.change), helloNoop: median(helloNoop) })
+      const label = s.imported
+        ? `examples/hello, settings import ${s.imported} modules`
+        : s.size
+          ? s.size.toLocaleString('en')
+          : 'examples/hello'
+      scaling.push({
+        label,
+        size: s.size,
+        imported: s.imported,
+        runs: s.runs,
+        noop: median(s.noop),
+        change: median(s.change),
+        helloNoop: median(helloNoop)
+      })
       console.log(
-        `scaling ${s.size ? `${s.size} files` : 'examples/hello'} (${s.runs} run${s.runs > 1 ? 's' : ''}): no-op ${seconds(median(s.noop))}, code change ${seconds(median(s.change))}`
+        `scaling ${label} (${s.runs} run${s.runs > 1 ? 's' : ''}): no-op ${seconds(median(s.noop))}, code change ${seconds(median(s.change))}`
       )
     }
   } finally {
@@ -491,11 +535,11 @@ console.log('')
 console.log(`scaling (the 10,000-file size: ${BIG_RUNS} run${BIG_RUNS > 1 ? 's' : ''}, the others: medians of ${RUNS}):`)
 console.log(row('project files', 'no-op', 'code change'))
 console.log(row('---:', '---:', '---:'))
-for (const s of scaling) console.log(row(s.size ? s.size.toLocaleString('en') : 'examples/hello', seconds(s.noop), seconds(s.change)))
+for (const s of scaling) console.log(row(s.label, seconds(s.noop), seconds(s.change)))
 
 const changeCalls = Math.max(...results.change.map(r => r.reads + r.writes))
 const noopWrites = Math.max(...results.noop.map(r => r.writes))
-const big = scaling.find(s => s.size === 10000)
+const big = scaling.find(s => s.size === 10000 && !s.imported)
 const goals = [
   ['no-op / first', m.noop / m.first, 0.15],
   ['no-op / naive (rebuilds its venv)', m.noop / m.naive, 0.2],
