@@ -26,14 +26,20 @@ function writeCache(releaseDir: string): void {
     [`mysite/__pycache__/settings.${TAG}.opt-1.pyc`]: 'settings -O',
     [`mysite/__pycache__/views.${TAG}.pyc`]: 'views',
     [`mysite/__pycache__/gone.${TAG}.pyc`]: 'a module since removed',
+    [`other/__pycache__/views.${TAG}.pyc`]: 'views of another folder',
     'mysite/__pycache__/notes.txt': 'not bytecode'
   })
 }
 
-/** A project of three modules in two folders, and release r1 of it with what Python would have cached. */
+/** A project of four modules in three folders, two of them named alike, and its release r1 with what Python cached. */
 function firstRelease(): { appDir: string; layout: Layout } {
   const appDir = path.join(tempDir('shared-bytecode'), 'app')
-  writeFiles(appDir, { 'manage.py': 'print(1)\n', 'mysite/settings.py': 'DEBUG = False\n', 'mysite/views.py': 'def index(r): pass\n' })
+  writeFiles(appDir, {
+    'manage.py': 'print(1)\n',
+    'mysite/settings.py': 'DEBUG = False\n',
+    'mysite/views.py': 'def index(r): pass\n',
+    'other/views.py': 'def other(r): pass\n'
+  })
   const layout = layoutFor(path.join(tempDir('shared-bytecode-root'), 'deploy'))
   stage(layout, appDir, 'r1')
   writeCache(layout.releaseDir('r1'))
@@ -65,12 +71,14 @@ describe('sharing bytecode with the link source', () => {
     const { appDir, layout } = firstRelease()
     fs.writeFileSync(path.join(appDir, 'mysite', 'views.py'), 'def index(r): return 2\n')
     const built = stage(layout, appDir, 'r2')
-    expect(built).toMatchObject({ linked: 2, copied: 1, bytecode: 3, from: 'r1' })
+    expect(built).toMatchObject({ linked: 3, copied: 1, bytecode: 4, from: 'r1' })
     const [r1, r2] = [layout.releaseDir('r1'), layout.releaseDir('r2')]
     for (const rel of [
       `__pycache__/manage.${TAG}.pyc`,
       `mysite/__pycache__/settings.${TAG}.pyc`,
-      `mysite/__pycache__/settings.${TAG}.opt-1.pyc`
+      `mysite/__pycache__/settings.${TAG}.opt-1.pyc`,
+      // The same module name in another folder, unchanged there: shared, though mysite's views changed.
+      `other/__pycache__/views.${TAG}.pyc`
     ]) {
       expect(inode(path.join(r2, rel))).toBe(inode(path.join(r1, rel)))
     }
@@ -84,7 +92,7 @@ describe('sharing bytecode with the link source', () => {
     const link = vi.spyOn(fs, 'linkSync').mockImplementation(() => {
       throw Object.assign(new Error('EXDEV: cross-device link not permitted'), { code: 'EXDEV' })
     })
-    expect(stage(layout, appDir, 'r2')).toMatchObject({ linked: 0, copied: 3, bytecode: 0 })
+    expect(stage(layout, appDir, 'r2')).toMatchObject({ linked: 0, copied: 4, bytecode: 0 })
     expect(fs.existsSync(path.join(layout.releaseDir('r2'), 'mysite', '__pycache__'))).toBe(false)
     // The project's files link; the bytecode's links are refused (the link limit of a file, say).
     link.mockImplementation((from, to) => {
@@ -93,7 +101,7 @@ describe('sharing bytecode with the link source', () => {
     })
     writeCache(layout.releaseDir('r2'))
     fs.appendFileSync(path.join(appDir, 'manage.py'), '# newer\n')
-    expect(stage(layout, appDir, 'r3')).toMatchObject({ linked: 2, copied: 1, bytecode: 0 })
+    expect(stage(layout, appDir, 'r3')).toMatchObject({ linked: 3, copied: 1, bytecode: 0 })
     const r3 = layout.releaseDir('r3')
     expect(fs.readFileSync(path.join(r3, 'mysite', 'settings.py'), 'utf8')).toBe('DEBUG = False\n')
     expect(fs.readdirSync(r3, { recursive: true }).filter(name => String(name).endsWith('.pyc'))).toEqual([])

@@ -28184,12 +28184,16 @@ function shareBytecode(sourceDir, releaseDir, linkedModules) {
             continue;
         }
         const to = external_node_path_default().join(releaseDir, ...dir.split('/').filter(Boolean), '__pycache__');
+        let made = false;
         for (const name of names) {
             const stem = moduleOfCacheFile(name);
             if (stem === undefined || !stems.has(stem))
                 continue;
             try {
-                external_node_fs_default().mkdirSync(to, { recursive: true });
+                // Once per folder, and only for a folder that gets a file.
+                if (!made)
+                    external_node_fs_default().mkdirSync(to, { recursive: true });
+                made = true;
                 external_node_fs_default().linkSync(external_node_path_default().join(from, name), external_node_path_default().join(to, name));
                 shared++;
             }

@@ -44,11 +44,14 @@ export function shareBytecode(sourceDir: string, releaseDir: string, linkedModul
       continue
     }
     const to = path.join(releaseDir, ...dir.split('/').filter(Boolean), '__pycache__')
+    let made = false
     for (const name of names) {
       const stem = moduleOfCacheFile(name)
       if (stem === undefined || !stems.has(stem)) continue
       try {
-        fs.mkdirSync(to, { recursive: true })
+        // Once per folder, and only for a folder that gets a file.
+        if (!made) fs.mkdirSync(to, { recursive: true })
+        made = true
         fs.linkSync(path.join(from, name), path.join(to, name))
         shared++
       } catch {
