@@ -58,4 +58,20 @@ describe('probeInterpreterCached', () => {
     bare.remember()
     expect((await probeInterpreterCached(runner, 'python3', cache)).cached).toBe(false)
   })
+
+  it('probes again, once, over a cache an earlier version wrote without the cache tag', async () => {
+    const cache = interpreterCacheFile(path.join(tempDir('interp-cache'), 'deploy'))
+    const runner = countingRunner()
+    ;(await probeInterpreterCached(runner, SYSTEM_PYTHON, cache)).remember()
+    const saved = JSON.parse(fs.readFileSync(cache, 'utf8')) as { version: number; interpreter: Record<string, unknown> }
+    delete saved.interpreter.cacheTag
+    fs.writeFileSync(cache, JSON.stringify({ ...saved, version: 1 }))
+    runner.reset()
+    const again = await probeInterpreterCached(runner, SYSTEM_PYTHON, cache)
+    expect(again.cached).toBe(false)
+    expect(again.interpreter.cacheTag).toMatch(/^cpython-3\d+$/)
+    again.remember()
+    expect(await probeInterpreterCached(runner, SYSTEM_PYTHON, cache)).toMatchObject({ cached: true, interpreter: again.interpreter })
+    expect(runner.calls).toHaveLength(1)
+  })
 })

@@ -46,12 +46,14 @@ describe('venvHash', () => {
 })
 
 describe('probeInterpreter', () => {
-  it('reports version, major.minor, executable and base prefix of a real interpreter', async () => {
+  it('reports version, major.minor, executable, base prefix and cache tag of a real interpreter', async () => {
     const info = await probeInterpreter(countingRunner(), SYSTEM_PYTHON)
     expect(info.version).toMatch(/^3\.\d+\.\d+/)
     expect(info.version.startsWith(`${info.majorMinor}.`)).toBe(true)
     expect(path.isAbsolute(info.executable)).toBe(true)
     expect(info.basePrefix).toBe('/usr')
+    // CPython names its cache files cpython-<major><minor> (PEP 3147).
+    expect(info.cacheTag).toBe(`cpython-${info.majorMinor.replace('.', '')}`)
   })
 
   it('names the python input when the interpreter does not exist', async () => {

@@ -39,7 +39,7 @@ function app(): string {
 function stage(layout: Layout, appDir: string, id: string): { hashed: number; linked: number; copied: number; tree: string } {
   const files = listProject(appDir, { target: layout.root })
   const project = hashProject(files, appDir, projectCacheFile(layout.root, appDir))
-  const built = buildReleaseTree(layout, files, project.hashes, layout.releaseDir(id))
+  const built = buildReleaseTree(layout, files, project.hashes, layout.releaseDir(id), 'cpython-311')
   writeRelease(layout, { id, createdAt: new Date().toISOString(), venvHash: 'v1', state: 'staged' })
   markRelease(layout, id, 'live')
   return { hashed: project.hashed, linked: built.linked, copied: built.copied, tree: project.treeHash }

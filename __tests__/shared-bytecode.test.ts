@@ -16,6 +16,8 @@ import { writeFiles } from './support/write-files.js'
 afterEach(() => vi.restoreAllMocks())
 
 const TAG = 'cpython-311'
+// The interpreter of an earlier venv: a Python upgrade leaves its cache files in the live release.
+const OLD_TAG = 'cpython-39'
 const inode = (file: string): number => fs.statSync(file).ino
 
 /** What Python would have cached in a release of the project below, with a module since removed and another file. */
@@ -24,6 +26,7 @@ function writeCache(releaseDir: string): void {
     [`__pycache__/manage.${TAG}.pyc`]: 'manage',
     [`mysite/__pycache__/settings.${TAG}.pyc`]: 'settings',
     [`mysite/__pycache__/settings.${TAG}.opt-1.pyc`]: 'settings -O',
+    [`mysite/__pycache__/settings.${OLD_TAG}.pyc`]: 'settings, compiled by the Python before an upgrade',
     [`mysite/__pycache__/views.${TAG}.pyc`]: 'views',
     [`mysite/__pycache__/gone.${TAG}.pyc`]: 'a module since removed',
     [`other/__pycache__/views.${TAG}.pyc`]: 'views of another folder',
@@ -46,23 +49,29 @@ function firstRelease(): { appDir: string; layout: Layout } {
   return { appDir, layout }
 }
 
-function stage(layout: Layout, appDir: string, id: string): ReturnType<typeof buildReleaseTree> {
+function stage(layout: Layout, appDir: string, id: string, cacheTag: string | null = TAG): ReturnType<typeof buildReleaseTree> {
   const files = listProject(appDir, { target: layout.root })
   const project = hashProject(files, appDir, projectCacheFile(layout.root, appDir))
-  const built = buildReleaseTree(layout, files, project.hashes, layout.releaseDir(id))
+  const built = buildReleaseTree(layout, files, project.hashes, layout.releaseDir(id), cacheTag)
   writeRelease(layout, { id, createdAt: new Date().toISOString(), venvHash: 'v1', state: 'staged' })
   markRelease(layout, id, 'live')
   return built
 }
 
 describe('moduleOfCacheFile', () => {
-  it('names the module of a cache file, optimized or not, and nothing for any other name', () => {
-    expect(moduleOfCacheFile(`views.${TAG}.pyc`)).toBe('views')
-    expect(moduleOfCacheFile(`views.${TAG}.opt-2.pyc`)).toBe('views')
-    expect(moduleOfCacheFile(`my.module.${TAG}.pyc`)).toBe('my.module')
-    expect(moduleOfCacheFile('views.pyc')).toBeUndefined()
-    expect(moduleOfCacheFile(`views.${TAG}.pyc.tmp`)).toBeUndefined()
-    expect(moduleOfCacheFile('notes.txt')).toBeUndefined()
+  it("names the module of the interpreter's cache file, optimized or not, and nothing for any other name", () => {
+    expect(moduleOfCacheFile(`views.${TAG}.pyc`, TAG)).toBe('views')
+    expect(moduleOfCacheFile(`views.${TAG}.opt-2.pyc`, TAG)).toBe('views')
+    expect(moduleOfCacheFile(`views.${TAG}.opt-x1.pyc`, TAG)).toBe('views')
+    expect(moduleOfCacheFile(`my.module.${TAG}.pyc`, TAG)).toBe('my.module')
+    expect(moduleOfCacheFile(`views.${OLD_TAG}.pyc`, TAG)).toBeUndefined()
+    expect(moduleOfCacheFile(`views.${OLD_TAG}.opt-1.pyc`, TAG)).toBeUndefined()
+    expect(moduleOfCacheFile(`${TAG}.pyc`, TAG)).toBeUndefined()
+    expect(moduleOfCacheFile('views.pyc', TAG)).toBeUndefined()
+    expect(moduleOfCacheFile(`views.${TAG}.pyc.tmp`, TAG)).toBeUndefined()
+    // What Python writes before it renames the file into place (_write_atomic): `<name>.<id>`.
+    expect(moduleOfCacheFile(`views.${TAG}.pyc.140234`, TAG)).toBeUndefined()
+    expect(moduleOfCacheFile('notes.txt', TAG)).toBeUndefined()
   })
 })
 
@@ -82,7 +91,21 @@ describe('sharing bytecode with the link source', () => {
     ]) {
       expect(inode(path.join(r2, rel))).toBe(inode(path.join(r1, rel)))
     }
+    // Neither the changed module's nor the earlier interpreter's file.
     expect(fs.readdirSync(path.join(r2, 'mysite', '__pycache__')).sort()).toEqual([`settings.${TAG}.opt-1.pyc`, `settings.${TAG}.pyc`])
+  })
+
+  it('shares the cache files of the interpreter it is given only, and none for one that writes none', () => {
+    const { appDir, layout } = firstRelease()
+    fs.appendFileSync(path.join(appDir, 'manage.py'), '# new\n')
+    // The venv of a Python upgrade: the live release holds the old interpreter's files only.
+    expect(stage(layout, appDir, 'r2', OLD_TAG)).toMatchObject({ linked: 3, copied: 1, bytecode: 1 })
+    expect(inode(path.join(layout.releaseDir('r2'), 'mysite', '__pycache__', `settings.${OLD_TAG}.pyc`))).toBe(
+      inode(path.join(layout.releaseDir('r1'), 'mysite', '__pycache__', `settings.${OLD_TAG}.pyc`))
+    )
+    fs.appendFileSync(path.join(appDir, 'manage.py'), '# newer\n')
+    expect(stage(layout, appDir, 'r3', null)).toMatchObject({ linked: 3, copied: 1, bytecode: 0 })
+    expect(fs.readdirSync(layout.releaseDir('r3'), { recursive: true }).filter(name => String(name).endsWith('.pyc'))).toEqual([])
   })
 
   it('shares no bytecode for a module whose source was copied, and leaves a refused link to Python', () => {

@@ -24221,7 +24221,8 @@ function outputTail(result, lines = 15) {
 const PROBE = [
     'import json, platform, sys',
     'print(json.dumps({"executable": sys.executable, "version": platform.python_version(),',
-    ' "majorMinor": "%d.%d" % sys.version_info[:2], "basePrefix": sys.base_prefix}))'
+    ' "majorMinor": "%d.%d" % sys.version_info[:2], "basePrefix": sys.base_prefix,',
+    ' "cacheTag": sys.implementation.cache_tag}))'
 ].join('\n');
 /** Asks the interpreter that will create the venv who it is. */
 async function probeInterpreter(runner, python) {
@@ -24243,7 +24244,7 @@ async function probeInterpreter(runner, python) {
         const parsed = JSON.parse(line);
         if (!parsed.executable || !/^\d+\.\d+/.test(parsed.version))
             throw new Error('incomplete answer');
-        return parsed;
+        return { ...parsed, cacheTag: typeof parsed.cacheTag === 'string' && parsed.cacheTag ? parsed.cacheTag : null };
     }
     catch {
         throw new PhaseError('stage', `python '${python}' did not answer like Python 3: ${outputTail(result)}`, 'Check the python input points at a Python 3 interpreter.');
@@ -24255,6 +24256,8 @@ async function probeInterpreter(runner, python) {
 
 
 
+/** 2: the answers hold cacheTag. A cache of another version is probed again, once. */
+const CACHE_VERSION = 2;
 function interpreter_cache_stampOf(file) {
     const stat = external_node_fs_default().statSync(file, { throwIfNoEntry: false });
     return stat?.isFile() ? { path: external_node_path_default().resolve(file), size: stat.size, mtimeMs: stat.mtimeMs } : undefined;
@@ -24270,7 +24273,9 @@ async function probeInterpreterCached(runner, python, cacheFile) {
     if (input) {
         try {
             const cache = JSON.parse(external_node_fs_default().readFileSync(cacheFile, 'utf8'));
-            if (cache.version === 1 && sameStamp(cache.input, input) && sameStamp(cache.executable, interpreter_cache_stampOf(cache.interpreter.executable)))
+            if (cache.version === CACHE_VERSION &&
+                sameStamp(cache.input, input) &&
+                sameStamp(cache.executable, interpreter_cache_stampOf(cache.interpreter.executable)))
                 return { interpreter: cache.interpreter, cached: true, remember: () => undefined };
         }
         catch {
@@ -24283,7 +24288,7 @@ async function probeInterpreterCached(runner, python, cacheFile) {
         if (!input || !executable)
             return;
         try {
-            const cache = { version: 1, input, executable, interpreter };
+            const cache = { version: CACHE_VERSION, input, executable, interpreter };
             writeFileAtomic(cacheFile, `${JSON.stringify(cache, null, 2)}\n`);
         }
         catch {
@@ -28147,24 +28152,32 @@ function hashProject(files, appDir, cacheFile, now = Date.now()) {
  * A hard-linked source file is the same file, with the same size and modification time, which is what Python checks
  * a cached module against; a module whose file changed is not linked, and Python compiles it as before. Python
  * replaces a cache file by writing a new one and renaming it over, so a shared one never changes under the release
- * it came from.
+ * it came from. Only the venv interpreter's files are shared (docs/design-decisions.md).
  */
 
 
-/** `mod.cpython-311.pyc` or `mod.cpython-311.opt-1.pyc` → `mod`; undefined for any other name. */
-function moduleOfCacheFile(name) {
-    if (!name.endsWith('.pyc'))
+/**
+ * `mod.cpython-311.pyc` or `mod.cpython-311.opt-1.pyc` → `mod` when `cacheTag` is `cpython-311`; undefined for any
+ * other name, another interpreter's cache files included: after a Python upgrade, those of the old one would only be
+ * carried from release to release. The optimization level is alphanumeric (importlib.util.cache_from_source).
+ */
+function moduleOfCacheFile(name, cacheTag) {
+    const tail = /\.opt-[0-9A-Za-z]+\.pyc$/.exec(name)?.[0] ?? (name.endsWith('.pyc') ? '.pyc' : undefined);
+    if (tail === undefined)
         return undefined;
-    const tagged = name.slice(0, -'.pyc'.length).replace(/\.opt-\d+$/, '');
-    const dot = tagged.lastIndexOf('.');
-    return dot > 0 ? tagged.slice(0, dot) : undefined;
+    const tagged = name.slice(0, -tail.length);
+    const stem = tagged.slice(0, -(cacheTag.length + 1));
+    return stem && tagged === `${stem}.${cacheTag}` ? stem : undefined;
 }
 /**
  * Links into `releaseDir` the cache files that `sourceDir` holds for the modules named by `linkedModules` (relative
- * paths of `.py` files, with / separators, that were hard-linked from `sourceDir`). Returns how many it linked; a
- * link refused is left to Python, which compiles the module as it would have.
+ * paths of `.py` files, with / separators, that were hard-linked from `sourceDir`), those of the interpreter whose
+ * `cacheTag` is given only (null: it writes none, so none is linked). Returns how many it linked; a link refused is
+ * left to Python, which compiles the module as it would have.
  */
-function shareBytecode(sourceDir, releaseDir, linkedModules) {
+function shareBytecode(sourceDir, releaseDir, linkedModules, cacheTag) {
+    if (cacheTag === null)
+        return 0;
     const byDir = new Map();
     for (const rel of linkedModules) {
         const slash = rel.lastIndexOf('/');
@@ -28186,7 +28199,7 @@ function shareBytecode(sourceDir, releaseDir, linkedModules) {
         const to = external_node_path_default().join(releaseDir, ...dir.split('/').filter(Boolean), '__pycache__');
         let made = false;
         for (const name of names) {
-            const stem = moduleOfCacheFile(name);
+            const stem = moduleOfCacheFile(name, cacheTag);
             if (stem === undefined || !stems.has(stem))
                 continue;
             try {
@@ -28255,18 +28268,18 @@ function linkSourceFor(layout, hashes) {
 }
 /**
  * A new release's project files, shared with the link source where their content is the same, with the bytecode
- * Python compiled for those that are modules, then their list.
+ * the interpreter of `cacheTag` compiled for those that are modules, then their list.
  */
-function buildReleaseTree(layout, files, hashes, dir) {
-    const { result, from } = shareWithLinkSource(layout, files, hashes, dir);
+function buildReleaseTree(layout, files, hashes, dir, cacheTag) {
+    const { result, from } = shareWithLinkSource(layout, files, hashes, dir, cacheTag);
     writeReleaseFiles(dir, hashes);
     return { ...result, ...(from ? { from } : {}) };
 }
 /** Kept apart so the link source's file list (one entry per file) can be collected before the new list is written. */
-function shareWithLinkSource(layout, files, hashes, dir) {
+function shareWithLinkSource(layout, files, hashes, dir, cacheTag) {
     const source = linkSourceFor(layout, hashes);
     const { linked, copied, linkedModules } = assembleRelease(files, hashes, dir, source);
-    const bytecode = source ? shareBytecode(source.dir, dir, linkedModules) : 0;
+    const bytecode = source ? shareBytecode(source.dir, dir, linkedModules, cacheTag) : 0;
     return { result: { linked, copied, bytecode }, ...(source ? { from: source.id } : {}) };
 }
 
@@ -29052,7 +29065,7 @@ async function stageRelease(deps, config, interpreter) {
     // The release whose project files this one shares: its collected static files are offered to collectstatic too.
     let linkSource;
     try {
-        const tree = buildReleaseTree(layout, files, project.hashes, scratch);
+        const tree = buildReleaseTree(layout, files, project.hashes, scratch, interpreter.cacheTag);
         linkSource = tree.from;
         linkShared(layout, config.shared, scratch);
         log.info(tree.from

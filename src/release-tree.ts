@@ -49,15 +49,16 @@ export function linkSourceFor(layout: Layout, hashes: ReadonlyMap<string, string
 
 /**
  * A new release's project files, shared with the link source where their content is the same, with the bytecode
- * Python compiled for those that are modules, then their list.
+ * the interpreter of `cacheTag` compiled for those that are modules, then their list.
  */
 export function buildReleaseTree(
   layout: Layout,
   files: readonly ProjectFile[],
   hashes: ReadonlyMap<string, string>,
-  dir: string
+  dir: string,
+  cacheTag: string | null
 ): { linked: number; copied: number; bytecode: number; from?: string } {
-  const { result, from } = shareWithLinkSource(layout, files, hashes, dir)
+  const { result, from } = shareWithLinkSource(layout, files, hashes, dir, cacheTag)
   writeReleaseFiles(dir, hashes)
   return { ...result, ...(from ? { from } : {}) }
 }
@@ -67,10 +68,11 @@ function shareWithLinkSource(
   layout: Layout,
   files: readonly ProjectFile[],
   hashes: ReadonlyMap<string, string>,
-  dir: string
+  dir: string,
+  cacheTag: string | null
 ): { result: { linked: number; copied: number; bytecode: number }; from?: string } {
   const source = linkSourceFor(layout, hashes)
   const { linked, copied, linkedModules } = assembleRelease(files, hashes, dir, source)
-  const bytecode = source ? shareBytecode(source.dir, dir, linkedModules) : 0
+  const bytecode = source ? shareBytecode(source.dir, dir, linkedModules, cacheTag) : 0
   return { result: { linked, copied, bytecode }, ...(source ? { from: source.id } : {}) }
 }

@@ -165,7 +165,7 @@ export async function stageRelease(deps: StageDeps, config: DeployConfig, interp
   // The release whose project files this one shares: its collected static files are offered to collectstatic too.
   let linkSource: string | undefined
   try {
-    const tree = buildReleaseTree(layout, files, project.hashes, scratch)
+    const tree = buildReleaseTree(layout, files, project.hashes, scratch, interpreter.cacheTag)
     linkSource = tree.from
     linkShared(layout, config.shared, scratch)
     log.info(

@@ -11,8 +11,11 @@ interface FileStamp {
   mtimeMs: number
 }
 
+/** 2: the answers hold cacheTag. A cache of another version is probed again, once. */
+const CACHE_VERSION = 2
+
 interface InterpreterCache {
-  version: 1
+  version: typeof CACHE_VERSION
   input: FileStamp
   executable: FileStamp
   interpreter: Interpreter
@@ -44,7 +47,11 @@ export async function probeInterpreterCached(runner: ProcessRunner, python: stri
   if (input) {
     try {
       const cache = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as InterpreterCache
-      if (cache.version === 1 && sameStamp(cache.input, input) && sameStamp(cache.executable, stampOf(cache.interpreter.executable)))
+      if (
+        cache.version === CACHE_VERSION &&
+        sameStamp(cache.input, input) &&
+        sameStamp(cache.executable, stampOf(cache.interpreter.executable))
+      )
         return { interpreter: cache.interpreter, cached: true, remember: () => undefined }
     } catch {
       // No cache yet, or a damaged one: probe.
@@ -55,7 +62,7 @@ export async function probeInterpreterCached(runner: ProcessRunner, python: stri
     const executable = stampOf(interpreter.executable)
     if (!input || !executable) return
     try {
-      const cache: InterpreterCache = { version: 1, input, executable, interpreter }
+      const cache: InterpreterCache = { version: CACHE_VERSION, input, executable, interpreter }
       writeFileAtomic(cacheFile, `${JSON.stringify(cache, null, 2)}\n`)
     } catch {
       // A cache that cannot be written only costs the next run a probe.

@@ -11,13 +11,19 @@ export interface Interpreter {
   majorMinor: string
   /** sys.base_prefix: the installation the pool identity must be able to read. */
   basePrefix: string
+  /**
+   * sys.implementation.cache_tag, e.g. 'cpython-311': the part of a `__pycache__` file name that says which
+   * interpreter compiled it. null when the interpreter writes no cache files.
+   */
+  cacheTag: string | null
 }
 
 // -I: ignore PYTHON* variables and the current folder, so the probe sees the interpreter itself.
 const PROBE = [
   'import json, platform, sys',
   'print(json.dumps({"executable": sys.executable, "version": platform.python_version(),',
-  ' "majorMinor": "%d.%d" % sys.version_info[:2], "basePrefix": sys.base_prefix}))'
+  ' "majorMinor": "%d.%d" % sys.version_info[:2], "basePrefix": sys.base_prefix,',
+  ' "cacheTag": sys.implementation.cache_tag}))'
 ].join('\n')
 
 /** The name the stage flow uses. */
@@ -50,7 +56,7 @@ export async function probeInterpreter(runner: ProcessRunner, python: string): P
   try {
     const parsed = JSON.parse(line) as Interpreter
     if (!parsed.executable || !/^\d+\.\d+/.test(parsed.version)) throw new Error('incomplete answer')
-    return parsed
+    return { ...parsed, cacheTag: typeof parsed.cacheTag === 'string' && parsed.cacheTag ? parsed.cacheTag : null }
   } catch {
     throw new PhaseError(
       'stage',

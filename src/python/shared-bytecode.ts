@@ -7,25 +7,32 @@
  * A hard-linked source file is the same file, with the same size and modification time, which is what Python checks
  * a cached module against; a module whose file changed is not linked, and Python compiles it as before. Python
  * replaces a cache file by writing a new one and renaming it over, so a shared one never changes under the release
- * it came from.
+ * it came from. Only the venv interpreter's files are shared (docs/design-decisions.md).
  */
 import fs from 'node:fs'
 import path from 'node:path'
 
-/** `mod.cpython-311.pyc` or `mod.cpython-311.opt-1.pyc` → `mod`; undefined for any other name. */
-export function moduleOfCacheFile(name: string): string | undefined {
-  if (!name.endsWith('.pyc')) return undefined
-  const tagged = name.slice(0, -'.pyc'.length).replace(/\.opt-\d+$/, '')
-  const dot = tagged.lastIndexOf('.')
-  return dot > 0 ? tagged.slice(0, dot) : undefined
+/**
+ * `mod.cpython-311.pyc` or `mod.cpython-311.opt-1.pyc` → `mod` when `cacheTag` is `cpython-311`; undefined for any
+ * other name, another interpreter's cache files included: after a Python upgrade, those of the old one would only be
+ * carried from release to release. The optimization level is alphanumeric (importlib.util.cache_from_source).
+ */
+export function moduleOfCacheFile(name: string, cacheTag: string): string | undefined {
+  const tail = /\.opt-[0-9A-Za-z]+\.pyc$/.exec(name)?.[0] ?? (name.endsWith('.pyc') ? '.pyc' : undefined)
+  if (tail === undefined) return undefined
+  const tagged = name.slice(0, -tail.length)
+  const stem = tagged.slice(0, -(cacheTag.length + 1))
+  return stem && tagged === `${stem}.${cacheTag}` ? stem : undefined
 }
 
 /**
  * Links into `releaseDir` the cache files that `sourceDir` holds for the modules named by `linkedModules` (relative
- * paths of `.py` files, with / separators, that were hard-linked from `sourceDir`). Returns how many it linked; a
- * link refused is left to Python, which compiles the module as it would have.
+ * paths of `.py` files, with / separators, that were hard-linked from `sourceDir`), those of the interpreter whose
+ * `cacheTag` is given only (null: it writes none, so none is linked). Returns how many it linked; a link refused is
+ * left to Python, which compiles the module as it would have.
  */
-export function shareBytecode(sourceDir: string, releaseDir: string, linkedModules: readonly string[]): number {
+export function shareBytecode(sourceDir: string, releaseDir: string, linkedModules: readonly string[], cacheTag: string | null): number {
+  if (cacheTag === null) return 0
   const byDir = new Map<string, Set<string>>()
   for (const rel of linkedModules) {
     const slash = rel.lastIndexOf('/')
@@ -46,7 +53,7 @@ export function shareBytecode(sourceDir: string, releaseDir: string, linkedModul
     const to = path.join(releaseDir, ...dir.split('/').filter(Boolean), '__pycache__')
     let made = false
     for (const name of names) {
-      const stem = moduleOfCacheFile(name)
+      const stem = moduleOfCacheFile(name, cacheTag)
       if (stem === undefined || !stems.has(stem)) continue
       try {
         // Once per folder, and only for a folder that gets a file.
