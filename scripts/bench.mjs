@@ -11,6 +11,7 @@
 //                switch of the app's physical path, one recycle, one request
 //   minimum with check   the same, with manage.py check --deploy of the idle folder before the switch (no goal: it
 //                shows how much of a code change is Django starting, which the action's release check pays too)
+// The code change and the two minimums are measured in BENCH_ROUNDS interleaved rounds on each server.
 // Then a scaling table (no-op and code change of examples/hello and at 100, 1,000 and 10,000 files, measured in
 // interleaved rounds) and node's peak RSS deploying a 50,000-file project with one large file (first deploy, no-op
 // and code change). Every run uses a private lock folder and temp dirs, so the figures never include waits for other
@@ -33,6 +34,9 @@ const POOL = 'DefaultWebSite-app'
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 // The large sizes take one sample each (or BENCH_BIG_RUNS): a 10,000-file first deploy alone takes a while.
 const BIG_RUNS = Number(process.env.BENCH_BIG_RUNS ?? 1)
+// Rounds of code change, minimum and minimum with check on each server: their ratio is the narrowest goal, and one
+// sample each per server left its median to the noise of three (2.1 to 2.6 over one stop's runs, README).
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const SIZES = (process.env.BENCH_SIZES ?? '100,1000,10000').split(',').map(Number)
 const RSS_FILES = Number(process.env.BENCH_RSS_FILES ?? 50000)
 const RSS_LARGE_MB = Number(process.env.BENCH_RSS_LARGE_MB ?? 200)
@@ -389,9 +393,14 @@ function phasesOf(summary) {
 
 // 1. examples/hello: the action, both naive scripts and the minimum side by side on one server per run.
 const results = { first: [], noop: [], change: [], naive: [], naiveKeep: [], minimum: [], minimumChecked: [] }
+const ROUNDED = { change: true, minimum: true, minimumChecked: true }
 for (let i = 1; i <= RUNS; i++) {
+  // The action and the hand-written scripts each get a fake server: both configure Default Web Site/app, and the
+  // rounds below alternate between them.
   const box = sandbox(`server-${i}`)
   const standin = await startIisStandin({ configPath: box.configPath })
+  const handBox = sandbox(`server-${i}-by-hand`)
+  const handStandin = await startIisStandin({ configPath: handBox.configPath })
   try {
     const appDir = project(path.join(box.dir, 'project'), 0)
     const deployRoot = path.join(box.dir, 'deploy-root')
@@ -399,32 +408,48 @@ for (let i = 1; i <= RUNS; i++) {
     results.first.push({ ...first, ...box.counts() })
     box.reset()
     results.noop.push({ ...(await deploy(box, standin, deployRoot, `noop-${i}`, appDir)), ...box.counts() })
-    box.reset()
-    editProject(appDir)
-    results.change.push({ ...(await deploy(box, standin, deployRoot, `change-${i}`, appDir)), ...box.counts() })
-    box.reset()
     // Warm the naive script's server the way a previous run of it would have, then time re-runs.
-    const naiveDir = path.join(box.dir, 'naive')
-    naive(box, naiveDir, appDir, { keepVenv: false })
-    box.reset()
-    results.naive.push({ ...naive(box, naiveDir, appDir, { keepVenv: false }), ...box.counts() })
-    box.reset()
-    results.naiveKeep.push({ ...naive(box, naiveDir, appDir, { keepVenv: true }), ...box.counts() })
-    // The minimum's idle folder: a full copy of the live one, prepared before the clock starts.
-    const idle = path.join(naiveDir, 'app-b')
-    fs.cpSync(path.join(naiveDir, 'app'), idle, { recursive: true })
-    editProject(appDir)
-    box.reset()
-    results.minimum.push({ ...(await minimum(box, standin, naiveDir, appDir, idle)), ...box.counts() })
-    // Back to the first folder, which the minimum left idle, with the check this time.
-    editProject(appDir)
-    box.reset()
-    const checked = await minimum(box, standin, naiveDir, appDir, path.join(naiveDir, 'app'), { check: true })
-    results.minimumChecked.push({ ...checked, ...box.counts() })
+    const naiveDir = path.join(handBox.dir, 'naive')
+    naive(handBox, naiveDir, appDir, { keepVenv: false })
+    handBox.reset()
+    results.naive.push({ ...naive(handBox, naiveDir, appDir, { keepVenv: false }), ...handBox.counts() })
+    handBox.reset()
+    results.naiveKeep.push({ ...naive(handBox, naiveDir, appDir, { keepVenv: true }), ...handBox.counts() })
+    // The minimum's second folder: a full copy of the live one, prepared before the clock starts. Each minimum
+    // writes into whichever of the two is idle and switches to it.
+    const folders = [path.join(naiveDir, 'app'), path.join(naiveDir, 'app-b')]
+    fs.cpSync(folders[0], folders[1], { recursive: true })
+    let live = 0
+    const timed = {
+      change: async r => ({ ...(await deploy(box, standin, deployRoot, `change-${i}-${r}`, appDir)), ...box.counts() }),
+      minimum: async () => ({
+        ...(await minimum(handBox, handStandin, naiveDir, appDir, folders[(live = 1 - live)])),
+        ...handBox.counts()
+      }),
+      minimumChecked: async () => ({
+        ...(await minimum(handBox, handStandin, naiveDir, appDir, folders[(live = 1 - live)], { check: true })),
+        ...handBox.counts()
+      })
+    }
+    for (let r = 1; r <= ROUNDS; r++) {
+      // Forward, then backward: neither side always follows the other.
+      const order = r % 2 ? ['change', 'minimum', 'minimumChecked'] : ['minimumChecked', 'minimum', 'change']
+      for (const k of order) {
+        editProject(appDir)
+        box.reset()
+        handBox.reset()
+        results[k].push(await timed[k](r))
+      }
+    }
   } finally {
     await standin.close()
+    await handStandin.close()
   }
-  const last = k => seconds(results[k].at(-1).ms)
+  const last = k =>
+    results[k]
+      .slice(k in ROUNDED ? -ROUNDS : -1)
+      .map(r => seconds(r.ms))
+      .join(' / ')
   console.log(
     `run ${i}: first ${last('first')}, no-op ${last('noop')}, code change ${last('change')}, naive ${last('naive')}, naive-keep ${last('naiveKeep')}, minimum ${last('minimum')}, minimum with check ${last('minimumChecked')}`
   )
@@ -517,7 +542,9 @@ const counts = k => {
   return [String(r.reads), String(r.writes), String(r.icacls)]
 }
 console.log('')
-console.log(`examples/hello, medians of ${RUNS} runs:`)
+console.log(
+  `examples/hello, medians of ${RUNS} runs (code change and the minimums: ${ROUNDS} interleaved rounds in each, ${RUNS * ROUNDS} runs):`
+)
 console.log(row('scenario', 'median', 'runs', 'appcmd reads', 'appcmd writes', 'icacls'))
 console.log(row('---', '---:', '---', '---:', '---:', '---:'))
 for (const [k, label] of [
