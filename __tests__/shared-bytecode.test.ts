@@ -103,6 +103,8 @@ describe('sharing bytecode with the link source', () => {
     expect(inode(path.join(layout.releaseDir('r2'), 'mysite', '__pycache__', `settings.${OLD_TAG}.pyc`))).toBe(
       inode(path.join(layout.releaseDir('r1'), 'mysite', '__pycache__', `settings.${OLD_TAG}.pyc`))
     )
+    // Python again with TAG, but writing no cache files: r3 shares from r2, which holds TAG's files as r1 did.
+    writeCache(layout.releaseDir('r2'))
     fs.appendFileSync(path.join(appDir, 'manage.py'), '# newer\n')
     expect(stage(layout, appDir, 'r3', null)).toMatchObject({ linked: 3, copied: 1, bytecode: 0 })
     expect(fs.readdirSync(layout.releaseDir('r3'), { recursive: true }).filter(name => String(name).endsWith('.pyc'))).toEqual([])

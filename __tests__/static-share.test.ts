@@ -189,14 +189,14 @@ describe('sharing the bytecode Python compiled with the earlier release', () => 
     const layout = layoutFor(deployRoot)
     await stage(configFor(dir, deployRoot, 'b1'))
     // What a Python upgrade leaves in the live release: another interpreter's cache file of an unchanged module.
-    const stale = path.join('hello', '__pycache__', 'settings.cpython-39.pyc')
+    const stale = path.join('hello', '__pycache__', 'settings.othervm-0.pyc')
     fs.writeFileSync(path.join(layout.releaseDir('b1'), stale), 'compiled by the Python before an upgrade')
     changeProject(dir)
     const log = await stage(configFor(dir, deployRoot, 'b2'))
     expect(fs.existsSync(path.join(layout.releaseDir('b2'), stale))).toBe(false)
     const cached = (id: string, module: string): string => {
       const folder = path.join(layout.releaseDir(id), 'hello', '__pycache__')
-      const name = fs.readdirSync(folder).find(n => n.startsWith(`${module}.`) && n.endsWith('.pyc'))
+      const name = fs.readdirSync(folder).find(n => n === `${module}.${interpreter.cacheTag}.pyc`)
       if (!name) throw new Error(`release ${id} holds no bytecode of hello.${module}`)
       return path.join(folder, name)
     }
