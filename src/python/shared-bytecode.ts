@@ -7,7 +7,8 @@
  * A hard-linked source file is the same file, with the same size and modification time (docs/windows-facts.md,
  * fs-hardlink-mtime), which is what Python checks a cached module against; a module whose file changed is not
  * linked, and Python compiles it as before. Python replaces a cache file by writing a new one and renaming it over,
- * so a shared one never changes under the release it came from. Only the venv interpreter's files are shared (docs/design-decisions.md).
+ * so a shared one never changes under the release it came from. Only the venv interpreter's files are shared
+ * (docs/design-decisions.md).
  */
 import fs from 'node:fs'
 import path from 'node:path'
