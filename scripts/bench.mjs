@@ -190,9 +190,9 @@ async function deploy(box, standin, deployRoot, releaseId, appDir, rssFile, extr
     // The rows above measure the switch itself; preSwitchRows() measures what verify-before-switch adds.
     'verify-before-switch': 'false',
     // A server past keep-backups and keep-releases deploys, as one deployed to several times a day is: each deploy
-    // that writes also deletes the oldest backup of ours, and from the third code change on each also deletes the
-    // oldest release (at 10,000 files, about 0.05 s of a code change here), and the code change's figures include
-    // that. 2 is the least keep-releases takes.
+    // that writes also deletes the oldest backup of ours, and from the second code change on each also deletes the
+    // oldest release (at 10,000 files about 0.05 s of a code change here, README), and the code change's figures
+    // include that. 2 is the least keep-releases takes.
     'keep-backups': '1',
     'keep-releases': '2',
     ...extraInputs
