@@ -64,6 +64,11 @@ describe('verdicts on the answer forms the sources record', () => {
       'no accepted form'
     ],
     ['list-vdir-miss', out(1168, `ERROR ( message:Cannot find VDIR object with identifier "${TAG}-nosuch/". )\r\n`), 'PASS', 'cannot-find'],
+    // Forms src/iis/appcmd.ts (isListMiss) reads as "none" too: the message whatever the exit code, a self-closed
+    // <appcmd/>.
+    ['list-vdir-miss', out(1, `ERROR ( message:Cannot find VDIR object with identifier "${TAG}-nosuch/". )\r\n`), 'PASS', 'cannot-find'],
+    ['list-site-miss', out(1, '<?xml version="1.0" encoding="UTF-8"?>\r\n<appcmd />\r\n'), 'PASS', 'empty appcmd'],
+    ['list-apppool-miss', out(0, '<appcmd/>'), 'PASS', 'empty appcmd'],
     ['list-apps-site-miss', out(0, ''), 'PASS', 'empty, exit 0 (jexusmanager)'],
     ['list-apps-site-miss', out(1168, 'ERROR ( message:Cannot find SITE object with identifier "x". )'), 'FAIL', 'no accepted form'],
     ['dup-apppool', out(183, `ERROR ( message:Failed to add duplicate collection element "${TAG}-pool". )\r\n`), 'PASS', 'documented'],
