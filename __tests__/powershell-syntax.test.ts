@@ -13,6 +13,7 @@ const read = (rel: string) => readFileSync(join(root, rel), 'utf8')
 interface Script {
   name: string
   text: string
+  edition: '5.1' | '7'
 }
 
 /** The parts of a workflow file that decide which shell runs a step. */
@@ -52,8 +53,13 @@ function workflowScripts(): Script[] {
     const workflow = parse(read(join('.github', 'workflows', file))) as Workflow
     for (const [jobId, job] of Object.entries(workflow.jobs ?? {})) {
       for (const step of job.steps ?? []) {
-        if (typeof step.run !== 'string' || !/^(pwsh|powershell)\b/.test(shellOf(step, job, workflow))) continue
-        scripts.push({ name: `${file} › ${jobId} › ${step.name ?? step.run.split('\n')[0]}`, text: withoutExpressions(step.run) })
+        const shell = shellOf(step, job, workflow)
+        if (typeof step.run !== 'string' || !/^(pwsh|powershell)\b/.test(shell)) continue
+        scripts.push({
+          name: `${file} › ${jobId} › ${step.name ?? step.run.split('\n')[0]}`,
+          text: withoutExpressions(step.run),
+          edition: shell.startsWith('pwsh') ? '7' : '5.1'
+        })
       }
     }
   }
@@ -63,7 +69,8 @@ function workflowScripts(): Script[] {
 const ps1Scripts = (): Script[] =>
   readdirSync(join(root, 'scripts'))
     .filter(f => f.endsWith('.ps1'))
-    .map(f => ({ name: `scripts/${f}`, text: read(join('scripts', f)) }))
+    // Users run them in Windows PowerShell 5.1 or PowerShell 7 (docs/windows-facts.md, "Settling the assumed rows").
+    .map(f => ({ name: `scripts/${f}`, text: read(join('scripts', f)), edition: '5.1' as const }))
 
 const described = (problems: SyntaxProblem[]) => problems.map(p => `${p.line}:${p.column} ${p.what} | ${p.text}`)
 
@@ -97,10 +104,21 @@ describe('PowerShell syntax', () => {
     for (const text of valid) expect(described(await powershellSyntaxProblems(text)), text).toEqual([])
   })
 
+  it('refuses the pipeline chain operators only where Windows PowerShell 5.1 runs the text', async () => {
+    for (const text of ['git fetch && git status', 'Test-Path x || throw "no x"']) {
+      expect(described(await powershellSyntaxProblems(text, '5.1')), text).toEqual([expect.stringMatching(/ needs PowerShell 7;/)])
+      expect(described(await powershellSyntaxProblems(text, '7')), text).toEqual([])
+    }
+    // An operator inside a string, or -and / -or, is not a chain.
+    for (const text of ['Write-Output "a && b"', "Write-Output 'a || b'", 'if ($a -or $b) { 1 }']) {
+      expect(described(await powershellSyntaxProblems(text, '5.1')), text).toEqual([])
+    }
+  })
+
   it('scripts/*.ps1 parse', async () => {
     const scripts = ps1Scripts()
     expect(scripts.map(s => s.name)).toContain('scripts/probe-iis.ps1')
-    for (const script of scripts) expect(described(await powershellSyntaxProblems(script.text)), script.name).toEqual([])
+    for (const script of scripts) expect(described(await powershellSyntaxProblems(script.text, script.edition)), script.name).toEqual([])
   })
 
   it('every workflow step run by pwsh or powershell parses', async () => {
@@ -112,6 +130,6 @@ describe('PowerShell syntax', () => {
         'e2e-windows.yml › e2e › Enable Windows Authentication and create a local account for the pool'
       ])
     )
-    for (const script of scripts) expect(described(await powershellSyntaxProblems(script.text)), script.name).toEqual([])
+    for (const script of scripts) expect(described(await powershellSyntaxProblems(script.text, script.edition)), script.name).toEqual([])
   })
 })

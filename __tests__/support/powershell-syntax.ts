@@ -1,6 +1,8 @@
 // Finds syntax errors in PowerShell text without PowerShell, which does not run here: the structure through the
-// tree-sitter-powershell grammar, and the one error of PowerShell's own tokenizer that the grammar accepts (a
-// variable name ending in `:` inside a double-quoted string, docs/windows-facts.md, ps-drive-variable).
+// tree-sitter-powershell grammar, the one error of PowerShell's own tokenizer that the grammar accepts (a variable
+// name ending in `:` inside a double-quoted string, docs/windows-facts.md, ps-drive-variable), and for Windows
+// PowerShell 5.1 the pipeline chain operators it does not have (ps-chain-operators). The grammar also refuses
+// PowerShell 7's `?:`, `??` and `?.`, which the scripts here avoid, since they must run in 5.1 too.
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { Language, Parser, type Node } from 'web-tree-sitter'
@@ -34,8 +36,8 @@ const DRIVE_VARIABLE = /(?<!`)\$[\p{L}\p{Nd}_?]+:(?![\p{L}\p{Nd}_?:])/gu
 
 const EXPANDABLE = new Set(['expandable_string_literal', 'expandable_here_string_literal'])
 
-/** Every problem in `text`, in the order of the text; empty when it parses. */
-export async function powershellSyntaxProblems(text: string): Promise<SyntaxProblem[]> {
+/** Every problem in `text`, in the order of the text; empty when it parses in `edition` of PowerShell. */
+export async function powershellSyntaxProblems(text: string, edition: '5.1' | '7' = '5.1'): Promise<SyntaxProblem[]> {
   const tree = (await powershellParser()).parse(text)
   if (!tree) throw new Error('tree-sitter returned no tree')
   const lines = text.split('\n')
@@ -57,6 +59,11 @@ export async function powershellSyntaxProblems(text: string): Promise<SyntaxProb
       const row = node.startPosition.row + before.length - 1
       const column = (before.length === 1 ? node.startPosition.column : 0) + (before.at(-1)?.length ?? 0)
       at(row, column, `${match[0]} in a double-quoted string reads as a drive; write \${${match[0].slice(1, -1)}}:`)
+    }
+  }
+  if (edition === '5.1') {
+    for (const node of tree.rootNode.descendantsOfType(['&&', '||'])) {
+      if (node) at(node.startPosition.row, node.startPosition.column, `${node.type} needs PowerShell 7; write if ($?) { ... }`)
     }
   }
   tree.delete()
