@@ -3,9 +3,8 @@
 // name ending in `:` inside a double-quoted string, docs/windows-facts.md, ps-drive-variable), and for Windows
 // PowerShell 5.1 the pipeline chain operators it does not have (ps-chain-operators). The grammar also refuses
 // PowerShell 7's `?:`, `??` and `?.`, which the scripts here avoid, since they must run in 5.1 too.
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { Language, Parser, type Node } from 'web-tree-sitter'
+import type { Node } from 'web-tree-sitter'
+import { powershellTree } from './powershell-parser.js'
 
 export interface SyntaxProblem {
   /** 1-based line and column in the text given. */
@@ -14,18 +13,6 @@ export interface SyntaxProblem {
   what: string
   /** The line, trimmed. */
   text: string
-}
-
-let parser: Parser | undefined
-
-async function powershellParser(): Promise<Parser> {
-  if (parser) return parser
-  await Parser.init()
-  const wasm = createRequire(import.meta.url).resolve('tree-sitter-powershell/tree-sitter-powershell.wasm')
-  const language = await Language.load(readFileSync(wasm))
-  parser = new Parser()
-  parser.setLanguage(language)
-  return parser
 }
 
 /**
@@ -38,8 +25,7 @@ const EXPANDABLE = new Set(['expandable_string_literal', 'expandable_here_string
 
 /** Every problem in `text`, in the order of the text; empty when it parses in `edition` of PowerShell. */
 export async function powershellSyntaxProblems(text: string, edition: '5.1' | '7' = '5.1'): Promise<SyntaxProblem[]> {
-  const tree = (await powershellParser()).parse(text)
-  if (!tree) throw new Error('tree-sitter returned no tree')
+  const tree = await powershellTree(text)
   const lines = text.split('\n')
   const problems: SyntaxProblem[] = []
   const at = (row: number, column: number, what: string) =>
