@@ -10,11 +10,18 @@ const described = (problems: SyntaxProblem[]) => problems.map(p => `${p.line}:${
 describe('PowerShell syntax', () => {
   it('finds what PowerShell refuses to parse', async () => {
     const cases: [string, RegExp][] = [
-      ['Write-Output "data-2 holds $pyc: the file"', /^1:28 \$pyc: in a double-quoted string reads as a drive; write \$\{pyc\}:/],
-      ['$x = @"\nfirst line\n$name: on the third\n"@', /^3:1 \$name: in a double-quoted string/],
-      ['if ($x) { "a"', /^1:\d+ missing \}/],
+      ['Write-Output "data-2 holds $pyc: the file"', /^1:28 \$pyc: reads as a drive with no name; write \$\{pyc\}:/],
+      ['$x = @"\nfirst line\n$name: on the third\n"@', /^3:1 \$name: reads as a drive/],
+      // Outside a string, after a drive, after a scope, and $_ (a name like any other here).
+      ['Write-Output $pyc: linked', /^1:14 \$pyc: reads as a drive/],
+      ['Write-Output "$env:COMPUTERNAME: ready"', /^1:15 \$env:COMPUTERNAME: reads as a drive/],
+      ['Write-Output "$script:count: done"', /^1:15 \$script:count: reads as a drive/],
+      ['$items | ForEach-Object { "$_: item" }', /^1:28 \$_: reads as a drive/],
+      ['Write-Output "$h:$m"', /^1:15 \$h: reads as a drive/],
+      ['Write-Output "US$: 5"', /^1:17 \$: reads as a drive/],
+      ['if ($x) { "a"', /^1:\d+ missing "\}"/],
       ['if ($x) { 1 } else if ($y) { 2 }', /^1:\d+ not PowerShell syntax/],
-      ['$a = @(1, 2', /^1:\d+ (not PowerShell syntax|missing \))/]
+      ['$a = @(1, 2', /^1:\d+ (not PowerShell syntax|missing "\)")/]
     ]
     for (const [text, expected] of cases) {
       const problems = described(await powershellSyntaxProblems(text))
@@ -30,7 +37,12 @@ describe('PowerShell syntax', () => {
       'Write-Output "$env:TEMP\\x and $script:count"',
       'Write-Output "price: `$a: none"',
       'Write-Output "$a::b"',
+      '[int]::MaxValue; $a::b',
+      'Write-Output "$a:b is drive a, name b"',
+      'Write-Output "$?: the last command\'s status"',
+      'Get-Item -Path:$target',
       "Write-Output '$pyc: literal'",
+      'Write-Output "$(Write-Output \'$pyc: literal in a subexpression\')"',
       '# "$pyc: in a comment"\n$x = 1',
       "Start-Service -Name @('WAS', 'W3SVC')"
     ]

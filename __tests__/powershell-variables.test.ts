@@ -4,13 +4,20 @@ import { describe, expect, it } from 'vitest'
 import { unassignedVariables } from './support/powershell-variables.js'
 import { shippedPowerShell } from './support/shipped-powershell.js'
 
-const described = async (text: string) => (await unassignedVariables(text)).map(r => `${r.line} ${r.name}`)
+const described = async (text: string, edition: '5.1' | '7' = '5.1') =>
+  (await unassignedVariables(text, edition)).map(r => `${r.line} ${r.name}`)
 
 describe('PowerShell variables', () => {
   it('finds a variable read and never assigned', async () => {
     expect(await described('$target = "C:\\\\x"\nTest-Path $targte\nWrite-Output "at $targte"')).toEqual(['2 $targte'])
     expect(await described('function Save([string]$Id) { Write-Output "$Id $Idd" }')).toEqual(['1 $Idd'])
     expect(await described('foreach ($l in $lines) { $l }')).toEqual(['1 $lines'])
+    // A parameter's attribute is not the parameter.
+    expect(await described('function F {\n  param([Parameter(Mandatory = $true)][string]$Name)\n  $Nmae\n}')).toEqual(['3 $Nmae'])
+    // Set only in PowerShell 7, and documented but never set by PowerShell.
+    expect(await described('if ($IsWindows) { 1 }', '5.1')).toEqual(['1 $IsWindows'])
+    expect(await described('if ($IsWindows) { 1 }', '7')).toEqual([])
+    expect(await described('"$OFS"', '7')).toEqual(['1 $OFS'])
   })
 
   it('accepts what the script or PowerShell assigns', async () => {
@@ -27,7 +34,10 @@ describe('PowerShell variables', () => {
       '$script:count = 0\n$count',
       '${odd name} = 1\n${odd name}',
       'Write-Output "$env:TEMP $PSScriptRoot $LASTEXITCODE $_ $true $null $ErrorActionPreference"',
-      'if ("a" -match "a") { $Matches[0] }'
+      'if ("a" -match "a") { $Matches[0] }',
+      'function H {\n  param([Parameter(Mandatory = $true)][string]$Name)\n  $Name\n}',
+      'Get-Item x -ErrorVariable failed -OutVariable +found\n$failed; $found',
+      "Set-Variable -Name 'late' -Value 1\nNew-Variable early 2\n$late + $early"
     ]
     for (const text of valid) expect(await described(text), text).toEqual([])
   })
@@ -35,6 +45,6 @@ describe('PowerShell variables', () => {
   it('the shipped PowerShell reads no variable it never assigns', async () => {
     const scripts = shippedPowerShell()
     expect(scripts.length).toBeGreaterThan(10)
-    for (const script of scripts) expect(await described(script.text), script.name).toEqual([])
+    for (const script of scripts) expect(await described(script.text, script.edition), script.name).toEqual([])
   })
 })
