@@ -12,6 +12,7 @@ describe('PowerShell variables', () => {
     expect(await described('$target = "C:\\\\x"\nTest-Path $targte\nWrite-Output "at $targte"')).toEqual(['2 $targte'])
     expect(await described('function Save([string]$Id) { Write-Output "$Id $Idd" }')).toEqual(['1 $Idd'])
     expect(await described('foreach ($l in $lines) { $l }')).toEqual(['1 $lines'])
+    expect(await described('$who = "x"\n$msg = @"\nhello\n$whom\n"@')).toEqual(['4 $whom'])
     // A parameter's attribute is not the parameter.
     expect(await described('function F {\n  param([Parameter(Mandatory = $true)][string]$Name)\n  $Nmae\n}')).toEqual(['3 $Nmae'])
     // Set only in PowerShell 7, and documented but never set by PowerShell.
@@ -35,6 +36,7 @@ describe('PowerShell variables', () => {
       '${odd name} = 1\n${odd name}',
       'Write-Output "$env:TEMP $PSScriptRoot $LASTEXITCODE $_ $true $null $ErrorActionPreference"',
       'if ("a" -match "a") { $Matches[0] }',
+      '$who = "x"\n$msg = @"\nhello\n$who\n"@',
       'function H {\n  param([Parameter(Mandatory = $true)][string]$Name)\n  $Name\n}',
       'Get-Item x -ErrorVariable failed -OutVariable +found\n$failed; $found',
       "Set-Variable -Name 'late' -Value 1\nNew-Variable early 2\n$late + $early"

@@ -93,12 +93,17 @@ const SCOPES = /^(script|global|local|private):/i
 
 /** The variable's name without `$`/`@`, braces and scope, lower-cased; undefined for a drive (`$env:PATH`). */
 function nameOf(node: Node): string | undefined {
+  // The grammar may start a variable of a here-string at the line break before it.
   const name = node.text
+    .trimStart()
     .replace(/^[$@]/, '')
     .replace(/^\{(.*)\}$/s, '$1')
     .replace(SCOPES, '')
   return name.includes(':') ? undefined : name.toLowerCase()
 }
+
+/** 0-based row of a character index (UTF-16 units, as tree-sitter's indexes in JavaScript are). */
+const positionRow = (text: string, index: number) => text.slice(0, index).split('\n').length - 1
 
 export interface UnassignedRead {
   name: string
@@ -169,7 +174,7 @@ export async function unassignedVariables(text: string, edition: '5.1' | '7' = '
     if (!v || !name || assigned.has(name) || POWERSHELL_SETS.has(name) || reported.has(name)) continue
     if (edition === '7' && POWERSHELL_7_SETS.has(name)) continue
     reported.add(name)
-    reads.push({ name: v.text, line: v.startPosition.row + 1 })
+    reads.push({ name: v.text.trimStart(), line: positionRow(text, v.startIndex + v.text.length - v.text.trimStart().length) + 1 })
   }
   tree.delete()
   return reads
