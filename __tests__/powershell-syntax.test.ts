@@ -3,7 +3,7 @@
 // before any of its checks, so it is looked for here (__tests__/support/powershell-syntax.ts).
 import { describe, expect, it } from 'vitest'
 import { powershellSyntaxProblems, type SyntaxProblem } from './support/powershell-syntax.js'
-import { shippedPowerShell } from './support/shipped-powershell.js'
+import { shippedPowerShell, workflowScripts } from './support/shipped-powershell.js'
 
 const described = (problems: SyntaxProblem[]) => problems.map(p => `${p.line}:${p.column} ${p.what} | ${p.text}`)
 
@@ -66,15 +66,45 @@ describe('PowerShell syntax', () => {
     for (const script of scripts) expect(described(await powershellSyntaxProblems(script.text, script.edition)), script.name).toEqual([])
   })
 
+  it('takes the edition that runs a step from its shell, as the runner chooses one', () => {
+    const yaml = [
+      'defaults: { run: { shell: pwsh } }',
+      'jobs:',
+      '  server:',
+      '    runs-on: [self-hosted, windows]',
+      '    defaults: { run: { shell: powershell } }',
+      '    steps:',
+      '      - { name: job default, run: a }',
+      '      - { name: own pwsh, shell: pwsh, run: b }',
+      '      - { name: own cmd, shell: cmd, run: c }',
+      '  workflow-default:',
+      '    runs-on: windows-latest',
+      '    steps: [{ name: workflow default, run: d }]',
+      'other: {}'
+    ].join('\n')
+    const editions = (text: string) => workflowScripts('w.yml', text).map(s => `${s.name} (${s.edition})`)
+    expect(editions(yaml)).toEqual([
+      'w.yml › server › job default (5.1)',
+      'w.yml › server › own pwsh (7)',
+      'w.yml › workflow-default › workflow default (7)'
+    ])
+    // No shell anywhere: bash or sh on Linux and macOS; on Windows pwsh, or 5.1 where pwsh is not installed, so 5.1.
+    const unnamed = (runsOn: string) => editions(`jobs:\n  j:\n    runs-on: ${runsOn}\n    steps: [{ name: s, run: x }]`)
+    expect(unnamed('ubuntu-latest')).toEqual([])
+    expect(unnamed('macos-latest')).toEqual([])
+    expect(unnamed('[self-hosted, windows, iis]')).toEqual(['w.yml › j › s (5.1)'])
+    expect(unnamed('${{ fromJSON(inputs.runner-labels) }}')).toEqual(['w.yml › j › s (5.1)'])
+  })
+
   it('every workflow step run by pwsh or powershell parses', async () => {
     const scripts = shippedPowerShell().filter(s => !s.name.startsWith('scripts/'))
     // The Windows workflow's steps are found, each with the edition that runs it: pwsh by its job's default,
     // Windows PowerShell 5.1 by the step's own shell.
     expect(scripts.map(s => `${s.name} (${s.edition})`)).toEqual(
       expect.arrayContaining([
-        'e2e-windows.yml › e2e › Probe IIS behaviours the tests assume (5.1)',
-        'e2e-windows.yml › e2e › Enable Windows Authentication and create a local account for the pool (5.1)',
-        'e2e-windows.yml › e2e › Collect applicationHost.config, web.config files and logs (7)'
+        '.github/workflows/e2e-windows.yml › e2e › Probe IIS behaviours the tests assume (5.1)',
+        '.github/workflows/e2e-windows.yml › e2e › Enable Windows Authentication and create a local account for the pool (5.1)',
+        '.github/workflows/e2e-windows.yml › e2e › Collect applicationHost.config, web.config files and logs (7)'
       ])
     )
     for (const script of scripts) expect(described(await powershellSyntaxProblems(script.text, script.edition)), script.name).toEqual([])

@@ -3,18 +3,9 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { lintAction, lintWorkflow } from './support/actions-lint.js'
+import { workflowFiles } from './support/workflow-files.js'
 
 const root = join(import.meta.dirname, '..')
-const workflowDirs = ['.github/workflows', 'examples/workflows']
-
-function workflowFiles(): string[] {
-  return workflowDirs.flatMap(dir =>
-    readdirSync(join(root, dir))
-      .filter(f => /\.ya?ml$/.test(f))
-      .map(f => `${dir}/${f}`)
-  )
-}
-
 const read = (rel: string): string => readFileSync(join(root, rel), 'utf8')
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed YAML is navigated freely in assertions
 const yamlOf = (rel: string): any => parse(read(rel))

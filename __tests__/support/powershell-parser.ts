@@ -19,3 +19,10 @@ export async function powershellTree(text: string): Promise<Tree> {
   if (!tree) throw new Error('tree-sitter returned no tree')
   return tree
 }
+
+/** 0-based row and column of a character index of `text` (UTF-16 units, as tree-sitter's indexes in JavaScript are). */
+export function positionOf(text: string, index: number): { row: number; column: number } {
+  const before = text.slice(0, index)
+  const lineStart = before.lastIndexOf('\n') + 1
+  return { row: before.split('\n').length - 1, column: index - lineStart }
+}

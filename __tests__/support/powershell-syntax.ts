@@ -6,7 +6,7 @@
 // command argument (`Start-Service WAS, W3SVC`: write `@('WAS', 'W3SVC')`), a param block followed by a statement on
 // the same line, and PowerShell 7's `?:`, `??` and `?.` (the scripts must run in 5.1 too).
 import type { Node } from 'web-tree-sitter'
-import { powershellTree } from './powershell-parser.js'
+import { positionOf, powershellTree } from './powershell-parser.js'
 
 export interface SyntaxProblem {
   /** 1-based line and column in the text given. */
@@ -24,13 +24,6 @@ const EXPANDABLE = ['expandable_string_literal', 'expandable_here_string_literal
  * text is searched, not its `$(...)` parts, which the grammar parses as code.
  */
 const EMPTY_DRIVE = /(?<!`)\$:(?!:)/g
-
-/** 0-based row and column of a character index: UTF-16 units, as tree-sitter's indexes in JavaScript are. */
-function positionOf(text: string, index: number): { row: number; column: number } {
-  const before = text.slice(0, index)
-  const lineStart = before.lastIndexOf('\n') + 1
-  return { row: before.split('\n').length - 1, column: index - lineStart }
-}
 
 /** Every problem in `text`, in the order of the text; empty when it parses in `edition` of PowerShell. */
 export async function powershellSyntaxProblems(text: string, edition: '5.1' | '7' = '5.1'): Promise<SyntaxProblem[]> {

@@ -3,7 +3,7 @@
 // text counts for the whole text, so it finds misspellings, not reads before a write. Not understood, so not used in
 // the scripts here: class properties, and variables a script block receives from its caller's scope.
 import type { Node } from 'web-tree-sitter'
-import { powershellTree } from './powershell-parser.js'
+import { positionOf, powershellTree } from './powershell-parser.js'
 
 /**
  * Microsoft Learn, about_Automatic_Variables and about_Preference_Variables: PowerShell sets these itself, some only
@@ -102,9 +102,6 @@ function nameOf(node: Node): string | undefined {
   return name.includes(':') ? undefined : name.toLowerCase()
 }
 
-/** 0-based row of a character index (UTF-16 units, as tree-sitter's indexes in JavaScript are). */
-const positionRow = (text: string, index: number) => text.slice(0, index).split('\n').length - 1
-
 export interface UnassignedRead {
   name: string
   /** 1-based. */
@@ -174,7 +171,7 @@ export async function unassignedVariables(text: string, edition: '5.1' | '7' = '
     if (!v || !name || assigned.has(name) || POWERSHELL_SETS.has(name) || reported.has(name)) continue
     if (edition === '7' && POWERSHELL_7_SETS.has(name)) continue
     reported.add(name)
-    reads.push({ name: v.text.trimStart(), line: positionRow(text, v.startIndex + v.text.length - v.text.trimStart().length) + 1 })
+    reads.push({ name: v.text.trimStart(), line: positionOf(text, v.startIndex + v.text.length - v.text.trimStart().length).row + 1 })
   }
   tree.delete()
   return reads
