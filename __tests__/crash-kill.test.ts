@@ -3,7 +3,7 @@
  * with SIGKILL at every crash point of a first deploy and of an upgrade: right after each mutating appcmd or icacls
  * call did its write (the double's shim kills its parent, support/kill-hook.mjs), just before the first one (the
  * journal written, nothing applied) and during verify. Each time the next run,
- * a normal deploy of the same inputs, must recover: exit 0, the journal closed, IIS serving a release that passed
+ * a normal deploy of the same inputs, must recover: exit 0, the journal closed (its folder empty), IIS serving a release that passed
  * verify, and applicationHost.config equal to a clean deploy's, with the config it recovered to (the backup its
  * own deploy took) equal to the last successful deploy's.
  *
@@ -178,8 +178,10 @@ async function crashAndRecover(slot: Slot, s: Scenario, point: CrashPoint): Prom
     (e: Error) => e.message
   )
   if (page !== '200 Hello from Django') problems.push(`the app answers ${page.slice(0, 200)}`)
-  if (fs.existsSync(path.join(slot.deployRoot, 'journal')) && fs.readdirSync(path.join(slot.deployRoot, 'journal')).length > 0)
-    problems.push('a journal is left open')
+  // Named, so a temp file of a killed write is told from an open journal.
+  const journalDir = path.join(slot.deployRoot, 'journal')
+  const left = fs.existsSync(journalDir) ? fs.readdirSync(journalDir) : []
+  if (left.length > 0) problems.push(`the journal folder still holds ${left.join(', ')}`)
   const recovered = next.stdout.includes('Recovered the interrupted run')
   if (!recovered) problems.push('the next run did not say it recovered the interrupted run')
   if (recovered && !next.summary.includes('**Recovered:**')) problems.push('the summary does not say what recovery did')

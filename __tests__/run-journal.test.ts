@@ -1,4 +1,5 @@
 import fs from 'node:fs'
+import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { DeployConfig } from '../src/config.js'
 import { applyPlan } from '../src/iis/apply.js'
@@ -132,6 +133,26 @@ describe('recovery of a run stopped during verify', () => {
     expect(t.sandbox.readConfig()).toBe(afterFirst)
     expect(text).not.toContain(SECRET)
     expect(text).not.toContain(ROTATED)
+  })
+
+  it("removes with the journal the temp file of a write it was killed in, and nothing of another target's", async () => {
+    target = createTarget()
+    const t = target
+    const c1 = configFor(t, 'r1')
+    await deploy(t, c1, true, 'venv1')
+    await deploy(t, configFor(t, 'r2'), false, 'venv1')
+    const file = journalOf(c1)
+    const dir = path.dirname(file)
+    // What writeFileAtomic leaves when the process dies between opening its temp file and the rename.
+    const killedWrite = path.join(dir, `.${path.basename(file)}.4242.1764800000000.tmp`)
+    fs.writeFileSync(killedWrite, '{"version":1,"tar')
+    const other = journalFileFor(c1.deployRoot, { site: c1.siteName, appPath: '/other' })
+    const othersWrite = path.join(dir, `.${path.basename(other)}.4243.1764800000001.tmp`)
+    fs.writeFileSync(other, '{}')
+    fs.writeFileSync(othersWrite, '{')
+    const { recovery } = await recover(t, configFor(t, 'r2'))
+    expect(recovery?.ok).toBe(true)
+    expect(fs.readdirSync(dir).sort()).toEqual([path.basename(othersWrite), path.basename(other)].sort())
   })
 
   it('leaves a run whose verify passed as it is', async () => {

@@ -21500,6 +21500,24 @@ function removeDiscarded(parent, remove) {
 ;// CONCATENATED MODULE: ./src/render/atomic-write.ts
 
 
+/** The temp file a write of `file` goes through: beside it, so the rename stays on one volume. */
+const tempFor = (file) => external_node_path_default().join(external_node_path_default().dirname(file), `.${external_node_path_default().basename(file)}.${process.pid}.${Date.now()}.tmp`);
+/**
+ * The temp files that writes of `file` left beside it: a process killed between opening one and its rename cannot
+ * remove it. Only the caller knows that no writer of `file` is still running.
+ */
+function leftoverTempsOf(file) {
+    const dir = external_node_path_default().dirname(file);
+    const prefix = `.${external_node_path_default().basename(file)}.`;
+    let names;
+    try {
+        names = external_node_fs_default().readdirSync(dir);
+    }
+    catch {
+        return [];
+    }
+    return names.filter(n => n.startsWith(prefix) && /^\d+\.\d+\.tmp$/.test(n.slice(prefix.length))).map(n => external_node_path_default().join(dir, n));
+}
 /**
  * Writes via a temp file in the same folder and a rename, so IIS (which watches web.config) or a concurrent reader
  * sees the old file or the new one, never half of one. Returns false when the content was already there. With
@@ -21510,7 +21528,7 @@ function writeFileAtomic(file, content, opts = {}) {
     if (external_node_fs_default().existsSync(file) && external_node_fs_default().readFileSync(file).equals(data))
         return false;
     external_node_fs_default().mkdirSync(external_node_path_default().dirname(file), { recursive: true });
-    const temp = external_node_path_default().join(external_node_path_default().dirname(file), `.${external_node_path_default().basename(file)}.${process.pid}.${Date.now()}.tmp`);
+    const temp = tempFor(file);
     try {
         if (opts.fsync) {
             // A record a crash must not lose (the run journal): the bytes reach the disk before the rename names them.
@@ -21538,7 +21556,7 @@ function writeFileAtomic(file, content, opts = {}) {
  */
 function writeChunksAtomic(file, chunks) {
     external_node_fs_default().mkdirSync(external_node_path_default().dirname(file), { recursive: true });
-    const temp = external_node_path_default().join(external_node_path_default().dirname(file), `.${external_node_path_default().basename(file)}.${process.pid}.${Date.now()}.tmp`);
+    const temp = tempFor(file);
     try {
         const fd = external_node_fs_default().openSync(temp, 'w');
         try {
@@ -23505,6 +23523,10 @@ function readJournal(file) {
 /** The run ended well (verified, or rolled back completely): nothing is left to recover. */
 function closeJournal(file) {
     external_node_fs_default().rmSync(file, { force: true });
+    // A run killed while it wrote the journal leaves the write's temp file. No other run is writing it: a target's
+    // runs hold its locks, and the caller is the one that holds them now.
+    for (const temp of leftoverTempsOf(file))
+        external_node_fs_default().rmSync(temp, { force: true });
 }
 
 ;// CONCATENATED MODULE: ./src/journal/foreign-changes.ts

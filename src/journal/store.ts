@@ -10,7 +10,7 @@ import path from 'node:path'
 import type { DeployTarget } from '../deploy-root-claim.js'
 import type { CurrentState } from '../iis/state.js'
 import type { Phase, Tool } from '../plan/types.js'
-import { writeFileAtomic } from '../render/atomic-write.js'
+import { leftoverTempsOf, writeFileAtomic } from '../render/atomic-write.js'
 
 export const JOURNAL_VERSION = 1
 
@@ -125,4 +125,7 @@ export function readJournal(file: string): JournalRead {
 /** The run ended well (verified, or rolled back completely): nothing is left to recover. */
 export function closeJournal(file: string): void {
   fs.rmSync(file, { force: true })
+  // A run killed while it wrote the journal leaves the write's temp file. No other run is writing it: a target's
+  // runs hold its locks, and the caller is the one that holds them now.
+  for (const temp of leftoverTempsOf(file)) fs.rmSync(temp, { force: true })
 }

@@ -1,6 +1,25 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
+/** The temp file a write of `file` goes through: beside it, so the rename stays on one volume. */
+const tempFor = (file: string): string => path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`)
+
+/**
+ * The temp files that writes of `file` left beside it: a process killed between opening one and its rename cannot
+ * remove it. Only the caller knows that no writer of `file` is still running.
+ */
+export function leftoverTempsOf(file: string): string[] {
+  const dir = path.dirname(file)
+  const prefix = `.${path.basename(file)}.`
+  let names: string[]
+  try {
+    names = fs.readdirSync(dir)
+  } catch {
+    return []
+  }
+  return names.filter(n => n.startsWith(prefix) && /^\d+\.\d+\.tmp$/.test(n.slice(prefix.length))).map(n => path.join(dir, n))
+}
+
 /**
  * Writes via a temp file in the same folder and a rename, so IIS (which watches web.config) or a concurrent reader
  * sees the old file or the new one, never half of one. Returns false when the content was already there. With
@@ -10,7 +29,7 @@ export function writeFileAtomic(file: string, content: string | Buffer, opts: { 
   const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content
   if (fs.existsSync(file) && fs.readFileSync(file).equals(data)) return false
   fs.mkdirSync(path.dirname(file), { recursive: true })
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`)
+  const temp = tempFor(file)
   try {
     if (opts.fsync) {
       // A record a crash must not lose (the run journal): the bytes reach the disk before the rename names them.
@@ -35,7 +54,7 @@ export function writeFileAtomic(file: string, content: string | Buffer, opts: { 
  */
 export function writeChunksAtomic(file: string, chunks: Iterable<string>): void {
   fs.mkdirSync(path.dirname(file), { recursive: true })
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`)
+  const temp = tempFor(file)
   try {
     const fd = fs.openSync(temp, 'w')
     try {
