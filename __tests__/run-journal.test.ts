@@ -135,7 +135,7 @@ describe('recovery of a run stopped during verify', () => {
     expect(text).not.toContain(ROTATED)
   })
 
-  it("removes with the journal the temp file of a write it was killed in, and nothing of another target's", async () => {
+  it("removes a killed journal write's temp file, with the journal or when there is none, and nothing of another target's", async () => {
     target = createTarget()
     const t = target
     const c1 = configFor(t, 'r1')
@@ -153,6 +153,10 @@ describe('recovery of a run stopped during verify', () => {
     const { recovery } = await recover(t, configFor(t, 'r2'))
     expect(recovery?.ok).toBe(true)
     expect(fs.readdirSync(dir).sort()).toEqual([path.basename(othersWrite), path.basename(other)].sort())
+    // Killed in its first write, before the journal existed: the next run finds none, and removes that write's file.
+    fs.writeFileSync(killedWrite, '{')
+    expect((await recover(t, configFor(t, 'r2'))).recovery).toBeUndefined()
+    expect(fs.existsSync(killedWrite)).toBe(false)
   })
 
   it('leaves a run whose verify passed as it is', async () => {

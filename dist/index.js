@@ -27515,8 +27515,11 @@ async function recoverUnfinishedRun(deps) {
     const { log, deployRoot, target } = deps;
     const file = journalFileFor(deployRoot, target);
     const read = readJournal(file);
-    if (read.kind === 'none')
+    if (read.kind === 'none') {
+        // A run killed in its first journal write had applied nothing; only that write's temp file can be left.
+        closeJournal(file);
         return undefined;
+    }
     if (read.kind === 'unreadable') {
         const notice = `The run journal ${file} could not be read (${read.reason}): an earlier run may have stopped unfinished; check IIS against the last verified release`;
         log.warning(notice);

@@ -138,7 +138,11 @@ export async function recoverUnfinishedRun(deps: RecoveryDeps): Promise<Recovery
   const { log, deployRoot, target } = deps
   const file = journalFileFor(deployRoot, target)
   const read = readJournal(file)
-  if (read.kind === 'none') return undefined
+  if (read.kind === 'none') {
+    // A run killed in its first journal write had applied nothing; only that write's temp file can be left.
+    closeJournal(file)
+    return undefined
+  }
   if (read.kind === 'unreadable') {
     const notice = `The run journal ${file} could not be read (${read.reason}): an earlier run may have stopped unfinished; check IIS against the last verified release`
     log.warning(notice)
